@@ -1,0 +1,74 @@
+import type { Span } from './span.js';
+
+export type Severity = 'error' | 'warning' | 'note';
+
+export interface DiagnosticNote {
+  readonly message: string;
+  readonly span?: Span;
+}
+
+/** A problem found in a spec. Collected, never thrown; `code` is stable and documented in docs/language.md. */
+export interface Diagnostic {
+  readonly code: string;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly span: Span;
+  readonly notes: readonly DiagnosticNote[];
+}
+
+/** Collects diagnostics across the phases of one compilation. */
+export class DiagnosticBag {
+  private readonly items: Diagnostic[] = [];
+
+  error(code: string, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
+    this.items.push({ code, severity: 'error', message, span, notes });
+  }
+
+  warning(code: string, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
+    this.items.push({ code, severity: 'warning', message, span, notes });
+  }
+
+  add(d: Diagnostic): void {
+    this.items.push(d);
+  }
+
+  get all(): readonly Diagnostic[] {
+    return [...this.items].sort((a, b) => a.span.start.offset - b.span.start.offset);
+  }
+
+  get hasErrors(): boolean {
+    return this.items.some((d) => d.severity === 'error');
+  }
+}
+
+/**
+ * Renders `file:line:col: severity: message [code]`, the source line and a caret under the span,
+ * then each note. `source` is the text of `d.span.file`.
+ */
+export function renderDiagnostic(d: Diagnostic, source: string): string {
+  const out = [`${d.span.file}:${d.span.start.line}:${d.span.start.column}: ${d.severity}: ${d.message} [${d.code}]`];
+  out.push(...sourceExcerpt(d.span, source));
+  for (const note of d.notes) {
+    if (note.span) {
+      out.push(`${note.span.file}:${note.span.start.line}:${note.span.start.column}: note: ${note.message}`);
+      if (note.span.file === d.span.file) out.push(...sourceExcerpt(note.span, source));
+    } else {
+      out.push(`  note: ${note.message}`);
+    }
+  }
+  return out.join('\n');
+}
+
+function sourceExcerpt(span: Span, source: string): string[] {
+  const lines = source.split(/\r?\n/);
+  const text = lines[span.start.line - 1];
+  if (text === undefined) return [];
+  // Long or binary lines are clipped so that a garbage file cannot flood the terminal.
+  const shown = text.length > 200 ? text.slice(0, 200) + '…' : text;
+  const printable = shown.replace(/[^\x20-\x7e\t]/g, '?');
+  const width = span.end.line === span.start.line ? Math.max(1, span.end.column - span.start.column) : Math.max(1, text.length - span.start.column + 1);
+  const caretStart = Math.min(span.start.column - 1, printable.length);
+  const caret = ' '.repeat(caretStart) + '^' + '~'.repeat(Math.max(0, Math.min(width, printable.length - caretStart + 1) - 1));
+  const gutter = String(span.start.line).padStart(4);
+  return [`${gutter} | ${printable}`, `${' '.repeat(gutter.length)} | ${caret}`];
+}

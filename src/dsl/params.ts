@@ -1,0 +1,59 @@
+import { assertNever } from '../util/assert.js';
+import type { ParamSpec, Structure } from './structure.js';
+
+/**
+ * The parameter tensors of a structure (SPEC §4), in first-use order, each name once:
+ * a map referenced twice (weight tying) contributes its tensors once.
+ */
+export function paramsOf(s: Structure): ParamSpec[] {
+  const seen = new Map<string, ParamSpec>();
+  collect(s, (p) => {
+    if (!seen.has(p.name)) seen.set(p.name, p);
+  });
+  return [...seen.values()];
+}
+
+function collect(s: Structure, emit: (p: ParamSpec) => void): void {
+  const param = (name: string, shape: number[], fanIn: number) => emit({ name: `${s.path}.${name}`, shape, fanIn });
+  switch (s.kind) {
+    case 'dense':
+      return param('weight', [s.out, s.in], s.in);
+    case 'ks':
+      return param('w', [s.a * s.d, s.b, s.c], s.c);
+    case 'blockdiag':
+      return param('weight', [s.nblocks, s.out / s.nblocks, s.in / s.nblocks], s.in / s.nblocks);
+    case 'transpose':
+      return;
+    case 'monarch':
+      param('blkdiag1', [s.nblocks, s.q, s.p], s.p);
+      return param('blkdiag2', [s.nblocks, s.s, s.r], s.r);
+    case 'monarch_order':
+      s.radices.forEach((b, i) => param(`factor${i}`, [s.in / b, b, b], b));
+      return;
+    case 'butterfly':
+      return param('twiddle', [s.levels, s.in / s.radix, s.radix, s.radix], s.radix);
+    case 'lowrank':
+      param('U', [s.out, s.rank], s.rank);
+      return param('V', [s.rank, s.in], s.in);
+    case 'sparse': {
+      // Average number of inputs feeding one output row: the fan-in of a block row.
+      const rows = s.out / s.bh;
+      const fanIn = Math.max(1, Math.round((s.blocks.length * s.bw) / rows));
+      return param('values', [s.blocks.length, s.bh, s.bw], fanIn);
+    }
+    case 'bias':
+      return param('bias', [s.out], s.in);
+    case 'sum':
+      return s.terms.forEach((t) => collect(t, emit));
+    case 'chain':
+      return s.factors.forEach((f) => collect(f, emit));
+    case 'ref':
+      return collect(s.target, emit);
+    default:
+      return assertNever(s, 'structure');
+  }
+}
+
+export function paramCount(s: Structure): number {
+  return paramsOf(s).reduce((acc, p) => acc + p.shape.reduce((x, y) => x * y, 1), 0);
+}

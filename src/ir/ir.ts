@@ -1,0 +1,175 @@
+/**
+ * The monc IR: a discriminated union of readonly plain objects, each with a `kind` and a span.
+ *
+ * Two levels:
+ *  - the *expression* IR (`IrExpr`), lowered from a checked structure: block matmuls (`ks`,
+ *    `bsr`), explicit permutations (`perm`), `bias`, n-ary `chain` and `sum`. Passes rewrite it;
+ *    after `fold-permutations` no `perm` node survives: every permutation lives in the input or
+ *    output index map of a block matmul.
+ *  - the *program* (`Program`), produced by the `schedule` pass: a straight-line list of ops over
+ *    named buffers, one op per kernel dispatch. Codegen emits one WGSL entry point per op.
+ */
+import type { Span } from '../dsl/span.js';
+import type { Dtype } from '../dsl/structure.js';
+
+/**
+ * One mixed-radix axis permutation of [0, ∏shape): view the index as digits of `shape`
+ * (row-major), reorder the digits as `perm` says, flatten again. Digit k of the result is digit
+ * perm[k] of the argument, and the result's shape is shape[perm[k]].
+ * transpose(r, c) as a function from x-positions to y-positions is {shape: [r, c], perm: [1, 0]}.
+ */
+export interface AxisPermutation {
+  readonly shape: readonly number[];
+  readonly perm: readonly number[];
+}
+
+/**
+ * A permutation of [0, size), the composition of `steps` (steps[0] applied first). No steps is
+ * the identity. On a matmul's input it maps the logical index the matmul reads to the physical
+ * position in the source buffer; on its output, the logical index it computes to the physical
+ * position it writes.
+ */
+export interface IndexMap {
+  readonly size: number;
+  readonly steps: readonly AxisPermutation[];
+}
+
+/** A contiguous slice of a parameter tensor: the weights of one block matmul. */
+export interface ParamSlice {
+  readonly tensor: string;
+  /** Element offset into the tensor. */
+  readonly offset: number;
+  /** Number of elements used. */
+  readonly length: number;
+}
+
+/**
+ * Kronecker-sparse block matmul K(a,b,c,d) (SPEC §3) with fused permutations:
+ * out[outMap(α·b·d + β·d + δ)] = Σ_γ W[α·d + δ, β, γ] · src[inMap(α·c·d + γ·d + δ)].
+ */
+export interface KsExpr {
+  readonly kind: 'ks';
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  readonly d: number;
+  readonly weight: ParamSlice;
+  readonly input: IndexMap;
+  readonly output: IndexMap;
+  readonly span: Span;
+}
+
+/** Block-sparse matmul with a compile-time pattern: blocks (I, J) in row-major order, values (nnz, bh, bw). */
+export interface BsrExpr {
+  readonly kind: 'bsr';
+  readonly rows: number;
+  readonly cols: number;
+  readonly bh: number;
+  readonly bw: number;
+  readonly blocks: readonly (readonly [number, number])[];
+  readonly weight: ParamSlice;
+  readonly input: IndexMap;
+  readonly output: IndexMap;
+  readonly span: Span;
+}
+
+/** A pure permutation: out[map(i)] = in[i]. Exists only before `fold-permutations`. */
+export interface PermExpr {
+  readonly kind: 'perm';
+  readonly map: IndexMap;
+  readonly span: Span;
+}
+
+/** Adds a parameter vector: out[output(i)] = bias[i]. Only meaningful as a term of a sum. */
+export interface BiasExpr {
+  readonly kind: 'bias';
+  readonly size: number;
+  readonly param: ParamSlice;
+  readonly output: IndexMap;
+  readonly span: Span;
+}
+
+/** Composition; `stages[0]` is applied first (the reverse of the source's `@` order). */
+export interface ChainExpr {
+  readonly kind: 'chain';
+  readonly stages: readonly IrExpr[];
+  readonly span: Span;
+}
+
+export interface SumExpr {
+  readonly kind: 'sum';
+  readonly terms: readonly IrExpr[];
+  readonly span: Span;
+}
+
+export type IrExpr = KsExpr | BsrExpr | PermExpr | BiasExpr | ChainExpr | SumExpr;
+
+/** A map's expression IR with its interface. */
+export interface IrMap {
+  readonly name: string;
+  readonly in: number;
+  readonly out: number;
+  readonly dtype: Dtype;
+  readonly body: IrExpr;
+  readonly span: Span;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scheduled program
+
+/** `x` is the map's input, `y` its output, `t<i>` temporaries. Sizes are per batch row. */
+export interface BufferDecl {
+  readonly name: string;
+  readonly size: number;
+}
+
+interface OpBase {
+  readonly src: string;
+  readonly dst: string;
+  /** false: dst = result (+ bias); true: dst += result. */
+  readonly accumulate: boolean;
+  /** Optional bias added by this op's epilogue (folded from a `bias` term). */
+  readonly bias?: ParamSlice;
+  readonly span: Span;
+}
+
+export interface KsOp extends OpBase, Omit<KsExpr, 'kind' | 'span'> {
+  readonly kind: 'ks';
+}
+
+export interface BsrOp extends OpBase, Omit<BsrExpr, 'kind' | 'span'> {
+  readonly kind: 'bsr';
+}
+
+/** dst (=|+=) bias, for a bias that no matmul could absorb (a map that is only `bias()`). */
+export interface BiasOp {
+  readonly kind: 'bias';
+  readonly dst: string;
+  readonly size: number;
+  readonly param: ParamSlice;
+  readonly output: IndexMap;
+  readonly accumulate: boolean;
+  readonly span: Span;
+}
+
+export type Op = KsOp | BsrOp | BiasOp;
+
+/** Where each parameter tensor lives in the map's one packed parameter buffer (elements). */
+export interface ParamLayoutEntry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+}
+
+export interface Program {
+  readonly name: string;
+  readonly in: number;
+  readonly out: number;
+  readonly dtype: Dtype;
+  readonly params: readonly ParamLayoutEntry[];
+  /** Total elements of the packed parameter buffer. */
+  readonly paramSize: number;
+  readonly buffers: readonly BufferDecl[];
+  readonly ops: readonly Op[];
+  readonly span: Span;
+}

@@ -1,0 +1,133 @@
+/**
+ * The float64 reference semantics of a structure, written straight from SPEC §3 and nothing
+ * else: it never looks at the IR, so it is an independent oracle for lowering and kernels.
+ */
+import type { Structure } from '../dsl/structure.js';
+import { assertNever } from '../util/assert.js';
+
+/** Parameter tensors by full name (`up.blkdiag1`), row-major. */
+export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
+
+/** Y = X Mᵀ for a batch X of shape (batch, s.in); returns (batch, s.out). */
+export function referenceApply(s: Structure, params: ParamValues, x: ArrayLike<number>, batch: number): Float64Array {
+  const y = new Float64Array(batch * s.out);
+  for (let row = 0; row < batch; row++) {
+    const xr = Float64Array.from({ length: s.in }, (_, i) => x[row * s.in + i]);
+    y.set(applyVector(s, params, xr), row * s.out);
+  }
+  return y;
+}
+
+/** The dense matrix M of shape (out, in), row-major (bias terms excluded: M is the linear part). */
+export function referenceDense(s: Structure, params: ParamValues): Float64Array {
+  const m = new Float64Array(s.out * s.in);
+  const zero = applyVector(s, params, new Float64Array(s.in));
+  for (let j = 0; j < s.in; j++) {
+    const e = new Float64Array(s.in);
+    e[j] = 1;
+    const col = applyVector(s, params, e);
+    for (let i = 0; i < s.out; i++) m[i * s.in + j] = col[i] - zero[i];
+  }
+  return m;
+}
+
+function tensor(params: ParamValues, name: string): ArrayLike<number> {
+  const t = params.get(name);
+  if (!t) throw new Error(`missing parameter tensor '${name}'`);
+  return t;
+}
+
+/** y = K(a,b,c,d) x with weights W (a·d, b, c) starting at `offset`. */
+export function applyKs(a: number, b: number, c: number, d: number, w: ArrayLike<number>, offset: number, x: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(a * b * d);
+  for (let al = 0; al < a; al++)
+    for (let be = 0; be < b; be++)
+      for (let de = 0; de < d; de++) {
+        let acc = 0;
+        const wBase = offset + ((al * d + de) * b + be) * c;
+        for (let ga = 0; ga < c; ga++) acc += w[wBase + ga] * x[al * c * d + ga * d + de];
+        y[al * b * d + be * d + de] = acc;
+      }
+  return y;
+}
+
+function applyVector(s: Structure, params: ParamValues, x: Float64Array): Float64Array {
+  const t = (name: string) => tensor(params, `${s.path}.${name}`);
+  switch (s.kind) {
+    case 'dense':
+      return applyKs(1, s.out, s.in, 1, t('weight'), 0, x);
+    case 'ks':
+      return applyKs(s.a, s.b, s.c, s.d, t('w'), 0, x);
+    case 'blockdiag': {
+      const k = s.nblocks;
+      return applyKs(k, s.out / k, s.in / k, 1, t('weight'), 0, x);
+    }
+    case 'transpose': {
+      const y = new Float64Array(s.out);
+      for (let i = 0; i < s.r; i++) for (let j = 0; j < s.c; j++) y[j * s.r + i] = x[i * s.c + j];
+      return y;
+    }
+    case 'monarch': {
+      const k = s.nblocks;
+      const h = applyKs(k, s.q, s.p, 1, t('blkdiag1'), 0, x);
+      return applyKs(1, s.s, s.r, k, t('blkdiag2'), 0, h);
+    }
+    case 'monarch_order': {
+      let h = x;
+      const rs = s.radices;
+      for (let i = 0; i < rs.length; i++) {
+        const after = rs.slice(i + 1).reduce((p, v) => p * v, 1);
+        const before = rs.slice(0, i).reduce((p, v) => p * v, 1);
+        h = applyKs(after, rs[i], rs[i], before, t(`factor${i}`), 0, h);
+      }
+      return h;
+    }
+    case 'butterfly': {
+      const r = s.radix;
+      const n = s.in;
+      const order = [...Array(s.levels).keys()];
+      if (s.stride === 'decreasing') order.reverse();
+      let h = x;
+      for (const lvl of order) {
+        const stride = r ** lvl;
+        h = applyKs(n / (r * stride), r, r, stride, t('twiddle'), lvl * (n / r) * r * r, h);
+      }
+      return h;
+    }
+    case 'lowrank': {
+      const v = applyKs(1, s.rank, s.in, 1, t('V'), 0, x);
+      return applyKs(1, s.out, s.rank, 1, t('U'), 0, v);
+    }
+    case 'sparse': {
+      const y = new Float64Array(s.out);
+      const vals = t('values');
+      s.blocks.forEach(([bi, bj], z) => {
+        for (let i = 0; i < s.bh; i++) {
+          let acc = 0;
+          for (let j = 0; j < s.bw; j++) acc += vals[(z * s.bh + i) * s.bw + j] * x[bj * s.bw + j];
+          y[bi * s.bh + i] += acc;
+        }
+      });
+      return y;
+    }
+    case 'bias':
+      return Float64Array.from(t('bias'));
+    case 'sum': {
+      const y = new Float64Array(s.out);
+      for (const term of s.terms) {
+        const ty = applyVector(term, params, x);
+        for (let i = 0; i < y.length; i++) y[i] += ty[i];
+      }
+      return y;
+    }
+    case 'chain': {
+      let h = x;
+      for (let i = s.factors.length - 1; i >= 0; i--) h = applyVector(s.factors[i], params, h);
+      return h;
+    }
+    case 'ref':
+      return applyVector(s.target, params, x);
+    default:
+      return assertNever(s, 'structure');
+  }
+}
