@@ -23,23 +23,38 @@ export interface ManifestKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
+  /** Floating-point operations per batch row (a multiply-add counts 2; bias and accumulate adds count 1). */
   readonly flopsPerRow: number;
+  /** Activation bytes per batch row: `src` read, `dst` written (and read too when accumulating). */
   readonly bytesPerRow: number;
+  /** Parameter bytes the dispatch reads (once per dispatch, whatever the batch). */
+  readonly paramBytes: number;
 }
 
+/** An op as the manifest stores it: spans are dropped so the JSON does not depend on file paths. */
+export type ManifestOp = WithoutSpan<Op>;
+type WithoutSpan<T> = T extends unknown ? Omit<T, 'span'> : never;
+
+/**
+ * Costs: one forward pass over a batch of B rows performs `B · flopsPerRow` FLOPs and moves
+ * `B · bytesPerRow + Σ kernels' paramBytes` bytes (weights are read once per dispatch).
+ */
 export interface ManifestMap {
   readonly name: string;
   readonly in: number;
   readonly out: number;
   readonly paramCount: number;
+  /** Sums over the kernels. */
   readonly flopsPerRow: number;
   readonly bytesPerRow: number;
+  /** Size of the packed parameter buffer in bytes (each tied tensor once). */
+  readonly paramBytes: number;
   /** The same figures for the dense (out x in) matrix, for comparison. */
   readonly dense: { readonly paramCount: number; readonly flopsPerRow: number };
   readonly params: readonly ParamLayoutEntry[];
   readonly paramSize: number;
   readonly buffers: readonly BufferDecl[];
-  readonly ops: readonly Op[];
+  readonly ops: readonly ManifestOp[];
   readonly kernels: readonly ManifestKernel[];
   /** The checked structure without spans: lets a runtime materialise, reference-check and project. */
   readonly structure: Structure;

@@ -104,12 +104,20 @@ export interface SumExpr {
 
 export type IrExpr = KsExpr | BsrExpr | PermExpr | BiasExpr | ChainExpr | SumExpr;
 
+/** A parameter tensor of a map (SPEC §4), as `paramsOf` lists it: the unit of the packed layout. */
+export interface IrParam {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
 /** A map's expression IR with its interface. */
 export interface IrMap {
   readonly name: string;
   readonly in: number;
   readonly out: number;
   readonly dtype: Dtype;
+  /** The map's parameter tensors in `paramsOf` order, each once (tied weights included once). */
+  readonly params: readonly IrParam[];
   readonly body: IrExpr;
   readonly span: Span;
 }
@@ -117,18 +125,29 @@ export interface IrMap {
 // ---------------------------------------------------------------------------------------------
 // Scheduled program
 
-/** `x` is the map's input, `y` its output, `t<i>` temporaries. Sizes are per batch row. */
+/**
+ * `x` is the map's input, `y` its output, `t<i>` temporaries. Sizes are per batch row; a buffer is
+ * row-major (batch, size), and every op reading or writing it has that logical size (a temporary
+ * is reused only for values of exactly its size).
+ */
 export interface BufferDecl {
   readonly name: string;
   readonly size: number;
 }
 
+/**
+ * A block matmul op computes its whole logical result vector r (one entry per logical output
+ * index l; a `bsr` op's block rows without blocks are 0) and writes every position:
+ * dst[output(l)] = (accumulate ? dst[output(l)] : 0) + r[l] + (bias ? bias[l] : 0).
+ * The bias is indexed by the *logical* output index; `schedule` folds a `bias` term into an op
+ * only when the term's output map equals the op's, otherwise it emits a BiasOp.
+ */
 interface OpBase {
   readonly src: string;
   readonly dst: string;
-  /** false: dst = result (+ bias); true: dst += result. */
+  /** false: dst = result (+ bias); true: dst += result (+ bias). */
   readonly accumulate: boolean;
-  /** Optional bias added by this op's epilogue (folded from a `bias` term). */
+  /** Optional bias added by this op's epilogue (folded from a `bias` term), indexed by logical output. */
   readonly bias?: ParamSlice;
   readonly span: Span;
 }
@@ -141,7 +160,10 @@ export interface BsrOp extends OpBase, Omit<BsrExpr, 'kind' | 'span'> {
   readonly kind: 'bsr';
 }
 
-/** dst (=|+=) bias, for a bias that no matmul could absorb (a map that is only `bias()`). */
+/**
+ * dst[output(i)] (=|+=) bias[i], for a bias that no matmul could absorb (a map that is only
+ * `bias()`, or a bias whose output map differs from every matmul writing the same buffer).
+ */
 export interface BiasOp {
   readonly kind: 'bias';
   readonly dst: string;
@@ -154,7 +176,10 @@ export interface BiasOp {
 
 export type Op = KsOp | BsrOp | BiasOp;
 
-/** Where each parameter tensor lives in the map's one packed parameter buffer (elements). */
+/**
+ * Where each parameter tensor lives in the map's one packed parameter buffer (elements). A
+ * ParamSlice {tensor, offset} of an op lives at layout[tensor].offset + offset.
+ */
 export interface ParamLayoutEntry {
   readonly name: string;
   readonly shape: readonly number[];

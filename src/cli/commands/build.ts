@@ -1,0 +1,33 @@
+/** `monc build FILE.mon… --out DIR [--tuning DB.json]` */
+import { join } from 'node:path';
+import type { CommandContext, CommandResult } from '../context.js';
+import { writeAtomic } from '../files.js';
+import { compileSpec } from '../load-spec.js';
+import { UserError } from '../user-error.js';
+
+export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: { out: string; tuning?: string }): Promise<CommandResult> {
+  // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
+  const specs = [];
+  for (const file of files) specs.push(await compileSpec(ctx, file));
+  const byModule = new Map<string, string>();
+  for (const spec of specs) {
+    const other = byModule.get(spec.module.name);
+    if (other !== undefined) throw new UserError(`${spec.file}: module '${spec.module.name}' is also defined by ${other}; their outputs would overwrite each other`);
+    byModule.set(spec.module.name, spec.file);
+  }
+
+  const modules = [];
+  for (const { file, outputs } of specs) {
+    const written = [];
+    for (const [ext, text] of [['wgsl', outputs.wgsl], ['ts', outputs.ts], ['json', outputs.manifestJson]] as const) {
+      const path = join(opts.out, `${outputs.moduleName}.${ext}`);
+      await writeAtomic(path, text);
+      written.push(path);
+    }
+    modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written });
+  }
+  return {
+    json: { out: opts.out, modules },
+    text: modules.map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}) -> ${m.files.join(', ')}`).join('\n'),
+  };
+}

@@ -1,0 +1,19 @@
+/** `monc dense FILE.mon --map NAME --params P.safetensors --out W.npy` */
+import { paramsOf } from '../../dsl/params.js';
+import { writeNpy } from '../../runtime/formats/npy.js';
+import { referenceDense } from '../../runtime/reference.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { readParamsFile, shapeText } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { findMap, loadSpec } from '../load-spec.js';
+
+export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
+  const spec = await loadSpec(ctx, file);
+  const map = findMap(spec, opts.map);
+  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
+  const dense = referenceDense(map.structure, params);
+  const shape = [map.out, map.in];
+  await writeAtomic(opts.out, writeNpy(dense, shape));
+  return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${opts.out}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };
+}

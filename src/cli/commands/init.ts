@@ -1,0 +1,27 @@
+/** `monc init FILE.mon --map NAME --out P.safetensors [--seed S]` */
+import { paramsOf } from '../../dsl/params.js';
+import { writeSafetensors } from '../../runtime/formats/safetensors.js';
+import { initParams } from '../../runtime/init.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { shapeText } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { findMap, loadSpec } from '../load-spec.js';
+import { formatCount } from '../table.js';
+
+export async function initCommand(ctx: CommandContext, file: string, opts: { map: string; out: string; seed: number }): Promise<CommandResult> {
+  const spec = await loadSpec(ctx, file);
+  const map = findMap(spec, opts.map);
+  const specs = paramsOf(map.structure);
+  const values = initParams(specs, opts.seed);
+  const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
+  const tensors = new Map(specs.map((s) => [s.name, { shape: s.shape, data: values.get(s.name)! }]));
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }));
+  const count = specs.reduce((acc, s) => acc + s.shape.reduce((a, b) => a * b, 1), 0);
+  return {
+    json: { map: map.name, out: opts.out, seed: opts.seed, dtype, params: count, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })) },
+    text: [
+      `wrote ${opts.out}: ${specs.length} tensor${specs.length === 1 ? '' : 's'}, ${formatCount(count)} parameters (${dtype}, seed ${opts.seed})`,
+      ...specs.map((s) => `  ${s.name} ${shapeText(s.shape)}`),
+    ].join('\n'),
+  };
+}

@@ -1,0 +1,60 @@
+/** `monc run FILE.mon --map NAME --params P.safetensors --input X.npy --out Y.npy [--backend webgpu|cpu]` */
+import type { ManifestMap } from '../../codegen/manifest-types.js';
+import type { Dtype } from '../../dsl/structure.js';
+import { paramsOf } from '../../dsl/params.js';
+import { NoAdapterError } from '../../runtime/device.js';
+import { writeNpy } from '../../runtime/formats/npy.js';
+import { MapRunner, type Backend } from '../../runtime/map-runner.js';
+import { note, type CommandContext, type CommandResult } from '../context.js';
+import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { compileSpec, findMap } from '../load-spec.js';
+import { UserError } from '../user-error.js';
+
+export async function runCommand(
+  ctx: CommandContext,
+  file: string,
+  opts: { map: string; params: string; input: string; out: string; backend: Backend },
+): Promise<CommandResult> {
+  const spec = await compileSpec(ctx, file);
+  const map = findMap(spec, opts.map);
+  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const x = await readNpyFile(opts.input);
+  const vector = x.shape.length === 1;
+  if (!((vector || x.shape.length === 2) && x.shape[x.shape.length - 1] === map.in)) {
+    throw new UserError(`${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (B, ${map.in}) or (${map.in},)`);
+  }
+  const batch = vector ? 1 : x.shape[0];
+
+  const manifestMap = spec.outputs.manifest.maps.find((m) => m.name === map.name)!;
+  const runner = await createRunner(ctx, manifestMap, spec.outputs.wgsl, spec.module.dtype, opts.backend);
+  let y: Float32Array;
+  try {
+    runner.loadParams(params);
+    y = await runner.forward(Float32Array.from(x.data), batch);
+  } finally {
+    runner.destroy();
+  }
+  const shape = vector ? [map.out] : [batch, map.out];
+  await writeAtomic(opts.out, writeNpy(y, shape));
+  return {
+    json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, input: x.shape, output: shape, out: opts.out },
+    text: `wrote ${opts.out}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,
+  };
+}
+
+/** A runner on the asked backend; webgpu says which adapter it uses, and falls back to the CPU without one. */
+async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: string, dtype: Dtype, backend: Backend): Promise<MapRunner> {
+  if (backend === 'webgpu') {
+    await import('../../runtime/node-device.js'); // registers Dawn; loaded only when a GPU is wanted
+    try {
+      const runner = await MapRunner.create(map, wgsl, { backend, dtype });
+      note(ctx, `webgpu adapter: ${runner.adapterDescription}${runner.note ? ` (${runner.note})` : ''}`);
+      return runner;
+    } catch (e) {
+      if (!(e instanceof NoAdapterError)) throw e;
+      note(ctx, `${e.message}; running on the CPU instead`);
+    }
+  }
+  return MapRunner.create(map, wgsl, { backend: 'cpu', dtype });
+}

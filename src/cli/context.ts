@@ -1,0 +1,19 @@
+/** What every command gets, and what it gives back for `main` to print. */
+import type { CliIo } from './io.js';
+
+export interface CommandContext {
+  readonly io: CliIo;
+  readonly json: boolean;
+}
+
+/** A command's result: one JSON object for `--json`, and the text shown otherwise. */
+export interface CommandResult {
+  readonly json: Readonly<Record<string, unknown>>;
+  readonly text: string;
+}
+
+/** A remark for the user on stderr (kept off stdout, which `--json` reserves for the result). */
+export function note(ctx: CommandContext, message: string): void {
+  ctx.io.stderr(`monc: ${message}\n`);
+}
+

@@ -1,0 +1,52 @@
+/**
+ * Reading, checking and compiling a `.mon` file for a command: spec errors become a SpecError
+ * (rendered diagnostics), warnings go to stderr, and `sparse(pattern: "mask.npy")` reads the
+ * mask relative to the spec (the same resolver the bundler plugins use).
+ */
+import { compileModule, type CompileOutputs, type TuningLookup } from '../compile.js';
+import type { Diagnostic } from '../dsl/diagnostics.js';
+import { checkSource, formatDiagnostics } from '../dsl/index.js';
+import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
+import { recordingMaskResolver } from '../plugin/mask-files.js';
+import type { CommandContext } from './context.js';
+import { readText } from './files.js';
+import { SpecError } from './spec-error.js';
+import { UserError } from './user-error.js';
+
+export interface LoadedSpec {
+  /** The path as given on the command line: diagnostics show it. */
+  readonly file: string;
+  readonly source: string;
+  readonly module: CheckedModule;
+}
+
+export async function loadSpec(ctx: CommandContext, file: string): Promise<LoadedSpec> {
+  const source = await readText(file);
+  const { module, diagnostics } = checkSource(source, file, { resolveMask: recordingMaskResolver().resolve });
+  failOnErrors(ctx, source, diagnostics);
+  if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);
+  return { file, source, module };
+}
+
+/** Checks and compiles the spec: its module and the three artefacts of `monc build`. */
+export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: CompileOutputs }> {
+  const source = await readText(file);
+  const result = compileModule(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
+  failOnErrors(ctx, source, result.diagnostics);
+  if (!result.module || !result.outputs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
+  return { file, source, module: result.module, outputs: result.outputs };
+}
+
+/** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise. */
+export function failOnErrors(ctx: CommandContext, source: string, diagnostics: readonly Diagnostic[]): void {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length > 0) throw new SpecError(formatDiagnostics(diagnostics, source), diagnostics);
+  if (diagnostics.length > 0) ctx.io.stderr(`${formatDiagnostics(diagnostics, source)}\n`);
+}
+
+export function findMap(spec: LoadedSpec, name: string): CheckedMap {
+  const map = spec.module.maps.find((m) => m.name === name);
+  if (map) return map;
+  const names = spec.module.maps.map((m) => m.name);
+  throw new UserError(`${spec.file}: no map named '${name}' (maps: ${names.length > 0 ? names.join(', ') : 'none'})`);
+}

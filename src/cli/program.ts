@@ -1,0 +1,79 @@
+/** The commander definition of `monc`: commands, options and their parsing; no logic. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MONC_VERSION } from '../version.js';
+import { buildCommand } from './commands/build.js';
+import { checkCommand } from './commands/check.js';
+import { denseCommand } from './commands/dense.js';
+import { initCommand } from './commands/init.js';
+import { runCommand } from './commands/run.js';
+import type { CommandContext, CommandResult } from './context.js';
+import type { CliIo } from './io.js';
+
+export type Runner = (ctx: CommandContext, command: () => Promise<CommandResult>) => Promise<void>;
+
+export function buildProgram(io: CliIo, run: Runner): Command {
+  const program = new Command('monc')
+    .description('compile .mon structured-matrix specs to WebGPU kernels, TypeScript bindings and a manifest')
+    .version(MONC_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showSuggestionAfterError();
+  const command = (name: string, description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .option('--json', 'print one JSON object on stdout instead of text')
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  const ctx = (opts: { json?: boolean }): CommandContext => ({ io, json: opts.json === true });
+
+  command('check', 'parse and check a spec; print each map\'s shape, parameters and FLOPs against the dense equivalent')
+    .argument('<file>', 'the .mon file')
+    .option('--ir', 'also print each map\'s IR after every compiler pass')
+    .action((file: string, opts: { json?: boolean; ir?: boolean }) => run(ctx(opts), () => checkCommand(ctx(opts), file, { ir: opts.ir === true })));
+
+  command('build', 'write <module>.wgsl, <module>.ts and <module>.json per spec')
+    .argument('<files...>', 'the .mon files')
+    .requiredOption('--out <dir>', 'output directory (created if missing)')
+    .option('--tuning <db>', 'tuning database (JSON) with the schedules to use')
+    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string }) =>
+      run(ctx(opts), () => buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })),
+    );
+
+  command('init', 'write random parameters (uniform ±1/√fan_in per tensor) as safetensors')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--out <file>', 'output .safetensors file')
+    .option('--seed <n>', 'random seed (non-negative integer)', parseSeed, 0)
+    .action((file: string, opts: { json?: boolean; map: string; out: string; seed: number }) =>
+      run(ctx(opts), () => initCommand(ctx(opts), file, opts)),
+    );
+
+  command('dense', 'write the dense matrix M (out, in) of a map as float32 .npy')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--params <file>', 'parameters (.safetensors)')
+    .requiredOption('--out <file>', 'output .npy file')
+    .action((file: string, opts: { json?: boolean; map: string; params: string; out: string }) =>
+      run(ctx(opts), () => denseCommand(ctx(opts), file, opts)),
+    );
+
+  command('run', 'apply a map to a batch: Y = X Mᵀ')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--params <file>', 'parameters (.safetensors)')
+    .requiredOption('--input <file>', 'X as .npy, shape (B, in) or (in,)')
+    .requiredOption('--out <file>', 'output .npy file for Y')
+    .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
+    .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; out: string; backend: 'webgpu' | 'cpu' }) =>
+      run(ctx(opts), () => runCommand(ctx(opts), file, opts)),
+    );
+
+  return program;
+}
+
+function parseSeed(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a non-negative integer.');
+  return n;
+}

@@ -1,0 +1,163 @@
+/**
+ * Builds the manifest (`<module>.json`, manifest-types.ts) from the checked module, each map's
+ * scheduled program and its emitted kernels. The result depends on nothing but those inputs: no
+ * spans (they hold absolute paths), no timestamps, keys in a fixed order.
+ */
+import { denseCost } from '../dsl/cost.js';
+import { paramCount } from '../dsl/params.js';
+import type { CheckedModule, Dtype, Structure } from '../dsl/structure.js';
+import type { BiasOp, Op, Program } from '../ir/ir.js';
+import { invariant } from '../util/assert.js';
+import type { Manifest, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from './manifest-types.js';
+import type { EmittedKernel } from './wgsl/kernel.js';
+
+/** Every kernel's bindings (the contract in wgsl/kernel.ts). */
+const KERNEL_BINDINGS: readonly ManifestBinding[] = [
+  { binding: 0, name: 'params', type: 'read-only-storage' },
+  { binding: 1, name: 'src', type: 'read-only-storage' },
+  { binding: 2, name: 'dst', type: 'storage' },
+  { binding: 3, name: 'dims', type: 'uniform' },
+];
+
+export function buildManifest(
+  module: CheckedModule,
+  programs: readonly Program[],
+  kernelsByMap: ReadonlyMap<string, readonly EmittedKernel[]>,
+  wgslFileName: string,
+  version: string,
+): Manifest {
+  const maps = module.maps.map((map) => {
+    const program = programs.find((p) => p.name === map.name);
+    const kernels = kernelsByMap.get(map.name);
+    invariant(program && kernels, `no program or kernels for map '${map.name}'`);
+    return manifestMap(map.structure, program, kernels, module.dtype);
+  });
+  return {
+    monc: version,
+    module: module.name,
+    source: baseName(module.file),
+    dtype: module.dtype,
+    wgsl: wgslFileName,
+    enables: [...new Set([...kernelsByMap.values()].flatMap((kernels) => kernels.flatMap((k) => k.enables)))].sort(),
+    maps,
+  };
+}
+
+function manifestMap(structure: Structure, program: Program, emitted: readonly EmittedKernel[], dtype: Dtype): ManifestMap {
+  const elementBytes = bytesPerElement(dtype);
+  const kernels = emitted.map((k) => manifestKernel(program, k, elementBytes));
+  const dense = denseCost(program.in, program.out);
+  return {
+    name: program.name,
+    in: program.in,
+    out: program.out,
+    paramCount: paramCount(structure),
+    flopsPerRow: sum(kernels.map((k) => k.flopsPerRow)),
+    bytesPerRow: sum(kernels.map((k) => k.bytesPerRow)),
+    paramBytes: program.paramSize * elementBytes,
+    dense: { paramCount: dense.params, flopsPerRow: dense.flopsPerRow },
+    params: program.params.map((p) => ({ name: p.name, shape: [...p.shape], offset: p.offset })),
+    paramSize: program.paramSize,
+    buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),
+    ops: program.ops.map(opWithoutSpan),
+    kernels,
+    structure: structureWithoutSpans(structure),
+  };
+}
+
+/**
+ * A kernel's costs. Bytes count each buffer the dispatch touches in memory once: the sources its
+ * ops read that an earlier op of the same dispatch did not produce, the destinations they write,
+ * and a destination's old contents where an op accumulates into it.
+ */
+function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: number): ManifestKernel {
+  invariant(kernel.ops.length > 0, `kernel ${kernel.entryPoint} performs no op`);
+  const ops = kernel.ops.map((i) => program.ops[i]);
+  const bufferSize = (name: string): number => {
+    const buffer = program.buffers.find((b) => b.name === name);
+    invariant(buffer, `kernel ${kernel.entryPoint} uses undeclared buffer '${name}'`);
+    return buffer.size;
+  };
+  const produced = new Set<string>();
+  const read = new Set<string>();
+  for (const op of ops) {
+    if (op.kind !== 'bias' && !produced.has(op.src)) read.add(op.src);
+    if (op.accumulate && !produced.has(op.dst)) read.add(op.dst);
+    produced.add(op.dst);
+  }
+  const firstSource = ops.find((op): op is Exclude<Op, BiasOp> => op.kind !== 'bias');
+  return {
+    entryPoint: kernel.entryPoint,
+    ops: [...kernel.ops],
+    // A kernel of bias ops reads no activations, but the binding contract still wants a source:
+    // the map's input is always there and never written.
+    src: firstSource?.src ?? 'x',
+    dst: ops[ops.length - 1].dst,
+    bindings: KERNEL_BINDINGS,
+    workgroupSize: [...kernel.workgroupSize],
+    dispatch: { ...kernel.dispatch },
+    schedule: { ...kernel.schedule },
+    flopsPerRow: sum(ops.map(opFlopsPerRow)),
+    bytesPerRow: sum([...read, ...produced].map(bufferSize)) * elementBytes,
+    paramBytes: sum(ops.map(opParamElements)) * elementBytes,
+  };
+}
+
+function opFlopsPerRow(op: Op): number {
+  switch (op.kind) {
+    case 'ks': {
+      const outputs = op.a * op.b * op.d;
+      return 2 * outputs * op.c + epilogueAdds(op, outputs);
+    }
+    case 'bsr':
+      return 2 * op.blocks.length * op.bh * op.bw + epilogueAdds(op, op.rows);
+    case 'bias':
+      return op.accumulate ? op.size : 0;
+  }
+}
+
+function epilogueAdds(op: { readonly accumulate: boolean; readonly bias?: unknown }, outputs: number): number {
+  return (op.accumulate ? outputs : 0) + (op.bias ? outputs : 0);
+}
+
+function opParamElements(op: Op): number {
+  switch (op.kind) {
+    case 'ks':
+    case 'bsr':
+      return op.weight.length + (op.bias?.length ?? 0);
+    case 'bias':
+      return op.param.length;
+  }
+}
+
+function opWithoutSpan(op: Op): ManifestOp {
+  const { span: _span, ...rest } = op;
+  return rest;
+}
+
+function structureWithoutSpans(s: Structure): Structure {
+  const { span: _span, ...rest } = s;
+  switch (rest.kind) {
+    case 'sum':
+      return { ...rest, terms: rest.terms.map(structureWithoutSpans) };
+    case 'chain':
+      return { ...rest, factors: rest.factors.map(structureWithoutSpans) };
+    case 'ref':
+      return { ...rest, target: structureWithoutSpans(rest.target) };
+    default:
+      return rest;
+  }
+}
+
+function bytesPerElement(dtype: Dtype): number {
+  return dtype === 'f16' ? 2 : 4;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** The file name without its directories, for `/` and `\` paths alike (browser-safe, no node:path). */
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+}

@@ -1,0 +1,128 @@
+/**
+ * `bsr-direct`: block-sparse matmul with a compile-time pattern, one thread per (batch row,
+ * block row I, run of `outputsPerThread` consecutive rows inside the block). The pattern is
+ * baked into the module as CSR tables (row pointers and block columns); a thread walks the
+ * blocks of its block row and reads each source element once for all its outputs. Block rows
+ * without blocks produce zeros (plus bias).
+ *
+ * Knobs: workgroupSize, outputsPerThread (divides bh), unroll (of the in-block column loop;
+ * divides bw, == bw unrolls fully).
+ */
+import type { BsrOp } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { outputAccumulators, sum } from './matmul-parts.js';
+import { loopIndex, unrolledLoop } from './reduction.js';
+import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
+
+const FAMILY = 'bsr-direct';
+const OUTPUTS = [1, 2, 4, 8];
+
+export const bsrDirect: KernelFamily<BsrOp> = {
+  name: FAMILY,
+  opKind: 'bsr',
+  defaultSchedule(op: BsrOp, limits: TargetLimits): Schedule {
+    const outputs = dividing(op.bh, [1, 2, 4]);
+    const unrolls = unrollFactors(op.bw, 16);
+    return {
+      family: FAMILY,
+      workgroupSize: defaultWorkgroupSize(limits),
+      outputsPerThread: outputs[outputs.length - 1],
+      unroll: unrolls[unrolls.length - 1],
+    };
+  },
+  candidates(op: BsrOp, limits: TargetLimits): Schedule[] {
+    return workgroupSizes(limits).flatMap((workgroupSize) =>
+      dividing(op.bh, OUTPUTS).flatMap((outputsPerThread) =>
+        unrollFactors(op.bw).map((unroll) => ({ family: FAMILY, workgroupSize, outputsPerThread, unroll })),
+      ),
+    );
+  },
+  emit: emitBsr,
+};
+
+/** CSR form of the pattern: blocks of block row I are z in [rowStart[I], rowStart[I+1]). */
+function csr(op: BsrOp): { rowStart: number[]; cols: number[] } {
+  const blockRows = op.rows / op.bh;
+  const rowStart = new Array<number>(blockRows + 1).fill(0);
+  op.blocks.forEach(([bi, bj], z) => {
+    const prev = op.blocks[z - 1];
+    invariant(!prev || prev[0] < bi || (prev[0] === bi && prev[1] < bj), `${FAMILY}: blocks are not in row-major order at ${z}`);
+    invariant(bi < blockRows && bj < op.cols / op.bw, `${FAMILY}: block (${bi}, ${bj}) outside the ${blockRows}x${op.cols / op.bw} grid`);
+    rowStart[bi + 1]++;
+  });
+  for (let i = 0; i < blockRows; i++) rowStart[i + 1] += rowStart[i];
+  return { rowStart, cols: op.blocks.map(([, bj]) => bj) };
+}
+
+function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+  const { bh, bw } = op;
+  const wg = knob(schedule, 'workgroupSize');
+  const outputs = knob(schedule, 'outputsPerThread');
+  const unroll = knob(schedule, 'unroll');
+  invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
+  invariant(op.rows % bh === 0 && op.cols % bw === 0, `${FAMILY}: ${op.rows}x${op.cols} is not a grid of ${bh}x${bw} blocks`);
+  invariant(op.input.size === op.cols && op.output.size === op.rows, `${FAMILY}: index maps do not fit a ${op.rows}x${op.cols} matrix`);
+  const n = kernelNames(ctx.entryPoint);
+  const blockRows = op.rows / bh;
+  const runs = bh / outputs;
+  const itemsPerRow = blockRows * runs;
+  const { rowStart, cols } = csr(op);
+  const rowStartName = `${ctx.entryPoint}_row_start`;
+  const colsName = `${ctx.entryPoint}_block_col`;
+  const decls =
+    cols.length === 0
+      ? []
+      : [
+          `const ${rowStartName} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
+          `const ${colsName} = array<u32, ${cols.length}>(${cols.map(u).join(', ')});`,
+        ];
+
+  const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');
+  const logicalOut = rowMajor([{ name: 'i_I', size: blockRows }, { name: 'i_i', size: bh }]);
+  const target = applyIndexMap(op.output, logicalOut);
+  const acc = outputAccumulators(outputs);
+  const blockLoop =
+    cols.length === 0
+      ? []
+      : [
+          `for (var z = ${rowStartName}[i_I]; z < ${rowStartName}[i_I + 1u]; z++) {`,
+          `  let i_J = ${colsName}[z];`,
+          `  let x_base = ${sum('x_row', source.hoisted)};`,
+          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), `(z * ${u(bh)} + i_r * ${u(outputs)}) * ${u(bw)}`)};`,
+          ...unrolledLoop('i_j', bw, unroll, (it) => [
+            `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
+            ...acc.names.map((name, p) => {
+              const w = it.constant !== undefined ? u(p * bw + it.constant) : sum(u(p * bw), 'i_j');
+              return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
+            }),
+          ]).map((l) => `  ${l}`),
+          '}',
+        ];
+  const body = [
+    ...decompose('item', [{ name: 'i_I', size: blockRows }, { name: 'i_r', size: runs }]),
+    `let x_row = item_row * ${u(rowSize(ctx, op.src))};`,
+    ...acc.declare,
+    ...blockLoop,
+    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
+    ...acc.names.flatMap((name, p) => [
+      '{',
+      `  let i_i = i_r * ${u(outputs)} + ${u(p)};`,
+      `  let o = ${renderIndex(target)};`,
+      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}) })}`,
+      '}',
+    ]),
+  ];
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow, decls, body }),
+    enables: ctx.storage === 'f16' ? ['f16'] : [],
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * A kernel family: one way to compute one op kind, parameterised by a schedule. The tuner
+ * searches `candidates`; `defaultSchedule` is what an untuned build uses.
+ */
+import type { Op } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { KernelContext } from './scaffold.js';
+
+export interface KernelFamily<O extends Op> {
+  readonly name: string;
+  readonly opKind: O['kind'];
+  defaultSchedule(op: O, limits: TargetLimits): Schedule;
+  /** Every valid schedule for this op, in a fixed order; the default is among them. */
+  candidates(op: O, limits: TargetLimits): Schedule[];
+  emit(op: O, schedule: Schedule, ctx: KernelContext): EmittedKernel;
+}
+
+/** Workgroup sizes a schedule may pick, within the target's limit. */
+export function workgroupSizes(limits: TargetLimits): number[] {
+  return [64, 128, 256].filter((w) => w <= limits.maxWorkgroupSize);
+}
+
+/** The default workgroup size: 64 lanes (or the target's maximum when smaller). */
+export function defaultWorkgroupSize(limits: TargetLimits): number {
+  return Math.min(64, limits.maxWorkgroupSize);
+}
+
+/** Divisors of n among the candidate factors, ascending. */
+export function dividing(n: number, factors: readonly number[]): number[] {
+  return factors.filter((f) => f <= n && n % f === 0);
+}
+
+/** Unroll factors for a loop of `count` iterations: small divisors, plus full unrolling of short loops. */
+export function unrollFactors(count: number, maxFull = 32): number[] {
+  const factors = dividing(count, [1, 2, 4, 8]);
+  if (count <= maxFull && !factors.includes(count)) factors.push(count);
+  return factors;
+}
+
+/** A numeric knob of a schedule. */
+export function knob(schedule: Schedule, name: string): number {
+  const v = schedule[name];
+  invariant(typeof v === 'number' && Number.isInteger(v) && v > 0, `schedule ${JSON.stringify(schedule)}: knob '${name}' must be a positive integer`);
+  return v;
+}
+
+/** Whether a schedule is one of the family's candidates for the op (stale tuning entries are not). */
+export function isCandidate<O extends Op>(family: KernelFamily<O>, op: O, schedule: Schedule, limits: TargetLimits): boolean {
+  const key = canonicalJson(schedule);
+  return family.candidates(op, limits).some((c) => canonicalJson(c) === key);
+}
+
+function canonicalJson(s: Schedule): string {
+  return JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
+}

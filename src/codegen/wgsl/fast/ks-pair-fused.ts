@@ -1,0 +1,234 @@
+/**
+ * `ks-pair-fused`: two consecutive factors, op0 = K(a0, b0, c0, 1) (block-diagonal) then
+ * op1 = K(1, b1, c1, d1) (the strided factor), in ONE dispatch: the Monarch pair
+ * (monarch(nblocks: k) lowers to exactly this, with the permutation between the factors folded
+ * into op1's stride). The intermediate never touches global memory.
+ *
+ * A workgroup owns `rows` batch rows × `dtile` consecutive δ1 (columns of op1), and all b1
+ * outputs β1 for them. It walks γ1 (op1's reduction) in chunks of `tg`:
+ *  stage 1: computes the intermediate t[row, γ1·d1 + δ1] for the chunk (each a length-c0 dot
+ *           product of an x block with a row of op0's weights; a thread holds `rr1` rows × dtile
+ *           values, which share one x block because dtile divides b0 and d1) into workgroup memory;
+ *  stage 2: accumulates y[row, β1·d1 + δ1] += Σ_γ1 W1[δ1, β1, γ1] · t[row, γ1, δ1] in registers
+ *           (each thread `rr2` rows × `rb2` β1 of one δ1).
+ * So X is read and Y written once per workgroup; the trade is that a row's X is read by each of
+ * the d1/dtile workgroups of its row tile (neighbours in dispatch order, so from L2).
+ */
+import type { KsOp, Program } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing, knob } from '../family.js';
+import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, toF32 } from './wgsl-text.js';
+
+export interface KsPairSchedule extends Schedule {
+  readonly family: 'ks-pair-fused';
+  readonly rows: number;
+  readonly dtile: number;
+  readonly rr1: number;
+  readonly rr2: number;
+  readonly rb2: number;
+}
+
+interface PairTiling {
+  readonly rows: number;
+  readonly dtile: number;
+  readonly rr1: number;
+  readonly rr2: number;
+  readonly rb2: number;
+  readonly threads: number;
+  /** γ1 per chunk, derived: every thread of stage 1 owns one γ1 of the chunk. */
+  readonly tg: number;
+  readonly sharedBytes: number;
+}
+
+function pairTiling(op1: KsOp, s: Schedule): PairTiling {
+  const [rows, dtile, rr1, rr2, rb2] = ['rows', 'dtile', 'rr1', 'rr2', 'rb2'].map((k) => knob(s, k));
+  const threads = dtile * (rows / rr2) * Math.ceil(op1.b / rb2);
+  const tg = (threads * rr1) / rows;
+  return { rows, dtile, rr1, rr2, rb2, threads, tg, sharedBytes: 4 * tg * dtile * rows };
+}
+
+/** Whether op0 then op1 has the shape this kernel fuses (independent of the schedule). */
+export function fusablePair(op0: KsOp, op1: KsOp): boolean {
+  return (
+    op0.d === 1 &&
+    op1.a === 1 &&
+    op1.src === op0.dst &&
+    op0.dst !== op1.dst &&
+    !op0.accumulate &&
+    op0.output.steps.length === 0 &&
+    op1.input.steps.length === 0 &&
+    op0.a * op0.b === op1.c * op1.d &&
+    op0.c % 4 === 0 &&
+    op1.c % 4 === 0
+  );
+}
+
+/** Whether buffer `name` is read or written by any op other than the two (then it must stay in memory). */
+export function usedElsewhere(program: Program, name: string, pair: readonly [number, number]): boolean {
+  if (name === 'x' || name === 'y') return true;
+  return program.ops.some((op, i) => !pair.includes(i) && ((op.kind !== 'bias' && op.src === name) || op.dst === name));
+}
+
+function validPair(op0: KsOp, op1: KsOp, t: PairTiling, limits: TargetLimits): boolean {
+  return (
+    t.rows % t.rr1 === 0 &&
+    t.rows % t.rr2 === 0 &&
+    t.rr2 % 4 === 0 &&
+    Number.isInteger(t.tg) &&
+    t.tg % 4 === 0 &&
+    op1.c % t.tg === 0 &&
+    op0.b % t.dtile === 0 &&
+    op1.d % t.dtile === 0 &&
+    t.threads >= 64 &&
+    t.threads <= limits.maxWorkgroupSize &&
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+export function pairCandidates(op0: KsOp, op1: KsOp, limits: TargetLimits): KsPairSchedule[] {
+  if (!fusablePair(op0, op1)) return [];
+  const out: KsPairSchedule[] = [];
+  for (const dtile of dividing(Math.min(op0.b, op1.d), [1, 2, 4, 8, 16]).filter((d) => op0.b % d === 0 && op1.d % d === 0))
+    for (const rows of [8, 16, 32, 64])
+      for (const rr1 of [2, 4, 8])
+        for (const rr2 of [4, 8])
+          for (const rb2 of [4, 8, 16]) {
+            const s: KsPairSchedule = { family: 'ks-pair-fused', rows, dtile, rr1, rr2, rb2 };
+            if (validPair(op0, op1, pairTiling(op1, s), limits)) out.push(s);
+          }
+  return out;
+}
+
+/** Default: the largest intermediate tile (rows × dtile) that fits, then the larger register tiles. */
+export function pairDefaultSchedule(op0: KsOp, op1: KsOp, limits: TargetLimits): KsPairSchedule | undefined {
+  const all = pairCandidates(op0, op1, limits);
+  if (all.length === 0) return undefined;
+  const score = (s: KsPairSchedule) => {
+    const t = pairTiling(op1, s);
+    return t.rows * t.dtile * 1000 + t.rr2 * t.rb2 * 10 + t.rr1 * t.dtile + (t.threads === 256 ? 5 : 0);
+  };
+  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+}
+
+export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(fusablePair(op0, op1), 'ks-pair-fused: ops do not form a fusable pair');
+  const t = pairTiling(op1, schedule);
+  const { rows: R, dtile: D, rr1, rr2, rb2, threads: T, tg: TG } = t;
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const st = ctx.storage;
+  const inSize = rowSize(ctx, op0.src);
+  const outSize = rowSize(ctx, op1.dst);
+  const w0 = paramOffset(ctx, op0.weight);
+  const w1 = paramOffset(ctx, op1.weight);
+  const bias0 = op0.bias ? paramOffset(ctx, op0.bias) : undefined;
+  const bias1 = op1.bias ? paramOffset(ctx, op1.bias) : undefined;
+  const views = {
+    src: op0.input.steps.length === 0 && inSize % 4 === 0,
+    params: w0 % 4 === 0 && w1 % 4 === 0,
+    dst: false,
+  };
+  const ndt = op1.d / D;
+  const nbj = Math.ceil(op1.b / rb2);
+  const { a: a0, b: b0, c: c0 } = op0;
+  const { b: b1, c: c1, d: d1 } = op1;
+  const ts = `${ep}_ts`;
+  const x4 = (row: string, idx: string) =>
+    views.src
+      ? toF32(st, `${n.src}[(${row} * ${u(inSize)} + ${idx}) / 4u]`, true)
+      : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.src}[${row} * ${u(inSize)} + ${renderIndex(applyIndexMap(op0.input, rowMajor([{ name: `(${idx} + ${u(q)})`, size: a0 * c0 }])))}]`, false)).join(', ')})`;
+  const p4 = (idx: string) =>
+    views.params ? toF32(st, `${n.params}[(${idx}) / 4u]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${idx} + ${u(q)}]`, false)).join(', ')})`;
+  const param = (idx: string) => toF32(st, scalarAt(n.params, views.params, idx), false);
+
+  // Stage 1: thread (g, tr1) computes t for rows tr1·rr1.. and the dtile values at γ1 = gc + g.
+  const stage1: string[] = [
+    `let gamma1 = gc + g;`,
+    `let mid0 = gamma1 * ${u(d1)} + delta0;`,
+    `let alpha0 = mid0 / ${u(b0)};`,
+    `let wbase = ${u(w0)} + mid0 * ${u(c0)};`,
+    `let xoff = alpha0 * ${u(c0)};`,
+    ...Array.from({ length: rr1 }, (_, i) => `let xrow${i} = min(row0 + tr1 * ${u(rr1)} + ${u(i)}, batch - 1u);`),
+    ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `var s${i}_${j} = 0.0;`)).flat(),
+    `for (var e = 0u; e < ${u(c0)}; e += 4u) {`,
+    ...Array.from({ length: rr1 }, (_, i) => `  let xv${i} = ${x4(`xrow${i}`, 'xoff + e')};`),
+    ...Array.from({ length: D }, (_, j) => `  let wv${j} = ${p4(`wbase + ${u(j * c0)} + e`)};`),
+    ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `  s${i}_${j} += dot(xv${i}, wv${j});`)).flat(),
+    `}`,
+    ...Array.from({ length: rr1 }, (_, i) =>
+      Array.from({ length: D }, (_, j) => {
+        const r = `tr1 * ${u(rr1)} + ${u(i)}`;
+        const v = bias0 !== undefined ? `s${i}_${j} + ${param(`${u(bias0)} + mid0 + ${u(j)}`)}` : `s${i}_${j}`;
+        return `${ts}[(g * ${u(D)} + ${u(j)}) * ${u(R / 4)} + (${r}) / 4u][(${r}) % 4u] = ${v};`;
+      }),
+    ).flat(),
+  ];
+
+  // Stage 2: thread (dd, tr2, tb2) accumulates rr2 rows × rb2 β1 of δ1 = delta0 + dd.
+  const acc = (iv: number, j: number) => `acc${iv}_${j}`;
+  const stage2: string[] = [`for (var g4 = 0u; g4 < ${u(TG)}; g4 += 4u) {`];
+  for (let j = 0; j < rb2; j++) stage2.push(`  let w${j} = ${p4(`wrow${j} + gc + g4`)};`);
+  for (let q = 0; q < 4; q++) {
+    for (let iv = 0; iv < rr2 / 4; iv++) stage2.push(`  let t${q}_${iv} = ${ts}[((g4 + ${u(q)}) * ${u(D)} + dd) * ${u(R / 4)} + tr2 * ${u(rr2 / 4)} + ${u(iv)}];`);
+    for (let iv = 0; iv < rr2 / 4; iv++)
+      for (let j = 0; j < rb2; j++) stage2.push(`  ${acc(iv, j)} = fma(t${q}_${iv}, vec4<f32>(w${j}.${LANES[q]}), ${acc(iv, j)});`);
+  }
+  stage2.push('}');
+
+  const outIndex = renderIndex(applyIndexMap(op1.output, rowMajor([{ name: 'beta1', size: b1 }, { name: 'delta1', size: d1 }])));
+  const store: string[] = [];
+  for (let iv = 0; iv < rr2 / 4; iv++)
+    for (let q = 0; q < 4; q++) {
+      store.push(`if (row0 + tr2 * ${u(rr2)} + ${u(iv * 4 + q)} < batch) {`, `  let row = row0 + tr2 * ${u(rr2)} + ${u(iv * 4 + q)};`);
+      for (let j = 0; j < rb2; j++) {
+        const at = `row * ${u(outSize)} + ${outIndex}`;
+        let v = `${acc(iv, j)}.${LANES[q]}`;
+        if (bias1 !== undefined) v = `${v} + ${param(`${u(bias1)} + ${outIndex}`)}`;
+        if (op1.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
+        store.push(`  { let beta1 = tb2 * ${u(rb2)} + ${u(j)}; if (beta1 < ${u(b1)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
+      }
+      store.push('}');
+    }
+
+  const body = [
+    `let row_tile = group / ${u(ndt)};`,
+    `let delta0 = (group % ${u(ndt)}) * ${u(D)};`,
+    `let row0 = row_tile * ${u(R)};`,
+    `let tr1 = lid % ${u(R / rr1)};`,
+    `let g = lid / ${u(R / rr1)};`,
+    `let dd = lid % ${u(D)};`,
+    `let tr2 = (lid / ${u(D)}) % ${u(R / rr2)};`,
+    `let tb2 = lid / ${u(D * (R / rr2))};`,
+    `let delta1 = delta0 + dd;`,
+    ...Array.from({ length: rb2 }, (_, j) => `let wrow${j} = ${u(w1)} + (delta1 * ${u(b1)} + min(tb2 * ${u(rb2)} + ${u(j)}, ${u(b1 - 1)})) * ${u(c1)};`),
+    ...Array.from({ length: rr2 / 4 }, (_, iv) => Array.from({ length: rb2 }, (_, j) => `var ${acc(iv, j)} = vec4<f32>(0.0);`)).flat(),
+    `for (var gc = 0u; gc < ${u(c1)}; gc += ${u(TG)}) {`,
+    `  {`,
+    ...stage1.map((l) => `    ${l}`),
+    `  }`,
+    `  workgroupBarrier();`,
+    ...stage2.map((l) => `  ${l}`),
+    `  workgroupBarrier();`,
+    `}`,
+    ...store,
+  ];
+  const wgsl = [
+    ...bindingDecls(ep, st, views),
+    `var<workgroup> ${ts}: array<vec4<f32>, ${(TG * D * R) / 4}>;`,
+    ...entryOpening(ep, T),
+    ...body.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  return {
+    entryPoint: ep,
+    wgsl: wgsl + '\n',
+    enables: st === 'f16' ? ['f16'] : [],
+    workgroupSize: [T, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: ndt },
+    schedule,
+    ops: [ctx.opIndex, ctx.opIndex + 1],
+  };
+}

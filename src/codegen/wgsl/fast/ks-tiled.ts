@@ -1,0 +1,251 @@
+/**
+ * `ks-tiled`: the Kronecker-sparse factor K(a,b,c,d) as a batched GEMM with register tiling.
+ *
+ * K(a,b,c,d) is a·d independent GEMMs: for a group (α, δ), Out[row, β] = Σ_γ W[α·d+δ, β, γ] ·
+ * Src[row, α·c·d + γ·d + δ]. A workgroup computes a tile of `rows` batch rows × `cols` outputs β
+ * × `dtile` consecutive δ of one α; each thread holds `rr` rows × `rb` β in registers (vec4
+ * accumulators). The reduction over γ runs in chunks of `tk`: each chunk of Src and W is staged in
+ * workgroup memory (rows and β contiguous, so the inner loop reads vec4s), then every thread does
+ * rr·rb multiply-adds per γ from registers. Global loads and stores use vec4 where the layout
+ * allows (contiguous γ / β, identity index maps, aligned sizes) when the `vec4` knob is on.
+ * Dense `y = W x` is K(1, m, n, 1), so this family is also the tiled dense matmul.
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing, knob, type KernelFamily } from '../family.js';
+import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { bindingDecls, cooperative, entryOpening, fromF32, LANES, scalarAt, toF32 } from './wgsl-text.js';
+
+export interface KsTiledSchedule extends Schedule {
+  readonly family: 'ks-tiled';
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  readonly rr: number;
+  readonly rb: number;
+  readonly vec4: boolean;
+}
+
+/** Derived sizes of a schedule. */
+interface Tiling {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  readonly rr: number;
+  readonly rb: number;
+  readonly threads: number;
+  readonly sharedBytes: number;
+}
+
+function tiling(s: Schedule): Tiling {
+  const [rows, cols, dtile, tk, rr, rb] = ['rows', 'cols', 'dtile', 'tk', 'rr', 'rb'].map((k) => knob(s, k));
+  const threads = dtile * (rows / rr) * (cols / rb);
+  return { rows, cols, dtile, tk, rr, rb, threads, sharedBytes: 4 * tk * dtile * (rows + cols) };
+}
+
+function valid(op: KsOp, t: Tiling, limits: TargetLimits): boolean {
+  return (
+    t.rows % t.rr === 0 &&
+    t.cols % t.rb === 0 &&
+    t.rr % 4 === 0 &&
+    t.rb % 4 === 0 &&
+    op.d % t.dtile === 0 &&
+    t.threads >= 32 &&
+    t.threads <= limits.maxWorkgroupSize &&
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+/** Powers of two from 4 up to the first one covering n (a tile wider than the op wastes lanes). */
+function coveringPowers(n: number, max: number): number[] {
+  const out: number[] = [];
+  for (let p = 4; p <= max; p *= 2) {
+    out.push(p);
+    if (p >= n) break;
+  }
+  return out;
+}
+
+function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
+  if (op.b < 4 || op.c < 4) return [];
+  const out: KsTiledSchedule[] = [];
+  for (const dtile of dividing(op.d, [1, 2, 4, 8]))
+    for (const rows of [16, 32, 64, 128])
+      for (const cols of coveringPowers(op.b, 128))
+        for (const tk of coveringPowers(op.c, 32).filter((k) => k >= 4))
+          for (const rr of [4, 8])
+            for (const rb of [4, 8]) {
+              const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile, tk, rr, rb, vec4: true };
+              const t = tiling(s);
+              if (valid(op, t, limits) && t.threads >= 64) out.push(s);
+            }
+  return out;
+}
+
+/**
+ * The default: the largest register tile that keeps a reasonable number of threads. Chosen from
+ * the candidates so it is always valid for the target.
+ */
+function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
+  const all = candidates(op, limits);
+  invariant(all.length > 0, `ks-tiled has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
+  const score = (s: KsTiledSchedule): number => {
+    const t = tiling(s);
+    const waste = (Math.ceil(op.b / t.cols) * t.cols) / op.b;
+    return (t.rr * t.rb * Math.min(t.threads, 256)) / waste + (t.tk === 16 ? 1 : 0) + (t.dtile === Math.min(op.d, 4) ? 2 : 0);
+  };
+  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+}
+
+function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
+  return map.steps.length === 0;
+}
+
+function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  const t = tiling(schedule);
+  const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const st = ctx.storage;
+  const inSize = rowSize(ctx, op.src);
+  const outSize = rowSize(ctx, op.dst);
+  const wOff = paramOffset(ctx, op.weight);
+  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
+  const wantVec = schedule.vec4 === true;
+  const fullK = op.c % TK === 0 && TK % 4 === 0;
+  const views = {
+    src: wantVec && fullK && op.d === 1 && isIdentity(op.input) && inSize % 4 === 0,
+    params: wantVec && fullK && wOff % 4 === 0 && op.c % 4 === 0,
+    dst: wantVec && op.d === 1 && isIdentity(op.output) && op.b % 4 === 0 && outSize % 4 === 0 && (biasOff === undefined || biasOff % 4 === 0),
+  };
+  const nbt = Math.ceil(op.b / TB);
+  const ndt = op.d / TD;
+  const perRowTile = op.a * ndt * nbt;
+  const inIndex = renderIndex(applyIndexMap(op.input, rowMajor([{ name: 'alpha', size: op.a }, { name: 'gamma', size: op.c }, { name: 'delta', size: op.d }])));
+  const outIndex = renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'alpha', size: op.a }, { name: 'beta', size: op.b }, { name: 'delta', size: op.d }])));
+  const xs = `${ep}_xs`;
+  const ws = `${ep}_ws`;
+
+  const loadSrc = views.src
+    ? cooperative((TR * TK) / 4, T, 'e', [
+        `let r = e / ${u(TK / 4)};`,
+        `let kv = e % ${u(TK / 4)};`,
+        `let row = min(row0 + r, batch - 1u);`,
+        `let v = ${toF32(st, `${n.src}[(row * ${u(inSize)} + alpha * ${u(op.c)} + k0 + kv * 4u) / 4u]`, true)};`,
+        ...LANES.map((l, q) => `${xs}[(kv * 4u + ${u(q)}) * ${u(TR / 4)} + r / 4u][r % 4u] = v.${l};`),
+      ])
+    : cooperative(TR * TK * TD, T, 'e', [
+        `let r = e / ${u(TK * TD)};`,
+        `let k = (e / ${u(TD)}) % ${u(TK)};`,
+        `let dd = e % ${u(TD)};`,
+        `let row = min(row0 + r, batch - 1u);`,
+        `let gamma = k0 + k;`,
+        `let delta = delta0 + dd;`,
+        `var v = 0.0;`,
+        `if (gamma < ${u(op.c)}) { v = ${toF32(st, `${n.src}[row * ${u(inSize)} + ${inIndex}]`, false)}; }`,
+        `${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + r / 4u][r % 4u] = v;`,
+      ]);
+  const wRow = (dd: string, beta: string) => `${u(wOff)} + ((alpha * ${u(op.d)} + delta0 + ${dd}) * ${u(op.b)} + ${beta}) * ${u(op.c)}`;
+  const loadW = views.params
+    ? cooperative((TD * TB * TK) / 4, T, 'e', [
+        `let kv = e % ${u(TK / 4)};`,
+        `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`,
+        `let dd = e / ${u((TK / 4) * TB)};`,
+        `let beta = min(beta0 + bb, ${u(op.b - 1)});`,
+        `let v = ${toF32(st, `${n.params}[(${wRow('dd', 'beta')} + k0 + kv * 4u) / 4u]`, true)};`,
+        ...LANES.map((l, q) => `${ws}[(dd * ${u(TK)} + kv * 4u + ${u(q)}) * ${u(TB / 4)} + bb / 4u][bb % 4u] = v.${l};`),
+      ])
+    : cooperative(TD * TB * TK, T, 'e', [
+        `let k = e % ${u(TK)};`,
+        `let bb = (e / ${u(TK)}) % ${u(TB)};`,
+        `let dd = e / ${u(TK * TB)};`,
+        `let beta = min(beta0 + bb, ${u(op.b - 1)});`,
+        `var v = 0.0;`,
+        `if (k0 + k < ${u(op.c)}) { v = ${toF32(st, scalarAt(n.params, false, `${wRow('dd', 'beta')} + k0 + k`), false)}; }`,
+        `${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + bb / 4u][bb % 4u] = v;`,
+      ]);
+
+  const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const inner: string[] = [];
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + tr * ${u(RR / 4)} + ${u(iv)}];`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + tb * ${u(RB / 4)} + ${u(j)}];`);
+  for (let i = 0; i < RR; i++)
+    for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+
+  const store: string[] = [];
+  for (let i = 0; i < RR; i++) {
+    store.push(`if (row0 + tr * ${u(RR)} + ${u(i)} < batch) {`, `  let row = row0 + tr * ${u(RR)} + ${u(i)};`);
+    for (let j = 0; j < RB / 4; j++) {
+      const beta = `beta0 + tb * ${u(RB)} + ${u(j * 4)}`;
+      if (views.dst) {
+        const at = `(row * ${u(outSize)} + alpha * ${u(op.b)} + beta) / 4u`;
+        let v = acc(i, j);
+        if (biasOff !== undefined) v = `${v} + ${toF32(st, `vec4<${st}>(${[0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, `${u(biasOff)} + alpha * ${u(op.b)} + beta + ${u(q)}`)).join(', ')})`, true)}`;
+        if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, true)} + ${v}`;
+        store.push(`  { let beta = ${beta}; if (beta < ${u(op.b)}) { ${n.dst}[${at}] = ${fromF32(st, v, true)}; } }`);
+      } else {
+        for (let q = 0; q < 4; q++) {
+          const at = `row * ${u(outSize)} + ${outIndex}`;
+          let v = `${acc(i, j)}.${LANES[q]}`;
+          if (biasOff !== undefined) v = `${v} + ${toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${outIndex}`), false)}`;
+          if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
+          store.push(`  { let beta = ${beta} + ${u(q)}; if (beta < ${u(op.b)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
+        }
+      }
+    }
+    store.push('}');
+  }
+
+  const body = [
+    `let row_tile = group / ${u(perRowTile)};`,
+    `let col_tile = group % ${u(perRowTile)};`,
+    `let alpha = col_tile / ${u(ndt * nbt)};`,
+    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
+    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
+    `let row0 = row_tile * ${u(TR)};`,
+    `let tb = lid % ${u(TB / RB)};`,
+    `let tr = (lid / ${u(TB / RB)}) % ${u(TR / RR)};`,
+    `let dd = lid / ${u((TB / RB) * (TR / RR))};`,
+    `let delta = delta0 + dd;`,
+    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
+    `for (var k0 = 0u; k0 < ${u(op.c)}; k0 += ${u(TK)}) {`,
+    ...loadSrc.map((l) => `  ${l}`),
+    ...loadW.map((l) => `  ${l}`),
+    `  workgroupBarrier();`,
+    `  for (var k = 0u; k < ${u(TK)}; k++) {`,
+    ...inner.map((l) => `    ${l}`),
+    `  }`,
+    `  workgroupBarrier();`,
+    `}`,
+    ...store,
+  ];
+  const wgsl = [
+    ...bindingDecls(ep, st, views),
+    `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * TR) / 4}>;`,
+    `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * TB) / 4}>;`,
+    ...entryOpening(ep, T),
+    ...body.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  return {
+    entryPoint: ep,
+    wgsl: wgsl + '\n',
+    enables: st === 'f16' ? ['f16'] : [],
+    workgroupSize: [T, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: TR, workgroupsPerRowTile: perRowTile },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}
+
+export const ksTiled: KernelFamily<KsOp> = {
+  name: 'ks-tiled',
+  opKind: 'ks',
+  defaultSchedule,
+  candidates,
+  emit,
+};

@@ -1,0 +1,77 @@
+/**
+ * Small text helpers shared by the fast kernel families: storage element types (scalar or vec4
+ * views of the same buffer), the binding block of the kernel.ts contract, and the linear
+ * workgroup index guard. Kernels compute in f32; f16 storage converts on load and store.
+ */
+import type { StorageType } from '../scaffold.js';
+import { kernelNames, u } from '../scaffold.js';
+
+/** The WGSL element type of a binding: the storage scalar, or a vec4 of it. */
+export function elemType(storage: StorageType, vec4: boolean): string {
+  return vec4 ? `vec4<${storage}>` : storage;
+}
+
+/** An f32 (or vec4<f32>) expression from a storage load. */
+export function toF32(storage: StorageType, expr: string, vec4: boolean): string {
+  if (storage === 'f32') return expr;
+  return vec4 ? `vec4<f32>(${expr})` : `f32(${expr})`;
+}
+
+/** A storage value from an f32 (or vec4<f32>) expression. */
+export function fromF32(storage: StorageType, expr: string, vec4: boolean): string {
+  if (storage === 'f32') return expr;
+  return vec4 ? `vec4<f16>(${expr})` : `f16(${expr})`;
+}
+
+/** Which bindings a kernel views as arrays of vec4 (all legal views of the same buffers). */
+export interface BindingViews {
+  readonly params: boolean;
+  readonly src: boolean;
+  readonly dst: boolean;
+}
+
+/** The four bindings of the kernel.ts contract and the Dims struct, names prefixed. */
+export function bindingDecls(entryPoint: string, storage: StorageType, views: BindingViews): string[] {
+  const n = kernelNames(entryPoint);
+  return [
+    `struct ${entryPoint}_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }`,
+    `@group(0) @binding(0) var<storage, read> ${n.params}: array<${elemType(storage, views.params)}>;`,
+    `@group(0) @binding(1) var<storage, read> ${n.src}: array<${elemType(storage, views.src)}>;`,
+    `@group(0) @binding(2) var<storage, read_write> ${n.dst}: array<${elemType(storage, views.dst)}>;`,
+    `@group(0) @binding(3) var<uniform> ${n.dims}: ${entryPoint}_Dims;`,
+  ];
+}
+
+/** Reads one scalar element of a binding that may be viewed as vec4. */
+export function scalarAt(name: string, vec4: boolean, index: string): string {
+  return vec4 ? `${name}[(${index}) / 4u][(${index}) % 4u]` : `${name}[${index}]`;
+}
+
+/** The entry point's opening lines: signature, linear workgroup index and the group guard. */
+export function entryOpening(entryPoint: string, workgroupSize: number): string[] {
+  const n = kernelNames(entryPoint);
+  return [
+    `@compute @workgroup_size(${workgroupSize})`,
+    `fn ${entryPoint}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`,
+    `  let group = wg.x + wg.y * nwg.x;`,
+    `  if (group >= ${n.dims}.groups) { return; }`,
+    `  let batch = ${n.dims}.batch;`,
+  ];
+}
+
+/** `lid`-strided cooperative loop over `count` items (unrolled by whole passes of the workgroup). */
+export function cooperative(count: number, threads: number, item: string, body: readonly string[]): string[] {
+  const passes = Math.ceil(count / threads);
+  const out: string[] = [];
+  for (let p = 0; p < passes; p++) {
+    const guarded = (p + 1) * threads > count;
+    out.push('{', `  let ${item} = lid + ${u(p * threads)};`);
+    if (guarded) out.push(`  if (${item} < ${u(count)}) {`);
+    out.push(...body.map((l) => (guarded ? `    ${l}` : `  ${l}`)));
+    if (guarded) out.push('  }');
+    out.push('}');
+  }
+  return out;
+}
+
+export const LANES = ['x', 'y', 'z', 'w'] as const;

@@ -1,0 +1,101 @@
+/**
+ * `ks-direct`: K(a,b,c,d) with fused index maps, one thread per (batch row, α, δ, run of
+ * `outputsPerThread` consecutive β). Each thread reads x[α, γ, δ] once per γ and uses it for all
+ * its outputs; δ is the fastest-varying thread index, so neighbouring threads read and write
+ * neighbouring elements whenever d > 1.
+ *
+ * Knobs: workgroupSize, outputsPerThread (divides b), unroll (of the γ loop; divides c, == c
+ * unrolls fully and turns every source offset into a constant).
+ */
+import type { KsOp } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import { outputAccumulators, sum } from './matmul-parts.js';
+import { loopIndex, unrolledLoop } from './reduction.js';
+import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
+
+const FAMILY = 'ks-direct';
+const OUTPUTS = [1, 2, 4, 8];
+
+export const ksDirect: KernelFamily<KsOp> = {
+  name: FAMILY,
+  opKind: 'ks',
+  defaultSchedule(op: KsOp, limits: TargetLimits): Schedule {
+    const outputs = dividing(op.b, [1, 2, 4]);
+    const unrolls = unrollFactors(op.c, 16);
+    return {
+      family: FAMILY,
+      workgroupSize: defaultWorkgroupSize(limits),
+      outputsPerThread: outputs[outputs.length - 1],
+      unroll: unrolls[unrolls.length - 1],
+    };
+  },
+  candidates(op: KsOp, limits: TargetLimits): Schedule[] {
+    return workgroupSizes(limits).flatMap((workgroupSize) =>
+      dividing(op.b, OUTPUTS).flatMap((outputsPerThread) =>
+        unrollFactors(op.c).map((unroll) => ({ family: FAMILY, workgroupSize, outputsPerThread, unroll })),
+      ),
+    );
+  },
+  emit: emitKs,
+};
+
+function emitKs(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+  const { a, b, c, d } = op;
+  const wg = knob(schedule, 'workgroupSize');
+  const outputs = knob(schedule, 'outputsPerThread');
+  const unroll = knob(schedule, 'unroll');
+  invariant(b % outputs === 0 && (c % unroll === 0 || unroll >= c), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit K(${a},${b},${c},${d})`);
+  invariant(op.input.size === a * c * d && op.output.size === a * b * d, `${FAMILY}: index maps do not fit K(${a},${b},${c},${d})`);
+  const n = kernelNames(ctx.entryPoint);
+  const runs = b / outputs;
+  const itemsPerRow = a * runs * d;
+
+  const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_a', size: a }, { name: 'i_g', size: c }, { name: 'i_d', size: d }])), 'i_g');
+  const logicalOut = rowMajor([{ name: 'i_a', size: a }, { name: 'i_b', size: b }, { name: 'i_d', size: d }]);
+  const target = applyIndexMap(op.output, logicalOut);
+  // W[α·d + δ, β, γ]: the thread's first weight row, then + p·c + γ.
+  const wBase = renderIndex({
+    vars: new Map([['i_a', a], ['i_d', d], ['i_r', runs]]),
+    fields: [
+      { var: 'i_a', coef: d * b * c, stride: 1, size: a },
+      { var: 'i_d', coef: b * c, stride: 1, size: d },
+      { var: 'i_r', coef: outputs * c, stride: 1, size: runs },
+    ].filter((f) => f.size > 1),
+  });
+
+  const acc = outputAccumulators(outputs);
+  const body = [
+    ...decompose('item', [{ name: 'i_a', size: a }, { name: 'i_r', size: runs }, { name: 'i_d', size: d }]),
+    `let x_base = ${sum(`item_row * ${u(rowSize(ctx, op.src))}`, source.hoisted)};`,
+    `let w_base = ${sum(u(paramOffset(ctx, op.weight)), wBase)};`,
+    ...acc.declare,
+    ...unrolledLoop('i_g', c, unroll, (it) => [
+      `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
+      ...acc.names.map((name, p) => {
+        const w = it.constant !== undefined ? u(p * c + it.constant) : sum(u(p * c), 'i_g');
+        return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
+      }),
+    ]),
+    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
+    ...acc.names.flatMap((name, p) => [
+      '{',
+      `  let i_b = i_r * ${u(outputs)} + ${u(p)};`,
+      `  let o = ${renderIndex(target)};`,
+      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}) })}`,
+      '}',
+    ]),
+  ];
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow, body }),
+    enables: ctx.storage === 'f16' ? ['f16'] : [],
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}

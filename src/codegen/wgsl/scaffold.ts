@@ -1,0 +1,132 @@
+/**
+ * The parts every kernel shares (kernel.ts contract): the four bindings with entry-point-prefixed
+ * names, the linear workgroup index from a 2-D dispatch, the bounds guard, and storage-type
+ * conversions (kernels always compute in f32; f16 storage converts on load and store).
+ */
+import type { BufferDecl, ParamLayoutEntry, ParamSlice } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { renderIndex, type IndexVar } from './index-map.js';
+
+export type StorageType = 'f32' | 'f16';
+
+/** What an emitter needs to know about the program around the op it emits. */
+export interface KernelContext {
+  readonly entryPoint: string;
+  /** Index of the op in the program (recorded in the emitted kernel). */
+  readonly opIndex: number;
+  readonly storage: StorageType;
+  readonly params: readonly ParamLayoutEntry[];
+  readonly buffers: readonly BufferDecl[];
+}
+
+/** Absolute element offset of a parameter slice in the packed parameter buffer. */
+export function paramOffset(ctx: KernelContext, slice: ParamSlice): number {
+  const entry = ctx.params.find((p) => p.name === slice.tensor);
+  invariant(entry, `parameter tensor '${slice.tensor}' is not in the program's layout`);
+  return entry.offset + slice.offset;
+}
+
+/** Elements per batch row of a buffer. */
+export function rowSize(ctx: KernelContext, buffer: string): number {
+  const decl = ctx.buffers.find((b) => b.name === buffer);
+  invariant(decl, `buffer '${buffer}' is not declared by the program`);
+  return decl.size;
+}
+
+/** Module-scope names of one kernel. */
+export interface KernelNames {
+  readonly params: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly dims: string;
+}
+
+export function kernelNames(entryPoint: string): KernelNames {
+  return { params: `${entryPoint}_params`, src: `${entryPoint}_src`, dst: `${entryPoint}_dst`, dims: `${entryPoint}_dims` };
+}
+
+/** `buffer[index]` as an f32 value. */
+export function load(ctx: KernelContext, buffer: string, index: string): string {
+  return ctx.storage === 'f16' ? `f32(${buffer}[${index}])` : `${buffer}[${index}]`;
+}
+
+/** An f32 value converted for storing. */
+export function toStorage(ctx: KernelContext, value: string): string {
+  return ctx.storage === 'f16' ? `f16(${value})` : value;
+}
+
+/** An unsigned WGSL literal. */
+export function u(n: number): string {
+  invariant(Number.isInteger(n) && n >= 0 && n < 2 ** 32, `index constant ${n} does not fit u32`);
+  return `${n}u`;
+}
+
+/**
+ * `let` declarations that split `item` (in [0, ∏sizes)) into row-major digits named by `vars`;
+ * a digit of size 1 is the constant 0.
+ */
+export function decompose(item: string, vars: readonly IndexVar[]): string[] {
+  const total = vars.reduce((p, v) => p * v.size, 1);
+  let stride = total;
+  return vars.map((v) => {
+    stride /= v.size;
+    if (v.size === 1) return `let ${v.name} = 0u;`;
+    const digit = { var: item, coef: 1, stride, size: v.size };
+    return `let ${v.name} = ${renderIndex({ vars: new Map([[item, total]]), fields: [digit] })};`;
+  });
+}
+
+/**
+ * Writes one output element: dst[rowBase + index] (=|+=) value (+ bias[biasIndex]). The bias
+ * is indexed by the op's logical output index: a bias rides on an op with the same output map.
+ */
+export function storeOutput(
+  ctx: KernelContext,
+  o: {
+    readonly rowBase: string;
+    readonly index: string;
+    readonly value: string;
+    readonly accumulate: boolean;
+    readonly bias?: { readonly offset: number; readonly index: string };
+  },
+): string {
+  const n = kernelNames(ctx.entryPoint);
+  const at = `${o.rowBase} + ${o.index}`;
+  let v = o.value;
+  if (o.bias) v = `${v} + ${load(ctx, n.params, `${u(o.bias.offset)} + ${o.bias.index}`)}`;
+  if (o.accumulate) v = `${load(ctx, n.dst, at)} + ${v}`;
+  return `${n.dst}[${at}] = ${toStorage(ctx, v)};`;
+}
+
+/**
+ * The whole kernel text: bindings, the entry point, the group and bounds guards, then `body`,
+ * which sees `item_row` (the batch row) and `item` (the item within the row, < itemsPerRow).
+ * `decls` are extra module-scope declarations (already prefixed by the caller).
+ */
+export function kernelText(
+  ctx: KernelContext,
+  k: { readonly workgroupSize: number; readonly itemsPerRow: number; readonly decls?: readonly string[]; readonly body: readonly string[] },
+): string {
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const elem = ctx.storage;
+  const lines = [
+    `struct ${ep}_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }`,
+    `@group(0) @binding(0) var<storage, read> ${n.params}: array<${elem}>;`,
+    `@group(0) @binding(1) var<storage, read> ${n.src}: array<${elem}>;`,
+    `@group(0) @binding(2) var<storage, read_write> ${n.dst}: array<${elem}>;`,
+    `@group(0) @binding(3) var<uniform> ${n.dims}: ${ep}_Dims;`,
+    ...(k.decls ?? []),
+    `@compute @workgroup_size(${k.workgroupSize})`,
+    `fn ${ep}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`,
+    `  let group = wg.x + wg.y * nwg.x;`,
+    `  if (group >= ${n.dims}.groups) { return; }`,
+    `  let global = group * ${u(k.workgroupSize)} + lid;`,
+    `  if (global >= ${n.dims}.batch * ${u(k.itemsPerRow)}) { return; }`,
+    k.itemsPerRow === 1 ? `  let item_row = global;` : `  let item_row = global / ${u(k.itemsPerRow)};`,
+    k.itemsPerRow === 1 ? `  let item = 0u;` : `  let item = global % ${u(k.itemsPerRow)};`,
+    ...k.body.map((l) => `  ${l}`),
+    `}`,
+  ];
+  return lines.join('\n') + '\n';
+}

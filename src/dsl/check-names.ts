@@ -1,0 +1,77 @@
+/**
+ * File-level names: the `module` and `dtype` headers (at most one each), the module's name
+ * (default: the file name without `.mon`), duplicate constant and map names, and names that the
+ * generated code could not use.
+ */
+import type { ConstDecl, DtypeDecl, MapDecl, ModuleDecl, SourceFile } from './ast.js';
+import { Code } from './codes.js';
+import type { DiagnosticBag } from './diagnostics.js';
+import { invalidNameReason } from './reserved-words.js';
+import type { Dtype } from './structure.js';
+import type { Span } from './span.js';
+
+export interface FileHeader {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly consts: readonly ConstDecl[];
+  /** Maps with a unique name, in source order. */
+  readonly maps: readonly MapDecl[];
+}
+
+/** `dir/ffn.mon` -> `ffn`. */
+export function defaultModuleName(file: string): string {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  return base.endsWith('.mon') ? base.slice(0, -'.mon'.length) : base;
+}
+
+export function checkNames(ast: SourceFile, bag: DiagnosticBag): FileHeader {
+  const modules = ast.statements.filter((s): s is ModuleDecl => s.kind === 'module');
+  const dtypes = ast.statements.filter((s): s is DtypeDecl => s.kind === 'dtype');
+  onlyOne(modules, 'module', bag);
+  onlyOne(dtypes, 'dtype', bag);
+
+  let name = defaultModuleName(ast.file);
+  if (modules.length > 0) {
+    name = modules[0].name.name;
+    const why = invalidNameReason(name);
+    if (why) bag.error(Code.InvalidName, `'${name}' cannot name a module: ${why}`, modules[0].name.span);
+  } else {
+    const why = invalidNameReason(name);
+    const start = { offset: 0, line: 1, column: 1 };
+    if (why) bag.error(Code.InvalidName, `the module name '${name}' (from the file name) is unusable: ${why}; add 'module NAME'`, { file: ast.file, start, end: start });
+  }
+
+  let dtype: Dtype = 'f32';
+  if (dtypes.length > 0) {
+    const d = dtypes[0].name.name;
+    if (d === 'f32' || d === 'f16') dtype = d;
+    else bag.error(Code.UnknownDtype, `unknown dtype '${d}': use f32 or f16`, dtypes[0].name.span);
+  }
+
+  const seen = new Map<string, Span>();
+  const consts: ConstDecl[] = [];
+  const maps: MapDecl[] = [];
+  for (const s of ast.statements) {
+    if (s.kind !== 'const' && s.kind !== 'map') continue;
+    const first = seen.get(s.name.name);
+    if (first) {
+      bag.error(Code.DuplicateName, `'${s.name.name}' is already declared`, s.name.span, [{ message: 'first declared here', span: first }]);
+      continue;
+    }
+    seen.set(s.name.name, s.name.span);
+    if (s.kind === 'const') {
+      consts.push(s);
+      continue;
+    }
+    const why = invalidNameReason(s.name.name);
+    if (why) bag.error(Code.InvalidName, `'${s.name.name}' cannot name a map: ${why}`, s.name.span);
+    maps.push(s);
+  }
+  return { name, dtype, consts, maps };
+}
+
+function onlyOne(decls: readonly (ModuleDecl | DtypeDecl)[], what: string, bag: DiagnosticBag): void {
+  for (const d of decls.slice(1)) {
+    bag.error(Code.DuplicateHeader, `'${what}' is declared more than once`, d.span, [{ message: 'first declared here', span: decls[0].span }]);
+  }
+}

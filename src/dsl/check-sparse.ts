@@ -1,0 +1,111 @@
+/** `sparse(block:, pattern:)`: block sizes, the block grid and the pattern's blocks (SPEC §3). */
+import type { Args } from './check-args.js';
+import { Code, MAX_INT } from './codes.js';
+import type { DiagnosticBag } from './diagnostics.js';
+import { bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlocks, type Block } from './patterns.js';
+import type { SparseNode } from './structure.js';
+import type { Span } from './span.js';
+
+/** A 2-D 0/1 array read from a mask file, or why it could not be read. */
+export type MaskResult = { readonly rows: number; readonly cols: number; readonly data: ArrayLike<number> } | { readonly error: string };
+/** Reads a mask file; `path` is as written in the spec, `fromFile` the .mon file it is relative to. */
+export type MaskResolver = (path: string, fromFile: string) => MaskResult;
+
+export interface SparseContext {
+  readonly bag: DiagnosticBag;
+  readonly resolveMask?: MaskResolver;
+}
+
+export function buildSparse(args: Args, n: number, m: number, path: string, span: Span, ctx: SparseContext): SparseNode | undefined {
+  const { bag } = ctx;
+  const [bh, bw] = args.ints('block')!;
+  let ok = true;
+  if (m % bh !== 0) {
+    bag.error(Code.NotDivisible, `the block height ${bh} does not divide the number of outputs ${m}`, args.span('block'));
+    ok = false;
+  }
+  if (n % bw !== 0) {
+    bag.error(Code.NotDivisible, `the block width ${bw} does not divide the number of inputs ${n}`, args.span('block'));
+    ok = false;
+  }
+  if (!ok) return undefined;
+  const rows = m / bh;
+  const cols = n / bw;
+  if (rows * cols > MAX_GRID_BLOCKS) {
+    bag.error(Code.GridTooLarge, `the block grid has ${rows} x ${cols} blocks, more than the limit ${MAX_GRID_BLOCKS}; use larger blocks`, args.span('block'));
+    return undefined;
+  }
+  const pattern = args.pattern('pattern')!;
+  const patternSpan = args.span('pattern');
+  let blocks: Block[] | undefined;
+  switch (pattern.kind) {
+    case 'flat_butterfly':
+      blocks = flatButterfly(rows, cols, pattern.factors, patternSpan, bag);
+      break;
+    case 'band':
+      blocks = bandBlocks(rows, cols, pattern.width);
+      break;
+    case 'random':
+      blocks = randomBlocks(rows, cols, pattern.density, pattern.seed);
+      break;
+    case 'mask':
+      blocks = mask(pattern.path, rows, cols, patternSpan, ctx);
+      break;
+  }
+  if (!blocks) return undefined;
+  if (blocks.length === 0) {
+    bag.error(Code.EmptyPattern, 'the pattern selects no block: the map would be zero', patternSpan);
+    return undefined;
+  }
+  if (blocks.length * bh * bw > MAX_INT) {
+    bag.error(Code.TensorTooLarge, `parameter tensor '${path}.values' would have ${blocks.length * bh * bw} elements, more than the limit ${MAX_INT}`, span);
+    return undefined;
+  }
+  return { kind: 'sparse', in: n, out: m, path, span, bh, bw, blocks, pattern: patternText(pattern) };
+}
+
+function flatButterfly(rows: number, cols: number, factors: number, span: Span, bag: DiagnosticBag): Block[] | undefined {
+  if (rows !== cols) {
+    bag.error(Code.FlatButterflyGrid, `flat_butterfly needs a square block grid, but it is ${rows} x ${cols} blocks`, span);
+    return undefined;
+  }
+  if ((rows & (rows - 1)) !== 0) {
+    bag.error(Code.FlatButterflyGrid, `flat_butterfly needs a power of two blocks per side, but there are ${rows}`, span);
+    return undefined;
+  }
+  if (2 ** factors > rows) {
+    bag.error(Code.FlatButterflyGrid, `flat_butterfly(factors: ${factors}) needs at least ${2 ** factors} blocks per side, but there are ${rows}`, span);
+    return undefined;
+  }
+  return flatButterflyBlocks(rows, factors);
+}
+
+function mask(path: string, rows: number, cols: number, span: Span, ctx: SparseContext): Block[] | undefined {
+  const { bag } = ctx;
+  if (!ctx.resolveMask) {
+    bag.error(Code.MaskUnreadable, `cannot read mask "${path}": mask files are not available here`, span);
+    return undefined;
+  }
+  let result: MaskResult;
+  try {
+    result = ctx.resolveMask(path, span.file);
+  } catch (e) {
+    result = { error: e instanceof Error ? e.message : String(e) };
+  }
+  if ('error' in result) {
+    bag.error(Code.MaskUnreadable, `cannot read mask "${path}": ${result.error}`, span);
+    return undefined;
+  }
+  if (result.rows !== rows || result.cols !== cols || result.data.length !== rows * cols) {
+    bag.error(Code.MaskShape, `mask "${path}" has shape (${result.rows}, ${result.cols}), but the block grid is (${rows}, ${cols}) = (m/bh, n/bw)`, span);
+    return undefined;
+  }
+  for (let i = 0; i < result.data.length; i++) {
+    const v = result.data[i];
+    if (v !== 0 && v !== 1) {
+      bag.error(Code.MaskValues, `mask "${path}" must hold only 0 and 1, but element (${Math.floor(i / cols)}, ${i % cols}) is ${v}`, span);
+      return undefined;
+    }
+  }
+  return maskBlocks(rows, cols, result.data);
+}

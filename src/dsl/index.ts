@@ -1,0 +1,39 @@
+/** The `.mon` front end: parse, check, report. */
+import { checkModule, reportNoMap, type CheckOptions } from './check.js';
+import { DiagnosticBag, renderDiagnostic, type Diagnostic } from './diagnostics.js';
+import { parse } from './parser.js';
+import type { CheckedModule } from './structure.js';
+
+export type { CheckOptions } from './check.js';
+export type { MaskResolver, MaskResult } from './check-sparse.js';
+export type * from './ast.js';
+export type { CheckedMap, CheckedModule, Dtype, ParamSpec, Structure } from './structure.js';
+export type { Diagnostic, DiagnosticNote, Severity } from './diagnostics.js';
+export type { Position, Span } from './span.js';
+export { parse, type ParseResult } from './parser.js';
+export { paramsOf, paramCount } from './params.js';
+export { structureCost, denseCost, type Cost } from './cost.js';
+export { Code } from './codes.js';
+export { randomBlocks, mulberry32 } from './patterns.js';
+
+export interface CheckResult {
+  /** Present only when there is no error. */
+  readonly module?: CheckedModule;
+  /** Errors and warnings, sorted by position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Parses and checks one `.mon` file. Never throws on bad input: problems are diagnostics. */
+export function checkSource(source: string, file: string, options: CheckOptions = {}): CheckResult {
+  const parsed = parse(source, file);
+  const bag = new DiagnosticBag();
+  parsed.diagnostics.forEach((d) => bag.add(d));
+  if (!bag.hasErrors) reportNoMap(parsed.ast, bag);
+  const module = checkModule(parsed.ast, bag, options);
+  return module ? { module, diagnostics: bag.all } : { diagnostics: bag.all };
+}
+
+/** All diagnostics rendered (`file:line:col: severity: message [code]`, source line, caret), one blank line apart. */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], source: string): string {
+  return diagnostics.map((d) => renderDiagnostic(d, source)).join('\n\n');
+}

@@ -1,0 +1,37 @@
+/**
+ * Names that a module or map may not take: generated TypeScript and WGSL use them as (parts of)
+ * identifiers, so keywords and reserved words of either language, and the language's own
+ * constructor and pattern names, are refused. WGSL also forbids names starting with `__`.
+ */
+const typescript = `break case catch class const continue debugger default delete do else enum export extends false
+finally for function if import in instanceof new null return super switch this throw true try typeof var void
+while with implements interface let package private protected public static yield await async undefined
+constructor prototype arguments eval`;
+
+const wgsl = `alias break case const const_assert continue continuing default diagnostic discard else enable false fn
+for if let loop override requires return struct switch true var while NULL Self abstract active alignas alignof
+asm asm_fragment async attribute auto await become cast catch class co_await co_return co_yield coherent
+column_major common compile compile_fragment concept const_cast consteval constexpr constinit crate debugger
+decltype delete demote demote_to_helper do dynamic_cast enum explicit export extends extern external
+fallthrough filter final finally friend from fxgroup get goto groupshared highp impl implements import inline
+instanceof interface layout lowp macro macro_rules match mediump meta mod module move mut mutable namespace new
+nil noexcept noinline nointerpolation non_coherent noncoherent noperspective null nullptr of operator package
+packoffset partition pass patch pixelfragment precise precision premerge priv protected pub public readonly ref
+regardless register reinterpret_cast require resource restrict self set shared sizeof smooth snorm static
+static_assert static_cast std subroutine super target template this thread_local throw trait try type typedef
+typeid typename typeof union unless unorm unsafe unsized use using varying virtual volatile wgsl where with
+writeonly yield bool f16 f32 i32 u32 vec2 vec3 vec4 mat2x2 mat2x3 mat2x4 mat3x2 mat3x3 mat3x4 mat4x2 mat4x3
+mat4x4 array atomic ptr sampler sampler_comparison`;
+
+const language = `module dtype const map dense ks blockdiag transpose monarch butterfly lowrank sparse bias
+flat_butterfly band random`;
+
+export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl} ${language}`.split(/\s+/).filter(Boolean));
+
+/** Why `name` cannot name a module or a map, or undefined when it can. */
+export function invalidNameReason(name: string): string | undefined {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return 'it is not an identifier (letters, digits and _, not starting with a digit)';
+  if (name === '_' || name.startsWith('__')) return "names '_' and those starting with '__' are reserved in WGSL";
+  if (reservedWords.has(name)) return 'it is a reserved word of TypeScript, WGSL or the .mon language';
+  return undefined;
+}

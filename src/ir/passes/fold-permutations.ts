@@ -1,0 +1,119 @@
+/**
+ * fold-permutations: every `perm` disappears into the index maps of neighbouring block matmuls
+ * (SPEC §3: no step exists only to move data). A perm before a stage goes into that stage's
+ * input map (distributed over every term of a sum; a `bias` ignores its input); failing that, a
+ * perm after a stage goes into its output map (every term of a sum, `bias` terms included).
+ * Consecutive perms compose first; a composition that is the identity is dropped.
+ *
+ * Semantics used: a perm P moves in[i] to out[P(i)]. So `A then P` writes A's logical output l
+ * to P(outA(l)) (output map outA·P), and `P then B` reads B's logical input j from
+ * P⁻¹(inB(j)) (input map inB·P⁻¹).
+ */
+import { IrCompileError, IR_ERRORS } from '../errors.js';
+import { composeIndexMaps, invertIndexMap, isIdentityMap } from '../index-map.js';
+import type { ChainExpr, IndexMap, IrExpr, IrMap, PermExpr } from '../ir.js';
+
+export function foldPermutations(map: IrMap): IrMap {
+  const body = foldExpr(map.body);
+  if (body.kind === 'perm') throw unfusable(body);
+  return { ...map, body };
+}
+
+function unfusable(p: PermExpr): IrCompileError {
+  return new IrCompileError(
+    IR_ERRORS.unfusablePermutation,
+    'this permutation has no block matmul next to it to absorb it; monc never emits a kernel that only moves data',
+    p.span,
+  );
+}
+
+/**
+ * The expression without perm nodes, except that an expression that is only a permutation comes
+ * back as one `perm` (for the enclosing chain to place) and one that is the identity as an empty
+ * chain.
+ */
+function foldExpr(e: IrExpr): IrExpr {
+  switch (e.kind) {
+    case 'chain':
+      return foldChain(e.stages.map(foldExpr), e);
+    case 'sum': {
+      const terms = e.terms.map(foldExpr);
+      const bare = terms.find((t): t is PermExpr => t.kind === 'perm');
+      if (bare) throw unfusable(bare);
+      return { ...e, terms };
+    }
+    default:
+      return e;
+  }
+}
+
+function foldChain(stages: readonly IrExpr[], chain: ChainExpr): IrExpr {
+  const out: IrExpr[] = [];
+  /** Puts a non-identity perm before `next` into `next`'s input, or else into the output of the stage before it. */
+  const place = (p: PermExpr, next: IrExpr | undefined): IrExpr | undefined => {
+    const absorbed = next && absorbInput(next, p.map);
+    if (absorbed) return absorbed;
+    const prev = out.length > 0 ? absorbOutput(out[out.length - 1], p.map) : null;
+    if (!prev) throw unfusable(p);
+    out[out.length - 1] = prev;
+    return next;
+  };
+  let pending = null as PermExpr | null;
+  for (const stage of stages) {
+    if (stage.kind === 'perm') {
+      pending = pending === null ? stage : { ...pending, map: composeIndexMaps(pending.map, stage.map) };
+    } else if (stage.kind === 'chain' && stage.stages.length === 0) {
+      // An empty chain is the identity: it neither needs nor absorbs anything.
+    } else {
+      out.push(pending === null || isIdentityMap(pending.map) ? stage : place(pending, stage)!);
+      pending = null;
+    }
+  }
+  if (pending !== null && !isIdentityMap(pending.map)) {
+    if (out.length === 0) return pending;
+    place(pending, undefined);
+  }
+  return { ...chain, stages: out };
+}
+
+/** `e` reading its input through `map` first, or null when some part of it cannot absorb that. */
+function absorbInput(e: IrExpr, map: IndexMap): IrExpr | null {
+  switch (e.kind) {
+    case 'ks':
+    case 'bsr':
+      return { ...e, input: composeIndexMaps(e.input, invertIndexMap(map)) };
+    case 'bias':
+      return e;
+    case 'chain': {
+      const first = e.stages.length > 0 ? absorbInput(e.stages[0], map) : null;
+      return first && { ...e, stages: [first, ...e.stages.slice(1)] };
+    }
+    case 'sum': {
+      const terms = e.terms.map((t) => absorbInput(t, map));
+      return terms.every((t): t is IrExpr => t !== null) ? { ...e, terms } : null;
+    }
+    case 'perm':
+      return null;
+  }
+}
+
+/** `e` with `map` applied to where it writes, or null when some part of it cannot absorb that. */
+function absorbOutput(e: IrExpr, map: IndexMap): IrExpr | null {
+  switch (e.kind) {
+    case 'ks':
+    case 'bsr':
+    case 'bias':
+      return { ...e, output: composeIndexMaps(e.output, map) };
+    case 'chain': {
+      const n = e.stages.length;
+      const last = n > 0 ? absorbOutput(e.stages[n - 1], map) : null;
+      return last && { ...e, stages: [...e.stages.slice(0, n - 1), last] };
+    }
+    case 'sum': {
+      const terms = e.terms.map((t) => absorbOutput(t, map));
+      return terms.every((t): t is IrExpr => t !== null) ? { ...e, terms } : null;
+    }
+    case 'perm':
+      return null;
+  }
+}

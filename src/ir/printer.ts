@@ -1,0 +1,98 @@
+/**
+ * Deterministic text for the IR (`monc check --ir`, pass tests). The expression form is read back
+ * by parse.ts; spans are not printed. Example:
+ *
+ *   map up : 1024 -> 4096 f32
+ *   param up.blkdiag1 (32,128,32)
+ *   param up.blkdiag2 (32,128,128)
+ *   chain
+ *     ks(a=32 b=128 c=32 d=1) w=up.blkdiag1[0:131072] in=[] out=[]
+ *     ks(a=1 b=128 c=128 d=32) w=up.blkdiag2[0:524288] in=[] out=[]
+ *
+ * An index map prints as its steps, `(shape):(perm)` each, applied left to right; `[]` is the
+ * identity. A slice prints as `tensor[start:end]` (elements).
+ */
+import { assertNever } from '../util/assert.js';
+import type { BiasExpr, BsrExpr, IndexMap, IrExpr, IrMap, KsExpr, Op, ParamSlice, Program } from './ir.js';
+
+export function printIndexMap(map: IndexMap): string {
+  return `[${map.steps.map((s) => `(${s.shape.join(',')}):(${s.perm.join(',')})`).join(' ')}]`;
+}
+
+export function printSlice(slice: ParamSlice): string {
+  return `${slice.tensor}[${slice.offset}:${slice.offset + slice.length}]`;
+}
+
+function printShape(shape: readonly number[]): string {
+  return `(${shape.join(',')})`;
+}
+
+type KsFields = Omit<KsExpr, 'kind' | 'span'>;
+type BsrFields = Omit<BsrExpr, 'kind' | 'span'>;
+type BiasFields = Omit<BiasExpr, 'kind' | 'span'>;
+
+function printKs(e: KsFields): string {
+  return `ks(a=${e.a} b=${e.b} c=${e.c} d=${e.d}) w=${printSlice(e.weight)} in=${printIndexMap(e.input)} out=${printIndexMap(e.output)}`;
+}
+
+function printBsr(e: BsrFields): string {
+  const blocks = e.blocks.map(([i, j]) => `(${i},${j})`).join(' ');
+  return `bsr(rows=${e.rows} cols=${e.cols} bh=${e.bh} bw=${e.bw}) blocks=[${blocks}] w=${printSlice(e.weight)} in=${printIndexMap(e.input)} out=${printIndexMap(e.output)}`;
+}
+
+function printBias(e: BiasFields): string {
+  return `bias(size=${e.size}) b=${printSlice(e.param)} out=${printIndexMap(e.output)}`;
+}
+
+export function printIrExpr(e: IrExpr, depth = 0): string {
+  const pad = '  '.repeat(depth);
+  switch (e.kind) {
+    case 'ks':
+      return pad + printKs(e);
+    case 'bsr':
+      return pad + printBsr(e);
+    case 'perm':
+      return `${pad}perm(size=${e.map.size}) map=${printIndexMap(e.map)}`;
+    case 'bias':
+      return pad + printBias(e);
+    case 'chain':
+      return [`${pad}chain`, ...e.stages.map((s) => printIrExpr(s, depth + 1))].join('\n');
+    case 'sum':
+      return [`${pad}sum`, ...e.terms.map((t) => printIrExpr(t, depth + 1))].join('\n');
+    default:
+      return assertNever(e, 'IR node');
+  }
+}
+
+export function printIrMap(map: IrMap): string {
+  return [
+    `map ${map.name} : ${map.in} -> ${map.out} ${map.dtype}`,
+    ...map.params.map((p) => `param ${p.name} ${printShape(p.shape)}`),
+    printIrExpr(map.body),
+  ].join('\n') + '\n';
+}
+
+function printOp(op: Op, index: number): string {
+  const assign = `op ${index}: ${op.dst} ${op.accumulate ? '+=' : '='}`;
+  switch (op.kind) {
+    case 'ks':
+    case 'bsr': {
+      const body = op.kind === 'ks' ? printKs(op) : printBsr(op);
+      return `${assign} ${body} src=${op.src}${op.bias ? ` bias=${printSlice(op.bias)}` : ''}`;
+    }
+    case 'bias':
+      return `${assign} ${printBias(op)}`;
+    default:
+      return assertNever(op, 'op');
+  }
+}
+
+export function printProgram(p: Program): string {
+  return [
+    `program ${p.name} : ${p.in} -> ${p.out} ${p.dtype}`,
+    ...p.params.map((e) => `param ${e.name} ${printShape(e.shape)} @${e.offset}`),
+    `paramSize ${p.paramSize}`,
+    `buffers ${p.buffers.map((b) => `${b.name}[${b.size}]`).join(' ')}`,
+    ...p.ops.map(printOp),
+  ].join('\n') + '\n';
+}

@@ -1,0 +1,35 @@
+/**
+ * Spec diagnostics as a bundler error: one error whose message holds every rendered diagnostic
+ * (`file:line:col: error: … [code]`, source line, caret) and whose `loc`/`frame` point at the
+ * first, so Vite's overlay, Rollup's log and esbuild's message all show where the spec is wrong.
+ * Rollup-style `loc` columns are 0-based; monc's are 1-based.
+ */
+import { renderDiagnostic, type Diagnostic } from '../dsl/diagnostics.js';
+
+export interface BuildError {
+  readonly message: string;
+  readonly id: string;
+  readonly loc: { readonly file: string; readonly line: number; readonly column: number };
+  readonly frame: string;
+  readonly code: string;
+}
+
+export function buildError(file: string, source: string, diagnostics: readonly Diagnostic[]): BuildError | undefined {
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  const first = errors[0];
+  if (first === undefined) return undefined;
+  const rendered = errors.map((d) => renderDiagnostic(d, source));
+  const count = errors.length === 1 ? '1 error' : `${errors.length} errors`;
+  return {
+    message: `monc: ${count} in ${file}\n${rendered.join('\n')}`,
+    id: file,
+    loc: { file: first.span.file, line: first.span.start.line, column: first.span.start.column - 1 },
+    frame: rendered[0].split('\n').slice(1).join('\n'),
+    code: first.code,
+  };
+}
+
+/** Warnings, one message each (rendered), for `this.warn`. */
+export function buildWarnings(source: string, diagnostics: readonly Diagnostic[]): string[] {
+  return diagnostics.filter((d) => d.severity === 'warning').map((d) => renderDiagnostic(d, source));
+}

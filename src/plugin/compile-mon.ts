@@ -1,0 +1,50 @@
+/**
+ * One `.mon` file to the JavaScript module a bundler loads: `compileModule` (the same call, so
+ * the same WGSL, manifest and bindings as `monc build`), the bindings with their types erased,
+ * the `.mon.d.ts` declarations, and the files the result depends on (for watch mode).
+ */
+import { readFileSync } from 'node:fs';
+import ts from 'typescript';
+import { compileModule, type TuningLookup } from '../compile.js';
+import { buildError, buildWarnings, type BuildError } from './build-error.js';
+import { declarationsFor } from './declarations.js';
+import { recordingMaskResolver } from './mask-files.js';
+import { invariant } from '../util/assert.js';
+
+export interface MonCompileOptions {
+  /** Module specifier the generated code imports the runtime from. */
+  readonly runtimeImport: string;
+  readonly tuning?: TuningLookup;
+}
+
+interface Common {
+  /** Files besides the `.mon` itself whose change changes the result (mask files). */
+  readonly dependencies: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+export type MonCompileResult =
+  | (Common & { readonly ok: true; readonly moduleName: string; readonly code: string; readonly declarations: string })
+  | (Common & { readonly ok: false; readonly error: BuildError });
+
+export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
+  const source = readFileSync(file, 'utf8');
+  const masks = recordingMaskResolver();
+  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport });
+  const common = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
+  const error = buildError(file, source, result.diagnostics);
+  if (!result.outputs) {
+    invariant(error, `compileModule gave neither outputs nor an error for ${file}`);
+    return { ...common, ok: false, error };
+  }
+  const { moduleName, ts: bindings } = result.outputs;
+  return { ...common, ok: true, moduleName, code: eraseTypes(bindings, moduleName), declarations: declarationsFor(bindings, moduleName) };
+}
+
+/** The bindings as plain ES2022 JavaScript: no bundler needs a TypeScript loader for them. */
+function eraseTypes(bindings: string, moduleName: string): string {
+  return ts.transpileModule(bindings, {
+    fileName: `${moduleName}.ts`,
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, useDefineForClassFields: true },
+  }).outputText;
+}

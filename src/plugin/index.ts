@@ -1,0 +1,76 @@
+/**
+ * The monc bundler plugin (unplugin: one factory for Vite, Rollup and esbuild). A `.mon` import
+ * compiles at build time into the module `monc build` writes as `<module>.ts` (kernels,
+ * bindings, manifest), with its types erased; spec errors fail the build with the location of
+ * the first error; the `.mon` file, its mask files and the tuning database are watched.
+ * Beside every `.mon` it compiles, the plugin writes `<file>.mon.d.ts` so that editors and
+ * `tsc` see the module's real types (see declarations.ts).
+ */
+import { createUnplugin, type UnpluginInstance } from 'unplugin';
+import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
+import { compileMonFile } from './compile-mon.js';
+import { declarationPath, writeIfChanged } from './declarations.js';
+import { findMonFiles } from './find-mon-files.js';
+
+export interface MoncPluginOptions {
+  /** Module specifier the generated code imports the runtime from (default 'monc/runtime', browser-safe). */
+  readonly runtime?: string;
+  /**
+   * The tuning database whose schedules the kernels use: a path (relative to the project
+   * root), or false for untuned defaults. Default: the database `monc tune` writes.
+   */
+  readonly tuning?: string | false;
+  /** Write `<file>.mon.d.ts` beside each `.mon` file (default true). */
+  readonly dts?: boolean;
+}
+
+const MON = /\.mon$/;
+
+/** `/a/b.mon?import` -> `/a/b.mon`: bundlers may add queries to an id. */
+function fileOf(id: string): string {
+  return id.replace(/[?#].*$/, '');
+}
+
+export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin((options: MoncPluginOptions = {}) => {
+  const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
+  const dts = options.dts ?? true;
+  let root = process.cwd();
+
+  return {
+    name: 'monc',
+    enforce: 'pre',
+
+    buildStart() {
+      // Types for every spec in the project up front, so the editor has them before any import is built.
+      if (!dts) return;
+      for (const file of findMonFiles(root)) {
+        const result = compileMonFile(file, { runtimeImport });
+        if (result.ok) writeIfChanged(declarationPath(file), result.declarations);
+      }
+    },
+
+    loadInclude: (id) => MON.test(fileOf(id)),
+
+    load(id) {
+      const file = fileOf(id);
+      const result = compileMonFile(file, { runtimeImport });
+      for (const dependency of result.dependencies) this.addWatchFile(dependency);
+      for (const warning of result.warnings) this.warn(warning);
+      if (!result.ok) {
+        this.error(result.error);
+        // Rollup and Vite throw in error(); esbuild collects it and needs a result to report it with.
+        return { code: 'export {};' };
+      }
+      if (dts) writeIfChanged(declarationPath(file), result.declarations);
+      return { code: result.code, map: null };
+    },
+
+    vite: {
+      configResolved(config) {
+        root = config.root;
+      },
+    },
+  };
+});
+
+export default monc;

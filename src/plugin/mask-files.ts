@@ -1,0 +1,33 @@
+/**
+ * Reads `sparse(pattern: "mask.npy")` files for a build, relative to the `.mon` file, and
+ * remembers which ones it read: they are inputs of the build, so watch mode must watch them.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { MaskResolver, MaskResult } from '../dsl/check-sparse.js';
+import { readNpy } from '../runtime/formats/npy.js';
+
+export interface RecordingMaskResolver {
+  readonly resolve: MaskResolver;
+  /** Absolute paths of every mask file asked for, readable or not. */
+  readonly files: ReadonlySet<string>;
+}
+
+export function recordingMaskResolver(): RecordingMaskResolver {
+  const files = new Set<string>();
+  const resolveMask = (path: string, fromFile: string): MaskResult => {
+    const file = resolve(dirname(fromFile), path);
+    files.add(file);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (e) {
+      return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
+    }
+    // readNpy throws a FormatError with a one-line reason; the checker turns it into a diagnostic.
+    const npy = readNpy(bytes);
+    if (npy.shape.length !== 2) return { error: `expected a 2-D array, got shape (${npy.shape.join(', ')})` };
+    return { rows: npy.shape[0], cols: npy.shape[1], data: npy.data };
+  };
+  return { resolve: resolveMask, files };
+}

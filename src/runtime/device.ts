@@ -1,0 +1,123 @@
+/**
+ * Device acquisition (browser-safe): navigator.gpu when the platform has one, else the provider
+ * a platform module registered (node-device.ts registers Dawn). Requests the optional features
+ * monc kernels can use and the adapter's full storage and workgroup limits.
+ */
+
+/** Features monc asks for whenever the adapter has them. */
+const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+
+/** Limits raised to the adapter's maximum. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/** Where adapters come from when there is no navigator.gpu. */
+export interface GpuProvider {
+  /** An adapter (null when the platform has none) and an optional note for the user (stderr). */
+  requestAdapter(options?: GPURequestAdapterOptions): Promise<{ readonly adapter: GPUAdapter | null; readonly note?: string }>;
+}
+
+let provider: GpuProvider | undefined;
+
+/** Registers the adapter source used when globalThis.navigator.gpu is absent (Node). */
+export function registerGpuProvider(p: GpuProvider): void {
+  provider = p;
+}
+
+export interface MoncDevice {
+  readonly device: GPUDevice;
+  /** Vendor, architecture, device and driver, for messages like `monc run`'s adapter line. */
+  readonly adapterDescription: string;
+  /** The features enabled on the device. */
+  readonly features: readonly string[];
+  /** A remark about how the adapter was found (e.g. a software fallback), for stderr. */
+  readonly note?: string;
+}
+
+export interface RequestDeviceOptions {
+  readonly powerPreference?: GPUPowerPreference;
+  /** Use this adapter instead of asking for one. */
+  readonly adapter?: GPUAdapter;
+}
+
+/** There is no WebGPU adapter (or no WebGPU at all): callers fall back to the CPU executor. */
+export class NoAdapterError extends Error {
+  constructor(reason: string) {
+    super(`no WebGPU adapter: ${reason}`);
+    this.name = 'NoAdapterError';
+  }
+}
+
+function browserGpu(): GPU | undefined {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  return nav?.gpu;
+}
+
+async function findAdapter(options: RequestDeviceOptions): Promise<{ adapter: GPUAdapter; note?: string }> {
+  if (options.adapter) return { adapter: options.adapter };
+  const request: GPURequestAdapterOptions = options.powerPreference ? { powerPreference: options.powerPreference } : {};
+  const gpu = browserGpu();
+  if (gpu) {
+    const adapter = await gpu.requestAdapter(request);
+    if (!adapter) throw new NoAdapterError('navigator.gpu.requestAdapter() returned null');
+    return { adapter };
+  }
+  if (!provider) {
+    throw new NoAdapterError("this platform has no navigator.gpu (in Node, import 'monc/runtime/node' to use Dawn)");
+  }
+  const found = await provider.requestAdapter(request);
+  if (!found.adapter) throw new NoAdapterError(found.note ?? 'the WebGPU implementation found no adapter');
+  return { adapter: found.adapter, ...(found.note ? { note: found.note } : {}) };
+}
+
+/** A readable one-line description of an adapter (from GPUAdapter.info or GPUDevice.adapterInfo). */
+export function describeAdapter(info: GPUAdapterInfo): string {
+  const parts = [info.vendor, info.architecture, info.device].filter((s) => s && s.length > 0);
+  const name = parts.length > 0 ? parts.join(' ') : 'unknown adapter';
+  return info.description ? `${name} (${info.description})` : name;
+}
+
+export async function requestMoncDevice(options: RequestDeviceOptions = {}): Promise<MoncDevice> {
+  const { adapter, note } = await findAdapter(options);
+  const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') requiredLimits[name] = value;
+  }
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'monc' });
+  return {
+    device,
+    adapterDescription: describeAdapter(adapter.info),
+    features: [...device.features].sort(),
+    ...(note ? { note } : {}),
+  };
+}
+
+let shared: Promise<MoncDevice> | undefined;
+
+/**
+ * One device shared by every runner that was not given its own; requested on first use and
+ * again after it is lost.
+ */
+export function getSharedDevice(): Promise<MoncDevice> {
+  if (!shared) {
+    const requested = requestMoncDevice();
+    shared = requested;
+    requested.then(
+      (d) => d.device.lost.then(() => {
+        if (shared === requested) shared = undefined;
+      }),
+      () => {
+        if (shared === requested) shared = undefined;
+      },
+    );
+  }
+  return shared;
+}

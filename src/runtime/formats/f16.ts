@@ -1,0 +1,60 @@
+/**
+ * IEEE 754 binary16 ("half") <-> binary32 conversion, bit-exact and platform-independent:
+ * float32 -> half rounds to nearest, ties to even, produces subnormals, overflows to ±inf and
+ * keeps NaN a (quiet) NaN. Half -> float32 is exact (every half is a float32).
+ */
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The half bits (0..0xffff) nearest to `value` once rounded to float32. */
+export function f32ToF16Bits(value: number): number {
+  f32[0] = value;
+  return f32BitsToF16Bits(u32[0]);
+}
+
+function f32BitsToF16Bits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 | (mant >>> 13) : 0);
+  if (exp >= 143) return sign | 0x7c00; // |x| >= 2^16: beyond the largest half even before rounding
+  if (exp >= 113) {
+    // Normal half: rebias the exponent (127 -> 15) and round away the low 13 mantissa bits. A
+    // carry out of the mantissa correctly bumps the exponent, up to 0x7c00 (inf) from 65520 on.
+    return sign | roundShift(((exp - 112) << 23) | mant, 13);
+  }
+  if (exp < 102) return sign; // below 2^-25: rounds to ±0
+  // Subnormal half: the 24-bit significand counted in units of 2^-24.
+  return sign | roundShift(mant | 0x800000, 126 - exp);
+}
+
+/** value >> shift, rounded to nearest with ties to even (shift in 1..24). */
+function roundShift(value: number, shift: number): number {
+  const kept = value >>> shift;
+  const rest = value & ((1 << shift) - 1);
+  const half = 1 << (shift - 1);
+  return rest > half || (rest === half && (kept & 1) === 1) ? kept + 1 : kept;
+}
+
+/** The value of half bits `h` (exact). */
+export function f16BitsToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  return out;
+}
+
+export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = f16BitsToF32(bits[i]);
+  return out;
+}

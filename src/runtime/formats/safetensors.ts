@@ -1,0 +1,176 @@
+/**
+ * safetensors (https://github.com/huggingface/safetensors): an 8-byte little-endian header length
+ * N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__"?: {..}}`,
+ * then the tensor bytes (offsets relative to the end of the header), little-endian, row-major.
+ *
+ * Browser-safe: works on Uint8Array only. Reading accepts F32, F16, BF16 (-> Float32Array) and
+ * F64 (-> Float64Array); writing emits F32 or F16. Written files are deterministic: tensors in
+ * sorted name order, packed back to back, header padded with spaces to 8-byte alignment.
+ */
+import { f16BitsToF32, f32ToF16Bits } from './f16.js';
+import { FormatError } from './format-error.js';
+
+export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
+export type SafetensorsWriteDtype = 'F32' | 'F16';
+
+export interface SafetensorsTensor {
+  /** The dtype stored in the file. */
+  readonly dtype: SafetensorsReadDtype;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array;
+}
+
+export interface SafetensorsFile {
+  /** Tensors in the order of their data in the file. */
+  readonly tensors: ReadonlyMap<string, SafetensorsTensor>;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface TensorToWrite {
+  readonly shape: readonly number[];
+  readonly data: ArrayLike<number>;
+}
+
+const BYTES: Record<SafetensorsReadDtype, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
+/** The Rust reference implementation refuses headers above 100 MB; so do we. */
+const MAX_HEADER = 100_000_000;
+
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  if (bytes.length < 8) throw new FormatError(`safetensors: truncated file (${bytes.length} bytes, need at least 8 for the header length)`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  if (headerLength > bytes.length - 8) {
+    throw new FormatError(`safetensors: header length ${headerLength} goes beyond the end of the file (${bytes.length} bytes)`);
+  }
+  if (headerLength > MAX_HEADER) throw new FormatError(`safetensors: header length ${headerLength} is larger than the limit of ${MAX_HEADER}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+  } catch (e) {
+    throw new FormatError(`safetensors: header is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(header)) throw new FormatError('safetensors: header is not a JSON object');
+
+  const dataStart = 8 + headerLength;
+  const dataLength = bytes.length - dataStart;
+  let metadata: Record<string, string> = {};
+  const entries: { name: string; dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number }[] = [];
+  for (const [name, value] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      metadata = parseMetadata(value);
+      continue;
+    }
+    const entry = parseEntry(name, value);
+    if (entry.end > dataLength) {
+      throw new FormatError(`safetensors: tensor '${name}' data_offsets [${entry.begin}, ${entry.end}] go beyond the data section (${dataLength} bytes)`);
+    }
+    entries.push({ name, ...entry });
+  }
+  entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < entries.length; i++) {
+    const [prev, cur] = [entries[i - 1], entries[i]];
+    if (cur.begin < prev.end) throw new FormatError(`safetensors: tensors '${prev.name}' and '${cur.name}' overlap`);
+  }
+
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const e of entries) {
+    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, new DataView(bytes.buffer, bytes.byteOffset + dataStart + e.begin, e.end - e.begin)) });
+  }
+  return { tensors, metadata };
+}
+
+function parseEntry(name: string, value: unknown): { dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number } {
+  if (!isRecord(value)) throw new FormatError(`safetensors: entry '${name}' is not an object`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (typeof dtype !== 'string') throw new FormatError(`safetensors: tensor '${name}' has no dtype`);
+  if (!(dtype in BYTES)) throw new FormatError(`safetensors: tensor '${name}' has unsupported dtype ${dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw new FormatError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+    throw new FormatError(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+  }
+  const d = dtype as SafetensorsReadDtype;
+  const [begin, end] = offsets as number[];
+  const elements = (shape as number[]).reduce((p, v) => p * v, 1);
+  if (elements * BYTES[d] !== end - begin) {
+    throw new FormatError(`safetensors: tensor '${name}' of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
+  }
+  return { dtype: d, shape: shape as number[], begin, end };
+}
+
+function parseMetadata(value: unknown): Record<string, string> {
+  if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+    throw new FormatError('safetensors: __metadata__ must be an object of strings');
+  }
+  return value as Record<string, string>;
+}
+
+function decode(dtype: SafetensorsReadDtype, v: DataView): Float32Array | Float64Array {
+  const n = v.byteLength / BYTES[dtype];
+  if (dtype === 'F64') {
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = v.getFloat64(8 * i, true);
+    return out;
+  }
+  const out = new Float32Array(n);
+  if (dtype === 'F32') for (let i = 0; i < n; i++) out[i] = v.getFloat32(4 * i, true);
+  else if (dtype === 'F16') for (let i = 0; i < n; i++) out[i] = f16BitsToF32(v.getUint16(2 * i, true));
+  else {
+    // bfloat16 is the top half of a float32.
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) bits[i] = v.getUint16(2 * i, true) << 16;
+  }
+  return out;
+}
+
+/**
+ * Serialises `tensors` as `dtype` (values are rounded to it). The same input gives the same
+ * bytes whatever the insertion order of the map.
+ */
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, TensorToWrite>,
+  options: { readonly dtype?: SafetensorsWriteDtype; readonly metadata?: Readonly<Record<string, string>> } = {},
+): Uint8Array {
+  const dtype = options.dtype ?? 'F32';
+  const size = BYTES[dtype];
+  const names = [...tensors.keys()].sort();
+  const header: Record<string, unknown> = {};
+  if (options.metadata && Object.keys(options.metadata).length > 0) {
+    header.__metadata__ = Object.fromEntries(Object.entries(options.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  let offset = 0;
+  for (const name of names) {
+    if (name === '__metadata__') throw new FormatError("safetensors: '__metadata__' is reserved and cannot name a tensor");
+    const t = tensors.get(name)!;
+    const elements = t.shape.reduce((p, v) => p * v, 1);
+    if (!t.shape.every(isCount) || elements !== t.data.length) {
+      throw new FormatError(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
+    }
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + elements * size] };
+    offset += elements * size;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  // Pad with spaces so that the data section starts 8-byte aligned, as the reference writer does.
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, padded, true);
+  out.fill(0x20, 8, 8 + padded);
+  out.set(json, 8);
+  let at = 8 + padded;
+  for (const name of names) {
+    const data = tensors.get(name)!.data;
+    for (let i = 0; i < data.length; i++, at += size) {
+      if (dtype === 'F32') view.setFloat32(at, data[i], true);
+      else view.setUint16(at, f32ToF16Bits(data[i]), true);
+    }
+  }
+  return out;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}

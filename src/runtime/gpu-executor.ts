@@ -1,0 +1,261 @@
+/**
+ * Runs a map's kernels on a WebGPU device: the packed parameter buffer, temporaries sized for
+ * the largest batch seen so far (reused across calls), one uniform slot of dims per kernel and
+ * batch size, and every kernel in order in one compute pass.
+ *
+ * Failures never hang: pipelines are validated when the executor is created, each `run` wraps
+ * its submission in validation and out-of-memory error scopes, and a lost device rejects
+ * pending and later runs with the loss message.
+ */
+import type { BufferDecl, Op } from '../ir/ir.js';
+import type { ManifestOp } from '../codegen/manifest-types.js';
+import { workgroupCount, type DispatchRule, type EmittedKernel } from '../codegen/wgsl/kernel.js';
+import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+import { PipelineCache } from './pipeline-cache.js';
+
+/** One dispatch as the executor needs it (a subset of ManifestKernel). */
+export interface KernelPlan {
+  readonly entryPoint: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly dispatch: DispatchRule;
+}
+
+/**
+ * Plans for emitted kernels: each binds the source of its first matmul op and the destination
+ * of its last op. As in the manifest, a kernel of bias ops only binds the map's input as its
+ * (unread) source.
+ */
+export function planKernels(kernels: readonly EmittedKernel[], ops: readonly (Op | ManifestOp)[]): KernelPlan[] {
+  return kernels.map((k) => {
+    const mine = k.ops.map((i) => ops[i]);
+    const source = mine.flatMap((op) => (op.kind === 'bias' ? [] : [op.src]))[0] ?? 'x';
+    return { entryPoint: k.entryPoint, src: source, dst: mine[mine.length - 1].dst, dispatch: k.dispatch };
+  });
+}
+
+export interface ExecutorSpec {
+  readonly wgsl: string;
+  readonly kernels: readonly KernelPlan[];
+  readonly buffers: readonly BufferDecl[];
+  readonly paramSize: number;
+  readonly in: number;
+  readonly out: number;
+  /** Element type of params and activations on the device. */
+  readonly storage: 'f32' | 'f16';
+}
+
+/** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
+const DIMS_STRIDE = 256;
+/** Distinct batch sizes whose dims are kept; beyond that the oldest is dropped. */
+const DIMS_CACHE = 16;
+
+export class GpuExecutor {
+  private readonly elementBytes: number;
+  private readonly params: GPUBuffer;
+  /** An unread source binding for kernels with no source (never written). */
+  private temps = new Map<string, GPUBuffer>();
+  private tempCapacity = 0;
+  private readonly dims = new Map<number, GPUBuffer>();
+  private io: { capacity: number; x: GPUBuffer; y: GPUBuffer; readback: GPUBuffer } | undefined;
+  private lost: string | undefined;
+  private readonly lostPromise: Promise<never>;
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly spec: ExecutorSpec,
+    private readonly pipelines: readonly GPUComputePipeline[],
+    private readonly bindGroupLayout: GPUBindGroupLayout,
+  ) {
+    this.elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.params = device.createBuffer({
+      label: 'monc params',
+      size: this.bytes(Math.max(spec.paramSize, 1)),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
+    this.lostPromise = device.lost.then((info) => {
+      this.lost = `WebGPU device lost (${info.reason}): ${info.message}`;
+      throw new Error(this.lost);
+    });
+    // Nobody may be waiting on it; the rejection is reported through run() instead.
+    this.lostPromise.catch(() => undefined);
+  }
+
+  /** Compiles (or fetches from the cache) every kernel's pipeline; rejects on invalid WGSL. */
+  static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
+    const cache = PipelineCache.for(device);
+    const pipelines = await Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint)));
+    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout);
+  }
+
+  /** Bytes for `elements` storage elements, rounded up to the 4 bytes buffers need. */
+  private bytes(elements: number): number {
+    return Math.ceil((elements * this.elementBytes) / 4) * 4;
+  }
+
+  /** Host data in the device's storage type, padded to whole 4-byte words. */
+  private toStorage(values: Float32Array): ArrayBufferView<ArrayBuffer> {
+    if (this.spec.storage === 'f32') return values as Float32Array<ArrayBuffer>;
+    const half = new Uint16Array(values.length + (values.length % 2));
+    half.set(f32ArrayToF16(values));
+    return half;
+  }
+
+  private fromStorage(bytes: ArrayBuffer, count: number): Float32Array {
+    if (this.spec.storage === 'f32') return new Float32Array(bytes, 0, count).slice();
+    return f16ArrayToF32(new Uint16Array(bytes, 0, count));
+  }
+
+  private checkUsable(): void {
+    if (this.destroyed) throw new Error('the map runner was destroyed');
+    if (this.lost) throw new Error(this.lost);
+  }
+
+  writeParams(packed: Float32Array): void {
+    this.checkUsable();
+    if (packed.length !== this.spec.paramSize) throw new Error(`packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
+    if (packed.length > 0) this.device.queue.writeBuffer(this.params, 0, this.toStorage(packed));
+  }
+
+  private ensureTemps(batch: number): void {
+    if (batch <= this.tempCapacity) return;
+    // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
+    this.temps = new Map(
+      this.spec.buffers
+        .filter((b) => b.name !== 'x' && b.name !== 'y')
+        .map((b) => [
+          b.name,
+          this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(Math.max(batch * b.size, 1)), usage: GPUBufferUsage.STORAGE }),
+        ]),
+    );
+    this.tempCapacity = batch;
+  }
+
+  private dimsFor(batch: number, groups: readonly number[]): GPUBuffer {
+    let buffer = this.dims.get(batch);
+    if (buffer) return buffer;
+    buffer = this.device.createBuffer({
+      label: `monc dims (batch ${batch})`,
+      size: Math.max(groups.length, 1) * DIMS_STRIDE,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    const words = new Uint32Array(buffer.getMappedRange());
+    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
+    buffer.unmap();
+    if (this.dims.size >= DIMS_CACHE) this.dims.delete(this.dims.keys().next().value as number);
+    this.dims.set(batch, buffer);
+    return buffer;
+  }
+
+  /** (x, y) workgroup counts covering `groups` within the per-dimension limit. */
+  private grid(groups: number): [number, number] {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, max);
+    const y = Math.ceil(groups / x);
+    if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
+    return [x, y];
+  }
+
+  /**
+   * Records the forward pass for `batch` rows of `x` into `y` (buffers in the storage type, with
+   * STORAGE usage) on `encoder`, as one compute pass.
+   */
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+    this.checkUsable();
+    if (batch === 0) return;
+    this.ensureTemps(batch);
+    const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
+    const dims = this.dimsFor(batch, groups);
+    const buffer = (name: string): GPUBuffer => {
+      if (name === 'x') return x;
+      if (name === 'y') return y;
+      const t = this.temps.get(name);
+      if (!t) throw new Error(`internal error: kernel uses undeclared buffer '${name}'`);
+      return t;
+    };
+    const pass = encoder.beginComputePass({ label: 'monc forward' });
+    this.spec.kernels.forEach((k, i) => {
+      if (groups[i] === 0) return;
+      const bindGroup = this.device.createBindGroup({
+        layout: this.bindGroupLayout,
+        entries: [
+          { binding: 0, resource: { buffer: this.params } },
+          { binding: 1, resource: { buffer: buffer(k.src) } },
+          { binding: 2, resource: { buffer: buffer(k.dst) } },
+          { binding: 3, resource: { buffer: dims, offset: i * DIMS_STRIDE, size: 16 } },
+        ],
+      });
+      pass.setPipeline(this.pipelines[i]);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...this.grid(groups[i]));
+    });
+    pass.end();
+  }
+
+  private ensureIo(batch: number): NonNullable<GpuExecutor['io']> {
+    if (this.io && this.io.capacity >= batch) return this.io;
+    this.io?.x.destroy();
+    this.io?.y.destroy();
+    this.io?.readback.destroy();
+    const capacity = Math.max(batch, this.io ? this.io.capacity * 2 : 1);
+    const ySize = this.bytes(capacity * this.spec.out);
+    this.io = {
+      capacity,
+      x: this.device.createBuffer({ label: 'monc x', size: this.bytes(capacity * this.spec.in), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }),
+      y: this.device.createBuffer({ label: 'monc y', size: ySize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
+      readback: this.device.createBuffer({ label: 'monc readback', size: ySize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+    };
+    return this.io;
+  }
+
+  /** Y = X Mᵀ through the device; runs one at a time (they share the staging buffers). */
+  run(x: Float32Array, batch: number): Promise<Float32Array> {
+    const result = this.queue.then(() => this.runNow(x, batch));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(x: Float32Array, batch: number): Promise<Float32Array> {
+    this.checkUsable();
+    if (batch === 0) return new Float32Array(0);
+    const io = this.ensureIo(batch);
+    const device = this.device;
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    device.queue.writeBuffer(io.x, 0, this.toStorage(x));
+    const encoder = device.createCommandEncoder({ label: 'monc forward' });
+    this.encode(encoder, io.x, io.y, batch);
+    const yBytes = this.bytes(batch * this.spec.out);
+    encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
+    device.queue.submit([encoder.finish()]);
+    const validation = device.popErrorScope();
+    const oom = device.popErrorScope();
+    const mapped = io.readback.mapAsync(GPUMapMode.READ, 0, yBytes);
+    const [validationError, oomError] = await Promise.race([Promise.all([validation, oom]), this.lostPromise]);
+    const error = validationError ?? oomError;
+    if (error) {
+      mapped.catch(() => undefined);
+      throw new Error(`WebGPU error while running the map: ${error.message}`);
+    }
+    await Promise.race([mapped, this.lostPromise]);
+    try {
+      return this.fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out);
+    } finally {
+      io.readback.unmap();
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.params.destroy();
+    for (const t of this.temps.values()) t.destroy();
+    for (const d of this.dims.values()) d.destroy();
+    this.io?.x.destroy();
+    this.io?.y.destroy();
+    this.io?.readback.destroy();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * MapRunner: one map of a compiled module, ready to run: the object generated TypeScript
+ * bindings wrap. Backends: `webgpu` (the module's kernels through GpuExecutor) and `cpu` (the
+ * float64 program executor on the same manifest data).
+ *
+ * For `dtype f16` modules on an adapter without shader-f16 (SwiftShader, many others), the
+ * runner regenerates the map's kernels with f32 storage (same ops, same schedules) and keeps
+ * params and activations in f32 on the device; the host-facing API is f32 either way.
+ */
+import type { Dtype } from '../dsl/structure.js';
+import type { Op, Program } from '../ir/ir.js';
+import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
+import { assembleModule } from '../codegen/wgsl/module.js';
+import { emitProgramKernels } from '../codegen/wgsl/program.js';
+import { executeProgram } from './cpu-executor.js';
+import { describeAdapter, getSharedDevice } from './device.js';
+import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
+import { packParams } from './params.js';
+
+export type Backend = 'webgpu' | 'cpu';
+
+export interface MapRunnerOptions {
+  /** Run on this device (default: a device shared by all runners, requested on first use). */
+  readonly device?: GPUDevice;
+  /** Default 'webgpu'. Creating a webgpu runner without an adapter rejects with NoAdapterError. */
+  readonly backend?: Backend;
+  /** The module's dtype (Manifest.dtype); default 'f32'. */
+  readonly dtype?: Dtype;
+}
+
+type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+
+/** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
+const DENSE_CHUNK_ELEMENTS = 1 << 22;
+
+/** The Program a manifest map describes (spans are not in the manifest). */
+export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
+  const p = { offset: 0, line: 1, column: 1 };
+  const span = { file: `<manifest ${map.name}>`, start: p, end: p };
+  return {
+    name: map.name,
+    in: map.in,
+    out: map.out,
+    dtype,
+    params: map.params,
+    paramSize: map.paramSize,
+    buffers: map.buffers,
+    ops: map.ops.map((op) => ({ ...op, span }) as Op),
+    span,
+  };
+}
+
+/** The module text and kernels to run: the manifest's, or f32 replacements for an f16 module. */
+function gpuKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): { wgsl: string; kernels: readonly KernelPlan[]; storage: 'f32' | 'f16' } {
+  if (dtype === 'f32' || device.features.has('shader-f16')) return { wgsl, kernels: map.kernels, storage: dtype };
+  const scheduleOf = new Map<number, ManifestKernel>(map.kernels.flatMap((k) => k.ops.map((i) => [i, k] as const)));
+  const emitted = emitProgramKernels(programOfManifest(map, dtype), { storage: 'f32', schedules: (_op, i) => scheduleOf.get(i)?.schedule });
+  const kernels = planKernels(emitted, map.ops);
+  return { wgsl: assembleModule(emitted).wgsl, kernels, storage: 'f32' };
+}
+
+export class MapRunner {
+  readonly in: number;
+  readonly out: number;
+  private packed: Float32Array | undefined;
+  private destroyed = false;
+
+  private constructor(
+    readonly map: ManifestMap,
+    readonly backend: Backend,
+    readonly adapterDescription: string,
+    private readonly program: Program,
+    private readonly gpu: GpuExecutor | undefined,
+    /** How the adapter was found, when worth telling the user (e.g. a software fallback). */
+    readonly note?: string,
+  ) {
+    this.in = map.in;
+    this.out = map.out;
+    // A map without parameters (a bare permutation chain…) needs no loadParams().
+    if (map.params.length === 0) this.packed = new Float32Array(map.paramSize);
+  }
+
+  static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    const dtype = options.dtype ?? 'f32';
+    const program = programOfManifest(map, dtype);
+    if (options.backend === 'cpu') return new MapRunner(map, 'cpu', 'cpu (float64 reference executor)', program, undefined);
+    const shared = options.device ? undefined : await getSharedDevice();
+    const device = options.device ?? shared!.device;
+    const plan = gpuKernels(map, wgsl, dtype, device);
+    const gpu = await GpuExecutor.create(device, { ...plan, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out });
+    const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
+    return new MapRunner(map, 'webgpu', description, program, gpu, shared?.note);
+  }
+
+  /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
+  loadParams(tensors: Tensors): void {
+    this.checkUsable();
+    const packed = packParams(this.map.params, this.map.paramSize, tensors);
+    this.gpu?.writeParams(packed);
+    this.packed = packed;
+  }
+
+  /** Y = X Mᵀ for X of shape (batch, in); batch defaults to x.length / in. */
+  async forward(x: Float32Array, batch?: number): Promise<Float32Array> {
+    this.checkUsable();
+    const rows = batch ?? x.length / this.in;
+    if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
+    if (x.length !== rows * this.in) throw new Error(`map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
+    const packed = this.requireParams();
+    if (this.gpu) return this.gpu.run(x, rows);
+    return Float32Array.from(executeProgram(this.program, packed, x, rows));
+  }
+
+  /**
+   * Records the forward pass on the caller's encoder: `x` holds `batch` rows and `y` receives
+   * them, both in the device storage type with STORAGE usage (f32 unless the module is f16 and
+   * the device has shader-f16). All kernels run in order in one compute pass.
+   */
+  encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+    this.checkUsable();
+    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeForward needs the webgpu backend (this runner uses ${this.backend})`);
+    this.requireParams();
+    this.gpu.encode(encoder, x, y, batch);
+  }
+
+  /** The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its bias. */
+  async dense(): Promise<Float32Array> {
+    const { in: n, out: m } = this;
+    const offset = await this.forward(new Float32Array(n), 1);
+    const dense = new Float32Array(m * n);
+    const rowsPerChunk = Math.max(1, Math.floor(DENSE_CHUNK_ELEMENTS / Math.max(n, m)));
+    for (let start = 0; start < n; start += rowsPerChunk) {
+      const rows = Math.min(rowsPerChunk, n - start);
+      const eye = new Float32Array(rows * n);
+      for (let r = 0; r < rows; r++) eye[r * n + start + r] = 1;
+      const cols = await this.forward(eye, rows);
+      // Row r of the result is M e_(start+r): column start+r of M.
+      for (let r = 0; r < rows; r++) for (let i = 0; i < m; i++) dense[i * n + start + r] = cols[r * m + i] - offset[i];
+    }
+    return dense;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.gpu?.destroy();
+  }
+
+  private checkUsable(): void {
+    if (this.destroyed) throw new Error(`map '${this.map.name}': the runner was destroyed`);
+  }
+
+  private requireParams(): Float32Array {
+    if (!this.packed) throw new Error(`map '${this.map.name}': call loadParams() before running it`);
+    return this.packed;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Node only: WebGPU through Dawn (npm `webgpu`). Importing this module installs the WebGPU
+ * globals (GPUBufferUsage…) and registers Dawn as the adapter provider of device.ts.
+ *
+ * On Linux without a usable Vulkan driver, Dawn finds no adapter; Debian's chromium package
+ * ships SwiftShader (a CPU Vulkan) with an ICD file, so monc points the Vulkan loader at it: up
+ * front when no system ICD is installed at all, and as a retry when the system ICDs yield no
+ * adapter (e.g. a lavapipe too old for Dawn). The variable is only ever set when it was unset.
+ */
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, globals } from 'webgpu';
+import { registerGpuProvider, type GpuProvider } from './device.js';
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+const SWIFTSHADER_NOTE = "using SwiftShader (CPU) via Debian's chromium ICD";
+
+Object.assign(globalThis, globals);
+
+/**
+ * Dawn instances in use. They must stay reachable: a collected instance takes its adapters and
+ * devices down with it.
+ */
+const instances: GPU[] = [];
+let working: { gpu: GPU; note?: string } | undefined;
+
+function hasSystemIcd(): boolean {
+  return SYSTEM_ICD_DIRS.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json')));
+}
+
+function canUseSwiftShader(): boolean {
+  return process.platform === 'linux' && process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD);
+}
+
+function useSwiftShader(): string {
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  return SWIFTSHADER_NOTE;
+}
+
+function newInstance(): GPU {
+  // Dawn's Vulkan backend complains on stderr when XDG_RUNTIME_DIR is unset.
+  if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'monc-xdg-'));
+  const gpu = create([]);
+  instances.push(gpu);
+  return gpu;
+}
+
+export const dawnProvider: GpuProvider = {
+  async requestAdapter(options) {
+    if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
+    let note = canUseSwiftShader() && !hasSystemIcd() ? useSwiftShader() : undefined;
+    let gpu = newInstance();
+    let adapter = await gpu.requestAdapter(options);
+    if (!adapter && canUseSwiftShader()) {
+      note = useSwiftShader();
+      gpu = newInstance();
+      adapter = await gpu.requestAdapter(options);
+    }
+    if (!adapter) {
+      return { adapter: null, note: 'Dawn found no adapter (no usable Vulkan/Metal/D3D12 driver; on Linux, SwiftShader from the chromium package works)' };
+    }
+    working = { gpu, ...(note ? { note } : {}) };
+    return { adapter, ...(note ? { note } : {}) };
+  },
+};
+
+registerGpuProvider(dawnProvider);

@@ -1,0 +1,56 @@
+/**
+ * Packing a map's parameter tensors into its one parameter buffer (the layout `schedule` chose,
+ * ir.ts `ParamLayoutEntry`) and back. Padding between tensors is zero.
+ */
+import type { ParamLayoutEntry } from '../ir/ir.js';
+
+/** A parameter set that does not fit the map: missing tensor or wrong number of elements. */
+export class ParamError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ParamError';
+  }
+}
+
+type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((p, v) => p * v, 1);
+}
+
+function describeShape(shape: readonly number[]): string {
+  return `(${shape.join(', ')})`;
+}
+
+function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
+  if (tensors instanceof Map) return tensors.get(name);
+  const record = tensors as Readonly<Record<string, ArrayLike<number>>>;
+  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
+}
+
+export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors): Float32Array {
+  const packed = new Float32Array(paramSize);
+  for (const entry of layout) {
+    const values = lookup(tensors, entry.name);
+    const expected = elementCount(entry.shape);
+    if (values === undefined) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
+    if (values.length !== expected)
+      throw new ParamError(`parameter tensor '${entry.name}' has ${values.length} elements; expected shape ${describeShape(entry.shape)} = ${expected} elements`);
+    if (entry.offset + expected > paramSize) throw new Error(`internal error: parameter '${entry.name}' lies outside the packed buffer of ${paramSize} elements`);
+    packed.set(values, entry.offset);
+  }
+  return packed;
+}
+
+/** The tensors of a packed buffer by name, each a copy of its elements (row-major). */
+export function unpackParams(layout: readonly ParamLayoutEntry[], packed: ArrayLike<number>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  for (const entry of layout) {
+    const n = elementCount(entry.shape);
+    if (entry.offset + n > packed.length) throw new ParamError(`packed parameters have ${packed.length} elements; '${entry.name}' needs [${entry.offset}, ${entry.offset + n})`);
+    const tensor = new Float32Array(n);
+    for (let i = 0; i < n; i++) tensor[i] = packed[entry.offset + i];
+    out.set(entry.name, tensor);
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * Shader modules and compute pipelines, cached per device by WGSL text and entry point. Every
+ * monc kernel uses the same explicit bind group layout (wgsl/kernel.ts contract), so a kernel
+ * that does not read one of its bindings (a bias kernel's `src`) still binds it.
+ */
+
+/** A WGSL module or pipeline the device rejected, with the compiler's messages. */
+export class WgslError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WgslError';
+  }
+}
+
+export interface PipelineCacheStats {
+  hits: number;
+  misses: number;
+}
+
+const caches = new WeakMap<GPUDevice, PipelineCache>();
+
+export class PipelineCache {
+  readonly stats: PipelineCacheStats = { hits: 0, misses: 0 };
+  readonly bindGroupLayout: GPUBindGroupLayout;
+  private readonly layout: GPUPipelineLayout;
+  private readonly modules = new Map<string, Promise<GPUShaderModule>>();
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  private constructor(private readonly device: GPUDevice) {
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
+      binding,
+      visibility: GPUShaderStage.COMPUTE,
+      buffer: { type },
+    });
+    this.bindGroupLayout = device.createBindGroupLayout({
+      label: 'monc kernel',
+      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform')],
+    });
+    this.layout = device.createPipelineLayout({ label: 'monc kernel', bindGroupLayouts: [this.bindGroupLayout] });
+  }
+
+  /** The cache of a device (created on first use). */
+  static for(device: GPUDevice): PipelineCache {
+    let cache = caches.get(device);
+    if (!cache) {
+      cache = new PipelineCache(device);
+      caches.set(device, cache);
+    }
+    return cache;
+  }
+
+  /** The compute pipeline of `entryPoint` in `wgsl`; rejects with a WgslError on invalid WGSL. */
+  pipeline(wgsl: string, entryPoint: string): Promise<GPUComputePipeline> {
+    const key = `${entryPoint}\u0000${wgsl}`;
+    const cached = this.pipelines.get(key);
+    if (cached) {
+      this.stats.hits++;
+      return cached;
+    }
+    this.stats.misses++;
+    const created = this.module(wgsl).then((module) =>
+      this.device
+        .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
+        .catch((e: unknown) => {
+          throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${e instanceof Error ? e.message : String(e)}`);
+        }),
+    );
+    // A failure is not cached: the caller sees it, and a later call tries again.
+    created.catch(() => this.pipelines.delete(key));
+    this.pipelines.set(key, created);
+    return created;
+  }
+
+  private module(wgsl: string): Promise<GPUShaderModule> {
+    const cached = this.modules.get(wgsl);
+    if (cached) return cached;
+    const created = (async () => {
+      // The scope keeps the device from also reporting the error as uncaptured.
+      this.device.pushErrorScope('validation');
+      const module = this.device.createShaderModule({ label: 'monc', code: wgsl });
+      const scoped = this.device.popErrorScope();
+      const info = await module.getCompilationInfo();
+      const errors = info.messages.filter((m) => m.type === 'error');
+      const validation = await scoped;
+      if (errors.length > 0) throw new WgslError(`invalid WGSL:\n${errors.map((m) => formatMessage(m, wgsl)).join('\n')}`);
+      if (validation) throw new WgslError(`invalid WGSL: ${validation.message}`);
+      return module;
+    })();
+    created.catch(() => this.modules.delete(wgsl));
+    this.modules.set(wgsl, created);
+    return created;
+  }
+}
+
+function formatMessage(m: GPUCompilationMessage, wgsl: string): string {
+  if (m.lineNum === 0) return `error: ${m.message}`;
+  const line = wgsl.split('\n')[m.lineNum - 1] ?? '';
+  return `${m.lineNum}:${m.linePos}: error: ${m.message}\n  ${line}`;
+}

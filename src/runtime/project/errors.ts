@@ -1,0 +1,7 @@
+/**
+ * A user error in projection (wrong shape, NaN in the matrix, a structure projection cannot
+ * handle). The message is one line, fit to print as-is; the CLI turns it into exit code 1.
+ */
+export class ProjectionError extends Error {
+  override readonly name = 'ProjectionError';
+}

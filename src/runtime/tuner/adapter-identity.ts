@@ -1,0 +1,41 @@
+/**
+ * Who the tuning results belong to: a tuned schedule is only trusted on the adapter (and driver)
+ * it was measured on, with the same features and the limits the kernels depend on.
+ */
+
+export interface AdapterIdentity {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly device: string;
+  readonly description: string;
+  /** Features that change which kernels exist, sorted. */
+  readonly features: readonly string[];
+  readonly limits: { readonly maxComputeInvocationsPerWorkgroup: number; readonly maxComputeWorkgroupStorageSize: number; readonly subgroupMinSize?: number; readonly subgroupMaxSize?: number };
+}
+
+const RELEVANT_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'];
+
+export function adapterIdentity(adapter: GPUAdapter, device?: GPUDevice): AdapterIdentity {
+  const info = adapter.info;
+  const features = device?.features ?? adapter.features;
+  const l = adapter.limits;
+  const withSubgroups = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  return {
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    features: RELEVANT_FEATURES.filter((f) => features.has(f)).sort(),
+    limits: {
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      ...(withSubgroups.subgroupMinSize !== undefined ? { subgroupMinSize: withSubgroups.subgroupMinSize } : {}),
+      ...(withSubgroups.subgroupMaxSize !== undefined ? { subgroupMaxSize: withSubgroups.subgroupMaxSize } : {}),
+    },
+  };
+}
+
+/** A stable string key of an identity (field order fixed). */
+export function adapterKey(id: AdapterIdentity): string {
+  return JSON.stringify([id.vendor, id.architecture, id.device, id.description, id.features, id.limits.maxComputeInvocationsPerWorkgroup, id.limits.maxComputeWorkgroupStorageSize, id.limits.subgroupMinSize ?? 0, id.limits.subgroupMaxSize ?? 0]);
+}

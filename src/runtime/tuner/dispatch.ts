@@ -1,0 +1,61 @@
+/**
+ * Runs one emitted kernel on its own (the tuner and the benchmarks time kernels in isolation):
+ * compiles it, binds the four buffers of the kernel.ts contract and encodes its dispatch with
+ * the 2-D workgroup layout the contract asks for. Browser-safe.
+ */
+import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
+import { workgroupCount } from '../../codegen/wgsl/kernel.js';
+
+export interface KernelBuffers {
+  readonly params: GPUBuffer;
+  readonly src: GPUBuffer;
+  readonly dst: GPUBuffer;
+}
+
+export interface PreparedDispatch {
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number];
+}
+
+/** The x × y layout of `groups` workgroups with x <= 65535. */
+export function workgroupGrid(groups: number): [number, number] {
+  const x = Math.min(Math.max(groups, 1), 65535);
+  return [x, Math.ceil(groups / x)];
+}
+
+/** WGSL source of one kernel as its own module. */
+export function kernelModuleText(kernel: EmittedKernel): string {
+  return kernel.enables.map((e) => `enable ${e};\n`).join('') + kernel.wgsl;
+}
+
+/** Compiles and binds a kernel; rejects with the compiler's messages when the WGSL is invalid. */
+export async function prepareKernel(device: GPUDevice, kernel: EmittedKernel, buffers: KernelBuffers, batch: number): Promise<PreparedDispatch> {
+  const groups = workgroupCount(kernel.dispatch, batch);
+  const module = device.createShaderModule({ code: kernelModuleText(kernel) });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) throw new Error(`kernel ${kernel.entryPoint} does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+  device.pushErrorScope('validation');
+  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: kernel.entryPoint } });
+  const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
+  const bindGroup = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: buffers.params } },
+      { binding: 1, resource: { buffer: buffers.src } },
+      { binding: 2, resource: { buffer: buffers.dst } },
+      { binding: 3, resource: { buffer: dims } },
+    ],
+  });
+  const err = await device.popErrorScope();
+  if (err) throw new Error(`kernel ${kernel.entryPoint}: ${err.message}`);
+  return { pipeline, bindGroup, workgroups: workgroupGrid(groups) };
+}
+
+export function encodeDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1]);
+}

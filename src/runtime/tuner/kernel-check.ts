@@ -1,0 +1,171 @@
+/**
+ * One kernel on random data, in isolation: GPU buffers for the ops it performs, its output
+ * checked against the float64 op reference (on a subset of rows, so large batches stay cheap),
+ * and its time measured with timestamp queries. Used by the tuner and the benchmarks.
+ */
+import type { Op } from '../../ir/ir.js';
+import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
+import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
+import { timeComputePasses, type TimingOptions, type TimingStats } from '../timing.js';
+import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
+import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
+
+export type StorageType = 'f32' | 'f16';
+
+export interface KernelCase {
+  /** The ops the kernel performs, in order (one, or a fused run). */
+  readonly ops: readonly Op[];
+  readonly layout: OpLayout;
+  readonly paramSize: number;
+  readonly storage: StorageType;
+  readonly batch: number;
+  /** Rows checked against the reference: the first and the last `checkRows / 2`. */
+  readonly checkRows?: number;
+  readonly seed?: number;
+}
+
+/** A small deterministic generator (mulberry32): the same case always gets the same data. */
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Rounds through the storage type, so the reference sees exactly what the GPU sees. */
+function stored(storage: StorageType, values: Float32Array): Float32Array {
+  return storage === 'f16' ? f16ArrayToF32(f32ArrayToF16(values)) : values;
+}
+
+function toBytes(storage: StorageType, values: Float32Array): ArrayBuffer {
+  const typed = storage === 'f16' ? f32ArrayToF16(values) : values;
+  const padded = new Uint8Array(Math.ceil(typed.byteLength / 16) * 16);
+  padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
+  return padded.buffer;
+}
+
+/** Buffers the ops read before writing them (inputs, and accumulation targets). */
+function inputsOf(ops: readonly Op[]): string[] {
+  const written = new Set<string>();
+  const inputs: string[] = [];
+  for (const op of ops) {
+    const reads = [...(op.kind !== 'bias' ? [op.src] : []), ...(op.accumulate ? [op.dst] : [])];
+    for (const r of reads) if (!written.has(r) && !inputs.includes(r)) inputs.push(r);
+    written.add(op.dst);
+  }
+  return inputs;
+}
+
+export class KernelCheck {
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly c: KernelCase,
+    private readonly gpu: { readonly params: GPUBuffer; readonly src: GPUBuffer; readonly dst: GPUBuffer },
+    private readonly dstInit: Float32Array | undefined,
+    private readonly rows: readonly number[],
+    private readonly expected: Float64Array,
+  ) {}
+
+  /** Allocates and fills the buffers and computes the expected rows. */
+  static create(device: GPUDevice, c: KernelCase): KernelCheck {
+    const rnd = random(c.seed ?? 1);
+    const size = (name: string) => c.layout.buffers.get(name)!;
+    const first = c.ops[0];
+    const last = c.ops[c.ops.length - 1];
+    const src = first.kind === 'bias' ? last.dst : first.src;
+    const uniform = (count: number, scale: number) => stored(c.storage, Float32Array.from({ length: count }, () => (2 * rnd() - 1) * scale));
+    const params = uniform(c.paramSize, 0.5);
+    const inputs = new Map(inputsOf(c.ops).map((name) => [name, uniform(c.batch * size(name), 1)]));
+    const half = Math.max(1, Math.floor((c.checkRows ?? 64) / 2));
+    const rows = c.batch <= 2 * half ? [...Array(c.batch).keys()] : [...Array(half).keys(), ...Array.from({ length: half }, (_, i) => c.batch - half + i)];
+    // The reference on the selected rows only: rows are independent.
+    const sub = new Map<string, Float64Array>();
+    for (const [name, data] of inputs) {
+      const s = size(name);
+      const rowsData = new Float64Array(rows.length * s);
+      rows.forEach((r, k) => rowsData.set(data.subarray(r * s, (r + 1) * s), k * s));
+      sub.set(name, rowsData);
+    }
+    for (const op of c.ops) applyOpReference(op, c.layout, params, sub, rows.length);
+    const mk = (data: Float32Array | undefined, count: number, usage: number) => {
+      const bytes = data ? toBytes(c.storage, data) : undefined;
+      const elem = c.storage === 'f16' ? 2 : 4;
+      const buf = device.createBuffer({ size: Math.max(16, Math.ceil((count * elem) / 16) * 16), usage });
+      if (bytes) device.queue.writeBuffer(buf, 0, bytes);
+      return buf;
+    };
+    const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const gpu = {
+      params: mk(params, c.paramSize, S),
+      src: mk(inputs.get(src), c.batch * size(src), S),
+      dst: mk(inputs.get(last.dst), c.batch * size(last.dst), S),
+    };
+    return new KernelCheck(device, c, gpu, inputs.get(last.dst), rows, sub.get(last.dst)!);
+  }
+
+  async prepare(kernel: EmittedKernel): Promise<PreparedDispatch> {
+    return prepareKernel(this.device, kernel, this.gpu, this.c.batch);
+  }
+
+  /** Runs the kernel once on fresh data and returns its relative error on the checked rows. */
+  async check(kernel: EmittedKernel): Promise<number> {
+    const d = await this.prepare(kernel);
+    this.resetDst();
+    const enc = this.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    encodeDispatch(pass, d);
+    pass.end();
+    this.device.queue.submit([enc.finish()]);
+    return relativeError(await this.readRows(), this.expected);
+  }
+
+  /** Times the kernel (output not checked here: call `check` first). */
+  async time(kernel: EmittedKernel, options?: TimingOptions): Promise<TimingStats> {
+    const d = await this.prepare(kernel);
+    return timeComputePasses(this.device, (pass) => encodeDispatch(pass, d), options);
+  }
+
+  destroy(): void {
+    this.gpu.params.destroy();
+    this.gpu.src.destroy();
+    this.gpu.dst.destroy();
+  }
+
+  private resetDst(): void {
+    const last = this.c.ops[this.c.ops.length - 1];
+    const count = this.c.batch * this.c.layout.buffers.get(last.dst)!;
+    this.device.queue.writeBuffer(this.gpu.dst, 0, toBytes(this.c.storage, this.dstInit ?? new Float32Array(count)));
+  }
+
+  private async readRows(): Promise<Float32Array> {
+    const last = this.c.ops[this.c.ops.length - 1];
+    const s = this.c.layout.buffers.get(last.dst)!;
+    const elem = this.c.storage === 'f16' ? 2 : 4;
+    const rowBytes = s * elem;
+    // Copies must be 4-byte aligned: each row's aligned span goes to its own slot of `stride` bytes.
+    const stride = Math.ceil(rowBytes / 4) * 4 + 4;
+    const staging = this.device.createBuffer({ size: this.rows.length * stride, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const enc = this.device.createCommandEncoder();
+    this.rows.forEach((r, k) => {
+      const start = Math.floor((r * rowBytes) / 4) * 4;
+      const end = Math.ceil(((r + 1) * rowBytes) / 4) * 4;
+      enc.copyBufferToBuffer(this.gpu.dst, start, staging, k * stride, end - start);
+    });
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const raw = new Uint8Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    const out = new Float32Array(this.rows.length * s);
+    this.rows.forEach((r, k) => {
+      const skew = (r * rowBytes) % 4;
+      const bytes = raw.slice(k * stride + skew, k * stride + skew + rowBytes);
+      out.set(elem === 2 ? f16ArrayToF32(new Uint16Array(bytes.buffer)) : new Float32Array(bytes.buffer), k * s);
+    });
+    return out;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The base of the per-map classes in generated bindings (src/codegen/ts): a MapRunner whose
+ * parameter tensors are typed by name. A generated class adds only its literal sizes and shapes
+ * and a `create` that builds the runner from the embedded manifest and WGSL; everything that
+ * runs lives here and in MapRunner.
+ */
+import { readSafetensors } from './formats/safetensors.js';
+import type { MapRunner, MapRunnerOptions } from './map-runner.js';
+
+/** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
+export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
+
+export abstract class TypedMap<Params extends { readonly [name: string]: Float32Array }> {
+  protected constructor(
+    /** The untyped runner underneath: backend, adapter, sizes. */
+    readonly runner: MapRunner,
+  ) {}
+
+  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (SPEC §4). */
+  loadParams(params: Params | Uint8Array): void {
+    if (!(params instanceof Uint8Array)) return this.runner.loadParams(params);
+    const file = readSafetensors(params);
+    this.runner.loadParams(new Map([...file.tensors].map(([name, t]) => [name, t.data])));
+  }
+
+  /** Y = X Mᵀ for a batch X of shape (batch, in); batch defaults to x.length / in. */
+  forward(x: Float32Array, batch?: number): Promise<Float32Array> {
+    return this.runner.forward(x, batch);
+  }
+
+  /** Records the forward pass of `batch` rows from `x` into `y` on the caller's encoder. */
+  encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+    this.runner.encodeForward(encoder, x, y, batch);
+  }
+
+  /** The dense matrix M, shape (out, in), row-major. */
+  dense(): Promise<Float32Array> {
+    return this.runner.dense();
+  }
+
+  destroy(): void {
+    this.runner.destroy();
+  }
+}

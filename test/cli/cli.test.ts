@@ -1,0 +1,276 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportError } from '../../src/cli/main.js';
+import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/index.js';
+import type { CheckedMap } from '../../src/dsl/structure.js';
+import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
+import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
+import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
+import { relativeError } from '../../src/runtime/tuner/op-reference.js';
+import { cli, cliJson, scratchDir } from './helpers.js';
+
+const SPEC = `# a small module for the CLI tests
+module small
+const d = 48
+map up    : d -> 2 * d = monarch(nblocks: 4)
+map down  : 2 * d -> d = monarch(nblocks: 4) + bias()
+map chain : d -> d = down @ up
+map mix   : 64 -> 64 = butterfly(radix: 4)
+map low   : 30 -> 20 = lowrank(rank: 3)
+`;
+
+const scratch = scratchDir();
+const spec = scratch.path('small.mon');
+const mapOf = (name: string): CheckedMap => checkSource(SPEC, spec).module!.maps.find((m) => m.name === name)!;
+
+beforeAll(() => writeFileSync(spec, SPEC));
+afterAll(() => scratch.remove());
+
+describe('monc check', () => {
+  it('prints every map with its parameters and FLOPs next to the dense equivalent', async () => {
+    const r = await cli(['check', spec]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('module small, dtype f32, 5 maps');
+    expect(r.stdout).toMatch(/^chain\s+48 -> 48\s/m);
+    expect(r.stdout).toMatch(/^low\s+30 -> 20\s+150\s+600\s/m);
+  });
+
+  it('--json gives one object with the costs of each map', async () => {
+    const out = await cliJson(['check', spec]);
+    expect(out.module).toBe('small');
+    expect(out.maps.map((m: { name: string }) => m.name)).toEqual(['up', 'down', 'chain', 'mix', 'low']);
+    for (const m of out.maps) {
+      const map = mapOf(m.name);
+      expect(m).toEqual({ name: map.name, in: map.in, out: map.out, ...rename(structureCost(map.structure)), dense: rename(denseCost(map.in, map.out)) });
+    }
+  });
+
+  it('--ir prints the IR after every pass', async () => {
+    const r = await cli(['check', spec, '--ir']);
+    expect(r.code).toBe(0);
+    for (const pass of ['lower', 'flatten', 'fold-permutations', 'schedule']) expect(r.stdout).toContain(`== chain: after ${pass} ==`);
+    const json = await cliJson(['check', spec, '--ir']);
+    expect(json.maps[0].passes.map((p: { pass: string }) => p.pass)).toContain('schedule');
+  });
+
+  it('renders spec errors with location, source line and caret, exit 1, no stack', async () => {
+    const bad = scratch.path('bad.mon');
+    writeFileSync(bad, 'const d = 10\nmap m : d -> d = monarch(nblocks: 3)\n');
+    const r = await cli(['check', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const [first, line, caret] = r.stderr.split('\n');
+    expect(first).toMatch(new RegExp(`^${bad.replace(/[.\\]/g, '\\$&')}:2:\\d+: error: .+ \\[E\\d+\\]$`));
+    expect(line).toContain('map m : d -> d = monarch(nblocks: 3)');
+    expect(caret).toMatch(/^\s+\|\s+\^/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+
+    const j = await cli(['check', bad, '--json']);
+    const error = JSON.parse(j.stdout).error;
+    expect(error.kind).toBe('user');
+    expect(error.diagnostics[0]).toMatchObject({ severity: 'error', file: bad, line: 2 });
+  });
+});
+
+describe('usage and file errors', () => {
+  it.each([
+    [['frobnicate']],
+    [['check']],
+    [['check', 'x.mon', '--bogus']],
+    [['init', 'x.mon', '--out', 'p.safetensors']],
+    [['init', 'x.mon', '--map', 'm', '--out', 'p.safetensors', '--seed', '-3']],
+    [['run', 'x.mon', '--map', 'm', '--params', 'p', '--input', 'x', '--out', 'y', '--backend', 'tpu']],
+    [[]],
+  ])('exits 2 on bad usage: %j', async (args) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toBe('');
+  });
+
+  it('--help and --version exit 0', async () => {
+    expect((await cli(['--help'])).code).toBe(0);
+    expect((await cli(['run', '--help'])).stdout).toContain('--backend');
+    expect((await cli(['--version'])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('a missing file is a one-line user error', async () => {
+    const r = await cli(['check', scratch.path('nope.mon')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`monc: error: cannot read '${scratch.path('nope.mon')}': no such file or directory\n`);
+  });
+
+  it('an unknown map names the maps there are', async () => {
+    const r = await cli(['init', spec, '--map', 'nope', '--out', scratch.path('p.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no map named 'nope' (maps: up, down, chain, mix, low)");
+  });
+
+  it('an internal error says so, with the stack only under MONC_DEBUG=1', () => {
+    const capture = (env: Record<string, string>) => {
+      let stderr = '';
+      let stdout = '';
+      const code = reportError(new Error('internal error: boom'), { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env }, true);
+      return { code, stderr, stdout };
+    };
+    const quiet = capture({});
+    expect(quiet.code).toBe(3);
+    expect(quiet.stderr).toMatch(/^monc: internal error: boom\n/);
+    expect(quiet.stderr).not.toMatch(/\n\s+at /);
+    expect(JSON.parse(quiet.stdout)).toEqual({ error: { kind: 'internal', message: 'boom' } });
+    expect(capture({ MONC_DEBUG: '1' }).stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('monc init', () => {
+  it('writes every parameter tensor of the map, deterministically per seed', async () => {
+    const out = scratch.path('chain.safetensors');
+    const json = await cliJson(['init', spec, '--map', 'chain', '--out', out, '--seed', '5']);
+    const specs = paramsOf(mapOf('chain').structure);
+    expect(json.tensors).toEqual(specs.map((s) => ({ name: s.name, shape: s.shape })));
+    const file = readSafetensors(readFileSync(out));
+    expect([...file.tensors.keys()].sort()).toEqual(specs.map((s) => s.name).sort());
+    for (const s of specs) {
+      const t = file.tensors.get(s.name)!;
+      expect(t.dtype).toBe('F32');
+      expect(t.shape).toEqual(s.shape);
+      expect(Math.max(...t.data.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(s.fanIn));
+    }
+    const first = readFileSync(out);
+    await cliJson(['init', spec, '--map', 'chain', '--out', out, '--seed', '5']);
+    expect(readFileSync(out)).toEqual(first);
+    await cliJson(['init', spec, '--map', 'chain', '--out', out, '--seed', '6']);
+    expect(readFileSync(out)).not.toEqual(first);
+  });
+
+  it('writes F16 for a dtype f16 module', async () => {
+    const half = scratch.path('half.mon');
+    writeFileSync(half, 'dtype f16\nmap m : 16 -> 16 = monarch(nblocks: 4)\n');
+    const out = scratch.path('half.safetensors');
+    await cliJson(['init', half, '--map', 'm', '--out', out]);
+    expect([...readSafetensors(readFileSync(out)).tensors.values()].map((t) => t.dtype)).toEqual(['F16', 'F16']);
+  });
+});
+
+describe('monc dense and monc run', () => {
+  const params = scratch.path('params.safetensors');
+  const input = scratch.path('x.npy');
+  const batch = 3;
+  const x = Float32Array.from({ length: batch * 48 }, (_, i) => Math.sin(i * 0.37));
+  const loadParams = () => new Map([...readSafetensors(readFileSync(params)).tensors].map(([k, t]) => [k, t.data]));
+
+  beforeAll(async () => {
+    await cliJson(['init', spec, '--map', 'chain', '--out', params, '--seed', '1']);
+    writeFileSync(input, writeNpy(x, [batch, 48]));
+  });
+
+  it('dense writes M (out, in) as float32', async () => {
+    const out = scratch.path('w.npy');
+    expect(await cliJson(['dense', spec, '--map', 'chain', '--params', params, '--out', out])).toEqual({ map: 'chain', out, shape: [48, 48] });
+    const w = readNpy(readFileSync(out));
+    expect(w.dtype).toBe('<f4');
+    expect(w.shape).toEqual([48, 48]);
+    expect(w.data).toEqual(Float32Array.from(referenceDense(mapOf('chain').structure, loadParams())));
+  });
+
+  it.each(['cpu', 'webgpu'])('run on %s matches the float64 reference (rel. Frobenius 1e-5)', async (backend) => {
+    const out = scratch.path(`y-${backend}.npy`);
+    const r = await cli(['run', spec, '--map', 'chain', '--params', params, '--input', input, '--out', out, '--backend', backend, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ map: 'chain', input: [batch, 48], output: [batch, 48] });
+    // A machine without any adapter falls back to the CPU and says so; CI has SwiftShader.
+    expect(json.backend).toBe(backend);
+    if (backend === 'webgpu') expect(r.stderr).toContain(`monc: webgpu adapter: ${json.adapter}`);
+    const y = readNpy(readFileSync(out));
+    expect(y.shape).toEqual([batch, 48]);
+    expect(relativeError(y.data, referenceApply(mapOf('chain').structure, loadParams(), x, batch))).toBeLessThan(1e-5);
+  });
+
+  it('run takes a single vector (n,) and gives (m,)', async () => {
+    const vec = scratch.path('v.npy');
+    writeFileSync(vec, writeNpy(x.subarray(0, 48), [48]));
+    const out = scratch.path('yv.npy');
+    await cliJson(['run', spec, '--map', 'chain', '--params', params, '--input', vec, '--out', out, '--backend', 'cpu']);
+    const y = readNpy(readFileSync(out));
+    expect(y.shape).toEqual([48]);
+    expect(relativeError(y.data, referenceApply(mapOf('chain').structure, loadParams(), x.subarray(0, 48), 1))).toBeLessThan(1e-5);
+  });
+
+  it('a shape mismatch is a user error and leaves an existing output untouched', async () => {
+    const wrong = scratch.path('wrong.npy');
+    writeFileSync(wrong, writeNpy(new Float32Array(2 * 47), [2, 47]));
+    const out = scratch.path('keep.npy');
+    writeFileSync(out, 'previous contents');
+    const r = await cli(['run', spec, '--map', 'chain', '--params', params, '--input', wrong, '--out', out, '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`monc: error: ${wrong}: input has shape (2, 47); map 'chain' takes (B, 48) or (48,)\n`);
+    expect(readFileSync(out, 'utf8')).toBe('previous contents');
+  });
+
+  it('rejects parameter files that do not fit the map', async () => {
+    const other = scratch.path('other.safetensors');
+    writeFileSync(other, writeSafetensors(new Map([['up.blkdiag1', { shape: [4, 12, 13], data: new Float32Array(4 * 12 * 13) }]])));
+    const r = await cli(['dense', spec, '--map', 'up', '--params', other, '--out', scratch.path('w2.npy')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`monc: error: ${other}: tensor 'up.blkdiag1' has shape (4, 12, 13), expected (4, 12, 12)\n`);
+
+    const missing = await cli(['dense', spec, '--map', 'mix', '--params', params, '--out', scratch.path('w2.npy')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("missing tensor 'mix.twiddle' of shape (3, 16, 4, 4)");
+
+    const truncated = scratch.path('truncated.safetensors');
+    writeFileSync(truncated, readFileSync(params).subarray(0, 100));
+    const t = await cli(['dense', spec, '--map', 'chain', '--params', truncated, '--out', scratch.path('w2.npy')]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/^monc: error: .*truncated\.safetensors: safetensors: .+\n$/);
+  });
+
+  it('writes atomically: no temporary files are left behind, even when the write fails', async () => {
+    const out = scratch.path('adir');
+    writeFileSync(scratch.path('adir-marker'), '');
+    await cliJson(['init', spec, '--map', 'up', '--out', scratch.path('adir/p.safetensors')]);
+    // The output path is now a directory: the final rename fails.
+    const r = await cli(['init', spec, '--map', 'up', '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^monc: error: cannot write '.*adir': /);
+    expect([scratch.dir, out].flatMap((d) => readdirSync(d)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('monc build', () => {
+  it('writes <module>.wgsl, .ts and .json, byte-identical for identical input', async () => {
+    const a = scratch.path('build-a');
+    const b = scratch.path('build-b');
+    const json = await cliJson(['build', spec, '--out', a]);
+    await cliJson(['build', spec, '--out', b]);
+    expect(json.modules[0].module).toBe('small');
+    for (const ext of ['wgsl', 'ts', 'json']) {
+      const bytes = readFileSync(`${a}/small.${ext}`);
+      expect(bytes.length).toBeGreaterThan(0);
+      expect(readFileSync(`${b}/small.${ext}`)).toEqual(bytes);
+    }
+    expect(JSON.parse(readFileSync(`${a}/small.json`, 'utf8')).maps.map((m: { name: string }) => m.name)).toEqual(['up', 'down', 'chain', 'mix', 'low']);
+  });
+
+  it('writes nothing when one of the specs has an error', async () => {
+    const bad = scratch.path('bad2.mon');
+    writeFileSync(bad, 'map m : 10 -> 10 = monarch(nblocks: 3)\n');
+    const out = scratch.path('build-bad');
+    const r = await cli(['build', spec, bad, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(() => readdirSync(out)).toThrow();
+  });
+
+  it('refuses two specs of the same module', async () => {
+    const twin = scratch.path('twin.mon');
+    writeFileSync(twin, 'module small\nmap m : 4 -> 4 = dense()\n');
+    const r = await cli(['build', spec, twin, '--out', scratch.path('build-twin')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("module 'small' is also defined by");
+  });
+});
+
+function rename(c: { params: number; flopsPerRow: number }) {
+  return { params: c.params, flopsPerRow: c.flopsPerRow };
+}

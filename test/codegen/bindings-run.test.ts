@@ -1,0 +1,110 @@
+/**
+ * The generated bindings run: the file monc writes is imported as is (its runtime import pointed at
+ * the runtime's sources) and every map's forward pass and dense matrix match the float64
+ * reference, on the CPU backend and on WebGPU.
+ */
+import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ManifestMap } from '../../src/codegen/manifest-types.js';
+import { mapNames } from '../../src/codegen/ts/names.js';
+import { compileModule } from '../../src/compile.js';
+import { paramsOf } from '../../src/dsl/params.js';
+import type { CheckedModule } from '../../src/dsl/structure.js';
+import { writeSafetensors } from '../../src/runtime/formats/index.js';
+import { initParams } from '../../src/runtime/init.js';
+import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
+import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
+import { getTestDevice } from '../support/gpu.js';
+import { TINY_SOURCE } from './tiny-module.js';
+import { scratchDir } from './typescript-check.js';
+
+interface GeneratedMap {
+  readonly in: number;
+  readonly out: number;
+  readonly manifest: ManifestMap;
+  readonly paramShapes: Readonly<Record<string, readonly number[]>>;
+  create(options?: TypedMapOptions): Promise<TypedMap<Record<string, Float32Array>>>;
+}
+
+const TOLERANCE = 1e-5; // SPEC §6, f32
+
+function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < expected.length; i++) {
+    num += (actual[i] - expected[i]) ** 2;
+    den += expected[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+function randomInput(length: number, seed: number): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+}
+
+let module: CheckedModule;
+let generated: Record<string, GeneratedMap>;
+
+beforeAll(async () => {
+  const dir = scratchDir('run');
+  const runtime = fileURLToPath(new URL('../../src/runtime/index.js', import.meta.url));
+  const result = compileModule(TINY_SOURCE, 'tiny.mon', { runtimeImport: relative(dir, runtime) });
+  module = result.module!;
+  writeFileSync(`${dir}/tiny.ts`, result.outputs!.ts);
+  const exports = (await import(/* @vite-ignore */ pathToFileURL(`${dir}/tiny.ts`).href)) as Record<string, GeneratedMap>;
+  generated = Object.fromEntries(
+    mapNames(module.maps.map((m) => m.name)).map(({ map, className }) => {
+      expect(exports[map], `export '${map}' is the class ${className}`).toBe(exports[className]);
+      return [map, exports[className]];
+    }),
+  );
+});
+
+const backends: [string, () => Promise<TypedMapOptions>][] = [
+  ['cpu', async () => ({ backend: 'cpu' })],
+  ['webgpu', async () => ({ backend: 'webgpu', device: await getTestDevice() })],
+];
+
+describe.each(backends)('generated bindings on %s', (_backend, options) => {
+  it('run every map like the float64 reference, batch 1 and 5', async () => {
+    for (const [index, checked] of module.maps.entries()) {
+      const Bound = generated[checked.name];
+      expect([Bound.in, Bound.out]).toEqual([checked.in, checked.out]);
+      const tensors = initParams(paramsOf(checked.structure), 7 + index);
+      expect(Object.fromEntries([...tensors].map(([n, t]) => [n, [...Bound.paramShapes[n]]]))).toEqual(
+        Object.fromEntries(paramsOf(checked.structure).map((p) => [p.name, p.shape])),
+      );
+      const instance = await Bound.create(await options());
+      try {
+        instance.loadParams(Object.fromEntries(tensors));
+        for (const batch of [1, 5]) {
+          const x = randomInput(batch * Bound.in, 100 * index + batch);
+          const y = await instance.forward(x, batch);
+          const error = relativeError(y, referenceApply(checked.structure, tensors, x, batch));
+          expect(error, `${checked.name}, batch ${batch}`).toBeLessThanOrEqual(TOLERANCE);
+        }
+        expect(relativeError(await instance.dense(), referenceDense(checked.structure, tensors))).toBeLessThanOrEqual(TOLERANCE);
+      } finally {
+        instance.destroy();
+      }
+    }
+  });
+
+  it('load parameters from safetensors bytes', async () => {
+    const checked = module.maps.find((m) => m.name === 'adapt')!;
+    const tensors = initParams(paramsOf(checked.structure), 3);
+    const bytes = writeSafetensors(new Map([...tensors].map(([name, data]) => [name, { shape: generated.adapt.paramShapes[name], data }])));
+    const instance = await generated.adapt.create(await options());
+    try {
+      instance.loadParams(bytes);
+      const x = randomInput(2 * checked.in, 11);
+      expect(relativeError(await instance.forward(x, 2), referenceApply(checked.structure, tensors, x, 2))).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      instance.destroy();
+    }
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * Test support: type-checks generated bindings the way a user's strict project would, with
+ * `monc/runtime` mapped to the runtime's sources, and gives scratch directories inside the repo
+ * (so that node_modules resolves from them).
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export function scratchDir(prefix: string): string {
+  const base = `${repoRoot}test/.tmp`;
+  mkdirSync(base, { recursive: true });
+  return mkdtempSync(`${base}/${prefix}-`);
+}
+
+/**
+ * Diagnostics of `rootNames` (and of the options) under the strictest flags a user may set. Files
+ * they import (the runtime's sources) are checked by the project's own tsconfig, not here: a user
+ * sees them only through their declarations.
+ */
+export function typeCheck(rootNames: readonly string[]): readonly ts.Diagnostic[] {
+  const program = ts.createProgram(rootNames, {
+    strict: true,
+    noUnusedParameters: true,
+    noUncheckedIndexedAccess: true,
+    noPropertyAccessFromIndexSignature: true,
+    noImplicitOverride: true,
+    noImplicitReturns: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+    types: ['@webgpu/types'],
+    typeRoots: [`${repoRoot}node_modules/@types`, `${repoRoot}node_modules`],
+    skipLibCheck: true,
+    noUnusedLocals: true,
+    exactOptionalPropertyTypes: true,
+    paths: { 'monc/runtime': [`${repoRoot}src/runtime/index.ts`] },
+  });
+  return [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...rootNames.flatMap((f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)))];
+}
+
+export function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
+  return ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => repoRoot, getNewLine: () => '\n' });
+}

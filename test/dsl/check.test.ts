@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { checkSource, denseCost, paramsOf, parse, structureCost, type CheckedModule, type Structure } from '../../src/dsl/index.js';
+import { specExample } from './spec-example.js';
+
+function check(source: string, file = 'spec.mon'): CheckedModule {
+  const { module, diagnostics } = checkSource(source, file);
+  expect(diagnostics).toEqual([]);
+  return module!;
+}
+
+const mapOf = (m: CheckedModule, name: string) => m.maps.find((x) => x.name === name)!;
+const params = (s: Structure) => Object.fromEntries(paramsOf(s).map((p) => [p.name, p.shape]));
+
+describe('the SPEC §3 example', () => {
+  const m = check(specExample, 'examples/ffn.mon');
+
+  it('checks with no diagnostics, with the declared header', () => {
+    expect(m.name).toBe('ffn');
+    expect(m.dtype).toBe('f32');
+    expect(m.consts).toEqual({ d: 1024, h: 4096 });
+    expect(m.maps.map((x) => [x.name, x.in, x.out])).toEqual([
+      ['up', 1024, 4096],
+      ['down', 4096, 1024],
+      ['mixer', 1024, 1024],
+      ['deep', 4096, 4096],
+      ['adapt', 1024, 1024],
+      ['pf', 1024, 1024],
+      ['chain', 1024, 1024],
+      ['raw', 1024, 1024],
+    ]);
+  });
+
+  it('names parameters as SPEC §4 says', () => {
+    expect(params(mapOf(m, 'up').structure)).toEqual({ 'up.blkdiag1': [4, 256, 256], 'up.blkdiag2': [4, 1024, 256] });
+    expect(params(mapOf(m, 'down').structure)).toEqual({
+      'down.0.blkdiag1': [4, 256, 1024],
+      'down.0.blkdiag2': [4, 256, 256],
+      'down.1.bias': [1024],
+    });
+    expect(params(mapOf(m, 'mixer').structure)).toEqual({ 'mixer.twiddle': [10, 512, 2, 2] });
+    expect(params(mapOf(m, 'deep').structure)).toEqual({ 'deep.factor0': [256, 16, 16], 'deep.factor1': [256, 16, 16], 'deep.factor2': [256, 16, 16] });
+    expect(params(mapOf(m, 'pf').structure)).toEqual({ 'pf.0.values': [96, 32, 32], 'pf.1.U': [1024, 32], 'pf.1.V': [32, 1024] });
+    expect(params(mapOf(m, 'raw').structure)).toEqual({ 'raw.1.weight': [32, 32, 32], 'raw.3.weight': [32, 32, 32] });
+    // Weight tying: chain uses down's and up's own tensors.
+    expect(Object.keys(params(mapOf(m, 'chain').structure))).toEqual(['down.0.blkdiag1', 'down.0.blkdiag2', 'down.1.bias', 'up.blkdiag1', 'up.blkdiag2']);
+  });
+
+  it('resolves monarch forms, the bias shape and references', () => {
+    expect(mapOf(m, 'up').structure).toMatchObject({ kind: 'monarch', nblocks: 4, p: 256, q: 256, r: 256, s: 1024 });
+    const down = mapOf(m, 'down').structure;
+    expect(down).toMatchObject({ kind: 'sum', path: 'down' });
+    if (down.kind !== 'sum') throw new Error('sum expected');
+    expect(down.terms[0]).toMatchObject({ kind: 'monarch', p: 1024, q: 256, r: 256, s: 256, path: 'down.0' });
+    expect(down.terms[1]).toMatchObject({ kind: 'bias', in: 4096, out: 1024, path: 'down.1' });
+    expect(mapOf(m, 'deep').structure).toMatchObject({ kind: 'monarch_order', radices: [16, 16, 16] });
+    const chain = mapOf(m, 'chain').structure;
+    if (chain.kind !== 'chain') throw new Error('chain expected');
+    expect(chain.factors.map((f) => [f.kind, f.path, f.in, f.out])).toEqual([
+      ['ref', 'down', 4096, 1024],
+      ['ref', 'up', 1024, 4096],
+    ]);
+  });
+
+  it('counts parameters and FLOPs per row', () => {
+    const up = structureCost(mapOf(m, 'up').structure);
+    expect(up.params).toBe(4 * 256 * 256 + 4 * 1024 * 256);
+    expect(up.flopsPerRow).toBe(2 * up.params);
+    const down = structureCost(mapOf(m, 'down').structure);
+    expect(down.flopsPerRow).toBe(2 * (4 * 256 * 1024 + 4 * 256 * 256) + 1024);
+    expect(structureCost(mapOf(m, 'raw').structure)).toEqual({ params: 2 * 32 ** 3, flopsPerRow: 4 * 32 ** 3 });
+    expect(structureCost(mapOf(m, 'mixer').structure)).toEqual({ params: 10 * 512 * 4, flopsPerRow: 2 * 10 * 1024 * 2 });
+    const chain = structureCost(mapOf(m, 'chain').structure);
+    expect(chain.flopsPerRow).toBe(up.flopsPerRow + down.flopsPerRow);
+    expect(denseCost(1024, 4096)).toEqual({ params: 4096 * 1024, flopsPerRow: 2 * 4096 * 1024 });
+  });
+});
+
+describe('paths', () => {
+  const pathsOf = (s: Structure): string[] => {
+    switch (s.kind) {
+      case 'sum':
+        return [s.path, ...s.terms.flatMap(pathsOf)];
+      case 'chain':
+        return [s.path, ...s.factors.flatMap(pathsOf)];
+      default:
+        return [s.path];
+    }
+  };
+  const paths = (expr: string) => pathsOf(check(`map x : 16 -> 16 = ${expr}`).maps[0].structure);
+
+  it('n-ary sums and chains are one level; parentheses group', () => {
+    expect(paths('dense() + dense() + dense()')).toEqual(['x', 'x.0', 'x.1', 'x.2']);
+    expect(paths('dense() @ dense(in: 16) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.1', 'x.2']);
+    expect(paths('dense() @ (dense(in: 16) @ dense(in: 16))')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
+    expect(paths('(dense(out: 16) @ dense(in: 16)) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.0.0', 'x.0.1', 'x.1']);
+    expect(paths('((dense()))')).toEqual(['x']);
+    expect(paths('dense() + lowrank(rank: 2) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
+  });
+
+  it('the AST keeps @ tighter than +', () => {
+    const { ast, diagnostics } = parse('map x : 4 -> 4 = a + b @ c + (d + e)', 'p.mon');
+    expect(diagnostics).toEqual([]);
+    const map = ast.statements[0];
+    if (map.kind !== 'map' || map.expr.kind !== 'sum') throw new Error('sum expected');
+    expect(map.expr.terms.map((t) => t.kind)).toEqual(['mapref', 'chain', 'sum']);
+    expect(map.expr.span.start.column).toBe(18);
+  });
+});
+
+describe('shape inference', () => {
+  const structure = (src: string) => check(src).maps[0].structure;
+
+  it('interior sizes of chains come from factors with known shapes', () => {
+    const s = structure('map f : 12 -> 12 = dense() @ transpose(3, 4) @ dense()');
+    if (s.kind !== 'chain') throw new Error('chain expected');
+    expect(s.factors.map((f) => [f.in, f.out])).toEqual([
+      [12, 12],
+      [12, 12],
+      [12, 12],
+    ]);
+    const t = structure('map f : 6 -> 10 = dense() @ ks(a: 2, b: 4, c: 3, d: 1) @ lowrank(rank: 2)');
+    if (t.kind !== 'chain') throw new Error('chain expected');
+    expect(t.factors.map((f) => [f.in, f.out])).toEqual([
+      [8, 10],
+      [6, 8],
+      [6, 6],
+    ]);
+  });
+
+  it('square constructors carry sizes across; in:/out: fix the rest', () => {
+    const s = structure('map f : 8 -> 20 = dense() @ butterfly() @ dense(out: 16)');
+    if (s.kind !== 'chain') throw new Error('chain expected');
+    expect(s.factors.map((f) => [f.kind, f.in, f.out])).toEqual([
+      ['dense', 16, 20],
+      ['butterfly', 16, 16],
+      ['dense', 8, 16],
+    ]);
+    expect(structure('map f : 30 -> 30 = monarch(order: 3, radices: [2, 3, 5])')).toMatchObject({ kind: 'monarch_order', radices: [2, 3, 5] });
+    expect(structure('map f : 27 -> 27 = monarch(order: 3)')).toMatchObject({ radices: [3, 3, 3] });
+    expect(structure('map f : 9 -> 9 = butterfly(radix: 3, stride: decreasing)')).toMatchObject({ levels: 2, stride: 'decreasing' });
+  });
+
+  it('rectangular monarch and the √n default', () => {
+    expect(structure('map f : 12 -> 30 = monarch(nblocks: 3)')).toMatchObject({ p: 4, s: 10, q: 4, r: 4 });
+    expect(structure('map f : 30 -> 12 = monarch(nblocks: 3)')).toMatchObject({ p: 10, s: 4, q: 4, r: 4 });
+    expect(structure('map f : 36 -> 36 = monarch()')).toMatchObject({ nblocks: 6 });
+  });
+
+  it('sparse patterns', () => {
+    expect(structure('map f : 12 -> 8 = sparse(block: [2, 3], pattern: band(width: 2))')).toMatchObject({
+      bh: 2,
+      bw: 3,
+      pattern: 'band(width: 2)',
+      blocks: [[0, 0], [0, 1], [1, 0], [1, 1], [1, 2], [2, 1], [2, 2], [2, 3], [3, 2], [3, 3]],
+    });
+    const fb = structure('map f : 8 -> 8 = sparse(block: 1, pattern: flat_butterfly(factors: 2))');
+    expect(fb.kind === 'sparse' && fb.blocks.filter(([i]) => i === 5)).toEqual([[5, 4], [5, 5], [5, 7]]);
+  });
+
+  it('masks go through resolveMask, relative to the .mon file', () => {
+    const seen: string[] = [];
+    const { module, diagnostics } = checkSource('map f : 4 -> 6 = sparse(block: 2, pattern: "m.npy")', 'dir/s.mon', {
+      resolveMask: (path, from) => {
+        seen.push(`${from}:${path}`);
+        return { rows: 3, cols: 2, data: [1, 0, 0, 1, 1, 1] };
+      },
+    });
+    expect(diagnostics).toEqual([]);
+    expect(seen).toEqual(['dir/s.mon:m.npy']);
+    expect(module!.maps[0].structure).toMatchObject({ blocks: [[0, 0], [1, 1], [2, 0], [2, 1]] });
+  });
+
+  it('module name defaults to the file name; dtype f16', () => {
+    const m = check('dtype f16\nmap f : 4 -> 4 = dense()', 'some/dir/my_ffn.mon');
+    expect([m.name, m.dtype]).toEqual(['my_ffn', 'f16']);
+    expect(checkSource('map f : 4 -> 4 = dense()', 'my-ffn.mon').diagnostics.map((d) => d.code)).toEqual(['E0305']);
+  });
+});

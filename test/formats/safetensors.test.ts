@@ -1,0 +1,123 @@
+import { test as fcTest, fc } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { readSafetensors, writeSafetensors, type TensorToWrite } from '../../src/runtime/formats/safetensors.js';
+
+/** A safetensors file from a header (JSON text, not re-serialised) and the data bytes. */
+function file(header: string, data: number[]): Uint8Array {
+  const json = new TextEncoder().encode(header);
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setUint32(0, json.length, true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+describe('safetensors reading', () => {
+  it('reads a hand-made file with every supported dtype and metadata', () => {
+    const bytes = file(
+      JSON.stringify({
+        __metadata__: { format: 'pt' },
+        w: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        h: { dtype: 'F16', shape: [1, 2], data_offsets: [8, 12] },
+        b: { dtype: 'BF16', shape: [1], data_offsets: [12, 14] },
+        d: { dtype: 'F64', shape: [], data_offsets: [14, 22] },
+      }),
+      [
+        ...[0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0], // F32 1, -2
+        ...[0x00, 0x3c, 0x00, 0xb8], // F16 1, -0.5
+        ...[0x40, 0x40], // BF16 3
+        ...[0, 0, 0, 0, 0, 0, 0x12, 0x40], // F64 4.5
+      ],
+    );
+    const f = readSafetensors(bytes);
+    expect(f.metadata).toEqual({ format: 'pt' });
+    expect([...f.tensors.keys()]).toEqual(['w', 'h', 'b', 'd']);
+    expect(f.tensors.get('w')).toEqual({ dtype: 'F32', shape: [2], data: new Float32Array([1, -2]) });
+    expect(f.tensors.get('h')).toEqual({ dtype: 'F16', shape: [1, 2], data: new Float32Array([1, -0.5]) });
+    expect(f.tensors.get('b')).toEqual({ dtype: 'BF16', shape: [1], data: new Float32Array([3]) });
+    expect(f.tensors.get('d')).toEqual({ dtype: 'F64', shape: [], data: new Float64Array([4.5]) });
+  });
+
+  it('reads from a Uint8Array that is a view at an odd offset', () => {
+    const inner = writeSafetensors(new Map([['x', { shape: [3], data: [1, 2, 3] }]]));
+    const outer = new Uint8Array(inner.length + 1);
+    outer.set(inner, 1);
+    expect([...readSafetensors(outer.subarray(1)).tensors.get('x')!.data]).toEqual([1, 2, 3]);
+  });
+
+  const rejects = (bytes: Uint8Array, message: RegExp) => {
+    expect(() => readSafetensors(bytes)).toThrow(FormatError);
+    expect(() => readSafetensors(bytes)).toThrow(message);
+  };
+  const entry = (o: object) => JSON.stringify(o);
+
+  it('rejects truncated files and oversized header lengths', () => {
+    rejects(new Uint8Array(5), /truncated file/);
+    const good = writeSafetensors(new Map([['x', { shape: [2], data: [1, 2] }]]));
+    rejects(good.subarray(0, 20), /header length \d+ goes beyond the end of the file/);
+    rejects(good.subarray(0, good.length - 1), /data_offsets \[0, 8\] go beyond the data section \(7 bytes\)/);
+  });
+
+  it('rejects bad JSON and bad entries', () => {
+    rejects(file('{"x": ', []), /header is not valid JSON/);
+    rejects(file('[1, 2]', []), /header is not a JSON object/);
+    rejects(file(entry({ x: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /unsupported dtype I32/);
+    rejects(file(entry({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /invalid shape/);
+    rejects(file(entry({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }), [0, 0, 0, 0]), /invalid data_offsets/);
+    rejects(file(entry({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /shape \[2\] and dtype F32 needs 8 bytes, data_offsets give 4/);
+    rejects(file(entry({ __metadata__: { n: 1 } }), []), /__metadata__ must be an object of strings/);
+  });
+
+  it('rejects overlapping tensors', () => {
+    const header = entry({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } });
+    rejects(file(header, new Array(8).fill(0)), /tensors 'a' and 'b' overlap/);
+  });
+});
+
+describe('safetensors writing', () => {
+  it('is deterministic: sorted names, packed data, 8-byte aligned header', () => {
+    const a = new Map<string, TensorToWrite>([
+      ['z.bias', { shape: [2], data: [1, 2] }],
+      ['a.weight', { shape: [1, 1], data: [3] }],
+    ]);
+    const b = new Map([...a].reverse());
+    const bytes = writeSafetensors(a, { metadata: { producer: 'monc', a: 'b' } });
+    expect(writeSafetensors(b, { metadata: { a: 'b', producer: 'monc' } })).toEqual(bytes);
+    const headerLength = new DataView(bytes.buffer).getUint32(0, true);
+    expect(headerLength % 8).toBe(0);
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+    expect(header.trimEnd()).toBe(
+      '{"__metadata__":{"a":"b","producer":"monc"},"a.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"z.bias":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}',
+    );
+    expect([...bytes.subarray(8 + headerLength)]).toEqual([0, 0, 0x40, 0x40, 0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]);
+  });
+
+  it('writes F16 rounded to half', () => {
+    const bytes = writeSafetensors(new Map([['x', { shape: [2], data: [1 + 2 ** -12, -65504] }]]), { dtype: 'F16' });
+    const t = readSafetensors(bytes).tensors.get('x')!;
+    expect(t.dtype).toBe('F16');
+    expect([...t.data]).toEqual([1, -65504]);
+  });
+
+  it('rejects a shape that does not match the data', () => {
+    expect(() => writeSafetensors(new Map([['x', { shape: [3], data: [1] }]]))).toThrow(/shape \[3\] but 1 values/);
+  });
+
+  const tensors = fc.dictionary(
+    fc.stringMatching(/^[a-z][a-z0-9_.]{0,12}$/),
+    fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }).chain((shape) =>
+      fc.record({ shape: fc.constant(shape), data: fc.float32Array({ noNaN: true, minLength: shape.reduce((a, b) => a * b, 1), maxLength: shape.reduce((a, b) => a * b, 1) }) }),
+    ),
+    { maxKeys: 6 },
+  );
+  fcTest.prop([tensors])('round-trips F32 tensors exactly', (dict) => {
+    const written = new Map(Object.entries(dict));
+    const back = readSafetensors(writeSafetensors(written)).tensors;
+    expect([...back.keys()]).toEqual([...written.keys()].sort());
+    for (const [name, t] of written) {
+      expect(back.get(name)!.shape).toEqual(t.shape);
+      expect(back.get(name)!.data).toEqual(t.data);
+    }
+  });
+});
