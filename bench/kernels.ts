@@ -42,6 +42,12 @@ function sample<T>(all: readonly T[], count: number): T[] {
   return [...new Set(Array.from({ length: count }, (_, i) => all[Math.round(i * step)]))];
 }
 
+/** Register tiles of at least 32 outputs per thread: the part of the space worth device time. */
+function promising(all: readonly Schedule[]): Schedule[] {
+  const big = all.filter((s) => (s.rr as number) * (s.rb as number) >= 32);
+  return big.length > 0 ? big : [...all];
+}
+
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 interface Timed {
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
         const parts: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
           log(`${c.name} batch=${batch} ${storage}: op${i} ks-tiled`);
-          const schedules = [ksTiled.defaultSchedule(op, limits), ...sample(ksTiled.candidates(op, limits), args.candidates)];
+          const schedules = [ksTiled.defaultSchedule(op, limits), ...sample(promising(ksTiled.candidates(op, limits)), args.candidates)];
           parts.push(await search(device, c, i, 1, storage, batch, schedules.map((s) => ksTiled.emit(op, s, contextFor(c, `op${i}`, i, storage))), repeats));
         }
         records.push({ ...base, variant: 'fused', best: fused[0], default: fused.find((t) => t.schedule === fusedSchedules[0]), all: fused });
@@ -122,7 +128,7 @@ async function main(): Promise<void> {
       const op = c.ops[0];
       for (const storage of dtypes) {
         log(`${c.name} batch=${batch} ${storage}: ks-tiled`);
-        const schedules = [ksTiled.defaultSchedule(op, limits), ...sample(ksTiled.candidates(op, limits), args.candidates)];
+        const schedules = [ksTiled.defaultSchedule(op, limits), ...sample(promising(ksTiled.candidates(op, limits)), args.candidates)];
         const timed = await search(device, c, 0, 1, storage, batch, schedules.map((s) => ksTiled.emit(op, s, contextFor(c, 'dense', 0, storage))), Math.min(repeats, 7));
         const bytes = batch * 2 * n * (storage === 'f16' ? 2 : 4) + n * n * (storage === 'f16' ? 2 : 4);
         records.push({ op: 'dense', n, m: n, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes, variant: 'ks-tiled', best: timed[0], all: timed });

@@ -1,9 +1,8 @@
 /**
- * Reading, checking and compiling a `.mon` file for a command: spec errors become a SpecError
+ * Reading and checking a `.mon` file for a command: spec errors become a SpecError
  * (rendered diagnostics), warnings go to stderr, and `sparse(pattern: "mask.npy")` reads the
  * mask relative to the spec (the same resolver the bundler plugins use).
  */
-import { compileModule, type CompileOutputs, type TuningLookup } from '../compile.js';
 import type { Diagnostic } from '../dsl/diagnostics.js';
 import { checkSource, formatDiagnostics } from '../dsl/index.js';
 import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
@@ -26,15 +25,6 @@ export async function loadSpec(ctx: CommandContext, file: string): Promise<Loade
   failOnErrors(ctx, source, diagnostics);
   if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);
   return { file, source, module };
-}
-
-/** Checks and compiles the spec: its module and the three artefacts of `monc build`. */
-export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: CompileOutputs }> {
-  const source = await readText(file);
-  const result = compileModule(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
-  failOnErrors(ctx, source, result.diagnostics);
-  if (!result.module || !result.outputs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
-  return { file, source, module: result.module, outputs: result.outputs };
 }
 
 /** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise. */

@@ -1,13 +1,13 @@
-/** The commander definition of `monc`: commands, options and their parsing; no logic. */
+/**
+ * The commander definition of `monc`: commands, options and their parsing; no logic. Each
+ * command's module loads only when it runs, so `--help` does not pay for the compiler, and
+ * `check` does not pay for the TypeScript emitter or Dawn.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MONC_VERSION } from '../version.js';
-import { buildCommand } from './commands/build.js';
-import { checkCommand } from './commands/check.js';
-import { denseCommand } from './commands/dense.js';
-import { initCommand } from './commands/init.js';
-import { runCommand } from './commands/run.js';
 import type { CommandContext, CommandResult } from './context.js';
 import type { CliIo } from './io.js';
+import type { Backend } from '../runtime/map-runner.js';
 
 export type Runner = (ctx: CommandContext, command: () => Promise<CommandResult>) => Promise<void>;
 
@@ -30,14 +30,14 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   command('check', 'parse and check a spec; print each map\'s shape, parameters and FLOPs against the dense equivalent')
     .argument('<file>', 'the .mon file')
     .option('--ir', 'also print each map\'s IR after every compiler pass')
-    .action((file: string, opts: { json?: boolean; ir?: boolean }) => run(ctx(opts), () => checkCommand(ctx(opts), file, { ir: opts.ir === true })));
+    .action((file: string, opts: { json?: boolean; ir?: boolean }) => run(ctx(opts), async () => (await import('./commands/check.js')).checkCommand(ctx(opts), file, { ir: opts.ir === true })));
 
   command('build', 'write <module>.wgsl, <module>.ts and <module>.json per spec')
     .argument('<files...>', 'the .mon files')
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--tuning <db>', 'tuning database (JSON) with the schedules to use')
     .action((files: string[], opts: { json?: boolean; out: string; tuning?: string }) =>
-      run(ctx(opts), () => buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })),
+      run(ctx(opts), async () => (await import('./commands/build.js')).buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })),
     );
 
   command('init', 'write random parameters (uniform ±1/√fan_in per tensor) as safetensors')
@@ -46,7 +46,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--out <file>', 'output .safetensors file')
     .option('--seed <n>', 'random seed (non-negative integer)', parseSeed, 0)
     .action((file: string, opts: { json?: boolean; map: string; out: string; seed: number }) =>
-      run(ctx(opts), () => initCommand(ctx(opts), file, opts)),
+      run(ctx(opts), async () => (await import('./commands/init.js')).initCommand(ctx(opts), file, opts)),
     );
 
   command('dense', 'write the dense matrix M (out, in) of a map as float32 .npy')
@@ -55,7 +55,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--params <file>', 'parameters (.safetensors)')
     .requiredOption('--out <file>', 'output .npy file')
     .action((file: string, opts: { json?: boolean; map: string; params: string; out: string }) =>
-      run(ctx(opts), () => denseCommand(ctx(opts), file, opts)),
+      run(ctx(opts), async () => (await import('./commands/dense.js')).denseCommand(ctx(opts), file, opts)),
     );
 
   command('run', 'apply a map to a batch: Y = X Mᵀ')
@@ -65,8 +65,8 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .requiredOption('--input <file>', 'X as .npy, shape (B, in) or (in,)')
     .requiredOption('--out <file>', 'output .npy file for Y')
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
-    .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; out: string; backend: 'webgpu' | 'cpu' }) =>
-      run(ctx(opts), () => runCommand(ctx(opts), file, opts)),
+    .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; out: string; backend: Backend }) =>
+      run(ctx(opts), async () => (await import('./commands/run.js')).runCommand(ctx(opts), file, opts)),
     );
 
   return program;

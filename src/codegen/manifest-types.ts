@@ -23,7 +23,7 @@ export interface ManifestKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
-  /** Floating-point operations per batch row (a multiply-add counts 2; bias and accumulate adds count 1). */
+  /** Floating-point operations per batch row, counted as dsl/cost.ts does: 2 per multiply-add, 1 per bias add. */
   readonly flopsPerRow: number;
   /** Activation bytes per batch row: `src` read, `dst` written (and read too when accumulating). */
   readonly bytesPerRow: number;
@@ -44,7 +44,7 @@ export interface ManifestMap {
   readonly in: number;
   readonly out: number;
   readonly paramCount: number;
-  /** Sums over the kernels. */
+  /** Sums over the kernels; flopsPerRow equals `structureCost(structure).flopsPerRow` (what `monc check` prints). */
   readonly flopsPerRow: number;
   readonly bytesPerRow: number;
   /** Size of the packed parameter buffer in bytes (each tied tensor once). */

@@ -103,21 +103,16 @@ function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: n
   };
 }
 
+/** As dsl/cost.ts counts: 2 per multiply-add, 1 per bias add; accumulating into dst is free. */
 function opFlopsPerRow(op: Op): number {
   switch (op.kind) {
-    case 'ks': {
-      const outputs = op.a * op.b * op.d;
-      return 2 * outputs * op.c + epilogueAdds(op, outputs);
-    }
+    case 'ks':
+      return 2 * op.a * op.b * op.c * op.d + (op.bias?.length ?? 0);
     case 'bsr':
-      return 2 * op.blocks.length * op.bh * op.bw + epilogueAdds(op, op.rows);
+      return 2 * op.blocks.length * op.bh * op.bw + (op.bias?.length ?? 0);
     case 'bias':
-      return op.accumulate ? op.size : 0;
+      return op.size;
   }
-}
-
-function epilogueAdds(op: { readonly accumulate: boolean; readonly bias?: unknown }, outputs: number): number {
-  return (op.accumulate ? outputs : 0) + (op.bias ? outputs : 0);
 }
 
 function opParamElements(op: Op): number {

@@ -251,9 +251,11 @@ function checkPattern(v: Value, env: ConstEnv, bag: DiagnosticBag, wrongType: ()
       return { type: 'pattern', pattern: { kind: 'flat_butterfly', factors: args.int('factors')! } };
     case 'band':
       return { type: 'pattern', pattern: { kind: 'band', width: args.int('width')! } };
-    default: {
+    case 'random': {
       const density = args.fraction('density')!;
       return { type: 'pattern', pattern: { kind: 'random', density: density.fraction, densityText: density.text, seed: args.int('seed')! } };
     }
+    default:
+      throw new Error(`internal error: pattern ${name} has a signature but no builder`);
   }
 }

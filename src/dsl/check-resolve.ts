@@ -85,9 +85,10 @@ function checkWeighted(root: RNode, bag: DiagnosticBag): boolean {
   const require = (n: RNode, what: string) => {
     if (hasWeights(n)) return;
     ok = false;
-    bag.error(Code.OnlyPermutations, `${what} has no weighted factor: it only moves data`, n.span, [
-      { message: 'monc never emits a kernel that only moves data: compose the permutation with a weighted factor, e.g. blockdiag(nblocks: 4) @ transpose(4, 8)' },
-    ]);
+    const note = hasTranspose(n)
+      ? 'monc never emits a kernel that only moves data: compose the permutation with a weighted factor, e.g. blockdiag(nblocks: 4) @ transpose(4, 8)'
+      : 'a bias alone is not a linear map: add a weighted term, e.g. dense() + bias()';
+    bag.error(Code.OnlyPermutations, `${what} has no weighted factor`, n.span, [{ message: note }]);
   };
   const visitSums = (n: RNode) => {
     if (n.kind === 'sum') {
@@ -114,5 +115,18 @@ function hasWeights(n: RNode): boolean {
       return n.terms.some(hasWeights);
     case 'chain':
       return n.factors.some(hasWeights);
+  }
+}
+
+function hasTranspose(n: RNode): boolean {
+  switch (n.kind) {
+    case 'leaf':
+      return n.ctor === 'transpose';
+    case 'ref':
+      return false;
+    case 'sum':
+      return n.terms.some(hasTranspose);
+    case 'chain':
+      return n.factors.some(hasTranspose);
   }
 }

@@ -68,7 +68,7 @@ export interface SparseNode extends NodeBase {
   /** How the pattern was written, for printing and docs: `flat_butterfly(factors: 2)`, `"mask.npy"`… */
   readonly pattern: string;
 }
-/** `bias()`: adds bias (out); in == out by context (it is a term of a sum). */
+/** `bias()`: adds bias (out); it ignores its input, and its `in` is that of the sum it is a term of. */
 export interface BiasNode extends NodeBase { readonly kind: 'bias' }
 /** `A + B + …`: all terms in -> out. Operand i has path `${path}.${i}`. */
 export interface SumNode extends NodeBase { readonly kind: 'sum'; readonly terms: readonly Structure[] }

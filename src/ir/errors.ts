@@ -19,7 +19,7 @@ export class IrCompileError extends Error {
 /** Diagnostic codes raised by the IR (documented in docs/language.md). */
 export const IR_ERRORS = {
   /** A permutation with no block matmul beside it to absorb it (e.g. a sum term that is only `transpose`). */
-  unfusablePermutation: 'E0601',
+  unfusablePermutation: 'E0701',
   /** A map or sum term that is the identity (e.g. `transpose(a, b) @ transpose(b, a)`): it would need a copy. */
-  identityTerm: 'E0602',
+  identityTerm: 'E0702',
 } as const;

@@ -41,21 +41,3 @@ export function exprOut(e: IrExpr): number | undefined {
       return assertNever(e, 'IR node');
   }
 }
-
-/** Number of block matmuls (`ks` and `bsr` nodes) in an expression. */
-export function countMatmuls(e: IrExpr): number {
-  switch (e.kind) {
-    case 'ks':
-    case 'bsr':
-      return 1;
-    case 'perm':
-    case 'bias':
-      return 0;
-    case 'chain':
-      return e.stages.reduce((n, s) => n + countMatmuls(s), 0);
-    case 'sum':
-      return e.terms.reduce((n, t) => n + countMatmuls(t), 0);
-    default:
-      return assertNever(e, 'IR node');
-  }
-}

@@ -1,8 +1,9 @@
 /**
  * Spec diagnostics as a bundler error: one error whose message holds every rendered diagnostic
- * (`file:line:col: error: … [code]`, source line, caret) and whose `loc`/`frame` point at the
- * first, so Vite's overlay, Rollup's log and esbuild's message all show where the spec is wrong.
- * Rollup-style `loc` columns are 0-based; monc's are 1-based.
+ * (`file:line:col: error: … [code]`, source line, caret) and whose `loc` points at the first,
+ * so Vite's overlay, Rollup's log and esbuild's message all show where the spec is wrong. No
+ * separate `frame`: the rendered diagnostics already carry the source lines, and bundlers
+ * print a frame beside the message. Rollup-style `loc` columns are 0-based; monc's are 1-based.
  */
 import { renderDiagnostic, type Diagnostic } from '../dsl/diagnostics.js';
 
@@ -10,7 +11,6 @@ export interface BuildError {
   readonly message: string;
   readonly id: string;
   readonly loc: { readonly file: string; readonly line: number; readonly column: number };
-  readonly frame: string;
   readonly code: string;
 }
 
@@ -24,7 +24,6 @@ export function buildError(file: string, source: string, diagnostics: readonly D
     message: `monc: ${count} in ${file}\n${rendered.join('\n')}`,
     id: file,
     loc: { file: first.span.file, line: first.span.start.line, column: first.span.start.column - 1 },
-    frame: rendered[0].split('\n').slice(1).join('\n'),
     code: first.code,
   };
 }

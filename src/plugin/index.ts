@@ -31,7 +31,7 @@ function fileOf(id: string): string {
   return id.replace(/[?#].*$/, '');
 }
 
-export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin((options: MoncPluginOptions = {}) => {
+export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((options = {}) => {
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
   const dts = options.dts ?? true;
   let root = process.cwd();
@@ -39,15 +39,6 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   return {
     name: 'monc',
     enforce: 'pre',
-
-    buildStart() {
-      // Types for every spec in the project up front, so the editor has them before any import is built.
-      if (!dts) return;
-      for (const file of findMonFiles(root)) {
-        const result = compileMonFile(file, { runtimeImport });
-        if (result.ok) writeIfChanged(declarationPath(file), result.declarations);
-      }
-    },
 
     loadInclude: (id) => MON.test(fileOf(id)),
 
@@ -68,6 +59,14 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     vite: {
       configResolved(config) {
         root = config.root;
+      },
+      configureServer() {
+        // `vite dev`: types for every spec of the project up front, so the editor has them before the page imports anything.
+        if (!dts) return;
+        for (const file of findMonFiles(root)) {
+          const result = compileMonFile(file, { runtimeImport });
+          if (result.ok) writeIfChanged(declarationPath(file), result.declarations);
+        }
       },
     },
   };

@@ -4,8 +4,10 @@
  * and a `create` that builds the runner from the embedded manifest and WGSL; everything that
  * runs lives here and in MapRunner.
  */
-import { readSafetensors } from './formats/safetensors.js';
+import type { ManifestMap } from '../codegen/manifest-types.js';
+import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
 import type { MapRunner, MapRunnerOptions } from './map-runner.js';
+import { ParamError } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
@@ -18,9 +20,7 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
 
   /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (SPEC §4). */
   loadParams(params: Params | Uint8Array): void {
-    if (!(params instanceof Uint8Array)) return this.runner.loadParams(params);
-    const file = readSafetensors(params);
-    this.runner.loadParams(new Map([...file.tensors].map(([name, t]) => [name, t.data])));
+    this.runner.loadParams(params instanceof Uint8Array ? tensorsOf(readSafetensors(params), this.runner.map) : params);
   }
 
   /** Y = X Mᵀ for a batch X of shape (batch, in); batch defaults to x.length / in. */
@@ -41,4 +41,22 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   destroy(): void {
     this.runner.destroy();
   }
+}
+
+/**
+ * The file's tensors that the map uses, each checked against its shape: a tensor of the right
+ * size but another shape (a transposed weight) would otherwise load silently. Missing tensors
+ * are left for the runner to report.
+ */
+function tensorsOf(file: SafetensorsFile, map: ManifestMap): Map<string, ArrayLike<number>> {
+  const tensors = new Map<string, ArrayLike<number>>();
+  for (const { name, shape } of map.params) {
+    const t = file.tensors.get(name);
+    if (!t) continue;
+    if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) {
+      throw new ParamError(`parameter tensor '${name}' has shape (${t.shape.join(', ')}); expected (${shape.join(', ')})`);
+    }
+    tensors.set(name, t.data);
+  }
+  return tensors;
 }

@@ -18,7 +18,7 @@ import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
 import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
 import { getTestDevice } from '../support/gpu.js';
 import { TINY_SOURCE } from './tiny-module.js';
-import { scratchDir } from './typescript-check.js';
+import { scratchDir } from '../support/typescript.js';
 
 interface GeneratedMap {
   readonly in: number;
@@ -48,9 +48,9 @@ function randomInput(length: number, seed: number): Float32Array {
 
 let module: CheckedModule;
 let generated: Record<string, GeneratedMap>;
+const dir = scratchDir('run');
 
 beforeAll(async () => {
-  const dir = scratchDir('run');
   const runtime = fileURLToPath(new URL('../../src/runtime/index.js', import.meta.url));
   const result = compileModule(TINY_SOURCE, 'tiny.mon', { runtimeImport: relative(dir, runtime) });
   module = result.module!;
@@ -103,7 +103,40 @@ describe.each(backends)('generated bindings on %s', (_backend, options) => {
       instance.loadParams(bytes);
       const x = randomInput(2 * checked.in, 11);
       expect(relativeError(await instance.forward(x, 2), referenceApply(checked.structure, tensors, x, 2))).toBeLessThanOrEqual(TOLERANCE);
+      // U (16, 3) saved as (3, 16): the right number of values, the wrong layout.
+      const transposed = writeSafetensors(new Map([...tensors].map(([name, data]) => [name, { shape: name === 'adapt.0.U' ? [3, 16] : generated.adapt.paramShapes[name], data }])));
+      expect(() => instance.loadParams(transposed)).toThrow(/'adapt\.0\.U' has shape \(3, 16\); expected \(16, 3\)/);
     } finally {
+      instance.destroy();
+    }
+  });
+});
+
+describe('generated bindings on the caller\'s device', () => {
+  it('record the forward pass on the caller\'s encoder', async () => {
+    const device = await getTestDevice();
+    const checked = module.maps.find((m) => m.name === 'pf')!;
+    const tensors = initParams(paramsOf(checked.structure), 5);
+    const instance = await generated.pf.create({ device });
+    const batch = 3;
+    const x = randomInput(batch * checked.in, 9);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const xBuffer = device.createBuffer({ size: x.byteLength, usage });
+    const yBuffer = device.createBuffer({ size: batch * checked.out * 4, usage });
+    const readBuffer = device.createBuffer({ size: yBuffer.size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      instance.loadParams(Object.fromEntries(tensors));
+      device.queue.writeBuffer(xBuffer, 0, x);
+      const encoder = device.createCommandEncoder();
+      instance.encodeForward(encoder, xBuffer, yBuffer, batch);
+      encoder.copyBufferToBuffer(yBuffer, 0, readBuffer, 0, readBuffer.size);
+      device.queue.submit([encoder.finish()]);
+      await readBuffer.mapAsync(GPUMapMode.READ);
+      const y = new Float32Array(readBuffer.getMappedRange().slice(0));
+      readBuffer.unmap();
+      expect(relativeError(y, referenceApply(checked.structure, tensors, x, batch))).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      [xBuffer, yBuffer, readBuffer].forEach((b) => b.destroy());
       instance.destroy();
     }
   });

@@ -4,7 +4,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
 import { TINY_SOURCE, UP_SHAPES } from './tiny-module.js';
-import { formatDiagnostics, scratchDir, typeCheck } from './typescript-check.js';
+import { formatDiagnostics, scratchDir, typeCheck } from '../support/typescript.js';
 
 const examplesDir = new URL('../../examples/', import.meta.url);
 
@@ -14,21 +14,15 @@ function generatedTs(source: string, file: string): { name: string; ts: string }
   return { name: result.outputs!.moduleName, ts: result.outputs!.ts };
 }
 
-describe('generated bindings type-check', () => {
-  it('under strict options, for the test module', () => {
-    const dir = scratchDir('types');
-    const { name, ts: text } = generatedTs(TINY_SOURCE, 'tiny.mon');
-    writeFileSync(`${dir}/${name}.ts`, text);
-    const diagnostics = typeCheck([`${dir}/${name}.ts`]);
-    expect(formatDiagnostics(diagnostics)).toBe('');
-  });
+describe('generated bindings', () => {
+  const dir = scratchDir('types');
 
-  it('for every example', () => {
+  it('type-check under the strictest options, for the test module and every example', () => {
     const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon'));
     expect(examples.length).toBeGreaterThan(0);
-    const dir = scratchDir('examples');
-    const files = examples.map((example) => {
-      const { name, ts: text } = generatedTs(readFileSync(new URL(example, examplesDir), 'utf8'), example);
+    const sources: [string, string][] = [['tiny.mon', TINY_SOURCE], ...examples.map((f): [string, string] => [f, readFileSync(new URL(f, examplesDir), 'utf8')])];
+    const files = sources.map(([file, source]) => {
+      const { name, ts: text } = generatedTs(source, file);
       writeFileSync(`${dir}/${name}.ts`, text);
       return `${dir}/${name}.ts`;
     });
@@ -74,8 +68,9 @@ export async function misuse(params: UpParams): Promise<void> {
 }
 `;
 
+  const dir = scratchDir('misuse');
+
   it('with a type error on each misused line', () => {
-    const dir = scratchDir('misuse');
     const { ts: text } = generatedTs(TINY_SOURCE, 'tiny.mon');
     writeFileSync(`${dir}/tiny.ts`, text);
     writeFileSync(`${dir}/misuse.ts`, misuse);

@@ -90,11 +90,11 @@ describe('paths', () => {
 
   it('n-ary sums and chains are one level; parentheses group', () => {
     expect(paths('dense() + dense() + dense()')).toEqual(['x', 'x.0', 'x.1', 'x.2']);
-    expect(paths('dense() @ dense(in: 16) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.1', 'x.2']);
-    expect(paths('dense() @ (dense(in: 16) @ dense(in: 16))')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
-    expect(paths('(dense(out: 16) @ dense(in: 16)) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.0.0', 'x.0.1', 'x.1']);
+    expect(paths('butterfly() @ butterfly() @ butterfly()')).toEqual(['x', 'x.0', 'x.1', 'x.2']);
+    expect(paths('butterfly() @ (butterfly() @ butterfly())')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
+    expect(paths('(butterfly() @ butterfly()) @ butterfly()')).toEqual(['x', 'x.0', 'x.0.0', 'x.0.1', 'x.1']);
     expect(paths('((dense()))')).toEqual(['x']);
-    expect(paths('dense() + lowrank(rank: 2) @ dense(in: 16)')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
+    expect(paths('dense() + lowrank(rank: 2) @ dense(out: 8)')).toEqual(['x', 'x.0', 'x.1', 'x.1.0', 'x.1.1']);
   });
 
   it('the AST keeps @ tighter than +', () => {

@@ -181,7 +181,7 @@ describe('fold-permutations', () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(IrCompileError);
-      expect((e as IrCompileError).diagnostic.code).toBe('E0601');
+      expect((e as IrCompileError).diagnostic.code).toBe('E0701');
     }
   });
 });

@@ -22,7 +22,7 @@ export function rng(seed: number): () => number {
   };
 }
 
-export function randomArray(n: number, random: () => number): Float32Array {
+export function randomArray(n: number, random: () => number): Float32Array<ArrayBuffer> {
   return Float32Array.from({ length: n }, () => random() * 2 - 1);
 }
 

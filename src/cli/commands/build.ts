@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { CommandContext, CommandResult } from '../context.js';
 import { writeAtomic } from '../files.js';
-import { compileSpec } from '../load-spec.js';
+import { compileSpec } from '../compile-spec.js';
 import { UserError } from '../user-error.js';
 
 export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: { out: string; tuning?: string }): Promise<CommandResult> {

@@ -8,7 +8,8 @@ import { MapRunner, type Backend } from '../../runtime/map-runner.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';
-import { compileSpec, findMap } from '../load-spec.js';
+import { compileSpec } from '../compile-spec.js';
+import { findMap } from '../load-spec.js';
 import { UserError } from '../user-error.js';
 
 export async function runCommand(

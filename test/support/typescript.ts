@@ -1,18 +1,22 @@
 /**
  * Test support: type-checks generated bindings the way a user's strict project would, with
  * `monc/runtime` mapped to the runtime's sources, and gives scratch directories inside the repo
- * (so that node_modules resolves from them).
+ * (so that node_modules resolves from them), removed after the test file.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { afterAll } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** A fresh directory under test/.tmp (git-ignored). Call it at the top level of a test file or describe block. */
 export function scratchDir(prefix: string): string {
   const base = `${repoRoot}test/.tmp`;
   mkdirSync(base, { recursive: true });
-  return mkdtempSync(`${base}/${prefix}-`);
+  const dir = mkdtempSync(`${base}/${prefix}-`);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /**

@@ -1,0 +1,72 @@
+/**
+ * monc as a library (package entry `monc`): the front end, the IR pipeline, code generation,
+ * the compile driver, and the runtime. The runtime part is the browser-safe one; to run maps on
+ * the GPU in Node, import `monc/runtime/node` once (it registers Dawn as the WebGPU provider).
+ */
+
+// Front end: parse and check `.mon` sources.
+export {
+  checkSource,
+  Code,
+  denseCost,
+  formatDiagnostics,
+  paramCount,
+  paramsOf,
+  parse,
+  structureCost,
+  type CheckOptions,
+  type CheckResult,
+  type CheckedMap,
+  type CheckedModule,
+  type Cost,
+  type Diagnostic,
+  type DiagnosticNote,
+  type Dtype,
+  type MaskResolver,
+  type MaskResult,
+  type ParamSpec,
+  type ParseResult,
+  type Position,
+  type Severity,
+  type Span,
+  type Structure,
+} from './dsl/index.js';
+export { renderDiagnostic } from './dsl/diagnostics.js';
+
+// IR: lowering, passes, scheduling, printing.
+export { compileMap, compileModuleIr, optimizeMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
+export { IrCompileError } from './ir/errors.js';
+export { printIndexMap, printIrExpr, printIrMap, printProgram, printSlice } from './ir/printer.js';
+export type { BufferDecl, IndexMap, IrExpr, IrMap, Op, ParamLayoutEntry, ParamSlice, Program } from './ir/ir.js';
+
+// Code generation.
+export {
+  assembleModule,
+  candidates,
+  defaultSchedule,
+  DEFAULT_LIMITS,
+  emitProgramKernels,
+  workgroupCount,
+  type DispatchRule,
+  type EmitProgramOptions,
+  type EmittedKernel,
+  type Schedule,
+  type TargetLimits,
+} from './codegen/wgsl/index.js';
+export { buildManifest } from './codegen/manifest.js';
+export { emitBindings, type BindingsOptions } from './codegen/ts/emit-bindings.js';
+
+// The compile driver: a `.mon` source to its WGSL, TypeScript and manifest.
+export {
+  compileModule,
+  DEFAULT_RUNTIME_IMPORT,
+  type CompileModuleOptions,
+  type CompileModuleResult,
+  type CompileOutputs,
+  type TuningLookup,
+} from './compile.js';
+export { MONC_VERSION } from './version.js';
+
+// The runtime (runners, devices, parameter formats, the float64 reference, manifest types).
+export * from './runtime/index.js';
+export { initParams } from './runtime/init.js';

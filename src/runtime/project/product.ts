@@ -1,0 +1,81 @@
+/**
+ * Projection onto a product of sparse factors (dense, ks, blockdiag, sparse, monarch, monarch of
+ * order p, butterfly, and chains of them with transposes):
+ *  - one factor: the masked copy of W on its support, the exact optimum;
+ *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
+ *    equal or disjoint (Monarch: per-block truncated SVD);
+ *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
+ *    X·Y with X, Y on the supports of the half-products, then factor X and Y the same way. Exact
+ *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
+ *    then refined by `refineChain`.
+ */
+import type { Structure } from '../../dsl/structure.js';
+import { chainDense, factorChain, type Factor } from './factors.js';
+import { zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { refineChain, defaultRefineRounds } from './refine.js';
+import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
+import { fitTwoFactor } from './two-factor.js';
+
+export function fitProduct(s: Structure, target: Float64Array, options: FitOptions): Fit {
+  const m = s.out;
+  const n = s.in;
+  const params = zeroTensors(s);
+  const { factors, fixed } = factorChain(s);
+  if (fixed) {
+    const approx = new Float64Array(m * n);
+    fixed.forEach((y, x) => (approx[y * n + x] = 1));
+    return { params, approx, method: 'fixed permutation (no parameters)', optimal: true };
+  }
+  const values = factors.map((f) => new Float64Array(f.row.length));
+  let approx: Float64Array = new Float64Array(m * n);
+  let optimal = fitChain(target, m, n, factors, values, 0, factors.length, approx);
+  let method = factors.length === 1 ? 'masked copy' : factors.length === 2 ? 'two-factor block SVD' : `hierarchical factorization (${factors.length} factors)`;
+  if (!optimal) {
+    approx = chainDense(factors, values);
+    const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
+    if (rounds > 0) {
+      const used = refineChain(target, m, n, factors, values, approx, rounds);
+      method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
+    }
+  }
+  factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
+  return { params, approx, method, optimal };
+}
+
+/**
+ * Fits factors[from..to) to `target` (m×n). Returns whether the fit is the exact optimum, in
+ * which case `approx` (if given) holds the product.
+ */
+function fitChain(
+  target: Float64Array,
+  m: number,
+  n: number,
+  factors: readonly Factor[],
+  values: Float64Array[],
+  from: number,
+  to: number,
+  approx?: Float64Array,
+): boolean {
+  if (to - from === 1) {
+    const f = factors[from];
+    const v = values[from];
+    for (let e = 0; e < v.length; e++) {
+      const cell = f.row[e] * n + f.col[e];
+      v[e] = target[cell];
+      if (approx) approx[cell] = v[e];
+    }
+    return true;
+  }
+  const mid = from + Math.floor((to - from) / 2);
+  const h = factors[mid].rows;
+  const leftLeaf = mid - from === 1;
+  const rightLeaf = to - mid === 1;
+  const left = leftLeaf ? leftSupportOfFactor(factors[from]) : leftSupportOfProduct(factors.slice(from, mid));
+  const right = rightLeaf ? rightSupportOfFactor(factors[mid]) : rightSupportOfProduct(factors.slice(mid, to));
+  const outLeft = leftLeaf ? values[from] : new Float64Array(m * h);
+  const outRight = rightLeaf ? values[mid] : new Float64Array(h * n);
+  const optimal = fitTwoFactor(target, m, n, left, right, outLeft, outRight, leftLeaf && rightLeaf ? approx : undefined);
+  if (!leftLeaf) fitChain(outLeft, m, h, factors, values, from, mid);
+  if (!rightLeaf) fitChain(outRight, h, n, factors, values, mid, to);
+  return optimal && leftLeaf && rightLeaf;
+}

@@ -1,0 +1,99 @@
+/**
+ * `project`: from a dense matrix W (out × in) to the parameters of a structure whose matrix M is
+ * closest to W in Frobenius norm (SPEC §5 `monc project`, §6). Closed forms where they exist
+ * (dense, ks, blockdiag, sparse, monarch(nblocks), lowrank up to a size), documented heuristics
+ * elsewhere; see docs/projection.md. Browser-safe: no Node built-ins.
+ */
+import { paramCount } from '../../dsl/params.js';
+import type { Structure } from '../../dsl/structure.js';
+import { ProjectionError } from './errors.js';
+import { zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { squaredDistance, squaredNorm } from './linalg/dense.js';
+import { fitLowrank } from './lowrank.js';
+import { fitProduct } from './product.js';
+import { fitSum } from './sum.js';
+
+export interface ProjectOptions {
+  /** Seed of the randomized range finder (large lowrank terms). Default 0. */
+  readonly seed?: number;
+  /** Rounds of the iterative heuristics (sums: default 10; chain refinement: default 10 when cheap, else 0). */
+  readonly maxRounds?: number;
+  /** Power iterations of the randomized range finder. Default 2. */
+  readonly powerIterations?: number;
+}
+
+export interface ProjectionResult {
+  /** Every parameter tensor of the structure (SPEC §4 names), float64, row-major. */
+  readonly params: Map<string, Float64Array>;
+  /** ‖W − M‖_F / ‖W‖_F (0 when W = 0). */
+  readonly relativeError: number;
+  readonly paramCount: number;
+  /** out · in. */
+  readonly denseParamCount: number;
+  readonly method: string;
+  /** True when the result is the exact optimum (a closed form). */
+  readonly optimal: boolean;
+}
+
+/** The shape (out, in) the dense matrix must have. */
+export function denseShape(s: Structure): [number, number] {
+  return [s.out, s.in];
+}
+
+/** Throws a ProjectionError unless `shape` is the structure's (out, in). */
+export function checkDenseShape(s: Structure, shape: readonly number[]): void {
+  const [out, inp] = denseShape(s);
+  if (shape.length !== 2 || shape[0] !== out || shape[1] !== inp) {
+    throw new ProjectionError(`dense matrix has shape (${shape.join(', ')}) but '${s.path}' expects (${out}, ${inp}) = (out, in)`);
+  }
+}
+
+export function project(structure: Structure, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
+  const [out, inp] = denseShape(structure);
+  if (w.length !== out * inp) {
+    throw new ProjectionError(`dense matrix has ${w.length} values but '${structure.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
+  }
+  const target = new Float64Array(out * inp);
+  for (let i = 0; i < target.length; i++) {
+    const v = w[i];
+    if (!Number.isFinite(v)) {
+      throw new ProjectionError(`dense matrix has ${v} at (${Math.floor(i / inp)}, ${i % inp}): projection needs finite values`);
+    }
+    target[i] = v;
+  }
+  for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
+  }
+  const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 2 };
+  let fit = fitStructure(structure, target, fitOptions);
+  const norm2 = squaredNorm(target);
+  let error2 = squaredDistance(target, fit.approx);
+  // Never worse than the zero map, which every structure can represent.
+  if (error2 > norm2) {
+    fit = { params: zeroTensors(structure), approx: new Float64Array(target.length), method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
+    error2 = norm2;
+  }
+  return {
+    params: fit.params,
+    relativeError: norm2 === 0 ? Math.sqrt(error2) : Math.sqrt(error2 / norm2),
+    paramCount: paramCount(structure),
+    denseParamCount: out * inp,
+    method: fit.method,
+    optimal: fit.optimal,
+  };
+}
+
+function fitStructure(s: Structure, target: Float64Array, options: FitOptions): Fit {
+  switch (s.kind) {
+    case 'ref':
+      return fitStructure(s.target, target, options);
+    case 'bias':
+      return { params: zeroTensors(s), approx: new Float64Array(target.length), method: 'bias: zero', optimal: true };
+    case 'sum':
+      return fitSum(s, target, options, (t, r) => fitStructure(t, r, options));
+    case 'lowrank':
+      return fitLowrank(s, target, options);
+    default:
+      return fitProduct(s, target, options);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What runs from dist/: the installed command (bin/monc.js) and the examples runner. The build is refreshed
+ * first when any source file is newer than it (CI builds before testing, so there it is a no-op).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from './helpers.js';
+
+const root = join(import.meta.dirname, '../..');
+const compiledMain = join(root, 'dist/src/cli/main.js');
+const scratch = scratchDir();
+
+function newestSource(dir: string): number {
+  return Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newestSource(join(dir, e.name)) : e.name.endsWith('.ts') ? statSync(join(dir, e.name)).mtimeMs : 0)),
+  );
+}
+
+beforeAll(() => {
+  if (!existsSync(compiledMain) || statSync(compiledMain).mtimeMs < newestSource(join(root, 'src'))) {
+    // tsc still emits when some unrelated file has type errors; the tests below judge the result.
+    spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root });
+  }
+}, 180_000);
+afterAll(() => scratch.remove());
+
+const monc = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/monc.js'), ...args], { cwd: scratch.dir, encoding: 'utf8' });
+
+describe('bin/monc.js', () => {
+  it('runs the compiled CLI with the documented exit codes', () => {
+    writeFileSync(scratch.path('m.mon'), 'map m : 16 -> 16 = monarch(nblocks: 4)\n');
+    const ok = monc('check', 'm.mon', '--json');
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).maps[0]).toMatchObject({ name: 'm', in: 16, out: 16 });
+
+    writeFileSync(scratch.path('bad.mon'), 'map m : 16 -> 16 = monarch(nblocks: 3)\n');
+    const bad = monc('check', 'bad.mon');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^bad\.mon:1:\d+: error: /);
+
+    expect(monc('check').status).toBe(2);
+  });
+
+  it('is executable with a node shebang', () => {
+    const bin = join(root, 'bin/monc.js');
+    expect(statSync(bin).mode & 0o111).not.toBe(0);
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+describe('scripts/run-examples.mjs', () => {
+  const runner = (...args: string[]) => spawnSync(process.execPath, [join(root, 'scripts/run-examples.mjs'), ...args], { cwd: root, encoding: 'utf8' });
+
+  it('runs an example on WebGPU and checks it against the reference', () => {
+    const r = runner('examples/butterfly-mixer.mon');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^butterfly-mixer\s+mix4\s+256 -> 256\s+4,096 \/ 65,536\s+3\s+webgpu\s+\S+ \(≤ 1e-5\)\s+ok/m);
+    expect(r.stdout).toContain('all 4 maps match the float64 reference');
+  });
+
+  it('fails when an example does not check', () => {
+    writeFileSync(scratch.path('broken.mon'), 'map m : 16 -> 16 = monarch(nblocks: 3)\n');
+    const r = runner(scratch.path('broken.mon'));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^broken\s+\(all\)\s+FAIL$/m);
+    expect(r.stderr).toContain('error:');
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * The plugin under each bundler: a `.mon` import becomes the generated module (it runs, and
+ * matches the float64 reference), a spec error fails the build at the right line and column,
+ * and the `.mon.d.ts` declarations appear beside the spec.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { rollup, type RollupError } from 'rollup';
+import * as esbuild from 'esbuild';
+import { build as viteBuild } from 'vite';
+import { monc } from '../../src/plugin/index.js';
+import { referenceApply } from '../../src/runtime/reference.js';
+import { BROKEN_MON, FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+
+const ENTRY = `export { up, mixer, Up } from './ffn.mon';\n`;
+let project: TempProject | undefined;
+
+afterEach(() => {
+  project?.remove();
+  project = undefined;
+});
+
+function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff += (got[i] - want[i]) ** 2;
+    norm += want[i] ** 2;
+  }
+  return Math.sqrt(diff / norm);
+}
+
+/** Imports a bundle written to disk and runs its `up` map on the CPU backend against the reference. */
+async function runBundledUp(file: string): Promise<number> {
+  const bundle = await import(pathToFileURL(file).href);
+  expect(bundle.up).toBe(bundle.Up);
+  expect([bundle.Up.in, bundle.Up.out]).toEqual([16, 32]);
+  const map = await bundle.Up.create({ backend: 'cpu' });
+  const params = new Map<string, Float32Array>(
+    bundle.Up.manifest.params.map((p: { name: string; shape: number[] }, i: number) => [
+      p.name,
+      Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, (_, k) => Math.sin(k * 0.37 + i)),
+    ]),
+  );
+  map.loadParams(Object.fromEntries(params));
+  const x = Float32Array.from({ length: 3 * 16 }, (_, k) => Math.cos(k * 0.11));
+  const y: Float32Array = await map.forward(x, 3);
+  return relativeError(y, referenceApply(bundle.Up.manifest.structure, params, x, 3));
+}
+
+describe('rollup', () => {
+  it('bundles a .mon import into the generated module, which runs and writes its declarations', async () => {
+    project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': ENTRY });
+    const bundle = await rollup({ input: join(project.root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE })], external: [RUNTIME_SOURCE] });
+    const out = join(project.root, 'out/main.js');
+    await bundle.write({ file: out, format: 'es' });
+    await bundle.close();
+    expect(await runBundledUp(out)).toBeLessThan(1e-5);
+    const dts = readFileSync(join(project.root, 'ffn.mon.d.ts'), 'utf8');
+    expect(dts).toContain('export declare class Up extends TypedMap<UpParams>');
+    expect(dts).toContain("readonly 'up.blkdiag1': Float32Array;");
+  });
+
+  it('fails on a spec error with its location and the rendered diagnostic', async () => {
+    project = tempProject({ 'ffn.mon': BROKEN_MON, 'main.js': ENTRY });
+    const file = join(project.root, 'ffn.mon');
+    const failed = rollup({ input: join(project.root, 'main.js'), plugins: [monc.rollup({ runtime: RUNTIME_SOURCE })], external: [RUNTIME_SOURCE] });
+    const error = (await failed.then(() => undefined, (e: RollupError) => e))!;
+    expect(error).toBeDefined();
+    // `k` is at line 3, column 43 (1-based); Rollup's columns are 0-based.
+    expect(error.loc).toEqual({ file, line: 3, column: 42 });
+    expect(error.message).toMatch(new RegExp(`${file}:3:43: error: .*\\[E\\d+\\]\n.*monarch\\(nblocks: k\\)`));
+    expect(existsSync(join(project.root, 'ffn.mon.d.ts'))).toBe(false);
+  });
+});
+
+describe('esbuild', () => {
+  it('bundles a .mon import into the generated module, which runs', async () => {
+    project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': ENTRY });
+    const out = join(project.root, 'out/main.js');
+    await esbuild.build({
+      entryPoints: [join(project.root, 'main.js')],
+      bundle: true,
+      format: 'esm',
+      outfile: out,
+      external: [RUNTIME_SOURCE],
+      plugins: [monc.esbuild({ runtime: RUNTIME_SOURCE, dts: false })],
+      logLevel: 'silent',
+    });
+    expect(await runBundledUp(out)).toBeLessThan(1e-5);
+    expect(existsSync(join(project.root, 'ffn.mon.d.ts'))).toBe(false);
+  });
+
+  it('reports a spec error as a located esbuild message', async () => {
+    project = tempProject({ 'ffn.mon': BROKEN_MON, 'main.js': ENTRY });
+    const result = await esbuild
+      .build({ entryPoints: [join(project.root, 'main.js')], bundle: true, write: false, external: [RUNTIME_SOURCE], plugins: [monc.esbuild({ runtime: RUNTIME_SOURCE })], logLevel: 'silent' })
+      .then(() => undefined, (e: esbuild.BuildFailure) => e);
+    expect(result?.errors).toHaveLength(1);
+    const [error] = result!.errors;
+    expect(error.location).toMatchObject({ line: 3, column: 42 });
+    expect(error.location?.file.endsWith('ffn.mon')).toBe(true);
+    expect(error.text).toContain(':3:43: error:');
+  });
+});
+
+describe('vite', () => {
+  it('fails the build on a spec error with its location', async () => {
+    project = tempProject({ 'ffn.mon': BROKEN_MON, 'main.js': ENTRY });
+    const error = await viteBuild({
+      root: project.root,
+      configFile: false,
+      logLevel: 'silent',
+      plugins: [monc.vite({ runtime: RUNTIME_SOURCE })],
+      build: { lib: { entry: 'main.js', formats: ['es'] }, write: false, rollupOptions: { external: [RUNTIME_SOURCE] } },
+    }).then(() => undefined, (e: Error & { errors?: RollupError[] }) => e);
+    const file = join(project.root, 'ffn.mon');
+    expect(error?.message).toContain(`${file}:3:43: error:`);
+    // Vite 8 (Rolldown) gathers the plugin errors of a build under `errors`.
+    expect(error?.errors?.[0]?.loc).toEqual({ file, line: 3, column: 42 });
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * Watch mode: a bundler watching a build that imports a `.mon` file rebuilds when the spec
+ * changes and when a mask file the spec reads changes, and reports a spec error without
+ * stopping the watch.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { watch, type RollupWatcher, type RollupWatcherEvent } from 'rollup';
+import { monc } from '../../src/plugin/index.js';
+import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { tempProject, type TempProject } from './fixtures.js';
+
+let project: TempProject | undefined;
+let watcher: RollupWatcher | undefined;
+
+afterEach(async () => {
+  await watcher?.close();
+  project?.remove();
+  watcher = project = undefined;
+});
+
+const spec = (blocks: number) => `module sp
+map s : 16 -> 16 = sparse(block: 8, pattern: "mask.npy") + lowrank(rank: ${blocks})
+`;
+const mask = (values: number[]) => writeNpy(values, [2, 2]);
+
+/** The next END or ERROR event of the watcher (bounded in time). */
+function nextOutcome(w: RollupWatcher): Promise<RollupWatcherEvent> {
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error('no rebuild within 20 s')), 20_000);
+    const on = (e: RollupWatcherEvent) => {
+      console.log('event', e.code, e.code === 'ERROR' ? e.error.message : '');
+      if (e.code === 'BUNDLE_END') void e.result.close();
+      if (e.code !== 'END' && e.code !== 'ERROR') return;
+      clearTimeout(timer);
+      w.off('event', on);
+      ok(e);
+    };
+    w.on('event', on);
+  });
+}
+
+it('rebuilds when the spec or its mask file changes', async () => {
+  project = tempProject({ 'sp.mon': spec(2), 'main.js': `export { s } from './sp.mon';\n` });
+  writeFileSync(join(project.root, 'mask.npy'), mask([1, 0, 0, 1]));
+  const out = join(project.root, 'out/main.js');
+  watcher = watch({
+    input: join(project.root, 'main.js'),
+    plugins: [monc.rollup({ dts: false })],
+    external: ['monc/runtime'],
+    output: { file: out, format: 'es' },
+    watch: { buildDelay: 50 },
+  });
+  const params = () => JSON.stringify(/"params": \[[^\]]*?\]/s.exec(readFileSync(out, 'utf8'))?.[0]);
+  const paramCount = () => Number(/"paramCount": (\d+)/.exec(readFileSync(out, 'utf8'))![1]);
+
+  expect((await nextOutcome(watcher)).code).toBe('END');
+  // Two 8x8 blocks + U (16x2) + V (2x16).
+  expect(paramCount()).toBe(2 * 64 + 2 * 32);
+
+  writeFileSync(join(project.root, 'sp.mon'), spec(3));
+  expect((await nextOutcome(watcher)).code).toBe('END');
+  expect(paramCount()).toBe(2 * 64 + 2 * 48);
+
+  writeFileSync(join(project.root, 'mask.npy'), mask([1, 1, 0, 1]));
+  expect((await nextOutcome(watcher)).code).toBe('END');
+  expect(paramCount()).toBe(3 * 64 + 2 * 48);
+
+  writeFileSync(join(project.root, 'sp.mon'), spec(3).replace('16 -> 16', '16 -> 17'));
+  const failed = await nextOutcome(watcher);
+  expect(failed.code).toBe('ERROR');
+  expect(failed.code === 'ERROR' && failed.error.message).toContain('sp.mon:2:');
+
+  writeFileSync(join(project.root, 'sp.mon'), spec(2));
+  expect((await nextOutcome(watcher)).code).toBe('END');
+  expect(paramCount()).toBe(3 * 64 + 2 * 32);
+  expect(params()).toContain('s.0.values');
+});
