@@ -14,7 +14,7 @@ import { buildProgram } from './program.js';
 import { SpecError } from './spec-error.js';
 import { UserError } from './user-error.js';
 
-export const EXIT = { ok: 0, user: 1, usage: 2, internal: 3 } as const;
+const EXIT = { ok: 0, user: 1, usage: 2, internal: 3 } as const;
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let json = false;

@@ -45,7 +45,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     load(id) {
       const file = fileOf(id);
       const result = compileMonFile(file, { runtimeImport });
-      for (const dependency of result.dependencies) this.addWatchFile(dependency);
+      // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
+      for (const dependency of [file, ...result.dependencies]) this.addWatchFile(dependency);
       for (const warning of result.warnings) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportError } from '../../src/cli/main.js';
 import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/index.js';
@@ -70,6 +70,27 @@ describe('monc check', () => {
     const error = JSON.parse(j.stdout).error;
     expect(error.kind).toBe('user');
     expect(error.diagnostics[0]).toMatchObject({ severity: 'error', file: bad, line: 2 });
+  });
+});
+
+describe('mask files', () => {
+  it('reads sparse(pattern: "mask.npy") relative to the spec, and reports a missing one at its place', async () => {
+    const dir = scratchDir();
+    try {
+      const file = dir.path('masked.mon');
+      writeFileSync(file, 'map m : 8 -> 12 = sparse(block: [4, 2], pattern: "masks/m.npy")\n');
+      const missing = await cli(['check', file]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^.*masked\.mon:1:\d+: error: .*\n.*"masks\/m\.npy"/);
+
+      mkdirSync(dir.path('masks'));
+      // A (12/4) x (8/2) = 3 x 4 block grid with 5 blocks present.
+      writeFileSync(dir.path('masks/m.npy'), writeNpy([1, 0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0], [3, 4]));
+      const out = await cliJson(['check', file]);
+      expect(out.maps[0].params).toBe(5 * 4 * 2);
+    } finally {
+      dir.remove();
+    }
   });
 });
 

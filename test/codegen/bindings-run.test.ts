@@ -41,7 +41,7 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   return Math.sqrt(num / den);
 }
 
-function randomInput(length: number, seed: number): Float32Array {
+function randomInput(length: number, seed: number): Float32Array<ArrayBuffer> {
   let s = seed;
   return Float32Array.from({ length }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
 }

@@ -44,10 +44,14 @@ export function fitTwoFactor(
     const C = g.cols.length;
     const rank = g.members.length;
     const a = new Float64Array(R * C);
+    // Monarch and butterfly blocks have contiguous columns: copy whole row segments then.
+    const c0 = g.cols[0];
+    const contiguous = g.cols[C - 1] - c0 === C - 1;
     for (let i = 0; i < R; i++) {
       const src = g.rows[i] * n;
       rowLocal[g.rows[i]] = i;
-      for (let j = 0; j < C; j++) a[i * C + j] = target[src + g.cols[j]];
+      if (contiguous) a.set(target.subarray(src + c0, src + c0 + C), i * C);
+      else for (let j = 0; j < C; j++) a[i * C + j] = target[src + g.cols[j]];
     }
     for (let j = 0; j < C; j++) colLocal[g.cols[j]] = j;
     const svd = truncatedSvd(a, R, C, rank);
@@ -56,13 +60,17 @@ export function fitTwoFactor(
       for (let p = right.ptr[t]; p < right.ptr[t + 1]; p++) outRight[right.entry[p]] = svd.right[r * C + colLocal[right.idx[p]]];
     });
     if (approx && merged === groups) {
+      const product = new Float64Array(C);
       for (let i = 0; i < R; i++) {
-        const dst = g.rows[i] * n;
-        for (let j = 0; j < C; j++) {
-          let s = 0;
-          for (let r = 0; r < rank; r++) s += svd.left[i * rank + r] * svd.right[r * C + j];
-          approx[dst + g.cols[j]] = s;
+        product.fill(0);
+        for (let r = 0; r < rank; r++) {
+          const l = svd.left[i * rank + r];
+          if (l === 0) continue;
+          for (let j = 0; j < C; j++) product[j] += l * svd.right[r * C + j];
         }
+        const dst = g.rows[i] * n;
+        if (contiguous) approx.set(product, dst + c0);
+        else for (let j = 0; j < C; j++) approx[dst + g.cols[j]] = product[j];
       }
     }
   }
@@ -110,24 +118,30 @@ function listOf(s: Support, t: number): number[] {
 
 /** The groups themselves when their rectangles are pairwise disjoint, else the merged groups. */
 function mergeOverlapping(groups: Group[], m: number, n: number): Group[] {
+  // Fast path: mark every cell once; only if some cell is claimed twice find who overlaps whom.
+  const claimed = new Uint8Array(m * n);
+  let overlap = false;
+  for (const g of groups) {
+    for (const r of g.rows) {
+      const row = r * n;
+      for (const c of g.cols) {
+        if (claimed[row + c]) overlap = true;
+        claimed[row + c] = 1;
+      }
+    }
+  }
+  if (!overlap) return groups;
   const parent = groups.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  const byRow: number[][] = Array.from({ length: m }, () => []);
-  groups.forEach((g, gi) => g.rows.forEach((r) => byRow[r].push(gi)));
-  const stampRow = new Int32Array(n).fill(-1);
-  const owner = new Int32Array(n);
-  let overlap = false;
-  for (let r = 0; r < m; r++)
-    for (const gi of byRow[r])
-      for (const c of groups[gi].cols) {
-        if (stampRow[c] === r && owner[c] !== gi) {
-          overlap = true;
-          parent[find(gi)] = find(owner[c]);
-        }
-        stampRow[c] = r;
-        owner[c] = gi;
+  const owner = new Int32Array(m * n).fill(-1);
+  groups.forEach((g, gi) => {
+    for (const r of g.rows)
+      for (const c of g.cols) {
+        const cell = r * n + c;
+        if (owner[cell] >= 0) parent[find(gi)] = find(owner[cell]);
+        owner[cell] = gi;
       }
-  if (!overlap) return groups;
+  });
   const merged = new Map<number, Group>();
   groups.forEach((g, gi) => {
     const root = find(gi);
