@@ -4,41 +4,21 @@
  * identical source, file name and tuning give byte-identical outputs (no timestamps, and only the
  * file's base name reaches the outputs).
  */
-import { buildManifest } from './codegen/manifest.js';
-import type { Manifest } from './codegen/manifest-types.js';
+import { compileKernels, type CompileKernelsOptions, type KernelOutputs } from './compile-kernels.js';
 import { emitBindings } from './codegen/ts/emit-bindings.js';
-import type { Schedule } from './codegen/wgsl/kernel.js';
-import { assembleModule, emitProgramKernels } from './codegen/wgsl/index.js';
-import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
-import type { CheckedModule, Dtype } from './dsl/structure.js';
-import type { Op, Program } from './ir/ir.js';
-import { IrCompileError } from './ir/errors.js';
-import { compileMap } from './ir/pipeline.js';
-import { formatJson } from './util/json.js';
-import { MONC_VERSION } from './version.js';
+import type { CheckedModule } from './dsl/structure.js';
+import type { Program } from './ir/ir.js';
 
-/**
- * The tuned schedule for an op (the tuning database keys it by the op's shape and the dtype), or
- * undefined for the default. A schedule that no longer fits the op is ignored.
- */
-export type TuningLookup = (op: Op, dtype: Dtype) => Schedule | undefined;
+export type { TuningLookup } from './compile-kernels.js';
 
-export interface CompileModuleOptions {
-  /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
-  readonly resolveMask?: CheckOptions['resolveMask'];
-  readonly tuning?: TuningLookup;
+export interface CompileModuleOptions extends CompileKernelsOptions {
   /** Module specifier the generated TypeScript imports the runtime from. */
   readonly runtimeImport?: string;
 }
 
-export interface CompileOutputs {
-  readonly moduleName: string;
-  readonly wgsl: string;
+export interface CompileOutputs extends KernelOutputs {
   readonly ts: string;
-  readonly manifest: Manifest;
-  /** The manifest as written to `<module>.json`. */
-  readonly manifestJson: string;
 }
 
 export interface CompileModuleResult {
@@ -53,32 +33,8 @@ export interface CompileModuleResult {
 export const DEFAULT_RUNTIME_IMPORT = 'monc/runtime';
 
 export function compileModule(source: string, file: string, options: CompileModuleOptions = {}): CompileModuleResult {
-  const { module, diagnostics } = checkSource(source, file, { resolveMask: options.resolveMask });
-  if (!module || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
-
-  // Specs that check but break the IR's rules (a bare permutation term…) fail here, located.
-  const irErrors: Diagnostic[] = [];
-  const programs = module.maps.flatMap((map) => {
-    try {
-      return [compileMap(map, module.dtype)];
-    } catch (e) {
-      if (!(e instanceof IrCompileError)) throw e;
-      irErrors.push(e.diagnostic);
-      return [];
-    }
-  });
-  if (irErrors.length > 0) return { diagnostics: [...diagnostics, ...irErrors], module };
-
-  const tuning = options.tuning;
-  const schedules = tuning && ((op: Op) => tuning(op, module.dtype));
-  const kernelsByMap = new Map(programs.map((p) => [p.name, emitProgramKernels(p, { schedules })]));
-  const { wgsl } = assembleModule(kernelsByMap);
-  const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION);
-  const ts = emitBindings(manifest, wgsl, { runtimeImport: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT });
-  return {
-    diagnostics,
-    module,
-    programs,
-    outputs: { moduleName: module.name, wgsl, ts, manifest, manifestJson: `${formatJson(manifest)}\n` },
-  };
+  const { outputs, ...result } = compileKernels(source, file, options);
+  if (!outputs) return result;
+  const ts = emitBindings(outputs.manifest, outputs.wgsl, { runtimeImport: options.runtimeImport ?? DEFAULT_RUNTIME_IMPORT });
+  return { ...result, outputs: { ...outputs, ts } };
 }

@@ -1,15 +1,29 @@
-/** Compiling a `.mon` file for `build` and `run` (which need the kernels and the manifest). */
-import { compileModule, type CompileOutputs, type TuningLookup } from '../compile.js';
+/** Compiling a `.mon` file for `build` (all three artefacts) and `run` (kernels and manifest only). */
+import { compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs, type TuningLookup } from '../compile-kernels.js';
+import type { CompileOutputs } from '../compile.js';
 import { recordingMaskResolver } from '../plugin/mask-files.js';
 import type { CommandContext } from './context.js';
 import { readText } from './files.js';
 import { failOnErrors, type LoadedSpec } from './load-spec.js';
 
-/** Checks and compiles the spec: its module and the three artefacts of `monc build`. */
-export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: CompileOutputs }> {
+type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions) => Omit<CompileKernelsResult, 'outputs'> & { readonly outputs?: O };
+
+async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: O }> {
   const source = await readText(file);
-  const result = compileModule(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
+  const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
   return { file, source, module: result.module, outputs: result.outputs };
+}
+
+/** The WGSL, the TypeScript bindings and the manifest of `monc build`. */
+export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: CompileOutputs }> {
+  // Loaded on demand: the bindings emitter pulls in ts-morph, which only `build` needs.
+  const { compileModule } = await import('../compile.js');
+  return compileWith(ctx, file, compileModule, tuning);
+}
+
+/** The WGSL and the manifest: what running a map needs. */
+export function compileSpecKernels(ctx: CommandContext, file: string): Promise<LoadedSpec & { readonly outputs: KernelOutputs }> {
+  return compileWith(ctx, file, compileKernels);
 }

@@ -36,8 +36,13 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .argument('<files...>', 'the .mon files')
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--tuning <db>', 'tuning database (JSON) with the schedules to use')
-    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string }) =>
-      run(ctx(opts), async () => (await import('./commands/build.js')).buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })),
+    .option('--watch', 'rebuild whenever a spec, a mask file it reads or the tuning database changes (Ctrl-C stops)')
+    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string; watch?: boolean }) =>
+      run(ctx(opts), async () =>
+        opts.watch
+          ? (await import('./commands/build-watch.js')).buildWatchCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })
+          : (await import('./commands/build.js')).buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning }),
+      ),
     );
 
   command('init', 'write random parameters (uniform ±1/√fan_in per tensor) as safetensors')

@@ -42,7 +42,7 @@ export function compileMonFile(file: string, options: MonCompileOptions): MonCom
 }
 
 /** The bindings as plain ES2022 JavaScript: no bundler needs a TypeScript loader for them. */
-function eraseTypes(bindings: string, moduleName: string): string {
+export function eraseTypes(bindings: string, moduleName: string): string {
   return ts.transpileModule(bindings, {
     fileName: `${moduleName}.ts`,
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, useDefineForClassFields: true },

@@ -11,6 +11,7 @@ import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
 import { declarationPath, writeIfChanged } from './declarations.js';
 import { findMonFiles } from './find-mon-files.js';
+import { tuningSource, type TuningSource } from './tuning.js';
 
 export interface MoncPluginOptions {
   /** Module specifier the generated code imports the runtime from (default 'monc/runtime', browser-safe). */
@@ -35,6 +36,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
   const dts = options.dts ?? true;
   let root = process.cwd();
+  let tuningCache: TuningSource | undefined;
+  // Opened on first use: by then Vite has told the project root that a relative path is against.
+  const tuning = () => (tuningCache ??= tuningSource(root, options.tuning));
 
   return {
     name: 'monc',
@@ -44,10 +48,12 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
 
     load(id) {
       const file = fileOf(id);
-      const result = compileMonFile(file, { runtimeImport });
+      const source = tuning();
+      const { lookup, warning: tuningWarning } = source.current();
+      const result = compileMonFile(file, { runtimeImport, tuning: lookup });
       // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
-      for (const dependency of [file, ...result.dependencies]) this.addWatchFile(dependency);
-      for (const warning of result.warnings) this.warn(warning);
+      for (const dependency of [file, ...result.dependencies, ...(source.path ? [source.path] : [])]) this.addWatchFile(dependency);
+      for (const warning of [...(tuningWarning ? [tuningWarning] : []), ...result.warnings]) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);
         // Rollup and Vite throw in error(); esbuild collects it and needs a result to report it with.
@@ -64,8 +70,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       configureServer() {
         // `vite dev`: types for every spec of the project up front, so the editor has them before the page imports anything.
         if (!dts) return;
+        const { lookup } = tuning().current();
         for (const file of findMonFiles(root)) {
-          const result = compileMonFile(file, { runtimeImport });
+          const result = compileMonFile(file, { runtimeImport, tuning: lookup });
           if (result.ok) writeIfChanged(declarationPath(file), result.declarations);
         }
       },

@@ -231,15 +231,14 @@ export class GpuExecutor {
     const yBytes = this.bytes(batch * this.spec.out);
     encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
     device.queue.submit([encoder.finish()]);
-    const validation = device.popErrorScope();
-    const oom = device.popErrorScope();
+    const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
     const mapped = io.readback.mapAsync(GPUMapMode.READ, 0, yBytes);
-    const [validationError, oomError] = await Promise.race([Promise.all([validation, oom]), this.lostPromise]);
+    // Whichever loses a race below may still reject later; that must not go unhandled.
+    scopes.catch(() => undefined);
+    mapped.catch(() => undefined);
+    const [validationError, oomError] = await Promise.race([scopes, this.lostPromise]);
     const error = validationError ?? oomError;
-    if (error) {
-      mapped.catch(() => undefined);
-      throw new Error(`WebGPU error while running the map: ${error.message}`);
-    }
+    if (error) throw new Error(`WebGPU error while running the map: ${error.message}`);
     await Promise.race([mapped, this.lostPromise]);
     try {
       return this.fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out);

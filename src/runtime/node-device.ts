@@ -26,12 +26,32 @@ Object.assign(globalThis, globals);
 const instances: GPU[] = [];
 let working: { gpu: GPU; note?: string } | undefined;
 
-function hasSystemIcd(): boolean {
-  return SYSTEM_ICD_DIRS.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json')));
+/** What the machine offers, for the SwiftShader decision. */
+export interface VulkanEnvironment {
+  readonly platform: string;
+  /** VK_ICD_FILENAMES as set by the user (undefined: unset). */
+  readonly icdFilenames: string | undefined;
+  readonly systemIcdInstalled: boolean;
+  readonly swiftShaderInstalled: boolean;
 }
 
-function canUseSwiftShader(): boolean {
-  return process.platform === 'linux' && process.env.VK_ICD_FILENAMES === undefined && existsSync(SWIFTSHADER_ICD);
+/**
+ * When to point Vulkan at SwiftShader: 'first' when there is no system driver at all, 'retry'
+ * when the system drivers yield no adapter, 'never' when the user chose ICDs or there is no
+ * SwiftShader (or no Linux).
+ */
+export function swiftShaderPlan(env: VulkanEnvironment): 'first' | 'retry' | 'never' {
+  if (env.platform !== 'linux' || env.icdFilenames !== undefined || !env.swiftShaderInstalled) return 'never';
+  return env.systemIcdInstalled ? 'retry' : 'first';
+}
+
+function currentEnvironment(): VulkanEnvironment {
+  return {
+    platform: process.platform,
+    icdFilenames: process.env.VK_ICD_FILENAMES,
+    systemIcdInstalled: SYSTEM_ICD_DIRS.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))),
+    swiftShaderInstalled: existsSync(SWIFTSHADER_ICD),
+  };
 }
 
 function useSwiftShader(): string {
@@ -50,10 +70,11 @@ function newInstance(): GPU {
 export const dawnProvider: GpuProvider = {
   async requestAdapter(options) {
     if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
-    let note = canUseSwiftShader() && !hasSystemIcd() ? useSwiftShader() : undefined;
+    const plan = swiftShaderPlan(currentEnvironment());
+    let note = plan === 'first' ? useSwiftShader() : undefined;
     let gpu = newInstance();
     let adapter = await gpu.requestAdapter(options);
-    if (!adapter && canUseSwiftShader()) {
+    if (!adapter && plan === 'retry') {
       note = useSwiftShader();
       gpu = newInstance();
       adapter = await gpu.requestAdapter(options);

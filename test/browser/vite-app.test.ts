@@ -15,6 +15,14 @@ import { REPO, RUNTIME_SOURCE } from '../plugin/fixtures.js';
 import { launchWebGpuChromium, type WebGpuBrowser } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
+interface MapResult {
+  readonly map: string;
+  readonly adapter: string;
+  readonly relativeError: number;
+}
+/** What examples/vite-app/src/main.ts leaves on `window`. */
+type AppWindow = Window & { moncResults?: { results: MapResult[] } | { error: string } };
+
 let work: string;
 let outDir: string;
 let server: StaticServer;
@@ -61,10 +69,10 @@ it('runs Monarch, butterfly and sparse + low-rank maps on the page WebGPU adapte
   page.on('console', (m) => logs.push(m.text()));
   page.on('pageerror', (e) => logs.push(String(e)));
   await page.goto(server.url);
-  await page.waitForFunction(() => window.moncResults !== undefined, undefined, { timeout: 60_000 });
-  const outcome = await page.evaluate(() => window.moncResults!);
-  expect(outcome, logs.join('\n')).toHaveProperty('results');
-  const results = (outcome as { results: { map: string; adapter: string; relativeError: number }[] }).results;
+  await page.waitForFunction(() => (window as AppWindow).moncResults !== undefined, undefined, { timeout: 60_000 });
+  const outcome = await page.evaluate(() => (window as AppWindow).moncResults!);
+  if (!('results' in outcome)) throw new Error(`the page failed: ${outcome.error}\n${logs.join('\n')}`);
+  const { results } = outcome;
   expect(results.map((r) => r.map)).toEqual(['up', 'mixer', 'pf']);
   for (const r of results) {
     expect(r.adapter).toContain('swiftshader');

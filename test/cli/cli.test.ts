@@ -164,12 +164,21 @@ describe('monc init', () => {
     expect(readFileSync(out)).not.toEqual(first);
   });
 
-  it('writes F16 for a dtype f16 module', async () => {
+  it('writes F16 for a dtype f16 module, which runs within the f16 tolerance', async () => {
     const half = scratch.path('half.mon');
     writeFileSync(half, 'dtype f16\nmap m : 16 -> 16 = monarch(nblocks: 4)\n');
     const out = scratch.path('half.safetensors');
     await cliJson(['init', half, '--map', 'm', '--out', out]);
     expect([...readSafetensors(readFileSync(out)).tensors.values()].map((t) => t.dtype)).toEqual(['F16', 'F16']);
+
+    // f16 input (<f2) is accepted; the result matches the reference within SPEC §6's f16 tolerance.
+    const x = Float32Array.from({ length: 2 * 16 }, (_, i) => Math.cos(i));
+    writeFileSync(scratch.path('half-x.npy'), writeNpy(x, [2, 16], '<f2'));
+    await cliJson(['run', half, '--map', 'm', '--params', out, '--input', scratch.path('half-x.npy'), '--out', scratch.path('half-y.npy')]);
+    const params = new Map([...readSafetensors(readFileSync(out)).tensors].map(([k, t]) => [k, t.data]));
+    const xHalf = readNpy(readFileSync(scratch.path('half-x.npy'))).data;
+    const structure = checkSource(readFileSync(half, 'utf8'), half).module!.maps[0].structure;
+    expect(relativeError(readNpy(readFileSync(scratch.path('half-y.npy'))).data, referenceApply(structure, params, xHalf, 2))).toBeLessThan(3e-3);
   });
 });
 

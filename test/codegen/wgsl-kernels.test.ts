@@ -71,6 +71,19 @@ describe('emitted kernels', () => {
     expect(emitProgramKernels(sampleProgram('f16'), { storage: 'f32' }).every((k) => k.enables.length === 0)).toBe(true);
   });
 
+  it('f16 kernels convert every storage access (no adapter here compiles f16, so the text is checked)', () => {
+    for (const k of emitProgramKernels(sampleProgram('f16'))) {
+      const access = new RegExp(`${k.entryPoint}_(?:params|src|dst)\\[`);
+      for (const line of k.wgsl.split('\n').filter((l) => access.test(l) && !l.includes('var<'))) {
+        // Each line is either `dst[i] = f16(<f32 expression>);` or reads inside `f32(...)`.
+        const reads = line.replace(/^\s*\w+\[[^=]*\]\s*=\s*f16\(/, '');
+        const bare = reads.replace(/f32\(\w+\[[^\]]*\]\)/g, '');
+        expect(bare, line).not.toMatch(access);
+        if (/^\s*\w+_dst\[/.test(line)) expect(line, line).toMatch(/\] = f16\(.*\);$/);
+      }
+    }
+  });
+
   it('use a valid tuned schedule and ignore a stale one', () => {
     const op = program.ops[0];
     const tuned = candidates(op, DEFAULT_LIMITS).find((s) => s.workgroupSize === 128 && s.outputsPerThread === 1 && s.unroll === 2)!;
@@ -81,7 +94,13 @@ describe('emitted kernels', () => {
 
   it('respect the target workgroup limit', () => {
     const limits = { ...DEFAULT_LIMITS, maxWorkgroupSize: 128 };
-    for (const op of program.ops) for (const s of candidates(op, limits)) expect(s.workgroupSize).toBeLessThanOrEqual(128);
+    program.ops.forEach((op, i) => {
+      for (const s of candidates(op, limits)) {
+        const [kernel] = emitProgramKernels(program, { limits, schedules: (_op, j) => (j === i ? s : undefined) }).slice(i);
+        expect(kernel.schedule).toEqual(s);
+        expect(kernel.workgroupSize.reduce((p, v) => p * v, 1)).toBeLessThanOrEqual(128);
+      }
+    });
   });
 
   it('dispatch enough workgroups for every item', () => {

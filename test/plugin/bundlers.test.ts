@@ -4,14 +4,15 @@
  * and the `.mon.d.ts` declarations appear beside the spec.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rollup, type RollupError } from 'rollup';
 import * as esbuild from 'esbuild';
-import { build as viteBuild } from 'vite';
+import { build as viteBuild, createServer, type ViteDevServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { referenceApply } from '../../src/runtime/reference.js';
+import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { BROKEN_MON, FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
 
 const ENTRY = `export { up, mixer, Up } from './ffn.mon';\n`;
@@ -120,5 +121,35 @@ describe('vite', () => {
     expect(error?.message).toContain(`${file}:3:43: error:`);
     // Vite 8 (Rolldown) gathers the plugin errors of a build under `errors`.
     expect(error?.errors?.[0]?.loc).toEqual({ file, line: 3, column: 42 });
+  });
+});
+
+describe('vite dev', () => {
+  /** Transforms `url` until its code passes `probe` (the dev server's watcher invalidates it on changes). */
+  async function eventually(server: ViteDevServer, url: string, probe: (code: string) => boolean): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while (!probe((await server.transformRequest(url))?.code ?? '')) {
+      if (Date.now() > deadline) throw new Error(`${url} did not change within 15 s`);
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
+  }
+
+  it('writes the declarations at startup and serves the spec as a module that follows edits of the spec and its mask', async () => {
+    const spec = (n: number) => `module sp\nmap s : ${n} -> ${n} = sparse(block: ${n / 2}, pattern: "mask.npy")\n`;
+    project = tempProject({ 'sp.mon': spec(16), 'other/unused.mon': 'map z : 4 -> 4 = dense()\n', 'index.html': '<script type="module" src="/main.js"></script>', 'main.js': `export { s } from './sp.mon';\n` });
+    writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE })], server: { ws: false } });
+    try {
+      // Every spec of the project gets its types, imported or not.
+      expect(readFileSync(join(project.root, 'other/unused.mon.d.ts'), 'utf8')).toContain('export declare class Z');
+      expect((await server.transformRequest('/sp.mon'))?.code).toContain('static in = 16');
+      writeFileSync(join(project.root, 'sp.mon'), spec(8));
+      await eventually(server, '/sp.mon', (code) => code.includes('static in = 8'));
+      expect(readFileSync(join(project.root, 'sp.mon.d.ts'), 'utf8')).toContain('static readonly in = 8');
+      writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 1, 0, 1], [2, 2]));
+      await eventually(server, '/sp.mon', (code) => code.includes('"paramCount": 48'));
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,8 +1,14 @@
 /** Temporary projects for the plugin tests: a folder with `.mon` files and an entry module. */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileKernels } from '../../src/compile-kernels.js';
+import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { DEFAULT_LIMITS, type Schedule } from '../../src/codegen/wgsl/kernel.js';
+import { emptyDb, kernelSignature, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
+import { MONC_VERSION } from '../../src/version.js';
+import { recordingMaskResolver } from '../../src/plugin/mask-files.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The browser-safe runtime entry, from source: what `monc/runtime` is once the package is built. */
@@ -36,4 +42,27 @@ export function tempProject(files: Readonly<Record<string, string>>): TempProjec
   };
   for (const [path, text] of Object.entries(files)) write(path, text);
   return { root, write, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * A tuning database for the spec in `file` that gives its first map's first op a schedule other than the
+ * default (the last candidate), and that schedule.
+ */
+export function tunedDb(file: string): { readonly text: string; readonly schedule: Schedule } {
+  const { programs } = compileKernels(readFileSync(file, 'utf8'), file, { resolveMask: recordingMaskResolver().resolve });
+  const op = programs![0].ops[0];
+  const schedule = candidates(op, DEFAULT_LIMITS).at(-1)!;
+  if (JSON.stringify(schedule) === JSON.stringify(defaultSchedule(op, DEFAULT_LIMITS))) throw new Error('test spec: the op has a single schedule');
+  const entry: TuningEntry = {
+    adapter: { vendor: 'test', architecture: 'test', device: '', description: '', features: [], limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } },
+    compiler: MONC_VERSION,
+    kernel: kernelSignature([op], 'f32'),
+    batchBucket: 1,
+    schedule,
+    ms: 1,
+    spread: 0,
+    timed: 1,
+    date: '2026-01-01T00:00:00.000Z',
+  };
+  return { text: serializeDb({ ...emptyDb(), entries: [entry] }), schedule };
 }

@@ -1,15 +1,15 @@
 /**
- * Watch mode: a bundler watching a build that imports a `.mon` file rebuilds when the spec
- * changes and when a mask file the spec reads changes, and reports a spec error without
- * stopping the watch.
+ * Watch mode: a bundler watching a build that imports a `.mon` file rebuilds when the spec,
+ * a mask file the spec reads or the tuning database changes (and the new tuning reaches the
+ * kernels), and reports a spec error without stopping the watch.
  */
 import { afterEach, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { watch, type RollupWatcher, type RollupWatcherEvent } from 'rollup';
+import { watch, type RollupError, type RollupWatcher, type RollupWatcherEvent } from 'rollup';
 import { monc } from '../../src/plugin/index.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
-import { tempProject, type TempProject } from './fixtures.js';
+import { tempProject, tunedDb, type TempProject } from './fixtures.js';
 
 let project: TempProject | undefined;
 let watcher: RollupWatcher | undefined;
@@ -26,10 +26,10 @@ map s : 16 -> 16 = sparse(block: 8, pattern: "mask.npy") + lowrank(rank: ${block
 const mask = (values: number[]) => writeNpy(values, [2, 2]);
 
 /** Waits for the watcher's next build cycle to end (bounded in time); gives the error if it failed. */
-function nextBuild(w: RollupWatcher): Promise<{ error?: Error }> {
+function nextBuild(w: RollupWatcher): Promise<{ error?: RollupError }> {
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error('no rebuild within 20 s')), 20_000);
-    let error: Error | undefined;
+    let error: RollupError | undefined;
     const on = (e: RollupWatcherEvent) => {
       if (e.code === 'BUNDLE_END') void e.result.close();
       // A failed cycle reports ERROR, then END.
@@ -43,18 +43,18 @@ function nextBuild(w: RollupWatcher): Promise<{ error?: Error }> {
   });
 }
 
-it('rebuilds when the spec or its mask file changes', async () => {
+it('rebuilds when the spec, its mask file or the tuning database changes', async () => {
   project = tempProject({ 'sp.mon': spec(2), 'main.js': `export { s } from './sp.mon';\n` });
   writeFileSync(join(project.root, 'mask.npy'), mask([1, 0, 0, 1]));
   const out = join(project.root, 'out/main.js');
   watcher = watch({
     input: join(project.root, 'main.js'),
-    plugins: [monc.rollup({ dts: false })],
+    plugins: [monc.rollup({ dts: false, tuning: join(project.root, 'tuning.json') })],
     external: ['monc/runtime'],
     output: { file: out, format: 'es' },
     watch: { buildDelay: 50 },
   });
-  const params = () => JSON.stringify(/"params": \[[^\]]*?\]/s.exec(readFileSync(out, 'utf8'))?.[0]);
+  const firstSchedule = () => JSON.parse(/"schedule": (\{[^}]*\})/.exec(readFileSync(out, 'utf8'))![1]);
   const paramCount = () => Number(/"paramCount": (\d+)/.exec(readFileSync(out, 'utf8'))![1]);
 
   expect(await nextBuild(watcher)).toEqual({});
@@ -75,5 +75,11 @@ it('rebuilds when the spec or its mask file changes', async () => {
   writeFileSync(join(project.root, 'sp.mon'), spec(2));
   expect(await nextBuild(watcher)).toEqual({});
   expect(paramCount()).toBe(3 * 64 + 2 * 32);
-  expect(params()).toContain('s.0.values');
+
+  // A tuning database appears (as after `monc tune`): the same op now has the tuned schedule.
+  const tuned = tunedDb(join(project.root, 'sp.mon'));
+  expect(firstSchedule()).not.toEqual(tuned.schedule);
+  writeFileSync(join(project.root, 'tuning.json'), tuned.text);
+  expect(await nextBuild(watcher)).toEqual({});
+  expect(firstSchedule()).toEqual(tuned.schedule);
 });

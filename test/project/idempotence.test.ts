@@ -27,7 +27,8 @@ const cases: [string, Structure][] = [
   ['sparse random', sparse(32, 24, 4, 3, randomPattern(0.4, 7), 'random(density: 0.4, seed: 7)')],
   ['chain transpose @ blockdiag @ transpose @ blockdiag (the raw monarch)', chain([transpose(6, 6), blockdiag(36, 36, 6), transpose(6, 6), blockdiag(36, 36, 6)])],
   ['chain with a trailing transpose', chain([blockdiag(24, 24, 4), transpose(4, 6)])],
-  ['chain of refs: monarch @ monarch', chain([ref(monarch(16, 64, 4, 'down')), ref(monarch(64, 16, 4, 'up'))])],
+  ['a reference to another map', ref(monarch(24, 24, 4, 'up'))],
+  ['chain of refs with a transpose between', chain([ref(blockdiag(20, 20, 4, 'left')), transpose(4, 5), ref(blockdiag(20, 20, 5, 'right'))])],
 ];
 
 describe('projection reproduces structures it is given', () => {

@@ -8,7 +8,7 @@ import { MapRunner, type Backend } from '../../runtime/map-runner.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';
-import { compileSpec } from '../compile-spec.js';
+import { compileSpecKernels } from '../compile-spec.js';
 import { findMap } from '../load-spec.js';
 import { UserError } from '../user-error.js';
 
@@ -17,7 +17,7 @@ export async function runCommand(
   file: string,
   opts: { map: string; params: string; input: string; out: string; backend: Backend },
 ): Promise<CommandResult> {
-  const spec = await compileSpec(ctx, file);
+  const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
   const x = await readNpyFile(opts.input);

@@ -6,6 +6,7 @@ import { bsrDirect } from './bsr-direct.js';
 import { isCandidate, type KernelFamily } from './family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
+import { ksTiled } from './fast/ks-tiled.js';
 import type { KernelContext } from './scaffold.js';
 
 /** The families that can compute an op, the preferred one first. */
@@ -13,7 +14,7 @@ export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
   // Each family only ever receives ops of its own kind (checked by `kind` below).
   switch (op.kind) {
     case 'ks':
-      return [ksDirect as KernelFamily<Op>];
+      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>];
     case 'bsr':
       return [bsrDirect as KernelFamily<Op>];
     case 'bias':

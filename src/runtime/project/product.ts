@@ -11,10 +11,10 @@
  */
 import type { Structure } from '../../dsl/structure.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
-import { zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
-import { fitTwoFactor } from './two-factor.js';
+import { fitTwoFactor, productOfSides } from './two-factor.js';
 
 export function fitProduct(s: Structure, target: Float64Array, options: FitOptions): Fit {
   const m = s.out;
@@ -24,27 +24,37 @@ export function fitProduct(s: Structure, target: Float64Array, options: FitOptio
   if (fixed) {
     const approx = new Float64Array(m * n);
     fixed.forEach((y, x) => (approx[y * n + x] = 1));
-    return { params, approx, method: 'fixed permutation (no parameters)', optimal: true };
+    return eagerFit(params, approx, target, 'fixed permutation (no parameters)', true);
   }
   const values = factors.map((f) => new Float64Array(f.row.length));
-  let approx: Float64Array = new Float64Array(m * n);
-  let optimal = fitChain(target, m, n, factors, values, 0, factors.length, approx);
-  let method = factors.length === 1 ? 'masked copy' : factors.length === 2 ? 'two-factor block SVD' : `hierarchical factorization (${factors.length} factors)`;
-  if (!optimal) {
-    approx = chainDense(factors, values);
-    const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
-    if (rounds > 0) {
-      const used = refineChain(target, m, n, factors, values, approx, rounds);
-      method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
-    }
+  const write = () => factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
+  if (factors.length === 1) {
+    fitChain(target, m, n, factors, values, 0, 1);
+    write();
+    return eagerFit(params, chainDense(factors, values), target, 'masked copy', true);
   }
-  factors.forEach((f, i) => params.get(f.tensor)!.set(values[i], f.offset));
-  return { params, approx, method, optimal };
+  const top = fitChain(target, m, n, factors, values, 0, factors.length);
+  if (top.optimal) {
+    // Two factors with disjoint rectangles: M is only built if someone asks (a sum does).
+    write();
+    const [left, right] = [leftSupportOfFactor(factors[0]), rightSupportOfFactor(factors[1])];
+    const approx = memo(() => productOfSides(left, right, values[0], values[1], m, n));
+    return { params, approx, residual2: top.residual2, method: 'two-factor block SVD', optimal: true };
+  }
+  let method = factors.length === 2 ? 'two-factor SVD on merged overlapping blocks' : `hierarchical factorization (${factors.length} factors)`;
+  const approx = chainDense(factors, values);
+  const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
+  if (rounds > 0) {
+    const used = refineChain(target, m, n, factors, values, approx, rounds);
+    method += ` + ${used} refinement round${used === 1 ? '' : 's'}`;
+  }
+  write();
+  return eagerFit(params, approx, target, method, false);
 }
 
 /**
- * Fits factors[from..to) to `target` (m×n). Returns whether the fit is the exact optimum, in
- * which case `approx` (if given) holds the product.
+ * Fits factors[from..to) to `target` (m×n). Returns whether the fit is the exact optimum (one
+ * factor, or two with disjoint rectangles) and then ‖target − M‖² when it is two factors.
  */
 function fitChain(
   target: Float64Array,
@@ -54,17 +64,12 @@ function fitChain(
   values: Float64Array[],
   from: number,
   to: number,
-  approx?: Float64Array,
-): boolean {
+): { optimal: boolean; residual2: number } {
   if (to - from === 1) {
     const f = factors[from];
     const v = values[from];
-    for (let e = 0; e < v.length; e++) {
-      const cell = f.row[e] * n + f.col[e];
-      v[e] = target[cell];
-      if (approx) approx[cell] = v[e];
-    }
-    return true;
+    for (let e = 0; e < v.length; e++) v[e] = target[f.row[e] * n + f.col[e]];
+    return { optimal: true, residual2: NaN };
   }
   const mid = from + Math.floor((to - from) / 2);
   const h = factors[mid].rows;
@@ -74,8 +79,8 @@ function fitChain(
   const right = rightLeaf ? rightSupportOfFactor(factors[mid]) : rightSupportOfProduct(factors.slice(mid, to));
   const outLeft = leftLeaf ? values[from] : new Float64Array(m * h);
   const outRight = rightLeaf ? values[mid] : new Float64Array(h * n);
-  const optimal = fitTwoFactor(target, m, n, left, right, outLeft, outRight, leftLeaf && rightLeaf ? approx : undefined);
+  const fit = fitTwoFactor(target, m, n, left, right, outLeft, outRight);
   if (!leftLeaf) fitChain(outLeft, m, h, factors, values, from, mid);
   if (!rightLeaf) fitChain(outRight, h, n, factors, values, mid, to);
-  return optimal && leftLeaf && rightLeaf;
+  return { optimal: fit.optimal && leftLeaf && rightLeaf, residual2: fit.residual2 };
 }

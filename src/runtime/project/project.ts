@@ -8,7 +8,7 @@ import { paramCount } from '../../dsl/params.js';
 import type { Structure } from '../../dsl/structure.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
-import { squaredDistance, squaredNorm } from './linalg/dense.js';
+import { squaredNorm } from './linalg/dense.js';
 import { fitLowrank } from './lowrank.js';
 import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
@@ -18,7 +18,7 @@ export interface ProjectOptions {
   readonly seed?: number;
   /** Rounds of the iterative heuristics (sums: default 10; chain refinement: default 10 when cheap, else 0). */
   readonly maxRounds?: number;
-  /** Power iterations of the randomized range finder. Default 2. */
+  /** Power iterations of the randomized range finder. Default 1. */
   readonly powerIterations?: number;
 }
 
@@ -53,24 +53,25 @@ export function project(structure: Structure, w: ArrayLike<number>, options: Pro
   if (w.length !== out * inp) {
     throw new ProjectionError(`dense matrix has ${w.length} values but '${structure.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }
-  const target = new Float64Array(out * inp);
+  // W is only read: a Float64Array is used as it is, anything else is converted once.
+  const target = w instanceof Float64Array ? w : Float64Array.from(w);
+  let norm2 = 0;
   for (let i = 0; i < target.length; i++) {
-    const v = w[i];
+    const v = target[i];
     if (!Number.isFinite(v)) {
       throw new ProjectionError(`dense matrix has ${v} at (${Math.floor(i / inp)}, ${i % inp}): projection needs finite values`);
     }
-    target[i] = v;
+    norm2 += v * v;
   }
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
   }
-  const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 2 };
+  const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1 };
   let fit = fitStructure(structure, target, fitOptions);
-  const norm2 = squaredNorm(target);
-  let error2 = squaredDistance(target, fit.approx);
+  let error2 = fit.residual2;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
-    fit = { params: zeroTensors(structure), approx: new Float64Array(target.length), method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
+    fit = { params: zeroTensors(structure), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
     error2 = norm2;
   }
   return {
@@ -88,7 +89,7 @@ function fitStructure(s: Structure, target: Float64Array, options: FitOptions): 
     case 'ref':
       return fitStructure(s.target, target, options);
     case 'bias':
-      return { params: zeroTensors(s), approx: new Float64Array(target.length), method: 'bias: zero', optimal: true };
+      return { params: zeroTensors(s), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true };
     case 'sum':
       return fitSum(s, target, options, (t, r) => fitStructure(t, r, options));
     case 'lowrank':

@@ -38,12 +38,13 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     for (const term of terms) {
       if (term.structure.kind === 'bias') continue;
       const c = term.times;
-      const old = term.fit?.approx;
+      const old = term.fit?.approx();
       // residual = (W − Σ_{others}) / c
       for (let i = 0; i < size; i++) residual[i] = (target[i] - total[i] + (old ? c * old[i] : 0)) / c;
       const fit = fitTerm(term.structure, residual);
-      if (old && squaredDistance(residual, fit.approx) >= squaredDistance(residual, old)) continue;
-      for (let i = 0; i < size; i++) total[i] += c * (fit.approx[i] - (old ? old[i] : 0));
+      const approx = fit.approx();
+      if (old && squaredDistance(residual, approx) >= squaredDistance(residual, old)) continue;
+      for (let i = 0; i < size; i++) total[i] += c * (approx[i] - (old ? old[i] : 0));
       term.fit = fit;
     }
     error = squaredDistance(target, total);
@@ -55,7 +56,7 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     if (term.fit) for (const [name, values] of term.fit.params) params.set(name, values);
     methods.push(term.structure.kind === 'bias' ? 'bias: zero' : (term.fit?.method ?? 'zero'));
   }
-  return { params, approx: total, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'} [${methods.join('; ')}]`, optimal: false };
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'} [${methods.join('; ')}]`, optimal: false };
 }
 
 /** The terms of a sum with repeats of the same map merged; any other sharing of parameters is refused. */

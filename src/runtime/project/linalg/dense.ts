@@ -1,50 +1,5 @@
 /** Small dense float64 kernels, row-major, written so that the inner loops run over contiguous memory. */
 
-/** C (m×l) = A (m×n) · B (n×l). */
-export function matmul(a: ArrayLike<number>, b: Float64Array, m: number, n: number, l: number): Float64Array {
-  const c = new Float64Array(m * l);
-  for (let i = 0; i < m; i++) {
-    const ci = i * l;
-    for (let j = 0; j < n; j++) {
-      const aij = a[i * n + j];
-      if (aij === 0) continue;
-      const bj = j * l;
-      for (let t = 0; t < l; t++) c[ci + t] += aij * b[bj + t];
-    }
-  }
-  return c;
-}
-
-/** C (n×l) = Aᵀ · B with A (m×n), B (m×l). */
-export function matmulTransposeA(a: ArrayLike<number>, b: Float64Array, m: number, n: number, l: number): Float64Array {
-  const c = new Float64Array(n * l);
-  for (let i = 0; i < m; i++) {
-    const bi = i * l;
-    for (let j = 0; j < n; j++) {
-      const aij = a[i * n + j];
-      if (aij === 0) continue;
-      const cj = j * l;
-      for (let t = 0; t < l; t++) c[cj + t] += aij * b[bi + t];
-    }
-  }
-  return c;
-}
-
-/** C (l×n) = Bᵀ · A with B (m×l), A (m×n): the rows of A combined by the columns of B. */
-export function transposeTimes(b: Float64Array, a: ArrayLike<number>, m: number, l: number, n: number): Float64Array {
-  const c = new Float64Array(l * n);
-  for (let i = 0; i < m; i++) {
-    const ai = i * n;
-    for (let t = 0; t < l; t++) {
-      const bit = b[i * l + t];
-      if (bit === 0) continue;
-      const ct = t * n;
-      for (let j = 0; j < n; j++) c[ct + j] += bit * a[ai + j];
-    }
-  }
-  return c;
-}
-
 /** G = AAᵀ (m×m, both triangles) for A (m×n): dot products of rows, four accumulators. */
 export function gramRows(a: Float64Array, m: number, n: number): Float64Array {
   const g = new Float64Array(m * m);
@@ -93,4 +48,50 @@ export function squaredDistance(a: ArrayLike<number>, b: ArrayLike<number>): num
     s += d * d;
   }
   return s;
+}
+
+/** Columns of the shared dimension processed per pass of `gemmNT`: two rows of each side stay in L1. */
+const K_CHUNK = 256;
+
+/**
+ * C (p×q) = A·Bᵀ for A (p×k), B (q×k): every product of the randomized range finder in one
+ * kernel, as dot products of contiguous rows, blocked 2×2 in registers (one load per multiply-add)
+ * and by K_CHUNK columns for the caches.
+ */
+export function gemmNT(a: ArrayLike<number>, b: ArrayLike<number>, p: number, q: number, k: number): Float64Array {
+  const c = new Float64Array(p * q);
+  for (let k0 = 0; k0 < k; k0 += K_CHUNK) {
+    const k1 = Math.min(k, k0 + K_CHUNK);
+    for (let j = 0; j < q; j += 2) {
+      const bj0 = j * k;
+      const two = j + 1 < q;
+      const bj1 = two ? bj0 + k : bj0;
+      for (let i = 0; i < p; i += 2) {
+        const ai0 = i * k;
+        const pair = i + 1 < p;
+        const ai1 = pair ? ai0 + k : ai0;
+        let s00 = 0;
+        let s01 = 0;
+        let s10 = 0;
+        let s11 = 0;
+        for (let t = k0; t < k1; t++) {
+          const x0 = a[ai0 + t];
+          const x1 = a[ai1 + t];
+          const y0 = b[bj0 + t];
+          const y1 = b[bj1 + t];
+          s00 += x0 * y0;
+          s01 += x0 * y1;
+          s10 += x1 * y0;
+          s11 += x1 * y1;
+        }
+        c[i * q + j] += s00;
+        if (two) c[i * q + j + 1] += s01;
+        if (pair) {
+          c[(i + 1) * q + j] += s10;
+          if (two) c[(i + 1) * q + j + 1] += s11;
+        }
+      }
+    }
+  }
+  return c;
 }

@@ -1,12 +1,11 @@
 /**
- * Householder QR, only for its orthonormal factor: Q (m×l, m ≥ l) with range(Q) = range(Y).
+ * Householder QR, only for its orthonormal factor, in transposed layout: given Yᵀ (l×m, m ≥ l:
+ * the l columns of Y as contiguous rows), returns Qᵀ (l×m) with range(Q) = range(Y) and QᵀQ = I.
  * Householder rather than Gram–Schmidt because the range finder feeds it nearly dependent
  * columns (after power iterations), where Gram–Schmidt loses orthogonality.
  */
-export function orthonormalBasis(y: Float64Array, m: number, l: number): Float64Array {
-  // Work on columns as contiguous rows: a = Yᵀ (l×m).
-  const a = new Float64Array(l * m);
-  for (let i = 0; i < m; i++) for (let j = 0; j < l; j++) a[j * m + i] = y[i * l + j];
+export function orthonormalRows(yt: Float64Array, l: number, m: number): Float64Array {
+  const a = Float64Array.from(yt);
   const beta = new Float64Array(l);
   for (let j = 0; j < l; j++) {
     const col = j * m;
@@ -46,7 +45,5 @@ export function orthonormalBasis(y: Float64Array, m: number, l: number): Float64
       for (let i = j + 1; i < m; i++) qt[q + i] -= s * a[col + i];
     }
   }
-  const out = new Float64Array(m * l);
-  for (let c = 0; c < l; c++) for (let i = 0; i < m; i++) out[i * l + c] = qt[c * m + i];
-  return out;
+  return qt;
 }

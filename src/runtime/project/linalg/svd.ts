@@ -1,11 +1,13 @@
 /**
- * Truncated SVD of a small dense block through the Gram matrix of its shorter side and
- * `topEigenpairs`. Squaring loses accuracy only in the small singular values (absolute error
- * ≈ ε·σ₁); what projection needs is the dominant subspace and the captured energy, which it keeps
- * to working precision, and it is several times cheaper than a one-sided Jacobi or Golub–Kahan
- * SVD for the 64×64 rank-1 blocks that dominate Monarch projection.
+ * Truncated SVD of a small dense block. Rank 1 on blocks wider than 16: Golub–Kahan–Lanczos
+ * (rank-one.ts). Otherwise, and as its fallback: the Gram matrix of the shorter side and its top
+ * eigenpairs (sym-eig.ts, Householder + bisection + inverse iteration). Squaring loses accuracy
+ * only in the small singular values (absolute error ≈ ε·σ₁²); projection needs the dominant
+ * subspace and the captured energy, which it keeps to working precision, and the Gram route is
+ * several times cheaper than one-sided Jacobi for these sizes.
  */
 import { gramRows, transpose } from './dense.js';
+import { topSingularTriplet } from './rank-one.js';
 import { topEigenpairs } from './sym-eig.js';
 
 /** Singular directions below this fraction of σ₁ are dropped (they carry < 1e-26 of the energy). */
@@ -20,6 +22,13 @@ export function truncatedSvd(a: Float64Array, rows: number, cols: number, k: num
   const right = new Float64Array(k * cols);
   const rank = Math.min(k, rows, cols);
   if (rank === 0) return { left, right };
+  const triplet = rank === 1 && Math.min(rows, cols) > 16 ? topSingularTriplet(a, rows, cols) : undefined;
+  if (triplet) {
+    const root = Math.sqrt(triplet.sigma);
+    for (let i = 0; i < rows; i++) left[i * k] = triplet.u[i] * root;
+    for (let j = 0; j < cols; j++) right[j] = triplet.v[j] * root;
+    return { left, right };
+  }
   // Work on B = A or Aᵀ, whichever has fewer rows: B Bᵀ is the smaller Gram matrix.
   const wide = rows <= cols;
   const b = wide ? a : transpose(a, rows, cols);

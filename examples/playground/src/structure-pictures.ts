@@ -1,0 +1,66 @@
+/**
+ * The pictures of a structure: its dense matrix M, and each sparse factor of each term
+ * (M = F_0 · F_1 ⋯, transposes folded into their neighbours, as the kernels fold them), each
+ * with the values of the current parameters.
+ */
+import type { Structure } from '../../../src/dsl/structure.js';
+import { factorChain } from '../../../src/runtime/project/factors.js';
+import { referenceDense, type ParamValues } from '../../../src/runtime/reference.js';
+import type { EntrySource } from './draw-matrix.js';
+
+export interface MatrixPicture {
+  readonly title: string;
+  readonly caption: string;
+  readonly rows: number;
+  readonly cols: number;
+  readonly entries: EntrySource;
+}
+
+/** Dense matrices above this many entries are not materialised in the page. */
+export const MAX_DENSE_ENTRIES = 1 << 20;
+
+export function densePicture(s: Structure, params: ParamValues): MatrixPicture | string {
+  if (s.out * s.in > MAX_DENSE_ENTRIES) return `M is ${s.out} x ${s.in}: too large to materialise here`;
+  const m = referenceDense(s, params);
+  return {
+    title: 'M (dense)',
+    caption: `${s.out} x ${s.in}`,
+    rows: s.out,
+    cols: s.in,
+    entries: (emit) => {
+      for (let i = 0; i < s.out; i++) for (let j = 0; j < s.in; j++) emit(i, j, m[i * s.in + j]);
+    },
+  };
+}
+
+/** One picture per factor of every term; `notes` says what could not be drawn, and why. */
+export function factorPictures(s: Structure, params: ParamValues): { pictures: MatrixPicture[]; notes: string[] } {
+  const pictures: MatrixPicture[] = [];
+  const notes: string[] = [];
+  const visit = (node: Structure) => {
+    if (node.kind === 'sum') return node.terms.forEach(visit);
+    if (node.kind === 'bias') return void notes.push(`${node.path}.bias: a vector of ${node.out}, added to the output`);
+    let chain;
+    try {
+      chain = factorChain(node);
+    } catch (e) {
+      return void notes.push(`${node.path}: ${(e as Error).message}`);
+    }
+    if (chain.factors.length === 0) return void notes.push(`${node.path}: a fixed permutation, no parameters`);
+    chain.factors.forEach((f, i) => {
+      const values = params.get(f.tensor);
+      if (!values) return void notes.push(`${f.tensor}: no values`);
+      pictures.push({
+        title: `${node.path} (${node.kind})${chain.factors.length > 1 ? `: F${i} of ${chain.factors.length}` : ''}`,
+        caption: `${f.rows} x ${f.cols}, ${f.row.length} entries of ${f.tensor}`,
+        rows: f.rows,
+        cols: f.cols,
+        entries: (emit) => {
+          for (let e = 0; e < f.row.length; e++) emit(f.row[e], f.col[e], values[f.offset + e]);
+        },
+      });
+    });
+  };
+  visit(s);
+  return { pictures, notes };
+}

@@ -1,0 +1,71 @@
+/**
+ * The browser-safe half of the compile driver: a `.mon` source to its WGSL and manifest (no
+ * TypeScript bindings, so nothing here pulls in ts-morph). `compileModule` (compile.ts) adds the
+ * bindings; the playground and other in-browser tools call this directly.
+ */
+import { buildManifest } from './codegen/manifest.js';
+import type { Manifest } from './codegen/manifest-types.js';
+import type { Schedule } from './codegen/wgsl/kernel.js';
+import { assembleModule, emitProgramKernels } from './codegen/wgsl/index.js';
+import { checkSource, type CheckOptions } from './dsl/index.js';
+import type { Diagnostic } from './dsl/diagnostics.js';
+import type { CheckedModule, Dtype } from './dsl/structure.js';
+import type { Op, Program } from './ir/ir.js';
+import { IrCompileError } from './ir/errors.js';
+import { compileMap } from './ir/pipeline.js';
+import { formatJson } from './util/json.js';
+import { MONC_VERSION } from './version.js';
+
+/**
+ * The tuned schedule for an op (the tuning database keys it by the op's shape and the dtype), or
+ * undefined for the default. A schedule that no longer fits the op is ignored.
+ */
+export type TuningLookup = (op: Op, dtype: Dtype) => Schedule | undefined;
+
+export interface CompileKernelsOptions {
+  /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
+  readonly resolveMask?: CheckOptions['resolveMask'];
+  readonly tuning?: TuningLookup;
+}
+
+export interface KernelOutputs {
+  readonly moduleName: string;
+  readonly wgsl: string;
+  readonly manifest: Manifest;
+  /** The manifest as written to `<module>.json`. */
+  readonly manifestJson: string;
+}
+
+export interface CompileKernelsResult {
+  readonly diagnostics: readonly Diagnostic[];
+  /** Present when the source checked without errors. */
+  readonly module?: CheckedModule;
+  /** Present, with the outputs, when every map compiled. */
+  readonly programs?: readonly Program[];
+  readonly outputs?: KernelOutputs;
+}
+
+export function compileKernels(source: string, file: string, options: CompileKernelsOptions = {}): CompileKernelsResult {
+  const { module, diagnostics } = checkSource(source, file, { resolveMask: options.resolveMask });
+  if (!module || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+
+  // Specs that check but break the IR's rules (a bare permutation term…) fail here, located.
+  const irErrors: Diagnostic[] = [];
+  const programs = module.maps.flatMap((map) => {
+    try {
+      return [compileMap(map, module.dtype)];
+    } catch (e) {
+      if (!(e instanceof IrCompileError)) throw e;
+      irErrors.push(e.diagnostic);
+      return [];
+    }
+  });
+  if (irErrors.length > 0) return { diagnostics: [...diagnostics, ...irErrors], module };
+
+  const tuning = options.tuning;
+  const schedules = tuning && ((op: Op) => tuning(op, module.dtype));
+  const kernelsByMap = new Map(programs.map((p) => [p.name, emitProgramKernels(p, { schedules })]));
+  const { wgsl } = assembleModule(kernelsByMap);
+  const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION);
+  return { diagnostics, module, programs, outputs: { moduleName: module.name, wgsl, manifest, manifestJson: `${formatJson(manifest)}\n` } };
+}

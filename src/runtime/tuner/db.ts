@@ -1,0 +1,113 @@
+/**
+ * The tuning database: the best measured schedule per (adapter, compiler version, kernel
+ * structure, batch-size bucket). Plain JSON with a schema checked on load; this module is
+ * browser-safe (parsing, validation, lookup, merge); db-file.ts stores it on disk (Node).
+ */
+import type { Op } from '../../ir/ir.js';
+import type { Schedule } from '../../codegen/wgsl/kernel.js';
+import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
+
+export const DB_FORMAT = 'monc-tuning';
+export const DB_VERSION = 1;
+
+export interface TuningEntry {
+  readonly adapter: AdapterIdentity;
+  readonly compiler: string;
+  /** Structural signature of the kernel's ops (kernelSignature). */
+  readonly kernel: string;
+  readonly batchBucket: number;
+  readonly schedule: Schedule;
+  readonly ms: number;
+  /** Relative spread of the timing samples ((p90 − p10) / median). */
+  readonly spread: number;
+  /** How many candidates passed the check and were timed. */
+  readonly timed: number;
+  readonly date: string;
+}
+
+export interface TuningDb {
+  readonly format: typeof DB_FORMAT;
+  readonly version: typeof DB_VERSION;
+  readonly entries: readonly TuningEntry[];
+}
+
+export function emptyDb(): TuningDb {
+  return { format: DB_FORMAT, version: DB_VERSION, entries: [] };
+}
+
+/** Batch sizes share tuning results within a power-of-two bucket (the next power of two ≥ batch). */
+export function batchBucket(batch: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
+}
+
+/**
+ * What makes two kernels the same for tuning: op kinds, shapes, index maps, accumulation, bias,
+ * storage type and parameter alignment (vec4 loads depend on it); not tensor names.
+ */
+export function kernelSignature(ops: readonly Op[], storage: string): string {
+  const parts = ops.map((op) => {
+    switch (op.kind) {
+      case 'ks':
+        return { k: 'ks', a: op.a, b: op.b, c: op.c, d: op.d, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, al: op.weight.offset % 4 === 0 };
+      case 'bsr':
+        return { k: 'bsr', rows: op.rows, cols: op.cols, bh: op.bh, bw: op.bw, blocks: op.blocks, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias };
+      case 'bias':
+        return { k: 'bias', size: op.size, out: op.output.steps, acc: op.accumulate };
+    }
+  });
+  return JSON.stringify({ storage, ops: parts });
+}
+
+function entryKey(e: Pick<TuningEntry, 'adapter' | 'compiler' | 'kernel' | 'batchBucket'>): string {
+  return JSON.stringify([adapterKey(e.adapter), e.compiler, e.kernel, e.batchBucket]);
+}
+
+export function lookup(db: TuningDb, adapter: AdapterIdentity, compiler: string, kernel: string, batch: number): TuningEntry | undefined {
+  const key = entryKey({ adapter, compiler, kernel, batchBucket: batchBucket(batch) });
+  return db.entries.find((e) => entryKey(e) === key);
+}
+
+/** `db` with `entries` added; an entry replaces an older one with the same key. */
+export function merge(db: TuningDb, entries: readonly TuningEntry[]): TuningDb {
+  const byKey = new Map(db.entries.map((e) => [entryKey(e), e]));
+  for (const e of entries) byKey.set(entryKey(e), e);
+  return { format: DB_FORMAT, version: DB_VERSION, entries: [...byKey.values()].sort((a, b) => (entryKey(a) < entryKey(b) ? -1 : 1)) };
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function entryProblem(e: unknown, i: number): string | undefined {
+  if (!isObj(e)) return `entries[${i}] is not an object`;
+  const a = e.adapter;
+  if (!isObj(a) || !isStr(a.vendor) || !isStr(a.architecture) || !isStr(a.device) || !isStr(a.description) || !Array.isArray(a.features) || !a.features.every(isStr) || !isObj(a.limits) || !isNum(a.limits.maxComputeInvocationsPerWorkgroup) || !isNum(a.limits.maxComputeWorkgroupStorageSize))
+    return `entries[${i}].adapter is malformed`;
+  if (!isStr(e.compiler) || !isStr(e.kernel) || !isStr(e.date)) return `entries[${i}]: compiler, kernel and date must be strings`;
+  if (!isNum(e.batchBucket) || !isNum(e.ms) || !isNum(e.spread) || !isNum(e.timed)) return `entries[${i}]: batchBucket, ms, spread and timed must be numbers`;
+  const s = e.schedule;
+  if (!isObj(s) || !isStr(s.family) || !Object.values(s).every((v) => isStr(v) || isNum(v) || typeof v === 'boolean')) return `entries[${i}].schedule is malformed`;
+  return undefined;
+}
+
+/** Parses and validates database text: the database, or the reason it is not one. */
+export function parseDb(text: string): { readonly db: TuningDb } | { readonly error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { error: `not JSON (${(e as Error).message})` };
+  }
+  if (!isObj(json) || json.format !== DB_FORMAT) return { error: `not a monc tuning database (format must be '${DB_FORMAT}')` };
+  if (json.version !== DB_VERSION) return { error: `unsupported tuning database version ${String(json.version)} (expected ${DB_VERSION})` };
+  if (!Array.isArray(json.entries)) return { error: 'entries must be an array' };
+  for (const [i, e] of json.entries.entries()) {
+    const p = entryProblem(e, i);
+    if (p) return { error: p };
+  }
+  return { db: json as unknown as TuningDb };
+}
+
+export function serializeDb(db: TuningDb): string {
+  return JSON.stringify(db, null, 1) + '\n';
+}

@@ -1,0 +1,71 @@
+/**
+ * `monc build --watch`: rebuilds when a spec, a mask file it reads or the tuning database
+ * changes; a spec error is reported and the watch goes on; outputs change only on success.
+ */
+import { afterEach, expect, it } from 'vitest';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { buildWatchCommand } from '../../src/cli/commands/build-watch.js';
+import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { scratchDir } from './helpers.js';
+
+const spec = (rank: number) => `module sp
+map s : 16 -> 16 = sparse(block: 8, pattern: "mask.npy") + lowrank(rank: ${rank})
+`;
+
+let scratch: ReturnType<typeof scratchDir> | undefined;
+afterEach(() => scratch?.remove());
+
+/** Polls `probe` until it holds (bounded: a missed rebuild fails the test, never hangs it). */
+async function eventually(probe: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+it('rebuilds on changes to the spec, its mask file and the tuning database until stopped', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  writeFileSync(path('sp.mon'), spec(2));
+  writeFileSync(path('mask.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+  writeFileSync(path('tuning.json'), '{}\n');
+  let stdout = '';
+  let stderr = '';
+  const ctx = { io: { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t), env: {} }, json: false };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('sp.mon')], { out: path('out'), tuning: path('tuning.json') }, stop.signal);
+
+  const manifest = path('out/sp.json');
+  const paramCount = () => (existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')).maps[0].paramCount as number) : -1);
+  const builds = () => stderr.match(/watching \d+ files? for changes/g)?.length ?? 0;
+
+  await eventually(() => builds() === 1, 'the first build');
+  expect(paramCount()).toBe(2 * 64 + 2 * 32);
+
+  writeFileSync(path('sp.mon'), spec(3));
+  await eventually(() => builds() === 2, 'a rebuild after the spec changed');
+  expect(paramCount()).toBe(2 * 64 + 2 * 48);
+
+  writeFileSync(path('mask.npy'), writeNpy([1, 1, 0, 1], [2, 2]));
+  await eventually(() => builds() === 3, 'a rebuild after the mask changed');
+  expect(paramCount()).toBe(3 * 64 + 2 * 48);
+
+  writeFileSync(path('sp.mon'), spec(3).replace('rank: 3', 'rank: q'));
+  await eventually(() => builds() === 4, 'a rebuild of the broken spec');
+  expect(stderr).toMatch(/sp\.mon:2:\d+: error: /);
+  expect(paramCount()).toBe(3 * 64 + 2 * 48);
+
+  writeFileSync(path('tuning.json'), '{ }\n');
+  await eventually(() => builds() === 5, 'a rebuild after the tuning database changed');
+
+  writeFileSync(path('sp.mon'), spec(1));
+  await eventually(() => builds() === 6, 'a rebuild of the fixed spec');
+  expect(paramCount()).toBe(3 * 64 + 2 * 16);
+
+  stop.abort();
+  const result = await watching;
+  expect(result.json).toEqual({ out: path('out'), builds: 6 });
+  // Builds 4 and 5 ran on the broken spec and wrote nothing.
+  expect(stdout.match(/sp\.mon: module sp/g)).toHaveLength(4);
+});

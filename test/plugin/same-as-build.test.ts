@@ -1,0 +1,38 @@
+/**
+ * The plugin gives the same module as `monc build`: its output is the `<module>.ts` that the CLI
+ * writes, with the types erased (the same WGSL, manifest and bindings, masks read the same way).
+ */
+import { afterEach, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monc } from '../../src/plugin/index.js';
+import { eraseTypes } from '../../src/plugin/compile-mon.js';
+import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { cli } from '../cli/helpers.js';
+import { tempProject, type TempProject } from './fixtures.js';
+
+let project: TempProject | undefined;
+afterEach(() => project?.remove());
+
+it('loads a .mon file as the module monc build writes, types erased', async () => {
+  project = tempProject({
+    'specs/sp.mon': `module sp
+map s   : 32 -> 32 = sparse(block: 8, pattern: "mask.npy") + lowrank(rank: 2)
+map fly : 32 -> 32 = butterfly(radix: 2)
+`,
+  });
+  writeFileSync(join(project.root, 'specs/mask.npy'), writeNpy([1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 1], [4, 4]));
+  const spec = join(project.root, 'specs/sp.mon');
+  const built = await cli(['build', spec, '--out', join(project.root, 'out')]);
+  expect(built.code, built.stderr).toBe(0);
+
+  const plugin = monc.raw(undefined, { framework: 'rollup', versions: {} });
+  const watched: string[] = [];
+  const context = { addWatchFile: (f: string) => watched.push(f), warn: () => {}, error: (e: unknown) => { throw e; } };
+  const load = plugin.load as unknown as (this: typeof context, id: string) => { code: string };
+  const loaded = load.call(context, spec);
+
+  expect(loaded.code).toBe(eraseTypes(readFileSync(join(project.root, 'out/sp.ts'), 'utf8'), 'sp'));
+  expect(loaded.code).toContain("from 'monc/runtime'");
+  expect(watched).toEqual([spec, join(project.root, 'specs/mask.npy')]);
+});

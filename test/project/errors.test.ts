@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { checkDenseShape, denseShape, project, ProjectionError } from '../../src/runtime/project/index.js';
+import { bias, blockdiag, chain, dense, lowrank, monarch, ref, sum } from './structures.js';
+
+function projectionError(f: () => unknown): ProjectionError {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProjectionError);
+    expect((e as Error).message).not.toContain('\n');
+    return e as ProjectionError;
+  }
+  throw new Error('expected a ProjectionError');
+}
+
+describe('bad inputs give a one-line ProjectionError', () => {
+  it('a matrix of the wrong size names the expected shape', () => {
+    const e = projectionError(() => project(monarch(12, 8, 4), new Float64Array(95)));
+    expect(e.message).toContain('(12, 8)');
+    expect(e.message).toContain('95');
+  });
+
+  it('checkDenseShape and denseShape speak (out, in)', () => {
+    expect(denseShape(monarch(12, 8, 4))).toEqual([12, 8]);
+    expect(() => checkDenseShape(monarch(12, 8, 4), [12, 8])).not.toThrow();
+    expect(projectionError(() => checkDenseShape(monarch(12, 8, 4), [8, 12])).message).toContain('(8, 12)');
+    projectionError(() => checkDenseShape(dense(3, 3), [9]));
+  });
+
+  for (const bad of [NaN, Infinity, -Infinity])
+    it(`${bad} in the matrix is located`, () => {
+      const w = new Float64Array(12).fill(1);
+      w[7] = bad;
+      expect(projectionError(() => project(dense(3, 4), w)).message).toContain('(1, 3)');
+    });
+
+  it('options must be non-negative integers', () => {
+    projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { maxRounds: -1 }));
+    projectionError(() => project(lowrank(4, 4, 1), new Float64Array(16), { seed: 0.5 }));
+  });
+
+  it('a sum inside a chain is refused', () => {
+    const s = chain([sum([dense(4, 4), bias(4)]), dense(4, 4)]);
+    projectionError(() => project(s, new Float64Array(16).fill(1)));
+  });
+
+  it('a map tied to itself inside a chain is refused', () => {
+    const b = blockdiag(8, 8, 2, 'b');
+    projectionError(() => project(chain([ref(b), ref(b)]), new Float64Array(64).fill(1)));
+  });
+
+  it('W = 0 projects to zero parameters with error 0', () => {
+    const result = project(monarch(8, 8, 2), new Float64Array(64));
+    expect(result.relativeError).toBe(0);
+    for (const v of result.params.values()) expect(v.every((x) => x === 0)).toBe(true);
+  });
+
+  it('the report counts parameters', () => {
+    const result = project(monarch(16, 16, 4), new Float64Array(256).fill(1));
+    expect(result.paramCount).toBe(2 * 4 * 4 * 4);
+    expect(result.denseParamCount).toBe(256);
+  });
+});

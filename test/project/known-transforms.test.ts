@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { project } from '../../src/runtime/project/index.js';
+import { butterfly, denseOf, monarch, randomParams, relativeDistance } from './structures.js';
+
+/** Sylvester's Hadamard matrix H_{2^k}: H[i][j] = (−1)^popcount(i & j). */
+function hadamard(n: number): Float64Array {
+  const h = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let x = i & j;
+      let parity = 0;
+      while (x) {
+        parity ^= x & 1;
+        x >>= 1;
+      }
+      h[i * n + j] = parity ? -1 : 1;
+    }
+  return h;
+}
+
+describe('known transforms project exactly', () => {
+  for (const k of [4, 6, 8]) {
+    const n = 2 ** k;
+    it(`Hadamard ${n} onto monarch(nblocks: ${2 ** (k / 2)})`, () => {
+      const s = monarch(n, n, 2 ** (k / 2));
+      const w = hadamard(n);
+      const result = project(s, w);
+      expect(result.optimal).toBe(true);
+      expect(result.relativeError).toBeLessThanOrEqual(1e-5);
+      expect(relativeDistance(denseOf(s, result.params), w)).toBeLessThanOrEqual(1e-5);
+    });
+    it(`Hadamard ${n} onto butterfly(radix: 2), both strides`, () => {
+      for (const stride of ['increasing', 'decreasing'] as const) {
+        const s = butterfly(n, 2, stride);
+        const w = hadamard(n);
+        const result = project(s, w, { maxRounds: 0 });
+        expect(result.relativeError).toBeLessThanOrEqual(1e-5);
+        expect(relativeDistance(denseOf(s, result.params), w)).toBeLessThanOrEqual(1e-5);
+      }
+    });
+  }
+
+  for (const [n, radix] of [[64, 2], [256, 4], [16, 2]] as const)
+    it(`a random increasing butterfly (n ${n}, radix ${radix}) is a monarch with nblocks √n`, () => {
+      const b = butterfly(n, radix);
+      const w = denseOf(b, randomParams(b, n + radix));
+      const s = monarch(n, n, Math.sqrt(n));
+      const result = project(s, w);
+      expect(result.relativeError).toBeLessThanOrEqual(1e-5);
+      expect(relativeDistance(denseOf(s, result.params), w)).toBeLessThanOrEqual(1e-5);
+    });
+});
