@@ -6,12 +6,12 @@
  * built-ins (Vite would stub them as `__vite-browser-external`).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { REPO, RUNTIME_SOURCE } from '../plugin/fixtures.js';
+import { typeErrors } from '../plugin/type-check.js';
 import { launchWebGpuChromium, type WebGpuBrowser } from './chromium.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
@@ -29,8 +29,10 @@ let server: StaticServer;
 let browser: WebGpuBrowser;
 
 beforeAll(async () => {
-  // Built from a copy, so the declarations the plugin writes stay out of the repository.
-  work = mkdtempSync(join(tmpdir(), 'monc-vite-app-'));
+  // Built from a copy (in the ignored .tmp/, so that node_modules resolves for the type check),
+  // so the declarations the plugin writes stay out of the example's folder.
+  mkdirSync(join(REPO, '.tmp'), { recursive: true });
+  work = mkdtempSync(join(REPO, '.tmp', 'vite-app-'));
   cpSync(join(REPO, 'examples/vite-app'), work, { recursive: true, filter: (src) => !/(node_modules|dist|\.mon\.d\.ts)$/.test(src) });
   outDir = join(work, 'dist');
   await build({
@@ -50,6 +52,12 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   rmSync(work, { recursive: true, force: true });
+});
+
+it('type-checks against the declarations the build wrote', () => {
+  const main = join(work, 'src/main.ts');
+  expect(readFileSync(join(work, 'src/maps.mon.d.ts'), 'utf8')).toContain('export declare class Pf');
+  expect(typeErrors([main]).get(main)).toEqual([]);
 });
 
 it('bundles no Node built-ins', () => {

@@ -6,6 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildWatchCommand } from '../../src/cli/commands/build-watch.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { emptyDb, serializeDb } from '../../src/runtime/tuner/db.js';
 import { scratchDir } from './helpers.js';
 
 const spec = (rank: number) => `module sp
@@ -29,7 +30,7 @@ it('rebuilds on changes to the spec, its mask file and the tuning database until
   const { path } = scratch;
   writeFileSync(path('sp.mon'), spec(2));
   writeFileSync(path('mask.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
-  writeFileSync(path('tuning.json'), '{}\n');
+  writeFileSync(path('tuning.json'), serializeDb(emptyDb()));
   let stdout = '';
   let stderr = '';
   const ctx = { io: { stdout: (t: string) => (stdout += t), stderr: (t: string) => (stderr += t), env: {} }, json: false };
@@ -56,7 +57,7 @@ it('rebuilds on changes to the spec, its mask file and the tuning database until
   expect(stderr).toMatch(/sp\.mon:2:\d+: error: /);
   expect(paramCount()).toBe(3 * 64 + 2 * 48);
 
-  writeFileSync(path('tuning.json'), '{ }\n');
+  writeFileSync(path('tuning.json'), JSON.stringify(emptyDb()));
   await eventually(() => builds() === 5, 'a rebuild after the tuning database changed');
 
   writeFileSync(path('sp.mon'), spec(1));

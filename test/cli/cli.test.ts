@@ -1,6 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportError } from '../../src/cli/main.js';
+import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
+import { compileMap } from '../../src/ir/pipeline.js';
+import { emptyDb, kernelSignature, serializeDb } from '../../src/runtime/tuner/db.js';
+import { MONC_VERSION } from '../../src/version.js';
 import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
@@ -280,6 +285,26 @@ describe('monc build', () => {
       expect(readFileSync(`${b}/small.${ext}`)).toEqual(bytes);
     }
     expect(JSON.parse(readFileSync(`${a}/small.json`, 'utf8')).maps.map((m: { name: string }) => m.name)).toEqual(['up', 'down', 'chain', 'mix', 'low']);
+  });
+
+  it('--tuning takes the schedules of a tuning database, and rejects a file that is not one', async () => {
+    const op = compileMap(mapOf('low'), 'f32').ops[0];
+    const tuned = candidates(op, DEFAULT_LIMITS).find((c) => JSON.stringify(c) !== JSON.stringify(defaultSchedule(op, DEFAULT_LIMITS)))!;
+    const adapter = { vendor: 'v', architecture: 'a', device: 'd', description: '', features: [], limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } };
+    const entry = { adapter, compiler: MONC_VERSION, kernel: kernelSignature([op], 'f32'), batchBucket: 1, schedule: tuned, ms: 1, spread: 0, timed: 1, date: '2025-01-01T00:00:00.000Z' };
+    const db = scratch.path('tuning.json');
+    writeFileSync(db, serializeDb({ ...emptyDb(), entries: [entry] }));
+    const out = scratch.path('build-tuned');
+    await cliJson(['build', spec, '--out', out, '--tuning', db]);
+    const manifest = JSON.parse(readFileSync(`${out}/small.json`, 'utf8'));
+    const low = manifest.maps.find((m: { name: string }) => m.name === 'low');
+    expect(low.kernels.find((k: { ops: number[] }) => k.ops.includes(0)).schedule).toEqual(tuned);
+
+    writeFileSync(scratch.path('not-tuning.json'), '{"format": "other"}');
+    const bad = await cli(['build', spec, '--out', out, '--tuning', scratch.path('not-tuning.json')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^monc: error: .*not-tuning\.json: not a monc tuning database/);
+    expect((await cli(['build', spec, '--out', out, '--tuning', scratch.path('absent.json')])).code).toBe(1);
   });
 
   it('writes nothing when one of the specs has an error', async () => {

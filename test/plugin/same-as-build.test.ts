@@ -1,6 +1,7 @@
 /**
  * The plugin gives the same module as `monc build`: its output is the `<module>.ts` that the CLI
- * writes, with the types erased (the same WGSL, manifest and bindings, masks read the same way).
+ * writes, with the types erased (the same WGSL, manifest and bindings, masks and the tuning
+ * database read the same way).
  */
 import { afterEach, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { monc } from '../../src/plugin/index.js';
 import { eraseTypes } from '../../src/plugin/compile-mon.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { cli } from '../cli/helpers.js';
-import { tempProject, type TempProject } from './fixtures.js';
+import { tempProject, tunedDb, type TempProject } from './fixtures.js';
 
 let project: TempProject | undefined;
 afterEach(() => project?.remove());
@@ -23,10 +24,11 @@ map fly : 32 -> 32 = butterfly(radix: 2)
   });
   writeFileSync(join(project.root, 'specs/mask.npy'), writeNpy([1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 0, 0, 0, 1], [4, 4]));
   const spec = join(project.root, 'specs/sp.mon');
-  const built = await cli(['build', spec, '--out', join(project.root, 'out')]);
+  const tuning = project.write('tuning.json', tunedDb(spec).text);
+  const built = await cli(['build', spec, '--out', join(project.root, 'out'), '--tuning', tuning]);
   expect(built.code, built.stderr).toBe(0);
 
-  const plugin = monc.raw(undefined, { framework: 'rollup', versions: {} });
+  const plugin = monc.raw({ tuning }, { framework: 'rollup', versions: {} });
   const watched: string[] = [];
   const context = { addWatchFile: (f: string) => watched.push(f), warn: () => {}, error: (e: unknown) => { throw e; } };
   const load = plugin.load as unknown as (this: typeof context, id: string) => { code: string };
@@ -34,5 +36,7 @@ map fly : 32 -> 32 = butterfly(radix: 2)
 
   expect(loaded.code).toBe(eraseTypes(readFileSync(join(project.root, 'out/sp.ts'), 'utf8'), 'sp'));
   expect(loaded.code).toContain("from 'monc/runtime'");
-  expect(watched).toEqual([spec, join(project.root, 'specs/mask.npy')]);
+  // …with the tuned schedule, not the default.
+  expect(JSON.parse(readFileSync(join(project.root, 'out/sp.json'), 'utf8')).maps[0].kernels[0].schedule).toEqual(tunedDb(spec).schedule);
+  expect(watched).toEqual([spec, join(project.root, 'specs/mask.npy'), tuning]);
 });

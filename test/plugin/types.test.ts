@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { rollup } from 'rollup';
 import { monc } from '../../src/plugin/index.js';
-import { FFN_MON, REPO, RUNTIME_SOURCE } from './fixtures.js';
+import { FFN_MON, REPO } from './fixtures.js';
+import { typeErrors, type TypeError } from './type-check.js';
 
 const GOOD = `import { up, Up, mixer, type UpParams } from './ffn.mon';
 
@@ -58,7 +58,7 @@ const shape: readonly [4, 4, 4] = Up.paramShapes['up.blkdiag2'];
 
 let dir: string;
 /** Type errors per checked file name. */
-let errorsByFile: Map<string, { line: number; message: string }[]>;
+let errorsByFile: Map<string, TypeError[]>;
 
 beforeAll(async () => {
   // Inside the repository (.tmp/ is ignored) so that node_modules/@webgpu/types resolves.
@@ -70,34 +70,15 @@ beforeAll(async () => {
   const bundle = await rollup({ input: join(dir, 'entry.js'), plugins: [monc.rollup()], external: ['monc/runtime'] });
   await bundle.close();
 
-  // One program for every case (each in its own module): parsing the DOM and WebGPU types once.
+  // One program for every case, each in its own module.
   const cases: Record<string, string> = { good: GOOD, ...Object.fromEntries(Object.entries(BAD).map(([name, c]) => [name, c.code])) };
   const files = Object.keys(cases).map((name, i) => {
     const file = join(dir, `use${i}.ts`);
     writeFileSync(file, cases[name]);
     return [name, file] as const;
   });
-  const program = ts.createProgram(
-    files.map(([, file]) => file),
-    {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
-      types: ['@webgpu/types'],
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      paths: { 'monc/runtime': [RUNTIME_SOURCE] },
-    },
-  );
-  errorsByFile = new Map(
-    files.map(([name, file]) => {
-      const source = program.getSourceFile(file)!;
-      const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)];
-      return [name, diagnostics.map((d) => ({ line: source.getLineAndCharacterOfPosition(d.start ?? 0).line + 1, message: ts.flattenDiagnosticMessageText(d.messageText, '\n') }))];
-    }),
-  );
+  const errors = typeErrors(files.map(([, file]) => file));
+  errorsByFile = new Map(files.map(([name, file]) => [name, errors.get(file)!]));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

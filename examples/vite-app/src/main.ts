@@ -63,7 +63,7 @@ async function check(Structured: MapClass, seed: number): Promise<MapResult> {
 }
 
 function show(results: readonly MapResult[]): void {
-  const table = document.getElementById('results')!;
+  const table = document.getElementById('results') as HTMLTableElement;
   table.innerHTML = '<tr><th>map</th><th>shape</th><th>relative error</th><th>ms</th></tr>';
   for (const r of results) {
     const row = table.insertRow();

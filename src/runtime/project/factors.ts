@@ -26,7 +26,7 @@ interface Permutation {
 type Item = { readonly factor: Factor } | { readonly permutation: Permutation };
 
 /** K(a,b,c,d) with weights (a·d, b, c): entries enumerated in the weight tensor's row-major order. */
-export function ksFactor(a: number, b: number, c: number, d: number, tensor: string, offset = 0): Factor {
+function ksFactor(a: number, b: number, c: number, d: number, tensor: string, offset = 0): Factor {
   const size = a * b * c * d;
   const row = new Int32Array(size);
   const col = new Int32Array(size);

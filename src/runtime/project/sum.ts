@@ -3,7 +3,7 @@
  * on ‖W − Σ M_i‖. Starting from all terms at zero, each round re-fits every term to the residual
  * W − Σ_{j≠i} M_j with that term's own projector. A new fit is kept only if it lowers the error
  * (heuristic projectors are not guaranteed to), so the error never increases. Stops after
- * `maxRounds` (default 10) or when a round lowers ‖W − M‖² by less than 1e-6 of itself.
+ * `maxRounds` (default 30) or when a round lowers ‖W − M‖² by less than 1e-6 of itself.
  *
  * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0.
  * A term repeated c times (the same map referenced twice: tied weights) is fitted once to the
@@ -16,7 +16,7 @@ import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
 
 const STALL = 1e-6;
-const DEFAULT_ROUNDS = 10;
+const DEFAULT_ROUNDS = 30;
 
 interface Term {
   readonly structure: Structure;

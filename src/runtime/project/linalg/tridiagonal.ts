@@ -6,7 +6,7 @@
  */
 import { Rng } from './rng.js';
 
-export const EPS = 2.220446049250313e-16;
+const EPS = 2.220446049250313e-16;
 const INVERSE_ITERATIONS = 3;
 /** Eigenvalues closer than this fraction of ‖T‖ share a cluster: their vectors are kept orthogonal. */
 const CLUSTER = 1e-3;
@@ -55,7 +55,7 @@ export function tridiagonalTopEigenpairs(d: Float64Array, e: Float64Array, n: nu
   return { values, vectors };
 }
 
-export function tridiagonalNorm(d: Float64Array, e: Float64Array, n: number): number {
+function tridiagonalNorm(d: Float64Array, e: Float64Array, n: number): number {
   let norm = 0;
   for (let i = 0; i < n; i++) {
     const s = Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i < n - 1 ? Math.abs(e[i]) : 0);
@@ -181,7 +181,7 @@ function subtractProjection(z: Float64Array, basis: Float64Array, offset: number
 }
 
 /** z ← z / ‖z‖ (rescaling first if the norm overflowed; e_0 for a zero vector). */
-export function normalize(z: Float64Array): void {
+function normalize(z: Float64Array): void {
   let big = 0;
   for (let i = 0; i < z.length; i++) big = Math.max(big, Math.abs(z[i]));
   if (big === 0 || !Number.isFinite(big)) {
