@@ -1,13 +1,46 @@
 /** Reading the CLI's data files (.npy arrays, .safetensors parameters) with user-facing errors. */
 import type { ParamSpec } from '../dsl/structure.js';
 import { FormatError } from '../runtime/formats/format-error.js';
-import { readNpy, type NpyArray } from '../runtime/formats/npy.js';
+import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { readSafetensors } from '../runtime/formats/safetensors.js';
 import { readBytes } from './files.js';
 import { UserError } from './user-error.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
   return parsing(path, readNpy, await readBytes(path));
+}
+
+/** An array read from a .npy file or from one tensor of a safetensors file. */
+export interface ArrayFromFile {
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array;
+  /** How messages name it: `W.npy`, or `model.safetensors['layer.weight']`. */
+  readonly shownAs: string;
+}
+
+/** Tensor names listed in an error message about a file that lacks the one asked for. */
+const LISTED_NAMES = 20;
+
+/**
+ * A .npy array, or with `tensor` the tensor of that name in a safetensors file (a PyTorch state
+ * dict saved with safetensors: `layer.weight`). A safetensors file that holds a single tensor
+ * needs no `tensor`. The format is the file's: a .npy file is recognised by its magic bytes.
+ */
+export async function readArrayFile(path: string, tensor?: string): Promise<ArrayFromFile> {
+  const bytes = await readBytes(path);
+  const npy = isNpy(bytes);
+  if (npy && tensor !== undefined) throw new UserError(`${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
+  if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...parsing(path, readNpy, bytes), shownAs: path };
+  const file = parsing(path, readSafetensors, bytes);
+  const names = [...file.tensors.keys()];
+  const name = tensor ?? (names.length === 1 ? names[0] : undefined);
+  const found = name === undefined ? undefined : file.tensors.get(name);
+  if (!found) {
+    const listed = `${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? `, … (${names.length} in all)` : ''}`;
+    const wanted = name === undefined ? 'holds several tensors: pick one with --tensor NAME' : `has no tensor '${name}'`;
+    throw new UserError(`${path}: ${wanted} (tensors: ${names.length > 0 ? listed : 'none'})`);
+  }
+  return { shape: found.shape, data: found.data, shownAs: `${path}['${name}']` };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { CommanderError } from 'commander';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { ParamError } from '../runtime/params.js';
+import { ProjectionError } from '../runtime/project/errors.js';
 import { formatJson } from '../util/json.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { processIo, type CliIo } from './io.js';
@@ -54,6 +55,6 @@ export function reportError(e: unknown, io: CliIo, json: boolean): number {
 /** Errors of the library that are the user's to fix, as UserErrors. */
 function asUserError(e: unknown): UserError | undefined {
   if (e instanceof UserError) return e;
-  if (e instanceof FormatError || e instanceof ParamError) return new UserError(e.message);
+  if (e instanceof FormatError || e instanceof ParamError || e instanceof ProjectionError) return new UserError(e.message);
   return undefined;
 }

@@ -49,7 +49,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .argument('<file>', 'the .mon file')
     .requiredOption('--map <name>', 'the map')
     .requiredOption('--out <file>', 'output .safetensors file')
-    .option('--seed <n>', 'random seed (non-negative integer)', parseSeed, 0)
+    .option('--seed <n>', 'random seed (non-negative integer)', parseCount, 0)
     .action((file: string, opts: { json?: boolean; map: string; out: string; seed: number }) =>
       run(ctx(opts), async () => (await import('./commands/init.js')).initCommand(ctx(opts), file, opts)),
     );
@@ -74,10 +74,23 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/run.js')).runCommand(ctx(opts), file, opts)),
     );
 
+  command('project', 'write the parameters whose M is closest to a dense W (Frobenius norm); print the relative error')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--dense <file>', 'W, shape (out, in): a .npy file, or a .safetensors file with --tensor')
+    .option('--tensor <name>', 'the tensor of the --dense safetensors file to project, e.g. layer.weight of a PyTorch state dict (not needed when the file holds one tensor)')
+    .requiredOption('--out <file>', 'output .safetensors file (the module\'s dtype)')
+    .option('--seed <n>', 'seed of the randomized SVD used for large lowrank terms', parseCount, 0)
+    .option('--rounds <n>', 'rounds of the iterative fits (sums: default 30; chain refinement: default 10 when cheap; 0 skips them)', parseCount)
+    .addHelpText('after', '\nExamples:\n  monc project ffn.mon --map up --dense w.npy --out up.safetensors\n  monc project ffn.mon --map up --dense model.safetensors --tensor layer.weight --out up.safetensors')
+    .action((file: string, opts: { json?: boolean; map: string; dense: string; tensor?: string; out: string; seed: number; rounds?: number }) =>
+      run(ctx(opts), async () => (await import('./commands/project.js')).projectCommand(ctx(opts), file, opts)),
+    );
+
   return program;
 }
 
-function parseSeed(text: string): number {
+function parseCount(text: string): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a non-negative integer.');
   return n;

@@ -6,6 +6,7 @@
  * Beside every `.mon` it compiles, the plugin writes `<file>.mon.d.ts` so that editors and
  * `tsc` see the module's real types (see declarations.ts).
  */
+import { resolve } from 'node:path';
 import { createUnplugin, type UnpluginInstance } from 'unplugin';
 import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
@@ -39,6 +40,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   let tuningCache: TuningSource | undefined;
   // Opened on first use: by then Vite has told the project root that a relative path is against.
   const tuning = () => (tuningCache ??= tuningSource(root, options.tuning));
+  // Vite's dev server turns a module's watch files into imports, which must exist; it follows
+  // the tuning database through its own watcher instead (configureServer).
+  let devServer = false;
 
   return {
     name: 'monc',
@@ -52,7 +56,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
       const { lookup, warning: tuningWarning } = source.current();
       const result = compileMonFile(file, { runtimeImport, tuning: lookup });
       // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
-      for (const dependency of [file, ...result.dependencies, ...(source.path ? [source.path] : [])]) this.addWatchFile(dependency);
+      const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
+      for (const dependency of watched) this.addWatchFile(dependency);
       for (const warning of [...(tuningWarning ? [tuningWarning] : []), ...result.warnings]) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);
@@ -66,9 +71,20 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     vite: {
       configResolved(config) {
         root = config.root;
+        devServer = config.command === 'serve';
       },
-      configureServer() {
-        // `vite dev`: types for every spec of the project up front, so the editor has them before the page imports anything.
+      configureServer(server) {
+        const { path: tuningPath } = tuning();
+        if (tuningPath) {
+          // New tuning results (even a database that did not exist yet): every spec recompiles.
+          server.watcher.add(tuningPath);
+          server.watcher.on('all', (_event, changed) => {
+            if (resolve(changed) !== tuningPath) return;
+            for (const module of server.moduleGraph.idToModuleMap.values()) if (module.id && MON.test(fileOf(module.id))) server.moduleGraph.invalidateModule(module);
+            server.ws.send({ type: 'full-reload' });
+          });
+        }
+        // Types for every spec of the project up front, so the editor has them before the page imports anything.
         if (!dts) return;
         const { lookup } = tuning().current();
         for (const file of findMonFiles(root)) {

@@ -4,7 +4,7 @@
  * buffers of row-major (batch, size). Slow and simple on purpose; also the oracle for kernels.
  */
 import { indexMapTable } from '../ir/index-map.js';
-import type { BiasOp, BsrOp, KsOp, ParamSlice, Program } from '../ir/ir.js';
+import type { BiasOp, BsrOp, KsOp, Op, ParamLayoutEntry, ParamSlice, Program } from '../ir/ir.js';
 import { assertNever } from '../util/assert.js';
 
 /** Y (batch, program.out) for X (batch, program.in) and the packed parameter buffer. */
@@ -19,13 +19,31 @@ export function executeProgram(program: Program, packedParams: ArrayLike<number>
     return b;
   };
   buffer('x').data.set(x);
+  runOps(program.ops, program.params, packedParams, buffer, batch);
+  return buffer('y').data;
+}
+
+/** A buffer of `size` values per row, (batch, size) row-major. */
+export interface CpuBuffer {
+  readonly size: number;
+  readonly data: Float64Array;
+}
+
+/** Runs `ops` in order on the buffers `buffer(name)` gives (the tuner checks single kernels with it). */
+export function runOps(
+  ops: readonly Op[],
+  layout: readonly ParamLayoutEntry[],
+  packedParams: ArrayLike<number>,
+  buffer: (name: string) => CpuBuffer,
+  batch: number,
+): void {
   const base = (slice: ParamSlice): number => {
-    const entry = program.params.find((p) => p.name === slice.tensor);
+    const entry = layout.find((p) => p.name === slice.tensor);
     if (!entry) throw new Error(`internal error: parameter tensor '${slice.tensor}' is not in the layout`);
     return entry.offset + slice.offset;
   };
   const ctx = { params: packedParams, batch, buffer, base };
-  for (const op of program.ops) {
+  for (const op of ops) {
     switch (op.kind) {
       case 'ks':
         runKs(op, ctx);
@@ -40,13 +58,12 @@ export function executeProgram(program: Program, packedParams: ArrayLike<number>
         assertNever(op, 'op');
     }
   }
-  return buffer('y').data;
 }
 
 interface Context {
   readonly params: ArrayLike<number>;
   readonly batch: number;
-  readonly buffer: (name: string) => { size: number; data: Float64Array };
+  readonly buffer: (name: string) => CpuBuffer;
   readonly base: (slice: ParamSlice) => number;
 }
 

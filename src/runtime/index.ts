@@ -1,10 +1,11 @@
 /**
  * The monc runtime (browser-safe): run compiled maps through WebGPU (or the CPU executor), load
- * and pack parameters, and the float64 reference semantics. In Node, import `monc/runtime/node`
- * instead: it is this module plus Dawn as the WebGPU provider.
+ * and pack parameters, the float64 reference semantics, and projection of dense matrices onto
+ * structures. In Node, import `monc/runtime/node` instead: it is this module plus Dawn as the
+ * WebGPU provider.
  */
 export { MapRunner, programOfManifest, type Backend, type MapRunnerOptions } from './map-runner.js';
-export { TypedMap, type TypedMapOptions } from './typed-map.js';
+export { TypedMap, type TypedMapOptions, type TypedProjection } from './typed-map.js';
 export {
   describeAdapter,
   getSharedDevice,
@@ -19,6 +20,7 @@ export { GpuExecutor, planKernels, type ExecutorSpec, type KernelPlan } from './
 export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
 export { executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
+export { checkDenseShape, denseShape, project, ProjectionError, type ProjectionResult, type ProjectOptions } from './project/index.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export * from './formats/index.js';
 export type { Manifest, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../codegen/manifest-types.js';

@@ -14,7 +14,13 @@ export interface TimingStats {
 }
 
 export interface TimingOptions {
+  /** Untimed runs before timing; at least this many, and at least `warmupMs` of wall time. */
   readonly warmup?: number;
+  /**
+   * GPUs drop their clocks when idle (measured on the H100: the first timed runs after a few idle
+   * seconds took up to 5x longer), so warm-up lasts at least this long (default 200 ms).
+   */
+  readonly warmupMs?: number;
   readonly repeats?: number;
 }
 
@@ -38,12 +44,15 @@ export async function timeComputePasses(device: GPUDevice, encode: (pass: GPUCom
   if (!hasTimestamps(device)) throw new Error("timing needs the adapter feature 'timestamp-query'");
   const warmup = options.warmup ?? 3;
   const repeats = options.repeats ?? 20;
-  for (let i = 0; i < warmup; i++) {
+  const warmupMs = options.warmupMs ?? 200;
+  const start = performance.now();
+  for (let i = 0; i < warmup || performance.now() - start < warmupMs; i++) {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     encode(pass);
     pass.end();
     device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
   }
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
   const resolve = device.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });

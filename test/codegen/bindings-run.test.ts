@@ -1,7 +1,7 @@
 /**
  * The generated bindings run: the file monc writes is imported as is (its runtime import pointed at
  * the runtime's sources) and every map's forward pass and dense matrix match the float64
- * reference, on the CPU backend and on WebGPU.
+ * reference, on the CPU backend and on WebGPU; `project` loads the projection of a dense W.
  */
 import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -14,6 +14,7 @@ import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { writeSafetensors } from '../../src/runtime/formats/index.js';
 import { initParams } from '../../src/runtime/init.js';
+import { ProjectionError } from '../../src/runtime/project/index.js';
 import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
 import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -44,6 +45,15 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
 function randomInput(length: number, seed: number): Float32Array<ArrayBuffer> {
   let s = seed;
   return Float32Array.from({ length }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+}
+
+/** X Wᵀ for X (batch, n) and W (m, n), row-major, in float64. */
+function timesTransposed(x: ArrayLike<number>, w: ArrayLike<number>, batch: number): Float64Array {
+  const n = x.length / batch;
+  const m = w.length / n;
+  const y = new Float64Array(batch * m);
+  for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) y[b * m + i] += x[b * n + j] * w[i * n + j];
+  return y;
 }
 
 let module: CheckedModule;
@@ -106,6 +116,35 @@ describe.each(backends)('generated bindings on %s', (_backend, options) => {
       // U (16, 3) saved as (3, 16): the right number of values, the wrong layout.
       const transposed = writeSafetensors(new Map([...tensors].map(([name, data]) => [name, { shape: name === 'adapt.0.U' ? [3, 16] : generated.adapt.paramShapes[name], data }])));
       expect(() => instance.loadParams(transposed)).toThrow(/'adapt\.0\.U' has shape \(3, 16\); expected \(16, 3\)/);
+    } finally {
+      instance.destroy();
+    }
+  });
+
+  it('project a dense W, load the parameters found, and then run that M', async () => {
+    const checked = module.maps.find((m) => m.name === 'up')!;
+    const instance = await generated.up.create(await options());
+    try {
+      // W in the structure (float64 here, float32 below): the projection gives it back, and forward applies it.
+      const w = Float64Array.from(referenceDense(checked.structure, initParams(paramsOf(checked.structure), 21)));
+      const exact = instance.project(w);
+      expect(exact).toMatchObject({ optimal: true, paramCount: 4 * 4 * 4 + 4 * 8 * 4, denseParamCount: 32 * 16 });
+      expect(exact.relativeError).toBeLessThanOrEqual(TOLERANCE);
+      expect(Object.keys(exact.params).sort()).toEqual(Object.keys(generated.up.paramShapes).sort());
+      const x = randomInput(3 * checked.in, 17);
+      expect(relativeError(await instance.forward(x, 3), timesTransposed(x, w, 3))).toBeLessThanOrEqual(TOLERANCE);
+
+      // W outside the structure: forward applies the projected M, which is ‖W − M‖ / ‖W‖ away from W.
+      const far = randomInput(checked.out * checked.in, 23);
+      const fit = instance.project(far);
+      const m = referenceDense(checked.structure, new Map(Object.entries(fit.params)));
+      expect(relativeError(m, far)).toBeCloseTo(fit.relativeError, 5);
+      expect(fit.relativeError).toBeGreaterThan(0.1);
+      expect(relativeError(await instance.forward(x, 3), timesTransposed(x, m, 3))).toBeLessThanOrEqual(TOLERANCE);
+
+      // A W of the wrong size throws and leaves the loaded parameters as they were.
+      expect(() => instance.project(new Float64Array(checked.out * checked.in + 1))).toThrow(ProjectionError);
+      expect(relativeError(await instance.forward(x, 3), timesTransposed(x, m, 3))).toBeLessThanOrEqual(TOLERANCE);
     } finally {
       instance.destroy();
     }

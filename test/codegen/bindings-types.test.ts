@@ -54,6 +54,11 @@ export async function fine(params: UpParams): Promise<Float32Array> {
   return m.forward(new Float32Array(Up.in), 1);
 }
 
+export function projected(m: Up): [UpParams, number, boolean] {
+  const fit = m.project(new Float64Array(Up.out * Up.in));
+  return [fit.params, fit.relativeError, m.project(new Float32Array(Up.out * Up.in), { seed: 1 }).optimal];
+}
+
 export const wrongIn: 17 = Up.in; // error
 export const wrongShape: readonly [4, 4, 4] = Up.paramShapes['up.blkdiag2']; // error
 export const noSuchTensor = Up.paramShapes['up.blkdiag3']; // error
@@ -64,6 +69,8 @@ export async function misuse(params: UpParams): Promise<void> {
   m.loadParams({ 'up.blkdiag1': new Float32Array(64) }); // error
   m.loadParams({ 'up.blkdiag1': [1, 2], 'up.blkdiag2': new Float32Array(128) }); // error
   await m.forward([1, 2, 3]); // error
+  m.project([1, 2, 3]); // error
+  m.project(new Float32Array(512)).params['up.blkdiag3']; // error
   await Up.create({ backend: 'cuda' }); // error
 }
 `;

@@ -14,4 +14,19 @@ describe('the library entry', () => {
     expect(Math.max(...y.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-5);
     expect(outputs!.manifest.monc).toBe(monc.MONC_VERSION);
   });
+
+  it('projects a dense matrix onto a structure, from the package entry and the browser-safe runtime entry', async () => {
+    const runtime = await import('../../src/runtime/index.js');
+    expect(runtime.project).toBe(monc.project);
+    expect(runtime.ProjectionError).toBe(monc.ProjectionError);
+    const { module } = monc.checkSource('map low : 6 -> 4 = lowrank(rank: 1)\n', 'lib.mon');
+    const structure = module!.maps[0].structure;
+    expect(monc.denseShape(structure)).toEqual([4, 6]);
+    // u vᵀ has rank 1: the projection is exact.
+    const w = Float64Array.from({ length: 24 }, (_, i) => (1 + Math.floor(i / 6)) * ((i % 6) - 2.5));
+    const r = monc.project(structure, w);
+    expect(r.relativeError).toBeLessThan(1e-12);
+    expect([...r.params.keys()]).toEqual(['low.U', 'low.V']);
+    expect(() => monc.checkDenseShape(structure, [6, 4])).toThrow(monc.ProjectionError);
+  });
 });

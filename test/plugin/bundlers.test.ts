@@ -13,7 +13,7 @@ import { build as viteBuild, createServer, type ViteDevServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { referenceApply } from '../../src/runtime/reference.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
-import { BROKEN_MON, FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+import { BROKEN_MON, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
 
 const ENTRY = `export { up, mixer, Up } from './ffn.mon';\n`;
 let project: TempProject | undefined;
@@ -134,11 +134,12 @@ describe('vite dev', () => {
     }
   }
 
-  it('writes the declarations at startup and serves the spec as a module that follows edits of the spec and its mask', async () => {
+  it('writes the declarations at startup and serves the spec as a module that follows edits of the spec, its mask and the tuning database', async () => {
     const spec = (n: number) => `module sp\nmap s : ${n} -> ${n} = sparse(block: ${n / 2}, pattern: "mask.npy")\n`;
     project = tempProject({ 'sp.mon': spec(16), 'other/unused.mon': 'map z : 4 -> 4 = dense()\n', 'index.html': '<script type="module" src="/main.js"></script>', 'main.js': `export { s } from './sp.mon';\n` });
     writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
-    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE })], server: { ws: false } });
+    const tuning = join(project.root, 'tuning.json');
+    const server = await createServer({ root: project.root, configFile: false, logLevel: 'silent', plugins: [monc.vite({ runtime: RUNTIME_SOURCE, tuning })], server: { ws: false } });
     try {
       // Every spec of the project gets its types, imported or not.
       expect(readFileSync(join(project.root, 'other/unused.mon.d.ts'), 'utf8')).toContain('export declare class Z');
@@ -148,6 +149,11 @@ describe('vite dev', () => {
       expect(readFileSync(join(project.root, 'sp.mon.d.ts'), 'utf8')).toContain('static readonly in = 8');
       writeFileSync(join(project.root, 'mask.npy'), writeNpy([1, 1, 0, 1], [2, 2]));
       await eventually(server, '/sp.mon', (code) => code.includes('"paramCount": 48'));
+      // The tuning database appears (the first `monc tune`): the kernel takes the tuned schedule.
+      const tuned = tunedDb(join(project.root, 'sp.mon'));
+      expect(firstSchedule((await server.transformRequest('/sp.mon'))!.code)).not.toEqual(tuned.schedule);
+      writeFileSync(tuning, tuned.text);
+      await eventually(server, '/sp.mon', (code) => JSON.stringify(firstSchedule(code)) === JSON.stringify(tuned.schedule));
     } finally {
       await server.close();
     }

@@ -66,3 +66,10 @@ export function tunedDb(file: string): { readonly text: string; readonly schedul
   };
   return { text: serializeDb({ ...emptyDb(), entries: [entry] }), schedule };
 }
+
+/** The schedule of the first kernel in generated code (the manifest holds it as JSON). */
+export function firstSchedule(code: string): Schedule {
+  const match = /"schedule": (\{[^}]*\})/.exec(code);
+  if (!match) throw new Error('no schedule in the generated code');
+  return JSON.parse(match[1]);
+}

@@ -1,7 +1,8 @@
 /**
- * Draws a matrix as an image: one pixel per entry (entries pooled by their largest magnitude
- * when the matrix is larger than `maxSide`), white where the structure has no entry, and a
- * colour ramp from light (small) to dark (large) by magnitude elsewhere.
+ * Draws a matrix as an image: one pixel per entry (entries pooled by their mean magnitude when
+ * the matrix is larger than `maxSide`: the largest would paint every pooled pixel dark), white
+ * where the structure has no entry, and a colour ramp from light (small) to dark (large) by
+ * magnitude elsewhere.
  */
 
 /** Calls `emit(row, col, value)` for every entry the structure has (zeros included). */
@@ -36,25 +37,27 @@ export function drawMatrix(canvas: HTMLCanvasElement, rows: number, cols: number
   const pool = Math.max(1, Math.ceil(Math.max(rows, cols) / maxSide));
   const width = Math.ceil(cols / pool);
   const height = Math.ceil(rows / pool);
-  const magnitude = new Float32Array(width * height);
-  const present = new Uint8Array(width * height);
+  const sum = new Float64Array(width * height);
+  const count = new Uint32Array(width * height);
   let entries = 0;
   let maxMagnitude = 0;
   source((row, col, value) => {
     const cell = Math.floor(row / pool) * width + Math.floor(col / pool);
     const m = Math.abs(value);
-    present[cell] = 1;
-    if (m > magnitude[cell]) magnitude[cell] = m;
+    sum[cell] += m;
+    count[cell]++;
     if (m > maxMagnitude) maxMagnitude = m;
     entries++;
   });
+  const mean = sum.map((s, cell) => (count[cell] > 0 ? s / count[cell] : 0));
+  const scale = mean.reduce((a, b) => Math.max(a, b), 0);
   canvas.width = width;
   canvas.height = height;
   const context = canvas.getContext('2d')!;
   const image = context.createImageData(width, height);
   for (let cell = 0; cell < width * height; cell++) {
     // The square root spreads the small magnitudes, which dominate trained and random weights alike.
-    const [r, g, b] = present[cell] ? rampColor(maxMagnitude > 0 ? Math.sqrt(magnitude[cell] / maxMagnitude) : 0) : [255, 255, 255];
+    const [r, g, b] = count[cell] > 0 ? rampColor(scale > 0 ? Math.sqrt(mean[cell] / scale) : 0) : [255, 255, 255];
     image.data.set([r, g, b, 255], cell * 4);
   }
   context.putImageData(image, 0, 0);

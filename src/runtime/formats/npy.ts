@@ -27,8 +27,13 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 type Kind = 'f' | 'i' | 'u' | 'b';
 const SUPPORTED: Record<string, readonly number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
 
+/** Whether `bytes` start like a .npy file (the `\x93NUMPY` magic). */
+export function isNpy(bytes: Uint8Array): boolean {
+  return MAGIC.every((b, i) => bytes[i] === b);
+}
+
 export function readNpy(bytes: Uint8Array): NpyArray {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new FormatError('npy: not a .npy file (missing \\x93NUMPY magic)');
+  if (bytes.length < 10 || !isNpy(bytes)) throw new FormatError('npy: not a .npy file (missing \\x93NUMPY magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new FormatError(`npy: unsupported format version ${major}.${bytes[7]}`);

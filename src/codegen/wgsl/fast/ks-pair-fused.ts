@@ -178,7 +178,10 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
   }
   stage2.push('}');
 
-  const outIndex = renderIndex(applyIndexMap(op1.output, rowMajor([{ name: 'beta1', size: b1 }, { name: 'delta1', size: d1 }])));
+  const logicalOut = rowMajor([{ name: 'beta1', size: b1 }, { name: 'delta1', size: d1 }]);
+  const outIndex = renderIndex(applyIndexMap(op1.output, logicalOut));
+  // The bias epilogue reads the bias at the op's logical output index (ir.ts), not where it is stored.
+  const biasIndex = renderIndex(logicalOut);
   const store: string[] = [];
   for (let iv = 0; iv < rr2 / 4; iv++)
     for (let q = 0; q < 4; q++) {
@@ -186,7 +189,7 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
       for (let j = 0; j < rb2; j++) {
         const at = `row * ${u(outSize)} + ${outIndex}`;
         let v = `${acc(iv, j)}.${LANES[q]}`;
-        if (bias1 !== undefined) v = `${v} + ${param(`${u(bias1)} + ${outIndex}`)}`;
+        if (bias1 !== undefined) v = `${v} + ${param(`${u(bias1)} + ${biasIndex}`)}`;
         if (op1.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
         store.push(`  { let beta1 = tb2 * ${u(rb2)} + ${u(j)}; if (beta1 < ${u(b1)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
       }

@@ -126,7 +126,10 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const ndt = op.d / TD;
   const perRowTile = op.a * ndt * nbt;
   const inIndex = renderIndex(applyIndexMap(op.input, rowMajor([{ name: 'alpha', size: op.a }, { name: 'gamma', size: op.c }, { name: 'delta', size: op.d }])));
-  const outIndex = renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'alpha', size: op.a }, { name: 'beta', size: op.b }, { name: 'delta', size: op.d }])));
+  const logicalOut = rowMajor([{ name: 'alpha', size: op.a }, { name: 'beta', size: op.b }, { name: 'delta', size: op.d }]);
+  const outIndex = renderIndex(applyIndexMap(op.output, logicalOut));
+  // The bias epilogue reads the bias at the op's logical output index (ir.ts), not where it is stored.
+  const biasIndex = renderIndex(logicalOut);
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
 
@@ -191,7 +194,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
         for (let q = 0; q < 4; q++) {
           const at = `row * ${u(outSize)} + ${outIndex}`;
           let v = `${acc(i, j)}.${LANES[q]}`;
-          if (biasOff !== undefined) v = `${v} + ${toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${outIndex}`), false)}`;
+          if (biasOff !== undefined) v = `${v} + ${toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${biasIndex}`), false)}`;
           if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
           store.push(`  { let beta = ${beta} + ${u(q)}; if (beta < ${u(op.b)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
         }

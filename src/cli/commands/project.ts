@@ -1,0 +1,64 @@
+/** `monc project FILE.mon --map NAME --dense W.npy|W.safetensors [--tensor NAME] --out P.safetensors [--seed S] [--rounds N]` */
+import { paramsOf } from '../../dsl/params.js';
+import type { CheckedMap } from '../../dsl/structure.js';
+import { writeSafetensors } from '../../runtime/formats/safetensors.js';
+import { checkDenseShape, project, ProjectionError } from '../../runtime/project/index.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { findMap, loadSpec } from '../load-spec.js';
+import { formatCount } from '../table.js';
+import { UserError } from '../user-error.js';
+
+export interface ProjectCommandOptions {
+  readonly map: string;
+  readonly dense: string;
+  readonly tensor?: string;
+  readonly out: string;
+  readonly seed: number;
+  readonly rounds?: number;
+}
+
+export async function projectCommand(ctx: CommandContext, file: string, opts: ProjectCommandOptions): Promise<CommandResult> {
+  const spec = await loadSpec(ctx, file);
+  const map = findMap(spec, opts.map);
+  const w = await readArrayFile(opts.dense, opts.tensor);
+  checkShape(map, w);
+  // Other ProjectionErrors (NaN/Inf in W, a structure projection does not support) are user errors too: main reports them.
+  const result = project(map.structure, w.data, { seed: opts.seed, maxRounds: opts.rounds });
+  const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
+  const specs = paramsOf(map.structure);
+  await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }));
+  const share = `${((100 * result.paramCount) / result.denseParamCount).toFixed(1)}%`;
+  return {
+    json: {
+      map: map.name,
+      relative_error: result.relativeError,
+      params: result.paramCount,
+      dense_params: result.denseParamCount,
+      method: result.method,
+      optimal: result.optimal,
+      out: opts.out,
+      dtype,
+    },
+    text: [
+      `projected ${w.shownAs} ${shapeText(w.shape)} onto map '${map.name}'`,
+      `  method          ${result.method}`,
+      `  relative_error  ${Number(result.relativeError.toPrecision(4))}  (‖W − M‖_F / ‖W‖_F)`,
+      `  optimal         ${result.optimal ? 'yes: the closest M in the structure' : 'not proven (heuristic fit)'}`,
+      `  params          ${formatCount(result.paramCount)} instead of ${formatCount(result.denseParamCount)} dense (${share})`,
+      `wrote ${opts.out}: ${specs.length} tensor${specs.length === 1 ? '' : 's'} (${dtype})`,
+    ].join('\n'),
+  };
+}
+
+/** The library's shape check, naming the file, with a hint for the common mistake of a transposed W. */
+function checkShape(map: CheckedMap, w: ArrayFromFile): void {
+  try {
+    checkDenseShape(map.structure, w.shape);
+  } catch (e) {
+    if (!(e instanceof ProjectionError)) throw e;
+    const transposed = map.in !== map.out && w.shape.length === 2 && w.shape[0] === map.in && w.shape[1] === map.out;
+    throw new UserError(`${w.shownAs}: ${e.message}${transposed ? '; transposed? W is (out, in), like nn.Linear.weight' : ''}`);
+  }
+}
