@@ -65,6 +65,7 @@ export {
   type CompileOutputs,
   type TuningLookup,
 } from './compile.js';
+export { compileKernels } from './compile-kernels.js';
 export { MONC_VERSION } from './version.js';
 
 // The runtime (runners, devices, parameter formats, the float64 reference, manifest types).

@@ -97,7 +97,8 @@ it('shows a located diagnostic for a spec with an error, then WGSL and structure
   expect(drawn.map((d) => d.coloured)).toEqual([64 * 64, 512, 512]);
   expect(await page.textContent('#summary')).toContain('1,024');
 
-  const screenshot = await page.screenshot({ fullPage: true });
+  // Kept under test/.tmp (ignored by git) so a person can look at what the test saw.
+  const screenshot = await page.screenshot({ fullPage: true, path: 'test/.tmp/playground.png' });
   expect(await nonBackgroundPixels(screenshot)).toBeGreaterThan(20_000);
 });
 
