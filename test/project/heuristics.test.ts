@@ -43,6 +43,12 @@ describe('sums: alternating projection', () => {
     const result = project(s, w);
     expect(result.relativeError).toBeLessThanOrEqual(1e-5);
     expect([...result.params.get('m.1.bias')!].every((v) => v === 0)).toBe(true);
+    expect(result.optimal).toBe(true);
+  });
+
+  it('a sum of two weighted terms is not claimed optimal', () => {
+    const s = sum([monarch(16, 16, 4), lowrank(16, 16, 2)]);
+    expect(project(s, gaussianMatrix(16, 16, 5)).optimal).toBe(false);
   });
 
   it('the same map twice in a sum is fitted once, at half the residual', () => {

@@ -5,7 +5,8 @@
  * (heuristic projectors are not guaranteed to), so the error never increases. Stops after
  * `maxRounds` (default 30) or when a round lowers ‖W − M‖² by less than 1e-6 of itself.
  *
- * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0.
+ * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0;
+ * a sum of one weighted term and bias() is therefore optimal when that term's projector is.
  * A term repeated c times (the same map referenced twice: tied weights) is fitted once to the
  * residual divided by c (min ‖R − c·T‖ = c·min ‖R/c − T‖).
  */
@@ -56,7 +57,11 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     if (term.fit) for (const [name, values] of term.fit.params) params.set(name, values);
     methods.push(term.structure.kind === 'bias' ? 'bias: zero' : (term.fit?.method ?? 'zero'));
   }
-  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'} [${methods.join('; ')}]`, optimal: false };
+  // With a single weighted term (e.g. `monarch(...) + bias()`) the first round is that term's own
+  // projection of W, so the sum is exactly as optimal as that projector.
+  const weighted = terms.filter((t) => t.structure.kind !== 'bias');
+  const optimal = weighted.length === 1 && (weighted[0].fit?.optimal ?? false);
+  return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'} [${methods.join('; ')}]`, optimal };
 }
 
 /** The terms of a sum with repeats of the same map merged; any other sharing of parameters is refused. */
