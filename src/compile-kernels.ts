@@ -5,8 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest } from './codegen/manifest-types.js';
-import type { Schedule } from './codegen/wgsl/kernel.js';
-import { assembleModule, emitProgramKernels } from './codegen/wgsl/index.js';
+import { assembleModule, emitProgramKernels, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
@@ -17,10 +16,12 @@ import { formatJson } from './util/json.js';
 import { MONC_VERSION } from './version.js';
 
 /**
- * The tuned schedule for an op (the tuning database keys it by the op's shape and the dtype), or
- * undefined for the default. A schedule that no longer fits the op is ignored.
+ * The tuned schedule of a kernel performing `ops` (one op, or two consecutive ops that the build
+ * then fuses into one dispatch), with the limits of the adapter it was tuned on; the tuning
+ * database keys it by the ops' structure and the dtype. Undefined means none: single ops take
+ * their default schedule, pairs stay unfused. A schedule that no longer fits is ignored.
  */
-export type TuningLookup = (op: Op, dtype: Dtype) => Schedule | undefined;
+export type TuningLookup = (ops: readonly Op[], dtype: Dtype) => TunedSchedule | undefined;
 
 export interface CompileKernelsOptions {
   /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
@@ -63,8 +64,9 @@ export function compileKernels(source: string, file: string, options: CompileKer
   if (irErrors.length > 0) return { diagnostics: [...diagnostics, ...irErrors], module };
 
   const tuning = options.tuning;
-  const schedules = tuning && ((op: Op) => tuning(op, module.dtype));
-  const kernelsByMap = new Map(programs.map((p) => [p.name, emitProgramKernels(p, { schedules })]));
+  const kernelsByMap = new Map(
+    programs.map((p) => [p.name, emitProgramKernels(p, { schedules: tuning && ((ops) => tuning(ops.map((i) => p.ops[i]), module.dtype)) })]),
+  );
   const { wgsl } = assembleModule(kernelsByMap);
   const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION);
   return { diagnostics, module, programs, outputs: { moduleName: module.name, wgsl, manifest, manifestJson: `${formatJson(manifest)}\n` } };

@@ -3,6 +3,7 @@
  * a platform module registered (node-device.ts registers Dawn). Requests the optional features
  * monc kernels can use and the adapter's full storage and workgroup limits.
  */
+import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 
 /** Features monc asks for whenever the adapter has them. */
 const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
@@ -32,6 +33,8 @@ export function registerGpuProvider(p: GpuProvider): void {
 
 export interface MoncDevice {
   readonly device: GPUDevice;
+  /** The adapter the device came from (the tuner keys its results by it). */
+  readonly adapter: GPUAdapter;
   /** Vendor, architecture, device and driver, for messages like `monc run`'s adapter line. */
   readonly adapterDescription: string;
   /** The features enabled on the device. */
@@ -94,9 +97,20 @@ export async function requestMoncDevice(options: RequestDeviceOptions = {}): Pro
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'monc' });
   return {
     device,
+    adapter,
     adapterDescription: describeAdapter(adapter.info),
     features: [...device.features].sort(),
     ...(note ? { note } : {}),
+  };
+}
+
+/** What kernels emitted for this device may use (its workgroup size and storage limits, its features). */
+export function deviceTargetLimits(device: GPUDevice): TargetLimits {
+  const l = device.limits;
+  return {
+    maxWorkgroupSize: Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX),
+    maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
+    features: [...device.features].sort(),
   };
 }
 

@@ -47,8 +47,13 @@ export function knob(schedule: Schedule, name: string): number {
 
 /** Whether a schedule is one of the family's candidates for the op (stale tuning entries are not). */
 export function isCandidate<O extends Op>(family: KernelFamily<O>, op: O, schedule: Schedule, limits: TargetLimits): boolean {
+  return isAmong(schedule, family.candidates(op, limits));
+}
+
+/** Whether `schedule` equals one of `candidates` (knob order aside). */
+export function isAmong(schedule: Schedule, candidates: readonly Schedule[]): boolean {
   const key = canonicalJson(schedule);
-  return family.candidates(op, limits).some((c) => canonicalJson(c) === key);
+  return candidates.some((c) => canonicalJson(c) === key);
 }
 
 function canonicalJson(s: Schedule): string {

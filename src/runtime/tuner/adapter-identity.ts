@@ -2,6 +2,7 @@
  * Who the tuning results belong to: a tuned schedule is only trusted on the adapter (and driver)
  * it was measured on, with the same features and the limits the kernels depend on.
  */
+import type { TargetLimits } from '../../codegen/wgsl/kernel.js';
 
 export interface AdapterIdentity {
   readonly vendor: string;
@@ -38,4 +39,12 @@ export function adapterIdentity(adapter: GPUAdapter, device?: GPUDevice): Adapte
 /** A stable string key of an identity (field order fixed). */
 export function adapterKey(id: AdapterIdentity): string {
   return JSON.stringify([id.vendor, id.architecture, id.device, id.description, id.features, id.limits.maxComputeInvocationsPerWorkgroup, id.limits.maxComputeWorkgroupStorageSize, id.limits.subgroupMinSize ?? 0, id.limits.subgroupMaxSize ?? 0]);
+}
+
+/**
+ * The limits kernels tuned on this adapter were chosen within (monc devices request the
+ * adapter's maxima): a tuned schedule is valid for a build when it fits them.
+ */
+export function adapterTargetLimits(id: AdapterIdentity): TargetLimits {
+  return { maxWorkgroupSize: id.limits.maxComputeInvocationsPerWorkgroup, maxWorkgroupStorageBytes: id.limits.maxComputeWorkgroupStorageSize, features: id.features };
 }
