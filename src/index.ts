@@ -52,6 +52,7 @@ export {
   type EmittedKernel,
   type Schedule,
   type TargetLimits,
+  type TunedSchedule,
 } from './codegen/wgsl/index.js';
 export { buildManifest } from './codegen/manifest.js';
 export { emitBindings, type BindingsOptions } from './codegen/ts/emit-bindings.js';

@@ -1,6 +1,7 @@
-/** Compiling a `.mon` file for `build` (all three artefacts) and `run` (kernels and manifest only). */
+/** Compiling a `.mon` file for `build` (all three artefacts) and `run`, `tune`, `bench` (kernels and manifest only). */
 import { compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs, type TuningLookup } from '../compile-kernels.js';
 import type { CompileOutputs } from '../compile.js';
+import type { Program } from '../ir/ir.js';
 import { recordingMaskResolver } from '../plugin/mask-files.js';
 import type { CommandContext } from './context.js';
 import { readText } from './files.js';
@@ -8,22 +9,25 @@ import { failOnErrors, type LoadedSpec } from './load-spec.js';
 
 type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions) => Omit<CompileKernelsResult, 'outputs'> & { readonly outputs?: O };
 
-async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: O }> {
+/** A compiled spec: its outputs and each map's scheduled program. */
+export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly programs: readonly Program[] };
+
+async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, tuning?: TuningLookup): Promise<CompiledSpec<O>> {
   const source = await readText(file);
   const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
   failOnErrors(ctx, source, result.diagnostics);
-  if (!result.module || !result.outputs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
-  return { file, source, module: result.module, outputs: result.outputs };
+  if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
+  return { file, source, module: result.module, outputs: result.outputs, programs: result.programs };
 }
 
 /** The WGSL, the TypeScript bindings and the manifest of `monc build`. */
-export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<LoadedSpec & { readonly outputs: CompileOutputs }> {
+export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<CompiledSpec<CompileOutputs>> {
   // Loaded on demand: the bindings emitter pulls in ts-morph, which only `build` needs.
   const { compileModule } = await import('../compile.js');
   return compileWith(ctx, file, compileModule, tuning);
 }
 
 /** The WGSL and the manifest: what running a map needs. */
-export function compileSpecKernels(ctx: CommandContext, file: string): Promise<LoadedSpec & { readonly outputs: KernelOutputs }> {
-  return compileWith(ctx, file, compileKernels);
+export function compileSpecKernels(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<CompiledSpec<KernelOutputs>> {
+  return compileWith(ctx, file, compileKernels, tuning);
 }

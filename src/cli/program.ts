@@ -35,9 +35,10 @@ export function buildProgram(io: CliIo, run: Runner): Command {
   command('build', 'write <module>.wgsl, <module>.ts and <module>.json per spec')
     .argument('<files...>', 'the .mon files')
     .requiredOption('--out <dir>', 'output directory (created if missing)')
-    .option('--tuning <db>', 'tuning database (JSON) with the schedules to use')
-    .option('--watch', 'rebuild whenever a spec, a mask file it reads or the tuning database changes (Ctrl-C stops)')
-    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string; watch?: boolean }) =>
+    .option('--tuning [db]', "use tuned schedules: those of the tuning database DB (JSON), or with no DB those of the user's database (what monc tune writes); without --tuning the default schedules, so output depends on nothing but the input")
+    .option('--watch', 'rebuild whenever a spec, a mask file it reads or (with --tuning) the tuning database changes (Ctrl-C stops)')
+    .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json')
+    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; watch?: boolean }) =>
       run(ctx(opts), async () =>
         opts.watch
           ? (await import('./commands/build-watch.js')).buildWatchCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })
@@ -87,7 +88,39 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/project.js')).projectCommand(ctx(opts), file, opts)),
     );
 
+  command('tune', 'auto-tune the kernels of a spec on this GPU and store the fastest schedules in the tuning database')
+    .argument('<file>', 'the .mon file')
+    .option('--map <name>', 'tune this map only (default: every map)')
+    .option('--batch <n>', 'batch size to tune for (results apply to batches in the same power-of-two bucket)', parsePositive, DEFAULT_TUNE_BATCH)
+    .option('--db <file>', "tuning database to update (default: $MONC_TUNING_DB, else monc/tuning.json in the user's cache directory)")
+    .option('--max-candidates <n>', 'at most this many schedules tried per kernel, the default among them', parsePositive, 24)
+    .addHelpText('after', '\nEach candidate is checked against the float64 reference before it is timed; progress goes to stderr.\n\nExamples:\n  monc tune ffn.mon --batch 16384\n  monc tune ffn.mon --map up --max-candidates 8 --db tuning.json')
+    .action((file: string, opts: { json?: boolean; map?: string; batch: number; db?: string; maxCandidates: number }) =>
+      run(ctx(opts), async () => (await import('./commands/tune.js')).tuneCommand(ctx(opts), file, opts)),
+    );
+
+  command('bench', "time a map's kernels on this GPU (the tuned schedules where the tuning database has them); print ms, GFLOP/s, GB/s")
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--batch <n>', 'batch size (rows per call)', parsePositive)
+    .option('--tuning [db]', "tuning database whose schedules to use (default, and with no DB: the user's database)")
+    .option('--no-tuning', 'time the default schedules')
+    .option('--repeats <n>', 'timed calls', parsePositive, 20)
+    .addHelpText('after', '\nExamples:\n  monc bench ffn.mon --map up --batch 16384\n  monc bench ffn.mon --map up --batch 16384 --no-tuning --json')
+    .action((file: string, opts: { json?: boolean; map: string; batch: number; tuning?: string | boolean; repeats: number }) =>
+      run(ctx(opts), async () => (await import('./commands/bench.js')).benchCommand(ctx(opts), file, { ...opts, tuning: opts.tuning ?? true })),
+    );
+
   return program;
+}
+
+/** `monc tune`'s batch size when none is given. */
+const DEFAULT_TUNE_BATCH = 4096;
+
+function parsePositive(text: string): number {
+  const n = parseCount(text);
+  if (n === 0) throw new InvalidArgumentError('must be a positive integer.');
+  return n;
 }
 
 function parseCount(text: string): number {

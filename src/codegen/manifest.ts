@@ -68,7 +68,8 @@ function manifestMap(structure: Structure, program: Program, emitted: readonly E
 /**
  * A kernel's costs. Bytes count each buffer the dispatch touches in memory once: the sources its
  * ops read that an earlier op of the same dispatch did not produce, the destinations they write,
- * and a destination's old contents where an op accumulates into it.
+ * and a destination's old contents where an op accumulates into it. An intermediate that one op
+ * of a fused dispatch produces and a later one reads stays on chip (unless it is the result).
  */
 function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: number): ManifestKernel {
   invariant(kernel.ops.length > 0, `kernel ${kernel.entryPoint} performs no op`);
@@ -80,11 +81,14 @@ function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: n
   };
   const produced = new Set<string>();
   const read = new Set<string>();
+  const onChip = new Set<string>();
   for (const op of ops) {
-    if (op.kind !== 'bias' && !produced.has(op.src)) read.add(op.src);
+    if (op.kind !== 'bias') (produced.has(op.src) ? onChip : read).add(op.src);
     if (op.accumulate && !produced.has(op.dst)) read.add(op.dst);
     produced.add(op.dst);
   }
+  onChip.delete(ops[ops.length - 1].dst);
+  const written = [...produced].filter((b) => !onChip.has(b));
   const firstSource = ops.find((op): op is Exclude<Op, BiasOp> => op.kind !== 'bias');
   return {
     entryPoint: kernel.entryPoint,
@@ -98,7 +102,7 @@ function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: n
     dispatch: { ...kernel.dispatch },
     schedule: { ...kernel.schedule },
     flopsPerRow: sum(ops.map(opFlopsPerRow)),
-    bytesPerRow: sum([...read, ...produced].map(bufferSize)) * elementBytes,
+    bytesPerRow: sum([...read, ...written].map(bufferSize)) * elementBytes,
     paramBytes: sum(ops.map(opParamElements)) * elementBytes,
   };
 }

@@ -122,9 +122,11 @@ export class GpuExecutor {
   private ensureTemps(batch: number): void {
     if (batch <= this.tempCapacity) return;
     // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
+    // Only buffers a kernel binds: the intermediate of a fused pair lives in workgroup memory.
+    const bound = new Set(this.spec.kernels.flatMap((k) => [k.src, k.dst]));
     this.temps = new Map(
       this.spec.buffers
-        .filter((b) => b.name !== 'x' && b.name !== 'y')
+        .filter((b) => b.name !== 'x' && b.name !== 'y' && bound.has(b.name))
         .map((b) => [
           b.name,
           this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(Math.max(batch * b.size, 1)), usage: GPUBufferUsage.STORAGE }),
@@ -166,6 +168,18 @@ export class GpuExecutor {
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
     this.checkUsable();
     if (batch === 0) return;
+    const pass = encoder.beginComputePass({ label: 'monc forward' });
+    this.encodeDispatches(pass, x, y, batch);
+    pass.end();
+  }
+
+  /**
+   * Records the dispatches of the forward pass (or, with `only`, of that kernel alone) into an
+   * open compute pass: what timing with timestamp queries needs.
+   */
+  encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, only?: number): void {
+    this.checkUsable();
+    if (batch === 0) return;
     this.ensureTemps(batch);
     const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
     const dims = this.dimsFor(batch, groups);
@@ -176,9 +190,8 @@ export class GpuExecutor {
       if (!t) throw new Error(`internal error: kernel uses undeclared buffer '${name}'`);
       return t;
     };
-    const pass = encoder.beginComputePass({ label: 'monc forward' });
     this.spec.kernels.forEach((k, i) => {
-      if (groups[i] === 0) return;
+      if (groups[i] === 0 || (only !== undefined && i !== only)) return;
       const bindGroup = this.device.createBindGroup({
         layout: this.bindGroupLayout,
         entries: [
@@ -192,7 +205,6 @@ export class GpuExecutor {
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...this.grid(groups[i]));
     });
-    pass.end();
   }
 
   private ensureIo(batch: number): NonNullable<GpuExecutor['io']> {

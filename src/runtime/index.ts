@@ -8,6 +8,7 @@ export { MapRunner, programOfManifest, type Backend, type MapRunnerOptions } fro
 export { TypedMap, type TypedMapOptions, type TypedProjection } from './typed-map.js';
 export {
   describeAdapter,
+  deviceTargetLimits,
   getSharedDevice,
   NoAdapterError,
   registerGpuProvider,

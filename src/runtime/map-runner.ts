@@ -13,7 +13,7 @@ import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import { emitProgramKernels } from '../codegen/wgsl/program.js';
 import { executeProgram } from './cpu-executor.js';
-import { describeAdapter, getSharedDevice } from './device.js';
+import { describeAdapter, deviceTargetLimits, getSharedDevice } from './device.js';
 import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
 import { packParams } from './params.js';
 
@@ -53,8 +53,14 @@ export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
 /** The module text and kernels to run: the manifest's, or f32 replacements for an f16 module. */
 function gpuKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): { wgsl: string; kernels: readonly KernelPlan[]; storage: 'f32' | 'f16' } {
   if (dtype === 'f32' || device.features.has('shader-f16')) return { wgsl, kernels: map.kernels, storage: dtype };
-  const scheduleOf = new Map<number, ManifestKernel>(map.kernels.flatMap((k) => k.ops.map((i) => [i, k] as const)));
-  const emitted = emitProgramKernels(programOfManifest(map, dtype), { storage: 'f32', schedules: (_op, i) => scheduleOf.get(i)?.schedule });
+  // The manifest's kernels again (fused ones included), within what this device allows.
+  const kernelOf = new Map<string, ManifestKernel>(map.kernels.map((k) => [k.ops.join(','), k]));
+  const limits = deviceTargetLimits(device);
+  const schedules = (ops: readonly number[]) => {
+    const kernel = kernelOf.get(ops.join(','));
+    return kernel && { schedule: kernel.schedule, limits };
+  };
+  const emitted = emitProgramKernels(programOfManifest(map, dtype), { storage: 'f32', schedules });
   const kernels = planKernels(emitted, map.ops);
   return { wgsl: assembleModule(emitted).wgsl, kernels, storage: 'f32' };
 }
@@ -121,6 +127,18 @@ export class MapRunner {
     if (!this.gpu) throw new Error(`map '${this.map.name}': encodeForward needs the webgpu backend (this runner uses ${this.backend})`);
     this.requireParams();
     this.gpu.encode(encoder, x, y, batch);
+  }
+
+  /**
+   * Records the forward pass's dispatches (or, with `kernel`, that one of `map.kernels` alone)
+   * into the caller's open compute pass: for timing with timestamp queries. Buffers as for
+   * encodeForward.
+   */
+  encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
+    this.checkUsable();
+    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeDispatches needs the webgpu backend (this runner uses ${this.backend})`);
+    this.requireParams();
+    this.gpu.encodeDispatches(pass, x, y, batch, kernel);
   }
 
   /** The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its bias. */

@@ -62,7 +62,9 @@ function useSwiftShader(): string {
 function newInstance(): GPU {
   // Dawn's Vulkan backend complains on stderr when XDG_RUNTIME_DIR is unset.
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'monc-xdg-'));
-  const gpu = create([]);
+  // Dawn rounds timestamps (a browser anti-fingerprinting measure) unless told not to; monc tune
+  // and monc bench time kernels of a few microseconds with them.
+  const gpu = create(['disable-dawn-features=timestamp_quantization']);
   instances.push(gpu);
   return gpu;
 }

@@ -18,8 +18,8 @@ export async function cli(args: readonly string[], env: Record<string, string> =
 }
 
 /** `--json` output, parsed; fails the test with stderr when the command failed. */
-export async function cliJson(args: readonly string[]): Promise<Record<string, any>> {
-  const r = await cli([...args, '--json']);
+export async function cliJson(args: readonly string[], env: Record<string, string> = {}): Promise<Record<string, any>> {
+  const r = await cli([...args, '--json'], env);
   if (r.code !== 0) throw new Error(`monc ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -87,16 +87,16 @@ describe('emitted kernels', () => {
   it('use a valid tuned schedule and ignore a stale one', () => {
     const op = program.ops[0];
     const tuned = candidates(op, DEFAULT_LIMITS).find((s) => s.workgroupSize === 128 && s.outputsPerThread === 1 && s.unroll === 2)!;
-    expect(emitProgramKernels(program, { schedules: (_op, i) => (i === 0 ? tuned : undefined) })[0].schedule).toEqual(tuned);
+    expect(emitProgramKernels(program, { schedules: (ops) => (ops.join() === '0' ? { schedule: tuned } : undefined) })[0].schedule).toEqual(tuned);
     const stale = { ...tuned, outputsPerThread: 3 };
-    expect(emitProgramKernels(program, { schedules: () => stale })[0].schedule).toEqual(defaultSchedule(op, DEFAULT_LIMITS));
+    expect(emitProgramKernels(program, { schedules: () => ({ schedule: stale }) })[0].schedule).toEqual(defaultSchedule(op, DEFAULT_LIMITS));
   });
 
   it('respect the target workgroup limit', () => {
     const limits = { ...DEFAULT_LIMITS, maxWorkgroupSize: 128 };
     program.ops.forEach((op, i) => {
       for (const s of candidates(op, limits)) {
-        const [kernel] = emitProgramKernels(program, { limits, schedules: (_op, j) => (j === i ? s : undefined) }).slice(i);
+        const [kernel] = emitProgramKernels(program, { limits, schedules: (ops) => (ops.join() === String(i) ? { schedule: s } : undefined) }).slice(i);
         expect(kernel.schedule).toEqual(s);
         expect(kernel.workgroupSize.reduce((p, v) => p * v, 1)).toBeLessThanOrEqual(128);
       }

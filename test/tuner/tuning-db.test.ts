@@ -50,8 +50,8 @@ describe('tuning database', () => {
   it('ignores entries of another adapter', () => {
     const db = merge(emptyDb(), [entry(OTHER, 0.3, 16)]);
     expect(lookup(db, H100, '0.1.0', SIG, 1000)).toBeUndefined();
-    expect(scheduleLookup(db, { adapter: H100 })(op0, 'f32')).toBeUndefined();
-    expect(scheduleLookup(db, { adapter: OTHER })(op0, 'f32')?.rows).toBe(16);
+    expect(scheduleLookup(db, { adapter: H100 })([op0], 'f32')).toBeUndefined();
+    expect(scheduleLookup(db, { adapter: OTHER })([op0], 'f32')?.schedule.rows).toBe(16);
   });
 
   it('rejects malformed databases with a reason', () => {

@@ -3,19 +3,16 @@
  * the tuning database changes, until stopped (Ctrl-C). A failed build prints its error as
  * `monc build` would and keeps watching; outputs are written only by successful builds.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { checkSource } from '../../dsl/index.js';
 import { recordingMaskResolver } from '../../plugin/mask-files.js';
 import { watchFiles } from '../../plugin/file-watcher.js';
 import { formatJson } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { reportError } from '../main.js';
-import { buildCommand } from './build.js';
-
-interface BuildOptions {
-  readonly out: string;
-  readonly tuning?: string;
-}
+import { userTuningDbPath } from '../tuning.js';
+import { buildCommand, type BuildOptions } from './build.js';
 
 export async function buildWatchCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions, stop: AbortSignal = untilInterrupted()): Promise<CommandResult> {
   let builds = 0;
@@ -29,7 +26,7 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
     } catch (e) {
       reportError(e, ctx.io, ctx.json);
     }
-    const inputs = buildInputs(files, opts.tuning);
+    const inputs = buildInputs(files, opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning);
     watcher.update(inputs);
     if (!ctx.json) ctx.io.stderr(`monc: watching ${inputs.length} file${inputs.length === 1 ? '' : 's'} for changes (Ctrl-C to stop)\n`);
   };
@@ -56,7 +53,8 @@ function buildInputs(files: readonly string[], tuning: string | undefined): stri
     checkSource(source, file, { resolveMask: masks.resolve });
     for (const mask of masks.files) inputs.add(mask);
   }
-  if (tuning !== undefined) inputs.add(tuning);
+  // The user's database may not exist yet (nor its directory, which a watch needs).
+  if (tuning !== undefined && existsSync(dirname(tuning))) inputs.add(tuning);
   return [...inputs];
 }
 

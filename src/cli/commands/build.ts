@@ -1,16 +1,26 @@
-/** `monc build FILE.mon… --out DIR [--tuning DB.json]` */
+/**
+ * `monc build FILE.mon… --out DIR [--tuning [DB.json]]`. Without `--tuning` the kernels take the
+ * default schedules, so identical input gives byte-identical output whatever was tuned on this
+ * machine (SPEC §5); `--tuning DB.json` takes the schedules of that database, and a bare
+ * `--tuning` those of the user's database (what `monc tune` writes).
+ */
 import { join } from 'node:path';
-import type { TuningLookup } from '../../compile-kernels.js';
-import { tuningSource } from '../../plugin/tuning.js';
-import { parseDb } from '../../runtime/tuner/db.js';
 import { scheduleLookup } from '../../runtime/tuner/lookup.js';
 import { compileSpec } from '../compile-spec.js';
-import { note, type CommandContext, type CommandResult } from '../context.js';
-import { readText, writeAtomic } from '../files.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { writeAtomic } from '../files.js';
+import { readTuning, type TuningChoice } from '../tuning.js';
 import { UserError } from '../user-error.js';
 
-export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: { out: string; tuning?: string }): Promise<CommandResult> {
-  const tuning = await tuningLookup(ctx, opts.tuning);
+export interface BuildOptions {
+  readonly out: string;
+  readonly tuning?: TuningChoice;
+}
+
+export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions): Promise<CommandResult> {
+  const loaded = opts.tuning === undefined ? undefined : await readTuning(ctx, opts.tuning);
+  // No GPU at build time: entries of any adapter count (the largest batch bucket, then the most recent).
+  const tuning = loaded && scheduleLookup(loaded.db);
   // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
   const specs = [];
   for (const file of files) specs.push(await compileSpec(ctx, file, tuning));
@@ -32,23 +42,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
     modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written });
   }
   return {
-    json: { out: opts.out, modules },
+    json: { out: opts.out, ...(loaded ? { tuning: loaded.path } : {}), modules },
     text: modules.map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}) -> ${m.files.join(', ')}`).join('\n'),
   };
-}
-
-/**
- * The schedules to build with: from `--tuning DB.json` (which must exist and be a tuning
- * database), else from the database `monc tune` writes, as the bundler plugins do (none yet:
- * untuned defaults).
- */
-async function tuningLookup(ctx: CommandContext, path: string | undefined): Promise<TuningLookup | undefined> {
-  if (path === undefined) {
-    const { lookup, warning } = tuningSource(process.cwd(), undefined).current();
-    if (warning) note(ctx, warning);
-    return lookup;
-  }
-  const parsed = parseDb(await readText(path));
-  if ('error' in parsed) throw new UserError(`${path}: ${parsed.error}`);
-  return scheduleLookup(parsed.db);
 }

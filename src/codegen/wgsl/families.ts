@@ -9,6 +9,8 @@ import { bsrDirect } from './bsr-direct.js';
 import { isAmong, isCandidate, type KernelFamily } from './family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
+import { ksDvec } from './fast/ks-dvec.js';
+import { ksSgmat } from './fast/ks-sgmat.js';
 import { ksTiled } from './fast/ks-tiled.js';
 import { emitPair, fusablePair, pairCandidates, pairDefaultSchedule, usedElsewhere } from './fast/ks-pair-fused.js';
 import type { KernelContext } from './scaffold.js';
@@ -18,7 +20,7 @@ export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
   // Each family only ever receives ops of its own kind (checked by `kind` below).
   switch (op.kind) {
     case 'ks':
-      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>];
+      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDvec as KernelFamily<Op>, ksSgmat as KernelFamily<Op>];
     case 'bsr':
       return [bsrDirect as KernelFamily<Op>];
     case 'bias':
@@ -61,6 +63,7 @@ function fusablePairAt(program: Program, first: number): [KsOp, KsOp] | undefine
   return fusablePair(a, b) && !usedElsewhere(program, a.dst, [first, first + 1]) ? [a, b] : undefined;
 }
 
+/** Whether ops `first` and `first + 1` of the program can run as one dispatch. */
 export function fusesAt(program: Program, first: number): boolean {
   return fusablePairAt(program, first) !== undefined;
 }

@@ -6,7 +6,7 @@
 import type { Op } from '../../ir/ir.js';
 import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
-import { timeComputePasses, type TimingOptions, type TimingStats } from '../timing.js';
+import { timePasses, type TimingOptions, type TimingStats } from '../timing.js';
 import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
 import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
 
@@ -123,10 +123,10 @@ export class KernelCheck {
     return relativeError(await this.readRows(), this.expected);
   }
 
-  /** Times the kernel (output not checked here: call `check` first). */
+  /** Times the kernel (output not checked here: call `check` first); by the wall clock when the device has no timestamp queries. */
   async time(kernel: EmittedKernel, options?: TimingOptions): Promise<TimingStats> {
     const d = await this.prepare(kernel);
-    return timeComputePasses(this.device, (pass) => encodeDispatch(pass, d), options);
+    return (await timePasses(this.device, (pass) => encodeDispatch(pass, d), options)).stats;
   }
 
   destroy(): void {

@@ -1,14 +1,18 @@
 /**
- * Tuned schedules for a build: the per-op lookup the compiler takes (`TuningLookup`, op and
- * dtype -> schedule) from a tuning database. Entries of other compiler versions are ignored;
- * with an adapter given, so are other adapters' entries (a build without a GPU takes the most
- * recent entry of any adapter). Without a batch size the largest tuned bucket wins.
+ * Tuned schedules for a build: the lookup the compiler takes (`TuningLookup`: the ops of a kernel
+ * and the dtype -> schedule) from a tuning database. Entries of other compiler versions are
+ * ignored; with an adapter given, so are other adapters' entries (a build without a GPU takes the
+ * most recent entry of any adapter). Without a batch size the largest tuned bucket wins.
+ *
+ * A fused kernel (ops.length > 1) is only answered when it beat the separate kernels: if the
+ * database also holds tuned entries for each of its ops (same adapter and bucket) and their times
+ * add up to no more than the fused time, the answer is none, and the build keeps them apart.
  */
 import type { Op } from '../../ir/ir.js';
-import type { Schedule } from '../../codegen/wgsl/kernel.js';
+import type { TunedSchedule } from '../../codegen/wgsl/program.js';
 import { MONC_VERSION } from '../../version.js';
-import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
-import { batchBucket, kernelSignature, type TuningDb } from './db.js';
+import { adapterKey, adapterTargetLimits, type AdapterIdentity } from './adapter-identity.js';
+import { batchBucket, kernelSignature, type TuningDb, type TuningEntry } from './db.js';
 
 export interface LookupOptions {
   readonly adapter?: AdapterIdentity;
@@ -16,15 +20,21 @@ export interface LookupOptions {
   readonly compiler?: string;
 }
 
-export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (op: Op, dtype: string) => Schedule | undefined {
+export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly Op[], dtype: string) => TunedSchedule | undefined {
   const compiler = options.compiler ?? MONC_VERSION;
   const adapter = options.adapter && adapterKey(options.adapter);
   const bucket = options.batch === undefined ? undefined : batchBucket(options.batch);
   const usable = db.entries.filter((e) => e.compiler === compiler && (adapter === undefined || adapterKey(e.adapter) === adapter) && (bucket === undefined || e.batchBucket === bucket));
-  return (op, dtype) => {
-    const sig = kernelSignature([op], dtype);
-    const matching = usable.filter((e) => e.kernel === sig);
-    if (matching.length === 0) return undefined;
-    return matching.reduce((best, e) => (e.batchBucket > best.batchBucket || (e.batchBucket === best.batchBucket && e.date > best.date) ? e : best)).schedule;
+  const best = (entries: readonly TuningEntry[]) =>
+    entries.length === 0 ? undefined : entries.reduce((b, e) => (e.batchBucket > b.batchBucket || (e.batchBucket === b.batchBucket && e.date > b.date) ? e : b));
+  return (ops, dtype) => {
+    const entry = best(usable.filter((e) => e.kernel === kernelSignature(ops, dtype)));
+    if (!entry) return undefined;
+    if (ops.length > 1) {
+      const sameRun = usable.filter((e) => e.batchBucket === entry.batchBucket && adapterKey(e.adapter) === adapterKey(entry.adapter));
+      const parts = ops.map((op) => best(sameRun.filter((e) => e.kernel === kernelSignature([op], dtype))));
+      if (parts.every((p) => p !== undefined) && parts.reduce((sum, p) => sum + p.ms, 0) <= entry.ms) return undefined;
+    }
+    return { schedule: entry.schedule, limits: adapterTargetLimits(entry.adapter) };
   };
 }

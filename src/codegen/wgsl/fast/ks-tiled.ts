@@ -16,7 +16,7 @@ import { dividing, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, cooperative, entryOpening, fromF32, LANES, scalarAt, toF32 } from './wgsl-text.js';
+import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy } from './wgsl-text.js';
 
 export interface KsTiledSchedule extends Schedule {
   readonly family: 'ks-tiled';
@@ -27,6 +27,8 @@ export interface KsTiledSchedule extends Schedule {
   readonly rr: number;
   readonly rb: number;
   readonly vec4: boolean;
+  /** Fetch the next reduction chunk into registers while multiplying the current one. */
+  readonly pipeline: boolean;
 }
 
 /** Derived sizes of a schedule. */
@@ -78,11 +80,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
       for (const cols of coveringPowers(op.b, 128))
         for (const tk of coveringPowers(op.c, 32).filter((k) => k >= 4))
           for (const rr of [4, 8])
-            for (const rb of [4, 8]) {
-              const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile, tk, rr, rb, vec4: true };
-              const t = tiling(s);
-              if (valid(op, t, limits) && t.threads >= 64) out.push(s);
-            }
+            for (const rb of [4, 8])
+              for (const pipeline of [false, true]) {
+                const s: KsTiledSchedule = { family: 'ks-tiled', rows, cols, dtile, tk, rr, rb, vec4: true, pipeline };
+                const t = tiling(s);
+                if (valid(op, t, limits) && t.threads >= 64) out.push(s);
+              }
   return out;
 }
 
@@ -133,44 +136,44 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
 
-  const loadSrc = views.src
-    ? cooperative((TR * TK) / 4, T, 'e', [
-        `let r = e / ${u(TK / 4)};`,
-        `let kv = e % ${u(TK / 4)};`,
-        `let row = min(row0 + r, batch - 1u);`,
-        `let v = ${toF32(st, `${n.src}[(row * ${u(inSize)} + alpha * ${u(op.c)} + k0 + kv * 4u) / 4u]`, true)};`,
-        ...LANES.map((l, q) => `${xs}[(kv * 4u + ${u(q)}) * ${u(TR / 4)} + r / 4u][r % 4u] = v.${l};`),
-      ])
-    : cooperative(TR * TK * TD, T, 'e', [
-        `let r = e / ${u(TK * TD)};`,
-        `let k = (e / ${u(TD)}) % ${u(TK)};`,
-        `let dd = e % ${u(TD)};`,
-        `let row = min(row0 + r, batch - 1u);`,
-        `let gamma = k0 + k;`,
-        `let delta = delta0 + dd;`,
-        `var v = 0.0;`,
-        `if (gamma < ${u(op.c)}) { v = ${toF32(st, `${n.src}[row * ${u(inSize)} + ${inIndex}]`, false)}; }`,
-        `${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + r / 4u][r % 4u] = v;`,
-      ]);
+  const srcCopy: StagedCopy = views.src
+    ? {
+        count: (TR * TK) / 4,
+        register: 'vec4<f32>',
+        item: () => [`let r = e / ${u(TK / 4)};`, `let kv = e % ${u(TK / 4)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.src}[(min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(op.c)} + ${k0} + kv * 4u) / 4u]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${xs}[(kv * 4u + ${u(q)}) * ${u(TR / 4)} + r / 4u][r % 4u] = ${v}.${l};`),
+      }
+    : {
+        count: TR * TK * TD,
+        register: 'f32',
+        item: (k0) => [`let r = e / ${u(TK * TD)};`, `let k = (e / ${u(TD)}) % ${u(TK)};`, `let dd = e % ${u(TD)};`, `let gamma = ${k0} + k;`, `let delta = delta0 + dd;`],
+        load: (v) => [
+          `${v} = 0.0;`,
+          `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[row * ${u(inSize)} + ${inIndex}]`, false)}; }`,
+        ],
+        store: (v) => [`${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + r / 4u][r % 4u] = ${v};`],
+      };
   const wRow = (dd: string, beta: string) => `${u(wOff)} + ((alpha * ${u(op.d)} + delta0 + ${dd}) * ${u(op.b)} + ${beta}) * ${u(op.c)}`;
-  const loadW = views.params
-    ? cooperative((TD * TB * TK) / 4, T, 'e', [
-        `let kv = e % ${u(TK / 4)};`,
-        `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`,
-        `let dd = e / ${u((TK / 4) * TB)};`,
-        `let beta = min(beta0 + bb, ${u(op.b - 1)});`,
-        `let v = ${toF32(st, `${n.params}[(${wRow('dd', 'beta')} + k0 + kv * 4u) / 4u]`, true)};`,
-        ...LANES.map((l, q) => `${ws}[(dd * ${u(TK)} + kv * 4u + ${u(q)}) * ${u(TB / 4)} + bb / 4u][bb % 4u] = v.${l};`),
-      ])
-    : cooperative(TD * TB * TK, T, 'e', [
-        `let k = e % ${u(TK)};`,
-        `let bb = (e / ${u(TK)}) % ${u(TB)};`,
-        `let dd = e / ${u(TK * TB)};`,
-        `let beta = min(beta0 + bb, ${u(op.b - 1)});`,
-        `var v = 0.0;`,
-        `if (k0 + k < ${u(op.c)}) { v = ${toF32(st, scalarAt(n.params, false, `${wRow('dd', 'beta')} + k0 + k`), false)}; }`,
-        `${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + bb / 4u][bb % 4u] = v;`,
-      ]);
+  const wCopy: StagedCopy = views.params
+    ? {
+        count: (TD * TB * TK) / 4,
+        register: 'vec4<f32>',
+        item: () => [`let kv = e % ${u(TK / 4)};`, `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`, `let dd = e / ${u((TK / 4) * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[(${wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`)} + ${k0} + kv * 4u) / 4u]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${ws}[(dd * ${u(TK)} + kv * 4u + ${u(q)}) * ${u(TB / 4)} + bb / 4u][bb % 4u] = ${v}.${l};`),
+      }
+    : {
+        count: TD * TB * TK,
+        register: 'f32',
+        item: () => [`let k = e % ${u(TK)};`, `let bb = (e / ${u(TK)}) % ${u(TB)};`, `let dd = e / ${u(TK * TB)};`],
+        load: (v, k0) => [
+          `${v} = 0.0;`,
+          `if (${k0} + k < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, `${wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`)} + ${k0} + k`), false)}; }`,
+        ],
+        store: (v) => [`${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + bb / 4u][bb % 4u] = ${v};`],
+      };
+  const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const inner: string[] = [];
@@ -215,15 +218,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     `let dd = lid / ${u((TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
-    `for (var k0 = 0u; k0 < ${u(op.c)}; k0 += ${u(TK)}) {`,
-    ...loadSrc.map((l) => `  ${l}`),
-    ...loadW.map((l) => `  ${l}`),
-    `  workgroupBarrier();`,
-    `  for (var k = 0u; k < ${u(TK)}; k++) {`,
-    ...inner.map((l) => `    ${l}`),
-    `  }`,
-    `  workgroupBarrier();`,
-    `}`,
+    ...stagedLoop(stage, op.c, TK, schedule.pipeline === true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
     ...store,
   ];
   const wgsl = [

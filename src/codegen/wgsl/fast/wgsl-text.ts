@@ -75,3 +75,83 @@ export function cooperative(count: number, threads: number, item: string, body: 
 }
 
 export const LANES = ['x', 'y', 'z', 'w'] as const;
+
+/**
+ * One cooperative copy from global into workgroup memory, split in two halves so a kernel can
+ * software-pipeline it: `load` fills a per-invocation register with item `e` of the chunk at
+ * `k0`, `store` writes that register to workgroup memory.
+ */
+export interface StagedCopy {
+  readonly count: number;
+  /** WGSL type of one item's register. */
+  readonly register: string;
+  /** Index lines for item `e` (may use the chunk start k0). */
+  readonly item: (k0: string) => readonly string[];
+  /** Lines assigning item `e` of chunk `k0` to the register `reg`. */
+  readonly load: (reg: string, k0: string) => readonly string[];
+  /** Workgroup-memory writes of the register `reg` (after `item`'s lines). */
+  readonly store: (reg: string) => readonly string[];
+}
+
+export interface Staging {
+  /** Register declarations (function scope, before the loop). */
+  readonly registers: readonly string[];
+  /** Global loads of the chunk at `k0` into the registers. */
+  fetch(k0: string): string[];
+  /** Writes of the registers to workgroup memory. */
+  readonly stash: readonly string[];
+}
+
+/** Staging of several copies by `threads` invocations, `lid`-strided passes (the last one guarded). */
+export function staging(prefix: string, threads: number, copies: readonly StagedCopy[]): Staging {
+  const passes = copies.map((c) => Math.ceil(c.count / threads));
+  const reg = (ci: number, p: number) => `${prefix}${ci}_${p}`;
+  const each = (body: (c: StagedCopy, ci: number, p: number) => readonly string[]): string[] =>
+    copies.flatMap((c, ci) =>
+      Array.from({ length: passes[ci] }, (_, p) => {
+        const guarded = (p + 1) * threads > c.count;
+        const lines = body(c, ci, p);
+        return guarded
+          ? ['{', `  let e = lid + ${u(p * threads)};`, `  if (e < ${u(c.count)}) {`, ...lines.map((l) => `    ${l}`), '  }', '}']
+          : ['{', `  let e = lid + ${u(p * threads)};`, ...lines.map((l) => `  ${l}`), '}'];
+      }).flat(),
+    );
+  return {
+    registers: copies.flatMap((c, ci) => Array.from({ length: passes[ci] }, (_, p) => `var ${reg(ci, p)}: ${c.register};`)),
+    fetch: (k0) => each((c, ci, p) => [...c.item(k0), ...c.load(reg(ci, p), k0)]),
+    stash: each((c, ci, p) => [...c.item('k0'), ...c.store(reg(ci, p))]),
+  };
+}
+
+/**
+ * The reduction loop over chunks of `tk` (of `total`) with staged operands: load, barrier,
+ * `compute`, barrier. Pipelined, the next chunk's global loads are issued before `compute` and
+ * land in registers, hiding their latency behind the multiply-adds.
+ */
+export function stagedLoop(s: Staging, total: number, tk: number, pipelined: boolean, compute: readonly string[]): string[] {
+  const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
+  if (!pipelined)
+    return [
+      ...s.registers,
+      `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(tk)}) {`,
+      ...indent(s.fetch('k0')),
+      ...indent(s.stash),
+      '  workgroupBarrier();',
+      ...indent(compute),
+      '  workgroupBarrier();',
+      '}',
+    ];
+  return [
+    ...s.registers,
+    ...s.fetch('0u'),
+    `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(tk)}) {`,
+    ...indent(s.stash),
+    '  workgroupBarrier();',
+    `  if (k0 + ${u(tk)} < ${u(total)}) {`,
+    ...indent(s.fetch(`k0 + ${u(tk)}`), '    '),
+    '  }',
+    ...indent(compute),
+    '  workgroupBarrier();',
+    '}',
+  ];
+}

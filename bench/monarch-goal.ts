@@ -1,0 +1,181 @@
+/**
+ * The performance goals on the current GPU: monarch(nblocks) at n = 4096 (and 1024), B = 16384,
+ * f32 and f16, and dense 4096³. For each kernel family that applies, a sample of its schedules
+ * is checked against the float64 reference (tolerance 1e-5 f32, 3e-3 f16; failures are reported
+ * and never timed) and timed with timestamp queries (≥ 200 ms warm-up, then the median of
+ * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
+ * re-timed as a whole. Prints one JSON object on stdout, progress on stderr.
+ *
+ *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024]
+ */
+import { nodeGpu } from './node-gpu.js';
+import { checkCase, contextFor, denseCase, monarchCase, type OpsCase } from './cases.js';
+import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
+import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
+import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
+import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
+import type { KernelFamily } from '../src/codegen/wgsl/family.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../src/ir/ir.js';
+import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
+import { KernelCheck } from '../src/runtime/tuner/kernel-check.js';
+import { encodeDispatch, prepareKernel } from '../src/runtime/tuner/dispatch.js';
+import { timeComputePasses } from '../src/runtime/timing.js';
+import { adapterIdentity } from '../src/runtime/tuner/adapter-identity.js';
+
+const argv = process.argv.slice(2);
+const arg = (flag: string) => {
+  const i = argv.indexOf(flag);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const SAMPLES = Number(arg('--samples') ?? 10);
+const REPEATS = Number(arg('--repeats') ?? 20);
+const ONLY = arg('--only');
+const SIZES = (arg('--sizes') ?? '4096,1024').split(',').map(Number);
+const log = (msg: string) => process.stderr.write(msg + '\n');
+
+function sample<T>(all: readonly T[], count: number): T[] {
+  if (all.length <= count) return [...all];
+  const step = (all.length - 1) / (count - 1);
+  return [...new Set(Array.from({ length: count }, (_, i) => all[Math.round(i * step)]))];
+}
+
+interface Timed {
+  readonly schedule: Schedule;
+  readonly ms: number;
+  readonly minMs?: number;
+  readonly spread?: number;
+  readonly relErr?: number;
+  readonly error?: string;
+}
+
+/** Checks then times each kernel; fastest first (rejected ones last, ms = Infinity). */
+async function search(device: GPUDevice, c: OpsCase, first: number, count: number, storage: StorageType, batch: number, kernels: (() => EmittedKernel)[]): Promise<Timed[]> {
+  const check = KernelCheck.create(device, checkCase(c, first, count, storage, batch, 16));
+  const tol = storage === 'f16' ? 3e-3 : 1e-5;
+  const out: Timed[] = [];
+  try {
+    for (const make of kernels) {
+      let k: EmittedKernel | undefined;
+      try {
+        k = make();
+        const relErr = await check.check(k);
+        if (!(relErr < tol)) {
+          log(`  REJECT ${JSON.stringify(k.schedule)} relErr=${relErr}`);
+          out.push({ schedule: k.schedule, ms: Infinity, relErr });
+          continue;
+        }
+        const t = await check.time(k, { repeats: REPEATS });
+        log(`  ${t.medianMs.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}% err ${relErr.toExponential(1)} ${JSON.stringify(k.schedule)}`);
+        out.push({ schedule: k.schedule, ms: t.medianMs, minMs: t.minMs, spread: t.spread, relErr });
+      } catch (e) {
+        const msg = (e as Error).message.slice(0, 400);
+        log(`  ERROR ${JSON.stringify(k?.schedule)}: ${msg}`);
+        out.push({ schedule: k?.schedule ?? { family: '?' }, ms: Infinity, error: msg });
+      }
+    }
+  } finally {
+    check.destroy();
+  }
+  return out.sort((a, b) => a.ms - b.ms);
+}
+
+/** Every applicable family's default plus a sample of its other candidates. */
+function schedulesOf(families: readonly KernelFamily<KsOp>[], op: KsOp, limits: TargetLimits, count: number): Schedule[] {
+  return families.flatMap((f) => {
+    const all = f.candidates(op, limits);
+    if (all.length === 0) return [];
+    const def = f.defaultSchedule(op, limits);
+    return [def, ...sample(all, count).filter((s) => s !== def && JSON.stringify(s) !== JSON.stringify(def))];
+  });
+}
+
+const FAMILIES: Record<string, KernelFamily<KsOp>> = { 'ks-tiled': ksTiled, 'ks-dvec': ksDvec, 'ks-sgmat': ksSgmat };
+
+/** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
+async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {
+  const elem = storage === 'f16' ? 2 : 4;
+  const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const mk = (count: number) => device.createBuffer({ size: Math.ceil((count * elem) / 16) * 16, usage: S });
+  const params = mk(c.paramSize);
+  const bufs = new Map(c.buffers.map((b) => [b.name, mk(batch * b.size)]));
+  try {
+    const prepared = await Promise.all(
+      kernels.map((k, i) => prepareKernel(device, k, { params, src: bufs.get(c.ops[i].src)!, dst: bufs.get(c.ops[i].dst)! }, batch)),
+    );
+    return await timeComputePasses(device, (pass) => prepared.forEach((d) => encodeDispatch(pass, d)), { repeats: REPEATS });
+  } finally {
+    params.destroy();
+    for (const b of bufs.values()) b.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const { adapter, device } = await nodeGpu();
+  device.addEventListener('uncapturederror', (e) => log(`uncaptured: ${(e as GPUUncapturedErrorEvent).error.message}`));
+  const limits: TargetLimits = {
+    maxWorkgroupSize: Math.min(adapter.limits.maxComputeInvocationsPerWorkgroup, 1024),
+    maxWorkgroupStorageBytes: adapter.limits.maxComputeWorkgroupStorageSize,
+    features: [...device.features],
+  };
+  const identity = adapterIdentity(adapter, device);
+  log(`adapter: ${JSON.stringify(identity)} features: ${limits.features.join(',')}`);
+  const dtypes: StorageType[] = device.features.has('shader-f16') ? ['f32', 'f16'] : ['f32'];
+  const records: object[] = [];
+  const t0 = performance.now();
+
+  if (ONLY !== 'dense')
+    for (const n of SIZES) {
+      const k = Math.round(Math.sqrt(n));
+      const batch = 16384;
+      const c = monarchCase(n, n, k);
+      const [op0, op1] = c.ops;
+      for (const storage of dtypes) {
+        const elem = storage === 'f16' ? 2 : 4;
+        const base = { op: 'monarch', n, m: n, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
+        const per: Timed[][] = [];
+        for (const [i, op] of [op0, op1].entries()) {
+          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f !== ksSgmat);
+          const scheds = schedulesOf(fams, op, limits, SAMPLES);
+          log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
+          per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, `op${i}`, i, storage)))));
+        }
+        const best = per.map((p) => p[0]);
+        let chain: object | undefined;
+        if (best.every((b) => Number.isFinite(b.ms))) {
+          const ks = best.map((b, i) => FAMILIES[b.schedule.family as string].emit(c.ops[i], b.schedule, contextFor(c, `op${i}`, i, storage)));
+          const t = await timeChain(device, c, storage, batch, ks);
+          chain = { ms: t.medianMs, minMs: t.minMs, spread: t.spread };
+          log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms`);
+        }
+        records.push({ ...base, variant: 'two-kernel', chain, best, all: per });
+        const fusedScheds = [pairDefaultSchedule(op0, op1, limits), ...sample(pairCandidates(op0, op1, limits), Math.ceil(SAMPLES / 2))].filter((s) => s !== undefined);
+        log(`${c.name} ${storage} fused: ${fusedScheds.length} kernels`);
+        const fused = await search(device, c, 0, 2, storage, batch, fusedScheds.map((s) => () => emitPair(op0, op1, s, contextFor(c, 'fused', 0, storage))));
+        records.push({ ...base, variant: 'fused', best: fused[0], all: fused });
+      }
+    }
+
+  if (ONLY !== 'monarch') {
+    const n = 4096;
+    const batch = 4096;
+    const c = denseCase(n, n);
+    const op = c.ops[0];
+    for (const storage of dtypes) {
+      const fams = storage === 'f16' ? [ksSgmat] : [ksTiled];
+      const all = fams.flatMap((f) => f.candidates(op, limits));
+      const big = storage === 'f32' ? all.filter((s) => (s.rr as number) * (s.rb as number) >= 32 && (s.rows as number) >= 64) : all;
+      const scheds = [fams[0].defaultSchedule(op, limits), ...sample(big, SAMPLES)];
+      log(`${c.name} ${storage}: ${scheds.length} kernels`);
+      const timed = await search(device, c, 0, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, 'dense', 0, storage))));
+      records.push({ op: 'dense', n, m: n, batch, dtype: storage, flops: 2 * batch * n * n, variant: fams[0].name, best: timed[0], all: timed });
+    }
+  }
+  process.stdout.write(JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n');
+  device.destroy();
+}
+
+main().catch((e) => {
+  process.stderr.write(`${(e as Error).stack}\n`);
+  process.exit(1);
+});

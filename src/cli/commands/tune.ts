@@ -1,0 +1,114 @@
+/**
+ * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N]`: a shell over
+ * tuneProgram (src/runtime/tuner/tune.ts). On this machine's adapter, every kernel of every map
+ * (or of the one named), fusable op pairs included, is tried with its candidate schedules, each
+ * checked against the float64 reference and then timed; the fastest per kernel go into the tuning
+ * database (merged in atomically), where `monc build --tuning` and `monc bench` find them.
+ */
+import { emitProgramKernels } from '../../codegen/wgsl/program.js';
+import { isAmong } from '../../codegen/wgsl/family.js';
+import type { Program } from '../../ir/ir.js';
+import { hasTimestamps } from '../../runtime/timing.js';
+import type { TuningEntry } from '../../runtime/tuner/db.js';
+import { saveTuningEntries } from '../../runtime/tuner/db-file.js';
+import { scheduleLookup } from '../../runtime/tuner/lookup.js';
+import { tuneProgram, type KernelTuning } from '../../runtime/tuner/tune.js';
+import { compileSpecKernels } from '../compile-spec.js';
+import { note, type CommandContext, type CommandResult } from '../context.js';
+import { openGpu } from '../gpu.js';
+import { findMap } from '../load-spec.js';
+import { progress } from '../progress.js';
+import { opsText, scheduleText } from '../schedule-text.js';
+import { formatTable } from '../table.js';
+import { userTuningDbPath } from '../tuning.js';
+import { UserError } from '../user-error.js';
+
+export interface TuneCommandOptions {
+  readonly map?: string;
+  readonly batch: number;
+  readonly db?: string;
+  readonly maxCandidates: number;
+}
+
+export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneCommandOptions): Promise<CommandResult> {
+  const spec = await compileSpecKernels(ctx, file);
+  const names = opts.map === undefined ? spec.module.maps.map((m) => m.name) : [findMap(spec, opts.map).name];
+  const programs = names.map((name) => spec.programs.find((p) => p.name === name)!);
+  const dbPath = userTuningDbPath(ctx, opts.db);
+
+  const gpu = await openGpu(ctx, 'tune');
+  try {
+    if (spec.module.dtype === 'f16' && !gpu.device.features.has('shader-f16')) {
+      throw new UserError(`${file}: module ${spec.module.name} is f16 and this adapter (${gpu.adapterDescription}) has no shader-f16: its f16 kernels cannot be tuned here`);
+    }
+    if (!hasTimestamps(gpu.device)) note(ctx, "this adapter has no 'timestamp-query': timing by the wall clock (submission latency included)");
+    const bar = progress(ctx, 'tune');
+    const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
+    const entries: TuningEntry[] = [];
+    try {
+      for (const program of programs) {
+        const result = await tuneProgram(gpu.device, gpu.identity, program, {
+          batch: opts.batch,
+          limits: gpu.limits,
+          maxCandidates: opts.maxCandidates,
+          onProgress: (p) => bar.update(p.done, p.total, p.line),
+        });
+        tuned.push({ program, kernels: result.kernels });
+        entries.push(...result.entries);
+      }
+    } finally {
+      bar.finish();
+    }
+    const saved = saveTuningEntries(dbPath, entries);
+    if (saved.recovered) note(ctx, `tuning database ${dbPath} was unreadable (${saved.recovered.reason}); moved to ${saved.recovered.movedTo} and started afresh`);
+
+    // What `monc build --tuning` now emits (entries of any adapter; the largest bucket wins).
+    const lookup = scheduleLookup(saved.db);
+    const maps = tuned.map(({ program, kernels }) => {
+      const built = emitProgramKernels(program, { schedules: (ops) => lookup(ops.map((i) => program.ops[i]), program.dtype) });
+      return {
+        map: program.name,
+        kernels: kernels.map((k) => {
+          const used = built.some((b) => b.ops.join() === k.ops.join() && k.best !== undefined && isAmong(b.schedule, [k.best.schedule]));
+          return {
+            ops: k.ops,
+            ...(k.best ? { schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread } : {}),
+            ...(k.defaultMs !== undefined ? { defaultMs: k.defaultMs } : {}),
+            ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
+            timed: k.timed,
+            rejected: k.rejected,
+            usedByBuild: used,
+          };
+        }),
+      };
+    });
+    const all = maps.flatMap((m) => m.kernels.map((k) => ({ map: m.map, ...k })));
+    const timed = all.reduce((n, k) => n + k.timed, 0);
+    const rejected = all.flatMap((k) => k.rejected.map((r) => `${k.map} ops ${opsText(k.ops)} ${scheduleText(r.schedule)}: ${r.error.split('\n')[0]}`));
+    const table = formatTable(
+      ['map', 'ops', 'best schedule', 'ms', '±', 'default ms', 'vs default', 'build uses'],
+      all.map((k) => [
+        k.map,
+        opsText(k.ops),
+        k.schedule ? scheduleText(k.schedule) : '(no candidate passed)',
+        k.ms !== undefined ? k.ms.toFixed(4) : '-',
+        k.spread !== undefined ? `${(k.spread * 100).toFixed(1)}%` : '-',
+        k.defaultMs !== undefined ? k.defaultMs.toFixed(4) : '-',
+        k.speedup !== undefined ? `${k.speedup.toFixed(2)}x` : '-',
+        k.usedByBuild ? 'yes' : 'no',
+      ]),
+      [3, 4, 5, 6],
+    );
+    return {
+      json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, maps },
+      text: [
+        `tuned ${file} on ${gpu.adapterDescription}, batch ${opts.batch}: ${all.length} kernel${all.length === 1 ? '' : 's'}, ${timed} schedule${timed === 1 ? '' : 's'} checked and timed`,
+        table,
+        ...(rejected.length > 0 ? [`${rejected.length} candidate${rejected.length === 1 ? '' : 's'} failed (not timed):`, ...rejected.map((r) => `  ${r}`)] : []),
+        `saved ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} to ${dbPath} ("build uses": what monc build --tuning${opts.db === undefined ? '' : ` ${dbPath}`} emits)`,
+      ].join('\n'),
+    };
+  } finally {
+    gpu.device.destroy();
+  }
+}

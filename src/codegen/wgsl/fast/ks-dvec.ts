@@ -1,0 +1,210 @@
+/**
+ * `ks-dvec`: the strided factor K(a,b,c,d) with d a multiple of 4 (Monarch's second factor, the
+ * later butterfly levels) as a batched GEMM vectorised along δ, the dimension that is contiguous
+ * in both its source and its destination.
+ *
+ * For a group (α, δ): Out[row, β] = Σ_γ W[α·d+δ, β, γ] · Src[row, α·c·d + γ·d + δ]. Four
+ * neighbouring δ are four independent GEMMs whose operands sit side by side in memory, so a
+ * thread keeps vec4 accumulators over δ: acc[i][j] (rows i, outputs β j) += Src[i, γ, δ..δ+3] *
+ * W[δ..δ+3, β j, γ] component-wise. Src is loaded and Out stored as vec4 along δ (coalesced over
+ * the `dtile` δ of the workgroup); W rows are read along γ and transposed into workgroup memory.
+ * A workgroup owns `rows` batch rows × `cols` β × `dtile` δ of one α and walks γ in chunks of
+ * `tk`, fetching the next chunk into registers while it multiplies the current one; a thread
+ * holds `rr` rows × `rb` β × 4 δ. (ks-tiled gives each thread one δ, so its
+ * loads and stores of such an op are scalar and stride d apart.)
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing, knob, type KernelFamily } from '../family.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy } from './wgsl-text.js';
+
+export interface KsDvecSchedule extends Schedule {
+  readonly family: 'ks-dvec';
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  readonly rr: number;
+  readonly rb: number;
+}
+
+interface DvTiling {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  readonly rr: number;
+  readonly rb: number;
+  readonly threads: number;
+  readonly sharedBytes: number;
+}
+
+function dvTiling(s: Schedule): DvTiling {
+  const [rows, cols, dtile, tk, rr, rb] = ['rows', 'cols', 'dtile', 'tk', 'rr', 'rb'].map((k) => knob(s, k));
+  const threads = (dtile / 4) * (rows / rr) * (cols / rb);
+  return { rows, cols, dtile, tk, rr, rb, threads, sharedBytes: 4 * tk * dtile * (rows + cols) };
+}
+
+function applies(op: KsOp): boolean {
+  return op.d % 4 === 0 && op.input.steps.length === 0 && op.output.steps.length === 0;
+}
+
+function valid(op: KsOp, t: DvTiling, limits: TargetLimits): boolean {
+  return (
+    t.dtile % 4 === 0 &&
+    op.d % t.dtile === 0 &&
+    t.rows % t.rr === 0 &&
+    t.cols % t.rb === 0 &&
+    op.b % t.cols === 0 &&
+    op.c % t.tk === 0 &&
+    t.rr * t.rb <= 32 &&
+    t.threads >= 64 &&
+    t.threads <= limits.maxWorkgroupSize &&
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+function candidates(op: KsOp, limits: TargetLimits): KsDvecSchedule[] {
+  if (!applies(op)) return [];
+  const out: KsDvecSchedule[] = [];
+  for (const dtile of dividing(op.d, [4, 8, 16]))
+    for (const rows of [16, 32, 64, 128])
+      for (const cols of dividing(op.b, [8, 16, 32, 64]))
+        for (const tk of dividing(op.c, [4, 8, 16, 32]))
+          for (const rr of [2, 4, 8])
+            for (const rb of [2, 4, 8]) {
+              const s: KsDvecSchedule = { family: 'ks-dvec', rows, cols, dtile, tk, rr, rb };
+              if (valid(op, dvTiling(s), limits)) out.push(s);
+            }
+  return out;
+}
+
+/** Default: 16 vec4 accumulators per thread, 128-256 threads, the widest δ tile that fits. */
+function defaultSchedule(op: KsOp, limits: TargetLimits): KsDvecSchedule {
+  const all = candidates(op, limits);
+  invariant(all.length > 0, `ks-dvec has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
+  const score = (s: KsDvecSchedule): number => {
+    const t = dvTiling(s);
+    return t.rr * t.rb * 100 + (t.threads >= 128 && t.threads <= 256 ? 1000 : 0) + t.dtile * 2 + t.rows / 16 + t.tk / 4;
+  };
+  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+}
+
+function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(applies(op), 'ks-dvec: op shape not supported');
+  const t = dvTiling(schedule);
+  const { rows: R, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const st = ctx.storage;
+  const { a, b, c, d } = op;
+  const inSize = rowSize(ctx, op.src);
+  const outSize = rowSize(ctx, op.dst);
+  const wOff = paramOffset(ctx, op.weight);
+  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
+  invariant(inSize % 4 === 0 && outSize % 4 === 0, 'ks-dvec: rows must be multiples of 4 elements');
+  const views: { src: boolean; dst: boolean; params: boolean } = { src: true, dst: true, params: false };
+  const V = TD / 4;
+  const nbt = b / TB;
+  const ndt = d / TD;
+  const perRowTile = a * ndt * nbt;
+  const xs = `${ep}_xs`;
+  const ws = `${ep}_ws`;
+
+  // Staging is software-pipelined: chunk k0 + tk is fetched into registers while chunk k0 is
+  // multiplied out of workgroup memory. Item orders keep the workgroup-memory writes of
+  // neighbouring invocations on consecutive words (no bank conflicts).
+  const wVec = c % 4 === 0 && wOff % 4 === 0 && TK % 4 === 0;
+  views.params = wVec;
+  const wRow = `${u(wOff)} + ((alpha * ${u(d)} + delta0 + dd) * ${u(b)} + beta0 + bb) * ${u(c)}`;
+  const srcCopy: StagedCopy = {
+    count: TK * R * V,
+    register: 'vec4<f32>',
+    item: () => [`let dv = e % ${u(V)};`, `let r = (e / ${u(V)}) % ${u(R)};`, `let k = e / ${u(V * R)};`],
+    load: (v, k0) => [
+      `${v} = ${toF32(st, `${n.src}[(min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(c * d)} + (${k0} + k) * ${u(d)} + delta0) / 4u + dv]`, true)};`,
+    ],
+    store: (v) => [`${xs}[(k * ${u(R)} + r) * ${u(V)} + dv] = ${v};`],
+  };
+  const wCopy: StagedCopy = wVec
+    ? {
+        count: (TK / 4) * TB * TD,
+        register: 'vec4<f32>',
+        item: () => [`let dd = e % ${u(TD)};`, `let bb = (e / ${u(TD)}) % ${u(TB)};`, `let kv = e / ${u(TD * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[(${wRow} + ${k0}) / 4u + kv]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${ws}[((kv * 4u + ${u(q)}) * ${u(TB)} + bb) * ${u(V)} + dd / 4u][dd % 4u] = ${v}.${l};`),
+      }
+    : {
+        count: TK * TB * TD,
+        register: 'f32',
+        item: () => [`let dd = e % ${u(TD)};`, `let bb = (e / ${u(TD)}) % ${u(TB)};`, `let k = e / ${u(TD * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${wRow} + ${k0} + k]`, false)};`],
+        store: (v) => [`${ws}[(k * ${u(TB)} + bb) * ${u(V)} + dd / 4u][dd % 4u] = ${v};`],
+      };
+  const stage = staging('pf', T, [srcCopy, wCopy]);
+
+  const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const inner: string[] = [];
+  for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[(k * ${u(R)} + tr * ${u(RR)} + ${u(i)}) * ${u(V)} + tv];`);
+  for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[(k * ${u(TB)} + tb * ${u(RB)} + ${u(j)}) * ${u(V)} + tv];`);
+  for (let i = 0; i < RR; i++) for (let j = 0; j < RB; j++) inner.push(`${acc(i, j)} = fma(x${i}, w${j}, ${acc(i, j)});`);
+
+  const store: string[] = [];
+  for (let i = 0; i < RR; i++) {
+    store.push(`if (row0 + tr * ${u(RR)} + ${u(i)} < batch) {`, `  let row = row0 + tr * ${u(RR)} + ${u(i)};`);
+    for (let j = 0; j < RB; j++) {
+      // Logical output index of lane 0: α·b·d + β·d + δ (identity output map, so also where it is stored).
+      const logical = `alpha * ${u(b * d)} + (beta0 + tb * ${u(RB)} + ${u(j)}) * ${u(d)} + delta`;
+      const at = `(row * ${u(outSize)} + ${logical}) / 4u`;
+      let v = acc(i, j);
+      if (biasOff !== undefined)
+        v = `${v} + vec4<f32>(${LANES.map((_, q) => toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${logical} + ${u(q)}`), false)).join(', ')})`;
+      if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, true)} + ${v}`;
+      store.push(`  ${n.dst}[${at}] = ${fromF32(st, v, true)};`);
+    }
+    store.push('}');
+  }
+
+  const body = [
+    `let row_tile = group / ${u(perRowTile)};`,
+    `let col_tile = group % ${u(perRowTile)};`,
+    `let alpha = col_tile / ${u(ndt * nbt)};`,
+    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
+    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
+    `let row0 = row_tile * ${u(R)};`,
+    `let tv = lid % ${u(V)};`,
+    `let tb = (lid / ${u(V)}) % ${u(TB / RB)};`,
+    `let tr = lid / ${u(V * (TB / RB))};`,
+    `let delta = delta0 + tv * 4u;`,
+    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
+    ...stagedLoop(stage, c, TK, true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...store,
+  ];
+  const wgsl = [
+    ...bindingDecls(ep, st, views),
+    `var<workgroup> ${xs}: array<vec4<f32>, ${TK * R * V}>;`,
+    `var<workgroup> ${ws}: array<vec4<f32>, ${TK * TB * V}>;`,
+    ...entryOpening(ep, T),
+    ...body.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  return {
+    entryPoint: ep,
+    wgsl: wgsl + '\n',
+    enables: st === 'f16' ? ['f16'] : [],
+    workgroupSize: [T, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: perRowTile },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}
+
+export const ksDvec: KernelFamily<KsOp> = {
+  name: 'ks-dvec',
+  opKind: 'ks',
+  defaultSchedule,
+  candidates,
+  emit,
+};

@@ -1,0 +1,315 @@
+/**
+ * `ks-sgmat`: K(a,b,c,d) on tensor cores through Dawn's `chromium-experimental-subgroup-matrix`
+ * (f16 x f16 -> f32, 16x16x16 tiles), f16 storage only.
+ *
+ * Like ks-tiled, K(a,b,c,d) is a·d independent GEMMs Out[row, β] = Σ_γ W[α·d+δ, β, γ] ·
+ * Src[row, α·c·d + γ·d + δ]. A workgroup owns `rows` batch rows × `cols` outputs β × `dtile`
+ * consecutive δ of one α. Per chunk of `tk` γ it stages Src (as [δ][row][γ]) and W (as
+ * [δ][β][γ], W's own layout) in workgroup memory, so every subgroup-matrix load there is a plain
+ * strided 16x16 block whatever the op's stride d is. The workgroup is one subgroup (the builtins
+ * need uniform offsets) holding (rows/16) × (cols/16) × dtile result tiles. The f32 results go
+ * through workgroup memory once at the end, so the global store can be vectorised along the
+ * contiguous dimension (β when d = 1, δ otherwise) and can follow the op's output map and bias.
+ *
+ * Applies only when the target has both 'shader-f16' and 'chromium-experimental-subgroup-matrix'
+ * (candidates are empty otherwise: the op falls back to the other families), the input index map
+ * is the identity, and b and c are multiples of 16.
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing, knob, type KernelFamily } from '../family.js';
+import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { bindingDecls, cooperative, entryOpening, LANES, scalarAt } from './wgsl-text.js';
+
+export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
+/** The tile edge of the f16 -> f32 configuration every subgroup-matrix adapter here offers. */
+const TILE = 16;
+/**
+ * One subgroup per workgroup: the matrix builtins need workgroup-uniform offsets, so the tile a
+ * subgroup works on must follow from the workgroup id alone (NVIDIA: subgroup size 32).
+ */
+const SUBGROUP = 32;
+/** Result tiles (16x16 f32, 8 registers per invocation each) one subgroup may hold. */
+const MAX_ACCUMULATORS = 16;
+
+export interface KsSgmatSchedule extends Schedule {
+  readonly family: 'ks-sgmat';
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  /** d = 1 only: subgroup-matrix loads straight from the source and weight buffers (no staging). */
+  readonly direct: boolean;
+}
+
+interface SgTiling {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  /** Row blocks and β blocks of 16. */
+  readonly mr: number;
+  readonly nb: number;
+  readonly direct: boolean;
+  readonly sharedBytes: number;
+}
+
+function sgTiling(s: Schedule): SgTiling {
+  const [rows, cols, dtile, tk] = ['rows', 'cols', 'dtile', 'tk'].map((k) => knob(s, k));
+  const direct = s.direct === true;
+  // xs and ws in f16 (unless direct), plus one f32 16x16 tile per δ for the epilogue.
+  const sharedBytes = (direct ? 0 : 2 * dtile * tk * (rows + cols)) + 4 * dtile * TILE * TILE;
+  return { rows, cols, dtile, tk, mr: rows / TILE, nb: cols / TILE, direct, sharedBytes };
+}
+
+export function hasSubgroupMatrix(limits: TargetLimits): boolean {
+  return limits.features.includes('shader-f16') && limits.features.includes(SUBGROUP_MATRIX_FEATURE);
+}
+
+function applies(op: KsOp, limits: TargetLimits): boolean {
+  return hasSubgroupMatrix(limits) && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0;
+}
+
+function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
+  return (
+    Number.isInteger(t.mr) &&
+    Number.isInteger(t.nb) &&
+    op.b % t.cols === 0 &&
+    op.c % t.tk === 0 &&
+    op.d % t.dtile === 0 &&
+    (!t.direct || op.d === 1) &&
+    t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS &&
+    SUBGROUP <= limits.maxWorkgroupSize &&
+    t.sharedBytes <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
+  if (!applies(op, limits)) return [];
+  const out: KsSgmatSchedule[] = [];
+  for (const dtile of dividing(op.d, [1, 4, 8, 16]))
+    for (const rows of [16, 32, 64])
+      for (const cols of dividing(op.b, [16, 32, 64]))
+        for (const tk of dividing(op.c, [16, 32, 64]))
+          for (const direct of [false, true]) {
+            const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk, direct };
+            if (valid(op, sgTiling(s), limits)) out.push(s);
+          }
+  return out;
+}
+
+/**
+ * Default: the most result tiles per subgroup (operand reuse), with at least 4 δ per workgroup
+ * when d > 1 (8-byte stores along δ), the longest γ chunk.
+ */
+function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
+  const all = candidates(op, limits);
+  invariant(all.length > 0, `ks-sgmat has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
+  const score = (s: KsSgmatSchedule): number => {
+    const t = sgTiling(s);
+    const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
+    return dOk + t.mr * t.nb * 20 + t.tk / 16 + t.cols / 64;
+  };
+  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+}
+
+function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
+  invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
+  const t = sgTiling(schedule);
+  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, direct } = t;
+  const T = SUBGROUP;
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const { a, b, c, d } = op;
+  const inSize = rowSize(ctx, op.src);
+  const outSize = rowSize(ctx, op.dst);
+  const wOff = paramOffset(ctx, op.weight);
+  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
+  // Vector views: along γ for the source when d = 1, along δ when d > 1; W along γ; the output
+  // along its contiguous dimension when the output map is the identity.
+  const alongDelta = d > 1;
+  const identityOut = op.output.steps.length === 0;
+  const views = {
+    src: !direct && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    params: !direct && wOff % 4 === 0 && c % 4 === 0,
+    dst: identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
+  };
+  const nbt = b / TB;
+  const ndt = d / TD;
+  const perRowTile = a * ndt * nbt;
+  const xs = `${ep}_xs`;
+  const ws = `${ep}_ws`;
+  const cs = `${ep}_cs`;
+
+  // Staging of Src into xs[dd][r][k] (f16).
+  const xsAt = (dd: string, r: string, k: string) => `${xs}[(${dd} * ${u(R)} + ${r}) * ${u(TK)} + ${k}]`;
+  const srcBase = `row * ${u(inSize)} + alpha * ${u(c * d)}`;
+  let loadSrc: string[];
+  if (views.src && !alongDelta) {
+    loadSrc = cooperative((R * TK) / 4, T, 'e', [
+      `let kv = e % ${u(TK / 4)};`,
+      `let r = e / ${u(TK / 4)};`,
+      `let row = min(row0 + r, batch - 1u);`,
+      `let v = ${n.src}[(${srcBase} + k0 + kv * 4u) / 4u];`,
+      ...LANES.map((l, q) => `${xsAt('0u', 'r', `kv * 4u + ${u(q)}`)} = v.${l};`),
+    ]);
+  } else if (views.src) {
+    loadSrc = cooperative((TD * R * TK) / 4, T, 'e', [
+      `let dv = e % ${u(TD / 4)};`,
+      `let k = (e / ${u(TD / 4)}) % ${u(TK)};`,
+      `let r = e / ${u((TD / 4) * TK)};`,
+      `let row = min(row0 + r, batch - 1u);`,
+      `let v = ${n.src}[(${srcBase} + (k0 + k) * ${u(d)} + delta0 + dv * 4u) / 4u];`,
+      ...LANES.map((l, q) => `${xsAt(`dv * 4u + ${u(q)}`, 'r', 'k')} = v.${l};`),
+    ]);
+  } else {
+    loadSrc = cooperative(TD * R * TK, T, 'e', [
+      `let dd = e % ${u(TD)};`,
+      `let k = (e / ${u(TD)}) % ${u(TK)};`,
+      `let r = e / ${u(TD * TK)};`,
+      `let row = min(row0 + r, batch - 1u);`,
+      `${xsAt('dd', 'r', 'k')} = ${n.src}[${srcBase} + (k0 + k) * ${u(d)} + delta0 + dd];`,
+    ]);
+  }
+  // Staging of W into ws[dd][bb][k] (f16): W's rows are contiguous along γ.
+  const wsAt = (dd: string, bb: string, k: string) => `${ws}[(${dd} * ${u(TB)} + ${bb}) * ${u(TK)} + ${k}]`;
+  const wRow = `${u(wOff)} + ((alpha * ${u(d)} + delta0 + dd) * ${u(b)} + beta0 + bb) * ${u(c)}`;
+  const loadW = views.params
+    ? cooperative((TD * TB * TK) / 4, T, 'e', [
+        `let kv = e % ${u(TK / 4)};`,
+        `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`,
+        `let dd = e / ${u((TK / 4) * TB)};`,
+        `let v = ${n.params}[(${wRow} + k0 + kv * 4u) / 4u];`,
+        ...LANES.map((l, q) => `${wsAt('dd', 'bb', `kv * 4u + ${u(q)}`)} = v.${l};`),
+      ])
+    : cooperative(TD * TB * TK, T, 'e', [
+        `let k = e % ${u(TK)};`,
+        `let bb = (e / ${u(TK)}) % ${u(TB)};`,
+        `let dd = e / ${u(TK * TB)};`,
+        `${wsAt('dd', 'bb', 'k')} = ${n.params}[${wRow} + k0 + k];`,
+      ]);
+
+  // The subgroup's tiles: acc(dd, i, j) is rows i·16.., β j·16.., δ delta0 + dd. Every offset
+  // below depends only on constants and the uniform loop counter, as the builtins require.
+  const left = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
+  const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
+  const result = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
+  const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
+  const compute: string[] = [`for (var kk = 0u; kk < ${u(TK)}; kk += ${u(TILE)}) {`];
+  for (let dd = 0; dd < TD; dd++) {
+    // Direct (d = 1): X rows are contiguous along γ (row-major, stride inSize), W[α, β, γ] is
+    // column-major (k, β) with stride c. Rows past the batch read clamped data that is never stored.
+    for (let i = 0; i < MR; i++)
+      compute.push(
+        direct
+          ? `  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${n.src}, (row0 + ${u(i * TILE)}) * ${u(inSize)} + alpha * ${u(c)} + k0 + kk, false, ${u(inSize)});`
+          : `  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, false, ${u(TK)});`,
+      );
+    // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
+    for (let j = 0; j < NB; j++)
+      compute.push(
+        direct
+          ? `  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${n.params}, ${u(wOff)} + (alpha * ${u(b)} + beta0 + ${u(j * TILE)}) * ${u(c)} + k0 + kk, true, ${u(c)});`
+          : `  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, true, ${u(TK)});`,
+      );
+    for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
+  }
+  compute.push('}');
+
+  // Epilogue, one (i, j) tile position at a time: the TD result tiles go to cs[dd][r][bb]
+  // (f32), then the subgroup writes them out along the contiguous output dimension (β when
+  // d = 1, δ otherwise), 4 at a time when the output map is the identity.
+  const logicalOut = rowMajor([{ name: 'alpha', size: a }, { name: 'beta', size: b }, { name: 'delta', size: d }]);
+  const outIndex = renderIndex(applyIndexMap(op.output, logicalOut));
+  const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
+  const vw = views.dst ? 4 : 1;
+  const perTile = TD * TILE * TILE;
+  const decomposeItem = alongDelta
+    ? [`let dd = (e % ${u(TD / vw)}) * ${u(vw)};`, `let bb = (e / ${u(TD / vw)}) % ${u(TILE)};`, `let r = e / ${u((TD / vw) * TILE)};`]
+    : [`let bb = (e % ${u(TILE / vw)}) * ${u(vw)};`, `let dd = 0u;`, `let r = e / ${u(TILE / vw)};`];
+  const csStep = alongDelta ? TILE * TILE : 1;
+  const lane = (q: number) => {
+    const lines = [`var v${q} = ${cs}[(dd * ${u(TILE)} + r) * ${u(TILE)} + bb + ${u(q * csStep)}];`];
+    if (biasOff !== undefined) {
+      const bi = alongDelta ? `${biasIndex} + ${u(q)}` : `${biasIndex} + ${u(q * d)}`;
+      lines.push(`v${q} += f32(${scalarAt(n.params, views.params, `${u(biasOff)} + ${bi}`)});`);
+    }
+    return lines;
+  };
+  const storeBody = views.dst
+    ? [
+        ...[0, 1, 2, 3].flatMap(lane),
+        `let at = (row * ${u(outSize)} + ${outIndex}) / 4u;`,
+        `var v = vec4<f32>(v0, v1, v2, v3);`,
+        ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
+        `${n.dst}[at] = vec4<f16>(v);`,
+      ]
+    : [
+        ...lane(0),
+        `let at = row * ${u(outSize)} + ${outIndex};`,
+        ...(op.accumulate ? [`v0 += f32(${n.dst}[at]);`] : []),
+        `${n.dst}[at] = f16(v0);`,
+      ];
+  const epilogue: string[] = [];
+  for (let i = 0; i < MR; i++)
+    for (let j = 0; j < NB; j++) {
+      for (let dd = 0; dd < TD; dd++) epilogue.push(`subgroupMatrixStore(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, false, ${u(TILE)});`);
+      epilogue.push(
+        `workgroupBarrier();`,
+        ...cooperative(perTile / vw, T, 'e', [
+          ...decomposeItem,
+          `if (row0 + ${u(i * TILE)} + r < batch) {`,
+          `  let row = row0 + ${u(i * TILE)} + r;`,
+          `  let beta = beta0 + ${u(j * TILE)} + bb;`,
+          `  let delta = delta0 + dd;`,
+          ...storeBody.map((l) => `  ${l}`),
+          `}`,
+        ]),
+        `workgroupBarrier();`,
+      );
+    }
+
+  const body = [
+    `let row_tile = group / ${u(perRowTile)};`,
+    `let col_tile = group % ${u(perRowTile)};`,
+    `let alpha = col_tile / ${u(ndt * nbt)};`,
+    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
+    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
+    `let row0 = row_tile * ${u(R)};`,
+    ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
+    `for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`,
+    ...(direct ? [] : [...loadSrc, ...loadW, `workgroupBarrier();`]).map((l) => `  ${l}`),
+    ...compute.map((l) => `  ${l}`),
+    ...(direct ? [] : [`  workgroupBarrier();`]),
+    `}`,
+    ...epilogue,
+  ];
+  const wgsl = [
+    ...bindingDecls(ep, 'f16', views),
+    ...(direct ? [] : [`var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`, `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`]),
+    `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+    ...entryOpening(ep, T),
+    ...body.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  return {
+    entryPoint: ep,
+    wgsl: wgsl + '\n',
+    enables: ['f16', 'chromium_experimental_subgroup_matrix'],
+    workgroupSize: [T, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: perRowTile },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}
+
+export const ksSgmat: KernelFamily<KsOp> = {
+  name: 'ks-sgmat',
+  opKind: 'ks',
+  defaultSchedule,
+  candidates,
+  emit,
+};

@@ -1,0 +1,98 @@
+/**
+ * ks-dvec (δ-vectorised strided factor) against the float64 op reference on SwiftShader, and
+ * the applicability rules of ks-sgmat (tensor cores: its kernels need shader-f16 and the
+ * subgroup-matrix feature, which SwiftShader lacks, so they are checked on the GPU by
+ * bench/monarch-goal.ts). Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
+ */
+import { describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../bench/node-gpu.js';
+import { checkCase, contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksDvec } from '../../src/codegen/wgsl/fast/ks-dvec.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
+import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
+
+const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
+const TOL = 1e-5;
+
+function sample<T>(all: readonly T[], count: number): T[] {
+  if (all.length <= count) return [...all];
+  const step = (all.length - 1) / (count - 1);
+  return Array.from({ length: count }, (_, i) => all[Math.round(i * step)]);
+}
+
+async function opError(c: OpsCase, index: number, schedule: Schedule, batch: number): Promise<number> {
+  const { device } = await nodeGpu();
+  const check = KernelCheck.create(device, checkCase(c, index, 1, 'f32', batch));
+  try {
+    return await check.check(ksDvec.emit(c.ops[index], schedule, contextFor(c, 'k', index, 'f32')));
+  } finally {
+    check.destroy();
+  }
+}
+
+describe('ks-dvec', () => {
+  const cases: [string, OpsCase, number][] = [
+    ['monarch 64 op1 (d = 8)', monarchCase(64, 64, 8), 9],
+    ['monarch 256 op1 (d = 16)', monarchCase(256, 256, 16), 5],
+    ['rectangular monarch 48 -> 96 op1 (d = 4)', monarchCase(48, 96, 4), 3],
+  ];
+  for (const [name, c, batch] of cases) {
+    it(`${name}: default and sampled candidates match the reference`, async () => {
+      const op = c.ops[1];
+      const schedules = [ksDvec.defaultSchedule(op, LIMITS), ...sample(ksDvec.candidates(op, LIMITS), 4)];
+      for (const s of schedules) expect(await opError(c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    });
+  }
+
+  it('accumulates and adds the bias at the logical output index (a > 1)', async () => {
+    const op = ks(2, 8, 4, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
+    const c: OpsCase = {
+      name: 'bias',
+      ops: [op],
+      params: [{ name: 'w', shape: [16, 8, 4], offset: 0 }, { name: 'b', shape: [128], offset: 512 }],
+      paramSize: 640,
+      buffers: [{ name: 'x', size: 64 }, { name: 'y', size: 128 }],
+      in: 64,
+      out: 128,
+      flopsPerRow: 0,
+    };
+    const all = ksDvec.candidates(op, LIMITS);
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of sample(all, 3)) expect(await opError(c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('does not apply to block-diagonal factors (d = 1) nor to permuted maps', () => {
+    const [op0, op1] = monarchCase(64, 64, 8).ops;
+    expect(ksDvec.candidates(op0, LIMITS)).toEqual([]);
+    expect(ksDvec.candidates({ ...op1, output: { size: 64, steps: [{ shape: [8, 8], perm: [1, 0] }] } }, LIMITS)).toEqual([]);
+  });
+});
+
+describe('ks-sgmat applicability', () => {
+  const GPU: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE] };
+  const [op0, op1] = monarchCase(4096, 4096, 64).ops;
+
+  it('has no candidates without shader-f16 and subgroup matrices (the op falls back)', () => {
+    expect(ksSgmat.candidates(op0, { ...GPU, features: ['shader-f16'] })).toEqual([]);
+    expect(allCandidates(op0, { ...GPU, features: [] }).some((s) => s.family === 'ks-sgmat')).toBe(false);
+  });
+
+  it('offers schedules within the limits for both Monarch factors, and needs f16 storage', () => {
+    for (const op of [op0, op1]) {
+      const all = ksSgmat.candidates(op, GPU);
+      expect(all.length).toBeGreaterThan(0);
+      expect(all).toContainEqual(ksSgmat.defaultSchedule(op, GPU));
+      const c = monarchCase(4096, 4096, 64);
+      const k = ksSgmat.emit(op, ksSgmat.defaultSchedule(op, GPU), contextFor(c, 'k', 0, 'f16'));
+      expect(k.enables).toEqual(['f16', 'chromium_experimental_subgroup_matrix']);
+      expect(k.workgroupSize[0] % 32).toBe(0);
+      expect(() => ksSgmat.emit(op, all[0], contextFor(c, 'k', 0, 'f32'))).toThrow(/f16/);
+    }
+  });
+
+  it('rejects shapes that are not multiples of the 16x16 tile', () => {
+    expect(ksSgmat.candidates(ks(4, 24, 16, 1, 'x', 'y', 'w'), GPU)).toEqual([]);
+  });
+});
