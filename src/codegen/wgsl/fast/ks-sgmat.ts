@@ -21,7 +21,7 @@ import { dividing, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, cooperative, entryOpening, LANES, scalarAt } from './wgsl-text.js';
+import { bindingDecls, cooperative, entryOpening, LANES, scalarAt, stagedLoop, staging, type StagedCopy } from './wgsl-text.js';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 /** The tile edge of the f16 -> f32 configuration every subgroup-matrix adapter here offers. */
@@ -144,53 +144,51 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const ws = `${ep}_ws`;
   const cs = `${ep}_cs`;
 
-  // Staging of Src into xs[dd][r][k] (f16).
+  // Staging of Src into xs[dd][r][k] and of W into ws[dd][bb][k] (f16; W's rows are contiguous
+  // along γ), software-pipelined: the next chunk is fetched while this one is multiplied.
   const xsAt = (dd: string, r: string, k: string) => `${xs}[(${dd} * ${u(R)} + ${r}) * ${u(TK)} + ${k}]`;
-  const srcBase = `row * ${u(inSize)} + alpha * ${u(c * d)}`;
-  let loadSrc: string[];
-  if (views.src && !alongDelta) {
-    loadSrc = cooperative((R * TK) / 4, T, 'e', [
-      `let kv = e % ${u(TK / 4)};`,
-      `let r = e / ${u(TK / 4)};`,
-      `let row = min(row0 + r, batch - 1u);`,
-      `let v = ${n.src}[(${srcBase} + k0 + kv * 4u) / 4u];`,
-      ...LANES.map((l, q) => `${xsAt('0u', 'r', `kv * 4u + ${u(q)}`)} = v.${l};`),
-    ]);
-  } else if (views.src) {
-    loadSrc = cooperative((TD * R * TK) / 4, T, 'e', [
-      `let dv = e % ${u(TD / 4)};`,
-      `let k = (e / ${u(TD / 4)}) % ${u(TK)};`,
-      `let r = e / ${u((TD / 4) * TK)};`,
-      `let row = min(row0 + r, batch - 1u);`,
-      `let v = ${n.src}[(${srcBase} + (k0 + k) * ${u(d)} + delta0 + dv * 4u) / 4u];`,
-      ...LANES.map((l, q) => `${xsAt(`dv * 4u + ${u(q)}`, 'r', 'k')} = v.${l};`),
-    ]);
-  } else {
-    loadSrc = cooperative(TD * R * TK, T, 'e', [
-      `let dd = e % ${u(TD)};`,
-      `let k = (e / ${u(TD)}) % ${u(TK)};`,
-      `let r = e / ${u(TD * TK)};`,
-      `let row = min(row0 + r, batch - 1u);`,
-      `${xsAt('dd', 'r', 'k')} = ${n.src}[${srcBase} + (k0 + k) * ${u(d)} + delta0 + dd];`,
-    ]);
-  }
-  // Staging of W into ws[dd][bb][k] (f16): W's rows are contiguous along γ.
+  const srcAt = (k0: string, k: string, dd: string) => `min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(c * d)} + (${k0} + ${k}) * ${u(d)} + delta0 + ${dd}`;
+  const srcCopy: StagedCopy =
+    views.src && !alongDelta
+      ? {
+          count: (R * TK) / 4,
+          register: 'vec4<f16>',
+          item: () => [`let kv = e % ${u(TK / 4)};`, `let r = e / ${u(TK / 4)};`],
+          load: (v, k0) => [`${v} = ${n.src}[(${srcAt(k0, 'kv * 4u', '0u')}) / 4u];`],
+          store: (v) => LANES.map((l, q) => `${xsAt('0u', 'r', `kv * 4u + ${u(q)}`)} = ${v}.${l};`),
+        }
+      : views.src
+        ? {
+            count: (TD * R * TK) / 4,
+            register: 'vec4<f16>',
+            item: () => [`let dv = e % ${u(TD / 4)};`, `let k = (e / ${u(TD / 4)}) % ${u(TK)};`, `let r = e / ${u((TD / 4) * TK)};`],
+            load: (v, k0) => [`${v} = ${n.src}[(${srcAt(k0, 'k', 'dv * 4u')}) / 4u];`],
+            store: (v) => LANES.map((l, q) => `${xsAt(`dv * 4u + ${u(q)}`, 'r', 'k')} = ${v}.${l};`),
+          }
+        : {
+            count: TD * R * TK,
+            register: 'f16',
+            item: () => [`let dd = e % ${u(TD)};`, `let k = (e / ${u(TD)}) % ${u(TK)};`, `let r = e / ${u(TD * TK)};`],
+            load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
+            store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
+          };
   const wsAt = (dd: string, bb: string, k: string) => `${ws}[(${dd} * ${u(TB)} + ${bb}) * ${u(TK)} + ${k}]`;
   const wRow = `${u(wOff)} + ((alpha * ${u(d)} + delta0 + dd) * ${u(b)} + beta0 + bb) * ${u(c)}`;
-  const loadW = views.params
-    ? cooperative((TD * TB * TK) / 4, T, 'e', [
-        `let kv = e % ${u(TK / 4)};`,
-        `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`,
-        `let dd = e / ${u((TK / 4) * TB)};`,
-        `let v = ${n.params}[(${wRow} + k0 + kv * 4u) / 4u];`,
-        ...LANES.map((l, q) => `${wsAt('dd', 'bb', `kv * 4u + ${u(q)}`)} = v.${l};`),
-      ])
-    : cooperative(TD * TB * TK, T, 'e', [
-        `let k = e % ${u(TK)};`,
-        `let bb = (e / ${u(TK)}) % ${u(TB)};`,
-        `let dd = e / ${u(TK * TB)};`,
-        `${wsAt('dd', 'bb', 'k')} = ${n.params}[${wRow} + k0 + k];`,
-      ]);
+  const wCopy: StagedCopy = views.params
+    ? {
+        count: (TD * TB * TK) / 4,
+        register: 'vec4<f16>',
+        item: () => [`let kv = e % ${u(TK / 4)};`, `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`, `let dd = e / ${u((TK / 4) * TB)};`],
+        load: (v, k0) => [`${v} = ${n.params}[(${wRow} + ${k0} + kv * 4u) / 4u];`],
+        store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', `kv * 4u + ${u(q)}`)} = ${v}.${l};`),
+      }
+    : {
+        count: TD * TB * TK,
+        register: 'f16',
+        item: () => [`let k = e % ${u(TK)};`, `let bb = (e / ${u(TK)}) % ${u(TB)};`, `let dd = e / ${u(TK * TB)};`],
+        load: (v, k0) => [`${v} = ${n.params}[${wRow} + ${k0} + k];`],
+        store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
+      };
 
   // The subgroup's tiles: acc(dd, i, j) is rows i·16.., β j·16.., δ delta0 + dd. Every offset
   // below depends only on constants and the uniform loop counter, as the builtins require.
@@ -280,11 +278,9 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
     `let row0 = row_tile * ${u(R)};`,
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
-    `for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`,
-    ...(direct ? [] : [...loadSrc, ...loadW, `workgroupBarrier();`]).map((l) => `  ${l}`),
-    ...compute.map((l) => `  ${l}`),
-    ...(direct ? [] : [`  workgroupBarrier();`]),
-    `}`,
+    ...(direct
+      ? [`for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`, ...compute.map((l) => `  ${l}`), `}`]
+      : stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute)),
     ...epilogue,
   ];
   const wgsl = [
