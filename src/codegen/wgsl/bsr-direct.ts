@@ -10,36 +10,19 @@
  */
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import { directScheduleSpace, knob, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { EmittedKernel, Schedule } from './kernel.js';
 import { outputAccumulators, sum } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-direct';
-const OUTPUTS = [1, 2, 4, 8];
 
 export const bsrDirect: KernelFamily<BsrOp> = {
   name: FAMILY,
   opKind: 'bsr',
-  defaultSchedule(op: BsrOp, limits: TargetLimits): Schedule {
-    const outputs = dividing(op.bh, [1, 2, 4]);
-    const unrolls = unrollFactors(op.bw, 16);
-    return {
-      family: FAMILY,
-      workgroupSize: defaultWorkgroupSize(limits),
-      outputsPerThread: outputs[outputs.length - 1],
-      unroll: unrolls[unrolls.length - 1],
-    };
-  },
-  candidates(op: BsrOp, limits: TargetLimits): Schedule[] {
-    return workgroupSizes(limits).flatMap((workgroupSize) =>
-      dividing(op.bh, OUTPUTS).flatMap((outputsPerThread) =>
-        unrollFactors(op.bw).map((unroll) => ({ family: FAMILY, workgroupSize, outputsPerThread, unroll })),
-      ),
-    );
-  },
+  ...directScheduleSpace<BsrOp>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw })),
   emit: emitBsr,
 };
 

@@ -38,6 +38,30 @@ export function unrollFactors(count: number, maxFull = 32): number[] {
   return factors;
 }
 
+/**
+ * The schedule space of the direct families: `outputsPerThread` consecutive outputs per thread
+ * (dividing `outputs`), `unroll` of the reduction loop (dividing `reduction`), a workgroup size.
+ */
+export function directScheduleSpace<O extends Op>(
+  family: string,
+  sizes: (op: O) => { readonly outputs: number; readonly reduction: number },
+): Pick<KernelFamily<O>, 'defaultSchedule' | 'candidates'> {
+  return {
+    defaultSchedule(op, limits) {
+      const { outputs, reduction } = sizes(op);
+      const perThread = dividing(outputs, [1, 2, 4]);
+      const unrolls = unrollFactors(reduction, 16);
+      return { family, workgroupSize: defaultWorkgroupSize(limits), outputsPerThread: perThread[perThread.length - 1], unroll: unrolls[unrolls.length - 1] };
+    },
+    candidates(op, limits) {
+      const { outputs, reduction } = sizes(op);
+      return workgroupSizes(limits).flatMap((workgroupSize) =>
+        dividing(outputs, [1, 2, 4, 8]).flatMap((outputsPerThread) => unrollFactors(reduction).map((unroll) => ({ family, workgroupSize, outputsPerThread, unroll }))),
+      );
+    },
+  };
+}
+
 /** A numeric knob of a schedule. */
 export function knob(schedule: Schedule, name: string): number {
   const v = schedule[name];

@@ -10,35 +10,18 @@
 import type { KsOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
-import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import type { EmittedKernel, Schedule } from './kernel.js';
+import { directScheduleSpace, knob, type KernelFamily } from './family.js';
 import { outputAccumulators, sum } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'ks-direct';
-const OUTPUTS = [1, 2, 4, 8];
 
 export const ksDirect: KernelFamily<KsOp> = {
   name: FAMILY,
   opKind: 'ks',
-  defaultSchedule(op: KsOp, limits: TargetLimits): Schedule {
-    const outputs = dividing(op.b, [1, 2, 4]);
-    const unrolls = unrollFactors(op.c, 16);
-    return {
-      family: FAMILY,
-      workgroupSize: defaultWorkgroupSize(limits),
-      outputsPerThread: outputs[outputs.length - 1],
-      unroll: unrolls[unrolls.length - 1],
-    };
-  },
-  candidates(op: KsOp, limits: TargetLimits): Schedule[] {
-    return workgroupSizes(limits).flatMap((workgroupSize) =>
-      dividing(op.b, OUTPUTS).flatMap((outputsPerThread) =>
-        unrollFactors(op.c).map((unroll) => ({ family: FAMILY, workgroupSize, outputsPerThread, unroll })),
-      ),
-    );
-  },
+  ...directScheduleSpace<KsOp>(FAMILY, (op) => ({ outputs: op.b, reduction: op.c })),
   emit: emitKs,
 };
 
