@@ -4,10 +4,12 @@
  * is checked against the float64 reference (tolerance 1e-5 f32, 3e-3 f16; failures are reported
  * and never timed) and timed with timestamp queries (≥ 200 ms warm-up, then the median of
  * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
- * re-timed as a whole. Prints one JSON object on stdout, progress on stderr.
+ * re-timed as a whole (twice). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
  *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024]
+ *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms 200]
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
 import { checkCase, contextFor, denseCase, monarchCase, type OpsCase } from './cases.js';
 import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
@@ -30,8 +32,15 @@ const arg = (flag: string) => {
 };
 const SAMPLES = Number(arg('--samples') ?? 10);
 const REPEATS = Number(arg('--repeats') ?? 20);
+/** Minimum warm-up before each timing (ms). 200 was used for the recorded runs; see docs/performance.md. */
+const WARMUP_MS = Number(arg('--warmup-ms') ?? 200);
 const ONLY = arg('--only');
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',').map(Number);
+/** Optional plan: schedules to time per case (keys `n/dtype/op0`, `dense/dtype`) instead of a sample. */
+/** Write the JSON here instead of stdout (Dawn prints shader-compiler warnings on stdout). */
+const OUT_FILE = arg('--out');
+const PLAN: Record<string, Schedule[]> | undefined = arg('--plan') ? JSON.parse(readFileSync(arg('--plan')!, 'utf8')) : undefined;
+const ODD_BATCH = 37;
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 function sample<T>(all: readonly T[], count: number): T[] {
@@ -52,6 +61,8 @@ interface Timed {
 /** Checks then times each kernel; fastest first (rejected ones last, ms = Infinity). */
 async function search(device: GPUDevice, c: OpsCase, first: number, count: number, storage: StorageType, batch: number, kernels: (() => EmittedKernel)[]): Promise<Timed[]> {
   const check = KernelCheck.create(device, checkCase(c, first, count, storage, batch, 16));
+  // A small odd batch too: partial row tiles, every row checked.
+  const odd = KernelCheck.create(device, checkCase(c, first, count, storage, ODD_BATCH, ODD_BATCH));
   const tol = storage === 'f16' ? 3e-3 : 1e-5;
   const out: Timed[] = [];
   try {
@@ -59,13 +70,13 @@ async function search(device: GPUDevice, c: OpsCase, first: number, count: numbe
       let k: EmittedKernel | undefined;
       try {
         k = make();
-        const relErr = await check.check(k);
+        const relErr = Math.max(await check.check(k), await odd.check(k));
         if (!(relErr < tol)) {
           log(`  REJECT ${JSON.stringify(k.schedule)} relErr=${relErr}`);
           out.push({ schedule: k.schedule, ms: Infinity, relErr });
           continue;
         }
-        const t = await check.time(k, { repeats: REPEATS });
+        const t = await check.time(k, { repeats: REPEATS, warmupMs: WARMUP_MS });
         log(`  ${t.medianMs.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}% err ${relErr.toExponential(1)} ${JSON.stringify(k.schedule)}`);
         out.push({ schedule: k.schedule, ms: t.medianMs, minMs: t.minMs, spread: t.spread, relErr });
       } catch (e) {
@@ -76,18 +87,43 @@ async function search(device: GPUDevice, c: OpsCase, first: number, count: numbe
     }
   } finally {
     check.destroy();
+    odd.destroy();
   }
   return out.sort((a, b) => a.ms - b.ms);
 }
 
-/** Every applicable family's default plus a sample of its other candidates. */
+/** Register tiles worth device time: enough work per thread to amortise the shared-memory loads. */
+function promising(s: Schedule): boolean {
+  switch (s.family) {
+    case 'ks-tiled':
+      return (s.rr as number) * (s.rb as number) >= 32;
+    case 'ks-dvec':
+      return (s.rr as number) * (s.rb as number) >= 8;
+    default:
+      return true;
+  }
+}
+
+/** Every applicable family's default plus a sample of its promising candidates. */
 function schedulesOf(families: readonly KernelFamily<KsOp>[], op: KsOp, limits: TargetLimits, count: number): Schedule[] {
   return families.flatMap((f) => {
     const all = f.candidates(op, limits);
     if (all.length === 0) return [];
     const def = f.defaultSchedule(op, limits);
-    return [def, ...sample(all, count).filter((s) => s !== def && JSON.stringify(s) !== JSON.stringify(def))];
+    const good = all.filter(promising);
+    return [def, ...sample(good.length > 0 ? good : all, count).filter((s) => JSON.stringify(s) !== JSON.stringify(def))];
   });
+}
+
+/** The families' defaults plus the planned schedules that are candidates here. */
+function planned(families: readonly KernelFamily<KsOp>[], op: KsOp, limits: TargetLimits, plan: readonly Schedule[]): Schedule[] {
+  const key = (s: Schedule) => JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
+  const all = families.flatMap((f) => f.candidates(op, limits));
+  const valid = new Set(all.map(key));
+  const out = new Map<string, Schedule>();
+  for (const f of families) if (f.candidates(op, limits).length > 0) out.set(key(f.defaultSchedule(op, limits)), f.defaultSchedule(op, limits));
+  for (const s of plan) if (valid.has(key(s))) out.set(key(s), s);
+  return [...out.values()];
 }
 
 const FAMILIES: Record<string, KernelFamily<KsOp>> = { 'ks-tiled': ksTiled, 'ks-dvec': ksDvec, 'ks-sgmat': ksSgmat };
@@ -103,7 +139,7 @@ async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, ba
     const prepared = await Promise.all(
       kernels.map((k, i) => prepareKernel(device, k, { params, src: bufs.get(c.ops[i].src)!, dst: bufs.get(c.ops[i].dst)! }, batch)),
     );
-    return await timeComputePasses(device, (pass) => prepared.forEach((d) => encodeDispatch(pass, d)), { repeats: REPEATS });
+    return await timeComputePasses(device, (pass) => prepared.forEach((d) => encodeDispatch(pass, d)), { repeats: REPEATS, warmupMs: WARMUP_MS });
   } finally {
     params.destroy();
     for (const b of bufs.values()) b.destroy();
@@ -136,7 +172,7 @@ async function main(): Promise<void> {
         const per: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
           const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f !== ksSgmat);
-          const scheds = schedulesOf(fams, op, limits, SAMPLES);
+          const scheds = PLAN ? planned(fams, op, limits, PLAN[`${n}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
           log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
           per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, `op${i}`, i, storage)))));
         }
@@ -145,11 +181,12 @@ async function main(): Promise<void> {
         if (best.every((b) => Number.isFinite(b.ms))) {
           const ks = best.map((b, i) => FAMILIES[b.schedule.family as string].emit(c.ops[i], b.schedule, contextFor(c, `op${i}`, i, storage)));
           const t = await timeChain(device, c, storage, batch, ks);
-          chain = { ms: t.medianMs, minMs: t.minMs, spread: t.spread };
-          log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms`);
+          const again = await timeChain(device, c, storage, batch, ks);
+          chain = { ms: t.medianMs, minMs: t.minMs, spread: t.spread, repeatMs: again.medianMs };
+          log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms, again ${again.medianMs.toFixed(4)} ms`);
         }
         records.push({ ...base, variant: 'two-kernel', chain, best, all: per });
-        const fusedScheds = [pairDefaultSchedule(op0, op1, limits), ...sample(pairCandidates(op0, op1, limits), Math.ceil(SAMPLES / 2))].filter((s) => s !== undefined);
+        const fusedScheds = [pairDefaultSchedule(op0, op1, limits), ...(PLAN ? [] : sample(pairCandidates(op0, op1, limits), Math.ceil(SAMPLES / 2)))].filter((s) => s !== undefined);
         log(`${c.name} ${storage} fused: ${fusedScheds.length} kernels`);
         const fused = await search(device, c, 0, 2, storage, batch, fusedScheds.map((s) => () => emitPair(op0, op1, s, contextFor(c, 'fused', 0, storage))));
         records.push({ ...base, variant: 'fused', best: fused[0], all: fused });
@@ -164,14 +201,16 @@ async function main(): Promise<void> {
     for (const storage of dtypes) {
       const fams = storage === 'f16' ? [ksSgmat] : [ksTiled];
       const all = fams.flatMap((f) => f.candidates(op, limits));
-      const big = storage === 'f32' ? all.filter((s) => (s.rr as number) * (s.rb as number) >= 32 && (s.rows as number) >= 64) : all;
-      const scheds = [fams[0].defaultSchedule(op, limits), ...sample(big, SAMPLES)];
+      const big = storage === 'f32' ? all.filter((s) => (s.rr as number) * (s.rb as number) >= 32 && (s.rows as number) >= 64 && (s.cols as number) >= 64) : all;
+      const scheds = PLAN ? planned(fams, op, limits, PLAN[`dense/${storage}`] ?? []) : [fams[0].defaultSchedule(op, limits), ...sample(big, SAMPLES)];
       log(`${c.name} ${storage}: ${scheds.length} kernels`);
       const timed = await search(device, c, 0, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, 'dense', 0, storage))));
       records.push({ op: 'dense', n, m: n, batch, dtype: storage, flops: 2 * batch * n * n, variant: fams[0].name, best: timed[0], all: timed });
     }
   }
-  process.stdout.write(JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n');
+  const json = JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
+  if (OUT_FILE) writeFileSync(OUT_FILE, json);
+  else process.stdout.write(json);
   device.destroy();
 }
 

@@ -47,7 +47,7 @@ describe('ks-tiled', () => {
     });
   }
 
-  it('accumulates, adds a bias and follows permuted index maps', async () => {
+  it('accumulates, adds a bias and follows permuted index maps (pipelined staging or not)', async () => {
     const transposed = { size: 64, steps: [{ shape: [8, 8], perm: [1, 0] }] };
     const op = ks(4, 16, 16, 1, 'x', 'y', 'w', { accumulate: true, input: transposed, output: transposed, bias: { tensor: 'b', offset: 0, length: 64 } });
     const c: OpsCase = {
@@ -60,7 +60,8 @@ describe('ks-tiled', () => {
       out: 64,
       flopsPerRow: 0,
     };
-    for (const vec4 of [true, false]) expect(await singleOpError(c, 0, { ...ksTiled.defaultSchedule(op, LIMITS), vec4 }, 9)).toBeLessThan(TOL);
+    for (const vec4 of [true, false])
+      for (const pipeline of [false, true]) expect(await singleOpError(c, 0, { ...ksTiled.defaultSchedule(op, LIMITS), vec4, pipeline }, 9)).toBeLessThan(TOL);
   });
 
   it('has no candidate for ops too narrow to tile (butterfly radix 2)', () => {

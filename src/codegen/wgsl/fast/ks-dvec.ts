@@ -10,7 +10,8 @@
  * the `dtile` δ of the workgroup); W rows are read along γ and transposed into workgroup memory.
  * A workgroup owns `rows` batch rows × `cols` β × `dtile` δ of one α and walks γ in chunks of
  * `tk`, fetching the next chunk into registers while it multiplies the current one; a thread
- * holds `rr` rows × `rb` β × 4 δ. (ks-tiled gives each thread one δ, so its
+ * holds `rr` rows × `rb` β × 4 δ, interleaved (rows tr, tr + rows/rr, ...; likewise β) so that
+ * neighbouring invocations read neighbouring vec4s of workgroup memory (no bank conflicts). (ks-tiled gives each thread one δ, so its
  * loads and stores of such an op are scalar and stride d apart.)
  */
 import type { KsOp } from '../../../ir/ir.js';
@@ -81,13 +82,25 @@ function candidates(op: KsOp, limits: TargetLimits): KsDvecSchedule[] {
   return out;
 }
 
-/** Default: 16 vec4 accumulators per thread, 128-256 threads, the widest δ tile that fits. */
+/**
+ * Default: the shape that measured best for Monarch's second factor at n = 4096 on the H100
+ * (bench/results/nvidia-h100-80gb-hbm3.json): 256 invocations of 32 vec4 accumulators, 8 δ,
+ * 64 β (or all of them), 64 rows, chunks of 8 γ; the nearest candidate otherwise.
+ */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDvecSchedule {
   const all = candidates(op, limits);
   invariant(all.length > 0, `ks-dvec has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
   const score = (s: KsDvecSchedule): number => {
     const t = dvTiling(s);
-    return t.rr * t.rb * 100 + (t.threads >= 128 && t.threads <= 256 ? 1000 : 0) + t.dtile * 2 + t.rows / 16 + t.tk / 4;
+    return (
+      (t.threads === Math.min(256, limits.maxWorkgroupSize) ? 1000 : 0) +
+      (t.rr * t.rb === 32 ? 500 : t.rr * t.rb * 10) +
+      (t.dtile === Math.min(8, op.d) ? 100 : 0) +
+      (t.cols === Math.min(64, op.b) ? 50 : 0) +
+      (t.rows === 64 ? 20 : 0) +
+      (t.tk === 8 ? 10 : 0) +
+      (t.rr === 4 ? 1 : 0)
+    );
   };
   return all.reduce((best, s) => (score(s) > score(best) ? s : best));
 }
@@ -147,16 +160,16 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const inner: string[] = [];
-  for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[(k * ${u(R)} + tr * ${u(RR)} + ${u(i)}) * ${u(V)} + tv];`);
-  for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[(k * ${u(TB)} + tb * ${u(RB)} + ${u(j)}) * ${u(V)} + tv];`);
+  for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[(k * ${u(R)} + tr + ${u(i * (R / RR))}) * ${u(V)} + tv];`);
+  for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[(k * ${u(TB)} + tb + ${u(j * (TB / RB))}) * ${u(V)} + tv];`);
   for (let i = 0; i < RR; i++) for (let j = 0; j < RB; j++) inner.push(`${acc(i, j)} = fma(x${i}, w${j}, ${acc(i, j)});`);
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
-    store.push(`if (row0 + tr * ${u(RR)} + ${u(i)} < batch) {`, `  let row = row0 + tr * ${u(RR)} + ${u(i)};`);
+    store.push(`if (row0 + tr + ${u(i * (R / RR))} < batch) {`, `  let row = row0 + tr + ${u(i * (R / RR))};`);
     for (let j = 0; j < RB; j++) {
       // Logical output index of lane 0: α·b·d + β·d + δ (identity output map, so also where it is stored).
-      const logical = `alpha * ${u(b * d)} + (beta0 + tb * ${u(RB)} + ${u(j)}) * ${u(d)} + delta`;
+      const logical = `alpha * ${u(b * d)} + (beta0 + tb + ${u(j * (TB / RB))}) * ${u(d)} + delta`;
       const at = `(row * ${u(outSize)} + ${logical}) / 4u`;
       let v = acc(i, j);
       if (biasOff !== undefined)

@@ -33,6 +33,12 @@ const TILE = 16;
 const SUBGROUP = 32;
 /** Result tiles (16x16 f32, 8 registers per invocation each) one subgroup may hold. */
 const MAX_ACCUMULATORS = 16;
+/**
+ * δ per workgroup. Measured on the H100 (Dawn/Vulkan, driver 580): schedules with 8 or 16 δ
+ * produced wrong results (relative error ~0.9) while 1 and 4 matched the reference; the cause
+ * was not found, so those sizes are not offered.
+ */
+const DTILES = [1, 4];
 
 export interface KsSgmatSchedule extends Schedule {
   readonly family: 'ks-sgmat';
@@ -40,8 +46,6 @@ export interface KsSgmatSchedule extends Schedule {
   readonly cols: number;
   readonly dtile: number;
   readonly tk: number;
-  /** d = 1 only: subgroup-matrix loads straight from the source and weight buffers (no staging). */
-  readonly direct: boolean;
 }
 
 interface SgTiling {
@@ -52,16 +56,14 @@ interface SgTiling {
   /** Row blocks and β blocks of 16. */
   readonly mr: number;
   readonly nb: number;
-  readonly direct: boolean;
   readonly sharedBytes: number;
 }
 
 function sgTiling(s: Schedule): SgTiling {
   const [rows, cols, dtile, tk] = ['rows', 'cols', 'dtile', 'tk'].map((k) => knob(s, k));
-  const direct = s.direct === true;
-  // xs and ws in f16 (unless direct), plus one f32 16x16 tile per δ for the epilogue.
-  const sharedBytes = (direct ? 0 : 2 * dtile * tk * (rows + cols)) + 4 * dtile * TILE * TILE;
-  return { rows, cols, dtile, tk, mr: rows / TILE, nb: cols / TILE, direct, sharedBytes };
+  // xs and ws in f16, plus one f32 16x16 tile per δ for the epilogue.
+  const sharedBytes = 2 * dtile * tk * (rows + cols) + 4 * dtile * TILE * TILE;
+  return { rows, cols, dtile, tk, mr: rows / TILE, nb: cols / TILE, sharedBytes };
 }
 
 export function hasSubgroupMatrix(limits: TargetLimits): boolean {
@@ -79,7 +81,6 @@ function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
     op.b % t.cols === 0 &&
     op.c % t.tk === 0 &&
     op.d % t.dtile === 0 &&
-    (!t.direct || op.d === 1) &&
     t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS &&
     SUBGROUP <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes
@@ -89,20 +90,20 @@ function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
   if (!applies(op, limits)) return [];
   const out: KsSgmatSchedule[] = [];
-  for (const dtile of dividing(op.d, [1, 4, 8, 16]))
+  for (const dtile of dividing(op.d, DTILES))
     for (const rows of [16, 32, 64])
       for (const cols of dividing(op.b, [16, 32, 64]))
-        for (const tk of dividing(op.c, [16, 32, 64]))
-          for (const direct of [false, true]) {
-            const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk, direct };
-            if (valid(op, sgTiling(s), limits)) out.push(s);
-          }
+        for (const tk of dividing(op.c, [16, 32, 64])) {
+          const s: KsSgmatSchedule = { family: 'ks-sgmat', rows, cols, dtile, tk };
+          if (valid(op, sgTiling(s), limits)) out.push(s);
+        }
   return out;
 }
 
 /**
  * Default: the most result tiles per subgroup (operand reuse), with at least 4 δ per workgroup
- * when d > 1 (8-byte stores along δ), the longest γ chunk.
+ * when d > 1 (8-byte stores along δ), chunks of 16 γ (best measured on the H100: 64x64 tiles,
+ * tk 16, for Monarch's first factor and for dense).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const all = candidates(op, limits);
@@ -110,7 +111,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   const score = (s: KsSgmatSchedule): number => {
     const t = sgTiling(s);
     const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
-    return dOk + t.mr * t.nb * 20 + t.tk / 16 + t.cols / 64;
+    return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
   return all.reduce((best, s) => (score(s) > score(best) ? s : best));
 }
@@ -119,7 +120,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
   const t = sgTiling(schedule);
-  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB, direct } = t;
+  const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB } = t;
   const T = SUBGROUP;
   const ep = ctx.entryPoint;
   const n = kernelNames(ep);
@@ -133,8 +134,8 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const alongDelta = d > 1;
   const identityOut = op.output.steps.length === 0;
   const views = {
-    src: !direct && inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
-    params: !direct && wOff % 4 === 0 && c % 4 === 0,
+    src: inSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : c % 4 === 0),
+    params: wOff % 4 === 0 && c % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && (alongDelta ? TD % 4 === 0 && d % 4 === 0 : TB % 4 === 0),
   };
   const nbt = b / TB;
@@ -198,21 +199,9 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(TK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    // Direct (d = 1): X rows are contiguous along γ (row-major, stride inSize), W[α, β, γ] is
-    // column-major (k, β) with stride c. Rows past the batch read clamped data that is never stored.
-    for (let i = 0; i < MR; i++)
-      compute.push(
-        direct
-          ? `  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${n.src}, (row0 + ${u(i * TILE)}) * ${u(inSize)} + alpha * ${u(c)} + k0 + kk, false, ${u(inSize)});`
-          : `  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, false, ${u(TK)});`,
-      );
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, false, ${u(TK)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++)
-      compute.push(
-        direct
-          ? `  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${n.params}, ${u(wOff)} + (alpha * ${u(b)} + beta0 + ${u(j * TILE)}) * ${u(c)} + k0 + kk, true, ${u(c)});`
-          : `  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, true, ${u(TK)});`,
-      );
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, true, ${u(TK)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -278,14 +267,13 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
     `let row0 = row_tile * ${u(R)};`,
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
-    ...(direct
-      ? [`for (var k0 = 0u; k0 < ${u(c)}; k0 += ${u(TK)}) {`, ...compute.map((l) => `  ${l}`), `}`]
-      : stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute)),
+    ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
     ...epilogue,
   ];
   const wgsl = [
     ...bindingDecls(ep, 'f16', views),
-    ...(direct ? [] : [`var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`, `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`]),
+    `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
+    `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
     `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ...entryOpening(ep, T),
     ...body.map((l) => `  ${l}`),
