@@ -19,7 +19,7 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy } from './wgsl-text.js';
+import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsDvecSchedule extends Schedule {
   readonly family: 'ks-dvec';
@@ -195,23 +195,21 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     ...stagedLoop(stage, c, TK, true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
     ...store,
   ];
-  const wgsl = [
-    ...bindingDecls(ep, st, views),
-    `var<workgroup> ${xs}: array<vec4<f32>, ${TK * R * V}>;`,
-    `var<workgroup> ${ws}: array<vec4<f32>, ${TK * TB * V}>;`,
-    ...entryOpening(ep, T),
-    ...body.map((l) => `  ${l}`),
-    '}',
-  ].join('\n');
-  return {
+  return tiledKernel({
     entryPoint: ep,
-    wgsl: wgsl + '\n',
-    enables: st === 'f16' ? ['f16'] : [],
-    workgroupSize: [T, 1, 1],
-    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: perRowTile },
+    storage: st,
+    views,
+    workgroupVars: [
+      `var<workgroup> ${xs}: array<vec4<f32>, ${TK * R * V}>;`,
+      `var<workgroup> ${ws}: array<vec4<f32>, ${TK * TB * V}>;`,
+    ],
+    threads: T,
+    body,
+    rowsPerWorkgroup: R,
+    workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
-  };
+  });
 }
 
 export const ksDvec: KernelFamily<KsOp> = {

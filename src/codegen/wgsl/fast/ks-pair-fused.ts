@@ -20,7 +20,7 @@ import { dividing, knob } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, toF32 } from './wgsl-text.js';
+import { fromF32, LANES, scalarAt, toF32, tiledKernel } from './wgsl-text.js';
 
 export interface KsPairSchedule extends Schedule {
   readonly family: 'ks-pair-fused';
@@ -218,20 +218,18 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
     `}`,
     ...store,
   ];
-  const wgsl = [
-    ...bindingDecls(ep, st, views),
-    `var<workgroup> ${ts}: array<vec4<f32>, ${(TG * D * R) / 4}>;`,
-    ...entryOpening(ep, T),
-    ...body.map((l) => `  ${l}`),
-    '}',
-  ].join('\n');
-  return {
+  return tiledKernel({
     entryPoint: ep,
-    wgsl: wgsl + '\n',
-    enables: st === 'f16' ? ['f16'] : [],
-    workgroupSize: [T, 1, 1],
-    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: ndt },
+    storage: st,
+    views,
+    workgroupVars: [
+      `var<workgroup> ${ts}: array<vec4<f32>, ${(TG * D * R) / 4}>;`,
+    ],
+    threads: T,
+    body,
+    rowsPerWorkgroup: R,
+    workgroupsPerRowTile: ndt,
     schedule,
     ops: [ctx.opIndex, ctx.opIndex + 1],
-  };
+  });
 }

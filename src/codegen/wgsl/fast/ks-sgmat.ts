@@ -21,7 +21,7 @@ import { dividing, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, cooperative, entryOpening, LANES, scalarAt, stagedLoop, staging, type StagedCopy } from './wgsl-text.js';
+import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 /** The tile edge of the f16 -> f32 configuration every subgroup-matrix adapter here offers. */
@@ -270,24 +270,23 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
     ...epilogue,
   ];
-  const wgsl = [
-    ...bindingDecls(ep, 'f16', views),
-    `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
-    `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
-    `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
-    ...entryOpening(ep, T),
-    ...body.map((l) => `  ${l}`),
-    '}',
-  ].join('\n');
-  return {
+  return tiledKernel({
     entryPoint: ep,
-    wgsl: wgsl + '\n',
-    enables: ['f16', 'chromium_experimental_subgroup_matrix'],
-    workgroupSize: [T, 1, 1],
-    dispatch: { kind: 'tiled', rowsPerWorkgroup: R, workgroupsPerRowTile: perRowTile },
+    storage: 'f16',
+    views,
+    workgroupVars: [
+      `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
+      `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
+      `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
+    ],
+    threads: T,
+    body,
+    rowsPerWorkgroup: R,
+    workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
-  };
+    extraEnables: ['chromium_experimental_subgroup_matrix'],
+  });
 }
 
 export const ksSgmat: KernelFamily<KsOp> = {

@@ -16,7 +16,7 @@ import { dividing, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { bindingDecls, entryOpening, fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy } from './wgsl-text.js';
+import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsTiledSchedule extends Schedule {
   readonly family: 'ks-tiled';
@@ -221,23 +221,21 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     ...stagedLoop(stage, op.c, TK, schedule.pipeline === true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
     ...store,
   ];
-  const wgsl = [
-    ...bindingDecls(ep, st, views),
-    `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * TR) / 4}>;`,
-    `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * TB) / 4}>;`,
-    ...entryOpening(ep, T),
-    ...body.map((l) => `  ${l}`),
-    '}',
-  ].join('\n');
-  return {
+  return tiledKernel({
     entryPoint: ep,
-    wgsl: wgsl + '\n',
-    enables: st === 'f16' ? ['f16'] : [],
-    workgroupSize: [T, 1, 1],
-    dispatch: { kind: 'tiled', rowsPerWorkgroup: TR, workgroupsPerRowTile: perRowTile },
+    storage: st,
+    views,
+    workgroupVars: [
+      `var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TD * TR) / 4}>;`,
+      `var<workgroup> ${ws}: array<vec4<f32>, ${(TD * TK * TB) / 4}>;`,
+    ],
+    threads: T,
+    body,
+    rowsPerWorkgroup: TR,
+    workgroupsPerRowTile: perRowTile,
     schedule,
     ops: [ctx.opIndex],
-  };
+  });
 }
 
 export const ksTiled: KernelFamily<KsOp> = {

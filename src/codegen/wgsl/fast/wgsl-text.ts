@@ -3,6 +3,7 @@
  * views of the same buffer), the binding block of the kernel.ts contract, and the linear
  * workgroup index guard. Kernels compute in f32; f16 storage converts on load and store.
  */
+import type { EmittedKernel, Schedule } from '../kernel.js';
 import type { StorageType } from '../scaffold.js';
 import { kernelNames, u } from '../scaffold.js';
 
@@ -154,4 +155,41 @@ export function stagedLoop(s: Staging, total: number, tk: number, pipelined: boo
     '  workgroupBarrier();',
     '}',
   ];
+}
+
+/** What a tiled fast kernel is made of; `tiledKernel` turns it into the kernel.ts contract. */
+export interface TiledKernelParts {
+  readonly entryPoint: string;
+  readonly storage: StorageType;
+  readonly views: BindingViews;
+  /** Module-scope `var<workgroup>` declarations. */
+  readonly workgroupVars: readonly string[];
+  readonly threads: number;
+  readonly body: readonly string[];
+  readonly rowsPerWorkgroup: number;
+  readonly workgroupsPerRowTile: number;
+  readonly schedule: Schedule;
+  readonly ops: readonly number[];
+  /** WGSL extensions beyond the storage type's. */
+  readonly extraEnables?: readonly string[];
+}
+
+/** Bindings, workgroup variables and the entry point of a kernel tiled over batch rows. */
+export function tiledKernel(k: TiledKernelParts): EmittedKernel {
+  const wgsl = [
+    ...bindingDecls(k.entryPoint, k.storage, k.views),
+    ...k.workgroupVars,
+    ...entryOpening(k.entryPoint, k.threads),
+    ...k.body.map((l) => `  ${l}`),
+    '}',
+  ].join('\n');
+  return {
+    entryPoint: k.entryPoint,
+    wgsl: wgsl + '\n',
+    enables: [...(k.storage === 'f16' ? ['f16'] : []), ...(k.extraEnables ?? [])],
+    workgroupSize: [k.threads, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: k.rowsPerWorkgroup, workgroupsPerRowTile: k.workgroupsPerRowTile },
+    schedule: k.schedule,
+    ops: k.ops,
+  };
 }
