@@ -2,12 +2,12 @@
  * The performance goals on the current GPU: monarch(nblocks) at n = 4096 (and 1024), B = 16384,
  * f32 and f16, and dense 4096³. For each kernel family that applies, a sample of its schedules
  * is checked against the float64 reference (tolerance 1e-5 f32, 3e-3 f16; failures are reported
- * and never timed) and timed with timestamp queries (≥ 200 ms warm-up, then the median of
+ * and never timed) and timed with timestamp queries (timing.ts's warm-up, then the median of
  * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
  * re-timed as a whole (twice). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
  *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024]
- *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms 200]
+ *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
@@ -32,8 +32,8 @@ const arg = (flag: string) => {
 };
 const SAMPLES = Number(arg('--samples') ?? 10);
 const REPEATS = Number(arg('--repeats') ?? 20);
-/** Minimum warm-up before each timing (ms). 200 was used for the recorded runs; see docs/performance.md. */
-const WARMUP_MS = Number(arg('--warmup-ms') ?? 200);
+/** Minimum warm-up before each timing (ms); default: timing.ts's. The recorded runs used 200 (see docs/performance.md). */
+const WARMUP_MS = arg('--warmup-ms') === undefined ? undefined : Number(arg('--warmup-ms'));
 const ONLY = arg('--only');
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',').map(Number);
 /** Optional plan: schedules to time per case (keys `n/dtype/op0`, `dense/dtype`) instead of a sample. */

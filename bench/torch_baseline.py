@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""PyTorch baselines on the same GPU, same shapes as bench/kernels.ts: dense x @ W.T and the
-fly-style Monarch (blockdiag_butterfly_multiply: two torch.bmm with permute/reshape copies),
-f32 (TF32 off) and bf16. CUDA events, warm-up, median of repeats. Prints one JSON object."""
-import json, statistics, sys, datetime
+"""PyTorch baselines on the same GPU for bench/sweep.ts (`--baseline`) and bench/monarch-goal.ts:
+dense x @ W.T and the fly-style Monarch (blockdiag_butterfly_multiply: two torch.bmm with
+permute/reshape copies, rectangular shapes included), in f32 (TF32 off), f16 and bf16. Butterfly,
+Monarch of order 3, low-rank and pixelfly have no standard PyTorch kernel: the sweep compares them
+with the dense product of the same shape. CUDA events, warm-up, median of repeats. Prints one JSON
+object."""
+import json, statistics, sys, datetime, time
 import torch
 
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -25,9 +28,15 @@ def blockdiag_butterfly_multiply(x, w1_bfly, w2_bfly):
     return out2.permute(1, 2, 0).reshape(*batch_shape, s * l)
 
 
-def time_ms(fn, warmup=5, repeats=30):
-    for _ in range(warmup):
+def time_ms(fn, warmup=5, repeats=30, warmup_s=0.2):
+    # At least `warmup` calls and `warmup_s` of back-to-back work: the GPU's clocks drop when idle.
+    start = time.perf_counter()
+    done = 0
+    while done < warmup or time.perf_counter() - start < warmup_s:
         fn()
+        done += 1
+        if done % warmup == 0:
+            torch.cuda.synchronize()
     torch.cuda.synchronize()
     samples = []
     for _ in range(repeats):
@@ -41,34 +50,33 @@ def time_ms(fn, warmup=5, repeats=30):
     return statistics.median(samples), samples[0], samples[-1]
 
 
+# (n, m, nblocks, batch): the sweep's Monarch shapes, and n = 16384 for monarch-goal's comparison.
+MONARCH_CASES = [(1024, 1024, 32, 16384), (4096, 4096, 64, 16384), (4096, 4096, 64, 4096), (1024, 4096, 4, 16384), (16384, 16384, 128, 4096)]
+# (n, m, batch): every sweep shape (each structure's dense comparison) and dense 4096^3.
+DENSE_CASES = [(1024, 1024, 16384), (4096, 4096, 16384), (4096, 4096, 4096), (1024, 4096, 16384)]
+
+
 def main():
     dev = torch.device('cuda')
     records = []
-    cases = [(1024, 32, 16384), (4096, 64, 16384), (16384, 128, 4096)]
-    dense_cases = [(1024, 16384), (4096, 4096), (4096, 16384)]
-    for dtype, name in [(torch.float32, 'f32'), (torch.bfloat16, 'bf16')]:
-        for n, k, batch in cases:
-            p = n // k
+    for dtype, name in [(torch.float32, 'f32'), (torch.float16, 'f16'), (torch.bfloat16, 'bf16')]:
+        for n, m, k, batch in MONARCH_CASES:
+            # fly's MonarchLinear shapes: p = n/k, s = m/k, q = r = p if n <= m else s.
+            p, s_ = n // k, m // k
+            q = p if n <= m else s_
             x = torch.randn(batch, n, device=dev, dtype=dtype)
-            w1 = torch.randn(k, p, p, device=dev, dtype=dtype) / p ** 0.5
-            w2 = torch.randn(k, p, p, device=dev, dtype=dtype) / p ** 0.5
+            w1 = torch.randn(k, q, p, device=dev, dtype=dtype) / p ** 0.5
+            w2 = torch.randn(k, s_, q, device=dev, dtype=dtype) / q ** 0.5
             ms, lo, hi = time_ms(lambda: blockdiag_butterfly_multiply(x, w1, w2))
-            records.append(dict(op='monarch', impl='fly-bmm', n=n, m=n, nblocks=k, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
-                                gflops=batch * 4 * n * p / ms / 1e6))
+            records.append(dict(op='monarch', impl='fly-bmm', n=n, m=m, nblocks=k, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
+                                gflops=batch * 2 * (k * q * p + k * s_ * q) / ms / 1e6))
+            del x, w1, w2
+        for n, m, batch in DENSE_CASES:
             x = torch.randn(batch, n, device=dev, dtype=dtype)
-            w = torch.randn(n, n, device=dev, dtype=dtype) / n ** 0.5
+            w = torch.randn(m, n, device=dev, dtype=dtype) / n ** 0.5
             ms, lo, hi = time_ms(lambda: x @ w.T)
-            records.append(dict(op='dense', impl='torch-matmul', n=n, m=n, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
-                                gflops=batch * 2 * n * n / ms / 1e6))
-            del x, w, w1, w2
-        for n, batch in dense_cases:
-            if any(r['op'] == 'dense' and r['n'] == n and r['batch'] == batch and r['dtype'] == name for r in records):
-                continue
-            x = torch.randn(batch, n, device=dev, dtype=dtype)
-            w = torch.randn(n, n, device=dev, dtype=dtype) / n ** 0.5
-            ms, lo, hi = time_ms(lambda: x @ w.T)
-            records.append(dict(op='dense', impl='torch-matmul', n=n, m=n, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
-                                gflops=batch * 2 * n * n / ms / 1e6))
+            records.append(dict(op='dense', impl='torch-matmul', n=n, m=m, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
+                                gflops=batch * 2 * n * m / ms / 1e6))
             del x, w
     print(json.dumps(dict(torch=torch.__version__, device=torch.cuda.get_device_name(0), tf32=False,
                           date=datetime.datetime.now(datetime.timezone.utc).isoformat(), records=records), indent=1))

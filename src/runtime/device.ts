@@ -5,8 +5,12 @@
  */
 import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 
-/** Features monc asks for whenever the adapter has them. */
-const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+/**
+ * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
+ * cores, the ks-sgmat kernels; Dawn offers it only with its `allow_unsafe_apis` toggle, which
+ * node-device.ts sets) is used together with shader-f16.
+ */
+const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'] as const;
 
 /** Limits raised to the adapter's maximum. */
 const RAISED_LIMITS = [

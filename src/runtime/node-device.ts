@@ -13,6 +13,16 @@ import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { registerGpuProvider, type GpuProvider } from './device.js';
 
+/**
+ * The Dawn instance's toggles. Dawn rounds timestamps (a browser anti-fingerprinting measure)
+ * unless told not to; monc tune and monc bench time kernels of a few microseconds with them.
+ * `allow_unsafe_apis` exposes `chromium-experimental-subgroup-matrix` (tensor cores) where the
+ * driver has it, and `vulkan_enable_f16_on_nvidia` lets Dawn offer `shader-f16` on NVIDIA's
+ * Vulkan driver (off by default there); both only add features an adapter reports, and
+ * device.ts enables a feature only when the adapter has it.
+ */
+export const DAWN_TOGGLES: readonly string[] = ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia', 'disable-dawn-features=timestamp_quantization'];
+
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
 const SWIFTSHADER_NOTE = "using SwiftShader (CPU) via Debian's chromium ICD";
@@ -62,9 +72,7 @@ function useSwiftShader(): string {
 function newInstance(): GPU {
   // Dawn's Vulkan backend complains on stderr when XDG_RUNTIME_DIR is unset.
   if (process.platform === 'linux' && !process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'monc-xdg-'));
-  // Dawn rounds timestamps (a browser anti-fingerprinting measure) unless told not to; monc tune
-  // and monc bench time kernels of a few microseconds with them.
-  const gpu = create(['disable-dawn-features=timestamp_quantization']);
+  const gpu = create([...DAWN_TOGGLES]);
   instances.push(gpu);
   return gpu;
 }

@@ -9,7 +9,7 @@ describe('requestMoncDevice (Dawn)', () => {
     expect(adapter).not.toBeNull();
     const d = await requestMoncDevice({ adapter: adapter! });
     try {
-      for (const f of ['shader-f16', 'subgroups', 'timestamp-query']) expect(d.device.features.has(f), f).toBe(adapter!.features.has(f));
+      for (const f of ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix']) expect(d.device.features.has(f), f).toBe(adapter!.features.has(f));
       expect(d.features).toEqual([...d.device.features].sort());
       for (const limit of ['maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup'] as const) {
         expect(d.device.limits[limit], limit).toBe(adapter!.limits[limit]);

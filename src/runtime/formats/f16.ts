@@ -49,12 +49,26 @@ export function f16BitsToF32(h: number): number {
 
 export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  if (values instanceof Float32Array) {
+    // The bits directly: no round trip through a scratch float per element (large buffers).
+    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+    for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
+  } else {
+    for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  }
   return out;
 }
 
+/** Every half's value, by its bits: built on first use (256 KiB), then array conversion is a lookup. */
+let halfValues: Float32Array | undefined;
+
 export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  if (!halfValues) {
+    halfValues = new Float32Array(0x10000);
+    for (let h = 0; h < 0x10000; h++) halfValues[h] = f16BitsToF32(h);
+  }
+  const table = halfValues;
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = f16BitsToF32(bits[i]);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i] & 0xffff];
   return out;
 }

@@ -36,16 +36,47 @@ function random(seed: number): () => number {
   };
 }
 
-/** Rounds through the storage type, so the reference sees exactly what the GPU sees. */
-function stored(storage: StorageType, values: Float32Array): Float32Array {
-  return storage === 'f16' ? f16ArrayToF32(f32ArrayToF16(values)) : values;
+type DeviceData = Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>;
+
+/**
+ * Random data is a block of PERIOD values repeated. PERIOD is prime and larger than any row and
+ * any batch, so no two rows hold the same data (a kernel that reads the wrong row still fails the
+ * check), while filling buffers of hundreds of MB (B = 16384 rows of 4096) stays a copy.
+ */
+const PERIOD = 1_048_573;
+
+/** `dst` filled with `block` repeated over its first `count` elements. */
+function tiled<T extends DeviceData>(dst: T, block: ArrayLike<number>, count: number): T {
+  dst.set(block);
+  for (let filled = block.length; filled < count; filled *= 2) dst.copyWithin(filled, 0, Math.min(filled, count - filled));
+  return dst;
 }
 
-function toBytes(storage: StorageType, values: Float32Array): ArrayBuffer {
-  const typed = storage === 'f16' ? f32ArrayToF16(values) : values;
-  const padded = new Uint8Array(Math.ceil(typed.byteLength / 16) * 16);
-  padded.set(new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength));
-  return padded.buffer;
+interface Filled {
+  /** What the device holds: f32 values, or f16 bits (an even count: uploads are whole 4-byte words). */
+  readonly data: DeviceData;
+  /** Elements [start, end) as the device holds them (f16 rounded), as f32. */
+  stored(start: number, end: number): Float32Array;
+}
+
+/** `count` uniform values in [-scale, scale). */
+function uniform(rnd: () => number, storage: StorageType, count: number, scale: number): Filled {
+  const block = new Float32Array(Math.min(count, PERIOD));
+  for (let i = 0; i < block.length; i++) block[i] = (2 * rnd() - 1) * scale;
+  if (storage === 'f32') {
+    const data = tiled(new Float32Array(count), block, count);
+    return { data, stored: (start, end) => data.subarray(start, end) };
+  }
+  const bits = f32ArrayToF16(block);
+  const rounded = f16ArrayToF32(bits);
+  return {
+    data: tiled(new Uint16Array(count + (count % 2)), bits, count),
+    stored: (start, end) => {
+      const out = new Float32Array(end - start);
+      for (let i = 0, j = start % rounded.length; i < out.length; i++, j = j + 1 === rounded.length ? 0 : j + 1) out[i] = rounded[j];
+      return out;
+    },
+  };
 }
 
 /** Buffers the ops read before writing them (inputs, and accumulation targets). */
@@ -65,7 +96,8 @@ export class KernelCheck {
     private readonly device: GPUDevice,
     private readonly c: KernelCase,
     private readonly gpu: { readonly params: GPUBuffer; readonly src: GPUBuffer; readonly dst: GPUBuffer },
-    private readonly dstInit: Float32Array | undefined,
+    /** The destination's initial contents as uploaded, when the ops accumulate into it (else it starts at zero). */
+    private readonly dstInit: DeviceData | undefined,
     private readonly rows: readonly number[],
     private readonly expected: Float64Array,
   ) {}
@@ -77,34 +109,34 @@ export class KernelCheck {
     const first = c.ops[0];
     const last = c.ops[c.ops.length - 1];
     const src = first.kind === 'bias' ? last.dst : first.src;
-    const uniform = (count: number, scale: number) => stored(c.storage, Float32Array.from({ length: count }, () => (2 * rnd() - 1) * scale));
-    const params = uniform(c.paramSize, 0.5);
-    const inputs = new Map(inputsOf(c.ops).map((name) => [name, uniform(c.batch * size(name), 1)]));
+    const paramData = uniform(rnd, c.storage, c.paramSize, 0.5);
+    const params = paramData.stored(0, c.paramSize);
+    const inputs = new Map(inputsOf(c.ops).map((name) => [name, uniform(rnd, c.storage, c.batch * size(name), 1)]));
     const half = Math.max(1, Math.floor((c.checkRows ?? 64) / 2));
     const rows = c.batch <= 2 * half ? [...Array(c.batch).keys()] : [...Array(half).keys(), ...Array.from({ length: half }, (_, i) => c.batch - half + i)];
     // The reference on the selected rows only: rows are independent.
     const sub = new Map<string, Float64Array>();
-    for (const [name, data] of inputs) {
+    for (const [name, filled] of inputs) {
       const s = size(name);
       const rowsData = new Float64Array(rows.length * s);
-      rows.forEach((r, k) => rowsData.set(data.subarray(r * s, (r + 1) * s), k * s));
+      rows.forEach((r, k) => rowsData.set(filled.stored(r * s, (r + 1) * s), k * s));
       sub.set(name, rowsData);
     }
     for (const op of c.ops) applyOpReference(op, c.layout, params, sub, rows.length);
-    const mk = (data: Float32Array | undefined, count: number, usage: number) => {
-      const bytes = data ? toBytes(c.storage, data) : undefined;
+    const mk = (data: DeviceData | undefined, count: number, usage: number) => {
       const elem = c.storage === 'f16' ? 2 : 4;
       const buf = device.createBuffer({ size: Math.max(16, Math.ceil((count * elem) / 16) * 16), usage });
-      if (bytes) device.queue.writeBuffer(buf, 0, bytes);
+      if (data) device.queue.writeBuffer(buf, 0, data);
       return buf;
     };
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const dstInit = inputs.get(last.dst)?.data;
     const gpu = {
-      params: mk(params, c.paramSize, S),
-      src: mk(inputs.get(src), c.batch * size(src), S),
-      dst: mk(inputs.get(last.dst), c.batch * size(last.dst), S),
+      params: mk(paramData.data, c.paramSize, S),
+      src: mk(inputs.get(src)?.data, c.batch * size(src), S),
+      dst: mk(dstInit, c.batch * size(last.dst), S),
     };
-    return new KernelCheck(device, c, gpu, inputs.get(last.dst), rows, sub.get(last.dst)!);
+    return new KernelCheck(device, c, gpu, dstInit, rows, sub.get(last.dst)!);
   }
 
   async prepare(kernel: EmittedKernel): Promise<PreparedDispatch> {
@@ -136,9 +168,13 @@ export class KernelCheck {
   }
 
   private resetDst(): void {
-    const last = this.c.ops[this.c.ops.length - 1];
-    const count = this.c.batch * this.c.layout.buffers.get(last.dst)!;
-    this.device.queue.writeBuffer(this.gpu.dst, 0, toBytes(this.c.storage, this.dstInit ?? new Float32Array(count)));
+    if (this.dstInit) {
+      this.device.queue.writeBuffer(this.gpu.dst, 0, this.dstInit);
+    } else {
+      const enc = this.device.createCommandEncoder();
+      enc.clearBuffer(this.gpu.dst);
+      this.device.queue.submit([enc.finish()]);
+    }
   }
 
   private async readRows(): Promise<Float32Array> {

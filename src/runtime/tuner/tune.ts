@@ -93,17 +93,20 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const max = Math.max(1, options.maxCandidates ?? 24);
   const report = options.onProgress ?? (() => {});
   const layout = { params: program.params, buffers: new Map(program.buffers.map((b) => [b.name, b.size])) };
+  // shader-f16 only serves f16 storage (ks-sgmat's tensor cores take f16 operands): for f32
+  // storage those candidates cannot be emitted, and would take slots of the capped search.
+  const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
   const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
 
   const plans: Plan[] = [
     ...program.ops.map((op, i): Plan => {
       // Untuned builds choose defaults within the limits every adapter has.
       const buildDefault = defaultSchedule(op, DEFAULT_LIMITS);
-      return { ops: [i], buildDefault, schedules: withDefault(buildDefault, familyCandidates(op, options.limits), max), emit: (s) => emitKernel(op, s, ctx(i)) };
+      return { ops: [i], buildDefault, schedules: withDefault(buildDefault, familyCandidates(op, limits), max), emit: (s) => emitKernel(op, s, ctx(i)) };
     }),
     ...fusablePairs(program).map((i): Plan => ({
       ops: [i, i + 1],
-      schedules: withDefault(fusedDefaultSchedule(program, i, options.limits), fusedCandidates(program, i, options.limits), max),
+      schedules: withDefault(fusedDefaultSchedule(program, i, limits), fusedCandidates(program, i, limits), max),
       emit: (s) => emitFusedKernel(program, i, s, ctx(i)),
     })),
   ].filter((p) => p.schedules.length > 0);
