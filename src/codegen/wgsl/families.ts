@@ -34,6 +34,16 @@ export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
   return familiesFor(op)[0].defaultSchedule(op, limits);
 }
 
+/**
+ * Each applicable family's own default for the op on this target, preferred family first: the
+ * shapes that measured best per family, which a capped search must always try.
+ */
+export function familyDefaults(op: Op, limits: TargetLimits): Schedule[] {
+  return familiesFor(op)
+    .filter((f) => f.candidates(op, limits).length > 0)
+    .map((f) => f.defaultSchedule(op, limits));
+}
+
 /** Every valid schedule of every family for the op: the tuner's search space. */
 export function candidates(op: Op, limits: TargetLimits): Schedule[] {
   return familiesFor(op).flatMap((f) => f.candidates(op, limits));

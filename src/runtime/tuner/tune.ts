@@ -6,7 +6,7 @@
  * tried as one dispatch. Browser-safe: the caller stores the returned entries (db-file.ts in Node).
  */
 import type { Op, Program } from '../../ir/ir.js';
-import { candidates as familyCandidates, defaultSchedule, emitFusedKernel, emitKernel, fusablePairs, fusedCandidates, fusedDefaultSchedule } from '../../codegen/wgsl/families.js';
+import { candidates as familyCandidates, defaultSchedule, emitFusedKernel, familyDefaults, emitKernel, fusablePairs, fusedCandidates, fusedDefaultSchedule } from '../../codegen/wgsl/families.js';
 import { isAmong } from '../../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../../codegen/wgsl/kernel.js';
 import { entryPointName } from '../../codegen/wgsl/program.js';
@@ -74,9 +74,11 @@ function spread<T>(all: readonly T[], count: number): T[] {
 }
 
 /** The default (when there is one), then an even spread of the other candidates: at most `max` in all. */
-function withDefault(first: Schedule | undefined, all: readonly Schedule[], max: number): Schedule[] {
-  if (!first) return spread(all, max);
-  return [first, ...spread(all.filter((s) => !isAmong(s, [first])), max - 1)];
+/** The seeds (defaults, always tried, in order, once each), then `all` spread to fill `max`. */
+function withSeeds(seeds: readonly (Schedule | undefined)[], all: readonly Schedule[], max: number): Schedule[] {
+  const first: Schedule[] = [];
+  for (const s of seeds) if (s && !isAmong(s, first)) first.push(s);
+  return [...first, ...spread(all.filter((s) => !isAmong(s, first)), Math.max(0, max - first.length))];
 }
 
 interface Plan {
@@ -102,11 +104,13 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
     ...program.ops.map((op, i): Plan => {
       // Untuned builds choose defaults within the limits every adapter has.
       const buildDefault = defaultSchedule(op, DEFAULT_LIMITS);
-      return { ops: [i], buildDefault, schedules: withDefault(buildDefault, familyCandidates(op, limits), max), emit: (s) => emitKernel(op, s, ctx(i)) };
+      // Then every family's own default under this adapter's limits, then a spread of the rest.
+      const seeds = [buildDefault, ...familyDefaults(op, limits)];
+      return { ops: [i], buildDefault, schedules: withSeeds(seeds, familyCandidates(op, limits), max), emit: (s) => emitKernel(op, s, ctx(i)) };
     }),
     ...fusablePairs(program).map((i): Plan => ({
       ops: [i, i + 1],
-      schedules: withDefault(fusedDefaultSchedule(program, i, limits), fusedCandidates(program, i, limits), max),
+      schedules: withSeeds([fusedDefaultSchedule(program, i, limits)], fusedCandidates(program, i, limits), max),
       emit: (s) => emitFusedKernel(program, i, s, ctx(i)),
     })),
   ].filter((p) => p.schedules.length > 0);
