@@ -37,13 +37,14 @@ export interface KernelOutputs {
   readonly manifestJson: string;
 }
 
-export interface CompileKernelsResult {
+/** What a compilation produced; `Outputs` grows with the driver (compileModule adds the TypeScript). */
+export interface CompileKernelsResult<Outputs extends KernelOutputs = KernelOutputs> {
   readonly diagnostics: readonly Diagnostic[];
   /** Present when the source checked without errors. */
   readonly module?: CheckedModule;
   /** Present, with the outputs, when every map compiled. */
   readonly programs?: readonly Program[];
-  readonly outputs?: KernelOutputs;
+  readonly outputs?: Outputs;
 }
 
 export function compileKernels(source: string, file: string, options: CompileKernelsOptions = {}): CompileKernelsResult {

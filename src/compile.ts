@@ -4,11 +4,8 @@
  * identical source, file name and tuning give byte-identical outputs (no timestamps, and only the
  * file's base name reaches the outputs).
  */
-import { compileKernels, type CompileKernelsOptions, type KernelOutputs } from './compile-kernels.js';
+import { compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs } from './compile-kernels.js';
 import { emitBindings } from './codegen/ts/emit-bindings.js';
-import type { Diagnostic } from './dsl/diagnostics.js';
-import type { CheckedModule } from './dsl/structure.js';
-import type { Program } from './ir/ir.js';
 
 export type { TuningLookup } from './compile-kernels.js';
 
@@ -21,14 +18,7 @@ export interface CompileOutputs extends KernelOutputs {
   readonly ts: string;
 }
 
-export interface CompileModuleResult {
-  readonly diagnostics: readonly Diagnostic[];
-  /** Present when the source checked without errors. */
-  readonly module?: CheckedModule;
-  /** Present, with the outputs, when every map compiled. */
-  readonly programs?: readonly Program[];
-  readonly outputs?: CompileOutputs;
-}
+export type CompileModuleResult = CompileKernelsResult<CompileOutputs>;
 
 export const DEFAULT_RUNTIME_IMPORT = 'monc/runtime';
 

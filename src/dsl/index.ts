@@ -14,7 +14,8 @@ export { parse, type ParseResult } from './parser.js';
 export { paramsOf, paramCount } from './params.js';
 export { structureCost, denseCost, type Cost } from './cost.js';
 export { Code } from './codes.js';
-export { randomBlocks, mulberry32 } from './patterns.js';
+export { randomBlocks } from './patterns.js';
+export { mulberry32 } from '../util/random.js';
 
 export interface CheckResult {
   /** Present only when there is no error. */

@@ -2,6 +2,7 @@
  * Sparsity patterns of `sparse` (SPEC §3): which blocks (I, J) of an R x C block grid are
  * present, always in row-major order. `random` is specified exactly in docs/language.md.
  */
+import { mulberry32 } from '../util/random.js';
 
 export type Block = readonly [number, number];
 
@@ -39,18 +40,6 @@ export function bandBlocks(rows: number, cols: number, width: number): Block[] {
     for (let j = Math.max(0, i - width + 1); j <= Math.min(cols - 1, i + width - 1); j++) out.push([i, j]);
   }
   return out;
-}
-
-/** mulberry32: a 32-bit PRNG; each call returns the next unsigned 32-bit integer. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
 }
 
 /** The number of blocks random(density) picks: max(1, round-half-up(density · total)), exactly. */

@@ -5,6 +5,7 @@
 import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedMap, Structure } from '../../src/dsl/structure.js';
 import { assertNever } from '../../src/util/assert.js';
+import { uniform01 } from '../../src/util/random.js';
 
 /** A structure waiting for its path (`name`, or `${parent}.${i}` as an operand). */
 export type Build = (path: string) => Structure;
@@ -77,17 +78,8 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
   return diff / scale;
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator in [0, 1). */
+export const rng = uniform01;
 
 export function randomValues(random: () => number, n: number): Float64Array {
   return Float64Array.from({ length: n }, () => random() * 2 - 1);

@@ -5,32 +5,12 @@
  * bench/monarch-goal.ts). Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
  */
 import { describe, expect, it } from 'vitest';
-import { nodeGpu } from '../../bench/node-gpu.js';
-import { checkCase, contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksDvec } from '../../src/codegen/wgsl/fast/ks-dvec.js';
 import { ksSgmat, SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
-import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
-import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
-
-const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
-const TOL = 1e-5;
-
-function sample<T>(all: readonly T[], count: number): T[] {
-  if (all.length <= count) return [...all];
-  const step = (all.length - 1) / (count - 1);
-  return Array.from({ length: count }, (_, i) => all[Math.round(i * step)]);
-}
-
-async function opError(c: OpsCase, index: number, schedule: Schedule, batch: number): Promise<number> {
-  const { device } = await nodeGpu();
-  const check = KernelCheck.create(device, checkCase(c, index, 1, 'f32', batch));
-  try {
-    return await check.check(ksDvec.emit(c.ops[index], schedule, contextFor(c, 'k', index, 'f32')));
-  } finally {
-    check.destroy();
-  }
-}
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import { LIMITS, opError, sample, TOL } from './support.js';
 
 describe('ks-dvec', () => {
   const cases: [string, OpsCase, number][] = [
@@ -42,7 +22,7 @@ describe('ks-dvec', () => {
     it(`${name}: default and sampled candidates match the reference`, async () => {
       const op = c.ops[1];
       const schedules = [ksDvec.defaultSchedule(op, LIMITS), ...sample(ksDvec.candidates(op, LIMITS), 4)];
-      for (const s of schedules) expect(await opError(c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+      for (const s of schedules) expect(await opError(ksDvec, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
   }
 
@@ -60,7 +40,7 @@ describe('ks-dvec', () => {
     };
     const all = ksDvec.candidates(op, LIMITS);
     expect(all.length).toBeGreaterThan(0);
-    for (const s of sample(all, 3)) expect(await opError(c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    for (const s of sample(all, 3)) expect(await opError(ksDvec, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
   it('does not apply to block-diagonal factors (d = 1) nor to permuted maps', () => {

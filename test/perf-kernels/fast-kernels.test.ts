@@ -8,28 +8,10 @@ import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, denseCase, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../../src/codegen/wgsl/fast/ks-pair-fused.js';
-import { DEFAULT_LIMITS, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
 import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
+import { LIMITS, opError, sample, TOL } from './support.js';
 
-const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
-const TOL = 1e-5;
-
-/** A spread of candidates (first, last, and every `step`-th) so the test stays fast on SwiftShader. */
-function sample<T>(all: readonly T[], count: number): T[] {
-  if (all.length <= count) return [...all];
-  const step = (all.length - 1) / (count - 1);
-  return Array.from({ length: count }, (_, i) => all[Math.round(i * step)]);
-}
-
-async function singleOpError(c: OpsCase, index: number, schedule: Schedule, batch: number): Promise<number> {
-  const { device } = await nodeGpu();
-  const check = KernelCheck.create(device, checkCase(c, index, 1, 'f32', batch));
-  try {
-    return await check.check(ksTiled.emit(c.ops[index], schedule, contextFor(c, 'k', index, 'f32')));
-  } finally {
-    check.destroy();
-  }
-}
 
 describe('ks-tiled', () => {
   const cases: [string, OpsCase, number][] = [
@@ -43,7 +25,7 @@ describe('ks-tiled', () => {
     it(`${name}: default and sampled candidates match the reference`, async () => {
       const op = c.ops[index];
       const schedules = [ksTiled.defaultSchedule(op, LIMITS), ...sample(ksTiled.candidates(op, LIMITS), 4)];
-      for (const s of schedules) expect(await singleOpError(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+      for (const s of schedules) expect(await opError(ksTiled, c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
   }
 
@@ -61,7 +43,7 @@ describe('ks-tiled', () => {
       flopsPerRow: 0,
     };
     for (const vec4 of [true, false])
-      for (const pipeline of [false, true]) expect(await singleOpError(c, 0, { ...ksTiled.defaultSchedule(op, LIMITS), vec4, pipeline }, 9)).toBeLessThan(TOL);
+      for (const pipeline of [false, true]) expect(await opError(ksTiled, c, 0, { ...ksTiled.defaultSchedule(op, LIMITS), vec4, pipeline }, 9)).toBeLessThan(TOL);
   });
 
   it('has no candidate for ops too narrow to tile (butterfly radix 2)', () => {

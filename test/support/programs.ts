@@ -7,20 +7,12 @@ import { syntheticSpan } from '../../src/dsl/span.js';
 import type { AxisPermutation, BufferDecl, IndexMap, Op, ParamLayoutEntry, ParamSlice, Program } from '../../src/ir/ir.js';
 import type { Dtype } from '../../src/dsl/structure.js';
 import { packParams } from '../../src/runtime/params.js';
+import { uniform01 } from '../../src/util/random.js';
 
 export const span = syntheticSpan('<test>');
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) generator. */
+export const rng = uniform01;
 
 export function randomArray(n: number, random: () => number): Float32Array<ArrayBuffer> {
   return Float32Array.from({ length: n }, () => random() * 2 - 1);

@@ -62,6 +62,22 @@ export function directScheduleSpace<O extends Op>(
   };
 }
 
+/**
+ * The default of a tiled family: the highest-scoring of its candidates for the op (the first among
+ * equals), so the default is always valid for the target. `what` names the op in the error when
+ * the family has no candidate at all (a caller bug: families are asked only where they apply).
+ */
+export function highestScoring<S extends Schedule>(family: string, what: string, all: readonly S[], score: (s: S) => number): S {
+  invariant(all.length > 0, `${family} has no schedule for ${what}`);
+  let best = all[0];
+  let bestScore = score(best);
+  for (const s of all.slice(1)) {
+    const v = score(s);
+    if (v > bestScore) [best, bestScore] = [s, v];
+  }
+  return best;
+}
+
 /** A numeric knob of a schedule. */
 export function knob(schedule: Schedule, name: string): number {
   const v = schedule[name];

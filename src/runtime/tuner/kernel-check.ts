@@ -9,6 +9,7 @@ import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
 import { timePasses, type TimingOptions, type TimingStats } from '../timing.js';
 import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
 import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
+import { uniform01 } from '../../util/random.js';
 
 export type StorageType = 'f32' | 'f16';
 
@@ -22,18 +23,6 @@ export interface KernelCase {
   /** Rows checked against the reference: the first and the last `checkRows / 2`. */
   readonly checkRows?: number;
   readonly seed?: number;
-}
-
-/** A small deterministic generator (mulberry32): the same case always gets the same data. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type DeviceData = Float32Array<ArrayBuffer> | Uint16Array<ArrayBuffer>;
@@ -104,7 +93,7 @@ export class KernelCheck {
 
   /** Allocates and fills the buffers and computes the expected rows. */
   static create(device: GPUDevice, c: KernelCase): KernelCheck {
-    const rnd = random(c.seed ?? 1);
+    const rnd = uniform01(c.seed ?? 1);
     const size = (name: string) => c.layout.buffers.get(name)!;
     const first = c.ops[0];
     const last = c.ops[c.ops.length - 1];

@@ -16,7 +16,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, knob, type KernelFamily } from '../family.js';
+import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
 import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
@@ -88,8 +88,6 @@ function candidates(op: KsOp, limits: TargetLimits): KsDvecSchedule[] {
  * 64 β (or all of them), 64 rows, chunks of 8 γ; the nearest candidate otherwise.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDvecSchedule {
-  const all = candidates(op, limits);
-  invariant(all.length > 0, `ks-dvec has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
   const score = (s: KsDvecSchedule): number => {
     const t = dvTiling(s);
     return (
@@ -102,7 +100,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsDvecSchedule {
       (t.rr === 4 ? 1 : 0)
     );
   };
-  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+  return highestScoring('ks-dvec', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
 function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {

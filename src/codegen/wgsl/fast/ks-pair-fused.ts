@@ -16,7 +16,7 @@
  */
 import type { KsOp, Program } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, knob } from '../family.js';
+import { dividing, highestScoring, knob } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
@@ -110,7 +110,7 @@ export function pairDefaultSchedule(op0: KsOp, op1: KsOp, limits: TargetLimits):
     const t = pairTiling(op1, s);
     return t.rows * t.dtile * 1000 + t.rr2 * t.rb2 * 10 + t.rr1 * t.dtile + (t.threads === 256 ? 5 : 0);
   };
-  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+  return highestScoring('ks-pair-fused', 'the pair', all, score);
 }
 
 export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {

@@ -17,7 +17,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, knob, type KernelFamily } from '../family.js';
+import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
@@ -106,14 +106,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
  * tk 16, for Monarch's first factor and for dense).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
-  const all = candidates(op, limits);
-  invariant(all.length > 0, `ks-sgmat has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
   const score = (s: KsSgmatSchedule): number => {
     const t = sgTiling(s);
     const dOk = op.d === 1 || t.dtile >= 4 ? 1000 : 0;
     return dOk + t.mr * t.nb * 20 + (t.tk === 16 ? 10 : 0) + t.cols / 64;
   };
-  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+  return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
 function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {

@@ -12,7 +12,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, knob, type KernelFamily } from '../family.js';
+import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
@@ -94,14 +94,12 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
  * the candidates so it is always valid for the target.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
-  const all = candidates(op, limits);
-  invariant(all.length > 0, `ks-tiled has no schedule for K(${op.a},${op.b},${op.c},${op.d})`);
   const score = (s: KsTiledSchedule): number => {
     const t = tiling(s);
     const waste = (Math.ceil(op.b / t.cols) * t.cols) / op.b;
     return (t.rr * t.rb * Math.min(t.threads, 256)) / waste + (t.tk === 16 ? 1 : 0) + (t.dtile === Math.min(op.d, 4) ? 2 : 0);
   };
-  return all.reduce((best, s) => (score(s) > score(best) ? s : best));
+  return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
 function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {

@@ -2,21 +2,15 @@
  * A small seeded generator (mulberry32) and Gaussian samples (Box–Muller): projection must be
  * reproducible for a given seed on every platform, so it never uses Math.random.
  */
+import { uniform01 } from '../../../util/random.js';
+
 export class Rng {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly uniform: () => number;
   private spare: number | undefined;
 
   constructor(seed: number) {
-    this.state = (seed ^ 0x9e3779b9) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.uniform = uniform01(seed ^ 0x9e3779b9);
   }
 
   gaussian(): number {
