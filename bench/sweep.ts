@@ -1,7 +1,7 @@
 /**
  * The sweep through the real pipeline, what users run: for each case a generated `.mon` spec is
  * compiled (compileKernels), every kernel of its map is tuned (tuneProgram: candidates checked
- * against the float64 reference, then timed; fused pairs too), the spec is compiled again with
+ * against the float64 reference, then timed; fused runs too), the spec is compiled again with
  * the winners (scheduleLookup, as `monc build --tuning` does), and the tuned forward pass is
  * measured by `monc bench`'s code (measureMap: checked, then timed as one compute pass). One JSON
  * record per case and dtype; with `--baseline torch.json` (bench/torch_baseline.py, same
@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
 import { compileKernels, type TuningLookup } from '../src/compile-kernels.js';
 import { measureMap, type MapMeasurement } from '../src/cli/commands/bench.js';
-import { candidates, fusablePairs, fusedCandidates } from '../src/codegen/wgsl/families.js';
+import { candidates, runCandidates } from '../src/codegen/wgsl/families.js';
 import { isAmong } from '../src/codegen/wgsl/family.js';
 import type { Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { Dtype } from '../src/dsl/structure.js';
@@ -27,6 +27,7 @@ import type { Program } from '../src/ir/ir.js';
 import { deviceTargetLimits } from '../src/runtime/device.js';
 import { adapterIdentity } from '../src/runtime/tuner/adapter-identity.js';
 import { emptyDb, merge } from '../src/runtime/tuner/db.js';
+import { candidatePartitions, fusedRunsOf } from '../src/runtime/tuner/partitions.js';
 import { scheduleLookup } from '../src/runtime/tuner/lookup.js';
 import { tuneProgram } from '../src/runtime/tuner/tune.js';
 
@@ -124,15 +125,15 @@ function compiled(c: SweepCase, dtype: Dtype, tuning?: TuningLookup) {
 }
 
 /**
- * How many candidates the tuner has for each kernel of a program (one per op, one per fusable
- * pair), the untuned build's default counted in: a cap of N tries min(N, that) per kernel.
+ * How many candidates the tuner has for each kernel of a program (one per op, one per fused run
+ * it tunes), the untuned build's default counted in: a cap of N tries min(N, that) per kernel.
  */
 const candidateCounts = (p: Program, deviceLimits: TargetLimits) => {
   // As tuneProgram prunes them: f32 storage leaves out the f16-only (tensor-core) candidates.
   const limits = p.dtype === 'f16' ? deviceLimits : { ...deviceLimits, features: deviceLimits.features.filter((f) => f !== 'shader-f16') };
   return [
     ...p.ops.map((op) => candidates(op, limits).length + 1),
-    ...fusablePairs(p).map((i) => fusedCandidates(p, i, limits).length),
+    ...fusedRunsOf(candidatePartitions(p, limits)).map((run) => runCandidates(p, run, limits).length),
   ];
 };
 
@@ -203,6 +204,8 @@ async function main(): Promise<void> {
     log(`[${elapsedS().toFixed(0)} s] ${c.op} ${c.n}->${c.m} ${dtype} B=${batch}: ${counts.length} kernels, up to ${maxCandidates} candidates each (${secondsPerCandidate.toFixed(2)} s per candidate so far)`);
     try {
       const untuned = compiled(c, dtype);
+      // What a build without --tuning runs: the untuned defaults (and default fusion), as one pass.
+      const plain: MapMeasurement = await measureMap(device, { ...untuned, dtype }, { batch, repeats: REPEATS, tuned: () => false });
       const tuneStart = performance.now();
       const tuning = await tuneProgram(device, identity, untuned.program, {
         batch,
@@ -235,6 +238,11 @@ async function main(): Promise<void> {
         flops: measured.flops,
         bytes: measured.bytes,
         relError: measured.relError,
+        untuned: {
+          ms: plain.whole.stats.medianMs,
+          relError: plain.relError,
+          schedules: plain.kernels.map((k) => ({ ops: k.ops, schedule: k.schedule, ms: k.ms })),
+        },
         schedules: measured.kernels.map((k) => ({ ops: k.ops, schedule: k.schedule, tuned: k.tuned, ms: k.ms })),
         /** Each kernel timed alone, summed: a whole pass well above it means the clocks were not up yet. */
         kernelsSumMs: measured.kernels.reduce((sum, k) => sum + k.ms, 0),
@@ -246,7 +254,7 @@ async function main(): Promise<void> {
         ...baseline,
         speedup: baseline.baseline_ms !== null ? baseline.baseline_ms / ms : null,
       });
-      log(`  => ${ms.toFixed(4)} ms, ${(measured.flops / ms / 1e6).toFixed(0)} GFLOP/s, ${(measured.bytes / ms / 1e6).toFixed(0)} GB/s (tuned in ${tuneS.toFixed(1)} s)`);
+      log(`  => ${ms.toFixed(4)} ms (untuned ${plain.whole.stats.medianMs.toFixed(4)} ms), ${(measured.flops / ms / 1e6).toFixed(0)} GFLOP/s, ${(measured.bytes / ms / 1e6).toFixed(0)} GB/s (tuned in ${tuneS.toFixed(1)} s)`);
     } catch (e) {
       const message = (e as Error).message.slice(0, 600);
       log(`  FAILED: ${message}`);

@@ -16,10 +16,10 @@ import { formatJson } from './util/json.js';
 import { MONC_VERSION } from './version.js';
 
 /**
- * The tuned schedule of a kernel performing `ops` (one op, or two consecutive ops that the build
- * then fuses into one dispatch), with the limits of the adapter it was tuned on; the tuning
- * database keys it by the ops' structure and the dtype. Undefined means none: single ops take
- * their default schedule, pairs stay unfused. A schedule that no longer fits is ignored.
+ * The tuned schedule of a kernel performing `ops` (one op, or a run of consecutive ops that the
+ * build then fuses into one dispatch), with the limits of the adapter it was tuned on; the tuning
+ * database keys it by the ops' structure and the dtype. Undefined means none: the ops take the
+ * untuned path (default schedules, default fusion). A schedule that no longer fits is ignored.
  */
 export type TuningLookup = (ops: readonly Op[], dtype: Dtype) => TunedSchedule | undefined;
 

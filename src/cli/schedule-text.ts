@@ -6,7 +6,7 @@ export function scheduleText(schedule: Schedule): string {
   return [schedule.family, ...knobs.map(([k, v]) => `${k}=${String(v)}`)].join(' ');
 }
 
-/** Op indices of a kernel: `3` or `0+1` (a fused pair). */
+/** Op indices of a kernel: `3`, or `0+1+2` (a fused run). */
 export function opsText(ops: readonly number[]): string {
   return ops.join('+');
 }

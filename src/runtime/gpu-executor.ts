@@ -90,9 +90,13 @@ export class GpuExecutor {
     return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout);
   }
 
-  /** Bytes for `elements` storage elements, rounded up to the 4 bytes buffers need. */
+  /**
+   * Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s: kernels may view a
+   * buffer as array<vec4<…>> and read the vec4 holding its last elements (a bias at the end of
+   * the parameters, say), which must lie inside the buffer.
+   */
   private bytes(elements: number): number {
-    return Math.ceil((elements * this.elementBytes) / 4) * 4;
+    return Math.ceil((elements * this.elementBytes) / 16) * 16;
   }
 
   /** Host data in the device's storage type, padded to whole 4-byte words. */

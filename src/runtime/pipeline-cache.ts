@@ -22,7 +22,8 @@ const caches = new WeakMap<GPUDevice, PipelineCache>();
 export class PipelineCache {
   readonly stats: PipelineCacheStats = { hits: 0, misses: 0 };
   readonly bindGroupLayout: GPUBindGroupLayout;
-  private readonly layout: GPUPipelineLayout;
+  /** The pipeline layout of every monc kernel (one bind group, `bindGroupLayout`). */
+  readonly layout: GPUPipelineLayout;
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 

@@ -1,10 +1,10 @@
 /** The kernel emitters' text against the kernel.ts contract (no GPU needed; GPU results are in test/gpu). */
 import { describe, expect, it } from 'vitest';
-import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { candidates, defaultSchedule, familiesFor } from '../../src/codegen/wgsl/families.js';
 import { DEFAULT_LIMITS, workgroupCount } from '../../src/codegen/wgsl/kernel.js';
 import { assembleModule } from '../../src/codegen/wgsl/module.js';
-import { emitProgramKernels } from '../../src/codegen/wgsl/program.js';
-import type { IndexMap } from '../../src/ir/ir.js';
+import { emitProgramKernels, type EmitProgramOptions } from '../../src/codegen/wgsl/program.js';
+import type { IndexMap, Program } from '../../src/ir/ir.js';
 import { ProgramBuilder, randomIndexMap, rng } from '../support/programs.js';
 
 const transposed = (r: number, c: number): IndexMap => ({ size: r * c, steps: [{ shape: [r, c], perm: [1, 0] }] });
@@ -20,9 +20,17 @@ function sampleProgram(dtype: 'f32' | 'f16' = 'f32') {
     .build().program;
 }
 
+/**
+ * The program's kernels on the direct families (each op kind's portable fallback), whose text
+ * these tests pin down; the tiled families' kernels are checked in test/perf-kernels.
+ */
+function directKernels(program: Program, options: EmitProgramOptions = {}) {
+  return emitProgramKernels(program, { ...options, schedules: (ops) => (ops.length === 1 ? { schedule: familiesFor(program.ops[ops[0]])[0].defaultSchedule(program.ops[ops[0]], DEFAULT_LIMITS) } : undefined) });
+}
+
 describe('emitted kernels', () => {
   const program = sampleProgram();
-  const kernels = emitProgramKernels(program);
+  const kernels = directKernels(program);
 
   it('declare the four contract bindings and only entry-point-prefixed module-scope names', () => {
     kernels.forEach((k, i) => {
@@ -52,7 +60,7 @@ describe('emitted kernels', () => {
   });
 
   it('assemble into one deterministic module', () => {
-    const again = assembleModule(new Map([['mix', emitProgramKernels(sampleProgram())]]));
+    const again = assembleModule(new Map([['mix', directKernels(sampleProgram())]]));
     const once = assembleModule(new Map([['mix', kernels]]));
     expect(again).toEqual(once);
     expect(once.enables).toEqual([]);
@@ -61,18 +69,18 @@ describe('emitted kernels', () => {
   });
 
   it('f16 storage enables f16 and converts at loads and stores', () => {
-    const half = emitProgramKernels(sampleProgram('f16'));
+    const half = directKernels(sampleProgram('f16'));
     const { wgsl, enables } = assembleModule(half);
     expect(enables).toEqual(['f16']);
     expect(wgsl.split('\n').filter((l) => l.startsWith('enable'))).toEqual(['enable f16;']);
     expect(wgsl).toContain('array<f16>');
     expect(wgsl).toMatch(/= f16\(/);
     expect(wgsl).not.toContain('array<f32>');
-    expect(emitProgramKernels(sampleProgram('f16'), { storage: 'f32' }).every((k) => k.enables.length === 0)).toBe(true);
+    expect(directKernels(sampleProgram('f16'), { storage: 'f32' }).every((k) => k.enables.length === 0)).toBe(true);
   });
 
   it('f16 kernels convert every storage access (no adapter here compiles f16, so the text is checked)', () => {
-    for (const k of emitProgramKernels(sampleProgram('f16'))) {
+    for (const k of directKernels(sampleProgram('f16'))) {
       const access = new RegExp(`${k.entryPoint}_(?:params|src|dst)\\[`);
       for (const line of k.wgsl.split('\n').filter((l) => access.test(l) && !l.includes('var<'))) {
         // Each line is either `dst[i] = f16(<f32 expression>);` or reads inside `f32(...)`.

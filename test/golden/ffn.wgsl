@@ -2,893 +2,1569 @@
 
 // map up
 struct up_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> up_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> up_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> up_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> up_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> up_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> up_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> up_op0_dims: up_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> up_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> up_op0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
 fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= up_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 256u;
-  let w_base = (i_a * 65536u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+  let batch = up_op0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 256u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = up_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = up_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = up_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = up_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      up_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      up_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      up_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      up_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      up_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      up_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = up_op0_src[x_base + i_g];
-      acc0 = acc0 + up_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = up_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = up_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = up_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let b1 = up_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 256u + i_b);
-    up_op0_dst[y_row + o] = acc0;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 256u + i_b);
-    up_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 256u + i_b);
-    up_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 256u + i_b);
-    up_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
 struct up_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> up_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> up_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> up_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> up_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> up_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> up_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> up_op1_dims: up_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> up_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> up_op1_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= up_op1_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 262144u + (i_d * 262144u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = up_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + up_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + up_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + up_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + up_op1_params[w_base + 768u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 4096u;
+  let batch = up_op1_dims.batch;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
+  let delta0 = ((col_tile / 16u) % 1u) * 4u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 128u;
+  let tv = lid % 1u;
+  let tb = (lid / 1u) % 8u;
+  let tr = lid / 8u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_0_4 = vec4<f32>(0.0);
+  var acc_0_5 = vec4<f32>(0.0);
+  var acc_0_6 = vec4<f32>(0.0);
+  var acc_0_7 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_1_4 = vec4<f32>(0.0);
+  var acc_1_5 = vec4<f32>(0.0);
+  var acc_1_6 = vec4<f32>(0.0);
+  var acc_1_7 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_2_4 = vec4<f32>(0.0);
+  var acc_2_5 = vec4<f32>(0.0);
+  var acc_2_6 = vec4<f32>(0.0);
+  var acc_2_7 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var acc_3_4 = vec4<f32>(0.0);
+  var acc_3_5 = vec4<f32>(0.0);
+  var acc_3_6 = vec4<f32>(0.0);
+  var acc_3_7 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 4u + i_d);
-    up_op1_dst[y_row + o] = acc0 + up_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 4u + i_d);
-    up_op1_dst[y_row + o] = acc1 + up_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 256u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 4u + i_d);
-    up_op1_dst[y_row + o] = acc2 + up_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dd = e % 4u;
+    let bb = (e / 4u) % 64u;
+    let kv = e / 256u;
+    pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 4u + i_d);
-    up_op1_dst[y_row + o] = acc3 + up_op1_params[1310720u + (i_b * 4u + i_d)];
+  for (var k0 = 0u; k0 < 256u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      up_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      up_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 4u;
+      let bb = (e / 4u) % 64u;
+      let kv = e / 256u;
+      up_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
+      up_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
+      up_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
+      up_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 256u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 4u;
+        let bb = (e / 4u) % 64u;
+        let kv = e / 256u;
+        pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = up_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
+      let x1 = up_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
+      let x2 = up_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
+      let x3 = up_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
+      let w0 = up_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
+      let w1 = up_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
+      let w2 = up_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
+      let w3 = up_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
+      let w4 = up_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
+      let w5 = up_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
+      let w6 = up_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
+      let w7 = up_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_0_4 = fma(x0, w4, acc_0_4);
+      acc_0_5 = fma(x0, w5, acc_0_5);
+      acc_0_6 = fma(x0, w6, acc_0_6);
+      acc_0_7 = fma(x0, w7, acc_0_7);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_1_4 = fma(x1, w4, acc_1_4);
+      acc_1_5 = fma(x1, w5, acc_1_5);
+      acc_1_6 = fma(x1, w6, acc_1_6);
+      acc_1_7 = fma(x1, w7, acc_1_7);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_2_4 = fma(x2, w4, acc_2_4);
+      acc_2_5 = fma(x2, w5, acc_2_5);
+      acc_2_6 = fma(x2, w6, acc_2_6);
+      acc_2_7 = fma(x2, w7, acc_2_7);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+      acc_3_4 = fma(x3, w4, acc_3_4);
+      acc_3_5 = fma(x3, w5, acc_3_5);
+      acc_3_6 = fma(x3, w6, acc_3_6);
+      acc_3_7 = fma(x3, w7, acc_3_7);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 64u < batch) {
+    let row = row0 + tr + 64u;
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 96u < batch) {
+    let row = row0 + tr + 96u;
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
 
 // map down
 struct down_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> down_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> down_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> down_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> down_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> down_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> down_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> down_op0_dims: down_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> down_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> down_op0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
 fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= down_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
-  let i_d = 0u;
-  let x_base = item_row * 4096u + i_a * 1024u;
-  let w_base = (i_a * 262144u + i_r * 4096u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+  let batch = down_op0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = down_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = down_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = down_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = down_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      down_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      down_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      down_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      down_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      down_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      down_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = down_op0_src[x_base + i_g];
-      acc0 = acc0 + down_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op0_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + down_op0_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + down_op0_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = down_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = down_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = down_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let b1 = down_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 256u + i_b);
-    down_op0_dst[y_row + o] = acc0;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 256u + i_b);
-    down_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 256u + i_b);
-    down_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 256u + i_b);
-    down_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
 struct down_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> down_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> down_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> down_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> down_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> down_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> down_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> down_op1_dims: down_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> down_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> down_op1_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= down_op1_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 1048576u + (i_d * 65536u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = down_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + down_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + down_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + down_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + down_op1_params[w_base + 768u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 1024u;
+  let batch = down_op1_dims.batch;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
+  let delta0 = ((col_tile / 4u) % 1u) * 4u;
+  let beta0 = (col_tile % 4u) * 64u;
+  let row0 = row_tile * 128u;
+  let tv = lid % 1u;
+  let tb = (lid / 1u) % 8u;
+  let tr = lid / 8u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_0_4 = vec4<f32>(0.0);
+  var acc_0_5 = vec4<f32>(0.0);
+  var acc_0_6 = vec4<f32>(0.0);
+  var acc_0_7 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_1_4 = vec4<f32>(0.0);
+  var acc_1_5 = vec4<f32>(0.0);
+  var acc_1_6 = vec4<f32>(0.0);
+  var acc_1_7 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_2_4 = vec4<f32>(0.0);
+  var acc_2_5 = vec4<f32>(0.0);
+  var acc_2_6 = vec4<f32>(0.0);
+  var acc_2_7 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var acc_3_4 = vec4<f32>(0.0);
+  var acc_3_5 = vec4<f32>(0.0);
+  var acc_3_6 = vec4<f32>(0.0);
+  var acc_3_7 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 4u + i_d);
-    down_op1_dst[y_row + o] = acc0 + down_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 4u + i_d);
-    down_op1_dst[y_row + o] = acc1 + down_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 256u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 4u + i_d);
-    down_op1_dst[y_row + o] = acc2 + down_op1_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dd = e % 4u;
+    let bb = (e / 4u) % 64u;
+    let kv = e / 256u;
+    pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 4u + i_d);
-    down_op1_dst[y_row + o] = acc3 + down_op1_params[1310720u + (i_b * 4u + i_d)];
+  for (var k0 = 0u; k0 < 256u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      down_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      down_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 4u;
+      let bb = (e / 4u) % 64u;
+      let kv = e / 256u;
+      down_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
+      down_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
+      down_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
+      down_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 256u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 4u;
+        let bb = (e / 4u) % 64u;
+        let kv = e / 256u;
+        pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = down_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
+      let x1 = down_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
+      let x2 = down_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
+      let x3 = down_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
+      let w0 = down_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
+      let w1 = down_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
+      let w2 = down_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
+      let w3 = down_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
+      let w4 = down_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
+      let w5 = down_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
+      let w6 = down_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
+      let w7 = down_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_0_4 = fma(x0, w4, acc_0_4);
+      acc_0_5 = fma(x0, w5, acc_0_5);
+      acc_0_6 = fma(x0, w6, acc_0_6);
+      acc_0_7 = fma(x0, w7, acc_0_7);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_1_4 = fma(x1, w4, acc_1_4);
+      acc_1_5 = fma(x1, w5, acc_1_5);
+      acc_1_6 = fma(x1, w6, acc_1_6);
+      acc_1_7 = fma(x1, w7, acc_1_7);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_2_4 = fma(x2, w4, acc_2_4);
+      acc_2_5 = fma(x2, w5, acc_2_5);
+      acc_2_6 = fma(x2, w6, acc_2_6);
+      acc_2_7 = fma(x2, w7, acc_2_7);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+      acc_3_4 = fma(x3, w4, acc_3_4);
+      acc_3_5 = fma(x3, w5, acc_3_5);
+      acc_3_6 = fma(x3, w6, acc_3_6);
+      acc_3_7 = fma(x3, w7, acc_3_7);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 64u < batch) {
+    let row = row0 + tr + 64u;
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 96u < batch) {
+    let row = row0 + tr + 96u;
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
 
 // map ffn
 struct ffn_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> ffn_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> ffn_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ffn_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> ffn_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op0_dims: ffn_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> ffn_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_op0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
 fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= ffn_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 256u;
-  let w_base = 1311744u + (i_a * 65536u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+  let batch = ffn_op0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 256u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = ffn_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = ffn_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = ffn_op0_params[(1311744u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = ffn_op0_params[(1311744u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      ffn_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      ffn_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      ffn_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      ffn_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = ffn_op0_src[x_base + i_g];
-      acc0 = acc0 + ffn_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op0_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op0_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op0_params[w_base + 768u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = ffn_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = ffn_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let b1 = ffn_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 256u + i_b);
-    ffn_op0_dst[y_row + o] = acc0;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 256u + i_b);
-    ffn_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 256u + i_b);
-    ffn_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 256u + i_b);
-    ffn_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
 struct ffn_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> ffn_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> ffn_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ffn_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> ffn_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op1_dims: ffn_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> ffn_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_op1_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= ffn_op1_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 1573888u + (i_d * 262144u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = ffn_op1_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op1_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op1_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op1_params[w_base + 768u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 4096u;
+  let batch = ffn_op1_dims.batch;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
+  let delta0 = ((col_tile / 16u) % 1u) * 4u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 128u;
+  let tv = lid % 1u;
+  let tb = (lid / 1u) % 8u;
+  let tr = lid / 8u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_0_4 = vec4<f32>(0.0);
+  var acc_0_5 = vec4<f32>(0.0);
+  var acc_0_6 = vec4<f32>(0.0);
+  var acc_0_7 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_1_4 = vec4<f32>(0.0);
+  var acc_1_5 = vec4<f32>(0.0);
+  var acc_1_6 = vec4<f32>(0.0);
+  var acc_1_7 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_2_4 = vec4<f32>(0.0);
+  var acc_2_5 = vec4<f32>(0.0);
+  var acc_2_6 = vec4<f32>(0.0);
+  var acc_2_7 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var acc_3_4 = vec4<f32>(0.0);
+  var acc_3_5 = vec4<f32>(0.0);
+  var acc_3_6 = vec4<f32>(0.0);
+  var acc_3_7 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 4u + i_d);
-    ffn_op1_dst[y_row + o] = acc0 + ffn_op1_params[2622464u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 4u + i_d);
-    ffn_op1_dst[y_row + o] = acc1 + ffn_op1_params[2622464u + (i_b * 4u + i_d)];
+    let e = lid + 256u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 4u + i_d);
-    ffn_op1_dst[y_row + o] = acc2 + ffn_op1_params[2622464u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dd = e % 4u;
+    let bb = (e / 4u) % 64u;
+    let kv = e / 256u;
+    pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 4u + i_d);
-    ffn_op1_dst[y_row + o] = acc3 + ffn_op1_params[2622464u + (i_b * 4u + i_d)];
+  for (var k0 = 0u; k0 < 256u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      ffn_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      ffn_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 4u;
+      let bb = (e / 4u) % 64u;
+      let kv = e / 256u;
+      ffn_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
+      ffn_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
+      ffn_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
+      ffn_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 256u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 4u;
+        let bb = (e / 4u) % 64u;
+        let kv = e / 256u;
+        pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = ffn_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
+      let x1 = ffn_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
+      let x2 = ffn_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
+      let x3 = ffn_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
+      let w0 = ffn_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
+      let w1 = ffn_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
+      let w2 = ffn_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
+      let w3 = ffn_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
+      let w4 = ffn_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
+      let w5 = ffn_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
+      let w6 = ffn_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
+      let w7 = ffn_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_0_4 = fma(x0, w4, acc_0_4);
+      acc_0_5 = fma(x0, w5, acc_0_5);
+      acc_0_6 = fma(x0, w6, acc_0_6);
+      acc_0_7 = fma(x0, w7, acc_0_7);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_1_4 = fma(x1, w4, acc_1_4);
+      acc_1_5 = fma(x1, w5, acc_1_5);
+      acc_1_6 = fma(x1, w6, acc_1_6);
+      acc_1_7 = fma(x1, w7, acc_1_7);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_2_4 = fma(x2, w4, acc_2_4);
+      acc_2_5 = fma(x2, w5, acc_2_5);
+      acc_2_6 = fma(x2, w6, acc_2_6);
+      acc_2_7 = fma(x2, w7, acc_2_7);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+      acc_3_4 = fma(x3, w4, acc_3_4);
+      acc_3_5 = fma(x3, w5, acc_3_5);
+      acc_3_6 = fma(x3, w6, acc_3_6);
+      acc_3_7 = fma(x3, w7, acc_3_7);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 64u < batch) {
+    let row = row0 + tr + 64u;
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 96u < batch) {
+    let row = row0 + tr + 96u;
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
 struct ffn_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> ffn_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> ffn_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ffn_op2_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> ffn_op2_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_op2_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op2_dims: ffn_op2_Dims;
-@compute @workgroup_size(64)
+var<workgroup> ffn_op2_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_op2_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
 fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= ffn_op2_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
-  let i_d = 0u;
-  let x_base = item_row * 4096u + i_a * 1024u;
-  let w_base = (i_a * 262144u + i_r * 4096u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+  let batch = ffn_op2_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = ffn_op2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = ffn_op2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = ffn_op2_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = ffn_op2_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      ffn_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      ffn_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      ffn_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      ffn_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = ffn_op2_src[x_base + i_g];
-      acc0 = acc0 + ffn_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op2_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + ffn_op2_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + ffn_op2_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = ffn_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = ffn_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let b1 = ffn_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 256u + i_b);
-    ffn_op2_dst[y_row + o] = acc0;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 256u + i_b);
-    ffn_op2_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 256u + i_b);
-    ffn_op2_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 256u + i_b);
-    ffn_op2_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
 
 struct ffn_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> ffn_op3_params: array<f32>;
-@group(0) @binding(1) var<storage, read> ffn_op3_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ffn_op3_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> ffn_op3_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_op3_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_op3_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> ffn_op3_dims: ffn_op3_Dims;
-@compute @workgroup_size(64)
+var<workgroup> ffn_op3_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_op3_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_op3_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= ffn_op3_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 1048576u + (i_d * 65536u + i_r * 1024u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = ffn_op3_src[x_base + i_g * 4u];
-      acc0 = acc0 + ffn_op3_params[w_base + i_g] * xv;
-      acc1 = acc1 + ffn_op3_params[w_base + 256u + i_g] * xv;
-      acc2 = acc2 + ffn_op3_params[w_base + 512u + i_g] * xv;
-      acc3 = acc3 + ffn_op3_params[w_base + 768u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 1024u;
+  let batch = ffn_op3_dims.batch;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
+  let delta0 = ((col_tile / 4u) % 1u) * 4u;
+  let beta0 = (col_tile % 4u) * 64u;
+  let row0 = row_tile * 128u;
+  let tv = lid % 1u;
+  let tb = (lid / 1u) % 8u;
+  let tr = lid / 8u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_0_4 = vec4<f32>(0.0);
+  var acc_0_5 = vec4<f32>(0.0);
+  var acc_0_6 = vec4<f32>(0.0);
+  var acc_0_7 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_1_4 = vec4<f32>(0.0);
+  var acc_1_5 = vec4<f32>(0.0);
+  var acc_1_6 = vec4<f32>(0.0);
+  var acc_1_7 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_2_4 = vec4<f32>(0.0);
+  var acc_2_5 = vec4<f32>(0.0);
+  var acc_2_6 = vec4<f32>(0.0);
+  var acc_2_7 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var acc_3_4 = vec4<f32>(0.0);
+  var acc_3_5 = vec4<f32>(0.0);
+  var acc_3_6 = vec4<f32>(0.0);
+  var acc_3_7 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 4u + i_d);
-    ffn_op3_dst[y_row + o] = acc0 + ffn_op3_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 4u + i_d);
-    ffn_op3_dst[y_row + o] = acc1 + ffn_op3_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 256u;
+    let dv = e % 1u;
+    let r = (e / 1u) % 128u;
+    let k = e / 128u;
+    pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 4u + i_d);
-    ffn_op3_dst[y_row + o] = acc2 + ffn_op3_params[1310720u + (i_b * 4u + i_d)];
+    let e = lid + 0u;
+    let dd = e % 4u;
+    let bb = (e / 4u) % 64u;
+    let kv = e / 256u;
+    pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 4u + i_d);
-    ffn_op3_dst[y_row + o] = acc3 + ffn_op3_params[1310720u + (i_b * 4u + i_d)];
+  for (var k0 = 0u; k0 < 256u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      ffn_op3_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 1u;
+      let r = (e / 1u) % 128u;
+      let k = e / 128u;
+      ffn_op3_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 4u;
+      let bb = (e / 4u) % 64u;
+      let kv = e / 256u;
+      ffn_op3_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
+      ffn_op3_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
+      ffn_op3_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
+      ffn_op3_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 256u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 1u;
+        let r = (e / 1u) % 128u;
+        let k = e / 128u;
+        pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 4u;
+        let bb = (e / 4u) % 64u;
+        let kv = e / 256u;
+        pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = ffn_op3_xs[(k * 128u + tr + 0u) * 1u + tv];
+      let x1 = ffn_op3_xs[(k * 128u + tr + 32u) * 1u + tv];
+      let x2 = ffn_op3_xs[(k * 128u + tr + 64u) * 1u + tv];
+      let x3 = ffn_op3_xs[(k * 128u + tr + 96u) * 1u + tv];
+      let w0 = ffn_op3_ws[(k * 64u + tb + 0u) * 1u + tv];
+      let w1 = ffn_op3_ws[(k * 64u + tb + 8u) * 1u + tv];
+      let w2 = ffn_op3_ws[(k * 64u + tb + 16u) * 1u + tv];
+      let w3 = ffn_op3_ws[(k * 64u + tb + 24u) * 1u + tv];
+      let w4 = ffn_op3_ws[(k * 64u + tb + 32u) * 1u + tv];
+      let w5 = ffn_op3_ws[(k * 64u + tb + 40u) * 1u + tv];
+      let w6 = ffn_op3_ws[(k * 64u + tb + 48u) * 1u + tv];
+      let w7 = ffn_op3_ws[(k * 64u + tb + 56u) * 1u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_0_4 = fma(x0, w4, acc_0_4);
+      acc_0_5 = fma(x0, w5, acc_0_5);
+      acc_0_6 = fma(x0, w6, acc_0_6);
+      acc_0_7 = fma(x0, w7, acc_0_7);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_1_4 = fma(x1, w4, acc_1_4);
+      acc_1_5 = fma(x1, w5, acc_1_5);
+      acc_1_6 = fma(x1, w6, acc_1_6);
+      acc_1_7 = fma(x1, w7, acc_1_7);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_2_4 = fma(x2, w4, acc_2_4);
+      acc_2_5 = fma(x2, w5, acc_2_5);
+      acc_2_6 = fma(x2, w6, acc_2_6);
+      acc_2_7 = fma(x2, w7, acc_2_7);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+      acc_3_4 = fma(x3, w4, acc_3_4);
+      acc_3_5 = fma(x3, w5, acc_3_5);
+      acc_3_6 = fma(x3, w6, acc_3_6);
+      acc_3_7 = fma(x3, w7, acc_3_7);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 64u < batch) {
+    let row = row0 + tr + 64u;
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 96u < batch) {
+    let row = row0 + tr + 96u;
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }

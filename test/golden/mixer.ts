@@ -10,448 +10,985 @@ struct mix2_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix2_op0_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mix2_op0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix2_op0_dims: mix2_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mix2_op0_tile: array<f32, 2048>;
+@compute @workgroup_size(256)
 fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix2_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op0_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item;
-  let i_r = 0u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 2u;
-  let w_base = i_a * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op0_src[x_base];
-    acc0 = acc0 + mix2_op0_params[w_base] * xv;
-    acc1 = acc1 + mix2_op0_params[w_base + 2u] * xv;
+  let batch = mix2_op0_dims.batch;
+  let row_tile = group / 1u;
+  let tile = group % 1u;
+  let row0 = row_tile * 2u;
+  let tile_base = 0u;
+  for (var e = lid; e < 2048u; e += 256u) {
+    let r = e / 1024u;
+    let le = e % 1024u;
+    let l = le / 1u;
+    let j = le % 1u;
+    mix2_op0_tile[e] = mix2_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
   }
-  {
-    let i_g = 1u;
-    let xv = mix2_op0_src[x_base + 1u];
-    acc0 = acc0 + mix2_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op0_params[w_base + 3u] * xv;
+  workgroupBarrier();
+  { // factor 0: radix 2, tile place 1
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 2u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 2u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 1u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1025u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 1u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1025u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 2u + i_b);
-    mix2_op0_dst[y_row + o] = acc0;
+  { // factor 1: radix 2, tile place 2
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 4u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 4u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 2u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1026u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 2u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1026u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 2u + i_b);
-    mix2_op0_dst[y_row + o] = acc1;
+  { // factor 2: radix 2, tile place 4
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 8u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 8u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 4u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1028u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 4u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1028u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix2_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op1_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op1_dims: mix2_op1_Dims;
-@compute @workgroup_size(64)
-fn mix2_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op1_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 2u;
-  let i_r = 0u;
-  let i_d = item % 2u;
-  let x_base = item_row * 1024u + (i_a * 4u + i_d);
-  let w_base = 2048u + (i_a * 8u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op1_src[x_base];
-    acc0 = acc0 + mix2_op1_params[w_base] * xv;
-    acc1 = acc1 + mix2_op1_params[w_base + 2u] * xv;
+  { // factor 3: radix 2, tile place 8
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 16u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 16u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 8u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1032u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 8u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1032u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix2_op1_src[x_base + 2u];
-    acc0 = acc0 + mix2_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op1_params[w_base + 3u] * xv;
+  { // factor 4: radix 2, tile place 16
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 32u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 32u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 16u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1040u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 16u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1040u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix2_op1_dst[y_row + o] = acc0;
+  { // factor 5: radix 2, tile place 32
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 64u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 64u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 32u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1056u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 32u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1056u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix2_op1_dst[y_row + o] = acc1;
+  { // factor 6: radix 2, tile place 64
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 128u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 128u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 64u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1088u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 64u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1088u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix2_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op2_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op2_dims: mix2_op2_Dims;
-@compute @workgroup_size(64)
-fn mix2_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op2_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 4u;
-  let i_r = 0u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + (i_a * 8u + i_d);
-  let w_base = 4096u + (i_a * 16u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op2_src[x_base];
-    acc0 = acc0 + mix2_op2_params[w_base] * xv;
-    acc1 = acc1 + mix2_op2_params[w_base + 2u] * xv;
+  { // factor 7: radix 2, tile place 128
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 256u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 256u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 128u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1152u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 128u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1152u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix2_op2_src[x_base + 4u];
-    acc0 = acc0 + mix2_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op2_params[w_base + 3u] * xv;
+  { // factor 8: radix 2, tile place 256
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 512u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 512u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix2_op0_tile[at0 + 0u] = v0_0_0;
+      mix2_op0_tile[at0 + 256u] = v0_0_1;
+      mix2_op0_tile[at0 + 1024u] = v0_1_0;
+      mix2_op0_tile[at0 + 1280u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1 + 256u] = v1_0_1;
+      mix2_op0_tile[at1 + 1024u] = v1_1_0;
+      mix2_op0_tile[at1 + 1280u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix2_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix2_op2_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op3_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op3_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op3_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op3_dims: mix2_op3_Dims;
-@compute @workgroup_size(64)
-fn mix2_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op3_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op3_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 8u;
-  let i_r = 0u;
-  let i_d = item % 8u;
-  let x_base = item_row * 1024u + (i_a * 16u + i_d);
-  let w_base = 6144u + (i_a * 32u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op3_src[x_base];
-    acc0 = acc0 + mix2_op3_params[w_base] * xv;
-    acc1 = acc1 + mix2_op3_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op3_src[x_base + 8u];
-    acc0 = acc0 + mix2_op3_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op3_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix2_op3_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix2_op3_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op4_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op4_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op4_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op4_dims: mix2_op4_Dims;
-@compute @workgroup_size(64)
-fn mix2_op4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op4_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op4_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 16u;
-  let i_r = 0u;
-  let i_d = item % 16u;
-  let x_base = item_row * 1024u + (i_a * 32u + i_d);
-  let w_base = 8192u + (i_a * 64u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op4_src[x_base];
-    acc0 = acc0 + mix2_op4_params[w_base] * xv;
-    acc1 = acc1 + mix2_op4_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op4_src[x_base + 16u];
-    acc0 = acc0 + mix2_op4_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op4_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix2_op4_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix2_op4_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op5_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op5_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op5_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op5_dims: mix2_op5_Dims;
-@compute @workgroup_size(64)
-fn mix2_op5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op5_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op5_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 32u;
-  let i_r = 0u;
-  let i_d = item % 32u;
-  let x_base = item_row * 1024u + (i_a * 64u + i_d);
-  let w_base = 10240u + (i_a * 128u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op5_src[x_base];
-    acc0 = acc0 + mix2_op5_params[w_base] * xv;
-    acc1 = acc1 + mix2_op5_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op5_src[x_base + 32u];
-    acc0 = acc0 + mix2_op5_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op5_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix2_op5_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix2_op5_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op6_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op6_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op6_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op6_dims: mix2_op6_Dims;
-@compute @workgroup_size(64)
-fn mix2_op6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op6_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op6_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 64u;
-  let i_r = 0u;
-  let i_d = item % 64u;
-  let x_base = item_row * 1024u + (i_a * 128u + i_d);
-  let w_base = 12288u + (i_a * 256u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op6_src[x_base];
-    acc0 = acc0 + mix2_op6_params[w_base] * xv;
-    acc1 = acc1 + mix2_op6_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op6_src[x_base + 64u];
-    acc0 = acc0 + mix2_op6_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op6_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix2_op6_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix2_op6_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op7_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op7_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op7_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op7_dims: mix2_op7_Dims;
-@compute @workgroup_size(64)
-fn mix2_op7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op7_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op7_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 128u;
-  let i_r = 0u;
-  let i_d = item % 128u;
-  let x_base = item_row * 1024u + (i_a * 256u + i_d);
-  let w_base = 14336u + (i_a * 512u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op7_src[x_base];
-    acc0 = acc0 + mix2_op7_params[w_base] * xv;
-    acc1 = acc1 + mix2_op7_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op7_src[x_base + 128u];
-    acc0 = acc0 + mix2_op7_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op7_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix2_op7_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix2_op7_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op8_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op8_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op8_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op8_dims: mix2_op8_Dims;
-@compute @workgroup_size(64)
-fn mix2_op8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op8_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op8_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 256u;
-  let i_r = 0u;
-  let i_d = item % 256u;
-  let x_base = item_row * 1024u + (i_a * 512u + i_d);
-  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op8_src[x_base];
-    acc0 = acc0 + mix2_op8_params[w_base] * xv;
-    acc1 = acc1 + mix2_op8_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op8_src[x_base + 256u];
-    acc0 = acc0 + mix2_op8_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op8_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix2_op8_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix2_op8_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix2_op9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix2_op9_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix2_op9_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix2_op9_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix2_op9_dims: mix2_op9_Dims;
-@compute @workgroup_size(64)
-fn mix2_op9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix2_op9_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix2_op9_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = 0u;
-  let i_r = 0u;
-  let i_d = item;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 18432u + i_d * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix2_op9_src[x_base];
-    acc0 = acc0 + mix2_op9_params[w_base] * xv;
-    acc1 = acc1 + mix2_op9_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix2_op9_src[x_base + 512u];
-    acc0 = acc0 + mix2_op9_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix2_op9_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_b * 512u + i_d);
-    mix2_op9_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_b * 512u + i_d);
-    mix2_op9_dst[y_row + o] = acc1;
+  { // factor 9: radix 2, tile place 512
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_0_0;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_1_0;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_1_1;
+        }
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix2_op0_params[wbase + 0u + 0u];
+          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix2_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix2_op0_params[wbase + 0u + 1u];
+          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_0_0;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_1_0;
+          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_1_1;
+        }
+      }
+    }
   }
 }
 
@@ -462,306 +999,569 @@ struct mix4_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix4_op0_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mix4_op0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix4_op0_dims: mix4_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mix4_op0_tile: array<f32, 2048>;
+@compute @workgroup_size(256)
 fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix4_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix4_op0_dims.batch * 64u) { return; }
-  let item_row = global / 64u;
-  let item = global % 64u;
-  let i_a = item;
-  let i_r = 0u;
-  let i_d = 0u;
-  let x_base = item_row * 256u + i_a * 4u;
-  let w_base = i_a * 16u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix4_op0_src[x_base];
-    acc0 = acc0 + mix4_op0_params[w_base] * xv;
-    acc1 = acc1 + mix4_op0_params[w_base + 4u] * xv;
-    acc2 = acc2 + mix4_op0_params[w_base + 8u] * xv;
-    acc3 = acc3 + mix4_op0_params[w_base + 12u] * xv;
+  let batch = mix4_op0_dims.batch;
+  let row_tile = group / 1u;
+  let tile = group % 1u;
+  let row0 = row_tile * 8u;
+  let tile_base = 0u;
+  for (var e = lid; e < 2048u; e += 256u) {
+    let r = e / 256u;
+    let le = e % 256u;
+    let l = le / 1u;
+    let j = le % 1u;
+    mix4_op0_tile[e] = mix4_op0_src[min(row0 + r, batch - 1u) * 256u + tile_base + l * 1u];
   }
-  {
-    let i_g = 1u;
-    let xv = mix4_op0_src[x_base + 1u];
-    acc0 = acc0 + mix4_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix4_op0_params[w_base + 5u] * xv;
-    acc2 = acc2 + mix4_op0_params[w_base + 9u] * xv;
-    acc3 = acc3 + mix4_op0_params[w_base + 13u] * xv;
+  workgroupBarrier();
+  { // factor 0: radix 4, tile place 1
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 1u) * 4u + blk % 1u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 4u) * 1u + g0 % 1u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 2u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 1u) * 4u + blk % 1u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 4u) * 1u + g0 % 1u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 1u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 1u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 2u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix4_op0_tile[at0 + 0u] = v0_0_0;
+      mix4_op0_tile[at0 + 1u] = v0_0_1;
+      mix4_op0_tile[at0 + 256u] = v0_1_0;
+      mix4_op0_tile[at0 + 257u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1 + 1u] = v1_0_1;
+      mix4_op0_tile[at1 + 256u] = v1_1_0;
+      mix4_op0_tile[at1 + 257u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 2u;
-    let xv = mix4_op0_src[x_base + 2u];
-    acc0 = acc0 + mix4_op0_params[w_base + 2u] * xv;
-    acc1 = acc1 + mix4_op0_params[w_base + 6u] * xv;
-    acc2 = acc2 + mix4_op0_params[w_base + 10u] * xv;
-    acc3 = acc3 + mix4_op0_params[w_base + 14u] * xv;
+  { // factor 1: radix 4, tile place 4
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 4u) * 16u + blk % 4u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 1024u + ((g0 / 16u) * 4u + g0 % 4u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 8u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 4u) * 16u + blk % 4u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 1024u + ((g0 / 16u) * 4u + g0 % 4u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 4u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 4u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 8u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix4_op0_tile[at0 + 0u] = v0_0_0;
+      mix4_op0_tile[at0 + 4u] = v0_0_1;
+      mix4_op0_tile[at0 + 256u] = v0_1_0;
+      mix4_op0_tile[at0 + 260u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1 + 4u] = v1_0_1;
+      mix4_op0_tile[at1 + 256u] = v1_1_0;
+      mix4_op0_tile[at1 + 260u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 3u;
-    let xv = mix4_op0_src[x_base + 3u];
-    acc0 = acc0 + mix4_op0_params[w_base + 3u] * xv;
-    acc1 = acc1 + mix4_op0_params[w_base + 7u] * xv;
-    acc2 = acc2 + mix4_op0_params[w_base + 11u] * xv;
-    acc3 = acc3 + mix4_op0_params[w_base + 15u] * xv;
+  { // factor 2: radix 4, tile place 16
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 16u) * 64u + blk % 16u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 64u) * 16u + g0 % 16u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 32u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 16u) * 64u + blk % 16u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 64u) * 16u + g0 % 16u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 16u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 16u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 32u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix4_op0_tile[at0 + 0u] = v0_0_0;
+      mix4_op0_tile[at0 + 16u] = v0_0_1;
+      mix4_op0_tile[at0 + 256u] = v0_1_0;
+      mix4_op0_tile[at0 + 272u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1 + 16u] = v1_0_1;
+      mix4_op0_tile[at1 + 256u] = v1_1_0;
+      mix4_op0_tile[at1 + 272u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 256u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 4u + i_b);
-    mix4_op0_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 4u + i_b);
-    mix4_op0_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 4u + i_b);
-    mix4_op0_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 4u + i_b);
-    mix4_op0_dst[y_row + o] = acc3;
-  }
-}
-
-struct mix4_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix4_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix4_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix4_op1_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix4_op1_dims: mix4_op1_Dims;
-@compute @workgroup_size(64)
-fn mix4_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix4_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix4_op1_dims.batch * 64u) { return; }
-  let item_row = global / 64u;
-  let item = global % 64u;
-  let i_a = item / 4u;
-  let i_r = 0u;
-  let i_d = item % 4u;
-  let x_base = item_row * 256u + (i_a * 16u + i_d);
-  let w_base = 1024u + (i_a * 64u + i_d * 16u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix4_op1_src[x_base];
-    acc0 = acc0 + mix4_op1_params[w_base] * xv;
-    acc1 = acc1 + mix4_op1_params[w_base + 4u] * xv;
-    acc2 = acc2 + mix4_op1_params[w_base + 8u] * xv;
-    acc3 = acc3 + mix4_op1_params[w_base + 12u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix4_op1_src[x_base + 4u];
-    acc0 = acc0 + mix4_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix4_op1_params[w_base + 5u] * xv;
-    acc2 = acc2 + mix4_op1_params[w_base + 9u] * xv;
-    acc3 = acc3 + mix4_op1_params[w_base + 13u] * xv;
-  }
-  {
-    let i_g = 2u;
-    let xv = mix4_op1_src[x_base + 8u];
-    acc0 = acc0 + mix4_op1_params[w_base + 2u] * xv;
-    acc1 = acc1 + mix4_op1_params[w_base + 6u] * xv;
-    acc2 = acc2 + mix4_op1_params[w_base + 10u] * xv;
-    acc3 = acc3 + mix4_op1_params[w_base + 14u] * xv;
-  }
-  {
-    let i_g = 3u;
-    let xv = mix4_op1_src[x_base + 12u];
-    acc0 = acc0 + mix4_op1_params[w_base + 3u] * xv;
-    acc1 = acc1 + mix4_op1_params[w_base + 7u] * xv;
-    acc2 = acc2 + mix4_op1_params[w_base + 11u] * xv;
-    acc3 = acc3 + mix4_op1_params[w_base + 15u] * xv;
-  }
-  let y_row = item_row * 256u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 16u + i_b * 4u + i_d);
-    mix4_op1_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 16u + i_b * 4u + i_d);
-    mix4_op1_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 16u + i_b * 4u + i_d);
-    mix4_op1_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 16u + i_b * 4u + i_d);
-    mix4_op1_dst[y_row + o] = acc3;
-  }
-}
-
-struct mix4_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix4_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix4_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix4_op2_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix4_op2_dims: mix4_op2_Dims;
-@compute @workgroup_size(64)
-fn mix4_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix4_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix4_op2_dims.batch * 64u) { return; }
-  let item_row = global / 64u;
-  let item = global % 64u;
-  let i_a = item / 16u;
-  let i_r = 0u;
-  let i_d = item % 16u;
-  let x_base = item_row * 256u + (i_a * 64u + i_d);
-  let w_base = 2048u + (i_a * 256u + i_d * 16u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix4_op2_src[x_base];
-    acc0 = acc0 + mix4_op2_params[w_base] * xv;
-    acc1 = acc1 + mix4_op2_params[w_base + 4u] * xv;
-    acc2 = acc2 + mix4_op2_params[w_base + 8u] * xv;
-    acc3 = acc3 + mix4_op2_params[w_base + 12u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix4_op2_src[x_base + 16u];
-    acc0 = acc0 + mix4_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix4_op2_params[w_base + 5u] * xv;
-    acc2 = acc2 + mix4_op2_params[w_base + 9u] * xv;
-    acc3 = acc3 + mix4_op2_params[w_base + 13u] * xv;
-  }
-  {
-    let i_g = 2u;
-    let xv = mix4_op2_src[x_base + 32u];
-    acc0 = acc0 + mix4_op2_params[w_base + 2u] * xv;
-    acc1 = acc1 + mix4_op2_params[w_base + 6u] * xv;
-    acc2 = acc2 + mix4_op2_params[w_base + 10u] * xv;
-    acc3 = acc3 + mix4_op2_params[w_base + 14u] * xv;
-  }
-  {
-    let i_g = 3u;
-    let xv = mix4_op2_src[x_base + 48u];
-    acc0 = acc0 + mix4_op2_params[w_base + 3u] * xv;
-    acc1 = acc1 + mix4_op2_params[w_base + 7u] * xv;
-    acc2 = acc2 + mix4_op2_params[w_base + 11u] * xv;
-    acc3 = acc3 + mix4_op2_params[w_base + 15u] * xv;
-  }
-  let y_row = item_row * 256u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 64u + i_b * 16u + i_d);
-    mix4_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 64u + i_b * 16u + i_d);
-    mix4_op2_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 64u + i_b * 16u + i_d);
-    mix4_op2_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 64u + i_b * 16u + i_d);
-    mix4_op2_dst[y_row + o] = acc3;
-  }
-}
-
-struct mix4_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix4_op3_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix4_op3_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix4_op3_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix4_op3_dims: mix4_op3_Dims;
-@compute @workgroup_size(64)
-fn mix4_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix4_op3_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix4_op3_dims.batch * 64u) { return; }
-  let item_row = global / 64u;
-  let item = global % 64u;
-  let i_a = 0u;
-  let i_r = 0u;
-  let i_d = item;
-  let x_base = item_row * 256u + i_d;
-  let w_base = 3072u + i_d * 16u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix4_op3_src[x_base];
-    acc0 = acc0 + mix4_op3_params[w_base] * xv;
-    acc1 = acc1 + mix4_op3_params[w_base + 4u] * xv;
-    acc2 = acc2 + mix4_op3_params[w_base + 8u] * xv;
-    acc3 = acc3 + mix4_op3_params[w_base + 12u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix4_op3_src[x_base + 64u];
-    acc0 = acc0 + mix4_op3_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix4_op3_params[w_base + 5u] * xv;
-    acc2 = acc2 + mix4_op3_params[w_base + 9u] * xv;
-    acc3 = acc3 + mix4_op3_params[w_base + 13u] * xv;
-  }
-  {
-    let i_g = 2u;
-    let xv = mix4_op3_src[x_base + 128u];
-    acc0 = acc0 + mix4_op3_params[w_base + 2u] * xv;
-    acc1 = acc1 + mix4_op3_params[w_base + 6u] * xv;
-    acc2 = acc2 + mix4_op3_params[w_base + 10u] * xv;
-    acc3 = acc3 + mix4_op3_params[w_base + 14u] * xv;
-  }
-  {
-    let i_g = 3u;
-    let xv = mix4_op3_src[x_base + 192u];
-    acc0 = acc0 + mix4_op3_params[w_base + 3u] * xv;
-    acc1 = acc1 + mix4_op3_params[w_base + 7u] * xv;
-    acc2 = acc2 + mix4_op3_params[w_base + 11u] * xv;
-    acc3 = acc3 + mix4_op3_params[w_base + 15u] * xv;
-  }
-  let y_row = item_row * 256u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 64u + i_d);
-    mix4_op3_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 64u + i_d);
-    mix4_op3_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 64u + i_d);
-    mix4_op3_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 64u + i_d);
-    mix4_op3_dst[y_row + o] = acc3;
+  { // factor 3: radix 4, tile place 64
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 64u) * 256u + blk % 64u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 3072u + ((g0 / 256u) * 64u + g0 % 64u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 256u;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v0_0_0;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v0_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 256u;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v0_1_0;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v0_1_1;
+        }
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 64u;
+        let og = (q / 64u) % 2u;
+        let rg = q / 128u;
+        let l0 = (blk / 64u) * 256u + blk % 64u;
+        let e0 = rg * 512u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 3072u + ((g0 / 256u) * 64u + g0 % 64u) * 16u + og * 8u;
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 0u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 0u];
+          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 1u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 1u];
+          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 2u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 2u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 2u];
+          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix4_op0_tile[e0 + 0u + 3u * 64u];
+          let x1 = mix4_op0_tile[e0 + 256u + 3u * 64u];
+          let w0 = mix4_op0_params[wbase + 0u + 3u];
+          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 256u;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v1_0_0;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v1_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 256u;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v1_1_0;
+          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v1_1_1;
+        }
+      }
+    }
   }
 }
 
@@ -772,448 +1572,985 @@ struct mix_rev_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_rev_op0_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mix_rev_op0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_rev_op0_dims: mix_rev_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mix_rev_op0_tile: array<f32, 2048>;
+@compute @workgroup_size(256)
 fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_rev_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op0_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = 0u;
-  let i_r = 0u;
-  let i_d = item;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 18432u + i_d * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op0_src[x_base];
-    acc0 = acc0 + mix_rev_op0_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op0_params[w_base + 2u] * xv;
+  let batch = mix_rev_op0_dims.batch;
+  let row_tile = group / 1u;
+  let tile = group % 1u;
+  let row0 = row_tile * 2u;
+  let tile_base = 0u;
+  for (var e = lid; e < 2048u; e += 256u) {
+    let r = e / 1024u;
+    let le = e % 1024u;
+    let l = le / 1u;
+    let j = le % 1u;
+    mix_rev_op0_tile[e] = mix_rev_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
   }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op0_src[x_base + 512u];
-    acc0 = acc0 + mix_rev_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op0_params[w_base + 3u] * xv;
+  workgroupBarrier();
+  { // factor 0: radix 2, tile place 512
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 1024u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 1024u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 512u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1536u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 512u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1536u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_b * 512u + i_d);
-    mix_rev_op0_dst[y_row + o] = acc0;
+  { // factor 1: radix 2, tile place 256
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 512u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 512u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 256u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1280u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 256u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1280u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_b * 512u + i_d);
-    mix_rev_op0_dst[y_row + o] = acc1;
+  { // factor 2: radix 2, tile place 128
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 256u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 256u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 128u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1152u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 128u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1152u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix_rev_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op1_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op1_dims: mix_rev_op1_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op1_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 256u;
-  let i_r = 0u;
-  let i_d = item % 256u;
-  let x_base = item_row * 1024u + (i_a * 512u + i_d);
-  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op1_src[x_base];
-    acc0 = acc0 + mix_rev_op1_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op1_params[w_base + 2u] * xv;
+  { // factor 3: radix 2, tile place 64
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 128u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 128u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 64u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1088u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 64u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1088u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op1_src[x_base + 256u];
-    acc0 = acc0 + mix_rev_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op1_params[w_base + 3u] * xv;
+  { // factor 4: radix 2, tile place 32
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 64u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 64u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 32u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1056u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 32u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1056u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix_rev_op1_dst[y_row + o] = acc0;
+  { // factor 5: radix 2, tile place 16
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 32u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 32u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 16u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1040u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 16u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1040u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix_rev_op1_dst[y_row + o] = acc1;
+  { // factor 6: radix 2, tile place 8
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 16u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 16u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 8u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1032u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 8u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1032u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix_rev_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op2_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op2_dims: mix_rev_op2_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op2_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 128u;
-  let i_r = 0u;
-  let i_d = item % 128u;
-  let x_base = item_row * 1024u + (i_a * 256u + i_d);
-  let w_base = 14336u + (i_a * 512u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op2_src[x_base];
-    acc0 = acc0 + mix_rev_op2_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op2_params[w_base + 2u] * xv;
+  { // factor 7: radix 2, tile place 4
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 8u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 8u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 4u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1028u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 4u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1028u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op2_src[x_base + 128u];
-    acc0 = acc0 + mix_rev_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op2_params[w_base + 3u] * xv;
+  { // factor 8: radix 2, tile place 2
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 4u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 4u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+      mix_rev_op0_tile[at0 + 2u] = v0_0_1;
+      mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_rev_op0_tile[at0 + 1026u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1 + 2u] = v1_0_1;
+      mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_rev_op0_tile[at1 + 1026u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix_rev_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix_rev_op2_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op3_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op3_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op3_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op3_dims: mix_rev_op3_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op3_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op3_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 64u;
-  let i_r = 0u;
-  let i_d = item % 64u;
-  let x_base = item_row * 1024u + (i_a * 128u + i_d);
-  let w_base = 12288u + (i_a * 256u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op3_src[x_base];
-    acc0 = acc0 + mix_rev_op3_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op3_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op3_src[x_base + 64u];
-    acc0 = acc0 + mix_rev_op3_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op3_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix_rev_op3_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix_rev_op3_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op4_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op4_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op4_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op4_dims: mix_rev_op4_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op4_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op4_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 32u;
-  let i_r = 0u;
-  let i_d = item % 32u;
-  let x_base = item_row * 1024u + (i_a * 64u + i_d);
-  let w_base = 10240u + (i_a * 128u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op4_src[x_base];
-    acc0 = acc0 + mix_rev_op4_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op4_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op4_src[x_base + 32u];
-    acc0 = acc0 + mix_rev_op4_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op4_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix_rev_op4_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix_rev_op4_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op5_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op5_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op5_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op5_dims: mix_rev_op5_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op5_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op5_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 16u;
-  let i_r = 0u;
-  let i_d = item % 16u;
-  let x_base = item_row * 1024u + (i_a * 32u + i_d);
-  let w_base = 8192u + (i_a * 64u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op5_src[x_base];
-    acc0 = acc0 + mix_rev_op5_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op5_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op5_src[x_base + 16u];
-    acc0 = acc0 + mix_rev_op5_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op5_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix_rev_op5_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix_rev_op5_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op6_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op6_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op6_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op6_dims: mix_rev_op6_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op6_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op6_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 8u;
-  let i_r = 0u;
-  let i_d = item % 8u;
-  let x_base = item_row * 1024u + (i_a * 16u + i_d);
-  let w_base = 6144u + (i_a * 32u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op6_src[x_base];
-    acc0 = acc0 + mix_rev_op6_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op6_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op6_src[x_base + 8u];
-    acc0 = acc0 + mix_rev_op6_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op6_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix_rev_op6_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix_rev_op6_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op7_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op7_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op7_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op7_dims: mix_rev_op7_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op7_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op7_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 4u;
-  let i_r = 0u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + (i_a * 8u + i_d);
-  let w_base = 4096u + (i_a * 16u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op7_src[x_base];
-    acc0 = acc0 + mix_rev_op7_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op7_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op7_src[x_base + 4u];
-    acc0 = acc0 + mix_rev_op7_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op7_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix_rev_op7_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix_rev_op7_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op8_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op8_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op8_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op8_dims: mix_rev_op8_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op8_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op8_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 2u;
-  let i_r = 0u;
-  let i_d = item % 2u;
-  let x_base = item_row * 1024u + (i_a * 4u + i_d);
-  let w_base = 2048u + (i_a * 8u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op8_src[x_base];
-    acc0 = acc0 + mix_rev_op8_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op8_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op8_src[x_base + 2u];
-    acc0 = acc0 + mix_rev_op8_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op8_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix_rev_op8_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix_rev_op8_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_rev_op9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_rev_op9_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_rev_op9_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_rev_op9_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_rev_op9_dims: mix_rev_op9_Dims;
-@compute @workgroup_size(64)
-fn mix_rev_op9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_rev_op9_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_rev_op9_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item;
-  let i_r = 0u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 2u;
-  let w_base = i_a * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_rev_op9_src[x_base];
-    acc0 = acc0 + mix_rev_op9_params[w_base] * xv;
-    acc1 = acc1 + mix_rev_op9_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_rev_op9_src[x_base + 1u];
-    acc0 = acc0 + mix_rev_op9_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_rev_op9_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 2u + i_b);
-    mix_rev_op9_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 2u + i_b);
-    mix_rev_op9_dst[y_row + o] = acc1;
+  { // factor 9: radix 2, tile place 1
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v0_0_0;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v0_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v0_1_0;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v0_1_1;
+        }
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
+          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v1_0_0;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v1_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v1_1_0;
+          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v1_1_1;
+        }
+      }
+    }
   }
 }
 
@@ -1224,668 +2561,1335 @@ struct mix_lr_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_lr_op0_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> mix_lr_op0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_op0_dims: mix_lr_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mix_lr_op0_tile: array<f32, 2048>;
+@compute @workgroup_size(256)
 fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op0_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item;
-  let i_r = 0u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 2u;
-  let w_base = i_a * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op0_src[x_base];
-    acc0 = acc0 + mix_lr_op0_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op0_params[w_base + 2u] * xv;
+  let batch = mix_lr_op0_dims.batch;
+  let row_tile = group / 1u;
+  let tile = group % 1u;
+  let row0 = row_tile * 2u;
+  let tile_base = 0u;
+  for (var e = lid; e < 2048u; e += 256u) {
+    let r = e / 1024u;
+    let le = e % 1024u;
+    let l = le / 1u;
+    let j = le % 1u;
+    mix_lr_op0_tile[e] = mix_lr_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
   }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op0_src[x_base + 1u];
-    acc0 = acc0 + mix_lr_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op0_params[w_base + 3u] * xv;
+  workgroupBarrier();
+  { // factor 0: radix 2, tile place 1
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 2u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 1u) * 2u + blk % 1u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 1u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 1u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 2u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 1u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1025u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 1u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1025u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 2u + i_b);
-    mix_lr_op0_dst[y_row + o] = acc0;
+  { // factor 1: radix 2, tile place 2
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 4u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 2u) * 4u + blk % 2u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 2u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 2u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 4u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 2u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1026u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 2u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1026u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 2u + i_b);
-    mix_lr_op0_dst[y_row + o] = acc1;
+  { // factor 2: radix 2, tile place 4
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 8u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 4u) * 8u + blk % 4u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 4u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 4u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 8u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 4u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1028u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 4u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1028u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix_lr_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op1_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op1_dims: mix_lr_op1_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op1_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 2u;
-  let i_r = 0u;
-  let i_d = item % 2u;
-  let x_base = item_row * 1024u + (i_a * 4u + i_d);
-  let w_base = 2048u + (i_a * 8u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op1_src[x_base];
-    acc0 = acc0 + mix_lr_op1_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op1_params[w_base + 2u] * xv;
+  { // factor 3: radix 2, tile place 8
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 16u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 8u) * 16u + blk % 8u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 8u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 8u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 16u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 8u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1032u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 8u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1032u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op1_src[x_base + 2u];
-    acc0 = acc0 + mix_lr_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op1_params[w_base + 3u] * xv;
+  { // factor 4: radix 2, tile place 16
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 32u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 16u) * 32u + blk % 16u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 16u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 16u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 32u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 16u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1040u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 16u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1040u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix_lr_op1_dst[y_row + o] = acc0;
+  { // factor 5: radix 2, tile place 32
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 64u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 32u) * 64u + blk % 32u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 32u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 32u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 64u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 32u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1056u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 32u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1056u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 4u + i_b * 2u + i_d);
-    mix_lr_op1_dst[y_row + o] = acc1;
+  { // factor 6: radix 2, tile place 64
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 128u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 64u) * 128u + blk % 64u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 64u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 64u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 128u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 64u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1088u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 64u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1088u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-}
-
-struct mix_lr_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op2_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op2_dims: mix_lr_op2_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op2_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 4u;
-  let i_r = 0u;
-  let i_d = item % 4u;
-  let x_base = item_row * 1024u + (i_a * 8u + i_d);
-  let w_base = 4096u + (i_a * 16u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op2_src[x_base];
-    acc0 = acc0 + mix_lr_op2_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op2_params[w_base + 2u] * xv;
+  { // factor 7: radix 2, tile place 128
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 256u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 128u) * 256u + blk % 128u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 128u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 128u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 256u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 128u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1152u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 128u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1152u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op2_src[x_base + 4u];
-    acc0 = acc0 + mix_lr_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op2_params[w_base + 3u] * xv;
+  { // factor 8: radix 2, tile place 256
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var at0 = 0u;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    var at1 = 0u;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        at0 = e0 + og * 512u;
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 256u) * 512u + blk % 256u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 256u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 256u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        at1 = e0 + og * 512u;
+      }
+    }
+    workgroupBarrier();
+    if (lid + 0u < 512u) {
+      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+      mix_lr_op0_tile[at0 + 256u] = v0_0_1;
+      mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
+      mix_lr_op0_tile[at0 + 1280u] = v0_1_1;
+    }
+    if (lid + 256u < 512u) {
+      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1 + 256u] = v1_0_1;
+      mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
+      mix_lr_op0_tile[at1 + 1280u] = v1_1_1;
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix_lr_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 8u + i_b * 4u + i_d);
-    mix_lr_op2_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op3_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op3_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op3_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op3_dims: mix_lr_op3_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op3_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op3_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 8u;
-  let i_r = 0u;
-  let i_d = item % 8u;
-  let x_base = item_row * 1024u + (i_a * 16u + i_d);
-  let w_base = 6144u + (i_a * 32u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op3_src[x_base];
-    acc0 = acc0 + mix_lr_op3_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op3_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op3_src[x_base + 8u];
-    acc0 = acc0 + mix_lr_op3_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op3_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix_lr_op3_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 16u + i_b * 8u + i_d);
-    mix_lr_op3_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op4_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op4_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op4_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op4_dims: mix_lr_op4_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op4_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op4_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 16u;
-  let i_r = 0u;
-  let i_d = item % 16u;
-  let x_base = item_row * 1024u + (i_a * 32u + i_d);
-  let w_base = 8192u + (i_a * 64u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op4_src[x_base];
-    acc0 = acc0 + mix_lr_op4_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op4_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op4_src[x_base + 16u];
-    acc0 = acc0 + mix_lr_op4_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op4_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix_lr_op4_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 32u + i_b * 16u + i_d);
-    mix_lr_op4_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op5_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op5_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op5_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op5_dims: mix_lr_op5_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op5_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op5_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 32u;
-  let i_r = 0u;
-  let i_d = item % 32u;
-  let x_base = item_row * 1024u + (i_a * 64u + i_d);
-  let w_base = 10240u + (i_a * 128u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op5_src[x_base];
-    acc0 = acc0 + mix_lr_op5_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op5_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op5_src[x_base + 32u];
-    acc0 = acc0 + mix_lr_op5_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op5_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix_lr_op5_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 64u + i_b * 32u + i_d);
-    mix_lr_op5_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op6_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op6_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op6_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op6_dims: mix_lr_op6_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op6_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op6_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 64u;
-  let i_r = 0u;
-  let i_d = item % 64u;
-  let x_base = item_row * 1024u + (i_a * 128u + i_d);
-  let w_base = 12288u + (i_a * 256u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op6_src[x_base];
-    acc0 = acc0 + mix_lr_op6_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op6_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op6_src[x_base + 64u];
-    acc0 = acc0 + mix_lr_op6_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op6_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix_lr_op6_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 128u + i_b * 64u + i_d);
-    mix_lr_op6_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op7_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op7_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op7_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op7_dims: mix_lr_op7_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op7_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op7_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 128u;
-  let i_r = 0u;
-  let i_d = item % 128u;
-  let x_base = item_row * 1024u + (i_a * 256u + i_d);
-  let w_base = 14336u + (i_a * 512u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op7_src[x_base];
-    acc0 = acc0 + mix_lr_op7_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op7_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op7_src[x_base + 128u];
-    acc0 = acc0 + mix_lr_op7_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op7_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix_lr_op7_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 256u + i_b * 128u + i_d);
-    mix_lr_op7_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op8_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op8_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op8_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op8_dims: mix_lr_op8_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op8_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op8_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = item / 256u;
-  let i_r = 0u;
-  let i_d = item % 256u;
-  let x_base = item_row * 1024u + (i_a * 512u + i_d);
-  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op8_src[x_base];
-    acc0 = acc0 + mix_lr_op8_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op8_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op8_src[x_base + 256u];
-    acc0 = acc0 + mix_lr_op8_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op8_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix_lr_op8_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 512u + i_b * 256u + i_d);
-    mix_lr_op8_dst[y_row + o] = acc1;
-  }
-}
-
-struct mix_lr_op9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op9_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op9_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op9_dst: array<f32>;
-@group(0) @binding(3) var<uniform> mix_lr_op9_dims: mix_lr_op9_Dims;
-@compute @workgroup_size(64)
-fn mix_lr_op9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let group = wg.x + wg.y * nwg.x;
-  if (group >= mix_lr_op9_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op9_dims.batch * 512u) { return; }
-  let item_row = global / 512u;
-  let item = global % 512u;
-  let i_a = 0u;
-  let i_r = 0u;
-  let i_d = item;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 18432u + i_d * 4u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op9_src[x_base];
-    acc0 = acc0 + mix_lr_op9_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op9_params[w_base + 2u] * xv;
-  }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op9_src[x_base + 512u];
-    acc0 = acc0 + mix_lr_op9_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op9_params[w_base + 3u] * xv;
-  }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_b * 512u + i_d);
-    mix_lr_op9_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_b * 512u + i_d);
-    mix_lr_op9_dst[y_row + o] = acc1;
+  { // factor 9: radix 2, tile place 512
+    var v0_0_0 = 0.0;
+    var v0_0_1 = 0.0;
+    var v0_1_0 = 0.0;
+    var v0_1_1 = 0.0;
+    var v1_0_0 = 0.0;
+    var v1_0_1 = 0.0;
+    var v1_1_0 = 0.0;
+    var v1_1_1 = 0.0;
+    {
+      let it = lid + 0u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v0_0_0 = fma(w0, x0, v0_0_0);
+          v0_0_1 = fma(w1, x0, v0_0_1);
+          v0_1_0 = fma(w0, x1, v0_1_0);
+          v0_1_1 = fma(w1, x1, v0_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_0_0;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_1_0;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_1_1;
+        }
+      }
+    }
+    {
+      let it = lid + 256u;
+      if (it < 512u) {
+        let j = it % 1u;
+        let q = it / 1u;
+        let blk = q % 512u;
+        let og = (q / 512u) % 1u;
+        let rg = q / 512u;
+        let l0 = (blk / 512u) * 1024u + blk % 512u;
+        let e0 = rg * 2048u + l0 * 1u + j;
+        let g0 = tile_base + l0 * 1u;
+        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 512u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        {
+          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 512u];
+          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
+          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          v1_0_0 = fma(w0, x0, v1_0_0);
+          v1_0_1 = fma(w1, x0, v1_0_1);
+          v1_1_0 = fma(w0, x1, v1_1_0);
+          v1_1_1 = fma(w1, x1, v1_1_1);
+        }
+        if (row0 + rg * 2u + 0u < batch) {
+          let row_base = (row0 + rg * 2u + 0u) * 1024u;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_0_0;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_0_1;
+        }
+        if (row0 + rg * 2u + 1u < batch) {
+          let row_base = (row0 + rg * 2u + 1u) * 1024u;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_1_0;
+          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_1_1;
+        }
+      }
+    }
   }
 }
 
 struct mix_lr_op10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op10_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op10_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op10_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> mix_lr_op10_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mix_lr_op10_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_op10_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_op10_dims: mix_lr_op10_Dims;
+var<workgroup> mix_lr_op10_xs: array<vec4<f32>, 512>;
+var<workgroup> mix_lr_op10_ws: array<vec4<f32>, 32>;
 @compute @workgroup_size(64)
 fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op10_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op10_dims.batch * 2u) { return; }
-  let item_row = global / 2u;
-  let item = global % 2u;
-  let i_a = 0u;
-  let i_r = item;
-  let i_d = 0u;
-  let x_base = item_row * 1024u;
-  let w_base = 28672u + i_r * 4096u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+  let batch = mix_lr_op10_dims.batch;
+  let row_tile = group / 1u;
+  let col_tile = group % 1u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 8u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 2u;
+  let tr = (lid / 2u) % 32u;
+  let dd = lid / 64u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf0_4: vec4<f32>;
+  var pf0_5: vec4<f32>;
+  var pf0_6: vec4<f32>;
+  var pf0_7: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_4 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_5 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_6 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = mix_lr_op10_src[x_base + i_g];
-      acc0 = acc0 + mix_lr_op10_params[w_base + i_g] * xv;
-      acc1 = acc1 + mix_lr_op10_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + mix_lr_op10_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + mix_lr_op10_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_7 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
+    {
+      let e = lid + 0u;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = mix_lr_op10_params[(28672u + ((alpha * 1u + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_4.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_5.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_6.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_7.x;
+      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
+      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
+      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 0u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = mix_lr_op10_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = mix_lr_op10_ws[(dd * 16u + k) * 2u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 8u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = i_b;
-    mix_lr_op10_dst[y_row + o] = acc0;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = i_b;
-    mix_lr_op10_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = i_b;
-    mix_lr_op10_dst[y_row + o] = acc2;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = i_b;
-    mix_lr_op10_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct mix_lr_op11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mix_lr_op11_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mix_lr_op11_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mix_lr_op11_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> mix_lr_op11_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mix_lr_op11_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_op11_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_op11_dims: mix_lr_op11_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mix_lr_op11_xs: array<vec4<f32>, 128>;
+var<workgroup> mix_lr_op11_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op11_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mix_lr_op11_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = 0u;
-  let i_r = item;
-  let i_d = 0u;
-  let x_base = item_row * 8u;
-  let w_base = 20480u + i_r * 32u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mix_lr_op11_src[x_base];
-    acc0 = acc0 + mix_lr_op11_params[w_base] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 8u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 16u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 24u] * xv;
+  let batch = mix_lr_op11_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 8u;
+  let delta0 = ((col_tile / 8u) % 1u) * 1u;
+  let beta0 = (col_tile % 8u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        pf0_0 = mix_lr_op11_src[(min(row0 + t, batch - 1u) * 8u + alpha * 8u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        pf1_0 = mix_lr_op11_params[(20480u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 8u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        mix_lr_op11_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+        mix_lr_op11_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+        mix_lr_op11_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+        mix_lr_op11_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+      }
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = mix_lr_op11_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = mix_lr_op11_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u + 0u];
+      let b1 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mix_lr_op11_src[x_base + 1u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 1u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 9u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 17u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 25u] * xv;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
   }
-  {
-    let i_g = 2u;
-    let xv = mix_lr_op11_src[x_base + 2u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 2u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 10u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 18u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 26u] * xv;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
   }
-  {
-    let i_g = 3u;
-    let xv = mix_lr_op11_src[x_base + 3u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 3u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 11u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 19u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 27u] * xv;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
   }
-  {
-    let i_g = 4u;
-    let xv = mix_lr_op11_src[x_base + 4u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 4u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 12u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 20u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 28u] * xv;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
   }
-  {
-    let i_g = 5u;
-    let xv = mix_lr_op11_src[x_base + 5u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 5u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 13u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 21u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 29u] * xv;
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
   }
-  {
-    let i_g = 6u;
-    let xv = mix_lr_op11_src[x_base + 6u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 6u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 14u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 22u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 30u] * xv;
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
   }
-  {
-    let i_g = 7u;
-    let xv = mix_lr_op11_src[x_base + 7u];
-    acc0 = acc0 + mix_lr_op11_params[w_base + 7u] * xv;
-    acc1 = acc1 + mix_lr_op11_params[w_base + 15u] * xv;
-    acc2 = acc2 + mix_lr_op11_params[w_base + 23u] * xv;
-    acc3 = acc3 + mix_lr_op11_params[w_base + 31u] * xv;
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = i_b;
-    mix_lr_op11_dst[y_row + o] = mix_lr_op11_dst[y_row + o] + acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = i_b;
-    mix_lr_op11_dst[y_row + o] = mix_lr_op11_dst[y_row + o] + acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = i_b;
-    mix_lr_op11_dst[y_row + o] = mix_lr_op11_dst[y_row + o] + acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = i_b;
-    mix_lr_op11_dst[y_row + o] = mix_lr_op11_dst[y_row + o] + acc3;
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
   }
 }
 `;
@@ -1905,7 +3909,7 @@ const MANIFEST: Manifest = {
       "out": 1024,
       "paramCount": 20480,
       "flopsPerRow": 40960,
-      "bytesPerRow": 81920,
+      "bytesPerRow": 8192,
       "paramBytes": 81920,
       "dense": {
         "paramCount": 1048576,
@@ -2172,395 +4176,8 @@ const MANIFEST: Manifest = {
       "kernels": [
         {
           "entryPoint": "mix2_op0",
-          "ops": [0],
+          "ops": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
           "src": "x",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op1",
-          "ops": [1],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op2",
-          "ops": [2],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op3",
-          "ops": [3],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op4",
-          "ops": [4],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op5",
-          "ops": [5],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op6",
-          "ops": [6],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op7",
-          "ops": [7],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op8",
-          "ops": [8],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix2_op9",
-          "ops": [9],
-          "src": "t0",
           "dst": "y",
           "bindings": [
             {
@@ -2584,21 +4201,23 @@ const MANIFEST: Manifest = {
               "type": "uniform"
             }
           ],
-          "workgroupSize": [64, 1, 1],
+          "workgroupSize": [256, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 2,
+            "workgroupsPerRowTile": 1
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
+            "family": "ks-chain-fused",
+            "rows": 2,
+            "tiles": 1,
+            "rowsPerThread": 2,
             "outputsPerThread": 2,
-            "unroll": 2
+            "workgroupSize": 256
           },
-          "flopsPerRow": 4096,
+          "flopsPerRow": 40960,
           "bytesPerRow": 8192,
-          "paramBytes": 8192
+          "paramBytes": 81920
         }
       ],
       "structure": {
@@ -2617,7 +4236,7 @@ const MANIFEST: Manifest = {
       "out": 256,
       "paramCount": 4096,
       "flopsPerRow": 8192,
-      "bytesPerRow": 8192,
+      "bytesPerRow": 2048,
       "paramBytes": 16384,
       "dense": {
         "paramCount": 65536,
@@ -2746,137 +4365,8 @@ const MANIFEST: Manifest = {
       "kernels": [
         {
           "entryPoint": "mix4_op0",
-          "ops": [0],
+          "ops": [0, 1, 2, 3],
           "src": "x",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 64,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 4
-          },
-          "flopsPerRow": 2048,
-          "bytesPerRow": 2048,
-          "paramBytes": 4096
-        },
-        {
-          "entryPoint": "mix4_op1",
-          "ops": [1],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 64,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 4
-          },
-          "flopsPerRow": 2048,
-          "bytesPerRow": 2048,
-          "paramBytes": 4096
-        },
-        {
-          "entryPoint": "mix4_op2",
-          "ops": [2],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 64,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 4
-          },
-          "flopsPerRow": 2048,
-          "bytesPerRow": 2048,
-          "paramBytes": 4096
-        },
-        {
-          "entryPoint": "mix4_op3",
-          "ops": [3],
-          "src": "t0",
           "dst": "y",
           "bindings": [
             {
@@ -2900,21 +4390,23 @@ const MANIFEST: Manifest = {
               "type": "uniform"
             }
           ],
-          "workgroupSize": [64, 1, 1],
+          "workgroupSize": [256, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 64,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 8,
+            "workgroupsPerRowTile": 1
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 4
+            "family": "ks-chain-fused",
+            "rows": 8,
+            "tiles": 1,
+            "rowsPerThread": 2,
+            "outputsPerThread": 2,
+            "workgroupSize": 256
           },
-          "flopsPerRow": 2048,
+          "flopsPerRow": 8192,
           "bytesPerRow": 2048,
-          "paramBytes": 4096
+          "paramBytes": 16384
         }
       ],
       "structure": {
@@ -2933,7 +4425,7 @@ const MANIFEST: Manifest = {
       "out": 1024,
       "paramCount": 20480,
       "flopsPerRow": 40960,
-      "bytesPerRow": 81920,
+      "bytesPerRow": 8192,
       "paramBytes": 81920,
       "dense": {
         "paramCount": 1048576,
@@ -3200,395 +4692,8 @@ const MANIFEST: Manifest = {
       "kernels": [
         {
           "entryPoint": "mix_rev_op0",
-          "ops": [0],
+          "ops": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
           "src": "x",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op1",
-          "ops": [1],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op2",
-          "ops": [2],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op3",
-          "ops": [3],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op4",
-          "ops": [4],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op5",
-          "ops": [5],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op6",
-          "ops": [6],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op7",
-          "ops": [7],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op8",
-          "ops": [8],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_rev_op9",
-          "ops": [9],
-          "src": "t0",
           "dst": "y",
           "bindings": [
             {
@@ -3612,21 +4717,23 @@ const MANIFEST: Manifest = {
               "type": "uniform"
             }
           ],
-          "workgroupSize": [64, 1, 1],
+          "workgroupSize": [256, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 2,
+            "workgroupsPerRowTile": 1
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
+            "family": "ks-chain-fused",
+            "rows": 2,
+            "tiles": 1,
+            "rowsPerThread": 2,
             "outputsPerThread": 2,
-            "unroll": 2
+            "workgroupSize": 256
           },
-          "flopsPerRow": 4096,
+          "flopsPerRow": 40960,
           "bytesPerRow": 8192,
-          "paramBytes": 8192
+          "paramBytes": 81920
         }
       ],
       "structure": {
@@ -3645,7 +4752,7 @@ const MANIFEST: Manifest = {
       "out": 1024,
       "paramCount": 36864,
       "flopsPerRow": 73728,
-      "bytesPerRow": 94272,
+      "bytesPerRow": 20544,
       "paramBytes": 147456,
       "dense": {
         "paramCount": 1048576,
@@ -3972,395 +5079,8 @@ const MANIFEST: Manifest = {
       "kernels": [
         {
           "entryPoint": "mix_lr_op0",
-          "ops": [0],
+          "ops": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
           "src": "x",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op1",
-          "ops": [1],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op2",
-          "ops": [2],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op3",
-          "ops": [3],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op4",
-          "ops": [4],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op5",
-          "ops": [5],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op6",
-          "ops": [6],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op7",
-          "ops": [7],
-          "src": "t0",
-          "dst": "t1",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op8",
-          "ops": [8],
-          "src": "t1",
-          "dst": "t0",
-          "bindings": [
-            {
-              "binding": 0,
-              "name": "params",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 1,
-              "name": "src",
-              "type": "read-only-storage"
-            },
-            {
-              "binding": 2,
-              "name": "dst",
-              "type": "storage"
-            },
-            {
-              "binding": 3,
-              "name": "dims",
-              "type": "uniform"
-            }
-          ],
-          "workgroupSize": [64, 1, 1],
-          "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
-          },
-          "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 2,
-            "unroll": 2
-          },
-          "flopsPerRow": 4096,
-          "bytesPerRow": 8192,
-          "paramBytes": 8192
-        },
-        {
-          "entryPoint": "mix_lr_op9",
-          "ops": [9],
-          "src": "t0",
           "dst": "y",
           "bindings": [
             {
@@ -4384,21 +5104,23 @@ const MANIFEST: Manifest = {
               "type": "uniform"
             }
           ],
-          "workgroupSize": [64, 1, 1],
+          "workgroupSize": [256, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 512,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 2,
+            "workgroupsPerRowTile": 1
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
+            "family": "ks-chain-fused",
+            "rows": 2,
+            "tiles": 1,
+            "rowsPerThread": 2,
             "outputsPerThread": 2,
-            "unroll": 2
+            "workgroupSize": 256
           },
-          "flopsPerRow": 4096,
+          "flopsPerRow": 40960,
           "bytesPerRow": 8192,
-          "paramBytes": 8192
+          "paramBytes": 81920
         },
         {
           "entryPoint": "mix_lr_op10",
@@ -4429,15 +5151,20 @@ const MANIFEST: Manifest = {
           ],
           "workgroupSize": [64, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 2,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 128,
+            "workgroupsPerRowTile": 1
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 8
+            "family": "ks-tiled",
+            "rows": 128,
+            "cols": 8,
+            "dtile": 1,
+            "tk": 16,
+            "rr": 4,
+            "rb": 4,
+            "vec4": true,
+            "pipeline": false
           },
           "flopsPerRow": 16384,
           "bytesPerRow": 4128,
@@ -4470,17 +5197,22 @@ const MANIFEST: Manifest = {
               "type": "uniform"
             }
           ],
-          "workgroupSize": [64, 1, 1],
+          "workgroupSize": [256, 1, 1],
           "dispatch": {
-            "kind": "flat",
-            "itemsPerRow": 256,
-            "itemsPerWorkgroup": 64
+            "kind": "tiled",
+            "rowsPerWorkgroup": 128,
+            "workgroupsPerRowTile": 8
           },
           "schedule": {
-            "family": "ks-direct",
-            "workgroupSize": 64,
-            "outputsPerThread": 4,
-            "unroll": 8
+            "family": "ks-tiled",
+            "rows": 128,
+            "cols": 128,
+            "dtile": 1,
+            "tk": 4,
+            "rr": 8,
+            "rb": 8,
+            "vec4": true,
+            "pipeline": false
           },
           "flopsPerRow": 16384,
           "bytesPerRow": 8224,

@@ -2,447 +2,636 @@
 
 // map raw
 struct raw_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> raw_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> raw_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> raw_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> raw_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> raw_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> raw_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> raw_op0_dims: raw_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> raw_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> raw_op0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= raw_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 8u;
-  let i_r = item % 8u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 32u;
-  let w_base = 32768u + (i_a * 1024u + i_r * 128u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+  let batch = raw_op0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = raw_op0_params[(32768u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+      }
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      raw_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      raw_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
     }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = raw_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = raw_op0_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
     }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = raw_op0_src[x_base + i_g];
-      acc0 = acc0 + raw_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op0_params[w_base + 96u + i_g] * xv;
-    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 32u + i_b);
-    raw_op0_dst[y_row + o] = acc0;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 32u + i_b);
-    raw_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 32u + i_b);
-    raw_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 32u + i_b);
-    raw_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct raw_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> raw_op1_params: array<f32>;
+@group(0) @binding(0) var<storage, read> raw_op1_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> raw_op1_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> raw_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> raw_op1_dims: raw_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> raw_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> raw_op1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= raw_op1_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 8u;
-  let i_r = item % 8u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a;
-  let w_base = (i_a * 1024u + i_r * 128u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+  let batch = raw_op1_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: f32;
+  var pf0_1: f32;
+  var pf0_2: f32;
+  var pf0_3: f32;
+  var pf0_4: f32;
+  var pf0_5: f32;
+  var pf0_6: f32;
+  var pf0_7: f32;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_0 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_0 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_1 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_1 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 512u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_2 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_2 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 768u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_3 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_3 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_4 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_4 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_5 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_5 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_6 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_6 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = raw_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + raw_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + raw_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + raw_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + raw_op1_params[w_base + 96u + i_g] * xv;
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_7 = 0.0;
+      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_7 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = raw_op1_params[(0u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
+    }
+    {
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
+    }
+    {
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
+    }
+    {
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
+    }
+    {
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 1u) % 16u;
+      let dd = e % 1u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = raw_op1_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = raw_op1_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a + i_b * 32u);
-    raw_op1_dst[y_row + o] = acc0;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.w; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a + i_b * 32u);
-    raw_op1_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.w; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a + i_b * 32u);
-    raw_op1_dst[y_row + o] = acc2;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.w; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a + i_b * 32u);
-    raw_op1_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.w; } }
   }
 }
 
 
 // map builtin
 struct builtin_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> builtin_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> builtin_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> builtin_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> builtin_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> builtin_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> builtin_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> builtin_op0_dims: builtin_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> builtin_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> builtin_op0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= builtin_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = item / 8u;
-  let i_r = item % 8u;
-  let i_d = 0u;
-  let x_base = item_row * 1024u + i_a * 32u;
-  let w_base = (i_a * 1024u + i_r * 128u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+  let batch = builtin_op0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = builtin_op0_params[(0u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+      }
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      builtin_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      builtin_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
     }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = builtin_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = builtin_op0_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
     }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = builtin_op0_src[x_base + i_g];
-      acc0 = acc0 + builtin_op0_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op0_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op0_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op0_params[w_base + 96u + i_g] * xv;
-    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 32u + i_b);
-    builtin_op0_dst[y_row + o] = acc0;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 32u + i_b);
-    builtin_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 32u + i_b);
-    builtin_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 32u + i_b);
-    builtin_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct builtin_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> builtin_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> builtin_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> builtin_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> builtin_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> builtin_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> builtin_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> builtin_op1_dims: builtin_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> builtin_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> builtin_op1_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= builtin_op1_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = 0u;
-  let i_r = item / 32u;
-  let i_d = item % 32u;
-  let x_base = item_row * 1024u + i_d;
-  let w_base = 32768u + (i_d * 1024u + i_r * 128u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = builtin_op1_src[x_base + i_g * 32u];
-      acc0 = acc0 + builtin_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + builtin_op1_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + builtin_op1_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + builtin_op1_params[w_base + 96u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 1024u;
+  let batch = builtin_op1_dims.batch;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
+  let delta0 = ((col_tile / 1u) % 4u) * 8u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 32u + i_d);
-    builtin_op1_dst[y_row + o] = acc0;
+    let e = lid + 0u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 32u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 32u + i_d);
-    builtin_op1_dst[y_row + o] = acc1;
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 32u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 32u + i_d);
-    builtin_op1_dst[y_row + o] = acc2;
+    let e = lid + 0u;
+    let dd = e % 8u;
+    let bb = (e / 8u) % 32u;
+    let kv = e / 256u;
+    pf1_0 = builtin_op1_params[(32768u + ((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 32u + i_d);
-    builtin_op1_dst[y_row + o] = acc3;
+  for (var k0 = 0u; k0 < 32u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      builtin_op1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      builtin_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 8u;
+      let bb = (e / 8u) % 32u;
+      let kv = e / 256u;
+      builtin_op1_ws[((kv * 4u + 0u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+      builtin_op1_ws[((kv * 4u + 1u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+      builtin_op1_ws[((kv * 4u + 2u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+      builtin_op1_ws[((kv * 4u + 3u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 32u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 32u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 32u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 8u;
+        let bb = (e / 8u) % 32u;
+        let kv = e / 256u;
+        pf1_0 = builtin_op1_params[(32768u + ((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = builtin_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x1 = builtin_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = builtin_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = builtin_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = builtin_op1_ws[(k * 32u + tb + 0u) * 2u + tv];
+      let w1 = builtin_op1_ws[(k * 32u + tb + 8u) * 2u + tv];
+      let w2 = builtin_op1_ws[(k * 32u + tb + 16u) * 2u + tv];
+      let w3 = builtin_op1_ws[(k * 32u + tb + 24u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_0_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_0_1;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_0_2;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_0_3;
+  }
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_1_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_1_1;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_1_2;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_1_3;
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_2_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_2_1;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_2_2;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_2_3;
+  }
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_3_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_3_1;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_3_2;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_3_3;
   }
 }

@@ -2,916 +2,868 @@
 
 // map deep
 struct deep_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> deep_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> deep_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> deep_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> deep_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> deep_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> deep_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> deep_op0_dims: deep_op0_Dims;
-@compute @workgroup_size(64)
+var<workgroup> deep_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> deep_op0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= deep_op0_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = item / 4u;
-  let i_r = item % 4u;
-  let i_d = 0u;
-  let x_base = item_row * 4096u + i_a * 16u;
-  let w_base = (i_a * 256u + i_r * 64u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = deep_op0_src[x_base];
-    acc0 = acc0 + deep_op0_params[w_base] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 16u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 32u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 48u] * xv;
+  let batch = deep_op0_dims.batch;
+  let row_tile = group / 256u;
+  let col_tile = group % 256u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
+  let dd = lid / 128u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 16u; k0 += 16u) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 0u;
+      if (e < 64u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = deep_op0_params[(0u + ((alpha * 1u + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 64u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 0u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
+        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
+        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = deep_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = deep_op0_ws[(dd * 16u + k) * 4u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = deep_op0_src[x_base + 1u];
-    acc0 = acc0 + deep_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 17u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 33u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 49u] * xv;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_g = 2u;
-    let xv = deep_op0_src[x_base + 2u];
-    acc0 = acc0 + deep_op0_params[w_base + 2u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 18u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 34u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 50u] * xv;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_g = 3u;
-    let xv = deep_op0_src[x_base + 3u];
-    acc0 = acc0 + deep_op0_params[w_base + 3u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 19u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 35u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 51u] * xv;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_g = 4u;
-    let xv = deep_op0_src[x_base + 4u];
-    acc0 = acc0 + deep_op0_params[w_base + 4u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 20u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 36u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 52u] * xv;
-  }
-  {
-    let i_g = 5u;
-    let xv = deep_op0_src[x_base + 5u];
-    acc0 = acc0 + deep_op0_params[w_base + 5u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 21u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 37u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 53u] * xv;
-  }
-  {
-    let i_g = 6u;
-    let xv = deep_op0_src[x_base + 6u];
-    acc0 = acc0 + deep_op0_params[w_base + 6u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 22u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 38u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 54u] * xv;
-  }
-  {
-    let i_g = 7u;
-    let xv = deep_op0_src[x_base + 7u];
-    acc0 = acc0 + deep_op0_params[w_base + 7u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 23u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 39u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 55u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = deep_op0_src[x_base + 8u];
-    acc0 = acc0 + deep_op0_params[w_base + 8u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 24u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 40u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 56u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = deep_op0_src[x_base + 9u];
-    acc0 = acc0 + deep_op0_params[w_base + 9u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 25u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 41u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 57u] * xv;
-  }
-  {
-    let i_g = 10u;
-    let xv = deep_op0_src[x_base + 10u];
-    acc0 = acc0 + deep_op0_params[w_base + 10u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 26u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 42u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 58u] * xv;
-  }
-  {
-    let i_g = 11u;
-    let xv = deep_op0_src[x_base + 11u];
-    acc0 = acc0 + deep_op0_params[w_base + 11u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 27u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 43u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 59u] * xv;
-  }
-  {
-    let i_g = 12u;
-    let xv = deep_op0_src[x_base + 12u];
-    acc0 = acc0 + deep_op0_params[w_base + 12u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 28u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 44u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 60u] * xv;
-  }
-  {
-    let i_g = 13u;
-    let xv = deep_op0_src[x_base + 13u];
-    acc0 = acc0 + deep_op0_params[w_base + 13u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 29u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 45u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 61u] * xv;
-  }
-  {
-    let i_g = 14u;
-    let xv = deep_op0_src[x_base + 14u];
-    acc0 = acc0 + deep_op0_params[w_base + 14u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 30u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 46u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 62u] * xv;
-  }
-  {
-    let i_g = 15u;
-    let xv = deep_op0_src[x_base + 15u];
-    acc0 = acc0 + deep_op0_params[w_base + 15u] * xv;
-    acc1 = acc1 + deep_op0_params[w_base + 31u] * xv;
-    acc2 = acc2 + deep_op0_params[w_base + 47u] * xv;
-    acc3 = acc3 + deep_op0_params[w_base + 63u] * xv;
-  }
-  let y_row = item_row * 4096u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 16u + i_b);
-    deep_op0_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 16u + i_b);
-    deep_op0_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 16u + i_b);
-    deep_op0_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 16u + i_b);
-    deep_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct deep_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> deep_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> deep_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> deep_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> deep_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> deep_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> deep_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> deep_op1_dims: deep_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> deep_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> deep_op1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= deep_op1_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = item / 64u;
-  let i_r = (item / 16u) % 4u;
-  let i_d = item % 16u;
-  let x_base = item_row * 4096u + (i_a * 256u + i_d);
-  let w_base = 65536u + (i_a * 4096u + i_d * 256u + i_r * 64u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
+  let batch = deep_op1_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 2u;
+  let delta0 = ((col_tile / 1u) % 2u) * 8u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_g = 0u;
-    let xv = deep_op1_src[x_base];
-    acc0 = acc0 + deep_op1_params[w_base] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 16u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 32u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 48u] * xv;
+    let e = lid + 0u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (0u + k) * 16u + delta0) / 4u + dv];
   }
   {
-    let i_g = 1u;
-    let xv = deep_op1_src[x_base + 16u];
-    acc0 = acc0 + deep_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 17u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 33u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 49u] * xv;
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (0u + k) * 16u + delta0) / 4u + dv];
   }
   {
-    let i_g = 2u;
-    let xv = deep_op1_src[x_base + 32u];
-    acc0 = acc0 + deep_op1_params[w_base + 2u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 18u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 34u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 50u] * xv;
+    let e = lid + 0u;
+    if (e < 128u) {
+      let dd = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let kv = e / 128u;
+      pf1_0 = deep_op1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+    }
   }
-  {
-    let i_g = 3u;
-    let xv = deep_op1_src[x_base + 48u];
-    acc0 = acc0 + deep_op1_params[w_base + 3u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 19u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 35u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 51u] * xv;
+  for (var k0 = 0u; k0 < 16u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_op1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let dd = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let kv = e / 128u;
+        deep_op1_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        deep_op1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+        deep_op1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+        deep_op1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 16u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (k0 + 4u + k) * 16u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (k0 + 4u + k) * 16u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        if (e < 128u) {
+          let dd = e % 8u;
+          let bb = (e / 8u) % 16u;
+          let kv = e / 128u;
+          pf1_0 = deep_op1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u + k0 + 4u) / 4u + kv];
+        }
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = deep_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x1 = deep_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = deep_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = deep_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = deep_op1_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w1 = deep_op1_ws[(k * 16u + tb + 8u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 4u;
-    let xv = deep_op1_src[x_base + 64u];
-    acc0 = acc0 + deep_op1_params[w_base + 4u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 20u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 36u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 52u] * xv;
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_0_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_0_1;
   }
-  {
-    let i_g = 5u;
-    let xv = deep_op1_src[x_base + 80u];
-    acc0 = acc0 + deep_op1_params[w_base + 5u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 21u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 37u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 53u] * xv;
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_1_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_1_1;
   }
-  {
-    let i_g = 6u;
-    let xv = deep_op1_src[x_base + 96u];
-    acc0 = acc0 + deep_op1_params[w_base + 6u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 22u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 38u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 54u] * xv;
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_2_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_2_1;
   }
-  {
-    let i_g = 7u;
-    let xv = deep_op1_src[x_base + 112u];
-    acc0 = acc0 + deep_op1_params[w_base + 7u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 23u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 39u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 55u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = deep_op1_src[x_base + 128u];
-    acc0 = acc0 + deep_op1_params[w_base + 8u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 24u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 40u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 56u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = deep_op1_src[x_base + 144u];
-    acc0 = acc0 + deep_op1_params[w_base + 9u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 25u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 41u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 57u] * xv;
-  }
-  {
-    let i_g = 10u;
-    let xv = deep_op1_src[x_base + 160u];
-    acc0 = acc0 + deep_op1_params[w_base + 10u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 26u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 42u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 58u] * xv;
-  }
-  {
-    let i_g = 11u;
-    let xv = deep_op1_src[x_base + 176u];
-    acc0 = acc0 + deep_op1_params[w_base + 11u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 27u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 43u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 59u] * xv;
-  }
-  {
-    let i_g = 12u;
-    let xv = deep_op1_src[x_base + 192u];
-    acc0 = acc0 + deep_op1_params[w_base + 12u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 28u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 44u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 60u] * xv;
-  }
-  {
-    let i_g = 13u;
-    let xv = deep_op1_src[x_base + 208u];
-    acc0 = acc0 + deep_op1_params[w_base + 13u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 29u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 45u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 61u] * xv;
-  }
-  {
-    let i_g = 14u;
-    let xv = deep_op1_src[x_base + 224u];
-    acc0 = acc0 + deep_op1_params[w_base + 14u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 30u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 46u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 62u] * xv;
-  }
-  {
-    let i_g = 15u;
-    let xv = deep_op1_src[x_base + 240u];
-    acc0 = acc0 + deep_op1_params[w_base + 15u] * xv;
-    acc1 = acc1 + deep_op1_params[w_base + 31u] * xv;
-    acc2 = acc2 + deep_op1_params[w_base + 47u] * xv;
-    acc3 = acc3 + deep_op1_params[w_base + 63u] * xv;
-  }
-  let y_row = item_row * 4096u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 256u + i_b * 16u + i_d);
-    deep_op1_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 256u + i_b * 16u + i_d);
-    deep_op1_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 256u + i_b * 16u + i_d);
-    deep_op1_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 256u + i_b * 16u + i_d);
-    deep_op1_dst[y_row + o] = acc3;
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_3_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_3_1;
   }
 }
 
 struct deep_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> deep_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> deep_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> deep_op2_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> deep_op2_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> deep_op2_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> deep_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> deep_op2_dims: deep_op2_Dims;
-@compute @workgroup_size(64)
+var<workgroup> deep_op2_xs: array<vec4<f32>, 512>;
+var<workgroup> deep_op2_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= deep_op2_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = 0u;
-  let i_r = item / 256u;
-  let i_d = item % 256u;
-  let x_base = item_row * 4096u + i_d;
-  let w_base = 131072u + (i_d * 256u + i_r * 64u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
+  let batch = deep_op2_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 32u;
+  let delta0 = ((col_tile / 1u) % 32u) * 8u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_g = 0u;
-    let xv = deep_op2_src[x_base];
-    acc0 = acc0 + deep_op2_params[w_base] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 16u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 32u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 48u] * xv;
+    let e = lid + 0u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 256u + delta0) / 4u + dv];
   }
   {
-    let i_g = 1u;
-    let xv = deep_op2_src[x_base + 256u];
-    acc0 = acc0 + deep_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 17u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 33u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 49u] * xv;
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 256u + delta0) / 4u + dv];
   }
   {
-    let i_g = 2u;
-    let xv = deep_op2_src[x_base + 512u];
-    acc0 = acc0 + deep_op2_params[w_base + 2u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 18u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 34u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 50u] * xv;
+    let e = lid + 0u;
+    if (e < 128u) {
+      let dd = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let kv = e / 128u;
+      pf1_0 = deep_op2_params[(131072u + ((alpha * 256u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+    }
   }
-  {
-    let i_g = 3u;
-    let xv = deep_op2_src[x_base + 768u];
-    acc0 = acc0 + deep_op2_params[w_base + 3u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 19u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 35u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 51u] * xv;
+  for (var k0 = 0u; k0 < 16u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_op2_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_op2_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let dd = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let kv = e / 128u;
+        deep_op2_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        deep_op2_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+        deep_op2_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+        deep_op2_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 16u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 256u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 256u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        if (e < 128u) {
+          let dd = e % 8u;
+          let bb = (e / 8u) % 16u;
+          let kv = e / 128u;
+          pf1_0 = deep_op2_params[(131072u + ((alpha * 256u + delta0 + dd) * 16u + beta0 + bb) * 16u + k0 + 4u) / 4u + kv];
+        }
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = deep_op2_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x1 = deep_op2_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = deep_op2_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = deep_op2_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = deep_op2_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w1 = deep_op2_ws[(k * 16u + tb + 8u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 4u;
-    let xv = deep_op2_src[x_base + 1024u];
-    acc0 = acc0 + deep_op2_params[w_base + 4u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 20u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 36u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 52u] * xv;
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_0_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_0_1;
   }
-  {
-    let i_g = 5u;
-    let xv = deep_op2_src[x_base + 1280u];
-    acc0 = acc0 + deep_op2_params[w_base + 5u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 21u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 37u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 53u] * xv;
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_1_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_1_1;
   }
-  {
-    let i_g = 6u;
-    let xv = deep_op2_src[x_base + 1536u];
-    acc0 = acc0 + deep_op2_params[w_base + 6u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 22u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 38u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 54u] * xv;
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_2_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_2_1;
   }
-  {
-    let i_g = 7u;
-    let xv = deep_op2_src[x_base + 1792u];
-    acc0 = acc0 + deep_op2_params[w_base + 7u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 23u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 39u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 55u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = deep_op2_src[x_base + 2048u];
-    acc0 = acc0 + deep_op2_params[w_base + 8u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 24u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 40u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 56u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = deep_op2_src[x_base + 2304u];
-    acc0 = acc0 + deep_op2_params[w_base + 9u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 25u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 41u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 57u] * xv;
-  }
-  {
-    let i_g = 10u;
-    let xv = deep_op2_src[x_base + 2560u];
-    acc0 = acc0 + deep_op2_params[w_base + 10u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 26u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 42u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 58u] * xv;
-  }
-  {
-    let i_g = 11u;
-    let xv = deep_op2_src[x_base + 2816u];
-    acc0 = acc0 + deep_op2_params[w_base + 11u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 27u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 43u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 59u] * xv;
-  }
-  {
-    let i_g = 12u;
-    let xv = deep_op2_src[x_base + 3072u];
-    acc0 = acc0 + deep_op2_params[w_base + 12u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 28u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 44u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 60u] * xv;
-  }
-  {
-    let i_g = 13u;
-    let xv = deep_op2_src[x_base + 3328u];
-    acc0 = acc0 + deep_op2_params[w_base + 13u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 29u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 45u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 61u] * xv;
-  }
-  {
-    let i_g = 14u;
-    let xv = deep_op2_src[x_base + 3584u];
-    acc0 = acc0 + deep_op2_params[w_base + 14u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 30u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 46u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 62u] * xv;
-  }
-  {
-    let i_g = 15u;
-    let xv = deep_op2_src[x_base + 3840u];
-    acc0 = acc0 + deep_op2_params[w_base + 15u] * xv;
-    acc1 = acc1 + deep_op2_params[w_base + 31u] * xv;
-    acc2 = acc2 + deep_op2_params[w_base + 47u] * xv;
-    acc3 = acc3 + deep_op2_params[w_base + 63u] * xv;
-  }
-  let y_row = item_row * 4096u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 256u + i_d);
-    deep_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 256u + i_d);
-    deep_op2_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 256u + i_d);
-    deep_op2_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 256u + i_d);
-    deep_op2_dst[y_row + o] = acc3;
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_3_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_3_1;
   }
 }
 
 
 // map mixed
 struct mixed_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mixed_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mixed_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mixed_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> mixed_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mixed_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mixed_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mixed_op0_dims: mixed_op0_Dims;
+var<workgroup> mixed_op0_xs: array<vec4<f32>, 128>;
+var<workgroup> mixed_op0_ws: array<vec4<f32>, 8>;
 @compute @workgroup_size(64)
 fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mixed_op0_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = item / 2u;
-  let i_r = item % 2u;
-  let i_d = 0u;
-  let x_base = item_row * 4096u + i_a * 8u;
-  let w_base = (i_a * 64u + i_r * 32u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = mixed_op0_src[x_base];
-    acc0 = acc0 + mixed_op0_params[w_base] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 8u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 16u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 24u] * xv;
+  let batch = mixed_op0_dims.batch;
+  let row_tile = group / 512u;
+  let col_tile = group % 512u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 8u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 2u;
+  let tr = (lid / 2u) % 32u;
+  let dd = lid / 64u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let t = e / 1u;
+      let kv = e % 1u;
+      pf0_0 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 1u;
+      let kv = e % 1u;
+      pf0_1 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 0u;
+      if (e < 8u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        pf1_0 = mixed_op0_params[(0u + ((alpha * 1u + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 1u;
+      let kv = e % 1u;
+      mixed_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 1u;
+      let kv = e % 1u;
+      mixed_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 8u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 0u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = mixed_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = mixed_op0_ws[(dd * 4u + k) * 2u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = mixed_op0_src[x_base + 1u];
-    acc0 = acc0 + mixed_op0_params[w_base + 1u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 9u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 17u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 25u] * xv;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_g = 2u;
-    let xv = mixed_op0_src[x_base + 2u];
-    acc0 = acc0 + mixed_op0_params[w_base + 2u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 10u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 18u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 26u] * xv;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_g = 3u;
-    let xv = mixed_op0_src[x_base + 3u];
-    acc0 = acc0 + mixed_op0_params[w_base + 3u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 11u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 19u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 27u] * xv;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_g = 4u;
-    let xv = mixed_op0_src[x_base + 4u];
-    acc0 = acc0 + mixed_op0_params[w_base + 4u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 12u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 20u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 28u] * xv;
-  }
-  {
-    let i_g = 5u;
-    let xv = mixed_op0_src[x_base + 5u];
-    acc0 = acc0 + mixed_op0_params[w_base + 5u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 13u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 21u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 29u] * xv;
-  }
-  {
-    let i_g = 6u;
-    let xv = mixed_op0_src[x_base + 6u];
-    acc0 = acc0 + mixed_op0_params[w_base + 6u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 14u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 22u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 30u] * xv;
-  }
-  {
-    let i_g = 7u;
-    let xv = mixed_op0_src[x_base + 7u];
-    acc0 = acc0 + mixed_op0_params[w_base + 7u] * xv;
-    acc1 = acc1 + mixed_op0_params[w_base + 15u] * xv;
-    acc2 = acc2 + mixed_op0_params[w_base + 23u] * xv;
-    acc3 = acc3 + mixed_op0_params[w_base + 31u] * xv;
-  }
-  let y_row = item_row * 4096u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 8u + i_b);
-    mixed_op0_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 8u + i_b);
-    mixed_op0_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 8u + i_b);
-    mixed_op0_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 8u + i_b);
-    mixed_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct mixed_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mixed_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mixed_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mixed_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> mixed_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mixed_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mixed_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mixed_op1_dims: mixed_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mixed_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> mixed_op1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mixed_op1_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = item / 32u;
-  let i_r = (item / 8u) % 4u;
-  let i_d = item % 8u;
-  let x_base = item_row * 4096u + (i_a * 128u + i_d);
-  let w_base = 32768u + (i_a * 2048u + i_d * 256u + i_r * 64u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
+  let batch = mixed_op1_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 8u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_g = 0u;
-    let xv = mixed_op1_src[x_base];
-    acc0 = acc0 + mixed_op1_params[w_base] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 16u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 32u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 48u] * xv;
+    let e = lid + 0u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (0u + k) * 8u + delta0) / 4u + dv];
   }
   {
-    let i_g = 1u;
-    let xv = mixed_op1_src[x_base + 8u];
-    acc0 = acc0 + mixed_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 17u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 33u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 49u] * xv;
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (0u + k) * 8u + delta0) / 4u + dv];
   }
   {
-    let i_g = 2u;
-    let xv = mixed_op1_src[x_base + 16u];
-    acc0 = acc0 + mixed_op1_params[w_base + 2u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 18u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 34u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 50u] * xv;
+    let e = lid + 0u;
+    if (e < 128u) {
+      let dd = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let kv = e / 128u;
+      pf1_0 = mixed_op1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+    }
   }
-  {
-    let i_g = 3u;
-    let xv = mixed_op1_src[x_base + 24u];
-    acc0 = acc0 + mixed_op1_params[w_base + 3u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 19u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 35u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 51u] * xv;
+  for (var k0 = 0u; k0 < 16u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_op1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let dd = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let kv = e / 128u;
+        mixed_op1_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        mixed_op1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+        mixed_op1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+        mixed_op1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 16u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (k0 + 4u + k) * 8u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (k0 + 4u + k) * 8u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        if (e < 128u) {
+          let dd = e % 8u;
+          let bb = (e / 8u) % 16u;
+          let kv = e / 128u;
+          pf1_0 = mixed_op1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u + k0 + 4u) / 4u + kv];
+        }
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = mixed_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x1 = mixed_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = mixed_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = mixed_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = mixed_op1_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w1 = mixed_op1_ws[(k * 16u + tb + 8u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 4u;
-    let xv = mixed_op1_src[x_base + 32u];
-    acc0 = acc0 + mixed_op1_params[w_base + 4u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 20u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 36u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 52u] * xv;
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_0_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_0_1;
   }
-  {
-    let i_g = 5u;
-    let xv = mixed_op1_src[x_base + 40u];
-    acc0 = acc0 + mixed_op1_params[w_base + 5u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 21u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 37u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 53u] * xv;
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_1_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_1_1;
   }
-  {
-    let i_g = 6u;
-    let xv = mixed_op1_src[x_base + 48u];
-    acc0 = acc0 + mixed_op1_params[w_base + 6u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 22u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 38u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 54u] * xv;
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_2_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_2_1;
   }
-  {
-    let i_g = 7u;
-    let xv = mixed_op1_src[x_base + 56u];
-    acc0 = acc0 + mixed_op1_params[w_base + 7u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 23u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 39u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 55u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = mixed_op1_src[x_base + 64u];
-    acc0 = acc0 + mixed_op1_params[w_base + 8u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 24u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 40u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 56u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = mixed_op1_src[x_base + 72u];
-    acc0 = acc0 + mixed_op1_params[w_base + 9u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 25u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 41u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 57u] * xv;
-  }
-  {
-    let i_g = 10u;
-    let xv = mixed_op1_src[x_base + 80u];
-    acc0 = acc0 + mixed_op1_params[w_base + 10u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 26u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 42u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 58u] * xv;
-  }
-  {
-    let i_g = 11u;
-    let xv = mixed_op1_src[x_base + 88u];
-    acc0 = acc0 + mixed_op1_params[w_base + 11u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 27u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 43u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 59u] * xv;
-  }
-  {
-    let i_g = 12u;
-    let xv = mixed_op1_src[x_base + 96u];
-    acc0 = acc0 + mixed_op1_params[w_base + 12u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 28u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 44u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 60u] * xv;
-  }
-  {
-    let i_g = 13u;
-    let xv = mixed_op1_src[x_base + 104u];
-    acc0 = acc0 + mixed_op1_params[w_base + 13u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 29u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 45u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 61u] * xv;
-  }
-  {
-    let i_g = 14u;
-    let xv = mixed_op1_src[x_base + 112u];
-    acc0 = acc0 + mixed_op1_params[w_base + 14u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 30u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 46u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 62u] * xv;
-  }
-  {
-    let i_g = 15u;
-    let xv = mixed_op1_src[x_base + 120u];
-    acc0 = acc0 + mixed_op1_params[w_base + 15u] * xv;
-    acc1 = acc1 + mixed_op1_params[w_base + 31u] * xv;
-    acc2 = acc2 + mixed_op1_params[w_base + 47u] * xv;
-    acc3 = acc3 + mixed_op1_params[w_base + 63u] * xv;
-  }
-  let y_row = item_row * 4096u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_a * 128u + i_b * 8u + i_d);
-    mixed_op1_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_a * 128u + i_b * 8u + i_d);
-    mixed_op1_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_a * 128u + i_b * 8u + i_d);
-    mixed_op1_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_a * 128u + i_b * 8u + i_d);
-    mixed_op1_dst[y_row + o] = acc3;
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_3_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_3_1;
   }
 }
 
 struct mixed_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> mixed_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> mixed_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> mixed_op2_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> mixed_op2_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mixed_op2_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mixed_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mixed_op2_dims: mixed_op2_Dims;
-@compute @workgroup_size(64)
+var<workgroup> mixed_op2_xs: array<vec4<f32>, 512>;
+var<workgroup> mixed_op2_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= mixed_op2_dims.batch * 1024u) { return; }
-  let item_row = global / 1024u;
-  let item = global % 1024u;
-  let i_a = 0u;
-  let i_r = item / 128u;
-  let i_d = item % 128u;
-  let x_base = item_row * 4096u + i_d;
-  let w_base = 98304u + (i_d * 1024u + i_r * 128u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
-    {
-      let i_g = i_g_0;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 1u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 2u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 3u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 4u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 5u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = mixed_op2_src[x_base + i_g * 128u];
-      acc0 = acc0 + mixed_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + mixed_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + mixed_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + mixed_op2_params[w_base + 96u + i_g] * xv;
-    }
-  }
-  let y_row = item_row * 4096u;
+  let batch = mixed_op2_dims.batch;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
+  let delta0 = ((col_tile / 1u) % 16u) * 8u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
   {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 128u + i_d);
-    mixed_op2_dst[y_row + o] = acc0;
+    let e = lid + 0u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 128u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 128u + i_d);
-    mixed_op2_dst[y_row + o] = acc1;
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 128u + delta0) / 4u + dv];
   }
   {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 128u + i_d);
-    mixed_op2_dst[y_row + o] = acc2;
+    let e = lid + 0u;
+    let dd = e % 8u;
+    let bb = (e / 8u) % 32u;
+    let kv = e / 256u;
+    pf1_0 = mixed_op2_params[(98304u + ((alpha * 128u + delta0 + dd) * 32u + beta0 + bb) * 32u + 0u) / 4u + kv];
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 128u + i_d);
-    mixed_op2_dst[y_row + o] = acc3;
+  for (var k0 = 0u; k0 < 32u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_op2_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_op2_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid + 0u;
+      let dd = e % 8u;
+      let bb = (e / 8u) % 32u;
+      let kv = e / 256u;
+      mixed_op2_ws[((kv * 4u + 0u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+      mixed_op2_ws[((kv * 4u + 1u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+      mixed_op2_ws[((kv * 4u + 2u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+      mixed_op2_ws[((kv * 4u + 3u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 32u) {
+      {
+        let e = lid + 0u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 128u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 128u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 0u;
+        let dd = e % 8u;
+        let bb = (e / 8u) % 32u;
+        let kv = e / 256u;
+        pf1_0 = mixed_op2_params[(98304u + ((alpha * 128u + delta0 + dd) * 32u + beta0 + bb) * 32u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = mixed_op2_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x1 = mixed_op2_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = mixed_op2_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = mixed_op2_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = mixed_op2_ws[(k * 32u + tb + 0u) * 2u + tv];
+      let w1 = mixed_op2_ws[(k * 32u + tb + 8u) * 2u + tv];
+      let w2 = mixed_op2_ws[(k * 32u + tb + 16u) * 2u + tv];
+      let w3 = mixed_op2_ws[(k * 32u + tb + 24u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr + 0u < batch) {
+    let row = row0 + tr + 0u;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_0_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_0_1;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_0_2;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_0_3;
+  }
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_1_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_1_1;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_1_2;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_1_3;
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_2_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_2_1;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_2_2;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_2_3;
+  }
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_3_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_3_1;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_3_2;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_3_3;
   }
 }
 
@@ -991,231 +943,438 @@ struct odd_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> odd_op1_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> odd_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> odd_op1_dims: odd_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> odd_op1_xs: array<vec4<f32>, 256>;
+var<workgroup> odd_op1_ws: array<vec4<f32>, 32>;
+@compute @workgroup_size(256)
 fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= odd_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= odd_op1_dims.batch * 360u) { return; }
-  let item_row = global / 360u;
-  let item = global % 360u;
-  let i_a = item / 30u;
-  let i_r = (item / 6u) % 5u;
-  let i_d = item % 6u;
-  let x_base = item_row * 720u + (i_a * 60u + i_d);
-  let w_base = 4320u + (i_a * 600u + i_d * 100u + i_r * 20u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = odd_op1_src[x_base];
-    acc0 = acc0 + odd_op1_params[w_base] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 10u] * xv;
+  let batch = odd_op1_dims.batch;
+  let row_tile = group / 36u;
+  let col_tile = group % 36u;
+  let alpha = col_tile / 3u;
+  let delta0 = ((col_tile / 1u) % 3u) * 2u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
+  let dd = lid / 128u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: f32;
+  var pf0_1: f32;
+  var pf0_2: f32;
+  var pf0_3: f32;
+  var pf1_0: f32;
+  for (var k0 = 0u; k0 < 10u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_0 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_1 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_2 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_3 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let k = e % 4u;
+        let bb = (e / 4u) % 16u;
+        let dd = e / 64u;
+        pf1_0 = 0.0;
+        if (k0 + k < 10u) { pf1_0 = odd_op1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + k]; }
+      }
+    }
+    {
+      let e = lid + 0u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 128u) {
+        let k = e % 4u;
+        let bb = (e / 4u) % 16u;
+        let dd = e / 64u;
+        odd_op1_ws[(dd * 4u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = odd_op1_xs[(k * 2u + dd) * 32u + tr * 1u + 0u];
+      let b0 = odd_op1_ws[(dd * 4u + k) * 4u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = odd_op1_src[x_base + 6u];
-    acc0 = acc0 + odd_op1_params[w_base + 1u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 11u] * xv;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.w; } }
   }
-  {
-    let i_g = 2u;
-    let xv = odd_op1_src[x_base + 12u];
-    acc0 = acc0 + odd_op1_params[w_base + 2u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 12u] * xv;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.w; } }
   }
-  {
-    let i_g = 3u;
-    let xv = odd_op1_src[x_base + 18u];
-    acc0 = acc0 + odd_op1_params[w_base + 3u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 13u] * xv;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.w; } }
   }
-  {
-    let i_g = 4u;
-    let xv = odd_op1_src[x_base + 24u];
-    acc0 = acc0 + odd_op1_params[w_base + 4u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 14u] * xv;
-  }
-  {
-    let i_g = 5u;
-    let xv = odd_op1_src[x_base + 30u];
-    acc0 = acc0 + odd_op1_params[w_base + 5u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 15u] * xv;
-  }
-  {
-    let i_g = 6u;
-    let xv = odd_op1_src[x_base + 36u];
-    acc0 = acc0 + odd_op1_params[w_base + 6u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 16u] * xv;
-  }
-  {
-    let i_g = 7u;
-    let xv = odd_op1_src[x_base + 42u];
-    acc0 = acc0 + odd_op1_params[w_base + 7u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 17u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = odd_op1_src[x_base + 48u];
-    acc0 = acc0 + odd_op1_params[w_base + 8u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 18u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = odd_op1_src[x_base + 54u];
-    acc0 = acc0 + odd_op1_params[w_base + 9u] * xv;
-    acc1 = acc1 + odd_op1_params[w_base + 19u] * xv;
-  }
-  let y_row = item_row * 720u;
-  {
-    let i_b = i_r * 2u + 0u;
-    let o = (i_a * 60u + i_b * 6u + i_d);
-    odd_op1_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 2u + 1u;
-    let o = (i_a * 60u + i_b * 6u + i_d);
-    odd_op1_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.w; } }
   }
 }
 
 struct odd_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> odd_op2_params: array<f32>;
+@group(0) @binding(0) var<storage, read> odd_op2_params: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> odd_op2_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> odd_op2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> odd_op2_dims: odd_op2_Dims;
-@compute @workgroup_size(64)
+var<workgroup> odd_op2_xs: array<vec4<f32>, 512>;
+var<workgroup> odd_op2_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(256)
 fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= odd_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= odd_op2_dims.batch * 180u) { return; }
-  let item_row = global / 180u;
-  let item = global % 180u;
-  let i_a = 0u;
-  let i_r = item / 60u;
-  let i_d = item % 60u;
-  let x_base = item_row * 720u + i_d;
-  let w_base = 11520u + (i_d * 144u + i_r * 48u);
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  {
-    let i_g = 0u;
-    let xv = odd_op2_src[x_base];
-    acc0 = acc0 + odd_op2_params[w_base] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 12u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 24u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 36u] * xv;
+  let batch = odd_op2_dims.batch;
+  let row_tile = group / 15u;
+  let col_tile = group % 15u;
+  let alpha = col_tile / 15u;
+  let delta0 = ((col_tile / 1u) % 15u) * 4u;
+  let beta0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 2u;
+  let tr = (lid / 2u) % 32u;
+  let dd = lid / 64u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: f32;
+  var pf0_1: f32;
+  var pf0_2: f32;
+  var pf0_3: f32;
+  var pf0_4: f32;
+  var pf0_5: f32;
+  var pf0_6: f32;
+  var pf0_7: f32;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 12u; k0 += 4u) {
+    {
+      let e = lid + 0u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_0 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_1 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_2 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_3 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_4 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_5 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_6 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_7 = 0.0;
+      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+    }
+    {
+      let e = lid + 0u;
+      if (e < 64u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        pf1_0 = odd_op2_params[(11520u + ((alpha * 60u + delta0 + t / 16u) * 12u + min(beta0 + t % 16u, 11u)) * 12u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid + 0u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
+    }
+    {
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
+    }
+    {
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
+    }
+    {
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
+    }
+    {
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 4u) % 4u;
+      let dd = e % 4u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
+    }
+    {
+      let e = lid + 0u;
+      if (e < 64u) {
+        let t = e / 1u;
+        let kv = e % 1u;
+        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 0u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
+        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
+        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = odd_op2_xs[(k * 4u + dd) * 32u + tr * 1u + 0u];
+      let b0 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u + 0u];
+      let b1 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_g = 1u;
-    let xv = odd_op2_src[x_base + 60u];
-    acc0 = acc0 + odd_op2_params[w_base + 1u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 13u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 25u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 37u] * xv;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.x; } }
+    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.y; } }
+    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.z; } }
+    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.w; } }
   }
-  {
-    let i_g = 2u;
-    let xv = odd_op2_src[x_base + 120u];
-    acc0 = acc0 + odd_op2_params[w_base + 2u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 14u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 26u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 38u] * xv;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.x; } }
+    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.y; } }
+    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.z; } }
+    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.w; } }
   }
-  {
-    let i_g = 3u;
-    let xv = odd_op2_src[x_base + 180u];
-    acc0 = acc0 + odd_op2_params[w_base + 3u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 15u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 27u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 39u] * xv;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.x; } }
+    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.y; } }
+    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.z; } }
+    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.w; } }
   }
-  {
-    let i_g = 4u;
-    let xv = odd_op2_src[x_base + 240u];
-    acc0 = acc0 + odd_op2_params[w_base + 4u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 16u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 28u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 40u] * xv;
-  }
-  {
-    let i_g = 5u;
-    let xv = odd_op2_src[x_base + 300u];
-    acc0 = acc0 + odd_op2_params[w_base + 5u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 17u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 29u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 41u] * xv;
-  }
-  {
-    let i_g = 6u;
-    let xv = odd_op2_src[x_base + 360u];
-    acc0 = acc0 + odd_op2_params[w_base + 6u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 18u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 30u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 42u] * xv;
-  }
-  {
-    let i_g = 7u;
-    let xv = odd_op2_src[x_base + 420u];
-    acc0 = acc0 + odd_op2_params[w_base + 7u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 19u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 31u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 43u] * xv;
-  }
-  {
-    let i_g = 8u;
-    let xv = odd_op2_src[x_base + 480u];
-    acc0 = acc0 + odd_op2_params[w_base + 8u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 20u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 32u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 44u] * xv;
-  }
-  {
-    let i_g = 9u;
-    let xv = odd_op2_src[x_base + 540u];
-    acc0 = acc0 + odd_op2_params[w_base + 9u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 21u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 33u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 45u] * xv;
-  }
-  {
-    let i_g = 10u;
-    let xv = odd_op2_src[x_base + 600u];
-    acc0 = acc0 + odd_op2_params[w_base + 10u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 22u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 34u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 46u] * xv;
-  }
-  {
-    let i_g = 11u;
-    let xv = odd_op2_src[x_base + 660u];
-    acc0 = acc0 + odd_op2_params[w_base + 11u] * xv;
-    acc1 = acc1 + odd_op2_params[w_base + 23u] * xv;
-    acc2 = acc2 + odd_op2_params[w_base + 35u] * xv;
-    acc3 = acc3 + odd_op2_params[w_base + 47u] * xv;
-  }
-  let y_row = item_row * 720u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = (i_b * 60u + i_d);
-    odd_op2_dst[y_row + o] = acc0;
-  }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = (i_b * 60u + i_d);
-    odd_op2_dst[y_row + o] = acc1;
-  }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = (i_b * 60u + i_d);
-    odd_op2_dst[y_row + o] = acc2;
-  }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = (i_b * 60u + i_d);
-    odd_op2_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.x; } }
+    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.y; } }
+    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.z; } }
+    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.w; } }
   }
 }

@@ -2,575 +2,912 @@
 
 // map pf
 struct pf_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> pf_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> pf_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> pf_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> pf_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> pf_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> pf_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op0_dims: pf_op0_Dims;
 const pf_op0_row_start = array<u32, 33>(0u, 3u, 6u, 9u, 12u, 15u, 18u, 21u, 24u, 27u, 30u, 33u, 36u, 39u, 42u, 45u, 48u, 51u, 54u, 57u, 60u, 63u, 66u, 69u, 72u, 75u, 78u, 81u, 84u, 87u, 90u, 93u, 96u);
 const pf_op0_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
-@compute @workgroup_size(64)
+var<workgroup> pf_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> pf_op0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(128)
 fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= pf_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_I = item / 8u;
-  let i_r = item % 8u;
-  let x_row = item_row * 1024u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var z = pf_op0_row_start[i_I]; z < pf_op0_row_start[i_I + 1u]; z++) {
-    let i_J = pf_op0_block_col[z];
-    let x_base = x_row + i_J * 32u;
-    let w_base = (z * 32u + i_r * 4u) * 32u;
-    for (var i_j_0 = 0u; i_j_0 < 32u; i_j_0 += 8u) {
-      {
-        let i_j = i_j_0;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 1u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 2u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 3u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 4u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 5u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 6u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 7u;
-        let xv = pf_op0_src[x_base + i_j];
-        acc0 = acc0 + pf_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + pf_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + pf_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + pf_op0_params[w_base + 96u + i_j] * xv;
-      }
+  let batch = pf_op0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let blk_row = col_tile / 1u;
+  let i0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = lid / 8u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  let ch_end = pf_op0_row_start[blk_row + 1u] * 2u;
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  if (pf_op0_row_start[blk_row] * 2u < ch_end) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = pf_op0_params[(0u + ((pf_op0_row_start[blk_row] * 2u) / 2u) * 1024u + (i0 + t) * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_i = i_r * 4u + 0u;
-    let o = (i_I * 32u + i_i);
-    pf_op0_dst[y_row + o] = acc0;
+  for (var ch = pf_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op0_ws[(kv * 4u + 0u) * 8u + t / 4u][t % 4u] = pf1_0.x;
+      pf_op0_ws[(kv * 4u + 1u) * 8u + t / 4u][t % 4u] = pf1_0.y;
+      pf_op0_ws[(kv * 4u + 2u) * 8u + t / 4u][t % 4u] = pf1_0.z;
+      pf_op0_ws[(kv * 4u + 3u) * 8u + t / 4u][t % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (ch + 1u < ch_end) {
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = pf_op0_params[(0u + ((ch + 1u) / 2u) * 1024u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+    }
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_op0_xs[k * 32u + tr * 2u + 0u];
+      let a1 = pf_op0_xs[k * 32u + tr * 2u + 1u];
+      let b0 = pf_op0_ws[k * 8u + tb * 1u + 0u];
+      acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
+      acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
+      acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
+      acc_0_3 = fma(a0, vec4<f32>(b0.w), acc_0_3);
+      acc_1_0 = fma(a1, vec4<f32>(b0.x), acc_1_0);
+      acc_1_1 = fma(a1, vec4<f32>(b0.y), acc_1_1);
+      acc_1_2 = fma(a1, vec4<f32>(b0.z), acc_1_2);
+      acc_1_3 = fma(a1, vec4<f32>(b0.w), acc_1_3);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_i = i_r * 4u + 1u;
-    let o = (i_I * 32u + i_i);
-    pf_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
-  {
-    let i_i = i_r * 4u + 2u;
-    let o = (i_I * 32u + i_i);
-    pf_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
-  {
-    let i_i = i_r * 4u + 3u;
-    let o = (i_I * 32u + i_i);
-    pf_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }
 
 struct pf_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> pf_op1_params: array<f32>;
-@group(0) @binding(1) var<storage, read> pf_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> pf_op1_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> pf_op1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> pf_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> pf_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op1_dims: pf_op1_Dims;
-@compute @workgroup_size(64)
+var<workgroup> pf_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> pf_op1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
 fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op1_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= pf_op1_dims.batch * 8u) { return; }
-  let item_row = global / 8u;
-  let item = global % 8u;
-  let i_a = 0u;
-  let i_r = item;
-  let i_d = 0u;
-  let x_base = item_row * 1024u;
-  let w_base = 131072u + i_r * 4096u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+  let batch = pf_op1_dims.batch;
+  let row_tile = group / 1u;
+  let col_tile = group % 1u;
+  let alpha = col_tile / 1u;
+  let delta0 = ((col_tile / 1u) % 1u) * 1u;
+  let beta0 = (col_tile % 1u) * 32u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = pf_op1_params[(131072u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
+      }
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op1_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+      let e = lid + 0u;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
     }
-    {
-      let i_g = i_g_0 + 6u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_op1_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
+      let b0 = pf_op1_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
     }
-    {
-      let i_g = i_g_0 + 7u;
-      let xv = pf_op1_src[x_base + i_g];
-      acc0 = acc0 + pf_op1_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op1_params[w_base + 1024u + i_g] * xv;
-      acc2 = acc2 + pf_op1_params[w_base + 2048u + i_g] * xv;
-      acc3 = acc3 + pf_op1_params[w_base + 3072u + i_g] * xv;
-    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 32u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = i_b;
-    pf_op1_dst[y_row + o] = acc0;
+  if (row0 + tr * 4u + 0u < batch) {
+    let row = row0 + tr * 4u + 0u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = i_b;
-    pf_op1_dst[y_row + o] = acc1;
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = i_b;
-    pf_op1_dst[y_row + o] = acc2;
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = i_b;
-    pf_op1_dst[y_row + o] = acc3;
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
 struct pf_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> pf_op2_params: array<f32>;
-@group(0) @binding(1) var<storage, read> pf_op2_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> pf_op2_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> pf_op2_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> pf_op2_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> pf_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op2_dims: pf_op2_Dims;
-@compute @workgroup_size(64)
+var<workgroup> pf_op2_xs: array<vec4<f32>, 512>;
+var<workgroup> pf_op2_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
 fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op2_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= pf_op2_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_a = 0u;
-  let i_r = item;
-  let i_d = 0u;
-  let x_base = item_row * 32u;
-  let w_base = 98304u + i_r * 128u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+  let batch = pf_op2_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 8u;
+  let delta0 = ((col_tile / 8u) % 1u) * 1u;
+  let beta0 = (col_tile % 8u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let i_g = i_g_0;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 1u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 2u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = pf_op2_params[(98304u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 3u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = pf_op2_params[(98304u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let i_g = i_g_0 + 4u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
-      let i_g = i_g_0 + 5u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let i_g = i_g_0 + 6u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
     }
     {
-      let i_g = i_g_0 + 7u;
-      let xv = pf_op2_src[x_base + i_g];
-      acc0 = acc0 + pf_op2_params[w_base + i_g] * xv;
-      acc1 = acc1 + pf_op2_params[w_base + 32u + i_g] * xv;
-      acc2 = acc2 + pf_op2_params[w_base + 64u + i_g] * xv;
-      acc3 = acc3 + pf_op2_params[w_base + 96u + i_g] * xv;
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
+      let a1 = pf_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
+      let b0 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let b1 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_b = i_r * 4u + 0u;
-    let o = i_b;
-    pf_op2_dst[y_row + o] = pf_op2_dst[y_row + o] + acc0;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
   }
-  {
-    let i_b = i_r * 4u + 1u;
-    let o = i_b;
-    pf_op2_dst[y_row + o] = pf_op2_dst[y_row + o] + acc1;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
   }
-  {
-    let i_b = i_r * 4u + 2u;
-    let o = i_b;
-    pf_op2_dst[y_row + o] = pf_op2_dst[y_row + o] + acc2;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
   }
-  {
-    let i_b = i_r * 4u + 3u;
-    let o = i_b;
-    pf_op2_dst[y_row + o] = pf_op2_dst[y_row + o] + acc3;
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
   }
 }
 
 
 // map banded
 struct banded_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> banded_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> banded_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> banded_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> banded_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> banded_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> banded_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> banded_op0_dims: banded_op0_Dims;
 const banded_op0_row_start = array<u32, 33>(0u, 2u, 5u, 8u, 11u, 14u, 17u, 20u, 23u, 26u, 29u, 32u, 35u, 38u, 41u, 44u, 47u, 50u, 53u, 56u, 59u, 62u, 65u, 68u, 71u, 74u, 77u, 80u, 83u, 86u, 89u, 92u, 94u);
 const banded_op0_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
+var<workgroup> banded_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> banded_op0_ws: array<vec4<f32>, 64>;
 @compute @workgroup_size(64)
 fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= banded_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= banded_op0_dims.batch * 128u) { return; }
-  let item_row = global / 128u;
-  let item = global % 128u;
-  let i_I = item / 4u;
-  let i_r = item % 4u;
-  let x_row = item_row * 1024u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var z = banded_op0_row_start[i_I]; z < banded_op0_row_start[i_I + 1u]; z++) {
-    let i_J = banded_op0_block_col[z];
-    let x_base = x_row + i_J * 32u;
-    let w_base = (z * 16u + i_r * 4u) * 32u;
-    for (var i_j_0 = 0u; i_j_0 < 32u; i_j_0 += 8u) {
-      {
-        let i_j = i_j_0;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 1u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 2u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 3u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 4u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 5u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 6u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 7u;
-        let xv = banded_op0_src[x_base + i_j];
-        acc0 = acc0 + banded_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + banded_op0_params[w_base + 32u + i_j] * xv;
-        acc2 = acc2 + banded_op0_params[w_base + 64u + i_j] * xv;
-        acc3 = acc3 + banded_op0_params[w_base + 96u + i_j] * xv;
-      }
+  let batch = banded_op0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let blk_row = col_tile / 1u;
+  let i0 = (col_tile % 1u) * 16u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = lid / 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  let ch_end = banded_op0_row_start[blk_row + 1u] * 2u;
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf0_4: vec4<f32>;
+  var pf0_5: vec4<f32>;
+  var pf0_6: vec4<f32>;
+  var pf0_7: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  if (banded_op0_row_start[blk_row] * 2u < ch_end) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = banded_op0_params[(0u + ((banded_op0_row_start[blk_row] * 2u) / 2u) * 512u + (i0 + t) * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
-  let y_row = item_row * 512u;
-  {
-    let i_i = i_r * 4u + 0u;
-    let o = (i_I * 16u + i_i);
-    banded_op0_dst[y_row + o] = acc0;
+  for (var ch = banded_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_4.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_5.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_6.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_7.x;
+      banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
+      banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
+      banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      banded_op0_ws[(kv * 4u + 0u) * 4u + t / 4u][t % 4u] = pf1_0.x;
+      banded_op0_ws[(kv * 4u + 1u) * 4u + t / 4u][t % 4u] = pf1_0.y;
+      banded_op0_ws[(kv * 4u + 2u) * 4u + t / 4u][t % 4u] = pf1_0.z;
+      banded_op0_ws[(kv * 4u + 3u) * 4u + t / 4u][t % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (ch + 1u < ch_end) {
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 64u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 192u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 320u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 384u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 448u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = banded_op0_params[(0u + ((ch + 1u) / 2u) * 512u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+      }
+    }
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = banded_op0_xs[k * 32u + tr * 2u + 0u];
+      let a1 = banded_op0_xs[k * 32u + tr * 2u + 1u];
+      let b0 = banded_op0_ws[k * 4u + tb * 1u + 0u];
+      acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
+      acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
+      acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
+      acc_0_3 = fma(a0, vec4<f32>(b0.w), acc_0_3);
+      acc_1_0 = fma(a1, vec4<f32>(b0.x), acc_1_0);
+      acc_1_1 = fma(a1, vec4<f32>(b0.y), acc_1_1);
+      acc_1_2 = fma(a1, vec4<f32>(b0.z), acc_1_2);
+      acc_1_3 = fma(a1, vec4<f32>(b0.w), acc_1_3);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_i = i_r * 4u + 1u;
-    let o = (i_I * 16u + i_i);
-    banded_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
-  {
-    let i_i = i_r * 4u + 2u;
-    let o = (i_I * 16u + i_i);
-    banded_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
-  {
-    let i_i = i_r * 4u + 3u;
-    let o = (i_I * 16u + i_i);
-    banded_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }
 
 
 // map scattered
 struct scattered_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> scattered_op0_params: array<f32>;
-@group(0) @binding(1) var<storage, read> scattered_op0_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> scattered_op0_dst: array<f32>;
+@group(0) @binding(0) var<storage, read> scattered_op0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> scattered_op0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> scattered_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> scattered_op0_dims: scattered_op0_Dims;
 const scattered_op0_row_start = array<u32, 17>(0u, 3u, 7u, 10u, 13u, 20u, 25u, 29u, 36u, 42u, 44u, 46u, 51u, 56u, 57u, 61u, 64u);
 const scattered_op0_block_col = array<u32, 64>(3u, 7u, 9u, 2u, 5u, 6u, 14u, 6u, 10u, 12u, 6u, 12u, 15u, 3u, 4u, 5u, 8u, 9u, 10u, 13u, 2u, 7u, 8u, 10u, 15u, 1u, 4u, 7u, 12u, 3u, 6u, 7u, 11u, 13u, 14u, 15u, 1u, 4u, 6u, 7u, 10u, 14u, 0u, 11u, 5u, 15u, 0u, 1u, 5u, 6u, 15u, 1u, 7u, 9u, 10u, 14u, 6u, 2u, 6u, 10u, 13u, 5u, 10u, 12u);
-@compute @workgroup_size(64)
+var<workgroup> scattered_op0_xs: array<vec4<f32>, 512>;
+var<workgroup> scattered_op0_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
 fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= scattered_op0_dims.groups) { return; }
-  let global = group * 64u + lid;
-  if (global >= scattered_op0_dims.batch * 256u) { return; }
-  let item_row = global / 256u;
-  let item = global % 256u;
-  let i_I = item / 16u;
-  let i_r = item % 16u;
-  let x_row = item_row * 1024u;
-  var acc0: f32 = 0.0;
-  var acc1: f32 = 0.0;
-  var acc2: f32 = 0.0;
-  var acc3: f32 = 0.0;
-  for (var z = scattered_op0_row_start[i_I]; z < scattered_op0_row_start[i_I + 1u]; z++) {
-    let i_J = scattered_op0_block_col[z];
-    let x_base = x_row + i_J * 64u;
-    let w_base = (z * 64u + i_r * 4u) * 64u;
-    for (var i_j_0 = 0u; i_j_0 < 64u; i_j_0 += 8u) {
-      {
-        let i_j = i_j_0;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 1u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 2u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 3u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 4u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 5u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 6u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
-      {
-        let i_j = i_j_0 + 7u;
-        let xv = scattered_op0_src[x_base + i_j];
-        acc0 = acc0 + scattered_op0_params[w_base + i_j] * xv;
-        acc1 = acc1 + scattered_op0_params[w_base + 64u + i_j] * xv;
-        acc2 = acc2 + scattered_op0_params[w_base + 128u + i_j] * xv;
-        acc3 = acc3 + scattered_op0_params[w_base + 192u + i_j] * xv;
-      }
+  let batch = scattered_op0_dims.batch;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let blk_row = col_tile / 1u;
+  let i0 = (col_tile % 1u) * 64u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = lid / 16u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  let ch_end = scattered_op0_row_start[blk_row + 1u] * 4u;
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  if (scattered_op0_row_start[blk_row] * 4u < ch_end) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = scattered_op0_params[(0u + ((scattered_op0_row_start[blk_row] * 4u) / 4u) * 4096u + (i0 + t) * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
   }
-  let y_row = item_row * 1024u;
-  {
-    let i_i = i_r * 4u + 0u;
-    let o = (i_I * 64u + i_i);
-    scattered_op0_dst[y_row + o] = acc0;
+  for (var ch = scattered_op0_row_start[blk_row] * 4u; ch < ch_end; ch += 1u) {
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      scattered_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      scattered_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      scattered_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      scattered_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      scattered_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      scattered_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      scattered_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      scattered_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 0u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      scattered_op0_ws[(kv * 4u + 0u) * 16u + t / 4u][t % 4u] = pf1_0.x;
+      scattered_op0_ws[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf1_0.y;
+      scattered_op0_ws[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf1_0.z;
+      scattered_op0_ws[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (ch + 1u < ch_end) {
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 256u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 0u;
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = scattered_op0_params[(0u + ((ch + 1u) / 4u) * 4096u + (i0 + t) * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+      }
+    }
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = scattered_op0_xs[k * 32u + tr * 2u + 0u];
+      let a1 = scattered_op0_xs[k * 32u + tr * 2u + 1u];
+      let b0 = scattered_op0_ws[k * 16u + tb * 1u + 0u];
+      acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
+      acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
+      acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
+      acc_0_3 = fma(a0, vec4<f32>(b0.w), acc_0_3);
+      acc_1_0 = fma(a1, vec4<f32>(b0.x), acc_1_0);
+      acc_1_1 = fma(a1, vec4<f32>(b0.y), acc_1_1);
+      acc_1_2 = fma(a1, vec4<f32>(b0.z), acc_1_2);
+      acc_1_3 = fma(a1, vec4<f32>(b0.w), acc_1_3);
+    }
+    workgroupBarrier();
   }
-  {
-    let i_i = i_r * 4u + 1u;
-    let o = (i_I * 64u + i_i);
-    scattered_op0_dst[y_row + o] = acc1;
+  if (row0 + tr * 8u + 0u < batch) {
+    let row = row0 + tr * 8u + 0u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
-  {
-    let i_i = i_r * 4u + 2u;
-    let o = (i_I * 64u + i_i);
-    scattered_op0_dst[y_row + o] = acc2;
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
-  {
-    let i_i = i_r * 4u + 3u;
-    let o = (i_I * 64u + i_i);
-    scattered_op0_dst[y_row + o] = acc3;
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }

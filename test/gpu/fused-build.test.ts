@@ -3,11 +3,11 @@
  * `compileModule` emit ONE kernel for both ops (manifest `ops: [0, 1]`), and the module it writes
  * runs on the test adapter and matches the float64 reference (SPEC §6: 1e-5 for f32, 3e-3 for
  * f16, which runs with f32 storage on adapters without shader-f16). Stale or slower fused entries
- * are ignored; without tuning nothing fuses (the goldens pin those outputs byte for byte).
+ * are ignored; without tuning the Monarch pair does not fuse (the goldens pin those outputs).
  */
 import { describe, expect, it } from 'vitest';
 import { compileModule, type TuningLookup } from '../../src/compile.js';
-import { DEFAULT_LIMITS, fusablePairs, fusedCandidates, fusedDefaultSchedule, type Schedule } from '../../src/codegen/wgsl/index.js';
+import { DEFAULT_LIMITS, fusableRuns, runCandidates, runFamilyDefaults, type Schedule } from '../../src/codegen/wgsl/index.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { Program } from '../../src/ir/ir.js';
 import { deviceTargetLimits } from '../../src/runtime/device.js';
@@ -43,9 +43,9 @@ async function setup(dtype: 'f32' | 'f16') {
   const limits = deviceTargetLimits(device);
   const { programs } = compile(dtype);
   const fused = programs.map((p) => {
-    expect(fusablePairs(p), p.name).toEqual([0]);
-    const def = fusedDefaultSchedule(p, 0, limits)!;
-    const schedule = fusedCandidates(p, 0, limits).find((s) => JSON.stringify(s) !== JSON.stringify(def))!;
+    expect(fusableRuns(p), p.name).toEqual([[0, 1]]);
+    const [def] = runFamilyDefaults(p, [0, 1], limits);
+    const schedule = runCandidates(p, [0, 1], limits).find((s) => JSON.stringify(s) !== JSON.stringify(def))!;
     return { program: p, schedule };
   });
   return { device, identity, limits, fused };
@@ -114,8 +114,8 @@ describe('a tuned fused schedule in the build', () => {
     const bigSource = 'module big\nmap m : 1024 -> 1024 = monarch(nblocks: 32)\n';
     const program = compileModule(bigSource, 'big.mon').programs![0];
     const bigLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
-    const portable = fusedCandidates(program, 0, DEFAULT_LIMITS).map((s) => JSON.stringify(s));
-    const onlyBig = fusedCandidates(program, 0, bigLimits).find((s) => !portable.includes(JSON.stringify(s)))!;
+    const portable = runCandidates(program, [0, 1], DEFAULT_LIMITS).map((s) => JSON.stringify(s));
+    const onlyBig = runCandidates(program, [0, 1], bigLimits).find((s) => !portable.includes(JSON.stringify(s)))!;
     expect(onlyBig).toBeDefined();
     const bigAdapter = { ...identity, limits: { ...identity.limits, maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupStorageSize: 49152 } };
     const small = { ...identity, limits: { ...identity.limits, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } };

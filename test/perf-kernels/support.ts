@@ -1,16 +1,20 @@
 /**
  * Shared by the fast-kernel tests: the limits they emit for, the SPEC §6 f32 tolerance, a spread
- * of a family's candidates (SwiftShader is slow), and one op's error against the float64 reference.
+ * of a family's candidates (SwiftShader is slow), and one kernel's error (one op, ks or bsr, or a
+ * fused run; f32 or f16 storage) against the float64 reference.
  */
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, type OpsCase } from '../../bench/cases.js';
 import type { KernelFamily } from '../../src/codegen/wgsl/family.js';
-import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
-import type { KsOp } from '../../src/ir/ir.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { Op } from '../../src/ir/ir.js';
+import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
 import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
 
 export const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
 export const TOL = 1e-5;
+/** SPEC §6 f16 tolerance. */
+export const TOL_F16 = 3e-3;
 
 /** `count` candidates spread evenly over `all` (first and last included). */
 export function sample<T>(all: readonly T[], count: number): T[] {
@@ -20,11 +24,23 @@ export function sample<T>(all: readonly T[], count: number): T[] {
 }
 
 /** Relative error of op `index` of the case, emitted by `family` with `schedule`, at `batch` rows. */
-export async function opError(family: KernelFamily<KsOp>, c: OpsCase, index: number, schedule: Schedule, batch: number): Promise<number> {
+export function opError<O extends Op>(family: KernelFamily<O>, c: OpsCase<O>, index: number, schedule: Schedule, batch: number, storage: StorageType = 'f32'): Promise<number> {
+  return kernelError(c, index, 1, (ctx) => family.emit(c.ops[index], schedule, ctx), batch, storage);
+}
+
+/** Relative error of one kernel performing ops [first, first + count) of the case (a fused run, say), at `batch` rows. */
+export async function kernelError<O extends Op>(
+  c: OpsCase<O>,
+  first: number,
+  count: number,
+  emit: (ctx: KernelContext) => EmittedKernel,
+  batch: number,
+  storage: StorageType = 'f32',
+): Promise<number> {
   const { device } = await nodeGpu();
-  const check = KernelCheck.create(device, checkCase(c, index, 1, 'f32', batch));
+  const check = KernelCheck.create(device, checkCase(c, first, count, storage, batch));
   try {
-    return await check.check(family.emit(c.ops[index], schedule, contextFor(c, 'k', index, 'f32')));
+    return await check.check(emit(contextFor(c, 'k', first, storage)));
   } finally {
     check.destroy();
   }

@@ -1,7 +1,7 @@
 /**
  * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N]`: a shell over
  * tuneProgram (src/runtime/tuner/tune.ts). On this machine's adapter, every kernel of every map
- * (or of the one named), fusable op pairs included, is tried with its candidate schedules, each
+ * (or of the one named), fused runs of ops included, is tried with its candidate schedules, each
  * checked against the float64 reference and then timed; the fastest per kernel go into the tuning
  * database (merged in atomically), where `monc build --tuning` and `monc bench` find them.
  */

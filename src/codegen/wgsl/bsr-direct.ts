@@ -27,17 +27,38 @@ export const bsrDirect: KernelFamily<BsrOp> = {
 };
 
 /** CSR form of the pattern: blocks of block row I are z in [rowStart[I], rowStart[I+1]). */
-function csr(op: BsrOp): { rowStart: number[]; cols: number[] } {
+function csr(op: BsrOp, family: string): { rowStart: number[]; cols: number[] } {
   const blockRows = op.rows / op.bh;
   const rowStart = new Array<number>(blockRows + 1).fill(0);
   op.blocks.forEach(([bi, bj], z) => {
     const prev = op.blocks[z - 1];
-    invariant(!prev || prev[0] < bi || (prev[0] === bi && prev[1] < bj), `${FAMILY}: blocks are not in row-major order at ${z}`);
-    invariant(bi < blockRows && bj < op.cols / op.bw, `${FAMILY}: block (${bi}, ${bj}) outside the ${blockRows}x${op.cols / op.bw} grid`);
+    invariant(!prev || prev[0] < bi || (prev[0] === bi && prev[1] < bj), `${family}: blocks are not in row-major order at ${z}`);
+    invariant(bi < blockRows && bj < op.cols / op.bw, `${family}: block (${bi}, ${bj}) outside the ${blockRows}x${op.cols / op.bw} grid`);
     rowStart[bi + 1]++;
   });
   for (let i = 0; i < blockRows; i++) rowStart[i + 1] += rowStart[i];
   return { rowStart, cols: op.blocks.map(([, bj]) => bj) };
+}
+
+/**
+ * The op's pattern baked into the module as CSR const tables, `rowStart` (blockRows + 1 entries)
+ * and `blockCol` (one per block), after checking that the op is a grid of blocks with index
+ * maps of its size. An empty pattern declares nothing (WGSL has no empty arrays): the kernel
+ * then has no blocks to walk.
+ */
+export function csrTables(op: BsrOp, entryPoint: string, family: string): { readonly decls: readonly string[]; readonly rowStart: string; readonly blockCol: string } {
+  invariant(op.rows % op.bh === 0 && op.cols % op.bw === 0, `${family}: ${op.rows}x${op.cols} is not a grid of ${op.bh}x${op.bw} blocks`);
+  invariant(op.input.size === op.cols && op.output.size === op.rows, `${family}: index maps do not fit a ${op.rows}x${op.cols} matrix`);
+  const { rowStart, cols } = csr(op, family);
+  const names = { rowStart: `${entryPoint}_row_start`, blockCol: `${entryPoint}_block_col` };
+  const decls =
+    cols.length === 0
+      ? []
+      : [
+          `const ${names.rowStart} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
+          `const ${names.blockCol} = array<u32, ${cols.length}>(${cols.map(u).join(', ')});`,
+        ];
+  return { decls, ...names };
 }
 
 function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
@@ -47,29 +68,18 @@ function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKern
   const outputs = knob(schedule, 'outputsPerThread');
   const unroll = knob(schedule, 'unroll');
   invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
-  invariant(op.rows % bh === 0 && op.cols % bw === 0, `${FAMILY}: ${op.rows}x${op.cols} is not a grid of ${bh}x${bw} blocks`);
-  invariant(op.input.size === op.cols && op.output.size === op.rows, `${FAMILY}: index maps do not fit a ${op.rows}x${op.cols} matrix`);
   const n = kernelNames(ctx.entryPoint);
   const blockRows = op.rows / bh;
   const runs = bh / outputs;
   const itemsPerRow = blockRows * runs;
-  const { rowStart, cols } = csr(op);
-  const rowStartName = `${ctx.entryPoint}_row_start`;
-  const colsName = `${ctx.entryPoint}_block_col`;
-  const decls =
-    cols.length === 0
-      ? []
-      : [
-          `const ${rowStartName} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
-          `const ${colsName} = array<u32, ${cols.length}>(${cols.map(u).join(', ')});`,
-        ];
+  const { decls, rowStart: rowStartName, blockCol: colsName } = csrTables(op, ctx.entryPoint, FAMILY);
 
   const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');
   const logicalOut = rowMajor([{ name: 'i_I', size: blockRows }, { name: 'i_i', size: bh }]);
   const target = applyIndexMap(op.output, logicalOut);
   const acc = outputAccumulators(outputs);
   const blockLoop =
-    cols.length === 0
+    op.blocks.length === 0
       ? []
       : [
           `for (var z = ${rowStartName}[i_I]; z < ${rowStartName}[i_I + 1u]; z++) {`,

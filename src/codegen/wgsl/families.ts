@@ -1,28 +1,31 @@
 /**
- * The kernel families by op kind, and schedule selection over them; and fusion: the kernel that
- * computes two consecutive ops in one dispatch (ks-pair-fused, the Monarch pair).
+ * The kernel families by op kind, and schedule selection over them; and fusion: kernels that
+ * compute a run of consecutive ops in one dispatch (ks-pair-fused, the Monarch pair;
+ * ks-chain-fused, runs of square Kronecker-sparse factors: butterfly levels, order-p Monarch).
  */
-import type { KsOp, Op, Program } from '../../ir/ir.js';
+import type { Op, Program } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { biasFamily } from './bias.js';
 import { bsrDirect } from './bsr-direct.js';
-import { isAmong, isCandidate, type KernelFamily } from './family.js';
+import { bsrTiled } from './fast/bsr-tiled.js';
+import { isAmong, isCandidate, type KernelFamily, type RunFamily } from './family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
 import { ksDvec } from './fast/ks-dvec.js';
 import { ksSgmat } from './fast/ks-sgmat.js';
 import { ksTiled } from './fast/ks-tiled.js';
-import { emitPair, fusablePair, pairCandidates, pairDefaultSchedule, usedElsewhere } from './fast/ks-pair-fused.js';
+import { chainShape, ksChainFused } from './fast/ks-chain-fused.js';
+import { ksPairFused } from './fast/ks-pair-fused.js';
 import type { KernelContext } from './scaffold.js';
 
-/** The families that can compute an op, the preferred one first. */
+/** The families that can compute an op; the first is the portable fallback that fits every op and target. */
 export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
   // Each family only ever receives ops of its own kind (checked by `kind` below).
   switch (op.kind) {
     case 'ks':
       return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDvec as KernelFamily<Op>, ksSgmat as KernelFamily<Op>];
     case 'bsr':
-      return [bsrDirect as KernelFamily<Op>];
+      return [bsrDirect as KernelFamily<Op>, bsrTiled as KernelFamily<Op>];
     case 'bias':
       return [biasFamily as KernelFamily<Op>];
     default:
@@ -30,8 +33,34 @@ export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
   }
 }
 
+/**
+ * Blocks at least this big (outputs and reduction) go to the tiled GEMM families in untuned
+ * builds: there register tiles pay for themselves whatever the batch (a partial row tile only
+ * idles lanes). On the H100, Monarch n = 4096 at B = 16384 ran in 35 ms on ks-direct and in
+ * 0.9 ms on the tiled families' own defaults (bench/results/cli-tune-h100-log.txt).
+ */
+const TILED_MIN_BLOCK = 8;
+
+/** The families an untuned build considers for an op, in order; the first with a candidate wins. */
+function untunedFamilies(op: Op): readonly KernelFamily<Op>[] {
+  switch (op.kind) {
+    case 'ks':
+      // ks-dvec (vec4 along δ) only applies to strided factors; ks-tiled takes the rest.
+      return op.b >= TILED_MIN_BLOCK && op.c >= TILED_MIN_BLOCK ? [ksDvec as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDirect as KernelFamily<Op>] : [ksDirect as KernelFamily<Op>];
+    case 'bsr':
+      // bsr-tiled has candidates for blocks of at least 2 rows: 50x bsr-direct on the H100 (Pixelfly, n = 1024).
+      return [bsrTiled as KernelFamily<Op>, bsrDirect as KernelFamily<Op>];
+    case 'bias':
+      return familiesFor(op);
+    default:
+      return assertNever(op, 'op');
+  }
+}
+
+/** The schedule an untuned build uses: the first of `untunedFamilies` with a candidate on the target. */
 export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
-  return familiesFor(op)[0].defaultSchedule(op, limits);
+  const family = untunedFamilies(op).find((f) => f.candidates(op, limits).length > 0) ?? familiesFor(op)[0];
+  return family.defaultSchedule(op, limits);
 }
 
 /**
@@ -62,47 +91,156 @@ export function emitKernel(op: Op, schedule: Schedule, ctx: KernelContext): Emit
   return family.emit(op, schedule, ctx);
 }
 
+/** The families that compute a run of consecutive ops in one dispatch. */
+const RUN_FAMILIES: readonly RunFamily[] = [ksChainFused, ksPairFused];
+
 /**
- * Ops `first` and `first + 1` of the program when they can run as one dispatch: a pair of
- * Kronecker-sparse factors of the fused kernel's shape whose intermediate buffer no other op
- * reads or writes (the fused kernel never writes it).
+ * Whether program ops `run` (indices) are two or more consecutive ops that the program lets run
+ * as one dispatch. The fused kernel writes only the last op's destination, so every other buffer
+ * the run writes (its intermediates) keeps its old contents: each must be dead after the run
+ * (the next op touching it overwrites it without reading it, and it is not the map's output or
+ * input). The last op must not accumulate into a buffer an earlier op of the run wrote, and its
+ * destination must not be the run's source (one dispatch cannot bind a buffer both ways).
  */
-function fusablePairAt(program: Program, first: number): [KsOp, KsOp] | undefined {
-  const [a, b] = program.ops.slice(first, first + 2);
-  if (a?.kind !== 'ks' || b?.kind !== 'ks') return undefined;
-  return fusablePair(a, b) && !usedElsewhere(program, a.dst, [first, first + 1]) ? [a, b] : undefined;
+function isolated(program: Program, run: readonly number[]): boolean {
+  if (run.length < 2 || run.some((i, k) => i !== run[0] + k || i >= program.ops.length)) return false;
+  const ops = run.map((i) => program.ops[i]);
+  const first = ops[0];
+  const last = ops[ops.length - 1];
+  const intermediates = new Set(ops.slice(0, -1).map((op) => op.dst));
+  if ((first.kind !== 'bias' && last.dst === first.src) || (last.accumulate && intermediates.has(last.dst))) return false;
+  intermediates.delete(last.dst);
+  const deadAfter = (name: string) => {
+    for (const op of program.ops.slice(run[run.length - 1] + 1)) {
+      if ((op.kind !== 'bias' && op.src === name) || (op.dst === name && op.accumulate)) return false;
+      if (op.dst === name) return true;
+    }
+    return name !== 'y';
+  };
+  return [...intermediates].every((name) => name !== 'x' && deadAfter(name));
 }
 
-/** Whether ops `first` and `first + 1` of the program can run as one dispatch. */
-export function fusesAt(program: Program, first: number): boolean {
-  return fusablePairAt(program, first) !== undefined;
+/** The run families that can compute program ops `run` as one dispatch (none: the run does not fuse). */
+function runFamilies(program: Program, run: readonly number[]): readonly RunFamily[] {
+  if (!isolated(program, run)) return [];
+  const ops = run.map((i) => program.ops[i]);
+  return RUN_FAMILIES.filter((f) => f.applies(ops));
 }
 
-/** The first op of every pair of the program that can fuse (pairs may overlap). */
-export function fusablePairs(program: Program): number[] {
-  return program.ops.flatMap((_, i) => (fusesAt(program, i) ? [i] : []));
+const opsOf = (program: Program, run: readonly number[]) => run.map((i) => program.ops[i]);
+
+/** Whether program ops `run` (consecutive indices) can run as one dispatch. */
+export function fusesRun(program: Program, run: readonly number[]): boolean {
+  return runFamilies(program, run).length > 0;
 }
 
-/** Every valid schedule of the fused kernel for ops `first`, `first + 1` (none when they do not fuse). */
-export function fusedCandidates(program: Program, first: number, limits: TargetLimits): Schedule[] {
-  const pair = fusablePairAt(program, first);
-  return pair ? pairCandidates(...pair, limits) : [];
+/** The consecutive indices first, first + 1, …, first + length - 1. */
+export function runOf(first: number, length: number): number[] {
+  return Array.from({ length }, (_, k) => first + k);
 }
 
-/** The fused kernel's default schedule for the pair at `first`, if the pair fuses. */
-export function fusedDefaultSchedule(program: Program, first: number, limits: TargetLimits): Schedule | undefined {
-  const pair = fusablePairAt(program, first);
-  return pair && pairDefaultSchedule(...pair, limits);
+/** The runs starting at op `first` that can fuse, longest first. */
+export function runsAt(program: Program, first: number): number[][] {
+  const out: number[][] = [];
+  for (let length = program.ops.length - first; length >= 2; length--) if (fusesRun(program, runOf(first, length))) out.push(runOf(first, length));
+  return out;
 }
 
-/** Whether a schedule (from a tuning database, say) is a valid fused schedule for the pair at `first`. */
-export function isValidFusedSchedule(program: Program, first: number, schedule: Schedule, limits: TargetLimits): boolean {
-  return isAmong(schedule, fusedCandidates(program, first, limits));
+/** Every run of the program that can fuse (runs may overlap), by first op, longest first. */
+export function fusableRuns(program: Program): number[][] {
+  return program.ops.flatMap((_, i) => runsAt(program, i));
 }
 
-/** Emits ops `first` and `first + 1` as one kernel (its `ops` are both). */
-export function emitFusedKernel(program: Program, first: number, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  const pair = fusablePairAt(program, first);
-  if (!pair) throw new Error(`internal error: ops ${first} and ${first + 1} of '${program.name}' do not fuse`);
-  return emitPair(...pair, schedule, ctx);
+/** Every valid schedule of every run family for the run (none when it does not fuse). */
+export function runCandidates(program: Program, run: readonly number[], limits: TargetLimits): Schedule[] {
+  return runFamilies(program, run).flatMap((f) => f.candidates(opsOf(program, run), limits));
+}
+
+/** Each applicable run family's own default for the run on this target (seeds of a capped search). */
+export function runFamilyDefaults(program: Program, run: readonly number[], limits: TargetLimits): Schedule[] {
+  return runFamilies(program, run).flatMap((f) => f.defaultSchedule(opsOf(program, run), limits) ?? []);
+}
+
+/** Whether a schedule (from a tuning database, say) is a valid schedule for the fused run on this target. */
+export function isValidRunSchedule(program: Program, run: readonly number[], schedule: Schedule, limits: TargetLimits): boolean {
+  const family = runFamilies(program, run).find((f) => f.name === schedule.family);
+  return family !== undefined && isAmong(schedule, family.candidates(opsOf(program, run), limits));
+}
+
+/** Emits the run as one kernel (its `ops` are the run's). */
+export function emitRunKernel(program: Program, run: readonly number[], schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  const family = runFamilies(program, run).find((f) => f.name === schedule.family);
+  if (!family) throw new Error(`internal error: ops [${run.join(', ')}] of '${program.name}' do not fuse with '${schedule.family}'`);
+  return family.emit(opsOf(program, run), schedule, ctx);
+}
+
+/**
+ * Tile budget of untuned fusion, in elements per batch row: 4 KiB of f32, so the default
+ * schedule still stages several rows in the 16 KiB of workgroup memory every adapter has.
+ */
+export const DEFAULT_RUN_TILE = 1024;
+
+/** A fused run and its schedule. */
+export interface ScheduledRun {
+  readonly ops: readonly number[];
+  readonly schedule: Schedule;
+}
+
+/**
+ * The greedy chain run from op `first`: extended while the next op keeps it a ks-chain-fused
+ * run with a tile of at most `maxTile` elements and a default schedule on the target, and
+ * `extendable` allows the op; the longest such run with its default schedule, or undefined when
+ * not even two ops qualify. A run of just the Monarch pair does not count: fused, it measured
+ * slower than its two factors' kernels on the H100, so only tuning fuses it.
+ */
+export function greedyRunAt(program: Program, first: number, limits: TargetLimits, maxTile: number, extendable: (op: number) => boolean = () => true): ScheduledRun | undefined {
+  let best: ScheduledRun | undefined;
+  for (let length = 2; first + length <= program.ops.length && extendable(first + length - 1); length++) {
+    const run = runOf(first, length);
+    const shape = chainShape(opsOf(program, run));
+    const schedule = shape && shape.tile <= maxTile ? ksChainFused.defaultSchedule(opsOf(program, run), limits) : undefined;
+    if (!schedule) break;
+    // A run the program does not let fuse (it would read and write one buffer, say) may still
+    // extend to one it does.
+    const families = runFamilies(program, run);
+    if (families.includes(ksChainFused) && !families.includes(ksPairFused)) best = { ops: run, schedule };
+  }
+  return best;
+}
+
+/** The program cut, left to right, into the runs `runAt` gives and single ops where it gives none. */
+function partitionWith(program: Program, runAt: (first: number) => ScheduledRun | undefined): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < program.ops.length; ) {
+    const run = runAt(i)?.ops ?? [i];
+    out.push([...run]);
+    i += run.length;
+  }
+  return out;
+}
+
+/** The program cut into greedy chain runs (greedyRunAt, left to right) and single ops. */
+export function greedyPartition(program: Program, limits: TargetLimits, maxTile: number): number[][] {
+  return partitionWith(program, (i) => greedyRunAt(program, i, limits, maxTile));
+}
+
+/**
+ * Whether an untuned build fuses the op into a chain run: only where its blocks are too small
+ * for the tiled GEMM families (butterfly levels, small radices). Bigger blocks are faster on
+ * their own tiled kernels: order-3 Monarch at n = 4096 (radix 16), factors 0 and 1 fused, took
+ * 4.6 ms on the H100 against 0.53 ms for all three factors unfused (bench/results/s2).
+ */
+function fusedByDefault(op: Op): boolean {
+  return op.kind === 'ks' && (op.b < TILED_MIN_BLOCK || op.c < TILED_MIN_BLOCK);
+}
+
+/** The untuned build's run from op `first`: greedyRunAt within DEFAULT_RUN_TILE over ops that are fusedByDefault and `extendable`. */
+export function defaultRunAt(program: Program, first: number, limits: TargetLimits, extendable: (op: number) => boolean = () => true): ScheduledRun | undefined {
+  const allowed = (j: number) => fusedByDefault(program.ops[j]) && extendable(j);
+  return allowed(first) ? greedyRunAt(program, first, limits, DEFAULT_RUN_TILE, allowed) : undefined;
+}
+
+/** The untuned build's kernels: default runs (defaultRunAt) and single ops. */
+export function defaultPartition(program: Program, limits: TargetLimits): number[][] {
+  return partitionWith(program, (i) => defaultRunAt(program, i, limits));
 }

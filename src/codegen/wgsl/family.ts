@@ -16,6 +16,22 @@ export interface KernelFamily<O extends Op> {
   emit(op: O, schedule: Schedule, ctx: KernelContext): EmittedKernel;
 }
 
+/**
+ * A kernel family for a run of consecutive ops (two or more) computed in one dispatch, the
+ * intermediates kept on chip. `applies` looks at the ops' shapes only; whether the program lets
+ * the run fuse (no other op touches its intermediates) is families.ts's to check.
+ */
+export interface RunFamily {
+  readonly name: string;
+  applies(ops: readonly Op[]): boolean;
+  /** The family's default for the run on this target; undefined when no schedule fits. */
+  defaultSchedule(ops: readonly Op[], limits: TargetLimits): Schedule | undefined;
+  /** Every valid schedule for the run, in a fixed order (none when the family does not apply). */
+  candidates(ops: readonly Op[], limits: TargetLimits): Schedule[];
+  /** The kernel for the run; `ctx.opIndex` is the index of its first op. */
+  emit(ops: readonly Op[], schedule: Schedule, ctx: KernelContext): EmittedKernel;
+}
+
 /** Workgroup sizes a schedule may pick, within the target's limit. */
 export function workgroupSizes(limits: TargetLimits): number[] {
   return [64, 128, 256].filter((w) => w <= limits.maxWorkgroupSize);

@@ -4,17 +4,24 @@ export { assembleModule, type ModuleKernels } from './module.js';
 export { emitProgramKernels, entryPointName, type EmitProgramOptions, type TunedSchedule } from './program.js';
 export {
   candidates,
+  DEFAULT_RUN_TILE,
+  defaultPartition,
+  defaultRunAt,
   defaultSchedule,
-  emitFusedKernel,
   emitKernel,
+  emitRunKernel,
   familiesFor,
-  fusablePairs,
-  fusedCandidates,
-  fusedDefaultSchedule,
-  fusesAt,
-  isValidFusedSchedule,
+  fusableRuns,
+  fusesRun,
+  greedyPartition,
+  greedyRunAt,
+  isValidRunSchedule,
   isValidSchedule,
+  runCandidates,
+  runFamilyDefaults,
+  runsAt,
+  type ScheduledRun,
 } from './families.js';
-export type { KernelFamily } from './family.js';
+export type { KernelFamily, RunFamily } from './family.js';
 export type { KernelContext, StorageType } from './scaffold.js';
 export { applyIndexMap, evaluateIndex, renderIndex, rowMajor, type IndexExpr, type IndexVar } from './index-map.js';

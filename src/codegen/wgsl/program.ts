@@ -1,9 +1,10 @@
 /**
- * Kernels for a whole scheduled program, in dispatch order: one per op, except where a tuned
- * schedule fuses two consecutive ops into one dispatch.
+ * Kernels for a whole scheduled program, in dispatch order: one per op, except where a run of
+ * consecutive ops fuses into one dispatch: where the tuning says so, and in untuned stretches
+ * where the default partition (greedy chain runs, families.ts) does.
  */
 import type { Program } from '../../ir/ir.js';
-import { defaultSchedule, emitFusedKernel, emitKernel, fusesAt, isValidFusedSchedule, isValidSchedule } from './families.js';
+import { defaultRunAt, defaultSchedule, emitKernel, emitRunKernel, isValidRunSchedule, isValidSchedule, runsAt, type ScheduledRun } from './families.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { KernelContext, StorageType } from './scaffold.js';
 
@@ -19,10 +20,12 @@ export interface TunedSchedule {
 
 export interface EmitProgramOptions {
   /**
-   * The tuned schedule, if any, of a kernel performing the program's ops `ops`: asked for each
-   * pair of consecutive ops that can fuse (a schedule that fits fuses them into one dispatch),
-   * then for single ops. A schedule that does not fit (stale) is ignored: the pair is not
-   * fused, the single op takes its default.
+   * The tuned schedule, if any, of a kernel performing the program's ops `ops`. At each op the
+   * runs of consecutive ops that can fuse are asked first, longest first (a schedule that fits
+   * fuses the run into one dispatch), then the op alone. A schedule that does not fit (stale)
+   * is ignored. An op with neither takes the untuned path: the default partition's chain run
+   * from there (extended only over ops without a tuned schedule of their own), else its
+   * default schedule.
    */
   readonly schedules?: (ops: readonly number[]) => TunedSchedule | undefined;
   /** The limits default schedules are chosen within. */
@@ -46,19 +49,26 @@ export function emitProgramKernels(program: Program, options: EmitProgramOptions
     params: program.params,
     buffers: program.buffers,
   });
+  const tuned = (ops: readonly number[]): Schedule | undefined => {
+    const t = options.schedules?.(ops);
+    if (!t) return undefined;
+    const fits = ops.length === 1 ? isValidSchedule(program.ops[ops[0]], t.schedule, t.limits ?? limits) : isValidRunSchedule(program, ops, t.schedule, t.limits ?? limits);
+    return fits ? t.schedule : undefined;
+  };
+  const pick = (i: number): ScheduledRun => {
+    for (const run of runsAt(program, i)) {
+      const schedule = tuned(run);
+      if (schedule) return { ops: run, schedule };
+    }
+    const single = tuned([i]);
+    if (single) return { ops: [i], schedule: single };
+    return defaultRunAt(program, i, limits, (j) => tuned([j]) === undefined) ?? { ops: [i], schedule: defaultSchedule(program.ops[i], limits) };
+  };
   const kernels: EmittedKernel[] = [];
   for (let i = 0; i < program.ops.length; ) {
-    const fused = fusesAt(program, i) ? options.schedules?.([i, i + 1]) : undefined;
-    if (fused && isValidFusedSchedule(program, i, fused.schedule, fused.limits ?? limits)) {
-      kernels.push(emitFusedKernel(program, i, fused.schedule, ctx(i)));
-      i += 2;
-      continue;
-    }
-    const op = program.ops[i];
-    const tuned = options.schedules?.([i]);
-    const schedule = tuned && isValidSchedule(op, tuned.schedule, tuned.limits ?? limits) ? tuned.schedule : defaultSchedule(op, limits);
-    kernels.push(emitKernel(op, schedule, ctx(i)));
-    i++;
+    const { ops, schedule } = pick(i);
+    kernels.push(ops.length === 1 ? emitKernel(program.ops[i], schedule, ctx(i)) : emitRunKernel(program, ops, schedule, ctx(i)));
+    i += ops.length;
   }
   return kernels;
 }

@@ -5,6 +5,7 @@
  */
 import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
 import { workgroupCount } from '../../codegen/wgsl/kernel.js';
+import { PipelineCache } from '../pipeline-cache.js';
 
 export interface KernelBuffers {
   readonly params: GPUBuffer;
@@ -37,11 +38,14 @@ export async function prepareKernel(device: GPUDevice, kernel: EmittedKernel, bu
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) throw new Error(`kernel ${kernel.entryPoint} does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
   device.pushErrorScope('validation');
-  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: kernel.entryPoint } });
+  // The contract's explicit layout, not 'auto': a kernel that never reads a binding (a sparse op
+  // without blocks never reads `src`) must still accept it, as in the runtime.
+  const { layout, bindGroupLayout } = PipelineCache.for(device);
+  const pipeline = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: kernel.entryPoint } });
   const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
   const bindGroup = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
+    layout: bindGroupLayout,
     entries: [
       { binding: 0, resource: { buffer: buffers.params } },
       { binding: 1, resource: { buffer: buffers.src } },

@@ -3,11 +3,21 @@
  * compute it, pruned by the device's limits; the untuned build's default first) are emitted,
  * checked against the float64 reference on random data, and only then timed (timestamp queries,
  * median of repeats); the fastest is kept. Which schedules are tried within the cap, and in what
- * order, is search.ts's business. Consecutive ops that fuse are also tried as one dispatch.
+ * order, is search.ts's business. Runs of consecutive ops that fuse are also tried as one
+ * dispatch, and the returned entries are the single ops' and the winning runs' (partitions.ts).
  * Browser-safe: the caller stores the returned entries (db-file.ts in Node).
  */
 import type { Op, Program } from '../../ir/ir.js';
-import { candidates as familyCandidates, defaultSchedule, emitFusedKernel, familyDefaults, emitKernel, fusablePairs, fusedCandidates, fusedDefaultSchedule } from '../../codegen/wgsl/families.js';
+import {
+  candidates as familyCandidates,
+  defaultRunAt,
+  defaultSchedule,
+  emitKernel,
+  emitRunKernel,
+  familyDefaults,
+  runCandidates,
+  runFamilyDefaults,
+} from '../../codegen/wgsl/families.js';
 import { isAmong } from '../../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../../codegen/wgsl/kernel.js';
 import { entryPointName } from '../../codegen/wgsl/program.js';
@@ -16,6 +26,7 @@ import { MONC_VERSION } from '../../version.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { KernelCheck } from './kernel-check.js';
+import { candidatePartitions, fusedRunsOf, untunedPartition, winningRuns } from './partitions.js';
 import { scheduleKey, searchSchedules } from './search.js';
 import type { TimingOptions } from '../timing.js';
 
@@ -65,8 +76,10 @@ export interface KernelTuning {
   readonly signature: string;
   readonly best?: TimedSchedule;
   /**
-   * What an untuned build spends on these ops: the default schedule's time; for a fused pair
-   * (which untuned builds do not fuse), the two ops' default kernels together.
+   * What an untuned build spends on these ops: the summed default-schedule times of the untuned
+   * build's own kernels (its default fused runs and single ops) when they cover exactly these
+   * ops; otherwise (a kernel that cuts through one of the untuned build's fused runs, or a
+   * Monarch pair, which untuned builds do not fuse) the ops' single default kernels together.
    */
   readonly defaultMs?: number;
   /** Candidates that passed the check and were timed. */
@@ -86,7 +99,7 @@ interface Plan {
   readonly seeds: readonly (Schedule | undefined)[];
   /** Every valid schedule of the kernel on this device. */
   readonly space: readonly Schedule[];
-  /** The schedule an untuned build uses for this kernel (single ops only). */
+  /** The schedule an untuned build uses for this kernel (single ops, and the runs it fuses). */
   readonly buildDefault?: Schedule;
   readonly emit: (s: Schedule) => EmittedKernel;
 }
@@ -102,6 +115,8 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
   const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
 
+  const partitions = candidatePartitions(program, limits);
+  const untunedKernels = untunedPartition(program);
   const plans: Plan[] = [
     ...program.ops.map((op, i): Plan => {
       // Untuned builds choose defaults within the limits every adapter has.
@@ -110,12 +125,18 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
       const seeds = [buildDefault, ...familyDefaults(op, limits)];
       return { ops: [i], buildDefault, seeds, space: familyCandidates(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) };
     }),
-    ...fusablePairs(program).map((i): Plan => ({
-      ops: [i, i + 1],
-      seeds: [fusedDefaultSchedule(program, i, limits)],
-      space: fusedCandidates(program, i, limits),
-      emit: (s) => emitFusedKernel(program, i, s, ctx(i)),
-    })),
+    // Fused runs: each run of the candidate partitions once (partitions.ts).
+    ...fusedRunsOf(partitions).map((run): Plan => {
+      // The schedule the untuned build gives the run, when it fuses exactly this run.
+      const buildDefault = untunedKernels.some((r) => r.join() === run.join()) ? defaultRunAt(program, run[0], DEFAULT_LIMITS)?.schedule : undefined;
+      return {
+        ops: run,
+        ...(buildDefault ? { buildDefault } : {}),
+        seeds: [buildDefault, ...runFamilyDefaults(program, run, limits)],
+        space: runCandidates(program, run, limits),
+        emit: (s) => emitRunKernel(program, run, s, ctx(run[0])),
+      };
+    }),
   ].filter((p) => p.space.length > 0);
   /** How many schedules the search of a plan tries: its seeds, then up to the budget of all it has. */
   const tries = (p: Plan) => {
@@ -187,14 +208,22 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
 
   const tuned: Tuned[] = [];
   for (const plan of plans) tuned.push(await tuneKernel(plan));
-  const singleDefault = (i: number) => tuned.find((k) => k.ops.length === 1 && k.ops[0] === i)?.defaultTimed;
+  const tunedRun = (run: readonly number[]) => tuned.find((k) => k.ops.join() === run.join());
+  const sum = (xs: readonly (number | undefined)[]) => (xs.every((x) => x !== undefined) ? xs.reduce((a, b) => a + b, 0) : undefined);
   const kernels: KernelTuning[] = tuned.map(({ defaultTimed: _, ...k }) => {
-    const parts = k.ops.map(singleDefault);
-    const defaultMs = parts.every((ms) => ms !== undefined) ? parts.reduce((a, b) => a + b, 0) : undefined;
+    const own = untunedKernels.filter((r) => k.ops.includes(r[0]));
+    const exact = own.flat().length === k.ops.length && own.every((r) => r.every((i) => k.ops.includes(i)));
+    const defaultMs = sum(exact ? own.map((r) => tunedRun(r)?.defaultTimed) : k.ops.map((i) => tunedRun([i])?.defaultTimed));
     return { ...k, ...(defaultMs !== undefined ? { defaultMs } : {}) };
   });
+  // A fused run counts only where it beat its ops' own kernels: lookup.ts refuses it otherwise.
+  const singlesMs = (run: readonly number[]) => sum(run.map((i) => tunedRun([i])?.best?.ms)) ?? Infinity;
+  const beatsParts = (run: readonly number[]) => (tunedRun(run)?.best?.ms ?? Infinity) < singlesMs(run);
+  const cost = (run: readonly number[]) => (run.length === 1 ? singlesMs(run) : Math.min(tunedRun(run)?.best?.ms ?? Infinity, singlesMs(run)));
+  const winners = winningRuns(program, partitions, cost).filter(beatsParts);
+  const returned = (k: KernelTuning) => k.ops.length === 1 || winners.some((r) => r.join() === k.ops.join());
   const date = new Date().toISOString();
-  const entries: TuningEntry[] = kernels.flatMap((k) =>
+  const entries: TuningEntry[] = kernels.filter(returned).flatMap((k) =>
     k.best ? [{ adapter, compiler: MONC_VERSION, kernel: k.signature, batchBucket: batchBucket(options.batch), schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread, timed: k.timed, date }] : [],
   );
   return { kernels, entries };

@@ -14,9 +14,9 @@
  * So X is read and Y written once per workgroup; the trade is that a row's X is read by each of
  * the d1/dtile workgroups of its row tile (neighbours in dispatch order, so from L2).
  */
-import type { KsOp, Program } from '../../../ir/ir.js';
+import type { KsOp, Op } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob } from '../family.js';
+import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
@@ -64,12 +64,6 @@ export function fusablePair(op0: KsOp, op1: KsOp): boolean {
     op0.c % 4 === 0 &&
     op1.c % 4 === 0
   );
-}
-
-/** Whether buffer `name` is read or written by any op other than the two (then it must stay in memory). */
-export function usedElsewhere(program: Program, name: string, pair: readonly [number, number]): boolean {
-  if (name === 'x' || name === 'y') return true;
-  return program.ops.some((op, i) => !pair.includes(i) && ((op.kind !== 'bias' && op.src === name) || op.dst === name));
 }
 
 function validPair(op0: KsOp, op1: KsOp, t: PairTiling, limits: TargetLimits): boolean {
@@ -233,3 +227,27 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
     ops: [ctx.opIndex, ctx.opIndex + 1],
   });
 }
+
+/** The two ops when they form a pair of this kernel's shape. */
+function pairOf(ops: readonly Op[]): [KsOp, KsOp] | undefined {
+  const [op0, op1] = ops;
+  return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && fusablePair(op0, op1) ? [op0, op1] : undefined;
+}
+
+export const ksPairFused: RunFamily = {
+  name: 'ks-pair-fused',
+  applies: (ops) => pairOf(ops) !== undefined,
+  defaultSchedule(ops, limits) {
+    const pair = pairOf(ops);
+    return pair && pairDefaultSchedule(...pair, limits);
+  },
+  candidates(ops, limits) {
+    const pair = pairOf(ops);
+    return pair ? pairCandidates(...pair, limits) : [];
+  },
+  emit(ops, schedule, ctx) {
+    const pair = pairOf(ops);
+    invariant(pair, 'ks-pair-fused: the ops do not form a fusable pair');
+    return emitPair(...pair, schedule, ctx);
+  },
+};

@@ -16,7 +16,7 @@ import { dividing, highestScoring, knob, type KernelFamily } from '../family.js'
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
-import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsTiledSchedule extends Schedule {
   readonly family: 'ks-tiled';
@@ -135,13 +135,15 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const ws = `${ep}_ws`;
 
   const srcCopy: StagedCopy = views.src
-    ? {
-        count: (TR * TK) / 4,
-        register: 'vec4<f32>',
-        item: () => [`let r = e / ${u(TK / 4)};`, `let kv = e % ${u(TK / 4)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.src}[(min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(op.c)} + ${k0} + kv * 4u) / 4u]`, true)};`],
-        store: (v) => LANES.map((l, q) => `${xs}[(kv * 4u + ${u(q)}) * ${u(TR / 4)} + r / 4u][r % 4u] = ${v}.${l};`),
-      }
+    ? transposedTile({
+        storage: st,
+        buffer: n.src,
+        vec4: true,
+        lines: TR,
+        tk: TK,
+        at: (r, k, k0) => `min(row0 + ${r}, batch - 1u) * ${u(inSize)} + alpha * ${u(op.c)} + ${k0} + ${k}`,
+        slot: (k, r) => `${xs}[(${k}) * ${u(TR / 4)} + ${r} / 4u][${r} % 4u]`,
+      })
     : {
         count: TR * TK * TD,
         register: 'f32',
@@ -153,14 +155,17 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
         store: (v) => [`${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + r / 4u][r % 4u] = ${v};`],
       };
   const wRow = (dd: string, beta: string) => `${u(wOff)} + ((alpha * ${u(op.d)} + delta0 + ${dd}) * ${u(op.b)} + ${beta}) * ${u(op.c)}`;
+  // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
   const wCopy: StagedCopy = views.params
-    ? {
-        count: (TD * TB * TK) / 4,
-        register: 'vec4<f32>',
-        item: () => [`let kv = e % ${u(TK / 4)};`, `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`, `let dd = e / ${u((TK / 4) * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[(${wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`)} + ${k0} + kv * 4u) / 4u]`, true)};`],
-        store: (v) => LANES.map((l, q) => `${ws}[(dd * ${u(TK)} + kv * 4u + ${u(q)}) * ${u(TB / 4)} + bb / 4u][bb % 4u] = ${v}.${l};`),
-      }
+    ? transposedTile({
+        storage: st,
+        buffer: n.params,
+        vec4: true,
+        lines: TD * TB,
+        tk: TK,
+        at: (t, k, k0) => `${wRow(`${t} / ${u(TB)}`, `min(beta0 + ${t} % ${u(TB)}, ${u(op.b - 1)})`)} + ${k0} + ${k}`,
+        slot: (k, t) => `${ws}[((${t} / ${u(TB)}) * ${u(TK)} + ${k}) * ${u(TB / 4)} + (${t} % ${u(TB)}) / 4u][${t} % 4u]`,
+      })
     : {
         count: TD * TB * TK,
         register: 'f32',
@@ -187,17 +192,15 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
       const beta = `beta0 + tb * ${u(RB)} + ${u(j * 4)}`;
       if (views.dst) {
         const at = `(row * ${u(outSize)} + alpha * ${u(op.b)} + beta) / 4u`;
-        let v = acc(i, j);
-        if (biasOff !== undefined) v = `${v} + ${toF32(st, `vec4<${st}>(${[0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, `${u(biasOff)} + alpha * ${u(op.b)} + beta + ${u(q)}`)).join(', ')})`, true)}`;
-        if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, true)} + ${v}`;
-        store.push(`  { let beta = ${beta}; if (beta < ${u(op.b)}) { ${n.dst}[${at}] = ${fromF32(st, v, true)}; } }`);
+        const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, `${u(biasOff)} + alpha * ${u(op.b)} + beta + ${u(q)}`));
+        const write = epilogueWrite({ storage: st, dst: n.dst, at, value: acc(i, j), vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+        store.push(`  { let beta = ${beta}; if (beta < ${u(op.b)}) { ${write} } }`);
       } else {
         for (let q = 0; q < 4; q++) {
           const at = `row * ${u(outSize)} + ${outIndex}`;
-          let v = `${acc(i, j)}.${LANES[q]}`;
-          if (biasOff !== undefined) v = `${v} + ${toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${biasIndex}`), false)}`;
-          if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
-          store.push(`  { let beta = ${beta} + ${u(q)}; if (beta < ${u(op.b)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
+          const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, `${u(biasOff)} + ${biasIndex}`)];
+          const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+          store.push(`  { let beta = ${beta} + ${u(q)}; if (beta < ${u(op.b)}) { ${write} } }`);
         }
       }
     }

@@ -99,8 +99,8 @@ export interface Staging {
   readonly registers: readonly string[];
   /** Global loads of the chunk at `k0` into the registers. */
   fetch(k0: string): string[];
-  /** Writes of the registers to workgroup memory. */
-  readonly stash: readonly string[];
+  /** Writes of the registers (holding the chunk at `k0`) to workgroup memory. */
+  stash(k0: string): string[];
 }
 
 /** Staging of several copies by `threads` invocations, `lid`-strided passes (the last one guarded). */
@@ -120,8 +120,21 @@ export function staging(prefix: string, threads: number, copies: readonly Staged
   return {
     registers: copies.flatMap((c, ci) => Array.from({ length: passes[ci] }, (_, p) => `var ${reg(ci, p)}: ${c.register};`)),
     fetch: (k0) => each((c, ci, p) => [...c.item(k0), ...c.load(reg(ci, p), k0)]),
-    stash: each((c, ci, p) => [...c.item('k0'), ...c.store(reg(ci, p))]),
+    stash: (k0) => each((c, ci, p) => [...c.item(k0), ...c.store(reg(ci, p))]),
   };
+}
+
+/**
+ * The chunks of a staged reduction: `variable` runs from `first` while below `end`, by `step`
+ * (WGSL u32 expressions, uniform over the workgroup: the loop holds barriers).
+ */
+export interface ChunkRange {
+  readonly variable: string;
+  readonly first: string;
+  readonly end: string;
+  readonly step: string;
+  /** The range may be empty (run-time bounds): the pipelined prologue's loads are then guarded. */
+  readonly mayBeEmpty: boolean;
 }
 
 /**
@@ -130,31 +143,77 @@ export function staging(prefix: string, threads: number, copies: readonly Staged
  * land in registers, hiding their latency behind the multiply-adds.
  */
 export function stagedLoop(s: Staging, total: number, tk: number, pipelined: boolean, compute: readonly string[]): string[] {
+  return stagedChunks(s, { variable: 'k0', first: '0u', end: u(total), step: u(tk), mayBeEmpty: false }, pipelined, compute);
+}
+
+/** `stagedLoop` over any chunk range (a block-sparse row walks a run-time range of chunks). */
+export function stagedChunks(s: Staging, range: ChunkRange, pipelined: boolean, compute: readonly string[]): string[] {
   const indent = (ls: readonly string[], by = '  ') => ls.map((l) => by + l);
+  const { variable: v, first, end, step } = range;
+  const loop = `for (var ${v} = ${first}; ${v} < ${end}; ${v} += ${step}) {`;
   if (!pipelined)
-    return [
-      ...s.registers,
-      `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(tk)}) {`,
-      ...indent(s.fetch('k0')),
-      ...indent(s.stash),
-      '  workgroupBarrier();',
-      ...indent(compute),
-      '  workgroupBarrier();',
-      '}',
-    ];
+    return [...s.registers, loop, ...indent(s.fetch(v)), ...indent(s.stash(v)), '  workgroupBarrier();', ...indent(compute), '  workgroupBarrier();', '}'];
+  const prologue = range.mayBeEmpty ? [`if (${first} < ${end}) {`, ...indent(s.fetch(first)), '}'] : s.fetch(first);
   return [
     ...s.registers,
-    ...s.fetch('0u'),
-    `for (var k0 = 0u; k0 < ${u(total)}; k0 += ${u(tk)}) {`,
-    ...indent(s.stash),
+    ...prologue,
+    loop,
+    ...indent(s.stash(v)),
     '  workgroupBarrier();',
-    `  if (k0 + ${u(tk)} < ${u(total)}) {`,
-    ...indent(s.fetch(`k0 + ${u(tk)}`), '    '),
+    `  if (${v} + ${step} < ${end}) {`,
+    ...indent(s.fetch(`${v} + ${step}`), '    '),
     '  }',
     ...indent(compute),
     '  workgroupBarrier();',
     '}',
   ];
+}
+
+/**
+ * A StagedCopy of a (lines × tk) tile of a global buffer into workgroup memory, transposed so
+ * that the inner product reads consecutive lines (batch rows, outputs) as one vector: element
+ * (t, k) of the chunk at `k0` is `buffer[at(t, k, k0)]` and lands in the workgroup slot
+ * `slot(k, t)`. Consecutive invocations take consecutive k, so the global reads coalesce; with
+ * `vec4` (the buffer viewed as vec4, tk and every at(t, 0, k0) multiples of 4) each takes four.
+ */
+export function transposedTile(o: {
+  readonly storage: StorageType;
+  readonly buffer: string;
+  readonly vec4: boolean;
+  readonly lines: number;
+  readonly tk: number;
+  readonly at: (t: string, k: string, k0: string) => string;
+  readonly slot: (k: string, t: string) => string;
+}): StagedCopy {
+  const per = o.vec4 ? o.tk / 4 : o.tk;
+  return {
+    count: o.lines * per,
+    register: o.vec4 ? 'vec4<f32>' : 'f32',
+    item: () => [`let t = e / ${u(per)};`, `let kv = e % ${u(per)};`],
+    load: (v, k0) => [`${v} = ${toF32(o.storage, o.vec4 ? `${o.buffer}[(${o.at('t', 'kv * 4u', k0)}) / 4u]` : `${o.buffer}[${o.at('t', 'kv', k0)}]`, o.vec4)};`],
+    store: (v) => (o.vec4 ? LANES.map((l, q) => `${o.slot(`kv * 4u + ${u(q)}`, 't')} = ${v}.${l};`) : [`${o.slot('kv', 't')} = ${v};`]),
+  };
+}
+
+/**
+ * The epilogue's write of one element (or one vec4) of dst at `at` (an index into dst's view):
+ * dst = value (+ bias) (+ the old dst when accumulating). `bias` are the bias elements'
+ * expressions in storage type: one, or four for a vec4.
+ */
+export function epilogueWrite(o: {
+  readonly storage: StorageType;
+  readonly dst: string;
+  readonly at: string;
+  readonly value: string;
+  readonly vec4: boolean;
+  readonly accumulate: boolean;
+  readonly bias?: readonly string[];
+}): string {
+  const st = o.storage;
+  let v = o.value;
+  if (o.bias) v = `${v} + ${toF32(st, o.vec4 ? `vec4<${st}>(${o.bias.join(', ')})` : o.bias[0], o.vec4)}`;
+  if (o.accumulate) v = `${toF32(st, `${o.dst}[${o.at}]`, o.vec4)} + ${v}`;
+  return `${o.dst}[${o.at}] = ${fromF32(st, v, o.vec4)};`;
 }
 
 /** What a tiled fast kernel is made of; `tiledKernel` turns it into the kernel.ts contract. */
@@ -164,6 +223,8 @@ export interface TiledKernelParts {
   readonly views: BindingViews;
   /** Module-scope `var<workgroup>` declarations. */
   readonly workgroupVars: readonly string[];
+  /** Other module-scope declarations (const tables, helper functions), names prefixed. */
+  readonly decls?: readonly string[];
   readonly threads: number;
   readonly body: readonly string[];
   readonly rowsPerWorkgroup: number;
@@ -178,6 +239,7 @@ export interface TiledKernelParts {
 export function tiledKernel(k: TiledKernelParts): EmittedKernel {
   const wgsl = [
     ...bindingDecls(k.entryPoint, k.storage, k.views),
+    ...(k.decls ?? []),
     ...k.workgroupVars,
     ...entryOpening(k.entryPoint, k.threads),
     ...k.body.map((l) => `  ${l}`),
@@ -193,3 +255,4 @@ export function tiledKernel(k: TiledKernelParts): EmittedKernel {
     ops: k.ops,
   };
 }
+
