@@ -197,9 +197,9 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const acc = (dd: number, i: number, j: number) => `acc_${dd}_${i}_${j}`;
   const compute: string[] = [`for (var kk = 0u; kk < ${u(TK)}; kk += ${u(TILE)}) {`];
   for (let dd = 0; dd < TD; dd++) {
-    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, false, ${u(TK)});`);
+    for (let i = 0; i < MR; i++) compute.push(`  let l${dd}_${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${u((dd * R + i * TILE) * TK)} + kk, ${u(TK)});`);
     // W block (k, β) sits at ws[dd][β][k]: column-major with stride tk.
-    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, true, ${u(TK)});`);
+    for (let j = 0; j < NB; j++) compute.push(`  let r${dd}_${j} = subgroupMatrixLoad<${right}, col_major>(&${ws}, ${u((dd * TB + j * TILE) * TK)} + kk, ${u(TK)});`);
     for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) compute.push(`  ${acc(dd, i, j)} = subgroupMatrixMultiplyAccumulate(l${dd}_${i}, r${dd}_${j}, ${acc(dd, i, j)});`);
   }
   compute.push('}');
@@ -241,7 +241,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const epilogue: string[] = [];
   for (let i = 0; i < MR; i++)
     for (let j = 0; j < NB; j++) {
-      for (let dd = 0; dd < TD; dd++) epilogue.push(`subgroupMatrixStore(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, false, ${u(TILE)});`);
+      for (let dd = 0; dd < TD; dd++) epilogue.push(`subgroupMatrixStore<row_major>(&${cs}, ${u(dd * TILE * TILE)}, ${acc(dd, i, j)}, ${u(TILE)});`);
       epilogue.push(
         `workgroupBarrier();`,
         ...cooperative(perTile / vw, T, 'e', [
