@@ -16,7 +16,7 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 2u;
-  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 2u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -45,7 +45,7 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var pf1_1: vec4<f32>;
   for (var k0 = 0u; k0 < 256u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = up_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
@@ -57,22 +57,22 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       pf0_1 = up_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = up_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+      pf1_0 = up_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_1 = up_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+      pf1_1 = up_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      up_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      up_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       up_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       up_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       up_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -81,16 +81,16 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      up_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      up_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       up_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       up_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       up_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      up_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
@@ -99,16 +99,16 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      up_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      up_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
       up_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = up_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = up_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = up_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let a0 = up_op0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = up_op0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = up_op0_ws[(dd * 16u + k) * 32u + tb * 2u];
       let b1 = up_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -129,44 +129,44 @@ fn up_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
@@ -186,11 +186,11 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let row_tile = group / 16u;
   let col_tile = group % 16u;
   let alpha = col_tile / 16u;
-  let delta0 = ((col_tile / 16u) % 1u) * 4u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 16u) * 64u;
   let row0 = row_tile * 128u;
-  let tv = lid % 1u;
-  let tb = (lid / 1u) % 8u;
+  let tv = 0u;
+  let tb = lid % 8u;
   let tr = lid / 8u;
   let delta = delta0 + tv * 4u;
   var acc_0_0 = vec4<f32>(0.0);
@@ -229,69 +229,69 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let e = lid;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 4u;
     let bb = (e / 4u) % 64u;
     let kv = e / 256u;
-    pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + 0u) / 4u + kv];
+    pf1_0 = up_op1_params[(262144u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
-      let e = lid + 0u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let e = lid;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      up_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+      up_op1_xs[k * 128u + r + dv] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      up_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+      up_op1_xs[k * 128u + r + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 4u;
       let bb = (e / 4u) % 64u;
       let kv = e / 256u;
-      up_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
-      up_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
-      up_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
-      up_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+      up_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
+      up_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
+      up_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
+      up_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
-        let e = lid + 0u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let e = lid;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_0 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_1 = up_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 4u;
         let bb = (e / 4u) % 64u;
         let kv = e / 256u;
@@ -299,18 +299,18 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = up_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
-      let x1 = up_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
-      let x2 = up_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
-      let x3 = up_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
-      let w0 = up_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
-      let w1 = up_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
-      let w2 = up_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
-      let w3 = up_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
-      let w4 = up_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
-      let w5 = up_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
-      let w6 = up_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
-      let w7 = up_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      let x0 = up_op1_xs[k * 128u + tr + tv];
+      let x1 = up_op1_xs[k * 128u + tr + 32u + tv];
+      let x2 = up_op1_xs[k * 128u + tr + 64u + tv];
+      let x3 = up_op1_xs[k * 128u + tr + 96u + tv];
+      let w0 = up_op1_ws[k * 64u + tb + tv];
+      let w1 = up_op1_ws[k * 64u + tb + 8u + tv];
+      let w2 = up_op1_ws[k * 64u + tb + 16u + tv];
+      let w3 = up_op1_ws[k * 64u + tb + 24u + tv];
+      let w4 = up_op1_ws[k * 64u + tb + 32u + tv];
+      let w5 = up_op1_ws[k * 64u + tb + 40u + tv];
+      let w6 = up_op1_ws[k * 64u + tb + 48u + tv];
+      let w7 = up_op1_ws[k * 64u + tb + 56u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
       acc_0_2 = fma(x0, w2, acc_0_2);
@@ -346,49 +346,49 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 64u < batch) {
     let row = row0 + tr + 64u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 96u < batch) {
     let row = row0 + tr + 96u;
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    up_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], up_op1_params[(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
@@ -409,7 +409,7 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 2u;
-  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 2u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -438,7 +438,7 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf1_1: vec4<f32>;
   for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = down_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
@@ -450,22 +450,22 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       pf0_1 = down_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = down_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+      pf1_0 = down_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_1 = down_op0_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+      pf1_1 = down_op0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      down_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      down_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       down_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       down_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       down_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -474,16 +474,16 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      down_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      down_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       down_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       down_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       down_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      down_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
@@ -492,16 +492,16 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      down_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      down_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
       down_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = down_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = down_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = down_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let a0 = down_op0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = down_op0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = down_op0_ws[(dd * 16u + k) * 32u + tb * 2u];
       let b1 = down_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -522,44 +522,44 @@ fn down_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
@@ -579,11 +579,11 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let row_tile = group / 4u;
   let col_tile = group % 4u;
   let alpha = col_tile / 4u;
-  let delta0 = ((col_tile / 4u) % 1u) * 4u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 4u) * 64u;
   let row0 = row_tile * 128u;
-  let tv = lid % 1u;
-  let tb = (lid / 1u) % 8u;
+  let tv = 0u;
+  let tb = lid % 8u;
   let tr = lid / 8u;
   let delta = delta0 + tv * 4u;
   var acc_0_0 = vec4<f32>(0.0);
@@ -622,69 +622,69 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let e = lid;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 4u;
     let bb = (e / 4u) % 64u;
     let kv = e / 256u;
-    pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + 0u) / 4u + kv];
+    pf1_0 = down_op1_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
-      let e = lid + 0u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let e = lid;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      down_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+      down_op1_xs[k * 128u + r + dv] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      down_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+      down_op1_xs[k * 128u + r + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 4u;
       let bb = (e / 4u) % 64u;
       let kv = e / 256u;
-      down_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
-      down_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
-      down_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
-      down_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+      down_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
+      down_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
+      down_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
+      down_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
-        let e = lid + 0u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let e = lid;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_0 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_1 = down_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 4u;
         let bb = (e / 4u) % 64u;
         let kv = e / 256u;
@@ -692,18 +692,18 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = down_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
-      let x1 = down_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
-      let x2 = down_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
-      let x3 = down_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
-      let w0 = down_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
-      let w1 = down_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
-      let w2 = down_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
-      let w3 = down_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
-      let w4 = down_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
-      let w5 = down_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
-      let w6 = down_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
-      let w7 = down_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      let x0 = down_op1_xs[k * 128u + tr + tv];
+      let x1 = down_op1_xs[k * 128u + tr + 32u + tv];
+      let x2 = down_op1_xs[k * 128u + tr + 64u + tv];
+      let x3 = down_op1_xs[k * 128u + tr + 96u + tv];
+      let w0 = down_op1_ws[k * 64u + tb + tv];
+      let w1 = down_op1_ws[k * 64u + tb + 8u + tv];
+      let w2 = down_op1_ws[k * 64u + tb + 16u + tv];
+      let w3 = down_op1_ws[k * 64u + tb + 24u + tv];
+      let w4 = down_op1_ws[k * 64u + tb + 32u + tv];
+      let w5 = down_op1_ws[k * 64u + tb + 40u + tv];
+      let w6 = down_op1_ws[k * 64u + tb + 48u + tv];
+      let w7 = down_op1_ws[k * 64u + tb + 56u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
       acc_0_2 = fma(x0, w2, acc_0_2);
@@ -739,49 +739,49 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 64u < batch) {
     let row = row0 + tr + 64u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 96u < batch) {
     let row = row0 + tr + 96u;
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
@@ -802,7 +802,7 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 2u;
-  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 2u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -831,7 +831,7 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_1: vec4<f32>;
   for (var k0 = 0u; k0 < 256u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = ffn_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
@@ -843,22 +843,22 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       pf0_1 = ffn_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = ffn_op0_params[(1311744u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+      pf1_0 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_1 = ffn_op0_params[(1311744u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+      pf1_1 = ffn_op0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       ffn_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       ffn_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       ffn_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -867,16 +867,16 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       ffn_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       ffn_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       ffn_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
@@ -885,16 +885,16 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_op0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
       ffn_op0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = ffn_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = ffn_op0_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = ffn_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let a0 = ffn_op0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = ffn_op0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_op0_ws[(dd * 16u + k) * 32u + tb * 2u];
       let b1 = ffn_op0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -915,44 +915,44 @@ fn ffn_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
@@ -972,11 +972,11 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 16u;
   let col_tile = group % 16u;
   let alpha = col_tile / 16u;
-  let delta0 = ((col_tile / 16u) % 1u) * 4u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 16u) * 64u;
   let row0 = row_tile * 128u;
-  let tv = lid % 1u;
-  let tb = (lid / 1u) % 8u;
+  let tv = 0u;
+  let tb = lid % 8u;
   let tr = lid / 8u;
   let delta = delta0 + tv * 4u;
   var acc_0_0 = vec4<f32>(0.0);
@@ -1015,69 +1015,69 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let e = lid;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 4u;
     let bb = (e / 4u) % 64u;
     let kv = e / 256u;
-    pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + 0u) / 4u + kv];
+    pf1_0 = ffn_op1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
-      let e = lid + 0u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let e = lid;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      ffn_op1_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+      ffn_op1_xs[k * 128u + r + dv] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      ffn_op1_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+      ffn_op1_xs[k * 128u + r + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 4u;
       let bb = (e / 4u) % 64u;
       let kv = e / 256u;
-      ffn_op1_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
-      ffn_op1_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
-      ffn_op1_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
-      ffn_op1_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+      ffn_op1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
+      ffn_op1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
+      ffn_op1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
+      ffn_op1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
-        let e = lid + 0u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let e = lid;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_0 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_1 = ffn_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 4u;
         let bb = (e / 4u) % 64u;
         let kv = e / 256u;
@@ -1085,18 +1085,18 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = ffn_op1_xs[(k * 128u + tr + 0u) * 1u + tv];
-      let x1 = ffn_op1_xs[(k * 128u + tr + 32u) * 1u + tv];
-      let x2 = ffn_op1_xs[(k * 128u + tr + 64u) * 1u + tv];
-      let x3 = ffn_op1_xs[(k * 128u + tr + 96u) * 1u + tv];
-      let w0 = ffn_op1_ws[(k * 64u + tb + 0u) * 1u + tv];
-      let w1 = ffn_op1_ws[(k * 64u + tb + 8u) * 1u + tv];
-      let w2 = ffn_op1_ws[(k * 64u + tb + 16u) * 1u + tv];
-      let w3 = ffn_op1_ws[(k * 64u + tb + 24u) * 1u + tv];
-      let w4 = ffn_op1_ws[(k * 64u + tb + 32u) * 1u + tv];
-      let w5 = ffn_op1_ws[(k * 64u + tb + 40u) * 1u + tv];
-      let w6 = ffn_op1_ws[(k * 64u + tb + 48u) * 1u + tv];
-      let w7 = ffn_op1_ws[(k * 64u + tb + 56u) * 1u + tv];
+      let x0 = ffn_op1_xs[k * 128u + tr + tv];
+      let x1 = ffn_op1_xs[k * 128u + tr + 32u + tv];
+      let x2 = ffn_op1_xs[k * 128u + tr + 64u + tv];
+      let x3 = ffn_op1_xs[k * 128u + tr + 96u + tv];
+      let w0 = ffn_op1_ws[k * 64u + tb + tv];
+      let w1 = ffn_op1_ws[k * 64u + tb + 8u + tv];
+      let w2 = ffn_op1_ws[k * 64u + tb + 16u + tv];
+      let w3 = ffn_op1_ws[k * 64u + tb + 24u + tv];
+      let w4 = ffn_op1_ws[k * 64u + tb + 32u + tv];
+      let w5 = ffn_op1_ws[k * 64u + tb + 40u + tv];
+      let w6 = ffn_op1_ws[k * 64u + tb + 48u + tv];
+      let w7 = ffn_op1_ws[k * 64u + tb + 56u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
       acc_0_2 = fma(x0, w2, acc_0_2);
@@ -1132,49 +1132,49 @@ fn ffn_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 64u < batch) {
     let row = row0 + tr + 64u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 96u < batch) {
     let row = row0 + tr + 96u;
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
 
@@ -1193,7 +1193,7 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 2u;
-  let delta0 = ((col_tile / 2u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 2u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -1222,7 +1222,7 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_1: vec4<f32>;
   for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = ffn_op2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
@@ -1234,22 +1234,22 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       pf0_1 = ffn_op2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = ffn_op2_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+      pf1_0 = ffn_op2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_1 = ffn_op2_params[(0u + ((alpha * 1u + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+      pf1_1 = ffn_op2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       ffn_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       ffn_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       ffn_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -1258,16 +1258,16 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       ffn_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       ffn_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       ffn_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
@@ -1276,16 +1276,16 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
       ffn_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = ffn_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = ffn_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = ffn_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let a0 = ffn_op2_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = ffn_op2_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_op2_ws[(dd * 16u + k) * 32u + tb * 2u];
       let b1 = ffn_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -1306,44 +1306,44 @@ fn ffn_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_op2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
   }
 }
@@ -1363,11 +1363,11 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 4u;
   let col_tile = group % 4u;
   let alpha = col_tile / 4u;
-  let delta0 = ((col_tile / 4u) % 1u) * 4u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 4u) * 64u;
   let row0 = row_tile * 128u;
-  let tv = lid % 1u;
-  let tb = (lid / 1u) % 8u;
+  let tv = 0u;
+  let tb = lid % 8u;
   let tr = lid / 8u;
   let delta = delta0 + tv * 4u;
   var acc_0_0 = vec4<f32>(0.0);
@@ -1406,69 +1406,69 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let e = lid;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
-    let dv = e % 1u;
-    let r = (e / 1u) % 128u;
+    let dv = 0u;
+    let r = e % 128u;
     let k = e / 128u;
-    pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 4u + delta0) / 4u + dv];
+    pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 4u;
     let bb = (e / 4u) % 64u;
     let kv = e / 256u;
-    pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u + 0u) / 4u + kv];
+    pf1_0 = ffn_op3_params[(1048576u + ((alpha * 4u + delta0 + dd) * 256u + beta0 + bb) * 256u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 256u; k0 += 4u) {
     {
-      let e = lid + 0u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let e = lid;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      ffn_op3_xs[(k * 128u + r) * 1u + dv] = pf0_0;
+      ffn_op3_xs[k * 128u + r + dv] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let dv = e % 1u;
-      let r = (e / 1u) % 128u;
+      let dv = 0u;
+      let r = e % 128u;
       let k = e / 128u;
-      ffn_op3_xs[(k * 128u + r) * 1u + dv] = pf0_1;
+      ffn_op3_xs[k * 128u + r + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 4u;
       let bb = (e / 4u) % 64u;
       let kv = e / 256u;
-      ffn_op3_ws[((kv * 4u + 0u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.x;
-      ffn_op3_ws[((kv * 4u + 1u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.y;
-      ffn_op3_ws[((kv * 4u + 2u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.z;
-      ffn_op3_ws[((kv * 4u + 3u) * 64u + bb) * 1u + dd / 4u][dd % 4u] = pf1_0.w;
+      ffn_op3_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
+      ffn_op3_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
+      ffn_op3_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
+      ffn_op3_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
     }
     workgroupBarrier();
     if (k0 + 4u < 256u) {
       {
-        let e = lid + 0u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let e = lid;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_0 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
         let e = lid + 256u;
-        let dv = e % 1u;
-        let r = (e / 1u) % 128u;
+        let dv = 0u;
+        let r = e % 128u;
         let k = e / 128u;
         pf0_1 = ffn_op3_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 4u;
         let bb = (e / 4u) % 64u;
         let kv = e / 256u;
@@ -1476,18 +1476,18 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = ffn_op3_xs[(k * 128u + tr + 0u) * 1u + tv];
-      let x1 = ffn_op3_xs[(k * 128u + tr + 32u) * 1u + tv];
-      let x2 = ffn_op3_xs[(k * 128u + tr + 64u) * 1u + tv];
-      let x3 = ffn_op3_xs[(k * 128u + tr + 96u) * 1u + tv];
-      let w0 = ffn_op3_ws[(k * 64u + tb + 0u) * 1u + tv];
-      let w1 = ffn_op3_ws[(k * 64u + tb + 8u) * 1u + tv];
-      let w2 = ffn_op3_ws[(k * 64u + tb + 16u) * 1u + tv];
-      let w3 = ffn_op3_ws[(k * 64u + tb + 24u) * 1u + tv];
-      let w4 = ffn_op3_ws[(k * 64u + tb + 32u) * 1u + tv];
-      let w5 = ffn_op3_ws[(k * 64u + tb + 40u) * 1u + tv];
-      let w6 = ffn_op3_ws[(k * 64u + tb + 48u) * 1u + tv];
-      let w7 = ffn_op3_ws[(k * 64u + tb + 56u) * 1u + tv];
+      let x0 = ffn_op3_xs[k * 128u + tr + tv];
+      let x1 = ffn_op3_xs[k * 128u + tr + 32u + tv];
+      let x2 = ffn_op3_xs[k * 128u + tr + 64u + tv];
+      let x3 = ffn_op3_xs[k * 128u + tr + 96u + tv];
+      let w0 = ffn_op3_ws[k * 64u + tb + tv];
+      let w1 = ffn_op3_ws[k * 64u + tb + 8u + tv];
+      let w2 = ffn_op3_ws[k * 64u + tb + 16u + tv];
+      let w3 = ffn_op3_ws[k * 64u + tb + 24u + tv];
+      let w4 = ffn_op3_ws[k * 64u + tb + 32u + tv];
+      let w5 = ffn_op3_ws[k * 64u + tb + 40u + tv];
+      let w6 = ffn_op3_ws[k * 64u + tb + 48u + tv];
+      let w7 = ffn_op3_ws[k * 64u + tb + 56u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
       acc_0_2 = fma(x0, w2, acc_0_2);
@@ -1523,48 +1523,48 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 64u < batch) {
     let row = row0 + tr + 64u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
   if (row0 + tr + 96u < batch) {
     let row = row0 + tr + 96u;
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 0u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
-    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 0u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }

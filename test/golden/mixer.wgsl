@@ -12,16 +12,11 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix2_op0_dims.groups) { return; }
   let batch = mix2_op0_dims.batch;
-  let row_tile = group / 1u;
-  let tile = group % 1u;
-  let row0 = row_tile * 2u;
-  let tile_base = 0u;
+  let row0 = group * 2u;
   for (var e = lid; e < 2048u; e += 256u) {
     let r = e / 1024u;
-    let le = e % 1024u;
-    let l = le / 1u;
-    let j = le % 1u;
-    mix2_op0_tile[e] = mix2_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
+    let l = e % 1024u;
+    mix2_op0_tile[e] = mix2_op0_src[min(row0 + r, batch - 1u) * 1024u + l];
   }
   workgroupBarrier();
   { // factor 0: radix 2, tile place 1
@@ -36,84 +31,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 1u];
+          let x1 = mix2_op0_tile[e0 + 1025u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 2u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 1u];
+          let x1 = mix2_op0_tile[e0 + 1025u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 2u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 1u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1025u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 1u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1025u] = v1_1_1;
@@ -132,84 +119,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 2u];
+          let x1 = mix2_op0_tile[e0 + 1026u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 4u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 2u];
+          let x1 = mix2_op0_tile[e0 + 1026u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 4u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 2u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1026u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 2u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1026u] = v1_1_1;
@@ -228,84 +207,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 4u];
+          let x1 = mix2_op0_tile[e0 + 1028u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 8u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 4u];
+          let x1 = mix2_op0_tile[e0 + 1028u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 8u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 4u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1028u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 4u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1028u] = v1_1_1;
@@ -324,84 +295,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 8u];
+          let x1 = mix2_op0_tile[e0 + 1032u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 16u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 8u];
+          let x1 = mix2_op0_tile[e0 + 1032u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 16u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 8u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1032u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 8u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1032u] = v1_1_1;
@@ -420,84 +383,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 16u];
+          let x1 = mix2_op0_tile[e0 + 1040u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 32u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 16u];
+          let x1 = mix2_op0_tile[e0 + 1040u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 32u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 16u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1040u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 16u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1040u] = v1_1_1;
@@ -516,84 +471,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 32u];
+          let x1 = mix2_op0_tile[e0 + 1056u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 64u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 32u];
+          let x1 = mix2_op0_tile[e0 + 1056u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 64u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 32u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1056u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 32u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1056u] = v1_1_1;
@@ -612,84 +559,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 64u];
+          let x1 = mix2_op0_tile[e0 + 1088u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 128u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 64u];
+          let x1 = mix2_op0_tile[e0 + 1088u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 128u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 64u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1088u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 64u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1088u] = v1_1_1;
@@ -708,84 +647,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 128u];
+          let x1 = mix2_op0_tile[e0 + 1152u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 256u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 128u];
+          let x1 = mix2_op0_tile[e0 + 1152u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 256u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 128u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1152u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 128u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1152u] = v1_1_1;
@@ -804,84 +735,76 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 256u];
+          let x1 = mix2_op0_tile[e0 + 1280u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 512u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 256u];
+          let x1 = mix2_op0_tile[e0 + 1280u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 512u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix2_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix2_op0_tile[at0] = v0_0_0;
       mix2_op0_tile[at0 + 256u] = v0_0_1;
       mix2_op0_tile[at0 + 1024u] = v0_1_0;
       mix2_op0_tile[at0 + 1280u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix2_op0_tile[at1 + 0u] = v1_0_0;
+      mix2_op0_tile[at1] = v1_0_0;
       mix2_op0_tile[at1 + 256u] = v1_0_1;
       mix2_op0_tile[at1 + 1024u] = v1_1_0;
       mix2_op0_tile[at1 + 1280u] = v1_1_1;
@@ -898,90 +821,82 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_0 = 0.0;
     var v1_1_1 = 0.0;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 512u];
+          let x1 = mix2_op0_tile[e0 + 1536u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_0_0;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix2_op0_dst[row_base + l0] = v0_0_0;
+          mix2_op0_dst[row_base + l0 + 512u] = v0_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_1_0;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_1_1;
+          mix2_op0_dst[row_base + l0] = v0_1_0;
+          mix2_op0_dst[row_base + l0 + 512u] = v0_1_1;
         }
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix2_op0_params[wbase + 0u + 0u];
-          let w1 = mix2_op0_params[wbase + 2u + 0u];
+          let x0 = mix2_op0_tile[e0];
+          let x1 = mix2_op0_tile[e0 + 1024u];
+          let w0 = mix2_op0_params[wbase];
+          let w1 = mix2_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix2_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix2_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix2_op0_params[wbase + 0u + 1u];
-          let w1 = mix2_op0_params[wbase + 2u + 1u];
+          let x0 = mix2_op0_tile[e0 + 512u];
+          let x1 = mix2_op0_tile[e0 + 1536u];
+          let w0 = mix2_op0_params[wbase + 1u];
+          let w1 = mix2_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_0_0;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix2_op0_dst[row_base + l0] = v1_0_0;
+          mix2_op0_dst[row_base + l0 + 512u] = v1_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_1_0;
-          mix2_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_1_1;
+          mix2_op0_dst[row_base + l0] = v1_1_0;
+          mix2_op0_dst[row_base + l0 + 512u] = v1_1_1;
         }
       }
     }
@@ -1001,16 +916,11 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix4_op0_dims.groups) { return; }
   let batch = mix4_op0_dims.batch;
-  let row_tile = group / 1u;
-  let tile = group % 1u;
-  let row0 = row_tile * 8u;
-  let tile_base = 0u;
+  let row0 = group * 8u;
   for (var e = lid; e < 2048u; e += 256u) {
     let r = e / 256u;
-    let le = e % 256u;
-    let l = le / 1u;
-    let j = le % 1u;
-    mix4_op0_tile[e] = mix4_op0_src[min(row0 + r, batch - 1u) * 256u + tile_base + l * 1u];
+    let l = e % 256u;
+    mix4_op0_tile[e] = mix4_op0_src[min(row0 + r, batch - 1u) * 256u + l];
   }
   workgroupBarrier();
   { // factor 0: radix 4, tile place 1
@@ -1025,52 +935,49 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
-        let l0 = (blk / 1u) * 4u + blk % 1u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 4u) * 1u + g0 % 1u) * 16u + og * 8u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
+        let l0 = blk * 4u;
+        let e0 = rg * 512u + l0;
+        let wbase = (l0 / 4u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 1u];
+          let x1 = mix4_op0_tile[e0 + 257u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 2u];
+          let x1 = mix4_op0_tile[e0 + 258u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 3u];
+          let x1 = mix4_op0_tile[e0 + 259u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
@@ -1082,50 +989,47 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
-        let l0 = (blk / 1u) * 4u + blk % 1u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 4u) * 1u + g0 % 1u) * 16u + og * 8u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
+        let l0 = blk * 4u;
+        let e0 = rg * 512u + l0;
+        let wbase = (l0 / 4u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 1u];
+          let x1 = mix4_op0_tile[e0 + 257u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 2u];
+          let x1 = mix4_op0_tile[e0 + 258u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 1u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 1u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 3u];
+          let x1 = mix4_op0_tile[e0 + 259u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
@@ -1135,14 +1039,14 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix4_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix4_op0_tile[at0] = v0_0_0;
       mix4_op0_tile[at0 + 1u] = v0_0_1;
       mix4_op0_tile[at0 + 256u] = v0_1_0;
       mix4_op0_tile[at0 + 257u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1] = v1_0_0;
       mix4_op0_tile[at1 + 1u] = v1_0_1;
       mix4_op0_tile[at1 + 256u] = v1_1_0;
       mix4_op0_tile[at1 + 257u] = v1_1_1;
@@ -1161,52 +1065,49 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 4u) * 16u + blk % 4u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 1024u + ((g0 / 16u) * 4u + g0 % 4u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 1024u + ((l0 / 16u) * 4u + l0 % 4u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 4u];
+          let x1 = mix4_op0_tile[e0 + 260u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 8u];
+          let x1 = mix4_op0_tile[e0 + 264u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 12u];
+          let x1 = mix4_op0_tile[e0 + 268u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
@@ -1218,50 +1119,47 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 4u) * 16u + blk % 4u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 1024u + ((g0 / 16u) * 4u + g0 % 4u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 1024u + ((l0 / 16u) * 4u + l0 % 4u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 4u];
+          let x1 = mix4_op0_tile[e0 + 260u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 8u];
+          let x1 = mix4_op0_tile[e0 + 264u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 4u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 4u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 12u];
+          let x1 = mix4_op0_tile[e0 + 268u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
@@ -1271,14 +1169,14 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix4_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix4_op0_tile[at0] = v0_0_0;
       mix4_op0_tile[at0 + 4u] = v0_0_1;
       mix4_op0_tile[at0 + 256u] = v0_1_0;
       mix4_op0_tile[at0 + 260u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1] = v1_0_0;
       mix4_op0_tile[at1 + 4u] = v1_0_1;
       mix4_op0_tile[at1 + 256u] = v1_1_0;
       mix4_op0_tile[at1 + 260u] = v1_1_1;
@@ -1297,52 +1195,49 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 16u) * 64u + blk % 16u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 64u) * 16u + g0 % 16u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 2048u + ((l0 / 64u) * 16u + l0 % 16u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 16u];
+          let x1 = mix4_op0_tile[e0 + 272u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 32u];
+          let x1 = mix4_op0_tile[e0 + 288u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 48u];
+          let x1 = mix4_op0_tile[e0 + 304u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
@@ -1354,50 +1249,47 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 16u) * 64u + blk % 16u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 64u) * 16u + g0 % 16u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 2048u + ((l0 / 64u) * 16u + l0 % 16u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 16u];
+          let x1 = mix4_op0_tile[e0 + 272u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 32u];
+          let x1 = mix4_op0_tile[e0 + 288u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 16u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 16u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 48u];
+          let x1 = mix4_op0_tile[e0 + 304u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
@@ -1407,14 +1299,14 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix4_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix4_op0_tile[at0] = v0_0_0;
       mix4_op0_tile[at0 + 16u] = v0_0_1;
       mix4_op0_tile[at0 + 256u] = v0_1_0;
       mix4_op0_tile[at0 + 272u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix4_op0_tile[at1 + 0u] = v1_0_0;
+      mix4_op0_tile[at1] = v1_0_0;
       mix4_op0_tile[at1 + 16u] = v1_0_1;
       mix4_op0_tile[at1 + 256u] = v1_1_0;
       mix4_op0_tile[at1 + 272u] = v1_1_1;
@@ -1431,130 +1323,124 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     var v1_1_0 = 0.0;
     var v1_1_1 = 0.0;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 64u) * 256u + blk % 64u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 3072u + ((g0 / 256u) * 64u + g0 % 64u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 3072u + ((l0 / 256u) * 64u + l0 % 64u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 64u];
+          let x1 = mix4_op0_tile[e0 + 320u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 128u];
+          let x1 = mix4_op0_tile[e0 + 384u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 192u];
+          let x1 = mix4_op0_tile[e0 + 448u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 256u;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v0_0_0;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v0_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 256u;
+          mix4_op0_dst[row_base + l0 + (og * 2u) * 64u] = v0_0_0;
+          mix4_op0_dst[row_base + l0 + (og * 2u + 1u) * 64u] = v0_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 256u;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v0_1_0;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v0_1_1;
+          mix4_op0_dst[row_base + l0 + (og * 2u) * 64u] = v0_1_0;
+          mix4_op0_dst[row_base + l0 + (og * 2u + 1u) * 64u] = v0_1_1;
         }
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 64u;
-        let og = (q / 64u) % 2u;
-        let rg = q / 128u;
+        let blk = it % 64u;
+        let og = (it / 64u) % 2u;
+        let rg = it / 128u;
         let l0 = (blk / 64u) * 256u + blk % 64u;
-        let e0 = rg * 512u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 3072u + ((g0 / 256u) * 64u + g0 % 64u) * 16u + og * 8u;
+        let e0 = rg * 512u + l0;
+        let wbase = 3072u + ((l0 / 256u) * 64u + l0 % 64u) * 16u + og * 8u;
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 0u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 0u];
-          let w1 = mix4_op0_params[wbase + 4u + 0u];
+          let x0 = mix4_op0_tile[e0];
+          let x1 = mix4_op0_tile[e0 + 256u];
+          let w0 = mix4_op0_params[wbase];
+          let w1 = mix4_op0_params[wbase + 4u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 1u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 1u];
-          let w1 = mix4_op0_params[wbase + 4u + 1u];
+          let x0 = mix4_op0_tile[e0 + 64u];
+          let x1 = mix4_op0_tile[e0 + 320u];
+          let w0 = mix4_op0_params[wbase + 1u];
+          let w1 = mix4_op0_params[wbase + 5u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 2u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 2u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 2u];
-          let w1 = mix4_op0_params[wbase + 4u + 2u];
+          let x0 = mix4_op0_tile[e0 + 128u];
+          let x1 = mix4_op0_tile[e0 + 384u];
+          let w0 = mix4_op0_params[wbase + 2u];
+          let w1 = mix4_op0_params[wbase + 6u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix4_op0_tile[e0 + 0u + 3u * 64u];
-          let x1 = mix4_op0_tile[e0 + 256u + 3u * 64u];
-          let w0 = mix4_op0_params[wbase + 0u + 3u];
-          let w1 = mix4_op0_params[wbase + 4u + 3u];
+          let x0 = mix4_op0_tile[e0 + 192u];
+          let x1 = mix4_op0_tile[e0 + 448u];
+          let w0 = mix4_op0_params[wbase + 3u];
+          let w1 = mix4_op0_params[wbase + 7u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 256u;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v1_0_0;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v1_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 256u;
+          mix4_op0_dst[row_base + l0 + (og * 2u) * 64u] = v1_0_0;
+          mix4_op0_dst[row_base + l0 + (og * 2u + 1u) * 64u] = v1_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 256u;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 0u) * 64u)] = v1_1_0;
-          mix4_op0_dst[row_base + (g0 + (og * 2u + 1u) * 64u)] = v1_1_1;
+          mix4_op0_dst[row_base + l0 + (og * 2u) * 64u] = v1_1_0;
+          mix4_op0_dst[row_base + l0 + (og * 2u + 1u) * 64u] = v1_1_1;
         }
       }
     }
@@ -1574,16 +1460,11 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_rev_op0_dims.groups) { return; }
   let batch = mix_rev_op0_dims.batch;
-  let row_tile = group / 1u;
-  let tile = group % 1u;
-  let row0 = row_tile * 2u;
-  let tile_base = 0u;
+  let row0 = group * 2u;
   for (var e = lid; e < 2048u; e += 256u) {
     let r = e / 1024u;
-    let le = e % 1024u;
-    let l = le / 1u;
-    let j = le % 1u;
-    mix_rev_op0_tile[e] = mix_rev_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
+    let l = e % 1024u;
+    mix_rev_op0_tile[e] = mix_rev_op0_src[min(row0 + r, batch - 1u) * 1024u + l];
   }
   workgroupBarrier();
   { // factor 0: radix 2, tile place 512
@@ -1598,84 +1479,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1536u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 1024u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 512u];
+          let x1 = mix_rev_op0_tile[e0 + 1536u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 1024u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 512u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1536u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 512u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1536u] = v1_1_1;
@@ -1694,84 +1567,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1280u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 512u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 256u];
+          let x1 = mix_rev_op0_tile[e0 + 1280u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 512u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 256u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1280u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 256u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1280u] = v1_1_1;
@@ -1790,84 +1655,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1152u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 256u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 128u];
+          let x1 = mix_rev_op0_tile[e0 + 1152u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 256u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 128u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1152u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 128u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1152u] = v1_1_1;
@@ -1886,84 +1743,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1088u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 128u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 64u];
+          let x1 = mix_rev_op0_tile[e0 + 1088u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 128u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 64u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1088u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 64u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1088u] = v1_1_1;
@@ -1982,84 +1831,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1056u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 64u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 32u];
+          let x1 = mix_rev_op0_tile[e0 + 1056u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 64u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 32u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1056u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 32u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1056u] = v1_1_1;
@@ -2078,84 +1919,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1040u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 32u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 16u];
+          let x1 = mix_rev_op0_tile[e0 + 1040u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 32u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 16u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1040u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 16u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1040u] = v1_1_1;
@@ -2174,84 +2007,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1032u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 16u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 8u];
+          let x1 = mix_rev_op0_tile[e0 + 1032u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 16u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 8u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1032u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 8u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1032u] = v1_1_1;
@@ -2270,84 +2095,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1028u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 8u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 4u];
+          let x1 = mix_rev_op0_tile[e0 + 1028u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 8u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 4u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1028u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 4u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1028u] = v1_1_1;
@@ -2366,84 +2183,76 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1026u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 4u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 2u];
+          let x1 = mix_rev_op0_tile[e0 + 1026u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 4u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_rev_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_rev_op0_tile[at0] = v0_0_0;
       mix_rev_op0_tile[at0 + 2u] = v0_0_1;
       mix_rev_op0_tile[at0 + 1024u] = v0_1_0;
       mix_rev_op0_tile[at0 + 1026u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_rev_op0_tile[at1 + 0u] = v1_0_0;
+      mix_rev_op0_tile[at1] = v1_0_0;
       mix_rev_op0_tile[at1 + 2u] = v1_0_1;
       mix_rev_op0_tile[at1 + 1024u] = v1_1_0;
       mix_rev_op0_tile[at1 + 1026u] = v1_1_1;
@@ -2460,90 +2269,82 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     var v1_1_0 = 0.0;
     var v1_1_1 = 0.0;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1025u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v0_0_0;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v0_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix_rev_op0_dst[row_base + l0] = v0_0_0;
+          mix_rev_op0_dst[row_base + l0 + 1u] = v0_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v0_1_0;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v0_1_1;
+          mix_rev_op0_dst[row_base + l0] = v0_1_0;
+          mix_rev_op0_dst[row_base + l0 + 1u] = v0_1_1;
         }
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 0u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 0u];
+          let x0 = mix_rev_op0_tile[e0];
+          let x1 = mix_rev_op0_tile[e0 + 1024u];
+          let w0 = mix_rev_op0_params[wbase];
+          let w1 = mix_rev_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_rev_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix_rev_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix_rev_op0_params[wbase + 0u + 1u];
-          let w1 = mix_rev_op0_params[wbase + 2u + 1u];
+          let x0 = mix_rev_op0_tile[e0 + 1u];
+          let x1 = mix_rev_op0_tile[e0 + 1025u];
+          let w0 = mix_rev_op0_params[wbase + 1u];
+          let w1 = mix_rev_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v1_0_0;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v1_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix_rev_op0_dst[row_base + l0] = v1_0_0;
+          mix_rev_op0_dst[row_base + l0 + 1u] = v1_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 0u) * 1u)] = v1_1_0;
-          mix_rev_op0_dst[row_base + (g0 + (og * 2u + 1u) * 1u)] = v1_1_1;
+          mix_rev_op0_dst[row_base + l0] = v1_1_0;
+          mix_rev_op0_dst[row_base + l0 + 1u] = v1_1_1;
         }
       }
     }
@@ -2563,16 +2364,11 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op0_dims.groups) { return; }
   let batch = mix_lr_op0_dims.batch;
-  let row_tile = group / 1u;
-  let tile = group % 1u;
-  let row0 = row_tile * 2u;
-  let tile_base = 0u;
+  let row0 = group * 2u;
   for (var e = lid; e < 2048u; e += 256u) {
     let r = e / 1024u;
-    let le = e % 1024u;
-    let l = le / 1u;
-    let j = le % 1u;
-    mix_lr_op0_tile[e] = mix_lr_op0_src[min(row0 + r, batch - 1u) * 1024u + tile_base + l * 1u];
+    let l = e % 1024u;
+    mix_lr_op0_tile[e] = mix_lr_op0_src[min(row0 + r, batch - 1u) * 1024u + l];
   }
   workgroupBarrier();
   { // factor 0: radix 2, tile place 1
@@ -2587,84 +2383,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1025u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 2u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
-        let l0 = (blk / 1u) * 2u + blk % 1u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 0u + ((g0 / 2u) * 1u + g0 % 1u) * 4u + og * 4u;
+        let blk = it % 512u;
+        let rg = it / 512u;
+        let l0 = blk * 2u;
+        let e0 = rg * 2048u + l0;
+        let wbase = (l0 / 2u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 1u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 1u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 1u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 1u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 1u];
+          let x1 = mix_lr_op0_tile[e0 + 1025u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 2u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 1u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1025u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 1u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1025u] = v1_1_1;
@@ -2683,84 +2471,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1026u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 4u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 2u) * 4u + blk % 2u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 2048u + ((g0 / 4u) * 2u + g0 % 2u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 2048u + ((l0 / 4u) * 2u + l0 % 2u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 2u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 2u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 2u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 2u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 2u];
+          let x1 = mix_lr_op0_tile[e0 + 1026u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 4u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 2u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1026u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 2u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1026u] = v1_1_1;
@@ -2779,84 +2559,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1028u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 8u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 4u) * 8u + blk % 4u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 4096u + ((g0 / 8u) * 4u + g0 % 4u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 4096u + ((l0 / 8u) * 4u + l0 % 4u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 4u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 4u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 4u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 4u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 4u];
+          let x1 = mix_lr_op0_tile[e0 + 1028u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 8u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 4u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1028u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 4u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1028u] = v1_1_1;
@@ -2875,84 +2647,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1032u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 16u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 8u) * 16u + blk % 8u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 6144u + ((g0 / 16u) * 8u + g0 % 8u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 6144u + ((l0 / 16u) * 8u + l0 % 8u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 8u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 8u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 8u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 8u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 8u];
+          let x1 = mix_lr_op0_tile[e0 + 1032u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 16u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 8u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1032u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 8u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1032u] = v1_1_1;
@@ -2971,84 +2735,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1040u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 32u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 16u) * 32u + blk % 16u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 8192u + ((g0 / 32u) * 16u + g0 % 16u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 8192u + ((l0 / 32u) * 16u + l0 % 16u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 16u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 16u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 16u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 16u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 16u];
+          let x1 = mix_lr_op0_tile[e0 + 1040u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 32u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 16u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1040u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 16u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1040u] = v1_1_1;
@@ -3067,84 +2823,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1056u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 64u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 32u) * 64u + blk % 32u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 10240u + ((g0 / 64u) * 32u + g0 % 32u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 10240u + ((l0 / 64u) * 32u + l0 % 32u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 32u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 32u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 32u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 32u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 32u];
+          let x1 = mix_lr_op0_tile[e0 + 1056u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 64u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 32u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1056u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 32u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1056u] = v1_1_1;
@@ -3163,84 +2911,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1088u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 128u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 64u) * 128u + blk % 64u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 12288u + ((g0 / 128u) * 64u + g0 % 64u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 12288u + ((l0 / 128u) * 64u + l0 % 64u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 64u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 64u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 64u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 64u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 64u];
+          let x1 = mix_lr_op0_tile[e0 + 1088u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 128u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 64u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1088u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 64u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1088u] = v1_1_1;
@@ -3259,84 +2999,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1152u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 256u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 128u) * 256u + blk % 128u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 14336u + ((g0 / 256u) * 128u + g0 % 128u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 14336u + ((l0 / 256u) * 128u + l0 % 128u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 128u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 128u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 128u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 128u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 128u];
+          let x1 = mix_lr_op0_tile[e0 + 1152u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 256u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 128u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1152u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 128u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1152u] = v1_1_1;
@@ -3355,84 +3087,76 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_1 = 0.0;
     var at1 = 0u;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1280u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        at0 = e0 + og * 512u;
+        at0 = e0;
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 256u) * 512u + blk % 256u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 16384u + ((g0 / 512u) * 256u + g0 % 256u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 16384u + ((l0 / 512u) * 256u + l0 % 256u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 256u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 256u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 256u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 256u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 256u];
+          let x1 = mix_lr_op0_tile[e0 + 1280u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        at1 = e0 + og * 512u;
+        at1 = e0;
       }
     }
     workgroupBarrier();
-    if (lid + 0u < 512u) {
-      mix_lr_op0_tile[at0 + 0u] = v0_0_0;
+    if (lid < 512u) {
+      mix_lr_op0_tile[at0] = v0_0_0;
       mix_lr_op0_tile[at0 + 256u] = v0_0_1;
       mix_lr_op0_tile[at0 + 1024u] = v0_1_0;
       mix_lr_op0_tile[at0 + 1280u] = v0_1_1;
     }
     if (lid + 256u < 512u) {
-      mix_lr_op0_tile[at1 + 0u] = v1_0_0;
+      mix_lr_op0_tile[at1] = v1_0_0;
       mix_lr_op0_tile[at1 + 256u] = v1_0_1;
       mix_lr_op0_tile[at1 + 1024u] = v1_1_0;
       mix_lr_op0_tile[at1 + 1280u] = v1_1_1;
@@ -3449,90 +3173,82 @@ fn mix_lr_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     var v1_1_0 = 0.0;
     var v1_1_1 = 0.0;
     {
-      let it = lid + 0u;
+      let it = lid;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1536u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v0_0_0 = fma(w0, x0, v0_0_0);
           v0_0_1 = fma(w1, x0, v0_0_1);
           v0_1_0 = fma(w0, x1, v0_1_0);
           v0_1_1 = fma(w1, x1, v0_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_0_0;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix_lr_op0_dst[row_base + l0] = v0_0_0;
+          mix_lr_op0_dst[row_base + l0 + 512u] = v0_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v0_1_0;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v0_1_1;
+          mix_lr_op0_dst[row_base + l0] = v0_1_0;
+          mix_lr_op0_dst[row_base + l0 + 512u] = v0_1_1;
         }
       }
     }
     {
       let it = lid + 256u;
       if (it < 512u) {
-        let j = it % 1u;
-        let q = it / 1u;
-        let blk = q % 512u;
-        let og = (q / 512u) % 1u;
-        let rg = q / 512u;
+        let blk = it % 512u;
+        let rg = it / 512u;
         let l0 = (blk / 512u) * 1024u + blk % 512u;
-        let e0 = rg * 2048u + l0 * 1u + j;
-        let g0 = tile_base + l0 * 1u;
-        let wbase = 18432u + ((g0 / 1024u) * 512u + g0 % 512u) * 4u + og * 4u;
+        let e0 = rg * 2048u + l0;
+        let wbase = 18432u + ((l0 / 1024u) * 512u + l0 % 512u) * 4u;
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 0u * 512u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 0u * 512u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 0u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 0u];
+          let x0 = mix_lr_op0_tile[e0];
+          let x1 = mix_lr_op0_tile[e0 + 1024u];
+          let w0 = mix_lr_op0_params[wbase];
+          let w1 = mix_lr_op0_params[wbase + 2u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
         {
-          let x0 = mix_lr_op0_tile[e0 + 0u + 1u * 512u];
-          let x1 = mix_lr_op0_tile[e0 + 1024u + 1u * 512u];
-          let w0 = mix_lr_op0_params[wbase + 0u + 1u];
-          let w1 = mix_lr_op0_params[wbase + 2u + 1u];
+          let x0 = mix_lr_op0_tile[e0 + 512u];
+          let x1 = mix_lr_op0_tile[e0 + 1536u];
+          let w0 = mix_lr_op0_params[wbase + 1u];
+          let w1 = mix_lr_op0_params[wbase + 3u];
           v1_0_0 = fma(w0, x0, v1_0_0);
           v1_0_1 = fma(w1, x0, v1_0_1);
           v1_1_0 = fma(w0, x1, v1_1_0);
           v1_1_1 = fma(w1, x1, v1_1_1);
         }
-        if (row0 + rg * 2u + 0u < batch) {
-          let row_base = (row0 + rg * 2u + 0u) * 1024u;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_0_0;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_0_1;
+        if (row0 + rg * 2u < batch) {
+          let row_base = (row0 + rg * 2u) * 1024u;
+          mix_lr_op0_dst[row_base + l0] = v1_0_0;
+          mix_lr_op0_dst[row_base + l0 + 512u] = v1_0_1;
         }
         if (row0 + rg * 2u + 1u < batch) {
           let row_base = (row0 + rg * 2u + 1u) * 1024u;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 0u) * 512u)] = v1_1_0;
-          mix_lr_op0_dst[row_base + (g0 + (og * 2u + 1u) * 512u)] = v1_1_1;
+          mix_lr_op0_dst[row_base + l0] = v1_1_0;
+          mix_lr_op0_dst[row_base + l0 + 512u] = v1_1_1;
         }
       }
     }
@@ -3551,11 +3267,11 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op10_dims.groups) { return; }
   let batch = mix_lr_op10_dims.batch;
-  let row_tile = group / 1u;
-  let col_tile = group % 1u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 8u;
+  let row_tile = group;
+  let col_tile = 0u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 2u;
   let tr = (lid / 2u) % 32u;
@@ -3576,7 +3292,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
@@ -3624,18 +3340,18 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       pf0_7 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 32u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = mix_lr_op10_params[(28672u + ((alpha * 1u + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
+        pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -3644,7 +3360,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 64u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
@@ -3653,7 +3369,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
@@ -3662,7 +3378,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 192u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
@@ -3671,7 +3387,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_4.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_4.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
@@ -3680,7 +3396,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 320u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_5.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_5.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
@@ -3689,7 +3405,7 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_6.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_6.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
@@ -3698,17 +3414,17 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 448u;
       let t = e / 4u;
       let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_7.x;
+      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_7.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 32u) {
         let t = e / 4u;
         let kv = e % 4u;
-        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 0u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
         mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
         mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
         mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
@@ -3716,8 +3432,8 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = mix_lr_op10_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = mix_lr_op10_ws[(dd * 16u + k) * 2u + tb * 1u + 0u];
+      let a0 = mix_lr_op10_xs[(k + dd) * 32u + tr];
+      let b0 = mix_lr_op10_ws[(dd * 16u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -3725,21 +3441,21 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_op10_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -3758,7 +3474,7 @@ fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 8u;
-  let delta0 = ((col_tile / 8u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 8u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -3785,48 +3501,40 @@ fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 8u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        pf0_0 = mix_lr_op11_src[(min(row0 + t, batch - 1u) * 8u + alpha * 8u + k0 + kv * 4u) / 4u];
+        pf0_0 = mix_lr_op11_src[(min(row0 + e, batch - 1u) * 8u + alpha * 8u + k0) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        pf1_0 = mix_lr_op11_params[(20480u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 8u + k0 + kv * 4u) / 4u];
+        pf1_0 = mix_lr_op11_params[(20480u + ((alpha + delta0 + e / 128u) * 1024u + min(beta0 + e % 128u, 1023u)) * 8u + k0) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        mix_lr_op11_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-        mix_lr_op11_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-        mix_lr_op11_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-        mix_lr_op11_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+        mix_lr_op11_xs[e / 4u][e % 4u] = pf0_0.x;
+        mix_lr_op11_xs[32u + e / 4u][e % 4u] = pf0_0.y;
+        mix_lr_op11_xs[64u + e / 4u][e % 4u] = pf0_0.z;
+        mix_lr_op11_xs[96u + e / 4u][e % 4u] = pf0_0.w;
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
-        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
-        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
-        mix_lr_op11_ws[((t / 128u) * 4u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+        mix_lr_op11_ws[((e / 128u) * 4u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.x;
+        mix_lr_op11_ws[((e / 128u) * 4u + 1u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.y;
+        mix_lr_op11_ws[((e / 128u) * 4u + 2u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.z;
+        mix_lr_op11_ws[((e / 128u) * 4u + 3u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
     for (var k = 0u; k < 4u; k++) {
-      let a0 = mix_lr_op11_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = mix_lr_op11_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u + 0u];
+      let a0 = mix_lr_op11_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = mix_lr_op11_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u];
       let b1 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -3847,44 +3555,44 @@ fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
   }
 }

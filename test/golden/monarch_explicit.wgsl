@@ -15,9 +15,9 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let batch = raw_op0_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 8u;
   let tr = (lid / 8u) % 32u;
@@ -32,7 +32,7 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
@@ -44,18 +44,18 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       pf0_1 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = raw_op0_params[(32768u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+        pf1_0 = raw_op0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      raw_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      raw_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -64,17 +64,17 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      raw_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      raw_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_op0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
         raw_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
         raw_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
         raw_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
@@ -82,8 +82,8 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = raw_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = raw_op0_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      let a0 = raw_op0_xs[(k + dd) * 32u + tr];
+      let b0 = raw_op0_ws[(dd * 16u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -91,21 +91,21 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -123,9 +123,9 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let batch = raw_op1_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 8u;
   let tr = (lid / 8u) % 32u;
@@ -146,10 +146,10 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_0 = 0.0;
@@ -158,8 +158,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 256u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_1 = 0.0;
@@ -168,8 +168,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 512u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_2 = 0.0;
@@ -178,8 +178,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 768u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_3 = 0.0;
@@ -188,8 +188,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 1024u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_4 = 0.0;
@@ -198,8 +198,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 1280u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_5 = 0.0;
@@ -208,8 +208,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 1536u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_6 = 0.0;
@@ -218,99 +218,99 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     {
       let e = lid + 1792u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       pf0_7 = 0.0;
       if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_7 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = raw_op1_params[(0u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+        pf1_0 = raw_op1_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_0;
     }
     {
       let e = lid + 256u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_1;
     }
     {
       let e = lid + 512u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_2;
     }
     {
       let e = lid + 768u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_3;
     }
     {
       let e = lid + 1024u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_4;
     }
     {
       let e = lid + 1280u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_5;
     }
     {
       let e = lid + 1536u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_6;
     }
     {
       let e = lid + 1792u;
       let r = e / 16u;
-      let k = (e / 1u) % 16u;
-      let dd = e % 1u;
+      let k = e % 16u;
+      let dd = 0u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      raw_op1_xs[(k * 1u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
+      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_7;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_op1_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
         raw_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
         raw_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
         raw_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
@@ -318,8 +318,8 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = raw_op1_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = raw_op1_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      let a0 = raw_op1_xs[(k + dd) * 32u + tr];
+      let b0 = raw_op1_ws[(dd * 16u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -327,33 +327,33 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.w; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.w; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.w; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.w; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.w; } }
   }
 }
 
@@ -373,9 +373,9 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let batch = builtin_op0_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 8u;
   let tr = (lid / 8u) % 32u;
@@ -390,7 +390,7 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
@@ -402,18 +402,18 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       pf0_1 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = builtin_op0_params[(0u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+        pf1_0 = builtin_op0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      builtin_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      builtin_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -422,17 +422,17 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      builtin_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      builtin_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        builtin_op0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
         builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
         builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
         builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
@@ -440,8 +440,8 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = builtin_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = builtin_op0_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      let a0 = builtin_op0_xs[(k + dd) * 32u + tr];
+      let b0 = builtin_op0_ws[(dd * 16u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -449,21 +449,21 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_op0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -482,8 +482,8 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let row_tile = group / 4u;
   let col_tile = group % 4u;
   let alpha = col_tile / 4u;
-  let delta0 = ((col_tile / 1u) % 4u) * 8u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let delta0 = (col_tile % 4u) * 8u;
+  let beta0 = 0u;
   let row0 = row_tile * 64u;
   let tv = lid % 2u;
   let tb = (lid / 2u) % 8u;
@@ -509,29 +509,29 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
+    let e = lid;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_0 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 32u + delta0) / 4u + dv];
+    pf0_0 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 32u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_1 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (0u + k) * 32u + delta0) / 4u + dv];
+    pf0_1 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 32u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 8u;
     let bb = (e / 8u) % 32u;
     let kv = e / 256u;
-    pf1_0 = builtin_op1_params[(32768u + ((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u + 0u) / 4u + kv];
+    pf1_0 = builtin_op1_params[(32768u + ((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 32u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let dv = e % 2u;
       let r = (e / 2u) % 64u;
       let k = e / 128u;
@@ -545,11 +545,11 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       builtin_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 8u;
       let bb = (e / 8u) % 32u;
       let kv = e / 256u;
-      builtin_op1_ws[((kv * 4u + 0u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+      builtin_op1_ws[((kv * 4u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
       builtin_op1_ws[((kv * 4u + 1u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
       builtin_op1_ws[((kv * 4u + 2u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
       builtin_op1_ws[((kv * 4u + 3u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
@@ -557,7 +557,7 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     workgroupBarrier();
     if (k0 + 4u < 32u) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let dv = e % 2u;
         let r = (e / 2u) % 64u;
         let k = e / 128u;
@@ -571,7 +571,7 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
         pf0_1 = builtin_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 32u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 8u;
         let bb = (e / 8u) % 32u;
         let kv = e / 256u;
@@ -579,11 +579,11 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = builtin_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x0 = builtin_op1_xs[(k * 64u + tr) * 2u + tv];
       let x1 = builtin_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
       let x2 = builtin_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
       let x3 = builtin_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
-      let w0 = builtin_op1_ws[(k * 32u + tb + 0u) * 2u + tv];
+      let w0 = builtin_op1_ws[(k * 32u + tb) * 2u + tv];
       let w1 = builtin_op1_ws[(k * 32u + tb + 8u) * 2u + tv];
       let w2 = builtin_op1_ws[(k * 32u + tb + 16u) * 2u + tv];
       let w3 = builtin_op1_ws[(k * 32u + tb + 24u) * 2u + tv];
@@ -606,30 +606,30 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_0_0;
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_0_0;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_0_1;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_0_2;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_0_3;
   }
   if (row0 + tr + 16u < batch) {
     let row = row0 + tr + 16u;
-    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_1_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_1_0;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_1_1;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_1_2;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_1_3;
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_2_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_2_0;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_2_1;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_2_2;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_2_3;
   }
   if (row0 + tr + 48u < batch) {
     let row = row0 + tr + 48u;
-    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 0u) * 32u + delta) / 4u] = acc_3_0;
+    builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_3_0;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_3_1;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_3_2;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_3_3;

@@ -15,9 +15,9 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let batch = deep_op0_dims.batch;
   let row_tile = group / 256u;
   let col_tile = group % 256u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 4u;
   let tr = (lid / 4u) % 32u;
@@ -34,7 +34,7 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 16u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
@@ -58,18 +58,18 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       pf0_3 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 64u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = deep_op0_params[(0u + ((alpha * 1u + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
+        pf1_0 = deep_op0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -78,7 +78,7 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
@@ -87,7 +87,7 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
       deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
@@ -96,17 +96,17 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      deep_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 64u) {
         let t = e / 4u;
         let kv = e % 4u;
-        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 0u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        deep_op0_ws[((t / 16u) * 16u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
         deep_op0_ws[((t / 16u) * 16u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
         deep_op0_ws[((t / 16u) * 16u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
         deep_op0_ws[((t / 16u) * 16u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
@@ -114,8 +114,8 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = deep_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = deep_op0_ws[(dd * 16u + k) * 4u + tb * 1u + 0u];
+      let a0 = deep_op0_xs[(k + dd) * 32u + tr];
+      let b0 = deep_op0_ws[(dd * 16u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -123,21 +123,21 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_op0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -156,8 +156,8 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let row_tile = group / 32u;
   let col_tile = group % 32u;
   let alpha = col_tile / 2u;
-  let delta0 = ((col_tile / 1u) % 2u) * 8u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let delta0 = (col_tile % 2u) * 8u;
+  let beta0 = 0u;
   let row0 = row_tile * 64u;
   let tv = lid % 2u;
   let tb = (lid / 2u) % 8u;
@@ -175,31 +175,31 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
+    let e = lid;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_0 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (0u + k) * 16u + delta0) / 4u + dv];
+    pf0_0 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + k * 16u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_1 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (0u + k) * 16u + delta0) / 4u + dv];
+    pf0_1 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + k * 16u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     if (e < 128u) {
       let dd = e % 8u;
       let bb = (e / 8u) % 16u;
       let kv = e / 128u;
-      pf1_0 = deep_op1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+      pf1_0 = deep_op1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u) / 4u + kv];
     }
   }
   for (var k0 = 0u; k0 < 16u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let dv = e % 2u;
       let r = (e / 2u) % 64u;
       let k = e / 128u;
@@ -213,12 +213,12 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       deep_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let dd = e % 8u;
         let bb = (e / 8u) % 16u;
         let kv = e / 128u;
-        deep_op1_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        deep_op1_ws[((kv * 4u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
         deep_op1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
         deep_op1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
         deep_op1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
@@ -227,7 +227,7 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     workgroupBarrier();
     if (k0 + 4u < 16u) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let dv = e % 2u;
         let r = (e / 2u) % 64u;
         let k = e / 128u;
@@ -241,7 +241,7 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         pf0_1 = deep_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (k0 + 4u + k) * 16u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         if (e < 128u) {
           let dd = e % 8u;
           let bb = (e / 8u) % 16u;
@@ -251,11 +251,11 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = deep_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x0 = deep_op1_xs[(k * 64u + tr) * 2u + tv];
       let x1 = deep_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
       let x2 = deep_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
       let x3 = deep_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
-      let w0 = deep_op1_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w0 = deep_op1_ws[(k * 16u + tb) * 2u + tv];
       let w1 = deep_op1_ws[(k * 16u + tb + 8u) * 2u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
@@ -268,24 +268,24 @@ fn deep_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_0_0;
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_0_0;
     deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_0_1;
   }
   if (row0 + tr + 16u < batch) {
     let row = row0 + tr + 16u;
-    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_1_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_1_0;
     deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_1_1;
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_2_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_2_0;
     deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_2_1;
   }
   if (row0 + tr + 48u < batch) {
     let row = row0 + tr + 48u;
-    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 0u) * 16u + delta) / 4u] = acc_3_0;
+    deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_3_0;
     deep_op1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_3_1;
   }
 }
@@ -305,8 +305,8 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let row_tile = group / 32u;
   let col_tile = group % 32u;
   let alpha = col_tile / 32u;
-  let delta0 = ((col_tile / 1u) % 32u) * 8u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let delta0 = (col_tile % 32u) * 8u;
+  let beta0 = 0u;
   let row0 = row_tile * 64u;
   let tv = lid % 2u;
   let tb = (lid / 2u) % 8u;
@@ -324,31 +324,31 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
+    let e = lid;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_0 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 256u + delta0) / 4u + dv];
+    pf0_0 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + k * 256u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_1 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 256u + delta0) / 4u + dv];
+    pf0_1 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + k * 256u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     if (e < 128u) {
       let dd = e % 8u;
       let bb = (e / 8u) % 16u;
       let kv = e / 128u;
-      pf1_0 = deep_op2_params[(131072u + ((alpha * 256u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+      pf1_0 = deep_op2_params[(131072u + ((alpha * 256u + delta0 + dd) * 16u + beta0 + bb) * 16u) / 4u + kv];
     }
   }
   for (var k0 = 0u; k0 < 16u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let dv = e % 2u;
       let r = (e / 2u) % 64u;
       let k = e / 128u;
@@ -362,12 +362,12 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       deep_op2_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let dd = e % 8u;
         let bb = (e / 8u) % 16u;
         let kv = e / 128u;
-        deep_op2_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        deep_op2_ws[((kv * 4u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
         deep_op2_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
         deep_op2_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
         deep_op2_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
@@ -376,7 +376,7 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     workgroupBarrier();
     if (k0 + 4u < 16u) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let dv = e % 2u;
         let r = (e / 2u) % 64u;
         let k = e / 128u;
@@ -390,7 +390,7 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         pf0_1 = deep_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 256u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         if (e < 128u) {
           let dd = e % 8u;
           let bb = (e / 8u) % 16u;
@@ -400,11 +400,11 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = deep_op2_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x0 = deep_op2_xs[(k * 64u + tr) * 2u + tv];
       let x1 = deep_op2_xs[(k * 64u + tr + 16u) * 2u + tv];
       let x2 = deep_op2_xs[(k * 64u + tr + 32u) * 2u + tv];
       let x3 = deep_op2_xs[(k * 64u + tr + 48u) * 2u + tv];
-      let w0 = deep_op2_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w0 = deep_op2_ws[(k * 16u + tb) * 2u + tv];
       let w1 = deep_op2_ws[(k * 16u + tb + 8u) * 2u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
@@ -417,24 +417,24 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_0_0;
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 256u + delta) / 4u] = acc_0_0;
     deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_0_1;
   }
   if (row0 + tr + 16u < batch) {
     let row = row0 + tr + 16u;
-    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_1_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 256u + delta) / 4u] = acc_1_0;
     deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_1_1;
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_2_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 256u + delta) / 4u] = acc_2_0;
     deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_2_1;
   }
   if (row0 + tr + 48u < batch) {
     let row = row0 + tr + 48u;
-    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 256u + delta) / 4u] = acc_3_0;
+    deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 256u + delta) / 4u] = acc_3_0;
     deep_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 256u + delta) / 4u] = acc_3_1;
   }
 }
@@ -455,9 +455,9 @@ fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let batch = mixed_op0_dims.batch;
   let row_tile = group / 512u;
   let col_tile = group % 512u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 8u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 2u;
   let tr = (lid / 2u) % 32u;
@@ -472,58 +472,46 @@ fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 8u; k0 += 4u) {
     {
-      let e = lid + 0u;
-      let t = e / 1u;
-      let kv = e % 1u;
-      pf0_0 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + kv * 4u) / 4u];
+      let e = lid;
+      pf0_0 = mixed_op0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
     }
     {
       let e = lid + 64u;
-      let t = e / 1u;
-      let kv = e % 1u;
-      pf0_1 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + kv * 4u) / 4u];
+      pf0_1 = mixed_op0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 8u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        pf1_0 = mixed_op0_params[(0u + ((alpha * 1u + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + k0 + kv * 4u) / 4u];
+        pf1_0 = mixed_op0_params[(((alpha + delta0 + e / 8u) * 8u + min(beta0 + e % 8u, 7u)) * 8u + k0) / 4u];
       }
     }
     {
-      let e = lid + 0u;
-      let t = e / 1u;
-      let kv = e % 1u;
-      mixed_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+      let e = lid;
+      mixed_op0_xs[e / 4u][e % 4u] = pf0_0.x;
+      mixed_op0_xs[32u + e / 4u][e % 4u] = pf0_0.y;
+      mixed_op0_xs[64u + e / 4u][e % 4u] = pf0_0.z;
+      mixed_op0_xs[96u + e / 4u][e % 4u] = pf0_0.w;
     }
     {
       let e = lid + 64u;
-      let t = e / 1u;
-      let kv = e % 1u;
-      mixed_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      mixed_op0_xs[e / 4u][e % 4u] = pf0_1.x;
+      mixed_op0_xs[32u + e / 4u][e % 4u] = pf0_1.y;
+      mixed_op0_xs[64u + e / 4u][e % 4u] = pf0_1.z;
+      mixed_op0_xs[96u + e / 4u][e % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 8u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 0u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
-        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
-        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
-        mixed_op0_ws[((t / 8u) * 4u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+        mixed_op0_ws[((e / 8u) * 4u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.x;
+        mixed_op0_ws[((e / 8u) * 4u + 1u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.y;
+        mixed_op0_ws[((e / 8u) * 4u + 2u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.z;
+        mixed_op0_ws[((e / 8u) * 4u + 3u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
     for (var k = 0u; k < 4u; k++) {
-      let a0 = mixed_op0_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = mixed_op0_ws[(dd * 4u + k) * 2u + tb * 1u + 0u];
+      let a0 = mixed_op0_xs[(k + dd) * 32u + tr];
+      let b0 = mixed_op0_ws[(dd * 4u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -531,21 +519,21 @@ fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_op0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -563,9 +551,9 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let batch = mixed_op1_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 8u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 64u;
   let tv = lid % 2u;
   let tb = (lid / 2u) % 8u;
@@ -583,31 +571,31 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
+    let e = lid;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_0 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (0u + k) * 8u + delta0) / 4u + dv];
+    pf0_0 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + k * 8u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_1 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (0u + k) * 8u + delta0) / 4u + dv];
+    pf0_1 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + k * 8u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     if (e < 128u) {
       let dd = e % 8u;
       let bb = (e / 8u) % 16u;
       let kv = e / 128u;
-      pf1_0 = mixed_op1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u + 0u) / 4u + kv];
+      pf1_0 = mixed_op1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u) / 4u + kv];
     }
   }
   for (var k0 = 0u; k0 < 16u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let dv = e % 2u;
       let r = (e / 2u) % 64u;
       let k = e / 128u;
@@ -621,12 +609,12 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       mixed_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let dd = e % 8u;
         let bb = (e / 8u) % 16u;
         let kv = e / 128u;
-        mixed_op1_ws[((kv * 4u + 0u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        mixed_op1_ws[((kv * 4u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
         mixed_op1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
         mixed_op1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
         mixed_op1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
@@ -635,7 +623,7 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     workgroupBarrier();
     if (k0 + 4u < 16u) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let dv = e % 2u;
         let r = (e / 2u) % 64u;
         let k = e / 128u;
@@ -649,7 +637,7 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         pf0_1 = mixed_op1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (k0 + 4u + k) * 8u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         if (e < 128u) {
           let dd = e % 8u;
           let bb = (e / 8u) % 16u;
@@ -659,11 +647,11 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = mixed_op1_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x0 = mixed_op1_xs[(k * 64u + tr) * 2u + tv];
       let x1 = mixed_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
       let x2 = mixed_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
       let x3 = mixed_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
-      let w0 = mixed_op1_ws[(k * 16u + tb + 0u) * 2u + tv];
+      let w0 = mixed_op1_ws[(k * 16u + tb) * 2u + tv];
       let w1 = mixed_op1_ws[(k * 16u + tb + 8u) * 2u + tv];
       acc_0_0 = fma(x0, w0, acc_0_0);
       acc_0_1 = fma(x0, w1, acc_0_1);
@@ -676,24 +664,24 @@ fn mixed_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_0_0;
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_0_0;
     mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_0_1;
   }
   if (row0 + tr + 16u < batch) {
     let row = row0 + tr + 16u;
-    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_1_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_1_0;
     mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_1_1;
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_2_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_2_0;
     mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_2_1;
   }
   if (row0 + tr + 48u < batch) {
     let row = row0 + tr + 48u;
-    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 0u) * 8u + delta) / 4u] = acc_3_0;
+    mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_3_0;
     mixed_op1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_3_1;
   }
 }
@@ -713,8 +701,8 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let row_tile = group / 16u;
   let col_tile = group % 16u;
   let alpha = col_tile / 16u;
-  let delta0 = ((col_tile / 1u) % 16u) * 8u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let delta0 = (col_tile % 16u) * 8u;
+  let beta0 = 0u;
   let row0 = row_tile * 64u;
   let tv = lid % 2u;
   let tb = (lid / 2u) % 8u;
@@ -740,29 +728,29 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
   {
-    let e = lid + 0u;
+    let e = lid;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_0 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 128u + delta0) / 4u + dv];
+    pf0_0 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + k * 128u + delta0) / 4u + dv];
   }
   {
     let e = lid + 256u;
     let dv = e % 2u;
     let r = (e / 2u) % 64u;
     let k = e / 128u;
-    pf0_1 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (0u + k) * 128u + delta0) / 4u + dv];
+    pf0_1 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + k * 128u + delta0) / 4u + dv];
   }
   {
-    let e = lid + 0u;
+    let e = lid;
     let dd = e % 8u;
     let bb = (e / 8u) % 32u;
     let kv = e / 256u;
-    pf1_0 = mixed_op2_params[(98304u + ((alpha * 128u + delta0 + dd) * 32u + beta0 + bb) * 32u + 0u) / 4u + kv];
+    pf1_0 = mixed_op2_params[(98304u + ((alpha * 128u + delta0 + dd) * 32u + beta0 + bb) * 32u) / 4u + kv];
   }
   for (var k0 = 0u; k0 < 32u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let dv = e % 2u;
       let r = (e / 2u) % 64u;
       let k = e / 128u;
@@ -776,11 +764,11 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       mixed_op2_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let dd = e % 8u;
       let bb = (e / 8u) % 32u;
       let kv = e / 256u;
-      mixed_op2_ws[((kv * 4u + 0u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+      mixed_op2_ws[((kv * 4u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
       mixed_op2_ws[((kv * 4u + 1u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
       mixed_op2_ws[((kv * 4u + 2u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
       mixed_op2_ws[((kv * 4u + 3u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
@@ -788,7 +776,7 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     workgroupBarrier();
     if (k0 + 4u < 32u) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let dv = e % 2u;
         let r = (e / 2u) % 64u;
         let k = e / 128u;
@@ -802,7 +790,7 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         pf0_1 = mixed_op2_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + (k0 + 4u + k) * 128u + delta0) / 4u + dv];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let dd = e % 8u;
         let bb = (e / 8u) % 32u;
         let kv = e / 256u;
@@ -810,11 +798,11 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       }
     }
     for (var k = 0u; k < 4u; k++) {
-      let x0 = mixed_op2_xs[(k * 64u + tr + 0u) * 2u + tv];
+      let x0 = mixed_op2_xs[(k * 64u + tr) * 2u + tv];
       let x1 = mixed_op2_xs[(k * 64u + tr + 16u) * 2u + tv];
       let x2 = mixed_op2_xs[(k * 64u + tr + 32u) * 2u + tv];
       let x3 = mixed_op2_xs[(k * 64u + tr + 48u) * 2u + tv];
-      let w0 = mixed_op2_ws[(k * 32u + tb + 0u) * 2u + tv];
+      let w0 = mixed_op2_ws[(k * 32u + tb) * 2u + tv];
       let w1 = mixed_op2_ws[(k * 32u + tb + 8u) * 2u + tv];
       let w2 = mixed_op2_ws[(k * 32u + tb + 16u) * 2u + tv];
       let w3 = mixed_op2_ws[(k * 32u + tb + 24u) * 2u + tv];
@@ -837,30 +825,30 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     }
     workgroupBarrier();
   }
-  if (row0 + tr + 0u < batch) {
-    let row = row0 + tr + 0u;
-    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_0_0;
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 128u + delta) / 4u] = acc_0_0;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_0_1;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_0_2;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_0_3;
   }
   if (row0 + tr + 16u < batch) {
     let row = row0 + tr + 16u;
-    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_1_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 128u + delta) / 4u] = acc_1_0;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_1_1;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_1_2;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_1_3;
   }
   if (row0 + tr + 32u < batch) {
     let row = row0 + tr + 32u;
-    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_2_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 128u + delta) / 4u] = acc_2_0;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_2_1;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_2_2;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_2_3;
   }
   if (row0 + tr + 48u < batch) {
     let row = row0 + tr + 48u;
-    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 0u) * 128u + delta) / 4u] = acc_3_0;
+    mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 128u + delta) / 4u] = acc_3_0;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 128u + delta) / 4u] = acc_3_1;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_3_2;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_3_3;
@@ -927,7 +915,7 @@ fn odd_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   }
   let y_row = item_row * 720u;
   {
-    let i_b = i_r * 2u + 0u;
+    let i_b = i_r * 2u;
     let o = (i_a * 6u + i_b);
     odd_op0_dst[y_row + o] = acc0;
   }
@@ -953,8 +941,8 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 36u;
   let col_tile = group % 36u;
   let alpha = col_tile / 3u;
-  let delta0 = ((col_tile / 1u) % 3u) * 2u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let delta0 = (col_tile % 3u) * 2u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 4u;
   let tr = (lid / 4u) % 32u;
@@ -971,7 +959,7 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_0: f32;
   for (var k0 = 0u; k0 < 10u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 8u;
       let k = (e / 2u) % 4u;
       let dd = e % 2u;
@@ -1011,7 +999,7 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let k = e % 4u;
         let bb = (e / 4u) % 16u;
@@ -1021,7 +1009,7 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 8u;
       let k = (e / 2u) % 4u;
       let dd = e % 2u;
@@ -1057,7 +1045,7 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let k = e % 4u;
         let bb = (e / 4u) % 16u;
@@ -1067,8 +1055,8 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
     for (var k = 0u; k < 4u; k++) {
-      let a0 = odd_op1_xs[(k * 2u + dd) * 32u + tr * 1u + 0u];
-      let b0 = odd_op1_ws[(dd * 4u + k) * 4u + tb * 1u + 0u];
+      let a0 = odd_op1_xs[(k * 2u + dd) * 32u + tr];
+      let b0 = odd_op1_ws[(dd * 4u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -1076,33 +1064,33 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.w; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.w; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.w; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.w; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u + 0u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.x; } }
-    { let beta = beta0 + tb * 4u + 0u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.y; } }
-    { let beta = beta0 + tb * 4u + 0u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.z; } }
-    { let beta = beta0 + tb * 4u + 0u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_op1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.w; } }
   }
 }
 
@@ -1121,8 +1109,8 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let row_tile = group / 15u;
   let col_tile = group % 15u;
   let alpha = col_tile / 15u;
-  let delta0 = ((col_tile / 1u) % 15u) * 4u;
-  let beta0 = (col_tile % 1u) * 16u;
+  let delta0 = (col_tile % 15u) * 4u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 2u;
   let tr = (lid / 2u) % 32u;
@@ -1147,7 +1135,7 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 12u; k0 += 4u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 16u;
       let k = (e / 4u) % 4u;
       let dd = e % 4u;
@@ -1227,15 +1215,13 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 64u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        pf1_0 = odd_op2_params[(11520u + ((alpha * 60u + delta0 + t / 16u) * 12u + min(beta0 + t % 16u, 11u)) * 12u + k0 + kv * 4u) / 4u];
+        pf1_0 = odd_op2_params[(11520u + ((alpha * 60u + delta0 + e / 16u) * 12u + min(beta0 + e % 16u, 11u)) * 12u + k0) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let r = e / 16u;
       let k = (e / 4u) % 4u;
       let dd = e % 4u;
@@ -1307,20 +1293,18 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 64u) {
-        let t = e / 1u;
-        let kv = e % 1u;
-        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 0u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
-        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
-        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
-        odd_op2_ws[((t / 16u) * 4u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+        odd_op2_ws[((e / 16u) * 4u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.x;
+        odd_op2_ws[((e / 16u) * 4u + 1u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.y;
+        odd_op2_ws[((e / 16u) * 4u + 2u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.z;
+        odd_op2_ws[((e / 16u) * 4u + 3u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
     for (var k = 0u; k < 4u; k++) {
-      let a0 = odd_op2_xs[(k * 4u + dd) * 32u + tr * 1u + 0u];
-      let b0 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u + 0u];
+      let a0 = odd_op2_xs[(k * 4u + dd) * 32u + tr];
+      let b0 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u];
       let b1 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -1333,48 +1317,48 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.x; } }
-    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.y; } }
-    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.z; } }
-    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.x; } }
-    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.y; } }
-    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.z; } }
-    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.w; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.x; } }
+    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.y; } }
+    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.z; } }
+    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.w; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.x; } }
-    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.y; } }
-    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.z; } }
-    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.x; } }
-    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.y; } }
-    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.z; } }
-    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.w; } }
+    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.x; } }
+    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.y; } }
+    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.z; } }
+    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.w; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.x; } }
-    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.y; } }
-    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.z; } }
-    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.x; } }
-    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.y; } }
-    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.z; } }
-    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.w; } }
+    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.x; } }
+    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.y; } }
+    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.z; } }
+    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.w; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 8u + 0u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.x; } }
-    { let beta = beta0 + tb * 8u + 0u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.y; } }
-    { let beta = beta0 + tb * 8u + 0u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.z; } }
-    { let beta = beta0 + tb * 8u + 0u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u + 0u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.x; } }
-    { let beta = beta0 + tb * 8u + 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.y; } }
-    { let beta = beta0 + tb * 8u + 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.z; } }
-    { let beta = beta0 + tb * 8u + 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.w; } }
+    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.w; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.x; } }
+    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.y; } }
+    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.z; } }
+    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.w; } }
   }
 }

@@ -21,8 +21,8 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let batch = pf_op0_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let blk_row = col_tile / 1u;
-  let i0 = (col_tile % 1u) * 32u;
+  let blk_row = col_tile;
+  let i0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 8u;
   let tr = lid / 8u;
@@ -42,7 +42,7 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var pf1_0: vec4<f32>;
   if (pf_op0_row_start[blk_row] * 2u < ch_end) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
@@ -66,18 +66,18 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = pf_op0_params[(0u + ((pf_op0_row_start[blk_row] * 2u) / 2u) * 1024u + (i0 + t) * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf1_0 = pf_op0_params[(((pf_op0_row_start[blk_row] * 2u) / 2u) * 1024u + (i0 + t) * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
   for (var ch = pf_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -86,7 +86,7 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
@@ -95,7 +95,7 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      pf_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
       pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
@@ -104,16 +104,16 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      pf_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       pf_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       pf_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       pf_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op0_ws[(kv * 4u + 0u) * 8u + t / 4u][t % 4u] = pf1_0.x;
+      pf_op0_ws[(kv * 4u) * 8u + t / 4u][t % 4u] = pf1_0.x;
       pf_op0_ws[(kv * 4u + 1u) * 8u + t / 4u][t % 4u] = pf1_0.y;
       pf_op0_ws[(kv * 4u + 2u) * 8u + t / 4u][t % 4u] = pf1_0.z;
       pf_op0_ws[(kv * 4u + 3u) * 8u + t / 4u][t % 4u] = pf1_0.w;
@@ -121,7 +121,7 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     workgroupBarrier();
     if (ch + 1u < ch_end) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
         pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
@@ -145,16 +145,16 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
         pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = pf_op0_params[(0u + ((ch + 1u) / 2u) * 1024u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf1_0 = pf_op0_params[(((ch + 1u) / 2u) * 1024u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_op0_xs[k * 32u + tr * 2u + 0u];
+      let a0 = pf_op0_xs[k * 32u + tr * 2u];
       let a1 = pf_op0_xs[k * 32u + tr * 2u + 1u];
-      let b0 = pf_op0_ws[k * 8u + tb * 1u + 0u];
+      let b0 = pf_op0_ws[k * 8u + tb];
       acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
       acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
       acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
@@ -166,37 +166,37 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let l = blk_row * 32u + i0 + tb * 4u + 0u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
+    { let l = blk_row * 32u + i0 + tb * 4u; pf_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }
 
@@ -212,11 +212,11 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op1_dims.groups) { return; }
   let batch = pf_op1_dims.batch;
-  let row_tile = group / 1u;
-  let col_tile = group % 1u;
-  let alpha = col_tile / 1u;
-  let delta0 = ((col_tile / 1u) % 1u) * 1u;
-  let beta0 = (col_tile % 1u) * 32u;
+  let row_tile = group;
+  let col_tile = 0u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 8u;
   let tr = (lid / 8u) % 32u;
@@ -231,7 +231,7 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var pf1_0: vec4<f32>;
   for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
@@ -243,18 +243,18 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       pf0_1 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = pf_op1_params[(131072u + ((alpha * 1u + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
+        pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
       }
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op1_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op1_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -263,17 +263,17 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op1_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op1_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       if (e < 128u) {
         let t = e / 4u;
         let kv = e % 4u;
-        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 0u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        pf_op1_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
         pf_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
         pf_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
         pf_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
@@ -281,8 +281,8 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_op1_xs[(k * 1u + dd) * 32u + tr * 1u + 0u];
-      let b0 = pf_op1_ws[(dd * 16u + k) * 8u + tb * 1u + 0u];
+      let a0 = pf_op1_xs[(k + dd) * 32u + tr];
+      let b0 = pf_op1_ws[(dd * 16u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -290,21 +290,21 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u + 0u < batch) {
-    let row = row0 + tr * 4u + 0u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u + 0u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_op1_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
   }
 }
 
@@ -323,7 +323,7 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let row_tile = group / 8u;
   let col_tile = group % 8u;
   let alpha = col_tile / 8u;
-  let delta0 = ((col_tile / 8u) % 1u) * 1u;
+  let delta0 = 0u;
   let beta0 = (col_tile % 8u) * 128u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
@@ -352,7 +352,7 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var pf1_1: vec4<f32>;
   for (var k0 = 0u; k0 < 32u; k0 += 16u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
@@ -364,22 +364,22 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       pf0_1 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = pf_op2_params[(98304u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
+      pf1_0 = pf_op2_params[(98304u + ((alpha + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_1 = pf_op2_params[(98304u + ((alpha * 1u + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
+      pf1_1 = pf_op2_params[(98304u + ((alpha + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -388,16 +388,16 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op2_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
@@ -406,16 +406,16 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 0u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      pf_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
       pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
     }
     workgroupBarrier();
     for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 0u];
-      let a1 = pf_op2_xs[(k * 1u + dd) * 32u + tr * 2u + 1u];
-      let b0 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 0u];
+      let a0 = pf_op2_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = pf_op2_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u];
       let b1 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
@@ -436,44 +436,44 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u + 0u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
+    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
   }
 }
@@ -496,8 +496,8 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let batch = banded_op0_dims.batch;
   let row_tile = group / 32u;
   let col_tile = group % 32u;
-  let blk_row = col_tile / 1u;
-  let i0 = (col_tile % 1u) * 16u;
+  let blk_row = col_tile;
+  let i0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 4u;
   let tr = lid / 4u;
@@ -521,7 +521,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var pf1_0: vec4<f32>;
   if (banded_op0_row_start[blk_row] * 2u < ch_end) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
@@ -569,18 +569,18 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = banded_op0_params[(0u + ((banded_op0_row_start[blk_row] * 2u) / 2u) * 512u + (i0 + t) * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf1_0 = banded_op0_params[(((banded_op0_row_start[blk_row] * 2u) / 2u) * 512u + (i0 + t) * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
   for (var ch = banded_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -589,7 +589,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 64u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
@@ -598,7 +598,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
@@ -607,7 +607,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 192u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
@@ -616,7 +616,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_4.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_4.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
@@ -625,7 +625,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 320u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_5.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_5.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
@@ -634,7 +634,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_6.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_6.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
@@ -643,16 +643,16 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let e = lid + 448u;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_7.x;
+      banded_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_7.x;
       banded_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
       banded_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
       banded_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      banded_op0_ws[(kv * 4u + 0u) * 4u + t / 4u][t % 4u] = pf1_0.x;
+      banded_op0_ws[(kv * 4u) * 4u + t / 4u][t % 4u] = pf1_0.x;
       banded_op0_ws[(kv * 4u + 1u) * 4u + t / 4u][t % 4u] = pf1_0.y;
       banded_op0_ws[(kv * 4u + 2u) * 4u + t / 4u][t % 4u] = pf1_0.z;
       banded_op0_ws[(kv * 4u + 3u) * 4u + t / 4u][t % 4u] = pf1_0.w;
@@ -660,7 +660,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     workgroupBarrier();
     if (ch + 1u < ch_end) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
         pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
@@ -708,16 +708,16 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = banded_op0_params[(0u + ((ch + 1u) / 2u) * 512u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf1_0 = banded_op0_params[(((ch + 1u) / 2u) * 512u + (i0 + t) * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 16u; k++) {
-      let a0 = banded_op0_xs[k * 32u + tr * 2u + 0u];
+      let a0 = banded_op0_xs[k * 32u + tr * 2u];
       let a1 = banded_op0_xs[k * 32u + tr * 2u + 1u];
-      let b0 = banded_op0_ws[k * 4u + tb * 1u + 0u];
+      let b0 = banded_op0_ws[k * 4u + tb];
       acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
       acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
       acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
@@ -729,37 +729,37 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let l = blk_row * 16u + i0 + tb * 4u + 0u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
+    { let l = blk_row * 16u + i0 + tb * 4u; banded_op0_dst[(row * 512u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }
 
@@ -781,8 +781,8 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let batch = scattered_op0_dims.batch;
   let row_tile = group / 16u;
   let col_tile = group % 16u;
-  let blk_row = col_tile / 1u;
-  let i0 = (col_tile % 1u) * 64u;
+  let blk_row = col_tile;
+  let i0 = 0u;
   let row0 = row_tile * 128u;
   let tb = lid % 16u;
   let tr = lid / 16u;
@@ -800,7 +800,7 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var pf1_0: vec4<f32>;
   if (scattered_op0_row_start[blk_row] * 4u < ch_end) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
       pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
@@ -812,18 +812,18 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = scattered_op0_params[(0u + ((scattered_op0_row_start[blk_row] * 4u) / 4u) * 4096u + (i0 + t) * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+      pf1_0 = scattered_op0_params[(((scattered_op0_row_start[blk_row] * 4u) / 4u) * 4096u + (i0 + t) * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
   }
   for (var ch = scattered_op0_row_start[blk_row] * 4u; ch < ch_end; ch += 1u) {
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      scattered_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      scattered_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       scattered_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       scattered_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
       scattered_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
@@ -832,16 +832,16 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      scattered_op0_xs[(kv * 4u + 0u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      scattered_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       scattered_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       scattered_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       scattered_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 0u;
+      let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      scattered_op0_ws[(kv * 4u + 0u) * 16u + t / 4u][t % 4u] = pf1_0.x;
+      scattered_op0_ws[(kv * 4u) * 16u + t / 4u][t % 4u] = pf1_0.x;
       scattered_op0_ws[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf1_0.y;
       scattered_op0_ws[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf1_0.z;
       scattered_op0_ws[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf1_0.w;
@@ -849,7 +849,7 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     workgroupBarrier();
     if (ch + 1u < ch_end) {
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
         pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
@@ -861,16 +861,16 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
         pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
       }
       {
-        let e = lid + 0u;
+        let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf1_0 = scattered_op0_params[(0u + ((ch + 1u) / 4u) * 4096u + (i0 + t) * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+        pf1_0 = scattered_op0_params[(((ch + 1u) / 4u) * 4096u + (i0 + t) * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
       }
     }
     for (var k = 0u; k < 16u; k++) {
-      let a0 = scattered_op0_xs[k * 32u + tr * 2u + 0u];
+      let a0 = scattered_op0_xs[k * 32u + tr * 2u];
       let a1 = scattered_op0_xs[k * 32u + tr * 2u + 1u];
-      let b0 = scattered_op0_ws[k * 16u + tb * 1u + 0u];
+      let b0 = scattered_op0_ws[k * 16u + tb];
       acc_0_0 = fma(a0, vec4<f32>(b0.x), acc_0_0);
       acc_0_1 = fma(a0, vec4<f32>(b0.y), acc_0_1);
       acc_0_2 = fma(a0, vec4<f32>(b0.z), acc_0_2);
@@ -882,37 +882,37 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 8u + 0u < batch) {
-    let row = row0 + tr * 8u + 0u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.x, acc_0_1.x, acc_0_2.x, acc_0_3.x); }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.y, acc_0_1.y, acc_0_2.y, acc_0_3.y); }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.z, acc_0_1.z, acc_0_2.z, acc_0_3.z); }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_0_0.w, acc_0_1.w, acc_0_2.w, acc_0_3.w); }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.x, acc_1_1.x, acc_1_2.x, acc_1_3.x); }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.y, acc_1_1.y, acc_1_2.y, acc_1_3.y); }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.z, acc_1_1.z, acc_1_2.z, acc_1_3.z); }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let l = blk_row * 64u + i0 + tb * 4u + 0u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
+    { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
 }
 `;

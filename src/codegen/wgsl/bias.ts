@@ -7,8 +7,7 @@ import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize, knob, workgroupSizes, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
-import { kernelNames, kernelText, load, paramOffset, rowSize, toStorage, u, type KernelContext } from './scaffold.js';
-import { sum } from './matmul-parts.js';
+import { kernelNames, kernelText, load, paramOffset, rowSize, sum, toStorage, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bias';
 

@@ -13,9 +13,9 @@ import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, knob, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule } from './kernel.js';
-import { outputAccumulators, sum } from './matmul-parts.js';
+import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
-import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
+import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-direct';
 
@@ -85,7 +85,7 @@ function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKern
           `for (var z = ${rowStartName}[i_I]; z < ${rowStartName}[i_I + 1u]; z++) {`,
           `  let i_J = ${colsName}[z];`,
           `  let x_base = ${sum('x_row', source.hoisted)};`,
-          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), `(z * ${u(bh)} + i_r * ${u(outputs)}) * ${u(bw)}`)};`,
+          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(sum(mul('z', bh), mul('i_r', outputs)), bw))};`,
           ...unrolledLoop('i_j', bw, unroll, (it) => [
             `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
             ...acc.names.map((name, p) => {
@@ -103,7 +103,7 @@ function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKern
     `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
     ...acc.names.flatMap((name, p) => [
       '{',
-      `  let i_i = i_r * ${u(outputs)} + ${u(p)};`,
+      `  let i_i = ${sum(mul('i_r', outputs), u(p))};`,
       `  let o = ${renderIndex(target)};`,
       `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}) })}`,
       '}',

@@ -12,9 +12,9 @@ import { invariant } from '../../util/assert.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule } from './kernel.js';
 import { directScheduleSpace, knob, type KernelFamily } from './family.js';
-import { outputAccumulators, sum } from './matmul-parts.js';
+import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
-import { decompose, kernelNames, kernelText, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from './scaffold.js';
+import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'ks-direct';
 
@@ -66,7 +66,7 @@ function emitKs(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel
     `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
     ...acc.names.flatMap((name, p) => [
       '{',
-      `  let i_b = i_r * ${u(outputs)} + ${u(p)};`,
+      `  let i_b = ${sum(mul('i_r', outputs), u(p))};`,
       `  let o = ${renderIndex(target)};`,
       `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}) })}`,
       '}',

@@ -61,6 +61,67 @@ export function u(n: number): string {
   return `${n}u`;
 }
 
+/*
+ * u32 arithmetic on WGSL expressions with a compile-time constant operand. Tile and radix sizes
+ * are often 1 and offsets 0, so the identities are left out (`x * 1u` is `x`, `x % 1u` is `0u`)
+ * and literal operands are folded, keeping the generated text readable.
+ */
+
+/** The value of `e` when it is a u32 literal as `u` writes it. */
+function literalValue(e: string): number | undefined {
+  return /^\d+u$/.test(e) ? Number(e.slice(0, -1)) : undefined;
+}
+
+/** `e` as the left operand of `*`, `/` or `%`: parenthesised unless it is one term already. */
+function operand(e: string): string {
+  let depth = 0;
+  for (const ch of e) {
+    if (ch === '(' || ch === '[') depth++;
+    else if (ch === ')' || ch === ']') depth--;
+    else if (ch === ' ' && depth === 0) return `(${e})`;
+  }
+  return e;
+}
+
+/** WGSL sum of index terms, leaving out absent and zero terms; literal terms fold into the first one. */
+export function sum(...terms: readonly (string | undefined)[]): string {
+  const present = terms.filter((t): t is string => t !== undefined);
+  const constant = present.reduce((acc, t) => acc + (literalValue(t) ?? 0), 0);
+  const first = present.findIndex((t) => literalValue(t) !== undefined);
+  const kept = present.flatMap((t, i) => (literalValue(t) === undefined ? [t] : i === first && constant > 0 ? [u(constant)] : []));
+  return kept.length === 0 ? '0u' : kept.join(' + ');
+}
+
+/** `e * k`. */
+export function mul(e: string, k: number): string {
+  const v = literalValue(e);
+  if (k === 0) return '0u';
+  if (v !== undefined) return u(v * k);
+  return k === 1 ? e : `${operand(e)} * ${u(k)}`;
+}
+
+/** `e / k` (k > 0). */
+export function div(e: string, k: number): string {
+  const v = literalValue(e);
+  if (v !== undefined) return u(Math.floor(v / k));
+  return k === 1 ? e : `${operand(e)} / ${u(k)}`;
+}
+
+/** `e % k` (k > 0). */
+export function mod(e: string, k: number): string {
+  const v = literalValue(e);
+  if (k === 1) return '0u';
+  return v !== undefined ? u(v % k) : `${operand(e)} % ${u(k)}`;
+}
+
+/**
+ * `let name = expr;` and how later lines refer to the value: a literal or a copy of another
+ * variable is used in place (tile and radix sizes of 1 make many such), so it gets no name.
+ */
+export function binding(name: string, expr: string): { readonly decl: readonly string[]; readonly ref: string } {
+  return /^\w+$/.test(expr) ? { decl: [], ref: expr } : { decl: [`let ${name} = ${expr};`], ref: name };
+}
+
 /**
  * `let` declarations that split `item` (in [0, ∏sizes)) into row-major digits named by `vars`;
  * a digit of size 1 is the constant 0.
@@ -91,9 +152,9 @@ export function storeOutput(
   },
 ): string {
   const n = kernelNames(ctx.entryPoint);
-  const at = `${o.rowBase} + ${o.index}`;
+  const at = sum(o.rowBase, o.index);
   let v = o.value;
-  if (o.bias) v = `${v} + ${load(ctx, n.params, `${u(o.bias.offset)} + ${o.bias.index}`)}`;
+  if (o.bias) v = `${v} + ${load(ctx, n.params, sum(u(o.bias.offset), o.bias.index))}`;
   if (o.accumulate) v = `${load(ctx, n.dst, at)} + ${v}`;
   return `${n.dst}[${at}] = ${toStorage(ctx, v)};`;
 }

@@ -26,7 +26,7 @@ import { csrTables } from '../bsr-direct.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { epilogueWrite, LANES, scalarAt, stagedChunks, staging, tiledKernel, transposedTile } from './wgsl-text.js';
 
 const FAMILY = 'bsr-tiled';
@@ -145,17 +145,17 @@ function emit(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel 
   const inCol = `${ep}_in_col`;
 
   // Chunk `ch` of the block row: block z = ch / perBlock, columns kc… of it.
-  const block = (ch: string) => (perBlock === 1 ? ch : `(${ch}) / ${u(perBlock)}`);
-  const kc = (ch: string) => (perBlock === 1 ? '0u' : `((${ch}) % ${u(perBlock)}) * ${u(TK)}`);
-  const column = (ch: string, k: string) => `${csr.blockCol}[${block(ch)}] * ${u(bw)} + ${kc(ch)} + ${k}`;
+  const block = (ch: string) => div(ch, perBlock);
+  const kc = (ch: string) => mul(mod(ch, perBlock), TK);
+  const column = (ch: string, k: string) => sum(mul(`${csr.blockCol}[${block(ch)}]`, bw), kc(ch), k);
   const srcCopy = transposedTile({
     storage: st,
     buffer: n.src,
     vec4: views.src,
     lines: TR,
     tk: TK,
-    at: (r, k, ch) => `min(row0 + ${r}, batch - 1u) * ${u(inSize)} + ${identityIn ? column(ch, k) : `${inCol}(${column(ch, k)})`}`,
-    slot: (k, r) => `${xs}[(${k}) * ${u(TR / 4)} + ${r} / 4u][${r} % 4u]`,
+    at: (r, k, ch) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), identityIn ? column(ch, k) : `${inCol}(${column(ch, k)})`),
+    slot: (k, r) => `${xs}[${sum(mul(k, TR / 4), div(r, 4))}][${mod(r, 4)}]`,
   });
   const wCopy = transposedTile({
     storage: st,
@@ -163,57 +163,57 @@ function emit(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel 
     vec4: views.params,
     lines: TB,
     tk: TK,
-    at: (t, k, ch) => `${u(wOff)} + (${block(ch)}) * ${u(bh * bw)} + (i0 + ${t}) * ${u(bw)} + ${kc(ch)} + ${k}`,
-    slot: (k, t) => (wsVec ? `${ws}[(${k}) * ${u(TB / 4)} + ${t} / 4u][${t} % 4u]` : `${ws}[(${k}) * ${u(TB)} + ${t}]`),
+    at: (t, k, ch) => sum(u(wOff), mul(block(ch), bh * bw), mul(sum('i0', t), bw), kc(ch), k),
+    slot: (k, t) => (wsVec ? `${ws}[${sum(mul(k, TB / 4), div(t, 4))}][${mod(t, 4)}]` : `${ws}[${sum(mul(k, TB), t)}]`),
   });
 
   const acc = (iv: number, j: number) => `acc_${iv}_${j}`;
   const weight = (j: number) => (wsVec ? `b${j >> 2}.${LANES[j & 3]}` : `b${j}`);
   const inner = [
-    ...Array.from({ length: RR / 4 }, (_, iv) => `let a${iv} = ${xs}[k * ${u(TR / 4)} + tr * ${u(RR / 4)} + ${u(iv)}];`),
+    ...Array.from({ length: RR / 4 }, (_, iv) => `let a${iv} = ${xs}[${sum(mul('k', TR / 4), mul('tr', RR / 4), u(iv))}];`),
     ...(wsVec
-      ? Array.from({ length: RB / 4 }, (_, j) => `let b${j} = ${ws}[k * ${u(TB / 4)} + tb * ${u(RB / 4)} + ${u(j)}];`)
-      : Array.from({ length: RB }, (_, j) => `let b${j} = ${ws}[k * ${u(TB)} + tb * ${u(RB)} + ${u(j)}];`)),
+      ? Array.from({ length: RB / 4 }, (_, j) => `let b${j} = ${ws}[${sum(mul('k', TB / 4), mul('tb', RB / 4), u(j))}];`)
+      : Array.from({ length: RB }, (_, j) => `let b${j} = ${ws}[${sum(mul('k', TB), mul('tb', RB), u(j))}];`)),
     ...Array.from({ length: RR / 4 }, (_, iv) => Array.from({ length: RB }, (_, j) => `${acc(iv, j)} = fma(a${iv}, vec4<f32>(${weight(j)}), ${acc(iv, j)});`)).flat(),
   ];
   const reduction =
     op.blocks.length === 0
       ? []
       : [
-          `let ch_end = ${csr.rowStart}[blk_row + 1u] * ${u(perBlock)};`,
+          `let ch_end = ${mul(`${csr.rowStart}[blk_row + 1u]`, perBlock)};`,
           ...stagedChunks(
             staging('pf', T, [srcCopy, wCopy]),
-            { variable: 'ch', first: `${csr.rowStart}[blk_row] * ${u(perBlock)}`, end: 'ch_end', step: '1u', mayBeEmpty: true },
+            { variable: 'ch', first: mul(`${csr.rowStart}[blk_row]`, perBlock), end: 'ch_end', step: '1u', mayBeEmpty: true },
             schedule.pipeline === true,
             [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), '}'],
           ),
         ];
 
   // The logical output l of the op; the bias is indexed by it (ir.ts), the store by output(l).
-  const logical = (j: number) => `blk_row * ${u(bh)} + i0 + tb * ${u(RB)} + ${u(j)}`;
+  const logical = (j: number) => sum(mul('blk_row', bh), 'i0', mul('tb', RB), u(j));
   const outIndex = renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'l', size: op.rows }])));
-  const bias = (count: number) => (biasOff === undefined ? {} : { bias: Array.from({ length: count }, (_, q) => scalarAt(n.params, views.params, `${u(biasOff)} + l + ${u(q)}`)) });
+  const bias = (count: number) => (biasOff === undefined ? {} : { bias: Array.from({ length: count }, (_, q) => scalarAt(n.params, views.params, sum(u(biasOff), 'l', u(q)))) });
   const write = (i: number, j: number, vec4: boolean): string => {
     const lane = LANES[i & 3];
     const value = vec4 ? `vec4<f32>(${[0, 1, 2, 3].map((q) => `${acc(i >> 2, j + q)}.${lane}`).join(', ')})` : `${acc(i >> 2, j)}.${lane}`;
-    const at = vec4 ? `(row * ${u(outSize)} + l) / 4u` : `row * ${u(outSize)} + ${outIndex}`;
+    const at = vec4 ? div(sum(mul('row', outSize), 'l'), 4) : sum(mul('row', outSize), outIndex);
     return `{ let l = ${logical(j)}; ${epilogueWrite({ storage: st, dst: n.dst, at, value, vec4, accumulate: op.accumulate, ...bias(vec4 ? 4 : 1) })} }`;
   };
   const store = Array.from({ length: RR }, (_, i) => [
-    `if (row0 + tr * ${u(RR)} + ${u(i)} < batch) {`,
-    `  let row = row0 + tr * ${u(RR)} + ${u(i)};`,
+    `if (${sum('row0', mul('tr', RR), u(i))} < batch) {`,
+    `  let row = ${sum('row0', mul('tr', RR), u(i))};`,
     ...(views.dst ? Array.from({ length: RB / 4 }, (_, j) => `  ${write(i, 4 * j, true)}`) : Array.from({ length: RB }, (_, j) => `  ${write(i, j, false)}`)),
     '}',
   ]).flat();
 
   const body = [
-    `let row_tile = group / ${u(perRowTile)};`,
-    `let col_tile = group % ${u(perRowTile)};`,
-    `let blk_row = col_tile / ${u(colTiles)};`,
-    `let i0 = (col_tile % ${u(colTiles)}) * ${u(TB)};`,
-    `let row0 = row_tile * ${u(TR)};`,
-    `let tb = lid % ${u(TB / RB)};`,
-    `let tr = lid / ${u(TB / RB)};`,
+    `let row_tile = ${div('group', perRowTile)};`,
+    `let col_tile = ${mod('group', perRowTile)};`,
+    `let blk_row = ${div('col_tile', colTiles)};`,
+    `let i0 = ${mul(mod('col_tile', colTiles), TB)};`,
+    `let row0 = ${mul('row_tile', TR)};`,
+    `let tb = ${mod('lid', TB / RB)};`,
+    `let tr = ${div('lid', TB / RB)};`,
     ...Array.from({ length: RR / 4 }, (_, iv) => Array.from({ length: RB }, (_, j) => `var ${acc(iv, j)} = vec4<f32>(0.0);`)).flat(),
     ...reduction,
     ...store,

@@ -24,7 +24,7 @@ import type { KsOp, Op } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { highestScoring, knob, type RunFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, load, paramOffset, rowSize, storeOutput, u, type KernelContext } from '../scaffold.js';
+import { binding, div, kernelNames, load, mod, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from '../scaffold.js';
 import { tiledKernel } from './wgsl-text.js';
 
 /** A run of digits of the row index: place value, radix, and (mixed digits) place in the tile. */
@@ -189,10 +189,10 @@ function chainDefaultSchedule(ops: readonly Op[], limits: TargetLimits): KsChain
   return highestScoring('ks-chain-fused', 'the run', all, score);
 }
 
-/** `((expr / below) % size)`, leaving out what is the identity. */
+/** `(expr / below) % size`, leaving out what is the identity. */
 function digitOf(expr: string, below: number, size: number, total: number): string {
-  const shifted = below === 1 ? expr : `(${expr} / ${u(below)})`;
-  return below * size === total ? shifted : `(${shifted} % ${u(size)})`;
+  const shifted = div(expr, below);
+  return below * size === total ? shifted : mod(shifted, size);
 }
 
 function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext): EmittedKernel {
@@ -210,30 +210,33 @@ function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext)
   const outSize = rowSize(ctx, ops[ops.length - 1].dst);
   const tilesPerRow = N / SE;
 
+  const rowTile = binding('row_tile', div('group', tilesPerRow));
+  const tile = binding('tile', mod('group', tilesPerRow));
   // The workgroup's tiles: its un-mixed digits, the lowest free digit counted in steps of TT.
   let below = 1;
   const baseTerms = shape.free.flatMap((g) => {
     const count = g.place === 1 ? g.size / TT : g.size;
     if (count === 1) return [];
-    const term = `${digitOf('tile', below, count, tilesPerRow)} * ${u(g.place === 1 ? TT : g.place)}`;
+    const term = mul(digitOf(tile.ref, below, count, tilesPerRow), g.place === 1 ? TT : g.place);
     below *= count;
     return [term];
   });
+  const tileBase = binding('tile_base', sum(...baseTerms));
   /** Global position (within the row) of tile digit vector `l` of interleaved tile `j`. */
-  const globalOf = (l: string, j: string) =>
-    ['tile_base', ...(TT > 1 ? [j] : []), ...shape.mixed.map((g) => `${digitOf(l, g.local, g.size, S)} * ${u(g.place)}`)].join(' + ');
+  const globalOf = (l: string, j: string) => sum(tileBase.ref, j, ...shape.mixed.map((g) => mul(digitOf(l, g.local, g.size, S), g.place)));
+  // Element e of the staged tiles: row r, tile digits l, interleaved tile j (TT divides SE).
+  const stagedJ = binding('j', mod('e', TT));
 
   const body: string[] = [
-    `let row_tile = group / ${u(tilesPerRow)};`,
-    `let tile = group % ${u(tilesPerRow)};`,
-    `let row0 = row_tile * ${u(R)};`,
-    `let tile_base = ${baseTerms.length > 0 ? baseTerms.join(' + ') : '0u'};`,
+    ...rowTile.decl,
+    ...tile.decl,
+    `let row0 = ${mul(rowTile.ref, R)};`,
+    ...tileBase.decl,
     `for (var e = lid; e < ${u(t.elements)}; e += ${u(T)}) {`,
-    `  let r = e / ${u(SE)};`,
-    `  let le = e % ${u(SE)};`,
-    `  let l = le / ${u(TT)};`,
-    `  let j = le % ${u(TT)};`,
-    `  ${sh}[e] = ${load(ctx, names.src, `min(row0 + r, batch - 1u) * ${u(inSize)} + ${globalOf('l', 'j')}`)};`,
+    `  let r = ${div('e', SE)};`,
+    `  let l = ${div(mod('e', SE), TT)};`,
+    ...stagedJ.decl.map((l) => `  ${l}`),
+    `  ${sh}[e] = ${load(ctx, names.src, sum(mul('min(row0 + r, batch - 1u)', inSize), globalOf('l', stagedJ.ref)))};`,
     `}`,
     `workgroupBarrier();`,
   ];
@@ -246,10 +249,23 @@ function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext)
     const bias = op.bias ? paramOffset(ctx, op.bias) : undefined;
     const v = (p: number, i: number, b: number) => `v${p}_${i}_${b}`;
     const step = dl * TT;
+    // Work item `it`: interleaved tile j, block blk, output group og, row group rg.
+    const j = binding('j', mod('it', TT));
+    const q = binding('q', div('it', TT));
+    const blk = binding('blk', mod(q.ref, S / r));
+    const og = binding('og', mod(div(q.ref, S / r), r / O));
+    const rg = binding('rg', div(q.ref, (S / r) * (r / O)));
+    // The block's first tile position: the factor's digit 0.
+    const l0 = binding('l0', sum(mul(div(blk.ref, dl), r * dl), mod(blk.ref, dl)));
+    const e0 = binding('e0', sum(mul(rg.ref, RR * SE), mul(l0.ref, TT), j.ref));
+    const g0 = binding('g0', globalOf(l0.ref, j.ref));
+    // W[α·d + δ, β, γ] with α·d + δ the global position without the factor's digit.
+    const wbase = binding('wbase', sum(u(w), mul(sum(mul(div(g0.ref, r * op.d), op.d), mod(g0.ref, op.d)), r * r), mul(og.ref, O * r)));
+    const row = (i: number) => sum('row0', mul(rg.ref, RR), u(i));
     // One γ of the block: each row's input, each output's weight, the multiply-adds.
     const macs = (p: number, gamma: string) => [
-      ...Array.from({ length: RR }, (_, i) => `let x${i} = ${sh}[e0 + ${u(i * SE)} + ${gamma} * ${u(step)}];`),
-      ...Array.from({ length: O }, (_, b) => `let w${b} = ${load(ctx, names.params, `wbase + ${u(b * r)} + ${gamma}`)};`),
+      ...Array.from({ length: RR }, (_, i) => `let x${i} = ${sh}[${sum(e0.ref, u(i * SE), mul(gamma, step))}];`),
+      ...Array.from({ length: O }, (_, b) => `let w${b} = ${load(ctx, names.params, sum(wbase.ref, u(b * r), gamma))};`),
       ...Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => `${v(p, i, b)} = fma(w${b}, x${i}, ${v(p, i, b)});`)).flat(),
     ];
     const reduction = (p: number) =>
@@ -258,39 +274,29 @@ function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext)
         : [`for (var gm = 0u; gm < ${u(r)}; gm++) {`, ...macs(p, 'gm').map((l) => `  ${l}`), '}'];
     const epilogue = (p: number) =>
       Array.from({ length: RR }, (_, i) => [
-        `if (row0 + rg * ${u(RR)} + ${u(i)} < batch) {`,
-        `  let row_base = (row0 + rg * ${u(RR)} + ${u(i)}) * ${u(outSize)};`,
+        `if (${row(i)} < batch) {`,
+        `  let row_base = ${mul(row(i), outSize)};`,
         ...Array.from({ length: O }, (_, b) => {
-          const index = `g0 + (og * ${u(O)} + ${u(b)}) * ${u(op.d)}`;
-          return `  ${storeOutput(ctx, { rowBase: 'row_base', index: `(${index})`, value: v(p, i, b), accumulate: op.accumulate, bias: bias === undefined ? undefined : { offset: bias, index: `(${index})` } })}`;
+          const index = sum(g0.ref, mul(sum(mul(og.ref, O), u(b)), op.d));
+          return `  ${storeOutput(ctx, { rowBase: 'row_base', index, value: v(p, i, b), accumulate: op.accumulate, bias: bias === undefined ? undefined : { offset: bias, index } })}`;
         }),
         `}`,
       ]).flat();
     const compute = (p: number) => [
       `{`,
-      `  let it = lid + ${u(p * T)};`,
+      `  let it = ${sum('lid', u(p * T))};`,
       `  if (it < ${u(items)}) {`,
       ...[
-        `let j = it % ${u(TT)};`,
-        `let q = it / ${u(TT)};`,
-        `let blk = q % ${u(S / r)};`,
-        `let og = (q / ${u(S / r)}) % ${u(r / O)};`,
-        `let rg = q / ${u((S / r) * (r / O))};`,
-        // The block's first tile position: the factor's digit 0.
-        `let l0 = (blk / ${u(dl)}) * ${u(r * dl)} + blk % ${u(dl)};`,
-        `let e0 = rg * ${u(RR * SE)} + l0 * ${u(TT)} + j;`,
-        `let g0 = ${globalOf('l0', 'j')};`,
-        // W[α·d + δ, β, γ] with α·d + δ the global position without the factor's digit.
-        `let wbase = ${u(w)} + ((g0 / ${u(r * op.d)}) * ${u(op.d)} + g0 % ${u(op.d)}) * ${u(r * r)} + og * ${u(O * r)};`,
+        ...[j, q, blk, og, rg, l0, e0, g0, wbase].flatMap((x) => x.decl),
         ...reduction(p),
-        ...(lastFactor ? epilogue(p) : [`at${p} = e0 + og * ${u(O * step)};`]),
+        ...(lastFactor ? epilogue(p) : [`at${p} = ${sum(e0.ref, mul(og.ref, O * step))};`]),
       ].map((l) => `    ${l}`),
       `  }`,
       `}`,
     ];
     const writeBack = (p: number) => [
-      `if (lid + ${u(p * T)} < ${u(items)}) {`,
-      ...Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => `  ${sh}[at${p} + ${u(i * SE + b * step)}] = ${v(p, i, b)};`)).flat(),
+      `if (${sum('lid', u(p * T))} < ${u(items)}) {`,
+      ...Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => `  ${sh}[${sum(`at${p}`, u(i * SE + b * step))}] = ${v(p, i, b)};`)).flat(),
       `}`,
     ];
     const passList = Array.from({ length: passes }, (_, p) => p);

@@ -18,7 +18,7 @@ import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsDvecSchedule extends Schedule {
@@ -129,49 +129,50 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   // neighbouring invocations on consecutive words (no bank conflicts).
   const wVec = c % 4 === 0 && wOff % 4 === 0 && TK % 4 === 0;
   views.params = wVec;
-  const wRow = `${u(wOff)} + ((alpha * ${u(d)} + delta0 + dd) * ${u(b)} + beta0 + bb) * ${u(c)}`;
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const srcCopy: StagedCopy = {
     count: TK * R * V,
     register: 'vec4<f32>',
-    item: () => [`let dv = e % ${u(V)};`, `let r = (e / ${u(V)}) % ${u(R)};`, `let k = e / ${u(V * R)};`],
+    item: () => [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), R)};`, `let k = ${div('e', V * R)};`],
     load: (v, k0) => [
-      `${v} = ${toF32(st, `${n.src}[(min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(c * d)} + (${k0} + k) * ${u(d)} + delta0) / 4u + dv]`, true)};`,
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
     ],
-    store: (v) => [`${xs}[(k * ${u(R)} + r) * ${u(V)} + dv] = ${v};`],
+    store: (v) => [`${xs}[${sum(mul(sum(mul('k', R), 'r'), V), 'dv')}] = ${v};`],
   };
   const wCopy: StagedCopy = wVec
     ? {
         count: (TK / 4) * TB * TD,
         register: 'vec4<f32>',
-        item: () => [`let dd = e % ${u(TD)};`, `let bb = (e / ${u(TD)}) % ${u(TB)};`, `let kv = e / ${u(TD * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[(${wRow} + ${k0}) / 4u + kv]`, true)};`],
-        store: (v) => LANES.map((l, q) => `${ws}[((kv * 4u + ${u(q)}) * ${u(TB)} + bb) * ${u(V)} + dd / 4u][dd % 4u] = ${v}.${l};`),
+        item: () => [`let dd = ${mod('e', TD)};`, `let bb = ${mod(div('e', TD), TB)};`, `let kv = ${div('e', TD * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${ws}[${sum(mul(sum(mul(sum('kv * 4u', u(q)), TB), 'bb'), V), 'dd / 4u')}][dd % 4u] = ${v}.${l};`),
       }
     : {
         count: TK * TB * TD,
         register: 'f32',
-        item: () => [`let dd = e % ${u(TD)};`, `let bb = (e / ${u(TD)}) % ${u(TB)};`, `let k = e / ${u(TD * TB)};`],
-        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${wRow} + ${k0} + k]`, false)};`],
-        store: (v) => [`${ws}[(k * ${u(TB)} + bb) * ${u(V)} + dd / 4u][dd % 4u] = ${v};`],
+        item: () => [`let dd = ${mod('e', TD)};`, `let bb = ${mod(div('e', TD), TB)};`, `let k = ${div('e', TD * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
+        store: (v) => [`${ws}[${sum(mul(sum(mul('k', TB), 'bb'), V), 'dd / 4u')}][dd % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const inner: string[] = [];
-  for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[(k * ${u(R)} + tr + ${u(i * (R / RR))}) * ${u(V)} + tv];`);
-  for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[(k * ${u(TB)} + tb + ${u(j * (TB / RB))}) * ${u(V)} + tv];`);
+  for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[${sum(mul(sum(mul('k', R), 'tr', u(i * (R / RR))), V), 'tv')}];`);
+  for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[${sum(mul(sum(mul('k', TB), 'tb', u(j * (TB / RB))), V), 'tv')}];`);
   for (let i = 0; i < RR; i++) for (let j = 0; j < RB; j++) inner.push(`${acc(i, j)} = fma(x${i}, w${j}, ${acc(i, j)});`);
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
-    store.push(`if (row0 + tr + ${u(i * (R / RR))} < batch) {`, `  let row = row0 + tr + ${u(i * (R / RR))};`);
+    const row = sum('row0', 'tr', u(i * (R / RR)));
+    store.push(`if (${row} < batch) {`, `  let row = ${row};`);
     for (let j = 0; j < RB; j++) {
-      // Logical output index of lane 0: α·b·d + β·d + δ (identity output map, so also where it is stored).
-      const logical = `alpha * ${u(b * d)} + (beta0 + tb + ${u(j * (TB / RB))}) * ${u(d)} + delta`;
-      const at = `(row * ${u(outSize)} + ${logical}) / 4u`;
+      // Logical output index of lane q: α·b·d + β·d + δ + q (identity output map, so also where it is stored).
+      const logical = (q: number) => sum(mul('alpha', b * d), mul(sum('beta0', 'tb', u(j * (TB / RB))), d), 'delta', u(q));
+      const at = div(sum(mul('row', outSize), logical(0)), 4);
       let v = acc(i, j);
       if (biasOff !== undefined)
-        v = `${v} + vec4<f32>(${LANES.map((_, q) => toF32(st, scalarAt(n.params, views.params, `${u(biasOff)} + ${logical} + ${u(q)}`), false)).join(', ')})`;
+        v = `${v} + vec4<f32>(${LANES.map((_, q) => toF32(st, scalarAt(n.params, views.params, sum(u(biasOff), logical(q))), false)).join(', ')})`;
       if (op.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, true)} + ${v}`;
       store.push(`  ${n.dst}[${at}] = ${fromF32(st, v, true)};`);
     }
@@ -179,15 +180,15 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   }
 
   const body = [
-    `let row_tile = group / ${u(perRowTile)};`,
-    `let col_tile = group % ${u(perRowTile)};`,
-    `let alpha = col_tile / ${u(ndt * nbt)};`,
-    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
-    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
-    `let row0 = row_tile * ${u(R)};`,
-    `let tv = lid % ${u(V)};`,
-    `let tb = (lid / ${u(V)}) % ${u(TB / RB)};`,
-    `let tr = lid / ${u(V * (TB / RB))};`,
+    `let row_tile = ${div('group', perRowTile)};`,
+    `let col_tile = ${mod('group', perRowTile)};`,
+    `let alpha = ${div('col_tile', ndt * nbt)};`,
+    `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
+    `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
+    `let row0 = ${mul('row_tile', R)};`,
+    `let tv = ${mod('lid', V)};`,
+    `let tb = ${mod(div('lid', V), TB / RB)};`,
+    `let tr = ${div('lid', V * (TB / RB))};`,
     `let delta = delta0 + tv * 4u;`,
     ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
     ...stagedLoop(stage, c, TK, true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),

@@ -19,7 +19,7 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { fromF32, LANES, scalarAt, toF32, tiledKernel } from './wgsl-text.js';
 
 export interface KsPairSchedule extends Schedule {
@@ -132,31 +132,31 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
   const ts = `${ep}_ts`;
   const x4 = (row: string, idx: string) =>
     views.src
-      ? toF32(st, `${n.src}[(${row} * ${u(inSize)} + ${idx}) / 4u]`, true)
-      : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.src}[${row} * ${u(inSize)} + ${renderIndex(applyIndexMap(op0.input, rowMajor([{ name: `(${idx} + ${u(q)})`, size: a0 * c0 }])))}]`, false)).join(', ')})`;
+      ? toF32(st, `${n.src}[${div(sum(mul(row, inSize), idx), 4)}]`, true)
+      : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.src}[${sum(mul(row, inSize), renderIndex(applyIndexMap(op0.input, rowMajor([{ name: `(${sum(idx, u(q))})`, size: a0 * c0 }]))))}]`, false)).join(', ')})`;
   const p4 = (idx: string) =>
-    views.params ? toF32(st, `${n.params}[(${idx}) / 4u]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${idx} + ${u(q)}]`, false)).join(', ')})`;
+    views.params ? toF32(st, `${n.params}[${div(idx, 4)}]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${sum(idx, u(q))}]`, false)).join(', ')})`;
   const param = (idx: string) => toF32(st, scalarAt(n.params, views.params, idx), false);
 
   // Stage 1: thread (g, tr1) computes t for rows tr1·rr1.. and the dtile values at γ1 = gc + g.
   const stage1: string[] = [
     `let gamma1 = gc + g;`,
-    `let mid0 = gamma1 * ${u(d1)} + delta0;`,
-    `let alpha0 = mid0 / ${u(b0)};`,
-    `let wbase = ${u(w0)} + mid0 * ${u(c0)};`,
-    `let xoff = alpha0 * ${u(c0)};`,
-    ...Array.from({ length: rr1 }, (_, i) => `let xrow${i} = min(row0 + tr1 * ${u(rr1)} + ${u(i)}, batch - 1u);`),
+    `let mid0 = ${sum(mul('gamma1', d1), 'delta0')};`,
+    `let alpha0 = ${div('mid0', b0)};`,
+    `let wbase = ${sum(u(w0), mul('mid0', c0))};`,
+    `let xoff = ${mul('alpha0', c0)};`,
+    ...Array.from({ length: rr1 }, (_, i) => `let xrow${i} = min(${sum('row0', mul('tr1', rr1), u(i))}, batch - 1u);`),
     ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `var s${i}_${j} = 0.0;`)).flat(),
     `for (var e = 0u; e < ${u(c0)}; e += 4u) {`,
     ...Array.from({ length: rr1 }, (_, i) => `  let xv${i} = ${x4(`xrow${i}`, 'xoff + e')};`),
-    ...Array.from({ length: D }, (_, j) => `  let wv${j} = ${p4(`wbase + ${u(j * c0)} + e`)};`),
+    ...Array.from({ length: D }, (_, j) => `  let wv${j} = ${p4(sum('wbase', u(j * c0), 'e'))};`),
     ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `  s${i}_${j} += dot(xv${i}, wv${j});`)).flat(),
     `}`,
     ...Array.from({ length: rr1 }, (_, i) =>
       Array.from({ length: D }, (_, j) => {
-        const r = `tr1 * ${u(rr1)} + ${u(i)}`;
-        const v = bias0 !== undefined ? `s${i}_${j} + ${param(`${u(bias0)} + mid0 + ${u(j)}`)}` : `s${i}_${j}`;
-        return `${ts}[(g * ${u(D)} + ${u(j)}) * ${u(R / 4)} + (${r}) / 4u][(${r}) % 4u] = ${v};`;
+        const r = sum(mul('tr1', rr1), u(i));
+        const v = bias0 !== undefined ? `s${i}_${j} + ${param(sum(u(bias0), 'mid0', u(j)))}` : `s${i}_${j}`;
+        return `${ts}[${sum(mul(sum(mul('g', D), u(j)), R / 4), div(r, 4))}][${mod(r, 4)}] = ${v};`;
       }),
     ).flat(),
   ];
@@ -166,7 +166,7 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
   const stage2: string[] = [`for (var g4 = 0u; g4 < ${u(TG)}; g4 += 4u) {`];
   for (let j = 0; j < rb2; j++) stage2.push(`  let w${j} = ${p4(`wrow${j} + gc + g4`)};`);
   for (let q = 0; q < 4; q++) {
-    for (let iv = 0; iv < rr2 / 4; iv++) stage2.push(`  let t${q}_${iv} = ${ts}[((g4 + ${u(q)}) * ${u(D)} + dd) * ${u(R / 4)} + tr2 * ${u(rr2 / 4)} + ${u(iv)}];`);
+    for (let iv = 0; iv < rr2 / 4; iv++) stage2.push(`  let t${q}_${iv} = ${ts}[${sum(mul(sum(mul(sum('g4', u(q)), D), 'dd'), R / 4), mul('tr2', rr2 / 4), u(iv))}];`);
     for (let iv = 0; iv < rr2 / 4; iv++)
       for (let j = 0; j < rb2; j++) stage2.push(`  ${acc(iv, j)} = fma(t${q}_${iv}, vec4<f32>(w${j}.${LANES[q]}), ${acc(iv, j)});`);
   }
@@ -179,28 +179,29 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelCo
   const store: string[] = [];
   for (let iv = 0; iv < rr2 / 4; iv++)
     for (let q = 0; q < 4; q++) {
-      store.push(`if (row0 + tr2 * ${u(rr2)} + ${u(iv * 4 + q)} < batch) {`, `  let row = row0 + tr2 * ${u(rr2)} + ${u(iv * 4 + q)};`);
+      const row = sum('row0', mul('tr2', rr2), u(iv * 4 + q));
+      store.push(`if (${row} < batch) {`, `  let row = ${row};`);
       for (let j = 0; j < rb2; j++) {
-        const at = `row * ${u(outSize)} + ${outIndex}`;
+        const at = sum(mul('row', outSize), outIndex);
         let v = `${acc(iv, j)}.${LANES[q]}`;
-        if (bias1 !== undefined) v = `${v} + ${param(`${u(bias1)} + ${biasIndex}`)}`;
+        if (bias1 !== undefined) v = `${v} + ${param(sum(u(bias1), biasIndex))}`;
         if (op1.accumulate) v = `${toF32(st, `${n.dst}[${at}]`, false)} + ${v}`;
-        store.push(`  { let beta1 = tb2 * ${u(rb2)} + ${u(j)}; if (beta1 < ${u(b1)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
+        store.push(`  { let beta1 = ${sum(mul('tb2', rb2), u(j))}; if (beta1 < ${u(b1)}) { ${n.dst}[${at}] = ${fromF32(st, v, false)}; } }`);
       }
       store.push('}');
     }
 
   const body = [
-    `let row_tile = group / ${u(ndt)};`,
-    `let delta0 = (group % ${u(ndt)}) * ${u(D)};`,
-    `let row0 = row_tile * ${u(R)};`,
-    `let tr1 = lid % ${u(R / rr1)};`,
-    `let g = lid / ${u(R / rr1)};`,
-    `let dd = lid % ${u(D)};`,
-    `let tr2 = (lid / ${u(D)}) % ${u(R / rr2)};`,
-    `let tb2 = lid / ${u(D * (R / rr2))};`,
+    `let row_tile = ${div('group', ndt)};`,
+    `let delta0 = ${mul(mod('group', ndt), D)};`,
+    `let row0 = ${mul('row_tile', R)};`,
+    `let tr1 = ${mod('lid', R / rr1)};`,
+    `let g = ${div('lid', R / rr1)};`,
+    `let dd = ${mod('lid', D)};`,
+    `let tr2 = ${mod(div('lid', D), R / rr2)};`,
+    `let tb2 = ${div('lid', D * (R / rr2))};`,
     `let delta1 = delta0 + dd;`,
-    ...Array.from({ length: rb2 }, (_, j) => `let wrow${j} = ${u(w1)} + (delta1 * ${u(b1)} + min(tb2 * ${u(rb2)} + ${u(j)}, ${u(b1 - 1)})) * ${u(c1)};`),
+    ...Array.from({ length: rb2 }, (_, j) => `let wrow${j} = ${sum(u(w1), mul(sum(mul('delta1', b1), `min(${sum(mul('tb2', rb2), u(j))}, ${u(b1 - 1)})`), c1))};`),
     ...Array.from({ length: rr2 / 4 }, (_, iv) => Array.from({ length: rb2 }, (_, j) => `var ${acc(iv, j)} = vec4<f32>(0.0);`)).flat(),
     `for (var gc = 0u; gc < ${u(c1)}; gc += ${u(TG)}) {`,
     `  {`,

@@ -20,7 +20,7 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
@@ -145,47 +145,47 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
 
   // Staging of Src into xs[dd][r][k] and of W into ws[dd][bb][k] (f16; W's rows are contiguous
   // along γ), software-pipelined: the next chunk is fetched while this one is multiplied.
-  const xsAt = (dd: string, r: string, k: string) => `${xs}[(${dd} * ${u(R)} + ${r}) * ${u(TK)} + ${k}]`;
-  const srcAt = (k0: string, k: string, dd: string) => `min(row0 + r, batch - 1u) * ${u(inSize)} + alpha * ${u(c * d)} + (${k0} + ${k}) * ${u(d)} + delta0 + ${dd}`;
+  const xsAt = (dd: string, r: string, k: string) => `${xs}[${sum(mul(sum(mul(dd, R), r), TK), k)}]`;
+  const srcAt = (k0: string, k: string, dd: string) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
   const srcCopy: StagedCopy =
     views.src && !alongDelta
       ? {
           count: (R * TK) / 4,
           register: 'vec4<f16>',
-          item: () => [`let kv = e % ${u(TK / 4)};`, `let r = e / ${u(TK / 4)};`],
-          load: (v, k0) => [`${v} = ${n.src}[(${srcAt(k0, 'kv * 4u', '0u')}) / 4u];`],
-          store: (v) => LANES.map((l, q) => `${xsAt('0u', 'r', `kv * 4u + ${u(q)}`)} = ${v}.${l};`),
+          item: () => [`let kv = ${mod('e', TK / 4)};`, `let r = ${div('e', TK / 4)};`],
+          load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', '0u'), 4)}];`],
+          store: (v) => LANES.map((l, q) => `${xsAt('0u', 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
       : views.src
         ? {
             count: (TD * R * TK) / 4,
             register: 'vec4<f16>',
-            item: () => [`let dv = e % ${u(TD / 4)};`, `let k = (e / ${u(TD / 4)}) % ${u(TK)};`, `let r = e / ${u((TD / 4) * TK)};`],
-            load: (v, k0) => [`${v} = ${n.src}[(${srcAt(k0, 'k', 'dv * 4u')}) / 4u];`],
-            store: (v) => LANES.map((l, q) => `${xsAt(`dv * 4u + ${u(q)}`, 'r', 'k')} = ${v}.${l};`),
+            item: () => [`let dv = ${mod('e', TD / 4)};`, `let k = ${mod(div('e', TD / 4), TK)};`, `let r = ${div('e', (TD / 4) * TK)};`],
+            load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'k', 'dv * 4u'), 4)}];`],
+            store: (v) => LANES.map((l, q) => `${xsAt(sum('dv * 4u', u(q)), 'r', 'k')} = ${v}.${l};`),
           }
         : {
             count: TD * R * TK,
             register: 'f16',
-            item: () => [`let dd = e % ${u(TD)};`, `let k = (e / ${u(TD)}) % ${u(TK)};`, `let r = e / ${u(TD * TK)};`],
+            item: () => [`let dd = ${mod('e', TD)};`, `let k = ${mod(div('e', TD), TK)};`, `let r = ${div('e', TD * TK)};`],
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: string, bb: string, k: string) => `${ws}[(${dd} * ${u(TB)} + ${bb}) * ${u(TK)} + ${k}]`;
-  const wRow = `${u(wOff)} + ((alpha * ${u(d)} + delta0 + dd) * ${u(b)} + beta0 + bb) * ${u(c)}`;
+  const wsAt = (dd: string, bb: string, k: string) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), TK), k)}]`;
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {
         count: (TD * TB * TK) / 4,
         register: 'vec4<f16>',
-        item: () => [`let kv = e % ${u(TK / 4)};`, `let bb = (e / ${u(TK / 4)}) % ${u(TB)};`, `let dd = e / ${u((TK / 4) * TB)};`],
-        load: (v, k0) => [`${v} = ${n.params}[(${wRow} + ${k0} + kv * 4u) / 4u];`],
-        store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', `kv * 4u + ${u(q)}`)} = ${v}.${l};`),
+        item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
+        load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'kv * 4u'), 4)}];`],
+        store: (v) => LANES.map((l, q) => `${wsAt('dd', 'bb', sum('kv * 4u', u(q)))} = ${v}.${l};`),
       }
     : {
         count: TD * TB * TK,
         register: 'f16',
-        item: () => [`let k = e % ${u(TK)};`, `let bb = (e / ${u(TK)}) % ${u(TB)};`, `let dd = e / ${u(TK * TB)};`],
-        load: (v, k0) => [`${v} = ${n.params}[${wRow} + ${k0} + k];`],
+        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
+        load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
         store: (v) => [`${wsAt('dd', 'bb', 'k')} = ${v};`],
       };
 
@@ -213,28 +213,28 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const vw = views.dst ? 4 : 1;
   const perTile = TD * TILE * TILE;
   const decomposeItem = alongDelta
-    ? [`let dd = (e % ${u(TD / vw)}) * ${u(vw)};`, `let bb = (e / ${u(TD / vw)}) % ${u(TILE)};`, `let r = e / ${u((TD / vw) * TILE)};`]
-    : [`let bb = (e % ${u(TILE / vw)}) * ${u(vw)};`, `let dd = 0u;`, `let r = e / ${u(TILE / vw)};`];
+    ? [`let dd = ${mul(mod('e', TD / vw), vw)};`, `let bb = ${mod(div('e', TD / vw), TILE)};`, `let r = ${div('e', (TD / vw) * TILE)};`]
+    : [`let bb = ${mul(mod('e', TILE / vw), vw)};`, `let dd = 0u;`, `let r = ${div('e', TILE / vw)};`];
   const csStep = alongDelta ? TILE * TILE : 1;
   const lane = (q: number) => {
-    const lines = [`var v${q} = ${cs}[(dd * ${u(TILE)} + r) * ${u(TILE)} + bb + ${u(q * csStep)}];`];
+    const lines = [`var v${q} = ${cs}[${sum(mul(sum(mul('dd', TILE), 'r'), TILE), 'bb', u(q * csStep))}];`];
     if (biasOff !== undefined) {
-      const bi = alongDelta ? `${biasIndex} + ${u(q)}` : `${biasIndex} + ${u(q * d)}`;
-      lines.push(`v${q} += f32(${scalarAt(n.params, views.params, `${u(biasOff)} + ${bi}`)});`);
+      const bi = sum(biasIndex, u(alongDelta ? q : q * d));
+      lines.push(`v${q} += f32(${scalarAt(n.params, views.params, sum(u(biasOff), bi))});`);
     }
     return lines;
   };
   const storeBody = views.dst
     ? [
         ...[0, 1, 2, 3].flatMap(lane),
-        `let at = (row * ${u(outSize)} + ${outIndex}) / 4u;`,
+        `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
         `var v = vec4<f32>(v0, v1, v2, v3);`,
         ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
         `${n.dst}[at] = vec4<f16>(v);`,
       ]
     : [
         ...lane(0),
-        `let at = row * ${u(outSize)} + ${outIndex};`,
+        `let at = ${sum(mul('row', outSize), outIndex)};`,
         ...(op.accumulate ? [`v0 += f32(${n.dst}[at]);`] : []),
         `${n.dst}[at] = f16(v0);`,
       ];
@@ -246,9 +246,9 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
         `workgroupBarrier();`,
         ...cooperative(perTile / vw, T, 'e', [
           ...decomposeItem,
-          `if (row0 + ${u(i * TILE)} + r < batch) {`,
-          `  let row = row0 + ${u(i * TILE)} + r;`,
-          `  let beta = beta0 + ${u(j * TILE)} + bb;`,
+          `if (${sum('row0', u(i * TILE), 'r')} < batch) {`,
+          `  let row = ${sum('row0', u(i * TILE), 'r')};`,
+          `  let beta = ${sum('beta0', u(j * TILE), 'bb')};`,
           `  let delta = delta0 + dd;`,
           ...storeBody.map((l) => `  ${l}`),
           `}`,
@@ -258,12 +258,12 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     }
 
   const body = [
-    `let row_tile = group / ${u(perRowTile)};`,
-    `let col_tile = group % ${u(perRowTile)};`,
-    `let alpha = col_tile / ${u(ndt * nbt)};`,
-    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
-    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
-    `let row0 = row_tile * ${u(R)};`,
+    `let row_tile = ${div('group', perRowTile)};`,
+    `let col_tile = ${mod('group', perRowTile)};`,
+    `let alpha = ${div('col_tile', ndt * nbt)};`,
+    `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
+    `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
+    `let row0 = ${mul('row_tile', R)};`,
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
     ...epilogue,

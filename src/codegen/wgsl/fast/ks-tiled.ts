@@ -15,7 +15,7 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { kernelNames, paramOffset, rowSize, u, type KernelContext } from '../scaffold.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsTiledSchedule extends Schedule {
@@ -141,20 +141,20 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
         vec4: true,
         lines: TR,
         tk: TK,
-        at: (r, k, k0) => `min(row0 + ${r}, batch - 1u) * ${u(inSize)} + alpha * ${u(op.c)} + ${k0} + ${k}`,
-        slot: (k, r) => `${xs}[(${k}) * ${u(TR / 4)} + ${r} / 4u][${r} % 4u]`,
+        at: (r, k, k0) => sum(mul(`min(${sum('row0', r)}, batch - 1u)`, inSize), mul('alpha', op.c), k0, k),
+        slot: (k, r) => `${xs}[${sum(mul(k, TR / 4), div(r, 4))}][${mod(r, 4)}]`,
       })
     : {
         count: TR * TK * TD,
         register: 'f32',
-        item: (k0) => [`let r = e / ${u(TK * TD)};`, `let k = (e / ${u(TD)}) % ${u(TK)};`, `let dd = e % ${u(TD)};`, `let gamma = ${k0} + k;`, `let delta = delta0 + dd;`],
+        item: (k0) => [`let r = ${div('e', TK * TD)};`, `let k = ${mod(div('e', TD), TK)};`, `let dd = ${mod('e', TD)};`, `let gamma = ${sum(k0, 'k')};`, `let delta = delta0 + dd;`],
         load: (v) => [
           `${v} = 0.0;`,
-          `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[row * ${u(inSize)} + ${inIndex}]`, false)}; }`,
+          `if (gamma < ${u(op.c)}) { let row = min(row0 + r, batch - 1u); ${v} = ${toF32(st, `${n.src}[${sum(mul('row', inSize), inIndex)}]`, false)}; }`,
         ],
-        store: (v) => [`${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + r / 4u][r % 4u] = ${v};`],
+        store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), 'r / 4u')}][r % 4u] = ${v};`],
       };
-  const wRow = (dd: string, beta: string) => `${u(wOff)} + ((alpha * ${u(op.d)} + delta0 + ${dd}) * ${u(op.b)} + ${beta}) * ${u(op.c)}`;
+  const wRow = (dd: string, beta: string) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
   const wCopy: StagedCopy = views.params
     ? transposedTile({
@@ -163,44 +163,45 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
         vec4: true,
         lines: TD * TB,
         tk: TK,
-        at: (t, k, k0) => `${wRow(`${t} / ${u(TB)}`, `min(beta0 + ${t} % ${u(TB)}, ${u(op.b - 1)})`)} + ${k0} + ${k}`,
-        slot: (k, t) => `${ws}[((${t} / ${u(TB)}) * ${u(TK)} + ${k}) * ${u(TB / 4)} + (${t} % ${u(TB)}) / 4u][${t} % 4u]`,
+        at: (t, k, k0) => sum(wRow(div(t, TB), `min(${sum('beta0', mod(t, TB))}, ${u(op.b - 1)})`), k0, k),
+        slot: (k, t) => `${ws}[${sum(mul(sum(mul(div(t, TB), TK), k), TB / 4), div(mod(t, TB), 4))}][${mod(t, 4)}]`,
       })
     : {
         count: TD * TB * TK,
         register: 'f32',
-        item: () => [`let k = e % ${u(TK)};`, `let bb = (e / ${u(TK)}) % ${u(TB)};`, `let dd = e / ${u(TK * TB)};`],
+        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
         load: (v, k0) => [
           `${v} = 0.0;`,
-          `if (${k0} + k < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, `${wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`)} + ${k0} + k`), false)}; }`,
+          `if (${sum(k0, 'k')} < ${u(op.c)}) { ${v} = ${toF32(st, scalarAt(n.params, false, sum(wRow('dd', `min(beta0 + bb, ${u(op.b - 1)})`), k0, 'k')), false)}; }`,
         ],
-        store: (v) => [`${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + bb / 4u][bb % 4u] = ${v};`],
+        store: (v) => [`${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), 'bb / 4u')}][bb % 4u] = ${v};`],
       };
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const inner: string[] = [];
-  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[(k * ${u(TD)} + dd) * ${u(TR / 4)} + tr * ${u(RR / 4)} + ${u(iv)}];`);
-  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[(dd * ${u(TK)} + k) * ${u(TB / 4)} + tb * ${u(RB / 4)} + ${u(j)}];`);
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), mul('tr', RR / 4), u(iv))}];`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), mul('tb', RB / 4), u(j))}];`);
   for (let i = 0; i < RR; i++)
     for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
 
   const store: string[] = [];
   for (let i = 0; i < RR; i++) {
-    store.push(`if (row0 + tr * ${u(RR)} + ${u(i)} < batch) {`, `  let row = row0 + tr * ${u(RR)} + ${u(i)};`);
+    const row = sum('row0', mul('tr', RR), u(i));
+    store.push(`if (${row} < batch) {`, `  let row = ${row};`);
     for (let j = 0; j < RB / 4; j++) {
-      const beta = `beta0 + tb * ${u(RB)} + ${u(j * 4)}`;
+      const beta = (q: number) => sum('beta0', mul('tb', RB), u(j * 4 + q));
       if (views.dst) {
-        const at = `(row * ${u(outSize)} + alpha * ${u(op.b)} + beta) / 4u`;
-        const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, `${u(biasOff)} + alpha * ${u(op.b)} + beta + ${u(q)}`));
+        const at = div(sum(mul('row', outSize), mul('alpha', op.b), 'beta'), 4);
+        const bias = biasOff === undefined ? undefined : [0, 1, 2, 3].map((q) => scalarAt(n.params, views.params, sum(u(biasOff), mul('alpha', op.b), 'beta', u(q))));
         const write = epilogueWrite({ storage: st, dst: n.dst, at, value: acc(i, j), vec4: true, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-        store.push(`  { let beta = ${beta}; if (beta < ${u(op.b)}) { ${write} } }`);
+        store.push(`  { let beta = ${beta(0)}; if (beta < ${u(op.b)}) { ${write} } }`);
       } else {
         for (let q = 0; q < 4; q++) {
-          const at = `row * ${u(outSize)} + ${outIndex}`;
-          const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, `${u(biasOff)} + ${biasIndex}`)];
+          const at = sum(mul('row', outSize), outIndex);
+          const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex))];
           const write = epilogueWrite({ storage: st, dst: n.dst, at, value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
-          store.push(`  { let beta = ${beta} + ${u(q)}; if (beta < ${u(op.b)}) { ${write} } }`);
+          store.push(`  { let beta = ${beta(q)}; if (beta < ${u(op.b)}) { ${write} } }`);
         }
       }
     }
@@ -208,15 +209,15 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   }
 
   const body = [
-    `let row_tile = group / ${u(perRowTile)};`,
-    `let col_tile = group % ${u(perRowTile)};`,
-    `let alpha = col_tile / ${u(ndt * nbt)};`,
-    `let delta0 = ((col_tile / ${u(nbt)}) % ${u(ndt)}) * ${u(TD)};`,
-    `let beta0 = (col_tile % ${u(nbt)}) * ${u(TB)};`,
-    `let row0 = row_tile * ${u(TR)};`,
-    `let tb = lid % ${u(TB / RB)};`,
-    `let tr = (lid / ${u(TB / RB)}) % ${u(TR / RR)};`,
-    `let dd = lid / ${u((TB / RB) * (TR / RR))};`,
+    `let row_tile = ${div('group', perRowTile)};`,
+    `let col_tile = ${mod('group', perRowTile)};`,
+    `let alpha = ${div('col_tile', ndt * nbt)};`,
+    `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
+    `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
+    `let row0 = ${mul('row_tile', TR)};`,
+    `let tb = ${mod('lid', TB / RB)};`,
+    `let tr = ${mod(div('lid', TB / RB), TR / RR)};`,
+    `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
     ...stagedLoop(stage, op.c, TK, schedule.pipeline === true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),

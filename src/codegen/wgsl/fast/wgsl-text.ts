@@ -5,7 +5,7 @@
  */
 import type { EmittedKernel, Schedule } from '../kernel.js';
 import type { StorageType } from '../scaffold.js';
-import { kernelNames, u } from '../scaffold.js';
+import { binding, div, kernelNames, mod, mul, sum, u } from '../scaffold.js';
 
 /** The WGSL element type of a binding: the storage scalar, or a vec4 of it. */
 export function elemType(storage: StorageType, vec4: boolean): string {
@@ -45,7 +45,7 @@ export function bindingDecls(entryPoint: string, storage: StorageType, views: Bi
 
 /** Reads one scalar element of a binding that may be viewed as vec4. */
 export function scalarAt(name: string, vec4: boolean, index: string): string {
-  return vec4 ? `${name}[(${index}) / 4u][(${index}) % 4u]` : `${name}[${index}]`;
+  return vec4 ? `${name}[${div(index, 4)}][${mod(index, 4)}]` : `${name}[${index}]`;
 }
 
 /** The entry point's opening lines: signature, linear workgroup index and the group guard. */
@@ -66,7 +66,7 @@ export function cooperative(count: number, threads: number, item: string, body: 
   const out: string[] = [];
   for (let p = 0; p < passes; p++) {
     const guarded = (p + 1) * threads > count;
-    out.push('{', `  let ${item} = lid + ${u(p * threads)};`);
+    out.push('{', `  let ${item} = ${sum('lid', u(p * threads))};`);
     if (guarded) out.push(`  if (${item} < ${u(count)}) {`);
     out.push(...body.map((l) => (guarded ? `    ${l}` : `  ${l}`)));
     if (guarded) out.push('  }');
@@ -113,8 +113,8 @@ export function staging(prefix: string, threads: number, copies: readonly Staged
         const guarded = (p + 1) * threads > c.count;
         const lines = body(c, ci, p);
         return guarded
-          ? ['{', `  let e = lid + ${u(p * threads)};`, `  if (e < ${u(c.count)}) {`, ...lines.map((l) => `    ${l}`), '  }', '}']
-          : ['{', `  let e = lid + ${u(p * threads)};`, ...lines.map((l) => `  ${l}`), '}'];
+          ? ['{', `  let e = ${sum('lid', u(p * threads))};`, `  if (e < ${u(c.count)}) {`, ...lines.map((l) => `    ${l}`), '  }', '}']
+          : ['{', `  let e = ${sum('lid', u(p * threads))};`, ...lines.map((l) => `  ${l}`), '}'];
       }).flat(),
     );
   return {
@@ -186,12 +186,14 @@ export function transposedTile(o: {
   readonly slot: (k: string, t: string) => string;
 }): StagedCopy {
   const per = o.vec4 ? o.tk / 4 : o.tk;
+  const t = binding('t', div('e', per));
+  const kv = binding('kv', mod('e', per));
   return {
     count: o.lines * per,
     register: o.vec4 ? 'vec4<f32>' : 'f32',
-    item: () => [`let t = e / ${u(per)};`, `let kv = e % ${u(per)};`],
-    load: (v, k0) => [`${v} = ${toF32(o.storage, o.vec4 ? `${o.buffer}[(${o.at('t', 'kv * 4u', k0)}) / 4u]` : `${o.buffer}[${o.at('t', 'kv', k0)}]`, o.vec4)};`],
-    store: (v) => (o.vec4 ? LANES.map((l, q) => `${o.slot(`kv * 4u + ${u(q)}`, 't')} = ${v}.${l};`) : [`${o.slot('kv', 't')} = ${v};`]),
+    item: () => [...t.decl, ...kv.decl],
+    load: (v, k0) => [`${v} = ${toF32(o.storage, o.vec4 ? `${o.buffer}[${div(o.at(t.ref, mul(kv.ref, 4), k0), 4)}]` : `${o.buffer}[${o.at(t.ref, kv.ref, k0)}]`, o.vec4)};`],
+    store: (v) => (o.vec4 ? LANES.map((l, q) => `${o.slot(sum(mul(kv.ref, 4), u(q)), t.ref)} = ${v}.${l};`) : [`${o.slot(kv.ref, t.ref)} = ${v};`]),
   };
 }
 
