@@ -47,6 +47,16 @@ describe('tuning database', () => {
     expect(batchBucket(1)).toBe(1);
   });
 
+  it('drops retired entries (runs a newer tune timed but did not keep) unless they are also new', () => {
+    const path = join(dir, 'db.json');
+    saveTuningEntries(path, [entry(H100, 0.5), entry(OTHER, 0.9, 16)]);
+    const { adapter, compiler, kernel, batchBucket: bucket } = entry(H100, 0);
+    saveTuningEntries(path, [], [{ adapter, compiler, kernel, batchBucket: bucket }]);
+    expect(loadTuningDb(path).db.entries.map((e) => e.adapter.device)).toEqual(['nvidia-a100']);
+    const again = merge(emptyDb(), [entry(H100, 0.4, 32)], [{ adapter, compiler, kernel, batchBucket: bucket }]);
+    expect(lookup(again, H100, '0.1.0', SIG, 1000)?.schedule.rows).toBe(32);
+  });
+
   it('ignores entries of another adapter', () => {
     const db = merge(emptyDb(), [entry(OTHER, 0.3, 16)]);
     expect(lookup(db, H100, '0.1.0', SIG, 1000)).toBeUndefined();

@@ -9,7 +9,7 @@ import { emitProgramKernels } from '../../codegen/wgsl/program.js';
 import { isAmong } from '../../codegen/wgsl/family.js';
 import type { Program } from '../../ir/ir.js';
 import { hasTimestamps } from '../../runtime/timing.js';
-import type { TuningEntry } from '../../runtime/tuner/db.js';
+import type { TuningEntry, TuningKey } from '../../runtime/tuner/db.js';
 import { saveTuningEntries } from '../../runtime/tuner/db-file.js';
 import { scheduleLookup } from '../../runtime/tuner/lookup.js';
 import { tuneProgram, type KernelTuning } from '../../runtime/tuner/tune.js';
@@ -45,6 +45,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     const bar = progress(ctx, 'tune');
     const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
     const entries: TuningEntry[] = [];
+    const retired: TuningKey[] = [];
     try {
       for (const program of programs) {
         const result = await tuneProgram(gpu.device, gpu.identity, program, {
@@ -55,11 +56,12 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
         });
         tuned.push({ program, kernels: result.kernels });
         entries.push(...result.entries);
+        retired.push(...result.retired);
       }
     } finally {
       bar.finish();
     }
-    const saved = saveTuningEntries(dbPath, entries);
+    const saved = saveTuningEntries(dbPath, entries, retired);
     if (saved.recovered) note(ctx, `tuning database ${dbPath} was unreadable (${saved.recovered.reason}); moved to ${saved.recovered.movedTo} and started afresh`);
 
     // What `monc build --tuning` now emits (entries of any adapter; the largest bucket wins).

@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry } from './db.js';
+import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from './db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');
@@ -53,10 +53,10 @@ export function writeTuningDb(path: string, db: TuningDb): void {
   }
 }
 
-/** Adds entries to the database at `path`: re-reads the file, merges, writes atomically. */
-export function saveTuningEntries(path: string, entries: readonly TuningEntry[]): LoadResult {
+/** Adds entries to the database at `path` (and drops the `retired` ones): re-reads the file, merges, writes atomically. */
+export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): LoadResult {
   const current = loadTuningDb(path);
-  const db = merge(current.db, entries);
+  const db = merge(current.db, entries, retired);
   writeTuningDb(path, db);
   return { db, ...(current.recovered ? { recovered: current.recovered } : {}) };
 }

@@ -58,7 +58,7 @@ export function kernelSignature(ops: readonly Op[], storage: string): string {
   return JSON.stringify({ storage, ops: parts });
 }
 
-function entryKey(e: Pick<TuningEntry, 'adapter' | 'compiler' | 'kernel' | 'batchBucket'>): string {
+function entryKey(e: TuningKey): string {
   return JSON.stringify([adapterKey(e.adapter), e.compiler, e.kernel, e.batchBucket]);
 }
 
@@ -67,9 +67,17 @@ export function lookup(db: TuningDb, adapter: AdapterIdentity, compiler: string,
   return db.entries.find((e) => entryKey(e) === key);
 }
 
-/** `db` with `entries` added; an entry replaces an older one with the same key. */
-export function merge(db: TuningDb, entries: readonly TuningEntry[]): TuningDb {
+/** What identifies an entry: the kernel on an adapter, compiler version and batch bucket. */
+export type TuningKey = Pick<TuningEntry, 'adapter' | 'compiler' | 'kernel' | 'batchBucket'>;
+
+/**
+ * `db` with `entries` added (an entry replaces an older one with the same key) and the entries
+ * at `retired` keys removed unless `entries` has them: fused runs a new tune timed but did not
+ * keep, whose older entries the build's longest-run-first lookup would otherwise still take.
+ */
+export function merge(db: TuningDb, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): TuningDb {
   const byKey = new Map(db.entries.map((e) => [entryKey(e), e]));
+  for (const r of retired) byKey.delete(entryKey(r));
   for (const e of entries) byKey.set(entryKey(e), e);
   return { format: DB_FORMAT, version: DB_VERSION, entries: [...byKey.values()].sort((a, b) => (entryKey(a) < entryKey(b) ? -1 : 1)) };
 }

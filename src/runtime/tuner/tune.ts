@@ -24,7 +24,7 @@ import { entryPointName } from '../../codegen/wgsl/program.js';
 import type { KernelContext, StorageType } from '../../codegen/wgsl/scaffold.js';
 import { MONC_VERSION } from '../../version.js';
 import type { AdapterIdentity } from './adapter-identity.js';
-import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
+import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
 import { candidatePartitions, fusedRunsOf, untunedPartition, winningRuns } from './partitions.js';
 import { scheduleKey, searchSchedules } from './search.js';
@@ -91,6 +91,8 @@ export interface KernelTuning {
 export interface TuneResult {
   readonly kernels: readonly KernelTuning[];
   readonly entries: readonly TuningEntry[];
+  /** Fused runs tried but not kept (slower, or every candidate rejected): a database drops older entries for them (db.ts merge). */
+  readonly retired: readonly TuningKey[];
 }
 
 interface Plan {
@@ -223,8 +225,10 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const winners = winningRuns(program, partitions, cost).filter(beatsParts);
   const returned = (k: KernelTuning) => k.ops.length === 1 || winners.some((r) => r.join() === k.ops.join());
   const date = new Date().toISOString();
+  const key = (k: KernelTuning): TuningKey => ({ adapter, compiler: MONC_VERSION, kernel: k.signature, batchBucket: batchBucket(options.batch) });
   const entries: TuningEntry[] = kernels.filter(returned).flatMap((k) =>
-    k.best ? [{ adapter, compiler: MONC_VERSION, kernel: k.signature, batchBucket: batchBucket(options.batch), schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread, timed: k.timed, date }] : [],
+    k.best ? [{ ...key(k), schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread, timed: k.timed, date }] : [],
   );
-  return { kernels, entries };
+  const retired = kernels.filter((k) => !returned(k)).map(key);
+  return { kernels, entries, retired };
 }
