@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { bsrCase, contextFor, pixelflyCase, type OpsCase } from '../../bench/cases.js';
 import { bsrTiled, type BsrTiledSchedule } from '../../src/codegen/wgsl/fast/bsr-tiled.js';
+import { compileKernels } from '../../src/compile-kernels.js';
 import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
 import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { BsrOp, IndexMap } from '../../src/ir/ir.js';
 import { randomBlocks, randomIndexMap, rng } from '../support/programs.js';
-import { LIMITS, opError, sample, TOL, TOL_F16 } from './support.js';
+import { expectModuleMatches, LIMITS, opError, sample, TOL, TOL_F16 } from './support.js';
 
 const H100: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 const transposed = (r: number, c: number): IndexMap => ({ size: r * c, steps: [{ shape: [r, c], perm: [1, 0] }] });
@@ -89,15 +90,19 @@ describe('bsr-tiled', () => {
     expect(bsrTiled.candidates(bsrCase(16, 16, 1, 4, [[0, 0]]).ops[0], H100)).toEqual([]);
   });
 
-  describe('f16 storage', async () => {
+  it('f16 modules: bsr-tiled declares f16 storage, and runs (f16 storage where the adapter has shader-f16, else regenerated with f32 storage) within the f16 tolerance', async () => {
+    const result = compileKernels('module sp\ndtype f16\nmap pf : 128 -> 128 = sparse(block: 16, pattern: flat_butterfly(factors: 2)) + bias()\n', 'sp.mon');
+    const out = { ...result.outputs!, module: result.module! };
+    expect(out.manifest.maps[0].kernels.map((k) => k.schedule.family)).toEqual(['bsr-tiled']);
+    expect(out.manifest.enables).toContain('f16');
+    expect(out.wgsl).toMatch(/var<storage, read_write> pf_op0_dst: array<(f16|vec4<f16>)>;/);
+    await expectModuleMatches(out, [1, 7], TOL_F16);
     const { device } = await nodeGpu();
-    const f16 = device.features.has('shader-f16');
-    it.skipIf(!f16)(`matches the reference within the f16 tolerance${f16 ? '' : ' (skipped: this adapter has no shader-f16)'}`, async () => {
+    if (device.features.has('shader-f16'))
       for (const c of [pixelflyCase(128, 16, 2), bsrCase(48, 42, 12, 6, randomBlocks(4, 7, 0.5, rng(3)), { bias: true, accumulate: true })]) {
         const op = c.ops[0];
         for (const s of [bsrTiled.defaultSchedule(op, LIMITS), ...sample(bsrTiled.candidates(op, LIMITS), 2)])
           expect(await opError(bsrTiled, c, 0, s, 7, 'f16'), JSON.stringify(s)).toBeLessThan(TOL_F16);
       }
-    });
   });
 });

@@ -1,8 +1,10 @@
 /**
  * Shared by the fast-kernel tests: the limits they emit for, the SPEC §6 f32 tolerance, a spread
- * of a family's candidates (SwiftShader is slow), and one kernel's error (one op, ks or bsr, or a
- * fused run; f32 or f16 storage) against the float64 reference.
+ * of a family's candidates (SwiftShader is slow), one kernel's error (one op, ks or bsr, or a
+ * fused run; f32 or f16 storage) against the float64 reference, and whole compiled modules run
+ * by MapRunner against it.
  */
+import { expect } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, type OpsCase } from '../../bench/cases.js';
 import type { KernelFamily } from '../../src/codegen/wgsl/family.js';
@@ -10,6 +12,12 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wg
 import type { Op } from '../../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
 import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
+import type { KernelOutputs } from '../../src/compile-kernels.js';
+import { paramsOf } from '../../src/dsl/params.js';
+import type { CheckedModule } from '../../src/dsl/structure.js';
+import { initParams } from '../../src/runtime/init.js';
+import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { randomArray, relativeError, rng } from '../support/programs.js';
 
 export const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
 export const TOL = 1e-5;
@@ -43,5 +51,28 @@ export async function kernelError<O extends Op>(
     return await check.check(emit(contextFor(c, 'k', first, storage)));
   } finally {
     check.destroy();
+  }
+}
+
+/**
+ * Every map of a compiled module, run by MapRunner on the test adapter (an f16 module where the
+ * adapter has no shader-f16: regenerated with f32 storage), against the float64 reference.
+ */
+export async function expectModuleMatches(out: KernelOutputs & { readonly module: CheckedModule }, batches: readonly number[] = [1, 7], tolerance = TOL): Promise<void> {
+  const { device } = await nodeGpu();
+  for (const checked of out.module.maps) {
+    const map = out.manifest.maps.find((m) => m.name === checked.name)!;
+    const runner = await MapRunner.create(map, out.wgsl, { device, dtype: out.module.dtype });
+    try {
+      const params = initParams(paramsOf(checked.structure), 5);
+      runner.loadParams(params);
+      for (const batch of batches) {
+        const x = randomArray(batch * checked.in, rng(batch + 11));
+        const y = await runner.forward(x, batch);
+        expect(relativeError(y, referenceApply(checked.structure, params, x, batch)), `${checked.name}, batch ${batch}`).toBeLessThan(tolerance);
+      }
+    } finally {
+      runner.destroy();
+    }
   }
 }

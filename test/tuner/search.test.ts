@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
-import { areNeighbours, scheduleKey, searchSchedules, spread, type SearchStep } from '../../src/runtime/tuner/search.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
+import { areNeighbours, searchSchedules, searchSize, spread, type SearchStep } from '../../src/runtime/tuner/search.js';
 
 /** 8 × 8 × 2 = 128 schedules of one family, plus 8 of another. */
 const grid: Schedule[] = [
@@ -49,6 +50,11 @@ describe('searchSchedules', () => {
     const seeds = grid.slice(0, 5);
     const steps = await run(grid, seeds, 3);
     expect(steps.map((s) => s.schedule)).toEqual(seeds);
+  });
+
+  it('searchSize says how many it tries', async () => {
+    const cases: [Schedule[], (Schedule | undefined)[], number][] = [[grid, grid.slice(0, 5), 3], [grid, [grid[0], undefined], 24], [grid.slice(0, 10), [{ family: 'h', z: 1 }], 100]];
+    for (const [space, seeds, max] of cases) expect(searchSize(space, seeds, max)).toBe((await run(space, seeds, max)).length);
   });
 
   it('tries everything when the budget covers the space, and includes seeds outside the space', async () => {

@@ -108,10 +108,11 @@ export function isCandidate<O extends Op>(family: KernelFamily<O>, op: O, schedu
 
 /** Whether `schedule` equals one of `candidates` (knob order aside). */
 export function isAmong(schedule: Schedule, candidates: readonly Schedule[]): boolean {
-  const key = canonicalJson(schedule);
-  return candidates.some((c) => canonicalJson(c) === key);
+  const key = scheduleKey(schedule);
+  return candidates.some((c) => scheduleKey(c) === key);
 }
 
-function canonicalJson(s: Schedule): string {
+/** Identity of a schedule independent of knob order. */
+export function scheduleKey(s: Schedule): string {
   return JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
 }

@@ -39,11 +39,6 @@ export function candidatePartitions(program: Program, limits: TargetLimits): Par
   return all.filter((p) => !seen.has(JSON.stringify(p)) && seen.add(JSON.stringify(p)));
 }
 
-/** The untuned build's kernels (the default partition within DEFAULT_LIMITS). */
-export function untunedPartition(program: Program): Partition {
-  return defaultPartition(program, DEFAULT_LIMITS);
-}
-
 /** The fused runs (two or more ops) of the partitions, each once. */
 export function fusedRunsOf(partitions: readonly Partition[]): (readonly number[])[] {
   const seen = new Set<string>();

@@ -12,12 +12,8 @@
  *     exhausted, the next best's; when every timed schedule's is, the spread continues.
  * Browser-safe; the caller measures (returns undefined for a schedule that failed its check).
  */
+import { scheduleKey } from '../../codegen/wgsl/family.js';
 import type { Schedule } from '../../codegen/wgsl/kernel.js';
-
-/** Identity of a schedule independent of knob order. */
-export function scheduleKey(s: Schedule): string {
-  return JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
-}
 
 /** `count` of `all`, evenly spread (first and last included). */
 export function spread<T>(all: readonly T[], count: number): T[] {
@@ -35,6 +31,12 @@ export function areNeighbours(a: Schedule, b: Schedule): boolean {
   let differences = 0;
   for (const k of knobs) if (a[k] !== b[k] && ++differences > 1) return false;
   return differences === 1;
+}
+
+/** How many schedules searchSchedules tries: every seed, then up to `max` of all there are. */
+export function searchSize(space: readonly Schedule[], seeds: readonly (Schedule | undefined)[], max: number): number {
+  const seedKeys = new Set(seeds.flatMap((s) => (s ? [scheduleKey(s)] : [])));
+  return Math.max(seedKeys.size, Math.min(max, new Set([...seedKeys, ...space.map(scheduleKey)]).size));
 }
 
 export interface SearchStep {

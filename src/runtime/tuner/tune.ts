@@ -10,6 +10,7 @@
 import type { Op, Program } from '../../ir/ir.js';
 import {
   candidates as familyCandidates,
+  defaultPartition,
   defaultRunAt,
   defaultSchedule,
   emitKernel,
@@ -26,8 +27,8 @@ import { MONC_VERSION } from '../../version.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
-import { candidatePartitions, fusedRunsOf, untunedPartition, winningRuns } from './partitions.js';
-import { scheduleKey, searchSchedules } from './search.js';
+import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
+import { searchSchedules, searchSize } from './search.js';
 import type { TimingOptions } from '../timing.js';
 
 /**
@@ -118,7 +119,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
   const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
 
   const partitions = candidatePartitions(program, limits);
-  const untunedKernels = untunedPartition(program);
+  const untunedKernels = defaultPartition(program, DEFAULT_LIMITS);
   const plans: Plan[] = [
     ...program.ops.map((op, i): Plan => {
       // Untuned builds choose defaults within the limits every adapter has.
@@ -140,11 +141,7 @@ export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, p
       };
     }),
   ].filter((p) => p.space.length > 0);
-  /** How many schedules the search of a plan tries: its seeds, then up to the budget of all it has. */
-  const tries = (p: Plan) => {
-    const seeds = new Set(p.seeds.filter((s) => s !== undefined).map(scheduleKey));
-    return Math.max(seeds.size, Math.min(max, new Set([...seeds, ...p.space.map(scheduleKey)]).size));
-  };
+  const tries = (p: Plan) => searchSize(p.space, p.seeds, max);
   const total = plans.reduce((n, p) => n + tries(p), 0);
   let done = 0;
   let lastTimedAt = -Infinity;
