@@ -24,5 +24,6 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-npm ci
+# onnxruntime-node (tests only) would fetch CUDA files from a host CI cannot reach; its CPU binaries ship in the package.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci
 npm run build
