@@ -1,3 +1,5 @@
+// The published declarations use the WebGPU globals (GPUDevice…): users get them with the package.
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * monc as a library (package entry `monc`): the front end, the IR pipeline, code generation,
  * the compile driver, and the runtime. The runtime part is the browser-safe one; to run maps on

@@ -1,3 +1,5 @@
+// The published declarations use the WebGPU globals (GPUDevice…): users get them with the package.
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The monc runtime (browser-safe): run compiled maps through WebGPU (or the CPU executor), load
  * and pack parameters, the float64 reference semantics, and projection of dense matrices onto
