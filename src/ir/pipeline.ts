@@ -1,6 +1,6 @@
 /**
  * The IR pipeline: lower -> flatten -> fold-permutations -> simplify-index-maps ->
- * drop-identities -> schedule, verifying the IR after every pass. `onPass` receives the printed
+ * drop-identities -> canonicalize-blocks -> schedule, verifying the IR after every pass. `onPass` receives the printed
  * IR after each pass (what `monc check --ir` shows).
  *
  * Throws IrCompileError (a located user error) for a map that would need a data-movement step,
@@ -9,6 +9,7 @@
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
 import type { IrMap, Program } from './ir.js';
 import { lowerMap } from './lower.js';
+import { canonicalizeBlocks } from './passes/canonicalize-blocks.js';
 import { dropIdentities } from './passes/drop-identities.js';
 import { flatten } from './passes/flatten.js';
 import { foldPermutations } from './passes/fold-permutations.js';
@@ -34,6 +35,7 @@ const PASSES: readonly Pass[] = [
   { name: 'fold-permutations', run: foldPermutations, after: { allowPermutations: false, allowIdentities: true } },
   { name: 'simplify-index-maps', run: simplifyIndexMaps, after: { allowPermutations: false, allowIdentities: true } },
   { name: 'drop-identities', run: dropIdentities, after: { allowPermutations: false, allowIdentities: false } },
+  { name: 'canonicalize-blocks', run: canonicalizeBlocks, after: { allowPermutations: false, allowIdentities: false } },
 ];
 
 /** The expression IR of a map after every pass but `schedule`. */

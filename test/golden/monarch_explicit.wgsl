@@ -111,249 +111,170 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 
 struct raw_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> raw_op1_params: array<vec4<f32>>;
-@group(0) @binding(1) var<storage, read> raw_op1_src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> raw_op1_dst: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_op1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> raw_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> raw_op1_dims: raw_op1_Dims;
 var<workgroup> raw_op1_xs: array<vec4<f32>, 512>;
-var<workgroup> raw_op1_ws: array<vec4<f32>, 128>;
+var<workgroup> raw_op1_ws: array<vec4<f32>, 256>;
 @compute @workgroup_size(256)
 fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_op1_dims.groups) { return; }
   let batch = raw_op1_dims.batch;
-  let row_tile = group / 32u;
-  let col_tile = group % 32u;
-  let alpha = col_tile;
-  let delta0 = 0u;
+  let row_tile = group / 4u;
+  let col_tile = group % 4u;
+  let alpha = col_tile / 4u;
+  let delta0 = (col_tile % 4u) * 8u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
-  let delta = delta0 + dd;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
   var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
-  var pf0_0: f32;
-  var pf0_1: f32;
-  var pf0_2: f32;
-  var pf0_3: f32;
-  var pf0_4: f32;
-  var pf0_5: f32;
-  var pf0_6: f32;
-  var pf0_7: f32;
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = raw_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 32u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = raw_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 32u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid;
+    let dd = e % 8u;
+    let bb = (e / 8u) % 32u;
+    let kv = e / 256u;
+    pf1_0 = raw_op1_params[(((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u) / 4u + kv];
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 4u) {
     {
       let e = lid;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_0 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_0 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      raw_op1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_1 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_1 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 512u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_2 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_2 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 768u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_3 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_3 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 1024u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_4 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_4 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 1280u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_5 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_5 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 1536u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_6 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_6 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
-    }
-    {
-      let e = lid + 1792u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_7 = 0.0;
-      if (gamma < 32u) { let row = min(row0 + r, batch - 1u); pf0_7 = raw_op1_src[row * 1024u + (alpha + gamma * 32u)]; }
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      raw_op1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = raw_op1_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_0;
-    }
-    {
-      let e = lid + 256u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_1;
-    }
-    {
-      let e = lid + 512u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_2;
-    }
-    {
-      let e = lid + 768u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_3;
-    }
-    {
-      let e = lid + 1024u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_4;
-    }
-    {
-      let e = lid + 1280u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_5;
-    }
-    {
-      let e = lid + 1536u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_6;
-    }
-    {
-      let e = lid + 1792u;
-      let r = e / 16u;
-      let k = e % 16u;
-      let dd = 0u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      raw_op1_xs[(k + dd) * 32u + r / 4u][r % 4u] = pf0_7;
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        raw_op1_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        raw_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
-      }
+      let dd = e % 8u;
+      let bb = (e / 8u) % 32u;
+      let kv = e / 256u;
+      raw_op1_ws[((kv * 4u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+      raw_op1_ws[((kv * 4u + 1u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+      raw_op1_ws[((kv * 4u + 2u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+      raw_op1_ws[((kv * 4u + 3u) * 32u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = raw_op1_xs[(k + dd) * 32u + tr];
-      let b0 = raw_op1_ws[(dd * 16u + k) * 8u + tb];
-      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
-      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
-      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
-      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    if (k0 + 4u < 32u) {
+      {
+        let e = lid;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = raw_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 32u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = raw_op1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 32u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid;
+        let dd = e % 8u;
+        let bb = (e / 8u) % 32u;
+        let kv = e / 256u;
+        pf1_0 = raw_op1_params[(((alpha * 32u + delta0 + dd) * 32u + beta0 + bb) * 32u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = raw_op1_xs[(k * 64u + tr) * 2u + tv];
+      let x1 = raw_op1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = raw_op1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = raw_op1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = raw_op1_ws[(k * 32u + tb) * 2u + tv];
+      let w1 = raw_op1_ws[(k * 32u + tb + 8u) * 2u + tv];
+      let w2 = raw_op1_ws[(k * 32u + tb + 16u) * 2u + tv];
+      let w3 = raw_op1_ws[(k * 32u + tb + 24u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
     }
     workgroupBarrier();
   }
-  if (row0 + tr * 4u < batch) {
-    let row = row0 + tr * 4u;
-    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.x; } }
-    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.y; } }
-    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.z; } }
-    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_0_0.w; } }
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_0_0;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_0_1;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_0_2;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_0_3;
   }
-  if (row0 + tr * 4u + 1u < batch) {
-    let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.x; } }
-    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.y; } }
-    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.z; } }
-    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_1_0.w; } }
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_1_0;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_1_1;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_1_2;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_1_3;
   }
-  if (row0 + tr * 4u + 2u < batch) {
-    let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.x; } }
-    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.y; } }
-    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.z; } }
-    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_2_0.w; } }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_2_0;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_2_1;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_2_2;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_2_3;
   }
-  if (row0 + tr * 4u + 3u < batch) {
-    let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.x; } }
-    { let beta = beta0 + tb * 4u + 1u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.y; } }
-    { let beta = beta0 + tb * 4u + 2u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.z; } }
-    { let beta = beta0 + tb * 4u + 3u; if (beta < 32u) { raw_op1_dst[row * 1024u + (alpha + beta * 32u)] = acc_3_0.w; } }
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb) * 32u + delta) / 4u] = acc_3_0;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 8u) * 32u + delta) / 4u] = acc_3_1;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_3_2;
+    raw_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_3_3;
   }
 }
 

@@ -8,10 +8,10 @@ describe('compileMap', () => {
   it('reports the printed IR after every pass, in order, ending with the program', () => {
     const seen: [string, string][] = [];
     compileMap(checkedMap('down', sum(monarch(16, 8, 4), bias(8, 16))), 'f32', { onPass: (name, text) => seen.push([name, text]) });
-    expect(seen.map(([name]) => name)).toEqual(['lower', 'flatten', 'fold-permutations', 'simplify-index-maps', 'drop-identities', 'schedule']);
+    expect(seen.map(([name]) => name)).toEqual(['lower', 'flatten', 'fold-permutations', 'simplify-index-maps', 'drop-identities', 'canonicalize-blocks', 'schedule']);
     expect(seen[0][1]).toMatch(/^map down : 16 -> 8 f32\n/);
-    expect(seen[5][1]).toMatch(/^program down : 16 -> 8 f32\n/);
-    expect(seen[5][1]).toContain('bias=down.1.bias[0:8]');
+    expect(seen[6][1]).toMatch(/^program down : 16 -> 8 f32\n/);
+    expect(seen[6][1]).toContain('bias=down.1.bias[0:8]');
   });
 
   it('leaves no op for a permutation', () => {

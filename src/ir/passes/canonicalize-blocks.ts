@@ -1,0 +1,89 @@
+/**
+ * canonicalize-blocks: a block matmul whose index maps only reorder its own block digits is
+ * rewritten as the block matmul that has that order built in, with the maps gone.
+ *
+ * A `ks` K(a,b,c,d) numbers its blocks k = α·d + δ (W[k, β, γ]); the same blocks, the same
+ * weights and the same positions can be described with another split k = α'·d' + δ' (a'·d' =
+ * a·d) and index maps that reorder the digits. The explicit Monarch `P L Pᵀ R`
+ * (`transpose(b, b) @ blockdiag(nblocks: b) @ transpose(b, b) @ blockdiag(nblocks: b)`) folds into
+ * K(b, b, b, 1) reading and writing through transpose(b, b); re-split as K(1, b, b, b) its maps
+ * are the identity, exactly the second factor of `monarch(nblocks: b)`. So both spellings compile
+ * to the same ops (same index maps, same kernels).
+ *
+ * For every split whose digit boundaries nest with the current one (d' a multiple or a divisor
+ * of d, so the change of split is one axis permutation R of the logical indices), the new maps are
+ * "R, then the old map", simplified; the split whose maps have the fewest steps wins, the current
+ * one on ties. Runs after the maps are simplified (and again simplifies what it builds).
+ */
+import { assertNever } from '../../util/assert.js';
+import { composeIndexMaps, identityMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
+import type { AxisPermutation, IndexMap, IrExpr, IrMap, KsExpr } from '../ir.js';
+
+export function canonicalizeBlocks(map: IrMap): IrMap {
+  return { ...map, body: canonicalizeExpr(map.body) };
+}
+
+function canonicalizeExpr(e: IrExpr): IrExpr {
+  switch (e.kind) {
+    case 'ks':
+      return canonicalizeKs(e);
+    case 'bsr':
+    case 'perm':
+    case 'bias':
+      return e;
+    case 'chain':
+      return { ...e, stages: e.stages.map(canonicalizeExpr) };
+    case 'sum':
+      return { ...e, terms: e.terms.map(canonicalizeExpr) };
+    default:
+      return assertNever(e, 'IR node');
+  }
+}
+
+/** How many steps a map costs the kernels (0 for any spelling of the identity). */
+function cost(map: IndexMap): number {
+  return isIdentityMap(map) ? 0 : map.steps.length;
+}
+
+function canonicalizeKs(e: KsExpr): KsExpr {
+  if (cost(e.input) + cost(e.output) === 0) return e;
+  let best = e;
+  let bestCost = cost(e.input) + cost(e.output);
+  const blocks = e.a * e.d;
+  for (let d = 1; d <= blocks; d++) {
+    if (blocks % d !== 0 || d === e.d || (d % e.d !== 0 && e.d % d !== 0)) continue;
+    const candidate = resplit(e, d);
+    const c = cost(candidate.input) + cost(candidate.output);
+    if (c < bestCost) {
+      best = candidate;
+      bestCost = c;
+    }
+  }
+  return best;
+}
+
+/** `e` as K(a·d/d2, b, c, d2) with maps that read and write the same positions. */
+function resplit(e: KsExpr, d2: number): KsExpr {
+  const a2 = (e.a * e.d) / d2;
+  return {
+    ...e,
+    a: a2,
+    d: d2,
+    input: mapAfterResplit(e.input, e.a, e.c, e.d, a2, d2),
+    output: mapAfterResplit(e.output, e.a, e.b, e.d, a2, d2),
+  };
+}
+
+/**
+ * The map from the new logical index (α', x, δ') of a re-split block matmul (x = γ for the input,
+ * β for the output) to the physical position: R (new logical -> old logical α·x·d + x·d + δ,
+ * with α'·d' + δ' = α·d + δ) then `old`, simplified.
+ */
+function mapAfterResplit(old: IndexMap, a: number, x: number, d: number, a2: number, d2: number): IndexMap {
+  // d2 = d·m: new digits (α', x, μ, δ) with α = α'·m + μ; old order (α', μ, x, δ).
+  // d = d2·m: new digits (α, μ, x, δ') with δ = μ·d2 + δ'; old order (α, x, μ, δ').
+  const shape = d2 > d ? [a2, x, d2 / d, d] : [a, d / d2, x, d2];
+  const step: AxisPermutation = { shape, perm: [0, 2, 1, 3] };
+  const map = simplifyIndexMap(composeIndexMaps({ size: old.size, steps: [step] }, old));
+  return isIdentityMap(map) ? identityMap(map.size) : map;
+}
