@@ -13,7 +13,7 @@ import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import { emitProgramKernels } from '../codegen/wgsl/program.js';
 import { executeProgram } from './cpu-executor.js';
-import { describeAdapter, deviceTargetLimits, getSharedDevice } from './device.js';
+import { describeAdapter, deviceTargetLimits, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
 import { packParams } from './params.js';
 
@@ -22,7 +22,11 @@ export type Backend = 'webgpu' | 'cpu';
 export interface MapRunnerOptions {
   /** Run on this device (default: a device shared by all runners, requested on first use). */
   readonly device?: GPUDevice;
-  /** Default 'webgpu'. Creating a webgpu runner without an adapter rejects with NoAdapterError. */
+  /**
+   * Unset: WebGPU when an adapter exists, else the CPU executor (the runner's `note` says why,
+   * and the first such fallback in a process is reported with console.warn). 'webgpu' without
+   * an adapter rejects with NoAdapterError.
+   */
   readonly backend?: Backend;
   /** The module's dtype (Manifest.dtype); default 'f32'. */
   readonly dtype?: Dtype;
@@ -65,6 +69,10 @@ function gpuKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDev
   return { wgsl: assembleModule(emitted).wgsl, kernels, storage: 'f32' };
 }
 
+const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
+/** Whether a runner already fell back to the CPU in this process (the warning is printed once). */
+let warnedCpuFallback = false;
+
 export class MapRunner {
   readonly in: number;
   readonly out: number;
@@ -77,7 +85,7 @@ export class MapRunner {
     readonly adapterDescription: string,
     private readonly program: Program,
     private readonly gpu: GpuExecutor | undefined,
-    /** How the adapter was found, when worth telling the user (e.g. a software fallback). */
+    /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
   ) {
     this.in = map.in;
@@ -89,8 +97,18 @@ export class MapRunner {
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
     const program = programOfManifest(map, dtype);
-    if (options.backend === 'cpu') return new MapRunner(map, 'cpu', 'cpu (float64 reference executor)', program, undefined);
-    const shared = options.device ? undefined : await getSharedDevice();
+    if (options.backend === 'cpu') return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined);
+    let shared: MoncDevice | undefined;
+    try {
+      shared = options.device ? undefined : await getSharedDevice();
+    } catch (e) {
+      // No backend asked for: run like `monc run` does without an adapter, and say so once.
+      if (options.backend !== undefined || !(e instanceof NoAdapterError)) throw e;
+      const note = `${e.message}; running on the CPU executor`;
+      if (!warnedCpuFallback) console.warn(`monc: ${note}`);
+      warnedCpuFallback = true;
+      return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, note);
+    }
     const device = options.device ?? shared!.device;
     const plan = gpuKernels(map, wgsl, dtype, device);
     const gpu = await GpuExecutor.create(device, { ...plan, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out });
