@@ -13,6 +13,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
 import { ksDvec } from './fast/ks-dvec.js';
 import { ksSgmat } from './fast/ks-sgmat.js';
+import { ksSgmatStrided } from './fast/ks-sgmat-strided.js';
 import { ksTiled } from './fast/ks-tiled.js';
 import { chainShape, ksChainFused } from './fast/ks-chain-fused.js';
 import { ksPairFused } from './fast/ks-pair-fused.js';
@@ -23,7 +24,7 @@ export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
   // Each family only ever receives ops of its own kind (checked by `kind` below).
   switch (op.kind) {
     case 'ks':
-      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDvec as KernelFamily<Op>, ksSgmat as KernelFamily<Op>];
+      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDvec as KernelFamily<Op>, ksSgmat as KernelFamily<Op>, ksSgmatStrided as KernelFamily<Op>];
     case 'bsr':
       return [bsrDirect as KernelFamily<Op>, bsrTiled as KernelFamily<Op>];
     case 'bias':
