@@ -68,7 +68,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .argument('<file>', 'the .mon file')
     .requiredOption('--map <name>', 'the map')
     .requiredOption('--params <file>', 'parameters (.safetensors)')
-    .requiredOption('--input <file>', 'X as .npy, shape (B, in) or (in,)')
+    .requiredOption('--input <file>', 'X as .npy, shape (…, in): any leading dimensions, like nn.Linear')
     .requiredOption('--out <file>', 'output .npy file for Y')
     .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
     .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; out: string; backend: Backend }) =>

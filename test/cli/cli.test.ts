@@ -239,7 +239,7 @@ describe('monc dense and monc run', () => {
     writeFileSync(out, 'previous contents');
     const r = await cli(['run', spec, '--map', 'chain', '--params', params, '--input', wrong, '--out', out, '--backend', 'cpu']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`monc: error: ${wrong}: input has shape (2, 47); map 'chain' takes (B, 48) or (48,)\n`);
+    expect(r.stderr).toBe(`monc: error: ${wrong}: input has shape (2, 47); map 'chain' takes (…, 48): the last dimension must be 48\n`);
     expect(readFileSync(out, 'utf8')).toBe('previous contents');
   });
 

@@ -1,4 +1,7 @@
-/** `monc run FILE.mon --map NAME --params P.safetensors --input X.npy --out Y.npy [--backend webgpu|cpu]` */
+/**
+ * `monc run FILE.mon --map NAME --params P.safetensors --input X.npy --out Y.npy [--backend webgpu|cpu]`:
+ * Y = X Mᵀ for X of shape (…, in), written with shape (…, out).
+ */
 import type { ManifestMap } from '../../codegen/manifest-types.js';
 import type { Dtype } from '../../dsl/structure.js';
 import { paramsOf } from '../../dsl/params.js';
@@ -21,11 +24,12 @@ export async function runCommand(
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
   const x = await readNpyFile(opts.input);
-  const vector = x.shape.length === 1;
-  if (!((vector || x.shape.length === 2) && x.shape[x.shape.length - 1] === map.in)) {
-    throw new UserError(`${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (B, ${map.in}) or (${map.in},)`);
+  // Like nn.Linear: X of shape (…, in), any leading dimensions (none for one vector), Y (…, out).
+  const leading = x.shape.slice(0, -1);
+  if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== map.in) {
+    throw new UserError(`${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
   }
-  const batch = vector ? 1 : x.shape[0];
+  const batch = leading.reduce((p, d) => p * d, 1);
 
   const manifestMap = spec.outputs.manifest.maps.find((m) => m.name === map.name)!;
   const runner = await createRunner(ctx, manifestMap, spec.outputs.wgsl, spec.module.dtype, opts.backend);
@@ -36,7 +40,7 @@ export async function runCommand(
   } finally {
     runner.destroy();
   }
-  const shape = vector ? [map.out] : [batch, map.out];
+  const shape = [...leading, map.out];
   await writeAtomic(opts.out, writeNpy(y, shape));
   return {
     json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, input: x.shape, output: shape, out: opts.out },
@@ -45,7 +49,7 @@ export async function runCommand(
 }
 
 /** A runner on the asked backend; webgpu says which adapter it uses, and falls back to the CPU without one. */
-async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: string, dtype: Dtype, backend: Backend): Promise<MapRunner> {
+export async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: string, dtype: Dtype, backend: Backend): Promise<MapRunner> {
   if (backend === 'webgpu') {
     await import('../../runtime/node-device.js'); // registers Dawn; loaded only when a GPU is wanted
     try {
