@@ -1,0 +1,86 @@
+/**
+ * ONNX export of one map: the map's scheduled program (the ops `monc run` executes), op by op,
+ * as a standard ONNX graph (default-domain operators, opset 17) with input `x` (batch, n),
+ * output `y` (batch, m), `batch` symbolic, and the parameter tensors as initializers under their
+ * safetensors names. Permutations stay index arithmetic (Reshape/Transpose, see permute.ts).
+ */
+import type { CheckedMap, Dtype } from '../dsl/structure.js';
+import type { Program } from '../ir/ir.js';
+import { compileMap } from '../ir/pipeline.js';
+import { ParamError } from '../runtime/params.js';
+import { assertNever } from '../util/assert.js';
+import { MONC_VERSION } from '../version.js';
+import { GraphBuilder, type Value } from './onnx-graph.js';
+import { biasNodes, bsrNodes, ksNodes, type ParamSource } from './ops.js';
+
+export { ONNX_OPSET } from './onnx-graph.js';
+
+export interface ExportOnnxOptions {
+  /** The checked map (from `checkSource(…).module.maps`). */
+  readonly map: CheckedMap;
+  /** The module's dtype: f32 exports float32 tensors, f16 float16 ones (input, output, initializers). */
+  readonly dtype: Dtype;
+  /** Parameter tensors by safetensors name (`up.blkdiag1`), row-major, as `paramsOf` lists them. */
+  readonly params: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+}
+
+/**
+ * The ONNX model (serialized ModelProto) computing Y = X Mᵀ (+ bias) for `map`. Throws
+ * IrCompileError for a map monc cannot compile and ParamError for parameters that do not fit.
+ */
+export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
+  return programToOnnx(compileMap(options.map, options.dtype), options.params);
+}
+
+/** The ONNX model of a scheduled program (what `exportOnnx` does after compiling). */
+export function programToOnnx(program: Program, params: ExportOnnxOptions['params']): Uint8Array {
+  const g = new GraphBuilder(program.dtype === 'f16' ? 'float16' : 'float32');
+  const sizes = new Map<string, number>();
+  for (const p of program.params) {
+    const size = p.shape.reduce((s, v) => s * v, 1);
+    const values = lookup(params, p.name);
+    if (!values) throw new ParamError(`missing parameter tensor '${p.name}' of shape (${p.shape.join(', ')})`);
+    if (values.length !== size) {
+      throw new ParamError(`parameter tensor '${p.name}' has ${values.length} elements, expected ${size} (shape (${p.shape.join(', ')}))`);
+    }
+    g.initializer(p.name, p.shape, values);
+    sizes.set(p.name, size);
+  }
+  const source: ParamSource = {
+    value: (tensor) => (sizes.has(tensor) ? tensor : internal(`op reads unknown parameter tensor '${tensor}'`)),
+    size: (tensor) => sizes.get(tensor) ?? internal(`op reads unknown parameter tensor '${tensor}'`),
+  };
+
+  // Buffers hold values: each op reads its source's current value and gives its destination a new one.
+  const buffers = new Map<string, Value>([['x', 'x']]);
+  const read = (name: string) => buffers.get(name) ?? internal(`op reads buffer '${name}' before it is written`);
+  for (const op of program.ops) {
+    let result: Value;
+    switch (op.kind) {
+      case 'ks':
+        result = ksNodes(g, source, op, read(op.src));
+        break;
+      case 'bsr':
+        result = bsrNodes(g, source, op, read(op.src));
+        break;
+      case 'bias':
+        result = biasNodes(g, source, op, 'x');
+        break;
+      default:
+        return assertNever(op, 'op');
+    }
+    buffers.set(op.dst, op.accumulate ? g.add(read(op.dst), result) : result);
+  }
+  const y = g.identity(read('y'), 'y');
+  return g.encode(program.name, { name: 'x', size: program.in }, { name: y, size: program.out }, MONC_VERSION);
+}
+
+function lookup(params: ExportOnnxOptions['params'], name: string): ArrayLike<number> | undefined {
+  if (params instanceof Map) return params.get(name);
+  const record = params as Readonly<Record<string, ArrayLike<number>>>;
+  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
+}
+
+function internal(message: string): never {
+  throw new Error(`internal error: ${message}`);
+}

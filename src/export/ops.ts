@@ -1,0 +1,99 @@
+/**
+ * The ops of a scheduled program (ir.ts `Op`) as ONNX nodes. A Kronecker-sparse op K(a,b,c,d)
+ * is one MatMul batched over its a·d blocks: the input, permuted by the op's index map, is
+ * viewed as [a·d, batch, c] and multiplied by the weight viewed as [a·d, c, b]. A block-sparse
+ * op multiplies, per block row, the column blocks it has (Slices of the input, joined) by that
+ * row's blocks, so only present blocks are ever stored or multiplied.
+ */
+import { invertIndexMap } from '../ir/index-map.js';
+import type { BiasOp, BsrOp, IndexMap, KsOp, ParamSlice } from '../ir/ir.js';
+import type { GraphBuilder, Value } from './onnx-graph.js';
+import { fromBlockMajor, permuteRows, toBlockMajor } from './permute.js';
+
+/** Where the op's tensors come from: an initializer per parameter tensor, with its element count. */
+export interface ParamSource {
+  readonly value: (tensor: string) => Value;
+  readonly size: (tensor: string) => number;
+}
+
+/** A slice of a parameter tensor viewed as `shape` (Slice only when it is not the whole tensor; constant-folded by runtimes). */
+function paramView(g: GraphBuilder, params: ParamSource, slice: ParamSlice, shape: readonly number[]): Value {
+  const whole = params.value(slice.tensor);
+  const data =
+    slice.offset === 0 && slice.length === params.size(slice.tensor)
+      ? whole
+      : g.slice(g.reshape(whole, [-1]), 0, slice.offset, slice.offset + slice.length);
+  return g.reshape(data, shape);
+}
+
+/** K(a,b,c,d): Y = permute_out(blocks(W) · blocks(permute_in(X))). */
+export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Value): Value {
+  const { a, b, c, d } = op;
+  const groups = a * d;
+  // Logical input l reads src[input(l)]: permuting src by the inverse map gathers it; the
+  // (α, γ, δ) -> (α, δ, γ) step makes the blocks (α, δ) lead.
+  const gather: IndexMap = { size: a * c * d, steps: [...invertIndexMap(op.input).steps, { shape: [a, c, d], perm: [0, 2, 1] }] };
+  const x = toBlockMajor(g, src, gather, groups, c);
+  const key = `ks:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
+  const w = g.memo(key, () => g.transpose(paramView(g, params, op.weight, groups === 1 ? [b, c] : [groups, b, c]), groups === 1 ? [1, 0] : [0, 2, 1]));
+  const r = g.matmul(x, w);
+  // Results come out in (α, δ, β) order; the logical output is (α, β, δ), then the output map.
+  const scatter: IndexMap = { size: a * b * d, steps: [{ shape: [a, d, b], perm: [0, 2, 1] }, ...op.output.steps] };
+  return withBias(g, params, op.bias, op.output, fromBlockMajor(g, r, scatter, groups, b));
+}
+
+/** Block-sparse: per block row, the present column blocks (runs of adjacent ones as one Slice) times that row's blocks. */
+export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Value): Value {
+  const x = permuteRows(g, src, invertIndexMap(op.input));
+  const blockRows = op.rows / op.bh;
+  const pieces: Value[] = [];
+  let emptyRows = 0;
+  const flushEmpty = () => {
+    if (emptyRows > 0) pieces.push(g.expandToBatch(g.zero(), src, emptyRows * op.bh));
+    emptyRows = 0;
+  };
+  let z = 0;
+  for (let row = 0; row < blockRows; row++) {
+    const cols: number[] = [];
+    while (z + cols.length < op.blocks.length && op.blocks[z + cols.length][0] === row) cols.push(op.blocks[z + cols.length][1]);
+    if (cols.length === 0) {
+      emptyRows++;
+      continue;
+    }
+    flushEmpty();
+    const gathered = g.concat(runs(cols).map(([from, to]) => g.slice(x, 1, from * op.bw, to * op.bw)), 1);
+    const blocksOfRow: ParamSlice = { tensor: op.weight.tensor, offset: op.weight.offset + z * op.bh * op.bw, length: cols.length * op.bh * op.bw };
+    // (k, bh, bw) -> (k, bw, bh) -> (k·bw, bh): row-major matches the joined column blocks.
+    const w = g.reshape(g.transpose(paramView(g, params, blocksOfRow, [cols.length, op.bh, op.bw]), [0, 2, 1]), [cols.length * op.bw, op.bh]);
+    pieces.push(g.matmul(gathered, w));
+    z += cols.length;
+  }
+  flushEmpty();
+  if (z !== op.blocks.length) throw new Error('internal error: bsr blocks are not in row-major order');
+  return withBias(g, params, op.bias, op.output, permuteRows(g, g.concat(pieces, 1), op.output));
+}
+
+/** A bias op: the bias permuted to its physical positions, broadcast over the batch of `like`. */
+export function biasNodes(g: GraphBuilder, params: ParamSource, op: BiasOp, like: Value): Value {
+  return g.expandToBatch(permutedBias(g, params, op.param, op.output), like, op.size);
+}
+
+/** The bias vector (indexed by the logical output) moved to physical positions, as (1, size). */
+function permutedBias(g: GraphBuilder, params: ParamSource, slice: ParamSlice, output: IndexMap): Value {
+  return permuteRows(g, paramView(g, params, slice, [1, slice.length]), output);
+}
+
+function withBias(g: GraphBuilder, params: ParamSource, bias: ParamSlice | undefined, output: IndexMap, y: Value): Value {
+  return bias ? g.add(y, permutedBias(g, params, bias, output)) : y;
+}
+
+/** Maximal runs [from, to) of consecutive integers in an increasing list. */
+function runs(sorted: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const v of sorted) {
+    const last = out[out.length - 1];
+    if (last && last[1] === v) last[1] = v + 1;
+    else out.push([v, v + 1]);
+  }
+  return out;
+}
