@@ -154,10 +154,22 @@ interface OpBase {
 
 export interface KsOp extends OpBase, Omit<KsExpr, 'kind' | 'span'> {
   readonly kind: 'ks';
+  /**
+   * Backward programs only (passes/backward.ts): the weights are read transposed per block, from
+   * the forward op's tensor of shape (a·d, c, b): W[α·d + δ, β, γ] here is the stored
+   * element [α·d + δ, γ, β]. Absent in forward programs; kernels that honour it say so.
+   */
+  readonly transposed?: true;
 }
 
 export interface BsrOp extends OpBase, Omit<BsrExpr, 'kind' | 'span'> {
   readonly kind: 'bsr';
+  /**
+   * Backward programs only: block z's values are read transposed from the forward op's stored
+   * block (bw, bh), i.e. value [z, i, j] here is the stored element [z, j, i]; `blocks` lists the
+   * forward blocks swapped, (J, I), in the forward order (so z indexes the same stored block).
+   */
+  readonly transposed?: true;
 }
 
 /**
@@ -175,6 +187,88 @@ export interface BiasOp {
 }
 
 export type Op = KsOp | BsrOp | BiasOp;
+
+// ---------------------------------------------------------------------------------------------
+// Backward program (passes/backward.ts)
+
+/** The shape of a forward block matmul whose weight gradient a WeightGradOp computes. */
+export type WeightGradShape = Omit<KsExpr, 'span'> | Omit<BsrExpr, 'span'>;
+
+/**
+ * Weight-gradient partials of a forward `ks`/`bsr` op over batch splits of `rowsPerSplit` rows
+ * (BackwardProgram): for split s and every element e of the forward weight slice,
+ *   dst[s][e] = Σ_{rows r of split s} Σ dy[r][outMap(l)] · src[r][inMap(k)]
+ * over the (l, k) pairs that element e multiplies in the forward op (ks: l = α·b·d + β·d + δ,
+ * k = α·c·d + γ·d + δ for e = W[α·d + δ, β, γ]; bsr: block z = (I, J), l = I·bh + i,
+ * k = J·bw + j for e = values[z, i, j]). `dst` is a partial buffer; a ReduceOp sums it.
+ */
+export interface WeightGradOp {
+  readonly kind: 'wgrad';
+  readonly forward: WeightGradShape;
+  /** The forward op's input value (an activation buffer). */
+  readonly src: string;
+  /** The gradient of the forward op's output value. */
+  readonly dy: string;
+  readonly dst: string;
+  readonly span: Span;
+}
+
+/** Bias-gradient partials: dst[s][i] = Σ_{rows r of split s} dy[r][output(i)]. */
+export interface BiasGradOp {
+  readonly kind: 'bgrad';
+  readonly size: number;
+  readonly output: IndexMap;
+  readonly dy: string;
+  readonly dst: string;
+  readonly span: Span;
+}
+
+/**
+ * grad[slice] (=|+=) Σ_s src[s]: the second pass of a batch reduction, over the partial buffer
+ * `src`, into the gradient buffer (packed exactly like the parameters). `accumulate` where an
+ * earlier op already wrote the slice (a tensor used more than once: weight tying).
+ */
+export interface ReduceOp {
+  readonly kind: 'reduce';
+  readonly src: string;
+  readonly grad: ParamSlice;
+  readonly accumulate: boolean;
+  readonly span: Span;
+}
+
+export type GradOp = WeightGradOp | BiasGradOp | ReduceOp;
+
+/** What a backward program runs: forward-kind ops (recomputation, transposed matmuls) and gradient ops. */
+export type BackwardOp = Op | GradOp;
+
+/** A buffer of `size` values per batch split (partials of a batch reduction). */
+export interface PartialDecl {
+  readonly name: string;
+  readonly size: number;
+}
+
+/**
+ * The backward program of a map: from `x` (batch, in) and `dy` (batch, out) it computes `dx`
+ * (batch, in) and the parameter gradients into the gradient buffer (packed like the params:
+ * same `params` layout, same `paramSize`). Activation buffers are row-major (batch, size);
+ * partial buffers are (ceil(batch / rowsPerSplit), size).
+ */
+export interface BackwardProgram {
+  readonly name: string;
+  readonly in: number;
+  readonly out: number;
+  readonly dtype: Dtype;
+  readonly params: readonly ParamLayoutEntry[];
+  readonly paramSize: number;
+  readonly buffers: readonly BufferDecl[];
+  readonly partials: readonly PartialDecl[];
+  /** Batch rows per split of every batch reduction (wgrad/bgrad partials). */
+  readonly rowsPerSplit: number;
+  /** Set when no op writes `dx` (a map that is only a bias): executors fill it with zeros. */
+  readonly zeroInputGradient?: true;
+  readonly ops: readonly BackwardOp[];
+  readonly span: Span;
+}
 
 /**
  * Where each parameter tensor lives in the map's one packed parameter buffer (elements). A

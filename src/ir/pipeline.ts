@@ -7,7 +7,9 @@
  * and `internal error`s for compiler bugs.
  */
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
-import type { IrMap, Program } from './ir.js';
+import type { BackwardProgram, IrMap, Program } from './ir.js';
+import { backward, type BackwardOptions } from './passes/backward.js';
+import { verifyBackward } from './passes/verify-backward.js';
 import { lowerMap } from './lower.js';
 import { canonicalizeBlocks } from './passes/canonicalize-blocks.js';
 import { dropIdentities } from './passes/drop-identities.js';
@@ -17,7 +19,7 @@ import { schedule } from './passes/schedule.js';
 import { simplifyIndexMaps } from './passes/simplify-index-maps.js';
 import { verify, type VerifyOptions } from './passes/verify.js';
 import { verifyProgram } from './passes/verify-program.js';
-import { printIrMap, printProgram } from './printer.js';
+import { printBackwardProgram, printIrMap, printProgram } from './printer.js';
 
 export interface CompileOptions {
   readonly onPass?: (passName: string, printed: string) => void;
@@ -57,4 +59,11 @@ export function compileMap(map: CheckedMap, dtype: Dtype, options: CompileOption
 
 export function compileModuleIr(module: CheckedModule, options: CompileOptions = {}): Program[] {
   return module.maps.map((m) => compileMap(m, module.dtype, options));
+}
+
+/** The backward program of a scheduled map (passes/backward.ts), verified. */
+export function compileBackward(program: Program, options: CompileOptions & BackwardOptions = {}): BackwardProgram {
+  const derived = verifyBackward(backward(program, options));
+  options.onPass?.('backward', printBackwardProgram(derived));
+  return derived;
 }

@@ -13,7 +13,7 @@
  * identity. A slice prints as `tensor[start:end]` (elements).
  */
 import { assertNever } from '../util/assert.js';
-import type { BiasExpr, BsrExpr, IndexMap, IrExpr, IrMap, KsExpr, Op, ParamSlice, Program } from './ir.js';
+import type { BackwardOp, BackwardProgram, BiasExpr, BsrExpr, IndexMap, IrExpr, IrMap, KsExpr, Op, ParamSlice, Program } from './ir.js';
 
 export function printIndexMap(map: IndexMap): string {
   return `[${map.steps.map((s) => `(${s.shape.join(',')}):(${s.perm.join(',')})`).join(' ')}]`;
@@ -78,7 +78,7 @@ function printOp(op: Op, index: number): string {
     case 'ks':
     case 'bsr': {
       const body = op.kind === 'ks' ? printKs(op) : printBsr(op);
-      return `${assign} ${body} src=${op.src}${op.bias ? ` bias=${printSlice(op.bias)}` : ''}`;
+      return `${assign} ${body}${op.transposed ? ' transposed' : ''} src=${op.src}${op.bias ? ` bias=${printSlice(op.bias)}` : ''}`;
     }
     case 'bias':
       return `${assign} ${printBias(op)}`;
@@ -94,5 +94,41 @@ export function printProgram(p: Program): string {
     `paramSize ${p.paramSize}`,
     `buffers ${p.buffers.map((b) => `${b.name}[${b.size}]`).join(' ')}`,
     ...p.ops.map(printOp),
+  ].join('\n') + '\n';
+}
+
+/**
+ * A backward program: like a program, plus its partial buffers and gradient ops:
+ *   op 7: p0 = wgrad ks(a=4 b=8 c=8 d=1) w=… in=[] out=[] src=x dy=dv0
+ *   op 8: grad m.weight[0:256] = reduce p0
+ */
+function printBackwardOp(op: BackwardOp, index: number): string {
+  switch (op.kind) {
+    case 'ks':
+    case 'bsr':
+    case 'bias':
+      return printOp(op, index);
+    case 'wgrad': {
+      const shape = op.forward.kind === 'ks' ? printKs(op.forward) : printBsr(op.forward);
+      return `op ${index}: ${op.dst} = wgrad ${shape} src=${op.src} dy=${op.dy}`;
+    }
+    case 'bgrad':
+      return `op ${index}: ${op.dst} = bgrad(size=${op.size}) out=${printIndexMap(op.output)} dy=${op.dy}`;
+    case 'reduce':
+      return `op ${index}: grad ${printSlice(op.grad)} ${op.accumulate ? '+=' : '='} reduce ${op.src}`;
+    default:
+      return assertNever(op, 'backward op');
+  }
+}
+
+export function printBackwardProgram(p: BackwardProgram): string {
+  return [
+    `backward ${p.name} : ${p.in} -> ${p.out} ${p.dtype}`,
+    ...p.params.map((e) => `param ${e.name} ${printShape(e.shape)} @${e.offset}`),
+    `paramSize ${p.paramSize}`,
+    `buffers ${p.buffers.map((b) => `${b.name}[${b.size}]`).join(' ')}`,
+    `partials ${p.partials.map((b) => `${b.name}[${b.size}]`).join(' ')} rowsPerSplit ${p.rowsPerSplit}`,
+    ...(p.zeroInputGradient ? ['dx = 0'] : []),
+    ...p.ops.map(printBackwardOp),
   ].join('\n') + '\n';
 }

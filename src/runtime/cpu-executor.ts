@@ -4,7 +4,7 @@
  * buffers of row-major (batch, size). Slow and simple on purpose; also the oracle for kernels.
  */
 import { indexMapTable } from '../ir/index-map.js';
-import type { BiasOp, BsrOp, KsOp, Op, ParamLayoutEntry, ParamSlice, Program } from '../ir/ir.js';
+import type { BackwardOp, BackwardProgram, BiasGradOp, BiasOp, BsrOp, KsOp, ParamLayoutEntry, ParamSlice, Program, ReduceOp, WeightGradOp } from '../ir/ir.js';
 import { assertNever } from '../util/assert.js';
 
 /** Y (batch, program.out) for X (batch, program.in) and the packed parameter buffer. */
@@ -29,20 +29,33 @@ export interface CpuBuffer {
   readonly data: Float64Array;
 }
 
-/** Runs `ops` in order on the buffers `buffer(name)` gives (the tuner checks single kernels with it). */
+/** What gradient ops (backward programs) write to: partial buffers and the packed gradient buffer. */
+export interface CpuGradientTarget {
+  /** Partial buffer `name`: (splits, size) row-major. */
+  readonly partial: (name: string) => CpuBuffer;
+  /** Packed like the parameters. */
+  readonly grad: Float64Array;
+  readonly rowsPerSplit: number;
+}
+
+/**
+ * Runs `ops` in order on the buffers `buffer(name)` gives (the tuner checks single kernels with
+ * it). Gradient ops need `gradients`.
+ */
 export function runOps(
-  ops: readonly Op[],
+  ops: readonly BackwardOp[],
   layout: readonly ParamLayoutEntry[],
   packedParams: ArrayLike<number>,
   buffer: (name: string) => CpuBuffer,
   batch: number,
+  gradients?: CpuGradientTarget,
 ): void {
   const base = (slice: ParamSlice): number => {
     const entry = layout.find((p) => p.name === slice.tensor);
     if (!entry) throw new Error(`internal error: parameter tensor '${slice.tensor}' is not in the layout`);
     return entry.offset + slice.offset;
   };
-  const ctx = { params: packedParams, batch, buffer, base };
+  const ctx: Context = { params: packedParams, batch, buffer, base, gradients };
   for (const op of ops) {
     switch (op.kind) {
       case 'ks':
@@ -54,10 +67,51 @@ export function runOps(
       case 'bias':
         runBias(op, ctx);
         break;
+      case 'wgrad':
+        runWeightGrad(op, ctx);
+        break;
+      case 'bgrad':
+        runBiasGrad(op, ctx);
+        break;
+      case 'reduce':
+        runReduce(op, ctx);
+        break;
       default:
         assertNever(op, 'op');
     }
   }
+}
+
+/** dx (batch, in) and the packed parameter gradients for X (batch, in) and DY (batch, out). */
+export function executeBackwardProgram(
+  program: BackwardProgram,
+  packedParams: ArrayLike<number>,
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  batch: number,
+): { dx: Float64Array; grad: Float64Array } {
+  if (!Number.isInteger(batch) || batch < 0) throw new Error(`batch must be a non-negative integer, got ${batch}`);
+  if (x.length !== batch * program.in) throw new Error(`input has ${x.length} values; expected batch ${batch} x ${program.in}`);
+  if (dy.length !== batch * program.out) throw new Error(`output gradient has ${dy.length} values; expected batch ${batch} x ${program.out}`);
+  if (packedParams.length < program.paramSize) throw new Error(`packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
+  const buffers = new Map(program.buffers.map((b) => [b.name, { size: b.size, data: new Float64Array(batch * b.size) }]));
+  const splits = Math.ceil(batch / program.rowsPerSplit);
+  const partials = new Map(program.partials.map((b) => [b.name, { size: b.size, data: new Float64Array(splits * b.size) }]));
+  const lookup = (map: ReadonlyMap<string, CpuBuffer>, name: string) => {
+    const b = map.get(name);
+    if (!b) throw new Error(`internal error: op uses undeclared buffer '${name}'`);
+    return b;
+  };
+  lookup(buffers, 'x').data.set(x);
+  lookup(buffers, 'dy').data.set(dy);
+  const grad = new Float64Array(program.paramSize);
+  // Fresh buffers are zero: `zeroInputGradient` needs nothing more here.
+  runOps(program.ops, program.params, packedParams, (name) => lookup(buffers, name), batch, {
+    partial: (name) => lookup(partials, name),
+    grad,
+    rowsPerSplit: program.rowsPerSplit,
+  });
+  return { dx: lookup(buffers, 'dx').data, grad };
 }
 
 interface Context {
@@ -65,6 +119,12 @@ interface Context {
   readonly batch: number;
   readonly buffer: (name: string) => CpuBuffer;
   readonly base: (slice: ParamSlice) => number;
+  readonly gradients?: CpuGradientTarget;
+}
+
+function gradientTarget(ctx: Context, kind: string): CpuGradientTarget {
+  if (!ctx.gradients) throw new Error(`internal error: a ${kind} op outside a backward program`);
+  return ctx.gradients;
 }
 
 /** Writes a row's logical result r: dst[output(l)] (=|+=) r[l] + bias[l]. */
@@ -85,14 +145,16 @@ function runKs(op: KsOp, ctx: Context): void {
   const w = ctx.base(op.weight);
   const biasBase = op.bias && ctx.base(op.bias);
   const result = new Float64Array(a * b * d);
+  // W[α·d + δ, β, γ] at wBase + γ·wStride; transposed: the stored block is (c, b).
+  const wStride = op.transposed ? b : 1;
   for (let row = 0; row < ctx.batch; row++) {
     const srcBase = row * src.size;
     for (let al = 0; al < a; al++)
       for (let be = 0; be < b; be++)
         for (let de = 0; de < d; de++) {
-          const wBase = w + ((al * d + de) * b + be) * c;
+          const wBase = w + (al * d + de) * b * c + (op.transposed ? be : be * c);
           let acc = 0;
-          for (let ga = 0; ga < c; ga++) acc += ctx.params[wBase + ga] * src.data[srcBase + inTable[al * c * d + ga * d + de]];
+          for (let ga = 0; ga < c; ga++) acc += ctx.params[wBase + ga * wStride] * src.data[srcBase + inTable[al * c * d + ga * d + de]];
           result[al * b * d + be * d + de] = acc;
         }
     writeRow(result, outTable, dst.data, row * dst.size, op.accumulate, ctx.params, biasBase);
@@ -112,9 +174,11 @@ function runBsr(op: BsrOp, ctx: Context): void {
     result.fill(0);
     op.blocks.forEach(([bi, bj], z) => {
       for (let i = 0; i < op.bh; i++) {
-        const wBase = w + (z * op.bh + i) * op.bw;
+        // values[z, i, j]; transposed: the stored block is (bw, bh).
+        const wBase = w + z * op.bh * op.bw + (op.transposed ? i : i * op.bw);
+        const wStride = op.transposed ? op.bh : 1;
         let acc = 0;
-        for (let j = 0; j < op.bw; j++) acc += ctx.params[wBase + j] * src.data[srcBase + inTable[bj * op.bw + j]];
+        for (let j = 0; j < op.bw; j++) acc += ctx.params[wBase + j * wStride] * src.data[srcBase + inTable[bj * op.bw + j]];
         result[bi * op.bh + i] += acc;
       }
     });
@@ -127,4 +191,72 @@ function runBias(op: BiasOp, ctx: Context): void {
   const dst = ctx.buffer(op.dst);
   const zero = new Float64Array(op.size);
   for (let row = 0; row < ctx.batch; row++) writeRow(zero, outTable, dst.data, row * dst.size, op.accumulate, ctx.params, ctx.base(op.param));
+}
+
+/** Rows [start, end) of batch split s. */
+function splitRows(s: number, g: CpuGradientTarget, batch: number): [number, number] {
+  return [s * g.rowsPerSplit, Math.min(batch, (s + 1) * g.rowsPerSplit)];
+}
+
+function runWeightGrad(op: WeightGradOp, ctx: Context): void {
+  const g = gradientTarget(ctx, 'wgrad');
+  const f = op.forward;
+  const inTable = indexMapTable(f.input);
+  const outTable = indexMapTable(f.output);
+  const src = ctx.buffer(op.src);
+  const dy = ctx.buffer(op.dy);
+  const dst = g.partial(op.dst);
+  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
+  for (let s = 0; s < splits; s++) {
+    const part = dst.data.subarray(s * dst.size, (s + 1) * dst.size);
+    part.fill(0);
+    const [start, end] = splitRows(s, g, ctx.batch);
+    for (let row = start; row < end; row++) {
+      const x = (k: number) => src.data[row * src.size + inTable[k]];
+      const e = (l: number) => dy.data[row * dy.size + outTable[l]];
+      if (f.kind === 'ks') {
+        const { a, b, c, d } = f;
+        for (let al = 0; al < a; al++)
+          for (let de = 0; de < d; de++)
+            for (let be = 0; be < b; be++) {
+              const ev = e(al * b * d + be * d + de);
+              const wBase = ((al * d + de) * b + be) * c;
+              for (let ga = 0; ga < c; ga++) part[wBase + ga] += ev * x(al * c * d + ga * d + de);
+            }
+      } else {
+        f.blocks.forEach(([bi, bj], z) => {
+          for (let i = 0; i < f.bh; i++) {
+            const ev = e(bi * f.bh + i);
+            for (let j = 0; j < f.bw; j++) part[(z * f.bh + i) * f.bw + j] += ev * x(bj * f.bw + j);
+          }
+        });
+      }
+    }
+  }
+}
+
+function runBiasGrad(op: BiasGradOp, ctx: Context): void {
+  const g = gradientTarget(ctx, 'bgrad');
+  const outTable = indexMapTable(op.output);
+  const dy = ctx.buffer(op.dy);
+  const dst = g.partial(op.dst);
+  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
+  for (let s = 0; s < splits; s++) {
+    const part = dst.data.subarray(s * dst.size, (s + 1) * dst.size);
+    part.fill(0);
+    const [start, end] = splitRows(s, g, ctx.batch);
+    for (let row = start; row < end; row++) for (let i = 0; i < op.size; i++) part[i] += dy.data[row * dy.size + outTable[i]];
+  }
+}
+
+function runReduce(op: ReduceOp, ctx: Context): void {
+  const g = gradientTarget(ctx, 'reduce');
+  const src = g.partial(op.src);
+  const at = ctx.base(op.grad);
+  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
+  for (let i = 0; i < op.grad.length; i++) {
+    let acc = 0;
+    for (let s = 0; s < splits; s++) acc += src.data[s * src.size + i];
+    g.grad[at + i] = op.accumulate ? g.grad[at + i] + acc : acc;
+  }
 }
