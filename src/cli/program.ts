@@ -111,6 +111,38 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/bench.js')).benchCommand(ctx(opts), file, { ...opts, tuning: opts.tuning ?? true })),
     );
 
+  command('grad', 'write the gradients of a map for a batch: ∂L/∂X = DY M and one gradient per parameter tensor (F32 safetensors)')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--params <file>', 'parameters (.safetensors)')
+    .requiredOption('--input <file>', 'X as .npy, shape (B, in) or (in,)')
+    .requiredOption('--grad-output <file>', 'DY = ∂L/∂Y as .npy, shape (B, out) (or (out,) with a vector X)')
+    .requiredOption('--out <file>', "output .safetensors file: tensor 'input' (∂L/∂X) and the parameter gradients under the parameters' names")
+    .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
+    .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; gradOutput: string; out: string; backend: Backend }) =>
+      run(ctx(opts), async () => (await import('./commands/grad.js')).gradCommand(ctx(opts), file, opts)),
+    );
+
+  command('train', 'fit a map to (X, Y) by minimising mean((X Mᵀ + b − Y)²); write the trained parameters')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--params <file>', 'starting parameters (.safetensors), e.g. from monc init or monc project')
+    .requiredOption('--input <file>', 'X as .npy, shape (B, in)')
+    .requiredOption('--target <file>', 'Y as .npy, shape (B, out)')
+    .requiredOption('--out <file>', "output .safetensors file (the module's dtype)")
+    .option('--steps <n>', 'optimizer steps (one per mini-batch)', parseCount, 100)
+    .option('--lr <η>', 'learning rate', parseReal, 1e-3)
+    .addOption(new Option('--optimizer <name>', 'update rule (PyTorch defaults: Adam betas 0.9/0.999, eps 1e-8; AdamW weight decay 0.01)').choices(['adam', 'adamw', 'sgd']).default('adam'))
+    .option('--momentum <μ>', 'momentum of --optimizer sgd (default 0)', parseReal)
+    .option('--weight-decay <λ>', 'weight decay (adam, sgd: L2 added to the gradient; adamw: decoupled)', parseReal)
+    .option('--batch <n>', 'rows per step, reshuffled every epoch (default: all rows; more than the rows means all rows)', parseCount)
+    .option('--seed <n>', 'seed of the mini-batch shuffling', parseCount, 0)
+    .addOption(new Option('--backend <name>', 'where to run').choices(['webgpu', 'cpu']).default('webgpu'))
+    .addHelpText('after', '\nExamples:\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors\n  monc train ffn.mon --map up --params up.safetensors --input x.npy --target y.npy --out up2.safetensors --steps 500 --lr 3e-3 --batch 256 --json')
+    .action((file: string, opts: { json?: boolean; map: string; params: string; input: string; target: string; out: string; steps: number; lr: number; optimizer: 'adam' | 'adamw' | 'sgd'; momentum?: number; weightDecay?: number; batch?: number; seed: number; backend: Backend }) =>
+      run(ctx(opts), async () => (await import('./commands/train.js')).trainCommand(ctx(opts), file, opts)),
+    );
+
   return program;
 }
 
@@ -121,6 +153,13 @@ function parsePositive(text: string): number {
   const n = parseCount(text);
   if (n === 0) throw new InvalidArgumentError('must be a positive integer.');
   return n;
+}
+
+/** Any number, NaN and ±Infinity included: commands that take one say which values they accept. */
+function parseReal(text: string): number {
+  const n = Number(text);
+  if (text.trim() === '' || (Number.isNaN(n) && text.trim().toLowerCase() !== 'nan')) throw new InvalidArgumentError('must be a number.');
+  return text.trim().toLowerCase() === 'nan' ? NaN : n;
 }
 
 function parseCount(text: string): number {

@@ -1,0 +1,58 @@
+/**
+ * `monc grad FILE.mon --map NAME --params P.safetensors --input X.npy --grad-output DY.npy --out G.safetensors [--backend webgpu|cpu]`
+ *
+ * Writes G.safetensors (F32): `input` = ∂L/∂X = DY M (the shape of X), and one gradient per
+ * parameter tensor of the map under the parameter's own name and shape.
+ */
+import { paramsOf } from '../../dsl/params.js';
+import { writeSafetensors } from '../../runtime/formats/safetensors.js';
+import type { Backend } from '../../runtime/map-runner.js';
+import { compileSpecKernels } from '../compile-spec.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { readParamsFile, shapeText } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { findMap } from '../load-spec.js';
+import { readInputRows, readPairedRows } from '../training-data.js';
+import { openTrainingRunner } from '../training-runner.js';
+
+export interface GradCommandOptions {
+  readonly map: string;
+  readonly params: string;
+  readonly input: string;
+  readonly gradOutput: string;
+  readonly out: string;
+  readonly backend: Backend;
+}
+
+/** The tensor of G.safetensors that holds ∂L/∂X (parameter names always contain a dot, so it never clashes). */
+export const INPUT_GRADIENT = 'input';
+
+export async function gradCommand(ctx: CommandContext, file: string, opts: GradCommandOptions): Promise<CommandResult> {
+  const spec = await compileSpecKernels(ctx, file);
+  const map = findMap(spec, opts.map);
+  const specs = paramsOf(map.structure);
+  const params = await readParamsFile(opts.params, specs);
+  const x = await readInputRows(opts.input, map);
+  const dy = await readPairedRows(opts.gradOutput, 'grad-output', x, map);
+
+  const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
+  let gradients;
+  try {
+    runner.loadParams(params);
+    gradients = await runner.backward(x.data, dy.data, x.rows);
+  } finally {
+    runner.destroy();
+  }
+  const tensors = new Map([[INPUT_GRADIENT, { shape: x.shape, data: gradients.dx }]]);
+  for (const s of specs) tensors.set(s.name, { shape: s.shape, data: gradients.grads.get(s.name)! });
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }));
+
+  const listed = [...tensors].map(([name, t]) => ({ name, shape: t.shape }));
+  return {
+    json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, batch: x.rows, out: opts.out, tensors: listed },
+    text: [
+      `wrote ${opts.out}: ${listed.length} gradient tensor${listed.length === 1 ? '' : 's'} (F32; map '${map.name}', batch ${x.rows}, ${runner.backend})`,
+      ...listed.map((t) => `  ${t.name} ${shapeText(t.shape)}`),
+    ].join('\n'),
+  };
+}

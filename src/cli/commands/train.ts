@@ -1,0 +1,172 @@
+/**
+ * `monc train FILE.mon --map NAME --params P.safetensors --input X.npy --target Y.npy --out P2.safetensors
+ *   [--steps N] [--lr η] [--optimizer adam|adamw|sgd] [--momentum μ] [--weight-decay λ] [--batch B] [--seed S] [--backend webgpu|cpu]`
+ *
+ * Minimises the MSE mean((X Mᵀ + b − Y)²) over all B·m entries, one optimizer step per
+ * mini-batch. The command owns the loss only (its value and ∂L/∂Y = 2(Y − T)/(rows·m)); gradients
+ * and updates are the runner's. loss_initial and loss_final are the MSE over all rows with P and
+ * with the parameters as written (so for `dtype f16` with the f16-rounded values).
+ */
+import { paramsOf } from '../../dsl/params.js';
+import { readSafetensors } from '../../runtime/formats/safetensors.js';
+import type { Backend } from '../../runtime/map-runner.js';
+import { compileSpecKernels } from '../compile-spec.js';
+import type { CommandContext, CommandResult } from '../context.js';
+import { note } from '../context.js';
+import { readParamsFile } from '../data-files.js';
+import { writeAtomic } from '../files.js';
+import { findMap } from '../load-spec.js';
+import { gatherRows, miniBatches } from '../minibatches.js';
+import { progress } from '../progress.js';
+import { readInputRows, readPairedRows } from '../training-data.js';
+import { openTrainingRunner, type OptimizerOptions, type TrainingRunner } from '../training-runner.js';
+import { UserError } from '../user-error.js';
+
+export type OptimizerKind = OptimizerOptions['kind'];
+
+export interface TrainCommandOptions {
+  readonly map: string;
+  readonly params: string;
+  readonly input: string;
+  readonly target: string;
+  readonly out: string;
+  readonly steps: number;
+  readonly lr: number;
+  readonly optimizer: OptimizerKind;
+  readonly momentum?: number;
+  readonly weightDecay?: number;
+  /** Rows per step; default all rows. */
+  readonly batch?: number;
+  readonly seed: number;
+  readonly backend: Backend;
+}
+
+export async function trainCommand(ctx: CommandContext, file: string, opts: TrainCommandOptions): Promise<CommandResult> {
+  const optimizer = optimizerOptions(opts);
+  if (opts.steps < 1) throw new UserError(`--steps must be at least 1, got ${opts.steps}`);
+  if (opts.batch !== undefined && opts.batch < 1) throw new UserError(`--batch must be at least 1, got ${opts.batch}`);
+  const spec = await compileSpecKernels(ctx, file);
+  const map = findMap(spec, opts.map);
+  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const x = await readInputRows(opts.input, map);
+  const target = await readPairedRows(opts.target, 'target', x, map);
+  const batch = Math.min(opts.batch ?? x.rows, x.rows);
+  if (opts.batch !== undefined && opts.batch > x.rows) note(ctx, `--batch ${opts.batch} is more than the ${x.rows} rows of ${opts.input}: each step uses all rows`);
+
+  const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
+  let trained: { bytes: Uint8Array; lossInitial: number; lossFinal: number };
+  try {
+    runner.loadParams(params);
+    const lossInitial = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
+    if (!Number.isFinite(lossInitial)) throw new UserError(`the loss with ${opts.params} is ${lossInitial} before any step (parameters too large for float32?); nothing written`);
+    await trainSteps(ctx, runner, x.data, target.data, { in: map.in, out: map.out, rows: x.rows, batch, steps: opts.steps, seed: opts.seed, optimizer });
+    const bytes = await runner.saveParams();
+    // The loss of the parameters as written: read back, so f16 rounding is included.
+    const written = readSafetensors(bytes);
+    runner.loadParams(new Map([...written.tensors].map(([name, t]) => [name, t.data])));
+    const lossFinal = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
+    if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
+    trained = { bytes, lossInitial, lossFinal };
+  } finally {
+    runner.destroy();
+  }
+  await writeAtomic(opts.out, trained.bytes);
+
+  const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
+  const json = {
+    map: map.name,
+    steps: opts.steps,
+    loss_initial: trained.lossInitial,
+    loss_final: trained.lossFinal,
+    out: opts.out,
+    optimizer: optimizer.kind,
+    lr: opts.lr,
+    batch,
+    rows: x.rows,
+    seed: opts.seed,
+    backend: runner.backend,
+    adapter: runner.adapterDescription,
+    dtype,
+  };
+  return {
+    json,
+    text: [
+      `trained map '${map.name}': ${opts.steps} step${opts.steps === 1 ? '' : 's'} of ${optimizer.kind} (lr ${opts.lr}, ${batch} of ${x.rows} rows per step, ${runner.backend})`,
+      `  loss_initial  ${formatLoss(trained.lossInitial)}`,
+      `  loss_final    ${formatLoss(trained.lossFinal)}`,
+      `wrote ${opts.out} (${dtype})`,
+    ].join('\n'),
+  };
+}
+
+interface Loop {
+  readonly in: number;
+  readonly out: number;
+  readonly rows: number;
+  readonly batch: number;
+  readonly steps: number;
+  readonly seed: number;
+  readonly optimizer: OptimizerOptions;
+}
+
+/** The optimisation loop; stops with a user error at the first step whose loss is not finite. */
+async function trainSteps(ctx: CommandContext, runner: TrainingRunner, x: Float32Array, target: Float32Array, loop: Loop): Promise<void> {
+  const optimizer = runner.createOptimizer(loop.optimizer);
+  const nextRows = miniBatches(loop.rows, loop.batch, loop.seed);
+  const bar = progress(ctx, 'train');
+  const shown = progressSteps(loop.steps, ctx.io.stderrIsTty === true);
+  try {
+    for (let step = 1; step <= loop.steps; step++) {
+      const picked = nextRows();
+      const xb = picked ? gatherRows(x, loop.in, picked) : x;
+      const tb = picked ? gatherRows(target, loop.out, picked) : target;
+      const rows = picked ? picked.length : loop.rows;
+      const y = await runner.forward(xb, rows);
+      const loss = meanSquaredError(y, tb);
+      if (!Number.isFinite(loss)) {
+        throw new UserError(`the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
+      }
+      await runner.backward(xb, mseOutputGradient(y, tb), rows);
+      await optimizer.step();
+      if (shown(step)) bar.update(step, loop.steps, `loss ${formatLoss(loss)}`);
+    }
+  } finally {
+    bar.finish();
+  }
+}
+
+/** Steps that report progress: every ~1% on a terminal (the bar), every ~10% as plain lines. */
+function progressSteps(steps: number, tty: boolean): (step: number) => boolean {
+  const parts = tty ? 100 : 10;
+  return (step) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
+}
+
+/** mean((y − t)²), accumulated in float64. */
+export function meanSquaredError(y: ArrayLike<number>, t: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < y.length; i++) {
+    const d = y[i] - t[i];
+    sum += d * d;
+  }
+  return sum / y.length;
+}
+
+/** ∂/∂Y of mean((Y − T)²) over all entries: 2(Y − T)/(rows·m). */
+function mseOutputGradient(y: Float32Array, t: Float32Array): Float32Array {
+  const scale = 2 / y.length;
+  return Float32Array.from(y, (v, i) => (v - t[i]) * scale);
+}
+
+function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
+  const { lr, momentum, weightDecay } = opts;
+  if (!Number.isFinite(lr) || lr < 0) throw new UserError(`--lr must be a finite non-negative number, got ${lr}`);
+  if (weightDecay !== undefined && (!Number.isFinite(weightDecay) || weightDecay < 0)) throw new UserError(`--weight-decay must be a finite non-negative number, got ${weightDecay}`);
+  if (momentum !== undefined && opts.optimizer !== 'sgd') throw new UserError(`--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
+  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new UserError(`--momentum must be in [0, 1), got ${momentum}`);
+  const decay = weightDecay === undefined ? {} : { weightDecay };
+  return opts.optimizer === 'sgd' ? { kind: 'sgd', lr, momentum: momentum ?? 0, ...decay } : { kind: opts.optimizer, lr, ...decay };
+}
+
+function formatLoss(loss: number): string {
+  return Number(loss.toPrecision(6)).toString();
+}

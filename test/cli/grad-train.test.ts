@@ -1,0 +1,273 @@
+/**
+ * `monc grad` and `monc train` end to end, in-process. grad's file equals the float64 reference
+ * VJP (SPEC §7: relative error 1e-5 on f32) on both backends; train decreases the loss of a
+ * planted problem, and the loss_initial / loss_final it prints are the true MSEs, recomputed here
+ * from the parameter files with the float64 forward reference; the same seed gives the same
+ * bytes; every bad input is a one-line user error (exit 1) that leaves --out untouched.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { checkSource, paramsOf } from '../../src/dsl/index.js';
+import type { CheckedMap } from '../../src/dsl/structure.js';
+import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
+import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
+import { referenceApply } from '../../src/runtime/reference.js';
+import { referenceBackward } from '../../src/runtime/reference-backward.js';
+import { uniform01 } from '../../src/util/random.js';
+import { cli, cliJson, scratchDir } from './helpers.js';
+
+const SPEC = `module tr
+const n = 12
+map sq   : n -> n = monarch(nblocks: 3) + bias()
+map rect : n -> 18 = monarch(nblocks: 3)
+map wide : 18 -> n = lowrank(rank: 2) + sparse(block: 6, pattern: band(width: 1))
+map a    : n -> n = monarch(nblocks: 3)
+map tied : n -> n = a @ transpose(3, 4) @ a + bias()
+`;
+const HALF = 'dtype f16\nmap h : 12 -> 12 = monarch(nblocks: 3) + bias()\n';
+const ROWS = 24;
+
+const scratch = scratchDir();
+const spec = scratch.path('tr.mon');
+const half = scratch.path('half.mon');
+const mapOf = (source: string, file: string, name: string): CheckedMap => checkSource(source, file).module!.maps.find((m) => m.name === name)!;
+const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, t.data]));
+
+/** ‖got − want‖_F / ‖want‖_F. */
+function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < want.length; i++) {
+    num += (got[i] - want[i]) ** 2;
+    den += want[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+function randomNpy(name: string, shape: number[], seed: number, scale = 1): string {
+  const random = uniform01(seed);
+  const file = scratch.path(name);
+  writeFileSync(file, writeNpy(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (2 * random() - 1) * scale), shape));
+  return file;
+}
+
+async function initParams(file: string, map: string, seed: number): Promise<string> {
+  const out = scratch.path(`${map}-init-${seed}.safetensors`);
+  await cliJson(['init', file, '--map', map, '--out', out, '--seed', String(seed)]);
+  return out;
+}
+
+/** mean((X Mᵀ + b − T)²) over all entries, from the parameter file, in float64. */
+function trueMse(map: CheckedMap, paramsFile: string, xFile: string, tFile: string): number {
+  const x = readNpy(readFileSync(xFile));
+  const t = readNpy(readFileSync(tFile)).data;
+  const y = referenceApply(map.structure, tensorsOf(paramsFile), x.data, x.shape[0]);
+  return y.reduce((acc, v, i) => acc + (v - t[i]) ** 2, 0) / y.length;
+}
+
+/** A planted problem: targets from the parameters of seed 1, training from those of seed 2. */
+async function planted(file: string, source: string, map: string): Promise<{ params: string; x: string; target: string; checked: CheckedMap }> {
+  const checked = mapOf(source, file, map);
+  const truth = await initParams(file, map, 1);
+  const x = randomNpy(`${map}-x.npy`, [ROWS, checked.in], 5);
+  const target = scratch.path(`${map}-target.npy`);
+  await cliJson(['run', file, '--map', map, '--params', truth, '--input', x, '--out', target, '--backend', 'cpu']);
+  return { params: await initParams(file, map, 2), x, target, checked };
+}
+
+beforeAll(() => {
+  writeFileSync(spec, SPEC);
+  writeFileSync(half, HALF);
+});
+afterAll(() => scratch.remove());
+
+describe('monc grad', () => {
+  const cases = [
+    ['sq', 'cpu'], // square Monarch + bias
+    ['rect', 'cpu'], // rectangular
+    ['wide', 'cpu'], // a sum of lowrank and block-sparse, rectangular
+    ['tied', 'cpu'], // one tensor used twice, plus a transpose and a bias
+    ['rect', 'webgpu'],
+    ['tied', 'webgpu'],
+  ] as const;
+  it.each(cases)('%s on %s equals the float64 reference VJP (relative error 1e-5)', async (name, backend) => {
+    const map = mapOf(SPEC, spec, name);
+    const params = await initParams(spec, name, 3);
+    const x = randomNpy(`${name}-gx.npy`, [5, map.in], 7);
+    const dy = randomNpy(`${name}-gdy.npy`, [5, map.out], 8);
+    const out = scratch.path(`${name}-${backend}-grad.safetensors`);
+    const r = await cli(['grad', spec, '--map', name, '--params', params, '--input', x, '--grad-output', dy, '--out', out, '--backend', backend, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ map: name, backend, batch: 5, out });
+    if (backend === 'webgpu') expect(r.stderr).toContain(`monc: webgpu adapter: ${json.adapter}`);
+
+    const want = referenceBackward(map.structure, tensorsOf(params), readNpy(readFileSync(x)).data, readNpy(readFileSync(dy)).data, 5);
+    const file = readSafetensors(readFileSync(out));
+    const expectedNames = ['input', ...paramsOf(map.structure).map((p) => p.name)];
+    expect([...file.tensors.keys()].sort()).toEqual([...expectedNames].sort());
+    expect(json.tensors.map((t: { name: string }) => t.name)).toEqual(expectedNames);
+    const input = file.tensors.get('input')!;
+    expect([input.dtype, input.shape]).toEqual(['F32', [5, map.in]]);
+    expect(relativeError(input.data, want.dx)).toBeLessThan(1e-5);
+    for (const p of paramsOf(map.structure)) {
+      const g = file.tensors.get(p.name)!;
+      expect([g.dtype, g.shape]).toEqual(['F32', p.shape]);
+      expect(relativeError(g.data, want.grads.get(p.name)!), p.name).toBeLessThan(1e-5);
+    }
+  });
+
+  it('takes a single vector X of shape (n,) with DY of shape (m,), and prints the tensors it wrote', async () => {
+    const map = mapOf(SPEC, spec, 'rect');
+    const params = await initParams(spec, 'rect', 4);
+    const x = randomNpy('vx.npy', [map.in], 9);
+    const dy = randomNpy('vdy.npy', [map.out], 10);
+    const out = scratch.path('vector-grad.safetensors');
+    const r = await cli(['grad', spec, '--map', 'rect', '--params', params, '--input', x, '--grad-output', dy, '--out', out, '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${out}: 3 gradient tensors`);
+    expect(r.stdout).toContain('rect.blkdiag1 (3, 4, 4)');
+    const file = readSafetensors(readFileSync(out));
+    expect(file.tensors.get('input')!.shape).toEqual([map.in]);
+    const want = referenceBackward(map.structure, tensorsOf(params), readNpy(readFileSync(x)).data, readNpy(readFileSync(dy)).data, 1);
+    expect(relativeError(file.tensors.get('input')!.data, want.dx)).toBeLessThan(1e-5);
+  });
+});
+
+describe('monc train', () => {
+  it('decreases the loss of a planted problem; loss_initial and loss_final are the true MSEs of P and P2', async () => {
+    const p = await planted(spec, SPEC, 'sq');
+    const out = scratch.path('sq-trained.safetensors');
+    const json = await cliJson(['train', spec, '--map', 'sq', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '60', '--lr', '0.02', '--backend', 'cpu']);
+    expect(Object.keys(json).slice(0, 5)).toEqual(['map', 'steps', 'loss_initial', 'loss_final', 'out']);
+    expect(json).toMatchObject({ map: 'sq', steps: 60, out, optimizer: 'adam', batch: ROWS, rows: ROWS, dtype: 'F32' });
+    expect(json.loss_final).toBeLessThan(json.loss_initial / 10);
+    expect(relativeError([json.loss_initial], [trueMse(p.checked, p.params, p.x, p.target)])).toBeLessThan(1e-5);
+    expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-5);
+    const file = readSafetensors(readFileSync(out));
+    expect([...file.tensors].map(([n, t]) => [n, t.shape, t.dtype]).sort()).toEqual(paramsOf(p.checked.structure).map((s) => [s.name, s.shape, 'F32']).sort());
+  });
+
+  it('trains on webgpu too (tied weights), with the same true-MSE report', async () => {
+    const p = await planted(spec, SPEC, 'tied');
+    const out = scratch.path('tied-trained.safetensors');
+    const json = await cliJson(['train', spec, '--map', 'tied', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '8', '--lr', '0.01']);
+    expect(json.backend).toBe('webgpu');
+    expect(json.loss_final).toBeLessThan(json.loss_initial);
+    expect(relativeError([json.loss_initial], [trueMse(p.checked, p.params, p.x, p.target)])).toBeLessThan(1e-5);
+    expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-5);
+  });
+
+  it('writes an f16 module in F16 and reports loss_final of the f16 values it wrote', async () => {
+    const p = await planted(half, HALF, 'h');
+    const out = scratch.path('h-trained.safetensors');
+    const json = await cliJson(['train', half, '--map', 'h', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '20', '--lr', '0.01', '--backend', 'cpu']);
+    expect(json.dtype).toBe('F16');
+    expect([...readSafetensors(readFileSync(out)).tensors.values()].every((t) => t.dtype === 'F16')).toBe(true);
+    expect(json.loss_final).toBeLessThan(json.loss_initial);
+    expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-5);
+  });
+
+  it('is reproducible: the same seed gives byte-identical parameters, another seed other ones', async () => {
+    const p = await planted(spec, SPEC, 'wide');
+    const run = async (seed: number, name: string) => {
+      const out = scratch.path(name);
+      await cliJson(['train', spec, '--map', 'wide', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '12', '--batch', '5', '--seed', String(seed), '--optimizer', 'sgd', '--momentum', '0.9', '--lr', '0.05', '--backend', 'cpu']);
+      return readFileSync(out);
+    };
+    const first = await run(3, 'seed3-a.safetensors');
+    expect(Buffer.compare(first, await run(3, 'seed3-b.safetensors'))).toBe(0);
+    expect(Buffer.compare(first, await run(4, 'seed4.safetensors'))).not.toBe(0);
+  });
+
+  it('shows progress on stderr: plain lines every ~10% of the steps, a redrawn bar on a terminal', async () => {
+    const p = await planted(spec, SPEC, 'rect');
+    const args = ['train', spec, '--map', 'rect', '--params', p.params, '--input', p.x, '--target', p.target, '--out', scratch.path('rect-progress.safetensors'), '--steps', '20', '--backend', 'cpu'];
+    const plain = await cli(args);
+    expect(plain.code, plain.stderr).toBe(0);
+    const lines = plain.stderr.trim().split('\n');
+    expect(lines).toHaveLength(10);
+    expect(lines[0]).toMatch(/^monc train: \[2\/20\] loss \d/);
+    expect(lines[9]).toMatch(/^monc train: \[20\/20\] loss \d/);
+    expect(plain.stdout).toMatch(/loss_initial +\d[\s\S]*loss_final +\d/);
+
+    let stderr = '';
+    let stdout = '';
+    const code = await main([...args, '--json'], { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: {}, stderrIsTty: true });
+    expect(code).toBe(0);
+    expect(stderr).toContain('\r\x1b[K[');
+    expect(stderr).toMatch(/20\/20 loss \d/);
+    expect(Object.keys(JSON.parse(stdout))).toContain('loss_final');
+  });
+
+  it('uses all rows when --batch exceeds them, and says so', async () => {
+    const p = await planted(spec, SPEC, 'rect');
+    const r = await cli(['train', spec, '--map', 'rect', '--params', p.params, '--input', p.x, '--target', p.target, '--out', scratch.path('rect-big.safetensors'), '--steps', '1', '--batch', '1000', '--backend', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).batch).toBe(ROWS);
+    expect(r.stderr).toContain(`--batch 1000 is more than the ${ROWS} rows`);
+  });
+});
+
+describe('bad input: one line, exit 1, --out untouched', () => {
+  const UNTOUCHED = 'previous contents';
+  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; dy: string };
+
+  beforeAll(async () => {
+    const p = await planted(spec, SPEC, 'sq');
+    const nanX = scratch.path('nan-x.npy');
+    const xs = Float32Array.from(readNpy(readFileSync(p.x)).data);
+    xs[17] = NaN;
+    writeFileSync(nanX, writeNpy(xs, [ROWS, 12]));
+    const infT = scratch.path('inf-t.npy');
+    const ts = Float32Array.from(readNpy(readFileSync(p.target)).data);
+    ts[30] = Infinity;
+    writeFileSync(infT, writeNpy(ts, [ROWS, 12]));
+    inputs = {
+      params: p.params,
+      x: p.x,
+      target: p.target,
+      nanX,
+      infT,
+      shortT: randomNpy('short-t.npy', [ROWS - 1, 12], 11),
+      wideDy: randomNpy('wide-dy.npy', [ROWS, 13], 12),
+      dy: randomNpy('dy.npy', [ROWS, 12], 13),
+    };
+  });
+
+  const train = (extra: string[], over: Partial<Record<'x' | 'target', string>> = {}) => [
+    'train', spec, '--map', 'sq', '--params', inputs.params, '--input', over.x ?? inputs.x, '--target', over.target ?? inputs.target, '--backend', 'cpu', ...extra,
+  ];
+  const grad = (over: Partial<Record<'x' | 'dy', string>>) => ['grad', spec, '--map', 'sq', '--params', inputs.params, '--input', over.x ?? inputs.x, '--grad-output', over.dy ?? inputs.dy, '--backend', 'cpu'];
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['grad-output of the wrong shape', () => grad({ dy: inputs.wideDy }), /grad-output has shape \(24, 13\), expected \(24, 12\)/],
+    ['NaN in the input of grad', () => grad({ x: inputs.nanX }), /input holds NaN at row 1, column 5/],
+    ['target of the wrong shape', () => train([], { target: inputs.shortT }), /target has shape \(23, 12\), expected \(24, 12\)/],
+    ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
+    ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
+    ['--steps 0', () => train(['--steps', '0']), /--steps must be at least 1/],
+    ['a negative --lr', () => train(['--lr', '-0.1']), /--lr must be a finite non-negative number, got -0.1/],
+    ['an infinite --lr', () => train(['--lr', 'Infinity']), /--lr must be a finite non-negative number/],
+    ['--batch 0', () => train(['--batch', '0']), /--batch must be at least 1/],
+    ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd/],
+    ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],
+  ];
+
+  it.each(cases)('%s', async (_, args, message) => {
+    const out = scratch.path('untouched.safetensors');
+    writeFileSync(out, UNTOUCHED);
+    const r = await cli([...args(), '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    // Progress lines of the steps before a divergence may precede the one error line.
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('monc train: ['));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    expect(readFileSync(out, 'utf8')).toBe(UNTOUCHED);
+
+    const j = await cli([...args(), '--out', out, '--json']);
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout).error).toMatchObject({ kind: 'user' });
+  });
+});
