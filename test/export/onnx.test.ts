@@ -69,7 +69,7 @@ describe('the exported graph', () => {
     const map = module.maps.find((m) => m.name === name)!;
     const decoded = onnx.ModelProto.decode(exportOnnx({ map, dtype: 'f16', params: randomParams(module, name, 1) }));
     expect(decoded.opsetImport.map((o) => [o.domain ?? '', Number(o.version)])).toEqual([['', 17]]);
-    const graph = decoded.graph!;
+    const graph = decoded.graph as onnxProto.onnx.GraphProto;
     for (const node of graph.node) expect(node.domain ?? '').toBe('');
     expect(graph.node.map((n) => n.opType)).not.toContain('Gather');
     expect(graph.node.map((n) => n.opType)).not.toContain('GatherElements');
@@ -94,7 +94,7 @@ describe('the exported graph', () => {
 
   test('a tied weight is one initializer, read by every use', () => {
     const map = module.maps.find((m) => m.name === 'tied')!;
-    const graph = onnx.ModelProto.decode(exportOnnx({ map, dtype: 'f16', params: randomParams(module, 'tied', 1) })).graph!;
+    const graph = onnx.ModelProto.decode(exportOnnx({ map, dtype: 'f16', params: randomParams(module, 'tied', 1) })).graph as onnxProto.onnx.GraphProto;
     expect(graph.initializer.map((t) => t.name)).toEqual(['msq.blkdiag1', 'msq.blkdiag2']);
   });
 });
