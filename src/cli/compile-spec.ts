@@ -4,7 +4,7 @@ import type { CompileOutputs } from '../compile.js';
 import type { Program } from '../ir/ir.js';
 import { recordingMaskResolver } from '../plugin/mask-files.js';
 import type { CommandContext } from './context.js';
-import { readText } from './files.js';
+import { readText, SPEC_FILE } from './files.js';
 import { failOnErrors, type LoadedSpec } from './load-spec.js';
 
 type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions) => Omit<CompileKernelsResult, 'outputs'> & { readonly outputs?: O };
@@ -13,7 +13,7 @@ type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions
 export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly programs: readonly Program[] };
 
 async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, tuning?: TuningLookup): Promise<CompiledSpec<O>> {
-  const source = await readText(file);
+  const source = await readText(file, SPEC_FILE);
   const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);

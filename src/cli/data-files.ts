@@ -3,11 +3,11 @@ import type { ParamSpec } from '../dsl/structure.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { readSafetensors } from '../runtime/formats/safetensors.js';
-import { readBytes } from './files.js';
+import { ARRAY_FILE, NPY_FILE, readBytes, SAFETENSORS_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
-  return parsing(path, readNpy, await readBytes(path));
+  return parsing(path, readNpy, await readBytes(path, NPY_FILE));
 }
 
 /** An array read from a .npy file or from one tensor of a safetensors file. */
@@ -27,7 +27,7 @@ const LISTED_NAMES = 20;
  * needs no `tensor`. The format is the file's: a .npy file is recognised by its magic bytes.
  */
 export async function readArrayFile(path: string, tensor?: string): Promise<ArrayFromFile> {
-  const bytes = await readBytes(path);
+  const bytes = await readBytes(path, ARRAY_FILE);
   const npy = isNpy(bytes);
   if (npy && tensor !== undefined) throw new UserError(`${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
   if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...parsing(path, readNpy, bytes), shownAs: path };
@@ -48,7 +48,7 @@ export async function readArrayFile(path: string, tensor?: string): Promise<Arra
  * ignored, so one file can hold the parameters of a whole module.
  */
 export async function readParamsFile(path: string, specs: readonly ParamSpec[]): Promise<Map<string, Float32Array | Float64Array>> {
-  const file = parsing(path, readSafetensors, await readBytes(path));
+  const file = parsing(path, readSafetensors, await readBytes(path, SAFETENSORS_FILE));
   const params = new Map<string, Float32Array | Float64Array>();
   for (const spec of specs) {
     const t = file.tensors.get(spec.name);

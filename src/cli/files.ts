@@ -1,52 +1,39 @@
 /**
- * Node-only file I/O for the CLI: reads with one-line reasons instead of stack traces, and
- * atomic writes (temp file in the same directory + rename) so that a failure never leaves a
- * half-written output behind.
+ * The CLI's file I/O; colleagues' commands use these too. Every read of a file the user names
+ * goes through `readBytes`/`readText` with the bound of its format (SPEC_FILE, NPY_FILE,
+ * SAFETENSORS_FILE, ARRAY_FILE, TUNING_DB_FILE from src/runtime/files/bounds.ts, or your own
+ * `FileBound`): directories, FIFOs and devices are refused, nothing blocks, nothing unbounded is
+ * read. Every output goes through `writeAtomic` (one file) or `writeTogether` (several files:
+ * all or none), passing the command's input paths as `inputs` so that an output never replaces
+ * one. Failures throw FileError (one line; the CLI prints it as a user error, exit 1).
+ *
+ *   const spec = await readText(file, SPEC_FILE);
+ *   await writeAtomic(opts.out, bytes, { inputs: [file, opts.params] });
+ *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { UserError } from './user-error.js';
+import { readFileBounded, type FileBound } from '../runtime/files/read-bounded.js';
+import { writeOutputs, type OutputFile, type WriteOptions } from '../runtime/files/write-outputs.js';
 
-/** `shownAs`: the path as the user wrote it, for messages. */
-export async function readBytes(path: string, shownAs = path): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new UserError(`cannot read '${shownAs}': ${ioReason(e)}`);
-  }
+export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../runtime/files/bounds.js';
+export { FileError } from '../runtime/files/file-error.js';
+export type { FileBound } from '../runtime/files/read-bounded.js';
+export type { OutputFile, WriteOptions } from '../runtime/files/write-outputs.js';
+
+/** The whole file within `bound`. `shownAs`: the path as the user wrote it, for messages. */
+export async function readBytes(path: string, bound: FileBound, shownAs = path): Promise<Uint8Array> {
+  return readFileBounded(path, bound, shownAs);
 }
 
-export async function readText(path: string, shownAs = path): Promise<string> {
-  return new TextDecoder().decode(await readBytes(path, shownAs));
+export async function readText(path: string, bound: FileBound, shownAs = path): Promise<string> {
+  return new TextDecoder().decode(readFileBounded(path, bound, shownAs));
 }
 
-/** Writes `data` to `path` all at once or not at all; creates the parent directory if needed. */
-export async function writeAtomic(path: string, data: Uint8Array | string, shownAs = path): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(temp, data);
-    await rename(temp, path);
-  } catch (e) {
-    await rm(temp, { force: true });
-    throw new UserError(`cannot write '${shownAs}': ${ioReason(e)}`);
-  }
+/** Writes `data` to `path` all at once or not at all; creates missing parent directories. */
+export async function writeAtomic(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): Promise<void> {
+  writeOutputs([{ path, data, shownAs: options.shownAs }], options);
 }
 
-function ioReason(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT':
-      return 'no such file or directory';
-    case 'EISDIR':
-      return 'is a directory';
-    case 'ENOTDIR':
-      return 'a parent is not a directory';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      return err.message ?? String(e);
-  }
+/** Writes all of `files` or none of them (`monc build`'s .wgsl, .ts and .json). */
+export async function writeTogether(files: readonly OutputFile[], options: WriteOptions = {}): Promise<void> {
+  writeOutputs(files, options);
 }

@@ -8,7 +8,7 @@ import { checkSource, formatDiagnostics } from '../dsl/index.js';
 import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
 import { recordingMaskResolver } from '../plugin/mask-files.js';
 import type { CommandContext } from './context.js';
-import { readText } from './files.js';
+import { readText, SPEC_FILE } from './files.js';
 import { SpecError } from './spec-error.js';
 import { UserError } from './user-error.js';
 
@@ -20,7 +20,7 @@ export interface LoadedSpec {
 }
 
 export async function loadSpec(ctx: CommandContext, file: string): Promise<LoadedSpec> {
-  const source = await readText(file);
+  const source = await readText(file, SPEC_FILE);
   const { module, diagnostics } = checkSource(source, file, { resolveMask: recordingMaskResolver().resolve });
   failOnErrors(ctx, source, diagnostics);
   if (!module) throw new Error(`internal error: checking '${file}' gave no module and no error`);

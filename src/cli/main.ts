@@ -5,6 +5,7 @@
  * in-process with their own stdout/stderr.
  */
 import { CommanderError } from 'commander';
+import { FileError } from '../runtime/files/file-error.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { ParamError } from '../runtime/params.js';
 import { ProjectionError } from '../runtime/project/errors.js';
@@ -55,6 +56,6 @@ export function reportError(e: unknown, io: CliIo, json: boolean): number {
 /** Errors of the library that are the user's to fix, as UserErrors. */
 function asUserError(e: unknown): UserError | undefined {
   if (e instanceof UserError) return e;
-  if (e instanceof FormatError || e instanceof ParamError || e instanceof ProjectionError) return new UserError(e.message);
+  if (e instanceof FileError || e instanceof FormatError || e instanceof ParamError || e instanceof ProjectionError) return new UserError(e.message);
   return undefined;
 }

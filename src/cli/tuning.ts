@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { loadTuningDb, tuningDbPath } from '../runtime/tuner/db-file.js';
 import { parseDb, type TuningDb } from '../runtime/tuner/db.js';
 import { note, type CommandContext } from './context.js';
-import { readText } from './files.js';
+import { readText, TUNING_DB_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
 /** `--tuning`: a database file, or `true` for the user's database. */
@@ -30,7 +30,7 @@ export interface LoadedTuning {
  */
 export async function readTuning(ctx: CommandContext, choice: TuningChoice): Promise<LoadedTuning | undefined> {
   if (choice !== true) {
-    const parsed = parseDb(await readText(choice));
+    const parsed = parseDb(await readText(choice, TUNING_DB_FILE));
     if ('error' in parsed) throw new UserError(`${choice}: ${parsed.error}`);
     return { path: choice, db: parsed.db };
   }

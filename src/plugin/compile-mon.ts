@@ -3,12 +3,13 @@
  * the same WGSL, manifest and bindings as `monc build`), the bindings with their types erased,
  * the `.mon.d.ts` declarations, and the files the result depends on (for watch mode).
  */
-import { readFileSync } from 'node:fs';
 import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
 import { buildError, buildWarnings, type BuildError } from './build-error.js';
 import { declarationsFor } from './declarations.js';
 import { recordingMaskResolver } from './mask-files.js';
+import { SPEC_FILE } from '../runtime/files/bounds.js';
+import { readTextBounded } from '../runtime/files/read-bounded.js';
 import { invariant } from '../util/assert.js';
 
 export interface MonCompileOptions {
@@ -28,7 +29,7 @@ export type MonCompileResult =
   | (Common & { readonly ok: false; readonly error: BuildError });
 
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
-  const source = readFileSync(file, 'utf8');
+  const source = readTextBounded(file, SPEC_FILE);
   const masks = recordingMaskResolver();
   const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport });
   const common = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };

@@ -7,7 +7,8 @@
  * The declarations are the generated bindings with bodies stripped (TypeScript's isolated
  * declaration emit), so they cannot drift from what the bundle contains.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeOutput } from '../runtime/files/write-outputs.js';
 import ts from 'typescript';
 
 export function declarationPath(monFile: string): string {
@@ -28,6 +29,6 @@ export function declarationsFor(generatedTs: string, moduleName: string): string
  */
 export function writeIfChanged(path: string, text: string): boolean {
   if (existsSync(path) && readFileSync(path, 'utf8') === text) return false;
-  writeFileSync(path, text);
+  writeOutput(path, text);
   return true;
 }

@@ -2,9 +2,11 @@
  * Reads `sparse(pattern: "mask.npy")` files for a build, relative to the `.mon` file, and
  * remembers which ones it read: they are inputs of the build, so watch mode must watch them.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { MaskResolver, MaskResult } from '../dsl/check-sparse.js';
+import { NPY_FILE } from '../runtime/files/bounds.js';
+import { FileError } from '../runtime/files/file-error.js';
+import { readFileBounded } from '../runtime/files/read-bounded.js';
 import { readNpy } from '../runtime/formats/npy.js';
 
 export interface RecordingMaskResolver {
@@ -20,9 +22,11 @@ export function recordingMaskResolver(): RecordingMaskResolver {
     files.add(file);
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      // Bounded and kind-checked: a FIFO or /dev/zero named as a mask is refused, not read forever.
+      bytes = readFileBounded(file, NPY_FILE, path);
     } catch (e) {
-      return { error: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message };
+      if (e instanceof FileError) return { error: e.reason };
+      throw e;
     }
     // readNpy throws a FormatError with a one-line reason; the checker turns it into a diagnostic.
     const npy = readNpy(bytes);

@@ -123,7 +123,7 @@ describe('usage and file errors', () => {
   it('a missing file is a one-line user error', async () => {
     const r = await cli(['check', scratch.path('nope.mon')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`monc: error: cannot read '${scratch.path('nope.mon')}': no such file or directory\n`);
+    expect(r.stderr).toBe(`monc: error: cannot read spec '${scratch.path('nope.mon')}': no such file or directory\n`);
   });
 
   it('an unknown map names the maps there are', async () => {

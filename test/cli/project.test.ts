@@ -197,7 +197,7 @@ describe('monc project rejects bad input with one line, exit 1 and no output fil
   it('an unknown map lists the maps; a missing W file says so; --json gives the error object', async () => {
     const w = npy('ok.npy', new Float32Array(600), [20, 30]);
     await fails(['--map', 'nope', '--dense', w], `${spec}: no map named 'nope' (maps: up, low, raw, pf)`);
-    await fails(['--map', 'low', '--dense', scratch.path('missing.npy')], `cannot read '${scratch.path('missing.npy')}': no such file or directory`);
+    await fails(['--map', 'low', '--dense', scratch.path('missing.npy')], `cannot read array file '${scratch.path('missing.npy')}': no such file or directory`);
     const r = await cli(['project', spec, '--map', 'nope', '--dense', w, '--out', out, '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'user', message: expect.stringContaining("no map named 'nope'") });

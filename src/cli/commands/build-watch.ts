@@ -3,7 +3,9 @@
  * the tuning database changes, until stopped (Ctrl-C). A failed build prints its error as
  * `monc build` would and keeps watching; outputs are written only by successful builds.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { SPEC_FILE } from '../../runtime/files/bounds.js';
+import { readTextBounded } from '../../runtime/files/read-bounded.js';
 import { dirname } from 'node:path';
 import { checkSource } from '../../dsl/index.js';
 import { recordingMaskResolver } from '../../plugin/mask-files.js';
@@ -45,7 +47,7 @@ function buildInputs(files: readonly string[], tuning: string | undefined): stri
   for (const file of files) {
     let source: string;
     try {
-      source = readFileSync(file, 'utf8');
+      source = readTextBounded(file, SPEC_FILE);
     } catch {
       continue; // Watched all the same: the build reported why it could not read it.
     }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { scheduleLookup } from '../../runtime/tuner/lookup.js';
 import { compileSpec } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { writeAtomic } from '../files.js';
+import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
 import { UserError } from '../user-error.js';
 
@@ -32,15 +32,18 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   }
 
   const modules = [];
+  const outputFiles: OutputFile[] = [];
   for (const { file, outputs } of specs) {
     const written = [];
     for (const [ext, text] of [['wgsl', outputs.wgsl], ['ts', outputs.ts], ['json', outputs.manifestJson]] as const) {
       const path = join(opts.out, `${outputs.moduleName}.${ext}`);
-      await writeAtomic(path, text);
+      outputFiles.push({ path, data: text });
       written.push(path);
     }
     modules.push({ module: outputs.moduleName, file, maps: outputs.manifest.maps.map((m) => m.name), files: written });
   }
+  // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
+  await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });
   return {
     json: { out: opts.out, ...(loaded ? { tuning: loaded.path } : {}), modules },
     text: modules.map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}) -> ${m.files.join(', ')}`).join('\n'),

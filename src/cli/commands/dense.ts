@@ -14,6 +14,6 @@ export async function denseCommand(ctx: CommandContext, file: string, opts: { ma
   // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
   const dense = referenceDense(map.structure, params);
   const shape = [map.out, map.in];
-  await writeAtomic(opts.out, writeNpy(dense, shape));
+  await writeAtomic(opts.out, writeNpy(dense, shape), { inputs: [file, opts.params] });
   return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${opts.out}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };
 }

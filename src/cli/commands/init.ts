@@ -15,7 +15,7 @@ export async function initCommand(ctx: CommandContext, file: string, opts: { map
   const values = initParams(specs, opts.seed);
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   const tensors = new Map(specs.map((s) => [s.name, { shape: s.shape, data: values.get(s.name)! }]));
-  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }));
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), { inputs: [file] });
   const count = specs.reduce((acc, s) => acc + s.shape.reduce((a, b) => a * b, 1), 0);
   return {
     json: { map: map.name, out: opts.out, seed: opts.seed, dtype, params: count, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })) },

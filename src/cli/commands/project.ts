@@ -28,7 +28,7 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   const result = project(map.structure, w.data, { seed: opts.seed, maxRounds: opts.rounds });
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   const specs = paramsOf(map.structure);
-  await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }));
+  await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), { inputs: [file, opts.dense] });
   const share = `${((100 * result.paramCount) / result.denseParamCount).toFixed(1)}%`;
   return {
     json: {

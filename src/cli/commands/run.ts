@@ -41,7 +41,7 @@ export async function runCommand(
     runner.destroy();
   }
   const shape = [...leading, map.out];
-  await writeAtomic(opts.out, writeNpy(y, shape));
+  await writeAtomic(opts.out, writeNpy(y, shape), { inputs: [file, opts.params, opts.input] });
   return {
     json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, input: x.shape, output: shape, out: opts.out },
     text: `wrote ${opts.out}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,

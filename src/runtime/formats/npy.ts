@@ -32,7 +32,24 @@ export function isNpy(bytes: Uint8Array): boolean {
   return MAGIC.every((b, i) => bytes[i] === b);
 }
 
-export function readNpy(bytes: Uint8Array): NpyArray {
+/** Where a .npy file's array lies, from its header alone. */
+export interface NpyLayout {
+  readonly descr: string;
+  readonly shape: readonly number[];
+  readonly kind: Kind;
+  /** Bytes per element. */
+  readonly size: number;
+  readonly elements: number;
+  /** Offset of the data: the file must be exactly `dataStart + dataBytes` bytes long. */
+  readonly dataStart: number;
+  readonly dataBytes: number;
+}
+
+/**
+ * The layout a .npy header describes. `bytes` may be only the start of the file (the header
+ * must be complete); throws a FormatError for anything that is not a supported .npy header.
+ */
+export function readNpyLayout(bytes: Uint8Array): NpyLayout {
   if (bytes.length < 10 || !isNpy(bytes)) throw new FormatError('npy: not a .npy file (missing \\x93NUMPY magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
@@ -52,14 +69,25 @@ export function readNpy(bytes: Uint8Array): NpyArray {
   const size = Number(sizeText);
   if (order === '>' && size > 1) throw new FormatError(`npy: big-endian dtype '${descr}' is not supported: convert with arr.astype('<${kind}${size}')`);
   if (order === '=' && size > 1) throw new FormatError(`npy: native-order dtype '${descr}' is ambiguous: save it as '<${kind}${size}'`);
-
   const elements = shape.reduce((p, v) => p * v, 1);
-  const dataStart = headerStart + headerLength;
-  const need = elements * size;
-  if (bytes.length - dataStart < need) throw new FormatError(`npy: truncated data: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, the file has ${bytes.length - dataStart}`);
-  if (bytes.length - dataStart > need) throw new FormatError(`npy: ${bytes.length - dataStart - need} bytes of trailing data after the array`);
-  const data = decode(kind as Kind, size, new DataView(bytes.buffer, bytes.byteOffset + dataStart, need), elements);
-  return { dtype: descr, shape, data };
+  return { descr, shape, kind: kind as Kind, size, elements, dataStart: headerStart + headerLength, dataBytes: elements * size };
+}
+
+/** Why a file of `fileBytes` bytes cannot hold the array `layout` describes, or undefined. */
+export function npySizeProblem(layout: NpyLayout, fileBytes: number): string | undefined {
+  const have = fileBytes - layout.dataStart;
+  const need = layout.dataBytes;
+  if (have < need) return `npy: truncated data: shape (${layout.shape.join(', ')}) of ${layout.descr} needs ${need} bytes, the file has ${have}`;
+  if (have > need) return `npy: ${have - need} bytes of trailing data after the array`;
+  return undefined;
+}
+
+export function readNpy(bytes: Uint8Array): NpyArray {
+  const layout = readNpyLayout(bytes);
+  const problem = npySizeProblem(layout, bytes.length);
+  if (problem !== undefined) throw new FormatError(problem);
+  const data = decode(layout.kind, layout.size, new DataView(bytes.buffer, bytes.byteOffset + layout.dataStart, layout.dataBytes), layout.elements);
+  return { dtype: layout.descr, shape: layout.shape, data };
 }
 
 function decode(kind: Kind, size: number, v: DataView, n: number): Float32Array | Float64Array {

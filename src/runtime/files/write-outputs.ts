@@ -1,0 +1,206 @@
+/**
+ * Node only: the one way monc writes files (CLI outputs, bundler declarations, the tuning
+ * database). All of a call's files are written or none is:
+ *
+ * 1. every path is checked first: a directory, FIFO, device or socket is refused (never
+ *    replaced: `--out /dev/null` does not turn the device into a regular file), a symbolic link
+ *    is written through (its target is replaced, the link stays), a file the command reads
+ *    (`inputs`) is refused, a name over 255 bytes is refused;
+ * 2. missing parent directories are created one level at a time (a bounded walk: a path under
+ *    /proc or under a regular file fails with one line instead of looping);
+ * 3. each file goes to a short temporary name in its own directory, with the mode of the file it
+ *    replaces;
+ * 4. the temporaries are renamed over their targets; if one rename fails, the targets renamed
+ *    before it get their old contents back (kept as hard links) or are removed.
+ *
+ * Cleanup failures are swallowed so that they never hide the error that caused them. Every
+ * failure is a FileError with a one-line reason.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FileError, ioReason } from './file-error.js';
+import { specialKind } from './read-bounded.js';
+
+export interface OutputFile {
+  readonly path: string;
+  readonly data: Uint8Array | string;
+  /** The path as the user wrote it, for messages (default: `path`). */
+  readonly shownAs?: string;
+}
+
+export interface WriteOptions {
+  /** Files the command reads: writing over one of them is refused (`init s.mon --out s.mon`). */
+  readonly inputs?: readonly string[];
+}
+
+/** Longest file name (in bytes) the common file systems accept. */
+const NAME_MAX = 255;
+
+interface Planned {
+  readonly file: OutputFile;
+  readonly shown: string;
+  /** Where the bytes go: the path, or the target of the symbolic link at the path. */
+  readonly target: string;
+  /** Mode of the regular file being replaced. */
+  readonly mode?: number;
+  temp?: string;
+  backup?: string;
+  committed?: boolean;
+}
+
+/** Writes every file of `files`, or none of them. */
+export function writeOutputs(files: readonly OutputFile[], options: WriteOptions = {}): void {
+  const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
+  const plans = files.map((file) => plan(file, inputs));
+  const seen = new Map<string, string>();
+  for (const p of plans) {
+    const other = seen.get(p.target);
+    if (other !== undefined) throw new FileError(`cannot write '${p.shown}': it is the same file as '${other}', also written by this command`);
+    seen.set(p.target, p.shown);
+  }
+  for (const p of plans) ensureDirectory(dirname(p.target), p.shown);
+  try {
+    for (const p of plans) writeTemp(p);
+    commit(plans);
+  } finally {
+    for (const p of plans) {
+      if (p.temp && !p.committed) quietly(() => rmSync(p.temp!, { force: true }));
+      if (p.backup) quietly(() => rmSync(p.backup!, { force: true }));
+    }
+  }
+}
+
+/** Writes one file all at once or not at all. */
+export function writeOutput(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): void {
+  writeOutputs([{ path, data, shownAs: options.shownAs }], options);
+}
+
+function plan(file: OutputFile, inputs: readonly string[]): Planned {
+  const shown = file.shownAs ?? file.path;
+  const fail = (why: string) => new FileError(`cannot write '${shown}': ${why}`);
+  let target = resolve(file.path);
+  if (Buffer.byteLength(basename(target)) > NAME_MAX) throw fail(`file name too long (over ${NAME_MAX} bytes)`);
+  let stats = lstatOrUndefined(target, fail);
+  if (stats?.isSymbolicLink()) {
+    try {
+      target = realpathSync(target);
+    } catch (e) {
+      throw fail(`it is a symbolic link whose target cannot be resolved (${ioReason(e)})`);
+    }
+    stats = lstatOrUndefined(target, fail);
+  }
+  if (stats === undefined) return { file, shown, target };
+  const kind = specialKind(stats);
+  if (kind !== undefined) throw fail(`it is ${kind}; monc writes only regular files`);
+  if (inputs.includes(`${stats.dev}:${stats.ino}`)) throw fail('it is an input of this command: choose another output path');
+  return { file, shown, target, mode: stats.mode & 0o7777 };
+}
+
+function lstatOrUndefined(path: string, fail: (why: string) => FileError): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    // ENOTDIR: a parent is a regular file; ensureDirectory names it.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fail(ioReason(e));
+  }
+}
+
+/** `dev:ino` of an existing file (following links), for comparing paths that may differ in spelling. */
+function identity(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** mkdir -p, one level at a time from the deepest existing ancestor, which must be a directory. */
+function ensureDirectory(dir: string, shown: string): void {
+  const missing: string[] = [];
+  for (let at = dir; ; at = dirname(at)) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new FileError(`cannot write '${shown}': a parent is not a directory`);
+      if (code !== 'ENOENT') throw new FileError(`cannot write '${shown}': ${ioReason(e)} (${at})`);
+    }
+    if (stats !== undefined) {
+      if (!stats.isDirectory()) throw new FileError(`cannot write '${shown}': '${at}' is not a directory`);
+      break;
+    }
+    missing.push(at);
+    if (dirname(at) === at) break;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      throw new FileError(`cannot write '${shown}': cannot create directory '${d}': ${ioReason(e)}`);
+    }
+  }
+}
+
+function writeTemp(p: Planned): void {
+  const temp = join(dirname(p.target), `.monc-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temp, p.file.data, { flag: 'wx' });
+    p.temp = temp;
+    if (p.mode !== undefined) chmodSync(temp, p.mode);
+  } catch (e) {
+    p.temp = temp;
+    throw new FileError(`cannot write '${p.shown}': ${ioReason(e)}`);
+  }
+}
+
+function commit(plans: Planned[]): void {
+  const several = plans.length > 1;
+  for (const p of plans) {
+    try {
+      // Keep the old file under a second name until every rename has succeeded.
+      if (several && p.mode !== undefined) p.backup = backupOf(p.target);
+      renameSync(p.temp!, p.target);
+      p.committed = true;
+    } catch (e) {
+      rollBack(plans);
+      throw new FileError(`cannot write '${p.shown}': ${ioReason(e)}`);
+    }
+  }
+}
+
+/** A hard link to `target` under a temporary name, or undefined where the file system has none. */
+function backupOf(target: string): string | undefined {
+  const backup = join(dirname(target), `.monc-${process.pid}-${randomBytes(6).toString('hex')}.bak`);
+  try {
+    linkSync(target, backup);
+    return backup;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Puts back what the committed renames replaced. */
+function rollBack(plans: Planned[]): void {
+  for (const p of plans) {
+    if (!p.committed) continue;
+    if (p.backup) quietly(() => renameSync(p.backup!, p.target));
+    else quietly(() => rmSync(p.target, { force: true }));
+    p.backup = undefined;
+    p.committed = false;
+    p.temp = undefined;
+  }
+}
+
+function quietly(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // Cleanup after a failure: the failure itself is what the user must see.
+  }
+}

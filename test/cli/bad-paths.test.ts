@@ -1,0 +1,154 @@
+/**
+ * Regression tests (issue 13) for files and paths the CLI reads and writes: every bad case ends
+ * in exit 1 with one line on stderr, no stack trace, within seconds, and leaves outputs as they were.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { cli, scratchDir, type CliRun } from './helpers.js';
+
+const SPEC = 'module paths\nmap m : 8 -> 8 = monarch(nblocks: 2)\n';
+const scratch = scratchDir();
+const spec = scratch.path('paths.mon');
+const params = scratch.path('m.safetensors');
+const input = scratch.path('x.npy');
+
+beforeAll(async () => {
+  writeFileSync(spec, SPEC);
+  writeFileSync(input, writeNpy(new Float32Array(16).fill(1), [2, 8]));
+  expect((await cli(['init', spec, '--map', 'm', '--out', params])).code).toBe(0);
+});
+afterAll(() => scratch.remove());
+
+/** Exit 1, a single `monc: error:` line matching `message`, nothing on stdout. */
+function expectUserError(r: CliRun, message: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toMatch(/^monc: error: [^\n]*\n$/);
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.stdout).toBe('');
+}
+
+const fifo = (name: string): string => {
+  const path = scratch.path(name);
+  execFileSync('mkfifo', [path]);
+  return path;
+};
+
+const run = (overrides: { params?: string; input?: string; out?: string } = {}) =>
+  cli(['run', spec, '--map', 'm', '--params', overrides.params ?? params, '--input', overrides.input ?? input, '--out', overrides.out ?? scratch.path('y.npy'), '--backend', 'cpu']);
+
+describe('reading files the user names', () => {
+  it('refuses a directory, a FIFO (without blocking) and /dev/zero as a spec', async () => {
+    expectUserError(await cli(['check', scratch.dir]), /is a directory, not a regular file/);
+    expectUserError(await cli(['check', fifo('spec.fifo')]), /is a FIFO \(named pipe\), not a regular file/);
+    expectUserError(await cli(['check', '/dev/zero']), /is a character device, not a regular file/);
+  });
+
+  it('refuses /dev/zero and FIFOs as parameters and inputs', async () => {
+    expectUserError(await run({ params: '/dev/zero' }), /cannot read safetensors file '\/dev\/zero': it is a character device/);
+    expectUserError(await run({ input: '/dev/zero' }), /cannot read \.npy array '\/dev\/zero'/);
+    expectUserError(await run({ input: fifo('x.fifo') }), /FIFO/);
+  });
+
+  it('refuses a spec over its size bound before reading it', async () => {
+    const big = scratch.path('big.mon');
+    writeFileSync(big, '');
+    truncateSync(big, 64 * 1024 * 1024);
+    expectUserError(await cli(['check', big]), /64 MiB is over the limit of 4 MiB for a spec/);
+  });
+
+  it('refuses a .npy file longer than its header says, from the header alone', async () => {
+    const long = scratch.path('long.npy');
+    writeFileSync(long, writeNpy(new Float32Array(16), [2, 8]));
+    truncateSync(long, 512 * 1024 * 1024); // sparse: reading it all would take seconds and 512 MB
+    const started = Date.now();
+    expectUserError(await run({ input: long }), /long\.npy: npy: \d+ bytes of trailing data after the array/);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('says which format a file is when it is given for the other', async () => {
+    expectUserError(await run({ params: input }), /x\.npy: is a \.npy file, not a safetensors file/);
+    expectUserError(await run({ input: params }), /m\.safetensors: is a safetensors file, not a \.npy file/);
+  });
+
+  it('a mask that is /dev/zero or a FIFO is a located spec error, not a hang', async () => {
+    for (const mask of ['/dev/zero', fifo('mask.fifo')]) {
+      const file = scratch.path('masked.mon');
+      writeFileSync(file, `module masked\nmap s : 8 -> 8 = sparse(block: 4, pattern: "${mask}")\n`);
+      const r = await cli(['check', file]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot read mask "[^"]+": it is a (character device|FIFO \(named pipe\)), not a regular file/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});
+
+describe('writing outputs', () => {
+  it('--out under /proc fails at once with one line (no mkdir loop)', async () => {
+    const started = Date.now();
+    expectUserError(await run({ out: '/proc/nope/y.npy' }), /cannot write '\/proc\/nope\/y\.npy': cannot create directory '\/proc\/nope'/);
+    expectUserError(await cli(['init', spec, '--map', 'm', '--out', '/proc/nope/a.safetensors']), /cannot create directory/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('--out under a regular file, or naming a directory, is a user error', async () => {
+    expectUserError(await run({ out: `${input}/y.npy` }), /cannot write '[^']*x\.npy\/y\.npy': '[^']*x\.npy' is not a directory/);
+    expectUserError(await run({ out: `${input}/deeper/y.npy` }), /a parent is not a directory|is not a directory/);
+    expectUserError(await run({ out: scratch.dir }), /it is a directory; monc writes only regular files/);
+  });
+
+  it('a file name over 255 bytes is a user error, and a 250-byte one works', async () => {
+    expectUserError(await run({ out: scratch.path(`${'y'.repeat(300)}.npy`) }), /file name too long/);
+    const long = scratch.path(`${'y'.repeat(246)}.npy`);
+    expect((await run({ out: long })).code).toBe(0);
+    expect(existsSync(long)).toBe(true);
+  });
+
+  it('never replaces a device or a FIFO with a regular file', async () => {
+    expectUserError(await run({ out: '/dev/null' }), /'\/dev\/null': it is a character device; monc writes only regular files/);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    const pipe = fifo('out.fifo');
+    expectUserError(await run({ out: pipe }), /FIFO/);
+    expect(lstatSync(pipe).isFIFO()).toBe(true);
+  });
+
+  it('writes through a symbolic link, keeping the link', async () => {
+    const target = scratch.path('target.npy');
+    const link = scratch.path('link.npy');
+    writeFileSync(target, 'old');
+    symlinkSync(target, link);
+    expect((await run({ out: link })).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(link)).toBe(target);
+    expect(readFileSync(target).subarray(0, 6)).toEqual(Buffer.from('\x93NUMPY', 'latin1'));
+  });
+
+  it("keeps the mode of the file it replaces", async () => {
+    const out = scratch.path('private.npy');
+    writeFileSync(out, 'old');
+    chmodSync(out, 0o600);
+    expect((await run({ out })).code).toBe(0);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses to overwrite the command's own input", async () => {
+    expectUserError(await cli(['init', spec, '--map', 'm', '--out', spec]), /cannot write '[^']*paths\.mon': it is an input of this command/);
+    expect(readFileSync(spec, 'utf8')).toBe(SPEC);
+    const before = readFileSync(input);
+    expectUserError(await run({ out: input }), /it is an input of this command/);
+    expect(readFileSync(input)).toEqual(before);
+  });
+
+  it('monc build writes all of a module\'s files or none', async () => {
+    const out = scratch.path('gen');
+    mkdirSync(out);
+    writeFileSync(`${out}/paths.wgsl`, 'old wgsl');
+    writeFileSync(`${out}/paths.ts`, 'old ts');
+    mkdirSync(`${out}/paths.json`); // the manifest cannot be written
+    expectUserError(await cli(['build', spec, '--out', out]), /paths\.json': it is a directory/);
+    expect(readFileSync(`${out}/paths.wgsl`, 'utf8')).toBe('old wgsl');
+    expect(readFileSync(`${out}/paths.ts`, 'utf8')).toBe('old ts');
+  });
+});
