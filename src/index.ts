@@ -71,6 +71,9 @@ export {
 export { compileKernels } from './compile-kernels.js';
 export { MONC_VERSION } from './version.js';
 
+// ONNX export: a map as a standard ONNX model for ONNX Runtime.
+export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './export/onnx.js';
+
 // The runtime (runners, devices, parameter formats, the float64 reference, manifest types).
 export * from './runtime/index.js';
 export { initParams } from './runtime/init.js';

@@ -88,6 +88,16 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/project.js')).projectCommand(ctx(opts), file, opts)),
     );
 
+  command('export', 'write a map as an ONNX model (opset 17, input x (batch, in), output y (batch, out)) for ONNX Runtime')
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .requiredOption('--params <file>', 'parameters (.safetensors); they become the initializers, under the same names')
+    .requiredOption('--out <file>', 'output .onnx file')
+    .addHelpText('after', '\nExample:\n  monc export ffn.mon --map up --params up.safetensors --out up.onnx')
+    .action((file: string, opts: { json?: boolean; map: string; params: string; out: string }) =>
+      run(ctx(opts), async () => (await import('./commands/export.js')).exportCommand(ctx(opts), file, opts)),
+    );
+
   command('tune', 'auto-tune the kernels of a spec on this GPU and store the fastest schedules in the tuning database')
     .argument('<file>', 'the .mon file')
     .option('--map <name>', 'tune this map only (default: every map)')
