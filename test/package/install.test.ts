@@ -1,0 +1,130 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds through `prepack`), then `npm install`
+ * of the tarball into a fresh project outside the repository (dependencies from the npm
+ * registry; nothing resolves into the repository's node_modules), then what a user does first:
+ * `npx monc --version`, `npx monc build` of a spec, a strict TypeScript program
+ * (`skipLibCheck: false`) that imports `monc`, `monc/runtime`, `monc/runtime/node` and the
+ * generated module, compiled with the installed `tsc` and run on the CPU and WebGPU backends
+ * against values worked out by hand. One pack, one install, every check on it.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repo = join(import.meta.dirname, '../..');
+const version = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version as string;
+// Under the OS temp dir, not the repository: module resolution must not find the repo's node_modules.
+const work = realpathSync(mkdtempSync(join(tmpdir(), 'monc-install-')));
+const project = join(work, 'project');
+let packed: readonly string[] = [];
+
+/** npm, npx or node in `cwd`, without the repository's npm/vitest environment leaking in. */
+function sh(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string): string {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== 'VITEST'));
+  try {
+    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  } catch (e) {
+    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
+    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stderr ?? ''}\n${stdout ?? ''}`);
+  }
+}
+
+beforeAll(() => {
+  mkdirSync(project, { recursive: true });
+  const [pack] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], repo)) as { filename: string; files: { path: string }[] }[];
+  packed = pack.files.map((f) => f.path);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'monc-user', private: true, type: 'module' }, null, 2));
+  sh('npm', ['install', '--no-audit', '--no-fund', join(work, pack.filename)], project);
+}, 420_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+// 12 -> 6, three blocks of 2 x 4: small enough to work out Y by hand below.
+const SPEC = 'map m : 12 -> 6 = blockdiag(nblocks: 3)\n';
+
+/** Y = X Mᵀ of that block-diagonal M, from its definition: y[2b + i] = Σ_j W[b, i, j] x[4b + j]. */
+function blockDiagonal(w: readonly number[], x: readonly number[], rows: number): number[] {
+  const y: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    for (let b = 0; b < 3; b++) {
+      for (let i = 0; i < 2; i++) {
+        let sum = 0;
+        for (let j = 0; j < 4; j++) sum += w[b * 8 + i * 4 + j] * x[r * 12 + b * 4 + j];
+        y.push(sum);
+      }
+    }
+  }
+  return y;
+}
+
+// The user's program: strict TypeScript against the published declarations and the generated module.
+const PROGRAM = `
+import 'monc/runtime/node'; // Dawn as the WebGPU provider in Node
+import { checkSource, compileModule, MONC_VERSION } from 'monc';
+import { MapRunner, type Backend } from 'monc/runtime';
+import { M, type MParams } from './gen/m.js';
+
+const w: MParams = { 'm.weight': Float32Array.from({ length: 24 }, (_, i) => (i % 5) - 2) };
+const x = Float32Array.from({ length: 2 * M.in }, (_, i) => i - 5);
+const results: { backend: Backend; y: number[] }[] = [];
+for (const backend of ['cpu', 'webgpu'] as const) {
+  const m = await M.create({ backend });
+  m.loadParams(w);
+  results.push({ backend: m.runner.backend, y: Array.from(await m.forward(x, 2)) });
+  m.destroy();
+}
+const checked = checkSource('map d : 4 -> 4 = dense()', 'd.mon');
+const compiled: unknown = compileModule;
+console.log(JSON.stringify({ version: MONC_VERSION, results, checks: checked.module !== undefined, api: typeof compiled === 'function' && typeof MapRunner.create === 'function' }));
+`;
+
+describe('the installed package', () => {
+  it('ships dist (JS and declarations), bin, docs, LICENSE and README only', () => {
+    const allowed = /^(package\.json|README\.md|LICENSE|bin\/monc\.js|docs\/[\w-]+\.md|dist\/src\/.+\.(js|d\.ts))$/;
+    expect(packed.filter((p) => !allowed.test(p))).toEqual([]);
+    for (const path of ['LICENSE', 'README.md', 'bin/monc.js', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'dist/src/runtime/index.js', 'docs/language.md']) {
+      expect(packed).toContain(path);
+    }
+    expect(readFileSync(join(project, 'node_modules/monc/LICENSE'), 'utf8')).toContain('Copyright (c) 2026 the monc authors');
+  });
+
+  it('npx monc --version prints the package version', () => {
+    expect(sh('npx', ['--no-install', 'monc', '--version'], project).trim()).toBe(version);
+  });
+
+  it('monc build, then a strict user program (skipLibCheck: false) compiles with tsc and runs on the CPU and WebGPU', () => {
+    writeFileSync(join(project, 'm.mon'), SPEC);
+    sh('npx', ['--no-install', 'monc', 'build', 'm.mon', '--out', 'gen'], project);
+    expect(existsSync(join(project, 'gen/m.ts'))).toBe(true);
+
+    writeFileSync(join(project, 'main.ts'), PROGRAM);
+    const compilerOptions = { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, outDir: 'build' };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['main.ts', 'gen'] }, null, 2));
+    sh('npx', ['--no-install', 'tsc', '-p', '.'], project);
+
+    const out = JSON.parse(sh('node', ['build/main.js'], project));
+    const w = Array.from({ length: 24 }, (_, i) => (i % 5) - 2);
+    const x = Array.from({ length: 24 }, (_, i) => i - 5);
+    const want = blockDiagonal(w, x, 2);
+    expect(want.slice(0, 6)).toEqual([12, 1, -5, -2, 14, -4]); // row 0, worked out by hand
+    expect(out).toMatchObject({ version, checks: true, api: true });
+    expect(out.results.map((r: { backend: string }) => r.backend)).toEqual(['cpu', 'webgpu']);
+    for (const { y } of out.results) {
+      expect(y).toHaveLength(12);
+      y.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 5));
+    }
+  });
+
+  it("import('monc') and import('monc/runtime') load in plain Node; the runtime entry carries no compiler", () => {
+    const script = `
+      const monc = await import('monc');
+      const runtime = await import('monc/runtime');
+      console.log(JSON.stringify({
+        monc: ['checkSource', 'compileModule', 'MapRunner', 'emitBindings'].filter((k) => typeof monc[k] !== 'function'),
+        runtime: ['MapRunner', 'TypedMap', 'readSafetensors', 'project'].filter((k) => typeof runtime[k] !== 'function'),
+        compilerInRuntime: ['checkSource', 'compileModule', 'emitBindings'].filter((k) => k in runtime),
+      }));`;
+    expect(JSON.parse(sh('node', ['--input-type=module', '-e', script], project))).toEqual({ monc: [], runtime: [], compilerInRuntime: [] });
+  });
+});
