@@ -201,6 +201,19 @@ describe('monc train', () => {
     expect(Object.keys(JSON.parse(stdout))).toContain('loss_final');
   });
 
+  it('may update --params in place, but never overwrites the input or the target', async () => {
+    const p = await planted(spec, SPEC, 'rect');
+    const inPlace = scratch.path('rect-in-place.safetensors');
+    writeFileSync(inPlace, readFileSync(p.params));
+    const json = await cliJson(['train', spec, '--map', 'rect', '--params', inPlace, '--input', p.x, '--target', p.target, '--out', inPlace, '--steps', '3', '--backend', 'cpu']);
+    expect(relativeError([json.loss_final], [trueMse(p.checked, inPlace, p.x, p.target)])).toBeLessThan(1e-5);
+    const before = readFileSync(p.target);
+    const r = await cli(['train', spec, '--map', 'rect', '--params', p.params, '--input', p.x, '--target', p.target, '--out', p.target, '--steps', '3', '--backend', 'cpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('it is an input of this command');
+    expect(Buffer.compare(readFileSync(p.target), before)).toBe(0);
+  });
+
   it('uses all rows when --batch exceeds them, and says so', async () => {
     const p = await planted(spec, SPEC, 'rect');
     const r = await cli(['train', spec, '--map', 'rect', '--params', p.params, '--input', p.x, '--target', p.target, '--out', scratch.path('rect-big.safetensors'), '--steps', '1', '--batch', '1000', '--backend', 'cpu', '--json']);

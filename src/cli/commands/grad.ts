@@ -45,7 +45,7 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   }
   const tensors = new Map([[INPUT_GRADIENT, { shape: x.shape, data: gradients.dx }]]);
   for (const s of specs) tensors.set(s.name, { shape: s.shape, data: gradients.grads.get(s.name)! });
-  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }));
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }), { inputs: [file, opts.params, opts.input, opts.gradOutput] });
 
   const listed = [...tensors].map(([name, t]) => ({ name, shape: t.shape }));
   return {

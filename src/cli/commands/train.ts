@@ -70,7 +70,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   } finally {
     runner.destroy();
   }
-  await writeAtomic(opts.out, trained.bytes);
+  await writeAtomic(opts.out, trained.bytes, { inputs: [file, opts.input, opts.target] });
 
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   const json = {
