@@ -25,7 +25,7 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     readonly runner: MapRunner,
   ) {}
 
-  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (SPEC §4). */
+  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file. */
   loadParams(params: Params | Uint8Array): void {
     this.runner.loadParams(params instanceof Uint8Array ? tensorsOf(readSafetensors(params), this.runner.map) : params);
   }
@@ -46,7 +46,11 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     return { ...fit, params: tensors as Params };
   }
 
-  /** Y = X Mᵀ for a batch X of shape (batch, in); batch defaults to x.length / in. */
+  /**
+   * Y = X Mᵀ row by row, like nn.Linear: `x` holds rows of `in` values (an X of shape (…, in)
+   * flattened row-major, any leading dimensions), Y the same rows of `out` values (shape (…, out)).
+   * `batch` (the number of rows) defaults to x.length / in.
+   */
   forward(x: Float32Array, batch?: number): Promise<Float32Array> {
     return this.runner.forward(x, batch);
   }

@@ -2454,7 +2454,7 @@ const MANIFEST: Manifest = {
   ]
 };
 
-/** Parameters of `up`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `up`: float32 tensors by name (as in its safetensors files), row-major. */
 export type UpParams = {
   readonly 'up.0.blkdiag1': Float32Array;
   readonly 'up.0.blkdiag2': Float32Array;
@@ -2475,7 +2475,7 @@ export class Up extends TypedMap<UpParams> {
 
 export { Up as up };
 
-/** Parameters of `down`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `down`: float32 tensors by name (as in its safetensors files), row-major. */
 export type DownParams = {
   readonly 'down.0.blkdiag1': Float32Array;
   readonly 'down.0.blkdiag2': Float32Array;
@@ -2496,7 +2496,7 @@ export class Down extends TypedMap<DownParams> {
 
 export { Down as down };
 
-/** Parameters of `ffn`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `ffn`: float32 tensors by name (as in its safetensors files), row-major. */
 export type FfnParams = {
   readonly 'down.0.blkdiag1': Float32Array;
   readonly 'down.0.blkdiag2': Float32Array;

@@ -4955,7 +4955,7 @@ const MANIFEST: Manifest = {
   ]
 };
 
-/** Parameters of `mix2`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `mix2`: float32 tensors by name (as in its safetensors files), row-major. */
 export type Mix2Params = {
   readonly 'mix2.twiddle': Float32Array;
 };
@@ -4974,7 +4974,7 @@ export class Mix2 extends TypedMap<Mix2Params> {
 
 export { Mix2 as mix2 };
 
-/** Parameters of `mix4`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `mix4`: float32 tensors by name (as in its safetensors files), row-major. */
 export type Mix4Params = {
   readonly 'mix4.twiddle': Float32Array;
 };
@@ -4993,7 +4993,7 @@ export class Mix4 extends TypedMap<Mix4Params> {
 
 export { Mix4 as mix4 };
 
-/** Parameters of `mix_rev`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `mix_rev`: float32 tensors by name (as in its safetensors files), row-major. */
 export type MixRevParams = {
   readonly 'mix_rev.twiddle': Float32Array;
 };
@@ -5012,7 +5012,7 @@ export class MixRev extends TypedMap<MixRevParams> {
 
 export { MixRev as mix_rev };
 
-/** Parameters of `mix_lr`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `mix_lr`: float32 tensors by name (as in its safetensors files), row-major. */
 export type MixLrParams = {
   readonly 'mix_lr.0.twiddle': Float32Array;
   readonly 'mix_lr.1.U': Float32Array;

@@ -991,7 +991,7 @@ const MANIFEST: Manifest = {
   ]
 };
 
-/** Parameters of `raw`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `raw`: float32 tensors by name (as in its safetensors files), row-major. */
 export type RawParams = {
   readonly 'raw.1.weight': Float32Array;
   readonly 'raw.3.weight': Float32Array;
@@ -1011,7 +1011,7 @@ export class Raw extends TypedMap<RawParams> {
 
 export { Raw as raw };
 
-/** Parameters of `builtin`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `builtin`: float32 tensors by name (as in its safetensors files), row-major. */
 export type BuiltinParams = {
   readonly 'builtin.blkdiag1': Float32Array;
   readonly 'builtin.blkdiag2': Float32Array;

@@ -2186,7 +2186,7 @@ const MANIFEST: Manifest = {
   ]
 };
 
-/** Parameters of `deep`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `deep`: float32 tensors by name (as in its safetensors files), row-major. */
 export type DeepParams = {
   readonly 'deep.factor0': Float32Array;
   readonly 'deep.factor1': Float32Array;
@@ -2207,7 +2207,7 @@ export class Deep extends TypedMap<DeepParams> {
 
 export { Deep as deep };
 
-/** Parameters of `mixed`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `mixed`: float32 tensors by name (as in its safetensors files), row-major. */
 export type MixedParams = {
   readonly 'mixed.factor0': Float32Array;
   readonly 'mixed.factor1': Float32Array;
@@ -2228,7 +2228,7 @@ export class Mixed extends TypedMap<MixedParams> {
 
 export { Mixed as mixed };
 
-/** Parameters of `odd`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `odd`: float32 tensors by name (as in its safetensors files), row-major. */
 export type OddParams = {
   readonly 'odd.factor0': Float32Array;
   readonly 'odd.factor1': Float32Array;

@@ -1959,7 +1959,7 @@ const MANIFEST: Manifest = {
   ]
 };
 
-/** Parameters of `pf`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `pf`: float32 tensors by name (as in its safetensors files), row-major. */
 export type PfParams = {
   readonly 'pf.0.values': Float32Array;
   readonly 'pf.1.U': Float32Array;
@@ -1980,7 +1980,7 @@ export class Pf extends TypedMap<PfParams> {
 
 export { Pf as pf };
 
-/** Parameters of `banded`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `banded`: float32 tensors by name (as in its safetensors files), row-major. */
 export type BandedParams = {
   readonly 'banded.values': Float32Array;
 };
@@ -1999,7 +1999,7 @@ export class Banded extends TypedMap<BandedParams> {
 
 export { Banded as banded };
 
-/** Parameters of `scattered`: float32 tensors by name, row-major (SPEC §4). */
+/** Parameters of `scattered`: float32 tensors by name (as in its safetensors files), row-major. */
 export type ScatteredParams = {
   readonly 'scattered.values': Float32Array;
 };

@@ -68,7 +68,7 @@ function mapStatements(map: ManifestMap, index: number, names: MapNames): Statem
     (w) =>
       w
         .blankLine()
-        .writeLine(`/** Parameters of \`${map.name}\`: float32 tensors by name, row-major (SPEC §4). */`)
+        .writeLine(`/** Parameters of \`${map.name}\`: float32 tensors by name (as in its safetensors files), row-major. */`)
         .write(`export type ${paramsType} = ${paramsTypeLiteral(map)};`),
     {
       kind: StructureKind.Class,
