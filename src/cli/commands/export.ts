@@ -22,7 +22,7 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   }
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
   const model = programToOnnx(program, params);
-  await writeAtomic(opts.out, model);
+  await writeAtomic(opts.out, model, { inputs: [file, opts.params] });
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';
   return {
     json: { map: map.name, out: opts.out, opset: ONNX_OPSET, dtype: elem, input: ['batch', map.in], output: ['batch', map.out], bytes: model.length },
