@@ -98,6 +98,18 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       run(ctx(opts), async () => (await import('./commands/export.js')).exportCommand(ctx(opts), file, opts)),
     );
 
+  command('convert', "write a map's parameters from a peer layer's weights: fly MonarchLinear, torch_butterfly Butterfly or KSMM KSLinear")
+    .argument('<file>', 'the .mon file')
+    .requiredOption('--map <name>', 'the map')
+    .addOption(new Option('--from <peer>', 'the library the weights come from').choices(['fly', 'torch_butterfly', 'ksmm']).makeOptionMandatory())
+    .requiredOption('--in <file>', 'the peer state dict (.safetensors)')
+    .option('--prefix <p>', "the layer's key prefix in the state dict, e.g. encoder.fc1. (default: the only layer of that kind)")
+    .requiredOption('--out <file>', 'output .safetensors file (the module\'s dtype)')
+    .addHelpText('after', '\nExamples:\n  monc convert ffn.mon --map up --from fly --in model.safetensors --prefix layers.0.fc1 --out up.safetensors\n  monc convert mixer.mon --map mix --from torch_butterfly --in butterfly.safetensors --out mix.safetensors')
+    .action((file: string, opts: { json?: boolean; map: string; from: 'fly' | 'torch_butterfly' | 'ksmm'; in: string; prefix?: string; out: string }) =>
+      run(ctx(opts), async () => (await import('./commands/convert.js')).convertCommand(ctx(opts), file, opts)),
+    );
+
   command('tune', 'auto-tune the kernels of a spec on this GPU and store the fastest schedules in the tuning database')
     .argument('<file>', 'the .mon file')
     .option('--map <name>', 'tune this map only (default: every map)')
