@@ -12,6 +12,7 @@ import { squaredNorm } from './linalg/dense.js';
 import { fitLowrank } from './lowrank.js';
 import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
+import { residualConfirmed } from './verify.js';
 
 export interface ProjectOptions {
   /** Seed of the randomized range finder (large lowrank terms). Default 0. */
@@ -74,13 +75,15 @@ export function project(structure: Structure, w: ArrayLike<number>, options: Pro
     fit = { params: zeroTensors(structure), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
     error2 = norm2;
   }
+  // No `optimal: true` without an independent recomputation of the residual it rests on.
+  const confirmed = !fit.optimal || residualConfirmed(structure, fit.params, target, error2, norm2);
   return {
     params: fit.params,
     relativeError: norm2 === 0 ? Math.sqrt(error2) : Math.sqrt(error2 / norm2),
     paramCount: paramCount(structure),
     denseParamCount: out * inp,
-    method: fit.method,
-    optimal: fit.optimal,
+    method: confirmed ? fit.method : `${fit.method} (its residual did not survive an independent recomputation: not claimed optimal)`,
+    optimal: fit.optimal && confirmed,
   };
 }
 

@@ -54,6 +54,12 @@ export function topSingularTriplet(a: Float64Array, rows: number, cols: number):
     times(a, rows, cols, basis, vj, u, j > 0 ? beta[j - 1] : 0);
     const al = norm(u, 0, rows);
     if (al <= BREAKDOWN * normA) {
+      // A v_j lies in span(u_{j−1}): the Krylov space V_{j+1} is invariant, and A V_{j+1} =
+      // U_j [B_j | β_{j−1} e_j]. Its Gram matrix is gramOfBidiagonal over j+1 steps with α_j = 0,
+      // so v_j belongs in the Ritz vector (a rank-1 block breaks down here at j = 1; dropping
+      // v_j returned the random start).
+      alpha[j] = 0;
+      if (j > 0) steps = j + 1;
       converged = true;
       break;
     }
@@ -84,7 +90,8 @@ export function topSingularTriplet(a: Float64Array, rows: number, cols: number):
     }
   }
   if (!converged) return undefined;
-  if (steps === 0) return { sigma: 0, u: new Float64Array(rows), v: new Float64Array(cols) };
+  // A v_0 = 0 for A ≠ 0: the start was orthogonal to A's row space; the exact path decides.
+  if (steps === 0) return undefined;
   const s = ritzVector ?? ritzResidual(alpha, beta, steps).vector;
   const v = new Float64Array(cols);
   for (let j = 0; j < steps; j++) for (let i = 0; i < cols; i++) v[i] += s[j] * basis[j * cols + i];
@@ -93,7 +100,49 @@ export function topSingularTriplet(a: Float64Array, rows: number, cols: number):
   times(a, rows, cols, v, 0, left, 0);
   const sigma = norm(left, 0, rows);
   if (sigma > 0) scale(left, 0, rows, 1 / sigma);
-  return { sigma, u: left, v };
+  return isTopTriplet(a, at, rows, cols, normA, { sigma, u: left, v }) ? { sigma, u: left, v } : undefined;
+}
+
+/** How far (relative to σ) the checks below may be off for a triplet the iteration accepted. */
+const TRIPLET_TOLERANCE = 1e-5;
+
+/**
+ * An independent certificate, not trusting the iteration's own bookkeeping: (σ, u, v) is a
+ * singular triplet (‖Aᵀu − σv‖ ≤ tol·σ; A v = σ u holds by construction), and σ is the largest
+ * singular value: the deflated A − σuvᵀ has no direction with a larger gain (a few power steps
+ * from a fresh start), and σ² is at least the mean energy ‖A‖²/min(rows, cols). A triplet that
+ * fails goes to the exact path, so no wrong block is ever reported as optimal.
+ */
+function isTopTriplet(a: Float64Array, at: Float64Array, rows: number, cols: number, normA: number, t: Triplet): boolean {
+  const { sigma, u, v } = t;
+  if (!(sigma > 0) || sigma * sigma * Math.min(rows, cols) < normA * normA * (1 - TRIPLET_TOLERANCE)) return false;
+  const w = new Float64Array(cols);
+  times(at, cols, rows, u, 0, w, 0);
+  for (let i = 0; i < cols; i++) w[i] -= sigma * v[i];
+  if (norm(w, 0, cols) > TRIPLET_TOLERANCE * sigma) return false;
+  // Power steps on the deflated matrix D = A − σuvᵀ: D x = A x − σ u (vᵀx), Dᵀ y = Aᵀy − σ v (uᵀy).
+  const rng = new Rng(rows * 7 + cols * 13 + 1);
+  const x = Float64Array.from({ length: cols }, () => rng.uniform() - 0.5);
+  const y = new Float64Array(rows);
+  for (let step = 0; step < 4; step++) {
+    const size = norm(x, 0, cols);
+    if (size === 0) return true; // D x = 0 exactly: A is exactly σuvᵀ on this start
+    scale(x, 0, cols, 1 / size);
+    times(a, rows, cols, x, 0, y, 0);
+    const vx = dot(v, x);
+    for (let i = 0; i < rows; i++) y[i] -= sigma * u[i] * vx;
+    times(at, cols, rows, y, 0, x, 0);
+    const uy = dot(u, y);
+    for (let i = 0; i < cols; i++) x[i] -= sigma * v[i] * uy;
+  }
+  // After the last step ‖x‖ = ‖DᵀD x̂‖ ≥ gain², a lower bound on σ₂(D)² ≤ σ₁(A)² if σ is the top.
+  return norm(x, 0, cols) <= sigma * sigma * (1 + TRIPLET_TOLERANCE);
+}
+
+function dot(p: Float64Array, q: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < p.length; i++) s += p[i] * q[i];
+  return s;
 }
 
 /** T = BᵀB for the upper bidiagonal B (diagonal α, superdiagonal β): diag α_i² + β_{i−1}², off-diagonal α_i β_i. */

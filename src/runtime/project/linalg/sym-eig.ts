@@ -8,6 +8,8 @@
  */
 import { tridiagonalTopEigenpairs, type EigenPairs } from './tridiagonal.js';
 
+const EPS = 2.220446049250313e-16;
+
 export type { EigenPairs } from './tridiagonal.js';
 
 /** Top-k eigenpairs of the full (both triangles) symmetric matrix `g`, which is overwritten. */
@@ -31,6 +33,11 @@ function tridiagonalize(g: Float64Array, n: number): { d: Float64Array; e: Float
   const beta = new Float64Array(n);
   const v = new Float64Array(n);
   const p = new Float64Array(n);
+  // Below this, a column's tail is dropped instead of reflected: its entries are within rounding
+  // of ‖G‖, and reflecting them (their squares underflow to denormals) made β infinite and T NaN.
+  let norm2 = 0;
+  for (let i = 0; i < n * n; i++) norm2 += g[i] * g[i];
+  const negligible = EPS * EPS * norm2;
   for (let j = 0; j < n - 2; j++) {
     const o = j + 1;
     const m = n - o;
@@ -41,7 +48,7 @@ function tridiagonalize(g: Float64Array, n: number): { d: Float64Array; e: Float
       sigma += xi * xi;
     }
     d[j] = g[j * n + j];
-    if (sigma === 0) {
+    if (sigma <= negligible) {
       e[j] = x0;
       continue;
     }
