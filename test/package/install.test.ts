@@ -8,7 +8,7 @@
  * against values worked out by hand. One pack, one install, every check on it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,9 +31,23 @@ function sh(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: strin
   }
 }
 
+/**
+ * A copy of what `npm pack` reads (package.json, the sources, the build configuration), packed
+ * there: `prepack` builds the copy's dist/, not the working tree's, which other tests run from.
+ */
+function packableCopy(): string {
+  const source = join(work, 'source');
+  for (const path of ['package.json', 'README.md', 'LICENSE', 'bin', 'docs', 'src', 'scripts', 'tsconfig.json', 'tsconfig.build.json']) {
+    cpSync(join(repo, path), join(source, path), { recursive: true });
+  }
+  // The build's own tools (tsc, @types); the user's project below never sees them.
+  symlinkSync(join(repo, 'node_modules'), join(source, 'node_modules'), 'dir');
+  return source;
+}
+
 beforeAll(() => {
   mkdirSync(project, { recursive: true });
-  const [pack] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], repo)) as { filename: string; files: { path: string }[] }[];
+  const [pack] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', work], packableCopy())) as { filename: string; files: { path: string }[] }[];
   packed = pack.files.map((f) => f.path);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'monc-user', private: true, type: 'module' }, null, 2));
   sh('npm', ['install', '--no-audit', '--no-fund', join(work, pack.filename)], project);
