@@ -167,6 +167,8 @@ function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
   return opts.optimizer === 'sgd' ? { kind: 'sgd', lr, momentum: momentum ?? 0, ...decay } : { kind: opts.optimizer, lr, ...decay };
 }
 
+/** Six significant digits; small losses in exponent form (1.34351e-5, not 0.0000134351). */
 function formatLoss(loss: number): string {
-  return Number(loss.toPrecision(6)).toString();
+  const plain = loss === 0 || !Number.isFinite(loss) || (Math.abs(loss) >= 1e-3 && Math.abs(loss) < 1e6);
+  return plain ? String(Number(loss.toPrecision(6))) : loss.toExponential(5).replace(/\.?0+e/, 'e');
 }
