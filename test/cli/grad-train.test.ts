@@ -257,6 +257,7 @@ describe('bad input: one line, exit 1, --out untouched', () => {
   const cases: [string, () => string[], RegExp][] = [
     ['grad-output of the wrong shape', () => grad({ dy: inputs.wideDy }), /grad-output has shape \(24, 13\), expected \(24, 12\)/],
     ['NaN in the input of grad', () => grad({ x: inputs.nanX }), /input holds NaN at row 1, column 5/],
+    ['Inf in the grad-output', () => grad({ dy: inputs.infT }), /grad-output holds Infinity at row 2, column 6/],
     ['target of the wrong shape', () => train([], { target: inputs.shortT }), /target has shape \(23, 12\), expected \(24, 12\)/],
     ['NaN in the input', () => train([], { x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the target', () => train([], { target: inputs.infT }), /target holds Infinity at row 2, column 6/],
