@@ -5,9 +5,10 @@
  * `npx monc --version`, `npx monc build` of a spec, a strict TypeScript program
  * (`skipLibCheck: false`) that imports `monc`, `monc/runtime`, `monc/runtime/node` and the
  * generated module, compiled with the installed `tsc` and run on the CPU and WebGPU backends
- * against values worked out by hand. One pack, one install, every check on it.
+ * against values worked out by hand, and again with no WebGPU adapter (the CPU fallback). One
+ * pack, one install, every check on it.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,16 +21,15 @@ const work = realpathSync(mkdtempSync(join(tmpdir(), 'monc-install-')));
 const project = join(work, 'project');
 let packed: readonly string[] = [];
 
-/** npm, npx or node in `cwd`, without the repository's npm/vitest environment leaking in. */
-function sh(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string): string {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== 'VITEST'));
-  try {
-    return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
-  } catch (e) {
-    const { stdout, stderr } = e as { stdout?: string; stderr?: string };
-    throw new Error(`${command} ${args.join(' ')} failed in ${cwd}:\n${stderr ?? ''}\n${stdout ?? ''}`);
-  }
+/** npm, npx or node in `cwd`, without the repository's npm/vitest environment leaking in; its stdout and stderr. */
+function run(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): { stdout: string; stderr: string } {
+  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== 'VITEST');
+  const r = spawnSync(command, args, { cwd, env: { ...Object.fromEntries(inherited), ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}\n${r.stdout}`);
+  return { stdout: r.stdout, stderr: r.stderr };
 }
+
+const sh = (command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string): string => run(command, args, cwd).stdout;
 
 /**
  * A copy of what `npm pack` reads (package.json, the sources, the build configuration), packed
@@ -93,6 +93,25 @@ const compiled: unknown = compileModule;
 console.log(JSON.stringify({ version: MONC_VERSION, results, checks: checked.module !== undefined, api: typeof compiled === 'function' && typeof MapRunner.create === 'function' }));
 `;
 
+// The same map on a machine without a WebGPU adapter: create() falls back, webgpu on request throws.
+const FALLBACK = `
+import 'monc/runtime/node';
+import { NoAdapterError } from 'monc/runtime';
+import { M } from './gen/m.js';
+
+const first = await M.create();
+const second = await M.create();
+let explicit = 'resolved';
+try {
+  (await M.create({ backend: 'webgpu' })).destroy();
+} catch (e) {
+  explicit = e instanceof NoAdapterError ? 'NoAdapterError' : String(e);
+}
+first.loadParams({ 'm.weight': Float32Array.from({ length: 24 }, (_, i) => (i % 5) - 2) });
+const y = Array.from(await first.forward(Float32Array.from({ length: 12 }, (_, i) => i - 5)));
+console.log(JSON.stringify({ backends: [first.runner.backend, second.runner.backend], note: first.runner.note, explicit, y }));
+`;
+
 describe('the installed package', () => {
   it('ships dist (JS and declarations), bin, docs, LICENSE and README only', () => {
     const allowed = /^(package\.json|README\.md|LICENSE|bin\/monc\.js|docs\/.+|dist\/src\/.+\.(js|d\.ts))$/;
@@ -113,8 +132,9 @@ describe('the installed package', () => {
     expect(existsSync(join(project, 'gen/m.ts'))).toBe(true);
 
     writeFileSync(join(project, 'main.ts'), PROGRAM);
+    writeFileSync(join(project, 'fallback.ts'), FALLBACK);
     const compilerOptions = { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, outDir: 'build' };
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['main.ts', 'gen'] }, null, 2));
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['main.ts', 'fallback.ts', 'gen'] }, null, 2));
     sh('npx', ['--no-install', 'tsc', '-p', '.'], project);
 
     const out = JSON.parse(sh('node', ['build/main.js'], project));
@@ -128,6 +148,16 @@ describe('the installed package', () => {
       expect(y).toHaveLength(12);
       y.forEach((v: number, i: number) => expect(v).toBeCloseTo(want[i], 5));
     }
+  });
+
+  it('without a WebGPU adapter, create() runs on the CPU and warns once; backend webgpu throws NoAdapterError', () => {
+    // Built by the test above. No Vulkan driver at all: Dawn finds no adapter.
+    const { stdout, stderr } = run('node', ['build/fallback.js'], project, { VK_ICD_FILENAMES: join(work, 'no-such-icd.json') });
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ backends: ['cpu', 'cpu'], explicit: 'NoAdapterError' });
+    expect(out.note).toMatch(/^no WebGPU adapter: .*; running on the CPU executor$/);
+    expect(stderr.match(/^monc: no WebGPU adapter: .*$/gm)).toEqual([`monc: ${out.note}`]);
+    expect(out.y).toEqual([12, 1, -5, -2, 14, -4]); // row 0 of the hand-worked values above
   });
 
   it("import('monc') and import('monc/runtime') load in plain Node; the runtime entry carries no compiler", () => {
