@@ -11,7 +11,10 @@ import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
 import type { Op, Program } from './ir/ir.js';
 import { IrCompileError } from './ir/errors.js';
-import { compileMap } from './ir/pipeline.js';
+import { compileBackward, compileMap } from './ir/pipeline.js';
+import { manifestBackward } from './codegen/manifest-programs.js';
+import { emitBackwardKernels } from './codegen/wgsl/backward-program.js';
+import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import { formatJson } from './util/json.js';
 import { MONC_VERSION } from './version.js';
 
@@ -64,11 +67,44 @@ export function compileKernels(source: string, file: string, options: CompileKer
   });
   if (irErrors.length > 0) return { diagnostics: [...diagnostics, ...irErrors], module };
 
+  const outputs = emitModule(module, programs, options);
+  return { diagnostics, module, programs, outputs };
+}
+
+/** Options of `emitModule`. */
+export interface EmitModuleOptions {
+  readonly tuning?: TuningLookup;
+  /** Batch rows per split of the backward programs' weight-gradient reductions (default: passes/backward.ts). */
+  readonly rowsPerSplit?: number;
+}
+
+/**
+ * The WGSL module and manifest of a checked module whose maps compiled to `programs`: each map's
+ * forward kernels, then its backward program's kernels (SPEC §7), in map order.
+ */
+export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const tuning = options.tuning;
   const kernelsByMap = new Map(
     programs.map((p) => [p.name, emitProgramKernels(p, { schedules: tuning && ((ops) => tuning(ops.map((i) => p.ops[i]), module.dtype)) })]),
   );
-  const { wgsl } = assembleModule(kernelsByMap);
-  const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION);
-  return { diagnostics, module, programs, outputs: { moduleName: module.name, wgsl, manifest, manifestJson: `${formatJson(manifest)}\n` } };
+  const backward = new Map(
+    programs.map((p) => {
+      const derived = compileBackward(p, { rowsPerSplit: options.rowsPerSplit });
+      return [p.name, { program: derived, kernels: emitBackwardKernels(derived) }] as const;
+    }),
+  );
+  const groups = new Map<string, readonly EmittedKernel[]>();
+  for (const p of programs) {
+    groups.set(p.name, kernelsByMap.get(p.name)!);
+    groups.set(`${p.name} (backward)`, backward.get(p.name)!.kernels);
+  }
+  const { wgsl } = assembleModule(groups);
+  const backwardSections = new Map([...backward].map(([name, b]) => [name, manifestBackward(b.program, b.kernels)]));
+  const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
+  return { moduleName: module.name, wgsl, manifest, manifestJson: `${formatJson(manifest)}\n` };
+}
+
+/** A checked module all of whose maps compile (tests, tools): `emitModule` over `compileMap`. */
+export function compileKernelsOfModule(module: CheckedModule, options: EmitModuleOptions = {}): KernelOutputs {
+  return emitModule(module, module.maps.map((m) => compileMap(m, module.dtype)), options);
 }

@@ -4,7 +4,7 @@
  * order with their bindings, workgroup sizes and dispatch rules. Plain JSON.
  */
 import type { Dtype, Structure } from '../dsl/structure.js';
-import type { BufferDecl, Op, ParamLayoutEntry } from '../ir/ir.js';
+import type { BackwardOp, BufferDecl, Op, ParamLayoutEntry, PartialDecl } from '../ir/ir.js';
 import type { DispatchRule, Schedule } from './wgsl/kernel.js';
 
 export interface ManifestBinding {
@@ -35,6 +35,43 @@ export interface ManifestKernel {
 export type ManifestOp = WithoutSpan<Op>;
 type WithoutSpan<T> = T extends unknown ? Omit<T, 'span'> : never;
 
+/** A backward op as the manifest stores it (without spans). */
+export type ManifestBackwardOp = WithoutSpan<BackwardOp>;
+
+/** The gradient buffer's name in backward kernels' bindings (packed like the params). */
+export const GRADIENT_BUFFER = 'grad';
+
+/**
+ * One dispatch of a backward program: the gradient binding layout (wgsl/grad-scaffold.ts) binds
+ * params, `src`, `dst`, dims and `aux`. Names are the program's buffers (`x`, `dy`, `dx`,
+ * values and their gradients), its partial buffers, or GRADIENT_BUFFER.
+ */
+export interface ManifestBackwardKernel {
+  readonly entryPoint: string;
+  readonly ops: readonly number[];
+  readonly src: string;
+  readonly dst: string;
+  readonly aux: string;
+  readonly workgroupSize: readonly [number, number, number];
+  readonly dispatch: DispatchRule;
+  readonly schedule: Schedule;
+}
+
+/**
+ * A map's backward program (SPEC §7): from `x` and `dy` it writes `dx` and the parameter
+ * gradients into a gradient buffer laid out exactly like the packed parameters (`params`).
+ */
+export interface ManifestBackward {
+  /** Batch rows per split of the weight-gradient reductions; partials are (ceil(B / rowsPerSplit), size). */
+  readonly rowsPerSplit: number;
+  readonly buffers: readonly BufferDecl[];
+  readonly partials: readonly PartialDecl[];
+  /** No op writes dx (a map that is only a bias): the runtime zeroes it. */
+  readonly zeroInputGradient: boolean;
+  readonly ops: readonly ManifestBackwardOp[];
+  readonly kernels: readonly ManifestBackwardKernel[];
+}
+
 /**
  * Costs: one forward pass over a batch of B rows performs `B · flopsPerRow` FLOPs and moves
  * `B · bytesPerRow + Σ kernels' paramBytes` bytes (weights are read once per dispatch).
@@ -58,6 +95,8 @@ export interface ManifestMap {
   readonly kernels: readonly ManifestKernel[];
   /** The checked structure without spans: lets a runtime materialise, reference-check and project. */
   readonly structure: Structure;
+  /** The backward program and its kernels (absent in manifests of older monc versions). */
+  readonly backward?: ManifestBackward;
 }
 
 export interface Manifest {

@@ -8,7 +8,7 @@ import { paramCount } from '../dsl/params.js';
 import type { CheckedModule, Dtype, Structure } from '../dsl/structure.js';
 import type { BiasOp, Op, Program } from '../ir/ir.js';
 import { invariant } from '../util/assert.js';
-import type { Manifest, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from './manifest-types.js';
+import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from './manifest-types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** Every kernel's bindings (the contract in wgsl/kernel.ts). */
@@ -25,12 +25,15 @@ export function buildManifest(
   kernelsByMap: ReadonlyMap<string, readonly EmittedKernel[]>,
   wgslFileName: string,
   version: string,
+  /** Each map's backward section (manifest-programs.ts), when the build emitted backward kernels. */
+  backward?: ReadonlyMap<string, ManifestBackward>,
 ): Manifest {
   const maps = module.maps.map((map) => {
     const program = programs.find((p) => p.name === map.name);
     const kernels = kernelsByMap.get(map.name);
     invariant(program && kernels, `no program or kernels for map '${map.name}'`);
-    return manifestMap(map.structure, program, kernels, module.dtype);
+    const section = backward?.get(map.name);
+    return { ...manifestMap(map.structure, program, kernels, module.dtype), ...(section ? { backward: section } : {}) };
   });
   return {
     monc: version,

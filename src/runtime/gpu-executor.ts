@@ -94,7 +94,7 @@ export class GpuExecutor {
     this.params = device.createBuffer({
       label: 'monc params',
       size: this.bytes(Math.max(spec.paramSize, 1)),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
     });
     this.lostPromise = device.lost.then((info) => {
       this.lost = `WebGPU device lost (${info.reason}): ${info.message}`;
@@ -136,6 +136,11 @@ export class GpuExecutor {
   private checkUsable(): void {
     if (this.destroyed) throw new Error('the map runner was destroyed');
     if (this.lost) throw new Error(this.lost);
+  }
+
+  /** The packed parameter buffer on the device (the backward pass and optimizers use it; storage type, STORAGE usage). */
+  get paramsBuffer(): GPUBuffer {
+    return this.params;
   }
 
   writeParams(packed: Float32Array): void {

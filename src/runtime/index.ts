@@ -6,7 +6,9 @@
  * structures. In Node, import `monc/runtime/node` instead: it is this module plus Dawn as the
  * WebGPU provider.
  */
-export { MapRunner, programOfManifest, type Backend, type MapRunnerOptions } from './map-runner.js';
+export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions } from './map-runner.js';
+export { GpuBackward, type BackwardExecutorSpec } from './gpu-backward.js';
+export { CpuOptimizer, GpuOptimizer, resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 export { TypedMap, type TypedMapOptions, type TypedProjection } from './typed-map.js';
 export {
   describeAdapter,
@@ -21,9 +23,9 @@ export {
 } from './device.js';
 export { GpuExecutor, planKernels, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
 export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
-export { executeProgram } from './cpu-executor.js';
+export { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
 export { checkDenseShape, denseShape, project, ProjectionError, type ProjectionResult, type ProjectOptions } from './project/index.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export * from './formats/index.js';
-export type { Manifest, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../codegen/manifest-types.js';
+export type { Manifest, ManifestBackward, ManifestBackwardKernel, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../codegen/manifest-types.js';

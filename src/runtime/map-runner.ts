@@ -12,10 +12,15 @@ import type { Op, Program } from '../ir/ir.js';
 import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import { emitProgramKernels } from '../codegen/wgsl/program.js';
+import { programOfManifest } from '../codegen/manifest-programs.js';
 import { executeProgram } from './cpu-executor.js';
 import { describeAdapter, deviceTargetLimits, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
-import { packParams } from './params.js';
+import { writeSafetensors } from './formats/safetensors.js';
+import { GpuBackward, backwardSpec, readDeviceBuffer } from './gpu-backward.js';
+import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+import { packParams, unpackParams } from './params.js';
+import { referenceBackward } from './reference-backward.js';
 
 export type Backend = 'webgpu' | 'cpu';
 
@@ -37,22 +42,7 @@ type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
 
-/** The Program a manifest map describes (spans are not in the manifest). */
-export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
-  const p = { offset: 0, line: 1, column: 1 };
-  const span = { file: `<manifest ${map.name}>`, start: p, end: p };
-  return {
-    name: map.name,
-    in: map.in,
-    out: map.out,
-    dtype,
-    params: map.params,
-    paramSize: map.paramSize,
-    buffers: map.buffers,
-    ops: map.ops.map((op) => ({ ...op, span }) as Op),
-    span,
-  };
-}
+export { programOfManifest };
 
 /** The module text and kernels to run: the manifest's, or f32 replacements for an f16 module. */
 function gpuKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): { wgsl: string; kernels: readonly KernelPlan[]; storage: 'f32' | 'f16' } {
@@ -73,11 +63,22 @@ const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
 /** Whether a runner already fell back to the CPU in this process (the warning is printed once). */
 let warnedCpuFallback = false;
 
+/** What `MapRunner.backward` returns: ∂L/∂X (batch, in) and one gradient per parameter tensor, by full name. */
+export interface BackwardResult {
+  readonly dx: Float32Array;
+  readonly grads: Map<string, Float32Array>;
+}
+
 export class MapRunner {
   readonly in: number;
   readonly out: number;
   private packed: Float32Array | undefined;
   private destroyed = false;
+  /** The module's WGSL (webgpu), where the backward kernels are; set by `create`. */
+  private moduleWgsl = '';
+  private gpuBackward: GpuBackward | undefined;
+  /** The packed gradients of the last `backward` (cpu backend). */
+  private lastGrad: Float64Array | undefined;
 
   private constructor(
     readonly map: ManifestMap,
@@ -113,7 +114,9 @@ export class MapRunner {
     const plan = gpuKernels(map, wgsl, dtype, device);
     const gpu = await GpuExecutor.create(device, { ...plan, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out });
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
-    return new MapRunner(map, 'webgpu', description, program, gpu, shared?.note);
+    const runner = new MapRunner(map, 'webgpu', description, program, gpu, shared?.note);
+    runner.moduleWgsl = wgsl;
+    return runner;
   }
 
   /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
@@ -176,9 +179,84 @@ export class MapRunner {
     return dense;
   }
 
+  /**
+   * Gradients for a batch X (batch, in) and DY = ∂L/∂Y (batch, out): dx = DY M and each
+   * parameter tensor's gradient (tied tensors once, summed over their uses; a bias gets the
+   * column sums of DY). webgpu: the generated backward kernels (the gradients also stay on the
+   * device for `createOptimizer`); cpu: the float64 reference.
+   */
+  async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
+    this.checkUsable();
+    const rows = batch ?? x.length / this.in;
+    if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
+    if (x.length !== rows * this.in) throw new Error(`map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
+    if (dy.length !== rows * this.out) throw new Error(`map '${this.map.name}': output gradient has ${dy.length} values; expected batch ${rows} x ${this.out} = ${rows * this.out}`);
+    const packed = this.requireParams();
+    if (this.gpu) {
+      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
+      return { dx, grads: unpackParams(this.map.params, grad) };
+    }
+    const params = unpackParams(this.map.params, packed);
+    const ref = referenceBackward(this.map.structure, params, x, dy, rows);
+    const grad = new Float64Array(this.map.paramSize);
+    for (const entry of this.map.params) grad.set(ref.grads.get(entry.name)!, entry.offset);
+    this.lastGrad = grad;
+    return { dx: Float32Array.from(ref.dx), grads: new Map([...ref.grads].map(([name, g]) => [name, Float32Array.from(g)])) };
+  }
+
+  /**
+   * Records the backward pass on the caller's encoder: reads `x` (batch, in) and `dy`
+   * (batch, out), writes `dx` (batch, in); the parameter gradients land in the runner's device
+   * gradient buffer (packed like the params), where `createOptimizer`'s steps read them.
+   * Buffers as for encodeForward (`dx` also COPY_DST for a map that is only a bias).
+   */
+  encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    this.checkUsable();
+    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeBackward needs the webgpu backend (this runner uses ${this.backend})`);
+    this.requireParams();
+    this.backwardExecutor().encode(encoder, x, dy, dx, batch);
+  }
+
+  /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
+  createOptimizer(options: OptimizerOptions): Optimizer {
+    this.checkUsable();
+    if (this.gpu) {
+      const gpu = this.gpu;
+      return new GpuOptimizer(gpu.device, options, this.map.paramSize, this.backwardExecutor().storage, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+    }
+    return new CpuOptimizer(options, () => {
+      if (!this.lastGrad) throw new Error(`map '${this.map.name}': call backward() before an optimizer step`);
+      return { params: this.requireParams(), grad: this.lastGrad };
+    });
+  }
+
+  /** The current parameter tensors by full name (read back from the device for webgpu). */
+  async params(): Promise<Map<string, Float32Array>> {
+    this.checkUsable();
+    const packed = this.requireParams();
+    if (!this.gpu) return unpackParams(this.map.params, packed);
+    const storage = this.program.dtype === 'f16' && this.gpu.device.features.has('shader-f16') ? 'f16' : 'f32';
+    return unpackParams(this.map.params, await readDeviceBuffer(this.gpu.device, this.gpu.paramsBuffer, this.map.paramSize, storage));
+  }
+
+  /** The current parameters as safetensors bytes (SPEC §4 names; F16 for an f16 module, else F32). */
+  async saveParams(): Promise<Uint8Array> {
+    const params = await this.params();
+    const tensors = new Map(this.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
+    return writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
+  }
+
+  private backwardExecutor(): GpuBackward {
+    const gpu = this.gpu;
+    if (!gpu) throw new Error(`internal error: map '${this.map.name}': no device for the backward pass`);
+    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(this.map, this.moduleWgsl, this.program.dtype, gpu.device), gpu.paramsBuffer);
+    return this.gpuBackward;
+  }
+
   destroy(): void {
     this.destroyed = true;
     this.gpu?.destroy();
+    this.gpuBackward?.destroy();
   }
 
   private checkUsable(): void {

@@ -6,7 +6,8 @@
  */
 import type { ManifestMap } from '../codegen/manifest-types.js';
 import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
-import type { MapRunner, MapRunnerOptions } from './map-runner.js';
+import type { BackwardResult, MapRunner, MapRunnerOptions } from './map-runner.js';
+import type { Optimizer, OptimizerOptions } from './optimizer.js';
 import { ParamError } from './params.js';
 import { project, type ProjectionResult, type ProjectOptions } from './project/index.js';
 
@@ -63,6 +64,34 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   /** The dense matrix M, shape (out, in), row-major. */
   dense(): Promise<Float32Array> {
     return this.runner.dense();
+  }
+
+  /**
+   * Gradients for X (batch, in) and DY = ∂L/∂Y (batch, out): `dx` = DY M and one gradient per
+   * parameter tensor, by name (docs/training.md).
+   */
+  backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
+    return this.runner.backward(x, dy, batch);
+  }
+
+  /** Records the backward pass on the caller's encoder; parameter gradients stay on the device for the optimizer. */
+  encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    this.runner.encodeBackward(encoder, x, dy, dx, batch);
+  }
+
+  /** SGD (momentum), Adam or AdamW over the parameters, stepping with the last backward pass's gradients. */
+  createOptimizer(options: OptimizerOptions): Optimizer {
+    return this.runner.createOptimizer(options);
+  }
+
+  /** The current parameters by name (after optimizer steps: the updated ones). */
+  async params(): Promise<Params> {
+    return Object.fromEntries(await this.runner.params()) as Params;
+  }
+
+  /** The current parameters as safetensors bytes, loadable with `loadParams`. */
+  saveParams(): Promise<Uint8Array> {
+    return this.runner.saveParams();
   }
 
   destroy(): void {

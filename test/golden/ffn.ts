@@ -397,6 +397,1295 @@ fn up_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
 }
 
 
+// map up (backward)
+struct up_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> up_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> up_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> up_bwd0_dims: up_bwd0_Dims;
+var<workgroup> up_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> up_bwd0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
+fn up_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd0_dims.groups) { return; }
+  let batch = up_bwd0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = 0u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 256u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = up_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = up_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = up_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = up_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      up_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      up_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      up_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      up_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      up_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      up_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      up_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = up_bwd0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = up_bwd0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = up_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u];
+      let b1 = up_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
+  }
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
+  }
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { up_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
+  }
+}
+
+struct up_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd1_dims: up_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd1_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd1_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = up_bwd1_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 4u;
+  let i_d = item % 4u;
+  let x_off = i_d;
+  let w_base = 262144u + (i_a * 4u + i_d) * 262144u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = up_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = up_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct up_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd2_dims: up_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (up_bwd2_dims.batch + 255u) / 256u;
+  if (global >= splits * 65536u) { return; }
+  let split = global / 65536u;
+  let item = global % 65536u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 4u) % 64u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 4u);
+  let o1 = (i_d + ib1 * 4u);
+  let o2 = (i_d + ib2 * 4u);
+  let o3 = (i_d + ib3 * 4u);
+  let k0 = (i_d + ig0 * 4u);
+  let k1 = (i_d + ig1 * 4u);
+  let k2 = (i_d + ig2 * 4u);
+  let k3 = (i_d + ig3 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, up_bwd2_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 4096u;
+    let e0 = up_bwd2_aux[e_row + o0];
+    let e1 = up_bwd2_aux[e_row + o1];
+    let e2 = up_bwd2_aux[e_row + o2];
+    let e3 = up_bwd2_aux[e_row + o3];
+    let x0 = up_bwd2_src[x_row + k0];
+    let x1 = up_bwd2_src[x_row + k1];
+    let x2 = up_bwd2_src[x_row + k2];
+    let x3 = up_bwd2_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1048576u + (i_a * 4u + i_d) * 262144u;
+  up_bwd2_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  up_bwd2_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  up_bwd2_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  up_bwd2_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  up_bwd2_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  up_bwd2_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  up_bwd2_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  up_bwd2_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  up_bwd2_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  up_bwd2_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  up_bwd2_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  up_bwd2_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  up_bwd2_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  up_bwd2_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  up_bwd2_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  up_bwd2_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct up_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd3_dims: up_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd3_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1048576u) { return; }
+  let splits = (up_bwd3_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + up_bwd3_src[s * 1048576u + item];
+  }
+  up_bwd3_dst[262144u + item] = acc;
+}
+
+struct up_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd4_dims: up_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (up_bwd4_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let o = item;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, up_bwd4_dims.batch);
+  var acc: f32 = 0.0;
+  for (var row = r0; row < r1; row++) {
+    acc = acc + up_bwd4_src[row * 4096u + o];
+  }
+  up_bwd4_dst[split * 4096u + item] = acc;
+}
+
+struct up_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd5_dims: up_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd5_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 4096u) { return; }
+  let splits = (up_bwd5_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + up_bwd5_src[s * 4096u + item];
+  }
+  up_bwd5_dst[1310720u + item] = acc;
+}
+
+struct up_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd6_dims: up_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd6_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = up_bwd6_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = item % 64u;
+  let i_d = 0u;
+  let x_off = i_a * 256u;
+  let w_base = (i_a + i_d) * 65536u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = up_bwd6_src[x_row0 + i_g];
+      let xv1 = up_bwd6_src[x_row1 + i_g];
+      let xv2 = up_bwd6_src[x_row2 + i_g];
+      let xv3 = up_bwd6_src[x_row3 + i_g];
+      {
+        let wv = up_bwd6_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct up_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd7_dims: up_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (up_bwd7_dims.batch + 255u) / 256u;
+  if (global >= splits * 16384u) { return; }
+  let split = global / 16384u;
+  let item = global % 16384u;
+  let i_a = item / 4096u;
+  let i_tb = (item / 64u) % 64u;
+  let i_tc = item % 64u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 256u + ib0);
+  let o1 = (i_a * 256u + ib1);
+  let o2 = (i_a * 256u + ib2);
+  let o3 = (i_a * 256u + ib3);
+  let k0 = (i_a * 256u + ig0);
+  let k1 = (i_a * 256u + ig1);
+  let k2 = (i_a * 256u + ig2);
+  let k3 = (i_a * 256u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, up_bwd7_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = up_bwd7_aux[e_row + o0];
+    let e1 = up_bwd7_aux[e_row + o1];
+    let e2 = up_bwd7_aux[e_row + o2];
+    let e3 = up_bwd7_aux[e_row + o3];
+    let x0 = up_bwd7_src[x_row + k0];
+    let x1 = up_bwd7_src[x_row + k1];
+    let x2 = up_bwd7_src[x_row + k2];
+    let x3 = up_bwd7_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 262144u + (i_a + i_d) * 65536u;
+  up_bwd7_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  up_bwd7_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  up_bwd7_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  up_bwd7_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  up_bwd7_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  up_bwd7_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  up_bwd7_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  up_bwd7_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  up_bwd7_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  up_bwd7_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  up_bwd7_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  up_bwd7_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  up_bwd7_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  up_bwd7_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  up_bwd7_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  up_bwd7_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct up_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> up_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> up_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> up_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> up_bwd8_dims: up_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> up_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn up_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= up_bwd8_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 262144u) { return; }
+  let splits = (up_bwd8_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + up_bwd8_src[s * 262144u + item];
+  }
+  up_bwd8_dst[item] = acc;
+}
+
+
 // map down
 struct down_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> down_op0_params: array<vec4<f32>>;
@@ -787,6 +2076,1295 @@ fn down_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
     down_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], down_op1_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
+}
+
+
+// map down (backward)
+struct down_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> down_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> down_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> down_bwd0_dims: down_bwd0_Dims;
+var<workgroup> down_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> down_bwd0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
+fn down_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd0_dims.groups) { return; }
+  let batch = down_bwd0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = 0u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = down_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = down_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = down_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = down_bwd0_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      down_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      down_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      down_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      down_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      down_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      down_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      down_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = down_bwd0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = down_bwd0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = down_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u];
+      let b1 = down_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
+  }
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
+  }
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { down_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
+  }
+}
+
+struct down_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd1_dims: down_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd1_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd1_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = down_bwd1_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 4u;
+  let i_d = item % 4u;
+  let x_off = i_d;
+  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = down_bwd1_src[x_row0 + i_g * 4u];
+      let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
+      let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
+      let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      {
+        let wv = down_bwd1_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct down_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd2_dims: down_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (down_bwd2_dims.batch + 255u) / 256u;
+  if (global >= splits * 16384u) { return; }
+  let split = global / 16384u;
+  let item = global % 16384u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 4u) % 64u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 4u);
+  let o1 = (i_d + ib1 * 4u);
+  let o2 = (i_d + ib2 * 4u);
+  let o3 = (i_d + ib3 * 4u);
+  let k0 = (i_d + ig0 * 4u);
+  let k1 = (i_d + ig1 * 4u);
+  let k2 = (i_d + ig2 * 4u);
+  let k3 = (i_d + ig3 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, down_bwd2_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = down_bwd2_aux[e_row + o0];
+    let e1 = down_bwd2_aux[e_row + o1];
+    let e2 = down_bwd2_aux[e_row + o2];
+    let e3 = down_bwd2_aux[e_row + o3];
+    let x0 = down_bwd2_src[x_row + k0];
+    let x1 = down_bwd2_src[x_row + k1];
+    let x2 = down_bwd2_src[x_row + k2];
+    let x3 = down_bwd2_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 262144u + (i_a * 4u + i_d) * 65536u;
+  down_bwd2_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  down_bwd2_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  down_bwd2_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  down_bwd2_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  down_bwd2_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  down_bwd2_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  down_bwd2_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  down_bwd2_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  down_bwd2_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  down_bwd2_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  down_bwd2_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  down_bwd2_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  down_bwd2_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  down_bwd2_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  down_bwd2_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  down_bwd2_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct down_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd3_dims: down_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd3_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 262144u) { return; }
+  let splits = (down_bwd3_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + down_bwd3_src[s * 262144u + item];
+  }
+  down_bwd3_dst[1048576u + item] = acc;
+}
+
+struct down_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd4_dims: down_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (down_bwd4_dims.batch + 255u) / 256u;
+  if (global >= splits * 1024u) { return; }
+  let split = global / 1024u;
+  let item = global % 1024u;
+  let o = item;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, down_bwd4_dims.batch);
+  var acc: f32 = 0.0;
+  for (var row = r0; row < r1; row++) {
+    acc = acc + down_bwd4_src[row * 1024u + o];
+  }
+  down_bwd4_dst[split * 1024u + item] = acc;
+}
+
+struct down_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd5_dims: down_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd5_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (down_bwd5_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + down_bwd5_src[s * 1024u + item];
+  }
+  down_bwd5_dst[1310720u + item] = acc;
+}
+
+struct down_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd6_dims: down_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd6_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = down_bwd6_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 256u;
+  let i_r = item % 256u;
+  let i_d = 0u;
+  let x_off = i_a * 256u;
+  let w_base = (i_a + i_d) * 262144u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = down_bwd6_src[x_row0 + i_g];
+      let xv1 = down_bwd6_src[x_row1 + i_g];
+      let xv2 = down_bwd6_src[x_row2 + i_g];
+      let xv3 = down_bwd6_src[x_row3 + i_g];
+      {
+        let wv = down_bwd6_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct down_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd7_dims: down_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (down_bwd7_dims.batch + 255u) / 256u;
+  if (global >= splits * 65536u) { return; }
+  let split = global / 65536u;
+  let item = global % 65536u;
+  let i_a = item / 16384u;
+  let i_tb = (item / 256u) % 64u;
+  let i_tc = item % 256u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 256u + ib0);
+  let o1 = (i_a * 256u + ib1);
+  let o2 = (i_a * 256u + ib2);
+  let o3 = (i_a * 256u + ib3);
+  let k0 = (i_a * 1024u + ig0);
+  let k1 = (i_a * 1024u + ig1);
+  let k2 = (i_a * 1024u + ig2);
+  let k3 = (i_a * 1024u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, down_bwd7_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 1024u;
+    let e0 = down_bwd7_aux[e_row + o0];
+    let e1 = down_bwd7_aux[e_row + o1];
+    let e2 = down_bwd7_aux[e_row + o2];
+    let e3 = down_bwd7_aux[e_row + o3];
+    let x0 = down_bwd7_src[x_row + k0];
+    let x1 = down_bwd7_src[x_row + k1];
+    let x2 = down_bwd7_src[x_row + k2];
+    let x3 = down_bwd7_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1048576u + (i_a + i_d) * 262144u;
+  down_bwd7_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
+  down_bwd7_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
+  down_bwd7_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
+  down_bwd7_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
+  down_bwd7_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
+  down_bwd7_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
+  down_bwd7_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
+  down_bwd7_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
+  down_bwd7_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
+  down_bwd7_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
+  down_bwd7_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
+  down_bwd7_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
+  down_bwd7_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
+  down_bwd7_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
+  down_bwd7_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
+  down_bwd7_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+}
+
+struct down_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> down_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> down_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> down_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> down_bwd8_dims: down_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> down_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn down_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= down_bwd8_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1048576u) { return; }
+  let splits = (down_bwd8_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + down_bwd8_src[s * 1048576u + item];
+  }
+  down_bwd8_dst[item] = acc;
 }
 
 
@@ -1572,6 +4150,2803 @@ fn ffn_op3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     ffn_op3_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_op3_params[(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(1310720u + alpha * 1024u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
   }
 }
+
+
+// map ffn (backward)
+struct ffn_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> ffn_bwd0_dims: ffn_bwd0_Dims;
+var<workgroup> ffn_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_bwd0_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
+fn ffn_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd0_dims.groups) { return; }
+  let batch = ffn_bwd0_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = 0u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 256u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = ffn_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = ffn_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = ffn_bwd0_params[(1311744u + ((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 256u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      ffn_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      ffn_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      ffn_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      ffn_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      ffn_bwd0_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = ffn_bwd0_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = ffn_bwd0_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u];
+      let b1 = ffn_bwd0_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
+  }
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
+  }
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd0_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
+  }
+}
+
+struct ffn_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_bwd1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd1_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> ffn_bwd1_dims: ffn_bwd1_Dims;
+var<workgroup> ffn_bwd1_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_bwd1_ws: array<vec4<f32>, 256>;
+@compute @workgroup_size(256)
+fn ffn_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd1_dims.groups) { return; }
+  let batch = ffn_bwd1_dims.batch;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
+  let delta0 = 0u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 128u;
+  let tv = 0u;
+  let tb = lid % 8u;
+  let tr = lid / 8u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_0_2 = vec4<f32>(0.0);
+  var acc_0_3 = vec4<f32>(0.0);
+  var acc_0_4 = vec4<f32>(0.0);
+  var acc_0_5 = vec4<f32>(0.0);
+  var acc_0_6 = vec4<f32>(0.0);
+  var acc_0_7 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_1_2 = vec4<f32>(0.0);
+  var acc_1_3 = vec4<f32>(0.0);
+  var acc_1_4 = vec4<f32>(0.0);
+  var acc_1_5 = vec4<f32>(0.0);
+  var acc_1_6 = vec4<f32>(0.0);
+  var acc_1_7 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_2_2 = vec4<f32>(0.0);
+  var acc_2_3 = vec4<f32>(0.0);
+  var acc_2_4 = vec4<f32>(0.0);
+  var acc_2_5 = vec4<f32>(0.0);
+  var acc_2_6 = vec4<f32>(0.0);
+  var acc_2_7 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_3_2 = vec4<f32>(0.0);
+  var acc_3_3 = vec4<f32>(0.0);
+  var acc_3_4 = vec4<f32>(0.0);
+  var acc_3_5 = vec4<f32>(0.0);
+  var acc_3_6 = vec4<f32>(0.0);
+  var acc_3_7 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  {
+    let e = lid;
+    let dv = 0u;
+    let r = e % 128u;
+    let k = e / 128u;
+    pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid + 256u;
+    let dv = 0u;
+    let r = e % 128u;
+    let k = e / 128u;
+    pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + k * 4u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid;
+    let dd = e % 4u;
+    let bb = (e / 4u) % 64u;
+    let kv = e / 256u;
+    pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u) / 4u + kv];
+  }
+  for (var k0 = 0u; k0 < 256u; k0 += 4u) {
+    {
+      let e = lid;
+      let dv = 0u;
+      let r = e % 128u;
+      let k = e / 128u;
+      ffn_bwd1_xs[k * 128u + r + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = 0u;
+      let r = e % 128u;
+      let k = e / 128u;
+      ffn_bwd1_xs[k * 128u + r + dv] = pf0_1;
+    }
+    {
+      let e = lid;
+      let dd = e % 4u;
+      let bb = (e / 4u) % 64u;
+      let kv = e / 256u;
+      ffn_bwd1_ws[(kv * 4u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.x;
+      ffn_bwd1_ws[(kv * 4u + 1u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.y;
+      ffn_bwd1_ws[(kv * 4u + 2u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.z;
+      ffn_bwd1_ws[(kv * 4u + 3u) * 64u + bb + dd / 4u][dd % 4u] = pf1_0.w;
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 256u) {
+      {
+        let e = lid;
+        let dv = 0u;
+        let r = e % 128u;
+        let k = e / 128u;
+        pf0_0 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = 0u;
+        let r = e % 128u;
+        let k = e / 128u;
+        pf0_1 = ffn_bwd1_src[(min(row0 + r, batch - 1u) * 1024u + alpha * 1024u + (k0 + 4u + k) * 4u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid;
+        let dd = e % 4u;
+        let bb = (e / 4u) % 64u;
+        let kv = e / 256u;
+        pf1_0 = ffn_bwd1_params[(1573888u + ((alpha * 4u + delta0 + dd) * 1024u + beta0 + bb) * 256u + k0 + 4u) / 4u + kv];
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = ffn_bwd1_xs[k * 128u + tr + tv];
+      let x1 = ffn_bwd1_xs[k * 128u + tr + 32u + tv];
+      let x2 = ffn_bwd1_xs[k * 128u + tr + 64u + tv];
+      let x3 = ffn_bwd1_xs[k * 128u + tr + 96u + tv];
+      let w0 = ffn_bwd1_ws[k * 64u + tb + tv];
+      let w1 = ffn_bwd1_ws[k * 64u + tb + 8u + tv];
+      let w2 = ffn_bwd1_ws[k * 64u + tb + 16u + tv];
+      let w3 = ffn_bwd1_ws[k * 64u + tb + 24u + tv];
+      let w4 = ffn_bwd1_ws[k * 64u + tb + 32u + tv];
+      let w5 = ffn_bwd1_ws[k * 64u + tb + 40u + tv];
+      let w6 = ffn_bwd1_ws[k * 64u + tb + 48u + tv];
+      let w7 = ffn_bwd1_ws[k * 64u + tb + 56u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_0_2 = fma(x0, w2, acc_0_2);
+      acc_0_3 = fma(x0, w3, acc_0_3);
+      acc_0_4 = fma(x0, w4, acc_0_4);
+      acc_0_5 = fma(x0, w5, acc_0_5);
+      acc_0_6 = fma(x0, w6, acc_0_6);
+      acc_0_7 = fma(x0, w7, acc_0_7);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_1_2 = fma(x1, w2, acc_1_2);
+      acc_1_3 = fma(x1, w3, acc_1_3);
+      acc_1_4 = fma(x1, w4, acc_1_4);
+      acc_1_5 = fma(x1, w5, acc_1_5);
+      acc_1_6 = fma(x1, w6, acc_1_6);
+      acc_1_7 = fma(x1, w7, acc_1_7);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_2_2 = fma(x2, w2, acc_2_2);
+      acc_2_3 = fma(x2, w3, acc_2_3);
+      acc_2_4 = fma(x2, w4, acc_2_4);
+      acc_2_5 = fma(x2, w5, acc_2_5);
+      acc_2_6 = fma(x2, w6, acc_2_6);
+      acc_2_7 = fma(x2, w7, acc_2_7);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+      acc_3_2 = fma(x3, w2, acc_3_2);
+      acc_3_3 = fma(x3, w3, acc_3_3);
+      acc_3_4 = fma(x3, w4, acc_3_4);
+      acc_3_5 = fma(x3, w5, acc_3_5);
+      acc_3_6 = fma(x3, w6, acc_3_6);
+      acc_3_7 = fma(x3, w7, acc_3_7);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_0_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_0_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_0_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_0_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_0_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_0_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_0_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_0_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_1_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_1_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_1_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_1_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_1_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_1_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_1_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_1_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 64u < batch) {
+    let row = row0 + tr + 64u;
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_2_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_2_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_2_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_2_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_2_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_2_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_2_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_2_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+  if (row0 + tr + 96u < batch) {
+    let row = row0 + tr + 96u;
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u] = acc_3_0 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u] = acc_3_1 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 8u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u] = acc_3_2 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 16u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u] = acc_3_3 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 24u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u] = acc_3_4 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 32u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u] = acc_3_5 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 40u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u] = acc_3_6 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 48u) * 4u + delta + 3u) % 4u]);
+    ffn_bwd1_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u] = acc_3_7 + vec4<f32>(ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 1u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 2u) % 4u], ffn_bwd1_params[(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) / 4u][(2622464u + alpha * 4096u + (beta0 + tb + 56u) * 4u + delta + 3u) % 4u]);
+  }
+}
+
+struct ffn_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd2_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> ffn_bwd2_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd2_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> ffn_bwd2_dims: ffn_bwd2_Dims;
+var<workgroup> ffn_bwd2_xs: array<vec4<f32>, 512>;
+var<workgroup> ffn_bwd2_ws: array<vec4<f32>, 512>;
+@compute @workgroup_size(256)
+fn ffn_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd2_dims.groups) { return; }
+  let batch = ffn_bwd2_dims.batch;
+  let row_tile = group / 8u;
+  let col_tile = group % 8u;
+  let alpha = col_tile / 2u;
+  let delta0 = 0u;
+  let beta0 = (col_tile % 2u) * 128u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 16u;
+  let tr = (lid / 16u) % 16u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var acc_4_0 = vec4<f32>(0.0);
+  var acc_4_1 = vec4<f32>(0.0);
+  var acc_5_0 = vec4<f32>(0.0);
+  var acc_5_1 = vec4<f32>(0.0);
+  var acc_6_0 = vec4<f32>(0.0);
+  var acc_6_1 = vec4<f32>(0.0);
+  var acc_7_0 = vec4<f32>(0.0);
+  var acc_7_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  var pf1_1: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = ffn_bwd2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = ffn_bwd2_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_0 = ffn_bwd2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf1_1 = ffn_bwd2_params[(((alpha + delta0 + t / 128u) * 256u + min(beta0 + t % 128u, 255u)) * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      ffn_bwd2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      ffn_bwd2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      ffn_bwd2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      ffn_bwd2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      ffn_bwd2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      ffn_bwd2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
+      ffn_bwd2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = ffn_bwd2_xs[(k + dd) * 32u + tr * 2u];
+      let a1 = ffn_bwd2_xs[(k + dd) * 32u + tr * 2u + 1u];
+      let b0 = ffn_bwd2_ws[(dd * 16u + k) * 32u + tb * 2u];
+      let b1 = ffn_bwd2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
+      acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
+      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
+      acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
+      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
+      acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
+      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
+      acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
+      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 8u < batch) {
+    let row = row0 + tr * 8u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_0_1; } }
+  }
+  if (row0 + tr * 8u + 1u < batch) {
+    let row = row0 + tr * 8u + 1u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_1_1; } }
+  }
+  if (row0 + tr * 8u + 2u < batch) {
+    let row = row0 + tr * 8u + 2u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_2_1; } }
+  }
+  if (row0 + tr * 8u + 3u < batch) {
+    let row = row0 + tr * 8u + 3u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_3_1; } }
+  }
+  if (row0 + tr * 8u + 4u < batch) {
+    let row = row0 + tr * 8u + 4u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_4_1; } }
+  }
+  if (row0 + tr * 8u + 5u < batch) {
+    let row = row0 + tr * 8u + 5u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_5_1; } }
+  }
+  if (row0 + tr * 8u + 6u < batch) {
+    let row = row0 + tr * 8u + 6u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_6_1; } }
+  }
+  if (row0 + tr * 8u + 7u < batch) {
+    let row = row0 + tr * 8u + 7u;
+    { let beta = beta0 + tb * 8u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_0; } }
+    { let beta = beta0 + tb * 8u + 4u; if (beta < 256u) { ffn_bwd2_dst[(row * 1024u + alpha * 256u + beta) / 4u] = acc_7_1; } }
+  }
+}
+
+struct ffn_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd3_dims: ffn_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd3_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = ffn_bwd3_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 4u;
+  let i_d = item % 4u;
+  let x_off = i_d;
+  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = ffn_bwd3_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd3_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct ffn_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd4_dims: ffn_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd4_dims.batch + 255u) / 256u;
+  if (global >= splits * 16384u) { return; }
+  let split = global / 16384u;
+  let item = global % 16384u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 4u) % 64u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 4u);
+  let o1 = (i_d + ib1 * 4u);
+  let o2 = (i_d + ib2 * 4u);
+  let o3 = (i_d + ib3 * 4u);
+  let k0 = (i_d + ig0 * 4u);
+  let k1 = (i_d + ig1 * 4u);
+  let k2 = (i_d + ig2 * 4u);
+  let k3 = (i_d + ig3 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd4_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = ffn_bwd4_aux[e_row + o0];
+    let e1 = ffn_bwd4_aux[e_row + o1];
+    let e2 = ffn_bwd4_aux[e_row + o2];
+    let e3 = ffn_bwd4_aux[e_row + o3];
+    let x0 = ffn_bwd4_src[x_row + k0];
+    let x1 = ffn_bwd4_src[x_row + k1];
+    let x2 = ffn_bwd4_src[x_row + k2];
+    let x3 = ffn_bwd4_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 262144u + (i_a * 4u + i_d) * 65536u;
+  ffn_bwd4_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  ffn_bwd4_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  ffn_bwd4_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  ffn_bwd4_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  ffn_bwd4_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  ffn_bwd4_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  ffn_bwd4_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  ffn_bwd4_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  ffn_bwd4_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  ffn_bwd4_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  ffn_bwd4_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  ffn_bwd4_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  ffn_bwd4_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  ffn_bwd4_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  ffn_bwd4_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  ffn_bwd4_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct ffn_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd5_dims: ffn_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd5_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 262144u) { return; }
+  let splits = (ffn_bwd5_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd5_src[s * 262144u + item];
+  }
+  ffn_bwd5_dst[1048576u + item] = acc;
+}
+
+struct ffn_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd6_dims: ffn_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd6_dims.batch + 255u) / 256u;
+  if (global >= splits * 1024u) { return; }
+  let split = global / 1024u;
+  let item = global % 1024u;
+  let o = item;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd6_dims.batch);
+  var acc: f32 = 0.0;
+  for (var row = r0; row < r1; row++) {
+    acc = acc + ffn_bwd6_src[row * 1024u + o];
+  }
+  ffn_bwd6_dst[split * 1024u + item] = acc;
+}
+
+struct ffn_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd7_dims: ffn_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd7_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (ffn_bwd7_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd7_src[s * 1024u + item];
+  }
+  ffn_bwd7_dst[1310720u + item] = acc;
+}
+
+struct ffn_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd8_dims: ffn_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd8_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = ffn_bwd8_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 256u;
+  let i_r = item % 256u;
+  let i_d = 0u;
+  let x_off = i_a * 256u;
+  let w_base = (i_a + i_d) * 262144u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = ffn_bwd8_src[x_row0 + i_g];
+      let xv1 = ffn_bwd8_src[x_row1 + i_g];
+      let xv2 = ffn_bwd8_src[x_row2 + i_g];
+      let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd8_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct ffn_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd9_dims: ffn_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd9_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd9_dims.batch + 255u) / 256u;
+  if (global >= splits * 65536u) { return; }
+  let split = global / 65536u;
+  let item = global % 65536u;
+  let i_a = item / 16384u;
+  let i_tb = (item / 256u) % 64u;
+  let i_tc = item % 256u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 256u + ib0);
+  let o1 = (i_a * 256u + ib1);
+  let o2 = (i_a * 256u + ib2);
+  let o3 = (i_a * 256u + ib3);
+  let k0 = (i_a * 1024u + ig0);
+  let k1 = (i_a * 1024u + ig1);
+  let k2 = (i_a * 1024u + ig2);
+  let k3 = (i_a * 1024u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd9_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 1024u;
+    let e0 = ffn_bwd9_aux[e_row + o0];
+    let e1 = ffn_bwd9_aux[e_row + o1];
+    let e2 = ffn_bwd9_aux[e_row + o2];
+    let e3 = ffn_bwd9_aux[e_row + o3];
+    let x0 = ffn_bwd9_src[x_row + k0];
+    let x1 = ffn_bwd9_src[x_row + k1];
+    let x2 = ffn_bwd9_src[x_row + k2];
+    let x3 = ffn_bwd9_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1048576u + (i_a + i_d) * 262144u;
+  ffn_bwd9_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
+  ffn_bwd9_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
+  ffn_bwd9_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
+  ffn_bwd9_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
+  ffn_bwd9_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
+  ffn_bwd9_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
+  ffn_bwd9_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
+  ffn_bwd9_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
+  ffn_bwd9_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
+  ffn_bwd9_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
+  ffn_bwd9_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
+  ffn_bwd9_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
+  ffn_bwd9_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
+  ffn_bwd9_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
+  ffn_bwd9_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
+  ffn_bwd9_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+}
+
+struct ffn_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd10_dims: ffn_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd10_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1048576u) { return; }
+  let splits = (ffn_bwd10_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd10_src[s * 1048576u + item];
+  }
+  ffn_bwd10_dst[item] = acc;
+}
+
+struct ffn_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd11_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd11_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd11_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd11_dims: ffn_bwd11_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd11_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd11_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = ffn_bwd11_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 4u;
+  let i_d = item % 4u;
+  let x_off = i_d;
+  let w_base = 1573888u + (i_a * 4u + i_d) * 262144u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = ffn_bwd11_src[x_row0 + i_g * 4u];
+      let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
+      let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
+      let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      {
+        let wv = ffn_bwd11_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct ffn_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd12_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd12_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd12_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd12_dims: ffn_bwd12_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd12_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd12_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd12_dims.batch + 255u) / 256u;
+  if (global >= splits * 65536u) { return; }
+  let split = global / 65536u;
+  let item = global % 65536u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 4u) % 64u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 4u);
+  let o1 = (i_d + ib1 * 4u);
+  let o2 = (i_d + ib2 * 4u);
+  let o3 = (i_d + ib3 * 4u);
+  let k0 = (i_d + ig0 * 4u);
+  let k1 = (i_d + ig1 * 4u);
+  let k2 = (i_d + ig2 * 4u);
+  let k3 = (i_d + ig3 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd12_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 4096u;
+    let e0 = ffn_bwd12_aux[e_row + o0];
+    let e1 = ffn_bwd12_aux[e_row + o1];
+    let e2 = ffn_bwd12_aux[e_row + o2];
+    let e3 = ffn_bwd12_aux[e_row + o3];
+    let x0 = ffn_bwd12_src[x_row + k0];
+    let x1 = ffn_bwd12_src[x_row + k1];
+    let x2 = ffn_bwd12_src[x_row + k2];
+    let x3 = ffn_bwd12_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1048576u + (i_a * 4u + i_d) * 262144u;
+  ffn_bwd12_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  ffn_bwd12_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  ffn_bwd12_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  ffn_bwd12_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  ffn_bwd12_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  ffn_bwd12_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  ffn_bwd12_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  ffn_bwd12_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  ffn_bwd12_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  ffn_bwd12_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  ffn_bwd12_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  ffn_bwd12_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  ffn_bwd12_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  ffn_bwd12_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  ffn_bwd12_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  ffn_bwd12_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct ffn_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd13_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd13_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd13_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd13_dims: ffn_bwd13_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd13_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd13_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1048576u) { return; }
+  let splits = (ffn_bwd13_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd13_src[s * 1048576u + item];
+  }
+  ffn_bwd13_dst[1573888u + item] = acc;
+}
+
+struct ffn_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd14_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd14_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd14_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd14_dims: ffn_bwd14_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd14_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd14_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd14_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let o = item;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd14_dims.batch);
+  var acc: f32 = 0.0;
+  for (var row = r0; row < r1; row++) {
+    acc = acc + ffn_bwd14_src[row * 4096u + o];
+  }
+  ffn_bwd14_dst[split * 4096u + item] = acc;
+}
+
+struct ffn_bwd15_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd15_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd15_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd15_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd15_dims: ffn_bwd15_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd15_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd15_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 4096u) { return; }
+  let splits = (ffn_bwd15_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd15_src[s * 4096u + item];
+  }
+  ffn_bwd15_dst[2622464u + item] = acc;
+}
+
+struct ffn_bwd16_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd16_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd16_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd16_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd16_dims: ffn_bwd16_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd16_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd16_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = ffn_bwd16_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = item % 64u;
+  let i_d = 0u;
+  let x_off = i_a * 256u;
+  let w_base = 1311744u + (i_a + i_d) * 65536u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = ffn_bwd16_src[x_row0 + i_g];
+      let xv1 = ffn_bwd16_src[x_row1 + i_g];
+      let xv2 = ffn_bwd16_src[x_row2 + i_g];
+      let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      {
+        let wv = ffn_bwd16_params[w_base + i_g * 256u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct ffn_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd17_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd17_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd17_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd17_dims: ffn_bwd17_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd17_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd17_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (ffn_bwd17_dims.batch + 255u) / 256u;
+  if (global >= splits * 16384u) { return; }
+  let split = global / 16384u;
+  let item = global % 16384u;
+  let i_a = item / 4096u;
+  let i_tb = (item / 64u) % 64u;
+  let i_tc = item % 64u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 256u + ib0);
+  let o1 = (i_a * 256u + ib1);
+  let o2 = (i_a * 256u + ib2);
+  let o3 = (i_a * 256u + ib3);
+  let k0 = (i_a * 256u + ig0);
+  let k1 = (i_a * 256u + ig1);
+  let k2 = (i_a * 256u + ig2);
+  let k3 = (i_a * 256u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, ffn_bwd17_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = ffn_bwd17_aux[e_row + o0];
+    let e1 = ffn_bwd17_aux[e_row + o1];
+    let e2 = ffn_bwd17_aux[e_row + o2];
+    let e3 = ffn_bwd17_aux[e_row + o3];
+    let x0 = ffn_bwd17_src[x_row + k0];
+    let x1 = ffn_bwd17_src[x_row + k1];
+    let x2 = ffn_bwd17_src[x_row + k2];
+    let x3 = ffn_bwd17_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 262144u + (i_a + i_d) * 65536u;
+  ffn_bwd17_dst[w_base + ib0 * 256u + ig0] = acc0_0;
+  ffn_bwd17_dst[w_base + ib0 * 256u + ig1] = acc0_1;
+  ffn_bwd17_dst[w_base + ib0 * 256u + ig2] = acc0_2;
+  ffn_bwd17_dst[w_base + ib0 * 256u + ig3] = acc0_3;
+  ffn_bwd17_dst[w_base + ib1 * 256u + ig0] = acc1_0;
+  ffn_bwd17_dst[w_base + ib1 * 256u + ig1] = acc1_1;
+  ffn_bwd17_dst[w_base + ib1 * 256u + ig2] = acc1_2;
+  ffn_bwd17_dst[w_base + ib1 * 256u + ig3] = acc1_3;
+  ffn_bwd17_dst[w_base + ib2 * 256u + ig0] = acc2_0;
+  ffn_bwd17_dst[w_base + ib2 * 256u + ig1] = acc2_1;
+  ffn_bwd17_dst[w_base + ib2 * 256u + ig2] = acc2_2;
+  ffn_bwd17_dst[w_base + ib2 * 256u + ig3] = acc2_3;
+  ffn_bwd17_dst[w_base + ib3 * 256u + ig0] = acc3_0;
+  ffn_bwd17_dst[w_base + ib3 * 256u + ig1] = acc3_1;
+  ffn_bwd17_dst[w_base + ib3 * 256u + ig2] = acc3_2;
+  ffn_bwd17_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+}
+
+struct ffn_bwd18_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> ffn_bwd18_params: array<f32>;
+@group(0) @binding(1) var<storage, read> ffn_bwd18_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ffn_bwd18_dst: array<f32>;
+@group(0) @binding(3) var<uniform> ffn_bwd18_dims: ffn_bwd18_Dims;
+@group(0) @binding(4) var<storage, read> ffn_bwd18_aux: array<f32>;
+@compute @workgroup_size(64)
+fn ffn_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= ffn_bwd18_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 262144u) { return; }
+  let splits = (ffn_bwd18_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + ffn_bwd18_src[s * 262144u + item];
+  }
+  ffn_bwd18_dst[1311744u + item] = acc;
+}
 `;
 
 /** The module's manifest (ffn.json). */
@@ -1800,6 +7175,386 @@ const MANIFEST: Manifest = {
             "path": "up.1"
           }
         ]
+      },
+      "backward": {
+        "rowsPerSplit": 256,
+        "buffers": [
+          {
+            "name": "x",
+            "size": 1024
+          },
+          {
+            "name": "dy",
+            "size": 4096
+          },
+          {
+            "name": "dx",
+            "size": 1024
+          },
+          {
+            "name": "v0",
+            "size": 1024
+          },
+          {
+            "name": "dv0",
+            "size": 1024
+          }
+        ],
+        "partials": [
+          {
+            "name": "p0",
+            "size": 1048576
+          },
+          {
+            "name": "p1",
+            "size": 4096
+          },
+          {
+            "name": "p2",
+            "size": 262144
+          }
+        ],
+        "zeroInputGradient": false,
+        "ops": [
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 256,
+            "d": 1,
+            "weight": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "src": "x",
+            "dst": "v0",
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 1,
+            "b": 256,
+            "c": 1024,
+            "d": 4,
+            "src": "dy",
+            "dst": "dv0",
+            "accumulate": false,
+            "weight": {
+              "tensor": "up.0.blkdiag2",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 4096,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 1,
+              "b": 1024,
+              "c": 256,
+              "d": 4,
+              "weight": {
+                "tensor": "up.0.blkdiag2",
+                "offset": 0,
+                "length": 1048576
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 4096,
+                "steps": []
+              }
+            },
+            "src": "v0",
+            "dy": "dy",
+            "dst": "p0"
+          },
+          {
+            "kind": "reduce",
+            "src": "p0",
+            "grad": {
+              "tensor": "up.0.blkdiag2",
+              "offset": 0,
+              "length": 1048576
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "bgrad",
+            "size": 4096,
+            "output": {
+              "size": 4096,
+              "steps": []
+            },
+            "dy": "dy",
+            "dst": "p1"
+          },
+          {
+            "kind": "reduce",
+            "src": "p1",
+            "grad": {
+              "tensor": "up.1.bias",
+              "offset": 0,
+              "length": 4096
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 256,
+            "d": 1,
+            "src": "dv0",
+            "dst": "dx",
+            "accumulate": false,
+            "weight": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 4,
+              "b": 256,
+              "c": 256,
+              "d": 1,
+              "weight": {
+                "tensor": "up.0.blkdiag1",
+                "offset": 0,
+                "length": 262144
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "x",
+            "dy": "dv0",
+            "dst": "p2"
+          },
+          {
+            "kind": "reduce",
+            "src": "p2",
+            "grad": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "accumulate": false
+          }
+        ],
+        "kernels": [
+          {
+            "entryPoint": "up_bwd0",
+            "ops": [0],
+            "src": "x",
+            "dst": "v0",
+            "aux": "dy",
+            "workgroupSize": [256, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 128,
+              "workgroupsPerRowTile": 8
+            },
+            "schedule": {
+              "family": "ks-tiled",
+              "rows": 128,
+              "cols": 128,
+              "dtile": 1,
+              "tk": 16,
+              "rr": 8,
+              "rb": 8,
+              "vec4": true,
+              "pipeline": false
+            }
+          },
+          {
+            "entryPoint": "up_bwd1",
+            "ops": [1],
+            "src": "dy",
+            "dst": "dv0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "up_bwd2",
+            "ops": [2],
+            "src": "v0",
+            "dst": "p0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 65536,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "up_bwd3",
+            "ops": [3],
+            "src": "p0",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1048576,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "up_bwd4",
+            "ops": [4],
+            "src": "dy",
+            "dst": "p1",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 4096,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "bgrad",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "up_bwd5",
+            "ops": [5],
+            "src": "p1",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 4096,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "up_bwd6",
+            "ops": [6],
+            "src": "dv0",
+            "dst": "dx",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "up_bwd7",
+            "ops": [7],
+            "src": "x",
+            "dst": "p2",
+            "aux": "dv0",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 16384,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "up_bwd8",
+            "ops": [8],
+            "src": "p2",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 262144,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          }
+        ]
       }
     },
     {
@@ -2017,6 +7772,386 @@ const MANIFEST: Manifest = {
             "in": 4096,
             "out": 1024,
             "path": "down.1"
+          }
+        ]
+      },
+      "backward": {
+        "rowsPerSplit": 256,
+        "buffers": [
+          {
+            "name": "x",
+            "size": 4096
+          },
+          {
+            "name": "dy",
+            "size": 1024
+          },
+          {
+            "name": "dx",
+            "size": 4096
+          },
+          {
+            "name": "v0",
+            "size": 1024
+          },
+          {
+            "name": "dv0",
+            "size": 1024
+          }
+        ],
+        "partials": [
+          {
+            "name": "p0",
+            "size": 262144
+          },
+          {
+            "name": "p1",
+            "size": 1024
+          },
+          {
+            "name": "p2",
+            "size": 1048576
+          }
+        ],
+        "zeroInputGradient": false,
+        "ops": [
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 1024,
+            "d": 1,
+            "weight": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 4096,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "src": "x",
+            "dst": "v0",
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 1,
+            "b": 256,
+            "c": 256,
+            "d": 4,
+            "src": "dy",
+            "dst": "dv0",
+            "accumulate": false,
+            "weight": {
+              "tensor": "down.0.blkdiag2",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 1,
+              "b": 256,
+              "c": 256,
+              "d": 4,
+              "weight": {
+                "tensor": "down.0.blkdiag2",
+                "offset": 0,
+                "length": 262144
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "v0",
+            "dy": "dy",
+            "dst": "p0"
+          },
+          {
+            "kind": "reduce",
+            "src": "p0",
+            "grad": {
+              "tensor": "down.0.blkdiag2",
+              "offset": 0,
+              "length": 262144
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "bgrad",
+            "size": 1024,
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "dy": "dy",
+            "dst": "p1"
+          },
+          {
+            "kind": "reduce",
+            "src": "p1",
+            "grad": {
+              "tensor": "down.1.bias",
+              "offset": 0,
+              "length": 1024
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 1024,
+            "c": 256,
+            "d": 1,
+            "src": "dv0",
+            "dst": "dx",
+            "accumulate": false,
+            "weight": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 4096,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 4,
+              "b": 256,
+              "c": 1024,
+              "d": 1,
+              "weight": {
+                "tensor": "down.0.blkdiag1",
+                "offset": 0,
+                "length": 1048576
+              },
+              "input": {
+                "size": 4096,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "x",
+            "dy": "dv0",
+            "dst": "p2"
+          },
+          {
+            "kind": "reduce",
+            "src": "p2",
+            "grad": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "accumulate": false
+          }
+        ],
+        "kernels": [
+          {
+            "entryPoint": "down_bwd0",
+            "ops": [0],
+            "src": "x",
+            "dst": "v0",
+            "aux": "dy",
+            "workgroupSize": [256, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 128,
+              "workgroupsPerRowTile": 8
+            },
+            "schedule": {
+              "family": "ks-tiled",
+              "rows": 128,
+              "cols": 128,
+              "dtile": 1,
+              "tk": 16,
+              "rr": 8,
+              "rb": 8,
+              "vec4": true,
+              "pipeline": false
+            }
+          },
+          {
+            "entryPoint": "down_bwd1",
+            "ops": [1],
+            "src": "dy",
+            "dst": "dv0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "down_bwd2",
+            "ops": [2],
+            "src": "v0",
+            "dst": "p0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 16384,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "down_bwd3",
+            "ops": [3],
+            "src": "p0",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 262144,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "down_bwd4",
+            "ops": [4],
+            "src": "dy",
+            "dst": "p1",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 1024,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "bgrad",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "down_bwd5",
+            "ops": [5],
+            "src": "p1",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1024,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "down_bwd6",
+            "ops": [6],
+            "src": "dv0",
+            "dst": "dx",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 16
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "down_bwd7",
+            "ops": [7],
+            "src": "x",
+            "dst": "p2",
+            "aux": "dv0",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 65536,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "down_bwd8",
+            "ops": [8],
+            "src": "p2",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1048576,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
           }
         ]
       }
@@ -2446,6 +8581,800 @@ const MANIFEST: Manifest = {
                   "path": "up.1"
                 }
               ]
+            }
+          }
+        ]
+      },
+      "backward": {
+        "rowsPerSplit": 256,
+        "buffers": [
+          {
+            "name": "x",
+            "size": 1024
+          },
+          {
+            "name": "dy",
+            "size": 1024
+          },
+          {
+            "name": "dx",
+            "size": 1024
+          },
+          {
+            "name": "v0",
+            "size": 1024
+          },
+          {
+            "name": "v1",
+            "size": 4096
+          },
+          {
+            "name": "v2",
+            "size": 1024
+          },
+          {
+            "name": "dv2",
+            "size": 1024
+          },
+          {
+            "name": "dv1",
+            "size": 4096
+          },
+          {
+            "name": "dv0",
+            "size": 1024
+          }
+        ],
+        "partials": [
+          {
+            "name": "p0",
+            "size": 262144
+          },
+          {
+            "name": "p1",
+            "size": 1024
+          },
+          {
+            "name": "p2",
+            "size": 1048576
+          },
+          {
+            "name": "p3",
+            "size": 1048576
+          },
+          {
+            "name": "p4",
+            "size": 4096
+          },
+          {
+            "name": "p5",
+            "size": 262144
+          }
+        ],
+        "zeroInputGradient": false,
+        "ops": [
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 256,
+            "d": 1,
+            "weight": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "src": "x",
+            "dst": "v0",
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 1,
+            "b": 1024,
+            "c": 256,
+            "d": 4,
+            "weight": {
+              "tensor": "up.0.blkdiag2",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 4096,
+              "steps": []
+            },
+            "src": "v0",
+            "dst": "v1",
+            "accumulate": false,
+            "bias": {
+              "tensor": "up.1.bias",
+              "offset": 0,
+              "length": 4096
+            }
+          },
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 1024,
+            "d": 1,
+            "weight": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 4096,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "src": "v1",
+            "dst": "v2",
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 1,
+            "b": 256,
+            "c": 256,
+            "d": 4,
+            "src": "dy",
+            "dst": "dv2",
+            "accumulate": false,
+            "weight": {
+              "tensor": "down.0.blkdiag2",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 1,
+              "b": 256,
+              "c": 256,
+              "d": 4,
+              "weight": {
+                "tensor": "down.0.blkdiag2",
+                "offset": 0,
+                "length": 262144
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "v2",
+            "dy": "dy",
+            "dst": "p0"
+          },
+          {
+            "kind": "reduce",
+            "src": "p0",
+            "grad": {
+              "tensor": "down.0.blkdiag2",
+              "offset": 0,
+              "length": 262144
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "bgrad",
+            "size": 1024,
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "dy": "dy",
+            "dst": "p1"
+          },
+          {
+            "kind": "reduce",
+            "src": "p1",
+            "grad": {
+              "tensor": "down.1.bias",
+              "offset": 0,
+              "length": 1024
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 1024,
+            "c": 256,
+            "d": 1,
+            "src": "dv2",
+            "dst": "dv1",
+            "accumulate": false,
+            "weight": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 4096,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 4,
+              "b": 256,
+              "c": 1024,
+              "d": 1,
+              "weight": {
+                "tensor": "down.0.blkdiag1",
+                "offset": 0,
+                "length": 1048576
+              },
+              "input": {
+                "size": 4096,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "v1",
+            "dy": "dv2",
+            "dst": "p2"
+          },
+          {
+            "kind": "reduce",
+            "src": "p2",
+            "grad": {
+              "tensor": "down.0.blkdiag1",
+              "offset": 0,
+              "length": 1048576
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 1,
+            "b": 256,
+            "c": 1024,
+            "d": 4,
+            "src": "dv1",
+            "dst": "dv0",
+            "accumulate": false,
+            "weight": {
+              "tensor": "up.0.blkdiag2",
+              "offset": 0,
+              "length": 1048576
+            },
+            "input": {
+              "size": 4096,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 1,
+              "b": 1024,
+              "c": 256,
+              "d": 4,
+              "weight": {
+                "tensor": "up.0.blkdiag2",
+                "offset": 0,
+                "length": 1048576
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 4096,
+                "steps": []
+              }
+            },
+            "src": "v0",
+            "dy": "dv1",
+            "dst": "p3"
+          },
+          {
+            "kind": "reduce",
+            "src": "p3",
+            "grad": {
+              "tensor": "up.0.blkdiag2",
+              "offset": 0,
+              "length": 1048576
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "bgrad",
+            "size": 4096,
+            "output": {
+              "size": 4096,
+              "steps": []
+            },
+            "dy": "dv1",
+            "dst": "p4"
+          },
+          {
+            "kind": "reduce",
+            "src": "p4",
+            "grad": {
+              "tensor": "up.1.bias",
+              "offset": 0,
+              "length": 4096
+            },
+            "accumulate": false
+          },
+          {
+            "kind": "ks",
+            "a": 4,
+            "b": 256,
+            "c": 256,
+            "d": 1,
+            "src": "dv0",
+            "dst": "dx",
+            "accumulate": false,
+            "weight": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "input": {
+              "size": 1024,
+              "steps": []
+            },
+            "output": {
+              "size": 1024,
+              "steps": []
+            },
+            "transposed": true
+          },
+          {
+            "kind": "wgrad",
+            "forward": {
+              "kind": "ks",
+              "a": 4,
+              "b": 256,
+              "c": 256,
+              "d": 1,
+              "weight": {
+                "tensor": "up.0.blkdiag1",
+                "offset": 0,
+                "length": 262144
+              },
+              "input": {
+                "size": 1024,
+                "steps": []
+              },
+              "output": {
+                "size": 1024,
+                "steps": []
+              }
+            },
+            "src": "x",
+            "dy": "dv0",
+            "dst": "p5"
+          },
+          {
+            "kind": "reduce",
+            "src": "p5",
+            "grad": {
+              "tensor": "up.0.blkdiag1",
+              "offset": 0,
+              "length": 262144
+            },
+            "accumulate": false
+          }
+        ],
+        "kernels": [
+          {
+            "entryPoint": "ffn_bwd0",
+            "ops": [0],
+            "src": "x",
+            "dst": "v0",
+            "aux": "dy",
+            "workgroupSize": [256, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 128,
+              "workgroupsPerRowTile": 8
+            },
+            "schedule": {
+              "family": "ks-tiled",
+              "rows": 128,
+              "cols": 128,
+              "dtile": 1,
+              "tk": 16,
+              "rr": 8,
+              "rb": 8,
+              "vec4": true,
+              "pipeline": false
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd1",
+            "ops": [1],
+            "src": "v0",
+            "dst": "v1",
+            "aux": "dy",
+            "workgroupSize": [256, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 128,
+              "workgroupsPerRowTile": 16
+            },
+            "schedule": {
+              "family": "ks-dvec",
+              "rows": 128,
+              "cols": 64,
+              "dtile": 4,
+              "tk": 4,
+              "rr": 4,
+              "rb": 8
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd2",
+            "ops": [2],
+            "src": "v1",
+            "dst": "v2",
+            "aux": "dy",
+            "workgroupSize": [256, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 128,
+              "workgroupsPerRowTile": 8
+            },
+            "schedule": {
+              "family": "ks-tiled",
+              "rows": 128,
+              "cols": 128,
+              "dtile": 1,
+              "tk": 16,
+              "rr": 8,
+              "rb": 8,
+              "vec4": true,
+              "pipeline": false
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd3",
+            "ops": [3],
+            "src": "dy",
+            "dst": "dv2",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd4",
+            "ops": [4],
+            "src": "v2",
+            "dst": "p0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 16384,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd5",
+            "ops": [5],
+            "src": "p0",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 262144,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd6",
+            "ops": [6],
+            "src": "dy",
+            "dst": "p1",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 1024,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "bgrad",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd7",
+            "ops": [7],
+            "src": "p1",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1024,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd8",
+            "ops": [8],
+            "src": "dv2",
+            "dst": "dv1",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 16
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd9",
+            "ops": [9],
+            "src": "v1",
+            "dst": "p2",
+            "aux": "dv2",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 65536,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd10",
+            "ops": [10],
+            "src": "p2",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1048576,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd11",
+            "ops": [11],
+            "src": "dv1",
+            "dst": "dv0",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd12",
+            "ops": [12],
+            "src": "v0",
+            "dst": "p3",
+            "aux": "dv1",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 65536,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd13",
+            "ops": [13],
+            "src": "p3",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 1048576,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd14",
+            "ops": [14],
+            "src": "dv1",
+            "dst": "p4",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 4096,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "bgrad",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd15",
+            "ops": [15],
+            "src": "p4",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 4096,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd16",
+            "ops": [16],
+            "src": "dv0",
+            "dst": "dx",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "tiled",
+              "rowsPerWorkgroup": 4,
+              "workgroupsPerRowTile": 4
+            },
+            "schedule": {
+              "family": "ks-t-tiled",
+              "workgroupSize": 64,
+              "outputsPerThread": 4,
+              "unroll": 8,
+              "rowsPerThread": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd17",
+            "ops": [17],
+            "src": "x",
+            "dst": "p5",
+            "aux": "dv0",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "split",
+              "rowsPerSplit": 256,
+              "itemsPerSplit": 16384,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "wgrad-tiled",
+              "workgroupSize": 64,
+              "tileB": 4,
+              "tileC": 4
+            }
+          },
+          {
+            "entryPoint": "ffn_bwd18",
+            "ops": [18],
+            "src": "p5",
+            "dst": "grad",
+            "aux": "dy",
+            "workgroupSize": [64, 1, 1],
+            "dispatch": {
+              "kind": "fixed",
+              "items": 262144,
+              "itemsPerWorkgroup": 64
+            },
+            "schedule": {
+              "family": "reduce",
+              "workgroupSize": 64
             }
           }
         ]

@@ -904,6 +904,2413 @@ fn mix2_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
 }
 
 
+// map mix2 (backward)
+struct mix2_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd0_dims: mix2_bwd0_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd0_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_base = item_row * 1024u + i_a * 2u;
+  let w_base = i_a * 4u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd0_src[x_base];
+    acc0 = acc0 + mix2_bwd0_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd0_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd0_src[x_base + 1u];
+    acc0 = acc0 + mix2_bwd0_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd0_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 2u + i_b);
+    mix2_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 2u + i_b);
+    mix2_bwd0_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd1_dims: mix2_bwd1_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd1_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_base = item_row * 1024u + (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 8u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd1_src[x_base];
+    acc0 = acc0 + mix2_bwd1_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd1_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd1_src[x_base + 2u];
+    acc0 = acc0 + mix2_bwd1_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd1_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix2_bwd1_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix2_bwd1_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd2_dims: mix2_bwd2_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd2_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_base = item_row * 1024u + (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 16u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd2_src[x_base];
+    acc0 = acc0 + mix2_bwd2_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd2_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd2_src[x_base + 4u];
+    acc0 = acc0 + mix2_bwd2_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd2_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix2_bwd2_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix2_bwd2_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd3_dims: mix2_bwd3_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd3_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_base = item_row * 1024u + (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 32u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd3_src[x_base];
+    acc0 = acc0 + mix2_bwd3_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd3_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd3_src[x_base + 8u];
+    acc0 = acc0 + mix2_bwd3_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd3_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix2_bwd3_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix2_bwd3_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd4_dims: mix2_bwd4_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd4_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_base = item_row * 1024u + (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 64u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd4_src[x_base];
+    acc0 = acc0 + mix2_bwd4_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd4_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd4_src[x_base + 16u];
+    acc0 = acc0 + mix2_bwd4_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd4_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix2_bwd4_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix2_bwd4_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd5_dims: mix2_bwd5_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd5_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_base = item_row * 1024u + (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 128u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd5_src[x_base];
+    acc0 = acc0 + mix2_bwd5_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd5_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd5_src[x_base + 32u];
+    acc0 = acc0 + mix2_bwd5_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd5_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix2_bwd5_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix2_bwd5_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd6_dims: mix2_bwd6_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd6_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_base = item_row * 1024u + (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 256u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd6_src[x_base];
+    acc0 = acc0 + mix2_bwd6_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd6_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd6_src[x_base + 64u];
+    acc0 = acc0 + mix2_bwd6_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd6_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix2_bwd6_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix2_bwd6_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd7_dims: mix2_bwd7_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd7_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_base = item_row * 1024u + (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 512u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd7_src[x_base];
+    acc0 = acc0 + mix2_bwd7_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd7_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd7_src[x_base + 128u];
+    acc0 = acc0 + mix2_bwd7_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd7_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix2_bwd7_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix2_bwd7_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd8_dims: mix2_bwd8_Dims;
+@compute @workgroup_size(64)
+fn mix2_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd8_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix2_bwd8_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_base = item_row * 1024u + (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix2_bwd8_src[x_base];
+    acc0 = acc0 + mix2_bwd8_params[w_base] * xv;
+    acc1 = acc1 + mix2_bwd8_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix2_bwd8_src[x_base + 256u];
+    acc0 = acc0 + mix2_bwd8_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix2_bwd8_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix2_bwd8_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix2_bwd8_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix2_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd9_dims: mix2_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd9_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd9_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = 0u;
+  let i_d = item;
+  let x_off = i_d;
+  let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd9_src[x_row0];
+    let xv1 = mix2_bwd9_src[x_row1];
+    let xv2 = mix2_bwd9_src[x_row2];
+    let xv3 = mix2_bwd9_src[x_row3];
+    {
+      let wv = mix2_bwd9_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd9_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd9_src[x_row0 + 512u];
+    let xv1 = mix2_bwd9_src[x_row1 + 512u];
+    let xv2 = mix2_bwd9_src[x_row2 + 512u];
+    let xv3 = mix2_bwd9_src[x_row3 + 512u];
+    {
+      let wv = mix2_bwd9_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd9_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd10_dims: mix2_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd10_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd10_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_d + ib0 * 512u);
+  let o1 = (i_d + ib1 * 512u);
+  let k0 = (i_d + ig0 * 512u);
+  let k1 = (i_d + ig1 * 512u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd10_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd10_aux[e_row + o0];
+    let e1 = mix2_bwd10_aux[e_row + o1];
+    let x0 = mix2_bwd10_src[x_row + k0];
+    let x1 = mix2_bwd10_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 512u + i_d) * 4u;
+  mix2_bwd10_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd10_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd10_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd10_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd11_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd11_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd11_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd11_dims: mix2_bwd11_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd11_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd11_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd11_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd11_src[s * 2048u + item];
+  }
+  mix2_bwd11_dst[18432u + item] = acc;
+}
+
+struct mix2_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd12_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd12_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd12_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd12_dims: mix2_bwd12_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd12_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd12_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd12_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_off = (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd12_src[x_row0];
+    let xv1 = mix2_bwd12_src[x_row1];
+    let xv2 = mix2_bwd12_src[x_row2];
+    let xv3 = mix2_bwd12_src[x_row3];
+    {
+      let wv = mix2_bwd12_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd12_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd12_src[x_row0 + 256u];
+    let xv1 = mix2_bwd12_src[x_row1 + 256u];
+    let xv2 = mix2_bwd12_src[x_row2 + 256u];
+    let xv3 = mix2_bwd12_src[x_row3 + 256u];
+    {
+      let wv = mix2_bwd12_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd12_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd13_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd13_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd13_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd13_dims: mix2_bwd13_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd13_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd13_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd13_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 256u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 512u + i_d + ib0 * 256u);
+  let o1 = (i_a * 512u + i_d + ib1 * 256u);
+  let k0 = (i_a * 512u + i_d + ig0 * 256u);
+  let k1 = (i_a * 512u + i_d + ig1 * 256u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd13_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd13_aux[e_row + o0];
+    let e1 = mix2_bwd13_aux[e_row + o1];
+    let x0 = mix2_bwd13_src[x_row + k0];
+    let x1 = mix2_bwd13_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 256u + i_d) * 4u;
+  mix2_bwd13_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd13_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd13_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd13_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd14_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd14_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd14_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd14_dims: mix2_bwd14_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd14_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd14_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd14_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd14_src[s * 2048u + item];
+  }
+  mix2_bwd14_dst[16384u + item] = acc;
+}
+
+struct mix2_bwd15_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd15_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd15_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd15_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd15_dims: mix2_bwd15_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd15_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd15_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd15_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_off = (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd15_src[x_row0];
+    let xv1 = mix2_bwd15_src[x_row1];
+    let xv2 = mix2_bwd15_src[x_row2];
+    let xv3 = mix2_bwd15_src[x_row3];
+    {
+      let wv = mix2_bwd15_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd15_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd15_src[x_row0 + 128u];
+    let xv1 = mix2_bwd15_src[x_row1 + 128u];
+    let xv2 = mix2_bwd15_src[x_row2 + 128u];
+    let xv3 = mix2_bwd15_src[x_row3 + 128u];
+    {
+      let wv = mix2_bwd15_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd15_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd16_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd16_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd16_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd16_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd16_dims: mix2_bwd16_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd16_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd16_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd16_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 128u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 256u + i_d + ib0 * 128u);
+  let o1 = (i_a * 256u + i_d + ib1 * 128u);
+  let k0 = (i_a * 256u + i_d + ig0 * 128u);
+  let k1 = (i_a * 256u + i_d + ig1 * 128u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd16_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd16_aux[e_row + o0];
+    let e1 = mix2_bwd16_aux[e_row + o1];
+    let x0 = mix2_bwd16_src[x_row + k0];
+    let x1 = mix2_bwd16_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 128u + i_d) * 4u;
+  mix2_bwd16_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd16_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd16_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd16_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd17_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd17_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd17_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd17_dims: mix2_bwd17_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd17_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd17_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd17_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd17_src[s * 2048u + item];
+  }
+  mix2_bwd17_dst[14336u + item] = acc;
+}
+
+struct mix2_bwd18_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd18_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd18_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd18_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd18_dims: mix2_bwd18_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd18_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd18_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd18_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_off = (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd18_src[x_row0];
+    let xv1 = mix2_bwd18_src[x_row1];
+    let xv2 = mix2_bwd18_src[x_row2];
+    let xv3 = mix2_bwd18_src[x_row3];
+    {
+      let wv = mix2_bwd18_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd18_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd18_src[x_row0 + 64u];
+    let xv1 = mix2_bwd18_src[x_row1 + 64u];
+    let xv2 = mix2_bwd18_src[x_row2 + 64u];
+    let xv3 = mix2_bwd18_src[x_row3 + 64u];
+    {
+      let wv = mix2_bwd18_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd18_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd19_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd19_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd19_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd19_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd19_dims: mix2_bwd19_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd19_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd19_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd19_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 64u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 128u + i_d + ib0 * 64u);
+  let o1 = (i_a * 128u + i_d + ib1 * 64u);
+  let k0 = (i_a * 128u + i_d + ig0 * 64u);
+  let k1 = (i_a * 128u + i_d + ig1 * 64u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd19_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd19_aux[e_row + o0];
+    let e1 = mix2_bwd19_aux[e_row + o1];
+    let x0 = mix2_bwd19_src[x_row + k0];
+    let x1 = mix2_bwd19_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 64u + i_d) * 4u;
+  mix2_bwd19_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd19_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd19_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd19_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd20_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd20_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd20_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd20_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd20_dims: mix2_bwd20_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd20_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd20(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd20_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd20_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd20_src[s * 2048u + item];
+  }
+  mix2_bwd20_dst[12288u + item] = acc;
+}
+
+struct mix2_bwd21_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd21_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd21_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd21_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd21_dims: mix2_bwd21_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd21_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd21_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd21_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_off = (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd21_src[x_row0];
+    let xv1 = mix2_bwd21_src[x_row1];
+    let xv2 = mix2_bwd21_src[x_row2];
+    let xv3 = mix2_bwd21_src[x_row3];
+    {
+      let wv = mix2_bwd21_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd21_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd21_src[x_row0 + 32u];
+    let xv1 = mix2_bwd21_src[x_row1 + 32u];
+    let xv2 = mix2_bwd21_src[x_row2 + 32u];
+    let xv3 = mix2_bwd21_src[x_row3 + 32u];
+    {
+      let wv = mix2_bwd21_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd21_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd22_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd22_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd22_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd22_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd22_dims: mix2_bwd22_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd22_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd22_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd22_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 32u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 64u + i_d + ib0 * 32u);
+  let o1 = (i_a * 64u + i_d + ib1 * 32u);
+  let k0 = (i_a * 64u + i_d + ig0 * 32u);
+  let k1 = (i_a * 64u + i_d + ig1 * 32u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd22_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd22_aux[e_row + o0];
+    let e1 = mix2_bwd22_aux[e_row + o1];
+    let x0 = mix2_bwd22_src[x_row + k0];
+    let x1 = mix2_bwd22_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 32u + i_d) * 4u;
+  mix2_bwd22_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd22_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd22_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd22_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd23_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd23_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd23_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd23_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd23_dims: mix2_bwd23_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd23_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd23(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd23_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd23_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd23_src[s * 2048u + item];
+  }
+  mix2_bwd23_dst[10240u + item] = acc;
+}
+
+struct mix2_bwd24_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd24_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd24_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd24_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd24_dims: mix2_bwd24_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd24_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd24_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd24_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_off = (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd24_src[x_row0];
+    let xv1 = mix2_bwd24_src[x_row1];
+    let xv2 = mix2_bwd24_src[x_row2];
+    let xv3 = mix2_bwd24_src[x_row3];
+    {
+      let wv = mix2_bwd24_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd24_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd24_src[x_row0 + 16u];
+    let xv1 = mix2_bwd24_src[x_row1 + 16u];
+    let xv2 = mix2_bwd24_src[x_row2 + 16u];
+    let xv3 = mix2_bwd24_src[x_row3 + 16u];
+    {
+      let wv = mix2_bwd24_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd24_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd25_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd25_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd25_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd25_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd25_dims: mix2_bwd25_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd25_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd25_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd25_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 16u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 32u + i_d + ib0 * 16u);
+  let o1 = (i_a * 32u + i_d + ib1 * 16u);
+  let k0 = (i_a * 32u + i_d + ig0 * 16u);
+  let k1 = (i_a * 32u + i_d + ig1 * 16u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd25_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd25_aux[e_row + o0];
+    let e1 = mix2_bwd25_aux[e_row + o1];
+    let x0 = mix2_bwd25_src[x_row + k0];
+    let x1 = mix2_bwd25_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 16u + i_d) * 4u;
+  mix2_bwd25_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd25_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd25_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd25_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd26_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd26_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd26_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd26_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd26_dims: mix2_bwd26_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd26_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd26(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd26_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd26_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd26_src[s * 2048u + item];
+  }
+  mix2_bwd26_dst[8192u + item] = acc;
+}
+
+struct mix2_bwd27_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd27_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd27_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd27_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd27_dims: mix2_bwd27_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd27_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd27_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd27_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_off = (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd27_src[x_row0];
+    let xv1 = mix2_bwd27_src[x_row1];
+    let xv2 = mix2_bwd27_src[x_row2];
+    let xv3 = mix2_bwd27_src[x_row3];
+    {
+      let wv = mix2_bwd27_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd27_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd27_src[x_row0 + 8u];
+    let xv1 = mix2_bwd27_src[x_row1 + 8u];
+    let xv2 = mix2_bwd27_src[x_row2 + 8u];
+    let xv3 = mix2_bwd27_src[x_row3 + 8u];
+    {
+      let wv = mix2_bwd27_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd27_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd28_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd28_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd28_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd28_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd28_dims: mix2_bwd28_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd28_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd28_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd28_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 8u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 16u + i_d + ib0 * 8u);
+  let o1 = (i_a * 16u + i_d + ib1 * 8u);
+  let k0 = (i_a * 16u + i_d + ig0 * 8u);
+  let k1 = (i_a * 16u + i_d + ig1 * 8u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd28_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd28_aux[e_row + o0];
+    let e1 = mix2_bwd28_aux[e_row + o1];
+    let x0 = mix2_bwd28_src[x_row + k0];
+    let x1 = mix2_bwd28_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 8u + i_d) * 4u;
+  mix2_bwd28_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd28_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd28_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd28_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd29_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd29_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd29_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd29_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd29_dims: mix2_bwd29_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd29_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd29(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd29_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd29_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd29_src[s * 2048u + item];
+  }
+  mix2_bwd29_dst[6144u + item] = acc;
+}
+
+struct mix2_bwd30_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd30_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd30_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd30_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd30_dims: mix2_bwd30_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd30_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd30_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd30_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_off = (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd30_src[x_row0];
+    let xv1 = mix2_bwd30_src[x_row1];
+    let xv2 = mix2_bwd30_src[x_row2];
+    let xv3 = mix2_bwd30_src[x_row3];
+    {
+      let wv = mix2_bwd30_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd30_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd30_src[x_row0 + 4u];
+    let xv1 = mix2_bwd30_src[x_row1 + 4u];
+    let xv2 = mix2_bwd30_src[x_row2 + 4u];
+    let xv3 = mix2_bwd30_src[x_row3 + 4u];
+    {
+      let wv = mix2_bwd30_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd30_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd31_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd31_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd31_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd31_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd31_dims: mix2_bwd31_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd31_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd31_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd31_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 8u + i_d + ib0 * 4u);
+  let o1 = (i_a * 8u + i_d + ib1 * 4u);
+  let k0 = (i_a * 8u + i_d + ig0 * 4u);
+  let k1 = (i_a * 8u + i_d + ig1 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd31_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd31_aux[e_row + o0];
+    let e1 = mix2_bwd31_aux[e_row + o1];
+    let x0 = mix2_bwd31_src[x_row + k0];
+    let x1 = mix2_bwd31_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 4u + i_d) * 4u;
+  mix2_bwd31_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd31_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd31_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd31_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd32_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd32_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd32_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd32_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd32_dims: mix2_bwd32_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd32_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd32_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd32_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd32_src[s * 2048u + item];
+  }
+  mix2_bwd32_dst[4096u + item] = acc;
+}
+
+struct mix2_bwd33_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd33_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd33_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd33_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd33_dims: mix2_bwd33_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd33_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd33_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd33_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_off = (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd33_src[x_row0];
+    let xv1 = mix2_bwd33_src[x_row1];
+    let xv2 = mix2_bwd33_src[x_row2];
+    let xv3 = mix2_bwd33_src[x_row3];
+    {
+      let wv = mix2_bwd33_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd33_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd33_src[x_row0 + 2u];
+    let xv1 = mix2_bwd33_src[x_row1 + 2u];
+    let xv2 = mix2_bwd33_src[x_row2 + 2u];
+    let xv3 = mix2_bwd33_src[x_row3 + 2u];
+    {
+      let wv = mix2_bwd33_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd33_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd34_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd34_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd34_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd34_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd34_dims: mix2_bwd34_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd34_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd34_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd34_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 2u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 4u + i_d + ib0 * 2u);
+  let o1 = (i_a * 4u + i_d + ib1 * 2u);
+  let k0 = (i_a * 4u + i_d + ig0 * 2u);
+  let k1 = (i_a * 4u + i_d + ig1 * 2u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd34_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd34_aux[e_row + o0];
+    let e1 = mix2_bwd34_aux[e_row + o1];
+    let x0 = mix2_bwd34_src[x_row + k0];
+    let x1 = mix2_bwd34_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 2u + i_d) * 4u;
+  mix2_bwd34_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd34_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd34_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd34_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd35_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd35_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd35_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd35_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd35_dims: mix2_bwd35_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd35_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd35(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd35_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd35_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd35_src[s * 2048u + item];
+  }
+  mix2_bwd35_dst[2048u + item] = acc;
+}
+
+struct mix2_bwd36_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd36_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd36_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd36_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd36_dims: mix2_bwd36_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd36_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd36_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix2_bwd36_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_off = i_a * 2u;
+  let w_base = (i_a + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix2_bwd36_src[x_row0];
+    let xv1 = mix2_bwd36_src[x_row1];
+    let xv2 = mix2_bwd36_src[x_row2];
+    let xv3 = mix2_bwd36_src[x_row3];
+    {
+      let wv = mix2_bwd36_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd36_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix2_bwd36_src[x_row0 + 1u];
+    let xv1 = mix2_bwd36_src[x_row1 + 1u];
+    let xv2 = mix2_bwd36_src[x_row2 + 1u];
+    let xv3 = mix2_bwd36_src[x_row3 + 1u];
+    {
+      let wv = mix2_bwd36_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix2_bwd36_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix2_bwd37_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd37_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd37_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd37_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd37_dims: mix2_bwd37_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd37_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd37_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix2_bwd37_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = 0u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 2u + ib0);
+  let o1 = (i_a * 2u + ib1);
+  let k0 = (i_a * 2u + ig0);
+  let k1 = (i_a * 2u + ig1);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix2_bwd37_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix2_bwd37_aux[e_row + o0];
+    let e1 = mix2_bwd37_aux[e_row + o1];
+    let x0 = mix2_bwd37_src[x_row + k0];
+    let x1 = mix2_bwd37_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a + i_d) * 4u;
+  mix2_bwd37_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix2_bwd37_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix2_bwd37_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix2_bwd37_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix2_bwd38_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix2_bwd38_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix2_bwd38_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix2_bwd38_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix2_bwd38_dims: mix2_bwd38_Dims;
+@group(0) @binding(4) var<storage, read> mix2_bwd38_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix2_bwd38(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix2_bwd38_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix2_bwd38_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix2_bwd38_src[s * 2048u + item];
+  }
+  mix2_bwd38_dst[item] = acc;
+}
+
+
 // map mix4
 struct mix4_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> mix4_op0_params: array<f32>;
@@ -1445,6 +3852,1815 @@ fn mix4_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       }
     }
   }
+}
+
+
+// map mix4 (backward)
+struct mix4_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd0_dims: mix4_bwd0_Dims;
+@compute @workgroup_size(64)
+fn mix4_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix4_bwd0_dims.batch * 64u) { return; }
+  let item_row = global / 64u;
+  let item = global % 64u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_base = item_row * 256u + i_a * 4u;
+  let w_base = i_a * 16u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix4_bwd0_src[x_base];
+    acc0 = acc0 + mix4_bwd0_params[w_base] * xv;
+    acc1 = acc1 + mix4_bwd0_params[w_base + 4u] * xv;
+    acc2 = acc2 + mix4_bwd0_params[w_base + 8u] * xv;
+    acc3 = acc3 + mix4_bwd0_params[w_base + 12u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix4_bwd0_src[x_base + 1u];
+    acc0 = acc0 + mix4_bwd0_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix4_bwd0_params[w_base + 5u] * xv;
+    acc2 = acc2 + mix4_bwd0_params[w_base + 9u] * xv;
+    acc3 = acc3 + mix4_bwd0_params[w_base + 13u] * xv;
+  }
+  {
+    let i_g = 2u;
+    let xv = mix4_bwd0_src[x_base + 2u];
+    acc0 = acc0 + mix4_bwd0_params[w_base + 2u] * xv;
+    acc1 = acc1 + mix4_bwd0_params[w_base + 6u] * xv;
+    acc2 = acc2 + mix4_bwd0_params[w_base + 10u] * xv;
+    acc3 = acc3 + mix4_bwd0_params[w_base + 14u] * xv;
+  }
+  {
+    let i_g = 3u;
+    let xv = mix4_bwd0_src[x_base + 3u];
+    acc0 = acc0 + mix4_bwd0_params[w_base + 3u] * xv;
+    acc1 = acc1 + mix4_bwd0_params[w_base + 7u] * xv;
+    acc2 = acc2 + mix4_bwd0_params[w_base + 11u] * xv;
+    acc3 = acc3 + mix4_bwd0_params[w_base + 15u] * xv;
+  }
+  let y_row = item_row * 256u;
+  {
+    let i_b = i_r * 4u;
+    let o = (i_a * 4u + i_b);
+    mix4_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 4u + 1u;
+    let o = (i_a * 4u + i_b);
+    mix4_bwd0_dst[y_row + o] = acc1;
+  }
+  {
+    let i_b = i_r * 4u + 2u;
+    let o = (i_a * 4u + i_b);
+    mix4_bwd0_dst[y_row + o] = acc2;
+  }
+  {
+    let i_b = i_r * 4u + 3u;
+    let o = (i_a * 4u + i_b);
+    mix4_bwd0_dst[y_row + o] = acc3;
+  }
+}
+
+struct mix4_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd1_dims: mix4_bwd1_Dims;
+@compute @workgroup_size(64)
+fn mix4_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix4_bwd1_dims.batch * 64u) { return; }
+  let item_row = global / 64u;
+  let item = global % 64u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_base = item_row * 256u + (i_a * 16u + i_d);
+  let w_base = 1024u + (i_a * 64u + i_d * 16u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix4_bwd1_src[x_base];
+    acc0 = acc0 + mix4_bwd1_params[w_base] * xv;
+    acc1 = acc1 + mix4_bwd1_params[w_base + 4u] * xv;
+    acc2 = acc2 + mix4_bwd1_params[w_base + 8u] * xv;
+    acc3 = acc3 + mix4_bwd1_params[w_base + 12u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix4_bwd1_src[x_base + 4u];
+    acc0 = acc0 + mix4_bwd1_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix4_bwd1_params[w_base + 5u] * xv;
+    acc2 = acc2 + mix4_bwd1_params[w_base + 9u] * xv;
+    acc3 = acc3 + mix4_bwd1_params[w_base + 13u] * xv;
+  }
+  {
+    let i_g = 2u;
+    let xv = mix4_bwd1_src[x_base + 8u];
+    acc0 = acc0 + mix4_bwd1_params[w_base + 2u] * xv;
+    acc1 = acc1 + mix4_bwd1_params[w_base + 6u] * xv;
+    acc2 = acc2 + mix4_bwd1_params[w_base + 10u] * xv;
+    acc3 = acc3 + mix4_bwd1_params[w_base + 14u] * xv;
+  }
+  {
+    let i_g = 3u;
+    let xv = mix4_bwd1_src[x_base + 12u];
+    acc0 = acc0 + mix4_bwd1_params[w_base + 3u] * xv;
+    acc1 = acc1 + mix4_bwd1_params[w_base + 7u] * xv;
+    acc2 = acc2 + mix4_bwd1_params[w_base + 11u] * xv;
+    acc3 = acc3 + mix4_bwd1_params[w_base + 15u] * xv;
+  }
+  let y_row = item_row * 256u;
+  {
+    let i_b = i_r * 4u;
+    let o = (i_a * 16u + i_b * 4u + i_d);
+    mix4_bwd1_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 4u + 1u;
+    let o = (i_a * 16u + i_b * 4u + i_d);
+    mix4_bwd1_dst[y_row + o] = acc1;
+  }
+  {
+    let i_b = i_r * 4u + 2u;
+    let o = (i_a * 16u + i_b * 4u + i_d);
+    mix4_bwd1_dst[y_row + o] = acc2;
+  }
+  {
+    let i_b = i_r * 4u + 3u;
+    let o = (i_a * 16u + i_b * 4u + i_d);
+    mix4_bwd1_dst[y_row + o] = acc3;
+  }
+}
+
+struct mix4_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd2_dims: mix4_bwd2_Dims;
+@compute @workgroup_size(64)
+fn mix4_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix4_bwd2_dims.batch * 64u) { return; }
+  let item_row = global / 64u;
+  let item = global % 64u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_base = item_row * 256u + (i_a * 64u + i_d);
+  let w_base = 2048u + (i_a * 256u + i_d * 16u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix4_bwd2_src[x_base];
+    acc0 = acc0 + mix4_bwd2_params[w_base] * xv;
+    acc1 = acc1 + mix4_bwd2_params[w_base + 4u] * xv;
+    acc2 = acc2 + mix4_bwd2_params[w_base + 8u] * xv;
+    acc3 = acc3 + mix4_bwd2_params[w_base + 12u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix4_bwd2_src[x_base + 16u];
+    acc0 = acc0 + mix4_bwd2_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix4_bwd2_params[w_base + 5u] * xv;
+    acc2 = acc2 + mix4_bwd2_params[w_base + 9u] * xv;
+    acc3 = acc3 + mix4_bwd2_params[w_base + 13u] * xv;
+  }
+  {
+    let i_g = 2u;
+    let xv = mix4_bwd2_src[x_base + 32u];
+    acc0 = acc0 + mix4_bwd2_params[w_base + 2u] * xv;
+    acc1 = acc1 + mix4_bwd2_params[w_base + 6u] * xv;
+    acc2 = acc2 + mix4_bwd2_params[w_base + 10u] * xv;
+    acc3 = acc3 + mix4_bwd2_params[w_base + 14u] * xv;
+  }
+  {
+    let i_g = 3u;
+    let xv = mix4_bwd2_src[x_base + 48u];
+    acc0 = acc0 + mix4_bwd2_params[w_base + 3u] * xv;
+    acc1 = acc1 + mix4_bwd2_params[w_base + 7u] * xv;
+    acc2 = acc2 + mix4_bwd2_params[w_base + 11u] * xv;
+    acc3 = acc3 + mix4_bwd2_params[w_base + 15u] * xv;
+  }
+  let y_row = item_row * 256u;
+  {
+    let i_b = i_r * 4u;
+    let o = (i_a * 64u + i_b * 16u + i_d);
+    mix4_bwd2_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 4u + 1u;
+    let o = (i_a * 64u + i_b * 16u + i_d);
+    mix4_bwd2_dst[y_row + o] = acc1;
+  }
+  {
+    let i_b = i_r * 4u + 2u;
+    let o = (i_a * 64u + i_b * 16u + i_d);
+    mix4_bwd2_dst[y_row + o] = acc2;
+  }
+  {
+    let i_b = i_r * 4u + 3u;
+    let o = (i_a * 64u + i_b * 16u + i_d);
+    mix4_bwd2_dst[y_row + o] = acc3;
+  }
+}
+
+struct mix4_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd3_dims: mix4_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd3_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 64u) { return; }
+  let batch = mix4_bwd3_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = 0u;
+  let i_d = item;
+  let x_off = i_d;
+  let w_base = 3072u + (i_a * 64u + i_d) * 16u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 256u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix4_bwd3_src[x_row0];
+    let xv1 = mix4_bwd3_src[x_row1];
+    let xv2 = mix4_bwd3_src[x_row2];
+    let xv3 = mix4_bwd3_src[x_row3];
+    {
+      let wv = mix4_bwd3_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix4_bwd3_src[x_row0 + 64u];
+    let xv1 = mix4_bwd3_src[x_row1 + 64u];
+    let xv2 = mix4_bwd3_src[x_row2 + 64u];
+    let xv3 = mix4_bwd3_src[x_row3 + 64u];
+    {
+      let wv = mix4_bwd3_params[w_base + 4u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 5u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 6u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 7u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mix4_bwd3_src[x_row0 + 128u];
+    let xv1 = mix4_bwd3_src[x_row1 + 128u];
+    let xv2 = mix4_bwd3_src[x_row2 + 128u];
+    let xv3 = mix4_bwd3_src[x_row3 + 128u];
+    {
+      let wv = mix4_bwd3_params[w_base + 8u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 9u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 10u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 11u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mix4_bwd3_src[x_row0 + 192u];
+    let xv1 = mix4_bwd3_src[x_row1 + 192u];
+    let xv2 = mix4_bwd3_src[x_row2 + 192u];
+    let xv3 = mix4_bwd3_src[x_row3 + 192u];
+    {
+      let wv = mix4_bwd3_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 14u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd3_params[w_base + 15u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix4_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd4_dims: mix4_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix4_bwd4_dims.batch + 255u) / 256u;
+  if (global >= splits * 64u) { return; }
+  let split = global / 64u;
+  let item = global % 64u;
+  let i_a = 0u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 64u);
+  let o1 = (i_d + ib1 * 64u);
+  let o2 = (i_d + ib2 * 64u);
+  let o3 = (i_d + ib3 * 64u);
+  let k0 = (i_d + ig0 * 64u);
+  let k1 = (i_d + ig1 * 64u);
+  let k2 = (i_d + ig2 * 64u);
+  let k3 = (i_d + ig3 * 64u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix4_bwd4_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 256u;
+    let e_row = row * 256u;
+    let e0 = mix4_bwd4_aux[e_row + o0];
+    let e1 = mix4_bwd4_aux[e_row + o1];
+    let e2 = mix4_bwd4_aux[e_row + o2];
+    let e3 = mix4_bwd4_aux[e_row + o3];
+    let x0 = mix4_bwd4_src[x_row + k0];
+    let x1 = mix4_bwd4_src[x_row + k1];
+    let x2 = mix4_bwd4_src[x_row + k2];
+    let x3 = mix4_bwd4_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1024u + (i_a * 64u + i_d) * 16u;
+  mix4_bwd4_dst[w_base + ib0 * 4u + ig0] = acc0_0;
+  mix4_bwd4_dst[w_base + ib0 * 4u + ig1] = acc0_1;
+  mix4_bwd4_dst[w_base + ib0 * 4u + ig2] = acc0_2;
+  mix4_bwd4_dst[w_base + ib0 * 4u + ig3] = acc0_3;
+  mix4_bwd4_dst[w_base + ib1 * 4u + ig0] = acc1_0;
+  mix4_bwd4_dst[w_base + ib1 * 4u + ig1] = acc1_1;
+  mix4_bwd4_dst[w_base + ib1 * 4u + ig2] = acc1_2;
+  mix4_bwd4_dst[w_base + ib1 * 4u + ig3] = acc1_3;
+  mix4_bwd4_dst[w_base + ib2 * 4u + ig0] = acc2_0;
+  mix4_bwd4_dst[w_base + ib2 * 4u + ig1] = acc2_1;
+  mix4_bwd4_dst[w_base + ib2 * 4u + ig2] = acc2_2;
+  mix4_bwd4_dst[w_base + ib2 * 4u + ig3] = acc2_3;
+  mix4_bwd4_dst[w_base + ib3 * 4u + ig0] = acc3_0;
+  mix4_bwd4_dst[w_base + ib3 * 4u + ig1] = acc3_1;
+  mix4_bwd4_dst[w_base + ib3 * 4u + ig2] = acc3_2;
+  mix4_bwd4_dst[w_base + ib3 * 4u + ig3] = acc3_3;
+}
+
+struct mix4_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd5_dims: mix4_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd5_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (mix4_bwd5_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix4_bwd5_src[s * 1024u + item];
+  }
+  mix4_bwd5_dst[3072u + item] = acc;
+}
+
+struct mix4_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd6_dims: mix4_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd6_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 64u) { return; }
+  let batch = mix4_bwd6_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_off = (i_a * 64u + i_d);
+  let w_base = 2048u + (i_a * 16u + i_d) * 16u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 256u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix4_bwd6_src[x_row0];
+    let xv1 = mix4_bwd6_src[x_row1];
+    let xv2 = mix4_bwd6_src[x_row2];
+    let xv3 = mix4_bwd6_src[x_row3];
+    {
+      let wv = mix4_bwd6_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix4_bwd6_src[x_row0 + 16u];
+    let xv1 = mix4_bwd6_src[x_row1 + 16u];
+    let xv2 = mix4_bwd6_src[x_row2 + 16u];
+    let xv3 = mix4_bwd6_src[x_row3 + 16u];
+    {
+      let wv = mix4_bwd6_params[w_base + 4u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 5u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 6u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 7u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mix4_bwd6_src[x_row0 + 32u];
+    let xv1 = mix4_bwd6_src[x_row1 + 32u];
+    let xv2 = mix4_bwd6_src[x_row2 + 32u];
+    let xv3 = mix4_bwd6_src[x_row3 + 32u];
+    {
+      let wv = mix4_bwd6_params[w_base + 8u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 9u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 10u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 11u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mix4_bwd6_src[x_row0 + 48u];
+    let xv1 = mix4_bwd6_src[x_row1 + 48u];
+    let xv2 = mix4_bwd6_src[x_row2 + 48u];
+    let xv3 = mix4_bwd6_src[x_row3 + 48u];
+    {
+      let wv = mix4_bwd6_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 14u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd6_params[w_base + 15u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix4_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd7_dims: mix4_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix4_bwd7_dims.batch + 255u) / 256u;
+  if (global >= splits * 64u) { return; }
+  let split = global / 64u;
+  let item = global % 64u;
+  let i_a = item / 16u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 16u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 64u + i_d + ib0 * 16u);
+  let o1 = (i_a * 64u + i_d + ib1 * 16u);
+  let o2 = (i_a * 64u + i_d + ib2 * 16u);
+  let o3 = (i_a * 64u + i_d + ib3 * 16u);
+  let k0 = (i_a * 64u + i_d + ig0 * 16u);
+  let k1 = (i_a * 64u + i_d + ig1 * 16u);
+  let k2 = (i_a * 64u + i_d + ig2 * 16u);
+  let k3 = (i_a * 64u + i_d + ig3 * 16u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix4_bwd7_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 256u;
+    let e_row = row * 256u;
+    let e0 = mix4_bwd7_aux[e_row + o0];
+    let e1 = mix4_bwd7_aux[e_row + o1];
+    let e2 = mix4_bwd7_aux[e_row + o2];
+    let e3 = mix4_bwd7_aux[e_row + o3];
+    let x0 = mix4_bwd7_src[x_row + k0];
+    let x1 = mix4_bwd7_src[x_row + k1];
+    let x2 = mix4_bwd7_src[x_row + k2];
+    let x3 = mix4_bwd7_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1024u + (i_a * 16u + i_d) * 16u;
+  mix4_bwd7_dst[w_base + ib0 * 4u + ig0] = acc0_0;
+  mix4_bwd7_dst[w_base + ib0 * 4u + ig1] = acc0_1;
+  mix4_bwd7_dst[w_base + ib0 * 4u + ig2] = acc0_2;
+  mix4_bwd7_dst[w_base + ib0 * 4u + ig3] = acc0_3;
+  mix4_bwd7_dst[w_base + ib1 * 4u + ig0] = acc1_0;
+  mix4_bwd7_dst[w_base + ib1 * 4u + ig1] = acc1_1;
+  mix4_bwd7_dst[w_base + ib1 * 4u + ig2] = acc1_2;
+  mix4_bwd7_dst[w_base + ib1 * 4u + ig3] = acc1_3;
+  mix4_bwd7_dst[w_base + ib2 * 4u + ig0] = acc2_0;
+  mix4_bwd7_dst[w_base + ib2 * 4u + ig1] = acc2_1;
+  mix4_bwd7_dst[w_base + ib2 * 4u + ig2] = acc2_2;
+  mix4_bwd7_dst[w_base + ib2 * 4u + ig3] = acc2_3;
+  mix4_bwd7_dst[w_base + ib3 * 4u + ig0] = acc3_0;
+  mix4_bwd7_dst[w_base + ib3 * 4u + ig1] = acc3_1;
+  mix4_bwd7_dst[w_base + ib3 * 4u + ig2] = acc3_2;
+  mix4_bwd7_dst[w_base + ib3 * 4u + ig3] = acc3_3;
+}
+
+struct mix4_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd8_dims: mix4_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd8_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (mix4_bwd8_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix4_bwd8_src[s * 1024u + item];
+  }
+  mix4_bwd8_dst[2048u + item] = acc;
+}
+
+struct mix4_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd9_dims: mix4_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd9_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 64u) { return; }
+  let batch = mix4_bwd9_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_off = (i_a * 16u + i_d);
+  let w_base = 1024u + (i_a * 4u + i_d) * 16u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 256u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix4_bwd9_src[x_row0];
+    let xv1 = mix4_bwd9_src[x_row1];
+    let xv2 = mix4_bwd9_src[x_row2];
+    let xv3 = mix4_bwd9_src[x_row3];
+    {
+      let wv = mix4_bwd9_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix4_bwd9_src[x_row0 + 4u];
+    let xv1 = mix4_bwd9_src[x_row1 + 4u];
+    let xv2 = mix4_bwd9_src[x_row2 + 4u];
+    let xv3 = mix4_bwd9_src[x_row3 + 4u];
+    {
+      let wv = mix4_bwd9_params[w_base + 4u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 5u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 6u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 7u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mix4_bwd9_src[x_row0 + 8u];
+    let xv1 = mix4_bwd9_src[x_row1 + 8u];
+    let xv2 = mix4_bwd9_src[x_row2 + 8u];
+    let xv3 = mix4_bwd9_src[x_row3 + 8u];
+    {
+      let wv = mix4_bwd9_params[w_base + 8u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 9u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 10u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 11u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mix4_bwd9_src[x_row0 + 12u];
+    let xv1 = mix4_bwd9_src[x_row1 + 12u];
+    let xv2 = mix4_bwd9_src[x_row2 + 12u];
+    let xv3 = mix4_bwd9_src[x_row3 + 12u];
+    {
+      let wv = mix4_bwd9_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 14u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd9_params[w_base + 15u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix4_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd10_dims: mix4_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd10_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix4_bwd10_dims.batch + 255u) / 256u;
+  if (global >= splits * 64u) { return; }
+  let split = global / 64u;
+  let item = global % 64u;
+  let i_a = item / 4u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 16u + i_d + ib0 * 4u);
+  let o1 = (i_a * 16u + i_d + ib1 * 4u);
+  let o2 = (i_a * 16u + i_d + ib2 * 4u);
+  let o3 = (i_a * 16u + i_d + ib3 * 4u);
+  let k0 = (i_a * 16u + i_d + ig0 * 4u);
+  let k1 = (i_a * 16u + i_d + ig1 * 4u);
+  let k2 = (i_a * 16u + i_d + ig2 * 4u);
+  let k3 = (i_a * 16u + i_d + ig3 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix4_bwd10_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 256u;
+    let e_row = row * 256u;
+    let e0 = mix4_bwd10_aux[e_row + o0];
+    let e1 = mix4_bwd10_aux[e_row + o1];
+    let e2 = mix4_bwd10_aux[e_row + o2];
+    let e3 = mix4_bwd10_aux[e_row + o3];
+    let x0 = mix4_bwd10_src[x_row + k0];
+    let x1 = mix4_bwd10_src[x_row + k1];
+    let x2 = mix4_bwd10_src[x_row + k2];
+    let x3 = mix4_bwd10_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1024u + (i_a * 4u + i_d) * 16u;
+  mix4_bwd10_dst[w_base + ib0 * 4u + ig0] = acc0_0;
+  mix4_bwd10_dst[w_base + ib0 * 4u + ig1] = acc0_1;
+  mix4_bwd10_dst[w_base + ib0 * 4u + ig2] = acc0_2;
+  mix4_bwd10_dst[w_base + ib0 * 4u + ig3] = acc0_3;
+  mix4_bwd10_dst[w_base + ib1 * 4u + ig0] = acc1_0;
+  mix4_bwd10_dst[w_base + ib1 * 4u + ig1] = acc1_1;
+  mix4_bwd10_dst[w_base + ib1 * 4u + ig2] = acc1_2;
+  mix4_bwd10_dst[w_base + ib1 * 4u + ig3] = acc1_3;
+  mix4_bwd10_dst[w_base + ib2 * 4u + ig0] = acc2_0;
+  mix4_bwd10_dst[w_base + ib2 * 4u + ig1] = acc2_1;
+  mix4_bwd10_dst[w_base + ib2 * 4u + ig2] = acc2_2;
+  mix4_bwd10_dst[w_base + ib2 * 4u + ig3] = acc2_3;
+  mix4_bwd10_dst[w_base + ib3 * 4u + ig0] = acc3_0;
+  mix4_bwd10_dst[w_base + ib3 * 4u + ig1] = acc3_1;
+  mix4_bwd10_dst[w_base + ib3 * 4u + ig2] = acc3_2;
+  mix4_bwd10_dst[w_base + ib3 * 4u + ig3] = acc3_3;
+}
+
+struct mix4_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd11_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd11_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd11_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd11_dims: mix4_bwd11_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd11_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd11_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (mix4_bwd11_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix4_bwd11_src[s * 1024u + item];
+  }
+  mix4_bwd11_dst[1024u + item] = acc;
+}
+
+struct mix4_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd12_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd12_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd12_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd12_dims: mix4_bwd12_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd12_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd12_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 64u) { return; }
+  let batch = mix4_bwd12_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_off = i_a * 4u;
+  let w_base = (i_a + i_d) * 16u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 256u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix4_bwd12_src[x_row0];
+    let xv1 = mix4_bwd12_src[x_row1];
+    let xv2 = mix4_bwd12_src[x_row2];
+    let xv3 = mix4_bwd12_src[x_row3];
+    {
+      let wv = mix4_bwd12_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix4_bwd12_src[x_row0 + 1u];
+    let xv1 = mix4_bwd12_src[x_row1 + 1u];
+    let xv2 = mix4_bwd12_src[x_row2 + 1u];
+    let xv3 = mix4_bwd12_src[x_row3 + 1u];
+    {
+      let wv = mix4_bwd12_params[w_base + 4u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 5u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 6u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 7u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mix4_bwd12_src[x_row0 + 2u];
+    let xv1 = mix4_bwd12_src[x_row1 + 2u];
+    let xv2 = mix4_bwd12_src[x_row2 + 2u];
+    let xv3 = mix4_bwd12_src[x_row3 + 2u];
+    {
+      let wv = mix4_bwd12_params[w_base + 8u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 9u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 10u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 11u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mix4_bwd12_src[x_row0 + 3u];
+    let xv1 = mix4_bwd12_src[x_row1 + 3u];
+    let xv2 = mix4_bwd12_src[x_row2 + 3u];
+    let xv3 = mix4_bwd12_src[x_row3 + 3u];
+    {
+      let wv = mix4_bwd12_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 14u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix4_bwd12_params[w_base + 15u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix4_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd13_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd13_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd13_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd13_dims: mix4_bwd13_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd13_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd13_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix4_bwd13_dims.batch + 255u) / 256u;
+  if (global >= splits * 64u) { return; }
+  let split = global / 64u;
+  let item = global % 64u;
+  let i_a = item;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 4u + ib0);
+  let o1 = (i_a * 4u + ib1);
+  let o2 = (i_a * 4u + ib2);
+  let o3 = (i_a * 4u + ib3);
+  let k0 = (i_a * 4u + ig0);
+  let k1 = (i_a * 4u + ig1);
+  let k2 = (i_a * 4u + ig2);
+  let k3 = (i_a * 4u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix4_bwd13_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 256u;
+    let e_row = row * 256u;
+    let e0 = mix4_bwd13_aux[e_row + o0];
+    let e1 = mix4_bwd13_aux[e_row + o1];
+    let e2 = mix4_bwd13_aux[e_row + o2];
+    let e3 = mix4_bwd13_aux[e_row + o3];
+    let x0 = mix4_bwd13_src[x_row + k0];
+    let x1 = mix4_bwd13_src[x_row + k1];
+    let x2 = mix4_bwd13_src[x_row + k2];
+    let x3 = mix4_bwd13_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 1024u + (i_a + i_d) * 16u;
+  mix4_bwd13_dst[w_base + ib0 * 4u + ig0] = acc0_0;
+  mix4_bwd13_dst[w_base + ib0 * 4u + ig1] = acc0_1;
+  mix4_bwd13_dst[w_base + ib0 * 4u + ig2] = acc0_2;
+  mix4_bwd13_dst[w_base + ib0 * 4u + ig3] = acc0_3;
+  mix4_bwd13_dst[w_base + ib1 * 4u + ig0] = acc1_0;
+  mix4_bwd13_dst[w_base + ib1 * 4u + ig1] = acc1_1;
+  mix4_bwd13_dst[w_base + ib1 * 4u + ig2] = acc1_2;
+  mix4_bwd13_dst[w_base + ib1 * 4u + ig3] = acc1_3;
+  mix4_bwd13_dst[w_base + ib2 * 4u + ig0] = acc2_0;
+  mix4_bwd13_dst[w_base + ib2 * 4u + ig1] = acc2_1;
+  mix4_bwd13_dst[w_base + ib2 * 4u + ig2] = acc2_2;
+  mix4_bwd13_dst[w_base + ib2 * 4u + ig3] = acc2_3;
+  mix4_bwd13_dst[w_base + ib3 * 4u + ig0] = acc3_0;
+  mix4_bwd13_dst[w_base + ib3 * 4u + ig1] = acc3_1;
+  mix4_bwd13_dst[w_base + ib3 * 4u + ig2] = acc3_2;
+  mix4_bwd13_dst[w_base + ib3 * 4u + ig3] = acc3_3;
+}
+
+struct mix4_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix4_bwd14_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix4_bwd14_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix4_bwd14_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix4_bwd14_dims: mix4_bwd14_Dims;
+@group(0) @binding(4) var<storage, read> mix4_bwd14_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix4_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix4_bwd14_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 1024u) { return; }
+  let splits = (mix4_bwd14_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix4_bwd14_src[s * 1024u + item];
+  }
+  mix4_bwd14_dst[item] = acc;
 }
 
 
@@ -2349,6 +6565,2413 @@ fn mix_rev_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
       }
     }
   }
+}
+
+
+// map mix_rev (backward)
+struct mix_rev_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd0_dims: mix_rev_bwd0_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd0_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_r = 0u;
+  let i_d = item;
+  let x_base = item_row * 1024u + i_d;
+  let w_base = 18432u + i_d * 4u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd0_src[x_base];
+    acc0 = acc0 + mix_rev_bwd0_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd0_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd0_src[x_base + 512u];
+    acc0 = acc0 + mix_rev_bwd0_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd0_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_b * 512u + i_d);
+    mix_rev_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_b * 512u + i_d);
+    mix_rev_bwd0_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd1_dims: mix_rev_bwd1_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd1_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_base = item_row * 1024u + (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd1_src[x_base];
+    acc0 = acc0 + mix_rev_bwd1_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd1_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd1_src[x_base + 256u];
+    acc0 = acc0 + mix_rev_bwd1_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd1_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix_rev_bwd1_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix_rev_bwd1_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd2_dims: mix_rev_bwd2_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd2_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_base = item_row * 1024u + (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 512u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd2_src[x_base];
+    acc0 = acc0 + mix_rev_bwd2_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd2_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd2_src[x_base + 128u];
+    acc0 = acc0 + mix_rev_bwd2_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd2_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix_rev_bwd2_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix_rev_bwd2_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd3_dims: mix_rev_bwd3_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd3_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_base = item_row * 1024u + (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 256u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd3_src[x_base];
+    acc0 = acc0 + mix_rev_bwd3_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd3_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd3_src[x_base + 64u];
+    acc0 = acc0 + mix_rev_bwd3_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd3_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix_rev_bwd3_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix_rev_bwd3_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd4_dims: mix_rev_bwd4_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd4_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_base = item_row * 1024u + (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 128u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd4_src[x_base];
+    acc0 = acc0 + mix_rev_bwd4_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd4_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd4_src[x_base + 32u];
+    acc0 = acc0 + mix_rev_bwd4_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd4_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix_rev_bwd4_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix_rev_bwd4_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd5_dims: mix_rev_bwd5_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd5_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_base = item_row * 1024u + (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 64u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd5_src[x_base];
+    acc0 = acc0 + mix_rev_bwd5_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd5_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd5_src[x_base + 16u];
+    acc0 = acc0 + mix_rev_bwd5_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd5_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix_rev_bwd5_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix_rev_bwd5_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd6_dims: mix_rev_bwd6_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd6_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_base = item_row * 1024u + (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 32u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd6_src[x_base];
+    acc0 = acc0 + mix_rev_bwd6_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd6_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd6_src[x_base + 8u];
+    acc0 = acc0 + mix_rev_bwd6_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd6_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix_rev_bwd6_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix_rev_bwd6_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd7_dims: mix_rev_bwd7_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd7_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_base = item_row * 1024u + (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 16u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd7_src[x_base];
+    acc0 = acc0 + mix_rev_bwd7_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd7_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd7_src[x_base + 4u];
+    acc0 = acc0 + mix_rev_bwd7_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd7_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix_rev_bwd7_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix_rev_bwd7_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd8_dims: mix_rev_bwd8_Dims;
+@compute @workgroup_size(64)
+fn mix_rev_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd8_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_rev_bwd8_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_base = item_row * 1024u + (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 8u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_rev_bwd8_src[x_base];
+    acc0 = acc0 + mix_rev_bwd8_params[w_base] * xv;
+    acc1 = acc1 + mix_rev_bwd8_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_rev_bwd8_src[x_base + 2u];
+    acc0 = acc0 + mix_rev_bwd8_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_rev_bwd8_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix_rev_bwd8_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix_rev_bwd8_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_rev_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd9_dims: mix_rev_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd9_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd9_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_off = i_a * 2u;
+  let w_base = (i_a + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd9_src[x_row0];
+    let xv1 = mix_rev_bwd9_src[x_row1];
+    let xv2 = mix_rev_bwd9_src[x_row2];
+    let xv3 = mix_rev_bwd9_src[x_row3];
+    {
+      let wv = mix_rev_bwd9_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd9_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd9_src[x_row0 + 1u];
+    let xv1 = mix_rev_bwd9_src[x_row1 + 1u];
+    let xv2 = mix_rev_bwd9_src[x_row2 + 1u];
+    let xv3 = mix_rev_bwd9_src[x_row3 + 1u];
+    {
+      let wv = mix_rev_bwd9_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd9_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd10_dims: mix_rev_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd10_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd10_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = 0u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 2u + ib0);
+  let o1 = (i_a * 2u + ib1);
+  let k0 = (i_a * 2u + ig0);
+  let k1 = (i_a * 2u + ig1);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd10_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd10_aux[e_row + o0];
+    let e1 = mix_rev_bwd10_aux[e_row + o1];
+    let x0 = mix_rev_bwd10_src[x_row + k0];
+    let x1 = mix_rev_bwd10_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a + i_d) * 4u;
+  mix_rev_bwd10_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd10_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd10_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd10_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd11_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd11_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd11_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd11_dims: mix_rev_bwd11_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd11_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd11_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd11_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd11_src[s * 2048u + item];
+  }
+  mix_rev_bwd11_dst[item] = acc;
+}
+
+struct mix_rev_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd12_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd12_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd12_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd12_dims: mix_rev_bwd12_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd12_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd12_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd12_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_off = (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd12_src[x_row0];
+    let xv1 = mix_rev_bwd12_src[x_row1];
+    let xv2 = mix_rev_bwd12_src[x_row2];
+    let xv3 = mix_rev_bwd12_src[x_row3];
+    {
+      let wv = mix_rev_bwd12_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd12_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd12_src[x_row0 + 2u];
+    let xv1 = mix_rev_bwd12_src[x_row1 + 2u];
+    let xv2 = mix_rev_bwd12_src[x_row2 + 2u];
+    let xv3 = mix_rev_bwd12_src[x_row3 + 2u];
+    {
+      let wv = mix_rev_bwd12_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd12_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd13_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd13_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd13_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd13_dims: mix_rev_bwd13_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd13_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd13_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd13_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 2u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 4u + i_d + ib0 * 2u);
+  let o1 = (i_a * 4u + i_d + ib1 * 2u);
+  let k0 = (i_a * 4u + i_d + ig0 * 2u);
+  let k1 = (i_a * 4u + i_d + ig1 * 2u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd13_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd13_aux[e_row + o0];
+    let e1 = mix_rev_bwd13_aux[e_row + o1];
+    let x0 = mix_rev_bwd13_src[x_row + k0];
+    let x1 = mix_rev_bwd13_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 2u + i_d) * 4u;
+  mix_rev_bwd13_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd13_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd13_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd13_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd14_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd14_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd14_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd14_dims: mix_rev_bwd14_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd14_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd14_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd14_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd14_src[s * 2048u + item];
+  }
+  mix_rev_bwd14_dst[2048u + item] = acc;
+}
+
+struct mix_rev_bwd15_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd15_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd15_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd15_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd15_dims: mix_rev_bwd15_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd15_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd15_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd15_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_off = (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd15_src[x_row0];
+    let xv1 = mix_rev_bwd15_src[x_row1];
+    let xv2 = mix_rev_bwd15_src[x_row2];
+    let xv3 = mix_rev_bwd15_src[x_row3];
+    {
+      let wv = mix_rev_bwd15_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd15_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd15_src[x_row0 + 4u];
+    let xv1 = mix_rev_bwd15_src[x_row1 + 4u];
+    let xv2 = mix_rev_bwd15_src[x_row2 + 4u];
+    let xv3 = mix_rev_bwd15_src[x_row3 + 4u];
+    {
+      let wv = mix_rev_bwd15_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd15_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd16_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd16_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd16_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd16_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd16_dims: mix_rev_bwd16_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd16_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd16_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd16_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 8u + i_d + ib0 * 4u);
+  let o1 = (i_a * 8u + i_d + ib1 * 4u);
+  let k0 = (i_a * 8u + i_d + ig0 * 4u);
+  let k1 = (i_a * 8u + i_d + ig1 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd16_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd16_aux[e_row + o0];
+    let e1 = mix_rev_bwd16_aux[e_row + o1];
+    let x0 = mix_rev_bwd16_src[x_row + k0];
+    let x1 = mix_rev_bwd16_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 4u + i_d) * 4u;
+  mix_rev_bwd16_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd16_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd16_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd16_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd17_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd17_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd17_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd17_dims: mix_rev_bwd17_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd17_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd17_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd17_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd17_src[s * 2048u + item];
+  }
+  mix_rev_bwd17_dst[4096u + item] = acc;
+}
+
+struct mix_rev_bwd18_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd18_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd18_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd18_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd18_dims: mix_rev_bwd18_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd18_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd18_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd18_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_off = (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd18_src[x_row0];
+    let xv1 = mix_rev_bwd18_src[x_row1];
+    let xv2 = mix_rev_bwd18_src[x_row2];
+    let xv3 = mix_rev_bwd18_src[x_row3];
+    {
+      let wv = mix_rev_bwd18_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd18_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd18_src[x_row0 + 8u];
+    let xv1 = mix_rev_bwd18_src[x_row1 + 8u];
+    let xv2 = mix_rev_bwd18_src[x_row2 + 8u];
+    let xv3 = mix_rev_bwd18_src[x_row3 + 8u];
+    {
+      let wv = mix_rev_bwd18_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd18_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd19_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd19_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd19_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd19_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd19_dims: mix_rev_bwd19_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd19_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd19_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd19_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 8u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 16u + i_d + ib0 * 8u);
+  let o1 = (i_a * 16u + i_d + ib1 * 8u);
+  let k0 = (i_a * 16u + i_d + ig0 * 8u);
+  let k1 = (i_a * 16u + i_d + ig1 * 8u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd19_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd19_aux[e_row + o0];
+    let e1 = mix_rev_bwd19_aux[e_row + o1];
+    let x0 = mix_rev_bwd19_src[x_row + k0];
+    let x1 = mix_rev_bwd19_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 8u + i_d) * 4u;
+  mix_rev_bwd19_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd19_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd19_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd19_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd20_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd20_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd20_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd20_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd20_dims: mix_rev_bwd20_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd20_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd20(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd20_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd20_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd20_src[s * 2048u + item];
+  }
+  mix_rev_bwd20_dst[6144u + item] = acc;
+}
+
+struct mix_rev_bwd21_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd21_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd21_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd21_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd21_dims: mix_rev_bwd21_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd21_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd21_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd21_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_off = (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd21_src[x_row0];
+    let xv1 = mix_rev_bwd21_src[x_row1];
+    let xv2 = mix_rev_bwd21_src[x_row2];
+    let xv3 = mix_rev_bwd21_src[x_row3];
+    {
+      let wv = mix_rev_bwd21_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd21_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd21_src[x_row0 + 16u];
+    let xv1 = mix_rev_bwd21_src[x_row1 + 16u];
+    let xv2 = mix_rev_bwd21_src[x_row2 + 16u];
+    let xv3 = mix_rev_bwd21_src[x_row3 + 16u];
+    {
+      let wv = mix_rev_bwd21_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd21_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd22_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd22_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd22_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd22_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd22_dims: mix_rev_bwd22_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd22_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd22_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd22_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 16u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 32u + i_d + ib0 * 16u);
+  let o1 = (i_a * 32u + i_d + ib1 * 16u);
+  let k0 = (i_a * 32u + i_d + ig0 * 16u);
+  let k1 = (i_a * 32u + i_d + ig1 * 16u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd22_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd22_aux[e_row + o0];
+    let e1 = mix_rev_bwd22_aux[e_row + o1];
+    let x0 = mix_rev_bwd22_src[x_row + k0];
+    let x1 = mix_rev_bwd22_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 16u + i_d) * 4u;
+  mix_rev_bwd22_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd22_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd22_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd22_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd23_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd23_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd23_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd23_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd23_dims: mix_rev_bwd23_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd23_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd23(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd23_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd23_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd23_src[s * 2048u + item];
+  }
+  mix_rev_bwd23_dst[8192u + item] = acc;
+}
+
+struct mix_rev_bwd24_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd24_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd24_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd24_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd24_dims: mix_rev_bwd24_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd24_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd24_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd24_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_off = (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd24_src[x_row0];
+    let xv1 = mix_rev_bwd24_src[x_row1];
+    let xv2 = mix_rev_bwd24_src[x_row2];
+    let xv3 = mix_rev_bwd24_src[x_row3];
+    {
+      let wv = mix_rev_bwd24_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd24_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd24_src[x_row0 + 32u];
+    let xv1 = mix_rev_bwd24_src[x_row1 + 32u];
+    let xv2 = mix_rev_bwd24_src[x_row2 + 32u];
+    let xv3 = mix_rev_bwd24_src[x_row3 + 32u];
+    {
+      let wv = mix_rev_bwd24_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd24_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd25_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd25_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd25_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd25_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd25_dims: mix_rev_bwd25_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd25_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd25_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd25_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 32u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 64u + i_d + ib0 * 32u);
+  let o1 = (i_a * 64u + i_d + ib1 * 32u);
+  let k0 = (i_a * 64u + i_d + ig0 * 32u);
+  let k1 = (i_a * 64u + i_d + ig1 * 32u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd25_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd25_aux[e_row + o0];
+    let e1 = mix_rev_bwd25_aux[e_row + o1];
+    let x0 = mix_rev_bwd25_src[x_row + k0];
+    let x1 = mix_rev_bwd25_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 32u + i_d) * 4u;
+  mix_rev_bwd25_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd25_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd25_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd25_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd26_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd26_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd26_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd26_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd26_dims: mix_rev_bwd26_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd26_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd26(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd26_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd26_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd26_src[s * 2048u + item];
+  }
+  mix_rev_bwd26_dst[10240u + item] = acc;
+}
+
+struct mix_rev_bwd27_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd27_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd27_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd27_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd27_dims: mix_rev_bwd27_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd27_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd27_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd27_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_off = (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd27_src[x_row0];
+    let xv1 = mix_rev_bwd27_src[x_row1];
+    let xv2 = mix_rev_bwd27_src[x_row2];
+    let xv3 = mix_rev_bwd27_src[x_row3];
+    {
+      let wv = mix_rev_bwd27_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd27_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd27_src[x_row0 + 64u];
+    let xv1 = mix_rev_bwd27_src[x_row1 + 64u];
+    let xv2 = mix_rev_bwd27_src[x_row2 + 64u];
+    let xv3 = mix_rev_bwd27_src[x_row3 + 64u];
+    {
+      let wv = mix_rev_bwd27_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd27_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd28_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd28_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd28_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd28_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd28_dims: mix_rev_bwd28_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd28_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd28_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd28_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 64u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 128u + i_d + ib0 * 64u);
+  let o1 = (i_a * 128u + i_d + ib1 * 64u);
+  let k0 = (i_a * 128u + i_d + ig0 * 64u);
+  let k1 = (i_a * 128u + i_d + ig1 * 64u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd28_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd28_aux[e_row + o0];
+    let e1 = mix_rev_bwd28_aux[e_row + o1];
+    let x0 = mix_rev_bwd28_src[x_row + k0];
+    let x1 = mix_rev_bwd28_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 64u + i_d) * 4u;
+  mix_rev_bwd28_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd28_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd28_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd28_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd29_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd29_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd29_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd29_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd29_dims: mix_rev_bwd29_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd29_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd29(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd29_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd29_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd29_src[s * 2048u + item];
+  }
+  mix_rev_bwd29_dst[12288u + item] = acc;
+}
+
+struct mix_rev_bwd30_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd30_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd30_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd30_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd30_dims: mix_rev_bwd30_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd30_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd30_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd30_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_off = (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd30_src[x_row0];
+    let xv1 = mix_rev_bwd30_src[x_row1];
+    let xv2 = mix_rev_bwd30_src[x_row2];
+    let xv3 = mix_rev_bwd30_src[x_row3];
+    {
+      let wv = mix_rev_bwd30_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd30_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd30_src[x_row0 + 128u];
+    let xv1 = mix_rev_bwd30_src[x_row1 + 128u];
+    let xv2 = mix_rev_bwd30_src[x_row2 + 128u];
+    let xv3 = mix_rev_bwd30_src[x_row3 + 128u];
+    {
+      let wv = mix_rev_bwd30_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd30_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd31_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd31_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd31_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd31_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd31_dims: mix_rev_bwd31_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd31_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd31_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd31_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 128u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 256u + i_d + ib0 * 128u);
+  let o1 = (i_a * 256u + i_d + ib1 * 128u);
+  let k0 = (i_a * 256u + i_d + ig0 * 128u);
+  let k1 = (i_a * 256u + i_d + ig1 * 128u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd31_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd31_aux[e_row + o0];
+    let e1 = mix_rev_bwd31_aux[e_row + o1];
+    let x0 = mix_rev_bwd31_src[x_row + k0];
+    let x1 = mix_rev_bwd31_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 128u + i_d) * 4u;
+  mix_rev_bwd31_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd31_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd31_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd31_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd32_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd32_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd32_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd32_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd32_dims: mix_rev_bwd32_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd32_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd32_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd32_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd32_src[s * 2048u + item];
+  }
+  mix_rev_bwd32_dst[14336u + item] = acc;
+}
+
+struct mix_rev_bwd33_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd33_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd33_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd33_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd33_dims: mix_rev_bwd33_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd33_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd33_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd33_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_off = (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd33_src[x_row0];
+    let xv1 = mix_rev_bwd33_src[x_row1];
+    let xv2 = mix_rev_bwd33_src[x_row2];
+    let xv3 = mix_rev_bwd33_src[x_row3];
+    {
+      let wv = mix_rev_bwd33_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd33_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd33_src[x_row0 + 256u];
+    let xv1 = mix_rev_bwd33_src[x_row1 + 256u];
+    let xv2 = mix_rev_bwd33_src[x_row2 + 256u];
+    let xv3 = mix_rev_bwd33_src[x_row3 + 256u];
+    {
+      let wv = mix_rev_bwd33_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd33_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd34_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd34_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd34_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd34_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd34_dims: mix_rev_bwd34_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd34_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd34_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd34_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 256u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 512u + i_d + ib0 * 256u);
+  let o1 = (i_a * 512u + i_d + ib1 * 256u);
+  let k0 = (i_a * 512u + i_d + ig0 * 256u);
+  let k1 = (i_a * 512u + i_d + ig1 * 256u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd34_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd34_aux[e_row + o0];
+    let e1 = mix_rev_bwd34_aux[e_row + o1];
+    let x0 = mix_rev_bwd34_src[x_row + k0];
+    let x1 = mix_rev_bwd34_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 256u + i_d) * 4u;
+  mix_rev_bwd34_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd34_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd34_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd34_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd35_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd35_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd35_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd35_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd35_dims: mix_rev_bwd35_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd35_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd35(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd35_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd35_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd35_src[s * 2048u + item];
+  }
+  mix_rev_bwd35_dst[16384u + item] = acc;
+}
+
+struct mix_rev_bwd36_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd36_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd36_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd36_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd36_dims: mix_rev_bwd36_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd36_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd36_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_rev_bwd36_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = 0u;
+  let i_d = item;
+  let x_off = i_d;
+  let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_rev_bwd36_src[x_row0];
+    let xv1 = mix_rev_bwd36_src[x_row1];
+    let xv2 = mix_rev_bwd36_src[x_row2];
+    let xv3 = mix_rev_bwd36_src[x_row3];
+    {
+      let wv = mix_rev_bwd36_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd36_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_rev_bwd36_src[x_row0 + 512u];
+    let xv1 = mix_rev_bwd36_src[x_row1 + 512u];
+    let xv2 = mix_rev_bwd36_src[x_row2 + 512u];
+    let xv3 = mix_rev_bwd36_src[x_row3 + 512u];
+    {
+      let wv = mix_rev_bwd36_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_rev_bwd36_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_rev_bwd37_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd37_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd37_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd37_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd37_dims: mix_rev_bwd37_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd37_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd37_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_rev_bwd37_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_d + ib0 * 512u);
+  let o1 = (i_d + ib1 * 512u);
+  let k0 = (i_d + ig0 * 512u);
+  let k1 = (i_d + ig1 * 512u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_rev_bwd37_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_rev_bwd37_aux[e_row + o0];
+    let e1 = mix_rev_bwd37_aux[e_row + o1];
+    let x0 = mix_rev_bwd37_src[x_row + k0];
+    let x1 = mix_rev_bwd37_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 512u + i_d) * 4u;
+  mix_rev_bwd37_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_rev_bwd37_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_rev_bwd37_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_rev_bwd37_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_rev_bwd38_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_rev_bwd38_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_rev_bwd38_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_rev_bwd38_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_rev_bwd38_dims: mix_rev_bwd38_Dims;
+@group(0) @binding(4) var<storage, read> mix_rev_bwd38_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_rev_bwd38(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_rev_bwd38_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_rev_bwd38_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_rev_bwd38_src[s * 2048u + item];
+  }
+  mix_rev_bwd38_dst[18432u + item] = acc;
 }
 
 
@@ -3595,4 +10218,3685 @@ fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
     { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
   }
+}
+
+
+// map mix_lr (backward)
+struct mix_lr_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd0_dims: mix_lr_bwd0_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd0_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_base = item_row * 1024u + i_a * 2u;
+  let w_base = i_a * 4u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd0_src[x_base];
+    acc0 = acc0 + mix_lr_bwd0_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd0_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd0_src[x_base + 1u];
+    acc0 = acc0 + mix_lr_bwd0_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd0_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 2u + i_b);
+    mix_lr_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 2u + i_b);
+    mix_lr_bwd0_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd1_dims: mix_lr_bwd1_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd1_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_base = item_row * 1024u + (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 8u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd1_src[x_base];
+    acc0 = acc0 + mix_lr_bwd1_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd1_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd1_src[x_base + 2u];
+    acc0 = acc0 + mix_lr_bwd1_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd1_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix_lr_bwd1_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 4u + i_b * 2u + i_d);
+    mix_lr_bwd1_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd2_dims: mix_lr_bwd2_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd2_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_base = item_row * 1024u + (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 16u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd2_src[x_base];
+    acc0 = acc0 + mix_lr_bwd2_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd2_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd2_src[x_base + 4u];
+    acc0 = acc0 + mix_lr_bwd2_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd2_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix_lr_bwd2_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 8u + i_b * 4u + i_d);
+    mix_lr_bwd2_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd3_dims: mix_lr_bwd3_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd3_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_base = item_row * 1024u + (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 32u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd3_src[x_base];
+    acc0 = acc0 + mix_lr_bwd3_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd3_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd3_src[x_base + 8u];
+    acc0 = acc0 + mix_lr_bwd3_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd3_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix_lr_bwd3_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 16u + i_b * 8u + i_d);
+    mix_lr_bwd3_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd4_dims: mix_lr_bwd4_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd4_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd4_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_base = item_row * 1024u + (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 64u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd4_src[x_base];
+    acc0 = acc0 + mix_lr_bwd4_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd4_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd4_src[x_base + 16u];
+    acc0 = acc0 + mix_lr_bwd4_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd4_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix_lr_bwd4_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 32u + i_b * 16u + i_d);
+    mix_lr_bwd4_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd5_dims: mix_lr_bwd5_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd5_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_base = item_row * 1024u + (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 128u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd5_src[x_base];
+    acc0 = acc0 + mix_lr_bwd5_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd5_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd5_src[x_base + 32u];
+    acc0 = acc0 + mix_lr_bwd5_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd5_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix_lr_bwd5_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 64u + i_b * 32u + i_d);
+    mix_lr_bwd5_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd6_dims: mix_lr_bwd6_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd6_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_base = item_row * 1024u + (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 256u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd6_src[x_base];
+    acc0 = acc0 + mix_lr_bwd6_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd6_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd6_src[x_base + 64u];
+    acc0 = acc0 + mix_lr_bwd6_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd6_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix_lr_bwd6_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 128u + i_b * 64u + i_d);
+    mix_lr_bwd6_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd7_dims: mix_lr_bwd7_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd7_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_base = item_row * 1024u + (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 512u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd7_src[x_base];
+    acc0 = acc0 + mix_lr_bwd7_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd7_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd7_src[x_base + 128u];
+    acc0 = acc0 + mix_lr_bwd7_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd7_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix_lr_bwd7_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 256u + i_b * 128u + i_d);
+    mix_lr_bwd7_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd8_dims: mix_lr_bwd8_Dims;
+@compute @workgroup_size(64)
+fn mix_lr_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd8_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= mix_lr_bwd8_dims.batch * 512u) { return; }
+  let item_row = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_base = item_row * 1024u + (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 1024u + i_d * 4u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = mix_lr_bwd8_src[x_base];
+    acc0 = acc0 + mix_lr_bwd8_params[w_base] * xv;
+    acc1 = acc1 + mix_lr_bwd8_params[w_base + 2u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = mix_lr_bwd8_src[x_base + 256u];
+    acc0 = acc0 + mix_lr_bwd8_params[w_base + 1u] * xv;
+    acc1 = acc1 + mix_lr_bwd8_params[w_base + 3u] * xv;
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix_lr_bwd8_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 512u + i_b * 256u + i_d);
+    mix_lr_bwd8_dst[y_row + o] = acc1;
+  }
+}
+
+struct mix_lr_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd9_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd9_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd9_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd9_dims: mix_lr_bwd9_Dims;
+var<workgroup> mix_lr_bwd9_xs: array<vec4<f32>, 512>;
+var<workgroup> mix_lr_bwd9_ws: array<vec4<f32>, 32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd9_dims.groups) { return; }
+  let batch = mix_lr_bwd9_dims.batch;
+  let row_tile = group;
+  let col_tile = 0u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 2u;
+  let tr = (lid / 2u) % 32u;
+  let dd = lid / 64u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf0_4: vec4<f32>;
+  var pf0_5: vec4<f32>;
+  var pf0_6: vec4<f32>;
+  var pf0_7: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_4 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_5 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_6 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_7 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 64u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_4.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
+    }
+    {
+      let e = lid + 320u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_5.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_6.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
+    }
+    {
+      let e = lid + 448u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_7.x;
+      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
+      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
+      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
+    }
+    {
+      let e = lid;
+      if (e < 32u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = mix_lr_bwd9_xs[(k + dd) * 32u + tr];
+      let b0 = mix_lr_bwd9_ws[(dd * 16u + k) * 2u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_bwd9_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_bwd9_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_bwd9_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mix_lr_bwd9_dst[(row * 8u + alpha * 8u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct mix_lr_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd10_dims: mix_lr_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd10_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 2u) { return; }
+  let batch = mix_lr_bwd10_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item;
+  let i_d = 0u;
+  let x_off = 0u;
+  let w_base = 20480u + (i_a + i_d) * 8192u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = mix_lr_bwd10_src[x_row0 + i_g];
+      let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
+      let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
+      let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      {
+        let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 8u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 8u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 8u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 8u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix_lr_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd11_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd11_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd11_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd11_dims: mix_lr_bwd11_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd11_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd11_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd11_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_tb = item / 2u;
+  let i_tc = item % 2u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = ib0;
+  let o1 = ib1;
+  let o2 = ib2;
+  let o3 = ib3;
+  let k0 = ig0;
+  let k1 = ig1;
+  let k2 = ig2;
+  let k3 = ig3;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd11_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 8u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd11_aux[e_row + o0];
+    let e1 = mix_lr_bwd11_aux[e_row + o1];
+    let e2 = mix_lr_bwd11_aux[e_row + o2];
+    let e3 = mix_lr_bwd11_aux[e_row + o3];
+    let x0 = mix_lr_bwd11_src[x_row + k0];
+    let x1 = mix_lr_bwd11_src[x_row + k1];
+    let x2 = mix_lr_bwd11_src[x_row + k2];
+    let x3 = mix_lr_bwd11_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 8192u + (i_a + i_d) * 8192u;
+  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig0] = acc0_0;
+  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig1] = acc0_1;
+  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig2] = acc0_2;
+  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig3] = acc0_3;
+  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig0] = acc1_0;
+  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig1] = acc1_1;
+  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig2] = acc1_2;
+  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig3] = acc1_3;
+  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig0] = acc2_0;
+  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig1] = acc2_1;
+  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig2] = acc2_2;
+  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig3] = acc2_3;
+  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig0] = acc3_0;
+  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig1] = acc3_1;
+  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig2] = acc3_2;
+  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig3] = acc3_3;
+}
+
+struct mix_lr_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd12_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd12_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd12_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd12_dims: mix_lr_bwd12_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd12_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd12_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 8192u) { return; }
+  let splits = (mix_lr_bwd12_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd12_src[s * 8192u + item];
+  }
+  mix_lr_bwd12_dst[20480u + item] = acc;
+}
+
+struct mix_lr_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd13_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd13_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd13_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd13_dims: mix_lr_bwd13_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd13_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd13_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = mix_lr_bwd13_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item;
+  let i_d = 0u;
+  let x_off = 0u;
+  let w_base = 28672u + (i_a + i_d) * 8192u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 8u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 8u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 8u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 8u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd13_src[x_row0];
+    let xv1 = mix_lr_bwd13_src[x_row1];
+    let xv2 = mix_lr_bwd13_src[x_row2];
+    let xv3 = mix_lr_bwd13_src[x_row3];
+    {
+      let wv = mix_lr_bwd13_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 1u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 1u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 1u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 1u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1024u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1025u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1026u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1027u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 2u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 2u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 2u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 2u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2048u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2049u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2050u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2051u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 3u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 3u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 3u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 3u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3072u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3073u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3074u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3075u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 4u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 4u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 4u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 4u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4096u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4097u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4098u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4099u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 5u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 5u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 5u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 5u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5120u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5121u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5122u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5123u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 6u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 6u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 6u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 6u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6144u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6145u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6146u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6147u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = mix_lr_bwd13_src[x_row0 + 7u];
+    let xv1 = mix_lr_bwd13_src[x_row1 + 7u];
+    let xv2 = mix_lr_bwd13_src[x_row2 + 7u];
+    let xv3 = mix_lr_bwd13_src[x_row3 + 7u];
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7168u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7169u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7170u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7171u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mix_lr_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd14_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd14_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd14_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd14_dims: mix_lr_bwd14_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd14_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd14_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd14_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = item % 256u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = ib0;
+  let o1 = ib1;
+  let o2 = ib2;
+  let o3 = ib3;
+  let k0 = ig0;
+  let k1 = ig1;
+  let k2 = ig2;
+  let k3 = ig3;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd14_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 8u;
+    let e0 = mix_lr_bwd14_aux[e_row + o0];
+    let e1 = mix_lr_bwd14_aux[e_row + o1];
+    let e2 = mix_lr_bwd14_aux[e_row + o2];
+    let e3 = mix_lr_bwd14_aux[e_row + o3];
+    let x0 = mix_lr_bwd14_src[x_row + k0];
+    let x1 = mix_lr_bwd14_src[x_row + k1];
+    let x2 = mix_lr_bwd14_src[x_row + k2];
+    let x3 = mix_lr_bwd14_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 8192u + (i_a + i_d) * 8192u;
+  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
+  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
+  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
+  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
+  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
+  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
+  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
+  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
+  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
+  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
+  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
+  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
+  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
+  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
+  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
+  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+}
+
+struct mix_lr_bwd15_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd15_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd15_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd15_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd15_dims: mix_lr_bwd15_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd15_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd15_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 8192u) { return; }
+  let splits = (mix_lr_bwd15_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd15_src[s * 8192u + item];
+  }
+  mix_lr_bwd15_dst[28672u + item] = acc;
+}
+
+struct mix_lr_bwd16_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd16_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd16_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd16_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd16_dims: mix_lr_bwd16_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd16_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd16_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd16_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = 0u;
+  let i_d = item;
+  let x_off = i_d;
+  let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd16_src[x_row0];
+    let xv1 = mix_lr_bwd16_src[x_row1];
+    let xv2 = mix_lr_bwd16_src[x_row2];
+    let xv3 = mix_lr_bwd16_src[x_row3];
+    {
+      let wv = mix_lr_bwd16_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd16_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd16_src[x_row0 + 512u];
+    let xv1 = mix_lr_bwd16_src[x_row1 + 512u];
+    let xv2 = mix_lr_bwd16_src[x_row2 + 512u];
+    let xv3 = mix_lr_bwd16_src[x_row3 + 512u];
+    {
+      let wv = mix_lr_bwd16_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd16_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd17_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd17_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd17_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd17_dims: mix_lr_bwd17_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd17_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd17_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd17_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = 0u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_d + ib0 * 512u);
+  let o1 = (i_d + ib1 * 512u);
+  let k0 = (i_d + ig0 * 512u);
+  let k1 = (i_d + ig1 * 512u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd17_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd17_aux[e_row + o0];
+    let e1 = mix_lr_bwd17_aux[e_row + o1];
+    let x0 = mix_lr_bwd17_src[x_row + k0];
+    let x1 = mix_lr_bwd17_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 512u + i_d) * 4u;
+  mix_lr_bwd17_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd17_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd17_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd17_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd18_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd18_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd18_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd18_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd18_dims: mix_lr_bwd18_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd18_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd18_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd18_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd18_src[s * 2048u + item];
+  }
+  mix_lr_bwd18_dst[18432u + item] = acc;
+}
+
+struct mix_lr_bwd19_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd19_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd19_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd19_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd19_dims: mix_lr_bwd19_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd19_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd19_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd19_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 256u;
+  let i_r = 0u;
+  let i_d = item % 256u;
+  let x_off = (i_a * 512u + i_d);
+  let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd19_src[x_row0];
+    let xv1 = mix_lr_bwd19_src[x_row1];
+    let xv2 = mix_lr_bwd19_src[x_row2];
+    let xv3 = mix_lr_bwd19_src[x_row3];
+    {
+      let wv = mix_lr_bwd19_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd19_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd19_src[x_row0 + 256u];
+    let xv1 = mix_lr_bwd19_src[x_row1 + 256u];
+    let xv2 = mix_lr_bwd19_src[x_row2 + 256u];
+    let xv3 = mix_lr_bwd19_src[x_row3 + 256u];
+    {
+      let wv = mix_lr_bwd19_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd19_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd20_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd20_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd20_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd20_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd20_dims: mix_lr_bwd20_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd20_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd20(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd20_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd20_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 256u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 256u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 512u + i_d + ib0 * 256u);
+  let o1 = (i_a * 512u + i_d + ib1 * 256u);
+  let k0 = (i_a * 512u + i_d + ig0 * 256u);
+  let k1 = (i_a * 512u + i_d + ig1 * 256u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd20_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd20_aux[e_row + o0];
+    let e1 = mix_lr_bwd20_aux[e_row + o1];
+    let x0 = mix_lr_bwd20_src[x_row + k0];
+    let x1 = mix_lr_bwd20_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 256u + i_d) * 4u;
+  mix_lr_bwd20_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd20_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd20_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd20_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd21_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd21_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd21_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd21_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd21_dims: mix_lr_bwd21_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd21_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd21_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd21_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd21_src[s * 2048u + item];
+  }
+  mix_lr_bwd21_dst[16384u + item] = acc;
+}
+
+struct mix_lr_bwd22_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd22_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd22_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd22_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd22_dims: mix_lr_bwd22_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd22_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd22_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd22_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 128u;
+  let i_r = 0u;
+  let i_d = item % 128u;
+  let x_off = (i_a * 256u + i_d);
+  let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd22_src[x_row0];
+    let xv1 = mix_lr_bwd22_src[x_row1];
+    let xv2 = mix_lr_bwd22_src[x_row2];
+    let xv3 = mix_lr_bwd22_src[x_row3];
+    {
+      let wv = mix_lr_bwd22_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd22_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd22_src[x_row0 + 128u];
+    let xv1 = mix_lr_bwd22_src[x_row1 + 128u];
+    let xv2 = mix_lr_bwd22_src[x_row2 + 128u];
+    let xv3 = mix_lr_bwd22_src[x_row3 + 128u];
+    {
+      let wv = mix_lr_bwd22_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd22_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd23_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd23_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd23_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd23_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd23_dims: mix_lr_bwd23_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd23_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd23(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd23_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd23_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 128u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 128u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 256u + i_d + ib0 * 128u);
+  let o1 = (i_a * 256u + i_d + ib1 * 128u);
+  let k0 = (i_a * 256u + i_d + ig0 * 128u);
+  let k1 = (i_a * 256u + i_d + ig1 * 128u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd23_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd23_aux[e_row + o0];
+    let e1 = mix_lr_bwd23_aux[e_row + o1];
+    let x0 = mix_lr_bwd23_src[x_row + k0];
+    let x1 = mix_lr_bwd23_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 128u + i_d) * 4u;
+  mix_lr_bwd23_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd23_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd23_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd23_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd24_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd24_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd24_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd24_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd24_dims: mix_lr_bwd24_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd24_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd24_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd24_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd24_src[s * 2048u + item];
+  }
+  mix_lr_bwd24_dst[14336u + item] = acc;
+}
+
+struct mix_lr_bwd25_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd25_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd25_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd25_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd25_dims: mix_lr_bwd25_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd25_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd25_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd25_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = 0u;
+  let i_d = item % 64u;
+  let x_off = (i_a * 128u + i_d);
+  let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd25_src[x_row0];
+    let xv1 = mix_lr_bwd25_src[x_row1];
+    let xv2 = mix_lr_bwd25_src[x_row2];
+    let xv3 = mix_lr_bwd25_src[x_row3];
+    {
+      let wv = mix_lr_bwd25_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd25_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd25_src[x_row0 + 64u];
+    let xv1 = mix_lr_bwd25_src[x_row1 + 64u];
+    let xv2 = mix_lr_bwd25_src[x_row2 + 64u];
+    let xv3 = mix_lr_bwd25_src[x_row3 + 64u];
+    {
+      let wv = mix_lr_bwd25_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd25_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd26_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd26_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd26_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd26_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd26_dims: mix_lr_bwd26_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd26_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd26(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd26_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd26_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 64u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 64u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 128u + i_d + ib0 * 64u);
+  let o1 = (i_a * 128u + i_d + ib1 * 64u);
+  let k0 = (i_a * 128u + i_d + ig0 * 64u);
+  let k1 = (i_a * 128u + i_d + ig1 * 64u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd26_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd26_aux[e_row + o0];
+    let e1 = mix_lr_bwd26_aux[e_row + o1];
+    let x0 = mix_lr_bwd26_src[x_row + k0];
+    let x1 = mix_lr_bwd26_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 64u + i_d) * 4u;
+  mix_lr_bwd26_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd26_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd26_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd26_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd27_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd27_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd27_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd27_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd27_dims: mix_lr_bwd27_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd27_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd27_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd27_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd27_src[s * 2048u + item];
+  }
+  mix_lr_bwd27_dst[12288u + item] = acc;
+}
+
+struct mix_lr_bwd28_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd28_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd28_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd28_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd28_dims: mix_lr_bwd28_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd28_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd28_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd28_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 32u;
+  let i_r = 0u;
+  let i_d = item % 32u;
+  let x_off = (i_a * 64u + i_d);
+  let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd28_src[x_row0];
+    let xv1 = mix_lr_bwd28_src[x_row1];
+    let xv2 = mix_lr_bwd28_src[x_row2];
+    let xv3 = mix_lr_bwd28_src[x_row3];
+    {
+      let wv = mix_lr_bwd28_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd28_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd28_src[x_row0 + 32u];
+    let xv1 = mix_lr_bwd28_src[x_row1 + 32u];
+    let xv2 = mix_lr_bwd28_src[x_row2 + 32u];
+    let xv3 = mix_lr_bwd28_src[x_row3 + 32u];
+    {
+      let wv = mix_lr_bwd28_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd28_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd29_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd29_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd29_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd29_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd29_dims: mix_lr_bwd29_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd29_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd29(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd29_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd29_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 32u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 32u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 64u + i_d + ib0 * 32u);
+  let o1 = (i_a * 64u + i_d + ib1 * 32u);
+  let k0 = (i_a * 64u + i_d + ig0 * 32u);
+  let k1 = (i_a * 64u + i_d + ig1 * 32u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd29_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd29_aux[e_row + o0];
+    let e1 = mix_lr_bwd29_aux[e_row + o1];
+    let x0 = mix_lr_bwd29_src[x_row + k0];
+    let x1 = mix_lr_bwd29_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 32u + i_d) * 4u;
+  mix_lr_bwd29_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd29_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd29_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd29_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd30_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd30_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd30_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd30_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd30_dims: mix_lr_bwd30_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd30_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd30_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd30_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd30_src[s * 2048u + item];
+  }
+  mix_lr_bwd30_dst[10240u + item] = acc;
+}
+
+struct mix_lr_bwd31_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd31_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd31_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd31_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd31_dims: mix_lr_bwd31_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd31_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd31_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd31_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 16u;
+  let i_r = 0u;
+  let i_d = item % 16u;
+  let x_off = (i_a * 32u + i_d);
+  let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd31_src[x_row0];
+    let xv1 = mix_lr_bwd31_src[x_row1];
+    let xv2 = mix_lr_bwd31_src[x_row2];
+    let xv3 = mix_lr_bwd31_src[x_row3];
+    {
+      let wv = mix_lr_bwd31_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd31_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd31_src[x_row0 + 16u];
+    let xv1 = mix_lr_bwd31_src[x_row1 + 16u];
+    let xv2 = mix_lr_bwd31_src[x_row2 + 16u];
+    let xv3 = mix_lr_bwd31_src[x_row3 + 16u];
+    {
+      let wv = mix_lr_bwd31_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd31_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd32_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd32_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd32_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd32_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd32_dims: mix_lr_bwd32_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd32_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd32_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd32_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 16u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 16u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 32u + i_d + ib0 * 16u);
+  let o1 = (i_a * 32u + i_d + ib1 * 16u);
+  let k0 = (i_a * 32u + i_d + ig0 * 16u);
+  let k1 = (i_a * 32u + i_d + ig1 * 16u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd32_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd32_aux[e_row + o0];
+    let e1 = mix_lr_bwd32_aux[e_row + o1];
+    let x0 = mix_lr_bwd32_src[x_row + k0];
+    let x1 = mix_lr_bwd32_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 16u + i_d) * 4u;
+  mix_lr_bwd32_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd32_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd32_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd32_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd33_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd33_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd33_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd33_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd33_dims: mix_lr_bwd33_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd33_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd33_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd33_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd33_src[s * 2048u + item];
+  }
+  mix_lr_bwd33_dst[8192u + item] = acc;
+}
+
+struct mix_lr_bwd34_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd34_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd34_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd34_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd34_dims: mix_lr_bwd34_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd34_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd34_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd34_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 8u;
+  let i_r = 0u;
+  let i_d = item % 8u;
+  let x_off = (i_a * 16u + i_d);
+  let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd34_src[x_row0];
+    let xv1 = mix_lr_bwd34_src[x_row1];
+    let xv2 = mix_lr_bwd34_src[x_row2];
+    let xv3 = mix_lr_bwd34_src[x_row3];
+    {
+      let wv = mix_lr_bwd34_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd34_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd34_src[x_row0 + 8u];
+    let xv1 = mix_lr_bwd34_src[x_row1 + 8u];
+    let xv2 = mix_lr_bwd34_src[x_row2 + 8u];
+    let xv3 = mix_lr_bwd34_src[x_row3 + 8u];
+    {
+      let wv = mix_lr_bwd34_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd34_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd35_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd35_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd35_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd35_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd35_dims: mix_lr_bwd35_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd35_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd35(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd35_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd35_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 8u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 8u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 16u + i_d + ib0 * 8u);
+  let o1 = (i_a * 16u + i_d + ib1 * 8u);
+  let k0 = (i_a * 16u + i_d + ig0 * 8u);
+  let k1 = (i_a * 16u + i_d + ig1 * 8u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd35_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd35_aux[e_row + o0];
+    let e1 = mix_lr_bwd35_aux[e_row + o1];
+    let x0 = mix_lr_bwd35_src[x_row + k0];
+    let x1 = mix_lr_bwd35_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 8u + i_d) * 4u;
+  mix_lr_bwd35_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd35_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd35_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd35_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd36_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd36_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd36_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd36_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd36_dims: mix_lr_bwd36_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd36_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd36_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd36_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd36_src[s * 2048u + item];
+  }
+  mix_lr_bwd36_dst[6144u + item] = acc;
+}
+
+struct mix_lr_bwd37_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd37_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd37_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd37_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd37_dims: mix_lr_bwd37_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd37_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd37_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd37_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 4u;
+  let i_r = 0u;
+  let i_d = item % 4u;
+  let x_off = (i_a * 8u + i_d);
+  let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd37_src[x_row0];
+    let xv1 = mix_lr_bwd37_src[x_row1];
+    let xv2 = mix_lr_bwd37_src[x_row2];
+    let xv3 = mix_lr_bwd37_src[x_row3];
+    {
+      let wv = mix_lr_bwd37_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd37_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd37_src[x_row0 + 4u];
+    let xv1 = mix_lr_bwd37_src[x_row1 + 4u];
+    let xv2 = mix_lr_bwd37_src[x_row2 + 4u];
+    let xv3 = mix_lr_bwd37_src[x_row3 + 4u];
+    {
+      let wv = mix_lr_bwd37_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd37_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd38_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd38_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd38_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd38_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd38_dims: mix_lr_bwd38_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd38_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd38(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd38_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd38_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 4u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 4u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 8u + i_d + ib0 * 4u);
+  let o1 = (i_a * 8u + i_d + ib1 * 4u);
+  let k0 = (i_a * 8u + i_d + ig0 * 4u);
+  let k1 = (i_a * 8u + i_d + ig1 * 4u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd38_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd38_aux[e_row + o0];
+    let e1 = mix_lr_bwd38_aux[e_row + o1];
+    let x0 = mix_lr_bwd38_src[x_row + k0];
+    let x1 = mix_lr_bwd38_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 4u + i_d) * 4u;
+  mix_lr_bwd38_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd38_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd38_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd38_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd39_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd39_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd39_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd39_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd39_dims: mix_lr_bwd39_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd39_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd39(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd39_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd39_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd39_src[s * 2048u + item];
+  }
+  mix_lr_bwd39_dst[4096u + item] = acc;
+}
+
+struct mix_lr_bwd40_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd40_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd40_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd40_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd40_dims: mix_lr_bwd40_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd40_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd40_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd40_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 2u;
+  let i_r = 0u;
+  let i_d = item % 2u;
+  let x_off = (i_a * 4u + i_d);
+  let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd40_src[x_row0];
+    let xv1 = mix_lr_bwd40_src[x_row1];
+    let xv2 = mix_lr_bwd40_src[x_row2];
+    let xv3 = mix_lr_bwd40_src[x_row3];
+    {
+      let wv = mix_lr_bwd40_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd40_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd40_src[x_row0 + 2u];
+    let xv1 = mix_lr_bwd40_src[x_row1 + 2u];
+    let xv2 = mix_lr_bwd40_src[x_row2 + 2u];
+    let xv3 = mix_lr_bwd40_src[x_row3 + 2u];
+    {
+      let wv = mix_lr_bwd40_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd40_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd41_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd41_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd41_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd41_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd41_dims: mix_lr_bwd41_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd41_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd41(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd41_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd41_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item / 2u;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = item % 2u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 4u + i_d + ib0 * 2u);
+  let o1 = (i_a * 4u + i_d + ib1 * 2u);
+  let k0 = (i_a * 4u + i_d + ig0 * 2u);
+  let k1 = (i_a * 4u + i_d + ig1 * 2u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd41_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd41_aux[e_row + o0];
+    let e1 = mix_lr_bwd41_aux[e_row + o1];
+    let x0 = mix_lr_bwd41_src[x_row + k0];
+    let x1 = mix_lr_bwd41_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a * 2u + i_d) * 4u;
+  mix_lr_bwd41_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd41_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd41_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd41_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd42_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd42_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd42_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd42_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd42_dims: mix_lr_bwd42_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd42_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd42(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd42_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd42_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd42_src[s * 2048u + item];
+  }
+  mix_lr_bwd42_dst[2048u + item] = acc;
+}
+
+struct mix_lr_bwd43_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd43_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd43_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd43_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd43_dims: mix_lr_bwd43_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd43_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd43_dims.groups) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
+  let batch = mix_lr_bwd43_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item;
+  let i_r = 0u;
+  let i_d = 0u;
+  let x_off = i_a * 2u;
+  let w_base = (i_a + i_d) * 4u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mix_lr_bwd43_src[x_row0];
+    let xv1 = mix_lr_bwd43_src[x_row1];
+    let xv2 = mix_lr_bwd43_src[x_row2];
+    let xv3 = mix_lr_bwd43_src[x_row3];
+    {
+      let wv = mix_lr_bwd43_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd43_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mix_lr_bwd43_src[x_row0 + 1u];
+    let xv1 = mix_lr_bwd43_src[x_row1 + 1u];
+    let xv2 = mix_lr_bwd43_src[x_row2 + 1u];
+    let xv3 = mix_lr_bwd43_src[x_row3 + 1u];
+    {
+      let wv = mix_lr_bwd43_params[w_base + 2u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mix_lr_bwd43_params[w_base + 3u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc3_1;
+    }
+  }
+}
+
+struct mix_lr_bwd44_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd44_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd44_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd44_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd44_dims: mix_lr_bwd44_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd44_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd44(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd44_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mix_lr_bwd44_dims.batch + 255u) / 256u;
+  if (global >= splits * 512u) { return; }
+  let split = global / 512u;
+  let item = global % 512u;
+  let i_a = item;
+  let i_tb = 0u;
+  let i_tc = 0u;
+  let i_d = 0u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 2u + ib0);
+  let o1 = (i_a * 2u + ib1);
+  let k0 = (i_a * 2u + ig0);
+  let k1 = (i_a * 2u + ig1);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mix_lr_bwd44_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = mix_lr_bwd44_aux[e_row + o0];
+    let e1 = mix_lr_bwd44_aux[e_row + o1];
+    let x0 = mix_lr_bwd44_src[x_row + k0];
+    let x1 = mix_lr_bwd44_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 2048u + (i_a + i_d) * 4u;
+  mix_lr_bwd44_dst[w_base + ib0 * 2u + ig0] = acc0_0;
+  mix_lr_bwd44_dst[w_base + ib0 * 2u + ig1] = acc0_1;
+  mix_lr_bwd44_dst[w_base + ib1 * 2u + ig0] = acc1_0;
+  mix_lr_bwd44_dst[w_base + ib1 * 2u + ig1] = acc1_1;
+}
+
+struct mix_lr_bwd45_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mix_lr_bwd45_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mix_lr_bwd45_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mix_lr_bwd45_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mix_lr_bwd45_dims: mix_lr_bwd45_Dims;
+@group(0) @binding(4) var<storage, read> mix_lr_bwd45_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mix_lr_bwd45(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mix_lr_bwd45_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 2048u) { return; }
+  let splits = (mix_lr_bwd45_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mix_lr_bwd45_src[s * 2048u + item];
+  }
+  mix_lr_bwd45_dst[item] = acc;
 }

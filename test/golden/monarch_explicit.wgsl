@@ -279,6 +279,1188 @@ fn raw_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 }
 
 
+// map raw (backward)
+struct raw_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> raw_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> raw_bwd0_dims: raw_bwd0_Dims;
+var<workgroup> raw_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> raw_bwd0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
+fn raw_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd0_dims.groups) { return; }
+  let batch = raw_bwd0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = raw_bwd0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      raw_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      raw_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      raw_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      raw_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      raw_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      raw_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      raw_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      raw_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = raw_bwd0_xs[(k + dd) * 32u + tr];
+      let b0 = raw_bwd0_ws[(dd * 16u + k) * 8u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { raw_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct raw_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd1_dims: raw_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd1_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd1_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = raw_bwd1_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 32u;
+  let i_d = item % 32u;
+  let x_off = i_d;
+  let w_base = (i_a * 32u + i_d) * 1024u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = raw_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = raw_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct raw_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd2_dims: raw_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (raw_bwd2_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 32u) % 8u;
+  let i_d = item % 32u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 32u);
+  let o1 = (i_d + ib1 * 32u);
+  let o2 = (i_d + ib2 * 32u);
+  let o3 = (i_d + ib3 * 32u);
+  let k0 = (i_d + ig0 * 32u);
+  let k1 = (i_d + ig1 * 32u);
+  let k2 = (i_d + ig2 * 32u);
+  let k3 = (i_d + ig3 * 32u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, raw_bwd2_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = raw_bwd2_aux[e_row + o0];
+    let e1 = raw_bwd2_aux[e_row + o1];
+    let e2 = raw_bwd2_aux[e_row + o2];
+    let e3 = raw_bwd2_aux[e_row + o3];
+    let x0 = raw_bwd2_src[x_row + k0];
+    let x1 = raw_bwd2_src[x_row + k1];
+    let x2 = raw_bwd2_src[x_row + k2];
+    let x3 = raw_bwd2_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a * 32u + i_d) * 1024u;
+  raw_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  raw_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  raw_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  raw_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  raw_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  raw_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  raw_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  raw_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  raw_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  raw_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  raw_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  raw_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  raw_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  raw_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  raw_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  raw_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct raw_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd3_dims: raw_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd3_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (raw_bwd3_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + raw_bwd3_src[s * 32768u + item];
+  }
+  raw_bwd3_dst[item] = acc;
+}
+
+struct raw_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd4_dims: raw_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd4_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = raw_bwd4_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 8u;
+  let i_r = item % 8u;
+  let i_d = 0u;
+  let x_off = i_a * 32u;
+  let w_base = 32768u + (i_a + i_d) * 1024u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = raw_bwd4_src[x_row0 + i_g];
+      let xv1 = raw_bwd4_src[x_row1 + i_g];
+      let xv2 = raw_bwd4_src[x_row2 + i_g];
+      let xv3 = raw_bwd4_src[x_row3 + i_g];
+      {
+        let wv = raw_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct raw_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd5_dims: raw_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (raw_bwd5_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = item / 64u;
+  let i_tb = (item / 8u) % 8u;
+  let i_tc = item % 8u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 32u + ib0);
+  let o1 = (i_a * 32u + ib1);
+  let o2 = (i_a * 32u + ib2);
+  let o3 = (i_a * 32u + ib3);
+  let k0 = (i_a * 32u + ig0);
+  let k1 = (i_a * 32u + ig1);
+  let k2 = (i_a * 32u + ig2);
+  let k3 = (i_a * 32u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, raw_bwd5_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = raw_bwd5_aux[e_row + o0];
+    let e1 = raw_bwd5_aux[e_row + o1];
+    let e2 = raw_bwd5_aux[e_row + o2];
+    let e3 = raw_bwd5_aux[e_row + o3];
+    let x0 = raw_bwd5_src[x_row + k0];
+    let x1 = raw_bwd5_src[x_row + k1];
+    let x2 = raw_bwd5_src[x_row + k2];
+    let x3 = raw_bwd5_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a + i_d) * 1024u;
+  raw_bwd5_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  raw_bwd5_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  raw_bwd5_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  raw_bwd5_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  raw_bwd5_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  raw_bwd5_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  raw_bwd5_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  raw_bwd5_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  raw_bwd5_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  raw_bwd5_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  raw_bwd5_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  raw_bwd5_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  raw_bwd5_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  raw_bwd5_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  raw_bwd5_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  raw_bwd5_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct raw_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> raw_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> raw_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> raw_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> raw_bwd6_dims: raw_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> raw_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn raw_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= raw_bwd6_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (raw_bwd6_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + raw_bwd6_src[s * 32768u + item];
+  }
+  raw_bwd6_dst[32768u + item] = acc;
+}
+
+
 // map builtin
 struct builtin_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> builtin_op0_params: array<vec4<f32>>;
@@ -555,4 +1737,1186 @@ fn builtin_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 16u) * 32u + delta) / 4u] = acc_3_2;
     builtin_op1_dst[(row * 1024u + alpha * 1024u + (beta0 + tb + 24u) * 32u + delta) / 4u] = acc_3_3;
   }
+}
+
+
+// map builtin (backward)
+struct builtin_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> builtin_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> builtin_bwd0_dims: builtin_bwd0_Dims;
+var<workgroup> builtin_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> builtin_bwd0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
+fn builtin_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd0_dims.groups) { return; }
+  let batch = builtin_bwd0_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = builtin_bwd0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      builtin_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      builtin_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      builtin_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      builtin_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      builtin_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      builtin_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      builtin_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      builtin_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = builtin_bwd0_xs[(k + dd) * 32u + tr];
+      let b0 = builtin_bwd0_ws[(dd * 16u + k) * 8u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { builtin_bwd0_dst[(row * 1024u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct builtin_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd1_dims: builtin_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd1_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd1_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = builtin_bwd1_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 32u;
+  let i_d = item % 32u;
+  let x_off = i_d;
+  let w_base = 32768u + (i_a * 32u + i_d) * 1024u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = builtin_bwd1_src[x_row0 + i_g * 32u];
+      let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
+      let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
+      let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      {
+        let wv = builtin_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct builtin_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd2_dims: builtin_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (builtin_bwd2_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = (item / 32u) % 8u;
+  let i_d = item % 32u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 32u);
+  let o1 = (i_d + ib1 * 32u);
+  let o2 = (i_d + ib2 * 32u);
+  let o3 = (i_d + ib3 * 32u);
+  let k0 = (i_d + ig0 * 32u);
+  let k1 = (i_d + ig1 * 32u);
+  let k2 = (i_d + ig2 * 32u);
+  let k3 = (i_d + ig3 * 32u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, builtin_bwd2_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = builtin_bwd2_aux[e_row + o0];
+    let e1 = builtin_bwd2_aux[e_row + o1];
+    let e2 = builtin_bwd2_aux[e_row + o2];
+    let e3 = builtin_bwd2_aux[e_row + o3];
+    let x0 = builtin_bwd2_src[x_row + k0];
+    let x1 = builtin_bwd2_src[x_row + k1];
+    let x2 = builtin_bwd2_src[x_row + k2];
+    let x3 = builtin_bwd2_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a * 32u + i_d) * 1024u;
+  builtin_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  builtin_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  builtin_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  builtin_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  builtin_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  builtin_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  builtin_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  builtin_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  builtin_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  builtin_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  builtin_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  builtin_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  builtin_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  builtin_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  builtin_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  builtin_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct builtin_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd3_dims: builtin_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd3_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (builtin_bwd3_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + builtin_bwd3_src[s * 32768u + item];
+  }
+  builtin_bwd3_dst[32768u + item] = acc;
+}
+
+struct builtin_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd4_dims: builtin_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd4_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = builtin_bwd4_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 8u;
+  let i_r = item % 8u;
+  let i_d = 0u;
+  let x_off = i_a * 32u;
+  let w_base = (i_a + i_d) * 1024u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = builtin_bwd4_src[x_row0 + i_g];
+      let xv1 = builtin_bwd4_src[x_row1 + i_g];
+      let xv2 = builtin_bwd4_src[x_row2 + i_g];
+      let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      {
+        let wv = builtin_bwd4_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct builtin_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd5_dims: builtin_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (builtin_bwd5_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = item / 64u;
+  let i_tb = (item / 8u) % 8u;
+  let i_tc = item % 8u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 32u + ib0);
+  let o1 = (i_a * 32u + ib1);
+  let o2 = (i_a * 32u + ib2);
+  let o3 = (i_a * 32u + ib3);
+  let k0 = (i_a * 32u + ig0);
+  let k1 = (i_a * 32u + ig1);
+  let k2 = (i_a * 32u + ig2);
+  let k3 = (i_a * 32u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, builtin_bwd5_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = builtin_bwd5_aux[e_row + o0];
+    let e1 = builtin_bwd5_aux[e_row + o1];
+    let e2 = builtin_bwd5_aux[e_row + o2];
+    let e3 = builtin_bwd5_aux[e_row + o3];
+    let x0 = builtin_bwd5_src[x_row + k0];
+    let x1 = builtin_bwd5_src[x_row + k1];
+    let x2 = builtin_bwd5_src[x_row + k2];
+    let x3 = builtin_bwd5_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a + i_d) * 1024u;
+  builtin_bwd5_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  builtin_bwd5_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  builtin_bwd5_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  builtin_bwd5_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  builtin_bwd5_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  builtin_bwd5_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  builtin_bwd5_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  builtin_bwd5_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  builtin_bwd5_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  builtin_bwd5_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  builtin_bwd5_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  builtin_bwd5_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  builtin_bwd5_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  builtin_bwd5_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  builtin_bwd5_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  builtin_bwd5_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct builtin_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> builtin_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> builtin_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> builtin_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> builtin_bwd6_dims: builtin_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> builtin_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn builtin_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= builtin_bwd6_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (builtin_bwd6_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + builtin_bwd6_src[s * 32768u + item];
+  }
+  builtin_bwd6_dst[item] = acc;
 }

@@ -440,6 +440,2739 @@ fn deep_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
 }
 
 
+// map deep (backward)
+struct deep_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> deep_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> deep_bwd0_dims: deep_bwd0_Dims;
+var<workgroup> deep_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> deep_bwd0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
+fn deep_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd0_dims.groups) { return; }
+  let batch = deep_bwd0_dims.batch;
+  let row_tile = group / 256u;
+  let col_tile = group % 256u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
+  let dd = lid / 128u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 16u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_2 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_3 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 64u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = deep_bwd0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 384u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
+    }
+    {
+      let e = lid;
+      if (e < 64u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
+        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
+        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = deep_bwd0_xs[(k + dd) * 32u + tr];
+      let b0 = deep_bwd0_ws[(dd * 16u + k) * 4u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_bwd0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_bwd0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_bwd0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 16u) { deep_bwd0_dst[(row * 4096u + alpha * 16u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct deep_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> deep_bwd1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd1_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> deep_bwd1_dims: deep_bwd1_Dims;
+var<workgroup> deep_bwd1_xs: array<vec4<f32>, 512>;
+var<workgroup> deep_bwd1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
+fn deep_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd1_dims.groups) { return; }
+  let batch = deep_bwd1_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile / 2u;
+  let delta0 = (col_tile % 2u) * 8u;
+  let beta0 = 0u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  {
+    let e = lid;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = deep_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + k * 16u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = deep_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + k * 16u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid;
+    if (e < 128u) {
+      let dd = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let kv = e / 128u;
+      pf1_0 = deep_bwd1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u) / 4u + kv];
+    }
+  }
+  for (var k0 = 0u; k0 < 16u; k0 += 4u) {
+    {
+      let e = lid;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_bwd1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      deep_bwd1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let dd = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let kv = e / 128u;
+        deep_bwd1_ws[((kv * 4u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        deep_bwd1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+        deep_bwd1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+        deep_bwd1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 16u) {
+      {
+        let e = lid;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = deep_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (k0 + 4u + k) * 16u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = deep_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 256u + (k0 + 4u + k) * 16u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid;
+        if (e < 128u) {
+          let dd = e % 8u;
+          let bb = (e / 8u) % 16u;
+          let kv = e / 128u;
+          pf1_0 = deep_bwd1_params[(65536u + ((alpha * 16u + delta0 + dd) * 16u + beta0 + bb) * 16u + k0 + 4u) / 4u + kv];
+        }
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = deep_bwd1_xs[(k * 64u + tr) * 2u + tv];
+      let x1 = deep_bwd1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = deep_bwd1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = deep_bwd1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = deep_bwd1_ws[(k * 16u + tb) * 2u + tv];
+      let w1 = deep_bwd1_ws[(k * 16u + tb + 8u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_0_0;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_0_1;
+  }
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_1_0;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_1_1;
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_2_0;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_2_1;
+  }
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb) * 16u + delta) / 4u] = acc_3_0;
+    deep_bwd1_dst[(row * 4096u + alpha * 256u + (beta0 + tb + 8u) * 16u + delta) / 4u] = acc_3_1;
+  }
+}
+
+struct deep_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd2_dims: deep_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd2_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = deep_bwd2_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 256u;
+  let i_d = item % 256u;
+  let x_off = i_d;
+  let w_base = 131072u + (i_a * 256u + i_d) * 256u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = deep_bwd2_src[x_row0];
+    let xv1 = deep_bwd2_src[x_row1];
+    let xv2 = deep_bwd2_src[x_row2];
+    let xv3 = deep_bwd2_src[x_row3];
+    {
+      let wv = deep_bwd2_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = deep_bwd2_src[x_row0 + 256u];
+    let xv1 = deep_bwd2_src[x_row1 + 256u];
+    let xv2 = deep_bwd2_src[x_row2 + 256u];
+    let xv3 = deep_bwd2_src[x_row3 + 256u];
+    {
+      let wv = deep_bwd2_params[w_base + 16u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 17u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 18u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 19u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = deep_bwd2_src[x_row0 + 512u];
+    let xv1 = deep_bwd2_src[x_row1 + 512u];
+    let xv2 = deep_bwd2_src[x_row2 + 512u];
+    let xv3 = deep_bwd2_src[x_row3 + 512u];
+    {
+      let wv = deep_bwd2_params[w_base + 32u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 33u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 34u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 35u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = deep_bwd2_src[x_row0 + 768u];
+    let xv1 = deep_bwd2_src[x_row1 + 768u];
+    let xv2 = deep_bwd2_src[x_row2 + 768u];
+    let xv3 = deep_bwd2_src[x_row3 + 768u];
+    {
+      let wv = deep_bwd2_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = deep_bwd2_src[x_row0 + 1024u];
+    let xv1 = deep_bwd2_src[x_row1 + 1024u];
+    let xv2 = deep_bwd2_src[x_row2 + 1024u];
+    let xv3 = deep_bwd2_src[x_row3 + 1024u];
+    {
+      let wv = deep_bwd2_params[w_base + 64u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 65u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 66u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 67u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = deep_bwd2_src[x_row0 + 1280u];
+    let xv1 = deep_bwd2_src[x_row1 + 1280u];
+    let xv2 = deep_bwd2_src[x_row2 + 1280u];
+    let xv3 = deep_bwd2_src[x_row3 + 1280u];
+    {
+      let wv = deep_bwd2_params[w_base + 80u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 81u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 82u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 83u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = deep_bwd2_src[x_row0 + 1536u];
+    let xv1 = deep_bwd2_src[x_row1 + 1536u];
+    let xv2 = deep_bwd2_src[x_row2 + 1536u];
+    let xv3 = deep_bwd2_src[x_row3 + 1536u];
+    {
+      let wv = deep_bwd2_params[w_base + 96u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 97u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 98u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 99u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = deep_bwd2_src[x_row0 + 1792u];
+    let xv1 = deep_bwd2_src[x_row1 + 1792u];
+    let xv2 = deep_bwd2_src[x_row2 + 1792u];
+    let xv3 = deep_bwd2_src[x_row3 + 1792u];
+    {
+      let wv = deep_bwd2_params[w_base + 112u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 113u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 114u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 115u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = deep_bwd2_src[x_row0 + 2048u];
+    let xv1 = deep_bwd2_src[x_row1 + 2048u];
+    let xv2 = deep_bwd2_src[x_row2 + 2048u];
+    let xv3 = deep_bwd2_src[x_row3 + 2048u];
+    {
+      let wv = deep_bwd2_params[w_base + 128u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 129u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 130u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 131u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = deep_bwd2_src[x_row0 + 2304u];
+    let xv1 = deep_bwd2_src[x_row1 + 2304u];
+    let xv2 = deep_bwd2_src[x_row2 + 2304u];
+    let xv3 = deep_bwd2_src[x_row3 + 2304u];
+    {
+      let wv = deep_bwd2_params[w_base + 144u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 145u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 146u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 147u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 10u;
+    let xv0 = deep_bwd2_src[x_row0 + 2560u];
+    let xv1 = deep_bwd2_src[x_row1 + 2560u];
+    let xv2 = deep_bwd2_src[x_row2 + 2560u];
+    let xv3 = deep_bwd2_src[x_row3 + 2560u];
+    {
+      let wv = deep_bwd2_params[w_base + 160u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 161u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 162u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 163u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 11u;
+    let xv0 = deep_bwd2_src[x_row0 + 2816u];
+    let xv1 = deep_bwd2_src[x_row1 + 2816u];
+    let xv2 = deep_bwd2_src[x_row2 + 2816u];
+    let xv3 = deep_bwd2_src[x_row3 + 2816u];
+    {
+      let wv = deep_bwd2_params[w_base + 176u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 177u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 178u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 179u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 12u;
+    let xv0 = deep_bwd2_src[x_row0 + 3072u];
+    let xv1 = deep_bwd2_src[x_row1 + 3072u];
+    let xv2 = deep_bwd2_src[x_row2 + 3072u];
+    let xv3 = deep_bwd2_src[x_row3 + 3072u];
+    {
+      let wv = deep_bwd2_params[w_base + 192u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 193u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 194u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 195u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 13u;
+    let xv0 = deep_bwd2_src[x_row0 + 3328u];
+    let xv1 = deep_bwd2_src[x_row1 + 3328u];
+    let xv2 = deep_bwd2_src[x_row2 + 3328u];
+    let xv3 = deep_bwd2_src[x_row3 + 3328u];
+    {
+      let wv = deep_bwd2_params[w_base + 208u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 209u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 210u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 211u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 14u;
+    let xv0 = deep_bwd2_src[x_row0 + 3584u];
+    let xv1 = deep_bwd2_src[x_row1 + 3584u];
+    let xv2 = deep_bwd2_src[x_row2 + 3584u];
+    let xv3 = deep_bwd2_src[x_row3 + 3584u];
+    {
+      let wv = deep_bwd2_params[w_base + 224u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 225u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 226u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 227u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 15u;
+    let xv0 = deep_bwd2_src[x_row0 + 3840u];
+    let xv1 = deep_bwd2_src[x_row1 + 3840u];
+    let xv2 = deep_bwd2_src[x_row2 + 3840u];
+    let xv3 = deep_bwd2_src[x_row3 + 3840u];
+    {
+      let wv = deep_bwd2_params[w_base + 240u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 241u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 242u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 243u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct deep_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd3_dims: deep_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (deep_bwd3_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let i_a = 0u;
+  let i_tb = item / 1024u;
+  let i_tc = (item / 256u) % 4u;
+  let i_d = item % 256u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 256u);
+  let o1 = (i_d + ib1 * 256u);
+  let o2 = (i_d + ib2 * 256u);
+  let o3 = (i_d + ib3 * 256u);
+  let k0 = (i_d + ig0 * 256u);
+  let k1 = (i_d + ig1 * 256u);
+  let k2 = (i_d + ig2 * 256u);
+  let k3 = (i_d + ig3 * 256u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, deep_bwd3_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = deep_bwd3_aux[e_row + o0];
+    let e1 = deep_bwd3_aux[e_row + o1];
+    let e2 = deep_bwd3_aux[e_row + o2];
+    let e3 = deep_bwd3_aux[e_row + o3];
+    let x0 = deep_bwd3_src[x_row + k0];
+    let x1 = deep_bwd3_src[x_row + k1];
+    let x2 = deep_bwd3_src[x_row + k2];
+    let x3 = deep_bwd3_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 65536u + (i_a * 256u + i_d) * 256u;
+  deep_bwd3_dst[w_base + ib0 * 16u + ig0] = acc0_0;
+  deep_bwd3_dst[w_base + ib0 * 16u + ig1] = acc0_1;
+  deep_bwd3_dst[w_base + ib0 * 16u + ig2] = acc0_2;
+  deep_bwd3_dst[w_base + ib0 * 16u + ig3] = acc0_3;
+  deep_bwd3_dst[w_base + ib1 * 16u + ig0] = acc1_0;
+  deep_bwd3_dst[w_base + ib1 * 16u + ig1] = acc1_1;
+  deep_bwd3_dst[w_base + ib1 * 16u + ig2] = acc1_2;
+  deep_bwd3_dst[w_base + ib1 * 16u + ig3] = acc1_3;
+  deep_bwd3_dst[w_base + ib2 * 16u + ig0] = acc2_0;
+  deep_bwd3_dst[w_base + ib2 * 16u + ig1] = acc2_1;
+  deep_bwd3_dst[w_base + ib2 * 16u + ig2] = acc2_2;
+  deep_bwd3_dst[w_base + ib2 * 16u + ig3] = acc2_3;
+  deep_bwd3_dst[w_base + ib3 * 16u + ig0] = acc3_0;
+  deep_bwd3_dst[w_base + ib3 * 16u + ig1] = acc3_1;
+  deep_bwd3_dst[w_base + ib3 * 16u + ig2] = acc3_2;
+  deep_bwd3_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+}
+
+struct deep_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd4_dims: deep_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd4_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 65536u) { return; }
+  let splits = (deep_bwd4_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + deep_bwd4_src[s * 65536u + item];
+  }
+  deep_bwd4_dst[131072u + item] = acc;
+}
+
+struct deep_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd5_dims: deep_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd5_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = deep_bwd5_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 64u;
+  let i_r = (item / 16u) % 4u;
+  let i_d = item % 16u;
+  let x_off = (i_a * 256u + i_d);
+  let w_base = 65536u + (i_a * 16u + i_d) * 256u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = deep_bwd5_src[x_row0];
+    let xv1 = deep_bwd5_src[x_row1];
+    let xv2 = deep_bwd5_src[x_row2];
+    let xv3 = deep_bwd5_src[x_row3];
+    {
+      let wv = deep_bwd5_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = deep_bwd5_src[x_row0 + 16u];
+    let xv1 = deep_bwd5_src[x_row1 + 16u];
+    let xv2 = deep_bwd5_src[x_row2 + 16u];
+    let xv3 = deep_bwd5_src[x_row3 + 16u];
+    {
+      let wv = deep_bwd5_params[w_base + 16u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 17u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 18u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 19u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = deep_bwd5_src[x_row0 + 32u];
+    let xv1 = deep_bwd5_src[x_row1 + 32u];
+    let xv2 = deep_bwd5_src[x_row2 + 32u];
+    let xv3 = deep_bwd5_src[x_row3 + 32u];
+    {
+      let wv = deep_bwd5_params[w_base + 32u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 33u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 34u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 35u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = deep_bwd5_src[x_row0 + 48u];
+    let xv1 = deep_bwd5_src[x_row1 + 48u];
+    let xv2 = deep_bwd5_src[x_row2 + 48u];
+    let xv3 = deep_bwd5_src[x_row3 + 48u];
+    {
+      let wv = deep_bwd5_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = deep_bwd5_src[x_row0 + 64u];
+    let xv1 = deep_bwd5_src[x_row1 + 64u];
+    let xv2 = deep_bwd5_src[x_row2 + 64u];
+    let xv3 = deep_bwd5_src[x_row3 + 64u];
+    {
+      let wv = deep_bwd5_params[w_base + 64u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 65u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 66u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 67u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = deep_bwd5_src[x_row0 + 80u];
+    let xv1 = deep_bwd5_src[x_row1 + 80u];
+    let xv2 = deep_bwd5_src[x_row2 + 80u];
+    let xv3 = deep_bwd5_src[x_row3 + 80u];
+    {
+      let wv = deep_bwd5_params[w_base + 80u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 81u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 82u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 83u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = deep_bwd5_src[x_row0 + 96u];
+    let xv1 = deep_bwd5_src[x_row1 + 96u];
+    let xv2 = deep_bwd5_src[x_row2 + 96u];
+    let xv3 = deep_bwd5_src[x_row3 + 96u];
+    {
+      let wv = deep_bwd5_params[w_base + 96u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 97u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 98u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 99u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = deep_bwd5_src[x_row0 + 112u];
+    let xv1 = deep_bwd5_src[x_row1 + 112u];
+    let xv2 = deep_bwd5_src[x_row2 + 112u];
+    let xv3 = deep_bwd5_src[x_row3 + 112u];
+    {
+      let wv = deep_bwd5_params[w_base + 112u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 113u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 114u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 115u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = deep_bwd5_src[x_row0 + 128u];
+    let xv1 = deep_bwd5_src[x_row1 + 128u];
+    let xv2 = deep_bwd5_src[x_row2 + 128u];
+    let xv3 = deep_bwd5_src[x_row3 + 128u];
+    {
+      let wv = deep_bwd5_params[w_base + 128u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 129u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 130u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 131u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = deep_bwd5_src[x_row0 + 144u];
+    let xv1 = deep_bwd5_src[x_row1 + 144u];
+    let xv2 = deep_bwd5_src[x_row2 + 144u];
+    let xv3 = deep_bwd5_src[x_row3 + 144u];
+    {
+      let wv = deep_bwd5_params[w_base + 144u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 145u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 146u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 147u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 10u;
+    let xv0 = deep_bwd5_src[x_row0 + 160u];
+    let xv1 = deep_bwd5_src[x_row1 + 160u];
+    let xv2 = deep_bwd5_src[x_row2 + 160u];
+    let xv3 = deep_bwd5_src[x_row3 + 160u];
+    {
+      let wv = deep_bwd5_params[w_base + 160u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 161u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 162u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 163u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 11u;
+    let xv0 = deep_bwd5_src[x_row0 + 176u];
+    let xv1 = deep_bwd5_src[x_row1 + 176u];
+    let xv2 = deep_bwd5_src[x_row2 + 176u];
+    let xv3 = deep_bwd5_src[x_row3 + 176u];
+    {
+      let wv = deep_bwd5_params[w_base + 176u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 177u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 178u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 179u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 12u;
+    let xv0 = deep_bwd5_src[x_row0 + 192u];
+    let xv1 = deep_bwd5_src[x_row1 + 192u];
+    let xv2 = deep_bwd5_src[x_row2 + 192u];
+    let xv3 = deep_bwd5_src[x_row3 + 192u];
+    {
+      let wv = deep_bwd5_params[w_base + 192u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 193u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 194u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 195u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 13u;
+    let xv0 = deep_bwd5_src[x_row0 + 208u];
+    let xv1 = deep_bwd5_src[x_row1 + 208u];
+    let xv2 = deep_bwd5_src[x_row2 + 208u];
+    let xv3 = deep_bwd5_src[x_row3 + 208u];
+    {
+      let wv = deep_bwd5_params[w_base + 208u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 209u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 210u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 211u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 14u;
+    let xv0 = deep_bwd5_src[x_row0 + 224u];
+    let xv1 = deep_bwd5_src[x_row1 + 224u];
+    let xv2 = deep_bwd5_src[x_row2 + 224u];
+    let xv3 = deep_bwd5_src[x_row3 + 224u];
+    {
+      let wv = deep_bwd5_params[w_base + 224u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 225u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 226u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 227u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 15u;
+    let xv0 = deep_bwd5_src[x_row0 + 240u];
+    let xv1 = deep_bwd5_src[x_row1 + 240u];
+    let xv2 = deep_bwd5_src[x_row2 + 240u];
+    let xv3 = deep_bwd5_src[x_row3 + 240u];
+    {
+      let wv = deep_bwd5_params[w_base + 240u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 241u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 242u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 243u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct deep_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd6_dims: deep_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (deep_bwd6_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let i_a = item / 256u;
+  let i_tb = (item / 64u) % 4u;
+  let i_tc = (item / 16u) % 4u;
+  let i_d = item % 16u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 256u + i_d + ib0 * 16u);
+  let o1 = (i_a * 256u + i_d + ib1 * 16u);
+  let o2 = (i_a * 256u + i_d + ib2 * 16u);
+  let o3 = (i_a * 256u + i_d + ib3 * 16u);
+  let k0 = (i_a * 256u + i_d + ig0 * 16u);
+  let k1 = (i_a * 256u + i_d + ig1 * 16u);
+  let k2 = (i_a * 256u + i_d + ig2 * 16u);
+  let k3 = (i_a * 256u + i_d + ig3 * 16u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, deep_bwd6_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = deep_bwd6_aux[e_row + o0];
+    let e1 = deep_bwd6_aux[e_row + o1];
+    let e2 = deep_bwd6_aux[e_row + o2];
+    let e3 = deep_bwd6_aux[e_row + o3];
+    let x0 = deep_bwd6_src[x_row + k0];
+    let x1 = deep_bwd6_src[x_row + k1];
+    let x2 = deep_bwd6_src[x_row + k2];
+    let x3 = deep_bwd6_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 65536u + (i_a * 16u + i_d) * 256u;
+  deep_bwd6_dst[w_base + ib0 * 16u + ig0] = acc0_0;
+  deep_bwd6_dst[w_base + ib0 * 16u + ig1] = acc0_1;
+  deep_bwd6_dst[w_base + ib0 * 16u + ig2] = acc0_2;
+  deep_bwd6_dst[w_base + ib0 * 16u + ig3] = acc0_3;
+  deep_bwd6_dst[w_base + ib1 * 16u + ig0] = acc1_0;
+  deep_bwd6_dst[w_base + ib1 * 16u + ig1] = acc1_1;
+  deep_bwd6_dst[w_base + ib1 * 16u + ig2] = acc1_2;
+  deep_bwd6_dst[w_base + ib1 * 16u + ig3] = acc1_3;
+  deep_bwd6_dst[w_base + ib2 * 16u + ig0] = acc2_0;
+  deep_bwd6_dst[w_base + ib2 * 16u + ig1] = acc2_1;
+  deep_bwd6_dst[w_base + ib2 * 16u + ig2] = acc2_2;
+  deep_bwd6_dst[w_base + ib2 * 16u + ig3] = acc2_3;
+  deep_bwd6_dst[w_base + ib3 * 16u + ig0] = acc3_0;
+  deep_bwd6_dst[w_base + ib3 * 16u + ig1] = acc3_1;
+  deep_bwd6_dst[w_base + ib3 * 16u + ig2] = acc3_2;
+  deep_bwd6_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+}
+
+struct deep_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd7_dims: deep_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd7_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 65536u) { return; }
+  let splits = (deep_bwd7_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + deep_bwd7_src[s * 65536u + item];
+  }
+  deep_bwd7_dst[65536u + item] = acc;
+}
+
+struct deep_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd8_dims: deep_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd8_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = deep_bwd8_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 4u;
+  let i_r = item % 4u;
+  let i_d = 0u;
+  let x_off = i_a * 16u;
+  let w_base = (i_a + i_d) * 256u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = deep_bwd8_src[x_row0];
+    let xv1 = deep_bwd8_src[x_row1];
+    let xv2 = deep_bwd8_src[x_row2];
+    let xv3 = deep_bwd8_src[x_row3];
+    {
+      let wv = deep_bwd8_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = deep_bwd8_src[x_row0 + 1u];
+    let xv1 = deep_bwd8_src[x_row1 + 1u];
+    let xv2 = deep_bwd8_src[x_row2 + 1u];
+    let xv3 = deep_bwd8_src[x_row3 + 1u];
+    {
+      let wv = deep_bwd8_params[w_base + 16u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 17u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 18u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 19u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = deep_bwd8_src[x_row0 + 2u];
+    let xv1 = deep_bwd8_src[x_row1 + 2u];
+    let xv2 = deep_bwd8_src[x_row2 + 2u];
+    let xv3 = deep_bwd8_src[x_row3 + 2u];
+    {
+      let wv = deep_bwd8_params[w_base + 32u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 33u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 34u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 35u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = deep_bwd8_src[x_row0 + 3u];
+    let xv1 = deep_bwd8_src[x_row1 + 3u];
+    let xv2 = deep_bwd8_src[x_row2 + 3u];
+    let xv3 = deep_bwd8_src[x_row3 + 3u];
+    {
+      let wv = deep_bwd8_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = deep_bwd8_src[x_row0 + 4u];
+    let xv1 = deep_bwd8_src[x_row1 + 4u];
+    let xv2 = deep_bwd8_src[x_row2 + 4u];
+    let xv3 = deep_bwd8_src[x_row3 + 4u];
+    {
+      let wv = deep_bwd8_params[w_base + 64u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 65u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 66u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 67u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = deep_bwd8_src[x_row0 + 5u];
+    let xv1 = deep_bwd8_src[x_row1 + 5u];
+    let xv2 = deep_bwd8_src[x_row2 + 5u];
+    let xv3 = deep_bwd8_src[x_row3 + 5u];
+    {
+      let wv = deep_bwd8_params[w_base + 80u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 81u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 82u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 83u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = deep_bwd8_src[x_row0 + 6u];
+    let xv1 = deep_bwd8_src[x_row1 + 6u];
+    let xv2 = deep_bwd8_src[x_row2 + 6u];
+    let xv3 = deep_bwd8_src[x_row3 + 6u];
+    {
+      let wv = deep_bwd8_params[w_base + 96u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 97u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 98u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 99u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = deep_bwd8_src[x_row0 + 7u];
+    let xv1 = deep_bwd8_src[x_row1 + 7u];
+    let xv2 = deep_bwd8_src[x_row2 + 7u];
+    let xv3 = deep_bwd8_src[x_row3 + 7u];
+    {
+      let wv = deep_bwd8_params[w_base + 112u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 113u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 114u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 115u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = deep_bwd8_src[x_row0 + 8u];
+    let xv1 = deep_bwd8_src[x_row1 + 8u];
+    let xv2 = deep_bwd8_src[x_row2 + 8u];
+    let xv3 = deep_bwd8_src[x_row3 + 8u];
+    {
+      let wv = deep_bwd8_params[w_base + 128u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 129u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 130u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 131u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = deep_bwd8_src[x_row0 + 9u];
+    let xv1 = deep_bwd8_src[x_row1 + 9u];
+    let xv2 = deep_bwd8_src[x_row2 + 9u];
+    let xv3 = deep_bwd8_src[x_row3 + 9u];
+    {
+      let wv = deep_bwd8_params[w_base + 144u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 145u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 146u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 147u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 10u;
+    let xv0 = deep_bwd8_src[x_row0 + 10u];
+    let xv1 = deep_bwd8_src[x_row1 + 10u];
+    let xv2 = deep_bwd8_src[x_row2 + 10u];
+    let xv3 = deep_bwd8_src[x_row3 + 10u];
+    {
+      let wv = deep_bwd8_params[w_base + 160u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 161u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 162u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 163u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 11u;
+    let xv0 = deep_bwd8_src[x_row0 + 11u];
+    let xv1 = deep_bwd8_src[x_row1 + 11u];
+    let xv2 = deep_bwd8_src[x_row2 + 11u];
+    let xv3 = deep_bwd8_src[x_row3 + 11u];
+    {
+      let wv = deep_bwd8_params[w_base + 176u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 177u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 178u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 179u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 12u;
+    let xv0 = deep_bwd8_src[x_row0 + 12u];
+    let xv1 = deep_bwd8_src[x_row1 + 12u];
+    let xv2 = deep_bwd8_src[x_row2 + 12u];
+    let xv3 = deep_bwd8_src[x_row3 + 12u];
+    {
+      let wv = deep_bwd8_params[w_base + 192u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 193u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 194u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 195u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 13u;
+    let xv0 = deep_bwd8_src[x_row0 + 13u];
+    let xv1 = deep_bwd8_src[x_row1 + 13u];
+    let xv2 = deep_bwd8_src[x_row2 + 13u];
+    let xv3 = deep_bwd8_src[x_row3 + 13u];
+    {
+      let wv = deep_bwd8_params[w_base + 208u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 209u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 210u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 211u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 14u;
+    let xv0 = deep_bwd8_src[x_row0 + 14u];
+    let xv1 = deep_bwd8_src[x_row1 + 14u];
+    let xv2 = deep_bwd8_src[x_row2 + 14u];
+    let xv3 = deep_bwd8_src[x_row3 + 14u];
+    {
+      let wv = deep_bwd8_params[w_base + 224u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 225u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 226u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 227u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 15u;
+    let xv0 = deep_bwd8_src[x_row0 + 15u];
+    let xv1 = deep_bwd8_src[x_row1 + 15u];
+    let xv2 = deep_bwd8_src[x_row2 + 15u];
+    let xv3 = deep_bwd8_src[x_row3 + 15u];
+    {
+      let wv = deep_bwd8_params[w_base + 240u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 241u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 242u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 243u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct deep_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd9_dims: deep_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd9_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (deep_bwd9_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let i_a = item / 16u;
+  let i_tb = (item / 4u) % 4u;
+  let i_tc = item % 4u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 16u + ib0);
+  let o1 = (i_a * 16u + ib1);
+  let o2 = (i_a * 16u + ib2);
+  let o3 = (i_a * 16u + ib3);
+  let k0 = (i_a * 16u + ig0);
+  let k1 = (i_a * 16u + ig1);
+  let k2 = (i_a * 16u + ig2);
+  let k3 = (i_a * 16u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, deep_bwd9_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = deep_bwd9_aux[e_row + o0];
+    let e1 = deep_bwd9_aux[e_row + o1];
+    let e2 = deep_bwd9_aux[e_row + o2];
+    let e3 = deep_bwd9_aux[e_row + o3];
+    let x0 = deep_bwd9_src[x_row + k0];
+    let x1 = deep_bwd9_src[x_row + k1];
+    let x2 = deep_bwd9_src[x_row + k2];
+    let x3 = deep_bwd9_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 65536u + (i_a + i_d) * 256u;
+  deep_bwd9_dst[w_base + ib0 * 16u + ig0] = acc0_0;
+  deep_bwd9_dst[w_base + ib0 * 16u + ig1] = acc0_1;
+  deep_bwd9_dst[w_base + ib0 * 16u + ig2] = acc0_2;
+  deep_bwd9_dst[w_base + ib0 * 16u + ig3] = acc0_3;
+  deep_bwd9_dst[w_base + ib1 * 16u + ig0] = acc1_0;
+  deep_bwd9_dst[w_base + ib1 * 16u + ig1] = acc1_1;
+  deep_bwd9_dst[w_base + ib1 * 16u + ig2] = acc1_2;
+  deep_bwd9_dst[w_base + ib1 * 16u + ig3] = acc1_3;
+  deep_bwd9_dst[w_base + ib2 * 16u + ig0] = acc2_0;
+  deep_bwd9_dst[w_base + ib2 * 16u + ig1] = acc2_1;
+  deep_bwd9_dst[w_base + ib2 * 16u + ig2] = acc2_2;
+  deep_bwd9_dst[w_base + ib2 * 16u + ig3] = acc2_3;
+  deep_bwd9_dst[w_base + ib3 * 16u + ig0] = acc3_0;
+  deep_bwd9_dst[w_base + ib3 * 16u + ig1] = acc3_1;
+  deep_bwd9_dst[w_base + ib3 * 16u + ig2] = acc3_2;
+  deep_bwd9_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+}
+
+struct deep_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> deep_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> deep_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> deep_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> deep_bwd10_dims: deep_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> deep_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn deep_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= deep_bwd10_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 65536u) { return; }
+  let splits = (deep_bwd10_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + deep_bwd10_src[s * 65536u + item];
+  }
+  deep_bwd10_dst[item] = acc;
+}
+
+
 // map mixed
 struct mixed_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> mixed_op0_params: array<vec4<f32>>;
@@ -853,6 +3586,2137 @@ fn mixed_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 16u) * 128u + delta) / 4u] = acc_3_2;
     mixed_op2_dst[(row * 4096u + alpha * 4096u + (beta0 + tb + 24u) * 128u + delta) / 4u] = acc_3_3;
   }
+}
+
+
+// map mixed (backward)
+struct mixed_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mixed_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> mixed_bwd0_dims: mixed_bwd0_Dims;
+var<workgroup> mixed_bwd0_xs: array<vec4<f32>, 128>;
+var<workgroup> mixed_bwd0_ws: array<vec4<f32>, 8>;
+@compute @workgroup_size(64)
+fn mixed_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd0_dims.groups) { return; }
+  let batch = mixed_bwd0_dims.batch;
+  let row_tile = group / 512u;
+  let col_tile = group % 512u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 2u;
+  let tr = (lid / 2u) % 32u;
+  let dd = lid / 64u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+    {
+      let e = lid;
+      pf0_0 = mixed_bwd0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+    }
+    {
+      let e = lid + 64u;
+      pf0_1 = mixed_bwd0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 8u) {
+        pf1_0 = mixed_bwd0_params[(((alpha + delta0 + e / 8u) * 8u + min(beta0 + e % 8u, 7u)) * 8u + k0) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      mixed_bwd0_xs[e / 4u][e % 4u] = pf0_0.x;
+      mixed_bwd0_xs[32u + e / 4u][e % 4u] = pf0_0.y;
+      mixed_bwd0_xs[64u + e / 4u][e % 4u] = pf0_0.z;
+      mixed_bwd0_xs[96u + e / 4u][e % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 64u;
+      mixed_bwd0_xs[e / 4u][e % 4u] = pf0_1.x;
+      mixed_bwd0_xs[32u + e / 4u][e % 4u] = pf0_1.y;
+      mixed_bwd0_xs[64u + e / 4u][e % 4u] = pf0_1.z;
+      mixed_bwd0_xs[96u + e / 4u][e % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      if (e < 8u) {
+        mixed_bwd0_ws[((e / 8u) * 4u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.x;
+        mixed_bwd0_ws[((e / 8u) * 4u + 1u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.y;
+        mixed_bwd0_ws[((e / 8u) * 4u + 2u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.z;
+        mixed_bwd0_ws[((e / 8u) * 4u + 3u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = mixed_bwd0_xs[(k + dd) * 32u + tr];
+      let b0 = mixed_bwd0_ws[(dd * 4u + k) * 2u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_bwd0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_bwd0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_bwd0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 8u) { mixed_bwd0_dst[(row * 4096u + alpha * 8u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct mixed_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd1_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> mixed_bwd1_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd1_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> mixed_bwd1_dims: mixed_bwd1_Dims;
+var<workgroup> mixed_bwd1_xs: array<vec4<f32>, 512>;
+var<workgroup> mixed_bwd1_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
+fn mixed_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd1_dims.groups) { return; }
+  let batch = mixed_bwd1_dims.batch;
+  let row_tile = group / 32u;
+  let col_tile = group % 32u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 64u;
+  let tv = lid % 2u;
+  let tb = (lid / 2u) % 8u;
+  let tr = lid / 16u;
+  let delta = delta0 + tv * 4u;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_0_1 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_1_1 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_2_1 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var acc_3_1 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  {
+    let e = lid;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_0 = mixed_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + k * 8u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid + 256u;
+    let dv = e % 2u;
+    let r = (e / 2u) % 64u;
+    let k = e / 128u;
+    pf0_1 = mixed_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + k * 8u + delta0) / 4u + dv];
+  }
+  {
+    let e = lid;
+    if (e < 128u) {
+      let dd = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let kv = e / 128u;
+      pf1_0 = mixed_bwd1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u) / 4u + kv];
+    }
+  }
+  for (var k0 = 0u; k0 < 16u; k0 += 4u) {
+    {
+      let e = lid;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_bwd1_xs[(k * 64u + r) * 2u + dv] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let dv = e % 2u;
+      let r = (e / 2u) % 64u;
+      let k = e / 128u;
+      mixed_bwd1_xs[(k * 64u + r) * 2u + dv] = pf0_1;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let dd = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let kv = e / 128u;
+        mixed_bwd1_ws[((kv * 4u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.x;
+        mixed_bwd1_ws[((kv * 4u + 1u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.y;
+        mixed_bwd1_ws[((kv * 4u + 2u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.z;
+        mixed_bwd1_ws[((kv * 4u + 3u) * 16u + bb) * 2u + dd / 4u][dd % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    if (k0 + 4u < 16u) {
+      {
+        let e = lid;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_0 = mixed_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (k0 + 4u + k) * 8u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid + 256u;
+        let dv = e % 2u;
+        let r = (e / 2u) % 64u;
+        let k = e / 128u;
+        pf0_1 = mixed_bwd1_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 128u + (k0 + 4u + k) * 8u + delta0) / 4u + dv];
+      }
+      {
+        let e = lid;
+        if (e < 128u) {
+          let dd = e % 8u;
+          let bb = (e / 8u) % 16u;
+          let kv = e / 128u;
+          pf1_0 = mixed_bwd1_params[(32768u + ((alpha * 8u + delta0 + dd) * 16u + beta0 + bb) * 16u + k0 + 4u) / 4u + kv];
+        }
+      }
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let x0 = mixed_bwd1_xs[(k * 64u + tr) * 2u + tv];
+      let x1 = mixed_bwd1_xs[(k * 64u + tr + 16u) * 2u + tv];
+      let x2 = mixed_bwd1_xs[(k * 64u + tr + 32u) * 2u + tv];
+      let x3 = mixed_bwd1_xs[(k * 64u + tr + 48u) * 2u + tv];
+      let w0 = mixed_bwd1_ws[(k * 16u + tb) * 2u + tv];
+      let w1 = mixed_bwd1_ws[(k * 16u + tb + 8u) * 2u + tv];
+      acc_0_0 = fma(x0, w0, acc_0_0);
+      acc_0_1 = fma(x0, w1, acc_0_1);
+      acc_1_0 = fma(x1, w0, acc_1_0);
+      acc_1_1 = fma(x1, w1, acc_1_1);
+      acc_2_0 = fma(x2, w0, acc_2_0);
+      acc_2_1 = fma(x2, w1, acc_2_1);
+      acc_3_0 = fma(x3, w0, acc_3_0);
+      acc_3_1 = fma(x3, w1, acc_3_1);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr < batch) {
+    let row = row0 + tr;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_0_0;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_0_1;
+  }
+  if (row0 + tr + 16u < batch) {
+    let row = row0 + tr + 16u;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_1_0;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_1_1;
+  }
+  if (row0 + tr + 32u < batch) {
+    let row = row0 + tr + 32u;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_2_0;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_2_1;
+  }
+  if (row0 + tr + 48u < batch) {
+    let row = row0 + tr + 48u;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb) * 8u + delta) / 4u] = acc_3_0;
+    mixed_bwd1_dst[(row * 4096u + alpha * 128u + (beta0 + tb + 8u) * 8u + delta) / 4u] = acc_3_1;
+  }
+}
+
+struct mixed_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd2_dims: mixed_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd2_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = mixed_bwd2_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 128u;
+  let i_d = item % 128u;
+  let x_off = i_d;
+  let w_base = 98304u + (i_a * 128u + i_d) * 1024u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = mixed_bwd2_src[x_row0 + i_g * 128u];
+      let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
+      let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
+      let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      {
+        let wv = mixed_bwd2_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mixed_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd3_dims: mixed_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mixed_bwd3_dims.batch + 255u) / 256u;
+  if (global >= splits * 8192u) { return; }
+  let split = global / 8192u;
+  let item = global % 8192u;
+  let i_a = 0u;
+  let i_tb = item / 1024u;
+  let i_tc = (item / 128u) % 8u;
+  let i_d = item % 128u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 128u);
+  let o1 = (i_d + ib1 * 128u);
+  let o2 = (i_d + ib2 * 128u);
+  let o3 = (i_d + ib3 * 128u);
+  let k0 = (i_d + ig0 * 128u);
+  let k1 = (i_d + ig1 * 128u);
+  let k2 = (i_d + ig2 * 128u);
+  let k3 = (i_d + ig3 * 128u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mixed_bwd3_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = mixed_bwd3_aux[e_row + o0];
+    let e1 = mixed_bwd3_aux[e_row + o1];
+    let e2 = mixed_bwd3_aux[e_row + o2];
+    let e3 = mixed_bwd3_aux[e_row + o3];
+    let x0 = mixed_bwd3_src[x_row + k0];
+    let x1 = mixed_bwd3_src[x_row + k1];
+    let x2 = mixed_bwd3_src[x_row + k2];
+    let x3 = mixed_bwd3_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 131072u + (i_a * 128u + i_d) * 1024u;
+  mixed_bwd3_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  mixed_bwd3_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  mixed_bwd3_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  mixed_bwd3_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  mixed_bwd3_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  mixed_bwd3_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  mixed_bwd3_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  mixed_bwd3_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  mixed_bwd3_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  mixed_bwd3_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  mixed_bwd3_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  mixed_bwd3_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  mixed_bwd3_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  mixed_bwd3_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  mixed_bwd3_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  mixed_bwd3_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct mixed_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd4_dims: mixed_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd4_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 131072u) { return; }
+  let splits = (mixed_bwd4_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mixed_bwd4_src[s * 131072u + item];
+  }
+  mixed_bwd4_dst[98304u + item] = acc;
+}
+
+struct mixed_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd5_dims: mixed_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd5_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = mixed_bwd5_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 32u;
+  let i_r = (item / 8u) % 4u;
+  let i_d = item % 8u;
+  let x_off = (i_a * 128u + i_d);
+  let w_base = 32768u + (i_a * 8u + i_d) * 256u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mixed_bwd5_src[x_row0];
+    let xv1 = mixed_bwd5_src[x_row1];
+    let xv2 = mixed_bwd5_src[x_row2];
+    let xv3 = mixed_bwd5_src[x_row3];
+    {
+      let wv = mixed_bwd5_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mixed_bwd5_src[x_row0 + 8u];
+    let xv1 = mixed_bwd5_src[x_row1 + 8u];
+    let xv2 = mixed_bwd5_src[x_row2 + 8u];
+    let xv3 = mixed_bwd5_src[x_row3 + 8u];
+    {
+      let wv = mixed_bwd5_params[w_base + 16u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 17u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 18u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 19u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mixed_bwd5_src[x_row0 + 16u];
+    let xv1 = mixed_bwd5_src[x_row1 + 16u];
+    let xv2 = mixed_bwd5_src[x_row2 + 16u];
+    let xv3 = mixed_bwd5_src[x_row3 + 16u];
+    {
+      let wv = mixed_bwd5_params[w_base + 32u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 33u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 34u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 35u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mixed_bwd5_src[x_row0 + 24u];
+    let xv1 = mixed_bwd5_src[x_row1 + 24u];
+    let xv2 = mixed_bwd5_src[x_row2 + 24u];
+    let xv3 = mixed_bwd5_src[x_row3 + 24u];
+    {
+      let wv = mixed_bwd5_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = mixed_bwd5_src[x_row0 + 32u];
+    let xv1 = mixed_bwd5_src[x_row1 + 32u];
+    let xv2 = mixed_bwd5_src[x_row2 + 32u];
+    let xv3 = mixed_bwd5_src[x_row3 + 32u];
+    {
+      let wv = mixed_bwd5_params[w_base + 64u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 65u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 66u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 67u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = mixed_bwd5_src[x_row0 + 40u];
+    let xv1 = mixed_bwd5_src[x_row1 + 40u];
+    let xv2 = mixed_bwd5_src[x_row2 + 40u];
+    let xv3 = mixed_bwd5_src[x_row3 + 40u];
+    {
+      let wv = mixed_bwd5_params[w_base + 80u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 81u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 82u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 83u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = mixed_bwd5_src[x_row0 + 48u];
+    let xv1 = mixed_bwd5_src[x_row1 + 48u];
+    let xv2 = mixed_bwd5_src[x_row2 + 48u];
+    let xv3 = mixed_bwd5_src[x_row3 + 48u];
+    {
+      let wv = mixed_bwd5_params[w_base + 96u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 97u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 98u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 99u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = mixed_bwd5_src[x_row0 + 56u];
+    let xv1 = mixed_bwd5_src[x_row1 + 56u];
+    let xv2 = mixed_bwd5_src[x_row2 + 56u];
+    let xv3 = mixed_bwd5_src[x_row3 + 56u];
+    {
+      let wv = mixed_bwd5_params[w_base + 112u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 113u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 114u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 115u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = mixed_bwd5_src[x_row0 + 64u];
+    let xv1 = mixed_bwd5_src[x_row1 + 64u];
+    let xv2 = mixed_bwd5_src[x_row2 + 64u];
+    let xv3 = mixed_bwd5_src[x_row3 + 64u];
+    {
+      let wv = mixed_bwd5_params[w_base + 128u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 129u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 130u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 131u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = mixed_bwd5_src[x_row0 + 72u];
+    let xv1 = mixed_bwd5_src[x_row1 + 72u];
+    let xv2 = mixed_bwd5_src[x_row2 + 72u];
+    let xv3 = mixed_bwd5_src[x_row3 + 72u];
+    {
+      let wv = mixed_bwd5_params[w_base + 144u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 145u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 146u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 147u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 10u;
+    let xv0 = mixed_bwd5_src[x_row0 + 80u];
+    let xv1 = mixed_bwd5_src[x_row1 + 80u];
+    let xv2 = mixed_bwd5_src[x_row2 + 80u];
+    let xv3 = mixed_bwd5_src[x_row3 + 80u];
+    {
+      let wv = mixed_bwd5_params[w_base + 160u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 161u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 162u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 163u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 11u;
+    let xv0 = mixed_bwd5_src[x_row0 + 88u];
+    let xv1 = mixed_bwd5_src[x_row1 + 88u];
+    let xv2 = mixed_bwd5_src[x_row2 + 88u];
+    let xv3 = mixed_bwd5_src[x_row3 + 88u];
+    {
+      let wv = mixed_bwd5_params[w_base + 176u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 177u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 178u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 179u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 12u;
+    let xv0 = mixed_bwd5_src[x_row0 + 96u];
+    let xv1 = mixed_bwd5_src[x_row1 + 96u];
+    let xv2 = mixed_bwd5_src[x_row2 + 96u];
+    let xv3 = mixed_bwd5_src[x_row3 + 96u];
+    {
+      let wv = mixed_bwd5_params[w_base + 192u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 193u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 194u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 195u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 13u;
+    let xv0 = mixed_bwd5_src[x_row0 + 104u];
+    let xv1 = mixed_bwd5_src[x_row1 + 104u];
+    let xv2 = mixed_bwd5_src[x_row2 + 104u];
+    let xv3 = mixed_bwd5_src[x_row3 + 104u];
+    {
+      let wv = mixed_bwd5_params[w_base + 208u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 209u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 210u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 211u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 14u;
+    let xv0 = mixed_bwd5_src[x_row0 + 112u];
+    let xv1 = mixed_bwd5_src[x_row1 + 112u];
+    let xv2 = mixed_bwd5_src[x_row2 + 112u];
+    let xv3 = mixed_bwd5_src[x_row3 + 112u];
+    {
+      let wv = mixed_bwd5_params[w_base + 224u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 225u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 226u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 227u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 15u;
+    let xv0 = mixed_bwd5_src[x_row0 + 120u];
+    let xv1 = mixed_bwd5_src[x_row1 + 120u];
+    let xv2 = mixed_bwd5_src[x_row2 + 120u];
+    let xv3 = mixed_bwd5_src[x_row3 + 120u];
+    {
+      let wv = mixed_bwd5_params[w_base + 240u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 241u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 242u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 243u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mixed_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd6_dims: mixed_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mixed_bwd6_dims.batch + 255u) / 256u;
+  if (global >= splits * 4096u) { return; }
+  let split = global / 4096u;
+  let item = global % 4096u;
+  let i_a = item / 128u;
+  let i_tb = (item / 32u) % 4u;
+  let i_tc = (item / 8u) % 4u;
+  let i_d = item % 8u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 128u + i_d + ib0 * 8u);
+  let o1 = (i_a * 128u + i_d + ib1 * 8u);
+  let o2 = (i_a * 128u + i_d + ib2 * 8u);
+  let o3 = (i_a * 128u + i_d + ib3 * 8u);
+  let k0 = (i_a * 128u + i_d + ig0 * 8u);
+  let k1 = (i_a * 128u + i_d + ig1 * 8u);
+  let k2 = (i_a * 128u + i_d + ig2 * 8u);
+  let k3 = (i_a * 128u + i_d + ig3 * 8u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mixed_bwd6_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = mixed_bwd6_aux[e_row + o0];
+    let e1 = mixed_bwd6_aux[e_row + o1];
+    let e2 = mixed_bwd6_aux[e_row + o2];
+    let e3 = mixed_bwd6_aux[e_row + o3];
+    let x0 = mixed_bwd6_src[x_row + k0];
+    let x1 = mixed_bwd6_src[x_row + k1];
+    let x2 = mixed_bwd6_src[x_row + k2];
+    let x3 = mixed_bwd6_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 65536u + (i_a * 8u + i_d) * 256u;
+  mixed_bwd6_dst[w_base + ib0 * 16u + ig0] = acc0_0;
+  mixed_bwd6_dst[w_base + ib0 * 16u + ig1] = acc0_1;
+  mixed_bwd6_dst[w_base + ib0 * 16u + ig2] = acc0_2;
+  mixed_bwd6_dst[w_base + ib0 * 16u + ig3] = acc0_3;
+  mixed_bwd6_dst[w_base + ib1 * 16u + ig0] = acc1_0;
+  mixed_bwd6_dst[w_base + ib1 * 16u + ig1] = acc1_1;
+  mixed_bwd6_dst[w_base + ib1 * 16u + ig2] = acc1_2;
+  mixed_bwd6_dst[w_base + ib1 * 16u + ig3] = acc1_3;
+  mixed_bwd6_dst[w_base + ib2 * 16u + ig0] = acc2_0;
+  mixed_bwd6_dst[w_base + ib2 * 16u + ig1] = acc2_1;
+  mixed_bwd6_dst[w_base + ib2 * 16u + ig2] = acc2_2;
+  mixed_bwd6_dst[w_base + ib2 * 16u + ig3] = acc2_3;
+  mixed_bwd6_dst[w_base + ib3 * 16u + ig0] = acc3_0;
+  mixed_bwd6_dst[w_base + ib3 * 16u + ig1] = acc3_1;
+  mixed_bwd6_dst[w_base + ib3 * 16u + ig2] = acc3_2;
+  mixed_bwd6_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+}
+
+struct mixed_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd7_dims: mixed_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd7_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 65536u) { return; }
+  let splits = (mixed_bwd7_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mixed_bwd7_src[s * 65536u + item];
+  }
+  mixed_bwd7_dst[32768u + item] = acc;
+}
+
+struct mixed_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd8_dims: mixed_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd8_dims.groups) { return; }
+  let row_tile = group / 16u;
+  let item = (group % 16u) * 64u + lid;
+  if (item >= 1024u) { return; }
+  let batch = mixed_bwd8_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 2u;
+  let i_r = item % 2u;
+  let i_d = 0u;
+  let x_off = i_a * 8u;
+  let w_base = (i_a + i_d) * 64u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = mixed_bwd8_src[x_row0];
+    let xv1 = mixed_bwd8_src[x_row1];
+    let xv2 = mixed_bwd8_src[x_row2];
+    let xv3 = mixed_bwd8_src[x_row3];
+    {
+      let wv = mixed_bwd8_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = mixed_bwd8_src[x_row0 + 1u];
+    let xv1 = mixed_bwd8_src[x_row1 + 1u];
+    let xv2 = mixed_bwd8_src[x_row2 + 1u];
+    let xv3 = mixed_bwd8_src[x_row3 + 1u];
+    {
+      let wv = mixed_bwd8_params[w_base + 8u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 9u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 10u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 11u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = mixed_bwd8_src[x_row0 + 2u];
+    let xv1 = mixed_bwd8_src[x_row1 + 2u];
+    let xv2 = mixed_bwd8_src[x_row2 + 2u];
+    let xv3 = mixed_bwd8_src[x_row3 + 2u];
+    {
+      let wv = mixed_bwd8_params[w_base + 16u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 17u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 18u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 19u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = mixed_bwd8_src[x_row0 + 3u];
+    let xv1 = mixed_bwd8_src[x_row1 + 3u];
+    let xv2 = mixed_bwd8_src[x_row2 + 3u];
+    let xv3 = mixed_bwd8_src[x_row3 + 3u];
+    {
+      let wv = mixed_bwd8_params[w_base + 24u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 25u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 26u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 27u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = mixed_bwd8_src[x_row0 + 4u];
+    let xv1 = mixed_bwd8_src[x_row1 + 4u];
+    let xv2 = mixed_bwd8_src[x_row2 + 4u];
+    let xv3 = mixed_bwd8_src[x_row3 + 4u];
+    {
+      let wv = mixed_bwd8_params[w_base + 32u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 33u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 34u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 35u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = mixed_bwd8_src[x_row0 + 5u];
+    let xv1 = mixed_bwd8_src[x_row1 + 5u];
+    let xv2 = mixed_bwd8_src[x_row2 + 5u];
+    let xv3 = mixed_bwd8_src[x_row3 + 5u];
+    {
+      let wv = mixed_bwd8_params[w_base + 40u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 41u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 42u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 43u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = mixed_bwd8_src[x_row0 + 6u];
+    let xv1 = mixed_bwd8_src[x_row1 + 6u];
+    let xv2 = mixed_bwd8_src[x_row2 + 6u];
+    let xv3 = mixed_bwd8_src[x_row3 + 6u];
+    {
+      let wv = mixed_bwd8_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = mixed_bwd8_src[x_row0 + 7u];
+    let xv1 = mixed_bwd8_src[x_row1 + 7u];
+    let xv2 = mixed_bwd8_src[x_row2 + 7u];
+    let xv3 = mixed_bwd8_src[x_row3 + 7u];
+    {
+      let wv = mixed_bwd8_params[w_base + 56u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 57u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 58u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 59u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 4096u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct mixed_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd9_dims: mixed_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd9_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (mixed_bwd9_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = item / 4u;
+  let i_tb = (item / 2u) % 2u;
+  let i_tc = item % 2u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_a * 8u + ib0);
+  let o1 = (i_a * 8u + ib1);
+  let o2 = (i_a * 8u + ib2);
+  let o3 = (i_a * 8u + ib3);
+  let k0 = (i_a * 8u + ig0);
+  let k1 = (i_a * 8u + ig1);
+  let k2 = (i_a * 8u + ig2);
+  let k3 = (i_a * 8u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, mixed_bwd9_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 4096u;
+    let e_row = row * 4096u;
+    let e0 = mixed_bwd9_aux[e_row + o0];
+    let e1 = mixed_bwd9_aux[e_row + o1];
+    let e2 = mixed_bwd9_aux[e_row + o2];
+    let e3 = mixed_bwd9_aux[e_row + o3];
+    let x0 = mixed_bwd9_src[x_row + k0];
+    let x1 = mixed_bwd9_src[x_row + k1];
+    let x2 = mixed_bwd9_src[x_row + k2];
+    let x3 = mixed_bwd9_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a + i_d) * 64u;
+  mixed_bwd9_dst[w_base + ib0 * 8u + ig0] = acc0_0;
+  mixed_bwd9_dst[w_base + ib0 * 8u + ig1] = acc0_1;
+  mixed_bwd9_dst[w_base + ib0 * 8u + ig2] = acc0_2;
+  mixed_bwd9_dst[w_base + ib0 * 8u + ig3] = acc0_3;
+  mixed_bwd9_dst[w_base + ib1 * 8u + ig0] = acc1_0;
+  mixed_bwd9_dst[w_base + ib1 * 8u + ig1] = acc1_1;
+  mixed_bwd9_dst[w_base + ib1 * 8u + ig2] = acc1_2;
+  mixed_bwd9_dst[w_base + ib1 * 8u + ig3] = acc1_3;
+  mixed_bwd9_dst[w_base + ib2 * 8u + ig0] = acc2_0;
+  mixed_bwd9_dst[w_base + ib2 * 8u + ig1] = acc2_1;
+  mixed_bwd9_dst[w_base + ib2 * 8u + ig2] = acc2_2;
+  mixed_bwd9_dst[w_base + ib2 * 8u + ig3] = acc2_3;
+  mixed_bwd9_dst[w_base + ib3 * 8u + ig0] = acc3_0;
+  mixed_bwd9_dst[w_base + ib3 * 8u + ig1] = acc3_1;
+  mixed_bwd9_dst[w_base + ib3 * 8u + ig2] = acc3_2;
+  mixed_bwd9_dst[w_base + ib3 * 8u + ig3] = acc3_3;
+}
+
+struct mixed_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> mixed_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> mixed_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> mixed_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> mixed_bwd10_dims: mixed_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> mixed_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn mixed_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= mixed_bwd10_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (mixed_bwd10_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + mixed_bwd10_src[s * 32768u + item];
+  }
+  mixed_bwd10_dst[item] = acc;
 }
 
 
@@ -1361,4 +6225,1569 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.z; } }
     { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.w; } }
   }
+}
+
+
+// map odd (backward)
+struct odd_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd0_dims: odd_bwd0_Dims;
+@compute @workgroup_size(64)
+fn odd_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= odd_bwd0_dims.batch * 360u) { return; }
+  let item_row = global / 360u;
+  let item = global % 360u;
+  let i_a = item / 3u;
+  let i_r = item % 3u;
+  let i_d = 0u;
+  let x_base = item_row * 720u + i_a * 6u;
+  let w_base = (i_a * 36u + i_r * 12u);
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv = odd_bwd0_src[x_base];
+    acc0 = acc0 + odd_bwd0_params[w_base] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 6u] * xv;
+  }
+  {
+    let i_g = 1u;
+    let xv = odd_bwd0_src[x_base + 1u];
+    acc0 = acc0 + odd_bwd0_params[w_base + 1u] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 7u] * xv;
+  }
+  {
+    let i_g = 2u;
+    let xv = odd_bwd0_src[x_base + 2u];
+    acc0 = acc0 + odd_bwd0_params[w_base + 2u] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 8u] * xv;
+  }
+  {
+    let i_g = 3u;
+    let xv = odd_bwd0_src[x_base + 3u];
+    acc0 = acc0 + odd_bwd0_params[w_base + 3u] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 9u] * xv;
+  }
+  {
+    let i_g = 4u;
+    let xv = odd_bwd0_src[x_base + 4u];
+    acc0 = acc0 + odd_bwd0_params[w_base + 4u] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 10u] * xv;
+  }
+  {
+    let i_g = 5u;
+    let xv = odd_bwd0_src[x_base + 5u];
+    acc0 = acc0 + odd_bwd0_params[w_base + 5u] * xv;
+    acc1 = acc1 + odd_bwd0_params[w_base + 11u] * xv;
+  }
+  let y_row = item_row * 720u;
+  {
+    let i_b = i_r * 2u;
+    let o = (i_a * 6u + i_b);
+    odd_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_b = i_r * 2u + 1u;
+    let o = (i_a * 6u + i_b);
+    odd_bwd0_dst[y_row + o] = acc1;
+  }
+}
+
+struct odd_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd1_dims: odd_bwd1_Dims;
+var<workgroup> odd_bwd1_xs: array<vec4<f32>, 256>;
+var<workgroup> odd_bwd1_ws: array<vec4<f32>, 32>;
+@compute @workgroup_size(256)
+fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd1_dims.groups) { return; }
+  let batch = odd_bwd1_dims.batch;
+  let row_tile = group / 36u;
+  let col_tile = group % 36u;
+  let alpha = col_tile / 3u;
+  let delta0 = (col_tile % 3u) * 2u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 32u;
+  let dd = lid / 128u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: f32;
+  var pf0_1: f32;
+  var pf0_2: f32;
+  var pf0_3: f32;
+  var pf1_0: f32;
+  for (var k0 = 0u; k0 < 10u; k0 += 4u) {
+    {
+      let e = lid;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_0 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_1 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_2 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      pf0_3 = 0.0;
+      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let k = e % 4u;
+        let bb = (e / 4u) % 16u;
+        let dd = e / 64u;
+        pf1_0 = 0.0;
+        if (k0 + k < 10u) { pf1_0 = odd_bwd1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + k]; }
+      }
+    }
+    {
+      let e = lid;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+    }
+    {
+      let e = lid + 256u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
+    }
+    {
+      let e = lid + 512u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
+    }
+    {
+      let e = lid + 768u;
+      let r = e / 8u;
+      let k = (e / 2u) % 4u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let k = e % 4u;
+        let bb = (e / 4u) % 16u;
+        let dd = e / 64u;
+        odd_bwd1_ws[(dd * 4u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 4u; k++) {
+      let a0 = odd_bwd1_xs[(k * 2u + dd) * 32u + tr];
+      let b0 = odd_bwd1_ws[(dd * 4u + k) * 4u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_0_0.w; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_1_0.w; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_2_0.w; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 10u) { odd_bwd1_dst[row * 720u + (alpha * 60u + beta * 6u + delta)] = acc_3_0.w; } }
+  }
+}
+
+struct odd_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd2_dims: odd_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd2_dims.groups) { return; }
+  let row_tile = group / 3u;
+  let item = (group % 3u) * 64u + lid;
+  if (item >= 180u) { return; }
+  let batch = odd_bwd2_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item / 60u;
+  let i_d = item % 60u;
+  let x_off = i_d;
+  let w_base = 11520u + (i_a * 60u + i_d) * 144u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 720u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = odd_bwd2_src[x_row0];
+    let xv1 = odd_bwd2_src[x_row1];
+    let xv2 = odd_bwd2_src[x_row2];
+    let xv3 = odd_bwd2_src[x_row3];
+    {
+      let wv = odd_bwd2_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 2u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 3u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = odd_bwd2_src[x_row0 + 60u];
+    let xv1 = odd_bwd2_src[x_row1 + 60u];
+    let xv2 = odd_bwd2_src[x_row2 + 60u];
+    let xv3 = odd_bwd2_src[x_row3 + 60u];
+    {
+      let wv = odd_bwd2_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 14u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 15u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = odd_bwd2_src[x_row0 + 120u];
+    let xv1 = odd_bwd2_src[x_row1 + 120u];
+    let xv2 = odd_bwd2_src[x_row2 + 120u];
+    let xv3 = odd_bwd2_src[x_row3 + 120u];
+    {
+      let wv = odd_bwd2_params[w_base + 24u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 25u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 26u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 27u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = odd_bwd2_src[x_row0 + 180u];
+    let xv1 = odd_bwd2_src[x_row1 + 180u];
+    let xv2 = odd_bwd2_src[x_row2 + 180u];
+    let xv3 = odd_bwd2_src[x_row3 + 180u];
+    {
+      let wv = odd_bwd2_params[w_base + 36u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 37u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 38u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 39u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = odd_bwd2_src[x_row0 + 240u];
+    let xv1 = odd_bwd2_src[x_row1 + 240u];
+    let xv2 = odd_bwd2_src[x_row2 + 240u];
+    let xv3 = odd_bwd2_src[x_row3 + 240u];
+    {
+      let wv = odd_bwd2_params[w_base + 48u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 49u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 50u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 51u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = odd_bwd2_src[x_row0 + 300u];
+    let xv1 = odd_bwd2_src[x_row1 + 300u];
+    let xv2 = odd_bwd2_src[x_row2 + 300u];
+    let xv3 = odd_bwd2_src[x_row3 + 300u];
+    {
+      let wv = odd_bwd2_params[w_base + 60u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 61u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 62u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 63u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = odd_bwd2_src[x_row0 + 360u];
+    let xv1 = odd_bwd2_src[x_row1 + 360u];
+    let xv2 = odd_bwd2_src[x_row2 + 360u];
+    let xv3 = odd_bwd2_src[x_row3 + 360u];
+    {
+      let wv = odd_bwd2_params[w_base + 72u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 73u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 74u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 75u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = odd_bwd2_src[x_row0 + 420u];
+    let xv1 = odd_bwd2_src[x_row1 + 420u];
+    let xv2 = odd_bwd2_src[x_row2 + 420u];
+    let xv3 = odd_bwd2_src[x_row3 + 420u];
+    {
+      let wv = odd_bwd2_params[w_base + 84u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 85u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 86u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 87u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = odd_bwd2_src[x_row0 + 480u];
+    let xv1 = odd_bwd2_src[x_row1 + 480u];
+    let xv2 = odd_bwd2_src[x_row2 + 480u];
+    let xv3 = odd_bwd2_src[x_row3 + 480u];
+    {
+      let wv = odd_bwd2_params[w_base + 96u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 97u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 98u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 99u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = odd_bwd2_src[x_row0 + 540u];
+    let xv1 = odd_bwd2_src[x_row1 + 540u];
+    let xv2 = odd_bwd2_src[x_row2 + 540u];
+    let xv3 = odd_bwd2_src[x_row3 + 540u];
+    {
+      let wv = odd_bwd2_params[w_base + 108u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 109u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 110u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 111u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 10u;
+    let xv0 = odd_bwd2_src[x_row0 + 600u];
+    let xv1 = odd_bwd2_src[x_row1 + 600u];
+    let xv2 = odd_bwd2_src[x_row2 + 600u];
+    let xv3 = odd_bwd2_src[x_row3 + 600u];
+    {
+      let wv = odd_bwd2_params[w_base + 120u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 121u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 122u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 123u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 11u;
+    let xv0 = odd_bwd2_src[x_row0 + 660u];
+    let xv1 = odd_bwd2_src[x_row1 + 660u];
+    let xv2 = odd_bwd2_src[x_row2 + 660u];
+    let xv3 = odd_bwd2_src[x_row3 + 660u];
+    {
+      let wv = odd_bwd2_params[w_base + 132u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 133u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 134u];
+      acc0_2 = acc0_2 + wv * xv0;
+      acc1_2 = acc1_2 + wv * xv1;
+      acc2_2 = acc2_2 + wv * xv2;
+      acc3_2 = acc3_2 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd2_params[w_base + 135u];
+      acc0_3 = acc0_3 + wv * xv0;
+      acc1_3 = acc1_3 + wv * xv1;
+      acc2_3 = acc2_3 + wv * xv2;
+      acc3_3 = acc3_3 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct odd_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd3_dims: odd_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd3_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (odd_bwd3_dims.batch + 255u) / 256u;
+  if (global >= splits * 540u) { return; }
+  let split = global / 540u;
+  let item = global % 540u;
+  let i_a = 0u;
+  let i_tb = item / 180u;
+  let i_tc = (item / 60u) % 3u;
+  let i_d = item % 60u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_d + ib0 * 60u);
+  let o1 = (i_d + ib1 * 60u);
+  let o2 = (i_d + ib2 * 60u);
+  let o3 = (i_d + ib3 * 60u);
+  let k0 = (i_d + ig0 * 60u);
+  let k1 = (i_d + ig1 * 60u);
+  let k2 = (i_d + ig2 * 60u);
+  let k3 = (i_d + ig3 * 60u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, odd_bwd3_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 720u;
+    let e_row = row * 720u;
+    let e0 = odd_bwd3_aux[e_row + o0];
+    let e1 = odd_bwd3_aux[e_row + o1];
+    let e2 = odd_bwd3_aux[e_row + o2];
+    let e3 = odd_bwd3_aux[e_row + o3];
+    let x0 = odd_bwd3_src[x_row + k0];
+    let x1 = odd_bwd3_src[x_row + k1];
+    let x2 = odd_bwd3_src[x_row + k2];
+    let x3 = odd_bwd3_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 8640u + (i_a * 60u + i_d) * 144u;
+  odd_bwd3_dst[w_base + ib0 * 12u + ig0] = acc0_0;
+  odd_bwd3_dst[w_base + ib0 * 12u + ig1] = acc0_1;
+  odd_bwd3_dst[w_base + ib0 * 12u + ig2] = acc0_2;
+  odd_bwd3_dst[w_base + ib0 * 12u + ig3] = acc0_3;
+  odd_bwd3_dst[w_base + ib1 * 12u + ig0] = acc1_0;
+  odd_bwd3_dst[w_base + ib1 * 12u + ig1] = acc1_1;
+  odd_bwd3_dst[w_base + ib1 * 12u + ig2] = acc1_2;
+  odd_bwd3_dst[w_base + ib1 * 12u + ig3] = acc1_3;
+  odd_bwd3_dst[w_base + ib2 * 12u + ig0] = acc2_0;
+  odd_bwd3_dst[w_base + ib2 * 12u + ig1] = acc2_1;
+  odd_bwd3_dst[w_base + ib2 * 12u + ig2] = acc2_2;
+  odd_bwd3_dst[w_base + ib2 * 12u + ig3] = acc2_3;
+  odd_bwd3_dst[w_base + ib3 * 12u + ig0] = acc3_0;
+  odd_bwd3_dst[w_base + ib3 * 12u + ig1] = acc3_1;
+  odd_bwd3_dst[w_base + ib3 * 12u + ig2] = acc3_2;
+  odd_bwd3_dst[w_base + ib3 * 12u + ig3] = acc3_3;
+}
+
+struct odd_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd4_dims: odd_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd4_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 8640u) { return; }
+  let splits = (odd_bwd4_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + odd_bwd4_src[s * 8640u + item];
+  }
+  odd_bwd4_dst[11520u + item] = acc;
+}
+
+struct odd_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd5_dims: odd_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd5_dims.groups) { return; }
+  let row_tile = group / 6u;
+  let item = (group % 6u) * 64u + lid;
+  if (item >= 360u) { return; }
+  let batch = odd_bwd5_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 30u;
+  let i_r = (item / 6u) % 5u;
+  let i_d = item % 6u;
+  let x_off = (i_a * 60u + i_d);
+  let w_base = 4320u + (i_a * 6u + i_d) * 100u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 720u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = odd_bwd5_src[x_row0];
+    let xv1 = odd_bwd5_src[x_row1];
+    let xv2 = odd_bwd5_src[x_row2];
+    let xv3 = odd_bwd5_src[x_row3];
+    {
+      let wv = odd_bwd5_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = odd_bwd5_src[x_row0 + 6u];
+    let xv1 = odd_bwd5_src[x_row1 + 6u];
+    let xv2 = odd_bwd5_src[x_row2 + 6u];
+    let xv3 = odd_bwd5_src[x_row3 + 6u];
+    {
+      let wv = odd_bwd5_params[w_base + 10u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 11u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = odd_bwd5_src[x_row0 + 12u];
+    let xv1 = odd_bwd5_src[x_row1 + 12u];
+    let xv2 = odd_bwd5_src[x_row2 + 12u];
+    let xv3 = odd_bwd5_src[x_row3 + 12u];
+    {
+      let wv = odd_bwd5_params[w_base + 20u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 21u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = odd_bwd5_src[x_row0 + 18u];
+    let xv1 = odd_bwd5_src[x_row1 + 18u];
+    let xv2 = odd_bwd5_src[x_row2 + 18u];
+    let xv3 = odd_bwd5_src[x_row3 + 18u];
+    {
+      let wv = odd_bwd5_params[w_base + 30u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 31u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = odd_bwd5_src[x_row0 + 24u];
+    let xv1 = odd_bwd5_src[x_row1 + 24u];
+    let xv2 = odd_bwd5_src[x_row2 + 24u];
+    let xv3 = odd_bwd5_src[x_row3 + 24u];
+    {
+      let wv = odd_bwd5_params[w_base + 40u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 41u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = odd_bwd5_src[x_row0 + 30u];
+    let xv1 = odd_bwd5_src[x_row1 + 30u];
+    let xv2 = odd_bwd5_src[x_row2 + 30u];
+    let xv3 = odd_bwd5_src[x_row3 + 30u];
+    {
+      let wv = odd_bwd5_params[w_base + 50u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 51u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 6u;
+    let xv0 = odd_bwd5_src[x_row0 + 36u];
+    let xv1 = odd_bwd5_src[x_row1 + 36u];
+    let xv2 = odd_bwd5_src[x_row2 + 36u];
+    let xv3 = odd_bwd5_src[x_row3 + 36u];
+    {
+      let wv = odd_bwd5_params[w_base + 60u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 61u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 7u;
+    let xv0 = odd_bwd5_src[x_row0 + 42u];
+    let xv1 = odd_bwd5_src[x_row1 + 42u];
+    let xv2 = odd_bwd5_src[x_row2 + 42u];
+    let xv3 = odd_bwd5_src[x_row3 + 42u];
+    {
+      let wv = odd_bwd5_params[w_base + 70u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 71u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 8u;
+    let xv0 = odd_bwd5_src[x_row0 + 48u];
+    let xv1 = odd_bwd5_src[x_row1 + 48u];
+    let xv2 = odd_bwd5_src[x_row2 + 48u];
+    let xv3 = odd_bwd5_src[x_row3 + 48u];
+    {
+      let wv = odd_bwd5_params[w_base + 80u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 81u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 9u;
+    let xv0 = odd_bwd5_src[x_row0 + 54u];
+    let xv1 = odd_bwd5_src[x_row1 + 54u];
+    let xv2 = odd_bwd5_src[x_row2 + 54u];
+    let xv3 = odd_bwd5_src[x_row3 + 54u];
+    {
+      let wv = odd_bwd5_params[w_base + 90u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd5_params[w_base + 91u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct odd_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd6_dims: odd_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd6_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (odd_bwd6_dims.batch + 255u) / 256u;
+  if (global >= splits * 1800u) { return; }
+  let split = global / 1800u;
+  let item = global % 1800u;
+  let i_a = item / 150u;
+  let i_tb = (item / 30u) % 5u;
+  let i_tc = (item / 6u) % 5u;
+  let i_d = item % 6u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 60u + i_d + ib0 * 6u);
+  let o1 = (i_a * 60u + i_d + ib1 * 6u);
+  let k0 = (i_a * 60u + i_d + ig0 * 6u);
+  let k1 = (i_a * 60u + i_d + ig1 * 6u);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, odd_bwd6_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 720u;
+    let e_row = row * 720u;
+    let e0 = odd_bwd6_aux[e_row + o0];
+    let e1 = odd_bwd6_aux[e_row + o1];
+    let x0 = odd_bwd6_src[x_row + k0];
+    let x1 = odd_bwd6_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 7200u + (i_a * 6u + i_d) * 100u;
+  odd_bwd6_dst[w_base + ib0 * 10u + ig0] = acc0_0;
+  odd_bwd6_dst[w_base + ib0 * 10u + ig1] = acc0_1;
+  odd_bwd6_dst[w_base + ib1 * 10u + ig0] = acc1_0;
+  odd_bwd6_dst[w_base + ib1 * 10u + ig1] = acc1_1;
+}
+
+struct odd_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd7_dims: odd_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd7_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd7_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 7200u) { return; }
+  let splits = (odd_bwd7_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + odd_bwd7_src[s * 7200u + item];
+  }
+  odd_bwd7_dst[4320u + item] = acc;
+}
+
+struct odd_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd8_dims: odd_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd8_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd8_dims.groups) { return; }
+  let row_tile = group / 6u;
+  let item = (group % 6u) * 64u + lid;
+  if (item >= 360u) { return; }
+  let batch = odd_bwd8_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = item / 3u;
+  let i_r = item % 3u;
+  let i_d = 0u;
+  let x_off = i_a * 6u;
+  let w_base = (i_a + i_d) * 36u + i_r * 2u;
+  let x_row0 = min(row0, batch - 1u) * 720u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  {
+    let i_g = 0u;
+    let xv0 = odd_bwd8_src[x_row0];
+    let xv1 = odd_bwd8_src[x_row1];
+    let xv2 = odd_bwd8_src[x_row2];
+    let xv3 = odd_bwd8_src[x_row3];
+    {
+      let wv = odd_bwd8_params[w_base];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 1u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 1u;
+    let xv0 = odd_bwd8_src[x_row0 + 1u];
+    let xv1 = odd_bwd8_src[x_row1 + 1u];
+    let xv2 = odd_bwd8_src[x_row2 + 1u];
+    let xv3 = odd_bwd8_src[x_row3 + 1u];
+    {
+      let wv = odd_bwd8_params[w_base + 6u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 7u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 2u;
+    let xv0 = odd_bwd8_src[x_row0 + 2u];
+    let xv1 = odd_bwd8_src[x_row1 + 2u];
+    let xv2 = odd_bwd8_src[x_row2 + 2u];
+    let xv3 = odd_bwd8_src[x_row3 + 2u];
+    {
+      let wv = odd_bwd8_params[w_base + 12u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 13u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 3u;
+    let xv0 = odd_bwd8_src[x_row0 + 3u];
+    let xv1 = odd_bwd8_src[x_row1 + 3u];
+    let xv2 = odd_bwd8_src[x_row2 + 3u];
+    let xv3 = odd_bwd8_src[x_row3 + 3u];
+    {
+      let wv = odd_bwd8_params[w_base + 18u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 19u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 4u;
+    let xv0 = odd_bwd8_src[x_row0 + 4u];
+    let xv1 = odd_bwd8_src[x_row1 + 4u];
+    let xv2 = odd_bwd8_src[x_row2 + 4u];
+    let xv3 = odd_bwd8_src[x_row3 + 4u];
+    {
+      let wv = odd_bwd8_params[w_base + 24u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 25u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  {
+    let i_g = 5u;
+    let xv0 = odd_bwd8_src[x_row0 + 5u];
+    let xv1 = odd_bwd8_src[x_row1 + 5u];
+    let xv2 = odd_bwd8_src[x_row2 + 5u];
+    let xv3 = odd_bwd8_src[x_row3 + 5u];
+    {
+      let wv = odd_bwd8_params[w_base + 30u];
+      acc0_0 = acc0_0 + wv * xv0;
+      acc1_0 = acc1_0 + wv * xv1;
+      acc2_0 = acc2_0 + wv * xv2;
+      acc3_0 = acc3_0 + wv * xv3;
+    }
+    {
+      let wv = odd_bwd8_params[w_base + 31u];
+      acc0_1 = acc0_1 + wv * xv0;
+      acc1_1 = acc1_1 + wv * xv1;
+      acc2_1 = acc2_1 + wv * xv2;
+      acc3_1 = acc3_1 + wv * xv3;
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc0_1;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc1_1;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc2_1;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc3_1;
+    }
+  }
+}
+
+struct odd_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd9_dims: odd_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd9_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (odd_bwd9_dims.batch + 255u) / 256u;
+  if (global >= splits * 1080u) { return; }
+  let split = global / 1080u;
+  let item = global % 1080u;
+  let i_a = item / 9u;
+  let i_tb = (item / 3u) % 3u;
+  let i_tc = item % 3u;
+  let i_d = 0u;
+  let ib0 = i_tb * 2u;
+  let ib1 = i_tb * 2u + 1u;
+  let ig0 = i_tc * 2u;
+  let ig1 = i_tc * 2u + 1u;
+  let o0 = (i_a * 6u + ib0);
+  let o1 = (i_a * 6u + ib1);
+  let k0 = (i_a * 6u + ig0);
+  let k1 = (i_a * 6u + ig1);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, odd_bwd9_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 720u;
+    let e_row = row * 720u;
+    let e0 = odd_bwd9_aux[e_row + o0];
+    let e1 = odd_bwd9_aux[e_row + o1];
+    let x0 = odd_bwd9_src[x_row + k0];
+    let x1 = odd_bwd9_src[x_row + k1];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+  }
+  let w_base = split * 4320u + (i_a + i_d) * 36u;
+  odd_bwd9_dst[w_base + ib0 * 6u + ig0] = acc0_0;
+  odd_bwd9_dst[w_base + ib0 * 6u + ig1] = acc0_1;
+  odd_bwd9_dst[w_base + ib1 * 6u + ig0] = acc1_0;
+  odd_bwd9_dst[w_base + ib1 * 6u + ig1] = acc1_1;
+}
+
+struct odd_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> odd_bwd10_params: array<f32>;
+@group(0) @binding(1) var<storage, read> odd_bwd10_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> odd_bwd10_dst: array<f32>;
+@group(0) @binding(3) var<uniform> odd_bwd10_dims: odd_bwd10_Dims;
+@group(0) @binding(4) var<storage, read> odd_bwd10_aux: array<f32>;
+@compute @workgroup_size(64)
+fn odd_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= odd_bwd10_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 4320u) { return; }
+  let splits = (odd_bwd10_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + odd_bwd10_src[s * 4320u + item];
+  }
+  odd_bwd10_dst[item] = acc;
 }

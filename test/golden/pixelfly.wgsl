@@ -475,6 +475,1429 @@ fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
 }
 
 
+// map pf (backward)
+struct pf_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd0_params: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> pf_bwd0_src: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd0_dst: array<vec4<f32>>;
+@group(0) @binding(3) var<uniform> pf_bwd0_dims: pf_bwd0_Dims;
+var<workgroup> pf_bwd0_xs: array<vec4<f32>, 512>;
+var<workgroup> pf_bwd0_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(256)
+fn pf_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd0_dims.groups) { return; }
+  let batch = pf_bwd0_dims.batch;
+  let row_tile = group;
+  let col_tile = 0u;
+  let alpha = col_tile;
+  let delta0 = 0u;
+  let beta0 = 0u;
+  let row0 = row_tile * 128u;
+  let tb = lid % 8u;
+  let tr = (lid / 8u) % 32u;
+  let dd = lid / 256u;
+  let delta = delta0 + dd;
+  var acc_0_0 = vec4<f32>(0.0);
+  var acc_1_0 = vec4<f32>(0.0);
+  var acc_2_0 = vec4<f32>(0.0);
+  var acc_3_0 = vec4<f32>(0.0);
+  var pf0_0: vec4<f32>;
+  var pf0_1: vec4<f32>;
+  var pf1_0: vec4<f32>;
+  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf0_1 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
+      }
+    }
+    {
+      let e = lid;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      pf_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      pf_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      pf_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
+    }
+    {
+      let e = lid + 256u;
+      let t = e / 4u;
+      let kv = e % 4u;
+      pf_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      pf_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      pf_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      pf_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid;
+      if (e < 128u) {
+        let t = e / 4u;
+        let kv = e % 4u;
+        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      }
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let a0 = pf_bwd0_xs[(k + dd) * 32u + tr];
+      let b0 = pf_bwd0_ws[(dd * 16u + k) * 8u + tb];
+      acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
+      acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
+      acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
+      acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
+    }
+    workgroupBarrier();
+  }
+  if (row0 + tr * 4u < batch) {
+    let row = row0 + tr * 4u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_0_0; } }
+  }
+  if (row0 + tr * 4u + 1u < batch) {
+    let row = row0 + tr * 4u + 1u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_1_0; } }
+  }
+  if (row0 + tr * 4u + 2u < batch) {
+    let row = row0 + tr * 4u + 2u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_2_0; } }
+  }
+  if (row0 + tr * 4u + 3u < batch) {
+    let row = row0 + tr * 4u + 3u;
+    { let beta = beta0 + tb * 4u; if (beta < 32u) { pf_bwd0_dst[(row * 32u + alpha * 32u + beta) / 4u] = acc_3_0; } }
+  }
+}
+
+struct pf_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd1_dims: pf_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd1_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd1_dims.groups) { return; }
+  let row_tile = group;
+  let item = lid;
+  if (item >= 8u) { return; }
+  let batch = pf_bwd1_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item;
+  let i_d = 0u;
+  let x_off = 0u;
+  let w_base = 98304u + (i_a + i_d) * 32768u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = pf_bwd1_src[x_row0 + i_g];
+      let xv1 = pf_bwd1_src[x_row1 + i_g];
+      let xv2 = pf_bwd1_src[x_row2 + i_g];
+      let xv3 = pf_bwd1_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd1_params[w_base + i_g * 32u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 32u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 32u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 32u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 32u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct pf_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd2_dims: pf_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd2_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (pf_bwd2_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = 0u;
+  let i_tb = item / 8u;
+  let i_tc = item % 8u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = ib0;
+  let o1 = ib1;
+  let o2 = ib2;
+  let o3 = ib3;
+  let k0 = ig0;
+  let k1 = ig1;
+  let k2 = ig2;
+  let k3 = ig3;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, pf_bwd2_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 32u;
+    let e_row = row * 1024u;
+    let e0 = pf_bwd2_aux[e_row + o0];
+    let e1 = pf_bwd2_aux[e_row + o1];
+    let e2 = pf_bwd2_aux[e_row + o2];
+    let e3 = pf_bwd2_aux[e_row + o3];
+    let x0 = pf_bwd2_src[x_row + k0];
+    let x1 = pf_bwd2_src[x_row + k1];
+    let x2 = pf_bwd2_src[x_row + k2];
+    let x3 = pf_bwd2_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a + i_d) * 32768u;
+  pf_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  pf_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  pf_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  pf_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  pf_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  pf_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  pf_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  pf_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  pf_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  pf_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  pf_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  pf_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  pf_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  pf_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  pf_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  pf_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct pf_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd3_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd3_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd3_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd3_dims: pf_bwd3_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd3_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd3_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (pf_bwd3_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + pf_bwd3_src[s * 32768u + item];
+  }
+  pf_bwd3_dst[98304u + item] = acc;
+}
+
+struct pf_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd4_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd4_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd4_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd4_dims: pf_bwd4_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd4_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd4_dims.groups) { return; }
+  let row_tile = group / 4u;
+  let item = (group % 4u) * 64u + lid;
+  if (item >= 256u) { return; }
+  let batch = pf_bwd4_dims.batch;
+  let row0 = row_tile * 4u;
+  let i_a = 0u;
+  let i_r = item;
+  let i_d = 0u;
+  let x_off = 0u;
+  let w_base = 131072u + (i_a + i_d) * 32768u + i_r * 4u;
+  let x_row0 = min(row0, batch - 1u) * 32u + x_off;
+  let x_row1 = min(row0 + 1u, batch - 1u) * 32u + x_off;
+  let x_row2 = min(row0 + 2u, batch - 1u) * 32u + x_off;
+  let x_row3 = min(row0 + 3u, batch - 1u) * 32u + x_off;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
+    {
+      let i_g = i_g_0;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 1u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 2u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 3u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 4u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 5u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 6u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+    {
+      let i_g = i_g_0 + 7u;
+      let xv0 = pf_bwd4_src[x_row0 + i_g];
+      let xv1 = pf_bwd4_src[x_row1 + i_g];
+      let xv2 = pf_bwd4_src[x_row2 + i_g];
+      let xv3 = pf_bwd4_src[x_row3 + i_g];
+      {
+        let wv = pf_bwd4_params[w_base + i_g * 1024u];
+        acc0_0 = acc0_0 + wv * xv0;
+        acc1_0 = acc1_0 + wv * xv1;
+        acc2_0 = acc2_0 + wv * xv2;
+        acc3_0 = acc3_0 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
+        acc0_1 = acc0_1 + wv * xv0;
+        acc1_1 = acc1_1 + wv * xv1;
+        acc2_1 = acc2_1 + wv * xv2;
+        acc3_1 = acc3_1 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
+        acc0_2 = acc0_2 + wv * xv0;
+        acc1_2 = acc1_2 + wv * xv1;
+        acc2_2 = acc2_2 + wv * xv2;
+        acc3_2 = acc3_2 + wv * xv3;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
+        acc0_3 = acc0_3 + wv * xv0;
+        acc1_3 = acc1_3 + wv * xv1;
+        acc2_3 = acc2_3 + wv * xv2;
+        acc3_3 = acc3_3 + wv * xv3;
+      }
+    }
+  }
+  if (row0 < batch) {
+    let y_row = row0 * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_3;
+    }
+  }
+  if (row0 + 1u < batch) {
+    let y_row = (row0 + 1u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_3;
+    }
+  }
+  if (row0 + 2u < batch) {
+    let y_row = (row0 + 2u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_3;
+    }
+  }
+  if (row0 + 3u < batch) {
+    let y_row = (row0 + 3u) * 1024u;
+    {
+      let i_b = i_r * 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_3;
+    }
+  }
+}
+
+struct pf_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd5_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd5_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd5_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd5_dims: pf_bwd5_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd5_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd5_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (pf_bwd5_dims.batch + 255u) / 256u;
+  if (global >= splits * 2048u) { return; }
+  let split = global / 2048u;
+  let item = global % 2048u;
+  let i_a = 0u;
+  let i_tb = item / 256u;
+  let i_tc = item % 256u;
+  let i_d = 0u;
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = ib0;
+  let o1 = ib1;
+  let o2 = ib2;
+  let o3 = ib3;
+  let k0 = ig0;
+  let k1 = ig1;
+  let k2 = ig2;
+  let k3 = ig3;
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, pf_bwd5_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 32u;
+    let e0 = pf_bwd5_aux[e_row + o0];
+    let e1 = pf_bwd5_aux[e_row + o1];
+    let e2 = pf_bwd5_aux[e_row + o2];
+    let e3 = pf_bwd5_aux[e_row + o3];
+    let x0 = pf_bwd5_src[x_row + k0];
+    let x1 = pf_bwd5_src[x_row + k1];
+    let x2 = pf_bwd5_src[x_row + k2];
+    let x3 = pf_bwd5_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 32768u + (i_a + i_d) * 32768u;
+  pf_bwd5_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
+  pf_bwd5_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
+  pf_bwd5_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
+  pf_bwd5_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
+  pf_bwd5_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
+  pf_bwd5_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
+  pf_bwd5_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
+  pf_bwd5_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
+  pf_bwd5_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
+  pf_bwd5_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
+  pf_bwd5_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
+  pf_bwd5_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
+  pf_bwd5_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
+  pf_bwd5_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
+  pf_bwd5_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
+  pf_bwd5_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+}
+
+struct pf_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd6_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd6_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd6_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd6_dims: pf_bwd6_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd6_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd6_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 32768u) { return; }
+  let splits = (pf_bwd6_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + pf_bwd6_src[s * 32768u + item];
+  }
+  pf_bwd6_dst[131072u + item] = acc;
+}
+
+struct pf_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd7_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd7_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd7_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd7_dims: pf_bwd7_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd7_aux: array<f32>;
+const pf_bwd7_row_start = array<u32, 33>(0u, 3u, 6u, 9u, 12u, 15u, 18u, 21u, 24u, 27u, 30u, 33u, 36u, 39u, 42u, 45u, 48u, 51u, 54u, 57u, 60u, 63u, 66u, 69u, 72u, 75u, 78u, 81u, 84u, 87u, 90u, 93u, 96u);
+const pf_bwd7_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
+const pf_bwd7_block_z = array<u32, 96>(0u, 3u, 6u, 1u, 4u, 9u, 2u, 7u, 10u, 5u, 8u, 11u, 12u, 15u, 18u, 13u, 16u, 21u, 14u, 19u, 22u, 17u, 20u, 23u, 24u, 27u, 30u, 25u, 28u, 33u, 26u, 31u, 34u, 29u, 32u, 35u, 36u, 39u, 42u, 37u, 40u, 45u, 38u, 43u, 46u, 41u, 44u, 47u, 48u, 51u, 54u, 49u, 52u, 57u, 50u, 55u, 58u, 53u, 56u, 59u, 60u, 63u, 66u, 61u, 64u, 69u, 62u, 67u, 70u, 65u, 68u, 71u, 72u, 75u, 78u, 73u, 76u, 81u, 74u, 79u, 82u, 77u, 80u, 83u, 84u, 87u, 90u, 85u, 88u, 93u, 86u, 91u, 94u, 89u, 92u, 95u);
+@compute @workgroup_size(64)
+fn pf_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd7_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= pf_bwd7_dims.batch * 256u) { return; }
+  let item_row = global / 256u;
+  let item = global % 256u;
+  let i_I = item / 8u;
+  let i_r = item % 8u;
+  let x_row = item_row * 1024u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  for (var k = pf_bwd7_row_start[i_I]; k < pf_bwd7_row_start[i_I + 1u]; k++) {
+    let i_J = pf_bwd7_block_col[k];
+    let x_base = x_row + i_J * 32u;
+    let w_base = pf_bwd7_block_z[k] * 1024u + i_r * 4u;
+    for (var i_j_0 = 0u; i_j_0 < 32u; i_j_0 += 8u) {
+      {
+        let i_j = i_j_0;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 1u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 2u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 3u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 4u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 5u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 6u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 7u;
+        let xv = pf_bwd7_src[x_base + i_j];
+        acc0 = acc0 + pf_bwd7_params[w_base + i_j * 32u] * xv;
+        acc1 = acc1 + pf_bwd7_params[w_base + 1u + i_j * 32u] * xv;
+        acc2 = acc2 + pf_bwd7_params[w_base + 2u + i_j * 32u] * xv;
+        acc3 = acc3 + pf_bwd7_params[w_base + 3u + i_j * 32u] * xv;
+      }
+    }
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_i = i_r * 4u;
+    let o = (i_I * 32u + i_i);
+    pf_bwd7_dst[y_row + o] = pf_bwd7_dst[y_row + o] + acc0;
+  }
+  {
+    let i_i = i_r * 4u + 1u;
+    let o = (i_I * 32u + i_i);
+    pf_bwd7_dst[y_row + o] = pf_bwd7_dst[y_row + o] + acc1;
+  }
+  {
+    let i_i = i_r * 4u + 2u;
+    let o = (i_I * 32u + i_i);
+    pf_bwd7_dst[y_row + o] = pf_bwd7_dst[y_row + o] + acc2;
+  }
+  {
+    let i_i = i_r * 4u + 3u;
+    let o = (i_I * 32u + i_i);
+    pf_bwd7_dst[y_row + o] = pf_bwd7_dst[y_row + o] + acc3;
+  }
+}
+
+struct pf_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd8_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd8_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd8_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd8_dims: pf_bwd8_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd8_aux: array<f32>;
+const pf_bwd8_block_row = array<u32, 96>(0u, 0u, 0u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 5u, 5u, 5u, 6u, 6u, 6u, 7u, 7u, 7u, 8u, 8u, 8u, 9u, 9u, 9u, 10u, 10u, 10u, 11u, 11u, 11u, 12u, 12u, 12u, 13u, 13u, 13u, 14u, 14u, 14u, 15u, 15u, 15u, 16u, 16u, 16u, 17u, 17u, 17u, 18u, 18u, 18u, 19u, 19u, 19u, 20u, 20u, 20u, 21u, 21u, 21u, 22u, 22u, 22u, 23u, 23u, 23u, 24u, 24u, 24u, 25u, 25u, 25u, 26u, 26u, 26u, 27u, 27u, 27u, 28u, 28u, 28u, 29u, 29u, 29u, 30u, 30u, 30u, 31u, 31u, 31u);
+const pf_bwd8_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
+@compute @workgroup_size(64)
+fn pf_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd8_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (pf_bwd8_dims.batch + 255u) / 256u;
+  if (global >= splits * 6144u) { return; }
+  let split = global / 6144u;
+  let item = global % 6144u;
+  let i_z = item / 64u;
+  let i_tb = (item / 8u) % 8u;
+  let i_tc = item % 8u;
+  let i_I = pf_bwd8_block_row[i_z];
+  let i_J = pf_bwd8_block_col[i_z];
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_I * 32u + ib0);
+  let o1 = (i_I * 32u + ib1);
+  let o2 = (i_I * 32u + ib2);
+  let o3 = (i_I * 32u + ib3);
+  let k0 = (i_J * 32u + ig0);
+  let k1 = (i_J * 32u + ig1);
+  let k2 = (i_J * 32u + ig2);
+  let k3 = (i_J * 32u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, pf_bwd8_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = pf_bwd8_aux[e_row + o0];
+    let e1 = pf_bwd8_aux[e_row + o1];
+    let e2 = pf_bwd8_aux[e_row + o2];
+    let e3 = pf_bwd8_aux[e_row + o3];
+    let x0 = pf_bwd8_src[x_row + k0];
+    let x1 = pf_bwd8_src[x_row + k1];
+    let x2 = pf_bwd8_src[x_row + k2];
+    let x3 = pf_bwd8_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 98304u + i_z * 1024u;
+  pf_bwd8_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  pf_bwd8_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  pf_bwd8_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  pf_bwd8_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  pf_bwd8_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  pf_bwd8_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  pf_bwd8_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  pf_bwd8_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  pf_bwd8_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  pf_bwd8_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  pf_bwd8_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  pf_bwd8_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  pf_bwd8_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  pf_bwd8_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  pf_bwd8_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  pf_bwd8_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct pf_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> pf_bwd9_params: array<f32>;
+@group(0) @binding(1) var<storage, read> pf_bwd9_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> pf_bwd9_dst: array<f32>;
+@group(0) @binding(3) var<uniform> pf_bwd9_dims: pf_bwd9_Dims;
+@group(0) @binding(4) var<storage, read> pf_bwd9_aux: array<f32>;
+@compute @workgroup_size(64)
+fn pf_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= pf_bwd9_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 98304u) { return; }
+  let splits = (pf_bwd9_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + pf_bwd9_src[s * 98304u + item];
+  }
+  pf_bwd9_dst[item] = acc;
+}
+
+
 // map banded
 struct banded_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> banded_op0_params: array<vec4<f32>>;
@@ -760,6 +2183,311 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
 }
 
 
+// map banded (backward)
+struct banded_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> banded_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> banded_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> banded_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> banded_bwd0_dims: banded_bwd0_Dims;
+@group(0) @binding(4) var<storage, read> banded_bwd0_aux: array<f32>;
+const banded_bwd0_row_start = array<u32, 33>(0u, 2u, 5u, 8u, 11u, 14u, 17u, 20u, 23u, 26u, 29u, 32u, 35u, 38u, 41u, 44u, 47u, 50u, 53u, 56u, 59u, 62u, 65u, 68u, 71u, 74u, 77u, 80u, 83u, 86u, 89u, 92u, 94u);
+const banded_bwd0_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
+const banded_bwd0_block_z = array<u32, 94>(0u, 2u, 1u, 3u, 5u, 4u, 6u, 8u, 7u, 9u, 11u, 10u, 12u, 14u, 13u, 15u, 17u, 16u, 18u, 20u, 19u, 21u, 23u, 22u, 24u, 26u, 25u, 27u, 29u, 28u, 30u, 32u, 31u, 33u, 35u, 34u, 36u, 38u, 37u, 39u, 41u, 40u, 42u, 44u, 43u, 45u, 47u, 46u, 48u, 50u, 49u, 51u, 53u, 52u, 54u, 56u, 55u, 57u, 59u, 58u, 60u, 62u, 61u, 63u, 65u, 64u, 66u, 68u, 67u, 69u, 71u, 70u, 72u, 74u, 73u, 75u, 77u, 76u, 78u, 80u, 79u, 81u, 83u, 82u, 84u, 86u, 85u, 87u, 89u, 88u, 90u, 92u, 91u, 93u);
+@compute @workgroup_size(64)
+fn banded_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= banded_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= banded_bwd0_dims.batch * 256u) { return; }
+  let item_row = global / 256u;
+  let item = global % 256u;
+  let i_I = item / 8u;
+  let i_r = item % 8u;
+  let x_row = item_row * 512u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  for (var k = banded_bwd0_row_start[i_I]; k < banded_bwd0_row_start[i_I + 1u]; k++) {
+    let i_J = banded_bwd0_block_col[k];
+    let x_base = x_row + i_J * 16u;
+    let w_base = banded_bwd0_block_z[k] * 512u + i_r * 4u;
+    {
+      let i_j = 0u;
+      let xv = banded_bwd0_src[x_base];
+      acc0 = acc0 + banded_bwd0_params[w_base] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 1u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 2u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 3u] * xv;
+    }
+    {
+      let i_j = 1u;
+      let xv = banded_bwd0_src[x_base + 1u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 32u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 33u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 34u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 35u] * xv;
+    }
+    {
+      let i_j = 2u;
+      let xv = banded_bwd0_src[x_base + 2u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 64u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 65u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 66u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 67u] * xv;
+    }
+    {
+      let i_j = 3u;
+      let xv = banded_bwd0_src[x_base + 3u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 96u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 97u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 98u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 99u] * xv;
+    }
+    {
+      let i_j = 4u;
+      let xv = banded_bwd0_src[x_base + 4u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 128u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 129u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 130u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 131u] * xv;
+    }
+    {
+      let i_j = 5u;
+      let xv = banded_bwd0_src[x_base + 5u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 160u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 161u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 162u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 163u] * xv;
+    }
+    {
+      let i_j = 6u;
+      let xv = banded_bwd0_src[x_base + 6u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 192u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 193u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 194u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 195u] * xv;
+    }
+    {
+      let i_j = 7u;
+      let xv = banded_bwd0_src[x_base + 7u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 224u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 225u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 226u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 227u] * xv;
+    }
+    {
+      let i_j = 8u;
+      let xv = banded_bwd0_src[x_base + 8u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 256u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 257u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 258u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 259u] * xv;
+    }
+    {
+      let i_j = 9u;
+      let xv = banded_bwd0_src[x_base + 9u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 288u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 289u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 290u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 291u] * xv;
+    }
+    {
+      let i_j = 10u;
+      let xv = banded_bwd0_src[x_base + 10u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 320u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 321u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 322u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 323u] * xv;
+    }
+    {
+      let i_j = 11u;
+      let xv = banded_bwd0_src[x_base + 11u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 352u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 353u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 354u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 355u] * xv;
+    }
+    {
+      let i_j = 12u;
+      let xv = banded_bwd0_src[x_base + 12u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 384u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 385u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 386u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 387u] * xv;
+    }
+    {
+      let i_j = 13u;
+      let xv = banded_bwd0_src[x_base + 13u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 416u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 417u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 418u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 419u] * xv;
+    }
+    {
+      let i_j = 14u;
+      let xv = banded_bwd0_src[x_base + 14u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 448u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 449u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 450u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 451u] * xv;
+    }
+    {
+      let i_j = 15u;
+      let xv = banded_bwd0_src[x_base + 15u];
+      acc0 = acc0 + banded_bwd0_params[w_base + 480u] * xv;
+      acc1 = acc1 + banded_bwd0_params[w_base + 481u] * xv;
+      acc2 = acc2 + banded_bwd0_params[w_base + 482u] * xv;
+      acc3 = acc3 + banded_bwd0_params[w_base + 483u] * xv;
+    }
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_i = i_r * 4u;
+    let o = (i_I * 32u + i_i);
+    banded_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_i = i_r * 4u + 1u;
+    let o = (i_I * 32u + i_i);
+    banded_bwd0_dst[y_row + o] = acc1;
+  }
+  {
+    let i_i = i_r * 4u + 2u;
+    let o = (i_I * 32u + i_i);
+    banded_bwd0_dst[y_row + o] = acc2;
+  }
+  {
+    let i_i = i_r * 4u + 3u;
+    let o = (i_I * 32u + i_i);
+    banded_bwd0_dst[y_row + o] = acc3;
+  }
+}
+
+struct banded_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> banded_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> banded_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> banded_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> banded_bwd1_dims: banded_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> banded_bwd1_aux: array<f32>;
+const banded_bwd1_block_row = array<u32, 94>(0u, 0u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 5u, 5u, 5u, 6u, 6u, 6u, 7u, 7u, 7u, 8u, 8u, 8u, 9u, 9u, 9u, 10u, 10u, 10u, 11u, 11u, 11u, 12u, 12u, 12u, 13u, 13u, 13u, 14u, 14u, 14u, 15u, 15u, 15u, 16u, 16u, 16u, 17u, 17u, 17u, 18u, 18u, 18u, 19u, 19u, 19u, 20u, 20u, 20u, 21u, 21u, 21u, 22u, 22u, 22u, 23u, 23u, 23u, 24u, 24u, 24u, 25u, 25u, 25u, 26u, 26u, 26u, 27u, 27u, 27u, 28u, 28u, 28u, 29u, 29u, 29u, 30u, 30u, 30u, 31u, 31u);
+const banded_bwd1_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
+@compute @workgroup_size(64)
+fn banded_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= banded_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (banded_bwd1_dims.batch + 255u) / 256u;
+  if (global >= splits * 3008u) { return; }
+  let split = global / 3008u;
+  let item = global % 3008u;
+  let i_z = item / 32u;
+  let i_tb = (item / 8u) % 4u;
+  let i_tc = item % 8u;
+  let i_I = banded_bwd1_block_row[i_z];
+  let i_J = banded_bwd1_block_col[i_z];
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_I * 16u + ib0);
+  let o1 = (i_I * 16u + ib1);
+  let o2 = (i_I * 16u + ib2);
+  let o3 = (i_I * 16u + ib3);
+  let k0 = (i_J * 32u + ig0);
+  let k1 = (i_J * 32u + ig1);
+  let k2 = (i_J * 32u + ig2);
+  let k3 = (i_J * 32u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, banded_bwd1_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 512u;
+    let e0 = banded_bwd1_aux[e_row + o0];
+    let e1 = banded_bwd1_aux[e_row + o1];
+    let e2 = banded_bwd1_aux[e_row + o2];
+    let e3 = banded_bwd1_aux[e_row + o3];
+    let x0 = banded_bwd1_src[x_row + k0];
+    let x1 = banded_bwd1_src[x_row + k1];
+    let x2 = banded_bwd1_src[x_row + k2];
+    let x3 = banded_bwd1_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 48128u + i_z * 512u;
+  banded_bwd1_dst[w_base + ib0 * 32u + ig0] = acc0_0;
+  banded_bwd1_dst[w_base + ib0 * 32u + ig1] = acc0_1;
+  banded_bwd1_dst[w_base + ib0 * 32u + ig2] = acc0_2;
+  banded_bwd1_dst[w_base + ib0 * 32u + ig3] = acc0_3;
+  banded_bwd1_dst[w_base + ib1 * 32u + ig0] = acc1_0;
+  banded_bwd1_dst[w_base + ib1 * 32u + ig1] = acc1_1;
+  banded_bwd1_dst[w_base + ib1 * 32u + ig2] = acc1_2;
+  banded_bwd1_dst[w_base + ib1 * 32u + ig3] = acc1_3;
+  banded_bwd1_dst[w_base + ib2 * 32u + ig0] = acc2_0;
+  banded_bwd1_dst[w_base + ib2 * 32u + ig1] = acc2_1;
+  banded_bwd1_dst[w_base + ib2 * 32u + ig2] = acc2_2;
+  banded_bwd1_dst[w_base + ib2 * 32u + ig3] = acc2_3;
+  banded_bwd1_dst[w_base + ib3 * 32u + ig0] = acc3_0;
+  banded_bwd1_dst[w_base + ib3 * 32u + ig1] = acc3_1;
+  banded_bwd1_dst[w_base + ib3 * 32u + ig2] = acc3_2;
+  banded_bwd1_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+}
+
+struct banded_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> banded_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> banded_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> banded_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> banded_bwd2_dims: banded_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> banded_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn banded_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= banded_bwd2_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 48128u) { return; }
+  let splits = (banded_bwd2_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + banded_bwd2_src[s * 48128u + item];
+  }
+  banded_bwd2_dst[item] = acc;
+}
+
+
 // map scattered
 struct scattered_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(0) var<storage, read> scattered_op0_params: array<vec4<f32>>;
@@ -910,4 +2638,247 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let row = row0 + tr * 8u + 7u;
     { let l = blk_row * 64u + i0 + tb * 4u; scattered_op0_dst[(row * 1024u + l) / 4u] = vec4<f32>(acc_1_0.w, acc_1_1.w, acc_1_2.w, acc_1_3.w); }
   }
+}
+
+
+// map scattered (backward)
+struct scattered_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> scattered_bwd0_params: array<f32>;
+@group(0) @binding(1) var<storage, read> scattered_bwd0_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scattered_bwd0_dst: array<f32>;
+@group(0) @binding(3) var<uniform> scattered_bwd0_dims: scattered_bwd0_Dims;
+@group(0) @binding(4) var<storage, read> scattered_bwd0_aux: array<f32>;
+const scattered_bwd0_row_start = array<u32, 17>(0u, 2u, 6u, 9u, 12u, 15u, 20u, 28u, 34u, 36u, 39u, 46u, 48u, 52u, 55u, 59u, 64u);
+const scattered_bwd0_block_col = array<u32, 64>(9u, 11u, 6u, 8u, 11u, 12u, 1u, 5u, 14u, 0u, 4u, 7u, 4u, 6u, 8u, 1u, 4u, 10u, 11u, 15u, 1u, 2u, 3u, 7u, 8u, 11u, 13u, 14u, 0u, 5u, 6u, 7u, 8u, 12u, 4u, 5u, 0u, 4u, 12u, 2u, 4u, 5u, 8u, 12u, 14u, 15u, 7u, 9u, 2u, 3u, 6u, 15u, 4u, 7u, 14u, 1u, 7u, 8u, 12u, 3u, 5u, 7u, 10u, 11u);
+const scattered_bwd0_block_z = array<u32, 64>(42u, 46u, 25u, 36u, 47u, 51u, 3u, 20u, 57u, 0u, 13u, 29u, 14u, 26u, 37u, 4u, 15u, 44u, 48u, 61u, 5u, 7u, 10u, 30u, 38u, 49u, 56u, 58u, 1u, 21u, 27u, 31u, 39u, 52u, 16u, 22u, 2u, 17u, 53u, 8u, 18u, 23u, 40u, 54u, 59u, 62u, 32u, 43u, 9u, 11u, 28u, 63u, 19u, 33u, 60u, 6u, 34u, 41u, 55u, 12u, 24u, 35u, 45u, 50u);
+@compute @workgroup_size(64)
+fn scattered_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= scattered_bwd0_dims.groups) { return; }
+  let global = group * 64u + lid;
+  if (global >= scattered_bwd0_dims.batch * 256u) { return; }
+  let item_row = global / 256u;
+  let item = global % 256u;
+  let i_I = item / 16u;
+  let i_r = item % 16u;
+  let x_row = item_row * 1024u;
+  var acc0: f32 = 0.0;
+  var acc1: f32 = 0.0;
+  var acc2: f32 = 0.0;
+  var acc3: f32 = 0.0;
+  for (var k = scattered_bwd0_row_start[i_I]; k < scattered_bwd0_row_start[i_I + 1u]; k++) {
+    let i_J = scattered_bwd0_block_col[k];
+    let x_base = x_row + i_J * 64u;
+    let w_base = scattered_bwd0_block_z[k] * 4096u + i_r * 4u;
+    for (var i_j_0 = 0u; i_j_0 < 64u; i_j_0 += 8u) {
+      {
+        let i_j = i_j_0;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 1u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 2u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 3u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 4u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 5u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 6u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+      {
+        let i_j = i_j_0 + 7u;
+        let xv = scattered_bwd0_src[x_base + i_j];
+        acc0 = acc0 + scattered_bwd0_params[w_base + i_j * 64u] * xv;
+        acc1 = acc1 + scattered_bwd0_params[w_base + 1u + i_j * 64u] * xv;
+        acc2 = acc2 + scattered_bwd0_params[w_base + 2u + i_j * 64u] * xv;
+        acc3 = acc3 + scattered_bwd0_params[w_base + 3u + i_j * 64u] * xv;
+      }
+    }
+  }
+  let y_row = item_row * 1024u;
+  {
+    let i_i = i_r * 4u;
+    let o = (i_I * 64u + i_i);
+    scattered_bwd0_dst[y_row + o] = acc0;
+  }
+  {
+    let i_i = i_r * 4u + 1u;
+    let o = (i_I * 64u + i_i);
+    scattered_bwd0_dst[y_row + o] = acc1;
+  }
+  {
+    let i_i = i_r * 4u + 2u;
+    let o = (i_I * 64u + i_i);
+    scattered_bwd0_dst[y_row + o] = acc2;
+  }
+  {
+    let i_i = i_r * 4u + 3u;
+    let o = (i_I * 64u + i_i);
+    scattered_bwd0_dst[y_row + o] = acc3;
+  }
+}
+
+struct scattered_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> scattered_bwd1_params: array<f32>;
+@group(0) @binding(1) var<storage, read> scattered_bwd1_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scattered_bwd1_dst: array<f32>;
+@group(0) @binding(3) var<uniform> scattered_bwd1_dims: scattered_bwd1_Dims;
+@group(0) @binding(4) var<storage, read> scattered_bwd1_aux: array<f32>;
+const scattered_bwd1_block_row = array<u32, 64>(0u, 0u, 0u, 1u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 4u, 4u, 4u, 4u, 5u, 5u, 5u, 5u, 5u, 6u, 6u, 6u, 6u, 7u, 7u, 7u, 7u, 7u, 7u, 7u, 8u, 8u, 8u, 8u, 8u, 8u, 9u, 9u, 10u, 10u, 11u, 11u, 11u, 11u, 11u, 12u, 12u, 12u, 12u, 12u, 13u, 14u, 14u, 14u, 14u, 15u, 15u, 15u);
+const scattered_bwd1_block_col = array<u32, 64>(3u, 7u, 9u, 2u, 5u, 6u, 14u, 6u, 10u, 12u, 6u, 12u, 15u, 3u, 4u, 5u, 8u, 9u, 10u, 13u, 2u, 7u, 8u, 10u, 15u, 1u, 4u, 7u, 12u, 3u, 6u, 7u, 11u, 13u, 14u, 15u, 1u, 4u, 6u, 7u, 10u, 14u, 0u, 11u, 5u, 15u, 0u, 1u, 5u, 6u, 15u, 1u, 7u, 9u, 10u, 14u, 6u, 2u, 6u, 10u, 13u, 5u, 10u, 12u);
+@compute @workgroup_size(64)
+fn scattered_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= scattered_bwd1_dims.groups) { return; }
+  let global = group * 64u + lid;
+  let splits = (scattered_bwd1_dims.batch + 255u) / 256u;
+  if (global >= splits * 16384u) { return; }
+  let split = global / 16384u;
+  let item = global % 16384u;
+  let i_z = item / 256u;
+  let i_tb = (item / 16u) % 16u;
+  let i_tc = item % 16u;
+  let i_I = scattered_bwd1_block_row[i_z];
+  let i_J = scattered_bwd1_block_col[i_z];
+  let ib0 = i_tb * 4u;
+  let ib1 = i_tb * 4u + 1u;
+  let ib2 = i_tb * 4u + 2u;
+  let ib3 = i_tb * 4u + 3u;
+  let ig0 = i_tc * 4u;
+  let ig1 = i_tc * 4u + 1u;
+  let ig2 = i_tc * 4u + 2u;
+  let ig3 = i_tc * 4u + 3u;
+  let o0 = (i_I * 64u + ib0);
+  let o1 = (i_I * 64u + ib1);
+  let o2 = (i_I * 64u + ib2);
+  let o3 = (i_I * 64u + ib3);
+  let k0 = (i_J * 64u + ig0);
+  let k1 = (i_J * 64u + ig1);
+  let k2 = (i_J * 64u + ig2);
+  let k3 = (i_J * 64u + ig3);
+  var acc0_0: f32 = 0.0;
+  var acc0_1: f32 = 0.0;
+  var acc0_2: f32 = 0.0;
+  var acc0_3: f32 = 0.0;
+  var acc1_0: f32 = 0.0;
+  var acc1_1: f32 = 0.0;
+  var acc1_2: f32 = 0.0;
+  var acc1_3: f32 = 0.0;
+  var acc2_0: f32 = 0.0;
+  var acc2_1: f32 = 0.0;
+  var acc2_2: f32 = 0.0;
+  var acc2_3: f32 = 0.0;
+  var acc3_0: f32 = 0.0;
+  var acc3_1: f32 = 0.0;
+  var acc3_2: f32 = 0.0;
+  var acc3_3: f32 = 0.0;
+  let r0 = split * 256u;
+  let r1 = min(r0 + 256u, scattered_bwd1_dims.batch);
+  for (var row = r0; row < r1; row++) {
+    let x_row = row * 1024u;
+    let e_row = row * 1024u;
+    let e0 = scattered_bwd1_aux[e_row + o0];
+    let e1 = scattered_bwd1_aux[e_row + o1];
+    let e2 = scattered_bwd1_aux[e_row + o2];
+    let e3 = scattered_bwd1_aux[e_row + o3];
+    let x0 = scattered_bwd1_src[x_row + k0];
+    let x1 = scattered_bwd1_src[x_row + k1];
+    let x2 = scattered_bwd1_src[x_row + k2];
+    let x3 = scattered_bwd1_src[x_row + k3];
+    acc0_0 = acc0_0 + e0 * x0;
+    acc0_1 = acc0_1 + e0 * x1;
+    acc0_2 = acc0_2 + e0 * x2;
+    acc0_3 = acc0_3 + e0 * x3;
+    acc1_0 = acc1_0 + e1 * x0;
+    acc1_1 = acc1_1 + e1 * x1;
+    acc1_2 = acc1_2 + e1 * x2;
+    acc1_3 = acc1_3 + e1 * x3;
+    acc2_0 = acc2_0 + e2 * x0;
+    acc2_1 = acc2_1 + e2 * x1;
+    acc2_2 = acc2_2 + e2 * x2;
+    acc2_3 = acc2_3 + e2 * x3;
+    acc3_0 = acc3_0 + e3 * x0;
+    acc3_1 = acc3_1 + e3 * x1;
+    acc3_2 = acc3_2 + e3 * x2;
+    acc3_3 = acc3_3 + e3 * x3;
+  }
+  let w_base = split * 262144u + i_z * 4096u;
+  scattered_bwd1_dst[w_base + ib0 * 64u + ig0] = acc0_0;
+  scattered_bwd1_dst[w_base + ib0 * 64u + ig1] = acc0_1;
+  scattered_bwd1_dst[w_base + ib0 * 64u + ig2] = acc0_2;
+  scattered_bwd1_dst[w_base + ib0 * 64u + ig3] = acc0_3;
+  scattered_bwd1_dst[w_base + ib1 * 64u + ig0] = acc1_0;
+  scattered_bwd1_dst[w_base + ib1 * 64u + ig1] = acc1_1;
+  scattered_bwd1_dst[w_base + ib1 * 64u + ig2] = acc1_2;
+  scattered_bwd1_dst[w_base + ib1 * 64u + ig3] = acc1_3;
+  scattered_bwd1_dst[w_base + ib2 * 64u + ig0] = acc2_0;
+  scattered_bwd1_dst[w_base + ib2 * 64u + ig1] = acc2_1;
+  scattered_bwd1_dst[w_base + ib2 * 64u + ig2] = acc2_2;
+  scattered_bwd1_dst[w_base + ib2 * 64u + ig3] = acc2_3;
+  scattered_bwd1_dst[w_base + ib3 * 64u + ig0] = acc3_0;
+  scattered_bwd1_dst[w_base + ib3 * 64u + ig1] = acc3_1;
+  scattered_bwd1_dst[w_base + ib3 * 64u + ig2] = acc3_2;
+  scattered_bwd1_dst[w_base + ib3 * 64u + ig3] = acc3_3;
+}
+
+struct scattered_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(0) var<storage, read> scattered_bwd2_params: array<f32>;
+@group(0) @binding(1) var<storage, read> scattered_bwd2_src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> scattered_bwd2_dst: array<f32>;
+@group(0) @binding(3) var<uniform> scattered_bwd2_dims: scattered_bwd2_Dims;
+@group(0) @binding(4) var<storage, read> scattered_bwd2_aux: array<f32>;
+@compute @workgroup_size(64)
+fn scattered_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let group = wg.x + wg.y * nwg.x;
+  if (group >= scattered_bwd2_dims.groups) { return; }
+  let item = group * 64u + lid;
+  if (item >= 262144u) { return; }
+  let splits = (scattered_bwd2_dims.batch + 255u) / 256u;
+  var acc: f32 = 0.0;
+  for (var s = 0u; s < splits; s++) {
+    acc = acc + scattered_bwd2_src[s * 262144u + item];
+  }
+  scattered_bwd2_dst[item] = acc;
 }

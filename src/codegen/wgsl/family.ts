@@ -2,12 +2,13 @@
  * A kernel family: one way to compute one op kind, parameterised by a schedule. The tuner
  * searches `candidates`; `defaultSchedule` is what an untuned build uses.
  */
-import type { Op } from '../../ir/ir.js';
+import type { BackwardOp, Op } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import type { KernelContext } from './scaffold.js';
 
-export interface KernelFamily<O extends Op> {
+/** Forward op kinds and the gradient ops of backward programs (ir.ts) alike. */
+export interface KernelFamily<O extends BackwardOp> {
   readonly name: string;
   readonly opKind: O['kind'];
   defaultSchedule(op: O, limits: TargetLimits): Schedule;
@@ -102,7 +103,7 @@ export function knob(schedule: Schedule, name: string): number {
 }
 
 /** Whether a schedule is one of the family's candidates for the op (stale tuning entries are not). */
-export function isCandidate<O extends Op>(family: KernelFamily<O>, op: O, schedule: Schedule, limits: TargetLimits): boolean {
+export function isCandidate<O extends BackwardOp>(family: KernelFamily<O>, op: O, schedule: Schedule, limits: TargetLimits): boolean {
   return isAmong(schedule, family.candidates(op, limits));
 }
 

@@ -11,6 +11,11 @@
  * reads its linear workgroup index as wg.x + wg.y * num_workgroups.x and returns when it is >= groups.
  * Module-scope names of a kernel are prefixed with its entry point, so kernels concatenate into
  * one valid WGSL module.
+ *
+ * Gradient kernels (backward programs) use the same shell with one more binding,
+ *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
+ * and f32 partial buffers; grad-scaffold.ts writes it. Optimizer kernels (optimizer.ts) bind
+ * params read_write, the gradients, the optimizer state and their own uniform.
  */
 import type { Op } from '../../ir/ir.js';
 
@@ -19,7 +24,11 @@ export type DispatchRule =
   /** ceil(B · itemsPerRow / itemsPerWorkgroup): one thread (or lane group) per item. */
   | { readonly kind: 'flat'; readonly itemsPerRow: number; readonly itemsPerWorkgroup: number }
   /** ceil(B / rowsPerWorkgroup) · workgroupsPerRowTile: tiles over the batch and the outputs. */
-  | { readonly kind: 'tiled'; readonly rowsPerWorkgroup: number; readonly workgroupsPerRowTile: number };
+  | { readonly kind: 'tiled'; readonly rowsPerWorkgroup: number; readonly workgroupsPerRowTile: number }
+  /** ceil(ceil(B / rowsPerSplit) · itemsPerSplit / itemsPerWorkgroup): items per batch split (a batch reduction's partials). */
+  | { readonly kind: 'split'; readonly rowsPerSplit: number; readonly itemsPerSplit: number; readonly itemsPerWorkgroup: number }
+  /** ceil(items / itemsPerWorkgroup) for any B > 0: work that does not grow with the batch (a reduction's second pass). */
+  | { readonly kind: 'fixed'; readonly items: number; readonly itemsPerWorkgroup: number };
 
 export function workgroupCount(rule: DispatchRule, batch: number): number {
   switch (rule.kind) {
@@ -27,6 +36,10 @@ export function workgroupCount(rule: DispatchRule, batch: number): number {
       return Math.ceil((batch * rule.itemsPerRow) / rule.itemsPerWorkgroup);
     case 'tiled':
       return Math.ceil(batch / rule.rowsPerWorkgroup) * rule.workgroupsPerRowTile;
+    case 'split':
+      return Math.ceil((Math.ceil(batch / rule.rowsPerSplit) * rule.itemsPerSplit) / rule.itemsPerWorkgroup);
+    case 'fixed':
+      return batch === 0 ? 0 : Math.ceil(rule.items / rule.itemsPerWorkgroup);
   }
 }
 

@@ -1,0 +1,102 @@
+/**
+ * Between manifests and IR programs: the Program and BackwardProgram a manifest map describes
+ * (spans are not in the manifest), and the `backward` section of a manifest map (the backward
+ * program's ops, buffers and partials, its kernels with their bindings).
+ */
+import type { Dtype } from '../dsl/structure.js';
+import type { BackwardOp, BackwardProgram, Op, Program } from '../ir/ir.js';
+import { assertNever, invariant } from '../util/assert.js';
+import { GRADIENT_BUFFER, type ManifestBackward, type ManifestBackwardKernel, type ManifestBackwardOp, type ManifestMap } from './manifest-types.js';
+import type { EmittedKernel } from './wgsl/kernel.js';
+
+/** What a backward op's kernel binds as src, dst and aux (grad-scaffold.ts). */
+export function backwardBindings(op: ManifestBackwardOp | BackwardOp): { src: string; dst: string; aux: string } {
+  switch (op.kind) {
+    case 'ks':
+    case 'bsr':
+      return { src: op.src, dst: op.dst, aux: 'dy' };
+    case 'bias':
+      // Reads no activations; the input is always bound and never written.
+      return { src: 'x', dst: op.dst, aux: 'dy' };
+    case 'wgrad':
+      return { src: op.src, dst: op.dst, aux: op.dy };
+    case 'bgrad':
+      return { src: op.dy, dst: op.dst, aux: 'dy' };
+    case 'reduce':
+      return { src: op.src, dst: GRADIENT_BUFFER, aux: 'dy' };
+    default:
+      return assertNever(op, 'backward op');
+  }
+}
+
+/** Binding plans of emitted backward kernels (one op each). */
+export function planBackwardKernels(ops: readonly (ManifestBackwardOp | BackwardOp)[], kernels: readonly EmittedKernel[]): ManifestBackwardKernel[] {
+  return kernels.map((k) => {
+    invariant(k.ops.length === 1, `backward kernel ${k.entryPoint} performs ${k.ops.length} ops`);
+    return {
+      entryPoint: k.entryPoint,
+      ops: [...k.ops],
+      ...backwardBindings(ops[k.ops[0]]),
+      workgroupSize: [...k.workgroupSize],
+      dispatch: { ...k.dispatch },
+      schedule: { ...k.schedule },
+    };
+  });
+}
+
+export function manifestBackward(program: BackwardProgram, kernels: readonly EmittedKernel[]): ManifestBackward {
+  const ops = program.ops.map((op): ManifestBackwardOp => {
+    const { span: _span, ...rest } = op;
+    return rest;
+  });
+  return {
+    rowsPerSplit: program.rowsPerSplit,
+    buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),
+    partials: program.partials.map((b) => ({ name: b.name, size: b.size })),
+    zeroInputGradient: program.zeroInputGradient === true,
+    ops,
+    kernels: planBackwardKernels(program.ops, kernels),
+  };
+}
+
+function manifestSpan(name: string) {
+  const p = { offset: 0, line: 1, column: 1 };
+  return { file: `<manifest ${name}>`, start: p, end: p };
+}
+
+/** The Program a manifest map describes. */
+export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
+  const span = manifestSpan(map.name);
+  return {
+    name: map.name,
+    in: map.in,
+    out: map.out,
+    dtype,
+    params: map.params,
+    paramSize: map.paramSize,
+    buffers: map.buffers,
+    ops: map.ops.map((op) => ({ ...op, span }) as Op),
+    span,
+  };
+}
+
+/** The BackwardProgram a manifest map's backward section describes (spans are not in the manifest). */
+export function backwardProgramOfManifest(map: ManifestMap, dtype: Dtype): BackwardProgram {
+  const b = map.backward;
+  if (!b) throw new Error(`map '${map.name}': the manifest has no backward section (rebuild it with this version of monc)`);
+  const span = manifestSpan(map.name);
+  return {
+    name: map.name,
+    in: map.in,
+    out: map.out,
+    dtype,
+    params: map.params,
+    paramSize: map.paramSize,
+    buffers: b.buffers,
+    partials: b.partials,
+    rowsPerSplit: b.rowsPerSplit,
+    ...(b.zeroInputGradient ? { zeroInputGradient: true as const } : {}),
+    ops: b.ops.map((op) => ({ ...op, span }) as BackwardOp),
+    span,
+  };
+}

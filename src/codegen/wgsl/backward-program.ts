@@ -1,0 +1,106 @@
+/**
+ * Kernels for a backward program (ir.ts BackwardProgram), one per op in dispatch order: the
+ * recomputed forward ops on the forward families (families.ts), transposed block matmuls and the
+ * batch reductions on the gradient families (ks-transposed.ts, bsr-transposed.ts,
+ * weight-grad.ts). Every kernel runs under the gradient binding layout (grad-scaffold.ts); a
+ * forward kernel simply leaves binding 4 unused.
+ */
+import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
+import { assertNever } from '../../util/assert.js';
+import { bsrTransposedDirect } from './bsr-transposed.js';
+import { defaultSchedule as forwardDefault, familiesFor } from './families.js';
+import { isCandidate, type KernelFamily } from './family.js';
+import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
+import { ksTransposedDirect, ksTransposedTiled } from './ks-transposed.js';
+import type { TunedSchedule } from './program.js';
+import type { StorageType } from './scaffold.js';
+import { biasGradFamily, reduceFamily, weightGradTiled, type GradKernelContext } from './weight-grad.js';
+
+type AnyFamily = KernelFamily<BackwardOp>;
+
+/** The families that can compute a backward op; the first fits every op and target. */
+export function backwardFamiliesFor(op: BackwardOp): readonly AnyFamily[] {
+  switch (op.kind) {
+    case 'ks':
+      return op.transposed ? [ksTransposedDirect as AnyFamily, ksTransposedTiled as AnyFamily] : familiesFor(op);
+    case 'bsr':
+      return op.transposed ? [bsrTransposedDirect as AnyFamily] : familiesFor(op);
+    case 'bias':
+      return familiesFor(op);
+    case 'wgrad':
+      return [weightGradTiled as AnyFamily];
+    case 'bgrad':
+      return [biasGradFamily as AnyFamily];
+    case 'reduce':
+      return [reduceFamily as AnyFamily];
+    default:
+      return assertNever(op, 'backward op');
+  }
+}
+
+/** The schedule of an untuned build: forward ops as forward, transposed ks on the row-tiled family. */
+export function backwardDefaultSchedule(op: BackwardOp, limits: TargetLimits): Schedule {
+  switch (op.kind) {
+    case 'ks':
+      return op.transposed ? ksTransposedTiled.defaultSchedule(op, limits) : forwardDefault(op, limits);
+    case 'bsr':
+      return op.transposed ? bsrTransposedDirect.defaultSchedule(op, limits) : forwardDefault(op, limits);
+    case 'bias':
+      return forwardDefault(op, limits);
+    case 'wgrad':
+      return weightGradTiled.defaultSchedule(op, limits);
+    case 'bgrad':
+      return biasGradFamily.defaultSchedule(op, limits);
+    case 'reduce':
+      return reduceFamily.defaultSchedule(op, limits);
+    default:
+      return assertNever(op, 'backward op');
+  }
+}
+
+/** Every valid schedule of every family for a backward op: the tuner's search space. */
+export function backwardCandidates(op: BackwardOp, limits: TargetLimits): Schedule[] {
+  return backwardFamiliesFor(op).flatMap((f) => f.candidates(op, limits));
+}
+
+export function isValidBackwardSchedule(op: BackwardOp, schedule: Schedule, limits: TargetLimits): boolean {
+  const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
+  return family !== undefined && isCandidate(family, op, schedule, limits);
+}
+
+/** The entry point of backward op `index` of map `mapName`. */
+export function backwardEntryPoint(mapName: string, index: number): string {
+  return `${mapName}_bwd${index}`;
+}
+
+export interface EmitBackwardOptions {
+  /** The tuned schedule of op `index`, if any (one that no longer fits is ignored). */
+  readonly schedules?: (index: number) => TunedSchedule | undefined;
+  readonly limits?: TargetLimits;
+  readonly storage?: StorageType;
+}
+
+/** Emits op `index` of the program with `schedule`. */
+export function emitBackwardKernel(program: BackwardProgram, index: number, schedule: Schedule, storage: StorageType = program.dtype): EmittedKernel {
+  const op = program.ops[index];
+  const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
+  if (!family) throw new Error(`internal error: no kernel family '${schedule.family}' for a ${op.kind} op`);
+  const ctx: GradKernelContext = {
+    entryPoint: backwardEntryPoint(program.name, index),
+    opIndex: index,
+    storage,
+    params: program.params,
+    buffers: program.buffers,
+    rowsPerSplit: program.rowsPerSplit,
+  };
+  return family.emit(op, schedule, ctx);
+}
+
+export function emitBackwardKernels(program: BackwardProgram, options: EmitBackwardOptions = {}): EmittedKernel[] {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  return program.ops.map((op, i) => {
+    const tuned = options.schedules?.(i);
+    const schedule = tuned && isValidBackwardSchedule(op, tuned.schedule, tuned.limits ?? limits) ? tuned.schedule : backwardDefaultSchedule(op, limits);
+    return emitBackwardKernel(program, i, schedule, options.storage);
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * `bsr-t-direct`: the input gradient of a block-sparse matmul, a `bsr` op with `transposed` set
+ * (ir.ts): its blocks are the forward blocks swapped, in forward order, and block z's values are
+ * read transposed from the forward block z in place. One thread per (batch row, block row, run of
+ * `outputsPerThread` rows in the block); the pattern is baked in as CSR tables over the
+ * transposed block rows, with each block's forward index z.
+ *
+ * Knobs: workgroupSize, outputsPerThread (divides bh), unroll (of the in-block loop; divides bw).
+ */
+import type { BsrOp } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { directScheduleSpace, knob, type KernelFamily } from './family.js';
+import { gradEnables, gradKernelText, type GradBindingTypes } from './grad-scaffold.js';
+import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { outputAccumulators } from './matmul-parts.js';
+import { loopIndex, unrolledLoop } from './reduction.js';
+import { decompose, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+
+const FAMILY = 'bsr-t-direct';
+
+const direct = directScheduleSpace<BsrOp>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw }));
+
+export const bsrTransposedDirect: KernelFamily<BsrOp> = {
+  name: FAMILY,
+  opKind: 'bsr',
+  defaultSchedule: direct.defaultSchedule,
+  candidates: (op: BsrOp, limits: TargetLimits) => (op.transposed ? direct.candidates(op, limits) : []),
+  emit: emitBsrTransposed,
+};
+
+function emitBsrTransposed(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+  invariant(op.transposed === true, `${FAMILY}: the op is not transposed`);
+  const { bh, bw } = op;
+  invariant(op.rows % bh === 0 && op.cols % bw === 0 && op.input.size === op.cols && op.output.size === op.rows, `${FAMILY}: op does not fit its grid`);
+  const wg = knob(schedule, 'workgroupSize');
+  const outputs = knob(schedule, 'outputsPerThread');
+  const unroll = knob(schedule, 'unroll');
+  invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
+  const n = kernelNames(ctx.entryPoint);
+  const blockRows = op.rows / bh;
+  const runs = bh / outputs;
+  const itemsPerRow = blockRows * runs;
+
+  // CSR over the block rows of this (transposed) op; z stays the forward block index.
+  const order = op.blocks.map((blk, z) => ({ row: blk[0], col: blk[1], z })).sort((p, q) => p.row - q.row || p.col - q.col);
+  const rowStart = new Array<number>(blockRows + 1).fill(0);
+  for (const blk of order) rowStart[blk.row + 1]++;
+  for (let i = 0; i < blockRows; i++) rowStart[i + 1] += rowStart[i];
+  const names = { rowStart: `${ctx.entryPoint}_row_start`, col: `${ctx.entryPoint}_block_col`, z: `${ctx.entryPoint}_block_z` };
+  const decls =
+    order.length === 0
+      ? []
+      : [
+          `const ${names.rowStart} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
+          `const ${names.col} = array<u32, ${order.length}>(${order.map((blk) => u(blk.col)).join(', ')});`,
+          `const ${names.z} = array<u32, ${order.length}>(${order.map((blk) => u(blk.z)).join(', ')});`,
+        ];
+
+  const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');
+  const target = applyIndexMap(op.output, rowMajor([{ name: 'i_I', size: blockRows }, { name: 'i_i', size: bh }]));
+  const acc = outputAccumulators(outputs);
+  // values[z, i, j] here is the stored element [z, j, i] of a (bw, bh) block: i at stride 1, j at stride bh.
+  const blockLoop =
+    order.length === 0
+      ? []
+      : [
+          `for (var k = ${names.rowStart}[i_I]; k < ${names.rowStart}[i_I + 1u]; k++) {`,
+          `  let i_J = ${names.col}[k];`,
+          `  let x_base = ${sum('x_row', source.hoisted)};`,
+          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(`${names.z}[k]`, bh * bw), mul('i_r', outputs))};`,
+          ...unrolledLoop('i_j', bw, unroll, (it) => [
+            `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
+            ...acc.names.map((name, p) => {
+              const w = it.constant !== undefined ? u(p + it.constant * bh) : sum(u(p), mul('i_j', bh));
+              return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
+            }),
+          ]).map((l) => `  ${l}`),
+          '}',
+        ];
+  const body = [
+    `let global = ${sum(mul('group', wg), 'lid')};`,
+    `if (global >= ${n.dims}.batch * ${u(itemsPerRow)}) { return; }`,
+    `let item_row = global / ${u(itemsPerRow)};`,
+    `let item = global % ${u(itemsPerRow)};`,
+    ...decompose('item', [{ name: 'i_I', size: blockRows }, { name: 'i_r', size: runs }]),
+    `let x_row = item_row * ${u(rowSize(ctx, op.src))};`,
+    ...acc.declare,
+    ...blockLoop,
+    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
+    ...acc.names.flatMap((name, p) => [
+      '{',
+      `  let i_i = ${sum(mul('i_r', outputs), u(p))};`,
+      `  let o = ${renderIndex(target)};`,
+      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate })}`,
+      '}',
+    ]),
+  ];
+  const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, decls, body }),
+    enables: gradEnables(ctx, types),
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The input gradient of a Kronecker-sparse factor: a `ks` op with `transposed` set (ir.ts), whose
+ * weights are read transposed per block in place from the forward tensor (no copy).
+ *
+ * `ks-t-direct`: one thread per (batch row, α, δ, run of `outputsPerThread` consecutive β).
+ * `ks-t-tiled`: the same over a register tile of `rowsPerThread` batch rows: each weight is read
+ * once per tile and used for every row (the weight stream is what bounds the direct kernel when
+ * blocks are large). Rows past the batch compute on the last row and are not stored.
+ *
+ * Knobs: workgroupSize, outputsPerThread (divides b), unroll (of the γ loop; divides c, == c
+ * unrolls fully), rowsPerThread (1 for direct).
+ */
+import type { KsOp } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import { gradEnables, gradKernelText, type GradBindingTypes } from './grad-scaffold.js';
+import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { loopIndex, unrolledLoop } from './reduction.js';
+import { decompose, div, kernelNames, load, mod, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+
+const DIRECT = 'ks-t-direct';
+const TILED = 'ks-t-tiled';
+
+function space(family: string, rowTiles: readonly number[], defaultRows: number): Pick<KernelFamily<KsOp>, 'defaultSchedule' | 'candidates'> {
+  return {
+    defaultSchedule(op: KsOp, limits: TargetLimits): Schedule {
+      const outputs = dividing(op.b, [1, 2, 4]);
+      const unrolls = unrollFactors(op.c, 16);
+      return { family, workgroupSize: defaultWorkgroupSize(limits), outputsPerThread: outputs[outputs.length - 1], unroll: unrolls[unrolls.length - 1], rowsPerThread: defaultRows };
+    },
+    candidates(op: KsOp, limits: TargetLimits): Schedule[] {
+      if (!op.transposed) return [];
+      return workgroupSizes(limits).flatMap((workgroupSize) =>
+        dividing(op.b, [1, 2, 4, 8]).flatMap((outputsPerThread) =>
+          unrollFactors(op.c).flatMap((unroll) => rowTiles.map((rowsPerThread) => ({ family, workgroupSize, outputsPerThread, unroll, rowsPerThread }))),
+        ),
+      );
+    },
+  };
+}
+
+export const ksTransposedDirect: KernelFamily<KsOp> = { name: DIRECT, opKind: 'ks', ...space(DIRECT, [1], 1), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, DIRECT) };
+export const ksTransposedTiled: KernelFamily<KsOp> = { name: TILED, opKind: 'ks', ...space(TILED, [2, 4, 8], 4), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, TILED) };
+
+function emitKsTransposed(op: KsOp, schedule: Schedule, ctx: KernelContext, family: string): EmittedKernel {
+  invariant(schedule.family === family, `schedule of family ${schedule.family} given to ${family}`);
+  invariant(op.transposed === true, `${family}: the op is not transposed`);
+  const { a, b, c, d } = op;
+  const wg = knob(schedule, 'workgroupSize');
+  const outputs = knob(schedule, 'outputsPerThread');
+  const unroll = knob(schedule, 'unroll');
+  const rows = knob(schedule, 'rowsPerThread');
+  invariant(b % outputs === 0 && (c % unroll === 0 || unroll >= c), `${family}: schedule ${JSON.stringify(schedule)} does not fit K(${a},${b},${c},${d})`);
+  invariant(op.input.size === a * c * d && op.output.size === a * b * d, `${family}: index maps do not fit K(${a},${b},${c},${d})`);
+  const n = kernelNames(ctx.entryPoint);
+  const runs = b / outputs;
+  const items = a * runs * d;
+  const perRowTile = Math.ceil(items / wg);
+  const srcRow = rowSize(ctx, op.src);
+  const dstRow = rowSize(ctx, op.dst);
+
+  const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_a', size: a }, { name: 'i_g', size: c }, { name: 'i_d', size: d }])), 'i_g');
+  const target = applyIndexMap(op.output, rowMajor([{ name: 'i_a', size: a }, { name: 'i_b', size: b }, { name: 'i_d', size: d }]));
+  // W[α·d + δ, β, γ] is the stored element [α·d + δ, γ, β]: β at stride 1, γ at stride b.
+  const wBase = sum(u(paramOffset(ctx, op.weight)), mul(sum(mul('i_a', d), 'i_d'), b * c), mul('i_r', outputs));
+  const rowIds = Array.from({ length: rows }, (_, r) => r);
+  const acc = (r: number, p: number) => `acc${r}_${p}`;
+
+  const body = [
+    `let row_tile = ${div('group', perRowTile)};`,
+    `let item = ${sum(mul(mod('group', perRowTile), wg), 'lid')};`,
+    `if (item >= ${u(items)}) { return; }`,
+    `let batch = ${n.dims}.batch;`,
+    `let row0 = ${mul('row_tile', rows)};`,
+    ...decompose('item', [{ name: 'i_a', size: a }, { name: 'i_r', size: runs }, { name: 'i_d', size: d }]),
+    `let x_off = ${source.hoisted ?? '0u'};`,
+    `let w_base = ${wBase};`,
+    // Rows past the batch read the last row (always in bounds) and are never stored.
+    ...rowIds.map((r) => `let x_row${r} = min(${sum('row0', u(r))}, batch - 1u) * ${u(srcRow)} + x_off;`),
+    ...rowIds.flatMap((r) => Array.from({ length: outputs }, (_, p) => `var ${acc(r, p)}: f32 = 0.0;`)),
+    ...unrolledLoop('i_g', c, unroll, (it) => [
+      ...rowIds.map((r) => `let xv${r} = ${load(ctx, n.src, sum(`x_row${r}`, source.inLoop(it)))};`),
+      ...Array.from({ length: outputs }, (_, p) => {
+        const w = it.constant !== undefined ? u(p + it.constant * b) : sum(u(p), mul('i_g', b));
+        return [`{`, `  let wv = ${load(ctx, n.params, sum('w_base', w))};`, ...rowIds.map((r) => `  ${acc(r, p)} = ${acc(r, p)} + wv * xv${r};`), `}`];
+      }).flat(),
+    ]),
+    ...rowIds.flatMap((r) => [
+      `if (${sum('row0', u(r))} < batch) {`,
+      `  let y_row = ${mul(sum('row0', u(r)), dstRow)};`,
+      ...Array.from({ length: outputs }, (_, p) => [
+        '  {',
+        `    let i_b = ${sum(mul('i_r', outputs), u(p))};`,
+        `    let o = ${renderIndex(target)};`,
+        `    ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: acc(r, p), accumulate: op.accumulate })}`,
+        '  }',
+      ]).flat(),
+      '}',
+    ]),
+  ];
+  const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
+    enables: gradEnables(ctx, types),
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'tiled', rowsPerWorkgroup: rows, workgroupsPerRowTile: perRowTile },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Optimizer update kernels over a map's packed parameter buffer, one thread per element (the
+ * gaps between aligned tensors hold zero parameters and zero gradients and stay zero).
+ *
+ * Bindings (their own layout, kernel.ts):
+ *   @binding(0) params : storage, read_write  (storage type; updated in place)
+ *   @binding(1) grads  : storage, read        (storage type; packed like params)
+ *   @binding(2) state  : storage, read_write  (f32: momentum buffer, or Adam's m then v)
+ *   @binding(3) hyper  : uniform Hyper
+ * Updates follow PyTorch (torch.optim.SGD with dampening 0, Adam, AdamW), computed in f32:
+ *   sgd:  g = grad + wd·p; buf = momentum·buf + g (momentum > 0); p -= lr·buf (or lr·g)
+ *   adam: g = grad + wd·p (L2; AdamW instead p ·= 1 − lr·wd); m = β1·m + (1−β1)·g;
+ *         v = β2·v + (1−β2)·g²; p -= lr · (m / c1) / (sqrt(v / c2) + eps), c_i = 1 − β_i^t.
+ * Knob: workgroupSize.
+ */
+import { invariant } from '../../util/assert.js';
+import { defaultWorkgroupSize, knob, workgroupSizes } from './family.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { StorageType } from './scaffold.js';
+
+export type OptimizerKernelKind = 'sgd' | 'adam';
+
+/** Bytes of the Hyper uniform: lr, beta1 (sgd: momentum), beta2, eps, weightDecay, c1, c2, then size and decoupled (u32). */
+export const HYPER_BYTES = 48;
+
+/** Words of optimizer state per parameter element. */
+export function stateWords(kind: OptimizerKernelKind): number {
+  return kind === 'sgd' ? 1 : 2;
+}
+
+export function optimizerSchedules(kind: OptimizerKernelKind, limits: TargetLimits): { readonly default: Schedule; readonly candidates: readonly Schedule[] } {
+  const family = `opt-${kind}`;
+  return { default: { family, workgroupSize: defaultWorkgroupSize(limits) }, candidates: workgroupSizes(limits).map((workgroupSize) => ({ family, workgroupSize })) };
+}
+
+export function optimizerEntryPoint(kind: OptimizerKernelKind): string {
+  return `monc_opt_${kind}`;
+}
+
+/** The update kernel for a packed buffer of `size` elements. */
+export function emitOptimizerKernel(kind: OptimizerKernelKind, size: number, storage: StorageType, schedule: Schedule): EmittedKernel {
+  invariant(schedule.family === `opt-${kind}`, `schedule of family ${schedule.family} given to opt-${kind}`);
+  const wg = knob(schedule, 'workgroupSize');
+  const ep = optimizerEntryPoint(kind);
+  const load = (e: string) => (storage === 'f16' ? `f32(${e})` : e);
+  const store = (e: string) => (storage === 'f16' ? `f16(${e})` : e);
+  const update =
+    kind === 'sgd'
+      ? [
+          `let g = ${load(`${ep}_grads[i]`)} + h.weightDecay * p;`,
+          `var step = g;`,
+          `if (h.beta1 != 0.0) {`,
+          `  step = h.beta1 * ${ep}_state[i] + g;`,
+          `  ${ep}_state[i] = step;`,
+          `}`,
+          `${ep}_params[i] = ${store('p - h.lr * step')};`,
+        ]
+      : [
+          `var q = p;`,
+          `var g = ${load(`${ep}_grads[i]`)};`,
+          `if (h.decoupled != 0u) { q = p * (1.0 - h.lr * h.weightDecay); } else { g = g + h.weightDecay * p; }`,
+          `let m = h.beta1 * ${ep}_state[i] + (1.0 - h.beta1) * g;`,
+          `let v = h.beta2 * ${ep}_state[h.size + i] + (1.0 - h.beta2) * g * g;`,
+          `${ep}_state[i] = m;`,
+          `${ep}_state[h.size + i] = v;`,
+          `${ep}_params[i] = ${store('q - h.lr * (m / h.c1) / (sqrt(v / h.c2) + h.eps)')};`,
+        ];
+  const wgsl = [
+    `struct ${ep}_Hyper { lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, c1: f32, c2: f32, size: u32, decoupled: u32, pad0: u32, pad1: u32, pad2: u32 }`,
+    `@group(0) @binding(0) var<storage, read_write> ${ep}_params: array<${storage}>;`,
+    `@group(0) @binding(1) var<storage, read> ${ep}_grads: array<${storage}>;`,
+    `@group(0) @binding(2) var<storage, read_write> ${ep}_state: array<f32>;`,
+    `@group(0) @binding(3) var<uniform> ${ep}_hyper: ${ep}_Hyper;`,
+    `@compute @workgroup_size(${wg})`,
+    `fn ${ep}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`,
+    `  let h = ${ep}_hyper;`,
+    `  let i = (wg.x + wg.y * nwg.x) * ${wg}u + lid;`,
+    `  if (i >= h.size) { return; }`,
+    `  let p = ${load(`${ep}_params[i]`)};`,
+    ...update.map((l) => `  ${l}`),
+    `}`,
+  ].join('\n');
+  return {
+    entryPoint: ep,
+    wgsl: wgsl + '\n',
+    enables: storage === 'f16' ? ['f16'] : [],
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'fixed', items: size, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [],
+  };
+}

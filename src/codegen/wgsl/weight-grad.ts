@@ -1,0 +1,216 @@
+/**
+ * Batch reductions of backward programs, first and second pass (WGSL has no float atomics, so a
+ * reduction over the batch is split: partials per batch split, then a sum over the splits).
+ *
+ * `wgrad-tiled`: a weight gradient's partials (a WeightGradOp): one thread per (batch split,
+ * block, tile of `tileB` × `tileC` weights); per row of its split it loads tileB output-gradient
+ * and tileC input values and does tileB·tileC multiply-adds from registers. ks blocks are
+ * (α, δ) with weights (β, γ); bsr blocks are the pattern's blocks with weights (i, j).
+ * `bgrad`: a bias gradient's partials (column sums of the output gradient), one thread per
+ * (split, element). `reduce`: grad[slice] (=|+=) Σ_splits partial, one thread per element.
+ *
+ * Partials are f32 whatever the storage type (grad-scaffold.ts). Knobs: workgroupSize, and
+ * tileB (divides b or bh), tileC (divides c or bw) for wgrad.
+ */
+import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
+import { invariant } from '../../util/assert.js';
+import { defaultWorkgroupSize, dividing, knob, workgroupSizes, type KernelFamily } from './family.js';
+import { auxName, gradEnables, gradKernelText, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
+import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
+import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { decompose, kernelNames, mul, paramOffset, rowSize, sum, u, type KernelContext } from './scaffold.js';
+
+/** Batch rows per split of the program a gradient op belongs to (the partial buffers' layout). */
+export interface GradKernelContext extends KernelContext {
+  readonly rowsPerSplit: number;
+}
+
+const WGRAD = 'wgrad-tiled';
+
+/** A weight-gradient op as blocks of (rows × cols) weights. */
+function blockShape(op: WeightGradOp): { blocks: number; rows: number; cols: number } {
+  const f = op.forward;
+  return f.kind === 'ks' ? { blocks: f.a * f.d, rows: f.b, cols: f.c } : { blocks: f.blocks.length, rows: f.bh, cols: f.bw };
+}
+
+export const weightGradTiled: KernelFamily<WeightGradOp> = {
+  name: WGRAD,
+  opKind: 'wgrad',
+  defaultSchedule(op, limits) {
+    const { rows, cols } = blockShape(op);
+    const tb = dividing(rows, [1, 2, 4]);
+    const tc = dividing(cols, [1, 2, 4]);
+    return { family: WGRAD, workgroupSize: defaultWorkgroupSize(limits), tileB: tb[tb.length - 1], tileC: tc[tc.length - 1] };
+  },
+  candidates(op, limits) {
+    const { rows, cols } = blockShape(op);
+    return workgroupSizes(limits).flatMap((workgroupSize) =>
+      dividing(rows, [1, 2, 4, 8]).flatMap((tileB) => dividing(cols, [1, 2, 4, 8]).map((tileC) => ({ family: WGRAD, workgroupSize, tileB, tileC }))),
+    );
+  },
+  emit: (op, schedule, ctx) => emitWeightGrad(op, schedule, ctx as GradKernelContext),
+};
+
+function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+  invariant(schedule.family === WGRAD, `schedule of family ${schedule.family} given to ${WGRAD}`);
+  const wg = knob(schedule, 'workgroupSize');
+  const tileB = knob(schedule, 'tileB');
+  const tileC = knob(schedule, 'tileC');
+  const { blocks, rows, cols } = blockShape(op);
+  invariant(rows % tileB === 0 && cols % tileC === 0, `${WGRAD}: schedule ${JSON.stringify(schedule)} does not fit ${rows}x${cols} blocks`);
+  const n = kernelNames(ctx.entryPoint);
+  const aux = auxName(ctx.entryPoint);
+  const f = op.forward;
+  const itemsPerSplit = blocks * (rows / tileB) * (cols / tileC);
+  const tiles: IndexVar[] = [{ name: 'i_tb', size: rows / tileB }, { name: 'i_tc', size: cols / tileC }];
+  const ps = Array.from({ length: tileB }, (_, p) => p);
+  const qs = Array.from({ length: tileC }, (_, q) => q);
+
+  // The block's variables, and the logical output / input indices of weight row p and column q.
+  let blockVars: string[];
+  let decls: string[] = [];
+  let outIndex: (p: number) => string;
+  let inIndex: (q: number) => string;
+  let blockBase: string;
+  if (f.kind === 'ks') {
+    invariant(f.input.size === f.a * f.c * f.d && f.output.size === f.a * f.b * f.d, `${WGRAD}: index maps do not fit K(${f.a},${f.b},${f.c},${f.d})`);
+    // δ fastest: neighbouring threads read neighbouring elements when d > 1.
+    blockVars = decompose('item', [{ name: 'i_a', size: f.a }, ...tiles, { name: 'i_d', size: f.d }]);
+    outIndex = (p) => renderIndex(applyIndexMap(f.output, rowMajor([{ name: 'i_a', size: f.a }, { name: `ib${p}`, size: f.b }, { name: 'i_d', size: f.d }])));
+    inIndex = (q) => renderIndex(applyIndexMap(f.input, rowMajor([{ name: 'i_a', size: f.a }, { name: `ig${q}`, size: f.c }, { name: 'i_d', size: f.d }])));
+    blockBase = mul(sum(mul('i_a', f.d), 'i_d'), rows * cols);
+  } else {
+    invariant(f.rows % f.bh === 0 && f.cols % f.bw === 0 && f.input.size === f.cols && f.output.size === f.rows, `${WGRAD}: op does not fit its grid`);
+    const table = (name: string, values: readonly number[]) => `const ${ctx.entryPoint}_${name} = array<u32, ${values.length}>(${values.map(u).join(', ')});`;
+    decls = f.blocks.length === 0 ? [] : [table('block_row', f.blocks.map(([i]) => i)), table('block_col', f.blocks.map(([, j]) => j))];
+    blockVars = [
+      ...decompose('item', [{ name: 'i_z', size: blocks }, ...tiles]),
+      `let i_I = ${ctx.entryPoint}_block_row[i_z];`,
+      `let i_J = ${ctx.entryPoint}_block_col[i_z];`,
+    ];
+    outIndex = (p) => renderIndex(applyIndexMap(f.output, rowMajor([{ name: 'i_I', size: f.rows / f.bh }, { name: `ib${p}`, size: f.bh }])));
+    inIndex = (q) => renderIndex(applyIndexMap(f.input, rowMajor([{ name: 'i_J', size: f.cols / f.bw }, { name: `ig${q}`, size: f.bw }])));
+    blockBase = mul('i_z', rows * cols);
+  }
+
+  const acc = (p: number, q: number) => `acc${p}_${q}`;
+  const partial = `${mul('split', f.weight.length)}`;
+  const body =
+    blocks === 0
+      ? [`return;`]
+      : [
+          `let global = ${sum(mul('group', wg), 'lid')};`,
+          splitsDecl(ctx, ctx.rowsPerSplit),
+          `if (global >= splits * ${u(itemsPerSplit)}) { return; }`,
+          `let split = global / ${u(itemsPerSplit)};`,
+          `let item = global % ${u(itemsPerSplit)};`,
+          ...blockVars,
+          ...ps.map((p) => `let ib${p} = ${sum(mul('i_tb', tileB), u(p))};`),
+          ...qs.map((q) => `let ig${q} = ${sum(mul('i_tc', tileC), u(q))};`),
+          ...ps.map((p) => `let o${p} = ${outIndex(p)};`),
+          ...qs.map((q) => `let k${q} = ${inIndex(q)};`),
+          ...ps.flatMap((p) => qs.map((q) => `var ${acc(p, q)}: f32 = 0.0;`)),
+          `let r0 = ${mul('split', ctx.rowsPerSplit)};`,
+          `let r1 = min(${sum('r0', u(ctx.rowsPerSplit))}, ${n.dims}.batch);`,
+          `for (var row = r0; row < r1; row++) {`,
+          `  let x_row = row * ${u(rowSize(ctx, op.src))};`,
+          `  let e_row = row * ${u(rowSize(ctx, op.dy))};`,
+          ...ps.map((p) => `  let e${p} = ${loadAs(ctx.storage, aux, `e_row + o${p}`)};`),
+          ...qs.map((q) => `  let x${q} = ${loadAs(ctx.storage, n.src, `x_row + k${q}`)};`),
+          ...ps.flatMap((p) => qs.map((q) => `  ${acc(p, q)} = ${acc(p, q)} + e${p} * x${q};`)),
+          `}`,
+          `let w_base = ${sum(partial, blockBase)};`,
+          ...ps.flatMap((p) => qs.map((q) => `${n.dst}[${sum('w_base', mul(`ib${p}`, cols), `ig${q}`)}] = ${acc(p, q)};`)),
+        ];
+  const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, decls, body }),
+    enables: gradEnables(ctx, types),
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'split', rowsPerSplit: ctx.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}
+
+const BGRAD = 'bgrad';
+
+export const biasGradFamily: KernelFamily<BiasGradOp> = {
+  name: BGRAD,
+  opKind: 'bgrad',
+  defaultSchedule: (_op: BiasGradOp, limits: TargetLimits) => ({ family: BGRAD, workgroupSize: defaultWorkgroupSize(limits) }),
+  candidates: (_op: BiasGradOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: BGRAD, workgroupSize })),
+  emit: (op, schedule, ctx) => emitBiasGrad(op, schedule, ctx as GradKernelContext),
+};
+
+function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+  invariant(schedule.family === BGRAD, `schedule of family ${schedule.family} given to ${BGRAD}`);
+  invariant(op.output.size === op.size, `${BGRAD}: output map of size ${op.output.size} for a bias of size ${op.size}`);
+  const wg = knob(schedule, 'workgroupSize');
+  const n = kernelNames(ctx.entryPoint);
+  const body = [
+    `let global = ${sum(mul('group', wg), 'lid')};`,
+    splitsDecl(ctx, ctx.rowsPerSplit),
+    `if (global >= splits * ${u(op.size)}) { return; }`,
+    `let split = global / ${u(op.size)};`,
+    `let item = global % ${u(op.size)};`,
+    `let o = ${renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'item', size: op.size }])))};`,
+    `let r0 = ${mul('split', ctx.rowsPerSplit)};`,
+    `let r1 = min(${sum('r0', u(ctx.rowsPerSplit))}, ${n.dims}.batch);`,
+    `var acc: f32 = 0.0;`,
+    `for (var row = r0; row < r1; row++) {`,
+    `  acc = acc + ${loadAs(ctx.storage, n.src, `row * ${u(rowSize(ctx, op.dy))} + o`)};`,
+    `}`,
+    `${n.dst}[${sum(mul('split', op.size), 'item')}] = acc;`,
+  ];
+  const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
+    enables: gradEnables(ctx, types),
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'split', rowsPerSplit: ctx.rowsPerSplit, itemsPerSplit: op.size, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}
+
+const REDUCE = 'reduce';
+
+export const reduceFamily: KernelFamily<ReduceOp> = {
+  name: REDUCE,
+  opKind: 'reduce',
+  defaultSchedule: (_op: ReduceOp, limits: TargetLimits) => ({ family: REDUCE, workgroupSize: defaultWorkgroupSize(limits) }),
+  candidates: (_op: ReduceOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: REDUCE, workgroupSize })),
+  emit: (op, schedule, ctx) => emitReduce(op, schedule, ctx as GradKernelContext),
+};
+
+function emitReduce(op: ReduceOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+  invariant(schedule.family === REDUCE, `schedule of family ${schedule.family} given to ${REDUCE}`);
+  const wg = knob(schedule, 'workgroupSize');
+  const n = kernelNames(ctx.entryPoint);
+  const len = op.grad.length;
+  const at = sum(u(paramOffset(ctx, op.grad)), 'item');
+  const value = op.accumulate ? `${loadAs(ctx.storage, n.dst, at)} + acc` : 'acc';
+  const body = [
+    `let item = ${sum(mul('group', wg), 'lid')};`,
+    `if (item >= ${u(len)}) { return; }`,
+    splitsDecl(ctx, ctx.rowsPerSplit),
+    `var acc: f32 = 0.0;`,
+    `for (var s = 0u; s < splits; s++) {`,
+    `  acc = acc + ${n.src}[${sum(mul('s', len), 'item')}];`,
+    `}`,
+    `${n.dst}[${at}] = ${storeAs(ctx.storage, value)};`,
+  ];
+  const types: GradBindingTypes = { src: 'f32', dst: ctx.storage, aux: ctx.storage };
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
+    enables: gradEnables(ctx, types),
+    workgroupSize: [wg, 1, 1],
+    dispatch: { kind: 'fixed', items: len, itemsPerWorkgroup: wg },
+    schedule,
+    ops: [ctx.opIndex],
+  };
+}

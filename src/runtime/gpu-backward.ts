@@ -1,0 +1,307 @@
+/**
+ * Runs a map's backward program on a WebGPU device: the gradient buffer (packed like the
+ * parameters; COPY_SRC for read-back, read by the optimizer kernels), activation and partial
+ * buffers sized for the largest batch seen so far, one uniform dims slot per kernel and batch,
+ * and every kernel in order in one compute pass under the gradient binding layout
+ * (codegen/wgsl/grad-scaffold.ts: params, src, dst, dims, aux). The parameter buffer is the
+ * forward executor's: gradients are always those of the parameters the forward pass uses.
+ */
+import { backwardProgramOfManifest, planBackwardKernels, programOfManifest } from '../codegen/manifest-programs.js';
+import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../codegen/manifest-types.js';
+import { emitBackwardKernels } from '../codegen/wgsl/backward-program.js';
+import { workgroupCount } from '../codegen/wgsl/kernel.js';
+import { assembleModule } from '../codegen/wgsl/module.js';
+import type { Dtype } from '../dsl/structure.js';
+import type { BufferDecl, PartialDecl } from '../ir/ir.js';
+import { compileBackward } from '../ir/pipeline.js';
+import { deviceTargetLimits } from './device.js';
+import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+
+export interface BackwardExecutorSpec {
+  readonly wgsl: string;
+  readonly kernels: readonly ManifestBackwardKernel[];
+  readonly buffers: readonly BufferDecl[];
+  readonly partials: readonly PartialDecl[];
+  readonly rowsPerSplit: number;
+  readonly zeroInputGradient: boolean;
+  readonly paramSize: number;
+  readonly in: number;
+  readonly out: number;
+  readonly storage: 'f32' | 'f16';
+}
+
+const DIMS_STRIDE = 256;
+const DIMS_CACHE = 16;
+
+/** The gradient binding layout and shader modules, per device. */
+const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; modules: Map<string, GPUShaderModule> }>();
+
+function layoutFor(device: GPUDevice) {
+  let l = layouts.get(device);
+  if (!l) {
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    const group = device.createBindGroupLayout({
+      label: 'monc gradient kernel',
+      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage')],
+    });
+    l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }), modules: new Map() };
+    layouts.set(device, l);
+  }
+  return l;
+}
+
+export class GpuBackward {
+  private readonly elementBytes: number;
+  /** The parameter gradients, packed like the parameters, in the storage type. */
+  readonly gradients: GPUBuffer;
+  private buffers = new Map<string, GPUBuffer>();
+  private capacity = 0;
+  private readonly dims = new Map<number, GPUBuffer>();
+  private io: { capacity: number; x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; readback: GPUBuffer } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    private readonly spec: BackwardExecutorSpec,
+    private readonly params: GPUBuffer,
+    private readonly pipelines: readonly GPUComputePipeline[],
+  ) {
+    this.elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.gradients = device.createBuffer({
+      label: 'monc gradients',
+      size: this.bytes(Math.max(spec.paramSize, 1)),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+  }
+
+  /**
+   * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once);
+   * invalid WGSL surfaces as a validation error of the first submission that uses them.
+   */
+  /** Element type of params, activations and gradients on the device. */
+  get storage(): 'f32' | 'f16' {
+    return this.spec.storage;
+  }
+
+  static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer): GpuBackward {
+    const l = layoutFor(device);
+    let module = l.modules.get(spec.wgsl);
+    if (!module) {
+      module = device.createShaderModule({ label: 'monc backward', code: spec.wgsl });
+      l.modules.set(spec.wgsl, module);
+    }
+    const shader = module;
+    const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module: shader, entryPoint: k.entryPoint } }));
+    return new GpuBackward(device, spec, params, pipelines);
+  }
+
+  /** Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s. */
+  private bytes(elements: number, elementBytes = this.elementBytes): number {
+    return Math.max(16, Math.ceil((elements * elementBytes) / 16) * 16);
+  }
+
+  private ensureBuffers(batch: number): void {
+    if (batch <= this.capacity) return;
+    // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
+    const splits = Math.ceil(batch / this.spec.rowsPerSplit);
+    const entries: [string, GPUBuffer][] = [
+      ...this.spec.buffers
+        .filter((b) => b.name !== 'x' && b.name !== 'dy' && b.name !== 'dx')
+        .map((b): [string, GPUBuffer] => [b.name, this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(batch * b.size), usage: GPUBufferUsage.STORAGE })]),
+      ...this.spec.partials.map((p): [string, GPUBuffer] => [p.name, this.device.createBuffer({ label: `monc ${p.name}`, size: this.bytes(splits * p.size, 4), usage: GPUBufferUsage.STORAGE })]),
+    ];
+    this.buffers = new Map(entries);
+    this.capacity = batch;
+  }
+
+  private dimsFor(batch: number, groups: readonly number[]): GPUBuffer {
+    let buffer = this.dims.get(batch);
+    if (buffer) return buffer;
+    buffer = this.device.createBuffer({ label: `monc backward dims (batch ${batch})`, size: Math.max(groups.length, 1) * DIMS_STRIDE, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    const words = new Uint32Array(buffer.getMappedRange());
+    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
+    buffer.unmap();
+    if (this.dims.size >= DIMS_CACHE) this.dims.delete(this.dims.keys().next().value as number);
+    this.dims.set(batch, buffer);
+    return buffer;
+  }
+
+  private grid(groups: number): [number, number] {
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(groups, max);
+    const y = Math.ceil(groups / x);
+    if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
+    return [x, y];
+  }
+
+  /**
+   * Records the backward pass for `batch` rows on `encoder`: reads `x` (batch, in) and `dy`
+   * (batch, out), writes `dx` (batch, in) and the gradient buffer. Buffers in the storage type
+   * with STORAGE usage (`dx` also COPY_DST when the map only has a bias: it is cleared).
+   */
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    if (this.destroyed) throw new Error('the map runner was destroyed');
+    if (batch === 0) return;
+    this.ensureBuffers(batch);
+    if (this.spec.zeroInputGradient) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));
+    const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
+    const dims = this.dimsFor(batch, groups);
+    const buffer = (name: string): GPUBuffer => {
+      if (name === 'x') return x;
+      if (name === 'dy') return dy;
+      if (name === 'dx') return dx;
+      if (name === GRADIENT_BUFFER) return this.gradients;
+      const b = this.buffers.get(name);
+      if (!b) throw new Error(`internal error: backward kernel uses undeclared buffer '${name}'`);
+      return b;
+    };
+    const { group: layout } = layoutFor(this.device);
+    const pass = encoder.beginComputePass({ label: 'monc backward' });
+    this.spec.kernels.forEach((k, i) => {
+      if (groups[i] === 0) return;
+      pass.setPipeline(this.pipelines[i]);
+      pass.setBindGroup(
+        0,
+        this.device.createBindGroup({
+          layout,
+          entries: [
+            { binding: 0, resource: { buffer: this.params } },
+            { binding: 1, resource: { buffer: buffer(k.src) } },
+            { binding: 2, resource: { buffer: buffer(k.dst) } },
+            { binding: 3, resource: { buffer: dims, offset: i * DIMS_STRIDE, size: 16 } },
+            { binding: 4, resource: { buffer: buffer(k.aux) } },
+          ],
+        }),
+      );
+      pass.dispatchWorkgroups(...this.grid(groups[i]));
+    });
+    pass.end();
+  }
+
+  private toStorage(values: Float32Array): ArrayBufferView<ArrayBuffer> {
+    if (this.spec.storage === 'f32') return values as Float32Array<ArrayBuffer>;
+    const half = new Uint16Array(values.length + (values.length % 2));
+    half.set(f32ArrayToF16(values));
+    return half;
+  }
+
+  private fromStorage(bytes: ArrayBuffer, count: number): Float32Array {
+    if (this.spec.storage === 'f32') return new Float32Array(bytes, 0, count).slice();
+    return f16ArrayToF32(new Uint16Array(bytes, 0, count));
+  }
+
+  private ensureIo(batch: number): NonNullable<GpuBackward['io']> {
+    if (this.io && this.io.capacity >= batch) return this.io;
+    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
+    const capacity = Math.max(batch, this.io ? this.io.capacity * 2 : 1);
+    const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.bytes(elements), usage });
+    const io = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    this.io = {
+      capacity,
+      x: make('monc backward x', capacity * this.spec.in, io),
+      dy: make('monc backward dy', capacity * this.spec.out, io),
+      dx: make('monc backward dx', capacity * this.spec.in, io),
+      readback: make('monc backward readback', capacity * this.spec.in + this.spec.paramSize + 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+    };
+    return this.io;
+  }
+
+  /** dx and the packed gradients for host arrays; runs one at a time (they share staging buffers). */
+  run(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    const result = this.queue.then(() => this.runNow(x, dy, batch));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    const device = this.device;
+    const io = this.ensureIo(Math.max(batch, 1));
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    const encoder = device.createCommandEncoder({ label: 'monc backward' });
+    if (batch === 0) encoder.clearBuffer(this.gradients);
+    else {
+      device.queue.writeBuffer(io.x, 0, this.toStorage(x));
+      device.queue.writeBuffer(io.dy, 0, this.toStorage(dy));
+      this.encode(encoder, io.x, io.dy, io.dx, batch);
+    }
+    const dxBytes = this.bytes(batch * this.spec.in);
+    const gradBytes = this.bytes(Math.max(this.spec.paramSize, 1));
+    if (batch > 0) encoder.copyBufferToBuffer(io.dx, 0, io.readback, 0, dxBytes);
+    encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
+    device.queue.submit([encoder.finish()]);
+    const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    const error = validation ?? oom;
+    if (error) throw new Error(`WebGPU error while running the backward pass: ${error.message}`);
+    const offset = batch > 0 ? dxBytes : 0;
+    await io.readback.mapAsync(GPUMapMode.READ, 0, offset + gradBytes);
+    try {
+      const all = io.readback.getMappedRange(0, offset + gradBytes);
+      return {
+        dx: batch > 0 ? this.fromStorage(all.slice(0, dxBytes), batch * this.spec.in) : new Float32Array(0),
+        grad: this.fromStorage(all.slice(offset), this.spec.paramSize),
+      };
+    } finally {
+      io.readback.unmap();
+    }
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.gradients.destroy();
+    for (const b of this.buffers.values()) b.destroy();
+    for (const d of this.dims.values()) d.destroy();
+    for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
+  }
+}
+
+/**
+ * What to run for a manifest map's backward pass on `device`: the manifest's backward kernels
+ * when the module's WGSL has them in the device's storage type; otherwise (an f16 module on a
+ * device without shader-f16, a manifest without backward kernels) kernels emitted here from the
+ * manifest's backward program (or one derived from its forward program), same schedules.
+ */
+export function backwardSpec(map: ManifestMap, moduleWgsl: string, dtype: Dtype, device: GPUDevice): BackwardExecutorSpec {
+  const storage: 'f32' | 'f16' = dtype === 'f16' && device.features.has('shader-f16') ? 'f16' : 'f32';
+  const program = map.backward ? backwardProgramOfManifest(map, dtype) : compileBackward(programOfManifest(map, dtype));
+  const common = {
+    buffers: program.buffers,
+    partials: program.partials,
+    rowsPerSplit: program.rowsPerSplit,
+    zeroInputGradient: program.zeroInputGradient === true,
+    paramSize: map.paramSize,
+    in: map.in,
+    out: map.out,
+    storage,
+  };
+  const built = map.backward?.kernels;
+  if (built && storage === dtype && built.every((k) => moduleWgsl.includes(`fn ${k.entryPoint}(`))) return { wgsl: moduleWgsl, kernels: built, ...common };
+  const limits = deviceTargetLimits(device);
+  const emitted = emitBackwardKernels(program, {
+    storage,
+    limits,
+    schedules: (i) => {
+      const k = built?.find((b) => b.ops[0] === i);
+      return k && { schedule: k.schedule, limits };
+    },
+  });
+  return { wgsl: assembleModule(emitted).wgsl, kernels: planBackwardKernels(program.ops, emitted), ...common };
+}
+
+/** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
+export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
+  const bytes = Math.max(16, Math.ceil((count * (storage === 'f16' ? 2 : 4)) / 16) * 16);
+  const staging = device.createBuffer({ label: 'monc read-back', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder({ label: 'monc read-back' });
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const data = staging.getMappedRange().slice(0);
+    return storage === 'f32' ? new Float32Array(data, 0, count) : f16ArrayToF32(new Uint16Array(data, 0, count));
+  } finally {
+    staging.destroy();
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Optimizers over a map's packed parameters, with PyTorch's update rules and defaults
+ * (codegen/wgsl/optimizer.ts states the rules): on the device for webgpu runners (a generated
+ * update kernel, state buffers on the device), in JS (float64 state) for the cpu backend.
+ */
+import { emitOptimizerKernel, HYPER_BYTES, optimizerEntryPoint, optimizerSchedules, stateWords, type OptimizerKernelKind } from '../codegen/wgsl/optimizer.js';
+import { DEFAULT_LIMITS, workgroupCount } from '../codegen/wgsl/kernel.js';
+
+export type OptimizerOptions =
+  | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number; readonly weightDecay?: number }
+  | { readonly kind: 'adam' | 'adamw'; readonly lr: number; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number };
+
+export interface Optimizer {
+  /** Applies the gradients of the runner's last backward pass to its parameters. */
+  step(): Promise<void>;
+  /** The same update recorded on the caller's encoder (webgpu only). */
+  encodeStep(encoder: GPUCommandEncoder): void;
+  /** Steps taken so far. */
+  readonly steps: number;
+}
+
+/** The options with PyTorch's defaults filled in, checked. */
+export interface ResolvedOptimizer {
+  readonly kernel: OptimizerKernelKind;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly decoupled: boolean;
+}
+
+export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
+  const check = (name: string, v: number, ok: boolean) => {
+    if (!Number.isFinite(v) || !ok) throw new RangeError(`optimizer ${o.kind}: invalid ${name} ${v}`);
+  };
+  check('lr', o.lr, o.lr >= 0);
+  let r: ResolvedOptimizer;
+  switch (o.kind) {
+    case 'sgd':
+      r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
+      check('momentum', r.beta1, r.beta1 >= 0);
+      break;
+    case 'adam':
+    case 'adamw':
+      r = {
+        kernel: 'adam',
+        lr: o.lr,
+        beta1: o.beta1 ?? 0.9,
+        beta2: o.beta2 ?? 0.999,
+        eps: o.eps ?? 1e-8,
+        weightDecay: o.weightDecay ?? (o.kind === 'adamw' ? 0.01 : 0),
+        decoupled: o.kind === 'adamw',
+      };
+      check('beta1', r.beta1, r.beta1 >= 0 && r.beta1 < 1);
+      check('beta2', r.beta2, r.beta2 >= 0 && r.beta2 < 1);
+      check('eps', r.eps, r.eps >= 0);
+      break;
+  }
+  check('weightDecay', r.weightDecay, r.weightDecay >= 0);
+  return r;
+}
+
+/** The bias corrections of step t (1-based). */
+function corrections(r: ResolvedOptimizer, t: number): { c1: number; c2: number } {
+  return r.kernel === 'sgd' ? { c1: 1, c2: 1 } : { c1: 1 - r.beta1 ** t, c2: 1 - r.beta2 ** t };
+}
+
+/** One update of packed `params` in place from `grad`, with float64 `state` (stateWords per element). */
+export function cpuOptimizerStep(r: ResolvedOptimizer, t: number, params: Float32Array, grad: ArrayLike<number>, state: Float64Array): void {
+  const n = params.length;
+  const { c1, c2 } = corrections(r, t);
+  for (let i = 0; i < n; i++) {
+    const p = params[i];
+    if (r.kernel === 'sgd') {
+      let step = grad[i] + r.weightDecay * p;
+      if (r.beta1 !== 0) {
+        step = r.beta1 * state[i] + step;
+        state[i] = step;
+      }
+      params[i] = p - r.lr * step;
+    } else {
+      let g = grad[i];
+      let q = p;
+      if (r.decoupled) q = p * (1 - r.lr * r.weightDecay);
+      else g += r.weightDecay * p;
+      const m = r.beta1 * state[i] + (1 - r.beta1) * g;
+      const v = r.beta2 * state[n + i] + (1 - r.beta2) * g * g;
+      state[i] = m;
+      state[n + i] = v;
+      params[i] = q - (r.lr * (m / c1)) / (Math.sqrt(v / c2) + r.eps);
+    }
+  }
+}
+
+/** The JS optimizer of a cpu runner: `target()` gives the packed params (updated in place) and the last gradients. */
+export class CpuOptimizer implements Optimizer {
+  private t = 0;
+  private state: Float64Array | undefined;
+  private readonly resolved: ResolvedOptimizer;
+
+  constructor(
+    options: OptimizerOptions,
+    private readonly target: () => { params: Float32Array; grad: ArrayLike<number> },
+  ) {
+    this.resolved = resolveOptimizer(options);
+  }
+
+  get steps(): number {
+    return this.t;
+  }
+
+  async step(): Promise<void> {
+    const { params, grad } = this.target();
+    this.state ??= new Float64Array(params.length * stateWords(this.resolved.kernel));
+    this.t++;
+    cpuOptimizerStep(this.resolved, this.t, params, grad, this.state);
+  }
+
+  encodeStep(): void {
+    throw new Error('encodeStep needs the webgpu backend (this optimizer runs on the cpu backend)');
+  }
+}
+
+/** Uniform buffers kept for reuse: a submission may hold this many steps' updates. */
+const HYPER_RING = 64;
+
+const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+
+function layoutFor(device: GPUDevice) {
+  let l = layouts.get(device);
+  if (!l) {
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    const group = device.createBindGroupLayout({ label: 'monc optimizer', entries: [entry(0, 'storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform')] });
+    l = { group, pipeline: device.createPipelineLayout({ label: 'monc optimizer', bindGroupLayouts: [group] }) };
+    layouts.set(device, l);
+  }
+  return l;
+}
+
+/** The device optimizer of a webgpu runner: updates `params` from `gradients` (both packed, storage type). */
+export class GpuOptimizer implements Optimizer {
+  private t = 0;
+  private readonly resolved: ResolvedOptimizer;
+  private readonly state: GPUBuffer;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly groups: number;
+  private readonly hyper: GPUBuffer[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    options: OptimizerOptions,
+    private readonly size: number,
+    storage: 'f32' | 'f16',
+    private readonly buffers: () => { params: GPUBuffer; gradients: GPUBuffer },
+  ) {
+    this.resolved = resolveOptimizer(options);
+    const schedule = optimizerSchedules(this.resolved.kernel, DEFAULT_LIMITS).default;
+    const kernel = emitOptimizerKernel(this.resolved.kernel, size, storage, schedule);
+    const code = (kernel.enables.length ? kernel.enables.map((e) => `enable ${e};`).join('\n') + '\n' : '') + kernel.wgsl;
+    const l = layoutFor(device);
+    this.pipeline = device.createComputePipeline({
+      label: kernel.entryPoint,
+      layout: l.pipeline,
+      compute: { module: device.createShaderModule({ label: 'monc optimizer', code }), entryPoint: optimizerEntryPoint(this.resolved.kernel) },
+    });
+    this.groups = workgroupCount(kernel.dispatch, 1);
+    this.state = device.createBuffer({ label: 'monc optimizer state', size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
+  }
+
+  get steps(): number {
+    return this.t;
+  }
+
+  encodeStep(encoder: GPUCommandEncoder): void {
+    if (this.size === 0) {
+      this.t++;
+      return;
+    }
+    this.t++;
+    const r = this.resolved;
+    const { c1, c2 } = corrections(r, this.t);
+    const data = new ArrayBuffer(HYPER_BYTES);
+    new Float32Array(data, 0, 7).set([r.lr, r.beta1, r.beta2, r.eps, r.weightDecay, c1, c2]);
+    new Uint32Array(data, 28, 2).set([this.size, r.decoupled ? 1 : 0]);
+    const slot = (this.t - 1) % HYPER_RING;
+    this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(this.hyper[slot], 0, data);
+    const { params, gradients } = this.buffers();
+    const pass = encoder.beginComputePass({ label: 'monc optimizer step' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(
+      0,
+      this.device.createBindGroup({
+        layout: layoutFor(this.device).group,
+        entries: [
+          { binding: 0, resource: { buffer: params } },
+          { binding: 1, resource: { buffer: gradients } },
+          { binding: 2, resource: { buffer: this.state } },
+          { binding: 3, resource: { buffer: this.hyper[slot] } },
+        ],
+      }),
+    );
+    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const x = Math.min(this.groups, max);
+    pass.dispatchWorkgroups(x, Math.ceil(this.groups / x));
+    pass.end();
+  }
+
+  async step(): Promise<void> {
+    this.device.pushErrorScope('validation');
+    const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
+    this.encodeStep(encoder);
+    this.device.queue.submit([encoder.finish()]);
+    const error = await this.device.popErrorScope();
+    if (error) throw new Error(`WebGPU error in the optimizer step: ${error.message}`);
+  }
+}
