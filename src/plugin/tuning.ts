@@ -1,13 +1,15 @@
 /**
  * The tuning database a build compiles with: the one `monc tune` writes (or a given path, or
  * none). Re-read whenever its modification time changes, so that watch mode and `vite dev`
- * pick up new tuning results; a build without a GPU takes the most recent entry of any adapter
- * (see src/runtime/tuner/lookup.ts).
+ * pick up new tuning results; a build without a GPU takes the entries of the adapter tuned most
+ * recently (see src/runtime/tuner/lookup.ts). A database that cannot be read (a directory, too
+ * large) or that is corrupt gives an untuned build and a warning, never a failed build.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TuningLookup } from '../compile-kernels.js';
-import { loadTuningDb, tuningDbPath } from '../runtime/tuner/db-file.js';
+import { FileError } from '../runtime/files/file-error.js';
+import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../runtime/tuner/db-file.js';
 import { scheduleLookup } from '../runtime/tuner/lookup.js';
 
 export interface TuningSource {
@@ -30,11 +32,15 @@ export function tuningSource(root: string, option: string | false | undefined): 
       if (mtime === loadedAt) return state;
       loadedAt = mtime;
       if (mtime === undefined) return (state = {});
-      const { db, recovered } = loadTuningDb(path);
-      state = {
-        lookup: scheduleLookup(db),
-        ...(recovered ? { warning: `tuning database ${path} was unreadable (${recovered.reason}); moved to ${recovered.movedTo}, building untuned` } : {}),
-      };
+      let loaded: LoadResult;
+      try {
+        loaded = loadTuningDb(path);
+      } catch (e) {
+        if (!(e instanceof FileError)) throw e;
+        return (state = { warning: `${e.message}; building untuned` });
+      }
+      const warning = loadNote(path, loaded);
+      state = { lookup: scheduleLookup(loaded.db), ...(warning ? { warning: loaded.recovered ? `${warning}; building untuned` : warning } : {}) };
       return state;
     },
   };

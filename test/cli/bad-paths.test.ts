@@ -131,6 +131,10 @@ describe('writing outputs', () => {
     chmodSync(out, 0o600);
     expect((await run({ out })).code).toBe(0);
     expect(statSync(out).mode & 0o777).toBe(0o600);
+    chmodSync(out, 0o444);
+    const before = readFileSync(out);
+    expectUserError(await run({ out }), /it is read-only/);
+    expect(readFileSync(out)).toEqual(before);
   });
 
   it("refuses to overwrite the command's own input", async () => {
@@ -150,5 +154,40 @@ describe('writing outputs', () => {
     expectUserError(await cli(['build', spec, '--out', out]), /paths\.json': it is a directory/);
     expect(readFileSync(`${out}/paths.wgsl`, 'utf8')).toBe('old wgsl');
     expect(readFileSync(`${out}/paths.ts`, 'utf8')).toBe('old ts');
+  });
+});
+
+describe('the tuning database', () => {
+  it('monc tune refuses a database that is a directory, read-only, under a file or huge, before any tuning', async () => {
+    const asDir = scratch.path('db-dir.json');
+    mkdirSync(asDir);
+    const readOnly = scratch.path('db-ro.json');
+    writeFileSync(readOnly, '{"format": "monc-tuning", "version": 1, "entries": []}');
+    chmodSync(readOnly, 0o444);
+    const huge = scratch.path('db-huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 600 * 1024 * 1024);
+    const cases: [string, RegExp][] = [
+      [asDir, /is a directory/],
+      [readOnly, /read-only/],
+      [`${input}/db.json`, /is not a directory/],
+      [huge, /600 MiB is over the limit of 64 MiB for a tuning database/],
+    ];
+    for (const [db, message] of cases) {
+      const started = Date.now();
+      const r = await cli(['tune', spec, '--db', db]);
+      expectUserError(r, message);
+      expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned
+    }
+  });
+
+  it('a huge default database is set aside with a note, and the build goes on untuned', async () => {
+    const huge = scratch.path('default-db.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 600 * 1024 * 1024);
+    const r = await cli(['build', spec, '--out', scratch.path('gen-tuned'), '--tuning'], { MONC_TUNING_DB: huge });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^monc: tuning database [^\n]*default-db\.json could not be used \(600 MiB is over the limit of 64 MiB for a tuning database\); moved to [^\n]*\.unusable-/m);
+    expect(existsSync(huge)).toBe(false);
   });
 });

@@ -1,16 +1,18 @@
 /**
  * The tuning database: schema validation, corruption recovery (reported, set aside, rebuilt),
- * concurrent writers from separate processes (atomic rename: never a torn file), entries of
- * another adapter ignored, and the cache-directory rules.
+ * concurrent writers from separate processes (a lock and a merge: no entry lost, never a torn
+ * file), entries of another adapter or compiler version not used, bad paths refused, and the
+ * cache-directory rules.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ts from 'typescript';
-import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
-import { defaultCacheDir, loadTuningDb, saveTuningEntries, tuningDbPath } from '../../src/runtime/tuner/db-file.js';
+import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
+import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, tuningDbPath } from '../../src/runtime/tuner/db-file.js';
+import { FileError } from '../../src/runtime/files/file-error.js';
+import { transpileForNode } from '../support/transpile-for-node.js';
 import { scheduleLookup } from '../../src/runtime/tuner/lookup.js';
 import type { AdapterIdentity } from '../../src/runtime/tuner/adapter-identity.js';
 import { monarchCase } from '../../bench/cases.js';
@@ -83,38 +85,72 @@ describe('tuning database', () => {
     expect(loadTuningDb(path).recovered).toBeUndefined();
   });
 
-  it('keeps a valid file under concurrent writers in separate processes', async () => {
-    // Transpile the real modules so plain Node child processes can run them.
-    const lib = join(dir, 'lib');
-    mkdirSync(lib);
-    for (const f of ['db.ts', 'db-file.ts', 'adapter-identity.ts']) {
-      const src = readFileSync(join('src/runtime/tuner', f), 'utf8');
-      const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-      writeFileSync(join(lib, f.replace(/\.ts$/, '.mjs')), js.replace(/from '\.\/([\w-]+)\.js'/g, "from './$1.mjs'"));
-    }
+  it('six processes saving at once for 20 rounds keep all 120 entries (merge under a lock)', async () => {
+    const lib = transpileForNode(join(dir, 'lib'), 'src/runtime/tuner/db-file.ts');
     writeFileSync(
       join(lib, 'writer.mjs'),
-      `import { saveTuningEntries, loadTuningDb } from './db-file.mjs';
+      `import { saveTuningEntries, loadTuningDb } from './src/runtime/tuner/db-file.js';
        const [path, id, entryJson] = process.argv.slice(2);
        const base = JSON.parse(entryJson);
-       for (let i = 0; i < 40; i++) {
+       for (let i = 0; i < 20; i++) {
          saveTuningEntries(path, [{ ...base, kernel: 'k' + id + '-' + i }]);
          if (loadTuningDb(path).recovered) { console.error('torn file seen'); process.exit(3); }
        }`,
     );
     const path = join(dir, 'shared.json');
+    const writers = [0, 1, 2, 3, 4, 5];
     const codes = await Promise.all(
-      [0, 1, 2, 3].map(
-        (id) => new Promise<number | null>((resolve) => fork(join(lib, 'writer.mjs'), [path, String(id), JSON.stringify(entry(H100, 0.5))], { stdio: 'inherit' }).on('exit', resolve)),
-      ),
+      writers.map((id) => new Promise<number | null>((resolve) => fork(join(lib, 'writer.mjs'), [path, String(id), JSON.stringify(entry(H100, 0.5))], { stdio: 'inherit' }).on('exit', resolve))),
     );
-    expect(codes).toEqual([0, 0, 0, 0]);
+    expect(codes).toEqual(writers.map(() => 0));
     const final = loadTuningDb(path);
     expect(final.recovered).toBeUndefined();
-    // Each writer's last entry survives (later writes re-read and merge); racing merges may drop some earlier ones.
-    expect(final.db.entries.length).toBeGreaterThanOrEqual(4);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    expect(new Set(final.db.entries.map((e) => e.kernel)).size).toBe(120);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.endsWith('.lock'))).toEqual([]);
   }, 60_000);
+
+  it('a lock left by a process that is gone is taken over; a live one is waited for, boundedly', () => {
+    const path = join(dir, 'db.json');
+    writeFileSync(`${path}.lock`, '999999999\n'); // no such process
+    saveTuningEntries(path, [entry(H100, 0.5)]);
+    expect(loadTuningDb(path).db.entries).toHaveLength(1);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('drops entries of another compiler version, and says so', () => {
+    const path = join(dir, 'db.json');
+    writeFileSync(path, serializeDb(merge(emptyDb(), [entry(H100, 0.5), { ...entry(H100, 0.4, 32), compiler: '0.0.9', kernel: 'old' }])));
+    const loaded = loadTuningDb(path, '0.1.0');
+    expect(loaded.db.entries.map((e) => e.compiler)).toEqual(['0.1.0']);
+    expect(loaded.dropped).toEqual({ count: 1, compilers: ['0.0.9'] });
+    expect(loadNote(path, loaded)).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+  });
+
+  it('a build without a GPU takes one adapter\'s entries (the one tuned last), never another adapter\'s for a kernel it lacks', () => {
+    const older = { ...entry(OTHER, 0.3, 16), date: new Date(1000).toISOString() };
+    const newer = { ...entry(H100, 0.5, 32), kernel: 'other-kernel', date: new Date(2000).toISOString() };
+    const db = merge(emptyDb(), [older, newer]);
+    // H100 was tuned last and has no entry for SIG: the A100's entry is not borrowed.
+    expect(scheduleLookup(db, { compiler: '0.1.0' })([op0], 'f32')).toBeUndefined();
+    expect(scheduleLookup(merge(emptyDb(), [older]), { compiler: '0.1.0' })([op0], 'f32')?.schedule.rows).toBe(16);
+  });
+
+  it('a database path that is a directory, a FIFO, too large or read-only is a FileError, checked before writing', () => {
+    const asDir = join(dir, 'dir.json');
+    mkdirSync(asDir);
+    expect(() => loadTuningDb(asDir)).toThrow(FileError);
+    expect(() => checkTuningDbWritable(asDir)).toThrow(/is a directory/);
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 100 * 1024 * 1024);
+    expect(() => checkTuningDbWritable(huge)).toThrow(/100 MiB is over the limit of 64 MiB/);
+    const readOnly = join(dir, 'ro.json');
+    writeFileSync(readOnly, serializeDb(emptyDb()));
+    chmodSync(readOnly, 0o444);
+    expect(() => checkTuningDbWritable(readOnly)).toThrow(/read-only/);
+    writeFileSync(join(dir, 'file'), 'x');
+    expect(() => checkTuningDbWritable(join(dir, 'file', 'db.json'))).toThrow(/is not a directory/);
+  });
 
   it('lives in the user cache directory unless overridden', () => {
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/x/cache' }, 'linux', '/home/u')).toBe('/x/cache/monc');

@@ -19,7 +19,7 @@ export interface BuildOptions {
 
 export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions): Promise<CommandResult> {
   const loaded = opts.tuning === undefined ? undefined : await readTuning(ctx, opts.tuning);
-  // No GPU at build time: entries of any adapter count (the largest batch bucket, then the most recent).
+  // No GPU at build time: the entries of the adapter tuned most recently (the largest batch bucket wins).
   const tuning = loaded && scheduleLookup(loaded.db);
   // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
   const specs = [];

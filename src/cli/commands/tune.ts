@@ -10,7 +10,7 @@ import { isAmong } from '../../codegen/wgsl/family.js';
 import type { Program } from '../../ir/ir.js';
 import { hasTimestamps } from '../../runtime/timing.js';
 import type { TuningEntry, TuningKey } from '../../runtime/tuner/db.js';
-import { saveTuningEntries } from '../../runtime/tuner/db-file.js';
+import { checkTuningDbWritable, saveTuningEntries } from '../../runtime/tuner/db-file.js';
 import { scheduleLookup } from '../../runtime/tuner/lookup.js';
 import { tuneProgram, type KernelTuning } from '../../runtime/tuner/tune.js';
 import { compileSpecKernels } from '../compile-spec.js';
@@ -20,7 +20,7 @@ import { findMap } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
-import { userTuningDbPath } from '../tuning.js';
+import { loadUserDb, userTuningDbPath } from '../tuning.js';
 import { UserError } from '../user-error.js';
 
 export interface TuneCommandOptions {
@@ -35,6 +35,10 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
   const names = opts.map === undefined ? spec.module.maps.map((m) => m.name) : [findMap(spec, opts.map).name];
   const programs = names.map((name) => spec.programs.find((p) => p.name === name)!);
   const dbPath = userTuningDbPath(ctx, opts.db);
+  // Before any tuning work: the database must be readable and writable (a named one), or is set
+  // aside with a note (the default one), so that the results are never lost to a write error.
+  if (opts.db === undefined) loadUserDb(ctx, dbPath);
+  checkTuningDbWritable(dbPath);
 
   const gpu = await openGpu(ctx, 'tune');
   try {
@@ -63,8 +67,10 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     }
     const saved = saveTuningEntries(dbPath, entries, retired);
     if (saved.recovered) note(ctx, `tuning database ${dbPath} was unreadable (${saved.recovered.reason}); moved to ${saved.recovered.movedTo} and started afresh`);
+    const unreliable = unreliableTiming(gpu.adapterDescription, entries);
+    if (unreliable) note(ctx, unreliable);
 
-    // What `monc build --tuning` now emits (entries of any adapter; the largest bucket wins).
+    // What `monc build --tuning` now emits (this adapter's entries, tuned last; the largest bucket wins).
     const lookup = scheduleLookup(saved.db);
     const maps = tuned.map(({ program, kernels }) => {
       const built = emitProgramKernels(program, { schedules: (ops) => lookup(ops.map((i) => program.ops[i]), program.dtype) });
@@ -102,15 +108,36 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
       [3, 4, 5, 6],
     );
     return {
-      json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, maps },
+      json: { file, adapter: gpu.adapterDescription, identity: gpu.identity, batch: opts.batch, db: dbPath, entries: entries.length, reliable: unreliable === undefined, maps },
       text: [
         `tuned ${file} on ${gpu.adapterDescription}, batch ${opts.batch}: ${all.length} kernel${all.length === 1 ? '' : 's'}, ${timed} schedule${timed === 1 ? '' : 's'} checked and timed`,
         table,
         ...(rejected.length > 0 ? [`${rejected.length} candidate${rejected.length === 1 ? '' : 's'} failed (not timed):`, ...rejected.map((r) => `  ${r}`)] : []),
         `saved ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} to ${dbPath} ("build uses": what monc build --tuning${opts.db === undefined ? '' : ` ${dbPath}`} emits)`,
+        ...(unreliable ? ['warning: these timings are unreliable (see above); the winners are stored, but may not be the fastest'] : []),
       ].join('\n'),
     };
   } finally {
     gpu.device.destroy();
   }
+}
+
+/** Timing spread ((p90 − p10) / median) above which a winner may be noise. */
+export const UNRELIABLE_SPREAD = 0.5;
+
+/**
+ * Why the stored winners cannot be trusted, or undefined: a CPU rasterizer (SwiftShader,
+ * lavapipe) says nothing about a GPU, and a spread over UNRELIABLE_SPREAD means the candidates'
+ * times overlap. The entries are stored all the same (each passed the float64 check, so a build
+ * that uses them is correct), with this warning on stderr and `reliable: false` in --json.
+ */
+export function unreliableTiming(adapter: string, entries: readonly TuningEntry[]): string | undefined {
+  const software = /swiftshader|lavapipe|llvmpipe/i.test(adapter);
+  const spread = entries.reduce((m, e) => Math.max(m, e.spread), 0);
+  if (!software && spread <= UNRELIABLE_SPREAD) return undefined;
+  const why = [
+    ...(software ? [`${adapter} is a CPU rasterizer: its timings do not predict any GPU`] : []),
+    ...(spread > UNRELIABLE_SPREAD ? [`timings varied by up to ${(spread * 100).toFixed(0)}% of the median (over ${UNRELIABLE_SPREAD * 100}%)`] : []),
+  ];
+  return `the tuned winners are unreliable: ${why.join('; ')}; tune on the GPU you deploy on, with nothing else running`;
 }

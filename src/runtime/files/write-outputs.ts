@@ -94,6 +94,8 @@ function plan(file: OutputFile, inputs: readonly string[]): Planned {
   const kind = specialKind(stats);
   if (kind !== undefined) throw fail(`it is ${kind}; monc writes only regular files`);
   if (inputs.includes(`${stats.dev}:${stats.ino}`)) throw fail('it is an input of this command: choose another output path');
+  // A rename would replace it regardless (even for root): honour the owner's choice instead.
+  if ((stats.mode & 0o222) === 0) throw fail('it is read-only (no write permission bits): make it writable or choose another path');
   return { file, shown, target, mode: stats.mode & 0o7777 };
 }
 
@@ -118,8 +120,8 @@ function identity(path: string): string | undefined {
   }
 }
 
-/** mkdir -p, one level at a time from the deepest existing ancestor, which must be a directory. */
-function ensureDirectory(dir: string, shown: string): void {
+/** mkdir -p, one level at a time from the deepest existing ancestor, which must be a directory. `shown` names the file it is for. */
+export function ensureDirectory(dir: string, shown: string): void {
   const missing: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
     let stats: Stats | undefined;

@@ -1,14 +1,24 @@
 /**
  * Node only: the tuning database on disk. Location: an explicit path, else $MONC_TUNING_DB,
  * else the user's cache directory (XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on
- * macOS, %LOCALAPPDATA% on Windows) + monc/tuning.json. Writes are atomic (a temporary file in
- * the same directory, then rename), and every save re-reads and merges, so concurrent writers
- * never leave a torn file. A corrupt file is reported, set aside as <file>.corrupt-<time>, and
+ * macOS, %LOCALAPPDATA% on Windows) + monc/tuning.json.
+ *
+ * Reads are bounded and kind-checked (a directory, FIFO, device or a file over 64 MiB is a
+ * FileError, never a hang). Entries of other compiler versions are dropped on load (and from the
+ * file on the next save), and the load says how many. Writers take a lock file (`<db>.lock`,
+ * created exclusively) with a bounded wait, then re-read, merge and write atomically, so six
+ * processes saving at once keep every entry; a lock whose process is gone, or older than a
+ * minute, is taken over. A corrupt file is reported, set aside as <file>.corrupt-<time>, and
  * the database starts empty.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { MONC_VERSION } from '../../version.js';
+import { TUNING_DB_FILE } from '../files/bounds.js';
+import { FileError, ioReason } from '../files/file-error.js';
+import { readTextBounded } from '../files/read-bounded.js';
+import { ensureDirectory, writeOutput } from '../files/write-outputs.js';
 import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from './db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
@@ -25,13 +35,18 @@ export interface LoadResult {
   readonly db: TuningDb;
   /** Set when the file was corrupt: why, and where it was moved. */
   readonly recovered?: { readonly reason: string; readonly movedTo: string };
+  /** Entries of other compiler versions, dropped: how many, and which versions. */
+  readonly dropped?: { readonly count: number; readonly compilers: readonly string[] };
 }
 
-/** Loads the database (empty when the file does not exist). */
-export function loadTuningDb(path: string): LoadResult {
+/**
+ * Loads the database (empty when the file does not exist). Throws a FileError when the path
+ * cannot be read as a database file (a directory, a FIFO, too large, no permission).
+ */
+export function loadTuningDb(path: string, compiler: string = MONC_VERSION): LoadResult {
   if (!existsSync(path)) return { db: emptyDb() };
-  const parsed = parseDb(readFileSync(path, 'utf8'));
-  if ('db' in parsed) return { db: parsed.db };
+  const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE));
+  if ('db' in parsed) return dropOtherVersions(parsed.db, compiler);
   const movedTo = `${path}.corrupt-${Date.now()}-${process.pid}`;
   try {
     renameSync(path, movedTo);
@@ -41,22 +56,116 @@ export function loadTuningDb(path: string): LoadResult {
   return { db: emptyDb(), recovered: { reason: parsed.error, movedTo } };
 }
 
+function dropOtherVersions(db: TuningDb, compiler: string): LoadResult {
+  const kept = db.entries.filter((e) => e.compiler === compiler);
+  if (kept.length === db.entries.length) return { db };
+  const compilers = [...new Set(db.entries.filter((e) => e.compiler !== compiler).map((e) => e.compiler))].sort();
+  return { db: { ...db, entries: kept }, dropped: { count: db.entries.length - kept.length, compilers } };
+}
+
+/** A note for the user about what loading found, or undefined when there is nothing to say. */
+export function loadNote(path: string, loaded: LoadResult): string | undefined {
+  const parts: string[] = [];
+  if (loaded.recovered) parts.push(`was unreadable (${loaded.recovered.reason}); moved to ${loaded.recovered.movedTo}`);
+  if (loaded.dropped) {
+    const n = loaded.dropped.count;
+    parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
+  }
+  return parts.length === 0 ? undefined : `tuning database ${path}: ${parts.join('; ')}`;
+}
+
+/**
+ * Throws a FileError unless `path` can be read as a database and written: checked before
+ * `monc tune` does any work, so that hours of tuning never end in a write error.
+ */
+export function checkTuningDbWritable(path: string): void {
+  loadTuningDb(path);
+  ensureDirectory(dirname(path), path);
+  if (existsSync(path) && (statSync(path).mode & 0o222) === 0) throw new FileError(`cannot write tuning database '${path}': it is read-only`);
+  // A probe that the directory takes new files (the lock file is how every save begins).
+  withDbLock(path, () => undefined);
+}
+
 /** Writes `db` to `path` atomically. */
 export function writeTuningDb(path: string, db: TuningDb): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  try {
-    writeFileSync(tmp, serializeDb(db));
-    renameSync(tmp, path);
-  } finally {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
+  writeOutput(path, serializeDb(db));
+}
+
+/**
+ * Adds entries to the database at `path` (and drops the `retired` ones): under the database's
+ * lock, re-reads the file, merges, writes atomically.
+ */
+export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): LoadResult {
+  return withDbLock(path, () => {
+    const current = loadTuningDb(path);
+    const db = merge(current.db, entries, retired);
+    writeTuningDb(path, db);
+    return { ...current, db };
+  });
+}
+
+/** How long a writer waits for another one's lock before giving up with an error. */
+export const LOCK_WAIT_MS = 15_000;
+/** A lock older than this is left over from a crashed writer (a save takes milliseconds). */
+const STALE_LOCK_MS = 60_000;
+
+/** Runs `action` holding `<path>.lock`, created exclusively; waits at most LOCK_WAIT_MS for it. */
+export function withDbLock<T>(path: string, action: () => T): T {
+  const lock = `${path}.lock`;
+  ensureDirectory(dirname(path), path);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(`cannot write tuning database '${path}': cannot create its lock file ${lock}: ${ioReason(e)}`);
+      if (takeOverStale(lock)) continue;
+      if (Date.now() > deadline) {
+        throw new FileError(`tuning database '${path}' is locked by another monc (${lock}, ${LOCK_WAIT_MS / 1000} s waited): try again, or delete the lock file if no monc is running`);
+      }
+      sleep(5 + Math.min(50, attempt * 2) * Math.random());
+      continue;
+    }
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      return action();
+    } finally {
+      rmSync(lock, { force: true });
+    }
   }
 }
 
-/** Adds entries to the database at `path` (and drops the `retired` ones): re-reads the file, merges, writes atomically. */
-export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): LoadResult {
-  const current = loadTuningDb(path);
-  const db = merge(current.db, entries, retired);
-  writeTuningDb(path, db);
-  return { db, ...(current.recovered ? { recovered: current.recovered } : {}) };
+/** Removes the lock when its writer is gone (its pid does not exist) or it is older than a minute. */
+function takeOverStale(lock: string): boolean {
+  let pid: number;
+  let age: number;
+  try {
+    pid = Number(readFileSync(lock, 'utf8').trim());
+    age = Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return true; // released meanwhile: try again at once
+  }
+  const gone = Number.isSafeInteger(pid) && pid > 0 && !processExists(pid);
+  if (!gone && age < STALE_LOCK_MS) return false;
+  rmSync(lock, { force: true });
+  return true;
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+function sleep(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
 }

@@ -1,8 +1,10 @@
 /**
  * Tuned schedules for a build: the lookup the compiler takes (`TuningLookup`: the ops of a kernel
  * and the dtype -> schedule) from a tuning database. Entries of other compiler versions are
- * ignored; with an adapter given, so are other adapters' entries (a build without a GPU takes the
- * most recent entry of any adapter). Without a batch size the largest tuned bucket wins.
+ * ignored; with an adapter given, so are other adapters' entries. A build without a GPU cannot
+ * know its adapter: it takes the entries of one adapter, the one tuned most recently (never a
+ * mix of adapters, whose schedules and limits differ). Without a batch size the largest tuned
+ * bucket wins.
  *
  * A fused kernel (ops.length > 1) is only answered when it beat the separate kernels: if the
  * database also holds tuned entries for each of its ops (same adapter and bucket) and their times
@@ -22,9 +24,10 @@ export interface LookupOptions {
 
 export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly Op[], dtype: string) => TunedSchedule | undefined {
   const compiler = options.compiler ?? MONC_VERSION;
-  const adapter = options.adapter && adapterKey(options.adapter);
   const bucket = options.batch === undefined ? undefined : batchBucket(options.batch);
-  const usable = db.entries.filter((e) => e.compiler === compiler && (adapter === undefined || adapterKey(e.adapter) === adapter) && (bucket === undefined || e.batchBucket === bucket));
+  const current = db.entries.filter((e) => e.compiler === compiler);
+  const adapter = options.adapter ? adapterKey(options.adapter) : latestAdapter(current);
+  const usable = current.filter((e) => adapterKey(e.adapter) === adapter && (bucket === undefined || e.batchBucket === bucket));
   const best = (entries: readonly TuningEntry[]) =>
     entries.length === 0 ? undefined : entries.reduce((b, e) => (e.batchBucket > b.batchBucket || (e.batchBucket === b.batchBucket && e.date > b.date) ? e : b));
   return (ops, dtype) => {
@@ -37,4 +40,11 @@ export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops:
     }
     return { schedule: entry.schedule, limits: adapterTargetLimits(entry.adapter) };
   };
+}
+
+/** The adapter of the most recent entry (ISO dates compare as strings), or undefined for none. */
+export function latestAdapter(entries: readonly TuningEntry[]): string | undefined {
+  let latest: TuningEntry | undefined;
+  for (const e of entries) if (latest === undefined || e.date > latest.date) latest = e;
+  return latest && adapterKey(latest.adapter);
 }
