@@ -12,19 +12,10 @@ import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
 import { declarationPath, writeIfChanged } from './declarations.js';
 import { findMonFiles } from './find-mon-files.js';
+import type { MoncPluginOptions } from './options.js';
 import { tuningSource, type TuningSource } from './tuning.js';
 
-export interface MoncPluginOptions {
-  /** Module specifier the generated code imports the runtime from (default 'monc/runtime', browser-safe). */
-  readonly runtime?: string;
-  /**
-   * The tuning database whose schedules the kernels use: a path (relative to the project
-   * root), or false for untuned defaults. Default: the database `monc tune` writes.
-   */
-  readonly tuning?: string | false;
-  /** Write `<file>.mon.d.ts` beside each `.mon` file (default true). */
-  readonly dts?: boolean;
-}
+export type { MoncPluginOptions } from './options.js';
 
 const MON = /\.mon$/;
 

@@ -1,0 +1,65 @@
+/**
+ * The declarations of `monc/vite`, `monc/rollup` and `monc/esbuild` as published (emitted by
+ * tsc from the sources) type-check in a strict project with `skipLibCheck: false` that has only
+ * its bundler installed: they refer to the plugin's options and the bundler's own types, not to
+ * unplugin's declarations (which import every bundler unplugin supports).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { formatDiagnostics, scratchDir } from '../support/typescript.js';
+
+const repo = join(import.meta.dirname, '../..');
+// Inside the repository, so that `vite`, `rollup` and `esbuild` resolve as in a user's project.
+const dir = scratchDir('plugin-types');
+const BUNDLERS = ['vite', 'rollup', 'esbuild'] as const;
+
+function emitDeclarations(outDir: string): void {
+  const entries = BUNDLERS.map((b) => join(repo, `src/plugin/${b}.ts`));
+  const program = ts.createProgram(entries, {
+    declaration: true,
+    emitDeclarationOnly: true,
+    outDir,
+    rootDir: repo,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    skipLibCheck: true,
+    types: ['node', '@webgpu/types'],
+    typeRoots: [join(repo, 'node_modules/@types'), join(repo, 'node_modules')],
+  });
+  const emitted = program.emit();
+  expect(emitted.emitSkipped).toBe(false);
+}
+
+describe('the bundler entries’ declarations', () => {
+  it('type-check with skipLibCheck: false, given only the bundler', () => {
+    const outDir = join(dir, 'dist');
+    emitDeclarations(outDir);
+    const user = join(dir, 'user');
+    mkdirSync(user, { recursive: true });
+    const files = BUNDLERS.map((b) => {
+      const file = join(user, `${b}.ts`);
+      const pluginType = b === 'esbuild' ? `import('esbuild').Plugin` : `import('${b}').Plugin`;
+      writeFileSync(file, `import monc from '${join(outDir, `src/plugin/${b}.js`)}';\nexport const plugin: ${pluginType} = monc({ runtime: 'monc/runtime', tuning: false, dts: false });\n`);
+      return file;
+    });
+    const program = ts.createProgram(files, {
+      strict: true,
+      noEmit: true,
+      skipLibCheck: false,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      types: [],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program);
+    expect(diagnostics.length, formatDiagnostics(diagnostics)).toBe(0);
+    // The check is real: unplugin's declarations, once in the program, do not pass it.
+    const loaded = program.getSourceFiles().map((f) => f.fileName);
+    expect(loaded.some((f) => f.includes('/node_modules/unplugin/'))).toBe(false);
+    expect(loaded.some((f) => f.includes('/node_modules/vite/'))).toBe(true);
+  });
+});
