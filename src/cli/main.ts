@@ -19,7 +19,8 @@ import { UserError } from './user-error.js';
 const EXIT = { ok: 0, user: 1, usage: 2, internal: 3 } as const;
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  let json = false;
+  // Known before parsing, so that a usage error (unknown option, missing --map) honours --json too.
+  let json = wantsJson(argv);
   const run = async (ctx: CommandContext, command: () => Promise<CommandResult>) => {
     json = ctx.json;
     const result = await command();
@@ -36,7 +37,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 /** Prints a failure (text on stderr; with `--json` also an `{error}` object on stdout) and gives the exit code. */
 export function reportError(e: unknown, io: CliIo, json: boolean): number {
   // Commander has already printed its message (or the help) to stderr / stdout.
-  if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (e instanceof CommanderError) {
+    if (e.exitCode === 0) return EXIT.ok;
+    if (json) io.stdout(`${formatJson({ error: { kind: 'usage', message: e.message.replace(/^error: /, '') } })}\n`);
+    return EXIT.usage;
+  }
 
   const user = asUserError(e);
   if (user) {
@@ -51,6 +56,12 @@ export function reportError(e: unknown, io: CliIo, json: boolean): number {
   else io.stderr('monc: (this is a bug in monc; set MONC_DEBUG=1 for the stack trace)\n');
   if (json) io.stdout(`${formatJson({ error: { kind: 'internal', message } })}\n`);
   return EXIT.internal;
+}
+
+/** Whether `--json` is among the options (before a `--` that ends them). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
 }
 
 /** Errors of the library that are the user's to fix, as UserErrors. */

@@ -9,7 +9,16 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** 1234567 -> "1,234,567", the same on every locale. */
+/**
+ * 1234567 -> "1,234,567", the same on every locale. Integers past 2^53 print as the exact value
+ * the double holds (2^58 -> 288,230,376,151,711,744), not String()'s shortest round-trip text
+ * (…740).
+ */
 export function formatCount(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return exactInteger(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The exact decimal text of an integer-valued double (String() otherwise). */
+export function exactInteger(n: number): string {
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }

@@ -5,7 +5,7 @@
  */
 export function formatJson(value: unknown, indent = ''): string {
   if (Array.isArray(value)) {
-    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+    if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => scalar(v)).join(', ')}]`;
     const inner = indent + '  ';
     return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
   }
@@ -15,5 +15,11 @@ export function formatJson(value: unknown, indent = ''): string {
     const inner = indent + '  ';
     return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${formatJson(v, inner)}`).join(',\n')}\n${indent}}`;
   }
+  return scalar(value);
+}
+
+/** JSON text of a scalar; an integer past 2^53 as the exact value its double holds (2^58 ends in …744, not …740). */
+function scalar(value: unknown): string {
+  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) return BigInt(value).toString();
   return JSON.stringify(value);
 }
