@@ -2,10 +2,10 @@
  * Node only: WebGPU through Dawn (npm `webgpu`). Importing this module installs the WebGPU
  * globals (GPUBufferUsage…) and registers Dawn as the adapter provider of device.ts.
  *
- * On Linux without a usable Vulkan driver, Dawn finds no adapter; Debian's chromium package
- * ships SwiftShader (a CPU Vulkan) with an ICD file, so monc points the Vulkan loader at it: up
- * front when no system ICD is installed at all, and as a retry when the system ICDs yield no
- * adapter (e.g. a lavapipe too old for Dawn). The variable is only ever set when it was unset.
+ * On Linux monc chooses the Vulkan drivers (VK_ICD_FILENAMES, only when the user left it unset;
+ * see vulkanPlan): the hardware ICDs first, then SwiftShader (a CPU Vulkan Debian's chromium
+ * package ships with an ICD file), and lavapipe only last, since Dawn prints a warning for a
+ * lavapipe too old for it.
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,37 +36,53 @@ Object.assign(globalThis, globals);
 const instances: GPU[] = [];
 let working: { gpu: GPU; note?: string } | undefined;
 
-/** What the machine offers, for the SwiftShader decision. */
+/** What the machine offers, for the choice of Vulkan drivers. */
 export interface VulkanEnvironment {
   readonly platform: string;
   /** VK_ICD_FILENAMES as set by the user (undefined: unset). */
   readonly icdFilenames: string | undefined;
-  readonly systemIcdInstalled: boolean;
+  /** The system's ICD files (the JSON manifests in the Vulkan loader's directories). */
+  readonly systemIcds: readonly string[];
   readonly swiftShaderInstalled: boolean;
 }
 
+/** CPU rasterizers among the system ICDs: Mesa's lavapipe (older ones lack what Dawn requires). */
+const SOFTWARE_ICD = /(^|\/)(lvp_icd|lavapipe)[^/]*\.json$/i;
+
 /**
- * When to point Vulkan at SwiftShader: 'first' when there is no system driver at all, 'retry'
- * when the system drivers yield no adapter, 'never' when the user chose ICDs or there is no
- * SwiftShader (or no Linux).
+ * The VK_ICD_FILENAMES values to try in turn (undefined: unset, every system ICD). The user's
+ * own setting, and other platforms, are left alone. Otherwise the hardware ICDs come first
+ * without lavapipe: Dawn enumerates every ICD it is given and prints "Vulkan
+ * shaderUniform*ArrayDynamicIndexing required" on stderr (natively, beyond monc's reach) for a
+ * lavapipe it rejects, so lavapipe is only ever tried last. SwiftShader (Debian's chromium
+ * ICD) is the fallback, or the first choice when there is no hardware ICD.
  */
-export function swiftShaderPlan(env: VulkanEnvironment): 'first' | 'retry' | 'never' {
-  if (env.platform !== 'linux' || env.icdFilenames !== undefined || !env.swiftShaderInstalled) return 'never';
-  return env.systemIcdInstalled ? 'retry' : 'first';
+export function vulkanPlan(env: VulkanEnvironment): readonly (string | undefined)[] {
+  if (env.platform !== 'linux' || env.icdFilenames !== undefined) return [undefined];
+  const hardware = env.systemIcds.filter((f) => !SOFTWARE_ICD.test(f));
+  const software = env.systemIcds.length > hardware.length;
+  return [
+    ...(hardware.length > 0 ? [hardware.join(':')] : []),
+    ...(env.swiftShaderInstalled ? [SWIFTSHADER_ICD] : []),
+    ...(software || (hardware.length === 0 && !env.swiftShaderInstalled) ? [undefined] : []),
+  ];
 }
 
 function currentEnvironment(): VulkanEnvironment {
   return {
     platform: process.platform,
     icdFilenames: process.env.VK_ICD_FILENAMES,
-    systemIcdInstalled: SYSTEM_ICD_DIRS.some((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.json'))),
+    systemIcds: SYSTEM_ICD_DIRS.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : [])),
     swiftShaderInstalled: existsSync(SWIFTSHADER_ICD),
   };
 }
 
-function useSwiftShader(): string {
-  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  return SWIFTSHADER_NOTE;
+/** Points the Vulkan loader at `icds` (undefined: back to every system ICD); returns the note to show. */
+function useIcds(icds: string | undefined, userChoice: boolean): string | undefined {
+  if (userChoice) return undefined;
+  if (icds === undefined) delete process.env.VK_ICD_FILENAMES;
+  else process.env.VK_ICD_FILENAMES = icds;
+  return icds === SWIFTSHADER_ICD ? SWIFTSHADER_NOTE : undefined;
 }
 
 function newInstance(): GPU {
@@ -80,19 +96,21 @@ function newInstance(): GPU {
 export const dawnProvider: GpuProvider = {
   async requestAdapter(options) {
     if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
-    const plan = swiftShaderPlan(currentEnvironment());
-    let note = plan === 'first' ? useSwiftShader() : undefined;
-    let gpu = newInstance();
-    let adapter = await gpu.requestAdapter(options);
-    if (!adapter && plan === 'retry') {
-      note = useSwiftShader();
+    const env = currentEnvironment();
+    const userChoice = env.icdFilenames !== undefined || env.platform !== 'linux';
+    let note: string | undefined;
+    let gpu: GPU | undefined;
+    let adapter: GPUAdapter | null = null;
+    for (const icds of vulkanPlan(env)) {
+      note = useIcds(icds, userChoice);
       gpu = newInstance();
       adapter = await gpu.requestAdapter(options);
+      if (adapter) break;
     }
     if (!adapter) {
       return { adapter: null, note: 'Dawn found no adapter (no usable Vulkan/Metal/D3D12 driver; on Linux, SwiftShader from the chromium package works)' };
     }
-    working = { gpu, ...(note ? { note } : {}) };
+    working = { gpu: gpu!, ...(note ? { note } : {}) };
     return { adapter, ...(note ? { note } : {}) };
   },
 };

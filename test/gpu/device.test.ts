@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeAdapter, requestMoncDevice } from '../../src/runtime/device.js';
-import { dawnProvider, swiftShaderPlan } from '../../src/runtime/node-device.js';
+import { dawnProvider, SWIFTSHADER_ICD, vulkanPlan } from '../../src/runtime/node-device.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 
 describe('requestMoncDevice (Dawn)', () => {
@@ -27,15 +27,22 @@ describe('requestMoncDevice (Dawn)', () => {
   });
 });
 
-describe('swiftShaderPlan', () => {
-  const linux = { platform: 'linux', icdFilenames: undefined, systemIcdInstalled: false, swiftShaderInstalled: true };
-  it('uses SwiftShader up front without system drivers, as a retry with them', () => {
-    expect(swiftShaderPlan(linux)).toBe('first');
-    expect(swiftShaderPlan({ ...linux, systemIcdInstalled: true })).toBe('retry');
+describe('vulkanPlan', () => {
+  const linux = { platform: 'linux', icdFilenames: undefined, systemIcds: [], swiftShaderInstalled: true };
+  const nvidia = '/usr/share/vulkan/icd.d/nvidia_icd.json';
+  const lavapipe = '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json';
+  it('uses SwiftShader up front without system drivers, as a retry after hardware ones', () => {
+    expect(vulkanPlan(linux)).toEqual([SWIFTSHADER_ICD]);
+    expect(vulkanPlan({ ...linux, systemIcds: [nvidia] })).toEqual([nvidia, SWIFTSHADER_ICD]);
   });
-  it('never overrides the user, other platforms, or a missing SwiftShader', () => {
-    expect(swiftShaderPlan({ ...linux, icdFilenames: '/my/icd.json' })).toBe('never');
-    expect(swiftShaderPlan({ ...linux, platform: 'darwin' })).toBe('never');
-    expect(swiftShaderPlan({ ...linux, swiftShaderInstalled: false })).toBe('never');
+  it('never hands Dawn lavapipe beside other drivers (its rejection prints a warning); lavapipe only last', () => {
+    expect(vulkanPlan({ ...linux, systemIcds: [nvidia, lavapipe] })).toEqual([nvidia, SWIFTSHADER_ICD, undefined]);
+    expect(vulkanPlan({ ...linux, systemIcds: [lavapipe] })).toEqual([SWIFTSHADER_ICD, undefined]);
+    expect(vulkanPlan({ ...linux, systemIcds: [lavapipe], swiftShaderInstalled: false })).toEqual([undefined]);
+  });
+  it('never overrides the user or other platforms', () => {
+    expect(vulkanPlan({ ...linux, icdFilenames: '/my/icd.json', systemIcds: [nvidia, lavapipe] })).toEqual([undefined]);
+    expect(vulkanPlan({ ...linux, platform: 'darwin' })).toEqual([undefined]);
+    expect(vulkanPlan({ ...linux, swiftShaderInstalled: false })).toEqual([undefined]);
   });
 });
