@@ -13,7 +13,10 @@ import { workgroupCount } from '../codegen/wgsl/kernel.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import type { Dtype } from '../dsl/structure.js';
 import type { BufferDecl, PartialDecl } from '../ir/ir.js';
-import { compileBackward } from '../ir/pipeline.js';
+// The backward pass and its check straight from the passes: ir/pipeline.js would bring the
+// whole compiler (lowering, printer) into the browser runtime.
+import { backward } from '../ir/passes/backward.js';
+import { verifyBackward } from '../ir/passes/verify-backward.js';
 import { deviceTargetLimits } from './device.js';
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 
@@ -35,6 +38,11 @@ const DIMS_CACHE = 16;
 
 /** The gradient binding layout and shader modules, per device. */
 const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; modules: Map<string, GPUShaderModule> }>();
+
+/** The gradient kernels' bind group and pipeline layouts on `device` (grad-scaffold.ts contract). */
+export function gradientLayout(device: GPUDevice): { readonly group: GPUBindGroupLayout; readonly pipeline: GPUPipelineLayout } {
+  return layoutFor(device);
+}
 
 function layoutFor(device: GPUDevice) {
   let l = layouts.get(device);
@@ -265,7 +273,7 @@ export class GpuBackward {
  */
 export function backwardSpec(map: ManifestMap, moduleWgsl: string, dtype: Dtype, device: GPUDevice): BackwardExecutorSpec {
   const storage: 'f32' | 'f16' = dtype === 'f16' && device.features.has('shader-f16') ? 'f16' : 'f32';
-  const program = map.backward ? backwardProgramOfManifest(map, dtype) : compileBackward(programOfManifest(map, dtype));
+  const program = map.backward ? backwardProgramOfManifest(map, dtype) : verifyBackward(backward(programOfManifest(map, dtype)));
   const common = {
     buffers: program.buffers,
     partials: program.partials,
