@@ -83,14 +83,9 @@ beforeAll(() => {
 afterAll(() => scratch.remove());
 
 describe('monc grad', () => {
-  const cases = [
-    ['sq', 'cpu'], // square Monarch + bias
-    ['rect', 'cpu'], // rectangular
-    ['wide', 'cpu'], // a sum of lowrank and block-sparse, rectangular
-    ['tied', 'cpu'], // one tensor used twice, plus a transpose and a bias
-    ['rect', 'webgpu'],
-    ['tied', 'webgpu'],
-  ] as const;
+  // sq: square Monarch + bias; rect: rectangular; wide: a sum of lowrank and block-sparse,
+  // rectangular; tied: one tensor used twice, with a transpose between and a bias.
+  const cases = (['sq', 'rect', 'wide', 'tied'] as const).flatMap((name) => (['cpu', 'webgpu'] as const).map((backend) => [name, backend] as const));
   it.each(cases)('%s on %s equals the float64 reference VJP (relative error 1e-5)', async (name, backend) => {
     const map = mapOf(SPEC, spec, name);
     const params = await initParams(spec, name, 3);

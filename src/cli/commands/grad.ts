@@ -13,7 +13,7 @@ import { readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
-import { openTrainingRunner } from '../training-runner.js';
+import { openTrainingRunner, withRunner } from '../training-runner.js';
 
 export interface GradCommandOptions {
   readonly map: string;
@@ -36,13 +36,10 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   const dy = await readPairedRows(opts.gradOutput, 'grad-output', x, map);
 
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
-  let gradients;
-  try {
+  const gradients = await withRunner(runner, async () => {
     runner.loadParams(params);
-    gradients = await runner.backward(x.data, dy.data, x.rows);
-  } finally {
-    runner.destroy();
-  }
+    return runner.backward(x.data, dy.data, x.rows);
+  });
   const tensors = new Map([[INPUT_GRADIENT, { shape: x.shape, data: gradients.dx }]]);
   for (const s of specs) tensors.set(s.name, { shape: s.shape, data: gradients.grads.get(s.name)! });
   await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }), { inputs: [file, opts.params, opts.input, opts.gradOutput] });

@@ -9,7 +9,8 @@
  */
 import { paramsOf } from '../../dsl/params.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
-import type { Backend } from '../../runtime/map-runner.js';
+import type { Backend, MapRunner } from '../../runtime/map-runner.js';
+import type { OptimizerOptions } from '../../runtime/optimizer.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
@@ -19,7 +20,7 @@ import { findMap } from '../load-spec.js';
 import { gatherRows, miniBatches } from '../minibatches.js';
 import { progress } from '../progress.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
-import { openTrainingRunner, type OptimizerOptions, type TrainingRunner } from '../training-runner.js';
+import { openTrainingRunner, withRunner } from '../training-runner.js';
 import { UserError } from '../user-error.js';
 
 export type OptimizerKind = OptimizerOptions['kind'];
@@ -54,8 +55,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   if (opts.batch !== undefined && opts.batch > x.rows) note(ctx, `--batch ${opts.batch} is more than the ${x.rows} rows of ${opts.input}: each step uses all rows`);
 
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
-  let trained: { bytes: Uint8Array; lossInitial: number; lossFinal: number };
-  try {
+  const trained = await withRunner(runner, async () => {
     runner.loadParams(params);
     const lossInitial = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
     if (!Number.isFinite(lossInitial)) throw new UserError(`the loss with ${opts.params} is ${lossInitial} before any step (parameters too large for float32?); nothing written`);
@@ -66,10 +66,8 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
     runner.loadParams(new Map([...written.tensors].map(([name, t]) => [name, t.data])));
     const lossFinal = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
     if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
-    trained = { bytes, lossInitial, lossFinal };
-  } finally {
-    runner.destroy();
-  }
+    return { bytes, lossInitial, lossFinal };
+  });
   await writeAtomic(opts.out, trained.bytes, { inputs: [file, opts.input, opts.target] });
 
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
@@ -110,7 +108,7 @@ interface Loop {
 }
 
 /** The optimisation loop; stops with a user error at the first step whose loss is not finite. */
-async function trainSteps(ctx: CommandContext, runner: TrainingRunner, x: Float32Array, target: Float32Array, loop: Loop): Promise<void> {
+async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Array, target: Float32Array, loop: Loop): Promise<void> {
   const optimizer = runner.createOptimizer(loop.optimizer);
   const nextRows = miniBatches(loop.rows, loop.batch, loop.seed);
   const bar = progress(ctx, 'train');
