@@ -70,11 +70,11 @@ export function checkArgs(call: Call, sig: CallSig, env: ConstEnv, bag: Diagnost
   const values = new Map<string, { value: ArgValue; span: Span }>();
   const seen = new Map<string, Span>();
   for (const { key, arg } of named) {
-    const param = sig.params[key];
+    const param = sig.params.get(key);
     const keySpan = arg.name?.span ?? arg.span;
     if (!param) {
-      bag.error(Code.UnknownArgument, `${name}() has no argument '${key}'${didYouMean(key, Object.keys(sig.params))}`, keySpan, [
-        { message: `${name}() accepts: ${Object.keys(sig.params).join(', ')}` },
+      bag.error(Code.UnknownArgument, `${name}() has no argument '${key}'${didYouMean(key, sig.params.keys())}`, keySpan, [
+        { message: `${name}() accepts: ${[...sig.params.keys()].join(', ')}` },
       ]);
       ok = false;
       continue;
@@ -90,7 +90,7 @@ export function checkArgs(call: Call, sig: CallSig, env: ConstEnv, bag: Diagnost
     if (value) values.set(key, { value, span: arg.value.span });
     else ok = false;
   }
-  for (const [key, param] of Object.entries(sig.params)) {
+  for (const [key, param] of sig.params) {
     if (param.required && !seen.has(key)) {
       bag.error(Code.MissingArgument, `${name}() needs the argument '${key}:'`, call.span);
       ok = false;
@@ -115,7 +115,7 @@ function nameArguments(call: Call, sig: CallSig, bag: DiagnosticBag): { key: str
       bag.error(Code.PositionalArgument, 'a positional argument cannot follow named arguments', arg.span);
       ok = false;
     } else if (i >= positional.length) {
-      const required = Object.entries(sig.params).filter(([, p]) => p.required).map(([k]) => `${k}:`);
+      const required = [...sig.params].filter(([, p]) => p.required).map(([k]) => `${k}:`);
       const hint = positional.length === 0 ? ` (name it${required.length ? `, e.g. ${required[0]} …` : ''})` : ` (it takes ${positional.length})`;
       bag.error(Code.PositionalArgument, `too many positional arguments for ${call.callee.name}()${hint}`, arg.span);
       ok = false;
@@ -175,6 +175,10 @@ function checkValue(key: string, param: ParamSig, v: Value, env: ConstEnv, bag: 
     }
     case 'ints':
       if (v.kind !== 'list' || v.items.length === 0) return wrongType();
+      if (param.maxItems !== undefined && v.items.length > param.maxItems) {
+        bag.error(Code.ArgumentValue, `'${key}' lists at most ${param.maxItems} values, found ${v.items.length}`, v.span);
+        return undefined;
+      }
       return checkIntList(key, param, v.items, env, bag, wrongType);
     case 'word':
       if (v.kind !== 'name') return wrongType();
@@ -199,6 +203,10 @@ function checkInt(key: string, param: ParamSig, v: Extract<Value, { kind: 'int' 
   if (value === undefined) return undefined;
   if (param.min !== undefined && value < param.min) {
     bag.error(Code.ArgumentValue, `'${key}' must be at least ${param.min}, found ${value}`, v.span);
+    return undefined;
+  }
+  if (param.max !== undefined && value > param.max) {
+    bag.error(Code.ArgumentValue, `'${key}' must be at most ${param.max}, found ${value}`, v.span);
     return undefined;
   }
   return value;
@@ -237,10 +245,10 @@ function checkPattern(v: Value, env: ConstEnv, bag: DiagnosticBag, wrongType: ()
   if (v.kind === 'string') return { type: 'pattern', pattern: { kind: 'mask', path: v.value } };
   if (v.kind !== 'call') return wrongType();
   const name = v.callee.name;
-  const sig = patterns[name];
+  const sig = patterns.get(name);
   if (!sig) {
-    bag.error(Code.UnknownPattern, `unknown sparsity pattern '${name}'${didYouMean(name, Object.keys(patterns))}`, v.callee.span, [
-      { message: `patterns: ${Object.keys(patterns).join(', ')}, or a mask file "path.npy"` },
+    bag.error(Code.UnknownPattern, `unknown sparsity pattern '${name}'${didYouMean(name, patterns.keys())}`, v.callee.span, [
+      { message: `patterns: ${[...patterns.keys()].join(', ')}, or a mask file "path.npy"` },
     ]);
     return undefined;
   }

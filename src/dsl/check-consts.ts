@@ -34,8 +34,9 @@ export class ConstEnv {
     this.values.set(c.name.name, this.eval(c.value));
   }
 
+  /** A record without prototype, so that a constant named `__proto__` or `toString` is an ordinary key. */
   get defined(): Readonly<Record<string, number>> {
-    const out: Record<string, number> = {};
+    const out: Record<string, number> = Object.create(null);
     for (const [k, v] of this.values) if (v !== undefined) out[k] = v;
     return out;
   }

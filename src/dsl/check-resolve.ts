@@ -51,12 +51,12 @@ function resolve(e: MapExpr, ctx: ResolveContext, role: Role): RNode | undefined
       return resolveRef(e.name, e.span, ctx);
     case 'call': {
       const name = e.callee.name;
-      const sig = constructors[name];
+      const sig = constructors.get(name);
       if (!sig) {
-        const notes = patterns[name]
+        const notes = patterns.has(name)
           ? [{ message: `'${name}' is a sparsity pattern: use it as sparse(block: …, pattern: ${name}(…))` }]
-          : [{ message: `constructors: ${Object.keys(constructors).join(', ')}` }];
-        ctx.bag.error(Code.UnknownConstructor, `unknown constructor '${name}'${didYouMean(name, Object.keys(constructors))}`, e.callee.span, notes);
+          : [{ message: `constructors: ${[...constructors.keys()].join(', ')}` }];
+        ctx.bag.error(Code.UnknownConstructor, `unknown constructor '${name}'${didYouMean(name, constructors.keys())}`, e.callee.span, notes);
         return undefined;
       }
       const args = checkArgs(e, sig, ctx.env, ctx.bag);
@@ -72,7 +72,7 @@ function resolve(e: MapExpr, ctx: ResolveContext, role: Role): RNode | undefined
 function resolveRef(name: string, span: Span, ctx: ResolveContext): RNode | undefined {
   if (ctx.maps.has(name)) return { kind: 'ref', map: name, span };
   let message = `unknown map '${name}'`;
-  if (constructors[name]) message += `; to use the constructor, call it: ${name}(…)`;
+  if (constructors.has(name)) message += `; to use the constructor, call it: ${name}(…)`;
   else if (ctx.consts.has(name)) message += `; '${name}' is a constant, not a map`;
   else message += didYouMean(name, ctx.maps);
   ctx.bag.error(Code.UnknownMap, message, span);

@@ -2,7 +2,8 @@
 import type { Args } from './check-args.js';
 import { Code, MAX_INT } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
-import { bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlocks, type Block } from './patterns.js';
+import { MAX_SPARSE_BLOCK_ROWS, MAX_SPARSE_BLOCKS } from './limits.js';
+import { bandBlockCount, bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlockCount, randomBlocks, type Block, type PatternSpec } from './patterns.js';
 import type { SparseNode } from './structure.js';
 import type { Span } from './span.js';
 
@@ -35,8 +36,18 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
     bag.error(Code.GridTooLarge, `the block grid has ${rows} x ${cols} blocks, more than the limit ${MAX_GRID_BLOCKS}; use larger blocks`, args.span('block'));
     return undefined;
   }
+  if (rows > MAX_SPARSE_BLOCK_ROWS) {
+    bag.error(Code.TooManyBlocks, `the block grid has ${rows} block rows, more than the limit ${MAX_SPARSE_BLOCK_ROWS}; use taller blocks`, args.span('block'));
+    return undefined;
+  }
   const pattern = args.pattern('pattern')!;
   const patternSpan = args.span('pattern');
+  // Counted before the blocks are listed, so that a huge pattern is refused at once.
+  const count = blockCount(pattern, rows, cols);
+  if (count !== undefined && count > MAX_SPARSE_BLOCKS) {
+    bag.error(Code.TooManyBlocks, tooManyBlocks(count), patternSpan);
+    return undefined;
+  }
   let blocks: Block[] | undefined;
   switch (pattern.kind) {
     case 'flat_butterfly':
@@ -53,6 +64,10 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
       break;
   }
   if (!blocks) return undefined;
+  if (blocks.length > MAX_SPARSE_BLOCKS) {
+    bag.error(Code.TooManyBlocks, tooManyBlocks(blocks.length), patternSpan);
+    return undefined;
+  }
   if (blocks.length === 0) {
     bag.error(Code.EmptyPattern, 'the pattern selects no block: the map would be zero', patternSpan);
     return undefined;
@@ -62,6 +77,23 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
     return undefined;
   }
   return { kind: 'sparse', in: n, out: m, path, span, bh, bw, blocks, pattern: patternText(pattern) };
+}
+
+function tooManyBlocks(count: number): string {
+  return `the pattern selects ${count} blocks, more than the limit ${MAX_SPARSE_BLOCKS} (the pattern is compiled into the kernel as a table); use larger blocks`;
+}
+
+/** The number of blocks a pattern selects, when it is known without listing them (not for masks, nor invalid flat_butterfly grids). */
+function blockCount(p: PatternSpec, rows: number, cols: number): number | undefined {
+  switch (p.kind) {
+    case 'band':
+      return bandBlockCount(rows, cols, p.width);
+    case 'random':
+      return randomBlockCount(p.density, rows * cols);
+    case 'flat_butterfly':
+    case 'mask':
+      return undefined;
+  }
 }
 
 function flatButterfly(rows: number, cols: number, factors: number, span: Span, bag: DiagnosticBag): Block[] | undefined {

@@ -7,6 +7,7 @@
 import type { MapDecl, SourceFile } from './ast.js';
 import { ConstEnv } from './check-consts.js';
 import { buildLeaf } from './check-constructors.js';
+import { ExpansionLimits } from './check-limits.js';
 import { checkNames } from './check-names.js';
 import { orderMaps, type MapRefUse } from './check-refs.js';
 import { resolveExpr, type RNode } from './check-resolve.js';
@@ -31,6 +32,7 @@ interface PendingMap {
 
 export function checkModule(ast: SourceFile, bag: DiagnosticBag, options: CheckOptions = {}): CheckedModule | undefined {
   const header = checkNames(ast, bag);
+  if (header.tooManyMaps) return undefined;
   const mapNames = new Set(header.maps.map((m) => m.name.name));
   const env = new ConstEnv(bag, header.consts, mapNames);
   for (const c of header.consts) env.define(c);
@@ -48,11 +50,16 @@ export function checkModule(ast: SourceFile, bag: DiagnosticBag, options: CheckO
   );
 
   const checked = new Map<string, CheckedMap>();
+  const limits = new ExpansionLimits(bag);
   for (const name of order) {
     const p = pending.get(name)!;
     if (!p.root || !p.shape || !p.refs.every((r) => checked.has(r.map))) continue;
     const map = checkMap(p.decl, p.shape, p.root, checked, bag, options);
-    if (map) checked.set(name, map);
+    if (!map) continue;
+    const verdict = limits.admit(map, p.decl.name.span);
+    // Past the module-wide expansion limit nothing more is checked: every later map would only repeat it.
+    if (verdict === 'stop') break;
+    if (verdict === 'ok') checked.set(name, map);
   }
   if (bag.hasErrors) return undefined;
   return { name: header.name, file: ast.file, dtype: header.dtype, consts: env.defined, maps: header.maps.map((m) => checked.get(m.name.name)!) };

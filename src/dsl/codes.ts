@@ -25,6 +25,8 @@ export const Code = {
   ReferenceCycle: 'E0304',
   InvalidName: 'E0305',
   UnknownPattern: 'E0306',
+  NameTooLong: 'E0307',
+  TooManyMaps: 'E0308',
   // Arguments.
   UnknownArgument: 'E0401',
   MissingArgument: 'E0402',
@@ -44,6 +46,10 @@ export const Code = {
   NonPositiveSize: 'E0508',
   TensorTooLarge: 'E0509',
   NblocksNeeded: 'E0510',
+  ParamsTooLarge: 'E0511',
+  ExpansionTooLarge: 'E0512',
+  ExpansionTooDeep: 'E0513',
+  TooManySteps: 'E0514',
   // Sparsity patterns.
   FlatButterflyGrid: 'E0601',
   MaskUnreadable: 'E0602',
@@ -51,6 +57,7 @@ export const Code = {
   MaskValues: 'E0604',
   EmptyPattern: 'E0605',
   GridTooLarge: 'E0606',
+  TooManyBlocks: 'E0607',
   // Warnings.
   RankNotSmaller: 'W0501',
 } as const;

@@ -23,10 +23,20 @@ export function denseCost(inSize: number, outSize: number): Cost {
 }
 
 function flopsPerRow(s: Structure): number {
-  return 2 * multiplyAdds(s) + biasAdds(s);
+  return 2 * multiplyAdds(s, new Map()) + biasAdds(s, new Map());
 }
 
-function multiplyAdds(s: Structure): number {
+/** `count` of a reference's target, computed once per referenced map (references of references would otherwise multiply). */
+function perTarget(s: Extract<Structure, { kind: 'ref' }>, memo: Map<string, number>, count: (s: Structure, memo: Map<string, number>) => number): number {
+  let v = memo.get(s.map);
+  if (v === undefined) {
+    v = count(s.target, memo);
+    memo.set(s.map, v);
+  }
+  return v;
+}
+
+function multiplyAdds(s: Structure, memo: Map<string, number>): number {
   switch (s.kind) {
     case 'dense':
       return s.out * s.in;
@@ -48,26 +58,26 @@ function multiplyAdds(s: Structure): number {
     case 'sparse':
       return s.blocks.length * s.bh * s.bw;
     case 'sum':
-      return s.terms.reduce((acc, t) => acc + multiplyAdds(t), 0);
+      return s.terms.reduce((acc, t) => acc + multiplyAdds(t, memo), 0);
     case 'chain':
-      return s.factors.reduce((acc, f) => acc + multiplyAdds(f), 0);
+      return s.factors.reduce((acc, f) => acc + multiplyAdds(f, memo), 0);
     case 'ref':
-      return multiplyAdds(s.target);
+      return perTarget(s, memo, multiplyAdds);
     default:
       return assertNever(s, 'structure');
   }
 }
 
-function biasAdds(s: Structure): number {
+function biasAdds(s: Structure, memo: Map<string, number>): number {
   switch (s.kind) {
     case 'bias':
       return s.out;
     case 'sum':
-      return s.terms.reduce((acc, t) => acc + biasAdds(t), 0);
+      return s.terms.reduce((acc, t) => acc + biasAdds(t, memo), 0);
     case 'chain':
-      return s.factors.reduce((acc, f) => acc + biasAdds(f), 0);
+      return s.factors.reduce((acc, f) => acc + biasAdds(f, memo), 0);
     case 'ref':
-      return biasAdds(s.target);
+      return perTarget(s, memo, biasAdds);
     default:
       return 0;
   }

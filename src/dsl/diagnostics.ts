@@ -59,12 +59,18 @@ export function renderDiagnostic(d: Diagnostic, source: string): string {
   return out.join('\n');
 }
 
+/** Characters of a source line shown under a diagnostic; longer lines are clipped. */
+const SHOWN_LINE = 200;
+
 function sourceExcerpt(span: Span, source: string): string[] {
-  const lines = source.split(/\r?\n/);
-  const text = lines[span.start.line - 1];
-  if (text === undefined) return [];
-  // Long or binary lines are clipped so that a garbage file cannot flood the terminal.
-  const shown = text.length > 200 ? text.slice(0, 200) + '…' : text;
+  // The line is found from the span's offset, and only its first characters are read: rendering
+  // one diagnostic costs the same in a huge or single-line file (no split of the whole source).
+  const lineStart = span.start.offset - (span.start.column - 1);
+  if (lineStart < 0 || lineStart > source.length) return [];
+  const window = source.slice(lineStart, lineStart + SHOWN_LINE + 1);
+  const lineBreak = window.search(/[\r\n]/);
+  const text = lineBreak < 0 ? window : window.slice(0, lineBreak);
+  const shown = text.length > SHOWN_LINE ? text.slice(0, SHOWN_LINE) + '…' : text;
   const printable = shown.replace(/[^\x20-\x7e\t]/g, '?');
   const width = span.end.line === span.start.line ? Math.max(1, span.end.column - span.start.column) : Math.max(1, text.length - span.start.column + 1);
   const caretStart = Math.min(span.start.column - 1, printable.length);

@@ -34,7 +34,16 @@ export function checkSource(source: string, file: string, options: CheckOptions 
   return module ? { module, diagnostics: bag.all } : { diagnostics: bag.all };
 }
 
-/** All diagnostics rendered (`file:line:col: severity: message [code]`, source line, caret), one blank line apart. */
+/** Diagnostics rendered in full by `formatDiagnostics`; the rest are counted (a garbage file can have thousands). */
+export const MAX_SHOWN_DIAGNOSTICS = 50;
+
+/**
+ * The diagnostics rendered (`file:line:col: severity: message [code]`, source line, caret), one
+ * blank line apart: the first MAX_SHOWN_DIAGNOSTICS of them, then a line that counts the rest.
+ */
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], source: string): string {
-  return diagnostics.map((d) => renderDiagnostic(d, source)).join('\n\n');
+  const shown = diagnostics.slice(0, MAX_SHOWN_DIAGNOSTICS).map((d) => renderDiagnostic(d, source));
+  const rest = diagnostics.length - MAX_SHOWN_DIAGNOSTICS;
+  if (rest > 0) shown.push(`… and ${rest} more ${rest === 1 ? 'diagnostic' : 'diagnostics'} not shown`);
+  return shown.join('\n\n');
 }

@@ -2,18 +2,20 @@ import { assertNever } from '../util/assert.js';
 import type { ParamSpec, Structure } from './structure.js';
 
 /**
- * The parameter tensors of a structure (SPEC §4), in first-use order, each name once:
- * a map referenced twice (weight tying) contributes its tensors once.
+ * The parameter tensors of a structure, in first-use order, each name once: a map referenced
+ * twice (weight tying) contributes its tensors once, and is walked once (so that references of
+ * references cost what the module's text does, not what it expands to).
  */
 export function paramsOf(s: Structure): ParamSpec[] {
   const seen = new Map<string, ParamSpec>();
-  collect(s, (p) => {
+  const walked = new Set<string>();
+  collect(s, walked, (p) => {
     if (!seen.has(p.name)) seen.set(p.name, p);
   });
   return [...seen.values()];
 }
 
-function collect(s: Structure, emit: (p: ParamSpec) => void): void {
+function collect(s: Structure, walked: Set<string>, emit: (p: ParamSpec) => void): void {
   const param = (name: string, shape: number[], fanIn: number) => emit({ name: `${s.path}.${name}`, shape, fanIn });
   switch (s.kind) {
     case 'dense':
@@ -44,11 +46,13 @@ function collect(s: Structure, emit: (p: ParamSpec) => void): void {
     case 'bias':
       return param('bias', [s.out], s.in);
     case 'sum':
-      return s.terms.forEach((t) => collect(t, emit));
+      return s.terms.forEach((t) => collect(t, walked, emit));
     case 'chain':
-      return s.factors.forEach((f) => collect(f, emit));
+      return s.factors.forEach((f) => collect(f, walked, emit));
     case 'ref':
-      return collect(s.target, emit);
+      if (walked.has(s.map)) return;
+      walked.add(s.map);
+      return collect(s.target, walked, emit);
     default:
       return assertNever(s, 'structure');
   }

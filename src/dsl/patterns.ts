@@ -33,6 +33,13 @@ export function flatButterflyBlocks(n: number, factors: number): Block[] {
   return out;
 }
 
+/** The number of blocks band(width: w) selects, without listing them (O(rows)). */
+export function bandBlockCount(rows: number, cols: number, width: number): number {
+  let count = 0;
+  for (let i = 0; i < rows; i++) count += Math.max(0, Math.min(cols - 1, i + width - 1) - Math.max(0, i - width + 1) + 1);
+  return count;
+}
+
 /** band(width: w): (I, J) present iff |I - J| < w. */
 export function bandBlocks(rows: number, cols: number, width: number): Block[] {
   const out: Block[] = [];

@@ -33,5 +33,7 @@ export function invalidNameReason(name: string): string | undefined {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return 'it is not an identifier (letters, digits and _, not starting with a digit)';
   if (name === '_' || name.startsWith('__')) return "names '_' and those starting with '__' are reserved in WGSL";
   if (reservedWords.has(name)) return 'it is a reserved word of TypeScript, WGSL or the .mon language';
+  // An ES module that exports `then` is a thenable: `await import()` of it would call that export.
+  if (name === 'then') return "a module exporting 'then' cannot be imported with `await import()`";
   return undefined;
 }

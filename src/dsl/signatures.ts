@@ -1,7 +1,10 @@
 /**
- * The arguments each constructor and each sparsity pattern accepts (SPEC §3). Every constructor
- * also accepts `in:` and `out:` (its sizes, when the context does not give them).
+ * The arguments each constructor and each sparsity pattern accepts. Every constructor also
+ * accepts `in:` and `out:` (its sizes, when the context does not give them). All tables are
+ * `Map`s: names come from user input, and a plain object would answer `toString` or
+ * `__proto__` from its prototype.
  */
+import { MAX_FACTORS } from './limits.js';
 
 /**
  * int: an integer expression; block: an integer or a list of two; ints: a non-empty list of
@@ -15,22 +18,27 @@ export interface ParamSig {
   readonly required?: boolean;
   /** Smallest allowed integer (for int, block and ints). */
   readonly min?: number;
+  /** Largest allowed integer (for int). */
+  readonly max?: number;
+  /** Most items of a list (for ints). */
+  readonly maxItems?: number;
   readonly words?: readonly string[];
 }
 
 export interface CallSig {
-  readonly params: Readonly<Record<string, ParamSig>>;
+  readonly params: ReadonlyMap<string, ParamSig>;
   /** Names given, in order, to positional arguments; constructors without it take named arguments only. */
   readonly positional?: readonly string[];
 }
 
 const size: ParamSig = { type: 'int', min: 1 };
 const sized = (params: Record<string, ParamSig>, positional?: readonly string[]): CallSig => ({
-  params: { ...params, in: size, out: size },
+  params: new Map([...Object.entries(params), ['in', size], ['out', size]]),
   ...(positional ? { positional } : {}),
 });
+const plain = (params: Record<string, ParamSig>): CallSig => ({ params: new Map(Object.entries(params)) });
 
-export const constructors: Readonly<Record<string, CallSig>> = {
+export const constructors: ReadonlyMap<string, CallSig> = new Map(Object.entries({
   dense: sized({}),
   ks: sized({
     a: { type: 'int', required: true, min: 1 },
@@ -42,18 +50,18 @@ export const constructors: Readonly<Record<string, CallSig>> = {
   transpose: sized({ r: { type: 'int', required: true, min: 1 }, c: { type: 'int', required: true, min: 1 } }, ['r', 'c']),
   monarch: sized({
     nblocks: { type: 'int', min: 1 },
-    order: { type: 'int', min: 1 },
+    order: { type: 'int', min: 1, max: MAX_FACTORS },
     radix: { type: 'int', min: 2 },
-    radices: { type: 'ints', min: 2 },
+    radices: { type: 'ints', min: 2, maxItems: MAX_FACTORS },
   }),
   butterfly: sized({ radix: { type: 'int', min: 2 }, stride: { type: 'word', words: ['increasing', 'decreasing'] } }),
   lowrank: sized({ rank: { type: 'int', required: true, min: 1 } }),
   sparse: sized({ block: { type: 'block', required: true, min: 1 }, pattern: { type: 'pattern', required: true } }),
   bias: sized({}),
-};
+}));
 
-export const patterns: Readonly<Record<string, CallSig>> = {
-  flat_butterfly: { params: { factors: { type: 'int', required: true, min: 1 } } },
-  band: { params: { width: { type: 'int', required: true, min: 1 } } },
-  random: { params: { density: { type: 'fraction', required: true }, seed: { type: 'int', required: true, min: 0 } } },
-};
+export const patterns: ReadonlyMap<string, CallSig> = new Map(Object.entries({
+  flat_butterfly: plain({ factors: { type: 'int', required: true, min: 1 } }),
+  band: plain({ width: { type: 'int', required: true, min: 1 } }),
+  random: plain({ density: { type: 'fraction', required: true }, seed: { type: 'int', required: true, min: 0 } }),
+}));

@@ -1,8 +1,16 @@
-/** "did you mean …?" for misspelt names: the closest candidate within a small edit distance. */
+import { MAX_NAME_LENGTH } from './limits.js';
+
+/**
+ * "did you mean …?" for misspelt names: the closest candidate within a small edit distance. Names
+ * over the length limit get no suggestion (the distance is quadratic in the length).
+ */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  if (name.length > MAX_NAME_LENGTH) return undefined;
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const c of candidates) {
+    // The distance is at least the difference in length: skip the quadratic computation then.
+    if (Math.abs(c.length - name.length) >= bestDistance) continue;
     const d = editDistance(name, c);
     if (d < bestDistance) {
       best = c;

@@ -12,6 +12,10 @@ export interface DiagnosticCase {
 }
 
 const mask = (rows: number, cols: number, data: number[]): CheckOptions => ({ resolveMask: () => ({ rows, cols, data }) });
+/** `n` lines, line i from `line(i)`. */
+const lines = (n: number, line: (i: number) => string): string => Array.from({ length: n }, (_, i) => `${line(i)}\n`).join('');
+/** `depth` chains nested in parentheses around `inner`: `transpose(2, 4) @ (transpose(2, 4) @ (… inner))`. */
+const nestedChains = (depth: number, inner: string): string => `${'transpose(2, 4) @ ('.repeat(depth)}${inner}${')'.repeat(depth)}`;
 
 export const diagnosticCases: readonly DiagnosticCase[] = [
   {
@@ -148,6 +152,20 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     caret: '     |                                            ^~~~~~~~',
   },
   {
+    code: 'E0307',
+    source: `map ${'a'.repeat(129)} : 4 -> 4 = dense()`,
+    at: '1:5',
+    message: "the map name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…' is 129 characters long, more than the limit 128",
+    caret: `     |     ^${'~'.repeat(128)}`,
+  },
+  {
+    code: 'E0308',
+    source: lines(4097, (i) => `map m${i} : 4 -> 4 = dense()`),
+    at: '4097:5',
+    message: 'this is map number 4097: a module declares at most 4096 maps',
+    caret: '     |     ^~~~~',
+  },
+  {
     code: 'E0401',
     source: 'map f : 4 -> 4 = lowrank(rank: 2, ranks: 3)',
     at: '1:35',
@@ -267,6 +285,34 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     caret: '     |                    ^~~~~~~~~',
   },
   {
+    code: 'E0511',
+    source: 'map d : 536870912 -> 536870912 = monarch(order: 29, radix: 2)',
+    at: '1:5',
+    message: "the parameters of map 'd' have about 31138512983 elements together, more than the limit 2147483647 (kernels address them with 32-bit offsets)",
+    caret: '     |     ^',
+  },
+  {
+    code: 'E0512',
+    source: `map m0 : 8 -> 8 = dense()${' @ transpose(2, 4)'.repeat(99)}\n${lines(8, (i) => `map m${i + 1} : 8 -> 8 = m${i} @ m${i}`)}`,
+    at: '8:5',
+    message: "map 'm7' has 13309 nodes once its references are expanded, which brings the module to 26496, more than the limit 20000",
+    caret: '     |     ^~',
+  },
+  {
+    code: 'E0513',
+    source: `map m0 : 8 -> 8 = dense()\n${lines(6, (i) => `map m${i + 1} : 8 -> 8 = ${nestedChains(199, `m${i}`)}`)}`,
+    at: '6:5',
+    message: "map 'm5' nests 1001 levels deep once its references are expanded, more than the limit 1000",
+    caret: '     |     ^~',
+  },
+  {
+    code: 'E0514',
+    source: `map m0 : 8 -> 8 = dense()\n${lines(10, (i) => `map m${i + 1} : 8 -> 8 = m${i} @ m${i}`)}`,
+    at: '11:5',
+    message: "map 'm10' has 1024 block matmuls and bias adds once its references are expanded, which brings the module to 2047, more than the limit 1024",
+    caret: '     |     ^~~',
+  },
+  {
     code: 'E0601',
     source: 'map f : 16 -> 16 = sparse(block: 4, pattern: flat_butterfly(factors: 3))',
     at: '1:46',
@@ -307,6 +353,13 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     at: '1:40',
     message: 'the block grid has 65536 x 65536 blocks, more than the limit 16777216; use larger blocks',
     caret: '     |                                        ^',
+  },
+  {
+    code: 'E0607',
+    source: 'map f : 1024 -> 1024 = sparse(block: 1, pattern: band(width: 9))',
+    at: '1:50',
+    message: 'the pattern selects 17336 blocks, more than the limit 16384 (the pattern is compiled into the kernel as a table); use larger blocks',
+    caret: '     |                                                  ^~~~~~~~~~~~~~',
   },
   {
     code: 'W0501',

@@ -36,14 +36,20 @@ describe('malformed input gives located errors, never an exception', () => {
     expect(locatedCodes(sum).module?.maps[0].in).toBe(20_000);
     const pow = `const a = ${Array(5_000).fill('1').join(' ^ ')}\nmap f : a -> a = dense()`;
     expect(locatedCodes(pow).module?.maps[0].in).toBe(1);
-    const chain = `map f : 4 -> 4 = ${Array(5_000).fill('dense(in: 4)').join(' @ ')}`;
+    const chain = `map f : 4 -> 4 = ${Array(1_000).fill('dense(in: 4)').join(' @ ')}`;
     expect(locatedCodes(chain).module?.maps[0].structure.kind).toBe('chain');
+    // Past the step limit: refused where the map is declared, not a stack overflow or a slow build.
+    const long = `map f : 4 -> 4 = ${Array(5_000).fill('dense(in: 4)').join(' @ ')}`;
+    expect(locatedCodes(long).codes).toEqual(['E0514']);
   });
 
   it('a long chain of references between maps', () => {
     const lines = ['map m0 : 4 -> 4 = dense()'];
-    for (let i = 1; i < 3_000; i++) lines.push(`map m${i} : 4 -> 4 = m${i - 1}`);
-    expect(locatedCodes(lines.join('\n')).module?.maps).toHaveLength(3_000);
+    for (let i = 1; i < 150; i++) lines.push(`map m${i} : 4 -> 4 = m${i - 1}`);
+    expect(locatedCodes(lines.join('\n')).module?.maps).toHaveLength(150);
+    // 3,000 maps each expanding to the one before: 4.5 million nodes, over the expansion limit.
+    for (let i = 150; i < 3_000; i++) lines.push(`map m${i} : 4 -> 4 = m${i - 1}`);
+    expect(locatedCodes(lines.join('\n')).codes).toEqual(['E0512']);
     lines[0] = 'map m0 : 4 -> 4 = m2999';
     expect(locatedCodes(lines.join('\n')).codes).toEqual(['E0304']);
   });
@@ -54,7 +60,11 @@ describe('malformed input gives located errors, never an exception', () => {
     expect(locatedCodes('const a = 2 ^ 30 * 2 - 1\nmap f : 4 -> 4 = dense()').codes).toEqual(['E0204']);
     expect(locatedCodes('const a = 1 ^ 2147483647\nmap f : a -> a = dense()').module?.maps[0].in).toBe(1);
     expect(locatedCodes('map f : 65536 -> 65536 = transpose(65536, 65536) @ dense()').codes).toEqual(['E0204']);
-    expect(locatedCodes('map f : 4 -> 4 = monarch(order: 40, radix: 2)').codes).toEqual(['E0204']);
+    // More factors than could ever fit the size limit: refused from the argument (2^30 factors would take gigabytes).
+    expect(locatedCodes('map f : 4 -> 4 = monarch(order: 40, radix: 2)').codes).toEqual(['E0406']);
+    expect(locatedCodes('map f : 4 -> 4 = monarch(order: 2 ^ 30, radix: 4)').codes).toEqual(['E0406']);
+    expect(locatedCodes(`map f : 4 -> 4 = monarch(radices: [${Array(31).fill(2).join(', ')}])`).codes).toEqual(['E0406']);
+    expect(locatedCodes('map f : 1073741824 -> 1073741824 = monarch(order: 30, radix: 2)').codes).toEqual(['E0509']);
   });
 
   it('binary garbage', () => {

@@ -112,7 +112,8 @@ function isolated(program: Program, run: readonly number[]): boolean {
   if ((first.kind !== 'bias' && last.dst === first.src) || (last.accumulate && intermediates.has(last.dst))) return false;
   intermediates.delete(last.dst);
   const deadAfter = (name: string) => {
-    for (const op of program.ops.slice(run[run.length - 1] + 1)) {
+    for (let i = run[run.length - 1] + 1; i < program.ops.length; i++) {
+      const op = program.ops[i];
       if ((op.kind !== 'bias' && op.src === name) || (op.dst === name && op.accumulate)) return false;
       if (op.dst === name) return true;
     }
@@ -140,10 +141,16 @@ export function runOf(first: number, length: number): number[] {
   return Array.from({ length }, (_, k) => first + k);
 }
 
-/** The runs starting at op `first` that can fuse, longest first. */
+/**
+ * The most ops one fused run may hold: it bounds the runs tried at each op, so that building a
+ * long program stays linear in its length (a Monarch or butterfly has at most 30 factors).
+ */
+export const MAX_RUN_OPS = 32;
+
+/** The runs starting at op `first` that can fuse (at most MAX_RUN_OPS ops), longest first. */
 export function runsAt(program: Program, first: number): number[][] {
   const out: number[][] = [];
-  for (let length = program.ops.length - first; length >= 2; length--) if (fusesRun(program, runOf(first, length))) out.push(runOf(first, length));
+  for (let length = Math.min(program.ops.length - first, MAX_RUN_OPS); length >= 2; length--) if (fusesRun(program, runOf(first, length))) out.push(runOf(first, length));
   return out;
 }
 
@@ -190,13 +197,13 @@ export interface ScheduledRun {
 /**
  * The greedy chain run from op `first`: extended while the next op keeps it a ks-chain-fused
  * run with a tile of at most `maxTile` elements and a default schedule on the target, and
- * `extendable` allows the op; the longest such run with its default schedule, or undefined when
+ * `extendable` allows the op (at most MAX_RUN_OPS ops); the longest such run with its default schedule, or undefined when
  * not even two ops qualify. A run of just the Monarch pair does not count: fused, it measured
  * slower than its two factors' kernels on the H100, so only tuning fuses it.
  */
 export function greedyRunAt(program: Program, first: number, limits: TargetLimits, maxTile: number, extendable: (op: number) => boolean = () => true): ScheduledRun | undefined {
   let best: ScheduledRun | undefined;
-  for (let length = 2; first + length <= program.ops.length && extendable(first + length - 1); length++) {
+  for (let length = 2; length <= MAX_RUN_OPS && first + length <= program.ops.length && extendable(first + length - 1); length++) {
     const run = runOf(first, length);
     const shape = chainShape(opsOf(program, run));
     const schedule = shape && shape.tile <= maxTile ? ksChainFused.defaultSchedule(opsOf(program, run), limits) : undefined;

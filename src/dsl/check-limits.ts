@@ -1,0 +1,119 @@
+/**
+ * Limits on what a checked map stands for once references are expanded (lowering copies what a
+ * reference stands for): its nodes and steps, counted module-wide, its nesting, and its
+ * parameters together. Each map's counts are kept, so a reference costs one lookup here.
+ */
+import { Code } from './codes.js';
+import type { DiagnosticBag } from './diagnostics.js';
+import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS } from './limits.js';
+import { paramsOf } from './params.js';
+import type { Span } from './span.js';
+import type { CheckedMap, Structure } from './structure.js';
+import { assertNever } from '../util/assert.js';
+
+/** Elements the packed parameter buffer may add per tensor to align it (schedule's PARAM_ALIGN - 1). */
+const ALIGNMENT_SLACK = 3;
+
+interface Measure {
+  readonly nodes: number;
+  readonly steps: number;
+  readonly depth: number;
+}
+
+export class ExpansionLimits {
+  private readonly measures = new Map<string, Measure>();
+  private nodes = 0;
+  private steps = 0;
+
+  constructor(private readonly bag: DiagnosticBag) {}
+
+  /**
+   * Counts a checked map (its references checked before it): 'ok', or after reporting, 'reject'
+   * (this map is over a limit of its own) or 'stop' (the module is over its expansion limit).
+   */
+  admit(map: CheckedMap, nameSpan: Span): 'ok' | 'reject' | 'stop' {
+    const measure = this.measure(map.structure);
+    const { nodes, steps, depth } = measure;
+    this.measures.set(map.name, measure);
+    this.nodes += nodes;
+    this.steps += steps;
+    const expanded = 'once its references are expanded';
+    const note = [{ message: 'each use of a map counts all of it again: use it fewer times, or spell out a smaller structure' }];
+    if (depth > MAX_EXPANDED_DEPTH) {
+      this.bag.error(
+        Code.ExpansionTooDeep,
+        `map '${map.name}' nests ${depth} levels deep ${expanded}, more than the limit ${MAX_EXPANDED_DEPTH}`,
+        nameSpan,
+      );
+      return 'stop';
+    }
+    if (this.steps > MAX_MODULE_STEPS) {
+      this.bag.error(
+        Code.TooManySteps,
+        `map '${map.name}' has ${steps} block matmuls and bias adds ${expanded}, which brings the module to ${this.steps}, more than the limit ${MAX_MODULE_STEPS}`,
+        nameSpan,
+        note,
+      );
+      return 'stop';
+    }
+    if (this.nodes > MAX_EXPANDED_NODES) {
+      this.bag.error(
+        Code.ExpansionTooLarge,
+        `map '${map.name}' has ${nodes} nodes ${expanded}, which brings the module to ${this.nodes}, more than the limit ${MAX_EXPANDED_NODES}`,
+        nameSpan,
+        note,
+      );
+      return 'stop';
+    }
+    const elements = paramsOf(map.structure).reduce((acc, p) => acc + p.shape.reduce((x, y) => x * y, 1) + ALIGNMENT_SLACK, 0);
+    if (elements > MAX_MAP_PARAMS) {
+      this.bag.error(
+        Code.ParamsTooLarge,
+        `the parameters of map '${map.name}' have about ${elements} elements together, more than the limit ${MAX_MAP_PARAMS} (kernels address them with 32-bit offsets)`,
+        nameSpan,
+      );
+      return 'reject';
+    }
+    return 'ok';
+  }
+
+  private measure(s: Structure): Measure {
+    const leaf = (steps: number): Measure => ({ nodes: 1, steps, depth: 1 });
+    switch (s.kind) {
+      case 'sum':
+      case 'chain': {
+        let nodes = 1;
+        let steps = 0;
+        let depth = 0;
+        for (const child of s.kind === 'sum' ? s.terms : s.factors) {
+          const m = this.measure(child);
+          nodes += m.nodes;
+          steps += m.steps;
+          depth = Math.max(depth, m.depth);
+        }
+        return { nodes, steps, depth: depth + 1 };
+      }
+      case 'ref': {
+        const target = this.measures.get(s.map)!;
+        return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth };
+      }
+      case 'transpose':
+        return leaf(0);
+      case 'dense':
+      case 'ks':
+      case 'blockdiag':
+      case 'sparse':
+      case 'bias':
+        return leaf(1);
+      case 'monarch':
+      case 'lowrank':
+        return leaf(2);
+      case 'monarch_order':
+        return leaf(s.radices.length);
+      case 'butterfly':
+        return leaf(s.levels);
+      default:
+        return assertNever(s, 'structure');
+    }
+  }
+}

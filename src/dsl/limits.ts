@@ -1,0 +1,41 @@
+/**
+ * The limits of the language, each checked by the front end with a located diagnostic so that
+ * no spec that checks can later exhaust memory, time, the stack or a GPU compiler. Every one is
+ * stated in docs/language.md ("Limits").
+ */
+import { MAX_INT } from './codes.js';
+
+/** Letters in a module, map or constant name: names reach file names (255 bytes) and identifiers. */
+export const MAX_NAME_LENGTH = 128;
+
+/** Maps declared in one module. */
+export const MAX_MAPS = 4096;
+
+/**
+ * Nodes of a module's maps once references are expanded (constructor calls, sums, chains and
+ * references, a reference counting its target's nodes again each time it is used): lowering
+ * copies what a reference stands for, and the kernels are emitted from that copy.
+ */
+export const MAX_EXPANDED_NODES = 20000;
+
+/**
+ * Steps of a module once references are expanded: block matmuls (a Monarch of p factors is p of
+ * them) and bias adds. Each is a kernel to emit (tens of kilobytes of WGSL) and dispatch.
+ */
+export const MAX_MODULE_STEPS = 1024;
+
+/** Nesting of sums, chains and references in one map, counted through references. */
+export const MAX_EXPANDED_DEPTH = 1000;
+
+/** Factors of `monarch(order:)` / `monarch(radices:)`; 30 factors of at least 2 already exceed the size limit. */
+export const MAX_FACTORS = 30;
+
+/** A map's parameters together (its packed parameter buffer, elements): kernels index it with 32-bit offsets. */
+export const MAX_MAP_PARAMS = MAX_INT;
+
+/**
+ * Present blocks of one `sparse` pattern, and block rows of its grid: the pattern is compiled into
+ * the kernel as constant tables, and a shader constant array holds at most 16384 entries.
+ */
+export const MAX_SPARSE_BLOCKS = 16384;
+export const MAX_SPARSE_BLOCK_ROWS = MAX_SPARSE_BLOCKS - 1;
