@@ -10,8 +10,9 @@ import { compileMap } from '../ir/pipeline.js';
 import { ParamError } from '../runtime/params.js';
 import { assertNever } from '../util/assert.js';
 import { MONC_VERSION } from '../version.js';
-import { GraphBuilder, type Value } from './onnx-graph.js';
+import { GraphBuilder } from './onnx-graph.js';
 import { biasNodes, bsrNodes, ksNodes, type ParamSource } from './ops.js';
+import { asRows, rowsActivation, type Activation } from './permute.js';
 
 export { ONNX_OPSET } from './onnx-graph.js';
 
@@ -51,11 +52,11 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
     size: (tensor) => sizes.get(tensor) ?? internal(`op reads unknown parameter tensor '${tensor}'`),
   };
 
-  // Buffers hold values: each op reads its source's current value and gives its destination a new one.
-  const buffers = new Map<string, Value>([['x', 'x']]);
+  // Buffers hold activations: each op reads its source's current one and gives its destination a new one.
+  const buffers = new Map<string, Activation>([['x', rowsActivation('x', program.in)]]);
   const read = (name: string) => buffers.get(name) ?? internal(`op reads buffer '${name}' before it is written`);
   for (const op of program.ops) {
-    let result: Value;
+    let result: Activation;
     switch (op.kind) {
       case 'ks':
         result = ksNodes(g, source, op, read(op.src));
@@ -69,9 +70,9 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
       default:
         return assertNever(op, 'op');
     }
-    buffers.set(op.dst, op.accumulate ? g.add(read(op.dst), result) : result);
+    buffers.set(op.dst, op.accumulate ? rowsActivation(g.add(asRows(g, read(op.dst)), asRows(g, result)), result.map.size) : result);
   }
-  const y = g.identity(read('y'), 'y');
+  const y = g.identity(asRows(g, read('y')), 'y');
   return g.encode(program.name, { name: 'x', size: program.in }, { name: y, size: program.out }, MONC_VERSION);
 }
 

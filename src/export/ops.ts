@@ -8,7 +8,7 @@
 import { invertIndexMap } from '../ir/index-map.js';
 import type { BiasOp, BsrOp, IndexMap, KsOp, ParamSlice } from '../ir/ir.js';
 import type { GraphBuilder, Value } from './onnx-graph.js';
-import { fromBlockMajor, permuteRows, toBlockMajor } from './permute.js';
+import { asRows, permuted, rowsActivation, type Activation } from './permute.js';
 
 /** Where the op's tensors come from: an initializer per parameter tensor, with its element count. */
 export interface ParamSource {
@@ -26,30 +26,33 @@ function paramView(g: GraphBuilder, params: ParamSource, slice: ParamSlice, shap
   return g.reshape(data, shape);
 }
 
-/** K(a,b,c,d): Y = permute_out(blocks(W) · blocks(permute_in(X))). */
-export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Value): Value {
+/**
+ * K(a,b,c,d): Y = permute_out(blocks(W) · blocks(permute_in(X))). The result stays block-major
+ * (its output permutation pending), so the next op's input permutation joins it in one Transpose.
+ */
+export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Activation): Activation {
   const { a, b, c, d } = op;
   const groups = a * d;
   // Logical input l reads src[input(l)]: permuting src by the inverse map gathers it; the
   // (α, γ, δ) -> (α, δ, γ) step makes the blocks (α, δ) lead.
   const gather: IndexMap = { size: a * c * d, steps: [...invertIndexMap(op.input).steps, { shape: [a, c, d], perm: [0, 2, 1] }] };
-  const x = toBlockMajor(g, src, gather, groups, c);
+  const x = permuted(g, src, gather, groups);
   const key = `ks:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
   const w = g.memo(key, () => g.transpose(paramView(g, params, op.weight, groups === 1 ? [b, c] : [groups, b, c]), groups === 1 ? [1, 0] : [0, 2, 1]));
   const r = g.matmul(x, w);
   // Results come out in (α, δ, β) order; the logical output is (α, β, δ), then the output map.
-  const scatter: IndexMap = { size: a * b * d, steps: [{ shape: [a, d, b], perm: [0, 2, 1] }, ...op.output.steps] };
-  return withBias(g, params, op.bias, op.output, fromBlockMajor(g, r, scatter, groups, b));
+  const result: Activation = { value: r, groups, map: { size: a * b * d, steps: [{ shape: [a, d, b], perm: [0, 2, 1] }, ...op.output.steps] } };
+  return op.bias ? rowsActivation(withBias(g, params, op.bias, op.output, asRows(g, result)), a * b * d) : result;
 }
 
 /** Block-sparse: per block row, the present column blocks (runs of adjacent ones as one Slice) times that row's blocks. */
-export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Value): Value {
-  const x = permuteRows(g, src, invertIndexMap(op.input));
+export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: Activation): Activation {
+  const x = permuted(g, src, invertIndexMap(op.input), 1);
   const blockRows = op.rows / op.bh;
   const pieces: Value[] = [];
   let emptyRows = 0;
   const flushEmpty = () => {
-    if (emptyRows > 0) pieces.push(g.expandToBatch(g.zero(), src, emptyRows * op.bh));
+    if (emptyRows > 0) pieces.push(g.expandToBatch(g.zero(), x, emptyRows * op.bh));
     emptyRows = 0;
   };
   let z = 0;
@@ -70,17 +73,18 @@ export function bsrNodes(g: GraphBuilder, params: ParamSource, op: BsrOp, src: V
   }
   flushEmpty();
   if (z !== op.blocks.length) throw new Error('internal error: bsr blocks are not in row-major order');
-  return withBias(g, params, op.bias, op.output, permuteRows(g, g.concat(pieces, 1), op.output));
+  const y = permuted(g, rowsActivation(g.concat(pieces, 1), op.rows), op.output, 1);
+  return rowsActivation(withBias(g, params, op.bias, op.output, y), op.rows);
 }
 
 /** A bias op: the bias permuted to its physical positions, broadcast over the batch of `like`. */
-export function biasNodes(g: GraphBuilder, params: ParamSource, op: BiasOp, like: Value): Value {
-  return g.expandToBatch(permutedBias(g, params, op.param, op.output), like, op.size);
+export function biasNodes(g: GraphBuilder, params: ParamSource, op: BiasOp, like: Value): Activation {
+  return rowsActivation(g.expandToBatch(permutedBias(g, params, op.param, op.output), like, op.size), op.size);
 }
 
 /** The bias vector (indexed by the logical output) moved to physical positions, as (1, size). */
 function permutedBias(g: GraphBuilder, params: ParamSource, slice: ParamSlice, output: IndexMap): Value {
-  return permuteRows(g, paramView(g, params, slice, [1, slice.length]), output);
+  return permuted(g, rowsActivation(paramView(g, params, slice, [1, slice.length]), slice.length), output, 1);
 }
 
 function withBias(g: GraphBuilder, params: ParamSource, bias: ParamSlice | undefined, output: IndexMap, y: Value): Value {

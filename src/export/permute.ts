@@ -1,64 +1,123 @@
 /**
- * Index maps (the IR's permutations) as ONNX Reshape/Transpose: every axis permutation step
- * becomes one Transpose of a (batch, …digits) view, so a permutation costs no index table. A
- * block matmul also needs its blocks as a leading axis ([groups, batch, inner] for a batched
- * MatMul); where the last (first) step's digit boundaries allow, that move of the batch axis is
- * folded into the step's own Transpose instead of costing one more.
+ * Index maps (the IR's permutations) as ONNX Reshape/Transpose. An activation is held either as
+ * rows (batch, size) or block-major [groups, batch, inner] (what a batched MatMul reads and
+ * writes); moving between two such layouts through a permutation step is one Transpose of a
+ * view whose axes are the step's digits with the batch axis among them, so a permutation costs
+ * no index table, and a permutation between two block matmuls costs one Transpose, not two.
  */
-import { product, simplifyIndexMap, stepOutputShape } from '../ir/index-map.js';
+import { simplifyIndexMap, stepOutputShape } from '../ir/index-map.js';
 import type { AxisPermutation, IndexMap } from '../ir/ir.js';
 import type { GraphBuilder, Value } from './onnx-graph.js';
 
-/** Each step as a Transpose of a (batch, …step.shape) view; `x` is (batch, size) in any row-major view. */
-function applySteps(g: GraphBuilder, x: Value, steps: readonly AxisPermutation[], size: number): Value {
-  let t = x;
-  for (const step of steps) t = g.transpose(g.reshape(t, [-1, ...step.shape]), [0, ...step.perm.map((j) => j + 1)]);
-  return steps.length === 0 ? x : g.reshape(t, [-1, size]);
+/**
+ * An activation of shape (batch, size): `value` is [groups, batch, size/groups] (or (batch, size)
+ * with one group) whose (group, inner) entries, permuted by `map` (y[map(i)] = x[i]), are the rows.
+ */
+export interface Activation {
+  readonly value: Value;
+  readonly groups: number;
+  readonly map: IndexMap;
 }
 
-/** y with y[map(i)] = x[i] per row: `x` is (batch, map.size). */
-export function permuteRows(g: GraphBuilder, x: Value, map: IndexMap): Value {
-  return applySteps(g, x, simplifyIndexMap(map).steps, map.size);
+export function rowsActivation(value: Value, size: number): Activation {
+  return { value, groups: 1, map: { size, steps: [] } };
 }
 
-/** The split point k of `shape` where the digits before k multiply to `lead`, if there is one. */
-function splitAt(shape: readonly number[], lead: number): number | undefined {
-  for (let k = 1; k < shape.length; k++) if (product(shape.slice(0, k)) === lead) return k;
+/** The activation as rows (batch, size); built once per activation. */
+export function asRows(g: GraphBuilder, act: Activation): Value {
+  if (act.groups === 1 && act.map.steps.length === 0) return act.value;
+  return g.memo(`rows:${act.value}:${JSON.stringify(act.map.steps)}`, () => relayout(g, act.value, act.groups, act.map, 1));
+}
+
+/** The activation permuted by `map` (y[map(i)] = x[i]), then laid out as [groups, batch, size/groups]. */
+export function permuted(g: GraphBuilder, act: Activation, map: IndexMap, groups: number): Value {
+  return relayout(g, act.value, act.groups, { size: map.size, steps: [...act.map.steps, ...map.steps] }, groups);
+}
+
+/** `x` in layout `from` (groups), permuted by `map`, in layout `to`. */
+function relayout(g: GraphBuilder, x: Value, from: number, map: IndexMap, to: number): Value {
+  const size = map.size;
+  const steps = simplifyIndexMap(map).steps;
+  if (steps.length === 0 && from === to) return x;
+  const identity: AxisPermutation = { shape: [size], perm: [0] };
+  const all = steps.length === 0 ? [identity] : steps;
+  let cur = x;
+  let groups = from;
+  all.forEach((step, i) => {
+    const target = i === all.length - 1 ? to : 1;
+    let moved = moveBlocks(g, cur, groups, step, target, size, true);
+    if (moved === undefined) {
+      // The digits do not line up with the group boundaries, or the one Transpose would be a
+      // slow one: go through rows, one Reshape apart (so that ONNX Runtime keeps them apart).
+      const rows = groups === 1 ? cur : moveBlocks(g, cur, groups, identity, 1, size, false)!;
+      moved =
+        moveBlocks(g, rows, 1, step, target, size, true) ??
+        moveBlocks(g, moveBlocks(g, rows, 1, step, 1, size, false)!, 1, identity, target, size, false)!;
+    }
+    cur = moved;
+    groups = target;
+  });
+  return cur;
+}
+
+/**
+ * One step from layout `from` to layout `to` as Reshape + Transpose + Reshape: the view's axes
+ * are the step's input digits with the batch axis inserted where the `from` groups end, and the
+ * Transpose puts it where the `to` groups end. Undefined when the step's digits cannot be split
+ * there, or (`fastOnly`) when the Transpose would not be one ONNX Runtime's CPU kernel copies in
+ * blocks: one that keeps the last axis in place or moves a single axis. Others (e.g. [2, 1, 0])
+ * go element by element, several times slower than two block-copying ones.
+ */
+function moveBlocks(g: GraphBuilder, x: Value, from: number, step: AxisPermutation, to: number, size: number, fastOnly: boolean): Value | undefined {
+  const refined = withSplits(step, from, to);
+  if (!refined) return undefined;
+  const { shape, perm, kIn, kOut } = refined;
+  const axis = (j: number) => (j < kIn ? j : j + 1);
+  const order = [...perm.slice(0, kOut).map(axis), kIn, ...perm.slice(kOut).map(axis)];
+  if (fastOnly && !copiesInBlocks(order)) return undefined;
+  const view = g.reshape(x, [...shape.slice(0, kIn), -1, ...shape.slice(kIn)]);
+  return g.reshape(g.transpose(view, order), to === 1 ? [-1, size] : [to, -1, size / to]);
+}
+
+/** Whether a Transpose by `perm` keeps the last axis last or moves only one axis (see moveBlocks). */
+function copiesInBlocks(perm: readonly number[]): boolean {
+  if (perm[perm.length - 1] === perm.length - 1) return true;
+  return perm.some((a) => perm.filter((b) => b !== a).every((b, i, rest) => i === 0 || rest[i - 1] < b));
+}
+
+/** Where the digits of `shape` that multiply to `lead` end: an axis index, or the axis to split and the size of its first part. */
+function boundary(shape: readonly number[], lead: number): { at: number } | { split: number; first: number } | undefined {
+  let prefix = 1;
+  for (let k = 0; k <= shape.length; k++) {
+    if (prefix === lead) return { at: k };
+    if (k === shape.length || lead % prefix !== 0) return undefined;
+    const first = lead / prefix;
+    if (first < shape[k]) return shape[k] % first === 0 ? { split: k, first } : undefined;
+    prefix *= shape[k];
+  }
   return undefined;
 }
 
-/**
- * `x` (batch, groups·inner) permuted by `map` (y[map(i)] = x[i]), then viewed as
- * [groups, batch, inner]; with one group, just (batch, inner).
- */
-export function toBlockMajor(g: GraphBuilder, x: Value, map: IndexMap, groups: number, inner: number): Value {
-  if (groups === 1) return permuteRows(g, x, map);
-  const steps = simplifyIndexMap(map).steps;
-  const last = steps[steps.length - 1];
-  const k = last && splitAt(stepOutputShape(last), groups);
-  if (k === undefined) {
-    const rows = g.reshape(applySteps(g, x, steps, map.size), [-1, groups, inner]);
-    return g.transpose(rows, [1, 0, 2]);
-  }
-  // The last step's Transpose also puts the batch axis between the group digits and the inner ones.
-  const before = applySteps(g, x, steps.slice(0, -1), map.size);
-  const perm = [...last.perm.slice(0, k).map((j) => j + 1), 0, ...last.perm.slice(k).map((j) => j + 1)];
-  return g.reshape(g.transpose(g.reshape(before, [-1, ...last.shape]), perm), [groups, -1, inner]);
+/** The same permutation with input axis j split into (first, shape[j]/first): the two parts move together. */
+function splitInputAxis(step: AxisPermutation, j: number, first: number): AxisPermutation {
+  return {
+    shape: [...step.shape.slice(0, j), first, step.shape[j] / first, ...step.shape.slice(j + 1)],
+    perm: step.perm.flatMap((p) => (p === j ? [j, j + 1] : [p > j ? p + 1 : p])),
+  };
 }
 
-/**
- * The inverse arrangement: `r` is [groups, batch, inner] (or (batch, inner) with one group),
- * whose rows in (group, inner) order are permuted by `map`; the result is (batch, map.size).
- */
-export function fromBlockMajor(g: GraphBuilder, r: Value, map: IndexMap, groups: number, inner: number): Value {
-  if (groups === 1) return permuteRows(g, r, map);
-  const steps = simplifyIndexMap(map).steps;
-  const first = steps[0];
-  const k = first && splitAt(first.shape, groups);
-  if (k === undefined) return applySteps(g, g.reshape(g.transpose(r, [1, 0, 2]), [-1, map.size]), steps, map.size);
-  // The first step's Transpose also brings the batch axis (between its group and inner digits) to the front.
-  const view = g.reshape(r, [...first.shape.slice(0, k), -1, ...first.shape.slice(k)]);
-  const perm = [k, ...first.perm.map((j) => (j < k ? j : j + 1))];
-  const moved = g.reshape(g.transpose(view, perm), [-1, map.size]);
-  return applySteps(g, moved, steps.slice(1), map.size);
+/** `step` refined so that its input digits end a group of `inLead` at kIn and its output digits one of `outLead` at kOut. */
+function withSplits(step: AxisPermutation, inLead: number, outLead: number): (AxisPermutation & { kIn: number; kOut: number }) | undefined {
+  let s = step;
+  const out = boundary(stepOutputShape(s), outLead);
+  if (!out) return undefined;
+  if ('split' in out) s = splitInputAxis(s, s.perm[out.split], out.first);
+  const inp = boundary(s.shape, inLead);
+  if (!inp) return undefined;
+  if ('split' in inp) s = splitInputAxis(s, inp.split, inp.first);
+  const kIn = boundary(s.shape, inLead);
+  const kOut = boundary(stepOutputShape(s), outLead);
+  if (!kIn || !kOut || !('at' in kIn) || !('at' in kOut)) throw new Error('internal error: a refined permutation step lost a digit boundary');
+  return { ...s, kIn: kIn.at, kOut: kOut.at };
 }
+

@@ -131,3 +131,29 @@ fcTest.prop(
   const { y } = await runOnnx(exportOnnx({ map: module.maps[0], dtype: 'f32', params }), x, batch, n, 'f32');
   expect(relativeError(y, referenceY(module, 'f', params, x, batch))).toBeLessThan(1e-5);
 });
+
+// Two factors with a transpose between them: the exporter joins the first factor's output
+// arrangement, the transpose and the second factor's input arrangement into as few Transposes as
+// the digit boundaries allow (through rows where they do not line up).
+fcTest.prop(
+  [
+    fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+    fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+    fc.nat(),
+    fc.integer({ min: 1, max: 3 }),
+  ],
+  { numRuns: 25 },
+)('ks @ transpose @ ks, random shapes', async ([a, b, c, d], [a2, d2], pick, batch) => {
+  const n = a * c * d;
+  const mid = a * b * d;
+  // The second factor reads `mid` features: a2·c2·d2 = mid for a c2 when a2·d2 divides it.
+  const [a2f, d2f] = mid % (a2 * d2) === 0 ? [a2, d2] : [1, 1];
+  const c2 = mid / (a2f * d2f);
+  const p = divisors(mid)[pick % divisors(mid).length];
+  const m = a2f * 2 * d2f;
+  const module = checkedModule(`map f : ${n} -> ${m} = ks(a: ${a2f}, b: 2, c: ${c2}, d: ${d2f}) @ transpose(${p}, ${mid / p}) @ ks(a: ${a}, b: ${b}, c: ${c}, d: ${d})`);
+  const params = randomParams(module, 'f', 3);
+  const x = randomInput(batch * n, 6, 'f32');
+  const { y } = await runOnnx(exportOnnx({ map: module.maps[0], dtype: 'f32', params }), x, batch, n, 'f32');
+  expect(relativeError(y, referenceY(module, 'f', params, x, batch))).toBeLessThan(1e-5);
+});
