@@ -3,6 +3,7 @@ import type { ParamSpec } from '../dsl/structure.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { readSafetensors } from '../runtime/formats/safetensors.js';
+import { checkValues } from '../runtime/numerics.js';
 import { ARRAY_FILE, NPY_FILE, readBytes, SAFETENSORS_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
@@ -56,6 +57,8 @@ export async function readParamsFile(path: string, specs: readonly ParamSpec[]):
     if (!sameShape(t.shape, spec.shape)) {
       throw new UserError(`${path}: tensor '${spec.name}' has shape ${shapeText(t.shape)}, expected ${shapeText(spec.shape)}`);
     }
+    // Refused at load, whatever the command: NaN or ±Inf weights compute differently per backend.
+    checkValues(t.data, 'f32', `${path}: parameter tensor '${spec.name}'`, spec.shape);
     params.set(spec.name, t.data);
   }
   return params;

@@ -7,6 +7,7 @@
 import { CommanderError } from 'commander';
 import { FileError } from '../runtime/files/file-error.js';
 import { FormatError } from '../runtime/formats/format-error.js';
+import { ValueRangeError } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
 import { ProjectionError } from '../runtime/project/errors.js';
 import { formatJson } from '../util/json.js';
@@ -67,6 +68,6 @@ function wantsJson(argv: readonly string[]): boolean {
 /** Errors of the library that are the user's to fix, as UserErrors. */
 function asUserError(e: unknown): UserError | undefined {
   if (e instanceof UserError) return e;
-  if (e instanceof FileError || e instanceof FormatError || e instanceof ParamError || e instanceof ProjectionError) return new UserError(e.message);
+  if (e instanceof FileError || e instanceof FormatError || e instanceof ParamError || e instanceof ValueRangeError || e instanceof ProjectionError) return new UserError(e.message);
   return undefined;
 }

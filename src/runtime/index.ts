@@ -25,6 +25,7 @@ export { GpuExecutor, planKernels, type ExecutorSpec, type KernelPlan } from './
 export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
 export { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
+export { F16_MAX, ValueRangeError } from './numerics.js';
 export { checkDenseShape, denseShape, project, ProjectionError, type ProjectionResult, type ProjectOptions } from './project/index.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export * from './formats/index.js';

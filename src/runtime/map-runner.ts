@@ -19,6 +19,7 @@ import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import { GpuBackward, backwardSpec, readDeviceBuffer } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+import { checkValues } from './numerics.js';
 import { packParams, unpackParams } from './params.js';
 import { referenceBackward } from './reference-backward.js';
 
@@ -122,7 +123,7 @@ export class MapRunner {
   /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
   loadParams(tensors: Tensors): void {
     this.checkUsable();
-    const packed = packParams(this.map.params, this.map.paramSize, tensors);
+    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.program.dtype);
     this.gpu?.writeParams(packed);
     this.packed = packed;
   }
@@ -134,6 +135,7 @@ export class MapRunner {
     if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
     if (x.length !== rows * this.in) throw new Error(`map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
     const packed = this.requireParams();
+    if (this.program.dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
     if (this.gpu) return this.gpu.run(x, rows);
     return Float32Array.from(executeProgram(this.program, packed, x, rows));
   }

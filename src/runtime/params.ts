@@ -2,7 +2,9 @@
  * Packing a map's parameter tensors into its one parameter buffer (the layout `schedule` chose,
  * ir.ts `ParamLayoutEntry`) and back. Padding between tensors is zero.
  */
+import type { Dtype } from '../dsl/structure.js';
 import type { ParamLayoutEntry } from '../ir/ir.js';
+import { checkValues } from './numerics.js';
 
 /** A parameter set that does not fit the map: missing tensor or wrong number of elements. */
 export class ParamError extends Error {
@@ -28,7 +30,11 @@ function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
   return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
 }
 
-export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors): Float32Array {
+/**
+ * The packed buffer of `tensors`. Values must be finite, and within ±65504 for an f16 module
+ * (`dtype`): a ValueRangeError names the tensor and element otherwise (numerics.ts).
+ */
+export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors, dtype: Dtype = 'f32'): Float32Array {
   const packed = new Float32Array(paramSize);
   for (const entry of layout) {
     const values = lookup(tensors, entry.name);
@@ -37,6 +43,7 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
     if (values.length !== expected)
       throw new ParamError(`parameter tensor '${entry.name}' has ${values.length} elements; expected shape ${describeShape(entry.shape)} = ${expected} elements`);
     if (entry.offset + expected > paramSize) throw new Error(`internal error: parameter '${entry.name}' lies outside the packed buffer of ${paramSize} elements`);
+    checkValues(values, dtype, `parameter tensor '${entry.name}'`, entry.shape);
     packed.set(values, entry.offset);
   }
   return packed;

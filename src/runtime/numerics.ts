@@ -1,0 +1,38 @@
+/**
+ * What values a module accepts (docs/numerics.md): parameters must be finite (a NaN or ±Inf
+ * weight makes every output it reaches NaN on one backend and not on another), and an f16
+ * module's parameters and inputs must lie within f16's range (±65504), beyond which f16 storage
+ * holds ±Inf (on a device with shader-f16) while an f32 fallback would compute on: the same
+ * module must not give different answers by device. Both are checked once, on load and on each
+ * forward call, in O(n).
+ */
+import type { Dtype } from '../dsl/structure.js';
+
+/** The largest finite f16 value. */
+export const F16_MAX = 65504;
+
+/** A value a module cannot take: the message names the tensor (or input) and the element. */
+export class ValueRangeError extends Error {
+  override readonly name = 'ValueRangeError';
+}
+
+/** Throws a ValueRangeError for the first element of `values` that `dtype` cannot hold. `what` names it: "parameter tensor 'up.w'". */
+export function checkValues(values: ArrayLike<number>, dtype: Dtype, what: string, shape?: readonly number[]): void {
+  const limit = dtype === 'f16' ? F16_MAX : Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v) && Math.abs(v) <= limit) continue;
+    const at = shape && shape.length > 1 ? `(${unravel(i, shape).join(', ')})` : `${i}`;
+    const why = Number.isFinite(v) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'not finite';
+    throw new ValueRangeError(`${what} holds ${v} at element ${at}: ${why}`);
+  }
+}
+
+function unravel(index: number, shape: readonly number[]): number[] {
+  const out = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out[d] = index % shape[d];
+    index = Math.floor(index / shape[d]);
+  }
+  return out;
+}
