@@ -20,6 +20,8 @@ function emitDeclarations(outDir: string): void {
   const program = ts.createProgram(entries, {
     declaration: true,
     emitDeclarationOnly: true,
+    // Declarations only, without checking the whole compiler they import (the typecheck does that).
+    noCheck: true,
     outDir,
     rootDir: repo,
     target: ts.ScriptTarget.ES2022,
@@ -30,8 +32,11 @@ function emitDeclarations(outDir: string): void {
     types: ['node', '@webgpu/types'],
     typeRoots: [join(repo, 'node_modules/@types'), join(repo, 'node_modules')],
   });
-  const emitted = program.emit();
-  expect(emitted.emitSkipped).toBe(false);
+  // Only the entries and the options module: were an entry's declaration to refer to anything
+  // else (the unplugin instance in index.ts), the user's check below would fail to resolve it.
+  for (const file of [...entries, join(repo, 'src/plugin/options.ts')]) {
+    expect(program.emit(program.getSourceFile(file)).emitSkipped).toBe(false);
+  }
 }
 
 describe('the bundler entries’ declarations', () => {
