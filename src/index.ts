@@ -73,6 +73,9 @@ export { MONC_VERSION } from './version.js';
 
 // ONNX export: a map as a standard ONNX model for ONNX Runtime.
 export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './export/onnx.js';
+// Peers' weights (fly, torch_butterfly, KSMM state dicts) as a map's parameters.
+export { convertPeerWeights, PEERS, type ConvertOptions, type Peer } from './interop/convert.js';
+export { InteropError, type StateDict } from './interop/peer-layer.js';
 
 // The runtime (runners, devices, parameter formats, the float64 reference, manifest types).
 export * from './runtime/index.js';
