@@ -9,7 +9,7 @@ import { assembleModule, emitProgramKernels, type TunedSchedule } from './codege
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
-import type { Op, Program } from './ir/ir.js';
+import type { BackwardOp, Program } from './ir/ir.js';
 import { IrCompileError } from './ir/errors.js';
 import { compileBackward, compileMap } from './ir/pipeline.js';
 import { manifestBackward } from './codegen/manifest-programs.js';
@@ -20,11 +20,11 @@ import { MONC_VERSION } from './version.js';
 
 /**
  * The tuned schedule of a kernel performing `ops` (one op, or a run of consecutive ops that the
- * build then fuses into one dispatch), with the limits of the adapter it was tuned on; the tuning
+ * build then fuses into one dispatch, or one op of a backward program), with the limits of the adapter it was tuned on; the tuning
  * database keys it by the ops' structure and the dtype. Undefined means none: the ops take the
  * untuned path (default schedules, default fusion). A schedule that no longer fits is ignored.
  */
-export type TuningLookup = (ops: readonly Op[], dtype: Dtype) => TunedSchedule | undefined;
+export type TuningLookup = (ops: readonly BackwardOp[], dtype: Dtype) => TunedSchedule | undefined;
 
 export interface CompileKernelsOptions {
   /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
@@ -90,7 +90,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const backward = new Map(
     programs.map((p) => {
       const derived = compileBackward(p, { rowsPerSplit: options.rowsPerSplit });
-      return [p.name, { program: derived, kernels: emitBackwardKernels(derived) }] as const;
+      return [p.name, { program: derived, kernels: emitBackwardKernels(derived, { schedules: tuning && ((i) => tuning([derived.ops[i]], module.dtype)) }) }] as const;
     }),
   );
   const groups = new Map<string, readonly EmittedKernel[]>();

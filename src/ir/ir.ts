@@ -210,6 +210,8 @@ export interface WeightGradOp {
   /** The gradient of the forward op's output value. */
   readonly dy: string;
   readonly dst: string;
+  /** The program's rowsPerSplit (the partial buffer's layout; kept on the op so a kernel is op + schedule). */
+  readonly rowsPerSplit: number;
   readonly span: Span;
 }
 
@@ -220,6 +222,7 @@ export interface BiasGradOp {
   readonly output: IndexMap;
   readonly dy: string;
   readonly dst: string;
+  readonly rowsPerSplit: number;
   readonly span: Span;
 }
 
@@ -233,6 +236,7 @@ export interface ReduceOp {
   readonly src: string;
   readonly grad: ParamSlice;
   readonly accumulate: boolean;
+  readonly rowsPerSplit: number;
   readonly span: Span;
 }
 

@@ -7287,7 +7287,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7297,7 +7298,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1048576
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "bgrad",
@@ -7307,7 +7309,8 @@ const MANIFEST: Manifest = {
               "steps": []
             },
             "dy": "dy",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7317,7 +7320,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 4096
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -7367,7 +7371,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7377,7 +7382,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 262144
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -7886,7 +7892,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7896,7 +7903,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 262144
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "bgrad",
@@ -7906,7 +7914,8 @@ const MANIFEST: Manifest = {
               "steps": []
             },
             "dy": "dy",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7916,7 +7925,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -7966,7 +7976,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -7976,7 +7987,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1048576
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -8775,7 +8787,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v2",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8785,7 +8798,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 262144
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "bgrad",
@@ -8795,7 +8809,8 @@ const MANIFEST: Manifest = {
               "steps": []
             },
             "dy": "dy",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8805,7 +8820,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -8855,7 +8871,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dv2",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8865,7 +8882,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1048576
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -8915,7 +8933,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p3"
+            "dst": "p3",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8925,7 +8944,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1048576
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "bgrad",
@@ -8935,7 +8955,8 @@ const MANIFEST: Manifest = {
               "steps": []
             },
             "dy": "dv1",
-            "dst": "p4"
+            "dst": "p4",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8945,7 +8966,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 4096
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -8995,7 +9017,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p5"
+            "dst": "p5",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9005,7 +9028,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 262144
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [

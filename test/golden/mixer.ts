@@ -14628,7 +14628,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v8",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14638,7 +14639,8 @@ const MANIFEST: Manifest = {
               "offset": 18432,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14688,7 +14690,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v7",
             "dy": "dv8",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14698,7 +14701,8 @@ const MANIFEST: Manifest = {
               "offset": 16384,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14748,7 +14752,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v6",
             "dy": "dv7",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14758,7 +14763,8 @@ const MANIFEST: Manifest = {
               "offset": 14336,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14808,7 +14814,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v5",
             "dy": "dv6",
-            "dst": "p3"
+            "dst": "p3",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14818,7 +14825,8 @@ const MANIFEST: Manifest = {
               "offset": 12288,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14868,7 +14876,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v4",
             "dy": "dv5",
-            "dst": "p4"
+            "dst": "p4",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14878,7 +14887,8 @@ const MANIFEST: Manifest = {
               "offset": 10240,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14928,7 +14938,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v3",
             "dy": "dv4",
-            "dst": "p5"
+            "dst": "p5",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14938,7 +14949,8 @@ const MANIFEST: Manifest = {
               "offset": 8192,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -14988,7 +15000,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v2",
             "dy": "dv3",
-            "dst": "p6"
+            "dst": "p6",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -14998,7 +15011,8 @@ const MANIFEST: Manifest = {
               "offset": 6144,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -15048,7 +15062,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dv2",
-            "dst": "p7"
+            "dst": "p7",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -15058,7 +15073,8 @@ const MANIFEST: Manifest = {
               "offset": 4096,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -15108,7 +15124,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p8"
+            "dst": "p8",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -15118,7 +15135,8 @@ const MANIFEST: Manifest = {
               "offset": 2048,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -15168,7 +15186,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p9"
+            "dst": "p9",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -15178,7 +15197,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -16291,7 +16311,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v2",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -16301,7 +16322,8 @@ const MANIFEST: Manifest = {
               "offset": 3072,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -16351,7 +16373,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dv2",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -16361,7 +16384,8 @@ const MANIFEST: Manifest = {
               "offset": 2048,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -16411,7 +16435,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -16421,7 +16446,8 @@ const MANIFEST: Manifest = {
               "offset": 1024,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -16471,7 +16497,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p3"
+            "dst": "p3",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -16481,7 +16508,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 1024
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -17486,7 +17514,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v8",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17496,7 +17525,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17546,7 +17576,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v7",
             "dy": "dv8",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17556,7 +17587,8 @@ const MANIFEST: Manifest = {
               "offset": 2048,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17606,7 +17638,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v6",
             "dy": "dv7",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17616,7 +17649,8 @@ const MANIFEST: Manifest = {
               "offset": 4096,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17666,7 +17700,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v5",
             "dy": "dv6",
-            "dst": "p3"
+            "dst": "p3",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17676,7 +17711,8 @@ const MANIFEST: Manifest = {
               "offset": 6144,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17726,7 +17762,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v4",
             "dy": "dv5",
-            "dst": "p4"
+            "dst": "p4",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17736,7 +17773,8 @@ const MANIFEST: Manifest = {
               "offset": 8192,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17786,7 +17824,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v3",
             "dy": "dv4",
-            "dst": "p5"
+            "dst": "p5",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17796,7 +17835,8 @@ const MANIFEST: Manifest = {
               "offset": 10240,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17846,7 +17886,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v2",
             "dy": "dv3",
-            "dst": "p6"
+            "dst": "p6",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17856,7 +17897,8 @@ const MANIFEST: Manifest = {
               "offset": 12288,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17906,7 +17948,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dv2",
-            "dst": "p7"
+            "dst": "p7",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17916,7 +17959,8 @@ const MANIFEST: Manifest = {
               "offset": 14336,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -17966,7 +18010,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p8"
+            "dst": "p8",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -17976,7 +18021,8 @@ const MANIFEST: Manifest = {
               "offset": 16384,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -18026,7 +18072,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p9"
+            "dst": "p9",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -18036,7 +18083,8 @@ const MANIFEST: Manifest = {
               "offset": 18432,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -19707,7 +19755,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v9",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -19717,7 +19766,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 8192
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -19767,7 +19817,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv9",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -19777,7 +19828,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 8192
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -19827,7 +19879,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v8",
             "dy": "dy",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -19837,7 +19890,8 @@ const MANIFEST: Manifest = {
               "offset": 18432,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -19887,7 +19941,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v7",
             "dy": "dv8",
-            "dst": "p3"
+            "dst": "p3",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -19897,7 +19952,8 @@ const MANIFEST: Manifest = {
               "offset": 16384,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -19947,7 +20003,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v6",
             "dy": "dv7",
-            "dst": "p4"
+            "dst": "p4",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -19957,7 +20014,8 @@ const MANIFEST: Manifest = {
               "offset": 14336,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20007,7 +20065,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v5",
             "dy": "dv6",
-            "dst": "p5"
+            "dst": "p5",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20017,7 +20076,8 @@ const MANIFEST: Manifest = {
               "offset": 12288,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20067,7 +20127,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v4",
             "dy": "dv5",
-            "dst": "p6"
+            "dst": "p6",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20077,7 +20138,8 @@ const MANIFEST: Manifest = {
               "offset": 10240,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20127,7 +20189,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v3",
             "dy": "dv4",
-            "dst": "p7"
+            "dst": "p7",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20137,7 +20200,8 @@ const MANIFEST: Manifest = {
               "offset": 8192,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20187,7 +20251,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v2",
             "dy": "dv3",
-            "dst": "p8"
+            "dst": "p8",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20197,7 +20262,8 @@ const MANIFEST: Manifest = {
               "offset": 6144,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20247,7 +20313,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dv2",
-            "dst": "p9"
+            "dst": "p9",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20257,7 +20324,8 @@ const MANIFEST: Manifest = {
               "offset": 4096,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20307,7 +20375,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p10"
+            "dst": "p10",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20317,7 +20386,8 @@ const MANIFEST: Manifest = {
               "offset": 2048,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -20367,7 +20437,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p11"
+            "dst": "p11",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -20377,7 +20448,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 2048
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [

@@ -3263,7 +3263,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3273,7 +3274,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -3323,7 +3325,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3333,7 +3336,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -3779,7 +3783,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3789,7 +3794,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -3839,7 +3845,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3849,7 +3856,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [

@@ -8216,7 +8216,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8226,7 +8227,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 65536
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -8276,7 +8278,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8286,7 +8289,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 65536
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -8336,7 +8340,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8346,7 +8351,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 65536
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -8980,7 +8986,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -8990,7 +8997,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 131072
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -9040,7 +9048,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9050,7 +9059,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 65536
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -9100,7 +9110,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9110,7 +9121,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -9743,7 +9755,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v1",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9753,7 +9766,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 8640
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -9803,7 +9817,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dv1",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9813,7 +9828,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 7200
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -9863,7 +9879,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -9873,7 +9890,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 4320
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [

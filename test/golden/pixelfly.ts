@@ -3487,7 +3487,8 @@ const MANIFEST: Manifest = {
             },
             "src": "v0",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3497,7 +3498,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "ks",
@@ -3547,7 +3549,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dv0",
-            "dst": "p1"
+            "dst": "p1",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3557,7 +3560,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 32768
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           },
           {
             "kind": "bsr",
@@ -3803,7 +3807,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dy",
-            "dst": "p2"
+            "dst": "p2",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -3813,7 +3818,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 98304
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -4582,7 +4588,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -4592,7 +4599,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 48128
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [
@@ -5103,7 +5111,8 @@ const MANIFEST: Manifest = {
             },
             "src": "x",
             "dy": "dy",
-            "dst": "p0"
+            "dst": "p0",
+            "rowsPerSplit": 256
           },
           {
             "kind": "reduce",
@@ -5113,7 +5122,8 @@ const MANIFEST: Manifest = {
               "offset": 0,
               "length": 262144
             },
-            "accumulate": false
+            "accumulate": false,
+            "rowsPerSplit": 256
           }
         ],
         "kernels": [

@@ -1,13 +1,17 @@
 /**
  * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N]`: a shell over
- * tuneProgram (src/runtime/tuner/tune.ts). On this machine's adapter, every kernel of every map
- * (or of the one named), fused runs of ops included, is tried with its candidate schedules, each
+ * tuneProgram (src/runtime/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
+ * machine's adapter, every kernel of every map (or of the one named), fused runs of ops and the
+ * map's backward kernels included, is tried with its candidate schedules, each
  * checked against the float64 reference and then timed; the fastest per kernel go into the tuning
  * database (merged in atomically), where `monc build --tuning` and `monc bench` find them.
  */
 import { emitProgramKernels } from '../../codegen/wgsl/program.js';
 import { isAmong } from '../../codegen/wgsl/family.js';
-import type { Program } from '../../ir/ir.js';
+import type { BackwardProgram, Program } from '../../ir/ir.js';
+import { compileBackward } from '../../ir/pipeline.js';
+import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
+import { tuneBackwardProgram } from '../../runtime/tuner/tune-backward.js';
 import { hasTimestamps } from '../../runtime/timing.js';
 import type { TuningEntry, TuningKey } from '../../runtime/tuner/db.js';
 import { checkTuningDbWritable, saveTuningEntries } from '../../runtime/tuner/db-file.js';
@@ -48,6 +52,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     if (!hasTimestamps(gpu.device)) note(ctx, "this adapter has no 'timestamp-query': timing by the wall clock (submission latency included)");
     const bar = progress(ctx, 'tune');
     const tuned: { program: Program; kernels: readonly KernelTuning[] }[] = [];
+    const tunedBackward: { program: BackwardProgram; kernels: readonly KernelTuning[] }[] = [];
     const entries: TuningEntry[] = [];
     const retired: TuningKey[] = [];
     try {
@@ -61,6 +66,16 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
         tuned.push({ program, kernels: result.kernels });
         entries.push(...result.entries);
         retired.push(...result.retired);
+        // The backward program's kernels (SPEC §7), as `monc build` derives them.
+        const derived = compileBackward(program);
+        const backward = await tuneBackwardProgram(gpu.device, gpu.identity, derived, {
+          batch: opts.batch,
+          limits: gpu.limits,
+          maxCandidates: opts.maxCandidates,
+          onProgress: (p) => bar.update(p.done, p.total, p.line),
+        });
+        tunedBackward.push({ program: derived, kernels: backward.kernels });
+        entries.push(...backward.entries);
       }
     } finally {
       bar.finish();
@@ -90,6 +105,21 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
         }),
       };
     });
+    for (const { program, kernels } of tunedBackward) {
+      const built = emitBackwardKernels(program, { schedules: (i) => lookup([program.ops[i]], program.dtype) });
+      maps.push({
+        map: `${program.name} (backward)`,
+        kernels: kernels.map((k) => ({
+          ops: k.ops,
+          ...(k.best ? { schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread } : {}),
+          ...(k.defaultMs !== undefined ? { defaultMs: k.defaultMs } : {}),
+          ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
+          timed: k.timed,
+          rejected: k.rejected,
+          usedByBuild: k.best !== undefined && isAmong(built[k.ops[0]].schedule, [k.best.schedule]),
+        })),
+      });
+    }
     const all = maps.flatMap((m) => m.kernels.map((k) => ({ map: m.map, ...k })));
     const timed = all.reduce((n, k) => n + k.timed, 0);
     const rejected = all.flatMap((k) => k.rejected.map((r) => `${k.map} ops ${opsText(k.ops)} ${scheduleText(r.schedule)}: ${r.error.split('\n')[0]}`));

@@ -14,7 +14,8 @@ import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } 
 import { ksTransposedDirect, ksTransposedTiled } from './ks-transposed.js';
 import type { TunedSchedule } from './program.js';
 import type { StorageType } from './scaffold.js';
-import { biasGradFamily, reduceFamily, weightGradTiled, type GradKernelContext } from './weight-grad.js';
+import { biasGradFamily, reduceFamily, weightGradTiled } from './weight-grad.js';
+import type { KernelContext } from './scaffold.js';
 
 type AnyFamily = KernelFamily<BackwardOp>;
 
@@ -85,14 +86,7 @@ export function emitBackwardKernel(program: BackwardProgram, index: number, sche
   const op = program.ops[index];
   const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
   if (!family) throw new Error(`internal error: no kernel family '${schedule.family}' for a ${op.kind} op`);
-  const ctx: GradKernelContext = {
-    entryPoint: backwardEntryPoint(program.name, index),
-    opIndex: index,
-    storage,
-    params: program.params,
-    buffers: program.buffers,
-    rowsPerSplit: program.rowsPerSplit,
-  };
+  const ctx: KernelContext = { entryPoint: backwardEntryPoint(program.name, index), opIndex: index, storage, params: program.params, buffers: program.buffers };
   return family.emit(op, schedule, ctx);
 }
 

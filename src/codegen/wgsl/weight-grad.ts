@@ -20,11 +20,6 @@ import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { decompose, kernelNames, mul, paramOffset, rowSize, sum, u, type KernelContext } from './scaffold.js';
 
-/** Batch rows per split of the program a gradient op belongs to (the partial buffers' layout). */
-export interface GradKernelContext extends KernelContext {
-  readonly rowsPerSplit: number;
-}
-
 const WGRAD = 'wgrad-tiled';
 
 /** A weight-gradient op as blocks of (rows × cols) weights. */
@@ -48,10 +43,10 @@ export const weightGradTiled: KernelFamily<WeightGradOp> = {
       dividing(rows, [1, 2, 4, 8]).flatMap((tileB) => dividing(cols, [1, 2, 4, 8]).map((tileC) => ({ family: WGRAD, workgroupSize, tileB, tileC }))),
     );
   },
-  emit: (op, schedule, ctx) => emitWeightGrad(op, schedule, ctx as GradKernelContext),
+  emit: emitWeightGrad,
 };
 
-function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(schedule.family === WGRAD, `schedule of family ${schedule.family} given to ${WGRAD}`);
   const wg = knob(schedule, 'workgroupSize');
   const tileB = knob(schedule, 'tileB');
@@ -100,7 +95,7 @@ function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: GradKernelCon
       ? [`return;`]
       : [
           `let global = ${sum(mul('group', wg), 'lid')};`,
-          splitsDecl(ctx, ctx.rowsPerSplit),
+          splitsDecl(ctx, op.rowsPerSplit),
           `if (global >= splits * ${u(itemsPerSplit)}) { return; }`,
           `let split = global / ${u(itemsPerSplit)};`,
           `let item = global % ${u(itemsPerSplit)};`,
@@ -110,8 +105,8 @@ function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: GradKernelCon
           ...ps.map((p) => `let o${p} = ${outIndex(p)};`),
           ...qs.map((q) => `let k${q} = ${inIndex(q)};`),
           ...ps.flatMap((p) => qs.map((q) => `var ${acc(p, q)}: f32 = 0.0;`)),
-          `let r0 = ${mul('split', ctx.rowsPerSplit)};`,
-          `let r1 = min(${sum('r0', u(ctx.rowsPerSplit))}, ${n.dims}.batch);`,
+          `let r0 = ${mul('split', op.rowsPerSplit)};`,
+          `let r1 = min(${sum('r0', u(op.rowsPerSplit))}, ${n.dims}.batch);`,
           `for (var row = r0; row < r1; row++) {`,
           `  let x_row = row * ${u(rowSize(ctx, op.src))};`,
           `  let e_row = row * ${u(rowSize(ctx, op.dy))};`,
@@ -128,7 +123,7 @@ function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: GradKernelCon
     wgsl: gradKernelText(ctx, { workgroupSize: wg, types, decls, body }),
     enables: gradEnables(ctx, types),
     workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'split', rowsPerSplit: ctx.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg },
+    dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg },
     schedule,
     ops: [ctx.opIndex],
   };
@@ -141,23 +136,23 @@ export const biasGradFamily: KernelFamily<BiasGradOp> = {
   opKind: 'bgrad',
   defaultSchedule: (_op: BiasGradOp, limits: TargetLimits) => ({ family: BGRAD, workgroupSize: defaultWorkgroupSize(limits) }),
   candidates: (_op: BiasGradOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: BGRAD, workgroupSize })),
-  emit: (op, schedule, ctx) => emitBiasGrad(op, schedule, ctx as GradKernelContext),
+  emit: emitBiasGrad,
 };
 
-function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(schedule.family === BGRAD, `schedule of family ${schedule.family} given to ${BGRAD}`);
   invariant(op.output.size === op.size, `${BGRAD}: output map of size ${op.output.size} for a bias of size ${op.size}`);
   const wg = knob(schedule, 'workgroupSize');
   const n = kernelNames(ctx.entryPoint);
   const body = [
     `let global = ${sum(mul('group', wg), 'lid')};`,
-    splitsDecl(ctx, ctx.rowsPerSplit),
+    splitsDecl(ctx, op.rowsPerSplit),
     `if (global >= splits * ${u(op.size)}) { return; }`,
     `let split = global / ${u(op.size)};`,
     `let item = global % ${u(op.size)};`,
     `let o = ${renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'item', size: op.size }])))};`,
-    `let r0 = ${mul('split', ctx.rowsPerSplit)};`,
-    `let r1 = min(${sum('r0', u(ctx.rowsPerSplit))}, ${n.dims}.batch);`,
+    `let r0 = ${mul('split', op.rowsPerSplit)};`,
+    `let r1 = min(${sum('r0', u(op.rowsPerSplit))}, ${n.dims}.batch);`,
     `var acc: f32 = 0.0;`,
     `for (var row = r0; row < r1; row++) {`,
     `  acc = acc + ${loadAs(ctx.storage, n.src, `row * ${u(rowSize(ctx, op.dy))} + o`)};`,
@@ -170,7 +165,7 @@ function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: GradKernelContext
     wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
     enables: gradEnables(ctx, types),
     workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'split', rowsPerSplit: ctx.rowsPerSplit, itemsPerSplit: op.size, itemsPerWorkgroup: wg },
+    dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit: op.size, itemsPerWorkgroup: wg },
     schedule,
     ops: [ctx.opIndex],
   };
@@ -183,10 +178,10 @@ export const reduceFamily: KernelFamily<ReduceOp> = {
   opKind: 'reduce',
   defaultSchedule: (_op: ReduceOp, limits: TargetLimits) => ({ family: REDUCE, workgroupSize: defaultWorkgroupSize(limits) }),
   candidates: (_op: ReduceOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: REDUCE, workgroupSize })),
-  emit: (op, schedule, ctx) => emitReduce(op, schedule, ctx as GradKernelContext),
+  emit: emitReduce,
 };
 
-function emitReduce(op: ReduceOp, schedule: Schedule, ctx: GradKernelContext): EmittedKernel {
+function emitReduce(op: ReduceOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(schedule.family === REDUCE, `schedule of family ${schedule.family} given to ${REDUCE}`);
   const wg = knob(schedule, 'workgroupSize');
   const n = kernelNames(ctx.entryPoint);
@@ -196,7 +191,7 @@ function emitReduce(op: ReduceOp, schedule: Schedule, ctx: GradKernelContext): E
   const body = [
     `let item = ${sum(mul('group', wg), 'lid')};`,
     `if (item >= ${u(len)}) { return; }`,
-    splitsDecl(ctx, ctx.rowsPerSplit),
+    splitsDecl(ctx, op.rowsPerSplit),
     `var acc: f32 = 0.0;`,
     `for (var s = 0u; s < splits; s++) {`,
     `  acc = acc + ${n.src}[${sum(mul('s', len), 'item')}];`,

@@ -67,7 +67,7 @@ export function backward(program: Program, options: BackwardOptions = {}): Backw
       `backward: slices of '${slice.tensor}' overlap partially`,
     );
     if (!same) sliceWritten.set(slice.tensor, [...earlier, slice]);
-    ops.push({ kind: 'reduce', src: dst, grad: slice, accumulate: same, span: program.span });
+    ops.push({ kind: 'reduce', src: dst, grad: slice, accumulate: same, rowsPerSplit, span: program.span });
   };
   const declareGradient = (value: string): string => {
     const name = gradientOf(value);
@@ -87,15 +87,15 @@ export function backward(program: Program, options: BackwardOptions = {}): Backw
         const dsrc = declareGradient(op.src);
         ops.push(transposedOp(op, dy, dsrc, gradWritten.has(dsrc)));
         gradWritten.add(dsrc);
-        reduceInto(op.weight, (dst) => ({ kind: 'wgrad', forward: weightGradShape(op), src: op.src, dy, dst, span: op.span }));
+        reduceInto(op.weight, (dst) => ({ kind: 'wgrad', forward: weightGradShape(op), src: op.src, dy, dst, rowsPerSplit, span: op.span }));
         if (op.bias) {
           const size = op.bias.length;
-          reduceInto(op.bias, (dst) => ({ kind: 'bgrad', size, output: op.output, dy, dst, span: op.span }));
+          reduceInto(op.bias, (dst) => ({ kind: 'bgrad', size, output: op.output, dy, dst, rowsPerSplit, span: op.span }));
         }
         break;
       }
       case 'bias':
-        reduceInto(op.param, (dst) => ({ kind: 'bgrad', size: op.size, output: op.output, dy, dst, span: op.span }));
+        reduceInto(op.param, (dst) => ({ kind: 'bgrad', size: op.size, output: op.output, dy, dst, rowsPerSplit, span: op.span }));
         break;
       default:
         assertNever(op, 'op');

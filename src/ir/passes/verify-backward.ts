@@ -40,6 +40,9 @@ export function backwardProblems(p: BackwardProgram): string[] {
 
   p.ops.forEach((op, i) => {
     const where = `op ${i} (${op.kind})`;
+    if ((op.kind === 'wgrad' || op.kind === 'bgrad' || op.kind === 'reduce') && op.rowsPerSplit !== p.rowsPerSplit) {
+      problems.push(`${where}: rowsPerSplit ${op.rowsPerSplit}, the program's is ${p.rowsPerSplit}`);
+    }
     switch (op.kind) {
       case 'ks':
       case 'bsr':

@@ -3,9 +3,10 @@
  * structure, batch-size bucket). Plain JSON with a schema checked on load; this module is
  * browser-safe (parsing, validation, lookup, merge); db-file.ts stores it on disk (Node).
  */
-import type { Op } from '../../ir/ir.js';
+import type { BackwardOp } from '../../ir/ir.js';
 import type { Schedule } from '../../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
+import { assertNever } from '../../util/assert.js';
 
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;
@@ -42,17 +43,28 @@ export function batchBucket(batch: number): number {
 
 /**
  * What makes two kernels the same for tuning: op kinds, shapes, index maps, accumulation, bias,
- * storage type and parameter alignment (vec4 loads depend on it); not tensor names.
+ * storage type and parameter alignment (vec4 loads depend on it); not tensor names. Backward
+ * programs' ops (transposed matmuls, batch reductions) are keyed the same way.
  */
-export function kernelSignature(ops: readonly Op[], storage: string): string {
+export function kernelSignature(ops: readonly BackwardOp[], storage: string): string {
   const parts = ops.map((op) => {
     switch (op.kind) {
       case 'ks':
-        return { k: 'ks', a: op.a, b: op.b, c: op.c, d: op.d, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, al: op.weight.offset % 4 === 0 };
+        return { k: 'ks', a: op.a, b: op.b, c: op.c, d: op.d, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, al: op.weight.offset % 4 === 0, ...(op.transposed ? { t: true } : {}) };
       case 'bsr':
-        return { k: 'bsr', rows: op.rows, cols: op.cols, bh: op.bh, bw: op.bw, blocks: op.blocks, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias };
+        return { k: 'bsr', rows: op.rows, cols: op.cols, bh: op.bh, bw: op.bw, blocks: op.blocks, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, ...(op.transposed ? { t: true } : {}) };
       case 'bias':
         return { k: 'bias', size: op.size, out: op.output.steps, acc: op.accumulate };
+      case 'wgrad': {
+        const { weight: _weight, ...shape } = op.forward;
+        return { k: 'wgrad', f: { ...shape, input: shape.input.steps, output: shape.output.steps }, rps: op.rowsPerSplit };
+      }
+      case 'bgrad':
+        return { k: 'bgrad', size: op.size, out: op.output.steps, rps: op.rowsPerSplit };
+      case 'reduce':
+        return { k: 'reduce', size: op.grad.length, acc: op.accumulate, rps: op.rowsPerSplit };
+      default:
+        return assertNever(op, 'backward op');
     }
   });
   return JSON.stringify({ storage, ops: parts });

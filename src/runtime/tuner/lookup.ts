@@ -10,7 +10,7 @@
  * database also holds tuned entries for each of its ops (same adapter and bucket) and their times
  * add up to no more than the fused time, the answer is none, and the build keeps them apart.
  */
-import type { Op } from '../../ir/ir.js';
+import type { BackwardOp } from '../../ir/ir.js';
 import type { TunedSchedule } from '../../codegen/wgsl/program.js';
 import { MONC_VERSION } from '../../version.js';
 import { adapterKey, adapterTargetLimits, type AdapterIdentity } from './adapter-identity.js';
@@ -22,7 +22,7 @@ export interface LookupOptions {
   readonly compiler?: string;
 }
 
-export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly Op[], dtype: string) => TunedSchedule | undefined {
+export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops: readonly BackwardOp[], dtype: string) => TunedSchedule | undefined {
   const compiler = options.compiler ?? MONC_VERSION;
   const bucket = options.batch === undefined ? undefined : batchBucket(options.batch);
   const current = db.entries.filter((e) => e.compiler === compiler);

@@ -1,0 +1,213 @@
+/**
+ * The auto-tuner for backward programs (SPEC §7): every op's kernel (transposed matmuls, weight-
+ * and bias-gradient partials, reductions, recomputed forward ops) is tried with the candidate
+ * schedules of its families (codegen/wgsl/backward-program.ts), each checked on random data
+ * against the float64 executor (cpu-executor.ts) at a small batch over several splits, then
+ * timed at the tuning batch. Entries are keyed like forward ones (db.ts kernelSignature), so
+ * `monc build --tuning` bakes them into the backward kernels too.
+ */
+import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../../codegen/wgsl/backward-program.js';
+import { backwardBindings } from '../../codegen/manifest-programs.js';
+import { GRADIENT_BUFFER } from '../../codegen/manifest-types.js';
+import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule, type TargetLimits } from '../../codegen/wgsl/kernel.js';
+import type { StorageType } from '../../codegen/wgsl/scaffold.js';
+import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
+import { uniform01 } from '../../util/random.js';
+import { MONC_VERSION } from '../../version.js';
+import { runOps, type CpuBuffer } from '../cpu-executor.js';
+import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
+import { gradientLayout } from '../gpu-backward.js';
+import { timePasses } from '../timing.js';
+import type { AdapterIdentity } from './adapter-identity.js';
+import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
+import { relativeError } from './op-reference.js';
+import { searchSchedules, searchSize } from './search.js';
+import type { KernelTuning, TimedSchedule, TuneOptions } from './tune.js';
+import { workgroupGrid } from './dispatch.js';
+
+/** Buffers of one backward op on the device, filled with random data. */
+interface OpBuffers {
+  readonly batch: number;
+  readonly gpu: Map<string, GPUBuffer>;
+  /** What the device holds, as f64 (f16-rounded where stored as f16), by binding name. */
+  readonly host: Map<string, Float64Array>;
+  destroy(): void;
+}
+
+/**
+ * `count` values in [-scale, scale): a prime-length random block repeated (larger than any row,
+ * so rows differ), so that filling hundreds of MB stays a copy.
+ */
+function randomTiled(rnd: () => number, count: number, scale: number): Float32Array {
+  const block = Float32Array.from({ length: Math.min(count, 1_048_573) }, () => (2 * rnd() - 1) * scale);
+  const out = new Float32Array(count);
+  out.set(block);
+  for (let filled = block.length; filled < count; filled *= 2) out.copyWithin(filled, 0, Math.min(filled, count - filled));
+  return out;
+}
+
+/** Sizes of the buffers an op binds: per row for activations, per split for partials, whole for params and gradients. */
+function bufferElements(program: BackwardProgram, name: string, batch: number): { count: number; f32: boolean } {
+  if (name === GRADIENT_BUFFER) return { count: program.paramSize, f32: false };
+  const partial = program.partials.find((p) => p.name === name);
+  if (partial) return { count: Math.ceil(batch / program.rowsPerSplit) * partial.size, f32: true };
+  const decl = program.buffers.find((b) => b.name === name);
+  if (!decl) throw new Error(`internal error: backward op uses undeclared buffer '${name}'`);
+  return { count: batch * decl.size, f32: false };
+}
+
+function createBuffers(device: GPUDevice, program: BackwardProgram, op: BackwardOp, batch: number, storage: StorageType, seed: number): OpBuffers {
+  const rnd = uniform01(seed);
+  const names = ['params', ...new Set(Object.values(backwardBindings(op)))];
+  const gpu = new Map<string, GPUBuffer>();
+  const host = new Map<string, Float64Array>();
+  for (const name of names) {
+    const { count, f32 } = name === 'params' ? { count: program.paramSize, f32: false } : bufferElements(program, name, batch);
+    const values = randomTiled(rnd, count, name === 'params' ? 0.5 : 1);
+    const half = !f32 && storage === 'f16';
+    const data = half ? f32ArrayToF16(values) : values;
+    host.set(name, Float64Array.from(half ? f16ArrayToF32(data as Uint16Array) : values));
+    const bytes = Math.max(16, Math.ceil((count * (half ? 2 : 4)) / 16) * 16);
+    const buffer = device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    const padded = half ? new Uint16Array(count + (count % 2)) : new Float32Array(count);
+    padded.set(data);
+    device.queue.writeBuffer(buffer, 0, padded);
+    gpu.set(name, buffer);
+  }
+  return { batch, gpu, host, destroy: () => gpu.forEach((b) => b.destroy()) };
+}
+
+/** A compiled, bound dispatch of one backward kernel. */
+function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffers: OpBuffers): (pass: GPUComputePassEncoder) => void {
+  const { group, pipeline: layout } = gradientLayout(device);
+  const module = device.createShaderModule({ code: kernel.enables.map((e) => `enable ${e};\n`).join('') + kernel.wgsl });
+  const pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: kernel.entryPoint } });
+  const groups = workgroupCount(kernel.dispatch, buffers.batch);
+  const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+  device.queue.writeBuffer(dims, 0, new Uint32Array([buffers.batch, groups, 0, 0]));
+  const b = backwardBindings(op);
+  const bind = (name: string) => ({ buffer: buffers.gpu.get(name)! });
+  const bindGroup = device.createBindGroup({
+    layout: group,
+    entries: [
+      { binding: 0, resource: bind('params') },
+      { binding: 1, resource: bind(b.src) },
+      { binding: 2, resource: bind(b.dst) },
+      { binding: 3, resource: { buffer: dims } },
+      { binding: 4, resource: bind(b.aux) },
+    ],
+  });
+  const [x, y] = workgroupGrid(groups);
+  return (pass) => {
+    if (groups === 0) return;
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(x, y);
+  };
+}
+
+/** The relative error of the kernel's destination against the float64 executor on the same data. */
+async function check(device: GPUDevice, program: BackwardProgram, op: BackwardOp, kernel: EmittedKernel, buffers: OpBuffers, storage: StorageType): Promise<number> {
+  device.pushErrorScope('validation');
+  const encode = prepare(device, op, kernel, buffers);
+  const dstName = backwardBindings(op).dst;
+  const dst = buffers.gpu.get(dstName)!;
+  const { count, f32 } = bufferElements(program, dstName, buffers.batch);
+  const half = !f32 && storage === 'f16';
+  const bytes = Math.max(16, Math.ceil((count * (half ? 2 : 4)) / 16) * 16);
+  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  encode(pass);
+  pass.end();
+  enc.copyBufferToBuffer(dst, 0, staging, 0, bytes);
+  device.queue.submit([enc.finish()]);
+  const error = await device.popErrorScope();
+  if (error) throw new Error(`kernel ${kernel.entryPoint}: ${error.message}`);
+  await staging.mapAsync(GPUMapMode.READ);
+  const raw = staging.getMappedRange().slice(0);
+  staging.destroy();
+  const got = half ? f16ArrayToF32(new Uint16Array(raw, 0, count)) : new Float32Array(raw, 0, count);
+
+  // The reference on copies of the same inputs.
+  const host = new Map([...buffers.host].map(([k, v]) => [k, Float64Array.from(v)]));
+  const act = (name: string): CpuBuffer => {
+    const decl = program.buffers.find((d) => d.name === name)!;
+    return { size: decl.size, data: host.get(name)! };
+  };
+  const partial = (name: string): CpuBuffer => ({ size: program.partials.find((p) => p.name === name)!.size, data: host.get(name)! });
+  const grad = host.get(GRADIENT_BUFFER) ?? new Float64Array(program.paramSize);
+  runOps([op], program.params, host.get('params')!, act, buffers.batch, { partial, grad, rowsPerSplit: program.rowsPerSplit });
+  return relativeError(got, dstName === GRADIENT_BUFFER ? grad : host.get(dstName)!);
+}
+
+export interface BackwardTuneResult {
+  readonly kernels: readonly KernelTuning[];
+  readonly entries: readonly TuningEntry[];
+}
+
+export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIdentity, program: BackwardProgram, options: TuneOptions): Promise<BackwardTuneResult> {
+  const storage = options.storage ?? program.dtype;
+  const tol = storage === 'f16' ? 3e-3 : 1e-5;
+  const max = Math.max(1, options.maxCandidates ?? 24);
+  const report = options.onProgress ?? (() => {});
+  const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
+  // The check covers several splits and a partial last one, whatever the tuning batch.
+  const checkBatch = Math.min(options.batch, 2 * program.rowsPerSplit + 3);
+  const plans = program.ops.map((op, i) => {
+    const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
+    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(op, limits).length > 0 ? [f.defaultSchedule(op, limits)] : []))];
+    return { op, index: i, buildDefault, seeds, space: backwardCandidates(op, limits) };
+  });
+  const total = plans.reduce((n, p) => n + searchSize(p.space, p.seeds, max), 0);
+  let done = 0;
+  // As in tune.ts: a candidate timed right after another finds the clocks up and needs a short warm-up only.
+  let lastTimedAt = -Infinity;
+  const kernels: KernelTuning[] = [];
+  const entries: TuningEntry[] = [];
+  for (const plan of plans) {
+    const small = createBuffers(device, program, plan.op, checkBatch, storage, 7 + plan.index);
+    const full = createBuffers(device, program, plan.op, options.batch, storage, 11 + plan.index);
+    const results: TimedSchedule[] = [];
+    const rejected: { schedule: Schedule; error: string }[] = [];
+    let defaultMs: number | undefined;
+    try {
+      await searchSchedules(plan.space, plan.seeds, max, async ({ schedule, reason }, k) => {
+        let outcome: string;
+        let ms: number | undefined;
+        try {
+          const kernel = emitBackwardKernel(program, plan.index, schedule, storage);
+          const err = await check(device, program, plan.op, kernel, small, storage);
+          if (!(err < tol)) {
+            rejected.push({ schedule, error: `relative error ${err}` });
+            outcome = `REJECTED (relative error ${err.toExponential(2)})`;
+          } else {
+            const warm = performance.now() - lastTimedAt < 500 ? { warmupMs: 100 } : {};
+            const t = (await timePasses(device, prepare(device, plan.op, kernel, full), { repeats: options.repeats ?? 10, ...warm })).stats;
+            lastTimedAt = performance.now();
+            ms = t.medianMs;
+            results.push({ schedule, ms, spread: t.spread });
+            if (JSON.stringify(schedule) === JSON.stringify(plan.buildDefault)) defaultMs = ms;
+            outcome = `${ms.toFixed(4)} ms ±${(t.spread * 100).toFixed(1)}%`;
+          }
+        } catch (e) {
+          const message = (e as Error).message;
+          rejected.push({ schedule, error: message });
+          outcome = `FAILED (${message.split('\n')[0]})`;
+        }
+        report({ done: ++done, total, line: `${program.name} backward op ${plan.index} (${plan.op.kind}) ${k + 1} (${reason}) ${JSON.stringify(schedule)}: ${outcome}` });
+        return ms;
+      });
+    } finally {
+      small.destroy();
+      full.destroy();
+    }
+    const best = results.reduce<TimedSchedule | undefined>((b, r) => (b === undefined || r.ms < b.ms ? r : b), undefined);
+    const signature = kernelSignature([plan.op], storage);
+    kernels.push({ ops: [plan.index], signature, ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultMs } : {}), timed: results.length, rejected });
+    if (best) {
+      entries.push({ adapter, compiler: MONC_VERSION, kernel: signature, batchBucket: batchBucket(options.batch), schedule: best.schedule, ms: best.ms, spread: best.spread, timed: results.length, date: new Date().toISOString() });
+    }
+  }
+  return { kernels, entries };
+}
