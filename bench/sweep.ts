@@ -71,7 +71,19 @@ const B = 16384;
 const FULL: readonly SweepCase[] = [
   { op: 'monarch(nblocks: 64)', kind: 'monarch', n: 4096, m: 4096, params: { nblocks: 64 }, batches: [B, 4096], baseline: 'monarch' },
   { op: 'monarch(nblocks: 32)', kind: 'monarch', n: 1024, m: 1024, params: { nblocks: 32 }, batches: [B], baseline: 'monarch' },
-  { op: 'monarch(nblocks: 4)', kind: 'monarch', n: 1024, m: 4096, params: { nblocks: 4 }, batches: [B], baseline: 'monarch' },
+  { op: 'monarch(nblocks: 4)', kind: 'monarch-rect', n: 1024, m: 4096, params: { nblocks: 4 }, batches: [B], baseline: 'monarch' },
+  { op: 'monarch(nblocks: 4)', kind: 'monarch-rect', n: 4096, m: 1024, params: { nblocks: 4 }, batches: [B], baseline: 'monarch' },
+  { op: 'monarch(nblocks: 128)', kind: 'monarch-16k', n: 16384, m: 16384, params: { nblocks: 128 }, batches: [4096], baseline: 'monarch' },
+  // The same matrix as monarch(nblocks: 64) spelled P L Pᵀ R (canonicalize-blocks makes it the same ops).
+  {
+    op: 'transpose(64, 64) @ blockdiag(nblocks: 64) @ transpose(64, 64) @ blockdiag(nblocks: 64)',
+    kind: 'monarch-raw',
+    n: 4096,
+    m: 4096,
+    params: { nblocks: 64 },
+    batches: [B],
+    baseline: 'monarch',
+  },
   { op: 'dense()', kind: 'dense', n: 1024, m: 1024, params: {}, batches: [B], baseline: 'dense' },
   { op: 'butterfly(radix: 2)', kind: 'butterfly', n: 1024, m: 1024, params: { radix: 2 }, batches: [B], baseline: 'dense' },
   { op: 'butterfly(radix: 4)', kind: 'butterfly', n: 1024, m: 1024, params: { radix: 4 }, batches: [B], baseline: 'dense' },
@@ -143,6 +155,8 @@ const triedWith = (runs: readonly { readonly counts: readonly number[] }[], cap:
 
 interface TorchRecord {
   readonly op: string;
+  /** fly-bmm / torch-matmul are the sweep's baselines; torch_baseline.py also records torch.compile and round trips. */
+  readonly impl?: string;
   readonly n: number;
   readonly m: number;
   readonly nblocks?: number;
@@ -155,7 +169,7 @@ function baselineOf(torch: readonly TorchRecord[] | undefined, c: SweepCase, dty
   const name = c.baseline === 'monarch' ? `fly-style monarch (two torch.bmm), PyTorch ${dtype}` : `dense x@W.T (PyTorch, same shape) ${dtype}`;
   const note = c.baseline === 'dense' && c.kind !== 'dense' ? { baseline_note: `no standard PyTorch ${c.kind} kernel; compared with the dense product of the same shape` } : {};
   const found = torch?.find(
-    (r) => r.op === c.baseline && r.n === c.n && r.m === c.m && r.batch === batch && r.dtype === dtype && (c.baseline !== 'monarch' || r.nblocks === c.params.nblocks),
+    (r) => (r.impl === undefined || r.impl === 'fly-bmm' || r.impl === 'torch-matmul') && r.op === c.baseline && r.n === c.n && r.m === c.m && r.batch === batch && r.dtype === dtype && (c.baseline !== 'monarch' || r.nblocks === c.params.nblocks),
   );
   return found ? { baseline: name, baseline_ms: found.ms, ...note } : { baseline: name, baseline_ms: null, ...note };
 }

@@ -4,8 +4,14 @@ dense x @ W.T and the fly-style Monarch (blockdiag_butterfly_multiply: two torch
 permute/reshape copies, rectangular shapes included), in f32 (TF32 off), f16 and bf16. Butterfly,
 Monarch of order 3, low-rank and pixelfly have no standard PyTorch kernel: the sweep compares them
 with the dense product of the same shape. CUDA events, warm-up, median of repeats. Prints one JSON
-object."""
-import json, statistics, sys, datetime, time
+object.
+
+Also (issue 11): torch.compile(mode="max-autotune-no-cudagraphs") of the fly-style Monarch
+(f32, bf16) for COMPILE_CASES, dense with TF32 on (f32 inputs), and the host round trip of the
+fly-style Monarch n = 4096 f32 by batch (pinned host memory, non-blocking copies; wall clock per
+call including the synchronisation). `--compile-budget-s S` skips compiled cases once S seconds of
+compiling have passed (max-autotune benchmarks many Triton configurations)."""
+import json, os, statistics, sys, datetime, time
 import torch
 
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -51,13 +57,80 @@ def time_ms(fn, warmup=5, repeats=30, warmup_s=0.2):
 
 
 # (n, m, nblocks, batch): the sweep's Monarch shapes, and n = 16384 for monarch-goal's comparison.
-MONARCH_CASES = [(1024, 1024, 32, 16384), (4096, 4096, 64, 16384), (4096, 4096, 64, 4096), (1024, 4096, 4, 16384), (16384, 16384, 128, 4096)]
+MONARCH_CASES = [(1024, 1024, 32, 16384), (4096, 4096, 64, 16384), (4096, 4096, 64, 4096), (1024, 4096, 4, 16384), (4096, 1024, 4, 16384),
+                 (16384, 16384, 128, 4096)]
+# torch.compile'd fly-style Monarch: these shapes, f32 and bf16.
+COMPILE_CASES = [(4096, 4096, 64, 16384), (1024, 4096, 4, 16384), (4096, 1024, 4, 16384), (16384, 16384, 128, 4096)]
+# Host round trip (pinned memory) of the fly-style Monarch n = 4096, f32, by batch.
+HOST_BATCHES = [1, 512, 4096]
 # (n, m, batch): every sweep shape (each structure's dense comparison) and dense 4096^3.
 DENSE_CASES = [(1024, 1024, 16384), (4096, 4096, 16384), (4096, 4096, 4096), (1024, 4096, 16384)]
 
 
+def monarch_weights(n, m, k, dev, dtype):
+    # fly's MonarchLinear shapes: p = n/k, s = m/k, q = r = p if n <= m else s.
+    p, s_ = n // k, m // k
+    q = p if n <= m else s_
+    w1 = torch.randn(k, q, p, device=dev, dtype=dtype) / p ** 0.5
+    w2 = torch.randn(k, s_, q, device=dev, dtype=dtype) / q ** 0.5
+    return w1, w2, k * q * p + k * s_ * q
+
+
+def compiled_records(dev, budget_s):
+    records = []
+    fn = torch.compile(blockdiag_butterfly_multiply, mode='max-autotune-no-cudagraphs', dynamic=False)
+    spent = 0.0
+    for dtype, name in [(torch.float32, 'f32'), (torch.bfloat16, 'bf16')]:
+        for n, m, k, batch in COMPILE_CASES:
+            if spent > budget_s:
+                records.append(dict(op='monarch', impl='torch.compile', n=n, m=m, nblocks=k, batch=batch, dtype=name, skipped=f'compile budget {budget_s} s spent'))
+                continue
+            x = torch.randn(batch, n, device=dev, dtype=dtype)
+            w1, w2, macs = monarch_weights(n, m, k, dev, dtype)
+            start = time.perf_counter()
+            fn(x, w1, w2)
+            torch.cuda.synchronize()
+            compile_s = time.perf_counter() - start
+            spent += compile_s
+            ms, lo, hi = time_ms(lambda: fn(x, w1, w2))
+            ref = blockdiag_butterfly_multiply(x.float(), w1.float(), w2.float())
+            err = ((fn(x, w1, w2).float() - ref).abs().max() / ref.abs().max()).item()
+            records.append(dict(op='monarch', impl='torch.compile', mode='max-autotune-no-cudagraphs', n=n, m=m, nblocks=k, batch=batch, dtype=name,
+                                ms=ms, min_ms=lo, max_ms=hi, gflops=batch * 2 * macs / ms / 1e6, compile_s=compile_s, rel_error=err))
+            print(json.dumps(records[-1]), file=sys.stderr)
+            del x, w1, w2
+    return records
+
+
+def host_records(dev, repeats=30, warmup=10):
+    # x (pinned host) -> GPU, the fly-style Monarch, -> y (pinned host), synchronised: per call.
+    records = []
+    n, k = 4096, 64
+    w1, w2, _ = monarch_weights(n, n, k, dev, torch.float32)
+    for batch in HOST_BATCHES:
+        x_host = torch.randn(batch, n).pin_memory()
+        y_host = torch.empty(batch, n).pin_memory()
+
+        def call():
+            y = blockdiag_butterfly_multiply(x_host.to(dev, non_blocking=True), w1, w2)
+            y_host.copy_(y, non_blocking=True)
+            torch.cuda.synchronize()
+        for _ in range(warmup):
+            call()
+        samples = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            call()
+            samples.append((time.perf_counter() - t) * 1000)
+        samples.sort()
+        records.append(dict(op='monarch', impl='fly-bmm host round trip (pinned)', n=n, m=n, nblocks=k, batch=batch, dtype='f32',
+                            ms=statistics.median(samples), min_ms=samples[0], max_ms=samples[-1]))
+    return records
+
+
 def main():
     dev = torch.device('cuda')
+    budget_s = float(sys.argv[sys.argv.index('--compile-budget-s') + 1]) if '--compile-budget-s' in sys.argv else 240.0
     records = []
     for dtype, name in [(torch.float32, 'f32'), (torch.float16, 'f16'), (torch.bfloat16, 'bf16')]:
         for n, m, k, batch in MONARCH_CASES:
@@ -77,7 +150,15 @@ def main():
             ms, lo, hi = time_ms(lambda: x @ w.T)
             records.append(dict(op='dense', impl='torch-matmul', n=n, m=m, batch=batch, dtype=name, ms=ms, min_ms=lo, max_ms=hi,
                                 gflops=batch * 2 * n * m / ms / 1e6))
+            if dtype == torch.float32:
+                torch.backends.cuda.matmul.allow_tf32 = True
+                ms, lo, hi = time_ms(lambda: x @ w.T)
+                torch.backends.cuda.matmul.allow_tf32 = False
+                records.append(dict(op='dense', impl='torch-matmul-tf32', n=n, m=m, batch=batch, dtype='f32-tf32', ms=ms, min_ms=lo, max_ms=hi,
+                                    gflops=batch * 2 * n * m / ms / 1e6))
             del x, w
+    records += host_records(dev)
+    records += compiled_records(dev, budget_s)
     print(json.dumps(dict(torch=torch.__version__, device=torch.cuda.get_device_name(0), tf32=False,
                           date=datetime.datetime.now(datetime.timezone.utc).isoformat(), records=records), indent=1))
 

@@ -45,7 +45,7 @@ describe('ks-sgmat-strided applicability', () => {
 describe('ks-sgmat-strided WGSL', () => {
   const c = monarchCase(4096, 4096, 64);
   const op1 = c.ops[1];
-  const schedule = { family: 'ks-sgmat-strided', rows: 16, cols: 64, dtile: 8 };
+  const schedule = { family: 'ks-sgmat-strided', rows: 16, cols: 64, dtile: 8, wstage: false };
   const k = ksSgmatStrided.emit(op1, schedule, contextFor(c, 'k', 1, 'f16'));
 
   it('is one subgroup with the subgroup-matrix extension, tiled over 16 rows and 8 of the 64 δ', () => {
@@ -65,6 +65,15 @@ describe('ks-sgmat-strided WGSL', () => {
     expect(k.wgsl).toContain('var<storage, read> k_params: array<f16>;');
     expect(k.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_params, 262144u \+ \(\(alpha \* 64u \+ delta0 \+ dd\) \* 64u \+ beta0 \+ 48u\) \* 64u \+ kk, 64u\)/);
     expect(k.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(4);
+  });
+
+  it("with wstage, stages each δ's W tile (vec4 along γ) and reads the right tiles from it", () => {
+    const staged = ksSgmatStrided.emit(op1, { ...schedule, wstage: true }, contextFor(c, 'k', 1, 'f16')).wgsl;
+    expect(staged).toContain('var<workgroup> k_ws: array<f16, 4096>;');
+    expect(staged).toContain('var<storage, read> k_params: array<vec4<f16>>;');
+    expect(staged).toContain('let w = k_params[(262144u + ((alpha * 64u + delta0 + dd) * 64u + beta0 + bb) * 64u + kv * 4u) / 4u];');
+    expect(staged).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_ws, 3072u \+ kk, 64u\)/);
+    expect(staged).not.toMatch(/subgroupMatrixLoad<[^>]*>[^(]*\(&k_params/);
   });
 
   it('writes the destination as vec4 along δ', () => {
