@@ -5,7 +5,7 @@
  * names), so tied weights, monarch, butterfly, ks and blockdiag maps need no peer-specific code.
  */
 import type { CheckedMap } from '../dsl/structure.js';
-import type { BiasExpr, IrExpr, KsExpr } from '../ir/ir.js';
+import type { BiasExpr, IrExpr, IrParam, KsExpr } from '../ir/ir.js';
 import { lowerMap } from '../ir/lower.js';
 import { flattenExpr } from '../ir/passes/flatten.js';
 import { readFlyMonarch } from './fly.js';
@@ -36,7 +36,7 @@ export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict
   if (!layer.bias && target.bias) throw new InteropError(`map '${map.name}' has a bias() term, but the ${layer.kind} layer has no bias tensor`);
 
   const out = new Map<string, Float32Array>();
-  for (const p of lowerMap(map, 'f32').params) out.set(p.name, new Float32Array(p.shape.reduce((s, v) => s * v, 1)));
+  for (const p of target.params) out.set(p.name, new Float32Array(p.shape.reduce((s, v) => s * v, 1)));
   const written = new Map<string, string>();
   const put = (tensor: string, offset: number, data: ArrayLike<number>, from: string) => {
     const key = `${tensor}@${offset}`;
@@ -74,6 +74,7 @@ function readLayer(peer: Peer, state: StateDict, target: MapFactors, prefix: str
 }
 
 interface MapFactors {
+  readonly params: readonly IrParam[];
   /** Kronecker-sparse factors in application order. */
   readonly factors: readonly KsExpr[];
   readonly bias?: BiasExpr;
@@ -81,14 +82,15 @@ interface MapFactors {
 
 /** The map as factors [+ bias]: its flattened lowered IR must be a chain of `ks` (or one), alone or summed with a bias. */
 function mapFactors(map: CheckedMap): MapFactors {
-  const body = flattenExpr(lowerMap(map, 'f32').body);
+  const lowered = lowerMap(map, 'f32');
+  const body = flattenExpr(lowered.body);
   const terms = body.kind === 'sum' ? body.terms : [body];
   const biases = terms.filter((t): t is BiasExpr => t.kind === 'bias');
   const rest = terms.filter((t) => t.kind !== 'bias');
   if (biases.length > 1 || rest.length !== 1) throw notAChain(map);
   const stages: readonly IrExpr[] = rest[0].kind === 'chain' ? rest[0].stages : [rest[0]];
   if (!stages.every((s): s is KsExpr => s.kind === 'ks')) throw notAChain(map);
-  return { factors: stages, bias: biases[0] };
+  return { params: lowered.params, factors: stages, bias: biases[0] };
 }
 
 function notAChain(map: CheckedMap): InteropError {
