@@ -23,7 +23,11 @@ let packed: readonly string[] = [];
 
 /** npm, npx or node in `cwd`, without the repository's npm/vitest environment leaking in; its stdout and stderr. */
 function run(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): { stdout: string; stderr: string } {
-  const inherited = Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== 'VITEST');
+  // Under `npm test`, npm's script variables describe the repository (npm_package_*,
+  // npm_config_local_prefix…): drop those; keep the user's npm configuration (registry, cache).
+  const inherited = Object.entries(process.env).filter(
+    ([k]) => !(k.startsWith('npm_') && !k.startsWith('npm_config_')) && k !== 'npm_config_local_prefix' && k !== 'npm_config_call' && k !== 'NODE_OPTIONS' && k !== 'VITEST',
+  );
   const r = spawnSync(command, args, { cwd, env: { ...Object.fromEntries(inherited), ...extraEnv }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed in ${cwd} (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr}\n${r.stdout}`);
   return { stdout: r.stdout, stderr: r.stderr };
