@@ -11,8 +11,9 @@
  *   await writeAtomic(opts.out, bytes, { inputs: [file, opts.params] });
  *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
-import { readFileBounded, type FileBound } from '../runtime/files/read-bounded.js';
+import { bytesText, MAX_DATA_FILE_BYTES, readFileBounded, type FileBound } from '../runtime/files/read-bounded.js';
 import { writeOutputs, type OutputFile, type WriteOptions } from '../runtime/files/write-outputs.js';
+import { UserError } from './user-error.js';
 
 export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../runtime/files/bounds.js';
 export { FileError } from '../runtime/files/file-error.js';
@@ -36,4 +37,12 @@ export async function writeAtomic(path: string, data: Uint8Array | string, optio
 /** Writes all of `files` or none of them (`monc build`'s .wgsl, .ts and .json). */
 export async function writeTogether(files: readonly OutputFile[], options: WriteOptions = {}): Promise<void> {
   writeOutputs(files, options);
+}
+
+/**
+ * Throws a UserError, before anything is allocated, when a data file of `bytes` would exceed
+ * what monc writes (and reads back): 2 GiB. `what`: "map 'up' has 2,147,483,648 parameters".
+ */
+export function checkOutputSize(what: string, bytes: number, as: string): void {
+  if (bytes > MAX_DATA_FILE_BYTES) throw new UserError(`${what}: ${bytesText(bytes)} ${as}, over the limit of ${bytesText(MAX_DATA_FILE_BYTES)} for a data file monc writes`);
 }

@@ -18,15 +18,43 @@ export function referenceApply(s: Structure, params: ParamValues, x: ArrayLike<n
   return y;
 }
 
-/** The dense matrix M of shape (out, in), row-major (bias terms excluded: M is the linear part). */
+/**
+ * The dense matrix M of shape (out, in), row-major (bias terms excluded: M is the linear part),
+ * in float64. Cost O(structured cost · in), never O(out · in²) for what is a copy: dense weights
+ * are copied, sums add their terms' matrices, and everything else is applied to the unit
+ * vectors (a chain of structured factors costs its factors' work per column).
+ */
 export function referenceDense(s: Structure, params: ParamValues): Float64Array {
+  switch (s.kind) {
+    case 'dense':
+      return Float64Array.from(tensor(params, `${s.path}.weight`));
+    case 'bias':
+      return new Float64Array(s.out * s.in);
+    case 'ref':
+      return referenceDense(s.target, params);
+    case 'sum': {
+      const m = new Float64Array(s.out * s.in);
+      for (const term of s.terms) {
+        const t = referenceDense(term, params);
+        for (let i = 0; i < m.length; i++) m[i] += t[i];
+      }
+      return m;
+    }
+    default:
+      return denseByColumns(s, params);
+  }
+}
+
+/** M by applying the structure to each unit vector e_j (minus the image of 0, which is the bias). */
+function denseByColumns(s: Structure, params: ParamValues): Float64Array {
   const m = new Float64Array(s.out * s.in);
   const zero = applyVector(s, params, new Float64Array(s.in));
+  const e = new Float64Array(s.in);
   for (let j = 0; j < s.in; j++) {
-    const e = new Float64Array(s.in);
     e[j] = 1;
-    const col = applyVector(s, params, e);
+    const col = applyVector(s, params, e); // may be `e` itself (a structure without factors)
     for (let i = 0; i < s.out; i++) m[i * s.in + j] = col[i] - zero[i];
+    e[j] = 0;
   }
   return m;
 }

@@ -4,12 +4,13 @@ import { writeNpy } from '../../runtime/formats/npy.js';
 import { referenceDense } from '../../runtime/reference.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputSize, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 
 export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
+  checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
   // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
   const dense = referenceDense(map.structure, params);

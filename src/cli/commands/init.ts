@@ -4,7 +4,7 @@ import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import { initParams } from '../../runtime/init.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { shapeText } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputSize, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 import { formatCount } from '../table.js';
 
@@ -12,11 +12,13 @@ export async function initCommand(ctx: CommandContext, file: string, opts: { map
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   const specs = paramsOf(map.structure);
-  const values = initParams(specs, opts.seed);
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
+  const count = specs.reduce((acc, s) => acc + s.shape.reduce((a, b) => a * b, 1), 0);
+  // Before allocating anything: the file must be one monc (and Node) can hold.
+  checkOutputSize(`map '${map.name}' has ${formatCount(count)} parameters`, count * (dtype === 'F16' ? 2 : 4), `as ${dtype}`);
+  const values = initParams(specs, opts.seed);
   const tensors = new Map(specs.map((s) => [s.name, { shape: s.shape, data: values.get(s.name)! }]));
   await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), { inputs: [file] });
-  const count = specs.reduce((acc, s) => acc + s.shape.reduce((a, b) => a * b, 1), 0);
   return {
     json: { map: map.name, out: opts.out, seed: opts.seed, dtype, params: count, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })) },
     text: [

@@ -1,0 +1,28 @@
+/** Regression tests (issue 13): outputs too large to hold are refused at once with the limit, before anything is allocated. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli, scratchDir } from './helpers.js';
+
+const scratch = scratchDir();
+afterAll(() => scratch.remove());
+
+describe('data files over 2 GiB', () => {
+  it('monc init of 6 GiB of parameters: one line with the limit, fast', async () => {
+    const spec = scratch.path('huge.mon');
+    writeFileSync(spec, 'module huge\nmap big : 2^15 -> 2^15 = dense() + lowrank(rank: 2^13)\n');
+    const started = Date.now();
+    const r = await cli(['init', spec, '--map', 'big', '--out', scratch.path('big.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("monc: error: map 'big' has 1,610,612,736 parameters: 6 GiB as F32, over the limit of 2 GiB for a data file monc writes\n");
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(existsSync(scratch.path('big.safetensors'))).toBe(false);
+  });
+
+  it('monc dense of a map whose M would not fit: one line, before reading the parameters', async () => {
+    const spec = scratch.path('wide.mon');
+    writeFileSync(spec, 'module wide\nmap w : 2^16 -> 2^14 = lowrank(rank: 1)\n');
+    const r = await cli(['dense', spec, '--map', 'w', '--params', scratch.path('none.safetensors'), '--out', scratch.path('w.npy')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("monc: error: M of map 'w' is 16384 x 65536: 4 GiB as float32, over the limit of 2 GiB for a data file monc writes\n");
+  });
+});
