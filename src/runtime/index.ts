@@ -28,5 +28,6 @@ export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 export { checkDenseShape, denseShape, project, ProjectionError, type ProjectionResult, type ProjectOptions } from './project/index.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
+export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';
 export type { Manifest, ManifestBackward, ManifestBackwardKernel, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../codegen/manifest-types.js';
