@@ -258,7 +258,7 @@ export class GpuExecutor {
     if (this.io && this.io.capacity >= batch) return this.io;
     this.destroyIo();
     this.validated.clear();
-    const capacity = Math.max(batch, this.io ? this.io.capacity * 2 : 1);
+    const capacity = Math.min(Math.max(batch, this.io ? this.io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
     const xSize = this.bytes(capacity * this.spec.in);
     const ySize = this.bytes(capacity * this.spec.out);
     const upload = this.device.createBuffer({ label: 'monc upload', size: xSize, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
@@ -288,11 +288,35 @@ export class GpuExecutor {
     io.upload.unmap();
   }
 
-  /** Y = X Mᵀ through the device; runs one at a time (they share the staging buffers). */
+  /**
+   * The most rows one round trip may take: every buffer it binds (x, y, the intermediates) must
+   * fit the device's maxStorageBufferBindingSize and maxBufferSize. Larger batches run in chunks.
+   */
+  private maxRows(): number {
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    const widest = Math.max(this.spec.in, this.spec.out, ...this.spec.buffers.map((b) => b.size));
+    const rows = Math.floor(limit / (widest * this.elementBytes + 16));
+    if (rows < 1) throw new Error(`one row of this map needs a buffer of ${widest * this.elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
+    return rows;
+  }
+
+  /** Y = X Mᵀ through the device; runs one at a time (they share the staging buffers), in chunks of rows that fit the device's buffer limits. */
   run(x: Float32Array, batch: number): Promise<Float32Array> {
+    const rows = this.maxRows();
+    if (batch > rows) return this.runInChunks(x, batch, rows);
     const result = this.queue.then(() => this.runNow(x, batch));
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async runInChunks(x: Float32Array, batch: number, rows: number): Promise<Float32Array> {
+    const { in: n, out: m } = this.spec;
+    const y = new Float32Array(batch * m);
+    for (let start = 0; start < batch; start += rows) {
+      const count = Math.min(rows, batch - start);
+      y.set(await this.run(x.subarray(start * n, (start + count) * n), count), start * m);
+    }
+    return y;
   }
 
   private async runNow(x: Float32Array, batch: number): Promise<Float32Array> {
