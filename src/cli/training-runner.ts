@@ -4,6 +4,7 @@
  * without one). Gradients, optimizer updates and saving are the runner's (backward,
  * createOptimizer, saveParams), on both backends; the commands add only the loss.
  */
+import type { ManifestMap } from '../codegen/manifest-types.js';
 import type { KernelOutputs } from '../compile-kernels.js';
 import type { CheckedMap } from '../dsl/structure.js';
 import type { Backend, MapRunner } from '../runtime/map-runner.js';
@@ -12,8 +13,14 @@ import type { CompiledSpec } from './compile-spec.js';
 import type { CommandContext } from './context.js';
 
 export async function openTrainingRunner(ctx: CommandContext, spec: CompiledSpec<KernelOutputs>, map: CheckedMap, backend: Backend): Promise<MapRunner> {
-  const manifestMap = spec.outputs.manifest.maps.find((m) => m.name === map.name)!;
-  return createRunner(ctx, manifestMap, spec.outputs.wgsl, spec.module.dtype, backend);
+  return createRunner(ctx, manifestMapOf(spec, map), spec.outputs.wgsl, spec.module.dtype, backend);
+}
+
+/** The manifest entry of a map of the compiled spec (its program, parameter layout, kernels). */
+export function manifestMapOf(spec: CompiledSpec<KernelOutputs>, map: CheckedMap): ManifestMap {
+  const found = spec.outputs.manifest.maps.find((m) => m.name === map.name);
+  if (!found) throw new Error(`internal error: map '${map.name}' is not in the compiled manifest`);
+  return found;
 }
 
 /** Runs `use` on the runner and destroys it afterwards, whatever happens. */

@@ -9,7 +9,11 @@
  */
 import { paramsOf } from '../../dsl/params.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
-import type { Backend, MapRunner } from '../../runtime/map-runner.js';
+import { packParams } from '../../runtime/params.js';
+import type { ManifestMap } from '../../codegen/manifest-types.js';
+import type { Dtype } from '../../dsl/structure.js';
+import { executeProgram } from '../../runtime/cpu-executor.js';
+import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -19,8 +23,8 @@ import { writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { gatherRows, miniBatches } from '../minibatches.js';
 import { progress } from '../progress.js';
-import { readInputRows, readPairedRows } from '../training-data.js';
-import { openTrainingRunner, withRunner } from '../training-runner.js';
+import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
+import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
 import { UserError } from '../user-error.js';
 
 export type OptimizerKind = OptimizerOptions['kind'];
@@ -54,20 +58,21 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const batch = Math.min(opts.batch ?? x.rows, x.rows);
   if (opts.batch !== undefined && opts.batch > x.rows) note(ctx, `--batch ${opts.batch} is more than the ${x.rows} rows of ${opts.input}: each step uses all rows`);
 
+  const manifestMap = manifestMapOf(spec, map);
+  const mseOf = (tensors: ReadonlyMap<string, ArrayLike<number>>) => fileMse(manifestMap, spec.module.dtype, tensors, x, target.data);
+  const lossInitial = mseOf(params);
+  if (!Number.isFinite(lossInitial)) throw new UserError(`the loss with ${opts.params} is ${lossInitial} before any step; nothing written`);
+
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
-  const trained = await withRunner(runner, async () => {
+  const bytes = await withRunner(runner, async () => {
     runner.loadParams(params);
-    const lossInitial = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
-    if (!Number.isFinite(lossInitial)) throw new UserError(`the loss with ${opts.params} is ${lossInitial} before any step (parameters too large for float32?); nothing written`);
     await trainSteps(ctx, runner, x.data, target.data, { in: map.in, out: map.out, rows: x.rows, batch, steps: opts.steps, seed: opts.seed, optimizer });
-    const bytes = await runner.saveParams();
-    // The loss of the parameters as written: read back, so f16 rounding is included.
-    const written = readSafetensors(bytes);
-    runner.loadParams(new Map([...written.tensors].map(([name, t]) => [name, t.data])));
-    const lossFinal = meanSquaredError(await runner.forward(x.data, x.rows), target.data);
-    if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
-    return { bytes, lossInitial, lossFinal };
+    return runner.saveParams();
   });
+  // The loss of the parameters as written (read back: f16 rounding included).
+  const lossFinal = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
+  if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
+  const trained = { bytes, lossInitial, lossFinal };
   await writeAtomic(opts.out, trained.bytes, { inputs: [file, opts.input, opts.target] });
 
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
@@ -137,6 +142,16 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
 function progressSteps(steps: number, tty: boolean): (step: number) => boolean {
   const parts = tty ? 100 : 10;
   return (step) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
+}
+
+/**
+ * The MSE of a parameter set over all rows, in float64 on the CPU whatever the backend (the
+ * program executor keeps every intermediate in float64): the number anyone recomputes from the
+ * parameter file, even when it is far below float32's rounding of Y.
+ */
+function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Float32Array): number {
+  const y = executeProgram(programOfManifest(map, dtype), packParams(map.params, map.paramSize, tensors), x.data, x.rows);
+  return meanSquaredError(y, target);
 }
 
 /** mean((y − t)²), accumulated in float64. */
