@@ -106,6 +106,16 @@ describe('writing outputs', () => {
     expect(existsSync(long)).toBe(true);
   });
 
+  it('monc build of a module with the longest name the checker allows (128) writes its files', async () => {
+    const name = `m${'x'.repeat(127)}`;
+    const file = scratch.path('long-module.mon');
+    writeFileSync(file, `module ${name}\nmap m : 8 -> 8 = monarch(nblocks: 2)\n`);
+    const out = scratch.path('gen-long');
+    const r = await cli(['build', file, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const ext of ['wgsl', 'ts', 'json']) expect(existsSync(`${out}/${name}.${ext}`)).toBe(true);
+  });
+
   it('never replaces a device or a FIFO with a regular file', async () => {
     expectUserError(await run({ out: '/dev/null' }), /'\/dev\/null': it is a character device; monc writes only regular files/);
     expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
