@@ -25,7 +25,7 @@ export const MAX_EXPANDED_NODES = 20000;
 export const MAX_MODULE_STEPS = 1024;
 
 /** Nesting of sums, chains and references in one map, counted through references. */
-export const MAX_EXPANDED_DEPTH = 1000;
+export const MAX_EXPANDED_DEPTH = 256;
 
 /** Factors of `monarch(order:)` / `monarch(radices:)`; 30 factors of at least 2 already exceed the size limit. */
 export const MAX_FACTORS = 30;

@@ -1,0 +1,123 @@
+/**
+ * The front-end cases of issue 13 (bad input tried as a careless or hostile user would): each
+ * ends in a located diagnostic or in outputs, quickly, never in an exception.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileModule } from '../../src/compile.js';
+import { checkSource, formatDiagnostics } from '../../src/dsl/index.js';
+import { mulberry32 } from '../../src/util/random.js';
+
+/** Diagnostic codes of a build, and whether it produced outputs; fails the test on an exception or when slower than `seconds`. */
+function build(source: string, seconds: number, file = 'spec.mon'): { codes: string[]; built: boolean } {
+  const start = performance.now();
+  const r = compileModule(source, file);
+  expect(() => formatDiagnostics(r.diagnostics, source)).not.toThrow();
+  expect((performance.now() - start) / 1000).toBeLessThan(seconds);
+  return { codes: r.diagnostics.map((d) => d.code), built: r.outputs !== undefined };
+}
+
+const lines = (n: number, line: (i: number) => string) => Array.from({ length: n }, (_, i) => line(i)).join('\n');
+
+describe('names that are keys of every JavaScript object', () => {
+  const keys = ['toString', 'hasOwnProperty', '__proto__', 'constructor', 'valueOf', 'isPrototypeOf'];
+
+  it.each(keys)('%s as an argument, constructor or pattern name is an unknown name', (key) => {
+    expect(build(`map d : 8 -> 8 = dense(${key}: 4)`, 5).codes).toEqual(['E0401']);
+    expect(build(`map d : 8 -> 8 = ${key}()`, 5).codes).toEqual(['E0303']);
+    expect(build(`map d : 8 -> 8 = sparse(block: 2, pattern: ${key}(width: 1))`, 5).codes).toEqual(['E0306']);
+    expect(build(`map d : 8 -> 8 = monarch(nblocks: 2) @ ${key}`, 5).codes).toEqual(['E0302']);
+  });
+
+  it.each(['toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])('%s names a map and a constant', (key) => {
+    const r = compileModule(`const ${key} = 8\nmap ${key}_c : 8 -> 8 = dense()\nmap e : ${key} -> ${key} = ${key}_c`, 'spec.mon');
+    expect(r.diagnostics).toEqual([]);
+    expect(r.module?.consts[key]).toBe(8);
+    const maps = compileModule(`map ${key} : 8 -> 8 = dense()\nmap e : 8 -> 8 = ${key} @ ${key}`, 'spec.mon');
+    expect(maps.outputs?.manifest.maps.map((m) => m.name)).toEqual([key, 'e']);
+  });
+
+  it('a constant named __proto__ is an ordinary entry of the constants', () => {
+    const r = checkSource('const __proto__ = 4\nmap f : __proto__ -> 4 = dense()', 'spec.mon');
+    expect(r.module?.consts['__proto__']).toBe(4);
+    expect(Object.keys(r.module!.consts)).toEqual(['__proto__']);
+  });
+
+  it('__proto__ and constructor cannot name a map (reserved in WGSL and TypeScript)', () => {
+    expect(build('map __proto__ : 8 -> 8 = dense()', 5).codes).toEqual(['E0305']);
+    expect(build('map constructor : 8 -> 8 = dense()', 5).codes).toEqual(['E0305']);
+  });
+});
+
+describe('limits: refused at once with a located diagnostic', () => {
+  it('monarch(order: 2^30): the factor count, not 3 GB of factors', () => {
+    expect(build('map d : 64 -> 64 = monarch(order: 2^30, radix: 4)', 2).codes).toEqual(['E0406']);
+    expect(build('map d : 64 -> 64 = monarch(order: 2^30)', 2).codes).toEqual(['E0406']);
+  });
+
+  it('monarch(order: 29, radix: 2) at 2^29: its parameters together overflow 32-bit offsets', () => {
+    expect(build('map d : 536870912 -> 536870912 = monarch(order: 29, radix: 2)', 2).codes).toEqual(['E0511']);
+  });
+
+  it('the doubling reference chain m(i) = m(i-1) @ m(i-1)', () => {
+    const spec = (n: number) => `map m0 : 8 -> 8 = dense()\n${lines(n, (i) => `map m${i + 1} : 8 -> 8 = m${i} @ m${i}`)}`;
+    expect(build(spec(10), 3).codes).toEqual(['E0514']);
+    expect(build(spec(40), 3).codes).toEqual(['E0514']);
+  });
+
+  it('a 5,000-term sum and a 5,000-factor chain', () => {
+    expect(build(`map f : 8 -> 8 = ${Array(5000).fill('dense()').join(' + ')}`, 5).codes).toEqual(['E0514']);
+    expect(build(`map f : 8 -> 8 = ${Array(5000).fill('dense(in: 8)').join(' @ ')}`, 5).codes).toEqual(['E0514']);
+  });
+
+  it('sparse patterns too large for a kernel table, counted without listing them', () => {
+    expect(build('map f : 4096 -> 4096 = sparse(block: 1, pattern: random(density: 1, seed: 1))', 2).codes).toEqual(['E0607']);
+    expect(build('map f : 4096 -> 4096 = sparse(block: 1, pattern: band(width: 1048576))', 2).codes).toEqual(['E0607']);
+    expect(build('map f : 65536 -> 65536 = sparse(block: 1, pattern: band(width: 1048576))', 2).codes).toEqual(['E0606']);
+    expect(build('map f : 1024 -> 1024 = sparse(block: 1, pattern: band(width: 9))', 2).codes).toEqual(['E0607']);
+    expect(build('map f : 1024 -> 1024 = sparse(block: 1, pattern: band(width: 8))', 20).built).toBe(true);
+  });
+
+  it('a 1,000,000-letter map name, and a module name too long for a file name', () => {
+    expect(build(`map ${'a'.repeat(1_000_000)} : 8 -> 8 = dense()`, 3).codes).toEqual(['E0307']);
+    expect(build(`map ${'a'.repeat(1_000_000)} : 8 -> 8 = dense()\nmap g : 8 -> 8 = ${'a'.repeat(999_999)}b`, 3).codes).toEqual(['E0307', 'E0302']);
+    expect(build(`module ${'m'.repeat(240)}\nmap f : 8 -> 8 = dense()`, 2).codes).toEqual(['E0307']);
+    expect(build('map f : 8 -> 8 = dense()', 2, `dir/${'m'.repeat(240)}.mon`).codes).toEqual(['E0307']);
+    expect(build(`module ${'m'.repeat(128)}\nmap f : 8 -> 8 = dense()`, 5).built).toBe(true);
+  });
+
+  it('20,000 maps, and a 20,000-long reference chain: no stack overflow', () => {
+    expect(build(lines(20_000, (i) => `map m${i} : 4 -> 4 = dense()`), 10).codes).toEqual(['E0308']);
+    const chain = `map m0 : 4 -> 4 = dense()\n${lines(4000, (i) => `map m${i + 1} : 4 -> 4 = m${i}`)}`;
+    expect(build(chain, 10).codes).toEqual(['E0512']);
+  });
+
+  it('the deepest nesting through references that checks also builds', () => {
+    const nested = (inner: string) => `${'transpose(2, 4) @ ('.repeat(126)}${inner}${')'.repeat(126)}`;
+    const spec = (n: number) => `map m0 : 8 -> 8 = dense()\n${lines(n, (i) => `map m${i + 1} : 8 -> 8 = ${nested(`m${i}`)}`)}`;
+    expect(build(spec(2), 20)).toEqual({ codes: [], built: true });
+    expect(build(spec(3), 2).codes).toEqual(['E0513']);
+  });
+
+  it('a module or map named then (an ES module exporting then is a thenable)', () => {
+    expect(build('module then\nmap f : 8 -> 8 = dense()', 2).codes).toEqual(['E0305']);
+    expect(build('map then : 8 -> 8 = dense()', 2).codes).toEqual(['E0305']);
+  });
+});
+
+describe('near-linear phases', () => {
+  it('1 MB of random bytes: checked and reported in seconds, 50 diagnostics shown', () => {
+    const next = mulberry32(13);
+    const source = new TextDecoder('latin1').decode(Uint8Array.from({ length: 1_000_000 }, () => next() % 256));
+    const start = performance.now();
+    const { diagnostics } = checkSource(source, 'garbage.mon');
+    const text = formatDiagnostics(diagnostics, source);
+    expect((performance.now() - start) / 1000).toBeLessThan(10);
+    expect(diagnostics.length).toBeGreaterThan(50);
+    expect(text.split('\n').filter((l) => /^garbage\.mon:\d+:\d+: error: /.test(l))).toHaveLength(50);
+    expect(text.endsWith(`… and ${diagnostics.length - 50} more diagnostics not shown`)).toBe(true);
+  });
+
+  it('a chain of 512 ops builds in seconds (the emitter was cubic in the chain length)', () => {
+    expect(build(`map f : 8 -> 8 = ${Array(512).fill('dense(in: 8)').join(' @ ')}`, 20)).toEqual({ codes: [], built: true });
+  });
+});
