@@ -986,35 +986,23 @@ struct up_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> up_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_bwd2_dims: up_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> up_bwd2_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> up_bwd2_se: array<f32, 1024>;
+var<workgroup> up_bwd2_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_bwd2_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (up_bwd2_dims.batch + 255u) / 256u;
-  if (global >= splits * 65536u) { return; }
-  let split = global / 65536u;
-  let item = global % 65536u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 4u) % 64u;
-  let i_d = item % 4u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 4u);
-  let o1 = (i_d + ib1 * 4u);
-  let o2 = (i_d + ib2 * 4u);
-  let o3 = (i_d + ib3 * 4u);
-  let k0 = (i_d + ig0 * 4u);
-  let k1 = (i_d + ig1 * 4u);
-  let k2 = (i_d + ig2 * 4u);
-  let k3 = (i_d + ig3 * 4u);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 64u;
+  let i_a = blk / 4u;
+  let i_d = blk % 4u;
+  let b0 = (tile % 64u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1033,51 +1021,67 @@ fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, up_bwd2_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 4096u;
-    let e0 = up_bwd2_aux[e_row + o0];
-    let e1 = up_bwd2_aux[e_row + o1];
-    let e2 = up_bwd2_aux[e_row + o2];
-    let e3 = up_bwd2_aux[e_row + o3];
-    let x0 = up_bwd2_src[x_row + k0];
-    let x1 = up_bwd2_src[x_row + k1];
-    let x2 = up_bwd2_src[x_row + k2];
-    let x3 = up_bwd2_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = up_bwd2_aux[r * 4096u + (i_d + ib * 4u)]; }
+      up_bwd2_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = up_bwd2_src[r * 1024u + (i_d + ig * 4u)]; }
+      up_bwd2_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = up_bwd2_se[k * 64u + ty * 4u + 0u];
+      let e1 = up_bwd2_se[k * 64u + ty * 4u + 1u];
+      let e2 = up_bwd2_se[k * 64u + ty * 4u + 2u];
+      let e3 = up_bwd2_se[k * 64u + ty * 4u + 3u];
+      let x0 = up_bwd2_sx[k * 64u + tx * 4u + 0u];
+      let x1 = up_bwd2_sx[k * 64u + tx * 4u + 1u];
+      let x2 = up_bwd2_sx[k * 64u + tx * 4u + 2u];
+      let x3 = up_bwd2_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 1048576u + (i_a * 4u + i_d) * 262144u;
-  up_bwd2_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  up_bwd2_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  up_bwd2_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  up_bwd2_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  up_bwd2_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  up_bwd2_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  up_bwd2_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  up_bwd2_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  up_bwd2_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  up_bwd2_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  up_bwd2_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  up_bwd2_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  up_bwd2_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  up_bwd2_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  up_bwd2_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  up_bwd2_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 1048576u + blk * 262144u;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  up_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct up_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -1567,35 +1571,23 @@ struct up_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> up_bwd7_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_bwd7_dims: up_bwd7_Dims;
 @group(0) @binding(4) var<storage, read> up_bwd7_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> up_bwd7_se: array<f32, 1024>;
+var<workgroup> up_bwd7_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_bwd7_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (up_bwd7_dims.batch + 255u) / 256u;
-  if (global >= splits * 16384u) { return; }
-  let split = global / 16384u;
-  let item = global % 16384u;
-  let i_a = item / 4096u;
-  let i_tb = (item / 64u) % 64u;
-  let i_tc = item % 64u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 256u + ib0);
-  let o1 = (i_a * 256u + ib1);
-  let o2 = (i_a * 256u + ib2);
-  let o3 = (i_a * 256u + ib3);
-  let k0 = (i_a * 256u + ig0);
-  let k1 = (i_a * 256u + ig1);
-  let k2 = (i_a * 256u + ig2);
-  let k3 = (i_a * 256u + ig3);
+  let split = group / 64u;
+  if (split >= splits) { return; }
+  let tile = group % 64u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1614,51 +1606,67 @@ fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, up_bwd7_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = up_bwd7_aux[e_row + o0];
-    let e1 = up_bwd7_aux[e_row + o1];
-    let e2 = up_bwd7_aux[e_row + o2];
-    let e3 = up_bwd7_aux[e_row + o3];
-    let x0 = up_bwd7_src[x_row + k0];
-    let x1 = up_bwd7_src[x_row + k1];
-    let x2 = up_bwd7_src[x_row + k2];
-    let x3 = up_bwd7_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = up_bwd7_aux[r * 1024u + (i_a * 256u + ib)]; }
+      up_bwd7_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = up_bwd7_src[r * 1024u + (i_a * 256u + ig)]; }
+      up_bwd7_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = up_bwd7_se[k * 64u + ty * 4u + 0u];
+      let e1 = up_bwd7_se[k * 64u + ty * 4u + 1u];
+      let e2 = up_bwd7_se[k * 64u + ty * 4u + 2u];
+      let e3 = up_bwd7_se[k * 64u + ty * 4u + 3u];
+      let x0 = up_bwd7_sx[k * 64u + tx * 4u + 0u];
+      let x1 = up_bwd7_sx[k * 64u + tx * 4u + 1u];
+      let x2 = up_bwd7_sx[k * 64u + tx * 4u + 2u];
+      let x3 = up_bwd7_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 262144u + (i_a + i_d) * 65536u;
-  up_bwd7_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  up_bwd7_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  up_bwd7_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  up_bwd7_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  up_bwd7_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  up_bwd7_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  up_bwd7_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  up_bwd7_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  up_bwd7_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  up_bwd7_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  up_bwd7_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  up_bwd7_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  up_bwd7_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  up_bwd7_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  up_bwd7_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  up_bwd7_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 262144u + blk * 65536u;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  up_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct up_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -2668,35 +2676,23 @@ struct down_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> down_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_bwd2_dims: down_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> down_bwd2_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> down_bwd2_se: array<f32, 1024>;
+var<workgroup> down_bwd2_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_bwd2_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (down_bwd2_dims.batch + 255u) / 256u;
-  if (global >= splits * 16384u) { return; }
-  let split = global / 16384u;
-  let item = global % 16384u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 4u) % 64u;
-  let i_d = item % 4u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 4u);
-  let o1 = (i_d + ib1 * 4u);
-  let o2 = (i_d + ib2 * 4u);
-  let o3 = (i_d + ib3 * 4u);
-  let k0 = (i_d + ig0 * 4u);
-  let k1 = (i_d + ig1 * 4u);
-  let k2 = (i_d + ig2 * 4u);
-  let k3 = (i_d + ig3 * 4u);
+  let split = group / 64u;
+  if (split >= splits) { return; }
+  let tile = group % 64u;
+  let blk = tile / 16u;
+  let i_a = blk / 4u;
+  let i_d = blk % 4u;
+  let b0 = (tile % 16u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -2715,51 +2711,67 @@ fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, down_bwd2_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = down_bwd2_aux[e_row + o0];
-    let e1 = down_bwd2_aux[e_row + o1];
-    let e2 = down_bwd2_aux[e_row + o2];
-    let e3 = down_bwd2_aux[e_row + o3];
-    let x0 = down_bwd2_src[x_row + k0];
-    let x1 = down_bwd2_src[x_row + k1];
-    let x2 = down_bwd2_src[x_row + k2];
-    let x3 = down_bwd2_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = down_bwd2_aux[r * 1024u + (i_d + ib * 4u)]; }
+      down_bwd2_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = down_bwd2_src[r * 1024u + (i_d + ig * 4u)]; }
+      down_bwd2_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = down_bwd2_se[k * 64u + ty * 4u + 0u];
+      let e1 = down_bwd2_se[k * 64u + ty * 4u + 1u];
+      let e2 = down_bwd2_se[k * 64u + ty * 4u + 2u];
+      let e3 = down_bwd2_se[k * 64u + ty * 4u + 3u];
+      let x0 = down_bwd2_sx[k * 64u + tx * 4u + 0u];
+      let x1 = down_bwd2_sx[k * 64u + tx * 4u + 1u];
+      let x2 = down_bwd2_sx[k * 64u + tx * 4u + 2u];
+      let x3 = down_bwd2_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 262144u + (i_a * 4u + i_d) * 65536u;
-  down_bwd2_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  down_bwd2_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  down_bwd2_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  down_bwd2_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  down_bwd2_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  down_bwd2_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  down_bwd2_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  down_bwd2_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  down_bwd2_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  down_bwd2_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  down_bwd2_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  down_bwd2_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  down_bwd2_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  down_bwd2_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  down_bwd2_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  down_bwd2_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 262144u + blk * 65536u;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  down_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct down_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -3249,35 +3261,23 @@ struct down_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> down_bwd7_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_bwd7_dims: down_bwd7_Dims;
 @group(0) @binding(4) var<storage, read> down_bwd7_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> down_bwd7_se: array<f32, 1024>;
+var<workgroup> down_bwd7_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_bwd7_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (down_bwd7_dims.batch + 255u) / 256u;
-  if (global >= splits * 65536u) { return; }
-  let split = global / 65536u;
-  let item = global % 65536u;
-  let i_a = item / 16384u;
-  let i_tb = (item / 256u) % 64u;
-  let i_tc = item % 256u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 256u + ib0);
-  let o1 = (i_a * 256u + ib1);
-  let o2 = (i_a * 256u + ib2);
-  let o3 = (i_a * 256u + ib3);
-  let k0 = (i_a * 1024u + ig0);
-  let k1 = (i_a * 1024u + ig1);
-  let k2 = (i_a * 1024u + ig2);
-  let k3 = (i_a * 1024u + ig3);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 64u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 64u) / 16u * 64u;
+  let c0 = (tile % 16u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -3296,51 +3296,67 @@ fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, down_bwd7_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 1024u;
-    let e0 = down_bwd7_aux[e_row + o0];
-    let e1 = down_bwd7_aux[e_row + o1];
-    let e2 = down_bwd7_aux[e_row + o2];
-    let e3 = down_bwd7_aux[e_row + o3];
-    let x0 = down_bwd7_src[x_row + k0];
-    let x1 = down_bwd7_src[x_row + k1];
-    let x2 = down_bwd7_src[x_row + k2];
-    let x3 = down_bwd7_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = down_bwd7_aux[r * 1024u + (i_a * 256u + ib)]; }
+      down_bwd7_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = down_bwd7_src[r * 4096u + (i_a * 1024u + ig)]; }
+      down_bwd7_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = down_bwd7_se[k * 64u + ty * 4u + 0u];
+      let e1 = down_bwd7_se[k * 64u + ty * 4u + 1u];
+      let e2 = down_bwd7_se[k * 64u + ty * 4u + 2u];
+      let e3 = down_bwd7_se[k * 64u + ty * 4u + 3u];
+      let x0 = down_bwd7_sx[k * 64u + tx * 4u + 0u];
+      let x1 = down_bwd7_sx[k * 64u + tx * 4u + 1u];
+      let x2 = down_bwd7_sx[k * 64u + tx * 4u + 2u];
+      let x3 = down_bwd7_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 1048576u + (i_a + i_d) * 262144u;
-  down_bwd7_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
-  down_bwd7_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
-  down_bwd7_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
-  down_bwd7_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
-  down_bwd7_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
-  down_bwd7_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
-  down_bwd7_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
-  down_bwd7_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
-  down_bwd7_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
-  down_bwd7_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
-  down_bwd7_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
-  down_bwd7_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
-  down_bwd7_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
-  down_bwd7_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
-  down_bwd7_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
-  down_bwd7_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+  let w_base = split * 1048576u + blk * 262144u;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 0u] = acc0_0;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 1u] = acc0_1;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 2u] = acc0_2;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 3u] = acc0_3;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 0u] = acc1_0;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 1u] = acc1_1;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 2u] = acc1_2;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 3u] = acc1_3;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 0u] = acc2_0;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 1u] = acc2_1;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 2u] = acc2_2;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 3u] = acc2_3;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 0u] = acc3_0;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 1u] = acc3_1;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 2u] = acc3_2;
+  down_bwd7_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct down_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -5132,35 +5148,23 @@ struct ffn_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd4_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd4_dims: ffn_bwd4_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd4_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> ffn_bwd4_se: array<f32, 1024>;
+var<workgroup> ffn_bwd4_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd4_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (ffn_bwd4_dims.batch + 255u) / 256u;
-  if (global >= splits * 16384u) { return; }
-  let split = global / 16384u;
-  let item = global % 16384u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 4u) % 64u;
-  let i_d = item % 4u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 4u);
-  let o1 = (i_d + ib1 * 4u);
-  let o2 = (i_d + ib2 * 4u);
-  let o3 = (i_d + ib3 * 4u);
-  let k0 = (i_d + ig0 * 4u);
-  let k1 = (i_d + ig1 * 4u);
-  let k2 = (i_d + ig2 * 4u);
-  let k3 = (i_d + ig3 * 4u);
+  let split = group / 64u;
+  if (split >= splits) { return; }
+  let tile = group % 64u;
+  let blk = tile / 16u;
+  let i_a = blk / 4u;
+  let i_d = blk % 4u;
+  let b0 = (tile % 16u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -5179,51 +5183,67 @@ fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd4_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = ffn_bwd4_aux[e_row + o0];
-    let e1 = ffn_bwd4_aux[e_row + o1];
-    let e2 = ffn_bwd4_aux[e_row + o2];
-    let e3 = ffn_bwd4_aux[e_row + o3];
-    let x0 = ffn_bwd4_src[x_row + k0];
-    let x1 = ffn_bwd4_src[x_row + k1];
-    let x2 = ffn_bwd4_src[x_row + k2];
-    let x3 = ffn_bwd4_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd4_aux[r * 1024u + (i_d + ib * 4u)]; }
+      ffn_bwd4_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd4_src[r * 1024u + (i_d + ig * 4u)]; }
+      ffn_bwd4_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = ffn_bwd4_se[k * 64u + ty * 4u + 0u];
+      let e1 = ffn_bwd4_se[k * 64u + ty * 4u + 1u];
+      let e2 = ffn_bwd4_se[k * 64u + ty * 4u + 2u];
+      let e3 = ffn_bwd4_se[k * 64u + ty * 4u + 3u];
+      let x0 = ffn_bwd4_sx[k * 64u + tx * 4u + 0u];
+      let x1 = ffn_bwd4_sx[k * 64u + tx * 4u + 1u];
+      let x2 = ffn_bwd4_sx[k * 64u + tx * 4u + 2u];
+      let x3 = ffn_bwd4_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 262144u + (i_a * 4u + i_d) * 65536u;
-  ffn_bwd4_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  ffn_bwd4_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  ffn_bwd4_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  ffn_bwd4_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  ffn_bwd4_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  ffn_bwd4_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  ffn_bwd4_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  ffn_bwd4_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  ffn_bwd4_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  ffn_bwd4_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  ffn_bwd4_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  ffn_bwd4_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  ffn_bwd4_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  ffn_bwd4_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  ffn_bwd4_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  ffn_bwd4_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 262144u + blk * 65536u;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  ffn_bwd4_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct ffn_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -5713,35 +5733,23 @@ struct ffn_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd9_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd9_dims: ffn_bwd9_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd9_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> ffn_bwd9_se: array<f32, 1024>;
+var<workgroup> ffn_bwd9_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd9_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (ffn_bwd9_dims.batch + 255u) / 256u;
-  if (global >= splits * 65536u) { return; }
-  let split = global / 65536u;
-  let item = global % 65536u;
-  let i_a = item / 16384u;
-  let i_tb = (item / 256u) % 64u;
-  let i_tc = item % 256u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 256u + ib0);
-  let o1 = (i_a * 256u + ib1);
-  let o2 = (i_a * 256u + ib2);
-  let o3 = (i_a * 256u + ib3);
-  let k0 = (i_a * 1024u + ig0);
-  let k1 = (i_a * 1024u + ig1);
-  let k2 = (i_a * 1024u + ig2);
-  let k3 = (i_a * 1024u + ig3);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 64u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 64u) / 16u * 64u;
+  let c0 = (tile % 16u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -5760,51 +5768,67 @@ fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd9_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 1024u;
-    let e0 = ffn_bwd9_aux[e_row + o0];
-    let e1 = ffn_bwd9_aux[e_row + o1];
-    let e2 = ffn_bwd9_aux[e_row + o2];
-    let e3 = ffn_bwd9_aux[e_row + o3];
-    let x0 = ffn_bwd9_src[x_row + k0];
-    let x1 = ffn_bwd9_src[x_row + k1];
-    let x2 = ffn_bwd9_src[x_row + k2];
-    let x3 = ffn_bwd9_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd9_aux[r * 1024u + (i_a * 256u + ib)]; }
+      ffn_bwd9_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd9_src[r * 4096u + (i_a * 1024u + ig)]; }
+      ffn_bwd9_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = ffn_bwd9_se[k * 64u + ty * 4u + 0u];
+      let e1 = ffn_bwd9_se[k * 64u + ty * 4u + 1u];
+      let e2 = ffn_bwd9_se[k * 64u + ty * 4u + 2u];
+      let e3 = ffn_bwd9_se[k * 64u + ty * 4u + 3u];
+      let x0 = ffn_bwd9_sx[k * 64u + tx * 4u + 0u];
+      let x1 = ffn_bwd9_sx[k * 64u + tx * 4u + 1u];
+      let x2 = ffn_bwd9_sx[k * 64u + tx * 4u + 2u];
+      let x3 = ffn_bwd9_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 1048576u + (i_a + i_d) * 262144u;
-  ffn_bwd9_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
-  ffn_bwd9_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
-  ffn_bwd9_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
-  ffn_bwd9_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
-  ffn_bwd9_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
-  ffn_bwd9_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
-  ffn_bwd9_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
-  ffn_bwd9_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
-  ffn_bwd9_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
-  ffn_bwd9_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
-  ffn_bwd9_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
-  ffn_bwd9_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
-  ffn_bwd9_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
-  ffn_bwd9_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
-  ffn_bwd9_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
-  ffn_bwd9_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+  let w_base = split * 1048576u + blk * 262144u;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 0u] = acc0_0;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 1u] = acc0_1;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 2u] = acc0_2;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 3u] = acc0_3;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 0u] = acc1_0;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 1u] = acc1_1;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 2u] = acc1_2;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 3u] = acc1_3;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 0u] = acc2_0;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 1u] = acc2_1;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 2u] = acc2_2;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 3u] = acc2_3;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 0u] = acc3_0;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 1u] = acc3_1;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 2u] = acc3_2;
+  ffn_bwd9_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct ffn_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -6249,35 +6273,23 @@ struct ffn_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd12_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd12_dims: ffn_bwd12_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd12_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> ffn_bwd12_se: array<f32, 1024>;
+var<workgroup> ffn_bwd12_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd12_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (ffn_bwd12_dims.batch + 255u) / 256u;
-  if (global >= splits * 65536u) { return; }
-  let split = global / 65536u;
-  let item = global % 65536u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 4u) % 64u;
-  let i_d = item % 4u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 4u);
-  let o1 = (i_d + ib1 * 4u);
-  let o2 = (i_d + ib2 * 4u);
-  let o3 = (i_d + ib3 * 4u);
-  let k0 = (i_d + ig0 * 4u);
-  let k1 = (i_d + ig1 * 4u);
-  let k2 = (i_d + ig2 * 4u);
-  let k3 = (i_d + ig3 * 4u);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 64u;
+  let i_a = blk / 4u;
+  let i_d = blk % 4u;
+  let b0 = (tile % 64u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -6296,51 +6308,67 @@ fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd12_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 4096u;
-    let e0 = ffn_bwd12_aux[e_row + o0];
-    let e1 = ffn_bwd12_aux[e_row + o1];
-    let e2 = ffn_bwd12_aux[e_row + o2];
-    let e3 = ffn_bwd12_aux[e_row + o3];
-    let x0 = ffn_bwd12_src[x_row + k0];
-    let x1 = ffn_bwd12_src[x_row + k1];
-    let x2 = ffn_bwd12_src[x_row + k2];
-    let x3 = ffn_bwd12_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd12_aux[r * 4096u + (i_d + ib * 4u)]; }
+      ffn_bwd12_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd12_src[r * 1024u + (i_d + ig * 4u)]; }
+      ffn_bwd12_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = ffn_bwd12_se[k * 64u + ty * 4u + 0u];
+      let e1 = ffn_bwd12_se[k * 64u + ty * 4u + 1u];
+      let e2 = ffn_bwd12_se[k * 64u + ty * 4u + 2u];
+      let e3 = ffn_bwd12_se[k * 64u + ty * 4u + 3u];
+      let x0 = ffn_bwd12_sx[k * 64u + tx * 4u + 0u];
+      let x1 = ffn_bwd12_sx[k * 64u + tx * 4u + 1u];
+      let x2 = ffn_bwd12_sx[k * 64u + tx * 4u + 2u];
+      let x3 = ffn_bwd12_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 1048576u + (i_a * 4u + i_d) * 262144u;
-  ffn_bwd12_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  ffn_bwd12_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  ffn_bwd12_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  ffn_bwd12_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  ffn_bwd12_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  ffn_bwd12_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  ffn_bwd12_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  ffn_bwd12_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  ffn_bwd12_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  ffn_bwd12_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  ffn_bwd12_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  ffn_bwd12_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  ffn_bwd12_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  ffn_bwd12_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  ffn_bwd12_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  ffn_bwd12_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 1048576u + blk * 262144u;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  ffn_bwd12_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct ffn_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -6830,35 +6858,23 @@ struct ffn_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd17_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd17_dims: ffn_bwd17_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd17_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> ffn_bwd17_se: array<f32, 1024>;
+var<workgroup> ffn_bwd17_sx: array<f32, 1024>;
+@compute @workgroup_size(256)
 fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd17_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (ffn_bwd17_dims.batch + 255u) / 256u;
-  if (global >= splits * 16384u) { return; }
-  let split = global / 16384u;
-  let item = global % 16384u;
-  let i_a = item / 4096u;
-  let i_tb = (item / 64u) % 64u;
-  let i_tc = item % 64u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 256u + ib0);
-  let o1 = (i_a * 256u + ib1);
-  let o2 = (i_a * 256u + ib2);
-  let o3 = (i_a * 256u + ib3);
-  let k0 = (i_a * 256u + ig0);
-  let k1 = (i_a * 256u + ig1);
-  let k2 = (i_a * 256u + ig2);
-  let k3 = (i_a * 256u + ig3);
+  let split = group / 64u;
+  if (split >= splits) { return; }
+  let tile = group % 64u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 4u * 64u;
+  let c0 = (tile % 4u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -6877,51 +6893,67 @@ fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd17_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = ffn_bwd17_aux[e_row + o0];
-    let e1 = ffn_bwd17_aux[e_row + o1];
-    let e2 = ffn_bwd17_aux[e_row + o2];
-    let e3 = ffn_bwd17_aux[e_row + o3];
-    let x0 = ffn_bwd17_src[x_row + k0];
-    let x1 = ffn_bwd17_src[x_row + k1];
-    let x2 = ffn_bwd17_src[x_row + k2];
-    let x3 = ffn_bwd17_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd17_aux[r * 1024u + (i_a * 256u + ib)]; }
+      ffn_bwd17_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 256u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = ffn_bwd17_src[r * 1024u + (i_a * 256u + ig)]; }
+      ffn_bwd17_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = ffn_bwd17_se[k * 64u + ty * 4u + 0u];
+      let e1 = ffn_bwd17_se[k * 64u + ty * 4u + 1u];
+      let e2 = ffn_bwd17_se[k * 64u + ty * 4u + 2u];
+      let e3 = ffn_bwd17_se[k * 64u + ty * 4u + 3u];
+      let x0 = ffn_bwd17_sx[k * 64u + tx * 4u + 0u];
+      let x1 = ffn_bwd17_sx[k * 64u + tx * 4u + 1u];
+      let x2 = ffn_bwd17_sx[k * 64u + tx * 4u + 2u];
+      let x3 = ffn_bwd17_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 262144u + (i_a + i_d) * 65536u;
-  ffn_bwd17_dst[w_base + ib0 * 256u + ig0] = acc0_0;
-  ffn_bwd17_dst[w_base + ib0 * 256u + ig1] = acc0_1;
-  ffn_bwd17_dst[w_base + ib0 * 256u + ig2] = acc0_2;
-  ffn_bwd17_dst[w_base + ib0 * 256u + ig3] = acc0_3;
-  ffn_bwd17_dst[w_base + ib1 * 256u + ig0] = acc1_0;
-  ffn_bwd17_dst[w_base + ib1 * 256u + ig1] = acc1_1;
-  ffn_bwd17_dst[w_base + ib1 * 256u + ig2] = acc1_2;
-  ffn_bwd17_dst[w_base + ib1 * 256u + ig3] = acc1_3;
-  ffn_bwd17_dst[w_base + ib2 * 256u + ig0] = acc2_0;
-  ffn_bwd17_dst[w_base + ib2 * 256u + ig1] = acc2_1;
-  ffn_bwd17_dst[w_base + ib2 * 256u + ig2] = acc2_2;
-  ffn_bwd17_dst[w_base + ib2 * 256u + ig3] = acc2_3;
-  ffn_bwd17_dst[w_base + ib3 * 256u + ig0] = acc3_0;
-  ffn_bwd17_dst[w_base + ib3 * 256u + ig1] = acc3_1;
-  ffn_bwd17_dst[w_base + ib3 * 256u + ig2] = acc3_2;
-  ffn_bwd17_dst[w_base + ib3 * 256u + ig3] = acc3_3;
+  let w_base = split * 262144u + blk * 65536u;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 0u] = acc0_0;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 1u] = acc0_1;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 2u] = acc0_2;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 0u) * 256u + c0 + tx * 4u + 3u] = acc0_3;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 0u] = acc1_0;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 1u] = acc1_1;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 2u] = acc1_2;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 1u) * 256u + c0 + tx * 4u + 3u] = acc1_3;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 0u] = acc2_0;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 1u] = acc2_1;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 2u] = acc2_2;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 2u) * 256u + c0 + tx * 4u + 3u] = acc2_3;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 0u] = acc3_0;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 1u] = acc3_1;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 2u] = acc3_2;
+  ffn_bwd17_dst[w_base + (b0 + ty * 4u + 3u) * 256u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct ffn_bwd18_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }

@@ -11253,35 +11253,23 @@ struct mix_lr_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd11_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd11_dims: mix_lr_bwd11_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd11_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> mix_lr_bwd11_se: array<f32, 1024>;
+var<workgroup> mix_lr_bwd11_sx: array<f32, 128>;
+@compute @workgroup_size(32)
 fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_bwd11_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (mix_lr_bwd11_dims.batch + 255u) / 256u;
-  if (global >= splits * 512u) { return; }
-  let split = global / 512u;
-  let item = global % 512u;
-  let i_a = 0u;
-  let i_tb = item / 2u;
-  let i_tc = item % 2u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = ib0;
-  let o1 = ib1;
-  let o2 = ib2;
-  let o3 = ib3;
-  let k0 = ig0;
-  let k1 = ig1;
-  let k2 = ig2;
-  let k3 = ig3;
+  let split = group / 16u;
+  if (split >= splits) { return; }
+  let tile = group % 16u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 1u * 64u;
+  let c0 = (tile % 1u) * 8u;
+  let tx = lid % 2u;
+  let ty = lid / 2u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -11300,51 +11288,67 @@ fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd11_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 8u;
-    let e_row = row * 1024u;
-    let e0 = mix_lr_bwd11_aux[e_row + o0];
-    let e1 = mix_lr_bwd11_aux[e_row + o1];
-    let e2 = mix_lr_bwd11_aux[e_row + o2];
-    let e3 = mix_lr_bwd11_aux[e_row + o3];
-    let x0 = mix_lr_bwd11_src[x_row + k0];
-    let x1 = mix_lr_bwd11_src[x_row + k1];
-    let x2 = mix_lr_bwd11_src[x_row + k2];
-    let x3 = mix_lr_bwd11_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 32u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mix_lr_bwd11_aux[r * 1024u + ib]; }
+      mix_lr_bwd11_se[i] = v;
+    }
+    for (var i = lid; i < 128u; i += 32u) {
+      let r = rr + i / 8u;
+      let ig = c0 + i % 8u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mix_lr_bwd11_src[r * 8u + ig]; }
+      mix_lr_bwd11_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = mix_lr_bwd11_se[k * 64u + ty * 4u + 0u];
+      let e1 = mix_lr_bwd11_se[k * 64u + ty * 4u + 1u];
+      let e2 = mix_lr_bwd11_se[k * 64u + ty * 4u + 2u];
+      let e3 = mix_lr_bwd11_se[k * 64u + ty * 4u + 3u];
+      let x0 = mix_lr_bwd11_sx[k * 8u + tx * 4u + 0u];
+      let x1 = mix_lr_bwd11_sx[k * 8u + tx * 4u + 1u];
+      let x2 = mix_lr_bwd11_sx[k * 8u + tx * 4u + 2u];
+      let x3 = mix_lr_bwd11_sx[k * 8u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 8192u + (i_a + i_d) * 8192u;
-  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig0] = acc0_0;
-  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig1] = acc0_1;
-  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig2] = acc0_2;
-  mix_lr_bwd11_dst[w_base + ib0 * 8u + ig3] = acc0_3;
-  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig0] = acc1_0;
-  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig1] = acc1_1;
-  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig2] = acc1_2;
-  mix_lr_bwd11_dst[w_base + ib1 * 8u + ig3] = acc1_3;
-  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig0] = acc2_0;
-  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig1] = acc2_1;
-  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig2] = acc2_2;
-  mix_lr_bwd11_dst[w_base + ib2 * 8u + ig3] = acc2_3;
-  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig0] = acc3_0;
-  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig1] = acc3_1;
-  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig2] = acc3_2;
-  mix_lr_bwd11_dst[w_base + ib3 * 8u + ig3] = acc3_3;
+  let w_base = split * 8192u + blk * 8192u;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 0u) * 8u + c0 + tx * 4u + 0u] = acc0_0;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 0u) * 8u + c0 + tx * 4u + 1u] = acc0_1;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 0u) * 8u + c0 + tx * 4u + 2u] = acc0_2;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 0u) * 8u + c0 + tx * 4u + 3u] = acc0_3;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 1u) * 8u + c0 + tx * 4u + 0u] = acc1_0;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 1u) * 8u + c0 + tx * 4u + 1u] = acc1_1;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 1u) * 8u + c0 + tx * 4u + 2u] = acc1_2;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 1u) * 8u + c0 + tx * 4u + 3u] = acc1_3;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 2u) * 8u + c0 + tx * 4u + 0u] = acc2_0;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 2u) * 8u + c0 + tx * 4u + 1u] = acc2_1;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 2u) * 8u + c0 + tx * 4u + 2u] = acc2_2;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 2u) * 8u + c0 + tx * 4u + 3u] = acc2_3;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 3u) * 8u + c0 + tx * 4u + 0u] = acc3_0;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 3u) * 8u + c0 + tx * 4u + 1u] = acc3_1;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 3u) * 8u + c0 + tx * 4u + 2u] = acc3_2;
+  mix_lr_bwd11_dst[w_base + (b0 + ty * 4u + 3u) * 8u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct mix_lr_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -11787,35 +11791,23 @@ struct mix_lr_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd14_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd14_dims: mix_lr_bwd14_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd14_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> mix_lr_bwd14_se: array<f32, 128>;
+var<workgroup> mix_lr_bwd14_sx: array<f32, 1024>;
+@compute @workgroup_size(32)
 fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_bwd14_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (mix_lr_bwd14_dims.batch + 255u) / 256u;
-  if (global >= splits * 512u) { return; }
-  let split = global / 512u;
-  let item = global % 512u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = item % 256u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = ib0;
-  let o1 = ib1;
-  let o2 = ib2;
-  let o3 = ib3;
-  let k0 = ig0;
-  let k1 = ig1;
-  let k2 = ig2;
-  let k3 = ig3;
+  let split = group / 16u;
+  if (split >= splits) { return; }
+  let tile = group % 16u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 16u * 8u;
+  let c0 = (tile % 16u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -11834,51 +11826,67 @@ fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd14_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 8u;
-    let e0 = mix_lr_bwd14_aux[e_row + o0];
-    let e1 = mix_lr_bwd14_aux[e_row + o1];
-    let e2 = mix_lr_bwd14_aux[e_row + o2];
-    let e3 = mix_lr_bwd14_aux[e_row + o3];
-    let x0 = mix_lr_bwd14_src[x_row + k0];
-    let x1 = mix_lr_bwd14_src[x_row + k1];
-    let x2 = mix_lr_bwd14_src[x_row + k2];
-    let x3 = mix_lr_bwd14_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 128u; i += 32u) {
+      let r = rr + i / 8u;
+      let ib = b0 + i % 8u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mix_lr_bwd14_aux[r * 8u + ib]; }
+      mix_lr_bwd14_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 32u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mix_lr_bwd14_src[r * 1024u + ig]; }
+      mix_lr_bwd14_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = mix_lr_bwd14_se[k * 8u + ty * 4u + 0u];
+      let e1 = mix_lr_bwd14_se[k * 8u + ty * 4u + 1u];
+      let e2 = mix_lr_bwd14_se[k * 8u + ty * 4u + 2u];
+      let e3 = mix_lr_bwd14_se[k * 8u + ty * 4u + 3u];
+      let x0 = mix_lr_bwd14_sx[k * 64u + tx * 4u + 0u];
+      let x1 = mix_lr_bwd14_sx[k * 64u + tx * 4u + 1u];
+      let x2 = mix_lr_bwd14_sx[k * 64u + tx * 4u + 2u];
+      let x3 = mix_lr_bwd14_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 8192u + (i_a + i_d) * 8192u;
-  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
-  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
-  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
-  mix_lr_bwd14_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
-  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
-  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
-  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
-  mix_lr_bwd14_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
-  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
-  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
-  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
-  mix_lr_bwd14_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
-  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
-  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
-  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
-  mix_lr_bwd14_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+  let w_base = split * 8192u + blk * 8192u;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 0u] = acc0_0;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 1u] = acc0_1;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 2u] = acc0_2;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 3u] = acc0_3;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 0u] = acc1_0;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 1u] = acc1_1;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 2u] = acc1_2;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 3u] = acc1_3;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 0u] = acc2_0;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 1u] = acc2_1;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 2u] = acc2_2;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 3u] = acc2_3;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 0u] = acc3_0;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 1u] = acc3_1;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 2u] = acc3_2;
+  mix_lr_bwd14_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct mix_lr_bwd15_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }

@@ -810,35 +810,23 @@ struct raw_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> raw_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> raw_bwd2_dims: raw_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> raw_bwd2_aux: array<f32>;
+var<workgroup> raw_bwd2_se: array<f32, 512>;
+var<workgroup> raw_bwd2_sx: array<f32, 512>;
 @compute @workgroup_size(64)
 fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_bwd2_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (raw_bwd2_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 32u) % 8u;
-  let i_d = item % 32u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 32u);
-  let o1 = (i_d + ib1 * 32u);
-  let o2 = (i_d + ib2 * 32u);
-  let o3 = (i_d + ib3 * 32u);
-  let k0 = (i_d + ig0 * 32u);
-  let k1 = (i_d + ig1 * 32u);
-  let k2 = (i_d + ig2 * 32u);
-  let k3 = (i_d + ig3 * 32u);
+  let split = group / 32u;
+  if (split >= splits) { return; }
+  let tile = group % 32u;
+  let blk = tile / 1u;
+  let i_a = blk / 32u;
+  let i_d = blk % 32u;
+  let b0 = (tile % 1u) / 1u * 32u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -857,51 +845,67 @@ fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, raw_bwd2_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = raw_bwd2_aux[e_row + o0];
-    let e1 = raw_bwd2_aux[e_row + o1];
-    let e2 = raw_bwd2_aux[e_row + o2];
-    let e3 = raw_bwd2_aux[e_row + o3];
-    let x0 = raw_bwd2_src[x_row + k0];
-    let x1 = raw_bwd2_src[x_row + k1];
-    let x2 = raw_bwd2_src[x_row + k2];
-    let x3 = raw_bwd2_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = raw_bwd2_aux[r * 1024u + (i_d + ib * 32u)]; }
+      raw_bwd2_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = raw_bwd2_src[r * 1024u + (i_d + ig * 32u)]; }
+      raw_bwd2_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = raw_bwd2_se[k * 32u + ty * 4u + 0u];
+      let e1 = raw_bwd2_se[k * 32u + ty * 4u + 1u];
+      let e2 = raw_bwd2_se[k * 32u + ty * 4u + 2u];
+      let e3 = raw_bwd2_se[k * 32u + ty * 4u + 3u];
+      let x0 = raw_bwd2_sx[k * 32u + tx * 4u + 0u];
+      let x1 = raw_bwd2_sx[k * 32u + tx * 4u + 1u];
+      let x2 = raw_bwd2_sx[k * 32u + tx * 4u + 2u];
+      let x3 = raw_bwd2_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a * 32u + i_d) * 1024u;
-  raw_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  raw_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  raw_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  raw_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  raw_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  raw_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  raw_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  raw_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  raw_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  raw_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  raw_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  raw_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  raw_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  raw_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  raw_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  raw_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 1024u;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  raw_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct raw_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -1346,35 +1350,23 @@ struct raw_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> raw_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> raw_bwd5_dims: raw_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> raw_bwd5_aux: array<f32>;
+var<workgroup> raw_bwd5_se: array<f32, 512>;
+var<workgroup> raw_bwd5_sx: array<f32, 512>;
 @compute @workgroup_size(64)
 fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_bwd5_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (raw_bwd5_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = item / 64u;
-  let i_tb = (item / 8u) % 8u;
-  let i_tc = item % 8u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 32u + ib0);
-  let o1 = (i_a * 32u + ib1);
-  let o2 = (i_a * 32u + ib2);
-  let o3 = (i_a * 32u + ib3);
-  let k0 = (i_a * 32u + ig0);
-  let k1 = (i_a * 32u + ig1);
-  let k2 = (i_a * 32u + ig2);
-  let k3 = (i_a * 32u + ig3);
+  let split = group / 32u;
+  if (split >= splits) { return; }
+  let tile = group % 32u;
+  let blk = tile / 1u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 1u) / 1u * 32u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1393,51 +1385,67 @@ fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, raw_bwd5_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = raw_bwd5_aux[e_row + o0];
-    let e1 = raw_bwd5_aux[e_row + o1];
-    let e2 = raw_bwd5_aux[e_row + o2];
-    let e3 = raw_bwd5_aux[e_row + o3];
-    let x0 = raw_bwd5_src[x_row + k0];
-    let x1 = raw_bwd5_src[x_row + k1];
-    let x2 = raw_bwd5_src[x_row + k2];
-    let x3 = raw_bwd5_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = raw_bwd5_aux[r * 1024u + (i_a * 32u + ib)]; }
+      raw_bwd5_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = raw_bwd5_src[r * 1024u + (i_a * 32u + ig)]; }
+      raw_bwd5_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = raw_bwd5_se[k * 32u + ty * 4u + 0u];
+      let e1 = raw_bwd5_se[k * 32u + ty * 4u + 1u];
+      let e2 = raw_bwd5_se[k * 32u + ty * 4u + 2u];
+      let e3 = raw_bwd5_se[k * 32u + ty * 4u + 3u];
+      let x0 = raw_bwd5_sx[k * 32u + tx * 4u + 0u];
+      let x1 = raw_bwd5_sx[k * 32u + tx * 4u + 1u];
+      let x2 = raw_bwd5_sx[k * 32u + tx * 4u + 2u];
+      let x3 = raw_bwd5_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a + i_d) * 1024u;
-  raw_bwd5_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  raw_bwd5_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  raw_bwd5_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  raw_bwd5_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  raw_bwd5_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  raw_bwd5_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  raw_bwd5_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  raw_bwd5_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  raw_bwd5_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  raw_bwd5_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  raw_bwd5_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  raw_bwd5_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  raw_bwd5_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  raw_bwd5_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  raw_bwd5_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  raw_bwd5_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 1024u;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  raw_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct raw_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -2271,35 +2279,23 @@ struct builtin_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> builtin_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> builtin_bwd2_dims: builtin_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> builtin_bwd2_aux: array<f32>;
+var<workgroup> builtin_bwd2_se: array<f32, 512>;
+var<workgroup> builtin_bwd2_sx: array<f32, 512>;
 @compute @workgroup_size(64)
 fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_bwd2_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (builtin_bwd2_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = (item / 32u) % 8u;
-  let i_d = item % 32u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 32u);
-  let o1 = (i_d + ib1 * 32u);
-  let o2 = (i_d + ib2 * 32u);
-  let o3 = (i_d + ib3 * 32u);
-  let k0 = (i_d + ig0 * 32u);
-  let k1 = (i_d + ig1 * 32u);
-  let k2 = (i_d + ig2 * 32u);
-  let k3 = (i_d + ig3 * 32u);
+  let split = group / 32u;
+  if (split >= splits) { return; }
+  let tile = group % 32u;
+  let blk = tile / 1u;
+  let i_a = blk / 32u;
+  let i_d = blk % 32u;
+  let b0 = (tile % 1u) / 1u * 32u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -2318,51 +2314,67 @@ fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, builtin_bwd2_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = builtin_bwd2_aux[e_row + o0];
-    let e1 = builtin_bwd2_aux[e_row + o1];
-    let e2 = builtin_bwd2_aux[e_row + o2];
-    let e3 = builtin_bwd2_aux[e_row + o3];
-    let x0 = builtin_bwd2_src[x_row + k0];
-    let x1 = builtin_bwd2_src[x_row + k1];
-    let x2 = builtin_bwd2_src[x_row + k2];
-    let x3 = builtin_bwd2_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = builtin_bwd2_aux[r * 1024u + (i_d + ib * 32u)]; }
+      builtin_bwd2_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = builtin_bwd2_src[r * 1024u + (i_d + ig * 32u)]; }
+      builtin_bwd2_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = builtin_bwd2_se[k * 32u + ty * 4u + 0u];
+      let e1 = builtin_bwd2_se[k * 32u + ty * 4u + 1u];
+      let e2 = builtin_bwd2_se[k * 32u + ty * 4u + 2u];
+      let e3 = builtin_bwd2_se[k * 32u + ty * 4u + 3u];
+      let x0 = builtin_bwd2_sx[k * 32u + tx * 4u + 0u];
+      let x1 = builtin_bwd2_sx[k * 32u + tx * 4u + 1u];
+      let x2 = builtin_bwd2_sx[k * 32u + tx * 4u + 2u];
+      let x3 = builtin_bwd2_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a * 32u + i_d) * 1024u;
-  builtin_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  builtin_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  builtin_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  builtin_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  builtin_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  builtin_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  builtin_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  builtin_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  builtin_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  builtin_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  builtin_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  builtin_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  builtin_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  builtin_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  builtin_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  builtin_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 1024u;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  builtin_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct builtin_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -2807,35 +2819,23 @@ struct builtin_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> builtin_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> builtin_bwd5_dims: builtin_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> builtin_bwd5_aux: array<f32>;
+var<workgroup> builtin_bwd5_se: array<f32, 512>;
+var<workgroup> builtin_bwd5_sx: array<f32, 512>;
 @compute @workgroup_size(64)
 fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_bwd5_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (builtin_bwd5_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = item / 64u;
-  let i_tb = (item / 8u) % 8u;
-  let i_tc = item % 8u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 32u + ib0);
-  let o1 = (i_a * 32u + ib1);
-  let o2 = (i_a * 32u + ib2);
-  let o3 = (i_a * 32u + ib3);
-  let k0 = (i_a * 32u + ig0);
-  let k1 = (i_a * 32u + ig1);
-  let k2 = (i_a * 32u + ig2);
-  let k3 = (i_a * 32u + ig3);
+  let split = group / 32u;
+  if (split >= splits) { return; }
+  let tile = group % 32u;
+  let blk = tile / 1u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 1u) / 1u * 32u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -2854,51 +2854,67 @@ fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, builtin_bwd5_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 1024u;
-    let e0 = builtin_bwd5_aux[e_row + o0];
-    let e1 = builtin_bwd5_aux[e_row + o1];
-    let e2 = builtin_bwd5_aux[e_row + o2];
-    let e3 = builtin_bwd5_aux[e_row + o3];
-    let x0 = builtin_bwd5_src[x_row + k0];
-    let x1 = builtin_bwd5_src[x_row + k1];
-    let x2 = builtin_bwd5_src[x_row + k2];
-    let x3 = builtin_bwd5_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = builtin_bwd5_aux[r * 1024u + (i_a * 32u + ib)]; }
+      builtin_bwd5_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = builtin_bwd5_src[r * 1024u + (i_a * 32u + ig)]; }
+      builtin_bwd5_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = builtin_bwd5_se[k * 32u + ty * 4u + 0u];
+      let e1 = builtin_bwd5_se[k * 32u + ty * 4u + 1u];
+      let e2 = builtin_bwd5_se[k * 32u + ty * 4u + 2u];
+      let e3 = builtin_bwd5_se[k * 32u + ty * 4u + 3u];
+      let x0 = builtin_bwd5_sx[k * 32u + tx * 4u + 0u];
+      let x1 = builtin_bwd5_sx[k * 32u + tx * 4u + 1u];
+      let x2 = builtin_bwd5_sx[k * 32u + tx * 4u + 2u];
+      let x3 = builtin_bwd5_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a + i_d) * 1024u;
-  builtin_bwd5_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  builtin_bwd5_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  builtin_bwd5_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  builtin_bwd5_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  builtin_bwd5_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  builtin_bwd5_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  builtin_bwd5_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  builtin_bwd5_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  builtin_bwd5_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  builtin_bwd5_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  builtin_bwd5_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  builtin_bwd5_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  builtin_bwd5_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  builtin_bwd5_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  builtin_bwd5_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  builtin_bwd5_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 1024u;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  builtin_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct builtin_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }

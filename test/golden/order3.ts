@@ -1434,35 +1434,23 @@ struct deep_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd3_dims: deep_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd3_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> deep_bwd3_se: array<f32, 256>;
+var<workgroup> deep_bwd3_sx: array<f32, 256>;
+@compute @workgroup_size(32)
 fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd3_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (deep_bwd3_dims.batch + 255u) / 256u;
-  if (global >= splits * 4096u) { return; }
-  let split = global / 4096u;
-  let item = global % 4096u;
-  let i_a = 0u;
-  let i_tb = item / 1024u;
-  let i_tc = (item / 256u) % 4u;
-  let i_d = item % 256u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 256u);
-  let o1 = (i_d + ib1 * 256u);
-  let o2 = (i_d + ib2 * 256u);
-  let o3 = (i_d + ib3 * 256u);
-  let k0 = (i_d + ig0 * 256u);
-  let k1 = (i_d + ig1 * 256u);
-  let k2 = (i_d + ig2 * 256u);
-  let k3 = (i_d + ig3 * 256u);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 1u;
+  let i_a = blk / 256u;
+  let i_d = blk % 256u;
+  let b0 = (tile % 1u) / 1u * 16u;
+  let c0 = (tile % 1u) * 16u;
+  let tx = lid % 4u;
+  let ty = lid / 4u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1471,61 +1459,51 @@ fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
-  var acc2_0: f32 = 0.0;
-  var acc2_1: f32 = 0.0;
-  var acc2_2: f32 = 0.0;
-  var acc2_3: f32 = 0.0;
-  var acc3_0: f32 = 0.0;
-  var acc3_1: f32 = 0.0;
-  var acc3_2: f32 = 0.0;
-  var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd3_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 4096u;
-    let e0 = deep_bwd3_aux[e_row + o0];
-    let e1 = deep_bwd3_aux[e_row + o1];
-    let e2 = deep_bwd3_aux[e_row + o2];
-    let e3 = deep_bwd3_aux[e_row + o3];
-    let x0 = deep_bwd3_src[x_row + k0];
-    let x1 = deep_bwd3_src[x_row + k1];
-    let x2 = deep_bwd3_src[x_row + k2];
-    let x3 = deep_bwd3_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ib = b0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd3_aux[r * 4096u + (i_d + ib * 256u)]; }
+      deep_bwd3_se[i] = v;
+    }
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ig = c0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd3_src[r * 4096u + (i_d + ig * 256u)]; }
+      deep_bwd3_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = deep_bwd3_se[k * 16u + ty * 2u + 0u];
+      let e1 = deep_bwd3_se[k * 16u + ty * 2u + 1u];
+      let x0 = deep_bwd3_sx[k * 16u + tx * 4u + 0u];
+      let x1 = deep_bwd3_sx[k * 16u + tx * 4u + 1u];
+      let x2 = deep_bwd3_sx[k * 16u + tx * 4u + 2u];
+      let x3 = deep_bwd3_sx[k * 16u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 65536u + (i_a * 256u + i_d) * 256u;
-  deep_bwd3_dst[w_base + ib0 * 16u + ig0] = acc0_0;
-  deep_bwd3_dst[w_base + ib0 * 16u + ig1] = acc0_1;
-  deep_bwd3_dst[w_base + ib0 * 16u + ig2] = acc0_2;
-  deep_bwd3_dst[w_base + ib0 * 16u + ig3] = acc0_3;
-  deep_bwd3_dst[w_base + ib1 * 16u + ig0] = acc1_0;
-  deep_bwd3_dst[w_base + ib1 * 16u + ig1] = acc1_1;
-  deep_bwd3_dst[w_base + ib1 * 16u + ig2] = acc1_2;
-  deep_bwd3_dst[w_base + ib1 * 16u + ig3] = acc1_3;
-  deep_bwd3_dst[w_base + ib2 * 16u + ig0] = acc2_0;
-  deep_bwd3_dst[w_base + ib2 * 16u + ig1] = acc2_1;
-  deep_bwd3_dst[w_base + ib2 * 16u + ig2] = acc2_2;
-  deep_bwd3_dst[w_base + ib2 * 16u + ig3] = acc2_3;
-  deep_bwd3_dst[w_base + ib3 * 16u + ig0] = acc3_0;
-  deep_bwd3_dst[w_base + ib3 * 16u + ig1] = acc3_1;
-  deep_bwd3_dst[w_base + ib3 * 16u + ig2] = acc3_2;
-  deep_bwd3_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+  let w_base = split * 65536u + blk * 256u;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 0u] = acc0_0;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 1u] = acc0_1;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 2u] = acc0_2;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 3u] = acc0_3;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 0u] = acc1_0;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 1u] = acc1_1;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 2u] = acc1_2;
+  deep_bwd3_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 3u] = acc1_3;
 }
 
 struct deep_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -2248,35 +2226,23 @@ struct deep_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd6_dims: deep_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd6_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> deep_bwd6_se: array<f32, 256>;
+var<workgroup> deep_bwd6_sx: array<f32, 256>;
+@compute @workgroup_size(32)
 fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd6_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (deep_bwd6_dims.batch + 255u) / 256u;
-  if (global >= splits * 4096u) { return; }
-  let split = global / 4096u;
-  let item = global % 4096u;
-  let i_a = item / 256u;
-  let i_tb = (item / 64u) % 4u;
-  let i_tc = (item / 16u) % 4u;
-  let i_d = item % 16u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 256u + i_d + ib0 * 16u);
-  let o1 = (i_a * 256u + i_d + ib1 * 16u);
-  let o2 = (i_a * 256u + i_d + ib2 * 16u);
-  let o3 = (i_a * 256u + i_d + ib3 * 16u);
-  let k0 = (i_a * 256u + i_d + ig0 * 16u);
-  let k1 = (i_a * 256u + i_d + ig1 * 16u);
-  let k2 = (i_a * 256u + i_d + ig2 * 16u);
-  let k3 = (i_a * 256u + i_d + ig3 * 16u);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 1u;
+  let i_a = blk / 16u;
+  let i_d = blk % 16u;
+  let b0 = (tile % 1u) / 1u * 16u;
+  let c0 = (tile % 1u) * 16u;
+  let tx = lid % 4u;
+  let ty = lid / 4u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -2285,61 +2251,51 @@ fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
-  var acc2_0: f32 = 0.0;
-  var acc2_1: f32 = 0.0;
-  var acc2_2: f32 = 0.0;
-  var acc2_3: f32 = 0.0;
-  var acc3_0: f32 = 0.0;
-  var acc3_1: f32 = 0.0;
-  var acc3_2: f32 = 0.0;
-  var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd6_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 4096u;
-    let e0 = deep_bwd6_aux[e_row + o0];
-    let e1 = deep_bwd6_aux[e_row + o1];
-    let e2 = deep_bwd6_aux[e_row + o2];
-    let e3 = deep_bwd6_aux[e_row + o3];
-    let x0 = deep_bwd6_src[x_row + k0];
-    let x1 = deep_bwd6_src[x_row + k1];
-    let x2 = deep_bwd6_src[x_row + k2];
-    let x3 = deep_bwd6_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ib = b0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd6_aux[r * 4096u + (i_a * 256u + i_d + ib * 16u)]; }
+      deep_bwd6_se[i] = v;
+    }
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ig = c0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd6_src[r * 4096u + (i_a * 256u + i_d + ig * 16u)]; }
+      deep_bwd6_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = deep_bwd6_se[k * 16u + ty * 2u + 0u];
+      let e1 = deep_bwd6_se[k * 16u + ty * 2u + 1u];
+      let x0 = deep_bwd6_sx[k * 16u + tx * 4u + 0u];
+      let x1 = deep_bwd6_sx[k * 16u + tx * 4u + 1u];
+      let x2 = deep_bwd6_sx[k * 16u + tx * 4u + 2u];
+      let x3 = deep_bwd6_sx[k * 16u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 65536u + (i_a * 16u + i_d) * 256u;
-  deep_bwd6_dst[w_base + ib0 * 16u + ig0] = acc0_0;
-  deep_bwd6_dst[w_base + ib0 * 16u + ig1] = acc0_1;
-  deep_bwd6_dst[w_base + ib0 * 16u + ig2] = acc0_2;
-  deep_bwd6_dst[w_base + ib0 * 16u + ig3] = acc0_3;
-  deep_bwd6_dst[w_base + ib1 * 16u + ig0] = acc1_0;
-  deep_bwd6_dst[w_base + ib1 * 16u + ig1] = acc1_1;
-  deep_bwd6_dst[w_base + ib1 * 16u + ig2] = acc1_2;
-  deep_bwd6_dst[w_base + ib1 * 16u + ig3] = acc1_3;
-  deep_bwd6_dst[w_base + ib2 * 16u + ig0] = acc2_0;
-  deep_bwd6_dst[w_base + ib2 * 16u + ig1] = acc2_1;
-  deep_bwd6_dst[w_base + ib2 * 16u + ig2] = acc2_2;
-  deep_bwd6_dst[w_base + ib2 * 16u + ig3] = acc2_3;
-  deep_bwd6_dst[w_base + ib3 * 16u + ig0] = acc3_0;
-  deep_bwd6_dst[w_base + ib3 * 16u + ig1] = acc3_1;
-  deep_bwd6_dst[w_base + ib3 * 16u + ig2] = acc3_2;
-  deep_bwd6_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+  let w_base = split * 65536u + blk * 256u;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 0u] = acc0_0;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 1u] = acc0_1;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 2u] = acc0_2;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 3u] = acc0_3;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 0u] = acc1_0;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 1u] = acc1_1;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 2u] = acc1_2;
+  deep_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 3u] = acc1_3;
 }
 
 struct deep_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -3062,35 +3018,23 @@ struct deep_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd9_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd9_dims: deep_bwd9_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd9_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> deep_bwd9_se: array<f32, 256>;
+var<workgroup> deep_bwd9_sx: array<f32, 256>;
+@compute @workgroup_size(32)
 fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd9_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (deep_bwd9_dims.batch + 255u) / 256u;
-  if (global >= splits * 4096u) { return; }
-  let split = global / 4096u;
-  let item = global % 4096u;
-  let i_a = item / 16u;
-  let i_tb = (item / 4u) % 4u;
-  let i_tc = item % 4u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 16u + ib0);
-  let o1 = (i_a * 16u + ib1);
-  let o2 = (i_a * 16u + ib2);
-  let o3 = (i_a * 16u + ib3);
-  let k0 = (i_a * 16u + ig0);
-  let k1 = (i_a * 16u + ig1);
-  let k2 = (i_a * 16u + ig2);
-  let k3 = (i_a * 16u + ig3);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 1u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 1u) / 1u * 16u;
+  let c0 = (tile % 1u) * 16u;
+  let tx = lid % 4u;
+  let ty = lid / 4u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -3099,61 +3043,51 @@ fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
-  var acc2_0: f32 = 0.0;
-  var acc2_1: f32 = 0.0;
-  var acc2_2: f32 = 0.0;
-  var acc2_3: f32 = 0.0;
-  var acc3_0: f32 = 0.0;
-  var acc3_1: f32 = 0.0;
-  var acc3_2: f32 = 0.0;
-  var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd9_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 4096u;
-    let e0 = deep_bwd9_aux[e_row + o0];
-    let e1 = deep_bwd9_aux[e_row + o1];
-    let e2 = deep_bwd9_aux[e_row + o2];
-    let e3 = deep_bwd9_aux[e_row + o3];
-    let x0 = deep_bwd9_src[x_row + k0];
-    let x1 = deep_bwd9_src[x_row + k1];
-    let x2 = deep_bwd9_src[x_row + k2];
-    let x3 = deep_bwd9_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ib = b0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd9_aux[r * 4096u + (i_a * 16u + ib)]; }
+      deep_bwd9_se[i] = v;
+    }
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ig = c0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = deep_bwd9_src[r * 4096u + (i_a * 16u + ig)]; }
+      deep_bwd9_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = deep_bwd9_se[k * 16u + ty * 2u + 0u];
+      let e1 = deep_bwd9_se[k * 16u + ty * 2u + 1u];
+      let x0 = deep_bwd9_sx[k * 16u + tx * 4u + 0u];
+      let x1 = deep_bwd9_sx[k * 16u + tx * 4u + 1u];
+      let x2 = deep_bwd9_sx[k * 16u + tx * 4u + 2u];
+      let x3 = deep_bwd9_sx[k * 16u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 65536u + (i_a + i_d) * 256u;
-  deep_bwd9_dst[w_base + ib0 * 16u + ig0] = acc0_0;
-  deep_bwd9_dst[w_base + ib0 * 16u + ig1] = acc0_1;
-  deep_bwd9_dst[w_base + ib0 * 16u + ig2] = acc0_2;
-  deep_bwd9_dst[w_base + ib0 * 16u + ig3] = acc0_3;
-  deep_bwd9_dst[w_base + ib1 * 16u + ig0] = acc1_0;
-  deep_bwd9_dst[w_base + ib1 * 16u + ig1] = acc1_1;
-  deep_bwd9_dst[w_base + ib1 * 16u + ig2] = acc1_2;
-  deep_bwd9_dst[w_base + ib1 * 16u + ig3] = acc1_3;
-  deep_bwd9_dst[w_base + ib2 * 16u + ig0] = acc2_0;
-  deep_bwd9_dst[w_base + ib2 * 16u + ig1] = acc2_1;
-  deep_bwd9_dst[w_base + ib2 * 16u + ig2] = acc2_2;
-  deep_bwd9_dst[w_base + ib2 * 16u + ig3] = acc2_3;
-  deep_bwd9_dst[w_base + ib3 * 16u + ig0] = acc3_0;
-  deep_bwd9_dst[w_base + ib3 * 16u + ig1] = acc3_1;
-  deep_bwd9_dst[w_base + ib3 * 16u + ig2] = acc3_2;
-  deep_bwd9_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+  let w_base = split * 65536u + blk * 256u;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 0u] = acc0_0;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 1u] = acc0_1;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 2u] = acc0_2;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 3u] = acc0_3;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 0u] = acc1_0;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 1u] = acc1_1;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 2u] = acc1_2;
+  deep_bwd9_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 3u] = acc1_3;
 }
 
 struct deep_bwd10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -4261,35 +4195,23 @@ struct mixed_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd3_dims: mixed_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd3_aux: array<f32>;
+var<workgroup> mixed_bwd3_se: array<f32, 512>;
+var<workgroup> mixed_bwd3_sx: array<f32, 512>;
 @compute @workgroup_size(64)
 fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd3_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (mixed_bwd3_dims.batch + 255u) / 256u;
-  if (global >= splits * 8192u) { return; }
-  let split = global / 8192u;
-  let item = global % 8192u;
-  let i_a = 0u;
-  let i_tb = item / 1024u;
-  let i_tc = (item / 128u) % 8u;
-  let i_d = item % 128u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_d + ib0 * 128u);
-  let o1 = (i_d + ib1 * 128u);
-  let o2 = (i_d + ib2 * 128u);
-  let o3 = (i_d + ib3 * 128u);
-  let k0 = (i_d + ig0 * 128u);
-  let k1 = (i_d + ig1 * 128u);
-  let k2 = (i_d + ig2 * 128u);
-  let k3 = (i_d + ig3 * 128u);
+  let split = group / 128u;
+  if (split >= splits) { return; }
+  let tile = group % 128u;
+  let blk = tile / 1u;
+  let i_a = blk / 128u;
+  let i_d = blk % 128u;
+  let b0 = (tile % 1u) / 1u * 32u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4308,51 +4230,67 @@ fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd3_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 4096u;
-    let e0 = mixed_bwd3_aux[e_row + o0];
-    let e1 = mixed_bwd3_aux[e_row + o1];
-    let e2 = mixed_bwd3_aux[e_row + o2];
-    let e3 = mixed_bwd3_aux[e_row + o3];
-    let x0 = mixed_bwd3_src[x_row + k0];
-    let x1 = mixed_bwd3_src[x_row + k1];
-    let x2 = mixed_bwd3_src[x_row + k2];
-    let x3 = mixed_bwd3_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mixed_bwd3_aux[r * 4096u + (i_d + ib * 128u)]; }
+      mixed_bwd3_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 64u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mixed_bwd3_src[r * 4096u + (i_d + ig * 128u)]; }
+      mixed_bwd3_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = mixed_bwd3_se[k * 32u + ty * 4u + 0u];
+      let e1 = mixed_bwd3_se[k * 32u + ty * 4u + 1u];
+      let e2 = mixed_bwd3_se[k * 32u + ty * 4u + 2u];
+      let e3 = mixed_bwd3_se[k * 32u + ty * 4u + 3u];
+      let x0 = mixed_bwd3_sx[k * 32u + tx * 4u + 0u];
+      let x1 = mixed_bwd3_sx[k * 32u + tx * 4u + 1u];
+      let x2 = mixed_bwd3_sx[k * 32u + tx * 4u + 2u];
+      let x3 = mixed_bwd3_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 131072u + (i_a * 128u + i_d) * 1024u;
-  mixed_bwd3_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  mixed_bwd3_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  mixed_bwd3_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  mixed_bwd3_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  mixed_bwd3_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  mixed_bwd3_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  mixed_bwd3_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  mixed_bwd3_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  mixed_bwd3_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  mixed_bwd3_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  mixed_bwd3_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  mixed_bwd3_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  mixed_bwd3_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  mixed_bwd3_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  mixed_bwd3_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  mixed_bwd3_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 131072u + blk * 1024u;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  mixed_bwd3_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct mixed_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -5075,35 +5013,23 @@ struct mixed_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd6_dims: mixed_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd6_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> mixed_bwd6_se: array<f32, 256>;
+var<workgroup> mixed_bwd6_sx: array<f32, 256>;
+@compute @workgroup_size(32)
 fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd6_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (mixed_bwd6_dims.batch + 255u) / 256u;
-  if (global >= splits * 4096u) { return; }
-  let split = global / 4096u;
-  let item = global % 4096u;
-  let i_a = item / 128u;
-  let i_tb = (item / 32u) % 4u;
-  let i_tc = (item / 8u) % 4u;
-  let i_d = item % 8u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = (i_a * 128u + i_d + ib0 * 8u);
-  let o1 = (i_a * 128u + i_d + ib1 * 8u);
-  let o2 = (i_a * 128u + i_d + ib2 * 8u);
-  let o3 = (i_a * 128u + i_d + ib3 * 8u);
-  let k0 = (i_a * 128u + i_d + ig0 * 8u);
-  let k1 = (i_a * 128u + i_d + ig1 * 8u);
-  let k2 = (i_a * 128u + i_d + ig2 * 8u);
-  let k3 = (i_a * 128u + i_d + ig3 * 8u);
+  let split = group / 256u;
+  if (split >= splits) { return; }
+  let tile = group % 256u;
+  let blk = tile / 1u;
+  let i_a = blk / 8u;
+  let i_d = blk % 8u;
+  let b0 = (tile % 1u) / 1u * 16u;
+  let c0 = (tile % 1u) * 16u;
+  let tx = lid % 4u;
+  let ty = lid / 4u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -5112,61 +5038,51 @@ fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
-  var acc2_0: f32 = 0.0;
-  var acc2_1: f32 = 0.0;
-  var acc2_2: f32 = 0.0;
-  var acc2_3: f32 = 0.0;
-  var acc3_0: f32 = 0.0;
-  var acc3_1: f32 = 0.0;
-  var acc3_2: f32 = 0.0;
-  var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd6_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 4096u;
-    let e_row = row * 4096u;
-    let e0 = mixed_bwd6_aux[e_row + o0];
-    let e1 = mixed_bwd6_aux[e_row + o1];
-    let e2 = mixed_bwd6_aux[e_row + o2];
-    let e3 = mixed_bwd6_aux[e_row + o3];
-    let x0 = mixed_bwd6_src[x_row + k0];
-    let x1 = mixed_bwd6_src[x_row + k1];
-    let x2 = mixed_bwd6_src[x_row + k2];
-    let x3 = mixed_bwd6_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ib = b0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mixed_bwd6_aux[r * 4096u + (i_a * 128u + i_d + ib * 8u)]; }
+      mixed_bwd6_se[i] = v;
+    }
+    for (var i = lid; i < 256u; i += 32u) {
+      let r = rr + i / 16u;
+      let ig = c0 + i % 16u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = mixed_bwd6_src[r * 4096u + (i_a * 128u + i_d + ig * 8u)]; }
+      mixed_bwd6_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = mixed_bwd6_se[k * 16u + ty * 2u + 0u];
+      let e1 = mixed_bwd6_se[k * 16u + ty * 2u + 1u];
+      let x0 = mixed_bwd6_sx[k * 16u + tx * 4u + 0u];
+      let x1 = mixed_bwd6_sx[k * 16u + tx * 4u + 1u];
+      let x2 = mixed_bwd6_sx[k * 16u + tx * 4u + 2u];
+      let x3 = mixed_bwd6_sx[k * 16u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 65536u + (i_a * 8u + i_d) * 256u;
-  mixed_bwd6_dst[w_base + ib0 * 16u + ig0] = acc0_0;
-  mixed_bwd6_dst[w_base + ib0 * 16u + ig1] = acc0_1;
-  mixed_bwd6_dst[w_base + ib0 * 16u + ig2] = acc0_2;
-  mixed_bwd6_dst[w_base + ib0 * 16u + ig3] = acc0_3;
-  mixed_bwd6_dst[w_base + ib1 * 16u + ig0] = acc1_0;
-  mixed_bwd6_dst[w_base + ib1 * 16u + ig1] = acc1_1;
-  mixed_bwd6_dst[w_base + ib1 * 16u + ig2] = acc1_2;
-  mixed_bwd6_dst[w_base + ib1 * 16u + ig3] = acc1_3;
-  mixed_bwd6_dst[w_base + ib2 * 16u + ig0] = acc2_0;
-  mixed_bwd6_dst[w_base + ib2 * 16u + ig1] = acc2_1;
-  mixed_bwd6_dst[w_base + ib2 * 16u + ig2] = acc2_2;
-  mixed_bwd6_dst[w_base + ib2 * 16u + ig3] = acc2_3;
-  mixed_bwd6_dst[w_base + ib3 * 16u + ig0] = acc3_0;
-  mixed_bwd6_dst[w_base + ib3 * 16u + ig1] = acc3_1;
-  mixed_bwd6_dst[w_base + ib3 * 16u + ig2] = acc3_2;
-  mixed_bwd6_dst[w_base + ib3 * 16u + ig3] = acc3_3;
+  let w_base = split * 65536u + blk * 256u;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 0u] = acc0_0;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 1u] = acc0_1;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 2u] = acc0_2;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 0u) * 16u + c0 + tx * 4u + 3u] = acc0_3;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 0u] = acc1_0;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 1u] = acc1_1;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 2u] = acc1_2;
+  mixed_bwd6_dst[w_base + (b0 + ty * 2u + 1u) * 16u + c0 + tx * 4u + 3u] = acc1_3;
 }
 
 struct mixed_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -8428,18 +8344,20 @@ const MANIFEST: Manifest = {
             "src": "v1",
             "dst": "p0",
             "aux": "dy",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [32, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 4096,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 256,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 16,
+              "tc": 16,
+              "rb": 2,
+              "rc": 4,
+              "rk": 16
             }
           },
           {
@@ -8485,18 +8403,20 @@ const MANIFEST: Manifest = {
             "src": "v0",
             "dst": "p1",
             "aux": "dv1",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [32, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 4096,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 256,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 16,
+              "tc": 16,
+              "rb": 2,
+              "rc": 4,
+              "rk": 16
             }
           },
           {
@@ -8542,18 +8462,20 @@ const MANIFEST: Manifest = {
             "src": "x",
             "dst": "p2",
             "aux": "dv0",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [32, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 4096,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 256,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 16,
+              "tc": 16,
+              "rb": 2,
+              "rc": 4,
+              "rk": 16
             }
           },
           {
@@ -9202,14 +9124,16 @@ const MANIFEST: Manifest = {
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 8192,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 128,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 32,
+              "tc": 32,
+              "rb": 4,
+              "rc": 4,
+              "rk": 16
             }
           },
           {
@@ -9255,18 +9179,20 @@ const MANIFEST: Manifest = {
             "src": "v0",
             "dst": "p1",
             "aux": "dv1",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [32, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 4096,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 256,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 16,
+              "tc": 16,
+              "rb": 2,
+              "rc": 4,
+              "rk": 16
             }
           },
           {

@@ -1010,35 +1010,23 @@ struct pf_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd2_dims: pf_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd2_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> pf_bwd2_se: array<f32, 1024>;
+var<workgroup> pf_bwd2_sx: array<f32, 512>;
+@compute @workgroup_size(128)
 fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_bwd2_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (pf_bwd2_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = 0u;
-  let i_tb = item / 8u;
-  let i_tc = item % 8u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = ib0;
-  let o1 = ib1;
-  let o2 = ib2;
-  let o3 = ib3;
-  let k0 = ig0;
-  let k1 = ig1;
-  let k2 = ig2;
-  let k3 = ig3;
+  let split = group / 16u;
+  if (split >= splits) { return; }
+  let tile = group % 16u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 1u * 64u;
+  let c0 = (tile % 1u) * 32u;
+  let tx = lid % 8u;
+  let ty = lid / 8u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1057,51 +1045,67 @@ fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, pf_bwd2_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 32u;
-    let e_row = row * 1024u;
-    let e0 = pf_bwd2_aux[e_row + o0];
-    let e1 = pf_bwd2_aux[e_row + o1];
-    let e2 = pf_bwd2_aux[e_row + o2];
-    let e3 = pf_bwd2_aux[e_row + o3];
-    let x0 = pf_bwd2_src[x_row + k0];
-    let x1 = pf_bwd2_src[x_row + k1];
-    let x2 = pf_bwd2_src[x_row + k2];
-    let x3 = pf_bwd2_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 1024u; i += 128u) {
+      let r = rr + i / 64u;
+      let ib = b0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = pf_bwd2_aux[r * 1024u + ib]; }
+      pf_bwd2_se[i] = v;
+    }
+    for (var i = lid; i < 512u; i += 128u) {
+      let r = rr + i / 32u;
+      let ig = c0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = pf_bwd2_src[r * 32u + ig]; }
+      pf_bwd2_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = pf_bwd2_se[k * 64u + ty * 4u + 0u];
+      let e1 = pf_bwd2_se[k * 64u + ty * 4u + 1u];
+      let e2 = pf_bwd2_se[k * 64u + ty * 4u + 2u];
+      let e3 = pf_bwd2_se[k * 64u + ty * 4u + 3u];
+      let x0 = pf_bwd2_sx[k * 32u + tx * 4u + 0u];
+      let x1 = pf_bwd2_sx[k * 32u + tx * 4u + 1u];
+      let x2 = pf_bwd2_sx[k * 32u + tx * 4u + 2u];
+      let x3 = pf_bwd2_sx[k * 32u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a + i_d) * 32768u;
-  pf_bwd2_dst[w_base + ib0 * 32u + ig0] = acc0_0;
-  pf_bwd2_dst[w_base + ib0 * 32u + ig1] = acc0_1;
-  pf_bwd2_dst[w_base + ib0 * 32u + ig2] = acc0_2;
-  pf_bwd2_dst[w_base + ib0 * 32u + ig3] = acc0_3;
-  pf_bwd2_dst[w_base + ib1 * 32u + ig0] = acc1_0;
-  pf_bwd2_dst[w_base + ib1 * 32u + ig1] = acc1_1;
-  pf_bwd2_dst[w_base + ib1 * 32u + ig2] = acc1_2;
-  pf_bwd2_dst[w_base + ib1 * 32u + ig3] = acc1_3;
-  pf_bwd2_dst[w_base + ib2 * 32u + ig0] = acc2_0;
-  pf_bwd2_dst[w_base + ib2 * 32u + ig1] = acc2_1;
-  pf_bwd2_dst[w_base + ib2 * 32u + ig2] = acc2_2;
-  pf_bwd2_dst[w_base + ib2 * 32u + ig3] = acc2_3;
-  pf_bwd2_dst[w_base + ib3 * 32u + ig0] = acc3_0;
-  pf_bwd2_dst[w_base + ib3 * 32u + ig1] = acc3_1;
-  pf_bwd2_dst[w_base + ib3 * 32u + ig2] = acc3_2;
-  pf_bwd2_dst[w_base + ib3 * 32u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 32768u;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 0u] = acc0_0;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 1u] = acc0_1;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 2u] = acc0_2;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 0u) * 32u + c0 + tx * 4u + 3u] = acc0_3;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 0u] = acc1_0;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 1u] = acc1_1;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 2u] = acc1_2;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 1u) * 32u + c0 + tx * 4u + 3u] = acc1_3;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 0u] = acc2_0;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 1u] = acc2_1;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 2u] = acc2_2;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 2u) * 32u + c0 + tx * 4u + 3u] = acc2_3;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 0u] = acc3_0;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 1u] = acc3_1;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 2u] = acc3_2;
+  pf_bwd2_dst[w_base + (b0 + ty * 4u + 3u) * 32u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct pf_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -1546,35 +1550,23 @@ struct pf_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd5_dims: pf_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd5_aux: array<f32>;
-@compute @workgroup_size(64)
+var<workgroup> pf_bwd5_se: array<f32, 512>;
+var<workgroup> pf_bwd5_sx: array<f32, 1024>;
+@compute @workgroup_size(128)
 fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_bwd5_dims.groups) { return; }
-  let global = group * 64u + lid;
   let splits = (pf_bwd5_dims.batch + 255u) / 256u;
-  if (global >= splits * 2048u) { return; }
-  let split = global / 2048u;
-  let item = global % 2048u;
-  let i_a = 0u;
-  let i_tb = item / 256u;
-  let i_tc = item % 256u;
-  let i_d = 0u;
-  let ib0 = i_tb * 4u;
-  let ib1 = i_tb * 4u + 1u;
-  let ib2 = i_tb * 4u + 2u;
-  let ib3 = i_tb * 4u + 3u;
-  let ig0 = i_tc * 4u;
-  let ig1 = i_tc * 4u + 1u;
-  let ig2 = i_tc * 4u + 2u;
-  let ig3 = i_tc * 4u + 3u;
-  let o0 = ib0;
-  let o1 = ib1;
-  let o2 = ib2;
-  let o3 = ib3;
-  let k0 = ig0;
-  let k1 = ig1;
-  let k2 = ig2;
-  let k3 = ig3;
+  let split = group / 16u;
+  if (split >= splits) { return; }
+  let tile = group % 16u;
+  let blk = tile / 16u;
+  let i_a = blk / 1u;
+  let i_d = blk % 1u;
+  let b0 = (tile % 16u) / 16u * 32u;
+  let c0 = (tile % 16u) * 64u;
+  let tx = lid % 16u;
+  let ty = lid / 16u;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -1593,51 +1585,67 @@ fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, pf_bwd5_dims.batch);
-  for (var row = r0; row < r1; row++) {
-    let x_row = row * 1024u;
-    let e_row = row * 32u;
-    let e0 = pf_bwd5_aux[e_row + o0];
-    let e1 = pf_bwd5_aux[e_row + o1];
-    let e2 = pf_bwd5_aux[e_row + o2];
-    let e3 = pf_bwd5_aux[e_row + o3];
-    let x0 = pf_bwd5_src[x_row + k0];
-    let x1 = pf_bwd5_src[x_row + k1];
-    let x2 = pf_bwd5_src[x_row + k2];
-    let x3 = pf_bwd5_src[x_row + k3];
-    acc0_0 = acc0_0 + e0 * x0;
-    acc0_1 = acc0_1 + e0 * x1;
-    acc0_2 = acc0_2 + e0 * x2;
-    acc0_3 = acc0_3 + e0 * x3;
-    acc1_0 = acc1_0 + e1 * x0;
-    acc1_1 = acc1_1 + e1 * x1;
-    acc1_2 = acc1_2 + e1 * x2;
-    acc1_3 = acc1_3 + e1 * x3;
-    acc2_0 = acc2_0 + e2 * x0;
-    acc2_1 = acc2_1 + e2 * x1;
-    acc2_2 = acc2_2 + e2 * x2;
-    acc2_3 = acc2_3 + e2 * x3;
-    acc3_0 = acc3_0 + e3 * x0;
-    acc3_1 = acc3_1 + e3 * x1;
-    acc3_2 = acc3_2 + e3 * x2;
-    acc3_3 = acc3_3 + e3 * x3;
+  for (var rr = r0; rr < r1; rr += 16u) {
+    for (var i = lid; i < 512u; i += 128u) {
+      let r = rr + i / 32u;
+      let ib = b0 + i % 32u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = pf_bwd5_aux[r * 32u + ib]; }
+      pf_bwd5_se[i] = v;
+    }
+    for (var i = lid; i < 1024u; i += 128u) {
+      let r = rr + i / 64u;
+      let ig = c0 + i % 64u;
+      var v: f32 = 0.0;
+      if (r < r1) { v = pf_bwd5_src[r * 1024u + ig]; }
+      pf_bwd5_sx[i] = v;
+    }
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k++) {
+      let e0 = pf_bwd5_se[k * 32u + ty * 4u + 0u];
+      let e1 = pf_bwd5_se[k * 32u + ty * 4u + 1u];
+      let e2 = pf_bwd5_se[k * 32u + ty * 4u + 2u];
+      let e3 = pf_bwd5_se[k * 32u + ty * 4u + 3u];
+      let x0 = pf_bwd5_sx[k * 64u + tx * 4u + 0u];
+      let x1 = pf_bwd5_sx[k * 64u + tx * 4u + 1u];
+      let x2 = pf_bwd5_sx[k * 64u + tx * 4u + 2u];
+      let x3 = pf_bwd5_sx[k * 64u + tx * 4u + 3u];
+      acc0_0 = acc0_0 + e0 * x0;
+      acc0_1 = acc0_1 + e0 * x1;
+      acc0_2 = acc0_2 + e0 * x2;
+      acc0_3 = acc0_3 + e0 * x3;
+      acc1_0 = acc1_0 + e1 * x0;
+      acc1_1 = acc1_1 + e1 * x1;
+      acc1_2 = acc1_2 + e1 * x2;
+      acc1_3 = acc1_3 + e1 * x3;
+      acc2_0 = acc2_0 + e2 * x0;
+      acc2_1 = acc2_1 + e2 * x1;
+      acc2_2 = acc2_2 + e2 * x2;
+      acc2_3 = acc2_3 + e2 * x3;
+      acc3_0 = acc3_0 + e3 * x0;
+      acc3_1 = acc3_1 + e3 * x1;
+      acc3_2 = acc3_2 + e3 * x2;
+      acc3_3 = acc3_3 + e3 * x3;
+    }
+    workgroupBarrier();
   }
-  let w_base = split * 32768u + (i_a + i_d) * 32768u;
-  pf_bwd5_dst[w_base + ib0 * 1024u + ig0] = acc0_0;
-  pf_bwd5_dst[w_base + ib0 * 1024u + ig1] = acc0_1;
-  pf_bwd5_dst[w_base + ib0 * 1024u + ig2] = acc0_2;
-  pf_bwd5_dst[w_base + ib0 * 1024u + ig3] = acc0_3;
-  pf_bwd5_dst[w_base + ib1 * 1024u + ig0] = acc1_0;
-  pf_bwd5_dst[w_base + ib1 * 1024u + ig1] = acc1_1;
-  pf_bwd5_dst[w_base + ib1 * 1024u + ig2] = acc1_2;
-  pf_bwd5_dst[w_base + ib1 * 1024u + ig3] = acc1_3;
-  pf_bwd5_dst[w_base + ib2 * 1024u + ig0] = acc2_0;
-  pf_bwd5_dst[w_base + ib2 * 1024u + ig1] = acc2_1;
-  pf_bwd5_dst[w_base + ib2 * 1024u + ig2] = acc2_2;
-  pf_bwd5_dst[w_base + ib2 * 1024u + ig3] = acc2_3;
-  pf_bwd5_dst[w_base + ib3 * 1024u + ig0] = acc3_0;
-  pf_bwd5_dst[w_base + ib3 * 1024u + ig1] = acc3_1;
-  pf_bwd5_dst[w_base + ib3 * 1024u + ig2] = acc3_2;
-  pf_bwd5_dst[w_base + ib3 * 1024u + ig3] = acc3_3;
+  let w_base = split * 32768u + blk * 32768u;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 0u] = acc0_0;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 1u] = acc0_1;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 2u] = acc0_2;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 0u) * 1024u + c0 + tx * 4u + 3u] = acc0_3;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 0u] = acc1_0;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 1u] = acc1_1;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 2u] = acc1_2;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 1u) * 1024u + c0 + tx * 4u + 3u] = acc1_3;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 0u] = acc2_0;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 1u] = acc2_1;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 2u] = acc2_2;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 2u) * 1024u + c0 + tx * 4u + 3u] = acc2_3;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 0u] = acc3_0;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 1u] = acc3_1;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 2u] = acc3_2;
+  pf_bwd5_dst[w_base + (b0 + ty * 4u + 3u) * 1024u + c0 + tx * 4u + 3u] = acc3_3;
 }
 
 struct pf_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
@@ -3873,18 +3881,20 @@ const MANIFEST: Manifest = {
             "src": "v0",
             "dst": "p0",
             "aux": "dy",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [128, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 2048,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 16,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 64,
+              "tc": 32,
+              "rb": 4,
+              "rc": 4,
+              "rk": 16
             }
           },
           {
@@ -3930,18 +3940,20 @@ const MANIFEST: Manifest = {
             "src": "x",
             "dst": "p1",
             "aux": "dv0",
-            "workgroupSize": [64, 1, 1],
+            "workgroupSize": [128, 1, 1],
             "dispatch": {
               "kind": "split",
               "rowsPerSplit": 256,
-              "itemsPerSplit": 2048,
-              "itemsPerWorkgroup": 64
+              "itemsPerSplit": 16,
+              "itemsPerWorkgroup": 1
             },
             "schedule": {
-              "family": "wgrad-tiled",
-              "workgroupSize": 64,
-              "tileB": 4,
-              "tileC": 4
+              "family": "wgrad-staged",
+              "tb": 32,
+              "tc": 64,
+              "rb": 4,
+              "rc": 4,
+              "rk": 16
             }
           },
           {

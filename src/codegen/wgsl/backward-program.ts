@@ -15,6 +15,7 @@ import { ksTransposedDirect, ksTransposedTiled } from './ks-transposed.js';
 import type { TunedSchedule } from './program.js';
 import type { StorageType } from './scaffold.js';
 import { biasGradFamily, reduceFamily, weightGradTiled } from './weight-grad.js';
+import { weightGradStaged } from './weight-grad-staged.js';
 import type { KernelContext } from './scaffold.js';
 
 type AnyFamily = KernelFamily<BackwardOp>;
@@ -29,7 +30,7 @@ export function backwardFamiliesFor(op: BackwardOp): readonly AnyFamily[] {
     case 'bias':
       return familiesFor(op);
     case 'wgrad':
-      return [weightGradTiled as AnyFamily];
+      return [weightGradTiled as AnyFamily, weightGradStaged as AnyFamily];
     case 'bgrad':
       return [biasGradFamily as AnyFamily];
     case 'reduce':
@@ -49,7 +50,8 @@ export function backwardDefaultSchedule(op: BackwardOp, limits: TargetLimits): S
     case 'bias':
       return forwardDefault(op, limits);
     case 'wgrad':
-      return weightGradTiled.defaultSchedule(op, limits);
+      // Staged through workgroup memory where it applies (Kronecker-sparse factors).
+      return weightGradStaged.candidates(op, limits).length > 0 ? weightGradStaged.defaultSchedule(op, limits) : weightGradTiled.defaultSchedule(op, limits);
     case 'bgrad':
       return biasGradFamily.defaultSchedule(op, limits);
     case 'reduce':
