@@ -113,6 +113,20 @@ describe('monc grad', () => {
     }
   });
 
+  it.each(['cpu', 'webgpu'] as const)('writes F32 gradients for an f16 module on %s, within 3e-3 of the reference', async (backend) => {
+    const map = mapOf(HALF, half, 'h');
+    const params = await initParams(half, 'h', 3);
+    const x = randomNpy('h-gx.npy', [4, 12], 17);
+    const dy = randomNpy('h-gdy.npy', [4, 12], 18);
+    const out = scratch.path(`h-${backend}-grad.safetensors`);
+    await cliJson(['grad', half, '--map', 'h', '--params', params, '--input', x, '--grad-output', dy, '--out', out, '--backend', backend]);
+    const want = referenceBackward(map.structure, tensorsOf(params), readNpy(readFileSync(x)).data, readNpy(readFileSync(dy)).data, 4);
+    const file = readSafetensors(readFileSync(out));
+    expect([...file.tensors.values()].every((t) => t.dtype === 'F32')).toBe(true);
+    expect(relativeError(file.tensors.get('input')!.data, want.dx)).toBeLessThan(3e-3);
+    for (const [name, g] of want.grads) expect(relativeError(file.tensors.get(name)!.data, g), name).toBeLessThan(3e-3);
+  });
+
   it('takes a single vector X of shape (n,) with DY of shape (m,), and prints the tensors it wrote', async () => {
     const map = mapOf(SPEC, spec, 'rect');
     const params = await initParams(spec, 'rect', 4);
@@ -177,11 +191,11 @@ describe('monc train', () => {
     expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-9);
   });
 
-  it('is reproducible: the same seed gives byte-identical parameters, another seed other ones', async () => {
+  it.each(['cpu', 'webgpu'] as const)('is reproducible on %s: the same seed gives byte-identical parameters, another seed other ones', async (backend) => {
     const p = await planted(spec, SPEC, 'wide');
     const run = async (seed: number, name: string) => {
-      const out = scratch.path(name);
-      await cliJson(['train', spec, '--map', 'wide', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '12', '--batch', '5', '--seed', String(seed), '--optimizer', 'sgd', '--momentum', '0.9', '--lr', '0.05', '--backend', 'cpu']);
+      const out = scratch.path(`${backend}-${name}`);
+      await cliJson(['train', spec, '--map', 'wide', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '12', '--batch', '5', '--seed', String(seed), '--optimizer', 'sgd', '--momentum', '0.9', '--lr', '0.05', '--backend', backend]);
       return readFileSync(out);
     };
     const first = await run(3, 'seed3-a.safetensors');
