@@ -70,8 +70,8 @@ function sourceExcerpt(span: Span, source: string): string[] {
   const window = source.slice(lineStart, lineStart + SHOWN_LINE + 1);
   const lineBreak = window.search(/[\r\n]/);
   const text = lineBreak < 0 ? window : window.slice(0, lineBreak);
-  const shown = text.length > SHOWN_LINE ? text.slice(0, SHOWN_LINE) + '…' : text;
-  const printable = shown.replace(/[^\x20-\x7e\t]/g, '?');
+  const clipped = text.length > SHOWN_LINE;
+  const printable = text.slice(0, SHOWN_LINE).replace(/[^\x20-\x7e\t]/g, '?') + (clipped ? '…' : '');
   const width = span.end.line === span.start.line ? Math.max(1, span.end.column - span.start.column) : Math.max(1, text.length - span.start.column + 1);
   const caretStart = Math.min(span.start.column - 1, printable.length);
   const caret = ' '.repeat(caretStart) + '^' + '~'.repeat(Math.max(0, Math.min(width, printable.length - caretStart + 1) - 1));
