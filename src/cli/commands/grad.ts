@@ -25,7 +25,7 @@ export interface GradCommandOptions {
 }
 
 /** The tensor of G.safetensors that holds ∂L/∂X (parameter names always contain a dot, so it never clashes). */
-export const INPUT_GRADIENT = 'input';
+const INPUT_GRADIENT = 'input';
 
 export async function gradCommand(ctx: CommandContext, file: string, opts: GradCommandOptions): Promise<CommandResult> {
   const spec = await compileSpecKernels(ctx, file);

@@ -155,7 +155,7 @@ function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, Ar
 }
 
 /** mean((y − t)²), accumulated in float64. */
-export function meanSquaredError(y: ArrayLike<number>, t: ArrayLike<number>): number {
+function meanSquaredError(y: ArrayLike<number>, t: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < y.length; i++) {
     const d = y[i] - t[i];
