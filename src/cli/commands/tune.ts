@@ -41,7 +41,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
   const dbPath = userTuningDbPath(ctx, opts.db);
   // Before any tuning work: the database must be readable and writable (a named one), or is set
   // aside with a note (the default one), so that the results are never lost to a write error.
-  if (opts.db === undefined) loadUserDb(ctx, dbPath);
+  loadUserDb(ctx, dbPath, opts.db !== undefined);
   checkTuningDbWritable(dbPath);
 
   const gpu = await openGpu(ctx, 'tune');
