@@ -51,16 +51,17 @@ export async function readTuning(ctx: CommandContext, choice: TuningChoice): Pro
 }
 
 /**
- * The user's database at `path` for a command that will write it (`monc tune`): a named file
- * that cannot be used is a user error; the default one is set aside with a note.
+ * The database at `path` for a command that will write it (`monc tune`), with a note on what
+ * loading found (entries of other versions dropped, a corrupt file set aside). One that cannot be
+ * used at all is a user error when the user `named` it; the default one is set aside with a note.
  */
-export function loadUserDb(ctx: CommandContext, path: string): LoadResult | undefined {
+export function loadUserDb(ctx: CommandContext, path: string, named = false): LoadResult | undefined {
   try {
     const loaded = loadTuningDb(path);
     noteLoad(ctx, path, loaded);
     return loaded;
   } catch (e) {
-    if (!(e instanceof FileError)) throw e;
+    if (!(e instanceof FileError) || named) throw e;
     const movedTo = `${path}.unusable-${Date.now()}-${process.pid}`;
     try {
       renameSync(path, movedTo);

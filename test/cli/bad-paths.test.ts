@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadUserDb } from '../../src/cli/tuning.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { cli, scratchDir, type CliRun } from './helpers.js';
 
@@ -188,6 +189,18 @@ describe('the tuning database', () => {
       const r = await cli(['tune', spec, '--db', db]);
       expectUserError(r, message);
       expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned
+    }
+  });
+
+  it('entries of another monc version are dropped with a note, whether the database is named or the default', () => {
+    const db = scratch.path('old-version.json');
+    const old = { adapter: { vendor: 'v', architecture: '', device: 'd', description: 'x', features: [], limits: { maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupStorageSize: 16384 } }, compiler: '0.0.9', kernel: 'k', batchBucket: 1, schedule: { family: 'ks-direct' }, ms: 1, spread: 0, timed: 1, date: new Date(0).toISOString() };
+    for (const named of [true, false]) {
+      writeFileSync(db, JSON.stringify({ format: 'monc-tuning', version: 1, entries: [old] }));
+      let stderr = '';
+      const loaded = loadUserDb({ io: { stdout: () => undefined, stderr: (t) => (stderr += t), env: {} }, json: false }, db, named);
+      expect(loaded?.db.entries).toEqual([]);
+      expect(stderr).toMatch(/^monc: tuning database [^\n]*old-version\.json: 1 entry of other monc versions \(0\.0\.9\) dropped/);
     }
   });
 
