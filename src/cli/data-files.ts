@@ -1,14 +1,19 @@
-/** Reading the CLI's data files (.npy arrays, .safetensors parameters) with user-facing errors. */
+/**
+ * Reading the CLI's data files (.npy arrays, .safetensors parameters) with user-facing errors.
+ * A safetensors file is read by its header: only the tensors asked for are read, so a state dict
+ * larger than memory (or than the 2 GiB a data file may be) still gives up one layer's weight.
+ */
 import type { ParamSpec } from '../dsl/structure.js';
+import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../runtime/files/read-bounded.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
-import { readSafetensors } from '../runtime/formats/safetensors.js';
+import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsTensor } from '../runtime/formats/safetensors.js';
 import { checkValues } from '../runtime/numerics.js';
-import { ARRAY_FILE, NPY_FILE, readBytes, SAFETENSORS_FILE } from './files.js';
+import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
-  return parsing(path, readNpy, await readBytes(path, NPY_FILE));
+  return parsing(path, () => readNpy(readFileBounded(path, NPY_FILE)));
 }
 
 /** An array read from a .npy file or from one tensor of a safetensors file. */
@@ -28,40 +33,63 @@ const LISTED_NAMES = 20;
  * needs no `tensor`. The format is the file's: a .npy file is recognised by its magic bytes.
  */
 export async function readArrayFile(path: string, tensor?: string): Promise<ArrayFromFile> {
-  const bytes = await readBytes(path, ARRAY_FILE);
-  const npy = isNpy(bytes);
+  const npy = withRegularFile(path, ARRAY_FILE.what, path, (file) => isNpy(file.read(0, Math.min(8, file.size))));
   if (npy && tensor !== undefined) throw new UserError(`${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
-  if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...parsing(path, readNpy, bytes), shownAs: path };
-  const file = parsing(path, readSafetensors, bytes);
-  const names = [...file.tensors.keys()];
-  const name = tensor ?? (names.length === 1 ? names[0] : undefined);
-  const found = name === undefined ? undefined : file.tensors.get(name);
-  if (!found) {
-    const listed = `${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? `, … (${names.length} in all)` : ''}`;
-    const wanted = name === undefined ? 'holds several tensors: pick one with --tensor NAME' : `has no tensor '${name}'`;
-    throw new UserError(`${path}: ${wanted} (tensors: ${names.length > 0 ? listed : 'none'})`);
-  }
+  if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...(await readNpyFile(path)), shownAs: path };
+  let name = tensor;
+  const [found] = readSafetensorsTensors(path, (index) => {
+    const names = index.entries.map((e) => e.name);
+    name ??= names.length === 1 ? names[0] : undefined;
+    const entry = index.entries.find((e) => e.name === name);
+    if (!entry) {
+      const listed = `${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? `, … (${names.length} in all)` : ''}`;
+      const wanted = name === undefined ? 'holds several tensors: pick one with --tensor NAME' : `has no tensor '${name}'`;
+      throw new UserError(`${path}: ${wanted} (tensors: ${names.length > 0 ? listed : 'none'})`);
+    }
+    return [entry];
+  });
   return { shape: found.shape, data: found.data, shownAs: `${path}['${name}']` };
 }
 
 /**
- * The tensors `specs` asks for, checked by name and shape. Other tensors in the file are
- * ignored, so one file can hold the parameters of a whole module.
+ * The tensors `specs` asks for, checked by name, shape and finiteness. Other tensors in the file
+ * are neither read nor checked, so one file can hold the parameters of a whole module.
  */
 export async function readParamsFile(path: string, specs: readonly ParamSpec[]): Promise<Map<string, Float32Array | Float64Array>> {
-  const file = parsing(path, readSafetensors, await readBytes(path, SAFETENSORS_FILE));
+  const tensors = readSafetensorsTensors(path, (index) =>
+    specs.map((spec) => {
+      const t = index.entries.find((e) => e.name === spec.name);
+      if (!t) throw new UserError(`${path}: missing tensor '${spec.name}' of shape ${shapeText(spec.shape)}`);
+      if (!sameShape(t.shape, spec.shape)) {
+        throw new UserError(`${path}: tensor '${spec.name}' has shape ${shapeText(t.shape)}, expected ${shapeText(spec.shape)}`);
+      }
+      return t;
+    }),
+  );
   const params = new Map<string, Float32Array | Float64Array>();
-  for (const spec of specs) {
-    const t = file.tensors.get(spec.name);
-    if (!t) throw new UserError(`${path}: missing tensor '${spec.name}' of shape ${shapeText(spec.shape)}`);
-    if (!sameShape(t.shape, spec.shape)) {
-      throw new UserError(`${path}: tensor '${spec.name}' has shape ${shapeText(t.shape)}, expected ${shapeText(spec.shape)}`);
-    }
+  specs.forEach((spec, i) => {
     // Refused at load, whatever the command: NaN or ±Inf weights compute differently per backend.
-    checkValues(t.data, 'f32', `${path}: parameter tensor '${spec.name}'`, spec.shape);
-    params.set(spec.name, t.data);
-  }
+    checkValues(tensors[i].data, 'f32', `${path}: parameter tensor '${spec.name}'`, spec.shape);
+    params.set(spec.name, tensors[i].data);
+  });
   return params;
+}
+
+/**
+ * The tensors `pick` chooses from the file's index, in its order: the header is read, then only
+ * those tensors' bytes (together at most 2 GiB).
+ */
+function readSafetensorsTensors(path: string, pick: (index: SafetensorsIndex) => readonly SafetensorsEntry[]): SafetensorsTensor[] {
+  return withRegularFile(path, SAFETENSORS_FILE.what, path, (file) => {
+    const first = file.read(0, Math.min(16, file.size));
+    const problem = SAFETENSORS_FILE.checkHead!(first, file.size);
+    if (problem !== undefined) throw new FileError(`${path}: ${problem}`, problem);
+    const index = parsing(path, () => readSafetensorsIndex(file.read(0, 8 + safetensorsHeaderLength(first, file.size)), file.size));
+    const entries = pick(index);
+    const bytes = entries.reduce((sum, e) => sum + (e.end - e.begin), 0);
+    if (bytes > MAX_DATA_FILE_BYTES) throw new UserError(`${path}: the tensors asked for take ${bytesText(bytes)}, over the limit of ${bytesText(MAX_DATA_FILE_BYTES)} monc reads at once`);
+    return entries.map((e) => decodeSafetensorsTensor(e, file.read(index.dataStart + e.begin, e.end - e.begin)));
+  });
 }
 
 export function shapeText(shape: readonly number[]): string {
@@ -72,9 +100,9 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
-function parsing<T>(path: string, parse: (bytes: Uint8Array) => T, bytes: Uint8Array): T {
+function parsing<T>(path: string, parse: () => T): T {
   try {
-    return parse(bytes);
+    return parse();
   } catch (e) {
     if (e instanceof FormatError) throw new UserError(`${path}: ${e.message}`);
     throw e;

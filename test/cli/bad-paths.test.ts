@@ -7,6 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadUserDb } from '../../src/cli/tuning.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
+import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { cli, scratchDir, type CliRun } from './helpers.js';
 
 const SPEC = 'module paths\nmap m : 8 -> 8 = monarch(nblocks: 2)\n';
@@ -67,6 +68,35 @@ describe('reading files the user names', () => {
     const started = Date.now();
     expectUserError(await run({ input: long }), /long\.npy: npy: \d+ bytes of trailing data after the array/);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('reads only the tensors it needs from a safetensors file of 3 GiB (a state dict), and refuses one over 2 GiB', async () => {
+    const big = scratch.path('state-dict.safetensors');
+    const own = readSafetensors(readFileSync(params));
+    const entries: Record<string, unknown> = {};
+    let offset = 0;
+    for (const [name, t] of own.tensors) {
+      entries[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };
+      offset += 4 * t.data.length;
+    }
+    const hugeBytes = 3 * 2 ** 30;
+    entries['layers.0.huge'] = { dtype: 'F32', shape: [hugeBytes / 4], data_offsets: [offset, offset + hugeBytes] };
+    const header = Buffer.from(JSON.stringify(entries).padEnd(8 * Math.ceil(JSON.stringify(entries).length / 8), ' '));
+    const head = Buffer.alloc(8);
+    head.writeBigUInt64LE(BigInt(header.length));
+    const data = Buffer.concat([...own.tensors.values()].map((t) => Buffer.from(Float32Array.from(t.data).buffer)));
+    writeFileSync(big, Buffer.concat([head, header, data]));
+    truncateSync(big, 8 + header.length + offset + hugeBytes); // sparse: no disk, but 3 GiB long
+    const started = Date.now();
+    const r = await run({ params: big });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+    const w = scratch.path('huge.mon');
+    writeFileSync(w, 'module hugeproj\nmap m : 8 -> 8 = dense()\n');
+    expectUserError(
+      await cli(['project', w, '--map', 'm', '--dense', big, '--tensor', 'layers.0.huge', '--out', scratch.path('never.safetensors')]),
+      /state-dict\.safetensors: the tensors asked for take 3 GiB, over the limit of 2 GiB monc reads at once/,
+    );
   });
 
   it('says which format a file is when it is given for the other', async () => {

@@ -36,35 +36,71 @@ export function bytesText(n: number): string {
   return `${n} bytes`;
 }
 
-/** Reads the whole of `path` within `bound`. `shownAs`: the path as the user wrote it. */
-export function readFileBounded(path: string, bound: FileBound, shownAs: string = path): Uint8Array {
+/** A regular file opened for reading parts of it (formats that need only some of a large file). */
+export interface OpenFile {
+  readonly size: number;
+  /** Exactly `length` bytes at `offset`, into `into` when given (a FileError if the file is shorter now). */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array;
+}
+
+/**
+ * Runs `use` on `path`, opened without blocking and kind-checked as readFileBounded does, but
+ * with no size bound: the caller reads only what its format's header says it needs.
+ */
+export function withRegularFile<T>(path: string, what: string, shownAs: string, use: (file: OpenFile) => T): T {
+  const fail = (reason: string) => new FileError(`cannot read ${what} '${shownAs}': ${reason}`, reason);
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
-    throw new FileError(`cannot read ${bound.what} '${shownAs}': ${ioReason(e)}`, ioReason(e));
+    throw fail(ioReason(e));
   }
   try {
     const stats = fstatSync(fd);
     const kind = specialKind(stats);
-    if (kind !== undefined) throw new FileError(`cannot read ${bound.what} '${shownAs}': it is ${kind}, not a regular file`, `it is ${kind}, not a regular file`);
-    const size = stats.size;
-    if (size > bound.maxBytes) {
-      const reason = `${bytesText(size)} is over the limit of ${bytesText(bound.maxBytes)} for a ${bound.what}`;
-      throw new FileError(`cannot read ${bound.what} '${shownAs}': ${reason}`, reason);
-    }
-    const bytes = new Uint8Array(size);
-    const head = Math.min(size, bound.headBytes ?? 64 * 1024);
-    const got = readInto(fd, bytes, 0, head, bound, shownAs);
-    if (bound.checkHead) {
-      const problem = bound.checkHead(bytes.subarray(0, got), size);
-      if (problem !== undefined) throw new FileError(`${shownAs}: ${problem}`, problem);
-    }
-    if (got < head) return bytes.subarray(0, got);
-    return bytes.subarray(0, got + readInto(fd, bytes, got, size - got, bound, shownAs));
+    if (kind !== undefined) throw fail(`it is ${kind}, not a regular file`);
+    return use({
+      size: stats.size,
+      read(offset, length, into) {
+        const bytes = into ?? new Uint8Array(length);
+        let done = 0;
+        while (done < length) {
+          let n: number;
+          try {
+            n = readSync(fd, bytes, done, length - done, offset + done);
+          } catch (e) {
+            throw fail(ioReason(e));
+          }
+          if (n === 0) throw fail(`the file ended at ${offset + done} bytes while it was read (it changed)`);
+          done += n;
+        }
+        return bytes;
+      },
+    });
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads the whole of `path` within `bound`. `shownAs`: the path as the user wrote it. */
+export function readFileBounded(path: string, bound: FileBound, shownAs: string = path): Uint8Array {
+  return withRegularFile(path, bound.what, shownAs, (file) => {
+    if (file.size > bound.maxBytes) {
+      const reason = `${bytesText(file.size)} is over the limit of ${bytesText(bound.maxBytes)} for a ${bound.what}`;
+      throw new FileError(`cannot read ${bound.what} '${shownAs}': ${reason}`, reason);
+    }
+    const headLength = Math.min(file.size, bound.headBytes ?? 64 * 1024);
+    const head = file.read(0, headLength);
+    if (bound.checkHead) {
+      const problem = bound.checkHead(head, file.size);
+      if (problem !== undefined) throw new FileError(`${shownAs}: ${problem}`, problem);
+    }
+    if (headLength === file.size) return head;
+    const bytes = new Uint8Array(file.size);
+    bytes.set(head);
+    file.read(headLength, file.size - headLength, bytes.subarray(headLength));
+    return bytes;
+  });
 }
 
 /** Reads a UTF-8 text file within `bound`. */
@@ -82,20 +118,4 @@ export function specialKind(stats: Stats): string | undefined {
   if (stats.isSocket()) return 'a socket';
   if (stats.isSymbolicLink()) return 'a symbolic link';
   return 'not a regular file';
-}
-
-/** Reads up to `length` bytes at `offset`; stops early when the file turns out shorter (it shrank). */
-function readInto(fd: number, into: Uint8Array, offset: number, length: number, bound: FileBound, shownAs: string): number {
-  let done = 0;
-  while (done < length) {
-    let n: number;
-    try {
-      n = readSync(fd, into, offset + done, length - done, null);
-    } catch (e) {
-      throw new FileError(`cannot read ${bound.what} '${shownAs}': ${ioReason(e)}`, ioReason(e));
-    }
-    if (n === 0) break;
-    done += n;
-  }
-  return done;
 }

@@ -35,26 +35,55 @@ const BYTES: Record<SafetensorsReadDtype, number> = { F32: 4, F16: 2, BF16: 2, F
 /** The Rust reference implementation refuses headers above 100 MB; so do we. */
 const MAX_HEADER = 100_000_000;
 
-export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.length < 8) throw new FormatError(`safetensors: truncated file (${bytes.length} bytes, need at least 8 for the header length)`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Where one tensor's bytes lie: [begin, end) relative to the start of the data section. */
+export interface SafetensorsEntry {
+  readonly name: string;
+  readonly dtype: SafetensorsReadDtype;
+  readonly shape: readonly number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** A safetensors file's header: enough to read any one tensor without the others. */
+export interface SafetensorsIndex {
+  /** Offset of the data section in the file (8 + header length). */
+  readonly dataStart: number;
+  /** In the order of their data in the file. */
+  readonly entries: readonly SafetensorsEntry[];
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The header length a file's first 8 bytes give, checked against the file's length. */
+export function safetensorsHeaderLength(head: Uint8Array, fileLength: number): number {
+  if (fileLength < 8 || head.length < 8) throw new FormatError(`safetensors: truncated file (${fileLength} bytes, need at least 8 for the header length)`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  if (headerLength > bytes.length - 8) {
-    throw new FormatError(`safetensors: header length ${headerLength} goes beyond the end of the file (${bytes.length} bytes)`);
+  if (headerLength > fileLength - 8) {
+    throw new FormatError(`safetensors: header length ${headerLength} goes beyond the end of the file (${fileLength} bytes)`);
   }
   if (headerLength > MAX_HEADER) throw new FormatError(`safetensors: header length ${headerLength} is larger than the limit of ${MAX_HEADER}`);
+  return headerLength;
+}
+
+/**
+ * The index of a file of `fileLength` bytes whose first bytes are `head` (at least the 8-byte
+ * length and the header; the whole file will do).
+ */
+export function readSafetensorsIndex(head: Uint8Array, fileLength: number): SafetensorsIndex {
+  const headerLength = safetensorsHeaderLength(head, fileLength);
+  if (head.length < 8 + headerLength) throw new FormatError(`safetensors: header of ${headerLength} bytes not given whole`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
   } catch (e) {
     throw new FormatError(`safetensors: header is not valid JSON (${(e as Error).message})`);
   }
   if (!isRecord(header)) throw new FormatError('safetensors: header is not a JSON object');
 
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileLength - dataStart;
   let metadata: Record<string, string> = {};
-  const entries: { name: string; dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number }[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
     if (name === '__metadata__') {
       metadata = parseMetadata(value);
@@ -71,12 +100,19 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
     const [prev, cur] = [entries[i - 1], entries[i]];
     if (cur.begin < prev.end) throw new FormatError(`safetensors: tensors '${prev.name}' and '${cur.name}' overlap`);
   }
+  return { dataStart, entries, metadata };
+}
 
+/** The values of one tensor from its bytes (`entry.end − entry.begin` of them). */
+export function decodeSafetensorsTensor(entry: SafetensorsEntry, bytes: Uint8Array): SafetensorsTensor {
+  return { dtype: entry.dtype, shape: entry.shape, data: decode(entry.dtype, new DataView(bytes.buffer, bytes.byteOffset, entry.end - entry.begin)) };
+}
+
+export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const index = readSafetensorsIndex(bytes, bytes.length);
   const tensors = new Map<string, SafetensorsTensor>();
-  for (const e of entries) {
-    tensors.set(e.name, { dtype: e.dtype, shape: e.shape, data: decode(e.dtype, new DataView(bytes.buffer, bytes.byteOffset + dataStart + e.begin, e.end - e.begin)) });
-  }
-  return { tensors, metadata };
+  for (const e of index.entries) tensors.set(e.name, decodeSafetensorsTensor(e, bytes.subarray(index.dataStart + e.begin, index.dataStart + e.end)));
+  return { tensors, metadata: index.metadata };
 }
 
 function parseEntry(name: string, value: unknown): { dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number } {
