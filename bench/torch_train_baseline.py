@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch training-step baselines for bench/train-step.ts (issue 10): one step = forward +
 input gradient + parameter gradients (y = f(x); y.backward(dy) with x.requires_grad), for the
-fly-style Monarch (blockdiag_butterfly_multiply from bench/torch_baseline.py) at n = 4096,
+fly-style Monarch (fly's blockdiag_butterfly_multiply, written without bmm's out= so that autograd
+applies; checked against bench/torch_baseline.py's forward) at n = 4096,
 nblocks = 64, B = 16384, and a dense nn.Linear(4096, 4096, bias=False): eager and
 torch.compile(mode="max-autotune-no-cudagraphs"), f32 (TF32 off) and bf16. CUDA events,
 warm-up, median of repeats. Prints one JSON object; `--compile-budget-s S` skips compiled cases
@@ -16,6 +17,17 @@ torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
 
 N, NBLOCKS, BATCH = 4096, 64, 16384
+
+
+def monarch_autograd(x, w1, w2):
+    # blockdiag_butterfly_multiply without out= buffers: two bmm and fly's permute/reshape copies.
+    b = x.shape[0]
+    k, q, p = w1.shape
+    l, s, r = w2.shape
+    out1 = torch.bmm(x.reshape(b, k, p).transpose(0, 1), w1.transpose(-1, -2))
+    out1 = out1.transpose(0, 1).reshape(b, r, l).transpose(-1, -2).transpose(0, 1)
+    out2 = torch.bmm(out1, w2.transpose(-1, -2))
+    return out2.permute(1, 2, 0).reshape(b, s * l)
 
 
 def arg(flag, default):
@@ -37,7 +49,12 @@ def main():
         dy = torch.randn(BATCH, N, device=dev, dtype=dtype) * 1e-3
 
         def monarch(x):
-            return blockdiag_butterfly_multiply(x, w1, w2)
+            return monarch_autograd(x, w1, w2)
+
+        with torch.no_grad():
+            ref = blockdiag_butterfly_multiply(x[:64].detach().float(), w1.detach().float(), w2.detach().float())
+            err = ((monarch(x[:64]).float() - ref).norm() / ref.norm()).item()
+        assert err < (1e-5 if dtype == torch.float32 else 2e-2), f'monarch_autograd differs from fly: {err}'
 
         cases = {'monarch': monarch, 'linear': lin}
         for name, fn in list(cases.items()):

@@ -7460,7 +7460,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -8069,7 +8070,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9160,7 +9162,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9313,7 +9316,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {

@@ -15398,7 +15398,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15455,7 +15456,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15512,7 +15514,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15569,7 +15572,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15626,7 +15630,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15683,7 +15688,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15740,7 +15746,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15797,7 +15804,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -15854,7 +15862,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -16595,7 +16604,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -16652,7 +16662,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -16709,7 +16720,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18341,7 +18353,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18398,7 +18411,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18455,7 +18469,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18512,7 +18527,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18569,7 +18585,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18626,7 +18643,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18683,7 +18701,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18740,7 +18759,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -18797,7 +18817,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -20791,7 +20812,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -20848,7 +20870,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -20905,7 +20928,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -20962,7 +20986,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -21019,7 +21044,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -21076,7 +21102,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -21133,7 +21160,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -21190,7 +21218,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -21247,7 +21276,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {

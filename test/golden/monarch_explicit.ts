@@ -3398,7 +3398,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -3922,7 +3923,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {

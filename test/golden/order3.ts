@@ -8335,7 +8335,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 16,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -8394,7 +8395,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 16,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9111,7 +9113,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9170,7 +9173,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 16,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9881,7 +9885,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 12,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {
@@ -9938,7 +9943,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 10,
-              "rowsPerThread": 4
+              "rowsPerThread": 4,
+              "order": "d"
             }
           },
           {

@@ -8,7 +8,10 @@
  * blocks are large). Rows past the batch compute on the last row and are not stored.
  *
  * Knobs: workgroupSize, outputsPerThread (divides b), unroll (of the γ loop; divides c, == c
- * unrolls fully), rowsPerThread (1 for direct).
+ * unrolls fully), rowsPerThread (1 for direct), and for strided factors (d > 1) `order`: 'd'
+ * makes δ the fastest thread index (neighbouring threads read neighbouring activations), 'b'
+ * makes the run of β fastest (they read neighbouring weights, the stored block being (c, b):
+ * on the H200 the weight stream of the strided Monarch factor bounds the 'd' order).
  */
 import type { KsOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
@@ -27,13 +30,23 @@ function space(family: string, rowTiles: readonly number[], defaultRows: number)
     defaultSchedule(op: KsOp, limits: TargetLimits): Schedule {
       const outputs = dividing(op.b, [1, 2, 4]);
       const unrolls = unrollFactors(op.c, 16);
-      return { family, workgroupSize: defaultWorkgroupSize(limits), outputsPerThread: outputs[outputs.length - 1], unroll: unrolls[unrolls.length - 1], rowsPerThread: defaultRows };
+      return {
+        family,
+        workgroupSize: defaultWorkgroupSize(limits),
+        outputsPerThread: outputs[outputs.length - 1],
+        unroll: unrolls[unrolls.length - 1],
+        rowsPerThread: defaultRows,
+        ...(op.d > 1 ? { order: 'd' } : {}),
+      };
     },
     candidates(op: KsOp, limits: TargetLimits): Schedule[] {
       if (!op.transposed) return [];
+      const orders: readonly (string | undefined)[] = op.d > 1 ? ['d', 'b'] : [undefined];
       return workgroupSizes(limits).flatMap((workgroupSize) =>
         dividing(op.b, [1, 2, 4, 8]).flatMap((outputsPerThread) =>
-          unrollFactors(op.c).flatMap((unroll) => rowTiles.map((rowsPerThread) => ({ family, workgroupSize, outputsPerThread, unroll, rowsPerThread }))),
+          unrollFactors(op.c).flatMap((unroll) =>
+            rowTiles.flatMap((rowsPerThread) => orders.map((order) => ({ family, workgroupSize, outputsPerThread, unroll, rowsPerThread, ...(order ? { order } : {}) }))),
+          ),
         ),
       );
     },
@@ -41,7 +54,7 @@ function space(family: string, rowTiles: readonly number[], defaultRows: number)
 }
 
 export const ksTransposedDirect: KernelFamily<KsOp> = { name: DIRECT, opKind: 'ks', ...space(DIRECT, [1], 1), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, DIRECT) };
-export const ksTransposedTiled: KernelFamily<KsOp> = { name: TILED, opKind: 'ks', ...space(TILED, [2, 4, 8], 4), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, TILED) };
+export const ksTransposedTiled: KernelFamily<KsOp> = { name: TILED, opKind: 'ks', ...space(TILED, [2, 4, 8, 16], 4), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, TILED) };
 
 function emitKsTransposed(op: KsOp, schedule: Schedule, ctx: KernelContext, family: string): EmittedKernel {
   invariant(schedule.family === family, `schedule of family ${schedule.family} given to ${family}`);
@@ -73,7 +86,12 @@ function emitKsTransposed(op: KsOp, schedule: Schedule, ctx: KernelContext, fami
     `if (item >= ${u(items)}) { return; }`,
     `let batch = ${n.dims}.batch;`,
     `let row0 = ${mul('row_tile', rows)};`,
-    ...decompose('item', [{ name: 'i_a', size: a }, { name: 'i_r', size: runs }, { name: 'i_d', size: d }]),
+    ...decompose(
+      'item',
+      schedule.order === 'b'
+        ? [{ name: 'i_a', size: a }, { name: 'i_d', size: d }, { name: 'i_r', size: runs }]
+        : [{ name: 'i_a', size: a }, { name: 'i_r', size: runs }, { name: 'i_d', size: d }],
+    ),
     `let x_off = ${source.hoisted ?? '0u'};`,
     `let w_base = ${wBase};`,
     // Rows past the batch read the last row (always in bounds) and are never stored.
