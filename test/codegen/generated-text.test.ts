@@ -48,3 +48,28 @@ describe('a spec file named to inject code', () => {
     expect(JSON.parse(r.outputs!.manifestJson).source).toBe(file.slice('dir/'.length));
   });
 });
+
+describe('the WGSL and manifest constants', () => {
+  /** The text of `const NAME = …` in a generated file (the template literal's value, or the initializer's source). */
+  function constant(text: string, name: string): string {
+    const file = ts.createSourceFile('m.ts', text, ts.ScriptTarget.ES2022);
+    for (const s of file.statements) {
+      if (!ts.isVariableStatement(s)) continue;
+      const d = s.declarationList.declarations.find((v) => v.name.getText(file) === name);
+      if (!d?.initializer) continue;
+      return ts.isNoSubstitutionTemplateLiteral(d.initializer) ? d.initializer.text : d.initializer.getText(file);
+    }
+    throw new Error(`no const ${name}`);
+  }
+
+  it('hold the module WGSL and manifest exactly, whatever the names and the file name contain', () => {
+    const source = 'module ok\nmap a__MONC_WGSL__ : 8 -> 8 = dense()\nmap b__MONC_MANIFEST__ : 8 -> 8 = a__MONC_WGSL__ @ dense()\n';
+    const file = 'const WGSL = __MONC_WGSL__; const MANIFEST: Manifest = __MONC_MANIFEST__; `${x}`.mon';
+    const r = compileModule(source, file);
+    expect(r.diagnostics).toEqual([]);
+    const { ts: text, wgsl, manifest } = r.outputs!;
+    expect(constant(text, 'WGSL')).toBe(wgsl);
+    expect(JSON.parse(constant(text, 'MANIFEST'))).toEqual(manifest);
+    expect(exportedNames(text).sort()).toEqual(['AMONCWGSL', 'AMONCWGSLParams', 'BMONCMANIFEST', 'BMONCMANIFESTParams', 'a__MONC_WGSL__', 'b__MONC_MANIFEST__'].sort());
+  });
+});

@@ -19,6 +19,7 @@ import {
   type StatementStructures,
   type WriterFunction,
 } from 'ts-morph';
+import { invariant } from '../../util/assert.js';
 import { formatJson } from '../../util/json.js';
 import type { Manifest, ManifestMap } from '../manifest-types.js';
 import { commentText } from './comment-text.js';
@@ -54,13 +55,35 @@ export function emitBindings(manifest: Manifest, wgsl: string, options: Bindings
       declarationKind: VariableDeclarationKind.Const,
       leadingTrivia: (w) => w.blankLine(),
       docs: [`The module's WGSL (${commentText(manifest.wgsl)}): the kernels of every map.`],
-      declarations: [{ name: 'WGSL', initializer: templateLiteral(wgsl) }],
+      declarations: [{ name: 'WGSL', initializer: WGSL_SLOT }],
     },
     // Written out rather than as a structure: an initializer structure gets a hanging indent.
-    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = ${formatJson(manifest)};`),
+    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = ${MANIFEST_SLOT};`),
     ...manifest.maps.flatMap((map, index) => mapStatements(map, index, names[index])),
   ];
-  return project.createSourceFile(`${manifest.module}.ts`, { statements }).getFullText();
+  const printed = project.createSourceFile(`${manifest.module}.ts`, { statements }).getFullText();
+  const withWgsl = fill(printed, `const WGSL = ${WGSL_SLOT};`, WGSL_SLOT, templateLiteral(wgsl));
+  return fill(withWgsl, `const MANIFEST: Manifest = ${MANIFEST_SLOT};`, MANIFEST_SLOT, formatJson(manifest));
+}
+
+/**
+ * Where the WGSL and the manifest go: ts-morph's writer slows down on multi-megabyte text (tens of
+ * megabytes for a module at the step limit), so it prints these identifiers in their place and
+ * the text goes in afterwards.
+ */
+const WGSL_SLOT = '__MONC_WGSL__';
+const MANIFEST_SLOT = '__MONC_MANIFEST__';
+
+/**
+ * `text` with `slot` inside the last occurrence of `statement` replaced by `value`. The last one:
+ * only the header comment (a file name) comes before these statements, and what follows them
+ * (the map classes) cannot hold a `const` statement; each is filled before anything after it.
+ */
+function fill(text: string, statement: string, slot: string, value: string): string {
+  const at = text.lastIndexOf(statement);
+  invariant(at >= 0, `generated bindings lack '${statement}'`);
+  const start = at + statement.indexOf(slot);
+  return text.slice(0, start) + value + text.slice(start + slot.length);
 }
 
 function mapStatements(map: ManifestMap, index: number, names: MapNames): Statement[] {
