@@ -82,6 +82,11 @@ export class GraphBuilder {
     return this.memo('zero', () => this.constant({ dims: [], dataType: elemDataType(this.elem), rawData: elemBytes(this.elem, [0]) }));
   }
 
+  /** A small constant of the element type (not an initializer: those are the parameters alone). */
+  elemConstant(shape: readonly number[], values: readonly number[]): Value {
+    return this.constant({ dims: [...shape], dataType: elemDataType(this.elem), rawData: elemBytes(this.elem, values) });
+  }
+
   private constant(t: ITensorProto): Value {
     const output = `constant_${this.count++}`;
     this.nodes.push({ opType: 'Constant', input: [], output: [output], attribute: [{ name: 'value', type: AttrType.TENSOR, t }] });

@@ -5,12 +5,13 @@
  * safetensors names. Permutations stay index arithmetic (Reshape/Transpose, see permute.ts).
  */
 import type { CheckedMap, Dtype } from '../dsl/structure.js';
-import type { Program } from '../ir/ir.js';
+import type { KsOp, Program } from '../ir/ir.js';
 import { compileMap } from '../ir/pipeline.js';
 import { ParamError } from '../runtime/params.js';
 import { assertNever } from '../util/assert.js';
 import { MONC_VERSION } from '../version.js';
 import { GraphBuilder } from './onnx-graph.js';
+import { mergedWeight, planMerges, type MergedRun } from './merge-factors.js';
 import { biasNodes, bsrNodes, ksNodes, type ParamSource } from './ops.js';
 import { asRows, rowsActivation, type Activation } from './permute.js';
 
@@ -55,11 +56,16 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
   // Buffers hold activations: each op reads its source's current one and gives its destination a new one.
   const buffers = new Map<string, Activation>([['x', rowsActivation('x', program.in)]]);
   const read = (name: string) => buffers.get(name) ?? internal(`op reads buffer '${name}' before it is written`);
-  for (const op of program.ops) {
+  const merges = planMerges(program);
+  for (let i = 0; i < program.ops.length; i++) {
+    const run = merges.get(i);
+    // A merged run is one op: the first op's input, the last op's output, bias and destination.
+    const op = run ? mergedOp(run) : program.ops[i];
+    if (run) i += run.ops.length - 1;
     let result: Activation;
     switch (op.kind) {
       case 'ks':
-        result = ksNodes(g, source, op, read(op.src));
+        result = ksNodes(g, source, op, read(op.src), run && mergedWeight(g, source, run));
         break;
       case 'bsr':
         result = bsrNodes(g, source, op, read(op.src));
@@ -74,6 +80,12 @@ export function programToOnnx(program: Program, params: ExportOnnxOptions['param
   }
   const y = g.identity(asRows(g, read('y')), 'y');
   return g.encode(program.name, { name: 'x', size: program.in }, { name: y, size: program.out }, MONC_VERSION);
+}
+
+function mergedOp(run: MergedRun): KsOp {
+  const first = run.ops[0];
+  const last = run.ops[run.ops.length - 1];
+  return { ...last, a: run.a, b: run.block, c: run.block, d: run.d, src: first.src, input: first.input };
 }
 
 function lookup(params: ExportOnnxOptions['params'], name: string): ArrayLike<number> | undefined {

@@ -29,16 +29,18 @@ function paramView(g: GraphBuilder, params: ParamSource, slice: ParamSlice, shap
 /**
  * K(a,b,c,d): Y = permute_out(blocks(W) · blocks(permute_in(X))). The result stays block-major
  * (its output permutation pending), so the next op's input permutation joins it in one Transpose.
+ * `weight` (a·d, b, c), when given, replaces the op's parameter slice (a merged factor's).
  */
-export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Activation): Activation {
+export function ksNodes(g: GraphBuilder, params: ParamSource, op: KsOp, src: Activation, weight?: Value): Activation {
   const { a, b, c, d } = op;
   const groups = a * d;
   // Logical input l reads src[input(l)]: permuting src by the inverse map gathers it; the
   // (α, γ, δ) -> (α, δ, γ) step makes the blocks (α, δ) lead.
   const gather: IndexMap = { size: a * c * d, steps: [...invertIndexMap(op.input).steps, { shape: [a, c, d], perm: [0, 2, 1] }] };
   const x = permuted(g, src, gather, groups);
-  const key = `ks:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
-  const w = g.memo(key, () => g.transpose(paramView(g, params, op.weight, groups === 1 ? [b, c] : [groups, b, c]), groups === 1 ? [1, 0] : [0, 2, 1]));
+  const shape = groups === 1 ? [b, c] : [groups, b, c];
+  const key = weight ?? `ks:${op.weight.tensor}:${op.weight.offset}:${groups}:${b}:${c}`;
+  const w = g.memo(key, () => g.transpose(weight ? g.reshape(weight, shape) : paramView(g, params, op.weight, shape), groups === 1 ? [1, 0] : [0, 2, 1]));
   const r = g.matmul(x, w);
   // Results come out in (α, δ, β) order; the logical output is (α, β, δ), then the output map.
   const result: Activation = { value: r, groups, map: { size: a * b * d, steps: [{ shape: [a, d, b], perm: [0, 2, 1] }, ...op.output.steps] } };

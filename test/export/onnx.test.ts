@@ -32,6 +32,8 @@ map bf2     : 32 -> 32 = butterfly(radix: 2)
 map bf2d    : 32 -> 32 = butterfly(radix: 2, stride: decreasing)
 map bf3     : 27 -> 27 = butterfly(radix: 3)
 map bf3d    : 27 -> 27 = butterfly(radix: 3, stride: decreasing)
+map bf2big  : 256 -> 256 = butterfly(radix: 2, stride: decreasing) + bias()
+map bf3big  : 81 -> 81 = butterfly(radix: 3)
 map lr      : 40 -> 30 = lowrank(rank: 5)
 map fly     : 64 -> 64 = sparse(block: 8, pattern: flat_butterfly(factors: 2))
 map banded  : 48 -> 64 = sparse(block: [8, 6], pattern: band(width: 2))
@@ -82,13 +84,22 @@ describe('the exported graph', () => {
     expect(graph.initializer.map((t) => [t.name, t.dims!.map(Number), t.dataType])).toEqual(
       specs.map((p) => [p.name, [...p.shape], onnx.TensorProto.DataType.FLOAT16]),
     );
-    // Only dense() may hold an (m, n) matrix; constants are shapes, axes and bounds (int64) or a scalar zero.
+    // Only dense() may hold an (m, n) matrix; constants are shapes, axes and bounds (int64), a
+    // scalar zero, or the identity a merged factor's weights are read off with (0s and 1s, at
+    // most 32×32).
     const dense = name === 'dense1' || name === 'deep';
     for (const t of graph.initializer) if (!dense || !t.name!.endsWith('weight')) expect(t.dims!.map(Number).reduce((a, b) => a * b, 1)).toBeLessThan(map.in * map.out);
     for (const node of graph.node.filter((n) => n.opType === 'Constant')) {
       const t = node.attribute![0].t!;
-      expect(t.dataType === onnx.TensorProto.DataType.INT64 || t.dims!.length === 0).toBe(true);
-      expect(t.dims!.map(Number).reduce((a, b) => a * b, 1)).toBeLessThanOrEqual(8);
+      const size = t.dims!.map(Number).reduce((a, b) => a * b, 1);
+      if (t.dataType === onnx.TensorProto.DataType.INT64) {
+        expect(size).toBeLessThanOrEqual(8);
+      } else {
+        expect(t.dataType).toBe(onnx.TensorProto.DataType.FLOAT16);
+        expect(size).toBeLessThanOrEqual(32 * 32);
+        const halves = new Uint16Array(Uint8Array.from(t.rawData!).buffer);
+        expect(halves.every((h) => h === 0 || h === 0x3c00)).toBe(true); // 0 or 1
+      }
     }
   });
 
