@@ -13,6 +13,7 @@ map dense1 : 1024 -> 1024 = dense()
 map monarch32 : 1024 -> 1024 = monarch(nblocks: 32)
 map raw : 1024 -> 1024 = transpose(32, 32) @ blockdiag(nblocks: 32) @ transpose(32, 32) @ blockdiag(nblocks: 32)
 map bfly4 : 1024 -> 1024 = butterfly(radix: 4)
+map bfly2 : 1024 -> 1024 = butterfly(radix: 2)
 map pixelfly : 1024 -> 1024 = sparse(block: 32, pattern: flat_butterfly(factors: 3)) + lowrank(rank: 32) + bias()
 `);
 const x = new ort.Tensor('float32', randomInput(BATCH * 1024, 1, 'f32'), [BATCH, 1024]);
