@@ -127,20 +127,23 @@ describe('monc grad', () => {
     for (const [name, g] of want.grads) expect(relativeError(file.tensors.get(name)!.data, g), name).toBeLessThan(3e-3);
   });
 
-  it('takes a single vector X of shape (n,) with DY of shape (m,), and prints the tensors it wrote', async () => {
+  it.each([[[12]], [[2, 3, 12]]])('takes X of shape %j (…, n) with DY of the same leading dimensions, and prints the tensors it wrote', async (shape) => {
     const map = mapOf(SPEC, spec, 'rect');
     const params = await initParams(spec, 'rect', 4);
-    const x = randomNpy('vx.npy', [map.in], 9);
-    const dy = randomNpy('vdy.npy', [map.out], 10);
-    const out = scratch.path('vector-grad.safetensors');
+    const leading = shape.slice(0, -1);
+    const rows = leading.reduce((a, b) => a * b, 1);
+    const x = randomNpy(`v${shape.length}x.npy`, shape, 9);
+    const dy = randomNpy(`v${shape.length}dy.npy`, [...leading, map.out], 10);
+    const out = scratch.path(`vector-grad-${shape.length}.safetensors`);
     const r = await cli(['grad', spec, '--map', 'rect', '--params', params, '--input', x, '--grad-output', dy, '--out', out, '--backend', 'cpu']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote ${out}: 3 gradient tensors`);
     expect(r.stdout).toContain('rect.blkdiag1 (3, 4, 4)');
     const file = readSafetensors(readFileSync(out));
-    expect(file.tensors.get('input')!.shape).toEqual([map.in]);
-    const want = referenceBackward(map.structure, tensorsOf(params), readNpy(readFileSync(x)).data, readNpy(readFileSync(dy)).data, 1);
+    expect(file.tensors.get('input')!.shape).toEqual(shape);
+    const want = referenceBackward(map.structure, tensorsOf(params), readNpy(readFileSync(x)).data, readNpy(readFileSync(dy)).data, rows);
     expect(relativeError(file.tensors.get('input')!.data, want.dx)).toBeLessThan(1e-5);
+    expect(relativeError(file.tensors.get('rect.blkdiag2')!.data, want.grads.get('rect.blkdiag2')!)).toBeLessThan(1e-5);
   });
 });
 
@@ -247,7 +250,7 @@ describe('monc train', () => {
 
 describe('bad input: one line, exit 1, --out untouched', () => {
   const UNTOUCHED = 'previous contents';
-  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; dy: string };
+  let inputs: { params: string; x: string; target: string; nanX: string; infT: string; shortT: string; wideDy: string; foldedDy: string; dy: string };
 
   beforeAll(async () => {
     const p = await planted(spec, SPEC, 'sq');
@@ -267,6 +270,7 @@ describe('bad input: one line, exit 1, --out untouched', () => {
       infT,
       shortT: randomNpy('short-t.npy', [ROWS - 1, 12], 11),
       wideDy: randomNpy('wide-dy.npy', [ROWS, 13], 12),
+      foldedDy: randomNpy('folded-dy.npy', [4, 6, 12], 14),
       dy: randomNpy('dy.npy', [ROWS, 12], 13),
     };
   });
@@ -278,6 +282,8 @@ describe('bad input: one line, exit 1, --out untouched', () => {
 
   const cases: [string, () => string[], RegExp][] = [
     ['grad-output of the wrong shape', () => grad({ dy: inputs.wideDy }), /grad-output has shape \(24, 13\), expected \(24, 12\)/],
+    ['grad-output with other leading dimensions', () => grad({ dy: inputs.foldedDy }), /grad-output has shape \(4, 6, 12\), expected \(24, 12\)/],
+    ['an input of the wrong width', () => grad({ x: inputs.wideDy }), /input has shape \(24, 13\); map 'sq' takes \(…, 12\)/],
     ['NaN in the input of grad', () => grad({ x: inputs.nanX }), /input holds NaN at row 1, column 5/],
     ['Inf in the grad-output', () => grad({ dy: inputs.infT }), /grad-output holds Infinity at row 2, column 6/],
     ['target of the wrong shape', () => train([], { target: inputs.shortT }), /target has shape \(23, 12\), expected \(24, 12\)/],
