@@ -184,14 +184,15 @@ describe('monc train', () => {
     expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-9);
   });
 
-  it('writes an f16 module in F16 and reports loss_final of the f16 values it wrote', async () => {
+  it.each(['cpu', 'webgpu'] as const)('writes an f16 module in F16 on %s and reports loss_final of the f16 values it wrote', async (backend) => {
     const p = await planted(half, HALF, 'h');
-    const out = scratch.path('h-trained.safetensors');
-    const json = await cliJson(['train', half, '--map', 'h', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '20', '--lr', '0.01', '--backend', 'cpu']);
+    const out = scratch.path(`h-trained-${backend}.safetensors`);
+    const json = await cliJson(['train', half, '--map', 'h', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--steps', '20', '--lr', '0.01', '--backend', backend]);
     expect(json.dtype).toBe('F16');
     expect([...readSafetensors(readFileSync(out)).tensors.values()].every((t) => t.dtype === 'F16')).toBe(true);
     expect(json.loss_final).toBeLessThan(json.loss_initial);
     expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-9);
+    expect(json.backend).toBe(backend);
   });
 
   it.each(['cpu', 'webgpu'] as const)('is reproducible on %s: the same seed gives byte-identical parameters, another seed other ones', async (backend) => {
