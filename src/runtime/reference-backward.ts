@@ -10,7 +10,7 @@
 import { paramsOf } from '../dsl/params.js';
 import type { Structure } from '../dsl/structure.js';
 import { assertNever } from '../util/assert.js';
-import { referenceApply, type ParamValues } from './reference.js';
+import { applyKs, referenceApply, type ParamValues } from './reference.js';
 
 export interface ReferenceGradients {
   /** ∂L/∂X = DY M, shape (batch, in). */
@@ -181,22 +181,12 @@ function ksChainVjp(steps: readonly KsStep[], x: Rows, dy: Rows, batch: number):
   return gy;
 }
 
-/** y[α·b·d + β·d + δ] = Σ_γ W[α·d + δ, β, γ] · x[α·c·d + γ·d + δ], for every row of the batch. */
+/** K(a,b,c,d) applied to every row of the batch (reference.ts's applyKs, row by row). */
 function ksForward(f: Ks, w: ArrayLike<number>, offset: number, x: Rows, batch: number): Rows {
-  const { a, b, c, d } = f;
-  const n = a * c * d;
-  const m = a * b * d;
+  const n = f.a * f.c * f.d;
+  const m = f.a * f.b * f.d;
   const y = new Float64Array(batch * m);
-  for (let row = 0; row < batch; row++)
-    for (let al = 0; al < a; al++)
-      for (let be = 0; be < b; be++)
-        for (let de = 0; de < d; de++) {
-          const wBase = offset + ((al * d + de) * b + be) * c;
-          const xBase = row * n + al * c * d + de;
-          let acc = 0;
-          for (let ga = 0; ga < c; ga++) acc += w[wBase + ga] * x[xBase + ga * d];
-          y[row * m + al * b * d + be * d + de] = acc;
-        }
+  for (let row = 0; row < batch; row++) y.set(applyKs(f.a, f.b, f.c, f.d, w, offset, x.subarray(row * n, (row + 1) * n)), row * m);
   return y;
 }
 
