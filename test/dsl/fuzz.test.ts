@@ -162,4 +162,20 @@ describe('fuzzing the front end with a fixed seed', () => {
       expect(error?.message, source).toBeUndefined();
     }
   });
+
+  it('the first kernels of the sample also make compute pipelines (SPIR-V generation, where size limits bite)', async () => {
+    const device = await getTestDevice();
+    let pipelines = 0;
+    for (const source of sample()) {
+      const { outputs } = compileKernels(source, 'fuzz.mon');
+      if (outputs!.manifest.enables.includes('f16') && !device.features.has('shader-f16')) continue;
+      const module = device.createShaderModule({ code: outputs!.wgsl });
+      for (const entryPoint of outputs!.manifest.maps.flatMap((m) => m.kernels.map((k) => k.entryPoint)).slice(0, 2)) {
+        await expect(device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint } }), `${entryPoint} of\n${source}`).resolves.toBeDefined();
+        pipelines++;
+      }
+      if (pipelines >= 8) break;
+    }
+    expect(pipelines).toBeGreaterThanOrEqual(8);
+  });
 });
