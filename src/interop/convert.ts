@@ -1,8 +1,9 @@
 /**
  * Peers' weights as monc parameters: a map whose lowered IR is a chain of Kronecker-sparse
  * factors (plus an optional bias term) takes a peer layer's factors one for one, when the
- * patterns agree. The IR says where each factor's weights live (tensor and offset, SPEC §4
- * names), so tied weights, monarch, butterfly, ks and blockdiag maps need no peer-specific code.
+ * patterns agree. The IR says where each factor's weights live (tensor, under its safetensors
+ * name, and offset), so tied weights, monarch, butterfly, ks and blockdiag maps need no
+ * peer-specific code.
  */
 import type { CheckedMap } from '../dsl/structure.js';
 import type { BiasExpr, IrExpr, IrParam, KsExpr } from '../ir/ir.js';
@@ -21,7 +22,7 @@ export interface ConvertOptions {
   readonly prefix?: string;
 }
 
-/** The map's parameters (by SPEC §4 name, row-major) holding the peer layer's weights. */
+/** The map's parameters (by safetensors name, row-major) holding the peer layer's weights. */
 export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict, options: ConvertOptions = {}): Map<string, Float32Array> {
   const target = mapFactors(map);
   const layer = readLayer(peer, state, target, options.prefix);

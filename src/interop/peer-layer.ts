@@ -1,6 +1,6 @@
 /**
  * What the peers' layers have in common: each is a chain of Kronecker-sparse factors K(a,b,c,d)
- * (SPEC §3), applied first to last, whose weights are stored in the (a·d, b, c) layout monc
+ * (docs/language.md), applied first to last, with weights stored in the (a·d, b, c) layout monc
  * uses too, plus an optional bias. A peer reader (fly.ts, torch-butterfly.ts, ksmm.ts) turns a
  * state dict into this form; convert.ts matches it against a map's lowered IR.
  */
