@@ -127,6 +127,10 @@ async function main() {
   const { adapter, device } = await nodeGpu();
   const identity = adapterIdentity(adapter, device);
   const results: Record<string, unknown> = {};
+  // Written after every measurement, so that a run cut short still leaves what it measured.
+  const save = () => {
+    if (OUT_FILE) writeFileSync(OUT_FILE, JSON.stringify({ adapter: identity, n: N, nblocks: NBLOCKS, batch: BATCH, tune: TUNE, results }, null, 2) + '\n');
+  };
   for (const dtype of DTYPES) {
     if (dtype === 'f16' && !device.features.has('shader-f16')) {
       log(`skipping f16: no shader-f16 on this adapter`);
@@ -138,6 +142,7 @@ async function main() {
     const untuned = await measure(device, out.manifest, out.wgsl, dtype, dtype);
     log(JSON.stringify(untuned));
     results[`${dtype}/untuned`] = untuned;
+    save();
     if (TUNE > 0) {
       const program = built.programs![0];
       const options = { batch: BATCH, limits: deviceTargetLimits(device), maxCandidates: TUNE, onProgress: (p: { line: string }) => log(p.line) };
@@ -149,11 +154,11 @@ async function main() {
       const t = await measure(device, tuned.manifest, tuned.wgsl, dtype, dtype);
       log(JSON.stringify(t));
       results[`${dtype}/tuned`] = { ...t, backwardTuning: bwd.kernels.map((k) => ({ ops: k.ops, best: k.best, defaultMs: k.defaultMs })) };
+      save();
     }
   }
-  const json = JSON.stringify({ adapter: identity, n: N, nblocks: NBLOCKS, batch: BATCH, tune: TUNE, results }, null, 2);
-  if (OUT_FILE) writeFileSync(OUT_FILE, json + '\n');
-  else process.stdout.write(json + '\n');
+  if (OUT_FILE) save();
+  else process.stdout.write(JSON.stringify({ adapter: identity, n: N, nblocks: NBLOCKS, batch: BATCH, tune: TUNE, results }, null, 2) + '\n');
 }
 
 main().then(
