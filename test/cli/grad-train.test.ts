@@ -14,6 +14,7 @@ import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { referenceApply } from '../../src/runtime/reference.js';
 import { referenceBackward } from '../../src/runtime/reference-backward.js';
+import { miniBatches } from '../../src/cli/minibatches.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 
@@ -161,6 +162,30 @@ describe('monc train', () => {
     expect(relativeError([json.loss_final], [trueMse(p.checked, out, p.x, p.target)])).toBeLessThan(1e-9);
     const file = readSafetensors(readFileSync(out));
     expect([...file.tensors].map(([n, t]) => [n, t.shape, t.dtype]).sort()).toEqual(paramsOf(p.checked.structure).map((s) => [s.name, s.shape, 'F32']).sort());
+  });
+
+  it.each([['cpu', 1e-5], ['webgpu', 1e-4]] as const)('takes the SGD steps a float64 re-implementation takes, mini-batches included (%s)', async (backend, tolerance) => {
+    // θ ← θ − η ∇θ mean((Xb Mᵀ + b − Tb)²) on the rows miniBatches picks, with the reference VJP.
+    const p = await planted(spec, SPEC, 'sq');
+    const out = scratch.path(`sq-sgd-${backend}.safetensors`);
+    const [steps, lr, batch, seed] = [4, 0.5, 7, 5];
+    await cliJson(['train', spec, '--map', 'sq', '--params', p.params, '--input', p.x, '--target', p.target, '--out', out, '--optimizer', 'sgd', '--lr', String(lr), '--steps', String(steps), '--batch', String(batch), '--seed', String(seed), '--backend', backend]);
+
+    const theta = new Map([...tensorsOf(p.params)].map(([name, v]) => [name, Float64Array.from(v)]));
+    const x = readNpy(readFileSync(p.x)).data;
+    const t = readNpy(readFileSync(p.target)).data;
+    const next = miniBatches(ROWS, batch, seed);
+    for (let step = 0; step < steps; step++) {
+      const rows = [...next()!];
+      const xb = rows.flatMap((r) => [...x.slice(r * 12, (r + 1) * 12)]);
+      const tb = rows.flatMap((r) => [...t.slice(r * 12, (r + 1) * 12)]);
+      const yb = referenceApply(p.checked.structure, theta, xb, rows.length);
+      const dy = yb.map((v, i) => (2 * (v - tb[i])) / yb.length);
+      const { grads } = referenceBackward(p.checked.structure, theta, xb, dy, rows.length);
+      for (const [name, g] of grads) theta.get(name)!.forEach((v, i, a) => (a[i] = v - lr * g[i]));
+    }
+    const got = tensorsOf(out);
+    for (const [name, want] of theta) expect(relativeError(got.get(name)!, want), name).toBeLessThan(tolerance);
   });
 
   it('reports a loss far below float32 rounding of Y exactly, on webgpu too', async () => {
