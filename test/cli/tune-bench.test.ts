@@ -58,7 +58,8 @@ describe('monc tune', () => {
     expect(tune.stderr).toMatch(/^monc: webgpu adapter: /m);
     expect(tune.stderr).toMatch(/^monc tune: \[1\/\d+\] mon ops \[0\] 1\/\d+ \(seed\) \{"family":/m);
     expect(tuned.db).toBe(env.MONC_TUNING_DB);
-    expect(tuned.maps.map((m) => m.map)).toEqual(['mon']);
+    // The map's forward kernels, then its backward kernels (tuned too since monc tune covers training).
+    expect(tuned.maps.map((m) => m.map)).toEqual(['mon', 'mon (backward)']);
     const kernels = tuned.maps[0].kernels;
     expect(kernels.map((k) => k.ops)).toEqual([[0], [1], [0, 1]]);
     for (const k of kernels) {
@@ -80,7 +81,9 @@ describe('monc tune', () => {
   it('stores the winners in the tuning database, keyed by kernel signature', () => {
     const { db, recovered } = loadTuningDb(env.MONC_TUNING_DB);
     expect(recovered).toBeUndefined();
-    expect(db.entries).toHaveLength(tuned.entries);
+    // Backward ops of equal shape share a signature (one entry for both): at most one entry per reported one.
+    expect(db.entries.length).toBeLessThanOrEqual(tuned.entries);
+    expect(new Set(db.entries.map((e) => e.kernel)).size).toBe(db.entries.length);
     const program = programOf('mon');
     const kernels = tuned.maps[0].kernels;
     const singlesMs = kernels.filter((k) => k.ops.length === 1).reduce((sum, k) => sum + k.ms!, 0);
