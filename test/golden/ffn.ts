@@ -578,36 +578,160 @@ struct up_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_bwd1_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = up_bwd1_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
+  let i_d = item / 32u;
+  let i_r = item % 32u;
   let x_off = i_d;
-  let w_base = 262144u + (i_a * 4u + i_d) * 262144u + i_r * 4u;
+  let w_base = 262144u + (i_a * 4u + i_d) * 262144u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -615,12 +739,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -628,6 +776,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -635,6 +795,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -642,6 +814,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -650,12 +910,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -663,6 +947,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -670,6 +966,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -677,6 +985,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -685,12 +1081,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -698,6 +1118,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -705,6 +1137,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -712,6 +1156,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -720,12 +1252,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -733,6 +1289,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -740,6 +1308,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -747,6 +1327,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -755,12 +1423,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -768,6 +1460,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -775,6 +1479,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -782,6 +1498,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -790,12 +1594,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -803,6 +1631,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -810,6 +1650,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -817,6 +1669,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -825,12 +1765,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -838,6 +1802,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -845,6 +1821,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -852,6 +1840,94 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -860,12 +1936,36 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = up_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = up_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = up_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = up_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = up_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = up_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = up_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = up_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = up_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = up_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = up_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = up_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = up_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = up_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = up_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 1u + i_g * 256u];
@@ -873,6 +1973,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 2u + i_g * 256u];
@@ -880,6 +1992,18 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd1_params[w_base + 3u + i_g * 256u];
@@ -887,99 +2011,783 @@ fn up_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       up_bwd1_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      up_bwd1_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -990,8 +2798,8 @@ struct up_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> up_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_bwd2_dims: up_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> up_bwd2_aux: array<f32>;
-var<workgroup> up_bwd2_se: array<f32, 1024>;
-var<workgroup> up_bwd2_sx: array<f32, 1024>;
+var<workgroup> up_bwd2_se: array<f32, 512>;
+var<workgroup> up_bwd2_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1025,15 +2833,15 @@ fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, up_bwd2_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = up_bwd2_aux[r * 4096u + (i_d + ib * 4u)]; }
       up_bwd2_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -1041,7 +2849,7 @@ fn up_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       up_bwd2_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = up_bwd2_se[k * 64u + ty * 4u + 0u];
       let e1 = up_bwd2_se[k * 64u + ty * 4u + 1u];
       let e2 = up_bwd2_se[k * 64u + ty * 4u + 2u];
@@ -1163,36 +2971,160 @@ struct up_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= up_bwd6_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = up_bwd6_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 32u;
+  let i_r = item % 32u;
   let i_d = 0u;
   let x_off = i_a * 256u;
-  let w_base = (i_a + i_d) * 65536u + i_r * 4u;
+  let w_base = (i_a + i_d) * 65536u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -1200,12 +3132,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1213,6 +3169,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1220,6 +3188,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1227,6 +3207,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1235,12 +3303,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1248,6 +3340,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1255,6 +3359,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1262,6 +3378,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1270,12 +3474,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1283,6 +3511,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1290,6 +3530,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1297,6 +3549,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1305,12 +3645,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1318,6 +3682,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1325,6 +3701,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1332,6 +3720,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1340,12 +3816,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1353,6 +3853,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1360,6 +3872,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1367,6 +3891,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1375,12 +3987,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1388,6 +4024,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1395,6 +4043,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1402,6 +4062,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1410,12 +4158,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1423,6 +4195,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1430,6 +4214,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1437,6 +4233,94 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1445,12 +4329,36 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = up_bwd6_src[x_row1 + i_g];
       let xv2 = up_bwd6_src[x_row2 + i_g];
       let xv3 = up_bwd6_src[x_row3 + i_g];
+      let xv4 = up_bwd6_src[x_row4 + i_g];
+      let xv5 = up_bwd6_src[x_row5 + i_g];
+      let xv6 = up_bwd6_src[x_row6 + i_g];
+      let xv7 = up_bwd6_src[x_row7 + i_g];
+      let xv8 = up_bwd6_src[x_row8 + i_g];
+      let xv9 = up_bwd6_src[x_row9 + i_g];
+      let xv10 = up_bwd6_src[x_row10 + i_g];
+      let xv11 = up_bwd6_src[x_row11 + i_g];
+      let xv12 = up_bwd6_src[x_row12 + i_g];
+      let xv13 = up_bwd6_src[x_row13 + i_g];
+      let xv14 = up_bwd6_src[x_row14 + i_g];
+      let xv15 = up_bwd6_src[x_row15 + i_g];
       {
         let wv = up_bwd6_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 1u + i_g * 256u];
@@ -1458,6 +4366,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 2u + i_g * 256u];
@@ -1465,6 +4385,18 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = up_bwd6_params[w_base + 3u + i_g * 256u];
@@ -1472,99 +4404,783 @@ fn up_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = up_bwd6_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       up_bwd6_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      up_bwd6_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1575,8 +5191,8 @@ struct up_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> up_bwd7_dst: array<f32>;
 @group(0) @binding(3) var<uniform> up_bwd7_dims: up_bwd7_Dims;
 @group(0) @binding(4) var<storage, read> up_bwd7_aux: array<f32>;
-var<workgroup> up_bwd7_se: array<f32, 1024>;
-var<workgroup> up_bwd7_sx: array<f32, 1024>;
+var<workgroup> up_bwd7_se: array<f32, 512>;
+var<workgroup> up_bwd7_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1610,15 +5226,15 @@ fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, up_bwd7_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = up_bwd7_aux[r * 1024u + (i_a * 256u + ib)]; }
       up_bwd7_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -1626,7 +5242,7 @@ fn up_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       up_bwd7_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = up_bwd7_se[k * 64u + ty * 4u + 0u];
       let e1 = up_bwd7_se[k * 64u + ty * 4u + 1u];
       let e2 = up_bwd7_se[k * 64u + ty * 4u + 2u];
@@ -2268,36 +5884,160 @@ struct down_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_bwd1_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = down_bwd1_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
+  let i_d = item / 32u;
+  let i_r = item % 32u;
   let x_off = i_d;
-  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 4u;
+  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -2305,12 +6045,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2318,6 +6082,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2325,6 +6101,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2332,6 +6120,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2340,12 +6216,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2353,6 +6253,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2360,6 +6272,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2367,6 +6291,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2375,12 +6387,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2388,6 +6424,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2395,6 +6443,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2402,6 +6462,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2410,12 +6558,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2423,6 +6595,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2430,6 +6614,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2437,6 +6633,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2445,12 +6729,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2458,6 +6766,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2465,6 +6785,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2472,6 +6804,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2480,12 +6900,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2493,6 +6937,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2500,6 +6956,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2507,6 +6975,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2515,12 +7071,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2528,6 +7108,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2535,6 +7127,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2542,6 +7146,94 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2550,12 +7242,36 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd1_src[x_row1 + i_g * 4u];
       let xv2 = down_bwd1_src[x_row2 + i_g * 4u];
       let xv3 = down_bwd1_src[x_row3 + i_g * 4u];
+      let xv4 = down_bwd1_src[x_row4 + i_g * 4u];
+      let xv5 = down_bwd1_src[x_row5 + i_g * 4u];
+      let xv6 = down_bwd1_src[x_row6 + i_g * 4u];
+      let xv7 = down_bwd1_src[x_row7 + i_g * 4u];
+      let xv8 = down_bwd1_src[x_row8 + i_g * 4u];
+      let xv9 = down_bwd1_src[x_row9 + i_g * 4u];
+      let xv10 = down_bwd1_src[x_row10 + i_g * 4u];
+      let xv11 = down_bwd1_src[x_row11 + i_g * 4u];
+      let xv12 = down_bwd1_src[x_row12 + i_g * 4u];
+      let xv13 = down_bwd1_src[x_row13 + i_g * 4u];
+      let xv14 = down_bwd1_src[x_row14 + i_g * 4u];
+      let xv15 = down_bwd1_src[x_row15 + i_g * 4u];
       {
         let wv = down_bwd1_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 1u + i_g * 256u];
@@ -2563,6 +7279,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 2u + i_g * 256u];
@@ -2570,6 +7298,18 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd1_params[w_base + 3u + i_g * 256u];
@@ -2577,99 +7317,783 @@ fn down_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd1_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       down_bwd1_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      down_bwd1_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -2680,8 +8104,8 @@ struct down_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> down_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_bwd2_dims: down_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> down_bwd2_aux: array<f32>;
-var<workgroup> down_bwd2_se: array<f32, 1024>;
-var<workgroup> down_bwd2_sx: array<f32, 1024>;
+var<workgroup> down_bwd2_se: array<f32, 512>;
+var<workgroup> down_bwd2_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -2715,15 +8139,15 @@ fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, down_bwd2_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = down_bwd2_aux[r * 1024u + (i_d + ib * 4u)]; }
       down_bwd2_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -2731,7 +8155,7 @@ fn down_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       down_bwd2_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = down_bwd2_se[k * 64u + ty * 4u + 0u];
       let e1 = down_bwd2_se[k * 64u + ty * 4u + 1u];
       let e2 = down_bwd2_se[k * 64u + ty * 4u + 2u];
@@ -2853,36 +8277,160 @@ struct down_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= down_bwd6_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = down_bwd6_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 256u;
-  let i_r = item % 256u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 128u;
+  let i_r = item % 128u;
   let i_d = 0u;
   let x_off = i_a * 256u;
-  let w_base = (i_a + i_d) * 262144u + i_r * 4u;
+  let w_base = (i_a + i_d) * 262144u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -2890,12 +8438,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -2903,6 +8475,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -2910,6 +8494,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -2917,6 +8513,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2925,12 +8609,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -2938,6 +8646,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -2945,6 +8665,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -2952,6 +8684,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2960,12 +8780,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -2973,6 +8817,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -2980,6 +8836,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -2987,6 +8855,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2995,12 +8951,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -3008,6 +8988,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -3015,6 +9007,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -3022,6 +9026,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3030,12 +9122,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -3043,6 +9159,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -3050,6 +9178,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -3057,6 +9197,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3065,12 +9293,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -3078,6 +9330,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -3085,6 +9349,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -3092,6 +9368,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3100,12 +9464,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -3113,6 +9501,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -3120,6 +9520,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -3127,6 +9539,94 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3135,12 +9635,36 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = down_bwd6_src[x_row1 + i_g];
       let xv2 = down_bwd6_src[x_row2 + i_g];
       let xv3 = down_bwd6_src[x_row3 + i_g];
+      let xv4 = down_bwd6_src[x_row4 + i_g];
+      let xv5 = down_bwd6_src[x_row5 + i_g];
+      let xv6 = down_bwd6_src[x_row6 + i_g];
+      let xv7 = down_bwd6_src[x_row7 + i_g];
+      let xv8 = down_bwd6_src[x_row8 + i_g];
+      let xv9 = down_bwd6_src[x_row9 + i_g];
+      let xv10 = down_bwd6_src[x_row10 + i_g];
+      let xv11 = down_bwd6_src[x_row11 + i_g];
+      let xv12 = down_bwd6_src[x_row12 + i_g];
+      let xv13 = down_bwd6_src[x_row13 + i_g];
+      let xv14 = down_bwd6_src[x_row14 + i_g];
+      let xv15 = down_bwd6_src[x_row15 + i_g];
       {
         let wv = down_bwd6_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 1u + i_g * 1024u];
@@ -3148,6 +9672,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 2u + i_g * 1024u];
@@ -3155,6 +9691,18 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = down_bwd6_params[w_base + 3u + i_g * 1024u];
@@ -3162,99 +9710,783 @@ fn down_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = down_bwd6_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       down_bwd6_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      down_bwd6_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -3265,8 +10497,8 @@ struct down_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> down_bwd7_dst: array<f32>;
 @group(0) @binding(3) var<uniform> down_bwd7_dims: down_bwd7_Dims;
 @group(0) @binding(4) var<storage, read> down_bwd7_aux: array<f32>;
-var<workgroup> down_bwd7_se: array<f32, 1024>;
-var<workgroup> down_bwd7_sx: array<f32, 1024>;
+var<workgroup> down_bwd7_se: array<f32, 512>;
+var<workgroup> down_bwd7_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -3300,15 +10532,15 @@ fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, down_bwd7_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = down_bwd7_aux[r * 1024u + (i_a * 256u + ib)]; }
       down_bwd7_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -3316,7 +10548,7 @@ fn down_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       down_bwd7_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = down_bwd7_se[k * 64u + ty * 4u + 0u];
       let e1 = down_bwd7_se[k * 64u + ty * 4u + 1u];
       let e2 = down_bwd7_se[k * 64u + ty * 4u + 2u];
@@ -4740,36 +11972,160 @@ struct ffn_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd3_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = ffn_bwd3_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
+  let i_d = item / 32u;
+  let i_r = item % 32u;
   let x_off = i_d;
-  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 4u;
+  let w_base = 1048576u + (i_a * 4u + i_d) * 65536u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -4777,12 +12133,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4790,6 +12170,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4797,6 +12189,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4804,6 +12208,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4812,12 +12304,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4825,6 +12341,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4832,6 +12360,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4839,6 +12379,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4847,12 +12475,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4860,6 +12512,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4867,6 +12531,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4874,6 +12550,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4882,12 +12646,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4895,6 +12683,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4902,6 +12702,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4909,6 +12721,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4917,12 +12817,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4930,6 +12854,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4937,6 +12873,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4944,6 +12892,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4952,12 +12988,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -4965,6 +13025,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -4972,6 +13044,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -4979,6 +13063,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4987,12 +13159,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -5000,6 +13196,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -5007,6 +13215,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -5014,6 +13234,94 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5022,12 +13330,36 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd3_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd3_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd3_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd3_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd3_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd3_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd3_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd3_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd3_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd3_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd3_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd3_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd3_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd3_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd3_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd3_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 1u + i_g * 256u];
@@ -5035,6 +13367,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 2u + i_g * 256u];
@@ -5042,6 +13386,18 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd3_params[w_base + 3u + i_g * 256u];
@@ -5049,99 +13405,783 @@ fn ffn_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd3_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd3_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd3_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -5152,8 +14192,8 @@ struct ffn_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd4_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd4_dims: ffn_bwd4_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd4_aux: array<f32>;
-var<workgroup> ffn_bwd4_se: array<f32, 1024>;
-var<workgroup> ffn_bwd4_sx: array<f32, 1024>;
+var<workgroup> ffn_bwd4_se: array<f32, 512>;
+var<workgroup> ffn_bwd4_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5187,15 +14227,15 @@ fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd4_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = ffn_bwd4_aux[r * 1024u + (i_d + ib * 4u)]; }
       ffn_bwd4_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -5203,7 +14243,7 @@ fn ffn_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       ffn_bwd4_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = ffn_bwd4_se[k * 64u + ty * 4u + 0u];
       let e1 = ffn_bwd4_se[k * 64u + ty * 4u + 1u];
       let e2 = ffn_bwd4_se[k * 64u + ty * 4u + 2u];
@@ -5325,36 +14365,160 @@ struct ffn_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd8_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = ffn_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 256u;
-  let i_r = item % 256u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 128u;
+  let i_r = item % 128u;
   let i_d = 0u;
   let x_off = i_a * 256u;
-  let w_base = (i_a + i_d) * 262144u + i_r * 4u;
+  let w_base = (i_a + i_d) * 262144u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -5362,12 +14526,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5375,6 +14563,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5382,6 +14582,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5389,6 +14601,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5397,12 +14697,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5410,6 +14734,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5417,6 +14753,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5424,6 +14772,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5432,12 +14868,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5445,6 +14905,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5452,6 +14924,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5459,6 +14943,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5467,12 +15039,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5480,6 +15076,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5487,6 +15095,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5494,6 +15114,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5502,12 +15210,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5515,6 +15247,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5522,6 +15266,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5529,6 +15285,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5537,12 +15381,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5550,6 +15418,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5557,6 +15437,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5564,6 +15456,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5572,12 +15552,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5585,6 +15589,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5592,6 +15608,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5599,6 +15627,94 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5607,12 +15723,36 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = ffn_bwd8_src[x_row1 + i_g];
       let xv2 = ffn_bwd8_src[x_row2 + i_g];
       let xv3 = ffn_bwd8_src[x_row3 + i_g];
+      let xv4 = ffn_bwd8_src[x_row4 + i_g];
+      let xv5 = ffn_bwd8_src[x_row5 + i_g];
+      let xv6 = ffn_bwd8_src[x_row6 + i_g];
+      let xv7 = ffn_bwd8_src[x_row7 + i_g];
+      let xv8 = ffn_bwd8_src[x_row8 + i_g];
+      let xv9 = ffn_bwd8_src[x_row9 + i_g];
+      let xv10 = ffn_bwd8_src[x_row10 + i_g];
+      let xv11 = ffn_bwd8_src[x_row11 + i_g];
+      let xv12 = ffn_bwd8_src[x_row12 + i_g];
+      let xv13 = ffn_bwd8_src[x_row13 + i_g];
+      let xv14 = ffn_bwd8_src[x_row14 + i_g];
+      let xv15 = ffn_bwd8_src[x_row15 + i_g];
       {
         let wv = ffn_bwd8_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 1u + i_g * 1024u];
@@ -5620,6 +15760,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 2u + i_g * 1024u];
@@ -5627,6 +15779,18 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd8_params[w_base + 3u + i_g * 1024u];
@@ -5634,99 +15798,783 @@ fn ffn_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd8_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 1024u + i_b);
       ffn_bwd8_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 1024u + i_b);
+      ffn_bwd8_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -5737,8 +16585,8 @@ struct ffn_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd9_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd9_dims: ffn_bwd9_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd9_aux: array<f32>;
-var<workgroup> ffn_bwd9_se: array<f32, 1024>;
-var<workgroup> ffn_bwd9_sx: array<f32, 1024>;
+var<workgroup> ffn_bwd9_se: array<f32, 512>;
+var<workgroup> ffn_bwd9_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5772,15 +16620,15 @@ fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd9_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = ffn_bwd9_aux[r * 1024u + (i_a * 256u + ib)]; }
       ffn_bwd9_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -5788,7 +16636,7 @@ fn ffn_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       ffn_bwd9_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = ffn_bwd9_se[k * 64u + ty * 4u + 0u];
       let e1 = ffn_bwd9_se[k * 64u + ty * 4u + 1u];
       let e2 = ffn_bwd9_se[k * 64u + ty * 4u + 2u];
@@ -5865,36 +16713,160 @@ struct ffn_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd11_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = ffn_bwd11_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 4u;
-  let i_d = item % 4u;
+  let i_d = item / 32u;
+  let i_r = item % 32u;
   let x_off = i_d;
-  let w_base = 1573888u + (i_a * 4u + i_d) * 262144u + i_r * 4u;
+  let w_base = 1573888u + (i_a * 4u + i_d) * 262144u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -5902,12 +16874,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -5915,6 +16911,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -5922,6 +16930,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -5929,6 +16949,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5937,12 +17045,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -5950,6 +17082,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -5957,6 +17101,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -5964,6 +17120,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -5972,12 +17216,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -5985,6 +17253,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -5992,6 +17272,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -5999,6 +17291,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6007,12 +17387,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -6020,6 +17424,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -6027,6 +17443,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -6034,6 +17462,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6042,12 +17558,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -6055,6 +17595,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -6062,6 +17614,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -6069,6 +17633,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6077,12 +17729,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -6090,6 +17766,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -6097,6 +17785,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -6104,6 +17804,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6112,12 +17900,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -6125,6 +17937,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -6132,6 +17956,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -6139,6 +17975,94 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6147,12 +18071,36 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd11_src[x_row1 + i_g * 4u];
       let xv2 = ffn_bwd11_src[x_row2 + i_g * 4u];
       let xv3 = ffn_bwd11_src[x_row3 + i_g * 4u];
+      let xv4 = ffn_bwd11_src[x_row4 + i_g * 4u];
+      let xv5 = ffn_bwd11_src[x_row5 + i_g * 4u];
+      let xv6 = ffn_bwd11_src[x_row6 + i_g * 4u];
+      let xv7 = ffn_bwd11_src[x_row7 + i_g * 4u];
+      let xv8 = ffn_bwd11_src[x_row8 + i_g * 4u];
+      let xv9 = ffn_bwd11_src[x_row9 + i_g * 4u];
+      let xv10 = ffn_bwd11_src[x_row10 + i_g * 4u];
+      let xv11 = ffn_bwd11_src[x_row11 + i_g * 4u];
+      let xv12 = ffn_bwd11_src[x_row12 + i_g * 4u];
+      let xv13 = ffn_bwd11_src[x_row13 + i_g * 4u];
+      let xv14 = ffn_bwd11_src[x_row14 + i_g * 4u];
+      let xv15 = ffn_bwd11_src[x_row15 + i_g * 4u];
       {
         let wv = ffn_bwd11_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 1u + i_g * 256u];
@@ -6160,6 +18108,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 2u + i_g * 256u];
@@ -6167,6 +18127,18 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd11_params[w_base + 3u + i_g * 256u];
@@ -6174,99 +18146,783 @@ fn ffn_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd11_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 4u + i_d);
       ffn_bwd11_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 4u + i_d);
+      ffn_bwd11_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -6277,8 +18933,8 @@ struct ffn_bwd12_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd12_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd12_dims: ffn_bwd12_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd12_aux: array<f32>;
-var<workgroup> ffn_bwd12_se: array<f32, 1024>;
-var<workgroup> ffn_bwd12_sx: array<f32, 1024>;
+var<workgroup> ffn_bwd12_se: array<f32, 512>;
+var<workgroup> ffn_bwd12_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -6312,15 +18968,15 @@ fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd12_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = ffn_bwd12_aux[r * 4096u + (i_d + ib * 4u)]; }
       ffn_bwd12_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -6328,7 +18984,7 @@ fn ffn_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       ffn_bwd12_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = ffn_bwd12_se[k * 64u + ty * 4u + 0u];
       let e1 = ffn_bwd12_se[k * 64u + ty * 4u + 1u];
       let e2 = ffn_bwd12_se[k * 64u + ty * 4u + 2u];
@@ -6450,36 +19106,160 @@ struct ffn_bwd16_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= ffn_bwd16_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = ffn_bwd16_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 64u;
-  let i_r = item % 64u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 32u;
+  let i_r = item % 32u;
   let i_d = 0u;
   let x_off = i_a * 256u;
-  let w_base = 1311744u + (i_a + i_d) * 65536u + i_r * 4u;
+  let w_base = 1311744u + (i_a + i_d) * 65536u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 256u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -6487,12 +19267,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6500,6 +19304,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6507,6 +19323,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6514,6 +19342,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6522,12 +19438,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6535,6 +19475,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6542,6 +19494,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6549,6 +19513,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6557,12 +19609,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6570,6 +19646,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6577,6 +19665,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6584,6 +19684,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6592,12 +19780,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6605,6 +19817,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6612,6 +19836,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6619,6 +19855,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6627,12 +19951,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6640,6 +19988,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6647,6 +20007,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6654,6 +20026,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6662,12 +20122,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6675,6 +20159,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6682,6 +20178,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6689,6 +20197,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6697,12 +20293,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6710,6 +20330,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6717,6 +20349,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6724,6 +20368,94 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -6732,12 +20464,36 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let xv1 = ffn_bwd16_src[x_row1 + i_g];
       let xv2 = ffn_bwd16_src[x_row2 + i_g];
       let xv3 = ffn_bwd16_src[x_row3 + i_g];
+      let xv4 = ffn_bwd16_src[x_row4 + i_g];
+      let xv5 = ffn_bwd16_src[x_row5 + i_g];
+      let xv6 = ffn_bwd16_src[x_row6 + i_g];
+      let xv7 = ffn_bwd16_src[x_row7 + i_g];
+      let xv8 = ffn_bwd16_src[x_row8 + i_g];
+      let xv9 = ffn_bwd16_src[x_row9 + i_g];
+      let xv10 = ffn_bwd16_src[x_row10 + i_g];
+      let xv11 = ffn_bwd16_src[x_row11 + i_g];
+      let xv12 = ffn_bwd16_src[x_row12 + i_g];
+      let xv13 = ffn_bwd16_src[x_row13 + i_g];
+      let xv14 = ffn_bwd16_src[x_row14 + i_g];
+      let xv15 = ffn_bwd16_src[x_row15 + i_g];
       {
         let wv = ffn_bwd16_params[w_base + i_g * 256u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 1u + i_g * 256u];
@@ -6745,6 +20501,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 2u + i_g * 256u];
@@ -6752,6 +20520,18 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = ffn_bwd16_params[w_base + 3u + i_g * 256u];
@@ -6759,99 +20539,783 @@ fn ffn_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 4u + i_g * 256u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 5u + i_g * 256u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 6u + i_g * 256u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = ffn_bwd16_params[w_base + 7u + i_g * 256u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b);
       ffn_bwd16_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b);
+      ffn_bwd16_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -6862,8 +21326,8 @@ struct ffn_bwd17_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> ffn_bwd17_dst: array<f32>;
 @group(0) @binding(3) var<uniform> ffn_bwd17_dims: ffn_bwd17_Dims;
 @group(0) @binding(4) var<storage, read> ffn_bwd17_aux: array<f32>;
-var<workgroup> ffn_bwd17_se: array<f32, 1024>;
-var<workgroup> ffn_bwd17_sx: array<f32, 1024>;
+var<workgroup> ffn_bwd17_se: array<f32, 512>;
+var<workgroup> ffn_bwd17_sx: array<f32, 512>;
 @compute @workgroup_size(256)
 fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -6897,15 +21361,15 @@ fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, ffn_bwd17_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 256u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = ffn_bwd17_aux[r * 1024u + (i_a * 256u + ib)]; }
       ffn_bwd17_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 256u) {
+    for (var i = lid; i < 512u; i += 256u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -6913,7 +21377,7 @@ fn ffn_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       ffn_bwd17_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = ffn_bwd17_se[k * 64u + ty * 4u + 0u];
       let e1 = ffn_bwd17_se[k * 64u + ty * 4u + 1u];
       let e2 = ffn_bwd17_se[k * 64u + ty * 4u + 2u];
@@ -7452,16 +21916,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -7483,7 +21947,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -7547,15 +22011,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -7577,7 +22041,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -8062,16 +22526,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -8093,7 +22557,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -8157,15 +22621,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -8187,7 +22651,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9154,16 +23618,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9185,7 +23649,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9249,15 +23713,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -9279,7 +23743,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9308,16 +23772,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9339,7 +23803,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9403,15 +23867,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -9433,7 +23897,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {

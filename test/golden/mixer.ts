@@ -1328,16 +1328,28 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1346,18 +1358,66 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd9_src[x_row0];
     let xv1 = mix2_bwd9_src[x_row1];
     let xv2 = mix2_bwd9_src[x_row2];
     let xv3 = mix2_bwd9_src[x_row3];
+    let xv4 = mix2_bwd9_src[x_row4];
+    let xv5 = mix2_bwd9_src[x_row5];
+    let xv6 = mix2_bwd9_src[x_row6];
+    let xv7 = mix2_bwd9_src[x_row7];
+    let xv8 = mix2_bwd9_src[x_row8];
+    let xv9 = mix2_bwd9_src[x_row9];
+    let xv10 = mix2_bwd9_src[x_row10];
+    let xv11 = mix2_bwd9_src[x_row11];
+    let xv12 = mix2_bwd9_src[x_row12];
+    let xv13 = mix2_bwd9_src[x_row13];
+    let xv14 = mix2_bwd9_src[x_row14];
+    let xv15 = mix2_bwd9_src[x_row15];
     {
       let wv = mix2_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd9_params[w_base + 1u];
@@ -1365,6 +1425,18 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1373,12 +1445,36 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix2_bwd9_src[x_row1 + 512u];
     let xv2 = mix2_bwd9_src[x_row2 + 512u];
     let xv3 = mix2_bwd9_src[x_row3 + 512u];
+    let xv4 = mix2_bwd9_src[x_row4 + 512u];
+    let xv5 = mix2_bwd9_src[x_row5 + 512u];
+    let xv6 = mix2_bwd9_src[x_row6 + 512u];
+    let xv7 = mix2_bwd9_src[x_row7 + 512u];
+    let xv8 = mix2_bwd9_src[x_row8 + 512u];
+    let xv9 = mix2_bwd9_src[x_row9 + 512u];
+    let xv10 = mix2_bwd9_src[x_row10 + 512u];
+    let xv11 = mix2_bwd9_src[x_row11 + 512u];
+    let xv12 = mix2_bwd9_src[x_row12 + 512u];
+    let xv13 = mix2_bwd9_src[x_row13 + 512u];
+    let xv14 = mix2_bwd9_src[x_row14 + 512u];
+    let xv15 = mix2_bwd9_src[x_row15 + 512u];
     {
       let wv = mix2_bwd9_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd9_params[w_base + 3u];
@@ -1386,6 +1482,18 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1438,6 +1546,162 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix2_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1528,16 +1792,28 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1546,18 +1822,66 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd12_src[x_row0];
     let xv1 = mix2_bwd12_src[x_row1];
     let xv2 = mix2_bwd12_src[x_row2];
     let xv3 = mix2_bwd12_src[x_row3];
+    let xv4 = mix2_bwd12_src[x_row4];
+    let xv5 = mix2_bwd12_src[x_row5];
+    let xv6 = mix2_bwd12_src[x_row6];
+    let xv7 = mix2_bwd12_src[x_row7];
+    let xv8 = mix2_bwd12_src[x_row8];
+    let xv9 = mix2_bwd12_src[x_row9];
+    let xv10 = mix2_bwd12_src[x_row10];
+    let xv11 = mix2_bwd12_src[x_row11];
+    let xv12 = mix2_bwd12_src[x_row12];
+    let xv13 = mix2_bwd12_src[x_row13];
+    let xv14 = mix2_bwd12_src[x_row14];
+    let xv15 = mix2_bwd12_src[x_row15];
     {
       let wv = mix2_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd12_params[w_base + 1u];
@@ -1565,6 +1889,18 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1573,12 +1909,36 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd12_src[x_row1 + 256u];
     let xv2 = mix2_bwd12_src[x_row2 + 256u];
     let xv3 = mix2_bwd12_src[x_row3 + 256u];
+    let xv4 = mix2_bwd12_src[x_row4 + 256u];
+    let xv5 = mix2_bwd12_src[x_row5 + 256u];
+    let xv6 = mix2_bwd12_src[x_row6 + 256u];
+    let xv7 = mix2_bwd12_src[x_row7 + 256u];
+    let xv8 = mix2_bwd12_src[x_row8 + 256u];
+    let xv9 = mix2_bwd12_src[x_row9 + 256u];
+    let xv10 = mix2_bwd12_src[x_row10 + 256u];
+    let xv11 = mix2_bwd12_src[x_row11 + 256u];
+    let xv12 = mix2_bwd12_src[x_row12 + 256u];
+    let xv13 = mix2_bwd12_src[x_row13 + 256u];
+    let xv14 = mix2_bwd12_src[x_row14 + 256u];
+    let xv15 = mix2_bwd12_src[x_row15 + 256u];
     {
       let wv = mix2_bwd12_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd12_params[w_base + 3u];
@@ -1586,6 +1946,18 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1638,6 +2010,162 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix2_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1728,16 +2256,28 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd15_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1746,18 +2286,66 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd15_src[x_row0];
     let xv1 = mix2_bwd15_src[x_row1];
     let xv2 = mix2_bwd15_src[x_row2];
     let xv3 = mix2_bwd15_src[x_row3];
+    let xv4 = mix2_bwd15_src[x_row4];
+    let xv5 = mix2_bwd15_src[x_row5];
+    let xv6 = mix2_bwd15_src[x_row6];
+    let xv7 = mix2_bwd15_src[x_row7];
+    let xv8 = mix2_bwd15_src[x_row8];
+    let xv9 = mix2_bwd15_src[x_row9];
+    let xv10 = mix2_bwd15_src[x_row10];
+    let xv11 = mix2_bwd15_src[x_row11];
+    let xv12 = mix2_bwd15_src[x_row12];
+    let xv13 = mix2_bwd15_src[x_row13];
+    let xv14 = mix2_bwd15_src[x_row14];
+    let xv15 = mix2_bwd15_src[x_row15];
     {
       let wv = mix2_bwd15_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd15_params[w_base + 1u];
@@ -1765,6 +2353,18 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1773,12 +2373,36 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd15_src[x_row1 + 128u];
     let xv2 = mix2_bwd15_src[x_row2 + 128u];
     let xv3 = mix2_bwd15_src[x_row3 + 128u];
+    let xv4 = mix2_bwd15_src[x_row4 + 128u];
+    let xv5 = mix2_bwd15_src[x_row5 + 128u];
+    let xv6 = mix2_bwd15_src[x_row6 + 128u];
+    let xv7 = mix2_bwd15_src[x_row7 + 128u];
+    let xv8 = mix2_bwd15_src[x_row8 + 128u];
+    let xv9 = mix2_bwd15_src[x_row9 + 128u];
+    let xv10 = mix2_bwd15_src[x_row10 + 128u];
+    let xv11 = mix2_bwd15_src[x_row11 + 128u];
+    let xv12 = mix2_bwd15_src[x_row12 + 128u];
+    let xv13 = mix2_bwd15_src[x_row13 + 128u];
+    let xv14 = mix2_bwd15_src[x_row14 + 128u];
+    let xv15 = mix2_bwd15_src[x_row15 + 128u];
     {
       let wv = mix2_bwd15_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd15_params[w_base + 3u];
@@ -1786,6 +2410,18 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1838,6 +2474,162 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix2_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1928,16 +2720,28 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd18_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1946,18 +2750,66 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd18_src[x_row0];
     let xv1 = mix2_bwd18_src[x_row1];
     let xv2 = mix2_bwd18_src[x_row2];
     let xv3 = mix2_bwd18_src[x_row3];
+    let xv4 = mix2_bwd18_src[x_row4];
+    let xv5 = mix2_bwd18_src[x_row5];
+    let xv6 = mix2_bwd18_src[x_row6];
+    let xv7 = mix2_bwd18_src[x_row7];
+    let xv8 = mix2_bwd18_src[x_row8];
+    let xv9 = mix2_bwd18_src[x_row9];
+    let xv10 = mix2_bwd18_src[x_row10];
+    let xv11 = mix2_bwd18_src[x_row11];
+    let xv12 = mix2_bwd18_src[x_row12];
+    let xv13 = mix2_bwd18_src[x_row13];
+    let xv14 = mix2_bwd18_src[x_row14];
+    let xv15 = mix2_bwd18_src[x_row15];
     {
       let wv = mix2_bwd18_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd18_params[w_base + 1u];
@@ -1965,6 +2817,18 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1973,12 +2837,36 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd18_src[x_row1 + 64u];
     let xv2 = mix2_bwd18_src[x_row2 + 64u];
     let xv3 = mix2_bwd18_src[x_row3 + 64u];
+    let xv4 = mix2_bwd18_src[x_row4 + 64u];
+    let xv5 = mix2_bwd18_src[x_row5 + 64u];
+    let xv6 = mix2_bwd18_src[x_row6 + 64u];
+    let xv7 = mix2_bwd18_src[x_row7 + 64u];
+    let xv8 = mix2_bwd18_src[x_row8 + 64u];
+    let xv9 = mix2_bwd18_src[x_row9 + 64u];
+    let xv10 = mix2_bwd18_src[x_row10 + 64u];
+    let xv11 = mix2_bwd18_src[x_row11 + 64u];
+    let xv12 = mix2_bwd18_src[x_row12 + 64u];
+    let xv13 = mix2_bwd18_src[x_row13 + 64u];
+    let xv14 = mix2_bwd18_src[x_row14 + 64u];
+    let xv15 = mix2_bwd18_src[x_row15 + 64u];
     {
       let wv = mix2_bwd18_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd18_params[w_base + 3u];
@@ -1986,6 +2874,18 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2038,6 +2938,162 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix2_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2128,16 +3184,28 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd21_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2146,18 +3214,66 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd21_src[x_row0];
     let xv1 = mix2_bwd21_src[x_row1];
     let xv2 = mix2_bwd21_src[x_row2];
     let xv3 = mix2_bwd21_src[x_row3];
+    let xv4 = mix2_bwd21_src[x_row4];
+    let xv5 = mix2_bwd21_src[x_row5];
+    let xv6 = mix2_bwd21_src[x_row6];
+    let xv7 = mix2_bwd21_src[x_row7];
+    let xv8 = mix2_bwd21_src[x_row8];
+    let xv9 = mix2_bwd21_src[x_row9];
+    let xv10 = mix2_bwd21_src[x_row10];
+    let xv11 = mix2_bwd21_src[x_row11];
+    let xv12 = mix2_bwd21_src[x_row12];
+    let xv13 = mix2_bwd21_src[x_row13];
+    let xv14 = mix2_bwd21_src[x_row14];
+    let xv15 = mix2_bwd21_src[x_row15];
     {
       let wv = mix2_bwd21_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd21_params[w_base + 1u];
@@ -2165,6 +3281,18 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2173,12 +3301,36 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd21_src[x_row1 + 32u];
     let xv2 = mix2_bwd21_src[x_row2 + 32u];
     let xv3 = mix2_bwd21_src[x_row3 + 32u];
+    let xv4 = mix2_bwd21_src[x_row4 + 32u];
+    let xv5 = mix2_bwd21_src[x_row5 + 32u];
+    let xv6 = mix2_bwd21_src[x_row6 + 32u];
+    let xv7 = mix2_bwd21_src[x_row7 + 32u];
+    let xv8 = mix2_bwd21_src[x_row8 + 32u];
+    let xv9 = mix2_bwd21_src[x_row9 + 32u];
+    let xv10 = mix2_bwd21_src[x_row10 + 32u];
+    let xv11 = mix2_bwd21_src[x_row11 + 32u];
+    let xv12 = mix2_bwd21_src[x_row12 + 32u];
+    let xv13 = mix2_bwd21_src[x_row13 + 32u];
+    let xv14 = mix2_bwd21_src[x_row14 + 32u];
+    let xv15 = mix2_bwd21_src[x_row15 + 32u];
     {
       let wv = mix2_bwd21_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd21_params[w_base + 3u];
@@ -2186,6 +3338,18 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2238,6 +3402,162 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix2_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2328,16 +3648,28 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd24_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2346,18 +3678,66 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd24_src[x_row0];
     let xv1 = mix2_bwd24_src[x_row1];
     let xv2 = mix2_bwd24_src[x_row2];
     let xv3 = mix2_bwd24_src[x_row3];
+    let xv4 = mix2_bwd24_src[x_row4];
+    let xv5 = mix2_bwd24_src[x_row5];
+    let xv6 = mix2_bwd24_src[x_row6];
+    let xv7 = mix2_bwd24_src[x_row7];
+    let xv8 = mix2_bwd24_src[x_row8];
+    let xv9 = mix2_bwd24_src[x_row9];
+    let xv10 = mix2_bwd24_src[x_row10];
+    let xv11 = mix2_bwd24_src[x_row11];
+    let xv12 = mix2_bwd24_src[x_row12];
+    let xv13 = mix2_bwd24_src[x_row13];
+    let xv14 = mix2_bwd24_src[x_row14];
+    let xv15 = mix2_bwd24_src[x_row15];
     {
       let wv = mix2_bwd24_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd24_params[w_base + 1u];
@@ -2365,6 +3745,18 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2373,12 +3765,36 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd24_src[x_row1 + 16u];
     let xv2 = mix2_bwd24_src[x_row2 + 16u];
     let xv3 = mix2_bwd24_src[x_row3 + 16u];
+    let xv4 = mix2_bwd24_src[x_row4 + 16u];
+    let xv5 = mix2_bwd24_src[x_row5 + 16u];
+    let xv6 = mix2_bwd24_src[x_row6 + 16u];
+    let xv7 = mix2_bwd24_src[x_row7 + 16u];
+    let xv8 = mix2_bwd24_src[x_row8 + 16u];
+    let xv9 = mix2_bwd24_src[x_row9 + 16u];
+    let xv10 = mix2_bwd24_src[x_row10 + 16u];
+    let xv11 = mix2_bwd24_src[x_row11 + 16u];
+    let xv12 = mix2_bwd24_src[x_row12 + 16u];
+    let xv13 = mix2_bwd24_src[x_row13 + 16u];
+    let xv14 = mix2_bwd24_src[x_row14 + 16u];
+    let xv15 = mix2_bwd24_src[x_row15 + 16u];
     {
       let wv = mix2_bwd24_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd24_params[w_base + 3u];
@@ -2386,6 +3802,18 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2438,6 +3866,162 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix2_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2528,16 +4112,28 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd27_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2546,18 +4142,66 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd27_src[x_row0];
     let xv1 = mix2_bwd27_src[x_row1];
     let xv2 = mix2_bwd27_src[x_row2];
     let xv3 = mix2_bwd27_src[x_row3];
+    let xv4 = mix2_bwd27_src[x_row4];
+    let xv5 = mix2_bwd27_src[x_row5];
+    let xv6 = mix2_bwd27_src[x_row6];
+    let xv7 = mix2_bwd27_src[x_row7];
+    let xv8 = mix2_bwd27_src[x_row8];
+    let xv9 = mix2_bwd27_src[x_row9];
+    let xv10 = mix2_bwd27_src[x_row10];
+    let xv11 = mix2_bwd27_src[x_row11];
+    let xv12 = mix2_bwd27_src[x_row12];
+    let xv13 = mix2_bwd27_src[x_row13];
+    let xv14 = mix2_bwd27_src[x_row14];
+    let xv15 = mix2_bwd27_src[x_row15];
     {
       let wv = mix2_bwd27_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd27_params[w_base + 1u];
@@ -2565,6 +4209,18 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2573,12 +4229,36 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd27_src[x_row1 + 8u];
     let xv2 = mix2_bwd27_src[x_row2 + 8u];
     let xv3 = mix2_bwd27_src[x_row3 + 8u];
+    let xv4 = mix2_bwd27_src[x_row4 + 8u];
+    let xv5 = mix2_bwd27_src[x_row5 + 8u];
+    let xv6 = mix2_bwd27_src[x_row6 + 8u];
+    let xv7 = mix2_bwd27_src[x_row7 + 8u];
+    let xv8 = mix2_bwd27_src[x_row8 + 8u];
+    let xv9 = mix2_bwd27_src[x_row9 + 8u];
+    let xv10 = mix2_bwd27_src[x_row10 + 8u];
+    let xv11 = mix2_bwd27_src[x_row11 + 8u];
+    let xv12 = mix2_bwd27_src[x_row12 + 8u];
+    let xv13 = mix2_bwd27_src[x_row13 + 8u];
+    let xv14 = mix2_bwd27_src[x_row14 + 8u];
+    let xv15 = mix2_bwd27_src[x_row15 + 8u];
     {
       let wv = mix2_bwd27_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd27_params[w_base + 3u];
@@ -2586,6 +4266,18 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2638,6 +4330,162 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix2_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2728,16 +4576,28 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd30_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2746,18 +4606,66 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd30_src[x_row0];
     let xv1 = mix2_bwd30_src[x_row1];
     let xv2 = mix2_bwd30_src[x_row2];
     let xv3 = mix2_bwd30_src[x_row3];
+    let xv4 = mix2_bwd30_src[x_row4];
+    let xv5 = mix2_bwd30_src[x_row5];
+    let xv6 = mix2_bwd30_src[x_row6];
+    let xv7 = mix2_bwd30_src[x_row7];
+    let xv8 = mix2_bwd30_src[x_row8];
+    let xv9 = mix2_bwd30_src[x_row9];
+    let xv10 = mix2_bwd30_src[x_row10];
+    let xv11 = mix2_bwd30_src[x_row11];
+    let xv12 = mix2_bwd30_src[x_row12];
+    let xv13 = mix2_bwd30_src[x_row13];
+    let xv14 = mix2_bwd30_src[x_row14];
+    let xv15 = mix2_bwd30_src[x_row15];
     {
       let wv = mix2_bwd30_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd30_params[w_base + 1u];
@@ -2765,6 +4673,18 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2773,12 +4693,36 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd30_src[x_row1 + 4u];
     let xv2 = mix2_bwd30_src[x_row2 + 4u];
     let xv3 = mix2_bwd30_src[x_row3 + 4u];
+    let xv4 = mix2_bwd30_src[x_row4 + 4u];
+    let xv5 = mix2_bwd30_src[x_row5 + 4u];
+    let xv6 = mix2_bwd30_src[x_row6 + 4u];
+    let xv7 = mix2_bwd30_src[x_row7 + 4u];
+    let xv8 = mix2_bwd30_src[x_row8 + 4u];
+    let xv9 = mix2_bwd30_src[x_row9 + 4u];
+    let xv10 = mix2_bwd30_src[x_row10 + 4u];
+    let xv11 = mix2_bwd30_src[x_row11 + 4u];
+    let xv12 = mix2_bwd30_src[x_row12 + 4u];
+    let xv13 = mix2_bwd30_src[x_row13 + 4u];
+    let xv14 = mix2_bwd30_src[x_row14 + 4u];
+    let xv15 = mix2_bwd30_src[x_row15 + 4u];
     {
       let wv = mix2_bwd30_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd30_params[w_base + 3u];
@@ -2786,6 +4730,18 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2838,6 +4794,162 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix2_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2928,16 +5040,28 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd33_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2946,18 +5070,66 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd33_src[x_row0];
     let xv1 = mix2_bwd33_src[x_row1];
     let xv2 = mix2_bwd33_src[x_row2];
     let xv3 = mix2_bwd33_src[x_row3];
+    let xv4 = mix2_bwd33_src[x_row4];
+    let xv5 = mix2_bwd33_src[x_row5];
+    let xv6 = mix2_bwd33_src[x_row6];
+    let xv7 = mix2_bwd33_src[x_row7];
+    let xv8 = mix2_bwd33_src[x_row8];
+    let xv9 = mix2_bwd33_src[x_row9];
+    let xv10 = mix2_bwd33_src[x_row10];
+    let xv11 = mix2_bwd33_src[x_row11];
+    let xv12 = mix2_bwd33_src[x_row12];
+    let xv13 = mix2_bwd33_src[x_row13];
+    let xv14 = mix2_bwd33_src[x_row14];
+    let xv15 = mix2_bwd33_src[x_row15];
     {
       let wv = mix2_bwd33_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd33_params[w_base + 1u];
@@ -2965,6 +5137,18 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2973,12 +5157,36 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd33_src[x_row1 + 2u];
     let xv2 = mix2_bwd33_src[x_row2 + 2u];
     let xv3 = mix2_bwd33_src[x_row3 + 2u];
+    let xv4 = mix2_bwd33_src[x_row4 + 2u];
+    let xv5 = mix2_bwd33_src[x_row5 + 2u];
+    let xv6 = mix2_bwd33_src[x_row6 + 2u];
+    let xv7 = mix2_bwd33_src[x_row7 + 2u];
+    let xv8 = mix2_bwd33_src[x_row8 + 2u];
+    let xv9 = mix2_bwd33_src[x_row9 + 2u];
+    let xv10 = mix2_bwd33_src[x_row10 + 2u];
+    let xv11 = mix2_bwd33_src[x_row11 + 2u];
+    let xv12 = mix2_bwd33_src[x_row12 + 2u];
+    let xv13 = mix2_bwd33_src[x_row13 + 2u];
+    let xv14 = mix2_bwd33_src[x_row14 + 2u];
+    let xv15 = mix2_bwd33_src[x_row15 + 2u];
     {
       let wv = mix2_bwd33_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd33_params[w_base + 3u];
@@ -2986,6 +5194,18 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -3038,6 +5258,162 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix2_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -3128,7 +5504,7 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd36_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -3138,6 +5514,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -3146,18 +5534,66 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd36_src[x_row0];
     let xv1 = mix2_bwd36_src[x_row1];
     let xv2 = mix2_bwd36_src[x_row2];
     let xv3 = mix2_bwd36_src[x_row3];
+    let xv4 = mix2_bwd36_src[x_row4];
+    let xv5 = mix2_bwd36_src[x_row5];
+    let xv6 = mix2_bwd36_src[x_row6];
+    let xv7 = mix2_bwd36_src[x_row7];
+    let xv8 = mix2_bwd36_src[x_row8];
+    let xv9 = mix2_bwd36_src[x_row9];
+    let xv10 = mix2_bwd36_src[x_row10];
+    let xv11 = mix2_bwd36_src[x_row11];
+    let xv12 = mix2_bwd36_src[x_row12];
+    let xv13 = mix2_bwd36_src[x_row13];
+    let xv14 = mix2_bwd36_src[x_row14];
+    let xv15 = mix2_bwd36_src[x_row15];
     {
       let wv = mix2_bwd36_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd36_params[w_base + 1u];
@@ -3165,6 +5601,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -3173,12 +5621,36 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd36_src[x_row1 + 1u];
     let xv2 = mix2_bwd36_src[x_row2 + 1u];
     let xv3 = mix2_bwd36_src[x_row3 + 1u];
+    let xv4 = mix2_bwd36_src[x_row4 + 1u];
+    let xv5 = mix2_bwd36_src[x_row5 + 1u];
+    let xv6 = mix2_bwd36_src[x_row6 + 1u];
+    let xv7 = mix2_bwd36_src[x_row7 + 1u];
+    let xv8 = mix2_bwd36_src[x_row8 + 1u];
+    let xv9 = mix2_bwd36_src[x_row9 + 1u];
+    let xv10 = mix2_bwd36_src[x_row10 + 1u];
+    let xv11 = mix2_bwd36_src[x_row11 + 1u];
+    let xv12 = mix2_bwd36_src[x_row12 + 1u];
+    let xv13 = mix2_bwd36_src[x_row13 + 1u];
+    let xv14 = mix2_bwd36_src[x_row14 + 1u];
+    let xv15 = mix2_bwd36_src[x_row15 + 1u];
     {
       let wv = mix2_bwd36_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd36_params[w_base + 3u];
@@ -3186,6 +5658,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -3238,6 +5722,162 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix2_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -4105,16 +6745,28 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd3_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 3072u + (i_a * 64u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4131,18 +6783,90 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd3_src[x_row0];
     let xv1 = mix4_bwd3_src[x_row1];
     let xv2 = mix4_bwd3_src[x_row2];
     let xv3 = mix4_bwd3_src[x_row3];
+    let xv4 = mix4_bwd3_src[x_row4];
+    let xv5 = mix4_bwd3_src[x_row5];
+    let xv6 = mix4_bwd3_src[x_row6];
+    let xv7 = mix4_bwd3_src[x_row7];
+    let xv8 = mix4_bwd3_src[x_row8];
+    let xv9 = mix4_bwd3_src[x_row9];
+    let xv10 = mix4_bwd3_src[x_row10];
+    let xv11 = mix4_bwd3_src[x_row11];
+    let xv12 = mix4_bwd3_src[x_row12];
+    let xv13 = mix4_bwd3_src[x_row13];
+    let xv14 = mix4_bwd3_src[x_row14];
+    let xv15 = mix4_bwd3_src[x_row15];
     {
       let wv = mix4_bwd3_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 1u];
@@ -4150,6 +6874,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 2u];
@@ -4157,6 +6893,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 3u];
@@ -4164,6 +6912,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4172,12 +6932,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 64u];
     let xv2 = mix4_bwd3_src[x_row2 + 64u];
     let xv3 = mix4_bwd3_src[x_row3 + 64u];
+    let xv4 = mix4_bwd3_src[x_row4 + 64u];
+    let xv5 = mix4_bwd3_src[x_row5 + 64u];
+    let xv6 = mix4_bwd3_src[x_row6 + 64u];
+    let xv7 = mix4_bwd3_src[x_row7 + 64u];
+    let xv8 = mix4_bwd3_src[x_row8 + 64u];
+    let xv9 = mix4_bwd3_src[x_row9 + 64u];
+    let xv10 = mix4_bwd3_src[x_row10 + 64u];
+    let xv11 = mix4_bwd3_src[x_row11 + 64u];
+    let xv12 = mix4_bwd3_src[x_row12 + 64u];
+    let xv13 = mix4_bwd3_src[x_row13 + 64u];
+    let xv14 = mix4_bwd3_src[x_row14 + 64u];
+    let xv15 = mix4_bwd3_src[x_row15 + 64u];
     {
       let wv = mix4_bwd3_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 5u];
@@ -4185,6 +6969,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 6u];
@@ -4192,6 +6988,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 7u];
@@ -4199,6 +7007,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4207,12 +7027,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 128u];
     let xv2 = mix4_bwd3_src[x_row2 + 128u];
     let xv3 = mix4_bwd3_src[x_row3 + 128u];
+    let xv4 = mix4_bwd3_src[x_row4 + 128u];
+    let xv5 = mix4_bwd3_src[x_row5 + 128u];
+    let xv6 = mix4_bwd3_src[x_row6 + 128u];
+    let xv7 = mix4_bwd3_src[x_row7 + 128u];
+    let xv8 = mix4_bwd3_src[x_row8 + 128u];
+    let xv9 = mix4_bwd3_src[x_row9 + 128u];
+    let xv10 = mix4_bwd3_src[x_row10 + 128u];
+    let xv11 = mix4_bwd3_src[x_row11 + 128u];
+    let xv12 = mix4_bwd3_src[x_row12 + 128u];
+    let xv13 = mix4_bwd3_src[x_row13 + 128u];
+    let xv14 = mix4_bwd3_src[x_row14 + 128u];
+    let xv15 = mix4_bwd3_src[x_row15 + 128u];
     {
       let wv = mix4_bwd3_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 9u];
@@ -4220,6 +7064,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 10u];
@@ -4227,6 +7083,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 11u];
@@ -4234,6 +7102,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4242,12 +7122,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 192u];
     let xv2 = mix4_bwd3_src[x_row2 + 192u];
     let xv3 = mix4_bwd3_src[x_row3 + 192u];
+    let xv4 = mix4_bwd3_src[x_row4 + 192u];
+    let xv5 = mix4_bwd3_src[x_row5 + 192u];
+    let xv6 = mix4_bwd3_src[x_row6 + 192u];
+    let xv7 = mix4_bwd3_src[x_row7 + 192u];
+    let xv8 = mix4_bwd3_src[x_row8 + 192u];
+    let xv9 = mix4_bwd3_src[x_row9 + 192u];
+    let xv10 = mix4_bwd3_src[x_row10 + 192u];
+    let xv11 = mix4_bwd3_src[x_row11 + 192u];
+    let xv12 = mix4_bwd3_src[x_row12 + 192u];
+    let xv13 = mix4_bwd3_src[x_row13 + 192u];
+    let xv14 = mix4_bwd3_src[x_row14 + 192u];
+    let xv15 = mix4_bwd3_src[x_row15 + 192u];
     {
       let wv = mix4_bwd3_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 13u];
@@ -4255,6 +7159,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 14u];
@@ -4262,6 +7178,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 15u];
@@ -4269,6 +7197,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -4361,6 +7301,282 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_b * 64u + i_d);
       mix4_bwd3_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -4499,16 +7715,28 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd6_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 2048u + (i_a * 16u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4525,18 +7753,90 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd6_src[x_row0];
     let xv1 = mix4_bwd6_src[x_row1];
     let xv2 = mix4_bwd6_src[x_row2];
     let xv3 = mix4_bwd6_src[x_row3];
+    let xv4 = mix4_bwd6_src[x_row4];
+    let xv5 = mix4_bwd6_src[x_row5];
+    let xv6 = mix4_bwd6_src[x_row6];
+    let xv7 = mix4_bwd6_src[x_row7];
+    let xv8 = mix4_bwd6_src[x_row8];
+    let xv9 = mix4_bwd6_src[x_row9];
+    let xv10 = mix4_bwd6_src[x_row10];
+    let xv11 = mix4_bwd6_src[x_row11];
+    let xv12 = mix4_bwd6_src[x_row12];
+    let xv13 = mix4_bwd6_src[x_row13];
+    let xv14 = mix4_bwd6_src[x_row14];
+    let xv15 = mix4_bwd6_src[x_row15];
     {
       let wv = mix4_bwd6_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 1u];
@@ -4544,6 +7844,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 2u];
@@ -4551,6 +7863,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 3u];
@@ -4558,6 +7882,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4566,12 +7902,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 16u];
     let xv2 = mix4_bwd6_src[x_row2 + 16u];
     let xv3 = mix4_bwd6_src[x_row3 + 16u];
+    let xv4 = mix4_bwd6_src[x_row4 + 16u];
+    let xv5 = mix4_bwd6_src[x_row5 + 16u];
+    let xv6 = mix4_bwd6_src[x_row6 + 16u];
+    let xv7 = mix4_bwd6_src[x_row7 + 16u];
+    let xv8 = mix4_bwd6_src[x_row8 + 16u];
+    let xv9 = mix4_bwd6_src[x_row9 + 16u];
+    let xv10 = mix4_bwd6_src[x_row10 + 16u];
+    let xv11 = mix4_bwd6_src[x_row11 + 16u];
+    let xv12 = mix4_bwd6_src[x_row12 + 16u];
+    let xv13 = mix4_bwd6_src[x_row13 + 16u];
+    let xv14 = mix4_bwd6_src[x_row14 + 16u];
+    let xv15 = mix4_bwd6_src[x_row15 + 16u];
     {
       let wv = mix4_bwd6_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 5u];
@@ -4579,6 +7939,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 6u];
@@ -4586,6 +7958,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 7u];
@@ -4593,6 +7977,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4601,12 +7997,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 32u];
     let xv2 = mix4_bwd6_src[x_row2 + 32u];
     let xv3 = mix4_bwd6_src[x_row3 + 32u];
+    let xv4 = mix4_bwd6_src[x_row4 + 32u];
+    let xv5 = mix4_bwd6_src[x_row5 + 32u];
+    let xv6 = mix4_bwd6_src[x_row6 + 32u];
+    let xv7 = mix4_bwd6_src[x_row7 + 32u];
+    let xv8 = mix4_bwd6_src[x_row8 + 32u];
+    let xv9 = mix4_bwd6_src[x_row9 + 32u];
+    let xv10 = mix4_bwd6_src[x_row10 + 32u];
+    let xv11 = mix4_bwd6_src[x_row11 + 32u];
+    let xv12 = mix4_bwd6_src[x_row12 + 32u];
+    let xv13 = mix4_bwd6_src[x_row13 + 32u];
+    let xv14 = mix4_bwd6_src[x_row14 + 32u];
+    let xv15 = mix4_bwd6_src[x_row15 + 32u];
     {
       let wv = mix4_bwd6_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 9u];
@@ -4614,6 +8034,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 10u];
@@ -4621,6 +8053,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 11u];
@@ -4628,6 +8072,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4636,12 +8092,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 48u];
     let xv2 = mix4_bwd6_src[x_row2 + 48u];
     let xv3 = mix4_bwd6_src[x_row3 + 48u];
+    let xv4 = mix4_bwd6_src[x_row4 + 48u];
+    let xv5 = mix4_bwd6_src[x_row5 + 48u];
+    let xv6 = mix4_bwd6_src[x_row6 + 48u];
+    let xv7 = mix4_bwd6_src[x_row7 + 48u];
+    let xv8 = mix4_bwd6_src[x_row8 + 48u];
+    let xv9 = mix4_bwd6_src[x_row9 + 48u];
+    let xv10 = mix4_bwd6_src[x_row10 + 48u];
+    let xv11 = mix4_bwd6_src[x_row11 + 48u];
+    let xv12 = mix4_bwd6_src[x_row12 + 48u];
+    let xv13 = mix4_bwd6_src[x_row13 + 48u];
+    let xv14 = mix4_bwd6_src[x_row14 + 48u];
+    let xv15 = mix4_bwd6_src[x_row15 + 48u];
     {
       let wv = mix4_bwd6_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 13u];
@@ -4649,6 +8129,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 14u];
@@ -4656,6 +8148,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 15u];
@@ -4663,6 +8167,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -4755,6 +8271,282 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 64u + i_b * 16u + i_d);
       mix4_bwd6_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -4893,16 +8685,28 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 1024u + (i_a * 4u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4919,18 +8723,90 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd9_src[x_row0];
     let xv1 = mix4_bwd9_src[x_row1];
     let xv2 = mix4_bwd9_src[x_row2];
     let xv3 = mix4_bwd9_src[x_row3];
+    let xv4 = mix4_bwd9_src[x_row4];
+    let xv5 = mix4_bwd9_src[x_row5];
+    let xv6 = mix4_bwd9_src[x_row6];
+    let xv7 = mix4_bwd9_src[x_row7];
+    let xv8 = mix4_bwd9_src[x_row8];
+    let xv9 = mix4_bwd9_src[x_row9];
+    let xv10 = mix4_bwd9_src[x_row10];
+    let xv11 = mix4_bwd9_src[x_row11];
+    let xv12 = mix4_bwd9_src[x_row12];
+    let xv13 = mix4_bwd9_src[x_row13];
+    let xv14 = mix4_bwd9_src[x_row14];
+    let xv15 = mix4_bwd9_src[x_row15];
     {
       let wv = mix4_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 1u];
@@ -4938,6 +8814,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 2u];
@@ -4945,6 +8833,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 3u];
@@ -4952,6 +8852,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4960,12 +8872,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 4u];
     let xv2 = mix4_bwd9_src[x_row2 + 4u];
     let xv3 = mix4_bwd9_src[x_row3 + 4u];
+    let xv4 = mix4_bwd9_src[x_row4 + 4u];
+    let xv5 = mix4_bwd9_src[x_row5 + 4u];
+    let xv6 = mix4_bwd9_src[x_row6 + 4u];
+    let xv7 = mix4_bwd9_src[x_row7 + 4u];
+    let xv8 = mix4_bwd9_src[x_row8 + 4u];
+    let xv9 = mix4_bwd9_src[x_row9 + 4u];
+    let xv10 = mix4_bwd9_src[x_row10 + 4u];
+    let xv11 = mix4_bwd9_src[x_row11 + 4u];
+    let xv12 = mix4_bwd9_src[x_row12 + 4u];
+    let xv13 = mix4_bwd9_src[x_row13 + 4u];
+    let xv14 = mix4_bwd9_src[x_row14 + 4u];
+    let xv15 = mix4_bwd9_src[x_row15 + 4u];
     {
       let wv = mix4_bwd9_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 5u];
@@ -4973,6 +8909,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 6u];
@@ -4980,6 +8928,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 7u];
@@ -4987,6 +8947,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4995,12 +8967,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 8u];
     let xv2 = mix4_bwd9_src[x_row2 + 8u];
     let xv3 = mix4_bwd9_src[x_row3 + 8u];
+    let xv4 = mix4_bwd9_src[x_row4 + 8u];
+    let xv5 = mix4_bwd9_src[x_row5 + 8u];
+    let xv6 = mix4_bwd9_src[x_row6 + 8u];
+    let xv7 = mix4_bwd9_src[x_row7 + 8u];
+    let xv8 = mix4_bwd9_src[x_row8 + 8u];
+    let xv9 = mix4_bwd9_src[x_row9 + 8u];
+    let xv10 = mix4_bwd9_src[x_row10 + 8u];
+    let xv11 = mix4_bwd9_src[x_row11 + 8u];
+    let xv12 = mix4_bwd9_src[x_row12 + 8u];
+    let xv13 = mix4_bwd9_src[x_row13 + 8u];
+    let xv14 = mix4_bwd9_src[x_row14 + 8u];
+    let xv15 = mix4_bwd9_src[x_row15 + 8u];
     {
       let wv = mix4_bwd9_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 9u];
@@ -5008,6 +9004,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 10u];
@@ -5015,6 +9023,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 11u];
@@ -5022,6 +9042,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5030,12 +9062,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 12u];
     let xv2 = mix4_bwd9_src[x_row2 + 12u];
     let xv3 = mix4_bwd9_src[x_row3 + 12u];
+    let xv4 = mix4_bwd9_src[x_row4 + 12u];
+    let xv5 = mix4_bwd9_src[x_row5 + 12u];
+    let xv6 = mix4_bwd9_src[x_row6 + 12u];
+    let xv7 = mix4_bwd9_src[x_row7 + 12u];
+    let xv8 = mix4_bwd9_src[x_row8 + 12u];
+    let xv9 = mix4_bwd9_src[x_row9 + 12u];
+    let xv10 = mix4_bwd9_src[x_row10 + 12u];
+    let xv11 = mix4_bwd9_src[x_row11 + 12u];
+    let xv12 = mix4_bwd9_src[x_row12 + 12u];
+    let xv13 = mix4_bwd9_src[x_row13 + 12u];
+    let xv14 = mix4_bwd9_src[x_row14 + 12u];
+    let xv15 = mix4_bwd9_src[x_row15 + 12u];
     {
       let wv = mix4_bwd9_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 13u];
@@ -5043,6 +9099,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 14u];
@@ -5050,6 +9118,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 15u];
@@ -5057,6 +9137,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -5149,6 +9241,282 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 16u + i_b * 4u + i_d);
       mix4_bwd9_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -5287,7 +9655,7 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -5297,6 +9665,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -5313,18 +9693,90 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd12_src[x_row0];
     let xv1 = mix4_bwd12_src[x_row1];
     let xv2 = mix4_bwd12_src[x_row2];
     let xv3 = mix4_bwd12_src[x_row3];
+    let xv4 = mix4_bwd12_src[x_row4];
+    let xv5 = mix4_bwd12_src[x_row5];
+    let xv6 = mix4_bwd12_src[x_row6];
+    let xv7 = mix4_bwd12_src[x_row7];
+    let xv8 = mix4_bwd12_src[x_row8];
+    let xv9 = mix4_bwd12_src[x_row9];
+    let xv10 = mix4_bwd12_src[x_row10];
+    let xv11 = mix4_bwd12_src[x_row11];
+    let xv12 = mix4_bwd12_src[x_row12];
+    let xv13 = mix4_bwd12_src[x_row13];
+    let xv14 = mix4_bwd12_src[x_row14];
+    let xv15 = mix4_bwd12_src[x_row15];
     {
       let wv = mix4_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 1u];
@@ -5332,6 +9784,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 2u];
@@ -5339,6 +9803,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 3u];
@@ -5346,6 +9822,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5354,12 +9842,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 1u];
     let xv2 = mix4_bwd12_src[x_row2 + 1u];
     let xv3 = mix4_bwd12_src[x_row3 + 1u];
+    let xv4 = mix4_bwd12_src[x_row4 + 1u];
+    let xv5 = mix4_bwd12_src[x_row5 + 1u];
+    let xv6 = mix4_bwd12_src[x_row6 + 1u];
+    let xv7 = mix4_bwd12_src[x_row7 + 1u];
+    let xv8 = mix4_bwd12_src[x_row8 + 1u];
+    let xv9 = mix4_bwd12_src[x_row9 + 1u];
+    let xv10 = mix4_bwd12_src[x_row10 + 1u];
+    let xv11 = mix4_bwd12_src[x_row11 + 1u];
+    let xv12 = mix4_bwd12_src[x_row12 + 1u];
+    let xv13 = mix4_bwd12_src[x_row13 + 1u];
+    let xv14 = mix4_bwd12_src[x_row14 + 1u];
+    let xv15 = mix4_bwd12_src[x_row15 + 1u];
     {
       let wv = mix4_bwd12_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 5u];
@@ -5367,6 +9879,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 6u];
@@ -5374,6 +9898,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 7u];
@@ -5381,6 +9917,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5389,12 +9937,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 2u];
     let xv2 = mix4_bwd12_src[x_row2 + 2u];
     let xv3 = mix4_bwd12_src[x_row3 + 2u];
+    let xv4 = mix4_bwd12_src[x_row4 + 2u];
+    let xv5 = mix4_bwd12_src[x_row5 + 2u];
+    let xv6 = mix4_bwd12_src[x_row6 + 2u];
+    let xv7 = mix4_bwd12_src[x_row7 + 2u];
+    let xv8 = mix4_bwd12_src[x_row8 + 2u];
+    let xv9 = mix4_bwd12_src[x_row9 + 2u];
+    let xv10 = mix4_bwd12_src[x_row10 + 2u];
+    let xv11 = mix4_bwd12_src[x_row11 + 2u];
+    let xv12 = mix4_bwd12_src[x_row12 + 2u];
+    let xv13 = mix4_bwd12_src[x_row13 + 2u];
+    let xv14 = mix4_bwd12_src[x_row14 + 2u];
+    let xv15 = mix4_bwd12_src[x_row15 + 2u];
     {
       let wv = mix4_bwd12_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 9u];
@@ -5402,6 +9974,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 10u];
@@ -5409,6 +9993,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 11u];
@@ -5416,6 +10012,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5424,12 +10032,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 3u];
     let xv2 = mix4_bwd12_src[x_row2 + 3u];
     let xv3 = mix4_bwd12_src[x_row3 + 3u];
+    let xv4 = mix4_bwd12_src[x_row4 + 3u];
+    let xv5 = mix4_bwd12_src[x_row5 + 3u];
+    let xv6 = mix4_bwd12_src[x_row6 + 3u];
+    let xv7 = mix4_bwd12_src[x_row7 + 3u];
+    let xv8 = mix4_bwd12_src[x_row8 + 3u];
+    let xv9 = mix4_bwd12_src[x_row9 + 3u];
+    let xv10 = mix4_bwd12_src[x_row10 + 3u];
+    let xv11 = mix4_bwd12_src[x_row11 + 3u];
+    let xv12 = mix4_bwd12_src[x_row12 + 3u];
+    let xv13 = mix4_bwd12_src[x_row13 + 3u];
+    let xv14 = mix4_bwd12_src[x_row14 + 3u];
+    let xv15 = mix4_bwd12_src[x_row15 + 3u];
     {
       let wv = mix4_bwd12_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 13u];
@@ -5437,6 +10069,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 14u];
@@ -5444,6 +10088,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 15u];
@@ -5451,6 +10107,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -5543,6 +10211,282 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 4u + i_b);
       mix4_bwd12_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -6992,7 +11936,7 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -7002,6 +11946,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7010,18 +11966,66 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd9_src[x_row0];
     let xv1 = mix_rev_bwd9_src[x_row1];
     let xv2 = mix_rev_bwd9_src[x_row2];
     let xv3 = mix_rev_bwd9_src[x_row3];
+    let xv4 = mix_rev_bwd9_src[x_row4];
+    let xv5 = mix_rev_bwd9_src[x_row5];
+    let xv6 = mix_rev_bwd9_src[x_row6];
+    let xv7 = mix_rev_bwd9_src[x_row7];
+    let xv8 = mix_rev_bwd9_src[x_row8];
+    let xv9 = mix_rev_bwd9_src[x_row9];
+    let xv10 = mix_rev_bwd9_src[x_row10];
+    let xv11 = mix_rev_bwd9_src[x_row11];
+    let xv12 = mix_rev_bwd9_src[x_row12];
+    let xv13 = mix_rev_bwd9_src[x_row13];
+    let xv14 = mix_rev_bwd9_src[x_row14];
+    let xv15 = mix_rev_bwd9_src[x_row15];
     {
       let wv = mix_rev_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd9_params[w_base + 1u];
@@ -7029,6 +12033,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7037,12 +12053,36 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_rev_bwd9_src[x_row1 + 1u];
     let xv2 = mix_rev_bwd9_src[x_row2 + 1u];
     let xv3 = mix_rev_bwd9_src[x_row3 + 1u];
+    let xv4 = mix_rev_bwd9_src[x_row4 + 1u];
+    let xv5 = mix_rev_bwd9_src[x_row5 + 1u];
+    let xv6 = mix_rev_bwd9_src[x_row6 + 1u];
+    let xv7 = mix_rev_bwd9_src[x_row7 + 1u];
+    let xv8 = mix_rev_bwd9_src[x_row8 + 1u];
+    let xv9 = mix_rev_bwd9_src[x_row9 + 1u];
+    let xv10 = mix_rev_bwd9_src[x_row10 + 1u];
+    let xv11 = mix_rev_bwd9_src[x_row11 + 1u];
+    let xv12 = mix_rev_bwd9_src[x_row12 + 1u];
+    let xv13 = mix_rev_bwd9_src[x_row13 + 1u];
+    let xv14 = mix_rev_bwd9_src[x_row14 + 1u];
+    let xv15 = mix_rev_bwd9_src[x_row15 + 1u];
     {
       let wv = mix_rev_bwd9_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd9_params[w_base + 3u];
@@ -7050,6 +12090,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7102,6 +12154,162 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix_rev_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7192,16 +12400,28 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7210,18 +12430,66 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd12_src[x_row0];
     let xv1 = mix_rev_bwd12_src[x_row1];
     let xv2 = mix_rev_bwd12_src[x_row2];
     let xv3 = mix_rev_bwd12_src[x_row3];
+    let xv4 = mix_rev_bwd12_src[x_row4];
+    let xv5 = mix_rev_bwd12_src[x_row5];
+    let xv6 = mix_rev_bwd12_src[x_row6];
+    let xv7 = mix_rev_bwd12_src[x_row7];
+    let xv8 = mix_rev_bwd12_src[x_row8];
+    let xv9 = mix_rev_bwd12_src[x_row9];
+    let xv10 = mix_rev_bwd12_src[x_row10];
+    let xv11 = mix_rev_bwd12_src[x_row11];
+    let xv12 = mix_rev_bwd12_src[x_row12];
+    let xv13 = mix_rev_bwd12_src[x_row13];
+    let xv14 = mix_rev_bwd12_src[x_row14];
+    let xv15 = mix_rev_bwd12_src[x_row15];
     {
       let wv = mix_rev_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd12_params[w_base + 1u];
@@ -7229,6 +12497,18 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7237,12 +12517,36 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd12_src[x_row1 + 2u];
     let xv2 = mix_rev_bwd12_src[x_row2 + 2u];
     let xv3 = mix_rev_bwd12_src[x_row3 + 2u];
+    let xv4 = mix_rev_bwd12_src[x_row4 + 2u];
+    let xv5 = mix_rev_bwd12_src[x_row5 + 2u];
+    let xv6 = mix_rev_bwd12_src[x_row6 + 2u];
+    let xv7 = mix_rev_bwd12_src[x_row7 + 2u];
+    let xv8 = mix_rev_bwd12_src[x_row8 + 2u];
+    let xv9 = mix_rev_bwd12_src[x_row9 + 2u];
+    let xv10 = mix_rev_bwd12_src[x_row10 + 2u];
+    let xv11 = mix_rev_bwd12_src[x_row11 + 2u];
+    let xv12 = mix_rev_bwd12_src[x_row12 + 2u];
+    let xv13 = mix_rev_bwd12_src[x_row13 + 2u];
+    let xv14 = mix_rev_bwd12_src[x_row14 + 2u];
+    let xv15 = mix_rev_bwd12_src[x_row15 + 2u];
     {
       let wv = mix_rev_bwd12_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd12_params[w_base + 3u];
@@ -7250,6 +12554,18 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7302,6 +12618,162 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix_rev_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7392,16 +12864,28 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd15_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7410,18 +12894,66 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd15_src[x_row0];
     let xv1 = mix_rev_bwd15_src[x_row1];
     let xv2 = mix_rev_bwd15_src[x_row2];
     let xv3 = mix_rev_bwd15_src[x_row3];
+    let xv4 = mix_rev_bwd15_src[x_row4];
+    let xv5 = mix_rev_bwd15_src[x_row5];
+    let xv6 = mix_rev_bwd15_src[x_row6];
+    let xv7 = mix_rev_bwd15_src[x_row7];
+    let xv8 = mix_rev_bwd15_src[x_row8];
+    let xv9 = mix_rev_bwd15_src[x_row9];
+    let xv10 = mix_rev_bwd15_src[x_row10];
+    let xv11 = mix_rev_bwd15_src[x_row11];
+    let xv12 = mix_rev_bwd15_src[x_row12];
+    let xv13 = mix_rev_bwd15_src[x_row13];
+    let xv14 = mix_rev_bwd15_src[x_row14];
+    let xv15 = mix_rev_bwd15_src[x_row15];
     {
       let wv = mix_rev_bwd15_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd15_params[w_base + 1u];
@@ -7429,6 +12961,18 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7437,12 +12981,36 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd15_src[x_row1 + 4u];
     let xv2 = mix_rev_bwd15_src[x_row2 + 4u];
     let xv3 = mix_rev_bwd15_src[x_row3 + 4u];
+    let xv4 = mix_rev_bwd15_src[x_row4 + 4u];
+    let xv5 = mix_rev_bwd15_src[x_row5 + 4u];
+    let xv6 = mix_rev_bwd15_src[x_row6 + 4u];
+    let xv7 = mix_rev_bwd15_src[x_row7 + 4u];
+    let xv8 = mix_rev_bwd15_src[x_row8 + 4u];
+    let xv9 = mix_rev_bwd15_src[x_row9 + 4u];
+    let xv10 = mix_rev_bwd15_src[x_row10 + 4u];
+    let xv11 = mix_rev_bwd15_src[x_row11 + 4u];
+    let xv12 = mix_rev_bwd15_src[x_row12 + 4u];
+    let xv13 = mix_rev_bwd15_src[x_row13 + 4u];
+    let xv14 = mix_rev_bwd15_src[x_row14 + 4u];
+    let xv15 = mix_rev_bwd15_src[x_row15 + 4u];
     {
       let wv = mix_rev_bwd15_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd15_params[w_base + 3u];
@@ -7450,6 +13018,18 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7502,6 +13082,162 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix_rev_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7592,16 +13328,28 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd18_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7610,18 +13358,66 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd18_src[x_row0];
     let xv1 = mix_rev_bwd18_src[x_row1];
     let xv2 = mix_rev_bwd18_src[x_row2];
     let xv3 = mix_rev_bwd18_src[x_row3];
+    let xv4 = mix_rev_bwd18_src[x_row4];
+    let xv5 = mix_rev_bwd18_src[x_row5];
+    let xv6 = mix_rev_bwd18_src[x_row6];
+    let xv7 = mix_rev_bwd18_src[x_row7];
+    let xv8 = mix_rev_bwd18_src[x_row8];
+    let xv9 = mix_rev_bwd18_src[x_row9];
+    let xv10 = mix_rev_bwd18_src[x_row10];
+    let xv11 = mix_rev_bwd18_src[x_row11];
+    let xv12 = mix_rev_bwd18_src[x_row12];
+    let xv13 = mix_rev_bwd18_src[x_row13];
+    let xv14 = mix_rev_bwd18_src[x_row14];
+    let xv15 = mix_rev_bwd18_src[x_row15];
     {
       let wv = mix_rev_bwd18_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd18_params[w_base + 1u];
@@ -7629,6 +13425,18 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7637,12 +13445,36 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd18_src[x_row1 + 8u];
     let xv2 = mix_rev_bwd18_src[x_row2 + 8u];
     let xv3 = mix_rev_bwd18_src[x_row3 + 8u];
+    let xv4 = mix_rev_bwd18_src[x_row4 + 8u];
+    let xv5 = mix_rev_bwd18_src[x_row5 + 8u];
+    let xv6 = mix_rev_bwd18_src[x_row6 + 8u];
+    let xv7 = mix_rev_bwd18_src[x_row7 + 8u];
+    let xv8 = mix_rev_bwd18_src[x_row8 + 8u];
+    let xv9 = mix_rev_bwd18_src[x_row9 + 8u];
+    let xv10 = mix_rev_bwd18_src[x_row10 + 8u];
+    let xv11 = mix_rev_bwd18_src[x_row11 + 8u];
+    let xv12 = mix_rev_bwd18_src[x_row12 + 8u];
+    let xv13 = mix_rev_bwd18_src[x_row13 + 8u];
+    let xv14 = mix_rev_bwd18_src[x_row14 + 8u];
+    let xv15 = mix_rev_bwd18_src[x_row15 + 8u];
     {
       let wv = mix_rev_bwd18_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd18_params[w_base + 3u];
@@ -7650,6 +13482,18 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7702,6 +13546,162 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix_rev_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7792,16 +13792,28 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd21_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7810,18 +13822,66 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd21_src[x_row0];
     let xv1 = mix_rev_bwd21_src[x_row1];
     let xv2 = mix_rev_bwd21_src[x_row2];
     let xv3 = mix_rev_bwd21_src[x_row3];
+    let xv4 = mix_rev_bwd21_src[x_row4];
+    let xv5 = mix_rev_bwd21_src[x_row5];
+    let xv6 = mix_rev_bwd21_src[x_row6];
+    let xv7 = mix_rev_bwd21_src[x_row7];
+    let xv8 = mix_rev_bwd21_src[x_row8];
+    let xv9 = mix_rev_bwd21_src[x_row9];
+    let xv10 = mix_rev_bwd21_src[x_row10];
+    let xv11 = mix_rev_bwd21_src[x_row11];
+    let xv12 = mix_rev_bwd21_src[x_row12];
+    let xv13 = mix_rev_bwd21_src[x_row13];
+    let xv14 = mix_rev_bwd21_src[x_row14];
+    let xv15 = mix_rev_bwd21_src[x_row15];
     {
       let wv = mix_rev_bwd21_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd21_params[w_base + 1u];
@@ -7829,6 +13889,18 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7837,12 +13909,36 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd21_src[x_row1 + 16u];
     let xv2 = mix_rev_bwd21_src[x_row2 + 16u];
     let xv3 = mix_rev_bwd21_src[x_row3 + 16u];
+    let xv4 = mix_rev_bwd21_src[x_row4 + 16u];
+    let xv5 = mix_rev_bwd21_src[x_row5 + 16u];
+    let xv6 = mix_rev_bwd21_src[x_row6 + 16u];
+    let xv7 = mix_rev_bwd21_src[x_row7 + 16u];
+    let xv8 = mix_rev_bwd21_src[x_row8 + 16u];
+    let xv9 = mix_rev_bwd21_src[x_row9 + 16u];
+    let xv10 = mix_rev_bwd21_src[x_row10 + 16u];
+    let xv11 = mix_rev_bwd21_src[x_row11 + 16u];
+    let xv12 = mix_rev_bwd21_src[x_row12 + 16u];
+    let xv13 = mix_rev_bwd21_src[x_row13 + 16u];
+    let xv14 = mix_rev_bwd21_src[x_row14 + 16u];
+    let xv15 = mix_rev_bwd21_src[x_row15 + 16u];
     {
       let wv = mix_rev_bwd21_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd21_params[w_base + 3u];
@@ -7850,6 +13946,18 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7902,6 +14010,162 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix_rev_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7992,16 +14256,28 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd24_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8010,18 +14286,66 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd24_src[x_row0];
     let xv1 = mix_rev_bwd24_src[x_row1];
     let xv2 = mix_rev_bwd24_src[x_row2];
     let xv3 = mix_rev_bwd24_src[x_row3];
+    let xv4 = mix_rev_bwd24_src[x_row4];
+    let xv5 = mix_rev_bwd24_src[x_row5];
+    let xv6 = mix_rev_bwd24_src[x_row6];
+    let xv7 = mix_rev_bwd24_src[x_row7];
+    let xv8 = mix_rev_bwd24_src[x_row8];
+    let xv9 = mix_rev_bwd24_src[x_row9];
+    let xv10 = mix_rev_bwd24_src[x_row10];
+    let xv11 = mix_rev_bwd24_src[x_row11];
+    let xv12 = mix_rev_bwd24_src[x_row12];
+    let xv13 = mix_rev_bwd24_src[x_row13];
+    let xv14 = mix_rev_bwd24_src[x_row14];
+    let xv15 = mix_rev_bwd24_src[x_row15];
     {
       let wv = mix_rev_bwd24_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd24_params[w_base + 1u];
@@ -8029,6 +14353,18 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8037,12 +14373,36 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd24_src[x_row1 + 32u];
     let xv2 = mix_rev_bwd24_src[x_row2 + 32u];
     let xv3 = mix_rev_bwd24_src[x_row3 + 32u];
+    let xv4 = mix_rev_bwd24_src[x_row4 + 32u];
+    let xv5 = mix_rev_bwd24_src[x_row5 + 32u];
+    let xv6 = mix_rev_bwd24_src[x_row6 + 32u];
+    let xv7 = mix_rev_bwd24_src[x_row7 + 32u];
+    let xv8 = mix_rev_bwd24_src[x_row8 + 32u];
+    let xv9 = mix_rev_bwd24_src[x_row9 + 32u];
+    let xv10 = mix_rev_bwd24_src[x_row10 + 32u];
+    let xv11 = mix_rev_bwd24_src[x_row11 + 32u];
+    let xv12 = mix_rev_bwd24_src[x_row12 + 32u];
+    let xv13 = mix_rev_bwd24_src[x_row13 + 32u];
+    let xv14 = mix_rev_bwd24_src[x_row14 + 32u];
+    let xv15 = mix_rev_bwd24_src[x_row15 + 32u];
     {
       let wv = mix_rev_bwd24_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd24_params[w_base + 3u];
@@ -8050,6 +14410,18 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8102,6 +14474,162 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix_rev_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8192,16 +14720,28 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd27_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8210,18 +14750,66 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd27_src[x_row0];
     let xv1 = mix_rev_bwd27_src[x_row1];
     let xv2 = mix_rev_bwd27_src[x_row2];
     let xv3 = mix_rev_bwd27_src[x_row3];
+    let xv4 = mix_rev_bwd27_src[x_row4];
+    let xv5 = mix_rev_bwd27_src[x_row5];
+    let xv6 = mix_rev_bwd27_src[x_row6];
+    let xv7 = mix_rev_bwd27_src[x_row7];
+    let xv8 = mix_rev_bwd27_src[x_row8];
+    let xv9 = mix_rev_bwd27_src[x_row9];
+    let xv10 = mix_rev_bwd27_src[x_row10];
+    let xv11 = mix_rev_bwd27_src[x_row11];
+    let xv12 = mix_rev_bwd27_src[x_row12];
+    let xv13 = mix_rev_bwd27_src[x_row13];
+    let xv14 = mix_rev_bwd27_src[x_row14];
+    let xv15 = mix_rev_bwd27_src[x_row15];
     {
       let wv = mix_rev_bwd27_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd27_params[w_base + 1u];
@@ -8229,6 +14817,18 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8237,12 +14837,36 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd27_src[x_row1 + 64u];
     let xv2 = mix_rev_bwd27_src[x_row2 + 64u];
     let xv3 = mix_rev_bwd27_src[x_row3 + 64u];
+    let xv4 = mix_rev_bwd27_src[x_row4 + 64u];
+    let xv5 = mix_rev_bwd27_src[x_row5 + 64u];
+    let xv6 = mix_rev_bwd27_src[x_row6 + 64u];
+    let xv7 = mix_rev_bwd27_src[x_row7 + 64u];
+    let xv8 = mix_rev_bwd27_src[x_row8 + 64u];
+    let xv9 = mix_rev_bwd27_src[x_row9 + 64u];
+    let xv10 = mix_rev_bwd27_src[x_row10 + 64u];
+    let xv11 = mix_rev_bwd27_src[x_row11 + 64u];
+    let xv12 = mix_rev_bwd27_src[x_row12 + 64u];
+    let xv13 = mix_rev_bwd27_src[x_row13 + 64u];
+    let xv14 = mix_rev_bwd27_src[x_row14 + 64u];
+    let xv15 = mix_rev_bwd27_src[x_row15 + 64u];
     {
       let wv = mix_rev_bwd27_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd27_params[w_base + 3u];
@@ -8250,6 +14874,18 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8302,6 +14938,162 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix_rev_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8392,16 +15184,28 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd30_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8410,18 +15214,66 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd30_src[x_row0];
     let xv1 = mix_rev_bwd30_src[x_row1];
     let xv2 = mix_rev_bwd30_src[x_row2];
     let xv3 = mix_rev_bwd30_src[x_row3];
+    let xv4 = mix_rev_bwd30_src[x_row4];
+    let xv5 = mix_rev_bwd30_src[x_row5];
+    let xv6 = mix_rev_bwd30_src[x_row6];
+    let xv7 = mix_rev_bwd30_src[x_row7];
+    let xv8 = mix_rev_bwd30_src[x_row8];
+    let xv9 = mix_rev_bwd30_src[x_row9];
+    let xv10 = mix_rev_bwd30_src[x_row10];
+    let xv11 = mix_rev_bwd30_src[x_row11];
+    let xv12 = mix_rev_bwd30_src[x_row12];
+    let xv13 = mix_rev_bwd30_src[x_row13];
+    let xv14 = mix_rev_bwd30_src[x_row14];
+    let xv15 = mix_rev_bwd30_src[x_row15];
     {
       let wv = mix_rev_bwd30_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd30_params[w_base + 1u];
@@ -8429,6 +15281,18 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8437,12 +15301,36 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd30_src[x_row1 + 128u];
     let xv2 = mix_rev_bwd30_src[x_row2 + 128u];
     let xv3 = mix_rev_bwd30_src[x_row3 + 128u];
+    let xv4 = mix_rev_bwd30_src[x_row4 + 128u];
+    let xv5 = mix_rev_bwd30_src[x_row5 + 128u];
+    let xv6 = mix_rev_bwd30_src[x_row6 + 128u];
+    let xv7 = mix_rev_bwd30_src[x_row7 + 128u];
+    let xv8 = mix_rev_bwd30_src[x_row8 + 128u];
+    let xv9 = mix_rev_bwd30_src[x_row9 + 128u];
+    let xv10 = mix_rev_bwd30_src[x_row10 + 128u];
+    let xv11 = mix_rev_bwd30_src[x_row11 + 128u];
+    let xv12 = mix_rev_bwd30_src[x_row12 + 128u];
+    let xv13 = mix_rev_bwd30_src[x_row13 + 128u];
+    let xv14 = mix_rev_bwd30_src[x_row14 + 128u];
+    let xv15 = mix_rev_bwd30_src[x_row15 + 128u];
     {
       let wv = mix_rev_bwd30_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd30_params[w_base + 3u];
@@ -8450,6 +15338,18 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8502,6 +15402,162 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix_rev_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8592,16 +15648,28 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd33_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8610,18 +15678,66 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd33_src[x_row0];
     let xv1 = mix_rev_bwd33_src[x_row1];
     let xv2 = mix_rev_bwd33_src[x_row2];
     let xv3 = mix_rev_bwd33_src[x_row3];
+    let xv4 = mix_rev_bwd33_src[x_row4];
+    let xv5 = mix_rev_bwd33_src[x_row5];
+    let xv6 = mix_rev_bwd33_src[x_row6];
+    let xv7 = mix_rev_bwd33_src[x_row7];
+    let xv8 = mix_rev_bwd33_src[x_row8];
+    let xv9 = mix_rev_bwd33_src[x_row9];
+    let xv10 = mix_rev_bwd33_src[x_row10];
+    let xv11 = mix_rev_bwd33_src[x_row11];
+    let xv12 = mix_rev_bwd33_src[x_row12];
+    let xv13 = mix_rev_bwd33_src[x_row13];
+    let xv14 = mix_rev_bwd33_src[x_row14];
+    let xv15 = mix_rev_bwd33_src[x_row15];
     {
       let wv = mix_rev_bwd33_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd33_params[w_base + 1u];
@@ -8629,6 +15745,18 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8637,12 +15765,36 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd33_src[x_row1 + 256u];
     let xv2 = mix_rev_bwd33_src[x_row2 + 256u];
     let xv3 = mix_rev_bwd33_src[x_row3 + 256u];
+    let xv4 = mix_rev_bwd33_src[x_row4 + 256u];
+    let xv5 = mix_rev_bwd33_src[x_row5 + 256u];
+    let xv6 = mix_rev_bwd33_src[x_row6 + 256u];
+    let xv7 = mix_rev_bwd33_src[x_row7 + 256u];
+    let xv8 = mix_rev_bwd33_src[x_row8 + 256u];
+    let xv9 = mix_rev_bwd33_src[x_row9 + 256u];
+    let xv10 = mix_rev_bwd33_src[x_row10 + 256u];
+    let xv11 = mix_rev_bwd33_src[x_row11 + 256u];
+    let xv12 = mix_rev_bwd33_src[x_row12 + 256u];
+    let xv13 = mix_rev_bwd33_src[x_row13 + 256u];
+    let xv14 = mix_rev_bwd33_src[x_row14 + 256u];
+    let xv15 = mix_rev_bwd33_src[x_row15 + 256u];
     {
       let wv = mix_rev_bwd33_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd33_params[w_base + 3u];
@@ -8650,6 +15802,18 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8702,6 +15866,162 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix_rev_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8792,16 +16112,28 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd36_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8810,18 +16142,66 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd36_src[x_row0];
     let xv1 = mix_rev_bwd36_src[x_row1];
     let xv2 = mix_rev_bwd36_src[x_row2];
     let xv3 = mix_rev_bwd36_src[x_row3];
+    let xv4 = mix_rev_bwd36_src[x_row4];
+    let xv5 = mix_rev_bwd36_src[x_row5];
+    let xv6 = mix_rev_bwd36_src[x_row6];
+    let xv7 = mix_rev_bwd36_src[x_row7];
+    let xv8 = mix_rev_bwd36_src[x_row8];
+    let xv9 = mix_rev_bwd36_src[x_row9];
+    let xv10 = mix_rev_bwd36_src[x_row10];
+    let xv11 = mix_rev_bwd36_src[x_row11];
+    let xv12 = mix_rev_bwd36_src[x_row12];
+    let xv13 = mix_rev_bwd36_src[x_row13];
+    let xv14 = mix_rev_bwd36_src[x_row14];
+    let xv15 = mix_rev_bwd36_src[x_row15];
     {
       let wv = mix_rev_bwd36_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd36_params[w_base + 1u];
@@ -8829,6 +16209,18 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8837,12 +16229,36 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd36_src[x_row1 + 512u];
     let xv2 = mix_rev_bwd36_src[x_row2 + 512u];
     let xv3 = mix_rev_bwd36_src[x_row3 + 512u];
+    let xv4 = mix_rev_bwd36_src[x_row4 + 512u];
+    let xv5 = mix_rev_bwd36_src[x_row5 + 512u];
+    let xv6 = mix_rev_bwd36_src[x_row6 + 512u];
+    let xv7 = mix_rev_bwd36_src[x_row7 + 512u];
+    let xv8 = mix_rev_bwd36_src[x_row8 + 512u];
+    let xv9 = mix_rev_bwd36_src[x_row9 + 512u];
+    let xv10 = mix_rev_bwd36_src[x_row10 + 512u];
+    let xv11 = mix_rev_bwd36_src[x_row11 + 512u];
+    let xv12 = mix_rev_bwd36_src[x_row12 + 512u];
+    let xv13 = mix_rev_bwd36_src[x_row13 + 512u];
+    let xv14 = mix_rev_bwd36_src[x_row14 + 512u];
+    let xv15 = mix_rev_bwd36_src[x_row15 + 512u];
     {
       let wv = mix_rev_bwd36_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd36_params[w_base + 3u];
@@ -8850,6 +16266,18 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8902,6 +16330,162 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix_rev_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -10847,34 +18431,158 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (group >= mix_lr_bwd10_dims.groups) { return; }
   let row_tile = group;
   let item = lid;
-  if (item >= 2u) { return; }
+  if (item >= 1u) { return; }
   let batch = mix_lr_bwd10_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item;
+  let i_r = 0u;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 20480u + (i_a + i_d) * 8192u + i_r * 4u;
+  let w_base = 20480u + (i_a + i_d) * 8192u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -10882,12 +18590,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10895,6 +18627,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10902,6 +18646,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10909,6 +18665,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10917,12 +18761,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10930,6 +18798,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10937,6 +18817,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10944,6 +18836,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10952,12 +18932,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10965,6 +18969,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10972,6 +18988,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10979,6 +19007,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10987,12 +19103,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11000,6 +19140,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11007,6 +19159,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11014,6 +19178,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11022,12 +19274,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11035,6 +19311,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11042,6 +19330,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11049,6 +19349,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11057,12 +19445,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11070,6 +19482,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11077,6 +19501,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11084,6 +19520,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11092,12 +19616,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11105,6 +19653,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11112,6 +19672,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11119,6 +19691,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11127,12 +19787,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11140,6 +19824,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11147,6 +19843,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11154,99 +19862,783 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -11257,8 +20649,8 @@ struct mix_lr_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd11_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd11_dims: mix_lr_bwd11_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd11_aux: array<f32>;
-var<workgroup> mix_lr_bwd11_se: array<f32, 1024>;
-var<workgroup> mix_lr_bwd11_sx: array<f32, 128>;
+var<workgroup> mix_lr_bwd11_se: array<f32, 512>;
+var<workgroup> mix_lr_bwd11_sx: array<f32, 64>;
 @compute @workgroup_size(32)
 fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -11292,15 +20684,15 @@ fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd11_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 32u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = mix_lr_bwd11_aux[r * 1024u + ib]; }
       mix_lr_bwd11_se[i] = v;
     }
-    for (var i = lid; i < 128u; i += 32u) {
+    for (var i = lid; i < 64u; i += 32u) {
       let r = rr + i / 8u;
       let ig = c0 + i % 8u;
       var v: f32 = 0.0;
@@ -11308,7 +20700,7 @@ fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       mix_lr_bwd11_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mix_lr_bwd11_se[k * 64u + ty * 4u + 0u];
       let e1 = mix_lr_bwd11_se[k * 64u + ty * 4u + 1u];
       let e2 = mix_lr_bwd11_se[k * 64u + ty * 4u + 2u];
@@ -11385,48 +20777,196 @@ struct mix_lr_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_bwd13_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = mix_lr_bwd13_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
   let i_r = item;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 28672u + (i_a + i_d) * 8192u + i_r * 4u;
+  let w_base = 28672u + (i_a + i_d) * 8192u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 8u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 8u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 8u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 8u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 8u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 8u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 8u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 8u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 8u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 8u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 8u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 8u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 8u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 8u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 8u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 8u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd13_src[x_row0];
     let xv1 = mix_lr_bwd13_src[x_row1];
     let xv2 = mix_lr_bwd13_src[x_row2];
     let xv3 = mix_lr_bwd13_src[x_row3];
+    let xv4 = mix_lr_bwd13_src[x_row4];
+    let xv5 = mix_lr_bwd13_src[x_row5];
+    let xv6 = mix_lr_bwd13_src[x_row6];
+    let xv7 = mix_lr_bwd13_src[x_row7];
+    let xv8 = mix_lr_bwd13_src[x_row8];
+    let xv9 = mix_lr_bwd13_src[x_row9];
+    let xv10 = mix_lr_bwd13_src[x_row10];
+    let xv11 = mix_lr_bwd13_src[x_row11];
+    let xv12 = mix_lr_bwd13_src[x_row12];
+    let xv13 = mix_lr_bwd13_src[x_row13];
+    let xv14 = mix_lr_bwd13_src[x_row14];
+    let xv15 = mix_lr_bwd13_src[x_row15];
     {
       let wv = mix_lr_bwd13_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1u];
@@ -11434,6 +20974,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2u];
@@ -11441,6 +20993,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3u];
@@ -11448,6 +21012,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11456,12 +21108,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 1u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 1u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 1u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 1u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 1u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 1u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 1u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 1u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 1u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 1u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 1u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 1u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 1u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 1u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 1u];
     {
       let wv = mix_lr_bwd13_params[w_base + 1024u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1025u];
@@ -11469,6 +21145,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1026u];
@@ -11476,6 +21164,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1027u];
@@ -11483,6 +21183,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1028u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1029u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1030u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1031u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11491,12 +21279,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 2u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 2u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 2u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 2u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 2u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 2u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 2u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 2u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 2u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 2u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 2u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 2u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 2u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 2u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 2u];
     {
       let wv = mix_lr_bwd13_params[w_base + 2048u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2049u];
@@ -11504,6 +21316,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2050u];
@@ -11511,6 +21335,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2051u];
@@ -11518,6 +21354,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2052u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2053u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2054u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2055u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11526,12 +21450,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 3u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 3u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 3u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 3u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 3u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 3u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 3u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 3u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 3u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 3u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 3u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 3u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 3u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 3u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 3u];
     {
       let wv = mix_lr_bwd13_params[w_base + 3072u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3073u];
@@ -11539,6 +21487,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3074u];
@@ -11546,6 +21506,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3075u];
@@ -11553,6 +21525,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3076u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3077u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3078u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3079u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11561,12 +21621,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 4u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 4u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 4u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 4u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 4u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 4u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 4u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 4u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 4u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 4u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 4u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 4u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 4u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 4u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 4u];
     {
       let wv = mix_lr_bwd13_params[w_base + 4096u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4097u];
@@ -11574,6 +21658,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4098u];
@@ -11581,6 +21677,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4099u];
@@ -11588,6 +21696,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11596,12 +21792,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 5u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 5u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 5u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 5u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 5u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 5u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 5u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 5u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 5u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 5u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 5u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 5u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 5u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 5u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 5u];
     {
       let wv = mix_lr_bwd13_params[w_base + 5120u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5121u];
@@ -11609,6 +21829,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5122u];
@@ -11616,6 +21848,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5123u];
@@ -11623,6 +21867,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5124u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5125u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5126u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5127u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11631,12 +21963,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 6u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 6u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 6u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 6u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 6u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 6u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 6u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 6u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 6u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 6u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 6u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 6u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 6u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 6u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 6u];
     {
       let wv = mix_lr_bwd13_params[w_base + 6144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6145u];
@@ -11644,6 +22000,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6146u];
@@ -11651,6 +22019,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6147u];
@@ -11658,6 +22038,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11666,12 +22134,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 7u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 7u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 7u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 7u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 7u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 7u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 7u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 7u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 7u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 7u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 7u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 7u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 7u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 7u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 7u];
     {
       let wv = mix_lr_bwd13_params[w_base + 7168u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7169u];
@@ -11679,6 +22171,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7170u];
@@ -11686,6 +22190,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7171u];
@@ -11693,98 +22209,782 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7172u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7173u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7174u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7175u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -11795,8 +22995,8 @@ struct mix_lr_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd14_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd14_dims: mix_lr_bwd14_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd14_aux: array<f32>;
-var<workgroup> mix_lr_bwd14_se: array<f32, 128>;
-var<workgroup> mix_lr_bwd14_sx: array<f32, 1024>;
+var<workgroup> mix_lr_bwd14_se: array<f32, 64>;
+var<workgroup> mix_lr_bwd14_sx: array<f32, 512>;
 @compute @workgroup_size(32)
 fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -11830,15 +23030,15 @@ fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd14_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 128u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 64u; i += 32u) {
       let r = rr + i / 8u;
       let ib = b0 + i % 8u;
       var v: f32 = 0.0;
       if (r < r1) { v = mix_lr_bwd14_aux[r * 8u + ib]; }
       mix_lr_bwd14_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 32u) {
+    for (var i = lid; i < 512u; i += 32u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -11846,7 +23046,7 @@ fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       mix_lr_bwd14_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mix_lr_bwd14_se[k * 8u + ty * 4u + 0u];
       let e1 = mix_lr_bwd14_se[k * 8u + ty * 4u + 1u];
       let e2 = mix_lr_bwd14_se[k * 8u + ty * 4u + 2u];
@@ -11927,16 +23127,28 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd16_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -11945,18 +23157,66 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd16_src[x_row0];
     let xv1 = mix_lr_bwd16_src[x_row1];
     let xv2 = mix_lr_bwd16_src[x_row2];
     let xv3 = mix_lr_bwd16_src[x_row3];
+    let xv4 = mix_lr_bwd16_src[x_row4];
+    let xv5 = mix_lr_bwd16_src[x_row5];
+    let xv6 = mix_lr_bwd16_src[x_row6];
+    let xv7 = mix_lr_bwd16_src[x_row7];
+    let xv8 = mix_lr_bwd16_src[x_row8];
+    let xv9 = mix_lr_bwd16_src[x_row9];
+    let xv10 = mix_lr_bwd16_src[x_row10];
+    let xv11 = mix_lr_bwd16_src[x_row11];
+    let xv12 = mix_lr_bwd16_src[x_row12];
+    let xv13 = mix_lr_bwd16_src[x_row13];
+    let xv14 = mix_lr_bwd16_src[x_row14];
+    let xv15 = mix_lr_bwd16_src[x_row15];
     {
       let wv = mix_lr_bwd16_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd16_params[w_base + 1u];
@@ -11964,6 +23224,18 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -11972,12 +23244,36 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd16_src[x_row1 + 512u];
     let xv2 = mix_lr_bwd16_src[x_row2 + 512u];
     let xv3 = mix_lr_bwd16_src[x_row3 + 512u];
+    let xv4 = mix_lr_bwd16_src[x_row4 + 512u];
+    let xv5 = mix_lr_bwd16_src[x_row5 + 512u];
+    let xv6 = mix_lr_bwd16_src[x_row6 + 512u];
+    let xv7 = mix_lr_bwd16_src[x_row7 + 512u];
+    let xv8 = mix_lr_bwd16_src[x_row8 + 512u];
+    let xv9 = mix_lr_bwd16_src[x_row9 + 512u];
+    let xv10 = mix_lr_bwd16_src[x_row10 + 512u];
+    let xv11 = mix_lr_bwd16_src[x_row11 + 512u];
+    let xv12 = mix_lr_bwd16_src[x_row12 + 512u];
+    let xv13 = mix_lr_bwd16_src[x_row13 + 512u];
+    let xv14 = mix_lr_bwd16_src[x_row14 + 512u];
+    let xv15 = mix_lr_bwd16_src[x_row15 + 512u];
     {
       let wv = mix_lr_bwd16_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd16_params[w_base + 3u];
@@ -11985,6 +23281,18 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12037,6 +23345,162 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix_lr_bwd16_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12127,16 +23591,28 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd19_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12145,18 +23621,66 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd19_src[x_row0];
     let xv1 = mix_lr_bwd19_src[x_row1];
     let xv2 = mix_lr_bwd19_src[x_row2];
     let xv3 = mix_lr_bwd19_src[x_row3];
+    let xv4 = mix_lr_bwd19_src[x_row4];
+    let xv5 = mix_lr_bwd19_src[x_row5];
+    let xv6 = mix_lr_bwd19_src[x_row6];
+    let xv7 = mix_lr_bwd19_src[x_row7];
+    let xv8 = mix_lr_bwd19_src[x_row8];
+    let xv9 = mix_lr_bwd19_src[x_row9];
+    let xv10 = mix_lr_bwd19_src[x_row10];
+    let xv11 = mix_lr_bwd19_src[x_row11];
+    let xv12 = mix_lr_bwd19_src[x_row12];
+    let xv13 = mix_lr_bwd19_src[x_row13];
+    let xv14 = mix_lr_bwd19_src[x_row14];
+    let xv15 = mix_lr_bwd19_src[x_row15];
     {
       let wv = mix_lr_bwd19_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd19_params[w_base + 1u];
@@ -12164,6 +23688,18 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12172,12 +23708,36 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd19_src[x_row1 + 256u];
     let xv2 = mix_lr_bwd19_src[x_row2 + 256u];
     let xv3 = mix_lr_bwd19_src[x_row3 + 256u];
+    let xv4 = mix_lr_bwd19_src[x_row4 + 256u];
+    let xv5 = mix_lr_bwd19_src[x_row5 + 256u];
+    let xv6 = mix_lr_bwd19_src[x_row6 + 256u];
+    let xv7 = mix_lr_bwd19_src[x_row7 + 256u];
+    let xv8 = mix_lr_bwd19_src[x_row8 + 256u];
+    let xv9 = mix_lr_bwd19_src[x_row9 + 256u];
+    let xv10 = mix_lr_bwd19_src[x_row10 + 256u];
+    let xv11 = mix_lr_bwd19_src[x_row11 + 256u];
+    let xv12 = mix_lr_bwd19_src[x_row12 + 256u];
+    let xv13 = mix_lr_bwd19_src[x_row13 + 256u];
+    let xv14 = mix_lr_bwd19_src[x_row14 + 256u];
+    let xv15 = mix_lr_bwd19_src[x_row15 + 256u];
     {
       let wv = mix_lr_bwd19_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd19_params[w_base + 3u];
@@ -12185,6 +23745,18 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12237,6 +23809,162 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix_lr_bwd19_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12327,16 +24055,28 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd22_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12345,18 +24085,66 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd22_src[x_row0];
     let xv1 = mix_lr_bwd22_src[x_row1];
     let xv2 = mix_lr_bwd22_src[x_row2];
     let xv3 = mix_lr_bwd22_src[x_row3];
+    let xv4 = mix_lr_bwd22_src[x_row4];
+    let xv5 = mix_lr_bwd22_src[x_row5];
+    let xv6 = mix_lr_bwd22_src[x_row6];
+    let xv7 = mix_lr_bwd22_src[x_row7];
+    let xv8 = mix_lr_bwd22_src[x_row8];
+    let xv9 = mix_lr_bwd22_src[x_row9];
+    let xv10 = mix_lr_bwd22_src[x_row10];
+    let xv11 = mix_lr_bwd22_src[x_row11];
+    let xv12 = mix_lr_bwd22_src[x_row12];
+    let xv13 = mix_lr_bwd22_src[x_row13];
+    let xv14 = mix_lr_bwd22_src[x_row14];
+    let xv15 = mix_lr_bwd22_src[x_row15];
     {
       let wv = mix_lr_bwd22_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd22_params[w_base + 1u];
@@ -12364,6 +24152,18 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12372,12 +24172,36 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd22_src[x_row1 + 128u];
     let xv2 = mix_lr_bwd22_src[x_row2 + 128u];
     let xv3 = mix_lr_bwd22_src[x_row3 + 128u];
+    let xv4 = mix_lr_bwd22_src[x_row4 + 128u];
+    let xv5 = mix_lr_bwd22_src[x_row5 + 128u];
+    let xv6 = mix_lr_bwd22_src[x_row6 + 128u];
+    let xv7 = mix_lr_bwd22_src[x_row7 + 128u];
+    let xv8 = mix_lr_bwd22_src[x_row8 + 128u];
+    let xv9 = mix_lr_bwd22_src[x_row9 + 128u];
+    let xv10 = mix_lr_bwd22_src[x_row10 + 128u];
+    let xv11 = mix_lr_bwd22_src[x_row11 + 128u];
+    let xv12 = mix_lr_bwd22_src[x_row12 + 128u];
+    let xv13 = mix_lr_bwd22_src[x_row13 + 128u];
+    let xv14 = mix_lr_bwd22_src[x_row14 + 128u];
+    let xv15 = mix_lr_bwd22_src[x_row15 + 128u];
     {
       let wv = mix_lr_bwd22_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd22_params[w_base + 3u];
@@ -12385,6 +24209,18 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12437,6 +24273,162 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix_lr_bwd22_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12527,16 +24519,28 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd25_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12545,18 +24549,66 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd25_src[x_row0];
     let xv1 = mix_lr_bwd25_src[x_row1];
     let xv2 = mix_lr_bwd25_src[x_row2];
     let xv3 = mix_lr_bwd25_src[x_row3];
+    let xv4 = mix_lr_bwd25_src[x_row4];
+    let xv5 = mix_lr_bwd25_src[x_row5];
+    let xv6 = mix_lr_bwd25_src[x_row6];
+    let xv7 = mix_lr_bwd25_src[x_row7];
+    let xv8 = mix_lr_bwd25_src[x_row8];
+    let xv9 = mix_lr_bwd25_src[x_row9];
+    let xv10 = mix_lr_bwd25_src[x_row10];
+    let xv11 = mix_lr_bwd25_src[x_row11];
+    let xv12 = mix_lr_bwd25_src[x_row12];
+    let xv13 = mix_lr_bwd25_src[x_row13];
+    let xv14 = mix_lr_bwd25_src[x_row14];
+    let xv15 = mix_lr_bwd25_src[x_row15];
     {
       let wv = mix_lr_bwd25_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd25_params[w_base + 1u];
@@ -12564,6 +24616,18 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12572,12 +24636,36 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd25_src[x_row1 + 64u];
     let xv2 = mix_lr_bwd25_src[x_row2 + 64u];
     let xv3 = mix_lr_bwd25_src[x_row3 + 64u];
+    let xv4 = mix_lr_bwd25_src[x_row4 + 64u];
+    let xv5 = mix_lr_bwd25_src[x_row5 + 64u];
+    let xv6 = mix_lr_bwd25_src[x_row6 + 64u];
+    let xv7 = mix_lr_bwd25_src[x_row7 + 64u];
+    let xv8 = mix_lr_bwd25_src[x_row8 + 64u];
+    let xv9 = mix_lr_bwd25_src[x_row9 + 64u];
+    let xv10 = mix_lr_bwd25_src[x_row10 + 64u];
+    let xv11 = mix_lr_bwd25_src[x_row11 + 64u];
+    let xv12 = mix_lr_bwd25_src[x_row12 + 64u];
+    let xv13 = mix_lr_bwd25_src[x_row13 + 64u];
+    let xv14 = mix_lr_bwd25_src[x_row14 + 64u];
+    let xv15 = mix_lr_bwd25_src[x_row15 + 64u];
     {
       let wv = mix_lr_bwd25_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd25_params[w_base + 3u];
@@ -12585,6 +24673,18 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12637,6 +24737,162 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix_lr_bwd25_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12727,16 +24983,28 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd28_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12745,18 +25013,66 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd28_src[x_row0];
     let xv1 = mix_lr_bwd28_src[x_row1];
     let xv2 = mix_lr_bwd28_src[x_row2];
     let xv3 = mix_lr_bwd28_src[x_row3];
+    let xv4 = mix_lr_bwd28_src[x_row4];
+    let xv5 = mix_lr_bwd28_src[x_row5];
+    let xv6 = mix_lr_bwd28_src[x_row6];
+    let xv7 = mix_lr_bwd28_src[x_row7];
+    let xv8 = mix_lr_bwd28_src[x_row8];
+    let xv9 = mix_lr_bwd28_src[x_row9];
+    let xv10 = mix_lr_bwd28_src[x_row10];
+    let xv11 = mix_lr_bwd28_src[x_row11];
+    let xv12 = mix_lr_bwd28_src[x_row12];
+    let xv13 = mix_lr_bwd28_src[x_row13];
+    let xv14 = mix_lr_bwd28_src[x_row14];
+    let xv15 = mix_lr_bwd28_src[x_row15];
     {
       let wv = mix_lr_bwd28_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd28_params[w_base + 1u];
@@ -12764,6 +25080,18 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12772,12 +25100,36 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd28_src[x_row1 + 32u];
     let xv2 = mix_lr_bwd28_src[x_row2 + 32u];
     let xv3 = mix_lr_bwd28_src[x_row3 + 32u];
+    let xv4 = mix_lr_bwd28_src[x_row4 + 32u];
+    let xv5 = mix_lr_bwd28_src[x_row5 + 32u];
+    let xv6 = mix_lr_bwd28_src[x_row6 + 32u];
+    let xv7 = mix_lr_bwd28_src[x_row7 + 32u];
+    let xv8 = mix_lr_bwd28_src[x_row8 + 32u];
+    let xv9 = mix_lr_bwd28_src[x_row9 + 32u];
+    let xv10 = mix_lr_bwd28_src[x_row10 + 32u];
+    let xv11 = mix_lr_bwd28_src[x_row11 + 32u];
+    let xv12 = mix_lr_bwd28_src[x_row12 + 32u];
+    let xv13 = mix_lr_bwd28_src[x_row13 + 32u];
+    let xv14 = mix_lr_bwd28_src[x_row14 + 32u];
+    let xv15 = mix_lr_bwd28_src[x_row15 + 32u];
     {
       let wv = mix_lr_bwd28_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd28_params[w_base + 3u];
@@ -12785,6 +25137,18 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12837,6 +25201,162 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix_lr_bwd28_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12927,16 +25447,28 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd31_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12945,18 +25477,66 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd31_src[x_row0];
     let xv1 = mix_lr_bwd31_src[x_row1];
     let xv2 = mix_lr_bwd31_src[x_row2];
     let xv3 = mix_lr_bwd31_src[x_row3];
+    let xv4 = mix_lr_bwd31_src[x_row4];
+    let xv5 = mix_lr_bwd31_src[x_row5];
+    let xv6 = mix_lr_bwd31_src[x_row6];
+    let xv7 = mix_lr_bwd31_src[x_row7];
+    let xv8 = mix_lr_bwd31_src[x_row8];
+    let xv9 = mix_lr_bwd31_src[x_row9];
+    let xv10 = mix_lr_bwd31_src[x_row10];
+    let xv11 = mix_lr_bwd31_src[x_row11];
+    let xv12 = mix_lr_bwd31_src[x_row12];
+    let xv13 = mix_lr_bwd31_src[x_row13];
+    let xv14 = mix_lr_bwd31_src[x_row14];
+    let xv15 = mix_lr_bwd31_src[x_row15];
     {
       let wv = mix_lr_bwd31_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd31_params[w_base + 1u];
@@ -12964,6 +25544,18 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12972,12 +25564,36 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd31_src[x_row1 + 16u];
     let xv2 = mix_lr_bwd31_src[x_row2 + 16u];
     let xv3 = mix_lr_bwd31_src[x_row3 + 16u];
+    let xv4 = mix_lr_bwd31_src[x_row4 + 16u];
+    let xv5 = mix_lr_bwd31_src[x_row5 + 16u];
+    let xv6 = mix_lr_bwd31_src[x_row6 + 16u];
+    let xv7 = mix_lr_bwd31_src[x_row7 + 16u];
+    let xv8 = mix_lr_bwd31_src[x_row8 + 16u];
+    let xv9 = mix_lr_bwd31_src[x_row9 + 16u];
+    let xv10 = mix_lr_bwd31_src[x_row10 + 16u];
+    let xv11 = mix_lr_bwd31_src[x_row11 + 16u];
+    let xv12 = mix_lr_bwd31_src[x_row12 + 16u];
+    let xv13 = mix_lr_bwd31_src[x_row13 + 16u];
+    let xv14 = mix_lr_bwd31_src[x_row14 + 16u];
+    let xv15 = mix_lr_bwd31_src[x_row15 + 16u];
     {
       let wv = mix_lr_bwd31_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd31_params[w_base + 3u];
@@ -12985,6 +25601,18 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13037,6 +25665,162 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix_lr_bwd31_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13127,16 +25911,28 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd34_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13145,18 +25941,66 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd34_src[x_row0];
     let xv1 = mix_lr_bwd34_src[x_row1];
     let xv2 = mix_lr_bwd34_src[x_row2];
     let xv3 = mix_lr_bwd34_src[x_row3];
+    let xv4 = mix_lr_bwd34_src[x_row4];
+    let xv5 = mix_lr_bwd34_src[x_row5];
+    let xv6 = mix_lr_bwd34_src[x_row6];
+    let xv7 = mix_lr_bwd34_src[x_row7];
+    let xv8 = mix_lr_bwd34_src[x_row8];
+    let xv9 = mix_lr_bwd34_src[x_row9];
+    let xv10 = mix_lr_bwd34_src[x_row10];
+    let xv11 = mix_lr_bwd34_src[x_row11];
+    let xv12 = mix_lr_bwd34_src[x_row12];
+    let xv13 = mix_lr_bwd34_src[x_row13];
+    let xv14 = mix_lr_bwd34_src[x_row14];
+    let xv15 = mix_lr_bwd34_src[x_row15];
     {
       let wv = mix_lr_bwd34_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd34_params[w_base + 1u];
@@ -13164,6 +26008,18 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13172,12 +26028,36 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd34_src[x_row1 + 8u];
     let xv2 = mix_lr_bwd34_src[x_row2 + 8u];
     let xv3 = mix_lr_bwd34_src[x_row3 + 8u];
+    let xv4 = mix_lr_bwd34_src[x_row4 + 8u];
+    let xv5 = mix_lr_bwd34_src[x_row5 + 8u];
+    let xv6 = mix_lr_bwd34_src[x_row6 + 8u];
+    let xv7 = mix_lr_bwd34_src[x_row7 + 8u];
+    let xv8 = mix_lr_bwd34_src[x_row8 + 8u];
+    let xv9 = mix_lr_bwd34_src[x_row9 + 8u];
+    let xv10 = mix_lr_bwd34_src[x_row10 + 8u];
+    let xv11 = mix_lr_bwd34_src[x_row11 + 8u];
+    let xv12 = mix_lr_bwd34_src[x_row12 + 8u];
+    let xv13 = mix_lr_bwd34_src[x_row13 + 8u];
+    let xv14 = mix_lr_bwd34_src[x_row14 + 8u];
+    let xv15 = mix_lr_bwd34_src[x_row15 + 8u];
     {
       let wv = mix_lr_bwd34_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd34_params[w_base + 3u];
@@ -13185,6 +26065,18 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13237,6 +26129,162 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix_lr_bwd34_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13327,16 +26375,28 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd37_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13345,18 +26405,66 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd37_src[x_row0];
     let xv1 = mix_lr_bwd37_src[x_row1];
     let xv2 = mix_lr_bwd37_src[x_row2];
     let xv3 = mix_lr_bwd37_src[x_row3];
+    let xv4 = mix_lr_bwd37_src[x_row4];
+    let xv5 = mix_lr_bwd37_src[x_row5];
+    let xv6 = mix_lr_bwd37_src[x_row6];
+    let xv7 = mix_lr_bwd37_src[x_row7];
+    let xv8 = mix_lr_bwd37_src[x_row8];
+    let xv9 = mix_lr_bwd37_src[x_row9];
+    let xv10 = mix_lr_bwd37_src[x_row10];
+    let xv11 = mix_lr_bwd37_src[x_row11];
+    let xv12 = mix_lr_bwd37_src[x_row12];
+    let xv13 = mix_lr_bwd37_src[x_row13];
+    let xv14 = mix_lr_bwd37_src[x_row14];
+    let xv15 = mix_lr_bwd37_src[x_row15];
     {
       let wv = mix_lr_bwd37_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd37_params[w_base + 1u];
@@ -13364,6 +26472,18 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13372,12 +26492,36 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd37_src[x_row1 + 4u];
     let xv2 = mix_lr_bwd37_src[x_row2 + 4u];
     let xv3 = mix_lr_bwd37_src[x_row3 + 4u];
+    let xv4 = mix_lr_bwd37_src[x_row4 + 4u];
+    let xv5 = mix_lr_bwd37_src[x_row5 + 4u];
+    let xv6 = mix_lr_bwd37_src[x_row6 + 4u];
+    let xv7 = mix_lr_bwd37_src[x_row7 + 4u];
+    let xv8 = mix_lr_bwd37_src[x_row8 + 4u];
+    let xv9 = mix_lr_bwd37_src[x_row9 + 4u];
+    let xv10 = mix_lr_bwd37_src[x_row10 + 4u];
+    let xv11 = mix_lr_bwd37_src[x_row11 + 4u];
+    let xv12 = mix_lr_bwd37_src[x_row12 + 4u];
+    let xv13 = mix_lr_bwd37_src[x_row13 + 4u];
+    let xv14 = mix_lr_bwd37_src[x_row14 + 4u];
+    let xv15 = mix_lr_bwd37_src[x_row15 + 4u];
     {
       let wv = mix_lr_bwd37_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd37_params[w_base + 3u];
@@ -13385,6 +26529,18 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13437,6 +26593,162 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix_lr_bwd37_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13527,16 +26839,28 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd40_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13545,18 +26869,66 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd40_src[x_row0];
     let xv1 = mix_lr_bwd40_src[x_row1];
     let xv2 = mix_lr_bwd40_src[x_row2];
     let xv3 = mix_lr_bwd40_src[x_row3];
+    let xv4 = mix_lr_bwd40_src[x_row4];
+    let xv5 = mix_lr_bwd40_src[x_row5];
+    let xv6 = mix_lr_bwd40_src[x_row6];
+    let xv7 = mix_lr_bwd40_src[x_row7];
+    let xv8 = mix_lr_bwd40_src[x_row8];
+    let xv9 = mix_lr_bwd40_src[x_row9];
+    let xv10 = mix_lr_bwd40_src[x_row10];
+    let xv11 = mix_lr_bwd40_src[x_row11];
+    let xv12 = mix_lr_bwd40_src[x_row12];
+    let xv13 = mix_lr_bwd40_src[x_row13];
+    let xv14 = mix_lr_bwd40_src[x_row14];
+    let xv15 = mix_lr_bwd40_src[x_row15];
     {
       let wv = mix_lr_bwd40_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd40_params[w_base + 1u];
@@ -13564,6 +26936,18 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13572,12 +26956,36 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd40_src[x_row1 + 2u];
     let xv2 = mix_lr_bwd40_src[x_row2 + 2u];
     let xv3 = mix_lr_bwd40_src[x_row3 + 2u];
+    let xv4 = mix_lr_bwd40_src[x_row4 + 2u];
+    let xv5 = mix_lr_bwd40_src[x_row5 + 2u];
+    let xv6 = mix_lr_bwd40_src[x_row6 + 2u];
+    let xv7 = mix_lr_bwd40_src[x_row7 + 2u];
+    let xv8 = mix_lr_bwd40_src[x_row8 + 2u];
+    let xv9 = mix_lr_bwd40_src[x_row9 + 2u];
+    let xv10 = mix_lr_bwd40_src[x_row10 + 2u];
+    let xv11 = mix_lr_bwd40_src[x_row11 + 2u];
+    let xv12 = mix_lr_bwd40_src[x_row12 + 2u];
+    let xv13 = mix_lr_bwd40_src[x_row13 + 2u];
+    let xv14 = mix_lr_bwd40_src[x_row14 + 2u];
+    let xv15 = mix_lr_bwd40_src[x_row15 + 2u];
     {
       let wv = mix_lr_bwd40_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd40_params[w_base + 3u];
@@ -13585,6 +26993,18 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13637,6 +27057,162 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix_lr_bwd40_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13727,7 +27303,7 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd43_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -13737,6 +27313,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13745,18 +27333,66 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd43_src[x_row0];
     let xv1 = mix_lr_bwd43_src[x_row1];
     let xv2 = mix_lr_bwd43_src[x_row2];
     let xv3 = mix_lr_bwd43_src[x_row3];
+    let xv4 = mix_lr_bwd43_src[x_row4];
+    let xv5 = mix_lr_bwd43_src[x_row5];
+    let xv6 = mix_lr_bwd43_src[x_row6];
+    let xv7 = mix_lr_bwd43_src[x_row7];
+    let xv8 = mix_lr_bwd43_src[x_row8];
+    let xv9 = mix_lr_bwd43_src[x_row9];
+    let xv10 = mix_lr_bwd43_src[x_row10];
+    let xv11 = mix_lr_bwd43_src[x_row11];
+    let xv12 = mix_lr_bwd43_src[x_row12];
+    let xv13 = mix_lr_bwd43_src[x_row13];
+    let xv14 = mix_lr_bwd43_src[x_row14];
+    let xv15 = mix_lr_bwd43_src[x_row15];
     {
       let wv = mix_lr_bwd43_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd43_params[w_base + 1u];
@@ -13764,6 +27400,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13772,12 +27420,36 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd43_src[x_row1 + 1u];
     let xv2 = mix_lr_bwd43_src[x_row2 + 1u];
     let xv3 = mix_lr_bwd43_src[x_row3 + 1u];
+    let xv4 = mix_lr_bwd43_src[x_row4 + 1u];
+    let xv5 = mix_lr_bwd43_src[x_row5 + 1u];
+    let xv6 = mix_lr_bwd43_src[x_row6 + 1u];
+    let xv7 = mix_lr_bwd43_src[x_row7 + 1u];
+    let xv8 = mix_lr_bwd43_src[x_row8 + 1u];
+    let xv9 = mix_lr_bwd43_src[x_row9 + 1u];
+    let xv10 = mix_lr_bwd43_src[x_row10 + 1u];
+    let xv11 = mix_lr_bwd43_src[x_row11 + 1u];
+    let xv12 = mix_lr_bwd43_src[x_row12 + 1u];
+    let xv13 = mix_lr_bwd43_src[x_row13 + 1u];
+    let xv14 = mix_lr_bwd43_src[x_row14 + 1u];
+    let xv15 = mix_lr_bwd43_src[x_row15 + 1u];
     {
       let wv = mix_lr_bwd43_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd43_params[w_base + 3u];
@@ -13785,6 +27457,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13837,6 +27521,162 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc15_1;
     }
   }
 }
@@ -15390,7 +29230,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15398,8 +29238,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15448,7 +29288,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15456,8 +29296,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15506,7 +29346,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15514,8 +29354,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15564,7 +29404,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15572,8 +29412,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15622,7 +29462,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15630,8 +29470,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15680,7 +29520,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15688,8 +29528,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15738,7 +29578,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15746,8 +29586,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15796,7 +29636,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15804,8 +29644,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15854,7 +29694,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15862,8 +29702,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -15912,7 +29752,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -15920,7 +29760,7 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -16596,7 +30436,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 1
             },
             "schedule": {
@@ -16604,8 +30444,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -16654,7 +30494,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 1
             },
             "schedule": {
@@ -16662,8 +30502,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -16712,7 +30552,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 1
             },
             "schedule": {
@@ -16720,8 +30560,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -16770,7 +30610,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 1
             },
             "schedule": {
@@ -16778,7 +30618,7 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 4,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -18288,7 +32128,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18296,7 +32136,7 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -18345,7 +32185,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18353,8 +32193,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18403,7 +32243,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18411,8 +32251,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18461,7 +32301,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18469,8 +32309,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18519,7 +32359,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18527,8 +32367,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18577,7 +32417,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18585,8 +32425,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18635,7 +32475,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18643,8 +32483,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18693,7 +32533,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18701,8 +32541,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18751,7 +32591,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18759,8 +32599,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -18809,7 +32649,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -18817,8 +32657,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -20686,15 +34526,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 1
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -20716,7 +34556,7 @@ const MANIFEST: Manifest = {
               "tc": 8,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -20745,15 +34585,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -20775,7 +34615,7 @@ const MANIFEST: Manifest = {
               "tc": 64,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -20804,7 +34644,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -20812,8 +34652,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -20862,7 +34702,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -20870,8 +34710,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -20920,7 +34760,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -20928,8 +34768,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -20978,7 +34818,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -20986,8 +34826,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21036,7 +34876,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21044,8 +34884,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21094,7 +34934,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21102,8 +34942,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21152,7 +34992,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21160,8 +35000,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21210,7 +35050,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21218,8 +35058,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21268,7 +35108,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21276,8 +35116,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -21326,7 +35166,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 8
             },
             "schedule": {
@@ -21334,7 +35174,7 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 2,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {

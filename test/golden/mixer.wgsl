@@ -1324,16 +1324,28 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1342,18 +1354,66 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd9_src[x_row0];
     let xv1 = mix2_bwd9_src[x_row1];
     let xv2 = mix2_bwd9_src[x_row2];
     let xv3 = mix2_bwd9_src[x_row3];
+    let xv4 = mix2_bwd9_src[x_row4];
+    let xv5 = mix2_bwd9_src[x_row5];
+    let xv6 = mix2_bwd9_src[x_row6];
+    let xv7 = mix2_bwd9_src[x_row7];
+    let xv8 = mix2_bwd9_src[x_row8];
+    let xv9 = mix2_bwd9_src[x_row9];
+    let xv10 = mix2_bwd9_src[x_row10];
+    let xv11 = mix2_bwd9_src[x_row11];
+    let xv12 = mix2_bwd9_src[x_row12];
+    let xv13 = mix2_bwd9_src[x_row13];
+    let xv14 = mix2_bwd9_src[x_row14];
+    let xv15 = mix2_bwd9_src[x_row15];
     {
       let wv = mix2_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd9_params[w_base + 1u];
@@ -1361,6 +1421,18 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1369,12 +1441,36 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix2_bwd9_src[x_row1 + 512u];
     let xv2 = mix2_bwd9_src[x_row2 + 512u];
     let xv3 = mix2_bwd9_src[x_row3 + 512u];
+    let xv4 = mix2_bwd9_src[x_row4 + 512u];
+    let xv5 = mix2_bwd9_src[x_row5 + 512u];
+    let xv6 = mix2_bwd9_src[x_row6 + 512u];
+    let xv7 = mix2_bwd9_src[x_row7 + 512u];
+    let xv8 = mix2_bwd9_src[x_row8 + 512u];
+    let xv9 = mix2_bwd9_src[x_row9 + 512u];
+    let xv10 = mix2_bwd9_src[x_row10 + 512u];
+    let xv11 = mix2_bwd9_src[x_row11 + 512u];
+    let xv12 = mix2_bwd9_src[x_row12 + 512u];
+    let xv13 = mix2_bwd9_src[x_row13 + 512u];
+    let xv14 = mix2_bwd9_src[x_row14 + 512u];
+    let xv15 = mix2_bwd9_src[x_row15 + 512u];
     {
       let wv = mix2_bwd9_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd9_params[w_base + 3u];
@@ -1382,6 +1478,18 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1434,6 +1542,162 @@ fn mix2_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix2_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix2_bwd9_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1524,16 +1788,28 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1542,18 +1818,66 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd12_src[x_row0];
     let xv1 = mix2_bwd12_src[x_row1];
     let xv2 = mix2_bwd12_src[x_row2];
     let xv3 = mix2_bwd12_src[x_row3];
+    let xv4 = mix2_bwd12_src[x_row4];
+    let xv5 = mix2_bwd12_src[x_row5];
+    let xv6 = mix2_bwd12_src[x_row6];
+    let xv7 = mix2_bwd12_src[x_row7];
+    let xv8 = mix2_bwd12_src[x_row8];
+    let xv9 = mix2_bwd12_src[x_row9];
+    let xv10 = mix2_bwd12_src[x_row10];
+    let xv11 = mix2_bwd12_src[x_row11];
+    let xv12 = mix2_bwd12_src[x_row12];
+    let xv13 = mix2_bwd12_src[x_row13];
+    let xv14 = mix2_bwd12_src[x_row14];
+    let xv15 = mix2_bwd12_src[x_row15];
     {
       let wv = mix2_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd12_params[w_base + 1u];
@@ -1561,6 +1885,18 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1569,12 +1905,36 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd12_src[x_row1 + 256u];
     let xv2 = mix2_bwd12_src[x_row2 + 256u];
     let xv3 = mix2_bwd12_src[x_row3 + 256u];
+    let xv4 = mix2_bwd12_src[x_row4 + 256u];
+    let xv5 = mix2_bwd12_src[x_row5 + 256u];
+    let xv6 = mix2_bwd12_src[x_row6 + 256u];
+    let xv7 = mix2_bwd12_src[x_row7 + 256u];
+    let xv8 = mix2_bwd12_src[x_row8 + 256u];
+    let xv9 = mix2_bwd12_src[x_row9 + 256u];
+    let xv10 = mix2_bwd12_src[x_row10 + 256u];
+    let xv11 = mix2_bwd12_src[x_row11 + 256u];
+    let xv12 = mix2_bwd12_src[x_row12 + 256u];
+    let xv13 = mix2_bwd12_src[x_row13 + 256u];
+    let xv14 = mix2_bwd12_src[x_row14 + 256u];
+    let xv15 = mix2_bwd12_src[x_row15 + 256u];
     {
       let wv = mix2_bwd12_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd12_params[w_base + 3u];
@@ -1582,6 +1942,18 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1634,6 +2006,162 @@ fn mix2_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix2_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix2_bwd12_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1724,16 +2252,28 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd15_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1742,18 +2282,66 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd15_src[x_row0];
     let xv1 = mix2_bwd15_src[x_row1];
     let xv2 = mix2_bwd15_src[x_row2];
     let xv3 = mix2_bwd15_src[x_row3];
+    let xv4 = mix2_bwd15_src[x_row4];
+    let xv5 = mix2_bwd15_src[x_row5];
+    let xv6 = mix2_bwd15_src[x_row6];
+    let xv7 = mix2_bwd15_src[x_row7];
+    let xv8 = mix2_bwd15_src[x_row8];
+    let xv9 = mix2_bwd15_src[x_row9];
+    let xv10 = mix2_bwd15_src[x_row10];
+    let xv11 = mix2_bwd15_src[x_row11];
+    let xv12 = mix2_bwd15_src[x_row12];
+    let xv13 = mix2_bwd15_src[x_row13];
+    let xv14 = mix2_bwd15_src[x_row14];
+    let xv15 = mix2_bwd15_src[x_row15];
     {
       let wv = mix2_bwd15_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd15_params[w_base + 1u];
@@ -1761,6 +2349,18 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1769,12 +2369,36 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd15_src[x_row1 + 128u];
     let xv2 = mix2_bwd15_src[x_row2 + 128u];
     let xv3 = mix2_bwd15_src[x_row3 + 128u];
+    let xv4 = mix2_bwd15_src[x_row4 + 128u];
+    let xv5 = mix2_bwd15_src[x_row5 + 128u];
+    let xv6 = mix2_bwd15_src[x_row6 + 128u];
+    let xv7 = mix2_bwd15_src[x_row7 + 128u];
+    let xv8 = mix2_bwd15_src[x_row8 + 128u];
+    let xv9 = mix2_bwd15_src[x_row9 + 128u];
+    let xv10 = mix2_bwd15_src[x_row10 + 128u];
+    let xv11 = mix2_bwd15_src[x_row11 + 128u];
+    let xv12 = mix2_bwd15_src[x_row12 + 128u];
+    let xv13 = mix2_bwd15_src[x_row13 + 128u];
+    let xv14 = mix2_bwd15_src[x_row14 + 128u];
+    let xv15 = mix2_bwd15_src[x_row15 + 128u];
     {
       let wv = mix2_bwd15_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd15_params[w_base + 3u];
@@ -1782,6 +2406,18 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -1834,6 +2470,162 @@ fn mix2_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix2_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix2_bwd15_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -1924,16 +2716,28 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd18_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -1942,18 +2746,66 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd18_src[x_row0];
     let xv1 = mix2_bwd18_src[x_row1];
     let xv2 = mix2_bwd18_src[x_row2];
     let xv3 = mix2_bwd18_src[x_row3];
+    let xv4 = mix2_bwd18_src[x_row4];
+    let xv5 = mix2_bwd18_src[x_row5];
+    let xv6 = mix2_bwd18_src[x_row6];
+    let xv7 = mix2_bwd18_src[x_row7];
+    let xv8 = mix2_bwd18_src[x_row8];
+    let xv9 = mix2_bwd18_src[x_row9];
+    let xv10 = mix2_bwd18_src[x_row10];
+    let xv11 = mix2_bwd18_src[x_row11];
+    let xv12 = mix2_bwd18_src[x_row12];
+    let xv13 = mix2_bwd18_src[x_row13];
+    let xv14 = mix2_bwd18_src[x_row14];
+    let xv15 = mix2_bwd18_src[x_row15];
     {
       let wv = mix2_bwd18_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd18_params[w_base + 1u];
@@ -1961,6 +2813,18 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -1969,12 +2833,36 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd18_src[x_row1 + 64u];
     let xv2 = mix2_bwd18_src[x_row2 + 64u];
     let xv3 = mix2_bwd18_src[x_row3 + 64u];
+    let xv4 = mix2_bwd18_src[x_row4 + 64u];
+    let xv5 = mix2_bwd18_src[x_row5 + 64u];
+    let xv6 = mix2_bwd18_src[x_row6 + 64u];
+    let xv7 = mix2_bwd18_src[x_row7 + 64u];
+    let xv8 = mix2_bwd18_src[x_row8 + 64u];
+    let xv9 = mix2_bwd18_src[x_row9 + 64u];
+    let xv10 = mix2_bwd18_src[x_row10 + 64u];
+    let xv11 = mix2_bwd18_src[x_row11 + 64u];
+    let xv12 = mix2_bwd18_src[x_row12 + 64u];
+    let xv13 = mix2_bwd18_src[x_row13 + 64u];
+    let xv14 = mix2_bwd18_src[x_row14 + 64u];
+    let xv15 = mix2_bwd18_src[x_row15 + 64u];
     {
       let wv = mix2_bwd18_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd18_params[w_base + 3u];
@@ -1982,6 +2870,18 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2034,6 +2934,162 @@ fn mix2_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix2_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix2_bwd18_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2124,16 +3180,28 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd21_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2142,18 +3210,66 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd21_src[x_row0];
     let xv1 = mix2_bwd21_src[x_row1];
     let xv2 = mix2_bwd21_src[x_row2];
     let xv3 = mix2_bwd21_src[x_row3];
+    let xv4 = mix2_bwd21_src[x_row4];
+    let xv5 = mix2_bwd21_src[x_row5];
+    let xv6 = mix2_bwd21_src[x_row6];
+    let xv7 = mix2_bwd21_src[x_row7];
+    let xv8 = mix2_bwd21_src[x_row8];
+    let xv9 = mix2_bwd21_src[x_row9];
+    let xv10 = mix2_bwd21_src[x_row10];
+    let xv11 = mix2_bwd21_src[x_row11];
+    let xv12 = mix2_bwd21_src[x_row12];
+    let xv13 = mix2_bwd21_src[x_row13];
+    let xv14 = mix2_bwd21_src[x_row14];
+    let xv15 = mix2_bwd21_src[x_row15];
     {
       let wv = mix2_bwd21_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd21_params[w_base + 1u];
@@ -2161,6 +3277,18 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2169,12 +3297,36 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd21_src[x_row1 + 32u];
     let xv2 = mix2_bwd21_src[x_row2 + 32u];
     let xv3 = mix2_bwd21_src[x_row3 + 32u];
+    let xv4 = mix2_bwd21_src[x_row4 + 32u];
+    let xv5 = mix2_bwd21_src[x_row5 + 32u];
+    let xv6 = mix2_bwd21_src[x_row6 + 32u];
+    let xv7 = mix2_bwd21_src[x_row7 + 32u];
+    let xv8 = mix2_bwd21_src[x_row8 + 32u];
+    let xv9 = mix2_bwd21_src[x_row9 + 32u];
+    let xv10 = mix2_bwd21_src[x_row10 + 32u];
+    let xv11 = mix2_bwd21_src[x_row11 + 32u];
+    let xv12 = mix2_bwd21_src[x_row12 + 32u];
+    let xv13 = mix2_bwd21_src[x_row13 + 32u];
+    let xv14 = mix2_bwd21_src[x_row14 + 32u];
+    let xv15 = mix2_bwd21_src[x_row15 + 32u];
     {
       let wv = mix2_bwd21_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd21_params[w_base + 3u];
@@ -2182,6 +3334,18 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2234,6 +3398,162 @@ fn mix2_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix2_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix2_bwd21_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2324,16 +3644,28 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd24_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2342,18 +3674,66 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd24_src[x_row0];
     let xv1 = mix2_bwd24_src[x_row1];
     let xv2 = mix2_bwd24_src[x_row2];
     let xv3 = mix2_bwd24_src[x_row3];
+    let xv4 = mix2_bwd24_src[x_row4];
+    let xv5 = mix2_bwd24_src[x_row5];
+    let xv6 = mix2_bwd24_src[x_row6];
+    let xv7 = mix2_bwd24_src[x_row7];
+    let xv8 = mix2_bwd24_src[x_row8];
+    let xv9 = mix2_bwd24_src[x_row9];
+    let xv10 = mix2_bwd24_src[x_row10];
+    let xv11 = mix2_bwd24_src[x_row11];
+    let xv12 = mix2_bwd24_src[x_row12];
+    let xv13 = mix2_bwd24_src[x_row13];
+    let xv14 = mix2_bwd24_src[x_row14];
+    let xv15 = mix2_bwd24_src[x_row15];
     {
       let wv = mix2_bwd24_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd24_params[w_base + 1u];
@@ -2361,6 +3741,18 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2369,12 +3761,36 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd24_src[x_row1 + 16u];
     let xv2 = mix2_bwd24_src[x_row2 + 16u];
     let xv3 = mix2_bwd24_src[x_row3 + 16u];
+    let xv4 = mix2_bwd24_src[x_row4 + 16u];
+    let xv5 = mix2_bwd24_src[x_row5 + 16u];
+    let xv6 = mix2_bwd24_src[x_row6 + 16u];
+    let xv7 = mix2_bwd24_src[x_row7 + 16u];
+    let xv8 = mix2_bwd24_src[x_row8 + 16u];
+    let xv9 = mix2_bwd24_src[x_row9 + 16u];
+    let xv10 = mix2_bwd24_src[x_row10 + 16u];
+    let xv11 = mix2_bwd24_src[x_row11 + 16u];
+    let xv12 = mix2_bwd24_src[x_row12 + 16u];
+    let xv13 = mix2_bwd24_src[x_row13 + 16u];
+    let xv14 = mix2_bwd24_src[x_row14 + 16u];
+    let xv15 = mix2_bwd24_src[x_row15 + 16u];
     {
       let wv = mix2_bwd24_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd24_params[w_base + 3u];
@@ -2382,6 +3798,18 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2434,6 +3862,162 @@ fn mix2_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix2_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix2_bwd24_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2524,16 +4108,28 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd27_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2542,18 +4138,66 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd27_src[x_row0];
     let xv1 = mix2_bwd27_src[x_row1];
     let xv2 = mix2_bwd27_src[x_row2];
     let xv3 = mix2_bwd27_src[x_row3];
+    let xv4 = mix2_bwd27_src[x_row4];
+    let xv5 = mix2_bwd27_src[x_row5];
+    let xv6 = mix2_bwd27_src[x_row6];
+    let xv7 = mix2_bwd27_src[x_row7];
+    let xv8 = mix2_bwd27_src[x_row8];
+    let xv9 = mix2_bwd27_src[x_row9];
+    let xv10 = mix2_bwd27_src[x_row10];
+    let xv11 = mix2_bwd27_src[x_row11];
+    let xv12 = mix2_bwd27_src[x_row12];
+    let xv13 = mix2_bwd27_src[x_row13];
+    let xv14 = mix2_bwd27_src[x_row14];
+    let xv15 = mix2_bwd27_src[x_row15];
     {
       let wv = mix2_bwd27_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd27_params[w_base + 1u];
@@ -2561,6 +4205,18 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2569,12 +4225,36 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd27_src[x_row1 + 8u];
     let xv2 = mix2_bwd27_src[x_row2 + 8u];
     let xv3 = mix2_bwd27_src[x_row3 + 8u];
+    let xv4 = mix2_bwd27_src[x_row4 + 8u];
+    let xv5 = mix2_bwd27_src[x_row5 + 8u];
+    let xv6 = mix2_bwd27_src[x_row6 + 8u];
+    let xv7 = mix2_bwd27_src[x_row7 + 8u];
+    let xv8 = mix2_bwd27_src[x_row8 + 8u];
+    let xv9 = mix2_bwd27_src[x_row9 + 8u];
+    let xv10 = mix2_bwd27_src[x_row10 + 8u];
+    let xv11 = mix2_bwd27_src[x_row11 + 8u];
+    let xv12 = mix2_bwd27_src[x_row12 + 8u];
+    let xv13 = mix2_bwd27_src[x_row13 + 8u];
+    let xv14 = mix2_bwd27_src[x_row14 + 8u];
+    let xv15 = mix2_bwd27_src[x_row15 + 8u];
     {
       let wv = mix2_bwd27_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd27_params[w_base + 3u];
@@ -2582,6 +4262,18 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2634,6 +4326,162 @@ fn mix2_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix2_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix2_bwd27_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2724,16 +4572,28 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd30_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2742,18 +4602,66 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd30_src[x_row0];
     let xv1 = mix2_bwd30_src[x_row1];
     let xv2 = mix2_bwd30_src[x_row2];
     let xv3 = mix2_bwd30_src[x_row3];
+    let xv4 = mix2_bwd30_src[x_row4];
+    let xv5 = mix2_bwd30_src[x_row5];
+    let xv6 = mix2_bwd30_src[x_row6];
+    let xv7 = mix2_bwd30_src[x_row7];
+    let xv8 = mix2_bwd30_src[x_row8];
+    let xv9 = mix2_bwd30_src[x_row9];
+    let xv10 = mix2_bwd30_src[x_row10];
+    let xv11 = mix2_bwd30_src[x_row11];
+    let xv12 = mix2_bwd30_src[x_row12];
+    let xv13 = mix2_bwd30_src[x_row13];
+    let xv14 = mix2_bwd30_src[x_row14];
+    let xv15 = mix2_bwd30_src[x_row15];
     {
       let wv = mix2_bwd30_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd30_params[w_base + 1u];
@@ -2761,6 +4669,18 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2769,12 +4689,36 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd30_src[x_row1 + 4u];
     let xv2 = mix2_bwd30_src[x_row2 + 4u];
     let xv3 = mix2_bwd30_src[x_row3 + 4u];
+    let xv4 = mix2_bwd30_src[x_row4 + 4u];
+    let xv5 = mix2_bwd30_src[x_row5 + 4u];
+    let xv6 = mix2_bwd30_src[x_row6 + 4u];
+    let xv7 = mix2_bwd30_src[x_row7 + 4u];
+    let xv8 = mix2_bwd30_src[x_row8 + 4u];
+    let xv9 = mix2_bwd30_src[x_row9 + 4u];
+    let xv10 = mix2_bwd30_src[x_row10 + 4u];
+    let xv11 = mix2_bwd30_src[x_row11 + 4u];
+    let xv12 = mix2_bwd30_src[x_row12 + 4u];
+    let xv13 = mix2_bwd30_src[x_row13 + 4u];
+    let xv14 = mix2_bwd30_src[x_row14 + 4u];
+    let xv15 = mix2_bwd30_src[x_row15 + 4u];
     {
       let wv = mix2_bwd30_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd30_params[w_base + 3u];
@@ -2782,6 +4726,18 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -2834,6 +4790,162 @@ fn mix2_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix2_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix2_bwd30_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -2924,16 +5036,28 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd33_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -2942,18 +5066,66 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd33_src[x_row0];
     let xv1 = mix2_bwd33_src[x_row1];
     let xv2 = mix2_bwd33_src[x_row2];
     let xv3 = mix2_bwd33_src[x_row3];
+    let xv4 = mix2_bwd33_src[x_row4];
+    let xv5 = mix2_bwd33_src[x_row5];
+    let xv6 = mix2_bwd33_src[x_row6];
+    let xv7 = mix2_bwd33_src[x_row7];
+    let xv8 = mix2_bwd33_src[x_row8];
+    let xv9 = mix2_bwd33_src[x_row9];
+    let xv10 = mix2_bwd33_src[x_row10];
+    let xv11 = mix2_bwd33_src[x_row11];
+    let xv12 = mix2_bwd33_src[x_row12];
+    let xv13 = mix2_bwd33_src[x_row13];
+    let xv14 = mix2_bwd33_src[x_row14];
+    let xv15 = mix2_bwd33_src[x_row15];
     {
       let wv = mix2_bwd33_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd33_params[w_base + 1u];
@@ -2961,6 +5133,18 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -2969,12 +5153,36 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd33_src[x_row1 + 2u];
     let xv2 = mix2_bwd33_src[x_row2 + 2u];
     let xv3 = mix2_bwd33_src[x_row3 + 2u];
+    let xv4 = mix2_bwd33_src[x_row4 + 2u];
+    let xv5 = mix2_bwd33_src[x_row5 + 2u];
+    let xv6 = mix2_bwd33_src[x_row6 + 2u];
+    let xv7 = mix2_bwd33_src[x_row7 + 2u];
+    let xv8 = mix2_bwd33_src[x_row8 + 2u];
+    let xv9 = mix2_bwd33_src[x_row9 + 2u];
+    let xv10 = mix2_bwd33_src[x_row10 + 2u];
+    let xv11 = mix2_bwd33_src[x_row11 + 2u];
+    let xv12 = mix2_bwd33_src[x_row12 + 2u];
+    let xv13 = mix2_bwd33_src[x_row13 + 2u];
+    let xv14 = mix2_bwd33_src[x_row14 + 2u];
+    let xv15 = mix2_bwd33_src[x_row15 + 2u];
     {
       let wv = mix2_bwd33_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd33_params[w_base + 3u];
@@ -2982,6 +5190,18 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -3034,6 +5254,162 @@ fn mix2_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix2_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix2_bwd33_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -3124,7 +5500,7 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix2_bwd36_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -3134,6 +5510,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -3142,18 +5530,66 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix2_bwd36_src[x_row0];
     let xv1 = mix2_bwd36_src[x_row1];
     let xv2 = mix2_bwd36_src[x_row2];
     let xv3 = mix2_bwd36_src[x_row3];
+    let xv4 = mix2_bwd36_src[x_row4];
+    let xv5 = mix2_bwd36_src[x_row5];
+    let xv6 = mix2_bwd36_src[x_row6];
+    let xv7 = mix2_bwd36_src[x_row7];
+    let xv8 = mix2_bwd36_src[x_row8];
+    let xv9 = mix2_bwd36_src[x_row9];
+    let xv10 = mix2_bwd36_src[x_row10];
+    let xv11 = mix2_bwd36_src[x_row11];
+    let xv12 = mix2_bwd36_src[x_row12];
+    let xv13 = mix2_bwd36_src[x_row13];
+    let xv14 = mix2_bwd36_src[x_row14];
+    let xv15 = mix2_bwd36_src[x_row15];
     {
       let wv = mix2_bwd36_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd36_params[w_base + 1u];
@@ -3161,6 +5597,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -3169,12 +5617,36 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix2_bwd36_src[x_row1 + 1u];
     let xv2 = mix2_bwd36_src[x_row2 + 1u];
     let xv3 = mix2_bwd36_src[x_row3 + 1u];
+    let xv4 = mix2_bwd36_src[x_row4 + 1u];
+    let xv5 = mix2_bwd36_src[x_row5 + 1u];
+    let xv6 = mix2_bwd36_src[x_row6 + 1u];
+    let xv7 = mix2_bwd36_src[x_row7 + 1u];
+    let xv8 = mix2_bwd36_src[x_row8 + 1u];
+    let xv9 = mix2_bwd36_src[x_row9 + 1u];
+    let xv10 = mix2_bwd36_src[x_row10 + 1u];
+    let xv11 = mix2_bwd36_src[x_row11 + 1u];
+    let xv12 = mix2_bwd36_src[x_row12 + 1u];
+    let xv13 = mix2_bwd36_src[x_row13 + 1u];
+    let xv14 = mix2_bwd36_src[x_row14 + 1u];
+    let xv15 = mix2_bwd36_src[x_row15 + 1u];
     {
       let wv = mix2_bwd36_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix2_bwd36_params[w_base + 3u];
@@ -3182,6 +5654,18 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -3234,6 +5718,162 @@ fn mix2_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix2_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix2_bwd36_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -4101,16 +6741,28 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd3_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 3072u + (i_a * 64u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4127,18 +6779,90 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd3_src[x_row0];
     let xv1 = mix4_bwd3_src[x_row1];
     let xv2 = mix4_bwd3_src[x_row2];
     let xv3 = mix4_bwd3_src[x_row3];
+    let xv4 = mix4_bwd3_src[x_row4];
+    let xv5 = mix4_bwd3_src[x_row5];
+    let xv6 = mix4_bwd3_src[x_row6];
+    let xv7 = mix4_bwd3_src[x_row7];
+    let xv8 = mix4_bwd3_src[x_row8];
+    let xv9 = mix4_bwd3_src[x_row9];
+    let xv10 = mix4_bwd3_src[x_row10];
+    let xv11 = mix4_bwd3_src[x_row11];
+    let xv12 = mix4_bwd3_src[x_row12];
+    let xv13 = mix4_bwd3_src[x_row13];
+    let xv14 = mix4_bwd3_src[x_row14];
+    let xv15 = mix4_bwd3_src[x_row15];
     {
       let wv = mix4_bwd3_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 1u];
@@ -4146,6 +6870,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 2u];
@@ -4153,6 +6889,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 3u];
@@ -4160,6 +6908,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4168,12 +6928,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 64u];
     let xv2 = mix4_bwd3_src[x_row2 + 64u];
     let xv3 = mix4_bwd3_src[x_row3 + 64u];
+    let xv4 = mix4_bwd3_src[x_row4 + 64u];
+    let xv5 = mix4_bwd3_src[x_row5 + 64u];
+    let xv6 = mix4_bwd3_src[x_row6 + 64u];
+    let xv7 = mix4_bwd3_src[x_row7 + 64u];
+    let xv8 = mix4_bwd3_src[x_row8 + 64u];
+    let xv9 = mix4_bwd3_src[x_row9 + 64u];
+    let xv10 = mix4_bwd3_src[x_row10 + 64u];
+    let xv11 = mix4_bwd3_src[x_row11 + 64u];
+    let xv12 = mix4_bwd3_src[x_row12 + 64u];
+    let xv13 = mix4_bwd3_src[x_row13 + 64u];
+    let xv14 = mix4_bwd3_src[x_row14 + 64u];
+    let xv15 = mix4_bwd3_src[x_row15 + 64u];
     {
       let wv = mix4_bwd3_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 5u];
@@ -4181,6 +6965,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 6u];
@@ -4188,6 +6984,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 7u];
@@ -4195,6 +7003,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4203,12 +7023,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 128u];
     let xv2 = mix4_bwd3_src[x_row2 + 128u];
     let xv3 = mix4_bwd3_src[x_row3 + 128u];
+    let xv4 = mix4_bwd3_src[x_row4 + 128u];
+    let xv5 = mix4_bwd3_src[x_row5 + 128u];
+    let xv6 = mix4_bwd3_src[x_row6 + 128u];
+    let xv7 = mix4_bwd3_src[x_row7 + 128u];
+    let xv8 = mix4_bwd3_src[x_row8 + 128u];
+    let xv9 = mix4_bwd3_src[x_row9 + 128u];
+    let xv10 = mix4_bwd3_src[x_row10 + 128u];
+    let xv11 = mix4_bwd3_src[x_row11 + 128u];
+    let xv12 = mix4_bwd3_src[x_row12 + 128u];
+    let xv13 = mix4_bwd3_src[x_row13 + 128u];
+    let xv14 = mix4_bwd3_src[x_row14 + 128u];
+    let xv15 = mix4_bwd3_src[x_row15 + 128u];
     {
       let wv = mix4_bwd3_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 9u];
@@ -4216,6 +7060,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 10u];
@@ -4223,6 +7079,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 11u];
@@ -4230,6 +7098,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4238,12 +7118,36 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd3_src[x_row1 + 192u];
     let xv2 = mix4_bwd3_src[x_row2 + 192u];
     let xv3 = mix4_bwd3_src[x_row3 + 192u];
+    let xv4 = mix4_bwd3_src[x_row4 + 192u];
+    let xv5 = mix4_bwd3_src[x_row5 + 192u];
+    let xv6 = mix4_bwd3_src[x_row6 + 192u];
+    let xv7 = mix4_bwd3_src[x_row7 + 192u];
+    let xv8 = mix4_bwd3_src[x_row8 + 192u];
+    let xv9 = mix4_bwd3_src[x_row9 + 192u];
+    let xv10 = mix4_bwd3_src[x_row10 + 192u];
+    let xv11 = mix4_bwd3_src[x_row11 + 192u];
+    let xv12 = mix4_bwd3_src[x_row12 + 192u];
+    let xv13 = mix4_bwd3_src[x_row13 + 192u];
+    let xv14 = mix4_bwd3_src[x_row14 + 192u];
+    let xv15 = mix4_bwd3_src[x_row15 + 192u];
     {
       let wv = mix4_bwd3_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 13u];
@@ -4251,6 +7155,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 14u];
@@ -4258,6 +7174,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd3_params[w_base + 15u];
@@ -4265,6 +7193,18 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -4357,6 +7297,282 @@ fn mix4_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_b * 64u + i_d);
       mix4_bwd3_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 64u + i_d);
+      mix4_bwd3_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -4495,16 +7711,28 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd6_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 2048u + (i_a * 16u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4521,18 +7749,90 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd6_src[x_row0];
     let xv1 = mix4_bwd6_src[x_row1];
     let xv2 = mix4_bwd6_src[x_row2];
     let xv3 = mix4_bwd6_src[x_row3];
+    let xv4 = mix4_bwd6_src[x_row4];
+    let xv5 = mix4_bwd6_src[x_row5];
+    let xv6 = mix4_bwd6_src[x_row6];
+    let xv7 = mix4_bwd6_src[x_row7];
+    let xv8 = mix4_bwd6_src[x_row8];
+    let xv9 = mix4_bwd6_src[x_row9];
+    let xv10 = mix4_bwd6_src[x_row10];
+    let xv11 = mix4_bwd6_src[x_row11];
+    let xv12 = mix4_bwd6_src[x_row12];
+    let xv13 = mix4_bwd6_src[x_row13];
+    let xv14 = mix4_bwd6_src[x_row14];
+    let xv15 = mix4_bwd6_src[x_row15];
     {
       let wv = mix4_bwd6_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 1u];
@@ -4540,6 +7840,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 2u];
@@ -4547,6 +7859,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 3u];
@@ -4554,6 +7878,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4562,12 +7898,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 16u];
     let xv2 = mix4_bwd6_src[x_row2 + 16u];
     let xv3 = mix4_bwd6_src[x_row3 + 16u];
+    let xv4 = mix4_bwd6_src[x_row4 + 16u];
+    let xv5 = mix4_bwd6_src[x_row5 + 16u];
+    let xv6 = mix4_bwd6_src[x_row6 + 16u];
+    let xv7 = mix4_bwd6_src[x_row7 + 16u];
+    let xv8 = mix4_bwd6_src[x_row8 + 16u];
+    let xv9 = mix4_bwd6_src[x_row9 + 16u];
+    let xv10 = mix4_bwd6_src[x_row10 + 16u];
+    let xv11 = mix4_bwd6_src[x_row11 + 16u];
+    let xv12 = mix4_bwd6_src[x_row12 + 16u];
+    let xv13 = mix4_bwd6_src[x_row13 + 16u];
+    let xv14 = mix4_bwd6_src[x_row14 + 16u];
+    let xv15 = mix4_bwd6_src[x_row15 + 16u];
     {
       let wv = mix4_bwd6_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 5u];
@@ -4575,6 +7935,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 6u];
@@ -4582,6 +7954,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 7u];
@@ -4589,6 +7973,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4597,12 +7993,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 32u];
     let xv2 = mix4_bwd6_src[x_row2 + 32u];
     let xv3 = mix4_bwd6_src[x_row3 + 32u];
+    let xv4 = mix4_bwd6_src[x_row4 + 32u];
+    let xv5 = mix4_bwd6_src[x_row5 + 32u];
+    let xv6 = mix4_bwd6_src[x_row6 + 32u];
+    let xv7 = mix4_bwd6_src[x_row7 + 32u];
+    let xv8 = mix4_bwd6_src[x_row8 + 32u];
+    let xv9 = mix4_bwd6_src[x_row9 + 32u];
+    let xv10 = mix4_bwd6_src[x_row10 + 32u];
+    let xv11 = mix4_bwd6_src[x_row11 + 32u];
+    let xv12 = mix4_bwd6_src[x_row12 + 32u];
+    let xv13 = mix4_bwd6_src[x_row13 + 32u];
+    let xv14 = mix4_bwd6_src[x_row14 + 32u];
+    let xv15 = mix4_bwd6_src[x_row15 + 32u];
     {
       let wv = mix4_bwd6_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 9u];
@@ -4610,6 +8030,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 10u];
@@ -4617,6 +8049,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 11u];
@@ -4624,6 +8068,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4632,12 +8088,36 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd6_src[x_row1 + 48u];
     let xv2 = mix4_bwd6_src[x_row2 + 48u];
     let xv3 = mix4_bwd6_src[x_row3 + 48u];
+    let xv4 = mix4_bwd6_src[x_row4 + 48u];
+    let xv5 = mix4_bwd6_src[x_row5 + 48u];
+    let xv6 = mix4_bwd6_src[x_row6 + 48u];
+    let xv7 = mix4_bwd6_src[x_row7 + 48u];
+    let xv8 = mix4_bwd6_src[x_row8 + 48u];
+    let xv9 = mix4_bwd6_src[x_row9 + 48u];
+    let xv10 = mix4_bwd6_src[x_row10 + 48u];
+    let xv11 = mix4_bwd6_src[x_row11 + 48u];
+    let xv12 = mix4_bwd6_src[x_row12 + 48u];
+    let xv13 = mix4_bwd6_src[x_row13 + 48u];
+    let xv14 = mix4_bwd6_src[x_row14 + 48u];
+    let xv15 = mix4_bwd6_src[x_row15 + 48u];
     {
       let wv = mix4_bwd6_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 13u];
@@ -4645,6 +8125,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 14u];
@@ -4652,6 +8144,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd6_params[w_base + 15u];
@@ -4659,6 +8163,18 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -4751,6 +8267,282 @@ fn mix4_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 64u + i_b * 16u + i_d);
       mix4_bwd6_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 64u + i_b * 16u + i_d);
+      mix4_bwd6_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -4889,16 +8681,28 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 1024u + (i_a * 4u + i_d) * 16u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 256u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -4915,18 +8719,90 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd9_src[x_row0];
     let xv1 = mix4_bwd9_src[x_row1];
     let xv2 = mix4_bwd9_src[x_row2];
     let xv3 = mix4_bwd9_src[x_row3];
+    let xv4 = mix4_bwd9_src[x_row4];
+    let xv5 = mix4_bwd9_src[x_row5];
+    let xv6 = mix4_bwd9_src[x_row6];
+    let xv7 = mix4_bwd9_src[x_row7];
+    let xv8 = mix4_bwd9_src[x_row8];
+    let xv9 = mix4_bwd9_src[x_row9];
+    let xv10 = mix4_bwd9_src[x_row10];
+    let xv11 = mix4_bwd9_src[x_row11];
+    let xv12 = mix4_bwd9_src[x_row12];
+    let xv13 = mix4_bwd9_src[x_row13];
+    let xv14 = mix4_bwd9_src[x_row14];
+    let xv15 = mix4_bwd9_src[x_row15];
     {
       let wv = mix4_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 1u];
@@ -4934,6 +8810,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 2u];
@@ -4941,6 +8829,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 3u];
@@ -4948,6 +8848,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4956,12 +8868,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 4u];
     let xv2 = mix4_bwd9_src[x_row2 + 4u];
     let xv3 = mix4_bwd9_src[x_row3 + 4u];
+    let xv4 = mix4_bwd9_src[x_row4 + 4u];
+    let xv5 = mix4_bwd9_src[x_row5 + 4u];
+    let xv6 = mix4_bwd9_src[x_row6 + 4u];
+    let xv7 = mix4_bwd9_src[x_row7 + 4u];
+    let xv8 = mix4_bwd9_src[x_row8 + 4u];
+    let xv9 = mix4_bwd9_src[x_row9 + 4u];
+    let xv10 = mix4_bwd9_src[x_row10 + 4u];
+    let xv11 = mix4_bwd9_src[x_row11 + 4u];
+    let xv12 = mix4_bwd9_src[x_row12 + 4u];
+    let xv13 = mix4_bwd9_src[x_row13 + 4u];
+    let xv14 = mix4_bwd9_src[x_row14 + 4u];
+    let xv15 = mix4_bwd9_src[x_row15 + 4u];
     {
       let wv = mix4_bwd9_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 5u];
@@ -4969,6 +8905,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 6u];
@@ -4976,6 +8924,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 7u];
@@ -4983,6 +8943,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -4991,12 +8963,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 8u];
     let xv2 = mix4_bwd9_src[x_row2 + 8u];
     let xv3 = mix4_bwd9_src[x_row3 + 8u];
+    let xv4 = mix4_bwd9_src[x_row4 + 8u];
+    let xv5 = mix4_bwd9_src[x_row5 + 8u];
+    let xv6 = mix4_bwd9_src[x_row6 + 8u];
+    let xv7 = mix4_bwd9_src[x_row7 + 8u];
+    let xv8 = mix4_bwd9_src[x_row8 + 8u];
+    let xv9 = mix4_bwd9_src[x_row9 + 8u];
+    let xv10 = mix4_bwd9_src[x_row10 + 8u];
+    let xv11 = mix4_bwd9_src[x_row11 + 8u];
+    let xv12 = mix4_bwd9_src[x_row12 + 8u];
+    let xv13 = mix4_bwd9_src[x_row13 + 8u];
+    let xv14 = mix4_bwd9_src[x_row14 + 8u];
+    let xv15 = mix4_bwd9_src[x_row15 + 8u];
     {
       let wv = mix4_bwd9_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 9u];
@@ -5004,6 +9000,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 10u];
@@ -5011,6 +9019,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 11u];
@@ -5018,6 +9038,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5026,12 +9058,36 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = mix4_bwd9_src[x_row1 + 12u];
     let xv2 = mix4_bwd9_src[x_row2 + 12u];
     let xv3 = mix4_bwd9_src[x_row3 + 12u];
+    let xv4 = mix4_bwd9_src[x_row4 + 12u];
+    let xv5 = mix4_bwd9_src[x_row5 + 12u];
+    let xv6 = mix4_bwd9_src[x_row6 + 12u];
+    let xv7 = mix4_bwd9_src[x_row7 + 12u];
+    let xv8 = mix4_bwd9_src[x_row8 + 12u];
+    let xv9 = mix4_bwd9_src[x_row9 + 12u];
+    let xv10 = mix4_bwd9_src[x_row10 + 12u];
+    let xv11 = mix4_bwd9_src[x_row11 + 12u];
+    let xv12 = mix4_bwd9_src[x_row12 + 12u];
+    let xv13 = mix4_bwd9_src[x_row13 + 12u];
+    let xv14 = mix4_bwd9_src[x_row14 + 12u];
+    let xv15 = mix4_bwd9_src[x_row15 + 12u];
     {
       let wv = mix4_bwd9_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 13u];
@@ -5039,6 +9095,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 14u];
@@ -5046,6 +9114,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd9_params[w_base + 15u];
@@ -5053,6 +9133,18 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -5145,6 +9237,282 @@ fn mix4_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 16u + i_b * 4u + i_d);
       mix4_bwd9_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 16u + i_b * 4u + i_d);
+      mix4_bwd9_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -5283,7 +9651,7 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let item = lid;
   if (item >= 64u) { return; }
   let batch = mix4_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -5293,6 +9661,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   let x_row1 = min(row0 + 1u, batch - 1u) * 256u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 256u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 256u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 256u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 256u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 256u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 256u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 256u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 256u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 256u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 256u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 256u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 256u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 256u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 256u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -5309,18 +9689,90 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix4_bwd12_src[x_row0];
     let xv1 = mix4_bwd12_src[x_row1];
     let xv2 = mix4_bwd12_src[x_row2];
     let xv3 = mix4_bwd12_src[x_row3];
+    let xv4 = mix4_bwd12_src[x_row4];
+    let xv5 = mix4_bwd12_src[x_row5];
+    let xv6 = mix4_bwd12_src[x_row6];
+    let xv7 = mix4_bwd12_src[x_row7];
+    let xv8 = mix4_bwd12_src[x_row8];
+    let xv9 = mix4_bwd12_src[x_row9];
+    let xv10 = mix4_bwd12_src[x_row10];
+    let xv11 = mix4_bwd12_src[x_row11];
+    let xv12 = mix4_bwd12_src[x_row12];
+    let xv13 = mix4_bwd12_src[x_row13];
+    let xv14 = mix4_bwd12_src[x_row14];
+    let xv15 = mix4_bwd12_src[x_row15];
     {
       let wv = mix4_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 1u];
@@ -5328,6 +9780,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 2u];
@@ -5335,6 +9799,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 3u];
@@ -5342,6 +9818,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5350,12 +9838,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 1u];
     let xv2 = mix4_bwd12_src[x_row2 + 1u];
     let xv3 = mix4_bwd12_src[x_row3 + 1u];
+    let xv4 = mix4_bwd12_src[x_row4 + 1u];
+    let xv5 = mix4_bwd12_src[x_row5 + 1u];
+    let xv6 = mix4_bwd12_src[x_row6 + 1u];
+    let xv7 = mix4_bwd12_src[x_row7 + 1u];
+    let xv8 = mix4_bwd12_src[x_row8 + 1u];
+    let xv9 = mix4_bwd12_src[x_row9 + 1u];
+    let xv10 = mix4_bwd12_src[x_row10 + 1u];
+    let xv11 = mix4_bwd12_src[x_row11 + 1u];
+    let xv12 = mix4_bwd12_src[x_row12 + 1u];
+    let xv13 = mix4_bwd12_src[x_row13 + 1u];
+    let xv14 = mix4_bwd12_src[x_row14 + 1u];
+    let xv15 = mix4_bwd12_src[x_row15 + 1u];
     {
       let wv = mix4_bwd12_params[w_base + 4u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 5u];
@@ -5363,6 +9875,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 6u];
@@ -5370,6 +9894,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 7u];
@@ -5377,6 +9913,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5385,12 +9933,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 2u];
     let xv2 = mix4_bwd12_src[x_row2 + 2u];
     let xv3 = mix4_bwd12_src[x_row3 + 2u];
+    let xv4 = mix4_bwd12_src[x_row4 + 2u];
+    let xv5 = mix4_bwd12_src[x_row5 + 2u];
+    let xv6 = mix4_bwd12_src[x_row6 + 2u];
+    let xv7 = mix4_bwd12_src[x_row7 + 2u];
+    let xv8 = mix4_bwd12_src[x_row8 + 2u];
+    let xv9 = mix4_bwd12_src[x_row9 + 2u];
+    let xv10 = mix4_bwd12_src[x_row10 + 2u];
+    let xv11 = mix4_bwd12_src[x_row11 + 2u];
+    let xv12 = mix4_bwd12_src[x_row12 + 2u];
+    let xv13 = mix4_bwd12_src[x_row13 + 2u];
+    let xv14 = mix4_bwd12_src[x_row14 + 2u];
+    let xv15 = mix4_bwd12_src[x_row15 + 2u];
     {
       let wv = mix4_bwd12_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 9u];
@@ -5398,6 +9970,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 10u];
@@ -5405,6 +9989,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 11u];
@@ -5412,6 +10008,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -5420,12 +10028,36 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mix4_bwd12_src[x_row1 + 3u];
     let xv2 = mix4_bwd12_src[x_row2 + 3u];
     let xv3 = mix4_bwd12_src[x_row3 + 3u];
+    let xv4 = mix4_bwd12_src[x_row4 + 3u];
+    let xv5 = mix4_bwd12_src[x_row5 + 3u];
+    let xv6 = mix4_bwd12_src[x_row6 + 3u];
+    let xv7 = mix4_bwd12_src[x_row7 + 3u];
+    let xv8 = mix4_bwd12_src[x_row8 + 3u];
+    let xv9 = mix4_bwd12_src[x_row9 + 3u];
+    let xv10 = mix4_bwd12_src[x_row10 + 3u];
+    let xv11 = mix4_bwd12_src[x_row11 + 3u];
+    let xv12 = mix4_bwd12_src[x_row12 + 3u];
+    let xv13 = mix4_bwd12_src[x_row13 + 3u];
+    let xv14 = mix4_bwd12_src[x_row14 + 3u];
+    let xv15 = mix4_bwd12_src[x_row15 + 3u];
     {
       let wv = mix4_bwd12_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 13u];
@@ -5433,6 +10065,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 14u];
@@ -5440,6 +10084,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix4_bwd12_params[w_base + 15u];
@@ -5447,6 +10103,18 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -5539,6 +10207,282 @@ fn mix4_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let i_b = i_r * 4u + 3u;
       let o = (i_a * 4u + i_b);
       mix4_bwd12_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 256u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_a * 4u + i_b);
+      mix4_bwd12_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -6988,7 +11932,7 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd9_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -6998,6 +11942,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7006,18 +11962,66 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd9_src[x_row0];
     let xv1 = mix_rev_bwd9_src[x_row1];
     let xv2 = mix_rev_bwd9_src[x_row2];
     let xv3 = mix_rev_bwd9_src[x_row3];
+    let xv4 = mix_rev_bwd9_src[x_row4];
+    let xv5 = mix_rev_bwd9_src[x_row5];
+    let xv6 = mix_rev_bwd9_src[x_row6];
+    let xv7 = mix_rev_bwd9_src[x_row7];
+    let xv8 = mix_rev_bwd9_src[x_row8];
+    let xv9 = mix_rev_bwd9_src[x_row9];
+    let xv10 = mix_rev_bwd9_src[x_row10];
+    let xv11 = mix_rev_bwd9_src[x_row11];
+    let xv12 = mix_rev_bwd9_src[x_row12];
+    let xv13 = mix_rev_bwd9_src[x_row13];
+    let xv14 = mix_rev_bwd9_src[x_row14];
+    let xv15 = mix_rev_bwd9_src[x_row15];
     {
       let wv = mix_rev_bwd9_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd9_params[w_base + 1u];
@@ -7025,6 +12029,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7033,12 +12049,36 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_rev_bwd9_src[x_row1 + 1u];
     let xv2 = mix_rev_bwd9_src[x_row2 + 1u];
     let xv3 = mix_rev_bwd9_src[x_row3 + 1u];
+    let xv4 = mix_rev_bwd9_src[x_row4 + 1u];
+    let xv5 = mix_rev_bwd9_src[x_row5 + 1u];
+    let xv6 = mix_rev_bwd9_src[x_row6 + 1u];
+    let xv7 = mix_rev_bwd9_src[x_row7 + 1u];
+    let xv8 = mix_rev_bwd9_src[x_row8 + 1u];
+    let xv9 = mix_rev_bwd9_src[x_row9 + 1u];
+    let xv10 = mix_rev_bwd9_src[x_row10 + 1u];
+    let xv11 = mix_rev_bwd9_src[x_row11 + 1u];
+    let xv12 = mix_rev_bwd9_src[x_row12 + 1u];
+    let xv13 = mix_rev_bwd9_src[x_row13 + 1u];
+    let xv14 = mix_rev_bwd9_src[x_row14 + 1u];
+    let xv15 = mix_rev_bwd9_src[x_row15 + 1u];
     {
       let wv = mix_rev_bwd9_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd9_params[w_base + 3u];
@@ -7046,6 +12086,18 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7098,6 +12150,162 @@ fn mix_rev_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix_rev_bwd9_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_rev_bwd9_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7188,16 +12396,28 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd12_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7206,18 +12426,66 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd12_src[x_row0];
     let xv1 = mix_rev_bwd12_src[x_row1];
     let xv2 = mix_rev_bwd12_src[x_row2];
     let xv3 = mix_rev_bwd12_src[x_row3];
+    let xv4 = mix_rev_bwd12_src[x_row4];
+    let xv5 = mix_rev_bwd12_src[x_row5];
+    let xv6 = mix_rev_bwd12_src[x_row6];
+    let xv7 = mix_rev_bwd12_src[x_row7];
+    let xv8 = mix_rev_bwd12_src[x_row8];
+    let xv9 = mix_rev_bwd12_src[x_row9];
+    let xv10 = mix_rev_bwd12_src[x_row10];
+    let xv11 = mix_rev_bwd12_src[x_row11];
+    let xv12 = mix_rev_bwd12_src[x_row12];
+    let xv13 = mix_rev_bwd12_src[x_row13];
+    let xv14 = mix_rev_bwd12_src[x_row14];
+    let xv15 = mix_rev_bwd12_src[x_row15];
     {
       let wv = mix_rev_bwd12_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd12_params[w_base + 1u];
@@ -7225,6 +12493,18 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7233,12 +12513,36 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd12_src[x_row1 + 2u];
     let xv2 = mix_rev_bwd12_src[x_row2 + 2u];
     let xv3 = mix_rev_bwd12_src[x_row3 + 2u];
+    let xv4 = mix_rev_bwd12_src[x_row4 + 2u];
+    let xv5 = mix_rev_bwd12_src[x_row5 + 2u];
+    let xv6 = mix_rev_bwd12_src[x_row6 + 2u];
+    let xv7 = mix_rev_bwd12_src[x_row7 + 2u];
+    let xv8 = mix_rev_bwd12_src[x_row8 + 2u];
+    let xv9 = mix_rev_bwd12_src[x_row9 + 2u];
+    let xv10 = mix_rev_bwd12_src[x_row10 + 2u];
+    let xv11 = mix_rev_bwd12_src[x_row11 + 2u];
+    let xv12 = mix_rev_bwd12_src[x_row12 + 2u];
+    let xv13 = mix_rev_bwd12_src[x_row13 + 2u];
+    let xv14 = mix_rev_bwd12_src[x_row14 + 2u];
+    let xv15 = mix_rev_bwd12_src[x_row15 + 2u];
     {
       let wv = mix_rev_bwd12_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd12_params[w_base + 3u];
@@ -7246,6 +12550,18 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7298,6 +12614,162 @@ fn mix_rev_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix_rev_bwd12_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_rev_bwd12_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7388,16 +12860,28 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd15_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7406,18 +12890,66 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd15_src[x_row0];
     let xv1 = mix_rev_bwd15_src[x_row1];
     let xv2 = mix_rev_bwd15_src[x_row2];
     let xv3 = mix_rev_bwd15_src[x_row3];
+    let xv4 = mix_rev_bwd15_src[x_row4];
+    let xv5 = mix_rev_bwd15_src[x_row5];
+    let xv6 = mix_rev_bwd15_src[x_row6];
+    let xv7 = mix_rev_bwd15_src[x_row7];
+    let xv8 = mix_rev_bwd15_src[x_row8];
+    let xv9 = mix_rev_bwd15_src[x_row9];
+    let xv10 = mix_rev_bwd15_src[x_row10];
+    let xv11 = mix_rev_bwd15_src[x_row11];
+    let xv12 = mix_rev_bwd15_src[x_row12];
+    let xv13 = mix_rev_bwd15_src[x_row13];
+    let xv14 = mix_rev_bwd15_src[x_row14];
+    let xv15 = mix_rev_bwd15_src[x_row15];
     {
       let wv = mix_rev_bwd15_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd15_params[w_base + 1u];
@@ -7425,6 +12957,18 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7433,12 +12977,36 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd15_src[x_row1 + 4u];
     let xv2 = mix_rev_bwd15_src[x_row2 + 4u];
     let xv3 = mix_rev_bwd15_src[x_row3 + 4u];
+    let xv4 = mix_rev_bwd15_src[x_row4 + 4u];
+    let xv5 = mix_rev_bwd15_src[x_row5 + 4u];
+    let xv6 = mix_rev_bwd15_src[x_row6 + 4u];
+    let xv7 = mix_rev_bwd15_src[x_row7 + 4u];
+    let xv8 = mix_rev_bwd15_src[x_row8 + 4u];
+    let xv9 = mix_rev_bwd15_src[x_row9 + 4u];
+    let xv10 = mix_rev_bwd15_src[x_row10 + 4u];
+    let xv11 = mix_rev_bwd15_src[x_row11 + 4u];
+    let xv12 = mix_rev_bwd15_src[x_row12 + 4u];
+    let xv13 = mix_rev_bwd15_src[x_row13 + 4u];
+    let xv14 = mix_rev_bwd15_src[x_row14 + 4u];
+    let xv15 = mix_rev_bwd15_src[x_row15 + 4u];
     {
       let wv = mix_rev_bwd15_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd15_params[w_base + 3u];
@@ -7446,6 +13014,18 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7498,6 +13078,162 @@ fn mix_rev_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix_rev_bwd15_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_rev_bwd15_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7588,16 +13324,28 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd18_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7606,18 +13354,66 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd18_src[x_row0];
     let xv1 = mix_rev_bwd18_src[x_row1];
     let xv2 = mix_rev_bwd18_src[x_row2];
     let xv3 = mix_rev_bwd18_src[x_row3];
+    let xv4 = mix_rev_bwd18_src[x_row4];
+    let xv5 = mix_rev_bwd18_src[x_row5];
+    let xv6 = mix_rev_bwd18_src[x_row6];
+    let xv7 = mix_rev_bwd18_src[x_row7];
+    let xv8 = mix_rev_bwd18_src[x_row8];
+    let xv9 = mix_rev_bwd18_src[x_row9];
+    let xv10 = mix_rev_bwd18_src[x_row10];
+    let xv11 = mix_rev_bwd18_src[x_row11];
+    let xv12 = mix_rev_bwd18_src[x_row12];
+    let xv13 = mix_rev_bwd18_src[x_row13];
+    let xv14 = mix_rev_bwd18_src[x_row14];
+    let xv15 = mix_rev_bwd18_src[x_row15];
     {
       let wv = mix_rev_bwd18_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd18_params[w_base + 1u];
@@ -7625,6 +13421,18 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7633,12 +13441,36 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd18_src[x_row1 + 8u];
     let xv2 = mix_rev_bwd18_src[x_row2 + 8u];
     let xv3 = mix_rev_bwd18_src[x_row3 + 8u];
+    let xv4 = mix_rev_bwd18_src[x_row4 + 8u];
+    let xv5 = mix_rev_bwd18_src[x_row5 + 8u];
+    let xv6 = mix_rev_bwd18_src[x_row6 + 8u];
+    let xv7 = mix_rev_bwd18_src[x_row7 + 8u];
+    let xv8 = mix_rev_bwd18_src[x_row8 + 8u];
+    let xv9 = mix_rev_bwd18_src[x_row9 + 8u];
+    let xv10 = mix_rev_bwd18_src[x_row10 + 8u];
+    let xv11 = mix_rev_bwd18_src[x_row11 + 8u];
+    let xv12 = mix_rev_bwd18_src[x_row12 + 8u];
+    let xv13 = mix_rev_bwd18_src[x_row13 + 8u];
+    let xv14 = mix_rev_bwd18_src[x_row14 + 8u];
+    let xv15 = mix_rev_bwd18_src[x_row15 + 8u];
     {
       let wv = mix_rev_bwd18_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd18_params[w_base + 3u];
@@ -7646,6 +13478,18 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7698,6 +13542,162 @@ fn mix_rev_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix_rev_bwd18_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_rev_bwd18_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7788,16 +13788,28 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd21_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7806,18 +13818,66 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd21_src[x_row0];
     let xv1 = mix_rev_bwd21_src[x_row1];
     let xv2 = mix_rev_bwd21_src[x_row2];
     let xv3 = mix_rev_bwd21_src[x_row3];
+    let xv4 = mix_rev_bwd21_src[x_row4];
+    let xv5 = mix_rev_bwd21_src[x_row5];
+    let xv6 = mix_rev_bwd21_src[x_row6];
+    let xv7 = mix_rev_bwd21_src[x_row7];
+    let xv8 = mix_rev_bwd21_src[x_row8];
+    let xv9 = mix_rev_bwd21_src[x_row9];
+    let xv10 = mix_rev_bwd21_src[x_row10];
+    let xv11 = mix_rev_bwd21_src[x_row11];
+    let xv12 = mix_rev_bwd21_src[x_row12];
+    let xv13 = mix_rev_bwd21_src[x_row13];
+    let xv14 = mix_rev_bwd21_src[x_row14];
+    let xv15 = mix_rev_bwd21_src[x_row15];
     {
       let wv = mix_rev_bwd21_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd21_params[w_base + 1u];
@@ -7825,6 +13885,18 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7833,12 +13905,36 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd21_src[x_row1 + 16u];
     let xv2 = mix_rev_bwd21_src[x_row2 + 16u];
     let xv3 = mix_rev_bwd21_src[x_row3 + 16u];
+    let xv4 = mix_rev_bwd21_src[x_row4 + 16u];
+    let xv5 = mix_rev_bwd21_src[x_row5 + 16u];
+    let xv6 = mix_rev_bwd21_src[x_row6 + 16u];
+    let xv7 = mix_rev_bwd21_src[x_row7 + 16u];
+    let xv8 = mix_rev_bwd21_src[x_row8 + 16u];
+    let xv9 = mix_rev_bwd21_src[x_row9 + 16u];
+    let xv10 = mix_rev_bwd21_src[x_row10 + 16u];
+    let xv11 = mix_rev_bwd21_src[x_row11 + 16u];
+    let xv12 = mix_rev_bwd21_src[x_row12 + 16u];
+    let xv13 = mix_rev_bwd21_src[x_row13 + 16u];
+    let xv14 = mix_rev_bwd21_src[x_row14 + 16u];
+    let xv15 = mix_rev_bwd21_src[x_row15 + 16u];
     {
       let wv = mix_rev_bwd21_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd21_params[w_base + 3u];
@@ -7846,6 +13942,18 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7898,6 +14006,162 @@ fn mix_rev_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix_rev_bwd21_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_rev_bwd21_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7988,16 +14252,28 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd24_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8006,18 +14282,66 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd24_src[x_row0];
     let xv1 = mix_rev_bwd24_src[x_row1];
     let xv2 = mix_rev_bwd24_src[x_row2];
     let xv3 = mix_rev_bwd24_src[x_row3];
+    let xv4 = mix_rev_bwd24_src[x_row4];
+    let xv5 = mix_rev_bwd24_src[x_row5];
+    let xv6 = mix_rev_bwd24_src[x_row6];
+    let xv7 = mix_rev_bwd24_src[x_row7];
+    let xv8 = mix_rev_bwd24_src[x_row8];
+    let xv9 = mix_rev_bwd24_src[x_row9];
+    let xv10 = mix_rev_bwd24_src[x_row10];
+    let xv11 = mix_rev_bwd24_src[x_row11];
+    let xv12 = mix_rev_bwd24_src[x_row12];
+    let xv13 = mix_rev_bwd24_src[x_row13];
+    let xv14 = mix_rev_bwd24_src[x_row14];
+    let xv15 = mix_rev_bwd24_src[x_row15];
     {
       let wv = mix_rev_bwd24_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd24_params[w_base + 1u];
@@ -8025,6 +14349,18 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8033,12 +14369,36 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd24_src[x_row1 + 32u];
     let xv2 = mix_rev_bwd24_src[x_row2 + 32u];
     let xv3 = mix_rev_bwd24_src[x_row3 + 32u];
+    let xv4 = mix_rev_bwd24_src[x_row4 + 32u];
+    let xv5 = mix_rev_bwd24_src[x_row5 + 32u];
+    let xv6 = mix_rev_bwd24_src[x_row6 + 32u];
+    let xv7 = mix_rev_bwd24_src[x_row7 + 32u];
+    let xv8 = mix_rev_bwd24_src[x_row8 + 32u];
+    let xv9 = mix_rev_bwd24_src[x_row9 + 32u];
+    let xv10 = mix_rev_bwd24_src[x_row10 + 32u];
+    let xv11 = mix_rev_bwd24_src[x_row11 + 32u];
+    let xv12 = mix_rev_bwd24_src[x_row12 + 32u];
+    let xv13 = mix_rev_bwd24_src[x_row13 + 32u];
+    let xv14 = mix_rev_bwd24_src[x_row14 + 32u];
+    let xv15 = mix_rev_bwd24_src[x_row15 + 32u];
     {
       let wv = mix_rev_bwd24_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd24_params[w_base + 3u];
@@ -8046,6 +14406,18 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8098,6 +14470,162 @@ fn mix_rev_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix_rev_bwd24_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_rev_bwd24_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8188,16 +14716,28 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd27_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8206,18 +14746,66 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd27_src[x_row0];
     let xv1 = mix_rev_bwd27_src[x_row1];
     let xv2 = mix_rev_bwd27_src[x_row2];
     let xv3 = mix_rev_bwd27_src[x_row3];
+    let xv4 = mix_rev_bwd27_src[x_row4];
+    let xv5 = mix_rev_bwd27_src[x_row5];
+    let xv6 = mix_rev_bwd27_src[x_row6];
+    let xv7 = mix_rev_bwd27_src[x_row7];
+    let xv8 = mix_rev_bwd27_src[x_row8];
+    let xv9 = mix_rev_bwd27_src[x_row9];
+    let xv10 = mix_rev_bwd27_src[x_row10];
+    let xv11 = mix_rev_bwd27_src[x_row11];
+    let xv12 = mix_rev_bwd27_src[x_row12];
+    let xv13 = mix_rev_bwd27_src[x_row13];
+    let xv14 = mix_rev_bwd27_src[x_row14];
+    let xv15 = mix_rev_bwd27_src[x_row15];
     {
       let wv = mix_rev_bwd27_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd27_params[w_base + 1u];
@@ -8225,6 +14813,18 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8233,12 +14833,36 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd27_src[x_row1 + 64u];
     let xv2 = mix_rev_bwd27_src[x_row2 + 64u];
     let xv3 = mix_rev_bwd27_src[x_row3 + 64u];
+    let xv4 = mix_rev_bwd27_src[x_row4 + 64u];
+    let xv5 = mix_rev_bwd27_src[x_row5 + 64u];
+    let xv6 = mix_rev_bwd27_src[x_row6 + 64u];
+    let xv7 = mix_rev_bwd27_src[x_row7 + 64u];
+    let xv8 = mix_rev_bwd27_src[x_row8 + 64u];
+    let xv9 = mix_rev_bwd27_src[x_row9 + 64u];
+    let xv10 = mix_rev_bwd27_src[x_row10 + 64u];
+    let xv11 = mix_rev_bwd27_src[x_row11 + 64u];
+    let xv12 = mix_rev_bwd27_src[x_row12 + 64u];
+    let xv13 = mix_rev_bwd27_src[x_row13 + 64u];
+    let xv14 = mix_rev_bwd27_src[x_row14 + 64u];
+    let xv15 = mix_rev_bwd27_src[x_row15 + 64u];
     {
       let wv = mix_rev_bwd27_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd27_params[w_base + 3u];
@@ -8246,6 +14870,18 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8298,6 +14934,162 @@ fn mix_rev_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix_rev_bwd27_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_rev_bwd27_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8388,16 +15180,28 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd30_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8406,18 +15210,66 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd30_src[x_row0];
     let xv1 = mix_rev_bwd30_src[x_row1];
     let xv2 = mix_rev_bwd30_src[x_row2];
     let xv3 = mix_rev_bwd30_src[x_row3];
+    let xv4 = mix_rev_bwd30_src[x_row4];
+    let xv5 = mix_rev_bwd30_src[x_row5];
+    let xv6 = mix_rev_bwd30_src[x_row6];
+    let xv7 = mix_rev_bwd30_src[x_row7];
+    let xv8 = mix_rev_bwd30_src[x_row8];
+    let xv9 = mix_rev_bwd30_src[x_row9];
+    let xv10 = mix_rev_bwd30_src[x_row10];
+    let xv11 = mix_rev_bwd30_src[x_row11];
+    let xv12 = mix_rev_bwd30_src[x_row12];
+    let xv13 = mix_rev_bwd30_src[x_row13];
+    let xv14 = mix_rev_bwd30_src[x_row14];
+    let xv15 = mix_rev_bwd30_src[x_row15];
     {
       let wv = mix_rev_bwd30_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd30_params[w_base + 1u];
@@ -8425,6 +15277,18 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8433,12 +15297,36 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd30_src[x_row1 + 128u];
     let xv2 = mix_rev_bwd30_src[x_row2 + 128u];
     let xv3 = mix_rev_bwd30_src[x_row3 + 128u];
+    let xv4 = mix_rev_bwd30_src[x_row4 + 128u];
+    let xv5 = mix_rev_bwd30_src[x_row5 + 128u];
+    let xv6 = mix_rev_bwd30_src[x_row6 + 128u];
+    let xv7 = mix_rev_bwd30_src[x_row7 + 128u];
+    let xv8 = mix_rev_bwd30_src[x_row8 + 128u];
+    let xv9 = mix_rev_bwd30_src[x_row9 + 128u];
+    let xv10 = mix_rev_bwd30_src[x_row10 + 128u];
+    let xv11 = mix_rev_bwd30_src[x_row11 + 128u];
+    let xv12 = mix_rev_bwd30_src[x_row12 + 128u];
+    let xv13 = mix_rev_bwd30_src[x_row13 + 128u];
+    let xv14 = mix_rev_bwd30_src[x_row14 + 128u];
+    let xv15 = mix_rev_bwd30_src[x_row15 + 128u];
     {
       let wv = mix_rev_bwd30_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd30_params[w_base + 3u];
@@ -8446,6 +15334,18 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8498,6 +15398,162 @@ fn mix_rev_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix_rev_bwd30_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_rev_bwd30_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8588,16 +15644,28 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd33_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8606,18 +15674,66 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd33_src[x_row0];
     let xv1 = mix_rev_bwd33_src[x_row1];
     let xv2 = mix_rev_bwd33_src[x_row2];
     let xv3 = mix_rev_bwd33_src[x_row3];
+    let xv4 = mix_rev_bwd33_src[x_row4];
+    let xv5 = mix_rev_bwd33_src[x_row5];
+    let xv6 = mix_rev_bwd33_src[x_row6];
+    let xv7 = mix_rev_bwd33_src[x_row7];
+    let xv8 = mix_rev_bwd33_src[x_row8];
+    let xv9 = mix_rev_bwd33_src[x_row9];
+    let xv10 = mix_rev_bwd33_src[x_row10];
+    let xv11 = mix_rev_bwd33_src[x_row11];
+    let xv12 = mix_rev_bwd33_src[x_row12];
+    let xv13 = mix_rev_bwd33_src[x_row13];
+    let xv14 = mix_rev_bwd33_src[x_row14];
+    let xv15 = mix_rev_bwd33_src[x_row15];
     {
       let wv = mix_rev_bwd33_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd33_params[w_base + 1u];
@@ -8625,6 +15741,18 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8633,12 +15761,36 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd33_src[x_row1 + 256u];
     let xv2 = mix_rev_bwd33_src[x_row2 + 256u];
     let xv3 = mix_rev_bwd33_src[x_row3 + 256u];
+    let xv4 = mix_rev_bwd33_src[x_row4 + 256u];
+    let xv5 = mix_rev_bwd33_src[x_row5 + 256u];
+    let xv6 = mix_rev_bwd33_src[x_row6 + 256u];
+    let xv7 = mix_rev_bwd33_src[x_row7 + 256u];
+    let xv8 = mix_rev_bwd33_src[x_row8 + 256u];
+    let xv9 = mix_rev_bwd33_src[x_row9 + 256u];
+    let xv10 = mix_rev_bwd33_src[x_row10 + 256u];
+    let xv11 = mix_rev_bwd33_src[x_row11 + 256u];
+    let xv12 = mix_rev_bwd33_src[x_row12 + 256u];
+    let xv13 = mix_rev_bwd33_src[x_row13 + 256u];
+    let xv14 = mix_rev_bwd33_src[x_row14 + 256u];
+    let xv15 = mix_rev_bwd33_src[x_row15 + 256u];
     {
       let wv = mix_rev_bwd33_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd33_params[w_base + 3u];
@@ -8646,6 +15798,18 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8698,6 +15862,162 @@ fn mix_rev_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix_rev_bwd33_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_rev_bwd33_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8788,16 +16108,28 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_rev_bwd36_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -8806,18 +16138,66 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_rev_bwd36_src[x_row0];
     let xv1 = mix_rev_bwd36_src[x_row1];
     let xv2 = mix_rev_bwd36_src[x_row2];
     let xv3 = mix_rev_bwd36_src[x_row3];
+    let xv4 = mix_rev_bwd36_src[x_row4];
+    let xv5 = mix_rev_bwd36_src[x_row5];
+    let xv6 = mix_rev_bwd36_src[x_row6];
+    let xv7 = mix_rev_bwd36_src[x_row7];
+    let xv8 = mix_rev_bwd36_src[x_row8];
+    let xv9 = mix_rev_bwd36_src[x_row9];
+    let xv10 = mix_rev_bwd36_src[x_row10];
+    let xv11 = mix_rev_bwd36_src[x_row11];
+    let xv12 = mix_rev_bwd36_src[x_row12];
+    let xv13 = mix_rev_bwd36_src[x_row13];
+    let xv14 = mix_rev_bwd36_src[x_row14];
+    let xv15 = mix_rev_bwd36_src[x_row15];
     {
       let wv = mix_rev_bwd36_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd36_params[w_base + 1u];
@@ -8825,6 +16205,18 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -8833,12 +16225,36 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
     let xv1 = mix_rev_bwd36_src[x_row1 + 512u];
     let xv2 = mix_rev_bwd36_src[x_row2 + 512u];
     let xv3 = mix_rev_bwd36_src[x_row3 + 512u];
+    let xv4 = mix_rev_bwd36_src[x_row4 + 512u];
+    let xv5 = mix_rev_bwd36_src[x_row5 + 512u];
+    let xv6 = mix_rev_bwd36_src[x_row6 + 512u];
+    let xv7 = mix_rev_bwd36_src[x_row7 + 512u];
+    let xv8 = mix_rev_bwd36_src[x_row8 + 512u];
+    let xv9 = mix_rev_bwd36_src[x_row9 + 512u];
+    let xv10 = mix_rev_bwd36_src[x_row10 + 512u];
+    let xv11 = mix_rev_bwd36_src[x_row11 + 512u];
+    let xv12 = mix_rev_bwd36_src[x_row12 + 512u];
+    let xv13 = mix_rev_bwd36_src[x_row13 + 512u];
+    let xv14 = mix_rev_bwd36_src[x_row14 + 512u];
+    let xv15 = mix_rev_bwd36_src[x_row15 + 512u];
     {
       let wv = mix_rev_bwd36_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_rev_bwd36_params[w_base + 3u];
@@ -8846,6 +16262,18 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -8898,6 +16326,162 @@ fn mix_rev_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix_rev_bwd36_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_rev_bwd36_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -10843,34 +18427,158 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (group >= mix_lr_bwd10_dims.groups) { return; }
   let row_tile = group;
   let item = lid;
-  if (item >= 2u) { return; }
+  if (item >= 1u) { return; }
   let batch = mix_lr_bwd10_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item;
+  let i_r = 0u;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 20480u + (i_a + i_d) * 8192u + i_r * 4u;
+  let w_base = 20480u + (i_a + i_d) * 8192u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -10878,12 +18586,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10891,6 +18623,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10898,6 +18642,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10905,6 +18661,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10913,12 +18757,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10926,6 +18794,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10933,6 +18813,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10940,6 +18832,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10948,12 +18928,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10961,6 +18965,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -10968,6 +18984,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -10975,6 +19003,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -10983,12 +19099,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -10996,6 +19136,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11003,6 +19155,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11010,6 +19174,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11018,12 +19270,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11031,6 +19307,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11038,6 +19326,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11045,6 +19345,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11053,12 +19441,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11066,6 +19478,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11073,6 +19497,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11080,6 +19516,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11088,12 +19612,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11101,6 +19649,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11108,6 +19668,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11115,6 +19687,94 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -11123,12 +19783,36 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = mix_lr_bwd10_src[x_row1 + i_g];
       let xv2 = mix_lr_bwd10_src[x_row2 + i_g];
       let xv3 = mix_lr_bwd10_src[x_row3 + i_g];
+      let xv4 = mix_lr_bwd10_src[x_row4 + i_g];
+      let xv5 = mix_lr_bwd10_src[x_row5 + i_g];
+      let xv6 = mix_lr_bwd10_src[x_row6 + i_g];
+      let xv7 = mix_lr_bwd10_src[x_row7 + i_g];
+      let xv8 = mix_lr_bwd10_src[x_row8 + i_g];
+      let xv9 = mix_lr_bwd10_src[x_row9 + i_g];
+      let xv10 = mix_lr_bwd10_src[x_row10 + i_g];
+      let xv11 = mix_lr_bwd10_src[x_row11 + i_g];
+      let xv12 = mix_lr_bwd10_src[x_row12 + i_g];
+      let xv13 = mix_lr_bwd10_src[x_row13 + i_g];
+      let xv14 = mix_lr_bwd10_src[x_row14 + i_g];
+      let xv15 = mix_lr_bwd10_src[x_row15 + i_g];
       {
         let wv = mix_lr_bwd10_params[w_base + i_g * 8u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 1u + i_g * 8u];
@@ -11136,6 +19820,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 2u + i_g * 8u];
@@ -11143,6 +19839,18 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mix_lr_bwd10_params[w_base + 3u + i_g * 8u];
@@ -11150,99 +19858,783 @@ fn mix_lr_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 4u + i_g * 8u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 5u + i_g * 8u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 6u + i_g * 8u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mix_lr_bwd10_params[w_base + 7u + i_g * 8u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 8u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd10_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 8u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd10_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -11253,8 +20645,8 @@ struct mix_lr_bwd11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd11_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd11_dims: mix_lr_bwd11_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd11_aux: array<f32>;
-var<workgroup> mix_lr_bwd11_se: array<f32, 1024>;
-var<workgroup> mix_lr_bwd11_sx: array<f32, 128>;
+var<workgroup> mix_lr_bwd11_se: array<f32, 512>;
+var<workgroup> mix_lr_bwd11_sx: array<f32, 64>;
 @compute @workgroup_size(32)
 fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -11288,15 +20680,15 @@ fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd11_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 32u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = mix_lr_bwd11_aux[r * 1024u + ib]; }
       mix_lr_bwd11_se[i] = v;
     }
-    for (var i = lid; i < 128u; i += 32u) {
+    for (var i = lid; i < 64u; i += 32u) {
       let r = rr + i / 8u;
       let ig = c0 + i % 8u;
       var v: f32 = 0.0;
@@ -11304,7 +20696,7 @@ fn mix_lr_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       mix_lr_bwd11_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mix_lr_bwd11_se[k * 64u + ty * 4u + 0u];
       let e1 = mix_lr_bwd11_se[k * 64u + ty * 4u + 1u];
       let e2 = mix_lr_bwd11_se[k * 64u + ty * 4u + 2u];
@@ -11381,48 +20773,196 @@ struct mix_lr_bwd13_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_bwd13_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = mix_lr_bwd13_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
   let i_r = item;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 28672u + (i_a + i_d) * 8192u + i_r * 4u;
+  let w_base = 28672u + (i_a + i_d) * 8192u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 8u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 8u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 8u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 8u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 8u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 8u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 8u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 8u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 8u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 8u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 8u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 8u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 8u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 8u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 8u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 8u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd13_src[x_row0];
     let xv1 = mix_lr_bwd13_src[x_row1];
     let xv2 = mix_lr_bwd13_src[x_row2];
     let xv3 = mix_lr_bwd13_src[x_row3];
+    let xv4 = mix_lr_bwd13_src[x_row4];
+    let xv5 = mix_lr_bwd13_src[x_row5];
+    let xv6 = mix_lr_bwd13_src[x_row6];
+    let xv7 = mix_lr_bwd13_src[x_row7];
+    let xv8 = mix_lr_bwd13_src[x_row8];
+    let xv9 = mix_lr_bwd13_src[x_row9];
+    let xv10 = mix_lr_bwd13_src[x_row10];
+    let xv11 = mix_lr_bwd13_src[x_row11];
+    let xv12 = mix_lr_bwd13_src[x_row12];
+    let xv13 = mix_lr_bwd13_src[x_row13];
+    let xv14 = mix_lr_bwd13_src[x_row14];
+    let xv15 = mix_lr_bwd13_src[x_row15];
     {
       let wv = mix_lr_bwd13_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1u];
@@ -11430,6 +20970,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2u];
@@ -11437,6 +20989,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3u];
@@ -11444,6 +21008,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11452,12 +21104,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 1u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 1u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 1u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 1u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 1u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 1u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 1u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 1u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 1u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 1u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 1u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 1u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 1u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 1u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 1u];
     {
       let wv = mix_lr_bwd13_params[w_base + 1024u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1025u];
@@ -11465,6 +21141,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1026u];
@@ -11472,6 +21160,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 1027u];
@@ -11479,6 +21179,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1028u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1029u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1030u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 1031u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11487,12 +21275,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 2u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 2u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 2u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 2u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 2u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 2u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 2u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 2u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 2u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 2u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 2u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 2u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 2u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 2u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 2u];
     {
       let wv = mix_lr_bwd13_params[w_base + 2048u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2049u];
@@ -11500,6 +21312,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2050u];
@@ -11507,6 +21331,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 2051u];
@@ -11514,6 +21350,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2052u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2053u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2054u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 2055u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11522,12 +21446,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 3u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 3u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 3u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 3u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 3u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 3u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 3u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 3u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 3u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 3u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 3u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 3u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 3u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 3u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 3u];
     {
       let wv = mix_lr_bwd13_params[w_base + 3072u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3073u];
@@ -11535,6 +21483,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3074u];
@@ -11542,6 +21502,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 3075u];
@@ -11549,6 +21521,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3076u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3077u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3078u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 3079u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11557,12 +21617,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 4u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 4u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 4u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 4u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 4u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 4u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 4u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 4u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 4u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 4u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 4u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 4u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 4u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 4u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 4u];
     {
       let wv = mix_lr_bwd13_params[w_base + 4096u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4097u];
@@ -11570,6 +21654,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4098u];
@@ -11577,6 +21673,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 4099u];
@@ -11584,6 +21692,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 4103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11592,12 +21788,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 5u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 5u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 5u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 5u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 5u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 5u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 5u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 5u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 5u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 5u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 5u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 5u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 5u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 5u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 5u];
     {
       let wv = mix_lr_bwd13_params[w_base + 5120u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5121u];
@@ -11605,6 +21825,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5122u];
@@ -11612,6 +21844,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 5123u];
@@ -11619,6 +21863,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5124u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5125u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5126u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 5127u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11627,12 +21959,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 6u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 6u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 6u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 6u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 6u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 6u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 6u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 6u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 6u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 6u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 6u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 6u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 6u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 6u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 6u];
     {
       let wv = mix_lr_bwd13_params[w_base + 6144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6145u];
@@ -11640,6 +21996,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6146u];
@@ -11647,6 +22015,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 6147u];
@@ -11654,6 +22034,94 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 6151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -11662,12 +22130,36 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd13_src[x_row1 + 7u];
     let xv2 = mix_lr_bwd13_src[x_row2 + 7u];
     let xv3 = mix_lr_bwd13_src[x_row3 + 7u];
+    let xv4 = mix_lr_bwd13_src[x_row4 + 7u];
+    let xv5 = mix_lr_bwd13_src[x_row5 + 7u];
+    let xv6 = mix_lr_bwd13_src[x_row6 + 7u];
+    let xv7 = mix_lr_bwd13_src[x_row7 + 7u];
+    let xv8 = mix_lr_bwd13_src[x_row8 + 7u];
+    let xv9 = mix_lr_bwd13_src[x_row9 + 7u];
+    let xv10 = mix_lr_bwd13_src[x_row10 + 7u];
+    let xv11 = mix_lr_bwd13_src[x_row11 + 7u];
+    let xv12 = mix_lr_bwd13_src[x_row12 + 7u];
+    let xv13 = mix_lr_bwd13_src[x_row13 + 7u];
+    let xv14 = mix_lr_bwd13_src[x_row14 + 7u];
+    let xv15 = mix_lr_bwd13_src[x_row15 + 7u];
     {
       let wv = mix_lr_bwd13_params[w_base + 7168u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7169u];
@@ -11675,6 +22167,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7170u];
@@ -11682,6 +22186,18 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd13_params[w_base + 7171u];
@@ -11689,98 +22205,782 @@ fn mix_lr_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7172u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7173u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7174u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mix_lr_bwd13_params[w_base + 7175u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       mix_lr_bwd13_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      mix_lr_bwd13_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -11791,8 +22991,8 @@ struct mix_lr_bwd14_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd14_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd14_dims: mix_lr_bwd14_Dims;
 @group(0) @binding(4) var<storage, read> mix_lr_bwd14_aux: array<f32>;
-var<workgroup> mix_lr_bwd14_se: array<f32, 128>;
-var<workgroup> mix_lr_bwd14_sx: array<f32, 1024>;
+var<workgroup> mix_lr_bwd14_se: array<f32, 64>;
+var<workgroup> mix_lr_bwd14_sx: array<f32, 512>;
 @compute @workgroup_size(32)
 fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -11826,15 +23026,15 @@ fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mix_lr_bwd14_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 128u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 64u; i += 32u) {
       let r = rr + i / 8u;
       let ib = b0 + i % 8u;
       var v: f32 = 0.0;
       if (r < r1) { v = mix_lr_bwd14_aux[r * 8u + ib]; }
       mix_lr_bwd14_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 32u) {
+    for (var i = lid; i < 512u; i += 32u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -11842,7 +23042,7 @@ fn mix_lr_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       mix_lr_bwd14_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mix_lr_bwd14_se[k * 8u + ty * 4u + 0u];
       let e1 = mix_lr_bwd14_se[k * 8u + ty * 4u + 1u];
       let e2 = mix_lr_bwd14_se[k * 8u + ty * 4u + 2u];
@@ -11923,16 +23123,28 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd16_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = 0u;
   let i_d = item;
+  let i_r = 0u;
   let x_off = i_d;
   let w_base = 18432u + (i_a * 512u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -11941,18 +23153,66 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd16_src[x_row0];
     let xv1 = mix_lr_bwd16_src[x_row1];
     let xv2 = mix_lr_bwd16_src[x_row2];
     let xv3 = mix_lr_bwd16_src[x_row3];
+    let xv4 = mix_lr_bwd16_src[x_row4];
+    let xv5 = mix_lr_bwd16_src[x_row5];
+    let xv6 = mix_lr_bwd16_src[x_row6];
+    let xv7 = mix_lr_bwd16_src[x_row7];
+    let xv8 = mix_lr_bwd16_src[x_row8];
+    let xv9 = mix_lr_bwd16_src[x_row9];
+    let xv10 = mix_lr_bwd16_src[x_row10];
+    let xv11 = mix_lr_bwd16_src[x_row11];
+    let xv12 = mix_lr_bwd16_src[x_row12];
+    let xv13 = mix_lr_bwd16_src[x_row13];
+    let xv14 = mix_lr_bwd16_src[x_row14];
+    let xv15 = mix_lr_bwd16_src[x_row15];
     {
       let wv = mix_lr_bwd16_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd16_params[w_base + 1u];
@@ -11960,6 +23220,18 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -11968,12 +23240,36 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd16_src[x_row1 + 512u];
     let xv2 = mix_lr_bwd16_src[x_row2 + 512u];
     let xv3 = mix_lr_bwd16_src[x_row3 + 512u];
+    let xv4 = mix_lr_bwd16_src[x_row4 + 512u];
+    let xv5 = mix_lr_bwd16_src[x_row5 + 512u];
+    let xv6 = mix_lr_bwd16_src[x_row6 + 512u];
+    let xv7 = mix_lr_bwd16_src[x_row7 + 512u];
+    let xv8 = mix_lr_bwd16_src[x_row8 + 512u];
+    let xv9 = mix_lr_bwd16_src[x_row9 + 512u];
+    let xv10 = mix_lr_bwd16_src[x_row10 + 512u];
+    let xv11 = mix_lr_bwd16_src[x_row11 + 512u];
+    let xv12 = mix_lr_bwd16_src[x_row12 + 512u];
+    let xv13 = mix_lr_bwd16_src[x_row13 + 512u];
+    let xv14 = mix_lr_bwd16_src[x_row14 + 512u];
+    let xv15 = mix_lr_bwd16_src[x_row15 + 512u];
     {
       let wv = mix_lr_bwd16_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd16_params[w_base + 3u];
@@ -11981,6 +23277,18 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12033,6 +23341,162 @@ fn mix_lr_bwd16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_b * 512u + i_d);
       mix_lr_bwd16_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_b * 512u + i_d);
+      mix_lr_bwd16_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12123,16 +23587,28 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd19_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 256u;
-  let i_r = 0u;
   let i_d = item % 256u;
+  let i_r = 0u;
   let x_off = (i_a * 512u + i_d);
   let w_base = 16384u + (i_a * 256u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12141,18 +23617,66 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd19_src[x_row0];
     let xv1 = mix_lr_bwd19_src[x_row1];
     let xv2 = mix_lr_bwd19_src[x_row2];
     let xv3 = mix_lr_bwd19_src[x_row3];
+    let xv4 = mix_lr_bwd19_src[x_row4];
+    let xv5 = mix_lr_bwd19_src[x_row5];
+    let xv6 = mix_lr_bwd19_src[x_row6];
+    let xv7 = mix_lr_bwd19_src[x_row7];
+    let xv8 = mix_lr_bwd19_src[x_row8];
+    let xv9 = mix_lr_bwd19_src[x_row9];
+    let xv10 = mix_lr_bwd19_src[x_row10];
+    let xv11 = mix_lr_bwd19_src[x_row11];
+    let xv12 = mix_lr_bwd19_src[x_row12];
+    let xv13 = mix_lr_bwd19_src[x_row13];
+    let xv14 = mix_lr_bwd19_src[x_row14];
+    let xv15 = mix_lr_bwd19_src[x_row15];
     {
       let wv = mix_lr_bwd19_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd19_params[w_base + 1u];
@@ -12160,6 +23684,18 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12168,12 +23704,36 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd19_src[x_row1 + 256u];
     let xv2 = mix_lr_bwd19_src[x_row2 + 256u];
     let xv3 = mix_lr_bwd19_src[x_row3 + 256u];
+    let xv4 = mix_lr_bwd19_src[x_row4 + 256u];
+    let xv5 = mix_lr_bwd19_src[x_row5 + 256u];
+    let xv6 = mix_lr_bwd19_src[x_row6 + 256u];
+    let xv7 = mix_lr_bwd19_src[x_row7 + 256u];
+    let xv8 = mix_lr_bwd19_src[x_row8 + 256u];
+    let xv9 = mix_lr_bwd19_src[x_row9 + 256u];
+    let xv10 = mix_lr_bwd19_src[x_row10 + 256u];
+    let xv11 = mix_lr_bwd19_src[x_row11 + 256u];
+    let xv12 = mix_lr_bwd19_src[x_row12 + 256u];
+    let xv13 = mix_lr_bwd19_src[x_row13 + 256u];
+    let xv14 = mix_lr_bwd19_src[x_row14 + 256u];
+    let xv15 = mix_lr_bwd19_src[x_row15 + 256u];
     {
       let wv = mix_lr_bwd19_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd19_params[w_base + 3u];
@@ -12181,6 +23741,18 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12233,6 +23805,162 @@ fn mix_lr_bwd19(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 512u + i_b * 256u + i_d);
       mix_lr_bwd19_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 512u + i_b * 256u + i_d);
+      mix_lr_bwd19_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12323,16 +24051,28 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd22_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 128u;
-  let i_r = 0u;
   let i_d = item % 128u;
+  let i_r = 0u;
   let x_off = (i_a * 256u + i_d);
   let w_base = 14336u + (i_a * 128u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12341,18 +24081,66 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd22_src[x_row0];
     let xv1 = mix_lr_bwd22_src[x_row1];
     let xv2 = mix_lr_bwd22_src[x_row2];
     let xv3 = mix_lr_bwd22_src[x_row3];
+    let xv4 = mix_lr_bwd22_src[x_row4];
+    let xv5 = mix_lr_bwd22_src[x_row5];
+    let xv6 = mix_lr_bwd22_src[x_row6];
+    let xv7 = mix_lr_bwd22_src[x_row7];
+    let xv8 = mix_lr_bwd22_src[x_row8];
+    let xv9 = mix_lr_bwd22_src[x_row9];
+    let xv10 = mix_lr_bwd22_src[x_row10];
+    let xv11 = mix_lr_bwd22_src[x_row11];
+    let xv12 = mix_lr_bwd22_src[x_row12];
+    let xv13 = mix_lr_bwd22_src[x_row13];
+    let xv14 = mix_lr_bwd22_src[x_row14];
+    let xv15 = mix_lr_bwd22_src[x_row15];
     {
       let wv = mix_lr_bwd22_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd22_params[w_base + 1u];
@@ -12360,6 +24148,18 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12368,12 +24168,36 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd22_src[x_row1 + 128u];
     let xv2 = mix_lr_bwd22_src[x_row2 + 128u];
     let xv3 = mix_lr_bwd22_src[x_row3 + 128u];
+    let xv4 = mix_lr_bwd22_src[x_row4 + 128u];
+    let xv5 = mix_lr_bwd22_src[x_row5 + 128u];
+    let xv6 = mix_lr_bwd22_src[x_row6 + 128u];
+    let xv7 = mix_lr_bwd22_src[x_row7 + 128u];
+    let xv8 = mix_lr_bwd22_src[x_row8 + 128u];
+    let xv9 = mix_lr_bwd22_src[x_row9 + 128u];
+    let xv10 = mix_lr_bwd22_src[x_row10 + 128u];
+    let xv11 = mix_lr_bwd22_src[x_row11 + 128u];
+    let xv12 = mix_lr_bwd22_src[x_row12 + 128u];
+    let xv13 = mix_lr_bwd22_src[x_row13 + 128u];
+    let xv14 = mix_lr_bwd22_src[x_row14 + 128u];
+    let xv15 = mix_lr_bwd22_src[x_row15 + 128u];
     {
       let wv = mix_lr_bwd22_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd22_params[w_base + 3u];
@@ -12381,6 +24205,18 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12433,6 +24269,162 @@ fn mix_lr_bwd22(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 256u + i_b * 128u + i_d);
       mix_lr_bwd22_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 256u + i_b * 128u + i_d);
+      mix_lr_bwd22_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12523,16 +24515,28 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd25_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 64u;
-  let i_r = 0u;
   let i_d = item % 64u;
+  let i_r = 0u;
   let x_off = (i_a * 128u + i_d);
   let w_base = 12288u + (i_a * 64u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12541,18 +24545,66 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd25_src[x_row0];
     let xv1 = mix_lr_bwd25_src[x_row1];
     let xv2 = mix_lr_bwd25_src[x_row2];
     let xv3 = mix_lr_bwd25_src[x_row3];
+    let xv4 = mix_lr_bwd25_src[x_row4];
+    let xv5 = mix_lr_bwd25_src[x_row5];
+    let xv6 = mix_lr_bwd25_src[x_row6];
+    let xv7 = mix_lr_bwd25_src[x_row7];
+    let xv8 = mix_lr_bwd25_src[x_row8];
+    let xv9 = mix_lr_bwd25_src[x_row9];
+    let xv10 = mix_lr_bwd25_src[x_row10];
+    let xv11 = mix_lr_bwd25_src[x_row11];
+    let xv12 = mix_lr_bwd25_src[x_row12];
+    let xv13 = mix_lr_bwd25_src[x_row13];
+    let xv14 = mix_lr_bwd25_src[x_row14];
+    let xv15 = mix_lr_bwd25_src[x_row15];
     {
       let wv = mix_lr_bwd25_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd25_params[w_base + 1u];
@@ -12560,6 +24612,18 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12568,12 +24632,36 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd25_src[x_row1 + 64u];
     let xv2 = mix_lr_bwd25_src[x_row2 + 64u];
     let xv3 = mix_lr_bwd25_src[x_row3 + 64u];
+    let xv4 = mix_lr_bwd25_src[x_row4 + 64u];
+    let xv5 = mix_lr_bwd25_src[x_row5 + 64u];
+    let xv6 = mix_lr_bwd25_src[x_row6 + 64u];
+    let xv7 = mix_lr_bwd25_src[x_row7 + 64u];
+    let xv8 = mix_lr_bwd25_src[x_row8 + 64u];
+    let xv9 = mix_lr_bwd25_src[x_row9 + 64u];
+    let xv10 = mix_lr_bwd25_src[x_row10 + 64u];
+    let xv11 = mix_lr_bwd25_src[x_row11 + 64u];
+    let xv12 = mix_lr_bwd25_src[x_row12 + 64u];
+    let xv13 = mix_lr_bwd25_src[x_row13 + 64u];
+    let xv14 = mix_lr_bwd25_src[x_row14 + 64u];
+    let xv15 = mix_lr_bwd25_src[x_row15 + 64u];
     {
       let wv = mix_lr_bwd25_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd25_params[w_base + 3u];
@@ -12581,6 +24669,18 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12633,6 +24733,162 @@ fn mix_lr_bwd25(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 128u + i_b * 64u + i_d);
       mix_lr_bwd25_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 128u + i_b * 64u + i_d);
+      mix_lr_bwd25_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12723,16 +24979,28 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd28_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 32u;
-  let i_r = 0u;
   let i_d = item % 32u;
+  let i_r = 0u;
   let x_off = (i_a * 64u + i_d);
   let w_base = 10240u + (i_a * 32u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12741,18 +25009,66 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd28_src[x_row0];
     let xv1 = mix_lr_bwd28_src[x_row1];
     let xv2 = mix_lr_bwd28_src[x_row2];
     let xv3 = mix_lr_bwd28_src[x_row3];
+    let xv4 = mix_lr_bwd28_src[x_row4];
+    let xv5 = mix_lr_bwd28_src[x_row5];
+    let xv6 = mix_lr_bwd28_src[x_row6];
+    let xv7 = mix_lr_bwd28_src[x_row7];
+    let xv8 = mix_lr_bwd28_src[x_row8];
+    let xv9 = mix_lr_bwd28_src[x_row9];
+    let xv10 = mix_lr_bwd28_src[x_row10];
+    let xv11 = mix_lr_bwd28_src[x_row11];
+    let xv12 = mix_lr_bwd28_src[x_row12];
+    let xv13 = mix_lr_bwd28_src[x_row13];
+    let xv14 = mix_lr_bwd28_src[x_row14];
+    let xv15 = mix_lr_bwd28_src[x_row15];
     {
       let wv = mix_lr_bwd28_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd28_params[w_base + 1u];
@@ -12760,6 +25076,18 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12768,12 +25096,36 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd28_src[x_row1 + 32u];
     let xv2 = mix_lr_bwd28_src[x_row2 + 32u];
     let xv3 = mix_lr_bwd28_src[x_row3 + 32u];
+    let xv4 = mix_lr_bwd28_src[x_row4 + 32u];
+    let xv5 = mix_lr_bwd28_src[x_row5 + 32u];
+    let xv6 = mix_lr_bwd28_src[x_row6 + 32u];
+    let xv7 = mix_lr_bwd28_src[x_row7 + 32u];
+    let xv8 = mix_lr_bwd28_src[x_row8 + 32u];
+    let xv9 = mix_lr_bwd28_src[x_row9 + 32u];
+    let xv10 = mix_lr_bwd28_src[x_row10 + 32u];
+    let xv11 = mix_lr_bwd28_src[x_row11 + 32u];
+    let xv12 = mix_lr_bwd28_src[x_row12 + 32u];
+    let xv13 = mix_lr_bwd28_src[x_row13 + 32u];
+    let xv14 = mix_lr_bwd28_src[x_row14 + 32u];
+    let xv15 = mix_lr_bwd28_src[x_row15 + 32u];
     {
       let wv = mix_lr_bwd28_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd28_params[w_base + 3u];
@@ -12781,6 +25133,18 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -12833,6 +25197,162 @@ fn mix_lr_bwd28(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 64u + i_b * 32u + i_d);
       mix_lr_bwd28_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 64u + i_b * 32u + i_d);
+      mix_lr_bwd28_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -12923,16 +25443,28 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd31_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 16u;
-  let i_r = 0u;
   let i_d = item % 16u;
+  let i_r = 0u;
   let x_off = (i_a * 32u + i_d);
   let w_base = 8192u + (i_a * 16u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -12941,18 +25473,66 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd31_src[x_row0];
     let xv1 = mix_lr_bwd31_src[x_row1];
     let xv2 = mix_lr_bwd31_src[x_row2];
     let xv3 = mix_lr_bwd31_src[x_row3];
+    let xv4 = mix_lr_bwd31_src[x_row4];
+    let xv5 = mix_lr_bwd31_src[x_row5];
+    let xv6 = mix_lr_bwd31_src[x_row6];
+    let xv7 = mix_lr_bwd31_src[x_row7];
+    let xv8 = mix_lr_bwd31_src[x_row8];
+    let xv9 = mix_lr_bwd31_src[x_row9];
+    let xv10 = mix_lr_bwd31_src[x_row10];
+    let xv11 = mix_lr_bwd31_src[x_row11];
+    let xv12 = mix_lr_bwd31_src[x_row12];
+    let xv13 = mix_lr_bwd31_src[x_row13];
+    let xv14 = mix_lr_bwd31_src[x_row14];
+    let xv15 = mix_lr_bwd31_src[x_row15];
     {
       let wv = mix_lr_bwd31_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd31_params[w_base + 1u];
@@ -12960,6 +25540,18 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -12968,12 +25560,36 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd31_src[x_row1 + 16u];
     let xv2 = mix_lr_bwd31_src[x_row2 + 16u];
     let xv3 = mix_lr_bwd31_src[x_row3 + 16u];
+    let xv4 = mix_lr_bwd31_src[x_row4 + 16u];
+    let xv5 = mix_lr_bwd31_src[x_row5 + 16u];
+    let xv6 = mix_lr_bwd31_src[x_row6 + 16u];
+    let xv7 = mix_lr_bwd31_src[x_row7 + 16u];
+    let xv8 = mix_lr_bwd31_src[x_row8 + 16u];
+    let xv9 = mix_lr_bwd31_src[x_row9 + 16u];
+    let xv10 = mix_lr_bwd31_src[x_row10 + 16u];
+    let xv11 = mix_lr_bwd31_src[x_row11 + 16u];
+    let xv12 = mix_lr_bwd31_src[x_row12 + 16u];
+    let xv13 = mix_lr_bwd31_src[x_row13 + 16u];
+    let xv14 = mix_lr_bwd31_src[x_row14 + 16u];
+    let xv15 = mix_lr_bwd31_src[x_row15 + 16u];
     {
       let wv = mix_lr_bwd31_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd31_params[w_base + 3u];
@@ -12981,6 +25597,18 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13033,6 +25661,162 @@ fn mix_lr_bwd31(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 32u + i_b * 16u + i_d);
       mix_lr_bwd31_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 32u + i_b * 16u + i_d);
+      mix_lr_bwd31_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13123,16 +25907,28 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd34_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 8u;
-  let i_r = 0u;
   let i_d = item % 8u;
+  let i_r = 0u;
   let x_off = (i_a * 16u + i_d);
   let w_base = 6144u + (i_a * 8u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13141,18 +25937,66 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd34_src[x_row0];
     let xv1 = mix_lr_bwd34_src[x_row1];
     let xv2 = mix_lr_bwd34_src[x_row2];
     let xv3 = mix_lr_bwd34_src[x_row3];
+    let xv4 = mix_lr_bwd34_src[x_row4];
+    let xv5 = mix_lr_bwd34_src[x_row5];
+    let xv6 = mix_lr_bwd34_src[x_row6];
+    let xv7 = mix_lr_bwd34_src[x_row7];
+    let xv8 = mix_lr_bwd34_src[x_row8];
+    let xv9 = mix_lr_bwd34_src[x_row9];
+    let xv10 = mix_lr_bwd34_src[x_row10];
+    let xv11 = mix_lr_bwd34_src[x_row11];
+    let xv12 = mix_lr_bwd34_src[x_row12];
+    let xv13 = mix_lr_bwd34_src[x_row13];
+    let xv14 = mix_lr_bwd34_src[x_row14];
+    let xv15 = mix_lr_bwd34_src[x_row15];
     {
       let wv = mix_lr_bwd34_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd34_params[w_base + 1u];
@@ -13160,6 +26004,18 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13168,12 +26024,36 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd34_src[x_row1 + 8u];
     let xv2 = mix_lr_bwd34_src[x_row2 + 8u];
     let xv3 = mix_lr_bwd34_src[x_row3 + 8u];
+    let xv4 = mix_lr_bwd34_src[x_row4 + 8u];
+    let xv5 = mix_lr_bwd34_src[x_row5 + 8u];
+    let xv6 = mix_lr_bwd34_src[x_row6 + 8u];
+    let xv7 = mix_lr_bwd34_src[x_row7 + 8u];
+    let xv8 = mix_lr_bwd34_src[x_row8 + 8u];
+    let xv9 = mix_lr_bwd34_src[x_row9 + 8u];
+    let xv10 = mix_lr_bwd34_src[x_row10 + 8u];
+    let xv11 = mix_lr_bwd34_src[x_row11 + 8u];
+    let xv12 = mix_lr_bwd34_src[x_row12 + 8u];
+    let xv13 = mix_lr_bwd34_src[x_row13 + 8u];
+    let xv14 = mix_lr_bwd34_src[x_row14 + 8u];
+    let xv15 = mix_lr_bwd34_src[x_row15 + 8u];
     {
       let wv = mix_lr_bwd34_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd34_params[w_base + 3u];
@@ -13181,6 +26061,18 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13233,6 +26125,162 @@ fn mix_lr_bwd34(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 16u + i_b * 8u + i_d);
       mix_lr_bwd34_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 16u + i_b * 8u + i_d);
+      mix_lr_bwd34_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13323,16 +26371,28 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd37_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 4u;
-  let i_r = 0u;
   let i_d = item % 4u;
+  let i_r = 0u;
   let x_off = (i_a * 8u + i_d);
   let w_base = 4096u + (i_a * 4u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13341,18 +26401,66 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd37_src[x_row0];
     let xv1 = mix_lr_bwd37_src[x_row1];
     let xv2 = mix_lr_bwd37_src[x_row2];
     let xv3 = mix_lr_bwd37_src[x_row3];
+    let xv4 = mix_lr_bwd37_src[x_row4];
+    let xv5 = mix_lr_bwd37_src[x_row5];
+    let xv6 = mix_lr_bwd37_src[x_row6];
+    let xv7 = mix_lr_bwd37_src[x_row7];
+    let xv8 = mix_lr_bwd37_src[x_row8];
+    let xv9 = mix_lr_bwd37_src[x_row9];
+    let xv10 = mix_lr_bwd37_src[x_row10];
+    let xv11 = mix_lr_bwd37_src[x_row11];
+    let xv12 = mix_lr_bwd37_src[x_row12];
+    let xv13 = mix_lr_bwd37_src[x_row13];
+    let xv14 = mix_lr_bwd37_src[x_row14];
+    let xv15 = mix_lr_bwd37_src[x_row15];
     {
       let wv = mix_lr_bwd37_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd37_params[w_base + 1u];
@@ -13360,6 +26468,18 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13368,12 +26488,36 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd37_src[x_row1 + 4u];
     let xv2 = mix_lr_bwd37_src[x_row2 + 4u];
     let xv3 = mix_lr_bwd37_src[x_row3 + 4u];
+    let xv4 = mix_lr_bwd37_src[x_row4 + 4u];
+    let xv5 = mix_lr_bwd37_src[x_row5 + 4u];
+    let xv6 = mix_lr_bwd37_src[x_row6 + 4u];
+    let xv7 = mix_lr_bwd37_src[x_row7 + 4u];
+    let xv8 = mix_lr_bwd37_src[x_row8 + 4u];
+    let xv9 = mix_lr_bwd37_src[x_row9 + 4u];
+    let xv10 = mix_lr_bwd37_src[x_row10 + 4u];
+    let xv11 = mix_lr_bwd37_src[x_row11 + 4u];
+    let xv12 = mix_lr_bwd37_src[x_row12 + 4u];
+    let xv13 = mix_lr_bwd37_src[x_row13 + 4u];
+    let xv14 = mix_lr_bwd37_src[x_row14 + 4u];
+    let xv15 = mix_lr_bwd37_src[x_row15 + 4u];
     {
       let wv = mix_lr_bwd37_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd37_params[w_base + 3u];
@@ -13381,6 +26525,18 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13433,6 +26589,162 @@ fn mix_lr_bwd37(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 8u + i_b * 4u + i_d);
       mix_lr_bwd37_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 8u + i_b * 4u + i_d);
+      mix_lr_bwd37_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13523,16 +26835,28 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd40_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 2u;
-  let i_r = 0u;
   let i_d = item % 2u;
+  let i_r = 0u;
   let x_off = (i_a * 4u + i_d);
   let w_base = 2048u + (i_a * 2u + i_d) * 4u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13541,18 +26865,66 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd40_src[x_row0];
     let xv1 = mix_lr_bwd40_src[x_row1];
     let xv2 = mix_lr_bwd40_src[x_row2];
     let xv3 = mix_lr_bwd40_src[x_row3];
+    let xv4 = mix_lr_bwd40_src[x_row4];
+    let xv5 = mix_lr_bwd40_src[x_row5];
+    let xv6 = mix_lr_bwd40_src[x_row6];
+    let xv7 = mix_lr_bwd40_src[x_row7];
+    let xv8 = mix_lr_bwd40_src[x_row8];
+    let xv9 = mix_lr_bwd40_src[x_row9];
+    let xv10 = mix_lr_bwd40_src[x_row10];
+    let xv11 = mix_lr_bwd40_src[x_row11];
+    let xv12 = mix_lr_bwd40_src[x_row12];
+    let xv13 = mix_lr_bwd40_src[x_row13];
+    let xv14 = mix_lr_bwd40_src[x_row14];
+    let xv15 = mix_lr_bwd40_src[x_row15];
     {
       let wv = mix_lr_bwd40_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd40_params[w_base + 1u];
@@ -13560,6 +26932,18 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13568,12 +26952,36 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd40_src[x_row1 + 2u];
     let xv2 = mix_lr_bwd40_src[x_row2 + 2u];
     let xv3 = mix_lr_bwd40_src[x_row3 + 2u];
+    let xv4 = mix_lr_bwd40_src[x_row4 + 2u];
+    let xv5 = mix_lr_bwd40_src[x_row5 + 2u];
+    let xv6 = mix_lr_bwd40_src[x_row6 + 2u];
+    let xv7 = mix_lr_bwd40_src[x_row7 + 2u];
+    let xv8 = mix_lr_bwd40_src[x_row8 + 2u];
+    let xv9 = mix_lr_bwd40_src[x_row9 + 2u];
+    let xv10 = mix_lr_bwd40_src[x_row10 + 2u];
+    let xv11 = mix_lr_bwd40_src[x_row11 + 2u];
+    let xv12 = mix_lr_bwd40_src[x_row12 + 2u];
+    let xv13 = mix_lr_bwd40_src[x_row13 + 2u];
+    let xv14 = mix_lr_bwd40_src[x_row14 + 2u];
+    let xv15 = mix_lr_bwd40_src[x_row15 + 2u];
     {
       let wv = mix_lr_bwd40_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd40_params[w_base + 3u];
@@ -13581,6 +26989,18 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13633,6 +27053,162 @@ fn mix_lr_bwd40(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 4u + i_b * 2u + i_d);
       mix_lr_bwd40_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 4u + i_b * 2u + i_d);
+      mix_lr_bwd40_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -13723,7 +27299,7 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let item = (group % 8u) * 64u + lid;
   if (item >= 512u) { return; }
   let batch = mix_lr_bwd43_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item;
   let i_r = 0u;
   let i_d = 0u;
@@ -13733,6 +27309,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -13741,18 +27329,66 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mix_lr_bwd43_src[x_row0];
     let xv1 = mix_lr_bwd43_src[x_row1];
     let xv2 = mix_lr_bwd43_src[x_row2];
     let xv3 = mix_lr_bwd43_src[x_row3];
+    let xv4 = mix_lr_bwd43_src[x_row4];
+    let xv5 = mix_lr_bwd43_src[x_row5];
+    let xv6 = mix_lr_bwd43_src[x_row6];
+    let xv7 = mix_lr_bwd43_src[x_row7];
+    let xv8 = mix_lr_bwd43_src[x_row8];
+    let xv9 = mix_lr_bwd43_src[x_row9];
+    let xv10 = mix_lr_bwd43_src[x_row10];
+    let xv11 = mix_lr_bwd43_src[x_row11];
+    let xv12 = mix_lr_bwd43_src[x_row12];
+    let xv13 = mix_lr_bwd43_src[x_row13];
+    let xv14 = mix_lr_bwd43_src[x_row14];
+    let xv15 = mix_lr_bwd43_src[x_row15];
     {
       let wv = mix_lr_bwd43_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd43_params[w_base + 1u];
@@ -13760,6 +27396,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -13768,12 +27416,36 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
     let xv1 = mix_lr_bwd43_src[x_row1 + 1u];
     let xv2 = mix_lr_bwd43_src[x_row2 + 1u];
     let xv3 = mix_lr_bwd43_src[x_row3 + 1u];
+    let xv4 = mix_lr_bwd43_src[x_row4 + 1u];
+    let xv5 = mix_lr_bwd43_src[x_row5 + 1u];
+    let xv6 = mix_lr_bwd43_src[x_row6 + 1u];
+    let xv7 = mix_lr_bwd43_src[x_row7 + 1u];
+    let xv8 = mix_lr_bwd43_src[x_row8 + 1u];
+    let xv9 = mix_lr_bwd43_src[x_row9 + 1u];
+    let xv10 = mix_lr_bwd43_src[x_row10 + 1u];
+    let xv11 = mix_lr_bwd43_src[x_row11 + 1u];
+    let xv12 = mix_lr_bwd43_src[x_row12 + 1u];
+    let xv13 = mix_lr_bwd43_src[x_row13 + 1u];
+    let xv14 = mix_lr_bwd43_src[x_row14 + 1u];
+    let xv15 = mix_lr_bwd43_src[x_row15 + 1u];
     {
       let wv = mix_lr_bwd43_params[w_base + 2u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mix_lr_bwd43_params[w_base + 3u];
@@ -13781,6 +27453,18 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -13833,6 +27517,162 @@ fn mix_lr_bwd43(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 2u + i_b);
       mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 2u + i_b);
+      mix_lr_bwd43_dst[y_row + o] = mix_lr_bwd43_dst[y_row + o] + acc15_1;
     }
   }
 }

@@ -402,36 +402,160 @@ struct raw_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_bwd1_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = raw_bwd1_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 32u;
-  let i_d = item % 32u;
+  let i_d = item / 4u;
+  let i_r = item % 4u;
   let x_off = i_d;
-  let w_base = (i_a * 32u + i_d) * 1024u + i_r * 4u;
+  let w_base = (i_a * 32u + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -439,12 +563,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -452,6 +600,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -459,6 +619,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -466,6 +638,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -474,12 +734,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -487,6 +771,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -494,6 +790,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -501,6 +809,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -509,12 +905,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -522,6 +942,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -529,6 +961,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -536,6 +980,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -544,12 +1076,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -557,6 +1113,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -564,6 +1132,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -571,6 +1151,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -579,12 +1247,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -592,6 +1284,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -599,6 +1303,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -606,6 +1322,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -614,12 +1418,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -627,6 +1455,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -634,6 +1474,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -641,6 +1493,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -649,12 +1589,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -662,6 +1626,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -669,6 +1645,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -676,6 +1664,94 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -684,12 +1760,36 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = raw_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = raw_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = raw_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = raw_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = raw_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = raw_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = raw_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = raw_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = raw_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = raw_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = raw_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = raw_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = raw_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = raw_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = raw_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 1u + i_g * 32u];
@@ -697,6 +1797,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 2u + i_g * 32u];
@@ -704,6 +1816,18 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd1_params[w_base + 3u + i_g * 32u];
@@ -711,99 +1835,783 @@ fn raw_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       raw_bwd1_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      raw_bwd1_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -814,8 +2622,8 @@ struct raw_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> raw_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> raw_bwd2_dims: raw_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> raw_bwd2_aux: array<f32>;
-var<workgroup> raw_bwd2_se: array<f32, 512>;
-var<workgroup> raw_bwd2_sx: array<f32, 512>;
+var<workgroup> raw_bwd2_se: array<f32, 256>;
+var<workgroup> raw_bwd2_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -849,15 +2657,15 @@ fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, raw_bwd2_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = raw_bwd2_aux[r * 1024u + (i_d + ib * 32u)]; }
       raw_bwd2_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -865,7 +2673,7 @@ fn raw_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       raw_bwd2_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = raw_bwd2_se[k * 32u + ty * 4u + 0u];
       let e1 = raw_bwd2_se[k * 32u + ty * 4u + 1u];
       let e2 = raw_bwd2_se[k * 32u + ty * 4u + 2u];
@@ -942,36 +2750,160 @@ struct raw_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_bwd4_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = raw_bwd4_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 8u;
-  let i_r = item % 8u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 4u;
+  let i_r = item % 4u;
   let i_d = 0u;
   let x_off = i_a * 32u;
-  let w_base = 32768u + (i_a + i_d) * 1024u + i_r * 4u;
+  let w_base = 32768u + (i_a + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -979,12 +2911,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -992,6 +2948,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -999,6 +2967,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1006,6 +2986,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1014,12 +3082,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1027,6 +3119,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1034,6 +3138,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1041,6 +3157,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1049,12 +3253,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1062,6 +3290,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1069,6 +3309,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1076,6 +3328,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1084,12 +3424,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1097,6 +3461,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1104,6 +3480,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1111,6 +3499,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1119,12 +3595,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1132,6 +3632,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1139,6 +3651,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1146,6 +3670,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1154,12 +3766,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1167,6 +3803,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1174,6 +3822,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1181,6 +3841,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1189,12 +3937,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1202,6 +3974,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1209,6 +3993,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1216,6 +4012,94 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1224,12 +4108,36 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let xv1 = raw_bwd4_src[x_row1 + i_g];
       let xv2 = raw_bwd4_src[x_row2 + i_g];
       let xv3 = raw_bwd4_src[x_row3 + i_g];
+      let xv4 = raw_bwd4_src[x_row4 + i_g];
+      let xv5 = raw_bwd4_src[x_row5 + i_g];
+      let xv6 = raw_bwd4_src[x_row6 + i_g];
+      let xv7 = raw_bwd4_src[x_row7 + i_g];
+      let xv8 = raw_bwd4_src[x_row8 + i_g];
+      let xv9 = raw_bwd4_src[x_row9 + i_g];
+      let xv10 = raw_bwd4_src[x_row10 + i_g];
+      let xv11 = raw_bwd4_src[x_row11 + i_g];
+      let xv12 = raw_bwd4_src[x_row12 + i_g];
+      let xv13 = raw_bwd4_src[x_row13 + i_g];
+      let xv14 = raw_bwd4_src[x_row14 + i_g];
+      let xv15 = raw_bwd4_src[x_row15 + i_g];
       {
         let wv = raw_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 1u + i_g * 32u];
@@ -1237,6 +4145,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 2u + i_g * 32u];
@@ -1244,6 +4164,18 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = raw_bwd4_params[w_base + 3u + i_g * 32u];
@@ -1251,99 +4183,783 @@ fn raw_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = raw_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       raw_bwd4_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      raw_bwd4_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1354,8 +4970,8 @@ struct raw_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> raw_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> raw_bwd5_dims: raw_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> raw_bwd5_aux: array<f32>;
-var<workgroup> raw_bwd5_se: array<f32, 512>;
-var<workgroup> raw_bwd5_sx: array<f32, 512>;
+var<workgroup> raw_bwd5_se: array<f32, 256>;
+var<workgroup> raw_bwd5_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1389,15 +5005,15 @@ fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, raw_bwd5_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = raw_bwd5_aux[r * 1024u + (i_a * 32u + ib)]; }
       raw_bwd5_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -1405,7 +5021,7 @@ fn raw_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       raw_bwd5_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = raw_bwd5_se[k * 32u + ty * 4u + 0u];
       let e1 = raw_bwd5_se[k * 32u + ty * 4u + 1u];
       let e2 = raw_bwd5_se[k * 32u + ty * 4u + 2u];
@@ -1871,36 +5487,160 @@ struct builtin_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_bwd1_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = builtin_bwd1_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 32u;
-  let i_d = item % 32u;
+  let i_d = item / 4u;
+  let i_r = item % 4u;
   let x_off = i_d;
-  let w_base = 32768u + (i_a * 32u + i_d) * 1024u + i_r * 4u;
+  let w_base = 32768u + (i_a * 32u + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -1908,12 +5648,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -1921,6 +5685,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -1928,6 +5704,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -1935,6 +5723,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1943,12 +5819,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -1956,6 +5856,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -1963,6 +5875,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -1970,6 +5894,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1978,12 +5990,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -1991,6 +6027,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -1998,6 +6046,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2005,6 +6065,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2013,12 +6161,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -2026,6 +6198,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -2033,6 +6217,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2040,6 +6236,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2048,12 +6332,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -2061,6 +6369,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -2068,6 +6388,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2075,6 +6407,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2083,12 +6503,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -2096,6 +6540,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -2103,6 +6559,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2110,6 +6578,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2118,12 +6674,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -2131,6 +6711,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -2138,6 +6730,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2145,6 +6749,94 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2153,12 +6845,36 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd1_src[x_row1 + i_g * 32u];
       let xv2 = builtin_bwd1_src[x_row2 + i_g * 32u];
       let xv3 = builtin_bwd1_src[x_row3 + i_g * 32u];
+      let xv4 = builtin_bwd1_src[x_row4 + i_g * 32u];
+      let xv5 = builtin_bwd1_src[x_row5 + i_g * 32u];
+      let xv6 = builtin_bwd1_src[x_row6 + i_g * 32u];
+      let xv7 = builtin_bwd1_src[x_row7 + i_g * 32u];
+      let xv8 = builtin_bwd1_src[x_row8 + i_g * 32u];
+      let xv9 = builtin_bwd1_src[x_row9 + i_g * 32u];
+      let xv10 = builtin_bwd1_src[x_row10 + i_g * 32u];
+      let xv11 = builtin_bwd1_src[x_row11 + i_g * 32u];
+      let xv12 = builtin_bwd1_src[x_row12 + i_g * 32u];
+      let xv13 = builtin_bwd1_src[x_row13 + i_g * 32u];
+      let xv14 = builtin_bwd1_src[x_row14 + i_g * 32u];
+      let xv15 = builtin_bwd1_src[x_row15 + i_g * 32u];
       {
         let wv = builtin_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 1u + i_g * 32u];
@@ -2166,6 +6882,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 2u + i_g * 32u];
@@ -2173,6 +6901,18 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd1_params[w_base + 3u + i_g * 32u];
@@ -2180,99 +6920,783 @@ fn builtin_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 32u + i_d);
       builtin_bwd1_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 32u + i_d);
+      builtin_bwd1_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -2283,8 +7707,8 @@ struct builtin_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> builtin_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> builtin_bwd2_dims: builtin_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> builtin_bwd2_aux: array<f32>;
-var<workgroup> builtin_bwd2_se: array<f32, 512>;
-var<workgroup> builtin_bwd2_sx: array<f32, 512>;
+var<workgroup> builtin_bwd2_se: array<f32, 256>;
+var<workgroup> builtin_bwd2_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -2318,15 +7742,15 @@ fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, builtin_bwd2_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = builtin_bwd2_aux[r * 1024u + (i_d + ib * 32u)]; }
       builtin_bwd2_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -2334,7 +7758,7 @@ fn builtin_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       builtin_bwd2_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = builtin_bwd2_se[k * 32u + ty * 4u + 0u];
       let e1 = builtin_bwd2_se[k * 32u + ty * 4u + 1u];
       let e2 = builtin_bwd2_se[k * 32u + ty * 4u + 2u];
@@ -2411,36 +7835,160 @@ struct builtin_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_bwd4_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = builtin_bwd4_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 8u;
-  let i_r = item % 8u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 4u;
+  let i_r = item % 4u;
   let i_d = 0u;
   let x_off = i_a * 32u;
-  let w_base = (i_a + i_d) * 1024u + i_r * 4u;
+  let w_base = (i_a + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -2448,12 +7996,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2461,6 +8033,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2468,6 +8052,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2475,6 +8071,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2483,12 +8167,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2496,6 +8204,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2503,6 +8223,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2510,6 +8242,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2518,12 +8338,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2531,6 +8375,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2538,6 +8394,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2545,6 +8413,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2553,12 +8509,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2566,6 +8546,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2573,6 +8565,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2580,6 +8584,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2588,12 +8680,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2601,6 +8717,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2608,6 +8736,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2615,6 +8755,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2623,12 +8851,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2636,6 +8888,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2643,6 +8907,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2650,6 +8926,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2658,12 +9022,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2671,6 +9059,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2678,6 +9078,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2685,6 +9097,94 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -2693,12 +9193,36 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       let xv1 = builtin_bwd4_src[x_row1 + i_g];
       let xv2 = builtin_bwd4_src[x_row2 + i_g];
       let xv3 = builtin_bwd4_src[x_row3 + i_g];
+      let xv4 = builtin_bwd4_src[x_row4 + i_g];
+      let xv5 = builtin_bwd4_src[x_row5 + i_g];
+      let xv6 = builtin_bwd4_src[x_row6 + i_g];
+      let xv7 = builtin_bwd4_src[x_row7 + i_g];
+      let xv8 = builtin_bwd4_src[x_row8 + i_g];
+      let xv9 = builtin_bwd4_src[x_row9 + i_g];
+      let xv10 = builtin_bwd4_src[x_row10 + i_g];
+      let xv11 = builtin_bwd4_src[x_row11 + i_g];
+      let xv12 = builtin_bwd4_src[x_row12 + i_g];
+      let xv13 = builtin_bwd4_src[x_row13 + i_g];
+      let xv14 = builtin_bwd4_src[x_row14 + i_g];
+      let xv15 = builtin_bwd4_src[x_row15 + i_g];
       {
         let wv = builtin_bwd4_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 1u + i_g * 32u];
@@ -2706,6 +9230,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 2u + i_g * 32u];
@@ -2713,6 +9249,18 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = builtin_bwd4_params[w_base + 3u + i_g * 32u];
@@ -2720,99 +9268,783 @@ fn builtin_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = builtin_bwd4_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 32u + i_b);
       builtin_bwd4_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 32u + i_b);
+      builtin_bwd4_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -2823,8 +10055,8 @@ struct builtin_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> builtin_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> builtin_bwd5_dims: builtin_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> builtin_bwd5_aux: array<f32>;
-var<workgroup> builtin_bwd5_se: array<f32, 512>;
-var<workgroup> builtin_bwd5_sx: array<f32, 512>;
+var<workgroup> builtin_bwd5_se: array<f32, 256>;
+var<workgroup> builtin_bwd5_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -2858,15 +10090,15 @@ fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, builtin_bwd5_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = builtin_bwd5_aux[r * 1024u + (i_a * 32u + ib)]; }
       builtin_bwd5_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -2874,7 +10106,7 @@ fn builtin_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
       builtin_bwd5_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = builtin_bwd5_se[k * 32u + ty * 4u + 0u];
       let e1 = builtin_bwd5_se[k * 32u + ty * 4u + 1u];
       let e2 = builtin_bwd5_se[k * 32u + ty * 4u + 2u];
@@ -3390,16 +10622,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -3421,7 +10653,7 @@ const MANIFEST: Manifest = {
               "tc": 32,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -3450,15 +10682,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -3480,7 +10712,7 @@ const MANIFEST: Manifest = {
               "tc": 32,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -3915,16 +11147,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -3946,7 +11178,7 @@ const MANIFEST: Manifest = {
               "tc": 32,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -3975,15 +11207,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 4
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 2
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -4005,7 +11237,7 @@ const MANIFEST: Manifest = {
               "tc": 32,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {

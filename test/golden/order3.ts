@@ -744,48 +744,196 @@ struct deep_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd2_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 256u;
-  let i_d = item % 256u;
+  let i_d = item / 2u;
+  let i_r = item % 2u;
   let x_off = i_d;
-  let w_base = 131072u + (i_a * 256u + i_d) * 256u + i_r * 4u;
+  let w_base = 131072u + (i_a * 256u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd2_src[x_row0];
     let xv1 = deep_bwd2_src[x_row1];
     let xv2 = deep_bwd2_src[x_row2];
     let xv3 = deep_bwd2_src[x_row3];
+    let xv4 = deep_bwd2_src[x_row4];
+    let xv5 = deep_bwd2_src[x_row5];
+    let xv6 = deep_bwd2_src[x_row6];
+    let xv7 = deep_bwd2_src[x_row7];
+    let xv8 = deep_bwd2_src[x_row8];
+    let xv9 = deep_bwd2_src[x_row9];
+    let xv10 = deep_bwd2_src[x_row10];
+    let xv11 = deep_bwd2_src[x_row11];
+    let xv12 = deep_bwd2_src[x_row12];
+    let xv13 = deep_bwd2_src[x_row13];
+    let xv14 = deep_bwd2_src[x_row14];
+    let xv15 = deep_bwd2_src[x_row15];
     {
       let wv = deep_bwd2_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 1u];
@@ -793,6 +941,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 2u];
@@ -800,6 +960,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 3u];
@@ -807,6 +979,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -815,12 +1075,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 256u];
     let xv2 = deep_bwd2_src[x_row2 + 256u];
     let xv3 = deep_bwd2_src[x_row3 + 256u];
+    let xv4 = deep_bwd2_src[x_row4 + 256u];
+    let xv5 = deep_bwd2_src[x_row5 + 256u];
+    let xv6 = deep_bwd2_src[x_row6 + 256u];
+    let xv7 = deep_bwd2_src[x_row7 + 256u];
+    let xv8 = deep_bwd2_src[x_row8 + 256u];
+    let xv9 = deep_bwd2_src[x_row9 + 256u];
+    let xv10 = deep_bwd2_src[x_row10 + 256u];
+    let xv11 = deep_bwd2_src[x_row11 + 256u];
+    let xv12 = deep_bwd2_src[x_row12 + 256u];
+    let xv13 = deep_bwd2_src[x_row13 + 256u];
+    let xv14 = deep_bwd2_src[x_row14 + 256u];
+    let xv15 = deep_bwd2_src[x_row15 + 256u];
     {
       let wv = deep_bwd2_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 17u];
@@ -828,6 +1112,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 18u];
@@ -835,6 +1131,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 19u];
@@ -842,6 +1150,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -850,12 +1246,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 512u];
     let xv2 = deep_bwd2_src[x_row2 + 512u];
     let xv3 = deep_bwd2_src[x_row3 + 512u];
+    let xv4 = deep_bwd2_src[x_row4 + 512u];
+    let xv5 = deep_bwd2_src[x_row5 + 512u];
+    let xv6 = deep_bwd2_src[x_row6 + 512u];
+    let xv7 = deep_bwd2_src[x_row7 + 512u];
+    let xv8 = deep_bwd2_src[x_row8 + 512u];
+    let xv9 = deep_bwd2_src[x_row9 + 512u];
+    let xv10 = deep_bwd2_src[x_row10 + 512u];
+    let xv11 = deep_bwd2_src[x_row11 + 512u];
+    let xv12 = deep_bwd2_src[x_row12 + 512u];
+    let xv13 = deep_bwd2_src[x_row13 + 512u];
+    let xv14 = deep_bwd2_src[x_row14 + 512u];
+    let xv15 = deep_bwd2_src[x_row15 + 512u];
     {
       let wv = deep_bwd2_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 33u];
@@ -863,6 +1283,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 34u];
@@ -870,6 +1302,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 35u];
@@ -877,6 +1321,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -885,12 +1417,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 768u];
     let xv2 = deep_bwd2_src[x_row2 + 768u];
     let xv3 = deep_bwd2_src[x_row3 + 768u];
+    let xv4 = deep_bwd2_src[x_row4 + 768u];
+    let xv5 = deep_bwd2_src[x_row5 + 768u];
+    let xv6 = deep_bwd2_src[x_row6 + 768u];
+    let xv7 = deep_bwd2_src[x_row7 + 768u];
+    let xv8 = deep_bwd2_src[x_row8 + 768u];
+    let xv9 = deep_bwd2_src[x_row9 + 768u];
+    let xv10 = deep_bwd2_src[x_row10 + 768u];
+    let xv11 = deep_bwd2_src[x_row11 + 768u];
+    let xv12 = deep_bwd2_src[x_row12 + 768u];
+    let xv13 = deep_bwd2_src[x_row13 + 768u];
+    let xv14 = deep_bwd2_src[x_row14 + 768u];
+    let xv15 = deep_bwd2_src[x_row15 + 768u];
     {
       let wv = deep_bwd2_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 49u];
@@ -898,6 +1454,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 50u];
@@ -905,6 +1473,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 51u];
@@ -912,6 +1492,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -920,12 +1588,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1024u];
     let xv2 = deep_bwd2_src[x_row2 + 1024u];
     let xv3 = deep_bwd2_src[x_row3 + 1024u];
+    let xv4 = deep_bwd2_src[x_row4 + 1024u];
+    let xv5 = deep_bwd2_src[x_row5 + 1024u];
+    let xv6 = deep_bwd2_src[x_row6 + 1024u];
+    let xv7 = deep_bwd2_src[x_row7 + 1024u];
+    let xv8 = deep_bwd2_src[x_row8 + 1024u];
+    let xv9 = deep_bwd2_src[x_row9 + 1024u];
+    let xv10 = deep_bwd2_src[x_row10 + 1024u];
+    let xv11 = deep_bwd2_src[x_row11 + 1024u];
+    let xv12 = deep_bwd2_src[x_row12 + 1024u];
+    let xv13 = deep_bwd2_src[x_row13 + 1024u];
+    let xv14 = deep_bwd2_src[x_row14 + 1024u];
+    let xv15 = deep_bwd2_src[x_row15 + 1024u];
     {
       let wv = deep_bwd2_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 65u];
@@ -933,6 +1625,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 66u];
@@ -940,6 +1644,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 67u];
@@ -947,6 +1663,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -955,12 +1759,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1280u];
     let xv2 = deep_bwd2_src[x_row2 + 1280u];
     let xv3 = deep_bwd2_src[x_row3 + 1280u];
+    let xv4 = deep_bwd2_src[x_row4 + 1280u];
+    let xv5 = deep_bwd2_src[x_row5 + 1280u];
+    let xv6 = deep_bwd2_src[x_row6 + 1280u];
+    let xv7 = deep_bwd2_src[x_row7 + 1280u];
+    let xv8 = deep_bwd2_src[x_row8 + 1280u];
+    let xv9 = deep_bwd2_src[x_row9 + 1280u];
+    let xv10 = deep_bwd2_src[x_row10 + 1280u];
+    let xv11 = deep_bwd2_src[x_row11 + 1280u];
+    let xv12 = deep_bwd2_src[x_row12 + 1280u];
+    let xv13 = deep_bwd2_src[x_row13 + 1280u];
+    let xv14 = deep_bwd2_src[x_row14 + 1280u];
+    let xv15 = deep_bwd2_src[x_row15 + 1280u];
     {
       let wv = deep_bwd2_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 81u];
@@ -968,6 +1796,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 82u];
@@ -975,6 +1815,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 83u];
@@ -982,6 +1834,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -990,12 +1930,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1536u];
     let xv2 = deep_bwd2_src[x_row2 + 1536u];
     let xv3 = deep_bwd2_src[x_row3 + 1536u];
+    let xv4 = deep_bwd2_src[x_row4 + 1536u];
+    let xv5 = deep_bwd2_src[x_row5 + 1536u];
+    let xv6 = deep_bwd2_src[x_row6 + 1536u];
+    let xv7 = deep_bwd2_src[x_row7 + 1536u];
+    let xv8 = deep_bwd2_src[x_row8 + 1536u];
+    let xv9 = deep_bwd2_src[x_row9 + 1536u];
+    let xv10 = deep_bwd2_src[x_row10 + 1536u];
+    let xv11 = deep_bwd2_src[x_row11 + 1536u];
+    let xv12 = deep_bwd2_src[x_row12 + 1536u];
+    let xv13 = deep_bwd2_src[x_row13 + 1536u];
+    let xv14 = deep_bwd2_src[x_row14 + 1536u];
+    let xv15 = deep_bwd2_src[x_row15 + 1536u];
     {
       let wv = deep_bwd2_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 97u];
@@ -1003,6 +1967,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 98u];
@@ -1010,6 +1986,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 99u];
@@ -1017,6 +2005,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1025,12 +2101,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1792u];
     let xv2 = deep_bwd2_src[x_row2 + 1792u];
     let xv3 = deep_bwd2_src[x_row3 + 1792u];
+    let xv4 = deep_bwd2_src[x_row4 + 1792u];
+    let xv5 = deep_bwd2_src[x_row5 + 1792u];
+    let xv6 = deep_bwd2_src[x_row6 + 1792u];
+    let xv7 = deep_bwd2_src[x_row7 + 1792u];
+    let xv8 = deep_bwd2_src[x_row8 + 1792u];
+    let xv9 = deep_bwd2_src[x_row9 + 1792u];
+    let xv10 = deep_bwd2_src[x_row10 + 1792u];
+    let xv11 = deep_bwd2_src[x_row11 + 1792u];
+    let xv12 = deep_bwd2_src[x_row12 + 1792u];
+    let xv13 = deep_bwd2_src[x_row13 + 1792u];
+    let xv14 = deep_bwd2_src[x_row14 + 1792u];
+    let xv15 = deep_bwd2_src[x_row15 + 1792u];
     {
       let wv = deep_bwd2_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 113u];
@@ -1038,6 +2138,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 114u];
@@ -1045,6 +2157,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 115u];
@@ -1052,6 +2176,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1060,12 +2272,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2048u];
     let xv2 = deep_bwd2_src[x_row2 + 2048u];
     let xv3 = deep_bwd2_src[x_row3 + 2048u];
+    let xv4 = deep_bwd2_src[x_row4 + 2048u];
+    let xv5 = deep_bwd2_src[x_row5 + 2048u];
+    let xv6 = deep_bwd2_src[x_row6 + 2048u];
+    let xv7 = deep_bwd2_src[x_row7 + 2048u];
+    let xv8 = deep_bwd2_src[x_row8 + 2048u];
+    let xv9 = deep_bwd2_src[x_row9 + 2048u];
+    let xv10 = deep_bwd2_src[x_row10 + 2048u];
+    let xv11 = deep_bwd2_src[x_row11 + 2048u];
+    let xv12 = deep_bwd2_src[x_row12 + 2048u];
+    let xv13 = deep_bwd2_src[x_row13 + 2048u];
+    let xv14 = deep_bwd2_src[x_row14 + 2048u];
+    let xv15 = deep_bwd2_src[x_row15 + 2048u];
     {
       let wv = deep_bwd2_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 129u];
@@ -1073,6 +2309,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 130u];
@@ -1080,6 +2328,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 131u];
@@ -1087,6 +2347,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1095,12 +2443,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2304u];
     let xv2 = deep_bwd2_src[x_row2 + 2304u];
     let xv3 = deep_bwd2_src[x_row3 + 2304u];
+    let xv4 = deep_bwd2_src[x_row4 + 2304u];
+    let xv5 = deep_bwd2_src[x_row5 + 2304u];
+    let xv6 = deep_bwd2_src[x_row6 + 2304u];
+    let xv7 = deep_bwd2_src[x_row7 + 2304u];
+    let xv8 = deep_bwd2_src[x_row8 + 2304u];
+    let xv9 = deep_bwd2_src[x_row9 + 2304u];
+    let xv10 = deep_bwd2_src[x_row10 + 2304u];
+    let xv11 = deep_bwd2_src[x_row11 + 2304u];
+    let xv12 = deep_bwd2_src[x_row12 + 2304u];
+    let xv13 = deep_bwd2_src[x_row13 + 2304u];
+    let xv14 = deep_bwd2_src[x_row14 + 2304u];
+    let xv15 = deep_bwd2_src[x_row15 + 2304u];
     {
       let wv = deep_bwd2_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 145u];
@@ -1108,6 +2480,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 146u];
@@ -1115,6 +2499,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 147u];
@@ -1122,6 +2518,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1130,12 +2614,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2560u];
     let xv2 = deep_bwd2_src[x_row2 + 2560u];
     let xv3 = deep_bwd2_src[x_row3 + 2560u];
+    let xv4 = deep_bwd2_src[x_row4 + 2560u];
+    let xv5 = deep_bwd2_src[x_row5 + 2560u];
+    let xv6 = deep_bwd2_src[x_row6 + 2560u];
+    let xv7 = deep_bwd2_src[x_row7 + 2560u];
+    let xv8 = deep_bwd2_src[x_row8 + 2560u];
+    let xv9 = deep_bwd2_src[x_row9 + 2560u];
+    let xv10 = deep_bwd2_src[x_row10 + 2560u];
+    let xv11 = deep_bwd2_src[x_row11 + 2560u];
+    let xv12 = deep_bwd2_src[x_row12 + 2560u];
+    let xv13 = deep_bwd2_src[x_row13 + 2560u];
+    let xv14 = deep_bwd2_src[x_row14 + 2560u];
+    let xv15 = deep_bwd2_src[x_row15 + 2560u];
     {
       let wv = deep_bwd2_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 161u];
@@ -1143,6 +2651,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 162u];
@@ -1150,6 +2670,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 163u];
@@ -1157,6 +2689,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1165,12 +2785,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2816u];
     let xv2 = deep_bwd2_src[x_row2 + 2816u];
     let xv3 = deep_bwd2_src[x_row3 + 2816u];
+    let xv4 = deep_bwd2_src[x_row4 + 2816u];
+    let xv5 = deep_bwd2_src[x_row5 + 2816u];
+    let xv6 = deep_bwd2_src[x_row6 + 2816u];
+    let xv7 = deep_bwd2_src[x_row7 + 2816u];
+    let xv8 = deep_bwd2_src[x_row8 + 2816u];
+    let xv9 = deep_bwd2_src[x_row9 + 2816u];
+    let xv10 = deep_bwd2_src[x_row10 + 2816u];
+    let xv11 = deep_bwd2_src[x_row11 + 2816u];
+    let xv12 = deep_bwd2_src[x_row12 + 2816u];
+    let xv13 = deep_bwd2_src[x_row13 + 2816u];
+    let xv14 = deep_bwd2_src[x_row14 + 2816u];
+    let xv15 = deep_bwd2_src[x_row15 + 2816u];
     {
       let wv = deep_bwd2_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 177u];
@@ -1178,6 +2822,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 178u];
@@ -1185,6 +2841,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 179u];
@@ -1192,6 +2860,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1200,12 +2956,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3072u];
     let xv2 = deep_bwd2_src[x_row2 + 3072u];
     let xv3 = deep_bwd2_src[x_row3 + 3072u];
+    let xv4 = deep_bwd2_src[x_row4 + 3072u];
+    let xv5 = deep_bwd2_src[x_row5 + 3072u];
+    let xv6 = deep_bwd2_src[x_row6 + 3072u];
+    let xv7 = deep_bwd2_src[x_row7 + 3072u];
+    let xv8 = deep_bwd2_src[x_row8 + 3072u];
+    let xv9 = deep_bwd2_src[x_row9 + 3072u];
+    let xv10 = deep_bwd2_src[x_row10 + 3072u];
+    let xv11 = deep_bwd2_src[x_row11 + 3072u];
+    let xv12 = deep_bwd2_src[x_row12 + 3072u];
+    let xv13 = deep_bwd2_src[x_row13 + 3072u];
+    let xv14 = deep_bwd2_src[x_row14 + 3072u];
+    let xv15 = deep_bwd2_src[x_row15 + 3072u];
     {
       let wv = deep_bwd2_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 193u];
@@ -1213,6 +2993,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 194u];
@@ -1220,6 +3012,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 195u];
@@ -1227,6 +3031,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1235,12 +3127,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3328u];
     let xv2 = deep_bwd2_src[x_row2 + 3328u];
     let xv3 = deep_bwd2_src[x_row3 + 3328u];
+    let xv4 = deep_bwd2_src[x_row4 + 3328u];
+    let xv5 = deep_bwd2_src[x_row5 + 3328u];
+    let xv6 = deep_bwd2_src[x_row6 + 3328u];
+    let xv7 = deep_bwd2_src[x_row7 + 3328u];
+    let xv8 = deep_bwd2_src[x_row8 + 3328u];
+    let xv9 = deep_bwd2_src[x_row9 + 3328u];
+    let xv10 = deep_bwd2_src[x_row10 + 3328u];
+    let xv11 = deep_bwd2_src[x_row11 + 3328u];
+    let xv12 = deep_bwd2_src[x_row12 + 3328u];
+    let xv13 = deep_bwd2_src[x_row13 + 3328u];
+    let xv14 = deep_bwd2_src[x_row14 + 3328u];
+    let xv15 = deep_bwd2_src[x_row15 + 3328u];
     {
       let wv = deep_bwd2_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 209u];
@@ -1248,6 +3164,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 210u];
@@ -1255,6 +3183,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 211u];
@@ -1262,6 +3202,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1270,12 +3298,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3584u];
     let xv2 = deep_bwd2_src[x_row2 + 3584u];
     let xv3 = deep_bwd2_src[x_row3 + 3584u];
+    let xv4 = deep_bwd2_src[x_row4 + 3584u];
+    let xv5 = deep_bwd2_src[x_row5 + 3584u];
+    let xv6 = deep_bwd2_src[x_row6 + 3584u];
+    let xv7 = deep_bwd2_src[x_row7 + 3584u];
+    let xv8 = deep_bwd2_src[x_row8 + 3584u];
+    let xv9 = deep_bwd2_src[x_row9 + 3584u];
+    let xv10 = deep_bwd2_src[x_row10 + 3584u];
+    let xv11 = deep_bwd2_src[x_row11 + 3584u];
+    let xv12 = deep_bwd2_src[x_row12 + 3584u];
+    let xv13 = deep_bwd2_src[x_row13 + 3584u];
+    let xv14 = deep_bwd2_src[x_row14 + 3584u];
+    let xv15 = deep_bwd2_src[x_row15 + 3584u];
     {
       let wv = deep_bwd2_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 225u];
@@ -1283,6 +3335,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 226u];
@@ -1290,6 +3354,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 227u];
@@ -1297,6 +3373,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1305,12 +3469,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3840u];
     let xv2 = deep_bwd2_src[x_row2 + 3840u];
     let xv3 = deep_bwd2_src[x_row3 + 3840u];
+    let xv4 = deep_bwd2_src[x_row4 + 3840u];
+    let xv5 = deep_bwd2_src[x_row5 + 3840u];
+    let xv6 = deep_bwd2_src[x_row6 + 3840u];
+    let xv7 = deep_bwd2_src[x_row7 + 3840u];
+    let xv8 = deep_bwd2_src[x_row8 + 3840u];
+    let xv9 = deep_bwd2_src[x_row9 + 3840u];
+    let xv10 = deep_bwd2_src[x_row10 + 3840u];
+    let xv11 = deep_bwd2_src[x_row11 + 3840u];
+    let xv12 = deep_bwd2_src[x_row12 + 3840u];
+    let xv13 = deep_bwd2_src[x_row13 + 3840u];
+    let xv14 = deep_bwd2_src[x_row14 + 3840u];
+    let xv15 = deep_bwd2_src[x_row15 + 3840u];
     {
       let wv = deep_bwd2_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 241u];
@@ -1318,6 +3506,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 242u];
@@ -1325,6 +3525,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 243u];
@@ -1332,98 +3544,782 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1434,8 +4330,8 @@ struct deep_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd3_dims: deep_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd3_aux: array<f32>;
-var<workgroup> deep_bwd3_se: array<f32, 256>;
-var<workgroup> deep_bwd3_sx: array<f32, 256>;
+var<workgroup> deep_bwd3_se: array<f32, 128>;
+var<workgroup> deep_bwd3_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1461,15 +4357,15 @@ fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd3_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd3_aux[r * 4096u + (i_d + ib * 256u)]; }
       deep_bwd3_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -1477,7 +4373,7 @@ fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd3_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd3_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd3_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd3_sx[k * 16u + tx * 4u + 0u];
@@ -1536,48 +4432,196 @@ struct deep_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd5_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 64u;
-  let i_r = (item / 16u) % 4u;
-  let i_d = item % 16u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 32u;
+  let i_d = (item / 2u) % 16u;
+  let i_r = item % 2u;
   let x_off = (i_a * 256u + i_d);
-  let w_base = 65536u + (i_a * 16u + i_d) * 256u + i_r * 4u;
+  let w_base = 65536u + (i_a * 16u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd5_src[x_row0];
     let xv1 = deep_bwd5_src[x_row1];
     let xv2 = deep_bwd5_src[x_row2];
     let xv3 = deep_bwd5_src[x_row3];
+    let xv4 = deep_bwd5_src[x_row4];
+    let xv5 = deep_bwd5_src[x_row5];
+    let xv6 = deep_bwd5_src[x_row6];
+    let xv7 = deep_bwd5_src[x_row7];
+    let xv8 = deep_bwd5_src[x_row8];
+    let xv9 = deep_bwd5_src[x_row9];
+    let xv10 = deep_bwd5_src[x_row10];
+    let xv11 = deep_bwd5_src[x_row11];
+    let xv12 = deep_bwd5_src[x_row12];
+    let xv13 = deep_bwd5_src[x_row13];
+    let xv14 = deep_bwd5_src[x_row14];
+    let xv15 = deep_bwd5_src[x_row15];
     {
       let wv = deep_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 1u];
@@ -1585,6 +4629,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 2u];
@@ -1592,6 +4648,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 3u];
@@ -1599,6 +4667,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1607,12 +4763,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 16u];
     let xv2 = deep_bwd5_src[x_row2 + 16u];
     let xv3 = deep_bwd5_src[x_row3 + 16u];
+    let xv4 = deep_bwd5_src[x_row4 + 16u];
+    let xv5 = deep_bwd5_src[x_row5 + 16u];
+    let xv6 = deep_bwd5_src[x_row6 + 16u];
+    let xv7 = deep_bwd5_src[x_row7 + 16u];
+    let xv8 = deep_bwd5_src[x_row8 + 16u];
+    let xv9 = deep_bwd5_src[x_row9 + 16u];
+    let xv10 = deep_bwd5_src[x_row10 + 16u];
+    let xv11 = deep_bwd5_src[x_row11 + 16u];
+    let xv12 = deep_bwd5_src[x_row12 + 16u];
+    let xv13 = deep_bwd5_src[x_row13 + 16u];
+    let xv14 = deep_bwd5_src[x_row14 + 16u];
+    let xv15 = deep_bwd5_src[x_row15 + 16u];
     {
       let wv = deep_bwd5_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 17u];
@@ -1620,6 +4800,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 18u];
@@ -1627,6 +4819,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 19u];
@@ -1634,6 +4838,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1642,12 +4934,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 32u];
     let xv2 = deep_bwd5_src[x_row2 + 32u];
     let xv3 = deep_bwd5_src[x_row3 + 32u];
+    let xv4 = deep_bwd5_src[x_row4 + 32u];
+    let xv5 = deep_bwd5_src[x_row5 + 32u];
+    let xv6 = deep_bwd5_src[x_row6 + 32u];
+    let xv7 = deep_bwd5_src[x_row7 + 32u];
+    let xv8 = deep_bwd5_src[x_row8 + 32u];
+    let xv9 = deep_bwd5_src[x_row9 + 32u];
+    let xv10 = deep_bwd5_src[x_row10 + 32u];
+    let xv11 = deep_bwd5_src[x_row11 + 32u];
+    let xv12 = deep_bwd5_src[x_row12 + 32u];
+    let xv13 = deep_bwd5_src[x_row13 + 32u];
+    let xv14 = deep_bwd5_src[x_row14 + 32u];
+    let xv15 = deep_bwd5_src[x_row15 + 32u];
     {
       let wv = deep_bwd5_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 33u];
@@ -1655,6 +4971,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 34u];
@@ -1662,6 +4990,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 35u];
@@ -1669,6 +5009,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1677,12 +5105,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 48u];
     let xv2 = deep_bwd5_src[x_row2 + 48u];
     let xv3 = deep_bwd5_src[x_row3 + 48u];
+    let xv4 = deep_bwd5_src[x_row4 + 48u];
+    let xv5 = deep_bwd5_src[x_row5 + 48u];
+    let xv6 = deep_bwd5_src[x_row6 + 48u];
+    let xv7 = deep_bwd5_src[x_row7 + 48u];
+    let xv8 = deep_bwd5_src[x_row8 + 48u];
+    let xv9 = deep_bwd5_src[x_row9 + 48u];
+    let xv10 = deep_bwd5_src[x_row10 + 48u];
+    let xv11 = deep_bwd5_src[x_row11 + 48u];
+    let xv12 = deep_bwd5_src[x_row12 + 48u];
+    let xv13 = deep_bwd5_src[x_row13 + 48u];
+    let xv14 = deep_bwd5_src[x_row14 + 48u];
+    let xv15 = deep_bwd5_src[x_row15 + 48u];
     {
       let wv = deep_bwd5_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 49u];
@@ -1690,6 +5142,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 50u];
@@ -1697,6 +5161,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 51u];
@@ -1704,6 +5180,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1712,12 +5276,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 64u];
     let xv2 = deep_bwd5_src[x_row2 + 64u];
     let xv3 = deep_bwd5_src[x_row3 + 64u];
+    let xv4 = deep_bwd5_src[x_row4 + 64u];
+    let xv5 = deep_bwd5_src[x_row5 + 64u];
+    let xv6 = deep_bwd5_src[x_row6 + 64u];
+    let xv7 = deep_bwd5_src[x_row7 + 64u];
+    let xv8 = deep_bwd5_src[x_row8 + 64u];
+    let xv9 = deep_bwd5_src[x_row9 + 64u];
+    let xv10 = deep_bwd5_src[x_row10 + 64u];
+    let xv11 = deep_bwd5_src[x_row11 + 64u];
+    let xv12 = deep_bwd5_src[x_row12 + 64u];
+    let xv13 = deep_bwd5_src[x_row13 + 64u];
+    let xv14 = deep_bwd5_src[x_row14 + 64u];
+    let xv15 = deep_bwd5_src[x_row15 + 64u];
     {
       let wv = deep_bwd5_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 65u];
@@ -1725,6 +5313,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 66u];
@@ -1732,6 +5332,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 67u];
@@ -1739,6 +5351,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1747,12 +5447,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 80u];
     let xv2 = deep_bwd5_src[x_row2 + 80u];
     let xv3 = deep_bwd5_src[x_row3 + 80u];
+    let xv4 = deep_bwd5_src[x_row4 + 80u];
+    let xv5 = deep_bwd5_src[x_row5 + 80u];
+    let xv6 = deep_bwd5_src[x_row6 + 80u];
+    let xv7 = deep_bwd5_src[x_row7 + 80u];
+    let xv8 = deep_bwd5_src[x_row8 + 80u];
+    let xv9 = deep_bwd5_src[x_row9 + 80u];
+    let xv10 = deep_bwd5_src[x_row10 + 80u];
+    let xv11 = deep_bwd5_src[x_row11 + 80u];
+    let xv12 = deep_bwd5_src[x_row12 + 80u];
+    let xv13 = deep_bwd5_src[x_row13 + 80u];
+    let xv14 = deep_bwd5_src[x_row14 + 80u];
+    let xv15 = deep_bwd5_src[x_row15 + 80u];
     {
       let wv = deep_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 81u];
@@ -1760,6 +5484,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 82u];
@@ -1767,6 +5503,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 83u];
@@ -1774,6 +5522,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1782,12 +5618,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 96u];
     let xv2 = deep_bwd5_src[x_row2 + 96u];
     let xv3 = deep_bwd5_src[x_row3 + 96u];
+    let xv4 = deep_bwd5_src[x_row4 + 96u];
+    let xv5 = deep_bwd5_src[x_row5 + 96u];
+    let xv6 = deep_bwd5_src[x_row6 + 96u];
+    let xv7 = deep_bwd5_src[x_row7 + 96u];
+    let xv8 = deep_bwd5_src[x_row8 + 96u];
+    let xv9 = deep_bwd5_src[x_row9 + 96u];
+    let xv10 = deep_bwd5_src[x_row10 + 96u];
+    let xv11 = deep_bwd5_src[x_row11 + 96u];
+    let xv12 = deep_bwd5_src[x_row12 + 96u];
+    let xv13 = deep_bwd5_src[x_row13 + 96u];
+    let xv14 = deep_bwd5_src[x_row14 + 96u];
+    let xv15 = deep_bwd5_src[x_row15 + 96u];
     {
       let wv = deep_bwd5_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 97u];
@@ -1795,6 +5655,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 98u];
@@ -1802,6 +5674,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 99u];
@@ -1809,6 +5693,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1817,12 +5789,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 112u];
     let xv2 = deep_bwd5_src[x_row2 + 112u];
     let xv3 = deep_bwd5_src[x_row3 + 112u];
+    let xv4 = deep_bwd5_src[x_row4 + 112u];
+    let xv5 = deep_bwd5_src[x_row5 + 112u];
+    let xv6 = deep_bwd5_src[x_row6 + 112u];
+    let xv7 = deep_bwd5_src[x_row7 + 112u];
+    let xv8 = deep_bwd5_src[x_row8 + 112u];
+    let xv9 = deep_bwd5_src[x_row9 + 112u];
+    let xv10 = deep_bwd5_src[x_row10 + 112u];
+    let xv11 = deep_bwd5_src[x_row11 + 112u];
+    let xv12 = deep_bwd5_src[x_row12 + 112u];
+    let xv13 = deep_bwd5_src[x_row13 + 112u];
+    let xv14 = deep_bwd5_src[x_row14 + 112u];
+    let xv15 = deep_bwd5_src[x_row15 + 112u];
     {
       let wv = deep_bwd5_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 113u];
@@ -1830,6 +5826,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 114u];
@@ -1837,6 +5845,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 115u];
@@ -1844,6 +5864,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1852,12 +5960,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 128u];
     let xv2 = deep_bwd5_src[x_row2 + 128u];
     let xv3 = deep_bwd5_src[x_row3 + 128u];
+    let xv4 = deep_bwd5_src[x_row4 + 128u];
+    let xv5 = deep_bwd5_src[x_row5 + 128u];
+    let xv6 = deep_bwd5_src[x_row6 + 128u];
+    let xv7 = deep_bwd5_src[x_row7 + 128u];
+    let xv8 = deep_bwd5_src[x_row8 + 128u];
+    let xv9 = deep_bwd5_src[x_row9 + 128u];
+    let xv10 = deep_bwd5_src[x_row10 + 128u];
+    let xv11 = deep_bwd5_src[x_row11 + 128u];
+    let xv12 = deep_bwd5_src[x_row12 + 128u];
+    let xv13 = deep_bwd5_src[x_row13 + 128u];
+    let xv14 = deep_bwd5_src[x_row14 + 128u];
+    let xv15 = deep_bwd5_src[x_row15 + 128u];
     {
       let wv = deep_bwd5_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 129u];
@@ -1865,6 +5997,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 130u];
@@ -1872,6 +6016,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 131u];
@@ -1879,6 +6035,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1887,12 +6131,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 144u];
     let xv2 = deep_bwd5_src[x_row2 + 144u];
     let xv3 = deep_bwd5_src[x_row3 + 144u];
+    let xv4 = deep_bwd5_src[x_row4 + 144u];
+    let xv5 = deep_bwd5_src[x_row5 + 144u];
+    let xv6 = deep_bwd5_src[x_row6 + 144u];
+    let xv7 = deep_bwd5_src[x_row7 + 144u];
+    let xv8 = deep_bwd5_src[x_row8 + 144u];
+    let xv9 = deep_bwd5_src[x_row9 + 144u];
+    let xv10 = deep_bwd5_src[x_row10 + 144u];
+    let xv11 = deep_bwd5_src[x_row11 + 144u];
+    let xv12 = deep_bwd5_src[x_row12 + 144u];
+    let xv13 = deep_bwd5_src[x_row13 + 144u];
+    let xv14 = deep_bwd5_src[x_row14 + 144u];
+    let xv15 = deep_bwd5_src[x_row15 + 144u];
     {
       let wv = deep_bwd5_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 145u];
@@ -1900,6 +6168,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 146u];
@@ -1907,6 +6187,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 147u];
@@ -1914,6 +6206,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1922,12 +6302,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 160u];
     let xv2 = deep_bwd5_src[x_row2 + 160u];
     let xv3 = deep_bwd5_src[x_row3 + 160u];
+    let xv4 = deep_bwd5_src[x_row4 + 160u];
+    let xv5 = deep_bwd5_src[x_row5 + 160u];
+    let xv6 = deep_bwd5_src[x_row6 + 160u];
+    let xv7 = deep_bwd5_src[x_row7 + 160u];
+    let xv8 = deep_bwd5_src[x_row8 + 160u];
+    let xv9 = deep_bwd5_src[x_row9 + 160u];
+    let xv10 = deep_bwd5_src[x_row10 + 160u];
+    let xv11 = deep_bwd5_src[x_row11 + 160u];
+    let xv12 = deep_bwd5_src[x_row12 + 160u];
+    let xv13 = deep_bwd5_src[x_row13 + 160u];
+    let xv14 = deep_bwd5_src[x_row14 + 160u];
+    let xv15 = deep_bwd5_src[x_row15 + 160u];
     {
       let wv = deep_bwd5_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 161u];
@@ -1935,6 +6339,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 162u];
@@ -1942,6 +6358,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 163u];
@@ -1949,6 +6377,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1957,12 +6473,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 176u];
     let xv2 = deep_bwd5_src[x_row2 + 176u];
     let xv3 = deep_bwd5_src[x_row3 + 176u];
+    let xv4 = deep_bwd5_src[x_row4 + 176u];
+    let xv5 = deep_bwd5_src[x_row5 + 176u];
+    let xv6 = deep_bwd5_src[x_row6 + 176u];
+    let xv7 = deep_bwd5_src[x_row7 + 176u];
+    let xv8 = deep_bwd5_src[x_row8 + 176u];
+    let xv9 = deep_bwd5_src[x_row9 + 176u];
+    let xv10 = deep_bwd5_src[x_row10 + 176u];
+    let xv11 = deep_bwd5_src[x_row11 + 176u];
+    let xv12 = deep_bwd5_src[x_row12 + 176u];
+    let xv13 = deep_bwd5_src[x_row13 + 176u];
+    let xv14 = deep_bwd5_src[x_row14 + 176u];
+    let xv15 = deep_bwd5_src[x_row15 + 176u];
     {
       let wv = deep_bwd5_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 177u];
@@ -1970,6 +6510,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 178u];
@@ -1977,6 +6529,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 179u];
@@ -1984,6 +6548,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1992,12 +6644,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 192u];
     let xv2 = deep_bwd5_src[x_row2 + 192u];
     let xv3 = deep_bwd5_src[x_row3 + 192u];
+    let xv4 = deep_bwd5_src[x_row4 + 192u];
+    let xv5 = deep_bwd5_src[x_row5 + 192u];
+    let xv6 = deep_bwd5_src[x_row6 + 192u];
+    let xv7 = deep_bwd5_src[x_row7 + 192u];
+    let xv8 = deep_bwd5_src[x_row8 + 192u];
+    let xv9 = deep_bwd5_src[x_row9 + 192u];
+    let xv10 = deep_bwd5_src[x_row10 + 192u];
+    let xv11 = deep_bwd5_src[x_row11 + 192u];
+    let xv12 = deep_bwd5_src[x_row12 + 192u];
+    let xv13 = deep_bwd5_src[x_row13 + 192u];
+    let xv14 = deep_bwd5_src[x_row14 + 192u];
+    let xv15 = deep_bwd5_src[x_row15 + 192u];
     {
       let wv = deep_bwd5_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 193u];
@@ -2005,6 +6681,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 194u];
@@ -2012,6 +6700,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 195u];
@@ -2019,6 +6719,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2027,12 +6815,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 208u];
     let xv2 = deep_bwd5_src[x_row2 + 208u];
     let xv3 = deep_bwd5_src[x_row3 + 208u];
+    let xv4 = deep_bwd5_src[x_row4 + 208u];
+    let xv5 = deep_bwd5_src[x_row5 + 208u];
+    let xv6 = deep_bwd5_src[x_row6 + 208u];
+    let xv7 = deep_bwd5_src[x_row7 + 208u];
+    let xv8 = deep_bwd5_src[x_row8 + 208u];
+    let xv9 = deep_bwd5_src[x_row9 + 208u];
+    let xv10 = deep_bwd5_src[x_row10 + 208u];
+    let xv11 = deep_bwd5_src[x_row11 + 208u];
+    let xv12 = deep_bwd5_src[x_row12 + 208u];
+    let xv13 = deep_bwd5_src[x_row13 + 208u];
+    let xv14 = deep_bwd5_src[x_row14 + 208u];
+    let xv15 = deep_bwd5_src[x_row15 + 208u];
     {
       let wv = deep_bwd5_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 209u];
@@ -2040,6 +6852,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 210u];
@@ -2047,6 +6871,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 211u];
@@ -2054,6 +6890,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2062,12 +6986,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 224u];
     let xv2 = deep_bwd5_src[x_row2 + 224u];
     let xv3 = deep_bwd5_src[x_row3 + 224u];
+    let xv4 = deep_bwd5_src[x_row4 + 224u];
+    let xv5 = deep_bwd5_src[x_row5 + 224u];
+    let xv6 = deep_bwd5_src[x_row6 + 224u];
+    let xv7 = deep_bwd5_src[x_row7 + 224u];
+    let xv8 = deep_bwd5_src[x_row8 + 224u];
+    let xv9 = deep_bwd5_src[x_row9 + 224u];
+    let xv10 = deep_bwd5_src[x_row10 + 224u];
+    let xv11 = deep_bwd5_src[x_row11 + 224u];
+    let xv12 = deep_bwd5_src[x_row12 + 224u];
+    let xv13 = deep_bwd5_src[x_row13 + 224u];
+    let xv14 = deep_bwd5_src[x_row14 + 224u];
+    let xv15 = deep_bwd5_src[x_row15 + 224u];
     {
       let wv = deep_bwd5_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 225u];
@@ -2075,6 +7023,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 226u];
@@ -2082,6 +7042,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 227u];
@@ -2089,6 +7061,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2097,12 +7157,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 240u];
     let xv2 = deep_bwd5_src[x_row2 + 240u];
     let xv3 = deep_bwd5_src[x_row3 + 240u];
+    let xv4 = deep_bwd5_src[x_row4 + 240u];
+    let xv5 = deep_bwd5_src[x_row5 + 240u];
+    let xv6 = deep_bwd5_src[x_row6 + 240u];
+    let xv7 = deep_bwd5_src[x_row7 + 240u];
+    let xv8 = deep_bwd5_src[x_row8 + 240u];
+    let xv9 = deep_bwd5_src[x_row9 + 240u];
+    let xv10 = deep_bwd5_src[x_row10 + 240u];
+    let xv11 = deep_bwd5_src[x_row11 + 240u];
+    let xv12 = deep_bwd5_src[x_row12 + 240u];
+    let xv13 = deep_bwd5_src[x_row13 + 240u];
+    let xv14 = deep_bwd5_src[x_row14 + 240u];
+    let xv15 = deep_bwd5_src[x_row15 + 240u];
     {
       let wv = deep_bwd5_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 241u];
@@ -2110,6 +7194,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 242u];
@@ -2117,6 +7213,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 243u];
@@ -2124,98 +7232,782 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -2226,8 +8018,8 @@ struct deep_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd6_dims: deep_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd6_aux: array<f32>;
-var<workgroup> deep_bwd6_se: array<f32, 256>;
-var<workgroup> deep_bwd6_sx: array<f32, 256>;
+var<workgroup> deep_bwd6_se: array<f32, 128>;
+var<workgroup> deep_bwd6_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -2253,15 +8045,15 @@ fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd6_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd6_aux[r * 4096u + (i_a * 256u + i_d + ib * 16u)]; }
       deep_bwd6_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -2269,7 +8061,7 @@ fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd6_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd6_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd6_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd6_sx[k * 16u + tx * 4u + 0u];
@@ -2328,48 +8120,196 @@ struct deep_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd8_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 4u;
-  let i_r = item % 4u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 2u;
+  let i_r = item % 2u;
   let i_d = 0u;
   let x_off = i_a * 16u;
-  let w_base = (i_a + i_d) * 256u + i_r * 4u;
+  let w_base = (i_a + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd8_src[x_row0];
     let xv1 = deep_bwd8_src[x_row1];
     let xv2 = deep_bwd8_src[x_row2];
     let xv3 = deep_bwd8_src[x_row3];
+    let xv4 = deep_bwd8_src[x_row4];
+    let xv5 = deep_bwd8_src[x_row5];
+    let xv6 = deep_bwd8_src[x_row6];
+    let xv7 = deep_bwd8_src[x_row7];
+    let xv8 = deep_bwd8_src[x_row8];
+    let xv9 = deep_bwd8_src[x_row9];
+    let xv10 = deep_bwd8_src[x_row10];
+    let xv11 = deep_bwd8_src[x_row11];
+    let xv12 = deep_bwd8_src[x_row12];
+    let xv13 = deep_bwd8_src[x_row13];
+    let xv14 = deep_bwd8_src[x_row14];
+    let xv15 = deep_bwd8_src[x_row15];
     {
       let wv = deep_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 1u];
@@ -2377,6 +8317,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 2u];
@@ -2384,6 +8336,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 3u];
@@ -2391,6 +8355,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2399,12 +8451,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 1u];
     let xv2 = deep_bwd8_src[x_row2 + 1u];
     let xv3 = deep_bwd8_src[x_row3 + 1u];
+    let xv4 = deep_bwd8_src[x_row4 + 1u];
+    let xv5 = deep_bwd8_src[x_row5 + 1u];
+    let xv6 = deep_bwd8_src[x_row6 + 1u];
+    let xv7 = deep_bwd8_src[x_row7 + 1u];
+    let xv8 = deep_bwd8_src[x_row8 + 1u];
+    let xv9 = deep_bwd8_src[x_row9 + 1u];
+    let xv10 = deep_bwd8_src[x_row10 + 1u];
+    let xv11 = deep_bwd8_src[x_row11 + 1u];
+    let xv12 = deep_bwd8_src[x_row12 + 1u];
+    let xv13 = deep_bwd8_src[x_row13 + 1u];
+    let xv14 = deep_bwd8_src[x_row14 + 1u];
+    let xv15 = deep_bwd8_src[x_row15 + 1u];
     {
       let wv = deep_bwd8_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 17u];
@@ -2412,6 +8488,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 18u];
@@ -2419,6 +8507,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 19u];
@@ -2426,6 +8526,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2434,12 +8622,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 2u];
     let xv2 = deep_bwd8_src[x_row2 + 2u];
     let xv3 = deep_bwd8_src[x_row3 + 2u];
+    let xv4 = deep_bwd8_src[x_row4 + 2u];
+    let xv5 = deep_bwd8_src[x_row5 + 2u];
+    let xv6 = deep_bwd8_src[x_row6 + 2u];
+    let xv7 = deep_bwd8_src[x_row7 + 2u];
+    let xv8 = deep_bwd8_src[x_row8 + 2u];
+    let xv9 = deep_bwd8_src[x_row9 + 2u];
+    let xv10 = deep_bwd8_src[x_row10 + 2u];
+    let xv11 = deep_bwd8_src[x_row11 + 2u];
+    let xv12 = deep_bwd8_src[x_row12 + 2u];
+    let xv13 = deep_bwd8_src[x_row13 + 2u];
+    let xv14 = deep_bwd8_src[x_row14 + 2u];
+    let xv15 = deep_bwd8_src[x_row15 + 2u];
     {
       let wv = deep_bwd8_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 33u];
@@ -2447,6 +8659,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 34u];
@@ -2454,6 +8678,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 35u];
@@ -2461,6 +8697,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2469,12 +8793,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 3u];
     let xv2 = deep_bwd8_src[x_row2 + 3u];
     let xv3 = deep_bwd8_src[x_row3 + 3u];
+    let xv4 = deep_bwd8_src[x_row4 + 3u];
+    let xv5 = deep_bwd8_src[x_row5 + 3u];
+    let xv6 = deep_bwd8_src[x_row6 + 3u];
+    let xv7 = deep_bwd8_src[x_row7 + 3u];
+    let xv8 = deep_bwd8_src[x_row8 + 3u];
+    let xv9 = deep_bwd8_src[x_row9 + 3u];
+    let xv10 = deep_bwd8_src[x_row10 + 3u];
+    let xv11 = deep_bwd8_src[x_row11 + 3u];
+    let xv12 = deep_bwd8_src[x_row12 + 3u];
+    let xv13 = deep_bwd8_src[x_row13 + 3u];
+    let xv14 = deep_bwd8_src[x_row14 + 3u];
+    let xv15 = deep_bwd8_src[x_row15 + 3u];
     {
       let wv = deep_bwd8_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 49u];
@@ -2482,6 +8830,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 50u];
@@ -2489,6 +8849,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 51u];
@@ -2496,6 +8868,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2504,12 +8964,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 4u];
     let xv2 = deep_bwd8_src[x_row2 + 4u];
     let xv3 = deep_bwd8_src[x_row3 + 4u];
+    let xv4 = deep_bwd8_src[x_row4 + 4u];
+    let xv5 = deep_bwd8_src[x_row5 + 4u];
+    let xv6 = deep_bwd8_src[x_row6 + 4u];
+    let xv7 = deep_bwd8_src[x_row7 + 4u];
+    let xv8 = deep_bwd8_src[x_row8 + 4u];
+    let xv9 = deep_bwd8_src[x_row9 + 4u];
+    let xv10 = deep_bwd8_src[x_row10 + 4u];
+    let xv11 = deep_bwd8_src[x_row11 + 4u];
+    let xv12 = deep_bwd8_src[x_row12 + 4u];
+    let xv13 = deep_bwd8_src[x_row13 + 4u];
+    let xv14 = deep_bwd8_src[x_row14 + 4u];
+    let xv15 = deep_bwd8_src[x_row15 + 4u];
     {
       let wv = deep_bwd8_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 65u];
@@ -2517,6 +9001,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 66u];
@@ -2524,6 +9020,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 67u];
@@ -2531,6 +9039,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2539,12 +9135,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 5u];
     let xv2 = deep_bwd8_src[x_row2 + 5u];
     let xv3 = deep_bwd8_src[x_row3 + 5u];
+    let xv4 = deep_bwd8_src[x_row4 + 5u];
+    let xv5 = deep_bwd8_src[x_row5 + 5u];
+    let xv6 = deep_bwd8_src[x_row6 + 5u];
+    let xv7 = deep_bwd8_src[x_row7 + 5u];
+    let xv8 = deep_bwd8_src[x_row8 + 5u];
+    let xv9 = deep_bwd8_src[x_row9 + 5u];
+    let xv10 = deep_bwd8_src[x_row10 + 5u];
+    let xv11 = deep_bwd8_src[x_row11 + 5u];
+    let xv12 = deep_bwd8_src[x_row12 + 5u];
+    let xv13 = deep_bwd8_src[x_row13 + 5u];
+    let xv14 = deep_bwd8_src[x_row14 + 5u];
+    let xv15 = deep_bwd8_src[x_row15 + 5u];
     {
       let wv = deep_bwd8_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 81u];
@@ -2552,6 +9172,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 82u];
@@ -2559,6 +9191,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 83u];
@@ -2566,6 +9210,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2574,12 +9306,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 6u];
     let xv2 = deep_bwd8_src[x_row2 + 6u];
     let xv3 = deep_bwd8_src[x_row3 + 6u];
+    let xv4 = deep_bwd8_src[x_row4 + 6u];
+    let xv5 = deep_bwd8_src[x_row5 + 6u];
+    let xv6 = deep_bwd8_src[x_row6 + 6u];
+    let xv7 = deep_bwd8_src[x_row7 + 6u];
+    let xv8 = deep_bwd8_src[x_row8 + 6u];
+    let xv9 = deep_bwd8_src[x_row9 + 6u];
+    let xv10 = deep_bwd8_src[x_row10 + 6u];
+    let xv11 = deep_bwd8_src[x_row11 + 6u];
+    let xv12 = deep_bwd8_src[x_row12 + 6u];
+    let xv13 = deep_bwd8_src[x_row13 + 6u];
+    let xv14 = deep_bwd8_src[x_row14 + 6u];
+    let xv15 = deep_bwd8_src[x_row15 + 6u];
     {
       let wv = deep_bwd8_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 97u];
@@ -2587,6 +9343,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 98u];
@@ -2594,6 +9362,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 99u];
@@ -2601,6 +9381,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2609,12 +9477,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 7u];
     let xv2 = deep_bwd8_src[x_row2 + 7u];
     let xv3 = deep_bwd8_src[x_row3 + 7u];
+    let xv4 = deep_bwd8_src[x_row4 + 7u];
+    let xv5 = deep_bwd8_src[x_row5 + 7u];
+    let xv6 = deep_bwd8_src[x_row6 + 7u];
+    let xv7 = deep_bwd8_src[x_row7 + 7u];
+    let xv8 = deep_bwd8_src[x_row8 + 7u];
+    let xv9 = deep_bwd8_src[x_row9 + 7u];
+    let xv10 = deep_bwd8_src[x_row10 + 7u];
+    let xv11 = deep_bwd8_src[x_row11 + 7u];
+    let xv12 = deep_bwd8_src[x_row12 + 7u];
+    let xv13 = deep_bwd8_src[x_row13 + 7u];
+    let xv14 = deep_bwd8_src[x_row14 + 7u];
+    let xv15 = deep_bwd8_src[x_row15 + 7u];
     {
       let wv = deep_bwd8_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 113u];
@@ -2622,6 +9514,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 114u];
@@ -2629,6 +9533,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 115u];
@@ -2636,6 +9552,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2644,12 +9648,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 8u];
     let xv2 = deep_bwd8_src[x_row2 + 8u];
     let xv3 = deep_bwd8_src[x_row3 + 8u];
+    let xv4 = deep_bwd8_src[x_row4 + 8u];
+    let xv5 = deep_bwd8_src[x_row5 + 8u];
+    let xv6 = deep_bwd8_src[x_row6 + 8u];
+    let xv7 = deep_bwd8_src[x_row7 + 8u];
+    let xv8 = deep_bwd8_src[x_row8 + 8u];
+    let xv9 = deep_bwd8_src[x_row9 + 8u];
+    let xv10 = deep_bwd8_src[x_row10 + 8u];
+    let xv11 = deep_bwd8_src[x_row11 + 8u];
+    let xv12 = deep_bwd8_src[x_row12 + 8u];
+    let xv13 = deep_bwd8_src[x_row13 + 8u];
+    let xv14 = deep_bwd8_src[x_row14 + 8u];
+    let xv15 = deep_bwd8_src[x_row15 + 8u];
     {
       let wv = deep_bwd8_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 129u];
@@ -2657,6 +9685,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 130u];
@@ -2664,6 +9704,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 131u];
@@ -2671,6 +9723,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2679,12 +9819,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 9u];
     let xv2 = deep_bwd8_src[x_row2 + 9u];
     let xv3 = deep_bwd8_src[x_row3 + 9u];
+    let xv4 = deep_bwd8_src[x_row4 + 9u];
+    let xv5 = deep_bwd8_src[x_row5 + 9u];
+    let xv6 = deep_bwd8_src[x_row6 + 9u];
+    let xv7 = deep_bwd8_src[x_row7 + 9u];
+    let xv8 = deep_bwd8_src[x_row8 + 9u];
+    let xv9 = deep_bwd8_src[x_row9 + 9u];
+    let xv10 = deep_bwd8_src[x_row10 + 9u];
+    let xv11 = deep_bwd8_src[x_row11 + 9u];
+    let xv12 = deep_bwd8_src[x_row12 + 9u];
+    let xv13 = deep_bwd8_src[x_row13 + 9u];
+    let xv14 = deep_bwd8_src[x_row14 + 9u];
+    let xv15 = deep_bwd8_src[x_row15 + 9u];
     {
       let wv = deep_bwd8_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 145u];
@@ -2692,6 +9856,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 146u];
@@ -2699,6 +9875,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 147u];
@@ -2706,6 +9894,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2714,12 +9990,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 10u];
     let xv2 = deep_bwd8_src[x_row2 + 10u];
     let xv3 = deep_bwd8_src[x_row3 + 10u];
+    let xv4 = deep_bwd8_src[x_row4 + 10u];
+    let xv5 = deep_bwd8_src[x_row5 + 10u];
+    let xv6 = deep_bwd8_src[x_row6 + 10u];
+    let xv7 = deep_bwd8_src[x_row7 + 10u];
+    let xv8 = deep_bwd8_src[x_row8 + 10u];
+    let xv9 = deep_bwd8_src[x_row9 + 10u];
+    let xv10 = deep_bwd8_src[x_row10 + 10u];
+    let xv11 = deep_bwd8_src[x_row11 + 10u];
+    let xv12 = deep_bwd8_src[x_row12 + 10u];
+    let xv13 = deep_bwd8_src[x_row13 + 10u];
+    let xv14 = deep_bwd8_src[x_row14 + 10u];
+    let xv15 = deep_bwd8_src[x_row15 + 10u];
     {
       let wv = deep_bwd8_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 161u];
@@ -2727,6 +10027,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 162u];
@@ -2734,6 +10046,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 163u];
@@ -2741,6 +10065,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2749,12 +10161,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 11u];
     let xv2 = deep_bwd8_src[x_row2 + 11u];
     let xv3 = deep_bwd8_src[x_row3 + 11u];
+    let xv4 = deep_bwd8_src[x_row4 + 11u];
+    let xv5 = deep_bwd8_src[x_row5 + 11u];
+    let xv6 = deep_bwd8_src[x_row6 + 11u];
+    let xv7 = deep_bwd8_src[x_row7 + 11u];
+    let xv8 = deep_bwd8_src[x_row8 + 11u];
+    let xv9 = deep_bwd8_src[x_row9 + 11u];
+    let xv10 = deep_bwd8_src[x_row10 + 11u];
+    let xv11 = deep_bwd8_src[x_row11 + 11u];
+    let xv12 = deep_bwd8_src[x_row12 + 11u];
+    let xv13 = deep_bwd8_src[x_row13 + 11u];
+    let xv14 = deep_bwd8_src[x_row14 + 11u];
+    let xv15 = deep_bwd8_src[x_row15 + 11u];
     {
       let wv = deep_bwd8_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 177u];
@@ -2762,6 +10198,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 178u];
@@ -2769,6 +10217,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 179u];
@@ -2776,6 +10236,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2784,12 +10332,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 12u];
     let xv2 = deep_bwd8_src[x_row2 + 12u];
     let xv3 = deep_bwd8_src[x_row3 + 12u];
+    let xv4 = deep_bwd8_src[x_row4 + 12u];
+    let xv5 = deep_bwd8_src[x_row5 + 12u];
+    let xv6 = deep_bwd8_src[x_row6 + 12u];
+    let xv7 = deep_bwd8_src[x_row7 + 12u];
+    let xv8 = deep_bwd8_src[x_row8 + 12u];
+    let xv9 = deep_bwd8_src[x_row9 + 12u];
+    let xv10 = deep_bwd8_src[x_row10 + 12u];
+    let xv11 = deep_bwd8_src[x_row11 + 12u];
+    let xv12 = deep_bwd8_src[x_row12 + 12u];
+    let xv13 = deep_bwd8_src[x_row13 + 12u];
+    let xv14 = deep_bwd8_src[x_row14 + 12u];
+    let xv15 = deep_bwd8_src[x_row15 + 12u];
     {
       let wv = deep_bwd8_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 193u];
@@ -2797,6 +10369,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 194u];
@@ -2804,6 +10388,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 195u];
@@ -2811,6 +10407,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2819,12 +10503,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 13u];
     let xv2 = deep_bwd8_src[x_row2 + 13u];
     let xv3 = deep_bwd8_src[x_row3 + 13u];
+    let xv4 = deep_bwd8_src[x_row4 + 13u];
+    let xv5 = deep_bwd8_src[x_row5 + 13u];
+    let xv6 = deep_bwd8_src[x_row6 + 13u];
+    let xv7 = deep_bwd8_src[x_row7 + 13u];
+    let xv8 = deep_bwd8_src[x_row8 + 13u];
+    let xv9 = deep_bwd8_src[x_row9 + 13u];
+    let xv10 = deep_bwd8_src[x_row10 + 13u];
+    let xv11 = deep_bwd8_src[x_row11 + 13u];
+    let xv12 = deep_bwd8_src[x_row12 + 13u];
+    let xv13 = deep_bwd8_src[x_row13 + 13u];
+    let xv14 = deep_bwd8_src[x_row14 + 13u];
+    let xv15 = deep_bwd8_src[x_row15 + 13u];
     {
       let wv = deep_bwd8_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 209u];
@@ -2832,6 +10540,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 210u];
@@ -2839,6 +10559,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 211u];
@@ -2846,6 +10578,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2854,12 +10674,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 14u];
     let xv2 = deep_bwd8_src[x_row2 + 14u];
     let xv3 = deep_bwd8_src[x_row3 + 14u];
+    let xv4 = deep_bwd8_src[x_row4 + 14u];
+    let xv5 = deep_bwd8_src[x_row5 + 14u];
+    let xv6 = deep_bwd8_src[x_row6 + 14u];
+    let xv7 = deep_bwd8_src[x_row7 + 14u];
+    let xv8 = deep_bwd8_src[x_row8 + 14u];
+    let xv9 = deep_bwd8_src[x_row9 + 14u];
+    let xv10 = deep_bwd8_src[x_row10 + 14u];
+    let xv11 = deep_bwd8_src[x_row11 + 14u];
+    let xv12 = deep_bwd8_src[x_row12 + 14u];
+    let xv13 = deep_bwd8_src[x_row13 + 14u];
+    let xv14 = deep_bwd8_src[x_row14 + 14u];
+    let xv15 = deep_bwd8_src[x_row15 + 14u];
     {
       let wv = deep_bwd8_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 225u];
@@ -2867,6 +10711,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 226u];
@@ -2874,6 +10730,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 227u];
@@ -2881,6 +10749,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2889,12 +10845,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 15u];
     let xv2 = deep_bwd8_src[x_row2 + 15u];
     let xv3 = deep_bwd8_src[x_row3 + 15u];
+    let xv4 = deep_bwd8_src[x_row4 + 15u];
+    let xv5 = deep_bwd8_src[x_row5 + 15u];
+    let xv6 = deep_bwd8_src[x_row6 + 15u];
+    let xv7 = deep_bwd8_src[x_row7 + 15u];
+    let xv8 = deep_bwd8_src[x_row8 + 15u];
+    let xv9 = deep_bwd8_src[x_row9 + 15u];
+    let xv10 = deep_bwd8_src[x_row10 + 15u];
+    let xv11 = deep_bwd8_src[x_row11 + 15u];
+    let xv12 = deep_bwd8_src[x_row12 + 15u];
+    let xv13 = deep_bwd8_src[x_row13 + 15u];
+    let xv14 = deep_bwd8_src[x_row14 + 15u];
+    let xv15 = deep_bwd8_src[x_row15 + 15u];
     {
       let wv = deep_bwd8_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 241u];
@@ -2902,6 +10882,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 242u];
@@ -2909,6 +10901,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 243u];
@@ -2916,98 +10920,782 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -3018,8 +11706,8 @@ struct deep_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd9_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd9_dims: deep_bwd9_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd9_aux: array<f32>;
-var<workgroup> deep_bwd9_se: array<f32, 256>;
-var<workgroup> deep_bwd9_sx: array<f32, 256>;
+var<workgroup> deep_bwd9_se: array<f32, 128>;
+var<workgroup> deep_bwd9_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -3045,15 +11733,15 @@ fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd9_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd9_aux[r * 4096u + (i_a * 16u + ib)]; }
       deep_bwd9_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -3061,7 +11749,7 @@ fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd9_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd9_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd9_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd9_sx[k * 16u + tx * 4u + 0u];
@@ -3783,36 +12471,160 @@ struct mixed_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd2_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 128u;
-  let i_d = item % 128u;
+  let i_d = item / 4u;
+  let i_r = item % 4u;
   let x_off = i_d;
-  let w_base = 98304u + (i_a * 128u + i_d) * 1024u + i_r * 4u;
+  let w_base = 98304u + (i_a * 128u + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -3820,12 +12632,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3833,6 +12669,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3840,6 +12688,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3847,6 +12707,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3855,12 +12803,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3868,6 +12840,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3875,6 +12859,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3882,6 +12878,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3890,12 +12974,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3903,6 +13011,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3910,6 +13030,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3917,6 +13049,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3925,12 +13145,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3938,6 +13182,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3945,6 +13201,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3952,6 +13220,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3960,12 +13316,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3973,6 +13353,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3980,6 +13372,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3987,6 +13391,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3995,12 +13487,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4008,6 +13524,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4015,6 +13543,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4022,6 +13562,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4030,12 +13658,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4043,6 +13695,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4050,6 +13714,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4057,6 +13733,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4065,12 +13829,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4078,6 +13866,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4085,6 +13885,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4092,99 +13904,783 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -4195,8 +14691,8 @@ struct mixed_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd3_dims: mixed_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd3_aux: array<f32>;
-var<workgroup> mixed_bwd3_se: array<f32, 512>;
-var<workgroup> mixed_bwd3_sx: array<f32, 512>;
+var<workgroup> mixed_bwd3_se: array<f32, 256>;
+var<workgroup> mixed_bwd3_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -4230,15 +14726,15 @@ fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd3_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = mixed_bwd3_aux[r * 4096u + (i_d + ib * 128u)]; }
       mixed_bwd3_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -4246,7 +14742,7 @@ fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       mixed_bwd3_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mixed_bwd3_se[k * 32u + ty * 4u + 0u];
       let e1 = mixed_bwd3_se[k * 32u + ty * 4u + 1u];
       let e2 = mixed_bwd3_se[k * 32u + ty * 4u + 2u];
@@ -4323,48 +14819,196 @@ struct mixed_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd5_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 32u;
-  let i_r = (item / 8u) % 4u;
-  let i_d = item % 8u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 16u;
+  let i_d = (item / 2u) % 8u;
+  let i_r = item % 2u;
   let x_off = (i_a * 128u + i_d);
-  let w_base = 32768u + (i_a * 8u + i_d) * 256u + i_r * 4u;
+  let w_base = 32768u + (i_a * 8u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mixed_bwd5_src[x_row0];
     let xv1 = mixed_bwd5_src[x_row1];
     let xv2 = mixed_bwd5_src[x_row2];
     let xv3 = mixed_bwd5_src[x_row3];
+    let xv4 = mixed_bwd5_src[x_row4];
+    let xv5 = mixed_bwd5_src[x_row5];
+    let xv6 = mixed_bwd5_src[x_row6];
+    let xv7 = mixed_bwd5_src[x_row7];
+    let xv8 = mixed_bwd5_src[x_row8];
+    let xv9 = mixed_bwd5_src[x_row9];
+    let xv10 = mixed_bwd5_src[x_row10];
+    let xv11 = mixed_bwd5_src[x_row11];
+    let xv12 = mixed_bwd5_src[x_row12];
+    let xv13 = mixed_bwd5_src[x_row13];
+    let xv14 = mixed_bwd5_src[x_row14];
+    let xv15 = mixed_bwd5_src[x_row15];
     {
       let wv = mixed_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 1u];
@@ -4372,6 +15016,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 2u];
@@ -4379,6 +15035,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 3u];
@@ -4386,6 +15054,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4394,12 +15150,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 8u];
     let xv2 = mixed_bwd5_src[x_row2 + 8u];
     let xv3 = mixed_bwd5_src[x_row3 + 8u];
+    let xv4 = mixed_bwd5_src[x_row4 + 8u];
+    let xv5 = mixed_bwd5_src[x_row5 + 8u];
+    let xv6 = mixed_bwd5_src[x_row6 + 8u];
+    let xv7 = mixed_bwd5_src[x_row7 + 8u];
+    let xv8 = mixed_bwd5_src[x_row8 + 8u];
+    let xv9 = mixed_bwd5_src[x_row9 + 8u];
+    let xv10 = mixed_bwd5_src[x_row10 + 8u];
+    let xv11 = mixed_bwd5_src[x_row11 + 8u];
+    let xv12 = mixed_bwd5_src[x_row12 + 8u];
+    let xv13 = mixed_bwd5_src[x_row13 + 8u];
+    let xv14 = mixed_bwd5_src[x_row14 + 8u];
+    let xv15 = mixed_bwd5_src[x_row15 + 8u];
     {
       let wv = mixed_bwd5_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 17u];
@@ -4407,6 +15187,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 18u];
@@ -4414,6 +15206,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 19u];
@@ -4421,6 +15225,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4429,12 +15321,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 16u];
     let xv2 = mixed_bwd5_src[x_row2 + 16u];
     let xv3 = mixed_bwd5_src[x_row3 + 16u];
+    let xv4 = mixed_bwd5_src[x_row4 + 16u];
+    let xv5 = mixed_bwd5_src[x_row5 + 16u];
+    let xv6 = mixed_bwd5_src[x_row6 + 16u];
+    let xv7 = mixed_bwd5_src[x_row7 + 16u];
+    let xv8 = mixed_bwd5_src[x_row8 + 16u];
+    let xv9 = mixed_bwd5_src[x_row9 + 16u];
+    let xv10 = mixed_bwd5_src[x_row10 + 16u];
+    let xv11 = mixed_bwd5_src[x_row11 + 16u];
+    let xv12 = mixed_bwd5_src[x_row12 + 16u];
+    let xv13 = mixed_bwd5_src[x_row13 + 16u];
+    let xv14 = mixed_bwd5_src[x_row14 + 16u];
+    let xv15 = mixed_bwd5_src[x_row15 + 16u];
     {
       let wv = mixed_bwd5_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 33u];
@@ -4442,6 +15358,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 34u];
@@ -4449,6 +15377,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 35u];
@@ -4456,6 +15396,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4464,12 +15492,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 24u];
     let xv2 = mixed_bwd5_src[x_row2 + 24u];
     let xv3 = mixed_bwd5_src[x_row3 + 24u];
+    let xv4 = mixed_bwd5_src[x_row4 + 24u];
+    let xv5 = mixed_bwd5_src[x_row5 + 24u];
+    let xv6 = mixed_bwd5_src[x_row6 + 24u];
+    let xv7 = mixed_bwd5_src[x_row7 + 24u];
+    let xv8 = mixed_bwd5_src[x_row8 + 24u];
+    let xv9 = mixed_bwd5_src[x_row9 + 24u];
+    let xv10 = mixed_bwd5_src[x_row10 + 24u];
+    let xv11 = mixed_bwd5_src[x_row11 + 24u];
+    let xv12 = mixed_bwd5_src[x_row12 + 24u];
+    let xv13 = mixed_bwd5_src[x_row13 + 24u];
+    let xv14 = mixed_bwd5_src[x_row14 + 24u];
+    let xv15 = mixed_bwd5_src[x_row15 + 24u];
     {
       let wv = mixed_bwd5_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 49u];
@@ -4477,6 +15529,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 50u];
@@ -4484,6 +15548,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 51u];
@@ -4491,6 +15567,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4499,12 +15663,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 32u];
     let xv2 = mixed_bwd5_src[x_row2 + 32u];
     let xv3 = mixed_bwd5_src[x_row3 + 32u];
+    let xv4 = mixed_bwd5_src[x_row4 + 32u];
+    let xv5 = mixed_bwd5_src[x_row5 + 32u];
+    let xv6 = mixed_bwd5_src[x_row6 + 32u];
+    let xv7 = mixed_bwd5_src[x_row7 + 32u];
+    let xv8 = mixed_bwd5_src[x_row8 + 32u];
+    let xv9 = mixed_bwd5_src[x_row9 + 32u];
+    let xv10 = mixed_bwd5_src[x_row10 + 32u];
+    let xv11 = mixed_bwd5_src[x_row11 + 32u];
+    let xv12 = mixed_bwd5_src[x_row12 + 32u];
+    let xv13 = mixed_bwd5_src[x_row13 + 32u];
+    let xv14 = mixed_bwd5_src[x_row14 + 32u];
+    let xv15 = mixed_bwd5_src[x_row15 + 32u];
     {
       let wv = mixed_bwd5_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 65u];
@@ -4512,6 +15700,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 66u];
@@ -4519,6 +15719,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 67u];
@@ -4526,6 +15738,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4534,12 +15834,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 40u];
     let xv2 = mixed_bwd5_src[x_row2 + 40u];
     let xv3 = mixed_bwd5_src[x_row3 + 40u];
+    let xv4 = mixed_bwd5_src[x_row4 + 40u];
+    let xv5 = mixed_bwd5_src[x_row5 + 40u];
+    let xv6 = mixed_bwd5_src[x_row6 + 40u];
+    let xv7 = mixed_bwd5_src[x_row7 + 40u];
+    let xv8 = mixed_bwd5_src[x_row8 + 40u];
+    let xv9 = mixed_bwd5_src[x_row9 + 40u];
+    let xv10 = mixed_bwd5_src[x_row10 + 40u];
+    let xv11 = mixed_bwd5_src[x_row11 + 40u];
+    let xv12 = mixed_bwd5_src[x_row12 + 40u];
+    let xv13 = mixed_bwd5_src[x_row13 + 40u];
+    let xv14 = mixed_bwd5_src[x_row14 + 40u];
+    let xv15 = mixed_bwd5_src[x_row15 + 40u];
     {
       let wv = mixed_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 81u];
@@ -4547,6 +15871,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 82u];
@@ -4554,6 +15890,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 83u];
@@ -4561,6 +15909,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4569,12 +16005,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 48u];
     let xv2 = mixed_bwd5_src[x_row2 + 48u];
     let xv3 = mixed_bwd5_src[x_row3 + 48u];
+    let xv4 = mixed_bwd5_src[x_row4 + 48u];
+    let xv5 = mixed_bwd5_src[x_row5 + 48u];
+    let xv6 = mixed_bwd5_src[x_row6 + 48u];
+    let xv7 = mixed_bwd5_src[x_row7 + 48u];
+    let xv8 = mixed_bwd5_src[x_row8 + 48u];
+    let xv9 = mixed_bwd5_src[x_row9 + 48u];
+    let xv10 = mixed_bwd5_src[x_row10 + 48u];
+    let xv11 = mixed_bwd5_src[x_row11 + 48u];
+    let xv12 = mixed_bwd5_src[x_row12 + 48u];
+    let xv13 = mixed_bwd5_src[x_row13 + 48u];
+    let xv14 = mixed_bwd5_src[x_row14 + 48u];
+    let xv15 = mixed_bwd5_src[x_row15 + 48u];
     {
       let wv = mixed_bwd5_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 97u];
@@ -4582,6 +16042,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 98u];
@@ -4589,6 +16061,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 99u];
@@ -4596,6 +16080,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4604,12 +16176,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 56u];
     let xv2 = mixed_bwd5_src[x_row2 + 56u];
     let xv3 = mixed_bwd5_src[x_row3 + 56u];
+    let xv4 = mixed_bwd5_src[x_row4 + 56u];
+    let xv5 = mixed_bwd5_src[x_row5 + 56u];
+    let xv6 = mixed_bwd5_src[x_row6 + 56u];
+    let xv7 = mixed_bwd5_src[x_row7 + 56u];
+    let xv8 = mixed_bwd5_src[x_row8 + 56u];
+    let xv9 = mixed_bwd5_src[x_row9 + 56u];
+    let xv10 = mixed_bwd5_src[x_row10 + 56u];
+    let xv11 = mixed_bwd5_src[x_row11 + 56u];
+    let xv12 = mixed_bwd5_src[x_row12 + 56u];
+    let xv13 = mixed_bwd5_src[x_row13 + 56u];
+    let xv14 = mixed_bwd5_src[x_row14 + 56u];
+    let xv15 = mixed_bwd5_src[x_row15 + 56u];
     {
       let wv = mixed_bwd5_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 113u];
@@ -4617,6 +16213,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 114u];
@@ -4624,6 +16232,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 115u];
@@ -4631,6 +16251,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4639,12 +16347,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 64u];
     let xv2 = mixed_bwd5_src[x_row2 + 64u];
     let xv3 = mixed_bwd5_src[x_row3 + 64u];
+    let xv4 = mixed_bwd5_src[x_row4 + 64u];
+    let xv5 = mixed_bwd5_src[x_row5 + 64u];
+    let xv6 = mixed_bwd5_src[x_row6 + 64u];
+    let xv7 = mixed_bwd5_src[x_row7 + 64u];
+    let xv8 = mixed_bwd5_src[x_row8 + 64u];
+    let xv9 = mixed_bwd5_src[x_row9 + 64u];
+    let xv10 = mixed_bwd5_src[x_row10 + 64u];
+    let xv11 = mixed_bwd5_src[x_row11 + 64u];
+    let xv12 = mixed_bwd5_src[x_row12 + 64u];
+    let xv13 = mixed_bwd5_src[x_row13 + 64u];
+    let xv14 = mixed_bwd5_src[x_row14 + 64u];
+    let xv15 = mixed_bwd5_src[x_row15 + 64u];
     {
       let wv = mixed_bwd5_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 129u];
@@ -4652,6 +16384,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 130u];
@@ -4659,6 +16403,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 131u];
@@ -4666,6 +16422,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4674,12 +16518,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 72u];
     let xv2 = mixed_bwd5_src[x_row2 + 72u];
     let xv3 = mixed_bwd5_src[x_row3 + 72u];
+    let xv4 = mixed_bwd5_src[x_row4 + 72u];
+    let xv5 = mixed_bwd5_src[x_row5 + 72u];
+    let xv6 = mixed_bwd5_src[x_row6 + 72u];
+    let xv7 = mixed_bwd5_src[x_row7 + 72u];
+    let xv8 = mixed_bwd5_src[x_row8 + 72u];
+    let xv9 = mixed_bwd5_src[x_row9 + 72u];
+    let xv10 = mixed_bwd5_src[x_row10 + 72u];
+    let xv11 = mixed_bwd5_src[x_row11 + 72u];
+    let xv12 = mixed_bwd5_src[x_row12 + 72u];
+    let xv13 = mixed_bwd5_src[x_row13 + 72u];
+    let xv14 = mixed_bwd5_src[x_row14 + 72u];
+    let xv15 = mixed_bwd5_src[x_row15 + 72u];
     {
       let wv = mixed_bwd5_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 145u];
@@ -4687,6 +16555,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 146u];
@@ -4694,6 +16574,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 147u];
@@ -4701,6 +16593,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4709,12 +16689,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 80u];
     let xv2 = mixed_bwd5_src[x_row2 + 80u];
     let xv3 = mixed_bwd5_src[x_row3 + 80u];
+    let xv4 = mixed_bwd5_src[x_row4 + 80u];
+    let xv5 = mixed_bwd5_src[x_row5 + 80u];
+    let xv6 = mixed_bwd5_src[x_row6 + 80u];
+    let xv7 = mixed_bwd5_src[x_row7 + 80u];
+    let xv8 = mixed_bwd5_src[x_row8 + 80u];
+    let xv9 = mixed_bwd5_src[x_row9 + 80u];
+    let xv10 = mixed_bwd5_src[x_row10 + 80u];
+    let xv11 = mixed_bwd5_src[x_row11 + 80u];
+    let xv12 = mixed_bwd5_src[x_row12 + 80u];
+    let xv13 = mixed_bwd5_src[x_row13 + 80u];
+    let xv14 = mixed_bwd5_src[x_row14 + 80u];
+    let xv15 = mixed_bwd5_src[x_row15 + 80u];
     {
       let wv = mixed_bwd5_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 161u];
@@ -4722,6 +16726,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 162u];
@@ -4729,6 +16745,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 163u];
@@ -4736,6 +16764,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4744,12 +16860,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 88u];
     let xv2 = mixed_bwd5_src[x_row2 + 88u];
     let xv3 = mixed_bwd5_src[x_row3 + 88u];
+    let xv4 = mixed_bwd5_src[x_row4 + 88u];
+    let xv5 = mixed_bwd5_src[x_row5 + 88u];
+    let xv6 = mixed_bwd5_src[x_row6 + 88u];
+    let xv7 = mixed_bwd5_src[x_row7 + 88u];
+    let xv8 = mixed_bwd5_src[x_row8 + 88u];
+    let xv9 = mixed_bwd5_src[x_row9 + 88u];
+    let xv10 = mixed_bwd5_src[x_row10 + 88u];
+    let xv11 = mixed_bwd5_src[x_row11 + 88u];
+    let xv12 = mixed_bwd5_src[x_row12 + 88u];
+    let xv13 = mixed_bwd5_src[x_row13 + 88u];
+    let xv14 = mixed_bwd5_src[x_row14 + 88u];
+    let xv15 = mixed_bwd5_src[x_row15 + 88u];
     {
       let wv = mixed_bwd5_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 177u];
@@ -4757,6 +16897,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 178u];
@@ -4764,6 +16916,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 179u];
@@ -4771,6 +16935,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4779,12 +17031,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 96u];
     let xv2 = mixed_bwd5_src[x_row2 + 96u];
     let xv3 = mixed_bwd5_src[x_row3 + 96u];
+    let xv4 = mixed_bwd5_src[x_row4 + 96u];
+    let xv5 = mixed_bwd5_src[x_row5 + 96u];
+    let xv6 = mixed_bwd5_src[x_row6 + 96u];
+    let xv7 = mixed_bwd5_src[x_row7 + 96u];
+    let xv8 = mixed_bwd5_src[x_row8 + 96u];
+    let xv9 = mixed_bwd5_src[x_row9 + 96u];
+    let xv10 = mixed_bwd5_src[x_row10 + 96u];
+    let xv11 = mixed_bwd5_src[x_row11 + 96u];
+    let xv12 = mixed_bwd5_src[x_row12 + 96u];
+    let xv13 = mixed_bwd5_src[x_row13 + 96u];
+    let xv14 = mixed_bwd5_src[x_row14 + 96u];
+    let xv15 = mixed_bwd5_src[x_row15 + 96u];
     {
       let wv = mixed_bwd5_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 193u];
@@ -4792,6 +17068,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 194u];
@@ -4799,6 +17087,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 195u];
@@ -4806,6 +17106,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4814,12 +17202,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 104u];
     let xv2 = mixed_bwd5_src[x_row2 + 104u];
     let xv3 = mixed_bwd5_src[x_row3 + 104u];
+    let xv4 = mixed_bwd5_src[x_row4 + 104u];
+    let xv5 = mixed_bwd5_src[x_row5 + 104u];
+    let xv6 = mixed_bwd5_src[x_row6 + 104u];
+    let xv7 = mixed_bwd5_src[x_row7 + 104u];
+    let xv8 = mixed_bwd5_src[x_row8 + 104u];
+    let xv9 = mixed_bwd5_src[x_row9 + 104u];
+    let xv10 = mixed_bwd5_src[x_row10 + 104u];
+    let xv11 = mixed_bwd5_src[x_row11 + 104u];
+    let xv12 = mixed_bwd5_src[x_row12 + 104u];
+    let xv13 = mixed_bwd5_src[x_row13 + 104u];
+    let xv14 = mixed_bwd5_src[x_row14 + 104u];
+    let xv15 = mixed_bwd5_src[x_row15 + 104u];
     {
       let wv = mixed_bwd5_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 209u];
@@ -4827,6 +17239,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 210u];
@@ -4834,6 +17258,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 211u];
@@ -4841,6 +17277,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4849,12 +17373,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 112u];
     let xv2 = mixed_bwd5_src[x_row2 + 112u];
     let xv3 = mixed_bwd5_src[x_row3 + 112u];
+    let xv4 = mixed_bwd5_src[x_row4 + 112u];
+    let xv5 = mixed_bwd5_src[x_row5 + 112u];
+    let xv6 = mixed_bwd5_src[x_row6 + 112u];
+    let xv7 = mixed_bwd5_src[x_row7 + 112u];
+    let xv8 = mixed_bwd5_src[x_row8 + 112u];
+    let xv9 = mixed_bwd5_src[x_row9 + 112u];
+    let xv10 = mixed_bwd5_src[x_row10 + 112u];
+    let xv11 = mixed_bwd5_src[x_row11 + 112u];
+    let xv12 = mixed_bwd5_src[x_row12 + 112u];
+    let xv13 = mixed_bwd5_src[x_row13 + 112u];
+    let xv14 = mixed_bwd5_src[x_row14 + 112u];
+    let xv15 = mixed_bwd5_src[x_row15 + 112u];
     {
       let wv = mixed_bwd5_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 225u];
@@ -4862,6 +17410,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 226u];
@@ -4869,6 +17429,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 227u];
@@ -4876,6 +17448,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4884,12 +17544,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 120u];
     let xv2 = mixed_bwd5_src[x_row2 + 120u];
     let xv3 = mixed_bwd5_src[x_row3 + 120u];
+    let xv4 = mixed_bwd5_src[x_row4 + 120u];
+    let xv5 = mixed_bwd5_src[x_row5 + 120u];
+    let xv6 = mixed_bwd5_src[x_row6 + 120u];
+    let xv7 = mixed_bwd5_src[x_row7 + 120u];
+    let xv8 = mixed_bwd5_src[x_row8 + 120u];
+    let xv9 = mixed_bwd5_src[x_row9 + 120u];
+    let xv10 = mixed_bwd5_src[x_row10 + 120u];
+    let xv11 = mixed_bwd5_src[x_row11 + 120u];
+    let xv12 = mixed_bwd5_src[x_row12 + 120u];
+    let xv13 = mixed_bwd5_src[x_row13 + 120u];
+    let xv14 = mixed_bwd5_src[x_row14 + 120u];
+    let xv15 = mixed_bwd5_src[x_row15 + 120u];
     {
       let wv = mixed_bwd5_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 241u];
@@ -4897,6 +17581,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 242u];
@@ -4904,6 +17600,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 243u];
@@ -4911,98 +17619,782 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -5013,8 +18405,8 @@ struct mixed_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd6_dims: mixed_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd6_aux: array<f32>;
-var<workgroup> mixed_bwd6_se: array<f32, 256>;
-var<workgroup> mixed_bwd6_sx: array<f32, 256>;
+var<workgroup> mixed_bwd6_se: array<f32, 128>;
+var<workgroup> mixed_bwd6_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5040,15 +18432,15 @@ fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd6_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = mixed_bwd6_aux[r * 4096u + (i_a * 128u + i_d + ib * 8u)]; }
       mixed_bwd6_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -5056,7 +18448,7 @@ fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       mixed_bwd6_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mixed_bwd6_se[k * 16u + ty * 2u + 0u];
       let e1 = mixed_bwd6_se[k * 16u + ty * 2u + 1u];
       let x0 = mixed_bwd6_sx[k * 16u + tx * 4u + 0u];
@@ -5115,48 +18507,196 @@ struct mixed_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd8_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 2u;
-  let i_r = item % 2u;
+  let row0 = row_tile * 16u;
+  let i_a = item;
+  let i_r = 0u;
   let i_d = 0u;
   let x_off = i_a * 8u;
-  let w_base = (i_a + i_d) * 64u + i_r * 4u;
+  let w_base = (i_a + i_d) * 64u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mixed_bwd8_src[x_row0];
     let xv1 = mixed_bwd8_src[x_row1];
     let xv2 = mixed_bwd8_src[x_row2];
     let xv3 = mixed_bwd8_src[x_row3];
+    let xv4 = mixed_bwd8_src[x_row4];
+    let xv5 = mixed_bwd8_src[x_row5];
+    let xv6 = mixed_bwd8_src[x_row6];
+    let xv7 = mixed_bwd8_src[x_row7];
+    let xv8 = mixed_bwd8_src[x_row8];
+    let xv9 = mixed_bwd8_src[x_row9];
+    let xv10 = mixed_bwd8_src[x_row10];
+    let xv11 = mixed_bwd8_src[x_row11];
+    let xv12 = mixed_bwd8_src[x_row12];
+    let xv13 = mixed_bwd8_src[x_row13];
+    let xv14 = mixed_bwd8_src[x_row14];
+    let xv15 = mixed_bwd8_src[x_row15];
     {
       let wv = mixed_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 1u];
@@ -5164,6 +18704,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 2u];
@@ -5171,6 +18723,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 3u];
@@ -5178,6 +18742,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5186,12 +18838,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 1u];
     let xv2 = mixed_bwd8_src[x_row2 + 1u];
     let xv3 = mixed_bwd8_src[x_row3 + 1u];
+    let xv4 = mixed_bwd8_src[x_row4 + 1u];
+    let xv5 = mixed_bwd8_src[x_row5 + 1u];
+    let xv6 = mixed_bwd8_src[x_row6 + 1u];
+    let xv7 = mixed_bwd8_src[x_row7 + 1u];
+    let xv8 = mixed_bwd8_src[x_row8 + 1u];
+    let xv9 = mixed_bwd8_src[x_row9 + 1u];
+    let xv10 = mixed_bwd8_src[x_row10 + 1u];
+    let xv11 = mixed_bwd8_src[x_row11 + 1u];
+    let xv12 = mixed_bwd8_src[x_row12 + 1u];
+    let xv13 = mixed_bwd8_src[x_row13 + 1u];
+    let xv14 = mixed_bwd8_src[x_row14 + 1u];
+    let xv15 = mixed_bwd8_src[x_row15 + 1u];
     {
       let wv = mixed_bwd8_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 9u];
@@ -5199,6 +18875,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 10u];
@@ -5206,6 +18894,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 11u];
@@ -5213,6 +18913,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 12u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 13u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 14u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 15u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5221,12 +19009,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 2u];
     let xv2 = mixed_bwd8_src[x_row2 + 2u];
     let xv3 = mixed_bwd8_src[x_row3 + 2u];
+    let xv4 = mixed_bwd8_src[x_row4 + 2u];
+    let xv5 = mixed_bwd8_src[x_row5 + 2u];
+    let xv6 = mixed_bwd8_src[x_row6 + 2u];
+    let xv7 = mixed_bwd8_src[x_row7 + 2u];
+    let xv8 = mixed_bwd8_src[x_row8 + 2u];
+    let xv9 = mixed_bwd8_src[x_row9 + 2u];
+    let xv10 = mixed_bwd8_src[x_row10 + 2u];
+    let xv11 = mixed_bwd8_src[x_row11 + 2u];
+    let xv12 = mixed_bwd8_src[x_row12 + 2u];
+    let xv13 = mixed_bwd8_src[x_row13 + 2u];
+    let xv14 = mixed_bwd8_src[x_row14 + 2u];
+    let xv15 = mixed_bwd8_src[x_row15 + 2u];
     {
       let wv = mixed_bwd8_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 17u];
@@ -5234,6 +19046,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 18u];
@@ -5241,6 +19065,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 19u];
@@ -5248,6 +19084,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5256,12 +19180,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 3u];
     let xv2 = mixed_bwd8_src[x_row2 + 3u];
     let xv3 = mixed_bwd8_src[x_row3 + 3u];
+    let xv4 = mixed_bwd8_src[x_row4 + 3u];
+    let xv5 = mixed_bwd8_src[x_row5 + 3u];
+    let xv6 = mixed_bwd8_src[x_row6 + 3u];
+    let xv7 = mixed_bwd8_src[x_row7 + 3u];
+    let xv8 = mixed_bwd8_src[x_row8 + 3u];
+    let xv9 = mixed_bwd8_src[x_row9 + 3u];
+    let xv10 = mixed_bwd8_src[x_row10 + 3u];
+    let xv11 = mixed_bwd8_src[x_row11 + 3u];
+    let xv12 = mixed_bwd8_src[x_row12 + 3u];
+    let xv13 = mixed_bwd8_src[x_row13 + 3u];
+    let xv14 = mixed_bwd8_src[x_row14 + 3u];
+    let xv15 = mixed_bwd8_src[x_row15 + 3u];
     {
       let wv = mixed_bwd8_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 25u];
@@ -5269,6 +19217,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 26u];
@@ -5276,6 +19236,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 27u];
@@ -5283,6 +19255,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 28u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 29u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 30u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 31u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5291,12 +19351,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 4u];
     let xv2 = mixed_bwd8_src[x_row2 + 4u];
     let xv3 = mixed_bwd8_src[x_row3 + 4u];
+    let xv4 = mixed_bwd8_src[x_row4 + 4u];
+    let xv5 = mixed_bwd8_src[x_row5 + 4u];
+    let xv6 = mixed_bwd8_src[x_row6 + 4u];
+    let xv7 = mixed_bwd8_src[x_row7 + 4u];
+    let xv8 = mixed_bwd8_src[x_row8 + 4u];
+    let xv9 = mixed_bwd8_src[x_row9 + 4u];
+    let xv10 = mixed_bwd8_src[x_row10 + 4u];
+    let xv11 = mixed_bwd8_src[x_row11 + 4u];
+    let xv12 = mixed_bwd8_src[x_row12 + 4u];
+    let xv13 = mixed_bwd8_src[x_row13 + 4u];
+    let xv14 = mixed_bwd8_src[x_row14 + 4u];
+    let xv15 = mixed_bwd8_src[x_row15 + 4u];
     {
       let wv = mixed_bwd8_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 33u];
@@ -5304,6 +19388,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 34u];
@@ -5311,6 +19407,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 35u];
@@ -5318,6 +19426,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5326,12 +19522,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 5u];
     let xv2 = mixed_bwd8_src[x_row2 + 5u];
     let xv3 = mixed_bwd8_src[x_row3 + 5u];
+    let xv4 = mixed_bwd8_src[x_row4 + 5u];
+    let xv5 = mixed_bwd8_src[x_row5 + 5u];
+    let xv6 = mixed_bwd8_src[x_row6 + 5u];
+    let xv7 = mixed_bwd8_src[x_row7 + 5u];
+    let xv8 = mixed_bwd8_src[x_row8 + 5u];
+    let xv9 = mixed_bwd8_src[x_row9 + 5u];
+    let xv10 = mixed_bwd8_src[x_row10 + 5u];
+    let xv11 = mixed_bwd8_src[x_row11 + 5u];
+    let xv12 = mixed_bwd8_src[x_row12 + 5u];
+    let xv13 = mixed_bwd8_src[x_row13 + 5u];
+    let xv14 = mixed_bwd8_src[x_row14 + 5u];
+    let xv15 = mixed_bwd8_src[x_row15 + 5u];
     {
       let wv = mixed_bwd8_params[w_base + 40u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 41u];
@@ -5339,6 +19559,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 42u];
@@ -5346,6 +19578,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 43u];
@@ -5353,6 +19597,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 44u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 45u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 46u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 47u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5361,12 +19693,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 6u];
     let xv2 = mixed_bwd8_src[x_row2 + 6u];
     let xv3 = mixed_bwd8_src[x_row3 + 6u];
+    let xv4 = mixed_bwd8_src[x_row4 + 6u];
+    let xv5 = mixed_bwd8_src[x_row5 + 6u];
+    let xv6 = mixed_bwd8_src[x_row6 + 6u];
+    let xv7 = mixed_bwd8_src[x_row7 + 6u];
+    let xv8 = mixed_bwd8_src[x_row8 + 6u];
+    let xv9 = mixed_bwd8_src[x_row9 + 6u];
+    let xv10 = mixed_bwd8_src[x_row10 + 6u];
+    let xv11 = mixed_bwd8_src[x_row11 + 6u];
+    let xv12 = mixed_bwd8_src[x_row12 + 6u];
+    let xv13 = mixed_bwd8_src[x_row13 + 6u];
+    let xv14 = mixed_bwd8_src[x_row14 + 6u];
+    let xv15 = mixed_bwd8_src[x_row15 + 6u];
     {
       let wv = mixed_bwd8_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 49u];
@@ -5374,6 +19730,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 50u];
@@ -5381,6 +19749,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 51u];
@@ -5388,6 +19768,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5396,12 +19864,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 7u];
     let xv2 = mixed_bwd8_src[x_row2 + 7u];
     let xv3 = mixed_bwd8_src[x_row3 + 7u];
+    let xv4 = mixed_bwd8_src[x_row4 + 7u];
+    let xv5 = mixed_bwd8_src[x_row5 + 7u];
+    let xv6 = mixed_bwd8_src[x_row6 + 7u];
+    let xv7 = mixed_bwd8_src[x_row7 + 7u];
+    let xv8 = mixed_bwd8_src[x_row8 + 7u];
+    let xv9 = mixed_bwd8_src[x_row9 + 7u];
+    let xv10 = mixed_bwd8_src[x_row10 + 7u];
+    let xv11 = mixed_bwd8_src[x_row11 + 7u];
+    let xv12 = mixed_bwd8_src[x_row12 + 7u];
+    let xv13 = mixed_bwd8_src[x_row13 + 7u];
+    let xv14 = mixed_bwd8_src[x_row14 + 7u];
+    let xv15 = mixed_bwd8_src[x_row15 + 7u];
     {
       let wv = mixed_bwd8_params[w_base + 56u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 57u];
@@ -5409,6 +19901,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 58u];
@@ -5416,6 +19920,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 59u];
@@ -5423,98 +19939,782 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 60u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 61u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 62u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 63u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -6400,16 +21600,28 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 3u) * 64u + lid;
   if (item >= 180u) { return; }
   let batch = odd_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 60u;
-  let i_d = item % 60u;
+  let i_d = item / 3u;
+  let i_r = item % 3u;
   let x_off = i_d;
   let w_base = 11520u + (i_a * 60u + i_d) * 144u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 720u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -6426,18 +21638,90 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd2_src[x_row0];
     let xv1 = odd_bwd2_src[x_row1];
     let xv2 = odd_bwd2_src[x_row2];
     let xv3 = odd_bwd2_src[x_row3];
+    let xv4 = odd_bwd2_src[x_row4];
+    let xv5 = odd_bwd2_src[x_row5];
+    let xv6 = odd_bwd2_src[x_row6];
+    let xv7 = odd_bwd2_src[x_row7];
+    let xv8 = odd_bwd2_src[x_row8];
+    let xv9 = odd_bwd2_src[x_row9];
+    let xv10 = odd_bwd2_src[x_row10];
+    let xv11 = odd_bwd2_src[x_row11];
+    let xv12 = odd_bwd2_src[x_row12];
+    let xv13 = odd_bwd2_src[x_row13];
+    let xv14 = odd_bwd2_src[x_row14];
+    let xv15 = odd_bwd2_src[x_row15];
     {
       let wv = odd_bwd2_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 1u];
@@ -6445,6 +21729,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 2u];
@@ -6452,6 +21748,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 3u];
@@ -6459,6 +21767,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6467,12 +21787,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 60u];
     let xv2 = odd_bwd2_src[x_row2 + 60u];
     let xv3 = odd_bwd2_src[x_row3 + 60u];
+    let xv4 = odd_bwd2_src[x_row4 + 60u];
+    let xv5 = odd_bwd2_src[x_row5 + 60u];
+    let xv6 = odd_bwd2_src[x_row6 + 60u];
+    let xv7 = odd_bwd2_src[x_row7 + 60u];
+    let xv8 = odd_bwd2_src[x_row8 + 60u];
+    let xv9 = odd_bwd2_src[x_row9 + 60u];
+    let xv10 = odd_bwd2_src[x_row10 + 60u];
+    let xv11 = odd_bwd2_src[x_row11 + 60u];
+    let xv12 = odd_bwd2_src[x_row12 + 60u];
+    let xv13 = odd_bwd2_src[x_row13 + 60u];
+    let xv14 = odd_bwd2_src[x_row14 + 60u];
+    let xv15 = odd_bwd2_src[x_row15 + 60u];
     {
       let wv = odd_bwd2_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 13u];
@@ -6480,6 +21824,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 14u];
@@ -6487,6 +21843,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 15u];
@@ -6494,6 +21862,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6502,12 +21882,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 120u];
     let xv2 = odd_bwd2_src[x_row2 + 120u];
     let xv3 = odd_bwd2_src[x_row3 + 120u];
+    let xv4 = odd_bwd2_src[x_row4 + 120u];
+    let xv5 = odd_bwd2_src[x_row5 + 120u];
+    let xv6 = odd_bwd2_src[x_row6 + 120u];
+    let xv7 = odd_bwd2_src[x_row7 + 120u];
+    let xv8 = odd_bwd2_src[x_row8 + 120u];
+    let xv9 = odd_bwd2_src[x_row9 + 120u];
+    let xv10 = odd_bwd2_src[x_row10 + 120u];
+    let xv11 = odd_bwd2_src[x_row11 + 120u];
+    let xv12 = odd_bwd2_src[x_row12 + 120u];
+    let xv13 = odd_bwd2_src[x_row13 + 120u];
+    let xv14 = odd_bwd2_src[x_row14 + 120u];
+    let xv15 = odd_bwd2_src[x_row15 + 120u];
     {
       let wv = odd_bwd2_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 25u];
@@ -6515,6 +21919,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 26u];
@@ -6522,6 +21938,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 27u];
@@ -6529,6 +21957,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6537,12 +21977,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 180u];
     let xv2 = odd_bwd2_src[x_row2 + 180u];
     let xv3 = odd_bwd2_src[x_row3 + 180u];
+    let xv4 = odd_bwd2_src[x_row4 + 180u];
+    let xv5 = odd_bwd2_src[x_row5 + 180u];
+    let xv6 = odd_bwd2_src[x_row6 + 180u];
+    let xv7 = odd_bwd2_src[x_row7 + 180u];
+    let xv8 = odd_bwd2_src[x_row8 + 180u];
+    let xv9 = odd_bwd2_src[x_row9 + 180u];
+    let xv10 = odd_bwd2_src[x_row10 + 180u];
+    let xv11 = odd_bwd2_src[x_row11 + 180u];
+    let xv12 = odd_bwd2_src[x_row12 + 180u];
+    let xv13 = odd_bwd2_src[x_row13 + 180u];
+    let xv14 = odd_bwd2_src[x_row14 + 180u];
+    let xv15 = odd_bwd2_src[x_row15 + 180u];
     {
       let wv = odd_bwd2_params[w_base + 36u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 37u];
@@ -6550,6 +22014,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 38u];
@@ -6557,6 +22033,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 39u];
@@ -6564,6 +22052,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6572,12 +22072,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 240u];
     let xv2 = odd_bwd2_src[x_row2 + 240u];
     let xv3 = odd_bwd2_src[x_row3 + 240u];
+    let xv4 = odd_bwd2_src[x_row4 + 240u];
+    let xv5 = odd_bwd2_src[x_row5 + 240u];
+    let xv6 = odd_bwd2_src[x_row6 + 240u];
+    let xv7 = odd_bwd2_src[x_row7 + 240u];
+    let xv8 = odd_bwd2_src[x_row8 + 240u];
+    let xv9 = odd_bwd2_src[x_row9 + 240u];
+    let xv10 = odd_bwd2_src[x_row10 + 240u];
+    let xv11 = odd_bwd2_src[x_row11 + 240u];
+    let xv12 = odd_bwd2_src[x_row12 + 240u];
+    let xv13 = odd_bwd2_src[x_row13 + 240u];
+    let xv14 = odd_bwd2_src[x_row14 + 240u];
+    let xv15 = odd_bwd2_src[x_row15 + 240u];
     {
       let wv = odd_bwd2_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 49u];
@@ -6585,6 +22109,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 50u];
@@ -6592,6 +22128,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 51u];
@@ -6599,6 +22147,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6607,12 +22167,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 300u];
     let xv2 = odd_bwd2_src[x_row2 + 300u];
     let xv3 = odd_bwd2_src[x_row3 + 300u];
+    let xv4 = odd_bwd2_src[x_row4 + 300u];
+    let xv5 = odd_bwd2_src[x_row5 + 300u];
+    let xv6 = odd_bwd2_src[x_row6 + 300u];
+    let xv7 = odd_bwd2_src[x_row7 + 300u];
+    let xv8 = odd_bwd2_src[x_row8 + 300u];
+    let xv9 = odd_bwd2_src[x_row9 + 300u];
+    let xv10 = odd_bwd2_src[x_row10 + 300u];
+    let xv11 = odd_bwd2_src[x_row11 + 300u];
+    let xv12 = odd_bwd2_src[x_row12 + 300u];
+    let xv13 = odd_bwd2_src[x_row13 + 300u];
+    let xv14 = odd_bwd2_src[x_row14 + 300u];
+    let xv15 = odd_bwd2_src[x_row15 + 300u];
     {
       let wv = odd_bwd2_params[w_base + 60u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 61u];
@@ -6620,6 +22204,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 62u];
@@ -6627,6 +22223,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 63u];
@@ -6634,6 +22242,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6642,12 +22262,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 360u];
     let xv2 = odd_bwd2_src[x_row2 + 360u];
     let xv3 = odd_bwd2_src[x_row3 + 360u];
+    let xv4 = odd_bwd2_src[x_row4 + 360u];
+    let xv5 = odd_bwd2_src[x_row5 + 360u];
+    let xv6 = odd_bwd2_src[x_row6 + 360u];
+    let xv7 = odd_bwd2_src[x_row7 + 360u];
+    let xv8 = odd_bwd2_src[x_row8 + 360u];
+    let xv9 = odd_bwd2_src[x_row9 + 360u];
+    let xv10 = odd_bwd2_src[x_row10 + 360u];
+    let xv11 = odd_bwd2_src[x_row11 + 360u];
+    let xv12 = odd_bwd2_src[x_row12 + 360u];
+    let xv13 = odd_bwd2_src[x_row13 + 360u];
+    let xv14 = odd_bwd2_src[x_row14 + 360u];
+    let xv15 = odd_bwd2_src[x_row15 + 360u];
     {
       let wv = odd_bwd2_params[w_base + 72u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 73u];
@@ -6655,6 +22299,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 74u];
@@ -6662,6 +22318,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 75u];
@@ -6669,6 +22337,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6677,12 +22357,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 420u];
     let xv2 = odd_bwd2_src[x_row2 + 420u];
     let xv3 = odd_bwd2_src[x_row3 + 420u];
+    let xv4 = odd_bwd2_src[x_row4 + 420u];
+    let xv5 = odd_bwd2_src[x_row5 + 420u];
+    let xv6 = odd_bwd2_src[x_row6 + 420u];
+    let xv7 = odd_bwd2_src[x_row7 + 420u];
+    let xv8 = odd_bwd2_src[x_row8 + 420u];
+    let xv9 = odd_bwd2_src[x_row9 + 420u];
+    let xv10 = odd_bwd2_src[x_row10 + 420u];
+    let xv11 = odd_bwd2_src[x_row11 + 420u];
+    let xv12 = odd_bwd2_src[x_row12 + 420u];
+    let xv13 = odd_bwd2_src[x_row13 + 420u];
+    let xv14 = odd_bwd2_src[x_row14 + 420u];
+    let xv15 = odd_bwd2_src[x_row15 + 420u];
     {
       let wv = odd_bwd2_params[w_base + 84u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 85u];
@@ -6690,6 +22394,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 86u];
@@ -6697,6 +22413,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 87u];
@@ -6704,6 +22432,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6712,12 +22452,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 480u];
     let xv2 = odd_bwd2_src[x_row2 + 480u];
     let xv3 = odd_bwd2_src[x_row3 + 480u];
+    let xv4 = odd_bwd2_src[x_row4 + 480u];
+    let xv5 = odd_bwd2_src[x_row5 + 480u];
+    let xv6 = odd_bwd2_src[x_row6 + 480u];
+    let xv7 = odd_bwd2_src[x_row7 + 480u];
+    let xv8 = odd_bwd2_src[x_row8 + 480u];
+    let xv9 = odd_bwd2_src[x_row9 + 480u];
+    let xv10 = odd_bwd2_src[x_row10 + 480u];
+    let xv11 = odd_bwd2_src[x_row11 + 480u];
+    let xv12 = odd_bwd2_src[x_row12 + 480u];
+    let xv13 = odd_bwd2_src[x_row13 + 480u];
+    let xv14 = odd_bwd2_src[x_row14 + 480u];
+    let xv15 = odd_bwd2_src[x_row15 + 480u];
     {
       let wv = odd_bwd2_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 97u];
@@ -6725,6 +22489,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 98u];
@@ -6732,6 +22508,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 99u];
@@ -6739,6 +22527,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6747,12 +22547,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 540u];
     let xv2 = odd_bwd2_src[x_row2 + 540u];
     let xv3 = odd_bwd2_src[x_row3 + 540u];
+    let xv4 = odd_bwd2_src[x_row4 + 540u];
+    let xv5 = odd_bwd2_src[x_row5 + 540u];
+    let xv6 = odd_bwd2_src[x_row6 + 540u];
+    let xv7 = odd_bwd2_src[x_row7 + 540u];
+    let xv8 = odd_bwd2_src[x_row8 + 540u];
+    let xv9 = odd_bwd2_src[x_row9 + 540u];
+    let xv10 = odd_bwd2_src[x_row10 + 540u];
+    let xv11 = odd_bwd2_src[x_row11 + 540u];
+    let xv12 = odd_bwd2_src[x_row12 + 540u];
+    let xv13 = odd_bwd2_src[x_row13 + 540u];
+    let xv14 = odd_bwd2_src[x_row14 + 540u];
+    let xv15 = odd_bwd2_src[x_row15 + 540u];
     {
       let wv = odd_bwd2_params[w_base + 108u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 109u];
@@ -6760,6 +22584,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 110u];
@@ -6767,6 +22603,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 111u];
@@ -6774,6 +22622,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6782,12 +22642,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 600u];
     let xv2 = odd_bwd2_src[x_row2 + 600u];
     let xv3 = odd_bwd2_src[x_row3 + 600u];
+    let xv4 = odd_bwd2_src[x_row4 + 600u];
+    let xv5 = odd_bwd2_src[x_row5 + 600u];
+    let xv6 = odd_bwd2_src[x_row6 + 600u];
+    let xv7 = odd_bwd2_src[x_row7 + 600u];
+    let xv8 = odd_bwd2_src[x_row8 + 600u];
+    let xv9 = odd_bwd2_src[x_row9 + 600u];
+    let xv10 = odd_bwd2_src[x_row10 + 600u];
+    let xv11 = odd_bwd2_src[x_row11 + 600u];
+    let xv12 = odd_bwd2_src[x_row12 + 600u];
+    let xv13 = odd_bwd2_src[x_row13 + 600u];
+    let xv14 = odd_bwd2_src[x_row14 + 600u];
+    let xv15 = odd_bwd2_src[x_row15 + 600u];
     {
       let wv = odd_bwd2_params[w_base + 120u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 121u];
@@ -6795,6 +22679,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 122u];
@@ -6802,6 +22698,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 123u];
@@ -6809,6 +22717,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6817,12 +22737,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 660u];
     let xv2 = odd_bwd2_src[x_row2 + 660u];
     let xv3 = odd_bwd2_src[x_row3 + 660u];
+    let xv4 = odd_bwd2_src[x_row4 + 660u];
+    let xv5 = odd_bwd2_src[x_row5 + 660u];
+    let xv6 = odd_bwd2_src[x_row6 + 660u];
+    let xv7 = odd_bwd2_src[x_row7 + 660u];
+    let xv8 = odd_bwd2_src[x_row8 + 660u];
+    let xv9 = odd_bwd2_src[x_row9 + 660u];
+    let xv10 = odd_bwd2_src[x_row10 + 660u];
+    let xv11 = odd_bwd2_src[x_row11 + 660u];
+    let xv12 = odd_bwd2_src[x_row12 + 660u];
+    let xv13 = odd_bwd2_src[x_row13 + 660u];
+    let xv14 = odd_bwd2_src[x_row14 + 660u];
+    let xv15 = odd_bwd2_src[x_row15 + 660u];
     {
       let wv = odd_bwd2_params[w_base + 132u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 133u];
@@ -6830,6 +22774,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 134u];
@@ -6837,6 +22793,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 135u];
@@ -6844,6 +22812,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -6936,6 +22916,282 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 4u + 3u;
       let o = (i_b * 60u + i_d);
       odd_bwd2_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -7074,16 +23330,28 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 6u) * 64u + lid;
   if (item >= 360u) { return; }
   let batch = odd_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 30u;
-  let i_r = (item / 6u) % 5u;
-  let i_d = item % 6u;
+  let i_d = (item / 5u) % 6u;
+  let i_r = item % 5u;
   let x_off = (i_a * 60u + i_d);
   let w_base = 4320u + (i_a * 6u + i_d) * 100u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 720u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7092,18 +23360,66 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd5_src[x_row0];
     let xv1 = odd_bwd5_src[x_row1];
     let xv2 = odd_bwd5_src[x_row2];
     let xv3 = odd_bwd5_src[x_row3];
+    let xv4 = odd_bwd5_src[x_row4];
+    let xv5 = odd_bwd5_src[x_row5];
+    let xv6 = odd_bwd5_src[x_row6];
+    let xv7 = odd_bwd5_src[x_row7];
+    let xv8 = odd_bwd5_src[x_row8];
+    let xv9 = odd_bwd5_src[x_row9];
+    let xv10 = odd_bwd5_src[x_row10];
+    let xv11 = odd_bwd5_src[x_row11];
+    let xv12 = odd_bwd5_src[x_row12];
+    let xv13 = odd_bwd5_src[x_row13];
+    let xv14 = odd_bwd5_src[x_row14];
+    let xv15 = odd_bwd5_src[x_row15];
     {
       let wv = odd_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 1u];
@@ -7111,6 +23427,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7119,12 +23447,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 6u];
     let xv2 = odd_bwd5_src[x_row2 + 6u];
     let xv3 = odd_bwd5_src[x_row3 + 6u];
+    let xv4 = odd_bwd5_src[x_row4 + 6u];
+    let xv5 = odd_bwd5_src[x_row5 + 6u];
+    let xv6 = odd_bwd5_src[x_row6 + 6u];
+    let xv7 = odd_bwd5_src[x_row7 + 6u];
+    let xv8 = odd_bwd5_src[x_row8 + 6u];
+    let xv9 = odd_bwd5_src[x_row9 + 6u];
+    let xv10 = odd_bwd5_src[x_row10 + 6u];
+    let xv11 = odd_bwd5_src[x_row11 + 6u];
+    let xv12 = odd_bwd5_src[x_row12 + 6u];
+    let xv13 = odd_bwd5_src[x_row13 + 6u];
+    let xv14 = odd_bwd5_src[x_row14 + 6u];
+    let xv15 = odd_bwd5_src[x_row15 + 6u];
     {
       let wv = odd_bwd5_params[w_base + 10u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 11u];
@@ -7132,6 +23484,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7140,12 +23504,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 12u];
     let xv2 = odd_bwd5_src[x_row2 + 12u];
     let xv3 = odd_bwd5_src[x_row3 + 12u];
+    let xv4 = odd_bwd5_src[x_row4 + 12u];
+    let xv5 = odd_bwd5_src[x_row5 + 12u];
+    let xv6 = odd_bwd5_src[x_row6 + 12u];
+    let xv7 = odd_bwd5_src[x_row7 + 12u];
+    let xv8 = odd_bwd5_src[x_row8 + 12u];
+    let xv9 = odd_bwd5_src[x_row9 + 12u];
+    let xv10 = odd_bwd5_src[x_row10 + 12u];
+    let xv11 = odd_bwd5_src[x_row11 + 12u];
+    let xv12 = odd_bwd5_src[x_row12 + 12u];
+    let xv13 = odd_bwd5_src[x_row13 + 12u];
+    let xv14 = odd_bwd5_src[x_row14 + 12u];
+    let xv15 = odd_bwd5_src[x_row15 + 12u];
     {
       let wv = odd_bwd5_params[w_base + 20u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 21u];
@@ -7153,6 +23541,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7161,12 +23561,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 18u];
     let xv2 = odd_bwd5_src[x_row2 + 18u];
     let xv3 = odd_bwd5_src[x_row3 + 18u];
+    let xv4 = odd_bwd5_src[x_row4 + 18u];
+    let xv5 = odd_bwd5_src[x_row5 + 18u];
+    let xv6 = odd_bwd5_src[x_row6 + 18u];
+    let xv7 = odd_bwd5_src[x_row7 + 18u];
+    let xv8 = odd_bwd5_src[x_row8 + 18u];
+    let xv9 = odd_bwd5_src[x_row9 + 18u];
+    let xv10 = odd_bwd5_src[x_row10 + 18u];
+    let xv11 = odd_bwd5_src[x_row11 + 18u];
+    let xv12 = odd_bwd5_src[x_row12 + 18u];
+    let xv13 = odd_bwd5_src[x_row13 + 18u];
+    let xv14 = odd_bwd5_src[x_row14 + 18u];
+    let xv15 = odd_bwd5_src[x_row15 + 18u];
     {
       let wv = odd_bwd5_params[w_base + 30u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 31u];
@@ -7174,6 +23598,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7182,12 +23618,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 24u];
     let xv2 = odd_bwd5_src[x_row2 + 24u];
     let xv3 = odd_bwd5_src[x_row3 + 24u];
+    let xv4 = odd_bwd5_src[x_row4 + 24u];
+    let xv5 = odd_bwd5_src[x_row5 + 24u];
+    let xv6 = odd_bwd5_src[x_row6 + 24u];
+    let xv7 = odd_bwd5_src[x_row7 + 24u];
+    let xv8 = odd_bwd5_src[x_row8 + 24u];
+    let xv9 = odd_bwd5_src[x_row9 + 24u];
+    let xv10 = odd_bwd5_src[x_row10 + 24u];
+    let xv11 = odd_bwd5_src[x_row11 + 24u];
+    let xv12 = odd_bwd5_src[x_row12 + 24u];
+    let xv13 = odd_bwd5_src[x_row13 + 24u];
+    let xv14 = odd_bwd5_src[x_row14 + 24u];
+    let xv15 = odd_bwd5_src[x_row15 + 24u];
     {
       let wv = odd_bwd5_params[w_base + 40u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 41u];
@@ -7195,6 +23655,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7203,12 +23675,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 30u];
     let xv2 = odd_bwd5_src[x_row2 + 30u];
     let xv3 = odd_bwd5_src[x_row3 + 30u];
+    let xv4 = odd_bwd5_src[x_row4 + 30u];
+    let xv5 = odd_bwd5_src[x_row5 + 30u];
+    let xv6 = odd_bwd5_src[x_row6 + 30u];
+    let xv7 = odd_bwd5_src[x_row7 + 30u];
+    let xv8 = odd_bwd5_src[x_row8 + 30u];
+    let xv9 = odd_bwd5_src[x_row9 + 30u];
+    let xv10 = odd_bwd5_src[x_row10 + 30u];
+    let xv11 = odd_bwd5_src[x_row11 + 30u];
+    let xv12 = odd_bwd5_src[x_row12 + 30u];
+    let xv13 = odd_bwd5_src[x_row13 + 30u];
+    let xv14 = odd_bwd5_src[x_row14 + 30u];
+    let xv15 = odd_bwd5_src[x_row15 + 30u];
     {
       let wv = odd_bwd5_params[w_base + 50u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 51u];
@@ -7216,6 +23712,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7224,12 +23732,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 36u];
     let xv2 = odd_bwd5_src[x_row2 + 36u];
     let xv3 = odd_bwd5_src[x_row3 + 36u];
+    let xv4 = odd_bwd5_src[x_row4 + 36u];
+    let xv5 = odd_bwd5_src[x_row5 + 36u];
+    let xv6 = odd_bwd5_src[x_row6 + 36u];
+    let xv7 = odd_bwd5_src[x_row7 + 36u];
+    let xv8 = odd_bwd5_src[x_row8 + 36u];
+    let xv9 = odd_bwd5_src[x_row9 + 36u];
+    let xv10 = odd_bwd5_src[x_row10 + 36u];
+    let xv11 = odd_bwd5_src[x_row11 + 36u];
+    let xv12 = odd_bwd5_src[x_row12 + 36u];
+    let xv13 = odd_bwd5_src[x_row13 + 36u];
+    let xv14 = odd_bwd5_src[x_row14 + 36u];
+    let xv15 = odd_bwd5_src[x_row15 + 36u];
     {
       let wv = odd_bwd5_params[w_base + 60u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 61u];
@@ -7237,6 +23769,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7245,12 +23789,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 42u];
     let xv2 = odd_bwd5_src[x_row2 + 42u];
     let xv3 = odd_bwd5_src[x_row3 + 42u];
+    let xv4 = odd_bwd5_src[x_row4 + 42u];
+    let xv5 = odd_bwd5_src[x_row5 + 42u];
+    let xv6 = odd_bwd5_src[x_row6 + 42u];
+    let xv7 = odd_bwd5_src[x_row7 + 42u];
+    let xv8 = odd_bwd5_src[x_row8 + 42u];
+    let xv9 = odd_bwd5_src[x_row9 + 42u];
+    let xv10 = odd_bwd5_src[x_row10 + 42u];
+    let xv11 = odd_bwd5_src[x_row11 + 42u];
+    let xv12 = odd_bwd5_src[x_row12 + 42u];
+    let xv13 = odd_bwd5_src[x_row13 + 42u];
+    let xv14 = odd_bwd5_src[x_row14 + 42u];
+    let xv15 = odd_bwd5_src[x_row15 + 42u];
     {
       let wv = odd_bwd5_params[w_base + 70u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 71u];
@@ -7258,6 +23826,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7266,12 +23846,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 48u];
     let xv2 = odd_bwd5_src[x_row2 + 48u];
     let xv3 = odd_bwd5_src[x_row3 + 48u];
+    let xv4 = odd_bwd5_src[x_row4 + 48u];
+    let xv5 = odd_bwd5_src[x_row5 + 48u];
+    let xv6 = odd_bwd5_src[x_row6 + 48u];
+    let xv7 = odd_bwd5_src[x_row7 + 48u];
+    let xv8 = odd_bwd5_src[x_row8 + 48u];
+    let xv9 = odd_bwd5_src[x_row9 + 48u];
+    let xv10 = odd_bwd5_src[x_row10 + 48u];
+    let xv11 = odd_bwd5_src[x_row11 + 48u];
+    let xv12 = odd_bwd5_src[x_row12 + 48u];
+    let xv13 = odd_bwd5_src[x_row13 + 48u];
+    let xv14 = odd_bwd5_src[x_row14 + 48u];
+    let xv15 = odd_bwd5_src[x_row15 + 48u];
     {
       let wv = odd_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 81u];
@@ -7279,6 +23883,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7287,12 +23903,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 54u];
     let xv2 = odd_bwd5_src[x_row2 + 54u];
     let xv3 = odd_bwd5_src[x_row3 + 54u];
+    let xv4 = odd_bwd5_src[x_row4 + 54u];
+    let xv5 = odd_bwd5_src[x_row5 + 54u];
+    let xv6 = odd_bwd5_src[x_row6 + 54u];
+    let xv7 = odd_bwd5_src[x_row7 + 54u];
+    let xv8 = odd_bwd5_src[x_row8 + 54u];
+    let xv9 = odd_bwd5_src[x_row9 + 54u];
+    let xv10 = odd_bwd5_src[x_row10 + 54u];
+    let xv11 = odd_bwd5_src[x_row11 + 54u];
+    let xv12 = odd_bwd5_src[x_row12 + 54u];
+    let xv13 = odd_bwd5_src[x_row13 + 54u];
+    let xv14 = odd_bwd5_src[x_row14 + 54u];
+    let xv15 = odd_bwd5_src[x_row15 + 54u];
     {
       let wv = odd_bwd5_params[w_base + 90u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 91u];
@@ -7300,6 +23940,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7352,6 +24004,162 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 60u + i_b * 6u + i_d);
       odd_bwd5_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7442,7 +24250,7 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 6u) * 64u + lid;
   if (item >= 360u) { return; }
   let batch = odd_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 3u;
   let i_r = item % 3u;
   let i_d = 0u;
@@ -7452,6 +24260,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7460,18 +24280,66 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd8_src[x_row0];
     let xv1 = odd_bwd8_src[x_row1];
     let xv2 = odd_bwd8_src[x_row2];
     let xv3 = odd_bwd8_src[x_row3];
+    let xv4 = odd_bwd8_src[x_row4];
+    let xv5 = odd_bwd8_src[x_row5];
+    let xv6 = odd_bwd8_src[x_row6];
+    let xv7 = odd_bwd8_src[x_row7];
+    let xv8 = odd_bwd8_src[x_row8];
+    let xv9 = odd_bwd8_src[x_row9];
+    let xv10 = odd_bwd8_src[x_row10];
+    let xv11 = odd_bwd8_src[x_row11];
+    let xv12 = odd_bwd8_src[x_row12];
+    let xv13 = odd_bwd8_src[x_row13];
+    let xv14 = odd_bwd8_src[x_row14];
+    let xv15 = odd_bwd8_src[x_row15];
     {
       let wv = odd_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 1u];
@@ -7479,6 +24347,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7487,12 +24367,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 1u];
     let xv2 = odd_bwd8_src[x_row2 + 1u];
     let xv3 = odd_bwd8_src[x_row3 + 1u];
+    let xv4 = odd_bwd8_src[x_row4 + 1u];
+    let xv5 = odd_bwd8_src[x_row5 + 1u];
+    let xv6 = odd_bwd8_src[x_row6 + 1u];
+    let xv7 = odd_bwd8_src[x_row7 + 1u];
+    let xv8 = odd_bwd8_src[x_row8 + 1u];
+    let xv9 = odd_bwd8_src[x_row9 + 1u];
+    let xv10 = odd_bwd8_src[x_row10 + 1u];
+    let xv11 = odd_bwd8_src[x_row11 + 1u];
+    let xv12 = odd_bwd8_src[x_row12 + 1u];
+    let xv13 = odd_bwd8_src[x_row13 + 1u];
+    let xv14 = odd_bwd8_src[x_row14 + 1u];
+    let xv15 = odd_bwd8_src[x_row15 + 1u];
     {
       let wv = odd_bwd8_params[w_base + 6u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 7u];
@@ -7500,6 +24404,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7508,12 +24424,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 2u];
     let xv2 = odd_bwd8_src[x_row2 + 2u];
     let xv3 = odd_bwd8_src[x_row3 + 2u];
+    let xv4 = odd_bwd8_src[x_row4 + 2u];
+    let xv5 = odd_bwd8_src[x_row5 + 2u];
+    let xv6 = odd_bwd8_src[x_row6 + 2u];
+    let xv7 = odd_bwd8_src[x_row7 + 2u];
+    let xv8 = odd_bwd8_src[x_row8 + 2u];
+    let xv9 = odd_bwd8_src[x_row9 + 2u];
+    let xv10 = odd_bwd8_src[x_row10 + 2u];
+    let xv11 = odd_bwd8_src[x_row11 + 2u];
+    let xv12 = odd_bwd8_src[x_row12 + 2u];
+    let xv13 = odd_bwd8_src[x_row13 + 2u];
+    let xv14 = odd_bwd8_src[x_row14 + 2u];
+    let xv15 = odd_bwd8_src[x_row15 + 2u];
     {
       let wv = odd_bwd8_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 13u];
@@ -7521,6 +24461,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7529,12 +24481,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 3u];
     let xv2 = odd_bwd8_src[x_row2 + 3u];
     let xv3 = odd_bwd8_src[x_row3 + 3u];
+    let xv4 = odd_bwd8_src[x_row4 + 3u];
+    let xv5 = odd_bwd8_src[x_row5 + 3u];
+    let xv6 = odd_bwd8_src[x_row6 + 3u];
+    let xv7 = odd_bwd8_src[x_row7 + 3u];
+    let xv8 = odd_bwd8_src[x_row8 + 3u];
+    let xv9 = odd_bwd8_src[x_row9 + 3u];
+    let xv10 = odd_bwd8_src[x_row10 + 3u];
+    let xv11 = odd_bwd8_src[x_row11 + 3u];
+    let xv12 = odd_bwd8_src[x_row12 + 3u];
+    let xv13 = odd_bwd8_src[x_row13 + 3u];
+    let xv14 = odd_bwd8_src[x_row14 + 3u];
+    let xv15 = odd_bwd8_src[x_row15 + 3u];
     {
       let wv = odd_bwd8_params[w_base + 18u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 19u];
@@ -7542,6 +24518,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7550,12 +24538,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 4u];
     let xv2 = odd_bwd8_src[x_row2 + 4u];
     let xv3 = odd_bwd8_src[x_row3 + 4u];
+    let xv4 = odd_bwd8_src[x_row4 + 4u];
+    let xv5 = odd_bwd8_src[x_row5 + 4u];
+    let xv6 = odd_bwd8_src[x_row6 + 4u];
+    let xv7 = odd_bwd8_src[x_row7 + 4u];
+    let xv8 = odd_bwd8_src[x_row8 + 4u];
+    let xv9 = odd_bwd8_src[x_row9 + 4u];
+    let xv10 = odd_bwd8_src[x_row10 + 4u];
+    let xv11 = odd_bwd8_src[x_row11 + 4u];
+    let xv12 = odd_bwd8_src[x_row12 + 4u];
+    let xv13 = odd_bwd8_src[x_row13 + 4u];
+    let xv14 = odd_bwd8_src[x_row14 + 4u];
+    let xv15 = odd_bwd8_src[x_row15 + 4u];
     {
       let wv = odd_bwd8_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 25u];
@@ -7563,6 +24575,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7571,12 +24595,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 5u];
     let xv2 = odd_bwd8_src[x_row2 + 5u];
     let xv3 = odd_bwd8_src[x_row3 + 5u];
+    let xv4 = odd_bwd8_src[x_row4 + 5u];
+    let xv5 = odd_bwd8_src[x_row5 + 5u];
+    let xv6 = odd_bwd8_src[x_row6 + 5u];
+    let xv7 = odd_bwd8_src[x_row7 + 5u];
+    let xv8 = odd_bwd8_src[x_row8 + 5u];
+    let xv9 = odd_bwd8_src[x_row9 + 5u];
+    let xv10 = odd_bwd8_src[x_row10 + 5u];
+    let xv11 = odd_bwd8_src[x_row11 + 5u];
+    let xv12 = odd_bwd8_src[x_row12 + 5u];
+    let xv13 = odd_bwd8_src[x_row13 + 5u];
+    let xv14 = odd_bwd8_src[x_row14 + 5u];
+    let xv15 = odd_bwd8_src[x_row15 + 5u];
     {
       let wv = odd_bwd8_params[w_base + 30u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 31u];
@@ -7584,6 +24632,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7636,6 +24696,162 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 6u + i_b);
       odd_bwd8_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -8327,16 +25543,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 16,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -8358,7 +25574,7 @@ const MANIFEST: Manifest = {
               "tc": 16,
               "rb": 2,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -8387,16 +25603,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 16,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -8418,7 +25634,7 @@ const MANIFEST: Manifest = {
               "tc": 16,
               "rb": 2,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -8447,15 +25663,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 16,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -8477,7 +25693,7 @@ const MANIFEST: Manifest = {
               "tc": 16,
               "rb": 2,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9105,16 +26321,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9136,7 +26352,7 @@ const MANIFEST: Manifest = {
               "tc": 32,
               "rb": 4,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9165,16 +26381,16 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 16,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9196,7 +26412,7 @@ const MANIFEST: Manifest = {
               "tc": 16,
               "rb": 2,
               "rc": 4,
-              "rk": 16
+              "rk": 8
             }
           },
           {
@@ -9225,15 +26441,15 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
-              "workgroupsPerRowTile": 16
+              "rowsPerWorkgroup": 16,
+              "workgroupsPerRowTile": 8
             },
             "schedule": {
               "family": "ks-t-tiled",
               "workgroupSize": 64,
-              "outputsPerThread": 4,
+              "outputsPerThread": 8,
               "unroll": 8,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {
@@ -9877,7 +27093,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 3
             },
             "schedule": {
@@ -9885,8 +27101,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 4,
               "unroll": 12,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9935,7 +27151,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 6
             },
             "schedule": {
@@ -9943,8 +27159,8 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 10,
-              "rowsPerThread": 4,
-              "order": "d"
+              "rowsPerThread": 16,
+              "order": "b"
             }
           },
           {
@@ -9993,7 +27209,7 @@ const MANIFEST: Manifest = {
             "workgroupSize": [64, 1, 1],
             "dispatch": {
               "kind": "tiled",
-              "rowsPerWorkgroup": 4,
+              "rowsPerWorkgroup": 16,
               "workgroupsPerRowTile": 6
             },
             "schedule": {
@@ -10001,7 +27217,7 @@ const MANIFEST: Manifest = {
               "workgroupSize": 64,
               "outputsPerThread": 2,
               "unroll": 6,
-              "rowsPerThread": 4
+              "rowsPerThread": 16
             }
           },
           {

@@ -740,48 +740,196 @@ struct deep_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd2_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 256u;
-  let i_d = item % 256u;
+  let i_d = item / 2u;
+  let i_r = item % 2u;
   let x_off = i_d;
-  let w_base = 131072u + (i_a * 256u + i_d) * 256u + i_r * 4u;
+  let w_base = 131072u + (i_a * 256u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd2_src[x_row0];
     let xv1 = deep_bwd2_src[x_row1];
     let xv2 = deep_bwd2_src[x_row2];
     let xv3 = deep_bwd2_src[x_row3];
+    let xv4 = deep_bwd2_src[x_row4];
+    let xv5 = deep_bwd2_src[x_row5];
+    let xv6 = deep_bwd2_src[x_row6];
+    let xv7 = deep_bwd2_src[x_row7];
+    let xv8 = deep_bwd2_src[x_row8];
+    let xv9 = deep_bwd2_src[x_row9];
+    let xv10 = deep_bwd2_src[x_row10];
+    let xv11 = deep_bwd2_src[x_row11];
+    let xv12 = deep_bwd2_src[x_row12];
+    let xv13 = deep_bwd2_src[x_row13];
+    let xv14 = deep_bwd2_src[x_row14];
+    let xv15 = deep_bwd2_src[x_row15];
     {
       let wv = deep_bwd2_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 1u];
@@ -789,6 +937,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 2u];
@@ -796,6 +956,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 3u];
@@ -803,6 +975,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -811,12 +1071,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 256u];
     let xv2 = deep_bwd2_src[x_row2 + 256u];
     let xv3 = deep_bwd2_src[x_row3 + 256u];
+    let xv4 = deep_bwd2_src[x_row4 + 256u];
+    let xv5 = deep_bwd2_src[x_row5 + 256u];
+    let xv6 = deep_bwd2_src[x_row6 + 256u];
+    let xv7 = deep_bwd2_src[x_row7 + 256u];
+    let xv8 = deep_bwd2_src[x_row8 + 256u];
+    let xv9 = deep_bwd2_src[x_row9 + 256u];
+    let xv10 = deep_bwd2_src[x_row10 + 256u];
+    let xv11 = deep_bwd2_src[x_row11 + 256u];
+    let xv12 = deep_bwd2_src[x_row12 + 256u];
+    let xv13 = deep_bwd2_src[x_row13 + 256u];
+    let xv14 = deep_bwd2_src[x_row14 + 256u];
+    let xv15 = deep_bwd2_src[x_row15 + 256u];
     {
       let wv = deep_bwd2_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 17u];
@@ -824,6 +1108,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 18u];
@@ -831,6 +1127,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 19u];
@@ -838,6 +1146,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -846,12 +1242,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 512u];
     let xv2 = deep_bwd2_src[x_row2 + 512u];
     let xv3 = deep_bwd2_src[x_row3 + 512u];
+    let xv4 = deep_bwd2_src[x_row4 + 512u];
+    let xv5 = deep_bwd2_src[x_row5 + 512u];
+    let xv6 = deep_bwd2_src[x_row6 + 512u];
+    let xv7 = deep_bwd2_src[x_row7 + 512u];
+    let xv8 = deep_bwd2_src[x_row8 + 512u];
+    let xv9 = deep_bwd2_src[x_row9 + 512u];
+    let xv10 = deep_bwd2_src[x_row10 + 512u];
+    let xv11 = deep_bwd2_src[x_row11 + 512u];
+    let xv12 = deep_bwd2_src[x_row12 + 512u];
+    let xv13 = deep_bwd2_src[x_row13 + 512u];
+    let xv14 = deep_bwd2_src[x_row14 + 512u];
+    let xv15 = deep_bwd2_src[x_row15 + 512u];
     {
       let wv = deep_bwd2_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 33u];
@@ -859,6 +1279,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 34u];
@@ -866,6 +1298,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 35u];
@@ -873,6 +1317,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -881,12 +1413,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 768u];
     let xv2 = deep_bwd2_src[x_row2 + 768u];
     let xv3 = deep_bwd2_src[x_row3 + 768u];
+    let xv4 = deep_bwd2_src[x_row4 + 768u];
+    let xv5 = deep_bwd2_src[x_row5 + 768u];
+    let xv6 = deep_bwd2_src[x_row6 + 768u];
+    let xv7 = deep_bwd2_src[x_row7 + 768u];
+    let xv8 = deep_bwd2_src[x_row8 + 768u];
+    let xv9 = deep_bwd2_src[x_row9 + 768u];
+    let xv10 = deep_bwd2_src[x_row10 + 768u];
+    let xv11 = deep_bwd2_src[x_row11 + 768u];
+    let xv12 = deep_bwd2_src[x_row12 + 768u];
+    let xv13 = deep_bwd2_src[x_row13 + 768u];
+    let xv14 = deep_bwd2_src[x_row14 + 768u];
+    let xv15 = deep_bwd2_src[x_row15 + 768u];
     {
       let wv = deep_bwd2_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 49u];
@@ -894,6 +1450,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 50u];
@@ -901,6 +1469,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 51u];
@@ -908,6 +1488,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -916,12 +1584,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1024u];
     let xv2 = deep_bwd2_src[x_row2 + 1024u];
     let xv3 = deep_bwd2_src[x_row3 + 1024u];
+    let xv4 = deep_bwd2_src[x_row4 + 1024u];
+    let xv5 = deep_bwd2_src[x_row5 + 1024u];
+    let xv6 = deep_bwd2_src[x_row6 + 1024u];
+    let xv7 = deep_bwd2_src[x_row7 + 1024u];
+    let xv8 = deep_bwd2_src[x_row8 + 1024u];
+    let xv9 = deep_bwd2_src[x_row9 + 1024u];
+    let xv10 = deep_bwd2_src[x_row10 + 1024u];
+    let xv11 = deep_bwd2_src[x_row11 + 1024u];
+    let xv12 = deep_bwd2_src[x_row12 + 1024u];
+    let xv13 = deep_bwd2_src[x_row13 + 1024u];
+    let xv14 = deep_bwd2_src[x_row14 + 1024u];
+    let xv15 = deep_bwd2_src[x_row15 + 1024u];
     {
       let wv = deep_bwd2_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 65u];
@@ -929,6 +1621,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 66u];
@@ -936,6 +1640,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 67u];
@@ -943,6 +1659,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -951,12 +1755,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1280u];
     let xv2 = deep_bwd2_src[x_row2 + 1280u];
     let xv3 = deep_bwd2_src[x_row3 + 1280u];
+    let xv4 = deep_bwd2_src[x_row4 + 1280u];
+    let xv5 = deep_bwd2_src[x_row5 + 1280u];
+    let xv6 = deep_bwd2_src[x_row6 + 1280u];
+    let xv7 = deep_bwd2_src[x_row7 + 1280u];
+    let xv8 = deep_bwd2_src[x_row8 + 1280u];
+    let xv9 = deep_bwd2_src[x_row9 + 1280u];
+    let xv10 = deep_bwd2_src[x_row10 + 1280u];
+    let xv11 = deep_bwd2_src[x_row11 + 1280u];
+    let xv12 = deep_bwd2_src[x_row12 + 1280u];
+    let xv13 = deep_bwd2_src[x_row13 + 1280u];
+    let xv14 = deep_bwd2_src[x_row14 + 1280u];
+    let xv15 = deep_bwd2_src[x_row15 + 1280u];
     {
       let wv = deep_bwd2_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 81u];
@@ -964,6 +1792,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 82u];
@@ -971,6 +1811,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 83u];
@@ -978,6 +1830,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -986,12 +1926,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1536u];
     let xv2 = deep_bwd2_src[x_row2 + 1536u];
     let xv3 = deep_bwd2_src[x_row3 + 1536u];
+    let xv4 = deep_bwd2_src[x_row4 + 1536u];
+    let xv5 = deep_bwd2_src[x_row5 + 1536u];
+    let xv6 = deep_bwd2_src[x_row6 + 1536u];
+    let xv7 = deep_bwd2_src[x_row7 + 1536u];
+    let xv8 = deep_bwd2_src[x_row8 + 1536u];
+    let xv9 = deep_bwd2_src[x_row9 + 1536u];
+    let xv10 = deep_bwd2_src[x_row10 + 1536u];
+    let xv11 = deep_bwd2_src[x_row11 + 1536u];
+    let xv12 = deep_bwd2_src[x_row12 + 1536u];
+    let xv13 = deep_bwd2_src[x_row13 + 1536u];
+    let xv14 = deep_bwd2_src[x_row14 + 1536u];
+    let xv15 = deep_bwd2_src[x_row15 + 1536u];
     {
       let wv = deep_bwd2_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 97u];
@@ -999,6 +1963,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 98u];
@@ -1006,6 +1982,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 99u];
@@ -1013,6 +2001,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1021,12 +2097,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 1792u];
     let xv2 = deep_bwd2_src[x_row2 + 1792u];
     let xv3 = deep_bwd2_src[x_row3 + 1792u];
+    let xv4 = deep_bwd2_src[x_row4 + 1792u];
+    let xv5 = deep_bwd2_src[x_row5 + 1792u];
+    let xv6 = deep_bwd2_src[x_row6 + 1792u];
+    let xv7 = deep_bwd2_src[x_row7 + 1792u];
+    let xv8 = deep_bwd2_src[x_row8 + 1792u];
+    let xv9 = deep_bwd2_src[x_row9 + 1792u];
+    let xv10 = deep_bwd2_src[x_row10 + 1792u];
+    let xv11 = deep_bwd2_src[x_row11 + 1792u];
+    let xv12 = deep_bwd2_src[x_row12 + 1792u];
+    let xv13 = deep_bwd2_src[x_row13 + 1792u];
+    let xv14 = deep_bwd2_src[x_row14 + 1792u];
+    let xv15 = deep_bwd2_src[x_row15 + 1792u];
     {
       let wv = deep_bwd2_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 113u];
@@ -1034,6 +2134,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 114u];
@@ -1041,6 +2153,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 115u];
@@ -1048,6 +2172,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1056,12 +2268,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2048u];
     let xv2 = deep_bwd2_src[x_row2 + 2048u];
     let xv3 = deep_bwd2_src[x_row3 + 2048u];
+    let xv4 = deep_bwd2_src[x_row4 + 2048u];
+    let xv5 = deep_bwd2_src[x_row5 + 2048u];
+    let xv6 = deep_bwd2_src[x_row6 + 2048u];
+    let xv7 = deep_bwd2_src[x_row7 + 2048u];
+    let xv8 = deep_bwd2_src[x_row8 + 2048u];
+    let xv9 = deep_bwd2_src[x_row9 + 2048u];
+    let xv10 = deep_bwd2_src[x_row10 + 2048u];
+    let xv11 = deep_bwd2_src[x_row11 + 2048u];
+    let xv12 = deep_bwd2_src[x_row12 + 2048u];
+    let xv13 = deep_bwd2_src[x_row13 + 2048u];
+    let xv14 = deep_bwd2_src[x_row14 + 2048u];
+    let xv15 = deep_bwd2_src[x_row15 + 2048u];
     {
       let wv = deep_bwd2_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 129u];
@@ -1069,6 +2305,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 130u];
@@ -1076,6 +2324,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 131u];
@@ -1083,6 +2343,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1091,12 +2439,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2304u];
     let xv2 = deep_bwd2_src[x_row2 + 2304u];
     let xv3 = deep_bwd2_src[x_row3 + 2304u];
+    let xv4 = deep_bwd2_src[x_row4 + 2304u];
+    let xv5 = deep_bwd2_src[x_row5 + 2304u];
+    let xv6 = deep_bwd2_src[x_row6 + 2304u];
+    let xv7 = deep_bwd2_src[x_row7 + 2304u];
+    let xv8 = deep_bwd2_src[x_row8 + 2304u];
+    let xv9 = deep_bwd2_src[x_row9 + 2304u];
+    let xv10 = deep_bwd2_src[x_row10 + 2304u];
+    let xv11 = deep_bwd2_src[x_row11 + 2304u];
+    let xv12 = deep_bwd2_src[x_row12 + 2304u];
+    let xv13 = deep_bwd2_src[x_row13 + 2304u];
+    let xv14 = deep_bwd2_src[x_row14 + 2304u];
+    let xv15 = deep_bwd2_src[x_row15 + 2304u];
     {
       let wv = deep_bwd2_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 145u];
@@ -1104,6 +2476,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 146u];
@@ -1111,6 +2495,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 147u];
@@ -1118,6 +2514,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1126,12 +2610,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2560u];
     let xv2 = deep_bwd2_src[x_row2 + 2560u];
     let xv3 = deep_bwd2_src[x_row3 + 2560u];
+    let xv4 = deep_bwd2_src[x_row4 + 2560u];
+    let xv5 = deep_bwd2_src[x_row5 + 2560u];
+    let xv6 = deep_bwd2_src[x_row6 + 2560u];
+    let xv7 = deep_bwd2_src[x_row7 + 2560u];
+    let xv8 = deep_bwd2_src[x_row8 + 2560u];
+    let xv9 = deep_bwd2_src[x_row9 + 2560u];
+    let xv10 = deep_bwd2_src[x_row10 + 2560u];
+    let xv11 = deep_bwd2_src[x_row11 + 2560u];
+    let xv12 = deep_bwd2_src[x_row12 + 2560u];
+    let xv13 = deep_bwd2_src[x_row13 + 2560u];
+    let xv14 = deep_bwd2_src[x_row14 + 2560u];
+    let xv15 = deep_bwd2_src[x_row15 + 2560u];
     {
       let wv = deep_bwd2_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 161u];
@@ -1139,6 +2647,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 162u];
@@ -1146,6 +2666,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 163u];
@@ -1153,6 +2685,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1161,12 +2781,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 2816u];
     let xv2 = deep_bwd2_src[x_row2 + 2816u];
     let xv3 = deep_bwd2_src[x_row3 + 2816u];
+    let xv4 = deep_bwd2_src[x_row4 + 2816u];
+    let xv5 = deep_bwd2_src[x_row5 + 2816u];
+    let xv6 = deep_bwd2_src[x_row6 + 2816u];
+    let xv7 = deep_bwd2_src[x_row7 + 2816u];
+    let xv8 = deep_bwd2_src[x_row8 + 2816u];
+    let xv9 = deep_bwd2_src[x_row9 + 2816u];
+    let xv10 = deep_bwd2_src[x_row10 + 2816u];
+    let xv11 = deep_bwd2_src[x_row11 + 2816u];
+    let xv12 = deep_bwd2_src[x_row12 + 2816u];
+    let xv13 = deep_bwd2_src[x_row13 + 2816u];
+    let xv14 = deep_bwd2_src[x_row14 + 2816u];
+    let xv15 = deep_bwd2_src[x_row15 + 2816u];
     {
       let wv = deep_bwd2_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 177u];
@@ -1174,6 +2818,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 178u];
@@ -1181,6 +2837,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 179u];
@@ -1188,6 +2856,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1196,12 +2952,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3072u];
     let xv2 = deep_bwd2_src[x_row2 + 3072u];
     let xv3 = deep_bwd2_src[x_row3 + 3072u];
+    let xv4 = deep_bwd2_src[x_row4 + 3072u];
+    let xv5 = deep_bwd2_src[x_row5 + 3072u];
+    let xv6 = deep_bwd2_src[x_row6 + 3072u];
+    let xv7 = deep_bwd2_src[x_row7 + 3072u];
+    let xv8 = deep_bwd2_src[x_row8 + 3072u];
+    let xv9 = deep_bwd2_src[x_row9 + 3072u];
+    let xv10 = deep_bwd2_src[x_row10 + 3072u];
+    let xv11 = deep_bwd2_src[x_row11 + 3072u];
+    let xv12 = deep_bwd2_src[x_row12 + 3072u];
+    let xv13 = deep_bwd2_src[x_row13 + 3072u];
+    let xv14 = deep_bwd2_src[x_row14 + 3072u];
+    let xv15 = deep_bwd2_src[x_row15 + 3072u];
     {
       let wv = deep_bwd2_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 193u];
@@ -1209,6 +2989,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 194u];
@@ -1216,6 +3008,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 195u];
@@ -1223,6 +3027,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1231,12 +3123,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3328u];
     let xv2 = deep_bwd2_src[x_row2 + 3328u];
     let xv3 = deep_bwd2_src[x_row3 + 3328u];
+    let xv4 = deep_bwd2_src[x_row4 + 3328u];
+    let xv5 = deep_bwd2_src[x_row5 + 3328u];
+    let xv6 = deep_bwd2_src[x_row6 + 3328u];
+    let xv7 = deep_bwd2_src[x_row7 + 3328u];
+    let xv8 = deep_bwd2_src[x_row8 + 3328u];
+    let xv9 = deep_bwd2_src[x_row9 + 3328u];
+    let xv10 = deep_bwd2_src[x_row10 + 3328u];
+    let xv11 = deep_bwd2_src[x_row11 + 3328u];
+    let xv12 = deep_bwd2_src[x_row12 + 3328u];
+    let xv13 = deep_bwd2_src[x_row13 + 3328u];
+    let xv14 = deep_bwd2_src[x_row14 + 3328u];
+    let xv15 = deep_bwd2_src[x_row15 + 3328u];
     {
       let wv = deep_bwd2_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 209u];
@@ -1244,6 +3160,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 210u];
@@ -1251,6 +3179,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 211u];
@@ -1258,6 +3198,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1266,12 +3294,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3584u];
     let xv2 = deep_bwd2_src[x_row2 + 3584u];
     let xv3 = deep_bwd2_src[x_row3 + 3584u];
+    let xv4 = deep_bwd2_src[x_row4 + 3584u];
+    let xv5 = deep_bwd2_src[x_row5 + 3584u];
+    let xv6 = deep_bwd2_src[x_row6 + 3584u];
+    let xv7 = deep_bwd2_src[x_row7 + 3584u];
+    let xv8 = deep_bwd2_src[x_row8 + 3584u];
+    let xv9 = deep_bwd2_src[x_row9 + 3584u];
+    let xv10 = deep_bwd2_src[x_row10 + 3584u];
+    let xv11 = deep_bwd2_src[x_row11 + 3584u];
+    let xv12 = deep_bwd2_src[x_row12 + 3584u];
+    let xv13 = deep_bwd2_src[x_row13 + 3584u];
+    let xv14 = deep_bwd2_src[x_row14 + 3584u];
+    let xv15 = deep_bwd2_src[x_row15 + 3584u];
     {
       let wv = deep_bwd2_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 225u];
@@ -1279,6 +3331,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 226u];
@@ -1286,6 +3350,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 227u];
@@ -1293,6 +3369,94 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1301,12 +3465,36 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd2_src[x_row1 + 3840u];
     let xv2 = deep_bwd2_src[x_row2 + 3840u];
     let xv3 = deep_bwd2_src[x_row3 + 3840u];
+    let xv4 = deep_bwd2_src[x_row4 + 3840u];
+    let xv5 = deep_bwd2_src[x_row5 + 3840u];
+    let xv6 = deep_bwd2_src[x_row6 + 3840u];
+    let xv7 = deep_bwd2_src[x_row7 + 3840u];
+    let xv8 = deep_bwd2_src[x_row8 + 3840u];
+    let xv9 = deep_bwd2_src[x_row9 + 3840u];
+    let xv10 = deep_bwd2_src[x_row10 + 3840u];
+    let xv11 = deep_bwd2_src[x_row11 + 3840u];
+    let xv12 = deep_bwd2_src[x_row12 + 3840u];
+    let xv13 = deep_bwd2_src[x_row13 + 3840u];
+    let xv14 = deep_bwd2_src[x_row14 + 3840u];
+    let xv15 = deep_bwd2_src[x_row15 + 3840u];
     {
       let wv = deep_bwd2_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 241u];
@@ -1314,6 +3502,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 242u];
@@ -1321,6 +3521,18 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd2_params[w_base + 243u];
@@ -1328,98 +3540,782 @@ fn deep_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd2_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 256u + i_d);
       deep_bwd2_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 256u + i_d);
+      deep_bwd2_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1430,8 +4326,8 @@ struct deep_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd3_dims: deep_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd3_aux: array<f32>;
-var<workgroup> deep_bwd3_se: array<f32, 256>;
-var<workgroup> deep_bwd3_sx: array<f32, 256>;
+var<workgroup> deep_bwd3_se: array<f32, 128>;
+var<workgroup> deep_bwd3_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1457,15 +4353,15 @@ fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd3_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd3_aux[r * 4096u + (i_d + ib * 256u)]; }
       deep_bwd3_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -1473,7 +4369,7 @@ fn deep_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd3_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd3_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd3_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd3_sx[k * 16u + tx * 4u + 0u];
@@ -1532,48 +4428,196 @@ struct deep_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd5_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 64u;
-  let i_r = (item / 16u) % 4u;
-  let i_d = item % 16u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 32u;
+  let i_d = (item / 2u) % 16u;
+  let i_r = item % 2u;
   let x_off = (i_a * 256u + i_d);
-  let w_base = 65536u + (i_a * 16u + i_d) * 256u + i_r * 4u;
+  let w_base = 65536u + (i_a * 16u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd5_src[x_row0];
     let xv1 = deep_bwd5_src[x_row1];
     let xv2 = deep_bwd5_src[x_row2];
     let xv3 = deep_bwd5_src[x_row3];
+    let xv4 = deep_bwd5_src[x_row4];
+    let xv5 = deep_bwd5_src[x_row5];
+    let xv6 = deep_bwd5_src[x_row6];
+    let xv7 = deep_bwd5_src[x_row7];
+    let xv8 = deep_bwd5_src[x_row8];
+    let xv9 = deep_bwd5_src[x_row9];
+    let xv10 = deep_bwd5_src[x_row10];
+    let xv11 = deep_bwd5_src[x_row11];
+    let xv12 = deep_bwd5_src[x_row12];
+    let xv13 = deep_bwd5_src[x_row13];
+    let xv14 = deep_bwd5_src[x_row14];
+    let xv15 = deep_bwd5_src[x_row15];
     {
       let wv = deep_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 1u];
@@ -1581,6 +4625,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 2u];
@@ -1588,6 +4644,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 3u];
@@ -1595,6 +4663,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1603,12 +4759,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 16u];
     let xv2 = deep_bwd5_src[x_row2 + 16u];
     let xv3 = deep_bwd5_src[x_row3 + 16u];
+    let xv4 = deep_bwd5_src[x_row4 + 16u];
+    let xv5 = deep_bwd5_src[x_row5 + 16u];
+    let xv6 = deep_bwd5_src[x_row6 + 16u];
+    let xv7 = deep_bwd5_src[x_row7 + 16u];
+    let xv8 = deep_bwd5_src[x_row8 + 16u];
+    let xv9 = deep_bwd5_src[x_row9 + 16u];
+    let xv10 = deep_bwd5_src[x_row10 + 16u];
+    let xv11 = deep_bwd5_src[x_row11 + 16u];
+    let xv12 = deep_bwd5_src[x_row12 + 16u];
+    let xv13 = deep_bwd5_src[x_row13 + 16u];
+    let xv14 = deep_bwd5_src[x_row14 + 16u];
+    let xv15 = deep_bwd5_src[x_row15 + 16u];
     {
       let wv = deep_bwd5_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 17u];
@@ -1616,6 +4796,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 18u];
@@ -1623,6 +4815,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 19u];
@@ -1630,6 +4834,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1638,12 +4930,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 32u];
     let xv2 = deep_bwd5_src[x_row2 + 32u];
     let xv3 = deep_bwd5_src[x_row3 + 32u];
+    let xv4 = deep_bwd5_src[x_row4 + 32u];
+    let xv5 = deep_bwd5_src[x_row5 + 32u];
+    let xv6 = deep_bwd5_src[x_row6 + 32u];
+    let xv7 = deep_bwd5_src[x_row7 + 32u];
+    let xv8 = deep_bwd5_src[x_row8 + 32u];
+    let xv9 = deep_bwd5_src[x_row9 + 32u];
+    let xv10 = deep_bwd5_src[x_row10 + 32u];
+    let xv11 = deep_bwd5_src[x_row11 + 32u];
+    let xv12 = deep_bwd5_src[x_row12 + 32u];
+    let xv13 = deep_bwd5_src[x_row13 + 32u];
+    let xv14 = deep_bwd5_src[x_row14 + 32u];
+    let xv15 = deep_bwd5_src[x_row15 + 32u];
     {
       let wv = deep_bwd5_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 33u];
@@ -1651,6 +4967,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 34u];
@@ -1658,6 +4986,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 35u];
@@ -1665,6 +5005,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1673,12 +5101,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 48u];
     let xv2 = deep_bwd5_src[x_row2 + 48u];
     let xv3 = deep_bwd5_src[x_row3 + 48u];
+    let xv4 = deep_bwd5_src[x_row4 + 48u];
+    let xv5 = deep_bwd5_src[x_row5 + 48u];
+    let xv6 = deep_bwd5_src[x_row6 + 48u];
+    let xv7 = deep_bwd5_src[x_row7 + 48u];
+    let xv8 = deep_bwd5_src[x_row8 + 48u];
+    let xv9 = deep_bwd5_src[x_row9 + 48u];
+    let xv10 = deep_bwd5_src[x_row10 + 48u];
+    let xv11 = deep_bwd5_src[x_row11 + 48u];
+    let xv12 = deep_bwd5_src[x_row12 + 48u];
+    let xv13 = deep_bwd5_src[x_row13 + 48u];
+    let xv14 = deep_bwd5_src[x_row14 + 48u];
+    let xv15 = deep_bwd5_src[x_row15 + 48u];
     {
       let wv = deep_bwd5_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 49u];
@@ -1686,6 +5138,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 50u];
@@ -1693,6 +5157,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 51u];
@@ -1700,6 +5176,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1708,12 +5272,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 64u];
     let xv2 = deep_bwd5_src[x_row2 + 64u];
     let xv3 = deep_bwd5_src[x_row3 + 64u];
+    let xv4 = deep_bwd5_src[x_row4 + 64u];
+    let xv5 = deep_bwd5_src[x_row5 + 64u];
+    let xv6 = deep_bwd5_src[x_row6 + 64u];
+    let xv7 = deep_bwd5_src[x_row7 + 64u];
+    let xv8 = deep_bwd5_src[x_row8 + 64u];
+    let xv9 = deep_bwd5_src[x_row9 + 64u];
+    let xv10 = deep_bwd5_src[x_row10 + 64u];
+    let xv11 = deep_bwd5_src[x_row11 + 64u];
+    let xv12 = deep_bwd5_src[x_row12 + 64u];
+    let xv13 = deep_bwd5_src[x_row13 + 64u];
+    let xv14 = deep_bwd5_src[x_row14 + 64u];
+    let xv15 = deep_bwd5_src[x_row15 + 64u];
     {
       let wv = deep_bwd5_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 65u];
@@ -1721,6 +5309,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 66u];
@@ -1728,6 +5328,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 67u];
@@ -1735,6 +5347,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1743,12 +5443,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 80u];
     let xv2 = deep_bwd5_src[x_row2 + 80u];
     let xv3 = deep_bwd5_src[x_row3 + 80u];
+    let xv4 = deep_bwd5_src[x_row4 + 80u];
+    let xv5 = deep_bwd5_src[x_row5 + 80u];
+    let xv6 = deep_bwd5_src[x_row6 + 80u];
+    let xv7 = deep_bwd5_src[x_row7 + 80u];
+    let xv8 = deep_bwd5_src[x_row8 + 80u];
+    let xv9 = deep_bwd5_src[x_row9 + 80u];
+    let xv10 = deep_bwd5_src[x_row10 + 80u];
+    let xv11 = deep_bwd5_src[x_row11 + 80u];
+    let xv12 = deep_bwd5_src[x_row12 + 80u];
+    let xv13 = deep_bwd5_src[x_row13 + 80u];
+    let xv14 = deep_bwd5_src[x_row14 + 80u];
+    let xv15 = deep_bwd5_src[x_row15 + 80u];
     {
       let wv = deep_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 81u];
@@ -1756,6 +5480,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 82u];
@@ -1763,6 +5499,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 83u];
@@ -1770,6 +5518,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1778,12 +5614,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 96u];
     let xv2 = deep_bwd5_src[x_row2 + 96u];
     let xv3 = deep_bwd5_src[x_row3 + 96u];
+    let xv4 = deep_bwd5_src[x_row4 + 96u];
+    let xv5 = deep_bwd5_src[x_row5 + 96u];
+    let xv6 = deep_bwd5_src[x_row6 + 96u];
+    let xv7 = deep_bwd5_src[x_row7 + 96u];
+    let xv8 = deep_bwd5_src[x_row8 + 96u];
+    let xv9 = deep_bwd5_src[x_row9 + 96u];
+    let xv10 = deep_bwd5_src[x_row10 + 96u];
+    let xv11 = deep_bwd5_src[x_row11 + 96u];
+    let xv12 = deep_bwd5_src[x_row12 + 96u];
+    let xv13 = deep_bwd5_src[x_row13 + 96u];
+    let xv14 = deep_bwd5_src[x_row14 + 96u];
+    let xv15 = deep_bwd5_src[x_row15 + 96u];
     {
       let wv = deep_bwd5_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 97u];
@@ -1791,6 +5651,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 98u];
@@ -1798,6 +5670,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 99u];
@@ -1805,6 +5689,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1813,12 +5785,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 112u];
     let xv2 = deep_bwd5_src[x_row2 + 112u];
     let xv3 = deep_bwd5_src[x_row3 + 112u];
+    let xv4 = deep_bwd5_src[x_row4 + 112u];
+    let xv5 = deep_bwd5_src[x_row5 + 112u];
+    let xv6 = deep_bwd5_src[x_row6 + 112u];
+    let xv7 = deep_bwd5_src[x_row7 + 112u];
+    let xv8 = deep_bwd5_src[x_row8 + 112u];
+    let xv9 = deep_bwd5_src[x_row9 + 112u];
+    let xv10 = deep_bwd5_src[x_row10 + 112u];
+    let xv11 = deep_bwd5_src[x_row11 + 112u];
+    let xv12 = deep_bwd5_src[x_row12 + 112u];
+    let xv13 = deep_bwd5_src[x_row13 + 112u];
+    let xv14 = deep_bwd5_src[x_row14 + 112u];
+    let xv15 = deep_bwd5_src[x_row15 + 112u];
     {
       let wv = deep_bwd5_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 113u];
@@ -1826,6 +5822,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 114u];
@@ -1833,6 +5841,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 115u];
@@ -1840,6 +5860,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1848,12 +5956,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 128u];
     let xv2 = deep_bwd5_src[x_row2 + 128u];
     let xv3 = deep_bwd5_src[x_row3 + 128u];
+    let xv4 = deep_bwd5_src[x_row4 + 128u];
+    let xv5 = deep_bwd5_src[x_row5 + 128u];
+    let xv6 = deep_bwd5_src[x_row6 + 128u];
+    let xv7 = deep_bwd5_src[x_row7 + 128u];
+    let xv8 = deep_bwd5_src[x_row8 + 128u];
+    let xv9 = deep_bwd5_src[x_row9 + 128u];
+    let xv10 = deep_bwd5_src[x_row10 + 128u];
+    let xv11 = deep_bwd5_src[x_row11 + 128u];
+    let xv12 = deep_bwd5_src[x_row12 + 128u];
+    let xv13 = deep_bwd5_src[x_row13 + 128u];
+    let xv14 = deep_bwd5_src[x_row14 + 128u];
+    let xv15 = deep_bwd5_src[x_row15 + 128u];
     {
       let wv = deep_bwd5_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 129u];
@@ -1861,6 +5993,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 130u];
@@ -1868,6 +6012,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 131u];
@@ -1875,6 +6031,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1883,12 +6127,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 144u];
     let xv2 = deep_bwd5_src[x_row2 + 144u];
     let xv3 = deep_bwd5_src[x_row3 + 144u];
+    let xv4 = deep_bwd5_src[x_row4 + 144u];
+    let xv5 = deep_bwd5_src[x_row5 + 144u];
+    let xv6 = deep_bwd5_src[x_row6 + 144u];
+    let xv7 = deep_bwd5_src[x_row7 + 144u];
+    let xv8 = deep_bwd5_src[x_row8 + 144u];
+    let xv9 = deep_bwd5_src[x_row9 + 144u];
+    let xv10 = deep_bwd5_src[x_row10 + 144u];
+    let xv11 = deep_bwd5_src[x_row11 + 144u];
+    let xv12 = deep_bwd5_src[x_row12 + 144u];
+    let xv13 = deep_bwd5_src[x_row13 + 144u];
+    let xv14 = deep_bwd5_src[x_row14 + 144u];
+    let xv15 = deep_bwd5_src[x_row15 + 144u];
     {
       let wv = deep_bwd5_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 145u];
@@ -1896,6 +6164,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 146u];
@@ -1903,6 +6183,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 147u];
@@ -1910,6 +6202,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1918,12 +6298,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 160u];
     let xv2 = deep_bwd5_src[x_row2 + 160u];
     let xv3 = deep_bwd5_src[x_row3 + 160u];
+    let xv4 = deep_bwd5_src[x_row4 + 160u];
+    let xv5 = deep_bwd5_src[x_row5 + 160u];
+    let xv6 = deep_bwd5_src[x_row6 + 160u];
+    let xv7 = deep_bwd5_src[x_row7 + 160u];
+    let xv8 = deep_bwd5_src[x_row8 + 160u];
+    let xv9 = deep_bwd5_src[x_row9 + 160u];
+    let xv10 = deep_bwd5_src[x_row10 + 160u];
+    let xv11 = deep_bwd5_src[x_row11 + 160u];
+    let xv12 = deep_bwd5_src[x_row12 + 160u];
+    let xv13 = deep_bwd5_src[x_row13 + 160u];
+    let xv14 = deep_bwd5_src[x_row14 + 160u];
+    let xv15 = deep_bwd5_src[x_row15 + 160u];
     {
       let wv = deep_bwd5_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 161u];
@@ -1931,6 +6335,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 162u];
@@ -1938,6 +6354,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 163u];
@@ -1945,6 +6373,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1953,12 +6469,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 176u];
     let xv2 = deep_bwd5_src[x_row2 + 176u];
     let xv3 = deep_bwd5_src[x_row3 + 176u];
+    let xv4 = deep_bwd5_src[x_row4 + 176u];
+    let xv5 = deep_bwd5_src[x_row5 + 176u];
+    let xv6 = deep_bwd5_src[x_row6 + 176u];
+    let xv7 = deep_bwd5_src[x_row7 + 176u];
+    let xv8 = deep_bwd5_src[x_row8 + 176u];
+    let xv9 = deep_bwd5_src[x_row9 + 176u];
+    let xv10 = deep_bwd5_src[x_row10 + 176u];
+    let xv11 = deep_bwd5_src[x_row11 + 176u];
+    let xv12 = deep_bwd5_src[x_row12 + 176u];
+    let xv13 = deep_bwd5_src[x_row13 + 176u];
+    let xv14 = deep_bwd5_src[x_row14 + 176u];
+    let xv15 = deep_bwd5_src[x_row15 + 176u];
     {
       let wv = deep_bwd5_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 177u];
@@ -1966,6 +6506,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 178u];
@@ -1973,6 +6525,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 179u];
@@ -1980,6 +6544,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -1988,12 +6640,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 192u];
     let xv2 = deep_bwd5_src[x_row2 + 192u];
     let xv3 = deep_bwd5_src[x_row3 + 192u];
+    let xv4 = deep_bwd5_src[x_row4 + 192u];
+    let xv5 = deep_bwd5_src[x_row5 + 192u];
+    let xv6 = deep_bwd5_src[x_row6 + 192u];
+    let xv7 = deep_bwd5_src[x_row7 + 192u];
+    let xv8 = deep_bwd5_src[x_row8 + 192u];
+    let xv9 = deep_bwd5_src[x_row9 + 192u];
+    let xv10 = deep_bwd5_src[x_row10 + 192u];
+    let xv11 = deep_bwd5_src[x_row11 + 192u];
+    let xv12 = deep_bwd5_src[x_row12 + 192u];
+    let xv13 = deep_bwd5_src[x_row13 + 192u];
+    let xv14 = deep_bwd5_src[x_row14 + 192u];
+    let xv15 = deep_bwd5_src[x_row15 + 192u];
     {
       let wv = deep_bwd5_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 193u];
@@ -2001,6 +6677,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 194u];
@@ -2008,6 +6696,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 195u];
@@ -2015,6 +6715,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2023,12 +6811,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 208u];
     let xv2 = deep_bwd5_src[x_row2 + 208u];
     let xv3 = deep_bwd5_src[x_row3 + 208u];
+    let xv4 = deep_bwd5_src[x_row4 + 208u];
+    let xv5 = deep_bwd5_src[x_row5 + 208u];
+    let xv6 = deep_bwd5_src[x_row6 + 208u];
+    let xv7 = deep_bwd5_src[x_row7 + 208u];
+    let xv8 = deep_bwd5_src[x_row8 + 208u];
+    let xv9 = deep_bwd5_src[x_row9 + 208u];
+    let xv10 = deep_bwd5_src[x_row10 + 208u];
+    let xv11 = deep_bwd5_src[x_row11 + 208u];
+    let xv12 = deep_bwd5_src[x_row12 + 208u];
+    let xv13 = deep_bwd5_src[x_row13 + 208u];
+    let xv14 = deep_bwd5_src[x_row14 + 208u];
+    let xv15 = deep_bwd5_src[x_row15 + 208u];
     {
       let wv = deep_bwd5_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 209u];
@@ -2036,6 +6848,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 210u];
@@ -2043,6 +6867,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 211u];
@@ -2050,6 +6886,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2058,12 +6982,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 224u];
     let xv2 = deep_bwd5_src[x_row2 + 224u];
     let xv3 = deep_bwd5_src[x_row3 + 224u];
+    let xv4 = deep_bwd5_src[x_row4 + 224u];
+    let xv5 = deep_bwd5_src[x_row5 + 224u];
+    let xv6 = deep_bwd5_src[x_row6 + 224u];
+    let xv7 = deep_bwd5_src[x_row7 + 224u];
+    let xv8 = deep_bwd5_src[x_row8 + 224u];
+    let xv9 = deep_bwd5_src[x_row9 + 224u];
+    let xv10 = deep_bwd5_src[x_row10 + 224u];
+    let xv11 = deep_bwd5_src[x_row11 + 224u];
+    let xv12 = deep_bwd5_src[x_row12 + 224u];
+    let xv13 = deep_bwd5_src[x_row13 + 224u];
+    let xv14 = deep_bwd5_src[x_row14 + 224u];
+    let xv15 = deep_bwd5_src[x_row15 + 224u];
     {
       let wv = deep_bwd5_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 225u];
@@ -2071,6 +7019,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 226u];
@@ -2078,6 +7038,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 227u];
@@ -2085,6 +7057,94 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2093,12 +7153,36 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd5_src[x_row1 + 240u];
     let xv2 = deep_bwd5_src[x_row2 + 240u];
     let xv3 = deep_bwd5_src[x_row3 + 240u];
+    let xv4 = deep_bwd5_src[x_row4 + 240u];
+    let xv5 = deep_bwd5_src[x_row5 + 240u];
+    let xv6 = deep_bwd5_src[x_row6 + 240u];
+    let xv7 = deep_bwd5_src[x_row7 + 240u];
+    let xv8 = deep_bwd5_src[x_row8 + 240u];
+    let xv9 = deep_bwd5_src[x_row9 + 240u];
+    let xv10 = deep_bwd5_src[x_row10 + 240u];
+    let xv11 = deep_bwd5_src[x_row11 + 240u];
+    let xv12 = deep_bwd5_src[x_row12 + 240u];
+    let xv13 = deep_bwd5_src[x_row13 + 240u];
+    let xv14 = deep_bwd5_src[x_row14 + 240u];
+    let xv15 = deep_bwd5_src[x_row15 + 240u];
     {
       let wv = deep_bwd5_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 241u];
@@ -2106,6 +7190,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 242u];
@@ -2113,6 +7209,18 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd5_params[w_base + 243u];
@@ -2120,98 +7228,782 @@ fn deep_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd5_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 256u + i_b * 16u + i_d);
       deep_bwd5_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 256u + i_b * 16u + i_d);
+      deep_bwd5_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -2222,8 +8014,8 @@ struct deep_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd6_dims: deep_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd6_aux: array<f32>;
-var<workgroup> deep_bwd6_se: array<f32, 256>;
-var<workgroup> deep_bwd6_sx: array<f32, 256>;
+var<workgroup> deep_bwd6_se: array<f32, 128>;
+var<workgroup> deep_bwd6_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -2249,15 +8041,15 @@ fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd6_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd6_aux[r * 4096u + (i_a * 256u + i_d + ib * 16u)]; }
       deep_bwd6_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -2265,7 +8057,7 @@ fn deep_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd6_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd6_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd6_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd6_sx[k * 16u + tx * 4u + 0u];
@@ -2324,48 +8116,196 @@ struct deep_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= deep_bwd8_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = deep_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 4u;
-  let i_r = item % 4u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 2u;
+  let i_r = item % 2u;
   let i_d = 0u;
   let x_off = i_a * 16u;
-  let w_base = (i_a + i_d) * 256u + i_r * 4u;
+  let w_base = (i_a + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = deep_bwd8_src[x_row0];
     let xv1 = deep_bwd8_src[x_row1];
     let xv2 = deep_bwd8_src[x_row2];
     let xv3 = deep_bwd8_src[x_row3];
+    let xv4 = deep_bwd8_src[x_row4];
+    let xv5 = deep_bwd8_src[x_row5];
+    let xv6 = deep_bwd8_src[x_row6];
+    let xv7 = deep_bwd8_src[x_row7];
+    let xv8 = deep_bwd8_src[x_row8];
+    let xv9 = deep_bwd8_src[x_row9];
+    let xv10 = deep_bwd8_src[x_row10];
+    let xv11 = deep_bwd8_src[x_row11];
+    let xv12 = deep_bwd8_src[x_row12];
+    let xv13 = deep_bwd8_src[x_row13];
+    let xv14 = deep_bwd8_src[x_row14];
+    let xv15 = deep_bwd8_src[x_row15];
     {
       let wv = deep_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 1u];
@@ -2373,6 +8313,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 2u];
@@ -2380,6 +8332,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 3u];
@@ -2387,6 +8351,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2395,12 +8447,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 1u];
     let xv2 = deep_bwd8_src[x_row2 + 1u];
     let xv3 = deep_bwd8_src[x_row3 + 1u];
+    let xv4 = deep_bwd8_src[x_row4 + 1u];
+    let xv5 = deep_bwd8_src[x_row5 + 1u];
+    let xv6 = deep_bwd8_src[x_row6 + 1u];
+    let xv7 = deep_bwd8_src[x_row7 + 1u];
+    let xv8 = deep_bwd8_src[x_row8 + 1u];
+    let xv9 = deep_bwd8_src[x_row9 + 1u];
+    let xv10 = deep_bwd8_src[x_row10 + 1u];
+    let xv11 = deep_bwd8_src[x_row11 + 1u];
+    let xv12 = deep_bwd8_src[x_row12 + 1u];
+    let xv13 = deep_bwd8_src[x_row13 + 1u];
+    let xv14 = deep_bwd8_src[x_row14 + 1u];
+    let xv15 = deep_bwd8_src[x_row15 + 1u];
     {
       let wv = deep_bwd8_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 17u];
@@ -2408,6 +8484,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 18u];
@@ -2415,6 +8503,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 19u];
@@ -2422,6 +8522,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2430,12 +8618,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 2u];
     let xv2 = deep_bwd8_src[x_row2 + 2u];
     let xv3 = deep_bwd8_src[x_row3 + 2u];
+    let xv4 = deep_bwd8_src[x_row4 + 2u];
+    let xv5 = deep_bwd8_src[x_row5 + 2u];
+    let xv6 = deep_bwd8_src[x_row6 + 2u];
+    let xv7 = deep_bwd8_src[x_row7 + 2u];
+    let xv8 = deep_bwd8_src[x_row8 + 2u];
+    let xv9 = deep_bwd8_src[x_row9 + 2u];
+    let xv10 = deep_bwd8_src[x_row10 + 2u];
+    let xv11 = deep_bwd8_src[x_row11 + 2u];
+    let xv12 = deep_bwd8_src[x_row12 + 2u];
+    let xv13 = deep_bwd8_src[x_row13 + 2u];
+    let xv14 = deep_bwd8_src[x_row14 + 2u];
+    let xv15 = deep_bwd8_src[x_row15 + 2u];
     {
       let wv = deep_bwd8_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 33u];
@@ -2443,6 +8655,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 34u];
@@ -2450,6 +8674,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 35u];
@@ -2457,6 +8693,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2465,12 +8789,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 3u];
     let xv2 = deep_bwd8_src[x_row2 + 3u];
     let xv3 = deep_bwd8_src[x_row3 + 3u];
+    let xv4 = deep_bwd8_src[x_row4 + 3u];
+    let xv5 = deep_bwd8_src[x_row5 + 3u];
+    let xv6 = deep_bwd8_src[x_row6 + 3u];
+    let xv7 = deep_bwd8_src[x_row7 + 3u];
+    let xv8 = deep_bwd8_src[x_row8 + 3u];
+    let xv9 = deep_bwd8_src[x_row9 + 3u];
+    let xv10 = deep_bwd8_src[x_row10 + 3u];
+    let xv11 = deep_bwd8_src[x_row11 + 3u];
+    let xv12 = deep_bwd8_src[x_row12 + 3u];
+    let xv13 = deep_bwd8_src[x_row13 + 3u];
+    let xv14 = deep_bwd8_src[x_row14 + 3u];
+    let xv15 = deep_bwd8_src[x_row15 + 3u];
     {
       let wv = deep_bwd8_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 49u];
@@ -2478,6 +8826,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 50u];
@@ -2485,6 +8845,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 51u];
@@ -2492,6 +8864,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2500,12 +8960,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 4u];
     let xv2 = deep_bwd8_src[x_row2 + 4u];
     let xv3 = deep_bwd8_src[x_row3 + 4u];
+    let xv4 = deep_bwd8_src[x_row4 + 4u];
+    let xv5 = deep_bwd8_src[x_row5 + 4u];
+    let xv6 = deep_bwd8_src[x_row6 + 4u];
+    let xv7 = deep_bwd8_src[x_row7 + 4u];
+    let xv8 = deep_bwd8_src[x_row8 + 4u];
+    let xv9 = deep_bwd8_src[x_row9 + 4u];
+    let xv10 = deep_bwd8_src[x_row10 + 4u];
+    let xv11 = deep_bwd8_src[x_row11 + 4u];
+    let xv12 = deep_bwd8_src[x_row12 + 4u];
+    let xv13 = deep_bwd8_src[x_row13 + 4u];
+    let xv14 = deep_bwd8_src[x_row14 + 4u];
+    let xv15 = deep_bwd8_src[x_row15 + 4u];
     {
       let wv = deep_bwd8_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 65u];
@@ -2513,6 +8997,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 66u];
@@ -2520,6 +9016,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 67u];
@@ -2527,6 +9035,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2535,12 +9131,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 5u];
     let xv2 = deep_bwd8_src[x_row2 + 5u];
     let xv3 = deep_bwd8_src[x_row3 + 5u];
+    let xv4 = deep_bwd8_src[x_row4 + 5u];
+    let xv5 = deep_bwd8_src[x_row5 + 5u];
+    let xv6 = deep_bwd8_src[x_row6 + 5u];
+    let xv7 = deep_bwd8_src[x_row7 + 5u];
+    let xv8 = deep_bwd8_src[x_row8 + 5u];
+    let xv9 = deep_bwd8_src[x_row9 + 5u];
+    let xv10 = deep_bwd8_src[x_row10 + 5u];
+    let xv11 = deep_bwd8_src[x_row11 + 5u];
+    let xv12 = deep_bwd8_src[x_row12 + 5u];
+    let xv13 = deep_bwd8_src[x_row13 + 5u];
+    let xv14 = deep_bwd8_src[x_row14 + 5u];
+    let xv15 = deep_bwd8_src[x_row15 + 5u];
     {
       let wv = deep_bwd8_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 81u];
@@ -2548,6 +9168,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 82u];
@@ -2555,6 +9187,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 83u];
@@ -2562,6 +9206,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2570,12 +9302,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 6u];
     let xv2 = deep_bwd8_src[x_row2 + 6u];
     let xv3 = deep_bwd8_src[x_row3 + 6u];
+    let xv4 = deep_bwd8_src[x_row4 + 6u];
+    let xv5 = deep_bwd8_src[x_row5 + 6u];
+    let xv6 = deep_bwd8_src[x_row6 + 6u];
+    let xv7 = deep_bwd8_src[x_row7 + 6u];
+    let xv8 = deep_bwd8_src[x_row8 + 6u];
+    let xv9 = deep_bwd8_src[x_row9 + 6u];
+    let xv10 = deep_bwd8_src[x_row10 + 6u];
+    let xv11 = deep_bwd8_src[x_row11 + 6u];
+    let xv12 = deep_bwd8_src[x_row12 + 6u];
+    let xv13 = deep_bwd8_src[x_row13 + 6u];
+    let xv14 = deep_bwd8_src[x_row14 + 6u];
+    let xv15 = deep_bwd8_src[x_row15 + 6u];
     {
       let wv = deep_bwd8_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 97u];
@@ -2583,6 +9339,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 98u];
@@ -2590,6 +9358,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 99u];
@@ -2597,6 +9377,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2605,12 +9473,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 7u];
     let xv2 = deep_bwd8_src[x_row2 + 7u];
     let xv3 = deep_bwd8_src[x_row3 + 7u];
+    let xv4 = deep_bwd8_src[x_row4 + 7u];
+    let xv5 = deep_bwd8_src[x_row5 + 7u];
+    let xv6 = deep_bwd8_src[x_row6 + 7u];
+    let xv7 = deep_bwd8_src[x_row7 + 7u];
+    let xv8 = deep_bwd8_src[x_row8 + 7u];
+    let xv9 = deep_bwd8_src[x_row9 + 7u];
+    let xv10 = deep_bwd8_src[x_row10 + 7u];
+    let xv11 = deep_bwd8_src[x_row11 + 7u];
+    let xv12 = deep_bwd8_src[x_row12 + 7u];
+    let xv13 = deep_bwd8_src[x_row13 + 7u];
+    let xv14 = deep_bwd8_src[x_row14 + 7u];
+    let xv15 = deep_bwd8_src[x_row15 + 7u];
     {
       let wv = deep_bwd8_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 113u];
@@ -2618,6 +9510,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 114u];
@@ -2625,6 +9529,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 115u];
@@ -2632,6 +9548,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2640,12 +9644,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 8u];
     let xv2 = deep_bwd8_src[x_row2 + 8u];
     let xv3 = deep_bwd8_src[x_row3 + 8u];
+    let xv4 = deep_bwd8_src[x_row4 + 8u];
+    let xv5 = deep_bwd8_src[x_row5 + 8u];
+    let xv6 = deep_bwd8_src[x_row6 + 8u];
+    let xv7 = deep_bwd8_src[x_row7 + 8u];
+    let xv8 = deep_bwd8_src[x_row8 + 8u];
+    let xv9 = deep_bwd8_src[x_row9 + 8u];
+    let xv10 = deep_bwd8_src[x_row10 + 8u];
+    let xv11 = deep_bwd8_src[x_row11 + 8u];
+    let xv12 = deep_bwd8_src[x_row12 + 8u];
+    let xv13 = deep_bwd8_src[x_row13 + 8u];
+    let xv14 = deep_bwd8_src[x_row14 + 8u];
+    let xv15 = deep_bwd8_src[x_row15 + 8u];
     {
       let wv = deep_bwd8_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 129u];
@@ -2653,6 +9681,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 130u];
@@ -2660,6 +9700,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 131u];
@@ -2667,6 +9719,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2675,12 +9815,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 9u];
     let xv2 = deep_bwd8_src[x_row2 + 9u];
     let xv3 = deep_bwd8_src[x_row3 + 9u];
+    let xv4 = deep_bwd8_src[x_row4 + 9u];
+    let xv5 = deep_bwd8_src[x_row5 + 9u];
+    let xv6 = deep_bwd8_src[x_row6 + 9u];
+    let xv7 = deep_bwd8_src[x_row7 + 9u];
+    let xv8 = deep_bwd8_src[x_row8 + 9u];
+    let xv9 = deep_bwd8_src[x_row9 + 9u];
+    let xv10 = deep_bwd8_src[x_row10 + 9u];
+    let xv11 = deep_bwd8_src[x_row11 + 9u];
+    let xv12 = deep_bwd8_src[x_row12 + 9u];
+    let xv13 = deep_bwd8_src[x_row13 + 9u];
+    let xv14 = deep_bwd8_src[x_row14 + 9u];
+    let xv15 = deep_bwd8_src[x_row15 + 9u];
     {
       let wv = deep_bwd8_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 145u];
@@ -2688,6 +9852,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 146u];
@@ -2695,6 +9871,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 147u];
@@ -2702,6 +9890,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2710,12 +9986,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 10u];
     let xv2 = deep_bwd8_src[x_row2 + 10u];
     let xv3 = deep_bwd8_src[x_row3 + 10u];
+    let xv4 = deep_bwd8_src[x_row4 + 10u];
+    let xv5 = deep_bwd8_src[x_row5 + 10u];
+    let xv6 = deep_bwd8_src[x_row6 + 10u];
+    let xv7 = deep_bwd8_src[x_row7 + 10u];
+    let xv8 = deep_bwd8_src[x_row8 + 10u];
+    let xv9 = deep_bwd8_src[x_row9 + 10u];
+    let xv10 = deep_bwd8_src[x_row10 + 10u];
+    let xv11 = deep_bwd8_src[x_row11 + 10u];
+    let xv12 = deep_bwd8_src[x_row12 + 10u];
+    let xv13 = deep_bwd8_src[x_row13 + 10u];
+    let xv14 = deep_bwd8_src[x_row14 + 10u];
+    let xv15 = deep_bwd8_src[x_row15 + 10u];
     {
       let wv = deep_bwd8_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 161u];
@@ -2723,6 +10023,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 162u];
@@ -2730,6 +10042,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 163u];
@@ -2737,6 +10061,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2745,12 +10157,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 11u];
     let xv2 = deep_bwd8_src[x_row2 + 11u];
     let xv3 = deep_bwd8_src[x_row3 + 11u];
+    let xv4 = deep_bwd8_src[x_row4 + 11u];
+    let xv5 = deep_bwd8_src[x_row5 + 11u];
+    let xv6 = deep_bwd8_src[x_row6 + 11u];
+    let xv7 = deep_bwd8_src[x_row7 + 11u];
+    let xv8 = deep_bwd8_src[x_row8 + 11u];
+    let xv9 = deep_bwd8_src[x_row9 + 11u];
+    let xv10 = deep_bwd8_src[x_row10 + 11u];
+    let xv11 = deep_bwd8_src[x_row11 + 11u];
+    let xv12 = deep_bwd8_src[x_row12 + 11u];
+    let xv13 = deep_bwd8_src[x_row13 + 11u];
+    let xv14 = deep_bwd8_src[x_row14 + 11u];
+    let xv15 = deep_bwd8_src[x_row15 + 11u];
     {
       let wv = deep_bwd8_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 177u];
@@ -2758,6 +10194,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 178u];
@@ -2765,6 +10213,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 179u];
@@ -2772,6 +10232,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2780,12 +10328,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 12u];
     let xv2 = deep_bwd8_src[x_row2 + 12u];
     let xv3 = deep_bwd8_src[x_row3 + 12u];
+    let xv4 = deep_bwd8_src[x_row4 + 12u];
+    let xv5 = deep_bwd8_src[x_row5 + 12u];
+    let xv6 = deep_bwd8_src[x_row6 + 12u];
+    let xv7 = deep_bwd8_src[x_row7 + 12u];
+    let xv8 = deep_bwd8_src[x_row8 + 12u];
+    let xv9 = deep_bwd8_src[x_row9 + 12u];
+    let xv10 = deep_bwd8_src[x_row10 + 12u];
+    let xv11 = deep_bwd8_src[x_row11 + 12u];
+    let xv12 = deep_bwd8_src[x_row12 + 12u];
+    let xv13 = deep_bwd8_src[x_row13 + 12u];
+    let xv14 = deep_bwd8_src[x_row14 + 12u];
+    let xv15 = deep_bwd8_src[x_row15 + 12u];
     {
       let wv = deep_bwd8_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 193u];
@@ -2793,6 +10365,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 194u];
@@ -2800,6 +10384,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 195u];
@@ -2807,6 +10403,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2815,12 +10499,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 13u];
     let xv2 = deep_bwd8_src[x_row2 + 13u];
     let xv3 = deep_bwd8_src[x_row3 + 13u];
+    let xv4 = deep_bwd8_src[x_row4 + 13u];
+    let xv5 = deep_bwd8_src[x_row5 + 13u];
+    let xv6 = deep_bwd8_src[x_row6 + 13u];
+    let xv7 = deep_bwd8_src[x_row7 + 13u];
+    let xv8 = deep_bwd8_src[x_row8 + 13u];
+    let xv9 = deep_bwd8_src[x_row9 + 13u];
+    let xv10 = deep_bwd8_src[x_row10 + 13u];
+    let xv11 = deep_bwd8_src[x_row11 + 13u];
+    let xv12 = deep_bwd8_src[x_row12 + 13u];
+    let xv13 = deep_bwd8_src[x_row13 + 13u];
+    let xv14 = deep_bwd8_src[x_row14 + 13u];
+    let xv15 = deep_bwd8_src[x_row15 + 13u];
     {
       let wv = deep_bwd8_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 209u];
@@ -2828,6 +10536,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 210u];
@@ -2835,6 +10555,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 211u];
@@ -2842,6 +10574,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2850,12 +10670,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 14u];
     let xv2 = deep_bwd8_src[x_row2 + 14u];
     let xv3 = deep_bwd8_src[x_row3 + 14u];
+    let xv4 = deep_bwd8_src[x_row4 + 14u];
+    let xv5 = deep_bwd8_src[x_row5 + 14u];
+    let xv6 = deep_bwd8_src[x_row6 + 14u];
+    let xv7 = deep_bwd8_src[x_row7 + 14u];
+    let xv8 = deep_bwd8_src[x_row8 + 14u];
+    let xv9 = deep_bwd8_src[x_row9 + 14u];
+    let xv10 = deep_bwd8_src[x_row10 + 14u];
+    let xv11 = deep_bwd8_src[x_row11 + 14u];
+    let xv12 = deep_bwd8_src[x_row12 + 14u];
+    let xv13 = deep_bwd8_src[x_row13 + 14u];
+    let xv14 = deep_bwd8_src[x_row14 + 14u];
+    let xv15 = deep_bwd8_src[x_row15 + 14u];
     {
       let wv = deep_bwd8_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 225u];
@@ -2863,6 +10707,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 226u];
@@ -2870,6 +10726,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 227u];
@@ -2877,6 +10745,94 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -2885,12 +10841,36 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     let xv1 = deep_bwd8_src[x_row1 + 15u];
     let xv2 = deep_bwd8_src[x_row2 + 15u];
     let xv3 = deep_bwd8_src[x_row3 + 15u];
+    let xv4 = deep_bwd8_src[x_row4 + 15u];
+    let xv5 = deep_bwd8_src[x_row5 + 15u];
+    let xv6 = deep_bwd8_src[x_row6 + 15u];
+    let xv7 = deep_bwd8_src[x_row7 + 15u];
+    let xv8 = deep_bwd8_src[x_row8 + 15u];
+    let xv9 = deep_bwd8_src[x_row9 + 15u];
+    let xv10 = deep_bwd8_src[x_row10 + 15u];
+    let xv11 = deep_bwd8_src[x_row11 + 15u];
+    let xv12 = deep_bwd8_src[x_row12 + 15u];
+    let xv13 = deep_bwd8_src[x_row13 + 15u];
+    let xv14 = deep_bwd8_src[x_row14 + 15u];
+    let xv15 = deep_bwd8_src[x_row15 + 15u];
     {
       let wv = deep_bwd8_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 241u];
@@ -2898,6 +10878,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 242u];
@@ -2905,6 +10897,18 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = deep_bwd8_params[w_base + 243u];
@@ -2912,98 +10916,782 @@ fn deep_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = deep_bwd8_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 16u + i_b);
       deep_bwd8_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 16u + i_b);
+      deep_bwd8_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -3014,8 +11702,8 @@ struct deep_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> deep_bwd9_dst: array<f32>;
 @group(0) @binding(3) var<uniform> deep_bwd9_dims: deep_bwd9_Dims;
 @group(0) @binding(4) var<storage, read> deep_bwd9_aux: array<f32>;
-var<workgroup> deep_bwd9_se: array<f32, 256>;
-var<workgroup> deep_bwd9_sx: array<f32, 256>;
+var<workgroup> deep_bwd9_se: array<f32, 128>;
+var<workgroup> deep_bwd9_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -3041,15 +11729,15 @@ fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, deep_bwd9_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = deep_bwd9_aux[r * 4096u + (i_a * 16u + ib)]; }
       deep_bwd9_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -3057,7 +11745,7 @@ fn deep_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
       deep_bwd9_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = deep_bwd9_se[k * 16u + ty * 2u + 0u];
       let e1 = deep_bwd9_se[k * 16u + ty * 2u + 1u];
       let x0 = deep_bwd9_sx[k * 16u + tx * 4u + 0u];
@@ -3779,36 +12467,160 @@ struct mixed_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd2_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 128u;
-  let i_d = item % 128u;
+  let i_d = item / 4u;
+  let i_r = item % 4u;
   let x_off = i_d;
-  let w_base = 98304u + (i_a * 128u + i_d) * 1024u + i_r * 4u;
+  let w_base = 98304u + (i_a * 128u + i_d) * 1024u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -3816,12 +12628,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3829,6 +12665,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3836,6 +12684,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3843,6 +12703,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3851,12 +12799,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3864,6 +12836,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3871,6 +12855,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3878,6 +12874,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3886,12 +12970,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3899,6 +13007,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3906,6 +13026,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3913,6 +13045,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3921,12 +13141,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3934,6 +13178,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3941,6 +13197,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3948,6 +13216,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3956,12 +13312,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -3969,6 +13349,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -3976,6 +13368,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -3983,6 +13387,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -3991,12 +13483,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4004,6 +13520,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4011,6 +13539,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4018,6 +13558,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4026,12 +13654,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4039,6 +13691,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4046,6 +13710,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4053,6 +13729,94 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -4061,12 +13825,36 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       let xv1 = mixed_bwd2_src[x_row1 + i_g * 128u];
       let xv2 = mixed_bwd2_src[x_row2 + i_g * 128u];
       let xv3 = mixed_bwd2_src[x_row3 + i_g * 128u];
+      let xv4 = mixed_bwd2_src[x_row4 + i_g * 128u];
+      let xv5 = mixed_bwd2_src[x_row5 + i_g * 128u];
+      let xv6 = mixed_bwd2_src[x_row6 + i_g * 128u];
+      let xv7 = mixed_bwd2_src[x_row7 + i_g * 128u];
+      let xv8 = mixed_bwd2_src[x_row8 + i_g * 128u];
+      let xv9 = mixed_bwd2_src[x_row9 + i_g * 128u];
+      let xv10 = mixed_bwd2_src[x_row10 + i_g * 128u];
+      let xv11 = mixed_bwd2_src[x_row11 + i_g * 128u];
+      let xv12 = mixed_bwd2_src[x_row12 + i_g * 128u];
+      let xv13 = mixed_bwd2_src[x_row13 + i_g * 128u];
+      let xv14 = mixed_bwd2_src[x_row14 + i_g * 128u];
+      let xv15 = mixed_bwd2_src[x_row15 + i_g * 128u];
       {
         let wv = mixed_bwd2_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 1u + i_g * 32u];
@@ -4074,6 +13862,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 2u + i_g * 32u];
@@ -4081,6 +13881,18 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = mixed_bwd2_params[w_base + 3u + i_g * 32u];
@@ -4088,99 +13900,783 @@ fn mixed_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = mixed_bwd2_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_b * 128u + i_d);
       mixed_bwd2_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_b * 128u + i_d);
+      mixed_bwd2_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -4191,8 +14687,8 @@ struct mixed_bwd3_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd3_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd3_dims: mixed_bwd3_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd3_aux: array<f32>;
-var<workgroup> mixed_bwd3_se: array<f32, 512>;
-var<workgroup> mixed_bwd3_sx: array<f32, 512>;
+var<workgroup> mixed_bwd3_se: array<f32, 256>;
+var<workgroup> mixed_bwd3_sx: array<f32, 256>;
 @compute @workgroup_size(64)
 fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -4226,15 +14722,15 @@ fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd3_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 64u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = mixed_bwd3_aux[r * 4096u + (i_d + ib * 128u)]; }
       mixed_bwd3_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 64u) {
+    for (var i = lid; i < 256u; i += 64u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -4242,7 +14738,7 @@ fn mixed_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       mixed_bwd3_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mixed_bwd3_se[k * 32u + ty * 4u + 0u];
       let e1 = mixed_bwd3_se[k * 32u + ty * 4u + 1u];
       let e2 = mixed_bwd3_se[k * 32u + ty * 4u + 2u];
@@ -4319,48 +14815,196 @@ struct mixed_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd5_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 32u;
-  let i_r = (item / 8u) % 4u;
-  let i_d = item % 8u;
+  let row0 = row_tile * 16u;
+  let i_a = item / 16u;
+  let i_d = (item / 2u) % 8u;
+  let i_r = item % 2u;
   let x_off = (i_a * 128u + i_d);
-  let w_base = 32768u + (i_a * 8u + i_d) * 256u + i_r * 4u;
+  let w_base = 32768u + (i_a * 8u + i_d) * 256u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mixed_bwd5_src[x_row0];
     let xv1 = mixed_bwd5_src[x_row1];
     let xv2 = mixed_bwd5_src[x_row2];
     let xv3 = mixed_bwd5_src[x_row3];
+    let xv4 = mixed_bwd5_src[x_row4];
+    let xv5 = mixed_bwd5_src[x_row5];
+    let xv6 = mixed_bwd5_src[x_row6];
+    let xv7 = mixed_bwd5_src[x_row7];
+    let xv8 = mixed_bwd5_src[x_row8];
+    let xv9 = mixed_bwd5_src[x_row9];
+    let xv10 = mixed_bwd5_src[x_row10];
+    let xv11 = mixed_bwd5_src[x_row11];
+    let xv12 = mixed_bwd5_src[x_row12];
+    let xv13 = mixed_bwd5_src[x_row13];
+    let xv14 = mixed_bwd5_src[x_row14];
+    let xv15 = mixed_bwd5_src[x_row15];
     {
       let wv = mixed_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 1u];
@@ -4368,6 +15012,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 2u];
@@ -4375,6 +15031,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 3u];
@@ -4382,6 +15050,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4390,12 +15146,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 8u];
     let xv2 = mixed_bwd5_src[x_row2 + 8u];
     let xv3 = mixed_bwd5_src[x_row3 + 8u];
+    let xv4 = mixed_bwd5_src[x_row4 + 8u];
+    let xv5 = mixed_bwd5_src[x_row5 + 8u];
+    let xv6 = mixed_bwd5_src[x_row6 + 8u];
+    let xv7 = mixed_bwd5_src[x_row7 + 8u];
+    let xv8 = mixed_bwd5_src[x_row8 + 8u];
+    let xv9 = mixed_bwd5_src[x_row9 + 8u];
+    let xv10 = mixed_bwd5_src[x_row10 + 8u];
+    let xv11 = mixed_bwd5_src[x_row11 + 8u];
+    let xv12 = mixed_bwd5_src[x_row12 + 8u];
+    let xv13 = mixed_bwd5_src[x_row13 + 8u];
+    let xv14 = mixed_bwd5_src[x_row14 + 8u];
+    let xv15 = mixed_bwd5_src[x_row15 + 8u];
     {
       let wv = mixed_bwd5_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 17u];
@@ -4403,6 +15183,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 18u];
@@ -4410,6 +15202,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 19u];
@@ -4417,6 +15221,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4425,12 +15317,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 16u];
     let xv2 = mixed_bwd5_src[x_row2 + 16u];
     let xv3 = mixed_bwd5_src[x_row3 + 16u];
+    let xv4 = mixed_bwd5_src[x_row4 + 16u];
+    let xv5 = mixed_bwd5_src[x_row5 + 16u];
+    let xv6 = mixed_bwd5_src[x_row6 + 16u];
+    let xv7 = mixed_bwd5_src[x_row7 + 16u];
+    let xv8 = mixed_bwd5_src[x_row8 + 16u];
+    let xv9 = mixed_bwd5_src[x_row9 + 16u];
+    let xv10 = mixed_bwd5_src[x_row10 + 16u];
+    let xv11 = mixed_bwd5_src[x_row11 + 16u];
+    let xv12 = mixed_bwd5_src[x_row12 + 16u];
+    let xv13 = mixed_bwd5_src[x_row13 + 16u];
+    let xv14 = mixed_bwd5_src[x_row14 + 16u];
+    let xv15 = mixed_bwd5_src[x_row15 + 16u];
     {
       let wv = mixed_bwd5_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 33u];
@@ -4438,6 +15354,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 34u];
@@ -4445,6 +15373,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 35u];
@@ -4452,6 +15392,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4460,12 +15488,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 24u];
     let xv2 = mixed_bwd5_src[x_row2 + 24u];
     let xv3 = mixed_bwd5_src[x_row3 + 24u];
+    let xv4 = mixed_bwd5_src[x_row4 + 24u];
+    let xv5 = mixed_bwd5_src[x_row5 + 24u];
+    let xv6 = mixed_bwd5_src[x_row6 + 24u];
+    let xv7 = mixed_bwd5_src[x_row7 + 24u];
+    let xv8 = mixed_bwd5_src[x_row8 + 24u];
+    let xv9 = mixed_bwd5_src[x_row9 + 24u];
+    let xv10 = mixed_bwd5_src[x_row10 + 24u];
+    let xv11 = mixed_bwd5_src[x_row11 + 24u];
+    let xv12 = mixed_bwd5_src[x_row12 + 24u];
+    let xv13 = mixed_bwd5_src[x_row13 + 24u];
+    let xv14 = mixed_bwd5_src[x_row14 + 24u];
+    let xv15 = mixed_bwd5_src[x_row15 + 24u];
     {
       let wv = mixed_bwd5_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 49u];
@@ -4473,6 +15525,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 50u];
@@ -4480,6 +15544,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 51u];
@@ -4487,6 +15563,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4495,12 +15659,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 32u];
     let xv2 = mixed_bwd5_src[x_row2 + 32u];
     let xv3 = mixed_bwd5_src[x_row3 + 32u];
+    let xv4 = mixed_bwd5_src[x_row4 + 32u];
+    let xv5 = mixed_bwd5_src[x_row5 + 32u];
+    let xv6 = mixed_bwd5_src[x_row6 + 32u];
+    let xv7 = mixed_bwd5_src[x_row7 + 32u];
+    let xv8 = mixed_bwd5_src[x_row8 + 32u];
+    let xv9 = mixed_bwd5_src[x_row9 + 32u];
+    let xv10 = mixed_bwd5_src[x_row10 + 32u];
+    let xv11 = mixed_bwd5_src[x_row11 + 32u];
+    let xv12 = mixed_bwd5_src[x_row12 + 32u];
+    let xv13 = mixed_bwd5_src[x_row13 + 32u];
+    let xv14 = mixed_bwd5_src[x_row14 + 32u];
+    let xv15 = mixed_bwd5_src[x_row15 + 32u];
     {
       let wv = mixed_bwd5_params[w_base + 64u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 65u];
@@ -4508,6 +15696,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 66u];
@@ -4515,6 +15715,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 67u];
@@ -4522,6 +15734,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 68u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 69u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 70u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 71u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4530,12 +15830,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 40u];
     let xv2 = mixed_bwd5_src[x_row2 + 40u];
     let xv3 = mixed_bwd5_src[x_row3 + 40u];
+    let xv4 = mixed_bwd5_src[x_row4 + 40u];
+    let xv5 = mixed_bwd5_src[x_row5 + 40u];
+    let xv6 = mixed_bwd5_src[x_row6 + 40u];
+    let xv7 = mixed_bwd5_src[x_row7 + 40u];
+    let xv8 = mixed_bwd5_src[x_row8 + 40u];
+    let xv9 = mixed_bwd5_src[x_row9 + 40u];
+    let xv10 = mixed_bwd5_src[x_row10 + 40u];
+    let xv11 = mixed_bwd5_src[x_row11 + 40u];
+    let xv12 = mixed_bwd5_src[x_row12 + 40u];
+    let xv13 = mixed_bwd5_src[x_row13 + 40u];
+    let xv14 = mixed_bwd5_src[x_row14 + 40u];
+    let xv15 = mixed_bwd5_src[x_row15 + 40u];
     {
       let wv = mixed_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 81u];
@@ -4543,6 +15867,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 82u];
@@ -4550,6 +15886,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 83u];
@@ -4557,6 +15905,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 84u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 85u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 86u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 87u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4565,12 +16001,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 48u];
     let xv2 = mixed_bwd5_src[x_row2 + 48u];
     let xv3 = mixed_bwd5_src[x_row3 + 48u];
+    let xv4 = mixed_bwd5_src[x_row4 + 48u];
+    let xv5 = mixed_bwd5_src[x_row5 + 48u];
+    let xv6 = mixed_bwd5_src[x_row6 + 48u];
+    let xv7 = mixed_bwd5_src[x_row7 + 48u];
+    let xv8 = mixed_bwd5_src[x_row8 + 48u];
+    let xv9 = mixed_bwd5_src[x_row9 + 48u];
+    let xv10 = mixed_bwd5_src[x_row10 + 48u];
+    let xv11 = mixed_bwd5_src[x_row11 + 48u];
+    let xv12 = mixed_bwd5_src[x_row12 + 48u];
+    let xv13 = mixed_bwd5_src[x_row13 + 48u];
+    let xv14 = mixed_bwd5_src[x_row14 + 48u];
+    let xv15 = mixed_bwd5_src[x_row15 + 48u];
     {
       let wv = mixed_bwd5_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 97u];
@@ -4578,6 +16038,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 98u];
@@ -4585,6 +16057,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 99u];
@@ -4592,6 +16076,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 100u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 101u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 102u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 103u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4600,12 +16172,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 56u];
     let xv2 = mixed_bwd5_src[x_row2 + 56u];
     let xv3 = mixed_bwd5_src[x_row3 + 56u];
+    let xv4 = mixed_bwd5_src[x_row4 + 56u];
+    let xv5 = mixed_bwd5_src[x_row5 + 56u];
+    let xv6 = mixed_bwd5_src[x_row6 + 56u];
+    let xv7 = mixed_bwd5_src[x_row7 + 56u];
+    let xv8 = mixed_bwd5_src[x_row8 + 56u];
+    let xv9 = mixed_bwd5_src[x_row9 + 56u];
+    let xv10 = mixed_bwd5_src[x_row10 + 56u];
+    let xv11 = mixed_bwd5_src[x_row11 + 56u];
+    let xv12 = mixed_bwd5_src[x_row12 + 56u];
+    let xv13 = mixed_bwd5_src[x_row13 + 56u];
+    let xv14 = mixed_bwd5_src[x_row14 + 56u];
+    let xv15 = mixed_bwd5_src[x_row15 + 56u];
     {
       let wv = mixed_bwd5_params[w_base + 112u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 113u];
@@ -4613,6 +16209,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 114u];
@@ -4620,6 +16228,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 115u];
@@ -4627,6 +16247,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 116u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 117u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 118u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 119u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4635,12 +16343,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 64u];
     let xv2 = mixed_bwd5_src[x_row2 + 64u];
     let xv3 = mixed_bwd5_src[x_row3 + 64u];
+    let xv4 = mixed_bwd5_src[x_row4 + 64u];
+    let xv5 = mixed_bwd5_src[x_row5 + 64u];
+    let xv6 = mixed_bwd5_src[x_row6 + 64u];
+    let xv7 = mixed_bwd5_src[x_row7 + 64u];
+    let xv8 = mixed_bwd5_src[x_row8 + 64u];
+    let xv9 = mixed_bwd5_src[x_row9 + 64u];
+    let xv10 = mixed_bwd5_src[x_row10 + 64u];
+    let xv11 = mixed_bwd5_src[x_row11 + 64u];
+    let xv12 = mixed_bwd5_src[x_row12 + 64u];
+    let xv13 = mixed_bwd5_src[x_row13 + 64u];
+    let xv14 = mixed_bwd5_src[x_row14 + 64u];
+    let xv15 = mixed_bwd5_src[x_row15 + 64u];
     {
       let wv = mixed_bwd5_params[w_base + 128u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 129u];
@@ -4648,6 +16380,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 130u];
@@ -4655,6 +16399,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 131u];
@@ -4662,6 +16418,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 132u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 133u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 134u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 135u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4670,12 +16514,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 72u];
     let xv2 = mixed_bwd5_src[x_row2 + 72u];
     let xv3 = mixed_bwd5_src[x_row3 + 72u];
+    let xv4 = mixed_bwd5_src[x_row4 + 72u];
+    let xv5 = mixed_bwd5_src[x_row5 + 72u];
+    let xv6 = mixed_bwd5_src[x_row6 + 72u];
+    let xv7 = mixed_bwd5_src[x_row7 + 72u];
+    let xv8 = mixed_bwd5_src[x_row8 + 72u];
+    let xv9 = mixed_bwd5_src[x_row9 + 72u];
+    let xv10 = mixed_bwd5_src[x_row10 + 72u];
+    let xv11 = mixed_bwd5_src[x_row11 + 72u];
+    let xv12 = mixed_bwd5_src[x_row12 + 72u];
+    let xv13 = mixed_bwd5_src[x_row13 + 72u];
+    let xv14 = mixed_bwd5_src[x_row14 + 72u];
+    let xv15 = mixed_bwd5_src[x_row15 + 72u];
     {
       let wv = mixed_bwd5_params[w_base + 144u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 145u];
@@ -4683,6 +16551,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 146u];
@@ -4690,6 +16570,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 147u];
@@ -4697,6 +16589,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 148u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 149u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 150u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 151u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4705,12 +16685,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 80u];
     let xv2 = mixed_bwd5_src[x_row2 + 80u];
     let xv3 = mixed_bwd5_src[x_row3 + 80u];
+    let xv4 = mixed_bwd5_src[x_row4 + 80u];
+    let xv5 = mixed_bwd5_src[x_row5 + 80u];
+    let xv6 = mixed_bwd5_src[x_row6 + 80u];
+    let xv7 = mixed_bwd5_src[x_row7 + 80u];
+    let xv8 = mixed_bwd5_src[x_row8 + 80u];
+    let xv9 = mixed_bwd5_src[x_row9 + 80u];
+    let xv10 = mixed_bwd5_src[x_row10 + 80u];
+    let xv11 = mixed_bwd5_src[x_row11 + 80u];
+    let xv12 = mixed_bwd5_src[x_row12 + 80u];
+    let xv13 = mixed_bwd5_src[x_row13 + 80u];
+    let xv14 = mixed_bwd5_src[x_row14 + 80u];
+    let xv15 = mixed_bwd5_src[x_row15 + 80u];
     {
       let wv = mixed_bwd5_params[w_base + 160u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 161u];
@@ -4718,6 +16722,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 162u];
@@ -4725,6 +16741,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 163u];
@@ -4732,6 +16760,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 164u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 165u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 166u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 167u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4740,12 +16856,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 88u];
     let xv2 = mixed_bwd5_src[x_row2 + 88u];
     let xv3 = mixed_bwd5_src[x_row3 + 88u];
+    let xv4 = mixed_bwd5_src[x_row4 + 88u];
+    let xv5 = mixed_bwd5_src[x_row5 + 88u];
+    let xv6 = mixed_bwd5_src[x_row6 + 88u];
+    let xv7 = mixed_bwd5_src[x_row7 + 88u];
+    let xv8 = mixed_bwd5_src[x_row8 + 88u];
+    let xv9 = mixed_bwd5_src[x_row9 + 88u];
+    let xv10 = mixed_bwd5_src[x_row10 + 88u];
+    let xv11 = mixed_bwd5_src[x_row11 + 88u];
+    let xv12 = mixed_bwd5_src[x_row12 + 88u];
+    let xv13 = mixed_bwd5_src[x_row13 + 88u];
+    let xv14 = mixed_bwd5_src[x_row14 + 88u];
+    let xv15 = mixed_bwd5_src[x_row15 + 88u];
     {
       let wv = mixed_bwd5_params[w_base + 176u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 177u];
@@ -4753,6 +16893,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 178u];
@@ -4760,6 +16912,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 179u];
@@ -4767,6 +16931,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 180u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 181u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 182u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 183u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4775,12 +17027,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 96u];
     let xv2 = mixed_bwd5_src[x_row2 + 96u];
     let xv3 = mixed_bwd5_src[x_row3 + 96u];
+    let xv4 = mixed_bwd5_src[x_row4 + 96u];
+    let xv5 = mixed_bwd5_src[x_row5 + 96u];
+    let xv6 = mixed_bwd5_src[x_row6 + 96u];
+    let xv7 = mixed_bwd5_src[x_row7 + 96u];
+    let xv8 = mixed_bwd5_src[x_row8 + 96u];
+    let xv9 = mixed_bwd5_src[x_row9 + 96u];
+    let xv10 = mixed_bwd5_src[x_row10 + 96u];
+    let xv11 = mixed_bwd5_src[x_row11 + 96u];
+    let xv12 = mixed_bwd5_src[x_row12 + 96u];
+    let xv13 = mixed_bwd5_src[x_row13 + 96u];
+    let xv14 = mixed_bwd5_src[x_row14 + 96u];
+    let xv15 = mixed_bwd5_src[x_row15 + 96u];
     {
       let wv = mixed_bwd5_params[w_base + 192u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 193u];
@@ -4788,6 +17064,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 194u];
@@ -4795,6 +17083,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 195u];
@@ -4802,6 +17102,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 196u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 197u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 198u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 199u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4810,12 +17198,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 104u];
     let xv2 = mixed_bwd5_src[x_row2 + 104u];
     let xv3 = mixed_bwd5_src[x_row3 + 104u];
+    let xv4 = mixed_bwd5_src[x_row4 + 104u];
+    let xv5 = mixed_bwd5_src[x_row5 + 104u];
+    let xv6 = mixed_bwd5_src[x_row6 + 104u];
+    let xv7 = mixed_bwd5_src[x_row7 + 104u];
+    let xv8 = mixed_bwd5_src[x_row8 + 104u];
+    let xv9 = mixed_bwd5_src[x_row9 + 104u];
+    let xv10 = mixed_bwd5_src[x_row10 + 104u];
+    let xv11 = mixed_bwd5_src[x_row11 + 104u];
+    let xv12 = mixed_bwd5_src[x_row12 + 104u];
+    let xv13 = mixed_bwd5_src[x_row13 + 104u];
+    let xv14 = mixed_bwd5_src[x_row14 + 104u];
+    let xv15 = mixed_bwd5_src[x_row15 + 104u];
     {
       let wv = mixed_bwd5_params[w_base + 208u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 209u];
@@ -4823,6 +17235,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 210u];
@@ -4830,6 +17254,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 211u];
@@ -4837,6 +17273,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 212u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 213u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 214u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 215u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4845,12 +17369,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 112u];
     let xv2 = mixed_bwd5_src[x_row2 + 112u];
     let xv3 = mixed_bwd5_src[x_row3 + 112u];
+    let xv4 = mixed_bwd5_src[x_row4 + 112u];
+    let xv5 = mixed_bwd5_src[x_row5 + 112u];
+    let xv6 = mixed_bwd5_src[x_row6 + 112u];
+    let xv7 = mixed_bwd5_src[x_row7 + 112u];
+    let xv8 = mixed_bwd5_src[x_row8 + 112u];
+    let xv9 = mixed_bwd5_src[x_row9 + 112u];
+    let xv10 = mixed_bwd5_src[x_row10 + 112u];
+    let xv11 = mixed_bwd5_src[x_row11 + 112u];
+    let xv12 = mixed_bwd5_src[x_row12 + 112u];
+    let xv13 = mixed_bwd5_src[x_row13 + 112u];
+    let xv14 = mixed_bwd5_src[x_row14 + 112u];
+    let xv15 = mixed_bwd5_src[x_row15 + 112u];
     {
       let wv = mixed_bwd5_params[w_base + 224u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 225u];
@@ -4858,6 +17406,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 226u];
@@ -4865,6 +17425,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 227u];
@@ -4872,6 +17444,94 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 228u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 229u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 230u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 231u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -4880,12 +17540,36 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd5_src[x_row1 + 120u];
     let xv2 = mixed_bwd5_src[x_row2 + 120u];
     let xv3 = mixed_bwd5_src[x_row3 + 120u];
+    let xv4 = mixed_bwd5_src[x_row4 + 120u];
+    let xv5 = mixed_bwd5_src[x_row5 + 120u];
+    let xv6 = mixed_bwd5_src[x_row6 + 120u];
+    let xv7 = mixed_bwd5_src[x_row7 + 120u];
+    let xv8 = mixed_bwd5_src[x_row8 + 120u];
+    let xv9 = mixed_bwd5_src[x_row9 + 120u];
+    let xv10 = mixed_bwd5_src[x_row10 + 120u];
+    let xv11 = mixed_bwd5_src[x_row11 + 120u];
+    let xv12 = mixed_bwd5_src[x_row12 + 120u];
+    let xv13 = mixed_bwd5_src[x_row13 + 120u];
+    let xv14 = mixed_bwd5_src[x_row14 + 120u];
+    let xv15 = mixed_bwd5_src[x_row15 + 120u];
     {
       let wv = mixed_bwd5_params[w_base + 240u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 241u];
@@ -4893,6 +17577,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 242u];
@@ -4900,6 +17596,18 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd5_params[w_base + 243u];
@@ -4907,98 +17615,782 @@ fn mixed_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 244u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 245u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 246u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd5_params[w_base + 247u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 128u + i_b * 8u + i_d);
       mixed_bwd5_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 128u + i_b * 8u + i_d);
+      mixed_bwd5_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -5009,8 +18401,8 @@ struct mixed_bwd6_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> mixed_bwd6_dst: array<f32>;
 @group(0) @binding(3) var<uniform> mixed_bwd6_dims: mixed_bwd6_Dims;
 @group(0) @binding(4) var<storage, read> mixed_bwd6_aux: array<f32>;
-var<workgroup> mixed_bwd6_se: array<f32, 256>;
-var<workgroup> mixed_bwd6_sx: array<f32, 256>;
+var<workgroup> mixed_bwd6_se: array<f32, 128>;
+var<workgroup> mixed_bwd6_sx: array<f32, 128>;
 @compute @workgroup_size(32)
 fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5036,15 +18428,15 @@ fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc1_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, mixed_bwd6_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 256u; i += 32u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ib = b0 + i % 16u;
       var v: f32 = 0.0;
       if (r < r1) { v = mixed_bwd6_aux[r * 4096u + (i_a * 128u + i_d + ib * 8u)]; }
       mixed_bwd6_se[i] = v;
     }
-    for (var i = lid; i < 256u; i += 32u) {
+    for (var i = lid; i < 128u; i += 32u) {
       let r = rr + i / 16u;
       let ig = c0 + i % 16u;
       var v: f32 = 0.0;
@@ -5052,7 +18444,7 @@ fn mixed_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       mixed_bwd6_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = mixed_bwd6_se[k * 16u + ty * 2u + 0u];
       let e1 = mixed_bwd6_se[k * 16u + ty * 2u + 1u];
       let x0 = mixed_bwd6_sx[k * 16u + tx * 4u + 0u];
@@ -5111,48 +18503,196 @@ struct mixed_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mixed_bwd8_dims.groups) { return; }
-  let row_tile = group / 16u;
-  let item = (group % 16u) * 64u + lid;
-  if (item >= 1024u) { return; }
+  let row_tile = group / 8u;
+  let item = (group % 8u) * 64u + lid;
+  if (item >= 512u) { return; }
   let batch = mixed_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
-  let i_a = item / 2u;
-  let i_r = item % 2u;
+  let row0 = row_tile * 16u;
+  let i_a = item;
+  let i_r = 0u;
   let i_d = 0u;
   let x_off = i_a * 8u;
-  let w_base = (i_a + i_d) * 64u + i_r * 4u;
+  let w_base = (i_a + i_d) * 64u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 4096u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 4096u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 4096u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 4096u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 4096u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 4096u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 4096u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 4096u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 4096u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 4096u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 4096u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 4096u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 4096u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 4096u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 4096u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 4096u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = mixed_bwd8_src[x_row0];
     let xv1 = mixed_bwd8_src[x_row1];
     let xv2 = mixed_bwd8_src[x_row2];
     let xv3 = mixed_bwd8_src[x_row3];
+    let xv4 = mixed_bwd8_src[x_row4];
+    let xv5 = mixed_bwd8_src[x_row5];
+    let xv6 = mixed_bwd8_src[x_row6];
+    let xv7 = mixed_bwd8_src[x_row7];
+    let xv8 = mixed_bwd8_src[x_row8];
+    let xv9 = mixed_bwd8_src[x_row9];
+    let xv10 = mixed_bwd8_src[x_row10];
+    let xv11 = mixed_bwd8_src[x_row11];
+    let xv12 = mixed_bwd8_src[x_row12];
+    let xv13 = mixed_bwd8_src[x_row13];
+    let xv14 = mixed_bwd8_src[x_row14];
+    let xv15 = mixed_bwd8_src[x_row15];
     {
       let wv = mixed_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 1u];
@@ -5160,6 +18700,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 2u];
@@ -5167,6 +18719,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 3u];
@@ -5174,6 +18738,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 4u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 5u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 6u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 7u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5182,12 +18834,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 1u];
     let xv2 = mixed_bwd8_src[x_row2 + 1u];
     let xv3 = mixed_bwd8_src[x_row3 + 1u];
+    let xv4 = mixed_bwd8_src[x_row4 + 1u];
+    let xv5 = mixed_bwd8_src[x_row5 + 1u];
+    let xv6 = mixed_bwd8_src[x_row6 + 1u];
+    let xv7 = mixed_bwd8_src[x_row7 + 1u];
+    let xv8 = mixed_bwd8_src[x_row8 + 1u];
+    let xv9 = mixed_bwd8_src[x_row9 + 1u];
+    let xv10 = mixed_bwd8_src[x_row10 + 1u];
+    let xv11 = mixed_bwd8_src[x_row11 + 1u];
+    let xv12 = mixed_bwd8_src[x_row12 + 1u];
+    let xv13 = mixed_bwd8_src[x_row13 + 1u];
+    let xv14 = mixed_bwd8_src[x_row14 + 1u];
+    let xv15 = mixed_bwd8_src[x_row15 + 1u];
     {
       let wv = mixed_bwd8_params[w_base + 8u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 9u];
@@ -5195,6 +18871,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 10u];
@@ -5202,6 +18890,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 11u];
@@ -5209,6 +18909,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 12u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 13u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 14u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 15u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5217,12 +19005,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 2u];
     let xv2 = mixed_bwd8_src[x_row2 + 2u];
     let xv3 = mixed_bwd8_src[x_row3 + 2u];
+    let xv4 = mixed_bwd8_src[x_row4 + 2u];
+    let xv5 = mixed_bwd8_src[x_row5 + 2u];
+    let xv6 = mixed_bwd8_src[x_row6 + 2u];
+    let xv7 = mixed_bwd8_src[x_row7 + 2u];
+    let xv8 = mixed_bwd8_src[x_row8 + 2u];
+    let xv9 = mixed_bwd8_src[x_row9 + 2u];
+    let xv10 = mixed_bwd8_src[x_row10 + 2u];
+    let xv11 = mixed_bwd8_src[x_row11 + 2u];
+    let xv12 = mixed_bwd8_src[x_row12 + 2u];
+    let xv13 = mixed_bwd8_src[x_row13 + 2u];
+    let xv14 = mixed_bwd8_src[x_row14 + 2u];
+    let xv15 = mixed_bwd8_src[x_row15 + 2u];
     {
       let wv = mixed_bwd8_params[w_base + 16u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 17u];
@@ -5230,6 +19042,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 18u];
@@ -5237,6 +19061,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 19u];
@@ -5244,6 +19080,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 20u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 21u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 22u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 23u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5252,12 +19176,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 3u];
     let xv2 = mixed_bwd8_src[x_row2 + 3u];
     let xv3 = mixed_bwd8_src[x_row3 + 3u];
+    let xv4 = mixed_bwd8_src[x_row4 + 3u];
+    let xv5 = mixed_bwd8_src[x_row5 + 3u];
+    let xv6 = mixed_bwd8_src[x_row6 + 3u];
+    let xv7 = mixed_bwd8_src[x_row7 + 3u];
+    let xv8 = mixed_bwd8_src[x_row8 + 3u];
+    let xv9 = mixed_bwd8_src[x_row9 + 3u];
+    let xv10 = mixed_bwd8_src[x_row10 + 3u];
+    let xv11 = mixed_bwd8_src[x_row11 + 3u];
+    let xv12 = mixed_bwd8_src[x_row12 + 3u];
+    let xv13 = mixed_bwd8_src[x_row13 + 3u];
+    let xv14 = mixed_bwd8_src[x_row14 + 3u];
+    let xv15 = mixed_bwd8_src[x_row15 + 3u];
     {
       let wv = mixed_bwd8_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 25u];
@@ -5265,6 +19213,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 26u];
@@ -5272,6 +19232,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 27u];
@@ -5279,6 +19251,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 28u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 29u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 30u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 31u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5287,12 +19347,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 4u];
     let xv2 = mixed_bwd8_src[x_row2 + 4u];
     let xv3 = mixed_bwd8_src[x_row3 + 4u];
+    let xv4 = mixed_bwd8_src[x_row4 + 4u];
+    let xv5 = mixed_bwd8_src[x_row5 + 4u];
+    let xv6 = mixed_bwd8_src[x_row6 + 4u];
+    let xv7 = mixed_bwd8_src[x_row7 + 4u];
+    let xv8 = mixed_bwd8_src[x_row8 + 4u];
+    let xv9 = mixed_bwd8_src[x_row9 + 4u];
+    let xv10 = mixed_bwd8_src[x_row10 + 4u];
+    let xv11 = mixed_bwd8_src[x_row11 + 4u];
+    let xv12 = mixed_bwd8_src[x_row12 + 4u];
+    let xv13 = mixed_bwd8_src[x_row13 + 4u];
+    let xv14 = mixed_bwd8_src[x_row14 + 4u];
+    let xv15 = mixed_bwd8_src[x_row15 + 4u];
     {
       let wv = mixed_bwd8_params[w_base + 32u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 33u];
@@ -5300,6 +19384,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 34u];
@@ -5307,6 +19403,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 35u];
@@ -5314,6 +19422,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 36u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 37u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 38u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 39u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5322,12 +19518,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 5u];
     let xv2 = mixed_bwd8_src[x_row2 + 5u];
     let xv3 = mixed_bwd8_src[x_row3 + 5u];
+    let xv4 = mixed_bwd8_src[x_row4 + 5u];
+    let xv5 = mixed_bwd8_src[x_row5 + 5u];
+    let xv6 = mixed_bwd8_src[x_row6 + 5u];
+    let xv7 = mixed_bwd8_src[x_row7 + 5u];
+    let xv8 = mixed_bwd8_src[x_row8 + 5u];
+    let xv9 = mixed_bwd8_src[x_row9 + 5u];
+    let xv10 = mixed_bwd8_src[x_row10 + 5u];
+    let xv11 = mixed_bwd8_src[x_row11 + 5u];
+    let xv12 = mixed_bwd8_src[x_row12 + 5u];
+    let xv13 = mixed_bwd8_src[x_row13 + 5u];
+    let xv14 = mixed_bwd8_src[x_row14 + 5u];
+    let xv15 = mixed_bwd8_src[x_row15 + 5u];
     {
       let wv = mixed_bwd8_params[w_base + 40u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 41u];
@@ -5335,6 +19555,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 42u];
@@ -5342,6 +19574,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 43u];
@@ -5349,6 +19593,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 44u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 45u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 46u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 47u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5357,12 +19689,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 6u];
     let xv2 = mixed_bwd8_src[x_row2 + 6u];
     let xv3 = mixed_bwd8_src[x_row3 + 6u];
+    let xv4 = mixed_bwd8_src[x_row4 + 6u];
+    let xv5 = mixed_bwd8_src[x_row5 + 6u];
+    let xv6 = mixed_bwd8_src[x_row6 + 6u];
+    let xv7 = mixed_bwd8_src[x_row7 + 6u];
+    let xv8 = mixed_bwd8_src[x_row8 + 6u];
+    let xv9 = mixed_bwd8_src[x_row9 + 6u];
+    let xv10 = mixed_bwd8_src[x_row10 + 6u];
+    let xv11 = mixed_bwd8_src[x_row11 + 6u];
+    let xv12 = mixed_bwd8_src[x_row12 + 6u];
+    let xv13 = mixed_bwd8_src[x_row13 + 6u];
+    let xv14 = mixed_bwd8_src[x_row14 + 6u];
+    let xv15 = mixed_bwd8_src[x_row15 + 6u];
     {
       let wv = mixed_bwd8_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 49u];
@@ -5370,6 +19726,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 50u];
@@ -5377,6 +19745,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 51u];
@@ -5384,6 +19764,94 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 52u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 53u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 54u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 55u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   {
@@ -5392,12 +19860,36 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
     let xv1 = mixed_bwd8_src[x_row1 + 7u];
     let xv2 = mixed_bwd8_src[x_row2 + 7u];
     let xv3 = mixed_bwd8_src[x_row3 + 7u];
+    let xv4 = mixed_bwd8_src[x_row4 + 7u];
+    let xv5 = mixed_bwd8_src[x_row5 + 7u];
+    let xv6 = mixed_bwd8_src[x_row6 + 7u];
+    let xv7 = mixed_bwd8_src[x_row7 + 7u];
+    let xv8 = mixed_bwd8_src[x_row8 + 7u];
+    let xv9 = mixed_bwd8_src[x_row9 + 7u];
+    let xv10 = mixed_bwd8_src[x_row10 + 7u];
+    let xv11 = mixed_bwd8_src[x_row11 + 7u];
+    let xv12 = mixed_bwd8_src[x_row12 + 7u];
+    let xv13 = mixed_bwd8_src[x_row13 + 7u];
+    let xv14 = mixed_bwd8_src[x_row14 + 7u];
+    let xv15 = mixed_bwd8_src[x_row15 + 7u];
     {
       let wv = mixed_bwd8_params[w_base + 56u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 57u];
@@ -5405,6 +19897,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 58u];
@@ -5412,6 +19916,18 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = mixed_bwd8_params[w_base + 59u];
@@ -5419,98 +19935,782 @@ fn mixed_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 60u];
+      acc0_4 = acc0_4 + wv * xv0;
+      acc1_4 = acc1_4 + wv * xv1;
+      acc2_4 = acc2_4 + wv * xv2;
+      acc3_4 = acc3_4 + wv * xv3;
+      acc4_4 = acc4_4 + wv * xv4;
+      acc5_4 = acc5_4 + wv * xv5;
+      acc6_4 = acc6_4 + wv * xv6;
+      acc7_4 = acc7_4 + wv * xv7;
+      acc8_4 = acc8_4 + wv * xv8;
+      acc9_4 = acc9_4 + wv * xv9;
+      acc10_4 = acc10_4 + wv * xv10;
+      acc11_4 = acc11_4 + wv * xv11;
+      acc12_4 = acc12_4 + wv * xv12;
+      acc13_4 = acc13_4 + wv * xv13;
+      acc14_4 = acc14_4 + wv * xv14;
+      acc15_4 = acc15_4 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 61u];
+      acc0_5 = acc0_5 + wv * xv0;
+      acc1_5 = acc1_5 + wv * xv1;
+      acc2_5 = acc2_5 + wv * xv2;
+      acc3_5 = acc3_5 + wv * xv3;
+      acc4_5 = acc4_5 + wv * xv4;
+      acc5_5 = acc5_5 + wv * xv5;
+      acc6_5 = acc6_5 + wv * xv6;
+      acc7_5 = acc7_5 + wv * xv7;
+      acc8_5 = acc8_5 + wv * xv8;
+      acc9_5 = acc9_5 + wv * xv9;
+      acc10_5 = acc10_5 + wv * xv10;
+      acc11_5 = acc11_5 + wv * xv11;
+      acc12_5 = acc12_5 + wv * xv12;
+      acc13_5 = acc13_5 + wv * xv13;
+      acc14_5 = acc14_5 + wv * xv14;
+      acc15_5 = acc15_5 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 62u];
+      acc0_6 = acc0_6 + wv * xv0;
+      acc1_6 = acc1_6 + wv * xv1;
+      acc2_6 = acc2_6 + wv * xv2;
+      acc3_6 = acc3_6 + wv * xv3;
+      acc4_6 = acc4_6 + wv * xv4;
+      acc5_6 = acc5_6 + wv * xv5;
+      acc6_6 = acc6_6 + wv * xv6;
+      acc7_6 = acc7_6 + wv * xv7;
+      acc8_6 = acc8_6 + wv * xv8;
+      acc9_6 = acc9_6 + wv * xv9;
+      acc10_6 = acc10_6 + wv * xv10;
+      acc11_6 = acc11_6 + wv * xv11;
+      acc12_6 = acc12_6 + wv * xv12;
+      acc13_6 = acc13_6 + wv * xv13;
+      acc14_6 = acc14_6 + wv * xv14;
+      acc15_6 = acc15_6 + wv * xv15;
+    }
+    {
+      let wv = mixed_bwd8_params[w_base + 63u];
+      acc0_7 = acc0_7 + wv * xv0;
+      acc1_7 = acc1_7 + wv * xv1;
+      acc2_7 = acc2_7 + wv * xv2;
+      acc3_7 = acc3_7 + wv * xv3;
+      acc4_7 = acc4_7 + wv * xv4;
+      acc5_7 = acc5_7 + wv * xv5;
+      acc6_7 = acc6_7 + wv * xv6;
+      acc7_7 = acc7_7 + wv * xv7;
+      acc8_7 = acc8_7 + wv * xv8;
+      acc9_7 = acc9_7 + wv * xv9;
+      acc10_7 = acc10_7 + wv * xv10;
+      acc11_7 = acc11_7 + wv * xv11;
+      acc12_7 = acc12_7 + wv * xv12;
+      acc13_7 = acc13_7 + wv * xv13;
+      acc14_7 = acc14_7 + wv * xv14;
+      acc15_7 = acc15_7 + wv * xv15;
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 4096u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = (i_a * 8u + i_b);
       mixed_bwd8_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 4096u;
+    {
+      let i_b = i_r * 8u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = (i_a * 8u + i_b);
+      mixed_bwd8_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -6396,16 +21596,28 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 3u) * 64u + lid;
   if (item >= 180u) { return; }
   let batch = odd_bwd2_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
-  let i_r = item / 60u;
-  let i_d = item % 60u;
+  let i_d = item / 3u;
+  let i_r = item % 3u;
   let x_off = i_d;
   let w_base = 11520u + (i_a * 60u + i_d) * 144u + i_r * 4u;
   let x_row0 = min(row0, batch - 1u) * 720u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
@@ -6422,18 +21634,90 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd2_src[x_row0];
     let xv1 = odd_bwd2_src[x_row1];
     let xv2 = odd_bwd2_src[x_row2];
     let xv3 = odd_bwd2_src[x_row3];
+    let xv4 = odd_bwd2_src[x_row4];
+    let xv5 = odd_bwd2_src[x_row5];
+    let xv6 = odd_bwd2_src[x_row6];
+    let xv7 = odd_bwd2_src[x_row7];
+    let xv8 = odd_bwd2_src[x_row8];
+    let xv9 = odd_bwd2_src[x_row9];
+    let xv10 = odd_bwd2_src[x_row10];
+    let xv11 = odd_bwd2_src[x_row11];
+    let xv12 = odd_bwd2_src[x_row12];
+    let xv13 = odd_bwd2_src[x_row13];
+    let xv14 = odd_bwd2_src[x_row14];
+    let xv15 = odd_bwd2_src[x_row15];
     {
       let wv = odd_bwd2_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 1u];
@@ -6441,6 +21725,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 2u];
@@ -6448,6 +21744,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 3u];
@@ -6455,6 +21763,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6463,12 +21783,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 60u];
     let xv2 = odd_bwd2_src[x_row2 + 60u];
     let xv3 = odd_bwd2_src[x_row3 + 60u];
+    let xv4 = odd_bwd2_src[x_row4 + 60u];
+    let xv5 = odd_bwd2_src[x_row5 + 60u];
+    let xv6 = odd_bwd2_src[x_row6 + 60u];
+    let xv7 = odd_bwd2_src[x_row7 + 60u];
+    let xv8 = odd_bwd2_src[x_row8 + 60u];
+    let xv9 = odd_bwd2_src[x_row9 + 60u];
+    let xv10 = odd_bwd2_src[x_row10 + 60u];
+    let xv11 = odd_bwd2_src[x_row11 + 60u];
+    let xv12 = odd_bwd2_src[x_row12 + 60u];
+    let xv13 = odd_bwd2_src[x_row13 + 60u];
+    let xv14 = odd_bwd2_src[x_row14 + 60u];
+    let xv15 = odd_bwd2_src[x_row15 + 60u];
     {
       let wv = odd_bwd2_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 13u];
@@ -6476,6 +21820,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 14u];
@@ -6483,6 +21839,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 15u];
@@ -6490,6 +21858,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6498,12 +21878,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 120u];
     let xv2 = odd_bwd2_src[x_row2 + 120u];
     let xv3 = odd_bwd2_src[x_row3 + 120u];
+    let xv4 = odd_bwd2_src[x_row4 + 120u];
+    let xv5 = odd_bwd2_src[x_row5 + 120u];
+    let xv6 = odd_bwd2_src[x_row6 + 120u];
+    let xv7 = odd_bwd2_src[x_row7 + 120u];
+    let xv8 = odd_bwd2_src[x_row8 + 120u];
+    let xv9 = odd_bwd2_src[x_row9 + 120u];
+    let xv10 = odd_bwd2_src[x_row10 + 120u];
+    let xv11 = odd_bwd2_src[x_row11 + 120u];
+    let xv12 = odd_bwd2_src[x_row12 + 120u];
+    let xv13 = odd_bwd2_src[x_row13 + 120u];
+    let xv14 = odd_bwd2_src[x_row14 + 120u];
+    let xv15 = odd_bwd2_src[x_row15 + 120u];
     {
       let wv = odd_bwd2_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 25u];
@@ -6511,6 +21915,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 26u];
@@ -6518,6 +21934,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 27u];
@@ -6525,6 +21953,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6533,12 +21973,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 180u];
     let xv2 = odd_bwd2_src[x_row2 + 180u];
     let xv3 = odd_bwd2_src[x_row3 + 180u];
+    let xv4 = odd_bwd2_src[x_row4 + 180u];
+    let xv5 = odd_bwd2_src[x_row5 + 180u];
+    let xv6 = odd_bwd2_src[x_row6 + 180u];
+    let xv7 = odd_bwd2_src[x_row7 + 180u];
+    let xv8 = odd_bwd2_src[x_row8 + 180u];
+    let xv9 = odd_bwd2_src[x_row9 + 180u];
+    let xv10 = odd_bwd2_src[x_row10 + 180u];
+    let xv11 = odd_bwd2_src[x_row11 + 180u];
+    let xv12 = odd_bwd2_src[x_row12 + 180u];
+    let xv13 = odd_bwd2_src[x_row13 + 180u];
+    let xv14 = odd_bwd2_src[x_row14 + 180u];
+    let xv15 = odd_bwd2_src[x_row15 + 180u];
     {
       let wv = odd_bwd2_params[w_base + 36u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 37u];
@@ -6546,6 +22010,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 38u];
@@ -6553,6 +22029,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 39u];
@@ -6560,6 +22048,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6568,12 +22068,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 240u];
     let xv2 = odd_bwd2_src[x_row2 + 240u];
     let xv3 = odd_bwd2_src[x_row3 + 240u];
+    let xv4 = odd_bwd2_src[x_row4 + 240u];
+    let xv5 = odd_bwd2_src[x_row5 + 240u];
+    let xv6 = odd_bwd2_src[x_row6 + 240u];
+    let xv7 = odd_bwd2_src[x_row7 + 240u];
+    let xv8 = odd_bwd2_src[x_row8 + 240u];
+    let xv9 = odd_bwd2_src[x_row9 + 240u];
+    let xv10 = odd_bwd2_src[x_row10 + 240u];
+    let xv11 = odd_bwd2_src[x_row11 + 240u];
+    let xv12 = odd_bwd2_src[x_row12 + 240u];
+    let xv13 = odd_bwd2_src[x_row13 + 240u];
+    let xv14 = odd_bwd2_src[x_row14 + 240u];
+    let xv15 = odd_bwd2_src[x_row15 + 240u];
     {
       let wv = odd_bwd2_params[w_base + 48u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 49u];
@@ -6581,6 +22105,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 50u];
@@ -6588,6 +22124,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 51u];
@@ -6595,6 +22143,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6603,12 +22163,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 300u];
     let xv2 = odd_bwd2_src[x_row2 + 300u];
     let xv3 = odd_bwd2_src[x_row3 + 300u];
+    let xv4 = odd_bwd2_src[x_row4 + 300u];
+    let xv5 = odd_bwd2_src[x_row5 + 300u];
+    let xv6 = odd_bwd2_src[x_row6 + 300u];
+    let xv7 = odd_bwd2_src[x_row7 + 300u];
+    let xv8 = odd_bwd2_src[x_row8 + 300u];
+    let xv9 = odd_bwd2_src[x_row9 + 300u];
+    let xv10 = odd_bwd2_src[x_row10 + 300u];
+    let xv11 = odd_bwd2_src[x_row11 + 300u];
+    let xv12 = odd_bwd2_src[x_row12 + 300u];
+    let xv13 = odd_bwd2_src[x_row13 + 300u];
+    let xv14 = odd_bwd2_src[x_row14 + 300u];
+    let xv15 = odd_bwd2_src[x_row15 + 300u];
     {
       let wv = odd_bwd2_params[w_base + 60u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 61u];
@@ -6616,6 +22200,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 62u];
@@ -6623,6 +22219,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 63u];
@@ -6630,6 +22238,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6638,12 +22258,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 360u];
     let xv2 = odd_bwd2_src[x_row2 + 360u];
     let xv3 = odd_bwd2_src[x_row3 + 360u];
+    let xv4 = odd_bwd2_src[x_row4 + 360u];
+    let xv5 = odd_bwd2_src[x_row5 + 360u];
+    let xv6 = odd_bwd2_src[x_row6 + 360u];
+    let xv7 = odd_bwd2_src[x_row7 + 360u];
+    let xv8 = odd_bwd2_src[x_row8 + 360u];
+    let xv9 = odd_bwd2_src[x_row9 + 360u];
+    let xv10 = odd_bwd2_src[x_row10 + 360u];
+    let xv11 = odd_bwd2_src[x_row11 + 360u];
+    let xv12 = odd_bwd2_src[x_row12 + 360u];
+    let xv13 = odd_bwd2_src[x_row13 + 360u];
+    let xv14 = odd_bwd2_src[x_row14 + 360u];
+    let xv15 = odd_bwd2_src[x_row15 + 360u];
     {
       let wv = odd_bwd2_params[w_base + 72u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 73u];
@@ -6651,6 +22295,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 74u];
@@ -6658,6 +22314,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 75u];
@@ -6665,6 +22333,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6673,12 +22353,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 420u];
     let xv2 = odd_bwd2_src[x_row2 + 420u];
     let xv3 = odd_bwd2_src[x_row3 + 420u];
+    let xv4 = odd_bwd2_src[x_row4 + 420u];
+    let xv5 = odd_bwd2_src[x_row5 + 420u];
+    let xv6 = odd_bwd2_src[x_row6 + 420u];
+    let xv7 = odd_bwd2_src[x_row7 + 420u];
+    let xv8 = odd_bwd2_src[x_row8 + 420u];
+    let xv9 = odd_bwd2_src[x_row9 + 420u];
+    let xv10 = odd_bwd2_src[x_row10 + 420u];
+    let xv11 = odd_bwd2_src[x_row11 + 420u];
+    let xv12 = odd_bwd2_src[x_row12 + 420u];
+    let xv13 = odd_bwd2_src[x_row13 + 420u];
+    let xv14 = odd_bwd2_src[x_row14 + 420u];
+    let xv15 = odd_bwd2_src[x_row15 + 420u];
     {
       let wv = odd_bwd2_params[w_base + 84u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 85u];
@@ -6686,6 +22390,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 86u];
@@ -6693,6 +22409,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 87u];
@@ -6700,6 +22428,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6708,12 +22448,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 480u];
     let xv2 = odd_bwd2_src[x_row2 + 480u];
     let xv3 = odd_bwd2_src[x_row3 + 480u];
+    let xv4 = odd_bwd2_src[x_row4 + 480u];
+    let xv5 = odd_bwd2_src[x_row5 + 480u];
+    let xv6 = odd_bwd2_src[x_row6 + 480u];
+    let xv7 = odd_bwd2_src[x_row7 + 480u];
+    let xv8 = odd_bwd2_src[x_row8 + 480u];
+    let xv9 = odd_bwd2_src[x_row9 + 480u];
+    let xv10 = odd_bwd2_src[x_row10 + 480u];
+    let xv11 = odd_bwd2_src[x_row11 + 480u];
+    let xv12 = odd_bwd2_src[x_row12 + 480u];
+    let xv13 = odd_bwd2_src[x_row13 + 480u];
+    let xv14 = odd_bwd2_src[x_row14 + 480u];
+    let xv15 = odd_bwd2_src[x_row15 + 480u];
     {
       let wv = odd_bwd2_params[w_base + 96u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 97u];
@@ -6721,6 +22485,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 98u];
@@ -6728,6 +22504,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 99u];
@@ -6735,6 +22523,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6743,12 +22543,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 540u];
     let xv2 = odd_bwd2_src[x_row2 + 540u];
     let xv3 = odd_bwd2_src[x_row3 + 540u];
+    let xv4 = odd_bwd2_src[x_row4 + 540u];
+    let xv5 = odd_bwd2_src[x_row5 + 540u];
+    let xv6 = odd_bwd2_src[x_row6 + 540u];
+    let xv7 = odd_bwd2_src[x_row7 + 540u];
+    let xv8 = odd_bwd2_src[x_row8 + 540u];
+    let xv9 = odd_bwd2_src[x_row9 + 540u];
+    let xv10 = odd_bwd2_src[x_row10 + 540u];
+    let xv11 = odd_bwd2_src[x_row11 + 540u];
+    let xv12 = odd_bwd2_src[x_row12 + 540u];
+    let xv13 = odd_bwd2_src[x_row13 + 540u];
+    let xv14 = odd_bwd2_src[x_row14 + 540u];
+    let xv15 = odd_bwd2_src[x_row15 + 540u];
     {
       let wv = odd_bwd2_params[w_base + 108u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 109u];
@@ -6756,6 +22580,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 110u];
@@ -6763,6 +22599,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 111u];
@@ -6770,6 +22618,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6778,12 +22638,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 600u];
     let xv2 = odd_bwd2_src[x_row2 + 600u];
     let xv3 = odd_bwd2_src[x_row3 + 600u];
+    let xv4 = odd_bwd2_src[x_row4 + 600u];
+    let xv5 = odd_bwd2_src[x_row5 + 600u];
+    let xv6 = odd_bwd2_src[x_row6 + 600u];
+    let xv7 = odd_bwd2_src[x_row7 + 600u];
+    let xv8 = odd_bwd2_src[x_row8 + 600u];
+    let xv9 = odd_bwd2_src[x_row9 + 600u];
+    let xv10 = odd_bwd2_src[x_row10 + 600u];
+    let xv11 = odd_bwd2_src[x_row11 + 600u];
+    let xv12 = odd_bwd2_src[x_row12 + 600u];
+    let xv13 = odd_bwd2_src[x_row13 + 600u];
+    let xv14 = odd_bwd2_src[x_row14 + 600u];
+    let xv15 = odd_bwd2_src[x_row15 + 600u];
     {
       let wv = odd_bwd2_params[w_base + 120u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 121u];
@@ -6791,6 +22675,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 122u];
@@ -6798,6 +22694,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 123u];
@@ -6805,6 +22713,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   {
@@ -6813,12 +22733,36 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd2_src[x_row1 + 660u];
     let xv2 = odd_bwd2_src[x_row2 + 660u];
     let xv3 = odd_bwd2_src[x_row3 + 660u];
+    let xv4 = odd_bwd2_src[x_row4 + 660u];
+    let xv5 = odd_bwd2_src[x_row5 + 660u];
+    let xv6 = odd_bwd2_src[x_row6 + 660u];
+    let xv7 = odd_bwd2_src[x_row7 + 660u];
+    let xv8 = odd_bwd2_src[x_row8 + 660u];
+    let xv9 = odd_bwd2_src[x_row9 + 660u];
+    let xv10 = odd_bwd2_src[x_row10 + 660u];
+    let xv11 = odd_bwd2_src[x_row11 + 660u];
+    let xv12 = odd_bwd2_src[x_row12 + 660u];
+    let xv13 = odd_bwd2_src[x_row13 + 660u];
+    let xv14 = odd_bwd2_src[x_row14 + 660u];
+    let xv15 = odd_bwd2_src[x_row15 + 660u];
     {
       let wv = odd_bwd2_params[w_base + 132u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 133u];
@@ -6826,6 +22770,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 134u];
@@ -6833,6 +22789,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_2 = acc1_2 + wv * xv1;
       acc2_2 = acc2_2 + wv * xv2;
       acc3_2 = acc3_2 + wv * xv3;
+      acc4_2 = acc4_2 + wv * xv4;
+      acc5_2 = acc5_2 + wv * xv5;
+      acc6_2 = acc6_2 + wv * xv6;
+      acc7_2 = acc7_2 + wv * xv7;
+      acc8_2 = acc8_2 + wv * xv8;
+      acc9_2 = acc9_2 + wv * xv9;
+      acc10_2 = acc10_2 + wv * xv10;
+      acc11_2 = acc11_2 + wv * xv11;
+      acc12_2 = acc12_2 + wv * xv12;
+      acc13_2 = acc13_2 + wv * xv13;
+      acc14_2 = acc14_2 + wv * xv14;
+      acc15_2 = acc15_2 + wv * xv15;
     }
     {
       let wv = odd_bwd2_params[w_base + 135u];
@@ -6840,6 +22808,18 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_3 = acc1_3 + wv * xv1;
       acc2_3 = acc2_3 + wv * xv2;
       acc3_3 = acc3_3 + wv * xv3;
+      acc4_3 = acc4_3 + wv * xv4;
+      acc5_3 = acc5_3 + wv * xv5;
+      acc6_3 = acc6_3 + wv * xv6;
+      acc7_3 = acc7_3 + wv * xv7;
+      acc8_3 = acc8_3 + wv * xv8;
+      acc9_3 = acc9_3 + wv * xv9;
+      acc10_3 = acc10_3 + wv * xv10;
+      acc11_3 = acc11_3 + wv * xv11;
+      acc12_3 = acc12_3 + wv * xv12;
+      acc13_3 = acc13_3 + wv * xv13;
+      acc14_3 = acc14_3 + wv * xv14;
+      acc15_3 = acc15_3 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -6932,6 +22912,282 @@ fn odd_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 4u + 3u;
       let o = (i_b * 60u + i_d);
       odd_bwd2_dst[y_row + o] = acc3_3;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc4_3;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc5_3;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc6_3;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc7_3;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc8_3;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc9_3;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc10_3;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc11_3;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc12_3;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc13_3;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc14_3;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 4u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 4u + 1u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 4u + 2u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 4u + 3u;
+      let o = (i_b * 60u + i_d);
+      odd_bwd2_dst[y_row + o] = acc15_3;
     }
   }
 }
@@ -7070,16 +23326,28 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 6u) * 64u + lid;
   if (item >= 360u) { return; }
   let batch = odd_bwd5_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 30u;
-  let i_r = (item / 6u) % 5u;
-  let i_d = item % 6u;
+  let i_d = (item / 5u) % 6u;
+  let i_r = item % 5u;
   let x_off = (i_a * 60u + i_d);
   let w_base = 4320u + (i_a * 6u + i_d) * 100u + i_r * 2u;
   let x_row0 = min(row0, batch - 1u) * 720u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7088,18 +23356,66 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd5_src[x_row0];
     let xv1 = odd_bwd5_src[x_row1];
     let xv2 = odd_bwd5_src[x_row2];
     let xv3 = odd_bwd5_src[x_row3];
+    let xv4 = odd_bwd5_src[x_row4];
+    let xv5 = odd_bwd5_src[x_row5];
+    let xv6 = odd_bwd5_src[x_row6];
+    let xv7 = odd_bwd5_src[x_row7];
+    let xv8 = odd_bwd5_src[x_row8];
+    let xv9 = odd_bwd5_src[x_row9];
+    let xv10 = odd_bwd5_src[x_row10];
+    let xv11 = odd_bwd5_src[x_row11];
+    let xv12 = odd_bwd5_src[x_row12];
+    let xv13 = odd_bwd5_src[x_row13];
+    let xv14 = odd_bwd5_src[x_row14];
+    let xv15 = odd_bwd5_src[x_row15];
     {
       let wv = odd_bwd5_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 1u];
@@ -7107,6 +23423,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7115,12 +23443,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 6u];
     let xv2 = odd_bwd5_src[x_row2 + 6u];
     let xv3 = odd_bwd5_src[x_row3 + 6u];
+    let xv4 = odd_bwd5_src[x_row4 + 6u];
+    let xv5 = odd_bwd5_src[x_row5 + 6u];
+    let xv6 = odd_bwd5_src[x_row6 + 6u];
+    let xv7 = odd_bwd5_src[x_row7 + 6u];
+    let xv8 = odd_bwd5_src[x_row8 + 6u];
+    let xv9 = odd_bwd5_src[x_row9 + 6u];
+    let xv10 = odd_bwd5_src[x_row10 + 6u];
+    let xv11 = odd_bwd5_src[x_row11 + 6u];
+    let xv12 = odd_bwd5_src[x_row12 + 6u];
+    let xv13 = odd_bwd5_src[x_row13 + 6u];
+    let xv14 = odd_bwd5_src[x_row14 + 6u];
+    let xv15 = odd_bwd5_src[x_row15 + 6u];
     {
       let wv = odd_bwd5_params[w_base + 10u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 11u];
@@ -7128,6 +23480,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7136,12 +23500,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 12u];
     let xv2 = odd_bwd5_src[x_row2 + 12u];
     let xv3 = odd_bwd5_src[x_row3 + 12u];
+    let xv4 = odd_bwd5_src[x_row4 + 12u];
+    let xv5 = odd_bwd5_src[x_row5 + 12u];
+    let xv6 = odd_bwd5_src[x_row6 + 12u];
+    let xv7 = odd_bwd5_src[x_row7 + 12u];
+    let xv8 = odd_bwd5_src[x_row8 + 12u];
+    let xv9 = odd_bwd5_src[x_row9 + 12u];
+    let xv10 = odd_bwd5_src[x_row10 + 12u];
+    let xv11 = odd_bwd5_src[x_row11 + 12u];
+    let xv12 = odd_bwd5_src[x_row12 + 12u];
+    let xv13 = odd_bwd5_src[x_row13 + 12u];
+    let xv14 = odd_bwd5_src[x_row14 + 12u];
+    let xv15 = odd_bwd5_src[x_row15 + 12u];
     {
       let wv = odd_bwd5_params[w_base + 20u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 21u];
@@ -7149,6 +23537,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7157,12 +23557,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 18u];
     let xv2 = odd_bwd5_src[x_row2 + 18u];
     let xv3 = odd_bwd5_src[x_row3 + 18u];
+    let xv4 = odd_bwd5_src[x_row4 + 18u];
+    let xv5 = odd_bwd5_src[x_row5 + 18u];
+    let xv6 = odd_bwd5_src[x_row6 + 18u];
+    let xv7 = odd_bwd5_src[x_row7 + 18u];
+    let xv8 = odd_bwd5_src[x_row8 + 18u];
+    let xv9 = odd_bwd5_src[x_row9 + 18u];
+    let xv10 = odd_bwd5_src[x_row10 + 18u];
+    let xv11 = odd_bwd5_src[x_row11 + 18u];
+    let xv12 = odd_bwd5_src[x_row12 + 18u];
+    let xv13 = odd_bwd5_src[x_row13 + 18u];
+    let xv14 = odd_bwd5_src[x_row14 + 18u];
+    let xv15 = odd_bwd5_src[x_row15 + 18u];
     {
       let wv = odd_bwd5_params[w_base + 30u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 31u];
@@ -7170,6 +23594,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7178,12 +23614,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 24u];
     let xv2 = odd_bwd5_src[x_row2 + 24u];
     let xv3 = odd_bwd5_src[x_row3 + 24u];
+    let xv4 = odd_bwd5_src[x_row4 + 24u];
+    let xv5 = odd_bwd5_src[x_row5 + 24u];
+    let xv6 = odd_bwd5_src[x_row6 + 24u];
+    let xv7 = odd_bwd5_src[x_row7 + 24u];
+    let xv8 = odd_bwd5_src[x_row8 + 24u];
+    let xv9 = odd_bwd5_src[x_row9 + 24u];
+    let xv10 = odd_bwd5_src[x_row10 + 24u];
+    let xv11 = odd_bwd5_src[x_row11 + 24u];
+    let xv12 = odd_bwd5_src[x_row12 + 24u];
+    let xv13 = odd_bwd5_src[x_row13 + 24u];
+    let xv14 = odd_bwd5_src[x_row14 + 24u];
+    let xv15 = odd_bwd5_src[x_row15 + 24u];
     {
       let wv = odd_bwd5_params[w_base + 40u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 41u];
@@ -7191,6 +23651,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7199,12 +23671,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 30u];
     let xv2 = odd_bwd5_src[x_row2 + 30u];
     let xv3 = odd_bwd5_src[x_row3 + 30u];
+    let xv4 = odd_bwd5_src[x_row4 + 30u];
+    let xv5 = odd_bwd5_src[x_row5 + 30u];
+    let xv6 = odd_bwd5_src[x_row6 + 30u];
+    let xv7 = odd_bwd5_src[x_row7 + 30u];
+    let xv8 = odd_bwd5_src[x_row8 + 30u];
+    let xv9 = odd_bwd5_src[x_row9 + 30u];
+    let xv10 = odd_bwd5_src[x_row10 + 30u];
+    let xv11 = odd_bwd5_src[x_row11 + 30u];
+    let xv12 = odd_bwd5_src[x_row12 + 30u];
+    let xv13 = odd_bwd5_src[x_row13 + 30u];
+    let xv14 = odd_bwd5_src[x_row14 + 30u];
+    let xv15 = odd_bwd5_src[x_row15 + 30u];
     {
       let wv = odd_bwd5_params[w_base + 50u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 51u];
@@ -7212,6 +23708,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7220,12 +23728,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 36u];
     let xv2 = odd_bwd5_src[x_row2 + 36u];
     let xv3 = odd_bwd5_src[x_row3 + 36u];
+    let xv4 = odd_bwd5_src[x_row4 + 36u];
+    let xv5 = odd_bwd5_src[x_row5 + 36u];
+    let xv6 = odd_bwd5_src[x_row6 + 36u];
+    let xv7 = odd_bwd5_src[x_row7 + 36u];
+    let xv8 = odd_bwd5_src[x_row8 + 36u];
+    let xv9 = odd_bwd5_src[x_row9 + 36u];
+    let xv10 = odd_bwd5_src[x_row10 + 36u];
+    let xv11 = odd_bwd5_src[x_row11 + 36u];
+    let xv12 = odd_bwd5_src[x_row12 + 36u];
+    let xv13 = odd_bwd5_src[x_row13 + 36u];
+    let xv14 = odd_bwd5_src[x_row14 + 36u];
+    let xv15 = odd_bwd5_src[x_row15 + 36u];
     {
       let wv = odd_bwd5_params[w_base + 60u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 61u];
@@ -7233,6 +23765,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7241,12 +23785,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 42u];
     let xv2 = odd_bwd5_src[x_row2 + 42u];
     let xv3 = odd_bwd5_src[x_row3 + 42u];
+    let xv4 = odd_bwd5_src[x_row4 + 42u];
+    let xv5 = odd_bwd5_src[x_row5 + 42u];
+    let xv6 = odd_bwd5_src[x_row6 + 42u];
+    let xv7 = odd_bwd5_src[x_row7 + 42u];
+    let xv8 = odd_bwd5_src[x_row8 + 42u];
+    let xv9 = odd_bwd5_src[x_row9 + 42u];
+    let xv10 = odd_bwd5_src[x_row10 + 42u];
+    let xv11 = odd_bwd5_src[x_row11 + 42u];
+    let xv12 = odd_bwd5_src[x_row12 + 42u];
+    let xv13 = odd_bwd5_src[x_row13 + 42u];
+    let xv14 = odd_bwd5_src[x_row14 + 42u];
+    let xv15 = odd_bwd5_src[x_row15 + 42u];
     {
       let wv = odd_bwd5_params[w_base + 70u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 71u];
@@ -7254,6 +23822,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7262,12 +23842,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 48u];
     let xv2 = odd_bwd5_src[x_row2 + 48u];
     let xv3 = odd_bwd5_src[x_row3 + 48u];
+    let xv4 = odd_bwd5_src[x_row4 + 48u];
+    let xv5 = odd_bwd5_src[x_row5 + 48u];
+    let xv6 = odd_bwd5_src[x_row6 + 48u];
+    let xv7 = odd_bwd5_src[x_row7 + 48u];
+    let xv8 = odd_bwd5_src[x_row8 + 48u];
+    let xv9 = odd_bwd5_src[x_row9 + 48u];
+    let xv10 = odd_bwd5_src[x_row10 + 48u];
+    let xv11 = odd_bwd5_src[x_row11 + 48u];
+    let xv12 = odd_bwd5_src[x_row12 + 48u];
+    let xv13 = odd_bwd5_src[x_row13 + 48u];
+    let xv14 = odd_bwd5_src[x_row14 + 48u];
+    let xv15 = odd_bwd5_src[x_row15 + 48u];
     {
       let wv = odd_bwd5_params[w_base + 80u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 81u];
@@ -7275,6 +23879,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7283,12 +23899,36 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd5_src[x_row1 + 54u];
     let xv2 = odd_bwd5_src[x_row2 + 54u];
     let xv3 = odd_bwd5_src[x_row3 + 54u];
+    let xv4 = odd_bwd5_src[x_row4 + 54u];
+    let xv5 = odd_bwd5_src[x_row5 + 54u];
+    let xv6 = odd_bwd5_src[x_row6 + 54u];
+    let xv7 = odd_bwd5_src[x_row7 + 54u];
+    let xv8 = odd_bwd5_src[x_row8 + 54u];
+    let xv9 = odd_bwd5_src[x_row9 + 54u];
+    let xv10 = odd_bwd5_src[x_row10 + 54u];
+    let xv11 = odd_bwd5_src[x_row11 + 54u];
+    let xv12 = odd_bwd5_src[x_row12 + 54u];
+    let xv13 = odd_bwd5_src[x_row13 + 54u];
+    let xv14 = odd_bwd5_src[x_row14 + 54u];
+    let xv15 = odd_bwd5_src[x_row15 + 54u];
     {
       let wv = odd_bwd5_params[w_base + 90u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd5_params[w_base + 91u];
@@ -7296,6 +23936,18 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7348,6 +24000,162 @@ fn odd_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 60u + i_b * 6u + i_d);
       odd_bwd5_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 60u + i_b * 6u + i_d);
+      odd_bwd5_dst[y_row + o] = acc15_1;
     }
   }
 }
@@ -7438,7 +24246,7 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let item = (group % 6u) * 64u + lid;
   if (item >= 360u) { return; }
   let batch = odd_bwd8_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = item / 3u;
   let i_r = item % 3u;
   let i_d = 0u;
@@ -7448,6 +24256,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let x_row1 = min(row0 + 1u, batch - 1u) * 720u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 720u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 720u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 720u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 720u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 720u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 720u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 720u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 720u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 720u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 720u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 720u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 720u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 720u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 720u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc1_0: f32 = 0.0;
@@ -7456,18 +24276,66 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc2_1: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
   {
     let i_g = 0u;
     let xv0 = odd_bwd8_src[x_row0];
     let xv1 = odd_bwd8_src[x_row1];
     let xv2 = odd_bwd8_src[x_row2];
     let xv3 = odd_bwd8_src[x_row3];
+    let xv4 = odd_bwd8_src[x_row4];
+    let xv5 = odd_bwd8_src[x_row5];
+    let xv6 = odd_bwd8_src[x_row6];
+    let xv7 = odd_bwd8_src[x_row7];
+    let xv8 = odd_bwd8_src[x_row8];
+    let xv9 = odd_bwd8_src[x_row9];
+    let xv10 = odd_bwd8_src[x_row10];
+    let xv11 = odd_bwd8_src[x_row11];
+    let xv12 = odd_bwd8_src[x_row12];
+    let xv13 = odd_bwd8_src[x_row13];
+    let xv14 = odd_bwd8_src[x_row14];
+    let xv15 = odd_bwd8_src[x_row15];
     {
       let wv = odd_bwd8_params[w_base];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 1u];
@@ -7475,6 +24343,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7483,12 +24363,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 1u];
     let xv2 = odd_bwd8_src[x_row2 + 1u];
     let xv3 = odd_bwd8_src[x_row3 + 1u];
+    let xv4 = odd_bwd8_src[x_row4 + 1u];
+    let xv5 = odd_bwd8_src[x_row5 + 1u];
+    let xv6 = odd_bwd8_src[x_row6 + 1u];
+    let xv7 = odd_bwd8_src[x_row7 + 1u];
+    let xv8 = odd_bwd8_src[x_row8 + 1u];
+    let xv9 = odd_bwd8_src[x_row9 + 1u];
+    let xv10 = odd_bwd8_src[x_row10 + 1u];
+    let xv11 = odd_bwd8_src[x_row11 + 1u];
+    let xv12 = odd_bwd8_src[x_row12 + 1u];
+    let xv13 = odd_bwd8_src[x_row13 + 1u];
+    let xv14 = odd_bwd8_src[x_row14 + 1u];
+    let xv15 = odd_bwd8_src[x_row15 + 1u];
     {
       let wv = odd_bwd8_params[w_base + 6u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 7u];
@@ -7496,6 +24400,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7504,12 +24420,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 2u];
     let xv2 = odd_bwd8_src[x_row2 + 2u];
     let xv3 = odd_bwd8_src[x_row3 + 2u];
+    let xv4 = odd_bwd8_src[x_row4 + 2u];
+    let xv5 = odd_bwd8_src[x_row5 + 2u];
+    let xv6 = odd_bwd8_src[x_row6 + 2u];
+    let xv7 = odd_bwd8_src[x_row7 + 2u];
+    let xv8 = odd_bwd8_src[x_row8 + 2u];
+    let xv9 = odd_bwd8_src[x_row9 + 2u];
+    let xv10 = odd_bwd8_src[x_row10 + 2u];
+    let xv11 = odd_bwd8_src[x_row11 + 2u];
+    let xv12 = odd_bwd8_src[x_row12 + 2u];
+    let xv13 = odd_bwd8_src[x_row13 + 2u];
+    let xv14 = odd_bwd8_src[x_row14 + 2u];
+    let xv15 = odd_bwd8_src[x_row15 + 2u];
     {
       let wv = odd_bwd8_params[w_base + 12u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 13u];
@@ -7517,6 +24457,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7525,12 +24477,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 3u];
     let xv2 = odd_bwd8_src[x_row2 + 3u];
     let xv3 = odd_bwd8_src[x_row3 + 3u];
+    let xv4 = odd_bwd8_src[x_row4 + 3u];
+    let xv5 = odd_bwd8_src[x_row5 + 3u];
+    let xv6 = odd_bwd8_src[x_row6 + 3u];
+    let xv7 = odd_bwd8_src[x_row7 + 3u];
+    let xv8 = odd_bwd8_src[x_row8 + 3u];
+    let xv9 = odd_bwd8_src[x_row9 + 3u];
+    let xv10 = odd_bwd8_src[x_row10 + 3u];
+    let xv11 = odd_bwd8_src[x_row11 + 3u];
+    let xv12 = odd_bwd8_src[x_row12 + 3u];
+    let xv13 = odd_bwd8_src[x_row13 + 3u];
+    let xv14 = odd_bwd8_src[x_row14 + 3u];
+    let xv15 = odd_bwd8_src[x_row15 + 3u];
     {
       let wv = odd_bwd8_params[w_base + 18u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 19u];
@@ -7538,6 +24514,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7546,12 +24534,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 4u];
     let xv2 = odd_bwd8_src[x_row2 + 4u];
     let xv3 = odd_bwd8_src[x_row3 + 4u];
+    let xv4 = odd_bwd8_src[x_row4 + 4u];
+    let xv5 = odd_bwd8_src[x_row5 + 4u];
+    let xv6 = odd_bwd8_src[x_row6 + 4u];
+    let xv7 = odd_bwd8_src[x_row7 + 4u];
+    let xv8 = odd_bwd8_src[x_row8 + 4u];
+    let xv9 = odd_bwd8_src[x_row9 + 4u];
+    let xv10 = odd_bwd8_src[x_row10 + 4u];
+    let xv11 = odd_bwd8_src[x_row11 + 4u];
+    let xv12 = odd_bwd8_src[x_row12 + 4u];
+    let xv13 = odd_bwd8_src[x_row13 + 4u];
+    let xv14 = odd_bwd8_src[x_row14 + 4u];
+    let xv15 = odd_bwd8_src[x_row15 + 4u];
     {
       let wv = odd_bwd8_params[w_base + 24u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 25u];
@@ -7559,6 +24571,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   {
@@ -7567,12 +24591,36 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     let xv1 = odd_bwd8_src[x_row1 + 5u];
     let xv2 = odd_bwd8_src[x_row2 + 5u];
     let xv3 = odd_bwd8_src[x_row3 + 5u];
+    let xv4 = odd_bwd8_src[x_row4 + 5u];
+    let xv5 = odd_bwd8_src[x_row5 + 5u];
+    let xv6 = odd_bwd8_src[x_row6 + 5u];
+    let xv7 = odd_bwd8_src[x_row7 + 5u];
+    let xv8 = odd_bwd8_src[x_row8 + 5u];
+    let xv9 = odd_bwd8_src[x_row9 + 5u];
+    let xv10 = odd_bwd8_src[x_row10 + 5u];
+    let xv11 = odd_bwd8_src[x_row11 + 5u];
+    let xv12 = odd_bwd8_src[x_row12 + 5u];
+    let xv13 = odd_bwd8_src[x_row13 + 5u];
+    let xv14 = odd_bwd8_src[x_row14 + 5u];
+    let xv15 = odd_bwd8_src[x_row15 + 5u];
     {
       let wv = odd_bwd8_params[w_base + 30u];
       acc0_0 = acc0_0 + wv * xv0;
       acc1_0 = acc1_0 + wv * xv1;
       acc2_0 = acc2_0 + wv * xv2;
       acc3_0 = acc3_0 + wv * xv3;
+      acc4_0 = acc4_0 + wv * xv4;
+      acc5_0 = acc5_0 + wv * xv5;
+      acc6_0 = acc6_0 + wv * xv6;
+      acc7_0 = acc7_0 + wv * xv7;
+      acc8_0 = acc8_0 + wv * xv8;
+      acc9_0 = acc9_0 + wv * xv9;
+      acc10_0 = acc10_0 + wv * xv10;
+      acc11_0 = acc11_0 + wv * xv11;
+      acc12_0 = acc12_0 + wv * xv12;
+      acc13_0 = acc13_0 + wv * xv13;
+      acc14_0 = acc14_0 + wv * xv14;
+      acc15_0 = acc15_0 + wv * xv15;
     }
     {
       let wv = odd_bwd8_params[w_base + 31u];
@@ -7580,6 +24628,18 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       acc1_1 = acc1_1 + wv * xv1;
       acc2_1 = acc2_1 + wv * xv2;
       acc3_1 = acc3_1 + wv * xv3;
+      acc4_1 = acc4_1 + wv * xv4;
+      acc5_1 = acc5_1 + wv * xv5;
+      acc6_1 = acc6_1 + wv * xv6;
+      acc7_1 = acc7_1 + wv * xv7;
+      acc8_1 = acc8_1 + wv * xv8;
+      acc9_1 = acc9_1 + wv * xv9;
+      acc10_1 = acc10_1 + wv * xv10;
+      acc11_1 = acc11_1 + wv * xv11;
+      acc12_1 = acc12_1 + wv * xv12;
+      acc13_1 = acc13_1 + wv * xv13;
+      acc14_1 = acc14_1 + wv * xv14;
+      acc15_1 = acc15_1 + wv * xv15;
     }
   }
   if (row0 < batch) {
@@ -7632,6 +24692,162 @@ fn odd_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
       let i_b = i_r * 2u + 1u;
       let o = (i_a * 6u + i_b);
       odd_bwd8_dst[y_row + o] = acc3_1;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc4_1;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc5_1;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc6_1;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc7_1;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc8_1;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc9_1;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc10_1;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc11_1;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc12_1;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc13_1;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc14_1;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 720u;
+    {
+      let i_b = i_r * 2u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 2u + 1u;
+      let o = (i_a * 6u + i_b);
+      odd_bwd8_dst[y_row + o] = acc15_1;
     }
   }
 }

@@ -596,34 +596,158 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (group >= pf_bwd1_dims.groups) { return; }
   let row_tile = group;
   let item = lid;
-  if (item >= 8u) { return; }
+  if (item >= 4u) { return; }
   let batch = pf_bwd1_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
   let i_r = item;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 98304u + (i_a + i_d) * 32768u + i_r * 4u;
+  let w_base = 98304u + (i_a + i_d) * 32768u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 1024u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 1024u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 1024u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 1024u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 1024u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 1024u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 1024u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 1024u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 1024u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 1024u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 1024u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 1024u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 1024u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 1024u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 1024u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 1024u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 1024u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -631,12 +755,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -644,6 +792,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -651,6 +811,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -658,6 +830,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -666,12 +926,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -679,6 +963,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -686,6 +982,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -693,6 +1001,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -701,12 +1097,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -714,6 +1134,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -721,6 +1153,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -728,6 +1172,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -736,12 +1268,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -749,6 +1305,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -756,6 +1324,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -763,6 +1343,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -771,12 +1439,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -784,6 +1476,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -791,6 +1495,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -798,6 +1514,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -806,12 +1610,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -819,6 +1647,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -826,6 +1666,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -833,6 +1685,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -841,12 +1781,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -854,6 +1818,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -861,6 +1837,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -868,6 +1856,94 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -876,12 +1952,36 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd1_src[x_row1 + i_g];
       let xv2 = pf_bwd1_src[x_row2 + i_g];
       let xv3 = pf_bwd1_src[x_row3 + i_g];
+      let xv4 = pf_bwd1_src[x_row4 + i_g];
+      let xv5 = pf_bwd1_src[x_row5 + i_g];
+      let xv6 = pf_bwd1_src[x_row6 + i_g];
+      let xv7 = pf_bwd1_src[x_row7 + i_g];
+      let xv8 = pf_bwd1_src[x_row8 + i_g];
+      let xv9 = pf_bwd1_src[x_row9 + i_g];
+      let xv10 = pf_bwd1_src[x_row10 + i_g];
+      let xv11 = pf_bwd1_src[x_row11 + i_g];
+      let xv12 = pf_bwd1_src[x_row12 + i_g];
+      let xv13 = pf_bwd1_src[x_row13 + i_g];
+      let xv14 = pf_bwd1_src[x_row14 + i_g];
+      let xv15 = pf_bwd1_src[x_row15 + i_g];
       {
         let wv = pf_bwd1_params[w_base + i_g * 32u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 1u + i_g * 32u];
@@ -889,6 +1989,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 2u + i_g * 32u];
@@ -896,6 +2008,18 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd1_params[w_base + 3u + i_g * 32u];
@@ -903,99 +2027,783 @@ fn pf_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 4u + i_g * 32u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 5u + i_g * 32u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 6u + i_g * 32u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd1_params[w_base + 7u + i_g * 32u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 32u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 32u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 32u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 32u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd1_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 32u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd1_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1006,8 +2814,8 @@ struct pf_bwd2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd2_dims: pf_bwd2_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd2_aux: array<f32>;
-var<workgroup> pf_bwd2_se: array<f32, 1024>;
-var<workgroup> pf_bwd2_sx: array<f32, 512>;
+var<workgroup> pf_bwd2_se: array<f32, 512>;
+var<workgroup> pf_bwd2_sx: array<f32, 256>;
 @compute @workgroup_size(128)
 fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1041,15 +2849,15 @@ fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, pf_bwd2_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 1024u; i += 128u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 512u; i += 128u) {
       let r = rr + i / 64u;
       let ib = b0 + i % 64u;
       var v: f32 = 0.0;
       if (r < r1) { v = pf_bwd2_aux[r * 1024u + ib]; }
       pf_bwd2_se[i] = v;
     }
-    for (var i = lid; i < 512u; i += 128u) {
+    for (var i = lid; i < 256u; i += 128u) {
       let r = rr + i / 32u;
       let ig = c0 + i % 32u;
       var v: f32 = 0.0;
@@ -1057,7 +2865,7 @@ fn pf_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       pf_bwd2_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = pf_bwd2_se[k * 64u + ty * 4u + 0u];
       let e1 = pf_bwd2_se[k * 64u + ty * 4u + 1u];
       let e2 = pf_bwd2_se[k * 64u + ty * 4u + 2u];
@@ -1134,36 +2942,160 @@ struct pf_bwd4_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_bwd4_dims.groups) { return; }
-  let row_tile = group / 4u;
-  let item = (group % 4u) * 64u + lid;
-  if (item >= 256u) { return; }
+  let row_tile = group / 2u;
+  let item = (group % 2u) * 64u + lid;
+  if (item >= 128u) { return; }
   let batch = pf_bwd4_dims.batch;
-  let row0 = row_tile * 4u;
+  let row0 = row_tile * 16u;
   let i_a = 0u;
   let i_r = item;
   let i_d = 0u;
   let x_off = 0u;
-  let w_base = 131072u + (i_a + i_d) * 32768u + i_r * 4u;
+  let w_base = 131072u + (i_a + i_d) * 32768u + i_r * 8u;
   let x_row0 = min(row0, batch - 1u) * 32u + x_off;
   let x_row1 = min(row0 + 1u, batch - 1u) * 32u + x_off;
   let x_row2 = min(row0 + 2u, batch - 1u) * 32u + x_off;
   let x_row3 = min(row0 + 3u, batch - 1u) * 32u + x_off;
+  let x_row4 = min(row0 + 4u, batch - 1u) * 32u + x_off;
+  let x_row5 = min(row0 + 5u, batch - 1u) * 32u + x_off;
+  let x_row6 = min(row0 + 6u, batch - 1u) * 32u + x_off;
+  let x_row7 = min(row0 + 7u, batch - 1u) * 32u + x_off;
+  let x_row8 = min(row0 + 8u, batch - 1u) * 32u + x_off;
+  let x_row9 = min(row0 + 9u, batch - 1u) * 32u + x_off;
+  let x_row10 = min(row0 + 10u, batch - 1u) * 32u + x_off;
+  let x_row11 = min(row0 + 11u, batch - 1u) * 32u + x_off;
+  let x_row12 = min(row0 + 12u, batch - 1u) * 32u + x_off;
+  let x_row13 = min(row0 + 13u, batch - 1u) * 32u + x_off;
+  let x_row14 = min(row0 + 14u, batch - 1u) * 32u + x_off;
+  let x_row15 = min(row0 + 15u, batch - 1u) * 32u + x_off;
   var acc0_0: f32 = 0.0;
   var acc0_1: f32 = 0.0;
   var acc0_2: f32 = 0.0;
   var acc0_3: f32 = 0.0;
+  var acc0_4: f32 = 0.0;
+  var acc0_5: f32 = 0.0;
+  var acc0_6: f32 = 0.0;
+  var acc0_7: f32 = 0.0;
   var acc1_0: f32 = 0.0;
   var acc1_1: f32 = 0.0;
   var acc1_2: f32 = 0.0;
   var acc1_3: f32 = 0.0;
+  var acc1_4: f32 = 0.0;
+  var acc1_5: f32 = 0.0;
+  var acc1_6: f32 = 0.0;
+  var acc1_7: f32 = 0.0;
   var acc2_0: f32 = 0.0;
   var acc2_1: f32 = 0.0;
   var acc2_2: f32 = 0.0;
   var acc2_3: f32 = 0.0;
+  var acc2_4: f32 = 0.0;
+  var acc2_5: f32 = 0.0;
+  var acc2_6: f32 = 0.0;
+  var acc2_7: f32 = 0.0;
   var acc3_0: f32 = 0.0;
   var acc3_1: f32 = 0.0;
   var acc3_2: f32 = 0.0;
   var acc3_3: f32 = 0.0;
+  var acc3_4: f32 = 0.0;
+  var acc3_5: f32 = 0.0;
+  var acc3_6: f32 = 0.0;
+  var acc3_7: f32 = 0.0;
+  var acc4_0: f32 = 0.0;
+  var acc4_1: f32 = 0.0;
+  var acc4_2: f32 = 0.0;
+  var acc4_3: f32 = 0.0;
+  var acc4_4: f32 = 0.0;
+  var acc4_5: f32 = 0.0;
+  var acc4_6: f32 = 0.0;
+  var acc4_7: f32 = 0.0;
+  var acc5_0: f32 = 0.0;
+  var acc5_1: f32 = 0.0;
+  var acc5_2: f32 = 0.0;
+  var acc5_3: f32 = 0.0;
+  var acc5_4: f32 = 0.0;
+  var acc5_5: f32 = 0.0;
+  var acc5_6: f32 = 0.0;
+  var acc5_7: f32 = 0.0;
+  var acc6_0: f32 = 0.0;
+  var acc6_1: f32 = 0.0;
+  var acc6_2: f32 = 0.0;
+  var acc6_3: f32 = 0.0;
+  var acc6_4: f32 = 0.0;
+  var acc6_5: f32 = 0.0;
+  var acc6_6: f32 = 0.0;
+  var acc6_7: f32 = 0.0;
+  var acc7_0: f32 = 0.0;
+  var acc7_1: f32 = 0.0;
+  var acc7_2: f32 = 0.0;
+  var acc7_3: f32 = 0.0;
+  var acc7_4: f32 = 0.0;
+  var acc7_5: f32 = 0.0;
+  var acc7_6: f32 = 0.0;
+  var acc7_7: f32 = 0.0;
+  var acc8_0: f32 = 0.0;
+  var acc8_1: f32 = 0.0;
+  var acc8_2: f32 = 0.0;
+  var acc8_3: f32 = 0.0;
+  var acc8_4: f32 = 0.0;
+  var acc8_5: f32 = 0.0;
+  var acc8_6: f32 = 0.0;
+  var acc8_7: f32 = 0.0;
+  var acc9_0: f32 = 0.0;
+  var acc9_1: f32 = 0.0;
+  var acc9_2: f32 = 0.0;
+  var acc9_3: f32 = 0.0;
+  var acc9_4: f32 = 0.0;
+  var acc9_5: f32 = 0.0;
+  var acc9_6: f32 = 0.0;
+  var acc9_7: f32 = 0.0;
+  var acc10_0: f32 = 0.0;
+  var acc10_1: f32 = 0.0;
+  var acc10_2: f32 = 0.0;
+  var acc10_3: f32 = 0.0;
+  var acc10_4: f32 = 0.0;
+  var acc10_5: f32 = 0.0;
+  var acc10_6: f32 = 0.0;
+  var acc10_7: f32 = 0.0;
+  var acc11_0: f32 = 0.0;
+  var acc11_1: f32 = 0.0;
+  var acc11_2: f32 = 0.0;
+  var acc11_3: f32 = 0.0;
+  var acc11_4: f32 = 0.0;
+  var acc11_5: f32 = 0.0;
+  var acc11_6: f32 = 0.0;
+  var acc11_7: f32 = 0.0;
+  var acc12_0: f32 = 0.0;
+  var acc12_1: f32 = 0.0;
+  var acc12_2: f32 = 0.0;
+  var acc12_3: f32 = 0.0;
+  var acc12_4: f32 = 0.0;
+  var acc12_5: f32 = 0.0;
+  var acc12_6: f32 = 0.0;
+  var acc12_7: f32 = 0.0;
+  var acc13_0: f32 = 0.0;
+  var acc13_1: f32 = 0.0;
+  var acc13_2: f32 = 0.0;
+  var acc13_3: f32 = 0.0;
+  var acc13_4: f32 = 0.0;
+  var acc13_5: f32 = 0.0;
+  var acc13_6: f32 = 0.0;
+  var acc13_7: f32 = 0.0;
+  var acc14_0: f32 = 0.0;
+  var acc14_1: f32 = 0.0;
+  var acc14_2: f32 = 0.0;
+  var acc14_3: f32 = 0.0;
+  var acc14_4: f32 = 0.0;
+  var acc14_5: f32 = 0.0;
+  var acc14_6: f32 = 0.0;
+  var acc14_7: f32 = 0.0;
+  var acc15_0: f32 = 0.0;
+  var acc15_1: f32 = 0.0;
+  var acc15_2: f32 = 0.0;
+  var acc15_3: f32 = 0.0;
+  var acc15_4: f32 = 0.0;
+  var acc15_5: f32 = 0.0;
+  var acc15_6: f32 = 0.0;
+  var acc15_7: f32 = 0.0;
   for (var i_g_0 = 0u; i_g_0 < 32u; i_g_0 += 8u) {
     {
       let i_g = i_g_0;
@@ -1171,12 +3103,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1184,6 +3140,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1191,6 +3159,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1198,6 +3178,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1206,12 +3274,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1219,6 +3311,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1226,6 +3330,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1233,6 +3349,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1241,12 +3445,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1254,6 +3482,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1261,6 +3501,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1268,6 +3520,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1276,12 +3616,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1289,6 +3653,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1296,6 +3672,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1303,6 +3691,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1311,12 +3787,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1324,6 +3824,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1331,6 +3843,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1338,6 +3862,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1346,12 +3958,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1359,6 +3995,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1366,6 +4014,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1373,6 +4033,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1381,12 +4129,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1394,6 +4166,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1401,6 +4185,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1408,6 +4204,94 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
     {
@@ -1416,12 +4300,36 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       let xv1 = pf_bwd4_src[x_row1 + i_g];
       let xv2 = pf_bwd4_src[x_row2 + i_g];
       let xv3 = pf_bwd4_src[x_row3 + i_g];
+      let xv4 = pf_bwd4_src[x_row4 + i_g];
+      let xv5 = pf_bwd4_src[x_row5 + i_g];
+      let xv6 = pf_bwd4_src[x_row6 + i_g];
+      let xv7 = pf_bwd4_src[x_row7 + i_g];
+      let xv8 = pf_bwd4_src[x_row8 + i_g];
+      let xv9 = pf_bwd4_src[x_row9 + i_g];
+      let xv10 = pf_bwd4_src[x_row10 + i_g];
+      let xv11 = pf_bwd4_src[x_row11 + i_g];
+      let xv12 = pf_bwd4_src[x_row12 + i_g];
+      let xv13 = pf_bwd4_src[x_row13 + i_g];
+      let xv14 = pf_bwd4_src[x_row14 + i_g];
+      let xv15 = pf_bwd4_src[x_row15 + i_g];
       {
         let wv = pf_bwd4_params[w_base + i_g * 1024u];
         acc0_0 = acc0_0 + wv * xv0;
         acc1_0 = acc1_0 + wv * xv1;
         acc2_0 = acc2_0 + wv * xv2;
         acc3_0 = acc3_0 + wv * xv3;
+        acc4_0 = acc4_0 + wv * xv4;
+        acc5_0 = acc5_0 + wv * xv5;
+        acc6_0 = acc6_0 + wv * xv6;
+        acc7_0 = acc7_0 + wv * xv7;
+        acc8_0 = acc8_0 + wv * xv8;
+        acc9_0 = acc9_0 + wv * xv9;
+        acc10_0 = acc10_0 + wv * xv10;
+        acc11_0 = acc11_0 + wv * xv11;
+        acc12_0 = acc12_0 + wv * xv12;
+        acc13_0 = acc13_0 + wv * xv13;
+        acc14_0 = acc14_0 + wv * xv14;
+        acc15_0 = acc15_0 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 1u + i_g * 1024u];
@@ -1429,6 +4337,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_1 = acc1_1 + wv * xv1;
         acc2_1 = acc2_1 + wv * xv2;
         acc3_1 = acc3_1 + wv * xv3;
+        acc4_1 = acc4_1 + wv * xv4;
+        acc5_1 = acc5_1 + wv * xv5;
+        acc6_1 = acc6_1 + wv * xv6;
+        acc7_1 = acc7_1 + wv * xv7;
+        acc8_1 = acc8_1 + wv * xv8;
+        acc9_1 = acc9_1 + wv * xv9;
+        acc10_1 = acc10_1 + wv * xv10;
+        acc11_1 = acc11_1 + wv * xv11;
+        acc12_1 = acc12_1 + wv * xv12;
+        acc13_1 = acc13_1 + wv * xv13;
+        acc14_1 = acc14_1 + wv * xv14;
+        acc15_1 = acc15_1 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 2u + i_g * 1024u];
@@ -1436,6 +4356,18 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_2 = acc1_2 + wv * xv1;
         acc2_2 = acc2_2 + wv * xv2;
         acc3_2 = acc3_2 + wv * xv3;
+        acc4_2 = acc4_2 + wv * xv4;
+        acc5_2 = acc5_2 + wv * xv5;
+        acc6_2 = acc6_2 + wv * xv6;
+        acc7_2 = acc7_2 + wv * xv7;
+        acc8_2 = acc8_2 + wv * xv8;
+        acc9_2 = acc9_2 + wv * xv9;
+        acc10_2 = acc10_2 + wv * xv10;
+        acc11_2 = acc11_2 + wv * xv11;
+        acc12_2 = acc12_2 + wv * xv12;
+        acc13_2 = acc13_2 + wv * xv13;
+        acc14_2 = acc14_2 + wv * xv14;
+        acc15_2 = acc15_2 + wv * xv15;
       }
       {
         let wv = pf_bwd4_params[w_base + 3u + i_g * 1024u];
@@ -1443,99 +4375,783 @@ fn pf_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
         acc1_3 = acc1_3 + wv * xv1;
         acc2_3 = acc2_3 + wv * xv2;
         acc3_3 = acc3_3 + wv * xv3;
+        acc4_3 = acc4_3 + wv * xv4;
+        acc5_3 = acc5_3 + wv * xv5;
+        acc6_3 = acc6_3 + wv * xv6;
+        acc7_3 = acc7_3 + wv * xv7;
+        acc8_3 = acc8_3 + wv * xv8;
+        acc9_3 = acc9_3 + wv * xv9;
+        acc10_3 = acc10_3 + wv * xv10;
+        acc11_3 = acc11_3 + wv * xv11;
+        acc12_3 = acc12_3 + wv * xv12;
+        acc13_3 = acc13_3 + wv * xv13;
+        acc14_3 = acc14_3 + wv * xv14;
+        acc15_3 = acc15_3 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 4u + i_g * 1024u];
+        acc0_4 = acc0_4 + wv * xv0;
+        acc1_4 = acc1_4 + wv * xv1;
+        acc2_4 = acc2_4 + wv * xv2;
+        acc3_4 = acc3_4 + wv * xv3;
+        acc4_4 = acc4_4 + wv * xv4;
+        acc5_4 = acc5_4 + wv * xv5;
+        acc6_4 = acc6_4 + wv * xv6;
+        acc7_4 = acc7_4 + wv * xv7;
+        acc8_4 = acc8_4 + wv * xv8;
+        acc9_4 = acc9_4 + wv * xv9;
+        acc10_4 = acc10_4 + wv * xv10;
+        acc11_4 = acc11_4 + wv * xv11;
+        acc12_4 = acc12_4 + wv * xv12;
+        acc13_4 = acc13_4 + wv * xv13;
+        acc14_4 = acc14_4 + wv * xv14;
+        acc15_4 = acc15_4 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 5u + i_g * 1024u];
+        acc0_5 = acc0_5 + wv * xv0;
+        acc1_5 = acc1_5 + wv * xv1;
+        acc2_5 = acc2_5 + wv * xv2;
+        acc3_5 = acc3_5 + wv * xv3;
+        acc4_5 = acc4_5 + wv * xv4;
+        acc5_5 = acc5_5 + wv * xv5;
+        acc6_5 = acc6_5 + wv * xv6;
+        acc7_5 = acc7_5 + wv * xv7;
+        acc8_5 = acc8_5 + wv * xv8;
+        acc9_5 = acc9_5 + wv * xv9;
+        acc10_5 = acc10_5 + wv * xv10;
+        acc11_5 = acc11_5 + wv * xv11;
+        acc12_5 = acc12_5 + wv * xv12;
+        acc13_5 = acc13_5 + wv * xv13;
+        acc14_5 = acc14_5 + wv * xv14;
+        acc15_5 = acc15_5 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 6u + i_g * 1024u];
+        acc0_6 = acc0_6 + wv * xv0;
+        acc1_6 = acc1_6 + wv * xv1;
+        acc2_6 = acc2_6 + wv * xv2;
+        acc3_6 = acc3_6 + wv * xv3;
+        acc4_6 = acc4_6 + wv * xv4;
+        acc5_6 = acc5_6 + wv * xv5;
+        acc6_6 = acc6_6 + wv * xv6;
+        acc7_6 = acc7_6 + wv * xv7;
+        acc8_6 = acc8_6 + wv * xv8;
+        acc9_6 = acc9_6 + wv * xv9;
+        acc10_6 = acc10_6 + wv * xv10;
+        acc11_6 = acc11_6 + wv * xv11;
+        acc12_6 = acc12_6 + wv * xv12;
+        acc13_6 = acc13_6 + wv * xv13;
+        acc14_6 = acc14_6 + wv * xv14;
+        acc15_6 = acc15_6 + wv * xv15;
+      }
+      {
+        let wv = pf_bwd4_params[w_base + 7u + i_g * 1024u];
+        acc0_7 = acc0_7 + wv * xv0;
+        acc1_7 = acc1_7 + wv * xv1;
+        acc2_7 = acc2_7 + wv * xv2;
+        acc3_7 = acc3_7 + wv * xv3;
+        acc4_7 = acc4_7 + wv * xv4;
+        acc5_7 = acc5_7 + wv * xv5;
+        acc6_7 = acc6_7 + wv * xv6;
+        acc7_7 = acc7_7 + wv * xv7;
+        acc8_7 = acc8_7 + wv * xv8;
+        acc9_7 = acc9_7 + wv * xv9;
+        acc10_7 = acc10_7 + wv * xv10;
+        acc11_7 = acc11_7 + wv * xv11;
+        acc12_7 = acc12_7 + wv * xv12;
+        acc13_7 = acc13_7 + wv * xv13;
+        acc14_7 = acc14_7 + wv * xv14;
+        acc15_7 = acc15_7 + wv * xv15;
       }
     }
   }
   if (row0 < batch) {
     let y_row = row0 * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc0_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc0_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc0_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc0_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc0_7;
     }
   }
   if (row0 + 1u < batch) {
     let y_row = (row0 + 1u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc1_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc1_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc1_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc1_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc1_7;
     }
   }
   if (row0 + 2u < batch) {
     let y_row = (row0 + 2u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc2_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc2_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc2_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc2_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc2_7;
     }
   }
   if (row0 + 3u < batch) {
     let y_row = (row0 + 3u) * 1024u;
     {
-      let i_b = i_r * 4u;
+      let i_b = i_r * 8u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc3_0;
     }
     {
-      let i_b = i_r * 4u + 1u;
+      let i_b = i_r * 8u + 1u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc3_1;
     }
     {
-      let i_b = i_r * 4u + 2u;
+      let i_b = i_r * 8u + 2u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc3_2;
     }
     {
-      let i_b = i_r * 4u + 3u;
+      let i_b = i_r * 8u + 3u;
       let o = i_b;
       pf_bwd4_dst[y_row + o] = acc3_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc3_7;
+    }
+  }
+  if (row0 + 4u < batch) {
+    let y_row = (row0 + 4u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc4_7;
+    }
+  }
+  if (row0 + 5u < batch) {
+    let y_row = (row0 + 5u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc5_7;
+    }
+  }
+  if (row0 + 6u < batch) {
+    let y_row = (row0 + 6u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc6_7;
+    }
+  }
+  if (row0 + 7u < batch) {
+    let y_row = (row0 + 7u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc7_7;
+    }
+  }
+  if (row0 + 8u < batch) {
+    let y_row = (row0 + 8u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc8_7;
+    }
+  }
+  if (row0 + 9u < batch) {
+    let y_row = (row0 + 9u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc9_7;
+    }
+  }
+  if (row0 + 10u < batch) {
+    let y_row = (row0 + 10u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc10_7;
+    }
+  }
+  if (row0 + 11u < batch) {
+    let y_row = (row0 + 11u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc11_7;
+    }
+  }
+  if (row0 + 12u < batch) {
+    let y_row = (row0 + 12u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc12_7;
+    }
+  }
+  if (row0 + 13u < batch) {
+    let y_row = (row0 + 13u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc13_7;
+    }
+  }
+  if (row0 + 14u < batch) {
+    let y_row = (row0 + 14u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc14_7;
+    }
+  }
+  if (row0 + 15u < batch) {
+    let y_row = (row0 + 15u) * 1024u;
+    {
+      let i_b = i_r * 8u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_0;
+    }
+    {
+      let i_b = i_r * 8u + 1u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_1;
+    }
+    {
+      let i_b = i_r * 8u + 2u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_2;
+    }
+    {
+      let i_b = i_r * 8u + 3u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_3;
+    }
+    {
+      let i_b = i_r * 8u + 4u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_4;
+    }
+    {
+      let i_b = i_r * 8u + 5u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_5;
+    }
+    {
+      let i_b = i_r * 8u + 6u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_6;
+    }
+    {
+      let i_b = i_r * 8u + 7u;
+      let o = i_b;
+      pf_bwd4_dst[y_row + o] = acc15_7;
     }
   }
 }
@@ -1546,8 +5162,8 @@ struct pf_bwd5_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd5_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd5_dims: pf_bwd5_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd5_aux: array<f32>;
-var<workgroup> pf_bwd5_se: array<f32, 512>;
-var<workgroup> pf_bwd5_sx: array<f32, 1024>;
+var<workgroup> pf_bwd5_se: array<f32, 256>;
+var<workgroup> pf_bwd5_sx: array<f32, 512>;
 @compute @workgroup_size(128)
 fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -1581,15 +5197,15 @@ fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc3_3: f32 = 0.0;
   let r0 = split * 256u;
   let r1 = min(r0 + 256u, pf_bwd5_dims.batch);
-  for (var rr = r0; rr < r1; rr += 16u) {
-    for (var i = lid; i < 512u; i += 128u) {
+  for (var rr = r0; rr < r1; rr += 8u) {
+    for (var i = lid; i < 256u; i += 128u) {
       let r = rr + i / 32u;
       let ib = b0 + i % 32u;
       var v: f32 = 0.0;
       if (r < r1) { v = pf_bwd5_aux[r * 32u + ib]; }
       pf_bwd5_se[i] = v;
     }
-    for (var i = lid; i < 1024u; i += 128u) {
+    for (var i = lid; i < 512u; i += 128u) {
       let r = rr + i / 64u;
       let ig = c0 + i % 64u;
       var v: f32 = 0.0;
@@ -1597,7 +5213,7 @@ fn pf_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
       pf_bwd5_sx[i] = v;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    for (var k = 0u; k < 8u; k++) {
       let e0 = pf_bwd5_se[k * 32u + ty * 4u + 0u];
       let e1 = pf_bwd5_se[k * 32u + ty * 4u + 1u];
       let e2 = pf_bwd5_se[k * 32u + ty * 4u + 2u];

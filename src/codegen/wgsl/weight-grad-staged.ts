@@ -55,10 +55,11 @@ export const weightGradStaged: KernelFamily<WeightGradOp> = {
   name: FAMILY,
   opKind: 'wgrad',
   defaultSchedule(op, limits) {
-    // Big tiles and 16 outputs per thread first: the most reuse from workgroup memory.
+    // Big tiles and 16 outputs per thread first (the most reuse from workgroup memory), then
+    // chunks of 8 rows (0.46 ms against 0.57 for 16 on the H200, Monarch n = 4096 factor 1).
     return highestScoring(FAMILY, 'a wgrad op', candidates(op, limits), (s) => {
       const t = tiling(s);
-      return t.tb * t.tc + t.rb * t.rc * 100 + t.rk;
+      return t.tb * t.tc + t.rb * t.rc * 100 - t.rk;
     });
   },
   candidates,
