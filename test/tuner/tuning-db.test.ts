@@ -7,10 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
-import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, tuningDbPath } from '../../src/runtime/tuner/db-file.js';
+import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, tuningDbPath, withDbLock } from '../../src/runtime/tuner/db-file.js';
 import { FileError } from '../../src/runtime/files/file-error.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 import { scheduleLookup } from '../../src/runtime/tuner/lookup.js';
@@ -111,11 +111,30 @@ describe('tuning database', () => {
 
   it('a lock left by a process that is gone is taken over; a live one is waited for, boundedly', () => {
     const path = join(dir, 'db.json');
-    writeFileSync(`${path}.lock`, '999999999\n'); // no such process
+    writeFileSync(`${path}.lock`, `999999999\n${hostname()}\n`); // no such process on this host
     saveTuningEntries(path, [entry(H100, 0.5)]);
     expect(loadTuningDb(path).db.entries).toHaveLength(1);
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
+
+  it('a fresh lock of a live process (or of another host) is waited for, not taken over', async () => {
+    const path = join(dir, 'db.json');
+    const lib = transpileForNode(join(dir, 'lib'), 'src/runtime/tuner/db-file.ts');
+    writeFileSync(join(lib, 'save.mjs'), `import { saveTuningEntries } from './src/runtime/tuner/db-file.js';\nsaveTuningEntries(process.argv[2], [JSON.parse(process.argv[3])]);`);
+    writeFileSync(`${path}.lock`, `${process.pid}\n${hostname()}\n`);
+    // The holder (this process, alive) releases it after a moment; the writer must wait for that.
+    let released = Infinity;
+    setTimeout(() => {
+      rmSync(`${path}.lock`, { force: true });
+      released = Date.now();
+    }, 500);
+    const code = await new Promise<number | null>((resolve) => fork(join(lib, 'save.mjs'), [path, JSON.stringify(entry(H100, 0.5))], { stdio: 'inherit' }).on('exit', resolve));
+    expect(code).toBe(0);
+    expect(Date.now()).toBeGreaterThanOrEqual(released);
+    expect(loadTuningDb(path).db.entries).toHaveLength(1);
+    writeFileSync(`${path}.lock`, '999999999\nanother-host\n'); // a pid of another host proves nothing
+    expect(() => withDbLock(path, () => undefined, 200)).toThrow(/is locked by another monc \(.*db\.json\.lock, 0\.2 s waited\)/);
+  }, 30_000);
 
   it('drops entries of another compiler version, and says so', () => {
     const path = join(dir, 'db.json');

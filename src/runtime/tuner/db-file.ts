@@ -12,7 +12,7 @@
  * the database starts empty.
  */
 import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../../version.js';
 import { TUNING_DB_FILE } from '../files/bounds.js';
@@ -109,11 +109,11 @@ export const LOCK_WAIT_MS = 15_000;
 /** A lock older than this is left over from a crashed writer (a save takes milliseconds). */
 const STALE_LOCK_MS = 60_000;
 
-/** Runs `action` holding `<path>.lock`, created exclusively; waits at most LOCK_WAIT_MS for it. */
-export function withDbLock<T>(path: string, action: () => T): T {
+/** Runs `action` holding `<path>.lock`, created exclusively; waits at most `waitMs` for it. */
+export function withDbLock<T>(path: string, action: () => T, waitMs: number = LOCK_WAIT_MS): T {
   const lock = `${path}.lock`;
   ensureDirectory(dirname(path), path);
-  const deadline = Date.now() + LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (let attempt = 0; ; attempt++) {
     let fd: number;
     try {
@@ -122,13 +122,13 @@ export function withDbLock<T>(path: string, action: () => T): T {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FileError(`cannot write tuning database '${path}': cannot create its lock file ${lock}: ${ioReason(e)}`);
       if (takeOverStale(lock)) continue;
       if (Date.now() > deadline) {
-        throw new FileError(`tuning database '${path}' is locked by another monc (${lock}, ${LOCK_WAIT_MS / 1000} s waited): try again, or delete the lock file if no monc is running`);
+        throw new FileError(`tuning database '${path}' is locked by another monc (${lock}, ${waitMs / 1000} s waited): try again, or delete the lock file if no monc is running`);
       }
       sleep(5 + Math.min(50, attempt * 2) * Math.random());
       continue;
     }
     try {
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid}\n${hostname()}\n`);
     } finally {
       closeSync(fd);
     }
@@ -140,17 +140,25 @@ export function withDbLock<T>(path: string, action: () => T): T {
   }
 }
 
-/** Removes the lock when its writer is gone (its pid does not exist) or it is older than a minute. */
+/**
+ * Removes the lock when its writer is gone (a pid of this host that does not exist) or it is older
+ * than a minute. (Two processes taking over the same stale lock at the same instant could both
+ * proceed; that needs a crashed writer first.)
+ */
 function takeOverStale(lock: string): boolean {
   let pid: number;
+  let host: string | undefined;
   let age: number;
   try {
-    pid = Number(readFileSync(lock, 'utf8').trim());
+    const [pidText, hostText] = readFileSync(lock, 'utf8').split('\n');
+    pid = Number(pidText);
+    host = hostText;
     age = Date.now() - statSync(lock).mtimeMs;
   } catch {
     return true; // released meanwhile: try again at once
   }
-  const gone = Number.isSafeInteger(pid) && pid > 0 && !processExists(pid);
+  // A pid means nothing on another host (a database on a shared file system): age alone decides there.
+  const gone = host === hostname() && Number.isSafeInteger(pid) && pid > 0 && !processExists(pid);
   if (!gone && age < STALE_LOCK_MS) return false;
   rmSync(lock, { force: true });
   return true;
