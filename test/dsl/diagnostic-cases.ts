@@ -358,7 +358,7 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     code: 'E0607',
     source: 'map f : 1024 -> 1024 = sparse(block: 1, pattern: band(width: 9))',
     at: '1:50',
-    message: 'the pattern selects 17336 blocks, more than the limit 16384 (the pattern is compiled into the kernel as a table); use larger blocks',
+    message: 'the pattern selects 17336 blocks, more than the limit 4096 (the pattern is compiled into the kernel as a table); use larger blocks',
     caret: '     |                                                  ^~~~~~~~~~~~~~',
   },
   {
