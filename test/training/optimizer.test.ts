@@ -13,6 +13,7 @@ import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/runtime/formats/f16.js';
 import { bias, butterfly, checkedMap, monarch, randomParams, randomValues, rng, sum } from '../ir/structures.js';
 import { frobeniusError, gradientCase, runnerFor } from './support.js';
+import { getTestDevice } from '../support/gpu.js';
 
 /** PyTorch's update of one tensor, float64 (torch.optim.SGD / Adam / AdamW, step t >= 1). */
 function torchStep(o: OptimizerOptions, t: number, p: Float64Array, g: Float64Array, s: { m: Float64Array; v: Float64Array }): void {
@@ -112,6 +113,46 @@ describe.each(['webgpu', 'cpu'] as const)('optimizers on %s', (backend: Backend)
       other.destroy();
     } finally {
       c.runner.destroy();
+    }
+  });
+});
+
+describe('GPU-resident training step', () => {
+  it('encodeForward + encodeBackward + encodeStep on one encoder equal backward() + step()', async () => {
+    const map = checkedMap('m', sum(butterfly(2, 3), bias(8)));
+    const batch = 5;
+    const a = await gradientCase(map, 'webgpu', 31, batch);
+    const b = await gradientCase(map, 'webgpu', 31, batch);
+    try {
+      const device = await getTestDevice();
+      const upload = (values: Float32Array, usage = 0) => {
+        const buffer = device.createBuffer({ size: Math.ceil(values.byteLength / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | usage });
+        device.queue.writeBuffer(buffer, 0, values as Float32Array<ArrayBuffer>);
+        return buffer;
+      };
+      const x = upload(a.x);
+      const dy = upload(a.dy);
+      const y = upload(new Float32Array(batch * map.out));
+      const dx = upload(new Float32Array(batch * map.in), GPUBufferUsage.COPY_SRC);
+      const options: OptimizerOptions = { kind: 'adamw', lr: 0.05 };
+      const optA = a.runner.createOptimizer(options);
+      const optB = b.runner.createOptimizer(options);
+      for (let step = 0; step < 3; step++) {
+        const encoder = device.createCommandEncoder();
+        a.runner.encodeForward(encoder, x, y, batch);
+        a.runner.encodeBackward(encoder, x, dy, dx, batch);
+        optA.encodeStep(encoder);
+        device.queue.submit([encoder.finish()]);
+        await b.runner.backward(b.x, b.dy, batch);
+        await optB.step();
+      }
+      expect(optA.steps).toBe(3);
+      const [pa, pb] = [await a.runner.params(), await b.runner.params()];
+      for (const [name, v] of pb) expect(frobeniusError(pa.get(name)!, v), name).toBeLessThan(1e-6);
+      for (const buffer of [x, dy, y, dx]) buffer.destroy();
+    } finally {
+      a.runner.destroy();
+      b.runner.destroy();
     }
   });
 });
