@@ -10,6 +10,7 @@ import { Code, MAX_INT } from './codes.js';
 import { CstToAst } from './cst-to-ast.js';
 import { DiagnosticBag, type Diagnostic } from './diagnostics.js';
 import { describeToken, monGrammar } from './grammar.js';
+import { MAX_MAPS } from './limits.js';
 import { LineIndex } from './line-index.js';
 import * as T from './tokens.js';
 
@@ -30,7 +31,11 @@ export function parse(source: string, file: string): ParseResult {
   reportLexicalErrors(lexed.errors, source, index, bag);
   const builder = new CstToAst(index);
   const statements: Statement[] = [];
+  let maps = 0;
   for (const tokens of splitStatements(lexed.tokens)) {
+    // Past the map limit the module is refused (by the name checks, at map MAX_MAPS + 1): the
+    // rest of a huge file is not parsed.
+    if (tokens[0].tokenType === T.MapKw && ++maps > MAX_MAPS + 1) break;
     const statement = parseStatement(tokens, index, builder, bag);
     if (statement) statements.push(statement);
   }
