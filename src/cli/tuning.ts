@@ -1,15 +1,18 @@
 /**
  * The tuning database a command reads (`build --tuning`, `bench`) or writes (`tune`): a file the
- * user names, or the user's database (what `monc tune` writes by default: $MONC_TUNING_DB, else
- * monc/tuning.json in the user's cache directory).
+ * user names (`--tuning FILE`, `--db FILE`, or $MONC_TUNING_DB), else monc's default database
+ * (monc/tuning.json in the user's cache directory).
+ *
+ * A database the user named that cannot be used is a user error before any work, and is never
+ * moved. The default one, when unusable, is ignored with a note by readers (they never move or
+ * change anything) and set aside by `monc tune` when it is a regular file (a user error when it
+ * is a directory or anything else: monc never moves what it did not write).
  */
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { FileError } from '../runtime/files/file-error.js';
-import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../runtime/tuner/db-file.js';
-import { parseDb, type TuningDb } from '../runtime/tuner/db.js';
-import { MONC_VERSION } from '../version.js';
+import { loadNote, loadTuningDb, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../runtime/tuner/db-file.js';
+import type { TuningDb } from '../runtime/tuner/db.js';
 import { note, type CommandContext } from './context.js';
-import { readText, TUNING_DB_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
 /** `--tuning`: a database file, or `true` for the user's database. */
@@ -17,7 +20,12 @@ export type TuningChoice = string | true;
 
 /** The user's database, or the `explicit` path. */
 export function userTuningDbPath(ctx: CommandContext, explicit?: string): string {
-  return tuningDbPath(explicit, ctx.io.env);
+  return userTuningDb(ctx, explicit).path;
+}
+
+/** Where the database is and whether the user named it (`explicit`, else $MONC_TUNING_DB). */
+export function userTuningDb(ctx: CommandContext, explicit?: string): TuningDbLocation {
+  return tuningDbLocation(explicit, ctx.io.env);
 }
 
 export interface LoadedTuning {
@@ -26,51 +34,53 @@ export interface LoadedTuning {
 }
 
 /**
- * The database `choice` names. A named file must exist and be a tuning database (a user error
- * otherwise); the user's database may not exist yet (undefined, with a note), and when corrupt,
- * too large or not a readable file it is set aside (as every writer of it does) with a note, and
- * reads as empty. Entries of other monc versions are dropped with a note.
+ * The database `choice` names, for a command that only reads it. A file named on the command line
+ * must exist; one named by $MONC_TUNING_DB, or the default one, may not exist yet (undefined, with
+ * a note). A named one that cannot be used is a user error; the default one is ignored with a note
+ * (and left where it is). Entries of other monc versions are dropped with a note.
  */
 export async function readTuning(ctx: CommandContext, choice: TuningChoice): Promise<LoadedTuning | undefined> {
-  if (choice !== true) {
-    const parsed = parseDb(await readText(choice, TUNING_DB_FILE));
-    if ('error' in parsed) throw new UserError(`${choice}: ${parsed.error}`);
-    const kept = parsed.db.entries.filter((e) => e.compiler === MONC_VERSION);
-    const dropped = parsed.db.entries.length - kept.length;
-    const loaded: LoadResult = { db: { ...parsed.db, entries: kept }, ...(dropped > 0 ? { dropped: { count: dropped, compilers: [...new Set(parsed.db.entries.map((e) => e.compiler))].filter((c) => c !== MONC_VERSION).sort() } } : {}) };
-    noteLoad(ctx, choice, loaded);
-    return { path: choice, db: loaded.db };
-  }
-  const path = userTuningDbPath(ctx);
-  if (!existsSync(path)) {
+  const location = userTuningDb(ctx, choice === true ? undefined : choice);
+  const { path } = location;
+  if (location.namedBy !== 'option' && !existsSync(path)) {
     note(ctx, `no tuning database at ${path} yet (monc tune writes it): using the default schedules`);
     return undefined;
   }
-  const loaded = loadUserDb(ctx, path);
-  return loaded && { path, db: loaded.db };
+  try {
+    const loaded = loadTuningDb(path, undefined, true);
+    noteLoad(ctx, path, loaded);
+    return { path, db: loaded.db };
+  } catch (e) {
+    if (!(e instanceof FileError) || location.namedBy !== undefined) throw namedError(location, e);
+    note(ctx, `tuning database ${path} could not be used (${e.reason}): ignored, using the default schedules (monc tune sets it aside)`);
+    return undefined;
+  }
 }
 
 /**
- * The database at `path` for a command that will write it (`monc tune`), with a note on what
- * loading found (entries of other versions dropped, a corrupt file set aside). One that cannot be
- * used at all is a user error when the user `named` it; the default one is set aside with a note.
+ * The database at `location` for a command that will write it (`monc tune`), before any work, with
+ * a note on what loading found. One the user named that cannot be used is a user error; the
+ * default one is set aside with a note when it is a regular file, and a user error otherwise.
  */
-export function loadUserDb(ctx: CommandContext, path: string, named = false): LoadResult | undefined {
+export function loadUserDb(ctx: CommandContext, location: TuningDbLocation): LoadResult | undefined {
+  const { path } = location;
   try {
     const loaded = loadTuningDb(path);
     noteLoad(ctx, path, loaded);
     return loaded;
   } catch (e) {
-    if (!(e instanceof FileError) || named) throw e;
-    const movedTo = `${path}.unusable-${Date.now()}-${process.pid}`;
-    try {
-      renameSync(path, movedTo);
-    } catch {
-      throw e; // cannot even set it aside: the user must look at it
-    }
+    if (!(e instanceof FileError) || location.namedBy !== undefined) throw namedError(location, e);
+    const movedTo = setAsideUnusable(path);
+    if (movedTo === undefined) throw e; // not a file monc wrote, or cannot be moved: the user must look at it
     note(ctx, `tuning database ${path} could not be used (${e.reason}); moved to ${movedTo}, starting afresh`);
     return undefined;
   }
+}
+
+/** A database the user named cannot be used: says so, and where the name came from. */
+function namedError(location: TuningDbLocation, e: unknown): unknown {
+  if (!(e instanceof FileError) || location.namedBy !== 'env') return e;
+  return new UserError(`${e.message} (named by $MONC_TUNING_DB)`);
 }
 
 function noteLoad(ctx: CommandContext, path: string, loaded: LoadResult): void {

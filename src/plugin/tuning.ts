@@ -3,7 +3,8 @@
  * none). Re-read whenever its modification time changes, so that watch mode and `vite dev`
  * pick up new tuning results; a build without a GPU takes the entries of the adapter tuned most
  * recently (see src/runtime/tuner/lookup.ts). A database that cannot be read (a directory, too
- * large) or that is corrupt gives an untuned build and a warning, never a failed build.
+ * large) or that is corrupt gives an untuned build and a warning, never a failed build, and is
+ * left as it is (a build only reads it).
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -15,7 +16,7 @@ import { scheduleLookup } from '../runtime/tuner/lookup.js';
 export interface TuningSource {
   /** The database file (watched), or undefined for untuned builds. */
   readonly path?: string;
-  /** The current lookup and, when the file was corrupt and set aside, why. */
+  /** The current lookup and, when the database cannot be used, why. */
   current(): { readonly lookup?: TuningLookup; readonly warning?: string };
 }
 
@@ -40,7 +41,7 @@ export function tuningSource(root: string, option: string | false | undefined): 
         return (state = { warning: `${e.message}; building untuned` });
       }
       const warning = loadNote(path, loaded);
-      state = { lookup: scheduleLookup(loaded.db), ...(warning ? { warning: loaded.recovered ? `${warning}; building untuned` : warning } : {}) };
+      state = { lookup: scheduleLookup(loaded.db), ...(warning ? { warning } : {}) };
       return state;
     },
   };

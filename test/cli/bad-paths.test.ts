@@ -3,7 +3,8 @@
  * in exit 1 with one line on stderr, no stack trace, within seconds, and leaves outputs as they were.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadUserDb } from '../../src/cli/tuning.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
@@ -228,19 +229,76 @@ describe('the tuning database', () => {
     for (const named of [true, false]) {
       writeFileSync(db, JSON.stringify({ format: 'monc-tuning', version: 1, entries: [old] }));
       let stderr = '';
-      const loaded = loadUserDb({ io: { stdout: () => undefined, stderr: (t) => (stderr += t), env: {} }, json: false }, db, named);
+      const loaded = loadUserDb({ io: { stdout: () => undefined, stderr: (t) => (stderr += t), env: {} }, json: false }, named ? { path: db, namedBy: 'option' } : { path: db });
       expect(loaded?.db.entries).toEqual([]);
       expect(stderr).toMatch(/^monc: tuning database [^\n]*old-version\.json: 1 entry of other monc versions \(0\.0\.9\) dropped/);
     }
   });
 
-  it('a huge default database is set aside with a note, and the build goes on untuned', async () => {
-    const huge = scratch.path('default-db.json');
-    writeFileSync(huge, '');
-    truncateSync(huge, 600 * 1024 * 1024);
-    const r = await cli(['build', spec, '--out', scratch.path('gen-tuned'), '--tuning'], { MONC_TUNING_DB: huge });
+  /** A directory holding a file the user cares about, and a check that both are still there, unmoved. */
+  function preciousDir(name: string): { path: string; intact: () => void } {
+    const path = scratch.path(name);
+    mkdirSync(path);
+    writeFileSync(`${path}/f`, 'precious');
+    return {
+      path,
+      intact: () => {
+        expect(readFileSync(`${path}/f`, 'utf8')).toBe('precious');
+        expect(readdirSync(dirname(path)).filter((f) => f.startsWith(`${basename(path)}.`))).toEqual([]);
+      },
+    };
+  }
+
+  it('a database named by $MONC_TUNING_DB that cannot be used is a user error for every command, before any work, and is never moved', async () => {
+    const asDir = preciousDir('env-db-dir');
+    const corrupt = scratch.path('env-db-corrupt.json');
+    writeFileSync(corrupt, '{"format": "monc-tuning", "entr');
+    const commands = [
+      ['bench', spec, '--map', 'm', '--batch', '8', '--repeats', '2'],
+      ['build', spec, '--out', scratch.path('gen-env'), '--tuning'],
+      ['tune', spec],
+    ];
+    for (const args of commands) {
+      const started = Date.now();
+      expectUserError(await cli(args, { MONC_TUNING_DB: asDir.path }), /tuning database '[^']*env-db-dir': it is a directory[^\n]*\(named by \$MONC_TUNING_DB\)/);
+      expectUserError(await cli(args, { MONC_TUNING_DB: corrupt }), /tuning database '[^']*env-db-corrupt\.json' is corrupt: /);
+      expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned or built
+    }
+    asDir.intact();
+    expect(readFileSync(corrupt, 'utf8')).toBe('{"format": "monc-tuning", "entr');
+    expect(readdirSync(scratch.dir).filter((f) => f.startsWith('env-db-corrupt.json.'))).toEqual([]);
+    expect(existsSync(scratch.path('gen-env'))).toBe(false);
+    expectUserError(await cli(['build', spec, '--out', scratch.path('gen-env'), '--tuning', asDir.path]), /it is a directory/);
+    asDir.intact();
+  });
+
+  it('an unusable default database is ignored with a note by readers (nothing moved); monc tune sets aside only a regular file', async () => {
+    const cache = scratch.path('cache');
+    const db = `${cache}/monc/tuning.json`;
+    mkdirSync(`${cache}/monc`, { recursive: true });
+    writeFileSync(db, '');
+    truncateSync(db, 600 * 1024 * 1024);
+    const env = { XDG_CACHE_HOME: cache };
+    const r = await cli(['build', spec, '--out', scratch.path('gen-default'), '--tuning'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^monc: tuning database [^\n]*default-db\.json could not be used \(600 MiB is over the limit of 64 MiB for a tuning database\); moved to [^\n]*\.unusable-/m);
-    expect(existsSync(huge)).toBe(false);
+    expect(r.stderr).toMatch(/^monc: tuning database [^\n]*tuning\.json could not be used \(600 MiB is over the limit of 64 MiB for a tuning database\): ignored, using the default schedules/m);
+    expect(readdirSync(`${cache}/monc`)).toEqual(['tuning.json']);
+
+    // The writer's check (what monc tune runs before any work): a regular file is set aside...
+    let stderr = '';
+    const ctx = { io: { stdout: () => undefined, stderr: (t: string) => (stderr += t), env }, json: false };
+    expect(loadUserDb(ctx, { path: db })).toBeUndefined();
+    expect(stderr).toMatch(/^monc: tuning database [^\n]*tuning\.json could not be used \(600 MiB[^\n]*\); moved to [^\n]*tuning\.json\.unusable-/);
+    expect(existsSync(db)).toBe(false);
+
+    // ...a directory in its place is a user error, for monc tune, and ignored by builds: never moved.
+    rmSync(`${cache}/monc`, { recursive: true });
+    mkdirSync(`${cache}/monc`);
+    const asDir = preciousDir('cache/monc/tuning.json');
+    expectUserError(await cli(['tune', spec], env), /tuning database '[^']*tuning\.json': it is a directory/);
+    const built = await cli(['build', spec, '--out', scratch.path('gen-default'), '--tuning'], env);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toMatch(/tuning\.json could not be used \([^\n]*is a directory[^\n]*\): ignored/);
+    asDir.intact();
   });
 });

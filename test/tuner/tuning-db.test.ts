@@ -1,16 +1,17 @@
 /**
- * The tuning database: schema validation, corruption recovery (reported, set aside, rebuilt),
+ * The tuning database: schema validation, corruption (an error; only the default database's
+ * writer sets a regular file aside, never a directory or anything else),
  * concurrent writers from separate processes (a lock and a merge: no entry lost, never a torn
  * file), entries of another adapter or compiler version not used, bad paths refused, and the
  * cache-directory rules.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fork } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
-import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, tuningDbPath, withDbLock } from '../../src/runtime/tuner/db-file.js';
+import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/runtime/tuner/db-file.js';
 import { FileError } from '../../src/runtime/files/file-error.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 import { scheduleLookup } from '../../src/runtime/tuner/lookup.js';
@@ -73,16 +74,34 @@ describe('tuning database', () => {
     expect(parseDb(JSON.stringify({ format: 'monc-tuning', version: 1, entries: [entry(H100, 1)] }))).toHaveProperty('db');
   });
 
-  it('survives corruption: reports it, sets the file aside and rebuilds', () => {
+  it('a corrupt database is a FileError and stays as it is; only a save told to (the default database) sets it aside', () => {
     const path = join(dir, 'db.json');
-    writeFileSync(path, '{"format":"monc-tuning","version":1,"entries":[{"adapter":');
-    const loaded = loadTuningDb(path);
-    expect(loaded.db.entries).toEqual([]);
-    expect(loaded.recovered?.reason).toMatch(/not JSON/);
-    expect(readdirSync(dir).some((f) => f.startsWith('db.json.corrupt-'))).toBe(true);
-    saveTuningEntries(path, [entry(H100, 0.5)]);
+    const torn = '{"format":"monc-tuning","version":1,"entries":[{"adapter":';
+    writeFileSync(path, torn);
+    expect(() => loadTuningDb(path)).toThrow(/tuning database '[^']*db\.json' is corrupt: not JSON/);
+    expect(() => saveTuningEntries(path, [entry(H100, 0.5)])).toThrow(FileError);
+    expect(readFileSync(path, 'utf8')).toBe(torn);
+    expect(readdirSync(dir)).toEqual(['db.json']);
+    const saved = saveTuningEntries(path, [entry(H100, 0.5)], [], true);
+    expect(saved.recovered?.reason).toMatch(/^corrupt: not JSON/);
+    expect(readFileSync(saved.recovered!.movedTo, 'utf8')).toBe(torn);
     expect(loadTuningDb(path).db.entries).toHaveLength(1);
-    expect(loadTuningDb(path).recovered).toBeUndefined();
+  });
+
+  it('setAsideUnusable moves only a regular file: never a directory (with its files), a FIFO or a symbolic link', () => {
+    const asDir = join(dir, 'dir.json');
+    mkdirSync(asDir);
+    writeFileSync(join(asDir, 'precious'), 'keep');
+    const fifo = join(dir, 'fifo.json');
+    execFileSync('mkfifo', [fifo]);
+    const link = join(dir, 'link.json');
+    writeFileSync(join(dir, 'target'), 'x');
+    symlinkSync(join(dir, 'target'), link);
+    for (const path of [asDir, fifo, link, join(dir, 'missing.json')]) expect(setAsideUnusable(path)).toBeUndefined();
+    expect(readdirSync(dir).sort()).toEqual(['dir.json', 'fifo.json', 'link.json', 'target']);
+    expect(readFileSync(join(asDir, 'precious'), 'utf8')).toBe('keep');
+    expect(() => saveTuningEntries(asDir, [entry(H100, 0.5)], [], true)).toThrow(/is a directory/);
+    expect(readdirSync(dir).sort()).toEqual(['dir.json', 'fifo.json', 'link.json', 'target']);
   });
 
   it('six processes saving at once for 20 rounds keep all 120 entries (merge under a lock)', async () => {
@@ -94,7 +113,7 @@ describe('tuning database', () => {
        const base = JSON.parse(entryJson);
        for (let i = 0; i < 20; i++) {
          saveTuningEntries(path, [{ ...base, kernel: 'k' + id + '-' + i }]);
-         if (loadTuningDb(path).recovered) { console.error('torn file seen'); process.exit(3); }
+         try { loadTuningDb(path); } catch (e) { console.error('torn file seen: ' + e.message); process.exit(3); }
        }`,
     );
     const path = join(dir, 'shared.json');
@@ -177,5 +196,8 @@ describe('tuning database', () => {
     expect(defaultCacheDir({}, 'darwin', '/Users/u')).toBe('/Users/u/Library/Caches/monc');
     expect(tuningDbPath(undefined, { MONC_TUNING_DB: '/tmp/t.json' })).toBe('/tmp/t.json');
     expect(tuningDbPath('/explicit.json', { MONC_TUNING_DB: '/tmp/t.json' })).toBe('/explicit.json');
+    expect(tuningDbLocation(undefined, { XDG_CACHE_HOME: '/x/cache' })).toEqual({ path: '/x/cache/monc/tuning.json' });
+    expect(tuningDbLocation(undefined, { MONC_TUNING_DB: '/tmp/t.json' })).toEqual({ path: '/tmp/t.json', namedBy: 'env' });
+    expect(tuningDbLocation('/explicit.json', { MONC_TUNING_DB: '/tmp/t.json' })).toEqual({ path: '/explicit.json', namedBy: 'option' });
   });
 });

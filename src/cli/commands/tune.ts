@@ -14,7 +14,7 @@ import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
 import { tuneBackwardProgram } from '../../runtime/tuner/tune-backward.js';
 import { hasTimestamps } from '../../runtime/timing.js';
 import type { TuningEntry, TuningKey } from '../../runtime/tuner/db.js';
-import { checkTuningDbWritable, saveTuningEntries } from '../../runtime/tuner/db-file.js';
+import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../runtime/tuner/db-file.js';
 import { scheduleLookup } from '../../runtime/tuner/lookup.js';
 import { tuneProgram, type KernelTuning } from '../../runtime/tuner/tune.js';
 import { compileSpecKernels } from '../compile-spec.js';
@@ -24,7 +24,7 @@ import { findMap } from '../load-spec.js';
 import { progress } from '../progress.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
-import { loadUserDb, userTuningDbPath } from '../tuning.js';
+import { loadUserDb, userTuningDb } from '../tuning.js';
 import { UserError } from '../user-error.js';
 
 export interface TuneCommandOptions {
@@ -38,10 +38,11 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
   const spec = await compileSpecKernels(ctx, file);
   const names = opts.map === undefined ? spec.module.maps.map((m) => m.name) : [findMap(spec, opts.map).name];
   const programs = names.map((name) => spec.programs.find((p) => p.name === name)!);
-  const dbPath = userTuningDbPath(ctx, opts.db);
-  // Before any tuning work: the database must be readable and writable (a named one), or is set
-  // aside with a note (the default one), so that the results are never lost to a write error.
-  loadUserDb(ctx, dbPath, opts.db !== undefined);
+  const location = userTuningDb(ctx, opts.db);
+  const dbPath = location.path;
+  // Before any tuning work: the database must be readable and writable (one the user named), or
+  // is set aside with a note (monc's default file), so that results are never lost to a write error.
+  loadUserDb(ctx, location);
   checkTuningDbWritable(dbPath);
 
   const gpu = await openGpu(ctx, 'tune');
@@ -80,8 +81,9 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
     } finally {
       bar.finish();
     }
-    const saved = saveTuningEntries(dbPath, entries, retired);
-    if (saved.recovered) note(ctx, `tuning database ${dbPath} was unreadable (${saved.recovered.reason}); moved to ${saved.recovered.movedTo} and started afresh`);
+    const saved = saveTuningEntries(dbPath, entries, retired, location.namedBy === undefined);
+    const recovered = saved.recovered && loadNote(dbPath, { db: saved.db, recovered: saved.recovered });
+    if (recovered) note(ctx, recovered);
     const unreliable = unreliableTiming(gpu.adapterDescription, entries);
     if (unreliable) note(ctx, unreliable);
 

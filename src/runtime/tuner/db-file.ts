@@ -8,10 +8,14 @@
  * file on the next save), and the load says how many. Writers take a lock file (`<db>.lock`,
  * created exclusively) with a bounded wait, then re-read, merge and write atomically, so six
  * processes saving at once keep every entry; a lock whose process is gone, or older than a
- * minute, is taken over. A corrupt file is reported, set aside as <file>.corrupt-<time>, and
- * the database starts empty.
+ * minute, is taken over.
+ *
+ * Loading never moves or changes anything: a corrupt or unreadable database is a FileError. Only
+ * a writer of monc's own default database (not one the user named: an explicit path or
+ * $MONC_TUNING_DB) may set it aside, as <file>.unusable-<time>, and only when it is a regular
+ * file (setAsideUnusable): never a directory or anything else the user put there.
  */
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../../version.js';
@@ -28,32 +32,65 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: 
 }
 
 export function tuningDbPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return explicit ?? env.MONC_TUNING_DB ?? join(defaultCacheDir(env), 'tuning.json');
+  return tuningDbLocation(explicit, env).path;
+}
+
+/**
+ * Where the database is, and who chose it: the user (`'option'`: a path on the command line;
+ * `'env'`: $MONC_TUNING_DB) or monc (undefined: the default file in the cache directory). A
+ * database the user named is never moved aside, whatever it is.
+ */
+export interface TuningDbLocation {
+  readonly path: string;
+  readonly namedBy?: 'option' | 'env';
+}
+
+export function tuningDbLocation(explicit?: string, env: NodeJS.ProcessEnv = process.env): TuningDbLocation {
+  if (explicit !== undefined) return { path: explicit, namedBy: 'option' };
+  if (env.MONC_TUNING_DB !== undefined) return { path: env.MONC_TUNING_DB, namedBy: 'env' };
+  return { path: join(defaultCacheDir(env), 'tuning.json') };
 }
 
 export interface LoadResult {
   readonly db: TuningDb;
-  /** Set when the file was corrupt: why, and where it was moved. */
+  /** Set when a save found the default database unusable: why, and where it was moved. */
   readonly recovered?: { readonly reason: string; readonly movedTo: string };
   /** Entries of other compiler versions, dropped: how many, and which versions. */
   readonly dropped?: { readonly count: number; readonly compilers: readonly string[] };
 }
 
 /**
- * Loads the database (empty when the file does not exist). Throws a FileError when the path
- * cannot be read as a database file (a directory, a FIFO, too large, no permission).
+ * Loads the database (empty when no file exists, unless `mustExist`). Throws a FileError when the
+ * path cannot be read as a database file (a directory, a FIFO, too large, no permission) or the
+ * file is not a tuning database; never moves or changes anything.
  */
-export function loadTuningDb(path: string, compiler: string = MONC_VERSION): LoadResult {
-  if (!existsSync(path)) return { db: emptyDb() };
+export function loadTuningDb(path: string, compiler: string = MONC_VERSION, mustExist = false): LoadResult {
+  if (!mustExist && !existsSync(path)) return { db: emptyDb() };
   const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE));
   if ('db' in parsed) return dropOtherVersions(parsed.db, compiler);
-  const movedTo = `${path}.corrupt-${Date.now()}-${process.pid}`;
+  throw new FileError(`tuning database '${path}' is corrupt: ${parsed.error}`, `corrupt: ${parsed.error}`);
+}
+
+/**
+ * Moves an unusable database out of the way (to `<path>.unusable-<time>-<pid>`) and returns where,
+ * or returns undefined and moves nothing unless `path` itself is a regular file (a directory, a
+ * FIFO, a device or a symbolic link stays where it is). For monc's default database only.
+ */
+export function setAsideUnusable(path: string): string | undefined {
+  let regular: boolean;
+  try {
+    regular = lstatSync(path).isFile();
+  } catch {
+    return undefined;
+  }
+  if (!regular) return undefined;
+  const movedTo = `${path}.unusable-${Date.now()}-${process.pid}`;
   try {
     renameSync(path, movedTo);
   } catch {
-    // Another process set it aside (or replaced it) first: nothing left to move.
+    return undefined;
   }
-  return { db: emptyDb(), recovered: { reason: parsed.error, movedTo } };
+  return movedTo;
 }
 
 function dropOtherVersions(db: TuningDb, compiler: string): LoadResult {
@@ -66,7 +103,7 @@ function dropOtherVersions(db: TuningDb, compiler: string): LoadResult {
 /** A note for the user about what loading found, or undefined when there is nothing to say. */
 export function loadNote(path: string, loaded: LoadResult): string | undefined {
   const parts: string[] = [];
-  if (loaded.recovered) parts.push(`was unreadable (${loaded.recovered.reason}); moved to ${loaded.recovered.movedTo}`);
+  if (loaded.recovered) parts.push(`could not be used (${loaded.recovered.reason}); moved to ${loaded.recovered.movedTo}, starting afresh`);
   if (loaded.dropped) {
     const n = loaded.dropped.count;
     parts.push(`${n} entr${n === 1 ? 'y' : 'ies'} of other monc versions (${loaded.dropped.compilers.join(', ')}) dropped: tuned schedules are valid for the compiler that measured them (re-run monc tune)`);
@@ -93,15 +130,28 @@ export function writeTuningDb(path: string, db: TuningDb): void {
 
 /**
  * Adds entries to the database at `path` (and drops the `retired` ones): under the database's
- * lock, re-reads the file, merges, writes atomically.
+ * lock, re-reads the file, merges, writes atomically. A file that became unusable meanwhile is a
+ * FileError, unless `setAside` (monc's default database only): then a regular file is set aside
+ * and the save starts afresh (`recovered` says so).
  */
-export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = []): LoadResult {
+export function saveTuningEntries(path: string, entries: readonly TuningEntry[], retired: readonly TuningKey[] = [], setAside = false): LoadResult {
   return withDbLock(path, () => {
-    const current = loadTuningDb(path);
+    const current = loadOrSetAside(path, setAside);
     const db = merge(current.db, entries, retired);
     writeTuningDb(path, db);
     return { ...current, db };
   });
+}
+
+function loadOrSetAside(path: string, setAside: boolean): LoadResult {
+  try {
+    return loadTuningDb(path);
+  } catch (e) {
+    if (!(e instanceof FileError) || !setAside) throw e;
+    const movedTo = setAsideUnusable(path);
+    if (movedTo === undefined) throw e;
+    return { db: emptyDb(), recovered: { reason: e.reason, movedTo } };
+  }
 }
 
 /** How long a writer waits for another one's lock before giving up with an error. */
