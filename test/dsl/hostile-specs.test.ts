@@ -117,7 +117,7 @@ describe('near-linear phases', () => {
     expect(text.endsWith(`… and ${diagnostics.length - 50} more diagnostics not shown`)).toBe(true);
   });
 
-  it('a chain of 512 ops builds in seconds (the emitter was cubic in the chain length)', () => {
+  it('a chain of 512 ops builds within a minute even on a loaded machine (the emitter was cubic in the chain length)', () => {
     expect(build(`map f : 8 -> 8 = ${Array(512).fill('dense(in: 8)').join(' @ ')}`, 60)).toEqual({ codes: [], built: true });
   });
 });
