@@ -57,6 +57,8 @@ export function backward(program: Program, options: BackwardOptions = {}): Backw
   const sliceWritten = new Map<string, ParamSlice[]>();
   /** A reduce of partial buffer `src` into the gradient of `slice`: accumulating iff the slice was written. */
   const reduceInto = (slice: ParamSlice, partialOf: (dst: string) => BackwardOp): void => {
+    // An empty slice (a sparse pattern without blocks) has no gradient to compute.
+    if (slice.length === 0) return;
     const dst = `p${partials.length}`;
     partials.push({ name: dst, size: slice.length });
     ops.push(partialOf(dst));

@@ -75,7 +75,7 @@ export function backwardProblems(p: BackwardProgram): string[] {
         const cover = covered.get(op.grad.tensor);
         if (!cover) return;
         const part = cover.subarray(op.grad.offset, op.grad.offset + op.grad.length);
-        const already = part.every((c) => c === 1);
+        const already = part.length > 0 && part.every((c) => c === 1);
         if (op.accumulate !== already) problems.push(`${where}: ${op.accumulate ? 'accumulates into' : 'overwrites'} a gradient slice ${op.accumulate ? 'not yet' : 'already'} written`);
         part.fill(1);
         return;
