@@ -12,7 +12,7 @@
  *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
 import { bytesText, MAX_DATA_FILE_BYTES, readFileBounded, type FileBound } from '../runtime/files/read-bounded.js';
-import { writeOutputs, type OutputFile, type WriteOptions } from '../runtime/files/write-outputs.js';
+import { checkOutputs, writeOutputs, type OutputFile, type WriteOptions } from '../runtime/files/write-outputs.js';
 import { UserError } from './user-error.js';
 
 export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../runtime/files/bounds.js';
@@ -32,6 +32,14 @@ export async function readText(path: string, bound: FileBound, shownAs = path): 
 /** Writes `data` to `path` all at once or not at all; creates missing parent directories. */
 export async function writeAtomic(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): Promise<void> {
   writeOutputs([{ path, data, shownAs: options.shownAs }], options);
+}
+
+/**
+ * Before a command's long work: throws the FileError `writeAtomic(path, …, options)` would throw
+ * for a bad path (a directory, an input, read-only, under a regular file…); creates nothing.
+ */
+export function checkOutputPath(path: string, options: WriteOptions = {}): void {
+  checkOutputs([{ path }], options);
 }
 
 /** Writes all of `files` or none of them (`monc build`'s .wgsl, .ts and .json). */

@@ -5,7 +5,7 @@
  * from the parameter files with the float64 forward reference; the same seed gives the same
  * bytes; every bad input is a one-line user error (exit 1) that leaves --out untouched.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
@@ -322,6 +322,30 @@ describe('bad input: one line, exit 1, --out untouched', () => {
     ['--momentum without sgd', () => train(['--momentum', '0.9']), /--momentum applies to --optimizer sgd/],
     ['a loss that diverges', () => train(['--optimizer', 'sgd', '--lr', '1e30', '--steps', '5']), /the loss became (NaN|Infinity) at step 2 of 5; stopped, nothing written/],
   ];
+
+  it('an --out that cannot be written is refused before any step or pass: one line, no progress, nothing changed', async () => {
+    const dir = scratch.path('out-dir');
+    mkdirSync(dir, { recursive: true });
+    const targets: [string, RegExp][] = [
+      [`${spec}/g.safetensors`, /cannot write '[^']*tr\.mon\/g\.safetensors': '[^']*tr\.mon' is not a directory/],
+      [inputs.x, /it is an input of this command/],
+      [inputs.target, /it is an input of this command/],
+      [dir, /it is a directory; monc writes only regular files/],
+    ];
+    const before = [spec, inputs.x, inputs.target].map((f) => readFileSync(f));
+    for (const [out, message] of targets) {
+      for (const args of [train(['--steps', '20']), grad({})]) {
+        if (args[0] === 'grad' && out === inputs.target) continue; // not an input of grad
+        const r = await cli([...args, '--out', out]);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/^monc: error: [^\n]*\n$/); // no 'monc train: [k/20] loss …' line
+        expect(r.stderr).toMatch(message);
+        expect(r.stdout).toBe('');
+      }
+    }
+    expect([spec, inputs.x, inputs.target].map((f) => readFileSync(f))).toEqual(before);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it.each(cases)('%s', async (_, args, message) => {
     const out = scratch.path('untouched.safetensors');

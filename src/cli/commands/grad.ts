@@ -10,7 +10,7 @@ import type { Backend } from '../../runtime/map-runner.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { readInputRows, readPairedRows } from '../training-data.js';
 import { openTrainingRunner, withRunner } from '../training-runner.js';
@@ -28,6 +28,9 @@ export interface GradCommandOptions {
 const INPUT_GRADIENT = 'input';
 
 export async function gradCommand(ctx: CommandContext, file: string, opts: GradCommandOptions): Promise<CommandResult> {
+  // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
+  const outInputs = { inputs: [file, opts.params, opts.input, opts.gradOutput] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
   const specs = paramsOf(map.structure);
@@ -42,7 +45,7 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   });
   const tensors = new Map([[INPUT_GRADIENT, { shape: x.shape, data: gradients.dx }]]);
   for (const s of specs) tensors.set(s.name, { shape: s.shape, data: gradients.grads.get(s.name)! });
-  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }), { inputs: [file, opts.params, opts.input, opts.gradOutput] });
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype: 'F32' }), outInputs);
 
   const listed = [...tensors].map(([name, t]) => ({ name, shape: t.shape }));
   return {

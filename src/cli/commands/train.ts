@@ -19,7 +19,7 @@ import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
 import { readParamsFile } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { gatherRows, miniBatches } from '../minibatches.js';
 import { progress } from '../progress.js';
@@ -50,6 +50,10 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const optimizer = optimizerOptions(opts);
   if (opts.steps < 1) throw new UserError(`--steps must be at least 1, got ${opts.steps}`);
   if (opts.batch !== undefined && opts.batch < 1) throw new UserError(`--batch must be at least 1, got ${opts.batch}`);
+  // Training may run for hours: an --out that cannot be written is refused before any of it.
+  // (--out may be --params: fine-tuning in place replaces the parameter file.)
+  const outInputs = { inputs: [file, opts.input, opts.target] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
@@ -73,7 +77,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const lossFinal = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
   if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
   const trained = { bytes, lossInitial, lossFinal };
-  await writeAtomic(opts.out, trained.bytes, { inputs: [file, opts.input, opts.target] });
+  await writeAtomic(opts.out, trained.bytes, outInputs);
 
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   const json = {

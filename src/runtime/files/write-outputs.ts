@@ -17,7 +17,7 @@
  * failure is a FileError with a one-line reason.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, constants, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
 import { specialKind } from './read-bounded.js';
@@ -120,8 +120,41 @@ function identity(path: string): string | undefined {
   }
 }
 
+/**
+ * Throws the FileError writeOutputs would for each path, as far as it can be known before the data
+ * exists (a directory, FIFO or device, an input of the command, read-only, a name too long, a
+ * parent that is a regular file, a directory it cannot write in), and creates nothing: for commands
+ * that work a long time before they write (`monc train`), so that the work is never lost.
+ */
+export function checkOutputs(files: readonly Omit<OutputFile, 'data'>[], options: WriteOptions = {}): void {
+  const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
+  for (const file of files) {
+    const p = plan({ ...file, data: '' }, inputs);
+    const dir = dirname(p.target);
+    const missing = missingDirectories(dir, p.shown);
+    const existing = missing.length === 0 ? dir : dirname(missing[0]);
+    try {
+      accessSync(existing, constants.W_OK);
+    } catch (e) {
+      throw new FileError(`cannot write '${p.shown}': ${ioReason(e)} (${existing})`);
+    }
+  }
+}
+
 /** mkdir -p, one level at a time from the deepest existing ancestor, which must be a directory. `shown` names the file it is for. */
 export function ensureDirectory(dir: string, shown: string): void {
+  for (const d of missingDirectories(dir, shown)) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      throw new FileError(`cannot write '${shown}': cannot create directory '${d}': ${ioReason(e)}`);
+    }
+  }
+}
+
+/** The directories above `dir` (itself included) that do not exist, outermost first; the deepest existing ancestor must be a directory. */
+function missingDirectories(dir: string, shown: string): string[] {
   const missing: string[] = [];
   for (let at = dir; ; at = dirname(at)) {
     let stats: Stats | undefined;
@@ -139,14 +172,7 @@ export function ensureDirectory(dir: string, shown: string): void {
     missing.push(at);
     if (dirname(at) === at) break;
   }
-  for (const d of missing.reverse()) {
-    try {
-      mkdirSync(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d).isDirectory()) continue;
-      throw new FileError(`cannot write '${shown}': cannot create directory '${d}': ${ioReason(e)}`);
-    }
-  }
+  return missing.reverse();
 }
 
 function writeTemp(p: Planned): void {
