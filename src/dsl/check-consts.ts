@@ -6,7 +6,7 @@ import type { ArithExpr, ConstDecl, IntExpr } from './ast.js';
 import { Code, MAX_INT } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { spanUnion, type Span } from './span.js';
-import { didYouMean } from './suggest.js';
+import type { Suggester } from './suggest.js';
 
 /**
  * The constants seen so far. A constant whose definition had an error is present with value
@@ -23,6 +23,7 @@ export class ConstEnv {
     private readonly bag: DiagnosticBag,
     consts: readonly ConstDecl[],
     mapNames: Iterable<string>,
+    private readonly suggester: Suggester,
   ) {
     for (const c of consts) if (!this.later.has(c.name.name)) this.later.set(c.name.name, c.name.span);
     for (const m of mapNames) this.maps.add(m);
@@ -63,7 +64,7 @@ export class ConstEnv {
     } else if (this.maps.has(name)) {
       this.bag.error(Code.UnknownConstant, `'${name}' is a map, not an integer constant`, span);
     } else {
-      this.bag.error(Code.UnknownConstant, `unknown constant '${name}'${didYouMean(name, this.values.keys())}`, span);
+      this.bag.error(Code.UnknownConstant, `unknown constant '${name}'${this.suggester.didYouMean(name, this.values.keys())}`, span);
     }
     return undefined;
   }

@@ -11,7 +11,7 @@ import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { constructors, patterns } from './signatures.js';
 import type { Span } from './span.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean, type Suggester } from './suggest.js';
 
 /** A resolved map expression: leaves are checked constructor calls and references. */
 export type RNode =
@@ -25,6 +25,7 @@ export interface ResolveContext {
   readonly bag: DiagnosticBag;
   readonly maps: ReadonlySet<string>;
   readonly consts: ReadonlySet<string>;
+  readonly suggester: Suggester;
 }
 
 /** The resolved expression, or undefined when it has errors (all of them reported). */
@@ -74,7 +75,7 @@ function resolveRef(name: string, span: Span, ctx: ResolveContext): RNode | unde
   let message = `unknown map '${name}'`;
   if (constructors.has(name)) message += `; to use the constructor, call it: ${name}(…)`;
   else if (ctx.consts.has(name)) message += `; '${name}' is a constant, not a map`;
-  else message += didYouMean(name, ctx.maps);
+  else message += ctx.suggester.didYouMean(name, ctx.maps);
   ctx.bag.error(Code.UnknownMap, message, span);
   return undefined;
 }

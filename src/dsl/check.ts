@@ -16,6 +16,7 @@ import type { MaskResolver } from './check-sparse.js';
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { spanUnion } from './span.js';
+import { Suggester } from './suggest.js';
 import type { CheckedMap, CheckedModule, Structure } from './structure.js';
 
 export interface CheckOptions {
@@ -34,13 +35,15 @@ export function checkModule(ast: SourceFile, bag: DiagnosticBag, options: CheckO
   const header = checkNames(ast, bag);
   if (header.tooManyMaps) return undefined;
   const mapNames = new Set(header.maps.map((m) => m.name.name));
-  const env = new ConstEnv(bag, header.consts, mapNames);
+  const suggester = new Suggester();
+  const env = new ConstEnv(bag, header.consts, mapNames, suggester);
   for (const c of header.consts) env.define(c);
 
+  const constNames = new Set(header.consts.map((c) => c.name.name));
   const pending = new Map<string, PendingMap>();
   for (const decl of header.maps) {
     const shape = declaredShape(decl, env, bag);
-    const root = resolveExpr(decl.expr, { env, bag, maps: mapNames, consts: new Set(header.consts.map((c) => c.name.name)) });
+    const root = resolveExpr(decl.expr, { env, bag, maps: mapNames, consts: constNames, suggester });
     pending.set(decl.name.name, { decl, shape, root, refs: root ? refsOf(root) : [] });
   }
   const order = orderMaps(
