@@ -5,7 +5,7 @@
  * from the parameter files with the float64 forward reference; the same seed gives the same
  * bytes; every bad input is a one-line user error (exit 1) that leaves --out untouched.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
@@ -250,6 +250,20 @@ describe('monc train', () => {
     expect(stderr).toContain('\r\x1b[K[');
     expect(stderr).toMatch(/20\/20 loss \d/);
     expect(Object.keys(JSON.parse(stdout))).toContain('loss_final');
+  });
+
+  it("stops on webgpu when Adam's float32 state cannot hold the gradient (|g| ~ 1e21), where cpu's float64 state trains", async () => {
+    const params = await initParams(spec, 'sq', 31);
+    const x = randomNpy('huge-x.npy', [ROWS, 12], 32, 1e11);
+    const target = randomNpy('huge-t.npy', [ROWS, 12], 33);
+    const args = (backend: string, out: string) => ['train', spec, '--map', 'sq', '--params', params, '--input', x, '--target', target, '--out', out, '--steps', '3', '--lr', '0.01', '--optimizer', 'adam', '--backend', backend];
+    const cpu = await cliJson(args('cpu', scratch.path('huge-cpu.safetensors')));
+    expect(cpu.loss_final).toBeLessThan(cpu.loss_initial);
+    const out = scratch.path('huge-webgpu.safetensors');
+    const r = await cli(args('webgpu', out));
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^monc: error: a gradient reached [0-9.]+e\+2\d: Adam's second moment \(about g²\) overflows the float32 optimizer state of webgpu[^\n]*\(step 1 of 3\); stopped, nothing written/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('may update --params in place, but never overwrites the input or the target', async () => {

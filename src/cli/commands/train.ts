@@ -23,6 +23,7 @@ import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
 import { gatherRows, miniBatches } from '../minibatches.js';
 import { progress } from '../progress.js';
+import { float32StateGuard } from '../optimizer-range.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
 import { UserError } from '../user-error.js';
@@ -122,6 +123,8 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
   const nextRows = miniBatches(loop.rows, loop.batch, loop.seed);
   const bar = progress(ctx, 'train');
   const shown = progressSteps(loop.steps, ctx.io.stderrIsTty === true);
+  // The cpu backend's state is float64; webgpu's is float32, whose range a huge gradient exceeds.
+  const stateRange = runner.backend === 'webgpu' ? float32StateGuard(loop.optimizer) : undefined;
   try {
     for (let step = 1; step <= loop.steps; step++) {
       const picked = nextRows();
@@ -133,7 +136,11 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
       if (!Number.isFinite(loss)) {
         throw new UserError(`the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
       }
-      await runner.backward(xb, mseOutputGradient(y, tb), rows);
+      const { grads } = await runner.backward(xb, mseOutputGradient(y, tb), rows);
+      const outOfRange = stateRange?.(grads, step);
+      if (outOfRange !== undefined) {
+        throw new UserError(`${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
+      }
       await optimizer.step();
       if (shown(step)) bar.update(step, loop.steps, `loss ${formatLoss(loss)}`);
     }
