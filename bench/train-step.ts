@@ -147,7 +147,7 @@ async function main() {
       const program = built.programs![0];
       const options = { batch: BATCH, limits: deviceTargetLimits(device), maxCandidates: TUNE, onProgress: (p: { line: string }) => log(p.line) };
       const fwd = await tuneProgram(device, identity, program, options);
-      const bwd = await tuneBackwardProgram(device, identity, compileBackward(program), options);
+      const bwd = await tuneBackwardProgram(device, identity, compileBackward(program), { ...options, tuned: new Set(fwd.kernels.map((k) => k.signature)) });
       const lookup = scheduleLookup(merge(emptyDb(), [...fwd.entries, ...bwd.entries], fwd.retired));
       const tuned = emitModule(built.module!, built.programs!, { tuning: lookup });
       log(`${dtype}: tuned build`);

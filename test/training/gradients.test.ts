@@ -56,6 +56,8 @@ const CASES: [string, CheckedMap][] = [
   ['monarch rectangular', checkedMap('m', monarch(24, 60, 6))],
   ['monarch order 3 radices 3,4,5', checkedMap('m', monarchOrder([3, 4, 5]))],
   ['butterfly radix 2 increasing', checkedMap('m', butterfly(2, 5))],
+  ['butterfly radix 2 decreasing', checkedMap('m', butterfly(2, 4, 'decreasing'))],
+  ['butterfly radix 3 increasing', checkedMap('m', butterfly(3, 2))],
   ['butterfly radix 3 decreasing', checkedMap('m', butterfly(3, 3, 'decreasing'))],
   ['lowrank', checkedMap('m', lowrank(20, 12, 3))],
   ['sparse flat_butterfly', checkedMap('m', sparse(32, 32, 4, 4, flatButterfly(8)))],

@@ -73,6 +73,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
           batch: opts.batch,
           limits: gpu.limits,
           maxCandidates: opts.maxCandidates,
+          tuned: new Set(result.kernels.map((k) => k.signature)),
           onProgress: (p) => bar.update(p.done, p.total, p.line),
         });
         tunedBackward.push({ program: derived, kernels: backward.kernels });

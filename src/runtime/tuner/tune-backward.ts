@@ -146,7 +146,17 @@ export interface BackwardTuneResult {
   readonly entries: readonly TuningEntry[];
 }
 
-export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIdentity, program: BackwardProgram, options: TuneOptions): Promise<BackwardTuneResult> {
+/**
+ * `tuned`: signatures already tuned in this run (the forward program's kernels: the recomputed
+ * forward ops are the same kernels); such ops, and ops whose signature an earlier op of this
+ * program has (two reductions of one size), are not tuned again: one database entry serves them.
+ */
+export async function tuneBackwardProgram(
+  device: GPUDevice,
+  adapter: AdapterIdentity,
+  program: BackwardProgram,
+  options: TuneOptions & { readonly tuned?: ReadonlySet<string> },
+): Promise<BackwardTuneResult> {
   const storage = options.storage ?? program.dtype;
   const tol = storage === 'f16' ? 3e-3 : 1e-5;
   const max = Math.max(1, options.maxCandidates ?? 24);
@@ -154,10 +164,14 @@ export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIde
   const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
   // The check covers several splits and a partial last one, whatever the tuning batch.
   const checkBatch = Math.min(options.batch, 2 * program.rowsPerSplit + 3);
-  const plans = program.ops.map((op, i) => {
+  const seen = new Set(options.tuned ?? []);
+  const plans = program.ops.flatMap((op, i) => {
+    const signature = kernelSignature([op], storage);
+    if (seen.has(signature)) return [];
+    seen.add(signature);
     const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
     const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(op, limits).length > 0 ? [f.defaultSchedule(op, limits)] : []))];
-    return { op, index: i, buildDefault, seeds, space: backwardCandidates(op, limits) };
+    return [{ op, index: i, signature, buildDefault, seeds, space: backwardCandidates(op, limits) }];
   });
   const total = plans.reduce((n, p) => n + searchSize(p.space, p.seeds, max), 0);
   let done = 0;
@@ -203,7 +217,7 @@ export async function tuneBackwardProgram(device: GPUDevice, adapter: AdapterIde
       full.destroy();
     }
     const best = results.reduce<TimedSchedule | undefined>((b, r) => (b === undefined || r.ms < b.ms ? r : b), undefined);
-    const signature = kernelSignature([plan.op], storage);
+    const signature = plan.signature;
     kernels.push({ ops: [plan.index], signature, ...(best ? { best } : {}), ...(defaultMs !== undefined ? { defaultMs } : {}), timed: results.length, rejected });
     if (best) {
       entries.push({ adapter, compiler: MONC_VERSION, kernel: signature, batchBucket: batchBucket(options.batch), schedule: best.schedule, ms: best.ms, spread: best.spread, timed: results.length, date: new Date().toISOString() });
