@@ -6,9 +6,14 @@
  * For `dtype f16` modules on an adapter without shader-f16 (SwiftShader, many others), the
  * runner regenerates the map's kernels with f32 storage (same ops, same schedules) and keeps
  * params and activations in f32 on the device; the host-facing API is f32 either way.
+ *
+ * Training (SPEC §7): `backward` / `encodeBackward` run the manifest's backward program
+ * (gpu-backward.ts, created on first use; cpu: the float64 reference VJP), `createOptimizer`
+ * updates the parameters from the last backward pass (optimizer.ts), `params` / `saveParams`
+ * read them back.
  */
 import type { Dtype } from '../dsl/structure.js';
-import type { Op, Program } from '../ir/ir.js';
+import type { Program } from '../ir/ir.js';
 import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import { emitProgramKernels } from '../codegen/wgsl/program.js';
