@@ -185,15 +185,25 @@ export function simplifyIndexMap(map: IndexMap): IndexMap {
   return { size: map.size, steps };
 }
 
+/** Sizes up to which `isIdentityMap` evaluates every index of steps that do not simplify away. */
+export const EXHAUSTIVE_IDENTITY_SIZE = 2 ** 20;
+
+/**
+ * Whether the map is the identity. True only when proven: its steps simplify away, or (up to
+ * EXHAUSTIVE_IDENTITY_SIZE) every index maps to itself. Steps that do not merge can still compose
+ * to the identity (transpose(5, 24) three times, then transpose(20, 6)); past that size such a map
+ * counts as a permutation, which passes then fold like any other (correct, only not as lean),
+ * instead of taking time proportional to a size of up to 2^31.
+ */
 export function isIdentityMap(map: IndexMap): boolean {
   const simple = simplifyIndexMap(map);
   if (simple.steps.length === 0) return true;
-  // Steps that do not merge can still compose to the identity; decide by evaluation.
+  if (map.size > EXHAUSTIVE_IDENTITY_SIZE) return false;
   for (let i = 0; i < map.size; i++) if (applyIndexMap(simple, i) !== i) return false;
   return true;
 }
 
-/** Whether two maps are the same permutation. */
+/** Whether two maps are the same permutation (false when unproven, as for `isIdentityMap`). */
 export function indexMapsEqual(a: IndexMap, b: IndexMap): boolean {
   return a.size === b.size && isIdentityMap(composeIndexMaps(a, invertIndexMap(b)));
 }

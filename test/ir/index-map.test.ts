@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   applyIndexMap,
+  EXHAUSTIVE_IDENTITY_SIZE,
   composeIndexMaps,
   indexMapProblems,
   indexMapsEqual,
@@ -88,5 +89,23 @@ describe('index maps', () => {
   it('tells equal and different maps apart', () => {
     expect(indexMapsEqual(transposeMap(4, 6), { size: 24, steps: [{ shape: [4, 2, 3], perm: [1, 2, 0] }] })).toBe(true);
     expect(indexMapsEqual(transposeMap(4, 6), transposeMap(6, 4))).toBe(false);
+  });
+
+  /** transpose(5, n/5) three times, then transpose(20, n/20): the identity, in steps that do not simplify away. */
+  const hiddenIdentity = (n: number) => [5, 5, 5, 20].map((r) => transposeMap(r, n / r)).reduce(composeIndexMaps);
+
+  it('proves the identity by evaluation up to EXHAUSTIVE_IDENTITY_SIZE', () => {
+    const small = hiddenIdentity(120);
+    expect(simplifyIndexMap(small).steps.length).toBeGreaterThan(0);
+    expect(Array.from(indexMapTable(small))).toEqual(Array.from({ length: 120 }, (_, i) => i));
+    expect(isIdentityMap(small)).toBe(true);
+  });
+
+  it('does not evaluate a large map index by index: unproven counts as not the identity', () => {
+    const big = hiddenIdentity(5 * 2 ** 26);
+    expect(big.size).toBeGreaterThan(EXHAUSTIVE_IDENTITY_SIZE);
+    const start = performance.now();
+    expect(isIdentityMap(big)).toBe(false);
+    expect(performance.now() - start).toBeLessThan(1000);
   });
 });
