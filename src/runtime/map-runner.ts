@@ -85,6 +85,8 @@ export class MapRunner {
   private gpuBackward: GpuBackward | undefined;
   /** The packed gradients of the last `backward` (cpu backend). */
   private lastGrad: Float64Array | undefined;
+  /** Device optimizers created here: their state buffers go with the runner. */
+  private readonly optimizers: GpuOptimizer[] = [];
 
   private constructor(
     readonly map: ManifestMap,
@@ -229,7 +231,9 @@ export class MapRunner {
     this.checkUsable();
     if (this.gpu) {
       const gpu = this.gpu;
-      return new GpuOptimizer(gpu.device, options, this.map.paramSize, this.backwardExecutor().storage, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+      const optimizer = new GpuOptimizer(gpu.device, options, this.map.paramSize, this.backwardExecutor().storage, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+      this.optimizers.push(optimizer);
+      return optimizer;
     }
     return new CpuOptimizer(options, () => {
       if (!this.lastGrad) throw new Error(`map '${this.map.name}': call backward() before an optimizer step`);
@@ -264,6 +268,7 @@ export class MapRunner {
     this.destroyed = true;
     this.gpu?.destroy();
     this.gpuBackward?.destroy();
+    for (const o of this.optimizers) o.destroy();
   }
 
   private checkUsable(): void {

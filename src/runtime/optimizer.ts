@@ -207,6 +207,12 @@ export class GpuOptimizer implements Optimizer {
     pass.end();
   }
 
+  /** Frees the state and uniform buffers (the runner does, when destroyed). */
+  destroy(): void {
+    this.state.destroy();
+    for (const h of this.hyper) h?.destroy();
+  }
+
   async step(): Promise<void> {
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
