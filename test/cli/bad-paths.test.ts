@@ -261,7 +261,7 @@ describe('the tuning database', () => {
     for (const args of commands) {
       const started = Date.now();
       expectUserError(await cli(args, { MONC_TUNING_DB: asDir.path }), /tuning database '[^']*env-db-dir': it is a directory[^\n]*\(named by \$MONC_TUNING_DB\)/);
-      expectUserError(await cli(args, { MONC_TUNING_DB: corrupt }), /tuning database '[^']*env-db-corrupt\.json' is corrupt: /);
+      expectUserError(await cli(args, { MONC_TUNING_DB: corrupt }), /env-db-corrupt\.json: not JSON[^\n]*\(named by \$MONC_TUNING_DB\)/);
       expect(Date.now() - started).toBeLessThan(3000); // no GPU opened, nothing tuned or built
     }
     asDir.intact();

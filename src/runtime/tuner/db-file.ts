@@ -68,7 +68,7 @@ export function loadTuningDb(path: string, compiler: string = MONC_VERSION, must
   if (!mustExist && !existsSync(path)) return { db: emptyDb() };
   const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE));
   if ('db' in parsed) return dropOtherVersions(parsed.db, compiler);
-  throw new FileError(`tuning database '${path}' is corrupt: ${parsed.error}`, `corrupt: ${parsed.error}`);
+  throw new FileError(`${path}: ${parsed.error}`, parsed.error);
 }
 
 /**
