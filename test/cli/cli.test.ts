@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportError } from '../../src/cli/main.js';
 import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
-import { compileMap } from '../../src/ir/pipeline.js';
+import { compileBackward, compileMap } from '../../src/ir/pipeline.js';
+import { printBackwardProgram } from '../../src/ir/printer.js';
 import { emptyDb, kernelSignature, serializeDb } from '../../src/runtime/tuner/db.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/index.js';
@@ -57,6 +58,19 @@ describe('monc check', () => {
     for (const pass of ['lower', 'flatten', 'fold-permutations', 'schedule']) expect(r.stdout).toContain(`== chain: after ${pass} ==`);
     const json = await cliJson(['check', spec, '--ir']);
     expect(json.maps[0].passes.map((p: { pass: string }) => p.pass)).toContain('schedule');
+  });
+
+  it('--ir prints each map\'s backward program after its forward passes, the same as compileBackward derives', async () => {
+    const r = await cli(['check', spec, '--ir']);
+    expect(r.code).toBe(0);
+    const program = compileMap(mapOf('chain'), 'f32');
+    const want = printBackwardProgram(compileBackward(program)).trimEnd();
+    const at = r.stdout.indexOf(`-- backward: chain --\n${want}`);
+    expect(at).toBeGreaterThan(r.stdout.indexOf('== chain: after schedule =='));
+    expect(r.stdout.indexOf('== mix: after lower ==')).toBeGreaterThan(at);
+    expect(want).toContain('reduce');
+    const json = await cliJson(['check', spec, '--ir']);
+    expect(json.maps[2].backward.trimEnd()).toBe(want);
   });
 
   it('renders spec errors with location, source line and caret, exit 1, no stack', async () => {

@@ -21,8 +21,8 @@ export function backwardProblems(p: BackwardProgram): string[] {
   const tensors = new Map(p.params.map((e) => [e.name, product(e.shape)]));
   const written = new Set(['x', 'dy']);
   const partialsWritten = new Set<string>();
-  /** Per tensor: covered elements (each written by a non-accumulating reduce). */
-  const covered = new Map([...tensors].map(([name, size]) => [name, new Uint8Array(size)]));
+  /** Per tensor: the ranges written by reduces so far (work per op, not per parameter element). */
+  const covered = new Map([...tensors.keys()].map((name) => [name, new CoveredRanges()]));
 
   const read = (where: string, name: string, size: number) => {
     if (sizes.get(name) !== size) problems.push(`${where}: reads ${size} values from '${name}' of size ${sizes.get(name)}`);
@@ -74,10 +74,10 @@ export function backwardProblems(p: BackwardProgram): string[] {
         slice(where, op.grad);
         const cover = covered.get(op.grad.tensor);
         if (!cover) return;
-        const part = cover.subarray(op.grad.offset, op.grad.offset + op.grad.length);
-        const already = part.length > 0 && part.every((c) => c === 1);
+        const [start, end] = [op.grad.offset, op.grad.offset + op.grad.length];
+        const already = end > start && cover.covers(start, end);
         if (op.accumulate !== already) problems.push(`${where}: ${op.accumulate ? 'accumulates into' : 'overwrites'} a gradient slice ${op.accumulate ? 'not yet' : 'already'} written`);
-        part.fill(1);
+        cover.add(start, end);
         return;
       }
       default:
@@ -85,8 +85,35 @@ export function backwardProblems(p: BackwardProgram): string[] {
     }
   });
   if (!written.has('dx') && !p.zeroInputGradient) problems.push('dx is never written');
-  for (const [name, cover] of covered) if (cover.some((c) => c === 0)) problems.push(`the gradient of '${name}' is not fully written`);
+  for (const [name, cover] of covered) if (!cover.covers(0, tensors.get(name)!)) problems.push(`the gradient of '${name}' is not fully written`);
   return problems;
+}
+
+/**
+ * A set of integer positions kept as sorted, disjoint, non-adjacent half-open ranges [start, end):
+ * a tensor of 2^31 elements written by a few slices costs a few ranges, not 2^31 flags.
+ */
+class CoveredRanges {
+  private ranges: (readonly [number, number])[] = [];
+
+  /** Whether every position in [start, end) is in the set (true for an empty range). */
+  covers(start: number, end: number): boolean {
+    if (end <= start) return true;
+    // Ranges are maximal, so a covered [start, end) lies inside one of them.
+    return this.ranges.some(([s, e]) => s <= start && end <= e);
+  }
+
+  add(start: number, end: number): void {
+    if (end <= start) return;
+    const kept: (readonly [number, number])[] = [];
+    let [s, e] = [start, end];
+    for (const r of this.ranges) {
+      if (r[1] < s || r[0] > e) kept.push(r);
+      else [s, e] = [Math.min(s, r[0]), Math.max(e, r[1])];
+    }
+    kept.push([s, e]);
+    this.ranges = kept.sort((a, b) => a[0] - b[0]);
+  }
 }
 
 /** Returns the program unchanged, or throws an internal error listing every problem. */
