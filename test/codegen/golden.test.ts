@@ -1,7 +1,10 @@
 /**
- * Golden files: every example compiles to exactly the committed test/golden/<module>.{wgsl,ts,json}.
- * After an intended change, regenerate them with `UPDATE_GOLDEN=1 npx vitest run test/codegen/golden.test.ts`
- * and review the diff.
+ * Golden files: every example compiles to exactly the committed test/golden/<module>.{wgsl,json}
+ * and to the committed <module>.ts *skeleton*. The bindings embed the whole WGSL and manifest;
+ * storing them a second time inside the .ts golden doubled every kernel change, so the .ts golden
+ * holds a marker in their place, and this test checks that the embedded texts are exactly the
+ * .wgsl and .json goldens. After an intended change, regenerate them with
+ * `UPDATE_GOLDEN=1 npx vitest run test/codegen/golden.test.ts` and review the diff.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +15,32 @@ const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 const goldenDir = fileURLToPath(new URL('../golden/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
 const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon')).sort();
+
+const WGSL_OPEN = 'const WGSL = `';
+const WGSL_CLOSE = '`;\n';
+const MANIFEST_OPEN = 'const MANIFEST: Manifest = ';
+
+/** Undoes the escapes a template literal needs (`\\`, `` \` ``, `\${`). */
+function templateText(literalBody: string): string {
+  return literalBody.replace(/\\([\\`$])/g, '$1');
+}
+
+/**
+ * The bindings with the embedded WGSL and manifest replaced by markers naming their goldens;
+ * fails unless the embedded texts are exactly `wgsl` and `manifestJson`.
+ */
+function bindingsSkeleton(ts: string, wgsl: string, manifestJson: string, moduleName: string): string {
+  const wgslStart = ts.indexOf(WGSL_OPEN);
+  expect(wgslStart, 'bindings embed the WGSL').toBeGreaterThanOrEqual(0);
+  const bodyStart = wgslStart + WGSL_OPEN.length;
+  const bodyEnd = ts.indexOf(WGSL_CLOSE, bodyStart);
+  expect(templateText(ts.slice(bodyStart, bodyEnd)), 'the WGSL embedded in the bindings is the module WGSL').toBe(wgsl);
+  const withoutWgsl = `${ts.slice(0, bodyStart)}/* test/golden/${moduleName}.wgsl */${ts.slice(bodyEnd)}`;
+  const manifestStatement = `${MANIFEST_OPEN}${manifestJson.trimEnd()};`;
+  expect(withoutWgsl.split(manifestStatement).length - 1, 'the bindings embed the manifest exactly once, as the .json holds it').toBe(1);
+  // `{} as Manifest` keeps the skeleton valid TypeScript (tsconfig type-checks test/golden too).
+  return withoutWgsl.replace(manifestStatement, `${MANIFEST_OPEN}{} as Manifest /* test/golden/${moduleName}.json */;`);
+}
 
 describe('golden outputs', () => {
   it('exist for at least one example', () => {
@@ -25,8 +54,8 @@ describe('golden outputs', () => {
       const { moduleName, wgsl, ts, manifestJson } = result.outputs!;
       const files: [string, string][] = [
         [`${moduleName}.wgsl`, wgsl],
-        [`${moduleName}.ts`, ts],
         [`${moduleName}.json`, manifestJson],
+        [`${moduleName}.ts`, bindingsSkeleton(ts, wgsl, manifestJson, moduleName)],
       ];
       if (update) mkdirSync(goldenDir, { recursive: true });
       for (const [name, text] of files) {
