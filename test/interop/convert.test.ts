@@ -91,6 +91,15 @@ describe('torch_butterfly Butterfly', () => {
     expectSameForward(map, 'torch_butterfly', state, (x) => torchButterflyForward(x, twiddle.data, twiddle.shape, increasing, bias.data));
   });
 
+  // The peer indexes twiddle[:, block, idx] by the step; a decreasing block's step idx has
+  // stride 2^(log n - 1 - idx), and monc's twiddle[t] is the stride-2^t factor: the axis reverses.
+  test('a decreasing block is stored with the log n axis reversed', () => {
+    const twiddle = randomTensor([1, 1, 4, 8, 2, 2], 7);
+    const converted = convertPeerWeights(mapOf('map f : 16 -> 16 = butterfly(radix: 2, stride: decreasing)'), 'torch_butterfly', new Map([['twiddle', twiddle]])).get('f.twiddle')!;
+    const slab = 8 * 4;
+    for (let t = 0; t < 4; t++) expect(converted.subarray(t * slab, (t + 1) * slab)).toEqual(twiddle.data.subarray((3 - t) * slab, (4 - t) * slab));
+  });
+
   test('nstacks > 1 is refused, saying why', () => {
     const state: StateDict = new Map([['twiddle', randomTensor([2, 1, 3, 4, 2, 2], 1)]]);
     expect(() => convertPeerWeights(mapOf('map f : 8 -> 8 = butterfly(radix: 2)'), 'torch_butterfly', state)).toThrow(

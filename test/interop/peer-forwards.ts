@@ -38,9 +38,9 @@ export function flyMonarchForward(x: ArrayLike<number>, w1: ArrayLike<number>, w
 /**
  * torch_butterfly `Butterfly` (nstacks 1): butterfly_multiply_torch(twiddle, x, increasing_stride)
  * + bias. For each block, for idx in 0..log n-1: log_stride = idx (increasing) or log n-1-idx,
- * stride = 2^log_stride; twiddle[0, block, log_stride] viewed (n/(2·stride), stride, 2, 2);
- * x viewed (n/(2·stride), 2, stride); out[j, o, t] = Σ_i tw[j, t, o, i] · x[j, i, t]. The
- * direction flips after each block.
+ * stride = 2^log_stride; twiddle[0, block, idx] (indexed by the step idx, not by log_stride)
+ * viewed (n/(2·stride), stride, 2, 2); x viewed (n/(2·stride), 2, stride);
+ * out[j, o, t] = Σ_i tw[j, t, o, i] · x[j, i, t]. The direction flips after each block.
  */
 export function torchButterflyForward(x: ArrayLike<number>, twiddle: ArrayLike<number>, twShape: readonly number[], increasingStride: boolean, bias?: ArrayLike<number>): Float64Array {
   const [, nblocks, logN] = twShape;
@@ -56,7 +56,7 @@ export function torchButterflyForward(x: ArrayLike<number>, twiddle: ArrayLike<n
         for (let o = 0; o < 2; o++)
           for (let t = 0; t < stride; t++) {
             let acc = 0;
-            for (let i = 0; i < 2; i++) acc += twiddle[at(twShape, 0, block, logStride, j * stride + t, o, i)] * out[j * 2 * stride + i * stride + t];
+            for (let i = 0; i < 2; i++) acc += twiddle[at(twShape, 0, block, idx, j * stride + t, o, i)] * out[j * 2 * stride + i * stride + t];
             next[j * 2 * stride + o * stride + t] = acc;
           }
       out = next;
