@@ -5,10 +5,11 @@
  * name, and offset), so tied weights, monarch, butterfly, ks and blockdiag maps need no
  * peer-specific code.
  */
-import type { CheckedMap } from '../dsl/structure.js';
+import type { CheckedMap, Dtype } from '../dsl/structure.js';
 import type { BiasExpr, IrExpr, IrParam, KsExpr } from '../ir/ir.js';
 import { lowerMap } from '../ir/lower.js';
 import { flattenExpr } from '../ir/passes/flatten.js';
+import { checkValues, ValueRangeError } from '../runtime/numerics.js';
 import { readFlyMonarch } from './fly.js';
 import { readKsLinear } from './ksmm.js';
 import { InteropError, patternText, type PeerLayer, type StateDict } from './peer-layer.js';
@@ -20,6 +21,8 @@ export const PEERS: readonly Peer[] = ['fly', 'torch_butterfly', 'ksmm'];
 export interface ConvertOptions {
   /** The layer's key prefix in the state dict (`encoder.fc1.`); found automatically when there is one layer. */
   readonly prefix?: string;
+  /** The module's dtype: an f16 module's weights must also lie within ±65504. Default f32. */
+  readonly dtype?: Dtype;
 }
 
 /** The map's parameters (by safetensors name, row-major) holding the peer layer's weights. */
@@ -39,7 +42,8 @@ export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict
   const out = new Map<string, Float32Array>();
   for (const p of target.params) out.set(p.name, new Float32Array(p.shape.reduce((s, v) => s * v, 1)));
   const written = new Map<string, string>();
-  const put = (tensor: string, offset: number, data: ArrayLike<number>, from: string) => {
+  const put = (tensor: string, offset: number, data: ArrayLike<number>, shape: readonly number[], from: string) => {
+    refuseUnloadable(data, options.dtype ?? 'f32', from, shape);
     const key = `${tensor}@${offset}`;
     const dst = out.get(tensor)!;
     const earlier = written.get(key);
@@ -53,9 +57,23 @@ export function convertPeerWeights(map: CheckedMap, peer: Peer, state: StateDict
     written.set(key, from);
     for (let i = 0; i < data.length; i++) dst[offset + i] = data[i];
   };
-  layer.factors.forEach((f, i) => put(target.factors[i].weight.tensor, target.factors[i].weight.offset, f.data, f.from));
-  if (layer.bias && target.bias) put(target.bias.param.tensor, target.bias.param.offset, layer.bias.data, layer.bias.from);
+  layer.factors.forEach(({ pattern: [a, b, c, d], data, from }, i) => put(target.factors[i].weight.tensor, target.factors[i].weight.offset, data, [a * d, b, c], from));
+  if (layer.bias && target.bias) put(target.bias.param.tensor, target.bias.param.offset, layer.bias.data, [layer.bias.data.length], layer.bias.from);
   return out;
+}
+
+/**
+ * The check parameter loading makes (numerics.ts), made on the peer's weights: a NaN or ±Inf
+ * weight (or one beyond f16's range in an f16 module) would be written, then refused by every
+ * command that loads it, so it is refused here, naming the peer tensor and element.
+ */
+function refuseUnloadable(data: ArrayLike<number>, dtype: Dtype, from: string, shape: readonly number[]): void {
+  try {
+    checkValues(data, dtype, `peer tensor '${from}'`, shape);
+  } catch (e) {
+    if (e instanceof ValueRangeError) throw new InteropError(e.message);
+    throw e;
+  }
 }
 
 function readLayer(peer: Peer, state: StateDict, target: MapFactors, prefix: string | undefined): PeerLayer {

@@ -36,6 +36,24 @@ describe('monc convert', () => {
     expect(existsSync(scratch.path('none.safetensors'))).toBe(false);
   });
 
+  test('a non-finite peer weight exits 1 naming the tensor and element, and writes nothing', async () => {
+    const blkdiag1 = new Float32Array(256).fill(NaN);
+    writeFileSync(
+      scratch.path('nan.safetensors'),
+      writeSafetensors(
+        new Map([
+          ['model.fc1.blkdiag1', { shape: [4, 8, 8], data: blkdiag1 }],
+          ['model.fc1.blkdiag2', { shape: [4, 16, 8], data: ramp(512, 0.25) }],
+          ['model.fc1.bias', { shape: [64], data: ramp(64, 0.5) }],
+        ]),
+      ),
+    );
+    const r = await cli(['convert', scratch.path('ffn.mon'), '--map', 'up', '--from', 'fly', '--in', scratch.path('nan.safetensors'), '--out', scratch.path('nan-out.safetensors')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`monc: error: ${scratch.path('nan.safetensors')}: peer tensor 'model.fc1.blkdiag1' holds NaN at element (0, 0, 0): not finite`]);
+    expect(existsSync(scratch.path('nan-out.safetensors'))).toBe(false);
+  });
+
   test('an unknown peer is a usage error, exit 2', async () => {
     const r = await cli(['convert', scratch.path('ffn.mon'), '--map', 'up', '--from', 'hf', '--in', scratch.path('fly.safetensors'), '--out', scratch.path('x.safetensors')]);
     expect(r.code).toBe(2);

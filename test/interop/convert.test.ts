@@ -174,6 +174,26 @@ describe('what does not fit is said exactly', () => {
     expect(convertPeerWeights(map, 'fly', state, { prefix: 'b' }).get('f.blkdiag1')).toEqual(state.get('b.blkdiag1')!.data);
   });
 
+  test('a non-finite peer weight is refused, naming the peer tensor and element', () => {
+    const w1 = randomTensor([4, 4, 4], 1);
+    w1.data[1 * 16 + 2 * 4 + 3] = NaN;
+    const state: StateDict = new Map([['fc.blkdiag1', w1], ['fc.blkdiag2', randomTensor([4, 4, 4], 2)]]);
+    expect(() => convertPeerWeights(mapOf('map f : 16 -> 16 = monarch(nblocks: 4)'), 'fly', state)).toThrow(new InteropError("peer tensor 'fc.blkdiag1' holds NaN at element (1, 2, 3): not finite"));
+    const twiddle = randomTensor([1, 2, 3, 4, 2, 2], 3);
+    twiddle.data[(1 * 3 + 2) * 16 + 5] = -Infinity; // twiddle[0, 1, 2], element (1, 0, 1)
+    const map = mapOf('map f : 8 -> 8 = butterfly(radix: 2, stride: decreasing) @ butterfly(radix: 2)');
+    expect(() => convertPeerWeights(map, 'torch_butterfly', new Map([['twiddle', twiddle]]))).toThrow(new InteropError("peer tensor 'twiddle[0, 1, 2]' holds -Infinity at element (1, 0, 1): not finite"));
+  });
+
+  test('in an f16 module, a peer weight beyond the f16 range is refused', () => {
+    const bias = randomTensor([16], 3);
+    bias.data[7] = 70000;
+    const state: StateDict = new Map([['factors.0', randomTensor([4, 4, 4], 1)], ['factors.1', randomTensor([4, 4, 4], 2)], ['bias', bias]]);
+    const map = mapOf('map f : 16 -> 16 = monarch(nblocks: 4) + bias()');
+    expect(() => convertPeerWeights(map, 'ksmm', state)).not.toThrow();
+    expect(() => convertPeerWeights(map, 'ksmm', state, { dtype: 'f16' })).toThrow(new InteropError("peer tensor 'bias' holds 70000 at element 7: beyond the f16 range ±65504 of this f16 module"));
+  });
+
   test('a map with no peer counterpart', () => {
     expect(() => convertPeerWeights(mapOf('map f : 16 -> 16 = sparse(block: 4, pattern: band(width: 1))'), 'fly', fly(4, 4, 4, 4))).toThrow(/map 'f' is not a chain of Kronecker-sparse factors/);
   });

@@ -26,7 +26,7 @@ export async function convertCommand(
   }
   let params: Map<string, Float32Array>;
   try {
-    params = convertPeerWeights(map, opts.from, state, { prefix: opts.prefix });
+    params = convertPeerWeights(map, opts.from, state, { prefix: opts.prefix, dtype: spec.module.dtype });
   } catch (e) {
     if (e instanceof InteropError) throw new UserError(`${opts.in}: ${e.message}`);
     throw e;
