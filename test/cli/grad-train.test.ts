@@ -266,6 +266,25 @@ describe('monc train', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  // A step that overflows f16 is a divergence of that step (the lr), not a bad parameter file.
+  it.each(['cpu', 'webgpu'] as const)('stops on %s at the step whose update overflows an f16 module, blaming the step and the lr', async (backend) => {
+    const file = scratch.path('over.mon');
+    writeFileSync(file, 'dtype f16\nmap h : 8 -> 8 = blockdiag(nblocks: 2) + bias()\n');
+    const params = await initParams(file, 'h', 41);
+    const x = randomNpy('over-x.npy', [4, 8], 42, 100);
+    const target = randomNpy('over-t.npy', [4, 8], 43, 300);
+    const out = scratch.path(`over-${backend}.safetensors`);
+    const args = (lr: string) => ['train', file, '--map', 'h', '--params', params, '--input', x, '--target', target, '--out', out, '--steps', '1', '--optimizer', 'sgd', '--lr', lr, '--backend', backend];
+    const r = await cli(args('1000'));
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('monc train: [') && !l.includes('adapter'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^monc: error: the parameters overflowed the f16 range \(±65504\) at step 1 of 1 \(parameter tensor 'h\.\d\.(weight|bias)' holds (-?[0-9.e+]+|-?Infinity|NaN) at element [(), 0-9]+: [^)]*\); stopped, nothing written \(try a smaller --lr\)$/);
+    expect(existsSync(out)).toBe(false);
+    // The same step with a small lr stays in range and trains.
+    expect((await cliJson(args('1e-6'))).loss_final).toBeLessThan(Infinity);
+  });
+
   it('may update --params in place, but never overwrites the input or the target', async () => {
     const p = await planted(spec, SPEC, 'rect');
     const inPlace = scratch.path('rect-in-place.safetensors');

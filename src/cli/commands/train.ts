@@ -9,6 +9,7 @@
  */
 import { paramsOf } from '../../dsl/params.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
+import { checkValues, F16_MAX, ValueRangeError } from '../../runtime/numerics.js';
 import { packParams } from '../../runtime/params.js';
 import type { ManifestMap } from '../../codegen/manifest-types.js';
 import type { Dtype } from '../../dsl/structure.js';
@@ -71,7 +72,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
   const bytes = await withRunner(runner, async () => {
     runner.loadParams(params);
-    await trainSteps(ctx, runner, x.data, target.data, { in: map.in, out: map.out, rows: x.rows, batch, steps: opts.steps, seed: opts.seed, optimizer });
+    await trainSteps(ctx, runner, x.data, target.data, { in: map.in, out: map.out, rows: x.rows, batch, steps: opts.steps, seed: opts.seed, optimizer, dtype: spec.module.dtype });
     return runner.saveParams();
   });
   // The loss of the parameters as written (read back: f16 rounding included).
@@ -115,6 +116,7 @@ interface Loop {
   readonly steps: number;
   readonly seed: number;
   readonly optimizer: OptimizerOptions;
+  readonly dtype: Dtype;
 }
 
 /** The optimisation loop; stops with a user error at the first step whose loss is not finite. */
@@ -142,10 +144,29 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
         throw new UserError(`${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
       }
       await optimizer.step();
+      await refuseUnloadableParams(runner, loop.dtype, step, loop.steps);
       if (shown(step)) bar.update(step, loop.steps, `loss ${formatLoss(loss)}`);
     }
   } finally {
     bar.finish();
+  }
+}
+
+/**
+ * The parameters after a step must be ones monc can load (finite, and within ±65504 in an f16
+ * module; numerics.ts): an update that leaves that range is this step diverging (too large an
+ * lr), not a bad parameter file, so it stops here, naming the step, before anything is saved.
+ */
+async function refuseUnloadableParams(runner: MapRunner, dtype: Dtype, step: number, steps: number): Promise<void> {
+  const params = await runner.params();
+  for (const entry of runner.map.params) {
+    try {
+      checkValues(params.get(entry.name)!, dtype, `parameter tensor '${entry.name}'`, entry.shape);
+    } catch (e) {
+      if (!(e instanceof ValueRangeError)) throw e;
+      const what = dtype === 'f16' ? `overflowed the f16 range (±${F16_MAX})` : 'became non-finite';
+      throw new UserError(`the parameters ${what} at step ${step} of ${steps} (${e.message}); stopped, nothing written (try a smaller --lr)`);
+    }
   }
 }
 
