@@ -12,7 +12,7 @@ import { recordingMaskResolver } from '../../plugin/mask-files.js';
 import { watchFiles } from '../../plugin/file-watcher.js';
 import { formatJson } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { reportError } from '../main.js';
+import { reportError } from '../report-error.js';
 import { userTuningDbPath } from '../tuning.js';
 import { buildCommand, type BuildOptions } from './build.js';
 
