@@ -3,7 +3,7 @@
  * compiled (compileKernels), every kernel of its map is tuned (tuneProgram: candidates checked
  * against the float64 reference, then timed; fused runs too), the spec is compiled again with
  * the winners (scheduleLookup, as `monc build --tuning` does), and the tuned forward pass is
- * measured by `monc bench`'s code (measureMap: checked, then timed as one compute pass). One JSON
+ * measured by `monc bench`'s code (src/tools/measure-map.ts: checked, then timed as one compute pass). One JSON
  * record per case and dtype; with `--baseline torch.json` (bench/torch_baseline.py, same
  * machine) each record gets its PyTorch baseline and speedup = baseline_ms / ms.
  *
@@ -18,7 +18,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
 import { compileKernels, type TuningLookup } from '../src/compile-kernels.js';
-import { measureMap, type MapMeasurement } from '../src/cli/commands/bench.js';
+import { measureMap, type MapMeasurement } from '../src/tools/measure-map.js';
 import { candidates, runCandidates } from '../src/codegen/wgsl/families.js';
 import { isAmong } from '../src/codegen/wgsl/family.js';
 import type { Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';

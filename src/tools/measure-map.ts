@@ -1,0 +1,118 @@
+/**
+ * Measuring a compiled map on a GPU device: what `monc bench` reports and what bench/sweep.ts
+ * records. A compile-time tool (it uses the compiler's output, the float64 executor and the
+ * runtime's MapRunner and timing), kept out of src/cli so that the command stays a thin shell and
+ * bench/ does not import a CLI command.
+ */
+import type { ManifestMap } from '../codegen/manifest-types.js';
+import type { Schedule } from '../codegen/wgsl/kernel.js';
+import { paramsOf } from '../dsl/params.js';
+import type { Dtype } from '../dsl/structure.js';
+import type { Program } from '../ir/ir.js';
+import { executeProgram } from '../runtime/cpu-executor.js';
+import { f32ArrayToF16 } from '../runtime/formats/f16.js';
+import { initParams } from '../runtime/init.js';
+import { MapRunner } from '../runtime/map-runner.js';
+import { packParams } from '../runtime/params.js';
+import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
+import { relativeError } from '../runtime/tuner/op-reference.js';
+
+/** Rows checked against the float64 executor before timing. */
+const CHECK_ROWS = 16;
+
+/** A compiled map: its manifest entry, its program, the module's WGSL and dtype. */
+export interface BenchTarget {
+  readonly map: ManifestMap;
+  readonly program: Program;
+  readonly wgsl: string;
+  readonly dtype: Dtype;
+}
+
+export interface MeasureOptions {
+  readonly batch: number;
+  readonly repeats: number;
+  /** Whether a kernel's schedule came from the tuning database (reported per kernel). */
+  readonly tuned?: (ops: readonly number[], schedule: Schedule) => boolean;
+}
+
+export interface MapMeasurement {
+  readonly map: string;
+  /** The storage type the device ran (f32 for an f16 module on a device without shader-f16). */
+  readonly storage: 'f32' | 'f16';
+  readonly flops: number;
+  readonly bytes: number;
+  readonly relError: number;
+  /** The whole forward pass: every kernel, in order, in one compute pass. */
+  readonly whole: { readonly stats: TimingStats; readonly method: TimingMethod };
+  readonly kernels: readonly { readonly entryPoint: string; readonly ops: readonly number[]; readonly schedule: Schedule; readonly tuned: boolean; readonly ms: number; readonly spread: number }[];
+}
+
+/**
+ * What `monc bench` measures, on `device`: the map's kernels through MapRunner, checked against
+ * the float64 executor on a few rows (an error when they disagree: a wrong kernel is never timed),
+ * then the whole forward pass and each kernel alone timed at `batch` rows. Also used by
+ * bench/sweep.ts.
+ */
+export async function measureMap(device: GPUDevice, target: BenchTarget, opts: MeasureOptions): Promise<MapMeasurement> {
+  const { map, program, dtype } = target;
+  const runner = await MapRunner.create(map, target.wgsl, { device, dtype });
+  try {
+    const params = initParams(paramsOf(map.structure), 0);
+    runner.loadParams(params);
+    const relError = await checkAgainstReference(runner, program, packParams(map.params, map.paramSize, params), Math.min(opts.batch, CHECK_ROWS));
+    const tolerance = dtype === 'f16' ? 3e-3 : 1e-5;
+    if (!(relError < tolerance)) throw new Error(`internal error: map '${map.name}' gives relative error ${relError} against the float64 reference (tolerance ${tolerance}); not timing a wrong kernel`);
+
+    // The device keeps f16 only when it has shader-f16 (MapRunner computes in f32 otherwise).
+    const storage = dtype === 'f16' && device.features.has('shader-f16') ? 'f16' : 'f32';
+    const io = ioBuffers(device, storage, opts.batch, map.in, map.out);
+    try {
+      const options = { repeats: opts.repeats };
+      const whole = await timePasses(device, (pass) => runner.encodeDispatches(pass, io.x, io.y, opts.batch), options);
+      const kernels = [];
+      for (const [i, k] of map.kernels.entries()) {
+        const t = await timePasses(device, (pass) => runner.encodeDispatches(pass, io.x, io.y, opts.batch, i), options);
+        kernels.push({ entryPoint: k.entryPoint, ops: k.ops, schedule: k.schedule, tuned: opts.tuned?.(k.ops, k.schedule) ?? false, ms: t.stats.medianMs, spread: t.stats.spread });
+      }
+      // Manifest bytes are in the module's dtype; the device may hold f32 instead.
+      const scale = (storage === 'f16' ? 2 : 4) / (dtype === 'f16' ? 2 : 4);
+      const flops = map.flopsPerRow * opts.batch;
+      const bytes = (map.bytesPerRow * opts.batch + map.paramBytes) * scale;
+      return { map: map.name, storage, flops, bytes, relError, whole, kernels };
+    } finally {
+      io.x.destroy();
+      io.y.destroy();
+    }
+  } finally {
+    runner.destroy();
+  }
+}
+
+/** The relative error of the first `rows` rows of a random input against the float64 executor. */
+async function checkAgainstReference(runner: MapRunner, program: Program, packed: Float32Array, rows: number): Promise<number> {
+  const x = randomValues(rows * program.in, 7);
+  const y = await runner.forward(x, rows);
+  return relativeError(y, executeProgram(program, packed, x, rows));
+}
+
+function randomValues(count: number, seed: number): Float32Array<ArrayBuffer> {
+  let s = seed;
+  // A linear congruential generator: the input only needs to be deterministic and non-trivial.
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i++) values[i] = ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  return values;
+}
+
+function ioBuffers(device: GPUDevice, storage: 'f32' | 'f16', batch: number, n: number, m: number): { x: GPUBuffer; y: GPUBuffer } {
+  const elem = storage === 'f16' ? 2 : 4;
+  const size = (count: number) => Math.max(16, Math.ceil((count * elem) / 16) * 16);
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+  const x = device.createBuffer({ label: 'monc bench x', size: size(batch * n), usage });
+  const y = device.createBuffer({ label: 'monc bench y', size: size(batch * m), usage });
+  const values = randomValues(batch * n, 11);
+  // Whole 4-byte words for writeBuffer: an odd count of halves gets one zero after it.
+  const data = storage === 'f16' ? new Uint16Array(batch * n + ((batch * n) % 2)) : values;
+  if (data instanceof Uint16Array) data.set(f32ArrayToF16(values));
+  device.queue.writeBuffer(x, 0, data);
+  return { x, y };
+}
