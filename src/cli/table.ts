@@ -1,3 +1,8 @@
+import { exactInteger } from '../util/json.js';
+
+/** One exact-integer printer for the CLI and the compiler's messages (it lives in util/json.ts). */
+export { exactInteger };
+
 /** Plain-text tables for terminal output: columns padded to their widest cell. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
@@ -18,7 +23,3 @@ export function formatCount(n: number): string {
   return exactInteger(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
-/** The exact decimal text of an integer-valued double (String() otherwise). */
-export function exactInteger(n: number): string {
-  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
-}

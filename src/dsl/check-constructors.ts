@@ -6,8 +6,9 @@ import type { RNode } from './check-resolve.js';
 import { buildSparse, type SparseContext } from './check-sparse.js';
 import { callText } from './check-shapes.js';
 import { Code, MAX_INT } from './codes.js';
-import { paramsOf } from './params.js';
+import { paramsOf, tensorElements } from './params.js';
 import type { Structure } from './structure.js';
+import { exactInteger } from '../util/json.js';
 
 type Leaf = Extract<RNode, { kind: 'leaf' }>;
 
@@ -127,9 +128,9 @@ export function integerRoot(n: number, p: number): number | undefined {
 
 function withinTensorLimit(node: Structure, leaf: Leaf, ctx: SparseContext): boolean {
   for (const p of paramsOf(node)) {
-    const elements = p.shape.reduce((x, y) => x * y, 1);
-    if (elements > MAX_INT) {
-      ctx.bag.error(Code.TensorTooLarge, `parameter tensor '${p.name}' of ${callText(leaf)} would have ${elements} elements, more than the limit ${MAX_INT}`, leaf.span);
+    const elements = tensorElements(p.shape);
+    if (elements > BigInt(MAX_INT)) {
+      ctx.bag.error(Code.TensorTooLarge, `parameter tensor '${p.name}' of ${callText(leaf)} would have ${exactInteger(elements)} elements, more than the limit ${MAX_INT}`, leaf.span);
       return false;
     }
   }

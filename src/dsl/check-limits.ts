@@ -1,15 +1,17 @@
 /**
- * Limits on what a checked map stands for once references are expanded (lowering copies what a
- * reference stands for): its nodes and steps, counted module-wide, its nesting, and its
- * parameters together. Each map's counts are kept, so a reference costs one lookup here.
+ * Limits on what a checked map stands for once references are expanded (the passes after lowering
+ * and the manifest see a referenced map once per use): its nodes and steps, counted module-wide,
+ * its nesting, and its parameters together. Each map's counts are kept, so a reference costs one
+ * lookup here.
  */
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
 import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS } from './limits.js';
-import { paramsOf } from './params.js';
+import { paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
 import type { CheckedMap, Structure } from './structure.js';
 import { assertNever } from '../util/assert.js';
+import { exactInteger } from '../util/json.js';
 
 /** Elements the packed parameter buffer may add per tensor to align it (schedule's PARAM_ALIGN - 1). */
 const ALIGNMENT_SLACK = 3;
@@ -65,11 +67,15 @@ export class ExpansionLimits {
       );
       return 'stop';
     }
-    const elements = paramsOf(map.structure).reduce((acc, p) => acc + p.shape.reduce((x, y) => x * y, 1) + ALIGNMENT_SLACK, 0);
-    if (elements > MAX_MAP_PARAMS) {
+    const tensors = paramsOf(map.structure);
+    const elements = tensors.reduce((acc, p) => acc + tensorElements(p.shape), 0n);
+    const padded = elements + BigInt(ALIGNMENT_SLACK * tensors.length);
+    if (padded > BigInt(MAX_MAP_PARAMS)) {
+      // The exact count; the alignment padding is named only when it is what passes the limit.
+      const padding = elements > BigInt(MAX_MAP_PARAMS) ? '' : ` (up to ${exactInteger(padded)} with the alignment of each tensor)`;
       this.bag.error(
         Code.ParamsTooLarge,
-        `the parameters of map '${map.name}' have about ${elements} elements together, more than the limit ${MAX_MAP_PARAMS} (kernels address them with 32-bit offsets)`,
+        `the parameters of map '${map.name}' have ${exactInteger(elements)} elements together${padding}, more than the limit ${MAX_MAP_PARAMS} (kernels address them with 32-bit offsets)`,
         nameSpan,
       );
       return 'reject';
@@ -94,6 +100,9 @@ export class ExpansionLimits {
         return { nodes, steps, depth: depth + 1 };
       }
       case 'ref': {
+        // Lowering shares a target's IR, but the manifest and the TypeScript bindings hold each
+        // map's structure with every reference expanded (a ref object around its target's copy):
+        // a use costs one node and one level more than its target.
         const target = this.measures.get(s.map)!;
         return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth };
       }

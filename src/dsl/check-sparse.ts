@@ -6,6 +6,8 @@ import { MAX_SPARSE_BLOCK_ROWS, MAX_SPARSE_BLOCKS } from './limits.js';
 import { bandBlockCount, bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlockCount, randomBlocks, type Block, type PatternSpec } from './patterns.js';
 import type { SparseNode } from './structure.js';
 import type { Span } from './span.js';
+import { tensorElements } from './params.js';
+import { exactInteger } from '../util/json.js';
 
 /** A 2-D 0/1 array read from a mask file, or why it could not be read. */
 export type MaskResult = { readonly rows: number; readonly cols: number; readonly data: ArrayLike<number> } | { readonly error: string };
@@ -72,8 +74,9 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
     bag.error(Code.EmptyPattern, 'the pattern selects no block: the map would be zero', patternSpan);
     return undefined;
   }
-  if (blocks.length * bh * bw > MAX_INT) {
-    bag.error(Code.TensorTooLarge, `parameter tensor '${path}.values' would have ${blocks.length * bh * bw} elements, more than the limit ${MAX_INT}`, span);
+  const elements = tensorElements([blocks.length, bh, bw]);
+  if (elements > BigInt(MAX_INT)) {
+    bag.error(Code.TensorTooLarge, `parameter tensor '${path}.values' would have ${exactInteger(elements)} elements, more than the limit ${MAX_INT}`, span);
     return undefined;
   }
   return { kind: 'sparse', in: n, out: m, path, span, bh, bw, blocks, pattern: patternText(pattern) };
@@ -106,7 +109,9 @@ function flatButterfly(rows: number, cols: number, factors: number, span: Span, 
     return undefined;
   }
   if (2 ** factors > rows) {
-    bag.error(Code.FlatButterflyGrid, `flat_butterfly(factors: ${factors}) needs at least ${2 ** factors} blocks per side, but there are ${rows}`, span);
+    // 2^factors exactly while a double holds it; past that as a power (factors can be up to 2^31 - 1).
+    const needed = factors <= 53 ? String(2 ** factors) : `2^${factors}`;
+    bag.error(Code.FlatButterflyGrid, `flat_butterfly(factors: ${factors}) needs at least ${needed} blocks per side, but there are ${rows}`, span);
     return undefined;
   }
   return flatButterflyBlocks(rows, factors);

@@ -58,6 +58,11 @@ function collect(s: Structure, walked: Set<string>, emit: (p: ParamSpec) => void
   }
 }
 
+/** Elements of a tensor of this shape, exact however large (a product of 32-bit sizes can pass 2^53). */
+export function tensorElements(shape: readonly number[]): bigint {
+  return shape.reduce((acc, d) => acc * BigInt(d), 1n);
+}
+
 export function paramCount(s: Structure): number {
   return paramsOf(s).reduce((acc, p) => acc + p.shape.reduce((x, y) => x * y, 1), 0);
 }

@@ -37,7 +37,13 @@ function ks(a: number, b: number, c: number, d: number, tensor: string, offset: 
   };
 }
 
-export function lowerStructure(s: Structure): IrExpr {
+/**
+ * The IR of a structure. A reference's target is lowered once per call and its IR shared by every
+ * use (the IR is immutable), so lowering costs the module's text, not its expansion: an alias
+ * chain of n maps is n steps, not n²/2.
+ */
+export function lowerStructure(s: Structure, lowered = new Map<string, IrExpr>()): IrExpr {
+  const lower = (t: Structure) => lowerStructure(t, lowered);
   const span = s.span ?? syntheticSpan();
   const name = (p: string) => `${s.path}.${p}`;
   const chain = (stages: IrExpr[]): IrExpr => ({ kind: 'chain', stages, span });
@@ -86,12 +92,18 @@ export function lowerStructure(s: Structure): IrExpr {
     case 'bias':
       return { kind: 'bias', size: s.out, param: { tensor: name('bias'), offset: 0, length: s.out }, output: identityMap(s.out), span };
     case 'sum':
-      return { kind: 'sum', terms: s.terms.map(lowerStructure), span };
+      return { kind: 'sum', terms: s.terms.map(lower), span };
     case 'chain':
       // Source order is `f0 @ f1 @ …` (f0 applied last); IR stages are in application order.
-      return chain([...s.factors].reverse().map(lowerStructure));
-    case 'ref':
-      return lowerStructure(s.target);
+      return chain([...s.factors].reverse().map(lower));
+    case 'ref': {
+      let ir = lowered.get(s.map);
+      if (ir === undefined) {
+        ir = lower(s.target);
+        lowered.set(s.map, ir);
+      }
+      return ir;
+    }
     default:
       return assertNever(s, 'structure');
   }

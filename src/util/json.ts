@@ -20,6 +20,16 @@ export function formatJson(value: unknown, indent = ''): string {
 
 /** JSON text of a scalar; an integer past 2^53 as the exact value its double holds (2^58 ends in …744, not …740). */
 function scalar(value: unknown): string {
-  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) return BigInt(value).toString();
+  if (typeof value === 'number' && Number.isInteger(value)) return exactInteger(value);
   return JSON.stringify(value);
+}
+
+/**
+ * The exact decimal text of an integer: a bigint's digits, and for a double past 2^53 the value it
+ * holds (2^58 -> 288230376151711744), not String()'s shortest round-trip text (…740). Any other
+ * number as String() writes it. Messages and JSON that print counts use this.
+ */
+export function exactInteger(n: number | bigint): string {
+  if (typeof n === 'bigint') return n.toString();
+  return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }

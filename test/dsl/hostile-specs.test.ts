@@ -106,6 +106,30 @@ describe('limits: refused at once with a located diagnostic', () => {
 });
 
 describe('near-linear phases', () => {
+  /** Diagnostics (code line:column) of checking `source`, which must take under `seconds`. */
+  const checked = (source: string, seconds: number) => {
+    const start = performance.now();
+    const { diagnostics } = checkSource(source, 'spec.mon');
+    expect((performance.now() - start) / 1000).toBeLessThan(seconds);
+    return diagnostics.map((d) => `${d.code} ${d.span.start.line}:${d.span.start.column}`);
+  };
+
+  it('lowering shares a referenced map: an alias chain of 150 maps and 48 two-factor layers check fast, an alias lowers to its target', () => {
+    const aliases = `map m0 : 8 -> 8 = dense()\n${lines(149, (i) => `map m${i + 1} : 8 -> 8 = m${i}`)}`;
+    expect(checked(aliases, 2)).toEqual([]);
+    const layers = lines(48, (i) => `map up${i} : 64 -> 256 = monarch(nblocks: 4)\nmap down${i} : 256 -> 64 = monarch(nblocks: 4) + bias()\nmap ffn${i} : 64 -> 64 = down${i} @ up${i}`);
+    expect(checked(layers, 2)).toEqual([]);
+    const last = checkSource(aliases, 'spec.mon').module!.maps.at(-1)!;
+    expect(compileMap(last, 'f32').ops).toHaveLength(1);
+  });
+
+  it('a map used twice by each of the next (doubling) is refused fast, at the map that passes the limit', () => {
+    const doubling = (base: string) => `map m0 : 8 -> 8 = ${base}\n${lines(40, (i) => `map m${i + 1} : 8 -> 8 = m${i} @ m${i}`)}`;
+    // 2^10 block matmuls in m10 bring the module to 2047 steps; transposes are no steps, but nodes.
+    expect(checked(doubling('dense()'), 2)).toEqual(['E0514 11:5']);
+    expect(checked(doubling(`dense()${' @ transpose(2, 4)'.repeat(99)}`), 2)).toEqual(['E0512 8:5']);
+  });
+
   it('1 MB of random bytes: checked and reported in seconds, 50 diagnostics shown', () => {
     const next = mulberry32(13);
     const source = new TextDecoder('latin1').decode(Uint8Array.from({ length: 1_000_000 }, () => next() % 256));
