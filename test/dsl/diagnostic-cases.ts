@@ -288,7 +288,7 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     code: 'E0511',
     source: 'map d : 536870912 -> 536870912 = monarch(order: 29, radix: 2)',
     at: '1:5',
-    message: "the parameters of map 'd' have about 31138512983 elements together, more than the limit 2147483647 (kernels address them with 32-bit offsets)",
+    message: "the parameters of map 'd' have 31138512896 elements together, more than the limit 2147483647 (kernels address them with 32-bit offsets)",
     caret: '     |     ^',
   },
   {
