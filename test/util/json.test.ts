@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { formatJson } from '../../src/util/json.js';
+import { exactInteger, formatJson } from '../../src/util/json.js';
 
 describe('formatJson', () => {
   test.prop([fc.jsonValue()])('is JSON that parses back to the value', (value) => {
@@ -11,5 +11,19 @@ describe('formatJson', () => {
     expect(formatJson({ name: 'up', shape: [4, 8, 4], steps: [{ perm: [1, 0] }], empty: [], none: {} })).toBe(
       ['{', '  "name": "up",', '  "shape": [4, 8, 4],', '  "steps": [', '    {', '      "perm": [1, 0]', '    }', '  ],', '  "empty": [],', '  "none": {}', '}'].join('\n'),
     );
+  });
+});
+
+describe('exactInteger', () => {
+  test.prop([fc.bigInt({ min: -(2n ** 80n), max: 2n ** 80n })])('a bigint prints its digits; the double nearest it prints the integer that double holds', (n) => {
+    expect(exactInteger(n)).toBe(n.toString());
+    const d = Number(n);
+    expect(BigInt(exactInteger(d))).toBe(BigInt(d));
+  });
+
+  it('2^58 is …744 (String() writes …740); non-integers as String() writes them', () => {
+    expect(exactInteger(2 ** 58)).toBe('288230376151711744');
+    expect(formatJson([2 ** 58, 0.5])).toBe('[288230376151711744, 0.5]');
+    expect(exactInteger(0.1)).toBe('0.1');
   });
 });
