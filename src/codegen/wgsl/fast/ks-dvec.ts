@@ -19,6 +19,7 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { ksTileOrigin } from './ks-tile-origin.js';
 import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsDvecSchedule extends Schedule {
@@ -180,12 +181,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   }
 
   const body = [
-    `let row_tile = ${div('group', perRowTile)};`,
-    `let col_tile = ${mod('group', perRowTile)};`,
-    `let alpha = ${div('col_tile', ndt * nbt)};`,
-    `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
-    `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
-    `let row0 = ${mul('row_tile', R)};`,
+    ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     `let tv = ${mod('lid', V)};`,
     `let tb = ${mod(div('lid', V), TB / RB)};`,
     `let tr = ${div('lid', V * (TB / RB))};`,

@@ -29,13 +29,11 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
-import { hasSubgroupMatrix } from './ks-sgmat.js';
-import { LANES, scalarAt, tiledKernel } from './wgsl-text.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
+import { hasSubgroupMatrix, ksOperands, sgmatKernel, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
+import { ksTileOrigin } from './ks-tile-origin.js';
+import { LANES, scalarAt } from './wgsl-text.js';
 
-const TILE = 16;
-/** One subgroup per workgroup (NVIDIA: 32 lanes); see ks-sgmat. */
-const SUBGROUP = 32;
 /** Result tiles per δ one subgroup holds (16x16 f32: 8 registers per invocation each). */
 const MAX_ACCUMULATORS = 8;
 
@@ -72,15 +70,7 @@ export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
-  return (
-    Number.isInteger(t.mr) &&
-    Number.isInteger(t.nb) &&
-    op.b % t.cols === 0 &&
-    op.d % t.dtile === 0 &&
-    t.mr * t.nb <= MAX_ACCUMULATORS &&
-    SUBGROUP <= limits.maxWorkgroupSize &&
-    t.sharedBytes <= limits.maxWorkgroupStorageBytes
-  );
+  return sgmatTilingFits(op, t, t.mr * t.nb <= MAX_ACCUMULATORS, limits);
 }
 
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
@@ -114,13 +104,8 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const t = tiling(op, schedule);
   const { rows: R, cols: TB, dtile: TD, mr: MR, nb: NB, wstage } = t;
   const T = SUBGROUP;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
   const { a, b, c, d } = op;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   const identityOut = op.output.steps.length === 0;
   // W read in place by the matrix loads needs a scalar view; staged, it is read as vec4 along γ.
   // src and dst are vec4 along δ when they can be.
@@ -239,21 +224,14 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   ];
 
   const body = [
-    `let row_tile = ${div('group', perRowTile)};`,
-    `let col_tile = ${mod('group', perRowTile)};`,
-    `let alpha = ${div('col_tile', nbt * ndt)};`,
-    `let beta0 = ${mul(mod(div('col_tile', ndt), nbt), TB)};`,
-    `let delta0 = ${mul(mod('col_tile', ndt), TD)};`,
-    `let row0 = ${mul('row_tile', R)};`,
+    ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'delta' }),
     ...stage,
     `for (var dd = 0u; dd < ${u(TD)}; dd++) {`,
     ...perDelta.map((l) => `  ${l}`),
     '}',
     ...store,
   ];
-  return tiledKernel({
-    entryPoint: ep,
-    storage: 'f16',
+  return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${TD * R * c}>;`,
@@ -261,13 +239,9 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
       `var<workgroup> ${cs}: array<f32, ${TILE * TILE}>;`,
       ...(wstage ? [`var<workgroup> ${ws}: array<f16, ${TB * c}>;`] : []),
     ],
-    threads: T,
     body,
     rowsPerWorkgroup: R,
     workgroupsPerRowTile: perRowTile,
-    schedule,
-    ops: [ctx.opIndex],
-    extraEnables: ['chromium_experimental_subgroup_matrix'],
   });
 }
 

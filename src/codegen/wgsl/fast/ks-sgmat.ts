@@ -21,16 +21,17 @@ import { dividing, highestScoring, knob, type KernelFamily } from '../family.js'
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
-import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { ksTileOrigin } from './ks-tile-origin.js';
+import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 /** The tile edge of the f16 -> f32 configuration every subgroup-matrix adapter here offers. */
-const TILE = 16;
+export const TILE = 16;
 /**
  * One subgroup per workgroup: the matrix builtins need workgroup-uniform offsets, so the tile a
  * subgroup works on must follow from the workgroup id alone (NVIDIA: subgroup size 32).
  */
-const SUBGROUP = 32;
+export const SUBGROUP = 32;
 /** Result tiles (16x16 f32, 8 registers per invocation each) one subgroup may hold. */
 const MAX_ACCUMULATORS = 16;
 /**
@@ -75,16 +76,65 @@ function applies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: SgTiling, limits: TargetLimits): boolean {
+  return op.c % t.tk === 0 && sgmatTilingFits(op, t, t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS, limits);
+}
+
+/** Names, row sizes and parameter offsets a ks kernel of ctx's op addresses its buffers by. */
+export function ksOperands(op: KsOp, ctx: KernelContext) {
+  const ep = ctx.entryPoint;
+  return {
+    ep,
+    n: kernelNames(ep),
+    inSize: rowSize(ctx, op.src),
+    outSize: rowSize(ctx, op.dst),
+    wOff: paramOffset(ctx, op.weight),
+    biasOff: op.bias ? paramOffset(ctx, op.bias) : undefined,
+  };
+}
+
+/** The sizes a subgroup-matrix ks tiling needs, shared by ks-sgmat and ks-sgmat-strided. */
+export interface SgmatTileSizes {
+  readonly cols: number;
+  readonly dtile: number;
+  readonly mr: number;
+  readonly nb: number;
+  readonly sharedBytes: number;
+}
+
+/**
+ * Whether a tiling cuts op into whole 16x16 tiles that one subgroup can hold (`accumulatorsFit`:
+ * its result tiles within the family's register budget) in the target's workgroup storage.
+ */
+export function sgmatTilingFits(op: KsOp, t: SgmatTileSizes, accumulatorsFit: boolean, limits: TargetLimits): boolean {
   return (
     Number.isInteger(t.mr) &&
     Number.isInteger(t.nb) &&
     op.b % t.cols === 0 &&
-    op.c % t.tk === 0 &&
     op.d % t.dtile === 0 &&
-    t.mr * t.nb * t.dtile <= MAX_ACCUMULATORS &&
+    accumulatorsFit &&
     SUBGROUP <= limits.maxWorkgroupSize &&
     t.sharedBytes <= limits.maxWorkgroupStorageBytes
   );
+}
+
+/**
+ * The kernel of ctx's op: one subgroup per workgroup (the matrix builtins' uniform offsets), f16
+ * storage, `rowsPerWorkgroup` batch rows and `workgroupsPerRowTile` workgroups per row tile.
+ */
+export function sgmatKernel(
+  ctx: KernelContext,
+  schedule: Schedule,
+  k: Pick<TiledKernelParts, 'views' | 'workgroupVars' | 'body' | 'rowsPerWorkgroup' | 'workgroupsPerRowTile'>,
+): EmittedKernel {
+  return tiledKernel({
+    ...k,
+    entryPoint: ctx.entryPoint,
+    storage: 'f16',
+    threads: SUBGROUP,
+    schedule,
+    ops: [ctx.opIndex],
+    extraEnables: ['chromium_experimental_subgroup_matrix'],
+  });
 }
 
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatSchedule[] {
@@ -120,13 +170,8 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const t = sgTiling(schedule);
   const { rows: R, cols: TB, dtile: TD, tk: TK, mr: MR, nb: NB } = t;
   const T = SUBGROUP;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
   const { a, b, c, d } = op;
-  const inSize = rowSize(ctx, op.src);
-  const outSize = rowSize(ctx, op.dst);
-  const wOff = paramOffset(ctx, op.weight);
-  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
   // Vector views: along γ for the source when d = 1, along δ when d > 1; W along γ; the output
   // along its contiguous dimension when the output map is the identity.
   const alongDelta = d > 1;
@@ -258,32 +303,21 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     }
 
   const body = [
-    `let row_tile = ${div('group', perRowTile)};`,
-    `let col_tile = ${mod('group', perRowTile)};`,
-    `let alpha = ${div('col_tile', ndt * nbt)};`,
-    `let delta0 = ${mul(mod(div('col_tile', nbt), ndt), TD)};`,
-    `let beta0 = ${mul(mod('col_tile', nbt), TB)};`,
-    `let row0 = ${mul('row_tile', R)};`,
+    ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
     ...Array.from({ length: TD }, (_, dd) => Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(dd, i, j)} = ${result}();`))).flat(2),
     ...stagedLoop(staging('pf', T, [srcCopy, wCopy]), c, TK, true, compute),
     ...epilogue,
   ];
-  return tiledKernel({
-    entryPoint: ep,
-    storage: 'f16',
+  return sgmatKernel(ctx, schedule, {
     views,
     workgroupVars: [
       `var<workgroup> ${xs}: array<f16, ${TD * R * TK}>;`,
       `var<workgroup> ${ws}: array<f16, ${TD * TB * TK}>;`,
       `var<workgroup> ${cs}: array<f32, ${perTile}>;`,
     ],
-    threads: T,
     body,
     rowsPerWorkgroup: R,
     workgroupsPerRowTile: perRowTile,
-    schedule,
-    ops: [ctx.opIndex],
-    extraEnables: ['chromium_experimental_subgroup_matrix'],
   });
 }
 
