@@ -18,6 +18,7 @@ import type { BufferDecl, PartialDecl } from '../ir/ir.js';
 import { backward } from '../ir/passes/backward.js';
 import { verifyBackward } from '../ir/passes/verify-backward.js';
 import { deviceTargetLimits } from './device.js';
+import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 
 export interface BackwardExecutorSpec {
@@ -32,9 +33,6 @@ export interface BackwardExecutorSpec {
   readonly out: number;
   readonly storage: 'f32' | 'f16';
 }
-
-const DIMS_STRIDE = 256;
-const DIMS_CACHE = 16;
 
 /** The gradient binding layout and shader modules, per device. */
 const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; modules: Map<string, GPUShaderModule> }>();
@@ -64,7 +62,7 @@ export class GpuBackward {
   readonly gradients: GPUBuffer;
   private buffers = new Map<string, GPUBuffer>();
   private capacity = 0;
-  private readonly dims = new Map<number, GPUBuffer>();
+  private readonly dims: DimsBuffers;
   private io: { capacity: number; x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; readback: GPUBuffer } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private destroyed = false;
@@ -76,6 +74,7 @@ export class GpuBackward {
     private readonly pipelines: readonly GPUComputePipeline[],
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.dims = new DimsBuffers(device, (batch) => `monc backward dims (batch ${batch})`);
     this.gradients = device.createBuffer({
       label: 'monc gradients',
       size: this.bytes(Math.max(spec.paramSize, 1)),
@@ -123,26 +122,6 @@ export class GpuBackward {
     this.capacity = batch;
   }
 
-  private dimsFor(batch: number, groups: readonly number[]): GPUBuffer {
-    let buffer = this.dims.get(batch);
-    if (buffer) return buffer;
-    buffer = this.device.createBuffer({ label: `monc backward dims (batch ${batch})`, size: Math.max(groups.length, 1) * DIMS_STRIDE, usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-    const words = new Uint32Array(buffer.getMappedRange());
-    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
-    buffer.unmap();
-    if (this.dims.size >= DIMS_CACHE) this.dims.delete(this.dims.keys().next().value as number);
-    this.dims.set(batch, buffer);
-    return buffer;
-  }
-
-  private grid(groups: number): [number, number] {
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    const x = Math.min(groups, max);
-    const y = Math.ceil(groups / x);
-    if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
-    return [x, y];
-  }
-
   /**
    * Records the backward pass for `batch` rows on `encoder`: reads `x` (batch, in) and `dy`
    * (batch, out), writes `dx` (batch, in) and the gradient buffer. Buffers in the storage type
@@ -154,7 +133,7 @@ export class GpuBackward {
     this.ensureBuffers(batch);
     if (this.spec.zeroInputGradient) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));
     const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
-    const dims = this.dimsFor(batch, groups);
+    const dims = this.dims.get(batch, groups);
     const buffer = (name: string): GPUBuffer => {
       if (name === 'x') return x;
       if (name === 'dy') return dy;
@@ -173,16 +152,10 @@ export class GpuBackward {
         0,
         this.device.createBindGroup({
           layout,
-          entries: [
-            { binding: 0, resource: { buffer: this.params } },
-            { binding: 1, resource: { buffer: buffer(k.src) } },
-            { binding: 2, resource: { buffer: buffer(k.dst) } },
-            { binding: 3, resource: { buffer: dims, offset: i * DIMS_STRIDE, size: 16 } },
-            { binding: 4, resource: { buffer: buffer(k.aux) } },
-          ],
+          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i), { binding: 4, resource: { buffer: buffer(k.aux) } }],
         }),
       );
-      pass.dispatchWorkgroups(...this.grid(groups[i]));
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
     });
     pass.end();
   }
@@ -260,7 +233,7 @@ export class GpuBackward {
     this.destroyed = true;
     this.gradients.destroy();
     for (const b of this.buffers.values()) b.destroy();
-    for (const d of this.dims.values()) d.destroy();
+    this.dims.destroy();
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
   }
 }

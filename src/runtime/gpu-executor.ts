@@ -16,6 +16,7 @@
 import type { BufferDecl, Op } from '../ir/ir.js';
 import type { ManifestOp } from '../codegen/manifest-types.js';
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../codegen/wgsl/kernel.js';
+import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 import { PipelineCache } from './pipeline-cache.js';
 
@@ -62,10 +63,6 @@ interface HostIo {
   readonly readback: GPUBuffer;
 }
 
-/** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
-const DIMS_STRIDE = 256;
-/** Distinct batch sizes whose dims are kept; beyond that the oldest is dropped. */
-const DIMS_CACHE = 16;
 
 export class GpuExecutor {
   private readonly elementBytes: number;
@@ -73,7 +70,7 @@ export class GpuExecutor {
   /** An unread source binding for kernels with no source (never written). */
   private temps = new Map<string, GPUBuffer>();
   private tempCapacity = 0;
-  private readonly dims = new Map<number, GPUBuffer>();
+  private readonly dims: DimsBuffers;
   private io: HostIo | undefined;
   /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
   private bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
@@ -91,6 +88,7 @@ export class GpuExecutor {
     private readonly bindGroupLayout: GPUBindGroupLayout,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.dims = new DimsBuffers(device, (batch) => `monc dims (batch ${batch})`);
     this.params = device.createBuffer({
       label: 'monc params',
       size: this.bytes(Math.max(spec.paramSize, 1)),
@@ -172,32 +170,6 @@ export class GpuExecutor {
     this.bindGroups = new WeakMap();
   }
 
-  private dimsFor(batch: number, groups: readonly number[]): GPUBuffer {
-    let buffer = this.dims.get(batch);
-    if (buffer) return buffer;
-    buffer = this.device.createBuffer({
-      label: `monc dims (batch ${batch})`,
-      size: Math.max(groups.length, 1) * DIMS_STRIDE,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    });
-    const words = new Uint32Array(buffer.getMappedRange());
-    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
-    buffer.unmap();
-    if (this.dims.size >= DIMS_CACHE) this.dims.delete(this.dims.keys().next().value as number);
-    this.dims.set(batch, buffer);
-    return buffer;
-  }
-
-  /** (x, y) workgroup counts covering `groups` within the per-dimension limit. */
-  private grid(groups: number): [number, number] {
-    const max = this.device.limits.maxComputeWorkgroupsPerDimension;
-    const x = Math.min(groups, max);
-    const y = Math.ceil(groups / x);
-    if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
-    return [x, y];
-  }
-
   /**
    * Records the forward pass for `batch` rows of `x` into `y` (buffers in the storage type, with
    * STORAGE usage) on `encoder`, as one compute pass.
@@ -219,13 +191,13 @@ export class GpuExecutor {
     if (batch === 0) return;
     this.ensureTemps(batch);
     const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
-    const dims = this.dimsFor(batch, groups);
+    const dims = this.dims.get(batch, groups);
     const bindGroups = this.bindGroupsFor(x, y, batch, dims);
     this.spec.kernels.forEach((k, i) => {
       if (groups[i] === 0 || (only !== undefined && i !== only)) return;
       pass.setPipeline(this.pipelines[i]);
       pass.setBindGroup(0, bindGroups[i]);
-      pass.dispatchWorkgroups(...this.grid(groups[i]));
+      pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
     });
   }
 
@@ -247,12 +219,7 @@ export class GpuExecutor {
     const groups = this.spec.kernels.map((k, i) =>
       this.device.createBindGroup({
         layout: this.bindGroupLayout,
-        entries: [
-          { binding: 0, resource: { buffer: this.params } },
-          { binding: 1, resource: { buffer: buffer(k.src) } },
-          { binding: 2, resource: { buffer: buffer(k.dst) } },
-          { binding: 3, resource: { buffer: dims, offset: i * DIMS_STRIDE, size: 16 } },
-        ],
+        entries: kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i),
       }),
     );
     if (byBatch.size >= DIMS_CACHE) byBatch.delete(byBatch.keys().next().value as number);
@@ -381,7 +348,7 @@ export class GpuExecutor {
     this.destroyed = true;
     this.params.destroy();
     for (const t of this.temps.values()) t.destroy();
-    for (const d of this.dims.values()) d.destroy();
+    this.dims.destroy();
     this.destroyIo();
   }
 }

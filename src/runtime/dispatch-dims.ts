@@ -1,0 +1,62 @@
+/**
+ * What the forward (gpu-executor.ts) and backward (gpu-backward.ts) runners share to dispatch
+ * their kernels: each kernel's uniform dims slot (batch, workgroup count) per batch size, the
+ * (x, y) workgroup grid, and the bind group entries every kernel has (params, src, dst, dims).
+ */
+
+/** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
+export const DIMS_STRIDE = 256;
+/** Distinct batch sizes whose dims are kept; beyond that the oldest is dropped. */
+export const DIMS_CACHE = 16;
+
+/** One uniform buffer per batch size, with kernel i's (batch, workgroups) at slot i. */
+export class DimsBuffers {
+  private readonly byBatch = new Map<number, GPUBuffer>();
+
+  /** `label(batch)` names each buffer for debugging tools. */
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly label: (batch: number) => string,
+  ) {}
+
+  /** The buffer for `batch`, where `groups[i]` is kernel i's workgroup count. */
+  get(batch: number, groups: readonly number[]): GPUBuffer {
+    let buffer = this.byBatch.get(batch);
+    if (buffer) return buffer;
+    buffer = this.device.createBuffer({
+      label: this.label(batch),
+      size: Math.max(groups.length, 1) * DIMS_STRIDE,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    });
+    const words = new Uint32Array(buffer.getMappedRange());
+    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
+    buffer.unmap();
+    if (this.byBatch.size >= DIMS_CACHE) this.byBatch.delete(this.byBatch.keys().next().value as number);
+    this.byBatch.set(batch, buffer);
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const d of this.byBatch.values()) d.destroy();
+  }
+}
+
+/** (x, y) workgroup counts covering `groups` within the device's per-dimension limit. */
+export function dispatchGrid(device: GPUDevice, groups: number): [number, number] {
+  const max = device.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.min(groups, max);
+  const y = Math.ceil(groups / x);
+  if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
+  return [x, y];
+}
+
+/** Bindings 0-3 of kernel `index`: parameters, source, destination and its dims slot. */
+export function kernelBindings(params: GPUBuffer, src: GPUBuffer, dst: GPUBuffer, dims: GPUBuffer, index: number): GPUBindGroupEntry[] {
+  return [
+    { binding: 0, resource: { buffer: params } },
+    { binding: 1, resource: { buffer: src } },
+    { binding: 2, resource: { buffer: dst } },
+    { binding: 3, resource: { buffer: dims, offset: index * DIMS_STRIDE, size: 16 } },
+  ];
+}
