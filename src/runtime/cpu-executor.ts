@@ -193,9 +193,23 @@ function runBias(op: BiasOp, ctx: Context): void {
   for (let row = 0; row < ctx.batch; row++) writeRow(zero, outTable, dst.data, row * dst.size, op.accumulate, ctx.params, ctx.base(op.param));
 }
 
-/** Rows [start, end) of batch split s. */
-function splitRows(s: number, g: CpuGradientTarget, batch: number): [number, number] {
-  return [s * g.rowsPerSplit, Math.min(batch, (s + 1) * g.rowsPerSplit)];
+/** How many splits of g.rowsPerSplit rows cover the batch (each has its own partial row). */
+function splitCount(g: CpuGradientTarget, batch: number): number {
+  return Math.ceil(batch / g.rowsPerSplit);
+}
+
+/**
+ * For each batch split s: zeroes s's row of `partial`, then calls `add(part, row)` for every
+ * batch row of s, `part` being that row of the partial buffer.
+ */
+function accumulateSplits(g: CpuGradientTarget, batch: number, partial: CpuBuffer, add: (part: Float64Array, row: number) => void): void {
+  const splits = splitCount(g, batch);
+  for (let s = 0; s < splits; s++) {
+    const part = partial.data.subarray(s * partial.size, (s + 1) * partial.size);
+    part.fill(0);
+    const end = Math.min(batch, (s + 1) * g.rowsPerSplit);
+    for (let row = s * g.rowsPerSplit; row < end; row++) add(part, row);
+  }
 }
 
 function runWeightGrad(op: WeightGradOp, ctx: Context): void {
@@ -205,55 +219,43 @@ function runWeightGrad(op: WeightGradOp, ctx: Context): void {
   const outTable = indexMapTable(f.output);
   const src = ctx.buffer(op.src);
   const dy = ctx.buffer(op.dy);
-  const dst = g.partial(op.dst);
-  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
-  for (let s = 0; s < splits; s++) {
-    const part = dst.data.subarray(s * dst.size, (s + 1) * dst.size);
-    part.fill(0);
-    const [start, end] = splitRows(s, g, ctx.batch);
-    for (let row = start; row < end; row++) {
-      const x = (k: number) => src.data[row * src.size + inTable[k]];
-      const e = (l: number) => dy.data[row * dy.size + outTable[l]];
-      if (f.kind === 'ks') {
-        const { a, b, c, d } = f;
-        for (let al = 0; al < a; al++)
-          for (let de = 0; de < d; de++)
-            for (let be = 0; be < b; be++) {
-              const ev = e(al * b * d + be * d + de);
-              const wBase = ((al * d + de) * b + be) * c;
-              for (let ga = 0; ga < c; ga++) part[wBase + ga] += ev * x(al * c * d + ga * d + de);
-            }
-      } else {
-        f.blocks.forEach(([bi, bj], z) => {
-          for (let i = 0; i < f.bh; i++) {
-            const ev = e(bi * f.bh + i);
-            for (let j = 0; j < f.bw; j++) part[(z * f.bh + i) * f.bw + j] += ev * x(bj * f.bw + j);
+  accumulateSplits(g, ctx.batch, g.partial(op.dst), (part, row) => {
+    const x = (k: number) => src.data[row * src.size + inTable[k]];
+    const e = (l: number) => dy.data[row * dy.size + outTable[l]];
+    if (f.kind === 'ks') {
+      const { a, b, c, d } = f;
+      for (let al = 0; al < a; al++)
+        for (let de = 0; de < d; de++)
+          for (let be = 0; be < b; be++) {
+            const ev = e(al * b * d + be * d + de);
+            const wBase = ((al * d + de) * b + be) * c;
+            for (let ga = 0; ga < c; ga++) part[wBase + ga] += ev * x(al * c * d + ga * d + de);
           }
-        });
-      }
+    } else {
+      f.blocks.forEach(([bi, bj], z) => {
+        for (let i = 0; i < f.bh; i++) {
+          const ev = e(bi * f.bh + i);
+          for (let j = 0; j < f.bw; j++) part[(z * f.bh + i) * f.bw + j] += ev * x(bj * f.bw + j);
+        }
+      });
     }
-  }
+  });
 }
 
 function runBiasGrad(op: BiasGradOp, ctx: Context): void {
   const g = gradientTarget(ctx, 'bgrad');
   const outTable = indexMapTable(op.output);
   const dy = ctx.buffer(op.dy);
-  const dst = g.partial(op.dst);
-  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
-  for (let s = 0; s < splits; s++) {
-    const part = dst.data.subarray(s * dst.size, (s + 1) * dst.size);
-    part.fill(0);
-    const [start, end] = splitRows(s, g, ctx.batch);
-    for (let row = start; row < end; row++) for (let i = 0; i < op.size; i++) part[i] += dy.data[row * dy.size + outTable[i]];
-  }
+  accumulateSplits(g, ctx.batch, g.partial(op.dst), (part, row) => {
+    for (let i = 0; i < op.size; i++) part[i] += dy.data[row * dy.size + outTable[i]];
+  });
 }
 
 function runReduce(op: ReduceOp, ctx: Context): void {
   const g = gradientTarget(ctx, 'reduce');
   const src = g.partial(op.src);
   const at = ctx.base(op.grad);
-  const splits = Math.ceil(ctx.batch / g.rowsPerSplit);
+  const splits = splitCount(g, ctx.batch);
   for (let i = 0; i < op.grad.length; i++) {
     let acc = 0;
     for (let s = 0; s < splits; s++) acc += src.data[s * src.size + i];
