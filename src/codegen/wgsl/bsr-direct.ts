@@ -11,7 +11,7 @@
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, knob, type KernelFamily } from './family.js';
-import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-map.js';
 import type { EmittedKernel, Schedule } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
@@ -61,6 +61,39 @@ export function csrTables(op: BsrOp, entryPoint: string, family: string): { read
   return { decls, ...names };
 }
 
+/**
+ * A bsr thread's body once `item` and `item_row` are known: its block row i_I and run i_r of
+ * `outputs` rows, `blockLoop` (the walk over the block row's blocks into `acc`), and the stores of
+ * the run to `target` (the output index of i_I, i_i), plus `bias` where given.
+ */
+export function bsrThreadBody(
+  ctx: KernelContext,
+  op: BsrOp,
+  p: {
+    readonly blockRows: number;
+    readonly outputs: number;
+    readonly acc: ReturnType<typeof outputAccumulators>;
+    readonly blockLoop: readonly string[];
+    readonly target: IndexExpr;
+    readonly bias?: { readonly offset: number; readonly index: string };
+  },
+): string[] {
+  return [
+    ...decompose('item', [{ name: 'i_I', size: p.blockRows }, { name: 'i_r', size: op.bh / p.outputs }]),
+    `let x_row = item_row * ${u(rowSize(ctx, op.src))};`,
+    ...p.acc.declare,
+    ...p.blockLoop,
+    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
+    ...p.acc.names.flatMap((name, q) => [
+      '{',
+      `  let i_i = ${sum(mul('i_r', p.outputs), u(q))};`,
+      `  let o = ${renderIndex(p.target)};`,
+      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(p.bias ? { bias: p.bias } : {}) })}`,
+      '}',
+    ]),
+  ];
+}
+
 function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
   const { bh, bw } = op;
@@ -95,20 +128,14 @@ function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKern
           ]).map((l) => `  ${l}`),
           '}',
         ];
-  const body = [
-    ...decompose('item', [{ name: 'i_I', size: blockRows }, { name: 'i_r', size: runs }]),
-    `let x_row = item_row * ${u(rowSize(ctx, op.src))};`,
-    ...acc.declare,
-    ...blockLoop,
-    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
-    ...acc.names.flatMap((name, p) => [
-      '{',
-      `  let i_i = ${sum(mul('i_r', outputs), u(p))};`,
-      `  let o = ${renderIndex(target)};`,
-      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate, ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}) })}`,
-      '}',
-    ]),
-  ];
+  const body = bsrThreadBody(ctx, op, {
+    blockRows,
+    outputs,
+    acc,
+    blockLoop,
+    target,
+    ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}),
+  });
   return {
     entryPoint: ctx.entryPoint,
     wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow, decls, body }),

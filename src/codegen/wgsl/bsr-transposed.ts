@@ -11,11 +11,12 @@ import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, knob, type KernelFamily } from './family.js';
 import { gradEnables, gradKernelText, type GradBindingTypes } from './grad-scaffold.js';
-import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
+import { bsrThreadBody } from './bsr-direct.js';
+import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
-import { decompose, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+import { kernelNames, load, mul, paramOffset, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-t-direct';
 
@@ -84,18 +85,7 @@ function emitBsrTransposed(op: BsrOp, schedule: Schedule, ctx: KernelContext): E
     `if (global >= ${n.dims}.batch * ${u(itemsPerRow)}) { return; }`,
     `let item_row = global / ${u(itemsPerRow)};`,
     `let item = global % ${u(itemsPerRow)};`,
-    ...decompose('item', [{ name: 'i_I', size: blockRows }, { name: 'i_r', size: runs }]),
-    `let x_row = item_row * ${u(rowSize(ctx, op.src))};`,
-    ...acc.declare,
-    ...blockLoop,
-    `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
-    ...acc.names.flatMap((name, p) => [
-      '{',
-      `  let i_i = ${sum(mul('i_r', outputs), u(p))};`,
-      `  let o = ${renderIndex(target)};`,
-      `  ${storeOutput(ctx, { rowBase: 'y_row', index: 'o', value: name, accumulate: op.accumulate })}`,
-      '}',
-    ]),
+    ...bsrThreadBody(ctx, op, { blockRows, outputs, acc, blockLoop, target }),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
   return {
