@@ -64,16 +64,16 @@ function manifestSpan(name: string) {
   return { file: `<manifest ${name}>`, start: p, end: p };
 }
 
+/** What a map's forward and backward programs both take from its manifest entry, first. */
+function mapShape(map: ManifestMap, dtype: Dtype) {
+  return { name: map.name, in: map.in, out: map.out, dtype, params: map.params, paramSize: map.paramSize };
+}
+
 /** The Program a manifest map describes. */
 export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
   const span = manifestSpan(map.name);
   return {
-    name: map.name,
-    in: map.in,
-    out: map.out,
-    dtype,
-    params: map.params,
-    paramSize: map.paramSize,
+    ...mapShape(map, dtype),
     buffers: map.buffers,
     ops: map.ops.map((op) => ({ ...op, span }) as Op),
     span,
@@ -86,12 +86,7 @@ export function backwardProgramOfManifest(map: ManifestMap, dtype: Dtype): Backw
   if (!b) throw new Error(`map '${map.name}': the manifest has no backward section (rebuild it with this version of monc)`);
   const span = manifestSpan(map.name);
   return {
-    name: map.name,
-    in: map.in,
-    out: map.out,
-    dtype,
-    params: map.params,
-    paramSize: map.paramSize,
+    ...mapShape(map, dtype),
     buffers: b.buffers,
     partials: b.partials,
     rowsPerSplit: b.rowsPerSplit,
