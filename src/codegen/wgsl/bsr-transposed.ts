@@ -10,7 +10,7 @@
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, knob, type KernelFamily } from './family.js';
-import { gradEnables, gradKernelText, type GradBindingTypes } from './grad-scaffold.js';
+import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { bsrThreadBody } from './bsr-direct.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
@@ -88,13 +88,5 @@ function emitBsrTransposed(op: BsrOp, schedule: Schedule, ctx: KernelContext): E
     ...bsrThreadBody(ctx, op, { blockRows, outputs, acc, blockLoop, target }),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, decls, body }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg } });
 }

@@ -8,6 +8,7 @@
  * Partial buffers are (splits, size) with splits = ceil(batch / rowsPerSplit): the kernel
  * computes `splits` from `dims.batch` itself.
  */
+import type { DispatchRule, EmittedKernel, Schedule } from './kernel.js';
 import { kernelNames, u, type KernelContext, type StorageType } from './scaffold.js';
 
 export interface GradBindingTypes {
@@ -61,6 +62,26 @@ export function gradKernelText(
 /** `let splits = ceil(batch / rowsPerSplit)`. */
 export function splitsDecl(ctx: KernelContext, rowsPerSplit: number): string {
   return `let splits = (${kernelNames(ctx.entryPoint).dims}.batch + ${u(rowsPerSplit - 1)}) / ${u(rowsPerSplit)};`;
+}
+
+/**
+ * The emitted gradient kernel of ctx's op: gradKernelText's text for `k`, the enables its binding
+ * types need, a 1-D workgroup of `k.workgroupSize` and the dispatch rule `k.dispatch`.
+ */
+export function gradKernel(
+  ctx: KernelContext,
+  schedule: Schedule,
+  k: { readonly workgroupSize: number; readonly types: GradBindingTypes; readonly decls?: readonly string[]; readonly body: readonly string[]; readonly dispatch: DispatchRule },
+): EmittedKernel {
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: gradKernelText(ctx, k),
+    enables: gradEnables(ctx, k.types),
+    workgroupSize: [k.workgroupSize, 1, 1],
+    dispatch: k.dispatch,
+    schedule,
+    ops: [ctx.opIndex],
+  };
 }
 
 /** The enables of a kernel with these binding types. */

@@ -16,7 +16,7 @@
 import type { KsOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
-import { gradEnables, gradKernelText, type GradBindingTypes } from './grad-scaffold.js';
+import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
@@ -121,13 +121,5 @@ function emitKsTransposed(op: KsOp, schedule: Schedule, ctx: KernelContext, fami
     ]),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'tiled', rowsPerWorkgroup: rows, workgroupsPerRowTile: perRowTile },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return gradKernel(ctx, schedule, { workgroupSize: wg, types, body, dispatch: { kind: 'tiled', rowsPerWorkgroup: rows, workgroupsPerRowTile: perRowTile } });
 }

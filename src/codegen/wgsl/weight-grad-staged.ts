@@ -11,7 +11,7 @@
 import type { WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from './family.js';
-import { auxName, gradEnables, gradKernelText, loadAs, splitsDecl, type GradBindingTypes } from './grad-scaffold.js';
+import { auxName, gradKernel, loadAs, splitsDecl, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { kernelNames, mul, rowSize, sum, u, type KernelContext } from './scaffold.js';
@@ -127,18 +127,11 @@ function emitStaged(op: WeightGradOp, schedule: Schedule, ctx: KernelContext): E
     ...ps.flatMap((p) => qs.map((q) => `${n.dst}[w_base + (b0 + ty * ${u(t.rb)} + ${u(p)}) * ${u(c)} + c0 + tx * ${u(t.rc)} + ${u(q)}] = ${acc(p, q)};`)),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
-  return {
-    entryPoint: ep,
-    wgsl: gradKernelText(ctx, {
-      workgroupSize: t.threads,
-      types,
-      decls: [`var<workgroup> ${sE}: array<f32, ${t.rk * t.tb}>;`, `var<workgroup> ${sX}: array<f32, ${t.rk * t.tc}>;`],
-      body,
-    }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [t.threads, 1, 1],
+  return gradKernel(ctx, schedule, {
+    workgroupSize: t.threads,
+    types,
+    decls: [`var<workgroup> ${sE}: array<f32, ${t.rk * t.tb}>;`, `var<workgroup> ${sX}: array<f32, ${t.rk * t.tc}>;`],
+    body,
     dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit: perSplit, itemsPerWorkgroup: 1 },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  });
 }

@@ -15,7 +15,7 @@
 import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize, dividing, knob, workgroupSizes, type KernelFamily } from './family.js';
-import { auxName, gradEnables, gradKernelText, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
+import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { decompose, kernelNames, mul, paramOffset, rowSize, sum, u, type KernelContext } from './scaffold.js';
@@ -118,15 +118,7 @@ function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: KernelContext
           ...ps.flatMap((p) => qs.map((q) => `${n.dst}[${sum('w_base', mul(`ib${p}`, cols), `ig${q}`)}] = ${acc(p, q)};`)),
         ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, decls, body }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg } });
 }
 
 const BGRAD = 'bgrad';
@@ -160,15 +152,7 @@ function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: KernelContext): E
     `${n.dst}[${sum(mul('split', op.size), 'item')}] = acc;`,
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit: op.size, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return gradKernel(ctx, schedule, { workgroupSize: wg, types, body, dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit: op.size, itemsPerWorkgroup: wg } });
 }
 
 const REDUCE = 'reduce';
@@ -199,13 +183,5 @@ function emitReduce(op: ReduceOp, schedule: Schedule, ctx: KernelContext): Emitt
     `${n.dst}[${at}] = ${storeAs(ctx.storage, value)};`,
   ];
   const types: GradBindingTypes = { src: 'f32', dst: ctx.storage, aux: ctx.storage };
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: gradKernelText(ctx, { workgroupSize: wg, types, body }),
-    enables: gradEnables(ctx, types),
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'fixed', items: len, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return gradKernel(ctx, schedule, { workgroupSize: wg, types, body, dispatch: { kind: 'fixed', items: len, itemsPerWorkgroup: wg } });
 }
