@@ -19,7 +19,8 @@ import { backward } from '../ir/passes/backward.js';
 import { verifyBackward } from '../ir/passes/verify-backward.js';
 import { deviceTargetLimits } from './device.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
-import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+import { f16ArrayToF32 } from './formats/f16.js';
+import { fromStorage, toStorage } from './host-storage.js';
 
 export interface BackwardExecutorSpec {
   readonly wgsl: string;
@@ -160,18 +161,6 @@ export class GpuBackward {
     pass.end();
   }
 
-  private toStorage(values: Float32Array): ArrayBufferView<ArrayBuffer> {
-    if (this.spec.storage === 'f32') return values as Float32Array<ArrayBuffer>;
-    const half = new Uint16Array(values.length + (values.length % 2));
-    half.set(f32ArrayToF16(values));
-    return half;
-  }
-
-  private fromStorage(bytes: ArrayBuffer, count: number): Float32Array {
-    if (this.spec.storage === 'f32') return new Float32Array(bytes, 0, count).slice();
-    return f16ArrayToF32(new Uint16Array(bytes, 0, count));
-  }
-
   private ensureIo(batch: number): NonNullable<GpuBackward['io']> {
     if (this.io && this.io.capacity >= batch) return this.io;
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
@@ -203,8 +192,8 @@ export class GpuBackward {
     const encoder = device.createCommandEncoder({ label: 'monc backward' });
     if (batch === 0) encoder.clearBuffer(this.gradients);
     else {
-      device.queue.writeBuffer(io.x, 0, this.toStorage(x));
-      device.queue.writeBuffer(io.dy, 0, this.toStorage(dy));
+      device.queue.writeBuffer(io.x, 0, toStorage(x, this.spec.storage));
+      device.queue.writeBuffer(io.dy, 0, toStorage(dy, this.spec.storage));
       this.encode(encoder, io.x, io.dy, io.dx, batch);
     }
     const dxBytes = this.bytes(batch * this.spec.in);
@@ -220,8 +209,8 @@ export class GpuBackward {
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
       return {
-        dx: batch > 0 ? this.fromStorage(all.slice(0, dxBytes), batch * this.spec.in) : new Float32Array(0),
-        grad: this.fromStorage(all.slice(offset), this.spec.paramSize),
+        dx: batch > 0 ? fromStorage(all.slice(0, dxBytes), batch * this.spec.in, this.spec.storage) : new Float32Array(0),
+        grad: fromStorage(all.slice(offset), this.spec.paramSize, this.spec.storage),
       };
     } finally {
       io.readback.unmap();

@@ -17,7 +17,8 @@ import type { BufferDecl, Op } from '../ir/ir.js';
 import type { ManifestOp } from '../codegen/manifest-types.js';
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../codegen/wgsl/kernel.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
-import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+import { f32ArrayToF16 } from './formats/f16.js';
+import { fromStorage, toStorage } from './host-storage.js';
 import { PipelineCache } from './pipeline-cache.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
@@ -62,7 +63,6 @@ interface HostIo {
   uploadMapped: Promise<boolean>;
   readonly readback: GPUBuffer;
 }
-
 
 export class GpuExecutor {
   private readonly elementBytes: number;
@@ -118,25 +118,6 @@ export class GpuExecutor {
     return Math.ceil((elements * this.elementBytes) / 16) * 16;
   }
 
-  /** Host data in the device's storage type, padded to whole 4-byte words. */
-  private toStorage(values: Float32Array): ArrayBufferView<ArrayBuffer> {
-    if (this.spec.storage === 'f32') return values as Float32Array<ArrayBuffer>;
-    const half = new Uint16Array(values.length + (values.length % 2));
-    half.set(f32ArrayToF16(values));
-    return half;
-  }
-
-  private fromStorage(bytes: ArrayBuffer, count: number): Float32Array {
-    if (this.spec.storage === 'f32') {
-      // A new array filled with set(): 0.96 ms for 8 MiB of mapped memory on the H200 machine,
-      // where slice() took 3.43 ms (bench/readback-probe.ts, bench/results/s3/readback-probe.json).
-      const out = new Float32Array(count);
-      out.set(new Float32Array(bytes, 0, count));
-      return out;
-    }
-    return f16ArrayToF32(new Uint16Array(bytes, 0, count));
-  }
-
   private checkUsable(): void {
     if (this.destroyed) throw new Error('the map runner was destroyed');
     if (this.lost) throw new Error(this.lost);
@@ -150,7 +131,7 @@ export class GpuExecutor {
   writeParams(packed: Float32Array): void {
     this.checkUsable();
     if (packed.length !== this.spec.paramSize) throw new Error(`packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
-    if (packed.length > 0) this.device.queue.writeBuffer(this.params, 0, this.toStorage(packed));
+    if (packed.length > 0) this.device.queue.writeBuffer(this.params, 0, toStorage(packed, this.spec.storage));
   }
 
   private ensureTemps(batch: number): void {
@@ -313,7 +294,7 @@ export class GpuExecutor {
       this.fillUpload(io, x, xBytes);
       encoder.copyBufferToBuffer(io.upload, 0, io.x, 0, xBytes);
     } else {
-      device.queue.writeBuffer(io.x, 0, this.toStorage(x));
+      device.queue.writeBuffer(io.x, 0, toStorage(x, this.spec.storage));
     }
     this.encode(encoder, io.x, io.y, batch);
     encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
@@ -335,7 +316,7 @@ export class GpuExecutor {
     }
     await Promise.race([mapped, this.lostPromise]);
     try {
-      const result = this.fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out);
+      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out, this.spec.storage);
       if (checked) this.validated.add(batch);
       return result;
     } finally {
