@@ -62,6 +62,21 @@ export function csrTables(op: BsrOp, entryPoint: string, family: string): { read
 }
 
 /**
+ * The knobs of a one-thread-per-run bsr schedule (checked against the op's blocks) and the
+ * thread grid they give: `runs` runs of `outputs` rows per block row, `itemsPerRow` per batch row.
+ */
+export function bsrThreadKnobs(op: BsrOp, schedule: Schedule, family: string) {
+  const { bh, bw } = op;
+  const wg = knob(schedule, 'workgroupSize');
+  const outputs = knob(schedule, 'outputsPerThread');
+  const unroll = knob(schedule, 'unroll');
+  invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${family}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
+  const blockRows = op.rows / bh;
+  const runs = bh / outputs;
+  return { wg, outputs, unroll, blockRows, runs, itemsPerRow: blockRows * runs };
+}
+
+/**
  * A bsr thread's body once `item` and `item_row` are known: its block row i_I and run i_r of
  * `outputs` rows, `blockLoop` (the walk over the block row's blocks into `acc`), and the stores of
  * the run to `target` (the output index of i_I, i_i), plus `bias` where given.
@@ -97,14 +112,8 @@ export function bsrThreadBody(
 function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
   const { bh, bw } = op;
-  const wg = knob(schedule, 'workgroupSize');
-  const outputs = knob(schedule, 'outputsPerThread');
-  const unroll = knob(schedule, 'unroll');
-  invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
+  const { wg, outputs, unroll, blockRows, runs, itemsPerRow } = bsrThreadKnobs(op, schedule, FAMILY);
   const n = kernelNames(ctx.entryPoint);
-  const blockRows = op.rows / bh;
-  const runs = bh / outputs;
-  const itemsPerRow = blockRows * runs;
   const { decls, rowStart: rowStartName, blockCol: colsName } = csrTables(op, ctx.entryPoint, FAMILY);
 
   const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');

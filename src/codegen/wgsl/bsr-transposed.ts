@@ -9,9 +9,9 @@
  */
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { directScheduleSpace, knob, type KernelFamily } from './family.js';
+import { directScheduleSpace, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
-import { bsrThreadBody } from './bsr-direct.js';
+import { bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
@@ -35,14 +35,8 @@ function emitBsrTransposed(op: BsrOp, schedule: Schedule, ctx: KernelContext): E
   invariant(op.transposed === true, `${FAMILY}: the op is not transposed`);
   const { bh, bw } = op;
   invariant(op.rows % bh === 0 && op.cols % bw === 0 && op.input.size === op.cols && op.output.size === op.rows, `${FAMILY}: op does not fit its grid`);
-  const wg = knob(schedule, 'workgroupSize');
-  const outputs = knob(schedule, 'outputsPerThread');
-  const unroll = knob(schedule, 'unroll');
-  invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
+  const { wg, outputs, unroll, blockRows, runs, itemsPerRow } = bsrThreadKnobs(op, schedule, FAMILY);
   const n = kernelNames(ctx.entryPoint);
-  const blockRows = op.rows / bh;
-  const runs = bh / outputs;
-  const itemsPerRow = blockRows * runs;
 
   // CSR over the block rows of this (transposed) op; z stays the forward block index.
   const order = op.blocks.map((blk, z) => ({ row: blk[0], col: blk[1], z })).sort((p, q) => p.row - q.row || p.col - q.col);
