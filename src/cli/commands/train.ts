@@ -139,7 +139,7 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
         throw new UserError(`the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
       }
       const { grads } = await runner.backward(xb, mseOutputGradient(y, tb), rows);
-      const outOfRange = stateRange?.(grads, step);
+      const outOfRange = stateRange?.(grads);
       if (outOfRange !== undefined) {
         throw new UserError(`${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
       }
