@@ -8,7 +8,7 @@ import { syntheticSpan } from '../src/dsl/span.js';
 import { flatButterflyBlocks } from '../src/dsl/patterns.js';
 import type { BsrOp, IndexMap, KsOp, Op, ParamLayoutEntry } from '../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../src/codegen/wgsl/scaffold.js';
-import type { KernelCase } from '../src/runtime/tuner/kernel-check.js';
+import type { KernelCase } from '../src/tuner/kernel-check.js';
 
 const span = syntheticSpan('<bench>');
 const identity = (size: number): IndexMap => ({ size, steps: [] });

@@ -20,10 +20,10 @@ import type { KernelFamily } from '../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../src/ir/ir.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
-import { KernelCheck } from '../src/runtime/tuner/kernel-check.js';
-import { encodeDispatch, prepareKernel } from '../src/runtime/tuner/dispatch.js';
+import { KernelCheck } from '../src/tuner/kernel-check.js';
+import { encodeDispatch, prepareKernel } from '../src/tuner/dispatch.js';
 import { timeComputePasses } from '../src/runtime/timing.js';
-import { adapterIdentity } from '../src/runtime/tuner/adapter-identity.js';
+import { adapterIdentity } from '../src/tuner/adapter-identity.js';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string) => {

@@ -25,11 +25,11 @@ import type { Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { Dtype } from '../src/dsl/structure.js';
 import type { Program } from '../src/ir/ir.js';
 import { deviceTargetLimits } from '../src/runtime/device.js';
-import { adapterIdentity } from '../src/runtime/tuner/adapter-identity.js';
-import { emptyDb, merge } from '../src/runtime/tuner/db.js';
-import { candidatePartitions, fusedRunsOf } from '../src/runtime/tuner/partitions.js';
-import { scheduleLookup } from '../src/runtime/tuner/lookup.js';
-import { tuneProgram } from '../src/runtime/tuner/tune.js';
+import { adapterIdentity } from '../src/tuner/adapter-identity.js';
+import { emptyDb, merge } from '../src/tuner/db.js';
+import { candidatePartitions, fusedRunsOf } from '../src/tuner/partitions.js';
+import { scheduleLookup } from '../src/tuner/lookup.js';
+import { tuneProgram } from '../src/tuner/tune.js';
 
 const argv = process.argv.slice(2);
 const arg = (flag: string) => {

@@ -23,7 +23,7 @@ const { checkSource } = await import('../dist/src/dsl/index.js');
 const { readNpy, writeNpy } = await import('../dist/src/runtime/formats/npy.js');
 const { readSafetensors } = await import('../dist/src/runtime/formats/safetensors.js');
 const { referenceApply } = await import('../dist/src/runtime/reference.js');
-const { relativeError } = await import('../dist/src/runtime/tuner/op-reference.js');
+const { relativeError } = await import('../dist/src/tuner/op-reference.js');
 
 const TOLERANCE = { f32: 1e-5, f16: 3e-3 };
 const OUT = join(root, 'out/examples');

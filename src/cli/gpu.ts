@@ -4,7 +4,7 @@
  */
 import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 import { deviceTargetLimits, NoAdapterError, requestMoncDevice, type MoncDevice } from '../runtime/device.js';
-import { adapterIdentity, type AdapterIdentity } from '../runtime/tuner/adapter-identity.js';
+import { adapterIdentity, type AdapterIdentity } from '../tuner/adapter-identity.js';
 import { note, type CommandContext } from './context.js';
 import { UserError } from './user-error.js';
 

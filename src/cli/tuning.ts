@@ -10,8 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { FileError } from '../runtime/files/file-error.js';
-import { loadNote, loadTuningDb, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../runtime/tuner/db-file.js';
-import type { TuningDb } from '../runtime/tuner/db.js';
+import { loadNote, loadTuningDb, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../tuner/db-file.js';
+import type { TuningDb } from '../tuner/db.js';
 import { note, type CommandContext } from './context.js';
 import { UserError } from './user-error.js';
 

@@ -2,7 +2,7 @@
  * The tuning database a build compiles with: the one `monc tune` writes (or a given path, or
  * none). Re-read whenever its modification time changes, so that watch mode and `vite dev`
  * pick up new tuning results; a build without a GPU takes the entries of the adapter tuned most
- * recently (see src/runtime/tuner/lookup.ts). A database that cannot be read (a directory, too
+ * recently (see src/tuner/lookup.ts). A database that cannot be read (a directory, too
  * large) or that is corrupt gives an untuned build and a warning, never a failed build, and is
  * left as it is (a build only reads it).
  */
@@ -10,8 +10,8 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TuningLookup } from '../compile-kernels.js';
 import { FileError } from '../runtime/files/file-error.js';
-import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../runtime/tuner/db-file.js';
-import { scheduleLookup } from '../runtime/tuner/lookup.js';
+import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../tuner/db-file.js';
+import { scheduleLookup } from '../tuner/lookup.js';
 
 export interface TuningSource {
   /** The database file (watched), or undefined for untuned builds. */

@@ -15,7 +15,7 @@ import { initParams } from '../runtime/init.js';
 import { MapRunner } from '../runtime/map-runner.js';
 import { packParams } from '../runtime/params.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
-import { relativeError } from '../runtime/tuner/op-reference.js';
+import { relativeError } from '../tuner/op-reference.js';
 
 /** Rows checked against the float64 executor before timing. */
 const CHECK_ROWS = 16;

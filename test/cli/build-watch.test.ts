@@ -6,7 +6,7 @@ import { afterEach, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { buildWatchCommand } from '../../src/cli/commands/build-watch.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
-import { emptyDb, serializeDb } from '../../src/runtime/tuner/db.js';
+import { emptyDb, serializeDb } from '../../src/tuner/db.js';
 import { scratchDir } from './helpers.js';
 
 const spec = (rank: number) => `module sp

@@ -5,14 +5,14 @@ import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js'
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
 import { compileBackward, compileMap } from '../../src/ir/pipeline.js';
 import { printBackwardProgram } from '../../src/ir/printer.js';
-import { emptyDb, kernelSignature, serializeDb } from '../../src/runtime/tuner/db.js';
+import { emptyDb, kernelSignature, serializeDb } from '../../src/tuner/db.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
-import { relativeError } from '../../src/runtime/tuner/op-reference.js';
+import { relativeError } from '../../src/tuner/op-reference.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 
 const SPEC = `# a small module for the CLI tests

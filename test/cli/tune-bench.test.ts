@@ -14,8 +14,8 @@ import type { ManifestKernel } from '../../src/codegen/manifest-types.js';
 import { registerGpuProvider } from '../../src/runtime/device.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';
 import { timePasses } from '../../src/runtime/timing.js';
-import { kernelSignature } from '../../src/runtime/tuner/db.js';
-import { loadTuningDb } from '../../src/runtime/tuner/db-file.js';
+import { kernelSignature } from '../../src/tuner/db.js';
+import { loadTuningDb } from '../../src/tuner/db-file.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 

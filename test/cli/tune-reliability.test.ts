@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { unreliableTiming, UNRELIABLE_SPREAD } from '../../src/cli/commands/tune.js';
-import type { TuningEntry } from '../../src/runtime/tuner/db.js';
+import type { TuningEntry } from '../../src/tuner/db.js';
 
 const entry = (spread: number) => ({ spread }) as TuningEntry;
 

@@ -14,10 +14,10 @@ import { compileKernels, type TuningLookup } from '../../src/compile-kernels.js'
 import { chainShape, ksChainFused } from '../../src/codegen/wgsl/fast/ks-chain-fused.js';
 import { DEFAULT_LIMITS, defaultSchedule, fusableRuns, fusesRun, defaultPartition, greedyPartition, runCandidates, runsAt, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/index.js';
 import type { Op, Program } from '../../src/ir/ir.js';
-import { adapterIdentity, type AdapterIdentity } from '../../src/runtime/tuner/adapter-identity.js';
-import { emptyDb, kernelSignature, merge, type TuningEntry } from '../../src/runtime/tuner/db.js';
-import { scheduleLookup } from '../../src/runtime/tuner/lookup.js';
-import { tuneProgram } from '../../src/runtime/tuner/tune.js';
+import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
+import { emptyDb, kernelSignature, merge, type TuningEntry } from '../../src/tuner/db.js';
+import { scheduleLookup } from '../../src/tuner/lookup.js';
+import { tuneProgram } from '../../src/tuner/tune.js';
 import { deviceTargetLimits } from '../../src/runtime/device.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { ProgramBuilder, rng } from '../support/programs.js';

@@ -9,7 +9,7 @@ import { checkCase, contextFor, denseCase, ks, monarchCase, type OpsCase } from 
 import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
-import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
+import { KernelCheck } from '../../src/tuner/kernel-check.js';
 import { LIMITS, opError, sample, TOL } from './support.js';
 
 

@@ -11,7 +11,7 @@ import type { KernelFamily } from '../../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { Op } from '../../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
-import { KernelCheck } from '../../src/runtime/tuner/kernel-check.js';
+import { KernelCheck } from '../../src/tuner/kernel-check.js';
 import type { KernelOutputs } from '../../src/compile-kernels.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { DEFAULT_LIMITS, type Schedule } from '../../src/codegen/wgsl/kernel.js';
-import { emptyDb, kernelSignature, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
+import { emptyDb, kernelSignature, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { recordingMaskResolver } from '../../src/plugin/mask-files.js';
 

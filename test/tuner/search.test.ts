@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
-import { areNeighbours, searchSchedules, searchSize, spread, type SearchStep } from '../../src/runtime/tuner/search.js';
+import { areNeighbours, searchSchedules, searchSize, spread, type SearchStep } from '../../src/tuner/search.js';
 
 /** 8 × 8 × 2 = 128 schedules of one family, plus 8 of another. */
 const grid: Schedule[] = [

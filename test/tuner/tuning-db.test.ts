@@ -10,12 +10,12 @@ import { execFileSync, fork } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/runtime/tuner/db.js';
-import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/runtime/tuner/db-file.js';
+import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
+import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/tuner/db-file.js';
 import { FileError } from '../../src/runtime/files/file-error.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
-import { scheduleLookup } from '../../src/runtime/tuner/lookup.js';
-import type { AdapterIdentity } from '../../src/runtime/tuner/adapter-identity.js';
+import { scheduleLookup } from '../../src/tuner/lookup.js';
+import type { AdapterIdentity } from '../../src/tuner/adapter-identity.js';
 import { monarchCase } from '../../bench/cases.js';
 
 const H100: AdapterIdentity = {
@@ -105,10 +105,10 @@ describe('tuning database', () => {
   });
 
   it('six processes saving at once for 20 rounds keep all 120 entries (merge under a lock)', async () => {
-    const lib = transpileForNode(join(dir, 'lib'), 'src/runtime/tuner/db-file.ts');
+    const lib = transpileForNode(join(dir, 'lib'), 'src/tuner/db-file.ts');
     writeFileSync(
       join(lib, 'writer.mjs'),
-      `import { saveTuningEntries, loadTuningDb } from './src/runtime/tuner/db-file.js';
+      `import { saveTuningEntries, loadTuningDb } from './src/tuner/db-file.js';
        const [path, id, entryJson] = process.argv.slice(2);
        const base = JSON.parse(entryJson);
        for (let i = 0; i < 20; i++) {
@@ -138,8 +138,8 @@ describe('tuning database', () => {
 
   it('a fresh lock of a live process (or of another host) is waited for, not taken over', async () => {
     const path = join(dir, 'db.json');
-    const lib = transpileForNode(join(dir, 'lib'), 'src/runtime/tuner/db-file.ts');
-    writeFileSync(join(lib, 'save.mjs'), `import { saveTuningEntries } from './src/runtime/tuner/db-file.js';\nsaveTuningEntries(process.argv[2], [JSON.parse(process.argv[3])]);`);
+    const lib = transpileForNode(join(dir, 'lib'), 'src/tuner/db-file.ts');
+    writeFileSync(join(lib, 'save.mjs'), `import { saveTuningEntries } from './src/tuner/db-file.js';\nsaveTuningEntries(process.argv[2], [JSON.parse(process.argv[3])]);`);
     writeFileSync(`${path}.lock`, `${process.pid}\n${hostname()}\n`);
     // The holder (this process, alive) releases it after a moment; the writer must wait for that.
     let released = Infinity;

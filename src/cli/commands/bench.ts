@@ -10,7 +10,7 @@
  */
 import { isAmong } from '../../codegen/wgsl/family.js';
 import type { Schedule } from '../../codegen/wgsl/kernel.js';
-import { scheduleLookup } from '../../runtime/tuner/lookup.js';
+import { scheduleLookup } from '../../tuner/lookup.js';
 import { measureMap, type MapMeasurement } from '../../tools/measure-map.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';

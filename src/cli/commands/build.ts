@@ -5,7 +5,7 @@
  * `--tuning` those of the user's database (what `monc tune` writes).
  */
 import { join } from 'node:path';
-import { scheduleLookup } from '../../runtime/tuner/lookup.js';
+import { scheduleLookup } from '../../tuner/lookup.js';
 import { compileSpec } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';

@@ -1,6 +1,6 @@
 /**
  * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N]`: a shell over
- * tuneProgram (src/runtime/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
+ * tuneProgram (src/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
  * machine's adapter, every kernel of every map (or of the one named), fused runs of ops and the
  * map's backward kernels included, is tried with its candidate schedules, each
  * checked against the float64 reference and then timed; the fastest per kernel go into the tuning
@@ -11,12 +11,12 @@ import { isAmong } from '../../codegen/wgsl/family.js';
 import type { BackwardProgram, Program } from '../../ir/ir.js';
 import { compileBackward } from '../../ir/pipeline.js';
 import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
-import { tuneBackwardProgram } from '../../runtime/tuner/tune-backward.js';
+import { tuneBackwardProgram } from '../../tuner/tune-backward.js';
 import { hasTimestamps } from '../../runtime/timing.js';
-import type { TuningEntry, TuningKey } from '../../runtime/tuner/db.js';
-import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../runtime/tuner/db-file.js';
-import { scheduleLookup } from '../../runtime/tuner/lookup.js';
-import { tuneProgram, type KernelTuning } from '../../runtime/tuner/tune.js';
+import type { TuningEntry, TuningKey } from '../../tuner/db.js';
+import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../tuner/db-file.js';
+import { scheduleLookup } from '../../tuner/lookup.js';
+import { tuneProgram, type KernelTuning } from '../../tuner/tune.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { openGpu } from '../gpu.js';

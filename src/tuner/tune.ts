@@ -7,7 +7,7 @@
  * dispatch, and the returned entries are the single ops' and the winning runs' (partitions.ts).
  * Browser-safe: the caller stores the returned entries (db-file.ts in Node).
  */
-import type { Op, Program } from '../../ir/ir.js';
+import type { Op, Program } from '../ir/ir.js';
 import {
   candidates as familyCandidates,
   defaultPartition,
@@ -18,18 +18,18 @@ import {
   familyDefaults,
   runCandidates,
   runFamilyDefaults,
-} from '../../codegen/wgsl/families.js';
-import { isAmong } from '../../codegen/wgsl/family.js';
-import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../../codegen/wgsl/kernel.js';
-import { entryPointName } from '../../codegen/wgsl/program.js';
-import type { KernelContext, StorageType } from '../../codegen/wgsl/scaffold.js';
-import { MONC_VERSION } from '../../version.js';
+} from '../codegen/wgsl/families.js';
+import { isAmong } from '../codegen/wgsl/family.js';
+import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
+import { entryPointName } from '../codegen/wgsl/program.js';
+import type { KernelContext, StorageType } from '../codegen/wgsl/scaffold.js';
+import { MONC_VERSION } from '../version.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
 import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
 import { searchSchedules, searchSize } from './search.js';
-import type { TimingOptions } from '../timing.js';
+import type { TimingOptions } from '../runtime/timing.js';
 
 /**
  * A candidate timed within WARM_GAP_MS of the previous timing finds the GPU's clocks up, so it

@@ -12,8 +12,8 @@
  *     exhausted, the next best's; when every timed schedule's is, the spread continues.
  * Browser-safe; the caller measures (returns undefined for a schedule that failed its check).
  */
-import { scheduleKey } from '../../codegen/wgsl/family.js';
-import type { Schedule } from '../../codegen/wgsl/kernel.js';
+import { scheduleKey } from '../codegen/wgsl/family.js';
+import type { Schedule } from '../codegen/wgsl/kernel.js';
 
 /** `count` of `all`, evenly spread (first and last included). */
 export function spread<T>(all: readonly T[], count: number): T[] {

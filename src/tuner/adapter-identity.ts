@@ -2,7 +2,7 @@
  * Who the tuning results belong to: a tuned schedule is only trusted on the adapter (and driver)
  * it was measured on, with the same features and the limits the kernels depend on.
  */
-import type { TargetLimits } from '../../codegen/wgsl/kernel.js';
+import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 
 export interface AdapterIdentity {
   readonly vendor: string;

@@ -3,13 +3,13 @@
  * checked against the float64 op reference (on a subset of rows, so large batches stay cheap),
  * and its time measured with timestamp queries. Used by the tuner and the benchmarks.
  */
-import type { Op } from '../../ir/ir.js';
-import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
-import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
-import { timePasses, type TimingOptions, type TimingStats } from '../timing.js';
+import type { Op } from '../ir/ir.js';
+import type { EmittedKernel } from '../codegen/wgsl/kernel.js';
+import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
+import { timePasses, type TimingOptions, type TimingStats } from '../runtime/timing.js';
 import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
 import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
-import { uniform01 } from '../../util/random.js';
+import { uniform01 } from '../util/random.js';
 
 export type StorageType = 'f32' | 'f16';
 

@@ -2,8 +2,8 @@
  * Float64 semantics of the scheduled ops (ir.ts), for checking a kernel in isolation: the tuner
  * runs every candidate on random data and compares with this before it times anything.
  */
-import type { Op, ParamLayoutEntry } from '../../ir/ir.js';
-import { runOps } from '../cpu-executor.js';
+import type { Op, ParamLayoutEntry } from '../ir/ir.js';
+import { runOps } from '../runtime/cpu-executor.js';
 
 export interface OpLayout {
   readonly params: readonly ParamLayoutEntry[];

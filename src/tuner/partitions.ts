@@ -6,9 +6,9 @@
  * splits into stretches that no run of any of those partitions crosses, and per stretch the
  * partition with the least summed best time wins. Browser-safe.
  */
-import { DEFAULT_RUN_TILE, defaultPartition, fusableRuns, greedyPartition, runCandidates } from '../../codegen/wgsl/families.js';
-import { DEFAULT_LIMITS, type TargetLimits } from '../../codegen/wgsl/kernel.js';
-import type { Program } from '../../ir/ir.js';
+import { DEFAULT_RUN_TILE, defaultPartition, fusableRuns, greedyPartition, runCandidates } from '../codegen/wgsl/families.js';
+import { DEFAULT_LIMITS, type TargetLimits } from '../codegen/wgsl/kernel.js';
+import type { Program } from '../ir/ir.js';
 
 /** Tile caps (elements per row) of the greedy partitions the tuner tries. */
 const TILE_CAPS = [64, 256, DEFAULT_RUN_TILE, 4096, 16384];

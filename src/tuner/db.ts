@@ -3,10 +3,10 @@
  * structure, batch-size bucket). Plain JSON with a schema checked on load; this module is
  * browser-safe (parsing, validation, lookup, merge); db-file.ts stores it on disk (Node).
  */
-import type { BackwardOp } from '../../ir/ir.js';
-import type { Schedule } from '../../codegen/wgsl/kernel.js';
+import type { BackwardOp } from '../ir/ir.js';
+import type { Schedule } from '../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
-import { assertNever } from '../../util/assert.js';
+import { assertNever } from '../util/assert.js';
 
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;

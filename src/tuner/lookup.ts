@@ -10,9 +10,9 @@
  * database also holds tuned entries for each of its ops (same adapter and bucket) and their times
  * add up to no more than the fused time, the answer is none, and the build keeps them apart.
  */
-import type { BackwardOp } from '../../ir/ir.js';
-import type { TunedSchedule } from '../../codegen/wgsl/program.js';
-import { MONC_VERSION } from '../../version.js';
+import type { BackwardOp } from '../ir/ir.js';
+import type { TunedSchedule } from '../codegen/wgsl/program.js';
+import { MONC_VERSION } from '../version.js';
 import { adapterKey, adapterTargetLimits, type AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningDb, type TuningEntry } from './db.js';
 

@@ -6,18 +6,18 @@
  * timed at the tuning batch. Entries are keyed like forward ones (db.ts kernelSignature), so
  * `monc build --tuning` bakes them into the backward kernels too.
  */
-import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../../codegen/wgsl/backward-program.js';
-import { backwardBindings } from '../../codegen/manifest-programs.js';
-import { GRADIENT_BUFFER } from '../../codegen/manifest-types.js';
-import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule, type TargetLimits } from '../../codegen/wgsl/kernel.js';
-import type { StorageType } from '../../codegen/wgsl/scaffold.js';
-import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
-import { uniform01 } from '../../util/random.js';
-import { MONC_VERSION } from '../../version.js';
-import { runOps, type CpuBuffer } from '../cpu-executor.js';
-import { f16ArrayToF32, f32ArrayToF16 } from '../formats/f16.js';
-import { gradientLayout } from '../gpu-backward.js';
-import { timePasses } from '../timing.js';
+import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../codegen/wgsl/backward-program.js';
+import { backwardBindings } from '../codegen/manifest-programs.js';
+import { GRADIENT_BUFFER } from '../codegen/manifest-types.js';
+import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
+import type { StorageType } from '../codegen/wgsl/scaffold.js';
+import type { BackwardOp, BackwardProgram } from '../ir/ir.js';
+import { uniform01 } from '../util/random.js';
+import { MONC_VERSION } from '../version.js';
+import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
+import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
+import { gradientLayout } from '../runtime/gpu-backward.js';
+import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { relativeError } from './op-reference.js';

@@ -3,9 +3,9 @@
  * compiles it, binds the four buffers of the kernel.ts contract and encodes its dispatch with
  * the 2-D workgroup layout the contract asks for. Browser-safe.
  */
-import type { EmittedKernel } from '../../codegen/wgsl/kernel.js';
-import { workgroupCount } from '../../codegen/wgsl/kernel.js';
-import { PipelineCache } from '../pipeline-cache.js';
+import type { EmittedKernel } from '../codegen/wgsl/kernel.js';
+import { workgroupCount } from '../codegen/wgsl/kernel.js';
+import { PipelineCache } from '../runtime/pipeline-cache.js';
 
 export interface KernelBuffers {
   readonly params: GPUBuffer;
