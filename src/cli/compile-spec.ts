@@ -2,7 +2,7 @@
 import { compileKernels, type CompileKernelsOptions, type CompileKernelsResult, type KernelOutputs, type TuningLookup } from '../compile-kernels.js';
 import type { CompileOutputs } from '../compile.js';
 import type { Program } from '../ir/ir.js';
-import { recordingMaskResolver } from '../plugin/mask-files.js';
+import { recordingMaskResolver } from '../node/mask-files.js';
 import type { CommandContext } from './context.js';
 import { readText, SPEC_FILE } from './files.js';
 import { failOnErrors, type LoadedSpec } from './load-spec.js';

@@ -4,7 +4,7 @@
  * larger than memory (or than the 2 GiB a data file may be) still gives up one layer's weight.
  */
 import type { ParamSpec } from '../dsl/structure.js';
-import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../runtime/files/read-bounded.js';
+import { MAX_DATA_FILE_BYTES, bytesText, readFileBounded, withRegularFile } from '../node/files/read-bounded.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsTensor } from '../runtime/formats/safetensors.js';

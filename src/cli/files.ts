@@ -1,7 +1,7 @@
 /**
  * The CLI's file I/O; colleagues' commands use these too. Every read of a file the user names
  * goes through `readBytes`/`readText` with the bound of its format (SPEC_FILE, NPY_FILE,
- * SAFETENSORS_FILE, ARRAY_FILE, TUNING_DB_FILE from src/runtime/files/bounds.ts, or your own
+ * SAFETENSORS_FILE, ARRAY_FILE, TUNING_DB_FILE from src/node/files/bounds.ts, or your own
  * `FileBound`): directories, FIFOs and devices are refused, nothing blocks, nothing unbounded is
  * read. Every output goes through `writeAtomic` (one file) or `writeTogether` (several files:
  * all or none), passing the command's input paths as `inputs` so that an output never replaces
@@ -11,14 +11,14 @@
  *   await writeAtomic(opts.out, bytes, { inputs: [file, opts.params] });
  *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
  */
-import { bytesText, MAX_DATA_FILE_BYTES, readFileBounded, type FileBound } from '../runtime/files/read-bounded.js';
-import { checkOutputs, writeOutputs, type OutputFile, type WriteOptions } from '../runtime/files/write-outputs.js';
+import { bytesText, MAX_DATA_FILE_BYTES, readFileBounded, type FileBound } from '../node/files/read-bounded.js';
+import { checkOutputs, writeOutputs, type OutputFile, type WriteOptions } from '../node/files/write-outputs.js';
 import { UserError } from './user-error.js';
 
-export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../runtime/files/bounds.js';
-export { FileError } from '../runtime/files/file-error.js';
-export type { FileBound } from '../runtime/files/read-bounded.js';
-export type { OutputFile, WriteOptions } from '../runtime/files/write-outputs.js';
+export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../node/files/bounds.js';
+export { FileError } from '../node/files/file-error.js';
+export type { FileBound } from '../node/files/read-bounded.js';
+export type { OutputFile, WriteOptions } from '../node/files/write-outputs.js';
 
 /** The whole file within `bound`. `shownAs`: the path as the user wrote it, for messages. */
 export async function readBytes(path: string, bound: FileBound, shownAs = path): Promise<Uint8Array> {

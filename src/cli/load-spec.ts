@@ -6,7 +6,7 @@
 import type { Diagnostic } from '../dsl/diagnostics.js';
 import { checkSource, formatDiagnostics } from '../dsl/index.js';
 import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
-import { recordingMaskResolver } from '../plugin/mask-files.js';
+import { recordingMaskResolver } from '../node/mask-files.js';
 import type { CommandContext } from './context.js';
 import { readText, SPEC_FILE } from './files.js';
 import { SpecError } from './spec-error.js';

@@ -5,7 +5,7 @@
  * import cycle through `program.ts`.
  */
 import { CommanderError } from 'commander';
-import { FileError } from '../runtime/files/file-error.js';
+import { FileError } from '../node/files/file-error.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { ValueRangeError } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';

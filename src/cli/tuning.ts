@@ -9,7 +9,7 @@
  * is a directory or anything else: monc never moves what it did not write).
  */
 import { existsSync } from 'node:fs';
-import { FileError } from '../runtime/files/file-error.js';
+import { FileError } from '../node/files/file-error.js';
 import { loadNote, loadTuningDb, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../tuner/db-file.js';
 import type { TuningDb } from '../tuner/db.js';
 import { note, type CommandContext } from './context.js';

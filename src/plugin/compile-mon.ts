@@ -7,9 +7,9 @@ import ts from 'typescript';
 import { compileModule, type TuningLookup } from '../compile.js';
 import { buildError, buildWarnings, type BuildError } from './build-error.js';
 import { declarationsFor } from './declarations.js';
-import { recordingMaskResolver } from './mask-files.js';
-import { SPEC_FILE } from '../runtime/files/bounds.js';
-import { readTextBounded } from '../runtime/files/read-bounded.js';
+import { recordingMaskResolver } from '../node/mask-files.js';
+import { SPEC_FILE } from '../node/files/bounds.js';
+import { readTextBounded } from '../node/files/read-bounded.js';
 import { invariant } from '../util/assert.js';
 
 export interface MonCompileOptions {

@@ -8,7 +8,7 @@
  * declaration emit), so they cannot drift from what the bundle contains.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeOutput } from '../runtime/files/write-outputs.js';
+import { writeOutput } from '../node/files/write-outputs.js';
 import ts from 'typescript';
 
 export function declarationPath(monFile: string): string {

@@ -11,7 +11,7 @@ import { createUnplugin, type UnpluginInstance } from 'unplugin';
 import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
 import { declarationPath, writeIfChanged } from './declarations.js';
-import { findMonFiles } from './find-mon-files.js';
+import { findMonFiles } from '../node/find-mon-files.js';
 import type { MoncPluginOptions } from './options.js';
 import { tuningSource, type TuningSource } from './tuning.js';
 

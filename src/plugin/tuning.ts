@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TuningLookup } from '../compile-kernels.js';
-import { FileError } from '../runtime/files/file-error.js';
+import { FileError } from '../node/files/file-error.js';
 import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../tuner/db-file.js';
 import { scheduleLookup } from '../tuner/lookup.js';
 

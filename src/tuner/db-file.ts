@@ -19,10 +19,10 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, r
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../version.js';
-import { TUNING_DB_FILE } from '../runtime/files/bounds.js';
-import { FileError, ioReason } from '../runtime/files/file-error.js';
-import { readTextBounded } from '../runtime/files/read-bounded.js';
-import { ensureDirectory, writeOutput } from '../runtime/files/write-outputs.js';
+import { TUNING_DB_FILE } from '../node/files/bounds.js';
+import { FileError, ioReason } from '../node/files/file-error.js';
+import { readTextBounded } from '../node/files/read-bounded.js';
+import { ensureDirectory, writeOutput } from '../node/files/write-outputs.js';
 import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from './db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {

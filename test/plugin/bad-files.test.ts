@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { compileMonFile } from '../../src/plugin/compile-mon.js';
-import { FileError } from '../../src/runtime/files/file-error.js';
+import { FileError } from '../../src/node/files/file-error.js';
 import { scratchDir } from '../cli/helpers.js';
 
 const scratch = scratchDir();

@@ -8,7 +8,7 @@ import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js'
 import { DEFAULT_LIMITS, type Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { emptyDb, kernelSignature, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
 import { MONC_VERSION } from '../../src/version.js';
-import { recordingMaskResolver } from '../../src/plugin/mask-files.js';
+import { recordingMaskResolver } from '../../src/node/mask-files.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The browser-safe runtime entry, from source: what `monc/runtime` is once the package is built. */

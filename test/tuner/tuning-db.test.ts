@@ -12,7 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
 import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/tuner/db-file.js';
-import { FileError } from '../../src/runtime/files/file-error.js';
+import { FileError } from '../../src/node/files/file-error.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
 import type { AdapterIdentity } from '../../src/tuner/adapter-identity.js';

@@ -4,12 +4,12 @@
  * `monc build` would and keeps watching; outputs are written only by successful builds.
  */
 import { existsSync } from 'node:fs';
-import { SPEC_FILE } from '../../runtime/files/bounds.js';
-import { readTextBounded } from '../../runtime/files/read-bounded.js';
+import { SPEC_FILE } from '../../node/files/bounds.js';
+import { readTextBounded } from '../../node/files/read-bounded.js';
 import { dirname } from 'node:path';
 import { checkSource } from '../../dsl/index.js';
-import { recordingMaskResolver } from '../../plugin/mask-files.js';
-import { watchFiles } from '../../plugin/file-watcher.js';
+import { recordingMaskResolver } from '../../node/mask-files.js';
+import { watchFiles } from '../../node/file-watcher.js';
 import { formatJson } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { reportError } from '../report-error.js';

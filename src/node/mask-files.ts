@@ -4,9 +4,9 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { MaskResolver, MaskResult } from '../dsl/check-sparse.js';
-import { NPY_FILE } from '../runtime/files/bounds.js';
-import { FileError } from '../runtime/files/file-error.js';
-import { readFileBounded } from '../runtime/files/read-bounded.js';
+import { NPY_FILE } from './files/bounds.js';
+import { FileError } from './files/file-error.js';
+import { readFileBounded } from './files/read-bounded.js';
 import { readNpy } from '../runtime/formats/npy.js';
 
 export interface RecordingMaskResolver {

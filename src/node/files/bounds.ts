@@ -3,8 +3,8 @@
  * what their header describes: a .npy file must be exactly as long as its header's shape and
  * dtype say, which is checked on the first bytes before the rest is read.
  */
-import { FormatError } from '../formats/format-error.js';
-import { isNpy, npySizeProblem, readNpyLayout } from '../formats/npy.js';
+import { FormatError } from '../../runtime/formats/format-error.js';
+import { isNpy, npySizeProblem, readNpyLayout } from '../../runtime/formats/npy.js';
 import { MAX_DATA_FILE_BYTES, bytesText, type FileBound } from './read-bounded.js';
 
 const MiB = 1024 * 1024;
