@@ -4,8 +4,8 @@
  * W is Gaussian: the worst case for the iterative parts (flat spectra, no dominant direction).
  */
 import type { Structure } from '../src/dsl/structure.js';
-import { project, type ProjectOptions } from '../src/runtime/project/index.js';
-import { Rng } from '../src/runtime/project/linalg/rng.js';
+import { project, type ProjectOptions } from '../src/project/index.js';
+import { Rng } from '../src/project/linalg/rng.js';
 
 interface Case {
   readonly name: string;

@@ -2,8 +2,9 @@
 /// <reference types="@webgpu/types" preserve="true" />
 /**
  * monc as a library (package entry `monc`): the front end, the IR pipeline, code generation,
- * the compile driver, and the runtime. The runtime part is the browser-safe one; to run maps on
- * the GPU in Node, import `monc/runtime/node` once (it registers Dawn as the WebGPU provider).
+ * the compile driver, the runtime and projection. The runtime part is the browser-safe one; to
+ * run maps on the GPU in Node, import `monc/runtime/node` once (it registers Dawn as the WebGPU
+ * provider).
  */
 
 // Front end: parse and check `.mon` sources.
@@ -79,4 +80,6 @@ export { InteropError, type StateDict } from './interop/peer-layer.js';
 
 // The runtime (runners, devices, parameter formats, the float64 reference, manifest types).
 export * from './runtime/index.js';
+// Projection of dense matrices onto structures (also its own entry, `monc/project`).
+export * from './project/index.js';
 export { initParams } from './runtime/init.js';

@@ -9,7 +9,7 @@ import { FileError } from '../node/files/file-error.js';
 import { FormatError } from '../runtime/formats/format-error.js';
 import { ValueRangeError } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
-import { ProjectionError } from '../runtime/project/errors.js';
+import { ProjectionError } from '../project/errors.js';
 import { formatJson } from '../util/json.js';
 import type { CliIo } from './io.js';
 import { SpecError } from './spec-error.js';

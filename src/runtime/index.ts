@@ -2,14 +2,14 @@
 /// <reference types="@webgpu/types" preserve="true" />
 /**
  * The monc runtime (browser-safe): run compiled maps through WebGPU (or the CPU executor), load
- * and pack parameters, the float64 reference semantics, and projection of dense matrices onto
- * structures. In Node, import `monc/runtime/node` instead: it is this module plus Dawn as the
- * WebGPU provider.
+ * and pack parameters, and the float64 reference semantics. Projection of dense matrices onto
+ * structures is its own entry, `monc/project`, so pages that do not project do not bundle it. In
+ * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
 export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions } from './map-runner.js';
 export { GpuBackward, type BackwardExecutorSpec } from './gpu-backward.js';
 export { CpuOptimizer, GpuOptimizer, resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
-export { TypedMap, type TypedMapOptions, type TypedProjection } from './typed-map.js';
+export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export {
   describeAdapter,
   deviceTargetLimits,
@@ -26,8 +26,7 @@ export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-ca
 export { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
-export { checkDenseShape, denseShape, project, ProjectionError, type ProjectionResult, type ProjectOptions } from './project/index.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';
-export type { Manifest, ManifestBackward, ManifestBackwardKernel, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../codegen/manifest-types.js';
+export type { Manifest, ManifestBackward, ManifestBackwardKernel, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../manifest/types.js';

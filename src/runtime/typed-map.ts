@@ -4,21 +4,14 @@
  * and a `create` that builds the runner from the embedded manifest and WGSL; everything that
  * runs lives here and in MapRunner.
  */
-import type { ManifestMap } from '../codegen/manifest-types.js';
+import type { ManifestMap } from '../manifest/types.js';
 import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
 import type { BackwardResult, MapRunner, MapRunnerOptions } from './map-runner.js';
 import type { Optimizer, OptimizerOptions } from './optimizer.js';
 import { ParamError } from './params.js';
-import { project, type ProjectionResult, type ProjectOptions } from './project/index.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
-
-/** What `TypedMap.project` found: the parameters it loaded, and how close their M is to W. */
-export interface TypedProjection<Params> extends Omit<ProjectionResult, 'params'> {
-  /** Every parameter tensor, float32, as loaded into the runner. */
-  readonly params: Params;
-}
 
 export abstract class TypedMap<Params extends { readonly [name: string]: Float32Array }> {
   protected constructor(
@@ -29,22 +22,6 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file. */
   loadParams(params: Params | Uint8Array): void {
     this.runner.loadParams(params instanceof Uint8Array ? tensorsOf(readSafetensors(params), this.runner.map) : params);
-  }
-
-  /**
-   * Projects a dense W (out, in), row-major (e.g. a trained nn.Linear weight), onto the map's
-   * structure and loads the parameters found: afterwards `forward` applies that M. The fit runs
-   * in float64 on the CPU (docs/projection.md), so this is synchronous; `relativeError` is
-   * ‖W − M‖_F / ‖W‖_F of that fit. Throws a ProjectionError for a W of the wrong size or with
-   * NaN/±Inf, leaving the loaded parameters as they were.
-   */
-  project(w: Float32Array | Float64Array, options?: ProjectOptions): TypedProjection<Params> {
-    const { params, ...fit } = project(this.runner.map.structure, w, options);
-    const tensors: Record<string, Float32Array> = {};
-    for (const [name, values] of params) tensors[name] = Float32Array.from(values);
-    this.runner.loadParams(tensors);
-    // The names are the manifest's: exactly the keys of Params.
-    return { ...fit, params: tensors as Params };
   }
 
   /**

@@ -7,14 +7,14 @@ import { writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ManifestMap } from '../../src/codegen/manifest-types.js';
+import type { ManifestMap } from '../../src/manifest/types.js';
 import { mapNames } from '../../src/codegen/ts/names.js';
 import { compileModule } from '../../src/compile.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { writeSafetensors } from '../../src/runtime/formats/index.js';
 import { initParams } from '../../src/runtime/init.js';
-import { ProjectionError } from '../../src/runtime/project/index.js';
+import { ProjectionError, projectInto } from '../../src/project/index.js';
 import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
 import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -127,7 +127,7 @@ describe.each(backends)('generated bindings on %s', (_backend, options) => {
     try {
       // W in the structure (float64 here, float32 below): the projection gives it back, and forward applies it.
       const w = Float64Array.from(referenceDense(checked.structure, initParams(paramsOf(checked.structure), 21)));
-      const exact = instance.project(w);
+      const exact = projectInto(instance, w);
       expect(exact).toMatchObject({ optimal: true, paramCount: 4 * 4 * 4 + 4 * 8 * 4, denseParamCount: 32 * 16 });
       expect(exact.relativeError).toBeLessThanOrEqual(TOLERANCE);
       expect(Object.keys(exact.params).sort()).toEqual(Object.keys(generated.up.paramShapes).sort());
@@ -136,14 +136,14 @@ describe.each(backends)('generated bindings on %s', (_backend, options) => {
 
       // W outside the structure: forward applies the projected M, which is ‖W − M‖ / ‖W‖ away from W.
       const far = randomInput(checked.out * checked.in, 23);
-      const fit = instance.project(far);
+      const fit = projectInto(instance, far);
       const m = referenceDense(checked.structure, new Map(Object.entries(fit.params)));
       expect(relativeError(m, far)).toBeCloseTo(fit.relativeError, 5);
       expect(fit.relativeError).toBeGreaterThan(0.1);
       expect(relativeError(await instance.forward(x, 3), timesTransposed(x, m, 3))).toBeLessThanOrEqual(TOLERANCE);
 
       // A W of the wrong size throws and leaves the loaded parameters as they were.
-      expect(() => instance.project(new Float64Array(checked.out * checked.in + 1))).toThrow(ProjectionError);
+      expect(() => projectInto(instance, new Float64Array(checked.out * checked.in + 1))).toThrow(ProjectionError);
       expect(relativeError(await instance.forward(x, 3), timesTransposed(x, m, 3))).toBeLessThanOrEqual(TOLERANCE);
     } finally {
       instance.destroy();

@@ -40,7 +40,8 @@ describe('generated bindings', () => {
 
 describe('generated bindings reject misuse', () => {
   // Each line marked `// error` must produce a type error, and no other line may.
-  const misuse = `import { Up, up, type UpParams } from './tiny.js';
+  const misuse = `import { projectInto } from 'monc/project';
+import { Up, up, type UpParams } from './tiny.js';
 
 const inSize: 16 = Up.in;
 const outSize: 32 = up.out;
@@ -55,8 +56,8 @@ export async function fine(params: UpParams): Promise<Float32Array> {
 }
 
 export function projected(m: Up): [UpParams, number, boolean] {
-  const fit = m.project(new Float64Array(Up.out * Up.in));
-  return [fit.params, fit.relativeError, m.project(new Float32Array(Up.out * Up.in), { seed: 1 }).optimal];
+  const fit = projectInto(m, new Float64Array(Up.out * Up.in));
+  return [fit.params, fit.relativeError, projectInto(m, new Float32Array(Up.out * Up.in), { seed: 1 }).optimal];
 }
 
 export const wrongIn: 17 = Up.in; // error
@@ -69,8 +70,8 @@ export async function misuse(params: UpParams): Promise<void> {
   m.loadParams({ 'up.blkdiag1': new Float32Array(64) }); // error
   m.loadParams({ 'up.blkdiag1': [1, 2], 'up.blkdiag2': new Float32Array(128) }); // error
   await m.forward([1, 2, 3]); // error
-  m.project([1, 2, 3]); // error
-  m.project(new Float32Array(512)).params['up.blkdiag3']; // error
+  projectInto(m, [1, 2, 3]); // error
+  projectInto(m, new Float32Array(512)).params['up.blkdiag3']; // error
   await Up.create({ backend: 'cuda' }); // error
 }
 `;

@@ -15,10 +15,12 @@ describe('the library entry', () => {
     expect(outputs!.manifest.monc).toBe(monc.MONC_VERSION);
   });
 
-  it('projects a dense matrix onto a structure, from the package entry and the browser-safe runtime entry', async () => {
-    const runtime = await import('../../src/runtime/index.js');
-    expect(runtime.project).toBe(monc.project);
-    expect(runtime.ProjectionError).toBe(monc.ProjectionError);
+  it('projects a dense matrix onto a structure, from the package entry and the monc/project entry (not the runtime\'s)', async () => {
+    const projection = await import('../../src/project/index.js');
+    expect(projection.project).toBe(monc.project);
+    expect(projection.ProjectionError).toBe(monc.ProjectionError);
+    const runtime: Record<string, unknown> = await import('../../src/runtime/index.js');
+    expect(runtime['project']).toBeUndefined();
     const { module } = monc.checkSource('map low : 6 -> 4 = lowrank(rank: 1)\n', 'lib.mon');
     const structure = module!.maps[0].structure;
     expect(monc.denseShape(structure)).toEqual([4, 6]);

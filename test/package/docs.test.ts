@@ -19,7 +19,7 @@ function sampleImports(markdown: string): string[] {
 }
 
 /** A specifier into monc's own sources or build output (what only a checkout has). */
-const MONC_INTERNALS = /(^|\/)(src\/(dsl|ir|codegen|runtime|cli|plugin|util)|dist|runtime\/project)(\/|$)|^\.\.?\/(src|dist|runtime)\//;
+const MONC_INTERNALS = /(^|\/)(src\/(dsl|ir|codegen|runtime|project|model|cli|plugin|util)|dist|runtime\/project)(\/|$)|^\.\.?\/(src|dist|runtime)\//;
 
 describe('docs/*.md', () => {
   it('are there', () => {

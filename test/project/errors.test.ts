@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDenseShape, denseShape, project, ProjectionError } from '../../src/runtime/project/index.js';
+import { checkDenseShape, denseShape, project, ProjectionError } from '../../src/project/index.js';
 import { bias, blockdiag, chain, dense, lowrank, monarch, ref, sum } from './structures.js';
 
 function projectionError(f: () => unknown): ProjectionError {

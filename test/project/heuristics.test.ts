@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/runtime/project/index.js';
+import { project } from '../../src/project/index.js';
 import {
   bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, randomParams, ref, relativeDistance, sparse, sum,
 } from './structures.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/runtime/project/index.js';
+import { project } from '../../src/project/index.js';
 import {
   band, blockdiag, butterfly, chain, dense, denseOf, flatButterfly, ks, lowrank, monarch, monarchOrder, randomParams, randomPattern, ref, relativeDistance, sparse, transpose,
 } from './structures.js';

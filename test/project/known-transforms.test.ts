@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/runtime/project/index.js';
+import { project } from '../../src/project/index.js';
 import { hadamard } from './hadamard.js';
 import { butterfly, denseOf, monarch, randomParams, relativeDistance } from './structures.js';
 

@@ -5,10 +5,10 @@
  * optimum is exact, and the error is recomputed independently through the float64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/runtime/project/index.js';
+import { project } from '../../src/project/index.js';
 import { referenceApply } from '../../src/runtime/reference.js';
-import { Rng } from '../../src/runtime/project/linalg/rng.js';
-import { truncatedSvd } from '../../src/runtime/project/linalg/svd.js';
+import { Rng } from '../../src/project/linalg/rng.js';
+import { truncatedSvd } from '../../src/project/linalg/svd.js';
 import { hadamard } from './hadamard.js';
 import { denseOf, monarch, randomParams, relativeDistance } from './structures.js';
 

@@ -1,11 +1,11 @@
 /** The projector's own linear algebra against the test's Jacobi oracle and exact constructions. */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/runtime/project/index.js';
-import { orthonormalRows } from '../../src/runtime/project/linalg/qr.js';
-import { Rng } from '../../src/runtime/project/linalg/rng.js';
-import { topEigenpairs } from '../../src/runtime/project/linalg/sym-eig.js';
-import { truncatedSvd } from '../../src/runtime/project/linalg/svd.js';
+import { project } from '../../src/project/index.js';
+import { orthonormalRows } from '../../src/project/linalg/qr.js';
+import { Rng } from '../../src/project/linalg/rng.js';
+import { topEigenpairs } from '../../src/project/linalg/sym-eig.js';
+import { truncatedSvd } from '../../src/project/linalg/svd.js';
 import { jacobiEigenvalues, squaredSingularValues } from './jacobi.js';
 import { denseOf, lowrank, randomParams, relativeDistance } from './structures.js';
 

@@ -7,7 +7,7 @@ import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/runtime/project/index.js';
+import { project } from '../../src/project/index.js';
 import { tailEnergy } from './jacobi.js';
 import { band, blockdiag, dense, denseOf, flatButterfly, gaussianMatrix, ks, lowrank, monarch, randomPattern, relativeDistance, sparse } from './structures.js';
 

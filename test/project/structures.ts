@@ -8,7 +8,7 @@ import type {
   ButterflyNode, ChainNode, DenseNode, KsNode, LowrankNode, MonarchNode, MonarchOrderNode, RefNode, SparseNode, Structure, SumNode, BlockdiagNode, TransposeNode, BiasNode,
 } from '../../src/dsl/structure.js';
 import { referenceDense } from '../../src/runtime/reference.js';
-import { Rng } from '../../src/runtime/project/linalg/rng.js';
+import { Rng } from '../../src/project/linalg/rng.js';
 
 export const dense = (out: number, inp: number, path = 'm'): DenseNode => ({ kind: 'dense', in: inp, out, path });
 export const ks = (a: number, b: number, c: number, d: number, path = 'm'): KsNode => ({ kind: 'ks', a, b, c, d, in: a * c * d, out: a * b * d, path });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/runtime/project/index.js';
-import { residualConfirmed } from '../../src/runtime/project/verify.js';
+import { project } from '../../src/project/index.js';
+import { residualConfirmed } from '../../src/project/verify.js';
 import { denseOf, gaussianMatrix, monarch, randomParams } from './structures.js';
 
 describe('the independent residual check behind optimal: true', () => {

@@ -1,6 +1,6 @@
 /**
  * Test support: type-checks generated bindings the way a user's strict project would, with
- * `monc/runtime` mapped to the runtime's sources, and gives scratch directories inside the repo
+ * `monc/runtime` and `monc/project` mapped to their sources, and gives scratch directories inside the repo
  * (so that node_modules resolves from them), removed after the test file.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +42,7 @@ export function typeCheck(rootNames: readonly string[]): readonly ts.Diagnostic[
     skipLibCheck: true,
     noUnusedLocals: true,
     exactOptionalPropertyTypes: true,
-    paths: { 'monc/runtime': [`${repoRoot}src/runtime/index.ts`] },
+    paths: { 'monc/runtime': [`${repoRoot}src/runtime/index.ts`], 'monc/project': [`${repoRoot}src/project/index.ts`] },
   });
   return [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics(), ...rootNames.flatMap((f) => ts.getPreEmitDiagnostics(program, program.getSourceFile(f)))];
 }

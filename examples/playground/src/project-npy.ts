@@ -1,7 +1,7 @@
 /** Projects an uploaded .npy matrix (out × in) onto a structure: the closest parameters and the error. */
 import type { Structure } from '../../../src/dsl/structure.js';
 import { readNpy } from '../../../src/runtime/formats/npy.js';
-import { checkDenseShape, project, type ProjectionResult } from '../../../src/runtime/project/index.js';
+import { checkDenseShape, project, type ProjectionResult } from '../../../src/project/index.js';
 
 export function projectNpy(structure: Structure, bytes: Uint8Array): ProjectionResult {
   const w = readNpy(bytes);

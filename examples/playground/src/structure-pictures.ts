@@ -4,7 +4,7 @@
  * with the values of the current parameters.
  */
 import type { Structure } from '../../../src/dsl/structure.js';
-import { factorChain } from '../../../src/runtime/project/factors.js';
+import { factorChain } from '../../../src/project/factors.js';
 import { referenceDense, type ParamValues } from '../../../src/runtime/reference.js';
 import type { EntrySource } from './draw-matrix.js';
 

@@ -2,7 +2,7 @@
 import { paramsOf } from '../../dsl/params.js';
 import type { CheckedMap } from '../../dsl/structure.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
-import { checkDenseShape, project, ProjectionError } from '../../runtime/project/index.js';
+import { checkDenseShape, project, ProjectionError } from '../../project/index.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { writeAtomic } from '../files.js';

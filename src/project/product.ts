@@ -9,7 +9,7 @@
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
  *    then refined by `refineChain`.
  */
-import type { Structure } from '../../dsl/structure.js';
+import type { Structure } from '../dsl/structure.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { refineChain, defaultRefineRounds } from './refine.js';

@@ -6,7 +6,7 @@
  * each step: cost (2q + 2)·m·n·(r + 10) multiply-adds, error within a small factor of the optimum
  * (close to it for decaying spectra), reported exactly.
  */
-import type { LowrankNode } from '../../dsl/structure.js';
+import type { LowrankNode } from '../dsl/structure.js';
 import { eagerFit, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { gemmNT, transpose } from './linalg/dense.js';
 import { orthonormalRows } from './linalg/qr.js';

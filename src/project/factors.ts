@@ -4,8 +4,8 @@
  * Kronecker-sparse factors K(a,b,c,d)). Transposes are fixed permutations and are folded into
  * the row or column indices of a neighbouring factor, so a chain becomes a list of factors only.
  */
-import type { Structure } from '../../dsl/structure.js';
-import { assertNever } from '../../util/assert.js';
+import type { Structure } from '../dsl/structure.js';
+import { assertNever } from '../util/assert.js';
 import { ProjectionError } from './errors.js';
 
 /** A sparse factor: entry e sits at (row[e], col[e]) and is parameter `tensor[offset + e]`. */

@@ -1,6 +1,6 @@
 /** What every projector returns, and the parameter tensors it fills. */
-import { paramsOf } from '../../dsl/params.js';
-import type { Structure } from '../../dsl/structure.js';
+import { paramsOf } from '../dsl/params.js';
+import type { Structure } from '../dsl/structure.js';
 import { squaredDistance } from './linalg/dense.js';
 
 export interface Fit {

@@ -2,7 +2,7 @@
  * A small seeded generator (mulberry32) and Gaussian samples (Box–Muller): projection must be
  * reproducible for a given seed on every platform, so it never uses Math.random.
  */
-import { uniform01 } from '../../../util/random.js';
+import { uniform01 } from '../../util/random.js';
 
 export class Rng {
   /** Uniform in [0, 1). */

@@ -4,8 +4,8 @@
  * (dense, ks, blockdiag, sparse, monarch(nblocks), lowrank up to a size), documented heuristics
  * elsewhere; see docs/projection.md. Browser-safe: no Node built-ins.
  */
-import { paramCount } from '../../dsl/params.js';
-import type { Structure } from '../../dsl/structure.js';
+import { paramCount } from '../dsl/params.js';
+import type { Structure } from '../dsl/structure.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredNorm } from './linalg/dense.js';

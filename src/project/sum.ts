@@ -10,8 +10,8 @@
  * A term repeated c times (the same map referenced twice: tied weights) is fitted once to the
  * residual divided by c (min ‖R − c·T‖ = c·min ‖R/c − T‖).
  */
-import { paramsOf } from '../../dsl/params.js';
-import type { Structure, SumNode } from '../../dsl/structure.js';
+import { paramsOf } from '../dsl/params.js';
+import type { Structure, SumNode } from '../dsl/structure.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';

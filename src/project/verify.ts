@@ -6,8 +6,8 @@
  * way for 8 probes fails with probability below 0.2%, seeded so it is reproducible) means the
  * bookkeeping and the parameters disagree, and the result must not be called optimal.
  */
-import type { Structure } from '../../dsl/structure.js';
-import { referenceApply } from '../reference.js';
+import type { Structure } from '../dsl/structure.js';
+import { referenceApply } from '../runtime/reference.js';
 import { Rng } from './linalg/rng.js';
 
 const PROBES = 8;

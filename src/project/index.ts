@@ -1,0 +1,8 @@
+/**
+ * monc/project: projection of dense matrices onto structures (browser-safe, float64, no
+ * dependencies). Its own entry so that pages which only run maps do not bundle the solver.
+ * See docs/projection.md.
+ */
+export { ProjectionError } from './errors.js';
+export { checkDenseShape, denseShape, project, type ProjectOptions, type ProjectionResult } from './project.js';
+export { projectInto, type TypedProjection } from './load.js';
