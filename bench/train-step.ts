@@ -22,7 +22,7 @@ import { scheduleLookup } from '../src/tuner/lookup.js';
 import { tuneProgram } from '../src/tuner/tune.js';
 import { tuneBackwardProgram } from '../src/tuner/tune-backward.js';
 import { f32ArrayToF16 } from '../src/runtime/formats/f16.js';
-import type { Manifest } from '../src/codegen/manifest-types.js';
+import type { Manifest } from '../src/manifest/types.js';
 import type { Dtype } from '../src/dsl/structure.js';
 import { uniform01 } from '../src/util/random.js';
 

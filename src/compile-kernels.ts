@@ -4,7 +4,7 @@
  * bindings; the playground and other in-browser tools call this directly.
  */
 import { buildManifest } from './codegen/manifest.js';
-import type { Manifest } from './codegen/manifest-types.js';
+import type { Manifest } from './manifest/types.js';
 import { assembleModule, emitProgramKernels, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';

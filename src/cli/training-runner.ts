@@ -4,7 +4,7 @@
  * without one). Gradients, optimizer updates and saving are the runner's (backward,
  * createOptimizer, saveParams), on both backends; the commands add only the loss.
  */
-import type { ManifestMap } from '../codegen/manifest-types.js';
+import type { ManifestMap } from '../manifest/types.js';
 import type { KernelOutputs } from '../compile-kernels.js';
 import type { CheckedMap } from '../dsl/structure.js';
 import type { Backend, MapRunner } from '../runtime/map-runner.js';

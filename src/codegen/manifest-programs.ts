@@ -6,7 +6,7 @@
 import type { Dtype } from '../dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Op, Program } from '../ir/ir.js';
 import { assertNever, invariant } from '../util/assert.js';
-import { GRADIENT_BUFFER, type ManifestBackward, type ManifestBackwardKernel, type ManifestBackwardOp, type ManifestMap } from './manifest-types.js';
+import { GRADIENT_BUFFER, type ManifestBackward, type ManifestBackwardKernel, type ManifestBackwardOp, type ManifestMap } from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** What a backward op's kernel binds as src, dst and aux (grad-scaffold.ts). */

@@ -8,7 +8,7 @@ import { paramCount } from '../dsl/params.js';
 import type { CheckedModule, Dtype, Structure } from '../dsl/structure.js';
 import type { BiasOp, Op, Program } from '../ir/ir.js';
 import { invariant } from '../util/assert.js';
-import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from './manifest-types.js';
+import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** Every kernel's bindings (the contract in wgsl/kernel.ts). */

@@ -7,9 +7,11 @@
  * Every node maps `in -> out` (a matrix of shape (out, in)); `path` is the prefix of its
  * parameter names (`up`, `pf.0`, `raw.3`): a parameter `p` of the node is the tensor `${path}.${p}`.
  */
+import type { Dtype } from '../manifest/program.js';
 import type { Span } from './span.js';
 
-export type Dtype = 'f32' | 'f16';
+/** The module's storage type: the data format (src/manifest) defines it, the language names it. */
+export type { Dtype };
 
 interface NodeBase {
   readonly in: number;

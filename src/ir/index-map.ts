@@ -1,9 +1,13 @@
 /**
  * Index maps (ir.ts `IndexMap`): permutations of [0, size) written as a composition of mixed-radix
- * axis permutations. Applying, composing, inverting, tabulating and simplifying them; the CPU
- * executor, the passes and the tests all go through these helpers.
+ * axis permutations. Composing, inverting and simplifying them (the passes and the tests go
+ * through these helpers); applying and tabulating them is the data format's
+ * (src/manifest/index-map.ts), re-exported here.
  */
-import type { AxisPermutation, IndexMap } from './ir.js';
+import { applyIndexMap, applyStep, indexMapTable, type AxisPermutation, type IndexMap } from '../manifest/index-map.js';
+
+// Evaluation lives with the data format (the runtime runs maps with it); the compiler uses the same.
+export { applyIndexMap, applyStep, indexMapTable };
 
 export function product(xs: readonly number[]): number {
   return xs.reduce((p, v) => p * v, 1);
@@ -21,33 +25,6 @@ export function transposeMap(r: number, c: number): IndexMap {
 /** The result shape of a step: digit k of the result ranges over shape[perm[k]]. */
 export function stepOutputShape(step: AxisPermutation): number[] {
   return step.perm.map((j) => step.shape[j]);
-}
-
-export function applyStep(step: AxisPermutation, index: number): number {
-  const n = step.shape.length;
-  const digits = new Array<number>(n);
-  let rest = index;
-  for (let k = n - 1; k >= 0; k--) {
-    digits[k] = rest % step.shape[k];
-    rest = Math.floor(rest / step.shape[k]);
-  }
-  let out = 0;
-  for (let k = 0; k < n; k++) out = out * step.shape[step.perm[k]] + digits[step.perm[k]];
-  return out;
-}
-
-export function applyIndexMap(map: IndexMap, index: number): number {
-  let i = index;
-  for (const step of map.steps) i = applyStep(step, i);
-  return i;
-}
-
-/** table[i] = map(i) for every i < size. */
-export function indexMapTable(map: IndexMap): Int32Array {
-  const table = new Int32Array(map.size);
-  for (let i = 0; i < map.size; i++) table[i] = i;
-  for (const step of map.steps) for (let i = 0; i < map.size; i++) table[i] = applyStep(step, table[i]);
-  return table;
 }
 
 /** The map i ↦ second(first(i)). */

@@ -7,7 +7,7 @@
  * forward executor's: gradients are always those of the parameters the forward pass uses.
  */
 import { backwardProgramOfManifest, planBackwardKernels, programOfManifest } from '../codegen/manifest-programs.js';
-import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../codegen/manifest-types.js';
+import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { emitBackwardKernels } from '../codegen/wgsl/backward-program.js';
 import { workgroupCount } from '../codegen/wgsl/kernel.js';
 import { assembleModule } from '../codegen/wgsl/module.js';

@@ -14,7 +14,7 @@
  * and later runs with the loss message.
  */
 import type { BufferDecl, Op } from '../ir/ir.js';
-import type { ManifestOp } from '../codegen/manifest-types.js';
+import type { ManifestOp } from '../manifest/types.js';
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../codegen/wgsl/kernel.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';

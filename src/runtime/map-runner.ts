@@ -14,7 +14,7 @@
  */
 import type { Dtype } from '../dsl/structure.js';
 import type { Program } from '../ir/ir.js';
-import type { ManifestKernel, ManifestMap } from '../codegen/manifest-types.js';
+import type { ManifestKernel, ManifestMap } from '../manifest/types.js';
 import { assembleModule } from '../codegen/wgsl/module.js';
 import { emitProgramKernels } from '../codegen/wgsl/program.js';
 import { programOfManifest } from '../codegen/manifest-programs.js';

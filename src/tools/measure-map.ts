@@ -4,7 +4,7 @@
  * runtime's MapRunner and timing), kept out of src/cli so that the command stays a thin shell and
  * bench/ does not import a CLI command.
  */
-import type { ManifestMap } from '../codegen/manifest-types.js';
+import type { ManifestMap } from '../manifest/types.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 import { paramsOf } from '../dsl/params.js';
 import type { Dtype } from '../dsl/structure.js';

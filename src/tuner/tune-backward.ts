@@ -8,7 +8,7 @@
  */
 import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../codegen/wgsl/backward-program.js';
 import { backwardBindings } from '../codegen/manifest-programs.js';
-import { GRADIENT_BUFFER } from '../codegen/manifest-types.js';
+import { GRADIENT_BUFFER } from '../manifest/types.js';
 import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';
 import type { BackwardOp, BackwardProgram } from '../ir/ir.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { devicePeaks } from '../../src/cli/device-peaks.js';
 import { progress } from '../../src/cli/progress.js';
 import { compileModule } from '../../src/compile.js';
-import type { ManifestKernel } from '../../src/codegen/manifest-types.js';
+import type { ManifestKernel } from '../../src/manifest/types.js';
 import { registerGpuProvider } from '../../src/runtime/device.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';
 import { timePasses } from '../../src/runtime/timing.js';

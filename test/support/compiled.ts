@@ -3,7 +3,7 @@
  * the manifest), for runtime tests that start from a structure rather than from source text.
  */
 import { buildManifest } from '../../src/codegen/manifest.js';
-import type { ManifestMap } from '../../src/codegen/manifest-types.js';
+import type { ManifestMap } from '../../src/manifest/types.js';
 import { assembleModule } from '../../src/codegen/wgsl/module.js';
 import { emitProgramKernels, type EmitProgramOptions } from '../../src/codegen/wgsl/program.js';
 import type { CheckedMap, Dtype } from '../../src/dsl/structure.js';

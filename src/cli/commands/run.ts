@@ -2,7 +2,7 @@
  * `monc run FILE.mon --map NAME --params P.safetensors --input X.npy --out Y.npy [--backend webgpu|cpu]`:
  * Y = X Mᵀ for X of shape (…, in), written with shape (…, out).
  */
-import type { ManifestMap } from '../../codegen/manifest-types.js';
+import type { ManifestMap } from '../../manifest/types.js';
 import type { Dtype } from '../../dsl/structure.js';
 import { paramsOf } from '../../dsl/params.js';
 import { NoAdapterError } from '../../runtime/device.js';

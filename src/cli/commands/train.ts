@@ -11,7 +11,7 @@ import { paramsOf } from '../../dsl/params.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
 import { checkValues, F16_MAX, ValueRangeError } from '../../runtime/numerics.js';
 import { packParams } from '../../runtime/params.js';
-import type { ManifestMap } from '../../codegen/manifest-types.js';
+import type { ManifestMap } from '../../manifest/types.js';
 import type { Dtype } from '../../dsl/structure.js';
 import { executeProgram } from '../../runtime/cpu-executor.js';
 import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';

@@ -21,7 +21,7 @@ import {
 } from 'ts-morph';
 import { invariant } from '../../util/assert.js';
 import { formatJson } from '../../util/json.js';
-import type { Manifest, ManifestMap } from '../manifest-types.js';
+import type { Manifest, ManifestMap } from '../../manifest/types.js';
 import { commentText } from './comment-text.js';
 import { mapNames, RUNTIME_IMPORTS, type MapNames } from './names.js';
 

@@ -1,5 +1,6 @@
 /**
- * The contract between kernel emitters, the manifest and the runtime.
+ * The contract between kernel emitters, the manifest and the runtime (its data types live in
+ * src/manifest/dispatch.ts).
  *
  * Every kernel binds, in @group(0):
  *   @binding(0) params : storage, read        (the map's packed parameter buffer)
@@ -19,56 +20,8 @@
  */
 import type { Op } from '../../ir/ir.js';
 
-/** How many workgroups a dispatch needs for a batch of B rows. */
-export type DispatchRule =
-  /** ceil(B · itemsPerRow / itemsPerWorkgroup): one thread (or lane group) per item. */
-  | { readonly kind: 'flat'; readonly itemsPerRow: number; readonly itemsPerWorkgroup: number }
-  /** ceil(B / rowsPerWorkgroup) · workgroupsPerRowTile: tiles over the batch and the outputs. */
-  | { readonly kind: 'tiled'; readonly rowsPerWorkgroup: number; readonly workgroupsPerRowTile: number }
-  /** ceil(ceil(B / rowsPerSplit) · itemsPerSplit / itemsPerWorkgroup): items per batch split (a batch reduction's partials). */
-  | { readonly kind: 'split'; readonly rowsPerSplit: number; readonly itemsPerSplit: number; readonly itemsPerWorkgroup: number }
-  /** ceil(items / itemsPerWorkgroup) for any B > 0: work that does not grow with the batch (a reduction's second pass). */
-  | { readonly kind: 'fixed'; readonly items: number; readonly itemsPerWorkgroup: number };
-
-export function workgroupCount(rule: DispatchRule, batch: number): number {
-  switch (rule.kind) {
-    case 'flat':
-      return Math.ceil((batch * rule.itemsPerRow) / rule.itemsPerWorkgroup);
-    case 'tiled':
-      return Math.ceil(batch / rule.rowsPerWorkgroup) * rule.workgroupsPerRowTile;
-    case 'split':
-      return Math.ceil((Math.ceil(batch / rule.rowsPerSplit) * rule.itemsPerSplit) / rule.itemsPerWorkgroup);
-    case 'fixed':
-      return batch === 0 ? 0 : Math.ceil(rule.items / rule.itemsPerWorkgroup);
-  }
-}
-
-/** A schedule: which kernel family and its tuning knobs. JSON-able; stored in the tuning database. */
-export interface Schedule {
-  readonly family: string;
-  readonly [knob: string]: string | number | boolean;
-}
-
-export interface EmittedKernel {
-  readonly entryPoint: string;
-  /** Declarations and entry point, names prefixed with `entryPoint`; no `enable` directives. */
-  readonly wgsl: string;
-  /** WGSL `enable` extensions this kernel needs (e.g. 'f16', 'subgroups'). */
-  readonly enables: readonly string[];
-  readonly workgroupSize: readonly [number, number, number];
-  readonly dispatch: DispatchRule;
-  readonly schedule: Schedule;
-  /** Indices into the program's ops that this one dispatch performs (fusion covers several). */
-  readonly ops: readonly number[];
-}
-
-/** What an emitter may assume about the target; the defaults fit every WebGPU adapter. */
-export interface TargetLimits {
-  readonly maxWorkgroupSize: number;
-  readonly maxWorkgroupStorageBytes: number;
-  readonly features: readonly string[];
-}
-
-export const DEFAULT_LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
+// The contract's data (dispatch rules, schedules, emitted kernels, target limits) belongs to the
+// shipped format, so the runtime reads it without the emitters.
+export { DEFAULT_LIMITS, workgroupCount, type DispatchRule, type EmittedKernel, type Schedule, type TargetLimits } from '../../manifest/dispatch.js';
 
 export type OpKind = Op['kind'];

@@ -3,9 +3,9 @@
  * without the compiler: shapes, the packed parameter layout, buffers, and the kernels in dispatch
  * order with their bindings, workgroup sizes and dispatch rules. Plain JSON.
  */
-import type { Dtype, Structure } from '../dsl/structure.js';
-import type { BackwardOp, BufferDecl, Op, ParamLayoutEntry, PartialDecl } from '../ir/ir.js';
-import type { DispatchRule, Schedule } from './wgsl/kernel.js';
+import type { Structure } from '../dsl/structure.js';
+import type { DispatchRule, Schedule } from './dispatch.js';
+import type { BackwardOpData, BufferDecl, Dtype, OpData, ParamLayoutEntry, PartialDecl } from './program.js';
 
 export interface ManifestBinding {
   readonly binding: number;
@@ -31,12 +31,11 @@ export interface ManifestKernel {
   readonly paramBytes: number;
 }
 
-/** An op as the manifest stores it: spans are dropped so the JSON does not depend on file paths. */
-export type ManifestOp = WithoutSpan<Op>;
-type WithoutSpan<T> = T extends unknown ? Omit<T, 'span'> : never;
+/** An op as the manifest stores it: the IR's op without its span, so the JSON does not depend on file paths. */
+export type ManifestOp = OpData;
 
 /** A backward op as the manifest stores it (without spans). */
-export type ManifestBackwardOp = WithoutSpan<BackwardOp>;
+export type ManifestBackwardOp = BackwardOpData;
 
 /** The gradient buffer's name in backward kernels' bindings (packed like the params). */
 export const GRADIENT_BUFFER = 'grad';

@@ -1,0 +1,78 @@
+/**
+ * The kernel contract the manifest records and the runtime honours: bindings, dispatch rules
+ * (how many workgroups a batch needs), schedules and target limits. Emitters (src/codegen/wgsl)
+ * produce kernels to this contract; the runtime only reads it.
+ *
+ * Every forward kernel binds, in @group(0):
+ *   @binding(0) params : storage, read        (the map's packed parameter buffer)
+ *   @binding(1) src    : storage, read        (the op's source activation buffer)
+ *   @binding(2) dst    : storage, read_write  (the op's destination activation buffer)
+ *   @binding(3) dims   : uniform Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+ * Activation buffers are row-major (batch, size). `groups` is the number of workgroups the
+ * dispatch rule asks for; the runtime lays them out as (x, y) with x within the device's
+ * maxComputeWorkgroupsPerDimension and the kernel reads its linear workgroup index as
+ * wg.x + wg.y * num_workgroups.x and returns when it is >= groups.
+ * Module-scope names of a kernel are prefixed with its entry point, so kernels concatenate into
+ * one valid WGSL module.
+ *
+ * Gradient kernels (backward programs) use the same shell with one more binding,
+ *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
+ * and f32 partial buffers. Optimizer kernels bind params read_write, the gradients, the
+ * optimizer state and their own uniform (src/manifest/optimizer.ts).
+ */
+import { assertNever } from '../util/assert.js';
+
+/** How many workgroups a dispatch needs for a batch of B rows. */
+export type DispatchRule =
+  /** ceil(B · itemsPerRow / itemsPerWorkgroup): one thread (or lane group) per item. */
+  | { readonly kind: 'flat'; readonly itemsPerRow: number; readonly itemsPerWorkgroup: number }
+  /** ceil(B / rowsPerWorkgroup) · workgroupsPerRowTile: tiles over the batch and the outputs. */
+  | { readonly kind: 'tiled'; readonly rowsPerWorkgroup: number; readonly workgroupsPerRowTile: number }
+  /** ceil(ceil(B / rowsPerSplit) · itemsPerSplit / itemsPerWorkgroup): items per batch split (a batch reduction's partials). */
+  | { readonly kind: 'split'; readonly rowsPerSplit: number; readonly itemsPerSplit: number; readonly itemsPerWorkgroup: number }
+  /** ceil(items / itemsPerWorkgroup) for any B > 0: work that does not grow with the batch (a reduction's second pass). */
+  | { readonly kind: 'fixed'; readonly items: number; readonly itemsPerWorkgroup: number };
+
+export function workgroupCount(rule: DispatchRule, batch: number): number {
+  switch (rule.kind) {
+    case 'flat':
+      return Math.ceil((batch * rule.itemsPerRow) / rule.itemsPerWorkgroup);
+    case 'tiled':
+      return Math.ceil(batch / rule.rowsPerWorkgroup) * rule.workgroupsPerRowTile;
+    case 'split':
+      return Math.ceil((Math.ceil(batch / rule.rowsPerSplit) * rule.itemsPerSplit) / rule.itemsPerWorkgroup);
+    case 'fixed':
+      return batch === 0 ? 0 : Math.ceil(rule.items / rule.itemsPerWorkgroup);
+    default:
+      return assertNever(rule, 'dispatch rule');
+  }
+}
+
+/** A schedule: which kernel family and its tuning knobs. JSON-able; stored in the tuning database. */
+export interface Schedule {
+  readonly family: string;
+  readonly [knob: string]: string | number | boolean;
+}
+
+/** One kernel as an emitter produces it: its WGSL and what the runtime needs to dispatch it. */
+export interface EmittedKernel {
+  readonly entryPoint: string;
+  /** Declarations and entry point, names prefixed with `entryPoint`; no `enable` directives. */
+  readonly wgsl: string;
+  /** WGSL `enable` extensions this kernel needs (e.g. 'f16', 'subgroups'). */
+  readonly enables: readonly string[];
+  readonly workgroupSize: readonly [number, number, number];
+  readonly dispatch: DispatchRule;
+  readonly schedule: Schedule;
+  /** Indices into the program's ops that this one dispatch performs (fusion covers several). */
+  readonly ops: readonly number[];
+}
+
+/** What an emitter may assume about the target; the defaults fit every WebGPU adapter. */
+export interface TargetLimits {
+  readonly maxWorkgroupSize: number;
+  readonly maxWorkgroupStorageBytes: number;
+  readonly features: readonly string[];
+}
+
+export const DEFAULT_LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };

@@ -1,0 +1,54 @@
+/**
+ * Index maps as the manifest carries them: permutations of [0, size) written as a composition of
+ * mixed-radix axis permutations, and their pure evaluation (what an executor needs to run an op).
+ * The compiler's algebra over them (composing, inverting, simplifying) is in src/ir/index-map.ts.
+ */
+
+/**
+ * One mixed-radix axis permutation of [0, ∏shape): view the index as digits of `shape`
+ * (row-major), reorder the digits as `perm` says, flatten again. Digit k of the result is digit
+ * perm[k] of the argument, and the result's shape is shape[perm[k]].
+ * transpose(r, c) as a function from x-positions to y-positions is {shape: [r, c], perm: [1, 0]}.
+ */
+export interface AxisPermutation {
+  readonly shape: readonly number[];
+  readonly perm: readonly number[];
+}
+
+/**
+ * A permutation of [0, size), the composition of `steps` (steps[0] applied first). No steps is
+ * the identity. On a matmul's input it maps the logical index the matmul reads to the physical
+ * position in the source buffer; on its output, the logical index it computes to the physical
+ * position it writes.
+ */
+export interface IndexMap {
+  readonly size: number;
+  readonly steps: readonly AxisPermutation[];
+}
+
+export function applyStep(step: AxisPermutation, index: number): number {
+  const n = step.shape.length;
+  const digits = new Array<number>(n);
+  let rest = index;
+  for (let k = n - 1; k >= 0; k--) {
+    digits[k] = rest % step.shape[k];
+    rest = Math.floor(rest / step.shape[k]);
+  }
+  let out = 0;
+  for (let k = 0; k < n; k++) out = out * step.shape[step.perm[k]] + digits[step.perm[k]];
+  return out;
+}
+
+export function applyIndexMap(map: IndexMap, index: number): number {
+  let i = index;
+  for (const step of map.steps) i = applyStep(step, i);
+  return i;
+}
+
+/** table[i] = map(i) for every i < size. */
+export function indexMapTable(map: IndexMap): Int32Array {
+  const table = new Int32Array(map.size);
+  for (let i = 0; i < map.size; i++) table[i] = i;
+  for (const step of map.steps) for (let i = 0; i < map.size; i++) table[i] = applyStep(step, table[i]);
+  return table;
+}
