@@ -1,15 +1,19 @@
+import type { Code, CodeOf, Severity } from './codes.js';
 import type { Span } from './span.js';
 
-export type Severity = 'error' | 'warning' | 'note';
+export type { Code, Severity } from './codes.js';
 
 export interface DiagnosticNote {
   readonly message: string;
   readonly span?: Span;
 }
 
-/** A problem found in a spec. Collected, never thrown; `code` is stable and documented in docs/language.md. */
+/**
+ * A problem found in a spec, by the front end or the IR. Collected, never thrown; `code` is stable,
+ * registered in codes.ts and documented in docs/language.md.
+ */
 export interface Diagnostic {
-  readonly code: string;
+  readonly code: Code;
   readonly severity: Severity;
   readonly message: string;
   readonly span: Span;
@@ -20,11 +24,11 @@ export interface Diagnostic {
 export class DiagnosticBag {
   private readonly items: Diagnostic[] = [];
 
-  error(code: string, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
+  error(code: CodeOf<'error'>, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
     this.items.push({ code, severity: 'error', message, span, notes });
   }
 
-  warning(code: string, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
+  warning(code: CodeOf<'warning'>, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
     this.items.push({ code, severity: 'warning', message, span, notes });
   }
 

@@ -3,23 +3,24 @@
  * exists only to move data (a term that is a bare permutation or the identity). It carries a
  * located Diagnostic for the CLI to render; compiler bugs are `internal error`s instead.
  */
+import { Code } from '../dsl/codes.js';
 import type { Diagnostic } from '../dsl/diagnostics.js';
 import type { Span } from '../dsl/span.js';
 
 export class IrCompileError extends Error {
   readonly diagnostic: Diagnostic;
 
-  constructor(code: string, message: string, span: Span) {
+  constructor(code: Code, message: string, span: Span) {
     super(message);
     this.name = 'IrCompileError';
     this.diagnostic = { code, severity: 'error', message, span, notes: [] };
   }
 }
 
-/** Diagnostic codes raised by the IR (documented in docs/language.md). */
+/** Diagnostic codes raised by the IR (registered in dsl/codes.ts). */
 export const IR_ERRORS = {
   /** A permutation with no block matmul beside it to absorb it (e.g. a sum term that is only `transpose`). */
-  unfusablePermutation: 'E0701',
+  unfusablePermutation: Code.UnfusablePermutation,
   /** A map or sum term that is the identity (e.g. `transpose(a, b) @ transpose(b, a)`): it would need a copy. */
-  identityTerm: 'E0702',
+  identityTerm: Code.IdentityTerm,
 } as const;

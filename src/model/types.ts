@@ -9,7 +9,7 @@
  * Plain JSON-able readonly data (spans are optional and dropped in the manifest). This file
  * imports nothing but the span type, so the runtime may import it.
  */
-import type { Span } from '../dsl/span.js';
+import type { Span } from '../util/span.js';
 
 /** A contiguous slice of a parameter tensor, row-major: elements [offset, offset + length). */
 export interface ParamSlice {
@@ -73,14 +73,15 @@ export interface BiasTerm extends NodeBase {
 }
 
 /**
- * Composition in application order: stages[0] is applied first. `constructor` names the
+ * Composition in application order: stages[0] is applied first. `constructorKind` names the
  * language constructor the chain spells out (`monarch`, `lowrank`, `butterfly`, …) when it is
  * one: consumers that treat, say, a Monarch pair as a pair read it here, not from shapes.
  */
 export interface ChainNode extends NodeBase {
   readonly kind: 'chain';
   readonly stages: readonly ModelNode[];
-  readonly constructor?: string;
+  /** (Not `constructor`: every object has that property, a function, so TypeScript would not type it.) */
+  readonly constructorKind?: string;
 }
 
 /** Σ terms; every term maps in -> out. */

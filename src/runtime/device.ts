@@ -3,7 +3,7 @@
  * a platform module registered (node-device.ts registers Dawn). Requests the optional features
  * monc kernels can use and the adapter's full storage and workgroup limits.
  */
-import type { TargetLimits } from '../manifest/dispatch.js';
+import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor

@@ -6,7 +6,7 @@
  * module must not give different answers by device. Both are checked once, on load and on each
  * forward call, in O(n).
  */
-import type { Dtype } from '../manifest/program.js';
+import type { Dtype } from '../dsl/structure.js';
 
 /** The largest finite f16 value. */
 export const F16_MAX = 65504;

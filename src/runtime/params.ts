@@ -2,7 +2,8 @@
  * Packing a map's parameter tensors into its one parameter buffer (the layout `schedule` chose,
  * ir.ts `ParamLayoutEntry`) and back. Padding between tensors is zero.
  */
-import type { Dtype, ParamLayoutEntry } from '../manifest/program.js';
+import type { Dtype } from '../dsl/structure.js';
+import type { ParamLayoutEntry } from '../ir/ir.js';
 import { checkValues } from './numerics.js';
 
 /** A parameter set that does not fit the map: missing tensor or wrong number of elements. */

@@ -1,8 +1,9 @@
 /** One source per diagnostic code, each producing that code first (shared by the tests and the docs check). */
+import type { Code } from '../../src/dsl/codes.js';
 import type { CheckOptions } from '../../src/dsl/index.js';
 
 export interface DiagnosticCase {
-  readonly code: string;
+  readonly code: Code;
   readonly source: string;
   readonly options?: CheckOptions;
   /** Where the diagnostic points (line:col), its message, and the caret line of its rendering. */

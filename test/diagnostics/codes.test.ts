@@ -1,0 +1,66 @@
+/**
+ * The code registry (src/dsl/codes.ts) against the users' documents and against the compiler: every
+ * registered code is listed in its document's table with the registry's title and has a section
+ * there; every code the documents mention is registered; and every code has one way to produce
+ * it (a `.mon` spec, or a library call for the codes no spec reaches) that yields exactly it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CODES, Code, type Code as CodeT } from '../../src/dsl/codes.js';
+import type { Diagnostic } from '../../src/dsl/diagnostics.js';
+import { checkSource } from '../../src/dsl/index.js';
+import { diagnosticCases } from '../dsl/diagnostic-cases.js';
+import { irDiagnosticCases } from './ir-cases.js';
+
+const root = new URL('../../', import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+const registered = Object.keys(CODES) as CodeT[];
+
+describe('the code registry and the documents', () => {
+  it('every registered code is a row of its document’s code table, with the registry’s title, and has a section', () => {
+    for (const code of registered) {
+      const { title, doc } = CODES[code];
+      const text = read(doc);
+      expect(text, code).toContain(`| \`${code}\` | ${title} |`);
+      expect(text, code).toContain(`### \`${code}\`: ${title}\n`);
+    }
+  });
+
+  it('every code a document lists or mentions is registered', () => {
+    const docs = readdirSync(new URL('docs/', root)).filter((f) => f.endsWith('.md'));
+    for (const file of docs) {
+      const mentioned = new Set(read(`docs/${file}`).match(/\b[EW]\d{4}\b/g) ?? []);
+      for (const code of mentioned) expect(registered, `${code} in docs/${file}`).toContain(code);
+    }
+  });
+
+  it('names and codes agree: one name per code, the severity its letter says', () => {
+    expect(Object.values(Code).sort()).toEqual([...registered].sort());
+    for (const code of registered) expect(CODES[code].severity, code).toBe(code.startsWith('W') ? 'warning' : 'error');
+  });
+});
+
+/**
+ * One producer per code. Spec cases live in test/dsl/diagnostic-cases.ts (test/dsl/diagnostics.test.ts
+ * also checks their location, message and rendering); the IR's, which no spec reaches, in ./ir-cases.ts.
+ */
+const producers = new Map<CodeT, () => readonly Diagnostic[]>([
+  ...diagnosticCases.map((c) => [c.code, () => checkSource(c.source, 'spec.mon', c.options).diagnostics] as const),
+  ...irDiagnosticCases.map((c) => [c.code, c.diagnostics] as const),
+]);
+
+describe('one producer per code', () => {
+  it('covers every registered code exactly once', () => {
+    const cases = [...diagnosticCases, ...irDiagnosticCases].map((c) => c.code);
+    expect(cases.length).toBe(new Set(cases).size);
+    expect([...cases].sort()).toEqual([...registered].sort());
+  });
+
+  it.each(registered)('%s', (code) => {
+    const produce = producers.get(code);
+    expect(produce, code).toBeDefined();
+    const diagnostics = produce!();
+    expect(diagnostics.map((d) => d.code)).toEqual([code]);
+    expect(diagnostics[0].severity).toBe(CODES[code].severity);
+  });
+});

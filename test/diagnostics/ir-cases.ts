@@ -1,0 +1,34 @@
+/**
+ * The IR's diagnostic codes, which no `.mon` spec reaches (the checker reports E0507 first): each
+ * from a structure built through the library API. test/ir/pipeline.test.ts checks their spans
+ * and messages.
+ */
+import type { Code } from '../../src/dsl/codes.js';
+import type { Diagnostic } from '../../src/dsl/diagnostics.js';
+import { IrCompileError } from '../../src/ir/errors.js';
+import { compileMap } from '../../src/ir/pipeline.js';
+import { chain, checkedMap, dense, sum, transpose, type Build } from '../ir/structures.js';
+
+export interface IrDiagnosticCase {
+  readonly code: Code;
+  readonly diagnostics: () => readonly Diagnostic[];
+}
+
+function compiling(build: Build): () => readonly Diagnostic[] {
+  return () => {
+    try {
+      compileMap(checkedMap('f', build), 'f32');
+      return [];
+    } catch (e) {
+      if (!(e instanceof IrCompileError)) throw e;
+      return [e.diagnostic];
+    }
+  };
+}
+
+export const irDiagnosticCases: readonly IrDiagnosticCase[] = [
+  // A map that is only a permutation: nothing to fold it into.
+  { code: 'E0701', diagnostics: compiling(transpose(3, 4)) },
+  // A sum term whose permutations cancel: it would need a copy kernel.
+  { code: 'E0702', diagnostics: compiling(sum(dense(12, 12), chain(transpose(3, 4), transpose(4, 3)))) },
+];
