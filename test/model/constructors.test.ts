@@ -1,5 +1,5 @@
 /**
- * The model of every constructor means what the float64 reference says it means: its dense
+ * The model of every constructor means what the float64 structure semantics (structure-reference.ts) say: its dense
  * matrix, built here from the factor definitions (test/model/dense-model.ts), equals the
  * reference's; Monarch is also checked against the paper's M = P L Pᵀ R written densely; and
  * every parameter tensor the model lists is exactly what its factors read.
@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
 import { modelOf, modelOfStructure } from '../../src/model/build.js';
 import type { ModelNode, ParamSpec } from '../../src/model/types.js';
-import { referenceDense } from '../../src/runtime/reference.js';
+import { structureDense } from './structure-reference.js';
 import { assertNever } from '../../src/util/assert.js';
 import {
   bias,
@@ -56,7 +56,7 @@ const constructorCases: [string, Build][] = [
 
 function expectModelMatchesReference(s: Structure, seed: number): void {
   const params = randomParams(s, rng(seed));
-  const want = referenceDense(s, params);
+  const want = structureDense(s, params);
   const got = denseOfModel(modelOfStructure(s).body, params);
   expect([got.rows, got.cols]).toEqual([s.out, s.in]);
   expect(relativeError(got.data, want)).toBeLessThan(TOLERANCE);
@@ -116,7 +116,7 @@ function expectParamsMatchFactors(s: Structure): void {
 }
 
 describe('the model of each constructor', () => {
-  it.each(constructorCases)('%s: dense matrix equals the float64 reference', (_, build) => {
+  it.each(constructorCases)('%s: dense matrix equals the float64 structure semantics', (_, build) => {
     expectModelMatchesReference(build('m'), 1);
   });
 
