@@ -1,10 +1,13 @@
 /**
  * Runs one emitted kernel on its own (the tuner and the benchmarks time kernels in isolation):
- * compiles it, binds the four buffers of the kernel.ts contract and encodes its dispatch with
- * the 2-D workgroup layout the contract asks for. Browser-safe.
+ * compiles it, binds the four buffers of the kernel contract and encodes its dispatch. The
+ * bindings and the (x, y) workgroup grid are the runtime's own (runtime/dispatch-dims.ts:
+ * `kernelBindings`, `dispatchGrid` within the device's maxComputeWorkgroupsPerDimension), so a
+ * kernel is timed exactly as the runtime will dispatch it. Browser-safe.
  */
 import type { EmittedKernel } from '../codegen/wgsl/kernel.js';
 import { workgroupCount } from '../codegen/wgsl/kernel.js';
+import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
 import { PipelineCache } from '../runtime/pipeline-cache.js';
 
 export interface KernelBuffers {
@@ -17,12 +20,6 @@ export interface PreparedDispatch {
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number];
-}
-
-/** The x × y layout of `groups` workgroups with x <= 65535. */
-export function workgroupGrid(groups: number): [number, number] {
-  const x = Math.min(Math.max(groups, 1), 65535);
-  return [x, Math.ceil(groups / x)];
 }
 
 /** WGSL source of one kernel as its own module. */
@@ -44,18 +41,10 @@ export async function prepareKernel(device: GPUDevice, kernel: EmittedKernel, bu
   const pipeline = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: kernel.entryPoint } });
   const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
-  const bindGroup = device.createBindGroup({
-    layout: bindGroupLayout,
-    entries: [
-      { binding: 0, resource: { buffer: buffers.params } },
-      { binding: 1, resource: { buffer: buffers.src } },
-      { binding: 2, resource: { buffer: buffers.dst } },
-      { binding: 3, resource: { buffer: dims } },
-    ],
-  });
+  const bindGroup = device.createBindGroup({ layout: bindGroupLayout, entries: kernelBindings(buffers.params, buffers.src, buffers.dst, dims, 0) });
   const err = await device.popErrorScope();
   if (err) throw new Error(`kernel ${kernel.entryPoint}: ${err.message}`);
-  return { pipeline, bindGroup, workgroups: workgroupGrid(groups) };
+  return { pipeline, bindGroup, workgroups: dispatchGrid(device, groups) };
 }
 
 export function encodeDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {

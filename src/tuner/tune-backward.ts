@@ -16,6 +16,7 @@ import { uniform01 } from '../util/random.js';
 import { MONC_VERSION } from '../version.js';
 import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
+import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
 import { gradientLayout } from '../runtime/gpu-backward.js';
 import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
@@ -23,7 +24,6 @@ import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { relativeError } from './op-reference.js';
 import { searchSchedules, searchSize } from './search.js';
 import type { KernelTuning, TimedSchedule, TuneOptions } from './tune.js';
-import { workgroupGrid } from './dispatch.js';
 
 /** Buffers of one backward op on the device, filled with random data. */
 interface OpBuffers {
@@ -86,23 +86,16 @@ function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffe
   const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(dims, 0, new Uint32Array([buffers.batch, groups, 0, 0]));
   const b = backwardBindings(op);
-  const bind = (name: string) => ({ buffer: buffers.gpu.get(name)! });
+  const buffer = (name: string) => buffers.gpu.get(name)!;
   const bindGroup = device.createBindGroup({
     layout: group,
-    entries: [
-      { binding: 0, resource: bind('params') },
-      { binding: 1, resource: bind(b.src) },
-      { binding: 2, resource: bind(b.dst) },
-      { binding: 3, resource: { buffer: dims } },
-      { binding: 4, resource: bind(b.aux) },
-    ],
+    entries: [...kernelBindings(buffer('params'), buffer(b.src), buffer(b.dst), dims, 0), { binding: 4, resource: { buffer: buffer(b.aux) } }],
   });
-  const [x, y] = workgroupGrid(groups);
   return (pass) => {
     if (groups === 0) return;
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(x, y);
+    pass.dispatchWorkgroups(...dispatchGrid(device, groups));
   };
 }
 
@@ -170,7 +163,7 @@ export async function tuneBackwardProgram(
     if (seen.has(signature)) return [];
     seen.add(signature);
     const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
-    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(op, limits).length > 0 ? [f.defaultSchedule(op, limits)] : []))];
+    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(limits).length > 0 ? [f.defaultSchedule(limits)] : []))];
     return [{ op, index: i, signature, buildDefault, seeds, space: backwardCandidates(op, limits) }];
   });
   const total = plans.reduce((n, p) => n + searchSize(p.space, p.seeds, max), 0);

@@ -1,0 +1,97 @@
+/**
+ * The tuner dispatches a kernel in isolation exactly as the runtime does: the (x, y) workgroup
+ * grid follows the device's maxComputeWorkgroupsPerDimension (runtime/dispatch-dims.ts), not a
+ * constant. A device whose limit is lowered to 4 makes a dispatch of more than 4 workgroups
+ * spill into y; the kernel, which reads its linear index as wg.x + wg.y * num_workgroups.x,
+ * must still cover every item, checked against the float64 op reference.
+ */
+import { describe, expect, it } from 'vitest';
+import { syntheticSpan } from '../../src/dsl/span.js';
+import type { EmittedKernel } from '../../src/codegen/wgsl/kernel.js';
+import { workgroupCount } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { KernelCheck } from '../../src/tuner/kernel-check.js';
+import { getTestDevice } from '../support/gpu.js';
+
+/** `device` with maxComputeWorkgroupsPerDimension reported as `max`; everything else is the device's own. */
+function withGridLimit(device: GPUDevice, max: number): GPUDevice {
+  const limits = new Proxy(device.limits, {
+    get: (t, k) => (k === 'maxComputeWorkgroupsPerDimension' ? max : Reflect.get(t, k, t)),
+  });
+  return new Proxy(device, {
+    get(t, k) {
+      if (k === 'limits') return limits;
+      const v = Reflect.get(t, k, t);
+      return typeof v === 'function' ? v.bind(t) : v;
+    },
+  });
+}
+
+const WG = 4;
+
+/** y = W x for a dense (m, n) weight: one thread per output element, 4 per workgroup. */
+function denseKernel(n: number, m: number): EmittedKernel {
+  const wgsl = `
+@group(0) @binding(0) var<storage, read> params: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+struct Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
+@group(0) @binding(3) var<uniform> dims: Dims;
+@compute @workgroup_size(${WG})
+fn k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let g = wg.x + wg.y * nwg.x;
+  if (g >= dims.groups) { return; }
+  let item = g * ${WG}u + li;
+  if (item >= dims.batch * ${m}u) { return; }
+  let row = item / ${m}u;
+  let o = item % ${m}u;
+  var acc = 0.0;
+  for (var j = 0u; j < ${n}u; j++) { acc += params[o * ${n}u + j] * src[row * ${n}u + j]; }
+  dst[item] = acc;
+}`;
+  return {
+    entryPoint: 'k',
+    wgsl,
+    enables: [],
+    workgroupSize: [WG, 1, 1],
+    dispatch: { kind: 'flat', itemsPerRow: m, itemsPerWorkgroup: WG },
+    schedule: { family: 'test-dense' },
+    ops: [0],
+  };
+}
+
+function denseOp(n: number, m: number): KsOp {
+  const identity = (size: number) => ({ size, steps: [] });
+  return {
+    kind: 'ks', a: 1, b: m, c: n, d: 1, src: 'x', dst: 'y', accumulate: false, span: syntheticSpan('<test>'),
+    weight: { tensor: 'weight', offset: 0, length: m * n },
+    input: identity(n), output: identity(m),
+  };
+}
+
+describe('tuner dispatch grid', () => {
+  it.each([
+    [4, 5, 3, 7],
+    [2, 12, 9, 1],
+    [3, 6, 7, 2],
+  ])('grid limit %i: a %i -> %i dense kernel at batch %i covers every item', async (max, n, m, batch) => {
+    const device = withGridLimit(await getTestDevice(), max);
+    const check = KernelCheck.create(device, {
+      ops: [denseOp(n, m)],
+      layout: { params: [{ name: 'weight', shape: [m, n], offset: 0 }], buffers: new Map([['x', n], ['y', m]]) },
+      paramSize: m * n,
+      storage: 'f32',
+      batch,
+    });
+    try {
+      const kernel = denseKernel(n, m);
+      const groups = workgroupCount(kernel.dispatch, batch);
+      expect(groups).toBeGreaterThan(max); // the case must need a second row of workgroups
+      const { workgroups } = await check.prepare(kernel);
+      expect(workgroups).toEqual([max, Math.ceil(groups / max)]);
+      expect(await check.check(kernel)).toBeLessThan(1e-6);
+    } finally {
+      check.destroy();
+    }
+  });
+});
