@@ -4,17 +4,18 @@
  * bindings; the playground and other in-browser tools call this directly.
  */
 import { buildManifest } from './codegen/manifest.js';
-import type { Manifest } from './manifest/types.js';
-import { assembleModule, emitProgramKernels, type TunedSchedule } from './codegen/wgsl/index.js';
+import type { Manifest, ManifestStorageFallback } from './manifest/types.js';
+import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
-import type { BackwardOp, Program } from './ir/ir.js';
+import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { IrCompileError } from './ir/errors.js';
 import { compileBackward, compileMap } from './ir/pipeline.js';
-import { manifestBackward } from './codegen/manifest-programs.js';
+import { manifestBackward, planBackwardKernels, planForwardKernels } from './codegen/manifest-programs.js';
 import { emitBackwardKernels } from './codegen/wgsl/backward-program.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
+import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
 import { MONC_VERSION } from './version.js';
 
@@ -80,28 +81,86 @@ export interface EmitModuleOptions {
 
 /**
  * The WGSL module and manifest of a checked module whose maps compiled to `programs`: each map's
- * forward kernels, then its backward program's kernels (SPEC §7), in map order.
+ * forward kernels, then its backward program's kernels (SPEC §7), in map order. A `dtype f16`
+ * module also ships, per map, the same kernels with f32 storage (the manifest's `fallback`), so
+ * that a runtime on an adapter without shader-f16 runs what the build emitted.
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
-  const tuning = options.tuning;
-  const kernelsByMap = new Map(
-    programs.map((p) => [p.name, emitProgramKernels(p, { schedules: tuning && ((ops) => tuning(ops.map((i) => p.ops[i]), module.dtype)) })]),
-  );
-  const backward = new Map(
-    programs.map((p) => {
-      const derived = compileBackward(p, { rowsPerSplit: options.rowsPerSplit });
-      return [p.name, { program: derived, kernels: emitBackwardKernels(derived, { schedules: tuning && ((i) => tuning([derived.ops[i]], module.dtype)) }) }] as const;
-    }),
-  );
+  const backwardPrograms = programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
+  const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype));
   const groups = new Map<string, readonly EmittedKernel[]>();
-  for (const p of programs) {
-    groups.set(p.name, kernelsByMap.get(p.name)!);
-    groups.set(`${p.name} (backward)`, backward.get(p.name)!.kernels);
+  for (const k of kernels) {
+    groups.set(k.program.name, k.forward);
+    groups.set(backwardGroup(k.program.name), k.backward);
   }
   const { wgsl } = assembleModule(groups);
-  const backwardSections = new Map([...backward].map(([name, b]) => [name, manifestBackward(b.program, b.kernels)]));
+  const kernelsByMap = new Map(kernels.map((k) => [k.program.name, k.forward]));
+  const backwardSections = new Map(kernels.map((k) => [k.program.name, manifestBackward(k.backwardProgram, k.backward)]));
   const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
-  return { moduleName: module.name, wgsl, manifest, manifestJson: `${formatJson(manifest)}\n` };
+  const withFallback = module.dtype === 'f16' ? withStorageFallback(manifest, programs, backwardPrograms, options.tuning) : manifest;
+  return { moduleName: module.name, wgsl, manifest: withFallback, manifestJson: `${formatJson(withFallback)}\n` };
+}
+
+/** One map's kernels in one storage type: its forward kernels, then its backward program's. */
+interface MapKernels {
+  readonly program: Program;
+  readonly backwardProgram: BackwardProgram;
+  readonly forward: readonly EmittedKernel[];
+  readonly backward: readonly EmittedKernel[];
+}
+
+/** Each map's forward and backward kernels with `storage`, each kernel on its tuned schedule where `tuning` has one. */
+function emitMapKernels(
+  programs: readonly Program[],
+  backwardPrograms: readonly BackwardProgram[],
+  storage: StorageType,
+  tuning: ((ops: readonly BackwardOp[]) => TunedSchedule | undefined) | undefined,
+): MapKernels[] {
+  return programs.map((program, i) => {
+    const backwardProgram = backwardPrograms[i];
+    return {
+      program,
+      backwardProgram,
+      forward: emitProgramKernels(program, { storage, schedules: tuning && ((ops) => tuning(ops.map((j) => program.ops[j]))) }),
+      backward: emitBackwardKernels(backwardProgram, { storage, schedules: tuning && ((j) => tuning([backwardProgram.ops[j]])) }),
+    };
+  });
+}
+
+/**
+ * The tuning database's schedules for a `dtype` module's kernels emitted with `storage`. With
+ * f32 storage for an f16 module (the fallback), the module's own (f16) schedules, on adapters
+ * without shader-f16: a schedule that needs it (f16 tensor-core tiles) no longer fits, and the
+ * ops take the untuned path instead.
+ */
+function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType): (ops: readonly BackwardOp[]) => TunedSchedule | undefined {
+  return (ops) => {
+    const tuned = tuning(ops, dtype);
+    if (!tuned || storage === 'f16') return tuned;
+    const limits = tuned.limits ?? DEFAULT_LIMITS;
+    return { ...tuned, limits: { ...limits, features: limits.features.filter((f) => f !== 'shader-f16') } };
+  };
+}
+
+/** The WGSL group (a `// map …` comment) of a map's backward kernels. */
+function backwardGroup(mapName: string): string {
+  return `${mapName} (backward)`;
+}
+
+/** An f16 module's manifest with each map's f32-storage kernels (`fallback`), emitted as an f32 build would emit them. */
+function withStorageFallback(manifest: Manifest, programs: readonly Program[], backwardPrograms: readonly BackwardProgram[], tuning: TuningLookup | undefined): Manifest {
+  const fallbacks = new Map(
+    emitMapKernels(programs, backwardPrograms, 'f32', tuning && storageTuning(tuning, 'f16', 'f32')).map((k): [string, ManifestStorageFallback] => [
+      k.program.name,
+      {
+        storage: 'f32',
+        wgsl: assembleModule(new Map([[k.program.name, k.forward], [backwardGroup(k.program.name), k.backward]])).wgsl,
+        kernels: planForwardKernels(k.program.ops, k.forward),
+        backwardKernels: planBackwardKernels(k.backwardProgram.ops, k.backward),
+      },
+    ]),
+  );
+  return { ...manifest, maps: manifest.maps.map((map) => ({ ...map, fallback: fallbacks.get(map.name)! })) };
 }
 
 /** A checked module all of whose maps compile (tests, tools): `emitModule` over `compileMap`. */

@@ -6,7 +6,15 @@
 import type { Dtype } from '../dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Op, Program } from '../ir/ir.js';
 import { assertNever, invariant } from '../util/assert.js';
-import { GRADIENT_BUFFER, type ManifestBackward, type ManifestBackwardKernel, type ManifestBackwardOp, type ManifestMap } from '../manifest/types.js';
+import {
+  GRADIENT_BUFFER,
+  type ManifestBackward,
+  type ManifestBackwardKernel,
+  type ManifestBackwardOp,
+  type ManifestKernelPlan,
+  type ManifestMap,
+  type ManifestOp,
+} from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** What a backward op's kernel binds as src, dst and aux (grad-scaffold.ts). */
@@ -27,6 +35,27 @@ export function backwardBindings(op: ManifestBackwardOp | BackwardOp): { src: st
     default:
       return assertNever(op, 'backward op');
   }
+}
+
+/**
+ * Binding plans of emitted forward kernels: a kernel reads its first op's source (a kernel of
+ * bias ops reads no activations, but the binding contract still wants one: the map's input,
+ * never written) and writes its last op's destination.
+ */
+export function planForwardKernels(ops: readonly (ManifestOp | Op)[], kernels: readonly EmittedKernel[]): ManifestKernelPlan[] {
+  return kernels.map((k) => {
+    const mine = k.ops.map((i) => ops[i]);
+    invariant(mine.length > 0, `kernel ${k.entryPoint} performs no op`);
+    return {
+      entryPoint: k.entryPoint,
+      ops: [...k.ops],
+      src: mine.flatMap((op) => (op.kind === 'bias' ? [] : [op.src]))[0] ?? 'x',
+      dst: mine[mine.length - 1].dst,
+      workgroupSize: [...k.workgroupSize],
+      dispatch: { ...k.dispatch },
+      schedule: { ...k.schedule },
+    };
+  });
 }
 
 /** Binding plans of emitted backward kernels (one op each). */

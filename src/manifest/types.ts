@@ -96,6 +96,25 @@ export interface ManifestMap {
   readonly structure: Structure;
   /** The backward program and its kernels (absent in manifests of older monc versions). */
   readonly backward?: ManifestBackward;
+  /** `dtype f16` modules: the map's kernels with f32 storage, for adapters without `shader-f16`. */
+  readonly fallback?: ManifestStorageFallback;
+}
+
+/** A forward dispatch without its costs: what a runtime needs to run it (bindings as ManifestKernel's). */
+export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule'>;
+
+/**
+ * A `dtype f16` map compiled again with f32 storage, for adapters without `shader-f16`: the same
+ * ops as `kernels` and `backward.kernels`, the same schedules where they need no f16 (what an f32
+ * build of the spec would emit), in a WGSL module of their own (no `enable f16`). Parameters and
+ * inputs are still checked against the f16 range; the device holds them as f32.
+ */
+export interface ManifestStorageFallback {
+  readonly storage: 'f32';
+  /** A complete WGSL module: the map's forward kernels, then its backward kernels. */
+  readonly wgsl: string;
+  readonly kernels: readonly ManifestKernelPlan[];
+  readonly backwardKernels: readonly ManifestBackwardKernel[];
 }
 
 export interface Manifest {
