@@ -10,8 +10,7 @@ import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
-import { IrCompileError } from './ir/errors.js';
-import { compileBackward, compileMap } from './ir/pipeline.js';
+import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
 import { manifestBackward, planBackwardKernels, planForwardKernels } from './codegen/manifest-programs.js';
 import { emitBackwardKernels } from './codegen/wgsl/backward-program.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
@@ -55,21 +54,14 @@ export function compileKernels(source: string, file: string, options: CompileKer
   const { module, diagnostics } = checkSource(source, file, { resolveMask: options.resolveMask });
   if (!module || diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
 
-  // Specs that check but break the IR's rules (a bare permutation term…) fail here, located.
-  const irErrors: Diagnostic[] = [];
-  const programs = module.maps.flatMap((map) => {
-    try {
-      return [compileMap(map, module.dtype)];
-    } catch (e) {
-      if (!(e instanceof IrCompileError)) throw e;
-      irErrors.push(e.diagnostic);
-      return [];
-    }
-  });
-  if (irErrors.length > 0) return { diagnostics: [...diagnostics, ...irErrors], module };
+  // What the IR cannot compile (a bare permutation term…) is reported, located, beside the checker's diagnostics.
+  const compiled = module.maps.map((map) => tryCompileMap(map, module.dtype));
+  const all = [...diagnostics, ...compiled.flatMap((c) => c.diagnostics)];
+  const programs = compiled.flatMap((c) => (c.result === undefined ? [] : [c.result]));
+  if (programs.length < compiled.length) return { diagnostics: all, module };
 
   const outputs = emitModule(module, programs, options);
-  return { diagnostics, module, programs, outputs };
+  return { diagnostics: all, module, programs, outputs };
 }
 
 /** Options of `emitModule`. */

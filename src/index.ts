@@ -34,11 +34,10 @@ export {
   type Span,
   type Structure,
 } from './dsl/index.js';
-export { renderDiagnostic } from './dsl/diagnostics.js';
+export { renderDiagnostic, type Reported } from './dsl/diagnostics.js';
 
 // IR: lowering, passes, scheduling, printing.
-export { compileMap, compileModuleIr, optimizeMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
-export { IrCompileError } from './ir/errors.js';
+export { compileMap, compileModuleIr, optimizeMap, tryCompileMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
 export { printIndexMap, printIrExpr, printIrMap, printProgram, printSlice } from './ir/printer.js';
 export type { BufferDecl, IndexMap, IrExpr, IrMap, Op, ParamLayoutEntry, ParamSlice, Program } from './ir/ir.js';
 

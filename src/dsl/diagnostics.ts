@@ -1,4 +1,4 @@
-import type { Code, CodeOf, Severity } from './codes.js';
+import { CODES, type Code, type CodeOf, type Severity } from './codes.js';
 import type { Span } from './span.js';
 
 export type { Code, Severity } from './codes.js';
@@ -18,6 +18,25 @@ export interface Diagnostic {
   readonly message: string;
   readonly span: Span;
   readonly notes: readonly DiagnosticNote[];
+}
+
+/** A diagnostic of `code` with the severity the registry gives it. */
+export function diagnostic(code: Code, message: string, span: Span, notes: readonly DiagnosticNote[] = []): Diagnostic {
+  return { code, severity: CODES[code].severity, message, span, notes };
+}
+
+/**
+ * What a phase that may find problems in its input gives back instead of throwing: every
+ * diagnostic it found, and its result when none of them is an error.
+ */
+export interface Reported<T> {
+  readonly result?: T;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** `result` with `diagnostics`, withheld when one of them is an error. */
+export function reported<T>(result: T, diagnostics: readonly Diagnostic[]): Reported<T> {
+  return diagnostics.some((d) => d.severity === 'error') ? { diagnostics } : { result, diagnostics };
 }
 
 /** Collects diagnostics across the phases of one compilation. */

@@ -27,8 +27,8 @@ export interface ExportOnnxOptions {
 }
 
 /**
- * The ONNX model (serialized ModelProto) computing Y = X Mᵀ (+ bias) for `map`. Throws
- * IrCompileError for a map monc cannot compile and ParamError for parameters that do not fit.
+ * The ONNX model (serialized ModelProto) computing Y = X Mᵀ (+ bias) for `map`, one that
+ * `checkSource` accepted (every such map compiles). Throws ParamError for parameters that do not fit.
  */
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
   return programToOnnx(compileMap(options.map, options.dtype), options.params);

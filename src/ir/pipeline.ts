@@ -3,10 +3,12 @@
  * drop-identities -> canonicalize-blocks -> schedule, verifying the IR after every pass. `onPass` receives the printed
  * IR after each pass (what `monc check --ir` shows).
  *
- * Throws IrCompileError (a located user error) for a map that would need a data-movement step,
- * and `internal error`s for compiler bugs.
+ * A map that would need a data-movement step is reported (located diagnostics, never thrown:
+ * `tryCompileMap`); only compiler bugs throw (`internal error`s).
  */
+import { reported, type Diagnostic, type Reported } from '../dsl/diagnostics.js';
 import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
+import { invariant } from '../util/assert.js';
 import type { BackwardProgram, IrMap, Program } from './ir.js';
 import { backward, type BackwardOptions } from './passes/backward.js';
 import { verifyBackward } from './passes/verify-backward.js';
@@ -27,34 +29,57 @@ export interface CompileOptions {
 
 interface Pass {
   readonly name: string;
-  readonly run: (map: IrMap) => IrMap;
+  readonly run: (map: IrMap) => Reported<IrMap>;
   /** What the IR may still contain after this pass. */
   readonly after: VerifyOptions;
 }
 
+/** A pass that finds no problem in its input: it always has a result. */
+const total =
+  (run: (map: IrMap) => IrMap) =>
+  (map: IrMap): Reported<IrMap> => ({ result: run(map), diagnostics: [] });
+
 const PASSES: readonly Pass[] = [
-  { name: 'flatten', run: flatten, after: { allowPermutations: true, allowIdentities: false } },
+  { name: 'flatten', run: total(flatten), after: { allowPermutations: true, allowIdentities: false } },
   { name: 'fold-permutations', run: foldPermutations, after: { allowPermutations: false, allowIdentities: true } },
-  { name: 'simplify-index-maps', run: simplifyIndexMaps, after: { allowPermutations: false, allowIdentities: true } },
+  { name: 'simplify-index-maps', run: total(simplifyIndexMaps), after: { allowPermutations: false, allowIdentities: true } },
   { name: 'drop-identities', run: dropIdentities, after: { allowPermutations: false, allowIdentities: false } },
-  { name: 'canonicalize-blocks', run: canonicalizeBlocks, after: { allowPermutations: false, allowIdentities: false } },
+  { name: 'canonicalize-blocks', run: total(canonicalizeBlocks), after: { allowPermutations: false, allowIdentities: false } },
 ];
 
-/** The expression IR of a map after every pass but `schedule`. */
-export function optimizeMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): IrMap {
+/** The expression IR of a map after every pass but `schedule`; the passes stop at the first that reports an error. */
+export function optimizeMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Reported<IrMap> {
   let ir = verify(lowerMap(map, dtype), { allowPermutations: true, allowIdentities: false }, 'lower');
   options.onPass?.('lower', printIrMap(ir));
+  const found: Diagnostic[] = [];
   for (const pass of PASSES) {
-    ir = verify(pass.run(ir), pass.after, pass.name);
+    const { result, diagnostics } = pass.run(ir);
+    found.push(...diagnostics);
+    if (result === undefined) return { diagnostics: found };
+    ir = verify(result, pass.after, pass.name);
     options.onPass?.(pass.name, printIrMap(ir));
   }
-  return ir;
+  return reported(ir, found);
 }
 
-export function compileMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Program {
-  const program = verifyProgram(schedule(optimizeMap(map, dtype, options)));
+/** The scheduled program of a map, or the diagnostics of a map the IR cannot compile (E07xx). */
+export function tryCompileMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Reported<Program> {
+  const { result: ir, diagnostics } = optimizeMap(map, dtype, options);
+  if (ir === undefined) return { diagnostics };
+  const program = verifyProgram(schedule(ir));
   options.onPass?.('schedule', printProgram(program));
-  return program;
+  return reported(program, diagnostics);
+}
+
+/**
+ * The program of a map known to compile: one that `checkSource` accepted (the checker rejects
+ * every spec the IR would, with E0507) or a test's. A map the IR rejects is a bug of the caller
+ * here, an internal error; code that compiles user-built structures calls `tryCompileMap`.
+ */
+export function compileMap(map: CheckedMap, dtype: Dtype, options: CompileOptions = {}): Program {
+  const { result, diagnostics } = tryCompileMap(map, dtype, options);
+  invariant(result, `map '${map.name}' does not compile: ${diagnostics.map((d) => `${d.message} [${d.code}]`).join('; ')}`);
+  return result;
 }
 
 export function compileModuleIr(module: CheckedModule, options: CompileOptions = {}): Program[] {

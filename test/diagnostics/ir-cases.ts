@@ -1,12 +1,11 @@
 /**
  * The IR's diagnostic codes, which no `.mon` spec reaches (the checker reports E0507 first): each
- * from a structure built through the library API. test/ir/pipeline.test.ts checks their spans
- * and messages.
+ * from a structure built through the library API. test/ir/pipeline.test.ts checks their spans and
+ * messages, test/ir/passes.test.ts the passes that report them.
  */
 import type { Code } from '../../src/dsl/codes.js';
 import type { Diagnostic } from '../../src/dsl/diagnostics.js';
-import { IrCompileError } from '../../src/ir/errors.js';
-import { compileMap } from '../../src/ir/pipeline.js';
+import { tryCompileMap } from '../../src/ir/pipeline.js';
 import { chain, checkedMap, dense, sum, transpose, type Build } from '../ir/structures.js';
 
 export interface IrDiagnosticCase {
@@ -14,17 +13,7 @@ export interface IrDiagnosticCase {
   readonly diagnostics: () => readonly Diagnostic[];
 }
 
-function compiling(build: Build): () => readonly Diagnostic[] {
-  return () => {
-    try {
-      compileMap(checkedMap('f', build), 'f32');
-      return [];
-    } catch (e) {
-      if (!(e instanceof IrCompileError)) throw e;
-      return [e.diagnostic];
-    }
-  };
-}
+const compiling = (build: Build) => () => tryCompileMap(checkedMap('f', build), 'f32').diagnostics;
 
 export const irDiagnosticCases: readonly IrDiagnosticCase[] = [
   // A map that is only a permutation: nothing to fold it into.

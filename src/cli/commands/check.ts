@@ -1,12 +1,10 @@
 /** `monc check FILE.mon [--ir]` */
 import type { Diagnostic } from '../../dsl/diagnostics.js';
-import { denseCost, formatDiagnostics, structureCost } from '../../dsl/index.js';
-import { IrCompileError } from '../../ir/errors.js';
-import { compileBackward, compileMap } from '../../ir/pipeline.js';
+import { denseCost, structureCost } from '../../dsl/index.js';
+import { compileBackward, tryCompileMap } from '../../ir/pipeline.js';
 import { printBackwardProgram } from '../../ir/printer.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { loadSpec } from '../load-spec.js';
-import { SpecError } from '../spec-error.js';
+import { failOnErrors, loadSpec } from '../load-spec.js';
 import { formatCount, formatTable } from '../table.js';
 
 interface PassDump {
@@ -17,19 +15,14 @@ interface PassDump {
 export async function checkCommand(ctx: CommandContext, file: string, opts: { ir: boolean }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
   const { module } = spec;
-  // Compiling every map finds what only the IR rejects (a bare permutation term…); --ir shows the passes.
-  const irErrors: Diagnostic[] = [];
+  // Compiling every map finds what only the IR reports (a bare permutation term…); --ir shows the passes.
+  const irDiagnostics: Diagnostic[] = [];
   const maps = module.maps.map((map) => {
     const passes: PassDump[] = [];
-    let backward: string | undefined;
-    try {
-      const program = compileMap(map, module.dtype, opts.ir ? { onPass: (pass, ir) => passes.push({ pass, ir }) } : {});
-      // What `monc grad` / `monc train` run for this map: the backward program derived from the scheduled one.
-      if (opts.ir) backward = printBackwardProgram(compileBackward(program));
-    } catch (e) {
-      if (!(e instanceof IrCompileError)) throw e;
-      irErrors.push(e.diagnostic);
-    }
+    const { result: program, diagnostics } = tryCompileMap(map, module.dtype, opts.ir ? { onPass: (pass, ir) => passes.push({ pass, ir }) } : {});
+    irDiagnostics.push(...diagnostics);
+    // What `monc grad` / `monc train` run for this map: the backward program derived from the scheduled one.
+    const backward = opts.ir && program ? printBackwardProgram(compileBackward(program)) : undefined;
     const cost = structureCost(map.structure);
     const dense = denseCost(map.in, map.out);
     return {
@@ -42,7 +35,7 @@ export async function checkCommand(ctx: CommandContext, file: string, opts: { ir
       ...(opts.ir ? { passes, backward } : {}),
     };
   });
-  if (irErrors.length > 0) throw new SpecError(formatDiagnostics(irErrors, spec.source), irErrors);
+  failOnErrors(ctx, spec.source, irDiagnostics);
 
   const table = formatTable(
     ['map', 'shape', 'params', 'dense params', 'FLOPs/row', 'dense FLOPs/row'],

@@ -1,9 +1,8 @@
 /** `monc export FILE.mon --map NAME --params P.safetensors --out M.onnx` */
 import { paramsOf } from '../../dsl/params.js';
 import { programToOnnx, ONNX_OPSET } from '../../export/onnx.js';
-import { IrCompileError } from '../../ir/errors.js';
-import type { Program } from '../../ir/ir.js';
-import { compileMap } from '../../ir/pipeline.js';
+import { tryCompileMap } from '../../ir/pipeline.js';
+import { invariant } from '../../util/assert.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile } from '../data-files.js';
 import { writeAtomic } from '../files.js';
@@ -12,14 +11,9 @@ import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
 export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
-  let program: Program;
-  try {
-    program = compileMap(map, spec.module.dtype);
-  } catch (e) {
-    if (!(e instanceof IrCompileError)) throw e;
-    failOnErrors(ctx, spec.source, [e.diagnostic]);
-    throw e;
-  }
+  const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
+  failOnErrors(ctx, spec.source, diagnostics);
+  invariant(program, `map '${map.name}' gave no program and no error`);
   const params = await readParamsFile(opts.params, paramsOf(map.structure));
   const model = programToOnnx(program, params);
   await writeAtomic(opts.out, model, { inputs: [file, opts.params] });

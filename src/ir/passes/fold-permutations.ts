@@ -9,19 +9,22 @@
  * to P(outA(l)) (output map outA·P), and `P then B` reads B's logical input j from
  * P⁻¹(inB(j)) (input map inB·P⁻¹).
  */
-import { IrCompileError, IR_ERRORS } from '../errors.js';
+import { Code } from '../../dsl/codes.js';
+import { diagnostic, reported, type Diagnostic, type Reported } from '../../dsl/diagnostics.js';
 import { composeIndexMaps, invertIndexMap, isIdentityMap } from '../index-map.js';
 import type { ChainExpr, IndexMap, IrExpr, IrMap, PermExpr } from '../ir.js';
 
-export function foldPermutations(map: IrMap): IrMap {
-  const body = foldExpr(map.body);
-  if (body.kind === 'perm') throw unfusable(body);
-  return { ...map, body };
+/** The map without perms, or an E0701 for every permutation that no block matmul can absorb. */
+export function foldPermutations(map: IrMap): Reported<IrMap> {
+  const found: Diagnostic[] = [];
+  const body = foldExpr(map.body, found);
+  if (body.kind === 'perm') found.push(unfusable(body));
+  return reported({ ...map, body }, found);
 }
 
-function unfusable(p: PermExpr): IrCompileError {
-  return new IrCompileError(
-    IR_ERRORS.unfusablePermutation,
+function unfusable(p: PermExpr): Diagnostic {
+  return diagnostic(
+    Code.UnfusablePermutation,
     'this permutation has no block matmul next to it to absorb it; monc never emits a kernel that only moves data',
     p.span,
   );
@@ -30,16 +33,15 @@ function unfusable(p: PermExpr): IrCompileError {
 /**
  * The expression without perm nodes, except that an expression that is only a permutation comes
  * back as one `perm` (for the enclosing chain to place) and one that is the identity as an empty
- * chain.
+ * chain. A permutation that cannot be placed goes into `found` (and out of the expression).
  */
-function foldExpr(e: IrExpr): IrExpr {
+function foldExpr(e: IrExpr, found: Diagnostic[]): IrExpr {
   switch (e.kind) {
     case 'chain':
-      return foldChain(e.stages.map(foldExpr), e);
+      return foldChain(e.stages.map((s) => foldExpr(s, found)), e, found);
     case 'sum': {
-      const terms = e.terms.map(foldExpr);
-      const bare = terms.find((t): t is PermExpr => t.kind === 'perm');
-      if (bare) throw unfusable(bare);
+      const terms = e.terms.map((t) => foldExpr(t, found));
+      for (const t of terms) if (t.kind === 'perm') found.push(unfusable(t));
       return { ...e, terms };
     }
     default:
@@ -47,15 +49,15 @@ function foldExpr(e: IrExpr): IrExpr {
   }
 }
 
-function foldChain(stages: readonly IrExpr[], chain: ChainExpr): IrExpr {
+function foldChain(stages: readonly IrExpr[], chain: ChainExpr, found: Diagnostic[]): IrExpr {
   const out: IrExpr[] = [];
   /** Puts a non-identity perm before `next` into `next`'s input, or else into the output of the stage before it. */
   const place = (p: PermExpr, next: IrExpr | undefined): IrExpr | undefined => {
     const absorbed = next && absorbInput(next, p.map);
     if (absorbed) return absorbed;
     const prev = out.length > 0 ? absorbOutput(out[out.length - 1], p.map) : null;
-    if (!prev) throw unfusable(p);
-    out[out.length - 1] = prev;
+    if (prev) out[out.length - 1] = prev;
+    else found.push(unfusable(p));
     return next;
   };
   let pending = null as PermExpr | null;
