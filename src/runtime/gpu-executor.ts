@@ -128,6 +128,11 @@ export class GpuExecutor {
     return this.params;
   }
 
+  /** Element type of activations on the device. */
+  get storage(): 'f32' | 'f16' {
+    return this.spec.storage;
+  }
+
   writeParams(packed: Float32Array): void {
     this.checkUsable();
     if (packed.length !== this.spec.paramSize) throw new Error(`packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
@@ -246,7 +251,7 @@ export class GpuExecutor {
    * The most rows one round trip may take: every buffer it binds (x, y, the intermediates) must
    * fit the device's maxStorageBufferBindingSize and maxBufferSize. Larger batches run in chunks.
    */
-  private maxRows(): number {
+  maxRows(): number {
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     const widest = Math.max(this.spec.in, this.spec.out, ...this.spec.buffers.map((b) => b.size));
     const rows = Math.floor(limit / (widest * this.elementBytes + 16));
@@ -254,28 +259,32 @@ export class GpuExecutor {
     return rows;
   }
 
-  /** Y = X Mᵀ through the device; runs one at a time (they share the staging buffers), in chunks of rows that fit the device's buffer limits. */
-  run(x: Float32Array, batch: number): Promise<Float32Array> {
+  /**
+   * Y = X Mᵀ through the device, into `out` when given (batch × out values), else a new array;
+   * runs one at a time (they share the staging buffers), in chunks of rows that fit the device's
+   * buffer limits.
+   */
+  run(x: Float32Array, batch: number, out?: Float32Array): Promise<Float32Array> {
     const rows = this.maxRows();
-    if (batch > rows) return this.runInChunks(x, batch, rows);
-    const result = this.queue.then(() => this.runNow(x, batch));
+    if (batch > rows) return this.runInChunks(x, batch, rows, out);
+    const result = this.queue.then(() => this.runNow(x, batch, out));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async runInChunks(x: Float32Array, batch: number, rows: number): Promise<Float32Array> {
+  private async runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {
     const { in: n, out: m } = this.spec;
-    const y = new Float32Array(batch * m);
+    const y = out ?? new Float32Array(batch * m);
     for (let start = 0; start < batch; start += rows) {
       const count = Math.min(rows, batch - start);
-      y.set(await this.run(x.subarray(start * n, (start + count) * n), count), start * m);
+      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m));
     }
     return y;
   }
 
-  private async runNow(x: Float32Array, batch: number): Promise<Float32Array> {
+  private async runNow(x: Float32Array, batch: number, out: Float32Array | undefined): Promise<Float32Array> {
     this.checkUsable();
-    if (batch === 0) return new Float32Array(0);
+    if (batch === 0) return out ?? new Float32Array(0);
     const io = this.ensureIo(batch);
     const device = this.device;
     // New buffers or a new batch size may fail validation or allocation; repeats of a round
@@ -316,7 +325,7 @@ export class GpuExecutor {
     }
     await Promise.race([mapped, this.lostPromise]);
     try {
-      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out, this.spec.storage);
+      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out, this.spec.storage, out);
       if (checked) this.validated.add(batch);
       return result;
     } finally {

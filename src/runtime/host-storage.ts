@@ -1,6 +1,6 @@
 /**
  * Host data to and from a GPU buffer's storage type (f32, or f16 as raw halves), shared by the
- * forward (gpu-executor.ts) and backward (gpu-backward.ts) runners.
+ * forward (gpu-executor.ts, host-io.ts) and backward (gpu-backward.ts) runners.
  */
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 
@@ -12,14 +12,18 @@ export function toStorage(values: Float32Array, storage: 'f32' | 'f16'): ArrayBu
   return half;
 }
 
-/** The first `count` elements of `bytes` (in the storage type) as a new f32 array. */
-export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 'f16'): Float32Array {
-  if (storage === 'f32') {
-    // A new array filled with set(): 0.96 ms for 8 MiB of mapped memory on the H200 machine,
-    // where slice() took 3.43 ms (bench/readback-probe.ts, bench/results/s3/readback-probe.json).
-    const out = new Float32Array(count);
-    out.set(new Float32Array(bytes, 0, count));
-    return out;
+/**
+ * The first `count` elements of `bytes` (in the storage type) as f32: written into `out` (of
+ * `count` values, returned) when given, else into a new array.
+ */
+export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 'f16', out?: Float32Array): Float32Array {
+  // A new array filled with set(): 0.96 ms for 8 MiB of mapped memory on the H200 machine,
+  // where slice() took 3.43 ms (bench/readback-probe.ts, bench/results/s3/readback-probe.json).
+  if (storage === 'f16') {
+    const values = f16ArrayToF32(new Uint16Array(bytes, 0, count));
+    return out ? (out.set(values), out) : values;
   }
-  return f16ArrayToF32(new Uint16Array(bytes, 0, count));
+  const result = out ?? new Float32Array(count);
+  result.set(new Float32Array(bytes, 0, count));
+  return result;
 }

@@ -10,6 +10,7 @@ export { MapRunner, programOfManifest, type Backend, type BackwardResult, type M
 export { GpuBackward, type BackwardExecutorSpec } from './gpu-backward.js';
 export { CpuOptimizer, GpuOptimizer, resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 export { TypedMap, type TypedMapOptions } from './typed-map.js';
+export type { ForwardOptions, ForwardStaging } from './host-io.js';
 export {
   describeAdapter,
   deviceTargetLimits,

@@ -25,6 +25,7 @@ import { writeSafetensors } from './formats/safetensors.js';
 import { GpuBackward, backwardSpec, readDeviceBuffer } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { checkValues } from './numerics.js';
+import { CpuStaging, forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import { referenceBackward } from './reference-backward.js';
 
@@ -87,6 +88,8 @@ export class MapRunner {
   private lastGrad: Float64Array | undefined;
   /** Device optimizers created here: their state buffers go with the runner. */
   private readonly optimizers: GpuOptimizer[] = [];
+  /** Stagings created here: destroyed with the runner. */
+  private readonly stagings: ForwardStaging[] = [];
 
   private constructor(
     readonly map: ManifestMap,
@@ -135,16 +138,38 @@ export class MapRunner {
     this.packed = packed;
   }
 
-  /** Y = X Mᵀ for X of shape (batch, in); batch defaults to x.length / in. */
-  async forward(x: Float32Array, batch?: number): Promise<Float32Array> {
+  /**
+   * Y = X Mᵀ for X of shape (batch, in); batch (a number, or `options.batch`) defaults to
+   * x.length / in. With `options.out` the result is written there and returned (host-io.ts).
+   */
+  async forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
     this.checkUsable();
-    const rows = batch ?? x.length / this.in;
-    if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
-    if (x.length !== rows * this.in) throw new Error(`map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
+    const { rows, out } = forwardRequest(this.map.name, this, x, options);
     const packed = this.requireParams();
+    this.checkInput(x, rows);
+    if (this.gpu) return this.gpu.run(x, rows, out);
+    const y = executeProgram(this.program, packed, x, rows);
+    return out ? (out.set(y), out) : Float32Array.from(y);
+  }
+
+  /**
+   * Reused, mapped host memory for forward passes of up to `capacity` rows: fill the view
+   * `input(batch)` lends, then `run()` lends the result (host-io.ts, docs/runtime.md).
+   */
+  createStaging(capacity: number): ForwardStaging {
+    this.checkUsable();
+    this.requireParams();
+    const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.checkInput(x, rows) };
+    const gpu = this.gpu;
+    const staging = gpu
+      ? new GpuStaging(host, capacity, { device: gpu.device, storage: gpu.storage, maxRows: gpu.maxRows(), encode: (e, x, y, batch) => gpu.encode(e, x, y, batch) })
+      : new CpuStaging(host, capacity, (x, rows) => executeProgram(this.program, this.requireParams(), x, rows));
+    this.stagings.push(staging);
+    return staging;
+  }
+
+  private checkInput(x: Float32Array, rows: number): void {
     if (this.program.dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
-    if (this.gpu) return this.gpu.run(x, rows);
-    return Float32Array.from(executeProgram(this.program, packed, x, rows));
   }
 
   /**
@@ -269,6 +294,7 @@ export class MapRunner {
     this.gpu?.destroy();
     this.gpuBackward?.destroy();
     for (const o of this.optimizers) o.destroy();
+    for (const s of this.stagings) s.destroy();
   }
 
   private checkUsable(): void {

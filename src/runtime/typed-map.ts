@@ -7,6 +7,7 @@
 import type { ManifestMap } from '../manifest/types.js';
 import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
 import type { BackwardResult, MapRunner, MapRunnerOptions } from './map-runner.js';
+import type { ForwardOptions, ForwardStaging } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer.js';
 import { ParamError } from './params.js';
 
@@ -27,10 +28,16 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   /**
    * Y = X Mᵀ row by row, like nn.Linear: `x` holds rows of `in` values (an X of shape (…, in)
    * flattened row-major, any leading dimensions), Y the same rows of `out` values (shape (…, out)).
-   * `batch` (the number of rows) defaults to x.length / in.
+   * `batch` (the number of rows; a number or `options.batch`) defaults to x.length / in;
+   * `options.out` receives Y instead of a new array (docs/runtime.md).
    */
-  forward(x: Float32Array, batch?: number): Promise<Float32Array> {
-    return this.runner.forward(x, batch);
+  forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
+    return this.runner.forward(x, options);
+  }
+
+  /** Mapped input and result views reused across forward passes of up to `capacity` rows (docs/runtime.md). */
+  createStaging(capacity: number): ForwardStaging {
+    return this.runner.createStaging(capacity);
   }
 
   /** Records the forward pass of `batch` rows from `x` into `y` on the caller's encoder. */

@@ -7,33 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { MapRunner, referenceApply } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
+import { countCreations } from '../support/creations.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { checkedMap, monarch, randomParams, sum, bias } from '../ir/structures.js';
 
 const TOL = 1e-5;
-
-/** Counts the device's buffer and bind-group creations while `body` runs. */
-async function countCreations(device: GPUDevice, body: () => Promise<void>): Promise<{ buffers: number; bindGroups: number }> {
-  const counts = { buffers: 0, bindGroups: 0 };
-  const createBuffer = device.createBuffer;
-  const createBindGroup = device.createBindGroup;
-  device.createBuffer = function (this: GPUDevice, d: GPUBufferDescriptor) {
-    counts.buffers++;
-    return createBuffer.call(this, d);
-  };
-  device.createBindGroup = function (this: GPUDevice, d: GPUBindGroupDescriptor) {
-    counts.bindGroups++;
-    return createBindGroup.call(this, d);
-  };
-  try {
-    await body();
-  } finally {
-    device.createBuffer = createBuffer;
-    device.createBindGroup = createBindGroup;
-  }
-  return counts;
-}
 
 describe('GpuExecutor host round trip', () => {
   // Rectangular 20 -> 30 (5 blocks), with a bias: two kernels and a temporary.

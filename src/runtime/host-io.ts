@@ -1,0 +1,288 @@
+/**
+ * The host side of a forward pass, for callers who run many batches: `forward(x, { out })`
+ * writes the result into the caller's reused array (no fresh result array per call: on the H200
+ * machine, first-touching a new 64 MiB array cost more than the whole GPU round trip), and a
+ * `ForwardStaging` lends mapped memory itself, so that the caller fills the input where the GPU
+ * copies it from and reads the result where the GPU copied it to (no host copy either way).
+ *
+ * Lifetime rules of a staging (docs/runtime.md): `input(batch)` resolves to the input view,
+ * valid until `run()`; `run()` resolves to the result view, valid until the next `input()` or
+ * `destroy()`. The views are unmapped (detached, length 0) when they expire, never left pointing
+ * at memory the GPU writes. One step at a time: each method throws when called out of order.
+ */
+import type { Dtype } from '../dsl/structure.js';
+import { fromStorage } from './host-storage.js';
+import { f32ArrayToF16 } from './formats/f16.js';
+
+/** Options of `forward`: the rows of `x`, and an array to write the result into. */
+export interface ForwardOptions {
+  /** Rows of `x` (default: x.length / in). */
+  readonly batch?: number;
+  /** Receives Y (exactly batch × out values) and is returned, instead of a new array. */
+  readonly out?: Float32Array;
+}
+
+/** A forward call's rows and result array, checked against the map's sizes. */
+export function forwardRequest(
+  name: string,
+  sizes: { readonly in: number; readonly out: number },
+  x: Float32Array,
+  options: number | ForwardOptions | undefined,
+): { rows: number; out: Float32Array | undefined } {
+  const { batch, out } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined } : options;
+  const rows = batch ?? x.length / sizes.in;
+  if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
+  if (x.length !== rows * sizes.in) throw new Error(`map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
+  if (out && out.length !== rows * sizes.out) throw new Error(`map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
+  return { rows, out };
+}
+
+/**
+ * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends
+ * the input rows to fill, `run()` computes and lends the result rows.
+ */
+export interface ForwardStaging {
+  /** The most rows one `input()` may ask for. */
+  readonly capacity: number;
+  /** The input view: `batch` rows of `in` values (default: capacity), valid until `run()`. */
+  input(batch?: number): Promise<Float32Array>;
+  /** Y for the filled input: `batch` rows of `out` values, valid until the next `input()` or `destroy()`. */
+  run(): Promise<Float32Array>;
+  /** Frees the staging's memory; its views expire. */
+  destroy(): void;
+}
+
+/** What a staging needs from its runner. */
+export interface StagingHost {
+  readonly name: string;
+  readonly in: number;
+  readonly out: number;
+  /** Throws for an input the map must not run on (an f16 module's out-of-range values). */
+  checkInput(x: Float32Array, rows: number): void;
+}
+
+type Phase = 'idle' | 'filling' | 'running' | 'result' | 'destroyed';
+
+/** The call-order rules both stagings share; subclasses lend and compute. */
+abstract class StagingSteps implements ForwardStaging {
+  private phase: Phase = 'idle';
+  protected rows = 0;
+
+  protected constructor(
+    protected readonly host: StagingHost,
+    readonly capacity: number,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
+  }
+
+  async input(batch = this.capacity): Promise<Float32Array> {
+    this.expect(['idle', 'result'], 'input()');
+    if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
+      throw new Error(`map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
+    }
+    // Claimed before the first await: a second input() now fails instead of racing this one.
+    this.phase = 'filling';
+    try {
+      this.releaseResult();
+      this.rows = batch;
+      return await this.lendInput(batch);
+    } catch (e) {
+      this.phase = 'idle';
+      throw e;
+    }
+  }
+
+  async run(): Promise<Float32Array> {
+    this.expect(['filling'], 'run()');
+    this.phase = 'running';
+    try {
+      const view = await this.compute(this.rows);
+      this.phase = 'result';
+      return view;
+    } catch (e) {
+      this.phase = 'idle';
+      throw e;
+    }
+  }
+
+  destroy(): void {
+    if (this.phase === 'destroyed') return;
+    this.phase = 'destroyed';
+    this.free();
+  }
+
+  private expect(allowed: readonly Phase[], call: string): void {
+    if (allowed.includes(this.phase)) return;
+    const why: Record<Phase, string> = {
+      idle: 'call input() and fill its view first',
+      filling: 'the input view is out: fill it and call run()',
+      running: 'a run is in flight: await it first',
+      result: 'call input() for the next batch first',
+      destroyed: 'the staging was destroyed',
+    };
+    throw new Error(`map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
+  }
+
+  /** Ends the lease of the last result view, if any. */
+  protected abstract releaseResult(): void;
+  protected abstract lendInput(batch: number): Promise<Float32Array>;
+  protected abstract compute(batch: number): Promise<Float32Array>;
+  protected abstract free(): void;
+}
+
+/** A staging for the CPU backend: plain arrays, the same rules. */
+export class CpuStaging extends StagingSteps {
+  private readonly x: Float32Array;
+  private readonly y: Float32Array;
+
+  constructor(
+    host: StagingHost,
+    capacity: number,
+    private readonly apply: (x: Float32Array, rows: number) => ArrayLike<number>,
+  ) {
+    super(host, capacity);
+    this.x = new Float32Array(capacity * host.in);
+    this.y = new Float32Array(capacity * host.out);
+  }
+
+  protected releaseResult(): void {}
+
+  protected async lendInput(batch: number): Promise<Float32Array> {
+    return this.x.subarray(0, batch * this.host.in);
+  }
+
+  protected async compute(batch: number): Promise<Float32Array> {
+    const x = this.x.subarray(0, batch * this.host.in);
+    this.host.checkInput(x, batch);
+    const y = this.y.subarray(0, batch * this.host.out);
+    y.set(this.apply(x, batch));
+    return y;
+  }
+
+  protected free(): void {}
+}
+
+/** How a GPU staging records the forward pass between its copies. */
+export interface GpuStagingDevice {
+  readonly device: GPUDevice;
+  /** Element type on the device; f16 views are host arrays converted once each way. */
+  readonly storage: Dtype;
+  /** The most rows one pass may bind (the device's buffer limits). */
+  readonly maxRows: number;
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void;
+}
+
+/**
+ * A staging on a WebGPU device: a MAP_WRITE buffer the input view maps, a MAP_READ buffer the
+ * result view maps, and device-side x and y. `run()` submits one command buffer (copy in, the
+ * kernels, copy out), re-maps the upload buffer for the next input as soon as the GPU has read
+ * it, and maps the result. Nothing is created per call.
+ */
+export class GpuStaging extends StagingSteps {
+  private readonly bytesPerElement: number;
+  private readonly upload: GPUBuffer;
+  private readonly x: GPUBuffer;
+  private readonly y: GPUBuffer;
+  private readonly readback: GPUBuffer;
+  /** Resolves true once the upload buffer is mapped again (false: mapping failed after an earlier error). */
+  private uploadMapped: Promise<boolean> = Promise.resolve(true);
+  private resultMapped = false;
+  /** f16: the host arrays the views are, converted from/to the mapped halves. */
+  private readonly hostX: Float32Array | undefined;
+  private readonly hostY: Float32Array | undefined;
+  /** Batches that ran once without a WebGPU error: later runs skip the error scopes. */
+  private readonly validated = new Set<number>();
+  private readonly lost: Promise<never>;
+
+  constructor(
+    host: StagingHost,
+    capacity: number,
+    private readonly gpu: GpuStagingDevice,
+  ) {
+    super(host, capacity);
+    if (capacity > gpu.maxRows) throw new Error(`map '${host.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
+    this.bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
+    const device = gpu.device;
+    const xSize = this.bytes(capacity * host.in);
+    const ySize = this.bytes(capacity * host.out);
+    const usage = GPUBufferUsage;
+    this.upload = device.createBuffer({ label: 'monc staging upload', size: xSize, usage: usage.MAP_WRITE | usage.COPY_SRC, mappedAtCreation: true });
+    this.x = device.createBuffer({ label: 'monc staging x', size: xSize, usage: usage.STORAGE | usage.COPY_DST });
+    this.y = device.createBuffer({ label: 'monc staging y', size: ySize, usage: usage.STORAGE | usage.COPY_SRC });
+    this.readback = device.createBuffer({ label: 'monc staging readback', size: ySize, usage: usage.MAP_READ | usage.COPY_DST });
+    if (gpu.storage === 'f16') {
+      this.hostX = new Float32Array(capacity * host.in);
+      this.hostY = new Float32Array(capacity * host.out);
+    }
+    this.lost = device.lost.then((info) => {
+      throw new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
+    });
+    this.lost.catch(() => undefined);
+  }
+
+  /** Bytes of `elements` device elements, in whole 16-byte vec4s (kernels may read the last vec4). */
+  private bytes(elements: number): number {
+    return Math.max(16, Math.ceil((elements * this.bytesPerElement) / 16) * 16);
+  }
+
+  protected releaseResult(): void {
+    if (!this.resultMapped) return;
+    this.readback.unmap();
+    this.resultMapped = false;
+  }
+
+  protected async lendInput(batch: number): Promise<Float32Array> {
+    const mapped = await Promise.race([this.uploadMapped, this.lost]);
+    if (!mapped) throw new Error(`map '${this.host.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
+    const count = batch * this.host.in;
+    if (this.hostX) return this.hostX.subarray(0, count);
+    return new Float32Array(this.upload.getMappedRange(0, this.bytes(count)), 0, count);
+  }
+
+  protected async compute(batch: number): Promise<Float32Array> {
+    const { device } = this.gpu;
+    const inCount = batch * this.host.in;
+    const outCount = batch * this.host.out;
+    if (this.hostX) {
+      this.host.checkInput(this.hostX.subarray(0, inCount), batch);
+      new Uint16Array(this.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
+    }
+    this.upload.unmap();
+    if (batch === 0) {
+      this.uploadMapped = this.upload.mapAsync(GPUMapMode.WRITE).then(() => true, () => false);
+      return new Float32Array(0);
+    }
+    const xBytes = this.bytes(inCount);
+    const yBytes = this.bytes(outCount);
+    const checked = !this.validated.has(batch);
+    if (checked) {
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+    }
+    const encoder = device.createCommandEncoder({ label: 'monc staging forward' });
+    encoder.copyBufferToBuffer(this.upload, 0, this.x, 0, xBytes);
+    this.gpu.encode(encoder, this.x, this.y, batch);
+    encoder.copyBufferToBuffer(this.y, 0, this.readback, 0, yBytes);
+    device.queue.submit([encoder.finish()]);
+    this.uploadMapped = this.upload.mapAsync(GPUMapMode.WRITE).then(() => true, () => false);
+    const mapped = this.readback.mapAsync(GPUMapMode.READ, 0, yBytes);
+    mapped.catch(() => undefined);
+    if (checked) {
+      const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+      scopes.catch(() => undefined);
+      const [validationError, oomError] = await Promise.race([scopes, this.lost]);
+      const error = validationError ?? oomError;
+      if (error) throw new Error(`WebGPU error while running the map: ${error.message}`);
+    }
+    await Promise.race([mapped, this.lost]);
+    this.resultMapped = true;
+    if (checked) this.validated.add(batch);
+    const range = this.readback.getMappedRange(0, yBytes);
+    if (!this.hostY) return new Float32Array(range, 0, outCount);
+    return fromStorage(range, outCount, 'f16', this.hostY.subarray(0, outCount));
+  }
+
+  protected free(): void {
+    for (const b of [this.upload, this.x, this.y, this.readback]) b.destroy();
+  }
+}

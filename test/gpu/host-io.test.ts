@@ -1,0 +1,189 @@
+/**
+ * The reusable host path (src/runtime/host-io.ts): `forward(x, { out })` writes the float64
+ * reference's result into the caller's array (tolerance 1e-5 relative, f32 on the test adapter)
+ * and returns it; a `ForwardStaging` lends mapped input and result views that give the same
+ * results across batches, expire (detach) when their lease ends, create no buffer after the first
+ * run, and refuse calls out of order. Both on WebGPU and on the CPU backend; an f16-storage
+ * staging converts its views both ways.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import type { CheckedMap } from '../../src/dsl/structure.js';
+import { GpuStaging } from '../../src/runtime/host-io.js';
+import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
+import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { compileForTest } from '../support/compiled.js';
+import { countCreations } from '../support/creations.js';
+import { getTestDevice } from '../support/gpu.js';
+import { randomArray, relativeError, rng } from '../support/programs.js';
+import { bias, checkedMap, monarch, randomParams, sum } from '../ir/structures.js';
+
+const TOL = 1e-5;
+
+async function runnerFor(checked: CheckedMap, backend: 'webgpu' | 'cpu') {
+  const compiled = compileForTest(checked, 'f32');
+  const device = backend === 'webgpu' ? await getTestDevice() : undefined;
+  const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend, ...(device ? { device } : {}) });
+  const params = randomParams(checked.structure, rng(3));
+  runner.loadParams(params);
+  return { runner, want: (x: Float32Array, batch: number) => referenceApply(checked.structure, params, x, batch) };
+}
+
+// Rectangular 20 -> 30 (5 blocks) with a bias: two kernels and a temporary.
+const MAP = checkedMap('m', sum(monarch(20, 30, 5), bias(30)));
+
+describe.each(['webgpu', 'cpu'] as const)('host path (%s)', (backend) => {
+  it('forward(x, { out }) fills and returns the caller array, batch after batch', async () => {
+    const { runner, want } = await runnerFor(MAP, backend);
+    const random = rng(8);
+    const out = new Float32Array(9 * MAP.out).fill(Number.NaN);
+    try {
+      for (const batch of [9, 1, 4, 9]) {
+        const x = randomArray(batch * MAP.in, random);
+        const view = out.subarray(0, batch * MAP.out);
+        view.fill(Number.NaN);
+        const y = await runner.forward(x, { out: view });
+        expect(y).toBe(view);
+        expect(relativeError(y, want(x, batch)), `batch ${batch}`).toBeLessThan(TOL);
+        // The batch option agrees with x's length; a number still works as before.
+        expect(relativeError(await runner.forward(x, { batch, out: view }), want(x, batch))).toBeLessThan(TOL);
+        expect(relativeError(await runner.forward(x, batch), want(x, batch))).toBeLessThan(TOL);
+      }
+      await expect(runner.forward(randomArray(2 * MAP.in, random), { out: new Float32Array(MAP.out) })).rejects.toThrow(
+        "map 'm': out has 30 values; expected batch 2 x 30 = 60",
+      );
+      await expect(runner.forward(randomArray(2 * MAP.in, random), { batch: 3 })).rejects.toThrow('expected batch 3 x 20 = 60');
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it('a staging lends input and result views that expire when their lease ends', async () => {
+    const { runner, want } = await runnerFor(MAP, backend);
+    const random = rng(21);
+    const staging = runner.createStaging(7);
+    try {
+      let lastResult: Float32Array | undefined;
+      for (const batch of [7, 2, 1, 7]) {
+        const input = await staging.input(batch);
+        expect(input.length).toBe(batch * MAP.in);
+        if (backend === 'webgpu' && lastResult) expect(lastResult.length, 'the previous result expired').toBe(0);
+        const x = randomArray(batch * MAP.in, random);
+        input.set(x);
+        const y = await staging.run();
+        if (backend === 'webgpu') expect(input.length, 'the input view expired').toBe(0);
+        expect(y.length).toBe(batch * MAP.out);
+        expect(relativeError(y, want(x, batch)), `batch ${batch}`).toBeLessThan(TOL);
+        lastResult = y;
+      }
+      // The default batch is the capacity.
+      expect((await staging.input()).length).toBe(7 * MAP.in);
+    } finally {
+      staging.destroy();
+      runner.destroy();
+    }
+  });
+
+  it('a staging refuses calls out of order and batches beyond its capacity', async () => {
+    const { runner } = await runnerFor(MAP, backend);
+    const staging = runner.createStaging(3);
+    try {
+      await expect(staging.run()).rejects.toThrow("map 'm': run() out of order: call input() and fill its view first");
+      await expect(staging.input(4)).rejects.toThrow("map 'm': input(4): the staging holds 0 to 3 rows");
+      await expect(staging.input(1.5)).rejects.toThrow('input(1.5)');
+      (await staging.input(2)).fill(1);
+      await expect(staging.input(2)).rejects.toThrow('input() out of order: the input view is out: fill it and call run()');
+      // Both asked before the run can finish.
+      const [running, again, next] = [staging.run(), staging.run(), staging.input()];
+      await expect(again).rejects.toThrow('run() out of order: a run is in flight: await it first');
+      await expect(next).rejects.toThrow('input() out of order: a run is in flight');
+      await running;
+      await expect(staging.run()).rejects.toThrow('run() out of order: call input() for the next batch first');
+      expect(() => runner.createStaging(0)).toThrow("map 'm': a staging's capacity must be a positive whole number of rows, got 0");
+      // Destroying the runner destroys its stagings.
+      runner.destroy();
+      await expect(staging.input(1)).rejects.toThrow('input() out of order: the staging was destroyed');
+    } finally {
+      staging.destroy();
+      runner.destroy();
+    }
+  });
+});
+
+describe('host path (webgpu) reuse', () => {
+  it('neither forward(x, { out }) nor a staging creates buffers or bind groups once warm', async () => {
+    const device = await getTestDevice();
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const random = rng(5);
+    const staging = runner.createStaging(6);
+    const out = new Float32Array(6 * MAP.out);
+    const step = async (batch: number) => {
+      const x = randomArray(batch * MAP.in, random);
+      expect(relativeError(await runner.forward(x, { out: out.subarray(0, batch * MAP.out) }), want(x, batch))).toBeLessThan(TOL);
+      (await staging.input(batch)).set(x);
+      expect(relativeError(await staging.run(), want(x, batch))).toBeLessThan(TOL);
+    };
+    try {
+      for (const batch of [6, 3]) await step(batch);
+      const counts = await countCreations(device, async () => {
+        for (const batch of [3, 6, 3]) await step(batch);
+      });
+      expect(counts).toEqual({ buffers: 0, bindGroups: 0 });
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  test.prop([fc.constantFrom(3, 5, 6), fc.constantFrom(1, 2, 3), fc.constantFrom(1, 4, 5)], { numRuns: 3 })(
+    'staging and out agree with the reference on random Monarch shapes',
+    async (blockSize, nblocks, batch) => {
+      // n = nblocks · blockSize, m from another block size: rectangular, non-powers of two.
+      const checked = checkedMap('r', monarch(nblocks * blockSize, nblocks * (blockSize + 2), nblocks));
+      const { runner, want } = await runnerFor(checked, 'webgpu');
+      try {
+        const x = randomArray(batch * checked.in, rng(blockSize * 31 + batch));
+        const staging = runner.createStaging(batch);
+        (await staging.input()).set(x);
+        expect(relativeError(await staging.run(), want(x, batch))).toBeLessThan(TOL);
+        expect(relativeError(await runner.forward(x, { out: new Float32Array(batch * checked.out) }), want(x, batch))).toBeLessThan(TOL);
+      } finally {
+        runner.destroy();
+      }
+    },
+  );
+
+  it('an f16-storage staging converts its views to and from halves', async () => {
+    // The device copies x to y unchanged (no f16 kernels needed): what comes back is x rounded to f16.
+    const device = await getTestDevice();
+    const module = device.createShaderModule({
+      code: `@group(0) @binding(0) var<storage, read> x: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> y: array<u32>;
+        @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { y[g.x] = x[g.x]; } }`,
+    });
+    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+    const host = { name: 'copy', in: 6, out: 6, checkInput: () => undefined };
+    const staging = new GpuStaging(host, 4, {
+      device,
+      storage: 'f16',
+      maxRows: 1000,
+      encode: (encoder, x, y) => {
+        const pass = encoder.beginComputePass();
+        pass.setPipeline(pipeline);
+        const entries = [x, y].map((buffer, binding) => ({ binding, resource: { buffer } }));
+        pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        pass.dispatchWorkgroups(1);
+        pass.end();
+      },
+    });
+    try {
+      for (const batch of [3, 1]) {
+        const x = randomArray(batch * 6, rng(batch)).map((v) => v * 1000);
+        (await staging.input(batch)).set(x);
+        const y = await staging.run();
+        expect(Array.from(y)).toEqual(Array.from(x, (v) => f16BitsToF32(f32ToF16Bits(v))));
+      }
+    } finally {
+      staging.destroy();
+    }
+  });
+});
