@@ -3,10 +3,11 @@
  * scheduled program and its emitted kernels. The result depends on nothing but those inputs: no
  * spans (they hold absolute paths), no timestamps, keys in a fixed order.
  */
-import { denseCost } from '../dsl/cost.js';
-import { paramCount } from '../dsl/params.js';
-import type { CheckedModule, Dtype, Structure } from '../dsl/structure.js';
+import type { CheckedMap, CheckedModule, Dtype, Structure } from '../dsl/structure.js';
 import type { BiasOp, Op, Program } from '../ir/ir.js';
+import { modelOf } from '../model/build.js';
+import { denseCost, modelCost } from '../model/cost.js';
+import { modelWithoutSpans } from '../model/without-spans.js';
 import { invariant } from '../util/assert.js';
 import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
@@ -33,7 +34,7 @@ export function buildManifest(
     const kernels = kernelsByMap.get(map.name);
     invariant(program && kernels, `no program or kernels for map '${map.name}'`);
     const section = backward?.get(map.name);
-    return { ...manifestMap(map.structure, program, kernels, module.dtype), ...(section ? { backward: section } : {}) };
+    return { ...manifestMap(map, program, kernels, module.dtype), ...(section ? { backward: section } : {}) };
   });
   return {
     monc: version,
@@ -46,7 +47,8 @@ export function buildManifest(
   };
 }
 
-function manifestMap(structure: Structure, program: Program, emitted: readonly EmittedKernel[], dtype: Dtype): ManifestMap {
+function manifestMap(map: CheckedMap, program: Program, emitted: readonly EmittedKernel[], dtype: Dtype): ManifestMap {
+  const model = modelOf(map);
   const elementBytes = bytesPerElement(dtype);
   const kernels = emitted.map((k) => manifestKernel(program, k, elementBytes));
   const dense = denseCost(program.in, program.out);
@@ -54,7 +56,7 @@ function manifestMap(structure: Structure, program: Program, emitted: readonly E
     name: program.name,
     in: program.in,
     out: program.out,
-    paramCount: paramCount(structure),
+    paramCount: modelCost(model).params,
     flopsPerRow: sum(kernels.map((k) => k.flopsPerRow)),
     bytesPerRow: sum(kernels.map((k) => k.bytesPerRow)),
     paramBytes: program.paramSize * elementBytes,
@@ -64,7 +66,8 @@ function manifestMap(structure: Structure, program: Program, emitted: readonly E
     buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),
     ops: program.ops.map(opWithoutSpan),
     kernels,
-    structure: structureWithoutSpans(structure),
+    structure: structureWithoutSpans(map.structure),
+    model: modelWithoutSpans(model),
   };
 }
 

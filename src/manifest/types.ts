@@ -4,6 +4,7 @@
  * order with their bindings, workgroup sizes and dispatch rules. Plain JSON.
  */
 import type { Structure } from '../dsl/structure.js';
+import type { ModelMap } from '../model/types.js';
 import type { DispatchRule, Schedule } from './dispatch.js';
 import type { BackwardOpData, BufferDecl, Dtype, OpData, ParamLayoutEntry, PartialDecl } from './program.js';
 
@@ -94,6 +95,8 @@ export interface ManifestMap {
   readonly kernels: readonly ManifestKernel[];
   /** The checked structure without spans: lets a runtime materialise, reference-check and project. */
   readonly structure: Structure;
+  /** The map's structure model without spans (src/model): its factors and parameter tensors, what runtimes read. */
+  readonly model: ModelMap;
   /** The backward program and its kernels (absent in manifests of older monc versions). */
   readonly backward?: ManifestBackward;
   /** `dtype f16` modules: the map's kernels with f32 storage, for adapters without `shader-f16`. */

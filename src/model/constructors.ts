@@ -107,7 +107,7 @@ function factorsOf(s: Leaf): Factors {
       weight: { tensor: tensor(name), offset, length: a * b * c * d },
     }),
     bsr: (bh, bw, blocks, name) => ({ kind: 'bsr', ...base, bh, bw, blocks, weight: { tensor: tensor(name), offset: 0, length: blocks.length * bh * bw } }),
-    chain: (stages) => ({ kind: 'chain', ...base, stages, constructorKind: s.kind }),
+    chain: (stages) => ({ kind: 'chain', ...base, constructorKind: s.kind, stages }),
   };
 }
 
