@@ -16,7 +16,7 @@ import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
 import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
 import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
-import type { KernelFamily } from '../src/codegen/wgsl/family.js';
+import { register, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../src/ir/ir.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
@@ -105,28 +105,30 @@ function promising(s: Schedule): boolean {
 }
 
 /** Every applicable family's default plus a sample of its promising candidates. */
-function schedulesOf(families: readonly KernelFamily<KsOp>[], op: KsOp, limits: TargetLimits, count: number): Schedule[] {
-  return families.flatMap((f) => {
-    const all = f.candidates(op, limits);
+function schedulesOf(families: readonly RegisteredFamily<'ks'>[], op: KsOp, limits: TargetLimits, count: number): Schedule[] {
+  return families.flatMap((registered) => {
+    const f = registered.forOp(op);
+    const all = f.candidates(limits);
     if (all.length === 0) return [];
-    const def = f.defaultSchedule(op, limits);
+    const def = f.defaultSchedule(limits);
     const good = all.filter(promising);
     return [def, ...sample(good.length > 0 ? good : all, count).filter((s) => JSON.stringify(s) !== JSON.stringify(def))];
   });
 }
 
 /** The families' defaults plus the planned schedules that are candidates here. */
-function planned(families: readonly KernelFamily<KsOp>[], op: KsOp, limits: TargetLimits, plan: readonly Schedule[]): Schedule[] {
+function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits: TargetLimits, plan: readonly Schedule[]): Schedule[] {
+  const families = registered.map((f) => f.forOp(op));
   const key = (s: Schedule) => JSON.stringify(Object.keys(s).sort().map((k) => [k, s[k]]));
-  const all = families.flatMap((f) => f.candidates(op, limits));
+  const all = families.flatMap((f) => f.candidates(limits));
   const valid = new Set(all.map(key));
   const out = new Map<string, Schedule>();
-  for (const f of families) if (f.candidates(op, limits).length > 0) out.set(key(f.defaultSchedule(op, limits)), f.defaultSchedule(op, limits));
+  for (const f of families) if (f.candidates(limits).length > 0) out.set(key(f.defaultSchedule(limits)), f.defaultSchedule(limits));
   for (const s of plan) if (valid.has(key(s))) out.set(key(s), s);
   return [...out.values()];
 }
 
-const FAMILIES: Record<string, KernelFamily<KsOp>> = { 'ks-tiled': ksTiled, 'ks-dvec': ksDvec, 'ks-sgmat': ksSgmat };
+const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-sgmat': register(ksSgmat) };
 
 /** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
 async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {
@@ -171,15 +173,15 @@ async function main(): Promise<void> {
         const base = { op: 'monarch', n, m: n, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
         const per: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
-          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f !== ksSgmat);
+          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f.name !== ksSgmat.name);
           const scheds = PLAN ? planned(fams, op, limits, PLAN[`${n}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
           log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
-          per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, `op${i}`, i, storage)))));
+          per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family].forOp(op).emit(s, contextFor(c, `op${i}`, i, storage)))));
         }
         const best = per.map((p) => p[0]);
         let chain: object | undefined;
         if (best.every((b) => Number.isFinite(b.ms))) {
-          const ks = best.map((b, i) => FAMILIES[b.schedule.family as string].emit(c.ops[i], b.schedule, contextFor(c, `op${i}`, i, storage)));
+          const ks = best.map((b, i) => FAMILIES[b.schedule.family].forOp(c.ops[i]).emit(b.schedule, contextFor(c, `op${i}`, i, storage)));
           const t = await timeChain(device, c, storage, batch, ks);
           const again = await timeChain(device, c, storage, batch, ks);
           chain = { ms: t.medianMs, minMs: t.minMs, spread: t.spread, repeatMs: again.medianMs };
@@ -199,12 +201,12 @@ async function main(): Promise<void> {
     const c = denseCase(n, n);
     const op = c.ops[0];
     for (const storage of dtypes) {
-      const fams = storage === 'f16' ? [ksSgmat] : [ksTiled];
-      const all = fams.flatMap((f) => f.candidates(op, limits));
+      const fams = [FAMILIES[storage === 'f16' ? ksSgmat.name : ksTiled.name]];
+      const all = fams.flatMap((f) => f.forOp(op).candidates(limits));
       const big = storage === 'f32' ? all.filter((s) => (s.rr as number) * (s.rb as number) >= 32 && (s.rows as number) >= 64 && (s.cols as number) >= 64) : all;
-      const scheds = PLAN ? planned(fams, op, limits, PLAN[`dense/${storage}`] ?? []) : [fams[0].defaultSchedule(op, limits), ...sample(big, SAMPLES)];
+      const scheds = PLAN ? planned(fams, op, limits, PLAN[`dense/${storage}`] ?? []) : [fams[0].forOp(op).defaultSchedule(limits), ...sample(big, SAMPLES)];
       log(`${c.name} ${storage}: ${scheds.length} kernels`);
-      const timed = await search(device, c, 0, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family as string].emit(op, s, contextFor(c, 'dense', 0, storage))));
+      const timed = await search(device, c, 0, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family].forOp(op).emit(s, contextFor(c, 'dense', 0, storage))));
       records.push({ op: 'dense', n, m: n, batch, dtype: storage, flops: 2 * batch * n * n, variant: fams[0].name, best: timed[0], all: timed });
     }
   }

@@ -25,7 +25,7 @@ function sampleProgram(dtype: 'f32' | 'f16' = 'f32') {
  * these tests pin down; the tiled families' kernels are checked in test/perf-kernels.
  */
 function directKernels(program: Program, options: EmitProgramOptions = {}) {
-  return emitProgramKernels(program, { ...options, schedules: (ops) => (ops.length === 1 ? { schedule: familiesFor(program.ops[ops[0]])[0].defaultSchedule(program.ops[ops[0]], DEFAULT_LIMITS) } : undefined) });
+  return emitProgramKernels(program, { ...options, schedules: (ops) => (ops.length === 1 ? { schedule: familiesFor(program.ops[ops[0]])[0].defaultSchedule(DEFAULT_LIMITS) } : undefined) });
 }
 
 describe('emitted kernels', () => {

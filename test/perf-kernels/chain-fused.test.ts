@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import type { OpsCase } from '../../bench/cases.js';
 import { compileKernels, type TuningLookup } from '../../src/compile-kernels.js';
-import { chainShape, ksChainFused } from '../../src/codegen/wgsl/fast/ks-chain-fused.js';
+import { chainShape, ksChainFused, type KsChainSchedule } from '../../src/codegen/wgsl/fast/ks-chain-fused.js';
 import { DEFAULT_LIMITS, defaultSchedule, fusableRuns, fusesRun, defaultPartition, greedyPartition, runCandidates, runsAt, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/index.js';
 import type { Op, Program } from '../../src/ir/ir.js';
 import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
@@ -132,7 +132,7 @@ async function expectRunMatches(expr: string, n: number, first: number, last: nu
   const ops = range(first, last).map((i) => p.ops[i]);
   const all = ksChainFused.candidates(ops, LIMITS);
   expect(all.length, `${expr} ops ${first}..${last}`).toBeGreaterThan(0);
-  const schedules: Schedule[] = [ksChainFused.defaultSchedule(ops, LIMITS)!, ...sample(all, samples)];
+  const schedules: KsChainSchedule[] = [ksChainFused.defaultSchedule(ops, LIMITS)!, ...sample(all, samples)];
   for (const batch of batches)
     for (const s of schedules) {
       const err = await kernelError(asCase(p), first, ops.length, (ctx) => ksChainFused.emit(ops, s, ctx), batch, storage);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
-import { ksSgmatStrided } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { candidates as allCandidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 
@@ -45,7 +45,7 @@ describe('ks-sgmat-strided applicability', () => {
 describe('ks-sgmat-strided WGSL', () => {
   const c = monarchCase(4096, 4096, 64);
   const op1 = c.ops[1];
-  const schedule = { family: 'ks-sgmat-strided', rows: 16, cols: 64, dtile: 8, wstage: false };
+  const schedule: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', rows: 16, cols: 64, dtile: 8, wstage: false };
   const k = ksSgmatStrided.emit(op1, schedule, contextFor(c, 'k', 1, 'f16'));
 
   it('is one subgroup with the subgroup-matrix extension, tiled over 16 rows and 8 of the 64 δ', () => {

@@ -7,7 +7,7 @@
 import { expect } from 'vitest';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { checkCase, contextFor, type OpsCase } from '../../bench/cases.js';
-import type { KernelFamily } from '../../src/codegen/wgsl/family.js';
+import { register, type KernelFamily, type OpOf } from '../../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { Op } from '../../src/ir/ir.js';
 import type { KernelContext, StorageType } from '../../src/codegen/wgsl/scaffold.js';
@@ -16,8 +16,9 @@ import type { KernelOutputs } from '../../src/compile-kernels.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { initParams } from '../../src/runtime/init.js';
-import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { MapRunner } from '../../src/runtime/node.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
 
 export const LIMITS: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 16384, features: [] };
 export const TOL = 1e-5;
@@ -32,8 +33,8 @@ export function sample<T>(all: readonly T[], count: number): T[] {
 }
 
 /** Relative error of op `index` of the case, emitted by `family` with `schedule`, at `batch` rows. */
-export function opError<O extends Op>(family: KernelFamily<O>, c: OpsCase<O>, index: number, schedule: Schedule, batch: number, storage: StorageType = 'f32'): Promise<number> {
-  return kernelError(c, index, 1, (ctx) => family.emit(c.ops[index], schedule, ctx), batch, storage);
+export function opError<K extends Op['kind'], S extends Schedule>(family: KernelFamily<K, S>, c: OpsCase<OpOf<K>>, index: number, schedule: Schedule, batch: number, storage: StorageType = 'f32'): Promise<number> {
+  return kernelError(c, index, 1, (ctx) => register(family).forOp(c.ops[index]).emit(schedule, ctx), batch, storage);
 }
 
 /** Relative error of one kernel performing ops [first, first + count) of the case (a fused run, say), at `batch` rows. */

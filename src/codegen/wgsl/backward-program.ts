@@ -9,7 +9,7 @@ import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { bsrTransposedDirect } from './bsr-transposed.js';
 import { defaultSchedule as forwardDefault, familiesFor } from './families.js';
-import { isCandidate, type KernelFamily } from './family.js';
+import { applied, isAmong, register, type FamilyForOp, type RegisteredFamily } from './family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import { ksTransposedDirect, ksTransposedTiled } from './ks-transposed.js';
 import type { TunedSchedule } from './program.js';
@@ -18,23 +18,40 @@ import { biasGradFamily, reduceFamily, weightGradTiled } from './weight-grad.js'
 import { weightGradStaged } from './weight-grad-staged.js';
 import type { KernelContext } from './scaffold.js';
 
-type AnyFamily = KernelFamily<BackwardOp>;
+/**
+ * The backward registry: the families of the ops only backward programs have (transposed
+ * matmuls, batch reductions), keyed like the forward one; forward-kind ops that are not
+ * transposed use the forward registry (families.ts). The first of each list fits every op.
+ */
+export const BACKWARD_FAMILIES: {
+  readonly transposedKs: readonly RegisteredFamily<'ks'>[];
+  readonly transposedBsr: readonly RegisteredFamily<'bsr'>[];
+  readonly wgrad: readonly RegisteredFamily<'wgrad'>[];
+  readonly bgrad: readonly RegisteredFamily<'bgrad'>[];
+  readonly reduce: readonly RegisteredFamily<'reduce'>[];
+} = {
+  transposedKs: [register(ksTransposedDirect), register(ksTransposedTiled)],
+  transposedBsr: [register(bsrTransposedDirect)],
+  wgrad: [register(weightGradTiled), register(weightGradStaged)],
+  bgrad: [register(biasGradFamily)],
+  reduce: [register(reduceFamily)],
+};
 
-/** The families that can compute a backward op; the first fits every op and target. */
-export function backwardFamiliesFor(op: BackwardOp): readonly AnyFamily[] {
+/** The families that can compute a backward op, applied to it; the first fits every op and target. */
+export function backwardFamiliesFor(op: BackwardOp): FamilyForOp[] {
   switch (op.kind) {
     case 'ks':
-      return op.transposed ? [ksTransposedDirect as AnyFamily, ksTransposedTiled as AnyFamily] : familiesFor(op);
+      return op.transposed ? applied(BACKWARD_FAMILIES.transposedKs, op) : familiesFor(op);
     case 'bsr':
-      return op.transposed ? [bsrTransposedDirect as AnyFamily] : familiesFor(op);
+      return op.transposed ? applied(BACKWARD_FAMILIES.transposedBsr, op) : familiesFor(op);
     case 'bias':
       return familiesFor(op);
     case 'wgrad':
-      return [weightGradTiled as AnyFamily, weightGradStaged as AnyFamily];
+      return applied(BACKWARD_FAMILIES.wgrad, op);
     case 'bgrad':
-      return [biasGradFamily as AnyFamily];
+      return applied(BACKWARD_FAMILIES.bgrad, op);
     case 'reduce':
-      return [reduceFamily as AnyFamily];
+      return applied(BACKWARD_FAMILIES.reduce, op);
     default:
       return assertNever(op, 'backward op');
   }
@@ -63,12 +80,12 @@ export function backwardDefaultSchedule(op: BackwardOp, limits: TargetLimits): S
 
 /** Every valid schedule of every family for a backward op: the tuner's search space. */
 export function backwardCandidates(op: BackwardOp, limits: TargetLimits): Schedule[] {
-  return backwardFamiliesFor(op).flatMap((f) => f.candidates(op, limits));
+  return backwardFamiliesFor(op).flatMap((f) => f.candidates(limits));
 }
 
 export function isValidBackwardSchedule(op: BackwardOp, schedule: Schedule, limits: TargetLimits): boolean {
   const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
-  return family !== undefined && isCandidate(family, op, schedule, limits);
+  return family !== undefined && isAmong(schedule, family.candidates(limits));
 }
 
 /** The entry point of backward op `index` of map `mapName`. */
@@ -89,7 +106,7 @@ export function emitBackwardKernel(program: BackwardProgram, index: number, sche
   const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
   if (!family) throw new Error(`internal error: no kernel family '${schedule.family}' for a ${op.kind} op`);
   const ctx: KernelContext = { entryPoint: backwardEntryPoint(program.name, index), opIndex: index, storage, params: program.params, buffers: program.buffers };
-  return family.emit(op, schedule, ctx);
+  return family.emit(schedule, ctx);
 }
 
 export function emitBackwardKernels(program: BackwardProgram, options: EmitBackwardOptions = {}): EmittedKernel[] {

@@ -4,29 +4,23 @@
  */
 import type { BiasOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, knob, workgroupSizes, type KernelFamily } from './family.js';
+import { workgroupScheduleSpace, type KernelFamily, type WorkgroupSchedule } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { EmittedKernel } from './kernel.js';
 import { kernelNames, kernelText, load, paramOffset, rowSize, sum, toStorage, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bias';
+type BiasSchedule = WorkgroupSchedule<typeof FAMILY>;
 
-export const biasFamily: KernelFamily<BiasOp> = {
-  name: FAMILY,
+export const biasFamily: KernelFamily<'bias', BiasSchedule> = {
   opKind: 'bias',
-  defaultSchedule(_op: BiasOp, limits: TargetLimits): Schedule {
-    return { family: FAMILY, workgroupSize: defaultWorkgroupSize(limits) };
-  },
-  candidates(_op: BiasOp, limits: TargetLimits): Schedule[] {
-    return workgroupSizes(limits).map((workgroupSize) => ({ family: FAMILY, workgroupSize }));
-  },
+  ...workgroupScheduleSpace<'bias', typeof FAMILY>(FAMILY),
   emit: emitBias,
 };
 
-function emitBias(op: BiasOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emitBias(op: BiasOp, schedule: BiasSchedule, ctx: KernelContext): EmittedKernel {
   invariant(op.output.size === op.size, `${FAMILY}: output map of size ${op.output.size} for a bias of size ${op.size}`);
-  const wg = knob(schedule, 'workgroupSize');
+  const wg = schedule.workgroupSize;
   const n = kernelNames(ctx.entryPoint);
   const at = sum(`item_row * ${u(rowSize(ctx, op.dst))}`, renderIndex(applyIndexMap(op.output, rowMajor([{ name: 'item', size: op.size }]))));
   let value = load(ctx, n.params, sum(u(paramOffset(ctx, op.param)), 'item'));

@@ -10,19 +10,19 @@
  */
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { directScheduleSpace, knob, type KernelFamily } from './family.js';
+import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-map.js';
-import type { EmittedKernel, Schedule } from './kernel.js';
+import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-direct';
+type BsrDirectSchedule = DirectSchedule<typeof FAMILY>;
 
-export const bsrDirect: KernelFamily<BsrOp> = {
-  name: FAMILY,
+export const bsrDirect: KernelFamily<'bsr', BsrDirectSchedule> = {
   opKind: 'bsr',
-  ...directScheduleSpace<BsrOp>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw })),
+  ...directScheduleSpace<'bsr', typeof FAMILY>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw })),
   emit: emitBsr,
 };
 
@@ -65,11 +65,9 @@ export function csrTables(op: BsrOp, entryPoint: string, family: string): { read
  * The knobs of a one-thread-per-run bsr schedule (checked against the op's blocks) and the
  * thread grid they give: `runs` runs of `outputs` rows per block row, `itemsPerRow` per batch row.
  */
-export function bsrThreadKnobs(op: BsrOp, schedule: Schedule, family: string) {
+export function bsrThreadKnobs(op: BsrOp, schedule: DirectSchedule<string>, family: string) {
   const { bh, bw } = op;
-  const wg = knob(schedule, 'workgroupSize');
-  const outputs = knob(schedule, 'outputsPerThread');
-  const unroll = knob(schedule, 'unroll');
+  const { workgroupSize: wg, outputsPerThread: outputs, unroll } = schedule;
   invariant(bh % outputs === 0 && (bw % unroll === 0 || unroll >= bw), `${family}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
   const blockRows = op.rows / bh;
   const runs = bh / outputs;
@@ -109,8 +107,7 @@ export function bsrThreadBody(
   ];
 }
 
-function emitBsr(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): EmittedKernel {
   const { bh, bw } = op;
   const { wg, outputs, unroll, blockRows, runs, itemsPerRow } = bsrThreadKnobs(op, schedule, FAMILY);
   const n = kernelNames(ctx.entryPoint);

@@ -9,29 +9,29 @@
  */
 import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { directScheduleSpace, type KernelFamily } from './family.js';
+import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { kernelNames, load, mul, paramOffset, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-t-direct';
 
-const direct = directScheduleSpace<BsrOp>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw }));
+type BsrTransposedSchedule = DirectSchedule<typeof FAMILY>;
 
-export const bsrTransposedDirect: KernelFamily<BsrOp> = {
-  name: FAMILY,
+const direct = directScheduleSpace<'bsr', typeof FAMILY>(FAMILY, (op) => ({ outputs: op.bh, reduction: op.bw }));
+
+export const bsrTransposedDirect: KernelFamily<'bsr', BsrTransposedSchedule> = {
   opKind: 'bsr',
-  defaultSchedule: direct.defaultSchedule,
-  candidates: (op: BsrOp, limits: TargetLimits) => (op.transposed ? direct.candidates(op, limits) : []),
+  ...direct,
+  candidates: (op, limits) => (op.transposed ? direct.candidates(op, limits) : []),
   emit: emitBsrTransposed,
 };
 
-function emitBsrTransposed(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emitBsrTransposed(op: BsrOp, schedule: BsrTransposedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(op.transposed === true, `${FAMILY}: the op is not transposed`);
   const { bh, bw } = op;
   invariant(op.rows % bh === 0 && op.cols % bw === 0 && op.input.size === op.cols && op.output.size === op.rows, `${FAMILY}: op does not fit its grid`);

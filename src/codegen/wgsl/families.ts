@@ -8,7 +8,7 @@ import { assertNever } from '../../util/assert.js';
 import { biasFamily } from './bias.js';
 import { bsrDirect } from './bsr-direct.js';
 import { bsrTiled } from './fast/bsr-tiled.js';
-import { isAmong, isCandidate, type KernelFamily, type RunFamily } from './family.js';
+import { applied, isAmong, register, registerRun, type FamilyForOp, type RegisteredFamily, type RegisteredRunFamily } from './family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
 import { ksDvec } from './fast/ks-dvec.js';
@@ -19,19 +19,33 @@ import { chainShape, ksChainFused } from './fast/ks-chain-fused.js';
 import { ksPairFused } from './fast/ks-pair-fused.js';
 import type { KernelContext } from './scaffold.js';
 
-/** The families that can compute an op; the first is the portable fallback that fits every op and target. */
-export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
-  // Each family only ever receives ops of its own kind (checked by `kind` below).
+/**
+ * The forward registry: the families of each op kind, the portable fallback first (it fits every
+ * op and target). A new family is one `register(...)` line in its op kind's list.
+ */
+export const FORWARD_FAMILIES: { readonly [K in Op['kind']]: readonly RegisteredFamily<K>[] } = {
+  ks: [register(ksDirect), register(ksTiled), register(ksDvec), register(ksSgmat), register(ksSgmatStrided)],
+  bsr: [register(bsrDirect), register(bsrTiled)],
+  bias: [register(biasFamily)],
+};
+
+/** The families that can compute an op, applied to it; the first is the portable fallback. */
+export function familiesFor(op: Op): FamilyForOp[] {
   switch (op.kind) {
     case 'ks':
-      return [ksDirect as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDvec as KernelFamily<Op>, ksSgmat as KernelFamily<Op>, ksSgmatStrided as KernelFamily<Op>];
+      return applied(FORWARD_FAMILIES.ks, op);
     case 'bsr':
-      return [bsrDirect as KernelFamily<Op>, bsrTiled as KernelFamily<Op>];
+      return applied(FORWARD_FAMILIES.bsr, op);
     case 'bias':
-      return [biasFamily as KernelFamily<Op>];
+      return applied(FORWARD_FAMILIES.bias, op);
     default:
       return assertNever(op, 'op');
   }
+}
+
+/** The family of `op` named by `schedule.family`, if it serves the op. */
+function familyOf(op: Op, schedule: Schedule): FamilyForOp | undefined {
+  return familiesFor(op).find((f) => f.name === schedule.family);
 }
 
 /**
@@ -42,17 +56,17 @@ export function familiesFor(op: Op): readonly KernelFamily<Op>[] {
  */
 const TILED_MIN_BLOCK = 8;
 
-/** The families an untuned build considers for an op, in order; the first with a candidate wins. */
-function untunedFamilies(op: Op): readonly KernelFamily<Op>[] {
+/** The names of the families an untuned build considers for an op, in order; the first with a candidate wins. */
+function untunedFamilies(op: Op): readonly string[] {
   switch (op.kind) {
     case 'ks':
       // ks-dvec (vec4 along δ) only applies to strided factors; ks-tiled takes the rest.
-      return op.b >= TILED_MIN_BLOCK && op.c >= TILED_MIN_BLOCK ? [ksDvec as KernelFamily<Op>, ksTiled as KernelFamily<Op>, ksDirect as KernelFamily<Op>] : [ksDirect as KernelFamily<Op>];
+      return op.b >= TILED_MIN_BLOCK && op.c >= TILED_MIN_BLOCK ? [ksDvec.name, ksTiled.name, ksDirect.name] : [ksDirect.name];
     case 'bsr':
       // bsr-tiled has candidates for blocks of at least 2 rows: 50x bsr-direct on the H100 (Pixelfly, n = 1024).
-      return [bsrTiled as KernelFamily<Op>, bsrDirect as KernelFamily<Op>];
+      return [bsrTiled.name, bsrDirect.name];
     case 'bias':
-      return familiesFor(op);
+      return [biasFamily.name];
     default:
       return assertNever(op, 'op');
   }
@@ -60,8 +74,10 @@ function untunedFamilies(op: Op): readonly KernelFamily<Op>[] {
 
 /** The schedule an untuned build uses: the first of `untunedFamilies` with a candidate on the target. */
 export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
-  const family = untunedFamilies(op).find((f) => f.candidates(op, limits).length > 0) ?? familiesFor(op)[0];
-  return family.defaultSchedule(op, limits);
+  const families = familiesFor(op);
+  const preferred = untunedFamilies(op).flatMap((name) => families.filter((f) => f.name === name));
+  const family = preferred.find((f) => f.candidates(limits).length > 0) ?? families[0];
+  return family.defaultSchedule(limits);
 }
 
 /**
@@ -70,30 +86,30 @@ export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
  */
 export function familyDefaults(op: Op, limits: TargetLimits): Schedule[] {
   return familiesFor(op)
-    .filter((f) => f.candidates(op, limits).length > 0)
-    .map((f) => f.defaultSchedule(op, limits));
+    .filter((f) => f.candidates(limits).length > 0)
+    .map((f) => f.defaultSchedule(limits));
 }
 
 /** Every valid schedule of every family for the op: the tuner's search space. */
 export function candidates(op: Op, limits: TargetLimits): Schedule[] {
-  return familiesFor(op).flatMap((f) => f.candidates(op, limits));
+  return familiesFor(op).flatMap((f) => f.candidates(limits));
 }
 
 /** Whether a schedule (from a tuning database, say) is valid for the op on this target. */
 export function isValidSchedule(op: Op, schedule: Schedule, limits: TargetLimits): boolean {
-  const family = familiesFor(op).find((f) => f.name === schedule.family);
-  return family !== undefined && isCandidate(family, op, schedule, limits);
+  const family = familyOf(op, schedule);
+  return family !== undefined && isAmong(schedule, family.candidates(limits));
 }
 
 /** Emits one op with a schedule of one of its families. */
 export function emitKernel(op: Op, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  const family = familiesFor(op).find((f) => f.name === schedule.family);
+  const family = familyOf(op, schedule);
   if (!family) throw new Error(`internal error: no kernel family '${schedule.family}' for a ${op.kind} op`);
-  return family.emit(op, schedule, ctx);
+  return family.emit(schedule, ctx);
 }
 
 /** The families that compute a run of consecutive ops in one dispatch. */
-const RUN_FAMILIES: readonly RunFamily[] = [ksChainFused, ksPairFused];
+export const RUN_FAMILIES: readonly RegisteredRunFamily[] = [registerRun(ksChainFused), registerRun(ksPairFused)];
 
 /**
  * Whether program ops `run` (indices) are two or more consecutive ops that the program lets run
@@ -123,7 +139,7 @@ function isolated(program: Program, run: readonly number[]): boolean {
 }
 
 /** The run families that can compute program ops `run` as one dispatch (none: the run does not fuse). */
-function runFamilies(program: Program, run: readonly number[]): readonly RunFamily[] {
+function runFamilies(program: Program, run: readonly number[]): readonly RegisteredRunFamily[] {
   if (!isolated(program, run)) return [];
   const ops = run.map((i) => program.ops[i]);
   return RUN_FAMILIES.filter((f) => f.applies(ops));
@@ -210,8 +226,8 @@ export function greedyRunAt(program: Program, first: number, limits: TargetLimit
     if (!schedule) break;
     // A run the program does not let fuse (it would read and write one buffer, say) may still
     // extend to one it does.
-    const families = runFamilies(program, run);
-    if (families.includes(ksChainFused) && !families.includes(ksPairFused)) best = { ops: run, schedule };
+    const families = runFamilies(program, run).map((f) => f.name);
+    if (families.includes(ksChainFused.name) && !families.includes(ksPairFused.name)) best = { ops: run, schedule };
   }
   return best;
 }

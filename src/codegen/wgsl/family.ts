@@ -1,20 +1,69 @@
 /**
- * A kernel family: one way to compute one op kind, parameterised by a schedule. The tuner
- * searches `candidates`; `defaultSchedule` is what an untuned build uses.
+ * A kernel family: one way to compute one op kind, parameterised by a schedule of the family's
+ * own type. The tuner searches `candidates`; `defaultSchedule` is what an untuned build uses.
+ * The registries (families.ts forward, backward-program.ts backward) hold families keyed by the
+ * op kind they serve and apply them to an op (`forOp`), so callers never cast an op or a
+ * schedule: a stored schedule (tuning database, manifest) reaches `emit` through the family's
+ * own `decode`, picked by its `family` name.
  */
 import type { BackwardOp, Op } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import type { KernelContext } from './scaffold.js';
 
-/** Forward op kinds and the gradient ops of backward programs (ir.ts) alike. */
-export interface KernelFamily<O extends BackwardOp> {
-  readonly name: string;
-  readonly opKind: O['kind'];
-  defaultSchedule(op: O, limits: TargetLimits): Schedule;
+/** Op kinds of forward and backward programs alike (ir.ts). */
+export type OpKind = BackwardOp['kind'];
+
+/** The op of kind K. */
+export type OpOf<K extends OpKind> = Extract<BackwardOp, { readonly kind: K }>;
+
+/**
+ * A family for ops of kind K with schedules of type S (S['family'] is the family's name). The
+ * members are function-typed properties, so a family of one op kind or schedule type is never
+ * accepted where another is expected.
+ */
+export interface KernelFamily<K extends OpKind, S extends Schedule> {
+  readonly name: S['family'];
+  readonly opKind: K;
+  readonly defaultSchedule: (op: OpOf<K>, limits: TargetLimits) => S;
   /** Every valid schedule for this op, in a fixed order; the default is among them. */
-  candidates(op: O, limits: TargetLimits): Schedule[];
-  emit(op: O, schedule: Schedule, ctx: KernelContext): EmittedKernel;
+  readonly candidates: (op: OpOf<K>, limits: TargetLimits) => S[];
+  /** The family's view of a stored schedule of its name (its knobs checked, not its fit: emit checks that). */
+  readonly decode: (schedule: Schedule) => S;
+  readonly emit: (op: OpOf<K>, schedule: S, ctx: KernelContext) => EmittedKernel;
+}
+
+/** A family applied to one op: what the registries hand out, the op's and schedule's types kept inside. */
+export interface FamilyForOp {
+  readonly name: string;
+  defaultSchedule(limits: TargetLimits): Schedule;
+  candidates(limits: TargetLimits): Schedule[];
+  /** Emits the op with a schedule of this family's name (recorded in the kernel as given). */
+  emit(schedule: Schedule, ctx: KernelContext): EmittedKernel;
+}
+
+/** A family in a registry of op kind K: its name, and the family applied to an op of that kind. */
+export interface RegisteredFamily<K extends OpKind> {
+  readonly name: string;
+  readonly forOp: (op: OpOf<K>) => FamilyForOp;
+}
+
+/** Registers a family: the only place its schedule type is erased, through its own decode. */
+export function register<K extends OpKind, S extends Schedule>(family: KernelFamily<K, S>): RegisteredFamily<K> {
+  return {
+    name: family.name,
+    forOp: (op) => ({
+      name: family.name,
+      defaultSchedule: (limits) => family.defaultSchedule(op, limits),
+      candidates: (limits) => family.candidates(op, limits),
+      emit: (schedule, ctx) => ({ ...family.emit(op, family.decode(schedule), ctx), schedule }),
+    }),
+  };
+}
+
+/** The registered families applied to an op of their kind. */
+export function applied<K extends OpKind>(families: readonly RegisteredFamily<K>[], op: OpOf<K>): FamilyForOp[] {
+  return families.map((f) => f.forOp(op));
 }
 
 /**
@@ -22,15 +71,35 @@ export interface KernelFamily<O extends BackwardOp> {
  * intermediates kept on chip. `applies` looks at the ops' shapes only; whether the program lets
  * the run fuse (no other op touches its intermediates) is families.ts's to check.
  */
-export interface RunFamily {
+export interface RunFamily<S extends Schedule> {
+  readonly name: S['family'];
+  readonly applies: (ops: readonly Op[]) => boolean;
+  /** The family's default for the run on this target; undefined when no schedule fits. */
+  readonly defaultSchedule: (ops: readonly Op[], limits: TargetLimits) => S | undefined;
+  /** Every valid schedule for the run, in a fixed order (none when the family does not apply). */
+  readonly candidates: (ops: readonly Op[], limits: TargetLimits) => S[];
+  readonly decode: (schedule: Schedule) => S;
+  /** The kernel for the run; `ctx.opIndex` is the index of its first op. */
+  readonly emit: (ops: readonly Op[], schedule: S, ctx: KernelContext) => EmittedKernel;
+}
+
+/** A run family with its schedule type erased (through its decode), as the run registry holds it. */
+export interface RegisteredRunFamily {
   readonly name: string;
   applies(ops: readonly Op[]): boolean;
-  /** The family's default for the run on this target; undefined when no schedule fits. */
   defaultSchedule(ops: readonly Op[], limits: TargetLimits): Schedule | undefined;
-  /** Every valid schedule for the run, in a fixed order (none when the family does not apply). */
   candidates(ops: readonly Op[], limits: TargetLimits): Schedule[];
-  /** The kernel for the run; `ctx.opIndex` is the index of its first op. */
   emit(ops: readonly Op[], schedule: Schedule, ctx: KernelContext): EmittedKernel;
+}
+
+export function registerRun<S extends Schedule>(family: RunFamily<S>): RegisteredRunFamily {
+  return {
+    name: family.name,
+    applies: family.applies,
+    defaultSchedule: family.defaultSchedule,
+    candidates: family.candidates,
+    emit: (ops, schedule, ctx) => ({ ...family.emit(ops, family.decode(schedule), ctx), schedule }),
+  };
 }
 
 /** Workgroup sizes a schedule may pick, within the target's limit. */
@@ -55,15 +124,24 @@ export function unrollFactors(count: number, maxFull = 32): number[] {
   return factors;
 }
 
+/** The schedule of the direct families (one thread per run of outputs). */
+export interface DirectSchedule<F extends string> extends Schedule {
+  readonly family: F;
+  readonly workgroupSize: number;
+  readonly outputsPerThread: number;
+  readonly unroll: number;
+}
+
 /**
  * The schedule space of the direct families: `outputsPerThread` consecutive outputs per thread
  * (dividing `outputs`), `unroll` of the reduction loop (dividing `reduction`), a workgroup size.
  */
-export function directScheduleSpace<O extends Op>(
-  family: string,
-  sizes: (op: O) => { readonly outputs: number; readonly reduction: number },
-): Pick<KernelFamily<O>, 'defaultSchedule' | 'candidates'> {
+export function directScheduleSpace<K extends OpKind, F extends string>(
+  family: F,
+  sizes: (op: OpOf<K>) => { readonly outputs: number; readonly reduction: number },
+): Pick<KernelFamily<K, DirectSchedule<F>>, 'name' | 'defaultSchedule' | 'candidates' | 'decode'> {
   return {
+    name: family,
     defaultSchedule(op, limits) {
       const { outputs, reduction } = sizes(op);
       const perThread = dividing(outputs, [1, 2, 4]);
@@ -76,6 +154,23 @@ export function directScheduleSpace<O extends Op>(
         dividing(outputs, [1, 2, 4, 8]).flatMap((outputsPerThread) => unrollFactors(reduction).map((unroll) => ({ family, workgroupSize, outputsPerThread, unroll }))),
       );
     },
+    decode: (s) => ({ family, workgroupSize: knob(s, 'workgroupSize'), outputsPerThread: knob(s, 'outputsPerThread'), unroll: knob(s, 'unroll') }),
+  };
+}
+
+/** The schedule of a family whose only knob is the workgroup size. */
+export interface WorkgroupSchedule<F extends string> extends Schedule {
+  readonly family: F;
+  readonly workgroupSize: number;
+}
+
+/** The schedule space of a family whose only knob is the workgroup size. */
+export function workgroupScheduleSpace<K extends OpKind, F extends string>(family: F): Pick<KernelFamily<K, WorkgroupSchedule<F>>, 'name' | 'defaultSchedule' | 'candidates' | 'decode'> {
+  return {
+    name: family,
+    defaultSchedule: (_op, limits) => ({ family, workgroupSize: defaultWorkgroupSize(limits) }),
+    candidates: (_op, limits) => workgroupSizes(limits).map((workgroupSize) => ({ family, workgroupSize })),
+    decode: (s) => ({ family, workgroupSize: knob(s, 'workgroupSize') }),
   };
 }
 
@@ -95,7 +190,7 @@ export function highestScoring<S extends Schedule>(family: string, what: string,
   return best;
 }
 
-/** A numeric knob of a schedule. */
+/** A numeric knob of a stored schedule (decoders read them). */
 export function knob(schedule: Schedule, name: string): number {
   const v = schedule[name];
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
@@ -103,9 +198,9 @@ export function knob(schedule: Schedule, name: string): number {
   invariant(false, `schedule ${JSON.stringify(schedule)}: knob '${name}' must be a positive integer`);
 }
 
-/** Whether a schedule is one of the family's candidates for the op (stale tuning entries are not). */
-export function isCandidate<O extends BackwardOp>(family: KernelFamily<O>, op: O, schedule: Schedule, limits: TargetLimits): boolean {
-  return isAmong(schedule, family.candidates(op, limits));
+/** A boolean knob of a stored schedule: absent or anything but `true` is off. */
+export function flag(schedule: Schedule, name: string): boolean {
+  return schedule[name] === true;
 }
 
 /** Whether `schedule` equals one of `candidates` (knob order aside). */

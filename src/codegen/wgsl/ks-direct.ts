@@ -10,27 +10,24 @@
 import type { KsOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule } from './kernel.js';
-import { directScheduleSpace, knob, type KernelFamily } from './family.js';
+import type { EmittedKernel } from './kernel.js';
+import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'ks-direct';
+type KsDirectSchedule = DirectSchedule<typeof FAMILY>;
 
-export const ksDirect: KernelFamily<KsOp> = {
-  name: FAMILY,
+export const ksDirect: KernelFamily<'ks', KsDirectSchedule> = {
   opKind: 'ks',
-  ...directScheduleSpace<KsOp>(FAMILY, (op) => ({ outputs: op.b, reduction: op.c })),
+  ...directScheduleSpace<'ks', typeof FAMILY>(FAMILY, (op) => ({ outputs: op.b, reduction: op.c })),
   emit: emitKs,
 };
 
-function emitKs(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emitKs(op: KsOp, schedule: KsDirectSchedule, ctx: KernelContext): EmittedKernel {
   const { a, b, c, d } = op;
-  const wg = knob(schedule, 'workgroupSize');
-  const outputs = knob(schedule, 'outputsPerThread');
-  const unroll = knob(schedule, 'unroll');
+  const { workgroupSize: wg, outputsPerThread: outputs, unroll } = schedule;
   invariant(b % outputs === 0 && (c % unroll === 0 || unroll >= c), `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit K(${a},${b},${c},${d})`);
   invariant(op.input.size === a * c * d && op.output.size === a * b * d, `${FAMILY}: index maps do not fit K(${a},${b},${c},${d})`);
   const n = kernelNames(ctx.entryPoint);

@@ -18,55 +18,74 @@ import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import type { EmittedKernel, Schedule } from './kernel.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, div, kernelNames, load, mod, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const DIRECT = 'ks-t-direct';
 const TILED = 'ks-t-tiled';
 
-function space(family: string, rowTiles: readonly number[], defaultRows: number): Pick<KernelFamily<KsOp>, 'defaultSchedule' | 'candidates'> {
+interface TransposedKnobs<F extends string> extends Schedule {
+  readonly family: F;
+  readonly workgroupSize: number;
+  readonly outputsPerThread: number;
+  readonly unroll: number;
+  readonly rowsPerThread: number;
+}
+
+/** The schedule of the transposed families; `order` only for strided factors (d > 1). */
+export type KsTransposedSchedule<F extends string> = TransposedKnobs<F> | (TransposedKnobs<F> & { readonly order: 'b' | 'd' });
+
+function family<F extends string>(name: F, rowTiles: readonly number[], defaultRows: number): KernelFamily<'ks', KsTransposedSchedule<F>> {
   return {
-    defaultSchedule(op: KsOp, limits: TargetLimits): Schedule {
+    name,
+    opKind: 'ks',
+    defaultSchedule(op, limits) {
       // Measured on the H200 (docs/performance.md, training step): 8 outputs × 16 rows per
       // thread, β fastest for strided factors, took the Monarch n = 4096 factors' input
       // gradients from 4.37 / 0.85 ms (4 × 4, δ fastest) to 0.59 / 0.68 ms.
       const outputs = dividing(op.b, [1, 2, 4, 8]);
       const unrolls = unrollFactors(op.c, 16);
       return {
-        family,
+        family: name,
         workgroupSize: defaultWorkgroupSize(limits),
         outputsPerThread: outputs[outputs.length - 1],
         unroll: unrolls[unrolls.length - 1],
         rowsPerThread: defaultRows,
-        ...(op.d > 1 ? { order: 'b' } : {}),
+        ...(op.d > 1 ? { order: 'b' as const } : {}),
       };
     },
-    candidates(op: KsOp, limits: TargetLimits): Schedule[] {
+    candidates(op, limits) {
       if (!op.transposed) return [];
-      const orders: readonly (string | undefined)[] = op.d > 1 ? ['d', 'b'] : [undefined];
+      const orders: readonly ('b' | 'd' | undefined)[] = op.d > 1 ? ['d', 'b'] : [undefined];
       return workgroupSizes(limits).flatMap((workgroupSize) =>
         dividing(op.b, [1, 2, 4, 8]).flatMap((outputsPerThread) =>
           unrollFactors(op.c).flatMap((unroll) =>
-            rowTiles.flatMap((rowsPerThread) => orders.map((order) => ({ family, workgroupSize, outputsPerThread, unroll, rowsPerThread, ...(order ? { order } : {}) }))),
+            rowTiles.flatMap((rowsPerThread) => orders.map((order) => ({ family: name, workgroupSize, outputsPerThread, unroll, rowsPerThread, ...(order ? { order } : {}) }))),
           ),
         ),
       );
     },
+    decode: (s) => ({
+      family: name,
+      workgroupSize: knob(s, 'workgroupSize'),
+      outputsPerThread: knob(s, 'outputsPerThread'),
+      unroll: knob(s, 'unroll'),
+      rowsPerThread: knob(s, 'rowsPerThread'),
+      ...(s.order === 'b' || s.order === 'd' ? { order: s.order } : {}),
+    }),
+    emit: (op, schedule, ctx) => emitKsTransposed(op, schedule, ctx),
   };
 }
 
-export const ksTransposedDirect: KernelFamily<KsOp> = { name: DIRECT, opKind: 'ks', ...space(DIRECT, [1], 1), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, DIRECT) };
-export const ksTransposedTiled: KernelFamily<KsOp> = { name: TILED, opKind: 'ks', ...space(TILED, [2, 4, 8, 16], 16), emit: (op, s, ctx) => emitKsTransposed(op, s, ctx, TILED) };
+export const ksTransposedDirect = family(DIRECT, [1], 1);
+export const ksTransposedTiled = family(TILED, [2, 4, 8, 16], 16);
 
-function emitKsTransposed(op: KsOp, schedule: Schedule, ctx: KernelContext, family: string): EmittedKernel {
-  invariant(schedule.family === family, `schedule of family ${schedule.family} given to ${family}`);
+function emitKsTransposed<F extends string>(op: KsOp, schedule: KsTransposedSchedule<F>, ctx: KernelContext): EmittedKernel {
+  const family = schedule.family;
   invariant(op.transposed === true, `${family}: the op is not transposed`);
   const { a, b, c, d } = op;
-  const wg = knob(schedule, 'workgroupSize');
-  const outputs = knob(schedule, 'outputsPerThread');
-  const unroll = knob(schedule, 'unroll');
-  const rows = knob(schedule, 'rowsPerThread');
+  const { workgroupSize: wg, outputsPerThread: outputs, unroll, rowsPerThread: rows } = schedule;
   invariant(b % outputs === 0 && (c % unroll === 0 || unroll >= c), `${family}: schedule ${JSON.stringify(schedule)} does not fit K(${a},${b},${c},${d})`);
   invariant(op.input.size === a * c * d && op.output.size === a * b * d, `${family}: index maps do not fit K(${a},${b},${c},${d})`);
   const n = kernelNames(ctx.entryPoint);

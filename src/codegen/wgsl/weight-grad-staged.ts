@@ -27,8 +27,17 @@ interface Tiling {
   readonly threads: number;
 }
 
-function tiling(s: Schedule): Tiling {
-  const [tb, tc, rb, rc, rk] = ['tb', 'tc', 'rb', 'rc', 'rk'].map((k) => knob(s, k));
+interface WgradStagedSchedule extends Schedule {
+  readonly family: typeof FAMILY;
+  readonly tb: number;
+  readonly tc: number;
+  readonly rb: number;
+  readonly rc: number;
+  readonly rk: number;
+}
+
+function tiling(s: WgradStagedSchedule): Tiling {
+  const { tb, tc, rb, rc, rk } = s;
   return { tb, tc, rb, rc, rk, threads: (tb / rb) * (tc / rc) };
 }
 
@@ -36,22 +45,22 @@ function fits(t: Tiling, limits: TargetLimits): boolean {
   return t.threads >= 32 && t.threads <= limits.maxWorkgroupSize && 4 * t.rk * (t.tb + t.tc) <= limits.maxWorkgroupStorageBytes;
 }
 
-function candidates(op: WeightGradOp, limits: TargetLimits): Schedule[] {
+function candidates(op: WeightGradOp, limits: TargetLimits): WgradStagedSchedule[] {
   const f = op.forward;
   if (f.kind !== 'ks') return [];
-  const out: Schedule[] = [];
+  const out: WgradStagedSchedule[] = [];
   for (const tb of dividing(f.b, [8, 16, 32, 64]))
     for (const tc of dividing(f.c, [8, 16, 32, 64]))
       for (const rb of dividing(tb, [2, 4]))
         for (const rc of dividing(tc, [2, 4]))
           for (const rk of [8, 16]) {
-            const s = { family: FAMILY, tb, tc, rb, rc, rk };
+            const s: WgradStagedSchedule = { family: FAMILY, tb, tc, rb, rc, rk };
             if (fits(tiling(s), limits)) out.push(s);
           }
   return out;
 }
 
-export const weightGradStaged: KernelFamily<WeightGradOp> = {
+export const weightGradStaged: KernelFamily<'wgrad', WgradStagedSchedule> = {
   name: FAMILY,
   opKind: 'wgrad',
   defaultSchedule(op, limits) {
@@ -63,11 +72,11 @@ export const weightGradStaged: KernelFamily<WeightGradOp> = {
     });
   },
   candidates,
+  decode: (s) => ({ family: FAMILY, tb: knob(s, 'tb'), tc: knob(s, 'tc'), rb: knob(s, 'rb'), rc: knob(s, 'rc'), rk: knob(s, 'rk') }),
   emit: emitStaged,
 };
 
-function emitStaged(op: WeightGradOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emitStaged(op: WeightGradOp, schedule: WgradStagedSchedule, ctx: KernelContext): EmittedKernel {
   const f = op.forward;
   invariant(f.kind === 'ks', `${FAMILY}: only Kronecker-sparse factors`);
   const { a, b, c, d } = f;

@@ -14,7 +14,7 @@
  */
 import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, dividing, knob, workgroupSizes, type KernelFamily } from './family.js';
+import { defaultWorkgroupSize, dividing, knob, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
 import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
@@ -28,7 +28,14 @@ function blockShape(op: WeightGradOp): { blocks: number; rows: number; cols: num
   return f.kind === 'ks' ? { blocks: f.a * f.d, rows: f.b, cols: f.c } : { blocks: f.blocks.length, rows: f.bh, cols: f.bw };
 }
 
-export const weightGradTiled: KernelFamily<WeightGradOp> = {
+interface WgradTiledSchedule extends Schedule {
+  readonly family: typeof WGRAD;
+  readonly workgroupSize: number;
+  readonly tileB: number;
+  readonly tileC: number;
+}
+
+export const weightGradTiled: KernelFamily<'wgrad', WgradTiledSchedule> = {
   name: WGRAD,
   opKind: 'wgrad',
   defaultSchedule(op, limits) {
@@ -43,14 +50,12 @@ export const weightGradTiled: KernelFamily<WeightGradOp> = {
       dividing(rows, [1, 2, 4, 8]).flatMap((tileB) => dividing(cols, [1, 2, 4, 8]).map((tileC) => ({ family: WGRAD, workgroupSize, tileB, tileC }))),
     );
   },
+  decode: (s) => ({ family: WGRAD, workgroupSize: knob(s, 'workgroupSize'), tileB: knob(s, 'tileB'), tileC: knob(s, 'tileC') }),
   emit: emitWeightGrad,
 };
 
-function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === WGRAD, `schedule of family ${schedule.family} given to ${WGRAD}`);
-  const wg = knob(schedule, 'workgroupSize');
-  const tileB = knob(schedule, 'tileB');
-  const tileC = knob(schedule, 'tileC');
+function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: KernelContext): EmittedKernel {
+  const { workgroupSize: wg, tileB, tileC } = schedule;
   const { blocks, rows, cols } = blockShape(op);
   invariant(rows % tileB === 0 && cols % tileC === 0, `${WGRAD}: schedule ${JSON.stringify(schedule)} does not fit ${rows}x${cols} blocks`);
   const n = kernelNames(ctx.entryPoint);
@@ -123,18 +128,15 @@ function emitWeightGrad(op: WeightGradOp, schedule: Schedule, ctx: KernelContext
 
 const BGRAD = 'bgrad';
 
-export const biasGradFamily: KernelFamily<BiasGradOp> = {
-  name: BGRAD,
+export const biasGradFamily: KernelFamily<'bgrad', WorkgroupSchedule<typeof BGRAD>> = {
   opKind: 'bgrad',
-  defaultSchedule: (_op: BiasGradOp, limits: TargetLimits) => ({ family: BGRAD, workgroupSize: defaultWorkgroupSize(limits) }),
-  candidates: (_op: BiasGradOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: BGRAD, workgroupSize })),
+  ...workgroupScheduleSpace<'bgrad', typeof BGRAD>(BGRAD),
   emit: emitBiasGrad,
 };
 
-function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === BGRAD, `schedule of family ${schedule.family} given to ${BGRAD}`);
+function emitBiasGrad(op: BiasGradOp, schedule: WorkgroupSchedule<typeof BGRAD>, ctx: KernelContext): EmittedKernel {
   invariant(op.output.size === op.size, `${BGRAD}: output map of size ${op.output.size} for a bias of size ${op.size}`);
-  const wg = knob(schedule, 'workgroupSize');
+  const wg = schedule.workgroupSize;
   const n = kernelNames(ctx.entryPoint);
   const body = [
     `let global = ${sum(mul('group', wg), 'lid')};`,
@@ -157,17 +159,14 @@ function emitBiasGrad(op: BiasGradOp, schedule: Schedule, ctx: KernelContext): E
 
 const REDUCE = 'reduce';
 
-export const reduceFamily: KernelFamily<ReduceOp> = {
-  name: REDUCE,
+export const reduceFamily: KernelFamily<'reduce', WorkgroupSchedule<typeof REDUCE>> = {
   opKind: 'reduce',
-  defaultSchedule: (_op: ReduceOp, limits: TargetLimits) => ({ family: REDUCE, workgroupSize: defaultWorkgroupSize(limits) }),
-  candidates: (_op: ReduceOp, limits: TargetLimits) => workgroupSizes(limits).map((workgroupSize) => ({ family: REDUCE, workgroupSize })),
+  ...workgroupScheduleSpace<'reduce', typeof REDUCE>(REDUCE),
   emit: emitReduce,
 };
 
-function emitReduce(op: ReduceOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === REDUCE, `schedule of family ${schedule.family} given to ${REDUCE}`);
-  const wg = knob(schedule, 'workgroupSize');
+function emitReduce(op: ReduceOp, schedule: WorkgroupSchedule<typeof REDUCE>, ctx: KernelContext): EmittedKernel {
+  const wg = schedule.workgroupSize;
   const n = kernelNames(ctx.entryPoint);
   const len = op.grad.length;
   const at = sum(u(paramOffset(ctx, op.grad)), 'item');

@@ -23,7 +23,7 @@
 import type { BsrOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { csrTables } from '../bsr-direct.js';
-import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
@@ -52,8 +52,8 @@ interface Tiling {
   readonly sharedBytes: number;
 }
 
-function tiling(s: Schedule): Tiling {
-  const [rows, cols, tk, rr, rb] = ['rows', 'cols', 'tk', 'rr', 'rb'].map((k) => knob(s, k));
+function tiling(s: BsrTiledSchedule): Tiling {
+  const { rows, cols, tk, rr, rb } = s;
   return { rows, cols, tk, rr, rb, threads: (rows / rr) * (cols / rb), sharedBytes: 4 * tk * (rows + cols) };
 }
 
@@ -114,8 +114,7 @@ function defaultSchedule(op: BsrOp, limits: TargetLimits): BsrTiledSchedule {
   return highestScoring(FAMILY, `a ${op.rows}x${op.cols} op of ${op.bh}x${op.bw} blocks`, candidates(op, limits), score);
 }
 
-function emit(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
-  invariant(schedule.family === FAMILY, `schedule of family ${schedule.family} given to ${FAMILY}`);
+function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): EmittedKernel {
   const { rows: TR, cols: TB, tk: TK, rr: RR, rb: RB, threads: T } = tiling(schedule);
   const { bh, bw } = op;
   invariant(bh % TB === 0 && TB % RB === 0 && TR % RR === 0 && RR % 4 === 0 && bw % TK === 0, `${FAMILY}: schedule ${JSON.stringify(schedule)} does not fit blocks ${bh}x${bw}`);
@@ -184,7 +183,7 @@ function emit(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel 
           ...stagedChunks(
             staging('pf', T, [srcCopy, wCopy]),
             { variable: 'ch', first: mul(`${csr.rowStart}[blk_row]`, perBlock), end: 'ch_end', step: '1u', mayBeEmpty: true },
-            schedule.pipeline === true,
+            schedule.pipeline,
             [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), '}'],
           ),
         ];
@@ -237,10 +236,11 @@ function emit(op: BsrOp, schedule: Schedule, ctx: KernelContext): EmittedKernel 
   });
 }
 
-export const bsrTiled: KernelFamily<BsrOp> = {
+export const bsrTiled: KernelFamily<'bsr', BsrTiledSchedule> = {
   name: FAMILY,
   opKind: 'bsr',
   defaultSchedule,
   candidates,
+  decode: (s: Schedule) => ({ family: FAMILY, rows: knob(s, 'rows'), cols: knob(s, 'cols'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb'), pipeline: flag(s, 'pipeline') }),
   emit,
 };

@@ -127,8 +127,8 @@ interface ChainTiling {
   readonly factors: readonly { readonly outputs: number; readonly items: number; readonly passes: number }[];
 }
 
-function chainTiling(shape: ChainShape, s: Schedule): ChainTiling {
-  const [rows, tiles, rowsPerThread, outputsPerThread, threads] = ['rows', 'tiles', 'rowsPerThread', 'outputsPerThread', 'workgroupSize'].map((k) => knob(s, k));
+function chainTiling(shape: ChainShape, s: KsChainSchedule): ChainTiling {
+  const { rows, tiles, rowsPerThread, outputsPerThread, workgroupSize: threads } = s;
   const elements = rows * shape.tile * tiles;
   const factors = shape.factors.map(({ radix }) => {
     const outputs = outputsFor(radix, outputsPerThread);
@@ -195,7 +195,7 @@ function digitOf(expr: string, below: number, size: number, total: number): stri
   return below * size === total ? shifted : mod(shifted, size);
 }
 
-function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext): EmittedKernel {
+function emitChain(opsIn: readonly Op[], schedule: KsChainSchedule, ctx: KernelContext): EmittedKernel {
   const shape = chainShape(opsIn);
   invariant(shape, 'ks-chain-fused: the ops do not form a fusable run');
   const ops = opsIn as readonly KsOp[];
@@ -326,10 +326,11 @@ function emitChain(opsIn: readonly Op[], schedule: Schedule, ctx: KernelContext)
   });
 }
 
-export const ksChainFused: RunFamily = {
+export const ksChainFused: RunFamily<KsChainSchedule> = {
   name: 'ks-chain-fused',
   applies: (ops) => chainShape(ops) !== undefined,
   defaultSchedule: chainDefaultSchedule,
   candidates: chainCandidates,
+  decode: (s: Schedule) => ({ family: 'ks-chain-fused', rows: knob(s, 'rows'), tiles: knob(s, 'tiles'), rowsPerThread: knob(s, 'rowsPerThread'), outputsPerThread: knob(s, 'outputsPerThread'), workgroupSize: knob(s, 'workgroupSize') }),
   emit: emitChain,
 };

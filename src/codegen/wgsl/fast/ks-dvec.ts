@@ -43,8 +43,8 @@ interface DvTiling {
   readonly sharedBytes: number;
 }
 
-function dvTiling(s: Schedule): DvTiling {
-  const [rows, cols, dtile, tk, rr, rb] = ['rows', 'cols', 'dtile', 'tk', 'rr', 'rb'].map((k) => knob(s, k));
+function dvTiling(s: KsDvecSchedule): DvTiling {
+  const { rows, cols, dtile, tk, rr, rb } = s;
   const threads = (dtile / 4) * (rows / rr) * (cols / rb);
   return { rows, cols, dtile, tk, rr, rb, threads, sharedBytes: 4 * tk * dtile * (rows + cols) };
 }
@@ -104,7 +104,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsDvecSchedule {
   return highestScoring('ks-dvec', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
-function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+function emit(op: KsOp, schedule: KsDvecSchedule, ctx: KernelContext): EmittedKernel {
   invariant(applies(op), 'ks-dvec: op shape not supported');
   const t = dvTiling(schedule);
   const { rows: R, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
@@ -207,10 +207,11 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   });
 }
 
-export const ksDvec: KernelFamily<KsOp> = {
+export const ksDvec: KernelFamily<'ks', KsDvecSchedule> = {
   name: 'ks-dvec',
   opKind: 'ks',
   defaultSchedule,
   candidates,
+  decode: (s: Schedule) => ({ family: 'ks-dvec', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb') }),
   emit,
 };

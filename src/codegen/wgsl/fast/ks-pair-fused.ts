@@ -43,8 +43,8 @@ interface PairTiling {
   readonly sharedBytes: number;
 }
 
-function pairTiling(op1: KsOp, s: Schedule): PairTiling {
-  const [rows, dtile, rr1, rr2, rb2] = ['rows', 'dtile', 'rr1', 'rr2', 'rb2'].map((k) => knob(s, k));
+function pairTiling(op1: KsOp, s: KsPairSchedule): PairTiling {
+  const { rows, dtile, rr1, rr2, rb2 } = s;
   const threads = dtile * (rows / rr2) * Math.ceil(op1.b / rb2);
   const tg = (threads * rr1) / rows;
   return { rows, dtile, rr1, rr2, rb2, threads, tg, sharedBytes: 4 * tg * dtile * rows };
@@ -107,7 +107,7 @@ export function pairDefaultSchedule(op0: KsOp, op1: KsOp, limits: TargetLimits):
   return highestScoring('ks-pair-fused', 'the pair', all, score);
 }
 
-export function emitPair(op0: KsOp, op1: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: KernelContext): EmittedKernel {
   invariant(fusablePair(op0, op1), 'ks-pair-fused: ops do not form a fusable pair');
   const t = pairTiling(op1, schedule);
   const { rows: R, dtile: D, rr1, rr2, rb2, threads: T, tg: TG } = t;
@@ -235,7 +235,7 @@ function pairOf(ops: readonly Op[]): [KsOp, KsOp] | undefined {
   return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && fusablePair(op0, op1) ? [op0, op1] : undefined;
 }
 
-export const ksPairFused: RunFamily = {
+export const ksPairFused: RunFamily<KsPairSchedule> = {
   name: 'ks-pair-fused',
   applies: (ops) => pairOf(ops) !== undefined,
   defaultSchedule(ops, limits) {
@@ -246,6 +246,7 @@ export const ksPairFused: RunFamily = {
     const pair = pairOf(ops);
     return pair ? pairCandidates(...pair, limits) : [];
   },
+  decode: (s: Schedule) => ({ family: 'ks-pair-fused', rows: knob(s, 'rows'), dtile: knob(s, 'dtile'), rr1: knob(s, 'rr1'), rr2: knob(s, 'rr2'), rb2: knob(s, 'rb2') }),
   emit(ops, schedule, ctx) {
     const pair = pairOf(ops);
     invariant(pair, 'ks-pair-fused: the ops do not form a fusable pair');

@@ -26,7 +26,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
@@ -56,9 +56,8 @@ interface StridedTiling {
   readonly sharedBytes: number;
 }
 
-function tiling(op: KsOp, s: Schedule): StridedTiling {
-  const [rows, cols, dtile] = ['rows', 'cols', 'dtile'].map((k) => knob(s, k));
-  const wstage = s.wstage === true;
+function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
+  const { rows, cols, dtile, wstage } = s;
   // xs (f16, all of c), os (f16), one f32 result tile, and with wstage one δ's W tile (f16).
   const sharedBytes = 2 * dtile * rows * op.c + 2 * rows * cols * dtile + 4 * TILE * TILE + (wstage ? 2 * cols * op.c : 0);
   return { rows, cols, dtile, mr: rows / TILE, nb: cols / TILE, wstage, sharedBytes };
@@ -98,7 +97,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   return highestScoring('ks-sgmat-strided', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
-function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.d > 1 && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
@@ -245,10 +244,11 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   });
 }
 
-export const ksSgmatStrided: KernelFamily<KsOp> = {
+export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
   name: 'ks-sgmat-strided',
   opKind: 'ks',
   defaultSchedule,
   candidates,
+  decode: (s: Schedule) => ({ family: 'ks-sgmat-strided', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), wstage: flag(s, 'wstage') }),
   emit,
 };

@@ -60,8 +60,8 @@ interface SgTiling {
   readonly sharedBytes: number;
 }
 
-function sgTiling(s: Schedule): SgTiling {
-  const [rows, cols, dtile, tk] = ['rows', 'cols', 'dtile', 'tk'].map((k) => knob(s, k));
+function sgTiling(s: KsSgmatSchedule): SgTiling {
+  const { rows, cols, dtile, tk } = s;
   // xs and ws in f16, plus one f32 16x16 tile per δ for the epilogue.
   const sharedBytes = 2 * dtile * tk * (rows + cols) + 4 * dtile * TILE * TILE;
   return { rows, cols, dtile, tk, mr: rows / TILE, nb: cols / TILE, sharedBytes };
@@ -164,7 +164,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatSchedule {
   return highestScoring('ks-sgmat', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
-function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat: op shape not supported');
   const t = sgTiling(schedule);
@@ -321,10 +321,11 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   });
 }
 
-export const ksSgmat: KernelFamily<KsOp> = {
+export const ksSgmat: KernelFamily<'ks', KsSgmatSchedule> = {
   name: 'ks-sgmat',
   opKind: 'ks',
   defaultSchedule,
   candidates,
+  decode: (s: Schedule) => ({ family: 'ks-sgmat', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk') }),
   emit,
 };

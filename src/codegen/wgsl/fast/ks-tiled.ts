@@ -12,7 +12,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { dividing, highestScoring, knob, type KernelFamily } from '../family.js';
+import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
@@ -43,8 +43,8 @@ interface Tiling {
   readonly sharedBytes: number;
 }
 
-function tiling(s: Schedule): Tiling {
-  const [rows, cols, dtile, tk, rr, rb] = ['rows', 'cols', 'dtile', 'tk', 'rr', 'rb'].map((k) => knob(s, k));
+function tiling(s: KsTiledSchedule): Tiling {
+  const { rows, cols, dtile, tk, rr, rb } = s;
   const threads = dtile * (rows / rr) * (cols / rb);
   return { rows, cols, dtile, tk, rr, rb, threads, sharedBytes: 4 * tk * dtile * (rows + cols) };
 }
@@ -106,7 +106,7 @@ function isIdentity(map: { readonly steps: readonly unknown[] }): boolean {
   return map.steps.length === 0;
 }
 
-function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
+function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedKernel {
   const t = tiling(schedule);
   const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB, threads: T } = t;
   const ep = ctx.entryPoint;
@@ -116,7 +116,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   const outSize = rowSize(ctx, op.dst);
   const wOff = paramOffset(ctx, op.weight);
   const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
-  const wantVec = schedule.vec4 === true;
+  const wantVec = schedule.vec4;
   const fullK = op.c % TK === 0 && TK % 4 === 0;
   const views = {
     src: wantVec && fullK && op.d === 1 && isIdentity(op.input) && inSize % 4 === 0,
@@ -220,7 +220,7 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
     `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
     ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
-    ...stagedLoop(stage, op.c, TK, schedule.pipeline === true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...stagedLoop(stage, op.c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
     ...store,
   ];
   return tiledKernel({
@@ -240,10 +240,11 @@ function emit(op: KsOp, schedule: Schedule, ctx: KernelContext): EmittedKernel {
   });
 }
 
-export const ksTiled: KernelFamily<KsOp> = {
+export const ksTiled: KernelFamily<'ks', KsTiledSchedule> = {
   name: 'ks-tiled',
   opKind: 'ks',
   defaultSchedule,
   candidates,
+  decode: (s: Schedule) => ({ family: 'ks-tiled', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb'), vec4: flag(s, 'vec4'), pipeline: flag(s, 'pipeline') }),
   emit,
 };
