@@ -163,7 +163,7 @@ export async function tuneBackwardProgram(
     if (seen.has(signature)) return [];
     seen.add(signature);
     const buildDefault = backwardDefaultSchedule(op, DEFAULT_LIMITS);
-    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(op, limits).length > 0 ? [f.defaultSchedule(op, limits)] : []))];
+    const seeds = [buildDefault, ...backwardFamiliesFor(op).flatMap((f) => (f.candidates(limits).length > 0 ? [f.defaultSchedule(limits)] : []))];
     return [{ op, index: i, signature, buildDefault, seeds, space: backwardCandidates(op, limits) }];
   });
   const total = plans.reduce((n, p) => n + searchSize(p.space, p.seeds, max), 0);
