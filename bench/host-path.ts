@@ -1,14 +1,14 @@
 /**
- * The host round trip `MapRunner.forward(x)` (upload, every kernel, read back) of
- * monarch(nblocks: 64), n = 4096, f32, untuned kernels, by batch: wall-clock milliseconds per
- * call (median of --repeats calls after --warmup calls at that batch), after checking each batch's
- * result against the float64 program executor (relative error, tolerance 1e-5); then where the
- * time goes, each phase alone (median of --repeats): upload through a mapped MAP_WRITE buffer,
- * upload through queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping,
- * getMappedRange, and copying the mapped bytes into a JS array. One JSON object on --out (else
- * stdout).
- *
- *   node dist/bench/host-path.js [--batches 1,512,4096] [--repeats 30] [--warmup 10] [--out FILE]
+ * The host round trip of monarch(nblocks: 64), n = 4096, f32, untuned kernels, by batch, in four
+ * modes (wall-clock milliseconds per call, median of --repeats calls after --warmup calls; each
+ * mode's first result is checked against the float64 program executor, relative error < 1e-5):
+ * `fresh` = `forward(x)` (a new result array per call), `out` = `forward(x, { out })` (the
+ * caller's array, reused), `staging` = `input()`, copying x into the lent view, `run()` (result
+ * read in place), `stagingRun` = `run()` alone (a caller that produces its input in the view).
+ * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
+ * MAP_WRITE buffer, upload through queue.writeBuffer, the kernels, the copy to a MAP_READ buffer
+ * and its mapping, getMappedRange, and copying the mapped bytes into a JS array. One JSON object
+ * on --out (else stdout).
  */
 import { writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
@@ -126,21 +126,52 @@ async function main(): Promise<void> {
   const records = [];
   for (const batch of BATCHES) {
     const x = randomArray(batch * map.in, random);
-    const y = await runner.forward(x, batch);
     const rows = Math.min(batch, CHECK_ROWS);
     const want = executeProgram(program, packed, x.subarray(0, rows * map.in), rows);
-    const relError = relativeError(y.subarray(0, rows * map.out), want);
-    if (!(relError < 1e-5)) throw new Error(`batch ${batch}: relative error ${relError}`);
-    for (let i = 0; i < WARMUP; i++) await runner.forward(x, batch);
-    const samples: number[] = [];
-    for (let i = 0; i < REPEATS; i++) {
-      const t = performance.now();
-      await runner.forward(x, batch);
-      samples.push(performance.now() - t);
+    const check = (mode: string, y: Float32Array) => {
+      const relError = relativeError(y.subarray(0, rows * map.out), want);
+      if (!(relError < 1e-5)) throw new Error(`batch ${batch}, ${mode}: relative error ${relError}`);
+      return relError;
+    };
+    const out = new Float32Array(batch * map.out);
+    const staging = runner.createStaging(batch);
+    // One round trip of each mode; `timed` brackets the part that counts.
+    const modes: Record<string, (timed: (body: () => Promise<Float32Array>) => Promise<Float32Array>) => Promise<Float32Array>> = {
+      // A fresh result array per call (the plain API).
+      fresh: (timed) => timed(() => runner.forward(x, batch)),
+      // The caller's array, reused.
+      out: (timed) => timed(() => runner.forward(x, { batch, out })),
+      // Mapped views: the caller copies its x into the lent input view; the result view is read in place.
+      staging: (timed) =>
+        timed(async () => {
+          (await staging.input(batch)).set(x);
+          return staging.run();
+        }),
+      // The same, counting only run(): the caller produced its input in the view itself.
+      stagingRun: async (timed) => {
+        (await staging.input(batch)).set(x);
+        return timed(() => staging.run());
+      },
+    };
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number }> = {};
+    for (const [mode, once] of Object.entries(modes)) {
+      const relError = check(mode, await once((body) => body()));
+      for (let i = 0; i < WARMUP; i++) await once((body) => body());
+      const samples: number[] = [];
+      for (let i = 0; i < REPEATS; i++) {
+        await once(async (body) => {
+          const t = performance.now();
+          const y = await body();
+          samples.push(performance.now() - t);
+          return y;
+        });
+      }
+      samples.sort((p, q) => p - q);
+      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError };
     }
-    samples.sort((a, b) => a - b);
+    staging.destroy();
     const phaseMs = await phases(device, runner, x, batch, map.out);
-    const record = { batch, medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, checkedRows: rows, phaseMs };
+    const record = { batch, medianMs: modeMs.fresh.medianMs, modeMs, checkedRows: rows, phaseMs };
     process.stderr.write(`${JSON.stringify(record)}\n`);
     records.push(record);
   }

@@ -10,7 +10,8 @@ Also (issue 11): torch.compile(mode="max-autotune-no-cudagraphs") of the fly-sty
 (f32, bf16) for COMPILE_CASES, dense with TF32 on (f32 inputs), and the host round trip of the
 fly-style Monarch n = 4096 f32 by batch (pinned host memory, non-blocking copies; wall clock per
 call including the synchronisation). `--compile-budget-s S` skips compiled cases once S seconds of
-compiling have passed (max-autotune benchmarks many Triton configurations)."""
+compiling have passed (max-autotune benchmarks many Triton configurations). `--host-only`: only
+the host round trip."""
 import json, os, statistics, sys, datetime, time
 import torch
 
@@ -132,6 +133,12 @@ def main():
     dev = torch.device('cuda')
     budget_s = float(sys.argv[sys.argv.index('--compile-budget-s') + 1]) if '--compile-budget-s' in sys.argv else 240.0
     records = []
+    if '--host-only' in sys.argv:
+        # Only the pinned-host round trip: for a device call that measures monc's host path beside it.
+        records = host_records(dev)
+        print(json.dumps(dict(torch=torch.__version__, device=torch.cuda.get_device_name(0), tf32=False,
+                              date=datetime.datetime.now(datetime.timezone.utc).isoformat(), records=records), indent=1))
+        return
     for dtype, name in [(torch.float32, 'f32'), (torch.float16, 'f16'), (torch.bfloat16, 'bf16')]:
         for n, m, k, batch in MONARCH_CASES:
             # fly's MonarchLinear shapes: p = n/k, s = m/k, q = r = p if n <= m else s.
