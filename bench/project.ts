@@ -4,6 +4,7 @@
  * W is Gaussian: the worst case for the iterative parts (flat spectra, no dominant direction).
  */
 import type { Structure } from '../src/dsl/structure.js';
+import { modelOfStructure } from '../src/model/build.js';
 import { project, type ProjectOptions } from '../src/project/index.js';
 import { Rng } from '../src/project/linalg/rng.js';
 
@@ -34,7 +35,7 @@ for (const c of cases) {
   const w = new Rng(1).gaussianArray(c.structure.out * c.structure.in);
   const wall0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = project(c.structure, w, c.options);
+  const result = project(modelOfStructure(c.structure), w, c.options);
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - wall0;
   console.log(

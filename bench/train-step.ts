@@ -76,7 +76,7 @@ async function checkGradients(runner: MapRunner, params: Map<string, Float32Arra
   const x = randomArray(batch * N, 5, 1);
   const dy = randomArray(batch * N, 6, 1);
   const got = await runner.backward(x, dy, batch);
-  const want = referenceBackward(runner.map.structure, params, x, dy, batch);
+  const want = referenceBackward(runner.map.model, params, x, dy, batch);
   const rel = (a: ArrayLike<number>, b: ArrayLike<number>) => {
     let d = 0;
     let s = 0;

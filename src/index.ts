@@ -36,6 +36,11 @@ export {
 } from './dsl/index.js';
 export { renderDiagnostic, type Reported } from './dsl/diagnostics.js';
 
+// The structure model: what a checked map means, as factors and parameter tensors (what the
+// reference, projection and the manifest read).
+export { modelOf } from './model/build.js';
+export type { BiasTerm, BsrFactor, ChainNode, KsFactor, ModelMap, ModelNode, SumNode as ModelSumNode, TiedNode, TransposeFactor } from './model/types.js';
+
 // IR: lowering, passes, scheduling, printing.
 export { compileMap, compileModuleIr, optimizeMap, tryCompileMap, type CompileOptions as CompileMapOptions } from './ir/pipeline.js';
 export { printIndexMap, printIrExpr, printIrMap, printProgram, printSlice } from './ir/printer.js';

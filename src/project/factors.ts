@@ -1,10 +1,11 @@
 /**
- * A structure as a product of sparse factors whose nonzeros are parameter slots: every
- * constructor except lowrank-as-a-whole, bias and sums is one (SPEC §3 writes each of them as
- * Kronecker-sparse factors K(a,b,c,d)). Transposes are fixed permutations and are folded into
- * the row or column indices of a neighbouring factor, so a chain becomes a list of factors only.
+ * A map's model as a product of sparse factors whose nonzeros are parameter slots: every factor
+ * kind of the model is one (K(a,b,c,d) and block-sparse factors; docs/language.md writes every
+ * constructor that way). Transposes are fixed permutations and are folded into the row or column
+ * indices of a neighbouring factor, so a chain becomes a list of factors only. This reads node
+ * kinds, never the language's constructors.
  */
-import type { Structure } from '../dsl/structure.js';
+import type { BsrFactor, KsFactor, ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { ProjectionError } from './errors.js';
 
@@ -26,7 +27,8 @@ interface Permutation {
 type Item = { readonly factor: Factor } | { readonly permutation: Permutation };
 
 /** K(a,b,c,d) with weights (a·d, b, c): entries enumerated in the weight tensor's row-major order. */
-function ksFactor(a: number, b: number, c: number, d: number, tensor: string, offset = 0): Factor {
+function ksFactor(f: KsFactor): Factor {
+  const { a, b, c, d } = f;
   const size = a * b * c * d;
   const row = new Int32Array(size);
   const col = new Int32Array(size);
@@ -39,71 +41,47 @@ function ksFactor(a: number, b: number, c: number, d: number, tensor: string, of
           col[e] = al * c * d + ga * d + de;
           e++;
         }
-  return { rows: a * b * d, cols: a * c * d, row, col, tensor, offset };
+  return { rows: f.out, cols: f.in, row, col, tensor: f.weight.tensor, offset: f.weight.offset };
 }
 
-function sparseFactor(s: Extract<Structure, { kind: 'sparse' }>): Factor {
-  const size = s.blocks.length * s.bh * s.bw;
+/** Block z at (I, J) holds values (bh, bw), row-major: entries in the values tensor's order. */
+function bsrFactor(f: BsrFactor): Factor {
+  const size = f.blocks.length * f.bh * f.bw;
   const row = new Int32Array(size);
   const col = new Int32Array(size);
   let e = 0;
-  for (const [bi, bj] of s.blocks)
-    for (let i = 0; i < s.bh; i++)
-      for (let j = 0; j < s.bw; j++) {
-        row[e] = bi * s.bh + i;
-        col[e] = bj * s.bw + j;
+  for (const [bi, bj] of f.blocks)
+    for (let i = 0; i < f.bh; i++)
+      for (let j = 0; j < f.bw; j++) {
+        row[e] = bi * f.bh + i;
+        col[e] = bj * f.bw + j;
         e++;
       }
-  return { rows: s.out, cols: s.in, row, col, tensor: `${s.path}.values`, offset: 0 };
+  return { rows: f.out, cols: f.in, row, col, tensor: f.weight.tensor, offset: f.weight.offset };
 }
 
-const product = (xs: readonly number[]) => xs.reduce((p, v) => p * v, 1);
-
-/** The factors of `s` in matrix order: M = F_0 · F_1 ⋯ (the last is applied first). */
-function items(s: Structure): Item[] {
-  const t = (name: string) => `${s.path}.${name}`;
-  switch (s.kind) {
-    case 'dense':
-      return [{ factor: ksFactor(1, s.out, s.in, 1, t('weight')) }];
+/** The factors of `n` in matrix order: M = F_0 · F_1 ⋯ (the last is applied first). */
+function items(n: ModelNode): Item[] {
+  switch (n.kind) {
     case 'ks':
-      return [{ factor: ksFactor(s.a, s.b, s.c, s.d, t('w')) }];
-    case 'blockdiag':
-      return [{ factor: ksFactor(s.nblocks, s.out / s.nblocks, s.in / s.nblocks, 1, t('weight')) }];
+      return [{ factor: ksFactor(n) }];
+    case 'bsr':
+      return [{ factor: bsrFactor(n) }];
     case 'transpose': {
-      const dest = new Int32Array(s.in);
-      for (let i = 0; i < s.r; i++) for (let j = 0; j < s.c; j++) dest[i * s.c + j] = j * s.r + i;
+      const dest = new Int32Array(n.in);
+      for (let i = 0; i < n.r; i++) for (let j = 0; j < n.c; j++) dest[i * n.c + j] = j * n.r + i;
       return [{ permutation: { dest } }];
     }
-    case 'monarch':
-      return [{ factor: ksFactor(1, s.s, s.r, s.nblocks, t('blkdiag2')) }, { factor: ksFactor(s.nblocks, s.q, s.p, 1, t('blkdiag1')) }];
-    case 'monarch_order': {
-      const rs = s.radices;
-      return rs
-        .map((b, i) => ({ factor: ksFactor(product(rs.slice(i + 1)), b, b, product(rs.slice(0, i)), t(`factor${i}`)) }))
-        .reverse();
-    }
-    case 'butterfly': {
-      const r = s.radix;
-      const n = s.in;
-      const levels = [...Array(s.levels).keys()].map((lvl) => ({
-        factor: ksFactor(n / (r * r ** lvl), r, r, r ** lvl, t('twiddle'), lvl * (n / r) * r * r),
-      }));
-      // Increasing applies level 0 first, so it is the last factor in matrix order.
-      return s.stride === 'increasing' ? levels.reverse() : levels;
-    }
-    case 'lowrank':
-      return [{ factor: ksFactor(1, s.out, s.rank, 1, t('U')) }, { factor: ksFactor(1, s.rank, s.in, 1, t('V')) }];
-    case 'sparse':
-      return [{ factor: sparseFactor(s) }];
     case 'chain':
-      return s.factors.flatMap(items);
-    case 'ref':
-      return items(s.target);
+      // Stages are in application order (stages[0] first): matrix order is the reverse.
+      return [...n.stages].reverse().flatMap(items);
+    case 'tied':
+      return items(n.body);
     case 'bias':
     case 'sum':
-      throw new ProjectionError(`cannot project onto '${s.path}': a ${s.kind === 'sum' ? 'sum' : 'bias'} inside a chain is not supported`);
+      throw new ProjectionError(`cannot project onto '${n.path}': a ${n.kind} inside a chain is not supported`);
     default:
-      return assertNever(s, 'structure');
+      return assertNever(n, 'model node');
   }
 }
 
@@ -113,9 +91,9 @@ export interface FactorChain {
   readonly fixed?: Int32Array;
 }
 
-/** `s` as a product of factors (matrix order), transposes folded into their neighbours. */
-export function factorChain(s: Structure): FactorChain {
-  const list = items(s);
+/** `n` as a product of factors (matrix order), transposes folded into their neighbours. */
+export function factorChain(n: ModelNode): FactorChain {
+  const list = items(n);
   const factors: Factor[] = [];
   // Walk right to left: a permutation applied before any factor (at the right end) is folded
   // into the first factor found to its left (F·P); any other into the factor on its right (P·F).

@@ -1,6 +1,6 @@
 /** What every projector returns, and the parameter tensors it fills. */
-import { paramsOf } from '../dsl/params.js';
-import type { Structure } from '../dsl/structure.js';
+import type { ModelNode } from '../model/types.js';
+import { assertNever } from '../util/assert.js';
 import { squaredDistance } from './linalg/dense.js';
 
 export interface Fit {
@@ -21,11 +21,41 @@ export interface FitOptions {
   /** Explicit round limit for the iterative heuristics, or undefined for each one's default. */
   readonly maxRounds: number | undefined;
   readonly powerIterations: number;
+  /** Elements of every parameter tensor of the map, by name (the model's parameter list). */
+  readonly sizes: ReadonlyMap<string, number>;
 }
 
-/** Zero-filled tensors for every parameter of `s`. */
-export function zeroTensors(s: Structure): Map<string, Float64Array> {
-  return new Map(paramsOf(s).map((p) => [p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1))]));
+/** Zero-filled tensors for every parameter `n` reads, in first-use order. */
+export function zeroTensors(n: ModelNode, options: FitOptions): Map<string, Float64Array> {
+  return new Map(tensorNames(n).map((name) => [name, new Float64Array(options.sizes.get(name) ?? 0)]));
+}
+
+/** The parameter tensors `n` reads, each once, in first-use order. */
+export function tensorNames(n: ModelNode): string[] {
+  const names = new Set<string>();
+  const walk = (n: ModelNode): void => {
+    switch (n.kind) {
+      case 'ks':
+      case 'bsr':
+        names.add(n.weight.tensor);
+        return;
+      case 'bias':
+        names.add(n.param.tensor);
+        return;
+      case 'transpose':
+        return;
+      case 'chain':
+        return n.stages.forEach(walk);
+      case 'sum':
+        return n.terms.forEach(walk);
+      case 'tied':
+        return walk(n.body);
+      default:
+        return assertNever(n, 'model node');
+    }
+  };
+  walk(n);
+  return [...names];
 }
 
 /** A Fit whose M is already at hand. */

@@ -24,7 +24,7 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
   w: Float32Array | Float64Array,
   options?: ProjectOptions,
 ): TypedProjection<Params> {
-  const { params, ...fit } = project(map.runner.map.structure, w, options);
+  const { params, ...fit } = project(map.runner.map.model, w, options);
   const tensors: Record<string, Float32Array> = {};
   for (const [name, values] of params) tensors[name] = Float32Array.from(values);
   // The names are the manifest's: exactly the keys of Params.

@@ -1,12 +1,14 @@
 /**
- * lowrank(rank: r): the truncated SVD of W (Eckart–Young), the exact optimum, while that is
+ * A low-rank pair U·V (the model's `lowrank` chain: V = K(1, r, in, 1) applied first, then
+ * U = K(1, out, r, 1)): the truncated SVD of W (Eckart–Young), the exact optimum, while that is
  * affordable (min(m,n)²·max(m,n) ≤ 2·10⁹ multiply-adds, or when r is close to min(m,n));
  * beyond, the randomized range finder of Halko, Martinsson and Tropp (2011) with oversampling 10
  * and `powerIterations` (default 1) power iterations, re-orthonormalised by Householder QR at
  * each step: cost (2q + 2)·m·n·(r + 10) multiply-adds, error within a small factor of the optimum
  * (close to it for decaying spectra), reported exactly.
  */
-import type { LowrankNode } from '../dsl/structure.js';
+import type { ChainNode, ModelNode } from '../model/types.js';
+import { invariant } from '../util/assert.js';
 import { eagerFit, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { gemmNT, transpose } from './linalg/dense.js';
 import { orthonormalRows } from './linalg/qr.js';
@@ -16,20 +18,27 @@ import { truncatedSvd } from './linalg/svd.js';
 const EXACT_BUDGET = 2e9;
 const OVERSAMPLING = 10;
 
-export function fitLowrank(s: LowrankNode, target: Float64Array, options: FitOptions): Fit {
-  const m = s.out;
-  const n = s.in;
-  const r = s.rank;
+export function fitLowrank(pair: ChainNode, target: Float64Array, options: FitOptions): Fit {
+  const [v, u] = pair.stages.map(denseFactor);
+  const m = pair.out;
+  const n = pair.in;
+  const r = v.out;
   const small = Math.min(m, n);
   const l = Math.min(r + OVERSAMPLING, small);
   const exact = small * small * Math.max(m, n) <= EXACT_BUDGET || 2 * l >= small;
   const { left, right } = exact ? truncatedSvd(target, m, n, r) : randomizedSvd(target, m, n, r, l, options);
-  const params = zeroTensors(s);
-  params.get(`${s.path}.U`)!.set(left);
-  params.get(`${s.path}.V`)!.set(right);
+  const params = zeroTensors(pair, options);
+  params.get(u.weight.tensor)!.set(left, u.weight.offset);
+  params.get(v.weight.tensor)!.set(right, v.weight.offset);
   const approx = gemmNT(left, transpose(right, r, n), m, n, r);
   const method = exact ? 'truncated SVD' : `randomized SVD (oversampling ${OVERSAMPLING}, ${options.powerIterations} power iterations)`;
   return eagerFit(params, approx, target, method, exact);
+}
+
+/** A stage of the pair: a dense factor K(1, out, in, 1), weights (out, in) row-major. */
+function denseFactor(stage: ModelNode) {
+  invariant(stage.kind === 'ks' && stage.a === 1 && stage.d === 1, `low-rank stage '${stage.path}' is not a dense factor`);
+  return stage;
 }
 
 function randomizedSvd(w: Float64Array, m: number, n: number, r: number, l: number, options: FitOptions) {

@@ -1,6 +1,7 @@
 /**
- * Projection onto a product of sparse factors (dense, ks, blockdiag, sparse, monarch, monarch of
- * order p, butterfly, and chains of them with transposes):
+ * Projection onto a product of sparse factors (the model's K(a,b,c,d) and block-sparse factors,
+ * and chains of them with transposes: dense, ks, blockdiag, sparse, monarch, monarch of order p,
+ * butterfly, and what users chain themselves):
  *  - one factor: the masked copy of W on its support, the exact optimum;
  *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
  *    equal or disjoint (Monarch: per-block truncated SVD);
@@ -9,18 +10,18 @@
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
  *    then refined by `refineChain`.
  */
-import type { Structure } from '../dsl/structure.js';
+import type { ModelNode } from '../model/types.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
 
-export function fitProduct(s: Structure, target: Float64Array, options: FitOptions): Fit {
-  const m = s.out;
-  const n = s.in;
-  const params = zeroTensors(s);
-  const { factors, fixed } = factorChain(s);
+export function fitProduct(node: ModelNode, target: Float64Array, options: FitOptions): Fit {
+  const m = node.out;
+  const n = node.in;
+  const params = zeroTensors(node, options);
+  const { factors, fixed } = factorChain(node);
   if (fixed) {
     const approx = new Float64Array(m * n);
     fixed.forEach((y, x) => (approx[y * n + x] = 1));

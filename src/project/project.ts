@@ -1,11 +1,11 @@
 /**
- * `project`: from a dense matrix W (out × in) to the parameters of a structure whose matrix M is
- * closest to W in Frobenius norm (SPEC §5 `monc project`, §6). Closed forms where they exist
- * (dense, ks, blockdiag, sparse, monarch(nblocks), lowrank up to a size), documented heuristics
- * elsewhere; see docs/projection.md. Browser-safe: no Node built-ins.
+ * `project`: from a dense matrix W (out × in) to the parameters of a map whose matrix M is closest
+ * to W in Frobenius norm (SPEC §5 `monc project`, §6), read from the map's model. Closed forms
+ * where they exist (one factor, two factors with Monarch-like supports, a low-rank pair up to a
+ * size), documented heuristics elsewhere; see docs/projection.md. Browser-safe: no Node built-ins.
  */
-import { paramCount } from '../dsl/params.js';
-import type { Structure } from '../dsl/structure.js';
+import type { ChainNode, ModelMap, ModelNode } from '../model/types.js';
+import { assertNever } from '../util/assert.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredNorm } from './linalg/dense.js';
@@ -36,23 +36,26 @@ export interface ProjectionResult {
   readonly optimal: boolean;
 }
 
+/** What projection reads of a map: its parameter tensors and its body (a ModelMap has both). */
+export type ProjectedModel = Pick<ModelMap, 'params' | 'body'>;
+
 /** The shape (out, in) the dense matrix must have. */
-export function denseShape(s: Structure): [number, number] {
-  return [s.out, s.in];
+export function denseShape(model: ProjectedModel): [number, number] {
+  return [model.body.out, model.body.in];
 }
 
-/** Throws a ProjectionError unless `shape` is the structure's (out, in). */
-export function checkDenseShape(s: Structure, shape: readonly number[]): void {
-  const [out, inp] = denseShape(s);
+/** Throws a ProjectionError unless `shape` is the map's (out, in). */
+export function checkDenseShape(model: ProjectedModel, shape: readonly number[]): void {
+  const [out, inp] = denseShape(model);
   if (shape.length !== 2 || shape[0] !== out || shape[1] !== inp) {
-    throw new ProjectionError(`dense matrix has shape (${shape.join(', ')}) but '${s.path}' expects (${out}, ${inp}) = (out, in)`);
+    throw new ProjectionError(`dense matrix has shape (${shape.join(', ')}) but '${model.body.path}' expects (${out}, ${inp}) = (out, in)`);
   }
 }
 
-export function project(structure: Structure, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
-  const [out, inp] = denseShape(structure);
+export function project(model: ProjectedModel, w: ArrayLike<number>, options: ProjectOptions = {}): ProjectionResult {
+  const [out, inp] = denseShape(model);
   if (w.length !== out * inp) {
-    throw new ProjectionError(`dense matrix has ${w.length} values but '${structure.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
+    throw new ProjectionError(`dense matrix has ${w.length} values but '${model.body.path}' expects shape (${out}, ${inp}) = (out, in), ${out * inp} values`);
   }
   // W is only read: a Float64Array is used as it is, anything else is converted once.
   const target = w instanceof Float64Array ? w : Float64Array.from(w);
@@ -67,37 +70,49 @@ export function project(structure: Structure, w: ArrayLike<number>, options: Pro
   for (const [name, value] of [['seed', options.seed], ['maxRounds', options.maxRounds], ['powerIterations', options.powerIterations]] as const) {
     if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ProjectionError(`option ${name} must be a non-negative integer, got ${value}`);
   }
-  const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1 };
-  let fit = fitStructure(structure, target, fitOptions);
+  const sizes = new Map(model.params.map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
+  const fitOptions: FitOptions = { seed: options.seed ?? 0, maxRounds: options.maxRounds, powerIterations: options.powerIterations ?? 1, sizes };
+  let fit = fitNode(model.body, target, fitOptions);
   let error2 = fit.residual2;
   // Never worse than the zero map, which every structure can represent.
   if (error2 > norm2) {
-    fit = { params: zeroTensors(structure), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
+    fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
     error2 = norm2;
   }
   // No `optimal: true` without an independent recomputation of the residual it rests on.
-  const confirmed = !fit.optimal || residualConfirmed(structure, fit.params, target, error2, norm2);
+  const confirmed = !fit.optimal || residualConfirmed(model.body, fit.params, target, error2, norm2);
+  // In the model's parameter order (what paramsOf lists and files are written in).
+  const params = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
   return {
-    params: fit.params,
+    params,
     relativeError: norm2 === 0 ? Math.sqrt(error2) : Math.sqrt(error2 / norm2),
-    paramCount: paramCount(structure),
+    paramCount: [...sizes.values()].reduce((a, b) => a + b, 0),
     denseParamCount: out * inp,
     method: confirmed ? fit.method : `${fit.method} (its residual did not survive an independent recomputation: not claimed optimal)`,
     optimal: fit.optimal && confirmed,
   };
 }
 
-function fitStructure(s: Structure, target: Float64Array, options: FitOptions): Fit {
-  switch (s.kind) {
-    case 'ref':
-      return fitStructure(s.target, target, options);
+function fitNode(n: ModelNode, target: Float64Array, options: FitOptions): Fit {
+  switch (n.kind) {
+    case 'tied':
+      return fitNode(n.body, target, options);
     case 'bias':
-      return { params: zeroTensors(s), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true };
+      return { params: zeroTensors(n, options), approx: () => new Float64Array(target.length), residual2: squaredNorm(target), method: 'bias: zero', optimal: true };
     case 'sum':
-      return fitSum(s, target, options, (t, r) => fitStructure(t, r, options));
-    case 'lowrank':
-      return fitLowrank(s, target, options);
+      return fitSum(n, target, options, (t, r) => fitNode(t, r, options));
+    case 'chain':
+      return isLowrankPair(n) ? fitLowrank(n, target, options) : fitProduct(n, target, options);
+    case 'ks':
+    case 'bsr':
+    case 'transpose':
+      return fitProduct(n, target, options);
     default:
-      return fitProduct(s, target, options);
+      return assertNever(n, 'model node');
   }
+}
+
+/** A chain the model marks as a low-rank pair U·V (two K(1,·,·,1) factors): its own closed form, a truncated SVD. */
+function isLowrankPair(n: ChainNode): boolean {
+  return n.constructorKind === 'lowrank' && n.stages.length === 2 && n.stages.every((s) => s.kind === 'ks' && s.a === 1 && s.d === 1);
 }

@@ -7,25 +7,24 @@
  *
  * bias(): the linear part of W has no affine term, and the bias does not change M, so it stays 0;
  * a sum of one weighted term and bias() is therefore optimal when that term's projector is.
- * A term repeated c times (the same map referenced twice: tied weights) is fitted once to the
+ * A term repeated c times (two `tied` uses of the same map) is fitted once to the
  * residual divided by c (min ‖R − c·T‖ = c·min ‖R/c − T‖).
  */
-import { paramsOf } from '../dsl/params.js';
-import type { Structure, SumNode } from '../dsl/structure.js';
+import type { ModelNode, SumNode } from '../model/types.js';
 import { ProjectionError } from './errors.js';
-import { zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { tensorNames, zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredDistance } from './linalg/dense.js';
 
 const STALL = 1e-6;
 const DEFAULT_ROUNDS = 30;
 
 interface Term {
-  readonly structure: Structure;
+  readonly node: ModelNode;
   times: number;
   fit: Fit | undefined;
 }
 
-export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fitTerm: (t: Structure, target: Float64Array) => Fit): Fit {
+export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fitTerm: (t: ModelNode, target: Float64Array) => Fit): Fit {
   const terms = tiedTerms(s);
   const size = target.length;
   const total = new Float64Array(size);
@@ -37,12 +36,12 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     const before = error;
     ran = round + 1;
     for (const term of terms) {
-      if (term.structure.kind === 'bias') continue;
+      if (term.node.kind === 'bias') continue;
       const c = term.times;
       const old = term.fit?.approx();
       // residual = (W − Σ_{others}) / c
       for (let i = 0; i < size; i++) residual[i] = (target[i] - total[i] + (old ? c * old[i] : 0)) / c;
-      const fit = fitTerm(term.structure, residual);
+      const fit = fitTerm(term.node, residual);
       const approx = fit.approx();
       if (old && squaredDistance(residual, approx) >= squaredDistance(residual, old)) continue;
       for (let i = 0; i < size; i++) total[i] += c * (approx[i] - (old ? old[i] : 0));
@@ -51,15 +50,15 @@ export function fitSum(s: SumNode, target: Float64Array, options: FitOptions, fi
     error = squaredDistance(target, total);
     if (before - error <= STALL * before) break;
   }
-  const params = zeroTensors(s);
+  const params = zeroTensors(s, options);
   const methods: string[] = [];
   for (const term of terms) {
     if (term.fit) for (const [name, values] of term.fit.params) params.set(name, values);
-    methods.push(term.structure.kind === 'bias' ? 'bias: zero' : (term.fit?.method ?? 'zero'));
+    methods.push(term.node.kind === 'bias' ? 'bias: zero' : (term.fit?.method ?? 'zero'));
   }
   // With a single weighted term (e.g. `monarch(...) + bias()`) the first round is that term's own
   // projection of W, so the sum is exactly as optimal as that projector.
-  const weighted = terms.filter((t) => t.structure.kind !== 'bias');
+  const weighted = terms.filter((t) => t.node.kind !== 'bias');
   const optimal = weighted.length === 1 && (weighted[0].fit?.optimal ?? false);
   return { params, approx: () => total, residual2: error, method: `alternating projection, ${ran} round${ran === 1 ? '' : 's'} [${methods.join('; ')}]`, optimal };
 }
@@ -69,15 +68,15 @@ function tiedTerms(s: SumNode): Term[] {
   const terms: Term[] = [];
   const owner = new Map<string, Term>();
   for (const t of s.terms) {
-    const names = paramsOf(t).map((p) => p.name);
+    const names = tensorNames(t);
     const same = names.length > 0 ? owner.get(names[0]) : undefined;
-    if (same && same.structure.kind === 'ref' && t.kind === 'ref' && same.structure.map === t.map) {
+    if (same && same.node.kind === 'tied' && t.kind === 'tied' && same.node.map === t.map) {
       same.times += 1;
       continue;
     }
     const clash = names.find((name) => owner.has(name));
     if (clash) throw new ProjectionError(`cannot project '${s.path}': parameter '${clash}' is shared by two different terms of the sum`);
-    const term: Term = { structure: t, times: 1, fit: undefined };
+    const term: Term = { node: t, times: 1, fit: undefined };
     names.forEach((name) => owner.set(name, term));
     terms.push(term);
   }

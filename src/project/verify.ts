@@ -6,21 +6,21 @@
  * way for 8 probes fails with probability below 0.2%, seeded so it is reproducible) means the
  * bookkeeping and the parameters disagree, and the result must not be called optimal.
  */
-import type { Structure } from '../dsl/structure.js';
-import { referenceApply } from '../runtime/reference.js';
+import type { ModelNode } from '../model/types.js';
+import { applyNode } from '../runtime/reference.js';
 import { Rng } from './linalg/rng.js';
 
 const PROBES = 8;
 const FACTOR = 8;
 
-export function residualConfirmed(structure: Structure, params: ReadonlyMap<string, Float64Array>, target: Float64Array, residual2: number, norm2: number): boolean {
-  const m = structure.out;
-  const n = structure.in;
+export function residualConfirmed(body: ModelNode, params: ReadonlyMap<string, Float64Array>, target: Float64Array, residual2: number, norm2: number): boolean {
+  const m = body.out;
+  const n = body.in;
   const rng = new Rng(m * 31 + n);
   const x = rng.gaussianArray(PROBES * n);
   // M x without the bias terms (M is the linear part): subtract the image of 0.
-  const applied = referenceApply(structure, params, x, PROBES);
-  const offset = referenceApply(structure, params, new Float64Array(n), 1);
+  const applied = applyNode(body, params, x, PROBES);
+  const offset = applyNode(body, params, new Float64Array(n), 1);
   let estimate = 0;
   for (let p = 0; p < PROBES; p++)
     for (let i = 0; i < m; i++) {

@@ -231,7 +231,7 @@ export class MapRunner {
       return { dx, grads: unpackParams(this.map.params, grad) };
     }
     const params = unpackParams(this.map.params, packed);
-    const ref = referenceBackward(this.map.structure, params, x, dy, rows);
+    const ref = referenceBackward(this.map.model, params, x, dy, rows);
     const grad = new Float64Array(this.map.paramSize);
     for (const entry of this.map.params) grad.set(ref.grads.get(entry.name)!, entry.offset);
     this.lastGrad = grad;

@@ -1,68 +1,97 @@
 /**
- * The float64 reference semantics of a structure, written straight from SPEC §3 and nothing
- * else: it never looks at the IR, so it is an independent oracle for lowering and kernels.
+ * The float64 reference semantics of a map, read from its model (src/model/types.ts): the meaning
+ * of each factor kind (K(a,b,c,d), block-sparse, transpose, bias) and of chains, sums and tied
+ * uses, written here once. It never looks at the IR, so it is an independent oracle for lowering
+ * and kernels; it knows no constructor of the language (the model spells each one as factors).
  */
-import type { Structure } from '../dsl/structure.js';
+import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
 
-/** Y = X Mᵀ for a batch X of shape (batch, s.in); returns (batch, s.out). */
-export function referenceApply(s: Structure, params: ParamValues, x: ArrayLike<number>, batch: number): Float64Array {
-  const y = new Float64Array(batch * s.out);
-  for (let row = 0; row < batch; row++) {
-    const xr = Float64Array.from({ length: s.in }, (_, i) => x[row * s.in + i]);
-    y.set(applyVector(s, params, xr), row * s.out);
-  }
-  return y;
+/** A batch of row vectors, row-major (batch, width). */
+export type Rows = Float64Array;
+
+/** Y = X Mᵀ (+ bias) for a batch X of shape (batch, in); returns (batch, out). Any ModelMap will do. */
+export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValues, x: ArrayLike<number>, batch: number): Float64Array {
+  const n = model.body.in;
+  if (x.length < batch * n) throw new Error(`x has ${x.length} values, expected ${batch}×${n}`);
+  return applyNode(model.body, params, Float64Array.from({ length: batch * n }, (_, i) => x[i]), batch);
 }
 
 /**
  * The dense matrix M of shape (out, in), row-major (bias terms excluded: M is the linear part),
- * in float64. Cost O(structured cost · in), never O(out · in²) for what is a copy: dense weights
- * are copied, sums add their terms' matrices, and everything else is applied to the unit
- * vectors (a chain of structured factors costs its factors' work per column).
+ * in float64. Cost O(structured cost · in), never O(out · in²): factors are written out entry by
+ * entry, sums add their terms' matrices, a tied map is densified once per map name however often
+ * it is used, and a chain is applied to the identity (its factors' work per column).
  */
-export function referenceDense(s: Structure, params: ParamValues): Float64Array {
-  switch (s.kind) {
-    case 'dense':
-      return Float64Array.from(tensor(params, `${s.path}.weight`));
-    case 'bias':
-      return new Float64Array(s.out * s.in);
-    case 'ref':
-      return referenceDense(s.target, params);
-    case 'sum': {
-      const m = new Float64Array(s.out * s.in);
-      for (const term of s.terms) {
-        const t = referenceDense(term, params);
-        for (let i = 0; i < m.length; i++) m[i] += t[i];
-      }
-      return m;
+export function referenceDense(model: Pick<ModelMap, 'body'>, params: ParamValues): Float64Array {
+  return denseNode(model.body, params, new Map());
+}
+
+/** The weights a factor reads: the tensor and where its slice starts. */
+export function sliceOf(params: ParamValues, slice: ParamSlice): { readonly w: ArrayLike<number>; readonly offset: number } {
+  const w = params.get(slice.tensor);
+  if (!w) throw new Error(`missing parameter tensor '${slice.tensor}'`);
+  if (w.length < slice.offset + slice.length) throw new Error(`parameter tensor '${slice.tensor}' has ${w.length} values, expected at least ${slice.offset + slice.length}`);
+  return { w, offset: slice.offset };
+}
+
+/** A node applied to every row of a batch: (batch, n.in) -> (batch, n.out). */
+export function applyNode(n: ModelNode, params: ParamValues, x: Rows, batch: number): Rows {
+  switch (n.kind) {
+    case 'ks': {
+      const { w, offset } = sliceOf(params, n.weight);
+      const y = new Float64Array(batch * n.out);
+      for (let row = 0; row < batch; row++) y.set(applyKs(n.a, n.b, n.c, n.d, w, offset, x.subarray(row * n.in, (row + 1) * n.in)), row * n.out);
+      return y;
     }
+    case 'bsr': {
+      const { w, offset } = sliceOf(params, n.weight);
+      const y = new Float64Array(batch * n.out);
+      n.blocks.forEach(([bi, bj], z) => {
+        for (let row = 0; row < batch; row++)
+          for (let i = 0; i < n.bh; i++) {
+            let acc = 0;
+            const wBase = offset + (z * n.bh + i) * n.bw;
+            const xBase = row * n.in + bj * n.bw;
+            for (let j = 0; j < n.bw; j++) acc += w[wBase + j] * x[xBase + j];
+            y[row * n.out + bi * n.bh + i] += acc;
+          }
+      });
+      return y;
+    }
+    case 'transpose': {
+      const y = new Float64Array(batch * n.out);
+      for (let row = 0; row < batch; row++)
+        for (let i = 0; i < n.r; i++) for (let j = 0; j < n.c; j++) y[row * n.out + j * n.r + i] = x[row * n.in + i * n.c + j];
+      return y;
+    }
+    case 'bias': {
+      const { w, offset } = sliceOf(params, n.param);
+      const y = new Float64Array(batch * n.out);
+      for (let row = 0; row < batch; row++) for (let i = 0; i < n.out; i++) y[row * n.out + i] = w[offset + i];
+      return y;
+    }
+    case 'sum': {
+      const y = new Float64Array(batch * n.out);
+      for (const term of n.terms) {
+        const t = applyNode(term, params, x, batch);
+        for (let i = 0; i < y.length; i++) y[i] += t[i];
+      }
+      return y;
+    }
+    case 'chain': {
+      let h = x;
+      for (const stage of n.stages) h = applyNode(stage, params, h, batch);
+      return h === x ? Float64Array.from(x) : h;
+    }
+    case 'tied':
+      return applyNode(n.body, params, x, batch);
     default:
-      return denseByColumns(s, params);
+      return assertNever(n, 'model node');
   }
-}
-
-/** M by applying the structure to each unit vector e_j (minus the image of 0, which is the bias). */
-function denseByColumns(s: Structure, params: ParamValues): Float64Array {
-  const m = new Float64Array(s.out * s.in);
-  const zero = applyVector(s, params, new Float64Array(s.in));
-  const e = new Float64Array(s.in);
-  for (let j = 0; j < s.in; j++) {
-    e[j] = 1;
-    const col = applyVector(s, params, e); // may be `e` itself (a structure without factors)
-    for (let i = 0; i < s.out; i++) m[i * s.in + j] = col[i] - zero[i];
-    e[j] = 0;
-  }
-  return m;
-}
-
-function tensor(params: ParamValues, name: string): ArrayLike<number> {
-  const t = params.get(name);
-  if (!t) throw new Error(`missing parameter tensor '${name}'`);
-  return t;
 }
 
 /** y = K(a,b,c,d) x with weights W (a·d, b, c) starting at `offset`. */
@@ -79,83 +108,75 @@ export function applyKs(a: number, b: number, c: number, d: number, w: ArrayLike
   return y;
 }
 
-function applyVector(s: Structure, params: ParamValues, x: Float64Array): Float64Array {
-  const t = (name: string) => tensor(params, `${s.path}.${name}`);
-  switch (s.kind) {
-    case 'dense':
-      return applyKs(1, s.out, s.in, 1, t('weight'), 0, x);
+/** The linear part of a node as a dense (out, in) matrix; `tied` caches each map's matrix by name. */
+function denseNode(n: ModelNode, params: ParamValues, tied: Map<string, Float64Array>): Float64Array {
+  switch (n.kind) {
     case 'ks':
-      return applyKs(s.a, s.b, s.c, s.d, t('w'), 0, x);
-    case 'blockdiag': {
-      const k = s.nblocks;
-      return applyKs(k, s.out / k, s.in / k, 1, t('weight'), 0, x);
+      return ksDense(n, params);
+    case 'bsr': {
+      const { w, offset } = sliceOf(params, n.weight);
+      const m = new Float64Array(n.out * n.in);
+      n.blocks.forEach(([bi, bj], z) => {
+        for (let i = 0; i < n.bh; i++)
+          for (let j = 0; j < n.bw; j++) m[(bi * n.bh + i) * n.in + bj * n.bw + j] += w[offset + (z * n.bh + i) * n.bw + j];
+      });
+      return m;
     }
     case 'transpose': {
-      const y = new Float64Array(s.out);
-      for (let i = 0; i < s.r; i++) for (let j = 0; j < s.c; j++) y[j * s.r + i] = x[i * s.c + j];
-      return y;
-    }
-    case 'monarch': {
-      const k = s.nblocks;
-      const h = applyKs(k, s.q, s.p, 1, t('blkdiag1'), 0, x);
-      return applyKs(1, s.s, s.r, k, t('blkdiag2'), 0, h);
-    }
-    case 'monarch_order': {
-      let h = x;
-      const rs = s.radices;
-      for (let i = 0; i < rs.length; i++) {
-        const after = rs.slice(i + 1).reduce((p, v) => p * v, 1);
-        const before = rs.slice(0, i).reduce((p, v) => p * v, 1);
-        h = applyKs(after, rs[i], rs[i], before, t(`factor${i}`), 0, h);
-      }
-      return h;
-    }
-    case 'butterfly': {
-      const r = s.radix;
-      const n = s.in;
-      const order = [...Array(s.levels).keys()];
-      if (s.stride === 'decreasing') order.reverse();
-      let h = x;
-      for (const lvl of order) {
-        const stride = r ** lvl;
-        h = applyKs(n / (r * stride), r, r, stride, t('twiddle'), lvl * (n / r) * r * r, h);
-      }
-      return h;
-    }
-    case 'lowrank': {
-      const v = applyKs(1, s.rank, s.in, 1, t('V'), 0, x);
-      return applyKs(1, s.out, s.rank, 1, t('U'), 0, v);
-    }
-    case 'sparse': {
-      const y = new Float64Array(s.out);
-      const vals = t('values');
-      s.blocks.forEach(([bi, bj], z) => {
-        for (let i = 0; i < s.bh; i++) {
-          let acc = 0;
-          for (let j = 0; j < s.bw; j++) acc += vals[(z * s.bh + i) * s.bw + j] * x[bj * s.bw + j];
-          y[bi * s.bh + i] += acc;
-        }
-      });
-      return y;
+      const m = new Float64Array(n.out * n.in);
+      for (let i = 0; i < n.r; i++) for (let j = 0; j < n.c; j++) m[(j * n.r + i) * n.in + i * n.c + j] = 1;
+      return m;
     }
     case 'bias':
-      return Float64Array.from(t('bias'));
+      return new Float64Array(n.out * n.in);
     case 'sum': {
-      const y = new Float64Array(s.out);
-      for (const term of s.terms) {
-        const ty = applyVector(term, params, x);
-        for (let i = 0; i < y.length; i++) y[i] += ty[i];
+      const m = new Float64Array(n.out * n.in);
+      for (const term of n.terms) {
+        const t = denseNode(term, params, tied);
+        for (let i = 0; i < m.length; i++) m[i] += t[i];
       }
-      return y;
+      return m;
     }
-    case 'chain': {
-      let h = x;
-      for (let i = s.factors.length - 1; i >= 0; i--) h = applyVector(s.factors[i], params, h);
-      return h;
+    case 'chain':
+      return denseByColumns(n, params);
+    case 'tied': {
+      let m = tied.get(n.map);
+      if (m === undefined) {
+        m = denseNode(n.body, params, tied);
+        tied.set(n.map, m);
+      }
+      return m;
     }
-    case 'ref':
-      return applyVector(s.target, params, x);
     default:
-      return assertNever(s, 'structure');
+      return assertNever(n, 'model node');
   }
+}
+
+/** M[α·b·d + β·d + δ, α·c·d + γ·d + δ] = W[α·d + δ, β, γ]: the factor's entries, written out. */
+function ksDense(n: KsFactor, params: ParamValues): Float64Array {
+  const { a, b, c, d } = n;
+  const { w, offset } = sliceOf(params, n.weight);
+  const m = new Float64Array(n.out * n.in);
+  for (let al = 0; al < a; al++)
+    for (let be = 0; be < b; be++)
+      for (let ga = 0; ga < c; ga++)
+        for (let de = 0; de < d; de++) m[(al * b * d + be * d + de) * n.in + al * c * d + ga * d + de] = w[offset + ((al * d + de) * b + be) * c + ga];
+  return m;
+}
+
+/** Unit vectors per batch in denseByColumns: bounds its memory to this many rows of each stage's width. */
+const COLUMN_BATCH = 64;
+
+/** M by applying the node to the unit vectors e_j, a batch at a time (minus the image of 0: the bias). */
+function denseByColumns(n: ModelNode, params: ParamValues): Float64Array {
+  const m = new Float64Array(n.out * n.in);
+  const zero = applyNode(n, params, new Float64Array(n.in), 1);
+  for (let j0 = 0; j0 < n.in; j0 += COLUMN_BATCH) {
+    const count = Math.min(COLUMN_BATCH, n.in - j0);
+    const units = new Float64Array(count * n.in);
+    for (let k = 0; k < count; k++) units[k * n.in + j0 + k] = 1;
+    const columns = applyNode(n, params, units, count); // row k is M e_(j0+k) + bias
+    for (let k = 0; k < count; k++) for (let i = 0; i < n.out; i++) m[i * n.in + j0 + k] = columns[k * n.out + i] - zero[i];
+  }
+  return m;
 }

@@ -11,9 +11,9 @@ import { checkSource, denseCost, paramsOf, structureCost } from '../../src/dsl/i
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
 import { relativeError } from '../../src/tuner/op-reference.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 
 const SPEC = `# a small module for the CLI tests
 module small

@@ -12,11 +12,10 @@ import { checkSource, paramsOf } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceApply } from '../../src/runtime/reference.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { miniBatches } from '../../src/cli/minibatches.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
+import { referenceApply, referenceBackward } from '../support/reference.js';
 
 const SPEC = `module tr
 const n = 12

@@ -2,9 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceDense } from '../../src/runtime/reference.js';
 import { denseOf, monarch, randomParams } from '../project/structures.js';
 import { cliJson, scratchDir } from './helpers.js';
+import { referenceDense } from '../support/reference.js';
 
 const scratch = scratchDir();
 afterAll(() => scratch.remove());

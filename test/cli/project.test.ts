@@ -10,8 +10,8 @@ import { checkSource, paramsOf } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceDense } from '../../src/runtime/reference.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
+import { referenceDense } from '../support/reference.js';
 
 const SPEC = `module proj
 map up    : 48 -> 96 = monarch(nblocks: 4)

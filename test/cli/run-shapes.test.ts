@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSource } from '../../src/dsl/index.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { relativeError } from '../support/programs.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
+import { referenceApply } from '../support/reference.js';
 
 const scratch = scratchDir();
 const spec = scratch.path('shapes.mon');

@@ -15,11 +15,11 @@ import type { CheckedModule } from '../../src/dsl/structure.js';
 import { writeSafetensors } from '../../src/runtime/formats/index.js';
 import { initParams } from '../../src/runtime/init.js';
 import { ProjectionError, projectInto } from '../../src/project/index.js';
-import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
 import type { TypedMapOptions, TypedMap } from '../../src/runtime/typed-map.js';
 import { getTestDevice } from '../support/gpu.js';
 import { TINY_SOURCE } from './tiny-module.js';
 import { scratchDir } from '../support/typescript.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 
 interface GeneratedMap {
   readonly in: number;

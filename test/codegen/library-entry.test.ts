@@ -10,7 +10,7 @@ describe('the library entry', () => {
     runner.loadParams(params);
     const x = Float32Array.from({ length: 12 }, (_, i) => i / 7 - 0.5);
     const y = await runner.forward(x, 2);
-    const expected = monc.referenceApply(map.structure, params, x, 2);
+    const expected = monc.referenceApply(monc.modelOf(module!.maps[0]), params, x, 2);
     expect(Math.max(...y.map((v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-5);
     expect(outputs!.manifest.monc).toBe(monc.MONC_VERSION);
   });
@@ -22,13 +22,13 @@ describe('the library entry', () => {
     const runtime: Record<string, unknown> = await import('../../src/runtime/index.js');
     expect(runtime['project']).toBeUndefined();
     const { module } = monc.checkSource('map low : 6 -> 4 = lowrank(rank: 1)\n', 'lib.mon');
-    const structure = module!.maps[0].structure;
-    expect(monc.denseShape(structure)).toEqual([4, 6]);
+    const model = monc.modelOf(module!.maps[0]);
+    expect(monc.denseShape(model)).toEqual([4, 6]);
     // u vᵀ has rank 1: the projection is exact.
     const w = Float64Array.from({ length: 24 }, (_, i) => (1 + Math.floor(i / 6)) * ((i % 6) - 2.5));
-    const r = monc.project(structure, w);
+    const r = monc.project(model, w);
     expect(r.relativeError).toBeLessThan(1e-12);
     expect([...r.params.keys()]).toEqual(['low.U', 'low.V']);
-    expect(() => monc.checkDenseShape(structure, [6, 4])).toThrow(monc.ProjectionError);
+    expect(() => monc.checkDenseShape(model, [6, 4])).toThrow(monc.ProjectionError);
   });
 });

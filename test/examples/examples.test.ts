@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { initParams } from '../../src/runtime/init.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { relativeError } from '../../src/tuner/op-reference.js';
+import { referenceApply } from '../support/reference.js';
 
 const dir = join(import.meta.dirname, '../../examples');
 const load = (name: string): CheckedModule => {

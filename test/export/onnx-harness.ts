@@ -8,8 +8,8 @@ import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/runtime/formats/f16.js';
 import { initParams } from '../../src/runtime/init.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { uniform01 } from '../../src/util/random.js';
+import { referenceApply } from '../support/reference.js';
 
 export function checkedModule(source: string): CheckedModule {
   const { module, diagnostics } = checkSource(source, 'test.mon');

@@ -7,9 +7,9 @@
 import { expect, it } from 'vitest';
 import { checkSource } from '../../src/dsl/index.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';
 import { compileForTest } from '../support/compiled.js';
+import { referenceApply } from '../support/reference.js';
 
 it('a batch over the storage-binding limit runs in chunks and matches the float64 reference', async () => {
   const { module } = checkSource('module wide\nmap w : 16 -> 2^21 = lowrank(rank: 1)\n', 'wide.mon');

@@ -5,12 +5,13 @@
  * a buffer or a bind group.
  */
 import { describe, expect, it } from 'vitest';
-import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { MapRunner } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
 import { countCreations } from '../support/creations.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { checkedMap, monarch, randomParams, sum, bias } from '../ir/structures.js';
+import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
 

@@ -12,13 +12,14 @@ import { paramsOf } from '../../src/dsl/params.js';
 import type { Program } from '../../src/ir/ir.js';
 import { deviceTargetLimits } from '../../src/runtime/device.js';
 import { initParams } from '../../src/runtime/init.js';
-import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { MapRunner } from '../../src/runtime/node.js';
 import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
 import { emptyDb, kernelSignature, merge, type TuningEntry } from '../../src/tuner/db.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
 
 const source = (dtype: 'f32' | 'f16') => `module fz
 dtype ${dtype}

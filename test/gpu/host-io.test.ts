@@ -11,12 +11,13 @@ import { describe, expect, it } from 'vitest';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { GpuStaging } from '../../src/runtime/host-io.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
-import { MapRunner, referenceApply } from '../../src/runtime/node.js';
+import { MapRunner } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
 import { countCreations } from '../support/creations.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { bias, checkedMap, monarch, randomParams, sum } from '../ir/structures.js';
+import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
 

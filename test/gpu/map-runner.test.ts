@@ -5,7 +5,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { CheckedMap } from '../../src/dsl/structure.js';
-import { MapRunner, ParamError, referenceApply, referenceDense, requestMoncDevice } from '../../src/runtime/node.js';
+import { MapRunner, ParamError, requestMoncDevice } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
 import { getTestDevice, getTestMoncDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
@@ -25,6 +25,7 @@ import {
   sum,
   transpose,
 } from '../ir/structures.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 
 const TOL = 1e-5;
 

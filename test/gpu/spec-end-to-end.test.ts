@@ -10,9 +10,10 @@ import { compileModule } from '../../src/compile.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { initParams } from '../../src/runtime/init.js';
-import { MapRunner, referenceApply, referenceDense } from '../../src/runtime/node.js';
+import { MapRunner } from '../../src/runtime/node.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 
 const TOL = 1e-5;
 

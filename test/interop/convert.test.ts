@@ -9,9 +9,9 @@ import { checkSource } from '../../src/dsl/index.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { convertPeerWeights, type Peer } from '../../src/interop/convert.js';
 import { InteropError, type StateDict } from '../../src/interop/peer-layer.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { uniform01 } from '../../src/util/random.js';
 import { flyMonarchForward, ksLinearForward, torchButterflyForward } from './peer-forwards.js';
+import { referenceApply } from '../support/reference.js';
 
 function mapOf(source: string, name = 'f'): CheckedMap {
   const { module, diagnostics } = checkSource(source, 'peer.mon');

@@ -15,9 +15,9 @@ import { compileBackward, compileMap } from '../../src/ir/pipeline.js';
 import { printBackwardProgram } from '../../src/ir/printer.js';
 import { executeBackwardProgram } from '../../src/runtime/cpu-executor.js';
 import { packParams, unpackParams } from '../../src/runtime/params.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { dedent } from './text.js';
 import { butterfly, checkedMap, monarch, randomParams, randomStructure, randomValues, relativeError, rng, SMALL_SIZES, sparse } from './structures.js';
+import { referenceBackward } from '../support/reference.js';
 
 const derived = (text: string, rowsPerSplit?: number) => {
   const program = backward(schedule(parseIrMap(dedent(text))), { rowsPerSplit });

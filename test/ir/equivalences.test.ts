@@ -15,7 +15,7 @@ import type { CheckedMap } from '../../src/dsl/structure.js';
 import { compileMap } from '../../src/ir/pipeline.js';
 import { executeProgram } from '../../src/runtime/cpu-executor.js';
 import { packParams } from '../../src/runtime/params.js';
-import { referenceApply, type ParamValues } from '../../src/runtime/reference.js';
+import { type ParamValues } from '../../src/runtime/reference.js';
 import {
   bias,
   blockdiag,
@@ -36,6 +36,7 @@ import {
   transpose,
   type Build,
 } from './structures.js';
+import { referenceApply } from '../support/reference.js';
 
 function programApply(map: CheckedMap, params: ParamValues, x: Float64Array, batch: number): Float64Array {
   const program = compileMap(map, 'f32');

@@ -9,9 +9,9 @@ import { describe, expect } from 'vitest';
 import { compileMap } from '../../src/ir/pipeline.js';
 import { executeProgram } from '../../src/runtime/cpu-executor.js';
 import { packParams } from '../../src/runtime/params.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
 import { checkedMap, countKind, matmulCount, randomParams, randomStructure, randomValues, relativeError, rng, SMALL_SIZES } from './structures.js';
+import { referenceApply } from '../support/reference.js';
 
 function runBoth(map: CheckedMap, seed: number, batch: number) {
   const random = rng(seed);

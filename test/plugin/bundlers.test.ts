@@ -11,9 +11,9 @@ import { rollup, type RollupError } from 'rollup';
 import * as esbuild from 'esbuild';
 import { build as viteBuild, createServer, type ViteDevServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { BROKEN_MON, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
+import { referenceApply } from '../support/reference.js';
 
 const ENTRY = `export { up, mixer, Up } from './ffn.mon';\n`;
 let project: TempProject | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDenseShape, denseShape, project, ProjectionError } from '../../src/project/index.js';
-import { bias, blockdiag, chain, dense, lowrank, monarch, ref, sum } from './structures.js';
+import { ProjectionError } from '../../src/project/index.js';
+import { bias, blockdiag, chain, checkDenseShape, dense, denseShape, lowrank, monarch, project, ref, sum } from './structures.js';
 
 function projectionError(f: () => unknown): ProjectionError {
   try {

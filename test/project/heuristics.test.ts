@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/project/index.js';
 import {
-  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, randomParams, ref, relativeDistance, sparse, sum,
+  bias, butterfly, chain, denseOf, flatButterfly, gaussianMatrix, lowrank, monarch, monarchOrder, project, randomParams, ref, relativeDistance, sparse, sum,
 } from './structures.js';
 
 const sparseLowrank = (n: number) => sum([sparse(n, n, 4, 4, flatButterfly(1), 'flat_butterfly(factors: 1)'), lowrank(n, n, 3)]);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/project/index.js';
 import {
-  band, blockdiag, butterfly, chain, dense, denseOf, flatButterfly, ks, lowrank, monarch, monarchOrder, randomParams, randomPattern, ref, relativeDistance, sparse, transpose,
+  band, blockdiag, butterfly, chain, dense, denseOf, flatButterfly, ks, lowrank, monarch, monarchOrder, project, randomParams, randomPattern, ref, relativeDistance, sparse, transpose,
 } from './structures.js';
 
 /** project(dense(P)) must give back dense(P): SPEC §6, relative error ≤ 1e-5. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/project/index.js';
 import { hadamard } from './hadamard.js';
-import { butterfly, denseOf, monarch, randomParams, relativeDistance } from './structures.js';
+import { butterfly, denseOf, monarch, project, randomParams, relativeDistance } from './structures.js';
 
 describe('known transforms project exactly', () => {
   for (const k of [4, 6, 8]) {

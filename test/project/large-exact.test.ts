@@ -5,12 +5,10 @@
  * optimum is exact, and the error is recomputed independently through the float64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/project/index.js';
-import { referenceApply } from '../../src/runtime/reference.js';
 import { Rng } from '../../src/project/linalg/rng.js';
 import { truncatedSvd } from '../../src/project/linalg/svd.js';
 import { hadamard } from './hadamard.js';
-import { denseOf, monarch, randomParams, relativeDistance } from './structures.js';
+import { denseOf, monarch, project, randomParams, referenceApply, relativeDistance } from './structures.js';
 
 describe('exact Monarch targets above 16×16 blocks project exactly, and say so', () => {
   for (const n of [1024, 4096]) {

@@ -1,13 +1,12 @@
 /** The projector's own linear algebra against the test's Jacobi oracle and exact constructions. */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/project/index.js';
 import { orthonormalRows } from '../../src/project/linalg/qr.js';
 import { Rng } from '../../src/project/linalg/rng.js';
 import { topEigenpairs } from '../../src/project/linalg/sym-eig.js';
 import { truncatedSvd } from '../../src/project/linalg/svd.js';
 import { jacobiEigenvalues, squaredSingularValues } from './jacobi.js';
-import { denseOf, lowrank, randomParams, relativeDistance } from './structures.js';
+import { denseOf, lowrank, project, randomParams, relativeDistance } from './structures.js';
 
 /** Q diag(λ) Qᵀ with a random orthogonal Q (from the QR of a Gaussian matrix). */
 function symmetricWithSpectrum(spectrum: number[], seed: number): Float64Array {

@@ -5,11 +5,12 @@
  */
 import { fc, test as fcTest } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { paramsOf } from '../../src/dsl/params.js';
+import { paramsOf } from '../../src/model/build.js';
 import type { Structure } from '../../src/dsl/structure.js';
-import { project } from '../../src/project/index.js';
 import { tailEnergy } from './jacobi.js';
-import { band, blockdiag, dense, denseOf, flatButterfly, gaussianMatrix, ks, lowrank, monarch, randomPattern, relativeDistance, sparse } from './structures.js';
+import {
+  band, blockdiag, dense, denseOf, flatButterfly, gaussianMatrix, ks, lowrank, monarch, project, randomPattern, relativeDistance, sparse,
+} from './structures.js';
 
 const energy = (w: ArrayLike<number>) => Array.from(w).reduce((s, v) => s + v * v, 0);
 

@@ -1,13 +1,17 @@
 /**
  * Structures built by hand for the projection tests (the parser is not needed: these are the
  * checked `Structure` objects of SPEC §3), random parameters, and dense matrices through the
- * float64 reference (an independent path from the projector's own products).
+ * float64 reference (an independent path from the projector's own products). Projection and the
+ * reference read a map's model: the wrappers below build it from the structure (modelOfStructure,
+ * what `monc` does for a checked map) so the tests can speak of structures.
  */
-import { paramsOf } from '../../src/dsl/params.js';
+import { modelOfStructure, paramsOf } from '../../src/model/build.js';
+import * as projection from '../../src/project/index.js';
+import { residualConfirmed as confirmModel } from '../../src/project/verify.js';
 import type {
   ButterflyNode, ChainNode, DenseNode, KsNode, LowrankNode, MonarchNode, MonarchOrderNode, RefNode, SparseNode, Structure, SumNode, BlockdiagNode, TransposeNode, BiasNode,
 } from '../../src/dsl/structure.js';
-import { referenceDense } from '../../src/runtime/reference.js';
+import { referenceApply as applyModel, referenceDense } from '../../src/runtime/reference.js';
 import { Rng } from '../../src/project/linalg/rng.js';
 
 export const dense = (out: number, inp: number, path = 'm'): DenseNode => ({ kind: 'dense', in: inp, out, path });
@@ -85,7 +89,20 @@ export function gaussianMatrix(m: number, n: number, seed: number): Float64Array
   return new Rng(seed).gaussianArray(m * n);
 }
 
-export const denseOf = (s: Structure, params: ReadonlyMap<string, ArrayLike<number>>): Float64Array => referenceDense(s, params);
+export const denseOf = (s: Structure, params: ReadonlyMap<string, ArrayLike<number>>): Float64Array => referenceDense(modelOfStructure(s), params);
+
+export const referenceApply = (s: Structure, params: ReadonlyMap<string, ArrayLike<number>>, x: ArrayLike<number>, batch: number): Float64Array =>
+  applyModel(modelOfStructure(s), params, x, batch);
+
+export const project = (s: Structure, w: ArrayLike<number>, options?: projection.ProjectOptions): projection.ProjectionResult =>
+  projection.project(modelOfStructure(s), w, options);
+
+export const denseShape = (s: Structure): [number, number] => projection.denseShape(modelOfStructure(s));
+
+export const checkDenseShape = (s: Structure, shape: readonly number[]): void => projection.checkDenseShape(modelOfStructure(s), shape);
+
+export const residualConfirmed = (s: Structure, params: ReadonlyMap<string, Float64Array>, target: Float64Array, residual2: number, norm2: number): boolean =>
+  confirmModel(modelOfStructure(s).body, params, target, residual2, norm2);
 
 export function relativeDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let num = 0;

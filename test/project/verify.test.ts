@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { project } from '../../src/project/index.js';
-import { residualConfirmed } from '../../src/project/verify.js';
-import { denseOf, gaussianMatrix, monarch, randomParams } from './structures.js';
+import { denseOf, gaussianMatrix, monarch, project, randomParams, residualConfirmed } from './structures.js';
 
 describe('the independent residual check behind optimal: true', () => {
   const s = monarch(96, 48, 4);

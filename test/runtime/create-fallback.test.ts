@@ -6,10 +6,11 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MapRunner, NoAdapterError, referenceApply, registerGpuProvider } from '../../src/runtime/index.js';
+import { MapRunner, NoAdapterError, registerGpuProvider } from '../../src/runtime/index.js';
 import { compileForTest } from '../support/compiled.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { checkedMap, monarch, randomParams, randomStructure, rng, SMALL_SIZES } from '../ir/structures.js';
+import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
 const STUB_REASON = 'the stub platform has no adapter';

@@ -3,9 +3,9 @@
  * kind of structure, and a copy for dense() (issue 13: `monc dense` of dense() at 8192 took 400 s).
  */
 import { describe, expect, it } from 'vitest';
-import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
-import { bias, butterfly, dense, lowrank, monarch, randomParams } from '../project/structures.js';
+import { bias, blockdiag, butterfly, dense, lowrank, monarch, randomParams, ref } from '../project/structures.js';
 import type { Structure, SumNode, ChainNode } from '../../src/dsl/structure.js';
+import { referenceApply, referenceDense } from '../support/reference.js';
 
 /** M from the definition: column j is M e_j − M 0. */
 function byDefinition(s: Structure, params: ReadonlyMap<string, Float64Array>): Float64Array {
@@ -47,5 +47,25 @@ describe('referenceDense', () => {
     let same = m.length === w.length;
     for (let i = 0; same && i < w.length; i++) same = m[i] === w[i];
     expect(same).toBe(true);
+  });
+});
+
+describe('referenceDense of a tied map', () => {
+  it('densifies each map once however often it is used (a + a reads a.weight once), and counts it per use', () => {
+    const a = blockdiag(12, 12, 3, 'a');
+    const s = sum([ref(a), ref(a), dense(12, 12, 'm.2')]);
+    const params = randomParams(s, 5);
+    const reads = new Map<string, number>();
+    const counting = new (class extends Map<string, Float64Array> {
+      override get(name: string): Float64Array | undefined {
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        return super.get(name);
+      }
+    })(params);
+    const got = referenceDense(s, counting);
+    expect(reads.get('a.weight')).toBe(1);
+    const twice = referenceDense(a, params).map((v, i) => 2 * v);
+    const other = referenceDense(dense(12, 12, 'm.2'), params);
+    for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(twice[i] + other[i], 12);
   });
 });

@@ -8,12 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/runtime/map-runner.js';
 import type { OptimizerOptions } from '../../src/runtime/optimizer.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
-import { referenceApply } from '../../src/runtime/reference.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/runtime/formats/f16.js';
 import { bias, butterfly, checkedMap, monarch, randomParams, randomValues, rng, sum } from '../ir/structures.js';
 import { frobeniusError, gradientCase, runnerFor } from './support.js';
 import { getTestDevice } from '../support/gpu.js';
+import { referenceApply, referenceBackward } from '../support/reference.js';
 
 /** PyTorch's update of one tensor, float64 (torch.optim.SGD / Adam / AdamW, step t >= 1). */
 function torchStep(o: OptimizerOptions, t: number, p: Float64Array, g: Float64Array, s: { m: Float64Array; v: Float64Array }): void {

@@ -9,12 +9,11 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { paramsOf } from '../../src/dsl/params.js';
 import type { Structure } from '../../src/dsl/structure.js';
-import { referenceApply, referenceDense } from '../../src/runtime/reference.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import {
   bias, blockdiag, butterfly, chain, dense, ks, lowrank, monarch, monarchOrder, randomParams, randomStructure, randomValues, ref, relativeError, rng, sparse, sum, transpose,
   type Build, SMALL_SIZES,
 } from '../ir/structures.js';
+import { referenceApply, referenceBackward, referenceDense } from '../support/reference.js';
 
 const TOLERANCE = 1e-7;
 

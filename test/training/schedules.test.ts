@@ -10,10 +10,10 @@ import { ksTransposedTiled } from '../../src/codegen/wgsl/ks-transposed.js';
 import { weightGradTiled } from '../../src/codegen/wgsl/weight-grad.js';
 import { compileMap } from '../../src/ir/pipeline.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { butterfly, checkedMap, monarch, randomParams, randomValues, rng } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
 import { frobeniusError } from './support.js';
+import { referenceBackward } from '../support/reference.js';
 
 describe('tuned backward schedules', () => {
   it.each([

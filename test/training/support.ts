@@ -6,9 +6,10 @@
 import type { CheckedMap, Dtype } from '../../src/dsl/structure.js';
 import { compileModuleForTest } from './compile.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
-import { referenceBackward, type ReferenceGradients } from '../../src/runtime/reference-backward.js';
+import type { ReferenceGradients } from '../../src/runtime/reference-backward.js';
 import { getTestDevice } from '../support/gpu.js';
 import { randomParams, randomValues, rng } from '../ir/structures.js';
+import { referenceBackward } from '../support/reference.js';
 
 export interface GradientCase {
   readonly runner: MapRunner;

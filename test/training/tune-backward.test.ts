@@ -12,10 +12,10 @@ import { adapterIdentity } from '../../src/tuner/adapter-identity.js';
 import { emptyDb, kernelSignature, merge } from '../../src/tuner/db.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
 import { tuneBackwardProgram } from '../../src/tuner/tune-backward.js';
-import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { checkedMap, monarch, randomParams, randomValues, rng, sum, bias } from '../ir/structures.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { frobeniusError } from './support.js';
+import { referenceBackward } from '../support/reference.js';
 
 describe('tuneBackwardProgram', () => {
   it('tunes every backward op, and monc build --tuning uses the winners', async () => {

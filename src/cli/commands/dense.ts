@@ -1,5 +1,5 @@
 /** `monc dense FILE.mon --map NAME --params P.safetensors --out W.npy` */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { writeNpy } from '../../runtime/formats/npy.js';
 import { referenceDense } from '../../runtime/reference.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -11,9 +11,10 @@ export async function denseCommand(ctx: CommandContext, file: string, opts: { ma
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
-  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const model = modelOf(map);
+  const params = await readParamsFile(opts.params, model.params);
   // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
-  const dense = referenceDense(map.structure, params);
+  const dense = referenceDense(model, params);
   const shape = [map.out, map.in];
   await writeAtomic(opts.out, writeNpy(dense, shape), { inputs: [file, opts.params] });
   return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${opts.out}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };

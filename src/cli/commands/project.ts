@@ -1,6 +1,7 @@
 /** `monc project FILE.mon --map NAME --dense W.npy|W.safetensors [--tensor NAME] --out P.safetensors [--seed S] [--rounds N]` */
-import { paramsOf } from '../../dsl/params.js';
 import type { CheckedMap } from '../../dsl/structure.js';
+import { modelOf } from '../../model/build.js';
+import type { ModelMap } from '../../model/types.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import { checkDenseShape, project, ProjectionError } from '../../project/index.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -22,12 +23,13 @@ export interface ProjectCommandOptions {
 export async function projectCommand(ctx: CommandContext, file: string, opts: ProjectCommandOptions): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
+  const model = modelOf(map);
   const w = await readArrayFile(opts.dense, opts.tensor);
-  checkShape(map, w);
+  checkShape(map, model, w);
   // Other ProjectionErrors (NaN/Inf in W, a structure projection does not support) are user errors too: main reports them.
-  const result = project(map.structure, w.data, { seed: opts.seed, maxRounds: opts.rounds });
+  const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds });
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
-  const specs = paramsOf(map.structure);
+  const specs = model.params;
   await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), { inputs: [file, opts.dense] });
   const share = `${((100 * result.paramCount) / result.denseParamCount).toFixed(1)}%`;
   return {
@@ -53,9 +55,9 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
 }
 
 /** The library's shape check, naming the file, with a hint for the common mistake of a transposed W. */
-function checkShape(map: CheckedMap, w: ArrayFromFile): void {
+function checkShape(map: CheckedMap, model: ModelMap, w: ArrayFromFile): void {
   try {
-    checkDenseShape(map.structure, w.shape);
+    checkDenseShape(model, w.shape);
   } catch (e) {
     if (!(e instanceof ProjectionError)) throw e;
     const transposed = map.in !== map.out && w.shape.length === 2 && w.shape[0] === map.in && w.shape[1] === map.out;
