@@ -17,13 +17,14 @@
  */
 import { assertNever } from '../../util/assert.js';
 import { composeIndexMaps, identityMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
-import type { AxisPermutation, IndexMap, IrExpr, IrMap, KsExpr } from '../ir.js';
+import type { AxisPermutation, IndexMap, IrMap, KsExpr } from '../ir.js';
+import { mapLeaves, type LeafExpr } from '../traverse.js';
 
 export function canonicalizeBlocks(map: IrMap): IrMap {
-  return { ...map, body: canonicalizeExpr(map.body) };
+  return { ...map, body: mapLeaves(map.body, canonicalizeLeaf) };
 }
 
-function canonicalizeExpr(e: IrExpr): IrExpr {
+function canonicalizeLeaf(e: LeafExpr): LeafExpr {
   switch (e.kind) {
     case 'ks':
       return canonicalizeKs(e);
@@ -31,12 +32,8 @@ function canonicalizeExpr(e: IrExpr): IrExpr {
     case 'perm':
     case 'bias':
       return e;
-    case 'chain':
-      return { ...e, stages: e.stages.map(canonicalizeExpr) };
-    case 'sum':
-      return { ...e, terms: e.terms.map(canonicalizeExpr) };
     default:
-      return assertNever(e, 'IR node');
+      return assertNever(e, 'IR leaf');
   }
 }
 

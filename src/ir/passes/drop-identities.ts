@@ -8,6 +8,7 @@
 import { Code } from '../../dsl/codes.js';
 import { diagnostic, reported, type Diagnostic, type Reported } from '../../dsl/diagnostics.js';
 import type { IrExpr, IrMap } from '../ir.js';
+import { rewriteComposites } from '../traverse.js';
 
 /** The map without identities, or an E0702 for every identity that cannot vanish. */
 export function dropIdentities(map: IrMap): Reported<IrMap> {
@@ -30,17 +31,15 @@ function identityError(e: IrExpr): Diagnostic {
 }
 
 function dropExpr(e: IrExpr, found: Diagnostic[]): IrExpr {
-  switch (e.kind) {
-    case 'chain': {
-      const stages = e.stages.map((s) => dropExpr(s, found)).filter((s) => !isIdentity(s)).flatMap((s) => (s.kind === 'chain' ? s.stages : [s]));
-      return stages.length === 1 ? stages[0] : { ...e, stages };
-    }
-    case 'sum': {
-      const terms = e.terms.map((t) => dropExpr(t, found)).flatMap((t) => (t.kind === 'sum' ? t.terms : [t]));
+  return rewriteComposites(e, {
+    chain: (c) => {
+      const stages = c.stages.filter((s) => !isIdentity(s)).flatMap((s) => (s.kind === 'chain' ? s.stages : [s]));
+      return stages.length === 1 ? stages[0] : { ...c, stages };
+    },
+    sum: (s) => {
+      const terms = s.terms.flatMap((t) => (t.kind === 'sum' ? t.terms : [t]));
       for (const t of terms) if (isIdentity(t)) found.push(identityError(t));
-      return terms.length === 1 ? terms[0] : { ...e, terms };
-    }
-    default:
-      return e;
-  }
+      return terms.length === 1 ? terms[0] : { ...s, terms };
+    },
+  });
 }

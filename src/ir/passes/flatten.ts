@@ -4,22 +4,21 @@
  * composition, say) thus becomes one straight sequence of stages.
  */
 import type { IrExpr, IrMap } from '../ir.js';
+import { rewriteComposites } from '../traverse.js';
 
 export function flatten(map: IrMap): IrMap {
   return { ...map, body: flattenExpr(map.body) };
 }
 
 export function flattenExpr(e: IrExpr): IrExpr {
-  switch (e.kind) {
-    case 'chain': {
-      const stages = e.stages.map(flattenExpr).flatMap((s) => (s.kind === 'chain' ? s.stages : [s]));
-      return stages.length === 1 ? stages[0] : { ...e, stages };
-    }
-    case 'sum': {
-      const terms = e.terms.map(flattenExpr).flatMap((t) => (t.kind === 'sum' ? t.terms : [t]));
-      return terms.length === 1 ? terms[0] : { ...e, terms };
-    }
-    default:
-      return e;
-  }
+  return rewriteComposites(e, {
+    chain: (c) => {
+      const stages = c.stages.flatMap((s) => (s.kind === 'chain' ? s.stages : [s]));
+      return stages.length === 1 ? stages[0] : { ...c, stages };
+    },
+    sum: (s) => {
+      const terms = s.terms.flatMap((t) => (t.kind === 'sum' ? t.terms : [t]));
+      return terms.length === 1 ? terms[0] : { ...s, terms };
+    },
+  });
 }

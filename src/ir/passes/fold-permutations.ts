@@ -11,8 +11,10 @@
  */
 import { Code } from '../../dsl/codes.js';
 import { diagnostic, reported, type Diagnostic, type Reported } from '../../dsl/diagnostics.js';
+import { assertNever } from '../../util/assert.js';
 import { composeIndexMaps, invertIndexMap, isIdentityMap } from '../index-map.js';
 import type { ChainExpr, IndexMap, IrExpr, IrMap, PermExpr } from '../ir.js';
+import { rewriteComposites } from '../traverse.js';
 
 /** The map without perms, or an E0701 for every permutation that no block matmul can absorb. */
 export function foldPermutations(map: IrMap): Reported<IrMap> {
@@ -36,17 +38,13 @@ function unfusable(p: PermExpr): Diagnostic {
  * chain. A permutation that cannot be placed goes into `found` (and out of the expression).
  */
 function foldExpr(e: IrExpr, found: Diagnostic[]): IrExpr {
-  switch (e.kind) {
-    case 'chain':
-      return foldChain(e.stages.map((s) => foldExpr(s, found)), e, found);
-    case 'sum': {
-      const terms = e.terms.map((t) => foldExpr(t, found));
-      for (const t of terms) if (t.kind === 'perm') found.push(unfusable(t));
-      return { ...e, terms };
-    }
-    default:
-      return e;
-  }
+  return rewriteComposites(e, {
+    chain: (c) => foldChain(c.stages, c, found),
+    sum: (s) => {
+      for (const t of s.terms) if (t.kind === 'perm') found.push(unfusable(t));
+      return s;
+    },
+  });
 }
 
 function foldChain(stages: readonly IrExpr[], chain: ChainExpr, found: Diagnostic[]): IrExpr {
@@ -96,6 +94,8 @@ function absorbInput(e: IrExpr, map: IndexMap): IrExpr | null {
     }
     case 'perm':
       return null;
+    default:
+      return assertNever(e, 'IR node');
   }
 }
 
@@ -117,5 +117,7 @@ function absorbOutput(e: IrExpr, map: IndexMap): IrExpr | null {
     }
     case 'perm':
       return null;
+    default:
+      return assertNever(e, 'IR node');
   }
 }

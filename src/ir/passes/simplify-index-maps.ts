@@ -5,13 +5,14 @@
  */
 import { assertNever } from '../../util/assert.js';
 import { simplifyIndexMap } from '../index-map.js';
-import type { IrExpr, IrMap } from '../ir.js';
+import type { IrMap } from '../ir.js';
+import { mapLeaves, type LeafExpr } from '../traverse.js';
 
 export function simplifyIndexMaps(map: IrMap): IrMap {
-  return { ...map, body: simplifyExpr(map.body) };
+  return { ...map, body: mapLeaves(map.body, simplifyLeaf) };
 }
 
-function simplifyExpr(e: IrExpr): IrExpr {
+function simplifyLeaf(e: LeafExpr): LeafExpr {
   switch (e.kind) {
     case 'ks':
     case 'bsr':
@@ -20,11 +21,7 @@ function simplifyExpr(e: IrExpr): IrExpr {
       return { ...e, map: simplifyIndexMap(e.map) };
     case 'bias':
       return { ...e, output: simplifyIndexMap(e.output) };
-    case 'chain':
-      return { ...e, stages: e.stages.map(simplifyExpr) };
-    case 'sum':
-      return { ...e, terms: e.terms.map(simplifyExpr) };
     default:
-      return assertNever(e, 'IR node');
+      return assertNever(e, 'IR leaf');
   }
 }

@@ -4,6 +4,7 @@
  * only buffers fully written before it, the first write of a value overwrites, and `y` is
  * written. A failure is a compiler bug.
  */
+import { assertNever } from '../../util/assert.js';
 import { indexMapProblems, product } from '../index-map.js';
 import type { IndexMap, Op, ParamSlice, Program } from '../ir.js';
 
@@ -16,6 +17,8 @@ export function opSizes(op: Op): { in?: number; out: number } {
       return { in: op.cols, out: op.rows };
     case 'bias':
       return { out: op.size };
+    default:
+      return assertNever(op, 'op');
   }
 }
 

@@ -197,8 +197,8 @@ function digitOf(expr: string, below: number, size: number, total: number): stri
 
 function emitChain(opsIn: readonly Op[], schedule: KsChainSchedule, ctx: KernelContext): EmittedKernel {
   const shape = chainShape(opsIn);
-  invariant(shape, 'ks-chain-fused: the ops do not form a fusable run');
-  const ops = opsIn as readonly KsOp[];
+  const ops = opsIn.filter(isKs);
+  invariant(shape && ops.length === opsIn.length, 'ks-chain-fused: the ops do not form a fusable run');
   const t = chainTiling(shape, schedule);
   const { rows: R, tiles: TT, rowsPerThread: RR, threads: T } = t;
   const { n: N, tile: S } = shape;
