@@ -5,19 +5,19 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import type { CheckedMap } from '../../src/dsl/structure.js';
-import type { BackwardOp, BackwardProgram } from '../../src/ir/ir.js';
-import { parseIrMap } from '../../src/ir/parse.js';
-import { backward } from '../../src/ir/passes/backward.js';
-import { schedule } from '../../src/ir/passes/schedule.js';
-import { backwardProblems } from '../../src/ir/passes/verify-backward.js';
-import { compileBackward, compileMap } from '../../src/ir/pipeline.js';
-import { printBackwardProgram } from '../../src/ir/printer.js';
-import { executeBackwardProgram } from '../../src/runtime/cpu-executor.js';
-import { packParams, unpackParams } from '../../src/runtime/params.js';
-import { dedent } from './text.js';
-import { butterfly, checkedMap, monarch, randomParams, randomStructure, randomValues, relativeError, rng, SMALL_SIZES, sparse } from './structures.js';
-import { referenceBackward } from '../support/reference.js';
+import type { CheckedMap } from '../../../src/dsl/structure.js';
+import type { BackwardOp, BackwardProgram } from '../../../src/ir/ir.js';
+import { parseIrMap } from '../../../src/ir/parse.js';
+import { backward } from '../../../src/ir/passes/backward.js';
+import { schedule } from '../../../src/ir/passes/schedule.js';
+import { backwardProblems } from '../../../src/ir/passes/verify-backward.js';
+import { compileBackward, compileMap } from '../../../src/ir/pipeline.js';
+import { printBackwardProgram } from '../../../src/ir/printer.js';
+import { executeBackwardProgram } from '../../../src/runtime/cpu-executor.js';
+import { packParams, unpackParams } from '../../../src/runtime/params.js';
+import { dedent } from '../text.js';
+import { butterfly, checkedMap, monarch, randomParams, randomStructure, randomValues, relativeError, rng, SMALL_SIZES, sparse } from '../structures.js';
+import { referenceBackward } from '../../support/reference.js';
 
 const derived = (text: string, rowsPerSplit?: number) => {
   const program = backward(schedule(parseIrMap(dedent(text))), { rowsPerSplit });

@@ -6,15 +6,15 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { simplifyIndexMap } from '../../src/ir/index-map.js';
-import type { IrMap, KsOp, Op, Program } from '../../src/ir/ir.js';
-import { parseIrMap } from '../../src/ir/parse.js';
-import { canonicalizeBlocks } from '../../src/ir/passes/canonicalize-blocks.js';
-import { schedule } from '../../src/ir/passes/schedule.js';
-import { compileMap } from '../../src/ir/pipeline.js';
-import { executeProgram } from '../../src/runtime/cpu-executor.js';
-import { blockdiag, chain, checkedMap, monarch, randomValues, relativeError, rng, transpose } from './structures.js';
-import { dedent, runPass } from './text.js';
+import { simplifyIndexMap } from '../../../src/ir/index-map.js';
+import type { IrMap, KsOp, Op, Program } from '../../../src/ir/ir.js';
+import { parseIrMap } from '../../../src/ir/parse.js';
+import { canonicalizeBlocks } from '../../../src/ir/passes/canonicalize-blocks.js';
+import { schedule } from '../../../src/ir/passes/schedule.js';
+import { compileMap } from '../../../src/ir/pipeline.js';
+import { executeProgram } from '../../../src/runtime/cpu-executor.js';
+import { blockdiag, chain, checkedMap, monarch, randomValues, relativeError, rng, transpose } from '../structures.js';
+import { dedent, runPass } from '../text.js';
 
 describe('canonicalize-blocks', () => {
   it('re-splits the folded P L Pᵀ factor K(32,32,32,1) through transposes as K(1,32,32,32) without maps', () => {

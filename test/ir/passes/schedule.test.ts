@@ -1,10 +1,10 @@
 /** schedule: IR text in, program text out. */
 import { describe, expect, it } from 'vitest';
-import { parseIrMap } from '../../src/ir/parse.js';
-import { layoutParams, schedule } from '../../src/ir/passes/schedule.js';
-import { programProblems } from '../../src/ir/passes/verify-program.js';
-import { printProgram } from '../../src/ir/printer.js';
-import { dedent } from './text.js';
+import { parseIrMap } from '../../../src/ir/parse.js';
+import { layoutParams, schedule } from '../../../src/ir/passes/schedule.js';
+import { programProblems } from '../../../src/ir/passes/verify-program.js';
+import { printProgram } from '../../../src/ir/printer.js';
+import { dedent } from '../text.js';
 
 const scheduled = (text: string) => {
   const program = schedule(parseIrMap(dedent(text)));
