@@ -9,6 +9,7 @@ import { FormatError } from '../runtime/formats/format-error.js';
 import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsTensor } from '../runtime/formats/safetensors.js';
 import { checkValues } from '../runtime/numerics.js';
+import { ParamError } from '../runtime/params.js';
 import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE } from './files.js';
 import { UserError } from './user-error.js';
 
@@ -59,9 +60,9 @@ export async function readParamsFile(path: string, specs: readonly ParamSpec[]):
   const tensors = readSafetensorsTensors(path, (index) =>
     specs.map((spec) => {
       const t = index.entries.find((e) => e.name === spec.name);
-      if (!t) throw new UserError(`${path}: missing tensor '${spec.name}' of shape ${shapeText(spec.shape)}`);
+      if (!t) throw new ParamError(`${path}: missing tensor '${spec.name}' of shape ${shapeText(spec.shape)}`);
       if (!sameShape(t.shape, spec.shape)) {
-        throw new UserError(`${path}: tensor '${spec.name}' has shape ${shapeText(t.shape)}, expected ${shapeText(spec.shape)}`);
+        throw new ParamError(`${path}: tensor '${spec.name}' has shape ${shapeText(t.shape)}, expected ${shapeText(spec.shape)}`);
       }
       return t;
     }),
@@ -104,7 +105,8 @@ function parsing<T>(path: string, parse: () => T): T {
   try {
     return parse();
   } catch (e) {
-    if (e instanceof FormatError) throw new UserError(`${path}: ${e.message}`);
+    // The same error, naming the file.
+    if (e instanceof FormatError) throw new FormatError(`${path}: ${e.message}`);
     throw e;
   }
 }

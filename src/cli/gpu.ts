@@ -5,8 +5,8 @@
 import type { TargetLimits } from '../codegen/wgsl/kernel.js';
 import { deviceTargetLimits, NoAdapterError, requestMoncDevice, type MoncDevice } from '../runtime/device.js';
 import { adapterIdentity, type AdapterIdentity } from '../tuner/adapter-identity.js';
+import { MoncError } from '../util/error.js';
 import { note, type CommandContext } from './context.js';
-import { UserError } from './user-error.js';
 
 export interface CommandGpu extends MoncDevice {
   readonly identity: AdapterIdentity;
@@ -21,7 +21,7 @@ export async function openGpu(ctx: CommandContext, command: string): Promise<Com
   try {
     gpu = await requestMoncDevice({ powerPreference: 'high-performance' });
   } catch (e) {
-    if (e instanceof NoAdapterError) throw new UserError(`${e.message}; monc ${command} measures on a GPU and cannot run without one`);
+    if (e instanceof NoAdapterError) throw new MoncError('device', `${e.message}; monc ${command} measures on a GPU and cannot run without one`);
     throw e;
   }
   note(ctx, `webgpu adapter: ${gpu.adapterDescription}${gpu.note ? ` (${gpu.note})` : ''}`);

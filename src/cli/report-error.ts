@@ -1,49 +1,80 @@
 /**
  * How the CLI reports a failure and which exit code it gives: 0 success, 1 user error (bad spec,
- * bad file, shape mismatch), 2 bad usage, 3 internal error (a compiler bug). Its own module so that
- * `main.ts` and the commands that report errors themselves (`build --watch`) share it without an
- * import cycle through `program.ts`.
+ * bad file, shape mismatch), 2 bad usage, 3 internal error (a compiler bug). The exit code of
+ * every kind of MoncError is in one table here; nothing else in the CLI decides one. Its own
+ * module so that `main.ts` and the commands that report errors themselves (`build --watch`) share
+ * it without an import cycle through `program.ts`.
  */
 import { CommanderError } from 'commander';
-import { FileError } from '../node/files/file-error.js';
-import { FormatError } from '../runtime/formats/format-error.js';
-import { ValueRangeError } from '../runtime/numerics.js';
-import { ParamError } from '../runtime/params.js';
-import { ProjectionError } from '../project/errors.js';
+import { assertNever } from '../util/assert.js';
+import { MoncError, type ErrorKind } from '../util/error.js';
 import { formatJson } from '../util/json.js';
 import type { CliIo } from './io.js';
-import { SpecError } from './spec-error.js';
-import { UserError } from './user-error.js';
 
 export const EXIT = { ok: 0, user: 1, usage: 2, internal: 3 } as const;
+
+type Outcome = Exclude<keyof typeof EXIT, 'ok'>;
+
+/** What each kind of error is to the user: theirs to fix (1), a bad command line (2), or a bug in monc (3). */
+const OUTCOME: { readonly [K in ErrorKind]: Outcome } = {
+  spec: 'user',
+  file: 'user',
+  format: 'user',
+  param: 'user',
+  shape: 'user',
+  value: 'user',
+  projection: 'user',
+  interop: 'user',
+  device: 'user',
+  user: 'user',
+  usage: 'usage',
+  wgsl: 'internal',
+};
 
 /** Prints a failure (text on stderr; with `--json` also an `{error}` object on stdout) and gives the exit code. */
 export function reportError(e: unknown, io: CliIo, json: boolean): number {
   // Commander has already printed its message (or the help) to stderr / stdout.
-  if (e instanceof CommanderError) {
-    if (e.exitCode === 0) return EXIT.ok;
-    if (json) io.stdout(`${formatJson({ error: { kind: 'usage', message: e.message.replace(/^error: /, '') } })}\n`);
-    return EXIT.usage;
+  if (e instanceof CommanderError && e.exitCode === 0) return EXIT.ok;
+  const err = asMoncError(e);
+  const outcome = outcomeOf(err);
+  switch (outcome) {
+    case 'usage':
+      // Commander printed the message already; a usage MoncError (none yet) is printed like a user error.
+      if (!(e instanceof CommanderError)) io.stderr(`monc: error: ${err.message}\n`);
+      break;
+    case 'user':
+      // A spec's message is its rendered diagnostics, which name the file and the place themselves.
+      io.stderr(err instanceof MoncError && err.kind === 'spec' ? `${err.message}\n` : `monc: error: ${err.message}\n`);
+      break;
+    case 'internal':
+      reportInternal(err, io);
+      break;
+    default:
+      assertNever(outcome, 'outcome');
   }
-
-  const user = asUserError(e);
-  if (user) {
-    io.stderr(user instanceof SpecError ? `${user.message}\n` : `monc: error: ${user.message}\n`);
-    if (json) io.stdout(`${formatJson({ error: { kind: 'user', message: user.message, ...user.details } })}\n`);
-    return EXIT.user;
+  if (json) {
+    const details = err instanceof MoncError ? err.details : undefined;
+    io.stdout(`${formatJson({ error: { kind: outcome, message: messageOf(err, outcome), ...details } })}\n`);
   }
-  const err = e instanceof Error ? e : new Error(String(e));
-  const message = err.message.replace(/^internal error: /, '');
-  io.stderr(`monc: internal error: ${message}\n`);
-  if (io.env.MONC_DEBUG === '1' && err.stack) io.stderr(`${err.stack}\n`);
-  else io.stderr('monc: (this is a bug in monc; set MONC_DEBUG=1 for the stack trace)\n');
-  if (json) io.stdout(`${formatJson({ error: { kind: 'internal', message } })}\n`);
-  return EXIT.internal;
+  return EXIT[outcome];
 }
 
-/** Errors of the library that are the user's to fix, as UserErrors. */
-function asUserError(e: unknown): UserError | undefined {
-  if (e instanceof UserError) return e;
-  if (e instanceof FileError || e instanceof FormatError || e instanceof ParamError || e instanceof ValueRangeError || e instanceof ProjectionError) return new UserError(e.message);
-  return undefined;
+/** A MoncError for Commander's usage errors; any other error as it is (an Error: a bug). */
+function asMoncError(e: unknown): Error {
+  if (e instanceof CommanderError) return new MoncError('usage', e.message.replace(/^error: /, ''));
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+function outcomeOf(e: Error): Outcome {
+  return e instanceof MoncError ? OUTCOME[e.kind] : 'internal';
+}
+
+function messageOf(e: Error, outcome: Outcome): string {
+  return outcome === 'internal' ? e.message.replace(/^internal error: /, '') : e.message;
+}
+
+function reportInternal(err: Error, io: CliIo): void {
+  io.stderr(`monc: internal error: ${messageOf(err, 'internal')}\n`);
+  if (io.env.MONC_DEBUG === '1' && err.stack) io.stderr(`${err.stack}\n`);
+  else io.stderr('monc: (this is a bug in monc; set MONC_DEBUG=1 for the stack trace)\n');
 }

@@ -1,13 +1,14 @@
 import type { Diagnostic } from '../dsl/diagnostics.js';
-import { UserError } from './user-error.js';
+import { MoncError } from '../util/error.js';
 
-/** A spec with errors: `message` is the rendered diagnostics (file:line:col, source line, caret). */
-export class SpecError extends UserError {
+/** A spec with errors (kind `spec`): `message` is the rendered diagnostics (file:line:col, source line, caret). */
+export class SpecError extends MoncError {
+  override readonly name = 'SpecError';
   constructor(
     rendered: string,
     readonly diagnostics: readonly Diagnostic[],
   ) {
-    super(rendered, {
+    super('spec', rendered, {
       diagnostics: diagnostics.map((d) => ({
         code: d.code,
         severity: d.severity,

@@ -6,8 +6,8 @@
  * from its cause.
  */
 import type { CheckedMap } from '../dsl/structure.js';
+import { MoncError } from '../util/error.js';
 import { readNpyFile, shapeText } from './data-files.js';
-import { UserError } from './user-error.js';
 
 export interface Rows {
   readonly data: Float32Array;
@@ -21,9 +21,9 @@ export interface Rows {
 export async function readInputRows(path: string, map: CheckedMap): Promise<Rows> {
   const x = await readNpyFile(path);
   if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== map.in) {
-    throw new UserError(`${path}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
+    throw new MoncError('shape', `${path}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
   }
-  if (x.data.length === 0) throw new UserError(`${path}: input has no rows (shape ${shapeText(x.shape)})`);
+  if (x.data.length === 0) throw new MoncError('shape', `${path}: input has no rows (shape ${shapeText(x.shape)})`);
   return finiteRows(path, 'input', x.shape, x.data);
 }
 
@@ -32,7 +32,7 @@ export async function readPairedRows(path: string, what: string, input: Rows, ma
   const a = await readNpyFile(path);
   const expected = [...input.shape.slice(0, -1), map.out];
   if (a.shape.length !== expected.length || a.shape.some((d, i) => d !== expected[i])) {
-    throw new UserError(`${path}: ${what} has shape ${shapeText(a.shape)}, expected ${shapeText(expected)} (one row of width ${map.out}, the output of map '${map.name}', per row of the input)`);
+    throw new MoncError('shape', `${path}: ${what} has shape ${shapeText(a.shape)}, expected ${shapeText(expected)} (one row of width ${map.out}, the output of map '${map.name}', per row of the input)`);
   }
   return finiteRows(path, what, a.shape, a.data);
 }
@@ -44,7 +44,7 @@ function finiteRows(path: string, what: string, shape: readonly number[], values
   if (bad >= 0) {
     const where = shape.length === 1 ? `element ${bad}` : `row ${Math.floor(bad / width)}, column ${bad % width}${shape.length > 2 ? ' (rows counted over the leading dimensions)' : ''}`;
     const value = Number.isNaN(values[bad]) ? 'NaN' : Number.isFinite(values[bad]) ? `${values[bad]} (beyond float32)` : String(values[bad]);
-    throw new UserError(`${path}: ${what} holds ${value} at ${where}; all values must be finite`);
+    throw new MoncError('value', `${path}: ${what} holds ${value} at ${where}; all values must be finite`);
   }
   return { data, rows: data.length / width, shape };
 }

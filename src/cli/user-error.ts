@@ -1,14 +1,12 @@
+import { MoncError } from '../util/error.js';
+
 /**
- * A failure that is the user's to fix (a bad spec, a missing or malformed file, a shape
- * mismatch): printed as its message, never with a stack trace, exit code 1. `message` may span
- * several lines (rendered diagnostics); `details` is extra data for `--json`.
+ * A failure that is the user's to fix, found by the CLI itself (a bad option value, a map that is
+ * not there…): the MoncError of kind `user`.
  */
-export class UserError extends Error {
+export class UserError extends MoncError {
   override readonly name = 'UserError';
-  constructor(
-    message: string,
-    readonly details?: Readonly<Record<string, unknown>>,
-  ) {
-    super(message);
+  constructor(message: string) {
+    super('user', message);
   }
 }

@@ -4,6 +4,7 @@
  * uses too, plus an optional bias. A peer reader (fly.ts, torch-butterfly.ts, ksmm.ts) turns a
  * state dict into this form; convert.ts matches it against a map's lowered IR.
  */
+import { MoncError } from '../util/error.js';
 
 /** The tensors of a safetensors state dict, by name. */
 export type StateDict = ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: ArrayLike<number> }>;
@@ -36,10 +37,10 @@ export function ksChainMon(factors: readonly PeerFactor[]): string {
 }
 
 /** A state dict or map that does not fit the conversion; the message says what and why. */
-export class InteropError extends Error {
+export class InteropError extends MoncError {
+  override readonly name = 'InteropError';
   constructor(message: string) {
-    super(message);
-    this.name = 'InteropError';
+    super('interop', message);
   }
 }
 

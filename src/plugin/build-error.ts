@@ -5,13 +5,13 @@
  * separate `frame`: the rendered diagnostics already carry the source lines, and bundlers
  * print a frame beside the message. Rollup-style `loc` columns are 0-based; monc's are 1-based.
  */
-import { renderDiagnostic, type Diagnostic } from '../dsl/diagnostics.js';
+import { renderDiagnostic, type Code, type Diagnostic } from '../dsl/diagnostics.js';
 
 export interface BuildError {
   readonly message: string;
   readonly id: string;
   readonly loc: { readonly file: string; readonly line: number; readonly column: number };
-  readonly code: string;
+  readonly code: Code;
 }
 
 export function buildError(file: string, source: string, diagnostics: readonly Diagnostic[]): BuildError | undefined {

@@ -3,7 +3,8 @@
  * a platform module registered (node-device.ts registers Dawn). Requests the optional features
  * monc kernels can use and the adapter's full storage and workgroup limits.
  */
-import type { TargetLimits } from '../codegen/wgsl/kernel.js';
+import type { TargetLimits } from '../manifest/dispatch.js';
+import { MoncError } from '../util/error.js';
 
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
@@ -54,10 +55,10 @@ export interface RequestDeviceOptions {
 }
 
 /** There is no WebGPU adapter (or no WebGPU at all): callers fall back to the CPU executor. */
-export class NoAdapterError extends Error {
+export class NoAdapterError extends MoncError {
+  override readonly name = 'NoAdapterError';
   constructor(reason: string) {
-    super(`no WebGPU adapter: ${reason}`);
-    this.name = 'NoAdapterError';
+    super('device', `no WebGPU adapter: ${reason}`);
   }
 }
 

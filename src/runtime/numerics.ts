@@ -6,14 +6,18 @@
  * module must not give different answers by device. Both are checked once, on load and on each
  * forward call, in O(n).
  */
-import type { Dtype } from '../dsl/structure.js';
+import type { Dtype } from '../manifest/program.js';
+import { MoncError } from '../util/error.js';
 
 /** The largest finite f16 value. */
 export const F16_MAX = 65504;
 
 /** A value a module cannot take: the message names the tensor (or input) and the element. */
-export class ValueRangeError extends Error {
+export class ValueRangeError extends MoncError {
   override readonly name = 'ValueRangeError';
+  constructor(message: string) {
+    super('value', message);
+  }
 }
 
 /** Throws a ValueRangeError for the first element of `values` that `dtype` cannot hold. `what` names it: "parameter tensor 'up.w'". */

@@ -2,15 +2,15 @@
  * Packing a map's parameter tensors into its one parameter buffer (the layout `schedule` chose,
  * ir.ts `ParamLayoutEntry`) and back. Padding between tensors is zero.
  */
-import type { Dtype } from '../dsl/structure.js';
-import type { ParamLayoutEntry } from '../ir/ir.js';
+import type { Dtype, ParamLayoutEntry } from '../manifest/program.js';
+import { MoncError } from '../util/error.js';
 import { checkValues } from './numerics.js';
 
 /** A parameter set that does not fit the map: missing tensor or wrong number of elements. */
-export class ParamError extends Error {
+export class ParamError extends MoncError {
+  override readonly name = 'ParamError';
   constructor(message: string) {
-    super(message);
-    this.name = 'ParamError';
+    super('param', message);
   }
 }
 

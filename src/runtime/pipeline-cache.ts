@@ -3,12 +3,13 @@
  * monc kernel uses the same explicit bind group layout (wgsl/kernel.ts contract), so a kernel
  * that does not read one of its bindings (a bias kernel's `src`) still binds it.
  */
+import { MoncError } from '../util/error.js';
 
-/** A WGSL module or pipeline the device rejected, with the compiler's messages. */
-export class WgslError extends Error {
+/** A WGSL module or pipeline the device rejected, with the compiler's messages: a bug in monc's kernels. */
+export class WgslError extends MoncError {
+  override readonly name = 'WgslError';
   constructor(message: string) {
-    super(message);
-    this.name = 'WgslError';
+    super('wgsl', message);
   }
 }
 

@@ -7,7 +7,6 @@ import { readSafetensors, writeSafetensors } from '../../runtime/formats/safeten
 import type { CommandContext, CommandResult } from '../context.js';
 import { readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
-import { UserError } from '../user-error.js';
 
 export async function convertCommand(
   ctx: CommandContext,
@@ -21,14 +20,14 @@ export async function convertCommand(
   try {
     state = readSafetensors(bytes).tensors;
   } catch (e) {
-    if (e instanceof FormatError) throw new UserError(`${opts.in}: ${e.message}`);
+    if (e instanceof FormatError) throw new FormatError(`${opts.in}: ${e.message}`);
     throw e;
   }
   let params: Map<string, Float32Array>;
   try {
     params = convertPeerWeights(map, opts.from, state, { prefix: opts.prefix, dtype: spec.module.dtype });
   } catch (e) {
-    if (e instanceof InteropError) throw new UserError(`${opts.in}: ${e.message}`);
+    if (e instanceof InteropError) throw new InteropError(`${opts.in}: ${e.message}`);
     throw e;
   }
   const specs = paramsOf(map.structure);

@@ -13,7 +13,7 @@ import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { findMap } from '../load-spec.js';
-import { UserError } from '../user-error.js';
+import { MoncError } from '../../util/error.js';
 
 export async function runCommand(
   ctx: CommandContext,
@@ -27,7 +27,7 @@ export async function runCommand(
   // Like nn.Linear: X of shape (…, in), any leading dimensions (none for one vector), Y (…, out).
   const leading = x.shape.slice(0, -1);
   if (x.shape.length === 0 || x.shape[x.shape.length - 1] !== map.in) {
-    throw new UserError(`${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
+    throw new MoncError('shape', `${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
   }
   const batch = leading.reduce((p, d) => p * d, 1);
 

@@ -1,14 +1,16 @@
+import { MoncError } from '../../util/error.js';
+
 /**
  * A file the user named cannot be read or written as asked (missing, a directory, a FIFO or
  * device, too large for its format, a write under a regular file…): a user error with a one-line
  * reason, never a compiler bug. The CLI prints it as `monc: error: <message>` with exit code 1.
  */
-export class FileError extends Error {
+export class FileError extends MoncError {
   override readonly name = 'FileError';
   /** `message` without the path: for callers that name the file themselves. */
   readonly reason: string;
   constructor(message: string, reason?: string) {
-    super(message);
+    super('file', message);
     this.reason = reason ?? message;
   }
 }
