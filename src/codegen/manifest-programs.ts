@@ -1,10 +1,10 @@
 /**
- * Between manifests and IR programs: the Program and BackwardProgram a manifest map describes
- * (spans are not in the manifest), and the `backward` section of a manifest map (the backward
- * program's ops, buffers and partials, its kernels with their bindings).
+ * What the build writes into a manifest about its kernels beyond the forward ones (compiler
+ * side only: the runtime reads the result): the `backward` section of a map (the backward
+ * program's ops, buffers and partials, its kernels with their bindings) and the binding plans
+ * of kernels emitted again for another storage type (an f16 module's f32 `fallback`).
  */
-import type { Dtype } from '../dsl/structure.js';
-import type { BackwardOp, BackwardProgram, Op, Program } from '../ir/ir.js';
+import type { BackwardOp, BackwardProgram, Op } from '../ir/ir.js';
 import { assertNever, invariant } from '../util/assert.js';
 import {
   GRADIENT_BUFFER,
@@ -12,7 +12,6 @@ import {
   type ManifestBackwardKernel,
   type ManifestBackwardOp,
   type ManifestKernelPlan,
-  type ManifestMap,
   type ManifestOp,
 } from '../manifest/types.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
@@ -85,42 +84,5 @@ export function manifestBackward(program: BackwardProgram, kernels: readonly Emi
     zeroInputGradient: program.zeroInputGradient === true,
     ops,
     kernels: planBackwardKernels(program.ops, kernels),
-  };
-}
-
-function manifestSpan(name: string) {
-  const p = { offset: 0, line: 1, column: 1 };
-  return { file: `<manifest ${name}>`, start: p, end: p };
-}
-
-/** What a map's forward and backward programs both take from its manifest entry, first. */
-function mapShape(map: ManifestMap, dtype: Dtype) {
-  return { name: map.name, in: map.in, out: map.out, dtype, params: map.params, paramSize: map.paramSize };
-}
-
-/** The Program a manifest map describes. */
-export function programOfManifest(map: ManifestMap, dtype: Dtype): Program {
-  const span = manifestSpan(map.name);
-  return {
-    ...mapShape(map, dtype),
-    buffers: map.buffers,
-    ops: map.ops.map((op) => ({ ...op, span }) as Op),
-    span,
-  };
-}
-
-/** The BackwardProgram a manifest map's backward section describes (spans are not in the manifest). */
-export function backwardProgramOfManifest(map: ManifestMap, dtype: Dtype): BackwardProgram {
-  const b = map.backward;
-  if (!b) throw new Error(`map '${map.name}': the manifest has no backward section (rebuild it with this version of monc)`);
-  const span = manifestSpan(map.name);
-  return {
-    ...mapShape(map, dtype),
-    buffers: b.buffers,
-    partials: b.partials,
-    rowsPerSplit: b.rowsPerSplit,
-    ...(b.zeroInputGradient ? { zeroInputGradient: true as const } : {}),
-    ops: b.ops.map((op) => ({ ...op, span }) as BackwardOp),
-    span,
   };
 }

@@ -1,14 +1,27 @@
 /**
- * The CPU backend: runs a scheduled Program in float64, op by op, with exactly the semantics GPU
- * kernels implement (ir.ts): index maps on reads and writes, accumulate, bias epilogues, and
- * buffers of row-major (batch, size). Slow and simple on purpose; also the oracle for kernels.
+ * The CPU backend: runs a map's scheduled program (manifest/program.ts) in float64, op by op,
+ * with exactly the semantics GPU kernels implement: index maps on reads and writes, accumulate,
+ * bias epilogues, and buffers of row-major (batch, size). Slow and simple on purpose; also the
+ * oracle for kernels.
  */
-import { indexMapTable } from '../ir/index-map.js';
-import type { BackwardOp, BackwardProgram, BiasGradOp, BiasOp, BsrOp, KsOp, ParamLayoutEntry, ParamSlice, Program, ReduceOp, WeightGradOp } from '../ir/ir.js';
+import { indexMapTable } from '../manifest/index-map.js';
+import type {
+  BackwardOpData,
+  BackwardProgramData,
+  BiasGradOpData,
+  BiasOpData,
+  BsrOpData,
+  KsOpData,
+  ParamLayoutEntry,
+  ParamSlice,
+  ProgramData,
+  ReduceOpData,
+  WeightGradOpData,
+} from '../manifest/program.js';
 import { assertNever } from '../util/assert.js';
 
 /** Y (batch, program.out) for X (batch, program.in) and the packed parameter buffer. */
-export function executeProgram(program: Program, packedParams: ArrayLike<number>, x: ArrayLike<number>, batch: number): Float64Array {
+export function executeProgram(program: ProgramData, packedParams: ArrayLike<number>, x: ArrayLike<number>, batch: number): Float64Array {
   if (!Number.isInteger(batch) || batch < 0) throw new Error(`batch must be a non-negative integer, got ${batch}`);
   if (x.length !== batch * program.in) throw new Error(`input has ${x.length} values; expected batch ${batch} x ${program.in}`);
   if (packedParams.length < program.paramSize) throw new Error(`packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
@@ -43,7 +56,7 @@ export interface CpuGradientTarget {
  * it). Gradient ops need `gradients`.
  */
 export function runOps(
-  ops: readonly BackwardOp[],
+  ops: readonly BackwardOpData[],
   layout: readonly ParamLayoutEntry[],
   packedParams: ArrayLike<number>,
   buffer: (name: string) => CpuBuffer,
@@ -84,7 +97,7 @@ export function runOps(
 
 /** dx (batch, in) and the packed parameter gradients for X (batch, in) and DY (batch, out). */
 export function executeBackwardProgram(
-  program: BackwardProgram,
+  program: BackwardProgramData,
   packedParams: ArrayLike<number>,
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
@@ -136,7 +149,7 @@ function writeRow(result: Float64Array, outTable: Int32Array, dst: Float64Array,
   }
 }
 
-function runKs(op: KsOp, ctx: Context): void {
+function runKs(op: KsOpData, ctx: Context): void {
   const { a, b, c, d } = op;
   const inTable = indexMapTable(op.input);
   const outTable = indexMapTable(op.output);
@@ -161,7 +174,7 @@ function runKs(op: KsOp, ctx: Context): void {
   }
 }
 
-function runBsr(op: BsrOp, ctx: Context): void {
+function runBsr(op: BsrOpData, ctx: Context): void {
   const inTable = indexMapTable(op.input);
   const outTable = indexMapTable(op.output);
   const src = ctx.buffer(op.src);
@@ -186,7 +199,7 @@ function runBsr(op: BsrOp, ctx: Context): void {
   }
 }
 
-function runBias(op: BiasOp, ctx: Context): void {
+function runBias(op: BiasOpData, ctx: Context): void {
   const outTable = indexMapTable(op.output);
   const dst = ctx.buffer(op.dst);
   const zero = new Float64Array(op.size);
@@ -212,7 +225,7 @@ function accumulateSplits(g: CpuGradientTarget, batch: number, partial: CpuBuffe
   }
 }
 
-function runWeightGrad(op: WeightGradOp, ctx: Context): void {
+function runWeightGrad(op: WeightGradOpData, ctx: Context): void {
   const g = gradientTarget(ctx, 'wgrad');
   const f = op.forward;
   const inTable = indexMapTable(f.input);
@@ -242,7 +255,7 @@ function runWeightGrad(op: WeightGradOp, ctx: Context): void {
   });
 }
 
-function runBiasGrad(op: BiasGradOp, ctx: Context): void {
+function runBiasGrad(op: BiasGradOpData, ctx: Context): void {
   const g = gradientTarget(ctx, 'bgrad');
   const outTable = indexMapTable(op.output);
   const dy = ctx.buffer(op.dy);
@@ -251,7 +264,7 @@ function runBiasGrad(op: BiasGradOp, ctx: Context): void {
   });
 }
 
-function runReduce(op: ReduceOp, ctx: Context): void {
+function runReduce(op: ReduceOpData, ctx: Context): void {
   const g = gradientTarget(ctx, 'reduce');
   const src = g.partial(op.src);
   const at = ctx.base(op.grad);

@@ -3,23 +3,15 @@
  * parameters; COPY_SRC for read-back, read by the optimizer kernels), activation and partial
  * buffers sized for the largest batch seen so far, one uniform dims slot per kernel and batch,
  * and every kernel in order in one compute pass under the gradient binding layout
- * (codegen/wgsl/grad-scaffold.ts: params, src, dst, dims, aux). The parameter buffer is the
+ * (src/manifest/dispatch.ts: params, src, dst, dims, aux). The parameter buffer is the
  * forward executor's: gradients are always those of the parameters the forward pass uses.
  */
-import { backwardProgramOfManifest, planBackwardKernels, programOfManifest } from '../codegen/manifest-programs.js';
+import { workgroupCount } from '../manifest/dispatch.js';
+import type { BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
-import { emitBackwardKernels } from '../codegen/wgsl/backward-program.js';
-import { workgroupCount } from '../codegen/wgsl/kernel.js';
-import { assembleModule } from '../codegen/wgsl/module.js';
-import type { Dtype } from '../dsl/structure.js';
-import type { BufferDecl, PartialDecl } from '../ir/ir.js';
-// The backward pass and its check straight from the passes: ir/pipeline.js would bring the
-// whole compiler (lowering, printer) into the browser runtime.
-import { backward } from '../ir/passes/backward.js';
-import { verifyBackward } from '../ir/passes/verify-backward.js';
-import { deviceTargetLimits } from './device.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f16ArrayToF32 } from './formats/f16.js';
+import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 
 export interface BackwardExecutorSpec {
@@ -38,7 +30,7 @@ export interface BackwardExecutorSpec {
 /** The gradient binding layout and shader modules, per device. */
 const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout; modules: Map<string, GPUShaderModule> }>();
 
-/** The gradient kernels' bind group and pipeline layouts on `device` (grad-scaffold.ts contract). */
+/** The gradient kernels' bind group and pipeline layouts on `device` (the contract in src/manifest/dispatch.ts). */
 export function gradientLayout(device: GPUDevice): { readonly group: GPUBindGroupLayout; readonly pipeline: GPUPipelineLayout } {
   return layoutFor(device);
 }
@@ -227,37 +219,34 @@ export class GpuBackward {
   }
 }
 
+/** The backward kernels a map runs on a device, and the WGSL module that holds them (MapRunner picks the storage type). */
+export interface BackwardKernels {
+  readonly wgsl: string;
+  /** Undefined where the manifest has no backward section (an older monc built it). */
+  readonly backward: readonly ManifestBackwardKernel[] | undefined;
+  readonly storage: 'f32' | 'f16';
+}
+
 /**
- * What to run for a manifest map's backward pass on `device`: the manifest's backward kernels
- * when the module's WGSL has them in the device's storage type; otherwise (an f16 module on a
- * device without shader-f16, a manifest without backward kernels) kernels emitted here from the
- * manifest's backward program (or one derived from its forward program), same schedules.
+ * What to run for a manifest map's backward pass: the backward program's buffers from its
+ * manifest entry and the kernels the build emitted for the storage type the device runs. A
+ * manifest without a backward section cannot train: rebuilding it adds one.
  */
-export function backwardSpec(map: ManifestMap, moduleWgsl: string, dtype: Dtype, device: GPUDevice): BackwardExecutorSpec {
-  const storage: 'f32' | 'f16' = dtype === 'f16' && device.features.has('shader-f16') ? 'f16' : 'f32';
-  const program = map.backward ? backwardProgramOfManifest(map, dtype) : verifyBackward(backward(programOfManifest(map, dtype)));
-  const common = {
-    buffers: program.buffers,
-    partials: program.partials,
-    rowsPerSplit: program.rowsPerSplit,
-    zeroInputGradient: program.zeroInputGradient === true,
+export function backwardSpec(map: ManifestMap, built: BackwardKernels): BackwardExecutorSpec {
+  const b = map.backward;
+  if (!b || !built.backward) throw new FormatError(`map '${map.name}': its manifest has no backward kernels (built by an older monc); rebuild the module with this version to train it`);
+  return {
+    wgsl: built.wgsl,
+    kernels: built.backward,
+    buffers: b.buffers,
+    partials: b.partials,
+    rowsPerSplit: b.rowsPerSplit,
+    zeroInputGradient: b.zeroInputGradient,
     paramSize: map.paramSize,
     in: map.in,
     out: map.out,
-    storage,
+    storage: built.storage,
   };
-  const built = map.backward?.kernels;
-  if (built && storage === dtype && built.every((k) => moduleWgsl.includes(`fn ${k.entryPoint}(`))) return { wgsl: moduleWgsl, kernels: built, ...common };
-  const limits = deviceTargetLimits(device);
-  const emitted = emitBackwardKernels(program, {
-    storage,
-    limits,
-    schedules: (i) => {
-      const k = built?.find((b) => b.ops[0] === i);
-      return k && { schedule: k.schedule, limits };
-    },
-  });
-  return { wgsl: assembleModule(emitted).wgsl, kernels: planBackwardKernels(program.ops, emitted), ...common };
 }
 
 /** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */

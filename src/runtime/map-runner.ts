@@ -3,26 +3,24 @@
  * bindings wrap. Backends: `webgpu` (the module's kernels through GpuExecutor) and `cpu` (the
  * float64 program executor on the same manifest data).
  *
- * For `dtype f16` modules on an adapter without shader-f16 (SwiftShader, many others), the
- * runner regenerates the map's kernels with f32 storage (same ops, same schedules) and keeps
- * params and activations in f32 on the device; the host-facing API is f32 either way.
+ * The runner only runs what the build shipped: the module's kernels, or for a `dtype f16`
+ * module on an adapter without shader-f16 (SwiftShader, many others) the f32-storage kernels
+ * the build emitted beside them (the manifest's `fallback`), with params and activations in
+ * f32 on the device; the host-facing API is f32 either way.
  *
  * Training (SPEC §7): `backward` / `encodeBackward` run the manifest's backward program
  * (gpu-backward.ts, created on first use; cpu: the float64 reference VJP), `createOptimizer`
  * updates the parameters from the last backward pass (optimizer.ts), `params` / `saveParams`
  * read them back.
  */
-import type { Dtype } from '../dsl/structure.js';
-import type { Program } from '../ir/ir.js';
-import type { ManifestKernel, ManifestMap } from '../manifest/types.js';
-import { assembleModule } from '../codegen/wgsl/module.js';
-import { emitProgramKernels } from '../codegen/wgsl/program.js';
-import { programOfManifest } from '../codegen/manifest-programs.js';
+import type { Dtype, ProgramData } from '../manifest/program.js';
+import type { ManifestMap } from '../manifest/types.js';
 import { executeProgram } from './cpu-executor.js';
-import { describeAdapter, deviceTargetLimits, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
-import { GpuExecutor, planKernels, type KernelPlan } from './gpu-executor.js';
+import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
+import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
+import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
-import { GpuBackward, backwardSpec, readDeviceBuffer } from './gpu-backward.js';
+import { GpuBackward, backwardSpec, readDeviceBuffer, type BackwardKernels } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { checkValues } from './numerics.js';
 import { CpuStaging, forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
@@ -49,21 +47,25 @@ type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
 
-export { programOfManifest };
+/** A manifest map's forward program as the CPU executor runs it: the manifest carries it whole. */
+export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
+  return { name: map.name, in: map.in, out: map.out, dtype, params: map.params, paramSize: map.paramSize, buffers: map.buffers, ops: map.ops };
+}
 
-/** The module text and kernels to run: the manifest's, or f32 replacements for an f16 module. */
-function gpuKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): { wgsl: string; kernels: readonly KernelPlan[]; storage: 'f32' | 'f16' } {
-  if (dtype === 'f32' || device.features.has('shader-f16')) return { wgsl, kernels: map.kernels, storage: dtype };
-  // The manifest's kernels again (fused ones included), within what this device allows.
-  const kernelOf = new Map<string, ManifestKernel>(map.kernels.map((k) => [k.ops.join(','), k]));
-  const limits = deviceTargetLimits(device);
-  const schedules = (ops: readonly number[]) => {
-    const kernel = kernelOf.get(ops.join(','));
-    return kernel && { schedule: kernel.schedule, limits };
-  };
-  const emitted = emitProgramKernels(programOfManifest(map, dtype), { storage: 'f32', schedules });
-  const kernels = planKernels(emitted, map.ops);
-  return { wgsl: assembleModule(emitted).wgsl, kernels, storage: 'f32' };
+/** What a device runs for a map: its forward and backward kernels in one storage type, and the WGSL module holding them. */
+interface DeviceKernels extends BackwardKernels {
+  readonly forward: readonly KernelPlan[];
+}
+
+/**
+ * The module's kernels, or for an f16 module on a device without shader-f16 the f32-storage
+ * kernels its build emitted beside them (the manifest's `fallback`: same ops, same schedules).
+ */
+function deviceKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): DeviceKernels {
+  if (dtype === 'f32' || device.features.has('shader-f16')) return { wgsl, forward: map.kernels, backward: map.backward?.kernels, storage: dtype };
+  const fallback = map.fallback;
+  if (!fallback) throw new FormatError(`map '${map.name}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
+  return { wgsl: fallback.wgsl, forward: fallback.kernels, backward: fallback.backwardKernels, storage: fallback.storage };
 }
 
 const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
@@ -81,8 +83,8 @@ export class MapRunner {
   readonly out: number;
   private packed: Float32Array | undefined;
   private destroyed = false;
-  /** The module's WGSL (webgpu), where the backward kernels are; set by `create`. */
-  private moduleWgsl = '';
+  /** The kernels the device runs (webgpu), the backward ones included; set by `create`. */
+  private kernels: DeviceKernels | undefined;
   private gpuBackward: GpuBackward | undefined;
   /** The packed gradients of the last `backward` (cpu backend). */
   private lastGrad: Float64Array | undefined;
@@ -95,7 +97,7 @@ export class MapRunner {
     readonly map: ManifestMap,
     readonly backend: Backend,
     readonly adapterDescription: string,
-    private readonly program: Program,
+    private readonly program: ProgramData,
     private readonly gpu: GpuExecutor | undefined,
     /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
@@ -122,11 +124,19 @@ export class MapRunner {
       return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, note);
     }
     const device = options.device ?? shared!.device;
-    const plan = gpuKernels(map, wgsl, dtype, device);
-    const gpu = await GpuExecutor.create(device, { ...plan, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out });
+    const kernels = deviceKernels(map, wgsl, dtype, device);
+    const gpu = await GpuExecutor.create(device, {
+      wgsl: kernels.wgsl,
+      kernels: kernels.forward,
+      storage: kernels.storage,
+      buffers: map.buffers,
+      paramSize: map.paramSize,
+      in: map.in,
+      out: map.out,
+    });
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
     const runner = new MapRunner(map, 'webgpu', description, program, gpu, shared?.note);
-    runner.moduleWgsl = wgsl;
+    runner.kernels = kernels;
     return runner;
   }
 
@@ -271,8 +281,7 @@ export class MapRunner {
     this.checkUsable();
     const packed = this.requireParams();
     if (!this.gpu) return unpackParams(this.map.params, packed);
-    const storage = this.program.dtype === 'f16' && this.gpu.device.features.has('shader-f16') ? 'f16' : 'f32';
-    return unpackParams(this.map.params, await readDeviceBuffer(this.gpu.device, this.gpu.paramsBuffer, this.map.paramSize, storage));
+    return unpackParams(this.map.params, await readDeviceBuffer(this.gpu.device, this.gpu.paramsBuffer, this.map.paramSize, this.kernels!.storage));
   }
 
   /** The current parameters as safetensors bytes (SPEC §4 names; F16 for an f16 module, else F32). */
@@ -284,8 +293,8 @@ export class MapRunner {
 
   private backwardExecutor(): GpuBackward {
     const gpu = this.gpu;
-    if (!gpu) throw new Error(`internal error: map '${this.map.name}': no device for the backward pass`);
-    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(this.map, this.moduleWgsl, this.program.dtype, gpu.device), gpu.paramsBuffer);
+    if (!gpu || !this.kernels) throw new Error(`internal error: map '${this.map.name}': no device for the backward pass`);
+    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(this.map, this.kernels), gpu.paramsBuffer);
     return this.gpuBackward;
   }
 

@@ -1,11 +1,10 @@
 /**
- * Structures compiled the way `monc build` compiles them (IR pipeline, kernels, one WGSL module,
- * the manifest), for runtime tests that start from a structure rather than from source text.
+ * Structures compiled the way `monc build` compiles them (IR pipeline, forward and backward
+ * kernels, one WGSL module, the manifest with an f16 module's f32-storage fallback), for runtime
+ * tests that start from a structure rather than from source text.
  */
-import { buildManifest } from '../../src/codegen/manifest.js';
+import { compileKernelsOfModule } from '../../src/compile-kernels.js';
 import type { ManifestMap } from '../../src/manifest/types.js';
-import { assembleModule } from '../../src/codegen/wgsl/module.js';
-import { emitProgramKernels, type EmitProgramOptions } from '../../src/codegen/wgsl/program.js';
 import type { CheckedMap, Dtype } from '../../src/dsl/structure.js';
 import type { Program } from '../../src/ir/ir.js';
 import { compileMap } from '../../src/ir/pipeline.js';
@@ -16,10 +15,9 @@ export interface Compiled {
   readonly wgsl: string;
 }
 
-export function compileForTest(checked: CheckedMap, dtype: Dtype = 'f32', options: EmitProgramOptions = {}): Compiled {
+export function compileForTest(checked: CheckedMap, dtype: Dtype = 'f32'): Compiled {
   const program = compileMap(checked, dtype);
-  const kernelsByMap = new Map([[program.name, emitProgramKernels(program, options)]]);
   const module = { name: 'test', file: 'test.mon', dtype, consts: {}, maps: [checked] };
-  const manifest = buildManifest(module, [program], kernelsByMap, 'test.wgsl', '0.0.0-test');
-  return { program, map: manifest.maps[0], wgsl: assembleModule(kernelsByMap).wgsl };
+  const { manifest, wgsl } = compileKernelsOfModule(module);
+  return { program, map: manifest.maps[0], wgsl };
 }

@@ -1,0 +1,132 @@
+/**
+ * An f16 module on an adapter without shader-f16 runs the f32-storage kernels its build shipped
+ * (the manifest's `fallback`), forward and backward, against the float64 reference; the runner
+ * reaches none of the compiler's kernel emitters or IR passes (esbuild's import graph of
+ * map-runner.ts); and a manifest of an older monc (no fallback, no backward section) is refused
+ * with a format error that says to rebuild, not re-derived at run time.
+ */
+import { join } from 'node:path';
+import * as esbuild from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { compileKernels, type KernelOutputs } from '../../src/compile-kernels.js';
+import { paramsOf } from '../../src/dsl/params.js';
+import type { ManifestMap } from '../../src/manifest/types.js';
+import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { initParams } from '../../src/runtime/init.js';
+import { dawnProvider, MapRunner } from '../../src/runtime/node.js';
+import { randomArray, relativeError, rng } from '../support/programs.js';
+import { referenceApply, referenceBackward } from '../support/reference.js';
+
+const SOURCE = `module half
+dtype f16
+map up  : 24 -> 36 = monarch(nblocks: 3) + bias()
+map mix : 24 -> 16 = lowrank(rank: 3) @ up
+`;
+
+/**
+ * With f32 storage the parameters (f16-representable after loadParams' range check) and the
+ * activations stay f32 on the device: the results are f32-accurate, far inside the f16 module's
+ * 3e-3, which also shows the f16 kernels did not run.
+ */
+const F32_TOL = 1e-5;
+
+function build(): KernelOutputs & { module: NonNullable<ReturnType<typeof compileKernels>['module']> } {
+  const result = compileKernels(SOURCE, 'half.mon');
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return { ...result.outputs!, module: result.module! };
+}
+
+/** A device without shader-f16 on the test adapter (a fresh adapter: each serves one device). */
+async function deviceWithoutF16(): Promise<GPUDevice> {
+  const { adapter } = await dawnProvider.requestAdapter({});
+  if (!adapter) throw new Error('GPU tests need a WebGPU adapter');
+  const device = await adapter.requestDevice({ label: 'monc test without shader-f16' });
+  expect(device.features.has('shader-f16')).toBe(false);
+  return device;
+}
+
+describe('an f16 module on an adapter without shader-f16', () => {
+  it('runs the shipped f32-storage kernels, forward and backward, against the float64 reference', async () => {
+    const built = build();
+    const device = await deviceWithoutF16();
+    try {
+      // `mix` runs `up`'s kernels too (tied parameters: their gradients sum over both uses).
+      for (const checked of built.module.maps.filter((m) => m.name === 'mix')) {
+        const map = built.manifest.maps.find((m) => m.name === checked.name)!;
+        const runner = await MapRunner.create(map, built.wgsl, { device, dtype: 'f16' });
+        try {
+          const params = initParams(paramsOf(checked.structure), 7);
+          runner.loadParams(params);
+          for (const batch of [1, 5]) {
+            const x = randomArray(batch * checked.in, rng(batch));
+            expect(relativeError(await runner.forward(x, batch), referenceApply(checked.structure, params, x, batch)), `${checked.name} forward, batch ${batch}`).toBeLessThan(F32_TOL);
+            const dy = randomArray(batch * checked.out, rng(batch + 100));
+            const got = await runner.backward(x, dy, batch);
+            const want = referenceBackward(checked.structure, params, x, dy, batch);
+            expect(relativeError(got.dx, want.dx), `${checked.name} dx`).toBeLessThan(F32_TOL);
+            for (const [name, g] of want.grads) expect(relativeError(got.grads.get(name)!, g), `${checked.name} ${name}`).toBeLessThan(F32_TOL);
+          }
+          // Parameters read back from the f32 device buffer are the ones loaded.
+          const back = await runner.params();
+          for (const [name, values] of params) expect(back.get(name), name).toEqual(Float32Array.from(values));
+        } finally {
+          runner.destroy();
+        }
+      }
+    } finally {
+      device.destroy();
+    }
+  });
+
+  it('refuses a manifest without the fallback (an older monc): rebuild it', async () => {
+    const { fallback: _fallback, ...old }: ManifestMap = build().manifest.maps[0];
+    const device = await deviceWithoutF16();
+    try {
+      const created = MapRunner.create(old, build().wgsl, { device, dtype: 'f16' });
+      await expect(created).rejects.toThrow(FormatError);
+      await expect(created).rejects.toThrow(/no f32-storage kernels.*rebuild/);
+    } finally {
+      device.destroy();
+    }
+  });
+});
+
+describe('a manifest without a backward section (an older monc)', () => {
+  it('runs forward and refuses backward: rebuild it', async () => {
+    const built = compileKernels('module old\nmap m : 12 -> 12 = monarch(nblocks: 3)\n', 'old.mon').outputs!;
+    const { backward: _backward, ...old }: ManifestMap = built.manifest.maps[0];
+    const device = await deviceWithoutF16();
+    const runner = await MapRunner.create(old, built.wgsl, { device });
+    try {
+      runner.loadParams(initParams(paramsOf(built.manifest.maps[0].structure), 1));
+      expect((await runner.forward(new Float32Array(12), 1)).length).toBe(12);
+      const refused = runner.backward(new Float32Array(12), new Float32Array(12), 1);
+      await expect(refused).rejects.toThrow(FormatError);
+      await expect(refused).rejects.toThrow(/no backward kernels.*rebuild/);
+    } finally {
+      runner.destroy();
+      device.destroy();
+    }
+  });
+});
+
+describe('what the runner imports', () => {
+  it('reaches no kernel emitter and no IR pass (the build shipped every kernel)', async () => {
+    const repo = join(import.meta.dirname, '../..');
+    const result = await esbuild.build({
+      entryPoints: [join(repo, 'src/runtime/map-runner.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'browser',
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((p) => p.endsWith('src/runtime/gpu-backward.ts')), 'the bundle is the runner').toBe(true);
+    // The optimizer's update kernels are still emitted at run time (src/codegen/wgsl/optimizer.ts
+    // and the kernel shell it uses) until they ship in the module too.
+    const optimizerEmitter = /src\/codegen\/wgsl\/(optimizer|family|kernel)\.ts$/;
+    expect(inputs.filter((p) => /src\/(codegen|ir)\//.test(p) && !optimizerEmitter.test(p))).toEqual([]);
+  });
+});
