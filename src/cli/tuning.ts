@@ -8,10 +8,10 @@
  * change anything) and set aside by `monc tune` when it is a regular file (a user error when it
  * is a directory or anything else: monc never moves what it did not write).
  */
-import { existsSync } from 'node:fs';
 import { FileError } from '../node/files/file-error.js';
-import { loadNote, loadTuningDb, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../tuner/db-file.js';
+import { loadNote, loadTuningDb, readBuildTuning, setAsideUnusable, tuningDbLocation, type LoadResult, type TuningDbLocation } from '../node/tuning-db.js';
 import type { TuningDb } from '../tuner/db.js';
+import { assertNever } from '../util/assert.js';
 import { note, type CommandContext } from './context.js';
 import { UserError } from './user-error.js';
 
@@ -42,18 +42,20 @@ export interface LoadedTuning {
 export async function readTuning(ctx: CommandContext, choice: TuningChoice): Promise<LoadedTuning | undefined> {
   const location = userTuningDb(ctx, choice === true ? undefined : choice);
   const { path } = location;
-  if (location.namedBy !== 'option' && !existsSync(path)) {
-    note(ctx, `no tuning database at ${path} yet (monc tune writes it): using the default schedules`);
-    return undefined;
-  }
-  try {
-    const loaded = loadTuningDb(path, undefined, true);
-    noteLoad(ctx, path, loaded);
-    return { path, db: loaded.db };
-  } catch (e) {
-    if (!(e instanceof FileError) || location.namedBy !== undefined) throw namedError(location, e);
-    note(ctx, `tuning database ${path} could not be used (${e.reason}): ignored, using the default schedules (monc tune sets it aside)`);
-    return undefined;
+  const read = readBuildTuning(path, location.namedBy === 'option');
+  switch (read.kind) {
+    case 'none':
+      note(ctx, `no tuning database at ${path} yet (monc tune writes it): using the default schedules`);
+      return undefined;
+    case 'loaded':
+      if (read.note !== undefined) note(ctx, read.note);
+      return { path, db: read.db };
+    case 'unusable':
+      if (location.namedBy !== undefined) throw namedError(location, read.error);
+      note(ctx, `tuning database ${path} could not be used (${read.error.reason}): ignored, using the default schedules (monc tune sets it aside)`);
+      return undefined;
+    default:
+      return assertNever(read, 'tuning database read');
   }
 }
 

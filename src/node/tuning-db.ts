@@ -19,11 +19,11 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, r
 import { homedir, hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { MONC_VERSION } from '../version.js';
-import { TUNING_DB_FILE } from '../node/files/bounds.js';
-import { FileError, ioReason } from '../node/files/file-error.js';
-import { readTextBounded } from '../node/files/read-bounded.js';
-import { ensureDirectory, writeOutput } from '../node/files/write-outputs.js';
-import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from './db.js';
+import { TUNING_DB_FILE } from './files/bounds.js';
+import { FileError, ioReason } from './files/file-error.js';
+import { readTextBounded } from './files/read-bounded.js';
+import { ensureDirectory, writeOutput } from './files/write-outputs.js';
+import { emptyDb, merge, parseDb, serializeDb, type TuningDb, type TuningEntry, type TuningKey } from '../tuner/db.js';
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home: string = homedir()): string {
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'monc');
@@ -69,6 +69,33 @@ export function loadTuningDb(path: string, compiler: string = MONC_VERSION, must
   const parsed = parseDb(readTextBounded(path, TUNING_DB_FILE));
   if ('db' in parsed) return dropOtherVersions(parsed.db, compiler);
   throw new FileError(`${path}: ${parsed.error}`, parsed.error);
+}
+
+/** What a build finds where its database should be. */
+export type BuildTuning =
+  /** No file there (and none was required). */
+  | { readonly kind: 'none' }
+  /** The database, and what loading found worth a note (entries of other versions dropped). */
+  | { readonly kind: 'loaded'; readonly db: TuningDb; readonly note?: string }
+  /** The file cannot be used (a directory, a FIFO, too large, corrupt…): the caller decides whether that stops it. */
+  | { readonly kind: 'unusable'; readonly error: FileError };
+
+/**
+ * The database at `path` for a build that only reads it (`monc build --tuning`, `monc bench`,
+ * the bundler plugins): never moves or changes anything, and returns rather than throws what the
+ * file is. `mustExist`: a missing file is `unusable` (a path the user typed) rather than `none`.
+ */
+export function readBuildTuning(path: string, mustExist = false, compiler: string = MONC_VERSION): BuildTuning {
+  if (!mustExist && !existsSync(path)) return { kind: 'none' };
+  let loaded: LoadResult;
+  try {
+    loaded = loadTuningDb(path, compiler, true);
+  } catch (e) {
+    if (e instanceof FileError) return { kind: 'unusable', error: e };
+    throw e;
+  }
+  const note = loadNote(path, loaded);
+  return { kind: 'loaded', db: loaded.db, ...(note !== undefined ? { note } : {}) };
 }
 
 /**

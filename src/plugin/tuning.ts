@@ -9,9 +9,9 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TuningLookup } from '../compile-kernels.js';
-import { FileError } from '../node/files/file-error.js';
-import { loadNote, loadTuningDb, tuningDbPath, type LoadResult } from '../tuner/db-file.js';
+import { readBuildTuning, tuningDbPath } from '../node/tuning-db.js';
 import { scheduleLookup } from '../tuner/lookup.js';
+import { assertNever } from '../util/assert.js';
 
 export interface TuningSource {
   /** The database file (watched), or undefined for untuned builds. */
@@ -33,16 +33,17 @@ export function tuningSource(root: string, option: string | false | undefined): 
       if (mtime === loadedAt) return state;
       loadedAt = mtime;
       if (mtime === undefined) return (state = {});
-      let loaded: LoadResult;
-      try {
-        loaded = loadTuningDb(path);
-      } catch (e) {
-        if (!(e instanceof FileError)) throw e;
-        return (state = { warning: `${e.message}; building untuned` });
+      const read = readBuildTuning(path);
+      switch (read.kind) {
+        case 'none':
+          return (state = {});
+        case 'loaded':
+          return (state = { lookup: scheduleLookup(read.db), ...(read.note !== undefined ? { warning: read.note } : {}) });
+        case 'unusable':
+          return (state = { warning: `${read.error.message}; building untuned` });
+        default:
+          return assertNever(read, 'tuning database read');
       }
-      const warning = loadNote(path, loaded);
-      state = { lookup: scheduleLookup(loaded.db), ...(warning ? { warning } : {}) };
-      return state;
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The tuning database: the best measured schedule per (adapter, compiler version, kernel
  * structure, batch-size bucket). Plain JSON with a schema checked on load; this module is
- * browser-safe (parsing, validation, lookup, merge); db-file.ts stores it on disk (Node).
+ * browser-safe (parsing, validation, lookup, merge); src/node/tuning-db.ts stores it on disk (Node).
  */
 import type { BackwardOp } from '../ir/ir.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';

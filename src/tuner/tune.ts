@@ -5,7 +5,7 @@
  * median of repeats); the fastest is kept. Which schedules are tried within the cap, and in what
  * order, is search.ts's business. Runs of consecutive ops that fuse are also tried as one
  * dispatch, and the returned entries are the single ops' and the winning runs' (partitions.ts).
- * Browser-safe: the caller stores the returned entries (db-file.ts in Node).
+ * Browser-safe: the caller stores the returned entries (src/node/tuning-db.ts in Node).
  */
 import type { Op, Program } from '../ir/ir.js';
 import {

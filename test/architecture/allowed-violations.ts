@@ -35,8 +35,4 @@ export const ALLOWED_VIOLATIONS: readonly string[] = [
   'src/runtime/map-runner.ts -> src/ir/ir.ts',
   'src/runtime/optimizer.ts -> src/codegen/wgsl/kernel.ts',
   'src/runtime/optimizer.ts -> src/codegen/wgsl/optimizer.ts',
-  // The float64 reference reads the front end's Structure (it moves onto the structure model).
-  'src/runtime/reference-backward.ts -> src/dsl/params.ts',
-  'src/runtime/reference-backward.ts -> src/dsl/structure.ts',
-  'src/runtime/reference.ts -> src/dsl/structure.ts',
 ];

@@ -15,7 +15,7 @@ import { registerGpuProvider } from '../../src/runtime/device.js';
 import { dawnProvider } from '../../src/runtime/node-device.js';
 import { timePasses } from '../../src/runtime/timing.js';
 import { kernelSignature } from '../../src/tuner/db.js';
-import { loadTuningDb } from '../../src/tuner/db-file.js';
+import { loadTuningDb } from '../../src/node/tuning-db.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { batchBucket, emptyDb, kernelSignature, lookup, merge, parseDb, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
-import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/tuner/db-file.js';
+import { checkTuningDbWritable, defaultCacheDir, loadNote, loadTuningDb, readBuildTuning, saveTuningEntries, setAsideUnusable, tuningDbLocation, tuningDbPath, withDbLock } from '../../src/node/tuning-db.js';
 import { FileError } from '../../src/node/files/file-error.js';
 import { transpileForNode } from '../support/transpile-for-node.js';
 import { scheduleLookup } from '../../src/tuner/lookup.js';
@@ -105,10 +105,10 @@ describe('tuning database', () => {
   });
 
   it('six processes saving at once for 20 rounds keep all 120 entries (merge under a lock)', async () => {
-    const lib = transpileForNode(join(dir, 'lib'), 'src/tuner/db-file.ts');
+    const lib = transpileForNode(join(dir, 'lib'), 'src/node/tuning-db.ts');
     writeFileSync(
       join(lib, 'writer.mjs'),
-      `import { saveTuningEntries, loadTuningDb } from './src/tuner/db-file.js';
+      `import { saveTuningEntries, loadTuningDb } from './src/node/tuning-db.js';
        const [path, id, entryJson] = process.argv.slice(2);
        const base = JSON.parse(entryJson);
        for (let i = 0; i < 20; i++) {
@@ -138,8 +138,8 @@ describe('tuning database', () => {
 
   it('a fresh lock of a live process (or of another host) is waited for, not taken over', async () => {
     const path = join(dir, 'db.json');
-    const lib = transpileForNode(join(dir, 'lib'), 'src/tuner/db-file.ts');
-    writeFileSync(join(lib, 'save.mjs'), `import { saveTuningEntries } from './src/tuner/db-file.js';\nsaveTuningEntries(process.argv[2], [JSON.parse(process.argv[3])]);`);
+    const lib = transpileForNode(join(dir, 'lib'), 'src/node/tuning-db.ts');
+    writeFileSync(join(lib, 'save.mjs'), `import { saveTuningEntries } from './src/node/tuning-db.js';\nsaveTuningEntries(process.argv[2], [JSON.parse(process.argv[3])]);`);
     writeFileSync(`${path}.lock`, `${process.pid}\n${hostname()}\n`);
     // The holder (this process, alive) releases it after a moment; the writer must wait for that.
     let released = Infinity;
@@ -162,6 +162,26 @@ describe('tuning database', () => {
     expect(loaded.db.entries.map((e) => e.compiler)).toEqual(['0.1.0']);
     expect(loaded.dropped).toEqual({ count: 1, compilers: ['0.0.9'] });
     expect(loadNote(path, loaded)).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+  });
+
+  it('a build reads the database without ever throwing for the file: none, loaded with its note, or unusable with the reason', () => {
+    const path = join(dir, 'db.json');
+    expect(readBuildTuning(path)).toEqual({ kind: 'none' });
+    const missing = readBuildTuning(path, true);
+    expect(missing.kind === 'unusable' && missing.error.reason).toBe('no such file or directory');
+    writeFileSync(path, serializeDb(merge(emptyDb(), [entry(H100, 0.5), { ...entry(H100, 0.4, 32), compiler: '0.0.9', kernel: 'old' }])));
+    const read = readBuildTuning(path, false, '0.1.0');
+    expect(read.kind === 'loaded' && read.db.entries.map((e) => e.ms)).toEqual([0.5]);
+    expect(read.kind === 'loaded' && read.note).toMatch(/1 entry of other monc versions \(0\.0\.9\) dropped/);
+    expect(readBuildTuning(path, false, '0.0.9')).toEqual({ kind: 'loaded', db: expect.objectContaining({ entries: [expect.objectContaining({ kernel: 'old' })] }), note: expect.any(String) });
+    writeFileSync(path, '{"version": 1, "entries": [');
+    const corrupt = readBuildTuning(path);
+    expect(corrupt.kind === 'unusable' && corrupt.error).toBeInstanceOf(FileError);
+    expect(readFileSync(path, 'utf8')).toBe('{"version": 1, "entries": ['); // a reader never moves or changes it
+    const asDir = join(dir, 'dir.json');
+    mkdirSync(asDir);
+    const directory = readBuildTuning(asDir);
+    expect(directory.kind === 'unusable' && directory.error.reason).toMatch(/directory/);
   });
 
   it('a build without a GPU takes one adapter\'s entries (the one tuned last), never another adapter\'s for a kernel it lacks', () => {

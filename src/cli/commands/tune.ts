@@ -14,7 +14,7 @@ import { emitBackwardKernels } from '../../codegen/wgsl/backward-program.js';
 import { tuneBackwardProgram } from '../../tuner/tune-backward.js';
 import { hasTimestamps } from '../../runtime/timing.js';
 import type { TuningEntry, TuningKey } from '../../tuner/db.js';
-import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../tuner/db-file.js';
+import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/tuning-db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
 import { tuneProgram, type KernelTuning } from '../../tuner/tune.js';
 import { compileSpecKernels } from '../compile-spec.js';
