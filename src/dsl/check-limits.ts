@@ -10,6 +10,8 @@ import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEP
 import { paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
 import type { CheckedMap, Structure } from './structure.js';
+import { constructorModel, isLeaf } from '../model/constructors.js';
+import { stepCount } from '../model/cost.js';
 import { assertNever } from '../util/assert.js';
 import { exactInteger } from '../util/json.js';
 
@@ -84,7 +86,8 @@ export class ExpansionLimits {
   }
 
   private measure(s: Structure): Measure {
-    const leaf = (steps: number): Measure => ({ nodes: 1, steps, depth: 1 });
+    // A constructor is one node whose steps are its model's block matmuls and bias adds.
+    if (isLeaf(s)) return { nodes: 1, steps: stepCount(constructorModel(s).body), depth: 1 };
     switch (s.kind) {
       case 'sum':
       case 'chain': {
@@ -106,21 +109,6 @@ export class ExpansionLimits {
         const target = this.measures.get(s.map)!;
         return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth };
       }
-      case 'transpose':
-        return leaf(0);
-      case 'dense':
-      case 'ks':
-      case 'blockdiag':
-      case 'sparse':
-      case 'bias':
-        return leaf(1);
-      case 'monarch':
-      case 'lowrank':
-        return leaf(2);
-      case 'monarch_order':
-        return leaf(s.radices.length);
-      case 'butterfly':
-        return leaf(s.levels);
       default:
         return assertNever(s, 'structure');
     }

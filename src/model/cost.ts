@@ -26,6 +26,26 @@ export function paramElements(params: readonly ParamSpec[]): number {
   return params.reduce((acc, p) => acc + p.shape.reduce((x, y) => x * y, 1), 0);
 }
 
+/** Block matmuls and bias adds one application of `n` performs (a tied map's each time it is used). */
+export function stepCount(n: ModelNode): number {
+  switch (n.kind) {
+    case 'ks':
+    case 'bsr':
+    case 'bias':
+      return 1;
+    case 'transpose':
+      return 0;
+    case 'chain':
+      return n.stages.reduce((acc, s) => acc + stepCount(s), 0);
+    case 'sum':
+      return n.terms.reduce((acc, t) => acc + stepCount(t), 0);
+    case 'tied':
+      return stepCount(n.body);
+    default:
+      return assertNever(n, 'model node');
+  }
+}
+
 interface Work {
   readonly multiplyAdds: number;
   readonly biasAdds: number;

@@ -3,6 +3,8 @@
  * parameters, and random structures for property tests.
  */
 import { paramsOf } from '../../src/dsl/params.js';
+import { modelOfStructure } from '../../src/model/build.js';
+import { stepCount } from '../../src/model/cost.js';
 import type { CheckedMap, Structure } from '../../src/dsl/structure.js';
 import { assertNever } from '../../src/util/assert.js';
 import { uniform01 } from '../../src/util/random.js';
@@ -90,33 +92,9 @@ export function randomParams(s: Structure, random: () => number): Map<string, Fl
   return new Map(paramsOf(s).map((p) => [p.name, randomValues(random, p.shape.reduce((a, b) => a * b, 1))]));
 }
 
-/** The number of block matmuls a structure denotes (each use of a referenced map counts). */
+/** The number of block matmuls a structure denotes (each use of a referenced map counts): its model's steps minus its bias adds. */
 export function matmulCount(s: Structure): number {
-  switch (s.kind) {
-    case 'dense':
-    case 'ks':
-    case 'blockdiag':
-    case 'sparse':
-      return 1;
-    case 'monarch':
-    case 'lowrank':
-      return 2;
-    case 'monarch_order':
-      return s.radices.length;
-    case 'butterfly':
-      return s.levels;
-    case 'transpose':
-    case 'bias':
-      return 0;
-    case 'sum':
-      return s.terms.reduce((n, t) => n + matmulCount(t), 0);
-    case 'chain':
-      return s.factors.reduce((n, f) => n + matmulCount(f), 0);
-    case 'ref':
-      return matmulCount(s.target);
-    default:
-      return assertNever(s, 'structure');
-  }
+  return stepCount(modelOfStructure(s).body) - countKind(s, 'bias');
 }
 
 export function countKind(s: Structure, kind: Structure['kind']): number {
