@@ -31,6 +31,8 @@ function construct(leaf: Leaf, n: number, m: number, path: string, ctx: SparseCo
   switch (leaf.ctor) {
     case 'dense':
       return { kind: 'dense', ...base };
+    case 'diag':
+      return { kind: 'diag', ...base };
     case 'bias':
       return { kind: 'bias', ...base };
     case 'ks':

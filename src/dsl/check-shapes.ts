@@ -3,7 +3,7 @@
  * solved as equalities (size-solver.ts) in this order, so that a mismatch is reported where it is
  * made: what each factor fixes by itself (`in:`/`out:`, transpose, ks, monarch with radices,
  * references), then the sums and chains from the inside out, then the map's declaration, then
- * square constructors (butterfly, monarch(order)) carry a known side to the other one.
+ * square constructors (butterfly, monarch(order), diag) carry a known side to the other one.
  */
 import type { RNode } from './check-resolve.js';
 import { productWithin } from './check-consts.js';
@@ -28,7 +28,7 @@ type Leaf = Extract<RNode, { kind: 'leaf' }>;
 
 /** Constructors whose matrix is square by definition but whose size comes from context. */
 function isSquare(leaf: Leaf): boolean {
-  return leaf.ctor === 'butterfly' || (leaf.ctor === 'monarch' && (leaf.args.has('order') || leaf.args.has('radices')));
+  return leaf.ctor === 'butterfly' || leaf.ctor === 'diag' || (leaf.ctor === 'monarch' && (leaf.args.has('order') || leaf.args.has('radices')));
 }
 
 export function callText(leaf: Leaf): string {

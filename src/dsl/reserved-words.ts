@@ -23,7 +23,7 @@ typeid typename typeof union unless unorm unsafe unsized use using varying virtu
 writeonly yield bool f16 f32 i32 u32 vec2 vec3 vec4 mat2x2 mat2x3 mat2x4 mat3x2 mat3x3 mat3x4 mat4x2 mat4x3
 mat4x4 array atomic ptr sampler sampler_comparison`;
 
-const language = `module dtype const map dense ks blockdiag transpose monarch butterfly lowrank sparse bias
+const language = `module dtype const map dense diag ks blockdiag transpose monarch butterfly lowrank sparse bias
 flat_butterfly band random`;
 
 export const reservedWords: ReadonlySet<string> = new Set(`${typescript} ${wgsl} ${language}`.split(/\s+/).filter(Boolean));

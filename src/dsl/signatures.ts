@@ -40,6 +40,7 @@ const plain = (params: Record<string, ParamSig>): CallSig => ({ params: new Map(
 
 export const constructors: ReadonlyMap<string, CallSig> = new Map(Object.entries({
   dense: sized({}),
+  diag: sized({}),
   ks: sized({
     a: { type: 'int', required: true, min: 1 },
     b: { type: 'int', required: true, min: 1 },

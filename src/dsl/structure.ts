@@ -22,6 +22,8 @@ interface NodeBase {
 
 /** `dense()`: weight (out, in). */
 export interface DenseNode extends NodeBase { readonly kind: 'dense' }
+/** `diag()`: the diagonal n -> n, d (n); K(n, 1, 1, 1). */
+export interface DiagNode extends NodeBase { readonly kind: 'diag' }
 /** `ks(a, b, c, d)`: K(a,b,c,d), w (a·d, b, c); in = a·c·d, out = a·b·d. */
 export interface KsNode extends NodeBase { readonly kind: 'ks'; readonly a: number; readonly b: number; readonly c: number; readonly d: number }
 /** `blockdiag(nblocks: k)`: K(k, out/k, in/k, 1), weight (k, out/k, in/k). */
@@ -81,6 +83,7 @@ export interface RefNode extends NodeBase { readonly kind: 'ref'; readonly map: 
 
 export type Structure =
   | DenseNode
+  | DiagNode
   | KsNode
   | BlockdiagNode
   | TransposeNode

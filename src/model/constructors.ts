@@ -39,6 +39,10 @@ export const constructors: { readonly [K in LeafKind]: ConstructorModel<LeafOf<K
     params: (s, f) => [f.param('weight', [s.out, s.in], s.in)],
     body: (s, f) => f.ks(1, s.out, s.in, 1, 'weight'),
   },
+  diag: {
+    params: (s, f) => [f.param('d', [s.in], 1)],
+    body: (s, f) => f.ks(s.in, 1, 1, 1, 'd'),
+  },
   ks: {
     params: (s, f) => [f.param('w', [s.a * s.d, s.b, s.c], s.c)],
     body: (s, f) => f.ks(s.a, s.b, s.c, s.d, 'w'),

@@ -75,6 +75,11 @@ function applyVector(s: Structure, params: ParamValues, x: Float64Array): Float6
   switch (s.kind) {
     case 'dense':
       return applyKs(1, s.out, s.in, 1, t('weight'), 0, x);
+    case 'diag': {
+      // y_i = d_i · x_i (docs/language.md).
+      const d = t('d');
+      return Float64Array.from(x, (v, i) => d[i] * v);
+    }
     case 'ks':
       return applyKs(s.a, s.b, s.c, s.d, t('w'), 0, x);
     case 'blockdiag': {
