@@ -1,51 +1,11 @@
 /**
- * The CLI's file I/O; colleagues' commands use these too. Every read of a file the user names
- * goes through `readBytes`/`readText` with the bound of its format (SPEC_FILE, NPY_FILE,
- * SAFETENSORS_FILE, ARRAY_FILE, TUNING_DB_FILE from src/node/files/bounds.ts, or your own
- * `FileBound`): directories, FIFOs and devices are refused, nothing blocks, nothing unbounded is
- * read. Every output goes through `writeAtomic` (one file) or `writeTogether` (several files:
- * all or none), passing the command's input paths as `inputs` so that an output never replaces
- * one. Failures throw FileError (one line; the CLI prints it as a user error, exit 1).
- *
- *   const spec = await readText(file, SPEC_FILE);
- *   await writeAtomic(opts.out, bytes, { inputs: [file, opts.params] });
- *   await writeTogether([{ path: a, data: x }, { path: b, data: y }], { inputs: [file] });
+ * The CLI's file I/O: the host layer's (src/node/files: bounded reads, atomic writes, FileError),
+ * plus the CLI's own check of an output's size. Commands import from here.
  */
-import { bytesText, MAX_DATA_FILE_BYTES, readFileBounded, type FileBound } from '../node/files/read-bounded.js';
-import { checkOutputs, writeOutputs, type OutputFile, type WriteOptions } from '../node/files/write-outputs.js';
+import { bytesText, MAX_DATA_FILE_BYTES } from '../node/files/index.js';
 import { UserError } from './user-error.js';
 
-export { ARRAY_FILE, NPY_FILE, SAFETENSORS_FILE, SPEC_FILE, TUNING_DB_FILE } from '../node/files/bounds.js';
-export { FileError } from '../node/files/file-error.js';
-export type { FileBound } from '../node/files/read-bounded.js';
-export type { OutputFile, WriteOptions } from '../node/files/write-outputs.js';
-
-/** The whole file within `bound`. `shownAs`: the path as the user wrote it, for messages. */
-export async function readBytes(path: string, bound: FileBound, shownAs = path): Promise<Uint8Array> {
-  return readFileBounded(path, bound, shownAs);
-}
-
-export async function readText(path: string, bound: FileBound, shownAs = path): Promise<string> {
-  return new TextDecoder().decode(readFileBounded(path, bound, shownAs));
-}
-
-/** Writes `data` to `path` all at once or not at all; creates missing parent directories. */
-export async function writeAtomic(path: string, data: Uint8Array | string, options: WriteOptions & { readonly shownAs?: string } = {}): Promise<void> {
-  writeOutputs([{ path, data, shownAs: options.shownAs }], options);
-}
-
-/**
- * Before a command's long work: throws the FileError `writeAtomic(path, …, options)` would throw
- * for a bad path (a directory, an input, read-only, under a regular file…); creates nothing.
- */
-export function checkOutputPath(path: string, options: WriteOptions = {}): void {
-  checkOutputs([{ path }], options);
-}
-
-/** Writes all of `files` or none of them (`monc build`'s .wgsl, .ts and .json). */
-export async function writeTogether(files: readonly OutputFile[], options: WriteOptions = {}): Promise<void> {
-  writeOutputs(files, options);
-}
+export * from '../node/files/index.js';
 
 /**
  * Throws a UserError, before anything is allocated, when a data file of `bytes` would exceed
