@@ -1,8 +1,9 @@
 /**
- * The checked semantic model of a `.mon` map: what the spec *means*, with every size resolved
- * and every parameter tensor named (SPEC §3, §4). It is the contract between the front end
- * (src/dsl), lowering (src/ir), the float64 reference and projection. Plain JSON-able data, so
- * it travels in the manifest (spans are dropped there).
+ * The checked form of a `.mon` map: the constructors as written, with every size resolved and
+ * every argument checked (SPEC §3, §4). It is what the front end (src/dsl) hands on; what each
+ * constructor means (its parameter tensors and factors) is the structure model's
+ * (src/model/constructors.ts), built from this by `modelOf`, and lowering, the float64
+ * reference, projection and the manifest read that model.
  *
  * Every node maps `in -> out` (a matrix of shape (out, in)); `path` is the prefix of its
  * parameter names (`up`, `pf.0`, `raw.3`): a parameter `p` of the node is the tensor `${path}.${p}`.
@@ -113,9 +114,5 @@ export interface CheckedModule {
   readonly maps: readonly CheckedMap[];
 }
 
-/** One parameter tensor of a map. `fanIn` drives the default init (uniform ±1/√fanIn). */
-export interface ParamSpec {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly fanIn: number;
-}
+/** One parameter tensor of a map: the structure model's (src/model/types.ts), where constructors declare them. */
+export type { ParamSpec } from '../model/types.js';
