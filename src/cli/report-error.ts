@@ -16,7 +16,7 @@ export const EXIT = { ok: 0, user: 1, usage: 2, internal: 3 } as const;
 type Outcome = Exclude<keyof typeof EXIT, 'ok'>;
 
 /** What each kind of error is to the user: theirs to fix (1), a bad command line (2), or a bug in monc (3). */
-const OUTCOME: { readonly [K in ErrorKind]: Outcome } = {
+export const OUTCOME: { readonly [K in ErrorKind]: Outcome } = {
   spec: 'user',
   file: 'user',
   format: 'user',

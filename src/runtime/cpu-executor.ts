@@ -19,12 +19,13 @@ import type {
   WeightGradOpData,
 } from '../manifest/program.js';
 import { assertNever } from '../util/assert.js';
+import { MoncError } from '../util/error.js';
 
 /** Y (batch, program.out) for X (batch, program.in) and the packed parameter buffer. */
 export function executeProgram(program: ProgramData, packedParams: ArrayLike<number>, x: ArrayLike<number>, batch: number): Float64Array {
-  if (!Number.isInteger(batch) || batch < 0) throw new Error(`batch must be a non-negative integer, got ${batch}`);
-  if (x.length !== batch * program.in) throw new Error(`input has ${x.length} values; expected batch ${batch} x ${program.in}`);
-  if (packedParams.length < program.paramSize) throw new Error(`packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
+  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('shape', `batch must be a non-negative integer, got ${batch}`);
+  if (x.length !== batch * program.in) throw new MoncError('shape', `input has ${x.length} values; expected batch ${batch} x ${program.in}`);
+  if (packedParams.length < program.paramSize) throw new MoncError('param', `packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
   const buffers = new Map(program.buffers.map((b) => [b.name, { size: b.size, data: new Float64Array(batch * b.size) }]));
   const buffer = (name: string) => {
     const b = buffers.get(name);
@@ -103,10 +104,10 @@ export function executeBackwardProgram(
   dy: ArrayLike<number>,
   batch: number,
 ): { dx: Float64Array; grad: Float64Array } {
-  if (!Number.isInteger(batch) || batch < 0) throw new Error(`batch must be a non-negative integer, got ${batch}`);
-  if (x.length !== batch * program.in) throw new Error(`input has ${x.length} values; expected batch ${batch} x ${program.in}`);
-  if (dy.length !== batch * program.out) throw new Error(`output gradient has ${dy.length} values; expected batch ${batch} x ${program.out}`);
-  if (packedParams.length < program.paramSize) throw new Error(`packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
+  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('shape', `batch must be a non-negative integer, got ${batch}`);
+  if (x.length !== batch * program.in) throw new MoncError('shape', `input has ${x.length} values; expected batch ${batch} x ${program.in}`);
+  if (dy.length !== batch * program.out) throw new MoncError('shape', `output gradient has ${dy.length} values; expected batch ${batch} x ${program.out}`);
+  if (packedParams.length < program.paramSize) throw new MoncError('param', `packed parameters have ${packedParams.length} elements; map '${program.name}' needs ${program.paramSize}`);
   const buffers = new Map(program.buffers.map((b) => [b.name, { size: b.size, data: new Float64Array(batch * b.size) }]));
   const splits = Math.ceil(batch / program.rowsPerSplit);
   const partials = new Map(program.partials.map((b) => [b.name, { size: b.size, data: new Float64Array(splits * b.size) }]));

@@ -3,6 +3,7 @@
  * their kernels: each kernel's uniform dims slot (batch, workgroup count) per batch size, the
  * (x, y) workgroup grid, and the bind group entries every kernel has (params, src, dst, dims).
  */
+import { MoncError } from '../util/error.js';
 
 /** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
 export const DIMS_STRIDE = 256;
@@ -47,7 +48,7 @@ export function dispatchGrid(device: GPUDevice, groups: number): [number, number
   const max = device.limits.maxComputeWorkgroupsPerDimension;
   const x = Math.min(groups, max);
   const y = Math.ceil(groups / x);
-  if (y > max) throw new Error(`a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
+  if (y > max) throw new MoncError('device', `a dispatch of ${groups} workgroups exceeds this device's ${max}x${max} grid; use a smaller batch`);
   return [x, y];
 }
 

@@ -11,6 +11,7 @@
  * at memory the GPU writes. One step at a time: each method throws when called out of order.
  */
 import type { Dtype } from '../dsl/structure.js';
+import { MoncError } from '../util/error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 
@@ -31,9 +32,9 @@ export function forwardRequest(
 ): { rows: number; out: Float32Array | undefined } {
   const { batch, out } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined } : options;
   const rows = batch ?? x.length / sizes.in;
-  if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
-  if (x.length !== rows * sizes.in) throw new Error(`map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
-  if (out && out.length !== rows * sizes.out) throw new Error(`map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
+  if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
+  if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
+  if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
   return { rows, out };
 }
 
@@ -200,7 +201,7 @@ export class GpuStaging extends StagingSteps {
     private readonly gpu: GpuStagingDevice,
   ) {
     super(host, capacity);
-    if (capacity > gpu.maxRows) throw new Error(`map '${host.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
+    if (capacity > gpu.maxRows) throw new MoncError('device', `map '${host.name}': a staging of ${capacity} rows exceeds this device's buffer limits (at most ${gpu.maxRows} rows)`);
     this.bytesPerElement = gpu.storage === 'f16' ? 2 : 4;
     const device = gpu.device;
     const xSize = this.bytes(capacity * host.in);
@@ -215,7 +216,7 @@ export class GpuStaging extends StagingSteps {
       this.hostY = new Float32Array(capacity * host.out);
     }
     this.lost = device.lost.then((info) => {
-      throw new Error(`WebGPU device lost (${info.reason}): ${info.message}`);
+      throw new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`);
     });
     this.lost.catch(() => undefined);
   }

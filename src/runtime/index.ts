@@ -27,6 +27,8 @@ export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-ca
 export { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
+// The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.
+export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';

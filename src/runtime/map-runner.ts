@@ -15,6 +15,7 @@
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
+import { MoncError } from '../util/error.js';
 import { executeProgram } from './cpu-executor.js';
 import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
@@ -232,9 +233,9 @@ export class MapRunner {
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     this.checkUsable();
     const rows = batch ?? x.length / this.in;
-    if (!Number.isInteger(rows) || rows < 0) throw new Error(`map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
-    if (x.length !== rows * this.in) throw new Error(`map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
-    if (dy.length !== rows * this.out) throw new Error(`map '${this.map.name}': output gradient has ${dy.length} values; expected batch ${rows} x ${this.out} = ${rows * this.out}`);
+    if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
+    if (x.length !== rows * this.in) throw new MoncError('shape', `map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
+    if (dy.length !== rows * this.out) throw new MoncError('shape', `map '${this.map.name}': output gradient has ${dy.length} values; expected batch ${rows} x ${this.out} = ${rows * this.out}`);
     const packed = this.requireParams();
     if (this.gpu) {
       const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);

@@ -8,7 +8,7 @@
 import { CommanderError } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { reportError } from '../../src/cli/report-error.js';
+import { EXIT, OUTCOME, reportError } from '../../src/cli/report-error.js';
 import { NoAdapterError } from '../../src/runtime/device.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
@@ -93,6 +93,12 @@ describe('each kind of error exits with its code', () => {
     expect(r.code).toBe(row.code);
     // A user's error never shows a stack trace.
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('docs/install.md lists every kind with its exit code', () => {
+    const docs = readFileSync(new URL('../../docs/install.md', import.meta.url), 'utf8');
+    const rows = [...docs.matchAll(/^\| `(\w+)` \| .+ \| (\d) \|$/gm)].map(([, kind, code]) => [kind, Number(code)]);
+    expect(Object.fromEntries(rows)).toEqual(Object.fromEntries(Object.entries(OUTCOME).map(([kind, outcome]) => [kind, EXIT[outcome]])));
   });
 
   it('--json gives the outcome as the kind, and a spec error its diagnostics', async () => {
