@@ -13,9 +13,8 @@
  * are wrapped in validation and out-of-memory error scopes, and a lost device rejects pending
  * and later runs with the loss message.
  */
-import type { BufferDecl, Op } from '../ir/ir.js';
-import type { ManifestOp } from '../manifest/types.js';
-import { workgroupCount, type DispatchRule, type EmittedKernel } from '../codegen/wgsl/kernel.js';
+import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manifest/dispatch.js';
+import type { BufferDecl, OpData } from '../manifest/program.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
@@ -34,7 +33,7 @@ export interface KernelPlan {
  * of its last op. As in the manifest, a kernel of bias ops only binds the map's input as its
  * (unread) source.
  */
-export function planKernels(kernels: readonly EmittedKernel[], ops: readonly (Op | ManifestOp)[]): KernelPlan[] {
+export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpData[]): KernelPlan[] {
   return kernels.map((k) => {
     const mine = k.ops.map((i) => ops[i]);
     const source = mine.flatMap((op) => (op.kind === 'bias' ? [] : [op.src]))[0] ?? 'x';

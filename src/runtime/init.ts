@@ -14,7 +14,7 @@
  *   u_i   = (xoshiro128**() >>> 8) / 2^24          (24 random bits in [0, 1))
  *   v_i   = float32((2·u_i − 1) · (1 / sqrt(fanIn)))
  */
-import type { ParamSpec } from '../dsl/structure.js';
+import type { ParamSpec } from '../model/types.js';
 
 export function initParams(params: readonly ParamSpec[], seed: number): Map<string, Float32Array> {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer, got ${seed}`);
