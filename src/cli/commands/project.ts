@@ -9,7 +9,6 @@ import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
 import { writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 import { formatCount } from '../table.js';
-import { UserError } from '../user-error.js';
 
 export interface ProjectCommandOptions {
   readonly map: string;
@@ -61,6 +60,6 @@ function checkShape(map: CheckedMap, model: ModelMap, w: ArrayFromFile): void {
   } catch (e) {
     if (!(e instanceof ProjectionError)) throw e;
     const transposed = map.in !== map.out && w.shape.length === 2 && w.shape[0] === map.in && w.shape[1] === map.out;
-    throw new UserError(`${w.shownAs}: ${e.message}${transposed ? '; transposed? W is (out, in), like nn.Linear.weight' : ''}`);
+    throw new ProjectionError(`${w.shownAs}: ${e.message}${transposed ? '; transposed? W is (out, in), like nn.Linear.weight' : ''}`);
   }
 }
