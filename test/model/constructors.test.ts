@@ -37,9 +37,14 @@ import { denseOfModel, ksMatrix, matmul, zeros, type Matrix } from './dense-mode
 
 const TOLERANCE = 1e-12;
 
+/** diag() on n (test/ir/structures.ts predates it). */
+const diag = (n: number): Build => (path) => ({ kind: 'diag', in: n, out: n, path });
+
 /** Every constructor, rectangular and non-power-of-two sizes where the constructor allows them. */
 const constructorCases: [string, Build][] = [
   ['dense 6 -> 10', dense(6, 10)],
+  ['diag 7', diag(7)],
+  ['diag @ monarch 12 -> 24', chain(diag(24), monarch(12, 24, 3))],
   ['ks(2, 3, 4, 5)', ks(2, 3, 4, 5)],
   ['blockdiag 12 -> 18, 3 blocks', blockdiag(12, 18, 3)],
   ['transpose(3, 4) @ dense', chain(transpose(3, 4), dense(12, 12))],
@@ -189,6 +194,15 @@ describe('combinators', () => {
 
 describe('property: random structures', () => {
   const sizes = fc.constantFrom(...SMALL_SIZES);
+  test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), sizes, sizes, fc.integer({ min: 0, max: 1 })], { numRuns: 50 })(
+    'diag() on either side of a random structure matches the float64 reference',
+    (seed, n, m, depth) => {
+      const inner = randomStructure(rng(seed), n, m, depth);
+      const s = chain(diag(m), inner, diag(n))('p');
+      expectModelMatchesReference(s, seed + 1);
+      expectParamsMatchFactors(s);
+    },
+  );
   test.prop([fc.integer({ min: 0, max: 2 ** 31 - 1 }), sizes, sizes, fc.integer({ min: 0, max: 2 })], { numRuns: 150 })(
     'the model matches the float64 reference and its parameters match its factors',
     (seed, n, m, depth) => {
