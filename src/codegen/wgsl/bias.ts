@@ -7,7 +7,7 @@ import { invariant } from '../../util/assert.js';
 import { workgroupScheduleSpace, type KernelFamily, type WorkgroupSchedule } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel } from './kernel.js';
-import { kernelNames, kernelText, load, paramOffset, rowSize, sum, toStorage, u, type KernelContext } from './scaffold.js';
+import { flatKernel, kernelNames, load, paramOffset, rowSize, sum, toStorage, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bias';
 type BiasSchedule = WorkgroupSchedule<typeof FAMILY>;
@@ -26,13 +26,5 @@ function emitBias(op: BiasOp, schedule: BiasSchedule, ctx: KernelContext): Emitt
   let value = load(ctx, n.params, sum(u(paramOffset(ctx, op.param)), 'item'));
   if (op.accumulate) value = `${load(ctx, n.dst, 'y')} + ${value}`;
   const body = [`let y = ${at};`, `${n.dst}[y] = ${toStorage(ctx, value)};`];
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow: op.size, body }),
-    enables: ctx.storage === 'f16' ? ['f16'] : [],
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'flat', itemsPerRow: op.size, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow: op.size, body });
 }

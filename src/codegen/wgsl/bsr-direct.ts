@@ -15,7 +15,7 @@ import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-ma
 import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
-import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+import { decompose, flatKernel, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-direct';
 type BsrDirectSchedule = DirectSchedule<typeof FAMILY>;
@@ -142,13 +142,5 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
     target,
     ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}),
   });
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow, decls, body }),
-    enables: ctx.storage === 'f16' ? ['f16'] : [],
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, decls, body });
 }

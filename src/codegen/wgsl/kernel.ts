@@ -8,14 +8,16 @@
  *   @binding(2) dst    : storage, read_write  (the op's destination activation buffer)
  *   @binding(3) dims   : uniform Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
  * Activation buffers are row-major (batch, size). `groups` is the number of workgroups the
- * dispatch rule asks for; the runtime lays them out as (x, y) with x <= 65535 and the kernel
- * reads its linear workgroup index as wg.x + wg.y * num_workgroups.x and returns when it is >= groups.
+ * dispatch rule asks for; the runtime lays them out as (x, y) with x within the device's
+ * maxComputeWorkgroupsPerDimension and the kernel reads its linear workgroup index as
+ * wg.x + wg.y * num_workgroups.x and returns when it is >= groups. scaffold.ts `kernelShell` writes
+ * the bindings and that index once for every family.
  * Module-scope names of a kernel are prefixed with its entry point, so kernels concatenate into
  * one valid WGSL module.
  *
  * Gradient kernels (backward programs) use the same shell with one more binding,
  *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
- * and f32 partial buffers; grad-scaffold.ts writes it. Optimizer kernels (optimizer.ts) bind
+ * and f32 partial buffers (grad-scaffold.ts). Optimizer kernels (optimizer.ts) bind
  * params read_write, the gradients, the optimizer state and their own uniform.
  */
 import type { Op } from '../../ir/ir.js';

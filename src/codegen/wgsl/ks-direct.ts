@@ -14,7 +14,7 @@ import type { EmittedKernel } from './kernel.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
-import { decompose, kernelNames, kernelText, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+import { decompose, flatKernel, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'ks-direct';
 type KsDirectSchedule = DirectSchedule<typeof FAMILY>;
@@ -69,13 +69,5 @@ function emitKs(op: KsOp, schedule: KsDirectSchedule, ctx: KernelContext): Emitt
       '}',
     ]),
   ];
-  return {
-    entryPoint: ctx.entryPoint,
-    wgsl: kernelText(ctx, { workgroupSize: wg, itemsPerRow, body }),
-    enables: ctx.storage === 'f16' ? ['f16'] : [],
-    workgroupSize: [wg, 1, 1],
-    dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg },
-    schedule,
-    ops: [ctx.opIndex],
-  };
+  return flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, body });
 }

@@ -6,6 +6,7 @@
 import type { BufferDecl, ParamLayoutEntry, ParamSlice } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { renderIndex, type IndexVar } from './index-map.js';
+import type { EmittedKernel, Schedule } from './kernel.js';
 
 export type StorageType = 'f32' | 'f16';
 
@@ -39,10 +40,12 @@ export interface KernelNames {
   readonly src: string;
   readonly dst: string;
   readonly dims: string;
+  /** Binding 4 of gradient kernels. */
+  readonly aux: string;
 }
 
 export function kernelNames(entryPoint: string): KernelNames {
-  return { params: `${entryPoint}_params`, src: `${entryPoint}_src`, dst: `${entryPoint}_dst`, dims: `${entryPoint}_dims` };
+  return { params: `${entryPoint}_params`, src: `${entryPoint}_src`, dst: `${entryPoint}_dst`, dims: `${entryPoint}_dims`, aux: `${entryPoint}_aux` };
 }
 
 /** `buffer[index]` as an f32 value. */
@@ -160,34 +163,84 @@ export function storeOutput(
 }
 
 /**
- * The whole kernel text: bindings, the entry point, the group and bounds guards, then `body`,
- * which sees `item_row` (the batch row) and `item` (the item within the row, < itemsPerRow).
- * `decls` are extra module-scope declarations (already prefixed by the caller).
+ * The WGSL element type of each binding of the kernel contract (kernel.ts): the storage scalar,
+ * a vec4 view of it, or f32 for a gradient kernel's partial buffers. `aux` (binding 4) only in
+ * gradient kernels.
  */
-export function kernelText(
-  ctx: KernelContext,
-  k: { readonly workgroupSize: number; readonly itemsPerRow: number; readonly decls?: readonly string[]; readonly body: readonly string[] },
+export interface BindingTypes {
+  readonly params: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly aux?: string;
+}
+
+/** Every binding in the storage type, no aux: a forward kernel. */
+export function forwardBindings(storage: StorageType): BindingTypes {
+  return { params: storage, src: storage, dst: storage };
+}
+
+/**
+ * The one kernel shell every family's text goes through: the Dims struct and the bindings of the
+ * contract (names prefixed with the entry point), module-scope `decls`, the entry point with its
+ * linear workgroup index `group` (wg.x + wg.y · nwg.x: the runtime lays the dispatch out in 2-D
+ * within the device's per-dimension limit) and the guard on dims.groups, then `body`.
+ */
+export function kernelShell(
+  entryPoint: string,
+  k: { readonly bindings: BindingTypes; readonly workgroupSize: number; readonly decls?: readonly string[]; readonly body: readonly string[] },
 ): string {
-  const ep = ctx.entryPoint;
+  const ep = entryPoint;
   const n = kernelNames(ep);
-  const elem = ctx.storage;
   const lines = [
     `struct ${ep}_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }`,
-    `@group(0) @binding(0) var<storage, read> ${n.params}: array<${elem}>;`,
-    `@group(0) @binding(1) var<storage, read> ${n.src}: array<${elem}>;`,
-    `@group(0) @binding(2) var<storage, read_write> ${n.dst}: array<${elem}>;`,
+    `@group(0) @binding(0) var<storage, read> ${n.params}: array<${k.bindings.params}>;`,
+    `@group(0) @binding(1) var<storage, read> ${n.src}: array<${k.bindings.src}>;`,
+    `@group(0) @binding(2) var<storage, read_write> ${n.dst}: array<${k.bindings.dst}>;`,
     `@group(0) @binding(3) var<uniform> ${n.dims}: ${ep}_Dims;`,
+    ...(k.bindings.aux === undefined ? [] : [`@group(0) @binding(4) var<storage, read> ${n.aux}: array<${k.bindings.aux}>;`]),
     ...(k.decls ?? []),
     `@compute @workgroup_size(${k.workgroupSize})`,
     `fn ${ep}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`,
     `  let group = wg.x + wg.y * nwg.x;`,
     `  if (group >= ${n.dims}.groups) { return; }`,
-    `  let global = group * ${u(k.workgroupSize)} + lid;`,
-    `  if (global >= ${n.dims}.batch * ${u(k.itemsPerRow)}) { return; }`,
-    k.itemsPerRow === 1 ? `  let item_row = global;` : `  let item_row = global / ${u(k.itemsPerRow)};`,
-    k.itemsPerRow === 1 ? `  let item = 0u;` : `  let item = global % ${u(k.itemsPerRow)};`,
     ...k.body.map((l) => `  ${l}`),
     `}`,
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The WGSL extensions a kernel with these binding element types needs (f16 storage: `f16`). */
+export function bindingEnables(storage: StorageType, bindings: BindingTypes): string[] {
+  const types = [storage, bindings.params, bindings.src, bindings.dst, bindings.aux ?? storage];
+  return types.some((t) => t.includes('f16')) ? ['f16'] : [];
+}
+
+/**
+ * A forward kernel of one thread per item (`itemsPerRow` items per batch row) through the shell:
+ * `body` sees `item_row` (the batch row) and `item` (the item within the row). `decls` are extra
+ * module-scope declarations (already prefixed by the caller). Dispatch: one flat item per thread.
+ */
+export function flatKernel(
+  ctx: KernelContext,
+  schedule: Schedule,
+  k: { readonly workgroupSize: number; readonly itemsPerRow: number; readonly decls?: readonly string[]; readonly body: readonly string[] },
+): EmittedKernel {
+  const n = kernelNames(ctx.entryPoint);
+  const bindings = forwardBindings(ctx.storage);
+  const body = [
+    `let global = group * ${u(k.workgroupSize)} + lid;`,
+    `if (global >= ${n.dims}.batch * ${u(k.itemsPerRow)}) { return; }`,
+    k.itemsPerRow === 1 ? `let item_row = global;` : `let item_row = global / ${u(k.itemsPerRow)};`,
+    k.itemsPerRow === 1 ? `let item = 0u;` : `let item = global % ${u(k.itemsPerRow)};`,
+    ...k.body,
+  ];
+  return {
+    entryPoint: ctx.entryPoint,
+    wgsl: kernelShell(ctx.entryPoint, { bindings, workgroupSize: k.workgroupSize, ...(k.decls ? { decls: k.decls } : {}), body }),
+    enables: bindingEnables(ctx.storage, bindings),
+    workgroupSize: [k.workgroupSize, 1, 1],
+    dispatch: { kind: 'flat', itemsPerRow: k.itemsPerRow, itemsPerWorkgroup: k.workgroupSize },
+    schedule,
+    ops: [ctx.opIndex],
+  };
 }

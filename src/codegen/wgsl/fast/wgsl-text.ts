@@ -1,11 +1,12 @@
 /**
  * Small text helpers shared by the fast kernel families: storage element types (scalar or vec4
- * views of the same buffer), the binding block of the kernel.ts contract, and the linear
- * workgroup index guard. Kernels compute in f32; f16 storage converts on load and store.
+ * views of the same buffer), staging and epilogue pieces, and `tiledKernel`, which puts a tiled
+ * kernel through the one kernel shell (scaffold.ts). Kernels compute in f32; f16 storage
+ * converts on load and store.
  */
 import type { EmittedKernel, Schedule } from '../kernel.js';
-import type { StorageType } from '../scaffold.js';
-import { binding, div, kernelNames, mod, mul, sum, u } from '../scaffold.js';
+import type { BindingTypes, StorageType } from '../scaffold.js';
+import { binding, bindingEnables, div, kernelNames, kernelShell, mod, mul, sum, u } from '../scaffold.js';
 
 /** The WGSL element type of a binding: the storage scalar, or a vec4 of it. */
 export function elemType(storage: StorageType, vec4: boolean): string {
@@ -31,33 +32,14 @@ export interface BindingViews {
   readonly dst: boolean;
 }
 
-/** The four bindings of the kernel.ts contract and the Dims struct, names prefixed. */
-export function bindingDecls(entryPoint: string, storage: StorageType, views: BindingViews): string[] {
-  const n = kernelNames(entryPoint);
-  return [
-    `struct ${entryPoint}_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }`,
-    `@group(0) @binding(0) var<storage, read> ${n.params}: array<${elemType(storage, views.params)}>;`,
-    `@group(0) @binding(1) var<storage, read> ${n.src}: array<${elemType(storage, views.src)}>;`,
-    `@group(0) @binding(2) var<storage, read_write> ${n.dst}: array<${elemType(storage, views.dst)}>;`,
-    `@group(0) @binding(3) var<uniform> ${n.dims}: ${entryPoint}_Dims;`,
-  ];
+/** The binding element types of a tiled kernel: the storage type, or vec4 views of it. */
+export function tiledBindings(storage: StorageType, views: BindingViews): BindingTypes {
+  return { params: elemType(storage, views.params), src: elemType(storage, views.src), dst: elemType(storage, views.dst) };
 }
 
 /** Reads one scalar element of a binding that may be viewed as vec4. */
 export function scalarAt(name: string, vec4: boolean, index: string): string {
   return vec4 ? `${name}[${div(index, 4)}][${mod(index, 4)}]` : `${name}[${index}]`;
-}
-
-/** The entry point's opening lines: signature, linear workgroup index and the group guard. */
-export function entryOpening(entryPoint: string, workgroupSize: number): string[] {
-  const n = kernelNames(entryPoint);
-  return [
-    `@compute @workgroup_size(${workgroupSize})`,
-    `fn ${entryPoint}(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {`,
-    `  let group = wg.x + wg.y * nwg.x;`,
-    `  if (group >= ${n.dims}.groups) { return; }`,
-    `  let batch = ${n.dims}.batch;`,
-  ];
 }
 
 /** `lid`-strided cooperative loop over `count` items (unrolled by whole passes of the workgroup). */
@@ -239,18 +221,17 @@ export interface TiledKernelParts {
 
 /** Bindings, workgroup variables and the entry point of a kernel tiled over batch rows. */
 export function tiledKernel(k: TiledKernelParts): EmittedKernel {
-  const wgsl = [
-    ...bindingDecls(k.entryPoint, k.storage, k.views),
-    ...(k.decls ?? []),
-    ...k.workgroupVars,
-    ...entryOpening(k.entryPoint, k.threads),
-    ...k.body.map((l) => `  ${l}`),
-    '}',
-  ].join('\n');
+  const bindings = tiledBindings(k.storage, k.views);
+  const wgsl = kernelShell(k.entryPoint, {
+    bindings,
+    workgroupSize: k.threads,
+    decls: [...(k.decls ?? []), ...k.workgroupVars],
+    body: [`let batch = ${kernelNames(k.entryPoint).dims}.batch;`, ...k.body],
+  });
   return {
     entryPoint: k.entryPoint,
-    wgsl: wgsl + '\n',
-    enables: [...(k.storage === 'f16' ? ['f16'] : []), ...(k.extraEnables ?? [])],
+    wgsl,
+    enables: [...bindingEnables(k.storage, bindings), ...(k.extraEnables ?? [])],
     workgroupSize: [k.threads, 1, 1],
     dispatch: { kind: 'tiled', rowsPerWorkgroup: k.rowsPerWorkgroup, workgroupsPerRowTile: k.workgroupsPerRowTile },
     schedule: k.schedule,
