@@ -15,6 +15,7 @@
  */
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manifest/dispatch.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
+import { MoncError } from '../util/error.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
@@ -95,7 +96,7 @@ export class GpuExecutor {
     });
     this.lostPromise = device.lost.then((info) => {
       this.lost = `WebGPU device lost (${info.reason}): ${info.message}`;
-      throw new Error(this.lost);
+      throw new MoncError('device', this.lost);
     });
     // Nobody may be waiting on it; the rejection is reported through run() instead.
     this.lostPromise.catch(() => undefined);
@@ -119,7 +120,7 @@ export class GpuExecutor {
 
   private checkUsable(): void {
     if (this.destroyed) throw new Error('the map runner was destroyed');
-    if (this.lost) throw new Error(this.lost);
+    if (this.lost) throw new MoncError('device', this.lost);
   }
 
   /** The packed parameter buffer on the device (the backward pass and optimizers use it; storage type, STORAGE usage). */
@@ -134,7 +135,7 @@ export class GpuExecutor {
 
   writeParams(packed: Float32Array): void {
     this.checkUsable();
-    if (packed.length !== this.spec.paramSize) throw new Error(`packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
+    if (packed.length !== this.spec.paramSize) throw new MoncError('param', `packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
     if (packed.length > 0) this.device.queue.writeBuffer(this.params, 0, toStorage(packed, this.spec.storage));
   }
 
@@ -254,7 +255,7 @@ export class GpuExecutor {
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     const widest = Math.max(this.spec.in, this.spec.out, ...this.spec.buffers.map((b) => b.size));
     const rows = Math.floor(limit / (widest * this.elementBytes + 16));
-    if (rows < 1) throw new Error(`one row of this map needs a buffer of ${widest * this.elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
+    if (rows < 1) throw new MoncError('device', `one row of this map needs a buffer of ${widest * this.elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
     return rows;
   }
 

@@ -11,6 +11,7 @@
  */
 import type { ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
+import { MoncError } from '../util/error.js';
 import { applyNode, sliceOf, type ParamValues, type Rows } from './reference.js';
 
 export interface ReferenceGradients {
@@ -28,8 +29,8 @@ export function referenceBackward(
   batch: number,
 ): ReferenceGradients {
   const { in: n, out: m } = model.body;
-  if (x.length !== batch * n) throw new Error(`x has ${x.length} values, expected ${batch}×${n}`);
-  if (dy.length !== batch * m) throw new Error(`dy has ${dy.length} values, expected ${batch}×${m}`);
+  if (x.length !== batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
+  if (dy.length !== batch * m) throw new MoncError('shape', `dy has ${dy.length} values, expected ${batch}×${m}`);
   const grads = new Map<string, Float64Array>();
   for (const p of model.params) grads.set(p.name, new Float64Array(p.shape.reduce((a, b) => a * b, 1)));
   const dx = vjp(model.body, params, grads, Float64Array.from(x), Float64Array.from(dy), batch);

@@ -6,6 +6,7 @@
  */
 import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
+import { MoncError } from '../util/error.js';
 
 /** Parameter tensors by full name (`up.blkdiag1`), row-major. */
 export type ParamValues = ReadonlyMap<string, ArrayLike<number>>;
@@ -16,7 +17,7 @@ export type Rows = Float64Array;
 /** Y = X Mᵀ (+ bias) for a batch X of shape (batch, in); returns (batch, out). Any ModelMap will do. */
 export function referenceApply(model: Pick<ModelMap, 'body'>, params: ParamValues, x: ArrayLike<number>, batch: number): Float64Array {
   const n = model.body.in;
-  if (x.length < batch * n) throw new Error(`x has ${x.length} values, expected ${batch}×${n}`);
+  if (x.length < batch * n) throw new MoncError('shape', `x has ${x.length} values, expected ${batch}×${n}`);
   return applyNode(model.body, params, Float64Array.from({ length: batch * n }, (_, i) => x[i]), batch);
 }
 
@@ -33,8 +34,8 @@ export function referenceDense(model: Pick<ModelMap, 'body'>, params: ParamValue
 /** The weights a factor reads: the tensor and where its slice starts. */
 export function sliceOf(params: ParamValues, slice: ParamSlice): { readonly w: ArrayLike<number>; readonly offset: number } {
   const w = params.get(slice.tensor);
-  if (!w) throw new Error(`missing parameter tensor '${slice.tensor}'`);
-  if (w.length < slice.offset + slice.length) throw new Error(`parameter tensor '${slice.tensor}' has ${w.length} values, expected at least ${slice.offset + slice.length}`);
+  if (!w) throw new MoncError('param', `missing parameter tensor '${slice.tensor}'`);
+  if (w.length < slice.offset + slice.length) throw new MoncError('param', `parameter tensor '${slice.tensor}' has ${w.length} values, expected at least ${slice.offset + slice.length}`);
   return { w, offset: slice.offset };
 }
 
