@@ -14,6 +14,7 @@ import { nodeGpu } from './node-gpu.js';
 import { checkCase, contextFor, denseCase, monarchCase, type OpsCase } from './cases.js';
 import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
 import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
+import { ksDtiled } from '../src/codegen/wgsl/fast/ks-dtiled.js';
 import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { register, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
@@ -96,6 +97,7 @@ async function search(device: GPUDevice, c: OpsCase, first: number, count: numbe
 function promising(s: Schedule): boolean {
   switch (s.family) {
     case 'ks-tiled':
+    case 'ks-dtiled':
       return (s.rr as number) * (s.rb as number) >= 32;
     case 'ks-dvec':
       return (s.rr as number) * (s.rb as number) >= 8;
@@ -128,7 +130,7 @@ function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits
   return [...out.values()];
 }
 
-const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-sgmat': register(ksSgmat) };
+const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-dtiled': register(ksDtiled), 'ks-sgmat': register(ksSgmat) };
 
 /** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
 async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {

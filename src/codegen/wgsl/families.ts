@@ -12,6 +12,7 @@ import { applied, isAmong, register, registerRun, type FamilyForOp, type Registe
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { ksDirect } from './ks-direct.js';
 import { ksDvec } from './fast/ks-dvec.js';
+import { ksDtiled } from './fast/ks-dtiled.js';
 import { ksSgmat } from './fast/ks-sgmat.js';
 import { ksSgmatStrided } from './fast/ks-sgmat-strided.js';
 import { ksTiled } from './fast/ks-tiled.js';
@@ -24,7 +25,7 @@ import type { KernelContext } from './scaffold.js';
  * op and target). A new family is one `register(...)` line in its op kind's list.
  */
 export const FORWARD_FAMILIES: { readonly [K in Op['kind']]: readonly RegisteredFamily<K>[] } = {
-  ks: [register(ksDirect), register(ksTiled), register(ksDvec), register(ksSgmat), register(ksSgmatStrided)],
+  ks: [register(ksDirect), register(ksTiled), register(ksDvec), register(ksDtiled), register(ksSgmat), register(ksSgmatStrided)],
   bsr: [register(bsrDirect), register(bsrTiled)],
   bias: [register(biasFamily)],
 };

@@ -1,0 +1,198 @@
+/**
+ * `ks-dtiled`: the strided factor K(a,b,c,d), d a multiple of 4 (Monarch's second factor), as
+ * `dtile` interleaved GEMMs with ks-tiled's register tiling.
+ *
+ * For a group (α, δ): Out[row, β] = Σ_γ W[α·d+δ, β, γ] · Src[row, α·c·d + γ·d + δ]. A workgroup
+ * owns `rows` batch rows × `cols` β × `dtile` consecutive δ of one α and walks γ in chunks of
+ * `tk`. Each invocation computes ONE δ with an `rr` × `rb` register tile (rows × β, vec4 over β),
+ * as ks-tiled does for d = 1 (ks-dvec instead gives each invocation 4 δ and a 4x smaller tile per
+ * GEMM, so it reads more workgroup memory per multiply-add). δ is the fastest invocation index:
+ * - the staging reads Src as vec4 runs along δ (the `dtile` δ of one row and γ are contiguous);
+ * - workgroup memory holds [γ][rows/4][δ] and [γ][β/4][δ] vec4s, so the invocations of a
+ *   quarter-warp (8 neighbouring δ) read 8 consecutive vec4s: no bank conflicts;
+ * - the results of neighbouring invocations are neighbouring δ: stores coalesce into runs of
+ *   `dtile` elements.
+ * Weights are read as vec4 runs along γ when aligned.
+ */
+import type { KsOp } from '../../../ir/ir.js';
+import { invariant } from '../../../util/assert.js';
+import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
+import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
+import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { ksTileOrigin } from './ks-tile-origin.js';
+import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+
+export interface KsDtiledSchedule extends Schedule {
+  readonly family: 'ks-dtiled';
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtile: number;
+  readonly tk: number;
+  readonly rr: number;
+  readonly rb: number;
+  /** Fetch the next reduction chunk into registers while multiplying the current one. */
+  readonly pipeline: boolean;
+}
+
+function threadsOf(s: KsDtiledSchedule): number {
+  return s.dtile * (s.rows / s.rr) * (s.cols / s.rb);
+}
+
+function sharedBytes(s: KsDtiledSchedule): number {
+  return 4 * s.tk * s.dtile * (s.rows + s.cols);
+}
+
+function applies(op: KsOp): boolean {
+  return op.d % 4 === 0 && op.b % 4 === 0 && op.c % 4 === 0 && op.input.steps.length === 0 && op.output.steps.length === 0;
+}
+
+function valid(op: KsOp, s: KsDtiledSchedule, limits: TargetLimits): boolean {
+  const threads = threadsOf(s);
+  return (
+    op.d % s.dtile === 0 &&
+    s.rows % s.rr === 0 &&
+    s.cols % s.rb === 0 &&
+    op.b % s.cols === 0 &&
+    op.c % s.tk === 0 &&
+    s.rr * s.rb <= 64 &&
+    threads >= 64 &&
+    threads <= limits.maxWorkgroupSize &&
+    sharedBytes(s) <= limits.maxWorkgroupStorageBytes
+  );
+}
+
+function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
+  if (!applies(op)) return [];
+  const out: KsDtiledSchedule[] = [];
+  // With dtile ≥ 8 a quarter-warp spans 8 δ of one (row, β) tile, the conflict-free case; 4 is
+  // offered for d = 4 (Monarch with 4 blocks), whose weight reads then conflict 2-way.
+  for (const dtile of dividing(op.d, [4, 8, 16, 32]))
+    for (const rows of [16, 32, 64, 128])
+      for (const cols of dividing(op.b, [4, 8, 16, 32, 64, 128]))
+        for (const tk of dividing(op.c, [4, 8, 16]))
+          for (const rr of [4, 8])
+            for (const rb of [4, 8])
+              for (const pipeline of [false, true]) {
+                const s: KsDtiledSchedule = { family: 'ks-dtiled', rows, cols, dtile, tk, rr, rb, pipeline };
+                if (valid(op, s, limits)) out.push(s);
+              }
+  return out;
+}
+
+/** Default: 8x8 register tiles, 8 δ, 256 invocations (64 rows × 32 β), chunks of 8 γ; the nearest candidate otherwise. */
+function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
+  const score = (s: KsDtiledSchedule): number =>
+    (threadsOf(s) === Math.min(256, limits.maxWorkgroupSize) ? 1000 : 0) +
+    s.rr * s.rb * 5 +
+    (s.dtile === 8 ? 100 : 0) +
+    (s.rows === 64 ? 20 : 0) +
+    (s.tk === 8 ? 10 : 0) +
+    (s.pipeline ? 1 : 0);
+  return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
+}
+
+function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): EmittedKernel {
+  invariant(applies(op), 'ks-dtiled: op shape not supported');
+  const { rows: TR, cols: TB, dtile: TD, tk: TK, rr: RR, rb: RB } = schedule;
+  const T = threadsOf(schedule);
+  const ep = ctx.entryPoint;
+  const n = kernelNames(ep);
+  const st = ctx.storage;
+  const { a, b, c, d } = op;
+  const inSize = rowSize(ctx, op.src);
+  const outSize = rowSize(ctx, op.dst);
+  const wOff = paramOffset(ctx, op.weight);
+  const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
+  invariant(inSize % 4 === 0, 'ks-dtiled: source rows must be multiples of 4 elements');
+  const wVec = wOff % 4 === 0 && TK % 4 === 0;
+  const views = { src: true, dst: false, params: wVec };
+  const nbt = b / TB;
+  const ndt = d / TD;
+  const perRowTile = a * ndt * nbt;
+  const xs = `${ep}_xs`;
+  const ws = `${ep}_ws`;
+  // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
+  const slot = (name: string, lines: number, k: string, line4: string, dd: string) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
+
+  const V = TD / 4;
+  const srcCopy: StagedCopy = {
+    count: TK * TR * V,
+    register: 'vec4<f32>',
+    item: () => [`let dv = ${mod('e', V)};`, `let r = ${mod(div('e', V), TR)};`, `let k = ${div('e', V * TR)};`],
+    load: (v, k0) => [
+      `${v} = ${toF32(st, `${n.src}[${sum(div(sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0'), 4), 'dv')}]`, true)};`,
+    ],
+    store: (v) => LANES.map((l, q) => `${slot(xs, TR, 'k', 'r / 4u', sum('dv * 4u', u(q)))}[r % 4u] = ${v}.${l};`),
+  };
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
+  const wCopy: StagedCopy = wVec
+    ? {
+        count: TD * TB * (TK / 4),
+        register: 'vec4<f32>',
+        item: () => [`let kv = ${mod('e', TK / 4)};`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${div('e', (TK / 4) * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(div(sum(wRow, k0), 4), 'kv')}]`, true)};`],
+        store: (v) => LANES.map((l, q) => `${slot(ws, TB, sum('kv * 4u', u(q)), 'bb / 4u', 'dd')}[bb % 4u] = ${v}.${l};`),
+      }
+    : {
+        count: TD * TB * TK,
+        register: 'f32',
+        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${mod(div('e', TK), TB)};`, `let dd = ${div('e', TK * TB)};`],
+        load: (v, k0) => [`${v} = ${toF32(st, `${n.params}[${sum(wRow, k0, 'k')}]`, false)};`],
+        store: (v) => [`${slot(ws, TB, 'k', 'bb / 4u', 'dd')}[bb % 4u] = ${v};`],
+      };
+  const stage = staging('pf', T, [srcCopy, wCopy]);
+
+  const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const inner: string[] = [];
+  for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${slot(xs, TR, 'k', sum(mul('tr', RR / 4), u(iv)), 'dd')};`);
+  for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${slot(ws, TB, 'k', sum(mul('tb', RB / 4), u(j)), 'dd')};`);
+  for (let i = 0; i < RR; i++)
+    for (let j = 0; j < RB / 4; j++) inner.push(`${acc(i, j)} = fma(vec4<f32>(a${i >> 2}.${LANES[i & 3]}), b${j}, ${acc(i, j)});`);
+
+  const store: string[] = [];
+  for (let i = 0; i < RR; i++) {
+    const row = sum('row0', mul('tr', RR), u(i));
+    store.push(`if (${row} < batch) {`, `  let row = ${row};`);
+    for (let j = 0; j < RB / 4; j++)
+      for (let q = 0; q < 4; q++) {
+        // Logical output index α·b·d + β·d + δ (identity output map: also where it is stored).
+        const logical = sum(mul('alpha', b * d), mul(sum('beta0', mul('tb', RB), u(j * 4 + q)), d), 'delta');
+        const bias = biasOff === undefined ? undefined : [scalarAt(n.params, views.params, sum(u(biasOff), logical))];
+        const write = epilogueWrite({ storage: st, dst: n.dst, at: sum(mul('row', outSize), logical), value: `${acc(i, j)}.${LANES[q]}`, vec4: false, accumulate: op.accumulate, ...(bias ? { bias } : {}) });
+        store.push(`  ${write}`);
+      }
+    store.push('}');
+  }
+
+  const body = [
+    ...ksTileOrigin({ perRowTile, rows: TR, cols: TB, dtile: TD, nbt, ndt, fastest: 'beta' }),
+    `let dd = ${mod('lid', TD)};`,
+    `let tb = ${mod(div('lid', TD), TB / RB)};`,
+    `let tr = ${div('lid', TD * (TB / RB))};`,
+    `let delta = delta0 + dd;`,
+    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
+    ...stagedLoop(stage, c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...store,
+  ];
+  return tiledKernel({
+    entryPoint: ep,
+    storage: st,
+    views,
+    workgroupVars: [`var<workgroup> ${xs}: array<vec4<f32>, ${(TK * TR * TD) / 4}>;`, `var<workgroup> ${ws}: array<vec4<f32>, ${(TK * TB * TD) / 4}>;`],
+    threads: T,
+    body,
+    rowsPerWorkgroup: TR,
+    workgroupsPerRowTile: perRowTile,
+    schedule,
+    ops: [ctx.opIndex],
+  });
+}
+
+export const ksDtiled: KernelFamily<'ks', KsDtiledSchedule> = {
+  name: 'ks-dtiled',
+  opKind: 'ks',
+  defaultSchedule,
+  candidates,
+  decode: (s: Schedule) => ({ family: 'ks-dtiled', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), tk: knob(s, 'tk'), rr: knob(s, 'rr'), rb: knob(s, 'rb'), pipeline: flag(s, 'pipeline') }),
+  emit,
+};

@@ -1,0 +1,57 @@
+/**
+ * ks-dtiled (the strided factor with one δ per invocation and ks-tiled's register tiles) against
+ * the float64 op reference on SwiftShader: default and a spread of candidates, pipelined or not,
+ * partial row tiles (odd batches), rectangular Monarch, a > 1 with bias and accumulation.
+ * Tolerance: SPEC §6 f32, relative Frobenius error 1e-5.
+ */
+import { describe, expect, it } from 'vitest';
+import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksDtiled } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
+import { LIMITS, opError, sample, TOL } from './support.js';
+
+describe('ks-dtiled', () => {
+  const cases: [string, OpsCase, number][] = [
+    ['monarch 64 op1 (d = 8)', monarchCase(64, 64, 8), 9],
+    ['rectangular monarch 64 -> 128 op1 (d = 8, b = 16)', monarchCase(64, 128, 8), 3],
+    ['rectangular monarch 192 -> 96 op1 (d = 8, c = 12)', monarchCase(192, 96, 8), 7],
+    ['rectangular monarch 48 -> 96 op1 (d = 4)', monarchCase(48, 96, 4), 5],
+  ];
+  for (const [name, c, batch] of cases) {
+    it(`${name}: default and sampled candidates match the reference`, async () => {
+      const op = c.ops[1];
+      const all = ksDtiled.candidates(op, LIMITS);
+      const schedules = [ksDtiled.defaultSchedule(op, LIMITS), ...sample(all, 2)];
+      expect(all.some((s) => s.pipeline) && all.some((s) => !s.pipeline)).toBe(true);
+      for (const s of schedules) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    });
+  }
+
+  it('accumulates and adds the bias at the logical output index (a > 1), vec4 weights or not', async () => {
+    const op = ks(2, 8, 4, 8, 'x', 'y', 'w', { accumulate: true, bias: { tensor: 'b', offset: 0, length: 128 } });
+    const c: OpsCase = {
+      name: 'bias',
+      ops: [op],
+      params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [16, 8, 4], offset: 130 }],
+      paramSize: 642,
+      buffers: [{ name: 'x', size: 64 }, { name: 'y', size: 128 }],
+      in: 64,
+      out: 128,
+      flopsPerRow: 0,
+    };
+    const all = ksDtiled.candidates(op, LIMITS);
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of sample(all, 3)) expect(await opError(ksDtiled, c, 0, s, 7), JSON.stringify(s)).toBeLessThan(TOL);
+    // The weights at an offset that is a multiple of 4: the vec4 staging.
+    const aligned: OpsCase = { ...c, params: [{ name: 'b', shape: [128], offset: 0 }, { name: 'w', shape: [16, 8, 4], offset: 128 }], paramSize: 640 };
+    for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
+  });
+
+  it('applies only to strided factors with d a multiple of 4 and identity maps, and is offered to the tuner', () => {
+    const [op0, op1] = monarchCase(64, 64, 8).ops;
+    expect(ksDtiled.candidates(op0, LIMITS)).toEqual([]);
+    expect(ksDtiled.candidates({ ...op1, output: { size: 64, steps: [{ shape: [8, 8], perm: [1, 0] }] } }, LIMITS)).toEqual([]);
+    expect(ksDtiled.candidates(monarchCase(32, 32, 2).ops[1], LIMITS)).toEqual([]);
+    expect(allCandidates(op1, LIMITS).some((s) => s.family === 'ks-dtiled')).toBe(true);
+  });
+});
