@@ -40,7 +40,7 @@ export function importGraphOf(files: ReadonlyMap<string, string>): ImportGraph {
   return graph;
 }
 
-/** The graph of the `.ts` files under `root/dir` (`dir` = 'src'). */
-export function readImportGraph(root: string, dir: string): ImportGraph {
-  return importGraphOf(new Map(tsFiles(join(root, dir), root).map((f) => [f, readFileSync(join(root, f), 'utf8')])));
+/** The graph of the `.ts` files under the folders `dirs` of `root` (['src', 'bench']). */
+export function readImportGraph(root: string, dirs: readonly string[]): ImportGraph {
+  return importGraphOf(new Map(dirs.flatMap((dir) => tsFiles(join(root, dir), root)).map((f) => [f, readFileSync(join(root, f), 'utf8')])));
 }
