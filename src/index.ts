@@ -11,6 +11,7 @@
 export {
   checkSource,
   Code,
+  CODES,
   denseCost,
   formatDiagnostics,
   paramCount,
@@ -19,6 +20,7 @@ export {
   structureCost,
   type CheckOptions,
   type CheckResult,
+  type CodeInfo,
   type CheckedMap,
   type CheckedModule,
   type Cost,

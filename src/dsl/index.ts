@@ -13,7 +13,7 @@ export type { Position, Span } from './span.js';
 export { parse, type ParseResult } from './parser.js';
 export { paramsOf, paramCount } from './params.js';
 export { structureCost, denseCost, type Cost } from './cost.js';
-export { Code } from './codes.js';
+export { Code, CODES, type CodeInfo } from './codes.js';
 export { randomBlocks } from './patterns.js';
 export { mulberry32 } from '../util/random.js';
 
