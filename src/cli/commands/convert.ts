@@ -1,5 +1,5 @@
 /** `monc convert FILE.mon --map NAME --from fly|torch_butterfly|ksmm --in STATE.safetensors [--prefix P] --out P.safetensors` */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { convertPeerWeights, type Peer } from '../../interop/convert.js';
 import { InteropError } from '../../interop/peer-layer.js';
 import { FormatError } from '../../runtime/formats/format-error.js';
@@ -30,7 +30,7 @@ export async function convertCommand(
     if (e instanceof InteropError) throw new InteropError(`${opts.in}: ${e.message}`);
     throw e;
   }
-  const specs = paramsOf(map.structure);
+  const specs = modelOf(map).params;
   const tensors = new Map(specs.map((p) => [p.name, { shape: p.shape, data: params.get(p.name)! }]));
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), { inputs: [file, opts.in] });

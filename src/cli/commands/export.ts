@@ -1,5 +1,5 @@
 /** `monc export FILE.mon --map NAME --params P.safetensors --out M.onnx` */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { programToOnnx, ONNX_OPSET } from '../../export/onnx.js';
 import { tryCompileMap } from '../../ir/pipeline.js';
 import { invariant } from '../../util/assert.js';
@@ -14,7 +14,7 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
   failOnErrors(ctx, spec.source, diagnostics);
   invariant(program, `map '${map.name}' gave no program and no error`);
-  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const params = await readParamsFile(opts.params, modelOf(map).params);
   const model = programToOnnx(program, params);
   await writeAtomic(opts.out, model, { inputs: [file, opts.params] });
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';

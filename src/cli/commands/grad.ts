@@ -4,7 +4,7 @@
  * Writes G.safetensors (F32): `input` = ∂L/∂X = DY M (the shape of X), and one gradient per
  * parameter tensor of the map under the parameter's own name and shape.
  */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import type { Backend } from '../../runtime/map-runner.js';
 import { compileSpecKernels } from '../compile-spec.js';
@@ -33,7 +33,7 @@ export async function gradCommand(ctx: CommandContext, file: string, opts: GradC
   checkOutputPath(opts.out, outInputs);
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
-  const specs = paramsOf(map.structure);
+  const specs = modelOf(map).params;
   const params = await readParamsFile(opts.params, specs);
   const x = await readInputRows(opts.input, map);
   const dy = await readPairedRows(opts.gradOutput, 'grad-output', x, map);

@@ -1,5 +1,5 @@
 /** `monc init FILE.mon --map NAME --out P.safetensors [--seed S]` */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import { initParams } from '../../runtime/init.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -11,7 +11,7 @@ import { formatCount } from '../table.js';
 export async function initCommand(ctx: CommandContext, file: string, opts: { map: string; out: string; seed: number }): Promise<CommandResult> {
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
-  const specs = paramsOf(map.structure);
+  const specs = modelOf(map).params;
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
   const count = specs.reduce((acc, s) => acc + s.shape.reduce((a, b) => a * b, 1), 0);
   // Before allocating anything: the file must be one monc (and Node) can hold.

@@ -4,7 +4,7 @@
  */
 import type { ManifestMap } from '../../manifest/types.js';
 import type { Dtype } from '../../dsl/structure.js';
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { NoAdapterError } from '../../runtime/device.js';
 import { writeNpy } from '../../runtime/formats/npy.js';
 import { MapRunner, type Backend } from '../../runtime/map-runner.js';
@@ -22,7 +22,7 @@ export async function runCommand(
 ): Promise<CommandResult> {
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
-  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readNpyFile(opts.input);
   // Like nn.Linear: X of shape (…, in), any leading dimensions (none for one vector), Y (…, out).
   const leading = x.shape.slice(0, -1);

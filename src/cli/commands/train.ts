@@ -7,7 +7,7 @@
  * and updates are the runner's. loss_initial and loss_final are the MSE over all rows with P and
  * with the parameters as written (so for `dtype f16` with the f16-rounded values).
  */
-import { paramsOf } from '../../dsl/params.js';
+import { modelOf } from '../../model/build.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
 import { checkValues, F16_MAX, ValueRangeError } from '../../runtime/numerics.js';
 import { packParams } from '../../runtime/params.js';
@@ -58,7 +58,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   checkOutputPath(opts.out, outInputs);
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
-  const params = await readParamsFile(opts.params, paramsOf(map.structure));
+  const params = await readParamsFile(opts.params, modelOf(map).params);
   const x = await readInputRows(opts.input, map);
   const target = await readPairedRows(opts.target, 'target', x, map);
   const batch = Math.min(opts.batch ?? x.rows, x.rows);
