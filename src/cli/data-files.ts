@@ -88,7 +88,10 @@ function readSafetensorsTensors(path: string, pick: (index: SafetensorsIndex) =>
     const index = parsing(path, () => readSafetensorsIndex(file.read(0, 8 + safetensorsHeaderLength(first, file.size)), file.size));
     const entries = pick(index);
     const bytes = entries.reduce((sum, e) => sum + (e.end - e.begin), 0);
-    if (bytes > MAX_DATA_FILE_BYTES) throw new UserError(`${path}: the tensors asked for take ${bytesText(bytes)}, over the limit of ${bytesText(MAX_DATA_FILE_BYTES)} monc reads at once`);
+    if (bytes > MAX_DATA_FILE_BYTES) {
+      const reason = `the tensors asked for take ${bytesText(bytes)}, over the limit of ${bytesText(MAX_DATA_FILE_BYTES)} monc reads at once`;
+      throw new FileError(`${path}: ${reason}`, reason);
+    }
     return entries.map((e) => decodeSafetensorsTensor(e, file.read(index.dataStart + e.begin, e.end - e.begin)));
   });
 }
