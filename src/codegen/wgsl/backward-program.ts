@@ -8,7 +8,8 @@
 import type { BackwardOp, BackwardProgram } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { bsrTransposedDirect } from './bsr-transposed.js';
-import { defaultSchedule as forwardDefault, familiesFor } from './families.js';
+import { untunedFamilies, untunedSchedule } from './defaults.js';
+import { familiesFor } from './families.js';
 import { applied, isAmong, register, type FamilyForOp, type RegisteredFamily } from './family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import { ksTransposedDirect, ksTransposedTiled } from './ks-transposed.js';
@@ -57,25 +58,9 @@ export function backwardFamiliesFor(op: BackwardOp): FamilyForOp[] {
   }
 }
 
-/** The schedule of an untuned build: forward ops as forward, transposed ks on the row-tiled family. */
+/** The schedule of an untuned build: the family defaults.ts prefers for the op (forward ops as forward). */
 export function backwardDefaultSchedule(op: BackwardOp, limits: TargetLimits): Schedule {
-  switch (op.kind) {
-    case 'ks':
-      return op.transposed ? ksTransposedTiled.defaultSchedule(op, limits) : forwardDefault(op, limits);
-    case 'bsr':
-      return op.transposed ? bsrTransposedDirect.defaultSchedule(op, limits) : forwardDefault(op, limits);
-    case 'bias':
-      return forwardDefault(op, limits);
-    case 'wgrad':
-      // Staged through workgroup memory where it applies (Kronecker-sparse factors).
-      return weightGradStaged.candidates(op, limits).length > 0 ? weightGradStaged.defaultSchedule(op, limits) : weightGradTiled.defaultSchedule(op, limits);
-    case 'bgrad':
-      return biasGradFamily.defaultSchedule(op, limits);
-    case 'reduce':
-      return reduceFamily.defaultSchedule(op, limits);
-    default:
-      return assertNever(op, 'backward op');
-  }
+  return untunedSchedule(backwardFamiliesFor(op), untunedFamilies(op), limits);
 }
 
 /** Every valid schedule of every family for a backward op: the tuner's search space. */

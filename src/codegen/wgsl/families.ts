@@ -6,6 +6,7 @@
 import type { Op, Program } from '../../ir/ir.js';
 import { assertNever } from '../../util/assert.js';
 import { biasFamily } from './bias.js';
+import { DEFAULT_FUSION, untunedFamilies, untunedSchedule } from './defaults.js';
 import { bsrDirect } from './bsr-direct.js';
 import { bsrTiled } from './fast/bsr-tiled.js';
 import { applied, isAmong, register, registerRun, type FamilyForOp, type RegisteredFamily, type RegisteredRunFamily } from './family.js';
@@ -49,36 +50,9 @@ function familyOf(op: Op, schedule: Schedule): FamilyForOp | undefined {
   return familiesFor(op).find((f) => f.name === schedule.family);
 }
 
-/**
- * Blocks at least this big (outputs and reduction) go to the tiled GEMM families in untuned
- * builds: there register tiles pay for themselves whatever the batch (a partial row tile only
- * idles lanes). On the H100, Monarch n = 4096 at B = 16384 ran in 35 ms on ks-direct and in
- * 0.9 ms on the tiled families' own defaults (bench/results/cli-tune-h100-log.txt).
- */
-const TILED_MIN_BLOCK = 8;
-
-/** The names of the families an untuned build considers for an op, in order; the first with a candidate wins. */
-function untunedFamilies(op: Op): readonly string[] {
-  switch (op.kind) {
-    case 'ks':
-      // ks-dvec (vec4 along δ) only applies to strided factors; ks-tiled takes the rest.
-      return op.b >= TILED_MIN_BLOCK && op.c >= TILED_MIN_BLOCK ? [ksDvec.name, ksTiled.name, ksDirect.name] : [ksDirect.name];
-    case 'bsr':
-      // bsr-tiled has candidates for blocks of at least 2 rows: 50x bsr-direct on the H100 (Pixelfly, n = 1024).
-      return [bsrTiled.name, bsrDirect.name];
-    case 'bias':
-      return [biasFamily.name];
-    default:
-      return assertNever(op, 'op');
-  }
-}
-
-/** The schedule an untuned build uses: the first of `untunedFamilies` with a candidate on the target. */
+/** The schedule an untuned build uses: the family defaults.ts prefers for the op on this target. */
 export function defaultSchedule(op: Op, limits: TargetLimits): Schedule {
-  const families = familiesFor(op);
-  const preferred = untunedFamilies(op).flatMap((name) => families.filter((f) => f.name === name));
-  const family = preferred.find((f) => f.candidates(limits).length > 0) ?? families[0];
-  return family.defaultSchedule(limits);
+  return untunedSchedule(familiesFor(op), untunedFamilies(op), limits);
 }
 
 /**
@@ -199,11 +173,8 @@ export function emitRunKernel(program: Program, run: readonly number[], schedule
   return family.emit(opsOf(program, run), schedule, ctx);
 }
 
-/**
- * Tile budget of untuned fusion, in elements per batch row: 4 KiB of f32, so the default
- * schedule still stages several rows in the 16 KiB of workgroup memory every adapter has.
- */
-export const DEFAULT_RUN_TILE = 1024;
+/** Tile budget of untuned fusion, in elements per batch row (defaults.ts). */
+export const DEFAULT_RUN_TILE = DEFAULT_FUSION.runTile;
 
 /** A fused run and its schedule. */
 export interface ScheduledRun {
@@ -249,14 +220,9 @@ export function greedyPartition(program: Program, limits: TargetLimits, maxTile:
   return partitionWith(program, (i) => greedyRunAt(program, i, limits, maxTile));
 }
 
-/**
- * Whether an untuned build fuses the op into a chain run: only where its blocks are too small
- * for the tiled GEMM families (butterfly levels, small radices). Bigger blocks are faster on
- * their own tiled kernels: order-3 Monarch at n = 4096 (radix 16), factors 0 and 1 fused, took
- * 4.6 ms on the H100 against 0.53 ms for all three factors unfused (bench/results/s2).
- */
+/** Whether an untuned build fuses the op into a chain run: only where its blocks are too small for the tiled GEMM families (defaults.ts). */
 function fusedByDefault(op: Op): boolean {
-  return op.kind === 'ks' && (op.b < TILED_MIN_BLOCK || op.c < TILED_MIN_BLOCK);
+  return op.kind === 'ks' && (op.b < DEFAULT_FUSION.belowBlock || op.c < DEFAULT_FUSION.belowBlock);
 }
 
 /** The untuned build's run from op `first`: greedyRunAt within DEFAULT_RUN_TILE over ops that are fusedByDefault and `extendable`. */

@@ -8,6 +8,7 @@
  */
 import type { BackwardOp, Op } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
+import { DEFAULT_KNOBS } from './defaults.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import type { KernelContext } from './scaffold.js';
 
@@ -107,9 +108,14 @@ export function workgroupSizes(limits: TargetLimits): number[] {
   return [64, 128, 256].filter((w) => w <= limits.maxWorkgroupSize);
 }
 
-/** The default workgroup size: 64 lanes (or the target's maximum when smaller). */
+/** The default workgroup size (defaults.ts), or the target's maximum when smaller. */
 export function defaultWorkgroupSize(limits: TargetLimits): number {
-  return Math.min(64, limits.maxWorkgroupSize);
+  return Math.min(DEFAULT_KNOBS.workgroupSize, limits.maxWorkgroupSize);
+}
+
+/** The last (largest) element of a non-empty ascending list. */
+export function largest(values: readonly number[]): number {
+  return values[values.length - 1];
 }
 
 /** Divisors of n among the candidate factors, ascending. */
@@ -144,9 +150,13 @@ export function directScheduleSpace<K extends OpKind, F extends string>(
     name: family,
     defaultSchedule(op, limits) {
       const { outputs, reduction } = sizes(op);
-      const perThread = dividing(outputs, [1, 2, 4]);
-      const unrolls = unrollFactors(reduction, 16);
-      return { family, workgroupSize: defaultWorkgroupSize(limits), outputsPerThread: perThread[perThread.length - 1], unroll: unrolls[unrolls.length - 1] };
+      const knobs = DEFAULT_KNOBS.direct;
+      return {
+        family,
+        workgroupSize: defaultWorkgroupSize(limits),
+        outputsPerThread: largest(dividing(outputs, knobs.outputsPerThread)),
+        unroll: largest(unrollFactors(reduction, knobs.fullUnrollUpTo)),
+      };
     },
     candidates(op, limits) {
       const { outputs, reduction } = sizes(op);

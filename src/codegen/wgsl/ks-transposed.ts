@@ -15,7 +15,8 @@
  */
 import type { KsOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, dividing, knob, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
+import { DEFAULT_KNOBS } from './defaults.js';
+import { defaultWorkgroupSize, dividing, knob, largest, unrollFactors, workgroupSizes, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule } from './kernel.js';
@@ -41,18 +42,14 @@ function family<F extends string>(name: F, rowTiles: readonly number[], defaultR
     name,
     opKind: 'ks',
     defaultSchedule(op, limits) {
-      // Measured on the H200 (docs/performance.md, training step): 8 outputs × 16 rows per
-      // thread, β fastest for strided factors, took the Monarch n = 4096 factors' input
-      // gradients from 4.37 / 0.85 ms (4 × 4, δ fastest) to 0.59 / 0.68 ms.
-      const outputs = dividing(op.b, [1, 2, 4, 8]);
-      const unrolls = unrollFactors(op.c, 16);
+      const knobs = DEFAULT_KNOBS.transposed;
       return {
         family: name,
         workgroupSize: defaultWorkgroupSize(limits),
-        outputsPerThread: outputs[outputs.length - 1],
-        unroll: unrolls[unrolls.length - 1],
+        outputsPerThread: largest(dividing(op.b, knobs.outputsPerThread)),
+        unroll: largest(unrollFactors(op.c, knobs.fullUnrollUpTo)),
         rowsPerThread: defaultRows,
-        ...(op.d > 1 ? { order: 'b' as const } : {}),
+        ...(op.d > 1 ? { order: knobs.stridedOrder } : {}),
       };
     },
     candidates(op, limits) {
@@ -78,8 +75,8 @@ function family<F extends string>(name: F, rowTiles: readonly number[], defaultR
   };
 }
 
-export const ksTransposedDirect = family(DIRECT, [1], 1);
-export const ksTransposedTiled = family(TILED, [2, 4, 8, 16], 16);
+export const ksTransposedDirect = family(DIRECT, [1], DEFAULT_KNOBS.transposed.rowsPerThread[DIRECT]);
+export const ksTransposedTiled = family(TILED, [2, 4, 8, 16], DEFAULT_KNOBS.transposed.rowsPerThread[TILED]);
 
 function emitKsTransposed<F extends string>(op: KsOp, schedule: KsTransposedSchedule<F>, ctx: KernelContext): EmittedKernel {
   const family = schedule.family;

@@ -14,7 +14,8 @@
  */
 import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, dividing, knob, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
+import { DEFAULT_KNOBS } from './defaults.js';
+import { defaultWorkgroupSize, dividing, knob, largest, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
 import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
@@ -40,9 +41,8 @@ export const weightGradTiled: KernelFamily<'wgrad', WgradTiledSchedule> = {
   opKind: 'wgrad',
   defaultSchedule(op, limits) {
     const { rows, cols } = blockShape(op);
-    const tb = dividing(rows, [1, 2, 4]);
-    const tc = dividing(cols, [1, 2, 4]);
-    return { family: WGRAD, workgroupSize: defaultWorkgroupSize(limits), tileB: tb[tb.length - 1], tileC: tc[tc.length - 1] };
+    const tile = DEFAULT_KNOBS.weightGradTile;
+    return { family: WGRAD, workgroupSize: defaultWorkgroupSize(limits), tileB: largest(dividing(rows, tile)), tileC: largest(dividing(cols, tile)) };
   },
   candidates(op, limits) {
     const { rows, cols } = blockShape(op);
