@@ -40,7 +40,17 @@ export function importGraphOf(files: ReadonlyMap<string, string>): ImportGraph {
   return graph;
 }
 
-/** The graph of the `.ts` files under the folders `dirs` of `root` (['src', 'bench']). */
+/** File -> the packages it imports (`node:fs`, `webgpu`, `commander`): every specifier that is not a relative path. */
+export function packageImportsOf(files: ReadonlyMap<string, string>): ImportGraph {
+  return new Map([...files].map(([file, source]) => [file, [...new Set(importSpecifiers(source).filter((s) => !s.startsWith('./') && !s.startsWith('../')))].sort()]));
+}
+
+/** Path -> source text of the `.ts` files under the folders `dirs` of `root` (['src', 'bench']). */
+export function readSources(root: string, dirs: readonly string[]): ReadonlyMap<string, string> {
+  return new Map(dirs.flatMap((dir) => tsFiles(join(root, dir), root)).map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+}
+
+/** The graph of the `.ts` files under the folders `dirs` of `root`. */
 export function readImportGraph(root: string, dirs: readonly string[]): ImportGraph {
-  return importGraphOf(new Map(dirs.flatMap((dir) => tsFiles(join(root, dir), root)).map((f) => [f, readFileSync(join(root, f), 'utf8')])));
+  return importGraphOf(readSources(root, dirs));
 }

@@ -1,7 +1,7 @@
 /** The layering check itself, on small fixture graphs: it must catch what layers.test.ts relies on. */
 import { describe, expect, it } from 'vitest';
-import { importGraphOf, importSpecifiers } from './import-graph.js';
-import { againstAllowList, checkLayers, cycles, layerOf, type LayerRule } from './layering.js';
+import { importGraphOf, importSpecifiers, packageImportsOf } from './import-graph.js';
+import { againstAllowList, checkLayers, cycles, layerOf, nodeBuiltinViolations, type LayerRule } from './layering.js';
 
 const graphOf = (edges: Record<string, readonly string[]>) => new Map(Object.entries(edges));
 
@@ -104,6 +104,22 @@ describe('checkLayers', () => {
     const rules: LayerRule[] = [{ name: 'ir below codegen', from: ['ir'], to: ['codegen'] }];
     expect(checkLayers(withEdge('src/runtime/map-runner.ts', 'src/codegen/manifest.ts'), rules)).toEqual([]);
     expect(checkLayers(withEdge('src/ir/pipeline.ts', 'src/codegen/wgsl/kernel.ts'), rules)).toEqual([{ edge: 'src/ir/pipeline.ts -> src/codegen/wgsl/kernel.ts', rules: ['ir below codegen'] }]);
+  });
+});
+
+describe('nodeBuiltinViolations', () => {
+  it('allows node: modules in the host layer, the shells and the Dawn provider, and reports them anywhere else', () => {
+    const packages = packageImportsOf(
+      new Map([
+        ['src/node/files/write-outputs.ts', "import { renameSync } from 'node:fs';"],
+        ['src/cli/commands/build.ts', "import { dirname } from 'node:path';"],
+        ['src/runtime/node-device.ts', "import { createRequire } from 'node:module';\nimport { create } from 'webgpu';"],
+        ['src/runtime/map-runner.ts', "import { readFileSync } from 'node:fs';\nimport type { X } from './x.js';"],
+        ['src/tuner/tune.ts', "const { hostname } = await import('node:os');"],
+      ]),
+    );
+    expect(packages.get('src/runtime/node-device.ts')).toEqual(['node:module', 'webgpu']);
+    expect(nodeBuiltinViolations(packages).map((v) => v.edge)).toEqual(['src/runtime/map-runner.ts -> node:fs', 'src/tuner/tune.ts -> node:os']);
   });
 });
 

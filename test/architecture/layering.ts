@@ -59,6 +59,22 @@ export const RULES: readonly LayerRule[] = [
   },
 ];
 
+/**
+ * Where Node's built-in modules (`node:fs`, `node:path`…) may be imported: the host layer, the
+ * shells over it, the benchmarks, and the one runtime entry that is Node-only by name
+ * (`monc/runtime/node`'s Dawn provider). Everywhere else they would break a browser bundle.
+ */
+export const NODE_BUILTINS_ALLOWED = { layers: ['node', 'cli', 'plugin', 'bench', 'scripts'], files: ['src/runtime/node-device.ts'] } as const;
+
+const NODE_BUILTIN_RULE = "Node's built-in modules only in the host layer (src/node), the shells and monc/runtime/node";
+
+/** Imports of Node built-ins (`node:…`) outside `allowed`, written `file -> node:fs`. */
+export function nodeBuiltinViolations(packages: ImportGraph, allowed: { readonly layers: readonly string[]; readonly files: readonly string[] } = NODE_BUILTINS_ALLOWED): Violation[] {
+  return [...packages]
+    .filter(([file]) => !allowed.layers.includes(layerOf(file)) && !allowed.files.includes(file))
+    .flatMap(([file, specifiers]) => specifiers.filter((s) => s.startsWith('node:')).map((s) => ({ edge: `${file} -> ${s}`, rules: [NODE_BUILTIN_RULE] })));
+}
+
 /** Every violation of `rules` and every import cycle in `graph`, sorted by edge. */
 export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = RULES): Violation[] {
   const found = new Map<string, string[]>();

@@ -7,12 +7,14 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ALLOWED_VIOLATIONS } from './allowed-violations.js';
-import { readImportGraph } from './import-graph.js';
-import { againstAllowList, checkLayers } from './layering.js';
+import { importGraphOf, packageImportsOf, readSources } from './import-graph.js';
+import { againstAllowList, checkLayers, nodeBuiltinViolations } from './layering.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const graph = readImportGraph(root, ['src', 'bench']);
-const violations = checkLayers(graph);
+const sources = readSources(root, ['src', 'bench']);
+const graph = importGraphOf(sources);
+const packages = packageImportsOf(sources);
+const violations = [...checkLayers(graph), ...nodeBuiltinViolations(packages)].sort((a, b) => (a.edge < b.edge ? -1 : 1));
 
 describe('the layers of src/', () => {
   it('reads the import graph of src/ and bench/ (static, dynamic and type imports)', () => {
@@ -22,6 +24,7 @@ describe('the layers of src/', () => {
     expect(graph.get('src/cli/program.ts')).toContain('src/cli/commands/build.ts');
     expect(graph.get('src/cli/program.ts')).toContain('src/cli/context.ts');
     expect(graph.get('bench/sweep.ts')).toContain('src/tools/measure-map.ts');
+    expect(packages.get('src/node/files/write-outputs.ts')).toContain('node:fs');
   });
 
   it('has no violation outside the allow-list, and no allow-list entry that is fixed', () => {
