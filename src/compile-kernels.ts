@@ -13,6 +13,7 @@ import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
 import { manifestBackward, planBackwardKernels, planForwardKernels } from './codegen/manifest-programs.js';
 import { emitBackwardKernels } from './codegen/wgsl/backward-program.js';
+import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels, OPTIMIZER_GROUP } from './codegen/wgsl/optimizer.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
@@ -75,7 +76,8 @@ export interface EmitModuleOptions {
  * The WGSL module and manifest of a checked module whose maps compiled to `programs`: each map's
  * forward kernels, then its backward program's kernels (SPEC §7), in map order. A `dtype f16`
  * module also ships, per map, the same kernels with f32 storage (the manifest's `fallback`), so
- * that a runtime on an adapter without shader-f16 runs what the build emitted.
+ * that a runtime on an adapter without shader-f16 runs what the build emitted. The optimizer
+ * update kernels come last, once for every map (the manifest lists them per map).
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const backwardPrograms = programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
@@ -85,10 +87,11 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
     groups.set(k.program.name, k.forward);
     groups.set(backwardGroup(k.program.name), k.backward);
   }
+  groups.set(OPTIMIZER_GROUP, moduleOptimizerKernels(module.dtype));
   const { wgsl } = assembleModule(groups);
   const kernelsByMap = new Map(kernels.map((k) => [k.program.name, k.forward]));
   const backwardSections = new Map(kernels.map((k) => [k.program.name, manifestBackward(k.backwardProgram, k.backward)]));
-  const manifest = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
+  const manifest = withOptimizers(buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections), programs);
   const withFallback = module.dtype === 'f16' ? withStorageFallback(manifest, programs, backwardPrograms, options.tuning) : manifest;
   return { moduleName: module.name, wgsl, manifest: withFallback, manifestJson: `${formatJson(withFallback)}\n` };
 }
@@ -146,13 +149,24 @@ function withStorageFallback(manifest: Manifest, programs: readonly Program[], b
       k.program.name,
       {
         storage: 'f32',
-        wgsl: assembleModule(new Map([[k.program.name, k.forward], [backwardGroup(k.program.name), k.backward]])).wgsl,
+        wgsl: assembleModule(
+          new Map([
+            [k.program.name, k.forward],
+            [backwardGroup(k.program.name), k.backward],
+            [OPTIMIZER_GROUP, moduleOptimizerKernels('f32')],
+          ]),
+        ).wgsl,
         kernels: planForwardKernels(k.program.ops, k.forward),
         backwardKernels: planBackwardKernels(k.backwardProgram.ops, k.backward),
       },
     ]),
   );
   return { ...manifest, maps: manifest.maps.map((map) => ({ ...map, fallback: fallbacks.get(map.name)! })) };
+}
+
+/** The manifest with each map's optimizer update kernels (`optimizers`), dispatched over its packed parameters. */
+function withOptimizers(manifest: Manifest, programs: readonly Program[]): Manifest {
+  return { ...manifest, maps: manifest.maps.map((map, i) => ({ ...map, optimizers: manifestOptimizers(emitOptimizerKernels(programs[i].paramSize, manifest.dtype)) })) };
 }
 
 /** A checked module all of whose maps compile (tests, tools): `emitModule` over `compileMap`. */

@@ -6,6 +6,7 @@
 import type { Structure } from '../dsl/structure.js';
 import type { ModelMap } from '../model/types.js';
 import type { DispatchRule, Schedule } from './dispatch.js';
+import type { OptimizerRule } from './optimizer.js';
 import type { BackwardOpData, BufferDecl, Dtype, OpData, ParamLayoutEntry, PartialDecl } from './program.js';
 
 export interface ManifestBinding {
@@ -99,6 +100,12 @@ export interface ManifestMap {
   readonly model: ModelMap;
   /** The backward program and its kernels (absent in manifests of older monc versions). */
   readonly backward?: ManifestBackward;
+  /**
+   * The optimizer update kernels over this map's packed parameters, one per rule (optimizer.ts):
+   * entry points of the module's WGSL, and of `fallback.wgsl` (f32 storage) for an f16 module.
+   * Absent in manifests of older monc versions.
+   */
+  readonly optimizers?: readonly ManifestOptimizerKernel[];
   /** `dtype f16` modules: the map's kernels with f32 storage, for adapters without `shader-f16`. */
   readonly fallback?: ManifestStorageFallback;
 }
@@ -118,6 +125,15 @@ export interface ManifestStorageFallback {
   readonly wgsl: string;
   readonly kernels: readonly ManifestKernelPlan[];
   readonly backwardKernels: readonly ManifestBackwardKernel[];
+}
+
+/** One optimizer update dispatch: `dispatch` covers the map's packed parameters, one thread per element. */
+export interface ManifestOptimizerKernel {
+  readonly rule: OptimizerRule;
+  readonly entryPoint: string;
+  readonly workgroupSize: readonly [number, number, number];
+  readonly dispatch: DispatchRule;
+  readonly schedule: Schedule;
 }
 
 export interface Manifest {

@@ -267,7 +267,8 @@ export class MapRunner {
     this.checkUsable();
     if (this.gpu) {
       const gpu = this.gpu;
-      const optimizer = new GpuOptimizer(gpu.device, options, this.map.paramSize, this.backwardExecutor().storage, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+      const module = { wgsl: this.kernels!.wgsl, kernels: this.map.optimizers };
+      const optimizer = new GpuOptimizer(gpu.device, options, this.map.paramSize, module, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
       this.optimizers.push(optimizer);
       return optimizer;
     }

@@ -1,10 +1,12 @@
 /**
- * Optimizers over a map's packed parameters, with PyTorch's update rules and defaults
- * (codegen/wgsl/optimizer.ts states the rules): on the device for webgpu runners (a generated
- * update kernel, state buffers on the device), in JS (float64 state) for the cpu backend.
+ * Optimizers over a map's packed parameters, with PyTorch's update rules and defaults: on the
+ * device for webgpu runners (the update kernel the build shipped in the module, state buffers on
+ * the device), in JS (float64 state) for the cpu backend, with the same rules.
  */
-import { emitOptimizerKernel, HYPER_BYTES, optimizerEntryPoint, optimizerSchedules, stateWords, type OptimizerKernelKind } from '../codegen/wgsl/optimizer.js';
-import { DEFAULT_LIMITS, workgroupCount } from '../codegen/wgsl/kernel.js';
+import { workgroupCount } from '../manifest/dispatch.js';
+import { HYPER_BYTES, stateWords, type OptimizerRule } from '../manifest/optimizer.js';
+import type { ManifestOptimizerKernel } from '../manifest/types.js';
+import { FormatError } from './formats/format-error.js';
 
 export type OptimizerOptions =
   | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number; readonly weightDecay?: number }
@@ -21,7 +23,7 @@ export interface Optimizer {
 
 /** The options with PyTorch's defaults filled in, checked. */
 export interface ResolvedOptimizer {
-  readonly kernel: OptimizerKernelKind;
+  readonly kernel: OptimizerRule;
   readonly lr: number;
   readonly beta1: number;
   readonly beta2: number;
@@ -138,6 +140,12 @@ function layoutFor(device: GPUDevice) {
   return l;
 }
 
+/** The module's update kernels for a map: its `optimizers` and the WGSL module that holds them on this device. */
+export interface OptimizerKernels {
+  readonly wgsl: string;
+  readonly kernels: readonly ManifestOptimizerKernel[] | undefined;
+}
+
 /** The device optimizer of a webgpu runner: updates `params` from `gradients` (both packed, storage type). */
 export class GpuOptimizer implements Optimizer {
   private t = 0;
@@ -151,19 +159,20 @@ export class GpuOptimizer implements Optimizer {
     private readonly device: GPUDevice,
     options: OptimizerOptions,
     private readonly size: number,
-    storage: 'f32' | 'f16',
+    module: OptimizerKernels,
     private readonly buffers: () => { params: GPUBuffer; gradients: GPUBuffer },
   ) {
     this.resolved = resolveOptimizer(options);
-    const schedule = optimizerSchedules(this.resolved.kernel, DEFAULT_LIMITS).default;
-    const kernel = emitOptimizerKernel(this.resolved.kernel, size, storage, schedule);
-    const code = (kernel.enables.length ? kernel.enables.map((e) => `enable ${e};`).join('\n') + '\n' : '') + kernel.wgsl;
+    const rule = this.resolved.kernel;
+    const kernel = module.kernels?.find((k) => k.rule === rule);
+    if (!kernel) throw new FormatError(`this module has no '${rule}' update kernel (built by an older monc); rebuild it with this version`);
     const l = layoutFor(device);
     this.pipeline = device.createComputePipeline({
       label: kernel.entryPoint,
       layout: l.pipeline,
-      compute: { module: device.createShaderModule({ label: 'monc optimizer', code }), entryPoint: optimizerEntryPoint(this.resolved.kernel) },
+      compute: { module: device.createShaderModule({ label: 'monc', code: module.wgsl }), entryPoint: kernel.entryPoint },
     });
+    // The rule is written for any batch: one dispatch covers the whole packed buffer.
     this.groups = workgroupCount(kernel.dispatch, 1);
     this.state = device.createBuffer({ label: 'monc optimizer state', size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
   }

@@ -8,6 +8,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src/compile-kernels.js';
 import { candidates, type TargetLimits } from '../../src/codegen/wgsl/index.js';
+import { OPTIMIZER_GROUP } from '../../src/codegen/wgsl/optimizer.js';
 import type { ManifestKernel, ManifestMap } from '../../src/manifest/types.js';
 import { TINY_SOURCE } from './tiny-module.js';
 
@@ -38,8 +39,14 @@ function expectFallbackIsF32Build(source: string): void {
     expect(got.backwardKernels).toEqual(want.backward!.kernels);
     expect(got.wgsl.startsWith(HEADER), 'a module of its own').toBe(true);
   });
-  // Map by map, the fallback modules are the f32 build's module (one group per map's forward and backward kernels).
-  expect([HEADER.trimEnd(), ...fallbacks.map((f) => f.wgsl.slice(HEADER.length))].join('\n\n')).toBe(f32.wgsl);
+  // Map by map, the fallback modules are the f32 build's module (one group per map's forward and
+  // backward kernels), each ending with the module's optimizer update kernels (one set for every map).
+  const updates = f32.wgsl.slice(f32.wgsl.indexOf(`\n\n// map ${OPTIMIZER_GROUP}\n`));
+  expect(updates).toContain('fn monc_opt_adam(');
+  for (const f of fallbacks) expect(f.wgsl.endsWith(updates)).toBe(true);
+  const mapGroups = fallbacks.map((f) => f.wgsl.slice(HEADER.length, f.wgsl.length - updates.length));
+  expect([HEADER.trimEnd(), ...mapGroups].join('\n\n') + updates).toBe(f32.wgsl);
+  fallbacks.forEach((f, i) => expect(f16.manifest.maps[i].optimizers).toEqual(f32.manifest.maps[i].optimizers));
   expect(f16.wgsl).toMatch(/^enable f16;$/m);
   for (const f of fallbacks) expect(f.wgsl).not.toContain('f16');
 }

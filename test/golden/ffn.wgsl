@@ -21439,3 +21439,46 @@ fn ffn_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   }
   ffn_bwd18_dst[1311744u + item] = acc;
 }
+
+
+// map every map (optimizer updates)
+struct monc_opt_sgd_Hyper { lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, c1: f32, c2: f32, size: u32, decoupled: u32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read_write> monc_opt_sgd_params: array<f32>;
+@group(0) @binding(1) var<storage, read> monc_opt_sgd_grads: array<f32>;
+@group(0) @binding(2) var<storage, read_write> monc_opt_sgd_state: array<f32>;
+@group(0) @binding(3) var<uniform> monc_opt_sgd_hyper: monc_opt_sgd_Hyper;
+@compute @workgroup_size(64)
+fn monc_opt_sgd(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = monc_opt_sgd_hyper;
+  let i = (wg.x + wg.y * nwg.x) * 64u + lid;
+  if (i >= h.size) { return; }
+  let p = monc_opt_sgd_params[i];
+  let g = monc_opt_sgd_grads[i] + h.weightDecay * p;
+  var step = g;
+  if (h.beta1 != 0.0) {
+    step = h.beta1 * monc_opt_sgd_state[i] + g;
+    monc_opt_sgd_state[i] = step;
+  }
+  monc_opt_sgd_params[i] = p - h.lr * step;
+}
+
+struct monc_opt_adam_Hyper { lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, c1: f32, c2: f32, size: u32, decoupled: u32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read_write> monc_opt_adam_params: array<f32>;
+@group(0) @binding(1) var<storage, read> monc_opt_adam_grads: array<f32>;
+@group(0) @binding(2) var<storage, read_write> monc_opt_adam_state: array<f32>;
+@group(0) @binding(3) var<uniform> monc_opt_adam_hyper: monc_opt_adam_Hyper;
+@compute @workgroup_size(64)
+fn monc_opt_adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let h = monc_opt_adam_hyper;
+  let i = (wg.x + wg.y * nwg.x) * 64u + lid;
+  if (i >= h.size) { return; }
+  let p = monc_opt_adam_params[i];
+  var q = p;
+  var g = monc_opt_adam_grads[i];
+  if (h.decoupled != 0u) { q = p * (1.0 - h.lr * h.weightDecay); } else { g = g + h.weightDecay * p; }
+  let m = h.beta1 * monc_opt_adam_state[i] + (1.0 - h.beta1) * g;
+  let v = h.beta2 * monc_opt_adam_state[h.size + i] + (1.0 - h.beta2) * g * g;
+  monc_opt_adam_state[i] = m;
+  monc_opt_adam_state[h.size + i] = v;
+  monc_opt_adam_params[i] = q - h.lr * (m / h.c1) / (sqrt(v / h.c2) + h.eps);
+}

@@ -1,44 +1,35 @@
 /**
  * Optimizer update kernels over a map's packed parameter buffer, one thread per element (the
- * gaps between aligned tensors hold zero parameters and zero gradients and stay zero).
- *
- * Bindings (their own layout, kernel.ts):
- *   @binding(0) params : storage, read_write  (storage type; updated in place)
- *   @binding(1) grads  : storage, read        (storage type; packed like params)
- *   @binding(2) state  : storage, read_write  (f32: momentum buffer, or Adam's m then v)
- *   @binding(3) hyper  : uniform Hyper
+ * gaps between aligned tensors hold zero parameters and zero gradients and stay zero). The build
+ * ships them in the module (one per rule, listed per map in the manifest); the runtime only
+ * dispatches them. Bindings and the Hyper uniform: src/manifest/optimizer.ts.
  * Updates follow PyTorch (torch.optim.SGD with dampening 0, Adam, AdamW), computed in f32:
  *   sgd:  g = grad + wd·p; buf = momentum·buf + g (momentum > 0); p -= lr·buf (or lr·g)
  *   adam: g = grad + wd·p (L2; AdamW instead p ·= 1 − lr·wd); m = β1·m + (1−β1)·g;
  *         v = β2·v + (1−β2)·g²; p -= lr · (m / c1) / (sqrt(v / c2) + eps), c_i = 1 − β_i^t.
  * Knob: workgroupSize.
  */
+import type { ManifestOptimizerKernel } from '../../manifest/types.js';
+import type { OptimizerRule } from '../../manifest/optimizer.js';
 import { invariant } from '../../util/assert.js';
 import { defaultWorkgroupSize, knob, workgroupSizes } from './family.js';
-import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { StorageType } from './scaffold.js';
 
-export type OptimizerKernelKind = 'sgd' | 'adam';
+/** Every rule, in the order a module ships their kernels. */
+export const OPTIMIZER_RULES: readonly OptimizerRule[] = ['sgd', 'adam'];
 
-/** Bytes of the Hyper uniform: lr, beta1 (sgd: momentum), beta2, eps, weightDecay, c1, c2, then size and decoupled (u32). */
-export const HYPER_BYTES = 48;
-
-/** Words of optimizer state per parameter element. */
-export function stateWords(kind: OptimizerKernelKind): number {
-  return kind === 'sgd' ? 1 : 2;
-}
-
-export function optimizerSchedules(kind: OptimizerKernelKind, limits: TargetLimits): { readonly default: Schedule; readonly candidates: readonly Schedule[] } {
+export function optimizerSchedules(kind: OptimizerRule, limits: TargetLimits): { readonly default: Schedule; readonly candidates: readonly Schedule[] } {
   const family = `opt-${kind}`;
   return { default: { family, workgroupSize: defaultWorkgroupSize(limits) }, candidates: workgroupSizes(limits).map((workgroupSize) => ({ family, workgroupSize })) };
 }
 
-export function optimizerEntryPoint(kind: OptimizerKernelKind): string {
+export function optimizerEntryPoint(kind: OptimizerRule): string {
   return `monc_opt_${kind}`;
 }
 
-/** The update kernel for a packed buffer of `size` elements. */
-export function emitOptimizerKernel(kind: OptimizerKernelKind, size: number, storage: StorageType, schedule: Schedule): EmittedKernel {
+/** The update kernel for a packed buffer of `size` elements (its WGSL does not depend on the size: a uniform holds it). */
+export function emitOptimizerKernel(kind: OptimizerRule, size: number, storage: StorageType, schedule: Schedule): EmittedKernel {
   invariant(schedule.family === `opt-${kind}`, `schedule of family ${schedule.family} given to opt-${kind}`);
   const wg = knob(schedule, 'workgroupSize');
   const ep = optimizerEntryPoint(kind);
@@ -89,4 +80,29 @@ export function emitOptimizerKernel(kind: OptimizerKernelKind, size: number, sto
     schedule,
     ops: [],
   };
+}
+
+/** The kernels a module ships for a map of `size` packed parameters: every rule, on its default schedule. */
+export function emitOptimizerKernels(size: number, storage: StorageType): EmittedKernel[] {
+  return OPTIMIZER_RULES.map((rule) => emitOptimizerKernel(rule, size, storage, optimizerSchedules(rule, DEFAULT_LIMITS).default));
+}
+
+/** The WGSL group (a `// map …` comment) of the update kernels in a module: one set serves every map. */
+export const OPTIMIZER_GROUP = 'every map (optimizer updates)';
+
+/** The update kernels for the module text (their WGSL does not depend on a map's size; only the dispatch does). */
+export function moduleOptimizerKernels(storage: StorageType): EmittedKernel[] {
+  return emitOptimizerKernels(0, storage);
+}
+
+/** The manifest's `optimizers` of a map, from its emitOptimizerKernels (same order). */
+export function manifestOptimizers(kernels: readonly EmittedKernel[]): ManifestOptimizerKernel[] {
+  invariant(kernels.length === OPTIMIZER_RULES.length, `${kernels.length} optimizer kernels for ${OPTIMIZER_RULES.length} rules`);
+  return kernels.map((k, i) => ({
+    rule: OPTIMIZER_RULES[i],
+    entryPoint: k.entryPoint,
+    workgroupSize: [...k.workgroupSize],
+    dispatch: { ...k.dispatch },
+    schedule: { ...k.schedule },
+  }));
 }
