@@ -7,7 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CODES, Code, type Code as CodeT } from '../../src/dsl/codes.js';
-import type { Diagnostic } from '../../src/dsl/diagnostics.js';
+import { diagnostic, DiagnosticBag, type Diagnostic } from '../../src/dsl/diagnostics.js';
+import { syntheticSpan } from '../../src/dsl/span.js';
 import { checkSource } from '../../src/dsl/index.js';
 import { diagnosticCases } from '../dsl/diagnostic-cases.js';
 import { irDiagnosticCases } from './ir-cases.js';
@@ -32,6 +33,20 @@ describe('the code registry and the documents', () => {
       const mentioned = new Set(read(`docs/${file}`).match(/\b[EW]\d{4}\b/g) ?? []);
       for (const code of mentioned) expect(registered, `${code} in docs/${file}`).toContain(code);
     }
+  });
+
+  it('an unknown code, or a code of the other severity, does not type-check (tsc over test/ checks the expectations)', () => {
+    const span = syntheticSpan();
+    const bag = new DiagnosticBag();
+    // @ts-expect-error: not a registered code
+    bag.error('E0999', 'no such code', span);
+    // @ts-expect-error: W0501 is a warning
+    bag.error('W0501', 'a warning reported as an error', span);
+    // @ts-expect-error: E0502 is an error
+    bag.warning(Code.ShapeMismatch, 'an error reported as a warning', span);
+    // The registry gives the severity of a diagnostic made from its code alone.
+    expect(diagnostic(Code.RankNotSmaller, 'm', span).severity).toBe('warning');
+    expect(diagnostic('E0701', 'm', span).severity).toBe('error');
   });
 
   it('names and codes agree: one name per code, the severity its letter says', () => {
