@@ -7,8 +7,7 @@ import { compileKernels, type KernelOutputs } from '../../../src/compile-kernels
 import type { Diagnostic } from '../../../src/dsl/diagnostics.js';
 import { formatDiagnostics } from '../../../src/dsl/index.js';
 import type { CheckedMap, CheckedModule, Dtype } from '../../../src/dsl/structure.js';
-import { IrCompileError } from '../../../src/ir/errors.js';
-import { compileMap } from '../../../src/ir/pipeline.js';
+import { tryCompileMap } from '../../../src/ir/pipeline.js';
 
 export interface SpecView {
   readonly diagnostics: readonly Diagnostic[];
@@ -36,11 +35,7 @@ export interface IrPass {
 /** The map's IR as printed after each compiler pass (what `monc check --ir` shows). */
 export function irPasses(map: CheckedMap, dtype: Dtype): IrPass[] {
   const passes: IrPass[] = [];
-  try {
-    compileMap(map, dtype, { onPass: (pass, text) => passes.push({ pass, text }) });
-  } catch (e) {
-    if (!(e instanceof IrCompileError)) throw e;
-    passes.push({ pass: 'error', text: e.diagnostic.message });
-  }
+  const { diagnostics } = tryCompileMap(map, dtype, { onPass: (pass, text) => passes.push({ pass, text }) });
+  for (const d of diagnostics) passes.push({ pass: 'error', text: d.message });
   return passes;
 }
