@@ -121,7 +121,7 @@ export function isLeaf(s: Structure): s is Leaf {
 
 /** A constructor's model: its parameter tensors (SPEC §4 order) and its factors. */
 export function constructorModel<K extends LeafKind>(s: LeafOf<K>): { params: readonly ParamSpec[]; body: ModelNode } {
-  const entry: ConstructorModel<LeafOf<K>> = constructors[s.kind as K];
+  const entry: ConstructorModel<LeafOf<K>> = constructors[s.kind];
   const f = factorsOf(s);
   return { params: entry.params(s, f), body: entry.body(s, f) };
 }
