@@ -1,7 +1,7 @@
 /**
  * The IR's diagnostic codes, which no `.mon` spec reaches (the checker reports E0507 first): each
  * from a structure built through the library API. test/ir/pipeline.test.ts checks their spans and
- * messages, test/ir/passes.test.ts the passes that report them.
+ * messages, test/ir/passes/{fold-permutations,drop-identities}.test.ts the passes that report them.
  */
 import type { Code } from '../../src/dsl/codes.js';
 import type { Diagnostic } from '../../src/dsl/diagnostics.js';
