@@ -8,7 +8,4 @@ export const ALLOWED_VIOLATIONS: readonly string[] = [
   // The manifest still carries the front end's Structure, and host-io its Dtype type.
   'src/manifest/types.ts -> src/dsl/structure.ts',
   'src/runtime/host-io.ts -> src/dsl/structure.ts',
-  // Optimizer update kernels are emitted at run time instead of at build time.
-  'src/runtime/optimizer.ts -> src/codegen/wgsl/kernel.ts',
-  'src/runtime/optimizer.ts -> src/codegen/wgsl/optimizer.ts',
 ];

@@ -1,6 +1,6 @@
 /** The layering check itself, on small fixture graphs: it must catch what layers.test.ts relies on. */
 import { describe, expect, it } from 'vitest';
-import { importGraphOf, importSpecifiers, packageImportsOf } from './import-graph.js';
+import { importGraphOf, importsOf, importSpecifiers, packageImportsOf } from './import-graph.js';
 import { againstAllowList, checkLayers, cycles, layerOf, nodeBuiltinViolations, type LayerRule } from './layering.js';
 
 const graphOf = (edges: Record<string, readonly string[]>) => new Map(Object.entries(edges));
@@ -20,6 +20,23 @@ describe('importSpecifiers', () => {
       "import { Command } from 'commander';",
     ].join('\n');
     expect(importSpecifiers(source)).toEqual(['./a.js', './b.js', './c.js', './e.js', './f.js', '../g.js', './i.js', 'commander']);
+  });
+
+  it('tells the imports erased from the JavaScript (types only) from the others', () => {
+    const source = [
+      "import type { A } from './a.js';",
+      "import { type B, type C } from './b.js';",
+      "import { type D, e } from './d.js';",
+      "import F from './f.js';",
+      "export type { G } from './g.js';",
+      "export { type H } from './h.js';",
+      "export * from './i.js';",
+      "let j: typeof import('./j.js');",
+      "const k = await import('./k.js');",
+    ].join('\n');
+    expect(importsOf(source).map((i) => `${i.specifier}${i.typeOnly ? ' (type)' : ''}`)).toEqual([
+      './a.js (type)', './b.js (type)', './d.js', './f.js', './g.js (type)', './h.js (type)', './i.js', './j.js (type)', './k.js',
+    ]);
   });
 });
 
@@ -137,6 +154,16 @@ describe('cycles', () => {
       ['src/util/a.ts', 'src/util/a.ts'],
     ]);
     expect(checkLayers(graph).map((v) => v.edge)).toContain('cycle: src/util/a.ts -> src/util/a.ts');
+  });
+
+  it('counts a cycle only through imports that remain in the JavaScript', () => {
+    const files = new Map([
+      ['src/codegen/defaults.ts', "import type { Family } from './family.js';\nexport const KNOBS = 1;"],
+      ['src/codegen/family.ts', "import { KNOBS } from './defaults.js';\nexport interface Family { k: typeof KNOBS }"],
+    ]);
+    expect(importGraphOf(files).get('src/codegen/defaults.ts')).toEqual(['src/codegen/family.ts']);
+    expect(checkLayers(importGraphOf(files), [], importGraphOf(files, { values: true }))).toEqual([]);
+    expect(checkLayers(importGraphOf(files), [])).toEqual([{ edge: 'cycle: src/codegen/defaults.ts -> src/codegen/family.ts -> src/codegen/defaults.ts', rules: ['no import cycles'] }]);
   });
 
   it('finds none in a graph without one, however deep', () => {

@@ -4,9 +4,10 @@
  * or, for a file directly in src/, its name (`src/compile-kernels.ts` -> `compile-kernels`);
  * outside src/ it is the top folder (`bench/sweep.ts` -> `bench`). A rule forbids edges from
  * some layers to others; a violation is one forbidden edge, written `from -> to` with both
- * paths, so an allow-list of violations can name exactly what is left to fix. Cycles are
- * violations too, written `cycle: a -> b -> … -> a` (the shortest cycle through the first file,
- * in path order, of each strongly connected set of files).
+ * paths, so an allow-list of violations can name exactly what is left to fix. Cycles of the
+ * imports that remain in the JavaScript are violations too (a type-only import cannot make one),
+ * written `cycle: a -> b -> … -> a` (the shortest cycle through the first file, in path order,
+ * of each strongly connected set of files).
  */
 import type { ImportGraph } from './import-graph.js';
 
@@ -75,8 +76,11 @@ export function nodeBuiltinViolations(packages: ImportGraph, allowed: { readonly
     .flatMap(([file, specifiers]) => specifiers.filter((s) => s.startsWith('node:')).map((s) => ({ edge: `${file} -> ${s}`, rules: [NODE_BUILTIN_RULE] })));
 }
 
-/** Every violation of `rules` and every import cycle in `graph`, sorted by edge. */
-export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = RULES): Violation[] {
+/**
+ * Every violation of `rules` in `graph` and every import cycle in `valueGraph` (the imports that
+ * remain in the JavaScript; default: `graph`), sorted by edge.
+ */
+export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = RULES, valueGraph: ImportGraph = graph): Violation[] {
   const found = new Map<string, string[]>();
   const add = (edge: string, rule: string) => {
     const rules = found.get(edge) ?? [];
@@ -89,7 +93,7 @@ export function checkLayers(graph: ImportGraph, rules: readonly LayerRule[] = RU
       for (const target of graph.get(file) ?? []) if (rule.to.includes(layerOf(target))) add(`${file} -> ${target}`, rule.name);
     }
   }
-  for (const cycle of cycles(graph)) add(`cycle: ${cycle.join(' -> ')}`, 'no import cycles');
+  for (const cycle of cycles(valueGraph)) add(`cycle: ${cycle.join(' -> ')}`, 'no import cycles');
   return [...found.keys()].sort().map((edge) => ({ edge, rules: found.get(edge)! }));
 }
 
