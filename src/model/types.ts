@@ -79,9 +79,9 @@ export interface BiasTerm extends NodeBase {
  */
 export interface ChainNode extends NodeBase {
   readonly kind: 'chain';
-  readonly stages: readonly ModelNode[];
-  /** (Not `constructor`: every object has that property, a function, so TypeScript would not type it.) */
+  /** Not `constructor`: every object already has that property (a function). Absent on a chain written with `@`. */
   readonly constructorKind?: string;
+  readonly stages: readonly ModelNode[];
 }
 
 /** Σ terms; every term maps in -> out. */
