@@ -123,15 +123,15 @@ function emitMapKernels(
 }
 
 /**
- * The tuning database's schedules for a `dtype` module's kernels emitted with `storage`. With
- * f32 storage for an f16 module (the fallback), the module's own (f16) schedules, on adapters
+ * The tuning database's schedules for a `dtype` module's kernels emitted with `storage`: the
+ * module's own. With f32 storage for an f16 module (the fallback) they must fit an adapter
  * without shader-f16: a schedule that needs it (f16 tensor-core tiles) no longer fits, and the
  * ops take the untuned path instead.
  */
 function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType): (ops: readonly BackwardOp[]) => TunedSchedule | undefined {
   return (ops) => {
     const tuned = tuning(ops, dtype);
-    if (!tuned || storage === 'f16') return tuned;
+    if (!tuned || storage === dtype) return tuned;
     const limits = tuned.limits ?? DEFAULT_LIMITS;
     return { ...tuned, limits: { ...limits, features: limits.features.filter((f) => f !== 'shader-f16') } };
   };
