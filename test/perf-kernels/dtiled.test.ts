@@ -47,6 +47,12 @@ describe('ks-dtiled', () => {
     for (const s of sample(all, 2)) expect(await opError(ksDtiled, aligned, 0, s, 5), JSON.stringify(s)).toBeLessThan(TOL);
   });
 
+  it('defaults to the schedule measured best on the H200 where the limits allow it (Monarch n = 4096)', () => {
+    const h200 = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
+    expect(ksDtiled.defaultSchedule(monarchCase(4096, 4096, 64).ops[1], h200)).toEqual({ family: 'ks-dtiled', rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true });
+    expect(ksDtiled.candidates(monarchCase(4096, 4096, 64).ops[1], LIMITS)).toContainEqual(ksDtiled.defaultSchedule(monarchCase(4096, 4096, 64).ops[1], LIMITS));
+  });
+
   it('applies only to strided factors with d a multiple of 4 and identity maps, and is offered to the tuner', () => {
     const [op0, op1] = monarchCase(64, 64, 8).ops;
     expect(ksDtiled.candidates(op0, LIMITS)).toEqual([]);

@@ -79,12 +79,18 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
   return out;
 }
 
-/** Default: 8x8 register tiles, 8 δ, 256 invocations (64 rows × 32 β), chunks of 8 γ; the nearest candidate otherwise. */
+/**
+ * Default: 8x8 register tiles, 8 δ, 512 invocations (64 rows × 64 β), chunks of 8 γ, pipelined:
+ * the best schedule measured for Monarch n = 4096's strided factor on the H200 (0.464 ms f32,
+ * 0.518 ms f16 storage, B = 16384; bench/results/s4/call2); the nearest candidate on smaller
+ * targets.
+ */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
   const score = (s: KsDtiledSchedule): number =>
-    (threadsOf(s) === Math.min(256, limits.maxWorkgroupSize) ? 1000 : 0) +
+    (threadsOf(s) === Math.min(512, limits.maxWorkgroupSize) ? 1000 : 0) +
     s.rr * s.rb * 5 +
     (s.dtile === 8 ? 100 : 0) +
+    (s.cols === Math.min(64, op.b) ? 50 : 0) +
     (s.rows === 64 ? 20 : 0) +
     (s.tk === 8 ? 10 : 0) +
     (s.pipeline ? 1 : 0);
