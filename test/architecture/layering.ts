@@ -48,6 +48,8 @@ export const RULES: readonly LayerRule[] = [
   { name: 'the front end (dsl) imports nothing above it', from: ['dsl'], to: COMPILER.filter((l) => l !== 'dsl').concat('runtime', ...HOST) },
   { name: 'the IR imports nothing above it', from: ['ir'], to: ['codegen', 'compile', 'compile-kernels', 'runtime', 'tuner', 'project', 'export', 'interop', 'index', 'tools', ...HOST] },
   { name: 'codegen imports nothing above it', from: ['codegen'], to: ['compile', 'compile-kernels', 'runtime', 'tuner', 'project', 'export', 'interop', 'index', 'tools', ...HOST] },
+  { name: 'the manifest format (src/manifest) is data shared by compiler and runtime: it imports only the structure model and src/util', from: ['manifest'], to: [...COMPILER, 'runtime', ...HOST] },
+  { name: 'the structure model (src/model) is built from the checked structure and read by everything after it: it imports nothing after the front end', from: ['model'], to: [...COMPILER.filter((l) => l !== 'dsl'), 'runtime', ...HOST] },
   { name: 'the tuner is a compile-time tool: the runtime and the compiler below it never import it', from: ['runtime', 'codegen', 'ir', 'dsl', 'model', 'manifest'], to: ['tuner'] },
   { name: 'the CLI and the plugins are separate shells over the host layer: neither imports the other', from: ['cli'], to: ['plugin'] },
   { name: 'the CLI and the plugins are separate shells over the host layer: neither imports the other', from: ['plugin'], to: ['cli'] },
