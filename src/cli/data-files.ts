@@ -10,8 +10,8 @@ import { isNpy, readNpy, type NpyArray } from '../runtime/formats/npy.js';
 import { decodeSafetensorsTensor, readSafetensorsIndex, safetensorsHeaderLength, type SafetensorsEntry, type SafetensorsIndex, type SafetensorsTensor } from '../runtime/formats/safetensors.js';
 import { checkValues } from '../runtime/numerics.js';
 import { ParamError } from '../runtime/params.js';
+import { MoncError } from '../util/error.js';
 import { ARRAY_FILE, FileError, NPY_FILE, SAFETENSORS_FILE } from './files.js';
-import { UserError } from './user-error.js';
 
 export async function readNpyFile(path: string): Promise<NpyArray> {
   return parsing(path, () => readNpy(readFileBounded(path, NPY_FILE)));
@@ -35,7 +35,7 @@ const LISTED_NAMES = 20;
  */
 export async function readArrayFile(path: string, tensor?: string): Promise<ArrayFromFile> {
   const npy = withRegularFile(path, ARRAY_FILE.what, path, (file) => isNpy(file.read(0, Math.min(8, file.size))));
-  if (npy && tensor !== undefined) throw new UserError(`${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
+  if (npy && tensor !== undefined) throw new MoncError('user', `${path}: is a .npy file, which holds one array: drop --tensor (it picks a tensor of a safetensors file)`);
   if (npy || (tensor === undefined && !path.endsWith('.safetensors'))) return { ...(await readNpyFile(path)), shownAs: path };
   let name = tensor;
   const [found] = readSafetensorsTensors(path, (index) => {
@@ -45,7 +45,7 @@ export async function readArrayFile(path: string, tensor?: string): Promise<Arra
     if (!entry) {
       const listed = `${names.slice(0, LISTED_NAMES).join(', ')}${names.length > LISTED_NAMES ? `, … (${names.length} in all)` : ''}`;
       const wanted = name === undefined ? 'holds several tensors: pick one with --tensor NAME' : `has no tensor '${name}'`;
-      throw new UserError(`${path}: ${wanted} (tensors: ${names.length > 0 ? listed : 'none'})`);
+      throw new MoncError('user', `${path}: ${wanted} (tensors: ${names.length > 0 ? listed : 'none'})`);
     }
     return [entry];
   });

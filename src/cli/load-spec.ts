@@ -7,10 +7,10 @@ import type { Diagnostic } from '../dsl/diagnostics.js';
 import { checkSource, formatDiagnostics } from '../dsl/index.js';
 import type { CheckedMap, CheckedModule } from '../dsl/structure.js';
 import { recordingMaskResolver } from '../node/mask-files.js';
+import { MoncError } from '../util/error.js';
 import type { CommandContext } from './context.js';
 import { readText, SPEC_FILE } from './files.js';
 import { SpecError } from './spec-error.js';
-import { UserError } from './user-error.js';
 
 export interface LoadedSpec {
   /** The path as given on the command line: diagnostics show it. */
@@ -38,5 +38,5 @@ export function findMap(spec: LoadedSpec, name: string): CheckedMap {
   const map = spec.module.maps.find((m) => m.name === name);
   if (map) return map;
   const names = spec.module.maps.map((m) => m.name);
-  throw new UserError(`${spec.file}: no map named '${name}' (maps: ${names.length > 0 ? names.join(', ') : 'none'})`);
+  throw new MoncError('user', `${spec.file}: no map named '${name}' (maps: ${names.length > 0 ? names.join(', ') : 'none'})`);
 }

@@ -13,7 +13,6 @@ import { loadNote, loadTuningDb, readBuildTuning, setAsideUnusable, tuningDbLoca
 import type { TuningDb } from '../tuner/db.js';
 import { assertNever } from '../util/assert.js';
 import { note, type CommandContext } from './context.js';
-import { UserError } from './user-error.js';
 
 /** `--tuning`: a database file, or `true` for the user's database. */
 export type TuningChoice = string | true;
@@ -82,7 +81,7 @@ export function loadUserDb(ctx: CommandContext, location: TuningDbLocation): Loa
 /** A database the user named cannot be used: says so, and where the name came from. */
 function namedError(location: TuningDbLocation, e: unknown): unknown {
   if (!(e instanceof FileError) || location.namedBy !== 'env') return e;
-  return new UserError(`${e.message} (named by $MONC_TUNING_DB)`);
+  return new FileError(`${e.message} (named by $MONC_TUNING_DB)`, e.reason);
 }
 
 function noteLoad(ctx: CommandContext, path: string, loaded: LoadResult): void {

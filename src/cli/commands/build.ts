@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { scheduleLookup } from '../../tuner/lookup.js';
+import { MoncError } from '../../util/error.js';
 import { compileSpec } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
-import { UserError } from '../user-error.js';
 
 export interface BuildOptions {
   readonly out: string;
@@ -27,7 +27,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const byModule = new Map<string, string>();
   for (const spec of specs) {
     const other = byModule.get(spec.module.name);
-    if (other !== undefined) throw new UserError(`${spec.file}: module '${spec.module.name}' is also defined by ${other}; their outputs would overwrite each other`);
+    if (other !== undefined) throw new MoncError('user', `${spec.file}: module '${spec.module.name}' is also defined by ${other}; their outputs would overwrite each other`);
     byModule.set(spec.module.name, spec.file);
   }
 

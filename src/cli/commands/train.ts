@@ -16,6 +16,7 @@ import type { Dtype } from '../../dsl/structure.js';
 import { executeProgram } from '../../runtime/cpu-executor.js';
 import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
+import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { note } from '../context.js';
@@ -27,7 +28,6 @@ import { progress } from '../progress.js';
 import { float32StateGuard } from '../optimizer-range.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
-import { UserError } from '../user-error.js';
 
 export type OptimizerKind = OptimizerOptions['kind'];
 
@@ -50,8 +50,8 @@ export interface TrainCommandOptions {
 
 export async function trainCommand(ctx: CommandContext, file: string, opts: TrainCommandOptions): Promise<CommandResult> {
   const optimizer = optimizerOptions(opts);
-  if (opts.steps < 1) throw new UserError(`--steps must be at least 1, got ${opts.steps}`);
-  if (opts.batch !== undefined && opts.batch < 1) throw new UserError(`--batch must be at least 1, got ${opts.batch}`);
+  if (opts.steps < 1) throw new MoncError('user', `--steps must be at least 1, got ${opts.steps}`);
+  if (opts.batch !== undefined && opts.batch < 1) throw new MoncError('user', `--batch must be at least 1, got ${opts.batch}`);
   // Training may run for hours: an --out that cannot be written is refused before any of it.
   // (--out may be --params: fine-tuning in place replaces the parameter file.)
   const outInputs = { inputs: [file, opts.input, opts.target] };
@@ -67,7 +67,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const manifestMap = manifestMapOf(spec, map);
   const mseOf = (tensors: ReadonlyMap<string, ArrayLike<number>>) => fileMse(manifestMap, spec.module.dtype, tensors, x, target.data);
   const lossInitial = mseOf(params);
-  if (!Number.isFinite(lossInitial)) throw new UserError(`the loss with ${opts.params} is ${lossInitial} before any step; nothing written`);
+  if (!Number.isFinite(lossInitial)) throw new MoncError('value', `the loss with ${opts.params} is ${lossInitial} before any step; nothing written`);
 
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
   const bytes = await withRunner(runner, async () => {
@@ -77,7 +77,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   });
   // The loss of the parameters as written (read back: f16 rounding included).
   const lossFinal = mseOf(new Map([...readSafetensors(bytes).tensors].map(([name, t]) => [name, t.data])));
-  if (!Number.isFinite(lossFinal)) throw new UserError(`the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
+  if (!Number.isFinite(lossFinal)) throw new MoncError('value', `the loss became ${lossFinal} after step ${opts.steps}; ${opts.out} not written (try a smaller --lr)`);
   const trained = { bytes, lossInitial, lossFinal };
   await writeAtomic(opts.out, trained.bytes, outInputs);
 
@@ -136,12 +136,12 @@ async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Arra
       const y = await runner.forward(xb, rows);
       const loss = meanSquaredError(y, tb);
       if (!Number.isFinite(loss)) {
-        throw new UserError(`the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
+        throw new MoncError('value', `the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
       }
       const { grads } = await runner.backward(xb, mseOutputGradient(y, tb), rows);
       const outOfRange = stateRange?.(grads);
       if (outOfRange !== undefined) {
-        throw new UserError(`${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
+        throw new MoncError('value', `${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
       }
       await optimizer.step();
       await refuseUnloadableParams(runner, loop.dtype, step, loop.steps);
@@ -165,7 +165,7 @@ async function refuseUnloadableParams(runner: MapRunner, dtype: Dtype, step: num
     } catch (e) {
       if (!(e instanceof ValueRangeError)) throw e;
       const what = dtype === 'f16' ? `overflowed the f16 range (±${F16_MAX})` : 'became non-finite';
-      throw new UserError(`the parameters ${what} at step ${step} of ${steps} (${e.message}); stopped, nothing written (try a smaller --lr)`);
+      throw new MoncError('value', `the parameters ${what} at step ${step} of ${steps} (${e.message}); stopped, nothing written (try a smaller --lr)`);
     }
   }
 }
@@ -204,10 +204,10 @@ function mseOutputGradient(y: Float32Array, t: Float32Array): Float32Array {
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {
   const { lr, momentum, weightDecay } = opts;
-  if (!Number.isFinite(lr) || lr < 0) throw new UserError(`--lr must be a finite non-negative number, got ${lr}`);
-  if (weightDecay !== undefined && (!Number.isFinite(weightDecay) || weightDecay < 0)) throw new UserError(`--weight-decay must be a finite non-negative number, got ${weightDecay}`);
-  if (momentum !== undefined && opts.optimizer !== 'sgd') throw new UserError(`--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
-  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new UserError(`--momentum must be in [0, 1), got ${momentum}`);
+  if (!Number.isFinite(lr) || lr < 0) throw new MoncError('user', `--lr must be a finite non-negative number, got ${lr}`);
+  if (weightDecay !== undefined && (!Number.isFinite(weightDecay) || weightDecay < 0)) throw new MoncError('user', `--weight-decay must be a finite non-negative number, got ${weightDecay}`);
+  if (momentum !== undefined && opts.optimizer !== 'sgd') throw new MoncError('user', `--momentum applies to --optimizer sgd, not ${opts.optimizer}`);
+  if (momentum !== undefined && !(momentum >= 0 && momentum < 1)) throw new MoncError('user', `--momentum must be in [0, 1), got ${momentum}`);
   const decay = weightDecay === undefined ? {} : { weightDecay };
   return opts.optimizer === 'sgd' ? { kind: 'sgd', lr, momentum: momentum ?? 0, ...decay } : { kind: opts.optimizer, lr, ...decay };
 }

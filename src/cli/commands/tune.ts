@@ -17,6 +17,7 @@ import type { TuningEntry, TuningKey } from '../../tuner/db.js';
 import { checkTuningDbWritable, loadNote, saveTuningEntries } from '../../node/tuning-db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
 import { tuneProgram, type KernelTuning } from '../../tuner/tune.js';
+import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { openGpu } from '../gpu.js';
@@ -25,7 +26,6 @@ import { progress } from '../progress.js';
 import { opsText, scheduleText } from '../schedule-text.js';
 import { formatTable } from '../table.js';
 import { loadUserDb, userTuningDb } from '../tuning.js';
-import { UserError } from '../user-error.js';
 
 export interface TuneCommandOptions {
   readonly map?: string;
@@ -48,7 +48,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
   const gpu = await openGpu(ctx, 'tune');
   try {
     if (spec.module.dtype === 'f16' && !gpu.device.features.has('shader-f16')) {
-      throw new UserError(`${file}: module ${spec.module.name} is f16 and this adapter (${gpu.adapterDescription}) has no shader-f16: its f16 kernels cannot be tuned here`);
+      throw new MoncError('device', `${file}: module ${spec.module.name} is f16 and this adapter (${gpu.adapterDescription}) has no shader-f16: its f16 kernels cannot be tuned here`);
     }
     if (!hasTimestamps(gpu.device)) note(ctx, "this adapter has no 'timestamp-query': timing by the wall clock (submission latency included)");
     const bar = progress(ctx, 'tune');
