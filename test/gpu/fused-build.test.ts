@@ -87,11 +87,12 @@ describe('a tuned fused schedule in the build', () => {
     await expectMatchesReference('f32', tuned, device, 1e-5);
   });
 
-  it('also runs where an f16 module is regenerated with f32 storage (no shader-f16)', async () => {
+  it('also fuses the f16 module and its f32-storage fallback (what runs without shader-f16)', async () => {
     const { device, identity, fused } = await setup('f16');
     const db = merge(emptyDb(), fused.map(({ program, schedule }) => entry(identity, program.ops.slice(0, 2), 'f16', schedule, 1)));
     const tuned = compile('f16', scheduleLookup(db, { adapter: identity }));
     expect(tuned.manifest.maps.every((m) => m.kernels[0].ops.join() === '0,1')).toBe(true);
+    expect(tuned.manifest.maps.every((m) => m.fallback!.kernels[0].ops.join() === '0,1')).toBe(true);
     await expectMatchesReference('f16', tuned, device, 3e-3);
   });
 

@@ -90,7 +90,7 @@ describe('bsr-tiled', () => {
     expect(bsrTiled.candidates(bsrCase(16, 16, 1, 4, [[0, 0]]).ops[0], H100)).toEqual([]);
   });
 
-  it('f16 modules: bsr-tiled declares f16 storage, and runs (f16 storage where the adapter has shader-f16, else regenerated with f32 storage) within the f16 tolerance', async () => {
+  it('f16 modules: bsr-tiled declares f16 storage, and runs (f16 storage where the adapter has shader-f16, else the f32-storage fallback the build shipped) within the f16 tolerance', async () => {
     const result = compileKernels('module sp\ndtype f16\nmap pf : 128 -> 128 = sparse(block: 16, pattern: flat_butterfly(factors: 2)) + bias()\n', 'sp.mon');
     const out = { ...result.outputs!, module: result.module! };
     expect(out.manifest.maps[0].kernels.map((k) => k.schedule.family)).toEqual(['bsr-tiled']);

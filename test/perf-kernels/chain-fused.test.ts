@@ -165,7 +165,7 @@ describe('ks-chain-fused kernels against the float64 reference', () => {
     await expectRunMatches('butterfly(radix: 2) + bias()', 64, 3, 5, [5]);
   });
 
-  it('f16 modules: the fused kernels declare f16 storage, and run (f16 storage where the adapter has shader-f16, else regenerated with f32 storage) within the f16 tolerance', async () => {
+  it('f16 modules: the fused kernels declare f16 storage, and run (f16 storage where the adapter has shader-f16, else the f32-storage fallback the build shipped) within the f16 tolerance', async () => {
     const out = compiled('map bf : 64 -> 64 = butterfly(radix: 2) + bias()\nmap m3 : 60 -> 60 = monarch(order: 3, radices: [3, 4, 5])', 'f16');
     const fused = out.manifest.maps.flatMap((m) => m.kernels).filter((k) => k.schedule.family === 'ks-chain-fused');
     expect(fused.map((k) => k.ops.length)).toEqual([6, 3]);

@@ -57,7 +57,7 @@ export async function kernelError<O extends Op>(
 
 /**
  * Every map of a compiled module, run by MapRunner on the test adapter (an f16 module where the
- * adapter has no shader-f16: regenerated with f32 storage), against the float64 reference.
+ * adapter has no shader-f16: the f32-storage fallback its build shipped), against the float64 reference.
  */
 export async function expectModuleMatches(out: KernelOutputs & { readonly module: CheckedModule }, batches: readonly number[] = [1, 7], tolerance = TOL): Promise<void> {
   const { device } = await nodeGpu();
