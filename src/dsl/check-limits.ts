@@ -104,7 +104,7 @@ export class ExpansionLimits {
       }
       case 'ref': {
         // Lowering shares a target's IR, but the manifest and the TypeScript bindings hold each
-        // map's structure with every reference expanded (a ref object around its target's copy):
+        // map's model with every reference expanded (a tied node around its target's copy):
         // a use costs one node and one level more than its target.
         const target = this.measures.get(s.map)!;
         return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth };
