@@ -6,7 +6,7 @@
  * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
  * re-timed as a whole (twice). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
- *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024]
+ *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4]
  *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,8 @@ const REPEATS = Number(arg('--repeats') ?? 20);
 /** Minimum warm-up before each timing (ms); default: timing.ts's. The recorded runs used 200 (see docs/performance.md). */
 const WARMUP_MS = arg('--warmup-ms') === undefined ? undefined : Number(arg('--warmup-ms'));
 const ONLY = arg('--only');
-const SIZES = (arg('--sizes') ?? '4096,1024').split(',').map(Number);
+/** Square sizes n (nblocks √n) or rectangular `NxMxK` (n -> m, K blocks); plan keys use the same spelling. */
+const SIZES = (arg('--sizes') ?? '4096,1024').split(',');
 /** Optional plan: schedules to time per case (keys `n/dtype/op0`, `dense/dtype`) instead of a sample. */
 /** Write the JSON here instead of stdout (Dawn prints shader-compiler warnings on stdout). */
 const OUT_FILE = arg('--out');
@@ -165,18 +166,18 @@ async function main(): Promise<void> {
   const t0 = performance.now();
 
   if (ONLY !== 'dense')
-    for (const n of SIZES) {
-      const k = Math.round(Math.sqrt(n));
+    for (const size of SIZES) {
+      const [n, m = n, k = Math.round(Math.sqrt(n))] = size.split('x').map(Number);
       const batch = 16384;
-      const c = monarchCase(n, n, k);
+      const c = monarchCase(n, m, k);
       const [op0, op1] = c.ops;
       for (const storage of dtypes) {
         const elem = storage === 'f16' ? 2 : 4;
-        const base = { op: 'monarch', n, m: n, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
+        const base = { op: 'monarch', n, m, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
         const per: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
           const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f.name !== ksSgmat.name);
-          const scheds = PLAN ? planned(fams, op, limits, PLAN[`${n}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
+          const scheds = PLAN ? planned(fams, op, limits, PLAN[`${size}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
           log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
           per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family].forOp(op).emit(s, contextFor(c, `op${i}`, i, storage)))));
         }
