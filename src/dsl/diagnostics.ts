@@ -44,11 +44,11 @@ export class DiagnosticBag {
   private readonly items: Diagnostic[] = [];
 
   error(code: CodeOf<'error'>, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
-    this.items.push({ code, severity: 'error', message, span, notes });
+    this.items.push(diagnostic(code, message, span, notes));
   }
 
   warning(code: CodeOf<'warning'>, message: string, span: Span, notes: readonly DiagnosticNote[] = []): void {
-    this.items.push({ code, severity: 'warning', message, span, notes });
+    this.items.push(diagnostic(code, message, span, notes));
   }
 
   add(d: Diagnostic): void {
