@@ -1,9 +1,9 @@
 /**
  * An f16 module on an adapter without shader-f16 runs the f32-storage kernels its build shipped
  * (the manifest's `fallback`), forward and backward, against the float64 reference; the runner
- * reaches none of the compiler's kernel emitters or IR passes (esbuild's import graph of
- * map-runner.ts); and a manifest of an older monc (no fallback, no backward section) is refused
- * with a format error that says to rebuild, not re-derived at run time.
+ * reaches nothing of the compiler (esbuild's import graph of map-runner.ts, dynamic imports
+ * included); and a manifest of an older monc (no fallback, no backward section) is refused with
+ * a format error that says to rebuild, not re-derived at run time.
  */
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -98,7 +98,7 @@ describe('a manifest without a backward section (an older monc)', () => {
     const device = await deviceWithoutF16();
     const runner = await MapRunner.create(old, built.wgsl, { device });
     try {
-      runner.loadParams(initParams(paramsOf(built.manifest.maps[0].structure), 1));
+      runner.loadParams(initParams(built.manifest.maps[0].model.params, 1));
       expect((await runner.forward(new Float32Array(12), 1)).length).toBe(12);
       const refused = runner.backward(new Float32Array(12), new Float32Array(12), 1);
       await expect(refused).rejects.toThrow(FormatError);
@@ -111,7 +111,7 @@ describe('a manifest without a backward section (an older monc)', () => {
 });
 
 describe('what the runner imports', () => {
-  it('reaches no kernel emitter and no IR pass (the build shipped every kernel)', async () => {
+  it('reaches nothing of the compiler: no kernel emitter, no IR pass, no front end (the build shipped every kernel)', async () => {
     const repo = join(import.meta.dirname, '../..');
     const result = await esbuild.build({
       entryPoints: [join(repo, 'src/runtime/map-runner.ts')],
@@ -123,10 +123,7 @@ describe('what the runner imports', () => {
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.some((p) => p.endsWith('src/runtime/gpu-backward.ts')), 'the bundle is the runner').toBe(true);
-    // The optimizer's update kernels are still emitted at run time (src/codegen/wgsl/optimizer.ts
-    // and the kernel shell it uses) until they ship in the module too.
-    const optimizerEmitter = /src\/codegen\/wgsl\/(optimizer|family|kernel)\.ts$/;
-    expect(inputs.filter((p) => /src\/(codegen|ir)\//.test(p) && !optimizerEmitter.test(p))).toEqual([]);
+    expect(inputs.some((p) => p.endsWith('src/runtime/gpu-executor.ts')), 'the bundle is the runner').toBe(true);
+    expect(inputs.filter((p) => /src\/(codegen|ir|dsl)\/|src\/compile/.test(p))).toEqual([]);
   });
 });
