@@ -168,11 +168,16 @@ export function affineCoefficient(e: IndexExpr, name: string): number | undefine
   return f.var === name && f.stride === 1 && f.size >= size ? f.coef : undefined;
 }
 
+/** Whether variable values come as a map (instanceof does not narrow a ReadonlyMap). */
+function isValueMap(values: ReadonlyMap<string, number> | Record<string, number>): values is ReadonlyMap<string, number> {
+  return values instanceof Map;
+}
+
 /** The value of `e` for concrete variable values. */
 export function evaluateIndex(e: IndexExpr, values: ReadonlyMap<string, number> | Record<string, number>): number {
   const get = (name: string): number => {
     if (name === OPAQUE && e.inner) return evaluateIndex(e.inner, values);
-    const v = values instanceof Map ? values.get(name) : (values as Record<string, number>)[name];
+    const v = isValueMap(values) ? values.get(name) : values[name];
     invariant(typeof v === 'number', `no value for index variable ${name}`);
     return v;
   };

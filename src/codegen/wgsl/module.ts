@@ -12,11 +12,11 @@ export type ModuleKernels =
  * comment naming each map when grouped). Deterministic for deterministic input.
  */
 export function assembleModule(kernels: ModuleKernels): { wgsl: string; enables: string[] } {
-  const groups: [string | undefined, readonly EmittedKernel[]][] = Array.isArray(kernels)
-    ? [[undefined, kernels as readonly EmittedKernel[]]]
-    : kernels instanceof Map
+  const groups: [string | undefined, readonly EmittedKernel[]][] = isKernelList(kernels)
+    ? [[undefined, kernels]]
+    : isKernelMap(kernels)
       ? [...kernels.entries()]
-      : Object.entries(kernels as Readonly<Record<string, readonly EmittedKernel[]>>);
+      : Object.entries(kernels);
   const all = groups.flatMap(([, ks]) => ks);
   const enables = [...new Set(all.flatMap((k) => k.enables))].sort();
   const parts = [
@@ -25,4 +25,13 @@ export function assembleModule(kernels: ModuleKernels): { wgsl: string; enables:
     ...groups.map(([name, ks]) => [...(name === undefined ? [] : [`// map ${name}`]), ...ks.map((k) => k.wgsl)].join('\n')),
   ];
   return { wgsl: parts.join('\n\n'), enables };
+}
+
+// Type guards: Array.isArray and instanceof do not narrow readonly arrays and ReadonlyMap.
+function isKernelList(k: ModuleKernels): k is readonly EmittedKernel[] {
+  return Array.isArray(k);
+}
+
+function isKernelMap(k: ModuleKernels): k is ReadonlyMap<string, readonly EmittedKernel[]> {
+  return k instanceof Map;
 }

@@ -89,8 +89,9 @@ export function schedule(map: IrMap): Program {
         for (const term of e.terms) {
           if (term.kind !== 'bias') continue;
           const carrier = ops.findIndex((op, i) => i >= first && op.kind !== 'bias' && op.dst === dst && !op.bias && indexMapsEqual(op.output, term.output));
-          if (carrier >= 0) {
-            ops[carrier] = { ...ops[carrier], bias: term.param } as Op;
+          const op = carrier >= 0 ? ops[carrier] : undefined;
+          if (op && op.kind !== 'bias') {
+            ops[carrier] = { ...op, bias: term.param };
           } else {
             ops.push(biasOp(term, dst, written));
             written = true;
