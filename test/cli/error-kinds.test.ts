@@ -20,7 +20,11 @@ import { cli, scratchDir, type CliRun } from './helpers.js';
 const reportedErrors = vi.hoisted(() => [] as unknown[]);
 vi.mock('../../src/cli/report-error.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/cli/report-error.js')>();
-  return { ...original, reportError: (e: unknown, ...rest: [never, never]) => (reportedErrors.push(e), original.reportError(e, ...rest)) };
+  const reportError: typeof original.reportError = (e, io, json) => {
+    reportedErrors.push(e);
+    return original.reportError(e, io, json);
+  };
+  return { ...original, reportError };
 });
 
 const scratch = scratchDir();
@@ -28,7 +32,7 @@ const spec = scratch.path('k.mon');
 const params = scratch.path('k.safetensors');
 const tensor = (shape: number[], fill: number) => ({ shape, data: new Float32Array(shape.reduce((p, d) => p * d, 1)).fill(fill) });
 
-beforeAll(async () => {
+beforeAll(() => {
   writeFileSync(spec, 'module k\nmap f : 4 -> 4 = dense()\nmap m : 16 -> 16 = monarch(nblocks: 4)\n');
   writeFileSync(scratch.path('bad.mon'), 'map f : 4 -> 4 = densee()\n');
   writeFileSync(params, writeSafetensors(new Map([['f.weight', tensor([4, 4], 0.5)]])));
