@@ -10,7 +10,7 @@
  * `destroy()`. The views are unmapped (detached, length 0) when they expire, never left pointing
  * at memory the GPU writes. One step at a time: each method throws when called out of order.
  */
-import type { Dtype } from '../dsl/structure.js';
+import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
