@@ -19,9 +19,12 @@ import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from '../cli/helpers.js';
 import { runOnnx } from '../export/onnx-harness.js';
 
+/** Small sizes (SwiftShader runs the WebGPU parts on the CPU); 24 is not a power of two. */
+const N = 24;
+const M = 16;
 const SPEC = `module diagonal
-map scale : 48 -> 48 = diag()
-map mixed : 64 -> 64 = diag() @ monarch(nblocks: 4)
+map scale : ${N} -> ${N} = diag()
+map mixed : ${M} -> ${M} = diag() @ monarch(nblocks: 4)
 `;
 const BATCH = 3;
 const TOL = 1e-5;
@@ -66,10 +69,10 @@ describe('diag()', () => {
   it('checks: one tensor d (n) with fan-in 1; n parameters, 2n FLOPs per row; the mixed map costs the sum of its parts', async () => {
     const checked = await cliJson(['check', spec]);
     const scale = checked.maps.find((m: { name: string }) => m.name === 'scale');
-    expect(scale).toMatchObject({ in: 48, out: 48, params: 48, flopsPerRow: 96 });
-    expect(modelOfMap('scale').params).toEqual([{ name: 'scale.d', shape: [48], fanIn: 1 }]);
+    expect(scale).toMatchObject({ in: N, out: N, params: N, flopsPerRow: 2 * N });
+    expect(modelOfMap('scale').params).toEqual([{ name: 'scale.d', shape: [N], fanIn: 1 }]);
     const mixed = checked.maps.find((m: { name: string }) => m.name === 'mixed');
-    expect(mixed).toMatchObject({ params: 64 + 4 * 16 * 16 * 2, flopsPerRow: 2 * (64 + 4 * 16 * 16 * 2) });
+    expect(mixed).toMatchObject({ params: M + 2 * 4 * 4 * 4, flopsPerRow: 2 * (M + 2 * 4 * 4 * 4) });
   });
 
   it('a non-square diag() is a shape error (exit 1)', async () => {
@@ -84,27 +87,27 @@ describe('diag()', () => {
     await cliJson(['build', spec, '--out', scratch.path('gen')]);
     const manifest = JSON.parse(readFileSync(scratch.path('gen/diagonal.json'), 'utf8'));
     const scale = manifest.maps.find((m: { name: string }) => m.name === 'scale');
-    expect(scale.model.body).toMatchObject({ kind: 'ks', a: 48, b: 1, c: 1, d: 1, weight: { tensor: 'scale.d', offset: 0, length: 48 } });
-    expect(scale.paramCount).toBe(48);
+    expect(scale.model.body).toMatchObject({ kind: 'ks', a: N, b: 1, c: 1, d: 1, weight: { tensor: 'scale.d', offset: 0, length: N } });
+    expect(scale.paramCount).toBe(N);
     expect(readFileSync(scratch.path('gen/diagonal.wgsl'), 'utf8')).toContain('@compute');
   });
 
   it('the float64 reference is y = d ⊙ x', async () => {
     const params = tensorsOf(await initParams('scale', 1));
-    const x = randomNpy('x48.npy', [BATCH, 48], 2).data;
+    const x = randomNpy('xs.npy', [BATCH, N], 2).data;
     expect(relativeError(referenceApply(modelOfMap('scale'), params, x, BATCH), diagonal(params.get('scale.d')!, x))).toBeLessThan(1e-12);
   });
 
   for (const backend of ['cpu', 'webgpu'] as const) {
     it(`monc run --backend ${backend}: diag() is d ⊙ x, diag() @ monarch the reference`, async () => {
       const p = await initParams('scale', 3);
-      const x = randomNpy(`x-${backend}.npy`, [BATCH, 48], 4);
+      const x = randomNpy(`x-${backend}.npy`, [BATCH, N], 4);
       const out = scratch.path(`y-${backend}.npy`);
       await cliJson(['run', spec, '--map', 'scale', '--params', p, '--input', x.file, '--out', out, '--backend', backend]);
       expect(relativeError(readNpy(readFileSync(out)).data, diagonal(tensorsOf(p).get('scale.d')!, x.data))).toBeLessThan(TOL);
 
       const pm = await initParams('mixed', 5);
-      const xm = randomNpy(`xm-${backend}.npy`, [BATCH, 64], 6);
+      const xm = randomNpy(`xm-${backend}.npy`, [BATCH, M], 6);
       const outm = scratch.path(`ym-${backend}.npy`);
       await cliJson(['run', spec, '--map', 'mixed', '--params', pm, '--input', xm.file, '--out', outm, '--backend', backend]);
       expect(relativeError(readNpy(readFileSync(outm)).data, referenceApply(modelOfMap('mixed'), tensorsOf(pm), xm.data, BATCH))).toBeLessThan(TOL);
@@ -112,17 +115,17 @@ describe('diag()', () => {
   }
 
   it('monc project onto diag() is exact in closed form: d = the diagonal of W', async () => {
-    const w = randomNpy('w48.npy', [48, 48], 7);
+    const w = randomNpy('ws.npy', [N, N], 7);
     const out = scratch.path('proj-scale.safetensors');
     const result = await cliJson(['project', spec, '--map', 'scale', '--dense', w.file, '--out', out]);
     const d = tensorsOf(out).get('scale.d')!;
-    expect([...d]).toEqual(Array.from({ length: 48 }, (_, i) => w.data[i * 48 + i]));
+    expect([...d]).toEqual(Array.from({ length: N }, (_, i) => w.data[i * N + i]));
     // ‖W − diag(W)‖_F / ‖W‖_F: the off-diagonal mass.
     let off = 0;
     let all = 0;
     w.data.forEach((v, k) => {
       all += v * v;
-      if (Math.floor(k / 48) !== k % 48) off += v * v;
+      if (Math.floor(k / N) !== k % N) off += v * v;
     });
     expect(result.relative_error).toBeCloseTo(Math.sqrt(off / all), 5);
     expect(result.optimal).toBe(true);
@@ -130,11 +133,11 @@ describe('diag()', () => {
 
   it('monc project onto diag() @ monarch fits a W of that structure', async () => {
     const truth = tensorsOf(await initParams('mixed', 8));
-    const wData = Float32Array.from(referenceApply(modelOfMap('mixed'), truth, identity(64), 64));
+    const wData = Float32Array.from(referenceApply(modelOfMap('mixed'), truth, identity(M), M));
     // Rows of referenceApply(I) are M's columns: W = (M eᵢ)ᵢ transposed back.
-    const w = Float32Array.from({ length: 64 * 64 }, (_, k) => wData[(k % 64) * 64 + Math.floor(k / 64)]);
+    const w = Float32Array.from({ length: M * M }, (_, k) => wData[(k % M) * M + Math.floor(k / M)]);
     const file = scratch.path('wm.npy');
-    writeFileSync(file, writeNpy(w, [64, 64]));
+    writeFileSync(file, writeNpy(w, [M, M]));
     const result = await cliJson(['project', spec, '--map', 'mixed', '--dense', file, '--out', scratch.path('proj-mixed.safetensors')]);
     expect(result.relative_error).toBeLessThan(1e-3);
   });
@@ -142,19 +145,19 @@ describe('diag()', () => {
   it('monc grad (cpu and webgpu): ∂L/∂d_i = Σ_b dy[b,i]·x[b,i], ∂L/∂x = d ⊙ dy; the chain matches the reference VJP', async () => {
     for (const backend of ['cpu', 'webgpu'] as const) {
       const p = await initParams('scale', 9);
-      const x = randomNpy(`gx-${backend}.npy`, [BATCH, 48], 10);
-      const dy = randomNpy(`gdy-${backend}.npy`, [BATCH, 48], 11);
+      const x = randomNpy(`gx-${backend}.npy`, [BATCH, N], 10);
+      const dy = randomNpy(`gdy-${backend}.npy`, [BATCH, N], 11);
       const out = scratch.path(`g-${backend}.safetensors`);
       await cliJson(['grad', spec, '--map', 'scale', '--params', p, '--input', x.file, '--grad-output', dy.file, '--out', out, '--backend', backend]);
       const g = tensorsOf(out);
       const d = tensorsOf(p).get('scale.d')!;
-      const dd = Array.from({ length: 48 }, (_, i) => Array.from({ length: BATCH }, (_, b) => dy.data[b * 48 + i] * x.data[b * 48 + i]).reduce((a, v) => a + v, 0));
+      const dd = Array.from({ length: N }, (_, i) => Array.from({ length: BATCH }, (_, b) => dy.data[b * N + i] * x.data[b * N + i]).reduce((a, v) => a + v, 0));
       expect(relativeError(g.get('scale.d')!, dd)).toBeLessThan(TOL);
       expect(relativeError(g.get('input')!, diagonal(d, dy.data))).toBeLessThan(TOL);
 
       const pm = await initParams('mixed', 12);
-      const xm = randomNpy(`gxm-${backend}.npy`, [BATCH, 64], 13);
-      const dym = randomNpy(`gdym-${backend}.npy`, [BATCH, 64], 14);
+      const xm = randomNpy(`gxm-${backend}.npy`, [BATCH, M], 13);
+      const dym = randomNpy(`gdym-${backend}.npy`, [BATCH, M], 14);
       const outm = scratch.path(`gm-${backend}.safetensors`);
       await cliJson(['grad', spec, '--map', 'mixed', '--params', pm, '--input', xm.file, '--grad-output', dym.file, '--out', outm, '--backend', backend]);
       const want = referenceBackward(modelOfMap('mixed'), tensorsOf(pm), xm.data, dym.data, BATCH);
@@ -165,7 +168,7 @@ describe('diag()', () => {
   });
 
   it('monc export: ONNX Runtime computes d ⊙ x and the chain', async () => {
-    for (const [map, n] of [['scale', 48], ['mixed', 64]] as const) {
+    for (const [map, n] of [['scale', N], ['mixed', M]] as const) {
       const p = await initParams(map, 15);
       const onnx = scratch.path(`${map}.onnx`);
       await cliJson(['export', spec, '--map', map, '--params', p, '--out', onnx]);
