@@ -6,7 +6,7 @@
  * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
  * re-timed as a whole (twice). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
- *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4]
+ *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4] [--batch B]
  *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -38,6 +38,8 @@ const WARMUP_MS = arg('--warmup-ms') === undefined ? undefined : Number(arg('--w
 const ONLY = arg('--only');
 /** Square sizes n (nblocks √n) or rectangular `NxMxK` (n -> m, K blocks); plan keys use the same spelling. */
 const SIZES = (arg('--sizes') ?? '4096,1024').split(',');
+/** Rows per Monarch case. */
+const BATCH = Number(arg('--batch') ?? 16384);
 /** Optional plan: schedules to time per case (keys `n/dtype/op0`, `dense/dtype`) instead of a sample. */
 /** Write the JSON here instead of stdout (Dawn prints shader-compiler warnings on stdout). */
 const OUT_FILE = arg('--out');
@@ -168,7 +170,7 @@ async function main(): Promise<void> {
   if (ONLY !== 'dense')
     for (const size of SIZES) {
       const [n, m = n, k = Math.round(Math.sqrt(n))] = size.split('x').map(Number);
-      const batch = 16384;
+      const batch = BATCH;
       const c = monarchCase(n, m, k);
       const [op0, op1] = c.ops;
       for (const storage of dtypes) {
