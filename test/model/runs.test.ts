@@ -2,9 +2,10 @@
  * Constructor runs: a scheduled program's block matmul ops are found in the model by their weight
  * slices, so "these two ops are a Monarch pair" is read, not guessed from shapes.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { compileModule } from '../../src/compile.js';
 import { checkSource } from '../../src/dsl/index.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { compileMap } from '../../src/ir/pipeline.js';
@@ -46,5 +47,32 @@ describe('constructor runs', () => {
     const mixLr = pairKinds(mixer, 'mix_lr');
     expect(mixLr.filter((k) => k === 'lowrank')).toHaveLength(1);
     expect(mixLr.filter((k) => k === 'butterfly').length).toBeGreaterThan(0);
+  });
+});
+
+describe('fused kernels of the default build', () => {
+  it('every kernel that performs several ops performs consecutive stages of one constructor (what fusion can read from the model)', () => {
+    const dir = join(import.meta.dirname, '../../examples');
+    let fused = 0;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.mon'))) {
+      const path = join(dir, file);
+      const source = readFileSync(path, 'utf8');
+      const manifest = compileModule(source, path).outputs!.manifest;
+      const checked = checkSource(source, path).module!;
+      for (const map of manifest.maps) {
+        const runs = constructorRuns(modelOf(checked.maps.find((m) => m.name === map.name)!).body);
+        for (const kernel of map.kernels.filter((k) => k.ops.length > 1)) {
+          const weights = kernel.ops.map((i) => {
+            const op = map.ops[i];
+            return op.kind === 'ks' || op.kind === 'bsr' ? op.weight : undefined;
+          });
+          const kinds = weights.slice(1).map((w, i) => (w && weights[i] ? consecutiveStagesOf(runs, weights[i]!, w) : undefined));
+          expect(new Set(kinds).size, `${file} ${map.name} ${kernel.entryPoint}`).toBe(1);
+          expect(kinds[0], `${file} ${map.name} ${kernel.entryPoint}`).toBeDefined();
+          fused++;
+        }
+      }
+    }
+    expect(fused).toBeGreaterThan(0);
   });
 });
