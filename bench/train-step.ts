@@ -90,7 +90,7 @@ async function checkGradients(runner: MapRunner, params: Map<string, Float32Arra
 }
 
 async function measure(device: GPUDevice, manifest: Manifest, wgsl: string, dtype: Dtype, storage: Dtype) {
-  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, dtype });
+  const runner = await MapRunner.create(manifest.maps[0], wgsl, { device, dtype, training: true });
   const params = new Map(manifest.maps[0].params.map((p, i) => [p.name, randomArray(p.shape.reduce((a, b) => a * b, 1), 10 + i, 1 / Math.sqrt(p.shape[p.shape.length - 1]))]));
   runner.loadParams(params);
   const relErr = await checkGradients(runner, params);

@@ -10,7 +10,6 @@ import { workgroupCount } from '../manifest/dispatch.js';
 import type { BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
-import { f16ArrayToF32 } from './formats/f16.js';
 import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 
@@ -247,20 +246,4 @@ export function backwardSpec(map: ManifestMap, built: BackwardKernels): Backward
     out: map.out,
     storage: built.storage,
   };
-}
-
-/** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
-export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
-  const bytes = Math.max(16, Math.ceil((count * (storage === 'f16' ? 2 : 4)) / 16) * 16);
-  const staging = device.createBuffer({ label: 'monc read-back', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  try {
-    const encoder = device.createCommandEncoder({ label: 'monc read-back' });
-    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const data = staging.getMappedRange().slice(0);
-    return storage === 'f32' ? new Float32Array(data, 0, count) : f16ArrayToF32(new Uint16Array(data, 0, count));
-  } finally {
-    staging.destroy();
-  }
 }

@@ -1,6 +1,7 @@
 /**
  * Host data to and from a GPU buffer's storage type (f32, or f16 as raw halves), shared by the
- * forward (gpu-executor.ts, host-io.ts) and backward (gpu-backward.ts) runners.
+ * forward (gpu-executor.ts, host-io.ts) and backward (gpu-backward.ts) runners, and reading a
+ * device buffer back.
  */
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 
@@ -26,4 +27,20 @@ export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 
   const result = out ?? new Float32Array(count);
   result.set(new Float32Array(bytes, 0, count));
   return result;
+}
+
+/** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
+export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
+  const bytes = Math.max(16, Math.ceil((count * (storage === 'f16' ? 2 : 4)) / 16) * 16);
+  const staging = device.createBuffer({ label: 'monc read-back', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  try {
+    const encoder = device.createCommandEncoder({ label: 'monc read-back' });
+    encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
+    device.queue.submit([encoder.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const data = staging.getMappedRange().slice(0);
+    return storage === 'f32' ? new Float32Array(data, 0, count) : f16ArrayToF32(new Uint16Array(data, 0, count));
+  } finally {
+    staging.destroy();
+  }
 }

@@ -7,8 +7,10 @@
  * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
 export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions } from './map-runner.js';
-export { GpuBackward, type BackwardExecutorSpec } from './gpu-backward.js';
-export { CpuOptimizer, GpuOptimizer, resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+// Training (backward pass, optimizers) and the CPU executor are loaded by MapRunner on first use
+// (a dynamic import): not exported here, so that a page which does not train or run on the CPU
+// does not bundle them.
+export { resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export type { ForwardOptions, ForwardStaging } from './host-io.js';
 export {
@@ -24,7 +26,6 @@ export {
 } from './device.js';
 export { GpuExecutor, planKernels, type ExecutorSpec, type KernelPlan } from './gpu-executor.js';
 export { PipelineCache, WgslError, type PipelineCacheStats } from './pipeline-cache.js';
-export { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.

@@ -9,24 +9,31 @@
  * f32 on the device; the host-facing API is f32 either way.
  *
  * Training (SPEC §7): `backward` / `encodeBackward` run the manifest's backward program
- * (gpu-backward.ts, created on first use; cpu: the float64 reference VJP), `createOptimizer`
- * updates the parameters from the last backward pass (optimizer.ts), `params` / `saveParams`
- * read them back.
+ * (gpu-backward.ts; cpu: the float64 reference VJP), `createOptimizer` updates the parameters
+ * from the last backward pass (optimizer.ts), `params` / `saveParams` read them back.
+ *
+ * What a page that only runs forward passes does not need is loaded on first use, with a
+ * dynamic import(): the training half (training.ts: backward, optimizers) on the first
+ * backward() or optimizer step (or at create with `training: true`, for the synchronous
+ * encodeBackward / encodeStep), and the CPU executor when a runner runs on the CPU.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { executeProgram } from './cpu-executor.js';
+import type { executeProgram } from './cpu-executor.js';
 import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
-import { GpuBackward, backwardSpec, readDeviceBuffer, type BackwardKernels } from './gpu-backward.js';
-import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+import type { BackwardKernels } from './gpu-backward.js';
+import { readDeviceBuffer } from './host-storage.js';
+import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
 import { CpuStaging, forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
-import { referenceBackward } from './reference-backward.js';
+import type { BackwardResult, Training, TrainingHost } from './training.js';
+
+export type { BackwardResult };
 
 export type Backend = 'webgpu' | 'cpu';
 
@@ -41,7 +48,15 @@ export interface MapRunnerOptions {
   readonly backend?: Backend;
   /** The module's dtype (Manifest.dtype); default 'f32'. */
   readonly dtype?: Dtype;
+  /**
+   * Load the training code (backward pass, optimizers) now rather than on the first backward()
+   * or optimizer step: needed before a synchronous encodeBackward or encodeStep.
+   */
+  readonly training?: boolean;
 }
+
+/** The CPU executor's forward pass (cpu-executor.ts, loaded when a runner runs on the CPU). */
+type CpuRun = typeof executeProgram;
 
 type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
@@ -73,12 +88,6 @@ const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
 /** Whether a runner already fell back to the CPU in this process (the warning is printed once). */
 let warnedCpuFallback = false;
 
-/** What `MapRunner.backward` returns: ∂L/∂X (batch, in) and one gradient per parameter tensor, by full name. */
-export interface BackwardResult {
-  readonly dx: Float32Array;
-  readonly grads: Map<string, Float32Array>;
-}
-
 export class MapRunner {
   readonly in: number;
   readonly out: number;
@@ -86,11 +95,9 @@ export class MapRunner {
   private destroyed = false;
   /** The kernels the device runs (webgpu), the backward ones included; set by `create`. */
   private kernels: DeviceKernels | undefined;
-  private gpuBackward: GpuBackward | undefined;
-  /** The packed gradients of the last `backward` (cpu backend). */
-  private lastGrad: Float64Array | undefined;
-  /** Device optimizers created here: their state buffers go with the runner. */
-  private readonly optimizers: GpuOptimizer[] = [];
+  /** The training half (training.ts), once loaded. */
+  private training: Training | undefined;
+  private trainingLoad: Promise<Training> | undefined;
   /** Stagings created here: destroyed with the runner. */
   private readonly stagings: ForwardStaging[] = [];
 
@@ -100,6 +107,7 @@ export class MapRunner {
     readonly adapterDescription: string,
     private readonly program: ProgramData,
     private readonly gpu: GpuExecutor | undefined,
+    private readonly cpuRun: CpuRun | undefined,
     /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
   ) {
@@ -110,9 +118,21 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    const runner = await MapRunner.createRunner(map, wgsl, options);
+    if (options.training) await runner.loadTraining();
+    return runner;
+  }
+
+  /** A runner on the float64 CPU executor, which is loaded now (a page that runs on WebGPU never loads it). */
+  private static async onCpu(map: ManifestMap, program: ProgramData, note?: string): Promise<MapRunner> {
+    const { executeProgram } = await import('./cpu-executor.js');
+    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, executeProgram, note);
+  }
+
+  private static async createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
     const program = programOfManifest(map, dtype);
-    if (options.backend === 'cpu') return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined);
+    if (options.backend === 'cpu') return MapRunner.onCpu(map, program);
     let shared: MoncDevice | undefined;
     try {
       shared = options.device ? undefined : await getSharedDevice();
@@ -122,7 +142,7 @@ export class MapRunner {
       const note = `${e.message}; running on the CPU executor`;
       if (!warnedCpuFallback) console.warn(`monc: ${note}`);
       warnedCpuFallback = true;
-      return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, note);
+      return MapRunner.onCpu(map, program, note);
     }
     const device = options.device ?? shared!.device;
     const kernels = deviceKernels(map, wgsl, dtype, device);
@@ -136,7 +156,7 @@ export class MapRunner {
       out: map.out,
     });
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
-    const runner = new MapRunner(map, 'webgpu', description, program, gpu, shared?.note);
+    const runner = new MapRunner(map, 'webgpu', description, program, gpu, undefined, shared?.note);
     runner.kernels = kernels;
     return runner;
   }
@@ -159,7 +179,7 @@ export class MapRunner {
     const packed = this.requireParams();
     this.checkInput(x, rows);
     if (this.gpu) return this.gpu.run(x, rows, out);
-    const y = executeProgram(this.program, packed, x, rows);
+    const y = this.cpuRun!(this.program, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 
@@ -174,7 +194,7 @@ export class MapRunner {
     const gpu = this.gpu;
     const staging = gpu
       ? new GpuStaging(host, capacity, { device: gpu.device, storage: gpu.storage, maxRows: gpu.maxRows(), encode: (e, x, y, batch) => gpu.encode(e, x, y, batch) })
-      : new CpuStaging(host, capacity, (x, rows) => executeProgram(this.program, this.requireParams(), x, rows));
+      : new CpuStaging(host, capacity, (x, rows) => this.cpuRun!(this.program, this.requireParams(), x, rows));
     this.stagings.push(staging);
     return staging;
   }
@@ -189,10 +209,8 @@ export class MapRunner {
    * the device has shader-f16). All kernels run in order in one compute pass.
    */
   encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    this.checkUsable();
-    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeForward needs the webgpu backend (this runner uses ${this.backend})`);
-    this.requireParams();
-    this.gpu.encode(encoder, x, y, batch);
+    const gpu = this.readyOnGpu('encodeForward');
+    gpu.encode(encoder, x, y, batch);
   }
 
   /**
@@ -201,10 +219,8 @@ export class MapRunner {
    * encodeForward.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
-    this.checkUsable();
-    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeDispatches needs the webgpu backend (this runner uses ${this.backend})`);
-    this.requireParams();
-    this.gpu.encodeDispatches(pass, x, y, batch, kernel);
+    const gpu = this.readyOnGpu('encodeDispatches');
+    gpu.encodeDispatches(pass, x, y, batch, kernel);
   }
 
   /** The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its bias. */
@@ -228,25 +244,11 @@ export class MapRunner {
    * Gradients for a batch X (batch, in) and DY = ∂L/∂Y (batch, out): dx = DY M and each
    * parameter tensor's gradient (tied tensors once, summed over their uses; a bias gets the
    * column sums of DY). webgpu: the generated backward kernels (the gradients also stay on the
-   * device for `createOptimizer`); cpu: the float64 reference.
+   * device for `createOptimizer`); cpu: the backward program in float64.
    */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     this.checkUsable();
-    const rows = batch ?? x.length / this.in;
-    if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${this.map.name}': input of ${x.length} values is not a whole number of rows of ${this.in}`);
-    if (x.length !== rows * this.in) throw new MoncError('shape', `map '${this.map.name}': input has ${x.length} values; expected batch ${rows} x ${this.in} = ${rows * this.in}`);
-    if (dy.length !== rows * this.out) throw new MoncError('shape', `map '${this.map.name}': output gradient has ${dy.length} values; expected batch ${rows} x ${this.out} = ${rows * this.out}`);
-    const packed = this.requireParams();
-    if (this.gpu) {
-      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
-      return { dx, grads: unpackParams(this.map.params, grad) };
-    }
-    const params = unpackParams(this.map.params, packed);
-    const ref = referenceBackward(this.map.model, params, x, dy, rows);
-    const grad = new Float64Array(this.map.paramSize);
-    for (const entry of this.map.params) grad.set(ref.grads.get(entry.name)!, entry.offset);
-    this.lastGrad = grad;
-    return { dx: Float32Array.from(ref.dx), grads: new Map([...ref.grads].map(([name, g]) => [name, Float32Array.from(g)])) };
+    return (await this.loadTraining()).backward(x, dy, batch);
   }
 
   /**
@@ -256,26 +258,20 @@ export class MapRunner {
    * Buffers as for encodeForward (`dx` also COPY_DST for a map that is only a bias).
    */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
-    this.checkUsable();
-    if (!this.gpu) throw new Error(`map '${this.map.name}': encodeBackward needs the webgpu backend (this runner uses ${this.backend})`);
-    this.requireParams();
-    this.backwardExecutor().encode(encoder, x, dy, dx, batch);
+    this.readyOnGpu('encodeBackward');
+    this.loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
   }
 
   /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.checkUsable();
-    if (this.gpu) {
-      const gpu = this.gpu;
-      const module = { wgsl: this.kernels!.wgsl, kernels: this.map.optimizers };
-      const optimizer = new GpuOptimizer(gpu.device, options, this.map.paramSize, module, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
-      this.optimizers.push(optimizer);
-      return optimizer;
-    }
-    return new CpuOptimizer(options, () => {
-      if (!this.lastGrad) throw new Error(`map '${this.map.name}': call backward() before an optimizer step`);
-      return { params: this.requireParams(), grad: this.lastGrad };
-    });
+    resolveOptimizer(options);
+    if (this.training) return this.training.createOptimizer(options);
+    return new DeferredOptimizer(
+      `map '${this.map.name}'`,
+      () => this.training?.createOptimizer(options),
+      async () => (await this.loadTraining()).createOptimizer(options),
+    );
   }
 
   /** The current parameter tensors by full name (read back from the device for webgpu). */
@@ -293,19 +289,35 @@ export class MapRunner {
     return writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
   }
 
-  private backwardExecutor(): GpuBackward {
-    const gpu = this.gpu;
-    if (!gpu || !this.kernels) throw new Error(`internal error: map '${this.map.name}': no device for the backward pass`);
-    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(this.map, this.kernels), gpu.paramsBuffer);
-    return this.gpuBackward;
+  /** The training half, loaded (a dynamic import) and created on first use. */
+  private async loadTraining(): Promise<Training> {
+    this.trainingLoad ??= import('./training.js').then(({ Training }) => {
+      const runner = this;
+      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => runner.requireParams() };
+      this.training ??= new Training(host);
+      return this.training;
+    });
+    return this.trainingLoad;
+  }
+
+  private loadedTraining(what: string): Training {
+    if (!this.training) throw trainingNotLoaded(`map '${this.map.name}'`, what);
+    return this.training;
   }
 
   destroy(): void {
     this.destroyed = true;
     this.gpu?.destroy();
-    this.gpuBackward?.destroy();
-    for (const o of this.optimizers) o.destroy();
+    this.training?.destroy();
     for (const s of this.stagings) s.destroy();
+  }
+
+  /** The device executor for a webgpu-only call, after the checks every run makes. */
+  private readyOnGpu(call: string): GpuExecutor {
+    this.checkUsable();
+    if (!this.gpu) throw new Error(`map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    this.requireParams();
+    return this.gpu;
   }
 
   private checkUsable(): void {

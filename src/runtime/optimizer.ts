@@ -7,61 +7,10 @@ import { workgroupCount } from '../manifest/dispatch.js';
 import { HYPER_BYTES, stateWords, type OptimizerRule } from '../manifest/optimizer.js';
 import type { ManifestOptimizerKernel } from '../manifest/types.js';
 import { FormatError } from './formats/format-error.js';
+import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 
-export type OptimizerOptions =
-  | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number; readonly weightDecay?: number }
-  | { readonly kind: 'adam' | 'adamw'; readonly lr: number; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number };
-
-export interface Optimizer {
-  /** Applies the gradients of the runner's last backward pass to its parameters. */
-  step(): Promise<void>;
-  /** The same update recorded on the caller's encoder (webgpu only). */
-  encodeStep(encoder: GPUCommandEncoder): void;
-  /** Steps taken so far. */
-  readonly steps: number;
-}
-
-/** The options with PyTorch's defaults filled in, checked. */
-export interface ResolvedOptimizer {
-  readonly kernel: OptimizerRule;
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly eps: number;
-  readonly weightDecay: number;
-  readonly decoupled: boolean;
-}
-
-export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
-  const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw new RangeError(`optimizer ${o.kind}: invalid ${name} ${v}`);
-  };
-  check('lr', o.lr, o.lr >= 0);
-  let r: ResolvedOptimizer;
-  switch (o.kind) {
-    case 'sgd':
-      r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
-      check('momentum', r.beta1, r.beta1 >= 0);
-      break;
-    case 'adam':
-    case 'adamw':
-      r = {
-        kernel: 'adam',
-        lr: o.lr,
-        beta1: o.beta1 ?? 0.9,
-        beta2: o.beta2 ?? 0.999,
-        eps: o.eps ?? 1e-8,
-        weightDecay: o.weightDecay ?? (o.kind === 'adamw' ? 0.01 : 0),
-        decoupled: o.kind === 'adamw',
-      };
-      check('beta1', r.beta1, r.beta1 >= 0 && r.beta1 < 1);
-      check('beta2', r.beta2, r.beta2 >= 0 && r.beta2 < 1);
-      check('eps', r.eps, r.eps >= 0);
-      break;
-  }
-  check('weightDecay', r.weightDecay, r.weightDecay >= 0);
-  return r;
-}
+export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
+export { resolveOptimizer };
 
 /** The bias corrections of step t (1-based). */
 function corrections(r: ResolvedOptimizer, t: number): { c1: number; c2: number } {

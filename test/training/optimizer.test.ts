@@ -120,7 +120,8 @@ describe('GPU-resident training step', () => {
   it('encodeForward + encodeBackward + encodeStep on one encoder equal backward() + step()', async () => {
     const map = checkedMap('m', sum(butterfly(2, 3), bias(8)));
     const batch = 5;
-    const a = await gradientCase(map, 'webgpu', 31, batch);
+    // The encoders are synchronous: `a` loads its training code at create; `b` on its first backward().
+    const a = await gradientCase(map, 'webgpu', 31, batch, { training: true });
     const b = await gradientCase(map, 'webgpu', 31, batch);
     try {
       const device = await getTestDevice();
@@ -152,6 +153,27 @@ describe('GPU-resident training step', () => {
     } finally {
       a.runner.destroy();
       b.runner.destroy();
+    }
+  });
+  it('encodeBackward and encodeStep before the training code is loaded say how to load it; a backward() loads it', async () => {
+    const map = checkedMap('m', sum(butterfly(2, 3), bias(8)));
+    const c = await gradientCase(map, 'webgpu', 5, 2);
+    try {
+      const device = await getTestDevice();
+      const buffer = () => device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+      const [x, dy, dx] = [buffer(), buffer(), buffer()];
+      const optimizer = c.runner.createOptimizer({ kind: 'sgd', lr: 0.1 });
+      const encoder = device.createCommandEncoder();
+      expect(() => c.runner.encodeBackward(encoder, x, dy, dx, 2)).toThrow(/encodeBackward needs the training code: create the runner with \{ training: true \}/);
+      expect(() => optimizer.encodeStep(encoder)).toThrow(/encodeStep needs the training code/);
+      await c.runner.backward(c.x, c.dy, 2);
+      c.runner.encodeBackward(encoder, x, dy, dx, 2);
+      optimizer.encodeStep(encoder);
+      device.queue.submit([encoder.finish()]);
+      expect(optimizer.steps).toBe(1);
+      for (const b of [x, dy, dx]) b.destroy();
+    } finally {
+      c.runner.destroy();
     }
   });
 });

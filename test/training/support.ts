@@ -19,18 +19,24 @@ export interface GradientCase {
   readonly want: ReferenceGradients;
 }
 
-export async function runnerFor(map: CheckedMap, backend: Backend, dtype: Dtype = 'f32', rowsPerSplit?: number): Promise<MapRunner> {
+export async function runnerFor(map: CheckedMap, backend: Backend, dtype: Dtype = 'f32', rowsPerSplit?: number, training?: boolean): Promise<MapRunner> {
   const { manifest, wgsl } = compileModuleForTest(map, dtype, rowsPerSplit);
-  return MapRunner.create(manifest.maps[0], wgsl, { backend, dtype, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+  return MapRunner.create(manifest.maps[0], wgsl, { backend, dtype, training, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
 }
 
 /** A runner with random parameters loaded, random X and DY, and the reference gradients. */
-export async function gradientCase(map: CheckedMap, backend: Backend, seed: number, batch: number, options: { dtype?: Dtype; rowsPerSplit?: number } = {}): Promise<GradientCase> {
+export async function gradientCase(
+  map: CheckedMap,
+  backend: Backend,
+  seed: number,
+  batch: number,
+  options: { dtype?: Dtype; rowsPerSplit?: number; training?: boolean } = {},
+): Promise<GradientCase> {
   const random = rng(seed);
   const params = new Map([...randomParams(map.structure, random)].map(([k, v]) => [k, Float32Array.from(v)]));
   const x = Float32Array.from(randomValues(random, batch * map.in));
   const dy = Float32Array.from(randomValues(random, batch * map.out));
-  const runner = await runnerFor(map, backend, options.dtype, options.rowsPerSplit);
+  const runner = await runnerFor(map, backend, options.dtype, options.rowsPerSplit, options.training);
   runner.loadParams(params);
   return { runner, params, x, dy, want: referenceBackward(map.structure, params, x, dy, batch) };
 }

@@ -1,0 +1,103 @@
+/**
+ * An optimizer's options, checked with PyTorch's defaults filled in, and the Optimizer interface:
+ * what a runner needs before the training code (optimizer.ts, training.ts) is loaded, so that
+ * `createOptimizer` rejects bad options at once.
+ */
+import { MoncError } from '../util/error.js';
+import type { OptimizerRule } from '../manifest/optimizer.js';
+
+export type OptimizerOptions =
+  | { readonly kind: 'sgd'; readonly lr: number; readonly momentum?: number; readonly weightDecay?: number }
+  | { readonly kind: 'adam' | 'adamw'; readonly lr: number; readonly beta1?: number; readonly beta2?: number; readonly eps?: number; readonly weightDecay?: number };
+
+export interface Optimizer {
+  /** Applies the gradients of the runner's last backward pass to its parameters. */
+  step(): Promise<void>;
+  /** The same update recorded on the caller's encoder (webgpu only). */
+  encodeStep(encoder: GPUCommandEncoder): void;
+  /** Steps taken so far. */
+  readonly steps: number;
+}
+
+/** The options with PyTorch's defaults filled in, checked. */
+export interface ResolvedOptimizer {
+  readonly kernel: OptimizerRule;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  readonly decoupled: boolean;
+}
+
+export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
+  const check = (name: string, v: number, ok: boolean) => {
+    if (!Number.isFinite(v) || !ok) throw new RangeError(`optimizer ${o.kind}: invalid ${name} ${v}`);
+  };
+  check('lr', o.lr, o.lr >= 0);
+  let r: ResolvedOptimizer;
+  switch (o.kind) {
+    case 'sgd':
+      r = { kernel: 'sgd', lr: o.lr, beta1: o.momentum ?? 0, beta2: 0, eps: 0, weightDecay: o.weightDecay ?? 0, decoupled: false };
+      check('momentum', r.beta1, r.beta1 >= 0);
+      break;
+    case 'adam':
+    case 'adamw':
+      r = {
+        kernel: 'adam',
+        lr: o.lr,
+        beta1: o.beta1 ?? 0.9,
+        beta2: o.beta2 ?? 0.999,
+        eps: o.eps ?? 1e-8,
+        weightDecay: o.weightDecay ?? (o.kind === 'adamw' ? 0.01 : 0),
+        decoupled: o.kind === 'adamw',
+      };
+      check('beta1', r.beta1, r.beta1 >= 0 && r.beta1 < 1);
+      check('beta2', r.beta2, r.beta2 >= 0 && r.beta2 < 1);
+      check('eps', r.eps, r.eps >= 0);
+      break;
+  }
+  check('weightDecay', r.weightDecay, r.weightDecay >= 0);
+  return r;
+}
+
+/** The error of a synchronous training call (encodeBackward, encodeStep) before the training code is loaded. */
+export function trainingNotLoaded(what: string, call: string): MoncError {
+  return new MoncError('user', `${what}: ${call} needs the training code: create the runner with { training: true }, or await backward() first`);
+}
+
+/**
+ * The optimizer a runner hands out before its training code is loaded: `step()` loads it (a
+ * dynamic import) and creates the real optimizer; `encodeStep`, being synchronous, needs it
+ * loaded already (MapRunnerOptions.training, or any awaited backward() or step() before).
+ */
+export class DeferredOptimizer implements Optimizer {
+  private inner: Optimizer | undefined;
+  private loading: Promise<Optimizer> | undefined;
+
+  constructor(
+    private readonly what: string,
+    /** The real optimizer, when the training code is loaded; undefined otherwise. */
+    private readonly now: () => Optimizer | undefined,
+    /** Loads the training code, then creates the real optimizer. */
+    private readonly load: () => Promise<Optimizer>,
+  ) {}
+
+  get steps(): number {
+    return this.inner?.steps ?? 0;
+  }
+
+  async step(): Promise<void> {
+    if (!this.inner) {
+      this.loading ??= this.load();
+      this.inner ??= await this.loading;
+    }
+    await this.inner.step();
+  }
+
+  encodeStep(encoder: GPUCommandEncoder): void {
+    this.inner ??= this.now();
+    if (!this.inner) throw trainingNotLoaded(this.what, 'encodeStep');
+    this.inner.encodeStep(encoder);
+  }
+}

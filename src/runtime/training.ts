@@ -1,0 +1,100 @@
+/**
+ * The training half of a MapRunner (SPEC §7): the backward pass (the manifest's backward program:
+ * its kernels through GpuBackward on webgpu, the float64 CPU executor on the cpu backend) and
+ * the optimizers. map-runner.ts loads this module with a dynamic import() on first use, so a page
+ * that only runs forward passes does not load it (test/package/runtime-bundle.test.ts).
+ */
+import type { BackwardProgramData, Dtype } from '../manifest/program.js';
+import type { ManifestMap } from '../manifest/types.js';
+import { MoncError } from '../util/error.js';
+import { executeBackwardProgram } from './cpu-executor.js';
+import { FormatError } from './formats/format-error.js';
+import type { GpuExecutor } from './gpu-executor.js';
+import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
+import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+import { unpackParams } from './params.js';
+
+/** What `MapRunner.backward` returns: ∂L/∂X (batch, in) and one gradient per parameter tensor, by full name. */
+export interface BackwardResult {
+  readonly dx: Float32Array;
+  readonly grads: Map<string, Float32Array>;
+}
+
+/** What the training half reads from its runner. */
+export interface TrainingHost {
+  readonly map: ManifestMap;
+  readonly dtype: Dtype;
+  /** The forward executor (webgpu), whose parameter buffer the gradients and updates use; undefined on the cpu backend. */
+  readonly gpu: GpuExecutor | undefined;
+  /** The kernels the device runs (webgpu): the backward ones and the optimizers' module. */
+  readonly kernels: BackwardKernels | undefined;
+  /** The packed parameters (host copy); throws when none are loaded. */
+  requireParams(): Float32Array;
+}
+
+/** A manifest map's backward program as the CPU executor runs it (the manifest carries it whole). */
+export function backwardProgramOfManifest(map: ManifestMap, dtype: Dtype): BackwardProgramData {
+  const b = map.backward;
+  if (!b) throw new FormatError(`map '${map.name}': its manifest has no backward program (built by an older monc); rebuild the module with this version to train it`);
+  const { name, in: n, out, params, paramSize } = map;
+  const zero = b.zeroInputGradient ? { zeroInputGradient: true as const } : {};
+  return { name, in: n, out, dtype, params, paramSize, buffers: b.buffers, partials: b.partials, rowsPerSplit: b.rowsPerSplit, ...zero, ops: b.ops };
+}
+
+export class Training {
+  private gpuBackward: GpuBackward | undefined;
+  /** The packed gradients of the last `backward` (cpu backend). */
+  private lastGrad: Float64Array | undefined;
+  /** Device optimizers created here: their state buffers go with the runner. */
+  private readonly optimizers: GpuOptimizer[] = [];
+
+  constructor(private readonly host: TrainingHost) {}
+
+  /** MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in). */
+  async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
+    const { map } = this.host;
+    const rows = batch ?? x.length / map.in;
+    const shape = (message: string) => new MoncError('shape', `map '${map.name}': ${message}`);
+    if (!Number.isInteger(rows) || rows < 0) throw shape(`input of ${x.length} values is not a whole number of rows of ${map.in}`);
+    if (x.length !== rows * map.in) throw shape(`input has ${x.length} values; expected batch ${rows} x ${map.in} = ${rows * map.in}`);
+    if (dy.length !== rows * map.out) throw shape(`output gradient has ${dy.length} values; expected batch ${rows} x ${map.out} = ${rows * map.out}`);
+    const packed = this.host.requireParams();
+    if (this.host.gpu) {
+      const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
+      return { dx, grads: unpackParams(map.params, grad) };
+    }
+    const { dx, grad } = executeBackwardProgram(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
+    this.lastGrad = grad;
+    return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
+  }
+
+  encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    this.backwardExecutor().encode(encoder, x, dy, dx, batch);
+  }
+
+  createOptimizer(options: OptimizerOptions): Optimizer {
+    const { map, gpu, kernels } = this.host;
+    if (gpu && kernels) {
+      const module = { wgsl: kernels.wgsl, kernels: map.optimizers };
+      const optimizer = new GpuOptimizer(gpu.device, options, map.paramSize, module, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+      this.optimizers.push(optimizer);
+      return optimizer;
+    }
+    return new CpuOptimizer(options, () => {
+      if (!this.lastGrad) throw new Error(`map '${map.name}': call backward() before an optimizer step`);
+      return { params: this.host.requireParams(), grad: this.lastGrad };
+    });
+  }
+
+  private backwardExecutor(): GpuBackward {
+    const { map, gpu, kernels } = this.host;
+    if (!gpu || !kernels) throw new Error(`internal error: map '${map.name}': no device for the backward pass`);
+    this.gpuBackward ??= GpuBackward.create(gpu.device, backwardSpec(map, kernels), gpu.paramsBuffer);
+    return this.gpuBackward;
+  }
+
+  destroy(): void {
+    this.gpuBackward?.destroy();
+    for (const o of this.optimizers) o.destroy();
+  }
+}
