@@ -20,6 +20,7 @@ if (!existsSync(join(root, 'dist/src/cli/main.js'))) {
 const { main } = await import('../dist/src/cli/main.js');
 const { formatCount, formatTable } = await import('../dist/src/cli/table.js');
 const { checkSource } = await import('../dist/src/dsl/index.js');
+const { modelOf } = await import('../dist/src/model/build.js');
 const { readNpy, writeNpy } = await import('../dist/src/runtime/formats/npy.js');
 const { readSafetensors } = await import('../dist/src/runtime/formats/safetensors.js');
 const { referenceApply } = await import('../dist/src/runtime/reference.js');
@@ -75,7 +76,7 @@ for (const file of examples) {
   for (const map of check.maps) {
     const shape = `${map.in} -> ${map.out}`;
     try {
-      const structure = module.maps.find((m) => m.name === map.name).structure;
+      const model = modelOf(module.maps.find((m) => m.name === map.name));
       const prefix = join(OUT, `${check.module}.${map.name}`);
       await monc('init', file, '--map', map.name, '--out', `${prefix}.safetensors`, '--seed', '0');
       const batch = batchFor(map);
@@ -89,7 +90,7 @@ for (const file of examples) {
 
       const params = new Map([...readSafetensors(readFileSync(`${prefix}.safetensors`)).tensors].map(([k, t]) => [k, t.data]));
       const y = readNpy(readFileSync(`${prefix}.y.npy`)).data;
-      const error = relativeError(y, referenceApply(structure, params, x, batch));
+      const error = relativeError(y, referenceApply(model, params, x, batch));
       const tolerance = TOLERANCE[check.dtype];
       const pass = run.backend === backend && error <= tolerance;
       if (!pass) failures++;

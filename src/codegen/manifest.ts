@@ -3,7 +3,7 @@
  * scheduled program and its emitted kernels. The result depends on nothing but those inputs: no
  * spans (they hold absolute paths), no timestamps, keys in a fixed order.
  */
-import type { CheckedMap, CheckedModule, Dtype, Structure } from '../dsl/structure.js';
+import type { CheckedMap, CheckedModule, Dtype } from '../dsl/structure.js';
 import type { BiasOp, Op, Program } from '../ir/ir.js';
 import { modelOf } from '../model/build.js';
 import { denseCost, modelCost } from '../model/cost.js';
@@ -66,7 +66,6 @@ function manifestMap(map: CheckedMap, program: Program, emitted: readonly Emitte
     buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),
     ops: program.ops.map(opWithoutSpan),
     kernels,
-    structure: structureWithoutSpans(map.structure),
     model: modelWithoutSpans(model),
   };
 }
@@ -138,20 +137,6 @@ function opParamElements(op: Op): number {
 function opWithoutSpan(op: Op): ManifestOp {
   const { span: _span, ...rest } = op;
   return rest;
-}
-
-function structureWithoutSpans(s: Structure): Structure {
-  const { span: _span, ...rest } = s;
-  switch (rest.kind) {
-    case 'sum':
-      return { ...rest, terms: rest.terms.map(structureWithoutSpans) };
-    case 'chain':
-      return { ...rest, factors: rest.factors.map(structureWithoutSpans) };
-    case 'ref':
-      return { ...rest, target: structureWithoutSpans(rest.target) };
-    default:
-      return rest;
-  }
 }
 
 function bytesPerElement(dtype: Dtype): number {

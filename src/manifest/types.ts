@@ -3,7 +3,6 @@
  * without the compiler: shapes, the packed parameter layout, buffers, and the kernels in dispatch
  * order with their bindings, workgroup sizes and dispatch rules. Plain JSON.
  */
-import type { Structure } from '../dsl/structure.js';
 import type { ModelMap } from '../model/types.js';
 import type { DispatchRule, Schedule } from './dispatch.js';
 import type { OptimizerRule } from './optimizer.js';
@@ -94,8 +93,6 @@ export interface ManifestMap {
   readonly buffers: readonly BufferDecl[];
   readonly ops: readonly ManifestOp[];
   readonly kernels: readonly ManifestKernel[];
-  /** The checked structure without spans: lets a runtime materialise, reference-check and project. */
-  readonly structure: Structure;
   /** The map's structure model without spans (src/model): its factors and parameter tensors, what runtimes read. */
   readonly model: ModelMap;
   /** The backward program and its kernels (absent in manifests of older monc versions). */

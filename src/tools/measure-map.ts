@@ -6,7 +6,6 @@
  */
 import type { ManifestMap } from '../manifest/types.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
-import { modelOf } from '../model/build.js';
 import type { Dtype } from '../dsl/structure.js';
 import type { Program } from '../ir/ir.js';
 import { executeProgram } from '../runtime/cpu-executor.js';
@@ -57,7 +56,7 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
   const { map, program, dtype } = target;
   const runner = await MapRunner.create(map, target.wgsl, { device, dtype });
   try {
-    const params = initParams(modelOf(map).params, 0);
+    const params = initParams(map.model.params, 0);
     runner.loadParams(params);
     const relError = await checkAgainstReference(runner, program, packParams(map.params, map.paramSize, params), Math.min(opts.batch, CHECK_ROWS));
     const tolerance = dtype === 'f16' ? 3e-3 : 1e-5;

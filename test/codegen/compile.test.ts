@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
-import { structureCost } from '../../src/dsl/cost.js';
+import { modelCost } from '../../src/model/cost.js';
 import { TINY_SOURCE } from './tiny-module.js';
 
 function outputs(source: string, file: string, runtimeImport?: string) {
@@ -80,7 +80,7 @@ describe('the manifest', () => {
     // adapt: V (3·16) and U (16·3), plus the 16 bias adds.
     expect(map('adapt').flopsPerRow).toBe(2 * (48 + 48) + 16);
     for (const m of manifest.maps) {
-      expect(m.flopsPerRow).toBe(structureCost(m.structure).flopsPerRow);
+      expect(m.flopsPerRow).toBe(modelCost(m.model).flopsPerRow);
       expect(m.flopsPerRow).toBe(m.kernels.reduce((a, k) => a + k.flopsPerRow, 0));
       expect(m.bytesPerRow).toBe(m.kernels.reduce((a, k) => a + k.bytesPerRow, 0));
       expect(m.dense).toEqual({ paramCount: m.in * m.out, flopsPerRow: 2 * m.in * m.out });

@@ -195,9 +195,10 @@ describe('failures are errors, never hangs', () => {
 
   it('a lost device rejects forward() instead of hanging', async () => {
     const own = await requestMoncDevice();
-    const compiled = compileForTest(checkedMap('l', lowrank(8, 8, 2)));
+    const checked = checkedMap('l', lowrank(8, 8, 2));
+    const compiled = compileForTest(checked);
     const r = await MapRunner.create(compiled.map, compiled.wgsl, { device: own.device });
-    r.loadParams(randomParams(compiled.map.structure, rng(3)));
+    r.loadParams(randomParams(checked.structure, rng(3)));
     own.device.destroy();
     await expect(r.forward(new Float32Array(8))).rejects.toThrow(/lost|destroyed/i);
     await own.device.lost;

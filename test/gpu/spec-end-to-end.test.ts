@@ -7,8 +7,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
-import { paramsOf } from '../../src/dsl/params.js';
-import type { CheckedMap } from '../../src/dsl/structure.js';
+import type { ModelMap } from '../../src/model/types.js';
 import { initParams } from '../../src/runtime/init.js';
 import { MapRunner } from '../../src/runtime/node.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -27,15 +26,15 @@ function compile(source: string) {
 async function checkMap(source: string, name: string, batch: number, seed = 1): Promise<{ dispatches: number }> {
   const outputs = compile(source);
   const manifestMap = outputs.manifest.maps.find((m) => m.name === name)!;
-  const checked: CheckedMap = { name, in: manifestMap.in, out: manifestMap.out, structure: manifestMap.structure };
-  const params = initParams(paramsOf(checked.structure), seed);
+  const checked = manifestMap.model;
+  const params = initParams(checked.params, seed);
   const runner = await MapRunner.create(manifestMap, outputs.wgsl, { device: await getTestDevice() });
   try {
     expect(runner.backend).toBe('webgpu');
     runner.loadParams(params);
     const x = randomArray(batch * checked.in, rng(seed + batch));
     const y = await runner.forward(x, batch);
-    expect(relativeError(y, referenceApply(checked.structure, params, x, batch))).toBeLessThan(TOL);
+    expect(relativeError(y, referenceApply(checked, params, x, batch))).toBeLessThan(TOL);
     expect(relativeError(y, viaDense(checked, params, x, batch))).toBeLessThan(TOL);
     return { dispatches: manifestMap.kernels.length };
   } finally {
@@ -44,9 +43,9 @@ async function checkMap(source: string, name: string, batch: number, seed = 1): 
 }
 
 /** X·Mᵀ + b, with M from referenceDense and b the response to a zero input (the bias terms). */
-function viaDense(map: CheckedMap, params: ReadonlyMap<string, ArrayLike<number>>, x: ArrayLike<number>, batch: number): Float64Array {
-  const m = referenceDense(map.structure, params);
-  const b = referenceApply(map.structure, params, new Float64Array(map.in), 1);
+function viaDense(map: ModelMap, params: ReadonlyMap<string, ArrayLike<number>>, x: ArrayLike<number>, batch: number): Float64Array {
+  const m = referenceDense(map, params);
+  const b = referenceApply(map, params, new Float64Array(map.in), 1);
   const y = new Float64Array(batch * map.out);
   for (let r = 0; r < batch; r++)
     for (let i = 0; i < map.out; i++) {

@@ -6,6 +6,7 @@
  */
 import type { CheckedMap } from '../../../src/dsl/structure.js';
 import { paramsOf } from '../../../src/dsl/params.js';
+import { modelOf } from '../../../src/model/build.js';
 import { initParams } from '../../../src/runtime/init.js';
 import type { ParamValues } from '../../../src/runtime/reference.js';
 import { compileSpec, irPasses, type SpecView } from './compile-spec.js';
@@ -85,8 +86,8 @@ function setParams(values: ParamValues, label: string): void {
 
 function drawPictures(): void {
   if (!selected) return;
-  const dense = densePicture(selected.structure, params);
-  const { pictures, notes } = factorPictures(selected.structure, params);
+  const dense = densePicture(modelOf(selected), params);
+  const { pictures, notes } = factorPictures(modelOf(selected), params);
   const figures = [...(typeof dense === 'string' ? [] : [dense]), ...pictures].map(figure);
   $('pictures').replaceChildren(...figures);
   $('picture-notes').replaceChildren(...[...(typeof dense === 'string' ? [dense] : []), ...notes].map((n) => Object.assign(document.createElement('li'), { textContent: n })));
@@ -145,7 +146,7 @@ async function projectUpload(file: File): Promise<void> {
   if (!selected) return;
   delete out.dataset.relativeError;
   try {
-    const result = projectNpy(selected.structure, new Uint8Array(await file.arrayBuffer()));
+    const result = projectNpy(modelOf(selected), new Uint8Array(await file.arrayBuffer()));
     out.className = 'result';
     out.dataset.relativeError = String(result.relativeError);
     out.textContent =

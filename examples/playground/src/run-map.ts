@@ -4,7 +4,7 @@
  * included, after one warm-up pass that compiles the pipelines) and on the CPU reference.
  */
 import type { Dtype } from '../../../src/dsl/structure.js';
-import type { ManifestMap } from '../../../src/codegen/manifest-types.js';
+import type { ManifestMap } from '../../../src/manifest/types.js';
 import { MapRunner } from '../../../src/runtime/map-runner.js';
 import { referenceApply, type ParamValues } from '../../../src/runtime/reference.js';
 
@@ -45,7 +45,7 @@ export async function runAgainstReference(map: ManifestMap, wgsl: string, dtype:
     for (let i = 0; i < repeats; i++) y = await runner.forward(x, batch);
     const gpuMs = (performance.now() - gpuStart) / repeats;
     const cpuStart = performance.now();
-    const want = referenceApply(map.structure, params, x, batch);
+    const want = referenceApply(map.model, params, x, batch);
     const cpuMs = performance.now() - cpuStart;
     return { adapter: runner.adapterDescription, batch, relativeError: relativeError(y, want), gpuMs, cpuMs };
   } finally {

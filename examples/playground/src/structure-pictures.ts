@@ -1,9 +1,9 @@
 /**
- * The pictures of a structure: its dense matrix M, and each sparse factor of each term
+ * The pictures of a map's model: its dense matrix M, and each sparse factor of each term
  * (M = F_0 · F_1 ⋯, transposes folded into their neighbours, as the kernels fold them), each
  * with the values of the current parameters.
  */
-import type { Structure } from '../../../src/dsl/structure.js';
+import type { ModelMap, ModelNode } from '../../../src/model/types.js';
 import { factorChain } from '../../../src/project/factors.js';
 import { referenceDense, type ParamValues } from '../../../src/runtime/reference.js';
 import type { EntrySource } from './draw-matrix.js';
@@ -19,7 +19,7 @@ export interface MatrixPicture {
 /** Dense matrices above this many entries are not materialised in the page. */
 export const MAX_DENSE_ENTRIES = 1 << 20;
 
-export function densePicture(s: Structure, params: ParamValues): MatrixPicture | string {
+export function densePicture(s: ModelMap, params: ParamValues): MatrixPicture | string {
   if (s.out * s.in > MAX_DENSE_ENTRIES) return `M is ${s.out} x ${s.in}: too large to materialise here`;
   const m = referenceDense(s, params);
   return {
@@ -34,12 +34,14 @@ export function densePicture(s: Structure, params: ParamValues): MatrixPicture |
 }
 
 /** One picture per factor of every term; `notes` says what could not be drawn, and why. */
-export function factorPictures(s: Structure, params: ParamValues): { pictures: MatrixPicture[]; notes: string[] } {
+export function factorPictures(s: ModelMap, params: ParamValues): { pictures: MatrixPicture[]; notes: string[] } {
   const pictures: MatrixPicture[] = [];
   const notes: string[] = [];
-  const visit = (node: Structure) => {
+  const visit = (node: ModelNode) => {
     if (node.kind === 'sum') return node.terms.forEach(visit);
-    if (node.kind === 'bias') return void notes.push(`${node.path}.bias: a vector of ${node.out}, added to the output`);
+    if (node.kind === 'tied') return visit(node.body);
+    if (node.kind === 'bias') return void notes.push(`${node.param.tensor}: a vector of ${node.out}, added to the output`);
+    const kind = node.kind === 'chain' ? (node.constructorKind ?? 'chain') : node.kind;
     let chain;
     try {
       chain = factorChain(node);
@@ -51,7 +53,7 @@ export function factorPictures(s: Structure, params: ParamValues): { pictures: M
       const values = params.get(f.tensor);
       if (!values) return void notes.push(`${f.tensor}: no values`);
       pictures.push({
-        title: `${node.path} (${node.kind})${chain.factors.length > 1 ? `: F${i} of ${chain.factors.length}` : ''}`,
+        title: `${node.path} (${kind})${chain.factors.length > 1 ? `: F${i} of ${chain.factors.length}` : ''}`,
         caption: `${f.rows} x ${f.cols}, ${f.row.length} entries of ${f.tensor}`,
         rows: f.rows,
         cols: f.cols,
@@ -61,6 +63,6 @@ export function factorPictures(s: Structure, params: ParamValues): { pictures: M
       });
     });
   };
-  visit(s);
+  visit(s.body);
   return { pictures, notes };
 }

@@ -56,7 +56,7 @@ async function check(Structured: MapClass, seed: number): Promise<MapResult> {
   const start = performance.now();
   const y = await runner.forward(x, batch);
   const ms = performance.now() - start;
-  const want = referenceApply(map.structure, new Map(Object.entries(params)), x, batch);
+  const want = referenceApply(map.model, new Map(Object.entries(params)), x, batch);
   const result = { map: map.name, shape: `${map.in} -> ${map.out}`, adapter: runner.runner.adapterDescription, relativeError: relativeError(y, want), ms };
   runner.destroy();
   return result;
