@@ -48,7 +48,7 @@ async function runBundledUp(file: string): Promise<number> {
   map.loadParams(Object.fromEntries(params));
   const x = Float32Array.from({ length: 3 * 16 }, (_, k) => Math.cos(k * 0.11));
   const y: Float32Array = await map.forward(x, 3);
-  return relativeError(y, referenceApply(bundle.Up.manifest.structure, params, x, 3));
+  return relativeError(y, referenceApply(bundle.Up.manifest.model, params, x, 3));
 }
 
 describe('rollup', () => {
