@@ -4,5 +4,5 @@
  * See docs/projection.md.
  */
 export { ProjectionError } from './errors.js';
-export { checkDenseShape, denseShape, project, type ProjectOptions, type ProjectionResult } from './project.js';
+export { checkDenseShape, denseShape, project, type ProjectedModel, type ProjectOptions, type ProjectionResult } from './project.js';
 export { projectInto, type TypedProjection } from './load.js';

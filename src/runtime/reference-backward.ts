@@ -9,7 +9,7 @@
  * (weight tying, butterfly levels sharing one tensor) gets the sum over its uses, because every
  * use accumulates into the same array.
  */
-import type { ModelMap, ModelNode, ParamSlice } from '../model/types.js';
+import type { KsFactor, ModelMap, ModelNode, ParamSlice } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import { applyNode, sliceOf, type ParamValues, type Rows } from './reference.js';
@@ -103,19 +103,11 @@ function vjp(n: ModelNode, params: ParamValues, grads: Map<string, Float64Array>
   }
 }
 
-/** The sizes of a Kronecker-sparse factor K(a,b,c,d): in = a·c·d, out = a·b·d. */
-interface Ks {
-  readonly a: number;
-  readonly b: number;
-  readonly c: number;
-  readonly d: number;
-}
-
 /**
  * The VJP of K(a,b,c,d): dx[α·c·d + γ·d + δ] = Σ_β W[α·d + δ, β, γ] · dy[α·b·d + β·d + δ], and
  * ∂W[α·d + δ, β, γ] += Σ_rows dy[α·b·d + β·d + δ] · x[α·c·d + γ·d + δ] (into gw at `offset`).
  */
-function ksVjp(f: Ks, w: ArrayLike<number>, gw: Float64Array, offset: number, x: Rows, dy: Rows, batch: number): Rows {
+function ksVjp(f: Pick<KsFactor, 'a' | 'b' | 'c' | 'd'>, w: ArrayLike<number>, gw: Float64Array, offset: number, x: Rows, dy: Rows, batch: number): Rows {
   const { a, b, c, d } = f;
   const n = a * c * d;
   const m = a * b * d;
