@@ -3,7 +3,8 @@
 the sweep rows re-run there (monc tuned/untuned and kernels; the PyTorch baselines stay those of
 bench/results/s3, measured on the same kind of machine in an earlier call, and the speedups are
 recomputed against them), and the host round trip by batch in its four modes beside PyTorch's
-pinned round trip measured in the same call. Run from the project root:
+pinned round trip measured in the same call; and the planned searches' best two-kernel chains
+(calls 2 and 3, `planned_chains`). Run from the project root:
 python3 bench/results/s4/scripts/summarize.py"""
 import json
 
@@ -40,7 +41,19 @@ out['host_round_trip'] = [
     for i, host in enumerate(hosts) for h in host['records']]
 out['host_round_trip_note'] = ('modes: fresh = forward(x); out = forward(x, { out }); staging = input(), x copied into the view, run(); '
                                'stagingRun = run() alone. PyTorch pinned round trip from the same device call (torch_baseline.py --host-only).')
-out['raw'] = ['bench/results/s3', S4]
+# Planned searches (bench/monarch-goal.js --plan, calls 2 and 3): the best checked kernel per factor
+# and the two of them timed as one pass.
+chains = []
+for f in ['bench/results/s4/call2/goal-plan.json', 'bench/results/s4/call3/goal-rect.json', 'bench/results/s4/call3/goal-16k.json']:
+    for r in json.load(open(f))['records']:
+        if r.get('variant') != 'two-kernel' or not r.get('chain'):
+            continue
+        chains.append(dict(case=f"monarch(nblocks: {r['nblocks']}) {r['n']}->{r['m']}", dtype=r['dtype'], batch=r['batch'],
+                           chain_ms=round(r['chain']['ms'], 4), repeat_ms=round(r['chain']['repeatMs'], 4),
+                           kernels=[dict(family=b['schedule']['family'], ms=round(b['ms'], 4), schedule=b['schedule']) for b in r['best']],
+                           raw=f))
+out['planned_chains'] = chains
+out['raw'] = ['bench/results/s3', S4, 'bench/results/s4/call2', 'bench/results/s4/call3']
 json.dump(out, open(path, 'w'), indent=1)
 for c in out['cases']:
     print(c['case'][:40], c['dtype'], c['batch'], c['monc_ms'], c.get('speedup'), c.get('speedup_vs_torch_compile'), [k['family'] for k in c['kernels']])
