@@ -124,16 +124,16 @@ function emitMapKernels(
 
 /**
  * The tuning database's schedules for a `dtype` module's kernels emitted with `storage`: the
- * module's own. With f32 storage for an f16 module (the fallback) they must fit an adapter
- * without shader-f16: a schedule that needs it (f16 tensor-core tiles) no longer fits, and the
- * ops take the untuned path instead.
+ * module's own. With f32 storage for an f16 module (the fallback) they must fit any adapter: an
+ * f16 module is tuned on an adapter with shader-f16, and its fallback runs on others, whose
+ * limits and features the build cannot know. So a tuned schedule is kept only where it fits the
+ * portable limits (no shader-f16, no subgroups, 256 invocations, 16 KiB of workgroup memory);
+ * otherwise the ops take the untuned path.
  */
 function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType): (ops: readonly BackwardOp[]) => TunedSchedule | undefined {
   return (ops) => {
     const tuned = tuning(ops, dtype);
-    if (!tuned || storage === dtype) return tuned;
-    const limits = tuned.limits ?? DEFAULT_LIMITS;
-    return { ...tuned, limits: { ...limits, features: limits.features.filter((f) => f !== 'shader-f16') } };
+    return tuned && storage !== dtype ? { ...tuned, limits: DEFAULT_LIMITS } : tuned;
   };
 }
 

@@ -2,12 +2,12 @@
  * The f32-storage fallback of a `dtype f16` build (manifest `fallback`, per map): what an adapter
  * without shader-f16 runs. One source of truth: it is exactly what the compiler emits for an f32
  * build of the same spec (same WGSL text, same kernels and bindings, forward and backward), and
- * a tuned f16 schedule that needs shader-f16 is not carried into it.
+ * a tuned f16 schedule is carried into it only where it fits every adapter (the portable limits).
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src/compile-kernels.js';
-import { candidates, type TargetLimits } from '../../src/codegen/wgsl/index.js';
+import { candidates, DEFAULT_LIMITS, isValidSchedule, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/index.js';
 import { OPTIMIZER_GROUP } from '../../src/codegen/wgsl/optimizer.js';
 import type { ManifestKernel, ManifestMap } from '../../src/manifest/types.js';
 import { TINY_SOURCE } from './tiny-module.js';
@@ -72,25 +72,27 @@ map c : ${n} -> ${m} = a + b`);
     expect(build(TINY_SOURCE, 'f32').manifest.maps.every((m: ManifestMap) => m.fallback === undefined)).toBe(true);
   });
 
-  it('keeps tuned schedules, except those that need shader-f16', () => {
-    const source = 'module t\nmap m : 64 -> 64 = monarch(nblocks: 4)';
+  it('keeps tuned schedules where they fit any adapter: not those that need shader-f16 or a larger adapter', () => {
+    const source = 'module t\nmap m : 256 -> 256 = monarch(nblocks: 4)';
     const untuned = build(source, 'f16');
     const program = compileKernels(source.replace('module t', 'module t\ndtype f16'), 't.mon').programs![0];
-    // Tensor-core tiles (f16 operands) on an adapter that has them; a plain tiled schedule without.
-    const withF16: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: ['shader-f16', 'chromium-experimental-subgroup-matrix'] };
+    // An f16 module is tuned on an adapter with shader-f16 (here, with tensor cores and larger limits).
+    const tunedOn: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 32768, features: ['shader-f16', 'chromium-experimental-subgroup-matrix'] };
     const op = program.ops[0];
-    const sgmat = candidates(op, withF16).find((s) => s.family.includes('sgmat'));
-    const plain = candidates(op, { ...withF16, features: [] }).find((s) => s.family !== untuned.manifest.maps[0].kernels[0].schedule.family);
+    const defaultFamily = untuned.manifest.maps[0].kernels[0].schedule.family;
+    const sgmat = candidates(op, tunedOn).find((s) => s.family.includes('sgmat'));
+    const large = candidates(op, { ...tunedOn, features: [] }).find((s) => !isValidSchedule(op, s, DEFAULT_LIMITS));
+    const portable = candidates(op, DEFAULT_LIMITS).find((s) => s.family !== defaultFamily);
     expect(sgmat, 'an f16 tensor-core schedule for the first factor').toBeDefined();
-    expect(plain, 'a non-default schedule for the first factor').toBeDefined();
-    const lookup = (schedule: typeof sgmat): TuningLookup => (ops) => (ops.length === 1 && ops[0].kind === 'ks' && JSON.stringify(ops[0]) === JSON.stringify({ ...op, span: ops[0].span }) ? { schedule: schedule!, limits: withF16 } : undefined);
+    expect(large, 'a schedule beyond the portable limits').toBeDefined();
+    expect(portable, 'a non-default schedule within the portable limits').toBeDefined();
+    const lookup = (schedule: Schedule): TuningLookup => (ops) => (ops.length === 1 && ops[0].kind === 'ks' && JSON.stringify(ops[0]) === JSON.stringify({ ...op, span: ops[0].span }) ? { schedule, limits: tunedOn } : undefined);
+    const untunedFallback = untuned.manifest.maps[0].fallback!.kernels[0].schedule;
 
-    const tensorCores = build(source, 'f16', lookup(sgmat)).manifest.maps[0];
-    expect(tensorCores.kernels[0].schedule).toEqual(sgmat);
-    expect(tensorCores.fallback!.kernels[0].schedule).toEqual(untuned.manifest.maps[0].fallback!.kernels[0].schedule);
-
-    const tiled = build(source, 'f16', lookup(plain)).manifest.maps[0];
-    expect(tiled.kernels[0].schedule).toEqual(plain);
-    expect(tiled.fallback!.kernels[0].schedule).toEqual(plain);
+    for (const [schedule, kept] of [[sgmat!, false], [large!, false], [portable!, true]] as const) {
+      const map = build(source, 'f16', lookup(schedule)).manifest.maps[0];
+      expect(map.kernels[0].schedule, 'the f16 kernel takes the tuned schedule').toEqual(schedule);
+      expect(map.fallback!.kernels[0].schedule, JSON.stringify(schedule)).toEqual(kept ? schedule : untunedFallback);
+    }
   });
 });
