@@ -33,4 +33,16 @@ export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';
-export type { Manifest, ManifestBackward, ManifestBackwardKernel, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../manifest/types.js';
+export type {
+  Manifest,
+  ManifestBackward,
+  ManifestBackwardKernel,
+  ManifestBackwardOp,
+  ManifestBinding,
+  ManifestKernel,
+  ManifestKernelPlan,
+  ManifestMap,
+  ManifestOp,
+  ManifestOptimizerKernel,
+  ManifestStorageFallback,
+} from '../manifest/types.js';
