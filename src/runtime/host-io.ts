@@ -47,7 +47,11 @@ export interface ForwardStaging {
   readonly capacity: number;
   /** The input view: `batch` rows of `in` values (default: capacity), valid until `run()`. */
   input(batch?: number): Promise<Float32Array>;
-  /** Y for the filled input: `batch` rows of `out` values, valid until the next `input()` or `destroy()`. */
+  /**
+   * Y for the filled input: `batch` rows of `out` values, valid until the next `input()` or
+   * `destroy()`. An input the map must not run on (an f16 module's out-of-range values) rejects,
+   * leaving the input view lent.
+   */
   run(): Promise<Float32Array>;
   /** Frees the staging's memory; its views expire. */
   destroy(): void;
@@ -68,6 +72,8 @@ type Phase = 'idle' | 'filling' | 'running' | 'result' | 'destroyed';
 abstract class StagingSteps implements ForwardStaging {
   private phase: Phase = 'idle';
   protected rows = 0;
+  /** The input view lent by the last input(). */
+  private lent: Float32Array | undefined;
 
   protected constructor(
     protected readonly host: StagingHost,
@@ -86,7 +92,8 @@ abstract class StagingSteps implements ForwardStaging {
     try {
       this.releaseResult();
       this.rows = batch;
-      return await this.lendInput(batch);
+      this.lent = await this.lendInput(batch);
+      return this.lent;
     } catch (e) {
       this.phase = 'idle';
       throw e;
@@ -95,6 +102,8 @@ abstract class StagingSteps implements ForwardStaging {
 
   async run(): Promise<Float32Array> {
     this.expect(['filling'], 'run()');
+    // An input the map must not run on rejects here, the view still lent: correct it, run again.
+    this.host.checkInput(this.lent!, this.rows);
     this.phase = 'running';
     try {
       const view = await this.compute(this.rows);
@@ -154,7 +163,6 @@ export class CpuStaging extends StagingSteps {
 
   protected async compute(batch: number): Promise<Float32Array> {
     const x = this.x.subarray(0, batch * this.host.in);
-    this.host.checkInput(x, batch);
     const y = this.y.subarray(0, batch * this.host.out);
     y.set(this.apply(x, batch));
     return y;
@@ -245,7 +253,6 @@ export class GpuStaging extends StagingSteps {
     const inCount = batch * this.host.in;
     const outCount = batch * this.host.out;
     if (this.hostX) {
-      this.host.checkInput(this.hostX.subarray(0, inCount), batch);
       new Uint16Array(this.upload.getMappedRange(0, this.bytes(inCount)), 0, inCount).set(f32ArrayToF16(this.hostX.subarray(0, inCount)));
     }
     this.upload.unmap();

@@ -21,10 +21,10 @@ import { referenceApply } from '../support/reference.js';
 
 const TOL = 1e-5;
 
-async function runnerFor(checked: CheckedMap, backend: 'webgpu' | 'cpu') {
-  const compiled = compileForTest(checked, 'f32');
+async function runnerFor(checked: CheckedMap, backend: 'webgpu' | 'cpu', dtype: 'f32' | 'f16' = 'f32') {
+  const compiled = compileForTest(checked, dtype);
   const device = backend === 'webgpu' ? await getTestDevice() : undefined;
-  const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend, ...(device ? { device } : {}) });
+  const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend, dtype, ...(device ? { device } : {}) });
   const params = randomParams(checked.structure, rng(3));
   runner.loadParams(params);
   return { runner, want: (x: Float32Array, batch: number) => referenceApply(checked.structure, params, x, batch) };
@@ -106,6 +106,26 @@ describe.each(['webgpu', 'cpu'] as const)('host path (%s)', (backend) => {
       await expect(staging.input(1)).rejects.toThrow('input() out of order: the staging was destroyed');
     } finally {
       staging.destroy();
+      runner.destroy();
+    }
+  });
+});
+
+describe.each(['webgpu', 'cpu'] as const)('f16 module staging (%s)', (backend) => {
+  it('rejects an input outside the f16 range and leaves the view lent to correct it', async () => {
+    const { runner, want } = await runnerFor(MAP, backend, 'f16');
+    const staging = runner.createStaging(2);
+    try {
+      const input = await staging.input(2);
+      const x = randomArray(2 * MAP.in, rng(4));
+      input.set(x);
+      input[7] = 1e6;
+      await expect(staging.run()).rejects.toThrow(/input of map 'm'.*65504/);
+      expect(input.length).toBe(2 * MAP.in);
+      input[7] = x[7];
+      // SPEC §6 f16 tolerance (f32 kernels where the adapter lacks shader-f16).
+      expect(relativeError(await staging.run(), want(x, 2))).toBeLessThan(3e-3);
+    } finally {
       runner.destroy();
     }
   });
