@@ -112,13 +112,14 @@ export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'sr
 
 /**
  * A `dtype f16` map compiled again with f32 storage, for adapters without `shader-f16`: the same
- * ops as `kernels` and `backward.kernels`, the same schedules where they need no f16 (what an f32
- * build of the spec would emit), in a WGSL module of their own (no `enable f16`). Parameters and
- * inputs are still checked against the f16 range; the device holds them as f32.
+ * ops as `kernels` and `backward.kernels`, the same schedules where they fit every adapter (the
+ * portable limits; untuned, exactly what an f32 build of the spec emits), in a WGSL module of
+ * their own (no `enable f16`). Parameters and inputs are still checked against the f16 range;
+ * the device holds them as f32.
  */
 export interface ManifestStorageFallback {
   readonly storage: 'f32';
-  /** A complete WGSL module: the map's forward kernels, then its backward kernels. */
+  /** A complete WGSL module: the map's forward kernels, its backward kernels, then the optimizer update kernels (`optimizers`' entry points). */
   readonly wgsl: string;
   readonly kernels: readonly ManifestKernelPlan[];
   readonly backwardKernels: readonly ManifestBackwardKernel[];
