@@ -80,19 +80,21 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
 }
 
 /**
- * Default: 8x8 register tiles, 8 δ, 512 invocations (64 rows × 64 β), chunks of 8 γ, pipelined:
- * the best schedule measured for Monarch n = 4096's strided factor on the H200 (0.464 ms f32,
- * 0.518 ms f16 storage, B = 16384; bench/results/s4/call2); the nearest candidate on smaller
- * targets.
+ * Default: 8x8 register tiles, 512 invocations, 64 rows, pipelined, with 512 (β, δ) outputs per
+ * row and 64 (γ, δ) per chunk: 64 β × 8 δ and chunks of 8 γ where d allows 8 δ, else 128 β × 4 δ
+ * and chunks of 16 γ. The best schedules measured on the H200 (bench/results/s4/call2, call3):
+ * Monarch n=4096's strided factor 0.464 ms f32 (ks-dvec 0.492), n=16384 0.823 ms (0.876),
+ * nblocks 4 1024->4096 1.499 ms (1.592) and 4096->1024 0.397 ms (0.408). The nearest candidate on
+ * smaller targets.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
   const score = (s: KsDtiledSchedule): number =>
     (threadsOf(s) === Math.min(512, limits.maxWorkgroupSize) ? 1000 : 0) +
     s.rr * s.rb * 5 +
-    (s.dtile === 8 ? 100 : 0) +
-    (s.cols === Math.min(64, op.b) ? 50 : 0) +
+    (s.dtile === Math.min(8, op.d) ? 100 : 0) +
+    (s.cols * s.dtile === Math.min(512, op.b * s.dtile) ? 50 : 0) +
     (s.rows === 64 ? 20 : 0) +
-    (s.tk === 8 ? 10 : 0) +
+    (s.tk * s.dtile === 64 ? 10 : 0) +
     (s.pipeline ? 1 : 0);
   return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
