@@ -291,10 +291,10 @@ export class MapRunner {
 
   /** The training half, loaded (a dynamic import) and created on first use. */
   private async loadTraining(): Promise<Training> {
-    this.trainingLoad ??= import('./training.js').then(({ Training }) => {
+    this.trainingLoad ??= import('./training.js').then(async ({ Training }) => {
       const runner = this;
       const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => runner.requireParams() };
-      this.training ??= new Training(host);
+      this.training ??= await Training.create(host);
       return this.training;
     });
     return this.trainingLoad;

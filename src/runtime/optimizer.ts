@@ -89,9 +89,9 @@ function layoutFor(device: GPUDevice) {
   return l;
 }
 
-/** The module's update kernels for a map: its `optimizers` and the WGSL module that holds them on this device. */
+/** The module's update kernels for a map: its `optimizers`, and the compiled WGSL module that holds them on this device. */
 export interface OptimizerKernels {
-  readonly wgsl: string;
+  readonly module: GPUShaderModule;
   readonly kernels: readonly ManifestOptimizerKernel[] | undefined;
 }
 
@@ -119,7 +119,7 @@ export class GpuOptimizer implements Optimizer {
     this.pipeline = device.createComputePipeline({
       label: kernel.entryPoint,
       layout: l.pipeline,
-      compute: { module: device.createShaderModule({ label: 'monc', code: module.wgsl }), entryPoint: kernel.entryPoint },
+      compute: { module: module.module, entryPoint: kernel.entryPoint },
     });
     // The rule is written for any batch: one dispatch covers the whole packed buffer.
     this.groups = workgroupCount(kernel.dispatch, 1);

@@ -60,7 +60,7 @@ export class PipelineCache {
       return cached;
     }
     this.stats.misses++;
-    const created = this.module(wgsl).then((module) =>
+    const created = this.shaderModule(wgsl).then((module) =>
       this.device
         .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
         .catch((e: unknown) => {
@@ -73,7 +73,8 @@ export class PipelineCache {
     return created;
   }
 
-  private module(wgsl: string): Promise<GPUShaderModule> {
+  /** The shader module of `wgsl`, compiled once per device (the optimizer's pipelines use it too, with their own layout). */
+  shaderModule(wgsl: string): Promise<GPUShaderModule> {
     const cached = this.modules.get(wgsl);
     if (cached) return cached;
     const created = (async () => {

@@ -13,6 +13,7 @@ import type { GpuExecutor } from './gpu-executor.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { unpackParams } from './params.js';
+import { PipelineCache } from './pipeline-cache.js';
 
 /** What `MapRunner.backward` returns: ∂L/∂X (batch, in) and one gradient per parameter tensor, by full name. */
 export interface BackwardResult {
@@ -48,7 +49,17 @@ export class Training {
   /** Device optimizers created here: their state buffers go with the runner. */
   private readonly optimizers: GpuOptimizer[] = [];
 
-  constructor(private readonly host: TrainingHost) {}
+  private constructor(
+    private readonly host: TrainingHost,
+    /** The compiled WGSL module the device runs (webgpu): the optimizers' kernels are in it. */
+    private readonly module: GPUShaderModule | undefined,
+  ) {}
+
+  /** Creates the training half; on webgpu it fetches the module the forward kernels compiled (no second compilation). */
+  static async create(host: TrainingHost): Promise<Training> {
+    const module = host.gpu && host.kernels ? await PipelineCache.for(host.gpu.device).shaderModule(host.kernels.wgsl) : undefined;
+    return new Training(host, module);
+  }
 
   /** MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in). */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
@@ -73,9 +84,9 @@ export class Training {
   }
 
   createOptimizer(options: OptimizerOptions): Optimizer {
-    const { map, gpu, kernels } = this.host;
-    if (gpu && kernels) {
-      const module = { wgsl: kernels.wgsl, kernels: map.optimizers };
+    const { map, gpu } = this.host;
+    if (gpu && this.module) {
+      const module = { module: this.module, kernels: map.optimizers };
       const optimizer = new GpuOptimizer(gpu.device, options, map.paramSize, module, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
       this.optimizers.push(optimizer);
       return optimizer;
