@@ -16,6 +16,7 @@ import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
 import { loopIndex, unrolledLoop } from './reduction.js';
 import { decompose, flatKernel, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
+import type { U32Expr } from './u32.js';
 
 const FAMILY = 'bsr-direct';
 type BsrDirectSchedule = DirectSchedule<typeof FAMILY>;
@@ -88,7 +89,7 @@ export function bsrThreadBody(
     readonly acc: ReturnType<typeof outputAccumulators>;
     readonly blockLoop: readonly string[];
     readonly target: IndexExpr;
-    readonly bias?: { readonly offset: number; readonly index: string };
+    readonly bias?: { readonly offset: number; readonly index: U32Expr };
   },
 ): string[] {
   return [

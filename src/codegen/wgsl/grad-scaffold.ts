@@ -10,7 +10,7 @@
  * computes `splits` from `dims.batch` itself.
  */
 import type { DispatchRule, EmittedKernel, Schedule } from './kernel.js';
-import { bindingEnables, kernelNames, kernelShell, u, type BindingTypes, type KernelContext, type StorageType } from './scaffold.js';
+import { bindingEnables, kernelNames, kernelShell, u, type BindingTypes, type U32Expr, type KernelContext, type StorageType } from './scaffold.js';
 
 export interface GradBindingTypes {
   readonly src: StorageType;
@@ -23,7 +23,7 @@ export function auxName(entryPoint: string): string {
 }
 
 /** `buffer[index]` as f32, for a buffer of element type `type`. */
-export function loadAs(type: StorageType, buffer: string, index: string): string {
+export function loadAs(type: StorageType, buffer: string, index: U32Expr): string {
   return type === 'f16' ? `f32(${buffer}[${index}])` : `${buffer}[${index}]`;
 }
 

@@ -13,6 +13,7 @@
  */
 import type { AxisPermutation, IndexMap } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
+import { u, type U32Expr } from './u32.js';
 
 /** A loop variable: a WGSL expression (usually an identifier) with values in [0, size). */
 export interface IndexVar {
@@ -198,7 +199,7 @@ export function substitute(e: IndexExpr, values: Readonly<Record<string, number>
 }
 
 /** `e` as a WGSL u32 expression (no surrounding parentheses needed for `+` context; sums are parenthesised). */
-export function renderIndex(e: IndexExpr): string {
+export function renderIndex(e: IndexExpr): U32Expr {
   const inner = e.inner ? `(${renderIndex(e.inner)})` : undefined;
   const terms = e.fields.map((f) => {
     const name = f.var === OPAQUE && inner ? inner : f.var;
@@ -210,6 +211,6 @@ export function renderIndex(e: IndexExpr): string {
     if (f.coef === 1) return v;
     return v === name ? `${v} * ${f.coef}u` : `(${v}) * ${f.coef}u`;
   });
-  if (terms.length === 0) return '0u';
+  if (terms.length === 0) return u(0);
   return terms.length === 1 ? terms[0] : `(${terms.join(' + ')})`;
 }

@@ -111,7 +111,7 @@ function emitKsTransposed<F extends string>(op: KsOp, schedule: KsTransposedSche
         ? [{ name: 'i_a', size: a }, { name: 'i_d', size: d }, { name: 'i_r', size: runs }]
         : [{ name: 'i_a', size: a }, { name: 'i_r', size: runs }, { name: 'i_d', size: d }],
     ),
-    `let x_off = ${source.hoisted ?? '0u'};`,
+    `let x_off = ${source.hoisted ?? u(0)};`,
     `let w_base = ${wBase};`,
     // Rows past the batch read the last row (always in bounds) and are never stored.
     ...rowIds.map((r) => `let x_row${r} = min(${sum('row0', u(r))}, batch - 1u) * ${u(srcRow)} + x_off;`),

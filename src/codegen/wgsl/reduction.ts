@@ -6,6 +6,7 @@
  */
 import { evaluateIndex, renderIndex, splitByVar, type IndexExpr } from './index-map.js';
 import { u } from './scaffold.js';
+import type { U32Expr } from './u32.js';
 
 /** One iteration as the loop body sees it; `constant` is the loop variable's value when known. */
 export interface Iteration {
@@ -17,7 +18,7 @@ export interface Iteration {
  * Each iteration is a block that declares `name`, so bodies may declare their own `let`s.
  */
 export function unrolledLoop(name: string, count: number, unroll: number, body: (it: Iteration) => readonly string[]): string[] {
-  const block = (value: string, it: Iteration) => ['{', `  let ${name} = ${value};`, ...body(it).map((l) => `  ${l}`), '}'];
+  const block = (value: U32Expr, it: Iteration) => ['{', `  let ${name} = ${value};`, ...body(it).map((l) => `  ${l}`), '}'];
   if (unroll >= count) return Array.from({ length: count }, (_, k) => block(u(k), { constant: k })).flat();
   const base = `${name}_0`;
   const copies = Array.from({ length: unroll }, (_, k) => block(k === 0 ? base : `${base} + ${u(k)}`, {})).flat();
@@ -28,7 +29,7 @@ export function unrolledLoop(name: string, count: number, unroll: number, body: 
  * A source index split for a loop over `loopVar`: `hoisted` (WGSL, loop-invariant; undefined
  * when nothing can be hoisted) and `inLoop(it)`, the index inside an iteration.
  */
-export function loopIndex(e: IndexExpr, loopVar: string): { readonly hoisted?: string; inLoop(it: Iteration): string } {
+export function loopIndex(e: IndexExpr, loopVar: string): { readonly hoisted?: U32Expr; inLoop(it: Iteration): U32Expr } {
   const split = splitByVar(e, loopVar);
   if (!split) return { inLoop: () => renderIndex(e) };
   const hoisted = renderIndex(split.rest);

@@ -7,6 +7,7 @@ import type { BufferDecl, ParamLayoutEntry, ParamSlice } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { renderIndex, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule } from './kernel.js';
+import { mul, sum, U32Const, u, type U32Expr } from './u32.js';
 
 export type StorageType = 'f32' | 'f16';
 
@@ -49,7 +50,7 @@ export function kernelNames(entryPoint: string): KernelNames {
 }
 
 /** `buffer[index]` as an f32 value. */
-export function load(ctx: KernelContext, buffer: string, index: string): string {
+export function load(ctx: KernelContext, buffer: string, index: U32Expr): string {
   return ctx.storage === 'f16' ? `f32(${buffer}[${index}])` : `${buffer}[${index}]`;
 }
 
@@ -58,71 +59,14 @@ export function toStorage(ctx: KernelContext, value: string): string {
   return ctx.storage === 'f16' ? `f16(${value})` : value;
 }
 
-/** An unsigned WGSL literal. */
-export function u(n: number): string {
-  invariant(Number.isInteger(n) && n >= 0 && n < 2 ** 32, `index constant ${n} does not fit u32`);
-  return `${n}u`;
-}
-
-/*
- * u32 arithmetic on WGSL expressions with a compile-time constant operand. Tile and radix sizes
- * are often 1 and offsets 0, so the identities are left out (`x * 1u` is `x`, `x % 1u` is `0u`)
- * and literal operands are folded, keeping the generated text readable.
- */
-
-/** The value of `e` when it is a u32 literal as `u` writes it. */
-function literalValue(e: string): number | undefined {
-  return /^\d+u$/.test(e) ? Number(e.slice(0, -1)) : undefined;
-}
-
-/** `e` as the left operand of `*`, `/` or `%`: parenthesised unless it is one term already. */
-function operand(e: string): string {
-  let depth = 0;
-  for (const ch of e) {
-    if (ch === '(' || ch === '[') depth++;
-    else if (ch === ')' || ch === ']') depth--;
-    else if (ch === ' ' && depth === 0) return `(${e})`;
-  }
-  return e;
-}
-
-/** WGSL sum of index terms, leaving out absent and zero terms; literal terms fold into the first one. */
-export function sum(...terms: readonly (string | undefined)[]): string {
-  const present = terms.filter((t): t is string => t !== undefined);
-  const constant = present.reduce((acc, t) => acc + (literalValue(t) ?? 0), 0);
-  const first = present.findIndex((t) => literalValue(t) !== undefined);
-  const kept = present.flatMap((t, i) => (literalValue(t) === undefined ? [t] : i === first && constant > 0 ? [u(constant)] : []));
-  return kept.length === 0 ? '0u' : kept.join(' + ');
-}
-
-/** `e * k`. */
-export function mul(e: string, k: number): string {
-  const v = literalValue(e);
-  if (k === 0) return '0u';
-  if (v !== undefined) return u(v * k);
-  return k === 1 ? e : `${operand(e)} * ${u(k)}`;
-}
-
-/** `e / k` (k > 0). */
-export function div(e: string, k: number): string {
-  const v = literalValue(e);
-  if (v !== undefined) return u(Math.floor(v / k));
-  return k === 1 ? e : `${operand(e)} / ${u(k)}`;
-}
-
-/** `e % k` (k > 0). */
-export function mod(e: string, k: number): string {
-  const v = literalValue(e);
-  if (k === 1) return '0u';
-  return v !== undefined ? u(v % k) : `${operand(e)} % ${u(k)}`;
-}
+export { div, mod, mul, sum, u, U32Const, type U32Expr } from './u32.js';
 
 /**
  * `let name = expr;` and how later lines refer to the value: a literal or a copy of another
  * variable is used in place (tile and radix sizes of 1 make many such), so it gets no name.
  */
-export function binding(name: string, expr: string): { readonly decl: readonly string[]; readonly ref: string } {
-  return /^\w+$/.test(expr) ? { decl: [], ref: expr } : { decl: [`let ${name} = ${expr};`], ref: name };
+export function binding(name: string, expr: U32Expr): { readonly decl: readonly string[]; readonly ref: U32Expr } {
+  return expr instanceof U32Const || /^\w+$/.test(expr) ? { decl: [], ref: expr } : { decl: [`let ${name} = ${expr};`], ref: name };
 }
 
 /**
@@ -147,11 +91,11 @@ export function decompose(item: string, vars: readonly IndexVar[]): string[] {
 export function storeOutput(
   ctx: KernelContext,
   o: {
-    readonly rowBase: string;
-    readonly index: string;
+    readonly rowBase: U32Expr;
+    readonly index: U32Expr;
     readonly value: string;
     readonly accumulate: boolean;
-    readonly bias?: { readonly offset: number; readonly index: string };
+    readonly bias?: { readonly offset: number; readonly index: U32Expr };
   },
 ): string {
   const n = kernelNames(ctx.entryPoint);

@@ -15,6 +15,7 @@ import { auxName, gradKernel, loadAs, splitsDecl, type GradBindingTypes } from '
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { kernelNames, mul, rowSize, sum, u, type KernelContext } from './scaffold.js';
+import type { U32Expr } from './u32.js';
 
 const FAMILY = 'wgrad-staged';
 
@@ -97,7 +98,7 @@ function emitStaged(op: WeightGradOp, schedule: WgradStagedSchedule, ctx: Kernel
   const acc = (p: number, q: number) => `acc${p}_${q}`;
   const ps = Array.from({ length: t.rb }, (_, p) => p);
   const qs = Array.from({ length: t.rc }, (_, q) => q);
-  const stage = (shared: string, width: number, buffer: string, rowStride: number, variable: string, base: string, index: string) => [
+  const stage = (shared: string, width: number, buffer: string, rowStride: number, variable: string, base: U32Expr, index: U32Expr) => [
     `for (var i = lid; i < ${u(t.rk * width)}; i += ${u(t.threads)}) {`,
     `  let r = rr + i / ${u(width)};`,
     `  let ${variable} = ${sum(base, `i % ${u(width)}`)};`,

@@ -20,6 +20,7 @@ import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { decompose, kernelNames, mul, paramOffset, rowSize, sum, u, type KernelContext } from './scaffold.js';
+import type { U32Expr } from './u32.js';
 
 const WGRAD = 'wgrad-tiled';
 
@@ -69,9 +70,9 @@ function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: Ker
   // The block's variables, and the logical output / input indices of weight row p and column q.
   let blockVars: string[];
   let decls: string[] = [];
-  let outIndex: (p: number) => string;
-  let inIndex: (q: number) => string;
-  let blockBase: string;
+  let outIndex: (p: number) => U32Expr;
+  let inIndex: (q: number) => U32Expr;
+  let blockBase: U32Expr;
   if (f.kind === 'ks') {
     invariant(f.input.size === f.a * f.c * f.d && f.output.size === f.a * f.b * f.d, `${WGRAD}: index maps do not fit K(${f.a},${f.b},${f.c},${f.d})`);
     // δ fastest: neighbouring threads read neighbouring elements when d > 1.

@@ -28,6 +28,7 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { epilogueWrite, LANES, scalarAt, stagedChunks, staging, tiledKernel, transposedTile } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 const FAMILY = 'bsr-tiled';
 
@@ -144,9 +145,9 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
   const inCol = `${ep}_in_col`;
 
   // Chunk `ch` of the block row: block z = ch / perBlock, columns kc… of it.
-  const block = (ch: string) => div(ch, perBlock);
-  const kc = (ch: string) => mul(mod(ch, perBlock), TK);
-  const column = (ch: string, k: string) => sum(mul(`${csr.blockCol}[${block(ch)}]`, bw), kc(ch), k);
+  const block = (ch: U32Expr) => div(ch, perBlock);
+  const kc = (ch: U32Expr) => mul(mod(ch, perBlock), TK);
+  const column = (ch: U32Expr, k: U32Expr) => sum(mul(`${csr.blockCol}[${block(ch)}]`, bw), kc(ch), k);
   const srcCopy = transposedTile({
     storage: st,
     buffer: n.src,

@@ -26,6 +26,7 @@ import { highestScoring, knob, type RunFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { binding, div, kernelNames, load, mod, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from '../scaffold.js';
 import { tiledKernel } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 /** A run of digits of the row index: place value, radix, and (mixed digits) place in the tile. */
 interface DigitGroup {
@@ -190,7 +191,7 @@ function chainDefaultSchedule(ops: readonly Op[], limits: TargetLimits): KsChain
 }
 
 /** `(expr / below) % size`, leaving out what is the identity. */
-function digitOf(expr: string, below: number, size: number, total: number): string {
+function digitOf(expr: U32Expr, below: number, size: number, total: number): U32Expr {
   const shifted = div(expr, below);
   return below * size === total ? shifted : mod(shifted, size);
 }
@@ -223,7 +224,7 @@ function emitChain(opsIn: readonly Op[], schedule: KsChainSchedule, ctx: KernelC
   });
   const tileBase = binding('tile_base', sum(...baseTerms));
   /** Global position (within the row) of tile digit vector `l` of interleaved tile `j`. */
-  const globalOf = (l: string, j: string) => sum(tileBase.ref, j, ...shape.mixed.map((g) => mul(digitOf(l, g.local, g.size, S), g.place)));
+  const globalOf = (l: U32Expr, j: U32Expr) => sum(tileBase.ref, j, ...shape.mixed.map((g) => mul(digitOf(l, g.local, g.size, S), g.place)));
   // Element e of the staged tiles: row r, tile digits l, interleaved tile j (TT divides SE).
   const stagedJ = binding('j', mod('e', TT));
 
@@ -263,7 +264,7 @@ function emitChain(opsIn: readonly Op[], schedule: KsChainSchedule, ctx: KernelC
     const wbase = binding('wbase', sum(u(w), mul(sum(mul(div(g0.ref, r * op.d), op.d), mod(g0.ref, op.d)), r * r), mul(og.ref, O * r)));
     const row = (i: number) => sum('row0', mul(rg.ref, RR), u(i));
     // One γ of the block: each row's input, each output's weight, the multiply-adds.
-    const macs = (p: number, gamma: string) => [
+    const macs = (p: number, gamma: U32Expr) => [
       ...Array.from({ length: RR }, (_, i) => `let x${i} = ${sh}[${sum(e0.ref, u(i * SE), mul(gamma, step))}];`),
       ...Array.from({ length: O }, (_, b) => `let w${b} = ${load(ctx, names.params, sum(wbase.ref, u(b * r), gamma))};`),
       ...Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => `${v(p, i, b)} = fma(w${b}, x${i}, ${v(p, i, b)});`)).flat(),

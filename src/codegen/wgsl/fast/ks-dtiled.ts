@@ -21,6 +21,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule {
   readonly family: 'ks-dtiled';
@@ -120,7 +121,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const xs = `${ep}_xs`;
   const ws = `${ep}_ws`;
   // Workgroup slots: vec4 (k, line / 4, δ) of a tile with `lines` lines, lane line % 4.
-  const slot = (name: string, lines: number, k: string, line4: string, dd: string) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
+  const slot = (name: string, lines: number, k: U32Expr, line4: U32Expr, dd: U32Expr) => `${name}[${sum(mul(sum(mul(k, lines / 4), line4), TD), dd)}]`;
 
   const V = TD / 4;
   const srcCopy: StagedCopy = {

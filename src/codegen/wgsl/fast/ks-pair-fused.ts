@@ -21,6 +21,7 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { fromF32, LANES, scalarAt, toF32, tiledKernel } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 export interface KsPairSchedule extends Schedule {
   readonly family: 'ks-pair-fused';
@@ -134,9 +135,9 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
     views.src
       ? toF32(st, `${n.src}[${div(sum(mul(row, inSize), idx), 4)}]`, true)
       : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.src}[${sum(mul(row, inSize), renderIndex(applyIndexMap(op0.input, rowMajor([{ name: `(${sum(idx, u(q))})`, size: a0 * c0 }]))))}]`, false)).join(', ')})`;
-  const p4 = (idx: string) =>
+  const p4 = (idx: U32Expr) =>
     views.params ? toF32(st, `${n.params}[${div(idx, 4)}]`, true) : `vec4<f32>(${[0, 1, 2, 3].map((q) => toF32(st, `${n.params}[${sum(idx, u(q))}]`, false)).join(', ')})`;
-  const param = (idx: string) => toF32(st, scalarAt(n.params, views.params, idx), false);
+  const param = (idx: U32Expr) => toF32(st, scalarAt(n.params, views.params, idx), false);
 
   // Stage 1: thread (g, tr1) computes t for rows tr1·rr1.. and the dtile values at γ1 = gc + g.
   const stage1: string[] = [

@@ -33,6 +33,7 @@ import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { hasSubgroupMatrix, ksOperands, sgmatKernel, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { LANES, scalarAt } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 /** Result tiles per δ one subgroup holds (16x16 f32: 8 registers per invocation each). */
 const MAX_ACCUMULATORS = 8;
@@ -123,8 +124,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
 
   // 1. Source tile -> xs[dd][r][k], one run of vw δ per item, consecutive items along δ then γ.
   const sv = views.src ? 4 : 1;
-  const srcAt = (k: string, dd: string) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(k, d), 'delta0', dd);
-  const xsAt = (dd: string, r: string, k: string) => `${xs}[${sum(mul(sum(mul(dd, R), r), c), k)}]`;
+  const srcAt = (k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(k, d), 'delta0', dd);
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), c), k)}]`;
   const stage = [
     `for (var e = lid; e < ${u((R * c * TD) / sv)}; e += ${u(T)}) {`,
     `  let dv = ${mod('e', TD / sv)};`,
@@ -142,7 +143,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
   const result = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
-  const wRow = (bb: string) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', bb), c));
+  const wRow = (bb: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', bb), c));
   const wTile = (j: number) => sum(wRow(u(j * TILE)), 'kk');
   // With wstage: W[δ][beta0 .. beta0 + TB][0 .. c] -> ws[bb][k] (contiguous rows of c), then the
   // right tiles come from ws (column-major γ x β, stride c).

@@ -23,6 +23,7 @@ import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
 import { cooperative, LANES, scalarAt, stagedLoop, staging, type StagedCopy, tiledKernel, type TiledKernelParts } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 export const SUBGROUP_MATRIX_FEATURE = 'chromium-experimental-subgroup-matrix';
 /** The tile edge of the f16 -> f32 configuration every subgroup-matrix adapter here offers. */
@@ -190,16 +191,16 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
 
   // Staging of Src into xs[dd][r][k] and of W into ws[dd][bb][k] (f16; W's rows are contiguous
   // along γ), software-pipelined: the next chunk is fetched while this one is multiplied.
-  const xsAt = (dd: string, r: string, k: string) => `${xs}[${sum(mul(sum(mul(dd, R), r), TK), k)}]`;
-  const srcAt = (k0: string, k: string, dd: string) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), TK), k)}]`;
+  const srcAt = (k0: U32Expr, k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, k), d), 'delta0', dd);
   const srcCopy: StagedCopy =
     views.src && !alongDelta
       ? {
           count: (R * TK) / 4,
           register: 'vec4<f16>',
           item: () => [`let kv = ${mod('e', TK / 4)};`, `let r = ${div('e', TK / 4)};`],
-          load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', '0u'), 4)}];`],
-          store: (v) => LANES.map((l, q) => `${xsAt('0u', 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
+          load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'kv * 4u', u(0)), 4)}];`],
+          store: (v) => LANES.map((l, q) => `${xsAt(u(0), 'r', sum('kv * 4u', u(q)))} = ${v}.${l};`),
         }
       : views.src
         ? {
@@ -216,7 +217,7 @@ function emit(op: KsOp, schedule: KsSgmatSchedule, ctx: KernelContext): EmittedK
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'k', 'dd')}];`],
             store: (v) => [`${xsAt('dd', 'r', 'k')} = ${v};`],
           };
-  const wsAt = (dd: string, bb: string, k: string) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), TK), k)}]`;
+  const wsAt = (dd: U32Expr, bb: U32Expr, k: U32Expr) => `${ws}[${sum(mul(sum(mul(dd, TB), bb), TK), k)}]`;
   const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
   const wCopy: StagedCopy = views.params
     ? {

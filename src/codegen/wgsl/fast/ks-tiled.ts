@@ -17,6 +17,7 @@ import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import type { U32Expr } from '../u32.js';
 
 export interface KsTiledSchedule extends Schedule {
   readonly family: 'ks-tiled';
@@ -154,7 +155,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
         ],
         store: (v) => [`${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), 'r / 4u')}][r % 4u] = ${v};`],
       };
-  const wRow = (dd: string, beta: string) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
+  const wRow = (dd: U32Expr, beta: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', op.d), 'delta0', dd), op.b), beta), op.c));
   // Line t of the weight tile is output beta0 + t % TB of group delta0 + t / TB.
   const wCopy: StagedCopy = views.params
     ? transposedTile({

@@ -7,6 +7,7 @@
 import type { EmittedKernel, Schedule } from '../kernel.js';
 import type { BindingTypes, StorageType } from '../scaffold.js';
 import { binding, bindingEnables, div, kernelNames, kernelShell, mod, mul, sum, u } from '../scaffold.js';
+import type { U32Expr } from '../u32.js';
 
 /** The WGSL element type of a binding: the storage scalar, or a vec4 of it. */
 export function elemType(storage: StorageType, vec4: boolean): string {
@@ -38,7 +39,7 @@ export function tiledBindings(storage: StorageType, views: BindingViews): Bindin
 }
 
 /** Reads one scalar element of a binding that may be viewed as vec4. */
-export function scalarAt(name: string, vec4: boolean, index: string): string {
+export function scalarAt(name: string, vec4: boolean, index: U32Expr): string {
   return vec4 ? `${name}[${div(index, 4)}][${mod(index, 4)}]` : `${name}[${index}]`;
 }
 
@@ -69,9 +70,9 @@ export interface StagedCopy {
   /** WGSL type of one item's register. */
   readonly register: string;
   /** Index lines for item `e` (may use the chunk start k0). */
-  readonly item: (k0: string) => readonly string[];
+  readonly item: (k0: U32Expr) => readonly string[];
   /** Lines assigning item `e` of chunk `k0` to the register `reg`. */
-  readonly load: (reg: string, k0: string) => readonly string[];
+  readonly load: (reg: string, k0: U32Expr) => readonly string[];
   /** Workgroup-memory writes of the register `reg` (after `item`'s lines). */
   readonly store: (reg: string) => readonly string[];
 }
@@ -80,9 +81,9 @@ export interface Staging {
   /** Register declarations (function scope, before the loop). */
   readonly registers: readonly string[];
   /** Global loads of the chunk at `k0` into the registers. */
-  fetch(k0: string): string[];
+  fetch(k0: U32Expr): string[];
   /** Writes of the registers (holding the chunk at `k0`) to workgroup memory. */
-  stash(k0: string): string[];
+  stash(k0: U32Expr): string[];
 }
 
 /** Staging of several copies by `threads` invocations, `lid`-strided passes (the last one guarded). */
@@ -112,9 +113,9 @@ export function staging(prefix: string, threads: number, copies: readonly Staged
  */
 export interface ChunkRange {
   readonly variable: string;
-  readonly first: string;
-  readonly end: string;
-  readonly step: string;
+  readonly first: U32Expr;
+  readonly end: U32Expr;
+  readonly step: U32Expr;
   /** The range may be empty (run-time bounds): the pipelined prologue's loads are then guarded. */
   readonly mayBeEmpty: boolean;
 }
@@ -125,7 +126,7 @@ export interface ChunkRange {
  * land in registers, hiding their latency behind the multiply-adds.
  */
 export function stagedLoop(s: Staging, total: number, tk: number, pipelined: boolean, compute: readonly string[]): string[] {
-  return stagedChunks(s, { variable: 'k0', first: '0u', end: u(total), step: u(tk), mayBeEmpty: false }, pipelined, compute);
+  return stagedChunks(s, { variable: 'k0', first: u(0), end: u(total), step: u(tk), mayBeEmpty: false }, pipelined, compute);
 }
 
 /** `stagedLoop` over any chunk range (a block-sparse row walks a run-time range of chunks). */
@@ -164,8 +165,8 @@ export function transposedTile(o: {
   readonly vec4: boolean;
   readonly lines: number;
   readonly tk: number;
-  readonly at: (t: string, k: string, k0: string) => string;
-  readonly slot: (k: string, t: string) => string;
+  readonly at: (t: U32Expr, k: U32Expr, k0: U32Expr) => U32Expr;
+  readonly slot: (k: U32Expr, t: U32Expr) => U32Expr;
 }): StagedCopy {
   const per = o.vec4 ? o.tk / 4 : o.tk;
   const t = binding('t', div('e', per));
@@ -187,7 +188,7 @@ export function transposedTile(o: {
 export function epilogueWrite(o: {
   readonly storage: StorageType;
   readonly dst: string;
-  readonly at: string;
+  readonly at: U32Expr;
   readonly value: string;
   readonly vec4: boolean;
   readonly accumulate: boolean;
