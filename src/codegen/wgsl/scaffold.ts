@@ -62,8 +62,9 @@ export function toStorage(ctx: KernelContext, value: string): string {
 export { div, mod, mul, sum, u, U32Const, type U32Expr } from './u32.js';
 
 /**
- * `let name = expr;` and how later lines refer to the value: a literal or a copy of another
- * variable is used in place (tile and radix sizes of 1 make many such), so it gets no name.
+ * `let name = expr;` and how later lines refer to the value: a constant (U32Const) or a copy of
+ * another variable (a bare name) is used in place (tile and radix sizes of 1 make many such), so
+ * it gets no name.
  */
 export function binding(name: string, expr: U32Expr): { readonly decl: readonly string[]; readonly ref: U32Expr } {
   return expr instanceof U32Const || /^\w+$/.test(expr) ? { decl: [], ref: expr } : { decl: [`let ${name} = ${expr};`], ref: name };
