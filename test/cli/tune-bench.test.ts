@@ -72,10 +72,10 @@ describe('monc tune', () => {
   });
 
   it("tries every applicable family's own default even when the search is capped below their number", () => {
-    // Op 1 of monarch(nblocks: 8) on 64 is K(1, 8, 8, 8): ks-direct, ks-tiled and ks-dvec (d a
-    // multiple of 4) all apply; --max-candidates 2 must not drop the measured-best shapes.
+    // Op 1 of monarch(nblocks: 8) on 64 is K(1, 8, 8, 8): ks-direct, ks-tiled, ks-dvec and
+    // ks-dtiled (d a multiple of 4) all apply; --max-candidates 2 must not drop the measured-best shapes.
     const tried = [...tune.stderr.matchAll(/mon ops \[1\] \d+\/\d+ \(\w+\) (\{.*?\}):/g)].map((m) => JSON.parse(m[1]).family);
-    expect(new Set(tried)).toEqual(new Set(['ks-direct', 'ks-tiled', 'ks-dvec']));
+    expect(new Set(tried)).toEqual(new Set(['ks-direct', 'ks-tiled', 'ks-dvec', 'ks-dtiled']));
   });
 
   it('stores the winners in the tuning database, keyed by kernel signature', () => {

@@ -164,15 +164,17 @@ describe('the installed package', () => {
     expect(out.y).toEqual([12, 1, -5, -2, 14, -4]); // row 0 of the hand-worked values above
   });
 
-  it("import('monc') and import('monc/runtime') load in plain Node; the runtime entry carries no compiler", () => {
+  it("import('monc'), import('monc/runtime') and import('monc/project') load in plain Node; the runtime entry carries no compiler or projection", () => {
     const script = `
       const monc = await import('monc');
       const runtime = await import('monc/runtime');
+      const projection = await import('monc/project');
       console.log(JSON.stringify({
-        monc: ['checkSource', 'compileModule', 'MapRunner', 'emitBindings'].filter((k) => typeof monc[k] !== 'function'),
-        runtime: ['MapRunner', 'TypedMap', 'readSafetensors', 'project'].filter((k) => typeof runtime[k] !== 'function'),
-        compilerInRuntime: ['checkSource', 'compileModule', 'emitBindings'].filter((k) => k in runtime),
+        monc: ['checkSource', 'compileModule', 'MapRunner', 'emitBindings', 'modelOf'].filter((k) => typeof monc[k] !== 'function'),
+        runtime: ['MapRunner', 'TypedMap', 'readSafetensors'].filter((k) => typeof runtime[k] !== 'function'),
+        project: ['project', 'projectInto'].filter((k) => typeof projection[k] !== 'function'),
+        compilerInRuntime: ['checkSource', 'compileModule', 'emitBindings', 'modelOf', 'project', 'projectInto'].filter((k) => k in runtime),
       }));`;
-    expect(JSON.parse(sh('node', ['--input-type=module', '-e', script], project))).toEqual({ monc: [], runtime: [], compilerInRuntime: [] });
+    expect(JSON.parse(sh('node', ['--input-type=module', '-e', script], project))).toEqual({ monc: [], runtime: [], project: [], compilerInRuntime: [] });
   });
 });
