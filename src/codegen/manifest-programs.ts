@@ -72,11 +72,23 @@ export function planBackwardKernels(ops: readonly (ManifestBackwardOp | Backward
   });
 }
 
+/**
+ * An op as the manifest ships it: without its span, and without a `ks` op's Monarch pair mark
+ * (which ops fuse is decided at build time and recorded in the kernels; the runtime never needs it).
+ */
+export function opData(op: Op): ManifestOp;
+export function opData(op: BackwardOp): ManifestBackwardOp;
+export function opData(op: BackwardOp): ManifestBackwardOp {
+  if (op.kind === 'ks') {
+    const { span: _span, pair: _pair, ...data } = op;
+    return data;
+  }
+  const { span: _span, ...data } = op;
+  return data;
+}
+
 export function manifestBackward(program: BackwardProgram, kernels: readonly EmittedKernel[]): ManifestBackward {
-  const ops = program.ops.map((op): ManifestBackwardOp => {
-    const { span: _span, ...rest } = op;
-    return rest;
-  });
+  const ops = program.ops.map((op) => opData(op));
   return {
     rowsPerSplit: program.rowsPerSplit,
     buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),

@@ -9,7 +9,8 @@ import { modelOf } from '../model/build.js';
 import { denseCost, modelCost } from '../model/cost.js';
 import { modelWithoutSpans } from '../model/without-spans.js';
 import { invariant } from '../util/assert.js';
-import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap, ManifestOp } from '../manifest/types.js';
+import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap } from '../manifest/types.js';
+import { opData } from './manifest-programs.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
 /** Every kernel's bindings (the contract in wgsl/kernel.ts). */
@@ -64,7 +65,7 @@ function manifestMap(map: CheckedMap, program: Program, emitted: readonly Emitte
     params: program.params.map((p) => ({ name: p.name, shape: [...p.shape], offset: p.offset })),
     paramSize: program.paramSize,
     buffers: program.buffers.map((b) => ({ name: b.name, size: b.size })),
-    ops: program.ops.map(opWithoutSpan),
+    ops: program.ops.map((op) => opData(op)),
     kernels,
     model: modelWithoutSpans(model),
   };
@@ -134,10 +135,6 @@ function opParamElements(op: Op): number {
   }
 }
 
-function opWithoutSpan(op: Op): ManifestOp {
-  const { span: _span, ...rest } = op;
-  return rest;
-}
 
 function bytesPerElement(dtype: Dtype): number {
   return dtype === 'f16' ? 2 : 4;

@@ -36,8 +36,21 @@ interface Spanned {
   readonly span: Span;
 }
 
+/**
+ * Which factor of which Monarch pair a block matmul is: lowering marks the two factors of a chain
+ * the model tags `monarch` (stage 0 the block-diagonal one, applied first), and canonicalize-blocks
+ * marks the explicit `P L Pᵀ R` spelling once it has the same form. Fusion reads this (a pair fuses
+ * because it is one), never the shapes. `group` tells pairs apart; the manifest drops the mark.
+ */
+export interface PairMark {
+  readonly group: number;
+  readonly stage: 0 | 1;
+}
+
 /** Kronecker-sparse block matmul K(a,b,c,d) (SPEC §3) with fused permutations (KsShape). */
-export interface KsExpr extends KsShape, Spanned {}
+export interface KsExpr extends KsShape, Spanned {
+  readonly pair?: PairMark;
+}
 
 /** Block-sparse matmul with a compile-time pattern (BsrShape). */
 export interface BsrExpr extends BsrShape, Spanned {}
@@ -99,7 +112,10 @@ export interface IrMap {
  * One op per kernel dispatch. `schedule` folds a `bias` term into a matmul op's epilogue only
  * when the term's output map equals the op's, otherwise it emits a BiasOp.
  */
-export interface KsOp extends KsOpData, Spanned {}
+export interface KsOp extends KsOpData, Spanned {
+  /** Copied from the KsExpr by `schedule`. */
+  readonly pair?: PairMark;
+}
 export interface BsrOp extends BsrOpData, Spanned {}
 export interface BiasOp extends BiasOpData, Spanned {}
 

@@ -5,7 +5,7 @@
  */
 import { syntheticSpan } from '../dsl/span.js';
 import type { Dtype } from '../dsl/structure.js';
-import type { AxisPermutation, IndexMap, IrExpr, IrMap, IrParam, ParamSlice } from './ir.js';
+import type { AxisPermutation, IndexMap, IrExpr, IrMap, IrParam, KsExpr, PairMark, ParamSlice } from './ir.js';
 
 const SPAN = syntheticSpan('<ir-text>');
 
@@ -43,6 +43,13 @@ function parseSlice(text: string, line: Line): ParamSlice {
   return { tensor: m[1], offset: start, length: Number(m[3]) - start };
 }
 
+/** A Monarch pair mark as printer.ts writes it: `pair=<group>.<stage>`. */
+function parsePairMark(text: string, line: Line): PairMark {
+  const m = /^(\d+)\.([01])$/.exec(text);
+  if (!m) fail(line, `bad pair mark '${text}'`);
+  return { group: Number(m[1]), stage: m[2] === '0' ? 0 : 1 };
+}
+
 /** `head(k=v …) key=value …` with values that may contain spaces inside brackets. */
 function fields(line: Line): { head: string; args: Record<string, number>; attrs: Record<string, string> } {
   const m = /^(\w+)\(([^)]*)\)\s*(.*)$/.exec(line.text);
@@ -75,7 +82,8 @@ function parseLeaf(line: Line): IrExpr {
   switch (head) {
     case 'ks': {
       const [a, b, c, d] = [arg('a'), arg('b'), arg('c'), arg('d')];
-      return { kind: 'ks', a, b, c, d, weight: parseSlice(attr('w'), line), input: parseIndexMap(attr('in'), a * c * d, line), output: parseIndexMap(attr('out'), a * b * d, line), span: SPAN };
+      const ks: KsExpr = { kind: 'ks', a, b, c, d, weight: parseSlice(attr('w'), line), input: parseIndexMap(attr('in'), a * c * d, line), output: parseIndexMap(attr('out'), a * b * d, line), span: SPAN };
+      return attrs.pair === undefined ? ks : { ...ks, pair: parsePairMark(attrs.pair, line) };
     }
     case 'bsr': {
       const rows = arg('rows');

@@ -6,11 +6,12 @@
  *   param up.blkdiag1 (32,128,32)
  *   param up.blkdiag2 (32,128,128)
  *   chain
- *     ks(a=32 b=128 c=32 d=1) w=up.blkdiag1[0:131072] in=[] out=[]
- *     ks(a=1 b=128 c=128 d=32) w=up.blkdiag2[0:524288] in=[] out=[]
+ *     ks(a=32 b=128 c=32 d=1) w=up.blkdiag1[0:131072] in=[] out=[] pair=0.0
+ *     ks(a=1 b=128 c=128 d=32) w=up.blkdiag2[0:524288] in=[] out=[] pair=0.1
  *
  * An index map prints as its steps, `(shape):(perm)` each, applied left to right; `[]` is the
- * identity. A slice prints as `tensor[start:end]` (elements).
+ * identity. A slice prints as `tensor[start:end]` (elements). `pair=<group>.<stage>` is a
+ * block matmul's Monarch pair mark (ir.ts PairMark).
  */
 import { assertNever } from '../util/assert.js';
 import type { BackwardOp, BackwardProgram, BiasExpr, BsrExpr, IndexMap, IrExpr, IrMap, KsExpr, Op, ParamSlice, Program } from './ir.js';
@@ -32,7 +33,8 @@ type BsrFields = Omit<BsrExpr, 'kind' | 'span'>;
 type BiasFields = Omit<BiasExpr, 'kind' | 'span'>;
 
 function printKs(e: KsFields): string {
-  return `ks(a=${e.a} b=${e.b} c=${e.c} d=${e.d}) w=${printSlice(e.weight)} in=${printIndexMap(e.input)} out=${printIndexMap(e.output)}`;
+  const pair = e.pair ? ` pair=${e.pair.group}.${e.pair.stage}` : '';
+  return `ks(a=${e.a} b=${e.b} c=${e.c} d=${e.d}) w=${printSlice(e.weight)} in=${printIndexMap(e.input)} out=${printIndexMap(e.output)}${pair}`;
 }
 
 function printBsr(e: BsrFields): string {

@@ -6,7 +6,8 @@
  * splits into stretches that no run of any of those partitions crosses, and per stretch the
  * partition with the least summed best time wins. Browser-safe.
  */
-import { DEFAULT_RUN_TILE, defaultPartition, fusableRuns, greedyPartition, runCandidates } from '../codegen/wgsl/families.js';
+import { DEFAULT_RUN_TILE, defaultPartition, greedyPartition, runCandidates } from '../codegen/wgsl/families.js';
+import { isMarkedPair } from '../codegen/wgsl/fast/ks-pair-fused.js';
 import { DEFAULT_LIMITS, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import type { Program } from '../ir/ir.js';
 
@@ -15,15 +16,17 @@ const TILE_CAPS = [64, 256, DEFAULT_RUN_TILE, 4096, 16384];
 
 type Partition = readonly (readonly number[])[];
 
-/** The runs that pairs of ops alone fuse into (the Monarch pair: ks-pair-fused), taken left to right. */
-function pairPartition(program: Program, limits: TargetLimits): number[][] {
-  const pairs = fusableRuns(program).filter((r) => r.length === 2 && runCandidates(program, r, limits).some((s) => s.family === 'ks-pair-fused'));
+/**
+ * The Monarch pairs fused: every two consecutive ops the IR marks as one pair (isMarkedPair) that
+ * the program lets run as one dispatch with a schedule on this target, the other ops alone.
+ */
+export function pairPartition(program: Program, limits: TargetLimits): number[][] {
+  const isPair = (i: number) => {
+    const [op0, op1] = [program.ops[i], program.ops[i + 1]];
+    return op0?.kind === 'ks' && op1?.kind === 'ks' && isMarkedPair(op0, op1) && runCandidates(program, [i, i + 1], limits).length > 0;
+  };
   const out: number[][] = [];
-  for (let i = 0; i < program.ops.length; ) {
-    const pair = pairs.find((r) => r[0] === i);
-    out.push(pair ?? [i]);
-    i += pair ? 2 : 1;
-  }
+  for (let i = 0; i < program.ops.length; i += out[out.length - 1].length) out.push(isPair(i) ? [i, i + 1] : [i]);
   return out;
 }
 

@@ -27,16 +27,21 @@ describe('lower', () => {
     `));
   });
 
-  it('monarch(nblocks): blkdiag1 as K(k,q,p,1), then blkdiag2 as K(1,s,r,k)', () => {
+  it('monarch(nblocks): blkdiag1 as K(k,q,p,1), then blkdiag2 as K(1,s,r,k), marked as one pair', () => {
     expect(lowered('up', monarch(48, 96, 4))).toBe(dedent(`
       map up : 48 -> 96 f32
       param up.blkdiag1 (4,12,12)
       param up.blkdiag2 (4,24,12)
       chain
-        ks(a=4 b=12 c=12 d=1) w=up.blkdiag1[0:576] in=[] out=[]
-        ks(a=1 b=24 c=12 d=4) w=up.blkdiag2[0:1152] in=[] out=[]
+        ks(a=4 b=12 c=12 d=1) w=up.blkdiag1[0:576] in=[] out=[] pair=0.0
+        ks(a=1 b=24 c=12 d=4) w=up.blkdiag2[0:1152] in=[] out=[] pair=0.1
     `));
     expect(lowered('down', monarch(96, 48, 4))).toContain('ks(a=4 b=12 c=24 d=1) w=down.blkdiag1[0:1152]');
+  });
+
+  it('two monarch(nblocks) in one chain: one pair each, numbered in application order', () => {
+    const text = lowered('two', chain(monarch(16, 16, 4), monarch(16, 16, 4)));
+    expect([...text.matchAll(/pair=(\d+\.\d)/g)].map((m) => m[1])).toEqual(['0.0', '0.1', '1.0', '1.1']);
   });
 
   it('monarch(order): factor i is K(∏_{j>i} b_j, b_i, b_i, ∏_{j<i} b_j)', () => {
@@ -52,7 +57,7 @@ describe('lower', () => {
     `));
   });
 
-  it('butterfly: one factor per level, slicing twiddle[t]; decreasing reverses the order', () => {
+  it('butterfly: one factor per level, slicing twiddle[t]; decreasing reverses the order; no pair mark even where two levels have the Monarch shapes', () => {
     expect(lowered('bf', butterfly(3, 2))).toBe(dedent(`
       map bf : 9 -> 9 f32
       param bf.twiddle (2,3,3,3)
@@ -89,7 +94,7 @@ describe('lower', () => {
     `));
   });
 
-  it("chains in application order; refs keep the target map's parameter names, once", () => {
+  it("chains in application order; refs keep the target map's parameter names (and its pair marks), once", () => {
     const base = monarch(16, 16, 4)('base');
     expect(lowered('m', sum(chain(ref('base', base), transpose(2, 8), ref('base', base)), dense(16, 16)))).toBe(dedent(`
       map m : 16 -> 16 f32
@@ -99,12 +104,12 @@ describe('lower', () => {
       sum
         chain
           chain
-            ks(a=4 b=4 c=4 d=1) w=base.blkdiag1[0:64] in=[] out=[]
-            ks(a=1 b=4 c=4 d=4) w=base.blkdiag2[0:64] in=[] out=[]
+            ks(a=4 b=4 c=4 d=1) w=base.blkdiag1[0:64] in=[] out=[] pair=0.0
+            ks(a=1 b=4 c=4 d=4) w=base.blkdiag2[0:64] in=[] out=[] pair=0.1
           perm(size=16) map=[(2,8):(1,0)]
           chain
-            ks(a=4 b=4 c=4 d=1) w=base.blkdiag1[0:64] in=[] out=[]
-            ks(a=1 b=4 c=4 d=4) w=base.blkdiag2[0:64] in=[] out=[]
+            ks(a=4 b=4 c=4 d=1) w=base.blkdiag1[0:64] in=[] out=[] pair=0.0
+            ks(a=1 b=4 c=4 d=4) w=base.blkdiag2[0:64] in=[] out=[] pair=0.1
         ks(a=1 b=16 c=16 d=1) w=m.1.weight[0:256] in=[] out=[]
     `));
   });

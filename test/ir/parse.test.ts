@@ -33,6 +33,14 @@ describe('IR text', () => {
     },
   );
 
+  it('reads a Monarch pair mark and rejects a malformed one', () => {
+    const text = ['map p : 16 -> 16 f32', 'param p.w (4,4,4)', 'ks(a=4 b=4 c=4 d=1) w=p.w[0:64] in=[] out=[] pair=7.1', ''].join('\n');
+    const map = parseIrMap(text);
+    expect(map.body.kind === 'ks' && map.body.pair).toEqual({ group: 7, stage: 1 });
+    expect(printIrMap(map)).toBe(text);
+    expect(() => parseIrMap(text.replace('pair=7.1', 'pair=7.2'))).toThrow(/bad pair mark '7.2'/);
+  });
+
   it('reads bsr blocks, bias and multi-step maps', () => {
     const text = [
       'map q : 8 -> 8 f32',

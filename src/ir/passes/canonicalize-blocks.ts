@@ -14,14 +14,60 @@
  * of d, so the change of split is one axis permutation R of the logical indices), the new maps are
  * "R, then the old map", simplified; the split whose maps have the fewest steps wins, the current
  * one on ties. Runs after the maps are simplified (and again simplifies what it builds).
+ *
+ * A chain stage this re-split into the strided Monarch factor (K(1, b, c, d), d > 1, its input
+ * read as it is) right after an unmarked block-diagonal factor (K(a, b, c, 1), its output written
+ * as it is) is the explicit spelling of a Monarch pair: both get a PairMark of a new group, as
+ * lowering gives `monarch(...)`'s factors, so fusion treats the two spellings alike.
  */
 import { assertNever } from '../../util/assert.js';
 import { composeIndexMaps, identityMap, isIdentityMap, simplifyIndexMap } from '../index-map.js';
-import type { AxisPermutation, IndexMap, IrMap, KsExpr } from '../ir.js';
-import { mapLeaves, type LeafExpr } from '../traverse.js';
+import type { AxisPermutation, IndexMap, IrExpr, IrMap, KsExpr } from '../ir.js';
+import { childrenOf, mapChildren, type LeafExpr } from '../traverse.js';
 
 export function canonicalizeBlocks(map: IrMap): IrMap {
-  return { ...map, body: mapLeaves(map.body, canonicalizeLeaf) };
+  const groups = { next: nextPairGroup(map.body) };
+  return { ...map, body: canonicalizeExpr(map.body, groups) };
+}
+
+function canonicalizeExpr(e: IrExpr, groups: { next: number }): IrExpr {
+  switch (e.kind) {
+    case 'chain':
+      return { ...e, stages: markExplicitPairs(e.stages, (s) => canonicalizeExpr(s, groups), groups) };
+    case 'sum':
+      return mapChildren(e, (t) => canonicalizeExpr(t, groups));
+    case 'ks':
+    case 'bsr':
+    case 'perm':
+    case 'bias':
+      return canonicalizeLeaf(e);
+    default:
+      return assertNever(e, 'IR node');
+  }
+}
+
+/** The chain's stages canonicalized, each stage that became a Monarch pair's second factor marked with its predecessor. */
+function markExplicitPairs(stages: readonly IrExpr[], canonicalize: (e: IrExpr) => IrExpr, groups: { next: number }): IrExpr[] {
+  const out = stages.map(canonicalize);
+  for (let i = 1; i < out.length; i++) {
+    const [first, second] = [out[i - 1], out[i]];
+    if (first.kind !== 'ks' || second.kind !== 'ks' || stages[i] === second || !isMonarchPair(first, second)) continue;
+    const group = groups.next++;
+    out[i - 1] = { ...first, pair: { group, stage: 0 } };
+    out[i] = { ...second, pair: { group, stage: 1 } };
+  }
+  return out;
+}
+
+/** Whether K0 then K1 is the form of `monarch(...)`'s two factors, neither already in a pair. */
+function isMonarchPair(k0: KsExpr, k1: KsExpr): boolean {
+  return k0.pair === undefined && k1.pair === undefined && k0.d === 1 && k1.a === 1 && k1.d > 1 && isIdentityMap(k0.output) && isIdentityMap(k1.input);
+}
+
+/** A group number no PairMark of the expression uses. */
+function nextPairGroup(e: IrExpr): number {
+  const own = e.kind === 'ks' && e.pair ? e.pair.group + 1 : 0;
+  return Math.max(own, ...childrenOf(e).map(nextPairGroup));
 }
 
 function canonicalizeLeaf(e: LeafExpr): LeafExpr {

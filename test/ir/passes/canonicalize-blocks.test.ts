@@ -32,10 +32,52 @@ describe('canonicalize-blocks', () => {
         param raw.1.weight (32,32,32)
         param raw.3.weight (32,32,32)
         chain
-          ks(a=32 b=32 c=32 d=1) w=raw.3.weight[0:32768] in=[] out=[]
-          ks(a=1 b=32 c=32 d=32) w=raw.1.weight[0:32768] in=[] out=[]
+          ks(a=32 b=32 c=32 d=1) w=raw.3.weight[0:32768] in=[] out=[] pair=0.0
+          ks(a=1 b=32 c=32 d=32) w=raw.1.weight[0:32768] in=[] out=[] pair=0.1
       `),
     );
+  });
+
+  it('marks the explicit pair with a group no lowered pair uses, and leaves marked pairs as they are', () => {
+    const before = `
+      map two : 16 -> 16 f32
+      param two.m.blkdiag1 (4,4,4)
+      param two.m.blkdiag2 (4,4,4)
+      param two.1.weight (4,4,4)
+      param two.3.weight (4,4,4)
+      chain
+        ks(a=4 b=4 c=4 d=1) w=two.m.blkdiag1[0:64] in=[] out=[] pair=3.0
+        ks(a=1 b=4 c=4 d=4) w=two.m.blkdiag2[0:64] in=[] out=[] pair=3.1
+        ks(a=4 b=4 c=4 d=1) w=two.3.weight[0:64] in=[] out=[]
+        ks(a=4 b=4 c=4 d=1) w=two.1.weight[0:64] in=[(4,4):(1,0)] out=[(4,4):(1,0)]
+    `;
+    expect(runPass(canonicalizeBlocks, before)).toBe(
+      dedent(`
+        map two : 16 -> 16 f32
+        param two.m.blkdiag1 (4,4,4)
+        param two.m.blkdiag2 (4,4,4)
+        param two.1.weight (4,4,4)
+        param two.3.weight (4,4,4)
+        chain
+          ks(a=4 b=4 c=4 d=1) w=two.m.blkdiag1[0:64] in=[] out=[] pair=3.0
+          ks(a=1 b=4 c=4 d=4) w=two.m.blkdiag2[0:64] in=[] out=[] pair=3.1
+          ks(a=4 b=4 c=4 d=1) w=two.3.weight[0:64] in=[] out=[] pair=4.0
+          ks(a=1 b=4 c=4 d=4) w=two.1.weight[0:64] in=[] out=[] pair=4.1
+      `),
+    );
+  });
+
+  it('does not mark a factor it re-splits into another form than the strided Monarch factor', () => {
+    // The second factor re-splits to K(2,4,5,3) (not a = 1): no Monarch pair, whatever precedes it.
+    const before = `
+      map r : 30 -> 24 f32
+      param r.v (1,6,30)
+      param r.w (6,4,5)
+      chain
+        ks(a=1 b=30 c=30 d=1) w=r.v[0:900] in=[] out=[]
+        ks(a=6 b=4 c=5 d=1) w=r.w[0:120] in=[(2,3,5):(0,2,1)] out=[(2,3,4):(0,2,1)]
+    `;
+    expect(runPass(canonicalizeBlocks, before)).not.toContain('pair=');
   });
 
   it('moves part of the block index: K(6,4,5,1) through (2,3)-digit swaps becomes K(2,4,5,3)', () => {
@@ -78,6 +120,7 @@ describe('the explicit Monarch compiles like monarch(nblocks:)', () => {
     const monOps = opsRenamed(mon, new Map([['mon.blkdiag1', 'first'], ['mon.blkdiag2', 'second']]));
     expect(rawOps).toEqual(monOps);
     expect((raw.ops[1] as KsOp).d).toBe(k);
+    expect(raw.ops.map((op) => (op as KsOp).pair)).toEqual([{ group: 0, stage: 0 }, { group: 0, stage: 1 }]);
     expect(raw.buffers).toEqual(mon.buffers);
   });
 });

@@ -38,6 +38,29 @@ describe('schedule', () => {
     );
   });
 
+  it("a Monarch pair's marks ride on its ops", () => {
+    expect(
+      scheduled(`
+        map up : 48 -> 96 f32
+        param up.blkdiag1 (4,12,12)
+        param up.blkdiag2 (4,24,12)
+        chain
+          ks(a=4 b=12 c=12 d=1) w=up.blkdiag1[0:576] in=[] out=[] pair=0.0
+          ks(a=1 b=24 c=12 d=4) w=up.blkdiag2[0:1152] in=[] out=[] pair=0.1
+      `),
+    ).toBe(
+      dedent(`
+        program up : 48 -> 96 f32
+        param up.blkdiag1 (4,12,12) @0
+        param up.blkdiag2 (4,24,12) @576
+        paramSize 1728
+        buffers x[48] y[96] t0[48]
+        op 0: t0 = ks(a=4 b=12 c=12 d=1) w=up.blkdiag1[0:576] in=[] out=[] pair=0.0 src=x
+        op 1: y = ks(a=1 b=24 c=12 d=4) w=up.blkdiag2[0:1152] in=[] out=[] pair=0.1 src=t0
+      `),
+    );
+  });
+
   it('sums: the first writer overwrites, later ones accumulate, the bias rides in an epilogue', () => {
     expect(
       scheduled(`

@@ -2,7 +2,9 @@
  * `ks-pair-fused`: two consecutive factors, op0 = K(a0, b0, c0, 1) (block-diagonal) then
  * op1 = K(1, b1, c1, d1) (the strided factor), in ONE dispatch: the Monarch pair
  * (monarch(nblocks: k) lowers to exactly this, with the permutation between the factors folded
- * into op1's stride). The intermediate never touches global memory.
+ * into op1's stride). It applies only to two ops the IR marks as one pair (stage 0 then 1 of one
+ * group: lowering marks `monarch(...)`, canonicalize-blocks its explicit spelling); two ops of the
+ * same shapes that are not one pair run as they are. The intermediate never touches global memory.
  *
  * A workgroup owns `rows` batch rows × `dtile` consecutive δ1 (columns of op1), and all b1
  * outputs β1 for them. It walks γ1 (op1's reduction) in chunks of `tg`:
@@ -51,7 +53,10 @@ function pairTiling(op1: KsOp, s: KsPairSchedule): PairTiling {
   return { rows, dtile, rr1, rr2, rb2, threads, tg, sharedBytes: 4 * tg * dtile * rows };
 }
 
-/** Whether op0 then op1 has the shape this kernel fuses (independent of the schedule). */
+/**
+ * The kernel's precondition on op0 then op1 (independent of the schedule): the shapes and buffers
+ * it computes. Whether two ops are a pair at all is the IR's mark (isMarkedPair), not this.
+ */
 export function fusablePair(op0: KsOp, op1: KsOp): boolean {
   return (
     op0.d === 1 &&
@@ -230,10 +235,18 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
   });
 }
 
-/** The two ops when they form a pair of this kernel's shape. */
+/** Whether op0 then op1 are the two factors of one Monarch pair, as the IR marks them (ir.ts PairMark). */
+export function isMarkedPair(op0: KsOp, op1: KsOp): boolean {
+  return op0.pair?.stage === 0 && op1.pair?.stage === 1 && op0.pair.group === op1.pair.group;
+}
+
+/**
+ * The two ops when they are one marked Monarch pair that this kernel can compute: the mark decides,
+ * `fusablePair` is the kernel's precondition (the buffers, and the tiling's divisibility).
+ */
 function pairOf(ops: readonly Op[]): [KsOp, KsOp] | undefined {
   const [op0, op1] = ops;
-  return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && fusablePair(op0, op1) ? [op0, op1] : undefined;
+  return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && isMarkedPair(op0, op1) && fusablePair(op0, op1) ? [op0, op1] : undefined;
 }
 
 export const ksPairFused: RunFamily<KsPairSchedule> = {
