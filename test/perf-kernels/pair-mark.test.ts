@@ -11,13 +11,16 @@ import { DEFAULT_LIMITS, fusableRuns, runCandidates } from '../../src/codegen/wg
 import type { KsOp, Program } from '../../src/ir/ir.js';
 import { candidatePartitions, pairPartition } from '../../src/tuner/partitions.js';
 
-/** The programs of the spec's maps (`map <name> : n -> n = <expr>` each), by name. */
-function programs(n: number, maps: Record<string, string>): Record<string, Program> {
+/** The spec's maps (`map <name> : n -> n = <expr>` each) compiled. */
+function compiled(n: number, maps: Record<string, string>) {
   const body = Object.entries(maps).map(([name, expr]) => `map ${name} : ${n} -> ${n} = ${expr}`);
   const result = compileKernels(`module pm\n${body.join('\n')}\n`, 'pm.mon');
   expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-  return Object.fromEntries(result.programs!.map((p) => [p.name, p]));
+  return result;
 }
+
+/** The programs of the spec's maps, by name. */
+const programs = (n: number, maps: Record<string, string>): Record<string, Program> => Object.fromEntries(compiled(n, maps).programs!.map((p) => [p.name, p]));
 
 /** The families of the run families' candidates over every run of the program that fuses. */
 const runFamiliesUsed = (p: Program) => new Set(fusableRuns(p).flatMap((r) => runCandidates(p, r, DEFAULT_LIMITS).map((s) => s.family)));
@@ -39,6 +42,13 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
       expect(runCandidates(p[name], [0, 1], DEFAULT_LIMITS).map((s) => s.family), name).toContain('ks-pair-fused');
       expect(pairPartition(p[name], DEFAULT_LIMITS), name).toEqual([[0, 1]]);
     }
+  });
+
+  it('the manifest does not ship the mark (the runtime runs kernels, it does not decide fusion)', () => {
+    const manifest = compiled(64, { m: 'monarch(nblocks: 8)' }).outputs!.manifest;
+    const ops = manifest.maps[0].ops;
+    expect(ops).toHaveLength(2);
+    for (const op of ops) expect(op).not.toHaveProperty('pair');
   });
 
   it('the explicit spelling and the builtin get the same candidate partitions', () => {
