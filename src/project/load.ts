@@ -3,7 +3,9 @@
  * parameters found. It lives here, not on TypedMap, so that a page that only runs a generated
  * module does not bundle the projection solver.
  */
+import { FormatError } from '../runtime/formats/format-error.js';
 import type { TypedMap } from '../runtime/typed-map.js';
+import { MoncError } from '../util/error.js';
 import { project, type ProjectionResult, type ProjectOptions } from './project.js';
 
 /** What `projectInto` found: the parameters it loaded, and how close their M is to W. */
@@ -24,7 +26,12 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
   w: Float32Array | Float64Array,
   options?: ProjectOptions,
 ): TypedProjection<Params> {
-  const { params, ...fit } = project(map.runner.map.model, w, options);
+  const manifest = (map as Partial<TypedMap<Params>> | undefined)?.runner?.map;
+  if (!manifest) throw new MoncError('user', 'projectInto() takes an instance of a generated class (what its create() resolves to)');
+  const { name: mapName, model } = manifest;
+  // A manifest map written by an older monc has no model: say which map, and what to do.
+  if (model === undefined) throw new FormatError(`map '${mapName}': its manifest has no model (built by an older monc); rebuild the module with this version to project into it`);
+  const { params, ...fit } = project(model, w, options);
   const tensors: Record<string, Float32Array> = {};
   for (const [name, values] of params) tensors[name] = Float32Array.from(values);
   // The names are the manifest's: exactly the keys of Params.

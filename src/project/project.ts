@@ -6,6 +6,8 @@
  */
 import type { ChainNode, ModelMap, ModelNode } from '../model/types.js';
 import { assertNever } from '../util/assert.js';
+import { FormatError } from '../runtime/formats/format-error.js';
+import { MoncError } from '../util/error.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
 import { squaredNorm } from './linalg/dense.js';
@@ -41,7 +43,32 @@ export type ProjectedModel = Pick<ModelMap, 'params' | 'body'>;
 
 /** The shape (out, in) the dense matrix must have. */
 export function denseShape(model: ProjectedModel): [number, number] {
+  requireModel(model);
   return [model.body.out, model.body.in];
+}
+
+/**
+ * Throws a one-line MoncError unless `model` looks like a map's model (callers in plain JS, or
+ * with a manifest parsed from JSON, get no type check): undefined is what a manifest map written
+ * by an older monc holds (kind 'format': rebuild it), anything else without a body is a mistake
+ * of the caller's (kind 'user').
+ */
+function requireModel(model: ProjectedModel | undefined): asserts model is ProjectedModel {
+  if (model === undefined) {
+    throw new FormatError('no model to project onto: the manifest map was built by an older monc; rebuild the module with this version');
+  }
+  const m = model as Partial<ProjectedModel> | null;
+  const body = m?.body as Partial<ModelNode> | undefined;
+  if (typeof m !== 'object' || m === null || !Array.isArray(m.params) || typeof body?.kind !== 'string' || typeof body.in !== 'number' || typeof body.out !== 'number') {
+    throw new MoncError('user', `project() takes a map's model (a manifest map's \`model\`, or modelOf(checkedMap)); got ${describe(model)}`);
+  }
+}
+
+/** A few words about a value that is not a model, for the error message. */
+function describe(v: unknown): string {
+  if (v === null || typeof v !== 'object') return String(v);
+  const keys = Object.keys(v).slice(0, 5);
+  return keys.length === 0 ? 'an object without fields' : `an object with fields ${keys.join(', ')}${Object.keys(v).length > keys.length ? ', …' : ''}`;
 }
 
 /** Throws a ProjectionError unless `shape` is the map's (out, in). */

@@ -270,7 +270,10 @@ export class MapRunner {
     return new DeferredOptimizer(
       `map '${this.map.name}'`,
       () => this.training?.createOptimizer(options),
-      async () => (await this.loadTraining()).createOptimizer(options),
+      async () => {
+        this.checkUsable();
+        return (await this.loadTraining()).createOptimizer(options);
+      },
     );
   }
 
@@ -315,17 +318,17 @@ export class MapRunner {
   /** The device executor for a webgpu-only call, after the checks every run makes. */
   private readyOnGpu(call: string): GpuExecutor {
     this.checkUsable();
-    if (!this.gpu) throw new Error(`map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    if (!this.gpu) throw new MoncError('user', `map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
     this.requireParams();
     return this.gpu;
   }
 
   private checkUsable(): void {
-    if (this.destroyed) throw new Error(`map '${this.map.name}': the runner was destroyed`);
+    if (this.destroyed) throw new MoncError('user', `map '${this.map.name}': the runner was destroyed`);
   }
 
   private requireParams(): Float32Array {
-    if (!this.packed) throw new Error(`map '${this.map.name}': call loadParams() before running it`);
+    if (!this.packed) throw new MoncError('user', `map '${this.map.name}': call loadParams() before running it`);
     return this.packed;
   }
 }

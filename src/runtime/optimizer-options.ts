@@ -32,7 +32,7 @@ export interface ResolvedOptimizer {
 
 export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw new RangeError(`optimizer ${o.kind}: invalid ${name} ${v}`);
+    if (!Number.isFinite(v) || !ok) throw new MoncError('user', `optimizer ${o.kind}: invalid ${name} ${v}`);
   };
   check('lr', o.lr, o.lr >= 0);
   let r: ResolvedOptimizer;

@@ -6,6 +6,7 @@
 import { workgroupCount } from '../manifest/dispatch.js';
 import { HYPER_BYTES, stateWords, type OptimizerRule } from '../manifest/optimizer.js';
 import type { ManifestOptimizerKernel } from '../manifest/types.js';
+import { MoncError } from '../util/error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 
@@ -69,7 +70,7 @@ export class CpuOptimizer implements Optimizer {
   }
 
   encodeStep(): void {
-    throw new Error('encodeStep needs the webgpu backend (this optimizer runs on the cpu backend)');
+    throw new MoncError('user', 'encodeStep needs the webgpu backend (this optimizer runs on the cpu backend)');
   }
 }
 
@@ -131,11 +132,10 @@ export class GpuOptimizer implements Optimizer {
   }
 
   encodeStep(encoder: GPUCommandEncoder): void {
-    if (this.size === 0) {
-      this.t++;
-      return;
-    }
+    // First: it throws when there are no gradients to apply (no backward pass yet), before the step counts.
+    const { params, gradients } = this.buffers();
     this.t++;
+    if (this.size === 0) return;
     const r = this.resolved;
     const { c1, c2 } = corrections(r, this.t);
     const data = new ArrayBuffer(HYPER_BYTES);
@@ -144,7 +144,6 @@ export class GpuOptimizer implements Optimizer {
     const slot = (this.t - 1) % HYPER_RING;
     this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(this.hyper[slot], 0, data);
-    const { params, gradients } = this.buffers();
     const pass = encoder.beginComputePass({ label: 'monc optimizer step' });
     pass.setPipeline(this.pipeline);
     pass.setBindGroup(
@@ -172,6 +171,8 @@ export class GpuOptimizer implements Optimizer {
   }
 
   async step(): Promise<void> {
+    // A step without gradients to apply throws here, not inside the error scope below.
+    this.buffers();
     this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
     this.encodeStep(encoder);

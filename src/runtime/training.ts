@@ -46,6 +46,9 @@ export class Training {
   private gpuBackward: GpuBackward | undefined;
   /** The packed gradients of the last `backward` (cpu backend). */
   private lastGrad: Float64Array | undefined;
+  /** Whether a backward pass ran (or was encoded): before one, an optimizer step has no gradients to apply. */
+  private hasGradients = false;
+  private destroyed = false;
   /** Device optimizers created here: their state buffers go with the runner. */
   private readonly optimizers: GpuOptimizer[] = [];
 
@@ -72,29 +75,46 @@ export class Training {
     const packed = this.host.requireParams();
     if (this.host.gpu) {
       const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
+      this.hasGradients = true;
       return { dx, grads: unpackParams(map.params, grad) };
     }
     const { dx, grad } = executeBackwardProgram(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
     this.lastGrad = grad;
+    this.hasGradients = true;
     return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
   }
 
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
     this.backwardExecutor().encode(encoder, x, dy, dx, batch);
+    this.hasGradients = true;
   }
 
   createOptimizer(options: OptimizerOptions): Optimizer {
     const { map, gpu } = this.host;
     if (gpu && this.module) {
       const module = { module: this.module, kernels: map.optimizers };
-      const optimizer = new GpuOptimizer(gpu.device, options, map.paramSize, module, () => ({ params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients }));
+      const optimizer = new GpuOptimizer(gpu.device, options, map.paramSize, module, () => {
+        this.requireGradients();
+        return { params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients };
+      });
       this.optimizers.push(optimizer);
       return optimizer;
     }
     return new CpuOptimizer(options, () => {
-      if (!this.lastGrad) throw new Error(`map '${map.name}': call backward() before an optimizer step`);
-      return { params: this.host.requireParams(), grad: this.lastGrad };
+      this.requireGradients();
+      return { params: this.host.requireParams(), grad: this.lastGrad! };
     });
+  }
+
+  /**
+   * Throws unless an optimizer step has gradients to apply: those of a backward pass of this
+   * runner. Without the check a device step would apply the zeroed gradient buffer (Adam with
+   * weight decay would still move the parameters).
+   */
+  private requireGradients(): void {
+    const { map } = this.host;
+    if (this.destroyed) throw new MoncError('user', `map '${map.name}': the runner was destroyed`);
+    if (!this.hasGradients) throw new MoncError('user', `map '${map.name}': call backward() before an optimizer step`);
   }
 
   private backwardExecutor(): GpuBackward {
@@ -105,6 +125,7 @@ export class Training {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.gpuBackward?.destroy();
     for (const o of this.optimizers) o.destroy();
   }

@@ -1,0 +1,162 @@
+/**
+ * Mistakes a caller can make are MoncErrors of a kind with a one-line message, never a plain
+ * Error (which the CLI and users take for a bug in monc): calls out of order (forward before
+ * loadParams, an optimizer step before any backward, anything after destroy), bad optimizer
+ * options, and projection onto the manifest of a module built before manifests carried a model.
+ * On both backends; a refused step leaves the parameters as they were.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
+import { checkDenseShape, project, projectInto } from '../../src/project/index.js';
+import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import { TypedMap } from '../../src/runtime/typed-map.js';
+import { MoncError, type ErrorKind } from '../../src/util/error.js';
+import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
+import { getTestDevice } from '../support/gpu.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+/** A Monarch map plus a bias: Adam's weight decay would move both without gradients. */
+const checked = checkedMap('m', sum(monarch(12, 12, 3), bias(12)));
+const compiled = compileModuleForTest(checked);
+const params = new Map([...randomParams(checked.structure, rng(3))].map(([k, v]) => [k, Float32Array.from(v)]));
+const batch = 2;
+const x = Float32Array.from({ length: batch * checked.in }, (_, i) => Math.sin(i));
+const dy = Float32Array.from({ length: batch * checked.out }, (_, i) => Math.cos(i));
+
+/** What `f` threw (or its promise rejected with), checked to be a one-line MoncError of `kind` containing `text`. */
+async function expectMoncError(f: () => unknown, kind: ErrorKind, text: string): Promise<MoncError> {
+  let thrown: unknown;
+  try {
+    await f();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, `expected a MoncError '${kind}' saying '${text}'`).toBeInstanceOf(MoncError);
+  const e = thrown as MoncError;
+  expect({ kind: e.kind, message: e.message }).toEqual({ kind, message: expect.stringContaining(text) });
+  expect(e.message).not.toContain('\n');
+  return e;
+}
+
+async function runner(backend: Backend, map: ManifestMap = compiled.manifest.maps[0], training = false): Promise<MapRunner> {
+  return MapRunner.create(map, compiled.wgsl, { backend, training, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
+}
+
+describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => {
+  it('forward before loadParams', async () => {
+    const r = await runner(backend);
+    try {
+      await expectMoncError(() => r.forward(x, batch), 'user', "map 'm': call loadParams() before running it");
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it.each([
+    [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
+    [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
+    [{ kind: 'adamw', lr: Number.NaN }, 'optimizer adamw: invalid lr NaN'],
+  ] as const)('createOptimizer(%o) refuses the option', async (options, message) => {
+    const r = await runner(backend);
+    try {
+      await expectMoncError(() => r.createOptimizer(options), 'user', message);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  // Loaded up front the runner hands out the backend's optimizer; otherwise a deferred one that loads it on step().
+  it.each([false, true])('a step before any backward is refused and moves nothing (training loaded up front: %s)', async (training) => {
+    const r = await runner(backend, undefined, training);
+    try {
+      r.loadParams(params);
+      const opt = r.createOptimizer({ kind: 'adamw', lr: 0.1, weightDecay: 0.5 });
+      await expectMoncError(() => opt.step(), 'user', "map 'm': call backward() before an optimizer step");
+      if (training && backend === 'webgpu') {
+        const encoder = (await getTestDevice()).createCommandEncoder();
+        await expectMoncError(() => opt.encodeStep(encoder), 'user', 'call backward() before an optimizer step');
+      }
+      expect(opt.steps).toBe(0);
+      const after = await r.params();
+      for (const [name, p] of params) expect(after.get(name), name).toEqual(p);
+      // After a backward the same optimizer steps (and the parameters move).
+      await r.backward(x, dy, batch);
+      await opt.step();
+      expect(opt.steps).toBe(1);
+      const stepped = await r.params();
+      for (const [name, p] of params) expect(stepped.get(name), name).not.toEqual(p);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('every call after destroy(), and a step of an optimizer created before it', async () => {
+    const r = await runner(backend);
+    r.loadParams(params);
+    await r.backward(x, dy, batch);
+    const opt = r.createOptimizer({ kind: 'sgd', lr: 0.1 });
+    r.destroy();
+    const destroyed = "map 'm': the runner was destroyed";
+    await expectMoncError(() => r.forward(x, batch), 'user', destroyed);
+    await expectMoncError(() => r.loadParams(params), 'user', destroyed);
+    await expectMoncError(() => r.backward(x, dy, batch), 'user', destroyed);
+    await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 0.1 }), 'user', destroyed);
+    await expectMoncError(() => r.params(), 'user', destroyed);
+    await expectMoncError(() => r.saveParams(), 'user', destroyed);
+    await expectMoncError(() => r.createStaging(1), 'user', destroyed);
+    await expectMoncError(() => opt.step(), 'user', destroyed);
+  });
+});
+
+describe('webgpu-only calls on the cpu backend', () => {
+  it('encodeForward and encodeStep say they need webgpu', async () => {
+    const r = await runner('cpu', undefined, true);
+    try {
+      r.loadParams(params);
+      const fake = {} as GPUCommandEncoder;
+      await expectMoncError(() => r.encodeForward(fake, {} as GPUBuffer, {} as GPUBuffer, 1), 'user', 'encodeForward needs the webgpu backend (this runner uses cpu)');
+      await expectMoncError(() => r.createOptimizer({ kind: 'sgd', lr: 0.1 }).encodeStep(fake), 'user', 'encodeStep needs the webgpu backend');
+    } finally {
+      r.destroy();
+    }
+  });
+});
+
+/** A generated class's shape, for projectInto (the bindings add only sizes and create()). */
+class Typed extends TypedMap<Record<string, Float32Array>> {
+  constructor(runner: MapRunner) {
+    super(runner);
+  }
+}
+
+describe('projection onto a module built by an older monc (no model in its manifest)', () => {
+  const old = JSON.parse(JSON.stringify(compiled.manifest)) as Manifest;
+  for (const m of old.maps) delete (m as { model?: unknown }).model;
+  const oldMap = old.maps[0];
+  const w = Float64Array.from({ length: checked.out * checked.in }, (_, i) => Math.sin(3 * i));
+
+  it('project(map.model) and checkDenseShape are FormatErrors that say to rebuild', async () => {
+    const e = await expectMoncError(() => project(oldMap.model, w), 'format', 'built by an older monc; rebuild the module with this version');
+    expect(e).toBeInstanceOf(FormatError);
+    await expectMoncError(() => checkDenseShape(oldMap.model, [checked.out, checked.in]), 'format', 'older monc');
+  });
+
+  it.each(['webgpu', 'cpu'] as const)('projectInto a %s runner of it names the map and leaves it without params', async (backend) => {
+    const r = await runner(backend, oldMap);
+    try {
+      const e = await expectMoncError(() => projectInto(new Typed(r), w), 'format', "map 'm': its manifest has no model (built by an older monc); rebuild the module");
+      expect(e).toBeInstanceOf(FormatError);
+      await expectMoncError(() => r.forward(x, batch), 'user', 'call loadParams() before running it');
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('what is not a model at all is a user error that says what project() takes', async () => {
+    for (const notAModel of [compiled.manifest, oldMap, null, 42, {}]) {
+      await expectMoncError(() => project(notAModel as never, w), 'user', "project() takes a map's model");
+    }
+    await expectMoncError(() => projectInto(compiled.manifest.maps[0] as never, w), 'user', 'projectInto() takes an instance of a generated class');
+  });
+});
