@@ -107,6 +107,14 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     await expectMoncError(() => r.createStaging(1), 'user', destroyed);
     await expectMoncError(() => opt.step(), 'user', destroyed);
   });
+
+  it('a step after destroy() of an optimizer handed out before the training code was loaded', async () => {
+    const r = await runner(backend);
+    r.loadParams(params);
+    const opt = r.createOptimizer({ kind: 'adam', lr: 0.1 });
+    r.destroy();
+    await expectMoncError(() => opt.step(), 'user', "map 'm': the runner was destroyed");
+  });
 });
 
 describe('webgpu-only calls on the cpu backend', () => {
