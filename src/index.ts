@@ -84,7 +84,10 @@ export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './export/onnx.js
 export { convertPeerWeights, PEERS, type ConvertOptions, type Peer } from './interop/convert.js';
 export { InteropError, type StateDict } from './interop/peer-layer.js';
 
-// The runtime (runners, devices, parameter formats, the float64 reference, manifest types).
+// The runtime (runners, devices, parameter formats, the float64 reference, manifest types), with
+// its opt-in parts registered: the CPU executor and training (`monc/runtime/cpu`, `/training`).
+import './runtime/cpu.js';
+import './runtime/training.js';
 export * from './runtime/index.js';
 // Projection of dense matrices onto structures (also its own entry, `monc/project`).
 export * from './project/index.js';

@@ -57,7 +57,10 @@ export interface RequestDeviceOptions {
 /** There is no WebGPU adapter (or no WebGPU at all): callers fall back to the CPU executor. */
 export class NoAdapterError extends MoncError {
   override readonly name = 'NoAdapterError';
-  constructor(reason: string) {
+  constructor(
+    /** Why there is none (the message without its 'no WebGPU adapter: ' prefix). */
+    readonly reason: string,
+  ) {
     super('device', `no WebGPU adapter: ${reason}`);
   }
 }

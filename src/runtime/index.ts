@@ -7,9 +7,9 @@
  * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
 export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions } from './map-runner.js';
-// Training (backward pass, optimizers) and the CPU executor are loaded by MapRunner on first use
-// (a dynamic import): not exported here, so that a page which does not train or run on the CPU
-// does not bundle them.
+// Training (backward pass, optimizers) and the CPU executor are opt-in entries, registered by
+// importing them: `monc/runtime/training` and `monc/runtime/cpu` (`monc/runtime/node` imports
+// both). A page that does not train or run on the CPU does not bundle them.
 export { resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export type { ForwardOptions, ForwardStaging } from './host-io.js';

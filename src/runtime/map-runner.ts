@@ -12,24 +12,25 @@
  * (gpu-backward.ts; cpu: the float64 reference VJP), `createOptimizer` updates the parameters
  * from the last backward pass (optimizer.ts), `params` / `saveParams` read them back.
  *
- * What a page that only runs forward passes does not need is loaded on first use, with a
- * dynamic import(): the training half (training.ts: backward, optimizers) on the first
- * backward() or optimizer step (or at create with `training: true`, for the synchronous
- * encodeBackward / encodeStep), and the CPU executor when a runner runs on the CPU.
+ * What a page that only runs forward passes on WebGPU does not need is opt-in: the training half
+ * (`monc/runtime/training`: backward, optimizers) and the CPU executor (`monc/runtime/cpu`) are
+ * registered by importing their entries (extensions.ts), never imported here, so a bundle of a
+ * forward-only page holds neither. Without them, the calls that need them reject with a
+ * MoncError that names the import to add.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import type { executeProgram } from './cpu-executor.js';
 import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
+import { missingEntry, registeredCpuExecutor, registeredTraining, type CpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { readDeviceBuffer } from './host-storage.js';
-import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
+import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
-import { CpuStaging, forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
+import { forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import type { BackwardResult, Training, TrainingHost } from './training.js';
 
@@ -49,14 +50,12 @@ export interface MapRunnerOptions {
   /** The module's dtype (Manifest.dtype); default 'f32'. */
   readonly dtype?: Dtype;
   /**
-   * Load the training code (backward pass, optimizers) now rather than on the first backward()
-   * or optimizer step: needed before a synchronous encodeBackward or encodeStep.
+   * Create the training half (backward pass, optimizers; `monc/runtime/training` must be
+   * imported) now rather than on the first backward() or optimizer step: needed before a
+   * synchronous encodeBackward or encodeStep.
    */
   readonly training?: boolean;
 }
-
-/** The CPU executor's forward pass (cpu-executor.ts, loaded when a runner runs on the CPU). */
-type CpuRun = typeof executeProgram;
 
 type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
 
@@ -107,7 +106,8 @@ export class MapRunner {
     readonly adapterDescription: string,
     private readonly program: ProgramData,
     private readonly gpu: GpuExecutor | undefined,
-    private readonly cpuRun: CpuRun | undefined,
+    /** The CPU executor (cpu backend), registered by `monc/runtime/cpu`. */
+    private readonly cpu: CpuExecutor | undefined,
     /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
   ) {
@@ -123,26 +123,30 @@ export class MapRunner {
     return runner;
   }
 
-  /** A runner on the float64 CPU executor, which is loaded now (a page that runs on WebGPU never loads it). */
-  private static async onCpu(map: ManifestMap, program: ProgramData, note?: string): Promise<MapRunner> {
-    const { executeProgram } = await import('./cpu-executor.js');
-    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, executeProgram, note);
+  /** A runner on the float64 CPU executor (`monc/runtime/cpu`, registered by the caller). */
+  private static onCpu(map: ManifestMap, program: ProgramData, cpu: CpuExecutor, note?: string): MapRunner {
+    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, cpu, note);
   }
 
   private static async createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
     const program = programOfManifest(map, dtype);
-    if (options.backend === 'cpu') return MapRunner.onCpu(map, program);
+    const cpu = registeredCpuExecutor();
+    if (options.backend === 'cpu') {
+      if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
+      return MapRunner.onCpu(map, program, cpu);
+    }
     let shared: MoncDevice | undefined;
     try {
       shared = options.device ? undefined : await getSharedDevice();
     } catch (e) {
       // No backend asked for: run like `monc run` does without an adapter, and say so once.
       if (options.backend !== undefined || !(e instanceof NoAdapterError)) throw e;
+      if (!cpu) throw new NoAdapterError(`${e.reason}; import 'monc/runtime/cpu' to fall back to the CPU executor`);
       const note = `${e.message}; running on the CPU executor`;
       if (!warnedCpuFallback) console.warn(`monc: ${note}`);
       warnedCpuFallback = true;
-      return MapRunner.onCpu(map, program, note);
+      return MapRunner.onCpu(map, program, cpu, note);
     }
     const device = options.device ?? shared!.device;
     const kernels = deviceKernels(map, wgsl, dtype, device);
@@ -179,7 +183,7 @@ export class MapRunner {
     const packed = this.requireParams();
     this.checkInput(x, rows);
     if (this.gpu) return this.gpu.run(x, rows, out);
-    const y = this.cpuRun!(this.program, packed, x, rows);
+    const y = this.cpu!.forward(this.program, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 
@@ -194,7 +198,7 @@ export class MapRunner {
     const gpu = this.gpu;
     const staging = gpu
       ? new GpuStaging(host, capacity, { device: gpu.device, storage: gpu.storage, maxRows: gpu.maxRows(), encode: (e, x, y, batch) => gpu.encode(e, x, y, batch) })
-      : new CpuStaging(host, capacity, (x, rows) => this.cpuRun!(this.program, this.requireParams(), x, rows));
+      : this.cpu!.staging(host, capacity, (x, rows) => this.cpu!.forward(this.program, this.requireParams(), x, rows));
     this.stagings.push(staging);
     return staging;
   }
@@ -265,16 +269,12 @@ export class MapRunner {
   /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.checkUsable();
-    resolveOptimizer(options);
-    if (this.training) return this.training.createOptimizer(options);
-    return new DeferredOptimizer(
-      `map '${this.map.name}'`,
-      () => this.training?.createOptimizer(options),
-      async () => {
-        this.checkUsable();
-        return (await this.loadTraining()).createOptimizer(options);
-      },
-    );
+    const support = registeredTraining();
+    if (!support) throw missingEntry(`map '${this.map.name}': createOptimizer`, 'monc/runtime/training');
+    return support.optimizer(`map '${this.map.name}'`, options, () => this.training, async () => {
+      this.checkUsable();
+      return this.loadTraining();
+    });
   }
 
   /** The current parameter tensors by full name (read back from the device for webgpu). */
@@ -292,14 +292,14 @@ export class MapRunner {
     return writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
   }
 
-  /** The training half, loaded (a dynamic import) and created on first use. */
+  /** The training half (`monc/runtime/training`), created on first use. */
   private async loadTraining(): Promise<Training> {
-    this.trainingLoad ??= import('./training.js').then(async ({ Training }) => {
-      const runner = this;
-      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => runner.requireParams() };
-      this.training ??= await Training.create(host);
-      return this.training;
-    });
+    if (!this.trainingLoad) {
+      const support = registeredTraining();
+      if (!support) throw missingEntry(`map '${this.map.name}': training (backward, optimizers)`, 'monc/runtime/training');
+      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => this.requireParams() };
+      this.trainingLoad = support.create(host).then((training) => (this.training ??= training));
+    }
     return this.trainingLoad;
   }
 

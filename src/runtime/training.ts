@@ -1,17 +1,19 @@
 /**
- * The training half of a MapRunner (SPEC §7): the backward pass (the manifest's backward program:
- * its kernels through GpuBackward on webgpu, the float64 CPU executor on the cpu backend) and
- * the optimizers. map-runner.ts loads this module with a dynamic import() on first use, so a page
- * that only runs forward passes does not load it (test/package/runtime-bundle.test.ts).
+ * `monc/runtime/training`: the training half of a MapRunner, the backward pass (the manifest's
+ * backward program: its kernels through GpuBackward on webgpu, the float64 CPU executor of
+ * `monc/runtime/cpu` on the cpu backend) and the optimizers. Importing this module registers it
+ * with the runtime (extensions.ts); a page that only runs forward passes does not import it, so
+ * does not bundle it (test/package/runtime-bundle.test.ts).
  */
 import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { executeBackwardProgram } from './cpu-executor.js';
+import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import type { GpuExecutor } from './gpu-executor.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
+import { DeferredOptimizer, resolveOptimizer } from './optimizer-options.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
 
@@ -78,7 +80,10 @@ export class Training {
       this.hasGradients = true;
       return { dx, grads: unpackParams(map.params, grad) };
     }
-    const { dx, grad } = executeBackwardProgram(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
+    // A cpu runner exists only with the CPU executor registered.
+    const cpu = registeredCpuExecutor();
+    if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
+    const { dx, grad } = cpu.backward(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
     this.lastGrad = grad;
     this.hasGradients = true;
     return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
@@ -130,3 +135,12 @@ export class Training {
     for (const o of this.optimizers) o.destroy();
   }
 }
+
+registerTraining({
+  create: (host) => Training.create(host),
+  optimizer(what, options, loaded, load) {
+    resolveOptimizer(options);
+    const now = () => loaded()?.createOptimizer(options);
+    return now() ?? new DeferredOptimizer(what, now, async () => (await load()).createOptimizer(options));
+  },
+});

@@ -2,11 +2,12 @@
  * MapRunner.create without a backend: WebGPU when an adapter exists, the CPU executor otherwise
  * (saying so once per process), while an explicit `backend: 'webgpu'` still rejects. This file
  * imports the browser-safe runtime only; the "no adapter" platform is a provider that finds none
- * (Node 20 has no navigator.gpu), and Dawn is registered only for the last test.
+ * (Node 20 has no navigator.gpu), and Dawn is registered only for the last test. The CPU
+ * executor is opt-in (`monc/runtime/cpu`): the first tests run before this file imports it.
  */
 import { fc, test } from '@fast-check/vitest';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MapRunner, NoAdapterError, registerGpuProvider } from '../../src/runtime/index.js';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MapRunner, MoncError, NoAdapterError, registerGpuProvider } from '../../src/runtime/index.js';
 import { compileForTest } from '../support/compiled.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { checkedMap, monarch, randomParams, randomStructure, rng, SMALL_SIZES } from '../ir/structures.js';
@@ -21,7 +22,28 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+describe('without monc/runtime/cpu imported', () => {
+  it('create() rejects with NoAdapterError that names the import giving the CPU fallback', async () => {
+    const { map, wgsl } = compileForTest(checkedMap('m', monarch(12, 6, 3)));
+    const error = await MapRunner.create(map, wgsl).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NoAdapterError);
+    expect((error as Error).message).toBe(`no WebGPU adapter: ${STUB_REASON}; import 'monc/runtime/cpu' to fall back to the CPU executor`);
+  });
+
+  it("create({ backend: 'cpu' }) rejects with a one-line user error naming monc/runtime/cpu", async () => {
+    const { map, wgsl } = compileForTest(checkedMap('m', monarch(12, 6, 3)));
+    const error = await MapRunner.create(map, wgsl, { backend: 'cpu' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MoncError);
+    expect((error as MoncError).kind).toBe('user');
+    expect((error as Error).message).toBe("map 'm': the cpu backend needs monc/runtime/cpu: add import 'monc/runtime/cpu'; to the page once (in Node, import 'monc/runtime/node' loads it)");
+  });
+});
+
 describe('MapRunner.create on a platform without a WebGPU adapter', () => {
+  beforeAll(async () => {
+    await import('../../src/runtime/cpu.js');
+  });
+
   it('has no navigator.gpu here, so the registered provider decides', () => {
     expect((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu).toBeUndefined();
   });

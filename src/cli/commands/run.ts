@@ -8,6 +8,9 @@ import { modelOf } from '../../model/build.js';
 import { NoAdapterError } from '../../runtime/device.js';
 import { writeNpy } from '../../runtime/formats/npy.js';
 import { MapRunner, type Backend } from '../../runtime/map-runner.js';
+// The CLI's runners run on the CPU executor and train (monc run, grad, train): register both.
+import '../../runtime/cpu.js';
+import '../../runtime/training.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
 import { writeAtomic } from '../files.js';

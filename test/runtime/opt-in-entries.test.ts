@@ -1,0 +1,55 @@
+/**
+ * Training is opt-in (`monc/runtime/training`), like the CPU executor (`monc/runtime/cpu`): this
+ * file imports the browser-safe runtime and the CPU entry only, so a runner's backward pass and
+ * optimizers reject with a one-line user error naming the import, until the file imports the
+ * training entry; then the same runner trains (against the float64 reference VJP).
+ */
+import { describe, expect, it } from 'vitest';
+import '../../src/runtime/cpu.js';
+import { MapRunner, MoncError } from '../../src/runtime/index.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
+import { randomArray, relativeError } from '../support/programs.js';
+import { referenceBackward } from '../support/reference.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('m', monarch(12, 6, 3));
+const compiled = compileModuleForTest(checked);
+const map = compiled.manifest.maps[0];
+const params = randomParams(checked.structure, rng(5));
+const batch = 2;
+const x = randomArray(batch * checked.in, rng(6));
+const dy = randomArray(batch * checked.out, rng(7));
+const MISSING = "needs monc/runtime/training: add import 'monc/runtime/training'; to the page once";
+
+async function cpuRunner(training = false): Promise<MapRunner> {
+  const runner = await MapRunner.create(map, compiled.wgsl, { backend: 'cpu', training });
+  runner.loadParams(params);
+  return runner;
+}
+
+async function thrown(f: () => unknown): Promise<MoncError> {
+  const e = await (async () => f())().then(() => undefined, (err: unknown) => err);
+  expect(e).toBeInstanceOf(MoncError);
+  expect((e as MoncError).kind).toBe('user');
+  expect((e as Error).message).not.toContain('\n');
+  return e as MoncError;
+}
+
+describe('a runner without monc/runtime/training', () => {
+  it('runs forward passes, and backward(), createOptimizer() and { training: true } name the import to add', async () => {
+    const runner = await cpuRunner();
+    expect((await runner.forward(x, batch)).length).toBe(batch * checked.out);
+    expect((await thrown(() => runner.backward(x, dy, batch))).message).toContain(MISSING);
+    expect((await thrown(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1 }))).message).toContain(MISSING);
+    expect((await thrown(() => cpuRunner(true))).message).toContain(MISSING);
+  });
+
+  it('trains once the entry is imported (gradients against the float64 reference)', async () => {
+    await import('../../src/runtime/training.js');
+    const runner = await cpuRunner(true);
+    const { dx, grads } = await runner.backward(x, dy, batch);
+    const want = referenceBackward(checked.structure, params, x, dy, batch);
+    expect(relativeError(dx, want.dx)).toBeLessThan(1e-5);
+    for (const [name, g] of want.grads) expect(relativeError(grads.get(name)!, g)).toBeLessThan(1e-5);
+  });
+});
