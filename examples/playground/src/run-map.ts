@@ -6,6 +6,8 @@
 import type { Dtype } from '../../../src/dsl/structure.js';
 import type { ManifestMap } from '../../../src/manifest/types.js';
 import { MapRunner } from '../../../src/runtime/map-runner.js';
+// The CPU executor (`monc/runtime/cpu`): the runner falls back to it on a browser without WebGPU.
+import '../../../src/runtime/cpu.js';
 import { referenceApply, type ParamValues } from '../../../src/runtime/reference.js';
 
 export interface RunReport {
