@@ -2,11 +2,13 @@
  * The parts of the runtime a page opts into by importing an entry, looked up here rather than
  * imported by MapRunner, so that a page which only runs forward passes on WebGPU bundles neither
  * (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`, cpu.ts)
- * and the training half (`monc/runtime/training`, training.ts: backward pass, optimizers).
+ * and the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
+ * saveParams' safetensors writer).
  * `monc/runtime/node` imports both.
  */
 import { MoncError } from '../util/error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
+import type { writeSafetensors } from './formats/safetensors.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import type { Training, TrainingHost } from './training.js';
@@ -28,6 +30,8 @@ export interface TrainingSupport {
    * created yet (`loaded()` undefined), an optimizer whose first step creates it (`load()`).
    */
   optimizer(what: string, options: OptimizerOptions, loaded: () => Training | undefined, load: () => Promise<Training>): Optimizer;
+  /** The safetensors writer of MapRunner.saveParams (saving what was trained). */
+  readonly writeSafetensors: typeof writeSafetensors;
 }
 
 export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training';

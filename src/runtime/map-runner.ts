@@ -25,7 +25,6 @@ import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } fro
 import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
 import { missingEntry, registeredCpuExecutor, registeredTraining, type CpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
-import { writeSafetensors } from './formats/safetensors.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { readDeviceBuffer } from './host-storage.js';
 import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
@@ -285,11 +284,16 @@ export class MapRunner {
     return unpackParams(this.map.params, await readDeviceBuffer(this.gpu.device, this.gpu.paramsBuffer, this.map.paramSize, this.kernels!.storage));
   }
 
-  /** The current parameters as safetensors bytes (SPEC §4 names; F16 for an f16 module, else F32). */
+  /**
+   * The current parameters as safetensors bytes (the parameter files' names; F16 for an f16
+   * module, else F32). Saving what was trained: the writer comes with `monc/runtime/training`.
+   */
   async saveParams(): Promise<Uint8Array> {
+    const support = registeredTraining();
+    if (!support) throw missingEntry(`map '${this.map.name}': saveParams`, 'monc/runtime/training');
     const params = await this.params();
     const tensors = new Map(this.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
-    return writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
+    return support.writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
   }
 
   /** The training half (`monc/runtime/training`), created on first use. */

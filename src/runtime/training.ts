@@ -1,7 +1,7 @@
 /**
  * `monc/runtime/training`: the training half of a MapRunner, the backward pass (the manifest's
  * backward program: its kernels through GpuBackward on webgpu, the float64 CPU executor of
- * `monc/runtime/cpu` on the cpu backend) and the optimizers. Importing this module registers it
+ * `monc/runtime/cpu` on the cpu backend), the optimizers and saveParams' safetensors writer. Importing this module registers it
  * with the runtime (extensions.ts); a page that only runs forward passes does not import it, so
  * does not bundle it (test/package/runtime-bundle.test.ts).
  */
@@ -10,6 +10,7 @@ import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
+import { writeSafetensors } from './formats/safetensors.js';
 import type { GpuExecutor } from './gpu-executor.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
@@ -143,4 +144,5 @@ registerTraining({
     const now = () => loaded()?.createOptimizer(options);
     return now() ?? new DeferredOptimizer(what, now, async () => (await load()).createOptimizer(options));
   },
+  writeSafetensors,
 });

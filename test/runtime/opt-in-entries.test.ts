@@ -1,8 +1,9 @@
 /**
  * Training is opt-in (`monc/runtime/training`), like the CPU executor (`monc/runtime/cpu`): this
  * file imports the browser-safe runtime and the CPU entry only, so a runner's backward pass and
- * optimizers reject with a one-line user error naming the import, until the file imports the
- * training entry; then the same runner trains (against the float64 reference VJP).
+ * optimizers (and saveParams, whose writer comes with them) reject with a one-line user error
+ * naming the import, until the file imports the training entry; then the same runner trains
+ * (against the float64 reference VJP).
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
@@ -36,11 +37,12 @@ async function thrown(f: () => unknown): Promise<MoncError> {
 }
 
 describe('a runner without monc/runtime/training', () => {
-  it('runs forward passes, and backward(), createOptimizer() and { training: true } name the import to add', async () => {
+  it('runs forward passes, and backward(), createOptimizer(), saveParams() and { training: true } name the import to add', async () => {
     const runner = await cpuRunner();
     expect((await runner.forward(x, batch)).length).toBe(batch * checked.out);
     expect((await thrown(() => runner.backward(x, dy, batch))).message).toContain(MISSING);
     expect((await thrown(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1 }))).message).toContain(MISSING);
+    expect((await thrown(() => runner.saveParams())).message).toContain(MISSING);
     expect((await thrown(() => cpuRunner(true))).message).toContain(MISSING);
   });
 
