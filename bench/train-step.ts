@@ -15,6 +15,7 @@ import { compileKernels, emitModule } from '../src/compile-kernels.js';
 import { compileBackward } from '../src/ir/pipeline.js';
 import { deviceTargetLimits } from '../src/runtime/device.js';
 import { MapRunner } from '../src/runtime/map-runner.js';
+import '../src/runtime/training.js'; // the training entry (monc/runtime/training): backward, optimizers
 import { referenceBackward } from '../src/runtime/reference-backward.js';
 import { adapterIdentity } from '../src/tuner/adapter-identity.js';
 import { emptyDb, merge } from '../src/tuner/db.js';

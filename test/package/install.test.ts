@@ -177,4 +177,24 @@ describe('the installed package', () => {
       }));`;
     expect(JSON.parse(sh('node', ['--input-type=module', '-e', script], project))).toEqual({ monc: [], runtime: [], project: [], compilerInRuntime: [] });
   });
+
+  it("the opt-in entries monc/runtime/cpu and monc/runtime/training load in plain Node: before them the cpu backend is refused, after them a cpu runner trains", () => {
+    // gen/m.json and gen/m.wgsl: written by the `monc build` above.
+    const script = `
+      import { readFileSync } from 'node:fs';
+      const { MapRunner } = await import('monc/runtime');
+      const manifest = JSON.parse(readFileSync('gen/m.json', 'utf8'));
+      const wgsl = readFileSync('gen/m.wgsl', 'utf8');
+      const before = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu' }).then(() => 'resolved', (e) => e.kind + ': ' + e.message);
+      await import('monc/runtime/cpu');
+      await import('monc/runtime/training');
+      const runner = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu', training: true });
+      runner.loadParams({ 'm.weight': Float32Array.from({ length: 24 }, (_, i) => (i % 5) - 2) });
+      const { dx } = await runner.backward(new Float32Array(12), Float32Array.from([1, 0, 0, 0, 0, 0]));
+      console.log(JSON.stringify({ before, dx: Array.from(dx) }));`;
+    const out = JSON.parse(sh('node', ['--input-type=module', '-e', script], project));
+    expect(out.before).toMatch(/^user: map 'm': the cpu backend needs monc\/runtime\/cpu: add import 'monc\/runtime\/cpu'/);
+    // dx = DY M with DY = e_0: row 0 of M, block 0's first row (weights 0..3 of the pattern above).
+    expect(out.dx).toEqual([-2, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  });
 });
