@@ -14,6 +14,8 @@ import { monc } from '../../src/plugin/index.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { BROKEN_MON, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
 import { referenceApply } from '../support/reference.js';
+// The bundles run on the CPU backend, an opt-in entry of the runtime (monc/runtime/cpu).
+import '../../src/runtime/cpu.js';
 
 const ENTRY = `export { up, mixer, Up } from './ffn.mon';\n`;
 let project: TempProject | undefined;
