@@ -11,6 +11,7 @@ import type { BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
+import { MoncError } from '../util/error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 
 export interface BackwardExecutorSpec {
@@ -120,7 +121,7 @@ export class GpuBackward {
    * with STORAGE usage (`dx` also COPY_DST when the map only has a bias: it is cleared).
    */
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
-    if (this.destroyed) throw new Error('the map runner was destroyed');
+    if (this.destroyed) throw new MoncError('user', 'the map runner was destroyed');
     if (batch === 0) return;
     this.ensureBuffers(batch);
     if (this.spec.zeroInputGradient) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));

@@ -119,7 +119,7 @@ export class GpuExecutor {
   }
 
   private checkUsable(): void {
-    if (this.destroyed) throw new Error('the map runner was destroyed');
+    if (this.destroyed) throw new MoncError('user', 'the map runner was destroyed');
     if (this.lost) throw new MoncError('device', this.lost);
   }
 

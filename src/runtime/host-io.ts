@@ -79,13 +79,13 @@ abstract class StagingSteps implements ForwardStaging {
     protected readonly host: StagingHost,
     readonly capacity: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new MoncError('user', `map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
   }
 
   async input(batch = this.capacity): Promise<Float32Array> {
     this.expect(['idle', 'result'], 'input()');
     if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
-      throw new Error(`map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
+      throw new MoncError('user', `map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
     this.phase = 'filling';
@@ -130,7 +130,7 @@ abstract class StagingSteps implements ForwardStaging {
       result: 'call input() for the next batch first',
       destroyed: 'the staging was destroyed',
     };
-    throw new Error(`map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
+    throw new MoncError('user', `map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
   }
 
   /** Ends the lease of the last result view, if any. */

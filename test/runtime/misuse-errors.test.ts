@@ -53,6 +53,20 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     }
   });
 
+  it('a staging used out of order or beyond its capacity', async () => {
+    const r = await runner(backend);
+    r.loadParams(Object.fromEntries(params));
+    const staging = r.createStaging(2);
+    try {
+      await expectMoncError(() => r.createStaging(0), 'user', "a staging's capacity must be a positive whole number of rows, got 0");
+      await expectMoncError(() => staging.run(), 'user', "map 'm': run() out of order");
+      await expectMoncError(() => staging.input(3), 'user', "map 'm': input(3): the staging holds 0 to 2 rows");
+    } finally {
+      staging.destroy();
+      r.destroy();
+    }
+  });
+
   it.each([
     [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
     [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
