@@ -3,7 +3,7 @@
  * named buffers, their parameter slices and index maps. These are the IR's scheduled programs
  * without source spans (src/ir/ir.ts adds the spans); executors run them as they are.
  */
-import type { ParamSlice } from '../model/types.js';
+import type { BsrFactor, KsFactor, ParamSlice } from '../model/types.js';
 import type { IndexMap } from './index-map.js';
 
 export type { ParamSlice };
@@ -38,29 +38,18 @@ export interface ParamLayoutEntry {
 }
 
 /**
- * Kronecker-sparse block matmul K(a,b,c,d) with fused permutations:
+ * Kronecker-sparse block matmul K(a,b,c,d) (the model's factor, its fields taken from there) with fused permutations:
  * out[outMap(α·b·d + β·d + δ)] = Σ_γ W[α·d + δ, β, γ] · src[inMap(α·c·d + γ·d + δ)].
  */
-export interface KsShape {
-  readonly kind: 'ks';
-  readonly a: number;
-  readonly b: number;
-  readonly c: number;
-  readonly d: number;
-  readonly weight: ParamSlice;
+export interface KsShape extends Pick<KsFactor, 'kind' | 'a' | 'b' | 'c' | 'd' | 'weight'> {
   readonly input: IndexMap;
   readonly output: IndexMap;
 }
 
 /** Block-sparse matmul with a compile-time pattern: blocks (I, J) in row-major order, values (nnz, bh, bw). */
-export interface BsrShape {
-  readonly kind: 'bsr';
+export interface BsrShape extends Pick<BsrFactor, 'kind' | 'bh' | 'bw' | 'blocks' | 'weight'> {
   readonly rows: number;
   readonly cols: number;
-  readonly bh: number;
-  readonly bw: number;
-  readonly blocks: readonly (readonly [number, number])[];
-  readonly weight: ParamSlice;
   readonly input: IndexMap;
   readonly output: IndexMap;
 }
