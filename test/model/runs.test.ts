@@ -10,7 +10,7 @@ import { checkSource } from '../../src/dsl/index.js';
 import type { CheckedModule } from '../../src/dsl/structure.js';
 import { compileMap } from '../../src/ir/pipeline.js';
 import { modelOf } from '../../src/model/build.js';
-import { consecutiveStagesOf, constructorRuns } from '../../src/model/runs.js';
+import { consecutiveStagesOf, constructorRuns } from '../support/constructor-runs.js';
 
 const load = (file: string): CheckedModule => {
   const path = join(import.meta.dirname, '../../examples', file);

@@ -1,12 +1,12 @@
 /**
- * Which factors belong together: every chain the model tags with a constructor (a Monarch pair,
- * a butterfly's levels, a low-rank pair…) as the list of its stages' weight slices. A block
- * matmul op of a scheduled program reads exactly one factor's slice, so consumers that decide by
- * what a structure *is* (fusing a Monarch pair because it is one, partitioning a program for the
- * tuner) look ops up here instead of rediscovering constructors from shapes.
+ * A test oracle for fusion: every chain the model tags with a constructor (a Monarch pair, a
+ * butterfly's levels, a low-rank pair…) as the list of its stages' weight slices. A block matmul
+ * op of a scheduled program reads exactly one factor's slice, so a test can tell which
+ * constructor two ops are consecutive stages of, independently of the IR's pair marks (which
+ * is what the compiler itself fuses by).
  */
-import { assertNever } from '../util/assert.js';
-import type { ModelNode, ParamSlice } from './types.js';
+import { assertNever } from '../../src/util/assert.js';
+import type { ModelNode, ParamSlice } from '../../src/model/types.js';
 
 export interface ConstructorRun {
   readonly constructorKind: string;
