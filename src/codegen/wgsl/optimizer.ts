@@ -12,26 +12,30 @@
 import type { ManifestOptimizerKernel } from '../../manifest/types.js';
 import type { OptimizerRule } from '../../manifest/optimizer.js';
 import { invariant } from '../../util/assert.js';
-import { defaultWorkgroupSize, knob, workgroupSizes } from './family.js';
+import { defaultWorkgroupSize } from './family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from './kernel.js';
 import type { StorageType } from './scaffold.js';
 
 /** Every rule, in the order a module ships their kernels. */
 export const OPTIMIZER_RULES: readonly OptimizerRule[] = ['sgd', 'adam'];
 
-export function optimizerSchedules(kind: OptimizerRule, limits: TargetLimits): { readonly default: Schedule; readonly candidates: readonly Schedule[] } {
-  const family = `opt-${kind}`;
-  return { default: { family, workgroupSize: defaultWorkgroupSize(limits) }, candidates: workgroupSizes(limits).map((workgroupSize) => ({ family, workgroupSize })) };
+/** An update kernel's schedule: its rule's family and the workgroup size (the one knob). */
+interface OptimizerSchedule extends Schedule {
+  readonly family: `opt-${OptimizerRule}`;
+  readonly workgroupSize: number;
 }
 
-export function optimizerEntryPoint(kind: OptimizerRule): string {
+function defaultOptimizerSchedule(kind: OptimizerRule, limits: TargetLimits): OptimizerSchedule {
+  return { family: `opt-${kind}`, workgroupSize: defaultWorkgroupSize(limits) };
+}
+
+function optimizerEntryPoint(kind: OptimizerRule): string {
   return `monc_opt_${kind}`;
 }
 
 /** The update kernel for a packed buffer of `size` elements (its WGSL does not depend on the size: a uniform holds it). */
-export function emitOptimizerKernel(kind: OptimizerRule, size: number, storage: StorageType, schedule: Schedule): EmittedKernel {
-  invariant(schedule.family === `opt-${kind}`, `schedule of family ${schedule.family} given to opt-${kind}`);
-  const wg = knob(schedule, 'workgroupSize');
+function emitOptimizerKernel(kind: OptimizerRule, size: number, storage: StorageType, schedule: OptimizerSchedule): EmittedKernel {
+  const wg = schedule.workgroupSize;
   const ep = optimizerEntryPoint(kind);
   const load = (e: string) => (storage === 'f16' ? `f32(${e})` : e);
   const store = (e: string) => (storage === 'f16' ? `f16(${e})` : e);
@@ -84,7 +88,7 @@ export function emitOptimizerKernel(kind: OptimizerRule, size: number, storage: 
 
 /** The kernels a module ships for a map of `size` packed parameters: every rule, on its default schedule. */
 export function emitOptimizerKernels(size: number, storage: StorageType): EmittedKernel[] {
-  return OPTIMIZER_RULES.map((rule) => emitOptimizerKernel(rule, size, storage, optimizerSchedules(rule, DEFAULT_LIMITS).default));
+  return OPTIMIZER_RULES.map((rule) => emitOptimizerKernel(rule, size, storage, defaultOptimizerSchedule(rule, DEFAULT_LIMITS)));
 }
 
 /** The WGSL group (a `// map …` comment) of the update kernels in a module: one set serves every map. */
