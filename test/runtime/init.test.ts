@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { ParamSpec } from '../../src/dsl/structure.js';
 import { initParams } from '../../src/runtime/init.js';
+import { MoncError } from '../../src/util/error.js';
 
 const specs: ParamSpec[] = [
   { name: 'up.blkdiag1', shape: [4, 8, 8], fanIn: 8 },
@@ -53,7 +54,17 @@ describe('initParams', () => {
   });
 
   it('rejects seeds that are not non-negative integers', () => {
-    expect(() => initParams(specs, -1)).toThrow(RangeError);
-    expect(() => initParams(specs, 1.5)).toThrow(RangeError);
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      const error = (() => {
+        try {
+          initParams(specs, bad);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(MoncError);
+      expect(error).toMatchObject({ kind: 'user', message: `seed must be a non-negative integer, got ${bad}` });
+    }
   });
 });
