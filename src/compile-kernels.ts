@@ -4,8 +4,10 @@
  * bindings; the playground and other in-browser tools call this directly.
  */
 import { buildManifest } from './codegen/manifest.js';
-import type { Manifest, ManifestStorageFallback } from './manifest/types.js';
-import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TunedSchedule } from './codegen/wgsl/index.js';
+import type { Manifest, ManifestKernelSet } from './manifest/types.js';
+import { requirementsOf, tensorCoreSet } from './codegen/kernel-sets.js';
+import { isAmong } from './codegen/wgsl/family.js';
+import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
@@ -74,26 +76,44 @@ export interface EmitModuleOptions {
 
 /**
  * The WGSL module and manifest of a checked module whose maps compiled to `programs`: each map's
- * forward kernels, then its backward program's kernels (SPEC §7), in map order. A `dtype f16`
- * module also ships, per map, the same kernels with f32 storage (the manifest's `fallback`), so
- * that a runtime on an adapter without shader-f16 runs what the build emitted. The optimizer
- * update kernels come last, once for every map (the manifest lists them per map).
+ * forward kernels, then its backward program's kernels (SPEC §7), in map order; the optimizer
+ * update kernels come last, once for every map (the manifest lists them per map). Each map lists
+ * its kernel sets (`kernelSets`, in the order a runtime tries them): an untuned `dtype f16` map
+ * whose default kernels change on an adapter with tensor cores gets those first (`tensor-core`,
+ * only the kernels that differ written, after the module's WGSL); then the module's own kernels
+ * (`portable`, or `tuned` where the tuning database chose a kernel); and a `dtype f16` map last
+ * the same kernels with f32 storage (`f32-storage`, a WGSL module of its own), so that a runtime
+ * on an adapter without shader-f16 runs what the build emitted.
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const backwardPrograms = programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
   const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype));
+  const optimizers = moduleOptimizerKernels(module.dtype);
   const groups = new Map<string, readonly EmittedKernel[]>();
   for (const k of kernels) {
     groups.set(k.program.name, k.forward);
     groups.set(backwardGroup(k.program.name), k.backward);
   }
-  groups.set(OPTIMIZER_GROUP, moduleOptimizerKernels(module.dtype));
+  groups.set(OPTIMIZER_GROUP, optimizers);
   const { wgsl } = assembleModule(groups);
   const kernelsByMap = new Map(kernels.map((k) => [k.program.name, k.forward]));
   const backwardSections = new Map(kernels.map((k) => [k.program.name, manifestBackward(k.backwardProgram, k.backward)]));
   const manifest = withOptimizers(buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections), programs);
-  const withFallback = module.dtype === 'f16' ? withStorageFallback(manifest, programs, backwardPrograms, options.tuning) : manifest;
-  return { moduleName: module.name, wgsl, manifest: withFallback, manifestJson: `${formatJson(withFallback)}\n` };
+  const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning) : undefined;
+  const sets = new Map(
+    kernels.map((k): [string, ManifestKernelSet[]] => {
+      const tuned = tunedTargets(k, module.dtype, options.tuning);
+      const own: ManifestKernelSet = {
+        name: tuned.length > 0 ? 'tuned' : 'portable',
+        storage: module.dtype,
+        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], widest([DEFAULT_LIMITS, ...tuned])),
+      };
+      const tensorCore = module.dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, manifest.enables) : undefined;
+      return [k.program.name, [...(tensorCore ? [tensorCore] : []), own, ...(storageSets ? [storageSets.get(k.program.name)!] : [])]];
+    }),
+  );
+  const withSets: Manifest = { ...manifest, maps: manifest.maps.map((map) => ({ ...map, kernelSets: sets.get(map.name)! })) };
+  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(withSets)}\n` };
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's. */
@@ -123,12 +143,37 @@ function emitMapKernels(
 }
 
 /**
+ * The targets of a map's kernels that came from the tuning database (a tuned schedule's limits:
+ * the adapter it was measured on): a kernel whose ops the database has, on the schedule it gives.
+ */
+function tunedTargets(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefined): TargetLimits[] {
+  if (!tuning) return [];
+  const fromDb = (ops: readonly BackwardOp[], kernel: EmittedKernel): TargetLimits[] => {
+    const t = tuning(ops, dtype);
+    return t && isAmong(kernel.schedule, [t.schedule]) ? [t.limits ?? DEFAULT_LIMITS] : [];
+  };
+  return [
+    ...k.forward.flatMap((kernel) => fromDb(kernel.ops.map((j) => k.program.ops[j]), kernel)),
+    ...k.backward.flatMap((kernel) => fromDb(kernel.ops.map((j) => k.backwardProgram.ops[j]), kernel)),
+  ];
+}
+
+/** The widest of some targets' limits (kernels fitting any of them fit it); features are the kernels' own (requirementsOf). */
+function widest(targets: readonly TargetLimits[]): TargetLimits {
+  return {
+    maxWorkgroupSize: Math.max(...targets.map((t) => t.maxWorkgroupSize)),
+    maxWorkgroupStorageBytes: Math.max(...targets.map((t) => t.maxWorkgroupStorageBytes)),
+    features: [],
+  };
+}
+
+/**
  * The tuning database's schedules for a `dtype` module's kernels emitted with `storage`: the
- * module's own. With f32 storage for an f16 module (the fallback) they must fit any adapter: an
- * f16 module is tuned on an adapter with shader-f16, and its fallback runs on others, whose
- * limits and features the build cannot know. So a tuned schedule is kept only where it fits the
- * portable limits (no shader-f16, no subgroups, 256 invocations, 16 KiB of workgroup memory);
- * otherwise the ops take the untuned path.
+ * module's own. With f32 storage for an f16 module (the f32-storage set) they must fit any
+ * adapter: an f16 module is tuned on an adapter with shader-f16, and its f32-storage set runs on
+ * others, whose limits and features the build cannot know. So a tuned schedule is kept only
+ * where it fits the portable limits (no shader-f16, no subgroups, 256 invocations, 16 KiB of
+ * workgroup memory); otherwise the ops take the untuned path.
  */
 function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType): (ops: readonly BackwardOp[]) => TunedSchedule | undefined {
   return (ops) => {
@@ -142,26 +187,35 @@ function backwardGroup(mapName: string): string {
   return `${mapName} (backward)`;
 }
 
-/** An f16 module's manifest with each map's f32-storage kernels (`fallback`), emitted as an f32 build would emit them. */
-function withStorageFallback(manifest: Manifest, programs: readonly Program[], backwardPrograms: readonly BackwardProgram[], tuning: TuningLookup | undefined): Manifest {
-  const fallbacks = new Map(
-    emitMapKernels(programs, backwardPrograms, 'f32', tuning && storageTuning(tuning, 'f16', 'f32')).map((k): [string, ManifestStorageFallback] => [
+/**
+ * An f16 module's `f32-storage` kernel set per map: its kernels emitted as an f32 build would
+ * emit them, in a WGSL module of their own (forward, backward, the f32 optimizer updates).
+ */
+function f32StorageSets(programs: readonly Program[], backwardPrograms: readonly BackwardProgram[], tuning: TuningLookup | undefined): Map<string, ManifestKernelSet> {
+  const optimizers = moduleOptimizerKernels('f32');
+  return new Map(
+    emitMapKernels(programs, backwardPrograms, 'f32', tuning && storageTuning(tuning, 'f16', 'f32')).map((k): [string, ManifestKernelSet] => [
       k.program.name,
       {
+        name: 'f32-storage',
         storage: 'f32',
-        wgsl: assembleModule(
-          new Map([
-            [k.program.name, k.forward],
-            [backwardGroup(k.program.name), k.backward],
-            [OPTIMIZER_GROUP, moduleOptimizerKernels('f32')],
-          ]),
-        ).wgsl,
+        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], DEFAULT_LIMITS),
+        wgsl: {
+          extendsModule: false,
+          enables: [],
+          text: assembleModule(
+            new Map([
+              [k.program.name, k.forward],
+              [backwardGroup(k.program.name), k.backward],
+              [OPTIMIZER_GROUP, optimizers],
+            ]),
+          ).wgsl,
+        },
         kernels: planForwardKernels(k.program.ops, k.forward),
         backwardKernels: planBackwardKernels(k.backwardProgram.ops, k.backward),
       },
     ]),
   );
-  return { ...manifest, maps: manifest.maps.map((map) => ({ ...map, fallback: fallbacks.get(map.name)! })) };
 }
 
 /** The manifest with each map's optimizer update kernels (`optimizers`), dispatched over its packed parameters. */

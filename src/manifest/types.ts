@@ -99,11 +99,17 @@ export interface ManifestMap {
   readonly backward?: ManifestBackward;
   /**
    * The optimizer update kernels over this map's packed parameters, one per rule (optimizer.ts):
-   * entry points of the module's WGSL, and of `fallback.wgsl` (f32 storage) for an f16 module.
+   * entry points of every kernel set's WGSL (the f32-storage set's own module holds f32 ones).
    * Absent in manifests of older monc versions.
    */
   readonly optimizers?: readonly ManifestOptimizerKernel[];
-  /** `dtype f16` modules: the map's kernels with f32 storage, for adapters without `shader-f16`. */
+  /**
+   * The kernel sets a runtime may run the map with, in order of preference: it runs the first
+   * whose requirements the device meets (docs/manifest.md). Absent in manifests of older monc
+   * versions (their `fallback`, if any, is the second set).
+   */
+  readonly kernelSets?: readonly ManifestKernelSet[];
+  /** Older monc versions only (`dtype f16`): the map's f32-storage kernels, now the `f32-storage` kernel set. */
   readonly fallback?: ManifestStorageFallback;
 }
 
@@ -111,15 +117,63 @@ export interface ManifestMap {
 export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule'>;
 
 /**
- * A `dtype f16` map compiled again with f32 storage, for adapters without `shader-f16`: the same
- * ops as `kernels` and `backward.kernels`, the same schedules where they fit every adapter (the
- * portable limits; untuned, exactly what an f32 build of the spec emits), in a WGSL module of
- * their own (no `enable f16`). Parameters and inputs are still checked against the f16 range;
- * the device holds them as f32.
+ * What a device must offer to run a kernel set: the features its kernels enable and the limits
+ * they were emitted within (a set's kernels use no more invocations or workgroup storage).
+ */
+export interface ManifestRequirements {
+  /** WebGPU features (`shader-f16`, `subgroups`, `chromium-experimental-subgroup-matrix`), sorted. */
+  readonly features: readonly string[];
+  /** Invocations of the largest workgroup (workgroups are one-dimensional: maxComputeWorkgroupSizeX too). */
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  /** Workgroup storage bytes the kernels may use. */
+  readonly maxComputeWorkgroupStorageSize: number;
+  /**
+   * The subgroup size the kernels assume (the tensor-core families run one subgroup per
+   * workgroup): the adapter's subgroupMinSize and subgroupMaxSize must both be this. Absent: any.
+   */
+  readonly subgroupSize?: number;
+}
+
+/**
+ * How a kernel set was chosen: `portable` (untuned: default schedules within the limits every
+ * adapter has), `tuned` (some kernel from the tuning database: the adapter it was tuned on),
+ * `tensor-core` (untuned defaults for adapters with shader-f16 and subgroup matrices),
+ * `f32-storage` (a `dtype f16` map with f32 storage, for adapters without shader-f16), `module`
+ * (a manifest of an older monc: its kernels, whatever they needed).
+ */
+export type KernelSetName = 'portable' | 'tuned' | 'tensor-core' | 'f32-storage' | 'module';
+
+/** One way to run a map: its kernels, the storage type they use and what the device needs for them. */
+export interface ManifestKernelSet {
+  readonly name: KernelSetName;
+  readonly storage: 'f32' | 'f16';
+  readonly requires: ManifestRequirements;
+  /** Where the kernels are: absent, in the module's WGSL file. */
+  readonly wgsl?: ManifestSetWgsl;
+  /** The forward kernels, in dispatch order; absent: the map's `kernels`. */
+  readonly kernels?: readonly ManifestKernelPlan[];
+  /** The backward kernels; absent: the map's `backward.kernels`. */
+  readonly backwardKernels?: readonly ManifestBackwardKernel[];
+}
+
+/**
+ * A kernel set's WGSL. `extendsModule`: the module's WGSL file with `enables` added in front and
+ * `text` (the set's own kernels, entry points of their own) after it, so the kernels a set shares
+ * with the module's are not written twice. Otherwise `text` alone is a complete WGSL module.
+ */
+export interface ManifestSetWgsl {
+  readonly extendsModule: boolean;
+  /** WGSL `enable` extensions the set's own kernels need beyond the module's `enables`. */
+  readonly enables: readonly string[];
+  readonly text: string;
+}
+
+/**
+ * Older monc versions: a `dtype f16` map compiled again with f32 storage (now the `f32-storage`
+ * kernel set): a complete WGSL module of its own, its forward and backward kernels.
  */
 export interface ManifestStorageFallback {
   readonly storage: 'f32';
-  /** A complete WGSL module: the map's forward kernels, its backward kernels, then the optimizer update kernels (`optimizers`' entry points). */
   readonly wgsl: string;
   readonly kernels: readonly ManifestKernelPlan[];
   readonly backwardKernels: readonly ManifestBackwardKernel[];

@@ -9,7 +9,8 @@ import { MoncError } from '../util/error.js';
 /**
  * Features monc asks for whenever the adapter has them. The subgroup-matrix feature (tensor
  * cores, the ks-sgmat kernels; Dawn offers it only with its `allow_unsafe_apis` toggle, which
- * node-device.ts sets) is used together with shader-f16.
+ * node-device.ts sets) is used together with shader-f16: with both, a runner takes an f16 map's
+ * tensor-core kernel set where the build has one.
  */
 const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', 'chromium-experimental-subgroup-matrix'] as const;
 
@@ -119,6 +120,34 @@ export function deviceTargetLimits(device: GPUDevice): TargetLimits {
     maxWorkgroupSize: Math.min(l.maxComputeInvocationsPerWorkgroup, l.maxComputeWorkgroupSizeX),
     maxWorkgroupStorageBytes: l.maxComputeWorkgroupStorageSize,
     features: [...device.features].sort(),
+  };
+}
+
+/**
+ * What a device offers that a kernel set may require (runtime/kernel-sets.ts): its enabled
+ * features, its workgroup limits, and its adapter's subgroup sizes (GPUDevice.adapterInfo;
+ * undefined where the platform does not report them).
+ */
+export interface DeviceCapabilities {
+  readonly features: readonly string[];
+  readonly maxComputeInvocationsPerWorkgroup: number;
+  readonly maxComputeWorkgroupSizeX: number;
+  readonly maxComputeWorkgroupStorageSize: number;
+  readonly subgroupMinSize?: number;
+  readonly subgroupMaxSize?: number;
+}
+
+export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
+  const l = device.limits;
+  // adapterInfo is missing on older browsers; the subgroup sizes are newer still.
+  const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  return {
+    features: [...device.features].sort(),
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+    ...(typeof info?.subgroupMinSize === 'number' ? { subgroupMinSize: info.subgroupMinSize } : {}),
+    ...(typeof info?.subgroupMaxSize === 'number' ? { subgroupMaxSize: info.subgroupMaxSize } : {}),
   };
 }
 

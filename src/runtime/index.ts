@@ -6,7 +6,8 @@
  * structures is its own entry, `monc/project`, so pages that do not project do not bundle it. In
  * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
-export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions } from './map-runner.js';
+export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
+export { chooseKernelSet, kernelSetsOf, unmetRequirements, type KernelSetChoice } from './kernel-sets.js';
 // Training (backward pass, optimizers) and the CPU executor are opt-in entries, registered by
 // importing them: `monc/runtime/training` and `monc/runtime/cpu` (`monc/runtime/node` imports
 // both). A page that does not train or run on the CPU does not bundle them.
@@ -15,11 +16,13 @@ export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export type { ForwardOptions, ForwardStaging } from './host-io.js';
 export {
   describeAdapter,
+  deviceCapabilities,
   deviceTargetLimits,
   getSharedDevice,
   NoAdapterError,
   registerGpuProvider,
   requestMoncDevice,
+  type DeviceCapabilities,
   type GpuProvider,
   type MoncDevice,
   type RequestDeviceOptions,
@@ -41,8 +44,12 @@ export type {
   ManifestBinding,
   ManifestKernel,
   ManifestKernelPlan,
+  ManifestKernelSet,
   ManifestMap,
   ManifestOp,
   ManifestOptimizerKernel,
+  ManifestRequirements,
+  ManifestSetWgsl,
   ManifestStorageFallback,
+  KernelSetName,
 } from '../manifest/types.js';

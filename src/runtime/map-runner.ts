@@ -3,10 +3,12 @@
  * bindings wrap. Backends: `webgpu` (the module's kernels through GpuExecutor) and `cpu` (the
  * float64 program executor on the same manifest data).
  *
- * The runner only runs what the build shipped: the module's kernels, or for a `dtype f16`
- * module on an adapter without shader-f16 (SwiftShader, many others) the f32-storage kernels
- * the build emitted beside them (the manifest's `fallback`), with params and activations in
- * f32 on the device; the host-facing API is f32 either way.
+ * The runner only runs what the build shipped: the first of the map's kernel sets that the
+ * device can run (kernel-sets.ts; `kernelSet` says which): for an untuned `dtype f16` module the
+ * tensor-core kernels on an adapter with shader-f16 and subgroup matrices, the module's kernels
+ * on other adapters with shader-f16, and on adapters without it (SwiftShader, many others) the
+ * f32-storage kernels, with params and activations in f32 on the device; the host-facing API is
+ * f32 either way.
  *
  * Training (SPEC §7): `backward` / `encodeBackward` run the manifest's backward program
  * (gpu-backward.ts; cpu: the float64 reference VJP), `createOptimizer` updates the parameters
@@ -19,13 +21,13 @@
  * MoncError that names the import to add.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
-import type { ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { describeAdapter, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
+import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
 import { missingEntry, registeredCpuExecutor, registeredTraining, type CpuExecutor } from './extensions.js';
-import { FormatError } from './formats/format-error.js';
 import type { BackwardKernels } from './gpu-backward.js';
+import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { readDeviceBuffer } from './host-storage.js';
 import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
@@ -66,20 +68,24 @@ export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
   return { name: map.name, in: map.in, out: map.out, dtype, params: map.params, paramSize: map.paramSize, buffers: map.buffers, ops: map.ops };
 }
 
-/** What a device runs for a map: its forward and backward kernels in one storage type, and the WGSL module holding them. */
+/** What a device runs for a map: one of its kernel sets (forward and backward kernels, one storage type) and the WGSL module holding them. */
 interface DeviceKernels extends BackwardKernels {
+  readonly set: KernelSetName;
   readonly forward: readonly KernelPlan[];
 }
 
-/**
- * The module's kernels, or for an f16 module on a device without shader-f16 the f32-storage
- * kernels its build emitted beside them (the manifest's `fallback`: same ops, same schedules).
- */
+/** The kernel set a runner on `device` uses (kernel-sets.ts): the first of the map's that the device can run. */
 function deviceKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): DeviceKernels {
-  if (dtype === 'f32' || device.features.has('shader-f16')) return { wgsl, forward: map.kernels, backward: map.backward?.kernels, storage: dtype };
-  const fallback = map.fallback;
-  if (!fallback) throw new FormatError(`map '${map.name}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
-  return { wgsl: fallback.wgsl, forward: fallback.kernels, backward: fallback.backwardKernels, storage: fallback.storage };
+  const { set } = chooseKernelSet(map.name, kernelSetsOf(map, dtype), deviceCapabilities(device));
+  return { set: set.name, wgsl: kernelSetWgsl(set, wgsl), forward: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+}
+
+/** The kernels a webgpu runner dispatches: which of the map's kernel sets, in which storage type. */
+export interface RunnerKernelSet {
+  readonly name: KernelSetName;
+  readonly storage: 'f32' | 'f16';
+  /** Its forward dispatches in order (what `encodeDispatches`' `kernel` indexes). */
+  readonly kernels: readonly KernelPlan[];
 }
 
 const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
@@ -164,6 +170,12 @@ export class MapRunner {
     return runner;
   }
 
+  /** The kernel set this runner dispatches (webgpu; undefined on the cpu backend): e.g. `tensor-core` on an adapter with tensor cores. */
+  get kernelSet(): RunnerKernelSet | undefined {
+    const k = this.kernels;
+    return k && { name: k.set, storage: k.storage, kernels: k.forward };
+  }
+
   /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
   loadParams(tensors: Tensors): void {
     this.checkUsable();
@@ -178,10 +190,10 @@ export class MapRunner {
    */
   async forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
     this.checkUsable();
-    const { rows, out } = forwardRequest(this.map.name, this, x, options);
+    const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.requireParams();
     this.checkInput(x, rows);
-    if (this.gpu) return this.gpu.run(x, rows, out);
+    if (this.gpu) return this.gpu.run(x, rows, out, chunkRows);
     const y = this.cpu!.forward(this.program, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
@@ -217,7 +229,7 @@ export class MapRunner {
   }
 
   /**
-   * Records the forward pass's dispatches (or, with `kernel`, that one of `map.kernels` alone)
+   * Records the forward pass's dispatches (or, with `kernel`, that one of `kernelSet.kernels` alone)
    * into the caller's open compute pass: for timing with timestamp queries. Buffers as for
    * encodeForward.
    */

@@ -9,9 +9,13 @@ import type { BackwardOp } from '../../ir/ir.js';
 import type { FamilyForOp } from './family.js';
 import type { Schedule, TargetLimits } from './kernel.js';
 
-/** A rule of the untuned family choice: it applies to ops whose blocks are at least `minBlock` (outputs and reduction). */
+/**
+ * A rule of the untuned family choice: it applies to ops whose blocks are at least `minBlock`
+ * (outputs and reduction) and, with `unstrided`, only to Kronecker-sparse factors with d = 1.
+ */
 export interface UntunedRule {
   readonly minBlock?: number;
+  readonly unstrided?: boolean;
   /** Family names in order of preference. */
   readonly families: readonly string[];
 }
@@ -26,8 +30,20 @@ export const TILED_MIN_BLOCK = 8;
 
 /** The untuned family choice per op (the first rule that applies). */
 export const UNTUNED_FAMILIES = {
-  // ks-dvec (vec4 along δ) only applies to strided factors; ks-tiled takes the rest.
-  ks: [{ minBlock: TILED_MIN_BLOCK, families: ['ks-dvec', 'ks-tiled', 'ks-direct'] }, { families: ['ks-direct'] }],
+  ks: [
+    // Contiguous factors (d = 1): tensor cores where the target has them (ks-sgmat has candidates
+    // only on targets with shader-f16 and subgroup matrices: the tensor-core kernel set,
+    // codegen/kernel-sets.ts; never on the portable limits), then the register-tiled GEMM. On the
+    // H200, f16, ks-sgmat's default beat ks-tiled's best in every Monarch first factor measured
+    // (B = 16384): n=4096 0.157 vs 0.396 ms, 1024->4096 0.097 vs 0.272, 4096->1024 0.309 vs
+    // 1.034, n=16384 (B=4096) 0.218 vs 0.619, n=1024 0.045 vs 0.058 (bench/results/s4).
+    { minBlock: TILED_MIN_BLOCK, unstrided: true, families: ['ks-sgmat', 'ks-tiled', 'ks-direct'] },
+    // Strided factors: ks-dtiled where the target holds its measured shape (UNTUNED_NEEDS), else
+    // ks-dvec (vec4 along δ; both need d a multiple of 4), else ks-tiled. Not ks-sgmat: on the
+    // strided factor it lost to both (n=4096 f16: 0.818 ms, ks-dtiled 0.518, ks-dvec 0.545).
+    { minBlock: TILED_MIN_BLOCK, families: ['ks-dtiled', 'ks-dvec', 'ks-tiled', 'ks-direct'] },
+    { families: ['ks-direct'] },
+  ],
   // bsr-tiled has candidates for blocks of at least 2 rows: 50x bsr-direct on the H100 (Pixelfly, n = 1024).
   bsr: [{ families: ['bsr-tiled', 'bsr-direct'] }],
   bias: [{ families: ['bias'] }],
@@ -53,16 +69,17 @@ export function untunedFamilies(op: BackwardOp): readonly string[] {
     }
   })();
   const blocks = blockSizes(op);
-  const rule = rules.find((r) => r.minBlock === undefined || (blocks !== undefined && blocks.outputs >= r.minBlock && blocks.reduction >= r.minBlock));
-  return rule?.families ?? [];
+  const applies = (r: UntunedRule) =>
+    (r.minBlock === undefined || (blocks !== undefined && blocks.outputs >= r.minBlock && blocks.reduction >= r.minBlock)) && (!r.unstrided || blocks?.stride === 1);
+  return rules.find(applies)?.families ?? [];
 }
 
-function blockSizes(op: BackwardOp): { readonly outputs: number; readonly reduction: number } | undefined {
+function blockSizes(op: BackwardOp): { readonly outputs: number; readonly reduction: number; readonly stride: number } | undefined {
   switch (op.kind) {
     case 'ks':
-      return { outputs: op.b, reduction: op.c };
+      return { outputs: op.b, reduction: op.c, stride: op.d };
     case 'bsr':
-      return { outputs: op.bh, reduction: op.bw };
+      return { outputs: op.bh, reduction: op.bw, stride: 1 };
     default:
       return undefined;
   }
@@ -95,12 +112,90 @@ export const DEFAULT_KNOBS = {
 export const DEFAULT_FUSION = { runTile: 1024, belowBlock: TILED_MIN_BLOCK } as const;
 
 /**
+ * Families an untuned build prefers only on targets with at least these limits, where their
+ * default is the shape that was measured to win. ks-dtiled beat ks-dvec on the H200 (1024
+ * invocations, 48 KiB) at its defaults in all eight Monarch strided factors measured (f32 and
+ * f16: n=4096 0.464 vs 0.492 ms, 0.518 vs 0.545; n=16384 0.823 vs 0.876, 0.941 vs 0.979;
+ * 1024->4096 1.499 vs 1.592, 1.482 vs 1.767; 4096->1024 0.397 vs 0.408, 0.396 vs 0.458:
+ * bench/results/s4/call2, call3), but only there: those shapes take 512 invocations and 32 KiB
+ * (d ≥ 8) or 48 KiB (d = 4), and the smaller ks-dtiled tiles measured lost to ks-dvec's best
+ * (n=4096: 64 × 32 × 8 δ 0.500 ms; d = 4: 64 × 64 × 4 δ, chunks of 8, 1.667 and 0.430 ms).
+ */
+export const UNTUNED_NEEDS: Readonly<Record<string, Pick<TargetLimits, 'maxWorkgroupSize' | 'maxWorkgroupStorageBytes'>>> = {
+  'ks-dtiled': { maxWorkgroupSize: 512, maxWorkgroupStorageBytes: 49152 },
+};
+
+function targetMeets(family: string, limits: TargetLimits): boolean {
+  const needs = UNTUNED_NEEDS[family];
+  return needs === undefined || (limits.maxWorkgroupSize >= needs.maxWorkgroupSize && limits.maxWorkgroupStorageBytes >= needs.maxWorkgroupStorageBytes);
+}
+
+/**
  * The untuned schedule of an op among its families (applied to it): the default of the first
- * family of `preference` with a candidate on the target, else of the last one named (the
- * portable fallback of the list), else of the op's first family.
+ * family of `preference` with a candidate on the target (and the limits UNTUNED_NEEDS asks), else
+ * of the last one named (the portable fallback of the list), else of the op's first family.
+ * Limits for f32 storage must not list shader-f16 (the tensor-core families take f16 operands;
+ * the tuner's storageLimits drops it likewise).
  */
 export function untunedSchedule(families: readonly FamilyForOp[], preference: readonly string[], limits: TargetLimits): Schedule {
   const preferred = preference.flatMap((name) => families.filter((f) => f.name === name));
-  const family = preferred.find((f) => f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
+  const family = preferred.find((f) => targetMeets(f.name, limits) && f.candidates(limits).length > 0) ?? preferred[preferred.length - 1] ?? families[0];
   return family.defaultSchedule(limits);
 }
+
+/**
+ * A measured-best shape of a tiled family: the knob values its default aims for, and what each
+ * halving or doubling away from a value costs (booleans: what a mismatch costs). A family's
+ * default is the candidate nearest to its shape (shapeDistance), so on a target too small for
+ * the shape it is the nearest one that fits.
+ */
+export interface TargetShape {
+  readonly knobs: Readonly<Record<string, number | boolean>>;
+  readonly weights: Readonly<Record<string, number>>;
+}
+
+/** How far a schedule's knobs (and derived sizes such as `threads`) are from `target`. */
+export function shapeDistance(values: Readonly<Record<string, unknown>>, target: TargetShape): number {
+  let distance = 0;
+  for (const [knob, want] of Object.entries(target.knobs)) {
+    const have = values[knob];
+    const weight = target.weights[knob] ?? 1;
+    if (typeof want === 'boolean') distance += have === want ? 0 : weight;
+    else if (typeof have === 'number' && have > 0) distance += weight * Math.abs(Math.log2(have / want));
+    else distance += weight * 8;
+  }
+  return distance;
+}
+
+/**
+ * ks-tiled's shapes (`dtile` aims at min(d, 4)). Monarch-sized blocks: 64 rows × 64 β, 8x4
+ * register tiles (128 invocations), chunks of 8, pipelined: the best of every Monarch first
+ * factor on the H200, f32 (planned searches, bench/results/s4/call2, call3): n=4096 B=16384
+ * 0.284 ms (the earlier default, 128 × 64, 4x8, chunks of 16: 0.410), 1024->4096 0.263 (128 ×
+ * 128, 8x8, pipelined: 0.276), 4096->1024 1.017 (1.020), n=16384 B=4096 0.533 (0.560). Blocks of
+ * at least `largeFrom` both ways (dense layers): 128 × 128, 8x8, chunks of 16, pipelined, the best
+ * of dense 4096³ on the H100 (4.035 ms; 64 × 64, 8x4, chunks of 16, pipelined: 4.292;
+ * bench/results/goal3-h100-raw.json).
+ */
+export const KS_TILED_SHAPES = {
+  blocks: { rows: 64, cols: 64, tk: 8, rr: 8, rb: 4, pipeline: true, threads: 128 },
+  large: { rows: 128, cols: 128, tk: 16, rr: 8, rb: 8, pipeline: true, threads: 256 },
+  largeFrom: 1024,
+  /** δ per workgroup first, then filling the invocations; the rest alike. */
+  weights: { dtile: 2, threads: 1.5, rows: 1, cols: 1, tk: 1, rr: 1, rb: 1, pipeline: 1 },
+} as const;
+
+/**
+ * ks-dtiled's shapes: the best of every Monarch strided factor on the H200 (f32 and f16 storage,
+ * planned searches, bench/results/s4/call2, call3). d ≥ 8: 64 rows × 64 β × 8 δ, 8x8 tiles (512
+ * invocations), chunks of 8, pipelined: n=4096 0.464 ms f32 / 0.518 f16, n=16384 0.823 / 0.941;
+ * 128 × 32 × 8 δ took 0.471 and 64 × 32 × 8 δ 0.500 (so with fewer β than 64, 512 invocations
+ * by more rows). d = 4: 64 rows × 128 β × 4 δ, chunks of 16: 1024->4096 1.499 / 1.482 ms,
+ * 4096->1024 0.397 / 0.396; workgroups of 1024 invocations took 1.6-7.7 ms everywhere.
+ */
+export const KS_DTILED_SHAPES = {
+  strided: { rows: 64, cols: 64, dtile: 8, tk: 8, rr: 8, rb: 8, pipeline: true, threads: 512 },
+  fourBlocks: { rows: 64, cols: 128, dtile: 4, tk: 16, rr: 8, rb: 8, pipeline: true, threads: 512 },
+  /** Invocations and δ first; then fewer β rather than fewer rows (128 × 32 beat 32 × 128 at n=16384: 0.880 vs 0.948 ms). */
+  weights: { threads: 4, dtile: 3, rr: 2, rb: 2, rows: 1, cols: 0.9, tk: 1, pipeline: 0.5 },
+} as const;

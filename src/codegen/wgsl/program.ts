@@ -32,6 +32,8 @@ export interface EmitProgramOptions {
   readonly limits?: TargetLimits;
   /** Storage type of params and activations; defaults to the program's dtype. */
   readonly storage?: StorageType;
+  /** Appended to every entry point name: a second kernel set of the map beside the first in one WGSL module. */
+  readonly entryPointSuffix?: string;
 }
 
 /** The entry point of the kernel starting at op `index` of map `mapName`; module-unique because map names are. */
@@ -43,7 +45,7 @@ export function emitProgramKernels(program: Program, options: EmitProgramOptions
   const limits = options.limits ?? DEFAULT_LIMITS;
   const storage = options.storage ?? program.dtype;
   const ctx = (index: number): KernelContext => ({
-    entryPoint: entryPointName(program.name, index),
+    entryPoint: `${entryPointName(program.name, index)}${options.entryPointSuffix ?? ''}`,
     opIndex: index,
     storage,
     params: program.params,

@@ -1,0 +1,89 @@
+/**
+ * Which of a map's kernel sets (the manifest's `kernelSets`) a device runs: the first, in the
+ * build's order of preference, whose requirements the device meets. Manifests of older monc
+ * versions list no sets: their kernels are one set, and an f16 map's `fallback` a second.
+ */
+import type { Dtype } from '../manifest/program.js';
+import type { KernelSetName, ManifestKernelSet, ManifestMap, ManifestRequirements } from '../manifest/types.js';
+import { MoncError } from '../util/error.js';
+import type { DeviceCapabilities } from './device.js';
+import { FormatError } from './formats/format-error.js';
+
+/** What a device lacks for a set's requirements, one phrase each (empty: it can run the set). */
+export function unmetRequirements(requires: ManifestRequirements, device: DeviceCapabilities): string[] {
+  const unmet = requires.features.filter((f) => !device.features.includes(f)).map((f) => `feature ${f}`);
+  const invocations = Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX);
+  if (invocations < requires.maxComputeInvocationsPerWorkgroup) unmet.push(`${requires.maxComputeInvocationsPerWorkgroup} invocations per workgroup (has ${invocations})`);
+  if (device.maxComputeWorkgroupStorageSize < requires.maxComputeWorkgroupStorageSize) {
+    unmet.push(`${requires.maxComputeWorkgroupStorageSize} bytes of workgroup storage (has ${device.maxComputeWorkgroupStorageSize})`);
+  }
+  const size = requires.subgroupSize;
+  // Kernels that run one subgroup per workgroup need every subgroup to have that size; an
+  // adapter that does not report its sizes cannot promise it.
+  if (size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size)) {
+    const has = device.subgroupMinSize === undefined || device.subgroupMaxSize === undefined ? 'not reported' : `${device.subgroupMinSize}..${device.subgroupMaxSize}`;
+    unmet.push(`subgroup size ${size} (has ${has})`);
+  }
+  return unmet;
+}
+
+/** A map's kernel sets in order of preference; for an older manifest, the sets its fields make. */
+export function kernelSetsOf(map: ManifestMap, dtype: Dtype): readonly ManifestKernelSet[] {
+  if (map.kernelSets) return map.kernelSets;
+  // Older monc: what its runtime checked, shader-f16 for f16 storage; nothing else was recorded.
+  const own: ManifestKernelSet = {
+    name: 'module',
+    storage: dtype,
+    requires: { features: dtype === 'f16' ? ['shader-f16'] : [], maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 },
+  };
+  const fallback = map.fallback;
+  if (!fallback) return [own];
+  return [
+    own,
+    {
+      name: 'f32-storage',
+      storage: 'f32',
+      requires: { features: [], maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 },
+      wgsl: { extendsModule: false, enables: [], text: fallback.wgsl },
+      kernels: fallback.kernels,
+      backwardKernels: fallback.backwardKernels,
+    },
+  ];
+}
+
+/** The set a device runs, and why each set before it was passed over. */
+export interface KernelSetChoice {
+  readonly set: ManifestKernelSet;
+  readonly skipped: readonly { readonly name: KernelSetName; readonly unmet: readonly string[] }[];
+}
+
+/**
+ * The first of `sets` the device can run. None: a MoncError of kind 'device' naming what each
+ * set lacks (a build tuned on a larger adapter); an older f16 manifest without its f32-storage
+ * kernels on an adapter without shader-f16 is a FormatError saying to rebuild it.
+ */
+export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSet[], device: DeviceCapabilities): KernelSetChoice {
+  const skipped: { name: KernelSetName; unmet: string[] }[] = [];
+  for (const set of sets) {
+    const unmet = unmetRequirements(set.requires, device);
+    if (unmet.length === 0) return { set, skipped };
+    skipped.push({ name: set.name, unmet });
+  }
+  if (sets.length === 1 && sets[0].name === 'module' && sets[0].storage === 'f16') {
+    throw new FormatError(`map '${mapName}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
+  }
+  const why = skipped.map((s) => `'${s.name}' needs ${s.unmet.join(', ')}`).join('; ');
+  throw new MoncError('device', `map '${mapName}': this adapter cannot run any kernel set of the build (${why}); build it without --tuning, or tune it on this adapter`);
+}
+
+/**
+ * The WGSL module holding a set's kernels: the module's own file (`moduleWgsl`), that file with
+ * the set's extensions and kernels added, or the set's own module.
+ */
+export function kernelSetWgsl(set: ManifestKernelSet, moduleWgsl: string): string {
+  const wgsl = set.wgsl;
+  if (!wgsl) return moduleWgsl;
+  if (!wgsl.extendsModule) return wgsl.text;
+  // `enable` directives must come before every declaration; the module starts with a comment and its own.
+  return [...wgsl.enables.map((e) => `enable ${e};`), moduleWgsl, wgsl.text].join('\n\n');
+}
