@@ -19,6 +19,7 @@ import { ksSgmatStrided } from './fast/ks-sgmat-strided.js';
 import { ksTiled } from './fast/ks-tiled.js';
 import { chainShape, ksChainFused } from './fast/ks-chain-fused.js';
 import { ksPairFused } from './fast/ks-pair-fused.js';
+import { ksPairSgmat } from './fast/ks-pair-sgmat.js';
 import type { KernelContext } from './scaffold.js';
 
 /**
@@ -84,7 +85,7 @@ export function emitKernel(op: Op, schedule: Schedule, ctx: KernelContext): Emit
 }
 
 /** The families that compute a run of consecutive ops in one dispatch. */
-export const RUN_FAMILIES: readonly RegisteredRunFamily[] = [registerRun(ksChainFused), registerRun(ksPairFused)];
+export const RUN_FAMILIES: readonly RegisteredRunFamily[] = [registerRun(ksChainFused), registerRun(ksPairFused), registerRun(ksPairSgmat)];
 
 /**
  * Whether program ops `run` (indices) are two or more consecutive ops that the program lets run

@@ -1,0 +1,156 @@
+/**
+ * ks-pair-sgmat (both Monarch factors in one tensor-core kernel, the intermediate in workgroup
+ * memory): which pairs and targets it serves, its schedule space within the workgroup-storage
+ * limit, and its WGSL text. Its results against the float64 reference run through the
+ * subgroup-matrix emulation (SwiftShader has neither shader-f16 nor subgroup matrices).
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksPairSgmat, pairSgmatCandidates, pairSgmatDefault, SUBGROUP_UNIFORMITY_OFF, type KsPairSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-pair-sgmat.js';
+import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
+
+/** The Monarch case with its two factors marked as one pair, as lowering marks monarch(...). */
+function markedMonarch(n: number, m: number, k: number): OpsCase<KsOp> {
+  const c = monarchCase(n, m, k) as OpsCase<KsOp>;
+  const [op0, op1] = c.ops;
+  return { ...c, ops: [{ ...op0, pair: { group: 0, stage: 0 } }, { ...op1, pair: { group: 0, stage: 1 } }] };
+}
+
+/** Bytes of the kernel's workgroup variables, read from its WGSL. */
+function workgroupBytes(wgsl: string): number {
+  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
+}
+
+const emit = (c: OpsCase<KsOp>, s: KsPairSgmatSchedule) => ksPairSgmat.emit(c.ops, s, contextFor(c, 'k', 0, 'f16'));
+
+describe('ks-pair-sgmat applicability', () => {
+  const square = markedMonarch(4096, 4096, 64);
+
+  it('offers schedules for the marked n=4096 pair on the H200, every one within 48 KiB and 1024 invocations', () => {
+    const all = ksPairSgmat.candidates(square.ops, H200);
+    expect(all.length).toBeGreaterThan(0);
+    expect(all).toContainEqual(ksPairSgmat.defaultSchedule(square.ops, H200));
+    for (const s of all) {
+      const k = emit(square, s);
+      expect(workgroupBytes(k.wgsl), JSON.stringify(s)).toBeLessThanOrEqual(H200.maxWorkgroupStorageBytes);
+      expect(k.workgroupSize[0]).toBe(32 * s.subgroups);
+    }
+  });
+
+  it('offers nothing without shader-f16 and subgroup matrices, or for two unmarked ops of the same shapes', () => {
+    expect(ksPairSgmat.candidates(square.ops, { ...H200, features: ['shader-f16'] })).toEqual([]);
+    expect(ksPairSgmat.defaultSchedule(square.ops, { ...H200, features: [] })).toBeUndefined();
+    const unmarked = monarchCase(4096, 4096, 64).ops;
+    expect(ksPairSgmat.applies(unmarked)).toBe(false);
+    expect(ksPairSgmat.candidates(unmarked, H200)).toEqual([]);
+  });
+
+  it('needs blocks of whole 16x16 tiles and x read in place', () => {
+    const [op0, op1] = markedMonarch(384, 384, 8).ops; // blocks of 48: whole tiles
+    expect(pairSgmatCandidates(op0, op1, H200)).not.toEqual([]);
+    const [p0, p1] = markedMonarch(192, 192, 8).ops; // blocks of 24
+    expect(pairSgmatCandidates(p0, p1, H200)).toEqual([]);
+    expect(pairSgmatCandidates({ ...op0, input: { size: 384, steps: [{ shape: [8, 48], perm: [1, 0] }] } }, op1, H200)).toEqual([]);
+  });
+
+  it('schedules for smaller workgroup storage: n=256 fits 16 KiB; n=4096 needs the H200s 48 KiB (its intermediate slice alone is 32 KiB)', () => {
+    const small = markedMonarch(256, 256, 16);
+    const at16 = ksPairSgmat.candidates(small.ops, { ...H200, maxWorkgroupStorageBytes: 16384, maxWorkgroupSize: 256 });
+    expect(at16.length).toBeGreaterThan(0);
+    for (const s of at16) expect(workgroupBytes(emit(small, s).wgsl)).toBeLessThanOrEqual(16384);
+    expect(ksPairSgmat.candidates(square.ops, { ...H200, maxWorkgroupStorageBytes: 32768 })).toEqual([]);
+  });
+
+  it('covers rectangular Monarch 1024 -> 4096 (d1 = 4: all four δ1 per workgroup, a 16-mid tile spans 4 γ1)', () => {
+    const rect = markedMonarch(1024, 4096, 4);
+    const all = ksPairSgmat.candidates(rect.ops, H200);
+    expect(all.length).toBeGreaterThan(0);
+    expect(new Set(all.map((s) => s.dslice))).toEqual(new Set([4]));
+  });
+
+  it('with c0 = 1024 (4096 -> 1024) or c1 = 128 (n = 16384) nothing fits 48 KiB: the x block or the intermediate slice is too large', () => {
+    expect(ksPairSgmat.candidates(markedMonarch(4096, 1024, 4).ops, H200)).toEqual([]);
+    expect(ksPairSgmat.candidates(markedMonarch(16384, 16384, 128).ops, H200)).toEqual([]);
+  });
+
+  test.prop([fc.constantFrom(16, 32, 48, 64), fc.constantFrom(1, 2, 4, 8, 16, 32, 64), fc.constantFrom(16, 32, 64), fc.integer({ min: 1, max: 6 })], { numRuns: 25 })(
+    'over Monarch shapes: the default is a candidate, and every candidate fits the limits it was given',
+    (block, nblocks, storageKiB, sgCap) => {
+      const c = markedMonarch(block * nblocks, block * nblocks, nblocks);
+      const limits = { ...H200, maxWorkgroupStorageBytes: storageKiB * 1024, maxWorkgroupSize: 32 * sgCap };
+      const all = pairSgmatCandidates(c.ops[0], c.ops[1], limits);
+      const d = pairSgmatDefault(c.ops[0], c.ops[1], limits);
+      if (all.length === 0) {
+        expect(d).toBeUndefined();
+        return;
+      }
+      expect(all).toContainEqual(d);
+      for (const s of all.slice(0, 8)) {
+        const k = emit(c, s);
+        expect(workgroupBytes(k.wgsl)).toBeLessThanOrEqual(limits.maxWorkgroupStorageBytes);
+        expect(k.workgroupSize[0]).toBeLessThanOrEqual(limits.maxWorkgroupSize);
+      }
+    },
+  );
+
+  it('needs f16 storage', () => {
+    const s = ksPairSgmat.defaultSchedule(square.ops, H200)!;
+    expect(() => ksPairSgmat.emit(square.ops, s, contextFor(square, 'k', 0, 'f32'))).toThrow(/f16/);
+  });
+});
+
+describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
+  const c = markedMonarch(4096, 4096, 64);
+  const base: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 1, xblocks: 1, odelta: 8, cols: 32, pad: 8 };
+  const one = emit(c, base);
+  const four = emit(c, { ...base, subgroups: 4, xblocks: 4, pad: 0, cols: 16 });
+
+  it('computes both ops in one tiled dispatch: 16 rows, 4 slices of 16 δ1 per row tile', () => {
+    expect(one.ops).toEqual([0, 1]);
+    expect(one.enables).toEqual(['f16', 'chromium_experimental_subgroup_matrix']);
+    expect(one.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 16, workgroupsPerRowTile: 4 });
+    expect(one.wgsl).toContain('let delta_s = (group % 4u) * 16u;');
+  });
+
+  it('keeps the slice of t in workgroup memory as ts[δ1][row][γ1], rows padded to 72 halves', () => {
+    expect(one.wgsl).toContain('var<workgroup> k_ts: array<f16, 18432>;');
+    expect(one.wgsl).toContain('k_ts[((p % 16u) * 16u + r) * 72u + p / 16u] = f16(v);');
+    expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_ts, loff \+ kk, 72u\)/);
+  });
+
+  it("step 1 multiplies the staged x block by W0's rows read in place (stride c0); step 2 reads W1 in place (stride c1)", () => {
+    expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, xoff \+ kk, 72u\)/);
+    expect(one.wgsl).toContain('let woff = mid0 * 64u;');
+    expect(one.wgsl).toContain('let woff = 262144u + ((delta_s + dq) * 64u + bg * 32u) * 64u;');
+    expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_params, woff \+ 1024u \+ kk, 64u\)/);
+    expect(one.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(3);
+  });
+
+  it('writes y as vec4 along δ1', () => {
+    expect(one.wgsl).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
+    expect(one.wgsl).toContain('let at = (row * 4096u + (beta * 64u + delta)) / 4u;');
+  });
+
+  it('one subgroup stays workgroup-uniform; several run under the subgroup-uniformity diagnostic switched off, each on its own tiles', () => {
+    expect(one.wgsl).not.toContain('@diagnostic');
+    expect(one.wgsl).toContain('let sg = 0u;');
+    expect(four.workgroupSize).toEqual([128, 1, 1]);
+    expect(four.wgsl).toContain(`${SUBGROUP_UNIFORMITY_OFF} {`);
+    expect(four.wgsl).toContain('let sg = lid / 32u;');
+    expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, sg * 256u, acc, 16u);');
+  });
+
+  it("adds op0's bias to t, op1's at its logical output index, and the old y when op1 accumulates", () => {
+    const [op0, op1] = c.ops;
+    const biased = { ...c, ops: [{ ...op0, bias: { tensor: 'blkdiag1', offset: 0, length: 4096 } }, { ...op1, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 4096 } }] };
+    const text = emit(biased, base).wgsl;
+    expect(text).toContain('let v = k_sc[e] + f32(k_params[(p / 16u) * 64u + delta_s + p % 16u]);');
+    expect(text).toContain('f32(k_params[262145u + (beta * 64u + delta)])');
+    expect(text).toContain('v += vec4<f32>(k_dst[at]);');
+  });
+});
