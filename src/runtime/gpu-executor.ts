@@ -20,6 +20,7 @@ import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatc
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -72,6 +73,8 @@ export class GpuExecutor {
   private tempCapacity = 0;
   private readonly dims: DimsBuffers;
   private io: HostIo | undefined;
+  /** The chunk ring of pipelined round trips (pipelined-forward.ts), created on the first one. */
+  private pipelined: PipelinedForward | undefined;
   /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
   private bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
   /** Batch sizes whose round trip with the current host buffers ran without a WebGPU error. */
@@ -261,15 +264,35 @@ export class GpuExecutor {
 
   /**
    * Y = X Mᵀ through the device, into `out` when given (batch × out values), else a new array;
-   * runs one at a time (they share the staging buffers), in chunks of rows that fit the device's
-   * buffer limits.
+   * runs one at a time (they share the staging buffers). A batch above the pipeline's threshold
+   * (or `chunkRows` below the batch) runs pipelined in chunks (pipelined-forward.ts); otherwise
+   * in one piece, or in chunks of rows that fit the device's buffer limits.
    */
-  run(x: Float32Array, batch: number, out?: Float32Array): Promise<Float32Array> {
+  run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
+    const chunk = chunkRowsFor(this.spec, batch, rows, chunkRows);
+    if (chunk !== undefined) return this.enqueue(() => this.runPipelined(x, batch, out ?? new Float32Array(batch * this.spec.out), chunk));
     if (batch > rows) return this.runInChunks(x, batch, rows, out);
-    const result = this.queue.then(() => this.runNow(x, batch, out));
+    return this.enqueue(() => this.runNow(x, batch, out));
+  }
+
+  private enqueue(body: () => Promise<Float32Array>): Promise<Float32Array> {
+    const result = this.queue.then(body);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
+    this.checkUsable();
+    // The input was checked by the caller; the ring's stagings need not check it again.
+    const host = { name: 'forward', in: this.spec.in, out: this.spec.out, checkInput: () => undefined };
+    this.pipelined ??= new PipelinedForward(host, {
+      device: this.device,
+      storage: this.spec.storage,
+      maxRows: this.maxRows(),
+      encode: (encoder, xs, ys, rows) => this.encode(encoder, xs, ys, rows),
+    });
+    return this.pipelined.run(x, batch, y, chunkRows);
   }
 
   private async runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {
@@ -277,7 +300,7 @@ export class GpuExecutor {
     const y = out ?? new Float32Array(batch * m);
     for (let start = 0; start < batch; start += rows) {
       const count = Math.min(rows, batch - start);
-      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m));
+      await this.run(x.subarray(start * n, (start + count) * n), count, y.subarray(start * m, (start + count) * m), Infinity);
     }
     return y;
   }
@@ -340,5 +363,6 @@ export class GpuExecutor {
     for (const t of this.temps.values()) t.destroy();
     this.dims.destroy();
     this.destroyIo();
+    this.pipelined?.destroy();
   }
 }

@@ -21,6 +21,12 @@ export interface ForwardOptions {
   readonly batch?: number;
   /** Receives Y (exactly batch × out values) and is returned, instead of a new array. */
   readonly out?: Float32Array;
+  /**
+   * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
+   * number; Infinity runs the batch in one piece. Default: one piece below 64 MiB of input or
+   * result, chunks of 8 MiB from there on. Ignored by the CPU backend.
+   */
+  readonly chunkRows?: number;
 }
 
 /** A forward call's rows and result array, checked against the map's sizes. */
@@ -29,13 +35,16 @@ export function forwardRequest(
   sizes: { readonly in: number; readonly out: number },
   x: Float32Array,
   options: number | ForwardOptions | undefined,
-): { rows: number; out: Float32Array | undefined } {
-  const { batch, out } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined } : options;
+): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
+  const { batch, out, chunkRows } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined, chunkRows: undefined } : options;
   const rows = batch ?? x.length / sizes.in;
   if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
   if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
   if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
-  return { rows, out };
+  if (chunkRows !== undefined && !(chunkRows === Infinity || (Number.isInteger(chunkRows) && chunkRows >= 1))) {
+    throw new MoncError('user', `map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
+  }
+  return { rows, out, chunkRows };
 }
 
 /**

@@ -4,7 +4,8 @@
  * and returns it; a `ForwardStaging` lends mapped input and result views that give the same
  * results across batches, expire (detach) when their lease ends, create no buffer after the first
  * run, and refuse calls out of order. Both on WebGPU and on the CPU backend; an f16-storage
- * staging converts its views both ways.
+ * staging converts its views both ways. The pipelined round trip (`chunkRows`, a ring of chunk
+ * stagings) gives what the one-piece one gives, for any chunking, and creates nothing once warm.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -205,6 +206,75 @@ describe('host path (webgpu) reuse', () => {
       }
     } finally {
       staging.destroy();
+    }
+  });
+});
+
+describe('pipelined forward (webgpu)', () => {
+  test.prop([fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 15 })], { numRuns: 12 })(
+    'any chunking gives the one-piece result and the reference',
+    async (batch, chunkRows) => {
+      const { runner, want } = await runnerFor(MAP, 'webgpu');
+      try {
+        const x = randomArray(batch * MAP.in, rng(batch * 17 + chunkRows));
+        const whole = await runner.forward(x, { chunkRows: Infinity });
+        const out = new Float32Array(batch * MAP.out).fill(Number.NaN);
+        const y = await runner.forward(x, { out, chunkRows });
+        expect(y).toBe(out);
+        // Rows are computed independently: chunking must not change a single bit.
+        expect(Array.from(y)).toEqual(Array.from(whole));
+        expect(relativeError(y, want(x, batch))).toBeLessThan(TOL);
+        // A new result array when no out is given.
+        expect(Array.from(await runner.forward(x, { chunkRows }))).toEqual(Array.from(whole));
+      } finally {
+        runner.destroy();
+      }
+    },
+  );
+
+  it('chunks of one row, of the whole batch, and a last partial chunk; calls queue behind each other', async () => {
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const random = rng(41);
+    try {
+      const x = randomArray(10 * MAP.in, random);
+      const cases = [1, 3, 4, 10, 11].map((chunkRows) => runner.forward(x, { chunkRows }));
+      // Issued together: they share the ring and must run one after another.
+      for (const y of await Promise.all(cases)) expect(relativeError(y, want(x, 10))).toBeLessThan(TOL);
+      expect(relativeError(await runner.forward(x.subarray(0, MAP.in), { chunkRows: 1 }), want(x.subarray(0, MAP.in), 1))).toBeLessThan(TOL);
+      await expect(runner.forward(x, { chunkRows: 0 })).rejects.toThrow("map 'm': chunkRows must be a positive whole number of rows or Infinity, got 0");
+      await expect(runner.forward(x, { chunkRows: 2.5 })).rejects.toThrow('got 2.5');
+    } finally {
+      runner.destroy();
+    }
+  });
+
+  it('creates no buffer or bind group once warm, and stagings keep their rules beside it', async () => {
+    const device = await getTestDevice();
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const random = rng(43);
+    const staging = runner.createStaging(4);
+    const step = async (batch: number, chunkRows: number) => {
+      const x = randomArray(batch * MAP.in, random);
+      const out = new Float32Array(batch * MAP.out);
+      expect(relativeError(await runner.forward(x, { out, chunkRows }), want(x, batch))).toBeLessThan(TOL);
+      const input = await staging.input(4);
+      input.set(x.subarray(0, 4 * MAP.in));
+      const result = await staging.run();
+      expect(input.length, 'the input view expired').toBe(0);
+      expect(relativeError(result, want(x.subarray(0, 4 * MAP.in), 4))).toBeLessThan(TOL);
+    };
+    try {
+      // Warm: the ring for 3-row chunks and each slot's chunk sizes (the staging's 4 rows grow
+      // the shared temporaries after the first call, which drops the bind groups made before).
+      for (const batch of [9, 8, 7, 9]) await step(batch, 3);
+      const counts = await countCreations(device, async () => {
+        for (const batch of [7, 9, 8, 9]) await step(batch, 3);
+        // Smaller chunks fit the same ring.
+        await step(6, 3);
+      });
+      expect(counts).toEqual({ buffers: 0, bindGroups: 0 });
+    } finally {
+      runner.destroy();
     }
   });
 });

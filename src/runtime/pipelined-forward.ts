@@ -1,0 +1,115 @@
+/**
+ * The pipelined host round trip of a large batch (`forward(x, { out })` above a size threshold):
+ * the batch runs in chunks through a ring of stagings (host-io.ts: upload, x, y and readback
+ * buffers of one chunk each), so that while the GPU copies in, runs and copies out chunk i, the
+ * host fills chunk i+1 into its mapped upload buffer and copies chunk i-1's mapped result out.
+ *
+ * Why chunks, beyond the overlap: every `getMappedRange` in Node hands out a new ArrayBuffer over
+ * the mapped memory (Dawn's src/dawn/node/binding/GPUBuffer.cpp, GPUBuffer::getMappedRange:
+ * `Napi::ArrayBuffer::New(env, ptr, size)`, no copy), and Node accounts such a buffer as V8
+ * external memory. A mapping of 64 MiB or more at once crosses V8's external-memory soft limit
+ * (64 MiB over the level at the last mark-compact), so V8 starts incremental marking for
+ * "external memory pressure" and, while marking runs, does a synchronous marking step of 5-10 ms
+ * inside the next such call (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure): a
+ * full garbage collection per round trip, whose cost grows with the JS heap, not with the data.
+ * Chunks of a few MiB stay far below the limit (bench/readback-probe.ts measures both).
+ *
+ * Nothing is created per call: the ring is created on first use and replaced only when a call
+ * needs larger chunks than it holds.
+ */
+import { GpuStaging, type GpuStagingDevice, type StagingHost } from './host-io.js';
+
+/** When and how `forward` pipelines a batch: data, not constants in the logic. */
+export interface HostPipeline {
+  /** Bytes of the larger of a chunk's input and result (f32 host values): sets the default chunk rows. */
+  readonly chunkBytes: number;
+  /** Batches whose larger side (input or result) is below this many bytes run in one piece. */
+  readonly minBytes: number;
+  /** Chunks in flight at once (the ring's stagings). */
+  readonly depth: number;
+}
+
+/**
+ * Chunks of 8 MiB (512 rows of a 4096-wide map) from 64 MiB on: the size at which one mapping
+ * alone crosses V8's external-memory limit. Smaller batches keep the one-piece round trip
+ * measured on the H200 (B = 1 and 512 of n = 4096 unchanged).
+ */
+export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: 64 << 20, depth: 3 };
+
+/**
+ * Rows per chunk for `batch` rows of a map with these sizes, or undefined for one piece:
+ * `requested` (a caller's `chunkRows`; Infinity: one piece) or the pipeline's default from its
+ * byte sizes; never above `maxRows` (the device's buffer limits).
+ */
+export function chunkRowsFor(
+  sizes: { readonly in: number; readonly out: number },
+  batch: number,
+  maxRows: number,
+  requested: number | undefined,
+  plan: HostPipeline = HOST_PIPELINE,
+): number | undefined {
+  const rowBytes = Math.max(sizes.in, sizes.out) * 4;
+  const wanted = requested ?? (batch * rowBytes < plan.minBytes ? Infinity : Math.max(1, Math.floor(plan.chunkBytes / rowBytes)));
+  return wanted < batch ? Math.min(wanted, maxRows) : undefined;
+}
+
+/** The ring of chunk stagings one runner's pipelined forward passes reuse. */
+export class PipelinedForward {
+  private ring: GpuStaging[] = [];
+  private capacity = 0;
+
+  constructor(
+    private readonly host: StagingHost,
+    private readonly gpu: GpuStagingDevice,
+    private readonly depth = HOST_PIPELINE.depth,
+  ) {}
+
+  /**
+   * Y for `batch` rows of `x` into `y`, in chunks of `chunkRows` rows (x already checked by the
+   * caller). One call at a time: the caller serialises them.
+   */
+  async run(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
+    const ring = this.ringFor(chunkRows);
+    const { in: n, out: m } = this.host;
+    const inFlight: { run: Promise<Float32Array>; start: number }[] = [];
+    const drain = async () => {
+      const { run, start } = inFlight.shift()!;
+      y.set(await run, start * m);
+    };
+    try {
+      for (let start = 0, i = 0; start < batch; start += chunkRows, i++) {
+        const count = Math.min(chunkRows, batch - start);
+        const staging = ring[i % ring.length];
+        // Its previous chunk was drained below before this slot came round again.
+        (await staging.input(count)).set(x.subarray(start * n, (start + count) * n));
+        const run = staging.run();
+        run.catch(() => undefined);
+        inFlight.push({ run, start });
+        // Keep depth - 1 chunks on the GPU while the host fills the next one.
+        if (inFlight.length >= ring.length) await drain();
+      }
+      while (inFlight.length > 0) await drain();
+      return y;
+    } catch (e) {
+      // A failed chunk leaves the others mid-flight: let them settle, then start afresh next call.
+      await Promise.allSettled(inFlight.map((c) => c.run));
+      this.destroy();
+      throw e;
+    }
+  }
+
+  /** The ring, created (or replaced by larger stagings) only when `rows` exceeds what it holds. */
+  private ringFor(rows: number): GpuStaging[] {
+    if (this.ring.length > 0 && rows <= this.capacity) return this.ring;
+    this.destroy();
+    this.ring = Array.from({ length: this.depth }, () => new GpuStaging(this.host, rows, this.gpu));
+    this.capacity = rows;
+    return this.ring;
+  }
+
+  destroy(): void {
+    for (const s of this.ring) s.destroy();
+    this.ring = [];
+    this.capacity = 0;
+  }
+}

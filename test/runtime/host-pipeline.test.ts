@@ -1,0 +1,48 @@
+/**
+ * When `forward` pipelines a batch (src/runtime/pipelined-forward.ts, chunkRowsFor): one piece
+ * below the plan's byte threshold, chunks of its chunk bytes from there on (the larger of input
+ * and result decides), a caller's chunkRows over the default, never above the device's rows.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { chunkRowsFor, HOST_PIPELINE } from '../../src/runtime/pipelined-forward.js';
+
+const MONARCH = { in: 4096, out: 4096 };
+const BIG = 1 << 30;
+
+describe('chunkRowsFor', () => {
+  it('keeps the measured one-piece batches of n = 4096 and chunks from 64 MiB on', () => {
+    expect(chunkRowsFor(MONARCH, 1, BIG, undefined)).toBeUndefined();
+    expect(chunkRowsFor(MONARCH, 512, BIG, undefined)).toBeUndefined();
+    expect(chunkRowsFor(MONARCH, 4095, BIG, undefined)).toBeUndefined();
+    // 4096 rows of 16 KiB = 64 MiB: chunks of 8 MiB = 512 rows.
+    expect(chunkRowsFor(MONARCH, 4096, BIG, undefined)).toBe(512);
+    // The larger side decides: 1024 -> 4096 is 16 KiB of result per row.
+    expect(chunkRowsFor({ in: 1024, out: 4096 }, 4096, BIG, undefined)).toBe(512);
+    expect(chunkRowsFor({ in: 4096, out: 1024 }, 4096, BIG, undefined)).toBe(512);
+  });
+
+  it('takes a caller chunkRows, Infinity as one piece, and caps at the device rows', () => {
+    expect(chunkRowsFor(MONARCH, 512, BIG, 100)).toBe(100);
+    expect(chunkRowsFor(MONARCH, 512, BIG, 512)).toBeUndefined();
+    expect(chunkRowsFor(MONARCH, 8192, BIG, Infinity)).toBeUndefined();
+    expect(chunkRowsFor(MONARCH, 8192, 300, undefined)).toBe(300);
+    expect(chunkRowsFor(MONARCH, 8192, 300, 1000)).toBe(300);
+  });
+
+  test.prop([fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 16 }), fc.integer({ min: 1, max: 1 << 20 })])(
+    'one piece exactly below the threshold; chunks within the chunk bytes and the device rows',
+    (n, m, batch, maxRows) => {
+      const rowBytes = Math.max(n, m) * 4;
+      const chunk = chunkRowsFor({ in: n, out: m }, batch, maxRows, undefined);
+      if (batch * rowBytes < HOST_PIPELINE.minBytes) expect(chunk).toBeUndefined();
+      else {
+        expect(chunk).toBeDefined();
+        expect(chunk!).toBeGreaterThanOrEqual(1);
+        expect(chunk!).toBeLessThan(batch);
+        expect(chunk!).toBeLessThanOrEqual(maxRows);
+        expect(chunk === 1 || chunk! * rowBytes <= HOST_PIPELINE.chunkBytes).toBe(true);
+      }
+    },
+  );
+});
