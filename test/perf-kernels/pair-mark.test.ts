@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { fusablePair } from '../../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { DEFAULT_LIMITS, fusableRuns, runCandidates } from '../../src/codegen/wgsl/index.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp, Program } from '../../src/ir/ir.js';
 import { candidatePartitions, pairPartition } from '../../src/tuner/partitions.js';
 
@@ -23,7 +24,10 @@ function compiled(n: number, maps: Record<string, string>) {
 const programs = (n: number, maps: Record<string, string>): Record<string, Program> => Object.fromEntries(compiled(n, maps).programs!.map((p) => [p.name, p]));
 
 /** The families of the run families' candidates over every run of the program that fuses. */
-const runFamiliesUsed = (p: Program) => new Set(fusableRuns(p).flatMap((r) => runCandidates(p, r, DEFAULT_LIMITS).map((s) => s.family)));
+const runFamiliesUsed = (p: Program, limits: TargetLimits = DEFAULT_LIMITS) => new Set(fusableRuns(p).flatMap((r) => runCandidates(p, r, limits).map((s) => s.family)));
+
+/** The H200's limits and tensor-core features (ks-pair-sgmat needs shader-f16 and subgroup matrices). */
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', 'chromium-experimental-subgroup-matrix', 'subgroups'] };
 
 describe('the Monarch pair mark decides ks-pair-fused', () => {
   // n = 256, 16 blocks: every map below has two 16-block factors.
@@ -68,6 +72,17 @@ describe('the Monarch pair mark decides ks-pair-fused', () => {
   it('two block diagonals around one transpose (not P L Pᵀ R) are no pair', () => {
     expect(p.shuffled.ops.some((op) => op.kind === 'ks' && op.pair !== undefined)).toBe(false);
     expect(runFamiliesUsed(p.shuffled).has('ks-pair-fused')).toBe(false);
+  });
+
+  it("on the H200 the tuner's pair partition offers ks-pair-sgmat for the marked pairs only, never for butterfly levels or shuffled diagonals of the same shapes", () => {
+    for (const name of ['builtin', 'raw']) {
+      expect(pairPartition(p[name], H200), name).toEqual([[0, 1]]);
+      expect(runCandidates(p[name], [0, 1], H200).map((s) => s.family), name).toContain('ks-pair-sgmat');
+    }
+    expect(runFamiliesUsed(p.levels, H200).has('ks-pair-sgmat')).toBe(false);
+    expect(pairPartition(p.levels, H200)).toEqual([[0], [1]]);
+    expect(runFamiliesUsed(p.shuffled, H200).has('ks-pair-sgmat')).toBe(false);
+    expect(runCandidates(p.twice, [1, 2], H200).map((s) => s.family)).not.toContain('ks-pair-sgmat');
   });
 
   it('two Monarchs in a row: each pair fuses, never the second factor of one with the first of the next', () => {
