@@ -13,6 +13,7 @@ import { compileModule } from '../../src/compile.js';
 import { formatDiagnostics } from '../../src/dsl/index.js';
 import { getTestDevice } from '../support/gpu.js';
 import { formatDiagnostics as formatTsDiagnostics, scratchDir, typeCheck } from '../support/typescript.js';
+import { f32StorageWgsl, kernelSetOf } from '../support/kernel-sets.js';
 
 const SEED = 20261204;
 /** Seconds one input may take from source to outputs or diagnostics (generous: CI machines are shared). */
@@ -151,9 +152,9 @@ describe('fuzzing the front end with a fixed seed', () => {
     const device = await getTestDevice();
     for (const source of sample()) {
       const { outputs } = compileKernels(source, 'fuzz.mon');
-      // What this device runs: an f16 module without shader-f16 runs each map's f32-storage fallback.
+      // What this device runs: an f16 module without shader-f16 runs each map's f32-storage kernel set.
       const f16Only = outputs!.manifest.enables.includes('f16') && !device.features.has('shader-f16');
-      for (const code of f16Only ? outputs!.manifest.maps.map((m) => m.fallback!.wgsl) : [outputs!.wgsl]) {
+      for (const code of f16Only ? outputs!.manifest.maps.map(f32StorageWgsl) : [outputs!.wgsl]) {
         device.pushErrorScope('validation');
         const module = device.createShaderModule({ code });
         const info = await module.getCompilationInfo();
@@ -170,11 +171,11 @@ describe('fuzzing the front end with a fixed seed', () => {
     let pipelines = 0;
     for (const source of sample()) {
       const { outputs } = compileKernels(source, 'fuzz.mon');
-      // What this device runs: the first map's f32-storage fallback for an f16 module without shader-f16.
+      // What this device runs: the first map's f32-storage kernel set for an f16 module without shader-f16.
       const first = outputs!.manifest.maps[0];
       const f16Only = outputs!.manifest.enables.includes('f16') && !device.features.has('shader-f16');
-      const module = device.createShaderModule({ code: f16Only ? first.fallback!.wgsl : outputs!.wgsl });
-      for (const entryPoint of (f16Only ? first.fallback!.kernels : outputs!.manifest.maps.flatMap((m) => m.kernels)).map((k) => k.entryPoint).slice(0, 2)) {
+      const module = device.createShaderModule({ code: f16Only ? f32StorageWgsl(first) : outputs!.wgsl });
+      for (const entryPoint of (f16Only ? kernelSetOf(first, 'f32-storage').kernels! : outputs!.manifest.maps.flatMap((m) => m.kernels)).map((k) => k.entryPoint).slice(0, 2)) {
         await expect(device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint } }), `${entryPoint} of\n${source}`).resolves.toBeDefined();
         pipelines++;
       }

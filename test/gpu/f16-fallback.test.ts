@@ -1,9 +1,10 @@
 /**
- * An f16 module on an adapter without shader-f16 runs the f32-storage kernels its build shipped
- * (the manifest's `fallback`), forward and backward, against the float64 reference; the runner
- * reaches nothing of the compiler (esbuild's import graph of map-runner.ts, dynamic imports
- * included); and a manifest of an older monc (no fallback, no backward section) is refused with
- * a format error that says to rebuild, not re-derived at run time.
+ * An f16 module on an adapter without shader-f16 runs the f32-storage kernel set its build
+ * shipped, forward and backward, against the float64 reference; the runner reaches nothing of
+ * the compiler (esbuild's import graph of map-runner.ts, dynamic imports included); a manifest of
+ * an older monc with its f32 kernels in `fallback` still runs them; and one without them (or
+ * without a backward section) is refused with a format error that says to rebuild, not
+ * re-derived at run time.
  */
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -16,6 +17,7 @@ import { initParams } from '../../src/runtime/init.js';
 import { dawnProvider, MapRunner } from '../../src/runtime/node.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { referenceApply, referenceBackward } from '../support/reference.js';
+import { olderManifestMap } from '../support/kernel-sets.js';
 
 const SOURCE = `module half
 dtype f16
@@ -55,6 +57,8 @@ describe('an f16 module on an adapter without shader-f16', () => {
         const map = built.manifest.maps.find((m) => m.name === checked.name)!;
         const runner = await MapRunner.create(map, built.wgsl, { device, dtype: 'f16' });
         try {
+          expect(runner.kernelSet?.name, 'the first set this device can run').toBe('f32-storage');
+          expect(runner.kernelSet?.storage).toBe('f32');
           const params = initParams(paramsOf(checked.structure), 7);
           runner.loadParams(params);
           for (const batch of [1, 5]) {
@@ -78,8 +82,25 @@ describe('an f16 module on an adapter without shader-f16', () => {
     }
   });
 
+  it("runs an older monc's manifest (no kernel sets) on its `fallback`, against the float64 reference", async () => {
+    const built = build();
+    const checked = built.module.maps[0];
+    const device = await deviceWithoutF16();
+    const runner = await MapRunner.create(olderManifestMap(built.manifest.maps[0]), built.wgsl, { device, dtype: 'f16' });
+    try {
+      expect(runner.kernelSet?.name).toBe('f32-storage');
+      const params = initParams(paramsOf(checked.structure), 3);
+      runner.loadParams(params);
+      const x = randomArray(4 * checked.in, rng(4));
+      expect(relativeError(await runner.forward(x, 4), referenceApply(checked.structure, params, x, 4))).toBeLessThan(F32_TOL);
+    } finally {
+      runner.destroy();
+      device.destroy();
+    }
+  });
+
   it('refuses a manifest without the fallback (an older monc): rebuild it', async () => {
-    const { fallback: _fallback, ...old }: ManifestMap = build().manifest.maps[0];
+    const old: ManifestMap = olderManifestMap(build().manifest.maps[0], false);
     const device = await deviceWithoutF16();
     try {
       const created = MapRunner.create(old, build().wgsl, { device, dtype: 'f16' });
