@@ -124,8 +124,8 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
   });
 
   it("step 1 multiplies the staged x block by W0's rows read in place (stride c0); step 2 reads W1 in place (stride c1)", () => {
-    expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, xoff \+ kk, 72u\)/);
-    expect(one.wgsl).toContain('let woff = mid0 * 64u;');
+    expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, xoff0 \+ kk, 72u\)/);
+    expect(one.wgsl).toContain('let woff0 = ((k0 + w0) * 64u + delta_s) * 64u;');
     expect(one.wgsl).toContain('let woff = 262144u + ((delta_s + dq) * 64u + bg * 32u) * 64u;');
     expect(one.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_params, woff \+ 1024u \+ kk, 64u\)/);
     expect(one.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(3);
@@ -142,7 +142,7 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     expect(four.workgroupSize).toEqual([128, 1, 1]);
     expect(four.wgsl).toContain(`${SUBGROUP_UNIFORMITY_OFF} {`);
     expect(four.wgsl).toContain('let sg = lid / 32u;');
-    expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, sg * 256u, acc, 16u);');
+    expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, sg * 256u, acc0, 16u);');
   });
 
   it("adds op0's bias to t, op1's at its logical output index, and the old y when op1 accumulates", () => {

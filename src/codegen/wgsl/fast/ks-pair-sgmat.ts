@@ -88,8 +88,13 @@ interface PairSgTiling {
   readonly C0P: number;
   readonly C1P: number;
   readonly threads: number;
-  /** f32 elements of the scratch shared by step 1 (one tile per subgroup) and step 2 (the output pass). */
+  /** f32 elements of the scratch shared by step 1 (PT tiles per subgroup) and step 2 (the output pass). */
   readonly scratch: number;
+  /**
+   * Step-1 tiles per subgroup between two barriers: as many as the scratch, sized for step 2, holds
+   * (dividing the stage's tiles), so the barriers of step 1 serve more matrix multiply-adds.
+   */
+  readonly PT: number;
   readonly sharedBytes: number;
 }
 
@@ -100,6 +105,8 @@ function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling 
   const C0P = op0.c + pad;
   const C1P = op1.c + pad;
   const scratch = Math.max(S * TILE * TILE, OD * R * TB);
+  const perSubgroup = (XB * (R / TILE) * TPB) / S;
+  const PT = Math.max(1, ...[8, 4, 2].filter((p) => perSubgroup % p === 0 && p * S * TILE * TILE <= scratch));
   return {
     R, Q, S, XB, OD, TB,
     MR: R / TILE,
@@ -110,6 +117,7 @@ function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling 
     C1P,
     threads: SUBGROUP * S,
     scratch,
+    PT,
     sharedBytes: 2 * Q * R * C1P + 2 * XB * R * C0P + 4 * scratch,
   };
 }
@@ -185,7 +193,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   invariant(ctx.storage === 'f16', 'ks-pair-sgmat needs f16 storage');
   invariant(pairSgmatShape(op0, op1), 'ks-pair-sgmat: the ops are not a pair of its shapes');
   const t = pairTiling(op0, op1, schedule);
-  const { R, Q, S, XB, OD, TB, MR, TPB, NX, G, C0P, C1P, threads: T } = t;
+  const { R, Q, S, XB, OD, TB, MR, TPB, NX, G, C0P, C1P, PT, threads: T } = t;
   const { b: b0, c: c0 } = op0;
   const { b: b1, c: c1, d: d1 } = op1;
   const ep = ctx.entryPoint;
@@ -210,7 +218,8 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
 
   // A 16-mid tile mt of the slice covers slice positions p = 16·mt .. 16·mt + 15, p = γ1·Q + (δ1 - δs).
   const midOf = (p: U32Expr) => sum(mul(div(p, Q), d1), 'delta_s', mod(p, Q));
-  const firstMid = (mt: U32Expr) => midOf(mul(mt, TILE));
+  // Its first mid: tiles Q/16 per γ1 when Q >= 16; when Q = d1 < 16 the slice is every mid, in order.
+  const firstMid = (mt: U32Expr) => (Q >= TILE ? sum(mul(div(mt, Q / TILE), d1), 'delta_s', mul(mod(mt, Q / TILE), TILE)) : mul(mt, TILE));
 
   // Staging of XB x blocks (R rows x c0, rows clamped to the batch) into xs[blk][r][k].
   const xAlpha = (xb: U32Expr) => div(sum(mul(xb, G), 'delta_s'), b0);
@@ -232,36 +241,39 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
         store: (v) => [`${xsAt('blk', 'r', 'k')} = ${v};`],
       };
 
-  // Step 1, per stage of XB x blocks (k0 = the first): XB·TPB tiles × MR row blocks, S at a time
-  // (one per subgroup), each through the subgroup's scratch tile into ts.
-  const wOf = (rd: string, s: U32Expr) => sum(mul(rd, S), s);
+  // Step 1, per stage of XB x blocks (k0 = the first): XB·TPB tiles × MR row blocks. A round
+  // gives each subgroup PT of them (item w = (rd·PT + h)·S + sg, in scratch slot h·S + sg); then
+  // the whole workgroup moves the round's tiles from the scratch into ts.
+  const itemOf = (rd: string, slot: U32Expr) => sum(mul(rd, PT * S), slot);
+  const items = Array.from({ length: PT }, (_, h) => h);
+  const slotOf = (h: number) => sum(u(h * S), 'sg');
   const step1: string[] = [
-    `for (var rd = 0u; rd < ${u((XB * MR * TPB) / S)}; rd++) {`,
-    `  let w = ${wOf('rd', 'sg')};`,
-    `  let i = ${mod('w', MR)};`,
-    `  let tile = ${div('w', MR)};`,
-    `  let mid0 = ${firstMid(sum(mul('k0', TPB), 'tile'))};`,
-    `  let xoff = ${sum(mul(sum(mul(div('tile', TPB), R), mul('i', TILE)), C0P))};`,
-    `  let woff = ${sum(u(w0), mul('mid0', c0))};`,
-    `  var acc = ${RESULT}();`,
+    `for (var rd = 0u; rd < ${u((XB * MR * TPB) / (S * PT))}; rd++) {`,
+    ...items.flatMap((h) => [
+      `  let w${h} = ${itemOf('rd', slotOf(h))};`,
+      `  let xoff${h} = ${mul(sum(mul(div(div(`w${h}`, MR), TPB), R), mul(mod(`w${h}`, MR), TILE)), C0P)};`,
+      `  let woff${h} = ${sum(u(w0), mul(firstMid(sum(mul('k0', TPB), div(`w${h}`, MR))), c0))};`,
+      `  var acc${h} = ${RESULT}();`,
+    ]),
     `  for (var kk = 0u; kk < ${u(c0)}; kk += ${u(TILE)}) {`,
-    `    let l = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, xoff + kk, ${u(C0P)});`,
-    // W0 block (k, mid) sits at W0[mid][k]: column-major with stride c0.
-    `    let r = subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, woff + kk, ${u(c0)});`,
-    `    acc = subgroupMatrixMultiplyAccumulate(l, r, acc);`,
+    ...items.flatMap((h) => [
+      `    let l${h} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, xoff${h} + kk, ${u(C0P)});`,
+      // W0 block (k, mid) sits at W0[mid][k]: column-major with stride c0.
+      `    let r${h} = subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, woff${h} + kk, ${u(c0)});`,
+      `    acc${h} = subgroupMatrixMultiplyAccumulate(l${h}, r${h}, acc${h});`,
+    ]),
     `  }`,
     // Column-major, so that the copy below reads sc contiguously with r fastest, and writes ts
     // rows C1P apart (with pad 8, two rows per bank instead of all sixteen).
-    `  subgroupMatrixStore<col_major>(&${sc}, ${mul('sg', TILE * TILE)}, acc, ${u(TILE)});`,
+    ...items.map((h) => `  subgroupMatrixStore<col_major>(&${sc}, ${mul(slotOf(h), TILE * TILE)}, acc${h}, ${u(TILE)});`),
     `  workgroupBarrier();`,
-    ...cooperative(S * TILE * TILE, T, 'e', [
-      `let s = ${div('e', TILE * TILE)};`,
+    ...cooperative(PT * S * TILE * TILE, T, 'e', [
+      `let w = ${itemOf('rd', div('e', TILE * TILE))};`,
       `let j = ${mod(div('e', TILE), TILE)};`,
       `let r = ${mod('e', TILE)};`,
-      `let ws = ${wOf('rd', 's')};`,
-      `let p = ${sum(mul(sum(mul('k0', TPB), div('ws', MR)), TILE), 'j')};`,
+      `let p = ${sum(mul(sum(mul('k0', TPB), div('w', MR)), TILE), 'j')};`,
       `let v = ${sc}[e]${bias0 !== undefined ? ` + f32(${n.params}[${sum(u(bias0), midOf('p'))}])` : ''};`,
-      `${ts}[${sum(mul(sum(mul(mod('p', Q), R), mul(mod('ws', MR), TILE), 'r'), C1P), div('p', Q))}] = f16(v);`,
+      `${ts}[${sum(mul(sum(mul(mod('p', Q), R), mul(mod('w', MR), TILE), 'r'), C1P), div('p', Q))}] = f16(v);`,
     ]).map((l) => `  ${l}`),
     `  workgroupBarrier();`,
     `}`,
@@ -295,7 +307,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     `for (var og = 0u; og < ${u(Q / OD)}; og++) {`,
     `  for (var bg = 0u; bg < ${u(b1 / TB)}; bg++) {`,
     `    for (var rd = 0u; rd < ${u((OD * MR) / S)}; rd++) {`,
-    `      let w = ${wOf('rd', 'sg')};`,
+    `      let w = ${sum(mul('rd', S), 'sg')};`,
     `      let i = ${mod('w', MR)};`,
     `      let dd = ${div('w', MR)};`,
     `      let dq = ${sum(mul('og', OD), 'dd')};`,
