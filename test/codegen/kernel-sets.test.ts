@@ -1,0 +1,117 @@
+/**
+ * The kernel sets a build lists per map (manifest `kernelSets`): an untuned f16 map gets a
+ * tensor-core set exactly where some forward kernel's default on the tensor-core target differs
+ * from the portable one, and that set writes only those kernels; f32 builds, maps without such
+ * ops and tuned builds get none. The sets are tried in order: tensor-core, the module's own,
+ * f32-storage.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src/compile-kernels.js';
+import { TENSOR_CORE_SUFFIX, TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
+import { defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
+import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
+import type { Program } from '../../src/ir/ir.js';
+import type { ManifestMap } from '../../src/manifest/types.js';
+import { kernelSetWgsl } from '../../src/runtime/kernel-sets.js';
+import { kernelSetOf } from '../support/kernel-sets.js';
+
+function build(source: string, tuning?: TuningLookup): KernelOutputs & { programs: readonly Program[] } {
+  const result = compileKernels(source, 'spec.mon', tuning ? { tuning } : {});
+  expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return { ...result.outputs!, programs: result.programs! };
+}
+
+const names = (map: ManifestMap) => map.kernelSets!.map((s) => s.name);
+const fnOf = (entryPoint: string) => new RegExp(`\\bfn ${entryPoint}\\(`);
+
+/**
+ * The tensor-core set of `map` against the module: a kernel the same as the module's (same ops,
+ * schedule) is the module's own entry point; the others are written in the set's text under
+ * entry points with the suffix, and nowhere else. Together they perform every op once, in order.
+ */
+function expectSharesTheModule(map: ManifestMap, wgsl: string): void {
+  const set = kernelSetOf(map, 'tensor-core');
+  const own = set.kernels!.filter((k) => k.entryPoint.endsWith(TENSOR_CORE_SUFFIX));
+  expect(own.length, 'a set exists only for kernels that differ').toBeGreaterThan(0);
+  expect(set.kernels!.flatMap((k) => k.ops)).toEqual(map.ops.map((_, i) => i));
+  for (const k of set.kernels!) {
+    if (own.includes(k)) {
+      expect(set.wgsl!.text).toMatch(fnOf(k.entryPoint));
+      expect(wgsl).not.toMatch(fnOf(k.entryPoint));
+      expect(map.kernels.some((m) => m.ops.join() === k.ops.join() && scheduleKey(m.schedule) === scheduleKey(k.schedule)), `${k.entryPoint} differs`).toBe(false);
+    } else {
+      const shared = map.kernels.find((m) => m.entryPoint === k.entryPoint);
+      expect(shared?.schedule, `${k.entryPoint} is the module's`).toEqual(k.schedule);
+      expect(set.wgsl!.text).not.toMatch(fnOf(k.entryPoint));
+    }
+  }
+  expect([...set.wgsl!.text.matchAll(/\bfn (\w+)\(/g)].map((m) => m[1]).filter((f) => own.some((k) => k.entryPoint === f))).toEqual(own.map((k) => k.entryPoint));
+}
+
+describe('the tensor-core kernel set', () => {
+  it('an untuned f16 Monarch gets one: its first factor on ks-sgmat, its strided factor shared with the module', () => {
+    const built = build('module m\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)');
+    const map = built.manifest.maps[0];
+    expect(names(map)).toEqual(['tensor-core', 'portable', 'f32-storage']);
+    const set = kernelSetOf(map, 'tensor-core');
+    expect(set.kernels!.map((k) => [k.entryPoint, k.schedule.family])).toEqual([
+      ['up_op0_tc', 'ks-sgmat'],
+      ['up_op1', map.kernels[1].schedule.family],
+    ]);
+    expect(set.storage).toBe('f16');
+    expect(set.backwardKernels, "backward kernels stay the module's").toBeUndefined();
+    expect(set.requires).toEqual({
+      features: ['chromium-experimental-subgroup-matrix', 'shader-f16'],
+      maxComputeInvocationsPerWorkgroup: Math.max(...[...map.kernels, ...map.backward!.kernels, ...map.optimizers!].map((k) => k.workgroupSize[0]), 32),
+      maxComputeWorkgroupStorageSize: TENSOR_CORE_TARGET.maxWorkgroupStorageBytes,
+      subgroupSize: 32,
+    });
+    expect(kernelSetOf(map, 'portable').requires.features).toEqual(['shader-f16']);
+    expectSharesTheModule(map, built.wgsl);
+    // The set's module: its extension enabled before the module's declarations, then its kernels.
+    const composed = kernelSetWgsl(set, built.wgsl);
+    expect(composed.startsWith('enable chromium_experimental_subgroup_matrix;\n\n')).toBe(true);
+    expect(composed.indexOf('enable f16;')).toBeLessThan(composed.search(/\bfn /));
+    expect(composed.endsWith(set.wgsl!.text)).toBe(true);
+  });
+
+  test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom(2, 4, 8), fc.constantFrom('f16' as const, 'f32' as const)], { numRuns: 16 })(
+    'exists exactly where some op of an untuned f16 map has another default on the tensor-core target (random rectangular Monarch, low rank)',
+    (p, q, k, dtype) => {
+      // Blocks of 8·p × 8·q: multiples of 16 (ks-sgmat's tiles) or not.
+      const n = 8 * p * k;
+      const m = 8 * q * k;
+      const built = build(`module r\ndtype ${dtype}\nmap a : ${n} -> ${m} = monarch(nblocks: ${k})\nmap b : ${n} -> ${m} = lowrank(rank: ${8 * p})`);
+      built.manifest.maps.forEach((map, i) => {
+        const ops = built.programs[i].ops;
+        const differs = ops.some((op) => scheduleKey(defaultSchedule(op, TENSOR_CORE_TARGET)) !== scheduleKey(defaultSchedule(op, DEFAULT_LIMITS)));
+        const expected = dtype === 'f32' ? ['portable'] : differs ? ['tensor-core', 'portable', 'f32-storage'] : ['portable', 'f32-storage'];
+        expect(names(map), `${map.name} ${n} -> ${m}, ${k} blocks, ${dtype}`).toEqual(expected);
+        if (expected[0] === 'tensor-core') expectSharesTheModule(map, built.wgsl);
+      });
+    },
+  );
+
+  it('is absent where no op takes tensor cores (small blocks, a butterfly) and from tuned builds', () => {
+    const small = build('module s\ndtype f16\nmap b : 64 -> 64 = butterfly(radix: 2)\nmap c : 48 -> 48 = monarch(nblocks: 4)');
+    for (const map of small.manifest.maps) expect(names(map), map.name).toEqual(['portable', 'f32-storage']);
+
+    // A tuned build keeps its tuned kernels first: the adapter it was tuned on is the one it targets.
+    const source = 'module t\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)';
+    const untuned = build(source).manifest.maps[0];
+    const tunedOn = { ...TENSOR_CORE_TARGET, maxWorkgroupStorageBytes: 49152, maxWorkgroupSize: 1024 };
+    const sgmat = kernelSetOf(untuned, 'tensor-core').kernels![0].schedule;
+    const lookup: TuningLookup = (ops) => (ops.length === 1 && ops[0].kind === 'ks' && ops[0].d === 1 && !('transposed' in ops[0] && ops[0].transposed) ? { schedule: sgmat, limits: tunedOn } : undefined);
+    const tuned = build(source, lookup).manifest.maps[0];
+    expect(tuned.kernels[0].schedule).toEqual(sgmat);
+    expect(names(tuned)).toEqual(['tuned', 'f32-storage']);
+    expect(kernelSetOf(tuned, 'tuned').requires).toEqual({
+      features: ['chromium-experimental-subgroup-matrix', 'shader-f16'],
+      maxComputeInvocationsPerWorkgroup: kernelSetOf(untuned, 'portable').requires.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupStorageSize: 49152,
+      subgroupSize: 32,
+    });
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Which kernel set a runner takes (runtime/kernel-sets.ts), for fake devices: the first set of
+ * the build's order whose requirements (features, workgroup invocations and storage, subgroup
+ * size) the device meets; none is a one-line error; manifests of older monc versions (no
+ * kernelSets) run their kernels, then their `fallback`.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { compileKernels } from '../../src/compile-kernels.js';
+import type { ManifestKernelSet, ManifestRequirements } from '../../src/manifest/types.js';
+import type { DeviceCapabilities } from '../../src/runtime/device.js';
+import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { chooseKernelSet, kernelSetsOf, unmetRequirements } from '../../src/runtime/kernel-sets.js';
+import { MoncError } from '../../src/util/error.js';
+import { olderManifestMap } from '../support/kernel-sets.js';
+
+const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
+
+/** Dawn on an H200 (as recorded in bench/results): tensor cores, subgroups of 32. */
+const H200: DeviceCapabilities = {
+  features: [SUBGROUP_MATRIX, 'shader-f16', 'subgroups', 'timestamp-query'],
+  maxComputeInvocationsPerWorkgroup: 1024,
+  maxComputeWorkgroupSizeX: 1024,
+  maxComputeWorkgroupStorageSize: 49152,
+  subgroupMinSize: 32,
+  subgroupMaxSize: 32,
+};
+/** SwiftShader here: no shader-f16, subgroups of 4. */
+const SWIFTSHADER: DeviceCapabilities = { features: ['subgroups', 'timestamp-query'], maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, subgroupMinSize: 4, subgroupMaxSize: 4 };
+
+const f16Monarch = () => compileKernels('module m\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)', 'm.mon').outputs!.manifest.maps[0];
+const chosen = (caps: DeviceCapabilities) => chooseKernelSet('up', f16Monarch().kernelSets!, caps).set.name;
+
+describe('the kernel set a device runs', () => {
+  it('an untuned f16 Monarch: tensor cores on the H200, the portable f16 kernels without subgroup matrices or subgroups of 32, f32 storage without shader-f16', () => {
+    expect(chosen(H200)).toBe('tensor-core');
+    expect(chosen({ ...H200, features: ['shader-f16', 'subgroups'] })).toBe('portable');
+    // AMD (64) or Intel (8..32): the tensor-core kernels' one-subgroup workgroups of 32 do not hold.
+    expect(chosen({ ...H200, subgroupMinSize: 64, subgroupMaxSize: 64 })).toBe('portable');
+    expect(chosen({ ...H200, subgroupMinSize: 8, subgroupMaxSize: 32 })).toBe('portable');
+    expect(chosen({ ...H200, subgroupMinSize: undefined, subgroupMaxSize: undefined }), 'sizes not reported').toBe('portable');
+    expect(chosen(SWIFTSHADER)).toBe('f32-storage');
+    const { skipped } = chooseKernelSet('up', f16Monarch().kernelSets!, SWIFTSHADER);
+    expect(skipped).toEqual([
+      { name: 'tensor-core', unmet: [`feature ${SUBGROUP_MATRIX}`, 'feature shader-f16', 'subgroup size 32 (has 4..4)'] },
+      { name: 'portable', unmet: ['feature shader-f16'] },
+    ]);
+  });
+
+  it('names what a device lacks: features, invocations (either limit), workgroup storage, subgroup size', () => {
+    const requires: ManifestRequirements = { features: ['shader-f16', 'subgroups'], maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 32768, subgroupSize: 32 };
+    expect(unmetRequirements(requires, H200)).toEqual([]);
+    expect(unmetRequirements(requires, { ...H200, maxComputeWorkgroupSizeX: 256 })).toEqual(['512 invocations per workgroup (has 256)']);
+    expect(unmetRequirements(requires, SWIFTSHADER)).toEqual([
+      'feature shader-f16',
+      '512 invocations per workgroup (has 256)',
+      '32768 bytes of workgroup storage (has 16384)',
+      'subgroup size 32 (has 4..4)',
+    ]);
+  });
+
+  test.prop(
+    [
+      fc.array(fc.record({ features: fc.subarray(['shader-f16', 'subgroups', SUBGROUP_MATRIX]), invocations: fc.constantFrom(64, 256, 1024), storage: fc.constantFrom(16384, 32768), subgroup: fc.option(fc.constantFrom(16, 32), { nil: undefined }) }), { minLength: 1, maxLength: 4 }),
+      fc.record({ features: fc.subarray(['shader-f16', 'subgroups', SUBGROUP_MATRIX]), invocations: fc.constantFrom(256, 1024), storage: fc.constantFrom(16384, 49152), subgroup: fc.constantFrom(16, 32) }),
+    ],
+    { numRuns: 100 },
+  )('takes the first set whose every requirement the device meets, else refuses with a device error', (specs, dev) => {
+    const sets: ManifestKernelSet[] = specs.map((s, i) => ({
+      name: (['tensor-core', 'tuned', 'portable', 'f32-storage'] as const)[i],
+      storage: 'f16',
+      requires: { features: s.features, maxComputeInvocationsPerWorkgroup: s.invocations, maxComputeWorkgroupStorageSize: s.storage, ...(s.subgroup ? { subgroupSize: s.subgroup } : {}) },
+    }));
+    const device: DeviceCapabilities = { features: dev.features, maxComputeInvocationsPerWorkgroup: dev.invocations, maxComputeWorkgroupSizeX: dev.invocations, maxComputeWorkgroupStorageSize: dev.storage, subgroupMinSize: dev.subgroup, subgroupMaxSize: dev.subgroup };
+    const fits = (s: (typeof specs)[number]) => s.features.every((f) => dev.features.includes(f)) && s.invocations <= dev.invocations && s.storage <= dev.storage && (s.subgroup === undefined || s.subgroup === dev.subgroup);
+    const first = specs.findIndex(fits);
+    if (first < 0) {
+      expect(() => chooseKernelSet('m', sets, device)).toThrow(MoncError);
+      expect(() => chooseKernelSet('m', sets, device)).toThrow(/^map 'm': this adapter cannot run any kernel set of the build \('tensor-core' needs /);
+    } else {
+      const choice = chooseKernelSet('m', sets, device);
+      expect(choice.set).toBe(sets[first]);
+      expect(choice.skipped.map((s) => s.name)).toEqual(sets.slice(0, first).map((s) => s.name));
+    }
+  });
+
+  it("an older monc's manifest: its kernels where shader-f16 is, its fallback elsewhere; without a fallback a rebuild", () => {
+    const older = olderManifestMap(f16Monarch());
+    const sets = kernelSetsOf(older, 'f16');
+    expect(sets.map((s) => s.name)).toEqual(['module', 'f32-storage']);
+    expect(chooseKernelSet('up', sets, H200).set.kernels, "the module's kernels").toBeUndefined();
+    expect(chooseKernelSet('up', sets, SWIFTSHADER).set.kernels).toEqual(older.fallback!.kernels);
+    expect(kernelSetsOf(olderManifestMap(f16Monarch(), false), 'f32').map((s) => s.name)).toEqual(['module']);
+    const noFallback = kernelSetsOf(olderManifestMap(f16Monarch(), false), 'f16');
+    expect(() => chooseKernelSet('up', noFallback, SWIFTSHADER)).toThrow(FormatError);
+    expect(() => chooseKernelSet('up', noFallback, SWIFTSHADER)).toThrow(/no f32-storage kernels.*rebuild/);
+  });
+});
