@@ -1,20 +1,35 @@
 /**
- * The host round trip of monarch(nblocks: 64), n = 4096, f32, untuned kernels, by batch, in four
- * modes (wall-clock milliseconds per call, median of --repeats calls after --warmup calls; each
- * mode's first result is checked against the float64 program executor, relative error < 1e-5):
- * `fresh` = `forward(x)` (a new result array per call), `out` = `forward(x, { out })` (the
- * caller's array, reused), `staging` = `input()`, copying x into the lent view, `run()` (result
- * read in place), `stagingRun` = `run()` alone (a caller that produces its input in the view).
+ * The host round trip of monarch(nblocks: 64), n = 4096, f32, untuned kernels, by batch, in
+ * several modes (wall-clock milliseconds per call, median of --repeats calls after --warmup
+ * calls; each mode's first result is checked against the float64 program executor, relative
+ * error < 1e-5):
+ *   fresh        `forward(x)`: a new result array per call (the default chunking)
+ *   out          `forward(x, { out })`: the caller's array, reused (the default chunking)
+ *   out:whole    the same in one piece (`chunkRows: Infinity`: the path before pipelining)
+ *   out:R        the same pipelined in chunks of R rows, for each R of --chunk-rows
+ *   staging      `input()`, copying x into the lent view, `run()` (result read in place)
+ *   stagingRun   `run()` alone (a caller that produces its input in the view)
+ *   ring:R       ceil(B / R) stagings of R rows: x copied into their views, all run() at once
+ *   ringRun:R    the same counting only the runs (their inputs filled before): PyTorch's
+ *                pinned round trip, whose input already sits in pinned memory
+ * Each mode also reports the garbage collections V8 ran during its timed calls (count, ms;
+ * a mapping of 64 MiB or more triggers one per call: src/runtime/pipelined-forward.ts).
  * Then where the time goes, each phase alone (median of --repeats): upload through a mapped
- * MAP_WRITE buffer, upload through queue.writeBuffer, the kernels, the copy to a MAP_READ buffer
- * and its mapping, getMappedRange, and copying the mapped bytes into a JS array. One JSON object
- * on --out (else stdout).
+ * MAP_WRITE buffer (its getMappedRange and the copy into it timed apart), upload through
+ * queue.writeBuffer, the kernels, the copy to a MAP_READ buffer and its mapping,
+ * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
+ * JS array. One JSON object on --out (else stdout).
+ *
+ *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 256,512,1024]
+ *     [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64] [--modes out,ringRun] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { nodeGpu } from './node-gpu.js';
 import { compileKernels } from '../src/compile-kernels.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
 import { MapRunner } from '../src/runtime/map-runner.js';
+import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { packParams } from '../src/runtime/params.js';
 import { mulberry32 } from '../src/util/random.js';
 
@@ -23,12 +38,19 @@ const arg = (flag: string) => {
   const i = argv.indexOf(flag);
   return i >= 0 ? argv[i + 1] : undefined;
 };
-const BATCHES = (arg('--batches') ?? '1,512,4096').split(',').map(Number);
+const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
+const BATCHES = list('--batches', '1,512,4096').map(Number);
+const CHUNK_ROWS = list('--chunk-rows', '256,512,1024').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
 const WARMUP = Number(arg('--warmup') ?? 10);
+const N = Number(arg('--n') ?? 4096);
+const NBLOCKS = Number(arg('--nblocks') ?? 64);
+/** Mode names (before any ':R') to run; all by default. */
+const MODES = arg('--modes')?.split(',');
+const PHASE_CHUNK_BYTES = Number(arg('--phase-chunk-mib') ?? 8) * 2 ** 20;
 /** Rows checked against the float64 executor (all of them below this). */
 const CHECK_ROWS = 64;
-const SPEC = 'module host\nmap m : 4096 -> 4096 = monarch(nblocks: 64)\n';
+const SPEC = `module host\nmap m : ${N} -> ${N} = monarch(nblocks: ${NBLOCKS})\n`;
 
 function randomArray(n: number, random: () => number): Float32Array {
   return Float32Array.from({ length: n }, () => random() * 2 - 1);
@@ -44,6 +66,11 @@ function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number 
   return diff / scale;
 }
 
+function medianOf(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 async function median(times: number, body: () => Promise<void>): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -51,8 +78,20 @@ async function median(times: number, body: () => Promise<void>): Promise<number>
     await body();
     samples.push(performance.now() - t);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
+  return medianOf(samples);
+}
+
+/** V8's garbage collections as they finish (the observer reports them asynchronously). */
+const gcs: { start: number; duration: number }[] = [];
+new PerformanceObserver((entries) => {
+  for (const e of entries.getEntries()) gcs.push({ start: e.startTime, duration: e.duration });
+}).observe({ entryTypes: ['gc'] });
+
+/** Lets the GC observer deliver, then counts the collections that started inside [from, to]. */
+async function gcsBetween(from: number, to: number): Promise<{ gcCount: number; gcMs: number }> {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const inside = gcs.filter((g) => g.start >= from && g.start <= to);
+  return { gcCount: inside.length, gcMs: inside.reduce((sum, g) => sum + g.duration, 0) };
 }
 
 /** Each phase of the round trip alone, in milliseconds (median). */
@@ -77,13 +116,21 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await upload.mapAsync(GPUMapMode.WRITE);
     upload.unmap();
   });
+  // The upload's getMappedRange (V8 external memory: may collect garbage) apart from the copy
+  // into it (writes through the PCIe BAR where the buffer is device memory).
+  const fillParts = { range: [] as number[], set: [] as number[] };
   out.fillMappedMs = await median(n, async () => {
     await upload.mapAsync(GPUMapMode.WRITE);
-    const t = performance.now();
-    new Float32Array(upload.getMappedRange()).set(x);
-    out.fillOnlyMs = Math.min(out.fillOnlyMs ?? Infinity, performance.now() - t);
+    const t0 = performance.now();
+    const view = new Float32Array(upload.getMappedRange());
+    const t1 = performance.now();
+    view.set(x);
+    fillParts.range.push(t1 - t0);
+    fillParts.set.push(performance.now() - t1);
     upload.unmap();
   });
+  out.uploadRangeMs = medianOf(fillParts.range);
+  out.fillOnlyMs = medianOf(fillParts.set);
   out.copyUploadMs = await median(n, () => submit((e) => e.copyBufferToBuffer(upload, 0, xs, 0, xBytes)));
   out.writeBufferMs = await median(n, async () => {
     device.queue.writeBuffer(xs, 0, x as Float32Array<ArrayBuffer>);
@@ -95,7 +142,8 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     await readback.mapAsync(GPUMapMode.READ);
     readback.unmap();
   });
-  const readParts = { range: [] as number[], copy: [] as number[] };
+  const readParts = { range: [] as number[], copy: [] as number[], chunked: [] as number[] };
+  const chunk = Math.min(yBytes, PHASE_CHUNK_BYTES);
   for (let i = 0; i < n; i++) {
     await readback.mapAsync(GPUMapMode.READ);
     const t0 = performance.now();
@@ -106,10 +154,57 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     readback.unmap();
     readParts.range.push(t1 - t0);
     readParts.copy.push(t2 - t1);
+    // The same bytes mapped a chunk at a time, as the pipelined round trip maps them.
+    let chunked = 0;
+    for (let offset = 0; offset < yBytes; offset += chunk) {
+      const size = Math.min(chunk, yBytes - offset);
+      await readback.mapAsync(GPUMapMode.READ, offset, size);
+      const t = performance.now();
+      readback.getMappedRange(offset, size);
+      chunked += performance.now() - t;
+      readback.unmap();
+    }
+    readParts.chunked.push(chunked);
   }
-  for (const [k, v] of Object.entries(readParts)) out[`${k === 'range' ? 'getMappedRange' : 'copyMappedToJs'}Ms`] = v.sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  out.getMappedRangeMs = medianOf(readParts.range);
+  out.getMappedRangeChunkedMs = medianOf(readParts.chunked);
+  out.copyMappedToJsMs = medianOf(readParts.copy);
   for (const b of [xs, ys, upload, readback]) b.destroy();
   return out;
+}
+
+/** One round trip of a mode; `timed` brackets the part that counts. */
+type Mode = (timed: (body: () => Promise<Float32Array>) => Promise<Float32Array>) => Promise<Float32Array>;
+
+/**
+ * A ring of stagings of `rows` rows covering `batch` rows, through the public API: `fill`
+ * copies x into each input view, then every run() is issued at once; the result is the checked
+ * rows, gathered from the result views.
+ */
+function stagingRing(runner: MapRunner, x: Float32Array, batch: number, rows: number, copyTimed: boolean): { mode: Mode; destroy: () => void } {
+  const { in: n, out: m } = runner;
+  const count = Math.ceil(batch / rows);
+  const stagings: ForwardStaging[] = Array.from({ length: count }, (_, i) => runner.createStaging(Math.min(rows, batch - i * rows)));
+  const fill = () =>
+    Promise.all(
+      stagings.map(async (s, i) => {
+        const start = i * rows;
+        (await s.input()).set(x.subarray(start * n, (start + s.capacity) * n));
+      }),
+    );
+  const checked = new Float32Array(Math.min(batch, CHECK_ROWS) * m);
+  const runAll = async () => {
+    const results = await Promise.all(stagings.map((s) => s.run()));
+    // The checked rows, gathered from the first views (a copy of a few KiB).
+    for (let i = 0; i * rows * m < checked.length; i++) checked.set(results[i].subarray(0, Math.min(rows * m, checked.length - i * rows * m)), i * rows * m);
+    return checked;
+  };
+  const mode: Mode = async (timed) => {
+    if (copyTimed) return timed(async () => (await fill(), runAll()));
+    await fill();
+    return timed(runAll);
+  };
+  return { mode, destroy: () => stagings.forEach((s) => s.destroy()) };
 }
 
 async function main(): Promise<void> {
@@ -135,29 +230,39 @@ async function main(): Promise<void> {
     };
     const out = new Float32Array(batch * map.out);
     const staging = runner.createStaging(batch);
-    // One round trip of each mode; `timed` brackets the part that counts.
-    const modes: Record<string, (timed: (body: () => Promise<Float32Array>) => Promise<Float32Array>) => Promise<Float32Array>> = {
-      // A fresh result array per call (the plain API).
+    const modes: Record<string, Mode> = {
       fresh: (timed) => timed(() => runner.forward(x, batch)),
-      // The caller's array, reused.
       out: (timed) => timed(() => runner.forward(x, { batch, out })),
-      // Mapped views: the caller copies its x into the lent input view; the result view is read in place.
+      'out:whole': (timed) => timed(() => runner.forward(x, { batch, out, chunkRows: Infinity })),
       staging: (timed) =>
         timed(async () => {
           (await staging.input(batch)).set(x);
           return staging.run();
         }),
-      // The same, counting only run(): the caller produced its input in the view itself.
       stagingRun: async (timed) => {
         (await staging.input(batch)).set(x);
         return timed(() => staging.run());
       },
     };
-    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number }> = {};
+    const rings: (() => void)[] = [];
+    for (const chunkRows of CHUNK_ROWS.filter((r) => r < batch)) {
+      modes[`out:${chunkRows}`] = (timed) => timed(() => runner.forward(x, { batch, out, chunkRows }));
+      for (const [name, copyTimed] of [['ring', true], ['ringRun', false]] as const) {
+        // Created on first use (a mode left out by --modes allocates nothing).
+        let ring: ReturnType<typeof stagingRing> | undefined;
+        modes[`${name}:${chunkRows}`] = (timed) => {
+          if (!ring) rings.push((ring = stagingRing(runner, x, batch, chunkRows, copyTimed)).destroy);
+          return ring.mode(timed);
+        };
+      }
+    }
+    const modeMs: Record<string, { medianMs: number; minMs: number; maxMs: number; relError: number; gcCount: number; gcMs: number }> = {};
     for (const [mode, once] of Object.entries(modes)) {
+      if (MODES && !MODES.includes(mode.split(':')[0]) && !MODES.includes(mode)) continue;
       const relError = check(mode, await once((body) => body()));
       for (let i = 0; i < WARMUP; i++) await once((body) => body());
       const samples: number[] = [];
+      const from = performance.now();
       for (let i = 0; i < REPEATS; i++) {
         await once(async (body) => {
           const t = performance.now();
@@ -166,17 +271,20 @@ async function main(): Promise<void> {
           return y;
         });
       }
+      const gc = await gcsBetween(from, performance.now());
       samples.sort((p, q) => p - q);
-      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError };
+      modeMs[mode] = { medianMs: samples[Math.floor(samples.length / 2)], minMs: samples[0], maxMs: samples[samples.length - 1], relError, ...gc };
+      process.stderr.write(`batch ${batch} ${mode}: ${modeMs[mode].medianMs.toFixed(3)} ms, ${gc.gcCount} GCs (${gc.gcMs.toFixed(1)} ms)\n`);
     }
     staging.destroy();
+    for (const destroy of rings) destroy();
     const phaseMs = await phases(device, runner, x, batch, map.out);
-    const record = { batch, medianMs: modeMs.fresh.medianMs, modeMs, checkedRows: rows, phaseMs };
+    const record = { batch, medianMs: modeMs.fresh?.medianMs, modeMs, checkedRows: rows, phaseMs };
     process.stderr.write(`${JSON.stringify(record)}\n`);
     records.push(record);
   }
   runner.destroy();
-  const json = JSON.stringify({ spec: SPEC, kernels: map.kernels.map((k) => k.schedule), repeats: REPEATS, warmup: WARMUP, date: new Date().toISOString(), records }, null, 1) + '\n';
+  const json = JSON.stringify({ spec: SPEC, kernels: map.kernels.map((k) => k.schedule), repeats: REPEATS, warmup: WARMUP, chunkRows: CHUNK_ROWS, date: new Date().toISOString(), records }, null, 1) + '\n';
   if (arg('--out')) writeFileSync(arg('--out')!, json);
   else process.stdout.write(json);
   device.destroy();

@@ -23,8 +23,7 @@ export interface ForwardOptions {
   readonly out?: Float32Array;
   /**
    * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
-   * number; Infinity runs the batch in one piece. Default: one piece below 64 MiB of input or
-   * result, chunks of 8 MiB from there on. Ignored by the CPU backend.
+   * number; Infinity runs the batch in one piece (the default). Ignored by the CPU backend.
    */
   readonly chunkRows?: number;
 }
