@@ -1,11 +1,18 @@
 /**
  * Why the host round trip's readback is slow: ways of copying a mapped MAP_READ buffer into JS
- * memory, against a copy between two JS arrays of the same size. Milliseconds, median of 7, per
- * size. One JSON object on --out (else stdout).
+ * memory, against a copy between two JS arrays of the same size; and what `getMappedRange`
+ * itself costs, the whole buffer at once against chunks of --chunk-mib, with the garbage
+ * collections V8 ran meanwhile (each mapping is a new ArrayBuffer that Node accounts as V8
+ * external memory; 64 MiB at once crosses V8's external-memory limit and starts a collection:
+ * src/runtime/pipelined-forward.ts). --heap-mib fills the JS heap with that many MiB of small
+ * objects first, as a program holding a compiler or a model does (a collection's cost grows
+ * with the heap). Milliseconds, median of 7 (mapping: of 25), per size. One JSON object on --out
+ * (else stdout).
  *
- *   node dist/bench/readback-probe.js [--mib 8,64] [--out FILE]
+ *   node dist/bench/readback-probe.js [--mib 8,64] [--chunk-mib 8] [--heap-mib 40] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { nodeGpu } from './node-gpu.js';
 
 const argv = process.argv.slice(2);
@@ -15,6 +22,39 @@ const arg = (flag: string) => {
 };
 const SIZES_MIB = (arg('--mib') ?? '8,64').split(',').map(Number);
 const REPS = 7;
+const MAP_REPS = 25;
+const CHUNK_BYTES = Number(arg('--chunk-mib') ?? 8) * 2 ** 20;
+const HEAP_MIB = Number(arg('--heap-mib') ?? 40);
+
+/** V8's garbage collections as they finish. */
+const gcs: number[] = [];
+new PerformanceObserver((entries) => {
+  for (const e of entries.getEntries()) gcs.push(e.duration);
+}).observe({ entryTypes: ['gc'] });
+
+/**
+ * getMappedRange of `buffer` in pieces of `piece` bytes (each mapped, viewed, unmapped in turn):
+ * median ms per whole pass, and the collections during the passes.
+ */
+async function mappingCost(buffer: GPUBuffer, bytes: number, piece: number): Promise<{ ms: number; gcCount: number; gcMs: number }> {
+  const before = gcs.length;
+  const samples: number[] = [];
+  for (let i = 0; i < MAP_REPS; i++) {
+    let ms = 0;
+    for (let offset = 0; offset < bytes; offset += piece) {
+      const size = Math.min(piece, bytes - offset);
+      await buffer.mapAsync(GPUMapMode.READ, offset, size);
+      const t = performance.now();
+      buffer.getMappedRange(offset, size);
+      ms += performance.now() - t;
+      buffer.unmap();
+    }
+    samples.push(ms);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const during = gcs.slice(before);
+  return { ms: median(samples), gcCount: during.length, gcMs: during.reduce((a, b) => a + b, 0) };
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,6 +63,8 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const { device } = await nodeGpu();
+  // About 100 bytes per object.
+  const ballast = Array.from({ length: HEAP_MIB * 10_000 }, (_, i) => ({ i, s: `row ${i}`, pair: [i, i + 1] }));
   const records = [];
   for (const mib of SIZES_MIB) {
     const bytes = mib * 1024 * 1024;
@@ -72,12 +114,14 @@ async function main(): Promise<void> {
       js.push(performance.now() - t);
     }
     out.jsToJsSlice = median(js);
-    records.push({ mib, ms: out });
+    const mapping = { whole: await mappingCost(readback, bytes, bytes), chunked: await mappingCost(readback, bytes, Math.min(bytes, CHUNK_BYTES)) };
+    records.push({ mib, ms: out, getMappedRange: mapping, chunkMib: CHUNK_BYTES / 2 ** 20 });
+    process.stderr.write(`${mib} MiB getMappedRange: ${JSON.stringify(mapping)}\n`);
     process.stderr.write(`${mib} MiB: ${JSON.stringify(out)}\n`);
     src.destroy();
     readback.destroy();
   }
-  const json = JSON.stringify({ date: new Date().toISOString(), reps: REPS, records }, null, 1) + '\n';
+  const json = JSON.stringify({ date: new Date().toISOString(), reps: REPS, heapMib: HEAP_MIB, heapObjects: ballast.length, records }, null, 1) + '\n';
   if (arg('--out')) writeFileSync(arg('--out')!, json);
   else process.stdout.write(json);
   device.destroy();
