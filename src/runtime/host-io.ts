@@ -9,6 +9,29 @@
  * valid until `run()`; `run()` resolves to the result view, valid until the next `input()` or
  * `destroy()`. The views are unmapped (detached, length 0) when they expire, never left pointing
  * at memory the GPU writes. One step at a time: each method throws when called out of order.
+ *
+ * What mapping costs with Dawn on Vulkan (google/dawn, read for issue 11):
+ * - Memory: a MAP_READ buffer gets a host-visible type, HOST_CACHED preferred (system memory:
+ *   the GPU's copy into it crosses PCIe); a MAP_WRITE buffer a host-visible type, coherent
+ *   preferred, then the largest heap, which on the H200 is device memory behind the PCIe BAR
+ *   (src/dawn/native/vulkan/MemoryTypeSelector.cpp, FindBestTypeIndex; measured: its copy to
+ *   the kernels' input runs at 176 GB/s, the CPU's writes into it at about 7 GB/s).
+ * - Mapping is persistent: a mappable buffer gets its own allocation, vkMapMemory'd once when
+ *   created (vulkan/ResourceMemoryAllocatorVk.cpp, ResourceMemoryAllocator::Allocate) and never
+ *   unmapped ("We keep CPU-visible memory mapped at all times", BufferVk.cpp, UnmapImpl).
+ *   MapAsyncImpl does nothing; FinalizeMapImpl zero-fills a never-written buffer once and
+ *   invalidates/flushes only non-coherent memory; GetMappedRangeImpl returns a span of the
+ *   persistent mapping (BufferVk.cpp). So Dawn and the driver charge nothing in proportion to
+ *   size per mapping, and a buffer mapped before pays nothing again there.
+ * - The npm `webgpu` binding: mapAsync resolves when a setImmediate loop calling
+ *   wgpuInstanceProcessEvents sees the GPU done (src/dawn/node/binding/AsyncRunner.cpp);
+ *   getMappedRange wraps the pointer in a new ArrayBuffer each call, no copy
+ *   (binding/GPUBuffer.cpp, GPUBuffer::getMappedRange: Napi::ArrayBuffer::New), detached at
+ *   unmap. Node accounts that ArrayBuffer as V8 external memory, and 64 MiB at once crosses
+ *   V8's external-memory limit: V8 starts a garbage collection for "external memory pressure"
+ *   (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure), every call, whose cost grows
+ *   with the JS heap. That, not the data, is the per-call cost of a 64 MiB mapping; mappings of
+ *   a few MiB (the pipelined round trip's chunks, pipelined-forward.ts) do not trigger it.
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
