@@ -13,9 +13,9 @@
  * What mapping costs with Dawn on Vulkan (google/dawn, read for issue 11):
  * - Memory: a MAP_READ buffer gets a host-visible type, HOST_CACHED preferred (system memory:
  *   the GPU's copy into it crosses PCIe); a MAP_WRITE buffer a host-visible type, coherent
- *   preferred, then the largest heap, which on the H200 is device memory behind the PCIe BAR
- *   (src/dawn/native/vulkan/MemoryTypeSelector.cpp, FindBestTypeIndex; measured: its copy to
- *   the kernels' input runs at 176 GB/s, the CPU's writes into it at about 7 GB/s).
+ *   preferred, then the largest heap (src/dawn/native/vulkan/MemoryTypeSelector.cpp,
+ *   FindBestTypeIndex); on the H200 that is device memory behind the PCIe BAR, judging by the
+ *   measured copy from it to the kernels' input (176 GB/s, more than PCIe carries).
  * - Mapping is persistent: a mappable buffer gets its own allocation, vkMapMemory'd once when
  *   created (vulkan/ResourceMemoryAllocatorVk.cpp, ResourceMemoryAllocator::Allocate) and never
  *   unmapped ("We keep CPU-visible memory mapped at all times", BufferVk.cpp, UnmapImpl).
@@ -29,9 +29,11 @@
  *   (binding/GPUBuffer.cpp, GPUBuffer::getMappedRange: Napi::ArrayBuffer::New), detached at
  *   unmap. Node accounts that ArrayBuffer as V8 external memory, and 64 MiB at once crosses
  *   V8's external-memory limit: V8 starts a garbage collection for "external memory pressure"
- *   (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure), every call, whose cost grows
- *   with the JS heap. That, not the data, is the per-call cost of a 64 MiB mapping; mappings of
- *   a few MiB (the pipelined round trip's chunks, pipelined-forward.ts) do not trigger it.
+ *   (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure) on most such calls (14
+ *   collections in 25 mappings of 64 MiB on SwiftShader, 1 when mapped in 8 MiB chunks:
+ *   bench/readback-probe.ts), whose cost grows with the JS heap. That, not the data, is the
+ *   per-call cost of a 64 MiB mapping; mappings of a few MiB (the pipelined round trip's
+ *   chunks, pipelined-forward.ts; stagings of fewer rows) do not trigger it.
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';

@@ -248,6 +248,23 @@ describe('pipelined forward (webgpu)', () => {
     }
   });
 
+  it('a ring of stagings of one runner runs at once, each with its own rows', async () => {
+    const { runner, want } = await runnerFor(MAP, 'webgpu');
+    const random = rng(47);
+    const ring = [3, 3, 2].map((rows) => runner.createStaging(rows));
+    try {
+      for (let round = 0; round < 2; round++) {
+        const xs = ring.map((s) => randomArray(s.capacity * MAP.in, random));
+        await Promise.all(ring.map(async (s, i) => (await s.input()).set(xs[i])));
+        // Every run issued before any is awaited: their submissions and mappings interleave.
+        const results = await Promise.all(ring.map((s) => s.run()));
+        results.forEach((y, i) => expect(relativeError(y, want(xs[i], ring[i].capacity)), `staging ${i}`).toBeLessThan(TOL));
+      }
+    } finally {
+      runner.destroy();
+    }
+  });
+
   it('creates no buffer or bind group once warm, and stagings keep their rules beside it', async () => {
     const device = await getTestDevice();
     const { runner, want } = await runnerFor(MAP, 'webgpu');
