@@ -10,7 +10,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { CheckedMap } from '../../src/dsl/structure.js';
-import { GpuStaging } from '../../src/runtime/host-io.js';
+import { GpuStaging, type GpuStagingDevice } from '../../src/runtime/host-io.js';
+import { PipelinedForward } from '../../src/runtime/pipelined-forward.js';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/runtime/formats/f16.js';
 import { MapRunner } from '../../src/runtime/node.js';
 import { compileForTest } from '../support/compiled.js';
@@ -175,28 +176,7 @@ describe('host path (webgpu) reuse', () => {
   );
 
   it('an f16-storage staging converts its views to and from halves', async () => {
-    // The device copies x to y unchanged (no f16 kernels needed): what comes back is x rounded to f16.
-    const device = await getTestDevice();
-    const module = device.createShaderModule({
-      code: `@group(0) @binding(0) var<storage, read> x: array<u32>;
-        @group(0) @binding(1) var<storage, read_write> y: array<u32>;
-        @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { y[g.x] = x[g.x]; } }`,
-    });
-    const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    const host = { name: 'copy', in: 6, out: 6, checkInput: () => undefined };
-    const staging = new GpuStaging(host, 4, {
-      device,
-      storage: 'f16',
-      maxRows: 1000,
-      encode: (encoder, x, y) => {
-        const pass = encoder.beginComputePass();
-        pass.setPipeline(pipeline);
-        const entries = [x, y].map((buffer, binding) => ({ binding, resource: { buffer } }));
-        pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-        pass.dispatchWorkgroups(1);
-        pass.end();
-      },
-    });
+    const staging = new GpuStaging(COPY_HOST, 4, await f16CopyDevice());
     try {
       for (const batch of [3, 1]) {
         const x = randomArray(batch * 6, rng(batch)).map((v) => v * 1000);
@@ -206,6 +186,50 @@ describe('host path (webgpu) reuse', () => {
       }
     } finally {
       staging.destroy();
+    }
+  });
+});
+
+const COPY_HOST = { name: 'copy', in: 6, out: 6, checkInput: () => undefined };
+
+/**
+ * A device that copies x to y unchanged in f16 storage (no f16 kernels needed, which the test
+ * adapter lacks): what comes back is x rounded to f16. Up to 128 halves per pass.
+ */
+async function f16CopyDevice(): Promise<GpuStagingDevice> {
+  const device = await getTestDevice();
+  const module = device.createShaderModule({
+    code: `@group(0) @binding(0) var<storage, read> x: array<u32>;
+      @group(0) @binding(1) var<storage, read_write> y: array<u32>;
+      @compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { if (g.x < arrayLength(&y)) { y[g.x] = x[g.x]; } }`,
+  });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  return {
+    device,
+    storage: 'f16',
+    maxRows: 1000,
+    encode: (encoder, x, y) => {
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(pipeline);
+      const entries = [x, y].map((buffer, binding) => ({ binding, resource: { buffer } }));
+      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+      pass.dispatchWorkgroups(1);
+      pass.end();
+    },
+  };
+}
+
+describe('pipelined round trip in f16 storage', () => {
+  it('converts each chunk to and from halves at its place in the batch', async () => {
+    const pipelined = new PipelinedForward(COPY_HOST, await f16CopyDevice());
+    try {
+      for (const [batch, chunkRows] of [[7, 3], [4, 4], [5, 1]]) {
+        const x = randomArray(batch * 6, rng(batch * 5 + chunkRows)).map((v) => v * 1000);
+        const y = await pipelined.run(x, batch, new Float32Array(batch * 6), chunkRows);
+        expect(Array.from(y), `batch ${batch}, chunks of ${chunkRows}`).toEqual(Array.from(x, (v) => f16BitsToF32(f32ToF16Bits(v))));
+      }
+    } finally {
+      pipelined.destroy();
     }
   });
 });
