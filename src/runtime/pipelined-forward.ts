@@ -10,9 +10,10 @@
  * external memory. A mapping of 64 MiB or more at once crosses V8's external-memory soft limit
  * (64 MiB over the level at the last mark-compact), so V8 starts incremental marking for
  * "external memory pressure" and, while marking runs, does a synchronous marking step of 5-10 ms
- * inside the next such call (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure): a
- * full garbage collection per round trip, whose cost grows with the JS heap, not with the data.
- * Chunks of a few MiB stay far below the limit (bench/readback-probe.ts measures both).
+ * inside the next such call (deps/v8/src/heap/heap.cc, Heap::ReportExternalMemoryPressure, in
+ * the V8 of Node 18-20): a full garbage collection on most round trips, whose cost grows with
+ * the JS heap, not with the data. Chunks of a few MiB stay far below the limit
+ * (bench/readback-probe.ts counts the collections both ways).
  *
  * Nothing is created per call: the ring is created on first use and replaced only when a call
  * needs larger chunks than it holds.
@@ -30,12 +31,12 @@ export interface HostPipeline {
 }
 
 /**
- * Chunks of 8 MiB (512 rows of a 4096-wide map) when a caller asks for the pipeline without
- * naming its chunk rows. By default no batch is pipelined (`minBytes` Infinity): whether it
- * beats the one-piece round trip on a real GPU (it avoids the garbage collections, and adds a
- * mapping round trip per chunk) is for bench/host-path.ts to settle on the H200 (`out:whole`
- * against `out:R`); the candidate threshold is `PIPELINE_FROM_BYTES`, where one mapping alone
- * crosses V8's external-memory limit.
+ * By default no batch is pipelined unless the caller gives `chunkRows` (`minBytes` Infinity):
+ * whether it beats the one-piece round trip on a real GPU (it avoids the garbage collections,
+ * and adds a mapping round trip per chunk) is for bench/host-path.ts to settle on the H200
+ * (`out:whole` against `out:R`). The candidate setting: from `PIPELINE_FROM_BYTES`, where one
+ * mapping alone crosses V8's external-memory limit, in chunks of 8 MiB (512 rows of a
+ * 4096-wide map).
  */
 export const PIPELINE_FROM_BYTES = 64 << 20;
 export const HOST_PIPELINE: HostPipeline = { chunkBytes: 8 << 20, minBytes: Infinity, depth: 3 };
