@@ -21,10 +21,10 @@
  * MoncError that names the import to add.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
-import type { KernelSetName, ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
-import { GpuExecutor, type KernelPlan } from './gpu-executor.js';
+import { GpuExecutor } from './gpu-executor.js';
 import { missingEntry, registeredCpuExecutor, registeredTraining, type CpuExecutor } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
@@ -71,7 +71,7 @@ export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
 /** What a device runs for a map: one of its kernel sets (forward and backward kernels, one storage type) and the WGSL module holding them. */
 interface DeviceKernels extends BackwardKernels {
   readonly set: KernelSetName;
-  readonly forward: readonly KernelPlan[];
+  readonly forward: readonly ManifestKernelPlan[];
 }
 
 /** The kernel set a runner on `device` uses (kernel-sets.ts): the first of the map's that the device can run. */
@@ -85,7 +85,7 @@ export interface RunnerKernelSet {
   readonly name: KernelSetName;
   readonly storage: 'f32' | 'f16';
   /** Its forward dispatches in order (what `encodeDispatches`' `kernel` indexes). */
-  readonly kernels: readonly KernelPlan[];
+  readonly kernels: readonly ManifestKernelPlan[];
 }
 
 const CPU_DESCRIPTION = 'cpu (float64 reference executor)';

@@ -4,7 +4,7 @@
  * runtime's MapRunner and timing), kept out of src/cli so that the command stays a thin shell and
  * bench/ does not import a CLI command.
  */
-import type { ManifestMap } from '../manifest/types.js';
+import type { KernelSetName, ManifestMap } from '../manifest/types.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 import type { Dtype } from '../dsl/structure.js';
 import type { Program } from '../ir/ir.js';
@@ -36,6 +36,8 @@ export interface MeasureOptions {
 
 export interface MapMeasurement {
   readonly map: string;
+  /** The kernel set the runner took on this device (MapRunner.kernelSet): e.g. `tensor-core` for an untuned f16 map on an adapter with tensor cores. */
+  readonly kernelSet: KernelSetName;
   /** The storage type the device ran (f32 for an f16 module on a device without shader-f16). */
   readonly storage: 'f32' | 'f16';
   readonly flops: number;
@@ -47,7 +49,8 @@ export interface MapMeasurement {
 }
 
 /**
- * What `monc bench` measures, on `device`: the map's kernels through MapRunner, checked against
+ * What `monc bench` measures, on `device`: the map's kernels through MapRunner (the kernel set it
+ * takes on this device), checked against
  * the float64 executor on a few rows (an error when they disagree: a wrong kernel is never timed),
  * then the whole forward pass and each kernel alone timed at `batch` rows. Also used by
  * bench/sweep.ts.
@@ -62,14 +65,15 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
     const tolerance = dtype === 'f16' ? 3e-3 : 1e-5;
     if (!(relError < tolerance)) throw new Error(`internal error: map '${map.name}' gives relative error ${relError} against the float64 reference (tolerance ${tolerance}); not timing a wrong kernel`);
 
-    // The device keeps f16 only when it has shader-f16 (MapRunner computes in f32 otherwise).
-    const storage = dtype === 'f16' && device.features.has('shader-f16') ? 'f16' : 'f32';
+    // The set the runner took: its storage type (f32 for an f16 module without shader-f16) and its kernels.
+    const set = runner.kernelSet!;
+    const storage = set.storage;
     const io = ioBuffers(device, storage, opts.batch, map.in, map.out);
     try {
       const options = { repeats: opts.repeats };
       const whole = await timePasses(device, (pass) => runner.encodeDispatches(pass, io.x, io.y, opts.batch), options);
       const kernels = [];
-      for (const [i, k] of map.kernels.entries()) {
+      for (const [i, k] of set.kernels.entries()) {
         const t = await timePasses(device, (pass) => runner.encodeDispatches(pass, io.x, io.y, opts.batch, i), options);
         kernels.push({ entryPoint: k.entryPoint, ops: k.ops, schedule: k.schedule, tuned: opts.tuned?.(k.ops, k.schedule) ?? false, ms: t.stats.medianMs, spread: t.stats.spread });
       }
@@ -77,7 +81,7 @@ export async function measureMap(device: GPUDevice, target: BenchTarget, opts: M
       const scale = (storage === 'f16' ? 2 : 4) / (dtype === 'f16' ? 2 : 4);
       const flops = map.flopsPerRow * opts.batch;
       const bytes = (map.bytesPerRow * opts.batch + map.paramBytes) * scale;
-      return { map: map.name, storage, flops, bytes, relError, whole, kernels };
+      return { map: map.name, kernelSet: set.name, storage, flops, bytes, relError, whole, kernels };
     } finally {
       io.x.destroy();
       io.y.destroy();

@@ -231,6 +231,9 @@ describe('monc dense and monc run', () => {
     // Never a silent CPU fallback here: CI has an adapter (SwiftShader), so this must run on WebGPU.
     expect(json.backend).toBe(backend);
     if (backend === 'webgpu') expect(r.stderr).toContain(`monc: webgpu adapter: ${json.adapter}`);
+    // Which of the map's kernel sets the adapter runs (an f32 module: its one, portable, set).
+    expect(json.kernelSet).toBe(backend === 'webgpu' ? 'portable' : null);
+    if (backend === 'webgpu') expect(r.stderr).toMatch(/; kernel set: portable \(f32 storage\)$/m);
     const y = readNpy(readFileSync(out));
     expect(y.shape).toEqual([batch, 48]);
     expect(relativeError(y.data, referenceApply(mapOf('chain').structure, loadParams(), x, batch))).toBeLessThan(1e-5);

@@ -77,6 +77,8 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
       batch: opts.batch,
       adapter: gpu.adapterDescription,
       tuning: m.tuningPath ?? null,
+      kernelSet: m.kernelSet,
+      storage: m.storage,
       timing: method,
       repeats: opts.repeats,
       ms: stats.medianMs,
@@ -93,6 +95,7 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
     },
     text: [
       `${file}: map ${m.map}, batch ${opts.batch}, on ${gpu.adapterDescription} (${method === 'timestamp-query' ? 'GPU timestamps' : 'wall clock'}, median of ${opts.repeats})`,
+      `kernel set: ${m.kernelSet} (${m.storage} storage)`,
       `${stats.medianMs.toFixed(4)} ms per call (±${pct(stats.spread * 100)}, min ${stats.minMs.toFixed(4)}, max ${stats.maxMs.toFixed(4)})  ${gflops.toFixed(1)} GFLOP/s  ${gbs.toFixed(1)} GB/s`,
       floors
         ? `${floors.device}: ${pct(floors.percentOfMemoryFloor)} of the memory floor (${peaks!.memoryBytesPerS / 1e12} TB/s), ${pct(floors.percentOfComputeFloor)} of the FP32 floor (${peaks!.fp32FlopsPerS / 1e12} TFLOP/s)`

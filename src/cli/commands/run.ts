@@ -46,7 +46,7 @@ export async function runCommand(
   const shape = [...leading, map.out];
   await writeAtomic(opts.out, writeNpy(y, shape), { inputs: [file, opts.params, opts.input] });
   return {
-    json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, input: x.shape, output: shape, out: opts.out },
+    json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, kernelSet: runner.kernelSet?.name ?? null, input: x.shape, output: shape, out: opts.out },
     text: `wrote ${opts.out}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,
   };
 }
@@ -57,7 +57,8 @@ export async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: 
     await import('../../runtime/node-device.js'); // registers Dawn; loaded only when a GPU is wanted
     try {
       const runner = await MapRunner.create(map, wgsl, { backend, dtype });
-      note(ctx, `webgpu adapter: ${runner.adapterDescription}${runner.note ? ` (${runner.note})` : ''}`);
+      const set = runner.kernelSet!;
+      note(ctx, `webgpu adapter: ${runner.adapterDescription}${runner.note ? ` (${runner.note})` : ''}; kernel set: ${set.name} (${set.storage} storage)`);
       return runner;
     } catch (e) {
       if (!(e instanceof NoAdapterError)) throw e;
