@@ -20,7 +20,7 @@
  * getMappedRange whole and in chunks of --phase-chunk-mib, and copying the mapped bytes into a
  * JS array. One JSON object on --out (else stdout).
  *
- *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 256,512,1024]
+ *   node dist/bench/host-path.js [--batches 1,512,4096] [--chunk-rows 64,128,256,512,1024]
  *     [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64] [--modes out,ringRun] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ const arg = (flag: string) => {
 };
 const list = (flag: string, fallback: string) => (arg(flag) ?? fallback).split(',').filter((v) => v !== '');
 const BATCHES = list('--batches', '1,512,4096').map(Number);
-const CHUNK_ROWS = list('--chunk-rows', '256,512,1024').map(Number);
+const CHUNK_ROWS = list('--chunk-rows', '64,128,256,512,1024').map(Number);
 const REPEATS = Number(arg('--repeats') ?? 30);
 const WARMUP = Number(arg('--warmup') ?? 10);
 const N = Number(arg('--n') ?? 4096);
