@@ -1,90 +1,174 @@
 /**
- * ks-sgmat-strided (tensor cores for the strided factor): its applicability rules and its WGSL
- * text. Its kernels need shader-f16 and the subgroup-matrix feature, which SwiftShader lacks;
- * on the GPU the tuner checks every candidate against the float64 reference before timing it
- * (bench/sweep.ts, `monc tune`).
+ * ks-sgmat-strided (the strided factor on tensor cores, several subgroups per workgroup): its
+ * applicability rules and schedule space on the H200's limits and smaller ones, its WGSL text,
+ * and its results against the float64 op reference on SwiftShader through the subgroup-matrix
+ * emulation (test/support/sgmat-emulation.ts: every invocation computes whole matrices in f32,
+ * the f16 workgroup arrays stay f16, so staged values are rounded as on the GPU). Tolerance:
+ * SPEC §6 f16, relative Frobenius error 3e-3. Emulated kernels are slow to compile on
+ * SwiftShader (seconds each), so the emulated checks take one schedule per code path.
  */
 import { describe, expect, it } from 'vitest';
-import { contextFor, ks, monarchCase } from '../../bench/cases.js';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
-import { candidates as allCandidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
+import { candidates as allCandidates, defaultSchedule, familyDefaults } from '../../src/codegen/wgsl/families.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { kernelError, sample, TOL_F16 } from './support.js';
 
-const GPU: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE] };
+const FEATURES = ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'];
+/** The H200 (Dawn/Vulkan): 1024 invocations, 48 KiB of workgroup memory. */
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: FEATURES };
+/** What the emulated kernels run within on SwiftShader (256 invocations, 32 KiB). */
+const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: FEATURES };
 
-describe('ks-sgmat-strided applicability', () => {
-  const c = monarchCase(4096, 4096, 64);
-  const [op0, op1] = c.ops;
+/** Workgroup bytes a kernel declares (f16 and f32 arrays). */
+function workgroupBytes(wgsl: string): number {
+  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
+}
 
-  it("offers schedules for Monarch's strided factor only, within the workgroup-storage limit", () => {
-    expect(ksSgmatStrided.candidates(op0, GPU)).toEqual([]);
-    const all = ksSgmatStrided.candidates(op1, GPU);
-    expect(all.length).toBeGreaterThan(0);
-    expect(all).toContainEqual(ksSgmatStrided.defaultSchedule(op1, GPU));
-    for (const s of all) {
-      const wgsl = ksSgmatStrided.emit(op1, s, contextFor(c, 'k', 1, 'f16')).wgsl;
-      const bytes = [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
-      expect(bytes, JSON.stringify(s)).toBeLessThanOrEqual(GPU.maxWorkgroupStorageBytes);
+const schedule = (s: Pick<KsSgmatStridedSchedule, 'dtile' | 'cols' | 'sb' | 'mr' | 'chunks' | 'tk' | 'wres'>): KsSgmatStridedSchedule => ({ family: 'ks-sgmat-strided', ...s });
+
+describe('ks-sgmat-strided applicability and schedule space', () => {
+  const monarch = monarchCase(4096, 4096, 64);
+  const rect = monarchCase(1024, 4096, 4);
+  const [op0, op1] = monarch.ops;
+
+  it("offers schedules for the strided factors of the issue's Monarch shapes within 48, 32 and 16 KiB", () => {
+    expect(ksSgmatStrided.candidates(op0, H200)).toEqual([]);
+    const shapes: [string, OpsCase][] = [['n=4096', monarch], ['1024->4096', rect], ['4096->1024', monarchCase(4096, 1024, 4)], ['n=16384', monarchCase(16384, 16384, 128)]];
+    for (const [name, c] of shapes)
+      for (const bytes of [49152, 32768, 16384]) {
+        const limits = { ...H200, maxWorkgroupStorageBytes: bytes };
+        const all = ksSgmatStrided.candidates(c.ops[1], limits);
+        expect(all.length, `${name}, ${bytes} bytes`).toBeGreaterThan(0);
+        expect(all, name).toContainEqual(ksSgmatStrided.defaultSchedule(c.ops[1], limits));
+      }
+    expect(rect.ops[1]).toMatchObject({ a: 1, b: 1024, c: 256, d: 4 });
+  });
+
+  it('declares at most the limit of workgroup memory and invocations (a spread of the candidates)', () => {
+    for (const c of [monarch, rect]) {
+      for (const s of sample(ksSgmatStrided.candidates(c.ops[1], H200), 60)) {
+        const k = ksSgmatStrided.emit(c.ops[1], s, contextFor(c, 'k', 1, 'f16'));
+        expect(workgroupBytes(k.wgsl), JSON.stringify(s)).toBeLessThanOrEqual(H200.maxWorkgroupStorageBytes);
+        expect(k.workgroupSize[0]).toBe((32 * s.dtile * s.cols) / s.sb);
+        expect(k.workgroupSize[0]).toBeLessThanOrEqual(H200.maxWorkgroupSize);
+      }
     }
   });
 
-  it('falls back without shader-f16 and subgroup matrices, and for shapes off the 16x16 tile or with a permuted input', () => {
-    expect(ksSgmatStrided.candidates(op1, { ...GPU, features: ['shader-f16'] })).toEqual([]);
-    expect(allCandidates(op1, { ...GPU, features: [] }).some((s) => s.family === 'ks-sgmat-strided')).toBe(false);
-    expect(defaultSchedule(op1, { ...GPU, features: [] }).family).toBe('ks-dvec');
-    expect(ksSgmatStrided.candidates(ks(1, 24, 16, 8, 'x', 'y', 'w'), GPU)).toEqual([]);
-    expect(ksSgmatStrided.candidates({ ...op1, input: { size: 4096, steps: [{ shape: [64, 64], perm: [1, 0] }] } }, GPU)).toEqual([]);
+  it('is among the tuner candidates and seeds for the strided factor on the H200, not elsewhere', () => {
+    expect(allCandidates(op1, H200).some((s) => s.family === 'ks-sgmat-strided')).toBe(true);
+    expect(familyDefaults(op1, H200)).toContainEqual(ksSgmatStrided.defaultSchedule(op1, H200));
+    expect(allCandidates(op1, { ...H200, features: [] }).some((s) => s.family === 'ks-sgmat-strided')).toBe(false);
+    expect(ksSgmatStrided.candidates(op1, { ...H200, features: ['shader-f16'] })).toEqual([]);
+    expect(defaultSchedule(op1, { ...H200, features: [] }).family).not.toBe('ks-sgmat-strided');
   });
 
-  it('needs f16 storage', () => {
-    expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, GPU), contextFor(c, 'k', 1, 'f32'))).toThrow(/f16/);
+  it('does not apply off the 16x16 tile, to a permuted input, nor to f32 storage', () => {
+    expect(ksSgmatStrided.candidates(ks(1, 24, 16, 8, 'x', 'y', 'w'), H200)).toEqual([]);
+    expect(ksSgmatStrided.candidates({ ...op1, input: { size: 4096, steps: [{ shape: [64, 64], perm: [1, 0] }] } }, H200)).toEqual([]);
+    expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(monarch, 'k', 1, 'f32'))).toThrow(/f16/);
+  });
+
+  it('defaults to 32-byte runs (16 δ), every β, W resident and 512 invocations at n = 4096; all 4 δ for the rectangular case', () => {
+    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual(schedule({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: true }));
+    expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toMatchObject({ dtile: 4, wres: true });
   });
 });
 
-describe('ks-sgmat-strided WGSL', () => {
+describe('ks-sgmat-strided WGSL (Monarch n = 4096, the default schedule)', () => {
   const c = monarchCase(4096, 4096, 64);
   const op1 = c.ops[1];
-  const schedule: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', rows: 16, cols: 64, dtile: 8, wstage: false };
-  const k = ksSgmatStrided.emit(op1, schedule, contextFor(c, 'k', 1, 'f16'));
+  const k = ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(c, 'k', 1, 'f16'));
 
-  it('is one subgroup with the subgroup-matrix extension, tiled over 16 rows and 8 of the 64 δ', () => {
+  it('is 16 subgroups of 32 over 64 rows × 64 β × 16 of the 64 δ, with the uniformity diagnostic off', () => {
     expect(k.enables).toEqual(['f16', 'chromium_experimental_subgroup_matrix']);
-    expect(k.workgroupSize).toEqual([32, 1, 1]);
-    expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 16, workgroupsPerRowTile: 8 });
+    expect(k.workgroupSize).toEqual([512, 1, 1]);
+    expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 64, workgroupsPerRowTile: 4 });
+    expect(k.wgsl).toContain('@diagnostic(off, chromium.subgroup_matrix_uniformity) {');
+    expect(k.wgsl).toContain('let sg = lid / 32u;');
+    expect(k.wgsl).toContain('let sd = sg % 16u;');
   });
 
-  it('folds the stride d = 64 into the staging: vec4 reads along δ at γ·64, written as xs[δ][row][γ]', () => {
+  it('stages the source as vec4 runs along δ (stride 64 over γ) into padded δ planes', () => {
     expect(k.wgsl).toContain('var<storage, read> k_src: array<vec4<f16>>;');
-    expect(k.wgsl).toContain('k_src[(min(row0 + r, batch - 1u) * 4096u + alpha * 4096u + k * 64u + delta0 + dv * 4u) / 4u]');
-    expect(k.wgsl).toContain('k_xs[((dv * 4u + 1u) * 16u + r) * 64u + k] = v.y;');
+    expect(k.wgsl).toContain('k_src[(min(rb + r, batch - 1u) * 4096u + alpha * 4096u + k * 64u + delta0 + dv * 4u) / 4u]');
+    // rows of 32 γ padded to 40 halves; planes of 16 rows padded to 648 halves (324 words ≡ 4 mod 32)
+    expect(k.wgsl).toContain('k_xs[(dv * 4u + qq) * 648u + r * 40u + k] = pf0_0[qq];');
+    expect(k.wgsl).toContain('var<workgroup> k_xs: array<f16, 10368>;');
   });
 
-  it('reads left tiles from workgroup memory and right tiles straight from W with stride c', () => {
-    expect(k.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, \(dd \* 16u\) \* 64u \+ kk, 64u\)/);
-    expect(k.wgsl).toContain('var<storage, read> k_params: array<f16>;');
-    expect(k.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_params, 262144u \+ \(\(alpha \* 64u \+ delta0 \+ dd\) \* 64u \+ beta0 \+ 48u\) \* 64u \+ kk, 64u\)/);
-    expect(k.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(4);
+  it('holds the subgroup W tiles (4 γ × 4 β fragments) from before the row-chunk loop, read in place with stride c', () => {
+    const loop = k.wgsl.indexOf('for (var ch = 0u; ch < 4u; ch++)');
+    const wLoads = [...k.wgsl.matchAll(/let w_\d_\d = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_params, wbase[^,]*, 64u\);/g)];
+    expect(wLoads).toHaveLength(16);
+    expect(wLoads.every((m) => m.index! < loop)).toBe(true);
+    expect(k.wgsl).toContain('let wbase = 262144u + ((alpha * 64u + delta0 + sd) * 64u + beta0 + (sg / 16u) * 64u) * 64u;');
+    expect(k.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(16);
+    expect(k.wgsl).toMatch(/subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>\(&k_xs, sd \* 648u \+ 16u, 40u\)/);
   });
 
-  it("with wstage, stages each δ's W tile (vec4 along γ) and reads the right tiles from it", () => {
-    const staged = ksSgmatStrided.emit(op1, { ...schedule, wstage: true }, contextFor(c, 'k', 1, 'f16')).wgsl;
-    expect(staged).toContain('var<workgroup> k_ws: array<f16, 4096>;');
-    expect(staged).toContain('var<storage, read> k_params: array<vec4<f16>>;');
-    expect(staged).toContain('let w = k_params[(262144u + ((alpha * 64u + delta0 + dd) * 64u + beta0 + bb) * 64u + kv * 4u) / 4u];');
-    expect(staged).toMatch(/subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>\(&k_ws, 3072u \+ kk, 64u\)/);
-    expect(staged).not.toMatch(/subgroupMatrixLoad<[^>]*>[^(]*\(&k_params/);
-  });
-
-  it('writes the destination as vec4 along δ', () => {
+  it('writes results through padded f32 slots as vec4 runs along δ', () => {
+    expect(k.wgsl).toContain('subgroupMatrixStore<row_major>(&k_os, sg * 264u, acc_0_3, 16u);');
     expect(k.wgsl).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
-    expect(k.wgsl).toMatch(/k_dst\[at\] = vec4<f16>\(v\);/);
+    expect(k.wgsl).toContain('v[qq] = k_os[(g * 16u + dv * 4u + qq) * 264u + r * 16u + bb];');
+    expect(k.wgsl).toContain('k_dst[at] = vec4<f16>(v);');
   });
 
   it('adds the bias at the logical output index and the old destination when accumulating', () => {
     const biased = { ...op1, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 4096 } };
-    const text = ksSgmatStrided.emit(biased, schedule, contextFor({ ...c, ops: [c.ops[0], biased] }, 'k', 1, 'f16')).wgsl;
-    expect(text).toContain('v += f32(k_params[262144u + (beta * 64u + delta)]);');
+    const text = ksSgmatStrided.emit(biased, ksSgmatStrided.defaultSchedule(biased, H200), contextFor({ ...c, ops: [c.ops[0], biased] }, 'k', 1, 'f16')).wgsl;
+    expect(text).toContain('v += vec4<f32>(f32(k_params[262144u + (beta * 64u + delta)]), f32(k_params[262145u + (beta * 64u + delta)]),');
     expect(text).toContain('v += vec4<f32>(k_dst[at]);');
+  });
+});
+
+/** Relative error of op 1 of `c` with schedule `s`, emulated on SwiftShader, at `batch` rows. */
+function emulatedError(c: OpsCase, s: KsSgmatStridedSchedule, batch: number, op: KsOp = c.ops[1] as KsOp): Promise<number> {
+  const cs = { ...c, ops: [c.ops[0], op] };
+  return kernelError(cs, 1, 1, emulatedEmit((ctx) => ksSgmatStrided.emit(op, s, ctx), { packWorkgroupF16: true }), batch, 'f32');
+}
+
+describe('ks-sgmat-strided results, emulated, against the float64 reference', () => {
+  // One schedule per code path: vec4 and scalar source/destination, W resident or not, several
+  // subgroups per δ, two row tiles per chunk, several row chunks (a batch ending mid-chunk),
+  // several γ chunks, the bias with accumulation, a permuted output map.
+  const square = monarchCase(256, 256, 16); // K(1, 16, 16, 16)
+  const wide = monarchCase(256, 256, 8); // K(1, 32, 32, 8)
+  const rect = monarchCase(64, 256, 4); // K(1, 64, 16, 4): the rectangular 1 -> 4 shape
+  const pairs = monarchCase(32, 32, 2); // K(1, 16, 16, 2): d = 2, scalar staging
+  const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
+    ['square, the default on these limits', square, ksSgmatStrided.defaultSchedule(square.ops[1] as KsOp, EMULATED), 33],
+    ['square, 16 δ × 16 β, W in place, 2 chunks of 2 row tiles', square, schedule({ dtile: 16, cols: 16, sb: 16, mr: 2, chunks: 2, tk: 16, wres: false }), 45],
+    ['d = 8, 2 subgroups per δ, 2 γ chunks, 3 row chunks', wide, schedule({ dtile: 4, cols: 32, sb: 16, mr: 1, chunks: 3, tk: 16, wres: true }), 40],
+    ['rectangular 64 -> 256, all 4 δ, 4 β groups', rect, schedule({ dtile: 4, cols: 64, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }), 1],
+    ['d = 2, scalar source and destination', pairs, schedule({ dtile: 2, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true }), 19],
+  ];
+  for (const [name, c, s, batch] of cases)
+    it(`${name} (batch ${batch})`, async () => {
+      expect(await emulatedError(c, s, batch), JSON.stringify(s)).toBeLessThan(TOL_F16);
+    });
+
+  it('adds the bias and accumulates; a permuted output map (scalar stores)', async () => {
+    const op = square.ops[1] as KsOp;
+    const biased = { ...op, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 256 } };
+    const s = schedule({ dtile: 8, cols: 16, sb: 16, mr: 1, chunks: 2, tk: 16, wres: true });
+    expect(await emulatedError(square, s, 21, biased)).toBeLessThan(TOL_F16);
+    const permuted = { ...op, output: { size: 256, steps: [{ shape: [16, 16], perm: [1, 0] }] } };
+    expect(ksSgmatStrided.candidates(permuted, EMULATED)).toContainEqual(s);
+    expect(await emulatedError(square, s, 21, permuted)).toBeLessThan(TOL_F16);
+  });
+
+  it('fails a kernel whose δ planes are swapped (the check can fail)', async () => {
+    const s = schedule({ dtile: 8, cols: 16, sb: 16, mr: 1, chunks: 1, tk: 16, wres: true });
+    const op = square.ops[1] as KsOp;
+    const broken = emulatedEmit((ctx) => {
+      const k = ksSgmatStrided.emit(op, s, ctx);
+      return { ...k, wgsl: k.wgsl.replace('let sd = sg % 8u;', 'let sd = (sg + 1u) % 8u;') };
+    }, { packWorkgroupF16: true });
+    expect(await kernelError(square, 1, 1, broken, 5, 'f32')).toBeGreaterThan(0.1);
   });
 });

@@ -3,26 +3,47 @@
  * cores (subgroup-matrix f16 x f16 -> f32, 16x16x16), f16 storage only.
  *
  * For each δ it is the GEMM Out[row, β] = Σ_γ W[α·d+δ, β, γ] · Src[row, α·c·d + γ·d + δ]: the
- * reduction γ runs with stride d in the source, so no subgroup-matrix load can read it in place.
- * A workgroup (one subgroup: the builtins need workgroup-uniform offsets) owns `rows` batch rows ×
- * `cols` β × `dtile` consecutive δ of one α, and
- *  1. stages its whole source tile, all c of γ, in workgroup memory as xs[δ][row][γ]: the stride
- *     is folded into the staging's index arithmetic, the global reads are runs of `dtile` δ
- *     (vec4 along δ), and neighbouring workgroups take neighbouring δ tiles of the same rows;
- *  2. for each δ in turn multiplies: left tiles from xs (row-major, stride c), right tiles from W
- *     (W[δ] is β x γ row-major: column-major γ x β with stride c), staged per δ in workgroup
- *     memory (`wstage`) or read in place from the parameter buffer (weight tiles never cross the
- *     buffer's end; measured on the H200: 4.2 ms for Monarch n = 4096's strided factor at
- *     B = 16384, against 0.55 ms on ks-dvec), accumulators for that δ only, so `dtile` is not
- *     bounded by the register budget;
- *  3. passes each f32 result tile through a 16x16 workgroup tile, adds the bias there (read at
- *     the logical output index) and keeps it as f16 in os[row][β][δ];
- *  4. writes os out along δ, the contiguous dimension of the destination (vec4 when the output
- *     map is the identity), adding the old destination when the op accumulates.
+ * reduction γ runs with stride d in the source and the output's contiguous dimension is δ, so
+ * neither operand nor result can be moved by the matrix builtins in place. The kernel is laid out
+ * for the H200's occupancy and memory system (one δ per subgroup, W held by the subgroup, rows
+ * streamed past it):
  *
- * Applies when the target has 'shader-f16' and 'chromium-experimental-subgroup-matrix'
- * (no candidates otherwise: the op falls back), d > 1, the input map is the identity and b and c
- * are multiples of 16. Requires a source tile of all c within the workgroup-storage limit.
+ * - A workgroup owns `dtile` (TD) consecutive δ × `cols` (TB) β of one α and `rows` = `mr`·16 ×
+ *   `chunks` batch rows. It has S = TD · TB / `sb` subgroups of 32; subgroup s works on δ slot
+ *   s % TD and β group s / TD (`sb` β), so all S subgroups share one staged source tile.
+ * - The subgroup's W fragments (all γ × its `sb` β of its δ) are loaded from the parameter
+ *   buffer by the matrix loads in place (col_major, stride c: W[δ] is β x γ row-major): with
+ *   `wres` once per workgroup, held in registers across every row chunk (the weight tile is read
+ *   once per `rows` rows: 64 rows -> a quarter of the source's bytes for Monarch n = 4096, from
+ *   L2); without, per row chunk and γ chunk (fewer registers, more workgroups per SM). Staging W
+ *   in workgroup memory instead would cost TD·TB·c·2 bytes (128 KiB for TD = 16 at n = 4096):
+ *   it does not fit beside the source tile, and each subgroup reads only its own δ's W anyway.
+ * - The source is staged per row chunk (`mr`·16 rows) and γ chunk (`tk`) as xs[δ][row][γ]: the
+ *   global reads are vec4 runs along δ, TD·2 bytes long (32 bytes, one sector, at TD = 16; the
+ *   whole contiguous row chunk when TD = d), fetched one chunk ahead into registers while the
+ *   current one is multiplied. Rows are padded by 8 halves (16 bytes) so the 8 rows of a 16x16
+ *   matrix load hit distinct banks, and δ planes are padded so the four δ of one vec4, written
+ *   by the invocations of a warp in rotated order ((q + dv) mod 4), land in distinct banks too.
+ * - Results leave through workgroup memory, one 16x16 f32 tile per subgroup per round (slots
+ *   padded against bank conflicts, read back in the same rotated order), so the destination is
+ *   written in vec4 runs along δ (its contiguous dimension) with the bias (read at the logical
+ *   output index) and the old destination when the op accumulates.
+ *
+ * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
+ * offset and stride arguments (the gpuweb proposal "Subgroup Matrix", proposals/subgroup-matrix.md,
+ * copied from Dawn's docs/dawn/features/subgroup_matrix.md, section "Uniformity"), but WGSL has
+ * no subgroup-uniformity analysis: Dawn checks them with the workgroup-uniformity analysis and
+ * reports violations through the diagnostic `chromium.subgroup_matrix_uniformity` (default
+ * error; the rule name Dawn's Tint lists, and which ONNX Runtime's and llama.cpp's WebGPU
+ * subgroup-matrix kernels turn off). The body therefore runs under
+ * `@diagnostic(off, chromium.subgroup_matrix_uniformity)`, and each subgroup takes its tile from
+ * its index `lid / 32`, uniform within the subgroup: Dawn creates subgroup-matrix pipelines with
+ * full subgroups and NVIDIA's subgroups (32 wide) are consecutive local invocation indices.
+ * (`@builtin(subgroup_id)` would not need the second assumption, but would need 'subgroups'.)
+ *
+ * Applies when the target has 'shader-f16' and 'chromium-experimental-subgroup-matrix' (no
+ * candidates otherwise: the op falls back), d > 1, the input map is the identity and b and c are
+ * multiples of 16.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -30,38 +51,98 @@ import { dividing, flag, highestScoring, knob, type KernelFamily } from '../fami
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
-import { hasSubgroupMatrix, ksOperands, sgmatKernel, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
+import { hasSubgroupMatrix, ksOperands, sgmatTilingFits, SUBGROUP, TILE } from './ks-sgmat.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
-import { LANES, scalarAt } from './wgsl-text.js';
+import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
-/** Result tiles per δ one subgroup holds (16x16 f32: 8 registers per invocation each). */
+/** Result tiles one subgroup accumulates (16x16 f32: 8 registers per invocation each). */
 const MAX_ACCUMULATORS = 8;
+/** W fragments a subgroup may hold across row chunks (16x16 f16: 4 registers per invocation each). */
+const MAX_RESIDENT_W = 16;
+/** Subgroups per workgroup at most (1024 invocations). */
+const MAX_SUBGROUPS = 32;
+/** The diagnostic that checks the matrix builtins' arguments for workgroup uniformity (file comment). */
+export const SUBGROUP_MATRIX_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgroup_matrix_uniformity)';
 
 export interface KsSgmatStridedSchedule extends Schedule {
   readonly family: 'ks-sgmat-strided';
-  readonly rows: number;
-  readonly cols: number;
+  /** δ per workgroup (TD). */
   readonly dtile: number;
-  /** Stage each δ's weight tile in workgroup memory (else the matrix loads read W in place). */
-  readonly wstage: boolean;
+  /** β per workgroup (TB). */
+  readonly cols: number;
+  /** β per subgroup: TB / sb subgroups per δ. */
+  readonly sb: number;
+  /** Row tiles of 16 per row chunk. */
+  readonly mr: number;
+  /** Row chunks per workgroup. */
+  readonly chunks: number;
+  /** γ per staged chunk. */
+  readonly tk: number;
+  /** Hold the subgroup's W fragments in registers for the whole workgroup. */
+  readonly wres: boolean;
 }
 
+/** Everything the emitter and the validity rules derive from a schedule. */
 interface StridedTiling {
+  readonly td: number;
+  readonly tb: number;
+  readonly sb: number;
+  readonly mr: number;
+  readonly chunks: number;
+  readonly tk: number;
+  readonly wres: boolean;
+  /** Subgroups, β groups per δ, invocations. */
+  readonly subgroups: number;
+  readonly groups: number;
+  readonly threads: number;
+  /** Rows per chunk, per workgroup. */
+  readonly rc: number;
   readonly rows: number;
+  /** Elements per vec4 along δ of the staged source (4, or 1 without a vec4 view). */
+  readonly sv: number;
+  /** Padded row of a staged γ chunk, and one δ plane of them (halves). */
+  readonly tkp: number;
+  readonly plane: number;
+  /** One result tile's slot in the epilogue buffer (floats). */
+  readonly slot: number;
+  readonly sharedBytes: number;
+  /** The SgmatTileSizes view for sgmatTilingFits. */
   readonly cols: number;
   readonly dtile: number;
-  readonly mr: number;
   readonly nb: number;
-  readonly wstage: boolean;
-  readonly sharedBytes: number;
+}
+
+/** Invocations of a warp that share one δ run (the vec4s of one (row, γ) or (row, β)). */
+function runsPerWarp(td: number, vw: number): number {
+  return Math.max(1, td / vw);
+}
+
+/** The smallest padding `pad` (a multiple of `align`) with (base + pad) / unit ≡ want (mod 32). */
+function padTo(base: number, unit: number, want: number, align: number): number {
+  for (let pad = 0; ; pad += align) if (((base + pad) / unit) % 32 === want % 32) return pad;
 }
 
 function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
-  const { rows, cols, dtile, wstage } = s;
-  // xs (f16, all of c), os (f16), one f32 result tile, and with wstage one δ's W tile (f16).
-  const sharedBytes = 2 * dtile * rows * op.c + 2 * rows * cols * dtile + 4 * TILE * TILE + (wstage ? 2 * cols * op.c : 0);
-  return { rows, cols, dtile, mr: rows / TILE, nb: cols / TILE, wstage, sharedBytes };
+  const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
+  const groups = tb / sb;
+  const subgroups = td * groups;
+  const rc = mr * TILE;
+  const sv = op.d % 4 === 0 && td % 4 === 0 ? 4 : 1;
+  const tkp = tk + 8;
+  // A warp's staging writes span 32 / runs consecutive γ of each of `runs` δ planes: plane starts
+  // that many words apart (in the rotated order) keep the four δ of a vec4 on distinct banks.
+  const runs = runsPerWarp(td, sv);
+  const kWords = Math.min(16, Math.max(4, 16 / runs));
+  const base = rc * tkp;
+  const plane = base + padTo(base, 2, kWords, 8);
+  // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
+  const slot = 256 + Math.min(16, Math.max(4, 32 / runs));
+  const sharedBytes = 2 * td * plane + 4 * subgroups * slot;
+  return {
+    td, tb, sb, mr, chunks, tk, wres, subgroups, groups, threads: subgroups * SUBGROUP, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    cols: tb, dtile: td, nb: sb / TILE,
+  };
 }
 
 /** Shape rules, independent of the schedule (what the WGSL-text tests check on any adapter). */
@@ -70,178 +151,210 @@ export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
-  return sgmatTilingFits(op, t, t.mr * t.nb <= MAX_ACCUMULATORS, limits);
+  const accumulatorsFit = t.mr * t.nb <= MAX_ACCUMULATORS && (!t.wres || (op.c / TILE) * t.nb <= MAX_RESIDENT_W);
+  return (
+    t.tb % t.sb === 0 &&
+    t.sb % TILE === 0 &&
+    op.c % t.tk === 0 &&
+    t.tk % TILE === 0 &&
+    t.subgroups <= MAX_SUBGROUPS &&
+    t.threads <= limits.maxWorkgroupSize &&
+    sgmatTilingFits(op, t, accumulatorsFit, limits)
+  );
 }
 
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
   const out: KsSgmatStridedSchedule[] = [];
   for (const dtile of dividing(op.d, [2, 4, 8, 16, 32]))
-    for (const rows of [16, 32, 64])
-      for (const cols of dividing(op.b, [16, 32, 64, 128]))
-        for (const wstage of [true, false]) {
-          const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', rows, cols, dtile, wstage };
-          if (valid(op, tiling(op, s), limits)) out.push(s);
-        }
+    for (const cols of dividing(op.b, [16, 32, 64, 128, 256]))
+      for (const sb of dividing(cols, [16, 32, 64]))
+        for (const mr of [1, 2])
+          for (const chunks of [1, 2, 4, 8])
+            for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
+              for (const wres of [false, true]) {
+                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile, cols, sb, mr, chunks, tk, wres };
+                if (valid(op, tiling(op, s), limits)) out.push(s);
+              }
   return out;
 }
 
 /**
- * Default: runs of at least 8 δ (16-byte reads), then the most result tiles per δ (operand
- * reuse), then the smallest workgroup storage (more workgroups resident per SM).
+ * Default (a design for the H200, not yet measured): runs of 16 δ (32-byte sectors; all δ when
+ * d < 16), every β in one workgroup (the source read once), W resident in registers, 16
+ * subgroups (512 invocations), 4 chunks of 16 rows (W read once per 64 rows), γ chunks of 32;
+ * then the least workgroup storage. Monarch n = 4096: 16 δ × 64 β, 38 KiB of workgroup memory.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
+  const td = Math.min(16, op.d);
   const score = (s: KsSgmatStridedSchedule): number => {
     const t = tiling(op, s);
-    return (t.wstage ? 10000 : 0) + (t.dtile >= 8 ? 1000 : t.dtile * 100) + t.mr * t.nb * 10 - t.sharedBytes / 65536;
+    return (
+      (t.td === td ? 1e7 : t.td * 1e5) +
+      (t.wres ? 1e6 : 0) +
+      t.tb * 100 +
+      (t.subgroups === 16 ? 5e4 : t.subgroups * 1000) +
+      (t.chunks === 4 ? 500 : t.chunks * 50) +
+      (t.mr === 1 ? 300 : 0) +
+      (t.tk === 32 ? 200 : t.tk) -
+      t.sharedBytes / 1024
+    );
   };
   return highestScoring('ks-sgmat-strided', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
+
+const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
+const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
+const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
 
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.d > 1 && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { rows: R, cols: TB, dtile: TD, mr: MR, nb: NB, wstage } = t;
-  const T = SUBGROUP;
+  const { td: TD, tb: TB, sb: SB, mr: MR, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rc: RC, groups: G, subgroups: S, threads: T, sv } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
   const { a, b, c, d } = op;
   const identityOut = op.output.steps.length === 0;
-  // W read in place by the matrix loads needs a scalar view; staged, it is read as vec4 along γ.
-  // src and dst are vec4 along δ when they can be.
+  // The matrix loads read W in place: params stays a plain f16 array. src and dst are vec4
+  // along δ when they can be.
   const views = {
-    params: wstage && wOff % 4 === 0 && c % 4 === 0,
-    src: inSize % 4 === 0 && d % 4 === 0 && TD % 4 === 0,
+    params: false,
+    src: sv === 4 && inSize % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && d % 4 === 0 && TD % 4 === 0,
   };
-  const ndt = d / TD;
-  const nbt = b / TB;
-  const perRowTile = a * nbt * ndt;
+  const vs = views.src ? 4 : 1;
+  const nk = c / TK;
   const xs = `${ep}_xs`;
   const os = `${ep}_os`;
-  const cs = `${ep}_cs`;
-  const ws = `${ep}_ws`;
 
-  // 1. Source tile -> xs[dd][r][k], one run of vw δ per item, consecutive items along δ then γ.
-  const sv = views.src ? 4 : 1;
-  const srcAt = (k: U32Expr, dd: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul('alpha', c * d), mul(k, d), 'delta0', dd);
-  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(dd, R), r), c), k)}]`;
-  const stage = [
-    `for (var e = lid; e < ${u((R * c * TD) / sv)}; e += ${u(T)}) {`,
-    `  let dv = ${mod('e', TD / sv)};`,
-    `  let k = ${mod(div('e', TD / sv), c)};`,
-    `  let r = ${div('e', (TD / sv) * c)};`,
-    ...(views.src
-      ? [`  let v = ${n.src}[${div(srcAt('k', 'dv * 4u'), 4)}];`, ...LANES.map((l, q) => `  ${xsAt(sum('dv * 4u', u(q)), 'r', 'k')} = v.${l};`)]
-      : [`  ${xsAt('dv', 'r', 'k')} = ${n.src}[${srcAt('k', 'dv')}];`]),
-    '}',
-    'workgroupBarrier();',
-  ];
+  // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k]; item e: δ run fastest, then γ, then row.
+  const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(dd, PS), mul(r, TKP), k)}]`;
+  const srcAt = (k0: U32Expr, dd: U32Expr) => sum(mul('min(rb + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0', dd);
+  const item = () => [`let dv = ${mod('e', TD / vs)};`, `let k = ${mod(div('e', TD / vs), TK)};`, `let r = ${div('e', (TD / vs) * TK)};`];
+  const srcCopy: StagedCopy = views.src
+    ? {
+        count: (RC * TK * TD) / 4,
+        register: 'vec4<f16>',
+        item,
+        load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
+        // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
+        store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; ${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq]; }`),
+      }
+    : {
+        count: RC * TK * TD,
+        register: 'f16',
+        item,
+        load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
+        store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
+      };
+  const stage = staging('pf', T, [srcCopy]);
+  const fetch = (rb: U32Expr, k0: number) => ['{', `  let rb = ${rb};`, ...stage.fetch(u(k0)).map((l) => `  ${l}`), '}'];
 
-  // 2-3. Per δ: the GEMM, then each result tile through cs into os[r][bb][dd] with the bias.
-  const left = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
-  const right = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
-  const result = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
+  // The subgroup's place: δ slot sd, β group sg / TD; its W rows start at wbase.
+  const wTile = (kg: number, j: number) => sum('wbase', u(j * TILE * c + kg * TILE));
+  const wLoad = (kg: number, j: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${wTile(kg, j)}, ${u(c)})`;
+  const w = (kg: number, j: number) => `w_${kg}_${j}`;
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
-  const wRow = (bb: U32Expr) => sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', bb), c));
-  const wTile = (j: number) => sum(wRow(u(j * TILE)), 'kk');
-  // With wstage: W[δ][beta0 .. beta0 + TB][0 .. c] -> ws[bb][k] (contiguous rows of c), then the
-  // right tiles come from ws (column-major γ x β, stride c).
-  const wv = views.params ? 4 : 1;
-  const stageW = wstage
-    ? [
-        'workgroupBarrier();',
-        `for (var e = lid; e < ${u((TB * c) / wv)}; e += ${u(T)}) {`,
-        `  let kv = ${mod('e', c / wv)};`,
-        `  let bb = ${div('e', c / wv)};`,
-        ...(views.params
-          ? [`  let w = ${n.params}[${div(sum(wRow('bb'), 'kv * 4u'), 4)}];`, ...LANES.map((l, q) => `  ${ws}[${sum(mul('bb', c), 'kv * 4u', u(q))}] = w.${l};`)]
-          : [`  ${ws}[${sum(mul('bb', c), 'kv')}] = ${n.params}[${sum(wRow('bb'), 'kv')}];`]),
-        '}',
-        'workgroupBarrier();',
-      ]
-    : [];
-  const rightLoad = (j: number) =>
-    wstage
-      ? `subgroupMatrixLoad<${right}, col_major>(&${ws}, ${sum(u(j * TILE * c), 'kk')}, ${u(c)})`
-      : `subgroupMatrixLoad<${right}, col_major>(&${n.params}, ${wTile(j)}, ${u(c)})`;
-  const logicalOut = rowMajor([{ name: 'alpha', size: a }, { name: 'beta', size: b }, { name: 'delta', size: d }]);
-  const perDelta: string[] = [
-    ...stageW,
-    ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `var ${acc(i, j)} = ${result}();`)).flat(),
-    `for (var kk = 0u; kk < ${u(c)}; kk += ${u(TILE)}) {`,
-    ...Array.from({ length: MR }, (_, i) => `  let l${i} = subgroupMatrixLoad<${left}, row_major>(&${xs}, ${sum(mul(sum(mul('dd', R), u(i * TILE)), c), 'kk')}, ${u(c)});`),
-    ...Array.from({ length: NB }, (_, j) => `  let r${j} = ${rightLoad(j)};`),
-    ...Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => `  ${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}, r${j}, ${acc(i, j)});`)).flat(),
-    '}',
-  ];
-  for (let i = 0; i < MR; i++)
-    for (let j = 0; j < NB; j++)
-      perDelta.push(
-        `subgroupMatrixStore<row_major>(&${cs}, 0u, ${acc(i, j)}, ${u(TILE)});`,
-        'workgroupBarrier();',
-        `for (var e = lid; e < ${u(TILE * TILE)}; e += ${u(T)}) {`,
-        `  let r = ${sum(u(i * TILE), div('e', TILE))};`,
-        `  let bb = ${sum(u(j * TILE), mod('e', TILE))};`,
-        `  var v = ${cs}[e];`,
-        ...(biasOff === undefined
-          ? []
-          : [`  let beta = beta0 + bb;`, `  let delta = delta0 + dd;`, `  v += f32(${scalarAt(n.params, views.params, sum(u(biasOff), renderIndex(logicalOut)))});`]),
-        `  ${os}[${sum(mul(sum(mul('r', TB), 'bb'), TD), 'dd')}] = f16(v);`,
-        '}',
-        'workgroupBarrier();',
-      );
+  const NB = SB / TILE;
+  // Declared once, zeroed at each row chunk.
+  const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
+  const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(kg, j)};`)).flat() : [];
 
-  // 4. os -> destination along δ.
-  const ov = views.dst ? 4 : 1;
+  // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
+  const gammaChunk = (kc: number): string[] => {
+    const next = kc + 1 < nk ? fetch('r0', (kc + 1) * TK) : [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), 0).map((l) => `  ${l}`), '}'];
+    const mma: string[] = [];
+    for (let ks = 0; ks < TK / TILE; ks++) {
+      const kg = (kc * TK) / TILE + ks;
+      for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), u(i * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
+      for (let j = 0; j < NB; j++) {
+        const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
+        if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
+        for (let i = 0; i < MR; i++) mma.push(`${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}_${ks}, ${right}, ${acc(i, j)});`);
+      }
+    }
+    return [...stage.stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
+  };
+
+  // Epilogue round (i, j): every subgroup's tile (i, j) into its slot, then the workgroup writes
+  // 16 rows × G·16 β × TD δ along δ. The barrier after the last mma is the first round's.
+  const logicalOut = rowMajor([{ name: 'alpha', size: a }, { name: 'beta', size: b }, { name: 'delta', size: d }]);
   const outIndex = renderIndex(applyIndexMap(op.output, logicalOut));
-  const osAt = (q: number) => `${os}[${sum(mul(sum(mul('r', TB), 'bb'), TD), 'dd', u(q))}]`;
+  const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
+  const vw = views.dst ? 4 : 1;
+  const osAt = (lane: U32Expr) => `${os}[${sum(mul(sum(mul('g', TD), mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
+  const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, false, sum(u(biasOff), biasIndex, u(q)))]);
   const write = views.dst
     ? [
+        'var v = vec4<f32>();',
+        ...[0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; v[qq] = ${osAt('qq')}; }`),
+        ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
         `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
-        `var v = vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${osAt(q)})`).join(', ')});`,
         ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
         `${n.dst}[at] = vec4<f16>(v);`,
       ]
     : [
+        `var v = ${osAt(u(0))};`,
+        ...(biasOff === undefined ? [] : [`v += f32(${bias(0)[0]});`]),
         `let at = ${sum(mul('row', outSize), outIndex)};`,
-        `var v = f32(${osAt(0)});`,
         ...(op.accumulate ? [`v += f32(${n.dst}[at]);`] : []),
         `${n.dst}[at] = f16(v);`,
       ];
-  const store = [
-    `for (var e = lid; e < ${u((R * TB * TD) / ov)}; e += ${u(T)}) {`,
-    `  let dd = ${mul(mod('e', TD / ov), ov)};`,
-    `  let bb = ${mod(div('e', TD / ov), TB)};`,
-    `  let r = ${div('e', (TD / ov) * TB)};`,
-    `  if (row0 + r < batch) {`,
-    `    let row = row0 + r;`,
-    `    let beta = beta0 + bb;`,
-    `    let delta = delta0 + dd;`,
-    ...write.map((l) => `    ${l}`),
-    '  }',
-    '}',
-  ];
+  const rounds: [number, number][] = [];
+  for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) rounds.push([i, j]);
+  const epilogue = rounds.flatMap(([i, j], ri) => [
+    `subgroupMatrixStore<row_major>(&${os}, ${mul('sg', SLOT)}, ${acc(i, j)}, ${u(TILE)});`,
+    'workgroupBarrier();',
+    ...cooperative((S * TILE * TILE) / vw, T, 'e', [
+      `let dv = ${mod('e', TD / vw)};`,
+      `let bb = ${mod(div('e', TD / vw), TILE)};`,
+      `let g = ${mod(div('e', (TD / vw) * TILE), G)};`,
+      `let r = ${div('e', (TD / vw) * TILE * G)};`,
+      `let row = ${sum('r0', u(i * TILE), 'r')};`,
+      `if (row < batch) {`,
+      `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
+      `  let delta = ${sum('delta0', mul('dv', vw))};`,
+      ...write.map((l) => `  ${l}`),
+      `}`,
+    ]),
+    ...(ri + 1 < rounds.length ? ['workgroupBarrier();'] : []),
+  ]);
 
   const body = [
-    ...ksTileOrigin({ perRowTile, rows: R, cols: TB, dtile: TD, nbt, ndt, fastest: 'delta' }),
-    ...stage,
-    `for (var dd = 0u; dd < ${u(TD)}; dd++) {`,
-    ...perDelta.map((l) => `  ${l}`),
+    ...ksTileOrigin({ perRowTile: a * (b / TB) * (d / TD), rows: t.rows, cols: TB, dtile: TD, nbt: b / TB, ndt: d / TD, fastest: 'delta' }),
+    `${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`,
+    ...[
+      `let sg = ${div('lid', SUBGROUP)};`,
+      `let sd = ${mod('sg', TD)};`,
+      `let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(div('sg', TD), SB)), c))};`,
+      ...resident,
+      ...accs.map((a) => `var ${a}: ${RESULT};`),
+      ...stage.registers,
+      ...fetch('row0', 0),
+      `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
+      ...[
+        `let r0 = ${sum('row0', mul('ch', RC))};`,
+        'if (r0 >= batch) { break; }',
+        ...accs.map((a) => `${a} = ${RESULT}();`),
+        ...Array.from({ length: nk }, (_, kc) => gammaChunk(kc)).flat(),
+        ...epilogue,
+      ].map((l) => `  ${l}`),
+      '}',
+    ].map((l) => `  ${l}`),
     '}',
-    ...store,
   ];
-  return sgmatKernel(ctx, schedule, {
+  return tiledKernel({
+    entryPoint: ep,
+    storage: 'f16',
     views,
-    workgroupVars: [
-      `var<workgroup> ${xs}: array<f16, ${TD * R * c}>;`,
-      `var<workgroup> ${os}: array<f16, ${R * TB * TD}>;`,
-      `var<workgroup> ${cs}: array<f32, ${TILE * TILE}>;`,
-      ...(wstage ? [`var<workgroup> ${ws}: array<f16, ${TB * c}>;`] : []),
-    ],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
+    threads: T,
     body,
-    rowsPerWorkgroup: R,
-    workgroupsPerRowTile: perRowTile,
+    rowsPerWorkgroup: t.rows,
+    workgroupsPerRowTile: a * (b / TB) * (d / TD),
+    schedule,
+    ops: [ctx.opIndex],
+    extraEnables: ['chromium_experimental_subgroup_matrix'],
   });
 }
 
@@ -250,6 +363,15 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
   opKind: 'ks',
   defaultSchedule,
   candidates,
-  decode: (s: Schedule) => ({ family: 'ks-sgmat-strided', rows: knob(s, 'rows'), cols: knob(s, 'cols'), dtile: knob(s, 'dtile'), wstage: flag(s, 'wstage') }),
+  decode: (s: Schedule) => ({
+    family: 'ks-sgmat-strided',
+    dtile: knob(s, 'dtile'),
+    cols: knob(s, 'cols'),
+    sb: knob(s, 'sb'),
+    mr: knob(s, 'mr'),
+    chunks: knob(s, 'chunks'),
+    tk: knob(s, 'tk'),
+    wres: flag(s, 'wres'),
+  }),
   emit,
 };
