@@ -30,8 +30,10 @@
  * (dawn docs/dawn/features/subgroup_matrix.md, "Uniformity" and the built-in functions' table)
  * requires only subgroup-uniform control flow and subgroup-uniform pointer, offset and stride
  * arguments, but checks them with the WGSL workgroup-uniformity analysis, reporting violations as
- * the diagnostic `chromium_experimental.subgroup_matrix_uniformity` (default: error); so a kernel
- * with S > 1 wraps its body in a compound statement with that diagnostic off. The subgroup index
+ * a diagnostic (default: error) that the Tint of npm `webgpu` 0.6.2 names
+ * `chromium.subgroup_matrix_uniformity` (its warning for an unknown `chromium.` rule lists it; a
+ * rule in an unknown namespace would be ignored silently); so a kernel with S > 1 wraps its body
+ * in a compound statement with that diagnostic off. The subgroup index
  * is `lid / 32`: Dawn compiles subgroup-matrix pipelines with full subgroups
  * (REQUIRE_FULL_SUBGROUPS, workgroup size a multiple of the subgroup size), and NVIDIA's warps are
  * consecutive local invocation indices. S = 1 needs neither (workgroup-uniform like ks-sgmat).
@@ -187,7 +189,7 @@ const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
 /** The diagnostic that checks the matrix builtins' arguments for workgroup uniformity (see the file comment). */
-export const SUBGROUP_UNIFORMITY_OFF = '@diagnostic(off, chromium_experimental.subgroup_matrix_uniformity)';
+export const SUBGROUP_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgroup_matrix_uniformity)';
 
 export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-pair-sgmat needs f16 storage');
@@ -253,7 +255,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
       `  let w${h} = ${itemOf('rd', slotOf(h))};`,
       `  let xoff${h} = ${mul(sum(mul(div(div(`w${h}`, MR), TPB), R), mul(mod(`w${h}`, MR), TILE)), C0P)};`,
       `  let woff${h} = ${sum(u(w0), mul(firstMid(sum(mul('k0', TPB), div(`w${h}`, MR))), c0))};`,
-      `  var acc${h} = ${RESULT}();`,
+      `  acc${h} = ${RESULT}();`,
     ]),
     `  for (var kk = 0u; kk < ${u(c0)}; kk += ${u(TILE)}) {`,
     ...items.flatMap((h) => [
@@ -313,7 +315,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     `      let dq = ${sum(mul('og', OD), 'dd')};`,
     `      let loff = ${mul(sum(mul('dq', R), mul('i', TILE)), C1P)};`,
     `      let woff = ${sum(u(w1), mul(sum(mul(sum('delta_s', 'dq'), b1), mul('bg', TB)), c1))};`,
-    ...Array.from({ length: NBT }, (_, j) => `      var ${acc(j)} = ${RESULT}();`),
+    ...Array.from({ length: NBT }, (_, j) => `      ${acc(j)} = ${RESULT}();`),
     `      for (var kk = 0u; kk < ${u(c1)}; kk += ${u(TILE)}) {`,
     `        let l = subgroupMatrixLoad<${LEFT}, row_major>(&${ts}, loff + kk, ${u(C1P)});`,
     // W1 block (k = γ1, β1) of δ1 sits at W1[δ1][β1][γ1]: column-major with stride c1.
@@ -343,7 +345,10 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   ];
 
   const NS = d1 / Q;
-  const matrixWork = [...stagedLoop(staging('pf', T, [xCopy]), NX, XB, true, step1), ...step2];
+  // Accumulators are declared once and zeroed per tile (the emulation's declarations inside loop
+  // bodies, on SwiftShader, kept the previous iteration's value).
+  const accumulators = Array.from({ length: Math.max(PT, NBT) }, (_, j) => `var acc${j}: ${RESULT};`);
+  const matrixWork = [...accumulators, ...stagedLoop(staging('pf', T, [xCopy]), NX, XB, true, step1), ...step2];
   const body = [
     `let row_tile = ${div('group', NS)};`,
     `let delta_s = ${mul(mod('group', NS), Q)};`,
