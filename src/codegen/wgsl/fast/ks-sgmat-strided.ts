@@ -256,7 +256,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const w = (kg: number, j: number) => `w_${kg}_${j}`;
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const NB = SB / TILE;
-  // Declared once, zeroed at each row chunk.
+  // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
   const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
   const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(kg, j)};`)).flat() : [];
 
@@ -328,7 +328,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       `let sd = ${mod('sg', TD)};`,
       `let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(div('sg', TD), SB)), c))};`,
       ...resident,
-      ...accs.map((a) => `var ${a}: ${RESULT};`),
+      ...accs.map((a) => `var ${a} = ${RESULT}();`),
       ...stage.registers,
       ...fetch('row0', 0),
       `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
