@@ -7,10 +7,11 @@
  * SPEC §6 f16, relative Frobenius error 3e-3. Emulated kernels are slow to compile on
  * SwiftShader (seconds each), so the emulated checks take one schedule per code path.
  */
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
-import { ksSgmatStrided, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { ksSgmatStrided, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { candidates as allCandidates, defaultSchedule, familyDefaults } from '../../src/codegen/wgsl/families.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
@@ -123,6 +124,54 @@ describe('ks-sgmat-strided WGSL (Monarch n = 4096, the default schedule)', () =>
     const text = ksSgmatStrided.emit(biased, ksSgmatStrided.defaultSchedule(biased, H200), contextFor({ ...c, ops: [c.ops[0], biased] }, 'k', 1, 'f16')).wgsl;
     expect(text).toContain('v += vec4<f32>(f32(k_params[262144u + (beta * 64u + delta)]), f32(k_params[262145u + (beta * 64u + delta)]),');
     expect(text).toContain('v += vec4<f32>(k_dst[at]);');
+  });
+});
+
+/**
+ * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).
+ * `words` are the word addresses of the warp's 32 invocations (duplicates are one access).
+ */
+function bankConflict(words: readonly number[]): number {
+  const perBank = new Map<number, Set<number>>();
+  for (const w of words) perBank.set(w % 32, (perBank.get(w % 32) ?? new Set()).add(w));
+  return Math.max(...[...perBank.values()].map((s) => s.size));
+}
+
+const warp = Array.from({ length: 32 }, (_, lid) => lid);
+
+describe('ks-sgmat-strided workgroup-memory banks (the addresses the WGSL computes, per warp)', () => {
+  // Square Monarch strided factors K(1, p, p, k) and every candidate on the H200's limits.
+  test.prop([fc.constantFrom(16, 32, 64, 128), fc.constantFrom(4, 8, 16, 32, 64), fc.nat()], { numRuns: 40 })('staging writes, matrix loads and epilogue reads', (p, k, pick) => {
+    const op = ks(1, p, p, k, 'x', 'y', 'w');
+    const all = ksSgmatStrided.candidates(op, H200);
+    fc.pre(all.length > 0);
+    const s = all[pick % all.length];
+    const { tkp, plane, slot, srcVec } = stridedSgmatLayout(op, s);
+    const runs = s.dtile / srcVec;
+    // Staging (vec4 source): item e = lid, δ run dv fastest, then γ; lane q goes to δ 4·dv + (q + dv) mod 4.
+    if (srcVec === 4)
+      for (let q = 0; q < 4; q++) {
+        const words = warp.map((e) => {
+          const dv = e % runs;
+          const kk = Math.floor(e / runs) % s.tk;
+          const r = Math.floor(e / (runs * s.tk));
+          return Math.floor(((dv * 4 + ((q + dv) & 3)) * plane + r * tkp + kk) / 2);
+        });
+        expect(bankConflict(words), `staging ${JSON.stringify(s)}`).toBeLessThanOrEqual(s.dtile >= 32 ? 2 : 1);
+      }
+    // A 16x16 f16 matrix load moves 8 rows of 16 bytes per phase: rows tkp halves apart.
+    const phase = Array.from({ length: 8 }, (_, r) => Array.from({ length: 4 }, (_, w) => (r * tkp) / 2 + w)).flat();
+    expect(bankConflict(phase), `left load ${JSON.stringify(s)}`).toBe(1);
+    // Epilogue (vec4 destination): δ run dv fastest, then β; lane q reads slot g·TD + 4·dv + (q + dv) mod 4.
+    if (srcVec === 4)
+      for (let q = 0; q < 4; q++) {
+        const words = warp.map((e) => {
+          const dv = e % runs;
+          const bb = Math.floor(e / runs) % 16;
+          return (dv * 4 + ((q + dv) & 3)) * slot + bb;
+        });
+        expect(bankConflict(words), `epilogue ${JSON.stringify(s)}`).toBeLessThanOrEqual(s.dtile >= 32 ? 2 : 1);
+      }
   });
 });
 

@@ -145,6 +145,16 @@ function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   };
 }
 
+/**
+ * The workgroup-memory layout of a schedule (in elements): the padded row of a staged γ chunk and
+ * one δ plane of them (halves), one result slot (floats), and the vec4 widths of the source
+ * staging and of the destination writes (4, or 1 for scalar). Exported for the bank tests.
+ */
+export function stridedSgmatLayout(op: KsOp, s: KsSgmatStridedSchedule): { readonly tkp: number; readonly plane: number; readonly slot: number; readonly srcVec: number } {
+  const t = tiling(op, s);
+  return { tkp: t.tkp, plane: t.plane, slot: t.slot, srcVec: t.sv };
+}
+
 /** Shape rules, independent of the schedule (what the WGSL-text tests check on any adapter). */
 export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
   return hasSubgroupMatrix(limits) && op.d > 1 && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0;
