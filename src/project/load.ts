@@ -31,7 +31,8 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
   const { name: mapName, model } = manifest;
   // A manifest map written by an older monc has no model: say which map, and what to do.
   if (model === undefined) throw new FormatError(`map '${mapName}': its manifest has no model (built by an older monc); rebuild the module with this version to project into it`);
-  const { params, ...fit } = project(model, w, options);
+  // Stored as the float32 tensors handed to the runner (or f16 when asked): the error and the claim describe those.
+  const { params, ...fit } = project(model, w, { ...options, storage: options?.storage ?? 'f32' });
   const tensors: Record<string, Float32Array> = {};
   for (const [name, values] of params) tensors[name] = Float32Array.from(values);
   // The names are the manifest's: exactly the keys of Params.

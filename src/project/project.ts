@@ -10,10 +10,12 @@ import { FormatError } from '../runtime/formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import { ProjectionError } from './errors.js';
 import { zeroTensors, type Fit, type FitOptions } from './fit.js';
-import { squaredNorm } from './linalg/dense.js';
+import { squaredDistance, squaredNorm } from './linalg/dense.js';
 import { fitLowrank } from './lowrank.js';
 import { fitProduct } from './product.js';
 import { fitSum } from './sum.js';
+import { modelDense } from './model-dense.js';
+import { roundingChanged, STORED_OPTIMUM_TOLERANCE, storedParams, type StorageDtype } from './storage.js';
 import { residualConfirmed } from './verify.js';
 
 export interface ProjectOptions {
@@ -23,18 +25,24 @@ export interface ProjectOptions {
   readonly maxRounds?: number;
   /** Power iterations of the randomized range finder. Default 1. */
   readonly powerIterations?: number;
+  /**
+   * The precision the parameters will be stored in (the module's dtype): `params` come back
+   * rounded to it, `relativeError` and `optimal` describe those rounded parameters, and a value
+   * it cannot hold (beyond ±65504 in f16) is a ProjectionError. Default: none (float64).
+   */
+  readonly storage?: StorageDtype;
 }
 
 export interface ProjectionResult {
   /** Every parameter tensor of the structure (SPEC §4 names), float64, row-major. */
   readonly params: Map<string, Float64Array>;
-  /** ‖W − M‖_F / ‖W‖_F (0 when W = 0). */
+  /** ‖W − M‖_F / ‖W‖_F (0 when W = 0), M being that of `params` (rounded to `storage` when given). */
   readonly relativeError: number;
   readonly paramCount: number;
   /** out · in. */
   readonly denseParamCount: number;
   readonly method: string;
-  /** True when the result is the exact optimum (a closed form). */
+  /** True when the result is the exact optimum (a closed form); with `storage`, the optimum rounded to it, within that precision's tolerance. */
   readonly optimal: boolean;
 }
 
@@ -106,17 +114,33 @@ export function project(model: ProjectedModel, w: ArrayLike<number>, options: Pr
     fit = { params: zeroTensors(model.body, fitOptions), approx: () => new Float64Array(target.length), residual2: norm2, method: `zero (the fit, ${fit.method}, was worse)`, optimal: false };
     error2 = norm2;
   }
-  // No `optimal: true` without an independent recomputation of the residual it rests on.
-  const confirmed = !fit.optimal || residualConfirmed(model.body, fit.params, target, error2, norm2);
   // In the model's parameter order (what paramsOf lists and files are written in).
-  const params = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
+  const found = new Map(model.params.map((p) => [p.name, fit.params.get(p.name) ?? new Float64Array(sizes.get(p.name)!)]));
+  const relative = (e2: number): number => (norm2 === 0 ? Math.sqrt(e2) : Math.sqrt(e2 / norm2));
+  let params = found;
+  let method = fit.method;
+  let optimal = fit.optimal;
+  if (options.storage !== undefined) {
+    params = storedParams(found, new Map(model.params.map((p) => [p.name, p.shape])), options.storage);
+    if (roundingChanged(found, params)) {
+      // The error reported is that of the parameters as stored, measured on their M.
+      const stored2 = squaredDistance(target, modelDense(model.body, params));
+      if (optimal && relative(stored2) - relative(error2) > STORED_OPTIMUM_TOLERANCE[options.storage]) {
+        method += ` (stored as ${options.storage}, its relative error ${Number(relative(error2).toPrecision(3))} became ${Number(relative(stored2).toPrecision(3))}: not claimed optimal)`;
+        optimal = false;
+      }
+      error2 = stored2;
+    }
+  }
+  // No `optimal: true` without an independent recomputation of the residual it rests on.
+  const confirmed = !optimal || residualConfirmed(model.body, params, target, error2, norm2);
   return {
     params,
-    relativeError: norm2 === 0 ? Math.sqrt(error2) : Math.sqrt(error2 / norm2),
+    relativeError: relative(error2),
     paramCount: [...sizes.values()].reduce((a, b) => a + b, 0),
     denseParamCount: out * inp,
-    method: confirmed ? fit.method : `${fit.method} (its residual did not survive an independent recomputation: not claimed optimal)`,
-    optimal: fit.optimal && confirmed,
+    method: confirmed ? method : `${method} (its residual did not survive an independent recomputation: not claimed optimal)`,
+    optimal: optimal && confirmed,
   };
 }
 

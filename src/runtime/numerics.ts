@@ -26,10 +26,15 @@ export function checkValues(values: ArrayLike<number>, dtype: Dtype, what: strin
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isFinite(v) && Math.abs(v) <= limit) continue;
-    const at = shape && shape.length > 1 ? `(${unravel(i, shape).join(', ')})` : `${i}`;
+    const at = elementName(i, shape);
     const why = Number.isFinite(v) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'not finite';
     throw new ValueRangeError(`${what} holds ${v} at element ${at}: ${why}`);
   }
+}
+
+/** Element `index` of a row-major tensor as messages name it: `(1, 2)`, or `7` for a vector. */
+export function elementName(index: number, shape?: readonly number[]): string {
+  return shape && shape.length > 1 ? `(${unravel(index, shape).join(', ')})` : `${index}`;
 }
 
 function unravel(index: number, shape: readonly number[]): number[] {

@@ -20,10 +20,12 @@ map raw   : 64 -> 64 = transpose(8, 8) @ blockdiag(nblocks: 8) @ transpose(8, 8)
 map pf    : 32 -> 32 = sparse(block: 4, pattern: flat_butterfly(factors: 2)) + lowrank(rank: 2)
 `;
 const HALF = 'dtype f16\nmap m : 16 -> 16 = monarch(nblocks: 4)\n';
+const HALF_DENSE = 'dtype f16\nmap d : 4 -> 3 = dense()\n';
 
 const scratch = scratchDir();
 const spec = scratch.path('proj.mon');
 const half = scratch.path('half.mon');
+const halfDense = scratch.path('half_dense.mon');
 const mapOf = (name: string): CheckedMap => checkSource(SPEC, spec).module!.maps.find((m) => m.name === name)!;
 const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, t.data]));
 
@@ -49,6 +51,7 @@ async function denseOf(file: string, map: string, seed: number): Promise<string>
 beforeAll(() => {
   writeFileSync(spec, SPEC);
   writeFileSync(half, HALF);
+  writeFileSync(halfDense, HALF_DENSE);
 });
 afterAll(() => scratch.remove());
 
@@ -128,7 +131,21 @@ describe('monc project', () => {
     const file = readSafetensors(readFileSync(out));
     expect([...file.tensors.values()].map((t) => t.dtype)).toEqual(['F16', 'F16']);
     const structure = checkSource(HALF, half).module!.maps[0].structure;
-    expect(relativeError(referenceDense(structure, tensorsOf(out)), readNpy(readFileSync(w)).data)).toBeLessThan(3e-3);
+    const written = relativeError(referenceDense(structure, tensorsOf(out)), readNpy(readFileSync(w)).data);
+    expect(written).toBeLessThan(3e-3);
+    // The error reported is that of the F16 parameters written, not of the float64 ones.
+    expect(written).toBeGreaterThan(0);
+    expect(Math.abs(json.relative_error - written)).toBeLessThan(1e-9);
+    expect(json.optimal).toBe(true);
+  });
+
+  it('f16 parameters that round to zero: the error of the written file (1), not claimed optimal', async () => {
+    const w = scratch.path('tiny.npy');
+    writeFileSync(w, writeNpy(new Float32Array(12).fill(1e-9), [3, 4]));
+    const out = scratch.path('tiny.safetensors');
+    const json = await cliJson(['project', halfDense, '--map', 'd', '--dense', w, '--out', out]);
+    expect(json).toMatchObject({ relative_error: 1, optimal: false, dtype: 'F16' });
+    expect([...tensorsOf(out).get('d.weight')!]).toEqual(new Array(12).fill(0));
   });
 });
 
@@ -201,6 +218,14 @@ describe('monc project rejects bad input with one line, exit 1 and no output fil
     const r = await cli(['project', spec, '--map', 'nope', '--dense', w, '--out', out, '--json']);
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error).toMatchObject({ kind: 'user', message: expect.stringContaining("no map named 'nope'") });
+  });
+
+  it('a W whose parameters f16 cannot hold (beyond ±65504), in an f16 module', async () => {
+    const w = npy('huge.npy', new Float32Array(12).fill(1e5), [3, 4]);
+    const r = await cli(['project', halfDense, '--map', 'd', '--dense', w, '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toBe("monc: error: the projected parameter tensor 'd.weight' holds 100000 at element (0, 0): beyond the f16 range ±65504 of this f16 module; scale W down\n");
+    expect(existsSync(out)).toBe(false);
   });
 
   it('leaves an existing output untouched', async () => {

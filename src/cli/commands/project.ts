@@ -25,9 +25,12 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   const model = modelOf(map);
   const w = await readArrayFile(opts.dense, opts.tensor);
   checkShape(map, model, w);
-  // Other ProjectionErrors (NaN/Inf in W, a structure projection does not support) are user errors too: main reports them.
-  const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds });
-  const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
+  // Other ProjectionErrors (NaN/Inf in W, a structure projection does not support, a parameter
+  // the module's dtype cannot hold) are user errors too: main reports them. The result describes
+  // the parameters as the file holds them (rounded to the module's dtype).
+  const storage = spec.module.dtype;
+  const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds, storage });
+  const dtype = storage === 'f16' ? 'F16' : 'F32';
   const specs = model.params;
   await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), { inputs: [file, opts.dense] });
   const share = `${((100 * result.paramCount) / result.denseParamCount).toFixed(1)}%`;
@@ -45,8 +48,8 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
     text: [
       `projected ${w.shownAs} ${shapeText(w.shape)} onto map '${map.name}'`,
       `  method          ${result.method}`,
-      `  relative_error  ${Number(result.relativeError.toPrecision(4))}  (‖W − M‖_F / ‖W‖_F)`,
-      `  optimal         ${result.optimal ? 'yes: the closest M in the structure' : 'not proven (heuristic fit)'}`,
+      `  relative_error  ${Number(result.relativeError.toPrecision(4))}  (‖W − M‖_F / ‖W‖_F, M of the ${dtype} parameters written)`,
+      `  optimal         ${result.optimal ? `yes: the closest M in the structure, up to rounding to ${dtype}` : 'not proven (the method says how M was found)'}`,
       `  params          ${formatCount(result.paramCount)} instead of ${formatCount(result.denseParamCount)} dense (${share})`,
       `wrote ${opts.out}: ${specs.length} tensor${specs.length === 1 ? '' : 's'} (${dtype})`,
     ].join('\n'),

@@ -1,0 +1,61 @@
+/**
+ * Projection's float64 parameters as they are stored: a safetensors file (`monc project`) or a
+ * runner (`projectInto`) holds them as f32, or as f16 in an f16 module. Rounding is done by the
+ * same conversion the safetensors writer uses, so the values here are the file's bit for bit; a
+ * value the storage cannot hold (beyond ±65504 in f16, past f32's range) would be written as ±Inf
+ * and refused by every command that loads it (numerics.ts), so it is refused here.
+ */
+import { f16BitsToF32, f32ToF16Bits } from '../runtime/formats/f16.js';
+import { checkValues, elementName, ValueRangeError } from '../runtime/numerics.js';
+import { ProjectionError } from './errors.js';
+
+/** The precision parameters are stored in: the module's dtype. */
+export type StorageDtype = 'f32' | 'f16';
+
+/**
+ * How far the stored parameters' relative error may lie above the float64 optimum's and still be
+ * called optimal: the tolerance within which monc's results of that precision match the float64
+ * reference (docs/numerics.md, docs/export.md). Rounding an optimum to f16 (11 significant bits)
+ * moves M by a few 1e-4 relative; flushing parameters below f16's smallest subnormal (6e-8) to
+ * zero can move it all the way to M = 0.
+ */
+export const STORED_OPTIMUM_TOLERANCE: Readonly<Record<StorageDtype, number>> = { f32: 1e-5, f16: 3e-3 };
+
+/** `v` as `dtype` stores it (round to nearest even; ±Inf past the range). */
+export function roundToStorage(v: number, dtype: StorageDtype): number {
+  return dtype === 'f16' ? f16BitsToF32(f32ToF16Bits(v)) : Math.fround(v);
+}
+
+/**
+ * Every tensor rounded to `dtype`, or a ProjectionError naming the first value it cannot hold.
+ * `shapes` gives each tensor's shape, for the element's position in the message.
+ */
+export function storedParams(params: ReadonlyMap<string, Float64Array>, shapes: ReadonlyMap<string, readonly number[]>, dtype: StorageDtype): Map<string, Float64Array> {
+  const stored = new Map<string, Float64Array>();
+  for (const [name, values] of params) {
+    const what = `parameter tensor '${name}'`;
+    const shape = shapes.get(name);
+    const rounded = values.map((v) => roundToStorage(v, dtype));
+    try {
+      // The loaders' own rule: finite, and within ±65504 in an f16 module.
+      checkValues(values, dtype, what, shape);
+    } catch (e) {
+      if (e instanceof ValueRangeError) throw new ProjectionError(`the projected ${e.message}; scale W down`);
+      throw e;
+    }
+    // What remains: a float64 value past f32's range, which f32 would store as ±Inf.
+    const overflow = rounded.findIndex((v) => !Number.isFinite(v));
+    if (overflow >= 0) throw new ProjectionError(`the projected ${what} holds ${values[overflow]} at element ${elementName(overflow, shape)}: beyond the f32 range ±3.4e38; scale W down`);
+    stored.set(name, rounded);
+  }
+  return stored;
+}
+
+/** Whether rounding changed any value. */
+export function roundingChanged(params: ReadonlyMap<string, Float64Array>, stored: ReadonlyMap<string, Float64Array>): boolean {
+  for (const [name, values] of params) {
+    const s = stored.get(name)!;
+    for (let i = 0; i < values.length; i++) if (values[i] !== s[i]) return true;
+  }
+  return false;
+}
