@@ -11,43 +11,25 @@ import { FormatError } from './formats/format-error.js';
 
 /** What a device lacks for a set's requirements, one phrase each (empty: it can run the set). */
 export function unmetRequirements(requires: ManifestRequirements, device: DeviceCapabilities): string[] {
-  const unmet = requires.features.filter((f) => !device.features.includes(f)).map((f) => `feature ${f}`);
-  const invocations = Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX);
-  if (invocations < requires.maxComputeInvocationsPerWorkgroup) unmet.push(`${requires.maxComputeInvocationsPerWorkgroup} invocations per workgroup (has ${invocations})`);
-  if (device.maxComputeWorkgroupStorageSize < requires.maxComputeWorkgroupStorageSize) {
-    unmet.push(`${requires.maxComputeWorkgroupStorageSize} bytes of workgroup storage (has ${device.maxComputeWorkgroupStorageSize})`);
-  }
   const size = requires.subgroupSize;
-  // Kernels that run one subgroup per workgroup need every subgroup to have that size; an
-  // adapter that does not report its sizes cannot promise it.
-  if (size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size)) {
-    const has = device.subgroupMinSize === undefined || device.subgroupMaxSize === undefined ? 'not reported' : `${device.subgroupMinSize}..${device.subgroupMaxSize}`;
-    unmet.push(`subgroup size ${size} (has ${has})`);
-  }
-  return unmet;
+  return [
+    ...requires.features.filter((f) => !device.features.includes(f)),
+    ...(Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX) < requires.maxComputeInvocationsPerWorkgroup ? [`${requires.maxComputeInvocationsPerWorkgroup} invocations`] : []),
+    ...(device.maxComputeWorkgroupStorageSize < requires.maxComputeWorkgroupStorageSize ? [`${requires.maxComputeWorkgroupStorageSize} bytes of workgroup storage`] : []),
+    // One subgroup per workgroup needs every subgroup to have that size; an adapter that does not report its sizes cannot promise it.
+    ...(size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size) ? [`subgroups of ${size}`] : []),
+  ];
 }
 
 /** A map's kernel sets in order of preference; for an older manifest, the sets its fields make. */
 export function kernelSetsOf(map: ManifestMap, dtype: Dtype): readonly ManifestKernelSet[] {
   if (map.kernelSets) return map.kernelSets;
   // Older monc: what its runtime checked, shader-f16 for f16 storage; nothing else was recorded.
-  const own: ManifestKernelSet = {
-    name: 'module',
-    storage: dtype,
-    requires: { features: dtype === 'f16' ? ['shader-f16'] : [], maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 },
-  };
-  const fallback = map.fallback;
-  if (!fallback) return [own];
+  const requires = (features: string[]) => ({ features, maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 });
+  const f = map.fallback;
   return [
-    own,
-    {
-      name: 'f32-storage',
-      storage: 'f32',
-      requires: { features: [], maxComputeInvocationsPerWorkgroup: 1, maxComputeWorkgroupStorageSize: 0 },
-      wgsl: { extendsModule: false, enables: [], text: fallback.wgsl },
-      kernels: fallback.kernels,
-      backwardKernels: fallback.backwardKernels,
-    },
+    { name: 'module', storage: dtype, requires: requires(dtype === 'f16' ? ['shader-f16'] : []) },
+    ...(f ? [{ name: 'f32-storage' as const, storage: f.storage, requires: requires([]), wgsl: { extendsModule: false, enables: [], text: f.wgsl }, kernels: f.kernels, backwardKernels: f.backwardKernels }] : []),
   ];
 }
 
@@ -72,8 +54,8 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
   if (sets.length === 1 && sets[0].name === 'module' && sets[0].storage === 'f16') {
     throw new FormatError(`map '${mapName}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
   }
-  const why = skipped.map((s) => `'${s.name}' needs ${s.unmet.join(', ')}`).join('; ');
-  throw new MoncError('device', `map '${mapName}': this adapter cannot run any kernel set of the build (${why}); build it without --tuning, or tune it on this adapter`);
+  const why = skipped.map((s) => `${s.name} needs ${s.unmet.join(', ')}`).join('; ');
+  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); build it untuned, or tune it here`);
 }
 
 /**
