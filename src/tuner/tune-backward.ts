@@ -9,7 +9,7 @@
 import { backwardCandidates, backwardDefaultSchedule, backwardFamiliesFor, emitBackwardKernel } from '../codegen/wgsl/backward-program.js';
 import { backwardBindings } from '../codegen/manifest-programs.js';
 import { GRADIENT_BUFFER } from '../manifest/types.js';
-import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
+import { DEFAULT_LIMITS, workgroupCount, type EmittedKernel, type Schedule } from '../codegen/wgsl/kernel.js';
 import type { StorageType } from '../codegen/wgsl/scaffold.js';
 import type { BackwardOp, BackwardProgram } from '../ir/ir.js';
 import { uniform01 } from '../util/random.js';
@@ -22,7 +22,8 @@ import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { relativeError } from './op-reference.js';
-import { searchSchedules, searchSize } from './search.js';
+import { DEFAULT_MAX_CANDIDATES, searchSchedules, searchSize } from './search.js';
+import { storageLimits } from './seeds.js';
 import type { KernelTuning, TimedSchedule, TuneOptions } from './tune.js';
 
 /** Buffers of one backward op on the device, filled with random data. */
@@ -152,9 +153,9 @@ export async function tuneBackwardProgram(
 ): Promise<BackwardTuneResult> {
   const storage = options.storage ?? program.dtype;
   const tol = storage === 'f16' ? 3e-3 : 1e-5;
-  const max = Math.max(1, options.maxCandidates ?? 24);
+  const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
   const report = options.onProgress ?? (() => {});
-  const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
+  const limits = storageLimits(options.limits, storage);
   // The check covers several splits and a partial last one, whatever the tuning batch.
   const checkBatch = Math.min(options.batch, 2 * program.rowsPerSplit + 3);
   const seen = new Set(options.tuned ?? []);

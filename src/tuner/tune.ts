@@ -8,17 +8,7 @@
  * Browser-safe: the caller stores the returned entries (src/node/tuning-db.ts in Node).
  */
 import type { Op, Program } from '../ir/ir.js';
-import {
-  candidates as familyCandidates,
-  defaultPartition,
-  defaultRunAt,
-  defaultSchedule,
-  emitKernel,
-  emitRunKernel,
-  familyDefaults,
-  runCandidates,
-  runFamilyDefaults,
-} from '../codegen/wgsl/families.js';
+import { defaultPartition, defaultRunAt, emitKernel, emitRunKernel, runCandidates, runFamilyDefaults } from '../codegen/wgsl/families.js';
 import { isAmong } from '../codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type Schedule, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import { entryPointName } from '../codegen/wgsl/program.js';
@@ -28,7 +18,8 @@ import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
 import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
-import { searchSchedules, searchSize } from './search.js';
+import { DEFAULT_MAX_CANDIDATES, searchSchedules, searchSize } from './search.js';
+import { opSearch, storageLimits } from './seeds.js';
 import type { TimingOptions } from '../runtime/timing.js';
 
 /**
@@ -110,24 +101,16 @@ interface Plan {
 export async function tuneProgram(device: GPUDevice, adapter: AdapterIdentity, program: Program, options: TuneOptions): Promise<TuneResult> {
   const storage = options.storage ?? program.dtype;
   const tol = storage === 'f16' ? 3e-3 : 1e-5;
-  const max = Math.max(1, options.maxCandidates ?? 24);
+  const max = Math.max(1, options.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
   const report = options.onProgress ?? (() => {});
   const layout = { params: program.params, buffers: new Map(program.buffers.map((b) => [b.name, b.size])) };
-  // shader-f16 only serves f16 storage (ks-sgmat's tensor cores take f16 operands): for f32
-  // storage those candidates cannot be emitted, and would take slots of the capped search.
-  const limits: TargetLimits = storage === 'f16' ? options.limits : { ...options.limits, features: options.limits.features.filter((f) => f !== 'shader-f16') };
+  const limits = storageLimits(options.limits, storage);
   const ctx = (opIndex: number): KernelContext => ({ entryPoint: entryPointName(program.name, opIndex), opIndex, storage, params: program.params, buffers: program.buffers });
 
   const partitions = candidatePartitions(program, limits);
   const untunedKernels = defaultPartition(program, DEFAULT_LIMITS);
   const plans: Plan[] = [
-    ...program.ops.map((op, i): Plan => {
-      // Untuned builds choose defaults within the limits every adapter has.
-      const buildDefault = defaultSchedule(op, DEFAULT_LIMITS);
-      // Then every family's own default under this adapter's limits, then a spread of the rest.
-      const seeds = [buildDefault, ...familyDefaults(op, limits)];
-      return { ops: [i], buildDefault, seeds, space: familyCandidates(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) };
-    }),
+    ...program.ops.map((op, i): Plan => ({ ops: [i], ...opSearch(op, limits), emit: (s) => emitKernel(op, s, ctx(i)) })),
     // Fused runs: each run of the candidate partitions once (partitions.ts).
     ...fusedRunsOf(partitions).map((run): Plan => {
       // The schedule the untuned build gives the run, when it fuses exactly this run.

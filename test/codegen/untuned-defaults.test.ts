@@ -4,14 +4,58 @@
  * small radices; always valid within the portable DEFAULT_LIMITS.
  */
 import { describe, expect, it } from 'vitest';
-import { bsrCase, ks } from '../../bench/cases.js';
+import { bsrCase, ks, monarchCase } from '../../bench/cases.js';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { candidates, DEFAULT_LIMITS, defaultPartition, defaultSchedule } from '../../src/codegen/wgsl/index.js';
 import type { Op } from '../../src/ir/ir.js';
+import { ksDtiled } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
+import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', 'chromium-experimental-subgroup-matrix', 'subgroups'] };
+/** What f32 storage may use on it (the tensor-core families take f16 operands). */
+const H200_F32: TargetLimits = { ...H200, features: ['chromium-experimental-subgroup-matrix', 'subgroups'] };
+/** The Monarch shapes measured on the H200 (docs/performance.md): n -> m, nblocks. */
+const MONARCHS = [monarchCase(4096, 4096, 64), monarchCase(1024, 4096, 4), monarchCase(4096, 1024, 4), monarchCase(16384, 16384, 128)];
+/** The best first-factor schedule of every one of them, f32 (bench/results/s4/call2, call3). */
+const FIRST_BEST = { family: 'ks-tiled', rows: 64, cols: 64, dtile: 1, tk: 8, rr: 8, rb: 4, vec4: true, pipeline: true };
 
 const familyOf = (op: Op) => defaultSchedule(op, DEFAULT_LIMITS).family;
 
 describe('untuned defaults', () => {
+  it('ks-tiled defaults to the measured best first factor of every Monarch measured, on the H200 and on portable limits (it fits both)', () => {
+    for (const c of MONARCHS)
+      for (const limits of [H200_F32, DEFAULT_LIMITS]) {
+        expect(ksTiled.defaultSchedule(c.ops[0], limits), c.name).toEqual(FIRST_BEST);
+        expect(defaultSchedule(c.ops[0], limits), c.name).toEqual(FIRST_BEST);
+      }
+    // Dense layers: the best of dense 4096³ on the H100 (128 × 128, 8x8 tiles, chunks of 16, pipelined).
+    expect(ksTiled.defaultSchedule(ks(1, 4096, 4096, 1, 'x', 'y', 'w'), H200_F32)).toEqual({ ...FIRST_BEST, rows: 128, cols: 128, tk: 16, rb: 8 });
+  });
+
+  it('strided factors: ks-dtiled at its measured best where the target holds it, ks-dvec on portable limits', () => {
+    const best = (cols: number, dtile: number, tk: number) => ({ family: 'ks-dtiled', rows: 64, cols, dtile, tk, rr: 8, rb: 8, pipeline: true });
+    const wants = [best(64, 8, 8), best(128, 4, 16), best(128, 4, 16), best(64, 8, 8)];
+    MONARCHS.forEach((c, i) => {
+      expect(defaultSchedule(c.ops[1], H200_F32), c.name).toEqual(wants[i]);
+      expect(defaultSchedule(c.ops[1], H200), c.name).toEqual(wants[i]);
+      expect(defaultSchedule(c.ops[1], DEFAULT_LIMITS).family, c.name).toBe('ks-dvec');
+      // Its own default there is the nearest that fits: 512 invocations do not, so fewer β (not fewer rows).
+      const portable = ksDtiled.defaultSchedule(c.ops[1], DEFAULT_LIMITS);
+      expect(candidates(c.ops[1], DEFAULT_LIMITS)).toContainEqual(portable);
+      if (c.ops[1].d >= 8) expect(portable).toEqual(best(32, 8, 4));
+    });
+    // 32 KiB of workgroup storage is not the measured shape's 48 KiB at d = 4: ks-dvec.
+    expect(defaultSchedule(MONARCHS[1].ops[1], { ...H200_F32, maxWorkgroupStorageBytes: 32768 }).family).toBe('ks-dvec');
+  });
+
+  it('ks-sgmat for contiguous factors on tensor-core targets, never for strided ones', () => {
+    for (const c of MONARCHS) {
+      expect(defaultSchedule(c.ops[0], H200), c.name).toEqual({ family: 'ks-sgmat', rows: 64, cols: 64, dtile: 1, tk: 16 });
+      expect(defaultSchedule(c.ops[1], H200).family, c.name).not.toMatch(/sgmat/);
+    }
+  });
+
   it('ks: ks-tiled for contiguous blocks, ks-dvec for strided factors, ks-direct for small blocks', () => {
     expect(familyOf(ks(64, 64, 64, 1, 'x', 'y', 'w'))).toBe('ks-tiled');
     expect(familyOf(ks(1, 1024, 1024, 1, 'x', 'y', 'w'))).toBe('ks-tiled');

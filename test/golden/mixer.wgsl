@@ -17467,8 +17467,8 @@ struct mix_lr_op10_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_lr_op10_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mix_lr_op10_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_op10_dims: mix_lr_op10_Dims;
-var<workgroup> mix_lr_op10_xs: array<vec4<f32>, 512>;
-var<workgroup> mix_lr_op10_ws: array<vec4<f32>, 32>;
+var<workgroup> mix_lr_op10_xs: array<vec4<f32>, 256>;
+var<workgroup> mix_lr_op10_ws: array<vec4<f32>, 16>;
 @compute @workgroup_size(64)
 fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -17492,72 +17492,44 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
   var pf0_3: vec4<f32>;
-  var pf0_4: vec4<f32>;
-  var pf0_5: vec4<f32>;
-  var pf0_6: vec4<f32>;
-  var pf0_7: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 64u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 192u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 16u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 64u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 192u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_4 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 320u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_5 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_6 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 448u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_7 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 32u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
@@ -17565,8 +17537,8 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 64u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
@@ -17574,8 +17546,8 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
@@ -17583,64 +17555,62 @@ fn mix_lr_op10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 192u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_4.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
-    }
-    {
-      let e = lid + 320u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_5.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_6.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
-    }
-    {
-      let e = lid + 448u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_op10_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_7.x;
-      mix_lr_op10_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
-      mix_lr_op10_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
-      mix_lr_op10_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
-    }
-    {
       let e = lid;
-      if (e < 32u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
-        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
-        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
-        mix_lr_op10_ws[((t / 8u) * 16u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 16u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_op10_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    if (k0 + 8u < 1024u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 64u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_2 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 192u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_3 = mix_lr_op10_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 16u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = mix_lr_op10_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = mix_lr_op10_xs[(k + dd) * 32u + tr];
-      let b0 = mix_lr_op10_ws[(dd * 16u + k) * 2u + tb];
+      let b0 = mix_lr_op10_ws[(dd * 8u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -17673,134 +17643,123 @@ struct mix_lr_op11_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(3) var<uniform> mix_lr_op11_dims: mix_lr_op11_Dims;
 var<workgroup> mix_lr_op11_xs: array<vec4<f32>, 128>;
 var<workgroup> mix_lr_op11_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+@compute @workgroup_size(128)
 fn mix_lr_op11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= mix_lr_op11_dims.groups) { return; }
   let batch = mix_lr_op11_dims.batch;
-  let row_tile = group / 8u;
-  let col_tile = group % 8u;
-  let alpha = col_tile / 8u;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 8u) * 128u;
-  let row0 = row_tile * 128u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 64u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 16u;
-  let dd = lid / 256u;
+  let tr = (lid / 16u) % 8u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
-  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
-  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
-  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
-  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
-  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
-  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
-  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
-  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = mix_lr_op11_src[(min(row0 + t, batch - 1u) * 8u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf1_0 = mix_lr_op11_params[(20480u + ((alpha + delta0 + t / 64u) * 1024u + min(beta0 + t % 64u, 1023u)) * 8u + kv * 4u) / 4u];
+  }
+  for (var k0 = 0u; k0 < 8u; k0 += 8u) {
     {
       let e = lid;
-      if (e < 128u) {
-        pf0_0 = mix_lr_op11_src[(min(row0 + e, batch - 1u) * 8u + alpha * 8u + k0) / 4u];
-      }
+      let t = e / 2u;
+      let kv = e % 2u;
+      mix_lr_op11_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      mix_lr_op11_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      mix_lr_op11_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      mix_lr_op11_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        pf1_0 = mix_lr_op11_params[(20480u + ((alpha + delta0 + e / 128u) * 1024u + min(beta0 + e % 128u, 1023u)) * 8u + k0) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        mix_lr_op11_xs[e / 4u][e % 4u] = pf0_0.x;
-        mix_lr_op11_xs[32u + e / 4u][e % 4u] = pf0_0.y;
-        mix_lr_op11_xs[64u + e / 4u][e % 4u] = pf0_0.z;
-        mix_lr_op11_xs[96u + e / 4u][e % 4u] = pf0_0.w;
-      }
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        mix_lr_op11_ws[((e / 128u) * 4u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.x;
-        mix_lr_op11_ws[((e / 128u) * 4u + 1u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.y;
-        mix_lr_op11_ws[((e / 128u) * 4u + 2u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.z;
-        mix_lr_op11_ws[((e / 128u) * 4u + 3u) * 32u + (e % 128u) / 4u][e % 4u] = pf1_0.w;
-      }
+      let t = e / 2u;
+      let kv = e % 2u;
+      mix_lr_op11_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
+      mix_lr_op11_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
+      mix_lr_op11_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
+      mix_lr_op11_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = mix_lr_op11_xs[(k + dd) * 32u + tr * 2u];
-      let a1 = mix_lr_op11_xs[(k + dd) * 32u + tr * 2u + 1u];
-      let b0 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u];
-      let b1 = mix_lr_op11_ws[(dd * 4u + k) * 32u + tb * 2u + 1u];
+    if (k0 + 8u < 8u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = mix_lr_op11_src[(min(row0 + t, batch - 1u) * 8u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf1_0 = mix_lr_op11_params[(20480u + ((alpha + delta0 + t / 64u) * 1024u + min(beta0 + t % 64u, 1023u)) * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = mix_lr_op11_xs[(k + dd) * 16u + tr * 2u];
+      let a1 = mix_lr_op11_xs[(k + dd) * 16u + tr * 2u + 1u];
+      let b0 = mix_lr_op11_ws[(dd * 8u + k) * 16u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
-      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
-      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
-      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
-      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
-      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
-      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
-      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
-      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
   if (row0 + tr * 8u < batch) {
     let row = row0 + tr * 8u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = mix_lr_op11_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
   }
 }
 
@@ -18216,8 +18175,8 @@ struct mix_lr_bwd9_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mix_lr_bwd9_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mix_lr_bwd9_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mix_lr_bwd9_dims: mix_lr_bwd9_Dims;
-var<workgroup> mix_lr_bwd9_xs: array<vec4<f32>, 512>;
-var<workgroup> mix_lr_bwd9_ws: array<vec4<f32>, 32>;
+var<workgroup> mix_lr_bwd9_xs: array<vec4<f32>, 256>;
+var<workgroup> mix_lr_bwd9_ws: array<vec4<f32>, 16>;
 @compute @workgroup_size(64)
 fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -18241,72 +18200,44 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
   var pf0_3: vec4<f32>;
-  var pf0_4: vec4<f32>;
-  var pf0_5: vec4<f32>;
-  var pf0_6: vec4<f32>;
-  var pf0_7: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 64u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 192u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 16u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 64u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 192u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_4 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 320u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_5 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_6 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 448u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_7 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 32u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
@@ -18314,8 +18245,8 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 64u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
@@ -18323,8 +18254,8 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
       mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
       mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
@@ -18332,64 +18263,62 @@ fn mix_lr_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
     }
     {
       let e = lid + 192u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
       mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
       mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
       mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_4.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_4.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_4.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_4.w;
-    }
-    {
-      let e = lid + 320u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_5.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_5.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_5.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_5.w;
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_6.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_6.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_6.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_6.w;
-    }
-    {
-      let e = lid + 448u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      mix_lr_bwd9_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_7.x;
-      mix_lr_bwd9_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_7.y;
-      mix_lr_bwd9_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_7.z;
-      mix_lr_bwd9_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_7.w;
-    }
-    {
       let e = lid;
-      if (e < 32u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
-        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
-        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
-        mix_lr_bwd9_ws[((t / 8u) * 16u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 16u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mix_lr_bwd9_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    if (k0 + 8u < 1024u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 64u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_2 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 192u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_3 = mix_lr_bwd9_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 16u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = mix_lr_bwd9_params[(28672u + ((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = mix_lr_bwd9_xs[(k + dd) * 32u + tr];
-      let b0 = mix_lr_bwd9_ws[(dd * 16u + k) * 2u + tb];
+      let b0 = mix_lr_bwd9_ws[(dd * 8u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);

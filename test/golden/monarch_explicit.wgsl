@@ -6,9 +6,9 @@ struct raw_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> raw_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> raw_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> raw_op0_dims: raw_op0_Dims;
-var<workgroup> raw_op0_xs: array<vec4<f32>, 512>;
-var<workgroup> raw_op0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> raw_op0_xs: array<vec4<f32>, 128>;
+var<workgroup> raw_op0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_op0_dims.groups) { return; }
@@ -18,72 +18,72 @@ fn raw_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = raw_op0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = raw_op0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      raw_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      raw_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      raw_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      raw_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      raw_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      raw_op0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      raw_op0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      raw_op0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      raw_op0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        raw_op0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        raw_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        raw_op0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_op0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        raw_op0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        raw_op0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = raw_op0_xs[(k + dd) * 32u + tr];
-      let b0 = raw_op0_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 32u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = raw_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = raw_op0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = raw_op0_xs[(k + dd) * 16u + tr];
+      let b0 = raw_op0_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -285,9 +285,9 @@ struct raw_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> raw_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> raw_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> raw_bwd0_dims: raw_bwd0_Dims;
-var<workgroup> raw_bwd0_xs: array<vec4<f32>, 512>;
-var<workgroup> raw_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> raw_bwd0_xs: array<vec4<f32>, 128>;
+var<workgroup> raw_bwd0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn raw_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= raw_bwd0_dims.groups) { return; }
@@ -297,72 +297,72 @@ fn raw_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = raw_bwd0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = raw_bwd0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      raw_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      raw_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      raw_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      raw_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      raw_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      raw_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      raw_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      raw_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      raw_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      raw_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      raw_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      raw_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        raw_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        raw_bwd0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        raw_bwd0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        raw_bwd0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        raw_bwd0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = raw_bwd0_xs[(k + dd) * 32u + tr];
-      let b0 = raw_bwd0_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 32u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = raw_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = raw_bwd0_params[(32768u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = raw_bwd0_xs[(k + dd) * 16u + tr];
+      let b0 = raw_bwd0_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -5091,9 +5091,9 @@ struct builtin_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> builtin_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> builtin_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> builtin_op0_dims: builtin_op0_Dims;
-var<workgroup> builtin_op0_xs: array<vec4<f32>, 512>;
-var<workgroup> builtin_op0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> builtin_op0_xs: array<vec4<f32>, 128>;
+var<workgroup> builtin_op0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_op0_dims.groups) { return; }
@@ -5103,72 +5103,72 @@ fn builtin_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = builtin_op0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = builtin_op0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      builtin_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      builtin_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      builtin_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      builtin_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      builtin_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      builtin_op0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      builtin_op0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      builtin_op0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      builtin_op0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        builtin_op0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        builtin_op0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        builtin_op0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        builtin_op0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        builtin_op0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        builtin_op0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = builtin_op0_xs[(k + dd) * 32u + tr];
-      let b0 = builtin_op0_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 32u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = builtin_op0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = builtin_op0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = builtin_op0_xs[(k + dd) * 16u + tr];
+      let b0 = builtin_op0_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -5370,9 +5370,9 @@ struct builtin_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> builtin_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> builtin_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> builtin_bwd0_dims: builtin_bwd0_Dims;
-var<workgroup> builtin_bwd0_xs: array<vec4<f32>, 512>;
-var<workgroup> builtin_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> builtin_bwd0_xs: array<vec4<f32>, 128>;
+var<workgroup> builtin_bwd0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn builtin_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= builtin_bwd0_dims.groups) { return; }
@@ -5382,72 +5382,72 @@ fn builtin_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = builtin_bwd0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = builtin_bwd0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      builtin_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      builtin_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      builtin_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      builtin_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      builtin_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      builtin_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      builtin_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      builtin_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      builtin_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      builtin_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      builtin_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      builtin_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        builtin_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        builtin_bwd0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        builtin_bwd0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        builtin_bwd0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        builtin_bwd0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = builtin_bwd0_xs[(k + dd) * 32u + tr];
-      let b0 = builtin_bwd0_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 32u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = builtin_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = builtin_bwd0_params[(((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 32u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = builtin_bwd0_xs[(k + dd) * 16u + tr];
+      let b0 = builtin_bwd0_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);

@@ -6,8 +6,8 @@ struct deep_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> deep_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> deep_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> deep_op0_dims: deep_op0_Dims;
-var<workgroup> deep_op0_xs: array<vec4<f32>, 512>;
-var<workgroup> deep_op0_ws: array<vec4<f32>, 64>;
+var<workgroup> deep_op0_xs: array<vec4<f32>, 256>;
+var<workgroup> deep_op0_ws: array<vec4<f32>, 32>;
 @compute @workgroup_size(128)
 fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -29,46 +29,32 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
-  var pf0_2: vec4<f32>;
-  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 16u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 32u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = deep_op0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 16u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_2 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_3 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 64u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = deep_op0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
@@ -76,46 +62,50 @@ fn deep_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     {
       let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
-      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
-      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
-      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      deep_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
-      deep_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
-      deep_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
-      deep_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
-    }
-    {
       let e = lid;
-      if (e < 64u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        deep_op0_ws[((t / 16u) * 16u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
-        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
-        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
-        deep_op0_ws[((t / 16u) * 16u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 32u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        deep_op0_ws[((t / 16u) * 8u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        deep_op0_ws[((t / 16u) * 8u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
+        deep_op0_ws[((t / 16u) * 8u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
+        deep_op0_ws[((t / 16u) * 8u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    if (k0 + 8u < 16u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = deep_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 32u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = deep_op0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = deep_op0_xs[(k + dd) * 32u + tr];
-      let b0 = deep_op0_ws[(dd * 16u + k) * 4u + tb];
+      let b0 = deep_op0_ws[(dd * 8u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -446,8 +436,8 @@ struct deep_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> deep_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> deep_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> deep_bwd0_dims: deep_bwd0_Dims;
-var<workgroup> deep_bwd0_xs: array<vec4<f32>, 512>;
-var<workgroup> deep_bwd0_ws: array<vec4<f32>, 64>;
+var<workgroup> deep_bwd0_xs: array<vec4<f32>, 256>;
+var<workgroup> deep_bwd0_ws: array<vec4<f32>, 32>;
 @compute @workgroup_size(128)
 fn deep_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -469,46 +459,32 @@ fn deep_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
-  var pf0_2: vec4<f32>;
-  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 16u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 32u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = deep_bwd0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 16u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_2 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_3 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 64u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = deep_bwd0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
       deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
       deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
@@ -516,46 +492,50 @@ fn deep_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
     }
     {
       let e = lid + 128u;
-      let t = e / 4u;
-      let kv = e % 4u;
+      let t = e / 2u;
+      let kv = e % 2u;
       deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
       deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
       deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
       deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
     }
     {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
-      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
-      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
-      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
-    }
-    {
-      let e = lid + 384u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      deep_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
-      deep_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
-      deep_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
-      deep_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
-    }
-    {
       let e = lid;
-      if (e < 64u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
-        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
-        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
-        deep_bwd0_ws[((t / 16u) * 16u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 32u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        deep_bwd0_ws[((t / 16u) * 8u + kv * 4u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.x;
+        deep_bwd0_ws[((t / 16u) * 8u + kv * 4u + 1u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.y;
+        deep_bwd0_ws[((t / 16u) * 8u + kv * 4u + 2u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.z;
+        deep_bwd0_ws[((t / 16u) * 8u + kv * 4u + 3u) * 4u + (t % 16u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
+    if (k0 + 8u < 16u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = deep_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 16u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 32u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = deep_bwd0_params[(((alpha + delta0 + t / 16u) * 16u + min(beta0 + t % 16u, 15u)) * 16u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = deep_bwd0_xs[(k + dd) * 32u + tr];
-      let b0 = deep_bwd0_ws[(dd * 16u + k) * 4u + tb];
+      let b0 = deep_bwd0_ws[(dd * 8u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -11801,8 +11781,8 @@ struct mixed_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mixed_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mixed_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mixed_op0_dims: mixed_op0_Dims;
-var<workgroup> mixed_op0_xs: array<vec4<f32>, 128>;
-var<workgroup> mixed_op0_ws: array<vec4<f32>, 8>;
+var<workgroup> mixed_op0_xs: array<vec4<f32>, 256>;
+var<workgroup> mixed_op0_ws: array<vec4<f32>, 16>;
 @compute @workgroup_size(64)
 fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -11824,49 +11804,127 @@ fn mixed_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 64u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_2 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 192u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_3 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 16u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = mixed_op0_params[(((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 8u; k0 += 8u) {
     {
       let e = lid;
-      pf0_0 = mixed_op0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid + 64u;
-      pf0_1 = mixed_op0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_op0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      mixed_op0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      mixed_op0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      mixed_op0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
       let e = lid;
-      if (e < 8u) {
-        pf1_0 = mixed_op0_params[(((alpha + delta0 + e / 8u) * 8u + min(beta0 + e % 8u, 7u)) * 8u + k0) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      mixed_op0_xs[e / 4u][e % 4u] = pf0_0.x;
-      mixed_op0_xs[32u + e / 4u][e % 4u] = pf0_0.y;
-      mixed_op0_xs[64u + e / 4u][e % 4u] = pf0_0.z;
-      mixed_op0_xs[96u + e / 4u][e % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 64u;
-      mixed_op0_xs[e / 4u][e % 4u] = pf0_1.x;
-      mixed_op0_xs[32u + e / 4u][e % 4u] = pf0_1.y;
-      mixed_op0_xs[64u + e / 4u][e % 4u] = pf0_1.z;
-      mixed_op0_xs[96u + e / 4u][e % 4u] = pf0_1.w;
-    }
-    {
-      let e = lid;
-      if (e < 8u) {
-        mixed_op0_ws[((e / 8u) * 4u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.x;
-        mixed_op0_ws[((e / 8u) * 4u + 1u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.y;
-        mixed_op0_ws[((e / 8u) * 4u + 2u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.z;
-        mixed_op0_ws[((e / 8u) * 4u + 3u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.w;
+      if (e < 16u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        mixed_op0_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mixed_op0_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mixed_op0_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mixed_op0_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
+    if (k0 + 8u < 8u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 64u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_2 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 192u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_3 = mixed_op0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 16u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = mixed_op0_params[(((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = mixed_op0_xs[(k + dd) * 32u + tr];
-      let b0 = mixed_op0_ws[(dd * 4u + k) * 2u + tb];
+      let b0 = mixed_op0_ws[(dd * 8u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -12217,8 +12275,8 @@ struct mixed_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> mixed_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> mixed_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> mixed_bwd0_dims: mixed_bwd0_Dims;
-var<workgroup> mixed_bwd0_xs: array<vec4<f32>, 128>;
-var<workgroup> mixed_bwd0_ws: array<vec4<f32>, 8>;
+var<workgroup> mixed_bwd0_xs: array<vec4<f32>, 256>;
+var<workgroup> mixed_bwd0_ws: array<vec4<f32>, 16>;
 @compute @workgroup_size(64)
 fn mixed_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -12240,49 +12298,127 @@ fn mixed_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
+  var pf0_2: vec4<f32>;
+  var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 8u; k0 += 4u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 64u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_1 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 128u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_2 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid + 192u;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_3 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 16u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = mixed_bwd0_params[(((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 8u; k0 += 8u) {
     {
       let e = lid;
-      pf0_0 = mixed_bwd0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
+      mixed_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
+      mixed_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
+      mixed_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid + 64u;
-      pf0_1 = mixed_bwd0_src[(min(row0 + e, batch - 1u) * 4096u + alpha * 8u + k0) / 4u];
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
+      mixed_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
+      mixed_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
+      mixed_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+    }
+    {
+      let e = lid + 128u;
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_2.x;
+      mixed_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_2.y;
+      mixed_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_2.z;
+      mixed_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_2.w;
+    }
+    {
+      let e = lid + 192u;
+      let t = e / 2u;
+      let kv = e % 2u;
+      mixed_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_3.x;
+      mixed_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_3.y;
+      mixed_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_3.z;
+      mixed_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_3.w;
     }
     {
       let e = lid;
-      if (e < 8u) {
-        pf1_0 = mixed_bwd0_params[(((alpha + delta0 + e / 8u) * 8u + min(beta0 + e % 8u, 7u)) * 8u + k0) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      mixed_bwd0_xs[e / 4u][e % 4u] = pf0_0.x;
-      mixed_bwd0_xs[32u + e / 4u][e % 4u] = pf0_0.y;
-      mixed_bwd0_xs[64u + e / 4u][e % 4u] = pf0_0.z;
-      mixed_bwd0_xs[96u + e / 4u][e % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 64u;
-      mixed_bwd0_xs[e / 4u][e % 4u] = pf0_1.x;
-      mixed_bwd0_xs[32u + e / 4u][e % 4u] = pf0_1.y;
-      mixed_bwd0_xs[64u + e / 4u][e % 4u] = pf0_1.z;
-      mixed_bwd0_xs[96u + e / 4u][e % 4u] = pf0_1.w;
-    }
-    {
-      let e = lid;
-      if (e < 8u) {
-        mixed_bwd0_ws[((e / 8u) * 4u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.x;
-        mixed_bwd0_ws[((e / 8u) * 4u + 1u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.y;
-        mixed_bwd0_ws[((e / 8u) * 4u + 2u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.z;
-        mixed_bwd0_ws[((e / 8u) * 4u + 3u) * 2u + (e % 8u) / 4u][e % 4u] = pf1_0.w;
+      if (e < 16u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        mixed_bwd0_ws[((t / 8u) * 8u + kv * 4u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.x;
+        mixed_bwd0_ws[((t / 8u) * 8u + kv * 4u + 1u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.y;
+        mixed_bwd0_ws[((t / 8u) * 8u + kv * 4u + 2u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.z;
+        mixed_bwd0_ws[((t / 8u) * 8u + kv * 4u + 3u) * 2u + (t % 8u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
+    if (k0 + 8u < 8u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 64u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_1 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 128u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_2 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid + 192u;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_3 = mixed_bwd0_src[(min(row0 + t, batch - 1u) * 4096u + alpha * 8u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 16u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = mixed_bwd0_params[(((alpha + delta0 + t / 8u) * 8u + min(beta0 + t % 8u, 7u)) * 8u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = mixed_bwd0_xs[(k + dd) * 32u + tr];
-      let b0 = mixed_bwd0_ws[(dd * 4u + k) * 2u + tb];
+      let b0 = mixed_bwd0_ws[(dd * 8u + k) * 2u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -20911,8 +21047,8 @@ struct odd_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> odd_op1_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> odd_op1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> odd_op1_dims: odd_op1_Dims;
-var<workgroup> odd_op1_xs: array<vec4<f32>, 256>;
-var<workgroup> odd_op1_ws: array<vec4<f32>, 32>;
+var<workgroup> odd_op1_xs: array<vec4<f32>, 512>;
+var<workgroup> odd_op1_ws: array<vec4<f32>, 64>;
 @compute @workgroup_size(256)
 fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -20936,62 +21072,104 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf0_1: f32;
   var pf0_2: f32;
   var pf0_3: f32;
+  var pf0_4: f32;
+  var pf0_5: f32;
+  var pf0_6: f32;
+  var pf0_7: f32;
   var pf1_0: f32;
-  for (var k0 = 0u; k0 < 10u; k0 += 4u) {
+  {
+    let e = lid;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_0 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 256u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_1 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 512u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_2 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 768u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_3 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1024u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_4 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1280u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_5 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1536u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_6 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1792u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_7 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid;
+    let k = e % 8u;
+    let bb = (e / 8u) % 16u;
+    let dd = e / 128u;
+    pf1_0 = 0.0;
+    if (k < 10u) { pf1_0 = odd_op1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k]; }
+  }
+  for (var k0 = 0u; k0 < 10u; k0 += 8u) {
     {
       let e = lid;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_0 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 256u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_1 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 512u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_2 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 768u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_3 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let k = e % 4u;
-        let bb = (e / 4u) % 16u;
-        let dd = e / 64u;
-        pf1_0 = 0.0;
-        if (k0 + k < 10u) { pf1_0 = odd_op1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + k]; }
-      }
-    }
-    {
-      let e = lid;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -20999,8 +21177,8 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     {
       let e = lid + 256u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -21008,8 +21186,8 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     {
       let e = lid + 512u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -21017,26 +21195,150 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
     }
     {
       let e = lid + 768u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
     }
     {
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
+    }
+    {
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
+    }
+    {
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
+    }
+    {
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_op1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
+    }
+    {
       let e = lid;
-      if (e < 128u) {
-        let k = e % 4u;
-        let bb = (e / 4u) % 16u;
-        let dd = e / 64u;
-        odd_op1_ws[(dd * 4u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
-      }
+      let k = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let dd = e / 128u;
+      odd_op1_ws[(dd * 8u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
+    if (k0 + 8u < 10u) {
+      {
+        let e = lid;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_0 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 256u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_1 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 512u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_2 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 768u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_3 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1024u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_4 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1280u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_5 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1536u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_6 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1792u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_7 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid;
+        let k = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let dd = e / 128u;
+        pf1_0 = 0.0;
+        if (k0 + 8u + k < 10u) { pf1_0 = odd_op1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + 8u + k]; }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = odd_op1_xs[(k * 2u + dd) * 32u + tr];
-      let b0 = odd_op1_ws[(dd * 4u + k) * 4u + tb];
+      let b0 = odd_op1_ws[(dd * 8u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -21075,12 +21377,12 @@ fn odd_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
 }
 
 struct odd_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
-@group(0) @binding(0) var<storage, read> odd_op2_params: array<vec4<f32>>;
+@group(0) @binding(0) var<storage, read> odd_op2_params: array<f32>;
 @group(0) @binding(1) var<storage, read> odd_op2_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> odd_op2_dst: array<f32>;
 @group(0) @binding(3) var<uniform> odd_op2_dims: odd_op2_Dims;
 var<workgroup> odd_op2_xs: array<vec4<f32>, 512>;
-var<workgroup> odd_op2_ws: array<vec4<f32>, 64>;
+var<workgroup> odd_op2_ws: array<vec4<f32>, 128>;
 @compute @workgroup_size(256)
 fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -21091,19 +21393,15 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let alpha = col_tile / 15u;
   let delta0 = (col_tile % 15u) * 4u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
-  let tb = lid % 2u;
-  let tr = (lid / 2u) % 32u;
+  let row0 = row_tile * 64u;
+  let tb = lid % 4u;
+  let tr = (lid / 4u) % 16u;
   let dd = lid / 64u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
-  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
-  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
-  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
-  var acc_3_1 = vec4<f32>(0.0);
   var pf0_0: f32;
   var pf0_1: f32;
   var pf0_2: f32;
@@ -21112,234 +21410,327 @@ fn odd_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var pf0_5: f32;
   var pf0_6: f32;
   var pf0_7: f32;
-  var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 12u; k0 += 4u) {
+  var pf1_0: f32;
+  var pf1_1: f32;
+  {
+    let e = lid;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_0 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 256u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_1 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 512u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_2 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 768u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_3 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 1024u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_4 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 1280u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_5 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 1536u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_6 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid + 1792u;
+    let r = e / 32u;
+    let k = (e / 4u) % 8u;
+    let dd = e % 4u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_7 = 0.0;
+    if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+  }
+  {
+    let e = lid;
+    let k = e % 8u;
+    let bb = (e / 8u) % 16u;
+    let dd = e / 128u;
+    pf1_0 = 0.0;
+    if (k < 12u) { pf1_0 = odd_op2_params[11520u + ((alpha * 60u + delta0 + dd) * 12u + min(beta0 + bb, 11u)) * 12u + k]; }
+  }
+  {
+    let e = lid + 256u;
+    let k = e % 8u;
+    let bb = (e / 8u) % 16u;
+    let dd = e / 128u;
+    pf1_1 = 0.0;
+    if (k < 12u) { pf1_1 = odd_op2_params[11520u + ((alpha * 60u + delta0 + dd) * 12u + min(beta0 + bb, 11u)) * 12u + k]; }
+  }
+  for (var k0 = 0u; k0 < 12u; k0 += 8u) {
     {
       let e = lid;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_0 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_0;
     }
     {
       let e = lid + 256u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_1 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_1;
     }
     {
       let e = lid + 512u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_2 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_2;
     }
     {
       let e = lid + 768u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_3 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_3;
     }
     {
       let e = lid + 1024u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_4 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_4;
     }
     {
       let e = lid + 1280u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_5 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_5;
     }
     {
       let e = lid + 1536u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_6 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_6;
     }
     {
       let e = lid + 1792u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
+      let r = e / 32u;
+      let k = (e / 4u) % 8u;
       let dd = e % 4u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
-      pf0_7 = 0.0;
-      if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      odd_op2_xs[(k * 4u + dd) * 16u + r / 4u][r % 4u] = pf0_7;
     }
     {
       let e = lid;
-      if (e < 64u) {
-        pf1_0 = odd_op2_params[(11520u + ((alpha * 60u + delta0 + e / 16u) * 12u + min(beta0 + e % 16u, 11u)) * 12u + k0) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_0;
+      let k = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let dd = e / 128u;
+      odd_op2_ws[(dd * 8u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
     }
     {
       let e = lid + 256u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_1;
-    }
-    {
-      let e = lid + 512u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_2;
-    }
-    {
-      let e = lid + 768u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
-    }
-    {
-      let e = lid + 1024u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
-    }
-    {
-      let e = lid + 1280u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
-    }
-    {
-      let e = lid + 1536u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
-    }
-    {
-      let e = lid + 1792u;
-      let r = e / 16u;
-      let k = (e / 4u) % 4u;
-      let dd = e % 4u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      odd_op2_xs[(k * 4u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
-    }
-    {
-      let e = lid;
-      if (e < 64u) {
-        odd_op2_ws[((e / 16u) * 4u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.x;
-        odd_op2_ws[((e / 16u) * 4u + 1u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.y;
-        odd_op2_ws[((e / 16u) * 4u + 2u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.z;
-        odd_op2_ws[((e / 16u) * 4u + 3u) * 4u + (e % 16u) / 4u][e % 4u] = pf1_0.w;
-      }
+      let k = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let dd = e / 128u;
+      odd_op2_ws[(dd * 8u + k) * 4u + bb / 4u][bb % 4u] = pf1_1;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
-      let a0 = odd_op2_xs[(k * 4u + dd) * 32u + tr];
-      let b0 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u];
-      let b1 = odd_op2_ws[(dd * 4u + k) * 4u + tb * 2u + 1u];
+    if (k0 + 8u < 12u) {
+      {
+        let e = lid;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_0 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 256u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_1 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 512u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_2 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 768u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_3 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 1024u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_4 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 1280u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_5 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 1536u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_6 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid + 1792u;
+        let r = e / 32u;
+        let k = (e / 4u) % 8u;
+        let dd = e % 4u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_7 = 0.0;
+        if (gamma < 12u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_op2_src[row * 720u + (delta + gamma * 60u)]; }
+      }
+      {
+        let e = lid;
+        let k = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let dd = e / 128u;
+        pf1_0 = 0.0;
+        if (k0 + 8u + k < 12u) { pf1_0 = odd_op2_params[11520u + ((alpha * 60u + delta0 + dd) * 12u + min(beta0 + bb, 11u)) * 12u + k0 + 8u + k]; }
+      }
+      {
+        let e = lid + 256u;
+        let k = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let dd = e / 128u;
+        pf1_1 = 0.0;
+        if (k0 + 8u + k < 12u) { pf1_1 = odd_op2_params[11520u + ((alpha * 60u + delta0 + dd) * 12u + min(beta0 + bb, 11u)) * 12u + k0 + 8u + k]; }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = odd_op2_xs[(k * 4u + dd) * 16u + tr];
+      let b0 = odd_op2_ws[(dd * 8u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
-      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
-      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
-      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
-      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
     }
     workgroupBarrier();
   }
   if (row0 + tr * 4u < batch) {
     let row = row0 + tr * 4u;
-    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.x; } }
-    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.y; } }
-    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.z; } }
-    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.x; } }
-    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.y; } }
-    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.z; } }
-    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_1.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_0_0.w; } }
   }
   if (row0 + tr * 4u + 1u < batch) {
     let row = row0 + tr * 4u + 1u;
-    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.x; } }
-    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.y; } }
-    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.z; } }
-    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.x; } }
-    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.y; } }
-    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.z; } }
-    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_1.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_1_0.w; } }
   }
   if (row0 + tr * 4u + 2u < batch) {
     let row = row0 + tr * 4u + 2u;
-    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.x; } }
-    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.y; } }
-    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.z; } }
-    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.x; } }
-    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.y; } }
-    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.z; } }
-    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_1.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_2_0.w; } }
   }
   if (row0 + tr * 4u + 3u < batch) {
     let row = row0 + tr * 4u + 3u;
-    { let beta = beta0 + tb * 8u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.x; } }
-    { let beta = beta0 + tb * 8u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.y; } }
-    { let beta = beta0 + tb * 8u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.z; } }
-    { let beta = beta0 + tb * 8u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.w; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.x; } }
-    { let beta = beta0 + tb * 8u + 5u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.y; } }
-    { let beta = beta0 + tb * 8u + 6u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.z; } }
-    { let beta = beta0 + tb * 8u + 7u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_1.w; } }
+    { let beta = beta0 + tb * 4u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.x; } }
+    { let beta = beta0 + tb * 4u + 1u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.y; } }
+    { let beta = beta0 + tb * 4u + 2u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.z; } }
+    { let beta = beta0 + tb * 4u + 3u; if (beta < 12u) { odd_op2_dst[row * 720u + (beta * 60u + delta)] = acc_3_0.w; } }
   }
 }
 
@@ -21419,8 +21810,8 @@ struct odd_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> odd_bwd1_src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> odd_bwd1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> odd_bwd1_dims: odd_bwd1_Dims;
-var<workgroup> odd_bwd1_xs: array<vec4<f32>, 256>;
-var<workgroup> odd_bwd1_ws: array<vec4<f32>, 32>;
+var<workgroup> odd_bwd1_xs: array<vec4<f32>, 512>;
+var<workgroup> odd_bwd1_ws: array<vec4<f32>, 64>;
 @compute @workgroup_size(256)
 fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -21444,62 +21835,104 @@ fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   var pf0_1: f32;
   var pf0_2: f32;
   var pf0_3: f32;
+  var pf0_4: f32;
+  var pf0_5: f32;
+  var pf0_6: f32;
+  var pf0_7: f32;
   var pf1_0: f32;
-  for (var k0 = 0u; k0 < 10u; k0 += 4u) {
+  {
+    let e = lid;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_0 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 256u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_1 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 512u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_2 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 768u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_3 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1024u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_4 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1280u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_5 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1536u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_6 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid + 1792u;
+    let r = e / 16u;
+    let k = (e / 2u) % 8u;
+    let dd = e % 2u;
+    let gamma = k;
+    let delta = delta0 + dd;
+    pf0_7 = 0.0;
+    if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+  }
+  {
+    let e = lid;
+    let k = e % 8u;
+    let bb = (e / 8u) % 16u;
+    let dd = e / 128u;
+    pf1_0 = 0.0;
+    if (k < 10u) { pf1_0 = odd_bwd1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k]; }
+  }
+  for (var k0 = 0u; k0 < 10u; k0 += 8u) {
     {
       let e = lid;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_0 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 256u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_1 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 512u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_2 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid + 768u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
-      let dd = e % 2u;
-      let gamma = k0 + k;
-      let delta = delta0 + dd;
-      pf0_3 = 0.0;
-      if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let k = e % 4u;
-        let bb = (e / 4u) % 16u;
-        let dd = e / 64u;
-        pf1_0 = 0.0;
-        if (k0 + k < 10u) { pf1_0 = odd_bwd1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + k]; }
-      }
-    }
-    {
-      let e = lid;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -21507,8 +21940,8 @@ fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     {
       let e = lid + 256u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -21516,8 +21949,8 @@ fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     {
       let e = lid + 512u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
@@ -21525,26 +21958,150 @@ fn odd_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
     }
     {
       let e = lid + 768u;
-      let r = e / 8u;
-      let k = (e / 2u) % 4u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
       let dd = e % 2u;
       let gamma = k0 + k;
       let delta = delta0 + dd;
       odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_3;
     }
     {
+      let e = lid + 1024u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_4;
+    }
+    {
+      let e = lid + 1280u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_5;
+    }
+    {
+      let e = lid + 1536u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_6;
+    }
+    {
+      let e = lid + 1792u;
+      let r = e / 16u;
+      let k = (e / 2u) % 8u;
+      let dd = e % 2u;
+      let gamma = k0 + k;
+      let delta = delta0 + dd;
+      odd_bwd1_xs[(k * 2u + dd) * 32u + r / 4u][r % 4u] = pf0_7;
+    }
+    {
       let e = lid;
-      if (e < 128u) {
-        let k = e % 4u;
-        let bb = (e / 4u) % 16u;
-        let dd = e / 64u;
-        odd_bwd1_ws[(dd * 4u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
-      }
+      let k = e % 8u;
+      let bb = (e / 8u) % 16u;
+      let dd = e / 128u;
+      odd_bwd1_ws[(dd * 8u + k) * 4u + bb / 4u][bb % 4u] = pf1_0;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 4u; k++) {
+    if (k0 + 8u < 10u) {
+      {
+        let e = lid;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_0 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_0 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 256u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_1 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_1 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 512u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_2 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_2 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 768u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_3 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_3 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1024u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_4 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_4 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1280u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_5 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_5 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1536u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_6 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_6 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid + 1792u;
+        let r = e / 16u;
+        let k = (e / 2u) % 8u;
+        let dd = e % 2u;
+        let gamma = k0 + 8u + k;
+        let delta = delta0 + dd;
+        pf0_7 = 0.0;
+        if (gamma < 10u) { let row = min(row0 + r, batch - 1u); pf0_7 = odd_bwd1_src[row * 720u + (alpha * 60u + delta + gamma * 6u)]; }
+      }
+      {
+        let e = lid;
+        let k = e % 8u;
+        let bb = (e / 8u) % 16u;
+        let dd = e / 128u;
+        pf1_0 = 0.0;
+        if (k0 + 8u + k < 10u) { pf1_0 = odd_bwd1_params[4320u + ((alpha * 6u + delta0 + dd) * 10u + min(beta0 + bb, 9u)) * 10u + k0 + 8u + k]; }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
       let a0 = odd_bwd1_xs[(k * 2u + dd) * 32u + tr];
-      let b0 = odd_bwd1_ws[(dd * 4u + k) * 4u + tb];
+      let b0 = odd_bwd1_ws[(dd * 8u + k) * 4u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);

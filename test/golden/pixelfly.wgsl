@@ -201,9 +201,9 @@ struct pf_op1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_op1_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_op1_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op1_dims: pf_op1_Dims;
-var<workgroup> pf_op1_xs: array<vec4<f32>, 512>;
-var<workgroup> pf_op1_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> pf_op1_xs: array<vec4<f32>, 128>;
+var<workgroup> pf_op1_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op1_dims.groups) { return; }
@@ -213,72 +213,72 @@ fn pf_op1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op1_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op1_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      pf_op1_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      pf_op1_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      pf_op1_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf_op1_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op1_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      pf_op1_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      pf_op1_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf_op1_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        pf_op1_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf_op1_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        pf_op1_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_op1_xs[(k + dd) * 32u + tr];
-      let b0 = pf_op1_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 1024u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = pf_op1_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = pf_op1_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = pf_op1_xs[(k + dd) * 16u + tr];
+      let b0 = pf_op1_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
@@ -309,168 +309,125 @@ struct pf_op2_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_op2_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_op2_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op2_dims: pf_op2_Dims;
-var<workgroup> pf_op2_xs: array<vec4<f32>, 512>;
-var<workgroup> pf_op2_ws: array<vec4<f32>, 512>;
-@compute @workgroup_size(256)
+var<workgroup> pf_op2_xs: array<vec4<f32>, 128>;
+var<workgroup> pf_op2_ws: array<vec4<f32>, 128>;
+@compute @workgroup_size(128)
 fn pf_op2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_op2_dims.groups) { return; }
   let batch = pf_op2_dims.batch;
-  let row_tile = group / 8u;
-  let col_tile = group % 8u;
-  let alpha = col_tile / 8u;
+  let row_tile = group / 16u;
+  let col_tile = group % 16u;
+  let alpha = col_tile / 16u;
   let delta0 = 0u;
-  let beta0 = (col_tile % 8u) * 128u;
-  let row0 = row_tile * 128u;
+  let beta0 = (col_tile % 16u) * 64u;
+  let row0 = row_tile * 64u;
   let tb = lid % 16u;
-  let tr = (lid / 16u) % 16u;
-  let dd = lid / 256u;
+  let tr = (lid / 16u) % 8u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
-  var acc_0_1 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
-  var acc_1_1 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
-  var acc_2_1 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
-  var acc_3_1 = vec4<f32>(0.0);
   var acc_4_0 = vec4<f32>(0.0);
-  var acc_4_1 = vec4<f32>(0.0);
   var acc_5_0 = vec4<f32>(0.0);
-  var acc_5_1 = vec4<f32>(0.0);
   var acc_6_0 = vec4<f32>(0.0);
-  var acc_6_1 = vec4<f32>(0.0);
   var acc_7_0 = vec4<f32>(0.0);
-  var acc_7_1 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  var pf1_1: vec4<f32>;
-  for (var k0 = 0u; k0 < 32u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf1_0 = pf_op2_params[(98304u + ((alpha + delta0 + t / 64u) * 1024u + min(beta0 + t % 64u, 1023u)) * 32u + kv * 4u) / 4u];
+  }
+  for (var k0 = 0u; k0 < 32u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf1_0 = pf_op2_params[(98304u + ((alpha + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf1_1 = pf_op2_params[(98304u + ((alpha + delta0 + t / 128u) * 1024u + min(beta0 + t % 128u, 1023u)) * 32u + k0 + kv * 4u) / 4u];
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf_op2_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      pf_op2_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      pf_op2_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      pf_op2_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op2_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      pf_op2_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      pf_op2_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      pf_op2_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.x;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.y;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.z;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.x;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 1u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.y;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 2u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.z;
-      pf_op2_ws[((t / 128u) * 16u + kv * 4u + 3u) * 32u + (t % 128u) / 4u][t % 4u] = pf1_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf_op2_ws[((t / 64u) * 8u + kv * 4u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.x;
+      pf_op2_ws[((t / 64u) * 8u + kv * 4u + 1u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.y;
+      pf_op2_ws[((t / 64u) * 8u + kv * 4u + 2u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.z;
+      pf_op2_ws[((t / 64u) * 8u + kv * 4u + 3u) * 16u + (t % 64u) / 4u][t % 4u] = pf1_0.w;
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_op2_xs[(k + dd) * 32u + tr * 2u];
-      let a1 = pf_op2_xs[(k + dd) * 32u + tr * 2u + 1u];
-      let b0 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u];
-      let b1 = pf_op2_ws[(dd * 16u + k) * 32u + tb * 2u + 1u];
+    if (k0 + 8u < 32u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = pf_op2_src[(min(row0 + t, batch - 1u) * 32u + alpha * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf1_0 = pf_op2_params[(98304u + ((alpha + delta0 + t / 64u) * 1024u + min(beta0 + t % 64u, 1023u)) * 32u + k0 + 8u + kv * 4u) / 4u];
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = pf_op2_xs[(k + dd) * 16u + tr * 2u];
+      let a1 = pf_op2_xs[(k + dd) * 16u + tr * 2u + 1u];
+      let b0 = pf_op2_ws[(dd * 8u + k) * 16u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
-      acc_0_1 = fma(vec4<f32>(a0.x), b1, acc_0_1);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
-      acc_1_1 = fma(vec4<f32>(a0.y), b1, acc_1_1);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);
-      acc_2_1 = fma(vec4<f32>(a0.z), b1, acc_2_1);
       acc_3_0 = fma(vec4<f32>(a0.w), b0, acc_3_0);
-      acc_3_1 = fma(vec4<f32>(a0.w), b1, acc_3_1);
       acc_4_0 = fma(vec4<f32>(a1.x), b0, acc_4_0);
-      acc_4_1 = fma(vec4<f32>(a1.x), b1, acc_4_1);
       acc_5_0 = fma(vec4<f32>(a1.y), b0, acc_5_0);
-      acc_5_1 = fma(vec4<f32>(a1.y), b1, acc_5_1);
       acc_6_0 = fma(vec4<f32>(a1.z), b0, acc_6_0);
-      acc_6_1 = fma(vec4<f32>(a1.z), b1, acc_6_1);
       acc_7_0 = fma(vec4<f32>(a1.w), b0, acc_7_0);
-      acc_7_1 = fma(vec4<f32>(a1.w), b1, acc_7_1);
     }
     workgroupBarrier();
   }
   if (row0 + tr * 8u < batch) {
     let row = row0 + tr * 8u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_0_0; } }
   }
   if (row0 + tr * 8u + 1u < batch) {
     let row = row0 + tr * 8u + 1u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_1_0; } }
   }
   if (row0 + tr * 8u + 2u < batch) {
     let row = row0 + tr * 8u + 2u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_2_0; } }
   }
   if (row0 + tr * 8u + 3u < batch) {
     let row = row0 + tr * 8u + 3u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_3_0; } }
   }
   if (row0 + tr * 8u + 4u < batch) {
     let row = row0 + tr * 8u + 4u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_4_0; } }
   }
   if (row0 + tr * 8u + 5u < batch) {
     let row = row0 + tr * 8u + 5u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_5_0; } }
   }
   if (row0 + tr * 8u + 6u < batch) {
     let row = row0 + tr * 8u + 6u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_6_0; } }
   }
   if (row0 + tr * 8u + 7u < batch) {
     let row = row0 + tr * 8u + 7u;
-    { let beta = beta0 + tb * 8u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
-    { let beta = beta0 + tb * 8u + 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_1; } }
+    { let beta = beta0 + tb * 4u; if (beta < 1024u) { pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] = pf_op2_dst[(row * 1024u + alpha * 1024u + beta) / 4u] + acc_7_0; } }
   }
 }
 
@@ -481,9 +438,9 @@ struct pf_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_bwd0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_bwd0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_bwd0_dims: pf_bwd0_Dims;
-var<workgroup> pf_bwd0_xs: array<vec4<f32>, 512>;
-var<workgroup> pf_bwd0_ws: array<vec4<f32>, 128>;
-@compute @workgroup_size(256)
+var<workgroup> pf_bwd0_xs: array<vec4<f32>, 128>;
+var<workgroup> pf_bwd0_ws: array<vec4<f32>, 64>;
+@compute @workgroup_size(128)
 fn pf_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
   if (group >= pf_bwd0_dims.groups) { return; }
@@ -493,72 +450,72 @@ fn pf_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let alpha = col_tile;
   let delta0 = 0u;
   let beta0 = 0u;
-  let row0 = row_tile * 128u;
+  let row0 = row_tile * 64u;
   let tb = lid % 8u;
-  let tr = (lid / 8u) % 32u;
-  let dd = lid / 256u;
+  let tr = (lid / 8u) % 16u;
+  let dd = lid / 128u;
   let delta = delta0 + dd;
   var acc_0_0 = vec4<f32>(0.0);
   var acc_1_0 = vec4<f32>(0.0);
   var acc_2_0 = vec4<f32>(0.0);
   var acc_3_0 = vec4<f32>(0.0);
   var pf0_0: vec4<f32>;
-  var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  for (var k0 = 0u; k0 < 1024u; k0 += 16u) {
+  {
+    let e = lid;
+    let t = e / 2u;
+    let kv = e % 2u;
+    pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + kv * 4u) / 4u];
+  }
+  {
+    let e = lid;
+    if (e < 64u) {
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + kv * 4u) / 4u];
+    }
+  }
+  for (var k0 = 0u; k0 < 1024u; k0 += 8u) {
     {
       let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf0_1 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + kv * 4u) / 4u];
-    }
-    {
-      let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + kv * 4u) / 4u];
-      }
-    }
-    {
-      let e = lid;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_0.x;
-      pf_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_0.y;
-      pf_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_0.z;
-      pf_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_0.w;
-    }
-    {
-      let e = lid + 256u;
-      let t = e / 4u;
-      let kv = e % 4u;
-      pf_bwd0_xs[(kv * 4u) * 32u + t / 4u][t % 4u] = pf0_1.x;
-      pf_bwd0_xs[(kv * 4u + 1u) * 32u + t / 4u][t % 4u] = pf0_1.y;
-      pf_bwd0_xs[(kv * 4u + 2u) * 32u + t / 4u][t % 4u] = pf0_1.z;
-      pf_bwd0_xs[(kv * 4u + 3u) * 32u + t / 4u][t % 4u] = pf0_1.w;
+      let t = e / 2u;
+      let kv = e % 2u;
+      pf_bwd0_xs[(kv * 4u) * 16u + t / 4u][t % 4u] = pf0_0.x;
+      pf_bwd0_xs[(kv * 4u + 1u) * 16u + t / 4u][t % 4u] = pf0_0.y;
+      pf_bwd0_xs[(kv * 4u + 2u) * 16u + t / 4u][t % 4u] = pf0_0.z;
+      pf_bwd0_xs[(kv * 4u + 3u) * 16u + t / 4u][t % 4u] = pf0_0.w;
     }
     {
       let e = lid;
-      if (e < 128u) {
-        let t = e / 4u;
-        let kv = e % 4u;
-        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
-        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
-        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
-        pf_bwd0_ws[((t / 32u) * 16u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
+      if (e < 64u) {
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.x;
+        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 1u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.y;
+        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 2u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.z;
+        pf_bwd0_ws[((t / 32u) * 8u + kv * 4u + 3u) * 8u + (t % 32u) / 4u][t % 4u] = pf1_0.w;
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < 16u; k++) {
-      let a0 = pf_bwd0_xs[(k + dd) * 32u + tr];
-      let b0 = pf_bwd0_ws[(dd * 16u + k) * 8u + tb];
+    if (k0 + 8u < 1024u) {
+      {
+        let e = lid;
+        let t = e / 2u;
+        let kv = e % 2u;
+        pf0_0 = pf_bwd0_src[(min(row0 + t, batch - 1u) * 1024u + alpha * 1024u + k0 + 8u + kv * 4u) / 4u];
+      }
+      {
+        let e = lid;
+        if (e < 64u) {
+          let t = e / 2u;
+          let kv = e % 2u;
+          pf1_0 = pf_bwd0_params[(131072u + ((alpha + delta0 + t / 32u) * 32u + min(beta0 + t % 32u, 31u)) * 1024u + k0 + 8u + kv * 4u) / 4u];
+        }
+      }
+    }
+    for (var k = 0u; k < 8u; k++) {
+      let a0 = pf_bwd0_xs[(k + dd) * 16u + tr];
+      let b0 = pf_bwd0_ws[(dd * 8u + k) * 8u + tb];
       acc_0_0 = fma(vec4<f32>(a0.x), b0, acc_0_0);
       acc_1_0 = fma(vec4<f32>(a0.y), b0, acc_1_0);
       acc_2_0 = fma(vec4<f32>(a0.z), b0, acc_2_0);

@@ -3,6 +3,7 @@
  * budget, and local search that finds the optimum of a smooth cost over a grid that an even
  * spread of the same budget misses.
  */
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
@@ -69,6 +70,45 @@ describe('searchSchedules', () => {
     const steps = await run(grid, [grid[0]], 30, (s) => (s.v === false ? undefined : cost(s)));
     expect(steps.length).toBe(30);
     expect(Math.min(...steps.filter((s) => s.schedule.v === true).map((s) => cost(s.schedule)))).toBe(1);
+  });
+});
+
+/**
+ * Random search problems: up to three families, each a grid over up to four knobs (some of its
+ * points missing, as limits cut a family's space), seeds drawn from the space and outside it
+ * (with repeats and gaps), and times from a random table, some schedules rejected.
+ */
+const problem = fc
+  .record({
+    families: fc.array(fc.record({ knobs: fc.array(fc.constantFrom(1, 2, 4, 8, 16, 32), { minLength: 1, maxLength: 4 }), keep: fc.integer({ min: 1, max: 4 }) }), { minLength: 1, maxLength: 3 }),
+    seedPicks: fc.array(fc.option(fc.nat(), { nil: undefined }), { maxLength: 8 }),
+    outside: fc.array(fc.nat({ max: 5 }), { maxLength: 2 }),
+    times: fc.array(fc.option(fc.double({ min: 0.01, max: 100, noNaN: true }), { nil: undefined, freq: 6 }), { minLength: 1, maxLength: 64 }),
+    max: fc.integer({ min: 1, max: 40 }),
+  })
+  .map(({ families, seedPicks, outside, times, max }) => {
+    const space: Schedule[] = families.flatMap(({ knobs, keep }, f) => {
+      // Every combination of the knobs' values (each knob: its value or half of it), thinned.
+      let points: Schedule[] = [{ family: `f${f}` }];
+      knobs.forEach((v, k) => (points = points.flatMap((p) => [{ ...p, [`k${k}`]: v }, { ...p, [`k${k}`]: Math.max(1, v / 2) }, { ...p, [`k${k}`]: v * 2 }])));
+      return [...new Map(points.map((p) => [scheduleKey(p), p])).values()].filter((_, i) => i % keep === 0);
+    });
+    const seeds = [...seedPicks.map((i) => (i === undefined || space.length === 0 ? undefined : space[i % space.length])), ...outside.map((z) => ({ family: 'outside', z }))];
+    const timeOf = (s: Schedule) => times[[...scheduleKey(s)].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % times.length];
+    return { space, seeds, max, timeOf };
+  });
+
+describe('searchSchedules, on random problems', () => {
+  test.prop([problem], { numRuns: 200 })('tries every seed first, in order, never a schedule twice, and as many as searchSize says', async ({ space, seeds, max, timeOf }) => {
+    const steps = await run(space, seeds, max, timeOf);
+    const keys = steps.map((s) => scheduleKey(s.schedule));
+    expect(new Set(keys).size).toBe(keys.length);
+    const seedKeys = [...new Set(seeds.flatMap((s) => (s ? [scheduleKey(s)] : [])))];
+    expect(keys.slice(0, seedKeys.length)).toEqual(seedKeys);
+    expect(steps.slice(0, seedKeys.length).every((s) => s.reason === 'seed')).toBe(true);
+    expect(steps.length).toBe(searchSize(space, seeds, max));
+    const inSpace = new Set(space.map(scheduleKey));
+    expect(keys.slice(seedKeys.length).every((k) => inSpace.has(k))).toBe(true);
   });
 });
 

@@ -168,7 +168,7 @@ export function shapeDistance(values: Readonly<Record<string, unknown>>, target:
 }
 
 /**
- * ks-tiled's shapes (`dtile` aims at min(d, 4)). Monarch-sized blocks: 64 rows × 64 β, 8x4
+ * ks-tiled's shapes (for d > 1: min(d, 4) δ, each with the tile). Monarch-sized blocks: 64 rows × 64 β, 8x4
  * register tiles (128 invocations), chunks of 8, pipelined: the best of every Monarch first
  * factor on the H200, f32 (planned searches, bench/results/s4/call2, call3): n=4096 B=16384
  * 0.284 ms (the earlier default, 128 × 64, 4x8, chunks of 16: 0.410), 1024->4096 0.263 (128 ×

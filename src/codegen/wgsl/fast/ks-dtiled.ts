@@ -16,6 +16,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { KS_DTILED_SHAPES, shapeDistance } from '../defaults.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
@@ -81,22 +82,13 @@ function candidates(op: KsOp, limits: TargetLimits): KsDtiledSchedule[] {
 }
 
 /**
- * Default: 8x8 register tiles, 512 invocations, 64 rows, pipelined, with 512 (β, δ) outputs per
- * row and 64 (γ, δ) per chunk: 64 β × 8 δ and chunks of 8 γ where d allows 8 δ, else 128 β × 4 δ
- * and chunks of 16 γ. The best schedules measured on the H200 (bench/results/s4/call2, call3):
- * Monarch n=4096's strided factor 0.464 ms f32 (ks-dvec 0.492), n=16384 0.823 ms (0.876),
- * nblocks 4 1024->4096 1.499 ms (1.592) and 4096->1024 0.397 ms (0.408). The nearest candidate on
- * smaller targets.
+ * Default: the candidate nearest to the measured-best shape (defaults.ts KS_DTILED_SHAPES: 64
+ * rows × 64 β × 8 δ, 8x8 tiles, chunks of 8, pipelined where d allows 8 δ; 64 × 128 × 4 δ,
+ * chunks of 16, for d = 4), so the nearest one that fits on smaller targets.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsDtiledSchedule {
-  const score = (s: KsDtiledSchedule): number =>
-    (threadsOf(s) === Math.min(512, limits.maxWorkgroupSize) ? 1000 : 0) +
-    s.rr * s.rb * 5 +
-    (s.dtile === Math.min(8, op.d) ? 100 : 0) +
-    (s.cols * s.dtile === Math.min(512, op.b * s.dtile) ? 50 : 0) +
-    (s.rows === 64 ? 20 : 0) +
-    (s.tk * s.dtile === 64 ? 10 : 0) +
-    (s.pipeline ? 1 : 0);
+  const target = { knobs: op.d >= 8 ? KS_DTILED_SHAPES.strided : KS_DTILED_SHAPES.fourBlocks, weights: KS_DTILED_SHAPES.weights };
+  const score = (s: KsDtiledSchedule): number => -shapeDistance({ ...s, threads: threadsOf(s) }, target);
   return highestScoring('ks-dtiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 

@@ -12,6 +12,7 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { KS_TILED_SHAPES, shapeDistance } from '../defaults.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
@@ -91,15 +92,16 @@ function candidates(op: KsOp, limits: TargetLimits): KsTiledSchedule[] {
 }
 
 /**
- * The default: the largest register tile that keeps a reasonable number of threads. Chosen from
- * the candidates so it is always valid for the target.
+ * The default: the candidate nearest to the measured-best shape (defaults.ts KS_TILED_SHAPES:
+ * Monarch-sized blocks, or a large GEMM), so always valid for the target and, where the target
+ * is too small for the shape, the nearest one that fits.
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsTiledSchedule {
-  const score = (s: KsTiledSchedule): number => {
-    const t = tiling(s);
-    const waste = (Math.ceil(op.b / t.cols) * t.cols) / op.b;
-    return (t.rr * t.rb * Math.min(t.threads, 256)) / waste + (t.tk === 16 ? 1 : 0) + (t.dtile === Math.min(op.d, 4) ? 2 : 0);
-  };
+  const shape = op.b >= KS_TILED_SHAPES.largeFrom && op.c >= KS_TILED_SHAPES.largeFrom ? KS_TILED_SHAPES.large : KS_TILED_SHAPES.blocks;
+  // A strided factor gives each of its δ per workgroup the measured tile.
+  const dtile = Math.min(op.d, 4);
+  const target = { knobs: { ...shape, dtile, threads: shape.threads * dtile }, weights: KS_TILED_SHAPES.weights };
+  const score = (s: KsTiledSchedule): number => -shapeDistance({ ...s, threads: tiling(s).threads }, target);
   return highestScoring('ks-tiled', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
 }
 
