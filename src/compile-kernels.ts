@@ -5,16 +5,16 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { requirementsOf, tensorCoreSet } from './codegen/kernel-sets.js';
+import { requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
-import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
+import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, isValidRunSchedule, isValidSchedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
 import { manifestBackward, planBackwardKernels, planForwardKernels } from './codegen/manifest-programs.js';
-import { emitBackwardKernels } from './codegen/wgsl/backward-program.js';
+import { emitBackwardKernels, isValidBackwardSchedule } from './codegen/wgsl/backward-program.js';
 import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels, OPTIMIZER_GROUP } from './codegen/wgsl/optimizer.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
@@ -102,11 +102,11 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning) : undefined;
   const sets = new Map(
     kernels.map((k): [string, ManifestKernelSet[]] => {
-      const tuned = tunedTargets(k, module.dtype, options.tuning);
+      const tuned = tunedStorage(k, module.dtype, options.tuning);
       const own: ManifestKernelSet = {
         name: tuned.length > 0 ? 'tuned' : 'portable',
         storage: module.dtype,
-        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], widest([DEFAULT_LIMITS, ...tuned])),
+        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], { ...DEFAULT_LIMITS, maxWorkgroupStorageBytes: Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned) }),
       };
       const tensorCore = module.dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, manifest.enables) : undefined;
       return [k.program.name, [...(tensorCore ? [tensorCore] : []), own, ...(storageSets ? [storageSets.get(k.program.name)!] : [])]];
@@ -143,28 +143,28 @@ function emitMapKernels(
 }
 
 /**
- * The targets of a map's kernels that came from the tuning database (a tuned schedule's limits:
- * the adapter it was measured on): a kernel whose ops the database has, on the schedule it gives.
+ * The workgroup storage each of a map's kernels that came from the tuning database needs (a
+ * kernel whose ops the database has, on the schedule it gives): kernel-sets.ts storageNeeded.
+ * Empty: every kernel is an untuned default.
  */
-function tunedTargets(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefined): TargetLimits[] {
+function tunedStorage(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefined): number[] {
   if (!tuning) return [];
-  const fromDb = (ops: readonly BackwardOp[], kernel: EmittedKernel): TargetLimits[] => {
+  const needed = (ops: readonly BackwardOp[], kernel: EmittedKernel, valid: (limits: TargetLimits) => boolean): number[] => {
     const t = tuning(ops, dtype);
-    return t && isAmong(kernel.schedule, [t.schedule]) ? [t.limits ?? DEFAULT_LIMITS] : [];
+    return t && isAmong(kernel.schedule, [t.schedule]) ? [storageNeeded(valid, t.limits ?? DEFAULT_LIMITS)] : [];
   };
+  const { program, backwardProgram } = k;
   return [
-    ...k.forward.flatMap((kernel) => fromDb(kernel.ops.map((j) => k.program.ops[j]), kernel)),
-    ...k.backward.flatMap((kernel) => fromDb(kernel.ops.map((j) => k.backwardProgram.ops[j]), kernel)),
+    ...k.forward.flatMap((kernel) =>
+      needed(kernel.ops.map((j) => program.ops[j]), kernel, (limits) =>
+        kernel.ops.length === 1 ? isValidSchedule(program.ops[kernel.ops[0]], kernel.schedule, limits) : isValidRunSchedule(program, kernel.ops, kernel.schedule, limits),
+      ),
+    ),
+    ...k.backward.flatMap((kernel) => {
+      const op = backwardProgram.ops[kernel.ops[0]];
+      return needed([op], kernel, (limits) => isValidBackwardSchedule(op, kernel.schedule, limits));
+    }),
   ];
-}
-
-/** The widest of some targets' limits (kernels fitting any of them fit it); features are the kernels' own (requirementsOf). */
-function widest(targets: readonly TargetLimits[]): TargetLimits {
-  return {
-    maxWorkgroupSize: Math.max(...targets.map((t) => t.maxWorkgroupSize)),
-    maxWorkgroupStorageBytes: Math.max(...targets.map((t) => t.maxWorkgroupStorageBytes)),
-    features: [],
-  };
 }
 
 /**

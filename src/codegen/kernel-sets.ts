@@ -54,6 +54,19 @@ export function requirementsOf(kernels: readonly EmittedKernel[], target: Target
   };
 }
 
+/** Workgroup storage that adapters commonly offer (WebGPU's default, then 32 and 48 KiB), least first. */
+const STORAGE_TIERS = [16384, 32768, 49152];
+
+/**
+ * The workgroup storage a tuned kernel needs: the least common tier within which its schedule is
+ * still valid (`valid`: the families' own fit rules) on the adapter it was tuned on, else that
+ * adapter's. So a build tuned on a large adapter still runs where its kernels fit.
+ */
+export function storageNeeded(valid: (limits: TargetLimits) => boolean, tunedOn: TargetLimits): number {
+  const tiers = [...STORAGE_TIERS.filter((bytes) => bytes < tunedOn.maxWorkgroupStorageBytes), tunedOn.maxWorkgroupStorageBytes];
+  return tiers.find((bytes) => valid({ ...tunedOn, maxWorkgroupStorageBytes: bytes })) ?? tunedOn.maxWorkgroupStorageBytes;
+}
+
 /** The kernels of a map that every set shares or compares against. */
 export interface PortableMapKernels {
   readonly program: Program;

@@ -11,7 +11,7 @@ import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src
 import { TENSOR_CORE_SUFFIX, TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
 import { defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
-import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
+import { candidates, DEFAULT_LIMITS, isValidSchedule, type Schedule } from '../../src/codegen/wgsl/index.js';
 import type { Program } from '../../src/ir/ir.js';
 import type { ManifestMap } from '../../src/manifest/types.js';
 import { kernelSetWgsl } from '../../src/runtime/kernel-sets.js';
@@ -99,19 +99,33 @@ describe('the tensor-core kernel set', () => {
     for (const map of small.manifest.maps) expect(names(map), map.name).toEqual(['portable', 'f32-storage']);
 
     // A tuned build keeps its tuned kernels first: the adapter it was tuned on is the one it targets.
-    const source = 'module t\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)';
+    const source = 'module t\ndtype f16\nmap up : 1024 -> 1024 = monarch(nblocks: 16)';
     const untuned = build(source).manifest.maps[0];
+    const op = build(source).programs[0].ops[0];
     const tunedOn = { ...TENSOR_CORE_TARGET, maxWorkgroupStorageBytes: 49152, maxWorkgroupSize: 1024 };
+    const lookup =
+      (schedule: Schedule): TuningLookup =>
+      (ops) =>
+        ops.length === 1 && JSON.stringify({ ...ops[0], span: undefined }) === JSON.stringify({ ...op, span: undefined }) ? { schedule, limits: tunedOn } : undefined;
     const sgmat = kernelSetOf(untuned, 'tensor-core').kernels![0].schedule;
-    const lookup: TuningLookup = (ops) => (ops.length === 1 && ops[0].kind === 'ks' && ops[0].d === 1 && !('transposed' in ops[0] && ops[0].transposed) ? { schedule: sgmat, limits: tunedOn } : undefined);
-    const tuned = build(source, lookup).manifest.maps[0];
-    expect(tuned.kernels[0].schedule).toEqual(sgmat);
-    expect(names(tuned)).toEqual(['tuned', 'f32-storage']);
-    expect(kernelSetOf(tuned, 'tuned').requires).toEqual({
-      features: ['chromium-experimental-subgroup-matrix', 'shader-f16'],
-      maxComputeInvocationsPerWorkgroup: kernelSetOf(untuned, 'portable').requires.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupStorageSize: 49152,
-      subgroupSize: 32,
-    });
+    // A schedule that needs more than 16 KiB of workgroup storage, and no more than 32.
+    const at = (bytes: number) => ({ ...tunedOn, maxWorkgroupStorageBytes: bytes });
+    const large = candidates(op, tunedOn).find((c) => isValidSchedule(op, c, at(32768)) && !isValidSchedule(op, c, at(16384)));
+    expect(large, 'a schedule for 32 KiB').toBeDefined();
+    for (const [schedule, storage, features] of [
+      [sgmat, 16384, ['chromium-experimental-subgroup-matrix', 'shader-f16']],
+      [large!, 32768, ['shader-f16']],
+    ] as const) {
+      const tuned = build(source, lookup(schedule)).manifest.maps[0];
+      expect(tuned.kernels[0].schedule).toEqual(schedule);
+      expect(names(tuned)).toEqual(['tuned', 'f32-storage']);
+      // What its kernels need, not all the tuned adapter had: the least workgroup storage tier its schedule fits.
+      expect(kernelSetOf(tuned, 'tuned').requires, schedule.family).toEqual({
+        features,
+        maxComputeInvocationsPerWorkgroup: Math.max(...[...tuned.kernels, ...tuned.backward!.kernels, ...tuned.optimizers!].map((k) => k.workgroupSize[0])),
+        maxComputeWorkgroupStorageSize: storage,
+        ...(schedule === sgmat ? { subgroupSize: 32 } : {}),
+      });
+    }
   });
 });
