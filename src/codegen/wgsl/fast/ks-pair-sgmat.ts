@@ -22,8 +22,9 @@
  *
  * Shapes: any marked pair the kernel's precondition (`fusablePair`) admits with b0, c0, b1, c1
  * multiples of 16, op0 reading x in place, and d1 a multiple or a divisor of b0. The slice is a
- * multiple of 16 dividing d1, or, when d1 < 16 divides 16 (rectangular Monarch with few blocks),
- * all d1 δ1 (then one 16-mid tile spans 16/d1 γ1).
+ * multiple of 16 dividing d1 (and a multiple or a divisor of b0: a slice wider than op0's blocks
+ * takes each γ1's mids from Q/b0 blocks), or, when d1 < 16 divides 16 (rectangular Monarch with
+ * few blocks), all d1 δ1 (then one 16-mid tile spans 16/d1 γ1).
  *
  * Subgroups: `subgroups` (S) subgroups of 32 share ts; each works on its own tiles, at offsets
  * that are uniform in its subgroup but not across the workgroup. Dawn's subgroup-matrix design
@@ -82,10 +83,12 @@ interface PairSgTiling {
   readonly TB: number;
   /** Row blocks of 16. */
   readonly MR: number;
-  /** 16-mid tiles per op0 x block, x blocks per slice, and the mid distance between x blocks. */
+  /**
+   * 16-mid tiles per op0 block of x (the slice's tiles of one block are consecutive: b0/d1 γ1 of
+   * Q δ1 each when b0 > d1, else min(Q, b0) mids of one γ1), and x blocks per slice.
+   */
   readonly TPB: number;
   readonly NX: number;
-  readonly G: number;
   /** Padded row lengths of xs (c0 + pad) and ts (c1 + pad). */
   readonly C0P: number;
   readonly C1P: number;
@@ -102,8 +105,7 @@ interface PairSgTiling {
 
 function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling {
   const { rows: R, dslice: Q, subgroups: S, xblocks: XB, odelta: OD, cols: TB, pad } = s;
-  const spread = Math.max(1, op0.b / op1.d);
-  const TPB = (Q * spread) / TILE;
+  const TPB = op0.b > op1.d ? (Q * op0.b) / op1.d / TILE : Math.min(Q, op0.b) / TILE;
   const C0P = op0.c + pad;
   const C1P = op1.c + pad;
   const scratch = Math.max(S * TILE * TILE, OD * R * TB);
@@ -113,8 +115,7 @@ function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling 
     R, Q, S, XB, OD, TB,
     MR: R / TILE,
     TPB,
-    NX: op1.c / spread,
-    G: Math.max(op1.d, op0.b),
+    NX: (op1.c * Q) / TILE / TPB,
     C0P,
     C1P,
     threads: SUBGROUP * S,
@@ -145,6 +146,7 @@ function valid(op0: KsOp, op1: KsOp, t: PairSgTiling, limits: TargetLimits): boo
   const registers = (t.XB * t.R * op0.c) / 4 / t.threads;
   return (
     Number.isInteger(t.TPB) &&
+    (t.Q % op0.b === 0 || op0.b % t.Q === 0) &&
     t.NX % t.XB === 0 &&
     (t.XB * t.MR * t.TPB) % t.S === 0 &&
     t.Q % t.OD === 0 &&
@@ -195,7 +197,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   invariant(ctx.storage === 'f16', 'ks-pair-sgmat needs f16 storage');
   invariant(pairSgmatShape(op0, op1), 'ks-pair-sgmat: the ops are not a pair of its shapes');
   const t = pairTiling(op0, op1, schedule);
-  const { R, Q, S, XB, OD, TB, MR, TPB, NX, G, C0P, C1P, PT, threads: T } = t;
+  const { R, Q, S, XB, OD, TB, MR, TPB, NX, C0P, C1P, PT, threads: T } = t;
   const { b: b0, c: c0 } = op0;
   const { b: b1, c: c1, d: d1 } = op1;
   const ep = ctx.entryPoint;
@@ -224,7 +226,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   const firstMid = (mt: U32Expr) => (Q >= TILE ? sum(mul(div(mt, Q / TILE), d1), 'delta_s', mul(mod(mt, Q / TILE), TILE)) : mul(mt, TILE));
 
   // Staging of XB x blocks (R rows x c0, rows clamped to the batch) into xs[blk][r][k].
-  const xAlpha = (xb: U32Expr) => div(sum(mul(xb, G), 'delta_s'), b0);
+  const xAlpha = (xb: U32Expr) => div(firstMid(mul(xb, TPB)), b0);
   const xsAt = (blk: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(sum(mul(blk, R), r), C0P), k)}]`;
   const srcAt = (xb: U32Expr, r: U32Expr, k: U32Expr) => sum(mul('min(row0 + r, batch - 1u)', inSize), mul(xAlpha(xb), c0), k);
   const xCopy: StagedCopy = views.src
