@@ -4,7 +4,8 @@
  * is checked against the float64 reference (tolerance 1e-5 f32, 3e-3 f16; failures are reported
  * and never timed) and timed with timestamp queries (timing.ts's warm-up, then the median of
  * `--repeats` passes). The best two-kernel Monarch (op0 then op1, one pass, two dispatches) is
- * re-timed as a whole (twice). Writes one JSON object (to --out, else stdout), progress on stderr.
+ * re-timed as a whole (twice). The fused pair families follow (ks-pair-fused; in f16 also
+ * ks-pair-sgmat, both factors on tensor cores). Writes one JSON object (to --out, else stdout), progress on stderr.
  *
  *   node dist/bench/monarch-goal.js [--samples K] [--repeats R] [--only monarch|dense] [--sizes 4096,1024,1024x4096x4] [--batch B]
  *                                   [--plan bench/results/plan-h100.json] [--out result.json] [--warmup-ms MS]
@@ -17,6 +18,7 @@ import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
 import { ksDtiled } from '../src/codegen/wgsl/fast/ks-dtiled.js';
 import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
+import { emitPairSgmat, pairSgmatCandidates, pairSgmatDefault } from '../src/codegen/wgsl/fast/ks-pair-sgmat.js';
 import { register, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../src/ir/ir.js';
@@ -197,6 +199,19 @@ async function main(): Promise<void> {
         log(`${c.name} ${storage} fused: ${fusedScheds.length} kernels`);
         const fused = await search(device, c, 0, 2, storage, batch, fusedScheds.map((s) => () => emitPair(op0, op1, s, contextFor(c, 'fused', 0, storage))));
         records.push({ ...base, variant: 'fused', best: fused[0], all: fused });
+        if (storage === 'f16') {
+          // Both factors on tensor cores in one kernel (ks-pair-sgmat): its default and a sample
+          // of its schedules, or the plan's (key `<size>/f16/pair-sgmat`).
+          const all = pairSgmatCandidates(op0, op1, limits);
+          const wanted = PLAN?.[`${size}/f16/pair-sgmat`]?.map((s) => JSON.stringify(s));
+          const chosen = wanted ? all.filter((s) => wanted.includes(JSON.stringify(s))) : sample(all, SAMPLES);
+          const sgScheds = [...new Map([pairSgmatDefault(op0, op1, limits), ...chosen].flatMap((s) => (s ? [[JSON.stringify(s), s] as const] : []))).values()];
+          log(`${c.name} ${storage} fused on tensor cores: ${sgScheds.length} kernels`);
+          if (sgScheds.length > 0) {
+            const timed = await search(device, c, 0, 2, storage, batch, sgScheds.map((s) => () => emitPairSgmat(op0, op1, s, contextFor(c, 'pairsg', 0, storage))));
+            records.push({ ...base, variant: 'fused-sgmat', best: timed[0], all: timed });
+          }
+        }
       }
     }
 
