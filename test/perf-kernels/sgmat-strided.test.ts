@@ -68,10 +68,13 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(defaultSchedule(op1, { ...H200, features: [] }).family).not.toBe('ks-sgmat-strided');
   });
 
-  it('does not apply off the 16x16 tile, to a permuted input, nor to f32 storage', () => {
+  it('does not apply off the 16x16 tile, to a permuted input, to f32 storage, nor to a weight off 16 bytes', () => {
     expect(ksSgmatStrided.candidates(ks(1, 24, 16, 8, 'x', 'y', 'w'), H200)).toEqual([]);
     expect(ksSgmatStrided.candidates({ ...op1, input: { size: 4096, steps: [{ shape: [64, 64], perm: [1, 0] }] } }, H200)).toEqual([]);
     expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(monarch, 'k', 1, 'f32'))).toThrow(/f16/);
+    // W read in place by the matrix loads must start on 16 bytes (8 halves); parameters are 4-aligned.
+    const shifted = { ...monarch, params: monarch.params.map((p) => (p.name === 'blkdiag2' ? { ...p, offset: p.offset + 4 } : p)) };
+    expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(shifted, 'k', 1, 'f16'))).toThrow(/multiple of 8/);
   });
 
   it('defaults to 32-byte runs (16 δ), every β, W resident and 512 invocations at n = 4096; all 4 δ for the rectangular case', () => {

@@ -223,6 +223,11 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const t = tiling(op, schedule);
   const { td: TD, tb: TB, sb: SB, mr: MR, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rc: RC, groups: G, subgroups: S, threads: T, sv } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
+  // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
+  // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
+  // cooperative-matrix loads require aligned pointers. Parameter tensors are only 4-aligned
+  // (PARAM_ALIGN): a misaligned one fails here, and the tuner rejects the schedule.
+  invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
   const identityOut = op.output.steps.length === 0;
   // The matrix loads read W in place: params stays a plain f16 array. src and dst are vec4
