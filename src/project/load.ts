@@ -18,7 +18,7 @@ export interface TypedProjection<Params> extends Omit<ProjectionResult, 'params'
  * Projects a dense W (out, in), row-major (e.g. a trained nn.Linear weight), onto the structure
  * of `map` (an instance of a generated class) and loads the parameters found: afterwards
  * `forward` applies that M. The fit runs in float64 on the CPU (docs/projection.md), so this is
- * synchronous; `relativeError` is ‖W − M‖_F / ‖W‖_F of that fit. Throws a ProjectionError for a
+ * synchronous; `relativeError` is ‖W − M‖_F / ‖W‖_F of the float32 tensors loaded. Throws a ProjectionError for a
  * W of the wrong size or with NaN/±Inf, leaving the loaded parameters as they were.
  */
 export function projectInto<Params extends { readonly [name: string]: Float32Array }>(
