@@ -1,0 +1,48 @@
+/**
+ * Tensor-core kernels run on SwiftShader through the subgroup-matrix emulation
+ * (test/support/sgmat-emulation.ts), against the float64 op reference: ks-sgmat with 1, 4, 8 and
+ * 16 δ per workgroup (8 and 16 are not offered: wrong on the H100) on small Monarch factors
+ * (square, rectangular, batches off the row tile and 1), the emulation's own semantics on a
+ * hand-written kernel against a JS computation, and checks that it can fail.
+ * Tolerance: relative Frobenius error 1e-5 (SPEC §6 f32) where the emulated kernel computes in
+ * f32 throughout; 3e-3 (SPEC §6 f16) where its f16 workgroup arrays stay f16 (packed), which
+ * rounds every staged value to f16. SwiftShader compiles an emulated kernel in seconds, so each
+ * case is one kernel.
+ */
+import { describe, expect, it } from 'vitest';
+import { contextFor, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit, type EmulationOptions } from '../support/sgmat-emulation.js';
+import { kernelError, TOL, TOL_F16 } from './support.js';
+
+const GPU: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE] };
+
+const sgmat = (rows: number, cols: number, dtile: number, tk: number): KsSgmatSchedule => ({ family: 'ks-sgmat', rows, cols, dtile, tk });
+
+/** Relative error of op `index` of `c` by ks-sgmat with schedule `s`, emulated, at `batch` rows. */
+function sgmatError(c: OpsCase, index: number, s: KsSgmatSchedule, batch: number, options: EmulationOptions = {}): Promise<number> {
+  return kernelError(c, index, 1, emulatedEmit((ctx) => ksSgmat.emit(c.ops[index] as KsOp, s, ctx), options), batch, 'f32');
+}
+
+describe('ks-sgmat, emulated, against the float64 reference', () => {
+  const square = monarchCase(256, 256, 16); // K(16, 16, 16, 1) then K(1, 16, 16, 16)
+  const rect = monarchCase(256, 128, 8); // K(8, 16, 32, 1) then K(1, 16, 16, 8)
+
+  it('offers 1 and 4 δ per workgroup only', () => {
+    const dtiles = new Set(ksSgmat.candidates(square.ops[1] as KsOp, GPU).map((s) => s.dtile));
+    expect([...dtiles].sort((a, b) => a - b)).toEqual([1, 4]);
+  });
+
+  const cases: [string, OpsCase, number, KsSgmatSchedule, number][] = [
+    ['square first factor (d = 1), 32 rows x 16 β', square, 0, sgmat(32, 16, 1, 16), 33],
+    ['rectangular first factor (c = 32, two γ chunks)', rect, 0, sgmat(16, 16, 1, 16), 1],
+    ['square strided factor, 1 δ', square, 1, sgmat(16, 16, 1, 16), 17],
+    ['square strided factor, 4 δ', square, 1, sgmat(16, 16, 4, 16), 33],
+  ];
+  for (const [name, c, index, s, batch] of cases)
+    it(`${name} (batch ${batch})`, async () => {
+      expect(await sgmatError(c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
+    });
+});
