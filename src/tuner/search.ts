@@ -29,7 +29,7 @@ import type { Schedule } from '../codegen/wgsl/kernel.js';
 export const DEFAULT_MAX_CANDIDATES = 24;
 /** A family takes part in the spread while its best time is within this factor of the best. */
 export const COMPETITIVE = 2;
-/** The exploration spread takes this fraction of the budget left after the seeds. */
+/** The exploration spread takes one in EXPLORE of the tries left after the seeds. */
 const EXPLORE = 5;
 /** A family's best is climbed from (in turns with the others') while within this factor of the best. */
 export const CLOSE = 1.25;
@@ -62,7 +62,7 @@ export function searchSize(space: readonly Schedule[], seeds: readonly (Schedule
 
 export interface SearchStep {
   readonly schedule: Schedule;
-  /** Why it was chosen: a seed, the exploration spread, or a neighbour of the best so far. */
+  /** Why it was chosen: a seed, the exploration spread, or a climb's move from a family's best so far. */
   readonly reason: 'seed' | 'spread' | 'neighbour';
 }
 
