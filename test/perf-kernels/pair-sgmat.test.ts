@@ -11,6 +11,8 @@ import { ksPairSgmat, pairSgmatCandidates, pairSgmatDefault, SUBGROUP_UNIFORMITY
 import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { kernelError, TOL_F16 } from './support.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -145,6 +147,14 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, sg * 256u, acc0, 16u);');
   });
 
+  it('gives each subgroup as many step-1 tiles between barriers as the scratch holds', () => {
+    const small = markedMonarch(256, 256, 16);
+    const text = emit(small, { ...base, rows: 32, subgroups: 4, xblocks: 4, odelta: 4, cols: 16, pad: 0 }).wgsl;
+    expect(text).toContain('var<workgroup> k_sc: array<f32, 2048>;');
+    expect(text).toContain('acc1 = subgroupMatrixMultiplyAccumulate(l1, r1, acc1);');
+    expect(text).toContain('subgroupMatrixStore<col_major>(&k_sc, (4u + sg) * 256u, acc1, 16u);');
+  });
+
   it("adds op0's bias to t, op1's at its logical output index, and the old y when op1 accumulates", () => {
     const [op0, op1] = c.ops;
     const biased = { ...c, ops: [{ ...op0, bias: { tensor: 'blkdiag1', offset: 0, length: 4096 } }, { ...op1, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 4096 } }] };
@@ -153,4 +163,48 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     expect(text).toContain('f32(k_params[262145u + (beta * 64u + delta)])');
     expect(text).toContain('v += vec4<f32>(k_dst[at]);');
   });
+});
+
+/**
+ * The kernel's emulated text: the diagnostic filter that lets several subgroups use their own
+ * tiles is dropped first (the emulation has no uniformity rules to switch off, and keeps every
+ * matrix whole in each invocation, so subgroup-uniform offsets compute the same as on the GPU).
+ */
+const emulated = (c: OpsCase<KsOp>, s: KsPairSgmatSchedule) =>
+  emulatedEmit((ctx) => {
+    const k = ksPairSgmat.emit(c.ops, s, ctx);
+    return { ...k, wgsl: k.wgsl.replace(SUBGROUP_UNIFORMITY_OFF, '') };
+  }, { packWorkgroupF16: true });
+
+describe('ks-pair-sgmat, emulated on SwiftShader, against the float64 reference', () => {
+  // SwiftShader's workgroup limits; the emulation keeps f16 workgroup arrays f16 (packed), so the
+  // kernels' footprint and their f16 rounding of t are the GPU's: tolerance SPEC §6 f16, 3e-3.
+  const EMU: TargetLimits = { ...H200, maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768 };
+  const withBias = (c: OpsCase<KsOp>): OpsCase<KsOp> => {
+    const [op0, op1] = c.ops;
+    const m = op0.a * op0.b;
+    const out = op1.b * op1.d;
+    return { ...c, ops: [{ ...op0, bias: { tensor: 'blkdiag1', offset: 3, length: m } }, { ...op1, bias: { tensor: 'blkdiag2', offset: 5, length: out } }] };
+  };
+  const base: KsPairSgmatSchedule = { family: 'ks-pair-sgmat', rows: 16, dslice: 16, subgroups: 1, xblocks: 1, odelta: 4, cols: 16, pad: 0 };
+  const cases: [string, OpsCase<KsOp>, KsPairSgmatSchedule, number][] = [
+    // n=256, 16 blocks: one subgroup, 3 row tiles, the last one partial.
+    ['n=256 nblocks=16, one subgroup', markedMonarch(256, 256, 16), base, 37],
+    // Four subgroups on their own tiles (offsets from lid / 32), 2 row blocks, 2 step-1 tiles per
+    // subgroup between barriers (the scratch holds 8), batch 1.
+    ['n=256 nblocks=16, 4 subgroups, 32 rows', markedMonarch(256, 256, 16), { ...base, rows: 32, subgroups: 4, xblocks: 4 }, 1],
+    // d1 = 32 > b0 = 16: two slices per row tile (δs = 16), x blocks 32 mids apart; biases on both factors.
+    ['n=512 nblocks=32 (two δ1 slices), biases', withBias(markedMonarch(512, 512, 32)), { ...base, subgroups: 2, xblocks: 2, cols: 16, pad: 8 }, 20],
+    // A slice of 32 δ1 wider than op0's blocks (b0 = 16): each γ1's two tiles lie in two x blocks.
+    ['n=512 nblocks=32, a 32-δ1 slice', markedMonarch(512, 512, 32), { ...base, dslice: 32, subgroups: 2, xblocks: 2 }, 3],
+    // Rectangular 256 -> 512, d1 = 8 < 16: the slice is all 8 δ1, a tile spans 2 γ1, 2 tiles per x block.
+    ['rectangular 256 -> 512 nblocks=8', markedMonarch(256, 512, 8), { ...base, dslice: 8, subgroups: 2, odelta: 8, cols: 32 }, 7],
+    // Rectangular 256 -> 1024, d1 = 4: the slice is all 4 δ1, a tile spans 4 γ1, 4 tiles per x block.
+    ['rectangular 256 -> 1024 nblocks=4', markedMonarch(256, 1024, 4), { ...base, dslice: 4, subgroups: 4, xblocks: 1, odelta: 4, cols: 32, pad: 8 }, 17],
+  ];
+  for (const [name, c, s, batch] of cases)
+    it(`${name}: ${JSON.stringify(s)} at batch ${batch}`, async () => {
+      expect(pairSgmatCandidates(c.ops[0], c.ops[1], EMU)).toContainEqual(s);
+      expect(await kernelError(c, 0, 2, emulated(c, s), batch, 'f32')).toBeLessThan(TOL_F16);
+    }, 240_000);
 });

@@ -349,7 +349,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   const NS = d1 / Q;
   // Accumulators are declared once and zeroed per tile (the emulation's declarations inside loop
   // bodies, on SwiftShader, kept the previous iteration's value).
-  const accumulators = Array.from({ length: Math.max(PT, NBT) }, (_, j) => `var acc${j}: ${RESULT};`);
+  const accumulators = Array.from({ length: Math.max(PT, NBT) }, (_, j) => `var acc${j} = ${RESULT}();`);
   const matrixWork = [...accumulators, ...stagedLoop(staging('pf', T, [xCopy]), NX, XB, true, step1), ...step2];
   const body = [
     `let row_tile = ${div('group', NS)};`,
