@@ -5,9 +5,9 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { forwardStorageNeeded, requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
-import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, isValidRunSchedule, isValidSchedule, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
+import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
 import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
@@ -106,7 +106,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
       const own: ManifestKernelSet = {
         name: tuned.length > 0 ? 'tuned' : 'portable',
         storage: module.dtype,
-        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], { ...DEFAULT_LIMITS, maxWorkgroupStorageBytes: Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned) }),
+        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned)),
       };
       const tensorCore = module.dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, manifest.enables) : undefined;
       return [k.program.name, [...(tensorCore ? [tensorCore] : []), own, ...(storageSets ? [storageSets.get(k.program.name)!] : [])]];
@@ -149,20 +149,16 @@ function emitMapKernels(
  */
 function tunedStorage(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefined): number[] {
   if (!tuning) return [];
-  const needed = (ops: readonly BackwardOp[], kernel: EmittedKernel, valid: (limits: TargetLimits) => boolean): number[] => {
+  const needed = (ops: readonly BackwardOp[], kernel: EmittedKernel, storage: (tunedOn: TargetLimits) => number): number[] => {
     const t = tuning(ops, dtype);
-    return t && isAmong(kernel.schedule, [t.schedule]) ? [storageNeeded(valid, t.limits ?? DEFAULT_LIMITS)] : [];
+    return t && isAmong(kernel.schedule, [t.schedule]) ? [storage(t.limits ?? DEFAULT_LIMITS)] : [];
   };
   const { program, backwardProgram } = k;
   return [
-    ...k.forward.flatMap((kernel) =>
-      needed(kernel.ops.map((j) => program.ops[j]), kernel, (limits) =>
-        kernel.ops.length === 1 ? isValidSchedule(program.ops[kernel.ops[0]], kernel.schedule, limits) : isValidRunSchedule(program, kernel.ops, kernel.schedule, limits),
-      ),
-    ),
+    ...k.forward.flatMap((kernel) => needed(kernel.ops.map((j) => program.ops[j]), kernel, (tunedOn) => forwardStorageNeeded(program, kernel, tunedOn))),
     ...k.backward.flatMap((kernel) => {
       const op = backwardProgram.ops[kernel.ops[0]];
-      return needed([op], kernel, (limits) => isValidBackwardSchedule(op, kernel.schedule, limits));
+      return needed([op], kernel, (tunedOn) => storageNeeded((limits) => isValidBackwardSchedule(op, kernel.schedule, limits), tunedOn));
     }),
   ];
 }
@@ -199,7 +195,7 @@ function f32StorageSets(programs: readonly Program[], backwardPrograms: readonly
       {
         name: 'f32-storage',
         storage: 'f32',
-        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], DEFAULT_LIMITS),
+        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], DEFAULT_LIMITS.maxWorkgroupStorageBytes),
         wgsl: {
           extendsModule: false,
           enables: [],

@@ -13,14 +13,16 @@ import { DEFAULT_LIMITS, type EmittedKernel, type TargetLimits } from './wgsl/ke
 import { scheduleKey } from './wgsl/family.js';
 import { SUBGROUP, SUBGROUP_MATRIX_FEATURE } from './wgsl/fast/ks-sgmat.js';
 import { emitProgramKernels } from './wgsl/program.js';
+import { isValidRunSchedule, isValidSchedule } from './wgsl/families.js';
 
 /**
- * The target of the tensor-core set: the portable limits (256 invocations, 16 KiB of workgroup
- * storage: the measured best ks-sgmat tiles, 64 x 64 x 16 γ, use 5 KiB) with shader-f16 and
- * subgroup matrices. Keeping the portable limits means only the ops whose default changes with
- * those features (the tensor-core families) get kernels of their own.
+ * The target of the tensor-core set: shader-f16 and subgroup matrices, with the limits Dawn
+ * reports on the H100 and H200 (1024 invocations, 48 KiB of workgroup storage), where the
+ * untuned defaults are the measured best (defaults.ts: ks-sgmat for contiguous factors, ks-dtiled
+ * for strided ones). The set requires only what its kernels use (storageNeeded), so an adapter
+ * with less still runs it where they fit.
  */
-export const TENSOR_CORE_TARGET: TargetLimits = { ...DEFAULT_LIMITS, features: [SUBGROUP_MATRIX_FEATURE, 'shader-f16'] };
+export const TENSOR_CORE_TARGET: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [SUBGROUP_MATRIX_FEATURE, 'shader-f16'] };
 
 /** Appended to the entry points of a map's tensor-core kernels (they share the module's WGSL). */
 export const TENSOR_CORE_SUFFIX = '_tc';
@@ -33,11 +35,11 @@ const FEATURE_OF_ENABLE: Readonly<Record<string, string>> = {
 };
 
 /**
- * What a device needs to run `kernels` emitted within `target`: the features they enable and
- * those of the target (a default chosen for a target may rely on them), the largest workgroup,
- * the target's workgroup storage, and for subgroup-matrix kernels the subgroup size they assume.
+ * What a device needs to run `kernels`: the features they enable and `targetFeatures` (a default
+ * chosen for a target may rely on its features), the largest workgroup, `storageBytes` of
+ * workgroup storage, and for subgroup-matrix kernels the subgroup size they assume.
  */
-export function requirementsOf(kernels: readonly EmittedKernel[], target: TargetLimits): ManifestRequirements {
+export function requirementsOf(kernels: readonly EmittedKernel[], storageBytes: number, targetFeatures: readonly string[] = []): ManifestRequirements {
   const enabled = kernels.flatMap((k) =>
     k.enables.map((e) => {
       const feature = FEATURE_OF_ENABLE[e];
@@ -45,11 +47,11 @@ export function requirementsOf(kernels: readonly EmittedKernel[], target: Target
       return feature;
     }),
   );
-  const features = [...new Set([...enabled, ...target.features])].sort();
+  const features = [...new Set([...enabled, ...targetFeatures])].sort();
   return {
     features,
     maxComputeInvocationsPerWorkgroup: Math.max(1, ...kernels.map((k) => k.workgroupSize[0] * k.workgroupSize[1] * k.workgroupSize[2])),
-    maxComputeWorkgroupStorageSize: target.maxWorkgroupStorageBytes,
+    maxComputeWorkgroupStorageSize: storageBytes,
     ...(features.includes(SUBGROUP_MATRIX_FEATURE) ? { subgroupSize: SUBGROUP } : {}),
   };
 }
@@ -65,6 +67,12 @@ const STORAGE_TIERS = [16384, 32768, 49152];
 export function storageNeeded(valid: (limits: TargetLimits) => boolean, tunedOn: TargetLimits): number {
   const tiers = [...STORAGE_TIERS.filter((bytes) => bytes < tunedOn.maxWorkgroupStorageBytes), tunedOn.maxWorkgroupStorageBytes];
   return tiers.find((bytes) => valid({ ...tunedOn, maxWorkgroupStorageBytes: bytes })) ?? tunedOn.maxWorkgroupStorageBytes;
+}
+
+/** The workgroup storage a forward kernel of `program` chosen within `target` needs (storageNeeded over its family's fit rules). */
+export function forwardStorageNeeded(program: Program, kernel: EmittedKernel, target: TargetLimits): number {
+  const { ops, schedule } = kernel;
+  return storageNeeded((limits) => (ops.length === 1 ? isValidSchedule(program.ops[ops[0]], schedule, limits) : isValidRunSchedule(program, ops, schedule, limits)), target);
 }
 
 /** The kernels of a map that every set shares or compares against. */
@@ -93,7 +101,12 @@ export function tensorCoreSet(map: PortableMapKernels, moduleEnables: readonly s
   return {
     name: 'tensor-core',
     storage: 'f16',
-    requires: requirementsOf([...forward, ...map.shared], TENSOR_CORE_TARGET),
+    // The module's kernels fit the portable limits; the set's own need what their schedules need.
+    requires: requirementsOf(
+      [...forward, ...map.shared],
+      Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...own.map((k) => forwardStorageNeeded(map.program, k, TENSOR_CORE_TARGET))),
+      TENSOR_CORE_TARGET.features,
+    ),
     wgsl: {
       extendsModule: true,
       enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),

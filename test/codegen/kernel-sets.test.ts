@@ -51,8 +51,9 @@ function expectSharesTheModule(map: ManifestMap, wgsl: string): void {
 }
 
 describe('the tensor-core kernel set', () => {
-  it('an untuned f16 Monarch gets one: its first factor on ks-sgmat, its strided factor shared with the module', () => {
-    const built = build('module m\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)');
+  it('an untuned f16 Monarch gets one: its first factor on ks-sgmat; a strided factor the target does not change is the module\'s', () => {
+    // 3 blocks: the strided factor (δ = 3) has no δ-vector family, so it keeps its portable kernel.
+    const built = build('module m\ndtype f16\nmap up : 48 -> 96 = monarch(nblocks: 3)');
     const map = built.manifest.maps[0];
     expect(names(map)).toEqual(['tensor-core', 'portable', 'f32-storage']);
     const set = kernelSetOf(map, 'tensor-core');
@@ -65,7 +66,7 @@ describe('the tensor-core kernel set', () => {
     expect(set.requires).toEqual({
       features: ['chromium-experimental-subgroup-matrix', 'shader-f16'],
       maxComputeInvocationsPerWorkgroup: Math.max(...[...map.kernels, ...map.backward!.kernels, ...map.optimizers!].map((k) => k.workgroupSize[0]), 32),
-      maxComputeWorkgroupStorageSize: TENSOR_CORE_TARGET.maxWorkgroupStorageBytes,
+      maxComputeWorkgroupStorageSize: 16384,
       subgroupSize: 32,
     });
     expect(kernelSetOf(map, 'portable').requires.features).toEqual(['shader-f16']);
@@ -75,6 +76,21 @@ describe('the tensor-core kernel set', () => {
     expect(composed.startsWith('enable chromium_experimental_subgroup_matrix;\n\n')).toBe(true);
     expect(composed.indexOf('enable f16;')).toBeLessThan(composed.search(/\bfn /));
     expect(composed.endsWith(set.wgsl!.text)).toBe(true);
+  });
+
+  it('requires what its own kernels need of the target (the H200\'s limits): their workgroups, the least storage tier their schedules fit', () => {
+    const built = build('module m\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)');
+    const map = built.manifest.maps[0];
+    const set = kernelSetOf(map, 'tensor-core');
+    expect(set.kernels![0]).toMatchObject({ entryPoint: 'up_op0_tc', schedule: { family: 'ks-sgmat' } });
+    expectSharesTheModule(map, built.wgsl);
+    const own = set.kernels!.filter((k) => k.entryPoint.endsWith(TENSOR_CORE_SUFFIX));
+    const valid = (k: (typeof own)[number], bytes: number) => isValidSchedule(built.programs[0].ops[k.ops[0]], k.schedule, { ...TENSOR_CORE_TARGET, maxWorkgroupStorageBytes: bytes });
+    const tiers = [16384, 32768, 49152];
+    const least = Math.max(...own.map((k) => tiers.find((bytes) => valid(k, bytes))!));
+    expect(set.requires.maxComputeWorkgroupStorageSize).toBe(least);
+    expect(set.requires.maxComputeInvocationsPerWorkgroup).toBe(Math.max(...[...set.kernels!, ...map.backward!.kernels, ...map.optimizers!].map((k) => k.workgroupSize[0])));
+    expect(set.requires.maxComputeInvocationsPerWorkgroup).toBeLessThanOrEqual(TENSOR_CORE_TARGET.maxWorkgroupSize);
   });
 
   test.prop([fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.constantFrom(2, 4, 8), fc.constantFrom('f16' as const, 'f32' as const)], { numRuns: 16 })(
@@ -94,8 +110,8 @@ describe('the tensor-core kernel set', () => {
     },
   );
 
-  it('is absent where no op takes tensor cores (small blocks, a butterfly) and from tuned builds', () => {
-    const small = build('module s\ndtype f16\nmap b : 64 -> 64 = butterfly(radix: 2)\nmap c : 48 -> 48 = monarch(nblocks: 4)');
+  it('is absent where no default changes (a butterfly; blocks of 12 and δ = 3) and from tuned builds', () => {
+    const small = build('module s\ndtype f16\nmap b : 64 -> 64 = butterfly(radix: 2)\nmap c : 36 -> 36 = monarch(nblocks: 3)');
     for (const map of small.manifest.maps) expect(names(map), map.name).toEqual(['portable', 'f32-storage']);
 
     // A tuned build keeps its tuned kernels first: the adapter it was tuned on is the one it targets.

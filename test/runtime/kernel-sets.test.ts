@@ -28,7 +28,8 @@ const H200: DeviceCapabilities = {
 /** SwiftShader here: no shader-f16, subgroups of 4. */
 const SWIFTSHADER: DeviceCapabilities = { features: ['subgroups', 'timestamp-query'], maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, subgroupMinSize: 4, subgroupMaxSize: 4 };
 
-const f16Monarch = () => compileKernels('module m\ndtype f16\nmap up : 256 -> 256 = monarch(nblocks: 16)', 'm.mon').outputs!.manifest.maps[0];
+/** An untuned f16 Monarch whose tensor-core set fits the portable limits (δ = 3: its strided factor is the module's). */
+const f16Monarch = (spec = '48 -> 96 = monarch(nblocks: 3)') => compileKernels(`module m\ndtype f16\nmap up : ${spec}`, 'm.mon').outputs!.manifest.maps[0];
 const chosen = (caps: DeviceCapabilities) => chooseKernelSet('up', f16Monarch().kernelSets!, caps).set.name;
 
 describe('the kernel set a device runs', () => {
@@ -45,6 +46,15 @@ describe('the kernel set a device runs', () => {
       { name: 'tensor-core', unmet: [SUBGROUP_MATRIX, 'shader-f16', 'subgroups of 32'] },
       { name: 'portable', unmet: ['shader-f16'] },
     ]);
+  });
+
+  it("a tensor-core set that uses more of the H200's limits runs where they are: not on an adapter with tensor cores and 256 invocations, 32 KiB", () => {
+    const map = f16Monarch('256 -> 256 = monarch(nblocks: 16)');
+    const { requires } = map.kernelSets![0];
+    expect(requires.maxComputeInvocationsPerWorkgroup > 256 || requires.maxComputeWorkgroupStorageSize > 32768, 'the set needs more than the smaller adapter has').toBe(true);
+    const smaller = { ...H200, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };
+    expect(chooseKernelSet('up', map.kernelSets!, H200).set.name).toBe('tensor-core');
+    expect(chooseKernelSet('up', map.kernelSets!, smaller).set.name).toBe('portable');
   });
 
   it('names what a device lacks: features, invocations (either limit), workgroup storage, subgroup size', () => {
