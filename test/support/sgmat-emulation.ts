@@ -198,17 +198,21 @@ interface LaneGrid {
   readonly subgroup: number;
 }
 
-/** The lane grid for the module's matrix types: one shape, blocks as square as they can be. */
+/**
+ * The lane grid for the module's matrix types: one shape, blocks as square as they can be (a
+ * module without right or result matrices, or without left or result ones, is taken as square).
+ */
 function laneGrid(types: readonly MatrixType[], subgroup: number): LaneGrid {
-  const one = (what: string, values: number[]): number => {
+  const one = (what: string, values: number[]): number | undefined => {
     const distinct = [...new Set(values)];
-    if (distinct.length !== 1) throw new Error(`sgmat emulation: ${distinct.length === 0 ? 'no' : 'more than one'} ${what} among the matrix types (${types.map((t) => t.name).join(', ')})`);
+    if (distinct.length > 1) throw new Error(`sgmat emulation: more than one ${what} among the matrix types (${types.map((t) => t.name).join(', ')})`);
     return distinct[0];
   };
-  const M = one('M', types.flatMap((t) => (t.kind === 'right' ? [] : [t.rows])));
-  const N = one('N', types.flatMap((t) => (t.kind === 'left' ? [] : [t.cols])));
-  const ks = types.flatMap((t) => (t.kind === 'left' ? [t.cols] : t.kind === 'right' ? [t.rows] : []));
-  const K = ks.length === 0 ? 0 : one('K', ks);
+  const m = one('M', types.flatMap((t) => (t.kind === 'right' ? [] : [t.rows])));
+  const n = one('N', types.flatMap((t) => (t.kind === 'left' ? [] : [t.cols])));
+  const K = one('K', types.flatMap((t) => (t.kind === 'left' ? [t.cols] : t.kind === 'right' ? [t.rows] : []))) ?? 0;
+  const M = m ?? n!;
+  const N = n ?? m!;
   const per = (M * N) / subgroup;
   let best: LaneGrid | undefined;
   for (let a = 1; a <= per; a++) {
