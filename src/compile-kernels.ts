@@ -101,19 +101,33 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   const manifest = withOptimizers(buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections), programs);
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning) : undefined;
   const sets = new Map(
-    kernels.map((k): [string, ManifestKernelSet[]] => {
-      const tuned = tunedStorage(k, module.dtype, options.tuning);
-      const own: ManifestKernelSet = {
-        name: tuned.length > 0 ? 'tuned' : 'portable',
-        storage: module.dtype,
-        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned)),
-      };
-      const tensorCore = module.dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, manifest.enables) : undefined;
-      return [k.program.name, [...(tensorCore ? [tensorCore] : []), own, ...(storageSets ? [storageSets.get(k.program.name)!] : [])]];
-    }),
+    kernels.map((k) => [k.program.name, mapKernelSets(k, module.dtype, optimizers, manifest.enables, options.tuning, storageSets?.get(k.program.name))]),
   );
   const withSets: Manifest = { ...manifest, maps: manifest.maps.map((map) => ({ ...map, kernelSets: sets.get(map.name)! })) };
   return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(withSets)}\n` };
+}
+
+/**
+ * A map's kernel sets in the order a runtime tries them: the tensor-core set (an untuned f16
+ * map, where it differs), the module's own kernels (`tuned` when the database chose one of them,
+ * requiring what the tuned kernels need; else `portable`), then the f32-storage set if any.
+ */
+function mapKernelSets(
+  k: MapKernels,
+  dtype: Dtype,
+  optimizers: readonly EmittedKernel[],
+  moduleEnables: readonly string[],
+  tuning: TuningLookup | undefined,
+  f32Storage: ManifestKernelSet | undefined,
+): ManifestKernelSet[] {
+  const tuned = tunedStorage(k, dtype, tuning);
+  const own: ManifestKernelSet = {
+    name: tuned.length > 0 ? 'tuned' : 'portable',
+    storage: dtype,
+    requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned)),
+  };
+  const tensorCore = dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, moduleEnables) : undefined;
+  return [...(tensorCore ? [tensorCore] : []), own, ...(f32Storage ? [f32Storage] : [])];
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's. */

@@ -2,8 +2,8 @@
  * Kernel sets (the manifest's `kernelSets`): the ways a map can run, each with what a device
  * needs for it. An untuned build cannot know the adapter, so its kernels fit every adapter (the
  * portable limits); beside them an f16 map gets the kernels an untuned build would emit for an
- * adapter with tensor cores (shader-f16 and subgroup matrices), only where they differ, and the
- * runtime runs the first set the device can (runtime/kernel-sets.ts).
+ * adapter with tensor cores (shader-f16 and subgroup matrices, the H200's limits), only where
+ * they differ, and the runtime runs the first set the device can (runtime/kernel-sets.ts).
  */
 import type { Program } from '../ir/ir.js';
 import type { ManifestKernelSet, ManifestRequirements } from '../manifest/types.js';
