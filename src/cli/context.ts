@@ -10,6 +10,8 @@ export interface CommandContext {
 export interface CommandResult {
   readonly json: Readonly<Record<string, unknown>>;
   readonly text: string;
+  /** Print `json` on one line: the last of a stream of JSON lines the command printed itself (`build --watch`). */
+  readonly jsonLine?: boolean;
 }
 
 /** A remark for the user on stderr (kept off stdout, which `--json` reserves for the result). */

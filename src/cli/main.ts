@@ -4,7 +4,7 @@
  * file, shape mismatch), 2 bad usage, 3 internal error (a compiler bug) — so tests run it
  * in-process with their own stdout/stderr.
  */
-import { formatJson } from '../util/json.js';
+import { formatJson, formatJsonLine } from '../util/json.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
@@ -18,7 +18,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const run = async (ctx: CommandContext, command: () => Promise<CommandResult>) => {
     json = ctx.json;
     const result = await command();
-    io.stdout(json ? `${formatJson(result.json)}\n` : `${result.text}\n`);
+    io.stdout(json ? `${(result.jsonLine ? formatJsonLine : formatJson)(result.json)}\n` : `${result.text}\n`);
   };
   try {
     await buildProgram(io, run).parseAsync([...argv], { from: 'user' });

@@ -31,8 +31,11 @@ export const OUTCOME: { readonly [K in ErrorKind]: Outcome } = {
   wgsl: 'internal',
 };
 
-/** Prints a failure (text on stderr; with `--json` also an `{error}` object on stdout) and gives the exit code. */
-export function reportError(e: unknown, io: CliIo, json: boolean): number {
+/**
+ * Prints a failure (text on stderr; with `--json` also an `{error}` object on stdout, written by
+ * `jsonText`: one line in a stream of objects) and gives the exit code.
+ */
+export function reportError(e: unknown, io: CliIo, json: boolean, jsonText: (value: unknown) => string = formatJson): number {
   // Commander has already printed its message (or the help) to stderr / stdout.
   if (e instanceof CommanderError && e.exitCode === 0) return EXIT.ok;
   const err = asMoncError(e);
@@ -54,7 +57,7 @@ export function reportError(e: unknown, io: CliIo, json: boolean): number {
   }
   if (json) {
     const details = err instanceof MoncError ? err.details : undefined;
-    io.stdout(`${formatJson({ error: { kind: outcome, message: messageOf(err, outcome), ...details } })}\n`);
+    io.stdout(`${jsonText({ error: { kind: outcome, message: messageOf(err, outcome), ...details } })}\n`);
   }
   return EXIT[outcome];
 }

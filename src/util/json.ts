@@ -18,6 +18,19 @@ export function formatJson(value: unknown, indent = ''): string {
   return scalar(value);
 }
 
+/**
+ * The same JSON on one line, as a stream of objects needs it (JSON Lines: `monc build --watch
+ * --json` prints one per build): no newline can occur, strings' own being escaped.
+ */
+export function formatJsonLine(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => formatJsonLine(v)).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${formatJsonLine(v)}`).join(', ')}}`;
+  }
+  return scalar(value);
+}
+
 /** JSON text of a scalar; an integer past 2^53 as the exact value its double holds (2^58 ends in …744, not …740). */
 function scalar(value: unknown): string {
   if (typeof value === 'number' && Number.isInteger(value)) return exactInteger(value);

@@ -70,3 +70,28 @@ it('rebuilds on changes to the spec, its mask file and the tuning database until
   // Builds 4 and 5 ran on the broken spec and wrote nothing.
   expect(stdout.match(/sp\.mon: module sp/g)).toHaveLength(4);
 });
+
+it('with --json, every build (and failed build) is one JSON object on its own line, and so is the summary', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  const small = (k: number) => `module w\nmap f : 16 -> 16 = monarch(nblocks: ${k})\n`;
+  writeFileSync(path('w.mon'), small(4));
+  let stdout = '';
+  const ctx = { io: { stdout: (t: string) => (stdout += t), stderr: () => {}, env: {} }, json: true };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('w.mon')], { out: path('out') }, stop.signal);
+  const lines = () => stdout.split('\n').filter((l) => l !== '');
+  await eventually(() => lines().length === 1, 'the first build');
+  writeFileSync(path('w.mon'), small(4).replace('nblocks: 4', 'nblocks: q'));
+  await eventually(() => lines().length === 2, 'the broken spec');
+  writeFileSync(path('w.mon'), small(2));
+  await eventually(() => lines().length === 3, 'the fixed spec');
+  stop.abort();
+  const result = await watching;
+  expect(stdout.endsWith('\n')).toBe(true);
+  const objects = lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(objects.map((o) => ('error' in o ? 'error' : 'built'))).toEqual(['built', 'error', 'built']);
+  expect(objects[1]).toMatchObject({ error: { kind: 'user' } });
+  // main prints the summary the same way.
+  expect(result).toMatchObject({ json: { out: path('out'), builds: 3 }, jsonLine: true });
+});

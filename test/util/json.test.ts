@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { exactInteger, formatJson } from '../../src/util/json.js';
+import { exactInteger, formatJson, formatJsonLine } from '../../src/util/json.js';
 
 describe('formatJson', () => {
   test.prop([fc.jsonValue()])('is JSON that parses back to the value', (value) => {
@@ -10,6 +10,20 @@ describe('formatJson', () => {
   it('keeps arrays of primitives on one line and indents the rest by two spaces', () => {
     expect(formatJson({ name: 'up', shape: [4, 8, 4], steps: [{ perm: [1, 0] }], empty: [], none: {} })).toBe(
       ['{', '  "name": "up",', '  "shape": [4, 8, 4],', '  "steps": [', '    {', '      "perm": [1, 0]', '    }', '  ],', '  "empty": [],', '  "none": {}', '}'].join('\n'),
+    );
+  });
+});
+
+describe('formatJsonLine', () => {
+  test.prop([fc.jsonValue()])('is JSON on one line that parses back to the value', (value) => {
+    const text = formatJsonLine(value);
+    expect(text).not.toContain('\n');
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+  });
+
+  it('escapes newlines in strings and writes integers past 2^53 exactly', () => {
+    expect(formatJsonLine({ message: 'a\nb', n: 2 ** 58, shape: [4, 8], nested: { empty: [], none: {} } })).toBe(
+      '{"message": "a\\nb", "n": 288230376151711744, "shape": [4, 8], "nested": {"empty": [], "none": {}}}',
     );
   });
 });

@@ -1,7 +1,9 @@
 /**
  * `monc build --watch`: builds, then rebuilds whenever a spec, a mask file one of them reads or
  * the tuning database changes, until stopped (Ctrl-C). A failed build prints its error as
- * `monc build` would and keeps watching; outputs are written only by successful builds.
+ * `monc build` would and keeps watching; outputs are written only by successful builds. With
+ * `--json` the output is a stream: each build's object (or error object), then the summary when
+ * stopped, each on one line.
  */
 import { existsSync } from 'node:fs';
 import { SPEC_FILE } from '../../node/files/bounds.js';
@@ -10,7 +12,7 @@ import { dirname } from 'node:path';
 import { checkSource } from '../../dsl/index.js';
 import { recordingMaskResolver } from '../../node/mask-files.js';
 import { watchFiles } from '../../node/file-watcher.js';
-import { formatJson } from '../../util/json.js';
+import { formatJsonLine } from '../../util/json.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { reportError } from '../report-error.js';
 import { userTuningDbPath } from '../tuning.js';
@@ -24,9 +26,9 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
     builds++;
     try {
       const result = await buildCommand(ctx, files, opts);
-      ctx.io.stdout(ctx.json ? `${formatJson(result.json)}\n` : `${result.text}\n`);
+      ctx.io.stdout(ctx.json ? `${formatJsonLine(result.json)}\n` : `${result.text}\n`);
     } catch (e) {
-      reportError(e, ctx.io, ctx.json);
+      reportError(e, ctx.io, ctx.json, formatJsonLine);
     }
     const inputs = buildInputs(files, opts.tuning === true ? userTuningDbPath(ctx) : opts.tuning);
     watcher.update(inputs);
@@ -38,7 +40,7 @@ export async function buildWatchCommand(ctx: CommandContext, files: readonly str
   await new Promise<void>((ok) => (stop.aborted ? ok() : stop.addEventListener('abort', () => ok(), { once: true })));
   await queue;
   watcher.close();
-  return { json: { out: opts.out, builds }, text: `monc: stopped watching after ${builds} build${builds === 1 ? '' : 's'}` };
+  return { json: { out: opts.out, builds }, jsonLine: true, text: `monc: stopped watching after ${builds} build${builds === 1 ? '' : 's'}` };
 }
 
 /** The files a build reads: the specs, the mask files they name, the tuning database. */
