@@ -252,9 +252,13 @@ async function main(): Promise<void> {
         flops: measured.flops,
         bytes: measured.bytes,
         relError: measured.relError,
+        /** The kernel set the runtime picked for the tuned build (MapRunner.kernelSet). */
+        kernelSet: measured.kernelSet,
         untuned: {
           ms: plain.whole.stats.medianMs,
           relError: plain.relError,
+          /** An untuned f16 build on a tensor-core adapter runs its 'tensor-core' set; elsewhere 'portable'. */
+          kernelSet: plain.kernelSet,
           schedules: plain.kernels.map((k) => ({ ops: k.ops, schedule: k.schedule, ms: k.ms })),
         },
         schedules: measured.kernels.map((k) => ({ ops: k.ops, schedule: k.schedule, tuned: k.tuned, ms: k.ms })),
@@ -268,7 +272,7 @@ async function main(): Promise<void> {
         ...baseline,
         speedup: baseline.baseline_ms !== null ? baseline.baseline_ms / ms : null,
       });
-      log(`  => ${ms.toFixed(4)} ms (untuned ${plain.whole.stats.medianMs.toFixed(4)} ms), ${(measured.flops / ms / 1e6).toFixed(0)} GFLOP/s, ${(measured.bytes / ms / 1e6).toFixed(0)} GB/s (tuned in ${tuneS.toFixed(1)} s)`);
+      log(`  => ${ms.toFixed(4)} ms [${measured.kernelSet}] (untuned ${plain.whole.stats.medianMs.toFixed(4)} ms [${plain.kernelSet}]), ${(measured.flops / ms / 1e6).toFixed(0)} GFLOP/s, ${(measured.bytes / ms / 1e6).toFixed(0)} GB/s (tuned in ${tuneS.toFixed(1)} s)`);
     } catch (e) {
       const message = (e as Error).message.slice(0, 600);
       log(`  FAILED: ${message}`);
