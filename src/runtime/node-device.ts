@@ -8,7 +8,7 @@
  * lavapipe too old for it.
  */
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { registerGpuProvider, type GpuProvider } from './device.js';
@@ -24,7 +24,6 @@ import { registerGpuProvider, type GpuProvider } from './device.js';
 export const DAWN_TOGGLES: readonly string[] = ['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia', 'disable-dawn-features=timestamp_quantization'];
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-const SYSTEM_ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
 const SWIFTSHADER_NOTE = "using SwiftShader (CPU) via Debian's chromium ICD";
 
 Object.assign(globalThis, globals);
@@ -39,9 +38,9 @@ let working: { gpu: GPU; note?: string } | undefined;
 /** What the machine offers, for the choice of Vulkan drivers. */
 export interface VulkanEnvironment {
   readonly platform: string;
-  /** VK_ICD_FILENAMES as set by the user (undefined: unset). */
+  /** The user's own choice of drivers: VK_ICD_FILENAMES, VK_DRIVER_FILES or VK_ADD_DRIVER_FILES as set (undefined: none set). */
   readonly icdFilenames: string | undefined;
-  /** The system's ICD files (the JSON manifests in the Vulkan loader's directories). */
+  /** The system's ICD files (the JSON manifests in the Vulkan loader's directories, vulkanIcdDirs). */
   readonly systemIcds: readonly string[];
   readonly swiftShaderInstalled: boolean;
 }
@@ -55,24 +54,41 @@ const SOFTWARE_ICD = /(^|\/)(lvp_icd|lavapipe)[^/]*\.json$/i;
  * without lavapipe: Dawn enumerates every ICD it is given and prints "Vulkan
  * shaderUniform*ArrayDynamicIndexing required" on stderr (natively, beyond monc's reach) for a
  * lavapipe it rejects, so lavapipe is only ever tried last. SwiftShader (Debian's chromium
- * ICD) is the fallback, or the first choice when there is no hardware ICD.
+ * ICD) is the fallback, or the first choice when there is no hardware ICD. With no ICD at all
+ * the plan is empty: no Dawn instance is created, since the Vulkan loader and Dawn would print
+ * "Found no drivers!" and a source location on stderr before monc's own one-line note.
  */
 export function vulkanPlan(env: VulkanEnvironment): readonly (string | undefined)[] {
   if (env.platform !== 'linux' || env.icdFilenames !== undefined) return [undefined];
   const hardware = env.systemIcds.filter((f) => !SOFTWARE_ICD.test(f));
   const software = env.systemIcds.length > hardware.length;
-  return [
-    ...(hardware.length > 0 ? [hardware.join(':')] : []),
-    ...(env.swiftShaderInstalled ? [SWIFTSHADER_ICD] : []),
-    ...(software || (hardware.length === 0 && !env.swiftShaderInstalled) ? [undefined] : []),
+  return [...(hardware.length > 0 ? [hardware.join(':')] : []), ...(env.swiftShaderInstalled ? [SWIFTSHADER_ICD] : []), ...(software ? [undefined] : [])];
+}
+
+/**
+ * Where the Vulkan loader looks for ICD files on Linux (its "Driver Discovery": the XDG config
+ * and data directories, /etc and /usr/local/etc, each with vulkan/icd.d), so that an empty
+ * search here means the loader finds no driver either.
+ */
+export function vulkanIcdDirs(env: Readonly<Record<string, string | undefined>>, home: string): string[] {
+  const list = (value: string | undefined, fallback: string): string[] => (value || fallback).split(':').filter((d) => d !== '');
+  const bases = [
+    ...list(env.XDG_CONFIG_HOME, join(home, '.config')),
+    ...list(env.XDG_CONFIG_DIRS, '/etc/xdg'),
+    '/usr/local/etc',
+    '/etc',
+    ...list(env.XDG_DATA_HOME, join(home, '.local/share')),
+    ...list(env.XDG_DATA_DIRS, '/usr/local/share:/usr/share'),
   ];
+  return [...new Set(bases.map((b) => join(b, 'vulkan/icd.d')))];
 }
 
 function currentEnvironment(): VulkanEnvironment {
+  const { VK_ICD_FILENAMES, VK_DRIVER_FILES, VK_ADD_DRIVER_FILES } = process.env;
   return {
     platform: process.platform,
-    icdFilenames: process.env.VK_ICD_FILENAMES,
-    systemIcds: SYSTEM_ICD_DIRS.flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : [])),
+    icdFilenames: VK_ICD_FILENAMES ?? VK_DRIVER_FILES ?? VK_ADD_DRIVER_FILES,
+    systemIcds: vulkanIcdDirs(process.env, homedir()).flatMap((dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : [])),
     swiftShaderInstalled: existsSync(SWIFTSHADER_ICD),
   };
 }
@@ -101,7 +117,9 @@ export const dawnProvider: GpuProvider = {
     let note: string | undefined;
     let gpu: GPU | undefined;
     let adapter: GPUAdapter | null = null;
-    for (const icds of vulkanPlan(env)) {
+    const plan = vulkanPlan(env);
+    if (plan.length === 0) return { adapter: null, note: 'no Vulkan driver is installed (no ICD file where the Vulkan loader looks; SwiftShader from the chromium package is a CPU one)' };
+    for (const icds of plan) {
       note = useIcds(icds, userChoice);
       gpu = newInstance();
       adapter = await gpu.requestAdapter(options);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeAdapter, requestMoncDevice } from '../../src/runtime/device.js';
-import { dawnProvider, SWIFTSHADER_ICD, vulkanPlan } from '../../src/runtime/node-device.js';
+import { dawnProvider, SWIFTSHADER_ICD, vulkanIcdDirs, vulkanPlan } from '../../src/runtime/node-device.js';
 import { getTestMoncDevice } from '../support/gpu.js';
 
 describe('requestMoncDevice (Dawn)', () => {
@@ -43,6 +43,18 @@ describe('vulkanPlan', () => {
   it('never overrides the user or other platforms', () => {
     expect(vulkanPlan({ ...linux, icdFilenames: '/my/icd.json', systemIcds: [nvidia, lavapipe] })).toEqual([undefined]);
     expect(vulkanPlan({ ...linux, platform: 'darwin' })).toEqual([undefined]);
-    expect(vulkanPlan({ ...linux, swiftShaderInstalled: false })).toEqual([undefined]);
+    expect(vulkanPlan({ ...linux, icdFilenames: '', swiftShaderInstalled: false })).toEqual([undefined]);
+  });
+  it('tries nothing on Linux without any Vulkan driver (Dawn would print the loader\'s "Found no drivers!" and a source line)', () => {
+    expect(vulkanPlan({ ...linux, swiftShaderInstalled: false })).toEqual([]);
+  });
+  it('looks for ICD files where the Vulkan loader does', () => {
+    expect(vulkanIcdDirs({}, '/home/u')).toEqual([
+      '/home/u/.config/vulkan/icd.d', '/etc/xdg/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/etc/vulkan/icd.d',
+      '/home/u/.local/share/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d',
+    ]);
+    expect(vulkanIcdDirs({ XDG_DATA_DIRS: '/opt/share:/usr/share', XDG_CONFIG_DIRS: '/etc', XDG_DATA_HOME: '/d' }, '/home/u')).toEqual([
+      '/home/u/.config/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/etc/vulkan/icd.d', '/d/vulkan/icd.d', '/opt/share/vulkan/icd.d', '/usr/share/vulkan/icd.d',
+    ]);
   });
 });
