@@ -144,7 +144,17 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     expect(four.workgroupSize).toEqual([128, 1, 1]);
     expect(four.wgsl).toContain(`${SUBGROUP_UNIFORMITY_OFF} {`);
     expect(four.wgsl).toContain('let sg = lid / 32u;');
-    expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, sg * 256u, acc0, 16u);');
+    expect(four.wgsl).toContain('subgroupMatrixStore<col_major>(&k_sc, half + sg * 256u, acc0, 16u);');
+  });
+
+  it('alternates halves of the scratch between step-1 rounds when it holds two, one barrier per round fewer', () => {
+    // four: 4 subgroups x 1 tile per round in a scratch of 2048 f32 (sized for step 2's 8 δ1 x 16 rows x 16 β1).
+    expect(four.wgsl).toContain('let half = ((k0 / 4u + rd) % 2u) * 1024u;');
+    expect(four.wgsl).toContain('let v = k_sc[half + e];');
+    const barriers = (text: string) => text.match(/workgroupBarrier\(\);/g)!.length;
+    const single = emit(c, { ...base, subgroups: 4, xblocks: 4, pad: 0, cols: 16, odelta: 4 }); // a scratch of 1024: one round's tiles
+    expect(single.wgsl).not.toContain('let half');
+    expect(barriers(single.wgsl) - barriers(four.wgsl)).toBe(1);
   });
 
   it('gives each subgroup as many step-1 tiles between barriers as the scratch holds', () => {
@@ -159,7 +169,7 @@ describe('ks-pair-sgmat WGSL (n=4096, 64 blocks)', () => {
     const [op0, op1] = c.ops;
     const biased = { ...c, ops: [{ ...op0, bias: { tensor: 'blkdiag1', offset: 0, length: 4096 } }, { ...op1, accumulate: true, bias: { tensor: 'blkdiag2', offset: 0, length: 4096 } }] };
     const text = emit(biased, base).wgsl;
-    expect(text).toContain('let v = k_sc[e] + f32(k_params[(p / 16u) * 64u + delta_s + p % 16u]);');
+    expect(text).toContain('let v = k_sc[half + e] + f32(k_params[(p / 16u) * 64u + delta_s + p % 16u]);');
     expect(text).toContain('f32(k_params[262145u + (beta * 64u + delta)])');
     expect(text).toContain('v += vec4<f32>(k_dst[at]);');
   });

@@ -103,6 +103,12 @@ interface PairSgTiling {
    * (dividing the stage's tiles), so the barriers of step 1 serve more matrix multiply-adds.
    */
   readonly PT: number;
+  /**
+   * Whether the scratch holds two rounds of step-1 tiles: rounds then alternate halves, and the
+   * barrier after each round's copy into ts goes (the next round stores into the other half; the
+   * one after it comes after the next round's barrier, when this copy is done).
+   */
+  readonly doubled: boolean;
   readonly sharedBytes: number;
 }
 
@@ -124,6 +130,7 @@ function pairTiling(op0: KsOp, op1: KsOp, s: KsPairSgmatSchedule): PairSgTiling 
     threads: SUBGROUP * S,
     scratch,
     PT,
+    doubled: 2 * PT * S * TILE * TILE <= scratch,
     sharedBytes: 2 * Q * R * C1P + 2 * XB * R * C0P + 4 * scratch,
   };
 }
@@ -254,8 +261,11 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   const itemOf = (rd: string, slot: U32Expr) => sum(mul(rd, PT * S), slot);
   const items = Array.from({ length: PT }, (_, h) => h);
   const slotOf = (h: number) => sum(u(h * S), 'sg');
+  const rounds = (XB * MR * TPB) / (S * PT);
+  const half = t.doubled ? 'half' : u(0);
   const step1: string[] = [
-    `for (var rd = 0u; rd < ${u((XB * MR * TPB) / (S * PT))}; rd++) {`,
+    `for (var rd = 0u; rd < ${u(rounds)}; rd++) {`,
+    ...(t.doubled ? [`  let half = ${mul(mod(sum(mul(div('k0', XB), rounds), 'rd'), 2), PT * S * TILE * TILE)};`] : []),
     ...items.flatMap((h) => [
       `  let w${h} = ${itemOf('rd', slotOf(h))};`,
       `  let xoff${h} = ${mul(sum(mul(div(div(`w${h}`, MR), TPB), R), mul(mod(`w${h}`, MR), TILE)), C0P)};`,
@@ -272,17 +282,17 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
     `  }`,
     // Column-major, so that the copy below reads sc contiguously with r fastest, and writes ts
     // rows C1P apart (with pad 8, two rows per bank instead of all sixteen).
-    ...items.map((h) => `  subgroupMatrixStore<col_major>(&${sc}, ${mul(slotOf(h), TILE * TILE)}, acc${h}, ${u(TILE)});`),
+    ...items.map((h) => `  subgroupMatrixStore<col_major>(&${sc}, ${sum(half, mul(slotOf(h), TILE * TILE))}, acc${h}, ${u(TILE)});`),
     `  workgroupBarrier();`,
     ...cooperative(PT * S * TILE * TILE, T, 'e', [
       `let w = ${itemOf('rd', div('e', TILE * TILE))};`,
       `let j = ${mod(div('e', TILE), TILE)};`,
       `let r = ${mod('e', TILE)};`,
       `let p = ${sum(mul(sum(mul('k0', TPB), div('w', MR)), TILE), 'j')};`,
-      `let v = ${sc}[e]${bias0 !== undefined ? ` + f32(${n.params}[${sum(u(bias0), midOf('p'))}])` : ''};`,
+      `let v = ${sc}[${sum(half, 'e')}]${bias0 !== undefined ? ` + f32(${n.params}[${sum(u(bias0), midOf('p'))}])` : ''};`,
       `${ts}[${sum(mul(sum(mul(mod('p', Q), R), mul(mod('w', MR), TILE), 'r'), C1P), div('p', Q))}] = f16(v);`,
     ]).map((l) => `  ${l}`),
-    `  workgroupBarrier();`,
+    ...(t.doubled ? [] : [`  workgroupBarrier();`]),
     `}`,
   ];
 
