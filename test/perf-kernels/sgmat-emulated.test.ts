@@ -2,17 +2,19 @@
  * Tensor-core kernels run on SwiftShader through the subgroup-matrix emulation
  * (test/support/sgmat-emulation.ts), against the float64 op reference: ks-sgmat with 1, 4, 8 and
  * 16 δ per workgroup (8 and 16 are not offered: wrong on the H100) on small Monarch factors
- * (square, rectangular, batches off the row tile and 1), the emulation's own semantics on a
- * hand-written kernel against a JS computation, and checks that it can fail.
+ * (square, rectangular, batches off the row tile and 1), every ks-sgmat-strided candidate on a
+ * small strided factor, the emulation's own semantics on a hand-written kernel against a JS
+ * computation, and checks that it can fail.
  * Tolerance: relative Frobenius error 1e-5 (SPEC §6 f32) where the emulated kernel computes in
  * f32 throughout; 3e-3 (SPEC §6 f16) where its f16 workgroup arrays stay f16 (packed), which
- * rounds every staged value to f16. SwiftShader compiles an emulated kernel in seconds, so each
- * case is one kernel.
+ * rounds every staged value to f16. SwiftShader compiles an emulated kernel in 0.3-20 s of CPU
+ * (growing with the kernel's unrolled staging: 16 δ is the dearest), so the cases are few.
  */
 import { describe, expect, it } from 'vitest';
 import { monarchCase, type OpsCase } from '../../bench/cases.js';
 import { nodeGpu } from '../../bench/node-gpu.js';
 import { ksSgmat, SUBGROUP_MATRIX_FEATURE, type KsSgmatSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmatStrided } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { rng } from '../support/programs.js';
@@ -51,6 +53,22 @@ describe('ks-sgmat, emulated, against the float64 reference', () => {
 
   it('square strided factor, 16 δ (not offered; f16 workgroup arrays packed to fit 32 KiB) (batch 17)', async () => {
     expect(await sgmatError(square, 1, sgmat(16, 16, 16, 16), 17, { packWorkgroupF16: true })).toBeLessThan(TOL_F16);
+  });
+});
+
+describe('ks-sgmat-strided, every candidate on a small strided factor, emulated, against the float64 reference', () => {
+  // SwiftShader's limits (256 invocations, 32 KiB), f16 workgroup arrays kept f16: SPEC §6 f16.
+  const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: GPU.features };
+  const pairs = monarchCase(32, 32, 2); // K(2, 16, 16, 1) then K(1, 16, 16, 2)
+
+  it('K(1, 16, 16, 2) (batch 19)', async () => {
+    const op = pairs.ops[1] as KsOp;
+    const all = ksSgmatStrided.candidates(op, EMULATED);
+    expect(all.length).toBeGreaterThan(8);
+    for (const s of all) {
+      const err = await kernelError(pairs, 1, 1, emulatedEmit((ctx) => ksSgmatStrided.emit(op, s, ctx), { packWorkgroupF16: true }), 19, 'f32');
+      expect(err, JSON.stringify(s)).toBeLessThan(TOL_F16);
+    }
   });
 });
 
