@@ -46,3 +46,13 @@ export function exactInteger(n: number | bigint): string {
   if (typeof n === 'bigint') return n.toString();
   return Number.isInteger(n) && !Number.isSafeInteger(n) ? BigInt(n).toString() : String(n);
 }
+
+/**
+ * A JSON.parse error's message on one line: V8 quotes the start of the text it could not parse,
+ * newlines included ("Unexpected token 'x', "xx\nyy" is not valid JSON"), and a message
+ * about a file must stay one line, so line breaks are written as \n and \r.
+ */
+export function jsonErrorMessage(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}

@@ -61,6 +61,8 @@ describe('safetensors reading', () => {
 
   it('rejects bad JSON and bad entries', () => {
     rejects(file('{"x": ', []), /header is not valid JSON/);
+    // V8 quotes the text it could not parse; its line breaks must not break the one-line message.
+    rejects(file('xx\nyy\nzz', []), /^safetensors: header is not valid JSON \(Unexpected token 'x', "xx\\nyy\\nzz" is not valid JSON\)$/);
     rejects(file('[1, 2]', []), /header is not a JSON object/);
     rejects(file(entry({ x: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /unsupported dtype I32/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /invalid shape/);

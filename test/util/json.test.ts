@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { exactInteger, formatJson, formatJsonLine } from '../../src/util/json.js';
+import { exactInteger, formatJson, formatJsonLine, jsonErrorMessage } from '../../src/util/json.js';
 
 describe('formatJson', () => {
   test.prop([fc.jsonValue()])('is JSON that parses back to the value', (value) => {
@@ -39,5 +39,31 @@ describe('exactInteger', () => {
     expect(exactInteger(2 ** 58)).toBe('288230376151711744');
     expect(formatJson([2 ** 58, 0.5])).toBe('[288230376151711744, 0.5]');
     expect(exactInteger(0.1)).toBe('0.1');
+  });
+});
+
+describe('jsonErrorMessage', () => {
+  const parseError = (text: string): unknown => {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      return e;
+    }
+    throw new Error('expected a SyntaxError');
+  };
+
+  test.prop([fc.string()])("is one line for any text JSON.parse rejects (V8 quotes the text's start)", (text) => {
+    let parsed = true;
+    try {
+      JSON.parse(text);
+    } catch {
+      parsed = false;
+    }
+    fc.pre(!parsed);
+    expect(jsonErrorMessage(parseError(text))).not.toMatch(/[\r\n]/);
+  });
+
+  it('writes the quoted line breaks as \\n and \\r', () => {
+    expect(jsonErrorMessage(parseError('xx\nyy\r\nzz'))).toBe(String.raw`Unexpected token 'x', "xx\nyy\r\nzz" is not valid JSON`);
   });
 });

@@ -8,6 +8,7 @@
  * sorted name order, packed back to back, header padded with spaces to 8-byte alignment.
  */
 import { f16BitsToF32, f32ToF16Bits } from './f16.js';
+import { jsonErrorMessage } from '../../util/json.js';
 import { FormatError } from './format-error.js';
 
 export type SafetensorsReadDtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -76,7 +77,7 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw new FormatError(`safetensors: header is not valid JSON (${(e as Error).message})`);
+    throw new FormatError(`safetensors: header is not valid JSON (${jsonErrorMessage(e)})`);
   }
   if (!isRecord(header)) throw new FormatError('safetensors: header is not a JSON object');
 
