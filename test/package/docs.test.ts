@@ -21,6 +21,20 @@ function sampleImports(markdown: string): string[] {
 /** A specifier into monc's own sources or build output (what only a checkout has). */
 const MONC_INTERNALS = /(^|\/)(src\/(dsl|ir|codegen|runtime|project|model|cli|plugin|util)|dist|runtime\/project)(\/|$)|^\.\.?\/(src|dist|runtime)\//;
 
+/**
+ * Paths into monc's own tree, which the npm package does not ship (it ships dist/src, bin and
+ * docs): its sources, tests, benchmarks and examples. A user's own `src/main.ts` is not one.
+ */
+const REPOSITORY_PATH = /\b(src\/(dsl|ir|codegen|runtime|project|model|cli|plugin|util|tuner|export|interop|node|tools|manifest)\/|test\/|bench\/|examples\/|dist\/bench\/)/;
+const SAYS_SOURCE_REPOSITORY = /monc's\s+source\s+repository|monc\s+source\s+repository|the\s+monc\s+repository|monc's\s+sources/;
+/** Pages for contributors, about the repository itself (performance.md in part: its figures' commands). */
+const CONTRIBUTOR_PAGES = ['architecture.md', 'performance.md'];
+
+/** The sections (from one heading to the next) of a page that cite a repository path. */
+function sectionsCitingRepository(markdown: string): string[] {
+  return markdown.split(/\n(?=#{1,6} )/).filter((section) => REPOSITORY_PATH.test(section));
+}
+
 describe('docs/*.md', () => {
   it('are there', () => {
     expect(docs.map((d) => d.name)).toContain('install.md');
@@ -32,6 +46,19 @@ describe('docs/*.md', () => {
 
   it.each(docs.map((d) => [d.name, d.text]))("%s's code samples import monc by its package entries", (_, text) => {
     expect(sampleImports(text).filter((s) => MONC_INTERNALS.test(s))).toEqual([]);
+  });
+
+  it.each(docs.filter((d) => !CONTRIBUTOR_PAGES.includes(d.name)).map((d) => [d.name, d.text]))(
+    '%s cites a file of monc\'s repository (not in the package) only where its section says it is in the source repository',
+    (_, text) => {
+      expect(sectionsCitingRepository(text).filter((section) => !SAYS_SOURCE_REPOSITORY.test(section)).map((section) => section.split('\n')[0])).toEqual([]);
+    },
+  );
+
+  it('the repository scan finds what it must reject', () => {
+    const page = '# A\n\nSee `src/project/refine.ts`.\n\n## B\n\nIn monc\'s source repository, `npx vitest run test/project/`.\n\n## C\n\nYour `src/main.ts` imports `monc/runtime`.\n';
+    expect(sectionsCitingRepository(page).map((section) => section.split('\n')[0])).toEqual(['# A', '## B']);
+    expect(sectionsCitingRepository(page).filter((section) => !SAYS_SOURCE_REPOSITORY.test(section))).toHaveLength(1);
   });
 
   it('the import scan finds what it must reject', () => {
