@@ -57,6 +57,9 @@ describe('sums: alternating projection', () => {
     const result = project(s, w);
     expect(result.relativeError).toBeLessThanOrEqual(1e-5);
     expect([...result.params.keys()]).toEqual(['up.blkdiag1', 'up.blkdiag2']);
+    // One weighted term: the sum is that term's closed form (of W/2), optimal for any W.
+    expect(result.optimal).toBe(true);
+    expect(project(s, gaussianMatrix(16, 16, 7)).optimal).toBe(true);
   });
 });
 
