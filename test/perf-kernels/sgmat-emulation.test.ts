@@ -1,0 +1,157 @@
+/**
+ * The subgroup-matrix emulation (test/support/sgmat-emulation.ts) itself, independent of any
+ * kernel family: hand-written kernels whose subgroups load left and right matrices, and a result
+ * to accumulate onto, in random layouts at random offsets and strides, multiply with and without
+ * accumulating, and store in both call forms, run on SwiftShader and compared entry by entry with
+ * the subgroup-matrix proposal's definitions computed here (f32 sums of 16 products: 1e-5); the
+ * rewrite's text; and the forms it must refuse.
+ */
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../bench/node-gpu.js';
+import { rng } from '../support/programs.js';
+import { emulateSubgroupMatrix } from '../support/sgmat-emulation.js';
+
+type Layout = 'row_major' | 'col_major';
+
+interface Access {
+  readonly layout: Layout;
+  readonly offset: number;
+  readonly stride: number;
+}
+
+interface Case {
+  readonly subgroups: 1 | 2;
+  /** Each subgroup's offsets move by this many elements (uniform within the subgroup only). */
+  readonly step: number;
+  readonly left: Access;
+  readonly right: Access;
+  readonly acc: Access;
+  readonly out: Access;
+  /** Store the plain product with `subgroupMatrixStore(&p, o, m, col_major_bool, s)` (the older form). */
+  readonly oldStore: boolean;
+}
+
+const T = 16;
+/** Elements of an operand buffer: room for any offset, stride and subgroup step drawn below. */
+const SIZE = 700;
+/** Each subgroup's output region (two stores of up to 16 x 24 entries). */
+const REGION = 1024;
+
+/** Array index of entry [r, c] (the proposal: row-major offset + r·stride + c, column-major offset + c·stride + r). */
+const at = (a: Access, base: number, r: number, c: number) => base + a.offset + (a.layout === 'row_major' ? r * a.stride + c : c * a.stride + r);
+
+function kernel(k: Case): string {
+  const layout = (a: Access) => a.layout;
+  const off = (a: Access, extra = '') => `${a.offset}u + sg * ${k.step}u${extra}`;
+  const store = k.oldStore
+    ? `subgroupMatrixStore(&out, sg * ${REGION}u + 512u + ${k.out.offset}u, p, ${k.out.layout === 'col_major'}, ${k.out.stride}u);`
+    : `subgroupMatrixStore<${k.out.layout}>(&out, sg * ${REGION}u + 512u + ${k.out.offset}u, p, ${k.out.stride}u);`;
+  return `enable f16;
+enable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read> a: array<f16>;
+@group(0) @binding(1) var<storage, read> b: array<f16>;
+@group(0) @binding(2) var<storage, read> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(${32 * k.subgroups})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  @diagnostic(off, chromium.subgroup_matrix_uniformity) {
+    let sg = lid / 32u;
+    let l = subgroupMatrixLoad<subgroup_matrix_left<f16, ${T}, ${T}>, ${layout(k.left)}>(&a, ${off(k.left)}, ${k.left.stride}u);
+    let r = subgroupMatrixLoad<subgroup_matrix_right<f16, ${T}, ${T}>, ${layout(k.right)}>(&b, ${off(k.right)}, ${k.right.stride}u);
+    var acc = subgroupMatrixLoad<subgroup_matrix_result<f32, ${T}, ${T}>, ${layout(k.acc)}>(&c, ${off(k.acc)}, ${k.acc.stride}u);
+    acc = subgroupMatrixMultiplyAccumulate(l, r, acc);
+    let p = subgroupMatrixMultiply<f32>(l, r);
+    subgroupMatrixStore<${k.out.layout}>(&out, sg * ${REGION}u + ${k.out.offset}u, acc, ${k.out.stride}u);
+    ${store}
+  }
+}`;
+}
+
+/** What the proposal's definitions give for the case: the output buffer, zero where nothing is stored. */
+function expected(k: Case, a: Float32Array, b: Float32Array, c: Float32Array): Float64Array {
+  const out = new Float64Array(REGION * k.subgroups);
+  for (let sg = 0; sg < k.subgroups; sg++)
+    for (let i = 0; i < T; i++)
+      for (let j = 0; j < T; j++) {
+        let p = 0;
+        for (let q = 0; q < T; q++) p += a[at(k.left, sg * k.step, i, q)] * b[at(k.right, sg * k.step, q, j)];
+        out[at(k.out, sg * REGION, i, j)] = p + c[at(k.acc, sg * k.step, i, j)];
+        out[at(k.out, sg * REGION + 512, i, j)] = p;
+      }
+  return out;
+}
+
+async function run(wgsl: string, inputs: readonly Float32Array<ArrayBuffer>[], outSize: number): Promise<Float32Array> {
+  const { device } = await nodeGpu();
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+  const bufs = inputs.map((data) => {
+    const buf = device.createBuffer({ size: data.byteLength, usage });
+    device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  });
+  bufs.push(device.createBuffer({ size: outSize * 4, usage }));
+  const module = device.createShaderModule({ code: wgsl });
+  const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })) });
+  const read = device.createBuffer({ size: outSize * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(1);
+  pass.end();
+  enc.copyBufferToBuffer(bufs[bufs.length - 1], 0, read, 0, outSize * 4);
+  device.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(read.getMappedRange().slice(0));
+  read.destroy();
+  for (const buf of bufs) buf.destroy();
+  return out;
+}
+
+const access = (maxOffset: number) =>
+  fc.record({ layout: fc.constantFrom<Layout>('row_major', 'col_major'), offset: fc.integer({ min: 0, max: maxOffset }), stride: fc.integer({ min: T, max: 24 }) });
+const cases = fc.record({
+  subgroups: fc.constantFrom<1 | 2>(1, 2),
+  step: fc.integer({ min: 0, max: 9 }),
+  left: access(21),
+  right: access(21),
+  acc: access(21),
+  out: access(21),
+  oldStore: fc.boolean(),
+});
+
+describe('the subgroup-matrix emulation', () => {
+  test.prop([cases], { numRuns: 6 })('loads, multiplies and stores as the subgroup-matrix proposal defines', async (k) => {
+    const rnd = rng(k.left.offset + 31 * k.right.stride);
+    const fill = () => Float32Array.from({ length: SIZE }, () => 2 * rnd() - 1);
+    const [a, b, c] = [fill(), fill(), fill()];
+    const want = expected(k, a, b, c);
+    const got = await run(emulateSubgroupMatrix(kernel(k)), [a, b, c], want.length);
+    for (let e = 0; e < want.length; e++) expect(Math.abs(got[e] - want[e]), `entry ${e}`).toBeLessThan(1e-5);
+  });
+
+  it('drops the f16 and subgroup-matrix enables, the uniformity filter and every matrix name', () => {
+    const access: Access = { layout: 'row_major', offset: 0, stride: T };
+    const text = emulateSubgroupMatrix(kernel({ subgroups: 2, step: 1, left: access, right: access, acc: access, out: access, oldStore: true }));
+    expect(text).not.toMatch(/\bf16\b|enable|diagnostic|subgroup_?[mM]atrix/);
+    expect(text).toContain('var<storage, read> a: array<f32>;');
+    expect(text).toContain('sgm_lane = lid % 32u;');
+  });
+
+  it('fails loudly on forms it does not know', () => {
+    const module = (body: string, decls = '') => `@group(0) @binding(0) var<storage, read_write> buf: array<f32>;\n${decls}\n@compute @workgroup_size(32) fn main() {\n${body}\n}`;
+    const left = 'subgroup_matrix_left<f32, 16, 16>';
+    const load = `let m = subgroupMatrixLoad<${left}, row_major>(&buf, 0u, 16u);`;
+    expect(() => emulateSubgroupMatrix(module(load.replace('&buf', '&vbuf'), '@group(0) @binding(1) var<storage, read> vbuf: array<vec4<f32>>;'))).toThrow(/array of vec4<f32>/);
+    expect(() => emulateSubgroupMatrix(module(`${load} let n = subgroupMatrixTranspose(m);`))).toThrow(/unsupported subgroup-matrix builtin 'subgroupMatrixTranspose'/);
+    expect(() => emulateSubgroupMatrix(module(`subgroupMatrixStore<row_major>(&buf, 0u, subgroupMatrixLoad<${left}, row_major>(&buf, 0u, 16u), 16u);`))).toThrow(/nested matrix calls/);
+    expect(() =>
+      emulateSubgroupMatrix(
+        module(`let l = subgroupMatrixLoad<subgroup_matrix_left<f32, 8, 16>, row_major>(&buf, 0u, 16u); let r = subgroupMatrixLoad<subgroup_matrix_right<f32, 16, 16>, row_major>(&buf, 0u, 16u); let p = subgroupMatrixMultiply<f32>(l, r);`),
+      ),
+    ).toThrow(/more than one K/);
+    expect(() => emulateSubgroupMatrix(module(load).replace('@workgroup_size(32)', '@workgroup_size(48)'))).toThrow(/not whole subgroups/);
+  });
+});
