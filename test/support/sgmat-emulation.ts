@@ -10,8 +10,8 @@
  *    declares as f16 are therefore f32 buffers: tests upload f32 data where the real kernel
  *    expects f16 (run the check with f32 storage: `emulatedEmit` + `kernelError(…, 'f32')`).
  *    With `packWorkgroupF16`, f16 workgroup arrays stay f16: two values per `atomic<u32>` word
- *    (pack2x16float; atomic and/or, so neighbouring halves written by different invocations do
- *    not race), which keeps the kernel's workgroup footprint (SwiftShader offers 32 KiB) and its
+ *    (pack2x16float; an atomic xor of the changed bits, so neighbouring halves written by
+ *    different invocations do not race), which keeps the kernel's workgroup footprint (SwiftShader offers 32 KiB) and its
  *    f16 rounding of staged values.
  *  - each subgroup matrix becomes a struct holding, in each invocation, what that invocation
  *    needs for its share of the result, as on the hardware: the subgroup (`subgroupSize`
@@ -318,10 +318,13 @@ class Rewriter {
         `${a.name}:pack`,
         [
           `fn ${a.name}_get(i: u32) -> f32 { return unpack2x16float(atomicLoad(&${a.name}[i / 2u]))[i % 2u]; }`,
+          // Flips the bits where the new half differs from the old: only a write of element i
+          // changes its half, so the half read first is current, and the other half's writer
+          // (another invocation, perhaps at the same time) flips only its own bits.
           `fn ${a.name}_set(i: u32, v: f32) {`,
           `  let shift = (i % 2u) * 16u;`,
-          `  atomicAnd(&${a.name}[i / 2u], ~(0xffffu << shift));`,
-          `  atomicOr(&${a.name}[i / 2u], (pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu) << shift);`,
+          `  let old = atomicLoad(&${a.name}[i / 2u]) >> shift;`,
+          `  atomicXor(&${a.name}[i / 2u], ((old ^ pack2x16float(vec2<f32>(v, 0.0))) & 0xffffu) << shift);`,
           `}`,
         ].join('\n'),
       );
