@@ -29,6 +29,8 @@ import { nodeGpu } from './node-gpu.js';
 import { compileKernels } from '../src/compile-kernels.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
 import { MapRunner } from '../src/runtime/map-runner.js';
+// Stagings and forward's chunkRows: the opt-in entry monc/runtime/host-io.
+import '../src/runtime/host-io-entry.js';
 import type { ForwardStaging } from '../src/runtime/host-io.js';
 import { packParams } from '../src/runtime/params.js';
 import { mulberry32 } from '../src/util/random.js';

@@ -5,6 +5,5 @@
  */
 import { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import { registerCpuExecutor } from './extensions.js';
-import { CpuStaging } from './host-io.js';
 
-registerCpuExecutor({ forward: executeProgram, backward: executeBackwardProgram, staging: (host, capacity, apply) => new CpuStaging(host, capacity, apply) });
+registerCpuExecutor({ forward: executeProgram, backward: executeBackwardProgram });

@@ -2,23 +2,35 @@
  * The parts of the runtime a page opts into by importing an entry, looked up here rather than
  * imported by MapRunner, so that a page which only runs forward passes on WebGPU bundles neither
  * (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`, cpu.ts)
- * and the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
- * saveParams' safetensors writer).
- * `monc/runtime/node` imports both.
+ * the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
+ * saveParams' safetensors writer) and the host I/O for many batches (`monc/runtime/host-io`,
+ * host-io-entry.ts: `createStaging`'s stagings and `forward`'s pipelined round trip).
+ * `monc/runtime/node` imports all three.
  */
 import { MoncError } from '../util/error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { writeSafetensors } from './formats/safetensors.js';
-import type { ForwardStaging, StagingHost } from './host-io.js';
+import type { ForwardStaging, GpuStagingDevice, StagingHost } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
+import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 import type { Training, TrainingHost } from './training.js';
 
-/** The CPU executor's forward and backward programs (cpu-executor.ts), and its staging (host-io.ts). */
+/** The CPU executor's forward and backward programs (cpu-executor.ts). */
 export interface CpuExecutor {
   readonly forward: typeof executeProgram;
   readonly backward: typeof executeBackwardProgram;
-  /** A staging of plain arrays for a cpu runner, which `apply` computes. */
-  staging(host: StagingHost, capacity: number, apply: (x: Float32Array, rows: number) => ArrayLike<number>): ForwardStaging;
+}
+
+/** The host I/O for many batches as MapRunner and GpuExecutor reach it (host-io.ts, pipelined-forward.ts). */
+export interface HostIoSupport {
+  /** `createStaging` on webgpu: mapped buffers on the runner's device. */
+  gpuStaging(host: StagingHost, capacity: number, gpu: GpuStagingDevice): ForwardStaging;
+  /** `createStaging` on the cpu backend: plain arrays, which `apply` computes. */
+  cpuStaging(host: StagingHost, capacity: number, apply: (x: Float32Array, rows: number) => ArrayLike<number>): ForwardStaging;
+  /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
+  readonly chunkRowsFor: typeof chunkRowsFor;
+  /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
+  pipeline(host: StagingHost, gpu: GpuStagingDevice): PipelinedForward;
 }
 
 /** The training half as MapRunner reaches it (training.ts). */
@@ -34,10 +46,11 @@ export interface TrainingSupport {
   readonly writeSafetensors: typeof writeSafetensors;
 }
 
-export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training';
+export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training' | 'monc/runtime/host-io';
 
 let cpu: CpuExecutor | undefined;
 let training: TrainingSupport | undefined;
+let hostIo: HostIoSupport | undefined;
 
 export function registerCpuExecutor(executor: CpuExecutor): void {
   cpu = executor;
@@ -45,6 +58,10 @@ export function registerCpuExecutor(executor: CpuExecutor): void {
 
 export function registerTraining(support: TrainingSupport): void {
   training = support;
+}
+
+export function registerHostIo(support: HostIoSupport): void {
+  hostIo = support;
 }
 
 /** The CPU executor, when `monc/runtime/cpu` was imported. */
@@ -55,6 +72,11 @@ export function registeredCpuExecutor(): CpuExecutor | undefined {
 /** The training half, when `monc/runtime/training` was imported. */
 export function registeredTraining(): TrainingSupport | undefined {
   return training;
+}
+
+/** The stagings and the pipelined forward pass, when `monc/runtime/host-io` was imported. */
+export function registeredHostIo(): HostIoSupport | undefined {
+  return hostIo;
 }
 
 /** The error of a call that needs an entry the page did not import. */

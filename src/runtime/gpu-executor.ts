@@ -19,8 +19,10 @@ import { MoncError } from '../util/error.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
+import { registeredHostIo } from './extensions.js';
+import type { GpuStagingDevice } from './host-io.js';
 import { PipelineCache } from './pipeline-cache.js';
-import { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
+import type { PipelinedForward } from './pipelined-forward.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -73,7 +75,7 @@ export class GpuExecutor {
   private tempCapacity = 0;
   private readonly dims: DimsBuffers;
   private io: HostIo | undefined;
-  /** The chunk ring of pipelined round trips (pipelined-forward.ts), created on the first one. */
+  /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
   private pipelined: PipelinedForward | undefined;
   /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
   private bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
@@ -264,13 +266,14 @@ export class GpuExecutor {
 
   /**
    * Y = X Mᵀ through the device, into `out` when given (batch × out values), else a new array;
-   * runs one at a time (they share the staging buffers). A batch above the pipeline's threshold
-   * (or `chunkRows` below the batch) runs pipelined in chunks (pipelined-forward.ts); otherwise
-   * in one piece, or in chunks of rows that fit the device's buffer limits.
+   * runs one at a time (they share the staging buffers). With `monc/runtime/host-io` loaded, a
+   * batch above the pipeline's threshold (or `chunkRows` below the batch) runs pipelined in
+   * chunks (pipelined-forward.ts; without it MapRunner.forward refuses a finite `chunkRows`);
+   * otherwise in one piece, or in chunks of rows that fit the device's buffer limits.
    */
   run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
-    const chunk = chunkRowsFor(this.spec, batch, rows, chunkRows);
+    const chunk = registeredHostIo()?.chunkRowsFor(this.spec, batch, rows, chunkRows);
     if (chunk !== undefined) return this.enqueue(() => this.runPipelined(x, batch, out ?? new Float32Array(batch * this.spec.out), chunk));
     if (batch > rows) return this.runInChunks(x, batch, rows, out);
     return this.enqueue(() => this.runNow(x, batch, out));
@@ -286,13 +289,14 @@ export class GpuExecutor {
     this.checkUsable();
     // The input was checked by the caller; the ring's stagings need not check it again.
     const host = { name: 'forward', in: this.spec.in, out: this.spec.out, checkInput: () => undefined };
-    this.pipelined ??= new PipelinedForward(host, {
-      device: this.device,
-      storage: this.spec.storage,
-      maxRows: this.maxRows(),
-      encode: (encoder, xs, ys, rows) => this.encode(encoder, xs, ys, rows),
-    });
+    // run() found the entry registered to choose chunks at all.
+    this.pipelined ??= registeredHostIo()!.pipeline(host, this.stagingDevice());
     return this.pipelined.run(x, batch, y, chunkRows);
+  }
+
+  /** How a staging on this device records the forward pass between its copies (host-io.ts). */
+  stagingDevice(): GpuStagingDevice {
+    return { device: this.device, storage: this.spec.storage, maxRows: this.maxRows(), encode: (encoder, x, y, rows) => this.encode(encoder, x, y, rows) };
   }
 
   private async runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {

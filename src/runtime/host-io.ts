@@ -1,9 +1,11 @@
 /**
- * The host side of a forward pass, for callers who run many batches: `forward(x, { out })`
- * writes the result into the caller's reused array (no fresh result array per call: on the H200
- * machine, first-touching a new 64 MiB array cost more than the whole GPU round trip), and a
- * `ForwardStaging` lends mapped memory itself, so that the caller fills the input where the GPU
- * copies it from and reads the result where the GPU copied it to (no host copy either way).
+ * The host side of a forward pass, for callers who run many batches: a `ForwardStaging` lends
+ * mapped memory itself, so that the caller fills the input where the GPU copies it from and
+ * reads the result where the GPU copied it to (no host copy either way). (`forward(x, { out })`,
+ * writing into the caller's reused array, is in every page: forward-request.ts, gpu-executor.ts.)
+ * The stagings, and the pipelined round trip built on them (pipelined-forward.ts), are the
+ * opt-in entry `monc/runtime/host-io` (host-io-entry.ts registers them, extensions.ts): a page
+ * that only calls `forward` does not bundle them.
  *
  * Lifetime rules of a staging (docs/runtime.md): `input(batch)` resolves to the input view,
  * valid until `run()`; `run()` resolves to the result view, valid until the next `input()` or
@@ -39,37 +41,6 @@ import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
-
-/** Options of `forward`: the rows of `x`, and an array to write the result into. */
-export interface ForwardOptions {
-  /** Rows of `x` (default: x.length / in). */
-  readonly batch?: number;
-  /** Receives Y (exactly batch × out values) and is returned, instead of a new array. */
-  readonly out?: Float32Array;
-  /**
-   * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
-   * number; Infinity runs the batch in one piece (the default). Ignored by the CPU backend.
-   */
-  readonly chunkRows?: number;
-}
-
-/** A forward call's rows and result array, checked against the map's sizes. */
-export function forwardRequest(
-  name: string,
-  sizes: { readonly in: number; readonly out: number },
-  x: Float32Array,
-  options: number | ForwardOptions | undefined,
-): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
-  const { batch, out, chunkRows } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined, chunkRows: undefined } : options;
-  const rows = batch ?? x.length / sizes.in;
-  if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
-  if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
-  if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
-  if (chunkRows !== undefined && !(chunkRows === Infinity || (Number.isInteger(chunkRows) && chunkRows >= 1))) {
-    throw new MoncError('user', `map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
-  }
-  return { rows, out, chunkRows };
-}
 
 /**
  * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends

@@ -8,12 +8,14 @@
  */
 export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
 export { chooseKernelSet, kernelSetsOf, unmetRequirements, type KernelSetChoice } from './kernel-sets.js';
-// Training (backward pass, optimizers) and the CPU executor are opt-in entries, registered by
-// importing them: `monc/runtime/training` and `monc/runtime/cpu` (`monc/runtime/node` imports
-// both). A page that does not train or run on the CPU does not bundle them.
+// Training (backward pass, optimizers), the CPU executor and the host I/O for many batches
+// (createStaging, forward's chunkRows) are opt-in entries, registered by importing them:
+// `monc/runtime/training`, `monc/runtime/cpu` and `monc/runtime/host-io` (`monc/runtime/node`
+// imports all three). A page that does not use them does not bundle them.
 export { resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 export { TypedMap, type TypedMapOptions } from './typed-map.js';
-export type { ForwardOptions, ForwardStaging } from './host-io.js';
+export type { ForwardOptions } from './forward-request.js';
+export type { ForwardStaging } from './host-io.js';
 export {
   describeAdapter,
   deviceCapabilities,

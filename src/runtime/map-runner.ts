@@ -25,13 +25,14 @@ import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest
 import { MoncError } from '../util/error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
-import { missingEntry, registeredCpuExecutor, registeredTraining, type CpuExecutor } from './extensions.js';
+import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { readDeviceBuffer } from './host-storage.js';
 import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
-import { forwardRequest, GpuStaging, type ForwardOptions, type ForwardStaging, type StagingHost } from './host-io.js';
+import { forwardRequest, type ForwardOptions } from './forward-request.js';
+import type { ForwardStaging, StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import type { BackwardResult, Training, TrainingHost } from './training.js';
 
@@ -186,7 +187,8 @@ export class MapRunner {
 
   /**
    * Y = X Mᵀ for X of shape (batch, in); batch (a number, or `options.batch`) defaults to
-   * x.length / in. With `options.out` the result is written there and returned (host-io.ts).
+   * x.length / in. With `options.out` the result is written there and returned; a finite
+   * `options.chunkRows` pipelines the round trip (`monc/runtime/host-io`, forward-request.ts).
    */
   async forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
     this.checkUsable();
@@ -200,16 +202,18 @@ export class MapRunner {
 
   /**
    * Reused, mapped host memory for forward passes of up to `capacity` rows: fill the view
-   * `input(batch)` lends, then `run()` lends the result (host-io.ts, docs/runtime.md).
+   * `input(batch)` lends, then `run()` lends the result (host-io.ts, docs/runtime.md). The
+   * stagings come with `monc/runtime/host-io`.
    */
   createStaging(capacity: number): ForwardStaging {
     this.checkUsable();
+    const support = registeredHostIo();
+    if (!support) throw missingEntry(`map '${this.map.name}': createStaging`, 'monc/runtime/host-io');
     this.requireParams();
     const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.checkInput(x, rows) };
-    const gpu = this.gpu;
-    const staging = gpu
-      ? new GpuStaging(host, capacity, { device: gpu.device, storage: gpu.storage, maxRows: gpu.maxRows(), encode: (e, x, y, batch) => gpu.encode(e, x, y, batch) })
-      : this.cpu!.staging(host, capacity, (x, rows) => this.cpu!.forward(this.program, this.requireParams(), x, rows));
+    const staging = this.gpu
+      ? support.gpuStaging(host, capacity, this.gpu.stagingDevice())
+      : support.cpuStaging(host, capacity, (x, rows) => this.cpu!.forward(this.program, this.requireParams(), x, rows));
     this.stagings.push(staging);
     return staging;
   }

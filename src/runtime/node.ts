@@ -1,10 +1,12 @@
 /**
  * The monc runtime for Node: everything in index.ts, with Dawn (npm `webgpu`) registered as the
- * WebGPU provider, and the CPU executor and the training half registered (cpu.ts, training.ts).
+ * WebGPU provider, and the CPU executor, the training half and the host I/O (stagings, pipelined
+ * forward) registered (cpu.ts, training.ts, host-io-entry.ts).
  */
 import './node-device.js';
 import './cpu.js';
 import './training.js';
+import './host-io-entry.js';
 
 export * from './index.js';
 export { dawnProvider, SWIFTSHADER_ICD } from './node-device.js';

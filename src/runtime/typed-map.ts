@@ -7,7 +7,8 @@
 import type { ManifestMap } from '../manifest/types.js';
 import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
 import type { BackwardResult, MapRunner, MapRunnerOptions } from './map-runner.js';
-import type { ForwardOptions, ForwardStaging } from './host-io.js';
+import type { ForwardOptions } from './forward-request.js';
+import type { ForwardStaging } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer.js';
 import { ParamError } from './params.js';
 

@@ -1,0 +1,45 @@
+/**
+ * The arguments of `forward(x, options)`, checked against the map's sizes before anything runs.
+ * Here rather than in host-io.ts: every forward pass needs this, while the stagings and the
+ * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
+ */
+import { MoncError } from '../util/error.js';
+import { missingEntry, registeredHostIo } from './extensions.js';
+
+/** Options of `forward`: the rows of `x`, and an array to write the result into. */
+export interface ForwardOptions {
+  /** Rows of `x` (default: x.length / in). */
+  readonly batch?: number;
+  /**
+   * Receives Y (exactly batch × out values) and is returned, instead of a new array: for callers
+   * who run many batches (on the H200 machine, first-touching a new 64 MiB result array cost more
+   * than the whole GPU round trip).
+   */
+  readonly out?: Float32Array;
+  /**
+   * WebGPU: rows per chunk of the pipelined round trip (pipelined-forward.ts), a positive whole
+   * number; Infinity runs the batch in one piece (the default). Ignored by the CPU backend. A
+   * finite value needs `monc/runtime/host-io` (on either backend, so that a page behaves the
+   * same wherever it runs).
+   */
+  readonly chunkRows?: number;
+}
+
+/** A forward call's rows and result array, checked against the map's sizes. */
+export function forwardRequest(
+  name: string,
+  sizes: { readonly in: number; readonly out: number },
+  x: Float32Array,
+  options: number | ForwardOptions | undefined,
+): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
+  const { batch, out, chunkRows } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined, chunkRows: undefined } : options;
+  const rows = batch ?? x.length / sizes.in;
+  if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
+  if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
+  if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
+  if (chunkRows !== undefined && chunkRows !== Infinity) {
+    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new MoncError('user', `map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
+    if (!registeredHostIo()) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
+  }
+  return { rows, out, chunkRows };
+}
