@@ -11,6 +11,8 @@ export interface BuildError {
   readonly message: string;
   readonly id: string;
   readonly loc: { readonly file: string; readonly line: number; readonly column: number };
+  /** The source line `loc` is on, for a bundler that frames it itself (esbuild reads no file). */
+  readonly lineText: string;
   readonly code: Code;
 }
 
@@ -24,6 +26,7 @@ export function buildError(file: string, source: string, diagnostics: readonly D
     message: `monc: ${count} in ${file}\n${rendered.join('\n')}`,
     id: file,
     loc: { file: first.span.file, line: first.span.start.line, column: first.span.start.column - 1 },
+    lineText: source.split(/\r?\n/)[first.span.start.line - 1] ?? '',
     code: first.code,
   };
 }

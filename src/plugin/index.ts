@@ -6,7 +6,7 @@
  * Beside every `.mon` it compiles, the plugin writes `<file>.mon.d.ts` so that editors and
  * `tsc` see the module's real types (see declarations.ts).
  */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { createUnplugin, type UnpluginInstance } from 'unplugin';
 import { DEFAULT_RUNTIME_IMPORT } from '../compile.js';
 import { compileMonFile } from './compile-mon.js';
@@ -35,6 +35,18 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   // the tuning database through its own watcher instead (configureServer).
   let devServer = false;
 
+  /** One `.mon` file compiled for the bundler: the result, the files to watch, the warnings; writes its declarations. */
+  const load = (file: string) => {
+    const source = tuning();
+    const { lookup, warning: tuningWarning } = source.current();
+    const result = compileMonFile(file, { runtimeImport, tuning: lookup });
+    // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
+    const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
+    const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings];
+    if (result.ok && dts) writeIfChanged(declarationPath(file), result.declarations);
+    return { result, watched, warnings };
+  };
+
   return {
     name: 'monc',
     enforce: 'pre',
@@ -42,21 +54,30 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     loadInclude: (id) => MON.test(fileOf(id)),
 
     load(id) {
-      const file = fileOf(id);
-      const source = tuning();
-      const { lookup, warning: tuningWarning } = source.current();
-      const result = compileMonFile(file, { runtimeImport, tuning: lookup });
-      // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
-      const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
+      const { result, watched, warnings } = load(fileOf(id));
       for (const dependency of watched) this.addWatchFile(dependency);
-      for (const warning of [...(tuningWarning ? [tuningWarning] : []), ...result.warnings]) this.warn(warning);
+      for (const warning of warnings) this.warn(warning);
       if (!result.ok) {
         this.error(result.error);
-        // Rollup and Vite throw in error(); esbuild collects it and needs a result to report it with.
-        return { code: 'export {};' };
+        return { code: 'export {};' }; // Rollup and Vite throw in error(); a bundler that collects errors gets an empty module
       }
-      if (dts) writeIfChanged(declarationPath(file), result.declarations);
       return { code: result.code, map: null };
+    },
+
+    // esbuild loads `.mon` files through its own onLoad instead of the hook above (whose filter
+    // matches nothing here): only a native message carries the source line (lineText) that
+    // esbuild frames under a located error; through the hook its frame showed an empty line.
+    esbuild: {
+      onLoadFilter: /^$/, // no path (a Go regular expression: esbuild has no lookahead)
+      setup(build) {
+        build.onLoad({ filter: MON }, (args) => {
+          const { result, watched, warnings } = load(args.path);
+          const common = { watchFiles: watched, warnings: warnings.map((text) => ({ text })), resolveDir: dirname(args.path), loader: 'js' as const };
+          if (result.ok) return { ...common, contents: result.code };
+          const { message, loc, lineText } = result.error;
+          return { ...common, contents: 'export {};', errors: [{ text: message, location: { ...loc, lineText } }] };
+        });
+      },
     },
 
     vite: {

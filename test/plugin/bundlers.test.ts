@@ -106,6 +106,9 @@ describe('esbuild', () => {
     expect(error.location).toMatchObject({ line: 3, column: 42 });
     expect(error.location?.file.endsWith('ffn.mon')).toBe(true);
     expect(error.text).toContain(':3:43: error:');
+    // esbuild frames the location with the line it is given (it reads no file): the spec's line 3.
+    expect(error.location?.lineText).toBe(BROKEN_MON.split('\n')[2]);
+    expect(error.location?.lineText.length).toBeGreaterThan(42);
   });
 });
 
