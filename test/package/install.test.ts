@@ -178,7 +178,7 @@ describe('the installed package', () => {
     expect(JSON.parse(sh('node', ['--input-type=module', '-e', script], project))).toEqual({ monc: [], runtime: [], project: [], compilerInRuntime: [] });
   });
 
-  it("the opt-in entries monc/runtime/cpu and monc/runtime/training load in plain Node: before them the cpu backend is refused, after them a cpu runner trains", () => {
+  it("the opt-in entries monc/runtime/cpu, monc/runtime/training and monc/runtime/host-io load in plain Node: before them the cpu backend and a staging are refused, after them a cpu runner trains and lends a staging", () => {
     // gen/m.json and gen/m.wgsl: written by the `monc build` above.
     const script = `
       import { readFileSync } from 'node:fs';
@@ -191,10 +191,18 @@ describe('the installed package', () => {
       const runner = await MapRunner.create(manifest.maps[0], wgsl, { backend: 'cpu', training: true });
       runner.loadParams({ 'm.weight': Float32Array.from({ length: 24 }, (_, i) => (i % 5) - 2) });
       const { dx } = await runner.backward(new Float32Array(12), Float32Array.from([1, 0, 0, 0, 0, 0]));
-      console.log(JSON.stringify({ before, dx: Array.from(dx) }));`;
+      let stagingBefore = 'created';
+      try { runner.createStaging(1); } catch (e) { stagingBefore = e.kind + ': ' + e.message; }
+      await import('monc/runtime/host-io');
+      const staging = runner.createStaging(1);
+      (await staging.input()).set(Float32Array.from({ length: 12 }, (_, i) => i - 5));
+      const y = Array.from(await staging.run());
+      console.log(JSON.stringify({ before, dx: Array.from(dx), stagingBefore, y }));`;
     const out = JSON.parse(sh('node', ['--input-type=module', '-e', script], project));
     expect(out.before).toMatch(/^user: map 'm': the cpu backend needs monc\/runtime\/cpu: add import 'monc\/runtime\/cpu'/);
     // dx = DY M with DY = e_0: row 0 of M, block 0's first row (weights 0..3 of the pattern above).
     expect(out.dx).toEqual([-2, -1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(out.stagingBefore).toMatch(/^user: map 'm': createStaging needs monc\/runtime\/host-io: add import 'monc\/runtime\/host-io'/);
+    expect(out.y).toEqual([12, 1, -5, -2, 14, -4]); // row 0 of the hand-worked values above
   });
 });
