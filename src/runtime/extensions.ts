@@ -1,8 +1,8 @@
 /**
  * The parts of the runtime a page opts into by importing an entry, looked up here rather than
- * imported by MapRunner, so that a page which only runs forward passes on WebGPU bundles neither
- * (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`, cpu.ts)
- * the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
+ * imported by MapRunner, so that a page which only runs forward passes on WebGPU bundles none of
+ * them (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`,
+ * cpu.ts), the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
  * saveParams' safetensors writer) and the host I/O for many batches (`monc/runtime/host-io`,
  * host-io-entry.ts: `createStaging`'s stagings and `forward`'s pipelined round trip).
  * `monc/runtime/node` imports all three.
