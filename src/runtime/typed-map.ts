@@ -36,7 +36,10 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     return this.runner.forward(x, options);
   }
 
-  /** Mapped input and result views reused across forward passes of up to `capacity` rows (docs/runtime.md). */
+  /**
+   * Mapped input and result views reused across forward passes of up to `capacity` rows
+   * (docs/runtime.md); a browser page imports `monc/runtime/host-io` once for it.
+   */
   createStaging(capacity: number): ForwardStaging {
     return this.runner.createStaging(capacity);
   }
