@@ -128,14 +128,40 @@ describe('the subgroup-matrix emulation', () => {
     const fill = () => Float32Array.from({ length: SIZE }, () => 2 * rnd() - 1);
     const [a, b, c] = [fill(), fill(), fill()];
     const want = expected(k, a, b, c);
-    const got = await run(emulateSubgroupMatrix(kernel(k)), [a, b, c], want.length);
+    const got = await run(emulateSubgroupMatrix(kernel(k), { checkUniformity: true }), [a, b, c], want.length);
     for (let e = 0; e < want.length; e++) expect(Math.abs(got[e] - want[e]), `entry ${e}`).toBeLessThan(1e-5);
   });
 
-  it('drops the f16 and subgroup-matrix enables, the uniformity filter and every matrix name', () => {
+  it('with checkUniformity, poisons (NaN) loads and stores whose offsets differ within a subgroup or that run in divergent control flow', async () => {
+    const module = (offset: string, guard: string) => `enable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read> a: array<f32>;
+@group(0) @binding(1) var<storage, read> b: array<f32>;
+@group(0) @binding(2) var<storage, read> c: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@compute @workgroup_size(32)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let l = subgroupMatrixLoad<subgroup_matrix_left<f32, 16, 16>, row_major>(&a, ${offset}, 16u);
+  let r = subgroupMatrixLoad<subgroup_matrix_right<f32, 16, 16>, row_major>(&b, 0u, 16u);
+  var p = subgroupMatrixLoad<subgroup_matrix_result<f32, 16, 16>, row_major>(&c, 0u, 16u);
+  p = subgroupMatrixMultiplyAccumulate(l, r, p);
+  if (${guard}) {
+    subgroupMatrixStore<row_major>(&out, 0u, p, 16u);
+  }
+}`;
+    const inputs = [0, 1, 2].map(() => Float32Array.from({ length: SIZE }, (_, i) => (i % 7) / 7));
+    const finite = (out: Float32Array) => out.every((v) => Number.isFinite(v));
+    const checked = { checkUniformity: true };
+    expect(finite(await run(emulateSubgroupMatrix(module('3u', 'lid < 32u'), checked), inputs, 256))).toBe(true);
+    expect(finite(await run(emulateSubgroupMatrix(module('lid % 2u', 'lid < 32u'), checked), inputs, 256))).toBe(false);
+    expect(finite(await run(emulateSubgroupMatrix(module('3u', 'lid < 31u'), checked), inputs, 256))).toBe(false);
+  });
+
+  it('drops the f16 and subgroup-matrix enables, their uniformity filter and every matrix name', () => {
     const access: Access = { layout: 'row_major', offset: 0, stride: T };
-    const text = emulateSubgroupMatrix(kernel({ subgroups: 2, step: 1, left: access, right: access, acc: access, out: access, oldStore: true }));
-    expect(text).not.toMatch(/\bf16\b|enable|diagnostic|subgroup_?[mM]atrix/);
+    const text = emulateSubgroupMatrix(kernel({ subgroups: 2, step: 1, left: access, right: access, acc: access, out: access, oldStore: true }), { checkUniformity: true });
+    expect(text).not.toMatch(/\bf16\b|chromium|subgroup_?[mM]atrix/);
+    // The uniformity check's own (core WGSL) enable and filter.
+    expect(text.startsWith('enable subgroups;\ndiagnostic(off, subgroup_uniformity);\n')).toBe(true);
     expect(text).toContain('var<storage, read> a: array<f32>;');
     expect(text).toContain('sgm_lane = lid % 32u;');
   });

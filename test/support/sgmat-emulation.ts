@@ -62,6 +62,16 @@ export interface EmulationOptions {
   /** Invocations sharing one matrix (NVIDIA: 32, ks-sgmat's SUBGROUP). */
   readonly subgroupSize?: number;
   /**
+   * Poison (NaN) what a load or store moves when its offset or stride differs between the
+   * invocations of the adapter's subgroup, or when some of them are not active (divergent
+   * control flow): both undefined for the real builtins, whose uniformity rule kernels may
+   * switch off. Needs the adapter's `subgroups` (SwiftShader: subgroups of 4, so it sees
+   * differences within each 4 invocations only). Off by default: SwiftShader's compile time
+   * grows steeply with it (ks-sgmat with 8 δ: over 2 minutes, 8 s without); fine for small
+   * kernels.
+   */
+  readonly checkUniformity?: boolean;
+  /**
    * Keep f16 workgroup arrays f16 (two per atomic<u32>): the kernel's own workgroup footprint
    * and rounding of staged values. Off: they become f32 arrays (twice the bytes, exact f32).
    */
@@ -70,7 +80,11 @@ export interface EmulationOptions {
 
 /** A kernel whose WGSL runs without shader-f16 and subgroup matrices (see the file comment). */
 export function emulateSubgroupMatrixKernel(kernel: EmittedKernel, options: EmulationOptions = {}): EmittedKernel {
-  return { ...kernel, wgsl: emulateSubgroupMatrix(kernel.wgsl, options), enables: kernel.enables.filter((e) => e !== 'f16' && e !== SUBGROUP_MATRIX_ENABLE) };
+  const text = emulateSubgroupMatrix(kernel.wgsl, options);
+  // The enable the uniformity check adds goes with the kernel's own enables.
+  const wgsl = text.replace(/^enable subgroups;\n/, '');
+  const enables = kernel.enables.filter((e) => e !== 'f16' && e !== SUBGROUP_MATRIX_ENABLE);
+  return { ...kernel, wgsl, enables: wgsl === text || enables.includes('subgroups') ? enables : [...enables, 'subgroups'] };
 }
 
 /**
@@ -233,11 +247,14 @@ class Rewriter {
   private readonly poolSizes = new Map<string, number>();
   private readonly functions = new Map<string, string>();
   private grid!: LaneGrid;
+  private readonly check: boolean;
 
   constructor(
     private text: string,
     private readonly options: EmulationOptions,
-  ) {}
+  ) {
+    this.check = options.checkUniformity ?? false;
+  }
 
   run(): string {
     this.findArrays();
@@ -250,9 +267,13 @@ class Rewriter {
     this.rewriteStatements();
     const left = /\bsubgroup_?[mM]atrix\w*/.exec(this.text);
     if (left) throw new Error(`sgmat emulation: unrecognised use of '${left[0]}' near: ${this.text.slice(left.index, left.index + 80)}`);
-    const lane = this.types.size > 0 ? ['var<private> sgm_lane: u32;'] : [];
+    const used = this.types.size > 0;
+    const lane = used ? ['var<private> sgm_lane: u32;'] : [];
+    const check = used && this.check ? ['var<private> sgm_width: u32;', 'var<private> sgm_nan_bits: u32 = 0x7fc00000u;', ...UNIFORM_CHECK] : [];
     const pools = [...this.poolSizes].map(([component, size]) => `var<private> sgm_pool_${component}: array<${component}, ${size}>;`);
-    return f16ToF32([this.text.trimEnd(), '', '// Subgroup-matrix emulation (test harness).', ...lane, ...pools, ...this.functions.values()].join('\n')) + '\n';
+    const directives = used && this.check ? ['enable subgroups;', 'diagnostic(off, subgroup_uniformity);'] : [];
+    const module = [...directives, this.text.trimEnd(), '', '// Subgroup-matrix emulation (test harness).', ...lane, ...check, ...pools, ...this.functions.values()];
+    return f16ToF32(module.join('\n')) + '\n';
   }
 
   private matrixType(kind: Kind, args: string): MatrixType {
@@ -293,9 +314,16 @@ class Rewriter {
       found++;
       const x = integer(splitTopLevel(size)[0], 'the workgroup size');
       if (x % S !== 0) throw new Error(`sgmat emulation: ${name}'s workgroup size ${x} is not whole subgroups of ${S}`);
-      const lid = /@builtin\(\s*local_invocation_index\s*\)\s*(\w+)/.exec(params);
-      const all = lid ? params : `${params.trim() === '' ? '' : `${params.trimEnd()}, `}@builtin(local_invocation_index) sgm_lid: u32`;
-      return `@compute @workgroup_size(${size}) fn ${name}(${all}) {\n  sgm_lane = ${lid ? lid[1] : 'sgm_lid'} % ${S}u;`;
+      let all = params;
+      const builtin = (which: string, fallback: string): string => {
+        const found = new RegExp(`@builtin\\(\\s*${which}\\s*\\)\\s*(\\w+)`).exec(all);
+        if (found) return found[1];
+        all = `${all.trim() === '' ? '' : `${all.trimEnd()}, `}@builtin(${which}) ${fallback}: u32`;
+        return fallback;
+      };
+      const sets = [`sgm_lane = ${builtin('local_invocation_index', 'sgm_lid')} % ${S}u;`];
+      if (this.check) sets.push(`sgm_width = ${builtin('subgroup_size', 'sgm_subgroup_size')};`);
+      return `@compute @workgroup_size(${size}) fn ${name}(${all}) {\n  ${sets.join(' ')}`;
     });
     if (found === 0) throw new Error('sgmat emulation: no compute entry point with a workgroup size');
   }
@@ -563,6 +591,7 @@ class Rewriter {
     const at = layout ? entryAt(layout, p.row, p.col) : '';
     this.define(name, [
       `fn ${name}(${params}) {`,
+      ...(layout && this.check ? ['  let ok = sgm_uniform(offset, stride);'] : []),
       `  let i0 = (sgm_lane / ${g.laneCols}u) * ${g.a}u;`,
       `  let j0 = (sgm_lane % ${g.laneCols}u) * ${g.b}u;`,
       `  for (var e = 0u; e < ${p.size}u; e++) {`,
@@ -575,16 +604,22 @@ class Rewriter {
     return name;
   }
 
+  /** `value`, or NaN where the uniformity check (when on) failed. */
+  private guarded(component: string, value: string): string {
+    return this.check ? `select(${poison(component)}, ${value}, ok)` : value;
+  }
+
   private load(a: ArrayVar, t: MatrixType, layout: Layout): string {
     this.checkComponent(a, t, 'load');
     const read = (at: string) => (a.packed ? `${a.name}_get(${at})` : `${a.name}[${at}]`);
-    return this.perEntry(`${t.name}_load_${layout}_${a.name}`, 'm: u32, offset: u32, stride: u32', t, layout, (e, at) => `${e} = ${emulated(t.component)}(${read(at)});`);
+    const et = emulated(t.component);
+    return this.perEntry(`${t.name}_load_${layout}_${a.name}`, 'm: u32, offset: u32, stride: u32', t, layout, (e, at) => `${e} = ${this.guarded(et, `${et}(${read(at)})`)};`);
   }
 
   private store(a: ArrayVar, t: MatrixType, layout: Layout): string {
     this.checkComponent(a, t, 'store');
     return this.perEntry(`${t.name}_store_${layout}_${a.name}`, 'offset: u32, m: u32, stride: u32', t, layout, (e, at) =>
-      a.packed ? `${a.name}_set(${at}, f32(${e}));` : `${a.name}[${at}] = ${emulated(a.element)}(${e});`,
+      a.packed ? `${a.name}_set(${at}, f32(${this.guarded(emulated(t.component), e)}));` : `${a.name}[${at}] = ${emulated(a.element)}(${this.guarded(emulated(t.component), e)});`,
     );
   }
 
@@ -633,6 +668,23 @@ class Rewriter {
 }
 
 type Layout = 'row_major' | 'col_major';
+
+/**
+ * Whether a load or store's offset and stride are the same in every invocation of the adapter's
+ * subgroup and all of it is active (the emulation's uniformity check).
+ */
+const UNIFORM_CHECK = [
+  'fn sgm_uniform(offset: u32, stride: u32) -> bool {',
+  '  let lanes = countOneBits(subgroupBallot(true));',
+  '  let same = offset == subgroupBroadcastFirst(offset) && stride == subgroupBroadcastFirst(stride);',
+  '  return lanes.x + lanes.y + lanes.z + lanes.w == sgm_width && subgroupAll(same);',
+  '}',
+];
+
+/** A NaN (quiet) of the emulated component type, at run time (a constant NaN is a WGSL error). */
+function poison(component: string): string {
+  return `bitcast<${component}>(sgm_nan_bits)`;
+}
 
 /** The array index of entry [r, c] of a matrix at `offset` with `stride`, for the layout. */
 function entryAt(layout: Layout, r: string, c: string): string {
