@@ -2,9 +2,9 @@
  * ks-sgmat-strided (the strided factor on tensor cores, several subgroups per workgroup): its
  * applicability rules and schedule space on the H200's limits and smaller ones, its WGSL text,
  * and its results against the float64 op reference on SwiftShader through the subgroup-matrix
- * emulation (test/support/sgmat-emulation.ts: every invocation computes whole matrices in f32,
- * the f16 workgroup arrays stay f16, so staged values are rounded as on the GPU). Tolerance:
- * SPEC §6 f16, relative Frobenius error 3e-3. Emulated kernels are slow to compile on
+ * emulation (test/support/sgmat-emulation.ts: each lane computes its share of every matrix in
+ * f32, the f16 workgroup arrays stay f16, so staged values are rounded as on the GPU). Tolerance:
+ * f16 storage's, relative Frobenius error 3e-3. Emulated kernels are slow to compile on
  * SwiftShader (seconds each), so the emulated checks take one schedule per code path.
  */
 import { fc, test } from '@fast-check/vitest';
