@@ -7,6 +7,7 @@ import type { BackwardOp } from '../ir/ir.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
 import { assertNever } from '../util/assert.js';
+import { jsonErrorMessage } from '../util/json.js';
 
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;
@@ -116,7 +117,7 @@ export function parseDb(text: string): { readonly db: TuningDb } | { readonly er
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { error: `not JSON (${(e as Error).message})` };
+    return { error: `not JSON (${jsonErrorMessage(e)})` };
   }
   if (!isObj(json) || json.format !== DB_FORMAT) return { error: `not a monc tuning database (format must be '${DB_FORMAT}')` };
   if (json.version !== DB_VERSION) return { error: `unsupported tuning database version ${String(json.version)} (expected ${DB_VERSION})` };

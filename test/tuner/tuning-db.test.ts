@@ -69,6 +69,8 @@ describe('tuning database', () => {
 
   it('rejects malformed databases with a reason', () => {
     expect(parseDb('{')).toHaveProperty('error');
+    // V8 quotes the unparsable text, line breaks included: the reason stays one line.
+    expect(parseDb('xx\nyy\nzz')).toEqual({ error: String.raw`not JSON (Unexpected token 'x', "xx\nyy\nzz" is not valid JSON)` });
     expect(parseDb('{"format":"monc-tuning","version":2,"entries":[]}')).toMatchObject({ error: expect.stringContaining('version') });
     expect(parseDb(JSON.stringify({ format: 'monc-tuning', version: 1, entries: [{ ...entry(H100, 1), ms: 'fast' }] }))).toMatchObject({ error: expect.stringContaining('entries[0]') });
     expect(parseDb(JSON.stringify({ format: 'monc-tuning', version: 1, entries: [entry(H100, 1)] }))).toHaveProperty('db');
