@@ -3,8 +3,10 @@
  * kernel family: hand-written kernels whose subgroups load left and right matrices, and a result
  * to accumulate onto, in random layouts at random offsets and strides, multiply with and without
  * accumulating, and store in both call forms, run on SwiftShader and compared entry by entry with
- * the subgroup-matrix proposal's definitions computed here (f32 sums of 16 products: 1e-5); the
- * rewrite's text; and the forms it must refuse.
+ * the subgroup-matrix proposal's definitions computed here (f32 sums of 16 products: 1e-5; every
+ * call drawn lies inside its array with a stride of at least 16, so the robustness the emulation
+ * models leaves it unchanged); the robustness itself on calls that cross an array's end or have
+ * too small a stride (exact values); the rewrite's text; and the forms it must refuse.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -179,5 +181,117 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       ),
     ).toThrow(/more than one K/);
     expect(() => emulateSubgroupMatrix(module(load).replace('@workgroup_size(32)', '@workgroup_size(48)'))).toThrow(/not whole subgroups/);
+  });
+});
+
+/**
+ * Dawn's robustness for the matrix builtins, which the emulation models by default: a kernel
+ * loads a left matrix (from a storage array of `a[i] = i + 1`, or a workgroup copy of it),
+ * multiplies it by the identity (exact) and stores the product, so the output shows which array
+ * entries the load read and where the store put them. The expected offsets and strides are
+ * worked out by hand from the rule (Tint's ClampSubgroupMatrixCall): stride = max(stride,
+ * min_stride); offset + stride·15 + min_stride > the array's length -> offset 0, stride
+ * min_stride (min_stride 16 for 16x16 matrices).
+ */
+describe("the emulation's robustness for subgroup-matrix loads and stores", () => {
+  interface Call {
+    readonly layout: Layout;
+    readonly offset: number;
+    readonly stride: number;
+  }
+  interface Probe {
+    /** Where the left matrix comes from: the storage array `a` or its copy in workgroup array `w` (300 entries). */
+    readonly from: 'a' | 'w';
+    readonly element: 'f32' | 'f16';
+    /** Entries of `a` (the binding's length for f32; f16 ones as the f32 buffer the emulation uploads). */
+    readonly length: number;
+    readonly load: Call;
+    readonly store: Call;
+  }
+  const WG = 300;
+  /** Entries of the output array. */
+  const OUT = 400;
+
+  function probeKernel(k: Probe): string {
+    const e = k.element;
+    return `enable f16;
+enable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read> a: array<${e}>;
+@group(0) @binding(1) var<storage, read> b: array<${e}>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+var<workgroup> w: array<${e}, ${WG}>;
+@compute @workgroup_size(32)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  for (var i = lid; i < ${WG}u; i += 32u) { w[i] = a[i]; }
+  workgroupBarrier();
+  let l = subgroupMatrixLoad<subgroup_matrix_left<${e}, 16, 16>, ${k.load.layout}>(&${k.from}, ${k.load.offset}u, ${k.load.stride}u);
+  let r = subgroupMatrixLoad<subgroup_matrix_right<${e}, 16, 16>, row_major>(&b, 0u, 16u);
+  let p = subgroupMatrixMultiply<f32>(l, r);
+  subgroupMatrixStore<${k.store.layout}>(&out, ${k.store.offset}u, p, ${k.store.stride}u);
+}`;
+  }
+
+  /** The output when the load reads and the store writes with these (effective) calls: out[store(r, c)] = a[load(r, c)] (a[i] = i + 1), zero elsewhere. */
+  function outputFor(load: Call, store: Call): Float64Array {
+    const out = new Float64Array(OUT);
+    for (let r = 0; r < T; r++) for (let c = 0; c < T; c++) out[at(store, 0, r, c)] = at(load, 0, r, c) + 1;
+    return out;
+  }
+
+  async function probe(k: Probe, options: { robustness?: boolean } = {}): Promise<Float32Array> {
+    const a = Float32Array.from({ length: k.length }, (_, i) => i + 1);
+    const identity = Float32Array.from({ length: T * T }, (_, i) => (i % (T + 1) === 0 ? 1 : 0));
+    return run(emulateSubgroupMatrix(probeKernel(k), options), [a, identity], OUT);
+  }
+
+  const inside: Call = { layout: 'row_major', offset: 0, stride: 16 };
+  const f32 = { from: 'a', element: 'f32', length: 300 } as const;
+
+  it('redirects a load that crosses the end of a storage array to offset 0 with the minimum stride (the first entries, not zeros)', async () => {
+    // 100 + 16·15 + 16 = 356 > 300.
+    const k: Probe = { ...f32, load: { layout: 'row_major', offset: 100, stride: 16 }, store: inside };
+    expect([...(await probe(k))]).toEqual([...outputFor({ ...k.load, offset: 0 }, inside)]);
+    // The bare semantics (robustness off) read from entry 100 on: those that exist are a[100 + i].
+    const bare = await probe(k, { robustness: false });
+    for (let i = 0; i + 100 < k.length; i++) expect(bare[i], `entry ${i}`).toBe(101 + i);
+  });
+
+  it('keeps a load that ends exactly at the array end, redirects one entry further', async () => {
+    const at48: Probe = { ...f32, length: 304, load: { layout: 'row_major', offset: 48, stride: 16 }, store: inside };
+    expect([...(await probe(at48))]).toEqual([...outputFor(at48.load, inside)]); // 48 + 240 + 16 = 304
+    const at49: Probe = { ...at48, load: { ...at48.load, offset: 49 } };
+    expect([...(await probe(at49))]).toEqual([...outputFor({ ...at49.load, offset: 0 }, inside)]); // 305 > 304
+  });
+
+  it('redirects a column-major load past the end of a workgroup array (its declared length)', async () => {
+    // Column-major: 60 + 16·15 + 16 = 316 > 300 entries of w, while a has 400.
+    const k: Probe = { from: 'w', element: 'f32', length: OUT, load: { layout: 'col_major', offset: 60, stride: 16 }, store: { layout: 'col_major', offset: 0, stride: 16 } };
+    expect([...(await probe(k))]).toEqual([...outputFor({ ...k.load, offset: 0 }, k.store)]);
+    const atEnd: Probe = { ...k, load: { ...k.load, offset: 44 } }; // 300: unchanged
+    expect([...(await probe(atEnd))]).toEqual([...outputFor(atEnd.load, k.store)]);
+  });
+
+  it('raises a stride below the minimum (the minor extent) to it', async () => {
+    const row: Probe = { ...f32, load: { layout: 'row_major', offset: 3, stride: 5 }, store: inside };
+    expect([...(await probe(row))]).toEqual([...outputFor({ ...row.load, stride: 16 }, inside)]);
+    expect([...(await probe(row, { robustness: false }))]).toEqual([...outputFor(row.load, inside)]);
+    const store: Probe = { ...f32, load: inside, store: { layout: 'col_major', offset: 7, stride: 2 } };
+    expect([...(await probe(store))]).toEqual([...outputFor(inside, { ...store.store, stride: 16 })]);
+  });
+
+  it('redirects a store that would cross the end of its array, over its first entries', async () => {
+    // 200 + 16·15 + 16 = 456 > 400.
+    const k: Probe = { ...f32, load: { layout: 'row_major', offset: 20, stride: 17 }, store: { layout: 'row_major', offset: 200, stride: 16 } };
+    expect([...(await probe(k))]).toEqual([...outputFor(k.load, { ...k.store, offset: 0 })]);
+  });
+
+  it("takes an f16 storage array's length as the real f16 buffer's (whole 16-byte units: 300 entries -> 304)", async () => {
+    const f16: Probe = { from: 'a', element: 'f16', length: 300, load: { layout: 'row_major', offset: 46, stride: 16 }, store: inside };
+    // 46 + 256 = 302 <= 304: not redirected; entries past a's 300 are the buffer's padding (not compared).
+    const kept = await probe(f16);
+    const want = outputFor(f16.load, inside);
+    for (let i = 0; i < T * T; i++) if (want[i] <= f16.length) expect(kept[i], `entry ${i}`).toBe(want[i]);
+    const past: Probe = { ...f16, load: { ...f16.load, offset: 49 } }; // 305 > 304
+    expect([...(await probe(past))]).toEqual([...outputFor({ ...past.load, offset: 0 }, inside)]);
   });
 });

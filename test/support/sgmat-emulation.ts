@@ -40,6 +40,17 @@
  *  - `subgroupMatrixMultiply<TR>(l, r)` = l · r (an M x N result of component type TR),
  *    `subgroupMatrixMultiplyAccumulate(l, r, acc)` = l · r + acc;
  *  - `T()` is the zero matrix, `T(v)` every entry v; `subgroupMatrixScalarAdd/Subtract/Multiply`.
+ * And what Dawn's compiler adds on the GPU (option `robustness`, on by default): Tint's
+ * Robustness transform (src/tint/lang/core/ir/transform/robustness.cc, ClampSubgroupMatrixCall;
+ * its `clamp_subgroup_matrix` is on by default and the SPIR-V, MSL and HLSL writers keep it, and
+ * the transform runs unless the device's `disable_robustness` toggle is set, which it is not by
+ * default) rewrites every load and store: min_stride = the matrix's columns (row_major) or rows
+ * (col_major); stride = max(stride, min_stride); and if offset + stride·(rows or columns − 1) +
+ * min_stride > the array's length, offset = 0 and stride = min_stride. So a 16x16 load that
+ * crosses the buffer's end reads its first entries (not zeros, not the entries before the end)
+ * and such a store writes over them. Array lengths: a workgroup or fixed-size array's declared
+ * count, a runtime-sized storage array's arrayLength (for an f16 one, what the real f16 buffer of
+ * the same element count has: monc's buffers are whole 16-byte units).
  * Statement forms parsed (what the emitters write): `let|var m = CALL;`, `m = CALL;` and
  * `subgroupMatrixStore…(…);`, where CALL is `subgroupMatrixLoad<T, row_major|col_major>(&buf,
  * offset, stride)` (or `subgroupMatrixLoad<T>(&buf, offset, col_major_bool, stride)`), a multiply,
@@ -71,6 +82,13 @@ export interface EmulationOptions {
    * kernels.
    */
   readonly checkUniformity?: boolean;
+  /**
+   * Model Dawn's robustness for matrix loads and stores (on by default, as on the GPU; see
+   * `Rewriter.access`): a stride below the matrix's minimum is raised to it, and a call that
+   * would run past the array's end uses offset 0 and the minimum stride instead. Off: the
+   * proposal's bare semantics (what the real builtins do only with robustness disabled).
+   */
+  readonly robustness?: boolean;
   /**
    * Keep f16 workgroup arrays f16 (two per atomic<u32>): the kernel's own workgroup footprint
    * and rounding of staged values. Off: they become f32 arrays (twice the bytes, exact f32).
@@ -584,14 +602,21 @@ class Rewriter {
     return `sgm_pool_${emulated(t.component)}`;
   }
 
-  /** A function over the invocation's part of the matrix in slot `m`: `body` per entry (pool entry, array index of [row, col]). */
-  private perEntry(name: string, params: string, t: MatrixType, layout: Layout | undefined, body: (entry: string, at: string) => string): string {
+  /**
+   * A function over the invocation's part of the matrix in slot `m`: `body` per entry (pool entry,
+   * array index of [row, col]). A load or store (`access` given) takes the call's offset and
+   * stride as `offset0` and `stride0` and addresses entries with the `offset` and `stride` its
+   * prologue derives from them (Tint's robustness, when on).
+   */
+  private perEntry(name: string, params: string, t: MatrixType, access: { readonly layout: Layout; readonly prologue: readonly string[] } | undefined, body: (entry: string, at: string) => string): string {
     const p = this.parts(t);
     const g = this.grid;
-    const at = layout ? entryAt(layout, p.row, p.col) : '';
+    const at = access ? entryAt(access.layout, p.row, p.col) : '';
     this.define(name, [
       `fn ${name}(${params}) {`,
-      ...(layout && this.check ? ['  let ok = sgm_uniform(offset, stride);'] : []),
+      // The uniformity rule concerns the call's own arguments, before robustness rewrites them.
+      ...(access && this.check ? ['  let ok = sgm_uniform(offset0, stride0);'] : []),
+      ...(access ? access.prologue.map((line) => `  ${line}`) : []),
       `  let i0 = (sgm_lane / ${g.laneCols}u) * ${g.a}u;`,
       `  let j0 = (sgm_lane % ${g.laneCols}u) * ${g.b}u;`,
       `  for (var e = 0u; e < ${p.size}u; e++) {`,
@@ -609,16 +634,45 @@ class Rewriter {
     return this.check ? `select(${poison(component)}, ${value}, ok)` : value;
   }
 
+  /**
+   * The offset and stride a load or store of t through array a uses, as Dawn's compiler rewrites
+   * them (Tint's Robustness transform, ClampSubgroupMatrixCall, on for every backend while the
+   * device's robustness is, i.e. unless the `disable_robustness` toggle is set): the minimum
+   * stride is the matrix's extent along its minor dimension (columns row-major, rows
+   * column-major; scaled by element size / array stride, 1 here: the array's element is the
+   * component type) and a smaller stride is raised to it; then a call whose last slice would end
+   * past the array (offset + stride·(major extent − 1) + min_stride > length, in wrapping u32)
+   * uses offset 0 and the minimum stride instead, so a load reads the array's first entries and
+   * a store writes there. Array lengths: a fixed-size array's declared count; a runtime-sized
+   * storage array's arrayLength, for f16 ones as the real f16 buffer would have it (see
+   * `storageLength`).
+   */
+  private access(a: ArrayVar, t: MatrixType, layout: Layout): { readonly layout: Layout; readonly prologue: readonly string[] } {
+    if (!(this.options.robustness ?? true)) return { layout, prologue: ['let offset = offset0;', 'let stride = stride0;'] };
+    const min = layout === 'col_major' ? t.rows : t.cols;
+    const major = layout === 'col_major' ? t.cols : t.rows;
+    const length = a.length !== undefined ? `${a.length}u` : storageLength(a);
+    return {
+      layout,
+      prologue: [
+        `let stride1 = max(stride0, ${min}u);`,
+        `let inside = offset0 + stride1 * ${major - 1}u + ${min}u <= ${length};`,
+        'let offset = select(0u, offset0, inside);',
+        `let stride = select(${min}u, stride1, inside);`,
+      ],
+    };
+  }
+
   private load(a: ArrayVar, t: MatrixType, layout: Layout): string {
     this.checkComponent(a, t, 'load');
     const read = (at: string) => (a.packed ? `${a.name}_get(${at})` : `${a.name}[${at}]`);
     const et = emulated(t.component);
-    return this.perEntry(`${t.name}_load_${layout}_${a.name}`, 'm: u32, offset: u32, stride: u32', t, layout, (e, at) => `${e} = ${this.guarded(et, `${et}(${read(at)})`)};`);
+    return this.perEntry(`${t.name}_load_${layout}_${a.name}`, 'm: u32, offset0: u32, stride0: u32', t, this.access(a, t, layout), (e, at) => `${e} = ${this.guarded(et, `${et}(${read(at)})`)};`);
   }
 
   private store(a: ArrayVar, t: MatrixType, layout: Layout): string {
     this.checkComponent(a, t, 'store');
-    return this.perEntry(`${t.name}_store_${layout}_${a.name}`, 'offset: u32, m: u32, stride: u32', t, layout, (e, at) =>
+    return this.perEntry(`${t.name}_store_${layout}_${a.name}`, 'offset0: u32, m: u32, stride0: u32', t, this.access(a, t, layout), (e, at) =>
       a.packed ? `${a.name}_set(${at}, f32(${this.guarded(emulated(t.component), e)}));` : `${a.name}[${at}] = ${emulated(a.element)}(${this.guarded(emulated(t.component), e)});`,
     );
   }
@@ -684,6 +738,16 @@ const UNIFORM_CHECK = [
 /** A NaN (quiet) of the emulated component type, at run time (a constant NaN is a WGSL error). */
 function poison(component: string): string {
   return `bitcast<${component}>(sgm_nan_bits)`;
+}
+
+/**
+ * The length in elements a runtime-sized storage array has on the GPU. An f16 array here is the
+ * f32 buffer the test uploads in its place, of the same element count n; monc's buffers (the
+ * runtime's and KernelCheck's) are whole 16-byte units, so the real f16 buffer holds n rounded
+ * up to 8 elements, which is the f32 buffer's length (n rounded up to 4) rounded up to 8.
+ */
+function storageLength(a: ArrayVar): string {
+  return a.element === 'f16' ? `((arrayLength(&${a.name}) + 7u) / 8u * 8u)` : `arrayLength(&${a.name})`;
 }
 
 /** The array index of entry [r, c] of a matrix at `offset` with `stride`, for the layout. */
