@@ -59,7 +59,7 @@ function emitKs(op: KsOp, schedule: KsDirectSchedule, ctx: KernelContext): Emitt
         const w = it.constant !== undefined ? u(p * c + it.constant) : sum(u(p * c), 'i_g');
         return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
       }),
-    ]),
+    ], acc.names),
     `let y_row = item_row * ${u(rowSize(ctx, op.dst))};`,
     ...acc.names.flatMap((name, p) => [
       '{',

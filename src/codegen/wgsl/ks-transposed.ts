@@ -122,7 +122,7 @@ function emitKsTransposed<F extends string>(op: KsOp, schedule: KsTransposedSche
         const w = it.constant !== undefined ? u(p + it.constant * b) : sum(u(p), mul('i_g', b));
         return [`{`, `  let wv = ${load(ctx, n.params, sum('w_base', w))};`, ...rowIds.map((r) => `  ${acc(r, p)} = ${acc(r, p)} + wv * xv${r};`), `}`];
       }).flat(),
-    ]),
+    ], rowIds.flatMap((r) => Array.from({ length: outputs }, (_, p) => acc(r, p)))),
     ...rowIds.flatMap((r) => [
       `if (${sum('row0', u(r))} < batch) {`,
       `  let y_row = ${mul(sum('row0', u(r)), dstRow)};`,
