@@ -18,7 +18,8 @@ export interface TypedProjection<Params> extends Omit<ProjectionResult, 'params'
  * Projects a dense W (out, in), row-major (e.g. a trained nn.Linear weight), onto the structure
  * of `map` (an instance of a generated class) and loads the parameters found: afterwards
  * `forward` applies that M. The fit runs in float64 on the CPU (docs/projection.md), so this is
- * synchronous; `relativeError` is ‖W − M‖_F / ‖W‖_F of the float32 tensors loaded. Throws a ProjectionError for a
+ * synchronous; `relativeError` is ‖W − M‖_F / ‖W‖_F of the values the runner stores (f16 in an
+ * f16 kernel set, else f32). Throws a ProjectionError for a
  * W of the wrong size or with NaN/±Inf, leaving the loaded parameters as they were.
  */
 export function projectInto<Params extends { readonly [name: string]: Float32Array }>(
@@ -31,8 +32,10 @@ export function projectInto<Params extends { readonly [name: string]: Float32Arr
   const { name: mapName, model } = manifest;
   // A manifest map written by an older monc has no model: say which map, and what to do.
   if (model === undefined) throw new FormatError(`map '${mapName}': its manifest has no model (built by an older monc); rebuild the module with this version to project into it`);
-  // Stored as the float32 tensors handed to the runner (or f16 when asked): the error and the claim describe those.
-  const { params, ...fit } = project(model, w, { ...options, storage: options?.storage ?? 'f32' });
+  // Stored as the runner stores them: f16 where its kernel set has f16 storage (an f16 module on
+  // an adapter with shader-f16), else f32 (the f32-storage set, the cpu backend); the error and
+  // the claim describe those values.
+  const { params, ...fit } = project(model, w, { ...options, storage: options?.storage ?? map.runner.kernelSet?.storage ?? 'f32' });
   const tensors: Record<string, Float32Array> = {};
   for (const [name, values] of params) tensors[name] = Float32Array.from(values);
   // The names are the manifest's: exactly the keys of Params.

@@ -1,0 +1,66 @@
+/**
+ * projectInto reports on the parameters as its runner stores them: f16 where the runner's kernel
+ * set has f16 storage (an f16 module on an adapter with shader-f16), f32 elsewhere (the cpu
+ * backend, the f32-storage set). The f16 runner is the cpu runner of an f16 module seen through a
+ * kernel set with f16 storage, as on such an adapter (SwiftShader has no shader-f16).
+ */
+import { describe, expect, it } from 'vitest';
+import { projectInto } from '../../src/project/index.js';
+import { roundToStorage } from '../../src/project/storage.js';
+import '../../src/runtime/cpu.js';
+import { MapRunner, type RunnerKernelSet } from '../../src/runtime/map-runner.js';
+import { TypedMap } from '../../src/runtime/typed-map.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
+import { compileForTest } from '../support/compiled.js';
+import { referenceDense } from '../support/reference.js';
+
+class Typed extends TypedMap<Record<string, Float32Array>> {
+  constructor(runner: MapRunner) {
+    super(runner);
+  }
+}
+
+const checked = checkedMap('m', monarch(16, 16, 4));
+const compiled = compileForTest(checked, 'f16');
+/** W in the structure: its f32 projection is exact to rounding, its f16 one ~1e-4 off. */
+const w = referenceDense(checked.structure, randomParams(checked.structure, rng(9)));
+
+function relativeDistance(params: Record<string, Float32Array>): number {
+  const m = referenceDense(checked.structure, new Map(Object.entries(params)));
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < w.length; i++) {
+    num += (m[i] - w[i]) ** 2;
+    den += w[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+async function typed(storage: RunnerKernelSet['storage'] | undefined): Promise<Typed> {
+  const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend: 'cpu', dtype: 'f16' });
+  if (storage === undefined) return new Typed(runner);
+  const kernelSet: RunnerKernelSet = { name: 'portable', storage, kernels: [] };
+  return new Typed(Object.create(runner, { kernelSet: { get: () => kernelSet } }) as MapRunner);
+}
+
+describe('projectInto stores and reports as the runner does', () => {
+  it('a runner with f16 storage: f16 values, and the error and claim of those', async () => {
+    const fit = projectInto(await typed('f16'), w);
+    for (const values of Object.values(fit.params)) for (const v of values) expect(roundToStorage(v, 'f16')).toBe(v);
+    expect(fit.relativeError).toBeGreaterThan(1e-5);
+    expect(Math.abs(fit.relativeError - relativeDistance(fit.params))).toBeLessThan(1e-9);
+    expect(fit.optimal).toBe(true);
+  });
+
+  it('the cpu backend (no kernel set) and an f32-storage set: f32 values, exact to f32 rounding', async () => {
+    for (const instance of [await typed(undefined), await typed('f32')]) {
+      const fit = projectInto(instance, w);
+      expect(fit.relativeError).toBeLessThan(1e-6);
+      expect(Math.abs(fit.relativeError - relativeDistance(fit.params))).toBeLessThan(1e-9);
+    }
+  });
+
+  it('an explicit storage wins', async () => {
+    expect(projectInto(await typed('f16'), w, { storage: 'f32' }).relativeError).toBeLessThan(1e-6);
+  });
+});
