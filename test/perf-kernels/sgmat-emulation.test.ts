@@ -285,6 +285,43 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     expect([...(await probe(k))]).toEqual([...outputFor(k.load, { ...k.store, offset: 0 })]);
   });
 
+  it('reproduces the partial-row-tile failure seen on the GPU: a last row tile loaded and stored straight from storage leaves its rows unwritten', async () => {
+    // y = x · W for 20 rows, one 16-row tile per subgroup, x and y loaded and stored in place.
+    // The second tile (rows 16..31 of 20) crosses both arrays' ends: its load reads rows 0..15
+    // and its store writes their product over rows 0..15 (the values the first tile writes), so
+    // rows 16..19 of y are never written: zeros where the reference has x · W.
+    const rows = 20;
+    const wgsl = `enable f16;
+enable chromium_experimental_subgroup_matrix;
+@group(0) @binding(0) var<storage, read> x: array<f16>;
+@group(0) @binding(1) var<storage, read> w: array<f16>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  @diagnostic(off, chromium.subgroup_matrix_uniformity) {
+    let tile = lid / 32u;
+    let l = subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&x, tile * 256u, 16u);
+    let r = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, row_major>(&w, 0u, 16u);
+    let p = subgroupMatrixMultiply<f32>(l, r);
+    subgroupMatrixStore<row_major>(&y, tile * 256u, p, 16u);
+  }
+}`;
+    const rnd = rng(5);
+    const x = Float32Array.from({ length: rows * T }, () => 2 * rnd() - 1);
+    const w = Float32Array.from({ length: T * T }, () => 2 * rnd() - 1);
+    const y = await run(emulateSubgroupMatrix(wgsl), [x, w], rows * T);
+    for (let i = 0; i < rows; i++)
+      for (let j = 0; j < T; j++) {
+        let want = 0;
+        for (let q = 0; q < T; q++) want += x[i * T + q] * w[q * T + j];
+        if (i < 16) expect(Math.abs(y[i * T + j] - want), `y[${i}, ${j}]`).toBeLessThan(1e-5);
+        else {
+          expect(Math.abs(want), `reference y[${i}, ${j}]`).toBeGreaterThan(0);
+          expect(y[i * T + j], `y[${i}, ${j}]`).toBe(0);
+        }
+      }
+  });
+
   it("takes an f16 storage array's length as the real f16 buffer's (whole 16-byte units: 300 entries -> 304)", async () => {
     const f16: Probe = { from: 'a', element: 'f16', length: 300, load: { layout: 'row_major', offset: 46, stride: 16 }, store: inside };
     // 46 + 256 = 302 <= 304: not redirected; entries past a's 300 are the buffer's padding (not compared).
