@@ -19,9 +19,10 @@
  *          (plus op1's bias, plus the old y when op1 accumulates).
  * x's row tile is read once per slice; the slices of a row tile are neighbouring workgroup ids, so
  * all but the first read come from L2. x is staged (rows clamped to the batch) rather than loaded
- * by the matrix builtins: Tint's robustness drops a whole 16x16 load that crosses the end of its
- * array (offset + stride·15 + 16 > length), which a partial last row tile would. The W tiles
- * read in place never cross their tensor's end, nor the workgroup tiles their arrays'.
+ * by the matrix builtins: Tint's robustness redirects a whole 16x16 load that crosses the end of
+ * its array (offset + stride·15 + 16 > length) to the array's first entries (offset 0, stride
+ * 16), which a partial last row tile would. The W tiles read in place never cross their tensor's
+ * end, nor the workgroup tiles their arrays' (the emulated tests model the redirect).
  *
  * Shapes: any marked pair the kernel's precondition (`fusablePair`) admits with b0, c0, b1, c1
  * multiples of 16, op0 reading x in place, and d1 a multiple or a divisor of b0. The slice is a
