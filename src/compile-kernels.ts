@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { forwardStorageNeeded, requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { backwardGroup, featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -13,7 +13,7 @@ import type { Diagnostic } from './dsl/diagnostics.js';
 import type { CheckedModule, Dtype } from './dsl/structure.js';
 import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
-import { manifestBackward, planBackwardKernels, planForwardKernels } from './codegen/manifest-programs.js';
+import { manifestBackward } from './codegen/manifest-programs.js';
 import { emitBackwardKernels, isValidBackwardSchedule } from './codegen/wgsl/backward-program.js';
 import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels, OPTIMIZER_GROUP } from './codegen/wgsl/optimizer.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
@@ -81,9 +81,10 @@ export interface EmitModuleOptions {
  * its kernel sets (`kernelSets`, in the order a runtime tries them): an untuned `dtype f16` map
  * whose default kernels change on an adapter with tensor cores gets those first (`tensor-core`,
  * only the kernels that differ written, after the module's WGSL); then the module's own kernels
- * (`portable`, or `tuned` where the tuning database chose a kernel); and a `dtype f16` map last
- * the same kernels with f32 storage (`f32-storage`, a WGSL module of its own), so that a runtime
- * on an adapter without shader-f16 runs what the build emitted.
+ * (`portable`, or `tuned` where the tuning database chose a kernel); after tuned kernels that
+ * need more than every adapter has, the untuned ones (`portable`, only those that differ
+ * written); and a `dtype f16` map last the same kernels with f32 storage (`f32-storage`, a WGSL
+ * module of its own), so that a runtime on an adapter without shader-f16 runs what the build emitted.
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
   const backwardPrograms = programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
@@ -95,13 +96,13 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
     groups.set(backwardGroup(k.program.name), k.backward);
   }
   groups.set(OPTIMIZER_GROUP, optimizers);
-  const { wgsl } = assembleModule(groups);
+  const { wgsl, enables } = assembleModule(groups);
   const kernelsByMap = new Map(kernels.map((k) => [k.program.name, k.forward]));
   const backwardSections = new Map(kernels.map((k) => [k.program.name, manifestBackward(k.backwardProgram, k.backward)]));
   const manifest = withOptimizers(buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections), programs);
   const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning) : undefined;
   const sets = new Map(
-    kernels.map((k) => [k.program.name, mapKernelSets(k, module.dtype, optimizers, manifest.enables, options.tuning, storageSets?.get(k.program.name))]),
+    kernels.map((k) => [k.program.name, mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name))]),
   );
   const withSets: Manifest = { ...manifest, maps: manifest.maps.map((map) => ({ ...map, kernelSets: sets.get(map.name)! })) };
   return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(withSets)}\n` };
@@ -110,7 +111,10 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
 /**
  * A map's kernel sets in the order a runtime tries them: the tensor-core set (an untuned f16
  * map, where it differs), the module's own kernels (`tuned` when the database chose one of them,
- * requiring what the tuned kernels need; else `portable`), then the f32-storage set if any.
+ * requiring what the tuned kernels need; else `portable`), the portable set where the module's
+ * kernels need more than the portable limits or a feature (kernel-sets.ts portableSet), then the
+ * f32-storage set if any. A tuned build gets no tensor-core set: its tuned kernels are the
+ * measured best of the adapter it was tuned on, the one it targets.
  */
 function mapKernelSets(
   k: MapKernels,
@@ -124,10 +128,14 @@ function mapKernelSets(
   const own: ManifestKernelSet = {
     name: tuned.length > 0 ? 'tuned' : 'portable',
     storage: dtype,
-    requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned)),
+    // The module's WGSL compiles only with the features its `enable`s name (another map's tuned kernels may add some).
+    requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned), featuresOfEnables(moduleEnables)),
   };
   const tensorCore = dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, moduleEnables) : undefined;
-  return [...(tensorCore ? [tensorCore] : []), own, ...(f32Storage ? [f32Storage] : [])];
+  const portable = portableSet({ ...k, optimizers }, dtype, own.requires, moduleEnables);
+  // A map without tuned kernels in a module that needs a feature: its portable set (a module of its own) replaces the module's kernels.
+  const module = tuned.length > 0 || !portable ? [own] : [];
+  return [...(tensorCore ? [tensorCore] : []), ...module, ...(portable ? [portable] : []), ...(f32Storage ? [f32Storage] : [])];
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's. */
@@ -192,11 +200,6 @@ function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType)
   };
 }
 
-/** The WGSL group (a `// map …` comment) of a map's backward kernels. */
-function backwardGroup(mapName: string): string {
-  return `${mapName} (backward)`;
-}
-
 /**
  * An f16 module's `f32-storage` kernel set per map: its kernels emitted as an f32 build would
  * emit them, in a WGSL module of their own (forward, backward, the f32 optimizer updates).
@@ -206,24 +209,7 @@ function f32StorageSets(programs: readonly Program[], backwardPrograms: readonly
   return new Map(
     emitMapKernels(programs, backwardPrograms, 'f32', tuning && storageTuning(tuning, 'f16', 'f32')).map((k): [string, ManifestKernelSet] => [
       k.program.name,
-      {
-        name: 'f32-storage',
-        storage: 'f32',
-        requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], DEFAULT_LIMITS.maxWorkgroupStorageBytes),
-        wgsl: {
-          extendsModule: false,
-          enables: [],
-          text: assembleModule(
-            new Map([
-              [k.program.name, k.forward],
-              [backwardGroup(k.program.name), k.backward],
-              [OPTIMIZER_GROUP, optimizers],
-            ]),
-          ).wgsl,
-        },
-        kernels: planForwardKernels(k.program.ops, k.forward),
-        backwardKernels: planBackwardKernels(k.backwardProgram.ops, k.backward),
-      },
+      ownModuleSet('f32-storage', 'f32', { ...k, optimizers }),
     ]),
   );
 }

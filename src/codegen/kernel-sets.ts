@@ -3,12 +3,18 @@
  * needs for it. An untuned build cannot know the adapter, so its kernels fit every adapter (the
  * portable limits); beside them an f16 map gets the kernels an untuned build would emit for an
  * adapter with tensor cores (shader-f16 and subgroup matrices, the H200's limits), only where
- * they differ, and the runtime runs the first set the device can (runtime/kernel-sets.ts).
+ * they differ. A tuned build's kernels need what the tuned adapter offered; where that is more
+ * than the portable limits, the map also gets its untuned kernels (the portable set), so the
+ * build still runs everywhere. The runtime runs the first set the device can (runtime/kernel-sets.ts).
  */
-import type { Program } from '../ir/ir.js';
+import type { BackwardProgram, Program } from '../ir/ir.js';
 import type { ManifestKernelSet, ManifestRequirements } from '../manifest/types.js';
 import { invariant } from '../util/assert.js';
-import { planForwardKernels } from './manifest-programs.js';
+import { planBackwardKernels, planForwardKernels } from './manifest-programs.js';
+import { emitBackwardKernels } from './wgsl/backward-program.js';
+import { assembleModule } from './wgsl/module.js';
+import { OPTIMIZER_GROUP } from './wgsl/optimizer.js';
+import type { StorageType } from './wgsl/scaffold.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type TargetLimits } from './wgsl/kernel.js';
 import { scheduleKey } from './wgsl/family.js';
 import { SUBGROUP, SUBGROUP_MATRIX_FEATURE } from './wgsl/fast/ks-sgmat.js';
@@ -27,6 +33,9 @@ export const TENSOR_CORE_TARGET: TargetLimits = { maxWorkgroupSize: 1024, maxWor
 /** Appended to the entry points of a map's tensor-core kernels (they share the module's WGSL). */
 export const TENSOR_CORE_SUFFIX = '_tc';
 
+/** Appended to the entry points of a tuned map's portable kernels that differ from its tuned ones. */
+export const PORTABLE_SUFFIX = '_portable';
+
 /** The WebGPU feature behind each WGSL `enable` extension the emitters use. */
 const FEATURE_OF_ENABLE: Readonly<Record<string, string>> = {
   f16: 'shader-f16',
@@ -34,19 +43,22 @@ const FEATURE_OF_ENABLE: Readonly<Record<string, string>> = {
   chromium_experimental_subgroup_matrix: SUBGROUP_MATRIX_FEATURE,
 };
 
+/** The device features a WGSL module with these `enable` directives needs (it fails to compile without them). */
+export function featuresOfEnables(enables: readonly string[]): string[] {
+  return enables.map((e) => {
+    const feature = FEATURE_OF_ENABLE[e];
+    invariant(feature !== undefined, `'enable ${e}' names no device feature`);
+    return feature;
+  });
+}
+
 /**
  * What a device needs to run `kernels`: the features they enable and `targetFeatures` (a default
  * chosen for a target may rely on its features), the largest workgroup, `storageBytes` of
  * workgroup storage, and for subgroup-matrix kernels the subgroup size they assume.
  */
 export function requirementsOf(kernels: readonly EmittedKernel[], storageBytes: number, targetFeatures: readonly string[] = []): ManifestRequirements {
-  const enabled = kernels.flatMap((k) =>
-    k.enables.map((e) => {
-      const feature = FEATURE_OF_ENABLE[e];
-      invariant(feature !== undefined, `kernel ${k.entryPoint} enables '${e}', which no device feature names`);
-      return feature;
-    }),
-  );
+  const enabled = kernels.flatMap((k) => featuresOfEnables(k.enables));
   const features = [...new Set([...enabled, ...targetFeatures])].sort();
   return {
     features,
@@ -92,12 +104,9 @@ export interface PortableMapKernels {
  * module, a map without an op the tensor-core families take): the map then has no such set.
  */
 export function tensorCoreSet(map: PortableMapKernels, moduleEnables: readonly string[]): ManifestKernelSet | undefined {
-  const key = (k: EmittedKernel) => `${k.ops.join(',')} ${scheduleKey(k.schedule)}`;
-  const portable = new Map(map.forward.map((k) => [key(k), k]));
-  const emitted = emitProgramKernels(map.program, { storage: 'f16', limits: TENSOR_CORE_TARGET, entryPointSuffix: TENSOR_CORE_SUFFIX });
-  const own = emitted.filter((k) => !portable.has(key(k)));
+  const forward = shareSame(map.forward, emitProgramKernels(map.program, { storage: 'f16', limits: TENSOR_CORE_TARGET, entryPointSuffix: TENSOR_CORE_SUFFIX }));
+  const own = ownKernels(map.forward, forward);
   if (own.length === 0) return undefined;
-  const forward = emitted.map((k) => portable.get(key(k)) ?? k);
   return {
     name: 'tensor-core',
     storage: 'f16',
@@ -105,7 +114,8 @@ export function tensorCoreSet(map: PortableMapKernels, moduleEnables: readonly s
     requires: requirementsOf(
       [...forward, ...map.shared],
       Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...own.map((k) => forwardStorageNeeded(map.program, k, TENSOR_CORE_TARGET))),
-      TENSOR_CORE_TARGET.features,
+      // It extends the module's WGSL, which compiles only with the features its `enable`s name.
+      [...TENSOR_CORE_TARGET.features, ...featuresOfEnables(moduleEnables)],
     ),
     wgsl: {
       extendsModule: true,
@@ -114,4 +124,106 @@ export function tensorCoreSet(map: PortableMapKernels, moduleEnables: readonly s
     },
     kernels: planForwardKernels(map.program.ops, forward),
   };
+}
+
+/** One map's kernels as the module's WGSL holds them (some on tuned schedules), and the module's optimizer kernels. */
+export interface ModuleMapKernels {
+  readonly program: Program;
+  readonly backwardProgram: BackwardProgram;
+  readonly forward: readonly EmittedKernel[];
+  readonly backward: readonly EmittedKernel[];
+  readonly optimizers: readonly EmittedKernel[];
+}
+
+/** Whether every adapter runs kernels with `requires` in `storage`: the portable limits, no feature but the storage type's. */
+export function withinPortableLimits(requires: ManifestRequirements, storage: StorageType): boolean {
+  const storageFeatures = storage === 'f16' ? featuresOfEnables(['f16']) : [];
+  return (
+    requires.features.every((f) => storageFeatures.includes(f)) &&
+    requires.maxComputeInvocationsPerWorkgroup <= DEFAULT_LIMITS.maxWorkgroupSize &&
+    requires.maxComputeWorkgroupStorageSize <= DEFAULT_LIMITS.maxWorkgroupStorageBytes &&
+    requires.subgroupSize === undefined
+  );
+}
+
+/**
+ * A complete WGSL module of its own holding a map's kernels (forward, then backward, then the
+ * optimizer updates), as a set that does not extend the module's WGSL.
+ */
+export function ownModuleSet(name: 'portable' | 'f32-storage', storage: StorageType, map: ModuleMapKernels): ManifestKernelSet {
+  const { program, backwardProgram, forward, backward, optimizers } = map;
+  return {
+    name,
+    storage,
+    requires: requirementsOf([...forward, ...backward, ...optimizers], DEFAULT_LIMITS.maxWorkgroupStorageBytes),
+    wgsl: {
+      extendsModule: false,
+      enables: [],
+      text: assembleModule(
+        new Map([
+          [program.name, forward],
+          [backwardGroup(program.name), backward],
+          [OPTIMIZER_GROUP, optimizers],
+        ]),
+      ).wgsl,
+    },
+    kernels: planForwardKernels(program.ops, forward),
+    backwardKernels: planBackwardKernels(backwardProgram.ops, backward),
+  };
+}
+
+/**
+ * The portable set of a map whose module kernels (`map`, requiring `moduleRequires`) need more
+ * than the portable limits or some feature (a build tuned on a larger adapter): its kernels as an
+ * untuned build emits them, forward and backward. A kernel the same as the module's (same ops,
+ * same schedule) is the module's own; only the others are written, under entry points with
+ * PORTABLE_SUFFIX, after the module's WGSL. Where the module's WGSL enables an extension the
+ * portable kernels do not need (a tuned kernel on subgroup matrices), it would not compile on the
+ * adapters the set is for, so the set is then a module of its own with all its kernels.
+ * Undefined when the module's kernels fit the portable limits: they are the map's portable set.
+ */
+export function portableSet(map: ModuleMapKernels, storage: StorageType, moduleRequires: ManifestRequirements, moduleEnables: readonly string[]): ManifestKernelSet | undefined {
+  if (withinPortableLimits(moduleRequires, storage)) return undefined;
+  const untuned = (entryPointSuffix?: string) => ({
+    ...map,
+    forward: emitProgramKernels(map.program, { storage, entryPointSuffix }),
+    backward: emitBackwardKernels(map.backwardProgram, { storage, entryPointSuffix }),
+  });
+  const emitted = untuned(PORTABLE_SUFFIX);
+  const needs = requirementsOf([...emitted.forward, ...emitted.backward, ...map.optimizers], DEFAULT_LIMITS.maxWorkgroupStorageBytes);
+  if (!featuresOfEnables(moduleEnables).every((f) => needs.features.includes(f))) return ownModuleSet('portable', storage, untuned());
+  const forward = shareSame(map.forward, emitted.forward);
+  const backward = shareSame(map.backward, emitted.backward);
+  const own = [...ownKernels(map.forward, forward), ...ownKernels(map.backward, backward)];
+  invariant(own.length > 0, `map ${map.program.name}: its module kernels need more than the portable limits, yet its untuned kernels are the same`);
+  return {
+    name: 'portable',
+    storage,
+    requires: needs,
+    wgsl: {
+      extendsModule: true,
+      enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
+      text: [`// map ${map.program.name} (portable kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
+    },
+    kernels: planForwardKernels(map.program.ops, forward),
+    backwardKernels: planBackwardKernels(map.backwardProgram.ops, backward),
+  };
+}
+
+/** `kernels`, each replaced by the module's kernel performing the same ops on the same schedule where there is one. */
+function shareSame(module: readonly EmittedKernel[], kernels: readonly EmittedKernel[]): EmittedKernel[] {
+  const key = (k: EmittedKernel) => `${k.ops.join(',')} ${scheduleKey(k.schedule)}`;
+  const byKey = new Map(module.map((k) => [key(k), k]));
+  return kernels.map((k) => byKey.get(key(k)) ?? k);
+}
+
+/** The kernels of a set's list that are not the module's: those its WGSL writes. */
+function ownKernels(module: readonly EmittedKernel[], kernels: readonly EmittedKernel[]): EmittedKernel[] {
+  const shared = new Set(module);
+  return kernels.filter((k) => !shared.has(k));
+}
+
+/** The WGSL group (a `// map …` comment) of a map's backward kernels. */
+export function backwardGroup(mapName: string): string {
+  return `${mapName} (backward)`;
 }

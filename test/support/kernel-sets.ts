@@ -1,4 +1,8 @@
-/** Tests' access to a manifest map's kernel sets (manifest `kernelSets`), and the older manifest form. */
+/** Tests' access to a manifest map's kernel sets (manifest `kernelSets`), the older manifest form, and fake tuning databases. */
+import type { TuningLookup } from '../../src/compile-kernels.js';
+import { backwardCandidates, isValidBackwardSchedule } from '../../src/codegen/wgsl/backward-program.js';
+import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/index.js';
+import type { BackwardOp } from '../../src/ir/ir.js';
 import type { KernelSetName, ManifestKernelSet, ManifestMap } from '../../src/manifest/types.js';
 
 /** The map's kernel set `name`; a test failure when the build did not emit it. */
@@ -24,4 +28,24 @@ export function olderManifestMap(map: ManifestMap, withFallback = true): Manifes
   const f32 = map.kernelSets?.find((s) => s.name === 'f32-storage');
   if (!f32 || !withFallback) return older;
   return { ...older, fallback: { storage: 'f32', wgsl: f32StorageWgsl(map), kernels: f32.kernels!, backwardKernels: f32.backwardKernels! } };
+}
+
+/**
+ * A tuning lookup as a database holding `schedule` (tuned on `tunedOn`) for every single op equal
+ * to `op` (spans aside), forward or a backward program's recomputed copy, and nothing else.
+ */
+export function tuneOp(op: BackwardOp, schedule: Schedule, tunedOn: TargetLimits): TuningLookup {
+  const key = opKey(op);
+  return (ops) => (ops.length === 1 && opKey(ops[0]) === key ? { schedule, limits: tunedOn } : undefined);
+}
+
+/** A schedule of `op` valid on `tunedOn` but not within `limits`: its kernel needs more than they offer. */
+export function scheduleBeyond(op: BackwardOp, tunedOn: TargetLimits, limits: TargetLimits): Schedule {
+  const schedule = backwardCandidates(op, tunedOn).find((s) => !isValidBackwardSchedule(op, s, limits));
+  if (!schedule) throw new Error(`no schedule of this ${op.kind} op needs more than ${JSON.stringify(limits)}`);
+  return schedule;
+}
+
+function opKey(op: BackwardOp): string {
+  return JSON.stringify({ ...op, span: undefined });
 }

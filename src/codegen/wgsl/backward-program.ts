@@ -83,14 +83,16 @@ export interface EmitBackwardOptions {
   readonly schedules?: (index: number) => TunedSchedule | undefined;
   readonly limits?: TargetLimits;
   readonly storage?: StorageType;
+  /** Appended to every entry point (a kernel set whose kernels extend the module's WGSL beside its own). */
+  readonly entryPointSuffix?: string;
 }
 
 /** Emits op `index` of the program with `schedule`. */
-export function emitBackwardKernel(program: BackwardProgram, index: number, schedule: Schedule, storage: StorageType = program.dtype): EmittedKernel {
+export function emitBackwardKernel(program: BackwardProgram, index: number, schedule: Schedule, storage: StorageType = program.dtype, entryPointSuffix = ''): EmittedKernel {
   const op = program.ops[index];
   const family = backwardFamiliesFor(op).find((f) => f.name === schedule.family);
   if (!family) throw new Error(`internal error: no kernel family '${schedule.family}' for a ${op.kind} op`);
-  const ctx: KernelContext = { entryPoint: backwardEntryPoint(program.name, index), opIndex: index, storage, params: program.params, buffers: program.buffers };
+  const ctx: KernelContext = { entryPoint: `${backwardEntryPoint(program.name, index)}${entryPointSuffix}`, opIndex: index, storage, params: program.params, buffers: program.buffers };
   return family.emit(schedule, ctx);
 }
 
@@ -99,6 +101,6 @@ export function emitBackwardKernels(program: BackwardProgram, options: EmitBackw
   return program.ops.map((op, i) => {
     const tuned = options.schedules?.(i);
     const schedule = tuned && isValidBackwardSchedule(op, tuned.schedule, tuned.limits ?? limits) ? tuned.schedule : backwardDefaultSchedule(op, limits);
-    return emitBackwardKernel(program, i, schedule, options.storage);
+    return emitBackwardKernel(program, i, schedule, options.storage, options.entryPointSuffix);
   });
 }
