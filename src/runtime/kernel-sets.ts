@@ -41,7 +41,7 @@ export interface KernelSetChoice {
 
 /**
  * The first of `sets` the device can run. None: a MoncError of kind 'device' naming what each
- * set lacks (a build tuned on a larger adapter); an older f16 manifest without its f32-storage
+ * set lacks (a build tuned on a larger adapter by a monc that shipped only its tuned set); an older f16 manifest without its f32-storage
  * kernels on an adapter without shader-f16 is a FormatError saying to rebuild it.
  */
 export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSet[], device: DeviceCapabilities): KernelSetChoice {
@@ -55,7 +55,8 @@ export function chooseKernelSet(mapName: string, sets: readonly ManifestKernelSe
     throw new FormatError(`map '${mapName}': this f16 module has no f32-storage kernels for an adapter without shader-f16 (built by an older monc); rebuild it with this version`);
   }
   const why = skipped.map((s) => `${s.name} needs ${s.unmet.join(', ')}`).join('; ');
-  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); build it untuned, or tune it here`);
+  // A build of this version always has a set within WebGPU's default limits (portable or f32-storage): this one is older.
+  throw new MoncError('device', `map '${mapName}': no kernel set of the build runs on this adapter (${why}); rebuild it with this version of monc, whose tuned builds also ship portable kernels`);
 }
 
 /**

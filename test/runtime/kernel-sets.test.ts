@@ -12,7 +12,8 @@ import type { DeviceCapabilities } from '../../src/runtime/device.js';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { chooseKernelSet, kernelSetsOf, unmetRequirements } from '../../src/runtime/kernel-sets.js';
 import { MoncError } from '../../src/util/error.js';
-import { olderManifestMap } from '../support/kernel-sets.js';
+import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
+import { olderManifestMap, scheduleBeyond, tuneOp } from '../support/kernel-sets.js';
 
 const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -27,6 +28,21 @@ const H200: DeviceCapabilities = {
 };
 /** SwiftShader here: no shader-f16, subgroups of 4. */
 const SWIFTSHADER: DeviceCapabilities = { features: ['subgroups', 'timestamp-query'], maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384, subgroupMinSize: 4, subgroupMaxSize: 4 };
+
+/** An adapter with WebGPU's default limits and no optional feature (a visitor's, as far as a build can know). */
+const WEBGPU_DEFAULTS: DeviceCapabilities = { features: [], maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 16384 };
+
+/**
+ * A Monarch tuned on the H200 with a second factor on a 512-invocation schedule (a fake tuning
+ * database): its kernel sets, in the build's order.
+ */
+function tunedOnH200(dtype: 'f32' | 'f16'): readonly ManifestKernelSet[] {
+  const source = `module t\ndtype ${dtype}\nmap up : 48 -> 80 = monarch(nblocks: 4)`;
+  const op = compileKernels(source, 't.mon').programs![0].ops[1];
+  const tunedOn = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: dtype === 'f16' ? ['shader-f16'] : [] };
+  const schedule = scheduleBeyond(op, { ...tunedOn, maxWorkgroupSize: 512 }, { ...tunedOn, maxWorkgroupSize: 256 });
+  return compileKernels(source, 't.mon', { tuning: tuneOp(op, schedule, tunedOn) }).outputs!.manifest.maps[0].kernelSets!;
+}
 
 /** An untuned f16 Monarch whose tensor-core set fits the portable limits (δ = 3: its strided factor is the module's). */
 const f16Monarch = (spec = '48 -> 96 = monarch(nblocks: 3)') => compileKernels(`module m\ndtype f16\nmap up : ${spec}`, 'm.mon').outputs!.manifest.maps[0];
@@ -57,6 +73,22 @@ describe('the kernel set a device runs', () => {
     expect(chooseKernelSet('up', map.kernelSets!, smaller).set.name).toBe('portable');
   });
 
+  it('a build tuned on the H200: the H200 runs the tuned kernels, an adapter with the WebGPU defaults the portable ones (f16: f32 storage without shader-f16)', () => {
+    const f32 = tunedOnH200('f32');
+    expect(f32.map((s) => s.name)).toEqual(['tuned', 'portable']);
+    expect(chooseKernelSet('up', f32, H200).set.name).toBe('tuned');
+    expect(chooseKernelSet('up', f32, WEBGPU_DEFAULTS)).toEqual({ set: f32[1], skipped: [{ name: 'tuned', unmet: ['512 invocations'] }] });
+    expect(chooseKernelSet('up', f32, SWIFTSHADER).set.name).toBe('portable');
+    const f16 = tunedOnH200('f16');
+    expect(f16.map((s) => s.name)).toEqual(['tuned', 'portable', 'f32-storage']);
+    expect(chooseKernelSet('up', f16, H200).set.name).toBe('tuned');
+    expect(chooseKernelSet('up', f16, { ...WEBGPU_DEFAULTS, features: ['shader-f16'] }).set.name).toBe('portable');
+    expect(chooseKernelSet('up', f16, WEBGPU_DEFAULTS).set.name).toBe('f32-storage');
+    // The same build as monc wrote it before tuned builds shipped a portable set: refused in one line.
+    expect(() => chooseKernelSet('up', f32.slice(0, 1), WEBGPU_DEFAULTS)).toThrow(/^map 'up': no kernel set of the build runs on this adapter \(tuned needs 512 invocations\); rebuild it with this version of monc, whose tuned builds also ship portable kernels$/);
+    expect(DEFAULT_LIMITS.maxWorkgroupSize).toBe(WEBGPU_DEFAULTS.maxComputeInvocationsPerWorkgroup);
+  });
+
   it('names what a device lacks: features, invocations (either limit), workgroup storage, subgroup size', () => {
     const requires: ManifestRequirements = { features: ['shader-f16', 'subgroups'], maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 32768, subgroupSize: 32 };
     expect(unmetRequirements(requires, H200)).toEqual([]);
@@ -82,7 +114,7 @@ describe('the kernel set a device runs', () => {
     const first = specs.findIndex(fits);
     if (first < 0) {
       expect(() => chooseKernelSet('m', sets, device)).toThrow(MoncError);
-      expect(() => chooseKernelSet('m', sets, device)).toThrow(/^map 'm': no kernel set of the build runs on this adapter \(tensor-core needs .*\); build it untuned, or tune it here$/);
+      expect(() => chooseKernelSet('m', sets, device)).toThrow(/^map 'm': no kernel set of the build runs on this adapter \(tensor-core needs .*\); rebuild it with this version of monc, whose tuned builds also ship portable kernels$/);
     } else {
       const choice = chooseKernelSet('m', sets, device);
       expect(choice.set).toBe(sets[first]);
