@@ -285,6 +285,20 @@ fn main(@builtin(local_invocation_index) lid: u32) {
     expect([...(await probe(k))]).toEqual([...outputFor(k.load, { ...k.store, offset: 0 })]);
   });
 
+  /** The rule, for 16x16 matrices: the call a load or store of an array of `length` entries makes. */
+  const effective = (c: Call, length: number): Call => {
+    const stride = Math.max(c.stride, T);
+    return c.offset + stride * (T - 1) + T <= length ? { ...c, stride } : { layout: c.layout, offset: 0, stride: T };
+  };
+  const call = fc.record({ layout: fc.constantFrom<Layout>('row_major', 'col_major'), offset: fc.integer({ min: 0, max: 200 }), stride: fc.integer({ min: 1, max: 24 }) });
+  test.prop([fc.constantFrom<'a' | 'w'>('a', 'w'), fc.integer({ min: WG, max: 420 }), call, call], { numRuns: 6 })(
+    'moves exactly what the rule gives for random offsets, strides and array lengths, inside and across the end',
+    async (from, length, load, store) => {
+      const got = await probe({ from, element: 'f32', length, load, store });
+      expect([...got]).toEqual([...outputFor(effective(load, from === 'a' ? length : WG), effective(store, OUT))]);
+    },
+  );
+
   it('reproduces the partial-row-tile failure seen on the GPU: a last row tile loaded and stored straight from storage leaves its rows unwritten', async () => {
     // y = x · W for 20 rows, one 16-row tile per subgroup, x and y loaded and stored in place.
     // The second tile (rows 16..31 of 20) crosses both arrays' ends: its load reads rows 0..15
