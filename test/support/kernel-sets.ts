@@ -1,6 +1,7 @@
 /** Tests' access to a manifest map's kernel sets (manifest `kernelSets`), the older manifest form, and fake tuning databases. */
 import type { TuningLookup } from '../../src/compile-kernels.js';
-import { backwardCandidates, isValidBackwardSchedule } from '../../src/codegen/wgsl/backward-program.js';
+import { backwardCandidates } from '../../src/codegen/wgsl/backward-program.js';
+import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/index.js';
 import type { BackwardOp } from '../../src/ir/ir.js';
 import type { KernelSetName, ManifestKernelSet, ManifestMap } from '../../src/manifest/types.js';
@@ -41,9 +42,15 @@ export function tuneOp(op: BackwardOp, schedule: Schedule, tunedOn: TargetLimits
 
 /** A schedule of `op` valid on `tunedOn` but not within `limits`: its kernel needs more than they offer. */
 export function scheduleBeyond(op: BackwardOp, tunedOn: TargetLimits, limits: TargetLimits): Schedule {
-  const schedule = backwardCandidates(op, tunedOn).find((s) => !isValidBackwardSchedule(op, s, limits));
+  const [schedule] = schedulesBeyond(op, tunedOn, limits);
   if (!schedule) throw new Error(`no schedule of this ${op.kind} op needs more than ${JSON.stringify(limits)}`);
   return schedule;
+}
+
+/** Every schedule of `op` valid on `tunedOn` but not within `limits`, in the tuner's order. */
+export function schedulesBeyond(op: BackwardOp, tunedOn: TargetLimits, limits: TargetLimits): Schedule[] {
+  const within = new Set(backwardCandidates(op, limits).map(scheduleKey));
+  return backwardCandidates(op, tunedOn).filter((s) => !within.has(scheduleKey(s)));
 }
 
 function opKey(op: BackwardOp): string {
