@@ -136,7 +136,7 @@ export interface ModuleMapKernels {
 }
 
 /** Whether every adapter runs kernels with `requires` in `storage`: the portable limits, no feature but the storage type's. */
-export function withinPortableLimits(requires: ManifestRequirements, storage: StorageType): boolean {
+function withinPortableLimits(requires: ManifestRequirements, storage: StorageType): boolean {
   const storageFeatures = storage === 'f16' ? featuresOfEnables(['f16']) : [];
   return (
     requires.features.every((f) => storageFeatures.includes(f)) &&

@@ -8,7 +8,8 @@
  * tensor-core kernels on an adapter with shader-f16 and subgroup matrices, the module's kernels
  * on other adapters with shader-f16, and on adapters without it (SwiftShader, many others) the
  * f32-storage kernels, with params and activations in f32 on the device; the host-facing API is
- * f32 either way.
+ * f32 either way. For a tuned build: the tuned kernels where the device meets what they need,
+ * else the untuned (portable) ones the build shipped beside them.
  *
  * Training (SPEC §7): `backward` / `encodeBackward` run the manifest's backward program
  * (gpu-backward.ts; cpu: the float64 reference VJP), `createOptimizer` updates the parameters
