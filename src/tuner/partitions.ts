@@ -7,7 +7,7 @@
  * partition with the least summed best time wins. Browser-safe.
  */
 import { DEFAULT_RUN_TILE, defaultPartition, greedyPartition, runCandidates } from '../codegen/wgsl/families.js';
-import { isMarkedPair } from '../codegen/wgsl/fast/ks-pair-fused.js';
+import { isMarkedPair } from '../codegen/wgsl/fast/marked-pair.js';
 import { DEFAULT_LIMITS, type TargetLimits } from '../codegen/wgsl/kernel.js';
 import type { Program } from '../ir/ir.js';
 

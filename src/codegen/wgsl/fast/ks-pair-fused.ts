@@ -16,8 +16,9 @@
  * So X is read and Y written once per workgroup; the trade is that a row's X is read by each of
  * the d1/dtile workgroups of its row tile (neighbours in dispatch order, so from L2).
  */
-import type { KsOp, Op } from '../../../ir/ir.js';
+import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
+import { markedPairFamily } from './marked-pair.js';
 import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
@@ -235,35 +236,11 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
   });
 }
 
-/** Whether op0 then op1 are the two factors of one Monarch pair, as the IR marks them (ir.ts PairMark). */
-export function isMarkedPair(op0: KsOp, op1: KsOp): boolean {
-  return op0.pair?.stage === 0 && op1.pair?.stage === 1 && op0.pair.group === op1.pair.group;
-}
-
-/**
- * The two ops when they are one marked Monarch pair that this kernel can compute: the mark decides,
- * `fusablePair` is the kernel's precondition (the buffers, and the tiling's divisibility).
- */
-function pairOf(ops: readonly Op[]): [KsOp, KsOp] | undefined {
-  const [op0, op1] = ops;
-  return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && isMarkedPair(op0, op1) && fusablePair(op0, op1) ? [op0, op1] : undefined;
-}
-
-export const ksPairFused: RunFamily<KsPairSchedule> = {
+export const ksPairFused: RunFamily<KsPairSchedule> = markedPairFamily({
   name: 'ks-pair-fused',
-  applies: (ops) => pairOf(ops) !== undefined,
-  defaultSchedule(ops, limits) {
-    const pair = pairOf(ops);
-    return pair && pairDefaultSchedule(...pair, limits);
-  },
-  candidates(ops, limits) {
-    const pair = pairOf(ops);
-    return pair ? pairCandidates(...pair, limits) : [];
-  },
+  fits: fusablePair,
+  defaultSchedule: pairDefaultSchedule,
+  candidates: pairCandidates,
   decode: (s: Schedule) => ({ family: 'ks-pair-fused', rows: knob(s, 'rows'), dtile: knob(s, 'dtile'), rr1: knob(s, 'rr1'), rr2: knob(s, 'rr2'), rb2: knob(s, 'rb2') }),
-  emit(ops, schedule, ctx) {
-    const pair = pairOf(ops);
-    invariant(pair, 'ks-pair-fused: the ops do not form a fusable pair');
-    return emitPair(...pair, schedule, ctx);
-  },
-};
+  emit: emitPair,
+});

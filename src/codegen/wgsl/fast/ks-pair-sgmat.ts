@@ -43,13 +43,14 @@
  * (REQUIRE_FULL_SUBGROUPS, workgroup size a multiple of the subgroup size), and NVIDIA's warps are
  * consecutive local invocation indices. S = 1 needs neither (workgroup-uniform like ks-sgmat).
  */
-import type { KsOp, Op } from '../../../ir/ir.js';
+import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
-import { fusablePair, isMarkedPair } from './ks-pair-fused.js';
+import { fusablePair } from './ks-pair-fused.js';
+import { markedPairFamily } from './marked-pair.js';
 import { hasSubgroupMatrix, SUBGROUP, TILE } from './ks-sgmat.js';
 import { cooperative, LANES, stagedLoop, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -391,23 +392,11 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   });
 }
 
-/** The two ops when they are one marked Monarch pair of this kernel's shapes. */
-function pairOf(ops: readonly Op[]): [KsOp, KsOp] | undefined {
-  const [op0, op1] = ops;
-  return ops.length === 2 && op0.kind === 'ks' && op1.kind === 'ks' && isMarkedPair(op0, op1) && pairSgmatShape(op0, op1) ? [op0, op1] : undefined;
-}
-
-export const ksPairSgmat: RunFamily<KsPairSgmatSchedule> = {
+export const ksPairSgmat: RunFamily<KsPairSgmatSchedule> = markedPairFamily({
   name: 'ks-pair-sgmat',
-  applies: (ops) => pairOf(ops) !== undefined,
-  defaultSchedule(ops, limits) {
-    const pair = pairOf(ops);
-    return pair && pairSgmatDefault(...pair, limits);
-  },
-  candidates(ops, limits) {
-    const pair = pairOf(ops);
-    return pair ? pairSgmatCandidates(...pair, limits) : [];
-  },
+  fits: pairSgmatShape,
+  defaultSchedule: pairSgmatDefault,
+  candidates: pairSgmatCandidates,
   decode: (s: Schedule) => ({
     family: 'ks-pair-sgmat',
     rows: knob(s, 'rows'),
@@ -418,9 +407,5 @@ export const ksPairSgmat: RunFamily<KsPairSgmatSchedule> = {
     cols: knob(s, 'cols'),
     pad: knob(s, 'pad'),
   }),
-  emit(ops, schedule, ctx) {
-    const pair = pairOf(ops);
-    invariant(pair, 'ks-pair-sgmat: the ops are not a marked pair of its shapes');
-    return emitPairSgmat(...pair, schedule, ctx);
-  },
-};
+  emit: emitPairSgmat,
+});
