@@ -55,6 +55,14 @@ describe('docs/*.md', () => {
     },
   );
 
+  it.each(docs.filter((d) => CONTRIBUTOR_PAGES.includes(d.name)).map((d) => [d.name, d.text]))(
+    '%s says before its first section that it is a page for contributors about the source repository',
+    (_, text) => {
+      const opening = text.split(/\n(?=## )/)[0];
+      expect(opening).toMatch(/contributors/);
+    },
+  );
+
   it('the repository scan finds what it must reject', () => {
     const page = '# A\n\nSee `src/project/refine.ts`.\n\n## B\n\nIn monc\'s source repository, `npx vitest run test/project/`.\n\n## C\n\nYour `src/main.ts` imports `monc/runtime`.\n';
     expect(sectionsCitingRepository(page).map((section) => section.split('\n')[0])).toEqual(['# A', '## B']);
