@@ -8,6 +8,7 @@ import { MONC_VERSION } from '../version.js';
 import type { CommandContext, CommandResult } from './context.js';
 import type { CliIo } from './io.js';
 import type { Backend } from '../runtime/map-runner.js';
+import { DEFAULT_MAX_CANDIDATES } from '../tuner/budget.js';
 
 export type Runner = (ctx: CommandContext, command: () => Promise<CommandResult>) => Promise<void>;
 
@@ -115,7 +116,7 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .option('--map <name>', 'tune this map only (default: every map)')
     .option('--batch <n>', 'batch size to tune for (results apply to batches in the same power-of-two bucket)', parsePositive, DEFAULT_TUNE_BATCH)
     .option('--db <file>', "tuning database to update (default: $MONC_TUNING_DB, else monc/tuning.json in the user's cache directory)")
-    .option('--max-candidates <n>', 'at most this many schedules tried per kernel, the default among them', parsePositive, 24)
+    .option('--max-candidates <n>', 'at most this many schedules tried per kernel, the default among them', parsePositive, DEFAULT_MAX_CANDIDATES)
     .addHelpText('after', '\nEach candidate is checked against the float64 reference before it is timed; progress goes to stderr.\n\nExamples:\n  monc tune ffn.mon --batch 16384\n  monc tune ffn.mon --map up --max-candidates 8 --db tuning.json')
     .action((file: string, opts: { json?: boolean; map?: string; batch: number; db?: string; maxCandidates: number }) =>
       run(ctx(opts), async () => (await import('./commands/tune.js')).tuneCommand(ctx(opts), file, opts)),

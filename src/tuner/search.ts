@@ -25,8 +25,6 @@
 import { scheduleKey } from '../codegen/wgsl/family.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 
-/** How many schedules `monc tune` tries per kernel unless told (`--max-candidates`, src/cli/program.ts). */
-export const DEFAULT_MAX_CANDIDATES = 24;
 /** A family takes part in the spread while its best time is within this factor of the best. */
 export const COMPETITIVE = 2;
 /** The exploration spread takes one in EXPLORE of the tries left after the seeds. */

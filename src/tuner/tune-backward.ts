@@ -22,7 +22,8 @@ import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
 import { relativeError } from './op-reference.js';
-import { DEFAULT_MAX_CANDIDATES, searchSchedules, searchSize } from './search.js';
+import { DEFAULT_MAX_CANDIDATES } from './budget.js';
+import { searchSchedules, searchSize } from './search.js';
 import { storageLimits } from './seeds.js';
 import type { KernelTuning, TimedSchedule, TuneOptions } from './tune.js';
 

@@ -18,7 +18,8 @@ import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry, type TuningKey } from './db.js';
 import { KernelCheck } from './kernel-check.js';
 import { candidatePartitions, fusedRunsOf, winningRuns } from './partitions.js';
-import { DEFAULT_MAX_CANDIDATES, searchSchedules, searchSize } from './search.js';
+import { DEFAULT_MAX_CANDIDATES } from './budget.js';
+import { searchSchedules, searchSize } from './search.js';
 import { opSearch, storageLimits } from './seeds.js';
 import type { TimingOptions } from '../runtime/timing.js';
 

@@ -16,7 +16,8 @@ import { monarchCase } from '../../bench/cases.js';
 import { scheduleKey } from '../../src/codegen/wgsl/family.js';
 import { DEFAULT_LIMITS, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { DEFAULT_MAX_CANDIDATES, searchSchedules } from '../../src/tuner/search.js';
+import { DEFAULT_MAX_CANDIDATES } from '../../src/tuner/budget.js';
+import { searchSchedules } from '../../src/tuner/search.js';
 import { opSearch, storageLimits } from '../../src/tuner/seeds.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', 'chromium-experimental-subgroup-matrix', 'subgroups'] };
