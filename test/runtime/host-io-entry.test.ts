@@ -9,11 +9,12 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
 import '../../src/runtime/node-device.js';
-import { MapRunner, MoncError, requestMoncDevice, type Backend } from '../../src/runtime/index.js';
+import { MapRunner, requestMoncDevice, type Backend } from '../../src/runtime/index.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
+import { userErrorOf } from '../support/user-error.js';
 
 // Not a power of two, rectangular, with a bias: 15 -> 10 in 5 blocks.
 const checked = checkedMap('m', sum(monarch(15, 10, 5), bias(10)));
@@ -53,13 +54,6 @@ async function bufferLabels(device: GPUDevice | undefined, body: () => Promise<v
   return labels;
 }
 
-async function thrown(f: () => unknown): Promise<MoncError> {
-  const e = await (async () => f())().then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(MoncError);
-  expect((e as MoncError).kind).toBe('user');
-  expect((e as Error).message).not.toContain('\n');
-  return e as MoncError;
-}
 
 const BACKENDS = ['webgpu', 'cpu'] as const;
 
@@ -72,10 +66,10 @@ describe('without monc/runtime/host-io', () => {
       const out = new Float32Array(batch * checked.out);
       expect(await r.forward(x, { batch, out, chunkRows: Infinity })).toBe(out);
       expect(relativeError(out, want)).toBeLessThan(TOLERANCE);
-      expect((await thrown(() => r.createStaging(batch))).message).toBe(`map 'm': createStaging ${MISSING} (in Node, import 'monc/runtime/node' loads it)`);
-      expect((await thrown(() => r.forward(x, { batch, chunkRows: 3 }))).message).toContain(`map 'm': forward's chunkRows ${MISSING}`);
+      expect((await userErrorOf(() => r.createStaging(batch))).message).toBe(`map 'm': createStaging ${MISSING} (in Node, import 'monc/runtime/node' loads it)`);
+      expect((await userErrorOf(() => r.forward(x, { batch, chunkRows: 3 }))).message).toContain(`map 'm': forward's chunkRows ${MISSING}`);
       // A bad chunkRows is reported as such, entry or not.
-      expect((await thrown(() => r.forward(x, { batch, chunkRows: 0 }))).message).toContain('chunkRows must be a positive whole number');
+      expect((await userErrorOf(() => r.forward(x, { batch, chunkRows: 0 }))).message).toContain('chunkRows must be a positive whole number');
     } finally {
       r.destroy();
       device?.destroy();

@@ -7,11 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../../src/runtime/cpu.js';
-import { MapRunner, MoncError } from '../../src/runtime/index.js';
+import { MapRunner } from '../../src/runtime/index.js';
 import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { referenceBackward } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
+import { userErrorOf } from '../support/user-error.js';
 
 const checked = checkedMap('m', monarch(12, 6, 3));
 const compiled = compileModuleForTest(checked);
@@ -28,22 +29,15 @@ async function cpuRunner(training = false): Promise<MapRunner> {
   return runner;
 }
 
-async function thrown(f: () => unknown): Promise<MoncError> {
-  const e = await (async () => f())().then(() => undefined, (err: unknown) => err);
-  expect(e).toBeInstanceOf(MoncError);
-  expect((e as MoncError).kind).toBe('user');
-  expect((e as Error).message).not.toContain('\n');
-  return e as MoncError;
-}
 
 describe('a runner without monc/runtime/training', () => {
   it('runs forward passes, and backward(), createOptimizer(), saveParams() and { training: true } name the import to add', async () => {
     const runner = await cpuRunner();
     expect((await runner.forward(x, batch)).length).toBe(batch * checked.out);
-    expect((await thrown(() => runner.backward(x, dy, batch))).message).toContain(MISSING);
-    expect((await thrown(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1 }))).message).toContain(MISSING);
-    expect((await thrown(() => runner.saveParams())).message).toContain(MISSING);
-    expect((await thrown(() => cpuRunner(true))).message).toContain(MISSING);
+    expect((await userErrorOf(() => runner.backward(x, dy, batch))).message).toContain(MISSING);
+    expect((await userErrorOf(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1 }))).message).toContain(MISSING);
+    expect((await userErrorOf(() => runner.saveParams())).message).toContain(MISSING);
+    expect((await userErrorOf(() => cpuRunner(true))).message).toContain(MISSING);
   });
 
   it('trains once the entry is imported (gradients against the float64 reference)', async () => {
