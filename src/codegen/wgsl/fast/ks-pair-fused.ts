@@ -18,11 +18,11 @@
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { markedPairFamily } from './marked-pair.js';
+import { markedPairFamily, pairOperands } from './marked-pair.js';
 import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { fromF32, LANES, scalarAt, toF32, tiledKernel } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -118,15 +118,8 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
   invariant(fusablePair(op0, op1), 'ks-pair-fused: ops do not form a fusable pair');
   const t = pairTiling(op1, schedule);
   const { rows: R, dtile: D, rr1, rr2, rb2, threads: T, tg: TG } = t;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
+  const { ep, n, inSize, outSize, w0, w1, bias0, bias1 } = pairOperands(op0, op1, ctx);
   const st = ctx.storage;
-  const inSize = rowSize(ctx, op0.src);
-  const outSize = rowSize(ctx, op1.dst);
-  const w0 = paramOffset(ctx, op0.weight);
-  const w1 = paramOffset(ctx, op1.weight);
-  const bias0 = op0.bias ? paramOffset(ctx, op0.bias) : undefined;
-  const bias1 = op1.bias ? paramOffset(ctx, op1.bias) : undefined;
   const views = {
     src: op0.input.steps.length === 0 && inSize % 4 === 0,
     params: w0 % 4 === 0 && w1 % 4 === 0,

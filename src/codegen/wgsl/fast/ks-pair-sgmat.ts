@@ -48,9 +48,9 @@ import { invariant } from '../../../util/assert.js';
 import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
 import { fusablePair } from './ks-pair-fused.js';
-import { markedPairFamily } from './marked-pair.js';
+import { markedPairFamily, pairOperands } from './marked-pair.js';
 import { hasSubgroupMatrix, SUBGROUP, TILE } from './ks-sgmat.js';
 import { cooperative, LANES, stagedLoop, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
@@ -212,14 +212,7 @@ export function emitPairSgmat(op0: KsOp, op1: KsOp, schedule: KsPairSgmatSchedul
   const { R, Q, S, XB, OD, TB, MR, TPB, NX, C0P, C1P, PT, threads: T } = t;
   const { b: b0, c: c0 } = op0;
   const { b: b1, c: c1, d: d1 } = op1;
-  const ep = ctx.entryPoint;
-  const n = kernelNames(ep);
-  const inSize = rowSize(ctx, op0.src);
-  const outSize = rowSize(ctx, op1.dst);
-  const w0 = paramOffset(ctx, op0.weight);
-  const w1 = paramOffset(ctx, op1.weight);
-  const bias0 = op0.bias ? paramOffset(ctx, op0.bias) : undefined;
-  const bias1 = op1.bias ? paramOffset(ctx, op1.bias) : undefined;
+  const { ep, n, inSize, outSize, w0, w1, bias0, bias1 } = pairOperands(op0, op1, ctx);
   const identityOut = op1.output.steps.length === 0;
   // The matrix loads read W in place, so params is a plain f16 array; x is staged (vec4 along γ0),
   // y written along δ1 (vec4 when 4 δ1 are contiguous in y).

@@ -8,7 +8,7 @@ import type { KsOp, Op } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import type { RunFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
-import type { KernelContext } from '../scaffold.js';
+import { kernelNames, paramOffset, rowSize, type KernelContext } from '../scaffold.js';
 
 /** Whether op0 then op1 are the two factors of one Monarch pair, as the IR marks them (ir.ts PairMark). */
 export function isMarkedPair(op0: KsOp, op1: KsOp): boolean {
@@ -49,5 +49,19 @@ export function markedPairFamily<S extends Schedule>(spec: PairFamilySpec<S>): R
       invariant(pair, `${spec.name}: the ops are not a marked pair this kernel computes`);
       return spec.emit(...pair, schedule, ctx);
     },
+  };
+}
+
+/** Names, row sizes and parameter offsets a pair kernel addresses its buffers by (op0 reads x, op1 writes y). */
+export function pairOperands(op0: KsOp, op1: KsOp, ctx: KernelContext) {
+  return {
+    ep: ctx.entryPoint,
+    n: kernelNames(ctx.entryPoint),
+    inSize: rowSize(ctx, op0.src),
+    outSize: rowSize(ctx, op1.dst),
+    w0: paramOffset(ctx, op0.weight),
+    w1: paramOffset(ctx, op1.weight),
+    bias0: op0.bias ? paramOffset(ctx, op0.bias) : undefined,
+    bias1: op1.bias ? paramOffset(ctx, op1.bias) : undefined,
   };
 }
