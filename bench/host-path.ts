@@ -24,7 +24,7 @@
  *     [--repeats 30] [--warmup 10] [--n 4096 --nblocks 64] [--modes out,ringRun] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { nodeGpu } from './node-gpu.js';
 import { compileKernels } from '../src/compile-kernels.js';
 import { executeProgram } from '../src/runtime/cpu-executor.js';
@@ -81,19 +81,6 @@ async function median(times: number, body: () => Promise<void>): Promise<number>
     samples.push(performance.now() - t);
   }
   return medianOf(samples);
-}
-
-/** V8's garbage collections as they finish (the observer reports them asynchronously). */
-const gcs: { start: number; duration: number }[] = [];
-new PerformanceObserver((entries) => {
-  for (const e of entries.getEntries()) gcs.push({ start: e.startTime, duration: e.duration });
-}).observe({ entryTypes: ['gc'] });
-
-/** Lets the GC observer deliver, then counts the collections that started inside [from, to]. */
-async function gcsBetween(from: number, to: number): Promise<{ gcCount: number; gcMs: number }> {
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const inside = gcs.filter((g) => g.start >= from && g.start <= to);
-  return { gcCount: inside.length, gcMs: inside.reduce((sum, g) => sum + g.duration, 0) };
 }
 
 /** Each phase of the round trip alone, in milliseconds (median). */
@@ -157,16 +144,7 @@ async function phases(device: GPUDevice, runner: MapRunner, x: Float32Array, bat
     readParts.range.push(t1 - t0);
     readParts.copy.push(t2 - t1);
     // The same bytes mapped a chunk at a time, as the pipelined round trip maps them.
-    let chunked = 0;
-    for (let offset = 0; offset < yBytes; offset += chunk) {
-      const size = Math.min(chunk, yBytes - offset);
-      await readback.mapAsync(GPUMapMode.READ, offset, size);
-      const t = performance.now();
-      readback.getMappedRange(offset, size);
-      chunked += performance.now() - t;
-      readback.unmap();
-    }
-    readParts.chunked.push(chunked);
+    readParts.chunked.push(await piecewiseGetMappedRangeMs(readback, yBytes, chunk));
   }
   out.getMappedRangeMs = medianOf(readParts.range);
   out.getMappedRangeChunkedMs = medianOf(readParts.chunked);

@@ -12,7 +12,7 @@
  *   node dist/bench/readback-probe.js [--mib 8,64] [--chunk-mib 8] [--heap-mib 40] [--out FILE]
  */
 import { writeFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { gcsBetween, piecewiseGetMappedRangeMs } from './mapping.js';
 import { nodeGpu } from './node-gpu.js';
 
 const argv = process.argv.slice(2);
@@ -27,33 +27,15 @@ const CHUNK_BYTES = Number(arg('--chunk-mib') ?? 8) * 2 ** 20;
 const HEAP_MIB = Number(arg('--heap-mib') ?? 40);
 
 /** V8's garbage collections as they finish. */
-const gcs: number[] = [];
-new PerformanceObserver((entries) => {
-  for (const e of entries.getEntries()) gcs.push(e.duration);
-}).observe({ entryTypes: ['gc'] });
-
 /**
  * getMappedRange of `buffer` in pieces of `piece` bytes (each mapped, viewed, unmapped in turn):
  * median ms per whole pass, and the collections during the passes.
  */
 async function mappingCost(buffer: GPUBuffer, bytes: number, piece: number): Promise<{ ms: number; gcCount: number; gcMs: number }> {
-  const before = gcs.length;
+  const from = performance.now();
   const samples: number[] = [];
-  for (let i = 0; i < MAP_REPS; i++) {
-    let ms = 0;
-    for (let offset = 0; offset < bytes; offset += piece) {
-      const size = Math.min(piece, bytes - offset);
-      await buffer.mapAsync(GPUMapMode.READ, offset, size);
-      const t = performance.now();
-      buffer.getMappedRange(offset, size);
-      ms += performance.now() - t;
-      buffer.unmap();
-    }
-    samples.push(ms);
-  }
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  const during = gcs.slice(before);
-  return { ms: median(samples), gcCount: during.length, gcMs: during.reduce((a, b) => a + b, 0) };
+  for (let i = 0; i < MAP_REPS; i++) samples.push(await piecewiseGetMappedRangeMs(buffer, bytes, piece));
+  return { ms: median(samples), ...(await gcsBetween(from, performance.now())) };
 }
 
 function median(xs: number[]): number {
