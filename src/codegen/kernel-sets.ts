@@ -87,45 +87,6 @@ export function forwardStorageNeeded(program: Program, kernel: EmittedKernel, ta
   return storageNeeded((limits) => (ops.length === 1 ? isValidSchedule(program.ops[ops[0]], schedule, limits) : isValidRunSchedule(program, ops, schedule, limits)), target);
 }
 
-/** The kernels of a map that every set shares or compares against. */
-export interface PortableMapKernels {
-  readonly program: Program;
-  /** The map's untuned forward kernels (f16 storage), as the module's WGSL holds them. */
-  readonly forward: readonly EmittedKernel[];
-  /** Its backward and the module's optimizer kernels: the tensor-core set runs the module's. */
-  readonly shared: readonly EmittedKernel[];
-}
-
-/**
- * The tensor-core set of an untuned f16 map: its forward kernels as an untuned build emits them
- * for TENSOR_CORE_TARGET. A kernel the same as the portable one (same ops, same schedule) is the
- * module's own; only the others are written, under entry points with TENSOR_CORE_SUFFIX, after
- * the module's WGSL. Backward kernels stay portable. Undefined when no kernel differs (an f32
- * module, a map without an op the tensor-core families take): the map then has no such set.
- */
-export function tensorCoreSet(map: PortableMapKernels, moduleEnables: readonly string[]): ManifestKernelSet | undefined {
-  const forward = shareSame(map.forward, emitProgramKernels(map.program, { storage: 'f16', limits: TENSOR_CORE_TARGET, entryPointSuffix: TENSOR_CORE_SUFFIX }));
-  const own = ownKernels(map.forward, forward);
-  if (own.length === 0) return undefined;
-  return {
-    name: 'tensor-core',
-    storage: 'f16',
-    // The module's kernels fit the portable limits; the set's own need what their schedules need.
-    requires: requirementsOf(
-      [...forward, ...map.shared],
-      Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...own.map((k) => forwardStorageNeeded(map.program, k, TENSOR_CORE_TARGET))),
-      // It extends the module's WGSL, which compiles only with the features its `enable`s name.
-      [...TENSOR_CORE_TARGET.features, ...featuresOfEnables(moduleEnables)],
-    ),
-    wgsl: {
-      extendsModule: true,
-      enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
-      text: [`// map ${map.program.name} (tensor-core kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
-    },
-    kernels: planForwardKernels(map.program.ops, forward),
-  };
-}
-
 /** One map's kernels as the module's WGSL holds them (some on tuned schedules), and the module's optimizer kernels. */
 export interface ModuleMapKernels {
   readonly program: Program;
@@ -133,6 +94,58 @@ export interface ModuleMapKernels {
   readonly forward: readonly EmittedKernel[];
   readonly backward: readonly EmittedKernel[];
   readonly optimizers: readonly EmittedKernel[];
+}
+
+/**
+ * The tensor-core set of an f16 map: its forward kernels as an untuned build emits them for
+ * TENSOR_CORE_TARGET, its backward kernels as an untuned build emits them everywhere (portable).
+ * A kernel the same as the module's (same ops, same schedule) is the module's own; only the
+ * others are written, under entry points with TENSOR_CORE_SUFFIX, after the module's WGSL: in an
+ * untuned build forward kernels only, in a `tuned` one (its module kernels on tuned schedules)
+ * also the untuned kernels of what the tuning replaced. Undefined when the target changes no
+ * forward default (an f32 module, a map without an op the tensor-core families take): the map
+ * then has no such set.
+ */
+export function tensorCoreSet(map: ModuleMapKernels, moduleEnables: readonly string[], tuned: boolean): ManifestKernelSet | undefined {
+  const { program, backwardProgram } = map;
+  const tensorCore = emitProgramKernels(program, { storage: 'f16', limits: TENSOR_CORE_TARGET, entryPointSuffix: TENSOR_CORE_SUFFIX });
+  const untunedForward = tuned ? emitProgramKernels(program, { storage: 'f16' }) : map.forward;
+  if (ownKernels(untunedForward, shareSame(untunedForward, tensorCore)).length === 0) return undefined;
+  const forward = shareSame(map.forward, tensorCore);
+  const backward = tuned ? shareSame(map.backward, emitBackwardKernels(backwardProgram, { storage: 'f16', entryPointSuffix: TENSOR_CORE_SUFFIX })) : map.backward;
+  const ownBackward = ownKernels(map.backward, backward);
+  const own = [...ownKernels(map.forward, forward), ...ownBackward];
+  return {
+    name: 'tensor-core',
+    storage: 'f16',
+    // The backward kernels are portable; a forward kernel needs what its schedule needs on the target (a tuned one the module shares too).
+    requires: requirementsOf(
+      [...forward, ...backward, ...map.optimizers],
+      Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...forward.map((k) => forwardStorageNeeded(program, k, TENSOR_CORE_TARGET))),
+      // It extends the module's WGSL, which compiles only with the features its `enable`s name.
+      [...TENSOR_CORE_TARGET.features, ...featuresOfEnables(moduleEnables)],
+    ),
+    wgsl: {
+      extendsModule: true,
+      enables: [...new Set(own.flatMap((k) => k.enables))].filter((e) => !moduleEnables.includes(e)).sort(),
+      text: [`// map ${program.name} (tensor-core kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
+    },
+    kernels: planForwardKernels(program.ops, forward),
+    ...(ownBackward.length > 0 ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),
+  };
+}
+
+/**
+ * Whether a set requiring `a` runs on every adapter that runs one requiring `b` (every adapter
+ * also has the portable limits): listed before it, `a` leaves `b` no adapter.
+ */
+export function runsWherever(a: ManifestRequirements, b: ManifestRequirements): boolean {
+  return (
+    a.features.every((f) => b.features.includes(f)) &&
+    a.maxComputeInvocationsPerWorkgroup <= Math.max(b.maxComputeInvocationsPerWorkgroup, DEFAULT_LIMITS.maxWorkgroupSize) &&
+    a.maxComputeWorkgroupStorageSize <= Math.max(b.maxComputeWorkgroupStorageSize, DEFAULT_LIMITS.maxWorkgroupStorageBytes) &&
+    (a.subgroupSize === undefined || a.subgroupSize === b.subgroupSize)
+  );
 }
 
 /** Whether every adapter runs kernels with `requires` in `storage`: the portable limits, no feature but the storage type's. */

@@ -1,9 +1,10 @@
 /**
  * The kernel sets a build lists per map (manifest `kernelSets`): an untuned f16 map gets a
  * tensor-core set exactly where some forward kernel's default on the tensor-core target differs
- * from the portable one, and that set writes only those kernels; f32 builds, maps without such
- * ops and tuned builds get none. The sets are tried in order: tensor-core, the module's own,
- * (a tuned build's portable set: portable-set.test.ts), f32-storage.
+ * from the portable one, and that set writes only those kernels; f32 builds and maps without
+ * such ops get none. The sets are tried in order: tensor-core, the module's own, (a tuned
+ * build's portable set: portable-set.test.ts), f32-storage. A tuned f16 map lists its tuned set
+ * first, then the same tensor-core set where some adapter runs it but not the tuned one.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ import { candidates, DEFAULT_LIMITS, isValidSchedule, type Schedule } from '../.
 import type { Program } from '../../src/ir/ir.js';
 import type { ManifestMap } from '../../src/manifest/types.js';
 import { kernelSetWgsl } from '../../src/runtime/kernel-sets.js';
-import { kernelSetOf } from '../support/kernel-sets.js';
+import { kernelSetOf, schedulesBeyond } from '../support/kernel-sets.js';
 
 function build(source: string, tuning?: TuningLookup): KernelOutputs & { programs: readonly Program[] } {
   const result = compileKernels(source, 'spec.mon', tuning ? { tuning } : {});
@@ -25,6 +26,8 @@ function build(source: string, tuning?: TuningLookup): KernelOutputs & { program
 
 const names = (map: ManifestMap) => map.kernelSets!.map((s) => s.name);
 const fnOf = (entryPoint: string) => new RegExp(`\\bfn ${entryPoint}\\(`);
+/** What a kernel computes and how, without its name. */
+const work = (k: { ops: readonly number[]; schedule: unknown; workgroupSize: readonly number[]; dispatch: unknown }) => ({ ops: k.ops, schedule: k.schedule, workgroupSize: k.workgroupSize, dispatch: k.dispatch });
 
 /**
  * The tensor-core set of `map` against the module: a kernel the same as the module's (same ops,
@@ -110,11 +113,45 @@ describe('the tensor-core kernel set', () => {
     },
   );
 
-  it('is absent where no default changes (a butterfly; blocks of 12 and δ = 3) and from tuned builds', () => {
+  it("follows a tuned set that needs more than it (a build tuned on a desktop GPU): the untuned tensor-core kernels, forward and backward, the tuning's replaced ones written under _tc", () => {
+    const source = 'module t\ndtype f16\nmap up : 64 -> 128 = monarch(nblocks: 2) + bias()';
+    const plain = build(source);
+    // Tuned on a 1024-invocation adapter with shader-f16 and no tensor cores: every op on a schedule beyond the portable limits where it has one.
+    const desktop = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 16384, features: ['shader-f16'] };
+    const lookup: TuningLookup = (ops) => {
+      const [beyond] = ops.length === 1 ? schedulesBeyond(ops[0], desktop, DEFAULT_LIMITS) : [];
+      return beyond && { schedule: beyond, limits: desktop };
+    };
+    const built = build(source, lookup);
+    const [map, untuned] = [built.manifest.maps[0], plain.manifest.maps[0]];
+    expect(names(map)).toEqual(['tuned', 'tensor-core', 'portable', 'f32-storage']);
+    expect(kernelSetOf(map, 'tuned').requires).toEqual({ features: ['shader-f16'], maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 16384 });
+    const set = kernelSetOf(map, 'tensor-core');
+    const want = kernelSetOf(untuned, 'tensor-core');
+    // The untuned build's tensor-core set: the same kernels, hence the same requirements; its backward kernels are the portable ones.
+    expect(set.requires).toEqual(want.requires);
+    expect(set.kernels!.map(work)).toEqual(want.kernels!.map(work));
+    expect(set.backwardKernels!.map(work)).toEqual(untuned.backward!.kernels.map(work));
+    // The tuning replaced the strided factor and a weight-gradient kernel: those are the set's own beside the sgmat factor.
+    const own = [...set.kernels!, ...set.backwardKernels!].filter((k) => k.entryPoint.endsWith(TENSOR_CORE_SUFFIX)).map((k) => k.entryPoint);
+    expect(own).toEqual(['up_op0_tc', 'up_op1_tc', 'up_bwd2_tc']);
+    const pairs = [...set.kernels!.map((k) => [k, map.kernels] as const), ...set.backwardKernels!.map((k) => [k, map.backward!.kernels] as const)];
+    for (const [k, module] of pairs) {
+      const same = module.find((m) => JSON.stringify(work(m)) === JSON.stringify(work(k)));
+      expect(k.entryPoint, "the module's kernel where it does the same work").toBe(same ? same.entryPoint : k.entryPoint.replace(/_tc$/, '') + TENSOR_CORE_SUFFIX);
+      expect(fnOf(k.entryPoint).test(set.wgsl!.text), k.entryPoint).toBe(!same);
+      expect(fnOf(k.entryPoint).test(kernelSetWgsl(set, built.wgsl)), k.entryPoint).toBe(true);
+    }
+    expect([...set.wgsl!.text.matchAll(/\bfn (\w+)\(/g)].map((m) => m[1])).toEqual(own);
+    expect(set.wgsl!.enables).toEqual(['chromium_experimental_subgroup_matrix']);
+  });
+
+  it('is absent where no default changes (a butterfly; blocks of 12 and δ = 3) and from tuned builds whose tuned set runs wherever it does', () => {
     const small = build('module s\ndtype f16\nmap b : 64 -> 64 = butterfly(radix: 2)\nmap c : 36 -> 36 = monarch(nblocks: 3)');
     for (const map of small.manifest.maps) expect(names(map), map.name).toEqual(['portable', 'f32-storage']);
 
-    // A tuned build keeps its tuned kernels first: the adapter it was tuned on is the one it targets.
+    // A tuned build keeps its tuned kernels first: the adapter it was tuned on is the one it targets. Here the
+    // tensor-core set needs subgroup matrices, 512 invocations and 32 KiB: every adapter with that runs the tuned set.
     const source = 'module t\ndtype f16\nmap up : 1024 -> 1024 = monarch(nblocks: 16)';
     const untuned = build(source).manifest.maps[0];
     const op = build(source).programs[0].ops[0];
@@ -134,7 +171,8 @@ describe('the tensor-core kernel set', () => {
     ] as const) {
       const tuned = build(source, lookup(schedule)).manifest.maps[0];
       expect(tuned.kernels[0].schedule).toEqual(schedule);
-      // No tensor-core set; both schedules need more than the portable limits, so the untuned kernels follow (portable-set.test.ts).
+      // No tensor-core set (it would never be chosen); both schedules need more than the portable limits, so the untuned kernels follow (portable-set.test.ts).
+      expect(kernelSetOf(untuned, 'tensor-core').requires).toMatchObject({ maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 32768, subgroupSize: 32 });
       expect(names(tuned)).toEqual(['tuned', 'portable', 'f32-storage']);
       // What its kernels need, not all the tuned adapter had: the least workgroup storage tier its schedule fits.
       expect(kernelSetOf(tuned, 'tuned').requires, schedule.family).toEqual({

@@ -4,7 +4,8 @@
  * kernels an untuned build emits, after the tuned set (before f32-storage): the ones that differ
  * written under `_portable` entry points after the module's WGSL, the rest the module's; a module
  * of its own where the module's WGSL enables an extension the portable kernels lack. Where the
- * tuned kernels fit the portable limits there is no such set. Tuned builds get no tensor-core set.
+ * tuned kernels fit the portable limits there is no such set. A tuned f16 map's tensor-core set,
+ * where it has one, comes between the tuned and the portable set (kernel-sets.test.ts).
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -106,12 +107,14 @@ describe('the portable set of a tuned build', () => {
     expect(portableLimits(kernelSetOf(map, 'tuned').requires, 'f32')).toBe(true);
   });
 
-  it('an f16 module: tuned, portable, f32-storage (no tensor-core set)', () => {
+  it('an f16 module: tuned, portable, f32-storage (no tensor-core set: it needs 48 KiB, so every adapter that runs it runs the tuned set)', () => {
     const source = 'module h\ndtype f16\nmap up : 64 -> 64 = monarch(nblocks: 4) + bias()';
     const op = build(source).programs[0].ops[1];
     const tunedOn = { ...DESKTOP, features: ['shader-f16'] };
     const built = build(source, tuneOp(op, scheduleBeyond(op, tunedOn, DEFAULT_LIMITS), tunedOn));
     const map = built.manifest.maps[0];
+    expect(kernelSetOf(map, 'tuned').requires).toEqual({ features: ['shader-f16'], maxComputeInvocationsPerWorkgroup: 128, maxComputeWorkgroupStorageSize: 32768 });
+    expect(kernelSetOf(build(source).manifest.maps[0], 'tensor-core').requires).toMatchObject({ maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 49152 });
     expect(names(map)).toEqual(['tuned', 'portable', 'f32-storage']);
     const set = expectUntunedKernels(map, build(source).manifest.maps[0], built.wgsl);
     expect(set.requires.features).toEqual(['shader-f16']);
@@ -161,7 +164,8 @@ describe('the portable set of a tuned build', () => {
         return h % 3 === 0 || pool.length === 0 ? undefined : { schedule: pool[(h >>> 2) % pool.length], limits: tunedOn };
       };
       const built = build(source, lookup);
-      if (forced.length > 0) expect(names(built.manifest.maps[0])).toEqual(dtype === 'f16' ? ['tuned', 'portable', 'f32-storage'] : ['tuned', 'portable']);
+      // A tensor-core set, where there is one, comes between the tuned and the portable set (kernel-sets.test.ts).
+      if (forced.length > 0) expect(names(built.manifest.maps[0]).filter((n) => n !== 'tensor-core')).toEqual(dtype === 'f16' ? ['tuned', 'portable', 'f32-storage'] : ['tuned', 'portable']);
       const moduleFeatures = featuresOfEnables([...built.wgsl.matchAll(/^enable (\w+);$/gm)].map((m) => m[1]));
       built.manifest.maps.forEach((map, i) => {
         const sets = map.kernelSets!;
@@ -170,6 +174,13 @@ describe('the portable set of a tuned build', () => {
         expect(names(map).filter((n) => n === 'portable').length).toBeLessThanOrEqual(1);
         // A portable set with WGSL of its own is the one a tuned build adds.
         if (sets.some((s) => s.name === 'portable' && s.wgsl)) expectUntunedKernels(map, untuned[i], built.wgsl);
+        // A tensor-core set: the untuned build's tensor-core kernels, its backward kernels the untuned ones; first, or after the tuned set.
+        const tensorCore = sets.find((s) => s.name === 'tensor-core');
+        if (tensorCore) {
+          expect(tensorCore.kernels!.map(work)).toEqual(kernelSetOf(untuned[i], 'tensor-core').kernels!.map(work));
+          expect((tensorCore.backwardKernels ?? map.backward!.kernels).map(work)).toEqual(untuned[i].backward!.kernels.map(work));
+          expect(sets.indexOf(tensorCore)).toBe(sets[0].name === 'tuned' ? 1 : 0);
+        }
         for (const set of sets) {
           const wgsl = kernelSetWgsl(set, built.wgsl);
           if (set.wgsl === undefined || set.wgsl.extendsModule) expect(set.requires.features, `${map.name} ${set.name} compiles the module`).toEqual(expect.arrayContaining(moduleFeatures));

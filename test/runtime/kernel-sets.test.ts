@@ -6,14 +6,15 @@
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { compileKernels } from '../../src/compile-kernels.js';
-import type { ManifestKernelSet, ManifestRequirements } from '../../src/manifest/types.js';
+import { compileKernels, type TuningLookup } from '../../src/compile-kernels.js';
+import { TENSOR_CORE_TARGET } from '../../src/codegen/kernel-sets.js';
+import type { ManifestKernelSet, ManifestMap, ManifestRequirements } from '../../src/manifest/types.js';
 import type { DeviceCapabilities } from '../../src/runtime/device.js';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { chooseKernelSet, kernelSetsOf, unmetRequirements } from '../../src/runtime/kernel-sets.js';
 import { MoncError } from '../../src/util/error.js';
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/index.js';
-import { olderManifestMap, scheduleBeyond, tuneOp } from '../support/kernel-sets.js';
+import { kernelSetOf, olderManifestMap, scheduleBeyond, schedulesBeyond, tuneOp } from '../support/kernel-sets.js';
 
 const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
@@ -43,6 +44,45 @@ function tunedOnH200(dtype: 'f32' | 'f16'): readonly ManifestKernelSet[] {
   const schedule = scheduleBeyond(op, { ...tunedOn, maxWorkgroupSize: 512 }, { ...tunedOn, maxWorkgroupSize: 256 });
   return compileKernels(source, 't.mon', { tuning: tuneOp(op, schedule, tunedOn) }).outputs!.manifest.maps[0].kernelSets!;
 }
+
+/** What a kernel computes and how, without its name. */
+const work = (k: { ops: readonly number[]; schedule: unknown; workgroupSize: readonly number[]; dispatch: unknown }) => ({ ops: k.ops, schedule: k.schedule, workgroupSize: k.workgroupSize, dispatch: k.dispatch });
+
+/**
+ * Tuned f16 Monarchs beside their untuned builds (fake tuning databases): the H200 build above
+ * (a 512-invocation strided factor: a tensor-core set follows), one whose every op that can is
+ * on a 512-invocation schedule of a desktop GPU (its tensor-core set also replaces a
+ * weight-gradient kernel), and one tuned on tensor cores (its tuned set runs wherever its
+ * tensor-core set would: none).
+ */
+const tunedF16Builds = (() => {
+  let builds: { tuned: ManifestMap; untuned: ManifestMap }[] | undefined;
+  return () => {
+    builds ??= [
+      ['48 -> 80 = monarch(nblocks: 4)', 'h200'],
+      ['64 -> 128 = monarch(nblocks: 2) + bias()', 'desktop'],
+      ['256 -> 256 = monarch(nblocks: 16)', 'sgmat'],
+    ].map(([spec, tuning]) => {
+      const source = `module t\ndtype f16\nmap up : ${spec}`;
+      const plain = compileKernels(source, 't.mon');
+      const untuned = plain.outputs!.manifest.maps[0];
+      const desktop = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 16384, features: ['shader-f16'] };
+      const lookup: TuningLookup =
+        tuning === 'h200'
+          ? tuneOp(plain.programs![0].ops[1], scheduleBeyond(plain.programs![0].ops[1], { ...desktop, maxWorkgroupSize: 512 }, DEFAULT_LIMITS), desktop)
+          : tuning === 'desktop'
+            ? (ops) => {
+                const [beyond] = ops.length === 1 ? schedulesBeyond(ops[0], desktop, DEFAULT_LIMITS) : [];
+                return beyond && { schedule: beyond, limits: desktop };
+              }
+            : tuneOp(plain.programs![0].ops[0], kernelSetOf(untuned, 'tensor-core').kernels![0].schedule, TENSOR_CORE_TARGET);
+      const tuned = compileKernels(source, 't.mon', { tuning: lookup }).outputs!.manifest.maps[0];
+      expect(tuned.kernelSets!.map((s) => s.name), spec).toEqual(tuning === 'sgmat' ? ['tuned', 'portable', 'f32-storage'] : ['tuned', 'tensor-core', 'portable', 'f32-storage']);
+      return { tuned, untuned };
+    });
+    return builds;
+  };
+})();
 
 /** An untuned f16 Monarch whose tensor-core set fits the portable limits (δ = 3: its strided factor is the module's). */
 const f16Monarch = (spec = '48 -> 96 = monarch(nblocks: 3)') => compileKernels(`module m\ndtype f16\nmap up : ${spec}`, 'm.mon').outputs!.manifest.maps[0];
@@ -80,14 +120,39 @@ describe('the kernel set a device runs', () => {
     expect(chooseKernelSet('up', f32, WEBGPU_DEFAULTS)).toEqual({ set: f32[1], skipped: [{ name: 'tuned', unmet: ['512 invocations'] }] });
     expect(chooseKernelSet('up', f32, SWIFTSHADER).set.name).toBe('portable');
     const f16 = tunedOnH200('f16');
-    expect(f16.map((s) => s.name)).toEqual(['tuned', 'portable', 'f32-storage']);
+    // The tensor-core set (128 invocations) runs where 512 do not: an adapter with tensor cores and 256 invocations.
+    expect(f16.map((s) => s.name)).toEqual(['tuned', 'tensor-core', 'portable', 'f32-storage']);
     expect(chooseKernelSet('up', f16, H200).set.name).toBe('tuned');
+    expect(chooseKernelSet('up', f16, { ...H200, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256 }).set.name).toBe('tensor-core');
     expect(chooseKernelSet('up', f16, { ...WEBGPU_DEFAULTS, features: ['shader-f16'] }).set.name).toBe('portable');
     expect(chooseKernelSet('up', f16, WEBGPU_DEFAULTS).set.name).toBe('f32-storage');
     // The same build as monc wrote it before tuned builds shipped a portable set: refused in one line.
     expect(() => chooseKernelSet('up', f32.slice(0, 1), WEBGPU_DEFAULTS)).toThrow(/^map 'up': no kernel set of the build runs on this adapter \(tuned needs 512 invocations\); rebuild it with this version of monc, whose tuned builds also ship portable kernels$/);
     expect(DEFAULT_LIMITS.maxWorkgroupSize).toBe(WEBGPU_DEFAULTS.maxComputeInvocationsPerWorkgroup);
   });
+
+  test.prop([fc.subarray(['shader-f16', 'subgroups', SUBGROUP_MATRIX]), fc.constantFrom(256, 512, 1024), fc.constantFrom(16384, 32768, 49152), fc.constantFrom(undefined, 16, 32)], { numRuns: 60 })(
+    'a tuned f16 build: the tuned set where the device meets it, else what the untuned build runs there (tensor-core before portable), the same kernels',
+    (features, invocations, storage, subgroup) => {
+      const device: DeviceCapabilities = { features, maxComputeInvocationsPerWorkgroup: invocations, maxComputeWorkgroupSizeX: invocations, maxComputeWorkgroupStorageSize: storage, subgroupMinSize: subgroup, subgroupMaxSize: subgroup };
+      for (const { tuned, untuned } of tunedF16Builds()) {
+        const tunedSet = tuned.kernelSets![0];
+        expect(tunedSet.name).toBe('tuned');
+        const got = chooseKernelSet('up', tuned.kernelSets!, device).set;
+        if (unmetRequirements(tunedSet.requires, device).length === 0) {
+          expect(got).toBe(tunedSet);
+          continue;
+        }
+        const want = chooseKernelSet('up', untuned.kernelSets!, device).set;
+        expect(got.name).toBe(want.name);
+        if (want.name === 'f32-storage') continue; // its own f32 module, tuned within the portable limits: not the untuned one
+        const forward = (set: ManifestKernelSet, map: ManifestMap) => (set.kernels ?? map.kernels).map(work);
+        const backward = (set: ManifestKernelSet, map: ManifestMap) => (set.backwardKernels ?? map.backward!.kernels).map(work);
+        expect(forward(got, tuned)).toEqual(forward(want, untuned));
+        expect(backward(got, tuned)).toEqual(backward(want, untuned));
+      }
+    },
+  );
 
   it('names what a device lacks: features, invocations (either limit), workgroup storage, subgroup size', () => {
     const requires: ManifestRequirements = { features: ['shader-f16', 'subgroups'], maxComputeInvocationsPerWorkgroup: 512, maxComputeWorkgroupStorageSize: 32768, subgroupSize: 32 };
