@@ -53,6 +53,7 @@ export function planForwardKernels(ops: readonly (ManifestOp | Op)[], kernels: r
       workgroupSize: [...k.workgroupSize],
       dispatch: { ...k.dispatch },
       schedule: { ...k.schedule },
+      ...(k.pattern ? { pattern: k.pattern } : {}),
     };
   });
 }
@@ -68,6 +69,7 @@ export function planBackwardKernels(ops: readonly (ManifestBackwardOp | Backward
       workgroupSize: [...k.workgroupSize],
       dispatch: { ...k.dispatch },
       schedule: { ...k.schedule },
+      ...(k.pattern ? { pattern: k.pattern } : {}),
     };
   });
 }

@@ -10,6 +10,7 @@ import { denseCost, modelCost } from '../model/cost.js';
 import { modelWithoutSpans } from '../model/without-spans.js';
 import { invariant } from '../util/assert.js';
 import type { Manifest, ManifestBackward, ManifestBinding, ManifestKernel, ManifestMap } from '../manifest/types.js';
+import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { opData } from './manifest-programs.js';
 import type { EmittedKernel } from './wgsl/kernel.js';
 
@@ -20,6 +21,9 @@ const KERNEL_BINDINGS: readonly ManifestBinding[] = [
   { binding: 2, name: 'dst', type: 'storage' },
   { binding: 3, name: 'dims', type: 'uniform' },
 ];
+
+/** A block-sparse kernel's bindings: the contract's, and its pattern table. */
+const PATTERN_KERNEL_BINDINGS: readonly ManifestBinding[] = [...KERNEL_BINDINGS, { binding: PATTERN_BINDING, name: 'pattern', type: 'read-only-storage' }];
 
 export function buildManifest(
   module: CheckedModule,
@@ -103,10 +107,11 @@ function manifestKernel(program: Program, kernel: EmittedKernel, elementBytes: n
     // the map's input is always there and never written.
     src: firstSource?.src ?? 'x',
     dst: ops[ops.length - 1].dst,
-    bindings: KERNEL_BINDINGS,
+    bindings: kernel.pattern ? PATTERN_KERNEL_BINDINGS : KERNEL_BINDINGS,
     workgroupSize: [...kernel.workgroupSize],
     dispatch: { ...kernel.dispatch },
     schedule: { ...kernel.schedule },
+    ...(kernel.pattern ? { pattern: kernel.pattern } : {}),
     flopsPerRow: sum(ops.map(opFlopsPerRow)),
     bytesPerRow: sum([...read, ...written].map(bufferSize)) * elementBytes,
     paramBytes: sum(ops.map(opParamElements)) * elementBytes,

@@ -2,7 +2,7 @@
 import type { Args } from './check-args.js';
 import { Code, MAX_INT } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
-import { MAX_SPARSE_BLOCK_ROWS, MAX_SPARSE_BLOCKS } from './limits.js';
+import { MAX_SPARSE_BLOCKS } from './limits.js';
 import { bandBlockCount, bandBlocks, flatButterflyBlocks, maskBlocks, MAX_GRID_BLOCKS, patternText, randomBlockCount, randomBlocks, type Block, type PatternSpec } from './patterns.js';
 import type { SparseNode } from './structure.js';
 import type { Span } from './span.js';
@@ -36,10 +36,6 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
   const cols = n / bw;
   if (rows * cols > MAX_GRID_BLOCKS) {
     bag.error(Code.GridTooLarge, `the block grid has ${rows} x ${cols} blocks, more than the limit ${MAX_GRID_BLOCKS}; use larger blocks`, args.span('block'));
-    return undefined;
-  }
-  if (rows > MAX_SPARSE_BLOCK_ROWS) {
-    bag.error(Code.TooManyBlocks, `the block grid has ${rows} block rows, more than the limit ${MAX_SPARSE_BLOCK_ROWS}; use taller blocks`, args.span('block'));
     return undefined;
   }
   const pattern = args.pattern('pattern')!;
@@ -83,7 +79,7 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
 }
 
 function tooManyBlocks(count: number): string {
-  return `the pattern selects ${count} blocks, more than the limit ${MAX_SPARSE_BLOCKS} (the pattern is compiled into the kernel as a table); use larger blocks`;
+  return `the pattern selects ${count} blocks, more than the limit ${MAX_SPARSE_BLOCKS} (its table must fit one GPU storage buffer); use larger blocks or a sparser pattern`;
 }
 
 /** The number of blocks a pattern selects, when it is known without listing them (not for masks, nor invalid flat_butterfly grids). */

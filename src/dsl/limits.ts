@@ -34,10 +34,10 @@ export const MAX_FACTORS = 30;
 export const MAX_MAP_PARAMS = MAX_INT;
 
 /**
- * Present blocks of one `sparse` pattern, and block rows of its grid: the pattern is compiled into
- * the kernel as constant tables, which a shader compiler handles in time that grows faster than
- * their size (4096 entries: about 4 s to make the pipeline on SwiftShader, 16384: 50 s; a constant
- * array over 16384 entries fails SPIR-V generation in Dawn).
+ * Present blocks of one `sparse` pattern. Kernels read the pattern from a table the runtime
+ * uploads (a storage buffer, src/manifest/pattern.ts), not from constants in the WGSL, so the
+ * limit is what one storage buffer binding holds on every adapter (WebGPU's default
+ * maxStorageBufferBindingSize, 128 MiB): the largest table, row starts plus two words per block
+ * over a grid of at most MAX_GRID_BLOCKS block rows, is (2^24 + 1 + 2 * 2^22) * 4 bytes, 96 MiB.
  */
-export const MAX_SPARSE_BLOCKS = 4096;
-export const MAX_SPARSE_BLOCK_ROWS = MAX_SPARSE_BLOCKS - 1;
+export const MAX_SPARSE_BLOCKS = 2 ** 22;

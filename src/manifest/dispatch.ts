@@ -17,10 +17,13 @@
  *
  * Gradient kernels (backward programs) use the same shell with one more binding,
  *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
- * and f32 partial buffers. Optimizer kernels bind params read_write, the gradients, the
+ * and f32 partial buffers. A block-sparse kernel (forward or gradient) also binds its pattern,
+ *   @binding(5) pattern : storage, read      (array<u32>: the op's pattern table, pattern.ts)
+ * and the runtime binds a placeholder there for every other kernel (one layout for all). Optimizer kernels bind params read_write, the gradients, the
  * optimizer state and their own uniform (src/manifest/optimizer.ts).
  */
 import { assertNever } from '../util/assert.js';
+import type { PatternLayout } from './pattern.js';
 
 /** How many workgroups a dispatch needs for a batch of B rows. */
 export type DispatchRule =
@@ -66,6 +69,8 @@ export interface EmittedKernel {
   readonly schedule: Schedule;
   /** Indices into the program's ops that this one dispatch performs (fusion covers several). */
   readonly ops: readonly number[];
+  /** The table of its first op's block pattern it reads at PATTERN_BINDING (pattern.ts); absent: none. */
+  readonly pattern?: PatternLayout;
 }
 
 /** What an emitter may assume about the target; the defaults fit every WebGPU adapter. */

@@ -1,8 +1,10 @@
 /**
  * What the forward (gpu-executor.ts) and backward (gpu-backward.ts) runners share to dispatch
  * their kernels: each kernel's uniform dims slot (batch, workgroup count) per batch size, the
- * (x, y) workgroup grid, and the bind group entries every kernel has (params, src, dst, dims).
+ * (x, y) workgroup grid, and the bind group entries every kernel has (params, src, dst, dims,
+ * pattern).
  */
+import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { MoncError } from '../util/error.js';
 
 /** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
@@ -52,12 +54,16 @@ export function dispatchGrid(device: GPUDevice, groups: number): [number, number
   return [x, y];
 }
 
-/** Bindings 0-3 of kernel `index`: parameters, source, destination and its dims slot. */
-export function kernelBindings(params: GPUBuffer, src: GPUBuffer, dst: GPUBuffer, dims: GPUBuffer, index: number): GPUBindGroupEntry[] {
+/**
+ * The bindings of kernel `index`: parameters, source, destination, its dims slot and its block
+ * pattern table (pattern-buffers.ts; a placeholder for kernels without one).
+ */
+export function kernelBindings(params: GPUBuffer, src: GPUBuffer, dst: GPUBuffer, dims: GPUBuffer, index: number, pattern: GPUBuffer): GPUBindGroupEntry[] {
   return [
     { binding: 0, resource: { buffer: params } },
     { binding: 1, resource: { buffer: src } },
     { binding: 2, resource: { buffer: dst } },
     { binding: 3, resource: { buffer: dims, offset: index * DIMS_STRIDE, size: 16 } },
+    { binding: PATTERN_BINDING, resource: { buffer: pattern } },
   ];
 }

@@ -14,6 +14,7 @@
  * and later runs with the loss message.
  */
 import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manifest/dispatch.js';
+import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
@@ -21,15 +22,20 @@ import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { registeredHostIo } from './extensions.js';
 import type { GpuStagingDevice } from './host-io.js';
+import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
   readonly entryPoint: string;
+  /** The ops it performs (indices into the spec's `ops`). */
+  readonly ops: readonly number[];
   readonly src: string;
   readonly dst: string;
   readonly dispatch: DispatchRule;
+  /** The pattern table of its first op it reads (a block-sparse kernel). */
+  readonly pattern?: PatternLayout;
 }
 
 /**
@@ -41,13 +47,15 @@ export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpD
   return kernels.map((k) => {
     const mine = k.ops.map((i) => ops[i]);
     const source = mine.flatMap((op) => (op.kind === 'bias' ? [] : [op.src]))[0] ?? 'x';
-    return { entryPoint: k.entryPoint, src: source, dst: mine[mine.length - 1].dst, dispatch: k.dispatch };
+    return { entryPoint: k.entryPoint, ops: k.ops, src: source, dst: mine[mine.length - 1].dst, dispatch: k.dispatch, ...(k.pattern ? { pattern: k.pattern } : {}) };
   });
 }
 
 export interface ExecutorSpec {
   readonly wgsl: string;
   readonly kernels: readonly KernelPlan[];
+  /** The ops the kernels perform: block-sparse kernels read their patterns from them. */
+  readonly ops: readonly OpData[];
   readonly buffers: readonly BufferDecl[];
   readonly paramSize: number;
   readonly in: number;
@@ -91,6 +99,7 @@ export class GpuExecutor {
     private readonly spec: ExecutorSpec,
     private readonly pipelines: readonly GPUComputePipeline[],
     private readonly bindGroupLayout: GPUBindGroupLayout,
+    private readonly patterns: PatternBuffers,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.dims = new DimsBuffers(device, (batch) => `monc dims (batch ${batch})`);
@@ -111,7 +120,7 @@ export class GpuExecutor {
   static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
     const cache = PipelineCache.for(device);
     const pipelines = await Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint)));
-    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout);
+    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops));
   }
 
   /**
@@ -210,7 +219,7 @@ export class GpuExecutor {
     const groups = this.spec.kernels.map((k, i) =>
       this.device.createBindGroup({
         layout: this.bindGroupLayout,
-        entries: kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i),
+        entries: kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)),
       }),
     );
     if (byBatch.size >= DIMS_CACHE) byBatch.delete(byBatch.keys().next().value as number);
@@ -364,6 +373,7 @@ export class GpuExecutor {
     if (this.destroyed) return;
     this.destroyed = true;
     this.params.destroy();
+    this.patterns.destroy();
     for (const t of this.temps.values()) t.destroy();
     this.dims.destroy();
     this.destroyIo();

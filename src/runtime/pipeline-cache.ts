@@ -3,6 +3,7 @@
  * monc kernel uses the same explicit bind group layout (wgsl/kernel.ts contract), so a kernel
  * that does not read one of its bindings (a bias kernel's `src`) still binds it.
  */
+import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { MoncError } from '../util/error.js';
 
 /** A WGSL module or pipeline the device rejected, with the compiler's messages: a bug in monc's kernels. */
@@ -36,7 +37,7 @@ export class PipelineCache {
     });
     this.bindGroupLayout = device.createBindGroupLayout({
       label: 'monc kernel',
-      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform')],
+      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(PATTERN_BINDING, 'read-only-storage')],
     });
     this.layout = device.createPipelineLayout({ label: 'monc kernel', bindGroupLayouts: [this.bindGroupLayout] });
   }

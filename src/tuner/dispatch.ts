@@ -1,6 +1,6 @@
 /**
  * Runs one emitted kernel on its own (the tuner and the benchmarks time kernels in isolation):
- * compiles it, binds the four buffers of the kernel contract and encodes its dispatch. The
+ * compiles it, binds the buffers of the kernel contract and encodes its dispatch. The
  * bindings and the (x, y) workgroup grid are the runtime's own (runtime/dispatch-dims.ts:
  * `kernelBindings`, `dispatchGrid` within the device's maxComputeWorkgroupsPerDimension), so a
  * kernel is timed exactly as the runtime will dispatch it. Browser-safe.
@@ -8,12 +8,15 @@
 import type { EmittedKernel } from '../codegen/wgsl/kernel.js';
 import { workgroupCount } from '../codegen/wgsl/kernel.js';
 import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
+import { noPattern } from '../runtime/pattern-buffers.js';
 import { PipelineCache } from '../runtime/pipeline-cache.js';
 
 export interface KernelBuffers {
   readonly params: GPUBuffer;
   readonly src: GPUBuffer;
   readonly dst: GPUBuffer;
+  /** The kernel's pattern table (runtime/pattern-buffers.ts), for a kernel that reads one. */
+  readonly pattern?: GPUBuffer;
 }
 
 export interface PreparedDispatch {
@@ -41,7 +44,9 @@ export async function prepareKernel(device: GPUDevice, kernel: EmittedKernel, bu
   const pipeline = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: kernel.entryPoint } });
   const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
   device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
-  const bindGroup = device.createBindGroup({ layout: bindGroupLayout, entries: kernelBindings(buffers.params, buffers.src, buffers.dst, dims, 0) });
+  if (kernel.pattern && !buffers.pattern) throw new Error(`internal error: kernel ${kernel.entryPoint} reads a pattern table and none is bound`);
+  const pattern = buffers.pattern ?? noPattern(device);
+  const bindGroup = device.createBindGroup({ layout: bindGroupLayout, entries: kernelBindings(buffers.params, buffers.src, buffers.dst, dims, 0, pattern) });
   const err = await device.popErrorScope();
   if (err) throw new Error(`kernel ${kernel.entryPoint}: ${err.message}`);
   return { pipeline, bindGroup, workgroups: dispatchGrid(device, groups) };

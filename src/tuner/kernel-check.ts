@@ -8,6 +8,8 @@ import type { EmittedKernel } from '../codegen/wgsl/kernel.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { timePasses, type TimingOptions, type TimingStats } from '../runtime/timing.js';
 import { encodeDispatch, prepareKernel, type PreparedDispatch } from './dispatch.js';
+import type { PatternLayout } from '../manifest/pattern.js';
+import { patternBuffer } from '../runtime/pattern-buffers.js';
 import { applyOpReference, relativeError, type OpLayout } from './op-reference.js';
 import { uniform01 } from '../util/random.js';
 
@@ -81,6 +83,8 @@ function inputsOf(ops: readonly Op[]): string[] {
 }
 
 export class KernelCheck {
+  private readonly patterns = new Map<PatternLayout, GPUBuffer>();
+
   private constructor(
     private readonly device: GPUDevice,
     private readonly c: KernelCase,
@@ -129,7 +133,15 @@ export class KernelCheck {
   }
 
   async prepare(kernel: EmittedKernel): Promise<PreparedDispatch> {
-    return prepareKernel(this.device, kernel, this.gpu, this.c.batch);
+    const pattern = kernel.pattern && this.patternTable(kernel.pattern, kernel.entryPoint);
+    return prepareKernel(this.device, kernel, { ...this.gpu, ...(pattern ? { pattern } : {}) }, this.c.batch);
+  }
+
+  /** The pattern table of the case's (first) op in `layout`, uploaded once for every candidate kernel. */
+  private patternTable(layout: PatternLayout, entryPoint: string): GPUBuffer {
+    let buffer = this.patterns.get(layout);
+    if (!buffer) this.patterns.set(layout, (buffer = patternBuffer(this.device, this.c.ops[0], layout, `kernel ${entryPoint}`)));
+    return buffer;
   }
 
   /** Runs the kernel once on fresh data and returns its relative error on the checked rows. */
@@ -151,6 +163,7 @@ export class KernelCheck {
   }
 
   destroy(): void {
+    for (const b of this.patterns.values()) b.destroy();
     this.gpu.params.destroy();
     this.gpu.src.destroy();
     this.gpu.dst.destroy();

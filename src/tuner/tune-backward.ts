@@ -18,6 +18,7 @@ import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
 import { gradientLayout } from '../runtime/gpu-backward.js';
+import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
 import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
 import { batchBucket, kernelSignature, type TuningEntry } from './db.js';
@@ -89,9 +90,10 @@ function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffe
   device.queue.writeBuffer(dims, 0, new Uint32Array([buffers.batch, groups, 0, 0]));
   const b = backwardBindings(op);
   const buffer = (name: string) => buffers.gpu.get(name)!;
+  const pattern = kernel.pattern ? patternBuffer(device, op, kernel.pattern, `kernel ${kernel.entryPoint}`) : noPattern(device);
   const bindGroup = device.createBindGroup({
     layout: group,
-    entries: [...kernelBindings(buffer('params'), buffer(b.src), buffer(b.dst), dims, 0), { binding: 4, resource: { buffer: buffer(b.aux) } }],
+    entries: [...kernelBindings(buffer('params'), buffer(b.src), buffer(b.dst), dims, 0, pattern), { binding: 4, resource: { buffer: buffer(b.aux) } }],
   });
   return (pass) => {
     if (groups === 0) return;

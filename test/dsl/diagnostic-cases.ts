@@ -357,10 +357,10 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
   },
   {
     code: 'E0607',
-    source: 'map f : 1024 -> 1024 = sparse(block: 1, pattern: band(width: 9))',
+    source: 'map f : 4096 -> 4096 = sparse(block: 1, pattern: band(width: 600))',
     at: '1:50',
-    message: 'the pattern selects 17336 blocks, more than the limit 4096 (the pattern is compiled into the kernel as a table); use larger blocks',
-    caret: '     |                                                  ^~~~~~~~~~~~~~',
+    message: 'the pattern selects 4551704 blocks, more than the limit 4194304 (its table must fit one GPU storage buffer); use larger blocks or a sparser pattern',
+    caret: '     |                                                  ^~~~~~~~~~~~~~~~',
   },
   {
     code: 'W0501',

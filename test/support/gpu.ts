@@ -47,6 +47,7 @@ export async function runProgramOnGpu(
   const executor = await GpuExecutor.create(device, {
     wgsl: assembleModule(kernels).wgsl,
     kernels: planKernels(kernels, program.ops),
+    ops: program.ops,
     buffers: program.buffers,
     paramSize: program.paramSize,
     in: program.in,

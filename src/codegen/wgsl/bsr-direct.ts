@@ -1,14 +1,15 @@
 /**
  * `bsr-direct`: block-sparse matmul with a compile-time pattern, one thread per (batch row,
  * block row I, run of `outputsPerThread` consecutive rows inside the block). The pattern is
- * baked into the module as CSR tables (row pointers and block columns); a thread walks the
- * blocks of its block row and reads each source element once for all its outputs. Block rows
+ * read from the op's `csr` table (row pointers and block columns), which the runtime binds
+ * (bsr-pattern.ts), so the text does not grow with it; a thread walks the blocks of its block row and reads each source element once for all its outputs. Block rows
  * without blocks produce zeros (plus bias).
  *
  * Knobs: workgroupSize, outputsPerThread (divides bh), unroll (of the in-block column loop;
  * divides bw, == bw unrolls fully).
  */
 import type { BsrOp } from '../../ir/ir.js';
+import { csrPattern, type CsrPattern } from './bsr-pattern.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-map.js';
@@ -27,39 +28,21 @@ export const bsrDirect: KernelFamily<'bsr', BsrDirectSchedule> = {
   emit: emitBsr,
 };
 
-/** CSR form of the pattern: blocks of block row I are z in [rowStart[I], rowStart[I+1]). */
-function csr(op: BsrOp, family: string): { rowStart: number[]; cols: number[] } {
-  const blockRows = op.rows / op.bh;
-  const rowStart = new Array<number>(blockRows + 1).fill(0);
+/**
+ * The op's `csr` pattern table (bsr-pattern.ts), after checking that its blocks are in row-major
+ * order inside the grid: then the table's k is the block's index z, so the forward kernels read
+ * block k's values without looking z up.
+ */
+export function forwardCsr(op: BsrOp, entryPoint: string, family: string): CsrPattern {
+  const pattern = csrPattern(op, entryPoint, family);
+  const gridRows = op.rows / op.bh;
+  const gridCols = op.cols / op.bw;
   op.blocks.forEach(([bi, bj], z) => {
     const prev = op.blocks[z - 1];
     invariant(!prev || prev[0] < bi || (prev[0] === bi && prev[1] < bj), `${family}: blocks are not in row-major order at ${z}`);
-    invariant(bi < blockRows && bj < op.cols / op.bw, `${family}: block (${bi}, ${bj}) outside the ${blockRows}x${op.cols / op.bw} grid`);
-    rowStart[bi + 1]++;
+    invariant(bi < gridRows && bj < gridCols, `${family}: block (${bi}, ${bj}) outside the ${gridRows}x${gridCols} grid`);
   });
-  for (let i = 0; i < blockRows; i++) rowStart[i + 1] += rowStart[i];
-  return { rowStart, cols: op.blocks.map(([, bj]) => bj) };
-}
-
-/**
- * The op's pattern baked into the module as CSR const tables, `rowStart` (blockRows + 1 entries)
- * and `blockCol` (one per block), after checking that the op is a grid of blocks with index
- * maps of its size. An empty pattern declares nothing (WGSL has no empty arrays): the kernel
- * then has no blocks to walk.
- */
-export function csrTables(op: BsrOp, entryPoint: string, family: string): { readonly decls: readonly string[]; readonly rowStart: string; readonly blockCol: string } {
-  invariant(op.rows % op.bh === 0 && op.cols % op.bw === 0, `${family}: ${op.rows}x${op.cols} is not a grid of ${op.bh}x${op.bw} blocks`);
-  invariant(op.input.size === op.cols && op.output.size === op.rows, `${family}: index maps do not fit a ${op.rows}x${op.cols} matrix`);
-  const { rowStart, cols } = csr(op, family);
-  const names = { rowStart: `${entryPoint}_row_start`, blockCol: `${entryPoint}_block_col` };
-  const decls =
-    cols.length === 0
-      ? []
-      : [
-          `const ${names.rowStart} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
-          `const ${names.blockCol} = array<u32, ${cols.length}>(${cols.map(u).join(', ')});`,
-        ];
-  return { decls, ...names };
+  return pattern;
 }
 
 /**
@@ -112,7 +95,7 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
   const { bh, bw } = op;
   const { wg, outputs, unroll, blockRows, runs, itemsPerRow } = bsrThreadKnobs(op, schedule, FAMILY);
   const n = kernelNames(ctx.entryPoint);
-  const { decls, rowStart: rowStartName, blockCol: colsName } = csrTables(op, ctx.entryPoint, FAMILY);
+  const pattern = forwardCsr(op, ctx.entryPoint, FAMILY);
 
   const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');
   const logicalOut = rowMajor([{ name: 'i_I', size: blockRows }, { name: 'i_i', size: bh }]);
@@ -122,8 +105,8 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
     op.blocks.length === 0
       ? []
       : [
-          `for (var z = ${rowStartName}[i_I]; z < ${rowStartName}[i_I + 1u]; z++) {`,
-          `  let i_J = ${colsName}[z];`,
+          `for (var z = ${pattern.rowStart('i_I')}; z < ${pattern.rowStart('i_I + 1u')}; z++) {`,
+          `  let i_J = ${pattern.col('z')};`,
           `  let x_base = ${sum('x_row', source.hoisted)};`,
           `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(sum(mul('z', bh), mul('i_r', outputs)), bw))};`,
           ...unrolledLoop('i_j', bw, unroll, (it) => [
@@ -143,5 +126,5 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
     target,
     ...(op.bias ? { bias: { offset: paramOffset(ctx, op.bias), index: renderIndex(logicalOut) } } : {}),
   });
-  return flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, decls, body });
+  return { ...flatKernel(ctx, schedule, { workgroupSize: wg, itemsPerRow, decls: pattern.decls, body }), pattern: 'csr' };
 }

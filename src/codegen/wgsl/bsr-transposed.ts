@@ -2,8 +2,9 @@
  * `bsr-t-direct`: the input gradient of a block-sparse matmul, a `bsr` op with `transposed` set
  * (ir.ts): its blocks are the forward blocks swapped, in forward order, and block z's values are
  * read transposed from the forward block z in place. One thread per (batch row, block row, run of
- * `outputsPerThread` rows in the block); the pattern is baked in as CSR tables over the
- * transposed block rows, with each block's forward index z.
+ * `outputsPerThread` rows in the block); the pattern is the op's `csr` table over the
+ * transposed block rows, with each block's forward index z, which the runtime binds
+ * (bsr-pattern.ts).
  *
  * Knobs: workgroupSize, outputsPerThread (divides bh), unroll (of the in-block loop; divides bw).
  */
@@ -12,6 +13,7 @@ import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
 import { bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
+import { csrPattern } from './bsr-pattern.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
@@ -38,33 +40,21 @@ function emitBsrTransposed(op: BsrOp, schedule: BsrTransposedSchedule, ctx: Kern
   const { wg, outputs, unroll, blockRows, runs, itemsPerRow } = bsrThreadKnobs(op, schedule, FAMILY);
   const n = kernelNames(ctx.entryPoint);
 
-  // CSR over the block rows of this (transposed) op; z stays the forward block index.
-  const order = op.blocks.map((blk, z) => ({ row: blk[0], col: blk[1], z })).sort((p, q) => p.row - q.row || p.col - q.col);
-  const rowStart = new Array<number>(blockRows + 1).fill(0);
-  for (const blk of order) rowStart[blk.row + 1]++;
-  for (let i = 0; i < blockRows; i++) rowStart[i + 1] += rowStart[i];
-  const names = { rowStart: `${ctx.entryPoint}_row_start`, col: `${ctx.entryPoint}_block_col`, z: `${ctx.entryPoint}_block_z` };
-  const decls =
-    order.length === 0
-      ? []
-      : [
-          `const ${names.rowStart} = array<u32, ${rowStart.length}>(${rowStart.map(u).join(', ')});`,
-          `const ${names.col} = array<u32, ${order.length}>(${order.map((blk) => u(blk.col)).join(', ')});`,
-          `const ${names.z} = array<u32, ${order.length}>(${order.map((blk) => u(blk.z)).join(', ')});`,
-        ];
+  // CSR over the block rows of this (transposed) op; z(k) is the forward block index.
+  const pattern = csrPattern(op, ctx.entryPoint, FAMILY);
 
   const source = loopIndex(applyIndexMap(op.input, rowMajor([{ name: 'i_J', size: op.cols / bw }, { name: 'i_j', size: bw }])), 'i_j');
   const target = applyIndexMap(op.output, rowMajor([{ name: 'i_I', size: blockRows }, { name: 'i_i', size: bh }]));
   const acc = outputAccumulators(outputs);
   // values[z, i, j] here is the stored element [z, j, i] of a (bw, bh) block: i at stride 1, j at stride bh.
   const blockLoop =
-    order.length === 0
+    op.blocks.length === 0
       ? []
       : [
-          `for (var k = ${names.rowStart}[i_I]; k < ${names.rowStart}[i_I + 1u]; k++) {`,
-          `  let i_J = ${names.col}[k];`,
+          `for (var k = ${pattern.rowStart('i_I')}; k < ${pattern.rowStart('i_I + 1u')}; k++) {`,
+          `  let i_J = ${pattern.col('k')};`,
           `  let x_base = ${sum('x_row', source.hoisted)};`,
-          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(`${names.z}[k]`, bh * bw), mul('i_r', outputs))};`,
+          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(pattern.z('k'), bh * bw), mul('i_r', outputs))};`,
           ...unrolledLoop('i_j', bw, unroll, (it) => [
             `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
             ...acc.names.map((name, p) => {
@@ -82,5 +72,5 @@ function emitBsrTransposed(op: BsrOp, schedule: BsrTransposedSchedule, ctx: Kern
     ...bsrThreadBody(ctx, op, { blockRows, outputs, acc, blockLoop, target }),
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: ctx.storage, aux: ctx.storage };
-  return gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg } });
+  return { ...gradKernel(ctx, schedule, { workgroupSize: wg, types, decls: pattern.decls, body, dispatch: { kind: 'flat', itemsPerRow, itemsPerWorkgroup: wg } }), pattern: 'csr' };
 }

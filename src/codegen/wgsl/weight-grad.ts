@@ -16,6 +16,7 @@ import type { BiasGradOp, ReduceOp, WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { DEFAULT_KNOBS } from './defaults.js';
 import { defaultWorkgroupSize, dividing, knob, largest, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
+import { cooPattern } from './bsr-pattern.js';
 import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
@@ -82,13 +83,9 @@ function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: Ker
     blockBase = mul(sum(mul('i_a', f.d), 'i_d'), rows * cols);
   } else {
     invariant(f.rows % f.bh === 0 && f.cols % f.bw === 0 && f.input.size === f.cols && f.output.size === f.rows, `${WGRAD}: op does not fit its grid`);
-    const table = (name: string, values: readonly number[]) => `const ${ctx.entryPoint}_${name} = array<u32, ${values.length}>(${values.map(u).join(', ')});`;
-    decls = f.blocks.length === 0 ? [] : [table('block_row', f.blocks.map(([i]) => i)), table('block_col', f.blocks.map(([, j]) => j))];
-    blockVars = [
-      ...decompose('item', [{ name: 'i_z', size: blocks }, ...tiles]),
-      `let i_I = ${ctx.entryPoint}_block_row[i_z];`,
-      `let i_J = ${ctx.entryPoint}_block_col[i_z];`,
-    ];
+    const coo = cooPattern(ctx.entryPoint);
+    decls = [...coo.decls];
+    blockVars = [...decompose('item', [{ name: 'i_z', size: blocks }, ...tiles]), `let i_I = ${coo.row('i_z')};`, `let i_J = ${coo.col('i_z')};`];
     outIndex = (p) => renderIndex(applyIndexMap(f.output, rowMajor([{ name: 'i_I', size: f.rows / f.bh }, { name: `ib${p}`, size: f.bh }])));
     inIndex = (q) => renderIndex(applyIndexMap(f.input, rowMajor([{ name: 'i_J', size: f.cols / f.bw }, { name: `ig${q}`, size: f.bw }])));
     blockBase = mul('i_z', rows * cols);
@@ -124,7 +121,9 @@ function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: Ker
           ...ps.flatMap((p) => qs.map((q) => `${n.dst}[${sum('w_base', mul(`ib${p}`, cols), `ig${q}`)}] = ${acc(p, q)};`)),
         ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
-  return gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg } });
+  const kernel = gradKernel(ctx, schedule, { workgroupSize: wg, types, decls, body, dispatch: { kind: 'split', rowsPerSplit: op.rowsPerSplit, itemsPerSplit, itemsPerWorkgroup: wg } });
+  // A bsr op's blocks are the rows and columns of its `coo` pattern table (bsr-pattern.ts), which the runtime binds.
+  return f.kind === 'bsr' ? { ...kernel, pattern: 'coo' } : kernel;
 }
 
 const BGRAD = 'bgrad';

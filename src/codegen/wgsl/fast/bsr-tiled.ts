@@ -1,6 +1,7 @@
 /**
  * `bsr-tiled`: block-sparse matmul with a compile-time pattern, tiled in workgroup memory and
- * registers.
+ * registers. The pattern is read from the op's `csr` table, which the runtime binds
+ * (bsr-pattern.ts).
  *
  * A workgroup owns `rows` batch rows × `cols` consecutive outputs of ONE block row I (`cols`
  * divides bh). All its outputs then reduce over the same columns, the blocks J of row I, so
@@ -22,7 +23,7 @@
  */
 import type { BsrOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
-import { csrTables } from '../bsr-direct.js';
+import { forwardCsr } from '../bsr-direct.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
@@ -126,7 +127,7 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
   const outSize = rowSize(ctx, op.dst);
   const wOff = paramOffset(ctx, op.weight);
   const biasOff = op.bias ? paramOffset(ctx, op.bias) : undefined;
-  const csr = csrTables(op, ep, FAMILY);
+  const csr = forwardCsr(op, ep, FAMILY);
   const identityIn = op.input.steps.length === 0;
   const identityOut = op.output.steps.length === 0;
   const chunksAligned = bw % 4 === 0 && TK % 4 === 0;
@@ -147,7 +148,7 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
   // Chunk `ch` of the block row: block z = ch / perBlock, columns kc… of it.
   const block = (ch: U32Expr) => div(ch, perBlock);
   const kc = (ch: U32Expr) => mul(mod(ch, perBlock), TK);
-  const column = (ch: U32Expr, k: U32Expr) => sum(mul(`${csr.blockCol}[${block(ch)}]`, bw), kc(ch), k);
+  const column = (ch: U32Expr, k: U32Expr) => sum(mul(csr.col(block(ch)), bw), kc(ch), k);
   const srcCopy = transposedTile({
     storage: st,
     buffer: n.src,
@@ -180,10 +181,10 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
     op.blocks.length === 0
       ? []
       : [
-          `let ch_end = ${mul(`${csr.rowStart}[blk_row + 1u]`, perBlock)};`,
+          `let ch_end = ${mul(csr.rowStart('blk_row + 1u'), perBlock)};`,
           ...stagedChunks(
             staging('pf', T, [srcCopy, wCopy]),
-            { variable: 'ch', first: mul(`${csr.rowStart}[blk_row]`, perBlock), end: 'ch_end', step: '1u', mayBeEmpty: true },
+            { variable: 'ch', first: mul(csr.rowStart('blk_row'), perBlock), end: 'ch_end', step: '1u', mayBeEmpty: true },
             schedule.pipeline,
             [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), '}'],
           ),
@@ -219,7 +220,7 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
     ...store,
   ];
   const inColFn = identityIn ? [] : [`fn ${inCol}(c: u32) -> u32 { return ${renderIndex(applyIndexMap(op.input, rowMajor([{ name: 'c', size: op.cols }])))}; }`];
-  return tiledKernel({
+  const kernel = tiledKernel({
     entryPoint: ep,
     storage: st,
     views,
@@ -235,6 +236,7 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
     schedule,
     ops: [ctx.opIndex],
   });
+  return { ...kernel, pattern: 'csr' };
 }
 
 export const bsrTiled: KernelFamily<'bsr', BsrTiledSchedule> = {

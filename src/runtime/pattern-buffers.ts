@@ -1,0 +1,61 @@
+/**
+ * The pattern tables of block-sparse kernels on the device (src/manifest/pattern.ts): built from
+ * the ops' blocks and uploaded once per runner, bound at PATTERN_BINDING. Every monc kernel
+ * shares one bind group layout, so kernels without a pattern bind a small placeholder there.
+ */
+import type { PatternLayout } from '../manifest/pattern.js';
+import { patternSource, patternTable } from '../manifest/pattern.js';
+import type { BackwardOpData } from '../manifest/program.js';
+import { FormatError } from './formats/format-error.js';
+import { MoncError } from '../util/error.js';
+
+const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
+
+/** The buffer bound at PATTERN_BINDING for kernels that read no pattern (one per device, never destroyed). */
+export function noPattern(device: GPUDevice): GPUBuffer {
+  let b = placeholders.get(device);
+  if (!b) {
+    b = device.createBuffer({ label: 'monc no pattern', size: 16, usage: GPUBufferUsage.STORAGE });
+    placeholders.set(device, b);
+  }
+  return b;
+}
+
+/** A new buffer holding the `layout` table of `op`'s pattern; throws when the op has none or the device cannot bind it. */
+export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined, layout: PatternLayout, what: string): GPUBuffer {
+  const source = op && patternSource(op);
+  if (!source) throw new FormatError(`${what} reads a pattern table, but its op has no block pattern`);
+  const table = patternTable(source, layout);
+  const bytes = Math.max(16, Math.ceil(table.byteLength / 16) * 16);
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
+  const buffer = device.createBuffer({ label: `monc pattern (${what})`, size: bytes, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+  new Uint32Array(buffer.getMappedRange()).set(table);
+  buffer.unmap();
+  return buffer;
+}
+
+/** What a kernel needs to find its pattern: the ops it performs (indices into `ops`) and the table it reads. */
+export interface PatternKernel {
+  readonly entryPoint: string;
+  readonly ops: readonly number[];
+  readonly pattern?: PatternLayout;
+}
+
+/** The buffers a runner's kernels bind at PATTERN_BINDING: `get(i)` is kernel i's; kernels of the same op and layout share one table. */
+export interface PatternBuffers {
+  get(i: number): GPUBuffer;
+  destroy(): void;
+}
+
+export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
+  const tables = new Map<string, GPUBuffer>();
+  const perKernel = kernels.map((k) => {
+    if (!k.pattern) return noPattern(device);
+    const key = `${k.ops[0]} ${k.pattern}`;
+    let buffer = tables.get(key);
+    if (!buffer) tables.set(key, (buffer = patternBuffer(device, ops[k.ops[0]], k.pattern, `kernel ${k.entryPoint}`)));
+    return buffer;
+  });
+  return { get: (i) => perKernel[i], destroy: () => tables.forEach((b) => b.destroy()) };
+}
