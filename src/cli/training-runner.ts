@@ -2,7 +2,7 @@
  * The runner `monc grad` and `monc train` drive: the map's MapRunner (webgpu or cpu, chosen and
  * announced as `monc run` does: webgpu says its adapter on stderr and falls back to the CPU
  * without one). Gradients, optimizer updates and saving are the runner's (backward,
- * createOptimizer, saveParams), on both backends; the commands add only the loss.
+ * createOptimizer, fitMse, saveParams), on both backends.
  */
 import type { ManifestMap } from '../manifest/types.js';
 import type { KernelOutputs } from '../compile-kernels.js';

@@ -6,12 +6,12 @@
 import type { ModelMap } from '../model/types.js';
 import type { DispatchRule, Schedule } from './dispatch.js';
 import type { OptimizerRule } from './optimizer.js';
-import type { PatternLayout } from './pattern.js';
+import type { TrainingStepKernel } from './training-step.js';
 import type { BackwardOpData, BufferDecl, Dtype, OpData, ParamLayoutEntry, PartialDecl } from './program.js';
 
 export interface ManifestBinding {
   readonly binding: number;
-  readonly name: 'params' | 'src' | 'dst' | 'dims' | 'pattern';
+  readonly name: 'params' | 'src' | 'dst' | 'dims';
   readonly type: 'read-only-storage' | 'storage' | 'uniform';
 }
 
@@ -25,8 +25,6 @@ export interface ManifestKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
-  /** A block-sparse kernel's table of its op's pattern (pattern.ts), bound at binding 5; absent: none. */
-  readonly pattern?: PatternLayout;
   /** Floating-point operations per batch row, counted as dsl/cost.ts does: 2 per multiply-add, 1 per bias add. */
   readonly flopsPerRow: number;
   /** Activation bytes per batch row: `src` read, `dst` written (and read too when accumulating). */
@@ -58,8 +56,6 @@ export interface ManifestBackwardKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
-  /** As a forward kernel's: the table of its op's pattern bound at binding 5 (a `bsr` op's `csr`, a `wgrad` op's `coo`). */
-  readonly pattern?: PatternLayout;
 }
 
 /**
@@ -109,6 +105,11 @@ export interface ManifestMap {
    */
   readonly optimizers?: readonly ManifestOptimizerKernel[];
   /**
+   * The training-step kernels of `fitMse` on webgpu (training-step.ts): entry points of every
+   * kernel set's WGSL, like `optimizers`. Absent in manifests of older monc versions.
+   */
+  readonly trainingStep?: ManifestTrainingStep;
+  /**
    * The kernel sets a runtime may run the map with, in order of preference: it runs the first
    * whose requirements the device meets (docs/manifest.md). Absent in manifests of older monc
    * versions (their `fallback`, if any, is the second set).
@@ -119,7 +120,7 @@ export interface ManifestMap {
 }
 
 /** A forward dispatch without its costs: what a runtime needs to run it (bindings as ManifestKernel's). */
-export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule' | 'pattern'>;
+export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule'>;
 
 /**
  * What a device must offer to run a kernel set: the features its kernels enable and the limits
@@ -182,6 +183,11 @@ export interface ManifestStorageFallback {
   readonly wgsl: string;
   readonly kernels: readonly ManifestKernelPlan[];
   readonly backwardKernels: readonly ManifestBackwardKernel[];
+}
+
+/** The training-step kernels (gather, mse, check, finalize), each with its entry point; the runtime sizes their dispatches per step. */
+export interface ManifestTrainingStep {
+  readonly kernels: readonly { readonly name: TrainingStepKernel; readonly entryPoint: string; readonly workgroupSize: readonly [number, number, number] }[];
 }
 
 /** One optimizer update dispatch: `dispatch` covers the map's packed parameters, one thread per element. */

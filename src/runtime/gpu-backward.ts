@@ -7,20 +7,16 @@
  * forward executor's: gradients are always those of the parameters the forward pass uses.
  */
 import { workgroupCount } from '../manifest/dispatch.js';
-import { PATTERN_BINDING } from '../manifest/pattern.js';
-import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
+import type { BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import { fromStorage, toStorage } from './host-storage.js';
-import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 
 export interface BackwardExecutorSpec {
   readonly wgsl: string;
   readonly kernels: readonly ManifestBackwardKernel[];
-  /** The backward program's ops (the kernels' `ops` index them; block-sparse kernels read their patterns). */
-  readonly ops: readonly BackwardOpData[];
   readonly buffers: readonly BufferDecl[];
   readonly partials: readonly PartialDecl[];
   readonly rowsPerSplit: number;
@@ -45,7 +41,7 @@ function layoutFor(device: GPUDevice) {
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
     const group = device.createBindGroupLayout({
       label: 'monc gradient kernel',
-      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage'), entry(PATTERN_BINDING, 'read-only-storage')],
+      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage')],
     });
     l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }), modules: new Map() };
     layouts.set(device, l);
@@ -69,7 +65,6 @@ export class GpuBackward {
     private readonly spec: BackwardExecutorSpec,
     private readonly params: GPUBuffer,
     private readonly pipelines: readonly GPUComputePipeline[],
-    private readonly patterns: PatternBuffers,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.dims = new DimsBuffers(device, (batch) => `monc backward dims (batch ${batch})`);
@@ -98,7 +93,7 @@ export class GpuBackward {
     }
     const shader = module;
     const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module: shader, entryPoint: k.entryPoint } }));
-    return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
+    return new GpuBackward(device, spec, params, pipelines);
   }
 
   /** Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s. */
@@ -121,21 +116,33 @@ export class GpuBackward {
   }
 
   /**
+   * Whether `encode` may go without `dx`: no kernel that does not write dx reads it. Then the
+   * kernels writing dx (the input gradient's transposed matmuls, which no parameter gradient
+   * needs: they come after the weight gradients that read the same intermediate) are skipped.
+   */
+  get canSkipInputGradient(): boolean {
+    return this.spec.kernels.every((k) => k.dst === 'dx' || (k.src !== 'dx' && k.aux !== 'dx'));
+  }
+
+  /**
    * Records the backward pass for `batch` rows on `encoder`: reads `x` (batch, in) and `dy`
    * (batch, out), writes `dx` (batch, in) and the gradient buffer. Buffers in the storage type
    * with STORAGE usage (`dx` also COPY_DST when the map only has a bias: it is cleared).
+   * Without `dx` (training needs only the parameter gradients; `canSkipInputGradient` must
+   * hold) the kernels that write it are not recorded.
    */
-  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+  encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number): void {
     if (this.destroyed) throw new MoncError('user', 'the map runner was destroyed');
     if (batch === 0) return;
+    if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.ensureBuffers(batch);
-    if (this.spec.zeroInputGradient) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));
+    if (this.spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));
     const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
     const dims = this.dims.get(batch, groups);
     const buffer = (name: string): GPUBuffer => {
       if (name === 'x') return x;
       if (name === 'dy') return dy;
-      if (name === 'dx') return dx;
+      if (name === 'dx') return dx ?? x;
       if (name === GRADIENT_BUFFER) return this.gradients;
       const b = this.buffers.get(name);
       if (!b) throw new Error(`internal error: backward kernel uses undeclared buffer '${name}'`);
@@ -144,13 +151,13 @@ export class GpuBackward {
     const { group: layout } = layoutFor(this.device);
     const pass = encoder.beginComputePass({ label: 'monc backward' });
     this.spec.kernels.forEach((k, i) => {
-      if (groups[i] === 0) return;
+      if (groups[i] === 0 || (!dx && k.dst === 'dx')) return;
       pass.setPipeline(this.pipelines[i]);
       pass.setBindGroup(
         0,
         this.device.createBindGroup({
           layout,
-          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), { binding: 4, resource: { buffer: buffer(k.aux) } }],
+          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i), { binding: 4, resource: { buffer: buffer(k.aux) } }],
         }),
       );
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
@@ -218,7 +225,6 @@ export class GpuBackward {
     if (this.destroyed) return;
     this.destroyed = true;
     this.gradients.destroy();
-    this.patterns.destroy();
     for (const b of this.buffers.values()) b.destroy();
     this.dims.destroy();
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
@@ -244,7 +250,6 @@ export function backwardSpec(map: ManifestMap, built: BackwardKernels): Backward
   return {
     wgsl: built.wgsl,
     kernels: built.backward,
-    ops: b.ops,
     buffers: b.buffers,
     partials: b.partials,
     rowsPerSplit: b.rowsPerSplit,

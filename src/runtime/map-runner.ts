@@ -36,8 +36,9 @@ import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import type { BackwardResult, Training, TrainingHost } from './training.js';
+import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
-export type { BackwardResult };
+export type { BackwardResult, FitMseOptions, FitMseResult };
 
 export type Backend = 'webgpu' | 'cpu';
 
@@ -160,7 +161,6 @@ export class MapRunner {
     const gpu = await GpuExecutor.create(device, {
       wgsl: kernels.wgsl,
       kernels: kernels.forward,
-      ops: map.ops,
       storage: kernels.storage,
       buffers: map.buffers,
       paramSize: map.paramSize,
@@ -283,6 +283,20 @@ export class MapRunner {
     this.loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
   }
 
+  /**
+   * Fits the parameters to `x` (rows, in) and `target` (rows, out): `options.steps` optimizer
+   * steps on mini-batches of the MSE mean((X Mᵀ + b − T)²), as `monc train` does (fit-mse.ts). On
+   * webgpu the loop stays on the device (the data uploaded once, the loss and its gradient
+   * computed by the module's kernels, stats read back only at progress points); on the cpu backend
+   * it runs in float64. Rejects with a FitStopped error (kind `value`) at the first step whose
+   * loss is not finite or whose update leaves the parameters unloadable.
+   */
+  async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
+    this.checkUsable();
+    this.requireParams();
+    return (await this.loadTraining()).fitMse(x, target, options);
+  }
+
   /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.checkUsable();
@@ -319,7 +333,7 @@ export class MapRunner {
     if (!this.trainingLoad) {
       const support = registeredTraining();
       if (!support) throw missingEntry(`map '${this.map.name}': training (backward, optimizers)`, 'monc/runtime/training');
-      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => this.requireParams() };
+      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => this.requireParams(), forward: (x, rows) => this.forward(x, rows) };
       this.trainingLoad = support.create(host).then((training) => (this.training ??= training));
     }
     return this.trainingLoad;

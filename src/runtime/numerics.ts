@@ -26,10 +26,14 @@ export function checkValues(values: ArrayLike<number>, dtype: Dtype, what: strin
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isFinite(v) && Math.abs(v) <= limit) continue;
-    const at = elementName(i, shape);
-    const why = Number.isFinite(v) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'not finite';
-    throw new ValueRangeError(`${what} holds ${v} at element ${at}: ${why}`);
+    throw new ValueRangeError(badValueMessage(v, i, what, shape));
   }
+}
+
+/** What checkValues says of the value `v` at element `index` of `what` (also for a value found elsewhere, e.g. on the device). */
+export function badValueMessage(v: number, index: number, what: string, shape?: readonly number[]): string {
+  const why = Number.isFinite(v) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'not finite';
+  return `${what} holds ${v} at element ${elementName(index, shape)}: ${why}`;
 }
 
 /** Element `index` of a row-major tensor as messages name it: `(1, 2)`, or `7` for a vector. */

@@ -13,6 +13,7 @@ import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { GpuExecutor } from './gpu-executor.js';
 import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.js';
+import { cpuFitMse, GpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { DeferredOptimizer, resolveOptimizer } from './optimizer-options.js';
 import { unpackParams } from './params.js';
@@ -34,6 +35,8 @@ export interface TrainingHost {
   readonly kernels: BackwardKernels | undefined;
   /** The packed parameters (host copy); throws when none are loaded. */
   requireParams(): Float32Array;
+  /** The runner's forward pass (fitMse on the cpu backend). */
+  forward(x: Float32Array, rows: number): Promise<Float32Array>;
 }
 
 /** A manifest map's backward program as the CPU executor runs it (the manifest carries it whole). */
@@ -96,20 +99,58 @@ export class Training {
   }
 
   createOptimizer(options: OptimizerOptions): Optimizer {
+    const optimizer = this.newOptimizer(options);
+    if (optimizer instanceof GpuOptimizer) this.optimizers.push(optimizer);
+    return optimizer;
+  }
+
+  /** An optimizer over the runner's parameters, on the device for webgpu (its state buffers are the caller's to free). */
+  private newOptimizer(options: OptimizerOptions): GpuOptimizer | CpuOptimizer {
     const { map, gpu } = this.host;
     if (gpu && this.module) {
       const module = { module: this.module, kernels: map.optimizers };
-      const optimizer = new GpuOptimizer(gpu.device, options, map.paramSize, module, () => {
+      return new GpuOptimizer(gpu.device, options, map.paramSize, module, () => {
         this.requireGradients();
         return { params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients };
       });
-      this.optimizers.push(optimizer);
-      return optimizer;
     }
     return new CpuOptimizer(options, () => {
       this.requireGradients();
       return { params: this.host.requireParams(), grad: this.lastGrad! };
     });
+  }
+
+  /**
+   * MapRunner.fitMse: fits the parameters to (x, target) with a fresh optimizer (fit-mse.ts); on
+   * webgpu the whole loop stays on the device, on the cpu backend it runs in float64.
+   */
+  async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
+    const { map, dtype, gpu, kernels } = this.host;
+    const plan = planFit(map, dtype, x, target, options);
+    this.host.requireParams();
+    const optimizer = this.newOptimizer(options.optimizer);
+    try {
+      if (optimizer instanceof GpuOptimizer) {
+        const backward = this.backwardExecutor();
+        const loop = await GpuFitMse.create({
+          map,
+          dtype,
+          device: gpu!.device,
+          storage: kernels!.storage,
+          module: this.module!,
+          params: gpu!.paramsBuffer,
+          backward,
+          encodeForward: (encoder, input, y, rows) => gpu!.encode(encoder, input, y, rows),
+        });
+        // Each step's backward pass comes before its update: the update has gradients to apply.
+        this.hasGradients = true;
+        return await loop.run(optimizer, x, target, plan, options);
+      }
+      const host = { map, dtype, forward: this.host.forward, backward: (xb: Float32Array, dy: Float32Array, rows: number) => this.backward(xb, dy, rows), params: () => this.host.requireParams() };
+      return await cpuFitMse(host, optimizer, x, target, plan, options);
+    } finally {
+      if (optimizer instanceof GpuOptimizer) optimizer.destroy();
+    }
   }
 
   /**

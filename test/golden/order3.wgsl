@@ -25523,3 +25523,105 @@ fn monc_opt_adam(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   monc_opt_adam_state[h.size + i] = v;
   monc_opt_adam_params[i] = q - h.lr * (m / h.c1) / (sqrt(v / h.c2) + h.eps);
 }
+
+struct monc_train_gather_Step { rows: u32, n: u32, m: u32, base: u32, gathered: u32, slot: u32, paramSize: u32, partials: u32, scale: f32, rootInv: f32, limit: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> monc_train_gather_src: array<f32>;
+@group(0) @binding(1) var<storage, read> monc_train_gather_rows: array<u32>;
+@group(0) @binding(3) var<storage, read_write> monc_train_gather_dst: array<f32>;
+@group(0) @binding(6) var<uniform> monc_train_gather_step: monc_train_gather_Step;
+@compute @workgroup_size(64)
+fn monc_train_gather(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let s = monc_train_gather_step;
+  let i = (wg.x + wg.y * nwg.x) * 64u + lid;
+  if (i >= s.rows * s.n) { return; }
+  let r = i / s.n;
+  monc_train_gather_dst[i] = monc_train_gather_src[monc_train_gather_rows[s.base + r] * s.n + (i - r * s.n)];
+}
+
+struct monc_train_mse_Step { rows: u32, n: u32, m: u32, base: u32, gathered: u32, slot: u32, paramSize: u32, partials: u32, scale: f32, rootInv: f32, limit: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> monc_train_mse_y: array<f32>;
+@group(0) @binding(1) var<storage, read> monc_train_mse_rows: array<u32>;
+@group(0) @binding(2) var<storage, read> monc_train_mse_t: array<f32>;
+@group(0) @binding(3) var<storage, read_write> monc_train_mse_dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> monc_train_mse_partials: array<f32>;
+@group(0) @binding(5) var<storage, read_write> monc_train_mse_stats: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> monc_train_mse_step: monc_train_mse_Step;
+var<workgroup> monc_train_mse_sum: array<f32, 64>;
+@compute @workgroup_size(64)
+fn monc_train_mse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let s = monc_train_mse_step;
+  let g = wg.x + wg.y * nwg.x;
+  let i = g * 64u + lid;
+  var e = 0.0;
+  if (i < s.rows * s.m) {
+    let r = i / s.m;
+    var row = r;
+    if (s.gathered != 0u) { row = monc_train_mse_rows[s.base + r]; }
+    let y = monc_train_mse_y[i];
+    let d = y - monc_train_mse_t[row * s.m + (i - r * s.m)];
+    monc_train_mse_dy[i] = d * s.scale;
+    let bits = bitcast<u32>(y);
+    if ((bits & 0x7f800000u) == 0x7f800000u) {
+      atomicOr(&monc_train_mse_stats[monc_train_mse_step.slot * 8u + 1u], select(2u, 1u, (bits & 0x007fffffu) != 0u));
+    }
+    e = d * s.rootInv;
+  }
+  monc_train_mse_sum[lid] = e * e;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (lid < w) { monc_train_mse_sum[lid] = monc_train_mse_sum[lid] + monc_train_mse_sum[lid + w]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u && g < s.partials) { monc_train_mse_partials[g] = monc_train_mse_sum[0]; }
+}
+
+struct monc_train_check_Step { rows: u32, n: u32, m: u32, base: u32, gathered: u32, slot: u32, paramSize: u32, partials: u32, scale: f32, rootInv: f32, limit: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> monc_train_check_params: array<f32>;
+@group(0) @binding(2) var<storage, read> monc_train_check_grads: array<f32>;
+@group(0) @binding(5) var<storage, read_write> monc_train_check_stats: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> monc_train_check_step: monc_train_check_Step;
+var<workgroup> monc_train_check_max: atomic<u32>;
+@compute @workgroup_size(64)
+fn monc_train_check(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let s = monc_train_check_step;
+  let i = (wg.x + wg.y * nwg.x) * 64u + lid;
+  let base = monc_train_check_step.slot * 8u;
+  if (i < s.paramSize) {
+    let g = monc_train_check_grads[i];
+    let gb = bitcast<u32>(g);
+    if ((gb & 0x7f800000u) == 0x7f800000u) { atomicMin(&monc_train_check_stats[base + 2u], i); } else { atomicMax(&monc_train_check_max, gb & 0x7fffffffu); }
+    let p = monc_train_check_params[i];
+    let pb = bitcast<u32>(p);
+    if ((pb & 0x7f800000u) == 0x7f800000u || abs(p) > s.limit) { atomicMin(&monc_train_check_stats[base + 5u], i); }
+  }
+  workgroupBarrier();
+  if (lid == 0u) { atomicMax(&monc_train_check_stats[base + 4u], atomicLoad(&monc_train_check_max)); }
+}
+
+struct monc_train_finalize_Step { rows: u32, n: u32, m: u32, base: u32, gathered: u32, slot: u32, paramSize: u32, partials: u32, scale: f32, rootInv: f32, limit: f32, pad: u32 }
+@group(0) @binding(0) var<storage, read> monc_train_finalize_params: array<f32>;
+@group(0) @binding(2) var<storage, read> monc_train_finalize_grads: array<f32>;
+@group(0) @binding(4) var<storage, read_write> monc_train_finalize_partials: array<f32>;
+@group(0) @binding(5) var<storage, read_write> monc_train_finalize_stats: array<atomic<u32>>;
+@group(0) @binding(6) var<uniform> monc_train_finalize_step: monc_train_finalize_Step;
+var<workgroup> monc_train_finalize_sum: array<f32, 64>;
+@compute @workgroup_size(64)
+fn monc_train_finalize(@builtin(local_invocation_index) lid: u32) {
+  let s = monc_train_finalize_step;
+  var acc = 0.0;
+  for (var j = lid; j < s.partials; j = j + 64u) { acc = acc + monc_train_finalize_partials[j]; }
+  monc_train_finalize_sum[lid] = acc;
+  workgroupBarrier();
+  for (var w = 32u; w > 0u; w = w >> 1u) {
+    if (lid < w) { monc_train_finalize_sum[lid] = monc_train_finalize_sum[lid] + monc_train_finalize_sum[lid + w]; }
+    workgroupBarrier();
+  }
+  if (lid == 0u) {
+    let base = monc_train_finalize_step.slot * 8u;
+    atomicStore(&monc_train_finalize_stats[base + 0u], bitcast<u32>(monc_train_finalize_sum[0]));
+    let bg = atomicLoad(&monc_train_finalize_stats[base + 2u]);
+    if (bg != 4294967295u) { atomicStore(&monc_train_finalize_stats[base + 3u], bitcast<u32>(monc_train_finalize_grads[bg])); }
+    let bp = atomicLoad(&monc_train_finalize_stats[base + 5u]);
+    if (bp != 4294967295u) { atomicStore(&monc_train_finalize_stats[base + 6u], bitcast<u32>(monc_train_finalize_params[bp])); }
+  }
+}

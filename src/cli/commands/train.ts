@@ -3,19 +3,20 @@
  *   [--steps N] [--lr η] [--optimizer adam|adamw|sgd] [--momentum μ] [--weight-decay λ] [--batch B] [--seed S] [--backend webgpu|cpu]`
  *
  * Minimises the MSE mean((X Mᵀ + b − Y)²) over all B·m entries, one optimizer step per
- * mini-batch. The command owns the loss only (its value and ∂L/∂Y = 2(Y − T)/(rows·m)); gradients
- * and updates are the runner's. loss_initial and loss_final are the MSE over all rows with P and
- * with the parameters as written (so for `dtype f16` with the f16-rounded values).
+ * mini-batch: the runner's fitMse (runtime/fit-mse.ts), which on webgpu keeps the whole loop on
+ * the device. The command adds the files, progress, the hints of its errors, and loss_initial and
+ * loss_final: the MSE over all rows with P and with the parameters as written (so for `dtype f16`
+ * with the f16-rounded values), in float64.
  */
 import { modelOf } from '../../model/build.js';
 import { readSafetensors } from '../../runtime/formats/safetensors.js';
-import { checkValues, F16_MAX, ValueRangeError } from '../../runtime/numerics.js';
 import { packParams } from '../../runtime/params.js';
 import type { ManifestMap } from '../../manifest/types.js';
 import type { Dtype } from '../../dsl/structure.js';
 import { executeProgram } from '../../runtime/cpu-executor.js';
 import { programOfManifest, type Backend, type MapRunner } from '../../runtime/map-runner.js';
 import type { OptimizerOptions } from '../../runtime/optimizer.js';
+import { FitStopped, meanSquaredError, type FitStopReason } from '../../runtime/fit-mse.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import type { CommandContext, CommandResult } from '../context.js';
@@ -23,9 +24,7 @@ import { note } from '../context.js';
 import { readParamsFile } from '../data-files.js';
 import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap } from '../load-spec.js';
-import { gatherRows, miniBatches } from '../minibatches.js';
 import { progress } from '../progress.js';
-import { float32StateGuard } from '../optimizer-range.js';
 import { readInputRows, readPairedRows, type Rows } from '../training-data.js';
 import { manifestMapOf, openTrainingRunner, withRunner } from '../training-runner.js';
 
@@ -72,7 +71,7 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
   const runner = await openTrainingRunner(ctx, spec, map, opts.backend);
   const bytes = await withRunner(runner, async () => {
     runner.loadParams(params);
-    await trainSteps(ctx, runner, x.data, target.data, { in: map.in, out: map.out, rows: x.rows, batch, steps: opts.steps, seed: opts.seed, optimizer, dtype: spec.module.dtype });
+    await trainSteps(ctx, runner, x.data, target.data, { batch, steps: opts.steps, seed: opts.seed, optimizer });
     return runner.saveParams();
   });
   // The loss of the parameters as written (read back: f16 rounding included).
@@ -109,71 +108,38 @@ export async function trainCommand(ctx: CommandContext, file: string, opts: Trai
 }
 
 interface Loop {
-  readonly in: number;
-  readonly out: number;
-  readonly rows: number;
   readonly batch: number;
   readonly steps: number;
   readonly seed: number;
   readonly optimizer: OptimizerOptions;
-  readonly dtype: Dtype;
 }
 
-/** The optimisation loop; stops with a user error at the first step whose loss is not finite. */
+/** What to do about each way a fit stops, after "stopped, nothing written". */
+const HINTS: Record<FitStopReason, string> = {
+  loss: 'try a smaller --lr',
+  gradient: 'scale the input and target down, or use --backend cpu',
+  params: 'try a smaller --lr',
+};
+
+/**
+ * The optimisation loop: the runner's fitMse (on webgpu all on the device, stats read back at
+ * progress points), with progress on stderr; stops with a user error naming the first bad step.
+ */
 async function trainSteps(ctx: CommandContext, runner: MapRunner, x: Float32Array, target: Float32Array, loop: Loop): Promise<void> {
-  const optimizer = runner.createOptimizer(loop.optimizer);
-  const nextRows = miniBatches(loop.rows, loop.batch, loop.seed);
   const bar = progress(ctx, 'train');
-  const shown = progressSteps(loop.steps, ctx.io.stderrIsTty === true);
-  // The cpu backend's state is float64; webgpu's is float32, whose range a huge gradient exceeds.
-  const stateRange = runner.backend === 'webgpu' ? float32StateGuard(loop.optimizer) : undefined;
   try {
-    for (let step = 1; step <= loop.steps; step++) {
-      const picked = nextRows();
-      const xb = picked ? gatherRows(x, loop.in, picked) : x;
-      const tb = picked ? gatherRows(target, loop.out, picked) : target;
-      const rows = picked ? picked.length : loop.rows;
-      const y = await runner.forward(xb, rows);
-      const loss = meanSquaredError(y, tb);
-      if (!Number.isFinite(loss)) {
-        throw new MoncError('value', `the loss became ${loss} at step ${step} of ${loop.steps}; stopped, nothing written (try a smaller --lr)`);
-      }
-      const { grads } = await runner.backward(xb, mseOutputGradient(y, tb), rows);
-      const outOfRange = stateRange?.(grads);
-      if (outOfRange !== undefined) {
-        throw new MoncError('value', `${outOfRange} (step ${step} of ${loop.steps}); stopped, nothing written (scale the input and target down, or use --backend cpu)`);
-      }
-      await optimizer.step();
-      await refuseUnloadableParams(runner, loop.dtype, step, loop.steps);
-      if (shown(step)) bar.update(step, loop.steps, `loss ${formatLoss(loss)}`);
-    }
+    await runner.fitMse(x, target, {
+      ...loop,
+      // Every ~1% on a terminal (the bar), every ~10% as plain lines.
+      progressPoints: ctx.io.stderrIsTty === true ? 100 : 10,
+      onProgress: (step, loss) => bar.update(step, loop.steps, `loss ${formatLoss(loss)}`),
+    });
+  } catch (e) {
+    if (!(e instanceof FitStopped)) throw e;
+    throw new MoncError('value', `${e.detail}; stopped, nothing written (${HINTS[e.reason]})`);
   } finally {
     bar.finish();
   }
-}
-
-/**
- * The parameters after a step must be ones monc can load (finite, and within ±65504 in an f16
- * module; numerics.ts): an update that leaves that range is this step diverging (too large an
- * lr), not a bad parameter file, so it stops here, naming the step, before anything is saved.
- */
-async function refuseUnloadableParams(runner: MapRunner, dtype: Dtype, step: number, steps: number): Promise<void> {
-  const params = await runner.params();
-  for (const entry of runner.map.params) {
-    try {
-      checkValues(params.get(entry.name)!, dtype, `parameter tensor '${entry.name}'`, entry.shape);
-    } catch (e) {
-      if (!(e instanceof ValueRangeError)) throw e;
-      const what = dtype === 'f16' ? `overflowed the f16 range (±${F16_MAX})` : 'became non-finite';
-      throw new MoncError('value', `the parameters ${what} at step ${step} of ${steps} (${e.message}); stopped, nothing written (try a smaller --lr)`);
-    }
-  }
-}
-
-/** Steps that report progress: every ~1% on a terminal (the bar), every ~10% as plain lines. */
-function progressSteps(steps: number, tty: boolean): (step: number) => boolean {
-  const parts = tty ? 100 : 10;
-  return (step) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
 }
 
 /**
@@ -184,22 +150,6 @@ function progressSteps(steps: number, tty: boolean): (step: number) => boolean {
 function fileMse(map: ManifestMap, dtype: Dtype, tensors: ReadonlyMap<string, ArrayLike<number>>, x: Rows, target: Float32Array): number {
   const y = executeProgram(programOfManifest(map, dtype), packParams(map.params, map.paramSize, tensors), x.data, x.rows);
   return meanSquaredError(y, target);
-}
-
-/** mean((y − t)²), accumulated in float64. */
-function meanSquaredError(y: ArrayLike<number>, t: ArrayLike<number>): number {
-  let sum = 0;
-  for (let i = 0; i < y.length; i++) {
-    const d = y[i] - t[i];
-    sum += d * d;
-  }
-  return sum / y.length;
-}
-
-/** ∂/∂Y of mean((Y − T)²) over all entries: 2(Y − T)/(rows·m). */
-function mseOutputGradient(y: Float32Array, t: Float32Array): Float32Array {
-  const scale = 2 / y.length;
-  return Float32Array.from(y, (v, i) => (v - t[i]) * scale);
 }
 
 function optimizerOptions(opts: TrainCommandOptions): OptimizerOptions {

@@ -1,0 +1,123 @@
+/**
+ * fitMse against the host loop monc train ran before it (host-loop.ts: forward, DY on the host,
+ * backward, step, with the same mini-batches): on webgpu (SwiftShader) the device-resident loop
+ * gives the same parameters within 2e-5 relative (the only difference is DY's rounding: f32 on the
+ * device, float64 then f32 on the host) and the same per-step losses within 1e-6 (f32 tree sums
+ * against float64), over a Monarch with bias, a rectangular map, a sum with a bias, tied maps,
+ * SGD with momentum and Adam, mini-batches with a short last one; on the cpu backend it is the
+ * host loop exactly. It stops at the step where the host loop meets a non-finite loss, and names
+ * the first parameter that leaves an f16 module's range.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileKernelsOfModule } from '../../src/compile-kernels.js';
+import { checkSource } from '../../src/dsl/index.js';
+import { FitStopped, type FitMseOptions } from '../../src/runtime/fit-mse.js';
+import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import { randomParams, randomValues, rng } from '../ir/structures.js';
+import { getTestDevice } from '../support/gpu.js';
+import { hostLoopMse } from './host-loop.js';
+import { frobeniusError } from './support.js';
+
+const SPEC = `module fit
+map sq   : 12 -> 12 = monarch(nblocks: 3) + bias()
+map rect : 12 -> 18 = monarch(nblocks: 3)
+map wide : 18 -> 12 = lowrank(rank: 2) + sparse(block: 6, pattern: band(width: 1)) + bias()
+map a    : 12 -> 12 = monarch(nblocks: 3)
+map tied : 12 -> 12 = a @ transpose(3, 4) @ a + bias()
+`;
+const HALF = `module half
+dtype f16
+map h : 12 -> 12 = monarch(nblocks: 3) + bias()
+`;
+const ROWS = 24;
+
+/** A runner of map `name` of `source` with random parameters (seed), and random X and T of ROWS rows. */
+async function problem(source: string, name: string, backend: Backend, seed: number, scale = { x: 1, t: 1 }) {
+  const { module } = checkSource(source, 'fit.mon');
+  const outputs = compileKernelsOfModule(module!);
+  const manifestMap = outputs.manifest.maps.find((m) => m.name === name)!;
+  const checked = module!.maps.find((m) => m.name === name)!;
+  const random = rng(seed);
+  const params = new Map([...randomParams(checked.structure, random)].map(([k, v]) => [k, Float32Array.from(v)]));
+  const x = Float32Array.from(randomValues(random, ROWS * checked.in), (v) => v * scale.x);
+  const target = Float32Array.from(randomValues(random, ROWS * checked.out), (v) => v * scale.t);
+  const open = async () => {
+    const device = backend === 'webgpu' ? { device: await getTestDevice() } : {};
+    const runner = await MapRunner.create(manifestMap, outputs.wgsl, { backend, dtype: module!.dtype, ...device });
+    runner.loadParams(params);
+    return runner;
+  };
+  return { open, x, target };
+}
+
+const CASES: [string, string, FitMseOptions][] = [
+  ['sq', SPEC, { steps: 9, batch: 7, seed: 3, optimizer: { kind: 'adam', lr: 0.01 } }],
+  ['rect', SPEC, { steps: 6, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } }],
+  ['wide', SPEC, { steps: 8, batch: 5, seed: 1, optimizer: { kind: 'adamw', lr: 0.02 } }],
+  ['tied', SPEC, { steps: 7, batch: 10, seed: 2, optimizer: { kind: 'sgd', lr: 0.05, weightDecay: 0.01 } }],
+  ['h', HALF, { steps: 6, batch: 9, seed: 4, optimizer: { kind: 'adam', lr: 0.01 } }],
+];
+
+describe('fitMse equals the host loop', () => {
+  it.each(CASES)('%s on webgpu: parameters within 2e-5, progress losses within 1e-6', async (name, source, options) => {
+    const p = await problem(source, name, 'webgpu', 11);
+    const host = await p.open();
+    const device = await p.open();
+    try {
+      const { losses } = await hostLoopMse(host, source === HALF ? 'f16' : 'f32', p.x, p.target, options);
+      const reported: [number, number][] = [];
+      const result = await device.fitMse(p.x, p.target, { ...options, progressPoints: options.steps, onProgress: (step, loss) => reported.push([step, loss]) });
+      expect(reported.map(([s]) => s)).toEqual(losses.map((_, i) => i + 1));
+      reported.forEach(([step, loss]) => expect(Math.abs(loss - losses[step - 1]) / losses[step - 1], `step ${step}`).toBeLessThan(1e-6));
+      expect(result).toEqual({ steps: options.steps, loss: reported.at(-1)![1] });
+      const want = await host.params();
+      const got = await device.params();
+      for (const [tensor, values] of want) expect(frobeniusError(got.get(tensor)!, values), tensor).toBeLessThan(2e-5);
+      // The parameters moved: the comparison is not of two untouched copies.
+      const start = await (await p.open()).params();
+      for (const [tensor, values] of want) expect(frobeniusError(start.get(tensor)!, values), tensor).toBeGreaterThan(1e-4);
+    } finally {
+      host.destroy();
+      device.destroy();
+    }
+  });
+
+  it.each(CASES)('%s on cpu: the host loop exactly', async (name, source, options) => {
+    const p = await problem(source, name, 'cpu', 12);
+    const host = await p.open();
+    const cpu = await p.open();
+    const { losses } = await hostLoopMse(host, source === HALF ? 'f16' : 'f32', p.x, p.target, options);
+    const result = await cpu.fitMse(p.x, p.target, options);
+    expect(result.loss).toBe(losses.at(-1));
+    expect(await cpu.params()).toEqual(await host.params());
+  });
+});
+
+describe('fitMse stops where the host loop stops, saying the same', () => {
+  const STOPS: [string, string, Backend, FitMseOptions, { x: number; t: number }][] = [
+    ['a diverging SGD', 'sq', 'webgpu', { steps: 30, optimizer: { kind: 'sgd', lr: 1e15 } }, { x: 1, t: 1 }],
+    ['a diverging SGD', 'sq', 'cpu', { steps: 30, optimizer: { kind: 'sgd', lr: 1e15 } }, { x: 1, t: 1 }],
+    ['a diverging SGD on mini-batches', 'wide', 'webgpu', { steps: 30, batch: 5, seed: 7, optimizer: { kind: 'sgd', lr: 1e12, momentum: 0.5 } }, { x: 1, t: 1 }],
+    ['inputs near the float32 limit', 'sq', 'webgpu', { steps: 3, optimizer: { kind: 'sgd', lr: 0.01 } }, { x: 1e38, t: 1 }],
+    ['a diverging SGD (monc train test)', 'sq', 'webgpu', { steps: 5, optimizer: { kind: 'sgd', lr: 1e30 } }, { x: 1, t: 1 }],
+    ['a diverging SGD (monc train test)', 'rect', 'webgpu', { steps: 5, optimizer: { kind: 'sgd', lr: 1e30 } }, { x: 1, t: 1 }],
+    ["gradients beyond Adam's float32 state", 'sq', 'webgpu', { steps: 3, optimizer: { kind: 'adam', lr: 0.01 } }, { x: 1e11, t: 1 }],
+    ['an f16 overflow', 'h', 'webgpu', { steps: 3, optimizer: { kind: 'sgd', lr: 1000 } }, { x: 100, t: 300 }],
+    ['an f16 overflow', 'h', 'cpu', { steps: 3, optimizer: { kind: 'sgd', lr: 1000 } }, { x: 100, t: 300 }],
+  ];
+  it.each(STOPS)('%s (%s on %s)', async (_, name, backend, options, scale) => {
+    const [source, dtype] = name === 'h' ? [HALF, 'f16' as const] : [SPEC, 'f32' as const];
+    const p = await problem(source, name, backend, 13, scale);
+    const host = await hostLoopMse(await p.open(), dtype, p.x, p.target, options);
+    expect(host.stop, 'the case stops').toBeDefined();
+    const runner = await p.open();
+    const progress: number[] = [];
+    const error = await runner.fitMse(p.x, p.target, { ...options, progressPoints: options.steps, onProgress: (step) => progress.push(step) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FitStopped);
+    const stop = error as FitStopped;
+    expect([stop.kind, stop.step, stop.detail]).toEqual(['value', host.stop!.step, host.stop!.detail]);
+    expect(stop.message).toBe(`${host.stop!.detail}; stopped`);
+    // Progress reached every step before the bad one, and no further.
+    expect(progress).toEqual(Array.from({ length: host.stop!.step - 1 }, (_, i) => i + 1));
+  });
+});
