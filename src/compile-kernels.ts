@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { backwardGroup, featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { backwardGroup, featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -83,8 +83,9 @@ export interface EmitModuleOptions {
  * whose default kernels change on an adapter with tensor cores gets those first (`tensor-core`,
  * only the kernels that differ written, after the module's WGSL); then the module's own kernels
  * (`portable`, or `tuned` where the tuning database chose a kernel); after tuned kernels that
- * need more than every adapter has, the untuned ones (`portable`, only those that differ
- * written); and a `dtype f16` map last the same kernels with f32 storage (`f32-storage`, a WGSL
+ * need more than every adapter has, the untuned ones (`tensor-core` where it runs somewhere the
+ * tuned set does not, then `portable`, only the kernels that differ written); and a `dtype f16`
+ * map last the same kernels with f32 storage (`f32-storage`, a WGSL
  * module of its own), so that a runtime on an adapter without shader-f16 runs what the build emitted.
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
@@ -115,8 +116,9 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
  * map, where it differs), the module's own kernels (`tuned` when the database chose one of them,
  * requiring what the tuned kernels need; else `portable`), the portable set where the module's
  * kernels need more than the portable limits or a feature (kernel-sets.ts portableSet), then the
- * f32-storage set if any. A tuned build gets no tensor-core set: its tuned kernels are the
- * measured best of the adapter it was tuned on, the one it targets.
+ * f32-storage set if any. In a tuned map the tuned set comes first (the measured best of the
+ * adapter it was tuned on), then the tensor-core set where some adapter runs it but not the tuned
+ * one (a build tuned on a desktop GPU, run on an H200), then the portable set.
  */
 function mapKernelSets(
   k: MapKernels,
@@ -133,11 +135,15 @@ function mapKernelSets(
     // The module's WGSL compiles only with the features its `enable`s name (another map's tuned kernels may add some).
     requires: requirementsOf([...k.forward, ...k.backward, ...optimizers], Math.max(DEFAULT_LIMITS.maxWorkgroupStorageBytes, ...tuned), featuresOfEnables(moduleEnables)),
   };
-  const tensorCore = dtype === 'f16' && tuned.length === 0 ? tensorCoreSet({ program: k.program, forward: k.forward, shared: [...k.backward, ...optimizers] }, moduleEnables) : undefined;
+  const tensorCore = dtype === 'f16' ? tensorCoreSet({ ...k, optimizers }, moduleEnables, tuned.length > 0) : undefined;
   const portable = portableSet({ ...k, optimizers }, dtype, own.requires, moduleEnables);
+  if (tuned.length > 0) {
+    // Tuned first where it fits; else the best untuned set: tensor-core, unless every adapter that runs it runs the tuned set.
+    const fallback = tensorCore && !runsWherever(own.requires, tensorCore.requires) ? [tensorCore] : [];
+    return [own, ...fallback, ...(portable ? [portable] : []), ...(f32Storage ? [f32Storage] : [])];
+  }
   // A map without tuned kernels in a module that needs a feature: its portable set (a module of its own) replaces the module's kernels.
-  const module = tuned.length > 0 || !portable ? [own] : [];
-  return [...(tensorCore ? [tensorCore] : []), ...module, ...(portable ? [portable] : []), ...(f32Storage ? [f32Storage] : [])];
+  return [...(tensorCore ? [tensorCore] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
 }
 
 /** One map's kernels in one storage type: its forward kernels, then its backward program's. */
