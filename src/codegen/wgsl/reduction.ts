@@ -27,7 +27,7 @@ export const SUM_BLOCK = 1024;
  * `for name in [0, count)`, unrolled `unroll` times (a divisor of count; == count unrolls fully).
  * Each iteration is a block that declares `name`, so bodies may declare their own `let`s.
  * `accumulators` names the f32 sums the body adds into: a loop longer than BLOCKED_SUM_FROM then
- * runs in blocks, each summed from 0 and added to its accumulator once (the body is unchanged).
+ * runs in blocks (blockedSum; the body is unchanged).
  */
 export function unrolledLoop(name: string, count: number, unroll: number, body: (it: Iteration) => readonly string[], accumulators: readonly string[] = []): string[] {
   const block = (value: U32Expr, it: Iteration) => ['{', `  let ${name} = ${value};`, ...body(it).map((l) => `  ${l}`), '}'];
@@ -35,14 +35,40 @@ export function unrolledLoop(name: string, count: number, unroll: number, body: 
   const base = `${name}_0`;
   const copies = Array.from({ length: unroll }, (_, k) => block(k === 0 ? base : `${base} + ${u(k)}`, {})).flat();
   const loop = (from: U32Expr, to: U32Expr) => [`for (var ${base} = ${from}; ${base} < ${to}; ${base} += ${u(unroll)}) {`, ...copies.map((l) => `  ${l}`), '}'];
-  if (accumulators.length === 0 || count <= BLOCKED_SUM_FROM) return loop('0u', u(count));
-  const size = Math.ceil(SUM_BLOCK / unroll) * unroll;
-  const start = `${name}_block`;
+  return blockedSum({ name, count, step: unroll, accumulators: accumulators.map((acc) => ({ name: acc, zero: '0.0' })), loop });
+}
+
+/** A sum a reduction loop adds into: its name and the zero of its type (`0.0`, `vec4<f32>(0.0)`). */
+export interface Accumulator {
+  readonly name: string;
+  readonly zero: string;
+}
+
+/**
+ * A reduction over [0, count) that adds into `accumulators`: `loop(from, to)` renders the loop
+ * over [from, to), stepping by `step` (its unroll, or the chunk of a staged loop). Up to
+ * BLOCKED_SUM_FROM terms (or with no accumulators) that is `loop(0, count)` unchanged; a longer
+ * reduction runs it over blocks of about SUM_BLOCK terms (a multiple of `step`, so every block
+ * starts where a chunk of the plain loop would), each summed from zero and added to its
+ * accumulator once. The blocks' loop is uniform (bounds are constants), so a `loop` may hold
+ * barriers. `name` prefixes the block variable and is unique within the kernel.
+ */
+export function blockedSum(o: {
+  readonly name: string;
+  readonly count: number;
+  readonly step: number;
+  readonly accumulators: readonly Accumulator[];
+  readonly loop: (from: U32Expr, to: U32Expr) => readonly string[];
+}): string[] {
+  const { count, accumulators } = o;
+  if (accumulators.length === 0 || count <= BLOCKED_SUM_FROM) return [...o.loop(u(0), u(count))];
+  const size = Math.ceil(SUM_BLOCK / o.step) * o.step;
+  const start = `${o.name}_block`;
   return [
     `for (var ${start} = 0u; ${start} < ${u(count)}; ${start} += ${u(size)}) {`,
-    ...accumulators.flatMap((acc) => [`  let ${acc}_before = ${acc};`, `  ${acc} = 0.0;`]),
-    ...loop(start, `min(${start} + ${u(size)}, ${u(count)})`).map((l) => `  ${l}`),
-    ...accumulators.map((acc) => `  ${acc} = ${acc}_before + ${acc};`),
+    ...accumulators.flatMap((acc) => [`  let ${acc.name}_before = ${acc.name};`, `  ${acc.name} = ${acc.zero};`]),
+    ...o.loop(start, `min(${start} + ${u(size)}, ${u(count)})`).map((l) => `  ${l}`),
+    ...accumulators.map((acc) => `  ${acc.name} = ${acc.name}_before + ${acc.name};`),
     '}',
   ];
 }

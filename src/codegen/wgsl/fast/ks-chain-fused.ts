@@ -25,6 +25,7 @@ import { invariant } from '../../../util/assert.js';
 import { highestScoring, knob, type RunFamily } from '../family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { binding, div, kernelNames, load, mod, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from '../scaffold.js';
+import { blockedSum } from '../reduction.js';
 import { tiledKernel } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -269,10 +270,11 @@ function emitChain(opsIn: readonly Op[], schedule: KsChainSchedule, ctx: KernelC
       ...Array.from({ length: O }, (_, b) => `let w${b} = ${load(ctx, names.params, sum(wbase.ref, u(b * r), gamma))};`),
       ...Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => `${v(p, i, b)} = fma(w${b}, x${i}, ${v(p, i, b)});`)).flat(),
     ];
+    const sums = (p: number) => Array.from({ length: RR }, (_, i) => Array.from({ length: O }, (_, b) => ({ name: v(p, i, b), zero: '0.0' }))).flat();
     const reduction = (p: number) =>
       r <= 8
         ? Array.from({ length: r }, (_, g) => ['{', ...macs(p, u(g)).map((l) => `  ${l}`), '}']).flat()
-        : [`for (var gm = 0u; gm < ${u(r)}; gm++) {`, ...macs(p, 'gm').map((l) => `  ${l}`), '}'];
+        : blockedSum({ name: 'gm', count: r, step: 1, accumulators: sums(p), loop: (from, to) => [`for (var gm = ${from}; gm < ${to}; gm++) {`, ...macs(p, 'gm').map((l) => `  ${l}`), '}'] });
     const epilogue = (p: number) =>
       Array.from({ length: RR }, (_, i) => [
         `if (${row(i)} < batch) {`,

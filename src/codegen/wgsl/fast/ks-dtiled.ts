@@ -21,7 +21,8 @@ import { dividing, flag, highestScoring, knob, type KernelFamily } from '../fami
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
-import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { epilogueWrite, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsDtiledSchedule extends Schedule {
@@ -144,6 +145,7 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
   const inner: string[] = [];
   for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${slot(xs, TR, 'k', sum(mul('tr', RR / 4), u(iv)), 'dd')};`);
   for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${slot(ws, TB, 'k', sum(mul('tb', RB / 4), u(j)), 'dd')};`);
@@ -171,8 +173,8 @@ function emit(op: KsOp, schedule: KsDtiledSchedule, ctx: KernelContext): Emitted
     `let tb = ${mod(div('lid', TD), TB / RB)};`,
     `let tr = ${div('lid', TD * (TB / RB))};`,
     `let delta = delta0 + dd;`,
-    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
-    ...stagedLoop(stage, c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
+    ...stagedSum(stage, c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
     ...store,
   ];
   return tiledKernel({

@@ -20,7 +20,8 @@ import { dividing, highestScoring, knob, type KernelFamily } from '../family.js'
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
 import { ksTileOrigin } from './ks-tile-origin.js';
-import { fromF32, LANES, scalarAt, stagedLoop, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { fromF32, LANES, scalarAt, staging, toF32, type StagedCopy, tiledKernel } from './wgsl-text.js';
 
 export interface KsDvecSchedule extends Schedule {
   readonly family: 'ks-dvec';
@@ -158,6 +159,7 @@ function emit(op: KsOp, schedule: KsDvecSchedule, ctx: KernelContext): EmittedKe
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB }, (_, j) => acc(i, j))).flat();
   const inner: string[] = [];
   for (let i = 0; i < RR; i++) inner.push(`let x${i} = ${xs}[${sum(mul(sum(mul('k', R), 'tr', u(i * (R / RR))), V), 'tv')}];`);
   for (let j = 0; j < RB; j++) inner.push(`let w${j} = ${ws}[${sum(mul(sum(mul('k', TB), 'tb', u(j * (TB / RB))), V), 'tv')}];`);
@@ -186,8 +188,8 @@ function emit(op: KsOp, schedule: KsDvecSchedule, ctx: KernelContext): EmittedKe
     `let tb = ${mod(div('lid', V), TB / RB)};`,
     `let tr = ${div('lid', V * (TB / RB))};`,
     `let delta = delta0 + tv * 4u;`,
-    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
-    ...stagedLoop(stage, c, TK, true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
+    ...stagedSum(stage, c, TK, true, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
     ...store,
   ];
   return tiledKernel({

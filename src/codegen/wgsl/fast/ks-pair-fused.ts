@@ -23,6 +23,8 @@ import { dividing, highestScoring, knob, type RunFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, mod, mul, sum, u, type KernelContext } from '../scaffold.js';
+import { blockedSum } from '../reduction.js';
+import { vec4Accumulators } from './staged-sum.js';
 import { fromF32, LANES, scalarAt, toF32, tiledKernel } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -139,6 +141,7 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
   const param = (idx: U32Expr) => toF32(st, scalarAt(n.params, views.params, idx), false);
 
   // Stage 1: thread (g, tr1) computes t for rows tr1·rr1.. and the dtile values at γ1 = gc + g.
+  const sums = Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `s${i}_${j}`)).flat();
   const stage1: string[] = [
     `let gamma1 = gc + g;`,
     `let mid0 = ${sum(mul('gamma1', d1), 'delta0')};`,
@@ -146,12 +149,20 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
     `let wbase = ${sum(u(w0), mul('mid0', c0))};`,
     `let xoff = ${mul('alpha0', c0)};`,
     ...Array.from({ length: rr1 }, (_, i) => `let xrow${i} = min(${sum('row0', mul('tr1', rr1), u(i))}, batch - 1u);`),
-    ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `var s${i}_${j} = 0.0;`)).flat(),
-    `for (var e = 0u; e < ${u(c0)}; e += 4u) {`,
-    ...Array.from({ length: rr1 }, (_, i) => `  let xv${i} = ${x4(`xrow${i}`, 'xoff + e')};`),
-    ...Array.from({ length: D }, (_, j) => `  let wv${j} = ${p4(sum('wbase', u(j * c0), 'e'))};`),
-    ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `  s${i}_${j} += dot(xv${i}, wv${j});`)).flat(),
-    `}`,
+    ...sums.map((s) => `var ${s} = 0.0;`),
+    ...blockedSum({
+      name: 'e',
+      count: c0,
+      step: 4,
+      accumulators: sums.map((name) => ({ name, zero: '0.0' })),
+      loop: (from, to) => [
+        `for (var e = ${from}; e < ${to}; e += 4u) {`,
+        ...Array.from({ length: rr1 }, (_, i) => `  let xv${i} = ${x4(`xrow${i}`, 'xoff + e')};`),
+        ...Array.from({ length: D }, (_, j) => `  let wv${j} = ${p4(sum('wbase', u(j * c0), 'e'))};`),
+        ...Array.from({ length: rr1 }, (_, i) => Array.from({ length: D }, (_, j) => `  s${i}_${j} += dot(xv${i}, wv${j});`)).flat(),
+        `}`,
+      ],
+    }),
     ...Array.from({ length: rr1 }, (_, i) =>
       Array.from({ length: D }, (_, j) => {
         const r = sum(mul('tr1', rr1), u(i));
@@ -163,6 +174,7 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
 
   // Stage 2: thread (dd, tr2, tb2) accumulates rr2 rows × rb2 β1 of δ1 = delta0 + dd.
   const acc = (iv: number, j: number) => `acc${iv}_${j}`;
+  const accs = Array.from({ length: rr2 / 4 }, (_, iv) => Array.from({ length: rb2 }, (_, j) => acc(iv, j))).flat();
   const stage2: string[] = [`for (var g4 = 0u; g4 < ${u(TG)}; g4 += 4u) {`];
   for (let j = 0; j < rb2; j++) stage2.push(`  let w${j} = ${p4(`wrow${j} + gc + g4`)};`);
   for (let q = 0; q < 4; q++) {
@@ -202,15 +214,23 @@ export function emitPair(op0: KsOp, op1: KsOp, schedule: KsPairSchedule, ctx: Ke
     `let tb2 = ${div('lid', D * (R / rr2))};`,
     `let delta1 = delta0 + dd;`,
     ...Array.from({ length: rb2 }, (_, j) => `let wrow${j} = ${sum(u(w1), mul(sum(mul('delta1', b1), `min(${sum(mul('tb2', rb2), u(j))}, ${u(b1 - 1)})`), c1))};`),
-    ...Array.from({ length: rr2 / 4 }, (_, iv) => Array.from({ length: rb2 }, (_, j) => `var ${acc(iv, j)} = vec4<f32>(0.0);`)).flat(),
-    `for (var gc = 0u; gc < ${u(c1)}; gc += ${u(TG)}) {`,
-    `  {`,
-    ...stage1.map((l) => `    ${l}`),
-    `  }`,
-    `  workgroupBarrier();`,
-    ...stage2.map((l) => `  ${l}`),
-    `  workgroupBarrier();`,
-    `}`,
+    ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
+    ...blockedSum({
+      name: 'gc',
+      count: c1,
+      step: TG,
+      accumulators: vec4Accumulators(accs),
+      loop: (from, to) => [
+        `for (var gc = ${from}; gc < ${to}; gc += ${u(TG)}) {`,
+        `  {`,
+        ...stage1.map((l) => `    ${l}`),
+        `  }`,
+        `  workgroupBarrier();`,
+        ...stage2.map((l) => `  ${l}`),
+        `  workgroupBarrier();`,
+        `}`,
+      ],
+    }),
     ...store,
   ];
   return tiledKernel({

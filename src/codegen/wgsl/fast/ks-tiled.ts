@@ -17,7 +17,8 @@ import { dividing, flag, highestScoring, knob, type KernelFamily } from '../fami
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
-import { epilogueWrite, LANES, scalarAt, stagedLoop, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
+import { stagedSum, vec4Accumulators } from './staged-sum.js';
+import { epilogueWrite, LANES, scalarAt, staging, toF32, transposedTile, type StagedCopy, tiledKernel } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
 export interface KsTiledSchedule extends Schedule {
@@ -182,6 +183,7 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
   const stage = staging('pf', T, [srcCopy, wCopy]);
 
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
+  const accs = Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => acc(i, j))).flat();
   const inner: string[] = [];
   for (let iv = 0; iv < RR / 4; iv++) inner.push(`let a${iv} = ${xs}[${sum(mul(sum(mul('k', TD), 'dd'), TR / 4), mul('tr', RR / 4), u(iv))}];`);
   for (let j = 0; j < RB / 4; j++) inner.push(`let b${j} = ${ws}[${sum(mul(sum(mul('dd', TK), 'k'), TB / 4), mul('tb', RB / 4), u(j))}];`);
@@ -222,8 +224,8 @@ function emit(op: KsOp, schedule: KsTiledSchedule, ctx: KernelContext): EmittedK
     `let tr = ${mod(div('lid', TB / RB), TR / RR)};`,
     `let dd = ${div('lid', (TB / RB) * (TR / RR))};`,
     `let delta = delta0 + dd;`,
-    ...Array.from({ length: RR }, (_, i) => Array.from({ length: RB / 4 }, (_, j) => `var ${acc(i, j)} = vec4<f32>(0.0);`)).flat(),
-    ...stagedLoop(stage, op.c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`]),
+    ...accs.map((a) => `var ${a} = vec4<f32>(0.0);`),
+    ...stagedSum(stage, op.c, TK, schedule.pipeline, [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), `}`], vec4Accumulators(accs)),
     ...store,
   ];
   return tiledKernel({
