@@ -13,6 +13,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ks, type OpsCase } from '../../bench/cases.js';
+import { compileKernels } from '../../src/compile-kernels.js';
 import { ksChainFused } from '../../src/codegen/wgsl/fast/ks-chain-fused.js';
 import { ksDtiled } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import { ksDvec } from '../../src/codegen/wgsl/fast/ks-dvec.js';
@@ -23,7 +24,7 @@ import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import { BLOCKED_SUM_FROM, SUM_BLOCK } from '../../src/codegen/wgsl/reduction.js';
 import type { KernelContext } from '../../src/codegen/wgsl/scaffold.js';
 import type { KsOp } from '../../src/ir/ir.js';
-import { kernelError, LIMITS, opError, TOL } from './support.js';
+import { expectModuleMatches, kernelError, LIMITS, opError, TOL } from './support.js';
 
 /** What blocked sums of 2^17 terms meet on these cases and one running f32 sum does not. */
 const BLOCKED_TOL = 2e-6;
@@ -150,5 +151,17 @@ describe('ks-chain-fused: a radix beyond the blocked-sum threshold (possible on 
     expect(long).toContain(`for (var gm_block = 0u; gm_block < 8192u; gm_block += ${SUM_BLOCK}u) {`);
     expect(long).toContain(`for (var gm = gm_block; gm < min(gm_block + ${SUM_BLOCK}u, 8192u); gm++) {`);
     expect(textOfRun(run(4096))).not.toContain('_block');
+  });
+});
+
+describe('a module as users build it: untuned, its long factors on ks-tiled', () => {
+  it(`dense() 2^17 -> 8 and lowrank(rank: 8) 2^17 -> 16 run within ${BLOCKED_TOL} of float64 (MapRunner, batches 1 and 2)`, async () => {
+    const result = compileKernels(`module wide\nmap d : ${K} -> 8 = dense()\nmap l : ${K} -> 16 = lowrank(rank: 8) + bias()\n`, 'wide.mon');
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const out = { ...result.outputs!, module: result.module! };
+    // The forward kernel that reduces over the 2^17 inputs is the tiled GEMM in both maps.
+    for (const map of out.manifest.maps) expect(map.kernels[0].schedule.family, map.name).toBe('ks-tiled');
+    expect(out.wgsl).toContain('k_block');
+    await expectModuleMatches(out, [1, 2], BLOCKED_TOL);
   });
 });
