@@ -17,7 +17,10 @@
  *
  * Gradient kernels (backward programs) use the same shell with one more binding,
  *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
- * and f32 partial buffers (grad-scaffold.ts). Optimizer kernels (optimizer.ts) bind
+ * and f32 partial buffers (grad-scaffold.ts). Block-sparse kernels, forward and gradient, read
+ * their op's pattern from one more binding (bsr-pattern.ts),
+ *   @binding(5) pattern : storage, read        (array<u32>: a table of src/manifest/pattern.ts)
+ * and the runtime binds a placeholder there for the others. Optimizer kernels (optimizer.ts) bind
  * params read_write, the gradients, the optimizer state and their own uniform.
  */
 import type { Op } from '../../ir/ir.js';
