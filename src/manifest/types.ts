@@ -6,12 +6,13 @@
 import type { ModelMap } from '../model/types.js';
 import type { DispatchRule, Schedule } from './dispatch.js';
 import type { OptimizerRule } from './optimizer.js';
+import type { PatternLayout } from './pattern.js';
 import type { TrainingStepKernel } from './training-step.js';
 import type { BackwardOpData, BufferDecl, Dtype, OpData, ParamLayoutEntry, PartialDecl } from './program.js';
 
 export interface ManifestBinding {
   readonly binding: number;
-  readonly name: 'params' | 'src' | 'dst' | 'dims';
+  readonly name: 'params' | 'src' | 'dst' | 'dims' | 'pattern';
   readonly type: 'read-only-storage' | 'storage' | 'uniform';
 }
 
@@ -25,6 +26,8 @@ export interface ManifestKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
+  /** A block-sparse kernel's table of its op's pattern (pattern.ts), bound at binding 5; absent: none. */
+  readonly pattern?: PatternLayout;
   /** Floating-point operations per batch row, counted as dsl/cost.ts does: 2 per multiply-add, 1 per bias add. */
   readonly flopsPerRow: number;
   /** Activation bytes per batch row: `src` read, `dst` written (and read too when accumulating). */
@@ -56,6 +59,8 @@ export interface ManifestBackwardKernel {
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: DispatchRule;
   readonly schedule: Schedule;
+  /** As a forward kernel's: the table of its op's pattern bound at binding 5 (a `bsr` op's `csr`, a `wgrad` op's `coo`). */
+  readonly pattern?: PatternLayout;
 }
 
 /**
@@ -120,7 +125,7 @@ export interface ManifestMap {
 }
 
 /** A forward dispatch without its costs: what a runtime needs to run it (bindings as ManifestKernel's). */
-export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule'>;
+export type ManifestKernelPlan = Pick<ManifestKernel, 'entryPoint' | 'ops' | 'src' | 'dst' | 'workgroupSize' | 'dispatch' | 'schedule' | 'pattern'>;
 
 /**
  * What a device must offer to run a kernel set: the features its kernels enable and the limits

@@ -7,16 +7,20 @@
  * forward executor's: gradients are always those of the parameters the forward pass uses.
  */
 import { workgroupCount } from '../manifest/dispatch.js';
-import type { BufferDecl, PartialDecl } from '../manifest/program.js';
+import { PATTERN_BINDING } from '../manifest/pattern.js';
+import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import { fromStorage, toStorage } from './host-storage.js';
+import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 
 export interface BackwardExecutorSpec {
   readonly wgsl: string;
   readonly kernels: readonly ManifestBackwardKernel[];
+  /** The backward program's ops (the kernels' `ops` index them; block-sparse kernels read their patterns). */
+  readonly ops: readonly BackwardOpData[];
   readonly buffers: readonly BufferDecl[];
   readonly partials: readonly PartialDecl[];
   readonly rowsPerSplit: number;
@@ -41,7 +45,7 @@ function layoutFor(device: GPUDevice) {
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
     const group = device.createBindGroupLayout({
       label: 'monc gradient kernel',
-      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage')],
+      entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage'), entry(PATTERN_BINDING, 'read-only-storage')],
     });
     l = { group, pipeline: device.createPipelineLayout({ label: 'monc gradient kernel', bindGroupLayouts: [group] }), modules: new Map() };
     layouts.set(device, l);
@@ -65,6 +69,7 @@ export class GpuBackward {
     private readonly spec: BackwardExecutorSpec,
     private readonly params: GPUBuffer,
     private readonly pipelines: readonly GPUComputePipeline[],
+    private readonly patterns: PatternBuffers,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.dims = new DimsBuffers(device, (batch) => `monc backward dims (batch ${batch})`);
@@ -93,7 +98,7 @@ export class GpuBackward {
     }
     const shader = module;
     const pipelines = spec.kernels.map((k) => device.createComputePipeline({ label: k.entryPoint, layout: l.pipeline, compute: { module: shader, entryPoint: k.entryPoint } }));
-    return new GpuBackward(device, spec, params, pipelines);
+    return new GpuBackward(device, spec, params, pipelines, patternBuffers(device, spec.kernels, spec.ops));
   }
 
   /** Bytes for `elements` storage elements, rounded up to whole 16-byte vec4s. */
@@ -157,7 +162,7 @@ export class GpuBackward {
         0,
         this.device.createBindGroup({
           layout,
-          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i), { binding: 4, resource: { buffer: buffer(k.aux) } }],
+          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), { binding: 4, resource: { buffer: buffer(k.aux) } }],
         }),
       );
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
@@ -225,6 +230,7 @@ export class GpuBackward {
     if (this.destroyed) return;
     this.destroyed = true;
     this.gradients.destroy();
+    this.patterns.destroy();
     for (const b of this.buffers.values()) b.destroy();
     this.dims.destroy();
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
@@ -250,6 +256,7 @@ export function backwardSpec(map: ManifestMap, built: BackwardKernels): Backward
   return {
     wgsl: built.wgsl,
     kernels: built.backward,
+    ops: b.ops,
     buffers: b.buffers,
     partials: b.partials,
     rowsPerSplit: b.rowsPerSplit,

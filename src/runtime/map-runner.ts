@@ -161,6 +161,7 @@ export class MapRunner {
     const gpu = await GpuExecutor.create(device, {
       wgsl: kernels.wgsl,
       kernels: kernels.forward,
+      ops: map.ops,
       storage: kernels.storage,
       buffers: map.buffers,
       paramSize: map.paramSize,
