@@ -6,8 +6,7 @@ struct pf_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> pf_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> pf_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> pf_op0_dims: pf_op0_Dims;
-const pf_op0_row_start = array<u32, 33>(0u, 3u, 6u, 9u, 12u, 15u, 18u, 21u, 24u, 27u, 30u, 33u, 36u, 39u, 42u, 45u, 48u, 51u, 54u, 57u, 60u, 63u, 66u, 69u, 72u, 75u, 78u, 81u, 84u, 87u, 90u, 93u, 96u);
-const pf_op0_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
+@group(0) @binding(5) var<storage, read> pf_op0_pattern: array<u32>;
 var<workgroup> pf_op0_xs: array<vec4<f32>, 512>;
 var<workgroup> pf_op0_ws: array<vec4<f32>, 128>;
 @compute @workgroup_size(128)
@@ -30,45 +29,45 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
   var acc_1_1 = vec4<f32>(0.0);
   var acc_1_2 = vec4<f32>(0.0);
   var acc_1_3 = vec4<f32>(0.0);
-  let ch_end = pf_op0_row_start[blk_row + 1u] * 2u;
+  let ch_end = pf_op0_pattern[blk_row + 1u] * 2u;
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
   var pf0_3: vec4<f32>;
   var pf1_0: vec4<f32>;
-  if (pf_op0_row_start[blk_row] * 2u < ch_end) {
+  if (pf_op0_pattern[blk_row] * 2u < ch_end) {
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (pf_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((pf_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (pf_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((pf_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (pf_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((pf_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(pf_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (pf_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((pf_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = pf_op0_params[(((pf_op0_row_start[blk_row] * 2u) / 2u) * 1024u + (i0 + t) * 32u + ((pf_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf1_0 = pf_op0_params[(((pf_op0_pattern[blk_row] * 2u) / 2u) * 1024u + (i0 + t) * 32u + ((pf_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
-  for (var ch = pf_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
+  for (var ch = pf_op0_pattern[blk_row] * 2u; ch < ch_end; ch += 1u) {
     {
       let e = lid;
       let t = e / 4u;
@@ -120,25 +119,25 @@ fn pf_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: ve
         let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_0 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 128u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_1 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 256u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_2 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 384u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_3 = pf_op0_src[(min(row0 + t, batch - 1u) * 1024u + pf_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
@@ -5243,9 +5242,7 @@ struct pf_bwd7_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd7_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd7_dims: pf_bwd7_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd7_aux: array<f32>;
-const pf_bwd7_row_start = array<u32, 33>(0u, 3u, 6u, 9u, 12u, 15u, 18u, 21u, 24u, 27u, 30u, 33u, 36u, 39u, 42u, 45u, 48u, 51u, 54u, 57u, 60u, 63u, 66u, 69u, 72u, 75u, 78u, 81u, 84u, 87u, 90u, 93u, 96u);
-const pf_bwd7_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
-const pf_bwd7_block_z = array<u32, 96>(0u, 3u, 6u, 1u, 4u, 9u, 2u, 7u, 10u, 5u, 8u, 11u, 12u, 15u, 18u, 13u, 16u, 21u, 14u, 19u, 22u, 17u, 20u, 23u, 24u, 27u, 30u, 25u, 28u, 33u, 26u, 31u, 34u, 29u, 32u, 35u, 36u, 39u, 42u, 37u, 40u, 45u, 38u, 43u, 46u, 41u, 44u, 47u, 48u, 51u, 54u, 49u, 52u, 57u, 50u, 55u, 58u, 53u, 56u, 59u, 60u, 63u, 66u, 61u, 64u, 69u, 62u, 67u, 70u, 65u, 68u, 71u, 72u, 75u, 78u, 73u, 76u, 81u, 74u, 79u, 82u, 77u, 80u, 83u, 84u, 87u, 90u, 85u, 88u, 93u, 86u, 91u, 94u, 89u, 92u, 95u);
+@group(0) @binding(5) var<storage, read> pf_bwd7_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn pf_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5261,10 +5258,10 @@ fn pf_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   var acc1: f32 = 0.0;
   var acc2: f32 = 0.0;
   var acc3: f32 = 0.0;
-  for (var k = pf_bwd7_row_start[i_I]; k < pf_bwd7_row_start[i_I + 1u]; k++) {
-    let i_J = pf_bwd7_block_col[k];
+  for (var k = pf_bwd7_pattern[i_I]; k < pf_bwd7_pattern[i_I + 1u]; k++) {
+    let i_J = pf_bwd7_pattern[33u + k];
     let x_base = x_row + i_J * 32u;
-    let w_base = pf_bwd7_block_z[k] * 1024u + i_r * 4u;
+    let w_base = pf_bwd7_pattern[129u + k] * 1024u + i_r * 4u;
     for (var i_j_0 = 0u; i_j_0 < 32u; i_j_0 += 8u) {
       {
         let i_j = i_j_0;
@@ -5361,8 +5358,7 @@ struct pf_bwd8_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> pf_bwd8_dst: array<f32>;
 @group(0) @binding(3) var<uniform> pf_bwd8_dims: pf_bwd8_Dims;
 @group(0) @binding(4) var<storage, read> pf_bwd8_aux: array<f32>;
-const pf_bwd8_block_row = array<u32, 96>(0u, 0u, 0u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 5u, 5u, 5u, 6u, 6u, 6u, 7u, 7u, 7u, 8u, 8u, 8u, 9u, 9u, 9u, 10u, 10u, 10u, 11u, 11u, 11u, 12u, 12u, 12u, 13u, 13u, 13u, 14u, 14u, 14u, 15u, 15u, 15u, 16u, 16u, 16u, 17u, 17u, 17u, 18u, 18u, 18u, 19u, 19u, 19u, 20u, 20u, 20u, 21u, 21u, 21u, 22u, 22u, 22u, 23u, 23u, 23u, 24u, 24u, 24u, 25u, 25u, 25u, 26u, 26u, 26u, 27u, 27u, 27u, 28u, 28u, 28u, 29u, 29u, 29u, 30u, 30u, 30u, 31u, 31u, 31u);
-const pf_bwd8_block_col = array<u32, 96>(0u, 1u, 2u, 0u, 1u, 3u, 0u, 2u, 3u, 1u, 2u, 3u, 4u, 5u, 6u, 4u, 5u, 7u, 4u, 6u, 7u, 5u, 6u, 7u, 8u, 9u, 10u, 8u, 9u, 11u, 8u, 10u, 11u, 9u, 10u, 11u, 12u, 13u, 14u, 12u, 13u, 15u, 12u, 14u, 15u, 13u, 14u, 15u, 16u, 17u, 18u, 16u, 17u, 19u, 16u, 18u, 19u, 17u, 18u, 19u, 20u, 21u, 22u, 20u, 21u, 23u, 20u, 22u, 23u, 21u, 22u, 23u, 24u, 25u, 26u, 24u, 25u, 27u, 24u, 26u, 27u, 25u, 26u, 27u, 28u, 29u, 30u, 28u, 29u, 31u, 28u, 30u, 31u, 29u, 30u, 31u);
+@group(0) @binding(5) var<storage, read> pf_bwd8_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn pf_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5375,8 +5371,8 @@ fn pf_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   let i_z = item / 64u;
   let i_tb = (item / 8u) % 8u;
   let i_tc = item % 8u;
-  let i_I = pf_bwd8_block_row[i_z];
-  let i_J = pf_bwd8_block_col[i_z];
+  let i_I = pf_bwd8_pattern[i_z * 2u];
+  let i_J = pf_bwd8_pattern[i_z * 2u + 1u];
   let ib0 = i_tb * 4u;
   let ib1 = i_tb * 4u + 1u;
   let ib2 = i_tb * 4u + 2u;
@@ -5485,8 +5481,7 @@ struct banded_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> banded_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> banded_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> banded_op0_dims: banded_op0_Dims;
-const banded_op0_row_start = array<u32, 33>(0u, 2u, 5u, 8u, 11u, 14u, 17u, 20u, 23u, 26u, 29u, 32u, 35u, 38u, 41u, 44u, 47u, 50u, 53u, 56u, 59u, 62u, 65u, 68u, 71u, 74u, 77u, 80u, 83u, 86u, 89u, 92u, 94u);
-const banded_op0_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
+@group(0) @binding(5) var<storage, read> banded_op0_pattern: array<u32>;
 var<workgroup> banded_op0_xs: array<vec4<f32>, 512>;
 var<workgroup> banded_op0_ws: array<vec4<f32>, 64>;
 @compute @workgroup_size(64)
@@ -5509,7 +5504,7 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var acc_1_1 = vec4<f32>(0.0);
   var acc_1_2 = vec4<f32>(0.0);
   var acc_1_3 = vec4<f32>(0.0);
-  let ch_end = banded_op0_row_start[blk_row + 1u] * 2u;
+  let ch_end = banded_op0_pattern[blk_row + 1u] * 2u;
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf0_2: vec4<f32>;
@@ -5519,63 +5514,63 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   var pf0_6: vec4<f32>;
   var pf0_7: vec4<f32>;
   var pf1_0: vec4<f32>;
-  if (banded_op0_row_start[blk_row] * 2u < ch_end) {
+  if (banded_op0_pattern[blk_row] * 2u < ch_end) {
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 64u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 128u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 192u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 320u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 384u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 448u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(banded_op0_row_start[blk_row] * 2u) / 2u] * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (banded_op0_pattern[blk_row] * 2u) / 2u] * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = banded_op0_params[(((banded_op0_row_start[blk_row] * 2u) / 2u) * 512u + (i0 + t) * 32u + ((banded_op0_row_start[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
+      pf1_0 = banded_op0_params[(((banded_op0_pattern[blk_row] * 2u) / 2u) * 512u + (i0 + t) * 32u + ((banded_op0_pattern[blk_row] * 2u) % 2u) * 16u + kv * 4u) / 4u];
     }
   }
-  for (var ch = banded_op0_row_start[blk_row] * 2u; ch < ch_end; ch += 1u) {
+  for (var ch = banded_op0_pattern[blk_row] * 2u; ch < ch_end; ch += 1u) {
     {
       let e = lid;
       let t = e / 4u;
@@ -5663,49 +5658,49 @@ fn banded_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
         let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_0 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 64u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_1 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 128u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_2 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 192u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_3 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 256u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_4 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 320u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_5 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 384u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_6 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 448u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_block_col[(ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
+        pf0_7 = banded_op0_src[(min(row0 + t, batch - 1u) * 1024u + banded_op0_pattern[33u + (ch + 1u) / 2u] * 32u + ((ch + 1u) % 2u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
@@ -5771,9 +5766,7 @@ struct banded_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> banded_bwd0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> banded_bwd0_dims: banded_bwd0_Dims;
 @group(0) @binding(4) var<storage, read> banded_bwd0_aux: array<f32>;
-const banded_bwd0_row_start = array<u32, 33>(0u, 2u, 5u, 8u, 11u, 14u, 17u, 20u, 23u, 26u, 29u, 32u, 35u, 38u, 41u, 44u, 47u, 50u, 53u, 56u, 59u, 62u, 65u, 68u, 71u, 74u, 77u, 80u, 83u, 86u, 89u, 92u, 94u);
-const banded_bwd0_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
-const banded_bwd0_block_z = array<u32, 94>(0u, 2u, 1u, 3u, 5u, 4u, 6u, 8u, 7u, 9u, 11u, 10u, 12u, 14u, 13u, 15u, 17u, 16u, 18u, 20u, 19u, 21u, 23u, 22u, 24u, 26u, 25u, 27u, 29u, 28u, 30u, 32u, 31u, 33u, 35u, 34u, 36u, 38u, 37u, 39u, 41u, 40u, 42u, 44u, 43u, 45u, 47u, 46u, 48u, 50u, 49u, 51u, 53u, 52u, 54u, 56u, 55u, 57u, 59u, 58u, 60u, 62u, 61u, 63u, 65u, 64u, 66u, 68u, 67u, 69u, 71u, 70u, 72u, 74u, 73u, 75u, 77u, 76u, 78u, 80u, 79u, 81u, 83u, 82u, 84u, 86u, 85u, 87u, 89u, 88u, 90u, 92u, 91u, 93u);
+@group(0) @binding(5) var<storage, read> banded_bwd0_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn banded_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5789,10 +5782,10 @@ fn banded_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   var acc1: f32 = 0.0;
   var acc2: f32 = 0.0;
   var acc3: f32 = 0.0;
-  for (var k = banded_bwd0_row_start[i_I]; k < banded_bwd0_row_start[i_I + 1u]; k++) {
-    let i_J = banded_bwd0_block_col[k];
+  for (var k = banded_bwd0_pattern[i_I]; k < banded_bwd0_pattern[i_I + 1u]; k++) {
+    let i_J = banded_bwd0_pattern[33u + k];
     let x_base = x_row + i_J * 16u;
-    let w_base = banded_bwd0_block_z[k] * 512u + i_r * 4u;
+    let w_base = banded_bwd0_pattern[127u + k] * 512u + i_r * 4u;
     {
       let i_j = 0u;
       let xv = banded_bwd0_src[x_base];
@@ -5951,8 +5944,7 @@ struct banded_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> banded_bwd1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> banded_bwd1_dims: banded_bwd1_Dims;
 @group(0) @binding(4) var<storage, read> banded_bwd1_aux: array<f32>;
-const banded_bwd1_block_row = array<u32, 94>(0u, 0u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 5u, 5u, 5u, 6u, 6u, 6u, 7u, 7u, 7u, 8u, 8u, 8u, 9u, 9u, 9u, 10u, 10u, 10u, 11u, 11u, 11u, 12u, 12u, 12u, 13u, 13u, 13u, 14u, 14u, 14u, 15u, 15u, 15u, 16u, 16u, 16u, 17u, 17u, 17u, 18u, 18u, 18u, 19u, 19u, 19u, 20u, 20u, 20u, 21u, 21u, 21u, 22u, 22u, 22u, 23u, 23u, 23u, 24u, 24u, 24u, 25u, 25u, 25u, 26u, 26u, 26u, 27u, 27u, 27u, 28u, 28u, 28u, 29u, 29u, 29u, 30u, 30u, 30u, 31u, 31u);
-const banded_bwd1_block_col = array<u32, 94>(0u, 1u, 0u, 1u, 2u, 1u, 2u, 3u, 2u, 3u, 4u, 3u, 4u, 5u, 4u, 5u, 6u, 5u, 6u, 7u, 6u, 7u, 8u, 7u, 8u, 9u, 8u, 9u, 10u, 9u, 10u, 11u, 10u, 11u, 12u, 11u, 12u, 13u, 12u, 13u, 14u, 13u, 14u, 15u, 14u, 15u, 16u, 15u, 16u, 17u, 16u, 17u, 18u, 17u, 18u, 19u, 18u, 19u, 20u, 19u, 20u, 21u, 20u, 21u, 22u, 21u, 22u, 23u, 22u, 23u, 24u, 23u, 24u, 25u, 24u, 25u, 26u, 25u, 26u, 27u, 26u, 27u, 28u, 27u, 28u, 29u, 28u, 29u, 30u, 29u, 30u, 31u, 30u, 31u);
+@group(0) @binding(5) var<storage, read> banded_bwd1_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn banded_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -5965,8 +5957,8 @@ fn banded_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   let i_z = item / 32u;
   let i_tb = (item / 8u) % 4u;
   let i_tc = item % 8u;
-  let i_I = banded_bwd1_block_row[i_z];
-  let i_J = banded_bwd1_block_col[i_z];
+  let i_I = banded_bwd1_pattern[i_z * 2u];
+  let i_J = banded_bwd1_pattern[i_z * 2u + 1u];
   let ib0 = i_tb * 4u;
   let ib1 = i_tb * 4u + 1u;
   let ib2 = i_tb * 4u + 2u;
@@ -6075,8 +6067,7 @@ struct scattered_op0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(1) var<storage, read> scattered_op0_src: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> scattered_op0_dst: array<vec4<f32>>;
 @group(0) @binding(3) var<uniform> scattered_op0_dims: scattered_op0_Dims;
-const scattered_op0_row_start = array<u32, 17>(0u, 3u, 7u, 10u, 13u, 20u, 25u, 29u, 36u, 42u, 44u, 46u, 51u, 56u, 57u, 61u, 64u);
-const scattered_op0_block_col = array<u32, 64>(3u, 7u, 9u, 2u, 5u, 6u, 14u, 6u, 10u, 12u, 6u, 12u, 15u, 3u, 4u, 5u, 8u, 9u, 10u, 13u, 2u, 7u, 8u, 10u, 15u, 1u, 4u, 7u, 12u, 3u, 6u, 7u, 11u, 13u, 14u, 15u, 1u, 4u, 6u, 7u, 10u, 14u, 0u, 11u, 5u, 15u, 0u, 1u, 5u, 6u, 15u, 1u, 7u, 9u, 10u, 14u, 6u, 2u, 6u, 10u, 13u, 5u, 10u, 12u);
+@group(0) @binding(5) var<storage, read> scattered_op0_pattern: array<u32>;
 var<workgroup> scattered_op0_xs: array<vec4<f32>, 512>;
 var<workgroup> scattered_op0_ws: array<vec4<f32>, 256>;
 @compute @workgroup_size(256)
@@ -6099,31 +6090,31 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   var acc_1_1 = vec4<f32>(0.0);
   var acc_1_2 = vec4<f32>(0.0);
   var acc_1_3 = vec4<f32>(0.0);
-  let ch_end = scattered_op0_row_start[blk_row + 1u] * 4u;
+  let ch_end = scattered_op0_pattern[blk_row + 1u] * 4u;
   var pf0_0: vec4<f32>;
   var pf0_1: vec4<f32>;
   var pf1_0: vec4<f32>;
-  if (scattered_op0_row_start[blk_row] * 4u < ch_end) {
+  if (scattered_op0_pattern[blk_row] * 4u < ch_end) {
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+      pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_pattern[17u + (scattered_op0_pattern[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_pattern[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid + 256u;
       let t = e / 4u;
       let kv = e % 4u;
-      pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(scattered_op0_row_start[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+      pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_pattern[17u + (scattered_op0_pattern[blk_row] * 4u) / 4u] * 64u + ((scattered_op0_pattern[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
     {
       let e = lid;
       let t = e / 4u;
       let kv = e % 4u;
-      pf1_0 = scattered_op0_params[(((scattered_op0_row_start[blk_row] * 4u) / 4u) * 4096u + (i0 + t) * 64u + ((scattered_op0_row_start[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
+      pf1_0 = scattered_op0_params[(((scattered_op0_pattern[blk_row] * 4u) / 4u) * 4096u + (i0 + t) * 64u + ((scattered_op0_pattern[blk_row] * 4u) % 4u) * 16u + kv * 4u) / 4u];
     }
   }
-  for (var ch = scattered_op0_row_start[blk_row] * 4u; ch < ch_end; ch += 1u) {
+  for (var ch = scattered_op0_pattern[blk_row] * 4u; ch < ch_end; ch += 1u) {
     {
       let e = lid;
       let t = e / 4u;
@@ -6157,13 +6148,13 @@ fn scattered_op0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
         let e = lid;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+        pf0_0 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_pattern[17u + (ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid + 256u;
         let t = e / 4u;
         let kv = e % 4u;
-        pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_block_col[(ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
+        pf0_1 = scattered_op0_src[(min(row0 + t, batch - 1u) * 1024u + scattered_op0_pattern[17u + (ch + 1u) / 4u] * 64u + ((ch + 1u) % 4u) * 16u + kv * 4u) / 4u];
       }
       {
         let e = lid;
@@ -6229,9 +6220,7 @@ struct scattered_bwd0_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> scattered_bwd0_dst: array<f32>;
 @group(0) @binding(3) var<uniform> scattered_bwd0_dims: scattered_bwd0_Dims;
 @group(0) @binding(4) var<storage, read> scattered_bwd0_aux: array<f32>;
-const scattered_bwd0_row_start = array<u32, 17>(0u, 2u, 6u, 9u, 12u, 15u, 20u, 28u, 34u, 36u, 39u, 46u, 48u, 52u, 55u, 59u, 64u);
-const scattered_bwd0_block_col = array<u32, 64>(9u, 11u, 6u, 8u, 11u, 12u, 1u, 5u, 14u, 0u, 4u, 7u, 4u, 6u, 8u, 1u, 4u, 10u, 11u, 15u, 1u, 2u, 3u, 7u, 8u, 11u, 13u, 14u, 0u, 5u, 6u, 7u, 8u, 12u, 4u, 5u, 0u, 4u, 12u, 2u, 4u, 5u, 8u, 12u, 14u, 15u, 7u, 9u, 2u, 3u, 6u, 15u, 4u, 7u, 14u, 1u, 7u, 8u, 12u, 3u, 5u, 7u, 10u, 11u);
-const scattered_bwd0_block_z = array<u32, 64>(42u, 46u, 25u, 36u, 47u, 51u, 3u, 20u, 57u, 0u, 13u, 29u, 14u, 26u, 37u, 4u, 15u, 44u, 48u, 61u, 5u, 7u, 10u, 30u, 38u, 49u, 56u, 58u, 1u, 21u, 27u, 31u, 39u, 52u, 16u, 22u, 2u, 17u, 53u, 8u, 18u, 23u, 40u, 54u, 59u, 62u, 32u, 43u, 9u, 11u, 28u, 63u, 19u, 33u, 60u, 6u, 34u, 41u, 55u, 12u, 24u, 35u, 45u, 50u);
+@group(0) @binding(5) var<storage, read> scattered_bwd0_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn scattered_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -6247,10 +6236,10 @@ fn scattered_bwd0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   var acc1: f32 = 0.0;
   var acc2: f32 = 0.0;
   var acc3: f32 = 0.0;
-  for (var k = scattered_bwd0_row_start[i_I]; k < scattered_bwd0_row_start[i_I + 1u]; k++) {
-    let i_J = scattered_bwd0_block_col[k];
+  for (var k = scattered_bwd0_pattern[i_I]; k < scattered_bwd0_pattern[i_I + 1u]; k++) {
+    let i_J = scattered_bwd0_pattern[17u + k];
     let x_base = x_row + i_J * 64u;
-    let w_base = scattered_bwd0_block_z[k] * 4096u + i_r * 4u;
+    let w_base = scattered_bwd0_pattern[81u + k] * 4096u + i_r * 4u;
     for (var i_j_0 = 0u; i_j_0 < 64u; i_j_0 += 8u) {
       {
         let i_j = i_j_0;
@@ -6347,8 +6336,7 @@ struct scattered_bwd1_Dims { batch: u32, groups: u32, pad0: u32, pad1: u32 }
 @group(0) @binding(2) var<storage, read_write> scattered_bwd1_dst: array<f32>;
 @group(0) @binding(3) var<uniform> scattered_bwd1_dims: scattered_bwd1_Dims;
 @group(0) @binding(4) var<storage, read> scattered_bwd1_aux: array<f32>;
-const scattered_bwd1_block_row = array<u32, 64>(0u, 0u, 0u, 1u, 1u, 1u, 1u, 2u, 2u, 2u, 3u, 3u, 3u, 4u, 4u, 4u, 4u, 4u, 4u, 4u, 5u, 5u, 5u, 5u, 5u, 6u, 6u, 6u, 6u, 7u, 7u, 7u, 7u, 7u, 7u, 7u, 8u, 8u, 8u, 8u, 8u, 8u, 9u, 9u, 10u, 10u, 11u, 11u, 11u, 11u, 11u, 12u, 12u, 12u, 12u, 12u, 13u, 14u, 14u, 14u, 14u, 15u, 15u, 15u);
-const scattered_bwd1_block_col = array<u32, 64>(3u, 7u, 9u, 2u, 5u, 6u, 14u, 6u, 10u, 12u, 6u, 12u, 15u, 3u, 4u, 5u, 8u, 9u, 10u, 13u, 2u, 7u, 8u, 10u, 15u, 1u, 4u, 7u, 12u, 3u, 6u, 7u, 11u, 13u, 14u, 15u, 1u, 4u, 6u, 7u, 10u, 14u, 0u, 11u, 5u, 15u, 0u, 1u, 5u, 6u, 15u, 1u, 7u, 9u, 10u, 14u, 6u, 2u, 6u, 10u, 13u, 5u, 10u, 12u);
+@group(0) @binding(5) var<storage, read> scattered_bwd1_pattern: array<u32>;
 @compute @workgroup_size(64)
 fn scattered_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let group = wg.x + wg.y * nwg.x;
@@ -6361,8 +6349,8 @@ fn scattered_bwd1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   let i_z = item / 256u;
   let i_tb = (item / 16u) % 16u;
   let i_tc = item % 16u;
-  let i_I = scattered_bwd1_block_row[i_z];
-  let i_J = scattered_bwd1_block_col[i_z];
+  let i_I = scattered_bwd1_pattern[i_z * 2u];
+  let i_J = scattered_bwd1_pattern[i_z * 2u + 1u];
   let ib0 = i_tb * 4u;
   let ib1 = i_tb * 4u + 1u;
   let ib2 = i_tb * 4u + 2u;
