@@ -103,9 +103,9 @@ function expectBlockedAbove<S extends Chunked>(family: KernelFamily<'ks', S>, b:
 
 describe(`single-op tiled families: 2^17-term reductions within ${BLOCKED_TOL} of float64`, () => {
   // Reductions that are not a multiple of a block (nor, for ks-tiled, of its chunk): the last block is partial.
+  // Pipelined staging in one, not in the other (the block loop wraps both forms of stagedChunks).
   longOp('ks-tiled, K(1, 8, 2^17 + 12, 1) (lowrank-like), pipelined', ksTiled, factor(8, K + 12, 1), 3, (s) => s.pipeline);
-  longOp('ks-tiled, K(1, 8, 2^17, 1), not pipelined', ksTiled, factor(8, K, 1), 1, (s) => !s.pipeline);
-  longOp('ks-dtiled, K(1, 4, 2^17 + 40, 4) (strided), pipelined', ksDtiled, factor(4, K + 40, 4), 2, (s) => s.pipeline);
+  longOp('ks-dtiled, K(1, 4, 2^17 + 40, 4) (strided), not pipelined', ksDtiled, factor(4, K + 40, 4), 2, (s) => !s.pipeline);
   longOp('ks-dvec, K(1, 8, 2^17 + 40, 4) (strided)', ksDvec, factor(8, K + 40, 4), 1);
 
   it(`a reduction of ${BLOCKED_SUM_FROM} terms keeps one running sum, a longer one sums blocks of ${SUM_BLOCK}`, () => {
@@ -154,14 +154,14 @@ describe('ks-chain-fused: a radix beyond the blocked-sum threshold (possible on 
   });
 });
 
-describe('a module as users build it: untuned, its long factors on ks-tiled', () => {
-  it(`dense() 2^17 -> 8 and lowrank(rank: 8) 2^17 -> 16 run within ${BLOCKED_TOL} of float64 (MapRunner, batches 1 and 2)`, async () => {
-    const result = compileKernels(`module wide\nmap d : ${K} -> 8 = dense()\nmap l : ${K} -> 16 = lowrank(rank: 8) + bias()\n`, 'wide.mon');
+describe('a module as users build it: untuned, its long factor on ks-tiled', () => {
+  it(`lowrank(rank: 8) + bias() 2^17 -> 16 runs within ${BLOCKED_TOL} of float64 (MapRunner, batch 2)`, async () => {
+    const result = compileKernels(`module wide\nmap l : ${K} -> 16 = lowrank(rank: 8) + bias()\n`, 'wide.mon');
     expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const out = { ...result.outputs!, module: result.module! };
-    // The forward kernel that reduces over the 2^17 inputs is the tiled GEMM in both maps.
-    for (const map of out.manifest.maps) expect(map.kernels[0].schedule.family, map.name).toBe('ks-tiled');
+    // The forward kernel that reduces over the 2^17 inputs is the tiled GEMM (dense() 2^17 -> 8 gets the same).
+    expect(out.manifest.maps[0].kernels[0].schedule.family).toBe('ks-tiled');
     expect(out.wgsl).toContain('k_block');
-    await expectModuleMatches(out, [1, 2], BLOCKED_TOL);
+    await expectModuleMatches(out, [2], BLOCKED_TOL);
   });
 });
