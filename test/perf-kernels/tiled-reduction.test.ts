@@ -12,6 +12,7 @@
  * a 48 KiB target, and r² weights per factor), so it is checked on its text only.
  */
 import { describe, expect, it } from 'vitest';
+import { nodeGpu } from '../../bench/node-gpu.js';
 import { ks, type OpsCase } from '../../bench/cases.js';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { ksChainFused } from '../../src/codegen/wgsl/fast/ks-chain-fused.js';
@@ -138,8 +139,19 @@ describe('ks-pair-fused (the Monarch pair in one dispatch): either factor reduci
     });
 });
 
+/** WGSL compilation errors of `code` on the test device (compiled, not run). */
+async function wgslErrors(code: string): Promise<string[]> {
+  const { device } = await nodeGpu();
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  const error = await device.popErrorScope();
+  return [...info.messages.filter((m) => m.type === 'error').map((m) => `${m.lineNum}:${m.linePos} ${m.message}`), ...(error ? [error.message] : [])];
+}
+
 describe('ks-chain-fused: a radix beyond the blocked-sum threshold (possible on 48 KiB targets)', () => {
-  it('sums a radix-8192 factor in blocks; radix 4096 keeps one running sum', () => {
+  // Not run here: two radix-8192 factors hold 2 · 8192² weights (512 MiB) and need 32 KiB of workgroup memory.
+  it('sums a radix-8192 factor in blocks (valid WGSL); radix 4096 keeps one running sum', async () => {
     const run = (r: number): KsOp[] => [ks(1, r, r, 1, 'x', 't0', 'w0'), ks(1, r, r, 1, 't0', 'y', 'w1')];
     const textOfRun = (ops: KsOp[]) => {
       const s = ksChainFused.defaultSchedule(ops, BIG)!;
@@ -150,6 +162,7 @@ describe('ks-chain-fused: a radix beyond the blocked-sum threshold (possible on 
     const long = textOfRun(run(8192));
     expect(long).toContain(`for (var gm_block = 0u; gm_block < 8192u; gm_block += ${SUM_BLOCK}u) {`);
     expect(long).toContain(`for (var gm = gm_block; gm < min(gm_block + ${SUM_BLOCK}u, 8192u); gm++) {`);
+    expect(await wgslErrors(long)).toEqual([]);
     expect(textOfRun(run(4096))).not.toContain('_block');
   });
 });
