@@ -8,7 +8,8 @@
  *   gather    xb[r, j] = X[rows[base + r], j]: the step's mini-batch of the input, on the device
  *   mse       per output element of the step: d = Y − T[row], DY = scale·d (scale = 2/(rows·m),
  *             the MSE's exact gradient, stored in the storage type), a workgroup's Σ(d/√N)² into
- *             `partials`, and flags for a NaN or ±Inf in Y (which make the float64 loss NaN/±Inf)
+ *             `partials` (one per workgroup, a workgroup covering `itemsPerWorkgroup` elements),
+ *             and flags for a NaN or ±Inf in Y (which make the float64 loss NaN/±Inf)
  *   check     per packed parameter element, after the optimizer update: the first non-finite
  *             gradient (atomicMin of its index), the largest finite |gradient| (atomicMax of its
  *             f32 bits) and the first parameter that is not finite or beyond `limit`

@@ -192,7 +192,15 @@ export interface ManifestStorageFallback {
 
 /** The training-step kernels (gather, mse, check, finalize), each with its entry point; the runtime sizes their dispatches per step. */
 export interface ManifestTrainingStep {
-  readonly kernels: readonly { readonly name: TrainingStepKernel; readonly entryPoint: string; readonly workgroupSize: readonly [number, number, number] }[];
+  readonly kernels: readonly ManifestTrainingStepKernel[];
+}
+
+/** A training-step kernel: a step dispatches ceil(items / itemsPerWorkgroup) workgroups of it (finalize: one). */
+export interface ManifestTrainingStepKernel {
+  readonly name: TrainingStepKernel;
+  readonly entryPoint: string;
+  readonly workgroupSize: readonly [number, number, number];
+  readonly itemsPerWorkgroup: number;
 }
 
 /** One optimizer update dispatch: `dispatch` covers the map's packed parameters, one thread per element. */

@@ -60,7 +60,7 @@ export class FitStopped extends MoncError {
     readonly reason: FitStopReason,
     readonly detail: string,
   ) {
-    super('value', `${detail}; stopped`);
+    super('value', `${detail}; stopped`, { step, reason });
   }
 }
 
@@ -222,8 +222,8 @@ export class GpuFitMse {
   private constructor(
     private readonly host: GpuFitHost,
     private readonly pipelines: ReadonlyMap<TrainingStepKernel, GPUComputePipeline>,
-    /** The kernels' workgroup size (the manifest's; mse writes one partial per workgroup). */
-    private readonly workgroup: number,
+    /** Output elements (gather: input elements; check: parameters) per workgroup of each kernel: the manifest's. */
+    private readonly items: ReadonlyMap<TrainingStepKernel, number>,
   ) {
     this.elementBytes = host.storage === 'f16' ? 2 : 4;
   }
@@ -238,7 +238,7 @@ export class GpuFitMse {
         await host.device.createComputePipelineAsync({ label: k.entryPoint, layout: pipeline, compute: { module: host.module, entryPoint: k.entryPoint } }),
       ]),
     );
-    return new GpuFitMse(host, new Map(entries), step.kernels[0].workgroupSize[0]);
+    return new GpuFitMse(host, new Map(entries), new Map(step.kernels.map((k) => [k.name, k.itemsPerWorkgroup])));
   }
 
   private buffer(label: string, bytes: number, usage: number): GPUBuffer {
@@ -290,7 +290,7 @@ export class GpuFitMse {
     const dx = backward.canSkipInputGradient ? undefined : this.buffer('dx', plan.batch * n * this.elementBytes, STORAGE | GPUBufferUsage.COPY_SRC);
     const useIndices = gathered && onDevice;
     const rowsBuffer = this.buffer('rows', useIndices ? chunk * plan.batch * 4 : 16, STORAGE);
-    const partialCount = Math.ceil((plan.batch * m) / this.workgroup);
+    const partialCount = this.groups('mse', plan.batch * m);
     const partials = this.buffer('partials', partialCount * 4, GPUBufferUsage.STORAGE);
     const stats = this.buffer('stats', MAX_SLOTS * STATS_WORDS * 4, STORAGE | GPUBufferUsage.COPY_SRC);
     const statsRead = this.buffer('stats read-back', MAX_SLOTS * STATS_WORDS * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
@@ -339,16 +339,16 @@ export class GpuFitMse {
         const count = rows * m;
         const words = new Uint32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
         const floats = new Float32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
-        words.set([rows, n, m, base, useIndices ? 1 : 0, step + k + 1 - firstSlotStep, paramSize, Math.ceil(count / this.workgroup)]);
+        words.set([rows, n, m, base, useIndices ? 1 : 0, step + k + 1 - firstSlotStep, paramSize, this.groups('mse', count)]);
         floats.set([2 / count, 1 / Math.sqrt(count), paramLimit], 8);
         const offset = [k * STEP_STRIDE];
-        if (groups.gather) this.dispatch(encoder, 'gather', groups.gather, offset, Math.ceil((rows * n) / this.workgroup));
+        if (groups.gather) this.dispatch(encoder, 'gather', groups.gather, offset, this.groups('gather', rows * n));
         const input = useIndices || !onDevice ? xb : xAll!;
         this.host.encodeForward(encoder, input, y, rows);
-        this.dispatch(encoder, 'mse', groups.mse, offset, Math.ceil(count / this.workgroup));
+        this.dispatch(encoder, 'mse', groups.mse, offset, this.groups('mse', count));
         backward.encode(encoder, input, dy, dx, rows);
         optimizer.encodeStep(encoder);
-        this.dispatch(encoder, 'check', groups.check, offset, Math.ceil(paramSize / this.workgroup));
+        this.dispatch(encoder, 'check', groups.check, offset, this.groups('check', paramSize));
         this.dispatch(encoder, 'finalize', groups.check, offset, 1);
       }
       device.queue.writeBuffer(uniforms, 0, records);
@@ -369,6 +369,11 @@ export class GpuFitMse {
       }
     }
     return { steps: plan.steps, loss: lastLoss };
+  }
+
+  /** Workgroups of `kernel` for `items` elements. */
+  private groups(kernel: TrainingStepKernel, items: number): number {
+    return Math.ceil(items / this.items.get(kernel)!);
   }
 
   private dispatch(encoder: GPUCommandEncoder, kernel: TrainingStepKernel, group: GPUBindGroup, offset: number[], workgroups: number): void {

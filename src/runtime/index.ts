@@ -6,7 +6,7 @@
  * structures is its own entry, `monc/project`, so pages that do not project do not bundle it. In
  * Node, import `monc/runtime/node` instead: it is this module plus Dawn as the WebGPU provider.
  */
-export { MapRunner, programOfManifest, type Backend, type BackwardResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
+export { MapRunner, programOfManifest, type Backend, type BackwardResult, type FitMseOptions, type FitMseResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
 export { chooseKernelSet, kernelSetsOf, unmetRequirements, type KernelSetChoice } from './kernel-sets.js';
 // Training (backward pass, optimizers), the CPU executor and the host I/O for many batches
 // (createStaging, forward's chunkRows) are opt-in entries, registered by importing them:

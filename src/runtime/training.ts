@@ -1,7 +1,7 @@
 /**
  * `monc/runtime/training`: the training half of a MapRunner, the backward pass (the manifest's
  * backward program: its kernels through GpuBackward on webgpu, the float64 CPU executor of
- * `monc/runtime/cpu` on the cpu backend), the optimizers and saveParams' safetensors writer. Importing this module registers it
+ * `monc/runtime/cpu` on the cpu backend), the optimizers, fitMse's loop (fit-mse.ts) and saveParams' safetensors writer. Importing this module registers it
  * with the runtime (extensions.ts); a page that only runs forward passes does not import it, so
  * does not bundle it (test/package/runtime-bundle.test.ts).
  */
@@ -18,6 +18,9 @@ import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } fro
 import { DeferredOptimizer, resolveOptimizer } from './optimizer-options.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
+
+/** The fit's stop, for `catch` (MapRunner.fitMse rejects with it); the options and result types. */
+export { FitStopped, type FitMseOptions, type FitMseResult, type FitStopReason } from './fit-mse.js';
 
 /** What `MapRunner.backward` returns: ∂L/∂X (batch, in) and one gradient per parameter tensor, by full name. */
 export interface BackwardResult {

@@ -6,7 +6,7 @@
  */
 import type { ManifestMap } from '../manifest/types.js';
 import { readSafetensors, type SafetensorsFile } from './formats/safetensors.js';
-import type { BackwardResult, MapRunner, MapRunnerOptions } from './map-runner.js';
+import type { BackwardResult, FitMseOptions, FitMseResult, MapRunner, MapRunnerOptions } from './map-runner.js';
 import type { ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer.js';
@@ -70,6 +70,11 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
   /** SGD (momentum), Adam or AdamW over the parameters, stepping with the last backward pass's gradients. */
   createOptimizer(options: OptimizerOptions): Optimizer {
     return this.runner.createOptimizer(options);
+  }
+
+  /** Fits the parameters to (x, target) by mini-batch MSE steps, on the device for webgpu (docs/training.md). */
+  fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
+    return this.runner.fitMse(x, target, options);
   }
 
   /** The current parameters by name (after optimizer steps: the updated ones). */

@@ -25551,22 +25551,26 @@ var<workgroup> monc_train_mse_sum: array<f32, 64>;
 fn monc_train_mse(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let s = monc_train_mse_step;
   let g = wg.x + wg.y * nwg.x;
-  let i = g * 64u + lid;
-  var e = 0.0;
-  if (i < s.rows * s.m) {
-    let r = i / s.m;
-    var row = r;
-    if (s.gathered != 0u) { row = monc_train_mse_rows[s.base + r]; }
-    let y = monc_train_mse_y[i];
-    let d = y - monc_train_mse_t[row * s.m + (i - r * s.m)];
-    monc_train_mse_dy[i] = d * s.scale;
-    let bits = bitcast<u32>(y);
-    if ((bits & 0x7f800000u) == 0x7f800000u) {
-      atomicOr(&monc_train_mse_stats[monc_train_mse_step.slot * 8u + 1u], select(2u, 1u, (bits & 0x007fffffu) != 0u));
+  let count = s.rows * s.m;
+  var acc = 0.0;
+  for (var k = 0u; k < 16u; k = k + 1u) {
+    let i = (g * 16u + k) * 64u + lid;
+    if (i < count) {
+      let r = i / s.m;
+      var row = r;
+      if (s.gathered != 0u) { row = monc_train_mse_rows[s.base + r]; }
+      let y = monc_train_mse_y[i];
+      let d = y - monc_train_mse_t[row * s.m + (i - r * s.m)];
+      monc_train_mse_dy[i] = d * s.scale;
+      let bits = bitcast<u32>(y);
+      if ((bits & 0x7f800000u) == 0x7f800000u) {
+        atomicOr(&monc_train_mse_stats[monc_train_mse_step.slot * 8u + 1u], select(2u, 1u, (bits & 0x007fffffu) != 0u));
+      }
+      let e = d * s.rootInv;
+      acc = acc + e * e;
     }
-    e = d * s.rootInv;
   }
-  monc_train_mse_sum[lid] = e * e;
+  monc_train_mse_sum[lid] = acc;
   workgroupBarrier();
   for (var w = 32u; w > 0u; w = w >> 1u) {
     if (lid < w) { monc_train_mse_sum[lid] = monc_train_mse_sum[lid] + monc_train_mse_sum[lid + w]; }

@@ -4,6 +4,7 @@
  * gives the same parameters within 2e-5 relative (the only difference is DY's rounding: f32 on the
  * device, float64 then f32 on the host) and the same per-step losses within 1e-6 (f32 tree sums
  * against float64), over a Monarch with bias, a rectangular map, a sum with a bias, tied maps,
+ * 300 rows of 256 outputs per step (more partial sums than one workgroup adds in one pass),
  * SGD with momentum and Adam, mini-batches with a short last one; on the cpu backend it is the
  * host loop exactly. It stops at the step where the host loop meets a non-finite loss, and names
  * the first parameter that leaves an f16 module's range.
@@ -30,17 +31,22 @@ dtype f16
 map h : 12 -> 12 = monarch(nblocks: 3) + bias()
 `;
 const ROWS = 24;
+/** Many rows and outputs: a step's loss sums more mse workgroups' partials than finalize has invocations. */
+const BIG = `module big
+map big : 64 -> 256 = lowrank(rank: 4) + bias()
+`;
+const BIG_ROWS = 320;
 
-/** A runner of map `name` of `source` with random parameters (seed), and random X and T of ROWS rows. */
-async function problem(source: string, name: string, backend: Backend, seed: number, scale = { x: 1, t: 1 }) {
+/** A runner of map `name` of `source` with random parameters (seed), and random X and T of `rows` rows. */
+async function problem(source: string, name: string, backend: Backend, seed: number, scale = { x: 1, t: 1 }, rows = ROWS) {
   const { module } = checkSource(source, 'fit.mon');
   const outputs = compileKernelsOfModule(module!);
   const manifestMap = outputs.manifest.maps.find((m) => m.name === name)!;
   const checked = module!.maps.find((m) => m.name === name)!;
   const random = rng(seed);
   const params = new Map([...randomParams(checked.structure, random)].map(([k, v]) => [k, Float32Array.from(v)]));
-  const x = Float32Array.from(randomValues(random, ROWS * checked.in), (v) => v * scale.x);
-  const target = Float32Array.from(randomValues(random, ROWS * checked.out), (v) => v * scale.t);
+  const x = Float32Array.from(randomValues(random, rows * checked.in), (v) => v * scale.x);
+  const target = Float32Array.from(randomValues(random, rows * checked.out), (v) => v * scale.t);
   const open = async () => {
     const device = backend === 'webgpu' ? { device: await getTestDevice() } : {};
     const runner = await MapRunner.create(manifestMap, outputs.wgsl, { backend, dtype: module!.dtype, ...device });
@@ -51,6 +57,7 @@ async function problem(source: string, name: string, backend: Backend, seed: num
 }
 
 const CASES: [string, string, FitMseOptions][] = [
+  ['big', BIG, { steps: 3, batch: 300, seed: 5, optimizer: { kind: 'adam', lr: 0.01 } }],
   ['sq', SPEC, { steps: 9, batch: 7, seed: 3, optimizer: { kind: 'adam', lr: 0.01 } }],
   ['rect', SPEC, { steps: 6, optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } }],
   ['wide', SPEC, { steps: 8, batch: 5, seed: 1, optimizer: { kind: 'adamw', lr: 0.02 } }],
@@ -60,7 +67,7 @@ const CASES: [string, string, FitMseOptions][] = [
 
 describe('fitMse equals the host loop', () => {
   it.each(CASES)('%s on webgpu: parameters within 2e-5, progress losses within 1e-6', async (name, source, options) => {
-    const p = await problem(source, name, 'webgpu', 11);
+    const p = await problem(source, name, 'webgpu', 11, undefined, source === BIG ? BIG_ROWS : ROWS);
     const host = await p.open();
     const device = await p.open();
     try {
@@ -83,7 +90,7 @@ describe('fitMse equals the host loop', () => {
   });
 
   it.each(CASES)('%s on cpu: the host loop exactly', async (name, source, options) => {
-    const p = await problem(source, name, 'cpu', 12);
+    const p = await problem(source, name, 'cpu', 12, undefined, source === BIG ? BIG_ROWS : ROWS);
     const host = await p.open();
     const cpu = await p.open();
     const { losses } = await hostLoopMse(host, source === HALF ? 'f16' : 'f32', p.x, p.target, options);

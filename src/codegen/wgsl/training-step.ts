@@ -4,9 +4,10 @@
  * finalize. The build ships them in the module after the optimizer updates (one set serves every
  * map: their WGSL reads every size from the step uniform); the runtime only dispatches them.
  *
- * Sums are f32: each mse workgroup sums its WG terms as a tree, and finalize sums the workgroups'
- * partials (a strided loop of ceil(partials / WG) terms per thread, then a tree), so the loss's
- * relative error stays near (log2(WG) + partials/WG + log2(WG)) f32 roundings. Non-finite values are
+ * Sums are f32: each mse invocation adds its MSE_ITEMS terms in turn, each workgroup sums its
+ * invocations' as a tree, and finalize sums the workgroups' partials (a strided loop of
+ * ceil(partials / WG) terms per invocation, then a tree): the loss's relative error stays near
+ * MSE_ITEMS + 2·log2(WG) + partials/WG f32 roundings (about 1e-6 for a million terms). Non-finite values are
  * found from their exponent bits, not by comparisons, which a compiler may assume never see NaN.
  */
 import { FLAG_INF, FLAG_NAN, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_FIELDS, TRAINING_STEP_KERNELS, type TrainingStepKernel } from '../../manifest/training-step.js';
@@ -26,6 +27,13 @@ invariant((WG & (WG - 1)) === 0, `training-step workgroup of ${WG} invocations i
 function entryPoint(kernel: TrainingStepKernel): string {
   return `monc_train_${kernel}`;
 }
+
+/**
+ * Output elements per mse invocation (WG apart, so a workgroup reads contiguous runs): a workgroup
+ * covers WG·MSE_ITEMS of them, which keeps the workgroups (each a tree sum with its barriers) and
+ * the partials few.
+ */
+export const MSE_ITEMS = 16;
 
 /** Module-scope declarations of a kernel: the step struct and uniform, then `bindings` (binding number, declaration after `var`). */
 function header(ep: string, bindings: readonly [number, string][]): string[] {
@@ -88,22 +96,26 @@ function body(kernel: TrainingStepKernel, ep: string, storage: StorageType): str
         `fn ${ep}(${SIGNATURE}) {`,
         `  let s = ${ep}_step;`,
         `  let g = wg.x + wg.y * nwg.x;`,
-        `  let i = g * ${WG}u + lid;`,
-        `  var e = 0.0;`,
-        `  if (i < s.rows * s.m) {`,
-        `    let r = i / s.m;`,
-        `    var row = r;`,
-        `    if (s.gathered != 0u) { row = ${ep}_rows[s.base + r]; }`,
-        `    let y = ${load(`${ep}_y[i]`)};`,
-        `    let d = y - ${ep}_t[row * s.m + (i - r * s.m)];`,
-        `    ${ep}_dy[i] = ${store('d * s.scale')};`,
-        `    let bits = bitcast<u32>(y);`,
-        `    if (${NON_FINITE('bits')}) {`,
-        `      atomicOr(&${ep}_stats[${record} + ${STATS.flags}u], select(${FLAG_INF}u, ${FLAG_NAN}u, (bits & 0x007fffffu) != 0u));`,
+        `  let count = s.rows * s.m;`,
+        `  var acc = 0.0;`,
+        `  for (var k = 0u; k < ${MSE_ITEMS}u; k = k + 1u) {`,
+        `    let i = (g * ${MSE_ITEMS}u + k) * ${WG}u + lid;`,
+        `    if (i < count) {`,
+        `      let r = i / s.m;`,
+        `      var row = r;`,
+        `      if (s.gathered != 0u) { row = ${ep}_rows[s.base + r]; }`,
+        `      let y = ${load(`${ep}_y[i]`)};`,
+        `      let d = y - ${ep}_t[row * s.m + (i - r * s.m)];`,
+        `      ${ep}_dy[i] = ${store('d * s.scale')};`,
+        `      let bits = bitcast<u32>(y);`,
+        `      if (${NON_FINITE('bits')}) {`,
+        `        atomicOr(&${ep}_stats[${record} + ${STATS.flags}u], select(${FLAG_INF}u, ${FLAG_NAN}u, (bits & 0x007fffffu) != 0u));`,
+        `      }`,
+        `      let e = d * s.rootInv;`,
+        `      acc = acc + e * e;`,
         `    }`,
-        `    e = d * s.rootInv;`,
         `  }`,
-        `  ${ep}_sum[lid] = e * e;`,
+        `  ${ep}_sum[lid] = acc;`,
         ...treeSum(ep),
         `  if (lid == 0u && g < s.partials) { ${ep}_partials[g] = ${ep}_sum[0]; }`,
         `}`,
@@ -174,7 +186,7 @@ export function trainingStepKernels(storage: StorageType): EmittedKernel[] {
       enables: storage === 'f16' ? ['f16'] : [],
       workgroupSize: [WG, 1, 1],
       // Sizes come from the step uniform: the runtime computes the workgroups of each step.
-      dispatch: { kind: 'fixed', items: 0, itemsPerWorkgroup: WG },
+      dispatch: { kind: 'fixed', items: 0, itemsPerWorkgroup: kernel === 'mse' ? WG * MSE_ITEMS : WG },
       schedule: { family: `train-${kernel}`, workgroupSize: WG },
       ops: [],
     };
@@ -184,5 +196,10 @@ export function trainingStepKernels(storage: StorageType): EmittedKernel[] {
 /** The manifest's `trainingStep` of a map: the kernels' entry points and workgroup sizes. */
 export function manifestTrainingStep(kernels: readonly EmittedKernel[]): ManifestTrainingStep {
   invariant(kernels.length === TRAINING_STEP_KERNELS.length, `${kernels.length} training-step kernels for ${TRAINING_STEP_KERNELS.length}`);
-  return { kernels: kernels.map((k, i) => ({ name: TRAINING_STEP_KERNELS[i], entryPoint: k.entryPoint, workgroupSize: [...k.workgroupSize] })) };
+  return {
+    kernels: kernels.map((k, i) => {
+      invariant(k.dispatch.kind === 'fixed', `training-step kernel ${k.entryPoint} has a ${k.dispatch.kind} dispatch`);
+      return { name: TRAINING_STEP_KERNELS[i], entryPoint: k.entryPoint, workgroupSize: [...k.workgroupSize], itemsPerWorkgroup: k.dispatch.itemsPerWorkgroup };
+    }),
+  };
 }
