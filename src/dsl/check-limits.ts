@@ -1,12 +1,12 @@
 /**
  * Limits on what a checked map stands for once references are expanded (the passes after lowering
- * and the manifest see a referenced map once per use): its nodes and steps, counted module-wide,
- * its nesting, and its parameters together. Each map's counts are kept, so a reference costs one
+ * and the manifest see a referenced map once per use): its nodes, steps and sparse blocks, counted
+ * module-wide, its nesting, and its parameters together. Each map's counts are kept, so a reference costs one
  * lookup here.
  */
 import { Code } from './codes.js';
 import type { DiagnosticBag } from './diagnostics.js';
-import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS } from './limits.js';
+import { MAX_EXPANDED_DEPTH, MAX_EXPANDED_NODES, MAX_MAP_PARAMS, MAX_MODULE_STEPS, MAX_SPARSE_BLOCKS } from './limits.js';
 import { paramsOf, tensorElements } from './params.js';
 import type { Span } from './span.js';
 import type { CheckedMap, Structure } from './structure.js';
@@ -22,12 +22,15 @@ interface Measure {
   readonly nodes: number;
   readonly steps: number;
   readonly depth: number;
+  /** Blocks of its `sparse` patterns. */
+  readonly blocks: number;
 }
 
 export class ExpansionLimits {
   private readonly measures = new Map<string, Measure>();
   private nodes = 0;
   private steps = 0;
+  private blocks = 0;
 
   constructor(private readonly bag: DiagnosticBag) {}
 
@@ -37,10 +40,11 @@ export class ExpansionLimits {
    */
   admit(map: CheckedMap, nameSpan: Span): 'ok' | 'reject' | 'stop' {
     const measure = this.measure(map.structure);
-    const { nodes, steps, depth } = measure;
+    const { nodes, steps, depth, blocks } = measure;
     this.measures.set(map.name, measure);
     this.nodes += nodes;
     this.steps += steps;
+    this.blocks += blocks;
     const expanded = 'once its references are expanded';
     const note = [{ message: 'each use of a map counts all of it again: use it fewer times, or spell out a smaller structure' }];
     if (depth > MAX_EXPANDED_DEPTH) {
@@ -69,6 +73,15 @@ export class ExpansionLimits {
       );
       return 'stop';
     }
+    if (this.blocks > MAX_SPARSE_BLOCKS) {
+      this.bag.error(
+        Code.TooManyBlocks,
+        `map '${map.name}' has ${blocks} sparse blocks ${expanded}, which brings the module to ${this.blocks}, more than the limit ${MAX_SPARSE_BLOCKS} of a module's patterns together`,
+        nameSpan,
+        note,
+      );
+      return 'stop';
+    }
     const tensors = paramsOf(map.structure);
     const elements = tensors.reduce((acc, p) => acc + tensorElements(p.shape), 0n);
     const padded = elements + BigInt(ALIGNMENT_SLACK * tensors.length);
@@ -87,27 +100,29 @@ export class ExpansionLimits {
 
   private measure(s: Structure): Measure {
     // A constructor is one node whose steps are its model's block matmuls and bias adds.
-    if (isLeaf(s)) return { nodes: 1, steps: stepCount(constructorModel(s).body), depth: 1 };
+    if (isLeaf(s)) return { nodes: 1, steps: stepCount(constructorModel(s).body), depth: 1, blocks: s.kind === 'sparse' ? s.blocks.length : 0 };
     switch (s.kind) {
       case 'sum':
       case 'chain': {
         let nodes = 1;
         let steps = 0;
         let depth = 0;
+        let blocks = 0;
         for (const child of s.kind === 'sum' ? s.terms : s.factors) {
           const m = this.measure(child);
           nodes += m.nodes;
           steps += m.steps;
           depth = Math.max(depth, m.depth);
+          blocks += m.blocks;
         }
-        return { nodes, steps, depth: depth + 1 };
+        return { nodes, steps, depth: depth + 1, blocks };
       }
       case 'ref': {
         // Lowering shares a target's IR, but the manifest and the TypeScript bindings hold each
         // map's model with every reference expanded (a tied node around its target's copy):
         // a use costs one node and one level more than its target.
         const target = this.measures.get(s.map)!;
-        return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth };
+        return { nodes: 1 + target.nodes, steps: target.steps, depth: 1 + target.depth, blocks: target.blocks };
       }
       default:
         return assertNever(s, 'structure');

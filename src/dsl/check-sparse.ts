@@ -79,7 +79,7 @@ export function buildSparse(args: Args, n: number, m: number, path: string, span
 }
 
 function tooManyBlocks(count: number): string {
-  return `the pattern selects ${count} blocks, more than the limit ${MAX_SPARSE_BLOCKS} (its table must fit one GPU storage buffer); use larger blocks or a sparser pattern`;
+  return `the pattern selects ${count} blocks, more than the limit ${MAX_SPARSE_BLOCKS} of a module's patterns together; use larger blocks or a sparser pattern`;
 }
 
 /** The number of blocks a pattern selects, when it is known without listing them (not for masks, nor invalid flat_butterfly grids). */

@@ -1,12 +1,15 @@
 /**
  * JSON text for files people read and diff (manifests, golden files): two-space indentation, but
- * an array of numbers, strings or booleans on one line (`"shape": [4, 8, 4]`). Keys keep their
+ * an array of numbers, strings or booleans on one line (`"shape": [4, 8, 4]`), and an array of
+ * such arrays packed into lines of up to 100 characters (a sparse pattern's `blocks`: one per
+ * line would make a manifest of many blocks two and a half times as large). Keys keep their
  * insertion order, so output is as deterministic as the value's construction.
  */
 export function formatJson(value: unknown, indent = ''): string {
   if (Array.isArray(value)) {
     if (value.every((v) => v === null || typeof v !== 'object')) return `[${value.map((v) => scalar(v)).join(', ')}]`;
     const inner = indent + '  ';
+    if (value.every((v) => Array.isArray(v) && v.every((w) => w === null || typeof w !== 'object'))) return `[\n${wrapped(value.map((v) => formatJson(v)), inner)}\n${indent}]`;
     return `[\n${value.map((v) => inner + formatJson(v, inner)).join(',\n')}\n${indent}]`;
   }
   if (value !== null && typeof value === 'object') {
@@ -17,6 +20,24 @@ export function formatJson(value: unknown, indent = ''): string {
   }
   return scalar(value);
 }
+
+/** Items joined by ", " into lines of at most WRAP characters (an item longer than that alone on its line), each line indented. */
+function wrapped(items: readonly string[], indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    // The line, the separator, the item and a closing comma.
+    if (line && indent.length + line.length + 2 + item.length + 1 > WRAP) {
+      lines.push(`${indent}${line},`);
+      line = item;
+    } else line = line ? `${line}, ${item}` : item;
+  }
+  lines.push(indent + line);
+  return lines.join('\n');
+}
+
+/** The width of lines of short arrays packed together (a sparse pattern's blocks). */
+const WRAP = 100;
 
 /**
  * The same JSON on one line, as a stream of objects needs it (JSON Lines: `monc build --watch

@@ -12,6 +12,17 @@ describe('formatJson', () => {
       ['{', '  "name": "up",', '  "shape": [4, 8, 4],', '  "steps": [', '    {', '      "perm": [1, 0]', '    }', '  ],', '  "empty": [],', '  "none": {}', '}'].join('\n'),
     );
   });
+
+  it('packs arrays of short primitive arrays (a sparse pattern’s blocks) into lines of at most 100 characters', () => {
+    const blocks = Array.from({ length: 30 }, (_, z) => [Math.floor(z / 4), z % 4]);
+    const text = formatJson({ blocks });
+    const lines = text.split('\n');
+    expect(lines.slice(0, 2)).toEqual(['{', '  "blocks": [']);
+    expect(lines[2]).toBe(`    ${blocks.slice(0, 12).map(([i, j]) => `[${i}, ${j}]`).join(', ')},`);
+    expect(lines.every((l) => l.length <= 100)).toBe(true);
+    expect(lines.length).toBe(2 + Math.ceil(30 / 12) + 2);
+    expect(JSON.parse(text)).toEqual({ blocks });
+  });
 });
 
 describe('formatJsonLine', () => {
