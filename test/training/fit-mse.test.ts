@@ -53,7 +53,7 @@ async function problem(source: string, name: string, backend: Backend, seed: num
     runner.loadParams(params);
     return runner;
   };
-  return { open, x, target };
+  return { open, x, target, params };
 }
 
 const CASES: [string, string, FitMseOptions][] = [
@@ -89,6 +89,25 @@ describe('fitMse equals the host loop', () => {
     }
   });
 
+  it('over several submissions between two read-backs (150 steps of Adam, stats read at 75 and 150)', async () => {
+    const options: FitMseOptions = { steps: 150, batch: 7, seed: 6, optimizer: { kind: 'adam', lr: 0.005 } };
+    const p = await problem(SPEC, 'sq', 'webgpu', 16);
+    const [host, device] = [await p.open(), await p.open()];
+    try {
+      const { losses } = await hostLoopMse(host, 'f32', p.x, p.target, options);
+      const reported: [number, number][] = [];
+      await device.fitMse(p.x, p.target, { ...options, progressPoints: 2, onProgress: (step, loss) => reported.push([step, loss]) });
+      expect(reported.map(([step]) => step)).toEqual([75, 150]);
+      reported.forEach(([step, loss]) => expect(Math.abs(loss - losses[step - 1]) / losses[step - 1], `step ${step}`).toBeLessThan(1e-5));
+      const want = await host.params();
+      const got = await device.params();
+      for (const [tensor, values] of want) expect(frobeniusError(got.get(tensor)!, values), tensor).toBeLessThan(1e-4);
+    } finally {
+      host.destroy();
+      device.destroy();
+    }
+  });
+
   it.each(CASES)('%s on cpu: the host loop exactly', async (name, source, options) => {
     const p = await problem(source, name, 'cpu', 12, undefined, source === BIG ? BIG_ROWS : ROWS);
     const host = await p.open();
@@ -97,6 +116,46 @@ describe('fitMse equals the host loop', () => {
     const result = await cpu.fitMse(p.x, p.target, options);
     expect(result.loss).toBe(losses.at(-1));
     expect(await cpu.params()).toEqual(await host.params());
+  });
+});
+
+/**
+ * The test device with a smaller maxStorageBufferBindingSize: X and T no longer fit one binding,
+ * so fitMse uploads each step's rows from the host (its other path). Methods run on the device.
+ */
+function deviceWithBindingLimit(device: GPUDevice, bytes: number): GPUDevice {
+  const limits = new Proxy(device.limits, { get: (l, k) => (k === 'maxStorageBufferBindingSize' ? bytes : Reflect.get(l, k, l)) });
+  return new Proxy(device, {
+    get: (d, k) => {
+      if (k === 'limits') return limits;
+      const v = Reflect.get(d, k, d);
+      return typeof v === 'function' ? v.bind(d) : v;
+    },
+  });
+}
+
+describe('fitMse with data beyond one storage binding', () => {
+  it.each(['sq', 'wide'])('%s: the rows of each step from the host, the same parameters as the host loop', async (name) => {
+    const options: FitMseOptions = { steps: 6, batch: 7, seed: 9, optimizer: { kind: 'adam', lr: 0.01 } };
+    const p = await problem(SPEC, name, 'webgpu', 15);
+    const host = await p.open();
+    const { losses } = await hostLoopMse(host, 'f32', p.x, p.target, options);
+    const { module } = checkSource(SPEC, 'fit.mon');
+    const outputs = compileKernelsOfModule(module!);
+    // X is 24 rows of 12 or 18 f32 values (1152 or 1728 bytes), a mini-batch at most 7 rows (504 bytes).
+    const device = deviceWithBindingLimit(await getTestDevice(), 1024);
+    const runner = await MapRunner.create(outputs.manifest.maps.find((m) => m.name === name)!, outputs.wgsl, { backend: 'webgpu', device });
+    try {
+      runner.loadParams(p.params);
+      const result = await runner.fitMse(p.x, p.target, options);
+      expect(Math.abs(result.loss - losses.at(-1)!) / losses.at(-1)!).toBeLessThan(1e-6);
+      const want = await host.params();
+      const got = await runner.params();
+      for (const [tensor, values] of want) expect(frobeniusError(got.get(tensor)!, values), tensor).toBeLessThan(2e-5);
+    } finally {
+      host.destroy();
+      runner.destroy();
+    }
   });
 });
 
