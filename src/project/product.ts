@@ -5,6 +5,8 @@
  *  - one factor: the masked copy of W on its support, the exact optimum;
  *  - two factors: `fitTwoFactor`, the exact optimum when the rank-one supports of the terms are
  *    equal or disjoint (Monarch: per-block truncated SVD);
+ *  - then a factor with full support (`dense()`) takes its least-squares value given the others
+ *    (`solveFullFactors`), which reaches every W of the class where the others have full rank;
  *  - more: the hierarchical algorithm of Le et al. (2022): split the chain in two halves, fit W by
  *    X·Y with X, Y on the supports of the half-products, then factor X and Y the same way. Exact
  *    when W is in the class and the supports are chainable (butterflies, Monarch of any order),
@@ -13,6 +15,7 @@
 import type { ModelNode } from '../model/types.js';
 import { chainDense, factorChain, type Factor } from './factors.js';
 import { eagerFit, memo, zeroTensors, type Fit, type FitOptions } from './fit.js';
+import { solveFullFactors } from './free-factor.js';
 import { refineChain, defaultRefineRounds } from './refine.js';
 import { leftSupportOfFactor, leftSupportOfProduct, rightSupportOfFactor, rightSupportOfProduct } from './support.js';
 import { fitTwoFactor, productOfSides } from './two-factor.js';
@@ -43,6 +46,7 @@ export function fitProduct(node: ModelNode, target: Float64Array, options: FitOp
     return { params, approx, residual2: top.residual2, method: 'two-factor block SVD', optimal: true };
   }
   let method = factors.length === 2 ? 'two-factor SVD on merged overlapping blocks' : `hierarchical factorization (${factors.length} factors)`;
+  if (solveFullFactors(target, m, n, factors, values, options.seed)) method += ' + least squares on its dense factors';
   const approx = chainDense(factors, values);
   const rounds = options.maxRounds ?? defaultRefineRounds(factors, n);
   if (rounds > 0) {
