@@ -18,6 +18,7 @@ import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
 import { gradientLayout } from '../runtime/gpu-backward.js';
+import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
 import { timePasses } from '../runtime/timing.js';
 import type { AdapterIdentity } from './adapter-identity.js';
@@ -80,6 +81,14 @@ function createBuffers(device: GPUDevice, program: BackwardProgram, op: Backward
   return { batch, gpu, host, destroy: () => gpu.forEach((b) => b.destroy()) };
 }
 
+/** The op's pattern table in `layout`, uploaded once per set of buffers (every candidate kernel of the op binds it) and destroyed with them. */
+function patternFor(device: GPUDevice, op: BackwardOp, layout: PatternLayout, buffers: OpBuffers): GPUBuffer {
+  const key = `pattern ${layout}`;
+  let buffer = buffers.gpu.get(key);
+  if (!buffer) buffers.gpu.set(key, (buffer = patternBuffer(device, op, layout, `op ${op.kind}`)));
+  return buffer;
+}
+
 /** A compiled, bound dispatch of one backward kernel. */
 function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffers: OpBuffers): (pass: GPUComputePassEncoder) => void {
   const { group, pipeline: layout } = gradientLayout(device);
@@ -90,7 +99,7 @@ function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffe
   device.queue.writeBuffer(dims, 0, new Uint32Array([buffers.batch, groups, 0, 0]));
   const b = backwardBindings(op);
   const buffer = (name: string) => buffers.gpu.get(name)!;
-  const pattern = kernel.pattern ? patternBuffer(device, op, kernel.pattern, `kernel ${kernel.entryPoint}`) : noPattern(device);
+  const pattern = kernel.pattern ? patternFor(device, op, kernel.pattern, buffers) : noPattern(device);
   const bindGroup = device.createBindGroup({
     layout: group,
     entries: [...kernelBindings(buffer('params'), buffer(b.src), buffer(b.dst), dims, 0, pattern), { binding: 4, resource: { buffer: buffer(b.aux) } }],
