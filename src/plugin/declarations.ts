@@ -1,8 +1,14 @@
 /**
- * Type declarations for `.mon` imports. For `ffn.mon` the plugin writes `ffn.mon.d.ts` beside
- * it: TypeScript resolves `import … from './ffn.mon'` to that file under every module
- * resolution mode (bundler, node16/nodenext) with no extra compiler option, so the editor sees
- * the real per-map classes, parameter names and sizes of that very file.
+ * Type declarations for `.mon` imports, written beside the spec in the form the project's module
+ * resolution reads for `import … from './ffn.mon'`:
+ *  - `ffn.mon.d.ts` (the default): `moduleResolution: bundler` appends `.d.ts` to the specifier,
+ *    with no compiler option;
+ *  - `ffn.d.mon.ts` (option `dts: 'arbitrary-extension'`): in an ECMAScript-module project under
+ *    node16/nodenext TypeScript never appends to a specifier that has an extension; it reads the
+ *    declaration file of an arbitrary extension, and only with `allowArbitraryExtensions` (else
+ *    error TS6263). Only one form is written: where `ffn.d.mon.ts` exists, bundler resolution
+ *    reads it too, and without that option fails on it.
+ * So the editor sees the real per-map classes, parameter names and sizes of that very file.
  *
  * The declarations are the generated bindings with bodies stripped (TypeScript's isolated
  * declaration emit), so they cannot drift from what the bundle contains.
@@ -10,9 +16,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { writeOutput } from '../node/files/write-outputs.js';
 import ts from 'typescript';
+import type { DeclarationForm } from './options.js';
 
-export function declarationPath(monFile: string): string {
-  return `${monFile}.d.ts`;
+/** The declaration file of `monFile` (`…/ffn.mon`): `ffn.mon.d.ts`, or with the arbitrary-extension form `ffn.d.mon.ts`. */
+export function declarationPath(monFile: string, form: DeclarationForm | undefined): string {
+  return form === 'arbitrary-extension' ? `${monFile.replace(/\.mon$/, '')}.d.mon.ts` : `${monFile}.d.ts`;
 }
 
 export function declarationsFor(generatedTs: string, moduleName: string): string {

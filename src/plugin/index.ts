@@ -3,7 +3,7 @@
  * compiles at build time into the module `monc build` writes as `<module>.ts` (kernels,
  * bindings, manifest), with its types erased; spec errors fail the build with the location of
  * the first error; the `.mon` file, its mask files and the tuning database are watched.
- * Beside every `.mon` it compiles, the plugin writes `<file>.mon.d.ts` so that editors and
+ * Beside every `.mon` it compiles, the plugin writes `<file>.mon.d.ts` (or `<file>.d.mon.ts`) so that editors and
  * `tsc` see the module's real types (see declarations.ts).
  */
 import { dirname, resolve } from 'node:path';
@@ -27,6 +27,7 @@ function fileOf(id: string): string {
 export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((options = {}) => {
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
   const dts = options.dts ?? true;
+  const form = dts === 'arbitrary-extension' ? dts : undefined;
   let root = process.cwd();
   let tuningCache: TuningSource | undefined;
   // Opened on first use: by then Vite has told the project root that a relative path is against.
@@ -43,7 +44,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
     const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings];
-    if (result.ok && dts) writeIfChanged(declarationPath(file), result.declarations);
+    if (result.ok && dts) writeIfChanged(declarationPath(file, form), result.declarations);
     return { result, watched, warnings };
   };
 
@@ -101,7 +102,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         const { lookup } = tuning().current();
         for (const file of findMonFiles(root)) {
           const result = compileMonFile(file, { runtimeImport, tuning: lookup });
-          if (result.ok) writeIfChanged(declarationPath(file), result.declarations);
+          if (result.ok) writeIfChanged(declarationPath(file, form), result.declarations);
         }
       },
     },

@@ -3,6 +3,9 @@
  * (`monc/vite`…) refer to this type and the bundler's own, not to unplugin's declarations, which
  * import every bundler unplugin supports and so fail a strict user project's type-check.
  */
+/** The declaration file form TypeScript reads under node16/nodenext for an import of a `.mon` file. */
+export type DeclarationForm = 'arbitrary-extension';
+
 export interface MoncPluginOptions {
   /** Module specifier the generated code imports the runtime from (default 'monc/runtime', browser-safe). */
   readonly runtime?: string;
@@ -11,6 +14,11 @@ export interface MoncPluginOptions {
    * root), or false for untuned defaults. Default: the database `monc tune` writes.
    */
   readonly tuning?: string | false;
-  /** Write `<file>.mon.d.ts` beside each `.mon` file (default true). */
-  readonly dts?: boolean;
+  /**
+   * Type declarations beside each `.mon` file: true (default) writes `<file>.mon.d.ts`, which
+   * `moduleResolution: bundler` reads with no compiler option; 'arbitrary-extension' writes
+   * `<file>.d.mon.ts`, which an ECMAScript-module project under node16/nodenext reads (it needs
+   * `allowArbitraryExtensions: true`, and so does bundler resolution then); false writes none.
+   */
+  readonly dts?: boolean | DeclarationForm;
 }

@@ -1,16 +1,17 @@
 /**
  * The declarations the plugin writes make a `.mon` import fully typed: a TS file that uses the
  * maps correctly type-checks; a wrong parameter name or a wrong size is a type error at the
- * line of the misuse. Checked with the TypeScript compiler under bundler resolution, with
- * `monc/runtime` mapped to the runtime's source.
+ * line of the misuse. Checked with the TypeScript compiler under bundler resolution and under
+ * node16 in an ECMAScript-module project (`allowArbitraryExtensions`, which reads
+ * `ffn.d.mon.ts`), with `monc/runtime` mapped to the runtime's source.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rollup } from 'rollup';
 import { monc } from '../../src/plugin/index.js';
 import { FFN_MON, REPO } from './fixtures.js';
-import { typeErrors, type TypeError } from './type-check.js';
+import { typeErrors, type Resolution, type TypeError } from './type-check.js';
 
 const GOOD = `import { up, Up, mixer, type UpParams } from './ffn.mon';
 
@@ -56,39 +57,62 @@ const shape: readonly [4, 4, 4] = Up.paramShapes['up.blkdiag2'];
   },
 };
 
-let dir: string;
-/** Type errors per checked file name. */
-let errorsByFile: Map<string, TypeError[]>;
+/**
+ * Each resolution in a project of its own, with the plugin's declarations for it: bundler reads
+ * `ffn.mon.d.ts` (the default); node16 in an ESM project (the repository's package.json says
+ * `"type": "module"`) reads `ffn.d.mon.ts` (`dts: 'arbitrary-extension'`).
+ */
+const PROJECTS = [
+  { resolution: 'bundler', dts: true, file: 'ffn.mon.d.ts', other: 'ffn.d.mon.ts' },
+  { resolution: 'node16', dts: 'arbitrary-extension', file: 'ffn.d.mon.ts', other: 'ffn.mon.d.ts' },
+] as const;
+const RESOLUTIONS: readonly Resolution[] = PROJECTS.map((p) => p.resolution);
+const dirs = new Map<Resolution, string>();
+/** Type errors per resolution, per checked file name. */
+const errorsByFile = new Map<Resolution, Map<string, TypeError[]>>();
 
 beforeAll(async () => {
   // Inside the repository (.tmp/ is ignored) so that node_modules/@webgpu/types resolves.
   mkdirSync(join(REPO, '.tmp'), { recursive: true });
-  dir = mkdtempSync(join(REPO, '.tmp', 'types-'));
-  writeFileSync(join(dir, 'ffn.mon'), FFN_MON);
-  writeFileSync(join(dir, 'entry.js'), `export * from './ffn.mon';\n`);
-  // A build writes ffn.mon.d.ts beside the spec, as in a user's project.
-  const bundle = await rollup({ input: join(dir, 'entry.js'), plugins: [monc.rollup()], external: ['monc/runtime'] });
-  await bundle.close();
+  for (const { resolution, dts } of PROJECTS) {
+    const dir = mkdtempSync(join(REPO, '.tmp', 'types-'));
+    dirs.set(resolution, dir);
+    writeFileSync(join(dir, 'ffn.mon'), FFN_MON);
+    writeFileSync(join(dir, 'entry.js'), `export * from './ffn.mon';\n`);
+    // A build writes the declarations beside the spec, as in a user's project.
+    const bundle = await rollup({ input: join(dir, 'entry.js'), plugins: [monc.rollup({ dts })], external: ['monc/runtime'] });
+    await bundle.close();
 
-  // One program for every case, each in its own module.
-  const cases: Record<string, string> = { good: GOOD, ...Object.fromEntries(Object.entries(BAD).map(([name, c]) => [name, c.code])) };
-  const files = Object.keys(cases).map((name, i) => {
-    const file = join(dir, `use${i}.ts`);
-    writeFileSync(file, cases[name]);
-    return [name, file] as const;
+    // One program for every case, each in its own module.
+    const cases: Record<string, string> = { good: GOOD, ...Object.fromEntries(Object.entries(BAD).map(([name, c]) => [name, c.code])) };
+    const files = Object.keys(cases).map((name, i) => {
+      const file = join(dir, `use${i}.ts`);
+      writeFileSync(file, cases[name]);
+      return [name, file] as const;
+    });
+    const errors = typeErrors(files.map(([, file]) => file), resolution);
+    errorsByFile.set(resolution, new Map(files.map(([name, file]) => [name, errors.get(file)!])));
+  }
+});
+
+afterAll(() => {
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
+});
+
+it.each(PROJECTS)('writes one declaration file for $resolution resolution: $file', ({ resolution, file, other }) => {
+  expect(existsSync(join(dirs.get(resolution)!, file))).toBe(true);
+  // Both would break bundler resolution without allowArbitraryExtensions: it reads ffn.d.mon.ts first.
+  expect(existsSync(join(dirs.get(resolution)!, other))).toBe(false);
+});
+
+describe.each(RESOLUTIONS)('moduleResolution %s', (resolution) => {
+  it('type-checks correct use of the imported maps', () => {
+    expect(errorsByFile.get(resolution)!.get('good')).toEqual([]);
   });
-  const errors = typeErrors(files.map(([, file]) => file));
-  errorsByFile = new Map(files.map(([name, file]) => [name, errors.get(file)!]));
-});
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-it('type-checks correct use of the imported maps', () => {
-  expect(errorsByFile.get('good')).toEqual([]);
-});
-
-it.each(Object.entries(BAD))('rejects a %s at the line of the misuse', (name, { line }) => {
-  const errors = errorsByFile.get(name)!;
-  expect(errors.length, JSON.stringify(errors)).toBeGreaterThan(0);
-  expect(errors.every((e) => e.line === line), JSON.stringify(errors)).toBe(true);
+  it.each(Object.entries(BAD))('rejects a %s at the line of the misuse', (name, { line }) => {
+    const errors = errorsByFile.get(resolution)!.get(name)!;
+    expect(errors.length, JSON.stringify(errors)).toBeGreaterThan(0);
+    expect(errors.every((e) => e.line === line), JSON.stringify(errors)).toBe(true);
+  });
 });
