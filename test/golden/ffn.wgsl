@@ -2820,8 +2820,13 @@ fn up_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 1048576u) { return; }
   let splits = (up_bwd3_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + up_bwd3_src[s * 1048576u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + up_bwd3_src[s * 1048576u + item];
+    }
+    acc = acc_before + acc;
   }
   up_bwd3_dst[262144u + item] = acc;
 }
@@ -2865,8 +2870,13 @@ fn up_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 4096u) { return; }
   let splits = (up_bwd5_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + up_bwd5_src[s * 4096u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + up_bwd5_src[s * 4096u + item];
+    }
+    acc = acc_before + acc;
   }
   up_bwd5_dst[1310720u + item] = acc;
 }
@@ -5213,8 +5223,13 @@ fn up_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 262144u) { return; }
   let splits = (up_bwd8_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + up_bwd8_src[s * 262144u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + up_bwd8_src[s * 262144u + item];
+    }
+    acc = acc_before + acc;
   }
   up_bwd8_dst[item] = acc;
 }
@@ -8040,8 +8055,13 @@ fn down_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 262144u) { return; }
   let splits = (down_bwd3_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + down_bwd3_src[s * 262144u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + down_bwd3_src[s * 262144u + item];
+    }
+    acc = acc_before + acc;
   }
   down_bwd3_dst[1048576u + item] = acc;
 }
@@ -8085,8 +8105,13 @@ fn down_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1024u) { return; }
   let splits = (down_bwd5_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + down_bwd5_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + down_bwd5_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   down_bwd5_dst[1310720u + item] = acc;
 }
@@ -10433,8 +10458,13 @@ fn down_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1048576u) { return; }
   let splits = (down_bwd8_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + down_bwd8_src[s * 1048576u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + down_bwd8_src[s * 1048576u + item];
+    }
+    acc = acc_before + acc;
   }
   down_bwd8_dst[item] = acc;
 }
@@ -13956,8 +13986,13 @@ fn ffn_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 262144u) { return; }
   let splits = (ffn_bwd5_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd5_src[s * 262144u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd5_src[s * 262144u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd5_dst[1048576u + item] = acc;
 }
@@ -14001,8 +14036,13 @@ fn ffn_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 1024u) { return; }
   let splits = (ffn_bwd7_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd7_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd7_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd7_dst[1310720u + item] = acc;
 }
@@ -16349,8 +16389,13 @@ fn ffn_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1048576u) { return; }
   let splits = (ffn_bwd10_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd10_src[s * 1048576u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd10_src[s * 1048576u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd10_dst[item] = acc;
 }
@@ -18697,8 +18742,13 @@ fn ffn_bwd13(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1048576u) { return; }
   let splits = (ffn_bwd13_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd13_src[s * 1048576u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd13_src[s * 1048576u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd13_dst[1573888u + item] = acc;
 }
@@ -18742,8 +18792,13 @@ fn ffn_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 4096u) { return; }
   let splits = (ffn_bwd15_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd15_src[s * 4096u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd15_src[s * 4096u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd15_dst[2622464u + item] = acc;
 }
@@ -21090,8 +21145,13 @@ fn ffn_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 262144u) { return; }
   let splits = (ffn_bwd18_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + ffn_bwd18_src[s * 262144u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + ffn_bwd18_src[s * 262144u + item];
+    }
+    acc = acc_before + acc;
   }
   ffn_bwd18_dst[1311744u + item] = acc;
 }

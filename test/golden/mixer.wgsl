@@ -1768,8 +1768,13 @@ fn mix2_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd11_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd11_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd11_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd11_dst[18432u + item] = acc;
 }
@@ -2232,8 +2237,13 @@ fn mix2_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd14_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd14_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd14_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd14_dst[16384u + item] = acc;
 }
@@ -2696,8 +2706,13 @@ fn mix2_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd17_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd17_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd17_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd17_dst[14336u + item] = acc;
 }
@@ -3160,8 +3175,13 @@ fn mix2_bwd20(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd20_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd20_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd20_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd20_dst[12288u + item] = acc;
 }
@@ -3624,8 +3644,13 @@ fn mix2_bwd23(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd23_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd23_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd23_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd23_dst[10240u + item] = acc;
 }
@@ -4088,8 +4113,13 @@ fn mix2_bwd26(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd26_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd26_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd26_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd26_dst[8192u + item] = acc;
 }
@@ -4552,8 +4582,13 @@ fn mix2_bwd29(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd29_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd29_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd29_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd29_dst[6144u + item] = acc;
 }
@@ -5016,8 +5051,13 @@ fn mix2_bwd32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd32_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd32_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd32_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd32_dst[4096u + item] = acc;
 }
@@ -5480,8 +5520,13 @@ fn mix2_bwd35(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd35_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd35_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd35_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd35_dst[2048u + item] = acc;
 }
@@ -5944,8 +5989,13 @@ fn mix2_bwd38(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 2048u) { return; }
   let splits = (mix2_bwd38_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix2_bwd38_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix2_bwd38_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix2_bwd38_dst[item] = acc;
 }
@@ -7691,8 +7741,13 @@ fn mix4_bwd5(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1024u) { return; }
   let splits = (mix4_bwd5_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix4_bwd5_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix4_bwd5_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   mix4_bwd5_dst[3072u + item] = acc;
 }
@@ -8661,8 +8716,13 @@ fn mix4_bwd8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 1024u) { return; }
   let splits = (mix4_bwd8_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix4_bwd8_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix4_bwd8_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   mix4_bwd8_dst[2048u + item] = acc;
 }
@@ -9631,8 +9691,13 @@ fn mix4_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 1024u) { return; }
   let splits = (mix4_bwd11_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix4_bwd11_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix4_bwd11_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   mix4_bwd11_dst[1024u + item] = acc;
 }
@@ -10601,8 +10666,13 @@ fn mix4_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 1024u) { return; }
   let splits = (mix4_bwd14_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix4_bwd14_src[s * 1024u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix4_bwd14_src[s * 1024u + item];
+    }
+    acc = acc_before + acc;
   }
   mix4_bwd14_dst[item] = acc;
 }
@@ -12376,8 +12446,13 @@ fn mix_rev_bwd11(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd11_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd11_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd11_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd11_dst[item] = acc;
 }
@@ -12840,8 +12915,13 @@ fn mix_rev_bwd14(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd14_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd14_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd14_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd14_dst[2048u + item] = acc;
 }
@@ -13304,8 +13384,13 @@ fn mix_rev_bwd17(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd17_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd17_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd17_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd17_dst[4096u + item] = acc;
 }
@@ -13768,8 +13853,13 @@ fn mix_rev_bwd20(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd20_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd20_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd20_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd20_dst[6144u + item] = acc;
 }
@@ -14232,8 +14322,13 @@ fn mix_rev_bwd23(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd23_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd23_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd23_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd23_dst[8192u + item] = acc;
 }
@@ -14696,8 +14791,13 @@ fn mix_rev_bwd26(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd26_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd26_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd26_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd26_dst[10240u + item] = acc;
 }
@@ -15160,8 +15260,13 @@ fn mix_rev_bwd29(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd29_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd29_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd29_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd29_dst[12288u + item] = acc;
 }
@@ -15624,8 +15729,13 @@ fn mix_rev_bwd32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd32_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd32_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd32_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd32_dst[14336u + item] = acc;
 }
@@ -16088,8 +16198,13 @@ fn mix_rev_bwd35(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd35_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd35_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd35_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd35_dst[16384u + item] = acc;
 }
@@ -16552,8 +16667,13 @@ fn mix_rev_bwd38(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) 
   if (item >= 2048u) { return; }
   let splits = (mix_rev_bwd38_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_rev_bwd38_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_rev_bwd38_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_rev_bwd38_dst[18432u + item] = acc;
 }
@@ -20686,8 +20806,13 @@ fn mix_lr_bwd12(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 8192u) { return; }
   let splits = (mix_lr_bwd12_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd12_src[s * 8192u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd12_src[s * 8192u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd12_dst[20480u + item] = acc;
 }
@@ -23032,8 +23157,13 @@ fn mix_lr_bwd15(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 8192u) { return; }
   let splits = (mix_lr_bwd15_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd15_src[s * 8192u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd15_src[s * 8192u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd15_dst[28672u + item] = acc;
 }
@@ -23496,8 +23626,13 @@ fn mix_lr_bwd18(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd18_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd18_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd18_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd18_dst[18432u + item] = acc;
 }
@@ -23960,8 +24095,13 @@ fn mix_lr_bwd21(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd21_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd21_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd21_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd21_dst[16384u + item] = acc;
 }
@@ -24424,8 +24564,13 @@ fn mix_lr_bwd24(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd24_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd24_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd24_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd24_dst[14336u + item] = acc;
 }
@@ -24888,8 +25033,13 @@ fn mix_lr_bwd27(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd27_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd27_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd27_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd27_dst[12288u + item] = acc;
 }
@@ -25352,8 +25502,13 @@ fn mix_lr_bwd30(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd30_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd30_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd30_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd30_dst[10240u + item] = acc;
 }
@@ -25816,8 +25971,13 @@ fn mix_lr_bwd33(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd33_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd33_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd33_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd33_dst[8192u + item] = acc;
 }
@@ -26280,8 +26440,13 @@ fn mix_lr_bwd36(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd36_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd36_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd36_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd36_dst[6144u + item] = acc;
 }
@@ -26744,8 +26909,13 @@ fn mix_lr_bwd39(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd39_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd39_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd39_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd39_dst[4096u + item] = acc;
 }
@@ -27208,8 +27378,13 @@ fn mix_lr_bwd42(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd42_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd42_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd42_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd42_dst[2048u + item] = acc;
 }
@@ -27672,8 +27847,13 @@ fn mix_lr_bwd45(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 2048u) { return; }
   let splits = (mix_lr_bwd45_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mix_lr_bwd45_src[s * 2048u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mix_lr_bwd45_src[s * 2048u + item];
+    }
+    acc = acc_before + acc;
   }
   mix_lr_bwd45_dst[item] = acc;
 }

@@ -2730,8 +2730,13 @@ fn raw_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 32768u) { return; }
   let splits = (raw_bwd3_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + raw_bwd3_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + raw_bwd3_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   raw_bwd3_dst[item] = acc;
 }
@@ -5078,8 +5083,13 @@ fn raw_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 32768u) { return; }
   let splits = (raw_bwd6_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + raw_bwd6_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + raw_bwd6_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   raw_bwd6_dst[32768u + item] = acc;
 }
@@ -7815,8 +7825,13 @@ fn builtin_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 32768u) { return; }
   let splits = (builtin_bwd3_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + builtin_bwd3_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + builtin_bwd3_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   builtin_bwd3_dst[32768u + item] = acc;
 }
@@ -10163,8 +10178,13 @@ fn builtin_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) n
   if (item >= 32768u) { return; }
   let splits = (builtin_bwd6_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + builtin_bwd6_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + builtin_bwd6_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   builtin_bwd6_dst[item] = acc;
 }

@@ -4392,8 +4392,13 @@ fn deep_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 65536u) { return; }
   let splits = (deep_bwd4_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + deep_bwd4_src[s * 65536u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + deep_bwd4_src[s * 65536u + item];
+    }
+    acc = acc_before + acc;
   }
   deep_bwd4_dst[131072u + item] = acc;
 }
@@ -8080,8 +8085,13 @@ fn deep_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 65536u) { return; }
   let splits = (deep_bwd7_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + deep_bwd7_src[s * 65536u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + deep_bwd7_src[s * 65536u + item];
+    }
+    acc = acc_before + acc;
   }
   deep_bwd7_dst[65536u + item] = acc;
 }
@@ -11768,8 +11778,13 @@ fn deep_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 65536u) { return; }
   let splits = (deep_bwd10_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + deep_bwd10_src[s * 65536u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + deep_bwd10_src[s * 65536u + item];
+    }
+    acc = acc_before + acc;
   }
   deep_bwd10_dst[item] = acc;
 }
@@ -14935,8 +14950,13 @@ fn mixed_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 131072u) { return; }
   let splits = (mixed_bwd4_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mixed_bwd4_src[s * 131072u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mixed_bwd4_src[s * 131072u + item];
+    }
+    acc = acc_before + acc;
   }
   mixed_bwd4_dst[98304u + item] = acc;
 }
@@ -18623,8 +18643,13 @@ fn mixed_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg
   if (item >= 65536u) { return; }
   let splits = (mixed_bwd7_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mixed_bwd7_src[s * 65536u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mixed_bwd7_src[s * 65536u + item];
+    }
+    acc = acc_before + acc;
   }
   mixed_bwd7_dst[32768u + item] = acc;
 }
@@ -20965,8 +20990,13 @@ fn mixed_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   if (item >= 32768u) { return; }
   let splits = (mixed_bwd10_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + mixed_bwd10_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + mixed_bwd10_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   mixed_bwd10_dst[item] = acc;
 }
@@ -23863,8 +23893,13 @@ fn odd_bwd4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 8640u) { return; }
   let splits = (odd_bwd4_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + odd_bwd4_src[s * 8640u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + odd_bwd4_src[s * 8640u + item];
+    }
+    acc = acc_before + acc;
   }
   odd_bwd4_dst[11520u + item] = acc;
 }
@@ -24783,8 +24818,13 @@ fn odd_bwd7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: 
   if (item >= 7200u) { return; }
   let splits = (odd_bwd7_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + odd_bwd7_src[s * 7200u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + odd_bwd7_src[s * 7200u + item];
+    }
+    acc = acc_before + acc;
   }
   odd_bwd7_dst[4320u + item] = acc;
 }
@@ -25475,8 +25515,13 @@ fn odd_bwd10(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg:
   if (item >= 4320u) { return; }
   let splits = (odd_bwd10_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + odd_bwd10_src[s * 4320u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + odd_bwd10_src[s * 4320u + item];
+    }
+    acc = acc_before + acc;
   }
   odd_bwd10_dst[item] = acc;
 }

@@ -2882,8 +2882,13 @@ fn pf_bwd3(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 32768u) { return; }
   let splits = (pf_bwd3_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + pf_bwd3_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + pf_bwd3_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   pf_bwd3_dst[98304u + item] = acc;
 }
@@ -5230,8 +5235,13 @@ fn pf_bwd6(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 32768u) { return; }
   let splits = (pf_bwd6_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + pf_bwd6_src[s * 32768u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + pf_bwd6_src[s * 32768u + item];
+    }
+    acc = acc_before + acc;
   }
   pf_bwd6_dst[131072u + item] = acc;
 }
@@ -5468,8 +5478,13 @@ fn pf_bwd9(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: v
   if (item >= 98304u) { return; }
   let splits = (pf_bwd9_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + pf_bwd9_src[s * 98304u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + pf_bwd9_src[s * 98304u + item];
+    }
+    acc = acc_before + acc;
   }
   pf_bwd9_dst[item] = acc;
 }
@@ -6054,8 +6069,13 @@ fn banded_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nw
   if (item >= 48128u) { return; }
   let splits = (banded_bwd2_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + banded_bwd2_src[s * 48128u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + banded_bwd2_src[s * 48128u + item];
+    }
+    acc = acc_before + acc;
   }
   banded_bwd2_dst[item] = acc;
 }
@@ -6446,8 +6466,13 @@ fn scattered_bwd2(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
   if (item >= 262144u) { return; }
   let splits = (scattered_bwd2_dims.batch + 255u) / 256u;
   var acc: f32 = 0.0;
-  for (var s = 0u; s < splits; s++) {
-    acc = acc + scattered_bwd2_src[s * 262144u + item];
+  for (var s_block = 0u; s_block < splits; s_block += 1024u) {
+    let acc_before = acc;
+    acc = 0.0;
+    for (var s = s_block; s < min(s_block + 1024u, splits); s++) {
+      acc = acc + scattered_bwd2_src[s * 262144u + item];
+    }
+    acc = acc_before + acc;
   }
   scattered_bwd2_dst[item] = acc;
 }

@@ -10,7 +10,8 @@
  * computes `splits` from `dims.batch` itself.
  */
 import type { DispatchRule, EmittedKernel, Schedule } from './kernel.js';
-import { bindingEnables, kernelNames, kernelShell, u, type BindingTypes, type U32Expr, type KernelContext, type StorageType } from './scaffold.js';
+import { blockedSum } from './reduction.js';
+import { bindingEnables, kernelNames, kernelShell, sum, u, U32Const, type BindingTypes, type U32Expr, type KernelContext, type StorageType } from './scaffold.js';
 
 export interface GradBindingTypes {
   readonly src: StorageType;
@@ -40,6 +41,26 @@ function gradBindings(ctx: KernelContext, types: GradBindingTypes): BindingTypes
 /** `let splits = ceil(batch / rowsPerSplit)`. */
 export function splitsDecl(ctx: KernelContext, rowsPerSplit: number): string {
   return `let splits = (${kernelNames(ctx.entryPoint).dims}.batch + ${u(rowsPerSplit - 1)}) / ${u(rowsPerSplit)};`;
+}
+
+/**
+ * The loop over the rows [r0, r1) of a batch split (`r0`, `r1` declared by the caller), its
+ * variable `name` stepping by `step` through `body`, which adds into the f32 `accumulators`.
+ * A split of more than BLOCKED_SUM_FROM rows sums in blocks of about SUM_BLOCK rows
+ * (reduction.ts blockedSum; a multiple of `step`, so chunks never straddle two blocks); the
+ * default 256-row split is the plain loop, text unchanged.
+ */
+export function splitRowsLoop(name: string, rowsPerSplit: number, step: number, accumulators: readonly string[], body: readonly string[]): string[] {
+  return blockedSum({
+    name,
+    count: rowsPerSplit,
+    step,
+    accumulators: accumulators.map((acc) => ({ name: acc, zero: '0.0' })),
+    loop: (from, to) => {
+      const end = to instanceof U32Const && to.value >= rowsPerSplit ? 'r1' : `min(${sum('r0', to)}, r1)`;
+      return [`for (var ${name} = ${sum('r0', from)}; ${name} < ${end}; ${name}${step === 1 ? '++' : ` += ${u(step)}`}) {`, ...body.map((l) => `  ${l}`), '}'];
+    },
+  });
 }
 
 /**

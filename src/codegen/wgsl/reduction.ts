@@ -44,6 +44,15 @@ export interface Accumulator {
   readonly zero: string;
 }
 
+/** A reduction loop over [0, count) that adds into `accumulators` (blockedSum says how). */
+export interface SumLoop<Count extends number | U32Expr> {
+  readonly name: string;
+  readonly count: Count;
+  readonly step: number;
+  readonly accumulators: readonly Accumulator[];
+  readonly loop: (from: U32Expr, to: U32Expr) => readonly string[];
+}
+
 /**
  * A reduction over [0, count) that adds into `accumulators`: `loop(from, to)` renders the loop
  * over [from, to), stepping by `step` (its unroll, or the chunk of a staged loop). Up to
@@ -53,22 +62,32 @@ export interface Accumulator {
  * accumulator once. The blocks' loop is uniform (bounds are constants), so a `loop` may hold
  * barriers. `name` prefixes the block variable and is unique within the kernel.
  */
-export function blockedSum(o: {
-  readonly name: string;
-  readonly count: number;
-  readonly step: number;
-  readonly accumulators: readonly Accumulator[];
-  readonly loop: (from: U32Expr, to: U32Expr) => readonly string[];
-}): string[] {
+export function blockedSum(o: SumLoop<number>): string[] {
   const { count, accumulators } = o;
   if (accumulators.length === 0 || count <= BLOCKED_SUM_FROM) return [...o.loop(u(0), u(count))];
+  return inBlocks({ ...o, count: u(count) });
+}
+
+/**
+ * blockedSum for a reduction whose length is known only at run time: `count` is a uniform u32
+ * WGSL expression (the batch splits of a gradient's partials). It always runs in blocks; a
+ * reduction of at most one block's terms is the plain loop's sum added to zero once, the same
+ * value bit for bit (0.0 + s == s), so short run-time reductions keep their results.
+ */
+export function runtimeBlockedSum(o: SumLoop<U32Expr>): string[] {
+  if (o.accumulators.length === 0) return [...o.loop(u(0), o.count)];
+  return inBlocks(o);
+}
+
+/** The blocks of blockedSum over [0, count): SUM_BLOCK terms rounded up to a multiple of `step`. */
+function inBlocks(o: SumLoop<U32Expr>): string[] {
   const size = Math.ceil(SUM_BLOCK / o.step) * o.step;
   const start = `${o.name}_block`;
   return [
-    `for (var ${start} = 0u; ${start} < ${u(count)}; ${start} += ${u(size)}) {`,
-    ...accumulators.flatMap((acc) => [`  let ${acc.name}_before = ${acc.name};`, `  ${acc.name} = ${acc.zero};`]),
-    ...o.loop(start, `min(${start} + ${u(size)}, ${u(count)})`).map((l) => `  ${l}`),
-    ...accumulators.map((acc) => `  ${acc.name} = ${acc.name}_before + ${acc.name};`),
+    `for (var ${start} = 0u; ${start} < ${o.count}; ${start} += ${u(size)}) {`,
+    ...o.accumulators.flatMap((acc) => [`  let ${acc.name}_before = ${acc.name};`, `  ${acc.name} = ${acc.zero};`]),
+    ...o.loop(start, `min(${start} + ${u(size)}, ${o.count})`).map((l) => `  ${l}`),
+    ...o.accumulators.map((acc) => `  ${acc.name} = ${acc.name}_before + ${acc.name};`),
     '}',
   ];
 }

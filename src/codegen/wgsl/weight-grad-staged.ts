@@ -11,7 +11,7 @@
 import type { WeightGradOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { dividing, highestScoring, knob, type KernelFamily } from './family.js';
-import { auxName, gradKernel, loadAs, splitsDecl, type GradBindingTypes } from './grad-scaffold.js';
+import { auxName, gradKernel, loadAs, splitRowsLoop, splitsDecl, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
 import { kernelNames, mul, rowSize, sum, u, type KernelContext } from './scaffold.js';
@@ -122,17 +122,18 @@ function emitStaged(op: WeightGradOp, schedule: WgradStagedSchedule, ctx: Kernel
     ...ps.flatMap((p) => qs.map((q) => `var ${acc(p, q)}: f32 = 0.0;`)),
     `let r0 = ${mul('split', op.rowsPerSplit)};`,
     `let r1 = min(${sum('r0', u(op.rowsPerSplit))}, ${n.dims}.batch);`,
-    `for (var rr = r0; rr < r1; rr += ${u(t.rk)}) {`,
-    ...stage(sE, t.tb, aux, dyRow, 'ib', 'b0', outIdx).map((l) => `  ${l}`),
-    ...stage(sX, t.tc, n.src, srcRow, 'ig', 'c0', inIdx).map((l) => `  ${l}`),
-    `  workgroupBarrier();`,
-    `  for (var k = 0u; k < ${u(t.rk)}; k++) {`,
-    ...ps.map((p) => `    let e${p} = ${sE}[k * ${u(t.tb)} + ty * ${u(t.rb)} + ${u(p)}];`),
-    ...qs.map((q) => `    let x${q} = ${sX}[k * ${u(t.tc)} + tx * ${u(t.rc)} + ${u(q)}];`),
-    ...ps.flatMap((p) => qs.map((q) => `    ${acc(p, q)} = ${acc(p, q)} + e${p} * x${q};`)),
-    `  }`,
-    `  workgroupBarrier();`,
-    `}`,
+    // Blocks (a split longer than BLOCKED_SUM_FROM rows) hold whole chunks; rows past r1 load as 0.
+    ...splitRowsLoop('rr', op.rowsPerSplit, t.rk, ps.flatMap((p) => qs.map((q) => acc(p, q))), [
+      ...stage(sE, t.tb, aux, dyRow, 'ib', 'b0', outIdx),
+      ...stage(sX, t.tc, n.src, srcRow, 'ig', 'c0', inIdx),
+      `workgroupBarrier();`,
+      `for (var k = 0u; k < ${u(t.rk)}; k++) {`,
+      ...ps.map((p) => `  let e${p} = ${sE}[k * ${u(t.tb)} + ty * ${u(t.rb)} + ${u(p)}];`),
+      ...qs.map((q) => `  let x${q} = ${sX}[k * ${u(t.tc)} + tx * ${u(t.rc)} + ${u(q)}];`),
+      ...ps.flatMap((p) => qs.map((q) => `  ${acc(p, q)} = ${acc(p, q)} + e${p} * x${q};`)),
+      `}`,
+      `workgroupBarrier();`,
+    ]),
     `let w_base = ${sum(mul('split', f.weight.length), mul('blk', b * c))};`,
     ...ps.flatMap((p) => qs.map((q) => `${n.dst}[w_base + (b0 + ty * ${u(t.rb)} + ${u(p)}) * ${u(c)} + c0 + tx * ${u(t.rc)} + ${u(q)}] = ${acc(p, q)};`)),
   ];

@@ -8,6 +8,8 @@
  * (α, δ) with weights (β, γ); bsr blocks are the pattern's blocks with weights (i, j).
  * `bgrad`: a bias gradient's partials (column sums of the output gradient), one thread per
  * (split, element). `reduce`: grad[slice] (=|+=) Σ_splits partial, one thread per element.
+ * A split's rows, and the splits (their number grows with the batch), are summed in blocks when
+ * long (reduction.ts): one running f32 sum of 2^17 terms is about 1e-5 off.
  *
  * Partials are f32 whatever the storage type (grad-scaffold.ts). Knobs: workgroupSize, and
  * tileB (divides b or bh), tileC (divides c or bw) for wgrad.
@@ -17,9 +19,10 @@ import { invariant } from '../../util/assert.js';
 import { DEFAULT_KNOBS } from './defaults.js';
 import { defaultWorkgroupSize, dividing, knob, largest, workgroupScheduleSpace, workgroupSizes, type KernelFamily, type WorkgroupSchedule } from './family.js';
 import { cooPattern } from './bsr-pattern.js';
-import { auxName, gradKernel, loadAs, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
+import { auxName, gradKernel, loadAs, splitRowsLoop, splitsDecl, storeAs, type GradBindingTypes } from './grad-scaffold.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexVar } from './index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from './kernel.js';
+import { runtimeBlockedSum } from './reduction.js';
 import { decompose, kernelNames, mul, paramOffset, rowSize, sum, u, type KernelContext } from './scaffold.js';
 import type { U32Expr } from './u32.js';
 
@@ -110,13 +113,13 @@ function emitWeightGrad(op: WeightGradOp, schedule: WgradTiledSchedule, ctx: Ker
           ...ps.flatMap((p) => qs.map((q) => `var ${acc(p, q)}: f32 = 0.0;`)),
           `let r0 = ${mul('split', op.rowsPerSplit)};`,
           `let r1 = min(${sum('r0', u(op.rowsPerSplit))}, ${n.dims}.batch);`,
-          `for (var row = r0; row < r1; row++) {`,
-          `  let x_row = row * ${u(rowSize(ctx, op.src))};`,
-          `  let e_row = row * ${u(rowSize(ctx, op.dy))};`,
-          ...ps.map((p) => `  let e${p} = ${loadAs(ctx.storage, aux, `e_row + o${p}`)};`),
-          ...qs.map((q) => `  let x${q} = ${loadAs(ctx.storage, n.src, `x_row + k${q}`)};`),
-          ...ps.flatMap((p) => qs.map((q) => `  ${acc(p, q)} = ${acc(p, q)} + e${p} * x${q};`)),
-          `}`,
+          ...splitRowsLoop('row', op.rowsPerSplit, 1, ps.flatMap((p) => qs.map((q) => acc(p, q))), [
+            `let x_row = row * ${u(rowSize(ctx, op.src))};`,
+            `let e_row = row * ${u(rowSize(ctx, op.dy))};`,
+            ...ps.map((p) => `let e${p} = ${loadAs(ctx.storage, aux, `e_row + o${p}`)};`),
+            ...qs.map((q) => `let x${q} = ${loadAs(ctx.storage, n.src, `x_row + k${q}`)};`),
+            ...ps.flatMap((p) => qs.map((q) => `${acc(p, q)} = ${acc(p, q)} + e${p} * x${q};`)),
+          ]),
           `let w_base = ${sum(partial, blockBase)};`,
           ...ps.flatMap((p) => qs.map((q) => `${n.dst}[${sum('w_base', mul(`ib${p}`, cols), `ig${q}`)}] = ${acc(p, q)};`)),
         ];
@@ -148,9 +151,7 @@ function emitBiasGrad(op: BiasGradOp, schedule: WorkgroupSchedule<typeof BGRAD>,
     `let r0 = ${mul('split', op.rowsPerSplit)};`,
     `let r1 = min(${sum('r0', u(op.rowsPerSplit))}, ${n.dims}.batch);`,
     `var acc: f32 = 0.0;`,
-    `for (var row = r0; row < r1; row++) {`,
-    `  acc = acc + ${loadAs(ctx.storage, n.src, `row * ${u(rowSize(ctx, op.dy))} + o`)};`,
-    `}`,
+    ...splitRowsLoop('row', op.rowsPerSplit, 1, ['acc'], [`acc = acc + ${loadAs(ctx.storage, n.src, `row * ${u(rowSize(ctx, op.dy))} + o`)};`]),
     `${n.dst}[${sum(mul('split', op.size), 'item')}] = acc;`,
   ];
   const types: GradBindingTypes = { src: ctx.storage, dst: 'f32', aux: ctx.storage };
@@ -176,9 +177,14 @@ function emitReduce(op: ReduceOp, schedule: WorkgroupSchedule<typeof REDUCE>, ct
     `if (item >= ${u(len)}) { return; }`,
     splitsDecl(ctx, op.rowsPerSplit),
     `var acc: f32 = 0.0;`,
-    `for (var s = 0u; s < splits; s++) {`,
-    `  acc = acc + ${n.src}[${sum(mul('s', len), 'item')}];`,
-    `}`,
+    // `splits` grows with the batch (2^20 rows make 4096): summed in blocks at any length.
+    ...runtimeBlockedSum({
+      name: 's',
+      count: 'splits',
+      step: 1,
+      accumulators: [{ name: 'acc', zero: '0.0' }],
+      loop: (from, to) => [`for (var s = ${from}; s < ${to}; s++) {`, `  acc = acc + ${n.src}[${sum(mul('s', len), 'item')}];`, `}`],
+    }),
     `${n.dst}[${at}] = ${storeAs(ctx.storage, value)};`,
   ];
   const types: GradBindingTypes = { src: 'f32', dst: ctx.storage, aux: ctx.storage };
