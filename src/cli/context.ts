@@ -1,9 +1,12 @@
 /** What every command gets, and what it gives back for `main` to print. */
 import type { CliIo } from './io.js';
+import type { DiagnosticJson } from './spec-error.js';
 
 export interface CommandContext {
   readonly io: CliIo;
   readonly json: boolean;
+  /** The spec warnings the command met (also on stderr): `main` adds them to its `--json` object as `diagnostics`. */
+  readonly warnings?: DiagnosticJson[];
 }
 
 /** A command's result: one JSON object for `--json`, and the text shown otherwise. */

@@ -1,6 +1,6 @@
 /**
  * Reading and checking a `.mon` file for a command: spec errors become a SpecError
- * (rendered diagnostics), warnings go to stderr, and `sparse(pattern: "mask.npy")` reads the
+ * (rendered diagnostics), warnings go to stderr (and into the `--json` object), and `sparse(pattern: "mask.npy")` reads the
  * mask relative to the spec (the same resolver the bundler plugins use).
  */
 import type { Diagnostic } from '../dsl/diagnostics.js';
@@ -10,7 +10,7 @@ import { recordingMaskResolver } from '../node/mask-files.js';
 import { MoncError } from '../util/error.js';
 import type { CommandContext } from './context.js';
 import { readText, SPEC_FILE } from './files.js';
-import { SpecError } from './spec-error.js';
+import { diagnosticJson, SpecError } from './spec-error.js';
 
 export interface LoadedSpec {
   /** The path as given on the command line: diagnostics show it. */
@@ -27,11 +27,13 @@ export async function loadSpec(ctx: CommandContext, file: string): Promise<Loade
   return { file, source, module };
 }
 
-/** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise. */
+/** Throws a SpecError when `diagnostics` hold an error; prints the warnings otherwise, and keeps them for the `--json` object. */
 export function failOnErrors(ctx: CommandContext, source: string, diagnostics: readonly Diagnostic[]): void {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new SpecError(formatDiagnostics(diagnostics, source), diagnostics);
-  if (diagnostics.length > 0) ctx.io.stderr(`${formatDiagnostics(diagnostics, source)}\n`);
+  if (diagnostics.length === 0) return;
+  ctx.io.stderr(`${formatDiagnostics(diagnostics, source)}\n`);
+  ctx.warnings?.push(...diagnostics.map(diagnosticJson));
 }
 
 export function findMap(spec: LoadedSpec, name: string): CheckedMap {

@@ -18,7 +18,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const run = async (ctx: CommandContext, command: () => Promise<CommandResult>) => {
     json = ctx.json;
     const result = await command();
-    io.stdout(json ? `${(result.jsonLine ? formatJsonLine : formatJson)(result.json)}\n` : `${result.text}\n`);
+    // The spec's warnings travel with the object (a stream of JSON lines, `build --watch`, printed each build's already).
+    const warnings = ctx.warnings ?? [];
+    const object = warnings.length > 0 && !result.jsonLine ? { ...result.json, diagnostics: warnings } : result.json;
+    io.stdout(json ? `${(result.jsonLine ? formatJsonLine : formatJson)(object)}\n` : `${result.text}\n`);
   };
   try {
     await buildProgram(io, run).parseAsync([...argv], { from: 'user' });

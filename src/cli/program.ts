@@ -26,7 +26,15 @@ export function buildProgram(io: CliIo, run: Runner): Command {
       .option('--json', 'print one JSON object on stdout instead of text')
       .exitOverride()
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  const ctx = (opts: { json?: boolean }): CommandContext => ({ io, json: opts.json === true });
+  // One context per invocation (run and the command share its warnings), keyed by the parsed options object.
+  const contexts = new WeakMap<object, CommandContext>();
+  const ctx = (opts: { json?: boolean }): CommandContext => {
+    const known = contexts.get(opts);
+    if (known) return known;
+    const made: CommandContext = { io, json: opts.json === true, warnings: [] };
+    contexts.set(opts, made);
+    return made;
+  };
 
   command('check', 'parse and check a spec; print each map\'s shape, parameters and FLOPs against the dense equivalent')
     .argument('<file>', 'the .mon file')
