@@ -137,8 +137,13 @@ function describe(v: Value): string {
       return `the decimal ${v.text}`;
     case 'string':
       return 'a string';
-    case 'list':
-      return 'a list';
+    case 'list': {
+      // What is wrong with it: its length, or an item that is not an integer.
+      const other = v.items.find((item) => !isIntExpr(item));
+      if (other) return `a list holding ${describe(other)}`;
+      const n = v.items.length;
+      return n === 0 ? 'an empty list' : `a list of ${n} integer${n === 1 ? '' : 's'}`;
+    }
     case 'call':
       return `${v.callee.name}(…)`;
   }
@@ -147,7 +152,7 @@ function describe(v: Value): string {
 const expectedText: Readonly<Record<ParamSig['type'], string>> = {
   int: 'an integer',
   block: 'an integer or a list of two integers [bh, bw]',
-  ints: 'a list of integers',
+  ints: 'a non-empty list of integers',
   word: 'a word',
   fraction: 'a decimal number in (0, 1]',
   pattern: 'a mask path string or a pattern such as band(width: 2)',
