@@ -29,8 +29,8 @@ import type { PipelinedForward } from './pipelined-forward.js';
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
   readonly entryPoint: string;
-  /** The ops it performs (indices into the spec's `ops`). */
-  readonly ops: readonly number[];
+  /** The ops it performs (indices into the spec's `ops`): needed where it reads a pattern. */
+  readonly ops?: readonly number[];
   readonly src: string;
   readonly dst: string;
   readonly dispatch: DispatchRule;
@@ -54,8 +54,8 @@ export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpD
 export interface ExecutorSpec {
   readonly wgsl: string;
   readonly kernels: readonly KernelPlan[];
-  /** The ops the kernels perform: block-sparse kernels read their patterns from them. */
-  readonly ops: readonly OpData[];
+  /** The ops the kernels perform: block-sparse kernels (a `pattern`) read their patterns from them. */
+  readonly ops?: readonly OpData[];
   readonly buffers: readonly BufferDecl[];
   readonly paramSize: number;
   readonly in: number;
@@ -120,7 +120,7 @@ export class GpuExecutor {
   static async create(device: GPUDevice, spec: ExecutorSpec): Promise<GpuExecutor> {
     const cache = PipelineCache.for(device);
     const pipelines = await Promise.all(spec.kernels.map((k) => cache.pipeline(spec.wgsl, k.entryPoint)));
-    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops));
+    return new GpuExecutor(device, spec, pipelines, cache.bindGroupLayout, patternBuffers(device, spec.kernels, spec.ops ?? []));
   }
 
   /**

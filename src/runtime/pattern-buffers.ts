@@ -38,7 +38,7 @@ export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined,
 /** What a kernel needs to find its pattern: the ops it performs (indices into `ops`) and the table it reads. */
 export interface PatternKernel {
   readonly entryPoint: string;
-  readonly ops: readonly number[];
+  readonly ops?: readonly number[];
   readonly pattern?: PatternLayout;
 }
 
@@ -52,9 +52,10 @@ export function patternBuffers(device: GPUDevice, kernels: readonly PatternKerne
   const tables = new Map<string, GPUBuffer>();
   const perKernel = kernels.map((k) => {
     if (!k.pattern) return noPattern(device);
-    const key = `${k.ops[0]} ${k.pattern}`;
+    const op = k.ops?.[0] ?? -1;
+    const key = `${op} ${k.pattern}`;
     let buffer = tables.get(key);
-    if (!buffer) tables.set(key, (buffer = patternBuffer(device, ops[k.ops[0]], k.pattern, `kernel ${k.entryPoint}`)));
+    if (!buffer) tables.set(key, (buffer = patternBuffer(device, ops[op], k.pattern, `kernel ${k.entryPoint}`)));
     return buffer;
   });
   return { get: (i) => perKernel[i], destroy: () => tables.forEach((b) => b.destroy()) };

@@ -8,6 +8,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
+import { GpuExecutor } from '../../src/runtime/gpu-executor.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
 import { patternTable } from '../../src/manifest/pattern.js';
 import type { CheckedMap } from '../../src/dsl/structure.js';
@@ -75,6 +76,15 @@ describe('block-sparse kernels read the uploaded pattern table', () => {
     } finally {
       runner.destroy();
     }
+  });
+
+  it('an executor given a sparse kernel without the ops its pattern comes from refuses with a format error', async () => {
+    const { outputs } = compileModule('map s : 24 -> 20 = sparse(block: [4, 6], pattern: band(width: 2))', 's.mon');
+    const map = outputs!.manifest.maps[0];
+    const spec = { wgsl: outputs!.wgsl, kernels: map.kernels, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out, storage: 'f32' as const };
+    const created = GpuExecutor.create(await getTestDevice(), spec);
+    await expect(created).rejects.toThrow(`kernel ${map.kernels[0].entryPoint} reads a pattern table, but its op has no block pattern`);
+    await expect(created).rejects.toMatchObject({ kind: 'format' });
   });
 
   it('the WGSL does not grow with the pattern; the manifest names each kernel’s table and binding', () => {
