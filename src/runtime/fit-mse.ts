@@ -175,7 +175,8 @@ export interface GpuFitHost {
   readonly module: GPUShaderModule;
   readonly params: GPUBuffer;
   readonly backward: GpuBackward;
-  encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, rows: number): void;
+  /** Records the forward pass's dispatches into an open compute pass (GpuExecutor.encodeDispatches). */
+  encodeForward(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, rows: number): void;
 }
 
 /** Steps per submission: the optimizer's uniform ring holds this many updates (optimizer.ts HYPER_RING). */
@@ -342,14 +343,19 @@ export class GpuFitMse {
         words.set([rows, n, m, base, useIndices ? 1 : 0, step + k + 1 - firstSlotStep, paramSize, this.groups('mse', count)]);
         floats.set([2 / count, 1 / Math.sqrt(count), paramLimit], 8);
         const offset = [k * STEP_STRIDE];
-        if (groups.gather) this.dispatch(encoder, 'gather', groups.gather, offset, this.groups('gather', rows * n));
         const input = useIndices || !onDevice ? xb : xAll!;
-        this.host.encodeForward(encoder, input, y, rows);
-        this.dispatch(encoder, 'mse', groups.mse, offset, this.groups('mse', count));
+        // Few compute passes per step: gather, forward and loss in one; the backward pass; the update; the checks.
+        const front = encoder.beginComputePass({ label: 'monc fit forward' });
+        if (groups.gather) this.dispatch(front, 'gather', groups.gather, offset, this.groups('gather', rows * n));
+        this.host.encodeForward(front, input, y, rows);
+        this.dispatch(front, 'mse', groups.mse, offset, this.groups('mse', count));
+        front.end();
         backward.encode(encoder, input, dy, dx, rows);
         optimizer.encodeStep(encoder);
-        this.dispatch(encoder, 'check', groups.check, offset, this.groups('check', paramSize));
-        this.dispatch(encoder, 'finalize', groups.check, offset, 1);
+        const checks = encoder.beginComputePass({ label: 'monc fit checks' });
+        this.dispatch(checks, 'check', groups.check, offset, this.groups('check', paramSize));
+        this.dispatch(checks, 'finalize', groups.check, offset, 1);
+        checks.end();
       }
       device.queue.writeBuffer(uniforms, 0, records);
       if (indices) device.queue.writeBuffer(rowsBuffer, 0, indices);
@@ -376,13 +382,11 @@ export class GpuFitMse {
     return Math.ceil(items / this.items.get(kernel)!);
   }
 
-  private dispatch(encoder: GPUCommandEncoder, kernel: TrainingStepKernel, group: GPUBindGroup, offset: number[], workgroups: number): void {
+  private dispatch(pass: GPUComputePassEncoder, kernel: TrainingStepKernel, group: GPUBindGroup, offset: number[], workgroups: number): void {
     if (workgroups === 0) return;
-    const pass = encoder.beginComputePass({ label: `monc fit ${kernel}` });
     pass.setPipeline(this.pipelines.get(kernel)!);
     pass.setBindGroup(0, group, offset);
     pass.dispatchWorkgroups(...dispatchGrid(this.host.device, workgroups));
-    pass.end();
   }
 
   private async readStats(stats: GPUBuffer, read: GPUBuffer, slots: number): Promise<StepStats[]> {

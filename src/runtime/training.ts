@@ -143,7 +143,7 @@ export class Training {
           module: this.module!,
           params: gpu!.paramsBuffer,
           backward,
-          encodeForward: (encoder, input, y, rows) => gpu!.encode(encoder, input, y, rows),
+          encodeForward: (pass, input, y, rows) => gpu!.encodeDispatches(pass, input, y, rows),
         });
         // Each step's backward pass comes before its update: the update has gradients to apply.
         this.hasGradients = true;
