@@ -21,22 +21,20 @@ export function isFullFactor(f: Factor): boolean {
 }
 
 /**
- * Sets each full factor of the chain to its least-squares value given the others, from two starts
- * for the others: their fitted `values`, and random well-conditioned values (`isometryStart`,
- * seeded), which have full rank wherever the shapes allow where a fit through a bottleneck may
- * not. Keeps the better result
- * (updating `values` in place) only if it lowers ‖W − M‖; returns whether it did. Where both
- * reach W (to rounding), the one whose factors' norms multiply to less: the parameters are
- * stored rounded (f32, f16), and that product bounds how much their rounding moves M.
+ * Sets each full factor of the chain to its least-squares value given the others, first with
+ * random well-conditioned values for the others (`isometryStart`, seeded): they have full rank
+ * wherever the shapes allow (a fit through a bottleneck may not), and as near-isometries they keep
+ * the full factor no larger than W needs, so that rounding the stored parameters (f32, f16) moves
+ * M little. Where that does not reach W, the others' fitted `values` are tried too and the better
+ * kept. The result replaces `values` (in place) only if it lowers ‖W − M‖; returns whether it did.
  */
 export function solveFullFactors(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[], seed: number): boolean {
   if (!factors.some(isFullFactor)) return false;
-  const norm2 = squaredNorm(target);
   const before = squaredDistance(chainDense(factors, values), target);
   const rng = new Rng(seed);
-  const candidates = [values.slice(), values.map((v, i) => (isFullFactor(factors[i]) ? v : isometryStart(factors[i], rng)))].map((start) => solveEach(target, m, n, factors, start));
-  const exact = candidates.filter((c) => c.error <= EXACT * norm2);
-  const best = exact.length > 0 ? minBy(exact, (c) => c.values.reduce((p, v) => p * Math.sqrt(squaredNorm(v)), 1)) : minBy(candidates, (c) => c.error);
+  const isometric = solveEach(target, m, n, factors, values.map((v, i) => (isFullFactor(factors[i]) ? v : isometryStart(factors[i], rng))));
+  const fitted = () => solveEach(target, m, n, factors, values.slice());
+  const best = isometric.error <= EXACT * squaredNorm(target) ? isometric : [isometric, fitted()].reduce((a, b) => (b.error < a.error ? b : a));
   if (best.error >= before) return false;
   best.values.forEach((v, i) => (values[i] = v));
   return true;
@@ -44,10 +42,6 @@ export function solveFullFactors(target: Float64Array, m: number, n: number, fac
 
 /** ‖W − M‖² below this fraction of ‖W‖² is W reached, to float64 rounding (relative error 1e-10). */
 const EXACT = 1e-20;
-
-function minBy<T>(items: readonly T[], key: (item: T) => number): T {
-  return items.reduce((best, item) => (key(item) < key(best) ? item : best));
-}
 
 /** Each full factor in turn set to its least-squares value given the others (`values`, replaced in place); the resulting ‖W − M‖². */
 function solveEach(target: Float64Array, m: number, n: number, factors: readonly Factor[], values: Float64Array[]): { values: Float64Array[]; error: number } {
