@@ -10,7 +10,7 @@ import { workgroupCount } from '../manifest/dispatch.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
-import { DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
+import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import { fromStorage, toStorage } from './host-storage.js';
@@ -53,12 +53,24 @@ function layoutFor(device: GPUDevice) {
   return l;
 }
 
+/** A number per buffer, for cache keys (undefined: 0). */
+const bufferIds = new WeakMap<GPUBuffer, number>();
+let nextBufferId = 1;
+function bufferId(b: GPUBuffer | undefined): number {
+  if (!b) return 0;
+  let id = bufferIds.get(b);
+  if (id === undefined) bufferIds.set(b, (id = nextBufferId++));
+  return id;
+}
+
 export class GpuBackward {
   private readonly elementBytes: number;
   /** The parameter gradients, packed like the parameters, in the storage type. */
   readonly gradients: GPUBuffer;
   private buffers = new Map<string, GPUBuffer>();
   private capacity = 0;
+  /** Each kernel's bind group per (x, dy, dx, batch) (a training loop binds the same buffers every step); dropped with the temporaries. */
+  private bindGroups = new Map<string, GPUBindGroup[]>();
   private readonly dims: DimsBuffers;
   private io: { capacity: number; x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; readback: GPUBuffer } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -118,6 +130,7 @@ export class GpuBackward {
     ];
     this.buffers = new Map(entries);
     this.capacity = batch;
+    this.bindGroups.clear();
   }
 
   /**
@@ -154,17 +167,21 @@ export class GpuBackward {
       return b;
     };
     const { group: layout } = layoutFor(this.device);
+    const key = [x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
+    let cached = this.bindGroups.get(key);
+    if (!cached) {
+      if (this.bindGroups.size >= DIMS_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value as string);
+      this.bindGroups.set(key, (cached = []));
+    }
     const pass = encoder.beginComputePass({ label: 'monc backward' });
     this.spec.kernels.forEach((k, i) => {
       if (groups[i] === 0 || (!dx && k.dst === 'dx')) return;
       pass.setPipeline(this.pipelines[i]);
-      pass.setBindGroup(
-        0,
-        this.device.createBindGroup({
-          layout,
-          entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), { binding: 4, resource: { buffer: buffer(k.aux) } }],
-        }),
-      );
+      cached[i] ??= this.device.createBindGroup({
+        layout,
+        entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), { binding: 4, resource: { buffer: buffer(k.aux) } }],
+      });
+      pass.setBindGroup(0, cached[i]);
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
     });
     pass.end();

@@ -104,6 +104,8 @@ export class GpuOptimizer implements Optimizer {
   private readonly pipeline: GPUComputePipeline;
   private readonly groups: number;
   private readonly hyper: GPUBuffer[] = [];
+  /** The bind group of each uniform slot, for the params and gradients buffers it was made with. */
+  private readonly bindGroups: { params: GPUBuffer; gradients: GPUBuffer; group: GPUBindGroup }[] = [];
 
   constructor(
     private readonly device: GPUDevice,
@@ -144,11 +146,9 @@ export class GpuOptimizer implements Optimizer {
     const slot = (this.t - 1) % HYPER_RING;
     this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(this.hyper[slot], 0, data);
-    const pass = encoder.beginComputePass({ label: 'monc optimizer step' });
-    pass.setPipeline(this.pipeline);
-    pass.setBindGroup(
-      0,
-      this.device.createBindGroup({
+    const cached = this.bindGroups[slot];
+    if (cached?.params !== params || cached.gradients !== gradients) {
+      const group = this.device.createBindGroup({
         layout: layoutFor(this.device).group,
         entries: [
           { binding: 0, resource: { buffer: params } },
@@ -156,8 +156,12 @@ export class GpuOptimizer implements Optimizer {
           { binding: 2, resource: { buffer: this.state } },
           { binding: 3, resource: { buffer: this.hyper[slot] } },
         ],
-      }),
-    );
+      });
+      this.bindGroups[slot] = { params, gradients, group };
+    }
+    const pass = encoder.beginComputePass({ label: 'monc optimizer step' });
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, this.bindGroups[slot].group);
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.min(this.groups, max);
     pass.dispatchWorkgroups(x, Math.ceil(this.groups / x));
