@@ -171,6 +171,27 @@ describe('fitMse stops where the host loop stops, saying the same', () => {
     ['an f16 overflow', 'h', 'webgpu', { steps: 3, optimizer: { kind: 'sgd', lr: 1000 } }, { x: 100, t: 300 }],
     ['an f16 overflow', 'h', 'cpu', { steps: 3, optimizer: { kind: 'sgd', lr: 1000 } }, { x: 100, t: 300 }],
   ];
+  it.each(['webgpu', 'cpu'] as const)('an output beyond float32 (±Infinity, no NaN): the loss became Infinity (%s)', async (backend) => {
+    // y = 2·x + 0 with |x| = 3e38: every output is ±Infinity, none NaN; the float64 loss is Infinity.
+    const source = 'module inf\nmap dg : 12 -> 12 = diag() + bias()\n';
+    const { module } = checkSource(source, 'inf.mon');
+    const outputs = compileKernelsOfModule(module!);
+    const device = backend === 'webgpu' ? { device: await getTestDevice() } : {};
+    const open = async () => {
+      const runner = await MapRunner.create(outputs.manifest.maps[0], outputs.wgsl, { backend, ...device });
+      runner.loadParams({ 'dg.0.d': new Float32Array(12).fill(2), 'dg.1.bias': new Float32Array(12) });
+      return runner;
+    };
+    const x = Float32Array.from({ length: ROWS * 12 }, (_, i) => (i % 3 === 0 ? -3e38 : 3e38));
+    const target = new Float32Array(ROWS * 12);
+    const options: FitMseOptions = { steps: 2, optimizer: { kind: 'sgd', lr: 0.1 } };
+    const host = await hostLoopMse(await open(), 'f32', x, target, options);
+    expect(host.stop).toEqual({ step: 1, detail: 'the loss became Infinity at step 1 of 2' });
+    const error = await (await open()).fitMse(x, target, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FitStopped);
+    expect((error as FitStopped).detail).toBe(host.stop!.detail);
+  });
+
   it.each(STOPS)('%s (%s on %s)', async (_, name, backend, options, scale) => {
     const [source, dtype] = name === 'h' ? [HALF, 'f16' as const] : [SPEC, 'f32' as const];
     const p = await problem(source, name, backend, 13, scale);
