@@ -21,7 +21,7 @@ import { tuneProgram } from '../../src/tuner/tune.js';
 import { deviceTargetLimits } from '../../src/runtime/device.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { ProgramBuilder, rng } from '../support/programs.js';
-import { expectModuleMatches, kernelError, LIMITS, sample, TOL, TOL_F16 } from './support.js';
+import { defaultAndSample, expectModuleMatches, kernelError, LIMITS, TOL, TOL_F16 } from './support.js';
 
 const BIG: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 
@@ -132,7 +132,7 @@ async function expectRunMatches(expr: string, n: number, first: number, last: nu
   const ops = range(first, last).map((i) => p.ops[i]);
   const all = ksChainFused.candidates(ops, LIMITS);
   expect(all.length, `${expr} ops ${first}..${last}`).toBeGreaterThan(0);
-  const schedules: KsChainSchedule[] = [ksChainFused.defaultSchedule(ops, LIMITS)!, ...sample(all, samples)];
+  const schedules: KsChainSchedule[] = defaultAndSample(ksChainFused.defaultSchedule(ops, LIMITS)!, all, samples);
   for (const batch of batches)
     for (const s of schedules) {
       const err = await kernelError(asCase(p), first, ops.length, (ctx) => ksChainFused.emit(ops, s, ctx), batch, storage);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ks, monarchCase, type OpsCase } from '../../bench/cases.js';
 import { ksDtiled } from '../../src/codegen/wgsl/fast/ks-dtiled.js';
 import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
-import { LIMITS, opError, sample, TOL } from './support.js';
+import { defaultAndSample, LIMITS, opError, sample, TOL } from './support.js';
 
 describe('ks-dtiled', () => {
   const cases: [string, OpsCase, number][] = [
@@ -21,7 +21,7 @@ describe('ks-dtiled', () => {
     it(`${name}: default and sampled candidates match the reference`, async () => {
       const op = c.ops[1];
       const all = ksDtiled.candidates(op, LIMITS);
-      const schedules = [ksDtiled.defaultSchedule(op, LIMITS), ...sample(all, 2)];
+      const schedules = defaultAndSample(ksDtiled.defaultSchedule(op, LIMITS), all, 2);
       expect(all.some((s) => s.pipeline) && all.some((s) => !s.pipeline)).toBe(true);
       for (const s of schedules) expect(await opError(ksDtiled, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });

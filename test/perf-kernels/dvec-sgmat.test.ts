@@ -10,7 +10,7 @@ import { ksDvec } from '../../src/codegen/wgsl/fast/ks-dvec.js';
 import { ksSgmat, SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
 import { candidates as allCandidates } from '../../src/codegen/wgsl/families.js';
 import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
-import { LIMITS, opError, sample, TOL } from './support.js';
+import { defaultAndSample, LIMITS, opError, sample, TOL } from './support.js';
 
 describe('ks-dvec', () => {
   const cases: [string, OpsCase, number][] = [
@@ -21,7 +21,7 @@ describe('ks-dvec', () => {
   for (const [name, c, batch] of cases) {
     it(`${name}: default and sampled candidates match the reference`, async () => {
       const op = c.ops[1];
-      const schedules = [ksDvec.defaultSchedule(op, LIMITS), ...sample(ksDvec.candidates(op, LIMITS), 4)];
+      const schedules = defaultAndSample(ksDvec.defaultSchedule(op, LIMITS), ksDvec.candidates(op, LIMITS), 4);
       for (const s of schedules) expect(await opError(ksDvec, c, 1, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
   }

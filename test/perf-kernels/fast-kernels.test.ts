@@ -10,7 +10,7 @@ import { ksTiled } from '../../src/codegen/wgsl/fast/ks-tiled.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { DEFAULT_LIMITS } from '../../src/codegen/wgsl/kernel.js';
 import { KernelCheck } from '../../src/tuner/kernel-check.js';
-import { LIMITS, opError, sample, TOL } from './support.js';
+import { defaultAndSample, LIMITS, opError, TOL } from './support.js';
 
 
 describe('ks-tiled', () => {
@@ -24,7 +24,7 @@ describe('ks-tiled', () => {
     const index = name.includes('op1') ? 1 : 0;
     it(`${name}: default and sampled candidates match the reference`, async () => {
       const op = c.ops[index];
-      const schedules = [ksTiled.defaultSchedule(op, LIMITS), ...sample(ksTiled.candidates(op, LIMITS), 4)];
+      const schedules = defaultAndSample(ksTiled.defaultSchedule(op, LIMITS), ksTiled.candidates(op, LIMITS), 4);
       for (const s of schedules) expect(await opError(ksTiled, c, index, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
     });
   }
@@ -66,7 +66,7 @@ describe('ks-pair-fused (Monarch in one dispatch)', () => {
       const { device } = await nodeGpu();
       const check = KernelCheck.create(device, checkCase(c, 0, 2, 'f32', batch));
       try {
-        for (const s of [def!, ...sample(pairCandidates(op0, op1, LIMITS), 3)]) {
+        for (const s of defaultAndSample(def!, pairCandidates(op0, op1, LIMITS), 3)) {
           const err = await check.check(emitPair(op0, op1, s, contextFor(c, 'fused', 0, 'f32')));
           expect(err, JSON.stringify(s)).toBeLessThan(TOL);
         }

@@ -32,6 +32,20 @@ export function sample<T>(all: readonly T[], count: number): T[] {
   return Array.from({ length: count }, (_, i) => all[Math.round(i * step)]);
 }
 
+/**
+ * The default schedule, then `count` candidates spread over `all` (`sample`), each schedule once:
+ * where the spread picks the default too, the same kernel is not compiled and checked twice.
+ */
+export function defaultAndSample<T>(def: T, all: readonly T[], count: number): T[] {
+  const seen = new Set<string>();
+  return [def, ...sample(all, count)].filter((s) => {
+    const key = JSON.stringify(s);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** Relative error of op `index` of the case, emitted by `family` with `schedule`, at `batch` rows. */
 export function opError<K extends Op['kind'], S extends Schedule>(family: KernelFamily<K, S>, c: OpsCase<OpOf<K>>, index: number, schedule: Schedule, batch: number, storage: StorageType = 'f32'): Promise<number> {
   return kernelError(c, index, 1, (ctx) => register(family).forOp(c.ops[index]).emit(schedule, ctx), batch, storage);
