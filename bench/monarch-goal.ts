@@ -17,6 +17,7 @@ import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
 import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
 import { ksDtiled } from '../src/codegen/wgsl/fast/ks-dtiled.js';
 import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmatStrided } from '../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { emitPairSgmat, pairSgmatCandidates, pairSgmatDefault } from '../src/codegen/wgsl/fast/ks-pair-sgmat.js';
 import { register, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
@@ -47,6 +48,8 @@ const BATCH = Number(arg('--batch') ?? 16384);
 const OUT_FILE = arg('--out');
 const PLAN: Record<string, Schedule[]> | undefined = arg('--plan') ? JSON.parse(readFileSync(arg('--plan')!, 'utf8')) : undefined;
 const ODD_BATCH = 37;
+/** `--no-fused`: time the two-kernel chains only (no ks-pair-fused / ks-pair-sgmat). */
+const FUSED = !argv.includes('--no-fused');
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
 function sample<T>(all: readonly T[], count: number): T[] {
@@ -135,7 +138,7 @@ function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits
   return [...out.values()];
 }
 
-const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-dtiled': register(ksDtiled), 'ks-sgmat': register(ksSgmat) };
+const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-dtiled': register(ksDtiled), 'ks-sgmat': register(ksSgmat), 'ks-sgmat-strided': register(ksSgmatStrided) };
 
 /** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
 async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {
@@ -180,7 +183,7 @@ async function main(): Promise<void> {
         const base = { op: 'monarch', n, m, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
         const per: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
-          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || f.name !== ksSgmat.name);
+          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || (f.name !== ksSgmat.name && f.name !== ksSgmatStrided.name));
           const scheds = PLAN ? planned(fams, op, limits, PLAN[`${size}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
           log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
           per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family].forOp(op).emit(s, contextFor(c, `op${i}`, i, storage)))));
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
           log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms, again ${again.medianMs.toFixed(4)} ms`);
         }
         records.push({ ...base, variant: 'two-kernel', chain, best, all: per });
+        if (!FUSED) continue;
         const fusedScheds = [pairDefaultSchedule(op0, op1, limits), ...(PLAN ? [] : sample(pairCandidates(op0, op1, limits), Math.ceil(SAMPLES / 2)))].filter((s) => s !== undefined);
         log(`${c.name} ${storage} fused: ${fusedScheds.length} kernels`);
         const fused = await search(device, c, 0, 2, storage, batch, fusedScheds.map((s) => () => emitPair(op0, op1, s, contextFor(c, 'fused', 0, storage))));

@@ -38,10 +38,15 @@ export const UNTUNED_FAMILIES = {
     // (B = 16384): n=4096 0.157 vs 0.396 ms, 1024->4096 0.097 vs 0.272, 4096->1024 0.309 vs
     // 1.034, n=16384 (B=4096) 0.218 vs 0.619, n=1024 0.045 vs 0.058 (bench/results/s4).
     { minBlock: TILED_MIN_BLOCK, unstrided: true, families: ['ks-sgmat', 'ks-tiled', 'ks-direct'] },
-    // Strided factors: ks-dtiled where the target holds its measured shape (UNTUNED_NEEDS), else
-    // ks-dvec (vec4 along δ; both need d a multiple of 4), else ks-tiled. Not ks-sgmat: on the
-    // strided factor it lost to both (n=4096 f16: 0.818 ms, ks-dtiled 0.518, ks-dvec 0.545).
-    { minBlock: TILED_MIN_BLOCK, families: ['ks-dtiled', 'ks-dvec', 'ks-tiled', 'ks-direct'] },
+    // Strided factors: tensor cores where the target has them (ks-sgmat-strided, tensor-core set
+    // only), then ks-dtiled where the target holds its measured shape (UNTUNED_NEEDS), else
+    // ks-dvec (vec4 along δ; both need d a multiple of 4), else ks-tiled. On the H200, f16,
+    // ks-sgmat-strided's default beat ks-dtiled's best in every Monarch strided factor measured
+    // (session 6, B = 16384): n=4096 0.319 vs 0.523 ms, 1024->4096 0.902 vs 1.485, 4096->1024
+    // 0.263 vs 0.396, n=1024 0.057 vs 0.097, n=16384 (B=4096) 0.626 vs 0.943
+    // (bench/results/s6/call1/sweep-log.txt). Not ks-sgmat: on the strided factor it lost to all
+    // three (n=4096 f16: 0.821 ms).
+    { minBlock: TILED_MIN_BLOCK, families: ['ks-sgmat-strided', 'ks-dtiled', 'ks-dvec', 'ks-tiled', 'ks-direct'] },
     { families: ['ks-direct'] },
   ],
   // bsr-tiled has candidates for blocks of at least 2 rows: 50x bsr-direct on the H100 (Pixelfly, n = 1024).
