@@ -6,7 +6,7 @@
  * and refused by every command that loads it (numerics.ts), so it is refused here.
  */
 import { f16BitsToF32, f32ToF16Bits } from '../runtime/formats/f16.js';
-import { checkValues, elementName, ValueRangeError } from '../runtime/numerics.js';
+import { checkValues, ValueRangeError } from '../runtime/numerics.js';
 import { ProjectionError } from './errors.js';
 
 /** The precision parameters are stored in: the module's dtype. */
@@ -37,15 +37,12 @@ export function storedParams(params: ReadonlyMap<string, Float64Array>, shapes: 
     const shape = shapes.get(name);
     const rounded = values.map((v) => roundToStorage(v, dtype));
     try {
-      // The loaders' own rule: finite, and within ±65504 in an f16 module.
+      // The loaders' own rule: finite as stored (within ±3.4e38), and within ±65504 in an f16 module.
       checkValues(values, dtype, what, shape);
     } catch (e) {
       if (e instanceof ValueRangeError) throw new ProjectionError(`the projected ${e.message}; scale W down`);
       throw e;
     }
-    // What remains: a float64 value past f32's range, which f32 would store as ±Inf.
-    const overflow = rounded.findIndex((v) => !Number.isFinite(v));
-    if (overflow >= 0) throw new ProjectionError(`the projected ${what} holds ${values[overflow]} at element ${elementName(overflow, shape)}: beyond the f32 range ±3.4e38; scale W down`);
     stored.set(name, rounded);
   }
   return stored;

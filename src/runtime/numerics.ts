@@ -1,6 +1,7 @@
 /**
  * What values a module accepts (docs/numerics.md): parameters must be finite (a NaN or ±Inf
- * weight makes every output it reaches NaN on one backend and not on another), and an f16
+ * weight makes every output it reaches NaN on one backend and not on another), float64 ones also
+ * as f32 stores them (within ±3.4e38), and an f16
  * module's parameters and inputs must lie within f16's range (±65504), beyond which f16 storage
  * holds ±Inf (on a device with shader-f16) while an f32 fallback would compute on: the same
  * module must not give different answers by device. Both are checked once, on load and on each
@@ -20,19 +21,22 @@ export class ValueRangeError extends MoncError {
   }
 }
 
-/** Throws a ValueRangeError for the first element of `values` that `dtype` cannot hold. `what` names it: "parameter tensor 'up.w'". */
+/**
+ * Throws a ValueRangeError for the first element of `values` that `dtype` cannot hold: not
+ * finite, beyond ±65504 in an f16 module, or (float64 values: an F64 file, a Float64Array) beyond
+ * float32's range, which storing it in f32 would turn into ±Inf. `what` names it: "parameter tensor 'up.w'".
+ */
 export function checkValues(values: ArrayLike<number>, dtype: Dtype, what: string, shape?: readonly number[]): void {
-  const limit = dtype === 'f16' ? F16_MAX : Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isFinite(v) && Math.abs(v) <= limit) continue;
+    if (dtype === 'f16' ? Number.isFinite(v) && Math.abs(v) <= F16_MAX : Number.isFinite(Math.fround(v))) continue;
     throw new ValueRangeError(badValueMessage(v, i, what, shape));
   }
 }
 
 /** What checkValues says of the value `v` at element `index` of `what` (also for a value found elsewhere, e.g. on the device). */
 export function badValueMessage(v: number, index: number, what: string, shape?: readonly number[]): string {
-  const why = Number.isFinite(v) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'not finite';
+  const why = !Number.isFinite(v) ? 'not finite' : Math.abs(v) > F16_MAX && Number.isFinite(Math.fround(v)) ? `beyond the f16 range ±${F16_MAX} of this f16 module` : 'beyond the f32 range ±3.4e38';
   return `${what} holds ${v} at element ${elementName(index, shape)}: ${why}`;
 }
 

@@ -33,6 +33,7 @@ export async function runCommand(
     throw new MoncError('shape', `${opts.input}: input has shape ${shapeText(x.shape)}; map '${map.name}' takes (…, ${map.in}): the last dimension must be ${map.in}`);
   }
   const batch = leading.reduce((p, d) => p * d, 1);
+  checkWithinFloat32(opts.input, x.data, map.in);
 
   const manifestMap = spec.outputs.manifest.maps.find((m) => m.name === map.name)!;
   const runner = await createRunner(ctx, manifestMap, spec.outputs.wgsl, spec.module.dtype, opts.backend);
@@ -66,4 +67,18 @@ export async function createRunner(ctx: CommandContext, map: ManifestMap, wgsl: 
     }
   }
   return MapRunner.create(map, wgsl, { backend: 'cpu', dtype });
+}
+
+/**
+ * A float64 input (`<f8`) holding a finite value beyond float32's range, which the map's f32
+ * input would turn into ±Inf, is refused (as `monc grad` and `monc train` refuse it); NaN and ±Inf
+ * themselves pass through to that row's output.
+ */
+function checkWithinFloat32(path: string, values: ArrayLike<number>, width: number): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v) && !Number.isFinite(Math.fround(v))) {
+      throw new MoncError('value', `${path}: input holds ${v} (beyond float32) at row ${Math.floor(i / width)}, column ${i % width}; values must lie within float32's range ±3.4e38`);
+    }
+  }
 }
