@@ -100,6 +100,13 @@ describe('ks-pair-sgmat applicability', () => {
     },
   );
 
+  it('decodes each of its candidates back to itself, unpadded ones (pad 0) included: the tuner stores and re-reads them', () => {
+    const all = pairSgmatCandidates(square.ops[0], square.ops[1], H200);
+    expect(all.some((s) => s.pad === 0) && all.some((s) => s.pad > 0)).toBe(true);
+    for (const s of all) expect(ksPairSgmat.decode(s)).toEqual(s);
+    expect(() => ksPairSgmat.decode({ ...all[0], pad: -8 })).toThrow(/pad/);
+  });
+
   it('needs f16 storage', () => {
     const s = ksPairSgmat.defaultSchedule(square.ops, H200)!;
     expect(() => ksPairSgmat.emit(square.ops, s, contextFor(square, 'k', 0, 'f32'))).toThrow(/f16/);

@@ -200,12 +200,12 @@ export function highestScoring<S extends Schedule>(family: string, what: string,
   return best;
 }
 
-/** A numeric knob of a stored schedule (decoders read them). */
-export function knob(schedule: Schedule, name: string): number {
+/** A numeric knob of a stored schedule (decoders read them): an integer of at least `min` (sizes: 1; paddings: 0). */
+export function knob(schedule: Schedule, name: string, min = 1): number {
   const v = schedule[name];
-  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= min) return v;
   // The message is built only on failure: knobs are read millions of times in a large build.
-  invariant(false, `schedule ${JSON.stringify(schedule)}: knob '${name}' must be a positive integer`);
+  invariant(false, `schedule ${JSON.stringify(schedule)}: knob '${name}' must be ${min === 1 ? 'a positive integer' : `an integer of at least ${min}`}`);
 }
 
 /** A boolean knob of a stored schedule: absent or anything but `true` is off. */
