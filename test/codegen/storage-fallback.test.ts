@@ -24,7 +24,7 @@ function build(source: string, dtype: 'f32' | 'f16', tuning?: TuningLookup): Ker
 
 /** A forward kernel as the fallback lists it: the manifest kernel without its costs. */
 function plan(k: ManifestKernel) {
-  return { entryPoint: k.entryPoint, ops: k.ops, src: k.src, dst: k.dst, workgroupSize: k.workgroupSize, dispatch: k.dispatch, schedule: k.schedule };
+  return { entryPoint: k.entryPoint, ops: k.ops, src: k.src, dst: k.dst, workgroupSize: k.workgroupSize, dispatch: k.dispatch, schedule: k.schedule, ...(k.pattern ? { pattern: k.pattern } : {}) };
 }
 
 /** The f16 build's fallbacks against the f32 build of the same source. */
