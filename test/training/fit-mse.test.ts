@@ -159,6 +159,42 @@ describe('fitMse with data beyond one storage binding', () => {
   });
 });
 
+describe('fitMse refuses bad arguments before any step, in one line', () => {
+  const BAD: [string, (x: Float32Array, t: Float32Array) => [Float32Array, Float32Array, Partial<FitMseOptions>], string, RegExp][] = [
+    ['x not whole rows', (x, t) => [x.subarray(1), t, {}], 'shape', /^map 'sq': input of 287 values is not a whole number \(at least 1\) of rows of 12$/],
+    ['no rows', (_, t) => [new Float32Array(0), t, {}], 'shape', /input of 0 values/],
+    ['a target of other rows', (x, t) => [x, t.subarray(12), {}], 'shape', /^map 'sq': target has 276 values; expected 24 rows x 12 = 288$/],
+    ['steps 0', (x, t) => [x, t, { steps: 0 }], 'user', /fitMse steps must be a whole number of at least 1, got 0/],
+    ['steps 2.5', (x, t) => [x, t, { steps: 2.5 }], 'user', /fitMse steps must be a whole number of at least 1, got 2.5/],
+    ['batch 0', (x, t) => [x, t, { batch: 0 }], 'user', /fitMse batch must be a whole number of at least 1, got 0/],
+  ];
+  it.each(BAD)('%s', async (_, args, kind, message) => {
+    for (const backend of ['cpu', 'webgpu'] as const) {
+      const p = await problem(SPEC, 'sq', backend, 17);
+      const runner = await p.open();
+      const before = await runner.params();
+      const [x, t, over] = args(p.x, p.target);
+      const error = await runner.fitMse(x, t, { steps: 2, optimizer: { kind: 'sgd', lr: 0.1 }, ...over }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'MoncError', kind });
+      expect((error as Error).message).toMatch(message);
+      expect(await runner.params(), 'parameters untouched').toEqual(before);
+      runner.destroy();
+    }
+  });
+});
+
+describe('fitMse refuses an f16 module input beyond ±65504 before any step', () => {
+  it.each(['cpu', 'webgpu'] as const)('on %s', async (backend) => {
+    const p = await problem(HALF, 'h', backend, 18);
+    const runner = await p.open();
+    const x = Float32Array.from(p.x);
+    x[13] = 70000;
+    const error = await runner.fitMse(x, p.target, { steps: 2, optimizer: { kind: 'sgd', lr: 0.1 } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: 'value', message: "input of map 'h' holds 70000 at element (1, 1): beyond the f16 range ±65504 of this f16 module" });
+    runner.destroy();
+  });
+});
+
 describe('fitMse stops where the host loop stops, saying the same', () => {
   const STOPS: [string, string, Backend, FitMseOptions, { x: number; t: number }][] = [
     ['a diverging SGD', 'sq', 'webgpu', { steps: 30, optimizer: { kind: 'sgd', lr: 1e15 } }, { x: 1, t: 1 }],
