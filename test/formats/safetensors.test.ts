@@ -64,6 +64,8 @@ describe('safetensors reading', () => {
     // V8 quotes the text it could not parse; its line breaks must not break the one-line message.
     rejects(file('xx\nyy\nzz', []), /^safetensors: header is not valid JSON \(Unexpected token 'x', "xx\\nyy\\nzz" is not valid JSON\)$/);
     rejects(file('[1, 2]', []), /header is not a JSON object/);
+    // The format wants '{' first: white space before the object is refused too (QA E8).
+    rejects(file(`  ${entry({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } })}`, [0, 0, 0, 0]), /^safetensors: the header is not a JSON object \(it must start with '\{', nothing before it\)$/);
     rejects(file(entry({ x: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /unsupported dtype I32/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }), [0, 0, 0, 0]), /invalid shape/);
     rejects(file(entry({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 0] } }), [0, 0, 0, 0]), /invalid data_offsets/);

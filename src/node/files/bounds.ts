@@ -5,6 +5,7 @@
  */
 import { FormatError } from '../../runtime/formats/format-error.js';
 import { isNpy, npySizeProblem, readNpyLayout } from '../../runtime/formats/npy.js';
+import { NOT_AN_OBJECT } from '../../runtime/formats/safetensors.js';
 import { MAX_DATA_FILE_BYTES, bytesText, type FileBound } from './read-bounded.js';
 
 const MiB = 1024 * 1024;
@@ -38,9 +39,11 @@ export const SAFETENSORS_FILE: FileBound = {
   headBytes: 16,
   checkHead(head, size) {
     if (isNpy(head)) return 'is a .npy file, not a safetensors file (parameters are a .safetensors file: monc init or monc project writes one)';
-    if (size >= 8 && !looksLikeSafetensors(head, size)) {
-      return `safetensors: header length ${new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true)} goes beyond the end of the file (${size} bytes): not a safetensors file`;
-    }
+    if (size < 8 || head.length < 8) return undefined; // the reader says it is truncated
+    const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+    if (n + 8n > BigInt(size)) return `safetensors: header length ${n} goes beyond the end of the file (${size} bytes): not a safetensors file`;
+    // The format's rule: the JSON header is an object and starts with '{' (no white space or byte-order mark before it).
+    if (head[8] !== 0x7b) return `${NOT_AN_OBJECT}: not a safetensors file`;
     return undefined;
   },
 };

@@ -54,6 +54,9 @@ export interface SafetensorsIndex {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** A header that is not a JSON object starting right after the length (the format requires '{' first). */
+export const NOT_AN_OBJECT = "safetensors: the header is not a JSON object (it must start with '{', nothing before it)";
+
 /** The header length a file's first 8 bytes give, checked against the file's length. */
 export function safetensorsHeaderLength(head: Uint8Array, fileLength: number): number {
   if (fileLength < 8 || head.length < 8) throw new FormatError(`safetensors: truncated file (${fileLength} bytes, need at least 8 for the header length)`);
@@ -79,7 +82,8 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
   } catch (e) {
     throw new FormatError(`safetensors: header is not valid JSON (${jsonErrorMessage(e)})`);
   }
-  if (!isRecord(header)) throw new FormatError('safetensors: header is not a JSON object');
+  // An object, and (the format's rule, which JSON.parse does not check) one with nothing before its '{'.
+  if (!isRecord(header) || head[8] !== 0x7b) throw new FormatError(NOT_AN_OBJECT);
 
   const dataStart = 8 + headerLength;
   const dataLength = fileLength - dataStart;
