@@ -94,10 +94,54 @@ function sourceExcerpt(span: Span, source: string): string[] {
   const lineBreak = window.search(/[\r\n]/);
   const text = lineBreak < 0 ? window : window.slice(0, lineBreak);
   const clipped = text.length > SHOWN_LINE;
-  const printable = text.slice(0, SHOWN_LINE).replace(/[^\x20-\x7e\t]/g, '?') + (clipped ? '…' : '');
-  const width = span.end.line === span.start.line ? Math.max(1, span.end.column - span.start.column) : Math.max(1, text.length - span.start.column + 1);
-  const caretStart = Math.min(span.start.column - 1, printable.length);
-  const caret = ' '.repeat(caretStart) + '^' + '~'.repeat(Math.max(0, Math.min(width, printable.length - caretStart + 1) - 1));
+  const { shown, columnAt } = displayLine(text.slice(0, SHOWN_LINE));
+  const printable = shown + (clipped ? '…' : '');
+  // Columns are UTF-16 units of the line; the caret is placed by display columns (tabs, wide characters).
+  const start = columnAt(span.start.column - 1);
+  const end = span.end.line === span.start.line ? columnAt(span.end.column - 1) : columnAt(text.length);
+  // Within the line as shown (its display width, and the '…' of a clipped line), plus one cell past its end.
+  const shownWidth = columnAt(Math.min(text.length, SHOWN_LINE)) + (clipped ? 1 : 0);
+  const caretStart = Math.min(start, shownWidth);
+  const caret = ' '.repeat(caretStart) + '^' + '~'.repeat(Math.max(0, Math.min(Math.max(1, end - start), shownWidth - caretStart + 1) - 1));
   const gutter = String(span.start.line).padStart(4);
   return [`${gutter} | ${printable}`, `${' '.repeat(gutter.length)} | ${caret}`];
+}
+
+/** Spaces a tab is shown as (as rustc does): the caret line below counts the same. */
+const TAB = '    ';
+
+/**
+ * A source line as shown under a diagnostic: as written, but each tab as spaces and each control
+ * character as '?', so that the excerpt and the caret line below it line up on a terminal; and
+ * the display column of each UTF-16 unit of the line (wide East Asian characters and emoji take
+ * two columns, combining marks none). Past the end: the line's width.
+ */
+function displayLine(text: string): { shown: string; columnAt: (unit: number) => number } {
+  const columns: number[] = [];
+  let shown = '';
+  let column = 0;
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    const piece = ch === '\t' ? TAB : code < 0x20 || (code >= 0x7f && code < 0xa0) ? '?' : ch;
+    for (let u = 0; u < ch.length; u++) columns.push(column);
+    shown += piece;
+    column += ch === '\t' ? TAB.length : piece === '?' ? 1 : displayWidth(code);
+  }
+  return { shown, columnAt: (unit) => (unit < columns.length ? columns[unit] : column + (unit - columns.length)) };
+}
+
+/** Terminal columns of a printable code point: 2 for wide East Asian characters and emoji, 0 for combining marks, else 1. */
+function displayWidth(code: number): number {
+  if ((code >= 0x300 && code < 0x370) || (code >= 0x200b && code <= 0x200f) || (code >= 0xfe00 && code <= 0xfe0f)) return 0;
+  const wide =
+    (code >= 0x1100 && code <= 0x115f) ||
+    (code >= 0x2e80 && code <= 0xa4cf && code !== 0x303f) ||
+    (code >= 0xac00 && code <= 0xd7a3) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0xfe30 && code <= 0xfe4f) ||
+    (code >= 0xff00 && code <= 0xff60) ||
+    (code >= 0xffe0 && code <= 0xffe6) ||
+    (code >= 0x1f300 && code <= 0x1faff) ||
+    (code >= 0x20000 && code <= 0x3fffd);
+  return wide ? 2 : 1;
 }

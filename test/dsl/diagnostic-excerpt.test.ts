@@ -1,0 +1,49 @@
+/**
+ * The source line under a diagnostic (QA E11) is shown as written, non-ASCII text included, with
+ * tabs as four spaces and control characters as '?', and the caret sits under the span on a
+ * terminal: counted in display columns (a tab four, a wide character two), not UTF-16 units.
+ */
+import { describe, expect, it } from 'vitest';
+import { checkSource, formatDiagnostics } from '../../src/dsl/index.js';
+
+/** The excerpt's two lines (source, caret) after their gutters, of the first diagnostic (whose message has `about`, if given). */
+function excerpt(source: string, about = ''): [string, string] {
+  const { diagnostics } = checkSource(source, 'spec.mon');
+  const d = diagnostics.find((x) => x.message.includes(about));
+  expect(d, source).toBeDefined();
+  const lines = formatDiagnostics([d!], source).split('\n');
+  return [lines[1].replace(/^ *\d+ \| /, ''), lines[2].replace(/^ +\| /, '')];
+}
+
+/** The display column (terminal cells) where `needle` starts in `line`, counting wide characters as two. */
+function cellOf(line: string, needle: string): number {
+  const before = line.slice(0, line.indexOf(needle));
+  return Array.from(before).reduce((n, ch) => n + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uff00-\uff60]/u.test(ch) ? 2 : 1), 0);
+}
+
+describe('the source excerpt of a diagnostic', () => {
+  it('keeps non-ASCII text as written', () => {
+    const [line, caret] = excerpt('map f : 4 -> 4 = densee() # ça marche, 日本\n');
+    expect(line).toBe('map f : 4 -> 4 = densee() # ça marche, 日本');
+    expect(caret).toBe(`${' '.repeat(17)}^~~~~~`);
+  });
+
+  it('shows a tab as four spaces and puts the caret under the column after it', () => {
+    const [line, caret] = excerpt('map f : 4 -> 4 = dense()\tx\n');
+    expect(line).toBe('map f : 4 -> 4 = dense()    x');
+    expect(caret.indexOf('^')).toBe(line.indexOf('x'));
+  });
+
+  it('counts wide characters before the span as two columns', () => {
+    const [line, caret] = excerpt('map f : 4 -> 4 = lowrank(rank: "日本") @ q\n', "'q'");
+    expect(line).toBe('map f : 4 -> 4 = lowrank(rank: "日本") @ q');
+    expect(caret.indexOf('^')).toBe(cellOf(line, 'q'));
+  });
+
+  it('shows a control character as ? and an accented identifier as written', () => {
+    expect(excerpt('map f : 4 -> 4 = dense() \u0007 x\n')[0]).toBe('map f : 4 -> 4 = dense() ? x');
+    const [line, caret] = excerpt('map f : 4 -> 4 = dénse()\n');
+    expect(line).toBe('map f : 4 -> 4 = dénse()');
+    expect(caret.indexOf('^')).toBe(line.indexOf('é'));
+  });
+});
