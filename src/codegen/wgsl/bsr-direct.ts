@@ -9,13 +9,13 @@
  * divides bw, == bw unrolls fully).
  */
 import type { BsrOp } from '../../ir/ir.js';
-import { csrPattern, type CsrPattern } from './bsr-pattern.js';
+import { blockRowSum, csrPattern, isLongRow, type CsrPattern } from './bsr-pattern.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { applyIndexMap, renderIndex, rowMajor, type IndexExpr } from './index-map.js';
 import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
-import { loopIndex, unrolledLoop } from './reduction.js';
+import { BLOCKED_SUM_FROM, loopIndex, unrolledLoop, type Iteration } from './reduction.js';
 import { decompose, flatKernel, kernelNames, load, mul, paramOffset, rowSize, storeOutput, sum, u, type KernelContext } from './scaffold.js';
 import type { U32Expr } from './u32.js';
 
@@ -43,6 +43,43 @@ export function forwardCsr(op: BsrOp, entryPoint: string, family: string): CsrPa
     invariant(bi < gridRows && bj < gridCols, `${family}: block (${bi}, ${bj}) outside the ${gridRows}x${gridCols} grid`);
   });
   return pattern;
+}
+
+/**
+ * A bsr thread's walk over the blocks k of its block row i_I (`variable`), each block's `block(k)`
+ * lines then its bw terms `term(it)` (the loop over i_j, unrolled `unroll` times), adding into
+ * the f32 `accumulators`. A row of more than BLOCKED_SUM_FROM terms sums in blocks: inside each
+ * block when bw alone exceeds it (unrolledLoop), else over runs of whole blocks (blockRowSum);
+ * shorter rows keep the plain loop's text.
+ */
+export function bsrBlockWalk(
+  op: BsrOp,
+  pattern: CsrPattern,
+  w: {
+    readonly variable: string;
+    readonly unroll: number;
+    readonly accumulators: readonly string[];
+    readonly block: (k: string) => readonly string[];
+    readonly term: (it: Iteration) => readonly string[];
+  },
+): string[] {
+  const k = w.variable;
+  const accumulators = w.accumulators.map((name) => ({ name, zero: '0.0' }));
+  const wideBlocks = op.bw > BLOCKED_SUM_FROM;
+  return blockRowSum({
+    name: k,
+    first: pattern.rowStart('i_I'),
+    end: pattern.rowStart('i_I + 1u'),
+    termsPer: op.bw,
+    long: isLongRow(op) && !wideBlocks,
+    accumulators,
+    loop: (from, to) => [
+      `for (var ${k} = ${from}; ${k} < ${to}; ${k}++) {`,
+      ...w.block(k).map((l) => `  ${l}`),
+      ...unrolledLoop('i_j', op.bw, w.unroll, w.term, w.accumulators).map((l) => `  ${l}`),
+      '}',
+    ],
+  });
 }
 
 /**
@@ -104,20 +141,23 @@ function emitBsr(op: BsrOp, schedule: BsrDirectSchedule, ctx: KernelContext): Em
   const blockLoop =
     op.blocks.length === 0
       ? []
-      : [
-          `for (var z = ${pattern.rowStart('i_I')}; z < ${pattern.rowStart('i_I + 1u')}; z++) {`,
-          `  let i_J = ${pattern.col('z')};`,
-          `  let x_base = ${sum('x_row', source.hoisted)};`,
-          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(sum(mul('z', bh), mul('i_r', outputs)), bw))};`,
-          ...unrolledLoop('i_j', bw, unroll, (it) => [
+      : bsrBlockWalk(op, pattern, {
+          variable: 'z',
+          unroll,
+          accumulators: acc.names,
+          block: (z) => [
+            `let i_J = ${pattern.col(z)};`,
+            `let x_base = ${sum('x_row', source.hoisted)};`,
+            `let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(sum(mul(z, bh), mul('i_r', outputs)), bw))};`,
+          ],
+          term: (it) => [
             `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
             ...acc.names.map((name, p) => {
               const w = it.constant !== undefined ? u(p * bw + it.constant) : sum(u(p * bw), 'i_j');
               return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
             }),
-          ]).map((l) => `  ${l}`),
-          '}',
-        ];
+          ],
+        });
   const body = bsrThreadBody(ctx, op, {
     blockRows,
     outputs,

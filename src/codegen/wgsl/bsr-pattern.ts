@@ -7,7 +7,8 @@
 import type { BsrOp } from '../../ir/ir.js';
 import { csrOffsets, PATTERN_BINDING } from '../../manifest/pattern.js';
 import { invariant } from '../../util/assert.js';
-import { mul, sum, u, type U32Expr } from './scaffold.js';
+import { BLOCKED_SUM_FROM, runtimeBlockedSum, type Accumulator } from './reduction.js';
+import { div, mul, sum, u, type U32Expr } from './scaffold.js';
 
 /** The pattern binding's declaration, named after the entry point. */
 function binding(entryPoint: string): { readonly decl: string; readonly name: string } {
@@ -48,4 +49,57 @@ export function cooPattern(entryPoint: string): { readonly decls: readonly strin
     row: (z) => `${name}[${mul(z, 2)}]`,
     col: (z) => `${name}[${sum(mul(z, 2), u(1))}]`,
   };
+}
+
+/**
+ * The most terms one output of the op sums: its longest block row's blocks times bw. The bsr
+ * kernels sum in blocks (blockRowSum) only when this exceeds BLOCKED_SUM_FROM, so ops of shorter
+ * rows keep their text.
+ */
+export function longestRowTerms(op: BsrOp): number {
+  const perRow = new Map<number, number>();
+  let most = 0;
+  for (const [bi] of op.blocks) {
+    const count = (perRow.get(bi) ?? 0) + 1;
+    perRow.set(bi, count);
+    most = Math.max(most, count);
+  }
+  return most * op.bw;
+}
+
+/**
+ * A walk over the units [first, end) of a block row (its blocks, or chunks of them), `termsPer`
+ * terms each, adding into `accumulators`: `loop(from, to)` renders the walk over [from, to).
+ * With `long` false that is loop(first, end), the text unchanged; with `long` the row's terms run
+ * in blocks of about SUM_BLOCK (reduction.ts runtimeBlockedSum, the row's length being known only
+ * at run time), each a whole number of units. `name` prefixes the block's variables.
+ */
+export function blockRowSum(o: {
+  readonly name: string;
+  readonly first: U32Expr;
+  readonly end: U32Expr;
+  readonly termsPer: number;
+  readonly long: boolean;
+  readonly accumulators: readonly Accumulator[];
+  readonly loop: (from: U32Expr, to: U32Expr) => readonly string[];
+}): string[] {
+  if (!o.long) return [...o.loop(o.first, o.end)];
+  const first = `${o.name}_first`;
+  const terms = `${o.name}_terms`;
+  return [
+    `let ${first} = ${o.first};`,
+    `let ${terms} = ${mul(`${o.end} - ${first}`, o.termsPer)};`,
+    ...runtimeBlockedSum({
+      name: o.name,
+      count: terms,
+      step: o.termsPer,
+      accumulators: o.accumulators,
+      loop: (from, to) => o.loop(sum(first, div(from, o.termsPer)), sum(first, div(to, o.termsPer))),
+    }),
+  ];
+}
+
+/** Whether a bsr kernel's walk over a block row sums in blocks: its rows exceed BLOCKED_SUM_FROM terms. */
+export function isLongRow(op: BsrOp): boolean {
+  return longestRowTerms(op) > BLOCKED_SUM_FROM;
 }

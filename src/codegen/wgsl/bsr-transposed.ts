@@ -12,12 +12,12 @@ import type { BsrOp } from '../../ir/ir.js';
 import { invariant } from '../../util/assert.js';
 import { directScheduleSpace, type DirectSchedule, type KernelFamily } from './family.js';
 import { gradKernel, type GradBindingTypes } from './grad-scaffold.js';
-import { bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
+import { bsrBlockWalk, bsrThreadBody, bsrThreadKnobs } from './bsr-direct.js';
 import { csrPattern } from './bsr-pattern.js';
 import { applyIndexMap, rowMajor } from './index-map.js';
 import type { EmittedKernel } from './kernel.js';
 import { outputAccumulators } from './matmul-parts.js';
-import { loopIndex, unrolledLoop } from './reduction.js';
+import { loopIndex } from './reduction.js';
 import { kernelNames, load, mul, paramOffset, sum, u, type KernelContext } from './scaffold.js';
 
 const FAMILY = 'bsr-t-direct';
@@ -50,20 +50,23 @@ function emitBsrTransposed(op: BsrOp, schedule: BsrTransposedSchedule, ctx: Kern
   const blockLoop =
     op.blocks.length === 0
       ? []
-      : [
-          `for (var k = ${pattern.rowStart('i_I')}; k < ${pattern.rowStart('i_I + 1u')}; k++) {`,
-          `  let i_J = ${pattern.col('k')};`,
-          `  let x_base = ${sum('x_row', source.hoisted)};`,
-          `  let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(pattern.z('k'), bh * bw), mul('i_r', outputs))};`,
-          ...unrolledLoop('i_j', bw, unroll, (it) => [
+      : bsrBlockWalk(op, pattern, {
+          variable: 'k',
+          unroll,
+          accumulators: acc.names,
+          block: (k) => [
+            `let i_J = ${pattern.col(k)};`,
+            `let x_base = ${sum('x_row', source.hoisted)};`,
+            `let w_base = ${sum(u(paramOffset(ctx, op.weight)), mul(pattern.z(k), bh * bw), mul('i_r', outputs))};`,
+          ],
+          term: (it) => [
             `let xv = ${load(ctx, n.src, sum('x_base', source.inLoop(it)))};`,
             ...acc.names.map((name, p) => {
               const w = it.constant !== undefined ? u(p + it.constant * bh) : sum(u(p), mul('i_j', bh));
               return `${name} = ${name} + ${load(ctx, n.params, sum('w_base', w))} * xv;`;
             }),
-          ]).map((l) => `  ${l}`),
-          '}',
-        ];
+          ],
+        });
   const body = [
     `let global = ${sum(mul('group', wg), 'lid')};`,
     `if (global >= ${n.dims}.batch * ${u(itemsPerRow)}) { return; }`,

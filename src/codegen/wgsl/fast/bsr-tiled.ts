@@ -24,10 +24,12 @@
 import type { BsrOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
 import { forwardCsr } from '../bsr-direct.js';
+import { blockRowSum, isLongRow } from '../bsr-pattern.js';
 import { dividing, flag, highestScoring, knob, type KernelFamily } from '../family.js';
 import { applyIndexMap, renderIndex, rowMajor } from '../index-map.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../kernel.js';
 import { div, kernelNames, mod, mul, paramOffset, rowSize, sum, u, type KernelContext } from '../scaffold.js';
+import { vec4Accumulators } from './staged-sum.js';
 import { epilogueWrite, LANES, scalarAt, stagedChunks, staging, tiledKernel, transposedTile } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
@@ -182,12 +184,22 @@ function emit(op: BsrOp, schedule: BsrTiledSchedule, ctx: KernelContext): Emitte
       ? []
       : [
           `let ch_end = ${mul(csr.rowStart('blk_row + 1u'), perBlock)};`,
-          ...stagedChunks(
-            staging('pf', T, [srcCopy, wCopy]),
-            { variable: 'ch', first: mul(csr.rowStart('blk_row'), perBlock), end: 'ch_end', step: '1u', mayBeEmpty: true },
-            schedule.pipeline,
-            [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), '}'],
-          ),
+          // A row of more than BLOCKED_SUM_FROM terms sums in blocks of whole chunks (blockRowSum).
+          ...blockRowSum({
+            name: 'ch',
+            first: mul(csr.rowStart('blk_row'), perBlock),
+            end: 'ch_end',
+            termsPer: TK,
+            long: isLongRow(op),
+            accumulators: vec4Accumulators(Array.from({ length: RR / 4 }, (_, iv) => Array.from({ length: RB }, (_, j) => acc(iv, j))).flat()),
+            loop: (first, end) =>
+              stagedChunks(
+                staging('pf', T, [srcCopy, wCopy]),
+                { variable: 'ch', first, end, step: '1u', mayBeEmpty: true },
+                schedule.pipeline,
+                [`for (var k = 0u; k < ${u(TK)}; k++) {`, ...inner.map((l) => `  ${l}`), '}'],
+              ),
+          }),
         ];
 
   // The logical output l of the op; the bias is indexed by it (ir.ts), the store by output(l).
