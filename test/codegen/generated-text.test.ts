@@ -50,14 +50,16 @@ describe('a spec file named to inject code', () => {
 });
 
 describe('the WGSL and manifest constants', () => {
-  /** The text of `const NAME = …` in a generated file (the template literal's value, or the initializer's source). */
+  /** The text of `const NAME = …` in a generated file (the template literal's value, also as JSON.parse's argument, or the initializer's source). */
   function constant(text: string, name: string): string {
     const file = ts.createSourceFile('m.ts', text, ts.ScriptTarget.ES2022);
     for (const s of file.statements) {
       if (!ts.isVariableStatement(s)) continue;
       const d = s.declarationList.declarations.find((v) => v.name.getText(file) === name);
       if (!d?.initializer) continue;
-      return ts.isNoSubstitutionTemplateLiteral(d.initializer) ? d.initializer.text : d.initializer.getText(file);
+      // MANIFEST is JSON.parse of the manifest's text.
+      const init = ts.isCallExpression(d.initializer) ? d.initializer.arguments[0] : d.initializer;
+      return ts.isNoSubstitutionTemplateLiteral(init) ? init.text : init.getText(file);
     }
     throw new Error(`no const ${name}`);
   }

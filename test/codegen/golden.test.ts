@@ -18,7 +18,8 @@ const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon')).sort
 
 const WGSL_OPEN = 'const WGSL = `';
 const WGSL_CLOSE = '`;\n';
-const MANIFEST_OPEN = 'const MANIFEST: Manifest = ';
+const MANIFEST_OPEN = 'const MANIFEST: Manifest = JSON.parse(`';
+const MANIFEST_CLOSE = '`);\n';
 
 /** Undoes the escapes a template literal needs (`\\`, `` \` ``, `\${`). */
 function templateText(literalBody: string): string {
@@ -36,10 +37,11 @@ function bindingsSkeleton(ts: string, wgsl: string, manifestJson: string, module
   const bodyEnd = ts.indexOf(WGSL_CLOSE, bodyStart);
   expect(templateText(ts.slice(bodyStart, bodyEnd)), 'the WGSL embedded in the bindings is the module WGSL').toBe(wgsl);
   const withoutWgsl = `${ts.slice(0, bodyStart)}/* test/golden/${moduleName}.wgsl */${ts.slice(bodyEnd)}`;
-  const manifestStatement = `${MANIFEST_OPEN}${manifestJson.trimEnd()};`;
-  expect(withoutWgsl.split(manifestStatement).length - 1, 'the bindings embed the manifest exactly once, as the .json holds it').toBe(1);
-  // `{} as Manifest` keeps the skeleton valid TypeScript (tsconfig type-checks test/golden too).
-  return withoutWgsl.replace(manifestStatement, `${MANIFEST_OPEN}{} as Manifest /* test/golden/${moduleName}.json */;`);
+  expect(withoutWgsl.split(MANIFEST_OPEN).length - 1, 'the bindings embed the manifest exactly once').toBe(1);
+  const jsonStart = withoutWgsl.indexOf(MANIFEST_OPEN) + MANIFEST_OPEN.length;
+  const jsonEnd = withoutWgsl.indexOf(MANIFEST_CLOSE, jsonStart);
+  expect(templateText(withoutWgsl.slice(jsonStart, jsonEnd)), 'the manifest embedded in the bindings is the .json').toBe(manifestJson.trimEnd());
+  return `${withoutWgsl.slice(0, jsonStart)}{} /* test/golden/${moduleName}.json */${withoutWgsl.slice(jsonEnd)}`;
 }
 
 describe('golden outputs', () => {

@@ -58,15 +58,20 @@ export function emitBindings(manifest: Manifest, wgsl: string, options: Bindings
       declarations: [{ name: 'WGSL', initializer: WGSL_SLOT }],
     },
     // Written out rather than as a structure: an initializer structure gets a hanging indent.
-    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = ${MANIFEST_SLOT};`),
+    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`),
     ...manifest.maps.flatMap((map, index) => mapStatements(map, index, names[index])),
   ];
   const printed = project.createSourceFile(`${manifest.module}.ts`, { statements }).getFullText();
   const withWgsl = fill(printed, `const WGSL = ${WGSL_SLOT};`, WGSL_SLOT, templateLiteral(wgsl));
-  return fill(withWgsl, `const MANIFEST: Manifest = ${MANIFEST_SLOT};`, MANIFEST_SLOT, formatJson(manifest));
+  return fill(withWgsl, `const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`, MANIFEST_SLOT, templateLiteral(formatJson(manifest)));
 }
 
 /**
+ * The manifest is embedded as its JSON text, parsed when the module loads, not as an object
+ * literal: a type checker reads a string in one token, while it checks an object literal against
+ * `Manifest` element by element (a sparse pattern of a million blocks lists them in the manifest,
+ * and tsc did not finish such a file in 5 minutes). `MANIFEST` keeps its declared type.
+ *
  * Where the WGSL and the manifest go: ts-morph's writer slows down on multi-megabyte text (tens of
  * megabytes for a module at the step limit), so it prints these identifiers in their place and
  * the text goes in afterwards.
