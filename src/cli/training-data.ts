@@ -2,10 +2,10 @@
  * The batches `monc grad` and `monc train` read: an input X of shape (…, in) (like nn.Linear and
  * `monc run`: any leading dimensions, none for one vector), and an array paired with it row for
  * row (∂L/∂Y, or the target Y) of shape (…, out) with the same leading dimensions. Every value
- * must be finite once in float32: a NaN or Inf would only come back as a NaN gradient or loss far
- * from its cause.
+ * must be finite once in float32 (runtime/finite-rows.ts, the check fitMse makes too).
  */
 import type { CheckedMap } from '../dsl/structure.js';
+import { nonFiniteValue } from '../runtime/finite-rows.js';
 import { MoncError } from '../util/error.js';
 import { readNpyFile, shapeText } from './data-files.js';
 
@@ -38,13 +38,8 @@ export async function readPairedRows(path: string, what: string, input: Rows, ma
 }
 
 function finiteRows(path: string, what: string, shape: readonly number[], values: ArrayLike<number>): Rows {
+  const bad = nonFiniteValue(values, shape);
+  if (bad) throw new MoncError('value', `${path}: ${what} ${bad}; all values must be finite`);
   const data = Float32Array.from(values);
-  const width = shape[shape.length - 1];
-  const bad = data.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) {
-    const where = shape.length === 1 ? `element ${bad}` : `row ${Math.floor(bad / width)}, column ${bad % width}${shape.length > 2 ? ' (rows counted over the leading dimensions)' : ''}`;
-    const value = Number.isNaN(values[bad]) ? 'NaN' : Number.isFinite(values[bad]) ? `${values[bad]} (beyond float32)` : String(values[bad]);
-    throw new MoncError('value', `${path}: ${what} holds ${value} at ${where}; all values must be finite`);
-  }
-  return { data, rows: data.length / width, shape };
+  return { data, rows: data.length / shape[shape.length - 1], shape };
 }

@@ -4,7 +4,8 @@
  * (miniBatches: the same rows for the same seed on both backends), Y, the loss, DY = 2(Y − T)/(r·m),
  * the parameter gradients, one update, and the checks that stop it at the first step whose loss
  * is not finite, whose gradients a float32 optimizer state cannot take, or whose parameters the
- * module cannot load (non-finite; beyond ±65504 in an f16 module).
+ * module cannot load (non-finite; beyond ±65504 in an f16 module). A stop leaves the parameters
+ * as the last good step left them (before any step: as loaded), on both backends.
  *
  * On webgpu the loop stays on the device (GpuFitMse, gpu-fit-mse.ts); the cpu backend runs the
  * same steps in float64 with the runner's forward, backward and optimizer (cpuFitMse).
@@ -12,6 +13,7 @@
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
+import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
@@ -22,7 +24,7 @@ export interface FitMseOptions {
   readonly optimizer: OptimizerOptions;
   /** Rows per mini-batch (default, and anything above the rows: all rows, in order). */
   readonly batch?: number;
-  /** Seed of the mini-batch shuffling (default 0). */
+  /** Seed of the mini-batch shuffling: a non-negative integer (default 0). */
   readonly seed?: number;
   /** Called at progress points with the step (1-based) and its mini-batch loss (before its update). */
   readonly onProgress?: (step: number, loss: number) => void;
@@ -42,7 +44,9 @@ export type FitStopReason = 'loss' | 'gradient' | 'params';
 /**
  * The error a fit stops with, at the first step whose loss is not finite, or whose gradients or
  * updated parameters cannot be kept. `detail` says what and at which step (`the loss became NaN
- * at step 2 of 5`); the parameters are left as the steps after it made them (reload them).
+ * at step 2 of 5`). The stopping step's update is not kept: the runner's parameters are those
+ * after step `step − 1` (the loaded ones when `step` is 1), on webgpu as on the cpu backend, so
+ * the runner can go on (e.g. a fit with a smaller learning rate) without reloading.
  */
 export class FitStopped extends MoncError {
   override readonly name = 'FitStopped';
@@ -84,7 +88,12 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new MoncError('user', `${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
   if (!Number.isInteger(batch) || batch < 1) throw new MoncError('user', `${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
-  if (!Number.isFinite(seed)) throw new MoncError('user', `${what}: fitMse seed must be a finite number, got ${seed}`);
+  // As monc train --seed: mulberry32 takes the seed's low 32 bits, so a negative or fractional one would alias another.
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new MoncError('user', `${what}: fitMse seed must be a non-negative integer, got ${seed}`);
+  for (const [data, name, width] of [[x, 'input', map.in], [target, 'target', map.out]] as const) {
+    const bad = nonFiniteValue(data, [rows, width]);
+    if (bad) throw new MoncError('value', `${what}: ${name} ${bad}; all values must be finite`);
+  }
   if (dtype === 'f16') checkValues(x, 'f16', `input of ${what}`, [rows, map.in]);
   const parts = options.progressPoints ?? 10;
   const reports = (step: number) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
@@ -115,14 +124,17 @@ export async function cpuFitMse(host: CpuFitHost, optimizer: Optimizer, x: Float
     loss = meanSquaredError(y, tb);
     if (!Number.isFinite(loss)) throw lossStop(loss, step, plan.steps);
     await host.backward(xb, mseOutputGradient(y, tb), rows);
-    await optimizer.step();
     const packed = host.params();
+    // The update is in place: a stop after it puts the last good step's parameters back.
+    const before = packed.slice();
+    await optimizer.step();
     for (const entry of map.params) {
       const size = entry.shape.reduce((a, b) => a * b, 1);
       try {
         checkValues(packed.subarray(entry.offset, entry.offset + size), host.dtype, `parameter tensor '${entry.name}'`, entry.shape);
       } catch (e) {
         if (!(e instanceof ValueRangeError)) throw e;
+        packed.set(before);
         throw paramsStop(host.dtype, step, plan.steps, e.message);
       }
     }

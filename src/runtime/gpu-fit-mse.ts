@@ -6,6 +6,12 @@
  * stats (loss, flags, the first bad indices) written to a device buffer that is read back only at
  * progress points and at the end, from which the first bad step is found exactly. Data larger than
  * one storage binding goes up step by step instead (one step per submission).
+ *
+ * The steps between two read-backs run before their checks are seen, so a stop is found after the
+ * device has applied the stopping step's update and maybe later ones. Each such window therefore
+ * starts with a copy of the parameters and the optimizer state (copyBufferToBuffer); at a stop
+ * they are put back and the window's good steps taken again (the same rows, the same kernels and
+ * uniforms: the same results), which leaves what the cpu loop leaves: the last good step's parameters.
  */
 import { FLAG_INF, FLAG_NAN, NONE, STATS, STATS_WORDS, STEP_BYTES, STEP_STRIDE, type TrainingStepKernel } from '../manifest/training-step.js';
 import type { Dtype } from '../manifest/program.js';
@@ -18,7 +24,7 @@ import type { GpuBackward } from './gpu-backward.js';
 import { toStorage } from './host-storage.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { badValueMessage, F16_MAX } from './numerics.js';
-import type { Optimizer } from './optimizer-options.js';
+import type { GpuOptimizer } from './optimizer.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
 const F32_SQRT_MAX = Math.sqrt(3.4028234663852886e38);
@@ -70,8 +76,9 @@ function layoutFor(device: GPUDevice) {
 
 /** A fit's buffers on the device (GpuFitMse.allocate). */
 interface FitBuffers {
-  /** Whether X and T are on the device (else each step's rows are uploaded). */
+  /** Whether X and T are on the device (else each step's rows are uploaded from `host`). */
   readonly onDevice: boolean;
+  readonly host: { readonly x: Float32Array; readonly target: Float32Array };
   /** Whether steps gather their rows by index on the device (mini-batches of data on the device). */
   readonly useIndices: boolean;
   /** Steps per submission at most. */
@@ -89,6 +96,8 @@ interface FitBuffers {
   readonly stats: GPUBuffer;
   readonly statsRead: GPUBuffer;
   readonly uniforms: GPUBuffer;
+  /** The parameters and the optimizer state at the start of the read-back window (GpuFitMse.copyState). */
+  readonly snapshot: { readonly params: GPUBuffer; readonly state: GPUBuffer };
   readonly groups: { readonly gather: GPUBindGroup | undefined; readonly mse: GPUBindGroup; readonly check: GPUBindGroup };
 }
 
@@ -136,7 +145,7 @@ export class GpuFitMse {
     return b;
   }
 
-  async run(optimizer: Optimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
+  async run(optimizer: GpuOptimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
     const { device, map } = this.host;
     try {
       device.pushErrorScope('out-of-memory');
@@ -159,7 +168,7 @@ export class GpuFitMse {
   }
 
   /** The fit's device buffers and bind groups (X and T uploaded), freed by `run`. */
-  private allocate(x: Float32Array, target: Float32Array, plan: FitPlan): FitBuffers {
+  private allocate(x: Float32Array, target: Float32Array, plan: FitPlan, optimizer: GpuOptimizer): FitBuffers {
     const { device, map, storage, backward } = this.host;
     const { in: n, out: m } = map;
     const e = this.elementBytes;
@@ -176,6 +185,7 @@ export class GpuFitMse {
     const useIndices = gathered && onDevice;
     const b = {
       onDevice,
+      host: { x, target },
       useIndices,
       chunk,
       xb: gathered || !onDevice ? this.buffer('x batch', plan.batch * n * e, STORAGE) : xAll!,
@@ -188,6 +198,10 @@ export class GpuFitMse {
       stats: this.buffer('stats', MAX_SLOTS * STATS_WORDS * 4, STORAGE | GPUBufferUsage.COPY_SRC),
       statsRead: this.buffer('stats read-back', MAX_SLOTS * STATS_WORDS * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
       uniforms: this.buffer('steps', chunk * STEP_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      snapshot: {
+        params: this.buffer('params snapshot', this.host.params.size, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
+        state: this.buffer('optimizer state snapshot', optimizer.stateBuffer.size, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
+      },
     };
     const { group: layout } = layoutFor(device);
     const bindGroup = (a: GPUBuffer, t: GPUBuffer, out: GPUBuffer) =>
@@ -207,76 +221,123 @@ export class GpuFitMse {
     };
   }
 
-  private async steps(optimizer: Optimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
-    const { device, map, storage, backward } = this.host;
-    const { in: n, out: m, paramSize } = map;
-    const { onDevice, useIndices, chunk, xb, tb, y, dy, dx, rows: rowsBuffer, stats, statsRead, uniforms, groups } = this.allocate(x, target, plan);
-
-    const resetStats = () => device.queue.writeBuffer(stats, 0, new Uint32Array(MAX_SLOTS * STATS_WORDS).fill(NONE).map((v, i) => (isIndexWord(i) ? v : 0)));
+  private async steps(optimizer: GpuOptimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
+    const { device } = this.host;
+    const b = this.allocate(x, target, plan, optimizer);
+    const resetStats = () => device.queue.writeBuffer(b.stats, 0, new Uint32Array(MAX_SLOTS * STATS_WORDS).fill(NONE).map((v, i) => (isIndexWord(i) ? v : 0)));
     resetStats();
     const next = miniBatches(plan.rows, plan.batch, plan.seed);
     const adam = options.optimizer.kind !== 'sgd';
-    const paramLimit = this.host.dtype === 'f16' ? F16_MAX : F32_MAX;
     let firstSlotStep = 1;
     let lastLoss = NaN;
     let step = 0;
     while (step < plan.steps) {
       // The chunk ends at a read-back point: a progress point, a full stats buffer, the last step.
       let end = step;
-      while (end < step + chunk && end < plan.steps) {
+      while (end < step + b.chunk && end < plan.steps) {
         end++;
         if (plan.reports(end) || end - firstSlotStep + 1 >= MAX_SLOTS) break;
       }
-      const records = new ArrayBuffer(chunk * STEP_STRIDE);
-      const indices = useIndices ? new Uint32Array(chunk * plan.batch) : undefined;
       const encoder = device.createCommandEncoder({ label: 'monc fit steps' });
-      for (let k = 0; k < end - step; k++) {
-        const picked = next();
-        const rows = picked ? picked.length : plan.rows;
-        const base = k * plan.batch;
-        if (indices && picked) indices.set(picked, base);
-        if (!onDevice) {
-          // Too large for one binding: this step's rows from the host (one step per submission).
-          device.queue.writeBuffer(xb, 0, toStorage(picked ? gatherRows(x, n, picked) : x, storage));
-          device.queue.writeBuffer(tb, 0, toStorage(picked ? gatherRows(target, m, picked) : target, 'f32'));
-        }
-        const count = rows * m;
-        const words = new Uint32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
-        const floats = new Float32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
-        words.set([rows, n, m, base, useIndices ? 1 : 0, step + k + 1 - firstSlotStep, paramSize, this.groups('mse', count)]);
-        floats.set([2 / count, 1 / Math.sqrt(count), paramLimit], 8);
-        const offset = [k * STEP_STRIDE];
-        // Few compute passes per step: gather, forward and loss in one; the backward pass; the update; the checks.
-        const front = encoder.beginComputePass({ label: 'monc fit forward' });
-        if (groups.gather) this.dispatch(front, 'gather', groups.gather, offset, this.groups('gather', rows * n));
-        this.host.encodeForward(front, xb, y, rows);
-        this.dispatch(front, 'mse', groups.mse, offset, this.groups('mse', count));
-        front.end();
-        backward.encode(encoder, xb, dy, dx, rows);
-        optimizer.encodeStep(encoder);
-        const checks = encoder.beginComputePass({ label: 'monc fit checks' });
-        this.dispatch(checks, 'check', groups.check, offset, this.groups('check', paramSize));
-        this.dispatch(checks, 'finalize', groups.check, offset, 1);
-        checks.end();
-      }
-      device.queue.writeBuffer(uniforms, 0, records);
-      if (indices) device.queue.writeBuffer(rowsBuffer, 0, indices);
+      if (step + 1 === firstSlotStep) this.copyState(encoder, b, optimizer, 'save');
+      this.encodeSteps(encoder, b, optimizer, plan, step + 1, end, firstSlotStep, next);
       device.queue.submit([encoder.finish()]);
       step = end;
       if (step === plan.steps || plan.reports(step) || step - firstSlotStep + 1 >= MAX_SLOTS) {
-        const read = await this.readStats(stats, statsRead, step - firstSlotStep + 1);
-        read.forEach((s, i) => {
+        const read = await this.readStats(b.stats, b.statsRead, step - firstSlotStep + 1);
+        for (const [i, s] of read.entries()) {
           const at = firstSlotStep + i;
           const stop = this.stopOf(s, at, plan.steps, adam);
-          if (stop) throw stop;
+          if (stop) {
+            await this.rollBack(b, optimizer, plan, firstSlotStep, at);
+            throw stop;
+          }
           lastLoss = s.loss;
           if (plan.reports(at)) options.onProgress?.(at, s.loss);
-        });
+        }
         firstSlotStep = step + 1;
         resetStats();
       }
     }
     return { steps: plan.steps, loss: lastLoss };
+  }
+
+  /**
+   * Records steps `first` … `last` (1-based; at most one chunk) into `encoder`, each on the rows
+   * `next` gives, and queues their step uniforms and row indices (so: submit before the next call).
+   * Stats go to the window's slots, counted from step `firstSlotStep`.
+   */
+  private encodeSteps(encoder: GPUCommandEncoder, b: FitBuffers, optimizer: GpuOptimizer, plan: FitPlan, first: number, last: number, firstSlotStep: number, next: () => Uint32Array | undefined): void {
+    const { device, map, storage, backward } = this.host;
+    const { in: n, out: m, paramSize } = map;
+    const paramLimit = this.host.dtype === 'f16' ? F16_MAX : F32_MAX;
+    const records = new ArrayBuffer(b.chunk * STEP_STRIDE);
+    const indices = b.useIndices ? new Uint32Array(b.chunk * plan.batch) : undefined;
+    for (let k = 0; k <= last - first; k++) {
+      const picked = next();
+      const rows = picked ? picked.length : plan.rows;
+      const base = k * plan.batch;
+      if (indices && picked) indices.set(picked, base);
+      if (!b.onDevice) {
+        // Too large for one binding: this step's rows from the host (one step per submission).
+        device.queue.writeBuffer(b.xb, 0, toStorage(picked ? gatherRows(b.host.x, n, picked) : b.host.x, storage));
+        device.queue.writeBuffer(b.tb, 0, toStorage(picked ? gatherRows(b.host.target, m, picked) : b.host.target, 'f32'));
+      }
+      const count = rows * m;
+      const words = new Uint32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
+      const floats = new Float32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
+      words.set([rows, n, m, base, b.useIndices ? 1 : 0, first + k - firstSlotStep, paramSize, this.groups('mse', count)]);
+      floats.set([2 / count, 1 / Math.sqrt(count), paramLimit], 8);
+      const offset = [k * STEP_STRIDE];
+      // Few compute passes per step: gather, forward and loss in one; the backward pass; the update; the checks.
+      const front = encoder.beginComputePass({ label: 'monc fit forward' });
+      if (b.groups.gather) this.dispatch(front, 'gather', b.groups.gather, offset, this.groups('gather', rows * n));
+      this.host.encodeForward(front, b.xb, b.y, rows);
+      this.dispatch(front, 'mse', b.groups.mse, offset, this.groups('mse', count));
+      front.end();
+      backward.encode(encoder, b.xb, b.dy, b.dx, rows);
+      optimizer.encodeStep(encoder);
+      const checks = encoder.beginComputePass({ label: 'monc fit checks' });
+      this.dispatch(checks, 'check', b.groups.check, offset, this.groups('check', paramSize));
+      this.dispatch(checks, 'finalize', b.groups.check, offset, 1);
+      checks.end();
+    }
+    device.queue.writeBuffer(b.uniforms, 0, records);
+    if (indices) device.queue.writeBuffer(b.rows, 0, indices);
+  }
+
+  /** Copies the parameters and the optimizer state into the window's snapshot ('save') or back from it ('restore'). */
+  private copyState(encoder: GPUCommandEncoder, b: FitBuffers, optimizer: GpuOptimizer, direction: 'save' | 'restore'): void {
+    const pairs: [GPUBuffer, GPUBuffer][] = [
+      [this.host.params, b.snapshot.params],
+      [optimizer.stateBuffer, b.snapshot.state],
+    ];
+    for (const [live, copy] of pairs) {
+      if (direction === 'save') encoder.copyBufferToBuffer(live, 0, copy, 0, live.size);
+      else encoder.copyBufferToBuffer(copy, 0, live, 0, live.size);
+    }
+  }
+
+  /**
+   * After a stop at step `stop` found at the read-back of the window that began at step `from`:
+   * the parameters and optimizer state put back as they were after step from − 1, then steps
+   * from … stop − 1 taken again on the same rows, so the device holds what the last good step left.
+   */
+  private async rollBack(b: FitBuffers, optimizer: GpuOptimizer, plan: FitPlan, from: number, stop: number): Promise<void> {
+    const { device } = this.host;
+    // The same rows: the seed's mini-batches from the first step, those before the window skipped.
+    const next = miniBatches(plan.rows, plan.batch, plan.seed);
+    for (let s = 1; s < from; s++) next();
+    optimizer.rewindTo(from - 1);
+    const restore = device.createCommandEncoder({ label: 'monc fit roll back' });
+    this.copyState(restore, b, optimizer, 'restore');
+    device.queue.submit([restore.finish()]);
+    for (let first = from; first < stop; first += b.chunk) {
+      const encoder = device.createCommandEncoder({ label: 'monc fit steps again' });
+      this.encodeSteps(encoder, b, optimizer, plan, first, Math.min(first + b.chunk, stop) - 1, from, next);
+      device.queue.submit([encoder.finish()]);
+    }
+    await device.queue.onSubmittedWorkDone();
   }
 
   /** Workgroups of `kernel` for `items` elements. */

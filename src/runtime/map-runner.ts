@@ -290,7 +290,8 @@ export class MapRunner {
    * webgpu the loop stays on the device (the data uploaded once, the loss and its gradient
    * computed by the module's kernels, stats read back only at progress points); on the cpu backend
    * it runs in float64. Rejects with a FitStopped error (kind `value`) at the first step whose
-   * loss is not finite or whose update leaves the parameters unloadable.
+   * loss is not finite or whose update leaves the parameters unloadable; the parameters are then
+   * those after the step before it (as loaded when the first step stops), on both backends.
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
     this.checkUsable();

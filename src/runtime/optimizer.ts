@@ -126,11 +126,30 @@ export class GpuOptimizer implements Optimizer {
     });
     // The rule is written for any batch: one dispatch covers the whole packed buffer.
     this.groups = workgroupCount(kernel.dispatch, 1);
-    this.state = device.createBuffer({ label: 'monc optimizer state', size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16), usage: GPUBufferUsage.STORAGE });
+    // Copyable: fitMse snapshots it to take steps back after a stop (gpu-fit-mse.ts).
+    this.state = device.createBuffer({
+      label: 'monc optimizer state',
+      size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
   }
 
   get steps(): number {
     return this.t;
+  }
+
+  /** The state buffer (moments), for a loop that snapshots and restores it with copyBufferToBuffer. */
+  get stateBuffer(): GPUBuffer {
+    return this.state;
+  }
+
+  /**
+   * Sets the step count back to `steps` (at most the current one); the caller restores the state
+   * buffer to what it held after that step, so the next update uses its bias corrections again.
+   */
+  rewindTo(steps: number): void {
+    if (!Number.isInteger(steps) || steps < 0 || steps > this.t) throw new Error(`internal error: cannot rewind an optimizer at step ${this.t} to step ${steps}`);
+    this.t = steps;
   }
 
   encodeStep(encoder: GPUCommandEncoder): void {

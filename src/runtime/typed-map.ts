@@ -72,7 +72,10 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     return this.runner.createOptimizer(options);
   }
 
-  /** Fits the parameters to (x, target) by mini-batch MSE steps, on the device for webgpu (docs/training.md). */
+  /**
+   * Fits the parameters to (x, target) by mini-batch MSE steps, on the device for webgpu (docs/training.md).
+   * Rejects with FitStopped at the first bad step, leaving the parameters of the step before it.
+   */
   fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
     return this.runner.fitMse(x, target, options);
   }

@@ -14,47 +14,16 @@ import { compileKernelsOfModule } from '../../src/compile-kernels.js';
 import { checkSource } from '../../src/dsl/index.js';
 import { FitStopped, type FitMseOptions } from '../../src/runtime/fit-mse.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
-import { randomParams, randomValues, rng } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
+import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC } from './fit-problem.js';
 import { hostLoopMse } from './host-loop.js';
 import { frobeniusError } from './support.js';
 
-const SPEC = `module fit
-map sq   : 12 -> 12 = monarch(nblocks: 3) + bias()
-map rect : 12 -> 18 = monarch(nblocks: 3)
-map wide : 18 -> 12 = lowrank(rank: 2) + sparse(block: 6, pattern: band(width: 1)) + bias()
-map a    : 12 -> 12 = monarch(nblocks: 3)
-map tied : 12 -> 12 = a @ transpose(3, 4) @ a + bias()
-`;
-const HALF = `module half
-dtype f16
-map h : 12 -> 12 = monarch(nblocks: 3) + bias()
-`;
-const ROWS = 24;
 /** Many rows and outputs: a step's loss sums more mse workgroups' partials than finalize has invocations. */
 const BIG = `module big
 map big : 64 -> 256 = lowrank(rank: 4) + bias()
 `;
 const BIG_ROWS = 320;
-
-/** A runner of map `name` of `source` with random parameters (seed), and random X and T of `rows` rows. */
-async function problem(source: string, name: string, backend: Backend, seed: number, scale = { x: 1, t: 1 }, rows = ROWS) {
-  const { module } = checkSource(source, 'fit.mon');
-  const outputs = compileKernelsOfModule(module!);
-  const manifestMap = outputs.manifest.maps.find((m) => m.name === name)!;
-  const checked = module!.maps.find((m) => m.name === name)!;
-  const random = rng(seed);
-  const params = new Map([...randomParams(checked.structure, random)].map(([k, v]) => [k, Float32Array.from(v)]));
-  const x = Float32Array.from(randomValues(random, rows * checked.in), (v) => v * scale.x);
-  const target = Float32Array.from(randomValues(random, rows * checked.out), (v) => v * scale.t);
-  const open = async () => {
-    const device = backend === 'webgpu' ? { device: await getTestDevice() } : {};
-    const runner = await MapRunner.create(manifestMap, outputs.wgsl, { backend, dtype: module!.dtype, ...device });
-    runner.loadParams(params);
-    return runner;
-  };
-  return { open, x, target, params };
-}
 
 const CASES: [string, string, FitMseOptions][] = [
   ['big', BIG, { steps: 3, batch: 300, seed: 5, optimizer: { kind: 'adam', lr: 0.01 } }],
@@ -119,34 +88,15 @@ describe('fitMse equals the host loop', () => {
   });
 });
 
-/**
- * The test device with a smaller maxStorageBufferBindingSize: X and T no longer fit one binding,
- * so fitMse uploads each step's rows from the host (its other path). Methods run on the device.
- */
-function deviceWithBindingLimit(device: GPUDevice, bytes: number): GPUDevice {
-  const limits = new Proxy(device.limits, { get: (l, k) => (k === 'maxStorageBufferBindingSize' ? bytes : Reflect.get(l, k, l)) });
-  return new Proxy(device, {
-    get: (d, k) => {
-      if (k === 'limits') return limits;
-      const v = Reflect.get(d, k, d);
-      return typeof v === 'function' ? v.bind(d) : v;
-    },
-  });
-}
-
 describe('fitMse with data beyond one storage binding', () => {
   it.each(['sq', 'wide'])('%s: the rows of each step from the host, the same parameters as the host loop', async (name) => {
     const options: FitMseOptions = { steps: 6, batch: 7, seed: 9, optimizer: { kind: 'adam', lr: 0.01 } };
     const p = await problem(SPEC, name, 'webgpu', 15);
     const host = await p.open();
     const { losses } = await hostLoopMse(host, 'f32', p.x, p.target, options);
-    const { module } = checkSource(SPEC, 'fit.mon');
-    const outputs = compileKernelsOfModule(module!);
     // X is 24 rows of 12 or 18 f32 values (1152 or 1728 bytes), a mini-batch at most 7 rows (504 bytes).
-    const device = deviceWithBindingLimit(await getTestDevice(), 1024);
-    const runner = await MapRunner.create(outputs.manifest.maps.find((m) => m.name === name)!, outputs.wgsl, { backend: 'webgpu', device });
+    const runner = await p.open(deviceWithBindingLimit(await getTestDevice(), 1024));
     try {
-      runner.loadParams(p.params);
       const result = await runner.fitMse(p.x, p.target, options);
       expect(Math.abs(result.loss - losses.at(-1)!) / losses.at(-1)!).toBeLessThan(1e-6);
       const want = await host.params();
@@ -159,6 +109,13 @@ describe('fitMse with data beyond one storage binding', () => {
   });
 });
 
+/** A copy of `a` with `value` at `index`. */
+function withValue(a: Float32Array, index: number, value: number): Float32Array {
+  const b = Float32Array.from(a);
+  b[index] = value;
+  return b;
+}
+
 describe('fitMse refuses bad arguments before any step, in one line', () => {
   const BAD: [string, (x: Float32Array, t: Float32Array) => [Float32Array, Float32Array, Partial<FitMseOptions>], string, RegExp][] = [
     ['x not whole rows', (x, t) => [x.subarray(1), t, {}], 'shape', /^map 'sq': input of 287 values is not a whole number \(at least 1\) of rows of 12$/],
@@ -167,6 +124,12 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
     ['steps 0', (x, t) => [x, t, { steps: 0 }], 'user', /fitMse steps must be a whole number of at least 1, got 0/],
     ['steps 2.5', (x, t) => [x, t, { steps: 2.5 }], 'user', /fitMse steps must be a whole number of at least 1, got 2.5/],
     ['batch 0', (x, t) => [x, t, { batch: 0 }], 'user', /fitMse batch must be a whole number of at least 1, got 0/],
+    // As monc train --seed: a non-negative integer.
+    ['seed -1', (x, t) => [x, t, { seed: -1 }], 'user', /^map 'sq': fitMse seed must be a non-negative integer, got -1$/],
+    ['seed 1.5', (x, t) => [x, t, { seed: 1.5 }], 'user', /fitMse seed must be a non-negative integer, got 1.5$/],
+    // As monc train's data check (row and column), before any step: not first at the step whose mini-batch holds it.
+    ['NaN in x', (x, t) => [withValue(x, 1 * 12 + 5, NaN), t, { batch: 5 }], 'value', /^map 'sq': input holds NaN at row 1, column 5; all values must be finite$/],
+    ['-Infinity in the target', (x, t) => [x, withValue(t, 23 * 12 + 11, -Infinity), {}], 'value', /^map 'sq': target holds -Infinity at row 23, column 11; all values must be finite$/],
   ];
   it.each(BAD)('%s', async (_, args, kind, message) => {
     for (const backend of ['cpu', 'webgpu'] as const) {
