@@ -50,7 +50,7 @@ describe('a spec file named to inject code', () => {
 });
 
 describe('the WGSL and manifest constants', () => {
-  /** The text of `const NAME = …` in a generated file (the template literal's value, also as JSON.parse's argument, or the initializer's source). */
+  /** The text of `const NAME = …` in a generated file (the template or string literal's value, also as JSON.parse's argument, or the initializer's source). */
   function constant(text: string, name: string): string {
     const file = ts.createSourceFile('m.ts', text, ts.ScriptTarget.ES2022);
     for (const s of file.statements) {
@@ -59,7 +59,7 @@ describe('the WGSL and manifest constants', () => {
       if (!d?.initializer) continue;
       // MANIFEST is JSON.parse of the manifest's text.
       const init = ts.isCallExpression(d.initializer) ? d.initializer.arguments[0] : d.initializer;
-      return ts.isNoSubstitutionTemplateLiteral(init) ? init.text : init.getText(file);
+      return ts.isNoSubstitutionTemplateLiteral(init) || ts.isStringLiteral(init) ? init.text : init.getText(file);
     }
     throw new Error(`no const ${name}`);
   }

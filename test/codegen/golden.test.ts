@@ -18,8 +18,8 @@ const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon')).sort
 
 const WGSL_OPEN = 'const WGSL = `';
 const WGSL_CLOSE = '`;\n';
-const MANIFEST_OPEN = 'const MANIFEST: Manifest = JSON.parse(`';
-const MANIFEST_CLOSE = '`);\n';
+const MANIFEST_OPEN = "const MANIFEST: Manifest = JSON.parse('";
+const MANIFEST_CLOSE = "');\n";
 
 /** Undoes the escapes a template literal needs (`\\`, `` \` ``, `\${`). */
 function templateText(literalBody: string): string {
@@ -40,7 +40,10 @@ function bindingsSkeleton(ts: string, wgsl: string, manifestJson: string, module
   expect(withoutWgsl.split(MANIFEST_OPEN).length - 1, 'the bindings embed the manifest exactly once').toBe(1);
   const jsonStart = withoutWgsl.indexOf(MANIFEST_OPEN) + MANIFEST_OPEN.length;
   const jsonEnd = withoutWgsl.indexOf(MANIFEST_CLOSE, jsonStart);
-  expect(templateText(withoutWgsl.slice(jsonStart, jsonEnd)), 'the manifest embedded in the bindings is the .json').toBe(manifestJson.trimEnd());
+  // The manifest is one line of JSON in a single-quoted string (`\\` and `\'` escaped).
+  const embedded = withoutWgsl.slice(jsonStart, jsonEnd).replace(/\\([\\'])/g, '$1');
+  expect(embedded, 'the manifest is embedded on one line').not.toContain('\n');
+  expect(JSON.parse(embedded), 'the manifest embedded in the bindings is the .json').toEqual(JSON.parse(manifestJson));
   return `${withoutWgsl.slice(0, jsonStart)}{} /* test/golden/${moduleName}.json */${withoutWgsl.slice(jsonEnd)}`;
 }
 

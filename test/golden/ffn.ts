@@ -5,7 +5,7 @@ import { MapRunner, TypedMap, type Manifest, type ManifestMap, type TypedMapOpti
 const WGSL = `/* test/golden/ffn.wgsl */`;
 
 /** The module's manifest (ffn.json). */
-const MANIFEST: Manifest = JSON.parse(`{} /* test/golden/ffn.json */`);
+const MANIFEST: Manifest = JSON.parse('{} /* test/golden/ffn.json */');
 
 /** Parameters of `up`: float32 tensors by name (as in its safetensors files), row-major. */
 export type UpParams = {

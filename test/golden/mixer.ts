@@ -5,7 +5,7 @@ import { MapRunner, TypedMap, type Manifest, type ManifestMap, type TypedMapOpti
 const WGSL = `/* test/golden/mixer.wgsl */`;
 
 /** The module's manifest (mixer.json). */
-const MANIFEST: Manifest = JSON.parse(`{} /* test/golden/mixer.json */`);
+const MANIFEST: Manifest = JSON.parse('{} /* test/golden/mixer.json */');
 
 /** Parameters of `mix2`: float32 tensors by name (as in its safetensors files), row-major. */
 export type Mix2Params = {

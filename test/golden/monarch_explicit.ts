@@ -5,7 +5,7 @@ import { MapRunner, TypedMap, type Manifest, type ManifestMap, type TypedMapOpti
 const WGSL = `/* test/golden/monarch_explicit.wgsl */`;
 
 /** The module's manifest (monarch_explicit.json). */
-const MANIFEST: Manifest = JSON.parse(`{} /* test/golden/monarch_explicit.json */`);
+const MANIFEST: Manifest = JSON.parse('{} /* test/golden/monarch_explicit.json */');
 
 /** Parameters of `raw`: float32 tensors by name (as in its safetensors files), row-major. */
 export type RawParams = {

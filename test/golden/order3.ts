@@ -5,7 +5,7 @@ import { MapRunner, TypedMap, type Manifest, type ManifestMap, type TypedMapOpti
 const WGSL = `/* test/golden/order3.wgsl */`;
 
 /** The module's manifest (order3.json). */
-const MANIFEST: Manifest = JSON.parse(`{} /* test/golden/order3.json */`);
+const MANIFEST: Manifest = JSON.parse('{} /* test/golden/order3.json */');
 
 /** Parameters of `deep`: float32 tensors by name (as in its safetensors files), row-major. */
 export type DeepParams = {

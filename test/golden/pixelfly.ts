@@ -5,7 +5,7 @@ import { MapRunner, TypedMap, type Manifest, type ManifestMap, type TypedMapOpti
 const WGSL = `/* test/golden/pixelfly.wgsl */`;
 
 /** The module's manifest (pixelfly.json). */
-const MANIFEST: Manifest = JSON.parse(`{} /* test/golden/pixelfly.json */`);
+const MANIFEST: Manifest = JSON.parse('{} /* test/golden/pixelfly.json */');
 
 /** Parameters of `pf`: float32 tensors by name (as in its safetensors files), row-major. */
 export type PfParams = {

@@ -20,7 +20,7 @@ import {
   type WriterFunction,
 } from 'ts-morph';
 import { invariant } from '../../util/assert.js';
-import { formatJson } from '../../util/json.js';
+import { formatJsonLine } from '../../util/json.js';
 import type { Manifest, ManifestMap } from '../../manifest/types.js';
 import { commentText } from './comment-text.js';
 import { mapNames, RUNTIME_IMPORTS, type MapNames } from './names.js';
@@ -63,14 +63,16 @@ export function emitBindings(manifest: Manifest, wgsl: string, options: Bindings
   ];
   const printed = project.createSourceFile(`${manifest.module}.ts`, { statements }).getFullText();
   const withWgsl = fill(printed, `const WGSL = ${WGSL_SLOT};`, WGSL_SLOT, templateLiteral(wgsl));
-  return fill(withWgsl, `const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`, MANIFEST_SLOT, templateLiteral(formatJson(manifest)));
+  return fill(withWgsl, `const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`, MANIFEST_SLOT, quote(formatJsonLine(manifest)));
 }
 
 /**
  * The manifest is embedded as its JSON text, parsed when the module loads, not as an object
  * literal: a type checker reads a string in one token, while it checks an object literal against
  * `Manifest` element by element (a sparse pattern of a million blocks lists them in the manifest,
- * and tsc did not finish such a file in 5 minutes). `MANIFEST` keeps its declared type.
+ * and tsc did not finish such a file in 5 minutes). `MANIFEST` keeps its declared type. The text
+ * is one line in a quoted string: Node parsed a 127 MB manifest so in 14 s, as an object literal
+ * in 11 s, and as a multi-line template literal in 36 s to 2 minutes (a loaded machine).
  *
  * Where the WGSL and the manifest go: ts-morph's writer slows down on multi-megabyte text (tens of
  * megabytes for a module at the step limit), so it prints these identifiers in their place and
