@@ -18,7 +18,8 @@ import type { DirectSchedule, KernelFamily } from '../../src/codegen/wgsl/family
 import type { Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { BLOCKED_SUM_FROM, SUM_BLOCK } from '../../src/codegen/wgsl/reduction.js';
 import type { BsrOp } from '../../src/ir/ir.js';
-import { LIMITS, opError, TOL } from './support.js';
+import { compileKernels } from '../../src/compile-kernels.js';
+import { expectModuleMatches, LIMITS, opError, TOL } from './support.js';
 
 /** What blocked sums of about 2^17 terms meet on these cases and one running f32 sum does not. */
 const BLOCKED_TOL = 2e-6;
@@ -108,4 +109,14 @@ describe(`rows of ${BLOCKED_SUM_FROM} terms keep one running sum, longer rows su
       expect(text).toContain(`for (var ch_block = 0u; ch_block < ch_terms; ch_block += ${SUM_BLOCK}u) {`);
       expect(text).toContain('acc_0_0 = acc_0_0_before + acc_0_0;');
     });
+});
+
+describe('a module as users build it (untuned)', () => {
+  it(`sparse(block: [1, 2^17], pattern: band(width: 1)) 2^18 -> 2 runs within ${BLOCKED_TOL} of float64 (MapRunner, batches 1 and 3)`, async () => {
+    const result = compileKernels(`module wide\nmap f : ${2 * K} -> 2 = sparse(block: [1, ${K}], pattern: band(width: 1))\n`, 'wide.mon');
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const out = { ...result.outputs!, module: result.module! };
+    expect(out.wgsl).toContain('_block');
+    await expectModuleMatches(out, [1, 3], BLOCKED_TOL);
+  });
 });
