@@ -48,7 +48,7 @@ beforeAll(async () => {
   tune = await cli(['tune', spec, '--map', 'mon', '--batch', '33', '--max-candidates', '2', '--json'], env);
   if (tune.code === 0) tuned = JSON.parse(tune.stdout);
   // Timing waits for two batches of samples to agree (runtime/timing.ts), which on SwiftShader takes
-  // a few times longer on a loaded machine: about 60 s quiet, over 120 s at a load of 15 on 2 cores.
+  // several times longer on a loaded machine (over 120 s at a load of 15 on 2 cores).
 }, 360_000);
 afterAll(() => scratch.remove());
 
