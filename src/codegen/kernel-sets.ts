@@ -9,6 +9,7 @@
  */
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import type { ManifestKernelSet, ManifestRequirements } from '../manifest/types.js';
+import { backwardGroup } from '../manifest/wgsl-groups.js';
 import { invariant } from '../util/assert.js';
 import { planBackwardKernels, planForwardKernels } from './manifest-programs.js';
 import { emitBackwardKernels } from './wgsl/backward-program.js';
@@ -236,7 +237,5 @@ function ownKernels(module: readonly EmittedKernel[], kernels: readonly EmittedK
   return kernels.filter((k) => !shared.has(k));
 }
 
-/** The WGSL group (a `// map …` comment) of a map's backward kernels. */
-export function backwardGroup(mapName: string): string {
-  return `${mapName} (backward)`;
-}
+/** The WGSL group of a map's backward kernels (the marker is a manifest contract). */
+export { backwardGroup };

@@ -29,6 +29,7 @@ import { GpuExecutor } from './gpu-executor.js';
 import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
+import { mapModuleWgsl } from './module-groups.js';
 import { readDeviceBuffer } from './host-storage.js';
 import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
@@ -80,7 +81,8 @@ interface DeviceKernels extends BackwardKernels {
 /** The kernel set a runner on `device` uses (kernel-sets.ts): the first of the map's that the device can run. */
 function deviceKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): DeviceKernels {
   const { set } = chooseKernelSet(map.name, kernelSetsOf(map, dtype), deviceCapabilities(device));
-  return { set: set.name, wgsl: kernelSetWgsl(set, wgsl), forward: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+  // Only this map's groups of the module (and the shared ones): its shader modules then cost nothing per other map.
+  return { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), forward: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
 }
 
 /** The kernels a webgpu runner dispatches: which of the map's kernel sets, in which storage type. */
