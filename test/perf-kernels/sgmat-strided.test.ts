@@ -77,16 +77,16 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(() => ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(shifted, 'k', 1, 'f16'))).toThrow(/multiple of 8/);
   });
 
-  it('defaults to 32-byte runs (16 δ), every β, W resident and 512 invocations at n = 4096; all 4 δ for the rectangular case', () => {
-    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual(schedule({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: true }));
-    expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toMatchObject({ dtile: 4, wres: true });
+  it("defaults to the H200's measured bests: 8 δ, every β, 32-row chunks, W resident and 512 invocations at n = 4096; all 4 δ in 8 chunks for the rectangular case", () => {
+    expect(ksSgmatStrided.defaultSchedule(op1, H200)).toEqual(schedule({ dtile: 8, cols: 64, sb: 32, mr: 2, chunks: 4, tk: 32, wres: true }));
+    expect(ksSgmatStrided.defaultSchedule(rect.ops[1], H200)).toEqual(schedule({ dtile: 4, cols: 64, sb: 16, mr: 2, chunks: 8, tk: 32, wres: true }));
   });
 });
 
-describe('ks-sgmat-strided WGSL (Monarch n = 4096, the default schedule)', () => {
+describe('ks-sgmat-strided WGSL (Monarch n = 4096, 16 δ × 64 β, one 16-row matrix chunk: the pre-session-6 default)', () => {
   const c = monarchCase(4096, 4096, 64);
   const op1 = c.ops[1];
-  const k = ksSgmatStrided.emit(op1, ksSgmatStrided.defaultSchedule(op1, H200), contextFor(c, 'k', 1, 'f16'));
+  const k = ksSgmatStrided.emit(op1, schedule({ dtile: 16, cols: 64, sb: 64, mr: 1, chunks: 4, tk: 32, wres: true }), contextFor(c, 'k', 1, 'f16'));
 
   it('is 16 subgroups of 32 over 64 rows × 64 β × 16 of the 64 δ, with the uniformity diagnostic off', () => {
     expect(k.enables).toEqual(['f16', 'chromium_experimental_subgroup_matrix']);

@@ -105,7 +105,7 @@ describe('the kernel set a device runs', () => {
   });
 
   it("a tensor-core set that uses more of the H200's limits runs where they are: not on an adapter with tensor cores and 256 invocations, 32 KiB", () => {
-    const map = f16Monarch('256 -> 256 = monarch(nblocks: 16)');
+    const map = f16Monarch('1024 -> 1024 = monarch(nblocks: 32)');
     const { requires } = map.kernelSets![0];
     expect(requires.maxComputeInvocationsPerWorkgroup > 256 || requires.maxComputeWorkgroupStorageSize > 32768, 'the set needs more than the smaller adapter has').toBe(true);
     const smaller = { ...H200, maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupStorageSize: 32768 };

@@ -190,13 +190,16 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
 }
 
 /**
- * Default (a design for the H200, not yet measured): runs of 16 δ (32-byte sectors; all δ when
- * d < 16), every β in one workgroup (the source read once), W resident in registers, 16
- * subgroups (512 invocations), 4 chunks of 16 rows (W read once per 64 rows), γ chunks of 32;
- * then the least workgroup storage. Monarch n = 4096: 16 δ × 64 β, 38 KiB of workgroup memory.
+ * Default: the shape of the measured bests on the H200 (session 6, 41 sampled schedules per
+ * Monarch strided factor, f16, B = 16384, bench/results/s6/call3): runs of 8 δ (all δ when d < 8),
+ * 16 subgroups (512 invocations), 32-row matrix chunks (`mr` 2), W resident in registers, γ
+ * chunks of 32, 4 row chunks at 8 δ and 8 at 4 δ (fewer accumulators per subgroup); then the
+ * least workgroup storage. Measured: n = 4096 0.291 ms (the former default, 16 δ × 64 β, one
+ * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
-  const td = Math.min(16, op.d);
+  const td = Math.min(8, op.d);
+  const chunks = td >= 8 ? 4 : 8;
   const score = (s: KsSgmatStridedSchedule): number => {
     const t = tiling(op, s);
     return (
@@ -204,8 +207,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       (t.wres ? 1e6 : 0) +
       t.tb * 100 +
       (t.subgroups === 16 ? 5e4 : t.subgroups * 1000) +
-      (t.chunks === 4 ? 500 : t.chunks * 50) +
-      (t.mr === 1 ? 300 : 0) +
+      (t.mr === 2 ? 2000 : 0) +
+      (t.chunks === chunks ? 500 : t.chunks * 50) +
       (t.tk === 32 ? 200 : t.tk) -
       t.sharedBytes / 1024
     );
