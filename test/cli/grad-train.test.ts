@@ -16,6 +16,7 @@ import { miniBatches } from '../../src/cli/minibatches.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 import { referenceApply, referenceBackward } from '../support/reference.js';
+import { relativeError } from '../support/programs.js';
 
 const SPEC = `module tr
 const n = 12
@@ -34,16 +35,6 @@ const half = scratch.path('half.mon');
 const mapOf = (source: string, file: string, name: string): CheckedMap => checkSource(source, file).module!.maps.find((m) => m.name === name)!;
 const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, t.data]));
 
-/** ‖got − want‖_F / ‖want‖_F. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 function randomNpy(name: string, shape: number[], seed: number, scale = 1): string {
   const random = uniform01(seed);

@@ -12,6 +12,7 @@ import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors, writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 import { referenceDense } from '../support/reference.js';
+import { relativeError } from '../support/programs.js';
 
 const SPEC = `module proj
 map up    : 48 -> 96 = monarch(nblocks: 4)
@@ -29,15 +30,6 @@ const halfDense = scratch.path('half_dense.mon');
 const mapOf = (name: string): CheckedMap => checkSource(SPEC, spec).module!.maps.find((m) => m.name === name)!;
 const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, t.data]));
 
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 /** W of `map` from `monc init` + `monc dense`: a matrix in the structure. */
 async function denseOf(file: string, map: string, seed: number): Promise<string> {

@@ -12,6 +12,7 @@ import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 import { referenceApply, referenceBackward } from '../support/reference.js';
+import { relativeError } from '../support/programs.js';
 
 const SPEC = `module wide
 map banded : 256 -> 256 = sparse(block: 2, pattern: band(width: 40))
@@ -27,15 +28,6 @@ afterAll(() => scratch.remove());
 const mapOf = (name: string) => checkSource(SPEC, spec).module!.maps.find((m) => m.name === name)!;
 const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, t.data]));
 
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 function randomNpy(name: string, shape: number[], seed: number): string {
   const random = uniform01(seed);

@@ -20,6 +20,7 @@ import { getTestDevice } from '../support/gpu.js';
 import { TINY_SOURCE } from './tiny-module.js';
 import { scratchDir } from '../support/typescript.js';
 import { referenceApply, referenceDense } from '../support/reference.js';
+import { relativeError } from '../support/programs.js';
 
 interface GeneratedMap {
   readonly in: number;
@@ -31,16 +32,6 @@ interface GeneratedMap {
 
 const TOLERANCE = 1e-5; // SPEC §6, f32
 
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < expected.length; i++) {
-    num += (actual[i] - expected[i]) ** 2;
-    den += expected[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 function randomInput(length: number, seed: number): Float32Array<ArrayBuffer> {
   let s = seed;

@@ -18,6 +18,7 @@ import { referenceBackward } from '../../src/runtime/reference-backward.js';
 import { uniform01 } from '../../src/util/random.js';
 import { cli, cliJson, scratchDir } from '../cli/helpers.js';
 import { runOnnx } from '../export/onnx-harness.js';
+import { relativeError } from '../support/programs.js';
 
 /** Small sizes (SwiftShader runs the WebGPU parts on the CPU); 24 is not a power of two. */
 const N = 24;
@@ -37,16 +38,6 @@ const module = checkSource(SPEC, spec).module!;
 const modelOfMap = (name: string) => modelOf(module.maps.find((m) => m.name === name)!);
 const tensorsOf = (file: string) => new Map([...readSafetensors(readFileSync(file)).tensors].map(([name, t]) => [name, Float64Array.from(t.data)]));
 
-/** ‖got − want‖_F / ‖want‖_F. */
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i] - want[i]) ** 2;
-    den += want[i] ** 2;
-  }
-  return Math.sqrt(num / den);
-}
 
 function randomNpy(name: string, shape: number[], seed: number): { file: string; data: Float32Array } {
   const random = uniform01(seed);
