@@ -5,7 +5,7 @@
  */
 import { buildManifest } from './codegen/manifest.js';
 import type { Manifest, ManifestKernelSet } from './manifest/types.js';
-import { backwardGroup, featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
+import { featuresOfEnables, forwardStorageNeeded, ownModuleSet, portableSet, requirementsOf, runsWherever, storageNeeded, tensorCoreSet } from './codegen/kernel-sets.js';
 import { isAmong } from './codegen/wgsl/family.js';
 import { assembleModule, DEFAULT_LIMITS, emitProgramKernels, type TargetLimits, type TunedSchedule } from './codegen/wgsl/index.js';
 import { checkSource, type CheckOptions } from './dsl/index.js';
@@ -15,7 +15,8 @@ import type { BackwardOp, BackwardProgram, Program } from './ir/ir.js';
 import { compileBackward, compileMap, tryCompileMap } from './ir/pipeline.js';
 import { manifestBackward } from './codegen/manifest-programs.js';
 import { emitBackwardKernels, isValidBackwardSchedule } from './codegen/wgsl/backward-program.js';
-import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels, OPTIMIZER_GROUP } from './codegen/wgsl/optimizer.js';
+import { emitOptimizerKernels, manifestOptimizers, moduleOptimizerKernels } from './codegen/wgsl/optimizer.js';
+import { backwardGroup, OPTIMIZER_GROUP } from './manifest/wgsl-groups.js';
 import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/training-step.js';
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';

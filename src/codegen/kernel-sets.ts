@@ -9,12 +9,11 @@
  */
 import type { BackwardProgram, Program } from '../ir/ir.js';
 import type { ManifestKernelSet, ManifestRequirements } from '../manifest/types.js';
-import { backwardGroup } from '../manifest/wgsl-groups.js';
+import { backwardGroup, OPTIMIZER_GROUP } from '../manifest/wgsl-groups.js';
 import { invariant } from '../util/assert.js';
 import { planBackwardKernels, planForwardKernels } from './manifest-programs.js';
 import { emitBackwardKernels } from './wgsl/backward-program.js';
 import { assembleModule } from './wgsl/module.js';
-import { OPTIMIZER_GROUP } from './wgsl/optimizer.js';
 import type { StorageType } from './wgsl/scaffold.js';
 import { DEFAULT_LIMITS, type EmittedKernel, type TargetLimits } from './wgsl/kernel.js';
 import { scheduleKey } from './wgsl/family.js';
@@ -237,5 +236,3 @@ function ownKernels(module: readonly EmittedKernel[], kernels: readonly EmittedK
   return kernels.filter((k) => !shared.has(k));
 }
 
-/** The WGSL group of a map's backward kernels (the marker is a manifest contract). */
-export { backwardGroup };

@@ -8,7 +8,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { compileKernels, type KernelOutputs, type TuningLookup } from '../../src/compile-kernels.js';
 import { candidates, DEFAULT_LIMITS, isValidSchedule, type Schedule, type TargetLimits } from '../../src/codegen/wgsl/index.js';
-import { OPTIMIZER_GROUP } from '../../src/codegen/wgsl/optimizer.js';
+import { OPTIMIZER_GROUP } from '../../src/manifest/wgsl-groups.js';
 import type { ManifestKernel, ManifestMap } from '../../src/manifest/types.js';
 import { TINY_SOURCE } from './tiny-module.js';
 import { f32StorageWgsl, kernelSetOf } from '../support/kernel-sets.js';

@@ -91,9 +91,6 @@ export function emitOptimizerKernels(size: number, storage: StorageType): Emitte
   return OPTIMIZER_RULES.map((rule) => emitOptimizerKernel(rule, size, storage, defaultOptimizerSchedule(rule, DEFAULT_LIMITS)));
 }
 
-/** The WGSL group of the update kernels in a module: one set serves every map (the marker is a manifest contract). */
-export { OPTIMIZER_GROUP } from '../../manifest/wgsl-groups.js';
-
 /** The update kernels for the module text (their WGSL does not depend on a map's size; only the dispatch does). */
 export function moduleOptimizerKernels(storage: StorageType): EmittedKernel[] {
   return emitOptimizerKernels(0, storage);
