@@ -35,6 +35,12 @@ export interface CompileKernelsOptions {
   /** Reads `sparse(pattern: "mask.npy")` files; without it a mask pattern is an error. */
   readonly resolveMask?: CheckOptions['resolveMask'];
   readonly tuning?: TuningLookup;
+  /**
+   * Emit each map's forward kernels only: no backward, optimizer or training-step kernels. The
+   * manifest then says `forwardOnly: true` (and so does each map), and a runtime asked to train
+   * such a module rejects. Default false: every kernel the module may need.
+   */
+  readonly forwardOnly?: boolean;
 }
 
 export interface KernelOutputs {
@@ -72,6 +78,8 @@ export function compileKernels(source: string, file: string, options: CompileKer
 /** Options of `emitModule`. */
 export interface EmitModuleOptions {
   readonly tuning?: TuningLookup;
+  /** Forward kernels only (CompileKernelsOptions.forwardOnly). */
+  readonly forwardOnly?: boolean;
   /** Batch rows per split of the backward programs' weight-gradient reductions (default: passes/backward.ts). */
   readonly rowsPerSplit?: number;
 }
@@ -88,27 +96,34 @@ export interface EmitModuleOptions {
  * tuned set does not, then `portable`, only the kernels that differ written); and a `dtype f16`
  * map last the same kernels with f32 storage (`f32-storage`, a WGSL
  * module of its own), so that a runtime on an adapter without shader-f16 runs what the build emitted.
+ *
+ * With `forwardOnly` every one of those sets holds forward kernels only: no backward program,
+ * no backward, optimizer or training-step kernels anywhere, and the manifest and each map say
+ * `forwardOnly: true` (what the runtime reads to reject training with a clear error).
  */
 export function emitModule(module: CheckedModule, programs: readonly Program[], options: EmitModuleOptions = {}): KernelOutputs {
-  const backwardPrograms = programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
+  const forwardOnly = options.forwardOnly === true;
+  const backwardPrograms = forwardOnly ? undefined : programs.map((p) => compileBackward(p, { rowsPerSplit: options.rowsPerSplit }));
   const kernels = emitMapKernels(programs, backwardPrograms, module.dtype, options.tuning && storageTuning(options.tuning, module.dtype, module.dtype));
   // The training-step kernels (fitMse's loss, gather and checks) travel with the optimizer updates into every kernel set.
-  const optimizers = [...moduleOptimizerKernels(module.dtype), ...trainingStepKernels(module.dtype)];
+  const optimizers = forwardOnly ? [] : [...moduleOptimizerKernels(module.dtype), ...trainingStepKernels(module.dtype)];
   const groups = new Map<string, readonly EmittedKernel[]>();
   for (const k of kernels) {
     groups.set(k.program.name, k.forward);
-    groups.set(backwardGroup(k.program.name), k.backward);
+    if (!forwardOnly) groups.set(backwardGroup(k.program.name), k.backward);
   }
-  groups.set(OPTIMIZER_GROUP, optimizers);
+  if (!forwardOnly) groups.set(OPTIMIZER_GROUP, optimizers);
   const { wgsl, enables } = assembleModule(groups);
   const kernelsByMap = new Map(kernels.map((k) => [k.program.name, k.forward]));
-  const backwardSections = new Map(kernels.map((k) => [k.program.name, manifestBackward(k.backwardProgram, k.backward)]));
-  const manifest = withOptimizers(buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections), programs);
-  const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning) : undefined;
+  const backwardSections = new Map(kernels.flatMap((k) => (k.backwardProgram ? [[k.program.name, manifestBackward(k.backwardProgram, k.backward)] as const] : [])));
+  const built = buildManifest(module, programs, kernelsByMap, `${module.name}.wgsl`, MONC_VERSION, backwardSections);
+  const manifest = forwardOnly ? built : withOptimizers(built, programs);
+  const storageSets = module.dtype === 'f16' ? f32StorageSets(programs, backwardPrograms, options.tuning, forwardOnly) : undefined;
   const sets = new Map(
     kernels.map((k) => [k.program.name, mapKernelSets(k, module.dtype, optimizers, enables, options.tuning, storageSets?.get(k.program.name))]),
   );
-  const withSets: Manifest = { ...manifest, maps: manifest.maps.map((map) => ({ ...map, kernelSets: sets.get(map.name)! })) };
+  const marked = forwardOnly ? { forwardOnly: true as const } : {};
+  const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
   return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(withSets)}\n` };
 }
 
@@ -147,28 +162,29 @@ function mapKernelSets(
   return [...(tensorCore ? [tensorCore] : []), ...(portable ? [portable] : [own]), ...(f32Storage ? [f32Storage] : [])];
 }
 
-/** One map's kernels in one storage type: its forward kernels, then its backward program's. */
+/** One map's kernels in one storage type: its forward kernels, then its backward program's (none in a forward-only build). */
 interface MapKernels {
   readonly program: Program;
-  readonly backwardProgram: BackwardProgram;
+  /** Undefined in a forward-only build (`backward` is then empty). */
+  readonly backwardProgram: BackwardProgram | undefined;
   readonly forward: readonly EmittedKernel[];
   readonly backward: readonly EmittedKernel[];
 }
 
-/** Each map's forward and backward kernels with `storage`, each kernel on its tuned schedule where `tuning` has one. */
+/** Each map's forward and backward kernels (none without `backwardPrograms`) with `storage`, each kernel on its tuned schedule where `tuning` has one. */
 function emitMapKernels(
   programs: readonly Program[],
-  backwardPrograms: readonly BackwardProgram[],
+  backwardPrograms: readonly BackwardProgram[] | undefined,
   storage: StorageType,
   tuning: ((ops: readonly BackwardOp[]) => TunedSchedule | undefined) | undefined,
 ): MapKernels[] {
   return programs.map((program, i) => {
-    const backwardProgram = backwardPrograms[i];
+    const backwardProgram = backwardPrograms?.[i];
     return {
       program,
       backwardProgram,
       forward: emitProgramKernels(program, { storage, schedules: tuning && ((ops) => tuning(ops.map((j) => program.ops[j]))) }),
-      backward: emitBackwardKernels(backwardProgram, { storage, schedules: tuning && ((j) => tuning([backwardProgram.ops[j]])) }),
+      backward: backwardProgram ? emitBackwardKernels(backwardProgram, { storage, schedules: tuning && ((j) => tuning([backwardProgram.ops[j]])) }) : [],
     };
   });
 }
@@ -184,11 +200,12 @@ function tunedStorage(k: MapKernels, dtype: Dtype, tuning: TuningLookup | undefi
     const t = tuning(ops, dtype);
     return t && isAmong(kernel.schedule, [t.schedule]) ? [storage(t.limits ?? DEFAULT_LIMITS)] : [];
   };
-  const { program, backwardProgram } = k;
+  const { program } = k;
+  const backwardOps = k.backwardProgram?.ops ?? [];
   return [
     ...k.forward.flatMap((kernel) => needed(kernel.ops.map((j) => program.ops[j]), kernel, (tunedOn) => forwardStorageNeeded(program, kernel, tunedOn))),
     ...k.backward.flatMap((kernel) => {
-      const op = backwardProgram.ops[kernel.ops[0]];
+      const op = backwardOps[kernel.ops[0]];
       return needed([op], kernel, (tunedOn) => storageNeeded((limits) => isValidBackwardSchedule(op, kernel.schedule, limits), tunedOn));
     }),
   ];
@@ -211,10 +228,16 @@ function storageTuning(tuning: TuningLookup, dtype: Dtype, storage: StorageType)
 
 /**
  * An f16 module's `f32-storage` kernel set per map: its kernels emitted as an f32 build would
- * emit them, in a WGSL module of their own (forward, backward, the f32 optimizer updates).
+ * emit them, in a WGSL module of their own (forward, backward, the f32 optimizer updates; the
+ * forward kernels alone in a forward-only build).
  */
-function f32StorageSets(programs: readonly Program[], backwardPrograms: readonly BackwardProgram[], tuning: TuningLookup | undefined): Map<string, ManifestKernelSet> {
-  const optimizers = [...moduleOptimizerKernels('f32'), ...trainingStepKernels('f32')];
+function f32StorageSets(
+  programs: readonly Program[],
+  backwardPrograms: readonly BackwardProgram[] | undefined,
+  tuning: TuningLookup | undefined,
+  forwardOnly: boolean,
+): Map<string, ManifestKernelSet> {
+  const optimizers = forwardOnly ? [] : [...moduleOptimizerKernels('f32'), ...trainingStepKernels('f32')];
   return new Map(
     emitMapKernels(programs, backwardPrograms, 'f32', tuning && storageTuning(tuning, 'f16', 'f32')).map((k): [string, ManifestKernelSet] => [
       k.program.name,

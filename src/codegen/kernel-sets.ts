@@ -87,10 +87,14 @@ export function forwardStorageNeeded(program: Program, kernel: EmittedKernel, ta
   return storageNeeded((limits) => (ops.length === 1 ? isValidSchedule(program.ops[ops[0]], schedule, limits) : isValidRunSchedule(program, ops, schedule, limits)), target);
 }
 
-/** One map's kernels as the module's WGSL holds them (some on tuned schedules), and the module's optimizer kernels. */
+/**
+ * One map's kernels as the module's WGSL holds them (some on tuned schedules), and the module's
+ * optimizer kernels. A forward-only build has no backward program: `backward` and `optimizers`
+ * are empty, and the sets below hold forward kernels only.
+ */
 export interface ModuleMapKernels {
   readonly program: Program;
-  readonly backwardProgram: BackwardProgram;
+  readonly backwardProgram: BackwardProgram | undefined;
   readonly forward: readonly EmittedKernel[];
   readonly backward: readonly EmittedKernel[];
   readonly optimizers: readonly EmittedKernel[];
@@ -112,7 +116,7 @@ export function tensorCoreSet(map: ModuleMapKernels, moduleEnables: readonly str
   const untunedForward = tuned ? emitProgramKernels(program, { storage: 'f16' }) : map.forward;
   if (ownKernels(untunedForward, shareSame(untunedForward, tensorCore)).length === 0) return undefined;
   const forward = shareSame(map.forward, tensorCore);
-  const backward = tuned ? shareSame(map.backward, emitBackwardKernels(backwardProgram, { storage: 'f16', entryPointSuffix: TENSOR_CORE_SUFFIX })) : map.backward;
+  const backward = tuned && backwardProgram ? shareSame(map.backward, emitBackwardKernels(backwardProgram, { storage: 'f16', entryPointSuffix: TENSOR_CORE_SUFFIX })) : map.backward;
   const ownBackward = ownKernels(map.backward, backward);
   const own = [...ownKernels(map.forward, forward), ...ownBackward];
   return {
@@ -131,7 +135,7 @@ export function tensorCoreSet(map: ModuleMapKernels, moduleEnables: readonly str
       text: [`// map ${program.name} (tensor-core kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
     },
     kernels: planForwardKernels(program.ops, forward),
-    ...(ownBackward.length > 0 ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),
+    ...(backwardProgram && ownBackward.length > 0 ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),
   };
 }
 
@@ -175,13 +179,17 @@ export function ownModuleSet(name: 'portable' | 'f32-storage', storage: StorageT
       text: assembleModule(
         new Map([
           [program.name, forward],
-          [backwardGroup(program.name), backward],
-          [OPTIMIZER_GROUP, optimizers],
+          ...(backwardProgram
+            ? [
+                [backwardGroup(program.name), backward],
+                [OPTIMIZER_GROUP, optimizers],
+              ] as const
+            : []),
         ]),
       ).wgsl,
     },
     kernels: planForwardKernels(program.ops, forward),
-    backwardKernels: planBackwardKernels(backwardProgram.ops, backward),
+    ...(backwardProgram ? { backwardKernels: planBackwardKernels(backwardProgram.ops, backward) } : {}),
   };
 }
 
@@ -200,7 +208,7 @@ export function portableSet(map: ModuleMapKernels, storage: StorageType, moduleR
   const untuned = (entryPointSuffix?: string) => ({
     ...map,
     forward: emitProgramKernels(map.program, { storage, entryPointSuffix }),
-    backward: emitBackwardKernels(map.backwardProgram, { storage, entryPointSuffix }),
+    backward: map.backwardProgram ? emitBackwardKernels(map.backwardProgram, { storage, entryPointSuffix }) : [],
   });
   const emitted = untuned(PORTABLE_SUFFIX);
   const needs = requirementsOf([...emitted.forward, ...emitted.backward, ...map.optimizers], DEFAULT_LIMITS.maxWorkgroupStorageBytes);
@@ -219,7 +227,7 @@ export function portableSet(map: ModuleMapKernels, storage: StorageType, moduleR
       text: [`// map ${map.program.name} (portable kernels)`, ...own.map((k) => k.wgsl)].join('\n'),
     },
     kernels: planForwardKernels(map.program.ops, forward),
-    backwardKernels: planBackwardKernels(map.backwardProgram.ops, backward),
+    ...(map.backwardProgram ? { backwardKernels: planBackwardKernels(map.backwardProgram.ops, backward) } : {}),
   };
 }
 

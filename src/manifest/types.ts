@@ -101,8 +101,13 @@ export interface ManifestMap {
   readonly kernels: readonly ManifestKernel[];
   /** The map's structure model without spans (src/model): its factors and parameter tensors, what runtimes read. */
   readonly model: ModelMap;
-  /** The backward program and its kernels (absent in manifests of older monc versions). */
+  /** The backward program and its kernels (absent in forward-only builds and manifests of older monc versions). */
   readonly backward?: ManifestBackward;
+  /**
+   * Present (true) when the module was built forward-only (Manifest.forwardOnly), repeated here
+   * because a runner is created from one map: no `backward`, `optimizers` or `trainingStep`.
+   */
+  readonly forwardOnly?: true;
   /**
    * The optimizer update kernels over this map's packed parameters, one per rule (optimizer.ts):
    * entry points of every kernel set's WGSL (the f32-storage set's own module holds f32 ones).
@@ -221,5 +226,11 @@ export interface Manifest {
   readonly wgsl: string;
   /** WGSL `enable` directives the module needs (the runtime checks adapter features). */
   readonly enables: readonly string[];
+  /**
+   * Present (true) when the module was built forward-only (`monc build --forward-only`, the
+   * plugins' `forwardOnly`): each map's forward kernels only, no backward, optimizer or
+   * training-step kernels. Absent: every kernel the module may need.
+   */
+  readonly forwardOnly?: true;
   readonly maps: readonly ManifestMap[];
 }
