@@ -12,22 +12,25 @@ type Compiler<O> = (source: string, file: string, options: CompileKernelsOptions
 /** A compiled spec: its outputs and each map's scheduled program. */
 export type CompiledSpec<O> = LoadedSpec & { readonly outputs: O; readonly programs: readonly Program[] };
 
-async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, tuning?: TuningLookup): Promise<CompiledSpec<O>> {
+/** What a command chooses about the kernels it compiles: their schedules, and for `build`, whether the training kernels are left out. */
+export type SpecCompileChoices = Pick<CompileKernelsOptions, 'tuning' | 'forwardOnly'>;
+
+async function compileWith<O>(ctx: CommandContext, file: string, compile: Compiler<O>, choices: SpecCompileChoices): Promise<CompiledSpec<O>> {
   const source = await readText(file, SPEC_FILE);
-  const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, tuning });
+  const result = compile(source, file, { resolveMask: recordingMaskResolver().resolve, ...choices });
   failOnErrors(ctx, source, result.diagnostics);
   if (!result.module || !result.outputs || !result.programs) throw new Error(`internal error: compiling '${file}' gave no outputs and no error`);
   return { file, source, module: result.module, outputs: result.outputs, programs: result.programs };
 }
 
 /** The WGSL, the TypeScript bindings and the manifest of `monc build`. */
-export async function compileSpec(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<CompiledSpec<CompileOutputs>> {
+export async function compileSpec(ctx: CommandContext, file: string, choices: SpecCompileChoices = {}): Promise<CompiledSpec<CompileOutputs>> {
   // Loaded on demand: the bindings emitter pulls in ts-morph, which only `build` needs.
   const { compileModule } = await import('../compile.js');
-  return compileWith(ctx, file, compileModule, tuning);
+  return compileWith(ctx, file, compileModule, choices);
 }
 
 /** The WGSL and the manifest: what running a map needs. */
 export function compileSpecKernels(ctx: CommandContext, file: string, tuning?: TuningLookup): Promise<CompiledSpec<KernelOutputs>> {
-  return compileWith(ctx, file, compileKernels, tuning);
+  return compileWith(ctx, file, compileKernels, { tuning });
 }

@@ -45,14 +45,16 @@ export function buildProgram(io: CliIo, run: Runner): Command {
     .argument('<files...>', 'the .mon files')
     .requiredOption('--out <dir>', 'output directory (created if missing)')
     .option('--tuning [db]', "use tuned schedules: those of the tuning database DB (JSON), or with no DB those of the user's database (what monc tune writes); without --tuning the default schedules, so output depends on nothing but the input")
+    .option('--forward-only', 'emit the forward kernels only (no backward, optimizer or training-step kernels): a smaller module that runs but cannot train')
     .option('--watch', 'rebuild whenever a spec, a mask file it reads or (with --tuning) the tuning database changes (Ctrl-C stops)')
-    .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json')
-    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; watch?: boolean }) =>
-      run(ctx(opts), async () =>
-        opts.watch
-          ? (await import('./commands/build-watch.js')).buildWatchCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning })
-          : (await import('./commands/build.js')).buildCommand(ctx(opts), files, { out: opts.out, tuning: opts.tuning }),
-      ),
+    .addHelpText('after', '\nExamples:\n  monc build ffn.mon --out gen\n  monc build ffn.mon --out gen --tuning\n  monc build ffn.mon --out gen --tuning tuning.json\n  monc build ffn.mon --out gen --forward-only')
+    .action((files: string[], opts: { json?: boolean; out: string; tuning?: string | true; forwardOnly?: boolean; watch?: boolean }) =>
+      run(ctx(opts), async () => {
+        const build = { out: opts.out, tuning: opts.tuning, forwardOnly: opts.forwardOnly === true };
+        return opts.watch
+          ? (await import('./commands/build-watch.js')).buildWatchCommand(ctx(opts), files, build)
+          : (await import('./commands/build.js')).buildCommand(ctx(opts), files, build);
+      }),
     );
 
   command('init', 'write random parameters (uniform ±1/√fan_in per tensor) as safetensors')

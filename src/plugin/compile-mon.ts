@@ -16,6 +16,8 @@ export interface MonCompileOptions {
   /** Module specifier the generated code imports the runtime from. */
   readonly runtimeImport: string;
   readonly tuning?: TuningLookup;
+  /** Forward kernels only (compileModule's `forwardOnly`). */
+  readonly forwardOnly?: boolean;
 }
 
 interface Common {
@@ -31,7 +33,7 @@ export type MonCompileResult =
 export function compileMonFile(file: string, options: MonCompileOptions): MonCompileResult {
   const source = readTextBounded(file, SPEC_FILE);
   const masks = recordingMaskResolver();
-  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport });
+  const result = compileModule(source, file, { resolveMask: masks.resolve, tuning: options.tuning, runtimeImport: options.runtimeImport, forwardOnly: options.forwardOnly });
   const common = { dependencies: [...masks.files], warnings: buildWarnings(source, result.diagnostics) };
   const error = buildError(file, source, result.diagnostics);
   if (!result.outputs) {

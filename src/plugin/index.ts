@@ -26,6 +26,7 @@ function fileOf(id: string): string {
 
 export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((options = {}) => {
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
+  const forwardOnly = options.forwardOnly === true;
   const dts = options.dts ?? true;
   const form = dts === 'arbitrary-extension' ? dts : undefined;
   let root = process.cwd();
@@ -40,7 +41,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   const load = (file: string) => {
     const source = tuning();
     const { lookup, warning: tuningWarning } = source.current();
-    const result = compileMonFile(file, { runtimeImport, tuning: lookup });
+    const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
     // The spec itself too: Rollup's watcher does not follow modules that a plugin loads.
     const watched = [file, ...result.dependencies, ...(source.path && !devServer ? [source.path] : [])];
     const warnings = [...(tuningWarning ? [tuningWarning] : []), ...result.warnings];
@@ -101,7 +102,7 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
         if (!dts) return;
         const { lookup } = tuning().current();
         for (const file of findMonFiles(root)) {
-          const result = compileMonFile(file, { runtimeImport, tuning: lookup });
+          const result = compileMonFile(file, { runtimeImport, tuning: lookup, forwardOnly });
           if (result.ok) writeIfChanged(declarationPath(file, form), result.declarations);
         }
       },

@@ -21,4 +21,10 @@ export interface MoncPluginOptions {
    * `allowArbitraryExtensions: true`, and so does bundler resolution then); false writes none.
    */
   readonly dts?: boolean | DeclarationForm;
+  /**
+   * Emit each map's forward kernels only, as `monc build --forward-only` does: a smaller bundle
+   * whose maps run but cannot train (backward, fitMse, optimizers and `create({ training: true })`
+   * reject). Default false: every kernel, training included.
+   */
+  readonly forwardOnly?: boolean;
 }

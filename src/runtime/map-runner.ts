@@ -19,7 +19,9 @@
  * (`monc/runtime/training`: backward, optimizers) and the CPU executor (`monc/runtime/cpu`) are
  * registered by importing their entries (extensions.ts), never imported here, so a bundle of a
  * forward-only page holds neither. Without them, the calls that need them reject with a
- * MoncError that names the import to add.
+ * MoncError that names the import to add. A module built forward-only (`monc build
+ * --forward-only`: the map's `forwardOnly`) has no training kernels at all: every training call
+ * rejects (or throws) with a MoncError of kind 'user' that names the option to rebuild without.
  */
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
@@ -63,6 +65,17 @@ export interface MapRunnerOptions {
 }
 
 type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+
+/**
+ * Why a map of a forward-only build cannot train: its module has no backward, optimizer or
+ * training-step kernels, on any backend, so importing the training entry would not help.
+ */
+function forwardOnlyError(mapName: string, call: string): MoncError {
+  return new MoncError(
+    'user',
+    `map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`,
+  );
+}
 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
@@ -128,6 +141,7 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    if (options.training && map.forwardOnly) throw forwardOnlyError(map.name, 'create({ training: true })');
     const runner = await MapRunner.createRunner(map, wgsl, options);
     if (options.training) await runner.loadTraining();
     return runner;
@@ -272,6 +286,7 @@ export class MapRunner {
    */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     this.checkUsable();
+    this.checkTrainable('backward');
     return (await this.loadTraining()).backward(x, dy, batch);
   }
 
@@ -282,6 +297,7 @@ export class MapRunner {
    * Buffers as for encodeForward (`dx` also COPY_DST for a map that is only a bias).
    */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    this.checkTrainable('encodeBackward');
     this.readyOnGpu('encodeBackward');
     this.loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
   }
@@ -297,6 +313,7 @@ export class MapRunner {
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
     this.checkUsable();
+    this.checkTrainable('fitMse');
     this.requireParams();
     return (await this.loadTraining()).fitMse(x, target, options);
   }
@@ -304,6 +321,7 @@ export class MapRunner {
   /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.checkUsable();
+    this.checkTrainable('createOptimizer');
     const support = registeredTraining();
     if (!support) throw missingEntry(`map '${this.map.name}': createOptimizer`, 'monc/runtime/training');
     return support.optimizer(`map '${this.map.name}'`, options, () => this.training, async () => {
@@ -361,6 +379,11 @@ export class MapRunner {
     if (!this.gpu) throw new MoncError('user', `map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
     this.requireParams();
     return this.gpu;
+  }
+
+  /** Throws when the module was built forward-only: `call` needs the training kernels it left out. */
+  private checkTrainable(call: string): void {
+    if (this.map.forwardOnly) throw forwardOnlyError(this.map.name, call);
   }
 
   private checkUsable(): void {

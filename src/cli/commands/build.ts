@@ -1,8 +1,10 @@
 /**
- * `monc build FILE.mon… --out DIR [--tuning [DB.json]]`. Without `--tuning` the kernels take the
- * default schedules, so identical input gives byte-identical output whatever was tuned on this
- * machine (SPEC §5); `--tuning DB.json` takes the schedules of that database, and a bare
- * `--tuning` those of the user's database (what `monc tune` writes).
+ * `monc build FILE.mon… --out DIR [--tuning [DB.json]] [--forward-only]`. Without `--tuning` the
+ * kernels take the default schedules, so identical input gives byte-identical output whatever
+ * was tuned on this machine (SPEC §5); `--tuning DB.json` takes the schedules of that database,
+ * and a bare `--tuning` those of the user's database (what `monc tune` writes).
+ * `--forward-only` emits the forward kernels only (compile-kernels.ts `forwardOnly`): the
+ * database's entries for backward kernels then go unused.
  */
 import { join } from 'node:path';
 import { scheduleLookup } from '../../tuner/lookup.js';
@@ -15,6 +17,8 @@ import { readTuning, type TuningChoice } from '../tuning.js';
 export interface BuildOptions {
   readonly out: string;
   readonly tuning?: TuningChoice;
+  /** Emit the forward kernels only (no backward, optimizer or training-step kernels). */
+  readonly forwardOnly?: boolean;
 }
 
 export async function buildCommand(ctx: CommandContext, files: readonly string[], opts: BuildOptions): Promise<CommandResult> {
@@ -23,7 +27,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const tuning = loaded && scheduleLookup(loaded.db);
   // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
   const specs = [];
-  for (const file of files) specs.push(await compileSpec(ctx, file, tuning));
+  for (const file of files) specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true }));
   const byModule = new Map<string, string>();
   for (const spec of specs) {
     const other = byModule.get(spec.module.name);
@@ -45,7 +49,9 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
   await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });
   return {
-    json: { out: opts.out, ...(loaded ? { tuning: loaded.path } : {}), modules },
-    text: modules.map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}) -> ${m.files.join(', ')}`).join('\n'),
+    json: { out: opts.out, ...(loaded ? { tuning: loaded.path } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), modules },
+    text: modules
+      .map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}${opts.forwardOnly ? ', forward only' : ''}) -> ${m.files.join(', ')}`)
+      .join('\n'),
   };
 }
