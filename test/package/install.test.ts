@@ -21,8 +21,8 @@ const work = realpathSync(mkdtempSync(join(tmpdir(), 'monc-install-')));
 const project = join(work, 'project');
 let packed: readonly string[] = [];
 
-/** npm, npx or node in `cwd`, without the repository's npm/vitest environment leaking in; its stdout and stderr. */
-function run(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): { stdout: string; stderr: string } {
+/** npm, npx, node or a bash command line in `cwd`, without the repository's npm/vitest environment leaking in; its stdout and stderr. */
+function run(command: 'npm' | 'npx' | 'node' | 'bash', args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}): { stdout: string; stderr: string } {
   // Under `npm test`, npm's script variables describe the repository (npm_package_*,
   // npm_config_local_prefix…): drop those; keep the user's npm configuration (registry, cache).
   const inherited = Object.entries(process.env).filter(
@@ -33,7 +33,7 @@ function run(command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: stri
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
-const sh = (command: 'npm' | 'npx' | 'node', args: readonly string[], cwd: string): string => run(command, args, cwd).stdout;
+const sh = (command: 'npm' | 'npx' | 'node' | 'bash', args: readonly string[], cwd: string): string => run(command, args, cwd).stdout;
 
 /**
  * A copy of what `npm pack` reads (package.json, the sources, the build configuration), packed
@@ -116,6 +116,13 @@ const y = Array.from(await first.forward(Float32Array.from({ length: 12 }, (_, i
 console.log(JSON.stringify({ backends: [first.runner.backend, second.runner.backend], note: first.runner.note, explicit, y }));
 `;
 
+/** The fenced code blocks (language, text) of the section of `page` under the heading line `heading`. */
+function sectionBlocks(page: string, heading: string): { lang: string; code: string }[] {
+  const section = page.split(/\n(?=#{1,6} )/).find((s) => s.startsWith(`${heading}\n`));
+  if (section === undefined) throw new Error(`no section '${heading}'`);
+  return [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], code: m[2] }));
+}
+
 describe('the installed package', () => {
   it('ships dist (JS and declarations), bin, docs, LICENSE and README only', () => {
     const allowed = /^(package\.json|README\.md|LICENSE|bin\/monc\.js|docs\/.+|dist\/src\/.+\.(js|d\.ts))$/;
@@ -162,6 +169,30 @@ describe('the installed package', () => {
     expect(out.note).toMatch(/^no WebGPU adapter: .*; running on the CPU executor$/);
     expect(stderr.match(/^monc: no WebGPU adapter: .*$/gm)).toEqual([`monc: ${out.note}`]);
     expect(out.y).toEqual([12, 1, -5, -2, 14, -4]); // row 0 of the hand-worked values above
+  });
+
+  it("docs/install.md's first program, run as the page says from an empty folder (npm init -y), compiles and runs", () => {
+    const page = readFileSync(join(repo, 'docs/install.md'), 'utf8');
+    const heading = '## From a spec to a running map';
+    const blocks = sectionBlocks(page, heading);
+    const dir = join(work, 'install-page');
+    mkdirSync(dir);
+    const lines = blocks.filter((b) => b.lang === 'sh').flatMap((b) => b.code.split('\n')).map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l !== '');
+    expect(lines[0]).toBe('npm init -y');
+    for (const line of lines) {
+      // The registry has no monc of this version: the tarball installed above (with typescript and @types/node) stands for it.
+      if (line.startsWith('npm install ')) symlinkSync(join(project, 'node_modules'), join(dir, 'node_modules'), 'dir');
+      else sh('bash', ['-c', line], dir);
+    }
+    const [program] = blocks.filter((b) => b.lang === 'ts');
+    const [tsconfig] = blocks.filter((b) => b.lang === 'json');
+    expect(program.code.split('\n')[0]).toBe('// main.ts');
+    writeFileSync(join(dir, 'main.ts'), program.code);
+    writeFileSync(join(dir, 'tsconfig.json'), tsconfig.code);
+    const command = page.split(heading)[1].match(/^`(npx tsc && node build\/main\.js)`/m)?.[1];
+    expect(command).toBeDefined();
+    sh('bash', ['-c', command!], dir);
+    expect(existsSync(join(dir, 'build/main.js'))).toBe(true);
   });
 
   it("import('monc'), import('monc/runtime') and import('monc/project') load in plain Node; the runtime entry carries no compiler or projection", () => {
