@@ -21,6 +21,7 @@ import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/traini
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
+import { encodeManifest } from './manifest/manifest-file.js';
 import { MONC_VERSION } from './version.js';
 
 /**
@@ -124,7 +125,7 @@ export function emitModule(module: CheckedModule, programs: readonly Program[], 
   );
   const marked = forwardOnly ? { forwardOnly: true as const } : {};
   const withSets: Manifest = { ...manifest, ...marked, maps: manifest.maps.map((map) => ({ ...map, ...marked, kernelSets: sets.get(map.name)! })) };
-  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(withSets)}\n` };
+  return { moduleName: module.name, wgsl, manifest: withSets, manifestJson: `${formatJson(encodeManifest(withSets))}\n` };
 }
 
 /**

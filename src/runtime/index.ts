@@ -35,6 +35,8 @@ export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.
 export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';
+// The manifest file's format (each block list once): the generated bindings decode it once per module.
+export { decodeManifest, MANIFEST_FORMAT, type BlockList, type ManifestFile, type PatternRef } from '../manifest/manifest-file.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';

@@ -1,12 +1,14 @@
 /**
  * Sparse patterns past the former 4096-block limit as users run them, in-process: `monc build`
- * writes kernels that bind the pattern table (the WGSL does not list the blocks), and `monc run`
+ * writes kernels that bind the pattern table (the WGSL does not list the blocks; the manifest
+ * lists each map's once), and `monc run`
  * and `monc grad` on WebGPU (SwiftShader here) equal the float64 reference to 1e-5 relative
  * error (f32), for a band of 8552 blocks and a random pattern of 5760 rectangular (2 x 3) blocks.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSource, paramsOf } from '../../src/dsl/index.js';
+import { decodeManifest } from '../../src/manifest/manifest-file.js';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { uniform01 } from '../../src/util/random.js';
@@ -40,8 +42,11 @@ describe('sparse patterns over 4096 blocks through the CLI', () => {
   it('monc build: the blocks are in the manifest, not in the WGSL; each sparse kernel names its table', async () => {
     const out = scratch.path('gen');
     expect((await cli(['build', spec, '--out', out])).code).toBe(0);
-    const manifest = JSON.parse(readFileSync(`${out}/wide.json`, 'utf8'));
-    const counts = manifest.maps.map((m: { ops: { blocks: unknown[] }[] }) => m.ops[0].blocks.length);
+    const file = JSON.parse(readFileSync(`${out}/wide.json`, 'utf8'));
+    // Each map's block list once: its op, model node and backward ops refer to it.
+    expect(file.patterns.map((flat: number[]) => flat.length / 2)).toEqual([8552, expect.any(Number)]);
+    const manifest = decodeManifest(file);
+    const counts = manifest.maps.map((m) => (m.ops[0].kind === 'bsr' ? m.ops[0].blocks.length : 0));
     expect(counts[0]).toBe(8552);
     expect(counts[1]).toBeGreaterThan(4096);
     for (const m of manifest.maps) expect(m.kernels[0].pattern).toBe('csr');

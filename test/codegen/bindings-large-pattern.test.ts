@@ -1,6 +1,6 @@
 /**
  * The bindings of a sparse module whose manifest lists many blocks: the manifest is embedded as
- * one string (JSON.parse of a template literal), so the TypeScript a user's tsc or bundler reads
+ * one string (JSON.parse of a string literal), so the TypeScript a user's tsc or bundler reads
  * has the same syntax tree whatever the pattern's size (as an object literal, every block was
  * a node tsc checked against `Manifest`: a million blocks did not type-check in 5 minutes), and it
  * type-checks under the strictest options.
@@ -38,7 +38,8 @@ describe('bindings of a large sparse pattern', () => {
     const small = bandModule(1);
     const large = bandModule(64);
     expect([small.blocks, large.blocks]).toEqual([256, 28480]);
-    expect(large.text.length).toBeGreaterThan(20 * small.text.length);
+    // The pattern is there (once, as a flat list: 28,480 blocks in 260 kB, 13 times the 256-block module).
+    expect(large.text.length).toBeGreaterThan(10 * small.text.length);
     expect(nodeCount(large.text)).toBe(nodeCount(small.text));
     writeFileSync(`${dir}/band.ts`, large.text);
     expect(formatDiagnostics(typeCheck([`${dir}/band.ts`]))).toBe('');

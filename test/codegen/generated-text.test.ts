@@ -3,6 +3,7 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
 import { commentText } from '../../src/codegen/ts/comment-text.js';
+import { decodeManifest } from '../../src/manifest/manifest-file.js';
 
 /** The names a TypeScript file exports, from its syntax tree. */
 function exportedNames(text: string): string[] {
@@ -57,8 +58,9 @@ describe('the WGSL and manifest constants', () => {
       if (!ts.isVariableStatement(s)) continue;
       const d = s.declarationList.declarations.find((v) => v.name.getText(file) === name);
       if (!d?.initializer) continue;
-      // MANIFEST is JSON.parse of the manifest's text.
-      const init = ts.isCallExpression(d.initializer) ? d.initializer.arguments[0] : d.initializer;
+      // MANIFEST is decodeManifest(JSON.parse(<the manifest file's text>)).
+      let init = d.initializer;
+      while (ts.isCallExpression(init)) init = init.arguments[0];
       return ts.isNoSubstitutionTemplateLiteral(init) || ts.isStringLiteral(init) ? init.text : init.getText(file);
     }
     throw new Error(`no const ${name}`);
@@ -71,7 +73,7 @@ describe('the WGSL and manifest constants', () => {
     expect(r.diagnostics).toEqual([]);
     const { ts: text, wgsl, manifest } = r.outputs!;
     expect(constant(text, 'WGSL')).toBe(wgsl);
-    expect(JSON.parse(constant(text, 'MANIFEST'))).toEqual(manifest);
+    expect(decodeManifest(JSON.parse(constant(text, 'MANIFEST')))).toEqual(manifest);
     expect(exportedNames(text).sort()).toEqual(['AMONCWGSL', 'AMONCWGSLParams', 'BMONCMANIFEST', 'BMONCMANIFESTParams', 'a__MONC_WGSL__', 'b__MONC_MANIFEST__'].sort());
   });
 });

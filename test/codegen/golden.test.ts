@@ -18,8 +18,8 @@ const examples = readdirSync(examplesDir).filter((f) => f.endsWith('.mon')).sort
 
 const WGSL_OPEN = 'const WGSL = `';
 const WGSL_CLOSE = '`;\n';
-const MANIFEST_OPEN = "const MANIFEST: Manifest = JSON.parse('";
-const MANIFEST_CLOSE = "');\n";
+const MANIFEST_OPEN = "const MANIFEST: Manifest = decodeManifest(JSON.parse('";
+const MANIFEST_CLOSE = "'));\n";
 
 /** Undoes the escapes a template literal needs (`\\`, `` \` ``, `\${`). */
 function templateText(literalBody: string): string {

@@ -21,6 +21,7 @@ import {
 } from 'ts-morph';
 import { invariant } from '../../util/assert.js';
 import { formatJsonLine } from '../../util/json.js';
+import { encodeManifest } from '../../manifest/manifest-file.js';
 import type { Manifest, ManifestMap } from '../../manifest/types.js';
 import { commentText } from './comment-text.js';
 import { mapNames, RUNTIME_IMPORTS, type MapNames } from './names.js';
@@ -58,16 +59,17 @@ export function emitBindings(manifest: Manifest, wgsl: string, options: Bindings
       declarations: [{ name: 'WGSL', initializer: WGSL_SLOT }],
     },
     // Written out rather than as a structure: an initializer structure gets a hanging indent.
-    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`),
+    (w) => w.blankLine().writeLine(`/** The module's manifest (${commentText(manifest.module)}.json). */`).write(`const MANIFEST: Manifest = decodeManifest(JSON.parse(${MANIFEST_SLOT}));`),
     ...manifest.maps.flatMap((map, index) => mapStatements(map, index, names[index])),
   ];
   const printed = project.createSourceFile(`${manifest.module}.ts`, { statements }).getFullText();
   const withWgsl = fill(printed, `const WGSL = ${WGSL_SLOT};`, WGSL_SLOT, templateLiteral(wgsl));
-  return fill(withWgsl, `const MANIFEST: Manifest = JSON.parse(${MANIFEST_SLOT});`, MANIFEST_SLOT, quote(formatJsonLine(manifest)));
+  return fill(withWgsl, `const MANIFEST: Manifest = decodeManifest(JSON.parse(${MANIFEST_SLOT}));`, MANIFEST_SLOT, quote(formatJsonLine(encodeManifest(manifest))));
 }
 
 /**
- * The manifest is embedded as its JSON text, parsed when the module loads, not as an object
+ * The manifest is embedded as its file's JSON text (manifest-file.ts: each block list once),
+ * parsed and decoded (`decodeManifest`) once when the module loads, not as an object
  * literal: a type checker reads a string in one token, while it checks an object literal against
  * `Manifest` element by element (a sparse pattern of a million blocks lists them in the manifest,
  * and tsc did not finish such a file in 5 minutes). `MANIFEST` keeps its declared type. The text

@@ -12,7 +12,7 @@ export interface MapNames {
 }
 
 /** What the generated file imports from the runtime. */
-export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap'], types: ['Manifest', 'ManifestMap', 'TypedMapOptions'] } as const;
+export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap', 'decodeManifest'], types: ['Manifest', 'ManifestMap', 'TypedMapOptions'] } as const;
 
 /** Identifiers the generated file declares, imports or uses from the global scope. */
 const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, 'WGSL', 'MANIFEST', 'Promise', 'Float32Array'];

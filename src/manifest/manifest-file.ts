@@ -1,0 +1,193 @@
+/**
+ * The manifest as a file (`<module>.json`, and the text the generated bindings embed), format
+ * MANIFEST_FORMAT. A block-sparse op's block list used to appear in its op, its model node and
+ * its backward ops (four copies, ~62 bytes per block at a million blocks); the file stores each
+ * distinct list once, in a module-level `patterns` table of flat `[I0, J0, I1, J1, …]` arrays,
+ * and each place that holds a list says `"blocks": { "pattern": k }`, or `{ "pattern": k,
+ * "transposed": true }` for the list with every block (I, J) read as (J, I) (what a backward op
+ * of a transposed pattern multiplies by).
+ *
+ * In memory (what `compile` returns, what every executor, the reference, export, projection and
+ * the tuner read) a manifest holds the lists themselves: `encodeManifest` writes the file form,
+ * and `decodeManifest` is the one way back, which the generated bindings call once per module.
+ */
+import type { Manifest } from './types.js';
+import { MoncError } from '../util/error.js';
+import { MONC_VERSION } from '../version.js';
+
+/** The manifest format this monc writes and reads; a manifest without `format` is from a monc before it (lists in place). */
+export const MANIFEST_FORMAT = 2;
+
+/** A block list in memory: block z = (I, J), in the op's order. */
+export type BlockList = readonly (readonly [number, number])[];
+
+/** Where a file's `blocks` are: entry `pattern` of the module's `patterns`, with I and J swapped when `transposed`. */
+export interface PatternRef {
+  readonly pattern: number;
+  readonly transposed?: true;
+}
+
+/**
+ * A manifest as its file holds it: the in-memory manifest's fields, `format`, the `patterns`
+ * table, and maps whose `blocks` are PatternRefs (read them through `decodeManifest`).
+ */
+export interface ManifestFile extends Omit<Manifest, 'maps'> {
+  readonly format: typeof MANIFEST_FORMAT;
+  readonly maps: readonly unknown[];
+  /** Each distinct block list once, flat: block z is (list[2z], list[2z + 1]). */
+  readonly patterns: readonly (readonly number[])[];
+}
+
+const encoded = new WeakMap<Manifest, ManifestFile>();
+
+/** The file form of `manifest` (the same object for the same manifest: the `.json` and the bindings share one). */
+export function encodeManifest(manifest: Manifest): ManifestFile {
+  let file = encoded.get(manifest);
+  if (!file) {
+    const table = new PatternTable();
+    const { monc, maps, ...rest } = manifest;
+    const encodedMaps = maps.map((map) => replaceBlocks(map, (blocks) => (Array.isArray(blocks) ? table.ref(blocks as BlockList) : blocks)));
+    file = { monc, format: MANIFEST_FORMAT, ...rest, maps: encodedMaps, patterns: table.lists };
+    encoded.set(manifest, file);
+  }
+  return file;
+}
+
+/** Each distinct list once; a list that is another's transpose refers to that one. */
+class PatternTable {
+  readonly lists: number[][] = [];
+  private readonly byContent = new Map<string, PatternRef>();
+  private readonly byIdentity = new Map<BlockList, PatternRef>();
+
+  ref(blocks: BlockList): PatternRef {
+    const known = this.byIdentity.get(blocks);
+    if (known) return known;
+    const flat = flatten(blocks, false);
+    const key = flat.join(',');
+    let ref = this.byContent.get(key);
+    if (!ref) {
+      ref = { pattern: this.lists.length };
+      this.lists.push(flat);
+      this.byContent.set(key, ref);
+      const transposedKey = flatten(blocks, true).join(',');
+      if (!this.byContent.has(transposedKey)) this.byContent.set(transposedKey, { pattern: ref.pattern, transposed: true });
+    }
+    this.byIdentity.set(blocks, ref);
+    return ref;
+  }
+}
+
+function flatten(blocks: BlockList, transposed: boolean): number[] {
+  const flat = new Array<number>(2 * blocks.length);
+  blocks.forEach(([i, j], z) => {
+    flat[2 * z] = transposed ? j : i;
+    flat[2 * z + 1] = transposed ? i : j;
+  });
+  return flat;
+}
+
+const decoded = new WeakMap<object, Manifest>();
+
+/**
+ * The in-memory manifest of a manifest file's parsed JSON: every `blocks` reference replaced by
+ * its list (one array per pattern and orientation, shared by every place that refers to it),
+ * decoded once per file object. A manifest without `format` (a monc before format 2, or one
+ * already decoded) holds its lists in place and is returned as it is. Throws a MoncError of kind
+ * `format` for another format, or a `patterns` table or reference that is malformed.
+ */
+export function decodeManifest(value: unknown): Manifest {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw formatError('a monc manifest is a JSON object');
+  const known = decoded.get(value);
+  if (known) return known;
+  const file = value as Partial<ManifestFile> & { readonly format?: unknown };
+  if (file.format === undefined) return value as Manifest;
+  const what = `the manifest of module '${String(file.module)}'`;
+  if (file.format !== MANIFEST_FORMAT) {
+    const writer = typeof file.monc === 'string' ? ` (written by monc ${file.monc})` : '';
+    throw formatError(
+      `${what}${writer} is in format ${shortJson(file.format)}, but this runtime (monc ${MONC_VERSION}) reads format ${MANIFEST_FORMAT}: rebuild the module with this version's \`monc build\``,
+    );
+  }
+  if (!Array.isArray(file.maps)) throw formatError(`${what} has no list of maps`);
+  const lists = decodePatterns(file.patterns, what);
+  const { format: _format, patterns: _patterns, maps, ...rest } = file as ManifestFile;
+  const manifest = { ...rest, maps: maps.map((map) => replaceBlocks(map, (blocks) => lists.resolve(blocks))) } as Manifest;
+  decoded.set(value, manifest);
+  return manifest;
+}
+
+/** The lists of a `patterns` table, each decoded once per orientation. */
+interface DecodedPatterns {
+  /** A reference's list; a list in place (or any other non-object) as it is. */
+  resolve(blocks: unknown): unknown;
+}
+
+function decodePatterns(patterns: unknown, what: string): DecodedPatterns {
+  if (!Array.isArray(patterns)) throw formatError(`${what} has no 'patterns' table`);
+  patterns.forEach((flat: unknown, k) => {
+    if (!Array.isArray(flat) || flat.length % 2 !== 0 || !flat.every(isIndex)) {
+      throw formatError(`${what}: patterns[${k}] is not a flat list of block rows and columns (an even number of non-negative integers)`);
+    }
+  });
+  const lists = new Map<string, BlockList>();
+  const list = (k: number, transposed: boolean): BlockList => {
+    const key = `${k}${transposed ? 't' : ''}`;
+    let blocks = lists.get(key);
+    if (!blocks) lists.set(key, (blocks = unflatten(patterns[k] as readonly number[], transposed)));
+    return blocks;
+  };
+  return {
+    resolve(blocks) {
+      if (blocks === null || typeof blocks !== 'object' || Array.isArray(blocks)) return blocks;
+      const ref = blocks as Partial<PatternRef>;
+      if (!isIndex(ref.pattern) || ref.pattern >= patterns.length) {
+        throw formatError(`${what}: a 'blocks' field is ${shortJson(blocks)}, not a reference { "pattern": k } to one of its ${patterns.length} patterns`);
+      }
+      return list(ref.pattern, ref.transposed === true);
+    },
+  };
+}
+
+function unflatten(flat: readonly number[], transposed: boolean): BlockList {
+  const blocks = new Array<readonly [number, number]>(flat.length / 2);
+  for (let z = 0; z < blocks.length; z++) blocks[z] = transposed ? [flat[2 * z + 1], flat[2 * z]] : [flat[2 * z], flat[2 * z + 1]];
+  return blocks;
+}
+
+/**
+ * `value` with every `blocks` field (at any depth: ops, model nodes, backward ops, a weight
+ * gradient's `forward`) replaced by `replace(blocks)`; objects without one are kept, not copied.
+ * The lists themselves are not descended into.
+ */
+function replaceBlocks(value: unknown, replace: (blocks: unknown) => unknown): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const items = value.map((item) => {
+      const next = replaceBlocks(item, replace);
+      changed ||= next !== item;
+      return next;
+    });
+    return changed ? items : value;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  let changed = false;
+  const entries = Object.entries(value).map(([key, item]) => {
+    const next = key === 'blocks' ? replace(item) : replaceBlocks(item, replace);
+    changed ||= next !== item;
+    return [key, next] as const;
+  });
+  return changed ? Object.fromEntries(entries) : value;
+}
+
+function isIndex(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function formatError(message: string): MoncError {
+  return new MoncError('format', message);
+}
