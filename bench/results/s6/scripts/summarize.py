@@ -5,7 +5,10 @@ the same call (call1/torch-log.txt); the fly bmm and dense baselines from call3/
 call ran (else those of earlier calls stay, marked by `baseline_from`); the host round trip by batch
 (call2, PyTorch's pinned round trip in the same call); and call3's search of ks-sgmat-strided
 (`strided_search`) where it ran. Run from the project root: python3 bench/results/s6/scripts/summarize.py"""
-import json, os
+import json, os, sys
+
+sys.path.insert(0, 'bench/results')
+from sweep_records import apply_sweep, print_cases  # noqa: E402
 
 S6 = 'bench/results/s6'
 path = 'bench/results/nvidia-h200.json'
@@ -15,45 +18,7 @@ compiled = [json.loads(l) for l in open(f'{S6}/call1/torch-log.txt') if l.starts
 call3_torch = f'{S6}/call3/torch.json'
 fresh = json.load(open(call3_torch))['records'] if os.path.exists(call3_torch) else None
 
-def torch_ms(records, impl, n, m, batch, dtype):
-    for r in records:
-        if r.get('impl', r.get('baseline')) == impl and r['n'] == n and r['m'] == m and r['batch'] == batch and r['dtype'] == dtype:
-            return r['ms']
-    return None
-
-if fresh:
-    out['baselines'] = [dict(baseline=r.get('impl'), **{k: v for k, v in r.items() if k != 'impl'}) for r in fresh]
-
-by_key = {(c['case'], c['dtype'], c['batch']): c for c in out['cases']}
-for r in sweep['records']:
-    c = by_key.get((f"{r['op']} {r['n']}->{r['m']}", r['dtype'], r['batch']))
-    if c is None or 'ms' not in r:
-        continue
-    tuned, untuned = r['ms'], r['untuned']['ms']
-    c.update(monc_ms=dict(tuned=round(tuned, 4), untuned=round(untuned, 4)), untuned_over_tuned=round(untuned / tuned, 2),
-             kernel_set=dict(tuned=r['kernelSet'], untuned=r['untuned']['kernelSet']),
-             kernels=[dict(family=s['schedule']['family'], ms=round(s['ms'], 4)) for s in r['schedules']],
-             untuned_kernels=[dict(family=s['schedule']['family'], ms=round(s['ms'], 4)) for s in r['untuned']['schedules']],
-             rel_error=r['relError'], measured=f'{S6}/call1/sweep.json ({sweep["date"]})')
-    compile_dtype = 'f32' if r['dtype'] == 'f32' else 'bf16'
-    tc = torch_ms(compiled, 'torch.compile', r['n'], r['m'], r['batch'], compile_dtype)
-    key = 'torch_compile_f32_ms' if r['dtype'] == 'f32' else 'torch_compile_bf16_ms'
-    c[key] = tc
-    c['speedup_vs_torch_compile'] = round(tc / tuned, 2) if tc else None
-    if fresh:
-        fly = torch_ms(fresh, 'fly-bmm', r['n'], r['m'], r['batch'], r['dtype'])
-        if fly:
-            c['baseline_ms'] = fly
-        if r['dtype'] == 'f16':
-            c['fly_bf16_ms'] = torch_ms(fresh, 'fly-bmm', r['n'], r['m'], r['batch'], 'bf16')
-        else:
-            c['dense_f32_ms'] = torch_ms(fresh, 'torch-matmul', r['n'], r['m'], r['batch'], 'f32')
-            c['dense_tf32_ms'] = torch_ms(fresh, 'torch-matmul-tf32', r['n'], r['m'], r['batch'], 'f32')
-        c['baseline_from'] = call3_torch
-    else:
-        c['baseline_from'] = 'earlier call (bench/results/s3, s4): call1 of session 6 lost its torch.json'
-    if c.get('baseline_ms'):
-        c['speedup'] = round(c['baseline_ms'] / tuned, 2)
+apply_sweep(out, sweep, f'{S6}/call1/sweep.json', compiled, fresh, call3_torch)
 
 hosts = [json.load(open(f'{S6}/call2/host-path.json')), json.load(open(f'{S6}/call2/host-path-2.json'))]
 pinned = {r['batch']: r['ms'] for r in json.load(open(f'{S6}/call2/torch-host.json'))['records']}
@@ -81,7 +46,6 @@ if os.path.exists(goal):
 out['date'] = sweep['date'][:10]
 out['raw'] = ['bench/results/s3', 'bench/results/s4', f'{S6}/call1', f'{S6}/call2'] + ([f'{S6}/call3'] if fresh else [])
 json.dump(out, open(path, 'w'), indent=1)
-for c in out['cases']:
-    print(c['case'][:40], c['dtype'], c['batch'], c['monc_ms'], c.get('kernel_set'), c.get('speedup'), c.get('speedup_vs_torch_compile'), [k['family'] for k in c['kernels']])
+print_cases(out)
 for h in out['host_round_trip']:
     print(h['batch'], h['call'], {k: v for k, v in h['modes_ms'].items() if ':' not in k}, h['pytorch_pinned_ms'])

@@ -4,7 +4,7 @@
 # (float64, parameters rounded to f16 on write), and an f32 twin as a control. Prints relative
 # differences; writes f16-train.json under $OUT.
 set -u
-M="node bin/monc.js"
+M="bash .gpu/run.sh node bin/monc.js"
 W=/tmp/f16t; rm -rf $W; mkdir -p $W
 for dt in f16 f32; do
   printf 'module t%s\ndtype %s\nmap layer : 256 -> 256 = monarch(nblocks: 16) + bias()\n' $dt $dt > $W/$dt.mon
