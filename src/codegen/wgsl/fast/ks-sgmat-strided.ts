@@ -1,33 +1,42 @@
 /**
- * `ks-sgmat-strided`: the strided factor K(a,b,c,d), d > 1 (Monarch's second factor), on tensor
- * cores (subgroup-matrix f16 x f16 -> f32, 16x16x16), f16 storage only.
+ * `ks-sgmat-strided`: K(a,b,c,d) on tensor cores (subgroup-matrix f16 x f16 -> f32, 16x16x16),
+ * f16 storage only, with several subgroups per workgroup sharing one staged source tile, W held
+ * by each subgroup and batch rows streamed past it. Written for the strided factor (d > 1,
+ * Monarch's second), it serves the contiguous one (d = 1, Monarch's first factor, dense layers)
+ * too; the family keeps its name (tuning databases store it).
  *
- * For each δ it is the GEMM Out[row, β] = Σ_γ W[α·d+δ, β, γ] · Src[row, α·c·d + γ·d + δ]: the
- * reduction γ runs with stride d in the source and the output's contiguous dimension is δ, so
- * neither operand nor result can be moved by the matrix builtins in place. The kernel is laid out
- * for the H200's occupancy and memory system (one δ per subgroup, W held by the subgroup, rows
- * streamed past it):
+ * For each δ it is the GEMM Out[row, β] = Σ_γ W[α·d+δ, β, γ] · Src[row, α·c·d + γ·d + δ]. When
+ * d > 1 the reduction γ runs with stride d in the source and the output's contiguous dimension is
+ * δ, so neither operand nor result can be moved by the matrix builtins in place; when d = 1 both
+ * are contiguous along γ and β, but the 16x16 tiles still go through workgroup memory so that
+ * global memory is read and written in vec4 runs. The kernel is laid out for the H200's occupancy
+ * and memory system:
  *
- * - A workgroup owns `dtile` (TD) consecutive δ × `cols` (TB) β of one α and `rows` = `mr`·16 ×
- *   `chunks` batch rows. It has S = TD · TB / `sb` subgroups of 32; subgroup s works on δ slot
- *   s % TD and β group s / TD (`sb` β), so all S subgroups share one staged source tile.
+ * - A workgroup owns `dtile` (TD) consecutive δ × `cols` (TB) β of one α and `rows` = `rg` ·
+ *   `mr`·16 × `chunks` batch rows. It has S = TD · (TB / `sb`) · `rg` subgroups of 32; subgroup s
+ *   works on δ slot s % TD, β group (s / TD) % (TB / sb) (`sb` β) and row group s / (TD·TB/sb)
+ *   (`mr`·16 rows of each row chunk), so all S subgroups share one staged source tile. Row groups
+ *   (`rg`, absent = 1 in schedules stored before it existed) are offered when d = 1, where TD is 1
+ *   and the subgroups would otherwise be only TB / sb: there every row group reuses the same W.
  * - The subgroup's W fragments (all γ × its `sb` β of its δ) are loaded from the parameter
  *   buffer by the matrix loads in place (col_major, stride c: W[δ] is β x γ row-major): with
  *   `wres` once per workgroup, held in registers across every row chunk (the weight tile is read
  *   once per `rows` rows: 64 rows -> a quarter of the source's bytes for Monarch n = 4096, from
- *   L2); without, per row chunk and γ chunk (fewer registers, more workgroups per SM). Staging W
- *   in workgroup memory instead would cost TD·TB·c·2 bytes (128 KiB for TD = 16 at n = 4096):
- *   it does not fit beside the source tile, and each subgroup reads only its own δ's W anyway.
- * - The source is staged per row chunk (`mr`·16 rows) and γ chunk (`tk`) as xs[δ][row][γ]: the
+ *   L2); without, per row chunk and γ chunk (fewer registers, more workgroups per SM; the row
+ *   groups' loads of the same fragments then meet in L1). Staging W in workgroup memory instead
+ *   would cost TD·TB·c·2 bytes (128 KiB for TD = 16 at n = 4096): it does not fit beside the
+ *   source tile, and each subgroup reads only its own δ's W anyway.
+ * - The source is staged per row chunk (`rg`·`mr`·16 rows) and γ chunk (`tk`) as xs[δ][row][γ],
+ *   fetched one chunk ahead into registers while the current one is multiplied. When d > 1 the
  *   global reads are vec4 runs along δ, TD·2 bytes long (32 bytes, one sector, at TD = 16; the
- *   whole contiguous row chunk when TD = d), fetched one chunk ahead into registers while the
- *   current one is multiplied. Rows are padded by 8 halves (16 bytes) so the 8 rows of a 16x16
- *   matrix load hit distinct banks, and δ planes are padded so the four δ of one vec4, written
- *   by the invocations of a warp in rotated order ((q + dv) mod 4), land in distinct banks too.
+ *   whole contiguous row chunk when TD = d), and δ planes are padded so the four δ of one vec4,
+ *   written by the invocations of a warp in rotated order ((q + dv) mod 4), land in distinct
+ *   banks. When d = 1 they are vec4 runs along γ, `tk`·2 bytes of each row. Rows are padded by 8
+ *   halves (16 bytes) so the 8 rows of a 16x16 matrix load hit distinct banks.
  * - Results leave through workgroup memory, one 16x16 f32 tile per subgroup per round (slots
- *   padded against bank conflicts, read back in the same rotated order), so the destination is
- *   written in vec4 runs along δ (its contiguous dimension) with the bias (read at the logical
- *   output index) and the old destination when the op accumulates.
+ *   padded against bank conflicts, read back in rotated order), so the destination is written in
+ *   vec4 runs along its contiguous dimension (δ when d > 1, β when d = 1) with the bias (read at
+ *   the logical output index) and the old destination when the op accumulates.
  *
  * Subgroups: the matrix builtins need subgroup-uniform control flow and subgroup-uniform pointer,
  * offset and stride arguments (the gpuweb proposal "Subgroup Matrix", proposals/subgroup-matrix.md,
@@ -42,8 +51,9 @@
  * (`@builtin(subgroup_id)` would not need the second assumption, but would need 'subgroups'.)
  *
  * Applies when the target has 'shader-f16' and 'chromium-experimental-subgroup-matrix' (no
- * candidates otherwise: the op falls back), d > 1, the input map is the identity and b and c are
- * multiples of 16.
+ * candidates otherwise: the op falls back), the input map is the identity and b and c are
+ * multiples of 16. Untuned builds use it for strided factors only (defaults.ts); for d = 1 the
+ * tuner finds it.
  */
 import type { KsOp } from '../../../ir/ir.js';
 import { invariant } from '../../../util/assert.js';
@@ -67,14 +77,15 @@ export const SUBGROUP_MATRIX_UNIFORMITY_OFF = '@diagnostic(off, chromium.subgrou
 
 export interface KsSgmatStridedSchedule extends Schedule {
   readonly family: 'ks-sgmat-strided';
-  /** δ per workgroup (TD). */
+  /** δ per workgroup (TD; 1 when d = 1). */
   readonly dtile: number;
   /** β per workgroup (TB). */
   readonly cols: number;
   /** β per subgroup: TB / sb subgroups per δ. */
   readonly sb: number;
-  /** Row tiles of 16 per row chunk. */
+  /** Row tiles of 16 per subgroup and row chunk. */
   readonly mr: number;
+  // And `rg`, row groups (rowGroups): a knob only schedules for d = 1 carry.
   /** Row chunks per workgroup. */
   readonly chunks: number;
   /** γ per staged chunk. */
@@ -89,17 +100,21 @@ interface StridedTiling {
   readonly tb: number;
   readonly sb: number;
   readonly mr: number;
+  readonly rg: number;
   readonly chunks: number;
   readonly tk: number;
   readonly wres: boolean;
+  /** d = 1: the source is staged and the destination written along γ and β, not δ. */
+  readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
   readonly subgroups: number;
   readonly groups: number;
   readonly threads: number;
-  /** Rows per chunk, per workgroup. */
+  /** Rows per subgroup and row chunk, per row chunk, per workgroup. */
+  readonly rt: number;
   readonly rc: number;
   readonly rows: number;
-  /** Elements per vec4 along δ of the staged source (4, or 1 without a vec4 view). */
+  /** Elements per vec4 of the staged source (4, or 1 without a vec4 view): along δ, or γ when contiguous. */
   readonly sv: number;
   /** Padded row of a staged γ chunk, and one δ plane of them (halves). */
   readonly tkp: number;
@@ -123,24 +138,46 @@ function padTo(base: number, unit: number, want: number, align: number): number 
   for (let pad = 0; ; pad += align) if (((base + pad) / unit) % 32 === want % 32) return pad;
 }
 
+/**
+ * Epilogue slot of the contiguous case: 16 words more than a tile (≡ 16 mod 32), so the two
+ * 4-word groups of neighbouring β groups (or rows) a warp reads at once sit in opposite halves of
+ * the banks; with the rotation by (e / 8) mod 4 of the four lanes, a warp's reads are conflict-free.
+ */
+const CONTIGUOUS_SLOT = TILE * TILE + 16;
+
+/**
+ * Row groups: subgroups along the rows of a row chunk. Only schedules for d = 1 carry the knob:
+ * those for d > 1 keep the form tuning databases stored before it existed (one row group).
+ */
+function rowGroups(s: KsSgmatStridedSchedule): number {
+  return typeof s.rg === 'number' ? s.rg : 1;
+}
+
 function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
+  const rg = rowGroups(s);
+  const contiguous = op.d === 1;
   const groups = tb / sb;
-  const subgroups = td * groups;
-  const rc = mr * TILE;
-  const sv = op.d % 4 === 0 && td % 4 === 0 ? 4 : 1;
+  const subgroups = td * groups * rg;
+  const rt = mr * TILE;
+  const rc = rg * rt;
+  const sv = contiguous || (op.d % 4 === 0 && td % 4 === 0) ? 4 : 1;
   const tkp = tk + 8;
-  // A warp's staging writes span 32 / runs consecutive γ of each of `runs` δ planes: plane starts
-  // that many words apart (in the rotated order) keep the four δ of a vec4 on distinct banks.
-  const runs = runsPerWarp(td, sv);
-  const kWords = Math.min(16, Math.max(4, 16 / runs));
   const base = rc * tkp;
-  const plane = base + padTo(base, 2, kWords, 8);
-  // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
-  const slot = 256 + Math.min(16, Math.max(4, 32 / runs));
+  let plane = base;
+  let slot = CONTIGUOUS_SLOT;
+  if (!contiguous) {
+    // A warp's staging writes span 32 / runs consecutive γ of each of `runs` δ planes: plane starts
+    // that many words apart (in the rotated order) keep the four δ of a vec4 on distinct banks.
+    const runs = runsPerWarp(td, sv);
+    const kWords = Math.min(16, Math.max(4, 16 / runs));
+    plane = base + padTo(base, 2, kWords, 8);
+    // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
+    slot = 256 + Math.min(16, Math.max(4, 32 / runs));
+  }
   const sharedBytes = 2 * td * plane + 4 * subgroups * slot;
   return {
-    td, tb, sb, mr, chunks, tk, wres, subgroups, groups, threads: subgroups * SUBGROUP, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -157,7 +194,7 @@ export function stridedSgmatLayout(op: KsOp, s: KsSgmatStridedSchedule): { reado
 
 /** Shape rules, independent of the schedule (what the WGSL-text tests check on any adapter). */
 export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
-  return hasSubgroupMatrix(limits) && op.d > 1 && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0;
+  return hasSubgroupMatrix(limits) && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0;
 }
 
 function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
@@ -173,31 +210,60 @@ function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
   );
 }
 
+/**
+ * δ tiles and row groups: when d > 1 the δ slots give a workgroup its subgroups and the schedules
+ * keep the form tuning databases stored before row groups existed (no `rg`); when d = 1 (one δ)
+ * row groups take their place.
+ */
+function slotShapes(op: KsOp): { readonly dtile: number; readonly rg?: number }[] {
+  return op.d === 1 ? [1, 2, 4, 8].map((rg) => ({ dtile: 1, rg })) : dividing(op.d, [2, 4, 8, 16, 32]).map((dtile) => ({ dtile }));
+}
+
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
   const out: KsSgmatStridedSchedule[] = [];
-  for (const dtile of dividing(op.d, [2, 4, 8, 16, 32]))
+  for (const slots of slotShapes(op))
     for (const cols of dividing(op.b, [16, 32, 64, 128, 256]))
       for (const sb of dividing(cols, [16, 32, 64]))
         for (const mr of [1, 2])
           for (const chunks of [1, 2, 4, 8])
             for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
               for (const wres of [false, true]) {
-                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile, cols, sb, mr, chunks, tk, wres };
+                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: slots.dtile, cols, sb, mr, ...(slots.rg === undefined ? {} : { rg: slots.rg }), chunks, tk, wres };
                 if (valid(op, tiling(op, s), limits)) out.push(s);
               }
   return out;
 }
 
 /**
- * Default: the shape of the measured bests on the H200 (session 6, 41 sampled schedules per
+ * Default when d > 1: the shape of the measured bests on the H200 (session 6, 41 sampled schedules per
  * Monarch strided factor, f16, B = 16384, bench/results/s6/call3): runs of 8 δ (all δ when d < 8),
  * 16 subgroups (512 invocations), 32-row matrix chunks (`mr` 2), W resident in registers, γ
  * chunks of 32, 4 row chunks at 8 δ and 8 at 4 δ (fewer accumulators per subgroup); then the
  * least workgroup storage. Measured: n = 4096 0.291 ms (the former default, 16 δ × 64 β, one
  * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264).
+ * When d = 1 (not measured yet; untuned builds take ks-sgmat there): the same per-subgroup work
+ * (32 rows × 32 β, W resident where it fits) with 8 subgroups over 64 β and 4 row groups, 4 row
+ * chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
+  const what = `K(${op.a},${op.b},${op.c},${op.d})`;
+  if (op.d === 1) {
+    const contiguousScore = (s: KsSgmatStridedSchedule): number => {
+      const t = tiling(op, s);
+      return (
+        (t.wres ? 1e6 : 0) +
+        (t.sb === 32 ? 2e5 : t.sb * 1000) +
+        (t.tb === 64 ? 1e5 : t.tb * 100) +
+        (t.subgroups === 8 ? 5e4 : t.subgroups * 1000) +
+        (t.mr === 2 ? 2000 : 0) +
+        (t.chunks === 4 ? 500 : t.chunks * 50) +
+        (t.tk === 64 ? 200 : t.tk) -
+        t.sharedBytes / 1024
+      );
+    };
+    return highestScoring('ks-sgmat-strided', what, candidates(op, limits), contiguousScore);
+  }
   const td = Math.min(8, op.d);
   const chunks = td >= 8 ? 4 : 8;
   const score = (s: KsSgmatStridedSchedule): number => {
@@ -213,7 +279,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       t.sharedBytes / 1024
     );
   };
-  return highestScoring('ks-sgmat-strided', `K(${op.a},${op.b},${op.c},${op.d})`, candidates(op, limits), score);
+  return highestScoring('ks-sgmat-strided', what, candidates(op, limits), score);
 }
 
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
@@ -222,9 +288,9 @@ const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
 
 function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): EmittedKernel {
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
-  invariant(op.d > 1 && op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
+  invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rc: RC, groups: G, subgroups: S, threads: T, sv } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
@@ -234,41 +300,53 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const { a, b, c, d } = op;
   const identityOut = op.output.steps.length === 0;
   // The matrix loads read W in place: params stays a plain f16 array. src and dst are vec4
-  // along δ when they can be.
+  // along their contiguous dimension when they can be (δ, or γ and β when d = 1).
   const views = {
     params: false,
     src: sv === 4 && inSize % 4 === 0,
-    dst: identityOut && outSize % 4 === 0 && d % 4 === 0 && TD % 4 === 0,
+    dst: identityOut && outSize % 4 === 0 && (contiguous || (d % 4 === 0 && TD % 4 === 0)),
   };
   const vs = views.src ? 4 : 1;
   const nk = c / TK;
   const xs = `${ep}_xs`;
   const os = `${ep}_os`;
 
-  // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k]; item e: δ run fastest, then γ, then row.
+  // Source chunk (rows rb.., γ k0..k0+TK) -> xs[dd][r][k]; item e: the vector axis fastest (δ
+  // runs, or γ when d = 1), then γ, then row.
   const xsAt = (dd: U32Expr, r: U32Expr, k: U32Expr) => `${xs}[${sum(mul(dd, PS), mul(r, TKP), k)}]`;
   const srcAt = (k0: U32Expr, dd: U32Expr) => sum(mul('min(rb + r, batch - 1u)', inSize), mul('alpha', c * d), mul(sum(k0, 'k'), d), 'delta0', dd);
   const item = () => [`let dv = ${mod('e', TD / vs)};`, `let k = ${mod(div('e', TD / vs), TK)};`, `let r = ${div('e', (TD / vs) * TK)};`];
-  const srcCopy: StagedCopy = views.src
-    ? {
-        count: (RC * TK * TD) / 4,
-        register: 'vec4<f16>',
-        item,
-        load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
-        // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
-        store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; ${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq]; }`),
-      }
-    : {
-        count: RC * TK * TD,
-        register: 'f16',
-        item,
-        load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
-        store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
-      };
+  const srcCopy: StagedCopy =
+    views.src && contiguous
+      ? {
+          count: (RC * TK) / 4,
+          register: 'vec4<f16>',
+          item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let r = ${div('e', TK / 4)};`],
+          load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, u(0)), 4)}];`],
+          // Rotated lanes, as along δ: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q.
+          store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${xsAt(u(0), 'r', 'k + qq')} = ${v}[qq]; }`),
+        }
+      : views.src
+        ? {
+            count: (RC * TK * TD) / 4,
+            register: 'vec4<f16>',
+            item,
+            load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
+            // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
+            store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; ${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq]; }`),
+          }
+        : {
+            count: RC * TK * TD,
+            register: 'f16',
+            item,
+            load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
+            store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
+          };
   const stage = staging('pf', T, [srcCopy]);
   const fetch = (rb: U32Expr, k0: number) => ['{', `  let rb = ${rb};`, ...stage.fetch(u(k0)).map((l) => `  ${l}`), '}'];
 
-  // The subgroup's place: δ slot sd, β group sg / TD; its W rows start at wbase.
+  // The subgroup's place: δ slot sd, β group sg / TD (mod G with row groups), row group sr; its W
+  // rows start at wbase.
   const wTile = (kg: number, j: number) => sum('wbase', u(j * TILE * c + kg * TILE));
   const wLoad = (kg: number, j: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${wTile(kg, j)}, ${u(c)})`;
   const w = (kg: number, j: number) => `w_${kg}_${j}`;
@@ -277,6 +355,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
   const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
   const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(kg, j)};`)).flat() : [];
+  const rowGroup = RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : [];
+  const leftRow = (i: number) => sum(RG > 1 ? mul('sr', RT * TKP) : undefined, u(i * TILE * TKP));
 
   // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
   const gammaChunk = (kc: number): string[] => {
@@ -284,7 +364,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     const mma: string[] = [];
     for (let ks = 0; ks < TK / TILE; ks++) {
       const kg = (kc * TK) / TILE + ks;
-      for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), u(i * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
+      for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
       for (let j = 0; j < NB; j++) {
         const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
         if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
@@ -295,17 +375,29 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   };
 
   // Epilogue round (i, j): every subgroup's tile (i, j) into its slot, then the workgroup writes
-  // 16 rows × G·16 β × TD δ along δ. The barrier after the last mma is the first round's.
+  // rg × 16 rows × G·16 β × TD δ along the contiguous dimension. The barrier after the last mma
+  // is the first round's. Item e: the vector axis fastest (δ runs dv, or β runs bv when d = 1),
+  // then (when d > 1) β in the tile bb, β group g, row r, row group sr; lanes read in rotated order.
   const logicalOut = rowMajor([{ name: 'alpha', size: a }, { name: 'beta', size: b }, { name: 'delta', size: d }]);
   const outIndex = renderIndex(applyIndexMap(op.output, logicalOut));
   const biasIndex = renderIndex(logicalOut); // the bias is read at the LOGICAL output index (ir.ts)
   const vw = views.dst ? 4 : 1;
-  const osAt = (lane: U32Expr) => `${os}[${sum(mul(sum(mul('g', TD), mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
+  const runs = (contiguous ? TILE : TD) / vw;
+  const perRow = runs * (contiguous ? 1 : TILE) * G;
+  const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, mul('g', TD));
+  const osAt = (lane: U32Expr) =>
+    contiguous
+      ? `${os}[${sum(mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
+      : `${os}[${sum(mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
+  const place = contiguous
+    ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
+    : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
+  const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, false, sum(u(biasOff), biasIndex, u(q)))]);
   const write = views.dst
     ? [
         'var v = vec4<f32>();',
-        ...[0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; v[qq] = ${osAt('qq')}; }`),
+        ...[0, 1, 2, 3].map((q) => `{ let qq = (${q}u + ${rotation}) & 3u; v[qq] = ${osAt('qq')}; }`),
         ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
         `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
         ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
@@ -324,14 +416,14 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     `subgroupMatrixStore<row_major>(&${os}, ${mul('sg', SLOT)}, ${acc(i, j)}, ${u(TILE)});`,
     'workgroupBarrier();',
     ...cooperative((S * TILE * TILE) / vw, T, 'e', [
-      `let dv = ${mod('e', TD / vw)};`,
-      `let bb = ${mod(div('e', TD / vw), TILE)};`,
-      `let g = ${mod(div('e', (TD / vw) * TILE), G)};`,
-      `let r = ${div('e', (TD / vw) * TILE * G)};`,
-      `let row = ${sum('r0', u(i * TILE), 'r')};`,
+      ...place,
+      // Without row groups e / perRow < 16 already.
+      `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
+      ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
+      `let row = ${sum('r0', RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
       `if (row < batch) {`,
       `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
-      `  let delta = ${sum('delta0', mul('dv', vw))};`,
+      `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
       ...write.map((l) => `  ${l}`),
       `}`,
     ]),
@@ -344,7 +436,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     ...[
       `let sg = ${div('lid', SUBGROUP)};`,
       `let sd = ${mod('sg', TD)};`,
-      `let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(div('sg', TD), SB)), c))};`,
+      ...rowGroup,
+      `let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(RG > 1 ? mod(div('sg', TD), G) : div('sg', TD), SB)), c))};`,
       ...resident,
       ...accs.map((a) => `var ${a} = ${RESULT}();`),
       ...stage.registers,
@@ -387,6 +480,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     cols: knob(s, 'cols'),
     sb: knob(s, 'sb'),
     mr: knob(s, 'mr'),
+    ...(s.rg === undefined ? {} : { rg: knob(s, 'rg') }),
     chunks: knob(s, 'chunks'),
     tk: knob(s, 'tk'),
     wres: flag(s, 'wres'),
