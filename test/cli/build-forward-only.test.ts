@@ -138,9 +138,10 @@ describe('monc build --forward-only', () => {
           const buffer = {} as GPUBuffer;
           expect(() => runner.encodeBackward({} as GPUCommandEncoder, buffer, buffer, buffer, 2)).toThrow(/encodeBackward needs the training kernels.*--forward-only/);
         }
-        // Forward passes and reading the parameters back still work after the refusals.
+        // Forward passes, reading the parameters back and saving them still work after the refusals.
         expect((await runner.forward(x, 2)).length).toBe(2 * map.out);
-        expect((await runner.params()).get('up.0.blkdiag1')).toEqual(params.get('up.0.blkdiag1'));
+        expect(await runner.params()).toEqual(params);
+        expect((await runner.saveParams()).length).toBeGreaterThan(4 * map.paramSize);
       } finally {
         runner.destroy();
       }
