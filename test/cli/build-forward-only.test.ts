@@ -17,6 +17,7 @@ import { getTestDevice } from '../support/gpu.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { userErrorOf } from '../support/user-error.js';
+import { tunedDb } from '../plugin/fixtures.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 
 /** Two f32 maps with sizes no power of two: a Monarch with a bias, and a block-diagonal plus low-rank sum. */
@@ -92,6 +93,18 @@ describe('monc build --forward-only', () => {
     const text = await build(f32Spec, 'text', '--forward-only');
     expect(text.stdout).toContain('module fwd (2 maps, forward only) ->');
     expect((await cliJson(['build', f32Spec, '--out', scratch.path('full2')])).forwardOnly).toBeUndefined();
+  });
+
+  it('with --tuning: the forward kernels take the database\'s schedules, as in a full build', async () => {
+    const { text, schedule } = tunedDb(f32Spec);
+    const db = spec('tuning.json', text);
+    await build(f32Spec, 'tuned', '--tuning', db);
+    await build(f32Spec, 'tuned-forward', '--tuning', db, '--forward-only');
+    const [tunedFull, tunedForward] = [read(scratch.path('tuned'), 'fwd'), read(scratch.path('tuned-forward'), 'fwd')];
+    expect(tunedForward.manifest.maps[0].kernels[0].schedule).toEqual(schedule);
+    expect(tunedForward.manifest.maps.map((m) => m.kernels)).toEqual(tunedFull.manifest.maps.map((m) => m.kernels));
+    expect(tunedForward.manifest.maps.map((m) => m.kernelSets!.map((s) => s.name))).toEqual(tunedFull.manifest.maps.map((m) => m.kernelSets!.map((s) => s.name)));
+    expect(tunedForward.manifest.forwardOnly).toBe(true);
   });
 
   it('is offered by monc build --help', async () => {
