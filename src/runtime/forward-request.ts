@@ -4,6 +4,7 @@
  * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
  */
 import { MoncError } from '../util/error.js';
+import { checkBatch } from './batch-args.js';
 import { missingEntry, registeredHostIo } from './extensions.js';
 
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
@@ -33,6 +34,8 @@ export function forwardRequest(
   options: number | ForwardOptions | undefined,
 ): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
   const { batch, out, chunkRows } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined, chunkRows: undefined } : options;
+  // A bad batch is named as such, not blamed on the input's length.
+  if (batch !== undefined) checkBatch(name, 'forward', batch);
   const rows = batch ?? x.length / sizes.in;
   if (!Number.isInteger(rows) || rows < 0) throw new MoncError('shape', `map '${name}': input of ${x.length} values is not a whole number of rows of ${sizes.in}`);
   if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);

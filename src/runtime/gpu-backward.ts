@@ -154,7 +154,8 @@ export class GpuBackward {
     if (batch === 0) return;
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.ensureBuffers(batch);
-    if (this.spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, this.bytes(batch * this.spec.in));
+    // The rows' bytes rounded up to 16 (as the runner's own buffers), but never past the end of a caller's exact buffer.
+    if (this.spec.zeroInputGradient && dx) encoder.clearBuffer(dx, 0, Math.min(this.bytes(batch * this.spec.in), dx.size));
     const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
     const dims = this.dims.get(batch, groups);
     const buffer = (name: string): GPUBuffer => {

@@ -35,6 +35,7 @@ import { mapModuleWgsl } from './module-groups.js';
 import { readDeviceBuffer } from './host-storage.js';
 import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
+import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
@@ -244,10 +245,14 @@ export class MapRunner {
   /**
    * Records the forward pass on the caller's encoder: `x` holds `batch` rows and `y` receives
    * them, both in the device storage type with STORAGE usage (f32 unless the module is f16 and
-   * the device has shader-f16). All kernels run in order in one compute pass.
+   * the device has shader-f16; `kernelSet.storage` says which), created on the runner's device
+   * (`create({ device })`'s, else the shared one of `getSharedDevice()`). All kernels run in order
+   * in one compute pass. Throws (nothing recorded) for a batch that is not a whole number ≥ 0, a
+   * buffer without STORAGE usage or smaller than its batch's rows (batch-args.ts).
    */
   encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
     const gpu = this.readyOnGpu('encodeForward');
+    this.checkForwardBuffers('encodeForward', x, y, batch);
     gpu.encode(encoder, x, y, batch);
   }
 
@@ -258,7 +263,15 @@ export class MapRunner {
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
     const gpu = this.readyOnGpu('encodeDispatches');
+    this.checkForwardBuffers('encodeDispatches', x, y, batch);
     gpu.encodeDispatches(pass, x, y, batch, kernel);
+  }
+
+  private checkForwardBuffers(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+    checkCallerBuffers(this.map.name, call, batch, this.kernels!.storage, [
+      { role: 'input (x)', buffer: x, width: this.in },
+      { role: 'output (y)', buffer: y, width: this.out },
+    ]);
   }
 
   /** The dense matrix M, shape (out, in), row-major: the map applied to the identity, minus its bias. */
@@ -299,6 +312,11 @@ export class MapRunner {
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
     this.checkTrainable('encodeBackward');
     this.readyOnGpu('encodeBackward');
+    checkCallerBuffers(this.map.name, 'encodeBackward', batch, this.kernels!.storage, [
+      { role: 'input (x)', buffer: x, width: this.in },
+      { role: 'output gradient (dy)', buffer: dy, width: this.out },
+      { role: 'input gradient (dx)', buffer: dx, width: this.in, cleared: this.map.backward?.zeroInputGradient === true },
+    ]);
     this.loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
   }
 

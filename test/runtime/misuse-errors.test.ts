@@ -53,6 +53,22 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     }
   });
 
+  it('a batch that is not a whole number ≥ 0 is named as the mistake, not the input (forward, backward)', async () => {
+    const r = await runner(backend, undefined, true);
+    r.loadParams(Object.fromEntries(params));
+    try {
+      for (const bad of [-1, 1.5, Number.NaN]) {
+        await expectMoncError(() => r.forward(x, bad), 'user', `map 'm': forward: batch must be a whole number ≥ 0, got ${bad}`);
+        await expectMoncError(() => r.forward(x, { batch: bad }), 'user', `map 'm': forward: batch must be a whole number ≥ 0, got ${bad}`);
+        await expectMoncError(() => r.backward(x, dy, bad), 'user', `map 'm': backward: batch must be a whole number ≥ 0, got ${bad}`);
+      }
+      // A whole batch that does not match the input is still the input's shape.
+      await expectMoncError(() => r.forward(x, 3), 'shape', `map 'm': input has ${x.length} values; expected batch 3 x 12 = 36`);
+    } finally {
+      r.destroy();
+    }
+  });
+
   it('a staging used out of order or beyond its capacity', async () => {
     const r = await runner(backend);
     r.loadParams(Object.fromEntries(params));

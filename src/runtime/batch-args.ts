@@ -1,0 +1,42 @@
+/**
+ * The checks of a runner call's batch and, for the calls that record on the caller's encoder
+ * (encodeForward, encodeDispatches, encodeBackward), of the caller's buffers. WebGPU itself takes
+ * a buffer too small for the batch without any error (reads past its end give zeros or other
+ * rows, writes past it are dropped) and truncates a fractional or negative batch in the dispatch
+ * sizes, so without these a mistake gives silent garbage; a missing usage would only show as a
+ * validation message of the device, after the submit, on another stack.
+ */
+import { MoncError } from '../util/error.js';
+
+/** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
+export function checkBatch(mapName: string, call: string, batch: number): void {
+  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('user', `map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${batch}`);
+}
+
+/** A caller's buffer as a call uses it: its role, its row width in values, the usages it needs beyond STORAGE. */
+export interface CallerBuffer {
+  readonly role: string;
+  readonly buffer: GPUBuffer;
+  readonly width: number;
+  /** Also cleared by the call (encoder.clearBuffer): needs COPY_DST. */
+  readonly cleared?: boolean;
+}
+
+/**
+ * Throws before anything is recorded when the batch is not a whole number ≥ 0 (kind `user`), a
+ * buffer lacks STORAGE usage (or COPY_DST where the call clears it; kind `user`), or holds fewer
+ * than `batch × width` values of the storage type (kind `shape`).
+ */
+export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[]): void {
+  checkBatch(mapName, call, batch);
+  const bytesPerValue = storage === 'f16' ? 2 : 4;
+  for (const { role, buffer, width, cleared } of buffers) {
+    const what = `map '${mapName}': ${call}: the ${role} buffer`;
+    if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
+    if (cleared && (buffer.usage & GPUBufferUsage.COPY_DST) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
+    const needed = batch * width * bytesPerValue;
+    if (buffer.size < needed) {
+      throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);
+    }
+  }
+}

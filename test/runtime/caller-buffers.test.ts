@@ -1,0 +1,189 @@
+/**
+ * encodeForward, encodeDispatches and encodeBackward record on the caller's encoder with the
+ * caller's buffers. WebGPU takes a buffer too small for the batch, or a fractional or negative
+ * batch, without any error (out-of-bounds reads give zeros or other rows, writes are dropped), so
+ * the runner checks them: each mistake is a synchronous one-line MoncError (kind `user` for the
+ * batch or a missing usage, `shape` for a buffer too small) and nothing is recorded. Buffers of
+ * exactly the batch's rows (not a multiple of 16 bytes) run within f32 of the float64 reference,
+ * with no validation error on the device.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkCallerBuffers } from '../../src/runtime/batch-args.js';
+import { MapRunner } from '../../src/runtime/map-runner.js';
+import { MoncError, type ErrorKind } from '../../src/util/error.js';
+import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
+import { getTestDevice } from '../support/gpu.js';
+import { randomArray, relativeError } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('m', sum(monarch(12, 18, 3), bias(18)));
+const compiled = compileModuleForTest(checked);
+const params = new Map([...randomParams(checked.structure, rng(11))].map(([k, v]) => [k, Float32Array.from(v)]));
+
+async function runner(training = false): Promise<MapRunner> {
+  const r = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'webgpu', device: await getTestDevice(), training });
+  r.loadParams(Object.fromEntries(params));
+  return r;
+}
+
+/** `rows` rows of `width` f32 values, exactly (no padding to 16 bytes). */
+async function buffer(rows: number, width: number, usage?: GPUBufferUsageFlags): Promise<GPUBuffer> {
+  const device = await getTestDevice(); // Dawn's globals (GPUBufferUsage…) exist from here on
+  return device.createBuffer({ size: rows * width * 4, usage: usage ?? GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+}
+
+async function readBack(source: GPUBuffer, values: number): Promise<Float32Array> {
+  const device = await getTestDevice();
+  const read = device.createBuffer({ size: values * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, 0, read, 0, values * 4);
+  device.queue.submit([encoder.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(read.getMappedRange().slice(0));
+  read.destroy();
+  return out;
+}
+
+function expectMoncError(f: () => unknown, kind: ErrorKind, text: string): void {
+  let thrown: unknown;
+  try {
+    f();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown, `expected a MoncError '${kind}' saying '${text}'`).toBeInstanceOf(MoncError);
+  const e = thrown as MoncError;
+  expect({ kind: e.kind, message: e.message }).toEqual({ kind, message: expect.stringContaining(text) });
+  expect(e.message).not.toContain('\n');
+}
+
+describe('encodeForward and encodeDispatches with the caller’s buffers', () => {
+  it('buffers of exactly batch rows run within f32 of float64, with no validation error', async () => {
+    const device = await getTestDevice();
+    const r = await runner();
+    const batch = 3;
+    const x = randomArray(batch * 12, rng(12));
+    const [xb, yb, yd] = [await buffer(batch, 12), await buffer(batch, 18), await buffer(batch, 18)];
+    try {
+      device.queue.writeBuffer(xb, 0, x);
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      r.encodeForward(encoder, xb, yb, batch);
+      const pass = encoder.beginComputePass();
+      r.encodeDispatches(pass, xb, yd, batch);
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      const want = referenceApply(checked.structure, params, x, batch);
+      expect(relativeError(await readBack(yb, batch * 18), want)).toBeLessThan(1e-5);
+      expect(relativeError(await readBack(yd, batch * 18), want)).toBeLessThan(1e-5);
+    } finally {
+      r.destroy();
+      [xb, yb, yd].forEach((b) => b.destroy());
+    }
+  });
+
+  it('a batch beyond the buffers, a fractional, negative or NaN batch, a buffer without STORAGE: a MoncError, nothing recorded', async () => {
+    const device = await getTestDevice();
+    const r = await runner();
+    const [xb, yb, tiny, mapped] = [await buffer(2, 12), await buffer(2, 18), await buffer(1, 4), await buffer(5, 18, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)];
+    try {
+      const encoder = device.createCommandEncoder();
+      expectMoncError(() => r.encodeForward(encoder, xb, yb, 100), 'shape', "map 'm': encodeForward: the input (x) buffer holds 96 bytes; batch 100 x 12 f32 values need 4800");
+      expectMoncError(() => r.encodeForward(encoder, xb, tiny, 2), 'shape', 'the output (y) buffer holds 16 bytes; batch 2 x 18 f32 values need 144');
+      for (const bad of [1.5, -1, Number.NaN]) expectMoncError(() => r.encodeForward(encoder, xb, yb, bad), 'user', `map 'm': encodeForward: batch must be a whole number ≥ 0, got ${bad}`);
+      expectMoncError(() => r.encodeForward(encoder, xb, mapped, 2), 'user', 'the output (y) buffer lacks GPUBufferUsage.STORAGE');
+      const pass = encoder.beginComputePass();
+      expectMoncError(() => r.encodeDispatches(pass, xb, yb, 3), 'shape', "map 'm': encodeDispatches: the input (x) buffer holds 96 bytes");
+      pass.end();
+      // Nothing was recorded: the encoder finishes empty and valid.
+      device.pushErrorScope('validation');
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      // Batch 0 records nothing and is no mistake.
+      expect(() => r.encodeForward(device.createCommandEncoder(), xb, yb, 0)).not.toThrow();
+    } finally {
+      r.destroy();
+      [xb, yb, tiny, mapped].forEach((b) => b.destroy());
+    }
+  });
+});
+
+describe('encodeBackward with the caller’s buffers', () => {
+  it('exact buffers give dx within f32 of the float64 backward; too small a dy or dx is a shape error', async () => {
+    const device = await getTestDevice();
+    const r = await runner(true);
+    const cpu = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'cpu' });
+    cpu.loadParams(Object.fromEntries(params));
+    const batch = 3;
+    const x = randomArray(batch * 12, rng(13));
+    const dy = randomArray(batch * 18, rng(14));
+    const [xb, dyb, dxb, shortDy, shortDx] = [await buffer(batch, 12), await buffer(batch, 18), await buffer(batch, 12), await buffer(batch - 1, 18), await buffer(batch - 1, 12)];
+    try {
+      device.queue.writeBuffer(xb, 0, x);
+      device.queue.writeBuffer(dyb, 0, dy);
+      const encoder = device.createCommandEncoder();
+      expectMoncError(() => r.encodeBackward(encoder, xb, shortDy, dxb, batch), 'shape', "map 'm': encodeBackward: the output gradient (dy) buffer holds 144 bytes; batch 3 x 18 f32 values need 216");
+      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, shortDx, batch), 'shape', 'the input gradient (dx) buffer holds 96 bytes; batch 3 x 12 f32 values need 144');
+      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, dxb, 2.5), 'user', 'encodeBackward: batch must be a whole number ≥ 0, got 2.5');
+      device.pushErrorScope('validation');
+      r.encodeBackward(encoder, xb, dyb, dxb, batch);
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      const { dx } = await cpu.backward(x, dy, batch);
+      expect(relativeError(await readBack(dxb, batch * 12), dx)).toBeLessThan(1e-5);
+    } finally {
+      r.destroy();
+      cpu.destroy();
+      [xb, dyb, dxb, shortDy, shortDx].forEach((b) => b.destroy());
+    }
+  });
+});
+
+describe('encodeBackward of a map that is only a bias (the call clears dx)', () => {
+  const onlyBias = checkedMap('b', bias(3));
+  const module = compileModuleForTest(onlyBias);
+
+  it('clears exactly the batch rows of an exact dx (3 values: not a multiple of 16 bytes); a dx without COPY_DST is a user error', async () => {
+    const device = await getTestDevice();
+    expect(module.manifest.maps[0].backward?.zeroInputGradient).toBe(true);
+    const r = await MapRunner.create(module.manifest.maps[0], module.wgsl, { backend: 'webgpu', device, training: true });
+    r.loadParams({ 'b.bias': Float32Array.from([1, 2, 3]) });
+    const [xb, dyb, dxb, noCopy] = [await buffer(1, 3), await buffer(1, 3), await buffer(1, 3), await buffer(1, 3, GPUBufferUsage.STORAGE)];
+    try {
+      device.queue.writeBuffer(dxb, 0, Float32Array.from([7, 7, 7]));
+      device.queue.writeBuffer(dyb, 0, Float32Array.from([1, -2, 4]));
+      const encoder = device.createCommandEncoder();
+      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, noCopy, 1), 'user', "map 'b': encodeBackward: the input gradient (dx) buffer lacks GPUBufferUsage.COPY_DST");
+      device.pushErrorScope('validation');
+      r.encodeBackward(encoder, xb, dyb, dxb, 1);
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      expect(Array.from(await readBack(dxb, 3))).toEqual([0, 0, 0]);
+    } finally {
+      r.destroy();
+      [xb, dyb, dxb, noCopy].forEach((b) => b.destroy());
+    }
+  });
+});
+
+describe('checkCallerBuffers', () => {
+  it('refuses exactly the buffers smaller than batch x width values of the storage type', async () => {
+    await getTestDevice(); // GPUBufferUsage
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 1, max: 97 }), fc.constantFrom('f32' as const, 'f16' as const), fc.integer({ min: 0, max: 120_000 }), (batch, width, storage, size) => {
+        const fake = { size, usage: GPUBufferUsage.STORAGE } as GPUBuffer;
+        const needed = batch * width * (storage === 'f16' ? 2 : 4);
+        let kind: string | undefined;
+        try {
+          checkCallerBuffers('p', 'encodeForward', batch, storage, [{ role: 'input (x)', buffer: fake, width }]);
+        } catch (e) {
+          kind = (e as MoncError).kind;
+        }
+        expect(kind).toBe(size < needed ? 'shape' : undefined);
+      }),
+    );
+  });
+});
