@@ -13,6 +13,7 @@ import { compileMonFile } from './compile-mon.js';
 import { declarationPath, writeIfChanged } from './declarations.js';
 import { findMonFiles } from '../node/find-mon-files.js';
 import type { MoncPluginOptions } from './options.js';
+import { MoncError } from '../util/error.js';
 import { tuningSource, type TuningSource } from './tuning.js';
 
 export type { MoncPluginOptions } from './options.js';
@@ -26,7 +27,7 @@ function fileOf(id: string): string {
 
 export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((options = {}) => {
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
-  const forwardOnly = options.forwardOnly === true;
+  const forwardOnly = forwardOnlyOption(options.forwardOnly);
   const dts = options.dts ?? true;
   const form = dts === 'arbitrary-extension' ? dts : undefined;
   let root = process.cwd();
@@ -109,5 +110,14 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     },
   };
 });
+
+/**
+ * The `forwardOnly` option: a JavaScript config may pass anything (`process.env.FORWARD_ONLY`, a
+ * string), and silently building every kernel for a non-boolean would hide the mistake.
+ */
+function forwardOnlyOption(value: unknown): boolean {
+  if (value === undefined || typeof value === 'boolean') return value === true;
+  throw new MoncError('user', `monc plugin: option forwardOnly must be true or false, not ${JSON.stringify(value) ?? String(value)}`);
+}
 
 export default monc;

@@ -63,3 +63,9 @@ it('bundles (esbuild) maps that run forward as the reference does and refuse tra
   expect(refused.message).toContain('rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin');
   await userErrorOf(() => Up.create({ backend: 'cpu', training: true }));
 });
+
+it('refuses a forwardOnly that is not a boolean (a string from the environment, say) rather than building every kernel', () => {
+  for (const value of ['1', 1, null]) {
+    expect(() => monc.rollup({ forwardOnly: value as unknown as boolean }), String(value)).toThrow(`monc plugin: option forwardOnly must be true or false, not ${JSON.stringify(value)}`);
+  }
+});
