@@ -1,0 +1,46 @@
+/**
+ * The device plan for the tensor-core Monarch factors (bench/plan-s7.json, read by
+ * bench/monarch-goal.ts --plan): monarch-goal times only the planned schedules that are
+ * candidates of their family for the op on the adapter and drops the others silently, so every
+ * entry is checked here against the candidates on the H200's limits (1024 invocations, 48 KiB).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { monarchCase } from '../../bench/cases.js';
+import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { candidates } from '../../src/codegen/wgsl/families.js';
+import { isAmong, scheduleKey } from '../../src/codegen/wgsl/family.js';
+import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+
+const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
+const plan: Record<string, Schedule[]> = JSON.parse(readFileSync(new URL('../../bench/plan-s7.json', import.meta.url), 'utf8'));
+
+/** The op a plan key names: `<size>/<dtype>/op<i>`, size `n` (nblocks √n) or `NxMxK`, as monarch-goal reads it. */
+function opOf(key: string) {
+  const [size, , op] = key.split('/');
+  const [n, m = n, k = Math.round(Math.sqrt(n))] = size.split('x').map(Number);
+  return monarchCase(n, m, k).ops[Number(op.slice(2))];
+}
+
+describe('bench/plan-s7.json', () => {
+  it('plans both factors of the three f16 Monarch cases, 20-30 schedules each, none twice', () => {
+    expect(Object.keys(plan).sort()).toEqual(['1024x4096x4', '4096', '4096x1024x4'].flatMap((s) => [`${s}/f16/op0`, `${s}/f16/op1`]).sort());
+    for (const [key, list] of Object.entries(plan)) {
+      expect(list.length, key).toBeGreaterThanOrEqual(20);
+      expect(list.length, key).toBeLessThanOrEqual(30);
+      expect(new Set(list.map(scheduleKey)).size, key).toBe(list.length);
+    }
+  });
+
+  it('holds only schedules valid for their op on the H200 (monarch-goal would skip the others silently)', () => {
+    for (const [key, list] of Object.entries(plan)) {
+      const all = candidates(opOf(key), H200);
+      for (const s of list) expect(isAmong(s, all), `${key}: ${JSON.stringify(s)}`).toBe(true);
+    }
+  });
+
+  it('gives the contiguous factors (op0) the streamed kernel with row groups', () => {
+    for (const [key, list] of Object.entries(plan))
+      if (key.endsWith('op0')) expect(list.filter((s) => s.family === 'ks-sgmat-strided' && typeof s.rg === 'number').length, key).toBeGreaterThanOrEqual(20);
+  });
+});
