@@ -21,7 +21,7 @@ import { manifestTrainingStep, trainingStepKernels } from './codegen/wgsl/traini
 import type { EmittedKernel } from './codegen/wgsl/kernel.js';
 import type { StorageType } from './codegen/wgsl/scaffold.js';
 import { formatJson } from './util/json.js';
-import { encodeManifest } from './manifest/manifest-file.js';
+import { encodeManifest } from './manifest/manifest-encode.js';
 import { MONC_VERSION } from './version.js';
 
 /**

@@ -8,8 +8,9 @@
  * of a transposed pattern multiplies by).
  *
  * In memory (what `compile` returns, what every executor, the reference, export, projection and
- * the tuner read) a manifest holds the lists themselves: `encodeManifest` writes the file form,
- * and `decodeManifest` is the one way back, which the generated bindings call once per module.
+ * the tuner read) a manifest holds the lists themselves: the compiler writes the file form
+ * (manifest-encode.ts), and `decodeManifest` is the one way back, which the generated bindings
+ * call once per module (it is in the runtime's bundle; the encoder is not).
  */
 import type { Manifest } from './types.js';
 import { MoncError } from '../util/error.js';
@@ -38,52 +39,15 @@ export interface ManifestFile extends Omit<Manifest, 'maps'> {
   readonly patterns: readonly (readonly number[])[];
 }
 
-const encoded = new WeakMap<Manifest, ManifestFile>();
-
-/** The file form of `manifest` (the same object for the same manifest: the `.json` and the bindings share one). */
-export function encodeManifest(manifest: Manifest): ManifestFile {
-  let file = encoded.get(manifest);
-  if (!file) {
-    const table = new PatternTable();
-    const { monc, maps, ...rest } = manifest;
-    const encodedMaps = maps.map((map) => replaceBlocks(map, (blocks) => (Array.isArray(blocks) ? table.ref(blocks as BlockList) : blocks)));
-    file = { monc, format: MANIFEST_FORMAT, ...rest, maps: encodedMaps, patterns: table.lists };
-    encoded.set(manifest, file);
-  }
-  return file;
-}
-
-/** Each distinct list once; a list that is another's transpose refers to that one. */
-class PatternTable {
-  readonly lists: number[][] = [];
-  private readonly byContent = new Map<string, PatternRef>();
-  private readonly byIdentity = new Map<BlockList, PatternRef>();
-
-  ref(blocks: BlockList): PatternRef {
-    const known = this.byIdentity.get(blocks);
-    if (known) return known;
-    const flat = flatten(blocks, false);
-    const key = flat.join(',');
-    let ref = this.byContent.get(key);
-    if (!ref) {
-      ref = { pattern: this.lists.length };
-      this.lists.push(flat);
-      this.byContent.set(key, ref);
-      const transposedKey = flatten(blocks, true).join(',');
-      if (!this.byContent.has(transposedKey)) this.byContent.set(transposedKey, { pattern: ref.pattern, transposed: true });
-    }
-    this.byIdentity.set(blocks, ref);
-    return ref;
-  }
-}
-
-function flatten(blocks: BlockList, transposed: boolean): number[] {
-  const flat = new Array<number>(2 * blocks.length);
-  blocks.forEach(([i, j], z) => {
-    flat[2 * z] = transposed ? j : i;
-    flat[2 * z + 1] = transposed ? i : j;
-  });
-  return flat;
+/**
+ * The blocks of an op or model node, checked to be a list: a map taken from a manifest file's
+ * JSON without `decodeManifest` holds a reference there, which an executor must not misread.
+ */
+export function listedBlocks(owner: { readonly blocks: BlockList }): BlockList {
+  if (Array.isArray(owner.blocks)) return owner.blocks;
+  throw formatError(
+    `a block-sparse op's blocks are ${shortJson(owner.blocks)}, a reference into its manifest file's 'patterns': read the file with decodeManifest(JSON.parse(text)) and use the maps it returns`,
+  );
 }
 
 const decoded = new WeakMap<object, Manifest>();
@@ -159,7 +123,7 @@ function unflatten(flat: readonly number[], transposed: boolean): BlockList {
  * gradient's `forward`) replaced by `replace(blocks)`; objects without one are kept, not copied.
  * The lists themselves are not descended into.
  */
-function replaceBlocks(value: unknown, replace: (blocks: unknown) => unknown): unknown {
+export function replaceBlocks(value: unknown, replace: (blocks: unknown) => unknown): unknown {
   if (Array.isArray(value)) {
     let changed = false;
     const items = value.map((item) => {

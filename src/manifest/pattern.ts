@@ -16,6 +16,7 @@
  *   column at 2z + 1.
  */
 import type { BackwardOpData, BsrShape } from './program.js';
+import { listedBlocks } from './manifest-file.js';
 import { assertNever } from '../util/assert.js';
 
 /** The binding of a kernel's pattern table (storage, read), in forward and gradient kernels alike. */
@@ -44,8 +45,9 @@ export function patternTable(source: PatternSource, layout: PatternLayout): Uint
     case 'csr':
       return csrTable(source);
     case 'coo': {
-      const table = new Uint32Array(2 * source.blocks.length);
-      source.blocks.forEach(([i, j], z) => table.set([i, j], 2 * z));
+      const blocks = listedBlocks(source);
+      const table = new Uint32Array(2 * blocks.length);
+      blocks.forEach(([i, j], z) => table.set([i, j], 2 * z));
       return table;
     }
     default:
@@ -53,7 +55,9 @@ export function patternTable(source: PatternSource, layout: PatternLayout): Uint
   }
 }
 
-function csrTable({ blocks, rows, bh }: PatternSource): Uint32Array {
+function csrTable(source: PatternSource): Uint32Array {
+  const { rows, bh } = source;
+  const blocks = listedBlocks(source);
   const blockRows = rows / bh;
   const at = csrOffsets(blockRows, blocks.length);
   const table = new Uint32Array(at.words);

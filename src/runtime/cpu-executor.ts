@@ -18,6 +18,7 @@ import type {
   ReduceOpData,
   WeightGradOpData,
 } from '../manifest/program.js';
+import { listedBlocks } from '../manifest/manifest-file.js';
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 
@@ -183,10 +184,11 @@ function runBsr(op: BsrOpData, ctx: Context): void {
   const w = ctx.base(op.weight);
   const biasBase = op.bias && ctx.base(op.bias);
   const result = new Float64Array(op.rows);
+  const blocks = listedBlocks(op);
   for (let row = 0; row < ctx.batch; row++) {
     const srcBase = row * src.size;
     result.fill(0);
-    op.blocks.forEach(([bi, bj], z) => {
+    blocks.forEach(([bi, bj], z) => {
       for (let i = 0; i < op.bh; i++) {
         // values[z, i, j]; transposed: the stored block is (bw, bh).
         const wBase = w + z * op.bh * op.bw + (op.transposed ? i : i * op.bw);
@@ -246,7 +248,7 @@ function runWeightGrad(op: WeightGradOpData, ctx: Context): void {
             for (let ga = 0; ga < c; ga++) part[wBase + ga] += ev * x(al * c * d + ga * d + de);
           }
     } else {
-      f.blocks.forEach(([bi, bj], z) => {
+      listedBlocks(f).forEach(([bi, bj], z) => {
         for (let i = 0; i < f.bh; i++) {
           const ev = e(bi * f.bh + i);
           for (let j = 0; j < f.bw; j++) part[(z * f.bh + i) * f.bw + j] += ev * x(bj * f.bw + j);

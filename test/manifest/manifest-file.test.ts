@@ -7,9 +7,13 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { compileModule } from '../../src/compile.js';
-import { decodeManifest, encodeManifest, MANIFEST_FORMAT, type BlockList } from '../../src/manifest/manifest-file.js';
+import { encodeManifest } from '../../src/manifest/manifest-encode.js';
+import { decodeManifest, MANIFEST_FORMAT, type BlockList } from '../../src/manifest/manifest-file.js';
 import type { Manifest } from '../../src/manifest/types.js';
 import { isMoncError } from '../../src/util/error.js';
+import { patternTable } from '../../src/manifest/pattern.js';
+import { executeProgram } from '../../src/runtime/cpu-executor.js';
+import { programOfManifest } from '../../src/runtime/map-runner.js';
 import { formatJson, formatJsonLine } from '../../src/util/json.js';
 
 const transpose = (blocks: BlockList): BlockList => blocks.map(([i, j]) => [j, i] as const);
@@ -103,6 +107,18 @@ describe('manifest file: errors', () => {
       "the manifest of module 'm' (written by monc 0.1.0) is in format 3, but this runtime (monc 0.1.0) reads format 2: rebuild the module with this version's `monc build`",
     );
     expect(formatError({ ...file(), format: '2' })).toContain('is in format "2"');
+  });
+
+  it("a map read without decodeManifest: the CPU executor and the pattern tables refuse its reference, they do not misread it", () => {
+    const outputs = compileModule('module s\nmap f : 16 -> 16 = sparse(block: 2, pattern: band(width: 2))\n', 's.mon').outputs!;
+    const map = JSON.parse(outputs.manifestJson).maps[0];
+    const expected = /^a block-sparse op's blocks are \{"pattern":0\}, a reference into its manifest file's 'patterns': read the file with decodeManifest/;
+    expect(() => executeProgram(programOfManifest(map, 'f32'), new Float32Array(map.paramSize), new Float32Array(16), 1)).toThrow(expected);
+    expect(() => patternTable(map.ops[0], 'csr')).toThrow(expected);
+    expect(() => patternTable(map.ops[0], 'coo')).toThrow(expected);
+    // Decoded, the same map runs: y = 0 for zero parameters.
+    const decoded = decodeManifest(JSON.parse(outputs.manifestJson)).maps[0];
+    expect([...executeProgram(programOfManifest(decoded, 'f32'), new Float32Array(map.paramSize), new Float32Array(16).fill(1), 1)]).toEqual(new Array(16).fill(0));
   });
 
   it('a malformed table or reference', () => {

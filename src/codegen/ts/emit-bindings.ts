@@ -21,7 +21,7 @@ import {
 } from 'ts-morph';
 import { invariant } from '../../util/assert.js';
 import { formatJsonLine } from '../../util/json.js';
-import { encodeManifest } from '../../manifest/manifest-file.js';
+import { encodeManifest } from '../../manifest/manifest-encode.js';
 import type { Manifest, ManifestMap } from '../../manifest/types.js';
 import { commentText } from './comment-text.js';
 import { mapNames, RUNTIME_IMPORTS, type MapNames } from './names.js';
