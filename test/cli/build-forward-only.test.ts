@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkSource } from '../../src/dsl/index.js';
 import { paramsOf } from '../../src/dsl/params.js';
+import { decodeManifest } from '../../src/manifest/manifest-file.js';
 import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
 import { initParams } from '../../src/runtime/init.js';
 import { MapRunner, type Backend } from '../../src/runtime/node.js';
@@ -20,10 +21,10 @@ import { userErrorOf } from '../support/user-error.js';
 import { tunedDb } from '../plugin/fixtures.js';
 import { cli, cliJson, scratchDir } from './helpers.js';
 
-/** Two f32 maps with sizes no power of two: a Monarch with a bias, and a block-diagonal plus low-rank sum. */
+/** Two f32 maps with sizes no power of two: a Monarch with a bias, and a banded block-sparse plus low-rank sum. */
 const F32_SPEC = `module fwd
 map up  : 48 -> 80 = monarch(nblocks: 4) + bias()
-map mix : 40 -> 24 = blockdiag(nblocks: 4) + lowrank(rank: 3)
+map mix : 40 -> 24 = sparse(block: 8, pattern: band(width: 2)) + lowrank(rank: 3)
 `;
 /** The docs' f16 example: tensor-core, portable and f32-storage kernel sets. */
 const F16_SPEC = 'module half\ndtype f16\nmap up : 64 -> 256 = monarch(nblocks: 4)\n';
@@ -45,7 +46,7 @@ describe('monc build --forward-only', () => {
   };
   const read = (dir: string, module: string): Built => {
     const files = Object.fromEntries(EXTENSIONS.map((ext) => [ext, readFileSync(`${dir}/${module}.${ext}`, 'utf8')])) as Built['files'];
-    return { files, manifest: JSON.parse(files.json) };
+    return { files, manifest: decodeManifest(JSON.parse(files.json)) };
   };
   const build = async (file: string, out: string, ...flags: string[]) => {
     const r = await cli(['build', file, '--out', scratch.path(out), ...flags]);
