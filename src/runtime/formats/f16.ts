@@ -62,7 +62,14 @@ export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
 /** Every half's value, by its bits: built on first use (256 KiB), then array conversion is a lookup. */
 let halfValues: Float32Array | undefined;
 
+/**
+ * Halves as float32 values: `bits` holds the bits of halves (a `Uint16Array`, what safetensors,
+ * .npy and onnxruntime-node give), or is a `Float16Array`, which already holds the values
+ * (onnxruntime-web's float16 outputs where the browser has it): taken by value, not as bits.
+ */
 export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
+  // By its tag: a Float16Array of another realm (a page's frame) is one too; Node 20 has none.
+  if (Object.prototype.toString.call(bits) === '[object Float16Array]') return Float32Array.from(bits);
   if (!halfValues) {
     halfValues = new Float32Array(0x10000);
     for (let h = 0; h < 0x10000; h++) halfValues[h] = f16BitsToF32(h);
