@@ -1,7 +1,7 @@
 /**
  * `monc build --forward-only`: the files are smaller, the manifest says `forwardOnly`, the WGSL
  * declares no backward, optimizer or training-step entry point, two builds are byte-identical,
- * and the module as written runs forward on webgpu (SwiftShader) and on the cpu backend against
+ * and the module as written runs forward (and encodeForward) on webgpu (SwiftShader) and on the cpu backend against
  * the float64 reference (relative Frobenius error 1e-5 for f32; an f16 module, through its
  * f32-storage kernels here, within 5e-3: its parameters are rounded to f16), while
  * every training call refuses with a one-line MoncError of kind `user` naming the option.
@@ -12,6 +12,7 @@ import { checkSource } from '../../src/dsl/index.js';
 import { paramsOf } from '../../src/dsl/params.js';
 import { decodeManifest } from '../../src/manifest/manifest-file.js';
 import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
+import { readDeviceBuffer } from '../../src/runtime/host-storage.js';
 import { initParams } from '../../src/runtime/init.js';
 import { MapRunner, type Backend } from '../../src/runtime/node.js';
 import { getTestDevice } from '../support/gpu.js';
@@ -30,6 +31,23 @@ map mix : 40 -> 24 = sparse(block: 8, pattern: band(width: 2)) + lowrank(rank: 3
 const F16_SPEC = 'module half\ndtype f16\nmap up : 64 -> 256 = monarch(nblocks: 4)\n';
 
 const EXTENSIONS = ['wgsl', 'ts', 'json'] as const;
+
+/** `runner.encodeForward` on the caller's own encoder and buffers (f32 storage), read back. */
+async function encodedForward(runner: MapRunner, x: Float32Array<ArrayBuffer>, batch: number): Promise<Float32Array> {
+  const device = await getTestDevice();
+  const input = device.createBuffer({ size: x.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+  const output = device.createBuffer({ size: batch * runner.out * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
+  try {
+    device.queue.writeBuffer(input, 0, x);
+    const encoder = device.createCommandEncoder();
+    runner.encodeForward(encoder, input, output, batch);
+    device.queue.submit([encoder.finish()]);
+    return await readDeviceBuffer(device, output, batch * runner.out, 'f32');
+  } finally {
+    input.destroy();
+    output.destroy();
+  }
+}
 
 interface Built {
   readonly files: Record<(typeof EXTENSIONS)[number], string>;
@@ -127,7 +145,9 @@ describe('monc build --forward-only', () => {
           runner.loadParams(params);
           for (const batch of [1, 7]) {
             const x = randomArray(batch * map.in, rng(batch + i));
-            expect(relativeError(await runner.forward(x, batch), referenceApply(structure, params, x, batch)), `${map.name} batch ${batch}`).toBeLessThan(1e-5);
+            const y = await runner.forward(x, batch);
+            expect(relativeError(y, referenceApply(structure, params, x, batch)), `${map.name} batch ${batch}`).toBeLessThan(1e-5);
+            if (backend === 'webgpu') expect(await encodedForward(runner, x, batch), `${map.name} encodeForward`).toEqual(y);
           }
         } finally {
           runner.destroy();
