@@ -76,7 +76,7 @@ export const CODES = {
   E0604: { name: 'MaskValues', severity: 'error', title: 'mask values other than 0 and 1', doc: LANGUAGE },
   E0605: { name: 'EmptyPattern', severity: 'error', title: 'the pattern selects no block', doc: LANGUAGE },
   E0606: { name: 'GridTooLarge', severity: 'error', title: 'block grid over 2²⁴ blocks', doc: LANGUAGE },
-  E0607: { name: 'TooManyBlocks', severity: 'error', title: 'sparsity patterns over 2097152 blocks, in one pattern or a module together', doc: LANGUAGE },
+  E0607: { name: 'TooManyBlocks', severity: 'error', title: 'sparsity patterns over 4194304 blocks, in one pattern or a module together', doc: LANGUAGE },
   // Lowering (the IR: maps that check but would need a data-movement step).
   E0701: { name: 'UnfusablePermutation', severity: 'error', title: 'a permutation with no block matmul beside it to absorb it', doc: LANGUAGE },
   E0702: { name: 'IdentityTerm', severity: 'error', title: 'a map or sum term that is the identity', doc: LANGUAGE },

@@ -37,10 +37,10 @@ export const MAX_MAP_PARAMS = MAX_INT;
  * Present blocks of one `sparse` pattern, and of a module's patterns together once references
  * are expanded (each use of a map counts its blocks again). Kernels read a pattern from a table
  * the runtime uploads (src/manifest/pattern.ts), so the WGSL does not grow with it; what grows
- * is the compiler's work, since the manifest carries every block in the op, the model and the
- * backward program: at 2^21 blocks `monc build` takes about 25 s and 2.2 GB (a 127 MB manifest),
- * and twice that would pass Node's default 4 GB heap. The largest table at the limit, row starts
- * for 2^24 block rows (MAX_GRID_BLOCKS) and two words per block, is 80 MiB: within the 128 MiB
- * a storage buffer binding holds on every WebGPU adapter.
+ * is the compiler's work and the manifest, which holds each block list once (about 11.5 bytes a
+ * block, src/manifest/manifest-file.ts): at 2^22 blocks `monc build` takes 14-22 s and 2.2-2.9 GB
+ * (a 48-52 MB manifest). The largest table at the limit, row starts for 2^24 block rows
+ * (MAX_GRID_BLOCKS) and two words per block, is 96 MiB: within the 128 MiB a storage buffer
+ * binding holds on every WebGPU adapter.
  */
-export const MAX_SPARSE_BLOCKS = 2 ** 21;
+export const MAX_SPARSE_BLOCKS = 2 ** 22;

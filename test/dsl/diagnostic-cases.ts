@@ -359,7 +359,7 @@ export const diagnosticCases: readonly DiagnosticCase[] = [
     code: 'E0607',
     source: 'map f : 4096 -> 4096 = sparse(block: 1, pattern: band(width: 600))',
     at: '1:50',
-    message: "the pattern selects 4551704 blocks, more than the limit 2097152 of a module's patterns together; use larger blocks or a sparser pattern",
+    message: "the pattern selects 4551704 blocks, more than the limit 4194304 of a module's patterns together; use larger blocks or a sparser pattern",
     caret: '     |                                                  ^~~~~~~~~~~~~~~~',
   },
   {
