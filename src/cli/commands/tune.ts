@@ -1,8 +1,9 @@
 /**
- * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N]`: a shell over
- * tuneProgram (src/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
+ * `monc tune FILE.mon [--map NAME] [--batch B] [--db PATH] [--max-candidates N] [--forward-only]`:
+ * a shell over tuneProgram (src/tuner/tune.ts) and tuneBackwardProgram (tune-backward.ts). On this
  * machine's adapter, every kernel of every map (or of the one named), fused runs of ops and the
- * map's backward kernels included, is tried with its candidate schedules, each
+ * map's backward kernels included (not with `--forward-only`: a module built forward-only has
+ * none), is tried with its candidate schedules, each
  * checked against the float64 reference and then timed; the fastest per kernel go into the tuning
  * database (merged in atomically), where `monc build --tuning` and `monc bench` find them.
  */
@@ -32,6 +33,8 @@ export interface TuneCommandOptions {
   readonly batch: number;
   readonly db?: string;
   readonly maxCandidates: number;
+  /** Leave the backward kernels untuned (what `monc build --forward-only` emits has none). */
+  readonly forwardOnly?: boolean;
 }
 
 export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneCommandOptions): Promise<CommandResult> {
@@ -67,6 +70,7 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
         tuned.push({ program, kernels: result.kernels });
         entries.push(...result.entries);
         retired.push(...result.retired);
+        if (opts.forwardOnly) continue;
         // The backward program's kernels (SPEC §7), as `monc build` derives them.
         const derived = compileBackward(program);
         const backward = await tuneBackwardProgram(gpu.device, gpu.identity, derived, {
