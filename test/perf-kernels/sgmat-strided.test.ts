@@ -1,35 +1,22 @@
 /**
- * ks-sgmat-strided (the strided factor on tensor cores, several subgroups per workgroup): its
- * applicability rules and schedule space on the H200's limits and smaller ones, its WGSL text,
- * and its results against the float64 op reference on SwiftShader through the subgroup-matrix
- * emulation (test/support/sgmat-emulation.ts: each lane computes its share of every matrix in
- * f32, the f16 workgroup arrays stay f16, so staged values are rounded as on the GPU). Tolerance:
- * f16 storage's, relative Frobenius error 3e-3. Emulated kernels are slow to compile on
- * SwiftShader (seconds each), so the emulated checks take one schedule per code path.
+ * ks-sgmat-strided (tensor cores, several subgroups per workgroup) on strided factors (d > 1;
+ * contiguous ones: sgmat-contiguous.test.ts): its applicability rules and schedule space for both
+ * factors on the H200's limits and smaller ones, its WGSL text, and its results against the
+ * float64 op reference on SwiftShader through the subgroup-matrix emulation
+ * (test/support/sgmat-emulation.ts: each lane computes its share of every matrix in f32, the f16
+ * workgroup arrays stay f16, so staged values are rounded as on the GPU). Tolerance: f16
+ * storage's, relative Frobenius error 3e-3. Emulated kernels are slow to compile on SwiftShader
+ * (seconds each), so the emulated checks take one schedule per code path.
  */
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { contextFor, denseCase, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
-import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
-import { ksSgmatStrided, stridedSgmatLayout, SUBGROUP_MATRIX_UNIFORMITY_OFF, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import { contextFor, ks, monarchCase, type OpsCase } from '../../bench/cases.js';
+import { ksSgmatStrided, stridedSgmatLayout, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { candidates as allCandidates, defaultSchedule, familyDefaults } from '../../src/codegen/wgsl/families.js';
-import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, sample, TOL_F16 } from './support.js';
-
-const FEATURES = ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'];
-/** The H200 (Dawn/Vulkan): 1024 invocations, 48 KiB of workgroup memory. */
-const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: FEATURES };
-/** What the emulated kernels run within on SwiftShader (256 invocations, 32 KiB). */
-const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: FEATURES };
-
-/** Workgroup bytes a kernel declares (f16 and f32 arrays). */
-function workgroupBytes(wgsl: string): number {
-  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
-}
-
-const schedule = (s: Pick<KsSgmatStridedSchedule, 'dtile' | 'cols' | 'sb' | 'mr' | 'chunks' | 'tk' | 'wres'> & { readonly rg?: number }): KsSgmatStridedSchedule => ({ family: 'ks-sgmat-strided', ...s });
+import { bankConflict, EMULATED, emulatedError, H200, schedule, unfiltered, warp, workgroupBytes } from './sgmat-strided-support.js';
 
 describe('ks-sgmat-strided applicability and schedule space', () => {
   const monarch = monarchCase(4096, 4096, 64);
@@ -49,15 +36,17 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(rect.ops[1]).toMatchObject({ a: 1, b: 1024, c: 256, d: 4 });
   });
 
-  it('gives row groups (rg) to contiguous factors only: strided schedules keep the stored form', () => {
+  it('gives row groups (rg) and staged W (wstage) to contiguous factors only: strided schedules keep the stored form', () => {
     const contiguous = ksSgmatStrided.candidates(op0, H200);
-    expect(contiguous.every((s) => s.dtile === 1 && typeof s.rg === 'number')).toBe(true);
+    expect(contiguous.every((s) => s.dtile === 1 && typeof s.rg === 'number' && typeof s.wstage === 'boolean' && !(s.wres && s.wstage))).toBe(true);
     expect(new Set(contiguous.map((s) => s.rg))).toEqual(new Set([1, 2, 4, 8]));
-    expect(ksSgmatStrided.candidates(op1, H200).some((s) => 'rg' in s)).toBe(false);
-    // 4096 -> 1024's first factor (c = 1024): W cannot stay resident (64 γ tiles), it is read per γ chunk.
+    expect(contiguous.some((s) => s.wstage)).toBe(true);
+    expect(ksSgmatStrided.candidates(op1, H200).some((s) => 'rg' in s || 'wstage' in s)).toBe(false);
+    // 4096 -> 1024's first factor (c = 1024): W cannot stay resident (64 γ tiles), it is read or staged per γ chunk.
     const wide = monarchCase(4096, 1024, 4).ops[0];
     expect(wide).toMatchObject({ a: 4, b: 256, c: 1024, d: 1 });
     expect(ksSgmatStrided.candidates(wide, H200).some((s) => s.wres)).toBe(false);
+    expect(ksSgmatStrided.defaultSchedule(wide, H200)).toMatchObject({ wres: false, wstage: true });
     for (const s of sample(contiguous, 20)) expect(ksSgmatStrided.decode(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
 
@@ -142,49 +131,6 @@ describe('ks-sgmat-strided WGSL (Monarch n = 4096, 16 δ × 64 β, one 16-row ma
   });
 });
 
-describe('ks-sgmat-strided WGSL, contiguous factor (Monarch n = 4096 first factor K(64, 64, 64, 1), its d = 1 default)', () => {
-  const c = monarchCase(4096, 4096, 64);
-  const op0 = c.ops[0];
-  const s = ksSgmatStrided.defaultSchedule(op0, H200);
-  const k = ksSgmatStrided.emit(op0, s, contextFor(c, 'k', 0, 'f16'));
-
-  it('is 8 subgroups: 2 β groups of 32 × 4 row groups of 32 rows, 4 row chunks of 128 rows', () => {
-    expect(s).toEqual(schedule({ dtile: 1, cols: 64, sb: 32, mr: 2, rg: 4, chunks: 4, tk: 64, wres: true }));
-    expect(k.workgroupSize).toEqual([256, 1, 1]);
-    expect(k.dispatch).toEqual({ kind: 'tiled', rowsPerWorkgroup: 512, workgroupsPerRowTile: 64 });
-    expect(k.wgsl).toContain('let sr = sg / 2u;');
-    // Every row group holds the same W: the β group alone picks the rows of W.
-    expect(k.wgsl).toContain('let wbase = ((alpha + delta0 + sd) * 64u + beta0 + (sg % 2u) * 32u) * 64u;');
-  });
-
-  it('stages the source as vec4 runs along γ into padded rows, each row group loading its own 32 rows', () => {
-    expect(k.wgsl).toContain('var<storage, read> k_src: array<vec4<f16>>;');
-    expect(k.wgsl).toContain('k_src[(min(rb + r, batch - 1u) * 4096u + alpha * 64u + k + delta0) / 4u]');
-    expect(k.wgsl).toContain('{ let qq = (1u + kv) & 3u; k_xs[r * 72u + k + qq] = pf0_0[qq]; }');
-    expect(k.wgsl).toContain('var<workgroup> k_xs: array<f16, 9216>;');
-    expect(k.wgsl).toContain('subgroupMatrixLoad<subgroup_matrix_left<f16, 16, 16>, row_major>(&k_xs, sd * 9216u + sr * 2304u + 1152u + 48u, 72u)');
-  });
-
-  it('writes results as vec4 runs along β through slots of 272 floats, read in rotated order', () => {
-    expect(k.wgsl).toContain('var<storage, read_write> k_dst: array<vec4<f16>>;');
-    expect(k.wgsl).toContain('{ let qq = (2u + e / 8u) & 3u; v[qq] = k_os[(sr * 2u + g) * 272u + r * 16u + bv * 4u + qq]; }');
-    expect(k.wgsl).toContain('let row = r0 + sr * 32u + 16u + r;');
-    expect(k.wgsl).toContain('let at = (row * 4096u + (alpha * 64u + beta)) / 4u;');
-  });
-});
-
-/**
- * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).
- * `words` are the word addresses of the warp's 32 invocations (duplicates are one access).
- */
-function bankConflict(words: readonly number[]): number {
-  const perBank = new Map<number, Set<number>>();
-  for (const w of words) perBank.set(w % 32, (perBank.get(w % 32) ?? new Set()).add(w));
-  return Math.max(...[...perBank.values()].map((s) => s.size));
-}
-
-const warp = Array.from({ length: 32 }, (_, lid) => lid);
-
 describe('ks-sgmat-strided workgroup-memory banks (the addresses the WGSL computes, per warp)', () => {
   // Square Monarch strided factors K(1, p, p, k) and every candidate on the H200's limits.
   test.prop([fc.constantFrom(16, 32, 64, 128), fc.constantFrom(4, 8, 16, 32, 64), fc.nat()], { numRuns: 40 })('staging writes, matrix loads and epilogue reads', (p, k, pick) => {
@@ -220,54 +166,6 @@ describe('ks-sgmat-strided workgroup-memory banks (the addresses the WGSL comput
       }
   });
 });
-
-describe('ks-sgmat-strided workgroup-memory banks, contiguous factors (d = 1)', () => {
-  test.prop([fc.constantFrom(16, 32, 64, 128, 256), fc.constantFrom(1, 4), fc.nat()], { numRuns: 40 })('staging writes, matrix loads and epilogue reads', (p, a, pick) => {
-    const op = ks(a, p, p, 1, 'x', 'y', 'w');
-    const all = ksSgmatStrided.candidates(op, H200);
-    const s = all[pick % all.length];
-    const { tkp, slot, srcVec } = stridedSgmatLayout(op, s);
-    expect(srcVec).toBe(4);
-    // Staging: item e = lid, γ run kv fastest, then row; lane q goes to γ 4·kv + (q + kv) mod 4.
-    // 32 sub-word writes span more than 32 words when a row chunk's rows are long: at most 2 per bank.
-    for (let q = 0; q < 4; q++) {
-      const runs = s.tk / 4;
-      const words = warp.map((e) => {
-        const kv = e % runs;
-        return Math.floor((Math.floor(e / runs) * tkp + 4 * kv + ((q + kv) & 3)) / 2);
-      });
-      expect(bankConflict(words), `staging ${JSON.stringify(s)}`).toBeLessThanOrEqual(2);
-    }
-    const phase = Array.from({ length: 8 }, (_, r) => Array.from({ length: 4 }, (_, w) => (r * tkp) / 2 + w)).flat();
-    expect(bankConflict(phase), `left load ${JSON.stringify(s)}`).toBe(1);
-    // Epilogue: β run bv fastest, then β group g, row r; lane q reads slot (g) word r·16 + 4·bv + (q + e / 8) mod 4.
-    const groups = s.cols / s.sb;
-    for (let q = 0; q < 4; q++) {
-      const words = warp.map((e) => {
-        const bv = e % 4;
-        const g = Math.floor(e / 4) % groups;
-        const r = Math.floor(e / (4 * groups)) % 16;
-        return g * slot + r * 16 + 4 * bv + ((q + Math.floor(e / 8)) & 3);
-      });
-      expect(bankConflict(words), `epilogue ${JSON.stringify(s)}`).toBe(1);
-    }
-  });
-});
-
-/**
- * The kernel without its uniformity filter, for the emulation (which rejects any name it does
- * not rewrite): the filter only concerns the matrix builtins that the emulation replaces.
- */
-function unfiltered(k: EmittedKernel): EmittedKernel {
-  expect(k.wgsl).toContain(`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`);
-  return { ...k, wgsl: k.wgsl.replace(`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, '{') };
-}
-
-/** Relative error of op `index` of `c` (replaced by `op`) with schedule `s`, emulated on SwiftShader, at `batch` rows. */
-function emulatedError(c: OpsCase, s: KsSgmatStridedSchedule, batch: number, index = 1, op: KsOp = c.ops[index] as KsOp): Promise<number> {
-  const cs = { ...c, ops: c.ops.map((o, i) => (i === index ? op : o)) };
-  return kernelError(cs, index, 1, emulatedEmit((ctx) => unfiltered(ksSgmatStrided.emit(op, s, ctx)), { packWorkgroupF16: true }), batch, 'f32');
-}
 
 describe('ks-sgmat-strided results, emulated, against the float64 reference', () => {
   // One schedule per code path: vec4 and scalar source/destination, W resident or not, several
@@ -305,47 +203,5 @@ describe('ks-sgmat-strided results, emulated, against the float64 reference', ()
       return { ...k, wgsl: k.wgsl.replace('let sd = sg % 2u;', 'let sd = (sg + 1u) % 2u;') };
     }, { packWorkgroupF16: true });
     expect(await kernelError(pairs, 1, 1, broken, 3, 'f32')).toBeGreaterThan(0.1);
-  });
-});
-
-describe('ks-sgmat-strided results on contiguous factors (d = 1), emulated, against the float64 reference', () => {
-  // One schedule per code path: row groups sharing W, several β groups, W resident or read per
-  // γ chunk, several γ chunks (c = 48: not a power of two), several row chunks and row tiles (a
-  // batch ending mid-chunk, batch 1), the bias with accumulation (vec4 stores along β), a
-  // permuted output map (scalar stores).
-  const square = monarchCase(256, 256, 16); // first factor K(16, 16, 16, 1)
-  const narrow = monarchCase(256, 64, 4); // K(4, 16, 64, 1): 256 -> 64, c = 64
-  const wide = monarchCase(64, 256, 2); // K(2, 32, 32, 1): 64 -> 256
-  const dense = denseCase(48, 64); // K(1, 64, 48, 1)
-  const cases: [string, OpsCase, KsSgmatStridedSchedule, number][] = [
-    ['Monarch first factor, the d = 1 default on these limits (8 row groups), 2 row chunks', square, ksSgmatStrided.defaultSchedule(square.ops[0] as KsOp, EMULATED), 300],
-    ['256 -> 64, W read per γ chunk, 4 γ chunks, 2 row groups', narrow, schedule({ dtile: 1, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: false }), 1],
-    ['64 -> 256, 2 β groups × 2 row groups of 2 row tiles, 2 row tiles of 2 chunks', wide, schedule({ dtile: 1, cols: 32, sb: 16, mr: 2, rg: 2, chunks: 2, tk: 32, wres: true }), 150],
-    ['dense 48 -> 64, 3 γ chunks, 4 row groups × 2 β groups of 32', dense, schedule({ dtile: 1, cols: 64, sb: 32, mr: 1, rg: 4, chunks: 2, tk: 16, wres: true }), 37],
-  ];
-  for (const [name, c, s, batch] of cases)
-    it(`${name} (batch ${batch})`, async () => {
-      expect(ksSgmatStrided.candidates(c.ops[0] as KsOp, EMULATED), name).toContainEqual(s);
-      expect(await emulatedError(c, s, batch, 0), JSON.stringify(s)).toBeLessThan(TOL_F16);
-    });
-
-  const op = square.ops[0] as KsOp;
-  const s = schedule({ dtile: 1, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: true });
-  const bias = { tensor: 'blkdiag1', offset: 0, length: 256 };
-  it('adds the bias and accumulates, vec4 stores along β and, through a permuted output map, scalar ones', async () => {
-    const biased: KsOp = { ...op, accumulate: true, bias };
-    const permuted: KsOp = { ...biased, output: { size: 256, steps: [{ shape: [16, 16], perm: [1, 0] }] } };
-    expect(ksSgmatStrided.candidates(permuted, EMULATED)).toContainEqual(s);
-    expect(await emulatedError(square, s, 70, 0, biased)).toBeLessThan(TOL_F16);
-    expect(await emulatedError(square, s, 21, 0, permuted)).toBeLessThan(TOL_F16);
-  });
-
-  it('fails a kernel whose row groups are swapped (the check can fail)', async () => {
-    const broken = emulatedEmit((ctx) => {
-      const k = unfiltered(ksSgmatStrided.emit(op, s, ctx));
-      expect(k.wgsl).toContain('let sr = sg;');
-      return { ...k, wgsl: k.wgsl.replace('let sr = sg;', 'let sr = (sg + 1u) % 2u;') };
-    }, { packWorkgroupF16: true });
-    expect(await kernelError(square, 0, 1, broken, 40, 'f32')).toBeGreaterThan(0.1);
   });
 });

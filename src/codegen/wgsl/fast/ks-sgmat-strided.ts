@@ -23,9 +23,12 @@
  *   `wres` once per workgroup, held in registers across every row chunk (the weight tile is read
  *   once per `rows` rows: 64 rows -> a quarter of the source's bytes for Monarch n = 4096, from
  *   L2); without, per row chunk and γ chunk (fewer registers, more workgroups per SM; the row
- *   groups' loads of the same fragments then meet in L1). Staging W in workgroup memory instead
- *   would cost TD·TB·c·2 bytes (128 KiB for TD = 16 at n = 4096): it does not fit beside the
- *   source tile, and each subgroup reads only its own δ's W anyway.
+ *   groups' loads of the same fragments then meet in L1). When d = 1, `wstage` stages W's γ chunk
+ *   (TB β × `tk` γ, vec4 loads along γ) in workgroup memory beside the source's, fetched ahead
+ *   with it, so all row groups read one copy: the shape of a tiled GEMM, for large c (1024) where
+ *   W cannot stay resident. When d > 1 no two subgroups read the same W fragments, so staging
+ *   would only add a trip through workgroup memory (and all of W would cost TD·TB·c·2 bytes:
+ *   128 KiB for TD = 16 at n = 4096).
  * - The source is staged per row chunk (`rg`·`mr`·16 rows) and γ chunk (`tk`) as xs[δ][row][γ],
  *   fetched one chunk ahead into registers while the current one is multiplied. When d > 1 the
  *   global reads are vec4 runs along δ, TD·2 bytes long (32 bytes, one sector, at TD = 16; the
@@ -85,13 +88,14 @@ export interface KsSgmatStridedSchedule extends Schedule {
   readonly sb: number;
   /** Row tiles of 16 per subgroup and row chunk. */
   readonly mr: number;
-  // And `rg`, row groups (rowGroups): a knob only schedules for d = 1 carry.
   /** Row chunks per workgroup. */
   readonly chunks: number;
   /** γ per staged chunk. */
   readonly tk: number;
   /** Hold the subgroup's W fragments in registers for the whole workgroup. */
   readonly wres: boolean;
+  // And, only in schedules for d = 1: `rg`, row groups (rowGroups), and `wstage`, W staged per γ
+  // chunk in workgroup memory (flag).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -104,6 +108,8 @@ interface StridedTiling {
   readonly chunks: number;
   readonly tk: number;
   readonly wres: boolean;
+  /** W's γ chunk staged in workgroup memory, where every row group's subgroups read it (d = 1). */
+  readonly wstage: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -156,6 +162,7 @@ function rowGroups(s: KsSgmatStridedSchedule): number {
 function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
   const rg = rowGroups(s);
+  const wstage = flag(s, 'wstage');
   const contiguous = op.d === 1;
   const groups = tb / sb;
   const subgroups = td * groups * rg;
@@ -175,9 +182,9 @@ function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane + 4 * subgroups * slot;
+  const sharedBytes = 2 * td * plane + 4 * subgroups * slot + (wstage ? 2 * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -219,6 +226,16 @@ function slotShapes(op: KsOp): { readonly dtile: number; readonly rg?: number }[
   return op.d === 1 ? [1, 2, 4, 8].map((rg) => ({ dtile: 1, rg })) : dividing(op.d, [2, 4, 8, 16, 32]).map((dtile) => ({ dtile }));
 }
 
+/**
+ * Where W comes from: resident in registers or read in place per γ chunk, and when d = 1 also
+ * staged per γ chunk in workgroup memory (one copy for all row groups; `wstage` only there, as
+ * `rg`). When d > 1 every subgroup reads W fragments no other subgroup needs, so a staged copy
+ * would only add a trip through workgroup memory.
+ */
+function weightModes(op: KsOp): { readonly wres: boolean; readonly wstage?: boolean }[] {
+  return op.d === 1 ? [{ wres: false, wstage: false }, { wres: true, wstage: false }, { wres: false, wstage: true }] : [{ wres: false }, { wres: true }];
+}
+
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
   const out: KsSgmatStridedSchedule[] = [];
@@ -228,8 +245,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
         for (const mr of [1, 2])
           for (const chunks of [1, 2, 4, 8])
             for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
-              for (const wres of [false, true]) {
-                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: slots.dtile, cols, sb, mr, ...(slots.rg === undefined ? {} : { rg: slots.rg }), chunks, tk, wres };
+              for (const w of weightModes(op)) {
+                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: slots.dtile, cols, sb, mr, ...(slots.rg === undefined ? {} : { rg: slots.rg }), chunks, tk, ...w };
                 if (valid(op, tiling(op, s), limits)) out.push(s);
               }
   return out;
@@ -243,8 +260,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
  * least workgroup storage. Measured: n = 4096 0.291 ms (the former default, 16 δ × 64 β, one
  * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264).
  * When d = 1 (not measured yet; untuned builds take ks-sgmat there): the same per-subgroup work
- * (32 rows × 32 β, W resident where it fits) with 8 subgroups over 64 β and 4 row groups, 4 row
- * chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
+ * (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups over 64 β and 4 row
+ * groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
  */
 function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule {
   const what = `K(${op.a},${op.b},${op.c},${op.d})`;
@@ -252,7 +269,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
     const contiguousScore = (s: KsSgmatStridedSchedule): number => {
       const t = tiling(op, s);
       return (
-        (t.wres ? 1e6 : 0) +
+        (t.wres ? 1e6 : t.wstage ? 5e5 : 0) +
         (t.sb === 32 ? 2e5 : t.sb * 1000) +
         (t.tb === 64 ? 1e5 : t.tb * 100) +
         (t.subgroups === 8 ? 5e4 : t.subgroups * 1000) +
@@ -298,11 +315,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // (PARAM_ALIGN): a misaligned one fails here, and the tuner rejects the schedule.
   invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
+  invariant(!(t.wres && t.wstage) && (!t.wstage || contiguous), 'ks-sgmat-strided: W is either resident or staged, and staged only when d = 1');
   const identityOut = op.output.steps.length === 0;
-  // The matrix loads read W in place: params stays a plain f16 array. src and dst are vec4
-  // along their contiguous dimension when they can be (δ, or γ and β when d = 1).
+  // The matrix loads read W in place: params stays a plain f16 array, unless W is staged (vec4
+  // loads along γ). src and dst are vec4 along their contiguous dimension when they can be (δ, or
+  // γ and β when d = 1).
   const views = {
-    params: false,
+    params: t.wstage && wOff % 4 === 0,
     src: sv === 4 && inSize % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && (contiguous || (d % 4 === 0 && TD % 4 === 0)),
   };
@@ -342,7 +361,25 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
             store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
           };
-  const stage = staging('pf', T, [srcCopy]);
+  // W's γ chunk for the workgroup's TB β -> ws[bb][k] (d = 1), rows padded as xs's.
+  const ws = `${ep}_ws`;
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0'), b), 'beta0', 'bb'), c));
+  const wCopy: StagedCopy = views.params
+    ? {
+        count: (TB * TK) / 4,
+        register: 'vec4<f16>',
+        item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${div('e', TK / 4)};`],
+        load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
+        store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${ws}[${sum(mul('bb', TKP), 'k + qq')}] = ${v}[qq]; }`),
+      }
+    : {
+        count: TB * TK,
+        register: 'f16',
+        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${div('e', TK)};`],
+        load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
+        store: (v) => [`${ws}[${sum(mul('bb', TKP), 'k')}] = ${v};`],
+      };
+  const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
   const fetch = (rb: U32Expr, k0: number) => ['{', `  let rb = ${rb};`, ...stage.fetch(u(k0)).map((l) => `  ${l}`), '}'];
 
   // The subgroup's place: δ slot sd, β group sg / TD (mod G with row groups), row group sr; its W
@@ -355,7 +392,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
   const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
   const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(kg, j)};`)).flat() : [];
-  const rowGroup = RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : [];
+  const betaGroup = RG > 1 ? mod(div('sg', TD), G) : div('sg', TD);
+  const rowGroup = [...(RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : []), ...(t.wstage ? [`let sb0 = ${mul(betaGroup, SB)};`] : [])];
   const leftRow = (i: number) => sum(RG > 1 ? mul('sr', RT * TKP) : undefined, u(i * TILE * TKP));
 
   // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
@@ -367,7 +405,9 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
       for (let j = 0; j < NB; j++) {
         const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
-        if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
+        // Staged W: the block (γ, β) sits at ws[β][γ], column-major with stride TKP.
+        if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
+        else if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
         for (let i = 0; i < MR; i++) mma.push(`${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}_${ks}, ${right}, ${acc(i, j)});`);
       }
     }
@@ -393,7 +433,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
     : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
-  const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, false, sum(u(biasOff), biasIndex, u(q)))]);
+  const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
   const write = views.dst
     ? [
         'var v = vec4<f32>();',
@@ -437,7 +477,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       `let sg = ${div('lid', SUBGROUP)};`,
       `let sd = ${mod('sg', TD)};`,
       ...rowGroup,
-      `let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(RG > 1 ? mod(div('sg', TD), G) : div('sg', TD), SB)), c))};`,
+      ...(t.wstage ? [] : [`let wbase = ${sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'sd'), b), 'beta0', mul(betaGroup, SB)), c))};`]),
       ...resident,
       ...accs.map((a) => `var ${a} = ${RESULT}();`),
       ...stage.registers,
@@ -458,7 +498,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TB * TKP}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -484,6 +524,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     chunks: knob(s, 'chunks'),
     tk: knob(s, 'tk'),
     wres: flag(s, 'wres'),
+    ...(s.wstage === undefined ? {} : { wstage: flag(s, 'wstage') }),
   }),
   emit,
 };

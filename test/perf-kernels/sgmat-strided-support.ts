@@ -1,0 +1,57 @@
+/**
+ * Shared by the ks-sgmat-strided tests (sgmat-strided.test.ts: strided factors and the schedule
+ * space; sgmat-contiguous.test.ts: contiguous ones): the limits they emit for, schedules by their
+ * knobs, workgroup-memory bank counting, and one kernel's error through the subgroup-matrix
+ * emulation on SwiftShader (test/support/sgmat-emulation.ts).
+ */
+import { expect } from 'vitest';
+import type { OpsCase } from '../../bench/cases.js';
+import { SUBGROUP_MATRIX_FEATURE } from '../../src/codegen/wgsl/fast/ks-sgmat.js';
+import { ksSgmatStrided, SUBGROUP_MATRIX_UNIFORMITY_OFF, type KsSgmatStridedSchedule } from '../../src/codegen/wgsl/fast/ks-sgmat-strided.js';
+import type { EmittedKernel, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
+import type { KsOp } from '../../src/ir/ir.js';
+import { emulatedEmit } from '../support/sgmat-emulation.js';
+import { kernelError } from './support.js';
+
+export const FEATURES = ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'];
+/** The H200 (Dawn/Vulkan): 1024 invocations, 48 KiB of workgroup memory. */
+export const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: FEATURES };
+/** What the emulated kernels run within on SwiftShader (256 invocations, 32 KiB). */
+export const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: FEATURES };
+
+/** Workgroup bytes a kernel declares (f16 and f32 arrays). */
+export function workgroupBytes(wgsl: string): number {
+  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
+}
+
+export const schedule = (s: Pick<KsSgmatStridedSchedule, 'dtile' | 'cols' | 'sb' | 'mr' | 'chunks' | 'tk' | 'wres'> & { readonly rg?: number; readonly wstage?: boolean }): KsSgmatStridedSchedule => ({
+  family: 'ks-sgmat-strided',
+  ...s,
+});
+
+/**
+ * The most distinct 4-byte words one of 32 banks serves in a warp's access (1: conflict-free).
+ * `words` are the word addresses of the warp's 32 invocations (duplicates are one access).
+ */
+export function bankConflict(words: readonly number[]): number {
+  const perBank = new Map<number, Set<number>>();
+  for (const w of words) perBank.set(w % 32, (perBank.get(w % 32) ?? new Set()).add(w));
+  return Math.max(...[...perBank.values()].map((s) => s.size));
+}
+
+export const warp = Array.from({ length: 32 }, (_, lid) => lid);
+
+/**
+ * The kernel without its uniformity filter, for the emulation (which rejects any name it does
+ * not rewrite): the filter only concerns the matrix builtins that the emulation replaces.
+ */
+export function unfiltered(k: EmittedKernel): EmittedKernel {
+  expect(k.wgsl).toContain(`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`);
+  return { ...k, wgsl: k.wgsl.replace(`${SUBGROUP_MATRIX_UNIFORMITY_OFF} {`, '{') };
+}
+
+/** Relative error of op `index` of `c` (replaced by `op`) with schedule `s`, emulated on SwiftShader, at `batch` rows. */
+export function emulatedError(c: OpsCase, s: KsSgmatStridedSchedule, batch: number, index = 1, op: KsOp = c.ops[index] as KsOp): Promise<number> {
+  const cs = { ...c, ops: c.ops.map((o, i) => (i === index ? op : o)) };
+  return kernelError(cs, index, 1, emulatedEmit((ctx) => unfiltered(ksSgmatStrided.emit(op, s, ctx)), { packWorkgroupF16: true }), batch, 'f32');
+}
