@@ -1,5 +1,5 @@
-// The published declarations use the WebGPU globals (GPUDevice…): users get them with the package.
-/// <reference types="@webgpu/types" preserve="true" />
+// The published declarations use the WebGPU globals (GPUDevice…): TypeScript 6 and later declare them in
+// lib.dom; for TypeScript 5 the package serves index.with-webgpu-types.ts's declarations, which add @webgpu/types.
 /**
  * monc as a library (package entry `monc`): the front end, the IR pipeline, code generation,
  * the compile driver, the runtime and projection. The runtime part is the browser-safe one; to

@@ -1,5 +1,5 @@
-// The published declarations use the WebGPU globals (GPUDevice…): users get them with the package.
-/// <reference types="@webgpu/types" preserve="true" />
+// The published declarations use the WebGPU globals (GPUDevice…): TypeScript 6 and later declare them in
+// lib.dom; for TypeScript 5 the package serves index.with-webgpu-types.ts's declarations, which add @webgpu/types.
 /**
  * The monc runtime (browser-safe): run compiled maps through WebGPU (or the CPU executor), load
  * and pack parameters, and the float64 reference semantics. Projection of dense matrices onto
