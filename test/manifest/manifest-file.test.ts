@@ -74,6 +74,14 @@ describe('manifest file: each block list once', () => {
     expect(decodeManifest(file)).toEqual(outputs.manifest);
   });
 
+  it('a forward-only build: the same lists, referred to by its ops and model only', () => {
+    const outputs = compileModule(readFileSync(new URL('../../examples/pixelfly.mon', import.meta.url), 'utf8'), 'pixelfly.mon', { forwardOnly: true }).outputs!;
+    const file = JSON.parse(outputs.manifestJson);
+    expect(file.patterns.map((flat: number[]) => flat.length / 2)).toEqual([96, 94, 64]);
+    expect(blocksFields(file.maps)).toHaveLength(6);
+    expect(decodeManifest(file)).toEqual(outputs.manifest);
+  });
+
   it('a tied map shares its pattern with the map it uses', () => {
     const spec = 'module tied\nmap s : 48 -> 48 = sparse(block: 4, pattern: band(width: 2))\nmap t : 48 -> 48 = s @ s + bias()\n';
     const outputs = compileModule(spec, 'tied.mon').outputs!;
