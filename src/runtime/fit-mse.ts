@@ -16,7 +16,7 @@ import { MoncError } from '../util/error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
-import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
+import { resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 
 export interface FitMseOptions {
   /** Optimizer steps, one mini-batch each (at least 1). */
@@ -85,6 +85,7 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const rows = x.length / map.in;
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
+  if (typeof options !== 'object' || options === null) throw new MoncError('user', `${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
   const { steps, batch = rows, seed = 0 } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new MoncError('user', `${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
   if (!Number.isInteger(batch) || batch < 1) throw new MoncError('user', `${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
@@ -95,7 +96,10 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
     if (bad) throw new MoncError('value', `${what}: ${name} ${bad}; all values must be finite`);
   }
   if (dtype === 'f16') checkValues(x, 'f16', `input of ${what}`, [rows, map.in]);
+  if (options.optimizer === undefined) throw new MoncError('user', `${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
+  resolveOptimizer(options.optimizer);
   const parts = options.progressPoints ?? 10;
+  if (!Number.isInteger(parts) || parts < 0) throw new MoncError('user', `${what}: fitMse progressPoints must be a whole number of at least 0, got ${parts}`);
   const reports = (step: number) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
   return { rows, batch: Math.min(batch, rows), steps, seed, reports };
 }

@@ -3,6 +3,7 @@
  * what a runner needs before the training code (optimizer.ts, training.ts) is loaded, so that
  * `createOptimizer` rejects bad options at once.
  */
+import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
@@ -30,7 +31,18 @@ export interface ResolvedOptimizer {
   readonly decoupled: boolean;
 }
 
+/** The optimizers' kinds, for the check of a call from JavaScript (where the type does not hold). */
+const KINDS: readonly string[] = ['sgd', 'adam', 'adamw'] satisfies readonly OptimizerOptions['kind'][];
+
+/** Throws a `user` MoncError unless `o` is an object whose kind is an optimizer's. */
+function checkKind(o: unknown): void {
+  if (typeof o !== 'object' || o === null) throw new MoncError('user', `optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${String(o)}`);
+  const { kind } = o as { kind?: unknown };
+  if (typeof kind !== 'string' || !KINDS.includes(kind)) throw new MoncError('user', `optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? `'${kind}'` : String(kind)}`);
+}
+
 export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
+  checkKind(o);
   const check = (name: string, v: number, ok: boolean) => {
     if (!Number.isFinite(v) || !ok) throw new MoncError('user', `optimizer ${o.kind}: invalid ${name} ${v}`);
   };
@@ -56,6 +68,8 @@ export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
       check('beta2', r.beta2, r.beta2 >= 0 && r.beta2 < 1);
       check('eps', r.eps, r.eps >= 0);
       break;
+    default:
+      return assertNever(o, 'optimizer kind');
   }
   check('weightDecay', r.weightDecay, r.weightDecay >= 0);
   return r;

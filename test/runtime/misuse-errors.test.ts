@@ -10,6 +10,7 @@ import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
 import { checkDenseShape, project, projectInto } from '../../src/project/index.js';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
 import { MoncError, type ErrorKind } from '../../src/util/error.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
@@ -87,10 +88,14 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     [{ kind: 'sgd', lr: -1 }, 'optimizer sgd: invalid lr -1'],
     [{ kind: 'adam', lr: 0.1, beta1: 1 }, 'optimizer adam: invalid beta1 1'],
     [{ kind: 'adamw', lr: Number.NaN }, 'optimizer adamw: invalid lr NaN'],
+    // From JavaScript, where the types do not hold: a misspelt or missing kind, no options at all.
+    [{ kind: 'Adam', lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got 'Adam'"],
+    [{ lr: 1 }, "optimizer kind must be 'sgd', 'adam' or 'adamw', got undefined"],
+    [undefined, "optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got undefined"],
   ] as const)('createOptimizer(%o) refuses the option', async (options, message) => {
     const r = await runner(backend);
     try {
-      await expectMoncError(() => r.createOptimizer(options), 'user', message);
+      await expectMoncError(() => r.createOptimizer(options as OptimizerOptions), 'user', message);
     } finally {
       r.destroy();
     }

@@ -14,6 +14,7 @@ import { compileKernelsOfModule } from '../../src/compile-kernels.js';
 import { checkSource } from '../../src/dsl/index.js';
 import { FitStopped, type FitMseOptions } from '../../src/runtime/fit-mse.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
+import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { getTestDevice } from '../support/gpu.js';
 import { deviceWithBindingLimit, HALF, problem, ROWS, SPEC } from './fit-problem.js';
 import { hostLoopMse } from './host-loop.js';
@@ -130,6 +131,12 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
     // As monc train's data check (row and column), before any step: not first at the step whose mini-batch holds it.
     ['NaN in x', (x, t) => [withValue(x, 1 * 12 + 5, NaN), t, { batch: 5 }], 'value', /^map 'sq': input holds NaN at row 1, column 5; all values must be finite$/],
     ['-Infinity in the target', (x, t) => [x, withValue(t, 23 * 12 + 11, -Infinity), {}], 'value', /^map 'sq': target holds -Infinity at row 23, column 11; all values must be finite$/],
+    // From JavaScript, where the types do not hold.
+    ['a misspelt optimizer kind', (x, t) => [x, t, { optimizer: { kind: 'sdg', lr: 1 } as unknown as OptimizerOptions }], 'user', /^optimizer kind must be 'sgd', 'adam' or 'adamw', got 'sdg'$/],
+    ['no optimizer', (x, t) => [x, t, { optimizer: undefined }], 'user', /^map 'sq': fitMse needs options.optimizer \(\{ kind: 'sgd' \| 'adam' \| 'adamw', lr, … \}\)$/],
+    ['an optimizer option out of range', (x, t) => [x, t, { optimizer: { kind: 'adam', lr: 0.1, beta2: 1 } }], 'user', /^optimizer adam: invalid beta2 1$/],
+    ['progressPoints -1', (x, t) => [x, t, { progressPoints: -1 }], 'user', /^map 'sq': fitMse progressPoints must be a whole number of at least 0, got -1$/],
+    ['progressPoints 2.5', (x, t) => [x, t, { progressPoints: 2.5 }], 'user', /fitMse progressPoints must be a whole number of at least 0, got 2.5$/],
   ];
   it.each(BAD)('%s', async (_, args, kind, message) => {
     for (const backend of ['cpu', 'webgpu'] as const) {
@@ -144,6 +151,17 @@ describe('fitMse refuses bad arguments before any step, in one line', () => {
       runner.destroy();
     }
   });
+});
+
+it('fitMse without options (a call from JavaScript) is a user error, on cpu and webgpu', async () => {
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    const p = await problem(SPEC, 'sq', backend, 17);
+    const runner = await p.open();
+    const fit = runner.fitMse as (x: Float32Array, t: Float32Array) => Promise<unknown>;
+    const error = await fit.call(runner, p.x, p.target).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'MoncError', kind: 'user', message: "map 'sq': fitMse needs options { steps, optimizer, … }, got undefined" });
+    runner.destroy();
+  }
 });
 
 describe('fitMse refuses an f16 module input beyond ±65504 before any step', () => {
