@@ -113,7 +113,7 @@ describe('ks-sgmat-strided results on contiguous factors (d = 1), emulated, agai
     ['256 -> 64, W read per γ chunk, 4 γ chunks, 2 row groups', narrow, schedule({ dtile: 1, cols: 16, sb: 16, mr: 1, rg: 2, chunks: 2, tk: 16, wres: false, wstage: false }), 1],
     ['64 -> 256, 2 β groups × 2 row groups of 2 row tiles, 2 row tiles of 2 chunks', wide, schedule({ dtile: 1, cols: 32, sb: 16, mr: 2, rg: 2, chunks: 2, tk: 32, wres: true, wstage: false }), 150],
     ['dense 48 -> 64, 3 γ chunks, 4 row groups × 2 β groups of 32', dense, schedule({ dtile: 1, cols: 64, sb: 32, mr: 1, rg: 4, chunks: 2, tk: 16, wres: true, wstage: false }), 37],
-    ['dense 48 -> 64, W staged, 3 γ chunks, 2 row groups × 2 β groups of 32', dense, schedule({ dtile: 1, cols: 64, sb: 32, mr: 2, rg: 2, chunks: 2, tk: 16, wres: false, wstage: true }), 70],
+    ['dense 48 -> 64, W staged, 3 γ chunks, 2 β groups of 64 rows × 32 β (8 result tiles per subgroup)', dense, schedule({ dtile: 1, cols: 64, sb: 32, mr: 4, rg: 1, chunks: 2, tk: 16, wres: false, wstage: true }), 70],
   ];
   for (const [name, c, s, batch] of cases)
     it(`${name} (batch ${batch})`, async () => {

@@ -41,6 +41,10 @@ describe('ks-sgmat-strided applicability and schedule space', () => {
     expect(contiguous.every((s) => s.dtile === 1 && typeof s.rg === 'number' && typeof s.wstage === 'boolean' && !(s.wres && s.wstage))).toBe(true);
     expect(new Set(contiguous.map((s) => s.rg))).toEqual(new Set([1, 2, 4, 8]));
     expect(contiguous.some((s) => s.wstage)).toBe(true);
+    // 64-row warp tiles (mr 4) for contiguous factors, up to 16 result tiles when W is not resident, 8 beside it.
+    expect(Math.max(...contiguous.filter((s) => !s.wres).map((s) => s.mr * (s.sb / 16)))).toBe(16);
+    expect(Math.max(...contiguous.filter((s) => s.wres).map((s) => s.mr * (s.sb / 16)))).toBe(8);
+    expect(Math.max(...ksSgmatStrided.candidates(op1, H200).map((s) => s.mr))).toBe(2);
     expect(ksSgmatStrided.candidates(op1, H200).some((s) => 'rg' in s || 'wstage' in s)).toBe(false);
     // 4096 -> 1024's first factor (c = 1024): W cannot stay resident (64 γ tiles), it is read or staged per γ chunk.
     const wide = monarchCase(4096, 1024, 4).ops[0];

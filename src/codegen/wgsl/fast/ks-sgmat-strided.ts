@@ -69,8 +69,12 @@ import { ksTileOrigin } from './ks-tile-origin.js';
 import { cooperative, scalarAt, staging, tiledKernel, type StagedCopy } from './wgsl-text.js';
 import type { U32Expr } from '../u32.js';
 
-/** Result tiles one subgroup accumulates (16x16 f32: 8 registers per invocation each). */
+/**
+ * Result tiles one subgroup accumulates (16x16 f32: 8 registers per invocation each): 8 beside
+ * resident W fragments, 16 (a 64 x 64 warp tile, 128 registers) when W is read per γ chunk.
+ */
 const MAX_ACCUMULATORS = 8;
+const MAX_ACCUMULATORS_W_IN_CHUNKS = 16;
 /** W fragments a subgroup may hold across row chunks (16x16 f16: 4 registers per invocation each). */
 const MAX_RESIDENT_W = 16;
 /** Subgroups per workgroup at most (1024 invocations). */
@@ -205,7 +209,7 @@ export function stridedSgmatApplies(op: KsOp, limits: TargetLimits): boolean {
 }
 
 function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
-  const accumulatorsFit = t.mr * t.nb <= MAX_ACCUMULATORS && (!t.wres || (op.c / TILE) * t.nb <= MAX_RESIDENT_W);
+  const accumulatorsFit = t.wres ? t.mr * t.nb <= MAX_ACCUMULATORS && (op.c / TILE) * t.nb <= MAX_RESIDENT_W : t.mr * t.nb <= MAX_ACCUMULATORS_W_IN_CHUNKS;
   return (
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
@@ -227,6 +231,15 @@ function slotShapes(op: KsOp): { readonly dtile: number; readonly rg?: number }[
 }
 
 /**
+ * Row tiles per subgroup: when d = 1 also 4, so a subgroup reading W per γ chunk can hold a
+ * 64 x 64 tile (4 left and 4 right matrices per 16 multiply-adds: a tiled GEMM's warp tile); when
+ * d > 1, 1 or 2 (W is each subgroup's own there, and the δ planes fill workgroup memory).
+ */
+function rowTiles(op: KsOp): number[] {
+  return op.d === 1 ? [1, 2, 4] : [1, 2];
+}
+
+/**
  * Where W comes from: resident in registers or read in place per γ chunk, and when d = 1 also
  * staged per γ chunk in workgroup memory (one copy for all row groups; `wstage` only there, as
  * `rg`). When d > 1 every subgroup reads W fragments no other subgroup needs, so a staged copy
@@ -242,7 +255,7 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   for (const slots of slotShapes(op))
     for (const cols of dividing(op.b, [16, 32, 64, 128, 256]))
       for (const sb of dividing(cols, [16, 32, 64]))
-        for (const mr of [1, 2])
+        for (const mr of rowTiles(op))
           for (const chunks of [1, 2, 4, 8])
             for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
               for (const w of weightModes(op)) {
