@@ -10,7 +10,10 @@
  */
 import { isAmong } from '../../codegen/wgsl/family.js';
 import type { Schedule } from '../../codegen/wgsl/kernel.js';
+import { adapterKey, type AdapterIdentity } from '../../tuner/adapter-identity.js';
+import type { TuningDb } from '../../tuner/db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
+import { MONC_VERSION } from '../../version.js';
 import { measureMap, type MapMeasurement } from '../../tools/measure-map.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
@@ -34,6 +37,9 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
   const gpu = await openGpu(ctx, 'bench');
   try {
     const lookup = loaded && scheduleLookup(loaded.db, { adapter: gpu.identity, batch: opts.batch });
+    const coverage = loaded && adapterCoverage(loaded.db, gpu.identity);
+    // Entries for other adapters are never used here (a build without a GPU takes them): say so, not time other kernels silently.
+    if (loaded && coverage!.entries === 0) note(ctx, `${loaded.path}: no entries for this adapter${coverage!.others.length > 0 ? ` (entries for ${coverage!.others.join('; ')})` : ''}: timing the default schedules`);
     const spec = await compileSpecKernels(ctx, file, lookup);
     const checked = findMap(spec, opts.map);
     const map = spec.outputs.manifest.maps.find((m) => m.name === checked.name)!;
@@ -45,13 +51,27 @@ export async function benchCommand(ctx: CommandContext, file: string, opts: Benc
     };
     const measured = await measureMap(gpu.device, { map, program, wgsl: spec.outputs.wgsl, dtype }, { batch: opts.batch, repeats: opts.repeats, tuned });
     if (measured.whole.method === 'wall-clock') note(ctx, "this adapter has no 'timestamp-query': timed by the wall clock (submission latency included)");
-    return report(file, opts, gpu, { ...measured, tuningPath: loaded?.path });
+    return report(file, opts, gpu, { ...measured, tuningPath: loaded?.path, tuningEntries: coverage?.entries });
   } finally {
     gpu.device.destroy();
   }
 }
 
-function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasurement & { readonly tuningPath?: string }): CommandResult {
+/** How many of the database's entries (of this monc version) are this adapter's, and the other adapters it has entries for. */
+function adapterCoverage(db: TuningDb, identity: AdapterIdentity): { entries: number; others: string[] } {
+  const key = adapterKey(identity);
+  let entries = 0;
+  const others = new Map<string, string>();
+  for (const e of db.entries) {
+    if (e.compiler !== MONC_VERSION) continue;
+    const k = adapterKey(e.adapter);
+    if (k === key) entries++;
+    else others.set(k, `${e.adapter.vendor} ${e.adapter.description || e.adapter.device}`.trim());
+  }
+  return { entries, others: [...others.values()] };
+}
+
+function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasurement & { readonly tuningPath?: string; readonly tuningEntries?: number }): CommandResult {
   const { stats, method } = m.whole;
   const seconds = stats.medianMs / 1e3;
   const gflops = m.flops / seconds / 1e9;
@@ -77,6 +97,7 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
       batch: opts.batch,
       adapter: gpu.adapterDescription,
       tuning: m.tuningPath ?? null,
+      tuningEntries: m.tuningEntries ?? null,
       kernelSet: m.kernelSet,
       storage: m.storage,
       timing: method,
@@ -96,6 +117,7 @@ function report(file: string, opts: BenchOptions, gpu: CommandGpu, m: MapMeasure
     text: [
       `${file}: map ${m.map}, batch ${opts.batch}, on ${gpu.adapterDescription} (${method === 'timestamp-query' ? 'GPU timestamps' : 'wall clock'}, median of ${opts.repeats})`,
       `kernel set: ${m.kernelSet} (${m.storage} storage)`,
+      ...(m.tuningPath === undefined ? [] : [`tuning: ${m.tuningPath}, ${m.tuningEntries === 0 ? 'no entries for this adapter (the default schedules)' : `${m.tuningEntries} entr${m.tuningEntries === 1 ? 'y' : 'ies'} for this adapter`}`]),
       `${stats.medianMs.toFixed(4)} ms per call (±${pct(stats.spread * 100)}, min ${stats.minMs.toFixed(4)}, max ${stats.maxMs.toFixed(4)})  ${gflops.toFixed(1)} GFLOP/s  ${gbs.toFixed(1)} GB/s`,
       floors
         ? `${floors.device}: ${pct(floors.percentOfMemoryFloor)} of the memory floor (${peaks!.memoryBytesPerS / 1e12} TB/s), ${pct(floors.percentOfComputeFloor)} of the FP32 floor (${peaks!.fp32FlopsPerS / 1e12} TFLOP/s)`

@@ -1,0 +1,58 @@
+/**
+ * `monc bench --tuning DB` uses only the database's entries for the adapter it runs on. A
+ * database tuned elsewhere (copied from the GPU box) therefore times the default schedules: bench
+ * says so on stderr, in its text and in `--json` (`tuningEntries`), instead of timing other
+ * kernels than a build with that database emits, silently.
+ */
+import { writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adapterIdentity, type AdapterIdentity } from '../../src/tuner/adapter-identity.js';
+import { DB_FORMAT, DB_VERSION, type TuningEntry } from '../../src/tuner/db.js';
+import { MONC_VERSION } from '../../src/version.js';
+import { getTestMoncDevice } from '../support/gpu.js';
+import { cli, cliJson, scratchDir } from './helpers.js';
+
+const scratch = scratchDir();
+const spec = scratch.path('b.mon');
+writeFileSync(spec, 'map a : 48 -> 48 = monarch(nblocks: 4) + bias()\n');
+afterAll(() => scratch.remove());
+
+const H200: AdapterIdentity = {
+  vendor: 'nvidia',
+  architecture: 'hopper',
+  device: '',
+  description: 'NVIDIA H200',
+  features: ['shader-f16', 'subgroups', 'timestamp-query'],
+  limits: { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupStorageSize: 49152, subgroupMinSize: 32, subgroupMaxSize: 32 },
+};
+
+/** A database of one entry for `adapter` (its kernel is no kernel of the spec: only whose entry it is matters here). */
+function database(name: string, adapter: AdapterIdentity): string {
+  const entry: TuningEntry = { adapter, compiler: MONC_VERSION, kernel: '{"storage":"f32","ops":[]}', batchBucket: 64, schedule: { family: 'ks-direct' }, ms: 0.01, spread: 0.01, timed: 3, date: '2026-12-01T00:00:00.000Z' };
+  const path = scratch.path(name);
+  writeFileSync(path, JSON.stringify({ format: DB_FORMAT, version: DB_VERSION, entries: [entry] }));
+  return path;
+}
+
+describe('monc bench --tuning with a database of another adapter', () => {
+  it('says it has no entries for this adapter and times the default schedules (stderr, text, --json)', async () => {
+    const db = database('h200.json', H200);
+    const args = ['bench', spec, '--map', 'a', '--batch', '8', '--repeats', '3', '--tuning', db];
+    const r = await cli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`monc: ${db}: no entries for this adapter (entries for nvidia NVIDIA H200): timing the default schedules`);
+    expect(r.stdout).toMatch(new RegExp(`^tuning: ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, no entries for this adapter \\(the default schedules\\)$`, 'm'));
+    const out = await cliJson(args);
+    expect(out).toMatchObject({ tuning: db, tuningEntries: 0, kernelSet: 'portable' });
+    expect(out.kernels.every((k: { tuned: boolean }) => !k.tuned)).toBe(true);
+  });
+
+  it("counts this adapter's entries, with no note, when it has some", async () => {
+    const { adapter, device } = await getTestMoncDevice();
+    const db = database('here.json', adapterIdentity(adapter, device));
+    const r = await cli(['bench', spec, '--map', 'a', '--batch', '8', '--repeats', '3', '--tuning', db, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('no entries for this adapter');
+    expect(JSON.parse(r.stdout)).toMatchObject({ tuning: db, tuningEntries: 1 });
+  });
+});
