@@ -85,11 +85,12 @@ export { convertPeerWeights, PEERS, type ConvertOptions, type Peer } from './int
 export { InteropError, type StateDict } from './interop/peer-layer.js';
 
 // The runtime (runners, devices, parameter formats, the float64 reference, manifest types), with
-// its opt-in parts registered: the CPU executor, training and the host I/O for many batches
-// (`monc/runtime/cpu`, `/training`, `/host-io`).
+// its opt-in parts registered: the CPU executor, training, the host I/O for many batches and
+// block-sparse maps (`monc/runtime/cpu`, `/training`, `/host-io`, `/sparse`).
 import './runtime/cpu.js';
 import './runtime/training.js';
 import './runtime/host-io-entry.js';
+import './runtime/sparse.js';
 export * from './runtime/index.js';
 // Projection of dense matrices onto structures (also its own entry, `monc/project`).
 export * from './project/index.js';

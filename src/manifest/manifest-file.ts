@@ -9,8 +9,11 @@
  *
  * In memory (what `compile` returns, what every executor, the reference, export, projection and
  * the tuner read) a manifest holds the lists themselves: the compiler writes the file form
- * (manifest-encode.ts), and `decodeManifest` is the one way back, which the generated bindings
- * call once per module (it is in the runtime's bundle; the encoder is not).
+ * (manifest-encode.ts), and `decodeManifest` is the one way back. The runtime's decodeManifest
+ * (the one the generated bindings call once per module, runtime/decode-manifest.ts) is
+ * `decodeManifestWith` and the references' resolution of `monc/runtime/sparse` when that is
+ * loaded: a page whose modules have no block-sparse map bundles neither the resolution nor the
+ * encoder.
  */
 import type { Manifest } from './types.js';
 import { MoncError } from '../util/error.js';
@@ -53,6 +56,12 @@ export function listedBlocks(owner: { readonly blocks: BlockList }): BlockList {
 const decoded = new WeakMap<object, Manifest>();
 
 /**
+ * The maps of a manifest file with their `blocks` references resolved through its `patterns`
+ * table (an array); `what` names the manifest in errors.
+ */
+export type PatternRefResolver = (maps: readonly unknown[], patterns: readonly unknown[], what: string) => readonly unknown[];
+
+/**
  * The in-memory manifest of a manifest file's parsed JSON: every `blocks` reference replaced by
  * its list (one array per pattern and orientation, shared by every place that refers to it),
  * decoded once per file object. A manifest without `format` (a monc before format 2, or one
@@ -60,6 +69,11 @@ const decoded = new WeakMap<object, Manifest>();
  * `format` for another format, or a `patterns` table or reference that is malformed.
  */
 export function decodeManifest(value: unknown): Manifest {
+  return decodeManifestWith(value, resolvePatternRefs);
+}
+
+/** decodeManifest with the references resolved by `resolveRefs` (the runtime's: resolvePatternRefs, or a refusal of a table with lists where it lacks them). */
+export function decodeManifestWith(value: unknown, resolveRefs: PatternRefResolver): Manifest {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw formatError('a monc manifest is a JSON object');
   const known = decoded.get(value);
   if (known) return known;
@@ -73,12 +87,18 @@ export function decodeManifest(value: unknown): Manifest {
     );
   }
   if (!Array.isArray(file.maps)) throw formatError(`${what} has no list of maps`);
-  const lists = decodePatterns(file.patterns, what);
-  const { format: _format, patterns: _patterns, maps, ...rest } = file as ManifestFile;
-  const manifest = { ...rest, maps: maps.map((map) => replaceBlocks(map, (blocks) => lists.resolve(blocks))) } as Manifest;
+  if (!Array.isArray(file.patterns)) throw formatError(`${what} has no 'patterns' table`);
+  const { format: _format, patterns, maps, ...rest } = file as ManifestFile;
+  const manifest = { ...rest, maps: resolveRefs(maps, patterns, what) } as Manifest;
   decoded.set(value, manifest);
   return manifest;
 }
+
+/** Every `blocks` reference of `maps` replaced by its list of `patterns` (checked), each list decoded once per orientation. */
+export const resolvePatternRefs: PatternRefResolver = (maps, patterns, what) => {
+  const lists = decodePatterns(patterns, what);
+  return maps.map((map) => replaceBlocks(map, (blocks) => lists.resolve(blocks)));
+};
 
 /** The lists of a `patterns` table, each decoded once per orientation. */
 interface DecodedPatterns {
@@ -86,8 +106,7 @@ interface DecodedPatterns {
   resolve(blocks: unknown): unknown;
 }
 
-function decodePatterns(patterns: unknown, what: string): DecodedPatterns {
-  if (!Array.isArray(patterns)) throw formatError(`${what} has no 'patterns' table`);
+function decodePatterns(patterns: readonly unknown[], what: string): DecodedPatterns {
   patterns.forEach((flat: unknown, k) => {
     if (!Array.isArray(flat) || flat.length % 2 !== 0 || !flat.every(isIndex)) {
       throw formatError(`${what}: patterns[${k}] is not a flat list of block rows and columns (an even number of non-negative integers)`);

@@ -4,14 +4,18 @@
  * them (one file, no code splitting needed): the float64 CPU executor (`monc/runtime/cpu`,
  * cpu.ts), the training half (`monc/runtime/training`, training.ts: backward pass, optimizers,
  * saveParams' safetensors writer) and the host I/O for many batches (`monc/runtime/host-io`,
- * host-io-entry.ts: `createStaging`'s stagings and `forward`'s pipelined round trip).
- * `monc/runtime/node` imports all three.
+ * host-io-entry.ts: `createStaging`'s stagings and `forward`'s pipelined round trip) and the
+ * block-sparse support (`monc/runtime/sparse`, sparse.ts: the manifest file's pattern references,
+ * the kernels' pattern tables), which the generated bindings of a module with block-sparse maps
+ * register themselves (decode-manifest.ts). `monc/runtime/node` imports all four.
  */
 import { MoncError } from '../util/error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { writeSafetensors } from './formats/safetensors.js';
 import type { ForwardStaging, GpuStagingDevice, StagingHost } from './host-io.js';
+import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
+import type { patternTables } from './pattern-buffers.js';
 import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 import type { Training, TrainingHost } from './training.js';
 
@@ -46,11 +50,20 @@ export interface TrainingSupport {
   readonly writeSafetensors: typeof writeSafetensors;
 }
 
-export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training' | 'monc/runtime/host-io';
+/** Block-sparse maps' support as decodeManifest and the runners reach it (block-sparse.ts). */
+export interface BlockSparseSupport {
+  /** How decodeManifest resolves a manifest file's `blocks` references (manifest-file.ts). */
+  readonly resolveRefs: PatternRefResolver;
+  /** The pattern tables of a runner's kernels on the device (pattern-buffers.ts). */
+  readonly patternTables: typeof patternTables;
+}
+
+export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training' | 'monc/runtime/host-io' | 'monc/runtime/sparse';
 
 let cpu: CpuExecutor | undefined;
 let training: TrainingSupport | undefined;
 let hostIo: HostIoSupport | undefined;
+let blockSparse: BlockSparseSupport | undefined;
 
 export function registerCpuExecutor(executor: CpuExecutor): void {
   cpu = executor;
@@ -62,6 +75,10 @@ export function registerTraining(support: TrainingSupport): void {
 
 export function registerHostIo(support: HostIoSupport): void {
   hostIo = support;
+}
+
+export function registerBlockSparse(support: BlockSparseSupport): void {
+  blockSparse = support;
 }
 
 /** The CPU executor, when `monc/runtime/cpu` was imported. */
@@ -77,6 +94,11 @@ export function registeredTraining(): TrainingSupport | undefined {
 /** The stagings and the pipelined forward pass, when `monc/runtime/host-io` was imported. */
 export function registeredHostIo(): HostIoSupport | undefined {
   return hostIo;
+}
+
+/** The block-sparse support, when `monc/runtime/sparse` was imported or a module with block-sparse maps was decoded. */
+export function registeredBlockSparse(): BlockSparseSupport | undefined {
+  return blockSparse;
 }
 
 /** The error of a call that needs an entry the page did not import. */

@@ -8,10 +8,11 @@
  */
 export { MapRunner, programOfManifest, type Backend, type BackwardResult, type FitMseOptions, type FitMseResult, type MapRunnerOptions, type RunnerKernelSet } from './map-runner.js';
 export { chooseKernelSet, kernelSetsOf, unmetRequirements, type KernelSetChoice } from './kernel-sets.js';
-// Training (backward pass, optimizers), the CPU executor and the host I/O for many batches
-// (createStaging, forward's chunkRows) are opt-in entries, registered by importing them:
-// `monc/runtime/training`, `monc/runtime/cpu` and `monc/runtime/host-io` (`monc/runtime/node`
-// imports all three). A page that does not use them does not bundle them.
+// Training (backward pass, optimizers), the CPU executor, the host I/O for many batches
+// (createStaging, forward's chunkRows) and block-sparse maps are opt-in entries, registered by
+// importing them: `monc/runtime/training`, `monc/runtime/cpu`, `monc/runtime/host-io` and
+// `monc/runtime/sparse` (`monc/runtime/node` imports all four; a generated module with
+// block-sparse maps registers the last itself). A page that does not use them does not bundle them.
 export { resolveOptimizer, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
 export { TypedMap, type TypedMapOptions } from './typed-map.js';
 export type { ForwardOptions } from './forward-request.js';
@@ -35,8 +36,11 @@ export { packParams, unpackParams, ParamError } from './params.js';
 export { F16_MAX, ValueRangeError } from './numerics.js';
 // The one error type (each error above is one, with its kind): `e instanceof MoncError`, then `e.kind`.
 export { MoncError, isMoncError, type ErrorKind } from '../util/error.js';
-// The manifest file's format (each block list once): the generated bindings decode it once per module.
-export { decodeManifest, MANIFEST_FORMAT, type BlockList, type ManifestFile, type PatternRef } from '../manifest/manifest-file.js';
+// The manifest file's format (each block list once): the generated bindings decode it once per module,
+// those of a module with block-sparse maps with `blockSparse` (what `monc/runtime/sparse` registers).
+export { MANIFEST_FORMAT, type BlockList, type ManifestFile, type PatternRef } from '../manifest/manifest-file.js';
+export { decodeManifest } from './decode-manifest.js';
+export { blockSparse, type BlockSparseSupport } from './block-sparse.js';
 export { applyKs, referenceApply, referenceDense, type ParamValues } from './reference.js';
 export { referenceBackward, type ReferenceGradients } from './reference-backward.js';
 export * from './formats/index.js';

@@ -2,10 +2,13 @@
  * The pattern tables of block-sparse kernels on the device (src/manifest/pattern.ts): built from
  * the ops' blocks and uploaded once per runner, bound at PATTERN_BINDING. Every monc kernel
  * shares one bind group layout, so kernels without a pattern bind a small placeholder there.
+ * Building a table is block-sparse support (`monc/runtime/sparse`): a runner reaches it through
+ * the registry (extensions.ts), so a page without block-sparse maps does not bundle it.
  */
 import type { PatternLayout } from '../manifest/pattern.js';
 import { patternSource, patternTable } from '../manifest/pattern.js';
 import type { BackwardOpData } from '../manifest/program.js';
+import { missingEntry, registeredBlockSparse } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 
@@ -42,13 +45,28 @@ export interface PatternKernel {
   readonly pattern?: PatternLayout;
 }
 
-/** The buffers a runner's kernels bind at PATTERN_BINDING: `get(i)` is kernel i's; kernels of the same op and layout share one table. */
+/** The buffers a runner's kernels bind at PATTERN_BINDING: `get(i)` is kernel i's. */
 export interface PatternBuffers {
   get(i: number): GPUBuffer;
   destroy(): void;
 }
 
+/**
+ * The buffers a runner's kernels bind at PATTERN_BINDING. Without block-sparse support registered
+ * every kernel binds the placeholder, and a kernel that reads a pattern table is refused, naming
+ * the entry that builds it.
+ */
 export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
+  const sparse = registeredBlockSparse();
+  if (sparse) return sparse.patternTables(device, kernels, ops);
+  const reader = kernels.find((k) => k.pattern);
+  if (reader) throw missingEntry(`the block-sparse kernel ${reader.entryPoint} (its pattern table)`, 'monc/runtime/sparse');
+  const none = noPattern(device);
+  return { get: () => none, destroy: () => undefined };
+}
+
+/** patternBuffers with block-sparse support: kernels of the same op and layout share one table. */
+export function patternTables(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
   const tables = new Map<string, GPUBuffer>();
   const perKernel = kernels.map((k) => {
     if (!k.pattern) return noPattern(device);

@@ -8,6 +8,8 @@ import type { ManifestMap } from '../../../src/manifest/types.js';
 import { MapRunner } from '../../../src/runtime/map-runner.js';
 // The CPU executor (`monc/runtime/cpu`): the runner falls back to it on a browser without WebGPU.
 import '../../../src/runtime/cpu.js';
+// Block-sparse maps (`monc/runtime/sparse`): the pattern tables of their kernels.
+import '../../../src/runtime/sparse.js';
 import { referenceApply, type ParamValues } from '../../../src/runtime/reference.js';
 
 export interface RunReport {

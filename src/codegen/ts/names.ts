@@ -14,8 +14,11 @@ export interface MapNames {
 /** What the generated file imports from the runtime. */
 export const RUNTIME_IMPORTS = { values: ['MapRunner', 'TypedMap', 'decodeManifest'], types: ['Manifest', 'ManifestMap', 'TypedMapOptions'] } as const;
 
+/** What the file of a module with block-sparse maps imports too, and passes to decodeManifest: the runtime's block-sparse support. */
+export const SPARSE_IMPORT = 'blockSparse';
+
 /** Identifiers the generated file declares, imports or uses from the global scope. */
-const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, 'WGSL', 'MANIFEST', 'Promise', 'Float32Array'];
+const GENERATED_FILE_IDENTIFIERS = [...RUNTIME_IMPORTS.values, ...RUNTIME_IMPORTS.types, SPARSE_IMPORT, 'WGSL', 'MANIFEST', 'Promise', 'Float32Array'];
 
 export function mapNames(maps: readonly string[]): MapNames[] {
   // Map names are taken first: each one is an export name of its own map.

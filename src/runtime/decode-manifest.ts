@@ -1,0 +1,26 @@
+/**
+ * The runtime's decodeManifest (manifest-file.ts has the format): the format check for every
+ * module, and the block-sparse lists' resolution only where block-sparse support is registered
+ * (extensions.ts), so that a page without block-sparse maps does not bundle it. The generated
+ * bindings of a module with block-sparse maps pass `blockSparse`, which registers it.
+ */
+import { decodeManifestWith, type PatternRefResolver } from '../manifest/manifest-file.js';
+import type { Manifest } from '../manifest/types.js';
+import { missingEntry, registerBlockSparse, registeredBlockSparse, type BlockSparseSupport } from './extensions.js';
+
+/**
+ * The in-memory manifest of a manifest file's parsed JSON (docs/manifest.md). `sparse`
+ * (`blockSparse`) registers the block-sparse support first, as `import 'monc/runtime/sparse'`
+ * does; without it, a manifest with block-sparse maps is refused (a MoncError of kind `user`
+ * naming the import) unless that support is registered.
+ */
+export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
+  if (sparse) registerBlockSparse(sparse);
+  return decodeManifestWith(value, registeredBlockSparse()?.resolveRefs ?? withoutPatterns);
+}
+
+/** A file without block-sparse maps (an empty `patterns` table) has no reference to resolve. */
+const withoutPatterns: PatternRefResolver = (maps, patterns, what) => {
+  if (patterns.length > 0) throw missingEntry(`decoding the block-sparse maps of ${what}`, 'monc/runtime/sparse');
+  return maps;
+};
