@@ -76,44 +76,48 @@ interface HostIo {
 }
 
 export class GpuExecutor {
-  private readonly elementBytes: number;
-  private readonly params: GPUBuffer;
+  readonly #elementBytes: number;
+  readonly #params: GPUBuffer;
   /** An unread source binding for kernels with no source (never written). */
-  private temps = new Map<string, GPUBuffer>();
-  private tempCapacity = 0;
-  private readonly dims: DimsBuffers;
-  private io: HostIo | undefined;
+  #temps = new Map<string, GPUBuffer>();
+  #tempCapacity = 0;
+  readonly #dims: DimsBuffers;
+  #io: HostIo | undefined;
   /** The chunk ring of pipelined round trips (pipelined-forward.ts, `monc/runtime/host-io`), created on the first one. */
-  private pipelined: PipelinedForward | undefined;
+  #pipelined: PipelinedForward | undefined;
   /** Bind groups per (x, y) buffer pair and batch; dropped when the temporaries are replaced. */
-  private bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
+  #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
   /** Batch sizes whose round trip with the current host buffers ran without a WebGPU error. */
-  private readonly validated = new Set<number>();
-  private lost: string | undefined;
-  private readonly lostPromise: Promise<never>;
-  private queue: Promise<unknown> = Promise.resolve();
-  private destroyed = false;
+  readonly #validated = new Set<number>();
+  #lost: string | undefined;
+  readonly #lostPromise: Promise<never>;
+  #queue: Promise<unknown> = Promise.resolve();
+  #destroyed = false;
+  readonly #spec: ExecutorSpec;
+  readonly #pipelines: readonly GPUComputePipeline[];
+  readonly #bindGroupLayout: GPUBindGroupLayout;
+  readonly #patterns: PatternBuffers;
 
-  private constructor(
-    readonly device: GPUDevice,
-    private readonly spec: ExecutorSpec,
-    private readonly pipelines: readonly GPUComputePipeline[],
-    private readonly bindGroupLayout: GPUBindGroupLayout,
-    private readonly patterns: PatternBuffers,
-  ) {
-    this.elementBytes = spec.storage === 'f16' ? 2 : 4;
-    this.dims = new DimsBuffers(device, (batch) => `monc dims (batch ${batch})`);
-    this.params = device.createBuffer({
+  // Private members are #-private (not TypeScript's `private`): a minifier shortens their names,
+  // and this class is in every page's bundle.
+  private constructor(readonly device: GPUDevice, spec: ExecutorSpec, pipelines: readonly GPUComputePipeline[], bindGroupLayout: GPUBindGroupLayout, patterns: PatternBuffers) {
+    this.#spec = spec;
+    this.#pipelines = pipelines;
+    this.#bindGroupLayout = bindGroupLayout;
+    this.#patterns = patterns;
+    this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.#dims = new DimsBuffers(device, (batch) => `monc dims (batch ${batch})`);
+    this.#params = device.createBuffer({
       label: 'monc params',
-      size: this.bytes(Math.max(spec.paramSize, 1)),
+      size: this.#bytes(Math.max(spec.paramSize, 1)),
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
     });
-    this.lostPromise = device.lost.then((info) => {
-      this.lost = `WebGPU device lost (${info.reason}): ${info.message}`;
-      throw new MoncError('device', this.lost);
+    this.#lostPromise = device.lost.then((info) => {
+      this.#lost = `WebGPU device lost (${info.reason}): ${info.message}`;
+      throw new MoncError('device', this.#lost);
     });
     // Nobody may be waiting on it; the rejection is reported through run() instead.
-    this.lostPromise.catch(() => undefined);
+    this.#lostPromise.catch(() => undefined);
   }
 
   /** Compiles (or fetches from the cache) every kernel's pipeline; rejects on invalid WGSL. */
@@ -128,46 +132,46 @@ export class GpuExecutor {
    * buffer as array<vec4<…>> and read the vec4 holding its last elements (a bias at the end of
    * the parameters, say), which must lie inside the buffer.
    */
-  private bytes(elements: number): number {
-    return Math.ceil((elements * this.elementBytes) / 16) * 16;
+  #bytes(elements: number): number {
+    return Math.ceil((elements * this.#elementBytes) / 16) * 16;
   }
 
-  private checkUsable(): void {
-    if (this.destroyed) throw new MoncError('user', 'the map runner was destroyed');
-    if (this.lost) throw new MoncError('device', this.lost);
+  #checkUsable(): void {
+    if (this.#destroyed) throw new MoncError('user', 'the map runner was destroyed');
+    if (this.#lost) throw new MoncError('device', this.#lost);
   }
 
   /** The packed parameter buffer on the device (the backward pass and optimizers use it; storage type, STORAGE usage). */
   get paramsBuffer(): GPUBuffer {
-    return this.params;
+    return this.#params;
   }
 
   /** Element type of activations on the device. */
   get storage(): 'f32' | 'f16' {
-    return this.spec.storage;
+    return this.#spec.storage;
   }
 
   writeParams(packed: Float32Array): void {
-    this.checkUsable();
-    if (packed.length !== this.spec.paramSize) throw new MoncError('param', `packed parameters have ${packed.length} elements, expected ${this.spec.paramSize}`);
-    if (packed.length > 0) this.device.queue.writeBuffer(this.params, 0, toStorage(packed, this.spec.storage));
+    this.#checkUsable();
+    if (packed.length !== this.#spec.paramSize) throw new MoncError('param', `packed parameters have ${packed.length} elements, expected ${this.#spec.paramSize}`);
+    if (packed.length > 0) this.device.queue.writeBuffer(this.#params, 0, toStorage(packed, this.#spec.storage));
   }
 
-  private ensureTemps(batch: number): void {
-    if (batch <= this.tempCapacity) return;
+  #ensureTemps(batch: number): void {
+    if (batch <= this.#tempCapacity) return;
     // Replaced buffers are not destroyed: a caller's unsubmitted encoder may still use them.
     // Only buffers a kernel binds: the intermediate of a fused pair lives in workgroup memory.
-    const bound = new Set(this.spec.kernels.flatMap((k) => [k.src, k.dst]));
-    this.temps = new Map(
-      this.spec.buffers
+    const bound = new Set(this.#spec.kernels.flatMap((k) => [k.src, k.dst]));
+    this.#temps = new Map(
+      this.#spec.buffers
         .filter((b) => b.name !== 'x' && b.name !== 'y' && bound.has(b.name))
         .map((b) => [
           b.name,
-          this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(Math.max(batch * b.size, 1)), usage: GPUBufferUsage.STORAGE }),
+          this.device.createBuffer({ label: `monc ${b.name}`, size: this.#bytes(Math.max(batch * b.size, 1)), usage: GPUBufferUsage.STORAGE }),
         ]),
     );
-    this.tempCapacity = batch;
-    this.bindGroups = new WeakMap();
+    this.#tempCapacity = batch;
+    this.#bindGroups = new WeakMap();
   }
 
   /**
@@ -175,7 +179,7 @@ export class GpuExecutor {
    * STORAGE usage) on `encoder`, as one compute pass.
    */
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    this.checkUsable();
+    this.#checkUsable();
     if (batch === 0) return;
     const pass = encoder.beginComputePass({ label: 'monc forward' });
     this.encodeDispatches(pass, x, y, batch);
@@ -187,24 +191,24 @@ export class GpuExecutor {
    * open compute pass: what timing with timestamp queries needs.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, only?: number): void {
-    this.checkUsable();
+    this.#checkUsable();
     if (batch === 0) return;
-    this.ensureTemps(batch);
-    const groups = this.spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
-    const dims = this.dims.get(batch, groups);
-    const bindGroups = this.bindGroupsFor(x, y, batch, dims);
-    this.spec.kernels.forEach((k, i) => {
+    this.#ensureTemps(batch);
+    const groups = this.#spec.kernels.map((k) => workgroupCount(k.dispatch, batch));
+    const dims = this.#dims.get(batch, groups);
+    const bindGroups = this.#bindGroupsFor(x, y, batch, dims);
+    this.#spec.kernels.forEach((k, i) => {
       if (groups[i] === 0 || (only !== undefined && i !== only)) return;
-      pass.setPipeline(this.pipelines[i]);
+      pass.setPipeline(this.#pipelines[i]);
       pass.setBindGroup(0, bindGroups[i]);
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
     });
   }
 
   /** Each kernel's bind group for this buffer pair and batch (created once, then reused). */
-  private bindGroupsFor(x: GPUBuffer, y: GPUBuffer, batch: number, dims: GPUBuffer): GPUBindGroup[] {
-    let byY = this.bindGroups.get(x);
-    if (!byY) this.bindGroups.set(x, (byY = new WeakMap()));
+  #bindGroupsFor(x: GPUBuffer, y: GPUBuffer, batch: number, dims: GPUBuffer): GPUBindGroup[] {
+    let byY = this.#bindGroups.get(x);
+    if (!byY) this.#bindGroups.set(x, (byY = new WeakMap()));
     let byBatch = byY.get(y);
     if (!byBatch) byY.set(y, (byBatch = new Map()));
     const cached = byBatch.get(batch);
@@ -212,14 +216,14 @@ export class GpuExecutor {
     const buffer = (name: string): GPUBuffer => {
       if (name === 'x') return x;
       if (name === 'y') return y;
-      const t = this.temps.get(name);
+      const t = this.#temps.get(name);
       if (!t) throw new Error(`internal error: kernel uses undeclared buffer '${name}'`);
       return t;
     };
-    const groups = this.spec.kernels.map((k, i) =>
+    const groups = this.#spec.kernels.map((k, i) =>
       this.device.createBindGroup({
-        layout: this.bindGroupLayout,
-        entries: kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)),
+        layout: this.#bindGroupLayout,
+        entries: kernelBindings(this.#params, buffer(k.src), buffer(k.dst), dims, i, this.#patterns.get(i)),
       }),
     );
     if (byBatch.size >= DIMS_CACHE) byBatch.delete(byBatch.keys().next().value as number);
@@ -227,15 +231,15 @@ export class GpuExecutor {
     return groups;
   }
 
-  private ensureIo(batch: number): HostIo {
-    if (this.io && this.io.capacity >= batch) return this.io;
-    this.destroyIo();
-    this.validated.clear();
-    const capacity = Math.min(Math.max(batch, this.io ? this.io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
-    const xSize = this.bytes(capacity * this.spec.in);
-    const ySize = this.bytes(capacity * this.spec.out);
+  #ensureIo(batch: number): HostIo {
+    if (this.#io && this.#io.capacity >= batch) return this.#io;
+    this.#destroyIo();
+    this.#validated.clear();
+    const capacity = Math.min(Math.max(batch, this.#io ? this.#io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
+    const xSize = this.#bytes(capacity * this.#spec.in);
+    const ySize = this.#bytes(capacity * this.#spec.out);
     const upload = this.device.createBuffer({ label: 'monc upload', size: xSize, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
-    this.io = {
+    this.#io = {
       capacity,
       x: this.device.createBuffer({ label: 'monc x', size: xSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }),
       y: this.device.createBuffer({ label: 'monc y', size: ySize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
@@ -243,20 +247,20 @@ export class GpuExecutor {
       uploadMapped: Promise.resolve(true),
       readback: this.device.createBuffer({ label: 'monc readback', size: ySize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
     };
-    return this.io;
+    return this.#io;
   }
 
-  private destroyIo(): void {
-    this.io?.x.destroy();
-    this.io?.y.destroy();
-    this.io?.upload.destroy();
-    this.io?.readback.destroy();
+  #destroyIo(): void {
+    this.#io?.x.destroy();
+    this.#io?.y.destroy();
+    this.#io?.upload.destroy();
+    this.#io?.readback.destroy();
   }
 
   /** Writes `x` in the storage type into the mapped upload buffer, then unmaps it. */
-  private fillUpload(io: HostIo, x: Float32Array, xBytes: number): void {
+  #fillUpload(io: HostIo, x: Float32Array, xBytes: number): void {
     const range = io.upload.getMappedRange(0, xBytes);
-    if (this.spec.storage === 'f32') new Float32Array(range, 0, x.length).set(x);
+    if (this.#spec.storage === 'f32') new Float32Array(range, 0, x.length).set(x);
     else new Uint16Array(range, 0, x.length).set(f32ArrayToF16(x));
     io.upload.unmap();
   }
@@ -267,9 +271,9 @@ export class GpuExecutor {
    */
   maxRows(): number {
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
-    const widest = Math.max(this.spec.in, this.spec.out, ...this.spec.buffers.map((b) => b.size));
-    const rows = Math.floor(limit / (widest * this.elementBytes + 16));
-    if (rows < 1) throw new MoncError('device', `one row of this map needs a buffer of ${widest * this.elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
+    const widest = Math.max(this.#spec.in, this.#spec.out, ...this.#spec.buffers.map((b) => b.size));
+    const rows = Math.floor(limit / (widest * this.#elementBytes + 16));
+    if (rows < 1) throw new MoncError('device', `one row of this map needs a buffer of ${widest * this.#elementBytes} bytes, over this device's maxStorageBufferBindingSize of ${limit} bytes`);
     return rows;
   }
 
@@ -282,34 +286,34 @@ export class GpuExecutor {
    */
   run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
-    const chunk = registeredHostIo()?.chunkRowsFor(this.spec, batch, rows, chunkRows);
-    if (chunk !== undefined) return this.enqueue(() => this.runPipelined(x, batch, out ?? new Float32Array(batch * this.spec.out), chunk));
-    if (batch > rows) return this.runInChunks(x, batch, rows, out);
-    return this.enqueue(() => this.runNow(x, batch, out));
+    const chunk = registeredHostIo()?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
+    if (chunk !== undefined) return this.#enqueue(() => this.#runPipelined(x, batch, out ?? new Float32Array(batch * this.#spec.out), chunk));
+    if (batch > rows) return this.#runInChunks(x, batch, rows, out);
+    return this.#enqueue(() => this.#runNow(x, batch, out));
   }
 
-  private enqueue(body: () => Promise<Float32Array>): Promise<Float32Array> {
-    const result = this.queue.then(body);
-    this.queue = result.catch(() => undefined);
+  #enqueue(body: () => Promise<Float32Array>): Promise<Float32Array> {
+    const result = this.#queue.then(body);
+    this.#queue = result.catch(() => undefined);
     return result;
   }
 
-  private runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
-    this.checkUsable();
+  #runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
+    this.#checkUsable();
     // The input was checked by the caller; the ring's stagings need not check it again.
-    const host = { name: 'forward', in: this.spec.in, out: this.spec.out, checkInput: () => undefined };
+    const host = { name: 'forward', in: this.#spec.in, out: this.#spec.out, checkInput: () => undefined };
     // run() found the entry registered to choose chunks at all.
-    this.pipelined ??= registeredHostIo()!.pipeline(host, this.stagingDevice());
-    return this.pipelined.run(x, batch, y, chunkRows);
+    this.#pipelined ??= registeredHostIo()!.pipeline(host, this.stagingDevice());
+    return this.#pipelined.run(x, batch, y, chunkRows);
   }
 
   /** How a staging on this device records the forward pass between its copies (host-io.ts). */
   stagingDevice(): GpuStagingDevice {
-    return { device: this.device, storage: this.spec.storage, maxRows: this.maxRows(), encode: (encoder, x, y, rows) => this.encode(encoder, x, y, rows) };
+    return { device: this.device, storage: this.#spec.storage, maxRows: this.maxRows(), encode: (encoder, x, y, rows) => this.encode(encoder, x, y, rows) };
   }
 
-  private async runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {
-    const { in: n, out: m } = this.spec;
+  async #runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {
+    const { in: n, out: m } = this.#spec;
     const y = out ?? new Float32Array(batch * m);
     for (let start = 0; start < batch; start += rows) {
       const count = Math.min(rows, batch - start);
@@ -318,28 +322,28 @@ export class GpuExecutor {
     return y;
   }
 
-  private async runNow(x: Float32Array, batch: number, out: Float32Array | undefined): Promise<Float32Array> {
-    this.checkUsable();
+  async #runNow(x: Float32Array, batch: number, out: Float32Array | undefined): Promise<Float32Array> {
+    this.#checkUsable();
     if (batch === 0) return out ?? new Float32Array(0);
-    const io = this.ensureIo(batch);
+    const io = this.#ensureIo(batch);
     const device = this.device;
     // New buffers or a new batch size may fail validation or allocation; repeats of a round
     // trip that ran cleanly cannot, so they skip the error scopes' extra round trips.
-    const checked = !this.validated.has(batch);
+    const checked = !this.#validated.has(batch);
     if (checked) {
       device.pushErrorScope('out-of-memory');
       device.pushErrorScope('validation');
     }
-    const xBytes = this.bytes(batch * this.spec.in);
-    const yBytes = this.bytes(batch * this.spec.out);
+    const xBytes = this.#bytes(batch * this.#spec.in);
+    const yBytes = this.#bytes(batch * this.#spec.out);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
-    const uploadable = await Promise.race([io.uploadMapped, this.lostPromise]);
+    const uploadable = await Promise.race([io.uploadMapped, this.#lostPromise]);
     const encoder = device.createCommandEncoder({ label: 'monc forward' });
     if (uploadable) {
-      this.fillUpload(io, x, xBytes);
+      this.#fillUpload(io, x, xBytes);
       encoder.copyBufferToBuffer(io.upload, 0, io.x, 0, xBytes);
     } else {
-      device.queue.writeBuffer(io.x, 0, toStorage(x, this.spec.storage));
+      device.queue.writeBuffer(io.x, 0, toStorage(x, this.#spec.storage));
     }
     this.encode(encoder, io.x, io.y, batch);
     encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
@@ -355,14 +359,14 @@ export class GpuExecutor {
     if (checked) {
       const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
       scopes.catch(() => undefined);
-      const [validationError, oomError] = await Promise.race([scopes, this.lostPromise]);
+      const [validationError, oomError] = await Promise.race([scopes, this.#lostPromise]);
       const error = validationError ?? oomError;
       if (error) throw new Error(`WebGPU error while running the map: ${error.message}`);
     }
-    await Promise.race([mapped, this.lostPromise]);
+    await Promise.race([mapped, this.#lostPromise]);
     try {
-      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.spec.out, this.spec.storage, out);
-      if (checked) this.validated.add(batch);
+      const result = fromStorage(io.readback.getMappedRange(0, yBytes), batch * this.#spec.out, this.#spec.storage, out);
+      if (checked) this.#validated.add(batch);
       return result;
     } finally {
       io.readback.unmap();
@@ -370,13 +374,13 @@ export class GpuExecutor {
   }
 
   destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.params.destroy();
-    this.patterns.destroy();
-    for (const t of this.temps.values()) t.destroy();
-    this.dims.destroy();
-    this.destroyIo();
-    this.pipelined?.destroy();
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#params.destroy();
+    this.#patterns.destroy();
+    for (const t of this.#temps.values()) t.destroy();
+    this.#dims.destroy();
+    this.#destroyIo();
+    this.#pipelined?.destroy();
   }
 }

@@ -114,52 +114,60 @@ let warnedCpuFallback = false;
 export class MapRunner {
   readonly in: number;
   readonly out: number;
-  private packed: Float32Array | undefined;
-  private destroyed = false;
+  #packed: Float32Array | undefined;
+  #destroyed = false;
   /** The kernels the device runs (webgpu), the backward ones included; set by `create`. */
-  private kernels: DeviceKernels | undefined;
+  #kernels: DeviceKernels | undefined;
   /** The training half (training.ts), once loaded. */
-  private training: Training | undefined;
-  private trainingLoad: Promise<Training> | undefined;
+  #training: Training | undefined;
+  #trainingLoad: Promise<Training> | undefined;
   /** Stagings created here: destroyed with the runner. */
-  private readonly stagings: ForwardStaging[] = [];
+  readonly #stagings: ForwardStaging[] = [];
+  readonly #program: ProgramData;
+  readonly #gpu: GpuExecutor | undefined;
+  /** The CPU executor (cpu backend), registered by `monc/runtime/cpu`. */
+  readonly #cpu: CpuExecutor | undefined;
 
+  // Private members are #-private (not TypeScript's `private`): a minifier shortens their names,
+  // and this class is in every page's bundle.
   private constructor(
     readonly map: ManifestMap,
     readonly backend: Backend,
     readonly adapterDescription: string,
-    private readonly program: ProgramData,
-    private readonly gpu: GpuExecutor | undefined,
-    /** The CPU executor (cpu backend), registered by `monc/runtime/cpu`. */
-    private readonly cpu: CpuExecutor | undefined,
+    program: ProgramData,
+    gpu: GpuExecutor | undefined,
+    cpu: CpuExecutor | undefined,
     /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
   ) {
+    this.#program = program;
+    this.#gpu = gpu;
+    this.#cpu = cpu;
     this.in = map.in;
     this.out = map.out;
     // A map without parameters (a bare permutation chain…) needs no loadParams().
-    if (map.params.length === 0) this.packed = new Float32Array(map.paramSize);
+    if (map.params.length === 0) this.#packed = new Float32Array(map.paramSize);
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
     if (options.training && map.forwardOnly) throw forwardOnlyError(map.name, 'create({ training: true })');
-    const runner = await MapRunner.createRunner(map, wgsl, options);
-    if (options.training) await runner.loadTraining();
+    const runner = await MapRunner.#createRunner(map, wgsl, options);
+    if (options.training) await runner.#loadTraining();
     return runner;
   }
 
   /** A runner on the float64 CPU executor (`monc/runtime/cpu`, registered by the caller). */
-  private static onCpu(map: ManifestMap, program: ProgramData, cpu: CpuExecutor, note?: string): MapRunner {
+  static #onCpu(map: ManifestMap, program: ProgramData, cpu: CpuExecutor, note?: string): MapRunner {
     return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, cpu, note);
   }
 
-  private static async createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
+  static async #createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
     const program = programOfManifest(map, dtype);
     const cpu = registeredCpuExecutor();
     if (options.backend === 'cpu') {
       if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
-      return MapRunner.onCpu(map, program, cpu);
+      return MapRunner.#onCpu(map, program, cpu);
     }
     let shared: MoncDevice | undefined;
     try {
@@ -171,7 +179,7 @@ export class MapRunner {
       const note = `${e.message}; running on the CPU executor`;
       if (!warnedCpuFallback) console.warn(`monc: ${note}`);
       warnedCpuFallback = true;
-      return MapRunner.onCpu(map, program, cpu, note);
+      return MapRunner.#onCpu(map, program, cpu, note);
     }
     const device = options.device ?? shared!.device;
     const kernels = deviceKernels(map, wgsl, dtype, device);
@@ -187,22 +195,22 @@ export class MapRunner {
     });
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
     const runner = new MapRunner(map, 'webgpu', description, program, gpu, undefined, shared?.note);
-    runner.kernels = kernels;
+    runner.#kernels = kernels;
     return runner;
   }
 
   /** The kernel set this runner dispatches (webgpu; undefined on the cpu backend): e.g. `tensor-core` on an adapter with tensor cores. */
   get kernelSet(): RunnerKernelSet | undefined {
-    const k = this.kernels;
+    const k = this.#kernels;
     return k && { name: k.set, storage: k.storage, kernels: k.forward };
   }
 
   /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
   loadParams(tensors: Tensors): void {
-    this.checkUsable();
-    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.program.dtype);
-    this.gpu?.writeParams(packed);
-    this.packed = packed;
+    this.#checkUsable();
+    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.#program.dtype);
+    this.#gpu?.writeParams(packed);
+    this.#packed = packed;
   }
 
   /**
@@ -211,12 +219,12 @@ export class MapRunner {
    * `options.chunkRows` pipelines the round trip (`monc/runtime/host-io`, forward-request.ts).
    */
   async forward(x: Float32Array, options?: number | ForwardOptions): Promise<Float32Array> {
-    this.checkUsable();
+    this.#checkUsable();
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
-    const packed = this.requireParams();
-    this.checkInput(x, rows);
-    if (this.gpu) return this.gpu.run(x, rows, out, chunkRows);
-    const y = this.cpu!.forward(this.program, packed, x, rows);
+    const packed = this.#requireParams();
+    this.#checkInput(x, rows);
+    if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
+    const y = this.#cpu!.forward(this.#program, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 
@@ -226,20 +234,20 @@ export class MapRunner {
    * stagings come with `monc/runtime/host-io`.
    */
   createStaging(capacity: number): ForwardStaging {
-    this.checkUsable();
+    this.#checkUsable();
     const support = registeredHostIo();
     if (!support) throw missingEntry(`map '${this.map.name}': createStaging`, 'monc/runtime/host-io');
-    this.requireParams();
-    const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.checkInput(x, rows) };
-    const staging = this.gpu
-      ? support.gpuStaging(host, capacity, this.gpu.stagingDevice())
-      : support.cpuStaging(host, capacity, (x, rows) => this.cpu!.forward(this.program, this.requireParams(), x, rows));
-    this.stagings.push(staging);
+    this.#requireParams();
+    const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.#checkInput(x, rows) };
+    const staging = this.#gpu
+      ? support.gpuStaging(host, capacity, this.#gpu.stagingDevice())
+      : support.cpuStaging(host, capacity, (x, rows) => this.#cpu!.forward(this.#program, this.#requireParams(), x, rows));
+    this.#stagings.push(staging);
     return staging;
   }
 
-  private checkInput(x: Float32Array, rows: number): void {
-    if (this.program.dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
+  #checkInput(x: Float32Array, rows: number): void {
+    if (this.#program.dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
   }
 
   /**
@@ -251,8 +259,8 @@ export class MapRunner {
    * buffer without STORAGE usage or smaller than its batch's rows (batch-args.ts).
    */
   encodeForward(encoder: GPUCommandEncoder, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    const gpu = this.readyOnGpu('encodeForward');
-    this.checkForwardBuffers('encodeForward', x, y, batch);
+    const gpu = this.#readyOnGpu('encodeForward');
+    this.#checkForwardBuffers('encodeForward', x, y, batch);
     gpu.encode(encoder, x, y, batch);
   }
 
@@ -262,13 +270,13 @@ export class MapRunner {
    * encodeForward.
    */
   encodeDispatches(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, batch: number, kernel?: number): void {
-    const gpu = this.readyOnGpu('encodeDispatches');
-    this.checkForwardBuffers('encodeDispatches', x, y, batch);
+    const gpu = this.#readyOnGpu('encodeDispatches');
+    this.#checkForwardBuffers('encodeDispatches', x, y, batch);
     gpu.encodeDispatches(pass, x, y, batch, kernel);
   }
 
-  private checkForwardBuffers(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): void {
-    checkCallerBuffers(this.map.name, call, batch, this.kernels!.storage, [
+  #checkForwardBuffers(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): void {
+    checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, [
       { role: 'input (x)', buffer: x, width: this.in },
       { role: 'output (y)', buffer: y, width: this.out },
     ]);
@@ -298,9 +306,9 @@ export class MapRunner {
    * device for `createOptimizer`); cpu: the backward program in float64.
    */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
-    this.checkUsable();
-    this.checkTrainable('backward');
-    return (await this.loadTraining()).backward(x, dy, batch);
+    this.#checkUsable();
+    this.#checkTrainable('backward');
+    return (await this.#loadTraining()).backward(x, dy, batch);
   }
 
   /**
@@ -310,14 +318,10 @@ export class MapRunner {
    * Buffers as for encodeForward (`dx` also COPY_DST for a map that is only a bias).
    */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
-    this.checkTrainable('encodeBackward');
-    this.readyOnGpu('encodeBackward');
-    checkCallerBuffers(this.map.name, 'encodeBackward', batch, this.kernels!.storage, [
-      { role: 'input (x)', buffer: x, width: this.in },
-      { role: 'output gradient (dy)', buffer: dy, width: this.out },
-      { role: 'input gradient (dx)', buffer: dx, width: this.in, cleared: this.map.backward?.zeroInputGradient === true },
-    ]);
-    this.loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
+    this.#checkTrainable('encodeBackward');
+    this.#readyOnGpu('encodeBackward');
+    // The training half checks the buffers (batch-args.ts) before it records anything.
+    this.#loadedTraining('encodeBackward').encodeBackward(encoder, x, dy, dx, batch);
   }
 
   /**
@@ -330,30 +334,30 @@ export class MapRunner {
    * those after the step before it (as loaded when the first step stops), on both backends.
    */
   async fitMse(x: Float32Array, target: Float32Array, options: FitMseOptions): Promise<FitMseResult> {
-    this.checkUsable();
-    this.checkTrainable('fitMse');
-    this.requireParams();
-    return (await this.loadTraining()).fitMse(x, target, options);
+    this.#checkUsable();
+    this.#checkTrainable('fitMse');
+    this.#requireParams();
+    return (await this.#loadTraining()).fitMse(x, target, options);
   }
 
   /** An optimizer over this runner's parameters, applying the gradients of its last backward pass. */
   createOptimizer(options: OptimizerOptions): Optimizer {
-    this.checkUsable();
-    this.checkTrainable('createOptimizer');
+    this.#checkUsable();
+    this.#checkTrainable('createOptimizer');
     const support = registeredTraining();
     if (!support) throw missingEntry(`map '${this.map.name}': createOptimizer`, 'monc/runtime/training');
-    return support.optimizer(`map '${this.map.name}'`, options, () => this.training, async () => {
-      this.checkUsable();
-      return this.loadTraining();
+    return support.optimizer(`map '${this.map.name}'`, options, () => this.#training, async () => {
+      this.#checkUsable();
+      return this.#loadTraining();
     });
   }
 
   /** The current parameter tensors by full name (read back from the device for webgpu). */
   async params(): Promise<Map<string, Float32Array>> {
-    this.checkUsable();
-    const packed = this.requireParams();
-    if (!this.gpu) return unpackParams(this.map.params, packed);
-    return unpackParams(this.map.params, await readDeviceBuffer(this.gpu.device, this.gpu.paramsBuffer, this.map.paramSize, this.kernels!.storage));
+    this.#checkUsable();
+    const packed = this.#requireParams();
+    if (!this.#gpu) return unpackParams(this.map.params, packed);
+    return unpackParams(this.map.params, await readDeviceBuffer(this.#gpu.device, this.#gpu.paramsBuffer, this.map.paramSize, this.#kernels!.storage));
   }
 
   /**
@@ -365,51 +369,51 @@ export class MapRunner {
     if (!support) throw missingEntry(`map '${this.map.name}': saveParams`, 'monc/runtime/training');
     const params = await this.params();
     const tensors = new Map(this.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
-    return support.writeSafetensors(tensors, { dtype: this.program.dtype === 'f16' ? 'F16' : 'F32' });
+    return support.writeSafetensors(tensors, { dtype: this.#program.dtype === 'f16' ? 'F16' : 'F32' });
   }
 
   /** The training half (`monc/runtime/training`), created on first use. */
-  private async loadTraining(): Promise<Training> {
-    if (!this.trainingLoad) {
+  async #loadTraining(): Promise<Training> {
+    if (!this.#trainingLoad) {
       const support = registeredTraining();
       if (!support) throw missingEntry(`map '${this.map.name}': training (backward, optimizers)`, 'monc/runtime/training');
-      const host: TrainingHost = { map: this.map, dtype: this.program.dtype, gpu: this.gpu, kernels: this.kernels, requireParams: () => this.requireParams(), forward: (x, rows) => this.forward(x, rows) };
-      this.trainingLoad = support.create(host).then((training) => (this.training ??= training));
+      const host: TrainingHost = { map: this.map, dtype: this.#program.dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
+      this.#trainingLoad = support.create(host).then((training) => (this.#training ??= training));
     }
-    return this.trainingLoad;
+    return this.#trainingLoad;
   }
 
-  private loadedTraining(what: string): Training {
-    if (!this.training) throw trainingNotLoaded(`map '${this.map.name}'`, what);
-    return this.training;
+  #loadedTraining(what: string): Training {
+    if (!this.#training) throw trainingNotLoaded(`map '${this.map.name}'`, what);
+    return this.#training;
   }
 
   destroy(): void {
-    this.destroyed = true;
-    this.gpu?.destroy();
-    this.training?.destroy();
-    for (const s of this.stagings) s.destroy();
+    this.#destroyed = true;
+    this.#gpu?.destroy();
+    this.#training?.destroy();
+    for (const s of this.#stagings) s.destroy();
   }
 
   /** The device executor for a webgpu-only call, after the checks every run makes. */
-  private readyOnGpu(call: string): GpuExecutor {
-    this.checkUsable();
-    if (!this.gpu) throw new MoncError('user', `map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
-    this.requireParams();
-    return this.gpu;
+  #readyOnGpu(call: string): GpuExecutor {
+    this.#checkUsable();
+    if (!this.#gpu) throw new MoncError('user', `map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    this.#requireParams();
+    return this.#gpu;
   }
 
   /** Throws when the module was built forward-only: `call` needs the training kernels it left out. */
-  private checkTrainable(call: string): void {
+  #checkTrainable(call: string): void {
     if (this.map.forwardOnly) throw forwardOnlyError(this.map.name, call);
   }
 
-  private checkUsable(): void {
-    if (this.destroyed) throw new MoncError('user', `map '${this.map.name}': the runner was destroyed`);
+  #checkUsable(): void {
+    if (this.#destroyed) throw new MoncError('user', `map '${this.map.name}': the runner was destroyed`);
   }
 
-  private requireParams(): Float32Array {
-    if (!this.packed) throw new MoncError('user', `map '${this.map.name}': call loadParams() before running it`);
-    return this.packed;
+  #requireParams(): Float32Array {
+    if (!this.#packed) throw new MoncError('user', `map '${this.map.name}': call loadParams() before running it`);
+    return this.#packed;
   }
 }

@@ -8,7 +8,7 @@
 import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { checkBatch } from './batch-args.js';
+import { checkBatch, checkCallerBuffers } from './batch-args.js';
 import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
@@ -99,7 +99,14 @@ export class Training {
     return { dx: Float32Array.from(dx), grads: unpackParams(map.params, grad) };
   }
 
+  /** MapRunner.encodeBackward (webgpu): the caller's buffers are checked, then the backward pass recorded. */
   encodeBackward(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, batch: number): void {
+    const { map, kernels } = this.host;
+    checkCallerBuffers(map.name, 'encodeBackward', batch, kernels!.storage, [
+      { role: 'input (x)', buffer: x, width: map.in },
+      { role: 'output gradient (dy)', buffer: dy, width: map.out },
+      { role: 'input gradient (dx)', buffer: dx, width: map.in, cleared: map.backward?.zeroInputGradient === true },
+    ]);
     this.backwardExecutor().encode(encoder, x, dy, dx, batch);
     this.hasGradients = true;
   }
