@@ -11,14 +11,23 @@
  * executor and the host I/O for many batches (stagings, the pipelined forward) are opt-in
  * entries (`monc/runtime/training`, `monc/runtime/cpu`, `monc/runtime/host-io`): a
  * forward-only page does not bundle them; the bundles of pages that import them are measured
- * and reported too.
+ * and reported too. So is the block-sparse support (`monc/runtime/sparse`: pattern references,
+ * pattern tables), which only the bindings of a module with block-sparse maps bring: a page with
+ * such a module carries it and runs it, with no import of its own.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compileModule } from '../../src/compile.js';
+import { paramsOf } from '../../src/dsl/params.js';
+import { initParams } from '../../src/runtime/init.js';
+import type { TypedMap, TypedMapOptions } from '../../src/runtime/typed-map.js';
+import { getTestDevice } from '../support/gpu.js';
+import { relativeError } from '../support/programs.js';
+import { referenceApply } from '../support/reference.js';
 
 const repo = join(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'monc-bundle-'));
@@ -31,6 +40,18 @@ map up : 48 -> 96 = monarch(nblocks: 4) + bias()
 map mix : 64 -> 64 = butterfly(radix: 2) + lowrank(rank: 3)
 `;
 
+/**
+ * A module with block-sparse maps (rectangular blocks, a random and a band pattern, a bias), f32:
+ * beside SPEC's module, it adds to a page only the block-sparse support.
+ */
+const SPARSE_SPEC = `module blocks
+map scattered : 40 -> 24 = sparse(block: [4, 8], pattern: random(density: 0.4, seed: 3)) + bias()
+map banded : 24 -> 24 = sparse(block: 6, pattern: band(width: 2))
+`;
+
+/** Text that only the block-sparse support puts in a bundle: decodeManifest's check of a pattern list, a pattern table buffer's label. */
+const SPARSE_CODE = ['is not a flat list of block rows and columns', 'monc pattern ('];
+
 /** Bytes of monc's code in the minified output, by source file. */
 type InputBytes = ReadonlyMap<string, number>;
 
@@ -39,6 +60,9 @@ interface Bundle {
   readonly inputs: readonly string[];
   /** monc's sources in the one output file. */
   readonly monc: InputBytes;
+  /** The output file. */
+  readonly file: string;
+  readonly text: string;
 }
 
 const sum = (m: InputBytes) => [...m.values()].reduce((a, b) => a + b, 0);
@@ -51,16 +75,24 @@ const ENTRIES = {
   'monc/runtime/host-io': 'src/runtime/host-io-entry.ts',
 } as const;
 
-/**
- * Bundles the generated module, after the page's side-effect imports of `entries`, for the
- * browser into one file, the way the docs' esbuild command does.
- */
-async function bundleGenerated(entries: readonly (keyof typeof ENTRIES)[] = []): Promise<Bundle> {
-  const compiled = compileModule(SPEC, 'ffn.mon');
+/** Writes the generated module of `spec` into the work directory; returns its module name. */
+function writeGenerated(spec: string, file: string): string {
+  const compiled = compileModule(spec, file);
   expect(compiled.outputs, JSON.stringify(compiled.diagnostics)).toBeDefined();
-  writeFileSync(join(work, 'ffn.ts'), compiled.outputs!.ts);
-  const page = join(work, `page-${entries.length}.ts`);
-  writeFileSync(page, [...entries.map((e) => `import '${e}';`), "export * from './ffn.js';", ''].join('\n'));
+  writeFileSync(join(work, `${compiled.outputs!.moduleName}.ts`), compiled.outputs!.ts);
+  return compiled.outputs!.moduleName;
+}
+
+/**
+ * Bundles the generated module (and `also`'s), after the page's side-effect imports of
+ * `entries`, for the browser into one file, the way the docs' esbuild command does.
+ */
+async function bundleGenerated(entries: readonly (keyof typeof ENTRIES)[] = [], also: readonly string[] = []): Promise<Bundle> {
+  const modules = [writeGenerated(SPEC, 'ffn.mon'), ...also.map((spec, i) => writeGenerated(spec, `also-${i}.mon`))];
+  const name = `page-${[...entries.map((e) => e.split('/').pop()), ...modules].join('-')}`;
+  const page = join(work, `${name}.ts`);
+  writeFileSync(page, [...entries.map((e) => `import '${e}';`), ...modules.map((m) => `export * from './${m}.js';`), ''].join('\n'));
+  const file = join(work, `${name}.mjs`);
   const result = await esbuild.build({
     entryPoints: [page],
     bundle: true,
@@ -68,7 +100,7 @@ async function bundleGenerated(entries: readonly (keyof typeof ENTRIES)[] = []):
     format: 'esm',
     platform: 'browser',
     write: false,
-    outfile: join(work, 'out.js'),
+    outfile: file,
     metafile: true,
     logLevel: 'silent',
     alias: Object.fromEntries(Object.entries(ENTRIES).map(([name, path]) => [name, join(repo, path)])),
@@ -81,7 +113,9 @@ async function bundleGenerated(entries: readonly (keyof typeof ENTRIES)[] = []):
     const path = rel(p);
     if (path.startsWith('src/')) monc.set(path, i.bytesInOutput);
   }
-  return { inputs: Object.keys(result.metafile.inputs).map(rel), monc };
+  const text = result.outputFiles[0].text;
+  writeFileSync(file, text);
+  return { inputs: Object.keys(result.metafile.inputs).map(rel), monc, file, text };
 }
 
 /** What a page that runs generated modules must never bundle. */
@@ -112,11 +146,12 @@ function report(label: string, m: InputBytes): string {
 const compilerFiles = (inputs: readonly string[]) => inputs.filter((p) => NOT_RUNTIME.some((re) => re.test(p)));
 
 describe('the browser bundle (one file, no splitting) of a generated module and monc/runtime', () => {
-  it(`contains no compiler, projection, host code, npm dependency, training, CPU executor or stagings, and monc's code is at most ${RUNTIME_BUDGET} bytes`, async () => {
-    const { inputs, monc } = await bundleGenerated();
+  it(`contains no compiler, projection, host code, npm dependency, training, CPU executor, stagings or block-sparse support, and monc's code is at most ${RUNTIME_BUDGET} bytes`, async () => {
+    const { inputs, monc, text } = await bundleGenerated();
     expect(monc.has('src/runtime/map-runner.ts'), 'the runner is in the bundle').toBe(true);
     expect(compilerFiles(inputs)).toEqual([]);
     expect([...TRAINING, ...CPU, ...HOST_IO].filter((p) => inputs.includes(p))).toEqual([]);
+    expect(SPARSE_CODE.filter((t) => text.includes(t))).toEqual([]);
     console.info(report('monc in a forward-only page', monc));
     expect(sum(monc)).toBeLessThanOrEqual(RUNTIME_BUDGET);
   });
@@ -143,4 +178,38 @@ describe('the browser bundle (one file, no splitting) of a generated module and 
     expect([...TRAINING, ...CPU].filter((p) => inputs.includes(p))).toEqual([]);
     console.info(report('monc in a page with stagings', monc));
   });
+
+  it('with a module that has block-sparse maps it carries their support (the bindings bring it, no import), and those maps run like the float64 reference', async () => {
+    const dense = await bundleGenerated();
+    const { inputs, monc, file, text } = await bundleGenerated([], [SPARSE_SPEC]);
+    expect(compilerFiles(inputs)).toEqual([]);
+    expect(SPARSE_CODE.filter((t) => !text.includes(t))).toEqual([]);
+    console.info(`${report('monc in a page with a block-sparse module too', monc)}\nthe block-sparse support adds ${sum(monc) - sum(dense.monc)} bytes`);
+    // The page as the browser would load it, on this process's WebGPU device (Dawn's globals).
+    const device = await getTestDevice();
+    const page = (await import(/* @vite-ignore */ pathToFileURL(file).href)) as Record<string, BundledMap>;
+    const compiled = compileModule(SPARSE_SPEC, 'blocks.mon');
+    for (const [index, checked] of compiled.module!.maps.entries()) {
+      const tensors = initParams(paramsOf(checked.structure), 5 + index);
+      const runner = await page[checked.name].create({ backend: 'webgpu', device });
+      try {
+        runner.loadParams(Object.fromEntries(tensors));
+        for (const batch of [1, 3]) {
+          const x = Float32Array.from({ length: batch * checked.in }, (_, i) => Math.sin(i + index));
+          const error = relativeError(await runner.forward(x, batch), referenceApply(checked.structure, tensors, x, batch));
+          expect(error, `${checked.name}, batch ${batch}`).toBeLessThanOrEqual(F32_TOLERANCE);
+        }
+      } finally {
+        runner.destroy();
+      }
+    }
+  });
 });
+
+/** A map class of a bundled page. */
+interface BundledMap {
+  create(options?: TypedMapOptions): Promise<TypedMap<Record<string, Float32Array>>>;
+}
+
+/** f32 on the device against float64 (SPEC §6). */
+const F32_TOLERANCE = 1e-5;
