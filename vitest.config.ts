@@ -10,6 +10,7 @@ const ISOLATED = [
   'test/runtime/create-fallback.test.ts',
   'test/runtime/host-io-entry.test.ts',
   'test/runtime/opt-in-entries.test.ts',
+  'test/runtime/sparse-entry.test.ts',
   'test/dsl/hostile-specs.test.ts',
   'test/cli/hostile-specs.test.ts',
   'test/dsl/fuzz.test.ts',
