@@ -57,10 +57,10 @@ describe('ks-sgmat-strided WGSL, contiguous factor with W staged (4096 -> 1024 f
     expect(ksSgmatStrided.candidates(op0, H200)).toContainEqual(s);
     expect(k.wgsl).toContain('var<storage, read> k_params: array<vec4<f16>>;');
     expect(k.wgsl).toContain('var<workgroup> k_ws: array<f16, 5120>;');
-    expect(k.wgsl).toContain('pf1_0 = k_params[(((alpha + delta0) * 256u + beta0 + bb) * 1024u + k) / 4u];');
-    expect(k.wgsl).toContain('{ let qq = (3u + kv) & 3u; k_ws[bb * 40u + k + qq] = pf1_0[qq]; }');
+    expect(k.wgsl).toContain('pf1_0 = k_params[(((alpha + delta0 + dd) * 256u + beta0 + bb) * 1024u + k) / 4u];');
+    expect(k.wgsl).toContain('{ let qq = (3u + kv) & 3u; k_ws[dd * 5120u + bb * 40u + k + qq] = pf1_0[qq]; }');
     expect(k.wgsl).toContain('let sb0 = (sg % 2u) * 64u;');
-    expect(k.wgsl).toContain('let r3_1 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, sb0 * 40u + 1936u, 40u);');
+    expect(k.wgsl).toContain('let r3_1 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, sd * 5120u + sb0 * 40u + 1936u, 40u);');
     expect(k.wgsl).not.toContain('wbase');
     expect(k.wgsl).not.toMatch(/subgroupMatrixLoad<[^>]*>, col_major>\(&k_params/);
   });

@@ -16,19 +16,20 @@
  *   `mr`·16 × `chunks` batch rows. It has S = TD · (TB / `sb`) · `rg` subgroups of 32; subgroup s
  *   works on δ slot s % TD, β group (s / TD) % (TB / sb) (`sb` β) and row group s / (TD·TB/sb)
  *   (`mr`·16 rows of each row chunk), so all S subgroups share one staged source tile. Row groups
- *   (`rg`, absent = 1 in schedules stored before it existed) are offered when d = 1, where TD is 1
- *   and the subgroups would otherwise be only TB / sb: there every row group reuses the same W.
+ *   (`rg`; absent = 1 in session 6's schedules) give a workgroup its subgroups when d = 1 (TD is
+ *   1 there), and share the staged W (below) when d > 1.
  * - The subgroup's W fragments (all γ × its `sb` β of its δ) are loaded from the parameter
  *   buffer by the matrix loads in place (col_major, stride c: W[δ] is β x γ row-major): with
  *   `wres` once per workgroup, held in registers across every row chunk (the weight tile is read
  *   once per `rows` rows: 64 rows -> a quarter of the source's bytes for Monarch n = 4096, from
  *   L2); without, per row chunk and γ chunk (fewer registers, more workgroups per SM; the row
- *   groups' loads of the same fragments then meet in L1). When d = 1, `wstage` stages W's γ chunk
- *   (TB β × `tk` γ, vec4 loads along γ) in workgroup memory beside the source's, fetched ahead
- *   with it, so all row groups read one copy: the shape of a tiled GEMM, for large c (1024) where
- *   W cannot stay resident. When d > 1 no two subgroups read the same W fragments, so staging
- *   would only add a trip through workgroup memory (and all of W would cost TD·TB·c·2 bytes:
- *   128 KiB for TD = 16 at n = 4096).
+ *   groups' loads of the same fragments then meet in L1). With `wstage`, W's γ chunk (TD δ × TB β
+ *   × `tk` γ, vec4 loads along γ) is staged in workgroup memory beside the source's and fetched
+ *   ahead with it: the row groups read one copy, and a subgroup's right matrices come from
+ *   workgroup memory like its left ones, so it can hold more β (`sb` 64) and rows (`mr` 4: a
+ *   64 x 64 warp tile, 16 accumulators) than beside resident W (at most 16 W fragments: 1 β tile
+ *   when c = 256). When d = 1 that is a tiled GEMM, for large c (1024) where W cannot stay
+ *   resident. All of W at once would cost TD·TB·c·2 bytes (128 KiB for TD = 16 at n = 4096).
  * - The source is staged per row chunk (`rg`·`mr`·16 rows) and γ chunk (`tk`) as xs[δ][row][γ],
  *   fetched one chunk ahead into registers while the current one is multiplied. When d > 1 the
  *   global reads are vec4 runs along δ, TD·2 bytes long (32 bytes, one sector, at TD = 16; the
@@ -98,8 +99,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   readonly tk: number;
   /** Hold the subgroup's W fragments in registers for the whole workgroup. */
   readonly wres: boolean;
-  // And, only in schedules for d = 1: `rg`, row groups (rowGroups), and `wstage`, W staged per γ
-  // chunk in workgroup memory (flag).
+  // And, in every schedule but session 6's form (candidates): `rg`, row groups (rowGroups), and
+  // `wstage`, W staged per γ chunk in workgroup memory (a flag).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -156,8 +157,8 @@ function padTo(base: number, unit: number, want: number, align: number): number 
 const CONTIGUOUS_SLOT = TILE * TILE + 16;
 
 /**
- * Row groups: subgroups along the rows of a row chunk. Only schedules for d = 1 carry the knob:
- * those for d > 1 keep the form tuning databases stored before it existed (one row group).
+ * Row groups: subgroups along the rows of a row chunk (one in session 6's schedules, which keep
+ * the form tuning databases stored them with: no `rg`).
  */
 function rowGroups(s: KsSgmatStridedSchedule): number {
   return typeof s.rg === 'number' ? s.rg : 1;
@@ -186,7 +187,7 @@ function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane + 4 * subgroups * slot + (wstage ? 2 * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane + 4 * subgroups * slot + (wstage ? 2 * td * tb * tkp : 0);
   return {
     td, tb, sb, mr, rg, chunks, tk, wres, wstage, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
@@ -221,48 +222,55 @@ function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
   );
 }
 
-/**
- * δ tiles and row groups: when d > 1 the δ slots give a workgroup its subgroups and the schedules
- * keep the form tuning databases stored before row groups existed (no `rg`); when d = 1 (one δ)
- * row groups take their place.
- */
-function slotShapes(op: KsOp): { readonly dtile: number; readonly rg?: number }[] {
-  return op.d === 1 ? [1, 2, 4, 8].map((rg) => ({ dtile: 1, rg })) : dividing(op.d, [2, 4, 8, 16, 32]).map((dtile) => ({ dtile }));
+/** Where W comes from: resident (`wres`), read in place per γ chunk, or staged (`wstage`; absent in session 6's form). */
+interface WeightSource {
+  readonly wres: boolean;
+  readonly wstage?: boolean;
+}
+
+/** Every valid schedule of `dtiles` × `rgs` × β tiles × `mrs` × row chunks × γ chunks × `weights`, in that order. */
+function enumerate(
+  op: KsOp,
+  limits: TargetLimits,
+  dtiles: readonly number[],
+  rgs: readonly (number | undefined)[],
+  mrs: readonly number[],
+  weights: readonly WeightSource[],
+): KsSgmatStridedSchedule[] {
+  const out: KsSgmatStridedSchedule[] = [];
+  for (const dtile of dtiles)
+    for (const rg of rgs)
+      for (const cols of dividing(op.b, [16, 32, 64, 128, 256]))
+        for (const sb of dividing(cols, [16, 32, 64]))
+          for (const mr of mrs)
+            for (const chunks of [1, 2, 4, 8])
+              for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
+                for (const { wres, wstage } of weights) {
+                  const s: KsSgmatStridedSchedule = {
+                    family: 'ks-sgmat-strided', dtile, cols, sb, mr, ...(rg === undefined ? {} : { rg }), chunks, tk, wres, ...(wstage === undefined ? {} : { wstage }),
+                  };
+                  if (valid(op, tiling(op, s), limits)) out.push(s);
+                }
+  return out;
 }
 
 /**
- * Row tiles per subgroup: when d = 1 also 4, so a subgroup reading W per γ chunk can hold a
- * 64 x 64 tile (4 left and 4 right matrices per 16 multiply-adds: a tiled GEMM's warp tile); when
- * d > 1, 1 or 2 (W is each subgroup's own there, and the δ planes fill workgroup memory).
+ * The schedule space. Session 6's schedules (d > 1, W resident or read in place, 1 or 2 row
+ * tiles per subgroup) come first, in their order and with the knobs tuning databases stored them
+ * with. Every other schedule also carries `rg` (row groups) and `wstage` (W staged per γ chunk in
+ * workgroup memory) and may give a subgroup 4 row tiles (a 64-row warp tile: 4 left and up to 4
+ * right matrices per 16 multiply-adds when W is not resident):
+ * - d = 1: W resident, in place or staged, 1 to 8 row groups (with one δ, row groups give the
+ *   workgroup its subgroups);
+ * - d > 1: W staged (TD planes of TB β × tk γ), 1, 2 or 4 row groups: a subgroup then reads its
+ *   right matrices from workgroup memory like its left ones, and row groups share them.
  */
-function rowTiles(op: KsOp): number[] {
-  return op.d === 1 ? [1, 2, 4] : [1, 2];
-}
-
-/**
- * Where W comes from: resident in registers or read in place per γ chunk, and when d = 1 also
- * staged per γ chunk in workgroup memory (one copy for all row groups; `wstage` only there, as
- * `rg`). When d > 1 every subgroup reads W fragments no other subgroup needs, so a staged copy
- * would only add a trip through workgroup memory.
- */
-function weightModes(op: KsOp): { readonly wres: boolean; readonly wstage?: boolean }[] {
-  return op.d === 1 ? [{ wres: false, wstage: false }, { wres: true, wstage: false }, { wres: false, wstage: true }] : [{ wres: false }, { wres: true }];
-}
-
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
-  const out: KsSgmatStridedSchedule[] = [];
-  for (const slots of slotShapes(op))
-    for (const cols of dividing(op.b, [16, 32, 64, 128, 256]))
-      for (const sb of dividing(cols, [16, 32, 64]))
-        for (const mr of rowTiles(op))
-          for (const chunks of [1, 2, 4, 8])
-            for (const tk of dividing(op.c, [16, 32, 64, 128, 256]))
-              for (const w of weightModes(op)) {
-                const s: KsSgmatStridedSchedule = { family: 'ks-sgmat-strided', dtile: slots.dtile, cols, sb, mr, ...(slots.rg === undefined ? {} : { rg: slots.rg }), chunks, tk, ...w };
-                if (valid(op, tiling(op, s), limits)) out.push(s);
-              }
-  return out;
+  const staged = { wres: false, wstage: true };
+  if (op.d === 1) return enumerate(op, limits, [1], [1, 2, 4, 8], [1, 2, 4], [{ wres: false, wstage: false }, { wres: true, wstage: false }, staged]);
+  const dtiles = dividing(op.d, [2, 4, 8, 16, 32]);
+  return [...enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]), ...enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged])];
 }
 
 /**
@@ -328,13 +336,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   // (PARAM_ALIGN): a misaligned one fails here, and the tuner rejects the schedule.
   invariant(wOff % 8 === 0, `ks-sgmat-strided: the weight tensor starts at element ${wOff}, not a multiple of 8 (16 bytes)`);
   const { a, b, c, d } = op;
-  invariant(!(t.wres && t.wstage) && (!t.wstage || contiguous), 'ks-sgmat-strided: W is either resident or staged, and staged only when d = 1');
+  invariant(!(t.wres && t.wstage), 'ks-sgmat-strided: W is either resident or staged');
   const identityOut = op.output.steps.length === 0;
   // The matrix loads read W in place: params stays a plain f16 array, unless W is staged (vec4
-  // loads along γ). src and dst are vec4 along their contiguous dimension when they can be (δ, or
-  // γ and β when d = 1).
+  // loads along γ: c and wOff are multiples of 4). src and dst are vec4 along their contiguous
+  // dimension when they can be (δ, or γ and β when d = 1).
   const views = {
-    params: t.wstage && wOff % 4 === 0,
+    params: t.wstage,
     src: sv === 4 && inSize % 4 === 0,
     dst: identityOut && outSize % 4 === 0 && (contiguous || (d % 4 === 0 && TD % 4 === 0)),
   };
@@ -374,24 +382,19 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             load: (v, k0) => [`${v} = ${n.src}[${srcAt(k0, 'dv')}];`],
             store: (v) => [`${xsAt('dv', 'r', 'k')} = ${v};`],
           };
-  // W's γ chunk for the workgroup's TB β -> ws[bb][k] (d = 1), rows padded as xs's.
+  // W's γ chunk for the workgroup's TD δ × TB β -> ws[dd][bb][k] (W's own layout), rows padded
+  // as xs's; item e: γ fastest (vec4 runs along W's rows), then β, then δ.
   const ws = `${ep}_ws`;
-  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0'), b), 'beta0', 'bb'), c));
-  const wCopy: StagedCopy = views.params
-    ? {
-        count: (TB * TK) / 4,
-        register: 'vec4<f16>',
-        item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${div('e', TK / 4)};`],
-        load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
-        store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${ws}[${sum(mul('bb', TKP), 'k + qq')}] = ${v}[qq]; }`),
-      }
-    : {
-        count: TB * TK,
-        register: 'f16',
-        item: () => [`let k = ${mod('e', TK)};`, `let bb = ${div('e', TK)};`],
-        load: (v, k0) => [`${v} = ${n.params}[${sum(wRow, k0, 'k')}];`],
-        store: (v) => [`${ws}[${sum(mul('bb', TKP), 'k')}] = ${v};`],
-      };
+  const WPS = TB * TKP;
+  const wRow = sum(u(wOff), mul(sum(mul(sum(mul('alpha', d), 'delta0', 'dd'), b), 'beta0', 'bb'), c));
+  const wsAt = (k: U32Expr) => `${ws}[${sum(mul('dd', WPS), mul('bb', TKP), k)}]`;
+  const wCopy: StagedCopy = {
+    count: (TD * TB * TK) / 4,
+    register: 'vec4<f16>',
+    item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${mod(div('e', (TK / 4) * TB), TD)};`],
+    load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
+    store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${wsAt('k + qq')} = ${v}[qq]; }`),
+  };
   const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
   const fetch = (rb: U32Expr, k0: number) => ['{', `  let rb = ${rb};`, ...stage.fetch(u(k0)).map((l) => `  ${l}`), '}'];
 
@@ -418,8 +421,8 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
       for (let j = 0; j < NB; j++) {
         const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
-        // Staged W: the block (γ, β) sits at ws[β][γ], column-major with stride TKP.
-        if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
+        // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
+        if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul('sd', WPS), mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
         else if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
         for (let i = 0; i < MR; i++) mma.push(`${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}_${ks}, ${right}, ${acc(i, j)});`);
       }
@@ -511,7 +514,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TB * TKP}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
