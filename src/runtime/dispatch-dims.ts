@@ -14,20 +14,24 @@ export const DIMS_CACHE = 16;
 
 /** One uniform buffer per batch size, with kernel i's (batch, workgroups) at slot i. */
 export class DimsBuffers {
-  private readonly byBatch = new Map<number, GPUBuffer>();
+  // #-private: a minifier shortens these names (every page bundles this class).
+  readonly #byBatch = new Map<number, GPUBuffer>();
+
+  readonly #device: GPUDevice;
+  readonly #label: (batch: number) => string;
 
   /** `label(batch)` names each buffer for debugging tools. */
-  constructor(
-    private readonly device: GPUDevice,
-    private readonly label: (batch: number) => string,
-  ) {}
+  constructor(device: GPUDevice, label: (batch: number) => string) {
+    this.#device = device;
+    this.#label = label;
+  }
 
   /** The buffer for `batch`, where `groups[i]` is kernel i's workgroup count. */
   get(batch: number, groups: readonly number[]): GPUBuffer {
-    let buffer = this.byBatch.get(batch);
+    let buffer = this.#byBatch.get(batch);
     if (buffer) return buffer;
-    buffer = this.device.createBuffer({
-      label: this.label(batch),
+    buffer = this.#device.createBuffer({
+      label: this.#label(batch),
       size: Math.max(groups.length, 1) * DIMS_STRIDE,
       usage: GPUBufferUsage.UNIFORM,
       mappedAtCreation: true,
@@ -35,13 +39,13 @@ export class DimsBuffers {
     const words = new Uint32Array(buffer.getMappedRange());
     groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
     buffer.unmap();
-    if (this.byBatch.size >= DIMS_CACHE) this.byBatch.delete(this.byBatch.keys().next().value as number);
-    this.byBatch.set(batch, buffer);
+    if (this.#byBatch.size >= DIMS_CACHE) this.#byBatch.delete(this.#byBatch.keys().next().value as number);
+    this.#byBatch.set(batch, buffer);
     return buffer;
   }
 
   destroy(): void {
-    for (const d of this.byBatch.values()) d.destroy();
+    for (const d of this.#byBatch.values()) d.destroy();
   }
 }
 

@@ -26,10 +26,14 @@ export class PipelineCache {
   readonly bindGroupLayout: GPUBindGroupLayout;
   /** The pipeline layout of every monc kernel (one bind group, `bindGroupLayout`). */
   readonly layout: GPUPipelineLayout;
-  private readonly modules = new Map<string, Promise<GPUShaderModule>>();
-  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  // #-private: a minifier shortens these names (every page bundles this class).
+  readonly #modules = new Map<string, Promise<GPUShaderModule>>();
+  readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
-  private constructor(private readonly device: GPUDevice) {
+  readonly #device: GPUDevice;
+
+  private constructor(device: GPUDevice) {
+    this.#device = device;
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
       binding,
       visibility: GPUShaderStage.COMPUTE,
@@ -55,34 +59,34 @@ export class PipelineCache {
   /** The compute pipeline of `entryPoint` in `wgsl`; rejects with a WgslError on invalid WGSL. */
   pipeline(wgsl: string, entryPoint: string): Promise<GPUComputePipeline> {
     const key = `${entryPoint}\u0000${wgsl}`;
-    const cached = this.pipelines.get(key);
+    const cached = this.#pipelines.get(key);
     if (cached) {
       this.stats.hits++;
       return cached;
     }
     this.stats.misses++;
     const created = this.shaderModule(wgsl).then((module) =>
-      this.device
+      this.#device
         .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
         .catch((e: unknown) => {
           throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${e instanceof Error ? e.message : String(e)}`);
         }),
     );
     // A failure is not cached: the caller sees it, and a later call tries again.
-    created.catch(() => this.pipelines.delete(key));
-    this.pipelines.set(key, created);
+    created.catch(() => this.#pipelines.delete(key));
+    this.#pipelines.set(key, created);
     return created;
   }
 
   /** The shader module of `wgsl`, compiled once per device (the optimizer's pipelines use it too, with their own layout). */
   shaderModule(wgsl: string): Promise<GPUShaderModule> {
-    const cached = this.modules.get(wgsl);
+    const cached = this.#modules.get(wgsl);
     if (cached) return cached;
     const created = (async () => {
       // The scope keeps the device from also reporting the error as uncaptured.
-      this.device.pushErrorScope('validation');
-      const module = this.device.createShaderModule({ label: 'monc', code: wgsl });
-      const scoped = this.device.popErrorScope();
+      this.#device.pushErrorScope('validation');
+      const module = this.#device.createShaderModule({ label: 'monc', code: wgsl });
+      const scoped = this.#device.popErrorScope();
       const info = await module.getCompilationInfo();
       const errors = info.messages.filter((m) => m.type === 'error');
       const validation = await scoped;
@@ -90,8 +94,8 @@ export class PipelineCache {
       if (validation) throw new WgslError(`invalid WGSL: ${validation.message}`);
       return module;
     })();
-    created.catch(() => this.modules.delete(wgsl));
-    this.modules.set(wgsl, created);
+    created.catch(() => this.#modules.delete(wgsl));
+    this.#modules.set(wgsl, created);
     return created;
   }
 }
