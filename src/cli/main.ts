@@ -9,6 +9,8 @@ import type { CommandContext, CommandResult } from './context.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
 import { EXIT, reportError } from './report-error.js';
+// The commands run any map, block-sparse ones included (their manifests' patterns, their kernels' pattern tables on webgpu).
+import '../runtime/sparse.js';
 
 export { reportError } from './report-error.js';
 

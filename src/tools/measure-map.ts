@@ -12,6 +12,8 @@ import { executeProgram } from '../runtime/cpu-executor.js';
 import { f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { initParams } from '../runtime/init.js';
 import { MapRunner } from '../runtime/map-runner.js';
+// Any map is measured, block-sparse ones included (their kernels' pattern tables): bench/sweep.ts imports no runtime entry.
+import '../runtime/sparse.js';
 import { packParams } from '../runtime/params.js';
 import { timePasses, type TimingMethod, type TimingStats } from '../runtime/timing.js';
 import { relativeError } from '../tuner/op-reference.js';

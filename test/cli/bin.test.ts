@@ -3,9 +3,12 @@
  * first when any source file is newer than it (CI builds before testing, so there it is a no-op).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
+import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
+import { relativeError } from '../support/programs.js';
 import { scratchDir } from './helpers.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -42,6 +45,29 @@ describe('bin/monc.js', () => {
     expect(bad.stderr).toMatch(/^bad\.mon:1:\d+: error: /);
 
     expect(monc('check').status).toBe(2);
+  });
+
+  // In a process of its own, as users run it: in-process CLI tests share a worker where another
+  // file may have registered the block-sparse entry (monc/runtime/sparse) already.
+  it('runs and differentiates a block-sparse map on webgpu like the float64 cpu backend', () => {
+    writeFileSync(scratch.path('sp.mon'), 'map a : 24 -> 16 = sparse(block: [4, 3], pattern: band(width: 2)) + lowrank(rank: 2)\n');
+    const x = Float32Array.from({ length: 3 * 24 }, (_, i) => Math.sin(i));
+    const dy = Float32Array.from({ length: 3 * 16 }, (_, i) => Math.cos(i));
+    writeFileSync(scratch.path('x.npy'), writeNpy(x, [3, 24]));
+    writeFileSync(scratch.path('dy.npy'), writeNpy(dy, [3, 16]));
+    expect(monc('init', 'sp.mon', '--map', 'a', '--out', 'p.safetensors').status).toBe(0);
+    const outputs = (['cpu', 'webgpu'] as const).map((backend) => {
+      const run = monc('run', 'sp.mon', '--map', 'a', '--params', 'p.safetensors', '--input', 'x.npy', '--out', `y-${backend}.npy`, '--backend', backend);
+      expect(run.status, run.stderr).toBe(0);
+      const grad = monc('grad', 'sp.mon', '--map', 'a', '--params', 'p.safetensors', '--input', 'x.npy', '--grad-output', 'dy.npy', '--out', `g-${backend}.safetensors`, '--backend', backend);
+      expect(grad.status, grad.stderr).toBe(0);
+      const grads = readSafetensors(readFileSync(scratch.path(`g-${backend}.safetensors`))).tensors;
+      return { y: readNpy(readFileSync(scratch.path(`y-${backend}.npy`))).data, dx: grads.get('input')!.data, values: grads.get('a.0.values')!.data };
+    });
+    const [cpu, gpu] = outputs;
+    expect(relativeError(gpu.y, cpu.y)).toBeLessThan(1e-5);
+    expect(relativeError(gpu.dx, cpu.dx)).toBeLessThan(1e-5);
+    expect(relativeError(gpu.values, cpu.values)).toBeLessThan(1e-5);
   });
 
   it('is executable with a node shebang', () => {
