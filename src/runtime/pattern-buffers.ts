@@ -60,7 +60,7 @@ export function patternBuffers(device: GPUDevice, kernels: readonly PatternKerne
   const sparse = registeredBlockSparse();
   if (sparse) return sparse.patternTables(device, kernels, ops);
   const reader = kernels.find((k) => k.pattern);
-  if (reader) throw missingEntry(`the block-sparse kernel ${reader.entryPoint} (its pattern table)`, 'monc/runtime/sparse');
+  if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'monc/runtime/sparse');
   const none = noPattern(device);
   return { get: () => none, destroy: () => undefined };
 }
