@@ -17,12 +17,13 @@ const spec = scratch.path('b.mon');
 writeFileSync(spec, 'map a : 48 -> 48 = monarch(nblocks: 4) + bias()\n');
 afterAll(() => scratch.remove());
 
+// As Dawn describes the H200 (session 3's database).
 const H200: AdapterIdentity = {
   vendor: 'nvidia',
-  architecture: 'hopper',
-  device: '',
-  description: 'NVIDIA H200',
-  features: ['shader-f16', 'subgroups', 'timestamp-query'],
+  architecture: '',
+  device: 'nvidia-h200',
+  description: 'NVIDIA: 580.159.04 580.159.4.0',
+  features: ['chromium-experimental-subgroup-matrix', 'shader-f16', 'subgroups', 'timestamp-query'],
   limits: { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupStorageSize: 49152, subgroupMinSize: 32, subgroupMaxSize: 32 },
 };
 
@@ -40,7 +41,7 @@ describe('monc bench --tuning with a database of another adapter', () => {
     const args = ['bench', spec, '--map', 'a', '--batch', '8', '--repeats', '3', '--tuning', db];
     const r = await cli(args);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`monc: ${db}: no entries for this adapter (entries for nvidia NVIDIA H200): timing the default schedules`);
+    expect(r.stderr).toContain(`monc: ${db}: no entries for this adapter (entries for nvidia nvidia-h200 (NVIDIA: 580.159.04 580.159.4.0)): timing the default schedules`);
     expect(r.stdout).toMatch(new RegExp(`^tuning: ${db.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}, no entries for this adapter \\(the default schedules\\)$`, 'm'));
     const out = await cliJson(args);
     expect(out).toMatchObject({ tuning: db, tuningEntries: 0, kernelSet: 'portable' });

@@ -35,6 +35,24 @@ function sectionsCitingRepository(markdown: string): string[] {
   return markdown.split(/\n(?=#{1,6} )/).filter((section) => REPOSITORY_PATH.test(section));
 }
 
+/**
+ * Code fences that do not render as meant: in CommonMark a closing fence takes nothing after it,
+ * so "``` text" inside a block is one more line of code and the block runs on to the next fence.
+ */
+function fenceProblems(markdown: string): string[] {
+  const problems: string[] = [];
+  let open = false;
+  markdown.split('\n').forEach((line, i) => {
+    const fence = /^\s*```(.*)$/.exec(line);
+    if (!fence) return;
+    if (!open) open = true;
+    else if (fence[1].trim() === '') open = false;
+    else problems.push(`line ${i + 1}: text after a closing fence`);
+  });
+  if (open) problems.push('a code block is never closed');
+  return problems;
+}
+
 describe('docs/*.md', () => {
   it('are there', () => {
     expect(docs.map((d) => d.name)).toContain('install.md');
@@ -62,6 +80,15 @@ describe('docs/*.md', () => {
       expect(opening).toMatch(/contributors/);
     },
   );
+
+  it.each(docs.map((d) => [d.name, d.text]))('%s closes each code block with a fence alone on its line', (_, text) => {
+    expect(fenceProblems(text)).toEqual([]);
+  });
+
+  it('the fence scan finds what it must reject', () => {
+    expect(fenceProblems('- a\n\n  ```\n  code\n  ``` text after the fence\n- b\n')).toEqual(['line 5: text after a closing fence', 'a code block is never closed']);
+    expect(fenceProblems('```ts\nx\n```\n\n  ```\n  y\n  ```\n')).toEqual([]);
+  });
 
   it('the repository scan finds what it must reject', () => {
     const page = '# A\n\nSee `src/project/refine.ts`.\n\n## B\n\nIn monc\'s source repository, `npx vitest run test/project/`.\n\n## C\n\nYour `src/main.ts` imports `monc/runtime`.\n';

@@ -13,6 +13,7 @@ import type { Schedule } from '../../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from '../../tuner/adapter-identity.js';
 import type { TuningDb } from '../../tuner/db.js';
 import { scheduleLookup } from '../../tuner/lookup.js';
+import { describeAdapter } from '../../runtime/device.js';
 import { MONC_VERSION } from '../../version.js';
 import { measureMap, type MapMeasurement } from '../../tools/measure-map.js';
 import { compileSpecKernels } from '../compile-spec.js';
@@ -66,7 +67,7 @@ function adapterCoverage(db: TuningDb, identity: AdapterIdentity): { entries: nu
     if (e.compiler !== MONC_VERSION) continue;
     const k = adapterKey(e.adapter);
     if (k === key) entries++;
-    else others.set(k, `${e.adapter.vendor} ${e.adapter.description || e.adapter.device}`.trim());
+    else others.set(k, describeAdapter(e.adapter)); // as monc run names adapters: vendor, architecture, device (driver)
   }
   return { entries, others: [...others.values()] };
 }
