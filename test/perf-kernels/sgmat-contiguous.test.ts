@@ -62,6 +62,9 @@ describe('ks-sgmat-strided WGSL, contiguous factor with W staged (4096 -> 1024 f
     expect(k.wgsl).toContain('let sb0 = (sg % 2u) * 64u;');
     expect(k.wgsl).toContain('let r3_1 = subgroupMatrixLoad<subgroup_matrix_right<f16, 16, 16>, col_major>(&k_ws, sd * 5120u + sb0 * 40u + 1936u, 40u);');
     expect(k.wgsl).not.toContain('wbase');
+    // Without resident W the 32 γ chunks are a loop: one chunk's 2 × 4 tiles × 2 γ tiles of multiply-adds.
+    expect(k.wgsl).toContain('for (var kc = 0u; kc < 32u; kc++) {');
+    expect(k.wgsl.match(/subgroupMatrixMultiplyAccumulate/g)).toHaveLength(16);
     expect(k.wgsl).not.toMatch(/subgroupMatrixLoad<[^>]*>, col_major>\(&k_params/);
   });
 });

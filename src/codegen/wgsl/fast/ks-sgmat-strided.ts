@@ -115,6 +115,8 @@ interface StridedTiling {
   readonly wres: boolean;
   /** W's γ chunk staged in workgroup memory, where every row group's subgroups read it (d = 1). */
   readonly wstage: boolean;
+  /** Carries rg and wstage (every schedule but session 6's form). */
+  readonly extended: boolean;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -189,7 +191,7 @@ function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   }
   const sharedBytes = 2 * td * plane + 4 * subgroups * slot + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -396,39 +398,66 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${wsAt('k + qq')} = ${v}[qq]; }`),
   };
   const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
-  const fetch = (rb: U32Expr, k0: number) => ['{', `  let rb = ${rb};`, ...stage.fetch(u(k0)).map((l) => `  ${l}`), '}'];
+  const fetch = (rb: U32Expr, k0: U32Expr) => ['{', `  let rb = ${rb};`, ...stage.fetch(k0).map((l) => `  ${l}`), '}'];
 
   // The subgroup's place: δ slot sd, β group sg / TD (mod G with row groups), row group sr; its W
   // rows start at wbase.
-  const wTile = (kg: number, j: number) => sum('wbase', u(j * TILE * c + kg * TILE));
-  const wLoad = (kg: number, j: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${wTile(kg, j)}, ${u(c)})`;
+  const wLoad = (k: U32Expr, j: number) => `subgroupMatrixLoad<${RIGHT}, col_major>(&${n.params}, ${sum('wbase', k, u(j * TILE * c))}, ${u(c)})`;
   const w = (kg: number, j: number) => `w_${kg}_${j}`;
   const acc = (i: number, j: number) => `acc_${i}_${j}`;
   const NB = SB / TILE;
   // Declared once (with the initializer: the matrix types' zero value), zeroed at each row chunk.
   const accs = Array.from({ length: MR }, (_, i) => Array.from({ length: NB }, (_, j) => acc(i, j))).flat();
-  const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(kg, j)};`)).flat() : [];
+  const resident = t.wres ? Array.from({ length: c / TILE }, (_, kg) => Array.from({ length: NB }, (_, j) => `let ${w(kg, j)} = ${wLoad(u(kg * TILE), j)};`)).flat() : [];
   const betaGroup = RG > 1 ? mod(div('sg', TD), G) : div('sg', TD);
   const rowGroup = [...(RG > 1 ? [`let sr = ${div('sg', TD * G)};`] : []), ...(t.wstage ? [`let sb0 = ${mul(betaGroup, SB)};`] : [])];
   const leftRow = (i: number) => sum(RG > 1 ? mul('sr', RT * TKP) : undefined, u(i * TILE * TKP));
 
-  // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
-  const gammaChunk = (kc: number): string[] => {
-    const next = kc + 1 < nk ? fetch('r0', (kc + 1) * TK) : [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), 0).map((l) => `  ${l}`), '}'];
+  // The multiply-adds of the γ chunk at k0 (a constant, or the loop's `k0`; kc: its index when constant).
+  const multiply = (k0: U32Expr, kc: number | undefined): string[] => {
     const mma: string[] = [];
     for (let ks = 0; ks < TK / TILE; ks++) {
-      const kg = (kc * TK) / TILE + ks;
+      const kg = kc === undefined ? -1 : (kc * TK) / TILE + ks;
       for (let i = 0; i < MR; i++) mma.push(`let l${i}_${ks} = subgroupMatrixLoad<${LEFT}, row_major>(&${xs}, ${sum(mul('sd', PS), leftRow(i), u(ks * TILE))}, ${u(TKP)});`);
       for (let j = 0; j < NB; j++) {
         const right = t.wres ? w(kg, j) : `r${j}_${ks}`;
         // Staged W: the block (γ, β) of δ slot sd sits at ws[sd][β][γ], column-major with stride TKP.
         if (t.wstage) mma.push(`let ${right} = subgroupMatrixLoad<${RIGHT}, col_major>(&${ws}, ${sum(mul('sd', WPS), mul('sb0', TKP), u(j * TILE * TKP + ks * TILE))}, ${u(TKP)});`);
-        else if (!t.wres) mma.push(`let ${right} = ${wLoad(kg, j)};`);
+        else if (!t.wres) mma.push(`let ${right} = ${wLoad(sum(k0, u(ks * TILE)), j)};`);
         for (let i = 0; i < MR; i++) mma.push(`${acc(i, j)} = subgroupMatrixMultiplyAccumulate(l${i}_${ks}, ${right}, ${acc(i, j)});`);
       }
     }
+    return mma;
+  };
+  const nextRowChunk = [`if (ch + 1u < ${u(CH)} && r0 + ${u(RC)} < batch) {`, ...fetch(sum('r0', u(RC)), u(0)).map((l) => `  ${l}`), '}'];
+  // One γ chunk of the row chunk: stash, barrier, prefetch the next chunk, multiply.
+  const gammaChunk = (kc: number): string[] => {
+    const next = kc + 1 < nk ? fetch('r0', u((kc + 1) * TK)) : nextRowChunk;
+    const mma = multiply(u(kc * TK), kc);
     return [...stage.stash(u(kc * TK)), 'workgroupBarrier();', ...next, '{', ...mma.map((l) => `  ${l}`), '}', ...(kc + 1 < nk ? ['workgroupBarrier();'] : [])];
   };
+  // Without resident W (whose registers need constant γ tiles) the schedules with rg and wstage
+  // run the γ chunks as a loop: c / tk bodies unrolled made kernels of up to 650 kB of WGSL at
+  // c = 1024 (session 6's schedules keep their unrolled code).
+  const looped = t.extended && !t.wres;
+  const gammaLoop = [
+    `for (var kc = 0u; kc < ${u(nk)}; kc++) {`,
+    ...[
+      `let k0 = ${mul('kc', TK)};`,
+      ...stage.stash('k0'),
+      'workgroupBarrier();',
+      `if (kc + 1u < ${u(nk)}) {`,
+      ...fetch('r0', sum('k0', u(TK))).map((l) => `  ${l}`),
+      '} else {',
+      ...nextRowChunk.map((l) => `  ${l}`),
+      '}',
+      '{',
+      ...multiply('k0', undefined).map((l) => `  ${l}`),
+      '}',
+      'workgroupBarrier();',
+    ].map((l) => `  ${l}`),
+    '}',
+  ];
 
   // Epilogue round (i, j): every subgroup's tile (i, j) into its slot, then the workgroup writes
   // rg × 16 rows × G·16 β × TD δ along the contiguous dimension. The barrier after the last mma
@@ -497,13 +526,13 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
       ...resident,
       ...accs.map((a) => `var ${a} = ${RESULT}();`),
       ...stage.registers,
-      ...fetch('row0', 0),
+      ...fetch('row0', u(0)),
       `for (var ch = 0u; ch < ${u(CH)}; ch++) {`,
       ...[
         `let r0 = ${sum('row0', mul('ch', RC))};`,
         'if (r0 >= batch) { break; }',
         ...accs.map((a) => `${a} = ${RESULT}();`),
-        ...Array.from({ length: nk }, (_, kc) => gammaChunk(kc)).flat(),
+        ...(looped ? gammaLoop : Array.from({ length: nk }, (_, kc) => gammaChunk(kc)).flat()),
         ...epilogue,
       ].map((l) => `  ${l}`),
       '}',
