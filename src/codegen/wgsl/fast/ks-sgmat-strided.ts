@@ -322,6 +322,15 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
   return highestScoring('ks-sgmat-strided', what, candidates(op, limits), score);
 }
 
+/**
+ * `line` for the four lanes qq of a vec4, lane (q + rot) mod 4 at step q: invocations with
+ * neighbouring `rot` touch different lanes at each step, so their workgroup-memory words fall in
+ * different banks (the bank tests check the layouts this serves).
+ */
+function rotatedLanes(rot: string, line: string): string[] {
+  return [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + ${rot}) & 3u; ${line} }`);
+}
+
 const LEFT = `subgroup_matrix_left<f16, ${TILE}, ${TILE}>`;
 const RIGHT = `subgroup_matrix_right<f16, ${TILE}, ${TILE}>`;
 const RESULT = `subgroup_matrix_result<f32, ${TILE}, ${TILE}>`;
@@ -366,7 +375,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
           item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let r = ${div('e', TK / 4)};`],
           load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, u(0)), 4)}];`],
           // Rotated lanes, as along δ: invocation kv writes γ 4·kv + (q + kv) mod 4 at step q.
-          store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${xsAt(u(0), 'r', 'k + qq')} = ${v}[qq]; }`),
+          store: (v) => rotatedLanes('kv', `${xsAt(u(0), 'r', 'k + qq')} = ${v}[qq];`),
         }
       : views.src
         ? {
@@ -375,7 +384,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
             item,
             load: (v, k0) => [`${v} = ${n.src}[${div(srcAt(k0, 'dv * 4u'), 4)}];`],
             // Rotated lanes: invocation dv writes δ 4·dv + (q + dv) mod 4 at step q (bank spread).
-            store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + dv) & 3u; ${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq]; }`),
+            store: (v) => rotatedLanes('dv', `${xsAt('dv * 4u + qq', 'r', 'k')} = ${v}[qq];`),
           }
         : {
             count: RC * TK * TD,
@@ -395,7 +404,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     register: 'vec4<f16>',
     item: () => [`let kv = ${mod('e', TK / 4)};`, `let k = kv * 4u;`, `let bb = ${mod(div('e', TK / 4), TB)};`, `let dd = ${mod(div('e', (TK / 4) * TB), TD)};`],
     load: (v, k0) => [`${v} = ${n.params}[${div(sum(wRow, k0, 'k'), 4)}];`],
-    store: (v) => [0, 1, 2, 3].map((q) => `{ let qq = (${q}u + kv) & 3u; ${wsAt('k + qq')} = ${v}[qq]; }`),
+    store: (v) => rotatedLanes('kv', `${wsAt('k + qq')} = ${v}[qq];`),
   };
   const stage = staging('pf', T, t.wstage ? [srcCopy, wCopy] : [srcCopy]);
   const fetch = (rb: U32Expr, k0: U32Expr) => ['{', `  let rb = ${rb};`, ...stage.fetch(k0).map((l) => `  ${l}`), '}'];
@@ -482,7 +491,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const write = views.dst
     ? [
         'var v = vec4<f32>();',
-        ...[0, 1, 2, 3].map((q) => `{ let qq = (${q}u + ${rotation}) & 3u; v[qq] = ${osAt('qq')}; }`),
+        ...rotatedLanes(rotation, `v[qq] = ${osAt('qq')};`),
         ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
         `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
         ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
