@@ -10,10 +10,10 @@
  * In memory (what `compile` returns, what every executor, the reference, export, projection and
  * the tuner read) a manifest holds the lists themselves: the compiler writes the file form
  * (manifest-encode.ts), and `decodeManifest` is the one way back. The runtime's decodeManifest
- * (the one the generated bindings call once per module, runtime/decode-manifest.ts) is
- * `decodeManifestWith` and the references' resolution of `monc/runtime/sparse` when that is
- * loaded: a page whose modules have no block-sparse map bundles neither the resolution nor the
- * encoder.
+ * (runtime/decode-manifest.ts, which the generated bindings call once per module) is
+ * `decodeManifestWith`, with `resolvePatternRefs` only where the block-sparse support is loaded
+ * (`monc/runtime/sparse`): a page whose modules have no block-sparse map bundles neither the
+ * references' resolution nor the encoder.
  */
 import type { Manifest } from './types.js';
 import { MoncError } from '../util/error.js';

@@ -96,7 +96,7 @@ export function registeredHostIo(): HostIoSupport | undefined {
   return hostIo;
 }
 
-/** The block-sparse support, when `monc/runtime/sparse` was imported or a module with block-sparse maps was decoded. */
+/** The block-sparse support, once `monc/runtime/sparse` was imported or it was passed to decodeManifest (as a block-sparse module's bindings do). */
 export function registeredBlockSparse(): BlockSparseSupport | undefined {
   return blockSparse;
 }
