@@ -113,7 +113,7 @@ interface StridedTiling {
   readonly chunks: number;
   readonly tk: number;
   readonly wres: boolean;
-  /** W's γ chunk staged in workgroup memory, where every row group's subgroups read it (d = 1). */
+  /** W's γ chunk staged in workgroup memory, where every row group's subgroups read it. */
   readonly wstage: boolean;
   /** Carries rg and wstage (every schedule but session 6's form). */
   readonly extended: boolean;
@@ -281,7 +281,8 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
  * 16 subgroups (512 invocations), 32-row matrix chunks (`mr` 2), W resident in registers, γ
  * chunks of 32, 4 row chunks at 8 δ and 8 at 4 δ (fewer accumulators per subgroup); then the
  * least workgroup storage. Measured: n = 4096 0.291 ms (the former default, 16 δ × 64 β, one
- * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264).
+ * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264). Session 6's form
+ * first (the schedules with rg and wstage are not measured yet).
  * When d = 1 (not measured yet; untuned builds take ks-sgmat there): the same per-subgroup work
  * (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups over 64 β and 4 row
  * groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
@@ -311,6 +312,7 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
     return (
       (t.td === td ? 1e7 : t.td * 1e5) +
       (t.wres ? 1e6 : 0) +
+      (t.extended ? 0 : 5e5) + // session 6's form (measured) before staged W (not yet)
       t.tb * 100 +
       (t.subgroups === 16 ? 5e4 : t.subgroups * 1000) +
       (t.mr === 2 ? 2000 : 0) +
