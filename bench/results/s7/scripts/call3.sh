@@ -6,5 +6,5 @@
 # PyTorch's baselines for these shapes are call 1's (same session). Writes 2 files under $OUT.
 set -u
 R="bash .gpu/run.sh"
-timeout 420 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused --sizes 4096,1024x4096x4,4096x1024x4 --plan bench/plan-s7.json --out $OUT/goal-s7.json 2> $OUT/goal-log.txt
+timeout 330 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused --sizes 4096,1024x4096x4,4096x1024x4 --plan bench/plan-s7.json --out $OUT/goal-s7.json 2> $OUT/goal-log.txt
 grep -h -E 'two-kernel|best|ERROR|error|FAIL|REJECT' $OUT/goal-log.txt | tail -40
