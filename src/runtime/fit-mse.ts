@@ -100,6 +100,8 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   resolveOptimizer(options.optimizer);
   const parts = options.progressPoints ?? 10;
   if (!Number.isInteger(parts) || parts < 0) throw new MoncError('user', `${what}: fitMse progressPoints must be a whole number of at least 0, got ${parts}`);
+  // Called only at progress points: a non-function would throw a TypeError there, after steps were taken.
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new MoncError('user', `${what}: fitMse onProgress must be a function (step, loss) => void, got ${typeof options.onProgress}`);
   const reports = (step: number) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
   return { rows, batch: Math.min(batch, rows), steps, seed, reports };
 }
