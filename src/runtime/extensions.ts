@@ -11,7 +11,8 @@
  */
 import { MoncError } from '../util/error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
-import type { writeSafetensors } from './formats/safetensors.js';
+import type { Dtype } from '../manifest/program.js';
+import type { ManifestMap } from '../manifest/types.js';
 import type { ForwardStaging, GpuStagingDevice, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
@@ -46,8 +47,8 @@ export interface TrainingSupport {
    * created yet (`loaded()` undefined), an optimizer whose first step creates it (`load()`).
    */
   optimizer(what: string, options: OptimizerOptions, loaded: () => Training | undefined, load: () => Promise<Training>): Optimizer;
-  /** The safetensors writer of MapRunner.saveParams (saving what was trained). */
-  readonly writeSafetensors: typeof writeSafetensors;
+  /** MapRunner.saveParams (saving what was trained): the map's parameters as safetensors bytes, F16 for an f16 module, else F32. */
+  saveParams(map: ManifestMap, dtype: Dtype, params: ReadonlyMap<string, Float32Array>): Uint8Array;
 }
 
 /** Block-sparse maps' support as decodeManifest and the runners reach it (block-sparse.ts). */

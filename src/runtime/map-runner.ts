@@ -28,7 +28,7 @@ import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest
 import { MoncError } from '../util/error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
-import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor } from './extensions.js';
+import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor, type TrainingSupport } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
@@ -344,9 +344,7 @@ export class MapRunner {
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.#checkUsable();
     this.#checkTrainable('createOptimizer');
-    const support = registeredTraining();
-    if (!support) throw missingEntry(`map '${this.map.name}': createOptimizer`, 'monc/runtime/training');
-    return support.optimizer(`map '${this.map.name}'`, options, () => this.#training, async () => {
+    return this.#trainingSupport('createOptimizer').optimizer(`map '${this.map.name}'`, options, () => this.#training, async () => {
       this.#checkUsable();
       return this.#loadTraining();
     });
@@ -365,18 +363,20 @@ export class MapRunner {
    * module, else F32). Saving what was trained: the writer comes with `monc/runtime/training`.
    */
   async saveParams(): Promise<Uint8Array> {
-    const support = registeredTraining();
-    if (!support) throw missingEntry(`map '${this.map.name}': saveParams`, 'monc/runtime/training');
-    const params = await this.params();
-    const tensors = new Map(this.map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }]));
-    return support.writeSafetensors(tensors, { dtype: this.#program.dtype === 'f16' ? 'F16' : 'F32' });
+    return this.#trainingSupport('saveParams').saveParams(this.map, this.#program.dtype, await this.params());
   }
 
   /** The training half (`monc/runtime/training`), created on first use. */
+  /** The training entry's support, registered by `monc/runtime/training`; else the error naming the import, for `call`. */
+  #trainingSupport(call: string): TrainingSupport {
+    const support = registeredTraining();
+    if (!support) throw missingEntry(`map '${this.map.name}': ${call}`, 'monc/runtime/training');
+    return support;
+  }
+
   async #loadTraining(): Promise<Training> {
     if (!this.#trainingLoad) {
-      const support = registeredTraining();
-      if (!support) throw missingEntry(`map '${this.map.name}': training (backward, optimizers)`, 'monc/runtime/training');
+      const support = this.#trainingSupport('training (backward, optimizers)');
       const host: TrainingHost = { map: this.map, dtype: this.#program.dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
       this.#trainingLoad = support.create(host).then((training) => (this.#training ??= training));
     }

@@ -198,5 +198,6 @@ registerTraining({
     const now = () => loaded()?.createOptimizer(options);
     return now() ?? new DeferredOptimizer(what, now, async () => (await load()).createOptimizer(options));
   },
-  writeSafetensors,
+  saveParams: (map, dtype, params) =>
+    writeSafetensors(new Map(map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }])), { dtype: dtype === 'f16' ? 'F16' : 'F32' }),
 });
