@@ -13,7 +13,8 @@ import { MoncError } from '../util/error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
-import type { ForwardStaging, GpuStagingDevice, StagingHost } from './host-io.js';
+import type { GpuExecutor } from './gpu-executor.js';
+import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import type { patternTables } from './pattern-buffers.js';
@@ -29,13 +30,13 @@ export interface CpuExecutor {
 /** The host I/O for many batches as MapRunner and GpuExecutor reach it (host-io.ts, pipelined-forward.ts). */
 export interface HostIoSupport {
   /** `createStaging` on webgpu: mapped buffers on the runner's device. */
-  gpuStaging(host: StagingHost, capacity: number, gpu: GpuStagingDevice): ForwardStaging;
+  gpuStaging(host: StagingHost, capacity: number, gpu: GpuExecutor): ForwardStaging;
   /** `createStaging` on the cpu backend: plain arrays, which `apply` computes. */
   cpuStaging(host: StagingHost, capacity: number, apply: (x: Float32Array, rows: number) => ArrayLike<number>): ForwardStaging;
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
-  pipeline(host: StagingHost, gpu: GpuStagingDevice): PipelinedForward;
+  pipeline(gpu: GpuExecutor, sizes: { readonly in: number; readonly out: number }): PipelinedForward;
 }
 
 /** The training half as MapRunner reaches it (training.ts). */

@@ -21,7 +21,6 @@ import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatc
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { registeredHostIo } from './extensions.js';
-import type { GpuStagingDevice } from './host-io.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import type { PipelinedForward } from './pipelined-forward.js';
@@ -300,16 +299,9 @@ export class GpuExecutor {
 
   #runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
     this.#checkUsable();
-    // The input was checked by the caller; the ring's stagings need not check it again.
-    const host = { name: 'forward', in: this.#spec.in, out: this.#spec.out, checkInput: () => undefined };
     // run() found the entry registered to choose chunks at all.
-    this.#pipelined ??= registeredHostIo()!.pipeline(host, this.stagingDevice());
+    this.#pipelined ??= registeredHostIo()!.pipeline(this, this.#spec);
     return this.#pipelined.run(x, batch, y, chunkRows);
-  }
-
-  /** How a staging on this device records the forward pass between its copies (host-io.ts). */
-  stagingDevice(): GpuStagingDevice {
-    return { device: this.device, storage: this.#spec.storage, maxRows: this.maxRows(), encode: (encoder, x, y, rows) => this.encode(encoder, x, y, rows) };
   }
 
   async #runInChunks(x: Float32Array, batch: number, rows: number, out?: Float32Array): Promise<Float32Array> {

@@ -6,12 +6,19 @@
  * imports it.
  */
 import { registerHostIo } from './extensions.js';
-import { CpuStaging, GpuStaging } from './host-io.js';
+import type { GpuExecutor } from './gpu-executor.js';
+import { CpuStaging, GpuStaging, type GpuStagingDevice } from './host-io.js';
 import { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 
+/** How a staging on the executor's device records its forward pass between its copies (here, not in GpuExecutor: a page without this entry does not bundle it). */
+function stagingDevice(gpu: GpuExecutor): GpuStagingDevice {
+  return { device: gpu.device, storage: gpu.storage, maxRows: gpu.maxRows(), encode: (encoder, x, y, rows) => gpu.encode(encoder, x, y, rows) };
+}
+
 registerHostIo({
-  gpuStaging: (host, capacity, gpu) => new GpuStaging(host, capacity, gpu),
+  gpuStaging: (host, capacity, gpu) => new GpuStaging(host, capacity, stagingDevice(gpu)),
   cpuStaging: (host, capacity, apply) => new CpuStaging(host, capacity, apply),
   chunkRowsFor,
-  pipeline: (host, gpu) => new PipelinedForward(host, gpu),
+  // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
+  pipeline: (gpu, sizes) => new PipelinedForward({ name: 'forward', in: sizes.in, out: sizes.out, checkInput: () => undefined }, stagingDevice(gpu)),
 });

@@ -240,7 +240,7 @@ export class MapRunner {
     this.#requireParams();
     const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.#checkInput(x, rows) };
     const staging = this.#gpu
-      ? support.gpuStaging(host, capacity, this.#gpu.stagingDevice())
+      ? support.gpuStaging(host, capacity, this.#gpu)
       : support.cpuStaging(host, capacity, (x, rows) => this.#cpu!.forward(this.#program, this.#requireParams(), x, rows));
     this.#stagings.push(staging);
     return staging;
