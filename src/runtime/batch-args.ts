@@ -13,6 +13,13 @@ export function checkBatch(mapName: string, call: string, batch: number): void {
   if (!Number.isInteger(batch) || batch < 0) throw new MoncError('user', `map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${batch}`);
 }
 
+/** Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can pass anything): kind `user`. */
+export function checkArray(mapName: string, call: string, role: string, value: unknown): void {
+  if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string') {
+    throw new MoncError('user', `map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
+  }
+}
+
 /** A caller's buffer as a call uses it: its role, its row width in values, the usages it needs beyond STORAGE. */
 export interface CallerBuffer {
   readonly role: string;

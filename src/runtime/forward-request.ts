@@ -4,7 +4,7 @@
  * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
  */
 import { MoncError } from '../util/error.js';
-import { checkBatch } from './batch-args.js';
+import { checkArray, checkBatch } from './batch-args.js';
 import { missingEntry, registeredHostIo } from './extensions.js';
 
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
@@ -33,7 +33,9 @@ export function forwardRequest(
   x: Float32Array,
   options: number | ForwardOptions | undefined,
 ): { rows: number; out: Float32Array | undefined; chunkRows: number | undefined } {
-  const { batch, out, chunkRows } = typeof options === 'number' || options === undefined ? { batch: options, out: undefined, chunkRows: undefined } : options;
+  checkArray(name, 'forward', 'the input', x);
+  // Anything but an options object is the batch (checked below), as JavaScript callers may pass it.
+  const { batch, out, chunkRows }: ForwardOptions = options !== null && typeof options === 'object' ? options : { batch: options ?? undefined };
   // A bad batch is named as such, not blamed on the input's length.
   if (batch !== undefined) checkBatch(name, 'forward', batch);
   const rows = batch ?? x.length / sizes.in;

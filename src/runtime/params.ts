@@ -35,6 +35,8 @@ function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
  * (`dtype`): a ValueRangeError names the tensor and element otherwise (numerics.ts).
  */
 export function packParams(layout: readonly ParamLayoutEntry[], paramSize: number, tensors: Tensors, dtype: Dtype = 'f32'): Float32Array {
+  // A JavaScript caller may pass anything: name it rather than fail on a property of undefined.
+  if (tensors === null || typeof tensors !== 'object') throw new ParamError(`parameters must be tensors by name (an object or a Map), got ${tensors === null ? 'null' : typeof tensors}`);
   const packed = new Float32Array(paramSize);
   for (const entry of layout) {
     const values = lookup(tensors, entry.name);

@@ -8,7 +8,7 @@
 import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
-import { checkBatch, checkCallerBuffers } from './batch-args.js';
+import { checkArray, checkBatch, checkCallerBuffers } from './batch-args.js';
 import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
@@ -78,6 +78,8 @@ export class Training {
   /** MapRunner.backward: gradients of a batch of `batch` rows (default x.length / in). */
   async backward(x: Float32Array, dy: Float32Array, batch?: number): Promise<BackwardResult> {
     const { map } = this.host;
+    checkArray(map.name, 'backward', 'the input', x);
+    checkArray(map.name, 'backward', 'the output gradient', dy);
     if (batch !== undefined) checkBatch(map.name, 'backward', batch);
     const rows = batch ?? x.length / map.in;
     const shape = (message: string) => new MoncError('shape', `map '${map.name}': ${message}`);

@@ -21,9 +21,10 @@ export abstract class TypedMap<Params extends { readonly [name: string]: Float32
     readonly runner: MapRunner,
   ) {}
 
-  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file. */
-  loadParams(params: Params | Uint8Array): void {
-    this.runner.loadParams(params instanceof Uint8Array ? tensorsOf(readSafetensors(params), this.runner.map) : params);
+  /** Parameter tensors by name (row-major float32), or the bytes of a safetensors file (`fetch`'s `arrayBuffer()` as it is, too). */
+  loadParams(params: Params | Uint8Array | ArrayBuffer): void {
+    const bytes = params instanceof ArrayBuffer ? new Uint8Array(params) : params;
+    this.runner.loadParams(bytes instanceof Uint8Array ? tensorsOf(readSafetensors(bytes), this.runner.map) : bytes);
   }
 
   /**

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest, ManifestMap } from '../../src/manifest/types.js';
 import { checkDenseShape, project, projectInto } from '../../src/project/index.js';
 import { FormatError } from '../../src/runtime/formats/format-error.js';
+import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
 import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
@@ -65,6 +66,33 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       }
       // A whole batch that does not match the input is still the input's shape.
       await expectMoncError(() => r.forward(x, 3), 'shape', `map 'm': input has ${x.length} values; expected batch 3 x 12 = 36`);
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it('arguments of the wrong type (calls from JavaScript) are one-line errors of their kind, not TypeErrors', async () => {
+    const r = await runner(backend, undefined, true);
+    const js = r as unknown as { loadParams(p: unknown): void; forward(x: unknown, o?: unknown): Promise<Float32Array>; backward(x: unknown, dy: unknown): Promise<unknown> };
+    try {
+      await expectMoncError(() => js.loadParams(undefined), 'param', 'parameters must be tensors by name (an object or a Map), got undefined');
+      r.loadParams(Object.fromEntries(params));
+      await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
+      await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got 2");
+      await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be a Float32Array, got null");
+    } finally {
+      r.destroy();
+    }
+  });
+
+  it("a generated class loads safetensors bytes given as an ArrayBuffer (what fetch's arrayBuffer() gives)", async () => {
+    const r = await runner(backend);
+    try {
+      const bytes = writeSafetensors(new Map(compiled.manifest.maps[0].params.map((e) => [e.name, { shape: e.shape, data: params.get(e.name)! }])), { dtype: 'F32' });
+      new Typed(r).loadParams(bytes.slice().buffer);
+      const fromBytes = await r.forward(x, batch);
+      r.loadParams(Object.fromEntries(params));
+      expect(fromBytes).toEqual(await r.forward(x, batch));
     } finally {
       r.destroy();
     }
