@@ -150,6 +150,9 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
+    const { backend } = options;
+    if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw new MoncError('user', `map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
     if (options.training && map.forwardOnly) throw forwardOnlyError(map.name, 'create({ training: true })');
     const runner = await MapRunner.#createRunner(map, wgsl, options);
     if (options.training) await runner.#loadTraining();
