@@ -27,17 +27,20 @@ export interface CallerBuffer {
   readonly width: number;
   /** Also cleared by the call (encoder.clearBuffer): needs COPY_DST. */
   readonly cleared?: boolean;
+  /** Written by the call: it cannot also be one of the buffers the call reads (WebGPU refuses a buffer bound writable and read in one pass). */
+  readonly written?: boolean;
 }
 
 /**
  * Throws before anything is recorded when the batch is not a whole number ≥ 0 (kind `user`), a
  * buffer lacks STORAGE usage (or COPY_DST where the call clears it; kind `user`), or holds fewer
- * than `batch × width` values of the storage type (kind `shape`).
+ * than `batch × width` values of the storage type (kind `shape`), or a buffer the call writes is
+ * also one it reads (kind `user`).
  */
 export function checkCallerBuffers(mapName: string, call: string, batch: number, storage: 'f32' | 'f16', buffers: readonly CallerBuffer[]): void {
   checkBatch(mapName, call, batch);
   const bytesPerValue = storage === 'f16' ? 2 : 4;
-  for (const { role, buffer, width, cleared } of buffers) {
+  for (const { role, buffer, width, cleared, written } of buffers) {
     const what = `map '${mapName}': ${call}: the ${role} buffer`;
     if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
     if (cleared && (buffer.usage & GPUBufferUsage.COPY_DST) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
@@ -45,5 +48,7 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
     if (buffer.size < needed) {
       throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);
     }
+    const read = written && buffers.find((other) => other.buffer === buffer && other.role !== role);
+    if (read) throw new MoncError('user', `${what} is also its ${read.role} buffer: the map cannot run in place, give each its own buffer`);
   }
 }

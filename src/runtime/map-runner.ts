@@ -281,7 +281,7 @@ export class MapRunner {
   #checkForwardBuffers(call: string, x: GPUBuffer, y: GPUBuffer, batch: number): void {
     checkCallerBuffers(this.map.name, call, batch, this.#kernels!.storage, [
       { role: 'input (x)', buffer: x, width: this.in },
-      { role: 'output (y)', buffer: y, width: this.out },
+      { role: 'output (y)', buffer: y, width: this.out, written: true },
     ]);
   }
 

@@ -107,7 +107,7 @@ export class Training {
     checkCallerBuffers(map.name, 'encodeBackward', batch, kernels!.storage, [
       { role: 'input (x)', buffer: x, width: map.in },
       { role: 'output gradient (dy)', buffer: dy, width: map.out },
-      { role: 'input gradient (dx)', buffer: dx, width: map.in, cleared: map.backward?.zeroInputGradient === true },
+      { role: 'input gradient (dx)', buffer: dx, width: map.in, cleared: map.backward?.zeroInputGradient === true, written: true },
     ]);
     this.backwardExecutor().encode(encoder, x, dy, dx, batch);
     this.hasGradients = true;

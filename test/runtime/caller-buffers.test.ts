@@ -95,6 +95,10 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
       expectMoncError(() => r.encodeForward(encoder, xb, tiny, 2), 'shape', 'the output (y) buffer holds 16 bytes; batch 2 x 18 f32 values need 144');
       for (const bad of [1.5, -1, Number.NaN]) expectMoncError(() => r.encodeForward(encoder, xb, yb, bad), 'user', `map 'm': encodeForward: batch must be a whole number ≥ 0, got ${bad}`);
       expectMoncError(() => r.encodeForward(encoder, xb, mapped, 2), 'user', 'the output (y) buffer lacks GPUBufferUsage.STORAGE');
+      // In place: WebGPU refuses a buffer bound writable and read in one pass (a validation error at submit).
+      const both = await buffer(2, 18);
+      expectMoncError(() => r.encodeForward(encoder, both, both, 2), 'user', "map 'm': encodeForward: the output (y) buffer is also its input (x) buffer: the map cannot run in place");
+      both.destroy();
       const pass = encoder.beginComputePass();
       expectMoncError(() => r.encodeDispatches(pass, xb, yb, 3), 'shape', "map 'm': encodeDispatches: the input (x) buffer holds 96 bytes");
       pass.end();
@@ -128,6 +132,7 @@ describe('encodeBackward with the caller’s buffers', () => {
       expectMoncError(() => r.encodeBackward(encoder, xb, shortDy, dxb, batch), 'shape', "map 'm': encodeBackward: the output gradient (dy) buffer holds 144 bytes; batch 3 x 18 f32 values need 216");
       expectMoncError(() => r.encodeBackward(encoder, xb, dyb, shortDx, batch), 'shape', 'the input gradient (dx) buffer holds 96 bytes; batch 3 x 12 f32 values need 144');
       expectMoncError(() => r.encodeBackward(encoder, xb, dyb, dxb, 2.5), 'user', 'encodeBackward: batch must be a whole number ≥ 0, got 2.5');
+      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, xb, batch), 'user', 'encodeBackward: the input gradient (dx) buffer is also its input (x) buffer');
       device.pushErrorScope('validation');
       r.encodeBackward(encoder, xb, dyb, dxb, batch);
       device.queue.submit([encoder.finish()]);
@@ -138,6 +143,32 @@ describe('encodeBackward with the caller’s buffers', () => {
       r.destroy();
       cpu.destroy();
       [xb, dyb, dxb, shortDy, shortDx].forEach((b) => b.destroy());
+    }
+  });
+});
+
+describe('encodeBackward reading x and dy from one buffer (both only read)', () => {
+  it('is no mistake: dx within f32 of the float64 backward of the same values, no validation error', async () => {
+    const device = await getTestDevice();
+    const r = await runner(true);
+    const cpu = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'cpu' });
+    cpu.loadParams(Object.fromEntries(params));
+    const batch = 2;
+    const shared = randomArray(batch * 18, rng(15)); // x reads its first batch × 12 values, dy all of them
+    const [sb, dxb] = [await buffer(batch, 18), await buffer(batch, 12)];
+    try {
+      device.queue.writeBuffer(sb, 0, shared);
+      device.pushErrorScope('validation');
+      const encoder = device.createCommandEncoder();
+      r.encodeBackward(encoder, sb, sb, dxb, batch);
+      device.queue.submit([encoder.finish()]);
+      expect(await device.popErrorScope()).toBeNull();
+      const { dx } = await cpu.backward(shared.slice(0, batch * 12), shared, batch);
+      expect(relativeError(await readBack(dxb, batch * 12), dx)).toBeLessThan(1e-5);
+    } finally {
+      r.destroy();
+      cpu.destroy();
+      [sb, dxb].forEach((b) => b.destroy());
     }
   });
 });
