@@ -54,18 +54,23 @@ export interface SafetensorsIndex {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** The error for a file (or, writing, tensors) the format does not allow: `message` after the `safetensors: ` every such message starts with. */
+function invalid(message: string): FormatError {
+  return new FormatError(`safetensors: ${message}`);
+}
+
 /** A header that is not a JSON object starting right after the length (the format requires '{' first). */
 export const NOT_AN_OBJECT = "safetensors: the header is not a JSON object (it must start with '{', nothing before it)";
 
 /** The header length a file's first 8 bytes give, checked against the file's length. */
 export function safetensorsHeaderLength(head: Uint8Array, fileLength: number): number {
-  if (fileLength < 8 || head.length < 8) throw new FormatError(`safetensors: truncated file (${fileLength} bytes, need at least 8 for the header length)`);
+  if (fileLength < 8 || head.length < 8) throw invalid(`truncated file (${fileLength} bytes, need at least 8 for the header length)`);
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength > fileLength - 8) {
-    throw new FormatError(`safetensors: header length ${headerLength} goes beyond the end of the file (${fileLength} bytes)`);
+    throw invalid(`header length ${headerLength} goes beyond the end of the file (${fileLength} bytes)`);
   }
-  if (headerLength > MAX_HEADER) throw new FormatError(`safetensors: header length ${headerLength} is larger than the limit of ${MAX_HEADER}`);
+  if (headerLength > MAX_HEADER) throw invalid(`header length ${headerLength} is larger than the limit of ${MAX_HEADER}`);
   return headerLength;
 }
 
@@ -75,12 +80,12 @@ export function safetensorsHeaderLength(head: Uint8Array, fileLength: number): n
  */
 export function readSafetensorsIndex(head: Uint8Array, fileLength: number): SafetensorsIndex {
   const headerLength = safetensorsHeaderLength(head, fileLength);
-  if (head.length < 8 + headerLength) throw new FormatError(`safetensors: header of ${headerLength} bytes not given whole`);
+  if (head.length < 8 + headerLength) throw invalid(`header of ${headerLength} bytes not given whole`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + headerLength)));
   } catch (e) {
-    throw new FormatError(`safetensors: header is not valid JSON (${jsonErrorMessage(e)})`);
+    throw invalid(`header is not valid JSON (${jsonErrorMessage(e)})`);
   }
   // An object, and (the format's rule, which JSON.parse does not check) one with nothing before its '{'.
   if (!isRecord(header) || head[8] !== 0x7b) throw new FormatError(NOT_AN_OBJECT);
@@ -96,14 +101,14 @@ export function readSafetensorsIndex(head: Uint8Array, fileLength: number): Safe
     }
     const entry = parseEntry(name, value);
     if (entry.end > dataLength) {
-      throw new FormatError(`safetensors: tensor '${name}' data_offsets [${entry.begin}, ${entry.end}] go beyond the data section (${dataLength} bytes)`);
+      throw invalid(`tensor '${name}' data_offsets [${entry.begin}, ${entry.end}] go beyond the data section (${dataLength} bytes)`);
     }
     entries.push({ name, ...entry });
   }
   entries.sort((a, b) => a.begin - b.begin || a.end - b.end);
   for (let i = 1; i < entries.length; i++) {
     const [prev, cur] = [entries[i - 1], entries[i]];
-    if (cur.begin < prev.end) throw new FormatError(`safetensors: tensors '${prev.name}' and '${cur.name}' overlap`);
+    if (cur.begin < prev.end) throw invalid(`tensors '${prev.name}' and '${cur.name}' overlap`);
   }
   return { dataStart, entries, metadata };
 }
@@ -121,26 +126,26 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
 }
 
 function parseEntry(name: string, value: unknown): { dtype: SafetensorsReadDtype; shape: number[]; begin: number; end: number } {
-  if (!isRecord(value)) throw new FormatError(`safetensors: entry '${name}' is not an object`);
+  if (!isRecord(value)) throw invalid(`entry '${name}' is not an object`);
   const { dtype, shape, data_offsets: offsets } = value;
-  if (typeof dtype !== 'string') throw new FormatError(`safetensors: tensor '${name}' has no dtype`);
-  if (!(dtype in BYTES)) throw new FormatError(`safetensors: tensor '${name}' has unsupported dtype ${dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
-  if (!Array.isArray(shape) || !shape.every(isCount)) throw new FormatError(`safetensors: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  if (typeof dtype !== 'string') throw invalid(`tensor '${name}' has no dtype`);
+  if (!(dtype in BYTES)) throw invalid(`tensor '${name}' has unsupported dtype ${dtype} (supported: ${Object.keys(BYTES).join(', ')})`);
+  if (!Array.isArray(shape) || !shape.every(isCount)) throw invalid(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
-    throw new FormatError(`safetensors: tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+    throw invalid(`tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
   }
   const d = dtype as SafetensorsReadDtype;
   const [begin, end] = offsets as number[];
   const elements = (shape as number[]).reduce((p, v) => p * v, 1);
   if (elements * BYTES[d] !== end - begin) {
-    throw new FormatError(`safetensors: tensor '${name}' of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
+    throw invalid(`tensor '${name}' of shape [${shape.join(', ')}] and dtype ${d} needs ${elements * BYTES[d]} bytes, data_offsets give ${end - begin}`);
   }
   return { dtype: d, shape: shape as number[], begin, end };
 }
 
 function parseMetadata(value: unknown): Record<string, string> {
   if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) {
-    throw new FormatError('safetensors: __metadata__ must be an object of strings');
+    throw invalid('__metadata__ must be an object of strings');
   }
   return value as Record<string, string>;
 }
@@ -180,11 +185,11 @@ export function writeSafetensors(
   }
   let offset = 0;
   for (const name of names) {
-    if (name === '__metadata__') throw new FormatError("safetensors: '__metadata__' is reserved and cannot name a tensor");
+    if (name === '__metadata__') throw invalid("'__metadata__' is reserved and cannot name a tensor");
     const t = tensors.get(name)!;
     const elements = t.shape.reduce((p, v) => p * v, 1);
     if (!t.shape.every(isCount) || elements !== t.data.length) {
-      throw new FormatError(`safetensors: tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
+      throw invalid(`tensor '${name}' has shape [${t.shape.join(', ')}] but ${t.data.length} values`);
     }
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + elements * size] };
     offset += elements * size;
