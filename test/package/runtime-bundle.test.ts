@@ -130,6 +130,9 @@ const NOT_RUNTIME = [
  * bound. Issue 11 added the choice among a map's kernel sets by the adapter's features and
  * limits (runtime/kernel-sets.ts and the device's capabilities, 1.9 kB); the stagings and the
  * pipelined forward (5.3 kB) became the opt-in entry `monc/runtime/host-io` to stay within it.
+ * Manifest format 2's pattern table took it to 33.5 kB: the block-sparse support (the pattern
+ * references' resolution, the pattern tables) became `monc/runtime/sparse`, which only a module
+ * with block-sparse maps brings, and the runner's and executor's private members #-private names.
  */
 const RUNTIME_BUDGET = 30_000;
 
