@@ -119,6 +119,14 @@ const y = Array.from(await first.forward(Float32Array.from({ length: 12 }, (_, i
 console.log(JSON.stringify({ backends: [first.runner.backend, second.runner.backend], note: first.runner.note, explicit, y }));
 `;
 
+/** docs/runtime.md's encodeForward sample, importing the install page's generated module (`up : 12 -> 6`, class Up) for the plugin's './ffn.mon'. */
+function encoderSample(): string {
+  const page = readFileSync(join(repo, 'docs/runtime.md'), 'utf8');
+  const [sample] = sectionBlocks(page, '## Recording on your own encoder').filter((b) => b.lang === 'ts');
+  expect(sample.code).toContain("from './ffn.mon'");
+  return sample.code.replace("from './ffn.mon'", "from './gen/m.js'");
+}
+
 /** The fenced code blocks (language, text) of the section of `page` under the heading line `heading`. */
 function sectionBlocks(page: string, heading: string): { lang: string; code: string }[] {
   const section = page.split(/\n(?=#{1,6} )/).find((s) => s.startsWith(`${heading}\n`));
@@ -176,7 +184,7 @@ describe('the installed package', () => {
 
   // What the page's `npm install monc typescript @types/node` gives a user today: the latest TypeScript (7 when this was
   // written, whose lib.dom declares WebGPU and which loads no @types by default), then TypeScript 6 the same way.
-  it("docs/install.md's first program, run as the page says from an empty folder (npm init -y), compiles and runs with the latest TypeScript and with TypeScript 6", () => {
+  it("docs/install.md's first program, run as the page says from an empty folder (npm init -y), compiles and runs with the latest TypeScript and with TypeScript 6; runtime.md's encoder sample type-checks under TypeScript 6 (with the page's flag declarations) and 5.9", () => {
     const page = readFileSync(join(repo, 'docs/install.md'), 'utf8');
     const heading = '## From a spec to a running map';
     const blocks = sectionBlocks(page, heading);
@@ -206,6 +214,18 @@ describe('the installed package', () => {
     const six = sh('npx', ['--no-install', 'tsc', '--version'], dir).trim();
     expect(six).toMatch(/^Version 6\./);
     console.info(`docs/install.md's sample compiled with TypeScript ${latest}, then ${six}`);
+
+    // runtime.md's encoder sample (buffers of the user's own: GPUBufferUsage) type-checks under TypeScript 6 with
+    // install.md's declaration of the flag constants, which its lib.dom lacks; under TypeScript 5.9 without it (@webgpu/types).
+    const encoder = encoderSample();
+    writeFileSync(join(dir, 'encoder.ts'), encoder);
+    const flags = sectionBlocks(page, '### Types').find((b) => b.lang === 'ts')!.code;
+    expect(flags.split('\n')[0]).toMatch(/^\/\/ webgpu-flags\.d\.ts/);
+    writeFileSync(join(dir, 'webgpu-flags.d.ts'), flags);
+    sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit'], dir);
+    sh('npm', ['install', '--no-audit', '--no-fund', 'typescript@5.9'], dir);
+    rmSync(join(dir, 'webgpu-flags.d.ts'));
+    sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit'], dir);
   });
 
   it("import('monc'), import('monc/runtime') and import('monc/project') load in plain Node; the runtime entry carries no compiler or projection", () => {
