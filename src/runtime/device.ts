@@ -28,6 +28,8 @@ const RAISED_LIMITS = [
 export interface GpuProvider {
   /** An adapter (null when the platform has none) and an optional note for the user (stderr). */
   requestAdapter(options?: GPURequestAdapterOptions): Promise<{ readonly adapter: GPUAdapter | null; readonly note?: string }>;
+  /** Told of each device monc requests (Node: to destroy it before the process exits). */
+  deviceCreated?(device: GPUDevice): void;
 }
 
 let provider: GpuProvider | undefined;
@@ -104,6 +106,7 @@ export async function requestMoncDevice(options: RequestDeviceOptions = {}): Pro
     if (typeof value === 'number') requiredLimits[name] = value;
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'monc' });
+  if (!browserGpu()) provider?.deviceCreated?.(device);
   return {
     device,
     adapter,

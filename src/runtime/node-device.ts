@@ -109,7 +109,28 @@ function newInstance(): GPU {
   return gpu;
 }
 
+/** The devices monc requested through Dawn and that are not destroyed yet. */
+const liveDevices = new Set<GPUDevice>();
+let destroysAtExit = false;
+
+/**
+ * Destroys `device` when the process exits, if it is still alive then. Dawn tears itself down at
+ * exit; with a device's work still in flight (a caller's encodeForward submitted, then
+ * `process.exit()` or an uncaught exception) that crashed Node with a segmentation fault in about
+ * two runs of three on SwiftShader. Destroying the device first ends its work cleanly.
+ */
+function destroyAtExit(device: GPUDevice): void {
+  liveDevices.add(device);
+  void device.lost.then(() => liveDevices.delete(device));
+  if (destroysAtExit) return;
+  destroysAtExit = true;
+  process.on('exit', () => {
+    for (const d of liveDevices) d.destroy();
+  });
+}
+
 export const dawnProvider: GpuProvider = {
+  deviceCreated: destroyAtExit,
   async requestAdapter(options) {
     if (working) return { adapter: await working.gpu.requestAdapter(options), ...(working.note ? { note: working.note } : {}) };
     const env = currentEnvironment();

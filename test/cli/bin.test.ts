@@ -5,6 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../../src/runtime/formats/npy.js';
 import { readSafetensors } from '../../src/runtime/formats/safetensors.js';
@@ -74,6 +75,40 @@ describe('bin/monc.js', () => {
     const bin = join(root, 'bin/monc.js');
     expect(statSync(bin).mode & 0o111).not.toBe(0);
     expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
+// A Node program of a user's (runtime.md's encodeForward sample, then process.exit) run from dist in processes of its own.
+describe('monc/runtime/node at process exit', () => {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    const { MapRunner, decodeManifest, getSharedDevice } = await import(${JSON.stringify(pathToFileURL(join(root, 'dist/src/runtime/node.js')).href)});
+    const manifest = decodeManifest(JSON.parse(readFileSync('gen/up.json', 'utf8')));
+    const wgsl = readFileSync('gen/up.wgsl', 'utf8');
+    const map = manifest.maps[0];
+    const up = await MapRunner.create(map, wgsl, { backend: 'webgpu' });
+    up.loadParams(Object.fromEntries(map.params.map((e) => [e.name, new Float32Array(e.shape.reduce((a, b) => a * b, 1)).fill(0.01)])));
+    const { device } = await getSharedDevice();
+    const x = device.createBuffer({ size: 256 * 64 * 4, usage: GPUBufferUsage.STORAGE });
+    const y = device.createBuffer({ size: 256 * 256 * 4, usage: GPUBufferUsage.STORAGE });
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < 4; i++) up.encodeForward(encoder, x, y, 256);
+    device.queue.submit([encoder.finish()]);
+    if (process.argv[2] === 'throw') throw new Error('a bug of the program');
+    process.exit(0);`;
+
+  // Dawn tearing down with the submitted work in flight crashed Node (SIGSEGV) in about two runs of three.
+  it('process.exit() right after submitting encoded work exits cleanly, run after run; an uncaught exception prints its stack', () => {
+    writeFileSync(scratch.path('up.mon'), 'map up : 64 -> 256 = monarch(nblocks: 4)\n');
+    expect(monc('build', 'up.mon', '--out', 'gen').status).toBe(0);
+    writeFileSync(scratch.path('exit.mjs'), script);
+    for (let run = 0; run < 3; run++) {
+      const r = spawnSync(process.execPath, [scratch.path('exit.mjs')], { cwd: scratch.dir, encoding: 'utf8' });
+      expect({ run, status: r.status, signal: r.signal }, r.stderr).toEqual({ run, status: 0, signal: null });
+    }
+    const thrown = spawnSync(process.execPath, [scratch.path('exit.mjs'), 'throw'], { cwd: scratch.dir, encoding: 'utf8' });
+    expect({ status: thrown.status, signal: thrown.signal }).toEqual({ status: 1, signal: null });
+    expect(thrown.stderr).toContain('Error: a bug of the program');
   });
 });
 
