@@ -73,6 +73,8 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
     esbuild: {
       onLoadFilter: /^$/, // no path (a Go regular expression: esbuild has no lookahead)
       setup(build) {
+        // The project root a relative `tuning` path is against: esbuild's working directory when the build sets one.
+        root = build.initialOptions.absWorkingDir ?? root;
         build.onLoad({ filter: MON }, (args) => {
           const { result, watched, warnings } = load(args.path);
           const common = { watchFiles: watched, warnings: warnings.map((text) => ({ text })), resolveDir: dirname(args.path), loader: 'js' as const };

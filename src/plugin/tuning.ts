@@ -4,7 +4,9 @@
  * pick up new tuning results; a build without a GPU takes the entries of the adapter tuned most
  * recently (see src/tuner/lookup.ts). A database that cannot be read (a directory, too
  * large) or that is corrupt gives an untuned build and a warning, never a failed build, and is
- * left as it is (a build only reads it).
+ * left as it is (a build only reads it). So does a database the `tuning` option names that does
+ * not exist (yet: a dev server picks it up when `monc tune` writes it): a typo in the path must
+ * not ship an untuned bundle silently. The default database not existing yet is no news.
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,7 +26,8 @@ export interface TuningSource {
 export function tuningSource(root: string, option: string | false | undefined): TuningSource {
   if (option === false) return { current: () => ({}) };
   const path = option === undefined ? tuningDbPath() : resolve(root, option);
-  let loadedAt: number | undefined;
+  // null: never read (a missing file's mtime is undefined, which must still be read once).
+  let loadedAt: number | undefined | null = null;
   let state: { lookup?: TuningLookup; warning?: string } = {};
   return {
     path,
@@ -32,7 +35,7 @@ export function tuningSource(root: string, option: string | false | undefined): 
       const mtime = modified(path);
       if (mtime === loadedAt) return state;
       loadedAt = mtime;
-      if (mtime === undefined) return (state = {});
+      if (mtime === undefined) return (state = option === undefined ? {} : { warning: `tuning database '${path}' (the tuning option) does not exist: building untuned` });
       const read = readBuildTuning(path);
       switch (read.kind) {
         case 'none':
