@@ -25,9 +25,10 @@ function fileOf(id: string): string {
   return id.replace(/[?#].*$/, '');
 }
 
-export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((options = {}) => {
+export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = createUnplugin<MoncPluginOptions | undefined, false>((given) => {
+  const options = checkedOptions(given);
   const runtimeImport = options.runtime ?? DEFAULT_RUNTIME_IMPORT;
-  const forwardOnly = forwardOnlyOption(options.forwardOnly);
+  const forwardOnly = options.forwardOnly === true;
   const dts = options.dts ?? true;
   const form = dts === 'arbitrary-extension' ? dts : undefined;
   let root = process.cwd();
@@ -113,13 +114,30 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   };
 });
 
+/** The plugin's options, each name once (`satisfies`: a new option must be listed). */
+const OPTION_NAMES: readonly string[] = ['runtime', 'tuning', 'dts', 'forwardOnly'] satisfies readonly (keyof MoncPluginOptions)[];
+
 /**
- * The `forwardOnly` option: a JavaScript config may pass anything (`process.env.FORWARD_ONLY`, a
- * string), and silently building every kernel for a non-boolean would hide the mistake.
+ * The options as a JavaScript config may pass them (anything: `process.env.FORWARD_ONLY`, a
+ * number, a misspelt name), checked up front: a wrong value failed later with a Node TypeError or
+ * an odd resolve error, and `forwardOnly: 'yes'` or a misspelt `fowardOnly` silently built every
+ * training kernel, the mistake the option exists to avoid.
  */
-function forwardOnlyOption(value: unknown): boolean {
-  if (value === undefined || typeof value === 'boolean') return value === true;
-  throw new MoncError('user', `monc plugin: option forwardOnly must be true or false, not ${JSON.stringify(value) ?? String(value)}`);
+function checkedOptions(given: unknown): MoncPluginOptions {
+  if (given === undefined) return {};
+  if (typeof given !== 'object' || given === null) throw badOption('options', 'an object', given);
+  const unknown = Object.keys(given).filter((name) => !OPTION_NAMES.includes(name));
+  if (unknown.length > 0) throw new MoncError('user', `monc plugin: unknown option ${unknown.join(', ')} (the options are ${OPTION_NAMES.join(', ')})`);
+  const o = given as Record<string, unknown>;
+  if (o.runtime !== undefined && (typeof o.runtime !== 'string' || o.runtime === '')) throw badOption('runtime', 'a module specifier (a non-empty string)', o.runtime);
+  if (o.tuning !== undefined && o.tuning !== false && (typeof o.tuning !== 'string' || o.tuning === '')) throw badOption('tuning', 'a path or false', o.tuning);
+  if (o.dts !== undefined && typeof o.dts !== 'boolean' && o.dts !== 'arbitrary-extension') throw badOption('dts', "true, false or 'arbitrary-extension'", o.dts);
+  if (o.forwardOnly !== undefined && typeof o.forwardOnly !== 'boolean') throw badOption('forwardOnly', 'true or false', o.forwardOnly);
+  return o as MoncPluginOptions;
+}
+
+function badOption(name: string, what: string, value: unknown): MoncError {
+  return new MoncError('user', `monc plugin: option ${name} must be ${what}, not ${JSON.stringify(value) ?? String(value)}`);
 }
 
 export default monc;
