@@ -42,6 +42,12 @@ export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops:
   };
 }
 
+/** The adapter a build without a GPU takes the entries of: that of the most recent entry of this monc version (undefined: none). */
+export function buildAdapter(db: TuningDb, compiler: string = MONC_VERSION): AdapterIdentity | undefined {
+  const key = latestAdapter(db.entries.filter((e) => e.compiler === compiler));
+  return db.entries.find((e) => e.compiler === compiler && adapterKey(e.adapter) === key)?.adapter;
+}
+
 /** The adapter of the most recent entry (ISO dates compare as strings), or undefined for none. */
 export function latestAdapter(entries: readonly TuningEntry[]): string | undefined {
   let latest: TuningEntry | undefined;

@@ -2,7 +2,9 @@
  * `monc bench --tuning DB` uses only the database's entries for the adapter it runs on. A
  * database tuned elsewhere (copied from the GPU box) therefore times the default schedules: bench
  * says so on stderr, in its text and in `--json` (`tuningEntries`), instead of timing other
- * kernels than a build with that database emits, silently.
+ * kernels than a build with that database emits, silently. `monc build --tuning DB` (no GPU) takes
+ * the entries of the adapter tuned most recently: `--json` names it (`tuningAdapter`), and stderr
+ * too when the database holds several adapters.
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,11 +29,11 @@ const H200: AdapterIdentity = {
   limits: { maxComputeInvocationsPerWorkgroup: 1024, maxComputeWorkgroupStorageSize: 49152, subgroupMinSize: 32, subgroupMaxSize: 32 },
 };
 
-/** A database of one entry for `adapter` (its kernel is no kernel of the spec: only whose entry it is matters here). */
-function database(name: string, adapter: AdapterIdentity): string {
-  const entry: TuningEntry = { adapter, compiler: MONC_VERSION, kernel: '{"storage":"f32","ops":[]}', batchBucket: 64, schedule: { family: 'ks-direct' }, ms: 0.01, spread: 0.01, timed: 3, date: '2026-12-01T00:00:00.000Z' };
+/** A database of one entry per adapter, dated in that order (its kernel is no kernel of the spec: only whose entry it is matters here). */
+function database(name: string, ...adapters: AdapterIdentity[]): string {
+  const entries: TuningEntry[] = adapters.map((adapter, i) => ({ adapter, compiler: MONC_VERSION, kernel: '{"storage":"f32","ops":[]}', batchBucket: 64, schedule: { family: 'ks-direct' }, ms: 0.01, spread: 0.01, timed: 3, date: `2026-12-0${i + 1}T00:00:00.000Z` }));
   const path = scratch.path(name);
-  writeFileSync(path, JSON.stringify({ format: DB_FORMAT, version: DB_VERSION, entries: [entry] }));
+  writeFileSync(path, JSON.stringify({ format: DB_FORMAT, version: DB_VERSION, entries }));
   return path;
 }
 
@@ -55,5 +57,22 @@ describe('monc bench --tuning with a database of another adapter', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('no entries for this adapter');
     expect(JSON.parse(r.stdout)).toMatchObject({ tuning: db, tuningEntries: 1 });
+  });
+});
+
+describe('monc build --tuning names the adapter whose schedules it took', () => {
+  it('in --json always; on stderr when the database holds several adapters (the most recently tuned one)', async () => {
+    const { adapter, device } = await getTestMoncDevice();
+    const here = adapterIdentity(adapter, device);
+    const one = database('one.json', H200);
+    const r1 = await cli(['build', spec, '--out', scratch.path('g1'), '--tuning', one, '--json']);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(JSON.parse(r1.stdout)).toMatchObject({ tuning: one, tuningAdapter: 'nvidia nvidia-h200 (NVIDIA: 580.159.04 580.159.4.0)' });
+    expect(r1.stderr).not.toContain('adapters in it');
+    const two = database('two.json', here, H200);
+    const r2 = await cli(['build', spec, '--out', scratch.path('g2'), '--tuning', two, '--json']);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(JSON.parse(r2.stdout).tuningAdapter).toBe('nvidia nvidia-h200 (NVIDIA: 580.159.04 580.159.4.0)');
+    expect(r2.stderr).toContain(`monc: ${two}: the schedules tuned on nvidia nvidia-h200 (NVIDIA: 580.159.04 580.159.4.0) (of 2 adapters in it, the one tuned most recently)`);
   });
 });

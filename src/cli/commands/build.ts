@@ -7,10 +7,13 @@
  * database's entries for backward kernels then go unused.
  */
 import { join } from 'node:path';
-import { scheduleLookup } from '../../tuner/lookup.js';
+import { adapterKey } from '../../tuner/adapter-identity.js';
+import { buildAdapter, scheduleLookup } from '../../tuner/lookup.js';
+import { describeAdapter } from '../../runtime/device.js';
+import { MONC_VERSION } from '../../version.js';
 import { MoncError } from '../../util/error.js';
 import { compileSpec } from '../compile-spec.js';
-import type { CommandContext, CommandResult } from '../context.js';
+import { note, type CommandContext, type CommandResult } from '../context.js';
 import { writeTogether, type OutputFile } from '../files.js';
 import { readTuning, type TuningChoice } from '../tuning.js';
 
@@ -25,6 +28,11 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   const loaded = opts.tuning === undefined ? undefined : await readTuning(ctx, opts.tuning);
   // No GPU at build time: the entries of the adapter tuned most recently (the largest batch bucket wins).
   const tuning = loaded && scheduleLookup(loaded.db);
+  const adapter = loaded && buildAdapter(loaded.db);
+  const tuningAdapter = adapter ? describeAdapter(adapter) : null;
+  // A database of several adapters: say whose schedules the build took (a bench on this machine may time others).
+  const adapters = loaded ? new Set(loaded.db.entries.filter((e) => e.compiler === MONC_VERSION).map((e) => adapterKey(e.adapter))).size : 0;
+  if (adapters > 1) note(ctx, `${loaded!.path}: the schedules tuned on ${tuningAdapter} (of ${adapters} adapters in it, the one tuned most recently)`);
   // Everything compiles before anything is written: a bad spec leaves the output directory as it was.
   const specs = [];
   for (const file of files) specs.push(await compileSpec(ctx, file, { tuning, forwardOnly: opts.forwardOnly === true }));
@@ -49,7 +57,7 @@ export async function buildCommand(ctx: CommandContext, files: readonly string[]
   // All modules' files or none: a failure never leaves a new .wgsl beside an old .json.
   await writeTogether(outputFiles, { inputs: [...files, ...(loaded ? [loaded.path] : [])] });
   return {
-    json: { out: opts.out, ...(loaded ? { tuning: loaded.path } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), modules },
+    json: { out: opts.out, ...(loaded ? { tuning: loaded.path, tuningAdapter } : {}), ...(opts.forwardOnly ? { forwardOnly: true } : {}), modules },
     text: modules
       .map((m) => `${m.file}: module ${m.module} (${m.maps.length} map${m.maps.length === 1 ? '' : 's'}${opts.forwardOnly ? ', forward only' : ''}) -> ${m.files.join(', ')}`)
       .join('\n'),
