@@ -88,6 +88,10 @@ export function decodeManifestWith(value: unknown, resolveRefs: PatternRefResolv
   }
   if (!Array.isArray(file.maps)) throw formatError(`${what} has no list of maps`);
   if (!Array.isArray(file.patterns)) throw formatError(`${what} has no 'patterns' table`);
+  // A truncated or hand-edited file: refused here, not as a TypeError or a misleading message when a runner reads it.
+  file.maps.forEach((map: unknown, i) => {
+    if (map === null || typeof map !== 'object' || !Array.isArray((map as { ops?: unknown }).ops)) throw formatError(`${what}: maps[${i}] is not a map (an object with its list of ops)`);
+  });
   const { format: _format, patterns, maps, ...rest } = file as ManifestFile;
   const manifest = { ...rest, maps: resolveRefs(maps, patterns, what) } as Manifest;
   decoded.set(value, manifest);
@@ -102,7 +106,7 @@ export const resolvePatternRefs: PatternRefResolver = (maps, patterns, what) => 
 
 /** The lists of a `patterns` table, each decoded once per orientation. */
 interface DecodedPatterns {
-  /** A reference's list; a list in place (or any other non-object) as it is. */
+  /** A reference's list; a list in place as it is; anything else is refused. */
   resolve(blocks: unknown): unknown;
 }
 
@@ -121,9 +125,9 @@ function decodePatterns(patterns: readonly unknown[], what: string): DecodedPatt
   };
   return {
     resolve(blocks) {
-      if (blocks === null || typeof blocks !== 'object' || Array.isArray(blocks)) return blocks;
-      const ref = blocks as Partial<PatternRef>;
-      if (!isIndex(ref.pattern) || ref.pattern >= patterns.length) {
+      if (Array.isArray(blocks)) return blocks;
+      const ref = (blocks ?? {}) as Partial<PatternRef>;
+      if (typeof blocks !== 'object' || !isIndex(ref.pattern) || ref.pattern >= patterns.length || (ref.transposed !== undefined && typeof ref.transposed !== 'boolean')) {
         throw formatError(`${what}: a 'blocks' field is ${shortJson(blocks)}, not a reference { "pattern": k } to one of its ${patterns.length} patterns`);
       }
       return list(ref.pattern, ref.transposed === true);

@@ -137,5 +137,17 @@ describe('manifest file: errors', () => {
     const bad = file();
     bad.maps[0].ops[0].blocks = { pattern: 1 };
     expect(formatError(bad)).toBe(`the manifest of module 'm': a 'blocks' field is {"pattern":1}, not a reference { "pattern": k } to one of its 1 patterns`);
+    // A hand-edited or truncated file: refused here rather than misread by a runner (a TypeError, or a message blaming the caller).
+    for (const blocks of [null, 3, 'x', { pattern: 0, transposed: 'yes' }]) {
+      const edited = file();
+      edited.maps[0].ops[0].blocks = blocks;
+      expect(formatError(edited), JSON.stringify(blocks)).toMatch(/^the manifest of module 'm': a 'blocks' field is .*, not a reference \{ "pattern": k \} to one of its 1 patterns$/);
+    }
+    const noMap = file();
+    noMap.maps[0] = null;
+    expect(formatError(noMap)).toBe("the manifest of module 'm': maps[0] is not a map (an object with its list of ops)");
+    const noOps = file();
+    delete noOps.maps[0].ops;
+    expect(formatError(noOps)).toBe("the manifest of module 'm': maps[0] is not a map (an object with its list of ops)");
   });
 });
