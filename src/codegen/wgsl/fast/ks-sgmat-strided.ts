@@ -278,11 +278,13 @@ function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
 /**
  * Default when d > 1: the shape of the measured bests on the H200 (session 6, 41 sampled schedules per
  * Monarch strided factor, f16, B = 16384, bench/results/s6/call3): runs of 8 δ (all δ when d < 8),
- * 16 subgroups (512 invocations), 32-row matrix chunks (`mr` 2), W resident in registers, γ
- * chunks of 32, 4 row chunks at 8 δ and 8 at 4 δ (fewer accumulators per subgroup); then the
- * least workgroup storage. Measured: n = 4096 0.291 ms (the former default, 16 δ × 64 β, one
- * 16-row chunk: 0.317), 1024->4096 0.474 (0.90), 4096->1024 0.132 (0.264). Session 6's form
- * first (the schedules with rg and wstage are not measured yet).
+ * 16 subgroups (512 invocations), 32-row matrix chunks (`mr` 2), W resident in registers, 4 row
+ * chunks at 8 δ and 8 at 4 δ (fewer accumulators per subgroup), then the longest γ chunks that
+ * fit (32 at 8 δ, 64 at 4 δ), then the least workgroup storage. Measured: n = 4096 0.291 ms (the
+ * former default, 16 δ × 64 β, one 16-row chunk: 0.317); 1024->4096 0.474, 4096->1024 0.132 with
+ * γ chunks of 32, and 0.399 and 0.114 with 64 (session 7, bench/results/s7/call3: 22-23
+ * schedules per factor). Session 6's form first (the schedules with rg and wstage are not
+ * measured yet).
  * When d = 1 (not measured yet; untuned builds take ks-sgmat there): the same per-subgroup work
  * (32 rows × 32 β, W resident where it fits, else staged) with 8 subgroups over 64 β and 4 row
  * groups, 4 row chunks, γ chunks of 64 (whole rows of Monarch n = 4096's blocks).
@@ -317,8 +319,8 @@ function defaultSchedule(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule
       (t.subgroups === 16 ? 5e4 : t.subgroups * 1000) +
       (t.mr === 2 ? 2000 : 0) +
       (t.chunks === chunks ? 500 : t.chunks * 50) +
-      (t.tk === 32 ? 200 : t.tk) -
-      t.sharedBytes / 1024
+      (t.tk / 256) * 40 -
+      t.sharedBytes / 65536
     );
   };
   return highestScoring('ks-sgmat-strided', what, candidates(op, limits), score);
