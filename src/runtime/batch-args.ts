@@ -10,7 +10,7 @@ import { MoncError } from '../util/error.js';
 
 /** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('user', `map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${batch}`);
+  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('user', `map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${typeof batch === 'string' ? `'${batch}' (a string)` : batch}`);
 }
 
 /** Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can pass anything): kind `user`. */
