@@ -40,7 +40,16 @@ async function typed(storage: RunnerKernelSet['storage'] | undefined): Promise<T
   const runner = await MapRunner.create(compiled.map, compiled.wgsl, { backend: 'cpu', dtype: 'f16' });
   if (storage === undefined) return new Typed(runner);
   const kernelSet: RunnerKernelSet = { name: 'portable', storage, kernels: [] };
-  return new Typed(Object.create(runner, { kernelSet: { get: () => kernelSet } }) as MapRunner);
+  // The runner seen through another kernel set: every other member is the runner's own, read and
+  // called with the runner itself as `this` (MapRunner keeps its state in #-private fields).
+  const seen = new Proxy(runner, {
+    get(target, key) {
+      if (key === 'kernelSet') return kernelSet;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return new Typed(seen);
 }
 
 describe('projectInto stores and reports as the runner does', () => {
