@@ -7,5 +7,5 @@
 # Call 3 ran a build older than the plan (5661068): the plan's schedules with the knobs added since (rg, wstage, mr 4) were not candidates there and were skipped; this call runs bench/plan-s7b.json (those 84 entries) on the build of HEAD.
 set -u
 R="bash .gpu/run.sh"
-timeout 240 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused --sizes 4096,1024x4096x4,4096x1024x4 --plan bench/plan-s7b.json --out $OUT/goal-s7b.json 2> $OUT/goal-log.txt
+timeout 200 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused --sizes 4096,1024x4096x4,4096x1024x4 --plan bench/plan-s7b.json --out $OUT/goal-s7b.json 2> $OUT/goal-log.txt
 grep -h -E 'two-kernel|best|ERROR|error|FAIL|REJECT' $OUT/goal-log.txt | tail -40
