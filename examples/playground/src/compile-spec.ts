@@ -3,7 +3,7 @@
  * module, the WGSL and manifest (the same compiler as `monc build`, minus the TypeScript
  * bindings), and each map's IR after every pass.
  */
-import { compileKernels, type KernelOutputs } from '../../../src/compile-kernels.js';
+import { compileKernels, type KernelOutputs } from '../../../src/compiler.js';
 import type { Diagnostic } from '../../../src/dsl/diagnostics.js';
 import { formatDiagnostics } from '../../../src/dsl/index.js';
 import type { CheckedMap, CheckedModule, Dtype } from '../../../src/dsl/structure.js';
