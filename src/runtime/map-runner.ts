@@ -150,6 +150,7 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
+    if (!map) throw new MoncError('user', 'MapRunner.create needs a map of a manifest');
     // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
     const { backend } = options;
     if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw new MoncError('user', `map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);

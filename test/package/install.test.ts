@@ -228,6 +228,14 @@ describe('the installed package', () => {
     sh('npx', ['--no-install', 'tsc', '-p', '.', '--noEmit'], dir);
   });
 
+  it('a program whose only monc import is monc/runtime/training type-checks (TypeScript 5.9: its declarations bring the WebGPU types)', () => {
+    writeFileSync(join(project, 'train-only.ts'), "import { FitStopped, type BackwardResult } from 'monc/runtime/training';\nexport const stopped = (e: unknown): e is FitStopped => e instanceof FitStopped;\nexport type Result = BackwardResult;\n");
+    const compilerOptions = { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true };
+    writeFileSync(join(project, 'tsconfig.train-only.json'), JSON.stringify({ compilerOptions, files: ['train-only.ts'] }));
+    expect(sh('npx', ['--no-install', 'tsc', '--version'], project)).toMatch(/^Version 5\./);
+    sh('npx', ['--no-install', 'tsc', '-p', 'tsconfig.train-only.json'], project);
+  });
+
   it("import('monc'), import('monc/runtime') and import('monc/project') load in plain Node; the runtime entry carries no compiler or projection", () => {
     const script = `
       const monc = await import('monc');

@@ -79,6 +79,7 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
       r.loadParams(Object.fromEntries(params));
       await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
       await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a string)");
+      await expectMoncError(() => MapRunner.create(undefined as unknown as ManifestMap, compiled.wgsl), 'user', 'MapRunner.create needs a map of a manifest');
       await expectMoncError(() => js.backward(x, null), 'user', "map 'm': backward: the output gradient must be a Float32Array, got null");
       for (const typo of ['CPU', 'gpu']) {
         await expectMoncError(() => MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: typo as Backend }), 'user', `map 'm': backend must be 'webgpu' or 'cpu', got ${typo}`);
