@@ -12,7 +12,7 @@ import * as esbuild from 'esbuild';
 import { build as viteBuild, createServer, type ViteDevServer } from 'vite';
 import { monc } from '../../src/plugin/index.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
-import { BROKEN_MON, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
+import { BROKEN_MON, esbuildMain, FFN_MON, firstSchedule, RUNTIME_SOURCE, tempProject, tunedDb, type TempProject } from './fixtures.js';
 import { referenceApply } from '../support/reference.js';
 // The bundles run on the CPU backend, an opt-in entry of the runtime (monc/runtime/cpu).
 import '../../src/runtime/cpu.js';
@@ -82,16 +82,7 @@ describe('rollup', () => {
 describe('esbuild', () => {
   it('bundles a .mon import into the generated module, which runs', async () => {
     project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': ENTRY });
-    const out = join(project.root, 'out/main.js');
-    await esbuild.build({
-      entryPoints: [join(project.root, 'main.js')],
-      bundle: true,
-      format: 'esm',
-      outfile: out,
-      external: [RUNTIME_SOURCE],
-      plugins: [monc.esbuild({ runtime: RUNTIME_SOURCE, dts: false })],
-      logLevel: 'silent',
-    });
+    const out = await esbuildMain(project);
     expect(await runBundledUp(out)).toBeLessThan(1e-5);
     expect(existsSync(join(project.root, 'ffn.mon.d.ts'))).toBe(false);
   });

@@ -3,12 +3,14 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { compileKernels } from '../../src/compile-kernels.js';
 import { candidates, defaultSchedule } from '../../src/codegen/wgsl/families.js';
 import { DEFAULT_LIMITS, type Schedule } from '../../src/codegen/wgsl/kernel.js';
 import { emptyDb, kernelSignature, serializeDb, type TuningEntry } from '../../src/tuner/db.js';
 import { MONC_VERSION } from '../../src/version.js';
 import { recordingMaskResolver } from '../../src/node/mask-files.js';
+import { monc, type MoncPluginOptions } from '../../src/plugin/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The browser-safe runtime entry, from source: what `monc/runtime` is once the package is built. */
@@ -73,4 +75,22 @@ export function firstSchedule(code: string): Schedule {
   const match = /"schedule": (\{[^}]*\})/.exec(code);
   if (!match) throw new Error('no schedule in the generated code');
   return JSON.parse(match[1]);
+}
+
+/**
+ * Bundles the project's `main.js` with esbuild and the monc plugin (runtime from the sources, no
+ * declarations, plus `options`) into `out/main.js`, the runtime left external; returns that file.
+ */
+export async function esbuildMain(project: TempProject, options: MoncPluginOptions = {}): Promise<string> {
+  const out = join(project.root, 'out/main.js');
+  await esbuild.build({
+    entryPoints: [join(project.root, 'main.js')],
+    bundle: true,
+    format: 'esm',
+    outfile: out,
+    external: [RUNTIME_SOURCE],
+    plugins: [monc.esbuild({ runtime: RUNTIME_SOURCE, dts: false, ...options })],
+    logLevel: 'silent',
+  });
+  return out;
 }

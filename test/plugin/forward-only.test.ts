@@ -7,14 +7,13 @@ import { afterEach, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
 import { monc, type MoncPluginOptions } from '../../src/plugin/index.js';
 import { eraseTypes } from '../../src/plugin/compile-mon.js';
 import { cli } from '../cli/helpers.js';
 import { randomArray, relativeError, rng } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { userErrorOf } from '../support/user-error.js';
-import { FFN_MON, RUNTIME_SOURCE, tempProject, type TempProject } from './fixtures.js';
+import { esbuildMain, FFN_MON, tempProject, type TempProject } from './fixtures.js';
 // The bundle runs on the CPU backend, an opt-in entry of the runtime (monc/runtime/cpu).
 import '../../src/runtime/cpu.js';
 
@@ -42,16 +41,7 @@ it('loads a .mon file as monc build --forward-only writes it, smaller than the f
 
 it('bundles (esbuild) maps that run forward as the reference does and refuse training', async () => {
   project = tempProject({ 'ffn.mon': FFN_MON, 'main.js': `export { Up } from './ffn.mon';\n` });
-  const out = join(project.root, 'out/main.js');
-  await esbuild.build({
-    entryPoints: [join(project.root, 'main.js')],
-    bundle: true,
-    format: 'esm',
-    outfile: out,
-    external: [RUNTIME_SOURCE],
-    plugins: [monc.esbuild({ runtime: RUNTIME_SOURCE, dts: false, tuning: false, forwardOnly: true })],
-    logLevel: 'silent',
-  });
+  const out = await esbuildMain(project, { tuning: false, forwardOnly: true });
   const { Up } = await import(pathToFileURL(out).href);
   expect(Up.manifest.forwardOnly).toBe(true);
   const up = await Up.create({ backend: 'cpu' });
