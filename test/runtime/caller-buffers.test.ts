@@ -11,9 +11,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCallerBuffers } from '../../src/runtime/batch-args.js';
 import { MapRunner } from '../../src/runtime/map-runner.js';
-import { MoncError, type ErrorKind } from '../../src/util/error.js';
+import type { MoncError } from '../../src/util/error.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
+import { expectMoncErrorNow } from '../support/user-error.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { referenceApply } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
@@ -44,19 +45,6 @@ async function readBack(source: GPUBuffer, values: number): Promise<Float32Array
   const out = new Float32Array(read.getMappedRange().slice(0));
   read.destroy();
   return out;
-}
-
-function expectMoncError(f: () => unknown, kind: ErrorKind, text: string): void {
-  let thrown: unknown;
-  try {
-    f();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected a MoncError '${kind}' saying '${text}'`).toBeInstanceOf(MoncError);
-  const e = thrown as MoncError;
-  expect({ kind: e.kind, message: e.message }).toEqual({ kind, message: expect.stringContaining(text) });
-  expect(e.message).not.toContain('\n');
 }
 
 describe('encodeForward and encodeDispatches with the caller’s buffers', () => {
@@ -91,16 +79,16 @@ describe('encodeForward and encodeDispatches with the caller’s buffers', () =>
     const [xb, yb, tiny, mapped] = [await buffer(2, 12), await buffer(2, 18), await buffer(1, 4), await buffer(5, 18, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST)];
     try {
       const encoder = device.createCommandEncoder();
-      expectMoncError(() => r.encodeForward(encoder, xb, yb, 100), 'shape', "map 'm': encodeForward: the input (x) buffer holds 96 bytes; batch 100 x 12 f32 values need 4800");
-      expectMoncError(() => r.encodeForward(encoder, xb, tiny, 2), 'shape', 'the output (y) buffer holds 16 bytes; batch 2 x 18 f32 values need 144');
-      for (const bad of [1.5, -1, Number.NaN]) expectMoncError(() => r.encodeForward(encoder, xb, yb, bad), 'user', `map 'm': encodeForward: batch must be a whole number ≥ 0, got ${bad}`);
-      expectMoncError(() => r.encodeForward(encoder, xb, mapped, 2), 'user', 'the output (y) buffer lacks GPUBufferUsage.STORAGE');
+      expectMoncErrorNow(() => r.encodeForward(encoder, xb, yb, 100), 'shape', "map 'm': encodeForward: the input (x) buffer holds 96 bytes; batch 100 x 12 f32 values need 4800");
+      expectMoncErrorNow(() => r.encodeForward(encoder, xb, tiny, 2), 'shape', 'the output (y) buffer holds 16 bytes; batch 2 x 18 f32 values need 144');
+      for (const bad of [1.5, -1, Number.NaN]) expectMoncErrorNow(() => r.encodeForward(encoder, xb, yb, bad), 'user', `map 'm': encodeForward: batch must be a whole number ≥ 0, got ${bad}`);
+      expectMoncErrorNow(() => r.encodeForward(encoder, xb, mapped, 2), 'user', 'the output (y) buffer lacks GPUBufferUsage.STORAGE');
       // In place: WebGPU refuses a buffer bound writable and read in one pass (a validation error at submit).
       const both = await buffer(2, 18);
-      expectMoncError(() => r.encodeForward(encoder, both, both, 2), 'user', "map 'm': encodeForward: the output (y) buffer is also its input (x) buffer: the map cannot run in place");
+      expectMoncErrorNow(() => r.encodeForward(encoder, both, both, 2), 'user', "map 'm': encodeForward: the output (y) buffer is also its input (x) buffer: the map cannot run in place");
       both.destroy();
       const pass = encoder.beginComputePass();
-      expectMoncError(() => r.encodeDispatches(pass, xb, yb, 3), 'shape', "map 'm': encodeDispatches: the input (x) buffer holds 96 bytes");
+      expectMoncErrorNow(() => r.encodeDispatches(pass, xb, yb, 3), 'shape', "map 'm': encodeDispatches: the input (x) buffer holds 96 bytes");
       pass.end();
       // Nothing was recorded: the encoder finishes empty and valid.
       device.pushErrorScope('validation');
@@ -129,10 +117,10 @@ describe('encodeBackward with the caller’s buffers', () => {
       device.queue.writeBuffer(xb, 0, x);
       device.queue.writeBuffer(dyb, 0, dy);
       const encoder = device.createCommandEncoder();
-      expectMoncError(() => r.encodeBackward(encoder, xb, shortDy, dxb, batch), 'shape', "map 'm': encodeBackward: the output gradient (dy) buffer holds 144 bytes; batch 3 x 18 f32 values need 216");
-      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, shortDx, batch), 'shape', 'the input gradient (dx) buffer holds 96 bytes; batch 3 x 12 f32 values need 144');
-      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, dxb, 2.5), 'user', 'encodeBackward: batch must be a whole number ≥ 0, got 2.5');
-      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, xb, batch), 'user', 'encodeBackward: the input gradient (dx) buffer is also its input (x) buffer');
+      expectMoncErrorNow(() => r.encodeBackward(encoder, xb, shortDy, dxb, batch), 'shape', "map 'm': encodeBackward: the output gradient (dy) buffer holds 144 bytes; batch 3 x 18 f32 values need 216");
+      expectMoncErrorNow(() => r.encodeBackward(encoder, xb, dyb, shortDx, batch), 'shape', 'the input gradient (dx) buffer holds 96 bytes; batch 3 x 12 f32 values need 144');
+      expectMoncErrorNow(() => r.encodeBackward(encoder, xb, dyb, dxb, 2.5), 'user', 'encodeBackward: batch must be a whole number ≥ 0, got 2.5');
+      expectMoncErrorNow(() => r.encodeBackward(encoder, xb, dyb, xb, batch), 'user', 'encodeBackward: the input gradient (dx) buffer is also its input (x) buffer');
       device.pushErrorScope('validation');
       r.encodeBackward(encoder, xb, dyb, dxb, batch);
       device.queue.submit([encoder.finish()]);
@@ -187,7 +175,7 @@ describe('encodeBackward of a map that is only a bias (the call clears dx)', () 
       device.queue.writeBuffer(dxb, 0, Float32Array.from([7, 7, 7]));
       device.queue.writeBuffer(dyb, 0, Float32Array.from([1, -2, 4]));
       const encoder = device.createCommandEncoder();
-      expectMoncError(() => r.encodeBackward(encoder, xb, dyb, noCopy, 1), 'user', "map 'b': encodeBackward: the input gradient (dx) buffer lacks GPUBufferUsage.COPY_DST");
+      expectMoncErrorNow(() => r.encodeBackward(encoder, xb, dyb, noCopy, 1), 'user', "map 'b': encodeBackward: the input gradient (dx) buffer lacks GPUBufferUsage.COPY_DST");
       device.pushErrorScope('validation');
       r.encodeBackward(encoder, xb, dyb, dxb, 1);
       device.queue.submit([encoder.finish()]);

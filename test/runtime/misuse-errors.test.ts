@@ -13,9 +13,9 @@ import { writeSafetensors } from '../../src/runtime/formats/safetensors.js';
 import { MapRunner, type Backend } from '../../src/runtime/map-runner.js';
 import type { OptimizerOptions } from '../../src/runtime/optimizer-options.js';
 import { TypedMap } from '../../src/runtime/typed-map.js';
-import { MoncError, type ErrorKind } from '../../src/util/error.js';
 import { bias, checkedMap, monarch, randomParams, rng, sum } from '../ir/structures.js';
 import { getTestDevice } from '../support/gpu.js';
+import { expectMoncError } from '../support/user-error.js';
 import { compileModuleForTest } from '../training/compile.js';
 
 /** A Monarch map plus a bias: Adam's weight decay would move both without gradients. */
@@ -25,21 +25,6 @@ const params = new Map([...randomParams(checked.structure, rng(3))].map(([k, v])
 const batch = 2;
 const x = Float32Array.from({ length: batch * checked.in }, (_, i) => Math.sin(i));
 const dy = Float32Array.from({ length: batch * checked.out }, (_, i) => Math.cos(i));
-
-/** What `f` threw (or its promise rejected with), checked to be a one-line MoncError of `kind` containing `text`. */
-async function expectMoncError(f: () => unknown, kind: ErrorKind, text: string): Promise<MoncError> {
-  let thrown: unknown;
-  try {
-    await f();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown, `expected a MoncError '${kind}' saying '${text}'`).toBeInstanceOf(MoncError);
-  const e = thrown as MoncError;
-  expect({ kind: e.kind, message: e.message }).toEqual({ kind, message: expect.stringContaining(text) });
-  expect(e.message).not.toContain('\n');
-  return e;
-}
 
 async function runner(backend: Backend, map: ManifestMap = compiled.manifest.maps[0], training = false): Promise<MapRunner> {
   return MapRunner.create(map, compiled.wgsl, { backend, training, ...(backend === 'webgpu' ? { device: await getTestDevice() } : {}) });
