@@ -6,8 +6,9 @@
 import type { BackwardOp } from '../ir/ir.js';
 import type { Schedule } from '../codegen/wgsl/kernel.js';
 import { adapterKey, type AdapterIdentity } from './adapter-identity.js';
-import { assertNever } from '../util/assert.js';
+import { assertNever, invariant } from '../util/assert.js';
 import { jsonErrorMessage } from '../util/json.js';
+import { sha256Hex } from '../util/sha256.js';
 
 export const DB_FORMAT = 'monc-tuning';
 export const DB_VERSION = 1;
@@ -42,10 +43,44 @@ export function batchBucket(batch: number): number {
   return 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
 }
 
+type BlockList = readonly (readonly [number, number])[];
+
+/**
+ * How a kernel signature names a sparse op's block list: its length and the SHA-256 of its blocks
+ * as little-endian uint32 pairs (I, J) in list order (the order sets which stored block each one
+ * is). A 2^20-block list is about 100 bytes of key instead of 12 MB of JSON, and only a SHA-256
+ * collision could give two different lists one key.
+ */
+export interface BlockListKey {
+  readonly n: number;
+  readonly sha256: string;
+}
+
+// A build or a tune asks for one op's signature many times: hash each list once.
+const blockListKeys = new WeakMap<BlockList, BlockListKey>();
+
+export function blockListKey(blocks: BlockList): BlockListKey {
+  const known = blockListKeys.get(blocks);
+  if (known) return known;
+  const bytes = new Uint8Array(8 * blocks.length);
+  const view = new DataView(bytes.buffer);
+  blocks.forEach(([i, j], z) => {
+    if (!isBlockIndex(i) || !isBlockIndex(j)) invariant(false, `block ${z} (${i}, ${j}) is not a pair of block indices`);
+    view.setUint32(8 * z, i, true);
+    view.setUint32(8 * z + 4, j, true);
+  });
+  const key = { n: blocks.length, sha256: sha256Hex(bytes) };
+  blockListKeys.set(blocks, key);
+  return key;
+}
+
+const isBlockIndex = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < 2 ** 32;
+
 /**
  * What makes two kernels the same for tuning: op kinds, shapes, index maps, accumulation, bias,
  * storage type and parameter alignment (vec4 loads depend on it); not tensor names. Backward
- * programs' ops (transposed matmuls, batch reductions) are keyed the same way.
+ * programs' ops (transposed matmuls, batch reductions) are keyed the same way. A sparse op's
+ * block list is keyed by its blockListKey, so one pattern in two modules shares the entry.
  */
 export function kernelSignature(ops: readonly BackwardOp[], storage: string): string {
   const parts = ops.map((op) => {
@@ -53,12 +88,14 @@ export function kernelSignature(ops: readonly BackwardOp[], storage: string): st
       case 'ks':
         return { k: 'ks', a: op.a, b: op.b, c: op.c, d: op.d, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, al: op.weight.offset % 4 === 0, ...(op.transposed ? { t: true } : {}) };
       case 'bsr':
-        return { k: 'bsr', rows: op.rows, cols: op.cols, bh: op.bh, bw: op.bw, blocks: op.blocks, in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, ...(op.transposed ? { t: true } : {}) };
+        return { k: 'bsr', rows: op.rows, cols: op.cols, bh: op.bh, bw: op.bw, blocks: blockListKey(op.blocks), in: op.input.steps, out: op.output.steps, acc: op.accumulate, bias: !!op.bias, ...(op.transposed ? { t: true } : {}) };
       case 'bias':
         return { k: 'bias', size: op.size, out: op.output.steps, acc: op.accumulate };
       case 'wgrad': {
         const { weight: _weight, ...shape } = op.forward;
-        return { k: 'wgrad', f: { ...shape, input: shape.input.steps, output: shape.output.steps }, rps: op.rowsPerSplit };
+        // A key that is already there keeps its place: the same text as keyOfBlockLists gives an earlier version's key.
+        const blocks = shape.kind === 'bsr' ? { blocks: blockListKey(shape.blocks) } : {};
+        return { k: 'wgrad', f: { ...shape, ...blocks, input: shape.input.steps, output: shape.output.steps }, rps: op.rowsPerSplit };
       }
       case 'bgrad':
         return { k: 'bgrad', size: op.size, out: op.output.steps, rps: op.rowsPerSplit };
@@ -126,8 +163,37 @@ export function parseDb(text: string): { readonly db: TuningDb } | { readonly er
     const p = entryProblem(e, i);
     if (p) return { error: p };
   }
-  return { db: json as unknown as TuningDb };
+  const entries = (json.entries as TuningEntry[]).map((e) => {
+    const kernel = keyOfBlockLists(e.kernel);
+    return kernel === e.kernel ? e : { ...e, kernel };
+  });
+  return { db: { ...(json as unknown as TuningDb), entries } };
 }
+
+/**
+ * An entry's kernel as this version keys it. Earlier monc builds wrote a sparse op's whole
+ * block list into the kernel (12 MB of JSON for 2^20 blocks); such a list is replaced by
+ * its blockListKey, so the entry still applies and the next save writes it small. Any other text
+ * is kept as it is (a kernel no op has never matches: it is ignored, never an error).
+ */
+function keyOfBlockLists(kernel: string): string {
+  if (!kernel.includes('"blocks":[')) return kernel;
+  let signature: unknown;
+  try {
+    signature = JSON.parse(kernel);
+  } catch {
+    return kernel;
+  }
+  if (!isObj(signature) || !Array.isArray(signature.ops)) return kernel;
+  for (const op of signature.ops) {
+    // A bsr op's list is its own; a wgrad op's, its forward op's (f).
+    const shape = isObj(op) && isObj(op.f) ? op.f : op;
+    if (isObj(shape) && isBlockList(shape.blocks)) shape.blocks = blockListKey(shape.blocks);
+  }
+  return JSON.stringify(signature);
+}
+
+const isBlockList = (v: unknown): v is BlockList => Array.isArray(v) && v.every((b) => Array.isArray(b) && b.length === 2 && isBlockIndex(b[0]) && isBlockIndex(b[1]));
 
 export function serializeDb(db: TuningDb): string {
   return JSON.stringify(db, null, 1) + '\n';

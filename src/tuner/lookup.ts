@@ -31,11 +31,15 @@ export function scheduleLookup(db: TuningDb, options: LookupOptions = {}): (ops:
   const best = (entries: readonly TuningEntry[]) =>
     entries.length === 0 ? undefined : entries.reduce((b, e) => (e.batchBucket > b.batchBucket || (e.batchBucket === b.batchBucket && e.date > b.date) ? e : b));
   return (ops, dtype) => {
-    const entry = best(usable.filter((e) => e.kernel === kernelSignature(ops, dtype)));
+    const kernel = kernelSignature(ops, dtype);
+    const entry = best(usable.filter((e) => e.kernel === kernel));
     if (!entry) return undefined;
     if (ops.length > 1) {
       const sameRun = usable.filter((e) => e.batchBucket === entry.batchBucket && adapterKey(e.adapter) === adapterKey(entry.adapter));
-      const parts = ops.map((op) => best(sameRun.filter((e) => e.kernel === kernelSignature([op], dtype))));
+      const parts = ops.map((op) => {
+        const part = kernelSignature([op], dtype);
+        return best(sameRun.filter((e) => e.kernel === part));
+      });
       if (parts.every((p) => p !== undefined) && parts.reduce((sum, p) => sum + p.ms, 0) <= entry.ms) return undefined;
     }
     return { schedule: entry.schedule, limits: adapterTargetLimits(entry.adapter) };
