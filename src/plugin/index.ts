@@ -114,8 +114,9 @@ export const monc: UnpluginInstance<MoncPluginOptions | undefined, false> = crea
   };
 });
 
-/** The plugin's options, each name once (`satisfies`: a new option must be listed). */
-const OPTION_NAMES: readonly string[] = ['runtime', 'tuning', 'dts', 'forwardOnly'] satisfies readonly (keyof MoncPluginOptions)[];
+/** The plugin's options: a record of every key, so an option added to MoncPluginOptions and not here fails the type-check. */
+const OPTIONS: { readonly [K in keyof Required<MoncPluginOptions>]: true } = { runtime: true, tuning: true, dts: true, forwardOnly: true };
+const OPTION_NAMES: readonly string[] = Object.keys(OPTIONS);
 
 /**
  * The options as a JavaScript config may pass them (anything: `process.env.FORWARD_ONLY`, a
