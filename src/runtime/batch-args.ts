@@ -7,16 +7,18 @@
  * validation message of the device, after the submit, on another stack.
  */
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
+import * as flags from './gpu-flags.js';
 
 /** Throws unless `batch` is a whole number of rows, at least 0 (kind `user`, naming the call). */
 export function checkBatch(mapName: string, call: string, batch: number): void {
-  if (!Number.isInteger(batch) || batch < 0) throw new MoncError('user', `map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${typeof batch === 'string' ? `'${batch}' (a string)` : batch}`);
+  if (!Number.isInteger(batch) || batch < 0) throw userError(`map '${mapName}': ${call}: batch must be a whole number ≥ 0, got ${typeof batch === 'string' ? `'${batch}' (a string)` : batch}`);
 }
 
 /** Throws unless `value` is an array of numbers (a Float32Array, as typed; JavaScript callers can pass anything): kind `user`. */
 export function checkArray(mapName: string, call: string, role: string, value: unknown): void {
   if (typeof (value as { length?: unknown } | null)?.length !== 'number' || typeof value === 'string') {
-    throw new MoncError('user', `map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
+    throw userError(`map '${mapName}': ${call}: ${role} must be a Float32Array, got ${value === null ? 'null' : typeof value}`);
   }
 }
 
@@ -42,13 +44,13 @@ export function checkCallerBuffers(mapName: string, call: string, batch: number,
   const bytesPerValue = storage === 'f16' ? 2 : 4;
   for (const { role, buffer, width, cleared, written } of buffers) {
     const what = `map '${mapName}': ${call}: the ${role} buffer`;
-    if ((buffer.usage & GPUBufferUsage.STORAGE) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
-    if (cleared && (buffer.usage & GPUBufferUsage.COPY_DST) === 0) throw new MoncError('user', `${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
+    if ((buffer.usage & flags.STORAGE) === 0) throw userError(`${what} lacks GPUBufferUsage.STORAGE (its usage is ${buffer.usage})`);
+    if (cleared && (buffer.usage & flags.COPY_DST) === 0) throw userError(`${what} lacks GPUBufferUsage.COPY_DST, which this map's call needs to clear it (its usage is ${buffer.usage})`);
     const needed = batch * width * bytesPerValue;
     if (buffer.size < needed) {
       throw new MoncError('shape', `${what} holds ${buffer.size} bytes; batch ${batch} x ${width} ${storage} values need ${needed}`);
     }
     const read = written && buffers.find((other) => other.buffer === buffer && other.role !== role);
-    if (read) throw new MoncError('user', `${what} is also its ${read.role} buffer: the map cannot run in place, give each its own buffer`);
+    if (read) throw userError(`${what} is also its ${read.role} buffer: the map cannot run in place, give each its own buffer`);
   }
 }

@@ -5,5 +5,6 @@
  */
 import { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import { registerCpuExecutor } from './extensions.js';
+import { programOfManifest } from './manifest-program.js';
 
-registerCpuExecutor({ forward: executeProgram, backward: executeBackwardProgram });
+registerCpuExecutor({ program: programOfManifest, forward: executeProgram, backward: executeBackwardProgram });

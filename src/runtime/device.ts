@@ -149,8 +149,8 @@ export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
     maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
     maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
-    ...(typeof info?.subgroupMinSize === 'number' ? { subgroupMinSize: info.subgroupMinSize } : {}),
-    ...(typeof info?.subgroupMaxSize === 'number' ? { subgroupMaxSize: info.subgroupMaxSize } : {}),
+    subgroupMinSize: info?.subgroupMinSize,
+    subgroupMaxSize: info?.subgroupMaxSize,
   };
 }
 

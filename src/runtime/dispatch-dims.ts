@@ -6,6 +6,8 @@
  */
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { MoncError } from '../util/error.js';
+import * as flags from './gpu-flags.js';
+import { createBuffer } from './buffer.js';
 
 /** Uniform slots are this far apart (WebGPU's default minUniformBufferOffsetAlignment). */
 export const DIMS_STRIDE = 256;
@@ -18,10 +20,10 @@ export class DimsBuffers {
   readonly #byBatch = new Map<number, GPUBuffer>();
 
   readonly #device: GPUDevice;
-  readonly #label: (batch: number) => string;
+  readonly #label: string;
 
-  /** `label(batch)` names each buffer for debugging tools. */
-  constructor(device: GPUDevice, label: (batch: number) => string) {
+  /** Each buffer is labelled `monc <label> (batch <batch>)` for debugging tools. */
+  constructor(device: GPUDevice, label: string) {
     this.#device = device;
     this.#label = label;
   }
@@ -30,14 +32,9 @@ export class DimsBuffers {
   get(batch: number, groups: readonly number[]): GPUBuffer {
     let buffer = this.#byBatch.get(batch);
     if (buffer) return buffer;
-    buffer = this.#device.createBuffer({
-      label: this.#label(batch),
-      size: Math.max(groups.length, 1) * DIMS_STRIDE,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    });
+    buffer = createBuffer(this.#device, `${this.#label} (batch ${batch})`, Math.max(groups.length, 1) * DIMS_STRIDE, flags.UNIFORM, true);
     const words = new Uint32Array(buffer.getMappedRange());
-    groups.forEach((g, i) => words.set([batch, g, 0, 0], (i * DIMS_STRIDE) / 4));
+    groups.forEach((g, i) => words.set([batch, g], (i * DIMS_STRIDE) / 4));
     buffer.unmap();
     if (this.#byBatch.size >= DIMS_CACHE) this.#byBatch.delete(this.#byBatch.keys().next().value as number);
     this.#byBatch.set(batch, buffer);

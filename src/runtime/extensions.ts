@@ -10,19 +10,23 @@
  * register themselves (decode-manifest.ts). `monc/runtime/node` imports all four.
  */
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import type { GpuExecutor } from './gpu-executor.js';
+import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import type { PatternRefResolver } from '../manifest/manifest-file.js';
-import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
+import type { Optimizer, OptimizerOptions, trainingNotLoaded } from './optimizer-options.js';
 import type { patternTables } from './pattern-buffers.js';
 import type { chunkRowsFor, PipelinedForward } from './pipelined-forward.js';
 import type { Training, TrainingHost } from './training.js';
 
 /** The CPU executor's forward and backward programs (cpu-executor.ts). */
 export interface CpuExecutor {
+  /** A map's forward program, built once per runner (manifest-program.ts). */
+  readonly program: typeof programOfManifest;
   readonly forward: typeof executeProgram;
   readonly backward: typeof executeBackwardProgram;
 }
@@ -50,6 +54,8 @@ export interface TrainingSupport {
   optimizer(what: string, options: OptimizerOptions, loaded: () => Training | undefined, load: () => Promise<Training>): Optimizer;
   /** MapRunner.saveParams (saving what was trained): the map's parameters as safetensors bytes, F16 for an f16 module, else F32. */
   saveParams(map: ManifestMap, dtype: Dtype, params: ReadonlyMap<string, Float32Array>): Uint8Array;
+  /** The error of a synchronous training call (MapRunner.encodeBackward) before the runner's training half is created. */
+  readonly notLoaded: typeof trainingNotLoaded;
 }
 
 /** Block-sparse maps' support as decodeManifest and the runners reach it (block-sparse.ts). */
@@ -105,5 +111,5 @@ export function registeredBlockSparse(): BlockSparseSupport | undefined {
 
 /** The error of a call that needs an entry the page did not import. */
 export function missingEntry(what: string, entry: RuntimeEntry): MoncError {
-  return new MoncError('user', `${what} needs ${entry}: add import '${entry}'; to the page once (in Node, import 'monc/runtime/node' loads it)`);
+  return userError(`${what} needs ${entry}: add import '${entry}'; to the page once (in Node, import 'monc/runtime/node' loads it)`);
 }

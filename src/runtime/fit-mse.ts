@@ -13,6 +13,7 @@
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { nonFiniteValue } from './finite-rows.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { checkValues, F16_MAX, ValueRangeError } from './numerics.js';
@@ -85,23 +86,23 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
   const rows = x.length / map.in;
   if (!Number.isInteger(rows) || rows < 1) throw new MoncError('shape', `${what}: input of ${x.length} values is not a whole number (at least 1) of rows of ${map.in}`);
   if (target.length !== rows * map.out) throw new MoncError('shape', `${what}: target has ${target.length} values; expected ${rows} rows x ${map.out} = ${rows * map.out}`);
-  if (typeof options !== 'object' || options === null) throw new MoncError('user', `${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
+  if (typeof options !== 'object' || options === null) throw userError(`${what}: fitMse needs options { steps, optimizer, … }, got ${String(options)}`);
   const { steps, batch = rows, seed = 0 } = options;
-  if (!Number.isInteger(steps) || steps < 1) throw new MoncError('user', `${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
-  if (!Number.isInteger(batch) || batch < 1) throw new MoncError('user', `${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
+  if (!Number.isInteger(steps) || steps < 1) throw userError(`${what}: fitMse steps must be a whole number of at least 1, got ${steps}`);
+  if (!Number.isInteger(batch) || batch < 1) throw userError(`${what}: fitMse batch must be a whole number of at least 1, got ${batch}`);
   // As monc train --seed: mulberry32 takes the seed's low 32 bits, so a negative or fractional one would alias another.
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new MoncError('user', `${what}: fitMse seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`${what}: fitMse seed must be a non-negative integer, got ${seed}`);
   for (const [data, name, width] of [[x, 'input', map.in], [target, 'target', map.out]] as const) {
     const bad = nonFiniteValue(data, [rows, width]);
     if (bad) throw new MoncError('value', `${what}: ${name} ${bad}; all values must be finite`);
   }
   if (dtype === 'f16') checkValues(x, 'f16', `input of ${what}`, [rows, map.in]);
-  if (options.optimizer === undefined) throw new MoncError('user', `${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
+  if (options.optimizer === undefined) throw userError(`${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
   resolveOptimizer(options.optimizer);
   const parts = options.progressPoints ?? 10;
-  if (!Number.isInteger(parts) || parts < 0) throw new MoncError('user', `${what}: fitMse progressPoints must be a whole number of at least 0, got ${parts}`);
+  if (!Number.isInteger(parts) || parts < 0) throw userError(`${what}: fitMse progressPoints must be a whole number of at least 0, got ${parts}`);
   // Called only at progress points: a non-function would throw a TypeError there, after steps were taken.
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new MoncError('user', `${what}: fitMse onProgress must be a function (step, loss) => void, got ${typeof options.onProgress}`);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw userError(`${what}: fitMse onProgress must be a function (step, loss) => void, got ${typeof options.onProgress}`);
   const reports = (step: number) => step === steps || Math.floor((step * parts) / steps) > Math.floor(((step - 1) * parts) / steps);
   return { rows, batch: Math.min(batch, rows), steps, seed, reports };
 }

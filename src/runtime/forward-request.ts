@@ -4,6 +4,7 @@
  * pipelined round trip there are an opt-in entry (`monc/runtime/host-io`, extensions.ts).
  */
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { checkArray, checkBatch } from './batch-args.js';
 import { missingEntry, registeredHostIo } from './extensions.js';
 
@@ -43,7 +44,7 @@ export function forwardRequest(
   if (x.length !== rows * sizes.in) throw new MoncError('shape', `map '${name}': input has ${x.length} values; expected batch ${rows} x ${sizes.in} = ${rows * sizes.in}`);
   if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
   if (chunkRows !== undefined && chunkRows !== Infinity) {
-    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw new MoncError('user', `map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
+    if (!Number.isInteger(chunkRows) || chunkRows < 1) throw userError(`map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
     if (!registeredHostIo()) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
   }
   return { rows, out, chunkRows };

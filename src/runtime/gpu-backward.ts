@@ -12,9 +12,10 @@ import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/progra
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
-import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
+import * as flags from './gpu-flags.js';
 
 export interface BackwardExecutorSpec {
   readonly wgsl: string;
@@ -42,7 +43,7 @@ export function gradientLayout(device: GPUDevice): { readonly group: GPUBindGrou
 function layoutFor(device: GPUDevice) {
   let l = layouts.get(device);
   if (!l) {
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type } });
     const group = device.createBindGroupLayout({
       label: 'monc gradient kernel',
       entries: [entry(0, 'read-only-storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform'), entry(4, 'read-only-storage'), entry(PATTERN_BINDING, 'read-only-storage')],
@@ -84,11 +85,11 @@ export class GpuBackward {
     private readonly patterns: PatternBuffers,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
-    this.dims = new DimsBuffers(device, (batch) => `monc backward dims (batch ${batch})`);
+    this.dims = new DimsBuffers(device, 'backward dims');
     this.gradients = device.createBuffer({
       label: 'monc gradients',
       size: this.bytes(Math.max(spec.paramSize, 1)),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
     });
   }
 
@@ -125,8 +126,8 @@ export class GpuBackward {
     const entries: [string, GPUBuffer][] = [
       ...this.spec.buffers
         .filter((b) => b.name !== 'x' && b.name !== 'dy' && b.name !== 'dx')
-        .map((b): [string, GPUBuffer] => [b.name, this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(batch * b.size), usage: GPUBufferUsage.STORAGE })]),
-      ...this.spec.partials.map((p): [string, GPUBuffer] => [p.name, this.device.createBuffer({ label: `monc ${p.name}`, size: this.bytes(splits * p.size, 4), usage: GPUBufferUsage.STORAGE })]),
+        .map((b): [string, GPUBuffer] => [b.name, this.device.createBuffer({ label: `monc ${b.name}`, size: this.bytes(batch * b.size), usage: flags.STORAGE })]),
+      ...this.spec.partials.map((p): [string, GPUBuffer] => [p.name, this.device.createBuffer({ label: `monc ${p.name}`, size: this.bytes(splits * p.size, 4), usage: flags.STORAGE })]),
     ];
     this.buffers = new Map(entries);
     this.capacity = batch;
@@ -150,7 +151,7 @@ export class GpuBackward {
    * hold) the kernels that write it are not recorded.
    */
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number): void {
-    if (this.destroyed) throw new MoncError('user', 'the map runner was destroyed');
+    if (this.destroyed) throw userError('the map runner was destroyed');
     if (batch === 0) return;
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.ensureBuffers(batch);
@@ -193,13 +194,13 @@ export class GpuBackward {
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
     const capacity = Math.max(batch, this.io ? this.io.capacity * 2 : 1);
     const make = (label: string, elements: number, usage: number) => this.device.createBuffer({ label, size: this.bytes(elements), usage });
-    const io = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+    const io = flags.STORAGE | flags.COPY_DST | flags.COPY_SRC;
     this.io = {
       capacity,
       x: make('monc backward x', capacity * this.spec.in, io),
       dy: make('monc backward dy', capacity * this.spec.out, io),
       dx: make('monc backward dx', capacity * this.spec.in, io),
-      readback: make('monc backward readback', capacity * this.spec.in + this.spec.paramSize + 16, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
+      readback: make('monc backward readback', capacity * this.spec.in + this.spec.paramSize + 16, flags.MAP_READ | flags.COPY_DST),
     };
     return this.io;
   }
@@ -232,7 +233,7 @@ export class GpuBackward {
     const error = validation ?? oom;
     if (error) throw new Error(`WebGPU error while running the backward pass: ${error.message}`);
     const offset = batch > 0 ? dxBytes : 0;
-    await io.readback.mapAsync(GPUMapMode.READ, 0, offset + gradBytes);
+    await io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes);
     try {
       const all = io.readback.getMappedRange(0, offset + gradBytes);
       return {

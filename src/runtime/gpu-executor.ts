@@ -17,6 +17,7 @@ import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manife
 import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
@@ -24,6 +25,8 @@ import { registeredHostIo } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import type { PipelinedForward } from './pipelined-forward.js';
+import * as flags from './gpu-flags.js';
+import { createBuffer } from './buffer.js';
 
 /** One dispatch as the executor needs it (a subset of ManifestKernel). */
 export interface KernelPlan {
@@ -105,12 +108,8 @@ export class GpuExecutor {
     this.#bindGroupLayout = bindGroupLayout;
     this.#patterns = patterns;
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
-    this.#dims = new DimsBuffers(device, (batch) => `monc dims (batch ${batch})`);
-    this.#params = device.createBuffer({
-      label: 'monc params',
-      size: this.#bytes(Math.max(spec.paramSize, 1)),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC,
-    });
+    this.#dims = new DimsBuffers(device, 'dims');
+    this.#params = createBuffer(device, 'params', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
     this.#lostPromise = device.lost.then((info) => {
       this.#lost = `WebGPU device lost (${info.reason}): ${info.message}`;
       throw new MoncError('device', this.#lost);
@@ -136,7 +135,7 @@ export class GpuExecutor {
   }
 
   #checkUsable(): void {
-    if (this.#destroyed) throw new MoncError('user', 'the map runner was destroyed');
+    if (this.#destroyed) throw userError('the map runner was destroyed');
     if (this.#lost) throw new MoncError('device', this.#lost);
   }
 
@@ -166,7 +165,7 @@ export class GpuExecutor {
         .filter((b) => b.name !== 'x' && b.name !== 'y' && bound.has(b.name))
         .map((b) => [
           b.name,
-          this.device.createBuffer({ label: `monc ${b.name}`, size: this.#bytes(Math.max(batch * b.size, 1)), usage: GPUBufferUsage.STORAGE }),
+          createBuffer(this.device, b.name, this.#bytes(Math.max(batch * b.size, 1)), flags.STORAGE),
         ]),
     );
     this.#tempCapacity = batch;
@@ -237,14 +236,14 @@ export class GpuExecutor {
     const capacity = Math.min(Math.max(batch, this.#io ? this.#io.capacity * 2 : 1), Math.max(batch, this.maxRows()));
     const xSize = this.#bytes(capacity * this.#spec.in);
     const ySize = this.#bytes(capacity * this.#spec.out);
-    const upload = this.device.createBuffer({ label: 'monc upload', size: xSize, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+    const device = this.device;
     this.#io = {
       capacity,
-      x: this.device.createBuffer({ label: 'monc x', size: xSize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST }),
-      y: this.device.createBuffer({ label: 'monc y', size: ySize, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC }),
-      upload,
+      x: createBuffer(device, 'x', xSize, flags.STORAGE | flags.COPY_DST),
+      y: createBuffer(device, 'y', ySize, flags.STORAGE | flags.COPY_SRC),
+      upload: createBuffer(device, 'upload', xSize, flags.MAP_WRITE | flags.COPY_SRC, true),
       uploadMapped: Promise.resolve(true),
-      readback: this.device.createBuffer({ label: 'monc readback', size: ySize, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+      readback: createBuffer(device, 'readback', ySize, flags.MAP_READ | flags.COPY_DST),
     };
     return this.#io;
   }
@@ -341,11 +340,11 @@ export class GpuExecutor {
     encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
     device.queue.submit([encoder.finish()]);
     // Map the upload buffer again as soon as the GPU has read it: ready for the next call.
-    io.uploadMapped = io.upload.mapAsync(GPUMapMode.WRITE).then(
+    io.uploadMapped = io.upload.mapAsync(flags.MODE_WRITE).then(
       () => true,
       () => false,
     );
-    const mapped = io.readback.mapAsync(GPUMapMode.READ, 0, yBytes);
+    const mapped = io.readback.mapAsync(flags.MODE_READ, 0, yBytes);
     // Whichever loses a race below may still reject later; that must not go unhandled.
     mapped.catch(() => undefined);
     if (checked) {

@@ -25,6 +25,7 @@ import { toStorage } from './host-storage.js';
 import { gatherRows, miniBatches } from './minibatches.js';
 import { badValueMessage, F16_MAX } from './numerics.js';
 import type { GpuOptimizer } from './optimizer.js';
+import * as flags from './gpu-flags.js';
 
 /** The largest |g| whose square float32 holds: Adam's second moment overflows beyond it. */
 const F32_SQRT_MAX = Math.sqrt(3.4028234663852886e38);
@@ -62,7 +63,7 @@ const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GP
 function layoutFor(device: GPUDevice) {
   let l = layouts.get(device);
   if (!l) {
-    const buffer = (binding: number, type: GPUBufferBindingType, hasDynamicOffset = false): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type, hasDynamicOffset } });
+    const buffer = (binding: number, type: GPUBufferBindingType, hasDynamicOffset = false): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type, hasDynamicOffset } });
     const ro = 'read-only-storage';
     const group = device.createBindGroupLayout({
       label: 'monc training step',
@@ -172,7 +173,7 @@ export class GpuFitMse {
     const { device, map, storage, backward } = this.host;
     const { in: n, out: m } = map;
     const e = this.elementBytes;
-    const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+    const STORAGE = flags.STORAGE | flags.COPY_DST;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     // X and T stay on the device when they fit one binding; else each step's rows are uploaded (one step per submission).
     const onDevice = plan.rows * n * e <= limit && plan.rows * m * 4 <= limit;
@@ -192,15 +193,15 @@ export class GpuFitMse {
       tb: tAll ?? this.buffer('target batch', plan.batch * m * 4, STORAGE),
       y: this.buffer('y', plan.batch * m * e, STORAGE),
       dy: this.buffer('dy', plan.batch * m * e, STORAGE),
-      dx: backward.canSkipInputGradient ? undefined : this.buffer('dx', plan.batch * n * e, STORAGE | GPUBufferUsage.COPY_SRC),
+      dx: backward.canSkipInputGradient ? undefined : this.buffer('dx', plan.batch * n * e, STORAGE | flags.COPY_SRC),
       rows: this.buffer('rows', useIndices ? chunk * plan.batch * 4 : 16, STORAGE),
-      partials: this.buffer('partials', this.groups('mse', plan.batch * m) * 4, GPUBufferUsage.STORAGE),
-      stats: this.buffer('stats', MAX_SLOTS * STATS_WORDS * 4, STORAGE | GPUBufferUsage.COPY_SRC),
-      statsRead: this.buffer('stats read-back', MAX_SLOTS * STATS_WORDS * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST),
-      uniforms: this.buffer('steps', chunk * STEP_STRIDE, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST),
+      partials: this.buffer('partials', this.groups('mse', plan.batch * m) * 4, flags.STORAGE),
+      stats: this.buffer('stats', MAX_SLOTS * STATS_WORDS * 4, STORAGE | flags.COPY_SRC),
+      statsRead: this.buffer('stats read-back', MAX_SLOTS * STATS_WORDS * 4, flags.MAP_READ | flags.COPY_DST),
+      uniforms: this.buffer('steps', chunk * STEP_STRIDE, flags.UNIFORM | flags.COPY_DST),
       snapshot: {
-        params: this.buffer('params snapshot', this.host.params.size, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
-        state: this.buffer('optimizer state snapshot', optimizer.stateBuffer.size, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST),
+        params: this.buffer('params snapshot', this.host.params.size, flags.COPY_SRC | flags.COPY_DST),
+        state: this.buffer('optimizer state snapshot', optimizer.stateBuffer.size, flags.COPY_SRC | flags.COPY_DST),
       },
     };
     const { group: layout } = layoutFor(device);
@@ -357,7 +358,7 @@ export class GpuFitMse {
     const encoder = this.host.device.createCommandEncoder({ label: 'monc fit stats' });
     encoder.copyBufferToBuffer(stats, 0, read, 0, bytes);
     this.host.device.queue.submit([encoder.finish()]);
-    await read.mapAsync(GPUMapMode.READ, 0, bytes);
+    await read.mapAsync(flags.MODE_READ, 0, bytes);
     try {
       const range = read.getMappedRange(0, bytes);
       const words = new Uint32Array(range);

@@ -39,8 +39,10 @@
  */
 import type { Dtype } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
+import * as flags from './gpu-flags.js';
 
 /**
  * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends
@@ -83,13 +85,13 @@ abstract class StagingSteps implements ForwardStaging {
     protected readonly host: StagingHost,
     readonly capacity: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new MoncError('user', `map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw userError(`map '${host.name}': a staging's capacity must be a positive whole number of rows, got ${capacity}`);
   }
 
   async input(batch = this.capacity): Promise<Float32Array> {
     this.expect(['idle', 'result'], 'input()');
     if (!Number.isInteger(batch) || batch < 0 || batch > this.capacity) {
-      throw new MoncError('user', `map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
+      throw userError(`map '${this.host.name}': input(${batch}): the staging holds 0 to ${this.capacity} rows`);
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
     this.phase = 'filling';
@@ -134,7 +136,7 @@ abstract class StagingSteps implements ForwardStaging {
       result: 'call input() for the next batch first',
       destroyed: 'the staging was destroyed',
     };
-    throw new MoncError('user', `map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
+    throw userError(`map '${this.host.name}': ${call} out of order: ${why[this.phase]}`);
   }
 
   /** Ends the lease of the last result view, if any. */
@@ -218,11 +220,10 @@ export class GpuStaging extends StagingSteps {
     const device = gpu.device;
     const xSize = this.bytes(capacity * host.in);
     const ySize = this.bytes(capacity * host.out);
-    const usage = GPUBufferUsage;
-    this.upload = device.createBuffer({ label: 'monc staging upload', size: xSize, usage: usage.MAP_WRITE | usage.COPY_SRC, mappedAtCreation: true });
-    this.x = device.createBuffer({ label: 'monc staging x', size: xSize, usage: usage.STORAGE | usage.COPY_DST });
-    this.y = device.createBuffer({ label: 'monc staging y', size: ySize, usage: usage.STORAGE | usage.COPY_SRC });
-    this.readback = device.createBuffer({ label: 'monc staging readback', size: ySize, usage: usage.MAP_READ | usage.COPY_DST });
+    this.upload = device.createBuffer({ label: 'monc staging upload', size: xSize, usage: flags.MAP_WRITE | flags.COPY_SRC, mappedAtCreation: true });
+    this.x = device.createBuffer({ label: 'monc staging x', size: xSize, usage: flags.STORAGE | flags.COPY_DST });
+    this.y = device.createBuffer({ label: 'monc staging y', size: ySize, usage: flags.STORAGE | flags.COPY_SRC });
+    this.readback = device.createBuffer({ label: 'monc staging readback', size: ySize, usage: flags.MAP_READ | flags.COPY_DST });
     if (gpu.storage === 'f16') {
       this.hostX = new Float32Array(capacity * host.in);
       this.hostY = new Float32Array(capacity * host.out);
@@ -261,7 +262,7 @@ export class GpuStaging extends StagingSteps {
     }
     this.upload.unmap();
     if (batch === 0) {
-      this.uploadMapped = this.upload.mapAsync(GPUMapMode.WRITE).then(() => true, () => false);
+      this.uploadMapped = this.upload.mapAsync(flags.MODE_WRITE).then(() => true, () => false);
       return new Float32Array(0);
     }
     const xBytes = this.bytes(inCount);
@@ -276,8 +277,8 @@ export class GpuStaging extends StagingSteps {
     this.gpu.encode(encoder, this.x, this.y, batch);
     encoder.copyBufferToBuffer(this.y, 0, this.readback, 0, yBytes);
     device.queue.submit([encoder.finish()]);
-    this.uploadMapped = this.upload.mapAsync(GPUMapMode.WRITE).then(() => true, () => false);
-    const mapped = this.readback.mapAsync(GPUMapMode.READ, 0, yBytes);
+    this.uploadMapped = this.upload.mapAsync(flags.MODE_WRITE).then(() => true, () => false);
+    const mapped = this.readback.mapAsync(flags.MODE_READ, 0, yBytes);
     mapped.catch(() => undefined);
     if (checked) {
       const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);

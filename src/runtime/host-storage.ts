@@ -4,6 +4,8 @@
  * device buffer back.
  */
 import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+import * as flags from './gpu-flags.js';
+import { createBuffer } from './buffer.js';
 
 /** `values` in the storage type, padded to whole 4-byte words (what writeBuffer needs). */
 export function toStorage(values: Float32Array, storage: 'f32' | 'f16'): ArrayBufferView<ArrayBuffer> {
@@ -32,12 +34,12 @@ export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 
 /** The first `count` elements of a device buffer (COPY_SRC usage) in the storage type, as f32. */
 export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, count: number, storage: 'f32' | 'f16'): Promise<Float32Array> {
   const bytes = Math.max(16, Math.ceil((count * (storage === 'f16' ? 2 : 4)) / 16) * 16);
-  const staging = device.createBuffer({ label: 'monc read-back', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = createBuffer(device, 'read-back', bytes, flags.MAP_READ | flags.COPY_DST);
   try {
     const encoder = device.createCommandEncoder({ label: 'monc read-back' });
     encoder.copyBufferToBuffer(buffer, 0, staging, 0, bytes);
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    await staging.mapAsync(flags.MODE_READ);
     const data = staging.getMappedRange().slice(0);
     return storage === 'f32' ? new Float32Array(data, 0, count) : f16ArrayToF32(new Uint16Array(data, 0, count));
   } finally {

@@ -15,10 +15,10 @@
  *   v_i   = float32((2·u_i − 1) · (1 / sqrt(fanIn)))
  */
 import type { ParamSpec } from '../model/types.js';
-import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 
 export function initParams(params: readonly ParamSpec[], seed: number): Map<string, Float32Array> {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new MoncError('user', `seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw userError(`seed must be a non-negative integer, got ${seed}`);
   const out = new Map<string, Float32Array>();
   for (const p of params) {
     const next = xoshiro128ss(seedState(seed, p.name));

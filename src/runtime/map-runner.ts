@@ -26,6 +26,7 @@
 import type { Dtype, ProgramData } from '../manifest/program.js';
 import type { KernelSetName, ManifestKernelPlan, ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
 import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor, type TrainingSupport } from './extensions.js';
@@ -33,7 +34,7 @@ import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
 import { readDeviceBuffer } from './host-storage.js';
-import { trainingNotLoaded, type Optimizer, type OptimizerOptions } from './optimizer-options.js';
+import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
 import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
@@ -43,6 +44,8 @@ import type { BackwardResult, Training, TrainingHost } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
 export type { BackwardResult, FitMseOptions, FitMseResult };
+// Where the CLI and tests have long found it; the runner itself leaves it to the CPU executor's entry.
+export { programOfManifest } from './manifest-program.js';
 
 export type Backend = 'webgpu' | 'cpu';
 
@@ -72,31 +75,24 @@ type Tensors = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, 
  * training-step kernels, on any backend, so importing the training entry would not help.
  */
 function forwardOnlyError(mapName: string, call: string): MoncError {
-  return new MoncError(
-    'user',
-    `map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`,
-  );
+  return userError(`map '${mapName}': ${call} needs the training kernels, and this module was built forward-only; rebuild it without --forward-only (monc build) or forwardOnly (bundler plugin, compileModule) to train it`);
 }
 
 /** Rows per forward pass when materialising the dense matrix (bounds the buffers' size). */
 const DENSE_CHUNK_ELEMENTS = 1 << 22;
 
-/** A manifest map's forward program as the CPU executor runs it: the manifest carries it whole. */
-export function programOfManifest(map: ManifestMap, dtype: Dtype): ProgramData {
-  return { name: map.name, in: map.in, out: map.out, dtype, params: map.params, paramSize: map.paramSize, buffers: map.buffers, ops: map.ops };
-}
-
 /** What a device runs for a map: one of its kernel sets (forward and backward kernels, one storage type) and the WGSL module holding them. */
 interface DeviceKernels extends BackwardKernels {
   readonly set: KernelSetName;
-  readonly forward: readonly ManifestKernelPlan[];
+  /** The forward dispatches in order. */
+  readonly kernels: readonly ManifestKernelPlan[];
 }
 
 /** The kernel set a runner on `device` uses (kernel-sets.ts): the first of the map's that the device can run. */
 function deviceKernels(map: ManifestMap, wgsl: string, dtype: Dtype, device: GPUDevice): DeviceKernels {
   const { set } = chooseKernelSet(map.name, kernelSetsOf(map, dtype), deviceCapabilities(device));
   // Only this map's groups of the module (and the shared ones): its shader modules then cost nothing per other map.
-  return { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), forward: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
+  return { set: set.name, wgsl: kernelSetWgsl(set, mapModuleWgsl(wgsl, map.name)), kernels: set.kernels ?? map.kernels, backward: set.backwardKernels ?? map.backward?.kernels, storage: set.storage };
 }
 
 /** The kernels a webgpu runner dispatches: which of the map's kernel sets, in which storage type. */
@@ -123,7 +119,9 @@ export class MapRunner {
   #trainingLoad: Promise<Training> | undefined;
   /** Stagings created here: destroyed with the runner. */
   readonly #stagings: ForwardStaging[] = [];
-  readonly #program: ProgramData;
+  readonly #dtype: Dtype;
+  /** The map's forward program for the CPU executor (cpu backend). */
+  readonly #program: ProgramData | undefined;
   readonly #gpu: GpuExecutor | undefined;
   /** The CPU executor (cpu backend), registered by `monc/runtime/cpu`. */
   readonly #cpu: CpuExecutor | undefined;
@@ -134,13 +132,14 @@ export class MapRunner {
     readonly map: ManifestMap,
     readonly backend: Backend,
     readonly adapterDescription: string,
-    program: ProgramData,
+    dtype: Dtype,
     gpu: GpuExecutor | undefined,
     cpu: CpuExecutor | undefined,
     /** How the adapter was found, when worth telling the user (e.g. a software fallback), or why the CPU runs instead. */
     readonly note?: string,
   ) {
-    this.#program = program;
+    this.#dtype = dtype;
+    this.#program = cpu?.program(map, dtype);
     this.#gpu = gpu;
     this.#cpu = cpu;
     this.in = map.in;
@@ -150,10 +149,10 @@ export class MapRunner {
   }
 
   static async create(map: ManifestMap, wgsl: string, options: MapRunnerOptions = {}): Promise<MapRunner> {
-    if (!map) throw new MoncError('user', 'MapRunner.create needs a map of a manifest');
+    if (!map) throw userError('MapRunner.create needs a map of a manifest');
     // From JavaScript a typo ('CPU', 'gpu') would otherwise run on WebGPU.
     const { backend } = options;
-    if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw new MoncError('user', `map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
+    if (backend !== undefined && backend !== 'cpu' && backend !== 'webgpu') throw userError(`map '${map.name}': backend must be 'webgpu' or 'cpu', got ${String(backend)}`);
     if (options.training && map.forwardOnly) throw forwardOnlyError(map.name, 'create({ training: true })');
     const runner = await MapRunner.#createRunner(map, wgsl, options);
     if (options.training) await runner.#loadTraining();
@@ -161,17 +160,16 @@ export class MapRunner {
   }
 
   /** A runner on the float64 CPU executor (`monc/runtime/cpu`, registered by the caller). */
-  static #onCpu(map: ManifestMap, program: ProgramData, cpu: CpuExecutor, note?: string): MapRunner {
-    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, program, undefined, cpu, note);
+  static #onCpu(map: ManifestMap, dtype: Dtype, cpu: CpuExecutor, note?: string): MapRunner {
+    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, dtype, undefined, cpu, note);
   }
 
   static async #createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
-    const program = programOfManifest(map, dtype);
     const cpu = registeredCpuExecutor();
     if (options.backend === 'cpu') {
       if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
-      return MapRunner.#onCpu(map, program, cpu);
+      return MapRunner.#onCpu(map, dtype, cpu);
     }
     let shared: MoncDevice | undefined;
     try {
@@ -183,22 +181,14 @@ export class MapRunner {
       const note = `${e.message}; running on the CPU executor`;
       if (!warnedCpuFallback) console.warn(`monc: ${note}`);
       warnedCpuFallback = true;
-      return MapRunner.#onCpu(map, program, cpu, note);
+      return MapRunner.#onCpu(map, dtype, cpu, note);
     }
     const device = options.device ?? shared!.device;
     const kernels = deviceKernels(map, wgsl, dtype, device);
-    const gpu = await GpuExecutor.create(device, {
-      wgsl: kernels.wgsl,
-      kernels: kernels.forward,
-      ops: map.ops,
-      storage: kernels.storage,
-      buffers: map.buffers,
-      paramSize: map.paramSize,
-      in: map.in,
-      out: map.out,
-    });
+    // The map's sizes, buffers and ops with the set's WGSL, forward kernels and storage type.
+    const gpu = await GpuExecutor.create(device, { ...map, ...kernels });
     const description = shared?.adapterDescription ?? describeAdapter(device.adapterInfo);
-    const runner = new MapRunner(map, 'webgpu', description, program, gpu, undefined, shared?.note);
+    const runner = new MapRunner(map, 'webgpu', description, dtype, gpu, undefined, shared?.note);
     runner.#kernels = kernels;
     return runner;
   }
@@ -206,13 +196,13 @@ export class MapRunner {
   /** The kernel set this runner dispatches (webgpu; undefined on the cpu backend): e.g. `tensor-core` on an adapter with tensor cores. */
   get kernelSet(): RunnerKernelSet | undefined {
     const k = this.#kernels;
-    return k && { name: k.set, storage: k.storage, kernels: k.forward };
+    return k && { name: k.set, storage: k.storage, kernels: k.kernels };
   }
 
   /** Parameter tensors by full name (`up.blkdiag1`), row-major; checked against the map's shapes. */
   loadParams(tensors: Tensors): void {
     this.#checkUsable();
-    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.#program.dtype);
+    const packed = packParams(this.map.params, this.map.paramSize, tensors, this.#dtype);
     this.#gpu?.writeParams(packed);
     this.#packed = packed;
   }
@@ -228,7 +218,7 @@ export class MapRunner {
     const packed = this.#requireParams();
     this.#checkInput(x, rows);
     if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
-    const y = this.#cpu!.forward(this.#program, packed, x, rows);
+    const y = this.#cpu!.forward(this.#program!, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
 
@@ -245,13 +235,13 @@ export class MapRunner {
     const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.#checkInput(x, rows) };
     const staging = this.#gpu
       ? support.gpuStaging(host, capacity, this.#gpu)
-      : support.cpuStaging(host, capacity, (x, rows) => this.#cpu!.forward(this.#program, this.#requireParams(), x, rows));
+      : support.cpuStaging(host, capacity, (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows));
     this.#stagings.push(staging);
     return staging;
   }
 
   #checkInput(x: Float32Array, rows: number): void {
-    if (this.#program.dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
+    if (this.#dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
   }
 
   /**
@@ -367,7 +357,7 @@ export class MapRunner {
    * module, else F32). Saving what was trained: the writer comes with `monc/runtime/training`.
    */
   async saveParams(): Promise<Uint8Array> {
-    return this.#trainingSupport('saveParams').saveParams(this.map, this.#program.dtype, await this.params());
+    return this.#trainingSupport('saveParams').saveParams(this.map, this.#dtype, await this.params());
   }
 
   /** The training half (`monc/runtime/training`), created on first use. */
@@ -381,14 +371,15 @@ export class MapRunner {
   async #loadTraining(): Promise<Training> {
     if (!this.#trainingLoad) {
       const support = this.#trainingSupport('training (backward, optimizers)');
-      const host: TrainingHost = { map: this.map, dtype: this.#program.dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
+      const host: TrainingHost = { map: this.map, dtype: this.#dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
       this.#trainingLoad = support.create(host).then((training) => (this.#training ??= training));
     }
     return this.#trainingLoad;
   }
 
   #loadedTraining(what: string): Training {
-    if (!this.#training) throw trainingNotLoaded(`map '${this.map.name}'`, what);
+    // Without the training entry, the error naming its import; with it, the one saying to create the training half first.
+    if (!this.#training) throw this.#trainingSupport(what).notLoaded(`map '${this.map.name}'`, what);
     return this.#training;
   }
 
@@ -402,7 +393,7 @@ export class MapRunner {
   /** The device executor for a webgpu-only call, after the checks every run makes. */
   #readyOnGpu(call: string): GpuExecutor {
     this.#checkUsable();
-    if (!this.#gpu) throw new MoncError('user', `map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    if (!this.#gpu) throw userError(`map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
     this.#requireParams();
     return this.#gpu;
   }
@@ -413,11 +404,11 @@ export class MapRunner {
   }
 
   #checkUsable(): void {
-    if (this.#destroyed) throw new MoncError('user', `map '${this.map.name}': the runner was destroyed`);
+    if (this.#destroyed) throw userError(`map '${this.map.name}': the runner was destroyed`);
   }
 
   #requireParams(): Float32Array {
-    if (!this.#packed) throw new MoncError('user', `map '${this.map.name}': call loadParams() before running it`);
+    if (!this.#packed) throw userError(`map '${this.map.name}': call loadParams() before running it`);
     return this.#packed;
   }
 }

@@ -5,6 +5,7 @@
  */
 import { assertNever } from '../util/assert.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import type { OptimizerRule } from '../manifest/optimizer.js';
 
 export type OptimizerOptions =
@@ -36,15 +37,15 @@ const KINDS: readonly string[] = ['sgd', 'adam', 'adamw'] satisfies readonly Opt
 
 /** Throws a `user` MoncError unless `o` is an object whose kind is an optimizer's. */
 function checkKind(o: unknown): void {
-  if (typeof o !== 'object' || o === null) throw new MoncError('user', `optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${String(o)}`);
+  if (typeof o !== 'object' || o === null) throw userError(`optimizer options must be an object { kind: 'sgd' | 'adam' | 'adamw', lr, … }, got ${String(o)}`);
   const { kind } = o as { kind?: unknown };
-  if (typeof kind !== 'string' || !KINDS.includes(kind)) throw new MoncError('user', `optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? `'${kind}'` : String(kind)}`);
+  if (typeof kind !== 'string' || !KINDS.includes(kind)) throw userError(`optimizer kind must be 'sgd', 'adam' or 'adamw', got ${typeof kind === 'string' ? `'${kind}'` : String(kind)}`);
 }
 
 export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
   checkKind(o);
   const check = (name: string, v: number, ok: boolean) => {
-    if (!Number.isFinite(v) || !ok) throw new MoncError('user', `optimizer ${o.kind}: invalid ${name} ${v}`);
+    if (!Number.isFinite(v) || !ok) throw userError(`optimizer ${o.kind}: invalid ${name} ${v}`);
   };
   check('lr', o.lr, o.lr >= 0);
   let r: ResolvedOptimizer;
@@ -77,7 +78,7 @@ export function resolveOptimizer(o: OptimizerOptions): ResolvedOptimizer {
 
 /** The error of a synchronous training call (encodeBackward, encodeStep) before the training code is loaded. */
 export function trainingNotLoaded(what: string, call: string): MoncError {
-  return new MoncError('user', `${what}: ${call} needs the training code: create the runner with { training: true }, or await backward() first`);
+  return userError(`${what}: ${call} needs the training code: create the runner with { training: true }, or await backward() first`);
 }
 
 /**

@@ -6,9 +6,10 @@
 import { workgroupCount } from '../manifest/dispatch.js';
 import { HYPER_BYTES, stateWords, type OptimizerRule } from '../manifest/optimizer.js';
 import type { ManifestOptimizerKernel } from '../manifest/types.js';
-import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
+import * as flags from './gpu-flags.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
 export { resolveOptimizer };
@@ -70,7 +71,7 @@ export class CpuOptimizer implements Optimizer {
   }
 
   encodeStep(): void {
-    throw new MoncError('user', 'encodeStep needs the webgpu backend (this optimizer runs on the cpu backend)');
+    throw userError('encodeStep needs the webgpu backend (this optimizer runs on the cpu backend)');
   }
 }
 
@@ -82,7 +83,7 @@ const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GP
 function layoutFor(device: GPUDevice) {
   let l = layouts.get(device);
   if (!l) {
-    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+    const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({ binding, visibility: flags.COMPUTE, buffer: { type } });
     const group = device.createBindGroupLayout({ label: 'monc optimizer', entries: [entry(0, 'storage'), entry(1, 'read-only-storage'), entry(2, 'storage'), entry(3, 'uniform')] });
     l = { group, pipeline: device.createPipelineLayout({ label: 'monc optimizer', bindGroupLayouts: [group] }) };
     layouts.set(device, l);
@@ -130,7 +131,7 @@ export class GpuOptimizer implements Optimizer {
     this.state = device.createBuffer({
       label: 'monc optimizer state',
       size: Math.max(16, Math.ceil((size * stateWords(this.resolved.kernel) * 4) / 16) * 16),
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      usage: flags.STORAGE | flags.COPY_SRC | flags.COPY_DST,
     });
   }
 
@@ -163,7 +164,7 @@ export class GpuOptimizer implements Optimizer {
     new Float32Array(data, 0, 7).set([r.lr, r.beta1, r.beta2, r.eps, r.weightDecay, c1, c2]);
     new Uint32Array(data, 28, 2).set([this.size, r.decoupled ? 1 : 0]);
     const slot = (this.t - 1) % HYPER_RING;
-    this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: flags.UNIFORM | flags.COPY_DST });
     this.device.queue.writeBuffer(this.hyper[slot], 0, data);
     const cached = this.bindGroups[slot];
     if (cached?.params !== params || cached.gradients !== gradients) {

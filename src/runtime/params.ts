@@ -27,7 +27,7 @@ function describeShape(shape: readonly number[]): string {
 function lookup(tensors: Tensors, name: string): ArrayLike<number> | undefined {
   if (tensors instanceof Map) return tensors.get(name);
   const record = tensors as Readonly<Record<string, ArrayLike<number>>>;
-  return Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined;
+  return Object.hasOwn(record, name) ? record[name] : undefined;
 }
 
 /**

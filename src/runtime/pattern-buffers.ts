@@ -11,6 +11,8 @@ import type { BackwardOpData } from '../manifest/program.js';
 import { missingEntry, registeredBlockSparse } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
+import * as flags from './gpu-flags.js';
+import { createBuffer } from './buffer.js';
 
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 
@@ -18,7 +20,7 @@ const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 export function noPattern(device: GPUDevice): GPUBuffer {
   let b = placeholders.get(device);
   if (!b) {
-    b = device.createBuffer({ label: 'monc no pattern', size: 16, usage: GPUBufferUsage.STORAGE });
+    b = createBuffer(device, 'no pattern', 16, flags.STORAGE);
     placeholders.set(device, b);
   }
   return b;
@@ -32,7 +34,7 @@ export function patternBuffer(device: GPUDevice, op: BackwardOpData | undefined,
   const bytes = Math.max(16, Math.ceil(table.byteLength / 16) * 16);
   const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
   if (bytes > limit) throw new MoncError('device', `${what}: its pattern table needs ${bytes} bytes, over this device's storage buffer limit of ${limit}`);
-  const buffer = device.createBuffer({ label: `monc pattern (${what})`, size: bytes, usage: GPUBufferUsage.STORAGE, mappedAtCreation: true });
+  const buffer = createBuffer(device, `pattern (${what})`, bytes, flags.STORAGE, true);
   new Uint32Array(buffer.getMappedRange()).set(table);
   buffer.unmap();
   return buffer;

@@ -5,6 +5,7 @@
  */
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import { MoncError } from '../util/error.js';
+import * as flags from './gpu-flags.js';
 
 /** A WGSL module or pipeline the device rejected, with the compiler's messages: a bug in monc's kernels. */
 export class WgslError extends MoncError {
@@ -36,7 +37,7 @@ export class PipelineCache {
     this.#device = device;
     const entry = (binding: number, type: GPUBufferBindingType): GPUBindGroupLayoutEntry => ({
       binding,
-      visibility: GPUShaderStage.COMPUTE,
+      visibility: flags.COMPUTE,
       buffer: { type },
     });
     this.bindGroupLayout = device.createBindGroupLayout({

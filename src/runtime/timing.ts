@@ -6,6 +6,7 @@
  * wall clock instead (timePasses says which). Browser-safe (WebGPU API only).
  */
 import { MoncError } from '../util/error.js';
+import * as flags from './gpu-flags.js';
 
 export interface TimingStats {
   readonly medianMs: number;
@@ -122,8 +123,8 @@ async function settled(device: GPUDevice, encode: (pass: GPUComputePassEncoder) 
  */
 async function timestampBatch(device: GPUDevice, encode: (pass: GPUComputePassEncoder) => void, repeats: number, pad: number): Promise<TimingStats> {
   const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * repeats });
-  const resolve = device.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const readback = device.createBuffer({ size: 16 * repeats, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const resolve = device.createBuffer({ size: 16 * repeats, usage: flags.QUERY_RESOLVE | flags.COPY_SRC });
+  const readback = device.createBuffer({ size: 16 * repeats, usage: flags.MAP_READ | flags.COPY_DST });
   try {
     const enc = device.createCommandEncoder();
     encodePasses(enc, encode, pad);
@@ -135,7 +136,7 @@ async function timestampBatch(device: GPUDevice, encode: (pass: GPUComputePassEn
     enc.resolveQuerySet(querySet, 0, 2 * repeats, resolve, 0);
     enc.copyBufferToBuffer(resolve, 0, readback, 0, 16 * repeats);
     device.queue.submit([enc.finish()]);
-    await readback.mapAsync(GPUMapMode.READ);
+    await readback.mapAsync(flags.MODE_READ);
     const stamps = new BigInt64Array(readback.getMappedRange().slice(0));
     readback.unmap();
     return summarize(Array.from({ length: repeats }, (_, i) => Number(stamps[2 * i + 1] - stamps[2 * i]) / 1e6));

@@ -8,6 +8,7 @@
 import type { BackwardProgramData, Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
 import { checkArray, checkBatch, checkCallerBuffers } from './batch-args.js';
 import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
@@ -17,7 +18,7 @@ import { GpuBackward, backwardSpec, type BackwardKernels } from './gpu-backward.
 import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit-mse.js';
 import { GpuFitMse } from './gpu-fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
-import { DeferredOptimizer, resolveOptimizer } from './optimizer-options.js';
+import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimizer-options.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
 
@@ -175,8 +176,8 @@ export class Training {
    */
   private requireGradients(): void {
     const { map } = this.host;
-    if (this.destroyed) throw new MoncError('user', `map '${map.name}': the runner was destroyed`);
-    if (!this.hasGradients) throw new MoncError('user', `map '${map.name}': call backward() before an optimizer step`);
+    if (this.destroyed) throw userError(`map '${map.name}': the runner was destroyed`);
+    if (!this.hasGradients) throw userError(`map '${map.name}': call backward() before an optimizer step`);
   }
 
   private backwardExecutor(): GpuBackward {
@@ -202,4 +203,5 @@ registerTraining({
   },
   saveParams: (map, dtype, params) =>
     writeSafetensors(new Map(map.params.map((entry) => [entry.name, { shape: entry.shape, data: params.get(entry.name)! }])), { dtype: dtype === 'f16' ? 'F16' : 'F32' }),
+  notLoaded: trainingNotLoaded,
 });

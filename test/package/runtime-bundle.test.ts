@@ -50,7 +50,7 @@ map banded : 24 -> 24 = sparse(block: 6, pattern: band(width: 2))
 `;
 
 /** Text that only the block-sparse support puts in a bundle: decodeManifest's check of a pattern list, a pattern table buffer's label. */
-const SPARSE_CODE = ['is not a flat list of block rows and columns', 'monc pattern ('];
+const SPARSE_CODE = ['is not a flat list of block rows and columns', '`pattern ('];
 
 /** Bytes of monc's code in the minified output, by source file. */
 type InputBytes = ReadonlyMap<string, number>;
@@ -136,6 +136,16 @@ const NOT_RUNTIME = [
  */
 const RUNTIME_BUDGET = 30_000;
 
+/**
+ * The margin we keep under that bound, at most (bytes): an outside check may bundle a little
+ * differently (another esbuild version, a module with other maps, Vite or Rollup; docs/bundler.md
+ * gives their figures) and every new runtime check lands in every page, so a page within a few
+ * hundred bytes of 30,000 fails here first. Room made from 29,862 bytes: WebGPU flags as inlined
+ * numbers (gpu-flags.ts), one buffer-creating call (buffer.ts), the CPU executor's program built
+ * by its own entry, message pieces shared (user-error.ts).
+ */
+const RUNTIME_MARGIN_BUDGET = 28_500;
+
 /** The opt-in parts: none of these files is in a forward-only page. */
 const TRAINING = ['src/runtime/training.ts', 'src/runtime/gpu-backward.ts', 'src/runtime/optimizer.ts'];
 const CPU = ['src/runtime/cpu-executor.ts'];
@@ -157,6 +167,7 @@ describe('the browser bundle (one file, no splitting) of a generated module and 
     expect(SPARSE_CODE.filter((t) => text.includes(t))).toEqual([]);
     console.info(report('monc in a forward-only page', monc));
     expect(sum(monc)).toBeLessThanOrEqual(RUNTIME_BUDGET);
+    expect(sum(monc), `the margin under ${RUNTIME_BUDGET} bytes`).toBeLessThanOrEqual(RUNTIME_MARGIN_BUDGET);
   });
 
   it("with import 'monc/runtime/training' it carries the backward pass and the optimizers, still no compiler or CPU executor", async () => {

@@ -12,7 +12,10 @@ import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
 import { randomArray, relativeError } from '../support/programs.js';
 import { referenceBackward } from '../support/reference.js';
 import { compileModuleForTest } from '../training/compile.js';
-import { userErrorOf } from '../support/user-error.js';
+import { expectMoncErrorNow, userErrorOf } from '../support/user-error.js';
+// Dawn alone: test/support/gpu.ts loads monc/runtime/node, which imports the training entry too.
+import '../../src/runtime/node-device.js';
+import { requestMoncDevice } from '../../src/runtime/device.js';
 
 const checked = checkedMap('m', monarch(12, 6, 3));
 const compiled = compileModuleForTest(checked);
@@ -38,6 +41,16 @@ describe('a runner without monc/runtime/training', () => {
     expect((await userErrorOf(() => runner.createOptimizer({ kind: 'sgd', lr: 0.1 }))).message).toContain(MISSING);
     expect((await userErrorOf(() => runner.saveParams())).message).toContain(MISSING);
     expect((await userErrorOf(() => cpuRunner(true))).message).toContain(MISSING);
+  });
+
+  it("encodeBackward on webgpu names the import too (creating the training half first needs it as well)", async () => {
+    const { device } = await requestMoncDevice();
+    const runner = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device });
+    runner.loadParams(params);
+    const buffer = () => device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    expectMoncErrorNow(() => runner.encodeBackward(device.createCommandEncoder(), buffer(), buffer(), buffer(), batch), 'user', `map 'm': encodeBackward ${MISSING}`);
+    runner.destroy();
+    device.destroy();
   });
 
   it('trains once the entry is imported (gradients against the float64 reference)', async () => {

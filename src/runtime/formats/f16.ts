@@ -4,13 +4,13 @@
  * keeps NaN a (quiet) NaN. Half -> float32 is exact (every half is a float32).
  */
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
+// Pure: a page that never converts one value at a time (f32ToF16Bits) does not bundle it.
+const scratch = /* @__PURE__ */ new DataView(/* @__PURE__ */ new ArrayBuffer(4));
 
 /** The half bits (0..0xffff) nearest to `value` once rounded to float32. */
 export function f32ToF16Bits(value: number): number {
-  f32[0] = value;
-  return f32BitsToF16Bits(u32[0]);
+  scratch.setFloat32(0, value);
+  return f32BitsToF16Bits(scratch.getUint32(0));
 }
 
 function f32BitsToF16Bits(x: number): number {
@@ -48,14 +48,11 @@ export function f16BitsToF32(h: number): number {
 }
 
 export function f32ArrayToF16(values: ArrayLike<number>): Uint16Array {
-  const out = new Uint16Array(values.length);
-  if (values instanceof Float32Array) {
-    // The bits directly: no round trip through a scratch float per element (large buffers).
-    const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
-    for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
-  } else {
-    for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
-  }
+  // The float32 bits directly: no round trip through a scratch float per element (large buffers).
+  const floats = values instanceof Float32Array ? values : Float32Array.from(values);
+  const bits = new Uint32Array(floats.buffer, floats.byteOffset, floats.length);
+  const out = new Uint16Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]);
   return out;
 }
 
