@@ -13,14 +13,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { nodeGpu } from './node-gpu.js';
 import { checkCase, contextFor, denseCase, monarchCase, type OpsCase } from './cases.js';
+import { GOAL_FAMILIES, goalFamilies } from './goal-families.js';
 import { ksTiled } from '../src/codegen/wgsl/fast/ks-tiled.js';
-import { ksDvec } from '../src/codegen/wgsl/fast/ks-dvec.js';
-import { ksDtiled } from '../src/codegen/wgsl/fast/ks-dtiled.js';
 import { ksSgmat } from '../src/codegen/wgsl/fast/ks-sgmat.js';
-import { ksSgmatStrided } from '../src/codegen/wgsl/fast/ks-sgmat-strided.js';
 import { emitPair, pairCandidates, pairDefaultSchedule } from '../src/codegen/wgsl/fast/ks-pair-fused.js';
 import { emitPairSgmat, pairSgmatCandidates, pairSgmatDefault } from '../src/codegen/wgsl/fast/ks-pair-sgmat.js';
-import { register, type RegisteredFamily } from '../src/codegen/wgsl/family.js';
+import type { RegisteredFamily } from '../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule, TargetLimits } from '../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../src/ir/ir.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
@@ -135,10 +133,13 @@ function planned(registered: readonly RegisteredFamily<'ks'>[], op: KsOp, limits
   const out = new Map<string, Schedule>();
   for (const f of families) if (f.candidates(limits).length > 0) out.set(key(f.defaultSchedule(limits)), f.defaultSchedule(limits));
   for (const s of plan) if (valid.has(key(s))) out.set(key(s), s);
+  // Loud, not silent: a plan written for another build or adapter would otherwise time only the defaults.
+  const dropped = plan.filter((s) => !valid.has(key(s))).length;
+  if (dropped > 0) log(`  PLAN: ${dropped} of ${plan.length} planned schedules are not candidates here (this build, these limits): skipped (bench/plan-check.js names them)`);
   return [...out.values()];
 }
 
-const FAMILIES: Record<string, RegisteredFamily<'ks'>> = { 'ks-tiled': register(ksTiled), 'ks-dvec': register(ksDvec), 'ks-dtiled': register(ksDtiled), 'ks-sgmat': register(ksSgmat), 'ks-sgmat-strided': register(ksSgmatStrided) };
+const FAMILIES = GOAL_FAMILIES;
 
 /** Times op0 then op1 (two dispatches in one pass, through a real intermediate buffer). */
 async function timeChain(device: GPUDevice, c: OpsCase, storage: StorageType, batch: number, kernels: readonly EmittedKernel[]) {
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
         const base = { op: 'monarch', n, m, nblocks: k, batch, dtype: storage, flops: batch * c.flopsPerRow, bytes: batch * (c.in + c.out) * elem };
         const per: Timed[][] = [];
         for (const [i, op] of [op0, op1].entries()) {
-          const fams = Object.values(FAMILIES).filter((f) => storage === 'f16' || (f.name !== ksSgmat.name && f.name !== ksSgmatStrided.name));
+          const fams = goalFamilies(storage);
           const scheds = PLAN ? planned(fams, op, limits, PLAN[`${size}/${storage}/op${i}`] ?? []) : schedulesOf(fams, op, limits, SAMPLES);
           log(`${c.name} ${storage} op${i}: ${scheds.length} kernels (${(performance.now() - t0) / 1000}s)`);
           per.push(await search(device, c, i, 1, storage, batch, scheds.map((s) => () => FAMILIES[s.family].forOp(op).emit(s, contextFor(c, `op${i}`, i, storage)))));

@@ -19,10 +19,8 @@ export const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageB
 /** What the emulated kernels run within on SwiftShader (256 invocations, 32 KiB). */
 export const EMULATED: TargetLimits = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: FEATURES };
 
-/** Workgroup bytes a kernel declares (f16 and f32 arrays). */
-export function workgroupBytes(wgsl: string): number {
-  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
-}
+/** Workgroup bytes a kernel declares (the occupancy model's reading of its arrays). */
+export { workgroupBytes } from '../../bench/occupancy.js';
 
 export const schedule = (s: Pick<KsSgmatStridedSchedule, 'dtile' | 'cols' | 'sb' | 'mr' | 'chunks' | 'tk' | 'wres'> & { readonly rg?: number; readonly wstage?: boolean }): KsSgmatStridedSchedule => ({
   family: 'ks-sgmat-strided',

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Session 8 plan, device call B (issue 11; README.md beside this folder): the host round trip and
+# Monarch n=16384, B=4096.
+#  1. bench/host-path.ts: forward() of monarch(nblocks: 64) n=4096 f32 from host memory at
+#     B = 1, 512, 4096 in every mode (fresh array, caller's array, stagings, pipelined chunks),
+#     with the phases timed apart; then bench/torch_baseline.py --host-only (pinned round trip).
+#  2. monarch-goal n=16384 B=4096 (f32, and f16) over bench/plan-s8.json's 16384 entries (the
+#     16384 keys only; defaults included), the best of each factor then the chain: target 1.0 ms f32.
+#  3. sweep of monarch-16k (tuned vs untuned through the compiler, f32 and f16), what users get.
+# Writes 8 files under $OUT. Estimated 330 s on the H200 (timeouts sum to 520 s).
+# PyTorch's compiled n=16384 baseline comes from call A's torch.json (same session).
+# MONC_DRY=1: a rehearsal on SwiftShader (this machine): small shapes, 3 repeats, no PyTorch.
+set -u
+: "${OUT:?set OUT to the output folder}"
+R="bash .gpu/run.sh"
+status=0
+if [ -n "${MONC_DRY:-}" ]; then
+  HOST="--n 256 --nblocks 16 --batches 1,64 --chunk-rows 16,32 --repeats 3 --warmup 1"
+  GOAL="--sizes 256 --batch 64 --repeats 3"
+  SWEEP="--quick --only dense --max-candidates 2 --budget-s 20 --deadline-s 30 --repeats 3 --tune-repeats 2"
+else
+  HOST="--batches 1,512,4096 --repeats 30 --warmup 10"
+  GOAL="--sizes 16384 --batch 4096"
+  SWEEP="--only monarch-16k --max-candidates 10 --budget-s 70 --deadline-s 85"
+fi
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h %s' 2>/dev/null; } > $OUT/log.txt
+timeout 150 $R node .gdist/bench/host-path.js $HOST --out $OUT/host-path.json 2> $OUT/host-log.txt || { echo "host-path: exit $?" | tee -a $OUT/log.txt; status=1; }
+if [ -z "${MONC_DRY:-}" ]; then
+  PYTHONUNBUFFERED=1 timeout 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt || { echo "torch_baseline --host-only: exit $?" | tee -a $OUT/log.txt; status=1; }
+fi
+if ! $R node .gdist/bench/plan-check.js bench/plan-s8.json 2>> $OUT/log.txt; then
+  echo "PLAN CHECK FAILED: see log.txt (PLAN INVALID lines); monarch-goal skips those entries" | tee -a $OUT/log.txt
+  status=1
+fi
+timeout 150 $R node .gdist/bench/monarch-goal.js --only monarch --no-fused $GOAL --plan bench/plan-s8.json --out $OUT/goal-16k.json 2> $OUT/goal-16k-log.txt || { echo "monarch-goal: exit $?" | tee -a $OUT/log.txt; status=1; }
+timeout 110 $R node .gdist/bench/sweep.js $SWEEP --out $OUT/sweep-16k.json 2> $OUT/sweep-16k-log.txt || { echo "sweep: exit $?" | tee -a $OUT/log.txt; status=1; }
+grep -h -E 'PLAN|batch [0-9]+ (fresh|out|staging|stagingRun):|two-kernel|=>|REJECT|ERROR|FAILED|error' $OUT/*log.txt | tail -60
+exit $status
