@@ -17,6 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { GOAL_FAMILIES, H200_LIMITS, monarchOfSize, planTarget } from './goal-families.js';
+import { isAmong } from '../src/codegen/wgsl/family.js';
 import type { EmittedKernel, Schedule } from '../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../src/ir/ir.js';
 import type { StorageType } from '../src/codegen/wgsl/scaffold.js';
@@ -202,8 +203,11 @@ export function occupancyRows(plan: Readonly<Record<string, readonly Schedule[]>
         if (typeof target === 'string') throw new Error(target);
         const op = monarchOfSize(size).ops[i];
         const def = GOAL_FAMILIES[DEFAULT_FAMILY[storage][i]].forOp(op).defaultSchedule(H200_LIMITS);
-        for (const [s, planned] of [[def, false] as const, ...(plan[key] ?? []).map((p) => [p, true] as const)])
+        const all = target.candidates(H200_LIMITS);
+        for (const [s, planned] of [[def, false] as const, ...(plan[key] ?? []).map((p) => [p, true] as const)]) {
+          if (!isAmong(s, all)) throw new Error(`${key}: not a candidate of this build (bench/plan-check.js lists them): ${JSON.stringify(s)}`);
           rows.push({ key, planned, ...occupancyOf(op, target.emit(s), storage, batch) });
+        }
       }
   return rows;
 }

@@ -14,6 +14,7 @@ import type { Schedule, TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { BsrOp, IndexMap } from '../../src/ir/ir.js';
 import { randomBlocks, randomIndexMap, rng } from '../support/programs.js';
 import { expectModuleMatches, LIMITS, opError, sample, TOL, TOL_F16 } from './support.js';
+import { workgroupBytes } from '../../bench/occupancy.js';
 
 const H100: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: [] };
 const transposed = (r: number, c: number): IndexMap => ({ size: r * c, steps: [{ shape: [r, c], perm: [1, 0] }] });
@@ -28,12 +29,6 @@ function schedulesFor(op: BsrOp): Schedule[] {
 
 async function expectAllMatch(c: OpsCase<BsrOp>, batch: number, schedules: readonly Schedule[]): Promise<void> {
   for (const s of schedules) expect(await opError(bsrTiled, c, 0, s, batch), JSON.stringify(s)).toBeLessThan(TOL);
-}
-
-/** Workgroup memory an emitted kernel declares, in bytes. */
-function workgroupBytes(wgsl: string): number {
-  const sizes = { 'vec4<f32>': 16, f32: 4 } as const;
-  return [...wgsl.matchAll(/var<workgroup> \w+: array<(vec4<f32>|f32), (\d+)>/g)].reduce((sum, m) => sum + sizes[m[1] as keyof typeof sizes] * Number(m[2]), 0);
 }
 
 describe('bsr-tiled', () => {

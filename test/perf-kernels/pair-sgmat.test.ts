@@ -13,6 +13,7 @@ import type { TargetLimits } from '../../src/codegen/wgsl/kernel.js';
 import type { KsOp } from '../../src/ir/ir.js';
 import { emulatedEmit } from '../support/sgmat-emulation.js';
 import { kernelError, TOL_F16 } from './support.js';
+import { workgroupBytes } from '../../bench/occupancy.js';
 
 const H200: TargetLimits = { maxWorkgroupSize: 1024, maxWorkgroupStorageBytes: 49152, features: ['shader-f16', SUBGROUP_MATRIX_FEATURE, 'subgroups'] };
 
@@ -21,11 +22,6 @@ function markedMonarch(n: number, m: number, k: number): OpsCase<KsOp> {
   const c = monarchCase(n, m, k) as OpsCase<KsOp>;
   const [op0, op1] = c.ops;
   return { ...c, ops: [{ ...op0, pair: { group: 0, stage: 0 } }, { ...op1, pair: { group: 0, stage: 1 } }] };
-}
-
-/** Bytes of the kernel's workgroup variables, read from its WGSL. */
-function workgroupBytes(wgsl: string): number {
-  return [...wgsl.matchAll(/var<workgroup> \w+: array<(f16|f32), (\d+)>/g)].reduce((t, m) => t + (m[1] === 'f16' ? 2 : 4) * Number(m[2]), 0);
 }
 
 const emit = (c: OpsCase<KsOp>, s: KsPairSgmatSchedule) => ksPairSgmat.emit(c.ops, s, contextFor(c, 'k', 0, 'f16'));
