@@ -108,7 +108,7 @@ describe('bench/plan-s8.json, group by group', () => {
     }
   });
 
-  it('H2: the n=16384 strided default would spill (more registers than 512 invocations leave); no planned entry does', () => {
+  it('H2: by the estimate the n=16384 strided default exceeds the registers 512 invocations leave; no planned entry does', () => {
     expect(defaultOf('16384/f16/op1', 'ks-sgmat-strided').boundBy).toMatch(/spills/);
     for (const s of plan['16384/f16/op1']) expect(modelOf('16384/f16/op1', s).boundBy, JSON.stringify(s)).not.toMatch(/spills/);
   });

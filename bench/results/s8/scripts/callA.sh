@@ -11,7 +11,7 @@
 #  3. sweep of monarch-rect (1024->4096, 4096->1024; f32 and f16): the untuned f16 strided
 #     default became tk 64 (de042bd) after call 1, so the untuned/tuned ratio is re-measured.
 #  4. bench/torch_baseline.py: fly bmm, dense, torch.compile (same session: ratios).
-# Writes 8 files under $OUT. Estimated 420 s on the H200 (timeouts sum to 520 s).
+# Writes 8 files under $OUT. Estimated 420 s on the H200 (timeouts sum to 490 s).
 # MONC_DRY=1: a rehearsal on SwiftShader (this machine): SwiftShader-sized shapes, 3 repeats, no PyTorch.
 set -u
 : "${OUT:?set OUT to the output folder}"
@@ -24,7 +24,7 @@ else
   GOAL="--sizes 4096,1024x4096x4,4096x1024x4 --batch 16384"
   SWEEP="--only monarch-rect --max-candidates 12 --budget-s 100 --deadline-s 115"
 fi
-{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h %s' 2>/dev/null; } > $OUT/log.txt
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h' 2>/dev/null; } > $OUT/log.txt
 if ! $R node .gdist/bench/plan-check.js bench/plan-s7b.json bench/plan-s8.json --merge $OUT/plan.json 2>> $OUT/log.txt; then
   echo "PLAN CHECK FAILED: see log.txt (PLAN INVALID lines); monarch-goal skips those entries" | tee -a $OUT/log.txt
   status=1

@@ -7,7 +7,7 @@
 #  2. monarch-goal n=16384 B=4096 (f32, and f16) over bench/plan-s8.json's 16384 entries (the
 #     16384 keys only; defaults included), the best of each factor then the chain: target 1.0 ms f32.
 #  3. sweep of monarch-16k (tuned vs untuned through the compiler, f32 and f16), what users get.
-# Writes 8 files under $OUT. Estimated 330 s on the H200 (timeouts sum to 520 s).
+# Writes 8 files under $OUT. Estimated 330 s on the H200 (timeouts sum to 470 s).
 # PyTorch's compiled n=16384 baseline comes from call A's torch.json (same session).
 # MONC_DRY=1: a rehearsal on SwiftShader (this machine): small shapes, 3 repeats, no PyTorch.
 set -u
@@ -23,7 +23,7 @@ else
   GOAL="--sizes 16384 --batch 4096"
   SWEEP="--only monarch-16k --max-candidates 10 --budget-s 70 --deadline-s 85"
 fi
-{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h %s' 2>/dev/null; } > $OUT/log.txt
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm --format=csv 2>/dev/null || echo "no nvidia-smi (dry run)"; git log -1 --format='build of %h' 2>/dev/null; } > $OUT/log.txt
 timeout 150 $R node .gdist/bench/host-path.js $HOST --out $OUT/host-path.json 2> $OUT/host-log.txt || { echo "host-path: exit $?" | tee -a $OUT/log.txt; status=1; }
 if [ -z "${MONC_DRY:-}" ]; then
   PYTHONUNBUFFERED=1 timeout 60 python3 bench/torch_baseline.py --host-only > $OUT/torch-host.json 2>> $OUT/host-log.txt || { echo "torch_baseline --host-only: exit $?" | tee -a $OUT/log.txt; status=1; }
