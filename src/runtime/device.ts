@@ -87,7 +87,7 @@ async function findAdapter(options: RequestDeviceOptions): Promise<{ adapter: GP
   }
   const found = await provider.requestAdapter(request);
   if (!found.adapter) throw new NoAdapterError(found.note ?? 'the WebGPU implementation found no adapter');
-  return { adapter: found.adapter, ...(found.note ? { note: found.note } : {}) };
+  return { adapter: found.adapter, note: found.note };
 }
 
 /** A readable one-line description of an adapter (from GPUAdapter.info or GPUDevice.adapterInfo, or a tuning entry's adapter). */

@@ -60,11 +60,10 @@ export function dispatchGrid(device: GPUDevice, groups: number): [number, number
  * pattern table (pattern-buffers.ts; a placeholder for kernels without one).
  */
 export function kernelBindings(params: GPUBuffer, src: GPUBuffer, dst: GPUBuffer, dims: GPUBuffer, index: number, pattern: GPUBuffer): GPUBindGroupEntry[] {
-  return [
-    { binding: 0, resource: { buffer: params } },
-    { binding: 1, resource: { buffer: src } },
-    { binding: 2, resource: { buffer: dst } },
-    { binding: 3, resource: { buffer: dims, offset: index * DIMS_STRIDE, size: 16 } },
-    { binding: PATTERN_BINDING, resource: { buffer: pattern } },
-  ];
+  return [wholeBuffer(0, params), wholeBuffer(1, src), wholeBuffer(2, dst), { binding: 3, resource: { buffer: dims, offset: index * DIMS_STRIDE, size: 16 } }, wholeBuffer(PATTERN_BINDING, pattern)];
+}
+
+/** A binding of a whole buffer. */
+export function wholeBuffer(binding: number, buffer: GPUBuffer): GPUBindGroupEntry {
+  return { binding, resource: { buffer } };
 }

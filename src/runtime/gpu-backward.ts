@@ -10,14 +10,16 @@ import { workgroupCount } from '../manifest/dispatch.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
-import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
+import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
-import { userError } from './user-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
+import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import * as flags from './gpu-flags.js';
 
 export interface BackwardExecutorSpec {
+  /** The map's name, for messages. */
+  readonly name: string;
   readonly wgsl: string;
   readonly kernels: readonly ManifestBackwardKernel[];
   /** The backward program's ops (the kernels' `ops` index them; block-sparse kernels read their patterns). */
@@ -74,7 +76,7 @@ export class GpuBackward {
   private bindGroups = new Map<string, GPUBindGroup[]>();
   private readonly dims: DimsBuffers;
   private io: { capacity: number; x: GPUBuffer; dy: GPUBuffer; dx: GPUBuffer; readback: GPUBuffer } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue: RunQueue;
   private destroyed = false;
 
   private constructor(
@@ -85,6 +87,7 @@ export class GpuBackward {
     private readonly patterns: PatternBuffers,
   ) {
     this.elementBytes = spec.storage === 'f16' ? 2 : 4;
+    this.queue = runQueue(spec.name, () => this.destroyed);
     this.dims = new DimsBuffers(device, 'backward dims');
     this.gradients = device.createBuffer({
       label: 'monc gradients',
@@ -151,7 +154,7 @@ export class GpuBackward {
    * hold) the kernels that write it are not recorded.
    */
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number): void {
-    if (this.destroyed) throw userError('the map runner was destroyed');
+    this.checkUsable();
     if (batch === 0) return;
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.ensureBuffers(batch);
@@ -181,7 +184,7 @@ export class GpuBackward {
       pass.setPipeline(this.pipelines[i]);
       cached[i] ??= this.device.createBindGroup({
         layout,
-        entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), { binding: 4, resource: { buffer: buffer(k.aux) } }],
+        entries: [...kernelBindings(this.params, buffer(k.src), buffer(k.dst), dims, i, this.patterns.get(i)), wholeBuffer(4, buffer(k.aux))],
       });
       pass.setBindGroup(0, cached[i]);
       pass.dispatchWorkgroups(...dispatchGrid(this.device, groups[i]));
@@ -207,12 +210,15 @@ export class GpuBackward {
 
   /** dx and the packed gradients for host arrays; runs one at a time (they share staging buffers). */
   run(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
-    const result = this.queue.then(() => this.runNow(x, dy, batch));
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.queue(() => this.runNow(x, dy, batch));
+  }
+
+  private checkUsable(): void {
+    if (this.destroyed) throw runnerDestroyed(this.spec.name);
   }
 
   private async runNow(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
+    this.checkUsable();
     const device = this.device;
     const io = this.ensureIo(Math.max(batch, 1));
     device.pushErrorScope('out-of-memory');
@@ -229,9 +235,8 @@ export class GpuBackward {
     if (batch > 0) encoder.copyBufferToBuffer(io.dx, 0, io.readback, 0, dxBytes);
     encoder.copyBufferToBuffer(this.gradients, 0, io.readback, batch > 0 ? dxBytes : 0, gradBytes);
     device.queue.submit([encoder.finish()]);
-    const [validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope()]);
-    const error = validation ?? oom;
-    if (error) throw new Error(`WebGPU error while running the backward pass: ${error.message}`);
+    const error = scopeError(this.spec.name, 'while running the backward pass', await Promise.all([device.popErrorScope(), device.popErrorScope()]));
+    if (error) throw error;
     const offset = batch > 0 ? dxBytes : 0;
     await io.readback.mapAsync(flags.MODE_READ, 0, offset + gradBytes);
     try {
@@ -273,6 +278,7 @@ export function backwardSpec(map: ManifestMap, built: BackwardKernels): Backward
   const b = map.backward;
   if (!b || !built.backward) throw new FormatError(`map '${map.name}': its manifest has no backward kernels (built by an older monc); rebuild the module with this version to train it`);
   return {
+    name: map.name,
     wgsl: built.wgsl,
     kernels: built.backward,
     ops: b.ops,

@@ -17,13 +17,13 @@ import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manife
 import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
-import { userError } from './user-error.js';
 import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { registeredHostIo } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
+import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
 import type { PipelinedForward } from './pipelined-forward.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer } from './buffer.js';
@@ -54,6 +54,8 @@ export function planKernels(kernels: readonly EmittedKernel[], ops: readonly OpD
 }
 
 export interface ExecutorSpec {
+  /** The map's name, for messages. */
+  readonly name: string;
   readonly wgsl: string;
   readonly kernels: readonly KernelPlan[];
   /** The ops the kernels perform: block-sparse kernels (a `pattern`) read their patterns from them. */
@@ -93,7 +95,7 @@ export class GpuExecutor {
   readonly #validated = new Set<number>();
   #lost: string | undefined;
   readonly #lostPromise: Promise<never>;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #queue: RunQueue;
   #destroyed = false;
   readonly #spec: ExecutorSpec;
   readonly #pipelines: readonly GPUComputePipeline[];
@@ -107,6 +109,7 @@ export class GpuExecutor {
     this.#pipelines = pipelines;
     this.#bindGroupLayout = bindGroupLayout;
     this.#patterns = patterns;
+    this.#queue = runQueue(spec.name, () => this.#destroyed);
     this.#elementBytes = spec.storage === 'f16' ? 2 : 4;
     this.#dims = new DimsBuffers(device, 'dims');
     this.#params = createBuffer(device, 'params', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
@@ -135,7 +138,7 @@ export class GpuExecutor {
   }
 
   #checkUsable(): void {
-    if (this.#destroyed) throw userError('the map runner was destroyed');
+    if (this.#destroyed) throw runnerDestroyed(this.#spec.name);
     if (this.#lost) throw new MoncError('device', this.#lost);
   }
 
@@ -249,10 +252,8 @@ export class GpuExecutor {
   }
 
   #destroyIo(): void {
-    this.#io?.x.destroy();
-    this.#io?.y.destroy();
-    this.#io?.upload.destroy();
-    this.#io?.readback.destroy();
+    const io = this.#io;
+    if (io) for (const b of [io.x, io.y, io.upload, io.readback]) b.destroy();
   }
 
   /** Writes `x` in the storage type into the mapped upload buffer, then unmaps it. */
@@ -285,15 +286,9 @@ export class GpuExecutor {
   run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
     const chunk = registeredHostIo()?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
-    if (chunk !== undefined) return this.#enqueue(() => this.#runPipelined(x, batch, out ?? new Float32Array(batch * this.#spec.out), chunk));
+    if (chunk !== undefined) return this.#queue(() => this.#runPipelined(x, batch, out ?? new Float32Array(batch * this.#spec.out), chunk));
     if (batch > rows) return this.#runInChunks(x, batch, rows, out);
-    return this.#enqueue(() => this.#runNow(x, batch, out));
-  }
-
-  #enqueue(body: () => Promise<Float32Array>): Promise<Float32Array> {
-    const result = this.#queue.then(body);
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#queue(() => this.#runNow(x, batch, out));
   }
 
   #runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
@@ -350,9 +345,8 @@ export class GpuExecutor {
     if (checked) {
       const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
       scopes.catch(() => undefined);
-      const [validationError, oomError] = await Promise.race([scopes, this.#lostPromise]);
-      const error = validationError ?? oomError;
-      if (error) throw new Error(`WebGPU error while running the map: ${error.message}`);
+      const error = scopeError(this.#spec.name, 'while running the map', await Promise.race([scopes, this.#lostPromise]));
+      if (error) throw error;
     }
     await Promise.race([mapped, this.#lostPromise]);
     try {

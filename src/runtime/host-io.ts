@@ -43,6 +43,7 @@ import { userError } from './user-error.js';
 import { fromStorage } from './host-storage.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
+import { scopeError } from './run-errors.js';
 
 /**
  * Reused host memory for repeated forward passes of up to `capacity` rows: `input(batch)` lends
@@ -95,15 +96,10 @@ abstract class StagingSteps implements ForwardStaging {
     }
     // Claimed before the first await: a second input() now fails instead of racing this one.
     this.phase = 'filling';
-    try {
-      this.releaseResult();
-      this.rows = batch;
-      this.lent = await this.lendInput(batch);
-      return this.lent;
-    } catch (e) {
-      this.phase = 'idle';
-      throw e;
-    }
+    this.releaseResult();
+    this.rows = batch;
+    this.lent = await this.settled(this.lendInput(batch), 'filling', 'input()');
+    return this.lent;
   }
 
   async run(): Promise<Float32Array> {
@@ -111,14 +107,27 @@ abstract class StagingSteps implements ForwardStaging {
     // An input the map must not run on rejects here, the view still lent: correct it, run again.
     this.host.checkInput(this.lent!, this.rows);
     this.phase = 'running';
-    try {
-      const view = await this.compute(this.rows);
-      this.phase = 'result';
-      return view;
-    } catch (e) {
+    const view = await this.settled(this.compute(this.rows), 'running', 'run()');
+    this.phase = 'result';
+    return view;
+  }
+
+  /**
+   * The outcome of a step in flight (in `phase`): a failure returns the staging to 'idle'; a
+   * `destroy()` meanwhile (the runner's too) rejects with the destroyed staging's error, whatever
+   * WebGPU said of its freed buffers, and leaves it destroyed.
+   */
+  private async settled<T>(step: Promise<T>, phase: Phase, call: string): Promise<T> {
+    const outcome = await step.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    this.expect([phase], call);
+    if ('error' in outcome) {
       this.phase = 'idle';
-      throw e;
+      throw outcome.error;
     }
+    return outcome.value;
   }
 
   destroy(): void {
@@ -247,7 +256,7 @@ export class GpuStaging extends StagingSteps {
 
   protected async lendInput(batch: number): Promise<Float32Array> {
     const mapped = await Promise.race([this.uploadMapped, this.lost]);
-    if (!mapped) throw new Error(`map '${this.host.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
+    if (!mapped) throw new MoncError('device', `map '${this.host.name}': the staging's upload buffer could not be mapped after an earlier WebGPU error`);
     const count = batch * this.host.in;
     if (this.hostX) return this.hostX.subarray(0, count);
     return new Float32Array(this.upload.getMappedRange(0, this.bytes(count)), 0, count);
@@ -283,9 +292,8 @@ export class GpuStaging extends StagingSteps {
     if (checked) {
       const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
       scopes.catch(() => undefined);
-      const [validationError, oomError] = await Promise.race([scopes, this.lost]);
-      const error = validationError ?? oomError;
-      if (error) throw new Error(`WebGPU error while running the map: ${error.message}`);
+      const error = scopeError(this.host.name, 'while running the map', await Promise.race([scopes, this.lost]));
+      if (error) throw error;
     }
     await Promise.race([mapped, this.lost]);
     this.resultMapped = true;

@@ -3,7 +3,7 @@
  * forward (gpu-executor.ts, host-io.ts) and backward (gpu-backward.ts) runners, and reading a
  * device buffer back.
  */
-import { f16ArrayToF32, f32ArrayToF16 } from './formats/f16.js';
+import { f16BitsArrayToF32, f32ArrayToF16 } from './formats/f16.js';
 import * as flags from './gpu-flags.js';
 import { createBuffer } from './buffer.js';
 
@@ -23,7 +23,7 @@ export function fromStorage(bytes: ArrayBuffer, count: number, storage: 'f32' | 
   // A new array filled with set(): 0.96 ms for 8 MiB of mapped memory on the H200 machine,
   // where slice() took 3.43 ms (bench/readback-probe.ts, bench/results/s3/readback-probe.json).
   if (storage === 'f16') {
-    const values = f16ArrayToF32(new Uint16Array(bytes, 0, count));
+    const values = f16BitsArrayToF32(new Uint16Array(bytes, 0, count));
     return out ? (out.set(values), out) : values;
   }
   const result = out ?? new Float32Array(count);
@@ -41,7 +41,7 @@ export async function readDeviceBuffer(device: GPUDevice, buffer: GPUBuffer, cou
     device.queue.submit([encoder.finish()]);
     await staging.mapAsync(flags.MODE_READ);
     const data = staging.getMappedRange().slice(0);
-    return storage === 'f32' ? new Float32Array(data, 0, count) : f16ArrayToF32(new Uint16Array(data, 0, count));
+    return storage === 'f32' ? new Float32Array(data, 0, count) : f16BitsArrayToF32(new Uint16Array(data, 0, count));
   } finally {
     staging.destroy();
   }

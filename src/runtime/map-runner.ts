@@ -40,6 +40,7 @@ import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
+import { runnerDestroyed } from './run-errors.js';
 import type { BackwardResult, Training, TrainingHost } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
@@ -230,7 +231,7 @@ export class MapRunner {
   createStaging(capacity: number): ForwardStaging {
     this.#checkUsable();
     const support = registeredHostIo();
-    if (!support) throw missingEntry(`map '${this.map.name}': createStaging`, 'monc/runtime/host-io');
+    if (!support) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
     this.#requireParams();
     const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.#checkInput(x, rows) };
     const staging = this.#gpu
@@ -241,7 +242,7 @@ export class MapRunner {
   }
 
   #checkInput(x: Float32Array, rows: number): void {
-    if (this.#dtype === 'f16') checkValues(x, 'f16', `input of map '${this.map.name}'`, [rows, this.in]);
+    if (this.#dtype === 'f16') checkValues(x, 'f16', `input of ${this.#what}`, [rows, this.in]);
   }
 
   /**
@@ -338,7 +339,7 @@ export class MapRunner {
   createOptimizer(options: OptimizerOptions): Optimizer {
     this.#checkUsable();
     this.#checkTrainable('createOptimizer');
-    return this.#trainingSupport('createOptimizer').optimizer(`map '${this.map.name}'`, options, () => this.#training, async () => {
+    return this.#trainingSupport('createOptimizer').optimizer(this.#what, options, () => this.#training, async () => {
       this.#checkUsable();
       return this.#loadTraining();
     });
@@ -364,7 +365,7 @@ export class MapRunner {
   /** The training entry's support, registered by `monc/runtime/training`; else the error naming the import, for `call`. */
   #trainingSupport(call: string): TrainingSupport {
     const support = registeredTraining();
-    if (!support) throw missingEntry(`map '${this.map.name}': ${call}`, 'monc/runtime/training');
+    if (!support) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
     return support;
   }
 
@@ -372,14 +373,19 @@ export class MapRunner {
     if (!this.#trainingLoad) {
       const support = this.#trainingSupport('training (backward, optimizers)');
       const host: TrainingHost = { map: this.map, dtype: this.#dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
-      this.#trainingLoad = support.create(host).then((training) => (this.#training ??= training));
+      this.#trainingLoad = support.create(host).then((training) => {
+        // destroy() ran while it was being created: nothing may keep its buffers.
+        if (this.#destroyed) training.destroy();
+        this.#checkUsable();
+        return (this.#training ??= training);
+      });
     }
     return this.#trainingLoad;
   }
 
   #loadedTraining(what: string): Training {
     // Without the training entry, the error naming its import; with it, the one saying to create the training half first.
-    if (!this.#training) throw this.#trainingSupport(what).notLoaded(`map '${this.map.name}'`, what);
+    if (!this.#training) throw this.#trainingSupport(what).notLoaded(this.#what, what);
     return this.#training;
   }
 
@@ -393,7 +399,7 @@ export class MapRunner {
   /** The device executor for a webgpu-only call, after the checks every run makes. */
   #readyOnGpu(call: string): GpuExecutor {
     this.#checkUsable();
-    if (!this.#gpu) throw userError(`map '${this.map.name}': ${call} needs the webgpu backend (this runner uses ${this.backend})`);
+    if (!this.#gpu) throw userError(`${this.#what}: ${call} needs the webgpu backend (this runner uses ${this.backend})`);
     this.#requireParams();
     return this.#gpu;
   }
@@ -403,12 +409,17 @@ export class MapRunner {
     if (this.map.forwardOnly) throw forwardOnlyError(this.map.name, call);
   }
 
+  /** How messages name the runner's map. */
+  get #what(): string {
+    return `map '${this.map.name}'`;
+  }
+
   #checkUsable(): void {
-    if (this.#destroyed) throw userError(`map '${this.map.name}': the runner was destroyed`);
+    if (this.#destroyed) throw runnerDestroyed(this.map.name);
   }
 
   #requireParams(): Float32Array {
-    if (!this.#packed) throw userError(`map '${this.map.name}': call loadParams() before running it`);
+    if (!this.#packed) throw userError(`${this.#what}: call loadParams() before running it`);
     return this.#packed;
   }
 }

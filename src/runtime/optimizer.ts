@@ -10,6 +10,7 @@ import { userError } from './user-error.js';
 import { FormatError } from './formats/format-error.js';
 import { resolveOptimizer, type Optimizer, type OptimizerOptions, type ResolvedOptimizer } from './optimizer-options.js';
 import * as flags from './gpu-flags.js';
+import { scopeError } from './run-errors.js';
 
 export type { Optimizer, OptimizerOptions, ResolvedOptimizer } from './optimizer-options.js';
 export { resolveOptimizer };
@@ -109,6 +110,8 @@ export class GpuOptimizer implements Optimizer {
   private readonly bindGroups: { params: GPUBuffer; gradients: GPUBuffer; group: GPUBindGroup }[] = [];
 
   constructor(
+    /** The runner's map, for messages. */
+    private readonly mapName: string,
     private readonly device: GPUDevice,
     options: OptimizerOptions,
     private readonly size: number,
@@ -201,7 +204,7 @@ export class GpuOptimizer implements Optimizer {
     const encoder = this.device.createCommandEncoder({ label: 'monc optimizer step' });
     this.encodeStep(encoder);
     this.device.queue.submit([encoder.finish()]);
-    const error = await this.device.popErrorScope();
-    if (error) throw new Error(`WebGPU error in the optimizer step: ${error.message}`);
+    const error = scopeError(this.mapName, 'in the optimizer step', [await this.device.popErrorScope()]);
+    if (error) throw error;
   }
 }

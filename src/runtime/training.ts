@@ -125,7 +125,7 @@ export class Training {
     const { map, gpu } = this.host;
     if (gpu && this.module) {
       const module = { module: this.module, kernels: map.optimizers };
-      return new GpuOptimizer(gpu.device, options, map.paramSize, module, () => {
+      return new GpuOptimizer(map.name, gpu.device, options, map.paramSize, module, () => {
         this.requireGradients();
         return { params: gpu.paramsBuffer, gradients: this.backwardExecutor().gradients };
       });

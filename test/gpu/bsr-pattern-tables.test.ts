@@ -81,7 +81,7 @@ describe('block-sparse kernels read the uploaded pattern table', () => {
   it('an executor given a sparse kernel without the ops its pattern comes from refuses with a format error', async () => {
     const { outputs } = compileModule('map s : 24 -> 20 = sparse(block: [4, 6], pattern: band(width: 2))', 's.mon');
     const map = outputs!.manifest.maps[0];
-    const spec = { wgsl: outputs!.wgsl, kernels: map.kernels, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out, storage: 'f32' as const };
+    const spec = { name: map.name, wgsl: outputs!.wgsl, kernels: map.kernels, buffers: map.buffers, paramSize: map.paramSize, in: map.in, out: map.out, storage: 'f32' as const };
     const created = GpuExecutor.create(await getTestDevice(), spec);
     await expect(created).rejects.toThrow(`kernel ${map.kernels[0].entryPoint} reads a pattern table, but its op has no block pattern`);
     await expect(created).rejects.toMatchObject({ kind: 'format' });

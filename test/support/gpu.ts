@@ -45,6 +45,7 @@ export async function runProgramOnGpu(
   const device = await getTestDevice();
   const kernels = emitProgramKernels(program, options);
   const executor = await GpuExecutor.create(device, {
+    name: program.name,
     wgsl: assembleModule(kernels).wgsl,
     kernels: planKernels(kernels, program.ops),
     ops: program.ops,

@@ -67,6 +67,11 @@ let halfValues: Float32Array | undefined;
 export function f16ArrayToF32(bits: ArrayLike<number>): Float32Array {
   // By its tag: a Float16Array of another realm (a page's frame) is one too; Node 20 has none.
   if (Object.prototype.toString.call(bits) === '[object Float16Array]') return Float32Array.from(bits);
+  return f16BitsArrayToF32(bits);
+}
+
+/** Halves' bits (a `Uint16Array`, what the device's f16 buffers hold) as float32 values. */
+export function f16BitsArrayToF32(bits: ArrayLike<number>): Float32Array {
   if (!halfValues) {
     halfValues = new Float32Array(0x10000);
     for (let h = 0; h < 0x10000; h++) halfValues[h] = f16BitsToF32(h);

@@ -1,0 +1,36 @@
+/**
+ * How a run on the device fails, one way for every executor (the forward pass, the backward
+ * pass, stagings, optimizer steps): every failure is a MoncError (docs/install.md, Errors).
+ * After `destroy()` a run still in flight rejects with the destroyed runner's user error, whatever
+ * WebGPU reported for it (an aborted mapping, a destroyed buffer in a submit); what an error scope
+ * caught is kind 'wgsl' (a validation error) or 'device' (out of memory); a lost device is
+ * already a MoncError of kind 'device'.
+ */
+import { MoncError } from '../util/error.js';
+import { userError } from './user-error.js';
+
+/** The error of any call on a runner (or its executors) after `destroy()`. */
+export function runnerDestroyed(mapName: string): MoncError {
+  return userError(`map '${mapName}': the runner was destroyed`);
+}
+
+/** What a run's error scopes caught (validation, then out of memory), as a MoncError; undefined when nothing. */
+export function scopeError(mapName: string, during: string, [validation, oom]: readonly (GPUError | null)[]): MoncError | undefined {
+  const error = validation ?? oom;
+  return error ? new MoncError(validation ? 'wgsl' : 'device', `map '${mapName}': WebGPU error ${during}: ${error.message}`) : undefined;
+}
+
+/** Runs calls one at a time, each after the one before it has settled (they share staging buffers). */
+export type RunQueue = <T>(body: () => Promise<T>) => Promise<T>;
+
+/** A RunQueue whose calls that fail once their executor is destroyed reject with `runnerDestroyed`. */
+export function runQueue(mapName: string, destroyed: () => boolean): RunQueue {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (body) => {
+    const result = tail.then(body).catch((e: unknown) => {
+      throw destroyed() ? runnerDestroyed(mapName) : e;
+    });
+    tail = result.catch(() => undefined);
+    return result;
+  };
+}

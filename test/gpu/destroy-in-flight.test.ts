@@ -1,0 +1,87 @@
+/**
+ * destroy() while calls are in flight (review findings R1, R2): every such call rejects with the
+ * destroyed runner's one-line MoncError of kind 'user', never WebGPU's bare AbortError or a plain
+ * Error about destroyed buffers; and a training half still being created when the runner is
+ * destroyed keeps no buffer alive. On the device a test owns, whose createBuffer is counted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { requestMoncDevice } from '../../src/runtime/device.js';
+import { MapRunner } from '../../src/runtime/map-runner.js';
+import { checkedMap, monarch, randomParams, rng } from '../ir/structures.js';
+import { getTestMoncDevice } from '../support/gpu.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from '../training/compile.js';
+
+const checked = checkedMap('a', monarch(64, 64, 4));
+const compiled = compileModuleForTest(checked);
+const params = Object.fromEntries([...randomParams(checked.structure, rng(4))].map(([k, v]) => [k, Float32Array.from(v)]));
+const DESTROYED = "map 'a': the runner was destroyed";
+const batch = 256;
+const x = Float32Array.from({ length: batch * checked.in }, (_, i) => Math.sin(i));
+const dy = Float32Array.from({ length: batch * checked.out }, (_, i) => Math.cos(i));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A device of this file's own (the node entry is loaded by test/support/gpu.ts), and the buffers created on it and not destroyed. */
+await getTestMoncDevice();
+const { device } = await requestMoncDevice();
+const live = new Set<GPUBuffer>();
+const createBuffer = device.createBuffer.bind(device);
+device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+  const buffer = createBuffer(descriptor);
+  live.add(buffer);
+  const destroy = buffer.destroy.bind(buffer);
+  buffer.destroy = () => {
+    live.delete(buffer);
+    destroy();
+  };
+  return buffer;
+};
+afterAll(() => device.destroy());
+
+async function runner(training = false): Promise<MapRunner> {
+  const r = await MapRunner.create(compiled.manifest.maps[0], compiled.wgsl, { backend: 'webgpu', device, training });
+  r.loadParams(params);
+  return r;
+}
+
+describe('destroy() while a call is in flight', () => {
+  it.each([0, 1, 5])('forward, destroyed after %i ms, rejects with the destroyed runner’s user error', async (ms) => {
+    const r = await runner();
+    await r.forward(x, batch); // its buffers exist: the next run is the one in flight
+    const pending = r.forward(x, batch);
+    await sleep(ms);
+    r.destroy();
+    await expectMoncError(() => pending, 'user', DESTROYED);
+  });
+
+  it.each([0, 1, 5])('backward (its training half loaded), destroyed after %i ms, too', async (ms) => {
+    const r = await runner(true);
+    await r.backward(x, dy, batch);
+    const pending = r.backward(x, dy, batch);
+    await sleep(ms);
+    r.destroy();
+    await expectMoncError(() => pending, 'user', DESTROYED);
+  });
+
+  it('a staging’s run, destroyed with its runner, rejects with the destroyed staging’s error and stays destroyed', async () => {
+    const r = await runner();
+    const staging = r.createStaging(batch);
+    (await staging.input()).set(x);
+    const pending = staging.run();
+    r.destroy();
+    await expectMoncError(() => pending, 'user', "map 'a': run() out of order: the staging was destroyed");
+    await expectMoncError(() => staging.input(), 'user', 'the staging was destroyed');
+  });
+
+  it('the first backward, destroyed while its training half is created, rejects and leaves no buffer alive', async () => {
+    const r = await runner();
+    const before = new Set(live);
+    const pending = r.backward(x, dy, 4);
+    r.destroy();
+    await expectMoncError(() => pending, 'user', DESTROYED);
+    await sleep(5);
+    expect([...live].filter((b) => !before.has(b)).map((b) => b.label)).toEqual([]);
+    // The runner's own buffers went with destroy() too.
+    expect([...live].filter((b) => b.label.startsWith('monc') && !b.label.includes('no pattern')).map((b) => b.label)).toEqual([]);
+  });
+});
