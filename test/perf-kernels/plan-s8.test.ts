@@ -47,6 +47,13 @@ describe('plan check (bench/plan-check.js)', () => {
     expect(problems[3]).toMatch(/^4096\/f16\/pair: pair is neither/);
   });
 
+  it("gives the rehearsal's plan (scripts/dry-plan.json) one entry SwiftShader runs and one it must report skipping", () => {
+    const dry = JSON.parse(readFileSync(new URL('../../bench/results/s8/scripts/dry-plan.json', import.meta.url), 'utf8')) as Record<string, Schedule[]>;
+    const swiftShader = { maxWorkgroupSize: 256, maxWorkgroupStorageBytes: 32768, features: [] };
+    expect(planProblems(dry)).toEqual([]);
+    expect(planProblems(dry, swiftShader)).toEqual([expect.stringMatching(/^256\/f32\/op1: not a candidate .*"dtile":16/)]);
+  });
+
   it('checks a plan against the limits it is given (an entry valid on the H200 is not on 256 invocations)', () => {
     const small = { ...H200_LIMITS, maxWorkgroupSize: 256 };
     const big = plan['4096/f32/op1'].filter((s) => modelOf('4096/f32/op1', s).threads > 256);
