@@ -3,7 +3,7 @@
  * changes; a spec error is reported and the watch goes on; outputs change only on success.
  */
 import { afterEach, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildWatchCommand } from '../../src/cli/commands/build-watch.js';
 import { writeNpy } from '../../src/runtime/formats/npy.js';
 import { emptyDb, serializeDb } from '../../src/tuner/db.js';
@@ -94,4 +94,35 @@ it('with --json, every build (and failed build) is one JSON object on its own li
   expect(objects[1]).toMatchObject({ error: { kind: 'user' } });
   // main prints the summary the same way.
   expect(result).toMatchObject({ json: { out: path('out'), builds: 3 }, jsonLine: true });
+});
+
+it('survives a spec naming a mask in a directory that does not exist, rebuilds when it appears, and again when it is deleted and made anew', async () => {
+  scratch = scratchDir();
+  const { path } = scratch;
+  writeFileSync(path('sp.mon'), 'module sp\nmap s : 16 -> 16 = sparse(block: 8, pattern: "masks/m.npy")\n');
+  let stderr = '';
+  const ctx = { io: { stdout: () => {}, stderr: (t: string) => (stderr += t), env: {} }, json: false };
+  const stop = new AbortController();
+  const watching = buildWatchCommand(ctx, [path('sp.mon')], { out: path('out') }, stop.signal);
+  const manifest = path('out/sp.json');
+  const paramCount = () => (existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')).maps[0].paramCount as number) : -1);
+  const builds = () => stderr.match(/watching \d+ files? for changes/g)?.length ?? 0;
+
+  // Watching masks/m.npy meant watching masks/, which threw ENOENT out of the watch loop.
+  await eventually(() => builds() === 1, 'the first build');
+  expect(stderr).toMatch(/error: cannot read mask .*\[E0602\]/);
+
+  // The directory first, then the file in it: one rebuild or two, the last one builds.
+  mkdirSync(path('masks'));
+  writeFileSync(path('masks/m.npy'), writeNpy([1, 0, 0, 1], [2, 2]));
+  await eventually(() => paramCount() === 2 * 64, 'a build once masks/m.npy exists');
+
+  // A new masks/ (another inode) where the watched one was: the old watch saw none of it.
+  rmSync(path('masks'), { recursive: true });
+  mkdirSync(path('masks'));
+  writeFileSync(path('masks/m.npy'), writeNpy([1, 1, 1, 1], [2, 2]));
+  await eventually(() => paramCount() === 4 * 64, 'a build of the mask in the new masks/');
+
+  stop.abort();
+  await watching;
 });
