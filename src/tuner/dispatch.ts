@@ -37,19 +37,38 @@ export async function prepareKernel(device: GPUDevice, kernel: EmittedKernel, bu
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   if (errors.length > 0) throw new Error(`kernel ${kernel.entryPoint} does not compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
-  device.pushErrorScope('validation');
-  // The contract's explicit layout, not 'auto': a kernel that never reads a binding (a sparse op
-  // without blocks never reads `src`) must still accept it, as in the runtime.
-  const { layout, bindGroupLayout } = PipelineCache.for(device);
-  const pipeline = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: kernel.entryPoint } });
-  const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-  device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
   if (kernel.pattern && !buffers.pattern) throw new Error(`internal error: kernel ${kernel.entryPoint} reads a pattern table and none is bound`);
-  const pattern = buffers.pattern ?? noPattern(device);
-  const bindGroup = device.createBindGroup({ layout: bindGroupLayout, entries: kernelBindings(buffers.params, buffers.src, buffers.dst, dims, 0, pattern) });
+  return inValidationScope(device, `kernel ${kernel.entryPoint}`, async () => {
+    // The contract's explicit layout, not 'auto': a kernel that never reads a binding (a sparse op
+    // without blocks never reads `src`) must still accept it, as in the runtime.
+    const { layout, bindGroupLayout } = PipelineCache.for(device);
+    const pipeline = await device.createComputePipelineAsync({ layout, compute: { module, entryPoint: kernel.entryPoint } });
+    const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.queue.writeBuffer(dims, 0, new Uint32Array([batch, groups, 0, 0]));
+    const pattern = buffers.pattern ?? noPattern(device);
+    const bindGroup = device.createBindGroup({ layout: bindGroupLayout, entries: kernelBindings(buffers.params, buffers.src, buffers.dst, dims, 0, pattern) });
+    return { pipeline, bindGroup, workgroups: dispatchGrid(device, groups) };
+  });
+}
+
+/**
+ * `body`'s result, with the WebGPU validation errors it causes turned into a rejection naming
+ * `what`. The scope is popped however `body` ends: one it throws out of (a pipeline the device
+ * refuses, over its workgroup storage, rejects createComputePipelineAsync) would otherwise stay
+ * pushed and swallow every later validation error of the tune. `body`'s own error wins.
+ */
+export async function inValidationScope<T>(device: GPUDevice, what: string, body: () => Promise<T> | T): Promise<T> {
+  device.pushErrorScope('validation');
+  let result: T;
+  try {
+    result = await body();
+  } catch (e) {
+    await device.popErrorScope().catch(() => undefined);
+    throw e;
+  }
   const err = await device.popErrorScope();
-  if (err) throw new Error(`kernel ${kernel.entryPoint}: ${err.message}`);
-  return { pipeline, bindGroup, workgroups: dispatchGrid(device, groups) };
+  if (err) throw new Error(`${what}: ${err.message}`);
+  return result;
 }
 
 export function encodeDispatch(pass: GPUComputePassEncoder, d: PreparedDispatch): void {

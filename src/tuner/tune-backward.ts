@@ -17,6 +17,7 @@ import { MONC_VERSION } from '../version.js';
 import { runOps, type CpuBuffer } from '../runtime/cpu-executor.js';
 import { f16ArrayToF32, f32ArrayToF16 } from '../runtime/formats/f16.js';
 import { dispatchGrid, kernelBindings } from '../runtime/dispatch-dims.js';
+import { inValidationScope } from './dispatch.js';
 import { gradientLayout } from '../runtime/gpu-backward.js';
 import type { PatternLayout } from '../manifest/pattern.js';
 import { noPattern, patternBuffer } from '../runtime/pattern-buffers.js';
@@ -114,25 +115,31 @@ function prepare(device: GPUDevice, op: BackwardOp, kernel: EmittedKernel, buffe
 
 /** The relative error of the kernel's destination against the float64 executor on the same data. */
 async function check(device: GPUDevice, program: BackwardProgram, op: BackwardOp, kernel: EmittedKernel, buffers: OpBuffers, storage: StorageType): Promise<number> {
-  device.pushErrorScope('validation');
-  const encode = prepare(device, op, kernel, buffers);
   const dstName = backwardBindings(op).dst;
   const dst = buffers.gpu.get(dstName)!;
   const { count, f32 } = bufferElements(program, dstName, buffers.batch);
   const half = !f32 && storage === 'f16';
   const bytes = Math.max(16, Math.ceil((count * (half ? 2 : 4)) / 16) * 16);
-  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  encode(pass);
-  pass.end();
-  enc.copyBufferToBuffer(dst, 0, staging, 0, bytes);
-  device.queue.submit([enc.finish()]);
-  const error = await device.popErrorScope();
-  if (error) throw new Error(`kernel ${kernel.entryPoint}: ${error.message}`);
-  await staging.mapAsync(GPUMapMode.READ);
-  const raw = staging.getMappedRange().slice(0);
-  staging.destroy();
+  let staging: GPUBuffer | undefined;
+  let raw: ArrayBuffer;
+  try {
+    staging = await inValidationScope(device, `kernel ${kernel.entryPoint}`, () => {
+      const readback = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      staging = readback; // destroyed below even when what follows throws
+      const encode = prepare(device, op, kernel, buffers);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      encode(pass);
+      pass.end();
+      enc.copyBufferToBuffer(dst, 0, readback, 0, bytes);
+      device.queue.submit([enc.finish()]);
+      return readback;
+    });
+    await staging.mapAsync(GPUMapMode.READ);
+    raw = staging.getMappedRange().slice(0);
+  } finally {
+    staging?.destroy();
+  }
   const got = half ? f16ArrayToF32(new Uint16Array(raw, 0, count)) : new Float32Array(raw, 0, count);
 
   // The reference on copies of the same inputs.
