@@ -7,4 +7,19 @@ import { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import { registerCpuExecutor } from './extensions.js';
 import { programOfManifest } from './manifest-program.js';
 
-registerCpuExecutor({ program: programOfManifest, forward: executeProgram, backward: executeBackwardProgram });
+/** Whether a runner already fell back to the CPU in this process (the warning is printed once). */
+let warnedFallback = false;
+
+registerCpuExecutor({
+  program: programOfManifest,
+  forward: executeProgram,
+  backward: executeBackwardProgram,
+  description: 'cpu (float64 reference executor)',
+  fallbackNote(noAdapter) {
+    // No backend asked for and no adapter: run like `monc run` does, and say so once.
+    const note = `${noAdapter.message}; running on the CPU executor`;
+    if (!warnedFallback) console.warn(`monc: ${note}`);
+    warnedFallback = true;
+    return note;
+  },
+});

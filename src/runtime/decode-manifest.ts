@@ -6,7 +6,7 @@
  */
 import { decodeManifestWith, type PatternRefResolver } from '../manifest/manifest-file.js';
 import type { Manifest } from '../manifest/types.js';
-import { missingEntry, registerBlockSparse, registeredBlockSparse, type BlockSparseSupport } from './extensions.js';
+import { missingEntry, registerBlockSparse, blockSparseSupport, type BlockSparseSupport } from './extensions.js';
 
 /**
  * The in-memory manifest of a manifest file's parsed JSON (docs/manifest.md). `sparse`
@@ -16,7 +16,7 @@ import { missingEntry, registerBlockSparse, registeredBlockSparse, type BlockSpa
  */
 export function decodeManifest(value: unknown, sparse?: BlockSparseSupport): Manifest {
   if (sparse) registerBlockSparse(sparse);
-  return decodeManifestWith(value, registeredBlockSparse()?.resolveRefs ?? withoutPatterns);
+  return decodeManifestWith(value, blockSparseSupport?.resolveRefs ?? withoutPatterns);
 }
 
 /** A file without block-sparse maps (an empty `patterns` table) has no reference to resolve. */

@@ -164,14 +164,10 @@ export function getSharedDevice(): Promise<MoncDevice> {
   if (!shared) {
     const requested = requestMoncDevice();
     shared = requested;
-    requested.then(
-      (d) => d.device.lost.then(() => {
-        if (shared === requested) shared = undefined;
-      }),
-      () => {
-        if (shared === requested) shared = undefined;
-      },
-    );
+    const forget = () => {
+      if (shared === requested) shared = undefined;
+    };
+    requested.then((d) => d.device.lost.then(forget), forget);
   }
   return shared;
 }

@@ -14,6 +14,12 @@ export const DIMS_STRIDE = 256;
 /** Distinct batch sizes whose dims are kept; beyond that the oldest is dropped. */
 export const DIMS_CACHE = 16;
 
+/** Sets `key` in a cache of at most DIMS_CACHE entries, dropping the oldest one beyond that. */
+export function cacheSet<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  if (cache.size >= DIMS_CACHE) cache.delete(cache.keys().next().value as K);
+  cache.set(key, value);
+}
+
 /** One uniform buffer per batch size, with kernel i's (batch, workgroups) at slot i. */
 export class DimsBuffers {
   // #-private: a minifier shortens these names (every page bundles this class).
@@ -36,8 +42,7 @@ export class DimsBuffers {
     const words = new Uint32Array(buffer.getMappedRange());
     groups.forEach((g, i) => words.set([batch, g], (i * DIMS_STRIDE) / 4));
     buffer.unmap();
-    if (this.#byBatch.size >= DIMS_CACHE) this.#byBatch.delete(this.#byBatch.keys().next().value as number);
-    this.#byBatch.set(batch, buffer);
+    cacheSet(this.#byBatch, batch, buffer);
     return buffer;
   }
 

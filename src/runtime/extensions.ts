@@ -14,6 +14,7 @@ import { userError } from './user-error.js';
 import type { executeBackwardProgram, executeProgram } from './cpu-executor.js';
 import type { Dtype } from '../manifest/program.js';
 import type { ManifestMap } from '../manifest/types.js';
+import type { NoAdapterError } from './device.js';
 import type { GpuExecutor } from './gpu-executor.js';
 import type { programOfManifest } from './manifest-program.js';
 import type { ForwardStaging, StagingHost } from './host-io.js';
@@ -27,16 +28,26 @@ import type { Training, TrainingHost } from './training.js';
 export interface CpuExecutor {
   /** A map's forward program, built once per runner (manifest-program.ts). */
   readonly program: typeof programOfManifest;
+  /** A cpu runner's `adapterDescription`. */
+  readonly description: string;
+  /** The `note` of a runner that falls back to the CPU for want of an adapter (the first in a process also prints it: console.warn). */
+  fallbackNote(noAdapter: NoAdapterError): string;
   readonly forward: typeof executeProgram;
   readonly backward: typeof executeBackwardProgram;
 }
 
+/**
+ * What the opt-in entries reach of a runner, one object per runner: the training half's host and
+ * a staging's, and the CPU executor's forward pass with the loaded parameters (cpu backend).
+ */
+export interface RunnerHost extends TrainingHost, StagingHost {
+  cpuForward(x: Float32Array, rows: number): ArrayLike<number>;
+}
+
 /** The host I/O for many batches as MapRunner and GpuExecutor reach it (host-io.ts, pipelined-forward.ts). */
 export interface HostIoSupport {
-  /** `createStaging` on webgpu: mapped buffers on the runner's device. */
-  gpuStaging(host: StagingHost, capacity: number, gpu: GpuExecutor): ForwardStaging;
-  /** `createStaging` on the cpu backend: plain arrays, which `apply` computes. */
-  cpuStaging(host: StagingHost, capacity: number, apply: (x: Float32Array, rows: number) => ArrayLike<number>): ForwardStaging;
+  /** `createStaging`: on webgpu mapped buffers on the runner's device, on the cpu backend plain arrays. */
+  staging(host: RunnerHost, capacity: number): ForwardStaging;
   /** Rows per chunk of a forward pass on webgpu, or undefined for one piece. */
   readonly chunkRowsFor: typeof chunkRowsFor;
   /** The chunk ring of one executor's pipelined forward passes, created on the first one. */
@@ -68,45 +79,31 @@ export interface BlockSparseSupport {
 
 export type RuntimeEntry = 'monc/runtime/cpu' | 'monc/runtime/training' | 'monc/runtime/host-io' | 'monc/runtime/sparse';
 
-let cpu: CpuExecutor | undefined;
-let training: TrainingSupport | undefined;
-let hostIo: HostIoSupport | undefined;
-let blockSparse: BlockSparseSupport | undefined;
+// Live bindings: importers read them at the call (shorter in every page's bundle than a getter each).
+
+/** The CPU executor, when `monc/runtime/cpu` was imported. */
+export let cpuExecutor: CpuExecutor | undefined;
+/** The training half, when `monc/runtime/training` was imported. */
+export let trainingSupport: TrainingSupport | undefined;
+/** The stagings and the pipelined forward pass, when `monc/runtime/host-io` was imported. */
+export let hostIoSupport: HostIoSupport | undefined;
+/** The block-sparse support, once `monc/runtime/sparse` was imported or it was passed to decodeManifest (as a block-sparse module's bindings do). */
+export let blockSparseSupport: BlockSparseSupport | undefined;
 
 export function registerCpuExecutor(executor: CpuExecutor): void {
-  cpu = executor;
+  cpuExecutor = executor;
 }
 
 export function registerTraining(support: TrainingSupport): void {
-  training = support;
+  trainingSupport = support;
 }
 
 export function registerHostIo(support: HostIoSupport): void {
-  hostIo = support;
+  hostIoSupport = support;
 }
 
 export function registerBlockSparse(support: BlockSparseSupport): void {
-  blockSparse = support;
-}
-
-/** The CPU executor, when `monc/runtime/cpu` was imported. */
-export function registeredCpuExecutor(): CpuExecutor | undefined {
-  return cpu;
-}
-
-/** The training half, when `monc/runtime/training` was imported. */
-export function registeredTraining(): TrainingSupport | undefined {
-  return training;
-}
-
-/** The stagings and the pipelined forward pass, when `monc/runtime/host-io` was imported. */
-export function registeredHostIo(): HostIoSupport | undefined {
-  return hostIo;
-}
-
-/** The block-sparse support, once `monc/runtime/sparse` was imported or it was passed to decodeManifest (as a block-sparse module's bindings do). */
-export function registeredBlockSparse(): BlockSparseSupport | undefined {
-  return blockSparse;
+  blockSparseSupport = support;
 }
 
 /** The error of a call that needs an entry the page did not import. */

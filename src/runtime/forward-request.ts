@@ -6,7 +6,7 @@
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 import { checkArray, checkBatch } from './batch-args.js';
-import { missingEntry, registeredHostIo } from './extensions.js';
+import { missingEntry, hostIoSupport } from './extensions.js';
 
 /** Options of `forward`: the rows of `x`, and an array to write the result into. */
 export interface ForwardOptions {
@@ -45,7 +45,7 @@ export function forwardRequest(
   if (out && out.length !== rows * sizes.out) throw new MoncError('shape', `map '${name}': out has ${out.length} values; expected batch ${rows} x ${sizes.out} = ${rows * sizes.out}`);
   if (chunkRows !== undefined && chunkRows !== Infinity) {
     if (!Number.isInteger(chunkRows) || chunkRows < 1) throw userError(`map '${name}': chunkRows must be a positive whole number of rows or Infinity, got ${chunkRows}`);
-    if (!registeredHostIo()) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
+    if (!hostIoSupport) throw missingEntry(`map '${name}': forward's chunkRows`, 'monc/runtime/host-io');
   }
   return { rows, out, chunkRows };
 }

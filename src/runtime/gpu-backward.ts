@@ -10,7 +10,7 @@ import { workgroupCount } from '../manifest/dispatch.js';
 import { PATTERN_BINDING } from '../manifest/pattern.js';
 import type { BackwardOpData, BufferDecl, PartialDecl } from '../manifest/program.js';
 import { GRADIENT_BUFFER, type ManifestBackwardKernel, type ManifestMap } from '../manifest/types.js';
-import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from './dispatch-dims.js';
+import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings, wholeBuffer } from './dispatch-dims.js';
 import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
@@ -175,8 +175,7 @@ export class GpuBackward {
     const key = [x, dy, dx, dims].map(bufferId).join(',') + `,${batch}`;
     let cached = this.bindGroups.get(key);
     if (!cached) {
-      if (this.bindGroups.size >= DIMS_CACHE) this.bindGroups.delete(this.bindGroups.keys().next().value as string);
-      this.bindGroups.set(key, (cached = []));
+      cacheSet(this.bindGroups, key, (cached = []));
     }
     const pass = encoder.beginComputePass({ label: 'monc backward' });
     this.spec.kernels.forEach((k, i) => {

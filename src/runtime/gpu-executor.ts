@@ -17,10 +17,10 @@ import { workgroupCount, type DispatchRule, type EmittedKernel } from '../manife
 import type { PatternLayout } from '../manifest/pattern.js';
 import type { BufferDecl, OpData } from '../manifest/program.js';
 import { MoncError } from '../util/error.js';
-import { DIMS_CACHE, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
+import { cacheSet, DimsBuffers, dispatchGrid, kernelBindings } from './dispatch-dims.js';
 import { f32ArrayToF16 } from './formats/f16.js';
 import { fromStorage, toStorage } from './host-storage.js';
-import { registeredHostIo } from './extensions.js';
+import { hostIoSupport } from './extensions.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { PipelineCache } from './pipeline-cache.js';
 import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
@@ -93,7 +93,8 @@ export class GpuExecutor {
   #bindGroups = new WeakMap<GPUBuffer, WeakMap<GPUBuffer, Map<number, GPUBindGroup[]>>>();
   /** Batch sizes whose round trip with the current host buffers ran without a WebGPU error. */
   readonly #validated = new Set<number>();
-  #lost: string | undefined;
+  /** Set when the device is lost: every later call throws it. */
+  #lost: MoncError | undefined;
   readonly #lostPromise: Promise<never>;
   readonly #queue: RunQueue;
   #destroyed = false;
@@ -114,8 +115,7 @@ export class GpuExecutor {
     this.#dims = new DimsBuffers(device, 'dims');
     this.#params = createBuffer(device, 'params', this.#bytes(Math.max(spec.paramSize, 1)), flags.STORAGE | flags.COPY_DST | flags.COPY_SRC);
     this.#lostPromise = device.lost.then((info) => {
-      this.#lost = `WebGPU device lost (${info.reason}): ${info.message}`;
-      throw new MoncError('device', this.#lost);
+      throw (this.#lost = new MoncError('device', `WebGPU device lost (${info.reason}): ${info.message}`));
     });
     // Nobody may be waiting on it; the rejection is reported through run() instead.
     this.#lostPromise.catch(() => undefined);
@@ -139,7 +139,7 @@ export class GpuExecutor {
 
   #checkUsable(): void {
     if (this.#destroyed) throw runnerDestroyed(this.#spec.name);
-    if (this.#lost) throw new MoncError('device', this.#lost);
+    if (this.#lost) throw this.#lost;
   }
 
   /** The packed parameter buffer on the device (the backward pass and optimizers use it; storage type, STORAGE usage). */
@@ -227,8 +227,7 @@ export class GpuExecutor {
         entries: kernelBindings(this.#params, buffer(k.src), buffer(k.dst), dims, i, this.#patterns.get(i)),
       }),
     );
-    if (byBatch.size >= DIMS_CACHE) byBatch.delete(byBatch.keys().next().value as number);
-    byBatch.set(batch, groups);
+    cacheSet(byBatch, batch, groups);
     return groups;
   }
 
@@ -285,16 +284,16 @@ export class GpuExecutor {
    */
   run(x: Float32Array, batch: number, out?: Float32Array, chunkRows?: number): Promise<Float32Array> {
     const rows = this.maxRows();
-    const chunk = registeredHostIo()?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
-    if (chunk !== undefined) return this.#queue(() => this.#runPipelined(x, batch, out ?? new Float32Array(batch * this.#spec.out), chunk));
+    const chunk = hostIoSupport?.chunkRowsFor(this.#spec, batch, rows, chunkRows);
+    if (chunk !== undefined) return this.#queue(() => this.#runPipelined(x, batch, out, chunk));
     if (batch > rows) return this.#runInChunks(x, batch, rows, out);
     return this.#queue(() => this.#runNow(x, batch, out));
   }
 
-  #runPipelined(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
+  #runPipelined(x: Float32Array, batch: number, y: Float32Array | undefined, chunkRows: number): Promise<Float32Array> {
     this.#checkUsable();
     // run() found the entry registered to choose chunks at all.
-    this.#pipelined ??= registeredHostIo()!.pipeline(this, this.#spec);
+    this.#pipelined ??= hostIoSupport!.pipeline(this, this.#spec);
     return this.#pipelined.run(x, batch, y, chunkRows);
   }
 

@@ -16,8 +16,7 @@ function stagingDevice(gpu: GpuExecutor): GpuStagingDevice {
 }
 
 registerHostIo({
-  gpuStaging: (host, capacity, gpu) => new GpuStaging(host, capacity, stagingDevice(gpu)),
-  cpuStaging: (host, capacity, apply) => new CpuStaging(host, capacity, apply),
+  staging: (host, capacity) => (host.gpu ? new GpuStaging(host, capacity, stagingDevice(host.gpu)) : new CpuStaging(host, capacity, host.cpuForward)),
   chunkRowsFor,
   // The input was checked by the caller (MapRunner.forward); the ring's stagings need not check it again.
   pipeline: (gpu, sizes) => new PipelinedForward({ name: 'forward', in: sizes.in, out: sizes.out, checkInput: () => undefined }, stagingDevice(gpu)),

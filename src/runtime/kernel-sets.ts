@@ -12,13 +12,14 @@ import { FormatError } from './formats/format-error.js';
 /** What a device lacks for a set's requirements, one phrase each (empty: it can run the set). */
 export function unmetRequirements(requires: ManifestRequirements, device: DeviceCapabilities): string[] {
   const size = requires.subgroupSize;
-  return [
-    ...requires.features.filter((f) => !device.features.includes(f)),
-    ...(Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX) < requires.maxComputeInvocationsPerWorkgroup ? [`${requires.maxComputeInvocationsPerWorkgroup} invocations`] : []),
-    ...(device.maxComputeWorkgroupStorageSize < requires.maxComputeWorkgroupStorageSize ? [`${requires.maxComputeWorkgroupStorageSize} bytes of workgroup storage`] : []),
-    // One subgroup per workgroup needs every subgroup to have that size; an adapter that does not report its sizes cannot promise it.
-    ...(size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size) ? [`subgroups of ${size}`] : []),
-  ];
+  const unmet = requires.features.filter((f) => !device.features.includes(f));
+  const invocations = requires.maxComputeInvocationsPerWorkgroup;
+  if (Math.min(device.maxComputeInvocationsPerWorkgroup, device.maxComputeWorkgroupSizeX) < invocations) unmet.push(`${invocations} invocations`);
+  const storage = requires.maxComputeWorkgroupStorageSize;
+  if (device.maxComputeWorkgroupStorageSize < storage) unmet.push(`${storage} bytes of workgroup storage`);
+  // One subgroup per workgroup needs every subgroup to have that size; an adapter that does not report its sizes cannot promise it.
+  if (size !== undefined && (device.subgroupMinSize !== size || device.subgroupMaxSize !== size)) unmet.push(`subgroups of ${size}`);
+  return unmet;
 }
 
 /** A map's kernel sets in order of preference; for an older manifest, the sets its fields make. */

@@ -29,7 +29,7 @@ import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 import { describeAdapter, deviceCapabilities, getSharedDevice, NoAdapterError, type MoncDevice } from './device.js';
 import { GpuExecutor } from './gpu-executor.js';
-import { missingEntry, registeredCpuExecutor, registeredHostIo, registeredTraining, type CpuExecutor, type TrainingSupport } from './extensions.js';
+import { missingEntry, cpuExecutor, hostIoSupport, trainingSupport, type CpuExecutor, type RunnerHost, type TrainingSupport } from './extensions.js';
 import type { BackwardKernels } from './gpu-backward.js';
 import { chooseKernelSet, kernelSetsOf, kernelSetWgsl } from './kernel-sets.js';
 import { mapModuleWgsl } from './module-groups.js';
@@ -38,10 +38,10 @@ import type { Optimizer, OptimizerOptions } from './optimizer-options.js';
 import { checkValues } from './numerics.js';
 import { checkCallerBuffers } from './batch-args.js';
 import { forwardRequest, type ForwardOptions } from './forward-request.js';
-import type { ForwardStaging, StagingHost } from './host-io.js';
+import type { ForwardStaging } from './host-io.js';
 import { packParams, unpackParams } from './params.js';
 import { runnerDestroyed } from './run-errors.js';
-import type { BackwardResult, Training, TrainingHost } from './training.js';
+import type { BackwardResult, Training } from './training.js';
 import type { FitMseOptions, FitMseResult } from './fit-mse.js';
 
 export type { BackwardResult, FitMseOptions, FitMseResult };
@@ -104,9 +104,6 @@ export interface RunnerKernelSet {
   readonly kernels: readonly ManifestKernelPlan[];
 }
 
-const CPU_DESCRIPTION = 'cpu (float64 reference executor)';
-/** Whether a runner already fell back to the CPU in this process (the warning is printed once). */
-let warnedCpuFallback = false;
 
 export class MapRunner {
   readonly in: number;
@@ -118,6 +115,7 @@ export class MapRunner {
   /** The training half (training.ts), once loaded. */
   #training: Training | undefined;
   #trainingLoad: Promise<Training> | undefined;
+  #hostOf: RunnerHost | undefined;
   /** Stagings created here: destroyed with the runner. */
   readonly #stagings: ForwardStaging[] = [];
   readonly #dtype: Dtype;
@@ -162,12 +160,12 @@ export class MapRunner {
 
   /** A runner on the float64 CPU executor (`monc/runtime/cpu`, registered by the caller). */
   static #onCpu(map: ManifestMap, dtype: Dtype, cpu: CpuExecutor, note?: string): MapRunner {
-    return new MapRunner(map, 'cpu', CPU_DESCRIPTION, dtype, undefined, cpu, note);
+    return new MapRunner(map, 'cpu', cpu.description, dtype, undefined, cpu, note);
   }
 
   static async #createRunner(map: ManifestMap, wgsl: string, options: MapRunnerOptions): Promise<MapRunner> {
     const dtype = options.dtype ?? 'f32';
-    const cpu = registeredCpuExecutor();
+    const cpu = cpuExecutor;
     if (options.backend === 'cpu') {
       if (!cpu) throw missingEntry(`map '${map.name}': the cpu backend`, 'monc/runtime/cpu');
       return MapRunner.#onCpu(map, dtype, cpu);
@@ -179,10 +177,7 @@ export class MapRunner {
       // No backend asked for: run like `monc run` does without an adapter, and say so once.
       if (options.backend !== undefined || !(e instanceof NoAdapterError)) throw e;
       if (!cpu) throw new NoAdapterError(`${e.reason}; import 'monc/runtime/cpu' to fall back to the CPU executor`);
-      const note = `${e.message}; running on the CPU executor`;
-      if (!warnedCpuFallback) console.warn(`monc: ${note}`);
-      warnedCpuFallback = true;
-      return MapRunner.#onCpu(map, dtype, cpu, note);
+      return MapRunner.#onCpu(map, dtype, cpu, cpu.fallbackNote(e));
     }
     const device = options.device ?? shared!.device;
     const kernels = deviceKernels(map, wgsl, dtype, device);
@@ -230,15 +225,29 @@ export class MapRunner {
    */
   createStaging(capacity: number): ForwardStaging {
     this.#checkUsable();
-    const support = registeredHostIo();
+    const support = hostIoSupport;
     if (!support) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
     this.#requireParams();
-    const host: StagingHost = { name: this.map.name, in: this.in, out: this.out, checkInput: (x, rows) => this.#checkInput(x, rows) };
-    const staging = this.#gpu
-      ? support.gpuStaging(host, capacity, this.#gpu)
-      : support.cpuStaging(host, capacity, (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows));
+    const staging = support.staging(this.#host(), capacity);
     this.#stagings.push(staging);
     return staging;
+  }
+
+  /** What the opt-in entries (training, host I/O) reach of this runner (extensions.ts), created on first use. */
+  #host(): RunnerHost {
+    return (this.#hostOf ??= {
+      map: this.map,
+      name: this.map.name,
+      in: this.in,
+      out: this.out,
+      dtype: this.#dtype,
+      gpu: this.#gpu,
+      kernels: this.#kernels,
+      requireParams: () => this.#requireParams(),
+      forward: (x, rows) => this.forward(x, rows),
+      checkInput: (x, rows) => this.#checkInput(x, rows),
+      cpuForward: (x, rows) => this.#cpu!.forward(this.#program!, this.#requireParams(), x, rows),
+    });
   }
 
   #checkInput(x: Float32Array, rows: number): void {
@@ -364,7 +373,7 @@ export class MapRunner {
   /** The training half (`monc/runtime/training`), created on first use. */
   /** The training entry's support, registered by `monc/runtime/training`; else the error naming the import, for `call`. */
   #trainingSupport(call: string): TrainingSupport {
-    const support = registeredTraining();
+    const support = trainingSupport;
     if (!support) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
     return support;
   }
@@ -372,8 +381,7 @@ export class MapRunner {
   async #loadTraining(): Promise<Training> {
     if (!this.#trainingLoad) {
       const support = this.#trainingSupport('training (backward, optimizers)');
-      const host: TrainingHost = { map: this.map, dtype: this.#dtype, gpu: this.#gpu, kernels: this.#kernels, requireParams: () => this.#requireParams(), forward: (x, rows) => this.forward(x, rows) };
-      this.#trainingLoad = support.create(host).then((training) => {
+      this.#trainingLoad = support.create(this.#host()).then((training) => {
         // destroy() ran while it was being created: nothing may keep its buffers.
         if (this.#destroyed) training.destroy();
         this.#checkUsable();

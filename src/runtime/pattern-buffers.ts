@@ -8,7 +8,7 @@
 import type { PatternLayout } from '../manifest/pattern.js';
 import { patternSource, patternTable } from '../manifest/pattern.js';
 import type { BackwardOpData } from '../manifest/program.js';
-import { missingEntry, registeredBlockSparse } from './extensions.js';
+import { missingEntry, blockSparseSupport } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
@@ -59,7 +59,7 @@ export interface PatternBuffers {
  * the entry that builds it.
  */
 export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
-  const sparse = registeredBlockSparse();
+  const sparse = blockSparseSupport;
   if (sparse) return sparse.patternTables(device, kernels, ops);
   const reader = kernels.find((k) => k.pattern);
   if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'monc/runtime/sparse');

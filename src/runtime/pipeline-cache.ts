@@ -66,24 +66,20 @@ export class PipelineCache {
       return cached;
     }
     this.stats.misses++;
-    const created = this.shaderModule(wgsl).then((module) =>
-      this.#device
-        .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
-        .catch((e: unknown) => {
-          throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${e instanceof Error ? e.message : String(e)}`);
-        }),
+    return settledOnce(this.#pipelines, key, () =>
+      this.shaderModule(wgsl).then((module) =>
+        this.#device
+          .createComputePipelineAsync({ label: entryPoint, layout: this.layout, compute: { module, entryPoint } })
+          .catch((e: unknown) => {
+            throw new WgslError(`cannot create the pipeline for entry point '${entryPoint}': ${e instanceof Error ? e.message : String(e)}`);
+          }),
+      ),
     );
-    // A failure is not cached: the caller sees it, and a later call tries again.
-    created.catch(() => this.#pipelines.delete(key));
-    this.#pipelines.set(key, created);
-    return created;
   }
 
   /** The shader module of `wgsl`, compiled once per device (the optimizer's pipelines use it too, with their own layout). */
   shaderModule(wgsl: string): Promise<GPUShaderModule> {
-    const cached = this.#modules.get(wgsl);
-    if (cached) return cached;
-    const created = (async () => {
+    return settledOnce(this.#modules, wgsl, async () => {
       // The scope keeps the device from also reporting the error as uncaptured.
       this.#device.pushErrorScope('validation');
       const module = this.#device.createShaderModule({ label: 'monc', code: wgsl });
@@ -94,11 +90,18 @@ export class PipelineCache {
       if (errors.length > 0) throw new WgslError(`invalid WGSL:\n${errors.map((m) => formatMessage(m, wgsl)).join('\n')}`);
       if (validation) throw new WgslError(`invalid WGSL: ${validation.message}`);
       return module;
-    })();
-    created.catch(() => this.#modules.delete(wgsl));
-    this.#modules.set(wgsl, created);
-    return created;
+    });
   }
+}
+
+/** `cache`'s promise for `key`, created once; a failure is not kept: its caller sees it, and a later call tries again. */
+function settledOnce<T>(cache: Map<string, Promise<T>>, key: string, create: () => Promise<T>): Promise<T> {
+  let created = cache.get(key);
+  if (!created) {
+    cache.set(key, (created = create()));
+    created.catch(() => cache.delete(key));
+  }
+  return created;
 }
 
 function formatMessage(m: GPUCompilationMessage, wgsl: string): string {

@@ -73,9 +73,10 @@ export class PipelinedForward {
    * Y for `batch` rows of `x` into `y`, in chunks of `chunkRows` rows (x already checked by the
    * caller). One call at a time: the caller serialises them.
    */
-  async run(x: Float32Array, batch: number, y: Float32Array, chunkRows: number): Promise<Float32Array> {
+  async run(x: Float32Array, batch: number, out: Float32Array | undefined, chunkRows: number): Promise<Float32Array> {
     const ring = this.ringFor(chunkRows);
     const { in: n, out: m } = this.host;
+    const y = out ?? new Float32Array(batch * m);
     const inFlight: { run: Promise<Float32Array>; start: number }[] = [];
     const drain = async () => {
       const { run, start } = inFlight.shift()!;

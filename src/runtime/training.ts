@@ -10,7 +10,7 @@ import type { ManifestMap } from '../manifest/types.js';
 import { MoncError } from '../util/error.js';
 import { userError } from './user-error.js';
 import { checkArray, checkBatch, checkCallerBuffers } from './batch-args.js';
-import { missingEntry, registerTraining, registeredCpuExecutor } from './extensions.js';
+import { missingEntry, registerTraining, cpuExecutor } from './extensions.js';
 import { FormatError } from './formats/format-error.js';
 import { writeSafetensors } from './formats/safetensors.js';
 import type { GpuExecutor } from './gpu-executor.js';
@@ -94,7 +94,7 @@ export class Training {
       return { dx, grads: unpackParams(map.params, grad) };
     }
     // A cpu runner exists only with the CPU executor registered.
-    const cpu = registeredCpuExecutor();
+    const cpu = cpuExecutor;
     if (!cpu) throw missingEntry(`map '${map.name}': the backward pass on the cpu backend`, 'monc/runtime/cpu');
     const { dx, grad } = cpu.backward(backwardProgramOfManifest(map, this.host.dtype), packed, x, dy, rows);
     this.lastGrad = grad;
