@@ -7,7 +7,7 @@ import { buildSparse, type SparseContext } from './check-sparse.js';
 import { callText } from './check-shapes.js';
 import { Code, MAX_INT } from './codes.js';
 import { paramsOf, tensorElements } from './params.js';
-import type { Structure } from './structure.js';
+import { monarchInnerSize, type Structure } from './structure.js';
 import { exactInteger } from '../util/json.js';
 
 type Leaf = Extract<RNode, { kind: 'leaf' }>;
@@ -84,7 +84,7 @@ function monarch(leaf: Leaf, n: number, m: number, base: { in: number; out: numb
   }
   const p = n / k;
   const s = m / k;
-  const qr = n <= m ? p : s;
+  const qr = monarchInnerSize(p, s);
   return { kind: 'monarch', ...base, nblocks: k, p, q: qr, r: qr, s };
 }
 

@@ -95,7 +95,5 @@ type CodesByName = { readonly [C in Code as (typeof CODES)[C]['name']]: C };
 /** The codes by name, for the code that reports them: `Code.SyntaxError` is `'E0102'`. */
 export const Code: CodesByName = Object.fromEntries(Object.entries(CODES).map(([code, info]) => [info.name, code])) as unknown as CodesByName;
 
-export type CodeName = keyof CodesByName;
-
 /** The largest integer the language accepts anywhere (sizes index GPU buffers with 32-bit integers). */
 export const MAX_INT = 2 ** 31 - 1;

@@ -2,7 +2,7 @@
  * Parsing a `.mon` file: lex, split into statements, parse each statement with chevrotain (error
  * recovery on), and build the AST of those that parsed cleanly. A statement starts at `map`,
  * `const`, `module` or `dtype` as the first token of a line, so an error in one statement never
- * hides the errors of the next ones. Nothing here throws on bad input.
+ * hides the errors of the next ones. Nothing here throws on bad input (arguments that are not strings are a MoncError).
  */
 import type { ILexingError, IToken } from 'chevrotain';
 import type { SourceFile, Statement } from './ast.js';
@@ -13,6 +13,7 @@ import { describeToken, monGrammar } from './grammar.js';
 import { MAX_MAPS } from './limits.js';
 import { LineIndex } from './line-index.js';
 import * as T from './tokens.js';
+import { MoncError } from '../util/error.js';
 
 /** Parentheses and brackets nested deeper than this are rejected before parsing (no stack overflow). */
 export const MAX_NESTING = 200;
@@ -25,6 +26,11 @@ export interface ParseResult {
 }
 
 export function parse(source: string, file: string): ParseResult {
+  // The library's first call (checkSource, compileKernels, compileModule come here): from
+  // JavaScript an options object where the file name goes is an easy slip, not a TypeError.
+  for (const [name, value] of [['source', source], ['file', file]] as const) {
+    if (typeof value !== 'string') throw new MoncError('user', `a spec's ${name} must be a string (the arguments are (source, file, options)), not ${describeArgument(value)}`);
+  }
   const index = new LineIndex(file, source);
   const bag = new DiagnosticBag();
   const lexed = T.monLexer.tokenize(source);
@@ -120,4 +126,15 @@ function parseStatement(tokens: IToken[], index: LineIndex, builder: CstToAst, b
 function endOf(t: IToken, index: LineIndex) {
   const end = (t.endOffset ?? t.startOffset) + 1;
   return index.span(end, end);
+}
+
+/** A short text of what was passed (JSON where it has one: `{"file":"a.mon"}`). */
+function describeArgument(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Object.prototype.toString.call(value); // a cycle, a BigInt
+  }
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

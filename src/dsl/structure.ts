@@ -33,7 +33,7 @@ export interface BlockdiagNode extends NodeBase { readonly kind: 'blockdiag'; re
 export interface TransposeNode extends NodeBase { readonly kind: 'transpose'; readonly r: number; readonly c: number }
 /**
  * `monarch(nblocks: k)` (fly's MonarchLinear): K(1, s, r, k)[blkdiag2] · K(k, q, p, 1)[blkdiag1],
- * p = in/k, s = out/k, q = r = p if in <= out else s. blkdiag1 (k, q, p), blkdiag2 (k, s, r).
+ * p = in/k, s = out/k, q = r = monarchInnerSize(p, s). blkdiag1 (k, q, p), blkdiag2 (k, s, r).
  */
 export interface MonarchNode extends NodeBase {
   readonly kind: 'monarch';
@@ -116,3 +116,8 @@ export interface CheckedModule {
 
 /** One parameter tensor of a map: the structure model's (src/model/types.ts), where constructors declare them. */
 export type { ParamSpec } from '../model/types.js';
+
+/** A monarch's inner block size q = r: p (= in/k) when in <= out, else s (= out/k), as fly's MonarchLinear builds it. */
+export function monarchInnerSize(p: number, s: number): number {
+  return p <= s ? p : s;
+}

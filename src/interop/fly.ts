@@ -5,6 +5,7 @@
  * per k, is K(1, s, r, k). (MonarchLinear pads features up to a multiple of k; such a layer is
  * not a monc map: n and m must be multiples of k.)
  */
+import { monarchInnerSize } from '../dsl/structure.js';
 import { InteropError, ksChainMon, optionalBias, resolvePrefix, shapeText, tensorOf, type PeerFactor, type PeerLayer, type StateDict } from './peer-layer.js';
 
 const PEER = 'fly MonarchLinear';
@@ -25,8 +26,7 @@ export function readFlyMonarch(state: StateDict, prefix?: string): PeerLayer {
     { pattern: [k, q, pIn, 1], data: w1.data, from: `${p}blkdiag1` },
     { pattern: [1, s, r, k], data: w2.data, from: `${p}blkdiag2` },
   ];
-  // monarch(nblocks: k) has q = p when n <= m and q = s otherwise, as MonarchLinear builds it.
-  const monarch = q === (pIn <= s ? pIn : s);
+  const monarch = q === monarchInnerSize(pIn, s);
   const mon = monarch ? `${k * pIn} -> ${k * s} = monarch(nblocks: ${k})` : ksChainMon(factors);
   return { kind: PEER, factors, bias: optionalBias(state, p, k * s, PEER), mon };
 }

@@ -9,9 +9,6 @@ import type { BiasExpr, BsrExpr, ChainExpr, IrExpr, KsExpr, PermExpr, SumExpr } 
 /** A node without children. */
 export type LeafExpr = KsExpr | BsrExpr | PermExpr | BiasExpr;
 
-/** A node with children. */
-export type CompositeExpr = ChainExpr | SumExpr;
-
 /** The node's children, in order (none for a leaf). */
 export function childrenOf(e: IrExpr): readonly IrExpr[] {
   switch (e.kind) {

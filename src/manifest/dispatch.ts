@@ -3,7 +3,7 @@
  * (how many workgroups a batch needs), schedules and target limits. Emitters (src/codegen/wgsl)
  * produce kernels to this contract; the runtime only reads it.
  *
- * Every forward kernel binds, in @group(0):
+ * Every kernel (forward and gradient) binds, in @group(0):
  *   @binding(0) params : storage, read        (the map's packed parameter buffer)
  *   @binding(1) src    : storage, read        (the op's source activation buffer)
  *   @binding(2) dst    : storage, read_write  (the op's destination activation buffer)
@@ -19,8 +19,9 @@
  *   @binding(4) aux    : storage, read        (a second source, e.g. the output gradient)
  * and f32 partial buffers. A block-sparse kernel (forward or gradient) also binds its pattern,
  *   @binding(5) pattern : storage, read      (array<u32>: the op's pattern table, pattern.ts)
- * and the runtime binds a placeholder there for every other kernel (one layout for all). Optimizer kernels bind params read_write, the gradients, the
- * optimizer state and their own uniform (src/manifest/optimizer.ts).
+ * and the runtime binds a placeholder there for every other kernel (one layout for all).
+ * Optimizer kernels bind params read_write, the gradients, the optimizer state and their own
+ * uniform (src/manifest/optimizer.ts). The emitters that write this: src/codegen/wgsl/kernel.ts.
  */
 import { assertNever } from '../util/assert.js';
 import type { PatternLayout } from './pattern.js';

@@ -98,33 +98,14 @@ export async function tuneCommand(ctx: CommandContext, file: string, opts: TuneC
       const built = emitProgramKernels(program, { schedules: (ops) => lookup(ops.map((i) => program.ops[i]), program.dtype) });
       return {
         map: program.name,
-        kernels: kernels.map((k) => {
-          const used = built.some((b) => b.ops.join() === k.ops.join() && k.best !== undefined && isAmong(b.schedule, [k.best.schedule]));
-          return {
-            ops: k.ops,
-            ...(k.best ? { schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread } : {}),
-            ...(k.defaultMs !== undefined ? { defaultMs: k.defaultMs } : {}),
-            ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
-            timed: k.timed,
-            rejected: k.rejected,
-            usedByBuild: used,
-          };
-        }),
+        kernels: kernels.map((k) => reportRow(k, built.some((b) => b.ops.join() === k.ops.join() && k.best !== undefined && isAmong(b.schedule, [k.best.schedule])))),
       };
     });
     for (const { program, kernels } of tunedBackward) {
       const built = emitBackwardKernels(program, { schedules: (i) => lookup([program.ops[i]], program.dtype) });
       maps.push({
         map: `${program.name} (backward)`,
-        kernels: kernels.map((k) => ({
-          ops: k.ops,
-          ...(k.best ? { schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread } : {}),
-          ...(k.defaultMs !== undefined ? { defaultMs: k.defaultMs } : {}),
-          ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
-          timed: k.timed,
-          rejected: k.rejected,
-          usedByBuild: k.best !== undefined && isAmong(built[k.ops[0]].schedule, [k.best.schedule]),
-        })),
+        kernels: kernels.map((k) => reportRow(k, k.best !== undefined && isAmong(built[k.ops[0]].schedule, [k.best.schedule]))),
       });
     }
     const all = maps.flatMap((m) => m.kernels.map((k) => ({ map: m.map, ...k })));
@@ -177,4 +158,17 @@ export function unreliableTiming(adapter: string, entries: readonly TuningEntry[
     ...(spread > UNRELIABLE_SPREAD ? [`timings varied by up to ${(spread * 100).toFixed(0)}% of the median (over ${UNRELIABLE_SPREAD * 100}%)`] : []),
   ];
   return `the tuned winners are unreliable: ${why.join('; ')}; tune on the GPU you deploy on, with nothing else running`;
+}
+
+/** A tuned kernel as the report lists it (forward and backward alike): its winner against the default, and whether a build now uses it. */
+function reportRow(k: KernelTuning, usedByBuild: boolean) {
+  return {
+    ops: k.ops,
+    ...(k.best ? { schedule: k.best.schedule, ms: k.best.ms, spread: k.best.spread } : {}),
+    ...(k.defaultMs !== undefined ? { defaultMs: k.defaultMs } : {}),
+    ...(k.best && k.defaultMs !== undefined ? { speedup: k.defaultMs / k.best.ms } : {}),
+    timed: k.timed,
+    rejected: k.rejected,
+    usedByBuild,
+  };
 }

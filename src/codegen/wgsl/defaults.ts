@@ -8,6 +8,7 @@
 import type { BackwardOp } from '../../ir/ir.js';
 import type { FamilyForOp } from './family.js';
 import type { Schedule, TargetLimits } from './kernel.js';
+import { assertNever } from '../../util/assert.js';
 
 /**
  * A rule of the untuned family choice: it applies to ops whose blocks are at least `minBlock`
@@ -69,8 +70,13 @@ export function untunedFamilies(op: BackwardOp): readonly string[] {
         return op.transposed ? UNTUNED_FAMILIES.transposedKs : UNTUNED_FAMILIES.ks;
       case 'bsr':
         return op.transposed ? UNTUNED_FAMILIES.transposedBsr : UNTUNED_FAMILIES.bsr;
-      default:
+      case 'bias':
+      case 'wgrad':
+      case 'bgrad':
+      case 'reduce':
         return UNTUNED_FAMILIES[op.kind];
+      default:
+        return assertNever(op, 'op');
     }
   })();
   const blocks = blockSizes(op);
@@ -85,8 +91,14 @@ function blockSizes(op: BackwardOp): { readonly outputs: number; readonly reduct
       return { outputs: op.b, reduction: op.c, stride: op.d };
     case 'bsr':
       return { outputs: op.bh, reduction: op.bw, stride: 1 };
-    default:
+    // No blocks: an elementwise op, or a gradient op whose rules set no minimum block.
+    case 'bias':
+    case 'wgrad':
+    case 'bgrad':
+    case 'reduce':
       return undefined;
+    default:
+      return assertNever(op, 'op');
   }
 }
 
