@@ -71,7 +71,8 @@ function shapeOf(op: KsOp, s: Schedule, storage: StorageType, rowsPerWorkgroup: 
       const wres = s.wres === true;
       const looped = s.rg !== undefined && !wres;
       const nk = c / tk;
-      const rounds = mr * nb;
+      // Epilogue rounds: et result tiles per subgroup each (absent: one).
+      const rounds = (mr * nb) / (typeof s.et === 'number' ? s.et : 1);
       const perChunk = (looped ? 2 * nk : 2 * nk - 1) + 2 * rounds - 1;
       const rc = rg * mr * 16;
       const wBytes = td * tb * c * e;

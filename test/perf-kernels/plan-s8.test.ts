@@ -67,14 +67,15 @@ describe('occupancy model (bench/occupancy.ts)', () => {
   const rect = monarchOfSize('1024x4096x4').ops[1];
   const stridedCandidates = (op: KsOp) => ksSgmatStrided.candidates(op, H200_LIMITS);
 
-  test.prop([fc.constantFrom(strided, rect), fc.nat()], { numRuns: 30 })('reads the workgroup memory ks-sgmat-strided lays out (source planes, staged W, result slots)', (op, pick) => {
+  test.prop([fc.constantFrom(strided, rect), fc.nat()], { numRuns: 30 })('reads the workgroup memory ks-sgmat-strided lays out (source planes, staged W, et result slots per subgroup)', (op, pick) => {
     const all = stridedCandidates(op);
     const s = all[pick % all.length] as KsSgmatStridedSchedule;
     const k = ksSgmatStrided.emit(op, s, contextOf(op === strided ? '4096' : '1024x4096x4'));
     const { plane, slot, tkp } = stridedSgmatLayout(op, s);
     const subgroups = k.workgroupSize[0] / 32;
     const wstage = s.wstage === true ? 2 * s.dtile * s.cols * tkp : 0;
-    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane + 4 * subgroups * slot + wstage);
+    const epilogueTiles = typeof s.et === 'number' ? s.et : 1;
+    expect(workgroupBytes(k.wgsl)).toBe(2 * s.dtile * plane + 4 * subgroups * slot * epilogueTiles + wstage);
   });
 
   test.prop([fc.constantFrom('ks-tiled', 'ks-dtiled'), fc.nat()], { numRuns: 30 })('reads the vec4 workgroup arrays of the f32 register-tiled families', (family, pick) => {
@@ -86,8 +87,11 @@ describe('occupancy model (bench/occupancy.ts)', () => {
     expect(workgroupBytes(k.wgsl)).toBe(4 * knob('tk') * knob('dtile') * (knob('rows') + knob('cols')));
   });
 
-  it("counts ks-sgmat-strided's barriers as its text has them (session 6's unrolled form: one row chunk's body)", () => {
-    for (const s of stridedCandidates(strided).filter((c) => c.rg === undefined && c.wres).slice(0, 40)) {
+  it("counts ks-sgmat-strided's barriers as its text has them (session 6's unrolled form: one row chunk's body; epilogue rounds of et tiles)", () => {
+    const unrolled = stridedCandidates(strided).filter((c) => c.rg === undefined && c.wres);
+    const withEt = unrolled.filter((c) => c.et !== undefined);
+    expect(withEt.length).toBeGreaterThan(0);
+    for (const s of [...unrolled.filter((c) => c.et === undefined).slice(0, 30), ...withEt.slice(0, 20)]) {
       const k = ksSgmatStrided.emit(strided, s, contextOf('4096'));
       const inText = k.wgsl.split('workgroupBarrier()').length - 1;
       expect(modelOf('4096/f16/op1', s).barriers, JSON.stringify(s)).toBe(inText * s.chunks);

@@ -100,7 +100,8 @@ export interface KsSgmatStridedSchedule extends Schedule {
   /** Hold the subgroup's W fragments in registers for the whole workgroup. */
   readonly wres: boolean;
   // And, in every schedule but session 6's form (candidates): `rg`, row groups (rowGroups), and
-  // `wstage`, W staged per γ chunk in workgroup memory (a flag).
+  // `wstage`, W staged per γ chunk in workgroup memory (a flag). Optional everywhere: `et`, the
+  // result tiles each subgroup moves out per epilogue round (epilogueTiles; absent = 1).
 }
 
 /** Everything the emitter and the validity rules derive from a schedule. */
@@ -117,6 +118,8 @@ interface StridedTiling {
   readonly wstage: boolean;
   /** Carries rg and wstage (every schedule but session 6's form). */
   readonly extended: boolean;
+  /** Result tiles per subgroup per epilogue round (et): mr·nb / et rounds of two barriers. */
+  readonly et: number;
   /** d = 1: the source is staged and the destination written along γ and β, not δ. */
   readonly contiguous: boolean;
   /** Subgroups, β groups per δ, invocations. */
@@ -166,9 +169,21 @@ function rowGroups(s: KsSgmatStridedSchedule): number {
   return typeof s.rg === 'number' ? s.rg : 1;
 }
 
+/**
+ * Epilogue tiles: each round stores `et` result tiles per subgroup into workgroup memory (et
+ * slots per subgroup), passes one barrier, writes them out and passes another, so a row chunk's
+ * epilogue takes 2·mr·nb/et − 1 barriers instead of 2·mr·nb − 1 (7 of the 10 barriers per row
+ * chunk of n = 4096's default are the epilogue's). Absent = 1, the form every schedule before
+ * this knob had (tuning databases store them without it).
+ */
+function epilogueTiles(s: KsSgmatStridedSchedule): number {
+  return typeof s.et === 'number' ? s.et : 1;
+}
+
 function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
   const { dtile: td, cols: tb, sb, mr, chunks, tk, wres } = s;
   const rg = rowGroups(s);
+  const et = epilogueTiles(s);
   const wstage = flag(s, 'wstage');
   const contiguous = op.d === 1;
   const groups = tb / sb;
@@ -189,9 +204,9 @@ function tiling(op: KsOp, s: KsSgmatStridedSchedule): StridedTiling {
     // Epilogue slots: each δ run of a warp reads 32 / runs consecutive β of one row.
     slot = 256 + Math.min(16, Math.max(4, 32 / runs));
   }
-  const sharedBytes = 2 * td * plane + 4 * subgroups * slot + (wstage ? 2 * td * tb * tkp : 0);
+  const sharedBytes = 2 * td * plane + 4 * subgroups * slot * et + (wstage ? 2 * td * tb * tkp : 0);
   return {
-    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
+    td, tb, sb, mr, rg, chunks, tk, wres, wstage, extended: s.rg !== undefined, et, contiguous, subgroups, groups, threads: subgroups * SUBGROUP, rt, rc, rows: rc * chunks, sv, tkp, plane, slot, sharedBytes,
     cols: tb, dtile: td, nb: sb / TILE,
   };
 }
@@ -216,6 +231,7 @@ function valid(op: KsOp, t: StridedTiling, limits: TargetLimits): boolean {
   return (
     t.tb % t.sb === 0 &&
     t.sb % TILE === 0 &&
+    (t.mr * t.nb) % t.et === 0 &&
     op.c % t.tk === 0 &&
     t.tk % TILE === 0 &&
     t.subgroups <= MAX_SUBGROUPS &&
@@ -266,13 +282,17 @@ function enumerate(
  *   workgroup its subgroups);
  * - d > 1: W staged (TD planes of TB β × tk γ), 1, 2 or 4 row groups: a subgroup then reads its
  *   right matrices from workgroup memory like its left ones, and row groups share them.
+ * Last (d > 1), session 6's form with `et` 2, 4 or 8 result tiles per epilogue round where the
+ * workgroup memory holds their slots: fewer barriers per row chunk (epilogueTiles).
  */
 function candidates(op: KsOp, limits: TargetLimits): KsSgmatStridedSchedule[] {
   if (!stridedSgmatApplies(op, limits)) return [];
   const staged = { wres: false, wstage: true };
   if (op.d === 1) return enumerate(op, limits, [1], [1, 2, 4, 8], [1, 2, 4], [{ wres: false, wstage: false }, { wres: true, wstage: false }, staged]);
   const dtiles = dividing(op.d, [2, 4, 8, 16, 32]);
-  return [...enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]), ...enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged])];
+  const measuredForm = enumerate(op, limits, dtiles, [undefined], [1, 2], [{ wres: false }, { wres: true }]);
+  const fewerRounds = measuredForm.flatMap((s) => [2, 4, 8].map((et): KsSgmatStridedSchedule => ({ ...s, et }))).filter((s) => valid(op, tiling(op, s), limits));
+  return [...measuredForm, ...enumerate(op, limits, dtiles, [1, 2, 4], [1, 2, 4], [staged]), ...fewerRounds];
 }
 
 /**
@@ -343,7 +363,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   invariant(ctx.storage === 'f16', 'ks-sgmat-strided needs f16 storage');
   invariant(op.input.steps.length === 0 && op.b % TILE === 0 && op.c % TILE === 0, 'ks-sgmat-strided: op shape not supported');
   const t = tiling(op, schedule);
-  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous } = t;
+  const { td: TD, tb: TB, sb: SB, mr: MR, rg: RG, chunks: CH, tk: TK, tkp: TKP, plane: PS, slot: SLOT, rt: RT, rc: RC, groups: G, subgroups: S, threads: T, sv, contiguous, et: ET } = t;
   const { ep, n, inSize, outSize, wOff, biasOff } = ksOperands(op, ctx);
   // Every W tile the matrix loads read in place then starts on a 16-byte boundary (c and the tile
   // offsets are multiples of 16 halves), as the tiles in workgroup memory do: Vulkan's
@@ -472,7 +492,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     '}',
   ];
 
-  // Epilogue round (i, j): every subgroup's tile (i, j) into its slot, then the workgroup writes
+  // Epilogue tile (i, j): every subgroup's tile (i, j) into its slot, then the workgroup writes
   // rg × 16 rows × G·16 β × TD δ along the contiguous dimension. The barrier after the last mma
   // is the first round's. Item e: the vector axis fastest (δ runs dv, or β runs bv when d = 1),
   // then (when d > 1) β in the tile bb, β group g, row r, row group sr; lanes read in rotated order.
@@ -483,48 +503,55 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
   const runs = (contiguous ? TILE : TD) / vw;
   const perRow = runs * (contiguous ? 1 : TILE) * G;
   const slotOf = sum(RG > 1 ? mul('sr', TD * G) : undefined, mul('g', TD));
-  const osAt = (lane: U32Expr) =>
+  // `base`: the first slot of the round's tile q (q · S slots in; none in a round of one tile).
+  const osAt = (lane: U32Expr, base: number) =>
     contiguous
-      ? `${os}[${sum(mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
-      : `${os}[${sum(mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
+      ? `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(slotOf, SLOT), mul('r', TILE), mul('bv', vw), lane)}]`
+      : `${os}[${sum(base > 0 ? u(base * SLOT) : undefined, mul(sum(slotOf, mul('dv', vw), lane), SLOT), mul('r', TILE), 'bb')}]`;
   const place = contiguous
     ? [`let bv = ${mod('e', runs)};`, `let g = ${mod(div('e', runs), G)};`, `let bb = ${mul('bv', vw)};`]
     : [`let dv = ${mod('e', runs)};`, `let bb = ${mod(div('e', runs), TILE)};`, `let g = ${mod(div('e', runs * TILE), G)};`];
   const rotation = contiguous ? 'e / 8u' : 'dv';
   const bias = (q: number) => (biasOff === undefined ? [] : [scalarAt(n.params, views.params, sum(u(biasOff), biasIndex, u(q)))]);
-  const write = views.dst
-    ? [
-        'var v = vec4<f32>();',
-        ...rotatedLanes(rotation, `v[qq] = ${osAt('qq')};`),
-        ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
-        `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
-        ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
-        `${n.dst}[at] = vec4<f16>(v);`,
-      ]
-    : [
-        `var v = ${osAt(u(0))};`,
-        ...(biasOff === undefined ? [] : [`v += f32(${bias(0)[0]});`]),
-        `let at = ${sum(mul('row', outSize), outIndex)};`,
-        ...(op.accumulate ? [`v += f32(${n.dst}[at]);`] : []),
-        `${n.dst}[at] = f16(v);`,
-      ];
-  const rounds: [number, number][] = [];
-  for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) rounds.push([i, j]);
-  const epilogue = rounds.flatMap(([i, j], ri) => [
-    `subgroupMatrixStore<row_major>(&${os}, ${mul('sg', SLOT)}, ${acc(i, j)}, ${u(TILE)});`,
+  const write = (base: number) =>
+    views.dst
+      ? [
+          'var v = vec4<f32>();',
+          ...rotatedLanes(rotation, `v[qq] = ${osAt('qq', base)};`),
+          ...(biasOff === undefined ? [] : [`v += vec4<f32>(${[0, 1, 2, 3].map((q) => `f32(${bias(q)[0]})`).join(', ')});`]),
+          `let at = ${div(sum(mul('row', outSize), outIndex), 4)};`,
+          ...(op.accumulate ? [`v += vec4<f32>(${n.dst}[at]);`] : []),
+          `${n.dst}[at] = vec4<f16>(v);`,
+        ]
+      : [
+          `var v = ${osAt(u(0), base)};`,
+          ...(biasOff === undefined ? [] : [`v += f32(${bias(0)[0]});`]),
+          `let at = ${sum(mul('row', outSize), outIndex)};`,
+          ...(op.accumulate ? [`v += f32(${n.dst}[at]);`] : []),
+          `${n.dst}[at] = f16(v);`,
+        ];
+  const tiles: [number, number][] = [];
+  for (let i = 0; i < MR; i++) for (let j = 0; j < NB; j++) tiles.push([i, j]);
+  // Rounds of ET tiles: each subgroup stores its tiles of the round in slots q·S + sg, one barrier,
+  // the workgroup writes them out tile by tile, one barrier (none after the last round).
+  const rounds = Array.from({ length: tiles.length / ET }, (_, ri) => tiles.slice(ri * ET, (ri + 1) * ET));
+  const epilogue = rounds.flatMap((round, ri) => [
+    ...round.map(([i, j], q) => `subgroupMatrixStore<row_major>(&${os}, ${sum(q > 0 ? u(q * S * SLOT) : undefined, mul('sg', SLOT))}, ${acc(i, j)}, ${u(TILE)});`),
     'workgroupBarrier();',
-    ...cooperative((S * TILE * TILE) / vw, T, 'e', [
-      ...place,
-      // Without row groups e / perRow < 16 already.
-      `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
-      ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
-      `let row = ${sum('r0', RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
-      `if (row < batch) {`,
-      `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
-      `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
-      ...write.map((l) => `  ${l}`),
-      `}`,
-    ]),
+    ...round.flatMap(([i, j], q) =>
+      cooperative((S * TILE * TILE) / vw, T, 'e', [
+        ...place,
+        // Without row groups e / perRow < 16 already.
+        `let r = ${RG > 1 ? mod(div('e', perRow), TILE) : div('e', perRow)};`,
+        ...(RG > 1 ? [`let sr = ${div('e', perRow * TILE)};`] : []),
+        `let row = ${sum('r0', RG > 1 ? mul('sr', RT) : undefined, u(i * TILE), 'r')};`,
+        `if (row < batch) {`,
+        `  let beta = ${sum('beta0', mul('g', SB), u(j * TILE), 'bb')};`,
+        `  let delta = ${contiguous ? 'delta0' : sum('delta0', mul('dv', vw))};`,
+        ...write(q * S).map((l) => `  ${l}`),
+        `}`,
+      ]),
+    ),
     ...(ri + 1 < rounds.length ? ['workgroupBarrier();'] : []),
   ]);
 
@@ -556,7 +583,7 @@ function emit(op: KsOp, schedule: KsSgmatStridedSchedule, ctx: KernelContext): E
     entryPoint: ep,
     storage: 'f16',
     views,
-    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT}>;`],
+    workgroupVars: [`var<workgroup> ${xs}: array<f16, ${TD * PS}>;`, ...(t.wstage ? [`var<workgroup> ${ws}: array<f16, ${TD * WPS}>;`] : []), `var<workgroup> ${os}: array<f32, ${S * SLOT * ET}>;`],
     threads: T,
     body,
     rowsPerWorkgroup: t.rows,
@@ -583,6 +610,7 @@ export const ksSgmatStrided: KernelFamily<'ks', KsSgmatStridedSchedule> = {
     tk: knob(s, 'tk'),
     wres: flag(s, 'wres'),
     ...(s.wstage === undefined ? {} : { wstage: flag(s, 'wstage') }),
+    ...(s.et === undefined ? {} : { et: knob(s, 'et') }),
   }),
   emit,
 };
