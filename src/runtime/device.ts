@@ -145,7 +145,7 @@ export function deviceCapabilities(device: GPUDevice): DeviceCapabilities {
   // adapterInfo is missing on older browsers; the subgroup sizes are newer still.
   const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
   return {
-    features: [...device.features].sort(),
+    features: [...device.features],
     maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
     maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
     maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,

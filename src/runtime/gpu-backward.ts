@@ -96,15 +96,15 @@ export class GpuBackward {
     });
   }
 
-  /**
-   * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once);
-   * invalid WGSL surfaces as a validation error of the first submission that uses them.
-   */
   /** Element type of params, activations and gradients on the device. */
   get storage(): 'f32' | 'f16' {
     return this.spec.storage;
   }
 
+  /**
+   * Creates the pipelines synchronously (so that a first `encodeBackward` can record at once);
+   * invalid WGSL surfaces as a validation error of the first submission that uses them.
+   */
   static create(device: GPUDevice, spec: BackwardExecutorSpec, params: GPUBuffer): GpuBackward {
     const l = layoutFor(device);
     let module = l.modules.get(spec.wgsl);

@@ -315,14 +315,17 @@ export class GpuExecutor {
     // New buffers or a new batch size may fail validation or allocation; repeats of a round
     // trip that ran cleanly cannot, so they skip the error scopes' extra round trips.
     const checked = !this.#validated.has(batch);
-    if (checked) {
-      device.pushErrorScope('out-of-memory');
-      device.pushErrorScope('validation');
-    }
     const xBytes = this.#bytes(batch * this.#spec.in);
     const yBytes = this.#bytes(batch * this.#spec.out);
     // Mapping fails only after an earlier error; the queue's own staging then takes the input.
     const uploadable = await Promise.race([io.uploadMapped, this.#lostPromise]);
+    this.#checkUsable();
+    // The scopes are the device's one stack: pushed only now, popped right after the submit, with
+    // no await between, they catch this run's errors only, never another caller's meanwhile.
+    if (checked) {
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+    }
     const encoder = device.createCommandEncoder({ label: 'monc forward' });
     if (uploadable) {
       this.#fillUpload(io, x, xBytes);
@@ -333,6 +336,7 @@ export class GpuExecutor {
     this.encode(encoder, io.x, io.y, batch);
     encoder.copyBufferToBuffer(io.y, 0, io.readback, 0, yBytes);
     device.queue.submit([encoder.finish()]);
+    const scopes = checked && Promise.all([device.popErrorScope(), device.popErrorScope()]);
     // Map the upload buffer again as soon as the GPU has read it: ready for the next call.
     io.uploadMapped = io.upload.mapAsync(flags.MODE_WRITE).then(
       () => true,
@@ -341,8 +345,7 @@ export class GpuExecutor {
     const mapped = io.readback.mapAsync(flags.MODE_READ, 0, yBytes);
     // Whichever loses a race below may still reject later; that must not go unhandled.
     mapped.catch(() => undefined);
-    if (checked) {
-      const scopes = Promise.all([device.popErrorScope(), device.popErrorScope()]);
+    if (scopes) {
       scopes.catch(() => undefined);
       const error = scopeError(this.#spec.name, 'while running the map', await Promise.race([scopes, this.#lostPromise]));
       if (error) throw error;

@@ -213,7 +213,8 @@ export class MapRunner {
     const { rows, out, chunkRows } = forwardRequest(this.map.name, this, x, options);
     const packed = this.#requireParams();
     this.#checkInput(x, rows);
-    if (this.#gpu) return this.#gpu.run(x, rows, out, chunkRows);
+    // A copy: the run reads it once the calls before it are done, and a caller may refill x meanwhile (the cpu backend reads it now).
+    if (this.#gpu) return this.#gpu.run(new Float32Array(x), rows, out, chunkRows);
     const y = this.#cpu!.forward(this.#program!, packed, x, rows);
     return out ? (out.set(y), out) : Float32Array.from(y);
   }
@@ -225,10 +226,9 @@ export class MapRunner {
    */
   createStaging(capacity: number): ForwardStaging {
     this.#checkUsable();
-    const support = hostIoSupport;
-    if (!support) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
+    if (!hostIoSupport) throw missingEntry(`${this.#what}: createStaging`, 'monc/runtime/host-io');
     this.#requireParams();
-    const staging = support.staging(this.#host(), capacity);
+    const staging = hostIoSupport.staging(this.#host(), capacity);
     this.#stagings.push(staging);
     return staging;
   }
@@ -370,14 +370,13 @@ export class MapRunner {
     return this.#trainingSupport('saveParams').saveParams(this.map, this.#dtype, await this.params());
   }
 
-  /** The training half (`monc/runtime/training`), created on first use. */
   /** The training entry's support, registered by `monc/runtime/training`; else the error naming the import, for `call`. */
   #trainingSupport(call: string): TrainingSupport {
-    const support = trainingSupport;
-    if (!support) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
-    return support;
+    if (!trainingSupport) throw missingEntry(`${this.#what}: ${call}`, 'monc/runtime/training');
+    return trainingSupport;
   }
 
+  /** The training half (`monc/runtime/training`), created on first use. */
   async #loadTraining(): Promise<Training> {
     if (!this.#trainingLoad) {
       const support = this.#trainingSupport('training (backward, optimizers)');

@@ -20,7 +20,8 @@ function elementCount(shape: readonly number[]): number {
   return shape.reduce((p, v) => p * v, 1);
 }
 
-function describeShape(shape: readonly number[]): string {
+/** A shape as messages write it: `(4, 12, 12)`. */
+export function describeShape(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 

@@ -59,8 +59,7 @@ export interface PatternBuffers {
  * the entry that builds it.
  */
 export function patternBuffers(device: GPUDevice, kernels: readonly PatternKernel[], ops: readonly BackwardOpData[]): PatternBuffers {
-  const sparse = blockSparseSupport;
-  if (sparse) return sparse.patternTables(device, kernels, ops);
+  if (blockSparseSupport) return blockSparseSupport.patternTables(device, kernels, ops);
   const reader = kernels.find((k) => k.pattern);
   if (reader) throw missingEntry(`the pattern table of block-sparse kernel ${reader.entryPoint}`, 'monc/runtime/sparse');
   const none = noPattern(device);

@@ -10,7 +10,7 @@ import type { BackwardResult, FitMseOptions, FitMseResult, MapRunner, MapRunnerO
 import type { ForwardOptions } from './forward-request.js';
 import type { ForwardStaging } from './host-io.js';
 import type { Optimizer, OptimizerOptions } from './optimizer.js';
-import { ParamError } from './params.js';
+import { describeShape, ParamError } from './params.js';
 
 /** Options of a generated class's `create`: the dtype is the module's, fixed by the bindings. */
 export type TypedMapOptions = Omit<MapRunnerOptions, 'dtype'>;
@@ -107,7 +107,7 @@ function tensorsOf(file: SafetensorsFile, map: ManifestMap): Map<string, ArrayLi
     const t = file.tensors.get(name);
     if (!t) continue;
     if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) {
-      throw new ParamError(`parameter tensor '${name}' has shape (${t.shape.join(', ')}); expected (${shape.join(', ')})`);
+      throw new ParamError(`parameter tensor '${name}' has shape ${describeShape(t.shape)}; expected ${describeShape(shape)}`);
     }
     tensors.set(name, t.data);
   }
