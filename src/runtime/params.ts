@@ -42,7 +42,8 @@ export function packParams(layout: readonly ParamLayoutEntry[], paramSize: numbe
   for (const entry of layout) {
     const values = lookup(tensors, entry.name);
     const expected = elementCount(entry.shape);
-    if (values === undefined) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
+    // null too: from JavaScript, a tensor set to null is as missing as one left out.
+    if (values == null) throw new ParamError(`missing parameter tensor '${entry.name}' (expected shape ${describeShape(entry.shape)})`);
     if (values.length !== expected)
       throw new ParamError(`parameter tensor '${entry.name}' has ${values.length} elements; expected shape ${describeShape(entry.shape)} = ${expected} elements`);
     if (entry.offset + expected > paramSize) throw new Error(`internal error: parameter '${entry.name}' lies outside the packed buffer of ${paramSize} elements`);

@@ -61,6 +61,8 @@ describe.each(['webgpu', 'cpu'] as const)('misuse on %s', (backend: Backend) => 
     const js = r as unknown as { loadParams(p: unknown): void; forward(x: unknown, o?: unknown): Promise<Float32Array>; backward(x: unknown, dy: unknown): Promise<unknown> };
     try {
       await expectMoncError(() => js.loadParams(undefined), 'param', 'parameters must be tensors by name (an object or a Map), got undefined');
+      const [first] = params.keys();
+      await expectMoncError(() => js.loadParams({ ...Object.fromEntries(params), [first]: null }), 'param', `missing parameter tensor '${first}' (expected shape`);
       r.loadParams(Object.fromEntries(params));
       await expectMoncError(() => js.forward(undefined), 'user', "map 'm': forward: the input must be a Float32Array, got undefined");
       await expectMoncError(() => js.forward(x, '2'), 'user', "map 'm': forward: batch must be a whole number ≥ 0, got '2' (a string)");
