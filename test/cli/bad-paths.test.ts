@@ -125,6 +125,30 @@ describe('writing outputs', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('every command that computes before it writes refuses an --out directory that cannot be created before any work', async () => {
+    const out = (name: string) => `/proc/nope/${name}`;
+    const cannot = (name: string) => new RegExp(`cannot write '/proc/nope/${name.replace('.', '\\.')}': cannot create directory '/proc/nope'`);
+    // train printed its progress lines (the whole run) before this error; run, grad, dense, export and project computed first too.
+    expectUserError(await cli(['train', spec, '--map', 'm', '--params', params, '--input', input, '--target', input, '--steps', '3', '--backend', 'cpu', '--out', out('p.safetensors')]), cannot('p.safetensors'));
+    expectUserError(await cli(['grad', spec, '--map', 'm', '--params', params, '--input', input, '--grad-output', input, '--backend', 'cpu', '--out', out('g.safetensors')]), cannot('g.safetensors'));
+    expectUserError(await cli(['dense', spec, '--map', 'm', '--params', params, '--out', out('w.npy')]), cannot('w.npy'));
+    expectUserError(await cli(['export', spec, '--map', 'm', '--params', params, '--out', out('m.onnx')]), cannot('m.onnx'));
+    const w = scratch.path('w8.npy');
+    writeFileSync(w, writeNpy(new Float32Array(64).fill(0.5), [8, 8]));
+    expectUserError(await cli(['project', spec, '--map', 'm', '--dense', w, '--out', out('q.safetensors')]), cannot('q.safetensors'));
+  });
+
+  it('checking an --out before the work leaves nothing behind: no directory it would create, no file in one that exists', async () => {
+    const fresh = scratch.path('fresh');
+    const missing = await cli(['train', spec, '--map', 'm', '--params', scratch.path('no-such.safetensors'), '--input', input, '--target', input, '--steps', '1', '--backend', 'cpu', '--out', `${fresh}/deeper/p.safetensors`]);
+    expect(missing.code).toBe(1); // the parameters are missing: after the --out check
+    expect(existsSync(fresh)).toBe(false);
+    const dir = scratch.path('outs');
+    mkdirSync(dir);
+    expect((await cli(['train', spec, '--map', 'm', '--params', scratch.path('no-such.safetensors'), '--input', input, '--target', input, '--steps', '1', '--backend', 'cpu', '--out', `${dir}/p.safetensors`])).code).toBe(1);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('--out under a regular file, or naming a directory, is a user error', async () => {
     expectUserError(await run({ out: `${input}/y.npy` }), /cannot write '[^']*x\.npy\/y\.npy': '[^']*x\.npy' is not a directory/);
     expectUserError(await run({ out: `${input}/deeper/y.npy` }), /a parent is not a directory|is not a directory/);

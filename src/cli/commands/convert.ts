@@ -5,7 +5,7 @@ import { InteropError } from '../../interop/peer-layer.js';
 import { FormatError } from '../../runtime/formats/format-error.js';
 import { readSafetensors, writeSafetensors } from '../../runtime/formats/safetensors.js';
 import type { CommandContext, CommandResult } from '../context.js';
-import { readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
+import { checkOutputPath, readBytes, SAFETENSORS_FILE, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 
 export async function convertCommand(
@@ -13,6 +13,8 @@ export async function convertCommand(
   file: string,
   opts: { map: string; from: Peer; in: string; prefix?: string; out: string },
 ): Promise<CommandResult> {
+  const outInputs = { inputs: [file, opts.in] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   const bytes = await readBytes(opts.in, SAFETENSORS_FILE);
@@ -33,7 +35,7 @@ export async function convertCommand(
   const specs = modelOf(map).params;
   const tensors = new Map(specs.map((p) => [p.name, { shape: p.shape, data: params.get(p.name)! }]));
   const dtype = spec.module.dtype === 'f16' ? 'F16' : 'F32';
-  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), { inputs: [file, opts.in] });
+  await writeAtomic(opts.out, writeSafetensors(tensors, { dtype }), outInputs);
   return {
     json: { map: map.name, from: opts.from, out: opts.out, dtype, tensors: specs.map((p) => ({ name: p.name, shape: p.shape })) },
     text: `wrote ${opts.out}: ${specs.map((p) => p.name).join(', ')} of map '${map.name}' from the ${opts.from} weights in ${opts.in} (${dtype})`,

@@ -4,10 +4,12 @@ import { writeNpy } from '../../runtime/formats/npy.js';
 import { referenceDense } from '../../runtime/reference.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile, shapeText } from '../data-files.js';
-import { checkOutputSize, writeAtomic } from '../files.js';
+import { checkOutputPath, checkOutputSize, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 
 export async function denseCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
+  const outInputs = { inputs: [file, opts.params] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   checkOutputSize(`M of map '${map.name}' is ${map.out} x ${map.in}`, map.out * map.in * 4, 'as float32');
@@ -16,6 +18,6 @@ export async function denseCommand(ctx: CommandContext, file: string, opts: { ma
   // The float64 reference, rounded once to float32: the most accurate M a float32 file can hold.
   const dense = referenceDense(model, params);
   const shape = [map.out, map.in];
-  await writeAtomic(opts.out, writeNpy(dense, shape), { inputs: [file, opts.params] });
+  await writeAtomic(opts.out, writeNpy(dense, shape), outInputs);
   return { json: { map: map.name, out: opts.out, shape }, text: `wrote ${opts.out}: M of map '${map.name}', shape ${shapeText(shape)}, float32` };
 }

@@ -5,10 +5,12 @@ import { tryCompileMap } from '../../ir/pipeline.js';
 import { invariant } from '../../util/assert.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readParamsFile } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { failOnErrors, findMap, loadSpec } from '../load-spec.js';
 
 export async function exportCommand(ctx: CommandContext, file: string, opts: { map: string; params: string; out: string }): Promise<CommandResult> {
+  const outInputs = { inputs: [file, opts.params] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   const { result: program, diagnostics } = tryCompileMap(map, spec.module.dtype);
@@ -16,7 +18,7 @@ export async function exportCommand(ctx: CommandContext, file: string, opts: { m
   invariant(program, `map '${map.name}' gave no program and no error`);
   const params = await readParamsFile(opts.params, modelOf(map).params);
   const model = programToOnnx(program, params);
-  await writeAtomic(opts.out, model, { inputs: [file, opts.params] });
+  await writeAtomic(opts.out, model, outInputs);
   const elem = spec.module.dtype === 'f16' ? 'float16' : 'float32';
   return {
     json: { map: map.name, out: opts.out, opset: ONNX_OPSET, dtype: elem, input: ['batch', map.in], output: ['batch', map.out], bytes: model.length },

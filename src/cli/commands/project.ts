@@ -6,7 +6,7 @@ import { writeSafetensors } from '../../runtime/formats/safetensors.js';
 import { checkDenseShape, project, ProjectionError } from '../../project/index.js';
 import type { CommandContext, CommandResult } from '../context.js';
 import { readArrayFile, shapeText, type ArrayFromFile } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { findMap, loadSpec } from '../load-spec.js';
 import { formatCount } from '../table.js';
 
@@ -20,6 +20,9 @@ export interface ProjectCommandOptions {
 }
 
 export async function projectCommand(ctx: CommandContext, file: string, opts: ProjectCommandOptions): Promise<CommandResult> {
+  // An --out that cannot be written is refused before the (long) projection.
+  const outInputs = { inputs: [file, opts.dense] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await loadSpec(ctx, file);
   const map = findMap(spec, opts.map);
   const model = modelOf(map);
@@ -32,7 +35,7 @@ export async function projectCommand(ctx: CommandContext, file: string, opts: Pr
   const result = project(model, w.data, { seed: opts.seed, maxRounds: opts.rounds, storage });
   const dtype = storage === 'f16' ? 'F16' : 'F32';
   const specs = model.params;
-  await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), { inputs: [file, opts.dense] });
+  await writeAtomic(opts.out, writeSafetensors(new Map(specs.map((s) => [s.name, { shape: s.shape, data: result.params.get(s.name)! }])), { dtype }), outInputs);
   const share = `${((100 * result.paramCount) / result.denseParamCount).toFixed(1)}%`;
   return {
     json: {

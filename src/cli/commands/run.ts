@@ -13,7 +13,7 @@ import '../../runtime/cpu.js';
 import '../../runtime/training.js';
 import { note, type CommandContext, type CommandResult } from '../context.js';
 import { readNpyFile, readParamsFile, shapeText } from '../data-files.js';
-import { writeAtomic } from '../files.js';
+import { checkOutputPath, writeAtomic } from '../files.js';
 import { compileSpecKernels } from '../compile-spec.js';
 import { findMap } from '../load-spec.js';
 import { MoncError } from '../../util/error.js';
@@ -23,6 +23,9 @@ export async function runCommand(
   file: string,
   opts: { map: string; params: string; input: string; out: string; backend: Backend },
 ): Promise<CommandResult> {
+  // An --out that cannot be written is refused before the spec is compiled or a GPU opened.
+  const outInputs = { inputs: [file, opts.params, opts.input] };
+  checkOutputPath(opts.out, outInputs);
   const spec = await compileSpecKernels(ctx, file);
   const map = findMap(spec, opts.map);
   const params = await readParamsFile(opts.params, modelOf(map).params);
@@ -45,7 +48,7 @@ export async function runCommand(
     runner.destroy();
   }
   const shape = [...leading, map.out];
-  await writeAtomic(opts.out, writeNpy(y, shape), { inputs: [file, opts.params, opts.input] });
+  await writeAtomic(opts.out, writeNpy(y, shape), outInputs);
   return {
     json: { map: map.name, backend: runner.backend, adapter: runner.adapterDescription, kernelSet: runner.kernelSet?.name ?? null, input: x.shape, output: shape, out: opts.out },
     text: `wrote ${opts.out}: Y of shape ${shapeText(shape)} (map '${map.name}', ${runner.backend})`,

@@ -17,7 +17,7 @@
  * failure is a FileError with a one-line reason.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, chmodSync, constants, linkSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, linkSync, lstatSync, mkdirSync, openSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FileError, ioReason } from './file-error.js';
 import { specialKind } from './read-bounded.js';
@@ -123,8 +123,11 @@ function identity(path: string): string | undefined {
 /**
  * Throws the FileError writeOutputs would for each path, as far as it can be known before the data
  * exists (a directory, FIFO or device, an input of the command, read-only, a name too long, a
- * parent that is a regular file, a directory it cannot write in), and creates nothing: for commands
- * that work a long time before they write (`monc train`), so that the work is never lost.
+ * parent that is a regular file, a directory it cannot write in or create), and leaves nothing
+ * behind: for commands that work a long time before they write (`monc train`), so that the work is
+ * never lost. Permission bits do not say it all (root passes every access check, and /proc or
+ * /sys refuse root too), so where the file would go is tried: the outermost missing directory is
+ * made and removed again, or, when none is missing, a temporary file is made there and removed.
  */
 export function checkOutputs(files: readonly Omit<OutputFile, 'data'>[], options: WriteOptions = {}): void {
   const inputs = (options.inputs ?? []).flatMap((p) => identity(p) ?? []);
@@ -138,6 +141,38 @@ export function checkOutputs(files: readonly Omit<OutputFile, 'data'>[], options
     } catch (e) {
       throw new FileError(`cannot write '${p.shown}': ${ioReason(e)} (${existing})`);
     }
+    if (missing.length > 0) probeDirectory(missing[0], p.shown);
+    else probeFile(dir, p.shown);
+  }
+}
+
+/** Makes `dir` (whose parent exists) and removes it again: the FileError ensureDirectory would throw, or nothing. */
+function probeDirectory(dir: string, shown: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return; // made meanwhile: the write finds it
+    throw new FileError(`cannot write '${shown}': cannot create directory '${dir}': ${ioReason(e)}`);
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Left empty: the write will use it.
+  }
+}
+
+/** Makes a temporary file in `dir` and removes it: the FileError writing there would throw, or nothing. */
+function probeFile(dir: string, shown: string): void {
+  const probe = join(dir, `.monc-${process.pid}-${randomBytes(6).toString('hex')}.probe`);
+  try {
+    closeSync(openSync(probe, 'wx'));
+  } catch (e) {
+    throw new FileError(`cannot write '${shown}': ${ioReason(e)} (${dir})`);
+  }
+  try {
+    rmSync(probe, { force: true });
+  } catch {
+    // A probe file left behind is harmless; the error it would hide is not there.
   }
 }
 
