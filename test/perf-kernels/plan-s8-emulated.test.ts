@@ -18,11 +18,13 @@ const plan = JSON.parse(readFileSync(new URL('../../bench/plan-s8.json', import.
 /**
  * One entry per group where the emulation can hold it (SwiftShader compiles an emulated kernel of
  * these shapes in 10-30 s of CPU, so one each): H1's two δ per workgroup (scalar δ staging, four
- * workgroups per SM by the model) and H2's n=16384 form (c = 128: 8 resident W fragments of 32 β).
+ * workgroups per SM by the model), H2's n=16384 form (c = 128: 8 resident W fragments of 32 β) and
+ * H6's epilogue in one round of 4 tiles per subgroup.
  */
 const CASES: readonly [string, KsSgmatStridedSchedule][] = [
   ['4096/f16/op1', { family: 'ks-sgmat-strided', dtile: 2, cols: 64, sb: 16, mr: 1, chunks: 8, tk: 64, wres: true }],
   ['16384/f16/op1', { family: 'ks-sgmat-strided', dtile: 2, cols: 128, sb: 32, mr: 1, chunks: 8, tk: 128, wres: true }],
+  ['4096/f16/op1', { family: 'ks-sgmat-strided', dtile: 2, cols: 64, sb: 32, mr: 2, chunks: 8, tk: 64, wres: true, et: 4 }],
 ];
 
 describe('plan-s8 strided tensor-core entries, emulated at their shapes', () => {

@@ -124,6 +124,18 @@ describe('bench/plan-s8.json, group by group', () => {
     for (const s of plan['16384/f16/op1']) expect(modelOf('16384/f16/op1', s).boundBy, JSON.stringify(s)).not.toMatch(/spills/);
   });
 
+  it('H6: each entry with several epilogue tiles per round (et) has its twin without et in the plan, and passes fewer barriers', () => {
+    let pairs = 0;
+    for (const [key, list] of Object.entries(plan))
+      for (const s of list.filter((e) => e.et !== undefined)) {
+        const { et: _, ...twin } = s;
+        expect(list, `${key} ${JSON.stringify(s)}`).toContainEqual(twin);
+        expect(modelOf(key, s).barriers).toBeLessThan(modelOf(key, twin).barriers);
+        pairs++;
+      }
+    expect(pairs).toBeGreaterThanOrEqual(6);
+  });
+
   it('H4: the f32 strided entries pass fewer barriers than the default (chunks of 16 γ)', () => {
     for (const key of ['4096/f32/op1', '16384/f32/op1']) {
       const def = defaultOf(key, 'ks-dtiled');

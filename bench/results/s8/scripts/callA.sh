@@ -3,7 +3,7 @@
 # schedules no GPU has run, each checked against float64 before timing, then the cases whose
 # untuned defaults changed since session 7's call 1, then PyTorch's baselines, all in one call.
 #  1. plan-check: every entry of bench/plan-s7b.json (84: row groups, staged W, 64-row warp tiles)
-#     and bench/plan-s8.json (occupancy-driven, bench/results/s8/occupancy.md) is a candidate of
+#     and bench/plan-s8.json (occupancy-driven, bench/results/s8/occupancy.md; 53 entries) is a candidate of
 #     this build on the H200's limits; writes their union (plan.json). A bad entry fails the call's
 #     exit status (the rest still runs).
 #  2. monarch-goal over that union: n=4096, 1024->4096, 4096->1024, B=16384, f16 (and f32 with
