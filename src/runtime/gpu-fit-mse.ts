@@ -36,6 +36,23 @@ function stateOverflow(largest: number): string {
   return `a gradient reached ${largest.toPrecision(3)}: Adam's second moment (about g²) overflows the float32 optimizer state of webgpu above about 1.8e19, and the update would silently be 0`;
 }
 
+/**
+ * The loss scale L of a fit whose DY and gradients are stored in `storage`: the mse kernel stores
+ * DY = (Y − T)·2L/(rows·m) and the optimizer divides L out of the gradients (GpuOptimizer
+ * setGradientScale). In f16, the exact 2(Y − T)/(rows·m) falls below f16's smallest subnormal
+ * (6e-8) at ordinary batches (rows·m ≥ 2^20 or so) and flushes to 0; with L = rows·m/2 rounded to
+ * a power of two (exact in every product) DY is about Y − T and the gradients sums over rows of
+ * it, both well inside f16's range. f32 keeps the exact gradient (L = 1): its range holds it.
+ */
+export function lossScale(storage: 'f32' | 'f16', batch: number, m: number): number {
+  return storage === 'f16' ? 2 ** Math.round(Math.log2((batch * m) / 2)) : 1;
+}
+
+/** The factor the mse kernel multiplies Y − T by for DY (the step uniform's `scale`): 2L/(rows·m) for `count` = rows·m outputs. */
+export function outputGradientFactor(count: number, scale: number): number {
+  return (2 * scale) / count;
+}
+
 /** What the device loop runs: the runner's forward kernels and parameters, its backward pass and an optimizer on the device. */
 export interface GpuFitHost {
   readonly map: ManifestMap;
@@ -50,7 +67,7 @@ export interface GpuFitHost {
   encodeForward(pass: GPUComputePassEncoder, x: GPUBuffer, y: GPUBuffer, rows: number): void;
 }
 
-/** Steps per submission: the optimizer's uniform ring holds this many updates (optimizer.ts HYPER_RING). */
+/** Steps per submission at most (bounds the step uniforms and the row indices a submission uploads). */
 const CHUNK_STEPS = 64;
 /** Row indices per submission at most (bounds the index buffer). */
 const CHUNK_INDICES = 1 << 22;
@@ -84,6 +101,8 @@ interface FitBuffers {
   readonly useIndices: boolean;
   /** Steps per submission at most. */
   readonly chunk: number;
+  /** The fit's loss scale (lossScale). */
+  readonly lossScale: number;
   /** The step's input rows (X itself when every step takes all rows in order). */
   readonly xb: GPUBuffer;
   /** T (on the device), or the step's target rows (uploaded). */
@@ -148,6 +167,8 @@ export class GpuFitMse {
 
   async run(optimizer: GpuOptimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
     const { device, map } = this.host;
+    // A mini-batch whose backward pass needs a buffer over the device's limits: kind 'device', before anything is made.
+    this.host.backward.checkRows(plan.batch);
     try {
       device.pushErrorScope('out-of-memory');
       device.pushErrorScope('validation');
@@ -189,6 +210,7 @@ export class GpuFitMse {
       host: { x, target },
       useIndices,
       chunk,
+      lossScale: lossScale(storage, plan.batch, m),
       xb: gathered || !onDevice ? this.buffer('x batch', plan.batch * n * e, STORAGE) : xAll!,
       tb: tAll ?? this.buffer('target batch', plan.batch * m * 4, STORAGE),
       y: this.buffer('y', plan.batch * m * e, STORAGE),
@@ -225,6 +247,7 @@ export class GpuFitMse {
   private async steps(optimizer: GpuOptimizer, x: Float32Array, target: Float32Array, plan: FitPlan, options: FitMseOptions): Promise<FitMseResult> {
     const { device } = this.host;
     const b = this.allocate(x, target, plan, optimizer);
+    optimizer.setGradientScale(b.lossScale);
     const resetStats = () => device.queue.writeBuffer(b.stats, 0, new Uint32Array(MAX_SLOTS * STATS_WORDS).fill(NONE).map((v, i) => (isIndexWord(i) ? v : 0)));
     resetStats();
     const next = miniBatches(plan.rows, plan.batch, plan.seed);
@@ -288,7 +311,7 @@ export class GpuFitMse {
       const words = new Uint32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
       const floats = new Float32Array(records, k * STEP_STRIDE, STEP_BYTES / 4);
       words.set([rows, n, m, base, b.useIndices ? 1 : 0, first + k - firstSlotStep, paramSize, this.groups('mse', count)]);
-      floats.set([2 / count, 1 / Math.sqrt(count), paramLimit], 8);
+      floats.set([outputGradientFactor(count, b.lossScale), 1 / Math.sqrt(count), paramLimit], 8);
       const offset = [k * STEP_STRIDE];
       // Few compute passes per step: gather, forward and loss in one; the backward pass; the update; the checks.
       const front = encoder.beginComputePass({ label: 'monc fit forward' });

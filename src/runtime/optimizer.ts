@@ -20,6 +20,20 @@ function corrections(r: ResolvedOptimizer, t: number): { c1: number; c2: number 
   return r.kernel === 'sgd' ? { c1: 1, c2: 1 } : { c1: 1 - r.beta1 ** t, c2: 1 - r.beta2 ** t };
 }
 
+/**
+ * The same update for gradients stored `scale` times their value (fitMse's loss scaling in f16
+ * modules, gpu-fit-mse.ts): SGD's lr / scale and L2 weight decay · scale (its momentum buffer then
+ * holds scale × its value), Adam's eps · scale and L2 weight decay · scale (its moments hold scale
+ * and scale² times theirs; AdamW's decoupled decay multiplies the parameter and is unchanged). With
+ * a power of two every product is exact, so the update equals the unscaled one bit for bit, barring
+ * float32 under- or overflow.
+ */
+export function forScaledGradients(r: ResolvedOptimizer, scale: number): ResolvedOptimizer {
+  if (scale === 1) return r;
+  if (r.kernel === 'sgd') return { ...r, lr: r.lr / scale, weightDecay: r.weightDecay * scale };
+  return { ...r, eps: r.eps * scale, weightDecay: r.decoupled ? r.weightDecay : r.weightDecay * scale };
+}
+
 /** One update of packed `params` in place from `grad`, with float64 `state` (stateWords per element). */
 export function cpuOptimizerStep(r: ResolvedOptimizer, t: number, params: Float32Array, grad: ArrayLike<number>, state: Float64Array): void {
   const n = params.length;
@@ -76,9 +90,6 @@ export class CpuOptimizer implements Optimizer {
   }
 }
 
-/** Uniform buffers kept for reuse: a submission may hold this many steps' updates. */
-const HYPER_RING = 64;
-
 const layouts = new WeakMap<GPUDevice, { group: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
 
 function layoutFor(device: GPUDevice) {
@@ -105,9 +116,12 @@ export class GpuOptimizer implements Optimizer {
   private readonly state: GPUBuffer;
   private readonly pipeline: GPUComputePipeline;
   private readonly groups: number;
-  private readonly hyper: GPUBuffer[] = [];
-  /** The bind group of each uniform slot, for the params and gradients buffers it was made with. */
-  private readonly bindGroups: { params: GPUBuffer; gradients: GPUBuffer; group: GPUBindGroup }[] = [];
+  /** The update's uniform, refilled by a copy before each dispatch (encodeStep). */
+  private hyper: GPUBuffer | undefined;
+  /** The bind group, for the params and gradients buffers it was made with. */
+  private bindGroup: { params: GPUBuffer; gradients: GPUBuffer; group: GPUBindGroup } | undefined;
+  /** How many times their value the gradients hold (setGradientScale). */
+  private gradientScale = 1;
 
   constructor(
     /** The runner's map, for messages. */
@@ -148,6 +162,16 @@ export class GpuOptimizer implements Optimizer {
   }
 
   /**
+   * Declares the gradients `scale` (a power of two) times their value, as fitMse's loss scaling
+   * makes them in f16 modules; the update divides it out exactly (forScaledGradients). Before the
+   * first step only: the state then holds scaled moments.
+   */
+  setGradientScale(scale: number): void {
+    if (this.t !== 0 || !(scale > 0) || 2 ** Math.round(Math.log2(scale)) !== scale) throw new Error(`internal error: gradient scale ${scale} at step ${this.t}`);
+    this.gradientScale = scale;
+  }
+
+  /**
    * Sets the step count back to `steps` (at most the current one); the caller restores the state
    * buffer to what it held after that step, so the next update uses its bias corrections again.
    */
@@ -156,35 +180,42 @@ export class GpuOptimizer implements Optimizer {
     this.t = steps;
   }
 
+  /**
+   * Records one update. Its hyper-parameters (step t's bias corrections) reach the uniform by a
+   * copy recorded in `encoder` from a buffer made for this step, not by queue.writeBuffer (which
+   * lands at once): so any number of steps on one encoder, or on several encoders submitted
+   * later in any order, each read their own.
+   */
   encodeStep(encoder: GPUCommandEncoder): void {
     // First: it throws when there are no gradients to apply (no backward pass yet), before the step counts.
     const { params, gradients } = this.buffers();
     this.t++;
     if (this.size === 0) return;
-    const r = this.resolved;
+    const r = forScaledGradients(this.resolved, this.gradientScale);
     const { c1, c2 } = corrections(r, this.t);
-    const data = new ArrayBuffer(HYPER_BYTES);
+    // Dropped after the copy: the submitted command buffer keeps it alive, garbage collection frees it.
+    const source = this.device.createBuffer({ label: 'monc optimizer hyper source', size: HYPER_BYTES, usage: flags.COPY_SRC, mappedAtCreation: true });
+    const data = source.getMappedRange();
     new Float32Array(data, 0, 7).set([r.lr, r.beta1, r.beta2, r.eps, r.weightDecay, c1, c2]);
     new Uint32Array(data, 28, 2).set([this.size, r.decoupled ? 1 : 0]);
-    const slot = (this.t - 1) % HYPER_RING;
-    this.hyper[slot] ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: flags.UNIFORM | flags.COPY_DST });
-    this.device.queue.writeBuffer(this.hyper[slot], 0, data);
-    const cached = this.bindGroups[slot];
-    if (cached?.params !== params || cached.gradients !== gradients) {
+    source.unmap();
+    this.hyper ??= this.device.createBuffer({ label: 'monc optimizer hyper', size: HYPER_BYTES, usage: flags.UNIFORM | flags.COPY_DST });
+    encoder.copyBufferToBuffer(source, 0, this.hyper, 0, HYPER_BYTES);
+    if (this.bindGroup?.params !== params || this.bindGroup.gradients !== gradients) {
       const group = this.device.createBindGroup({
         layout: layoutFor(this.device).group,
         entries: [
           { binding: 0, resource: { buffer: params } },
           { binding: 1, resource: { buffer: gradients } },
           { binding: 2, resource: { buffer: this.state } },
-          { binding: 3, resource: { buffer: this.hyper[slot] } },
+          { binding: 3, resource: { buffer: this.hyper } },
         ],
       });
-      this.bindGroups[slot] = { params, gradients, group };
+      this.bindGroup = { params, gradients, group };
     }
     const pass = encoder.beginComputePass({ label: 'monc optimizer step' });
     pass.setPipeline(this.pipeline);
-    pass.setBindGroup(0, this.bindGroups[slot].group);
+    pass.setBindGroup(0, this.bindGroup.group);
     const max = this.device.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.min(this.groups, max);
     pass.dispatchWorkgroups(x, Math.ceil(this.groups / x));
@@ -194,7 +225,7 @@ export class GpuOptimizer implements Optimizer {
   /** Frees the state and uniform buffers (the runner does, when destroyed). */
   destroy(): void {
     this.state.destroy();
-    for (const h of this.hyper) h?.destroy();
+    this.hyper?.destroy();
   }
 
   async step(): Promise<void> {
