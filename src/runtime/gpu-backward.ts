@@ -15,6 +15,7 @@ import { FormatError } from './formats/format-error.js';
 import { fromStorage, toStorage } from './host-storage.js';
 import { patternBuffers, type PatternBuffers } from './pattern-buffers.js';
 import { runQueue, runnerDestroyed, scopeError, type RunQueue } from './run-errors.js';
+import { MoncError } from '../util/error.js';
 import * as flags from './gpu-flags.js';
 
 export interface BackwardExecutorSpec {
@@ -156,6 +157,7 @@ export class GpuBackward {
   encode(encoder: GPUCommandEncoder, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer | undefined, batch: number): void {
     this.checkUsable();
     if (batch === 0) return;
+    this.checkRows(batch);
     if (!dx && !this.canSkipInputGradient) throw new Error('internal error: this backward program reads dx; it cannot skip the input gradient');
     this.ensureBuffers(batch);
     // The rows' bytes rounded up to 16 (as the runner's own buffers), but never past the end of a caller's exact buffer.
@@ -216,8 +218,19 @@ export class GpuBackward {
     if (this.destroyed) throw runnerDestroyed(this.spec.name);
   }
 
+  /** Throws a MoncError of kind 'device' when a backward pass of `rows` rows needs a buffer over the device's limits (backwardRowsLimit). */
+  checkRows(rows: number): void {
+    const limit = backwardRowsLimit(this.spec, this.device.limits);
+    if (rows <= limit.rows) return;
+    throw new MoncError(
+      'device',
+      `map '${this.spec.name}': a backward pass of ${rows} rows needs more than this device's maxStorageBufferBindingSize of ${limit.bytes} bytes in one buffer; use batches of at most ${limit.rows} rows`,
+    );
+  }
+
   private async runNow(x: Float32Array, dy: Float32Array, batch: number): Promise<{ dx: Float32Array; grad: Float32Array }> {
     this.checkUsable();
+    this.checkRows(batch);
     const device = this.device;
     const io = this.ensureIo(Math.max(batch, 1));
     device.pushErrorScope('out-of-memory');
@@ -258,6 +271,26 @@ export class GpuBackward {
     this.dims.destroy();
     for (const b of [this.io?.x, this.io?.dy, this.io?.dx, this.io?.readback]) b?.destroy();
   }
+}
+
+/**
+ * The most rows one backward pass may take on a device with `limits`: every buffer it binds must
+ * fit maxStorageBufferBindingSize and maxBufferSize: the rows (x, dy, dx and the activations, one
+ * row each) and the weight-gradient partials (one per `rowsPerSplit` rows); the read-back of dx
+ * and the gradients, maxBufferSize. (Unlike the forward pass it does not run in chunks: the
+ * gradients on the device are one pass's sums.)
+ */
+export function backwardRowsLimit(spec: BackwardExecutorSpec, limits: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'maxBufferSize'>): { rows: number; bytes: number } {
+  const bytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const e = spec.storage === 'f16' ? 2 : 4;
+  const widest = Math.max(spec.in, spec.out, ...spec.buffers.map((b) => b.size)) * e + 16;
+  const partial = Math.max(0, ...spec.partials.map((p) => p.size * 4)) + 16;
+  const rows = Math.min(
+    Math.floor(bytes / widest),
+    Math.floor(bytes / partial) * spec.rowsPerSplit,
+    Math.floor((limits.maxBufferSize - (spec.paramSize + 32) * e) / (spec.in * e)),
+  );
+  return { rows, bytes };
 }
 
 /** The backward kernels a map runs on a device, and the WGSL module that holds them (MapRunner picks the storage type). */

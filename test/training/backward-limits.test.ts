@@ -1,0 +1,59 @@
+/**
+ * A backward pass whose rows need a buffer over the device's limits (review findings R10, R13) is
+ * a MoncError of kind 'device' naming the largest batch that fits, before anything is made, not a
+ * WebGPU validation error: every buffer it binds counts, the weight-gradient partials (one per
+ * 256 rows, each the size of the parameters) included.
+ */
+import { describe, expect, it } from 'vitest';
+import { backwardRowsLimit, backwardSpec } from '../../src/runtime/gpu-backward.js';
+import { checkedMap, dense, monarch } from '../ir/structures.js';
+import { expectMoncError } from '../support/user-error.js';
+import { compileModuleForTest } from '../training/compile.js';
+import { MapRunner } from '../../src/runtime/map-runner.js';
+import { getTestDevice } from '../support/gpu.js';
+
+function specOf(structure: Parameters<typeof checkedMap>[1]) {
+  const compiled = compileModuleForTest(checkedMap('a', structure));
+  const map = compiled.manifest.maps[0];
+  return { map, compiled, spec: backwardSpec(map, { wgsl: compiled.wgsl, backward: map.backward!.kernels, storage: 'f32' }) };
+}
+
+describe('backwardRowsLimit', () => {
+  it('bounds the rows by the widest row buffer and by the partials: every buffer of that many rows fits', () => {
+    const { spec } = specOf(dense(64, 48));
+    const limits = { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1 << 22 };
+    const { rows, bytes } = backwardRowsLimit(spec, limits);
+    expect(bytes).toBe(1 << 20);
+    const widest = Math.max(spec.in, spec.out, ...spec.buffers.map((b) => b.size));
+    const partial = Math.max(...spec.partials.map((p) => p.size));
+    // dense 64 -> 48: a partial of 3072 values (12 kB) per 256 rows, rows of 64 values (256 B).
+    expect(rows).toBeLessThanOrEqual(Math.floor((1 << 20) / (widest * 4)));
+    expect(Math.ceil(rows / spec.rowsPerSplit) * partial * 4).toBeLessThanOrEqual(1 << 20);
+    // Not much below what the two bounds allow (each buffer is rounded up to 16 bytes).
+    expect(rows).toBeGreaterThan(0.9 * Math.min(Math.floor((1 << 20) / (widest * 4)), Math.floor((1 << 20) / (partial * 4)) * spec.rowsPerSplit));
+  });
+
+  it('a wide map with few rows per split: the partials decide', () => {
+    const { spec } = specOf(monarch(256, 256, 4));
+    const roomy = backwardRowsLimit(spec, { maxStorageBufferBindingSize: 2 ** 31, maxBufferSize: 2 ** 31 });
+    const tight = backwardRowsLimit(spec, { maxStorageBufferBindingSize: 2 ** 20, maxBufferSize: 2 ** 31 });
+    expect(tight.rows).toBeLessThan(roomy.rows);
+    expect(tight.rows % spec.rowsPerSplit === 0 || tight.rows === Math.floor(2 ** 20 / (256 * 4 + 16))).toBe(true);
+  });
+});
+
+it("backward() of more rows than fit this device's buffers is kind 'device' and names the batch that fits", async () => {
+  const { map, compiled, spec } = specOf(dense(16, 16));
+  const device = await getTestDevice();
+  const { rows } = backwardRowsLimit(spec, device.limits);
+  const runner = await MapRunner.create(map, compiled.wgsl, { backend: 'webgpu', device, training: true });
+  runner.loadParams(Object.fromEntries(map.params.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1))])));
+  try {
+    // The arrays are never read: the check comes first (a batch is taken as given, x is all zero).
+    const batch = rows + 1;
+    const fake = { length: batch * 16 } as unknown as Float32Array;
+    await expectMoncError(() => runner.backward(fake, fake, batch), 'device', `use batches of at most ${rows} rows`);
+  } finally {
+    runner.destroy();
+  }
+});
