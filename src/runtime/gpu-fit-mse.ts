@@ -36,16 +36,21 @@ function stateOverflow(largest: number): string {
   return `a gradient reached ${largest.toPrecision(3)}: Adam's second moment (about g²) overflows the float32 optimizer state of webgpu above about 1.8e19, and the update would silently be 0`;
 }
 
+/** Rows a gradient's f16 sum stands for at most under the loss scale (lossScale). */
+const SCALED_ROWS = 256;
+
 /**
  * The loss scale L of a fit whose DY and gradients are stored in `storage`: the mse kernel stores
  * DY = (Y − T)·2L/(rows·m) and the optimizer divides L out of the gradients (GpuOptimizer
- * setGradientScale). In f16, the exact 2(Y − T)/(rows·m) falls below f16's smallest subnormal
- * (6e-8) at ordinary batches (rows·m ≥ 2^20 or so) and flushes to 0; with L = rows·m/2 rounded to
- * a power of two (exact in every product) DY is about Y − T and the gradients sums over rows of
- * it, both well inside f16's range. f32 keeps the exact gradient (L = 1): its range holds it.
+ * setGradientScale). In f16 the exact 2(Y − T)/(rows·m) falls below f16's smallest subnormal
+ * (6e-8) at ordinary batches (rows·m of a million) and is stored as 0. L = m·min(rows, 256)/2,
+ * rounded to a power of two (exact in every product), makes DY about (Y − T)·min(rows, 256)/rows
+ * and a weight gradient about min(rows, 256) times a mean over rows of (Y − T)·x: DY stays far
+ * above 6e-8, and the gradients far below 65504 even for residuals correlated over many rows
+ * (L = rows·m/2 would overflow them at rows·|Y − T|·|x| ≈ 65504). f32 keeps the exact gradient (L = 1).
  */
 export function lossScale(storage: 'f32' | 'f16', batch: number, m: number): number {
-  return storage === 'f16' ? 2 ** Math.round(Math.log2((batch * m) / 2)) : 1;
+  return storage === 'f16' ? 2 ** Math.round(Math.log2((m * Math.min(batch, SCALED_ROWS)) / 2)) : 1;
 }
 
 /** The factor the mse kernel multiplies Y − T by for DY (the step uniform's `scale`): 2L/(rows·m) for `count` = rows·m outputs. */
