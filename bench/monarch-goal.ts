@@ -172,6 +172,11 @@ async function main(): Promise<void> {
   const dtypes: StorageType[] = device.features.has('shader-f16') ? ['f32', 'f16'] : ['f32'];
   const records: object[] = [];
   const t0 = performance.now();
+  const recordsJson = () => JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
+  // --out is rewritten after every case, so a run stopped by a device call's time limit keeps what it measured.
+  const writeRecords = () => {
+    if (OUT_FILE) writeFileSync(OUT_FILE, recordsJson());
+  };
 
   if (ONLY !== 'dense')
     for (const size of SIZES) {
@@ -199,6 +204,7 @@ async function main(): Promise<void> {
           log(`  two-kernel chain: ${t.medianMs.toFixed(4)} ms, again ${again.medianMs.toFixed(4)} ms`);
         }
         records.push({ ...base, variant: 'two-kernel', chain, best, all: per });
+        writeRecords();
         if (!FUSED) continue;
         const fusedScheds = [pairDefaultSchedule(op0, op1, limits), ...(PLAN ? [] : sample(pairCandidates(op0, op1, limits), Math.ceil(SAMPLES / 2)))].filter((s) => s !== undefined);
         log(`${c.name} ${storage} fused: ${fusedScheds.length} kernels`);
@@ -215,6 +221,7 @@ async function main(): Promise<void> {
           if (sgScheds.length > 0) {
             const timed = await search(device, c, 0, 2, storage, batch, sgScheds.map((s) => () => emitPairSgmat(op0, op1, s, contextFor(c, 'pairsg', 0, storage))));
             records.push({ ...base, variant: 'fused-sgmat', best: timed[0], all: timed });
+            writeRecords();
           }
         }
       }
@@ -235,9 +242,8 @@ async function main(): Promise<void> {
       records.push({ op: 'dense', n, m: n, batch, dtype: storage, flops: 2 * batch * n * n, variant: fams[0].name, best: timed[0], all: timed });
     }
   }
-  const json = JSON.stringify({ adapter: identity, limits, date: new Date().toISOString(), samples: SAMPLES, repeats: REPEATS, records }, null, 1) + '\n';
-  if (OUT_FILE) writeFileSync(OUT_FILE, json);
-  else process.stdout.write(json);
+  if (OUT_FILE) writeRecords();
+  else process.stdout.write(recordsJson());
   device.destroy();
 }
 

@@ -62,7 +62,8 @@ describe('ks-sgmat-strided candidates on a small strided factor, emulated, again
   it('K(1, 16, 16, 2): every schedule of the session-6 form, 4 of the staged-W ones (batch 19)', async () => {
     const op = pairs.ops[1] as KsOp;
     const all = ksSgmatStrided.candidates(op, EMULATED);
-    const stored = all.filter((s) => !('wstage' in s));
+    // Session 6's form as stored (no staged W; the epilogue-rounds knob et has its own tests).
+    const stored = all.filter((s) => !('wstage' in s) && !('et' in s));
     expect(stored.length).toBeGreaterThan(8);
     for (const s of [...stored, ...sample(all.filter((s) => 'wstage' in s), 4)]) {
       const err = await kernelError(pairs, 1, 1, emulatedEmit((ctx) => ksSgmatStrided.emit(op, s, ctx), { packWorkgroupF16: true }), 19, 'f32');
