@@ -96,7 +96,11 @@ export function planFit(map: ManifestMap, dtype: Dtype, x: Float32Array, target:
     const bad = nonFiniteValue(data, [rows, width]);
     if (bad) throw new MoncError('value', `${what}: ${name} ${bad}; all values must be finite`);
   }
-  if (dtype === 'f16') checkValues(x, 'f16', `input of ${what}`, [rows, map.in]);
+  if (dtype === 'f16') {
+    checkValues(x, 'f16', `input of ${what}`, [rows, map.in]);
+    // T stays f32 on the device, but no f16 output can come near a target beyond ±65504: refused on every adapter alike, as x.
+    checkValues(target, 'f16', `target of ${what}`, [rows, map.out]);
+  }
   if (options.optimizer === undefined) throw userError(`${what}: fitMse needs options.optimizer ({ kind: 'sgd' | 'adam' | 'adamw', lr, … })`);
   resolveOptimizer(options.optimizer);
   const parts = options.progressPoints ?? 10;

@@ -19,6 +19,7 @@ import { cpuFitMse, planFit, type FitMseOptions, type FitMseResult } from './fit
 import { GpuFitMse } from './gpu-fit-mse.js';
 import { CpuOptimizer, GpuOptimizer, type Optimizer, type OptimizerOptions } from './optimizer.js';
 import { DeferredOptimizer, resolveOptimizer, trainingNotLoaded } from './optimizer-options.js';
+import { checkValues } from './numerics.js';
 import { unpackParams } from './params.js';
 import { PipelineCache } from './pipeline-cache.js';
 
@@ -87,6 +88,11 @@ export class Training {
     if (!Number.isInteger(rows) || rows < 0) throw shape(`input of ${x.length} values is not a whole number of rows of ${map.in}`);
     if (x.length !== rows * map.in) throw shape(`input has ${x.length} values; expected batch ${rows} x ${map.in} = ${rows * map.in}`);
     if (dy.length !== rows * map.out) throw shape(`output gradient has ${dy.length} values; expected batch ${rows} x ${map.out} = ${rows * map.out}`);
+    // As forward's input: an f16 device would store values beyond ±65504 as ±Inf, SwiftShader and the cpu backend would not.
+    if (this.host.dtype === 'f16') {
+      checkValues(x, 'f16', `input of map '${map.name}'`, [rows, map.in]);
+      checkValues(dy, 'f16', `output gradient of map '${map.name}'`, [rows, map.out]);
+    }
     const packed = this.host.requireParams();
     if (this.host.gpu) {
       const { dx, grad } = await this.backwardExecutor().run(x, dy, rows);
